@@ -1,0 +1,139 @@
+// The one way loki runs a subprocess: argv only (no shell), stdin ignored, its own process group,
+// bounded output, and a result record instead of a thrown error. A timeout kills the whole group.
+import { execa } from "execa";
+
+export type ExecOptions = {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Replace the environment instead of extending process.env. */
+  replaceEnv?: boolean;
+  timeoutMs?: number;
+  /** Grace period between SIGTERM and SIGKILL of the process group. */
+  killGraceMs?: number;
+  maxOutputBytes?: number;
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  signal?: AbortSignal;
+};
+
+export type ExecResult = {
+  argv: string[];
+  /** null when the process could not start or was killed by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** The binary was not found or could not be started. */
+  spawnError: string | null;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  /** The failing lines only, capped: for messages and prompts. */
+  digest: string;
+  ok: boolean;
+};
+
+const DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024;
+
+export async function run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error("run: empty argv");
+  const started = performance.now();
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const child = execa(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: !options.replaceEnv,
+    stdin: "ignore",
+    reject: false,
+    detached: true,
+    cleanup: true,
+    maxBuffer: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+    stripFinalNewline: false,
+    cancelSignal: options.signal,
+  });
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  if (options.timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      timedOut = true;
+      killGroup("SIGTERM");
+      killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+    }, options.timeoutMs);
+  }
+  if (options.onLine) attachLineReaders(child, options.onLine);
+
+  const result = await child;
+  clearTimeout(timer);
+  // A group member may outlive the leader (a daemonized grandchild): never leave it behind.
+  if (timedOut) killGroup("SIGKILL");
+  clearTimeout(killTimer);
+
+  const stdout = String(result.stdout ?? "");
+  const stderr = String(result.stderr ?? "");
+  const spawnError = result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage ?? "could not start") : null;
+  const exitCode = result.exitCode ?? null;
+  const signal = result.signal ?? null;
+  return {
+    argv,
+    exitCode,
+    signal,
+    timedOut,
+    spawnError,
+    durationMs: Math.round(performance.now() - started),
+    stdout,
+    stderr,
+    truncated: Boolean(result.isMaxBuffer),
+    digest: digestOf(stdout, stderr),
+    ok: exitCode === 0 && !timedOut && spawnError === null,
+  };
+}
+
+function attachLineReaders(child: ReturnType<typeof execa>, onLine: NonNullable<ExecOptions["onLine"]>) {
+  for (const stream of ["stdout", "stderr"] as const) {
+    let pending = "";
+    child[stream]?.on("data", (chunk: Buffer | string) => {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) onLine(line, stream);
+    });
+    child[stream]?.on("end", () => {
+      if (pending !== "") onLine(pending, stream);
+      pending = "";
+    });
+  }
+}
+
+const FAILING_LINE = /\b(error|errors|fail|failed|failing|fatal|exception|panic|assert|not ok)\b|✗|✖/i;
+const DIGEST_LINES = 20;
+const DIGEST_CHARS = 2000;
+
+/** Only the lines that look like failures (else the tail), capped in lines and characters. */
+export function digestOf(stdout: string, stderr: string): string {
+  const lines = `${stderr}\n${stdout}`.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  const failing = lines.filter((l) => FAILING_LINE.test(l));
+  const chosen = (failing.length > 0 ? failing : lines.slice(-10)).slice(0, DIGEST_LINES);
+  const text = chosen.map((l) => (l.length > 300 ? `${l.slice(0, 297)}...` : l)).join("\n");
+  return text.length > DIGEST_CHARS ? `${text.slice(0, DIGEST_CHARS - 3)}...` : text;
+}
+
+/** Find an executable by name on PATH, then in extra directories (e.g. node_modules/.bin). No spawn. */
+export function whichBinary(name: string, extraDirs: string[] = []): string | null {
+  const found = Bun.which(name);
+  if (found) return found;
+  for (const dir of extraDirs) {
+    const hit = Bun.which(name, { PATH: dir });
+    if (hit) return hit;
+  }
+  return null;
+}

@@ -1,0 +1,185 @@
+// zod schemas: the one definition of every shape persisted under .loki/ or passed between stages.
+// A schema and its type share one PascalCase name. No I/O here; no imports from other src folders.
+import { z } from "zod";
+
+export const SCHEMA_VERSION = 1 as const;
+const Version = z.literal(SCHEMA_VERSION);
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a sha256 hex digest");
+const IsoTime = z.string().min(1);
+
+export const Tracker = z.enum(["github", "gitlab", "jira", "azure"]);
+export type Tracker = z.infer<typeof Tracker>;
+
+export const SpecSourceKind = z.enum(["markdown", "json", "yaml", "openapi", "brief", "openspec", "issue"]);
+export type SpecSourceKind = z.infer<typeof SpecSourceKind>;
+
+export const SpecSource = z.object({
+  kind: SpecSourceKind,
+  /** What the user passed: a path, a URL, `owner/repo#N`, or the brief itself (truncated). */
+  ref: z.string(),
+  /** Absolute path of the file or directory, for file-based kinds. */
+  path: z.string().optional(),
+  tracker: Tracker.optional(),
+  url: z.string().optional(),
+  /** sha256 of the raw spec content (all files, in order, for a directory). */
+  sha256: Sha256,
+});
+export type SpecSource = z.infer<typeof SpecSource>;
+
+export const SpecItemKind = z.enum(["acceptance", "requirement", "task", "operation", "scenario", "brief"]);
+export type SpecItemKind = z.infer<typeof SpecItemKind>;
+
+export const Operation = z.object({
+  method: z.string(),
+  path: z.string(),
+  responses: z.array(z.string()),
+});
+export type Operation = z.infer<typeof Operation>;
+
+export const SpecItem = z.object({
+  /** Stable: same text gives the same id on every run and machine; duplicates get -2, -3… */
+  id: z.string().min(1),
+  text: z.string().min(1),
+  kind: SpecItemKind,
+  section: z.string().optional(),
+  /** A parent bullet or feature the item belongs to. */
+  group: z.string().optional(),
+  source: z.object({
+    file: z.string().optional(),
+    line: z.number().int().positive().optional(),
+  }),
+  /** An executable check the spec attaches to the item (`verify:`). */
+  verify: z.string().optional(),
+  operation: Operation.optional(),
+});
+export type SpecItem = z.infer<typeof SpecItem>;
+
+export const SpecSection = z.object({ title: z.string(), level: z.number().int(), line: z.number().int() });
+export type SpecSection = z.infer<typeof SpecSection>;
+
+export const SpecStats = z.object({
+  words: z.number().int().nonnegative(),
+  lines: z.number().int().nonnegative(),
+  sections: z.number().int().nonnegative(),
+  items: z.number().int().nonnegative(),
+  endpoints: z.number().int().nonnegative(),
+  integrations: z.array(z.string()),
+  data_stores: z.array(z.string()),
+  services: z.array(z.string()),
+});
+export type SpecStats = z.infer<typeof SpecStats>;
+
+export const ComplexityTier = z.enum(["simple", "standard", "complex"]);
+export type ComplexityTier = z.infer<typeof ComplexityTier>;
+
+export const Complexity = z.object({
+  tier: ComplexityTier,
+  score: z.number(),
+  reasons: z.array(z.string()),
+});
+export type Complexity = z.infer<typeof Complexity>;
+
+export const Spec = z.object({
+  schema_version: Version,
+  title: z.string(),
+  summary: z.string().optional(),
+  source: SpecSource,
+  sections: z.array(SpecSection),
+  items: z.array(SpecItem),
+  stats: SpecStats,
+  complexity: Complexity,
+  warnings: z.array(z.string()),
+  parsed_at: IsoTime,
+});
+export type Spec = z.infer<typeof Spec>;
+
+export const ItemStatus = z.enum(["pending", "met", "failing", "unknown"]);
+export const ChecklistItem = z.object({
+  id: z.string(),
+  text: z.string(),
+  kind: SpecItemKind,
+  section: z.string().optional(),
+  source_line: z.number().int().optional(),
+  status: ItemStatus,
+});
+export type ChecklistItem = z.infer<typeof ChecklistItem>;
+
+/** The visible checklist: held-out items are never listed here, only counted. */
+export const Checklist = z.object({
+  schema_version: Version,
+  spec_sha256: Sha256,
+  items: z.array(ChecklistItem),
+  held_out_count: z.number().int().nonnegative(),
+  updated_at: IsoTime,
+});
+export type Checklist = z.infer<typeof Checklist>;
+
+/** checklist/held-out.json: the commitment. Names no item. */
+export const HeldOutCommitment = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  algorithm: z.literal("sha256-rank/v1"),
+  total_items: z.number().int().nonnegative(),
+  count: z.number().int().nonnegative(),
+  /** sha256(`${salt}\n${id}\n${text}`) per held-out item, in selection order. */
+  commitments: z.array(Sha256),
+  /** sha256 of the canonical store file: binds the reveal to this commitment. */
+  store_sha256: Sha256,
+  created_at: IsoTime,
+});
+export type HeldOutCommitment = z.infer<typeof HeldOutCommitment>;
+
+/** ~/.loki/heldout/<project>/<run>.json: the hidden items themselves (outside the work tree). */
+export const HeldOutStore = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  project: z.string(),
+  salt: z.string().regex(/^[0-9a-f]{32}$/),
+  items: z.array(z.object({ id: z.string(), text: z.string(), verify: z.string().optional() })),
+  created_at: IsoTime,
+});
+export type HeldOutStore = z.infer<typeof HeldOutStore>;
+
+export const LockedItem = z.object({
+  id: z.string(),
+  sha256: Sha256,
+  text: z.string(),
+  section: z.string().optional(),
+});
+export type LockedItem = z.infer<typeof LockedItem>;
+
+export const SpecLock = z.object({
+  schema_version: Version,
+  locked_at: IsoTime,
+  source: SpecSource,
+  items: z.array(LockedItem),
+});
+export type SpecLock = z.infer<typeof SpecLock>;
+
+export const DriftReport = z.object({
+  schema_version: Version,
+  checked_at: IsoTime,
+  in_sync: z.boolean(),
+  source_ref: z.string(),
+  locked_sha256: Sha256,
+  current_sha256: Sha256,
+  added: z.array(z.object({ id: z.string(), text: z.string() })),
+  removed: z.array(z.object({ id: z.string(), text: z.string() })),
+  changed: z.array(z.object({ id: z.string(), new_id: z.string(), before: z.string(), after: z.string() })),
+});
+export type DriftReport = z.infer<typeof DriftReport>;
+
+export const RunStatus = z.enum(["starting", "running", "paused", "stopping", "stopped", "completed", "failed", "blocked"]);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const Session = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  pid: z.number().int(),
+  status: RunStatus,
+  provider: z.string(),
+  spec: z.string(),
+  started_at: IsoTime,
+  updated_at: IsoTime,
+});
+export type Session = z.infer<typeof Session>;
