@@ -39,7 +39,7 @@ export const Config = z.object({
 export type Config = z.infer<typeof Config>;
 
 type Raw = Record<string, unknown>;
-export type LoadedConfig = { config: Config; warnings: string[]; files: string[] };
+export type LoadedConfig = { config: Config; warnings: string[]; files: string[]; /** top-level keys some layer set, with the last layer that set each */ origins: Map<string, string> };
 
 /** Ecosystem variables that CI systems and trackers already set, mapped to config paths. */
 const ECOSYSTEM_ENV: [string, string][] = [
@@ -78,7 +78,9 @@ export function loadConfig(root: string, env: Record<string, string | undefined>
       });
     }
   }
-  return { config: Config.parse(merged), warnings, files };
+  const origins = new Map<string, string>();
+  for (const layer of layers) for (const [key, value] of Object.entries(layer.raw)) if (value !== undefined) origins.set(key, layer.origin);
+  return { config: Config.parse(merged), warnings, files, origins };
 }
 
 function readConfigFile(file: string): Raw | undefined {

@@ -183,3 +183,40 @@ export const Session = z.object({
   updated_at: IsoTime,
 });
 export type Session = z.infer<typeof Session>;
+
+const TokenCounts = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cache_read: z.number().nonnegative(),
+  cache_write: z.number().nonnegative(),
+});
+
+const Range = z.object({ low: z.number(), estimate: z.number(), high: z.number() });
+
+/** `loki plan --json`: the quote. Documented in docs/reference/plan-json.md. */
+export const Plan = z.object({
+  schema_version: Version,
+  spec: z.object({ title: z.string(), kind: SpecSourceKind, ref: z.string(), sha256: Sha256 }),
+  items: z.object({ total: z.number().int(), visible: z.number().int(), held_out: z.number().int() }),
+  complexity: Complexity,
+  stats: SpecStats,
+  iterations: Range.extend({ cap: z.number().int() }),
+  models: z.object({
+    provider: z.string(),
+    build: z.string(),
+    review: z.string(),
+    source: z.enum(["configured", "default"]),
+  }),
+  tokens: z.object({ per_iteration: TokenCounts, ship_gate_per_attempt: TokenCounts, ship_gate_attempts: z.number().int(), total_estimate: TokenCounts }),
+  cost: z.object({
+    currency: z.literal("USD"),
+    pricing_as_of: z.string(),
+    usd: Range,
+    basis: z.enum(["table", "fallback"]),
+    by_model: z.array(z.object({ model: z.string(), usd: Range, selected: z.boolean() })),
+  }),
+  time: z.object({ minutes: Range }),
+  provider: z.object({ recommended: z.string(), reason: z.string(), installed: z.array(z.string()) }),
+  warnings: z.array(z.string()),
+});
+export type Plan = z.infer<typeof Plan>;

@@ -1,0 +1,156 @@
+// The commander program: declares every command and flag, lazy-loads the command module that runs
+// it, and is the ONLY place where errors become exit codes and messages.
+import { Argument, Command, CommanderError, Option } from "commander";
+import pkg from "../package.json" with { type: "json" };
+import type { ErrorKind } from "./core/errors.ts";
+import { isLokiError, messageOf } from "./core/errors.ts";
+
+/** Every error kind's exit code (DESIGN §4: 3 = usage, config, provider or internal error). */
+const EXIT_CODES: Record<ErrorKind, number> = {
+  usage: 3,
+  config: 3,
+  spec: 3,
+  tracker: 3,
+  workspace: 3,
+  provider: 3,
+  git: 3,
+  internal: 3,
+};
+
+type Action = (...args: never[]) => Promise<number>;
+const lazy =
+  <T extends Record<string, unknown>>(load: () => Promise<T>, name: keyof T) =>
+  async (...args: unknown[]) => {
+    const mod = await load();
+    process.exitCode = await (mod[name] as Action)(...(args as never[]));
+  };
+
+const WORKFLOW = "Plan a build:";
+const INSPECT = "Inspect and configure:";
+
+export function buildProgram(): Command {
+  const program = new Command("loki")
+    .description("Spec in, verified diff out. Turns a spec into acceptance items and drives a coding agent until they are verifiably met.")
+    .version(pkg.version, "-V, --version", "print the version")
+    .showSuggestionAfterError(true)
+    .showHelpAfterError("(run `loki help` for the list of commands)")
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+
+  program.commandsGroup(WORKFLOW);
+  program
+    .command("plan")
+    .description("read a spec and quote iterations, tokens, dollars and time (writes .loki/spec and .loki/checklist)")
+    .argument("[spec]", "PRD file, JSON/YAML/OpenAPI file, OpenSpec dir, issue (URL, owner/repo#N, ABC-12, #N) or a quoted brief")
+    .option("--prd <file>", "treat the argument as a PRD file")
+    .option("--issue <ref>", "treat the argument as an issue reference")
+    .option("--openspec <dir>", "an OpenSpec change directory")
+    .option("--provider <name>", "provider to quote for (claude, codex, cline, aider, opencode)")
+    .option("--model <model>", "model to quote for (default: the provider's model for the spec's tier)")
+    .option("--max-iterations <n>", "iteration cap to quote within")
+    .option("--json", "print the plan as JSON (schema: docs/reference/plan-json.md)")
+    .action(lazy(() => import("./commands/plan.ts"), "runPlan"));
+
+  const spec = program.command("spec").description("lock the spec and detect drift from it");
+  spec
+    .command("lock")
+    .description("record the spec's items with per-item hashes in .loki/spec/spec.lock")
+    .argument("[spec]", "the spec to lock (default: the one in .loki/spec/spec.json, else discovered)")
+    .option("--json", "print the lock summary as JSON")
+    .action(lazy(() => import("./commands/spec.ts"), "runSpecLock"));
+  spec
+    .command("status")
+    .description("compare the spec now with the lock; exit 0 in sync, 1 drift, 3 error")
+    .option("--json", "print the drift report as JSON")
+    .action(lazy(() => import("./commands/spec.ts"), "runSpecStatus"));
+
+  program
+    .command("init")
+    .description("start a project from a starter PRD template")
+    .argument("[dir]", "directory to create or fill", ".")
+    .option("-t, --template <name>", "template name (see --list)")
+    .option("--list", "list the templates")
+    .option("--force", "overwrite an existing prd.md")
+    .option("--json", "print the result as JSON")
+    .action(lazy(() => import("./commands/init.ts"), "runInit"));
+
+  program.commandsGroup(INSPECT);
+  program
+    .command("status")
+    .description("show the current run in this repository (inactive when none)")
+    .option("--json", "print status as JSON (schema: docs/reference/status-json.md)")
+    .action(lazy(() => import("./commands/status.ts"), "runStatus"));
+  program
+    .command("doctor")
+    .description("check git, bun and every provider CLI (version, login); exit 1 when no provider is usable")
+    .option("--json", "print the checks as JSON (schema: docs/reference/doctor-json.md)")
+    .action(lazy(() => import("./commands/doctor.ts"), "runDoctor"));
+
+  const provider = program.command("provider").description("list, show or choose the coding-agent CLI");
+  provider.command("list").description("every supported provider and whether it is usable here").option("--json", "print as JSON").action(lazy(() => import("./commands/provider.ts"), "runProviderList"));
+  provider.command("show").description("the provider this repository uses, and where that choice comes from").option("--json", "print as JSON").action(lazy(() => import("./commands/provider.ts"), "runProviderShow"));
+  provider
+    .command("set")
+    .description("choose the provider for this repository (writes .loki/config.yaml)")
+    .addArgument(new Argument("<name>", "provider").choices(["claude", "codex", "cline", "aider", "opencode"]))
+    .action(lazy(() => import("./commands/provider.ts"), "runProviderSet"));
+
+  program
+    .command("version")
+    .description("print the version")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/version.ts"), "runVersion"));
+  program.addOption(new Option("--no-color", "disable colors (NO_COLOR is respected too)").hideHelp());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--no-color")) process.env.NO_COLOR = "1";
+  const program = buildProgram();
+  const args = argv.length === 0 ? ["help"] : argv;
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    return await reportError(error, args.includes("--json"));
+  }
+}
+
+async function reportError(error: unknown, json: boolean): Promise<number> {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+    return EXIT_CODES.usage;
+  }
+  const { errorLine, hintLine, outJson } = await import("./core/log.ts");
+  if (isLokiError(error)) {
+    const code = EXIT_CODES[error.kind];
+    if (json) outJson({ ok: false, error: { kind: error.kind, message: error.message, hint: error.hint ?? null, exit_code: code } });
+    errorLine(error.message);
+    if (error.hint) hintLine(error.hint);
+    return code;
+  }
+  const logFile = await logInternal(error);
+  if (json) outJson({ ok: false, error: { kind: "internal", message: messageOf(error), hint: null, exit_code: EXIT_CODES.internal } });
+  errorLine(`internal error: ${messageOf(error)}`);
+  hintLine(logFile ? `details are in ${logFile}; please report this with that file` : "please report this with the command you ran");
+  return EXIT_CODES.internal;
+}
+
+/** A bug: log the stack where the user can find it. Only into an existing .loki/. */
+async function logInternal(error: unknown): Promise<string | null> {
+  try {
+    const { existsSync } = await import("node:fs");
+    const { findRoot, workspaceAt } = await import("./core/workspace.ts");
+    const ws = workspaceAt(findRoot());
+    if (!existsSync(ws.dir)) return null;
+    const { fileLogger } = await import("./core/log.ts");
+    (await fileLogger(ws.logFile)).error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, "internal error");
+    return ws.logFile;
+  } catch {
+    return null;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,64 @@
+// `loki plan <spec> [--json]`: read the spec (writing .loki/spec/spec.json and the visible
+// checklist), then print the quote: tier and reasons, iterations, tokens, dollars per model, time.
+import { relative } from "node:path";
+import { loadConfig, type ProviderId } from "../core/config.ts";
+import { color, info, out, outJson, warn } from "../core/log.ts";
+import type { Plan } from "../core/schema.ts";
+import { findRoot, workspaceAt } from "../core/workspace.ts";
+import { buildPlan, PROVIDER_PREFERENCE } from "../plan.ts";
+import { installedProviders } from "../providers/provider.ts";
+import { readSpec, writeIntake } from "../spec/read.ts";
+
+type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: string; json?: boolean };
+
+export async function runPlan(arg: string | undefined, options: PlanOptions): Promise<number> {
+  const root = findRoot();
+  const flags = {
+    provider: options.provider,
+    model: options.model,
+    max_iterations: options.maxIterations === undefined ? undefined : Number(options.maxIterations),
+  };
+  const loaded = loadConfig(root, process.env, flags);
+  for (const line of loaded.warnings) warn(line);
+  const cwd = process.cwd();
+  const spec = await readSpec(arg, { cwd, config: loaded.config, env: process.env, explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec } });
+  const ws = workspaceAt(root);
+  const checklist = writeIntake(ws, spec);
+  const plan = buildPlan(spec, {
+    provider: loaded.config.provider as ProviderId,
+    providerChosen: loaded.origins.has("provider"),
+    model: loaded.config.model,
+    maxIterations: loaded.config.max_iterations,
+    heldOut: checklist.held_out_count,
+    installed: installedProviders({ env: process.env, cwd }, PROVIDER_PREFERENCE),
+  });
+  if (options.json) {
+    outJson(plan);
+    return 0;
+  }
+  for (const line of plan.warnings) warn(line);
+  printPlan(plan);
+  info(color.dim(`wrote ${relative(cwd, ws.spec)} and ${relative(cwd, ws.checklist)}`));
+  return 0;
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const range = (r: { low: number; estimate: number; high: number }, f: (n: number) => string) => `~${f(r.estimate)} (${f(r.low)}–${f(r.high)})`;
+const tokens = (n: number) => (n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : `${Math.round(n / 1000)}k`);
+
+function printPlan(plan: Plan): void {
+  const { items, complexity, iterations, cost, tokens: t } = plan;
+  out(`${color.bold(plan.spec.title)}  ${color.dim(`(${plan.spec.kind}: ${plan.spec.ref})`)}`);
+  out(`items       ${items.total} acceptance items: ${items.visible} shown to the agent, ${items.held_out} held out for the final check`);
+  out(`complexity  ${color.bold(complexity.tier)} (score ${complexity.score})`);
+  for (const reason of complexity.reasons) out(`              - ${reason}`);
+  out(`iterations  ${range(iterations, String)}; cap ${iterations.cap}`);
+  out(`provider    ${plan.provider.recommended} — ${plan.provider.reason}`);
+  out(`models      build ${plan.models.build}, review ${plan.models.review} (${plan.models.source})`);
+  const total = t.total_estimate;
+  out(`tokens      ~${tokens(total.input + total.cache_read + total.cache_write + total.output)} (input ${tokens(total.input)}, cache read ${tokens(total.cache_read)}, cache write ${tokens(total.cache_write)}, output ${tokens(total.output)})`);
+  out(`cost        ${color.bold(range(cost.usd, usd))}  pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`);
+  for (const row of cost.by_model) out(`              ${row.selected ? "*" : " "} ${row.model.padEnd(20)} ${range(row.usd, usd)}`);
+  out(`time        ${range(plan.time.minutes, (m) => `${m} min`)}`);
+  out(`next        review the checklist in .loki/checklist/checklist.json, then freeze it: loki spec lock`);
+}

@@ -1,0 +1,21 @@
+// `loki status [--json]`: print the current run of this repository ("inactive" when none).
+import { color, out, outJson } from "../core/log.ts";
+import { findRoot } from "../core/workspace.ts";
+import { readStatus } from "../loop/status.ts";
+
+export async function runStatus(options: { json?: boolean }): Promise<number> {
+  const report = readStatus(findRoot());
+  if (options.json) {
+    outJson(report);
+    return 0;
+  }
+  if (report.status === "inactive") {
+    out(`loki: ${color.dim("inactive")} — no run in ${report.root}`);
+  } else {
+    out(`loki: ${color.bold(report.status)}  run ${report.run_id}  provider ${report.provider}  pid ${report.pid}${report.pid_alive ? "" : " (not running)"}`);
+    out(`spec: ${report.spec}   started ${report.started_at}   updated ${report.updated_at}`);
+    if (report.signals.pause || report.signals.stop) out(`signals: ${[report.signals.pause && "PAUSE", report.signals.stop && "STOP"].filter(Boolean).join(", ")}`);
+  }
+  out(`next: ${report.next}`);
+  return 0;
+}

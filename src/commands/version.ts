@@ -1,0 +1,10 @@
+// `loki version [--json]`: the version of loki and of the Bun runtime it runs on.
+import pkg from "../../package.json" with { type: "json" };
+import { out, outJson } from "../core/log.ts";
+
+export async function runVersion(options: { json?: boolean }): Promise<number> {
+  const bun = typeof Bun === "undefined" ? null : Bun.version;
+  if (options.json) outJson({ version: pkg.version, bun, platform: `${process.platform}-${process.arch}` });
+  else out(`loki ${pkg.version}`);
+  return 0;
+}

@@ -1,0 +1,74 @@
+// Run status derived from .loki/ alone (session, signals, whether the pid lives): no git, no
+// network, so `loki status` answers instantly even while a run holds the repository.
+import { existsSync } from "node:fs";
+import { Session, type Session as SessionT } from "../core/schema.ts";
+import { readJson, workspaceAt } from "../core/workspace.ts";
+
+export type StatusReport = {
+  schema_version: 1;
+  status: "inactive" | "running" | "paused" | "stopping" | "stopped" | "completed" | "failed" | "blocked" | "starting" | "dead";
+  root: string;
+  run_id: string | null;
+  pid: number | null;
+  pid_alive: boolean;
+  provider: string | null;
+  spec: string | null;
+  started_at: string | null;
+  updated_at: string | null;
+  signals: { pause: boolean; stop: boolean };
+  next: string;
+};
+
+export function readStatus(root: string): StatusReport {
+  const ws = workspaceAt(root);
+  const session = readJson(ws.session, Session);
+  const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
+  if (!session) return { ...empty(root, signals), next: "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)" };
+  const alive = isAlive(session.pid);
+  const live = ["starting", "running", "paused", "stopping"].includes(session.status);
+  const status: StatusReport["status"] = live && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
+  return {
+    schema_version: 1,
+    status,
+    root,
+    run_id: session.run_id,
+    pid: session.pid,
+    pid_alive: alive,
+    provider: session.provider,
+    spec: session.spec,
+    started_at: session.started_at,
+    updated_at: session.updated_at,
+    signals,
+    next: nextStep(status, session),
+  };
+}
+
+function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, "next"> {
+  return { schema_version: 1, status: "inactive", root, run_id: null, pid: null, pid_alive: false, provider: null, spec: null, started_at: null, updated_at: null, signals };
+}
+
+function nextStep(status: StatusReport["status"], session: SessionT): string {
+  switch (status) {
+    case "dead":
+      return "the run's process is gone: loki resume";
+    case "paused":
+      return "loki resume";
+    case "running":
+    case "starting":
+    case "stopping":
+      return "loki stop (to end it), or watch with loki status";
+    case "completed":
+      return `read .loki/COMPLETION.txt; proof: loki proof show ${session.run_id}`;
+    default:
+      return "loki start ./prd.md for a new run";
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

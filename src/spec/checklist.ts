@@ -1,0 +1,67 @@
+// Stable item ids and the visible checklist. An id is a hash of the item's normalized text, so the
+// same text gets the same id on every run and machine; repeats get -2, -3… in document order. Pure.
+import type { Checklist, SpecItem } from "../core/schema.ts";
+import { SCHEMA_VERSION } from "../core/schema.ts";
+import { sha256 } from "../core/hash.ts";
+import type { RawItem } from "./types.ts";
+
+/** Case, spacing, Unicode form and trailing punctuation do not change an item's identity. */
+export function normalizeItemText(text: string): string {
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .replace(/[\s.;:,!]+$/u, "")
+    .trim();
+}
+
+export function itemId(text: string): string {
+  return `ac-${sha256(normalizeItemText(text)).slice(0, 10)}`;
+}
+
+/** Assign ids; an item whose normalized text repeats gets a numbered suffix by occurrence. */
+export function assignIds(items: RawItem[]): SpecItem[] {
+  const seen = new Map<string, number>();
+  return items.map((raw) => {
+    const base = itemId(raw.text);
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    const item: SpecItem = {
+      id: count === 1 ? base : `${base}-${count}`,
+      text: raw.text,
+      kind: raw.kind,
+      source: {},
+    };
+    if (raw.section !== undefined) item.section = raw.section;
+    if (raw.group !== undefined) item.group = raw.group;
+    if (raw.file !== undefined) item.source.file = raw.file;
+    if (raw.line !== undefined) item.source.line = raw.line;
+    if (raw.verify !== undefined) item.verify = raw.verify;
+    if (raw.operation !== undefined) item.operation = raw.operation;
+    return item;
+  });
+}
+
+/** The checklist the build loop may see: every item except the held-out ones, which are only counted. */
+export function buildChecklist(items: SpecItem[], heldOutIds: ReadonlySet<string>, specSha256: string, now: Date): Checklist {
+  const visible = items.filter((item) => !heldOutIds.has(item.id));
+  return {
+    schema_version: SCHEMA_VERSION,
+    spec_sha256: specSha256,
+    items: visible.map((item) => ({
+      id: item.id,
+      text: item.text,
+      kind: item.kind,
+      ...(item.section === undefined ? {} : { section: item.section }),
+      ...(item.source.line === undefined ? {} : { source_line: item.source.line }),
+      status: "pending" as const,
+    })),
+    held_out_count: items.length - visible.length,
+    updated_at: now.toISOString(),
+  };
+}
+
+/** Items as every prompt lists them: one per line, `- [<id>] <text>`. */
+export function renderItems(items: readonly { id: string; text: string }[]): string {
+  return items.map((item) => `- [${item.id}] ${item.text.replace(/\s*\n\s*/g, " ")}`).join("\n");
+}
