@@ -15,7 +15,7 @@ const Url = z.url({ message: "expected a URL such as https://host/path" });
 export const Config = z.object({
   provider: ProviderId.default("claude"),
   model: z.string().min(1).optional(),
-  failover: z.array(ProviderId).default([]),
+  failover: z.array(ProviderId).default(() => []),
   effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
   budget_usd: z.number().positive().optional(),
   max_iterations: z.number().int().positive().max(1000).default(25),
@@ -23,18 +23,18 @@ export const Config = z.object({
   heldout: z.boolean().default(true),
   trackers: z
     .object({
-      github: z.object({ api_url: Url.optional() }).default({}),
-      gitlab: z.object({ api_url: Url.optional() }).default({}),
-      jira: z.object({ base_url: Url.optional(), email: z.string().optional() }).default({}),
-      azure: z.object({ org_url: Url.optional() }).default({}),
+      github: z.object({ api_url: Url.optional() }).default(() => ({})),
+      gitlab: z.object({ api_url: Url.optional() }).default(() => ({})),
+      jira: z.object({ base_url: Url.optional(), email: z.string().optional() }).default(() => ({})),
+      azure: z.object({ org_url: Url.optional() }).default(() => ({})),
       /** Retries for 429/5xx responses, and the longest retry-after loki will honor. */
       retries: z.number().int().min(0).max(10).default(3),
       max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
     })
-    .default({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 }),
+    .default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
   verify: z
     .object({ build: z.string().optional(), test: z.string().optional(), lint: z.string().optional() })
-    .default({}),
+    .default(() => ({})),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -155,3 +155,14 @@ describe("git", () => {
     expect(existsSync(join(dir.path, "new.txt"))).toBe(true);
   });
 });
+
+describe("config defaults", () => {
+  test("every load gets its own nested objects", () => {
+    const a = loadConfig("/nonexistent", {}).config;
+    const b = loadConfig("/nonexistent", {}).config;
+    a.trackers.jira.email = "changed@example.com";
+    a.failover.push("codex");
+    expect(b.trackers.jira.email).toBeUndefined();
+    expect(b.failover).toEqual([]);
+  });
+});
