@@ -46,7 +46,8 @@ export async function fetchGithubIssue(ref: GithubRef, ctx: FetchContext): Promi
 
 /** GitHub Enterprise Server serves its API under /api/v3; GHE.com (data residency) on api.<host>. */
 export function githubApiUrl(ref: GithubRef, ctx: FetchContext): string {
-  const forHost = (host: string) => (host.endsWith(".ghe.com") ? `https://api.${host}` : `https://${host}/api/v3`);
+  const scheme = ref.scheme ?? "https";
+  const forHost = (host: string) => (host.endsWith(".ghe.com") ? `${scheme}://api.${host}` : `${scheme}://${host}/api/v3`);
   return apiBaseUrl(ctx.config.trackers.github.api_url, ref.host, forHost, "https://api.github.com");
 }
 

@@ -41,7 +41,7 @@ export async function fetchGitlabIssue(ref: GitlabRef, ctx: FetchContext): Promi
 }
 
 export function gitlabApiUrl(ref: GitlabRef, ctx: FetchContext): string {
-  return apiBaseUrl(ctx.config.trackers.gitlab.api_url, ref.host, (host) => `https://${host}/api/v4`, "https://gitlab.com/api/v4");
+  return apiBaseUrl(ctx.config.trackers.gitlab.api_url, ref.host, (host) => `${ref.scheme ?? "https"}://${host}/api/v4`, "https://gitlab.com/api/v4");
 }
 
 /** A personal/project token wins; a CI job token is the fallback inside GitLab CI. */

@@ -99,8 +99,9 @@ function parseIssueUrl(text: string): SpecTarget | undefined {
   const host = url.host.toLowerCase();
   const segments = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
   const origin = `${url.protocol}//${url.host}`;
+  const scheme = url.protocol === "http:" ? { scheme: "http" as const } : {};
   const gitlab = url.pathname.match(/^\/(.+?)\/-\/(?:issues|work_items)\/(\d+)\/?$/);
-  if (gitlab) return { kind: "issue", url: text, ref: { tracker: "gitlab", project: decodeURIComponent(gitlab[1]!), number: Number(gitlab[2]), host } };
+  if (gitlab) return { kind: "issue", url: text, ref: { tracker: "gitlab", project: decodeURIComponent(gitlab[1]!), number: Number(gitlab[2]), host, ...scheme } };
   const ado = url.pathname.match(/^(.*?)\/_workitems\/edit\/(\d+)\/?$/);
   if (ado) {
     const parts = ado[1]!.split("/").filter(Boolean).map(decodeURIComponent);
@@ -119,7 +120,7 @@ function parseIssueUrl(text: string): SpecTarget | undefined {
   }
   if (segments.length === 4 && segments[2] === "issues" && /^\d+$/.test(segments[3]!)) {
     const ref: IssueRef = { tracker: "github", owner: segments[0]!, repo: segments[1]!, number: Number(segments[3]) };
-    if (host !== "github.com" && host !== "www.github.com") ref.host = host;
+    if (host !== "github.com" && host !== "www.github.com") Object.assign(ref, { host, ...scheme });
     return { kind: "issue", url: text, ref };
   }
   return undefined;

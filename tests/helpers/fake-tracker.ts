@@ -78,10 +78,7 @@ export function fakeSleep(): { sleep: (ms: number) => Promise<void>; waits: numb
 
 type TrackerSettings = Partial<{ [K in "github" | "gitlab" | "jira" | "azure"]: Config["trackers"][K] }> & { max_retry_wait_seconds?: number };
 
-/**
- * A full Config with tracker settings overridden. Always parsed fresh from the overrides: the
- * per-tracker objects of Config.parse({}) are shared between calls, so mutating them leaks.
- */
+/** A full Config with tracker settings overridden, parsed fresh for each test. */
 export function trackerConfig(trackers: TrackerSettings): Config {
   return Config.parse({ trackers });
 }

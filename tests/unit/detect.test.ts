@@ -22,6 +22,7 @@ const cases: [string, unknown][] = [
   ["https://ghe.corp.example/acme/shop/issues/7", { kind: "issue", ref: { tracker: "github", owner: "acme", repo: "shop", number: 7, host: "ghe.corp.example" } }],
   ["https://gitlab.com/group/sub/proj/-/issues/5", { kind: "issue", ref: { tracker: "gitlab", project: "group/sub/proj", number: 5, host: "gitlab.com" } }],
   ["https://git.internal.example/team/app/-/issues/19", { kind: "issue", ref: { tracker: "gitlab", project: "team/app", number: 19, host: "git.internal.example" } }],
+  ["http://git.local:8080/team/app/-/issues/2", { kind: "issue", ref: { tracker: "gitlab", project: "team/app", number: 2, host: "git.local:8080", scheme: "http" } }],
   ["https://acme.atlassian.net/browse/SHOP-12", { kind: "issue", ref: { tracker: "jira", key: "SHOP-12", baseUrl: "https://acme.atlassian.net" } }],
   ["https://jira.example.com/jira/browse/AB2-7", { kind: "issue", ref: { tracker: "jira", key: "AB2-7", baseUrl: "https://jira.example.com/jira" } }],
   ["https://acme.atlassian.net/jira/software/projects/SHOP/boards/1?selectedIssue=SHOP-99", { kind: "issue", ref: { tracker: "jira", key: "SHOP-99", baseUrl: "https://acme.atlassian.net" } }],
@@ -43,7 +44,7 @@ const cases: [string, unknown][] = [
 describe("detectSpec", () => {
   for (const [arg, expected] of cases) {
     test(arg, () => {
-      const withUrl = arg.startsWith("https://") ? { ...(expected as object), url: arg } : expected;
+      const withUrl = /^https?:\/\//.test(arg) ? { ...(expected as object), url: arg } : expected;
       expect(detectSpec(arg, {}, CWD, probe)).toEqual(withUrl as never);
     });
   }
