@@ -152,5 +152,8 @@ async function logInternal(error: unknown): Promise<string | null> {
 }
 
 if (import.meta.main) {
-  process.exitCode = await main(process.argv.slice(2));
+  // No top-level await: the compiled binary is built with --bytecode, which needs a plain entry.
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

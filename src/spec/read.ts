@@ -1,7 +1,7 @@
 // Spec intake: detect → load (size, binary and encoding checks) → parse → ids, stats, complexity.
 // Bad input fails here with one clear message before anything is written under .loki/.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { Config } from "../core/config.ts";
 import { isLokiError, specError } from "../core/errors.ts";
 import { remoteUrl } from "../core/git.ts";
@@ -85,7 +85,7 @@ async function loadAndParse(target: SpecTarget, options: ReadOptions): Promise<{
       const rels = openSpecFiles(listFiles(target.path).map((file) => relative(target.path, file)));
       const files = rels.map((rel) => ({ path: rel, text: readSpecFile(join(target.path, rel)) }));
       const digest = sha256(files.map((file) => `${file.path}\n${sha256(file.text)}`).join("\n"));
-      return { parsed: parseOpenSpec(files), source: { kind: "openspec", ref: relative(options.cwd, target.path) || ".", path: target.path, sha256: digest } };
+      return { parsed: parseOpenSpec(files, basename(target.path)), source: { kind: "openspec", ref: relative(options.cwd, target.path) || ".", path: target.path, sha256: digest } };
     }
     case "brief":
       return { parsed: parseBrief(target.text), source: { kind: "brief", ref: target.text, sha256: sha256(target.text) } };

@@ -1,0 +1,113 @@
+// Line classifier for markdown specs: splits text into headings, list entries, paragraph text
+// and blanks with their 1-based source lines, skipping front matter, fenced code and HTML
+// comments. Shared by the PRD and OpenSpec parsers. Pure; one pass, no backtracking regexes.
+
+export type MdLine =
+  | { kind: "heading"; line: number; level: number; text: string }
+  | { kind: "entry"; line: number; indent: number; content: number; text: string; checkbox: boolean; ordered: boolean }
+  | { kind: "text"; line: number; indent: number; text: string }
+  | { kind: "blank"; line: number };
+
+export type ScannedMarkdown = {
+  lines: MdLine[];
+  /** `title:` from a leading YAML front matter block. */
+  frontTitle?: string;
+  /** The document without front matter, code blocks and comments (for word counts). */
+  text: string;
+};
+
+const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+const ENTRY = /^([-*+]|\d{1,9}[.)])(?:[ \t]+|$)/;
+const CHECKBOX = /^\[([ xX])\](?:[ \t]+|$)/;
+const FENCE = /^(`{3,}|~{3,})/;
+const SETEXT = /^ {0,3}(=+|-+)[ \t]*$/;
+
+function indentOf(raw: string): number {
+  let width = 0;
+  for (const ch of raw) {
+    if (ch === " ") width++;
+    else if (ch === "\t") width += 4 - (width % 4);
+    else break;
+  }
+  return width;
+}
+
+function frontMatterEnd(rows: string[]): { end: number; title?: string } {
+  if (rows[0]?.trimEnd() !== "---") return { end: 0 };
+  for (let i = 1; i < rows.length; i++) {
+    const row = rows[i] ?? "";
+    if (/^(---|\.\.\.)\s*$/.test(row)) {
+      const titleRow = rows.slice(1, i).find((r) => /^title:\s*\S/.test(r));
+      const title = titleRow?.replace(/^title:\s*/, "").trim().replace(/^(["'])(.*)\1$/, "$2");
+      return title ? { end: i + 1, title } : { end: i + 1 };
+    }
+  }
+  return { end: 0 };
+}
+
+export function scanMarkdown(source: string): ScannedMarkdown {
+  const rows = source.replace(/^\uFEFF/, "").split(/\r?\n|\r/);
+  const front = frontMatterEnd(rows);
+  const lines: MdLine[] = [];
+  const kept: string[] = [];
+  let fence: string | undefined;
+  let inComment = false;
+  for (let i = front.end; i < rows.length; i++) {
+    const raw = rows[i] ?? "";
+    const line = i + 1;
+    const trimmed = raw.trim();
+    if (fence !== undefined) {
+      if (trimmed.startsWith(fence) && trimmed.slice(fence.length).trim() === "") fence = undefined;
+      lines.push({ kind: "blank", line });
+      continue;
+    }
+    if (inComment || trimmed.startsWith("<!--")) {
+      inComment = !trimmed.includes("-->");
+      lines.push({ kind: "blank", line });
+      continue;
+    }
+    const fenceOpen = FENCE.exec(trimmed);
+    if (fenceOpen?.[1]) {
+      fence = fenceOpen[1];
+      lines.push({ kind: "blank", line });
+      continue;
+    }
+    kept.push(raw);
+    lines.push(classify(raw, trimmed, line, lines[lines.length - 1]));
+  }
+  return { lines: resolveSetext(lines), text: kept.join("\n"), ...(front.title ? { frontTitle: front.title } : {}) };
+}
+
+function classify(raw: string, trimmed: string, line: number, prev: MdLine | undefined): MdLine {
+  if (trimmed === "") return { kind: "blank", line };
+  const atx = ATX.exec(raw);
+  if (atx?.[1]) return { kind: "heading", line, level: atx[1].length, text: (atx[2] ?? "").trim() };
+  const indent = indentOf(raw);
+  // "---" under a paragraph is a setext underline (resolved later); alone it is a rule.
+  if (prev?.kind === "text" && SETEXT.test(raw)) return { kind: "text", line, indent, text: trimmed };
+  if (/^([-*_])([ \t]*\1){2,}[ \t]*$/.test(trimmed)) return { kind: "blank", line };
+  const entry = ENTRY.exec(trimmed);
+  if (entry?.[1]) {
+    let rest = trimmed.slice(entry[0].length);
+    const box = CHECKBOX.exec(rest);
+    if (box) rest = rest.slice(box[0].length);
+    const content = indent + entry[0].length + (box ? box[0].length : 0);
+    const ordered = /\d/.test(entry[1]);
+    return { kind: "entry", line, indent, content, text: rest.trim(), checkbox: box !== null, ordered };
+  }
+  return { kind: "text", line, indent, text: trimmed };
+}
+
+/** A paragraph line followed by "===" / "---" becomes a level 1 / 2 heading. */
+function resolveSetext(lines: MdLine[]): MdLine[] {
+  for (let i = 1; i < lines.length; i++) {
+    const cur = lines[i];
+    const prev = lines[i - 1];
+    if (cur?.kind !== "text" || prev?.kind !== "text" || prev.indent > 3) continue;
+    const underline = SETEXT.exec(cur.text);
+    if (!underline?.[1]) continue;
+    lines[i - 1] = { kind: "heading", line: prev.line, level: underline[1].startsWith("=") ? 1 : 2, text: prev.text };
+    lines[i] = { kind: "blank", line: cur.line };
+  }
+  return lines;
+}
