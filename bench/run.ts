@@ -1,0 +1,72 @@
+// `bun run bench`: measures what users wait for and prints medians against the targets.
+// Wall-clock of the compiled binary (built first when missing) and in-process parse times.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../src/core/config.ts";
+import { readSpec } from "../src/spec/read.ts";
+import { bigOpenApi, longPrd } from "./fixtures.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const TMP = join(ROOT, "bench", ".tmp");
+const BIN = join(ROOT, "dist", "loki");
+
+type Row = { name: string; median: number; target: number; unit: string; runs: number };
+const rows: Row[] = [];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function wall(argv: string[], cwd: string, runs: number): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const started = performance.now();
+    const result = Bun.spawnSync(argv, { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const elapsed = performance.now() - started;
+    if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${result.exitCode}: ${result.stderr.toString()}`);
+    if (i >= 2) times.push(elapsed); // the first runs warm the page cache
+  }
+  return times;
+}
+
+async function inProcess(fn: () => Promise<unknown>, runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const started = performance.now();
+    await fn();
+    if (i >= 1) times.push(performance.now() - started);
+  }
+  return times;
+}
+
+function record(name: string, times: number[], target: number, unit = "ms") {
+  rows.push({ name, median: median(times), target, unit, runs: times.length });
+}
+
+mkdirSync(TMP, { recursive: true });
+if (!existsSync(BIN) || process.argv.includes("--rebuild")) {
+  const build = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  if (build.exitCode !== 0) throw new Error("build failed");
+}
+const prd = join(TMP, "prd-2000.md");
+writeFileSync(prd, longPrd(2000));
+const openapi = join(TMP, "openapi-5mb.json");
+writeFileSync(openapi, bigOpenApi(5_000_000));
+const repo = join(TMP, "repo");
+mkdirSync(repo, { recursive: true });
+
+record("binary: loki version (wall)", wall([BIN, "version"], repo, 40), 20);
+record("binary: loki status --json (wall)", wall([BIN, "status", "--json"], repo, 40), 20);
+record("binary: loki plan prd-2000.md --json (wall)", wall([BIN, "plan", prd, "--json"], repo, 20), 100);
+const config = loadConfig(repo, {}).config;
+record("in-process: read 5 MB OpenAPI JSON spec", await inProcess(() => readSpec(openapi, { cwd: repo, config, env: {} }), 7), 1000);
+record("in-process: read 2,000-line PRD", await inProcess(() => readSpec(prd, { cwd: repo, config, env: {} }), 20), 100);
+
+const width = Math.max(...rows.map((r) => r.name.length));
+console.log(`loki benchmarks (bun ${Bun.version}, ${process.platform}-${process.arch})`);
+for (const row of rows) {
+  const verdict = row.median <= row.target ? "ok" : "OVER TARGET";
+  console.log(`${row.name.padEnd(width)}  median ${row.median.toFixed(1).padStart(7)} ${row.unit}  target ≤ ${row.target} ${row.unit}  (${row.runs} runs)  ${verdict}`);
+}
