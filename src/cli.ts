@@ -1,6 +1,6 @@
 // The commander program: declares every command and flag, lazy-loads the command module that runs
 // it, and is the ONLY place where errors become exit codes and messages.
-import { Argument, Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import type { ErrorKind } from "./core/errors.ts";
 import { isLokiError, messageOf } from "./core/errors.ts";
@@ -25,6 +25,12 @@ const lazy =
     process.exitCode = await (mod[name] as Action)(...(args as never[]));
   };
 
+/** Whole numbers ≥ 1 for count flags, refused by commander (exit 3) before any work starts. */
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError("expected a whole number of at least 1.");
+  return Number(value);
+}
+
 const WORKFLOW = "Plan a build:";
 const INSPECT = "Inspect and configure:";
 
@@ -47,7 +53,7 @@ export function buildProgram(): Command {
     .option("--openspec <dir>", "an OpenSpec change directory")
     .option("--provider <name>", "provider to quote for (claude, codex, cline, aider, opencode)")
     .option("--model <model>", "model to quote for (default: the provider's model for the spec's tier)")
-    .option("--max-iterations <n>", "iteration cap to quote within")
+    .option("--max-iterations <n>", "iteration cap to quote within", positiveInt)
     .option("--json", "print the plan as JSON (schema: docs/reference/plan-json.md)")
     .action(lazy(() => import("./commands/plan.ts"), "runPlan"));
 

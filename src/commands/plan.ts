@@ -9,14 +9,14 @@ import { buildPlan, PROVIDER_PREFERENCE } from "../plan.ts";
 import { installedProviders } from "../providers/provider.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 
-type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: string; json?: boolean };
+type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: number; json?: boolean };
 
 export async function runPlan(arg: string | undefined, options: PlanOptions): Promise<number> {
   const root = findRoot();
   const flags = {
     provider: options.provider,
     model: options.model,
-    max_iterations: options.maxIterations === undefined ? undefined : Number(options.maxIterations),
+    max_iterations: options.maxIterations,
   };
   const loaded = loadConfig(root, process.env, flags);
   for (const line of loaded.warnings) warn(line);
@@ -42,6 +42,7 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   return 0;
 }
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const range = (r: { low: number; estimate: number; high: number }, f: (n: number) => string) => `~${f(r.estimate)} (${f(r.low)}–${f(r.high)})`;
 const tokens = (n: number) => (n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : `${Math.round(n / 1000)}k`);
@@ -49,7 +50,7 @@ const tokens = (n: number) => (n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M`
 function printPlan(plan: Plan): void {
   const { items, complexity, iterations, cost, tokens: t } = plan;
   out(`${color.bold(plan.spec.title)}  ${color.dim(`(${plan.spec.kind}: ${plan.spec.ref})`)}`);
-  out(`items       ${items.total} acceptance items: ${items.visible} shown to the agent, ${items.held_out} held out for the final check`);
+  out(`items       ${plural(items.total, "acceptance item")}: ${items.visible} shown to the agent, ${items.held_out} held out for the final check`);
   out(`complexity  ${color.bold(complexity.tier)} (score ${complexity.score})`);
   for (const reason of complexity.reasons) out(`              - ${reason}`);
   out(`iterations  ${range(iterations, String)}; cap ${iterations.cap}`);

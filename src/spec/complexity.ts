@@ -69,6 +69,6 @@ export function gradeComplexity(stats: SpecStats): Complexity {
     }
   }
   const tier: ComplexityTier = score <= 1 ? "simple" : score <= 4 ? "standard" : "complex";
-  if (reasons.length === 0) reasons.push(`${stats.items} acceptance items, no integrations, services or data stores named`);
+  if (reasons.length === 0) reasons.push(`${stats.items} acceptance item${stats.items === 1 ? "" : "s"}, no integrations, services or data stores named`);
   return { tier, score, reasons };
 }

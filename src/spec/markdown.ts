@@ -26,7 +26,16 @@ export function parseMarkdown(text: string, file?: string): ParsedSpec {
   }
   const { title, line } = titleOf(lines, scanned.frontTitle);
   const summary = summaryAfter(lines, line);
-  return { title, ...(summary ? { summary } : {}), sections, items, text: scanned.text, endpoints: 0, warnings };
+  return { title, ...(summary ? { summary } : {}), sections, items, text: inScopeText(lines), endpoints: 0, warnings };
+}
+
+/** The prose complexity is graded on: out-of-scope and non-goal sections name what will NOT be built. */
+function inScopeText(lines: MdLine[]): string {
+  const kept: string[] = [];
+  walkSections(lines, (line, heading) => {
+    if (heading?.cls !== "exclude") kept.push(line.kind === "blank" ? "" : line.text);
+  });
+  return kept.join("\n");
 }
 
 /** First `# ` heading, else the front-matter title, else the first line with text. */

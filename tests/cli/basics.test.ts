@@ -136,3 +136,13 @@ describe("init", () => {
     expect(existsSync(join(dir.path, "x"))).toBe(false);
   });
 });
+
+describe("flag validation", () => {
+  test("a count flag that is not a whole number is refused before any work (exit 3)", async () => {
+    await using dir = await tmpdir();
+    const result = await loki(["plan", "--max-iterations", "abc", "x.md"], { cwd: dir.path });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("option '--max-iterations <n>' argument 'abc' is invalid");
+    expect(existsSync(join(dir.path, ".loki"))).toBe(false);
+  });
+});

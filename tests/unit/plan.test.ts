@@ -104,3 +104,14 @@ describe("drift", () => {
     expect(report.changed).toEqual([{ id: v1.items[0]!.id, new_id: v1.items[0]!.id, before: "Users can sign up with email", after: "users can sign up with email." }]);
   });
 });
+
+describe("complexity reads only what is in scope", () => {
+  test("integrations named under Non-goals or Out of scope do not count", async () => {
+    const { parseMarkdown } = await import("../../src/spec/markdown.ts");
+    const { specStats } = await import("../../src/spec/complexity.ts");
+    const prd = "# App\n\n## Acceptance criteria\n- [ ] Login with Stripe billing\n\n## Non-goals\n- OAuth, Slack or Twilio\n\n## Out of scope\n- A PostgreSQL backend\n";
+    const stats = specStats(parseMarkdown(prd, "prd.md"));
+    expect(stats.integrations).toEqual(["stripe"]);
+    expect(stats.data_stores).toEqual([]);
+  });
+});
