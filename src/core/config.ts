@@ -21,6 +21,15 @@ export const Config = z.object({
   max_iterations: z.number().int().positive().max(1000).default(25),
   max_duration: z.string().regex(DURATION, "expected a duration such as 90m, 2h or 3600").optional(),
   heldout: z.boolean().default(true),
+  /** The loop: per-call limits, retries, stagnation, backoff (seconds). */
+  agent_timeout_seconds: z.number().positive().default(1800),
+  agent_idle_seconds: z.number().positive().default(600),
+  max_retries: z.number().int().min(0).max(50).default(5),
+  stagnation_limit: z.number().int().min(1).max(100).default(3),
+  backoff_base_seconds: z.number().min(0).default(30),
+  backoff_max_seconds: z.number().min(0).default(600),
+  /** Running as root: let the provider use its sandbox-bypass mode (claude: IS_SANDBOX=1). */
+  allow_root: z.boolean().default(false),
   trackers: z
     .object({
       github: z.object({ api_url: Url.optional() }).default(() => ({})),

@@ -8,6 +8,10 @@ export type ExecOptions = {
   /** Replace the environment instead of extending process.env. */
   replaceEnv?: boolean;
   timeoutMs?: number;
+  /** Kill the group when neither stream has produced output for this long. */
+  idleTimeoutMs?: number;
+  /** Called once the child has a pid (to record it for crash recovery). */
+  onSpawn?: (pid: number) => void;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
   killGraceMs?: number;
   maxOutputBytes?: number;
@@ -21,6 +25,8 @@ export type ExecResult = {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Which limit killed it: the wall clock or the idle timer. */
+  timeoutKind: "wall" | "idle" | null;
   /** The binary was not found or could not be started. */
   spawnError: string | null;
   durationMs: number;
@@ -39,7 +45,9 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   if (file === undefined) throw new Error("run: empty argv");
   const started = performance.now();
   let timedOut = false;
+  let timeoutKind: ExecResult["timeoutKind"] = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
 
   const child = execa(file, args, {
@@ -63,19 +71,39 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
       // the group is already gone
     }
   };
-  if (options.timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      timedOut = true;
-      killGroup("SIGTERM");
-      killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
-    }, options.timeoutMs);
+  const expire = (kind: "wall" | "idle") => {
+    if (timedOut) return;
+    timedOut = true;
+    timeoutKind = kind;
+    killGroup("SIGTERM");
+    killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+  };
+  if (options.timeoutMs !== undefined) timer = setTimeout(() => expire("wall"), options.timeoutMs);
+  const idle = options.idleTimeoutMs;
+  if (idle !== undefined) {
+    const rearm = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => expire("idle"), idle);
+    };
+    rearm();
+    child.stdout?.on("data", rearm);
+    child.stderr?.on("data", rearm);
   }
+  // Cancelling must take the whole group down, not only the leader execa knows about.
+  const onAbort = () => {
+    killGroup("SIGTERM");
+    killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   if (options.onLine) attachLineReaders(child, options.onLine);
 
   const result = await child;
+  options.signal?.removeEventListener("abort", onAbort);
   clearTimeout(timer);
+  clearTimeout(idleTimer);
   // A group member may outlive the leader (a daemonized grandchild): never leave it behind.
-  if (timedOut) killGroup("SIGKILL");
+  if (timedOut || options.signal?.aborted) killGroup("SIGKILL");
   clearTimeout(killTimer);
 
   const stdout = String(result.stdout ?? "");
@@ -88,6 +116,7 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     exitCode,
     signal,
     timedOut,
+    timeoutKind,
     spawnError,
     durationMs: Math.round(performance.now() - started),
     stdout,

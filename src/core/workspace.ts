@@ -36,6 +36,9 @@ export function workspaceAt(root: string) {
     pause: p("PAUSE"),
     stop: p("STOP"),
     humanInput: p("HUMAN_INPUT.md"),
+    continuity: p("CONTINUITY.md"),
+    scratch: (runId: string) => p("tmp", runId),
+    runLog: (runId: string) => p("logs", `run-${runId}.log`),
     logs: p("logs"),
     logFile: p("logs", "loki.log"),
   };

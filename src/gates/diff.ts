@@ -1,0 +1,201 @@
+// The diff subject: what changed from a base commit to HEAD (or to the working tree, untracked
+// files included), parsed from ONE `git diff` into files and added lines with their line numbers.
+// Reads only; never touches the index or the working tree. A bad base throws; nothing else does.
+import { lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { gitError, messageOf } from "../core/errors.ts";
+import { run } from "../core/exec.ts";
+import { headSha, repoRoot } from "../core/git.ts";
+import type { ChangedFile, Subject } from "./gate.ts";
+
+const GIT_TIMEOUT_MS = 120_000;
+const MAX_DIFF_BYTES = 256 * 1024 * 1024;
+/** An untracked file larger than this is recorded as binary instead of read into memory. */
+const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
+
+export async function readSubject(root: string, base: string, options: { includeWorktree: boolean }): Promise<Subject> {
+  const { top, head, baseSha } = await resolveRevisions(root, base);
+  // Pin everything a user's git config could change about the output we parse.
+  const argv = ["git", "-c", "core.quotepath=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-U0", "-M", "--src-prefix=a/", "--dst-prefix=b/", baseSha];
+  if (!options.includeWorktree) argv.push(head);
+  const [diff, untracked] = await Promise.all([
+    mustRun("diff", [...argv, "--"], top, baseSha),
+    options.includeWorktree ? mustRun("ls-files", ["git", "ls-files", "--others", "--exclude-standard", "-z"], top, baseSha) : "",
+  ]);
+  const files = parseUnifiedDiff(diff);
+  for (const path of untracked.split("\0")) {
+    if (path === "" || path.endsWith("/")) continue; // "dir/" is a nested repository, not a file
+    try {
+      files.push(readUntracked(top, path));
+    } catch (error) {
+      // Unread content would be ungraded content: refuse rather than leave it out.
+      throw gitError(`cannot read untracked file ${path}: ${messageOf(error)}`, { hint: "fix its permissions, or add it to .gitignore" });
+    }
+  }
+  return { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files };
+}
+
+async function mustRun(name: string, argv: string[], cwd: string, baseSha: string): Promise<string> {
+  const result = await run(argv, { cwd, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_DIFF_BYTES });
+  if (result.truncated) throw gitError(`the diff since ${baseSha.slice(0, 7)} is larger than ${MAX_DIFF_BYTES >> 20} MiB`, { hint: "verify against a closer base commit" });
+  if (!result.ok) throw gitError(`git ${name} failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`, { data: { argv } });
+  return result.stdout;
+}
+
+async function resolveRevisions(root: string, base: string): Promise<{ top: string; head: string; baseSha: string }> {
+  // One spawn on the happy path; the slow path below exists to say exactly what is wrong.
+  if (base.trim() !== "" && !base.startsWith("-")) {
+    const fast = await run(["git", "rev-parse", "--show-toplevel", "HEAD", `${base}^{commit}`, "--"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+    const [top, head, baseSha] = fast.stdout.split("\n");
+    const sha = /^[0-9a-f]{40,64}$/;
+    if (fast.ok && top && head && baseSha && sha.test(head) && sha.test(baseSha)) return { top, head, baseSha };
+  }
+  const top = await repoRoot(root);
+  if ((await headSha(top)) === null) throw gitError(`${top} has no commits yet`, { hint: "commit something first: git commit --allow-empty -m start" });
+  return badBase(top, base);
+}
+
+async function badBase(root: string, base: string): Promise<never> {
+  const git = (args: string[]) => run(["git", ...args], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+  const [shallow, remotes] = await Promise.all([git(["rev-parse", "--is-shallow-repository"]), git(["remote"])]);
+  // `origin/main` names a remote branch that may simply not be fetched yet (a CI checkout).
+  const slash = base.indexOf("/");
+  const remote = slash > 0 && remotes.stdout.split("\n").includes(base.slice(0, slash)) ? base.slice(0, slash) : null;
+  const hint =
+    shallow.stdout.trim() === "true"
+      ? "this is a shallow clone: fetch the history (git fetch --unshallow; in GitHub Actions set `fetch-depth: 0` on actions/checkout)"
+      : remote
+        ? `fetch it first: git fetch ${remote} ${base.slice(slash + 1)}`
+        : "check the name (git log --oneline -10), or fetch it first: git fetch origin main";
+  throw gitError(`base "${base}" is not a commit in ${root}`, { hint, data: { base } });
+}
+
+/** One untracked file as git would show it when added: every line new (a link: its target). */
+function readUntracked(root: string, path: string): ChangedFile {
+  const file: ChangedFile = { path, status: "added", binary: false, added: [], removedCount: 0 };
+  const full = join(root, path);
+  const stat = lstatSync(full, { throwIfNoEntry: false });
+  if (stat === undefined) return file; // deleted between listing and reading
+  if (stat.isSymbolicLink()) return { ...file, added: [{ line: 1, text: readlinkSync(full) }] };
+  if (!stat.isFile() || stat.size > MAX_UNTRACKED_BYTES) return { ...file, binary: stat.isFile() };
+  const bytes = readFileSync(full);
+  // git's own heuristic: a NUL in the first 8,000 bytes makes a file binary.
+  if (bytes.subarray(0, 8000).includes(0)) return { ...file, binary: true };
+  const lines = bytes.toString("utf8").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return { ...file, added: lines.map((text, i) => ({ line: i + 1, text })) };
+}
+
+const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+
+/**
+ * Parses `git diff -U0 -M` output line by line (no lookahead), so it can be fed from a stream.
+ * Hunk line counts decide what is content: an added line "++x" is "+++x" in the diff, not a header.
+ */
+export function createDiffParser(): { line: (text: string) => void; finish: () => ChangedFile[] } {
+  const files: ChangedFile[] = [];
+  let current: ChangedFile | null = null;
+  let oldLeft = 0;
+  let newLeft = 0;
+  let nextLine = 0;
+
+  const line = (text: string) => {
+    if (current && (oldLeft > 0 || newLeft > 0)) {
+      const mark = text[0];
+      if (mark === "+") {
+        current.added.push({ line: nextLine++, text: text.slice(1) });
+        newLeft--;
+        return;
+      }
+      if (mark === "-") {
+        current.removedCount++;
+        oldLeft--;
+        return;
+      }
+      if (mark === " ") {
+        nextLine++;
+        oldLeft--;
+        newLeft--;
+        return;
+      }
+      if (mark === "\\") return;
+      oldLeft = newLeft = 0; // a short hunk: fall through and read the line as a header
+    }
+    if (text.startsWith("diff --git ")) {
+      const [oldPath, path] = headerPaths(text.slice("diff --git ".length));
+      current = { path, status: "modified", binary: false, added: [], removedCount: 0 };
+      if (oldPath !== path) current.oldPath = oldPath;
+      files.push(current);
+      return;
+    }
+    if (current === null) return;
+    const hunk = HUNK.exec(text);
+    if (hunk) {
+      oldLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
+      newLeft = hunk[4] === undefined ? 1 : Number(hunk[4]);
+      nextLine = Number(hunk[3]);
+    } else if (text.startsWith("new file mode")) current.status = "added";
+    else if (text.startsWith("deleted file mode")) current.status = "deleted";
+    else if (text.startsWith("rename from ")) {
+      current.status = "renamed";
+      current.oldPath = unquote(text.slice("rename from ".length));
+    } else if (text.startsWith("rename to ")) current.path = unquote(text.slice("rename to ".length));
+    else if (text.startsWith("Binary files ")) current.binary = true;
+  };
+  return { line, finish: () => files };
+}
+
+export function parseUnifiedDiff(text: string): ChangedFile[] {
+  const parser = createDiffParser();
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    parser.line(text.slice(start, end));
+    start = end + 1;
+  }
+  return parser.finish();
+}
+
+/** `a/x b/x`, possibly C-quoted. Only renames have different sides, and their `rename` lines settle those. */
+function headerPaths(rest: string): [string, string] {
+  let a: string;
+  let b: string;
+  if (rest.startsWith('"')) {
+    const end = quotedEnd(rest);
+    a = unquote(rest.slice(0, end + 1));
+    b = unquote(rest.slice(end + 2));
+  } else if (rest.endsWith('"') && rest.includes(' "')) {
+    const split = rest.indexOf(' "');
+    a = rest.slice(0, split);
+    b = unquote(rest.slice(split + 1));
+  } else {
+    // Unquoted paths may contain spaces: the two sides are equal unless renamed.
+    const half = (rest.length - 1) / 2;
+    const split = Number.isInteger(half) && rest.slice(2, half) === rest.slice(half + 3) ? half : rest.indexOf(" b/");
+    a = rest.slice(0, split);
+    b = rest.slice(split + 1);
+  }
+  return [a.replace(/^a\//, ""), b.replace(/^b\//, "")];
+}
+
+function quotedEnd(text: string): number {
+  for (let i = 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+  }
+  return text.length - 1;
+}
+
+const ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13 };
+
+/** git's C-style quoting: escapes and octal bytes (UTF-8 split into bytes) inside double quotes. */
+export function unquote(text: string): string {
+  if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) return text;
+  const chunks: Buffer[] = [];
+  for (const [literal, escape] of text.slice(1, -1).matchAll(/\\([0-7]{1,3}|.)|[^\\]+/gs)) {
+    if (escape === undefined) chunks.push(Buffer.from(literal));
+    else chunks.push(Buffer.of(/^[0-7]/.test(escape) ? Number.parseInt(escape, 8) : (ESCAPES[escape] ?? escape.charCodeAt(0))));
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,95 @@
+// The gate contract: a gate is a record {id, title, when, run}; the runner turns every outcome —
+// a skip, a throw, a malformed result — into a GateResult, and verdictOf grades a set of them.
+// Pure apart from the clock; never prints, never exits, never lets one gate crash the others.
+import type { Config } from "../core/config.ts";
+import { messageOf } from "../core/errors.ts";
+import { sha256 } from "../core/hash.ts";
+import { GateResult, type Severity } from "../core/schema.ts";
+import type { Project } from "./detect.ts";
+
+export type ChangedFile = {
+  path: string;
+  status: "added" | "modified" | "deleted" | "renamed";
+  oldPath?: string;
+  binary: boolean;
+  /** Added lines with their line numbers in the new version (none for binary or deleted files). */
+  added: { line: number; text: string }[];
+  removedCount: number;
+};
+
+/** What the gates grade: the diff from `base` to `head` (plus the working tree when included). */
+export type Subject = { root: string; base: string; head: string; includesWorktree: boolean; files: ChangedFile[] };
+
+export type GateContext = { subject: Subject; project: Project; config: Config; signal?: AbortSignal };
+
+export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;
+
+export type Gate = {
+  id: string;
+  title: string;
+  /** true to run, or the one-line reason the gate does not apply. */
+  when: (ctx: GateContext) => true | string;
+  run: (ctx: GateContext) => Promise<GateOutcome>;
+};
+
+export type Verdict = "VERIFIED" | "CONCERNS" | "BLOCKED";
+
+/** Runs every gate concurrently; results come back in input order, one per gate, always. */
+export async function runGates(gates: readonly Gate[], ctx: GateContext): Promise<GateResult[]> {
+  return Promise.all(gates.map((gate) => runOne(gate, ctx)));
+}
+
+async function runOne(gate: Gate, ctx: GateContext): Promise<GateResult> {
+  const started = performance.now();
+  const finish = (outcome: GateOutcome): GateResult => {
+    const result = { ...outcome, id: gate.id, title: gate.title, reason: oneLine(outcome.reason), duration_ms: Math.round(performance.now() - started) };
+    // A gate that returns a malformed record is a bug in that gate, not evidence: say so.
+    const checked = GateResult.safeParse(result);
+    if (checked.success) return checked.data;
+    const issue = checked.error.issues[0];
+    return { ...inconclusive(`gate returned an invalid result: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`), id: gate.id, title: gate.title, duration_ms: result.duration_ms };
+  };
+  try {
+    if (ctx.signal?.aborted) return finish(inconclusive("cancelled before it ran"));
+    const applies = gate.when(ctx);
+    if (applies !== true) return finish({ status: "skipped", reason: applies, findings: [] });
+    return finish(await gate.run(ctx));
+  } catch (error) {
+    return finish(inconclusive(messageOf(error) || "the gate threw without a message"));
+  }
+}
+
+function inconclusive(reason: string): GateOutcome {
+  return { status: "inconclusive", reason, findings: [] };
+}
+
+function oneLine(text: string): string {
+  const first = text.split("\n").find((line) => line.trim() !== "") ?? "";
+  return first.trim();
+}
+
+/**
+ * BLOCKED: a fail with a blocking finding, or a fail with no findings at all (a red test suite
+ * names no file). CONCERNS: anything inconclusive, a fail whose findings are all below `blockOn`,
+ * or nothing ran. VERIFIED: at least one gate ran and every gate that ran passed.
+ */
+export function verdictOf(results: readonly GateResult[], blockOn: readonly Severity[] = ["critical", "high"]): { verdict: Verdict; reasons: string[] } {
+  const ran = results.filter((r) => r.status !== "skipped");
+  const reasons = ran.filter((r) => r.status !== "pass").map((r) => `${r.id}: ${r.status} — ${r.reason}`);
+  const blocks = (r: GateResult) => r.status === "fail" && (r.findings.length === 0 || r.findings.some((f) => blockOn.includes(f.severity)));
+  if (ran.some(blocks)) return { verdict: "BLOCKED", reasons };
+  if (ran.length === 0) {
+    const skips = results.map((r) => `${r.id}: skipped — ${r.reason}`);
+    return { verdict: "CONCERNS", reasons: [`no gate ran (${results.length} skipped)`, ...skips] };
+  }
+  return { verdict: reasons.length > 0 ? "CONCERNS" : "VERIFIED", reasons };
+}
+
+/**
+ * A finding's identity across runs, for baselines: the same rule on the same file with the same
+ * content (whitespace aside) fingerprints the same even when its line number moves.
+ */
+export function fingerprint(rule: string, file: string | undefined, content: string): string {
+  const normalized = content.replace(/\s+/g, " ").trim();
+  return sha256(`${rule}\0${file ?? ""}\0${normalized}`).slice(0, 16);
+}
