@@ -6,7 +6,7 @@ import { color, info, out, outJson, warn } from "../core/log.ts";
 import type { Plan } from "../core/schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { buildPlan, PROVIDER_PREFERENCE } from "../plan.ts";
-import { installedProviders } from "../providers/provider.ts";
+import { installedProviders } from "../providers/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 
 type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: number; json?: boolean };

@@ -5,7 +5,7 @@ import { parseDocument } from "yaml";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { ensureWorkspace, findRoot, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
-import { detectProvider, PROVIDER_IDS, PROVIDERS } from "../providers/provider.ts";
+import { detectProvider, PROVIDER_IDS, PROVIDERS } from "../providers/detect.ts";
 
 export async function runProviderList(options: { json?: boolean }): Promise<number> {
   const ctx = { env: process.env, cwd: process.cwd() };

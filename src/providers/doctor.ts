@@ -1,7 +1,7 @@
 // Environment diagnosis for `loki doctor`: git, the Bun runtime, and every provider CLI (installed,
 // version, login), each failing check with the exact command that fixes it. No network calls.
 import { run } from "../core/exec.ts";
-import { detectProvider, PROVIDER_IDS, PROVIDERS, type DetectContext, type ProviderStatus } from "./provider.ts";
+import { detectProvider, PROVIDER_IDS, PROVIDERS, type DetectContext, type ProviderStatus } from "./detect.ts";
 
 export type Check = { name: string; status: "ok" | "warn" | "fail"; version: string | null; detail: string; fix: string | null };
 export type DoctorReport = {

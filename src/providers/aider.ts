@@ -1,0 +1,101 @@
+// Aider (`aider --message`): argv per role and a plain-text parser that reads its token/cost lines.
+// Built from aider's documented options (it is a PyPI package, not installable here): no flag is
+// used unless the installed aider's --help lists it. No I/O here.
+import { join } from "node:path";
+import type { Tokens } from "../core/models.ts";
+import { classifyMessage, effortUpTo, withSystemPrompt } from "./lines.ts";
+import type { ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+
+/** Usage key for the dispatched model: aider's token lines never name it. */
+const DISPATCHED_MODEL = "*";
+
+/** Flags for every call, each only when advertised: no prompts, no commits, plain output, no phoning home. */
+const QUIET_FLAGS = [
+  "--yes-always",
+  "--no-auto-commits",
+  "--no-pretty",
+  "--no-stream",
+  "--no-check-update",
+  "--no-analytics",
+  "--no-show-model-warnings",
+  // aider would otherwise append .aider* to the repo's .gitignore: a diff loki did not ask for.
+  "--no-gitignore",
+  // Nobody is there to approve a suggested shell command; skip generating them.
+  "--no-suggest-shell-commands",
+];
+
+function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
+  const has = (flag: string) => help.flags.has(flag);
+  // `--message=` keeps a prompt starting with "-" from being read as an option by argparse.
+  const argv = ["aider", `--message=${withSystemPrompt(req.prompt, req.systemPrompt)}`, "--model", req.model];
+  argv.push(...QUIET_FLAGS.filter(has));
+  // History files default to the repo root; keep them out of the diff.
+  if (has("--chat-history-file")) argv.push("--chat-history-file", join(req.scratchDir, "aider.chat.history.md"));
+  if (has("--input-history-file")) argv.push("--input-history-file", join(req.scratchDir, "aider.input.history"));
+  if (req.effort && has("--reasoning-effort")) argv.push("--reasoning-effort", effortUpTo(req.effort, "high"));
+  // aider has no read-only mode; --dry-run stops it writing files, the tree hash does the rest.
+  if (req.role !== "build" && has("--dry-run")) argv.push("--dry-run");
+  return { argv, env: {} };
+}
+
+const TOKENS_LINE = /^Tokens:\s*(.+?\breceived)\.?(?:\s+Cost:\s*\$([\d.,]+)\s*message)?/;
+const LITELLM_ERROR = /litellm\.(\w+Error)\b/;
+
+function parse(line: string): ProviderEvent[] {
+  const text = line.trim();
+  if (text === "") return [];
+  const tokens = TOKENS_LINE.exec(text);
+  if (tokens) return [usageResult(tokens[1] ?? "", tokens[2])];
+  const apiError = LITELLM_ERROR.exec(text);
+  if (apiError) return [{ kind: "error", errorClass: errorClassOf(apiError[1] ?? "", text), message: text }];
+  return [{ kind: "text", text }];
+}
+
+/**
+ * "Tokens: 2.5k sent, 1.1k cache write, 20k cache hit, 300 received. Cost: $0.01 message, $0.05 session."
+ * One line per model reply; the message cost is aider's own (its price table), so it is exact.
+ */
+function usageResult(parts: string, messageCost: string | undefined): ProviderEvent {
+  const usage: Tokens = { input: 0, output: 0, cache_read: 0, cache_write: 0 };
+  // ", " separates parts; a bare "," is a thousands separator (12,450).
+  for (const part of parts.split(/,\s+/)) {
+    const match = /^\s*([\d.,]+)\s*([kKmM]?)\s+(sent|received|cache write|cache hit)\s*$/.exec(part);
+    if (!match) continue;
+    const count = countOf(match[1] ?? "0", match[2] ?? "");
+    if (match[3] === "sent") usage.input += count;
+    else if (match[3] === "received") usage.output += count;
+    else if (match[3] === "cache write") usage.cache_write += count;
+    else usage.cache_read += count;
+  }
+  const cost = messageCost === undefined ? null : Number(messageCost.replace(/,/g, ""));
+  return {
+    kind: "result",
+    isError: false,
+    text: "",
+    errorClass: null,
+    costUsd: cost !== null && Number.isFinite(cost) ? cost : null,
+    usage: { [DISPATCHED_MODEL]: usage },
+    permissionDenials: 0,
+  };
+}
+
+function countOf(digits: string, suffix: string): number {
+  const value = Number(digits.replace(/,/g, ""));
+  const scale = suffix.toLowerCase() === "k" ? 1_000 : suffix.toLowerCase() === "m" ? 1_000_000 : 1;
+  return Number.isFinite(value) ? Math.round(value * scale) : 0;
+}
+
+/** litellm names the failure in the exception class; the message is the fallback. */
+function errorClassOf(name: string, text: string): ErrorClass {
+  if (name === "AuthenticationError" || name === "PermissionDeniedError") return "auth";
+  if (name === "RateLimitError") return "rate_limit";
+  if (name === "NotFoundError") return /model/i.test(text) ? "unknown_model" : "api_error";
+  return classifyMessage(text);
+}
+
+export const aider: Provider = {
+  id: "aider",
+  capabilities: { readOnly: "none", cost: "exact", parallel: false, pathRules: false },
+  invocation,
+  parse,
+};

@@ -1,0 +1,122 @@
+// OpenAI Codex CLI (`codex exec --json`): argv/env per role and the JSONL event parser. Flags are
+// checked against `codex exec --help` (readHelp(binary, scratch, ["exec"])). No I/O here.
+import { LokiError } from "../core/errors.ts";
+import type { Tokens } from "../core/models.ts";
+import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
+import type { HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+
+/**
+ * Extra `-c key=value` config, one pair per line, read at invocation time. This is how codex is
+ * pointed at a custom model provider (a company gateway, or the tests' fake server), e.g.
+ *   model_provider=gw
+ *   model_providers.gw={name="gw",base_url="https://llm.corp/v1",env_key="GW_KEY",wire_api="responses"}
+ * (OPENAI_BASE_URL is ignored by codex 0.169.) Blank lines and `#` comments are skipped.
+ */
+export const CODEX_CONFIG_ENV = "LOKI_CODEX_CONFIG";
+
+/** Usage key for "the model codex was dispatched with": codex events never name it. */
+export const DISPATCHED_MODEL = "*";
+
+function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
+  const has = (flag: string) => help.flags.has(flag);
+  const argv = ["codex", "exec", "--json"];
+  if (has("--skip-git-repo-check")) argv.push("--skip-git-repo-check");
+  argv.push("-m", req.model);
+  // exec defaults to read-only, so build must ask for workspace-write on every call.
+  if (has("-s")) argv.push("-s", req.role === "build" ? "workspace-write" : "read-only");
+  const extra = extraConfig();
+  if (has("-c")) {
+    if (req.effort) argv.push("-c", `model_reasoning_effort=${effortUpTo(req.effort, "xhigh")}`);
+    // With --disable plugins: without them codex tries chatgpt.com and github.com first, ~5 s offline (PROVIDERS §3.2).
+    argv.push("-c", "analytics.enabled=false");
+    // Last, so the user's pairs win over ours.
+    for (const pair of extra) argv.push("-c", pair);
+  } else if (extra.length > 0) {
+    // Dropping a gateway config silently would send the prompt to the default provider instead.
+    throw new LokiError("provider", `${CODEX_CONFIG_ENV} is set but this codex does not advertise -c`, {
+      hint: "upgrade codex (npm install -g @openai/codex) or unset the variable",
+    });
+  }
+  if (has("--disable")) argv.push("--disable", "plugins");
+  // exec has no append-system-prompt: the system prompt leads the user prompt.
+  argv.push(positional(withSystemPrompt(req.prompt, req.systemPrompt)));
+  // codex-bwrap mount targets go to TMPDIR (its daemon dir stays in /tmp regardless).
+  return { argv, env: { TMPDIR: req.scratchDir } };
+}
+
+function extraConfig(): string[] {
+  return (process.env[CODEX_CONFIG_ENV] ?? "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}
+
+function parse(line: string): ProviderEvent[] {
+  const event = parseJsonLine(line);
+  if (!event) return [];
+  switch (event.type) {
+    case "thread.started":
+      return [{ kind: "init", sessionId: str(event.thread_id) }];
+    case "item.completed":
+      return itemEvents(obj(event.item));
+    case "turn.completed":
+      // Per turn, tokens only: codex reports no cost, so the caller prices DISPATCHED_MODEL.
+      return [{ kind: "result", isError: false, text: "", errorClass: null, costUsd: null, usage: { [DISPATCHED_MODEL]: tokensOf(obj(event.usage)) }, permissionDenials: 0 }];
+    case "turn.failed": {
+      const message = str(obj(event.error).message) ?? "turn failed";
+      return [{ kind: "result", isError: true, text: message, errorClass: classifyMessage(message), costUsd: null, usage: {}, permissionDenials: 0 }];
+    }
+    case "error":
+      return errorEvents(str(event.message) ?? "");
+    default:
+      return [];
+  }
+}
+
+function itemEvents(item: Json): ProviderEvent[] {
+  switch (item.type) {
+    case "agent_message":
+      return typeof item.text === "string" && item.text !== "" ? [{ kind: "text", text: item.text }] : [];
+    case "command_execution":
+      return [
+        { kind: "tool_use", tool: "exec_command", input: { command: str(item.command) ?? "", exit_code: num(item.exit_code) ?? null } },
+        { kind: "tool_result", isError: item.status === "failed" || (num(item.exit_code) ?? 0) !== 0, text: str(item.aggregated_output) },
+      ];
+    case "file_change":
+      return [
+        { kind: "tool_use", tool: "apply_patch", input: { changes: Array.isArray(item.changes) ? item.changes : [] } },
+        { kind: "tool_result", isError: item.status === "failed" },
+      ];
+    case "mcp_tool_call":
+      return [{ kind: "tool_use", tool: `${str(item.server) ?? "mcp"}.${str(item.tool) ?? "unknown"}`, input: item.arguments }];
+    case "web_search":
+      return [{ kind: "tool_use", tool: "web_search", input: { query: str(item.query) ?? "" } }];
+    default:
+      // `error` items are warnings ("Model metadata for `x` not found…"): the turn goes on.
+      return [];
+  }
+}
+
+/** Transient notices ("Reconnecting... 2/5", "…; retrying 1/5 in 200ms") are retries, not failures. */
+function errorEvents(message: string): ProviderEvent[] {
+  if (/\b(reconnecting|retrying)\b/i.test(message)) {
+    const attempt = /(\d+)\s*\/\s*\d+/.exec(message)?.[1];
+    return [attempt === undefined ? { kind: "retry" } : { kind: "retry", attempt: Number(attempt) }];
+  }
+  return [{ kind: "error", errorClass: classifyMessage(message), message }];
+}
+
+/** OpenAI counts cached and cache-write tokens inside input_tokens; price them apart. */
+function tokensOf(usage: Json): Tokens {
+  const input = num(usage.input_tokens) ?? 0;
+  const cacheRead = num(usage.cached_input_tokens) ?? 0;
+  const cacheWrite = num(usage.cache_write_input_tokens) ?? 0;
+  return { input: Math.max(0, input - cacheRead - cacheWrite), output: num(usage.output_tokens) ?? 0, cache_read: cacheRead, cache_write: cacheWrite };
+}
+
+export const codex: Provider = {
+  id: "codex",
+  capabilities: { readOnly: "sandbox", cost: "estimated", parallel: true, pathRules: false },
+  invocation,
+  parse,
+};

@@ -1,0 +1,51 @@
+// Small pieces every provider record shares: reading one stdout line as a JSON object, typed field
+// access without `any`, classifying an error from its message, and argv-safe prompts. Pure.
+import type { ErrorClass } from "./provider.ts";
+
+export type Json = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+export const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+export const num = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+export const obj = (value: unknown): Json => (isObject(value) ? value : {});
+
+/** The JSON object on this line, or null for noise (warnings, banners, partial lines). */
+export function parseJsonLine(line: string): Json | null {
+  if (!line.trimStart().startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The error class of a free-text API error, for CLIs that report no structured status (codex,
+ * cline, aider, opencode). A status code decides before words do ("429 … for this API key" is
+ * a rate limit, "401 Unauthorized … quota" is auth).
+ */
+export function classifyMessage(message: string): ErrorClass {
+  if (/\b40[13]\b/.test(message)) return "auth";
+  if (/\b429\b|rate.?limit|quota|too many requests/i.test(message)) return "rate_limit";
+  if (/unauthori[sz]ed|forbidden|authentication|api.?key/i.test(message)) return "auth";
+  if (/model\b.*\b(not found|does not exist|not supported)|unknown model|model_not_found|no such model/i.test(message)) return "unknown_model";
+  if (/\b(529|503)\b|overloaded/i.test(message)) return "overloaded";
+  return "api_error";
+}
+
+/** A prompt starting with "-" would be parsed as an option by commander and clap alike. */
+export function positional(text: string): string {
+  return text.startsWith("-") ? `\n${text}` : text;
+}
+
+/** The system prompt joined to the prompt, for CLIs with no way to append to their own. */
+export function withSystemPrompt(prompt: string, systemPrompt: string | undefined): string {
+  return systemPrompt === undefined ? prompt : `${systemPrompt}\n\n${prompt}`;
+}
+
+/** Effort names the CLIs without "max" understand. */
+export function effortUpTo(effort: string, highest: "high" | "xhigh"): string {
+  if (effort === "max" || effort === "xhigh") return highest;
+  return effort;
+}

@@ -1,0 +1,101 @@
+// OpenCode (`opencode run --format json`): argv per role and the NDJSON parser. Built from the
+// documented `opencode run` flags and event shapes (not installed here, no sample captured); an
+// opencode without --format json prints plain text, which parses as text lines. No I/O here.
+import type { Tokens } from "../core/models.ts";
+import { classifyMessage, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
+import type { HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+
+/** Usage key for the dispatched model: step_finish events do not name it. */
+const DISPATCHED_MODEL = "*";
+
+/** opencode wants provider/model; loki's model names are bare. */
+export function opencodeModel(model: string): string {
+  if (model.includes("/")) return model;
+  if (model.startsWith("claude-")) return `anthropic/${model}`;
+  if (/^(gpt-|o\d)/.test(model)) return `openai/${model}`;
+  return model;
+}
+
+function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
+  const has = (flag: string) => help.flags.has(flag);
+  const argv = ["opencode", "run"];
+  if (has("--format")) argv.push("--format", "json");
+  argv.push("--model", opencodeModel(req.model));
+  // The built-in plan agent denies edits; its bash stays, so the tree hash is the real guard.
+  if (req.role !== "build" && has("--agent")) argv.push("--agent", "plan");
+  // Nobody is there to answer a permission prompt in a headless build.
+  if (req.role === "build" && has("--auto")) argv.push("--auto");
+  argv.push(positional(withSystemPrompt(req.prompt, req.systemPrompt)));
+  return { argv, env: {} };
+}
+
+function parse(line: string): ProviderEvent[] {
+  const event = parseJsonLine(line);
+  if (!event) {
+    const text = line.trim();
+    return text === "" ? [] : [{ kind: "text", text }];
+  }
+  const part = obj(event.part);
+  switch (event.type) {
+    case "text": {
+      const text = str(part.text) ?? "";
+      return text === "" ? [] : [{ kind: "text", text }];
+    }
+    case "tool_use":
+      return toolEvents(part);
+    case "step_finish":
+      return [stepResult(part)];
+    case "error":
+      return [errorEvent(obj(event.error))];
+    default:
+      return [];
+  }
+}
+
+function toolEvents(part: Json): ProviderEvent[] {
+  const state = obj(part.state);
+  const events: ProviderEvent[] = [{ kind: "tool_use", tool: str(part.tool) ?? "unknown", input: state.input }];
+  if (state.status === "completed" || state.status === "error") {
+    events.push({ kind: "tool_result", isError: state.status === "error", text: str(state.output) ?? str(state.error) });
+  }
+  return events;
+}
+
+/** One step = one model reply; opencode prices it from models.dev (0 for a model it cannot price). */
+function stepResult(part: Json): ProviderEvent {
+  const tokens = obj(part.tokens);
+  const cache = obj(tokens.cache);
+  const usage: Tokens = {
+    input: num(tokens.input) ?? 0,
+    output: (num(tokens.output) ?? 0) + (num(tokens.reasoning) ?? 0),
+    cache_read: num(cache.read) ?? 0,
+    cache_write: num(cache.write) ?? 0,
+  };
+  const cost = num(part.cost);
+  const used = usage.input + usage.output + usage.cache_read + usage.cache_write > 0;
+  return {
+    kind: "result",
+    isError: false,
+    text: "",
+    errorClass: null,
+    costUsd: cost === undefined || (cost === 0 && used) ? null : cost,
+    usage: { [DISPATCHED_MODEL]: usage },
+    permissionDenials: 0,
+  };
+}
+
+function errorEvent(error: Json): ProviderEvent {
+  const name = str(error.name) ?? "Error";
+  const data = obj(error.data);
+  const message = str(data.message) ?? str(error.message) ?? name;
+  const status = num(data.statusCode);
+  const errorClass = name === "ProviderAuthError" ? "auth" : classifyMessage(`${status ?? ""} ${name}: ${message}`);
+  return { kind: "error", errorClass, message };
+}
+
+export const opencode: Provider = {
+  id: "opencode",
+  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false },
+  invocation,
+  parse,
+};

@@ -1,0 +1,104 @@
+// One provider call reduced to a verdict: did it succeed, did the agent claim done, which error
+// class, what it cost (exact, or estimated from tokens — never $0). Pure: events + exit in, data out.
+import type { ProviderId } from "../core/config.ts";
+import { priceTokens, type Tokens } from "../core/models.ts";
+import type { ErrorClass, ProviderEvent } from "./provider.ts";
+
+export type CallExit = { exitCode: number | null; timedOut: boolean; signal: string | null; spawnError: string | null; durationMs: number };
+
+export type CallOutcome = {
+  ok: boolean;
+  /** The final text, or any text event, has a line that is exactly LOKI_DONE. */
+  claimedDone: boolean;
+  errorClass: ErrorClass | "timeout" | null;
+  retryAfterMs?: number;
+  costUsd: number;
+  costBasis: "exact" | "estimated";
+  /** By model; "*" is the dispatched model (for CLIs whose usage does not name it). */
+  usage: Record<string, Tokens>;
+  finalText: string;
+  toolUses: number;
+  permissionDenials: number;
+  durationMs: number;
+};
+
+/**
+ * Whether a successful call always ends with a result event. aider prints none on success when
+ * its model has no token report, and opencode without --format json prints plain text: for those,
+ * exit 0 is enough.
+ */
+export const RESULT_REQUIRED: Record<ProviderId, boolean> = { claude: true, codex: true, cline: true, aider: false, opencode: false };
+
+/** What a call that died before reporting any usage is charged: a conservative floor. */
+export const FLOOR_TOKENS: Tokens = { input: 20_000, output: 2_000, cache_read: 0, cache_write: 0 };
+
+const DONE_MARKER = "LOKI_DONE";
+
+export function summarizeCall(events: ProviderEvent[], exec: CallExit, model: string, provider: ProviderId): CallOutcome {
+  const results = events.filter((e) => e.kind === "result");
+  const errors = events.filter((e) => e.kind === "error");
+  const texts = events.filter((e) => e.kind === "text").map((e) => e.text);
+  const failed = results.findLast((r) => r.isError);
+  const lastError = errors.at(-1);
+
+  const usage: Record<string, Tokens> = {};
+  for (const result of results) for (const [key, tokens] of Object.entries(result.usage)) usage[key] = addTokens(usage[key], tokens);
+
+  const cost = costOf(results, model, provider);
+  const finalText = [...results].reverse().find((r) => r.text !== "")?.text ?? texts.at(-1) ?? "";
+  const exitedCleanly = exec.exitCode === 0 && !exec.timedOut && exec.spawnError === null;
+  const ok = exitedCleanly && !failed && errors.length === 0 && (results.length > 0 || !RESULT_REQUIRED[provider]);
+
+  let errorClass: CallOutcome["errorClass"] = null;
+  if (exec.timedOut) errorClass = "timeout";
+  else if (failed) errorClass = failed.errorClass ?? lastError?.errorClass ?? "api_error";
+  else if (lastError) errorClass = lastError.errorClass;
+  else if (!ok) errorClass = "crash";
+
+  const retryAfterMs = failed?.retryAfterMs ?? lastError?.retryAfterMs;
+  return {
+    ok,
+    claimedDone: [finalText, ...texts].some(hasDoneLine),
+    errorClass,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    costUsd: cost.usd,
+    costBasis: cost.basis,
+    usage,
+    finalText,
+    toolUses: events.filter((e) => e.kind === "tool_use").length,
+    permissionDenials: results.reduce((sum, r) => sum + r.permissionDenials, 0),
+    durationMs: exec.durationMs,
+  };
+}
+
+type ResultEvent = Extract<ProviderEvent, { kind: "result" }>;
+
+/**
+ * Exact only when every result carried the CLI's own cost for this call. Results without a cost
+ * are priced from their tokens ("*" at the dispatched model); an estimate that comes to $0 —
+ * a crash before any usage report, or a CLI that reported zero tokens — is charged the floor.
+ */
+function costOf(results: ResultEvent[], model: string, provider: ProviderId): { usd: number; basis: "exact" | "estimated" } {
+  let usd = 0;
+  let exact = results.length > 0;
+  for (const result of results) {
+    if (result.costUsd !== null) {
+      usd += result.costUsd;
+      continue;
+    }
+    exact = false;
+    for (const [key, tokens] of Object.entries(result.usage)) usd += priceTokens(key === "*" ? model : key, tokens, provider).usd;
+  }
+  if (exact) return { usd, basis: "exact" };
+  if (usd === 0) usd = priceTokens(model, FLOOR_TOKENS, provider).usd;
+  return { usd, basis: "estimated" };
+}
+
+function addTokens(a: Tokens | undefined, b: Tokens): Tokens {
+  if (!a) return { ...b };
+  return { input: a.input + b.input, output: a.output + b.output, cache_read: a.cache_read + b.cache_read, cache_write: a.cache_write + b.cache_write };
+}
+
+function hasDoneLine(text: string): boolean {
+  return text.split("\n").some((line) => line.trim() === DONE_MARKER);
+}

@@ -1,0 +1,80 @@
+// The provider contract: a record per coding-agent CLI that builds its argv/env for a role and
+// parses its output lines into typed events. Types only; the registry lives in registry.ts.
+import type { ProviderId } from "../core/config.ts";
+import type { Role, Tokens } from "../core/models.ts";
+
+export type Effort = "low" | "medium" | "high" | "xhigh" | "max";
+
+export type InvocationRequest = {
+  prompt: string;
+  /** Appended to the CLI's own system prompt where the CLI supports it (else prepended to prompt). */
+  systemPrompt?: string;
+  model: string;
+  role: Role;
+  effort?: Effort;
+  /** Dollars left in the run's budget: passed as a per-call cap where the CLI supports it. */
+  remainingBudgetUsd?: number;
+  cwd: string;
+  /** Per-run scratch directory for the CLI's own state (temp files, isolated data dirs). */
+  scratchDir: string;
+  /** Paths the agent must not read (held-out store), enforced where the CLI has path rules. */
+  denyRead: string[];
+  /** loki runs as root and the user opted in to the CLI's sandbox-bypass mode (IS_SANDBOX=1). */
+  allowRoot: boolean;
+};
+
+export type Invocation = { argv: string[]; env: Record<string, string> };
+
+/** What the installed CLI advertises in `--help` (cached per version): only these flags are used. */
+export type HelpInfo = { version: string | null; flags: ReadonlySet<string> };
+
+export type ErrorClass =
+  | "rate_limit" // 429, quota: back off, then retry or fail over
+  | "overloaded" // 529/503: back off
+  | "auth" // bad or missing credentials: stop, exit 3
+  | "unknown_model" // stop, exit 3
+  | "budget" // the per-call budget cap was hit
+  | "max_turns"
+  | "api_error" // other API failure (5xx…): retry with backoff
+  | "crash"; // the CLI died without a result
+
+export type ProviderEvent =
+  | { kind: "init"; model?: string; sessionId?: string; tools?: string[] }
+  | { kind: "text"; text: string }
+  | { kind: "tool_use"; tool: string; input?: unknown }
+  | { kind: "tool_result"; isError: boolean; text?: string }
+  | { kind: "retry"; attempt?: number; errorStatus?: number; delayMs?: number }
+  | {
+      kind: "result";
+      isError: boolean;
+      text: string;
+      errorClass: ErrorClass | null;
+      /** Exact dollars when the CLI reports them for this call alone; else null. */
+      costUsd: number | null;
+      /** Tokens for this call by model (for estimated cost when costUsd is null). */
+      usage: Record<string, Tokens>;
+      /** Seconds-from-now or reset time the CLI reported for a rate limit. */
+      retryAfterMs?: number;
+      permissionDenials: number;
+    }
+  | { kind: "error"; errorClass: ErrorClass; message: string; retryAfterMs?: number };
+
+export type Capabilities = {
+  /** review/judge roles: tools that write are removed ("tools") or the whole process is sandboxed ("sandbox"). */
+  readOnly: "sandbox" | "tools" | "none";
+  cost: "exact" | "estimated" | "none";
+  parallel: boolean;
+  /** Can deny reading specific paths. */
+  pathRules: boolean;
+};
+
+export type Provider = {
+  id: ProviderId;
+  capabilities: Capabilities;
+  /** Side effects a call needs first (e.g. seeding an isolated data dir); invocation stays pure. */
+  prepare?: (req: InvocationRequest) => void;
+  /** argv and env for one headless call. Uses only flags `help` advertises. */
+  invocation: (req: InvocationRequest, help: HelpInfo) => Invocation;
+  /** Events in one line of the CLI's stdout (none for noise). Never throws. */
+  parse: (line: string) => ProviderEvent[];
+};
