@@ -31,6 +31,13 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number of US dollars.");
+  return n;
+}
+
+const RUN = "Run a build:";
 const WORKFLOW = "Plan a build:";
 const INSPECT = "Inspect and configure:";
 
@@ -42,6 +49,34 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run `loki help` for the list of commands)")
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
+
+  program.commandsGroup(RUN);
+  const runFlags = (command: Command) =>
+    command
+      .option("--provider <name>", "coding-agent CLI: claude, codex, cline, aider, opencode")
+      .option("--model <model>", "model id or alias (default: the provider's model for the spec's tier)")
+      .option("--failover <list>", "providers to switch to on rate limits or repeated failures, e.g. codex,cline")
+      .option("--budget <usd>", "hard cost cap in US dollars: warn at 80 %, stop at 100 % (exit 4)", positiveNumber)
+      .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
+      .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
+      .option("--bg", "detach and run in the background (log in .loki/logs/)")
+      .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")
+      .option("--json", "stream the run's events as JSON lines on stdout");
+  runFlags(
+    program
+      .command("start")
+      .description("build the spec with a coding agent until it is verified or a cap is reached")
+      .argument("[spec]", "PRD file, JSON/YAML/OpenAPI file, OpenSpec dir, issue or a quoted brief (default: ./prd.md …)")
+      .option("--prd <file>", "treat the argument as a PRD file")
+      .option("--issue <ref>", "treat the argument as an issue reference")
+      .option("--openspec <dir>", "an OpenSpec change directory")
+      .option("--branch <name>", "run on this branch (created from HEAD when missing)"),
+  ).action(lazy(() => import("./commands/run.ts"), "runStart"));
+  runFlags(program.command("resume").description("continue a stopped, interrupted or crashed run from its saved state (or un-pause a live one)"))
+    .addOption(new Option("--background-child").hideHelp())
+    .action(lazy(() => import("./commands/run.ts"), "runResume"));
+  program.command("pause").description("pause the active run at the next iteration boundary").action(lazy(() => import("./commands/run.ts"), "runPause"));
+  program.command("stop").description("stop the active run cleanly (state is kept; loki resume continues it)").option("--json", "print the result as JSON").action(lazy(() => import("./commands/run.ts"), "runStop"));
 
   program.commandsGroup(WORKFLOW);
   program

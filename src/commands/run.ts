@@ -1,0 +1,103 @@
+// `loki start`, `loki resume`, `loki pause`, `loki stop`: parse flags, hand them to the loop,
+// print the completion summary. Exit codes come from the run's outcome (DESIGN §4).
+import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { usageError } from "../core/errors.ts";
+import { out, outJson } from "../core/log.ts";
+import { findRoot, workspaceAt } from "../core/workspace.ts";
+import { spawnBackground } from "../loop/background.ts";
+import { createReporter, reporterMode } from "../loop/reporter.ts";
+import { prepareResume } from "../loop/resume.ts";
+import { clearSignal, setSignal } from "../loop/signals.ts";
+import { prepareStart, type RunFlags } from "../loop/start.ts";
+import { readStatus } from "../loop/status.ts";
+
+type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean };
+
+function flagsOf(options: RunOptions): RunFlags {
+  return {
+    provider: options.provider, model: options.model, budget_usd: options.budget, max_iterations: options.maxIterations,
+    max_duration: options.maxDuration, failover: options.failover?.split(",").map((s) => s.trim()).filter(Boolean),
+    allow_root: options.yes ? true : undefined,
+  };
+}
+
+function reporterFor(options: RunOptions) {
+  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env));
+}
+
+export async function runStart(arg: string | undefined, options: RunOptions): Promise<number> {
+  const reporter = reporterFor(options);
+  const run = await prepareStart({ arg, explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec }, cwd: process.cwd(), env: process.env, flags: flagsOf(options), branch: options.branch, reporter });
+  if (options.bg) return detach(run.ws, run.runId, options);
+  return finish(await run.execute(), options);
+}
+
+export async function runResume(options: RunOptions): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const status = readStatus(ws.root);
+  if (!options.backgroundChild && status.pid_alive && status.status === "paused") {
+    clearSignal(ws.pause);
+    out(`resumed run ${status.run_id} (pid ${status.pid})`);
+    return 0;
+  }
+  const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
+  const run = await prepareResume({ cwd: process.cwd(), env: process.env, flags: flagsOf(options), reporter });
+  if (options.bg && !options.backgroundChild) return detach(run.ws, run.runId, options);
+  return finish(await run.execute(), options);
+}
+
+function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): number {
+  const { pid, log } = spawnBackground(ws, runId, process.env);
+  if (options.json) outJson({ run_id: runId, pid, log });
+  else {
+    out(`run ${runId} continues in the background (pid ${pid})`);
+    out(`log: ${relative(process.cwd(), log)}   watch: loki status   stop: loki stop`);
+  }
+  return 0;
+}
+
+function finish(result: Awaited<ReturnType<Awaited<ReturnType<typeof prepareStart>>["execute"]>>, options: RunOptions): number {
+  if (options.json) return result.exitCode;
+  const ws = workspaceAt(findRoot());
+  if (existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
+  return result.exitCode;
+}
+
+export async function runPause(): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const status = readStatus(ws.root);
+  if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status)) throw usageError("no active run to pause here", { hint: "see `loki status`" });
+  setSignal(ws.pause, "paused by loki pause");
+  out(`run ${status.run_id} will pause at the next iteration boundary; continue with: loki resume`);
+  return 0;
+}
+
+export async function runStop(options: { json?: boolean }): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const status = readStatus(ws.root);
+  if (!status.run_id) throw usageError("no run here to stop", { hint: "see `loki status`" });
+  setSignal(ws.stop, "stopped by loki stop");
+  if (status.pid_alive && status.pid) {
+    for (const target of [status.pid, -status.pid]) {
+      try {
+        process.kill(target, "SIGTERM");
+      } catch {
+        // not a group leader (a foreground run), or already gone
+      }
+    }
+  }
+  const stopped = await waitFor(() => !readStatus(ws.root).pid_alive, 15_000);
+  if (options.json) outJson({ run_id: status.run_id, stopped });
+  else out(stopped ? `stopped run ${status.run_id}; continue later with: loki resume` : `asked run ${status.run_id} to stop; it stops at the next boundary`);
+  return 0;
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await Bun.sleep(100);
+  }
+  return check();
+}

@@ -1,0 +1,70 @@
+// The end of a run: exit code per outcome (DESIGN §4), the next step to suggest, the terminal
+// summary (state/completion.json + COMPLETION.txt) and a desktop notification when one exists.
+import { run, whichBinary } from "../core/exec.ts";
+import { Completion, SCHEMA_VERSION, type Outcome } from "../core/schema.ts";
+import { writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
+
+export const EXIT_CODE: Record<Outcome, number> = {
+  verified: 0,
+  max_iterations: 1,
+  max_duration: 1,
+  stalled: 1,
+  stopped: 1,
+  failed: 1,
+  blocked: 2,
+  error: 3,
+  budget_exceeded: 4,
+  interrupted: 130,
+};
+
+export function nextStep(outcome: Outcome, startSha: string): string {
+  switch (outcome) {
+    case "verified":
+      return `review the work: git log --stat ${startSha.slice(0, 12)}..HEAD`;
+    case "interrupted":
+    case "stopped":
+      return "continue where it stopped: loki resume";
+    case "budget_exceeded":
+      return "raise the cap and continue: loki resume --budget <usd>";
+    case "max_iterations":
+    case "max_duration":
+      return "continue with more room: loki resume --max-iterations <n> (or --max-duration)";
+    case "stalled":
+      return "the agent stopped making changes: sharpen the spec or the failing checks, then loki start again";
+    case "blocked":
+      return "read why in .loki/state/completion.json and the last iteration's gates.json, then loki resume";
+    case "failed":
+      return "the provider kept failing: check `loki doctor`, then loki resume";
+    case "error":
+      return "fix the error above, then loki resume";
+  }
+}
+
+export function writeCompletion(ws: Workspace, completion: Omit<Completion, "schema_version">): Completion {
+  const saved = writeJson(ws.completion, Completion, { schema_version: SCHEMA_VERSION, ...completion });
+  const d = saved.diffstat;
+  const lines = [
+    `loki run ${saved.run_id}: ${saved.outcome.toUpperCase().replace("_", " ")}`,
+    `reason:     ${saved.reason}`,
+    `iterations: ${saved.iterations}`,
+    `branch:     ${saved.branch ?? "(detached)"}   start ${saved.start_sha.slice(0, 12)}   head ${saved.head_sha?.slice(0, 12) ?? "-"}`,
+    `changes:    ${d.files} files, +${d.insertions} -${d.deletions}`,
+    `cost:       $${saved.cost.usd.toFixed(2)} (${saved.cost.basis})`,
+    ...(saved.pr_url ? [`pull request: ${saved.pr_url}`] : []),
+    `next:       ${saved.next}`,
+    `finished:   ${saved.finished_at}`,
+  ];
+  writeFileAtomic(ws.completionText, `${lines.join("\n")}\n`);
+  return saved;
+}
+
+/** Best effort: notify-send (Linux) or osascript (macOS); silent when neither exists. */
+export async function notifyDesktop(title: string, body: string): Promise<void> {
+  const notifySend = whichBinary("notify-send");
+  if (notifySend) {
+    await run([notifySend, title, body], { timeoutMs: 5000 });
+    return;
+  }
+  const osascript = whichBinary("osascript");
+  if (osascript) await run([osascript, "-e", `display notification ${JSON.stringify(body)} with title ${JSON.stringify(title)}`], { timeoutMs: 5000 });
+}

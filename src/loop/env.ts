@@ -1,0 +1,30 @@
+// The loop's inputs and result: everything runLoop and runIteration need, injected (clock,
+// providers, signals) so the state machine itself does no hidden I/O setup. Types only.
+import type { Config, ProviderId } from "../core/config.ts";
+import type { Outcome, Spec } from "../core/schema.ts";
+import type { Project } from "../gates/detect.ts";
+import type { HelpInfo, Provider } from "../providers/provider.ts";
+import type { RunRecord } from "./run-state.ts";
+import type { ShipStage } from "./ship.ts";
+
+export type Clock = { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; random: () => number };
+export type ReadyProvider = { provider: Provider; binaryPath: string; help: HelpInfo };
+
+export type LoopEnv = {
+  record: RunRecord;
+  config: Config;
+  spec: Spec;
+  visible: { id: string; text: string }[];
+  heldOutCount: number;
+  stages: readonly ShipStage[];
+  providers: Map<ProviderId, ReadyProvider>;
+  project: Project;
+  denyRead: string[];
+  allowRoot: boolean;
+  env: Record<string, string | undefined>;
+  signal: AbortSignal;
+  clock: Clock;
+  notice: (line: string) => void;
+};
+
+export type LoopResult = { outcome: Outcome; reason: string };

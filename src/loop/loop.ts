@@ -1,0 +1,79 @@
+// The RARV-C state machine, the only orchestrator: boundaries (signals, caps, budget), then one
+// iteration at a time (iteration.ts), then the ship gate when the agent claims done or all is green.
+// Caps are loki's, never the agent's: every path through the loop ends in a bounded number of steps.
+import type { LoopEnv, LoopResult } from "./env.ts";
+import { checkBudget } from "./budget.ts";
+import { runIteration } from "./iteration.ts";
+import { runShipGate } from "./ship.ts";
+import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
+
+const PAUSE_POLL_MS = 500;
+
+export async function runLoop(env: LoopEnv): Promise<LoopResult> {
+  const { record, clock } = env;
+  const sessionStart = clock.now();
+  const elapsedBefore = record.state.elapsed_ms;
+  const elapsed = () => elapsedBefore + (clock.now() - sessionStart);
+  const remainingMs = () => (record.state.caps.max_duration_s === null ? null : record.state.caps.max_duration_s * 1000 - elapsed());
+  record.save({ status: "running" });
+
+  for (;;) {
+    record.save({ elapsed_ms: elapsed() });
+    const boundary = await checkBoundary(env, remainingMs);
+    if (boundary) return boundary;
+    const redo = record.state.phase !== "done" && record.state.phase !== "starting" && record.state.iteration > 0;
+    record.save({ iteration: redo ? record.state.iteration : record.state.iteration + 1, phase: "reason" });
+    record.emit({ kind: "iteration_started" });
+
+    const step = await runIteration(env, remainingMs);
+    if (step.stop) return step.stop;
+    if (step.ship) {
+      record.save({ phase: "ship" });
+      clearSignal(doneSignalPath(record.ws));
+      const ship = await runShipGate(env.stages, { ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, startSha: record.state.start_sha, spec: env.spec, gates: step.gates, signal: env.signal });
+      record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship });
+      record.save({ last_verdict: ship.verdict, feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20) });
+      if (ship.verdict === "VERIFIED") {
+        record.save({ phase: "done" });
+        return { outcome: "verified", reason: `every ship-gate stage verified (${ship.stages.map((s) => s.id).join(", ")})` };
+      }
+    }
+    if (record.state.stagnation.count >= env.config.stagnation_limit) {
+      record.emit({ kind: "stalled", count: record.state.stagnation.count });
+      record.save({ phase: "done" });
+      return { outcome: "stalled", reason: `no change to the code in ${record.state.stagnation.count} iterations` };
+    }
+    record.save({ phase: "done" });
+  }
+}
+
+/** Between iterations: STOP, PAUSE (waits), interruption, caps and budget, in that order. */
+async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Promise<LoopResult | undefined> {
+  const { record } = env;
+  if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted; state saved" };
+  let signals = readSignals(record.ws);
+  if (signals.pause && !signals.stop) {
+    record.save({ status: "paused" });
+    record.emit({ kind: "paused" });
+    env.notice("paused: remove .loki/PAUSE or run `loki resume` to continue");
+    while (signals.pause && !signals.stop && !env.signal.aborted) {
+      await env.clock.sleep(PAUSE_POLL_MS, env.signal);
+      signals = readSignals(record.ws);
+    }
+    if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted while paused; state saved" };
+    record.save({ status: "running" });
+    record.emit({ kind: "resumed" });
+  }
+  if (signals.stop) return { outcome: "stopped", reason: "stopped by .loki/STOP" };
+  const finished = record.state.phase === "done" || record.state.phase === "starting";
+  if (finished && record.state.iteration >= record.state.caps.max_iterations) {
+    const blocked = record.state.last_verdict === "BLOCKED";
+    return { outcome: blocked ? "blocked" : "max_iterations", reason: `reached the iteration cap (${record.state.caps.max_iterations}) ${blocked ? "blocked at the ship gate" : "without a verified result"}` };
+  }
+  const left = remainingMs();
+  if (left !== null && left <= 0) return { outcome: "max_duration", reason: `reached the time cap (${record.state.caps.max_duration_s} s)` };
+  if (checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded") {
+    return { outcome: "budget_exceeded", reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget` };
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+// The build prompt, rendered from data: the visible items only (held-out items are never passed
+// in), the last checks' failures as a short digest, past failures from memory, and the skills.
+import { renderItems } from "../spec/checklist.ts";
+import type { Skill } from "./skills.ts";
+
+export type PromptInput = {
+  /** Title and summary only: the spec file itself may name held-out items. */
+  spec: { title: string; summary?: string };
+  items: { id: string; text: string }[];
+  heldOutCount: number;
+  iteration: number;
+  maxIterations: number;
+  feedback: string[];
+  pastFailures: string[];
+  humanInput?: string;
+  learnings?: string;
+  skills: Skill[];
+};
+
+export type RenderedPrompt = { system: string; prompt: string };
+
+const MAX_FEEDBACK_CHARS = 4000;
+
+export function renderPrompt(input: PromptInput): RenderedPrompt {
+  const system = input.skills.map((s) => s.body).join("\n\n");
+  const parts: string[] = [];
+  parts.push(`# Task: ${input.spec.title}`);
+  if (input.spec.summary) parts.push("", input.spec.summary);
+  const hidden = input.heldOutCount > 0 ? `; ${input.heldOutCount} more are held out and checked at the end` : "";
+  parts.push("", `## Acceptance items (${input.items.length} shown${hidden})`, renderItems(input.items));
+  parts.push("", `## Iteration ${input.iteration} of at most ${input.maxIterations}`);
+  parts.push(input.iteration === 1 ? "Start by reading the repository, then build toward the items above." : "Continue from the current state of the repository; your earlier work is committed.");
+  if (input.feedback.length > 0) parts.push("", "## Fix these first (from the last checks)", cap(input.feedback.map((f) => `- ${f}`).join("\n"), MAX_FEEDBACK_CHARS));
+  if (input.pastFailures.length > 0) parts.push("", "## PAST FAILURES TO AVOID", input.pastFailures.map((f) => `- ${f}`).join("\n"));
+  if (input.learnings) parts.push("", "## Learnings so far", input.learnings.trim());
+  if (input.humanInput) parts.push("", "## Note from the operator", input.humanInput.trim());
+  return { system, prompt: `${parts.join("\n")}\n` };
+}
+
+function cap(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 20)}\n- … (truncated)`;
+}

@@ -1,0 +1,89 @@
+// How a run shows itself: one live status line on a TTY, plain lines when not (CI, logs), or the
+// event stream as JSON lines with --json. Progress goes to stderr; stdout keeps results.
+import type { LokiEvent } from "../core/schema.ts";
+import { color } from "../core/log.ts";
+import type { Reporter } from "./execute.ts";
+
+export type ReporterMode = "tty" | "plain" | "json";
+
+export function reporterMode(json: boolean, stderrIsTty: boolean, env: Record<string, string | undefined>): ReporterMode {
+  if (json) return "json";
+  return stderrIsTty && !env.CI ? "tty" : "plain";
+}
+
+export function describeEvent(e: LokiEvent): string | null {
+  switch (e.kind) {
+    case "run_started":
+      return `${e.resumed ? "resumed" : "started"} run ${e.run_id}: ${e.provider} (${e.model}) on ${e.spec}`;
+    case "iteration_started":
+      return `iteration ${e.iteration}`;
+    case "agent_finished":
+      return `  agent ${e.ok ? "finished" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`;
+    case "checkpoint":
+      return e.changed ? `  checkpoint ${e.sha?.slice(0, 10)}` : "  no changes";
+    case "gate_result":
+      return `  gate ${e.gate}: ${e.status}${e.status === "pass" ? "" : ` — ${e.reason}`}`;
+    case "ship_gate":
+      return `  ship gate (${e.trigger}): ${e.verdict}${e.reasons.length ? ` — ${e.reasons[0]}` : ""}`;
+    case "retry":
+      return `  ${e.provider} ${e.error_class}: retry ${e.attempt} in ${Math.round(e.wait_ms / 1000)} s`;
+    case "provider_failover":
+      return `  failover ${e.from} → ${e.to} (${e.reason})`;
+    case "budget_exceeded":
+      return `  budget exhausted: $${e.spent_usd.toFixed(2)} of $${e.limit_usd.toFixed(2)}`;
+    case "stalled":
+      return `  no code changes in ${e.count} iterations`;
+    case "warning":
+      return `  warning: ${e.message}`;
+    case "run_finished":
+      return `finished: ${e.outcome} (exit ${e.exit_code}) — ${e.reason}`;
+    default:
+      return null;
+  }
+}
+
+export function createReporter(mode: ReporterMode, write: (text: string) => void = (t) => process.stderr.write(t), writeOut: (text: string) => void = (t) => process.stdout.write(t)): Reporter {
+  if (mode === "json") {
+    return { event: (e) => writeOut(`${JSON.stringify(e)}\n`), notice: (l) => write(`${l}\n`), warn: (l) => write(`warning: ${l}\n`), close: () => {} };
+  }
+  if (mode === "plain") {
+    return { event: (e) => { const line = describeEvent(e); if (line) write(`${line}\n`); }, notice: (l) => write(`${l}\n`), warn: (l) => write(`warning: ${l}\n`), close: () => {} };
+  }
+  return liveReporter(write);
+}
+
+/** A status line redrawn in place; messages print above it. */
+function liveReporter(write: (text: string) => void): Reporter {
+  const started = Date.now();
+  let status = { iteration: 0, phase: "starting", spent: 0, limit: null as number | null, gates: "" };
+  const draw = () => {
+    const secs = Math.round((Date.now() - started) / 1000);
+    const clock = `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
+    const money = `$${status.spent.toFixed(2)}${status.limit === null ? "" : `/$${status.limit.toFixed(2)}`}`;
+    write(`\r\x1b[2K${color.cyan("loki")} iter ${status.iteration} · ${status.phase} · ${clock} · ${money}${status.gates ? ` · ${status.gates}` : ""}`);
+  };
+  const above = (line: string) => {
+    write(`\r\x1b[2K${line}\n`);
+    draw();
+  };
+  const timer = setInterval(draw, 1000);
+  timer.unref?.();
+  return {
+    event: (e) => {
+      if (e.kind === "iteration_started") status = { ...status, iteration: e.iteration, phase: "reason" };
+      if (e.kind === "agent_started") status.phase = `act (${e.provider})`;
+      if (e.kind === "agent_finished") status = { ...status, phase: "verify", spent: status.spent + e.usd };
+      if (e.kind === "gate_result") status.gates = `${e.gate} ${e.status}`;
+      if (e.kind === "budget_warning" || e.kind === "budget_exceeded") status.limit = e.limit_usd;
+      const line = describeEvent(e);
+      if (line && e.kind !== "iteration_started") above(line);
+      else draw();
+    },
+    notice: above,
+    warn: (l) => above(`${color.yellow("warning:")} ${l}`),
+    close: () => {
+      clearInterval(timer);
+      write("\r\x1b[2K");
+    },
+  };
+}

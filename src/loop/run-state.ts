@@ -1,0 +1,99 @@
+// The run's durable record: orchestrator state and session (atomic writes at every phase change),
+// the event stream and the cost ledger (locked appends). A kill -9 at any point leaves these valid.
+import type { Config, ProviderId } from "../core/config.ts";
+import { CostEntry, LokiEvent, OrchestratorState, SCHEMA_VERSION, Session, type RunStatus } from "../core/schema.ts";
+import { appendJsonl, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
+
+export type EventBody = LokiEvent extends infer E ? (E extends LokiEvent ? Omit<E, "ts" | "run_id" | "iteration"> : never) : never;
+
+export type RunRecord = {
+  ws: Workspace;
+  state: OrchestratorState;
+  save: (patch: Partial<OrchestratorState>) => OrchestratorState;
+  emit: (event: EventBody) => LokiEvent;
+  bill: (entry: Omit<CostEntry, "ts" | "run_id">) => void;
+};
+
+export function openRunRecord(ws: Workspace, initial: OrchestratorState, onEvent: (event: LokiEvent) => void, now: () => Date = () => new Date()): RunRecord {
+  const record: RunRecord = {
+    ws,
+    state: initial,
+    save(patch) {
+      record.state = writeJson(ws.orchestrator, OrchestratorState, { ...record.state, ...patch, updated_at: now().toISOString() });
+      writeSession(ws, record.state, process.pid);
+      return record.state;
+    },
+    emit(body) {
+      const event = LokiEvent.parse({ ...body, ts: now().toISOString(), run_id: record.state.run_id, iteration: record.state.iteration });
+      appendJsonl(ws.events, LokiEvent, event);
+      onEvent(event);
+      return event;
+    },
+    bill(entry) {
+      appendJsonl(ws.costLedger, CostEntry, { ...entry, ts: now().toISOString(), run_id: record.state.run_id });
+    },
+  };
+  return record;
+}
+
+export function writeSession(ws: Workspace, state: OrchestratorState, pid: number): void {
+  const previous = readJson(ws.session, Session);
+  writeJson(ws.session, Session, {
+    schema_version: SCHEMA_VERSION,
+    run_id: state.run_id,
+    pid,
+    status: state.status,
+    provider: state.provider,
+    spec: state.spec.ref,
+    started_at: previous?.run_id === state.run_id ? previous.started_at : state.updated_at,
+    updated_at: state.updated_at,
+  });
+}
+
+export type NewRun = {
+  runId: string;
+  startSha: string;
+  branch: string | null;
+  spec: { ref: string; sha256: string; title: string };
+  chain: ProviderId[];
+  model: string;
+  config: Config;
+  maxDurationS: number | null;
+  now: Date;
+};
+
+export function initialState(run: NewRun, status: RunStatus = "starting"): OrchestratorState {
+  return {
+    schema_version: SCHEMA_VERSION,
+    run_id: run.runId,
+    status,
+    phase: "starting",
+    iteration: 0,
+    start_sha: run.startSha,
+    branch: run.branch,
+    spec: run.spec,
+    provider: run.chain[0] ?? run.config.provider,
+    chain: run.chain,
+    model: run.model,
+    budget: { limit_usd: run.config.budget_usd ?? null, spent_usd: 0, estimated_usd: 0, warned: false },
+    retries: { consecutive: 0, total: 0 },
+    stagnation: { count: 0, last_tree: null },
+    caps: { max_iterations: run.config.max_iterations, max_duration_s: run.maxDurationS },
+    elapsed_ms: 0,
+    feedback: [],
+    last_verdict: null,
+    active_call: null,
+    outcome: null,
+    updated_at: run.now.toISOString(),
+  };
+}
+
+/** Total billed so far for a run, from the ledger (the source of truth after a crash). */
+export function ledgerSpend(ws: Workspace, runId: string): { usd: number; estimated: number; calls: Set<string> } {
+  const entries = readJsonl(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
+  return {
+    usd: entries.reduce((sum, e) => sum + e.usd, 0),
+    estimated: entries.filter((e) => e.basis === "estimated").reduce((sum, e) => sum + e.usd, 0),
+    calls: new Set(entries.map((e) => e.call_id)),
+  };
+}

@@ -1,0 +1,59 @@
+// A throwaway project for loop scenarios: a Node repo whose tests run with `node --test`, a PRD,
+// loop settings in loki.yaml, and the scripted fake `claude` first on PATH.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir as osTmp } from "node:os";
+import { join, resolve } from "node:path";
+import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/schema.ts";
+import { readJsonl } from "../../src/core/workspace.ts";
+import { loki, type CliResult } from "./cli.ts";
+import { tmpdir, type TmpDir } from "./tmp.ts";
+
+const AGENTS = resolve(import.meta.dir, "..", "fixtures", "agents");
+
+export const PRD = `# Math helpers
+
+## Acceptance criteria
+- [ ] add(a, b) returns the sum of two numbers
+- [ ] sub(a, b) returns the difference of two numbers
+- [ ] math.js exports both functions as ES modules
+- [ ] every function has a unit test run by npm test
+`;
+
+export type Scenario = TmpDir & {
+  state: string;
+  env: Record<string, string>;
+  loki: (args: string[], extraEnv?: Record<string, string>) => Promise<CliResult>;
+  events: () => LokiEvent[];
+  ledger: () => CostEntry[];
+  orchestrator: () => OrchestratorState;
+  completion: () => Completion;
+};
+
+export async function scenarioRepo(scenario: string, config = "", env: Record<string, string> = {}): Promise<Scenario> {
+  const dir = await tmpdir({
+    commit: true,
+    files: {
+      "package.json": JSON.stringify({ name: "math", type: "module", private: true, scripts: { test: "node --test" } }, null, 2),
+      "prd.md": PRD,
+      "loki.yaml": `backoff_base_seconds: 0.01\nbackoff_max_seconds: 0.05\nallow_root: true\n${config}`,
+      ".gitignore": "node_modules/\n",
+    },
+  });
+  const state = mkdtempSync(join(osTmp(), "loki-agent-state-"));
+  const fullEnv = { PATH: `${AGENTS}:${process.env.PATH}`, FAKE_BUN: process.execPath, FAKE_AGENT_SCENARIO: scenario, FAKE_AGENT_STATE: state, ANTHROPIC_API_KEY: "test-key", ...env };
+  const ws = (...parts: string[]) => join(dir.path, ".loki", ...parts);
+  return {
+    ...dir,
+    state,
+    env: fullEnv,
+    loki: (args, extraEnv = {}) => loki(args, { cwd: dir.path, env: { ...fullEnv, ...extraEnv } }),
+    events: () => readJsonl(ws("events.jsonl"), LokiEvent),
+    ledger: () => readJsonl(ws("metrics", "cost.jsonl"), CostEntry),
+    orchestrator: () => OrchestratorState.parse(JSON.parse(readFileSync(ws("state", "orchestrator.json"), "utf8"))),
+    completion: () => Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))),
+  };
+}
+
+export function agentPrompt(s: Scenario, call: number): string {
+  return readFileSync(join(s.state, `prompt-${call}.txt`), "utf8");
+}

@@ -1,0 +1,106 @@
+// Controlling a live run from outside: STOP, `loki stop`, PAUSE then `loki resume`, kill -9 then
+// `loki resume` (same run, consistent state, one ledger), and --bg with a completion summary.
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+
+const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+
+function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string> = {}) {
+  return Bun.spawn([process.execPath, CLI, ...args], { cwd: s.path, env: { ...process.env, ...s.env, ...extraEnv }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+}
+
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await Bun.sleep(50);
+  }
+}
+
+const agentRunning = (s: Scenario, iteration = 1) => () => existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started" && e.iteration === iteration);
+
+describe("controlling a run", () => {
+  test("a STOP file ends the run at the next boundary (exit 1, stopped)", async () => {
+    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "800" });
+    const proc = spawnLoki(s, ["start", "prd.md"]);
+    await until(agentRunning(s));
+    writeFileSync(join(s.path, ".loki", "STOP"), "test\n");
+    expect(await proc.exited).toBe(1);
+    expect(s.completion()).toMatchObject({ outcome: "stopped", iterations: 1 });
+    expect(existsSync(join(s.path, ".loki", "STOP"))).toBe(false);
+  });
+
+  test("`loki stop` interrupts the agent call and the run ends stopped; resume finishes it", async () => {
+    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
+    const proc = spawnLoki(s, ["start", "prd.md"]);
+    await until(agentRunning(s));
+    const stop = await s.loki(["stop"]);
+    expect(stop.code).toBe(0);
+    expect(await proc.exited).toBe(1);
+    expect(s.completion().outcome).toBe("stopped");
+    const resumed = await s.loki(["resume"], { FAKE_AGENT_SLEEP_MS: "0" });
+    expect(resumed.code).toBe(0);
+    expect(s.completion().outcome).toBe("verified");
+  });
+
+  test("PAUSE waits at the boundary; `loki resume` un-pauses the live run", async () => {
+    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "600" });
+    const proc = spawnLoki(s, ["start", "prd.md"]);
+    await until(agentRunning(s));
+    const pause = await s.loki(["pause"]);
+    expect(pause.code).toBe(0);
+    await until(() => s.events().some((e) => e.kind === "paused"));
+    expect((await s.loki(["status", "--json"])).json()).toMatchObject({ status: "paused", pid_alive: true });
+    await Bun.sleep(700);
+    expect(s.events().some((e) => e.kind === "agent_started" && e.iteration === 2)).toBe(false);
+    expect((await s.loki(["resume"])).stdout).toContain("resumed run");
+    expect(await proc.exited).toBe(0);
+    expect(s.events().some((e) => e.kind === "resumed")).toBe(true);
+  });
+
+  test("kill -9 mid-iteration, then `loki resume`: same run, consistent state, one ledger", async () => {
+    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "3000" });
+    const proc = spawnLoki(s, ["start", "prd.md"]);
+    await until(agentRunning(s));
+    await until(() => s.orchestrator().active_call !== null);
+    const before = s.orchestrator();
+    proc.kill("SIGKILL");
+    await proc.exited;
+    expect((await s.loki(["status", "--json"])).json()).toMatchObject({ status: "dead", run_id: before.run_id });
+    const resumed = await s.loki(["resume"], { FAKE_AGENT_SLEEP_MS: "0" });
+    expect(resumed.code).toBe(0);
+    const after = s.orchestrator();
+    expect(after).toMatchObject({ run_id: before.run_id, start_sha: before.start_sha, outcome: "verified", active_call: null });
+    const ledger = s.ledger();
+    expect(new Set(ledger.map((e) => e.call_id)).size).toBe(ledger.length);
+    expect(ledger.filter((e) => e.note?.includes("interrupted"))).toHaveLength(1);
+    expect(s.completion().cost.usd).toBeCloseTo(ledger.reduce((sum, e) => sum + e.usd, 0), 4);
+    expect(s.completion().iterations).toBe(after.iteration);
+    expect(s.events().filter((e) => e.kind === "run_started").map((e) => e.kind === "run_started" && e.resumed)).toEqual([false, true]);
+    expect(alive(before.active_call?.pid ?? 0)).toBe(false);
+  });
+
+  test("--bg detaches, records the child's pid, and leaves a completion summary", async () => {
+    await using s = await scenarioRepo("honest");
+    const started = await s.loki(["start", "prd.md", "--bg"]);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain("continues in the background");
+    await until(() => existsSync(join(s.path, ".loki", "state", "completion.json")));
+    expect(s.completion().outcome).toBe("verified");
+    expect(readFileSync(join(s.path, ".loki", "COMPLETION.txt"), "utf8")).toContain("VERIFIED");
+    const log = readFileSync(join(s.path, ".loki", "logs", `run-${s.completion().run_id}.log`), "utf8");
+    expect(log).toContain("finished: verified");
+  });
+});
+
+function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]?.startsWith("Z");
+  } catch {
+    return false;
+  }
+}
