@@ -4,7 +4,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../src/core/config.ts";
 import { readSpec } from "../src/spec/read.ts";
+import { benchDiff } from "./diff.ts";
 import { bigOpenApi, longPrd } from "./fixtures.ts";
+import { benchLoop } from "./loop.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const TMP = join(ROOT, "bench", ".tmp");
@@ -64,9 +66,15 @@ const config = loadConfig(repo, {}).config;
 record("in-process: read 5 MB OpenAPI JSON spec", await inProcess(() => readSpec(openapi, { cwd: repo, config, env: {} }), 7), 1000);
 record("in-process: read 2,000-line PRD", await inProcess(() => readSpec(prd, { cwd: repo, config, env: {} }), 20), 100);
 
+record("in-process: diff subject, 1,000 files / 50,000 lines in a 20,000-file repo", [await benchDiff()], 1500);
+const loop = benchLoop();
+record(`loop overhead per iteration (zero-latency agent, 1,000-file repo, ${loop.iterations} iterations)`, [loop.overheadMs], 150);
+record(`.loki/ after ${loop.iterations} iterations, without agent transcripts`, [loop.lokiBytes / 1024 / 1024], 5, "MB");
+
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(`loki benchmarks (bun ${Bun.version}, ${process.platform}-${process.arch})`);
 for (const row of rows) {
   const verdict = row.median <= row.target ? "ok" : "OVER TARGET";
-  console.log(`${row.name.padEnd(width)}  median ${row.median.toFixed(1).padStart(7)} ${row.unit}  target ≤ ${row.target} ${row.unit}  (${row.runs} runs)  ${verdict}`);
+  const value = row.unit === "MB" ? row.median.toFixed(2) : row.median.toFixed(1);
+  console.log(`${row.name.padEnd(width)}  median ${value.padStart(7)} ${row.unit}  target ≤ ${row.target} ${row.unit}  (${row.runs} runs)  ${verdict}`);
 }

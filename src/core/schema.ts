@@ -3,9 +3,9 @@
 import { z } from "zod";
 
 export const SCHEMA_VERSION = 1 as const;
-const Version = z.literal(SCHEMA_VERSION);
+export const Version = z.literal(SCHEMA_VERSION);
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a sha256 hex digest");
-const IsoTime = z.string().min(1);
+export const IsoTime = z.string().min(1);
 
 export const Tracker = z.enum(["github", "gitlab", "jira", "azure"]);
 export type Tracker = z.infer<typeof Tracker>;
@@ -169,22 +169,7 @@ export const DriftReport = z.object({
 });
 export type DriftReport = z.infer<typeof DriftReport>;
 
-export const RunStatus = z.enum(["starting", "running", "paused", "stopping", "stopped", "completed", "failed", "blocked"]);
-export type RunStatus = z.infer<typeof RunStatus>;
-
-export const Session = z.object({
-  schema_version: Version,
-  run_id: z.string(),
-  pid: z.number().int(),
-  status: RunStatus,
-  provider: z.string(),
-  spec: z.string(),
-  started_at: IsoTime,
-  updated_at: IsoTime,
-});
-export type Session = z.infer<typeof Session>;
-
-const TokenCounts = z.object({
+export const TokenCounts = z.object({
   input: z.number().nonnegative(),
   output: z.number().nonnegative(),
   cache_read: z.number().nonnegative(),
@@ -251,112 +236,3 @@ export const GateResult = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type GateResult = z.infer<typeof GateResult>;
-
-export const Outcome = z.enum(["verified", "max_iterations", "max_duration", "stalled", "stopped", "failed", "blocked", "budget_exceeded", "error", "interrupted"]);
-export type Outcome = z.infer<typeof Outcome>;
-export const Phase = z.enum(["starting", "reason", "act", "reflect", "verify", "compound", "ship", "done"]);
-export type Phase = z.infer<typeof Phase>;
-
-/** state/orchestrator.json: everything `loki resume` needs to continue a run. */
-export const OrchestratorState = z.object({
-  schema_version: Version,
-  run_id: z.string(),
-  status: RunStatus,
-  phase: Phase,
-  /** The iteration in progress, or the last one finished (1-based; 0 before the first). */
-  iteration: z.number().int().nonnegative(),
-  start_sha: z.string(),
-  branch: z.string().nullable(),
-  spec: z.object({ ref: z.string(), sha256: Sha256, title: z.string() }),
-  provider: z.string(),
-  chain: z.array(z.string()),
-  model: z.string(),
-  budget: z.object({ limit_usd: z.number().nullable(), spent_usd: z.number(), estimated_usd: z.number(), warned: z.boolean() }),
-  retries: z.object({ consecutive: z.number().int(), total: z.number().int() }),
-  stagnation: z.object({ count: z.number().int(), last_tree: z.string().nullable() }),
-  caps: z.object({ max_iterations: z.number().int(), max_duration_s: z.number().nullable() }),
-  /** Active time so far, across resumes (a dead run's downtime does not count). */
-  elapsed_ms: z.number().nonnegative(),
-  /** Failures the next prompt must address (gate digests, ship-gate reasons). */
-  feedback: z.array(z.string()),
-  last_verdict: z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]).nullable(),
-  /** The agent call in flight: killed and billed conservatively on resume. */
-  active_call: z.object({ pid: z.number().int(), iteration: z.number().int(), call_id: z.string(), started_at: IsoTime }).nullable(),
-  outcome: Outcome.nullable(),
-  updated_at: IsoTime,
-});
-export type OrchestratorState = z.infer<typeof OrchestratorState>;
-
-const TokenMap = z.record(z.string(), TokenCounts);
-
-/** metrics/cost.jsonl: one line per agent call; `basis` says whether the dollars are exact. */
-export const CostEntry = z.object({
-  ts: IsoTime,
-  run_id: z.string(),
-  iteration: z.number().int(),
-  call_id: z.string(),
-  role: z.enum(["build", "review", "judge"]),
-  provider: z.string(),
-  model: z.string(),
-  usd: z.number().nonnegative(),
-  basis: z.enum(["exact", "estimated"]),
-  tokens: TokenMap,
-  duration_ms: z.number().nonnegative(),
-  note: z.string().optional(),
-});
-export type CostEntry = z.infer<typeof CostEntry>;
-
-const EventBase = { ts: IsoTime, run_id: z.string(), iteration: z.number().int() };
-/** events.jsonl: the one typed event stream of a run. */
-export const LokiEvent = z.discriminatedUnion("kind", [
-  z.object({ ...EventBase, kind: z.literal("run_started"), provider: z.string(), model: z.string(), spec: z.string(), start_sha: z.string(), resumed: z.boolean() }),
-  z.object({ ...EventBase, kind: z.literal("iteration_started") }),
-  z.object({ ...EventBase, kind: z.literal("prompt_built"), bytes: z.number().int(), items: z.number().int() }),
-  z.object({ ...EventBase, kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("agent_finished"), provider: z.string(), model: z.string(), call_id: z.string(), ok: z.boolean(), exit_code: z.number().int().nullable(), error_class: z.string().nullable(), usd: z.number(), basis: z.enum(["exact", "estimated"]), duration_ms: z.number(), claimed_done: z.boolean() }),
-  z.object({ ...EventBase, kind: z.literal("checkpoint"), sha: z.string().nullable(), changed: z.boolean() }),
-  z.object({ ...EventBase, kind: z.literal("gate_result"), gate: z.string(), status: GateStatus, reason: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("ship_gate"), verdict: z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]), reasons: z.array(z.string()), trigger: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("budget_warning"), spent_usd: z.number(), limit_usd: z.number() }),
-  z.object({ ...EventBase, kind: z.literal("budget_exceeded"), spent_usd: z.number(), limit_usd: z.number() }),
-  z.object({ ...EventBase, kind: z.literal("retry"), provider: z.string(), error_class: z.string(), wait_ms: z.number(), attempt: z.number().int() }),
-  z.object({ ...EventBase, kind: z.literal("provider_failover"), from: z.string(), to: z.string(), reason: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("paused") }),
-  z.object({ ...EventBase, kind: z.literal("resumed") }),
-  z.object({ ...EventBase, kind: z.literal("stalled"), count: z.number().int() }),
-  z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("run_finished"), outcome: Outcome, exit_code: z.number().int(), reason: z.string() }),
-]);
-export type LokiEvent = z.infer<typeof LokiEvent>;
-
-/** state/completion.json (and COMPLETION.txt): the terminal summary of a run. */
-export const Completion = z.object({
-  schema_version: Version,
-  run_id: z.string(),
-  outcome: Outcome,
-  exit_code: z.number().int(),
-  reason: z.string(),
-  start_sha: z.string(),
-  head_sha: z.string().nullable(),
-  branch: z.string().nullable(),
-  iterations: z.number().int(),
-  diffstat: z.object({ files: z.number().int(), insertions: z.number().int(), deletions: z.number().int() }),
-  cost: z.object({ usd: z.number(), basis: z.enum(["exact", "estimated", "mixed", "none"]) }),
-  pr_url: z.string().nullable(),
-  next: z.string(),
-  finished_at: IsoTime,
-});
-export type Completion = z.infer<typeof Completion>;
-
-/** memory/episodes.jsonl: what one iteration tried and what failed, for later prompts. */
-export const Episode = z.object({
-  ts: IsoTime,
-  run_id: z.string(),
-  iteration: z.number().int(),
-  provider: z.string(),
-  result: z.enum(["progress", "no_change", "gates_failed", "agent_error", "ship_rejected", "shipped"]),
-  files_changed: z.number().int(),
-  failures: z.array(z.string()),
-  claimed_done: z.boolean(),
-});
-export type Episode = z.infer<typeof Episode>;

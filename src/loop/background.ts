@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Workspace } from "../core/workspace.ts";
 import { readJson } from "../core/workspace.ts";
-import { OrchestratorState } from "../core/schema.ts";
+import { OrchestratorState } from "../core/run-schema.ts";
 import { writeSession } from "./run-state.ts";
 
 /** How to run this same loki again: the compiled binary alone, or the runtime plus the entry script. */

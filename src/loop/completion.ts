@@ -1,7 +1,8 @@
 // The end of a run: exit code per outcome (DESIGN §4), the next step to suggest, the terminal
 // summary (state/completion.json + COMPLETION.txt) and a desktop notification when one exists.
 import { run, whichBinary } from "../core/exec.ts";
-import { Completion, SCHEMA_VERSION, type Outcome } from "../core/schema.ts";
+import { SCHEMA_VERSION } from "../core/schema.ts";
+import { Completion, type Outcome } from "../core/run-schema.ts";
 import { writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
 
 export const EXIT_CODE: Record<Outcome, number> = {

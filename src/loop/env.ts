@@ -1,7 +1,8 @@
 // The loop's inputs and result: everything runLoop and runIteration need, injected (clock,
 // providers, signals) so the state machine itself does no hidden I/O setup. Types only.
 import type { Config, ProviderId } from "../core/config.ts";
-import type { Outcome, Spec } from "../core/schema.ts";
+import type { Spec } from "../core/schema.ts";
+import type { Outcome } from "../core/run-schema.ts";
 import type { Project } from "../gates/detect.ts";
 import type { HelpInfo, Provider } from "../providers/provider.ts";
 import type { RunRecord } from "./run-state.ts";

@@ -3,7 +3,9 @@
 import { existsSync } from "node:fs";
 import type { Config, ProviderId } from "../core/config.ts";
 import { diffStat, headSha } from "../core/git.ts";
-import type { Completion, LokiEvent, Outcome, RunStatus, Spec } from "../core/schema.ts";
+import type { Spec } from "../core/schema.ts";
+import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
+import type { RunStatus } from "../core/session-schema.ts";
 import type { Project } from "../gates/detect.ts";
 import { EXIT_CODE, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
 import type { ReadyProvider } from "./env.ts";
@@ -12,7 +14,7 @@ import { ledgerSpend, type RunRecord } from "./run-state.ts";
 import type { ShipStage } from "./ship.ts";
 import { clearSignal } from "./signals.ts";
 import { readJsonl } from "../core/workspace.ts";
-import { CostEntry } from "../core/schema.ts";
+import { CostEntry } from "../core/run-schema.ts";
 
 export type Reporter = { event: (event: LokiEvent) => void; notice: (line: string) => void; warn: (line: string) => void; close: () => void };
 

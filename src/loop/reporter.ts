@@ -1,6 +1,6 @@
 // How a run shows itself: one live status line on a TTY, plain lines when not (CI, logs), or the
 // event stream as JSON lines with --json. Progress goes to stderr; stdout keeps results.
-import type { LokiEvent } from "../core/schema.ts";
+import type { LokiEvent } from "../core/run-schema.ts";
 import { color } from "../core/log.ts";
 import type { Reporter } from "./execute.ts";
 

@@ -4,7 +4,7 @@
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
-import { OrchestratorState } from "../core/schema.ts";
+import { OrchestratorState } from "../core/run-schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
 import { detectProject } from "../gates/detect.ts";
 import { priceTokens } from "../core/models.ts";

@@ -1,7 +1,9 @@
 // The run's durable record: orchestrator state and session (atomic writes at every phase change),
 // the event stream and the cost ledger (locked appends). A kill -9 at any point leaves these valid.
 import type { Config, ProviderId } from "../core/config.ts";
-import { CostEntry, LokiEvent, OrchestratorState, SCHEMA_VERSION, Session, type RunStatus } from "../core/schema.ts";
+import { SCHEMA_VERSION } from "../core/schema.ts";
+import { CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
+import { Session, type RunStatus } from "../core/session-schema.ts";
 import { appendJsonl, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
 
 export type EventBody = LokiEvent extends infer E ? (E extends LokiEvent ? Omit<E, "ts" | "run_id" | "iteration"> : never) : never;

@@ -1,7 +1,7 @@
 // Run status derived from .loki/ alone (session, signals, whether the pid lives): no git, no
 // network, so `loki status` answers instantly even while a run holds the repository.
 import { existsSync } from "node:fs";
-import { Session, type Session as SessionT } from "../core/schema.ts";
+import { Session, type Session as SessionT } from "../core/session-schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
 
 export type StatusReport = {

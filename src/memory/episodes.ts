@@ -1,7 +1,7 @@
 // Episodic memory: one record per iteration (what was tried, what failed) and the retrieval of
 // this project's recent failures for the next prompt's "PAST FAILURES TO AVOID".
 import { appendJsonl, readJsonl, type Workspace } from "../core/workspace.ts";
-import { Episode } from "../core/schema.ts";
+import { Episode } from "../core/run-schema.ts";
 
 export function recordEpisode(ws: Workspace, episode: Episode): void {
   appendJsonl(ws.episodes, Episode, episode);

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CostEntry } from "../../src/core/schema.ts";
+import { CostEntry } from "../../src/core/run-schema.ts";
 import { readJsonl } from "../../src/core/workspace.ts";
 import { cwd, startFakeAnthropic } from "../helpers/fake-anthropic.ts";
 import { loki } from "../helpers/cli.ts";

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir as osTmp } from "node:os";
 import { join, resolve } from "node:path";
-import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/schema.ts";
+import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
 import { readJsonl } from "../../src/core/workspace.ts";
 import { loki, type CliResult } from "./cli.ts";
 import { tmpdir, type TmpDir } from "./tmp.ts";

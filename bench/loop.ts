@@ -1,0 +1,74 @@
+// `bun bench/loop.ts`: loki's own overhead per iteration (prompt, checkpoint, gates, state, events)
+// with a zero-latency fake agent on a 1,000-file repo, and the size .loki/ reaches after 50
+// iterations without agent transcripts. benchLoop() returns both for bench/run.ts.
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { LokiEvent } from "../src/core/run-schema.ts";
+import { readJsonl } from "../src/core/workspace.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const WORK = join(ROOT, "bench", ".tmp", "loop");
+const ITERATIONS = 50;
+const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false"];
+
+/** A `claude` that answers instantly: one changed file per call, never claims done. */
+const FAKE_AGENT = `#!/bin/sh
+case "$1" in --version) echo "2.1.330 (Claude Code)"; exit 0;; --help) echo "  -p, --print  --output-format  --verbose  --model  --append-system-prompt"; exit 0;; esac
+n=$(cat .bench-n 2>/dev/null || echo 0); n=$((n+1)); echo $n > .bench-n
+echo "export const step = $n;" > src/step.js
+echo '{"type":"result","subtype":"success","is_error":false,"result":"step","model_usage_since_last_result":{"claude-sonnet-5-5":{"inputTokens":10,"outputTokens":1,"costUSD":0.0001}}}'
+`;
+
+function setup(): string {
+  rmSync(WORK, { recursive: true, force: true });
+  const repo = join(WORK, "repo");
+  const bin = join(WORK, "bin");
+  mkdirSync(join(repo, "src"), { recursive: true });
+  mkdirSync(bin, { recursive: true });
+  for (let i = 0; i < 1000; i++) {
+    const dir = join(repo, "src", `m${Math.floor(i / 50)}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `f${i}.js`), `export const v${i} = ${i};\n`.repeat(20));
+  }
+  writeFileSync(join(repo, "prd.md"), "# Bench\n\n## Acceptance criteria\n- [ ] step increments\n- [ ] nothing else changes\n");
+  writeFileSync(join(repo, "loki.yaml"), `allow_root: true\nstagnation_limit: 100\nmax_iterations: ${ITERATIONS}\n`);
+  writeFileSync(join(repo, ".gitignore"), ".bench-n\n");
+  writeFileSync(join(bin, "claude"), FAKE_AGENT);
+  chmodSync(join(bin, "claude"), 0o755);
+  for (const args of [["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench"]]) Bun.spawnSync([...GIT, ...args], { cwd: repo });
+  return repo;
+}
+
+function sizeOf(dir: string, skip: (path: string) => boolean): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isFile() && !skip(path)) total += statSync(path).size;
+  }
+  return total;
+}
+
+export function benchLoop(): { overheadMs: number; lokiBytes: number; iterations: number } {
+  const repo = setup();
+  const env = { ...process.env, PATH: `${join(WORK, "bin")}:${process.env.PATH}`, ANTHROPIC_API_KEY: "bench", CI: "true", NO_COLOR: "1" };
+  const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], { cwd: repo, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  if (result.exitCode !== 1) throw new Error(`bench run exited ${result.exitCode}: ${result.stderr.toString().slice(-500)}`);
+  const events = readJsonl(join(repo, ".loki", "events.jsonl"), LokiEvent);
+  const starts = events.filter((e) => e.kind === "iteration_started");
+  const finished = events.find((e) => e.kind === "run_finished");
+  // Per iteration: from its start to the next one's (or the run's end), minus the agent's own time.
+  const perIteration = starts.map((start, i) => {
+    const end = Date.parse((starts[i + 1] ?? finished)?.ts ?? "");
+    const agent = events.find((e) => e.kind === "agent_finished" && e.iteration === start.iteration);
+    return end - Date.parse(start.ts) - (agent?.kind === "agent_finished" ? agent.duration_ms : 0);
+  });
+  const sorted = perIteration.sort((a, b) => a - b);
+  const overheadMs = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  const lokiBytes = sizeOf(join(repo, ".loki"), (path) => path.endsWith("agent.jsonl"));
+  return { overheadMs, lokiBytes, iterations: starts.length };
+}
+
+if (import.meta.main) {
+  const { overheadMs, lokiBytes, iterations } = benchLoop();
+  console.log(`loop overhead: median ${overheadMs.toFixed(1)} ms per iteration over ${iterations} iterations; .loki/ ${(lokiBytes / 1024).toFixed(0)} KB without transcripts`);
+}
