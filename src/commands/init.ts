@@ -1,5 +1,5 @@
 // `loki init [dir] --template <name>`: write a starter PRD (embedded in the binary) as <dir>/prd.md
-// and make <dir> a git repository if it is not in one. `--list` shows the templates.
+// and make <dir> a git repository (with a first commit) if it is not in one. `--list` shows them.
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -11,7 +11,7 @@ import restApi from "../../templates/rest-api-auth.md" with { type: "text" };
 import todoApp from "../../templates/todo-app.md" with { type: "text" };
 import { usageError } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
-import { isRepo } from "../core/git.ts";
+import { commitCheckpoint, isRepo } from "../core/git.ts";
 import { info, out, outJson } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 
@@ -53,12 +53,15 @@ export async function runInit(dir: string, options: InitOptions): Promise<number
   if (initialized) {
     const result = await run(["git", "init", "-q"], { cwd: target, timeoutMs: 30_000 });
     if (!result.ok) throw usageError(`git init failed in ${target}: ${result.digest}`, { hint: "is git installed? run `loki doctor`" });
+    // A new repository gets its first commit, so `loki start` has a clean tree to start from.
+    await commitCheckpoint(target, `Start from the loki template ${chosen.name}`);
   }
   const rel = relative(process.cwd(), prd) || "prd.md";
   if (options.json) outJson({ template: chosen.name, prd, git_initialized: initialized });
   else {
-    out(`wrote ${rel} from template ${chosen.name}${initialized ? " (and ran git init)" : ""}`);
-    out(`next: edit it, then \`loki plan ${rel}\``);
+    out(`wrote ${rel} from template ${chosen.name}${initialized ? " (new git repository, first commit made)" : ""}`);
+    const into = relative(process.cwd(), target);
+    out(`next: edit it, ${initialized ? "commit, " : "commit it, "}then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`);
   }
   return 0;
 }

@@ -61,5 +61,6 @@ function printPlan(plan: Plan): void {
   out(`cost        ${color.bold(range(cost.usd, usd))}  pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`);
   for (const row of cost.by_model) out(`              ${row.selected ? "*" : " "} ${row.model.padEnd(20)} ${range(row.usd, usd)}`);
   out(`time        ${range(plan.time.minutes, (m) => `${m} min`)}`);
-  out(`next        review the checklist in .loki/checklist/checklist.json, then freeze it: loki spec lock`);
+  const ref = plan.spec.kind === "brief" ? JSON.stringify(plan.spec.ref) : plan.spec.ref;
+  out(`next        loki start ${ref} --budget ${Math.ceil(plan.cost.usd.high)}   (checklist: .loki/checklist/checklist.json)`);
 }

@@ -120,6 +120,9 @@ describe("init", () => {
     const prd = readFileSync(join(dir.path, "demo", "prd.md"), "utf8");
     expect(prd).toStartWith("# Tickoff");
     expect(existsSync(join(dir.path, "demo", ".git"))).toBe(true);
+    const { git } = await import("../helpers/tmp.ts");
+    expect(git(join(dir.path, "demo"), ["status", "--porcelain"])).toBe("");
+    expect(git(join(dir.path, "demo"), ["log", "--format=%s"]).trim()).toBe("Start from the loki template todo-app");
     const again = await loki(["init", "demo", "--template", "todo-app"], { cwd: dir.path });
     expect(again.code).toBe(3);
     expect(again.stderr).toContain("already exists");
