@@ -47,9 +47,11 @@ export async function runInit(dir: string, options: InitOptions): Promise<number
   if (existsSync(target) && !statSync(target).isDirectory()) throw usageError(`${dir} exists and is not a directory`);
   const prd = join(target, "prd.md");
   if (existsSync(prd) && !options.force) throw usageError(`${relative(process.cwd(), prd) || prd} already exists`, { hint: "pass --force to overwrite it, or choose another directory" });
+  const fresh = !existsSync(target);
   mkdirSync(target, { recursive: true });
   writeFileAtomic(prd, chosen.body);
-  const initialized = !(await isRepo(target));
+  // A directory init creates is a new project with its own repository, even inside another one.
+  const initialized = fresh || !(await isRepo(target));
   if (initialized) {
     const result = await run(["git", "init", "-q"], { cwd: target, timeoutMs: 30_000 });
     if (!result.ok) throw usageError(`git init failed in ${target}: ${result.digest}`, { hint: "is git installed? run `loki doctor`" });

@@ -129,6 +129,17 @@ describe("init", () => {
     expect((await loki(["init", "demo", "--template", "library", "--force"], { cwd: dir.path })).code).toBe(0);
   });
 
+  test("a new directory inside an existing repository becomes its own project", async () => {
+    await using dir = await tmpdir({ commit: true });
+    expect((await loki(["init", "demo", "-t", "cli-tool"], { cwd: dir.path })).code).toBe(0);
+    const { git } = await import("../helpers/tmp.ts");
+    expect(git(join(dir.path, "demo"), ["rev-parse", "--show-toplevel"]).trim()).toEndWith("/demo");
+    expect(git(join(dir.path, "demo"), ["status", "--porcelain"])).toBe("");
+    dir.write("existing/notes.md", "x\n");
+    expect((await loki(["init", "existing", "-t", "library"], { cwd: dir.path })).code).toBe(0);
+    expect(git(dir.path, ["status", "--porcelain"])).toContain("existing/");
+  });
+
   test("lists six templates; an unknown name suggests the nearest", async () => {
     await using dir = await tmpdir();
     const list = (await loki(["init", "--list", "--json"], { cwd: dir.path })).json<{ templates: { name: string }[] }>();
