@@ -14,6 +14,11 @@ export async function runStatus(options: { json?: boolean }): Promise<number> {
   } else {
     out(`loki: ${color.bold(report.status)}  run ${report.run_id}  provider ${report.provider}  pid ${report.pid}${report.pid_alive ? "" : " (not running)"}`);
     out(`spec: ${report.spec}   started ${report.started_at}   updated ${report.updated_at}`);
+    const p = report.progress;
+    if (p) {
+      const money = `$${p.spent_usd.toFixed(2)}${p.limit_usd === null ? "" : ` of $${p.limit_usd.toFixed(2)}`}`;
+      out(`iteration ${p.iteration}/${p.max_iterations}  phase ${p.phase}  model ${p.model}  spent ${money}${p.last_verdict ? `  last ship gate ${p.last_verdict}` : ""}${p.outcome ? `  outcome ${p.outcome}` : ""}`);
+    }
     if (report.signals.pause || report.signals.stop) out(`signals: ${[report.signals.pause && "PAUSE", report.signals.stop && "STOP"].filter(Boolean).join(", ")}`);
   }
   out(`next: ${report.next}`);

@@ -61,7 +61,7 @@ export type CostEntry = z.infer<typeof CostEntry>;
 const EventBase = { ts: IsoTime, run_id: z.string(), iteration: z.number().int() };
 /** events.jsonl: the one typed event stream of a run. */
 export const LokiEvent = z.discriminatedUnion("kind", [
-  z.object({ ...EventBase, kind: z.literal("run_started"), provider: z.string(), model: z.string(), spec: z.string(), start_sha: z.string(), resumed: z.boolean() }),
+  z.object({ ...EventBase, kind: z.literal("run_started"), provider: z.string(), model: z.string(), spec: z.string(), start_sha: z.string(), resumed: z.boolean(), budget_usd: z.number().nullable() }),
   z.object({ ...EventBase, kind: z.literal("iteration_started") }),
   z.object({ ...EventBase, kind: z.literal("prompt_built"), bytes: z.number().int(), items: z.number().int() }),
   z.object({ ...EventBase, kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),

@@ -19,3 +19,16 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 
+
+/** The part of state/orchestrator.json that `loki status` shows (unknown keys are ignored). */
+export const RunProgress = z.object({
+  run_id: z.string(),
+  iteration: z.number().int(),
+  phase: z.string(),
+  model: z.string(),
+  caps: z.object({ max_iterations: z.number().int(), max_duration_s: z.number().nullable() }),
+  budget: z.object({ limit_usd: z.number().nullable(), spent_usd: z.number() }),
+  last_verdict: z.string().nullable(),
+  outcome: z.string().nullable(),
+});
+export type RunProgress = z.infer<typeof RunProgress>;

@@ -70,6 +70,7 @@ function liveReporter(write: (text: string) => void): Reporter {
   timer.unref?.();
   return {
     event: (e) => {
+      if (e.kind === "run_started") status.limit = e.budget_usd;
       if (e.kind === "iteration_started") status = { ...status, iteration: e.iteration, phase: "reason" };
       if (e.kind === "agent_started") status.phase = `act (${e.provider})`;
       if (e.kind === "agent_finished") status = { ...status, phase: "verify", spent: status.spent + e.usd };

@@ -43,7 +43,7 @@ export async function prepareResume(input: ResumeInput) {
   record.save({ caps, outcome: null, status: "starting", budget: { limit_usd: limit, spent_usd: spend.usd, estimated_usd: spend.estimated, warned: saved.budget.warned && limit === saved.budget.limit_usd } });
   const providers = await prepareProviders(config, saved.chain as ProviderId[], { env: input.env, cwd: root, allowRoot: config.allow_root, warn: input.reporter.warn });
   if (!providers.has(record.state.provider as ProviderId)) record.save({ provider: [...providers.keys()][0] as string });
-  record.emit({ kind: "run_started", provider: record.state.provider, model: record.state.model, spec: spec.source.ref, start_sha: saved.start_sha, resumed: true });
+  record.emit({ kind: "run_started", provider: record.state.provider, model: record.state.model, spec: spec.source.ref, start_sha: saved.start_sha, resumed: true, budget_usd: record.state.budget.limit_usd });
   return {
     ws,
     runId: saved.run_id,

@@ -54,7 +54,7 @@ export async function prepareStart(input: StartInput) {
   const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, now });
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({});
-  record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false });
+  record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });
   return {
     ws,
     runId,

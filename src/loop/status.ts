@@ -1,7 +1,7 @@
 // Run status derived from .loki/ alone (session, signals, whether the pid lives): no git, no
 // network, so `loki status` answers instantly even while a run holds the repository.
 import { existsSync } from "node:fs";
-import { Session, type Session as SessionT } from "../core/session-schema.ts";
+import { RunProgress, Session, type Session as SessionT } from "../core/session-schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
 
 export type StatusReport = {
@@ -16,6 +16,8 @@ export type StatusReport = {
   started_at: string | null;
   updated_at: string | null;
   signals: { pause: boolean; stop: boolean };
+  /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
+  progress: { iteration: number; max_iterations: number; phase: string; model: string; spent_usd: number; limit_usd: number | null; last_verdict: string | null; outcome: string | null } | null;
   next: string;
 };
 
@@ -25,6 +27,10 @@ export function readStatus(root: string): StatusReport {
   const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
   if (!session) return { ...empty(root, signals), next: "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)" };
   const alive = isAlive(session.pid);
+  const run = readJson(ws.orchestrator, RunProgress);
+  const progress = run && run.run_id === session.run_id
+    ? { iteration: run.iteration, max_iterations: run.caps.max_iterations, phase: run.phase, model: run.model, spent_usd: Math.round(run.budget.spent_usd * 10000) / 10000, limit_usd: run.budget.limit_usd, last_verdict: run.last_verdict, outcome: run.outcome }
+    : null;
   const live = ["starting", "running", "paused", "stopping"].includes(session.status);
   const status: StatusReport["status"] = live && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
   return {
@@ -39,12 +45,13 @@ export function readStatus(root: string): StatusReport {
     started_at: session.started_at,
     updated_at: session.updated_at,
     signals,
+    progress,
     next: nextStep(status, session),
   };
 }
 
 function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, "next"> {
-  return { schema_version: 1, status: "inactive", root, run_id: null, pid: null, pid_alive: false, provider: null, spec: null, started_at: null, updated_at: null, signals };
+  return { schema_version: 1, status: "inactive", root, run_id: null, pid: null, pid_alive: false, provider: null, spec: null, started_at: null, updated_at: null, signals, progress: null };
 }
 
 function nextStep(status: StatusReport["status"], session: SessionT): string {

@@ -3,6 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { LokiEvent } from "../../src/core/run-schema.ts";
+import { fakeBinDir } from "../helpers/cli.ts";
 import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 
 const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
@@ -22,6 +24,15 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 const agentRunning = (s: Scenario, iteration = 1) => () => existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started" && e.iteration === iteration);
 
 describe("controlling a run", () => {
+  test("--json streams every event as a JSON line on stdout", async () => {
+    await using s = await scenarioRepo("honest");
+    const result = await s.loki(["start", "prd.md", "--json"]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n").map((line) => LokiEvent.parse(JSON.parse(line)));
+    expect(lines.map((e) => e.kind)).toEqual(s.events().map((e) => e.kind));
+    expect(lines.at(-1)).toMatchObject({ kind: "run_finished", outcome: "verified" });
+  });
+
   test("a STOP file ends the run at the next boundary (exit 1, stopped)", async () => {
     await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "800" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
@@ -52,7 +63,7 @@ describe("controlling a run", () => {
     const pause = await s.loki(["pause"]);
     expect(pause.code).toBe(0);
     await until(() => s.events().some((e) => e.kind === "paused"));
-    expect((await s.loki(["status", "--json"])).json()).toMatchObject({ status: "paused", pid_alive: true });
+    expect((await s.loki(["status", "--json"])).json()).toMatchObject({ status: "paused", pid_alive: true, progress: { iteration: 1, max_iterations: 25, phase: "done", spent_usd: 0.05 } });
     await Bun.sleep(700);
     expect(s.events().some((e) => e.kind === "agent_started" && e.iteration === 2)).toBe(false);
     expect((await s.loki(["resume"])).stdout).toContain("resumed run");
@@ -82,9 +93,10 @@ describe("controlling a run", () => {
     expect(alive(before.active_call?.pid ?? 0)).toBe(false);
   });
 
-  test("--bg detaches, records the child's pid, and leaves a completion summary", async () => {
+  test("--bg detaches, records the child's pid, leaves a completion summary and notifies", async () => {
     await using s = await scenarioRepo("honest");
-    const started = await s.loki(["start", "prd.md", "--bg"]);
+    const bin = fakeBinDir(s.state, { "notify-send": `#!/bin/sh\necho "$@" >> ${join(s.state, "notified")}\n` });
+    const started = await s.loki(["start", "prd.md", "--bg"], { PATH: `${bin}:${s.env.PATH}` });
     expect(started.code).toBe(0);
     expect(started.stdout).toContain("continues in the background");
     await until(() => existsSync(join(s.path, ".loki", "state", "completion.json")));
@@ -92,6 +104,8 @@ describe("controlling a run", () => {
     expect(readFileSync(join(s.path, ".loki", "COMPLETION.txt"), "utf8")).toContain("VERIFIED");
     const log = readFileSync(join(s.path, ".loki", "logs", `run-${s.completion().run_id}.log`), "utf8");
     expect(log).toContain("finished: verified");
+    await until(() => existsSync(join(s.state, "notified")));
+    expect(readFileSync(join(s.state, "notified"), "utf8")).toContain("loki: verified");
   });
 });
 

@@ -84,6 +84,21 @@ describe("loop scenarios", () => {
     expect(retries.map((e) => e.kind === "retry" && e.error_class)).toEqual(["rate_limit", "rate_limit"]);
   });
 
+  test("--failover: a rate-limited provider is switched at once, and the next one finishes", async () => {
+    await using s = await scenarioRepo("rate-limit-always", "", { OPENAI_API_KEY: "test-key" });
+    const result = await s.loki(["start", "prd.md", "--failover", "codex"]);
+    expect(result.code).toBe(0);
+    const failover = s.events().find((e) => e.kind === "provider_failover");
+    expect(failover).toMatchObject({ from: "claude", to: "codex", reason: "rate_limit" });
+    expect(s.events().some((e) => e.kind === "retry")).toBe(false);
+    expect(s.ledger().map((e) => [e.provider, e.basis])).toEqual([["claude", "exact"], ["codex", "estimated"]]);
+    expect(s.ledger()[1]?.usd).toBeGreaterThan(0);
+    const argv = JSON.parse(readFileSync(join(s.state, "codex-argv.jsonl"), "utf8").trim()) as string[];
+    expect(argv.slice(0, 2)).toEqual(["exec", "--json"]);
+    expect(argv).toContain("workspace-write");
+    expect(s.completion()).toMatchObject({ outcome: "verified", cost: { basis: "mixed" } });
+  });
+
   test("a rejected login stops at once with exit 3 and the fix", async () => {
     await using s = await scenarioRepo("auth");
     const result = await s.loki(["start", "prd.md"]);

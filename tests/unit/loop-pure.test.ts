@@ -87,3 +87,44 @@ describe("HUMAN_INPUT.md", () => {
     expect(takeHumanInput(ws, { LOKI_PROMPT_INJECTION: "true" }, 3)).toMatchObject({ refused: expect.stringContaining("limit") });
   });
 });
+
+describe("reporter", () => {
+  const base = { ts: "2026-01-01T00:00:00.000Z", run_id: "r", iteration: 2 };
+  const events = [
+    { ...base, kind: "iteration_started" as const },
+    { ...base, kind: "agent_finished" as const, provider: "claude", model: "m", call_id: "c", ok: true, exit_code: 0, error_class: null, usd: 0.25, basis: "exact" as const, duration_ms: 4000, claimed_done: true },
+    { ...base, kind: "gate_result" as const, gate: "tests", status: "fail" as const, reason: "tests failed: 1 failed" },
+  ];
+
+  test("plain mode: one line per event, on the message stream", async () => {
+    const { createReporter } = await import("../../src/loop/reporter.ts");
+    const err: string[] = [];
+    const out: string[] = [];
+    const reporter = createReporter("plain", (t) => err.push(t), (t) => out.push(t));
+    for (const e of events) reporter.event(e);
+    expect(err.join("")).toBe("iteration 2\n  agent finished in 4 s, $0.25 exact, claims done\n  gate tests: fail — tests failed: 1 failed\n");
+    expect(out).toEqual([]);
+  });
+
+  test("tty mode: one status line redrawn in place, messages above it", async () => {
+    const { createReporter } = await import("../../src/loop/reporter.ts");
+    const err: string[] = [];
+    const reporter = createReporter("tty", (t) => err.push(t));
+    for (const e of events) reporter.event(e);
+    reporter.close();
+    const text = err.join("");
+    expect(text).toContain("\r\x1b[2K");
+    expect(text).toMatch(/iter 2 · verify · 0:0\d · \$0\.25 · tests fail/);
+    expect(text).toContain("  gate tests: fail — tests failed: 1 failed\n");
+  });
+
+  test("json mode: events on stdout", async () => {
+    const { createReporter, reporterMode } = await import("../../src/loop/reporter.ts");
+    const out: string[] = [];
+    createReporter("json", () => {}, (t) => out.push(t)).event(events[0]!);
+    expect(JSON.parse(out[0]!)).toMatchObject({ kind: "iteration_started" });
+    expect(reporterMode(false, true, {})).toBe("tty");
+    expect(reporterMode(false, true, { CI: "true" })).toBe("plain");
+    expect(reporterMode(true, true, {})).toBe("json");
+  });
+});
