@@ -57,3 +57,14 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
 export function agentPrompt(s: Scenario, call: number): string {
   return readFileSync(join(s.state, `prompt-${call}.txt`), "utf8");
 }
+
+/** Whether a process exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]?.startsWith("Z");
+  } catch {
+    return false;
+  }
+}

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LokiEvent } from "../../src/core/run-schema.ts";
 import { fakeBinDir } from "../helpers/cli.ts";
-import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 
 const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
 
@@ -108,13 +108,3 @@ describe("controlling a run", () => {
     expect(readFileSync(join(s.state, "notified"), "utf8")).toContain("loki: verified");
   });
 });
-
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]?.startsWith("Z");
-  } catch {
-    return false;
-  }
-}

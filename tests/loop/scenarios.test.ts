@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { git } from "../helpers/tmp.ts";
-import { agentPrompt, scenarioRepo } from "../helpers/scenario.ts";
+import { agentPrompt, alive, scenarioRepo } from "../helpers/scenario.ts";
 
 describe("loop scenarios", () => {
   test("an honest agent builds in 2 iterations and the run verifies (exit 0)", async () => {
@@ -119,12 +119,3 @@ describe("loop scenarios", () => {
     expect(argv.map((a) => a[a.indexOf("--max-budget-usd") + 1])).toEqual(["5.00", "3.00", "1.00"]);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]?.startsWith("Z");
-  } catch {
-    return false;
-  }
-}
