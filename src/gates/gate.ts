@@ -4,7 +4,7 @@
 import type { Config } from "../core/config.ts";
 import { messageOf } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
-import { GateResult, type Severity } from "../core/schema.ts";
+import { GateResult, type DriftReport, type Severity } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
 
 export type ChangedFile = {
@@ -20,7 +20,20 @@ export type ChangedFile = {
 /** What the gates grade: the diff from `base` to `head` (plus the working tree when included). */
 export type Subject = { root: string; base: string; head: string; includesWorktree: boolean; files: ChangedFile[] };
 
-export type GateContext = { subject: Subject; project: Project; config: Config; signal?: AbortSignal };
+/** A held-out evaluation's outcome, as the heldout gate needs it (computed by trust/, passed in). */
+export type HeldoutSummary = { run_id: string; passed: number; failed: number; unknown: number };
+
+export type GateContext = {
+  subject: Subject;
+  project: Project;
+  config: Config;
+  signal?: AbortSignal;
+  /** Facts gates cannot derive from the repository alone (gates import only core); the caller
+   *  computes them. spec_drift: the drift report, null when there is no spec lock. */
+  drift?: DriftReport | null;
+  /** heldout: the run's held-out evaluation, null when no loki run context exists. */
+  heldout?: HeldoutSummary | null;
+};
 
 export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;
 
