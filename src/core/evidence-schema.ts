@@ -39,3 +39,62 @@ export const Evidence = z.object({
   stages: z.array(z.object({ id: z.string(), verdict: VerdictName, reasons: z.array(z.string()) })),
 });
 export type Evidence = z.infer<typeof Evidence>;
+
+/** state/heldout-result.json: the latest held-out evaluation of a run. Names no item text (the
+ *  run may continue after it); the texts are revealed only in the proof. */
+export const HeldoutResult = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  iteration: z.number().int(),
+  evaluated_at: IsoTime,
+  verdict: VerdictName,
+  items: z.array(
+    z.object({
+      id: z.string(),
+      status: z.enum(["pass", "fail", "unknown"]),
+      /** How it was decided: the item's own `verify:` command, or the read-only judge. */
+      method: z.enum(["command", "judge"]),
+      /** A coarse label safe to show the build agent (the item's kind or section). */
+      category: z.string(),
+      evidence: z.string(),
+    }),
+  ),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  unknown: z.number().int(),
+});
+export type HeldoutResult = z.infer<typeof HeldoutResult>;
+
+export const ReviewerVerdict = z.enum(["APPROVE", "REJECT", "INCONCLUSIVE"]);
+
+/** One reviewer's answer in a council round (or the devil's advocate's, or the held-out judge's). */
+export const ReviewerRecord = z.object({
+  role: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  verdict: ReviewerVerdict,
+  findings: z.array(z.object({ severity: Severity, file: z.string().optional(), line: z.number().int().optional(), message: z.string() })),
+  items: z.array(z.object({ id: z.string(), status: z.enum(["pass", "fail", "unknown"]), evidence: z.string().optional() })),
+  /** Why the verdict is INCONCLUSIVE or discarded (unparseable output, mutation, call failure). */
+  note: z.string().nullable(),
+  /** The reviewer changed the working tree: reverted, verdict discarded. */
+  mutation: z.boolean(),
+  /** The raw output, relative to .loki/. */
+  transcript: z.string(),
+  usd: z.number(),
+});
+export type ReviewerRecord = z.infer<typeof ReviewerRecord>;
+
+/** council/round-<n>.json: every reviewer verdict of one round, kept, never overwritten. */
+export const CouncilRound = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  round: z.number().int().positive(),
+  iteration: z.number().int(),
+  at: IsoTime,
+  reviewers: z.array(ReviewerRecord),
+  devils_advocate: ReviewerRecord.nullable(),
+  passed: z.boolean(),
+  reasons: z.array(z.string()),
+});
+export type CouncilRound = z.infer<typeof CouncilRound>;

@@ -1,13 +1,11 @@
 // Held-out acceptance items (DESIGN §5), commit-reveal: the items are chosen deterministically,
 // stored outside the working tree (~/.loki/heldout/), and only salted hashes go into .loki/.
 import { randomBytes } from "node:crypto";
-import { chmodSync, realpathSync } from "node:fs";
-import { homedir } from "node:os";
-import { basename, join } from "node:path";
-import { internalError } from "../core/errors.ts";
+import { chmodSync } from "node:fs";
 import { canonicalJson, sha256 } from "../core/hash.ts";
+import { heldOutStorePath, itemCommitment, projectKey } from "../core/heldout-store.ts";
 import { HeldOutCommitment, HeldOutStore, SCHEMA_VERSION, type SpecItem } from "../core/schema.ts";
-import { readJson, writeJson, type Workspace } from "../core/workspace.ts";
+import { writeJson, type Workspace } from "../core/workspace.ts";
 
 /** clamp(round_half_up(0.25·N), 1, 5) items, none when N < 4. */
 export function heldOutCount(total: number): number {
@@ -19,26 +17,6 @@ export function heldOutCount(total: number): number {
 export function selectHeldOut<T extends { id: string }>(items: readonly T[]): T[] {
   const ranked = items.map((item) => ({ item, rank: sha256(item.id) })).sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
   return ranked.slice(0, heldOutCount(items.length)).map((entry) => entry.item);
-}
-
-export function itemCommitment(salt: string, item: { id: string; text: string }): string {
-  return sha256(`${salt}\n${item.id}\n${item.text}`);
-}
-
-/** Where the hidden items of a project's run live: the user's home, never the repo. */
-export function heldOutStorePath(root: string, runId: string, home: string = process.env.HOME || homedir()): string {
-  return join(home, ".loki", "heldout", projectKey(root), `${runId}.json`);
-}
-
-export function projectKey(root: string): string {
-  let real = root;
-  try {
-    real = realpathSync(root);
-  } catch {
-    // a path that does not exist yet keys by its given form
-  }
-  const name = basename(real).replace(/[^A-Za-z0-9._-]/g, "_") || "root";
-  return `${name}-${sha256(real).slice(0, 8)}`;
 }
 
 export type CommittedHeldOut = { commitment: HeldOutCommitment; store: HeldOutStore; storePath: string };
@@ -71,17 +49,4 @@ export function commitHeldOut(ws: Workspace, runId: string, items: readonly Spec
   return { commitment, store, storePath };
 }
 
-/** Reveal: read the store and prove it is the one committed to. Throws on any mismatch. */
-export function revealHeldOut(ws: Workspace, runId: string): HeldOutStore {
-  const commitment = readJson(ws.heldOut, HeldOutCommitment);
-  const storePath = heldOutStorePath(ws.root, runId);
-  const store = readJson(storePath, HeldOutStore);
-  if (!commitment || commitment.run_id !== runId) throw internalError(`no held-out commitment for run ${runId}`);
-  if (!store) throw internalError(`held-out store missing: ${storePath}`);
-  const matches =
-    sha256(canonicalJson(store)) === commitment.store_sha256 &&
-    store.items.length === commitment.count &&
-    store.items.every((item, index) => itemCommitment(store.salt, item) === commitment.commitments[index]);
-  if (!matches) throw internalError(`held-out store ${storePath} does not match its commitment`);
-  return store;
-}
+export { heldOutStorePath, projectKey, revealHeldOut } from "../core/heldout-store.ts";
