@@ -21,6 +21,8 @@ export const Config = z.object({
   max_iterations: z.number().int().positive().max(1000).default(25),
   max_duration: z.string().regex(DURATION, "expected a duration such as 90m, 2h or 3600").optional(),
   heldout: z.boolean().default(true),
+  /** The blind council at the ship gate (three reviewers + devil's advocate). */
+  council: z.boolean().default(true),
   /** The loop: per-call limits, retries, stagnation, backoff (seconds). */
   agent_timeout_seconds: z.number().positive().default(1800),
   agent_idle_seconds: z.number().positive().default(600),

@@ -98,3 +98,13 @@ export const CouncilRound = z.object({
   reasons: z.array(z.string()),
 });
 export type CouncilRound = z.infer<typeof CouncilRound>;
+
+/** metrics/trust-events.jsonl: the facts `loki trust` computes its trajectory from. */
+export const TrustEvent = z.object({
+  ts: IsoTime,
+  run_id: z.string(),
+  iteration: z.number().int(),
+  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "budget_warning", "completion"]),
+  data: z.record(z.string(), z.unknown()),
+});
+export type TrustEvent = z.infer<typeof TrustEvent>;

@@ -13,6 +13,7 @@ import { runLoop } from "./loop.ts";
 import { ledgerSpend, type RunRecord } from "./run-state.ts";
 import type { ShipStage } from "./ship.ts";
 import { clearSignal } from "./signals.ts";
+import { trust } from "./trust-sink.ts";
 import { readJsonl } from "../core/workspace.ts";
 import { CostEntry } from "../core/run-schema.ts";
 
@@ -75,6 +76,7 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
     pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
   record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
+  trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
   if (input.env.LOKI_BACKGROUND === "1") await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
   return { exitCode, completion };

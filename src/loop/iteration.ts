@@ -20,6 +20,7 @@ import type { LoopEnv, LoopResult } from "./env.ts";
 import { renderPrompt } from "./prompt.ts";
 import { doneSignalPath, readSignals, takeHumanInput } from "./signals.ts";
 import { skillsFor } from "./skills.ts";
+import { trust } from "./trust-sink.ts";
 
 export type IterationStep = { stop?: LoopResult; ship?: string; gates: GateResult[] };
 const FATAL = new Set(["auth", "unknown_model"]);
@@ -75,7 +76,10 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   const subject = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   const gates = await runGates([emptyDiffGate, testsGate], { subject, project: env.project, config: env.config, signal: env.signal });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
-  for (const gate of gates) record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });
+  for (const gate of gates) {
+    record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });
+    trust(record, "gate_result", { gate: gate.id, status: gate.status });
+  }
   const verdict = verdictOf(gates);
   const feedback = gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
   record.save({ phase: "compound", feedback });
@@ -123,6 +127,7 @@ async function act(env: LoopEnv, rendered: { system: string; prompt: string }, t
   if (limit !== null && checkBudget(spent, limit) === "warn" && !record.state.budget.warned) {
     record.save({ budget: { ...record.state.budget, warned: true } });
     record.emit({ kind: "budget_warning", spent_usd: spent, limit_usd: limit });
+    trust(record, "budget_warning", { spent_usd: spent, limit_usd: limit });
     env.notice(`budget: $${spent.toFixed(2)} of $${limit.toFixed(2)} spent (80 % warning)`);
   }
   if (limit !== null && checkBudget(spent, limit) === "exceeded") record.emit({ kind: "budget_exceeded", spent_usd: spent, limit_usd: limit });

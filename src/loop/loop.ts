@@ -4,7 +4,9 @@
 import type { LoopEnv, LoopResult } from "./env.ts";
 import { checkBudget } from "./budget.ts";
 import { runIteration } from "./iteration.ts";
+import { reviewAgent } from "./review-agent.ts";
 import { runShipGate } from "./ship.ts";
+import { trustSink } from "./trust-sink.ts";
 import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
 
 const PAUSE_POLL_MS = 500;
@@ -30,7 +32,10 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
     if (step.ship) {
       record.save({ phase: "ship" });
       clearSignal(doneSignalPath(record.ws));
-      const ship = await runShipGate(env.stages, { ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, startSha: record.state.start_sha, spec: env.spec, gates: step.gates, signal: env.signal });
+      const ship = await runShipGate(env.stages, {
+        ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, startSha: record.state.start_sha, spec: env.spec, gates: step.gates,
+        agent: reviewAgent(env), trust: trustSink(env), env: env.env, signal: env.signal,
+      });
       record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship });
       record.save({ last_verdict: ship.verdict, feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20) });
       if (ship.verdict === "VERIFIED") {

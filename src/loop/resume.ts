@@ -12,7 +12,7 @@ import { FLOOR_TOKENS } from "../providers/outcome.ts";
 import { executeRun, type Reporter } from "./execute.ts";
 import { assertNoActiveRun, denyReadPaths, prepareProviders } from "./prepare.ts";
 import { ledgerSpend, openRunRecord } from "./run-state.ts";
-import { deterministicStage, type ShipStage } from "./ship.ts";
+import { shipStages, type ShipStage } from "./ship.ts";
 import { clearSignal } from "./signals.ts";
 import { loadRunSpec, visibleItems, type RunFlags } from "./start.ts";
 import { selectHeldOut } from "../spec/heldout.ts";
@@ -51,7 +51,7 @@ export async function prepareResume(input: ResumeInput) {
       executeRun({
         record, config, spec, providers, allowRoot: config.allow_root, env: input.env, reporter: input.reporter,
         visible: visibleItems(spec, config.heldout), heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
-        stages: input.stages ?? [deterministicStage], project: detectProject(root, config), denyRead: denyReadPaths(ws, spec, saved.run_id),
+        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }), project: detectProject(root, config), denyRead: denyReadPaths(ws, spec, saved.run_id),
       }),
   };
 }

@@ -3,6 +3,9 @@
 import type { GateResult, Spec } from "../core/schema.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { verdictOf, type Verdict } from "../gates/gate.ts";
+import type { ReviewAgent, TrustSink } from "../trust/agent.ts";
+import { runCouncil } from "../trust/council.ts";
+import { evaluateHeldOut } from "../trust/heldout-eval.ts";
 
 export type ShipContext = {
   ws: Workspace;
@@ -12,6 +15,10 @@ export type ShipContext = {
   spec: Spec;
   /** This iteration's deterministic gate results. */
   gates: GateResult[];
+  /** Read-only agent calls for reviewers and the judge (billed by the loop). */
+  agent: ReviewAgent;
+  trust: TrustSink;
+  env: Record<string, string | undefined>;
   signal?: AbortSignal;
 };
 
@@ -36,3 +43,20 @@ export const deterministicStage: ShipStage = {
   id: "gates",
   run: async (ctx) => verdictOf(ctx.gates),
 };
+
+/** Stage 2: the held-out items, judged (or checked by their own commands) against the change. */
+export const heldoutStage: ShipStage = {
+  id: "heldout",
+  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, startSha: ctx.startSha, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust, env: ctx.env }),
+};
+
+/** Stage 3: the blind council, with a devil's advocate on unanimous approval. */
+export const councilStage: ShipStage = {
+  id: "council",
+  run: async (ctx) => runCouncil({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, startSha: ctx.startSha, spec: ctx.spec, gates: ctx.gates, agent: ctx.agent, trust: ctx.trust }),
+};
+
+/** The ship gate a run uses: deterministic gates always; held-out and council unless turned off. */
+export function shipStages(options: { heldout: boolean; council: boolean }): ShipStage[] {
+  return [deterministicStage, ...(options.heldout ? [heldoutStage] : []), ...(options.council ? [councilStage] : [])];
+}

@@ -16,8 +16,8 @@ import { executeRun, type Reporter } from "./execute.ts";
 import { assertCleanStart, assertNoActiveRun, denyReadPaths, prepareProviders, providerChain } from "./prepare.ts";
 import { initialState, openRunRecord } from "./run-state.ts";
 import { switchBranch, currentBranch } from "../core/git.ts";
-import type { ShipStage } from "./ship.ts";
-import { deterministicStage } from "./ship.ts";
+import { shipStages, type ShipStage } from "./ship.ts";
+import { trust } from "./trust-sink.ts";
 
 export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean };
 export type StartInput = { arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean };
@@ -55,6 +55,7 @@ export async function prepareStart(input: StartInput) {
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({});
   record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });
+  trust(record, "run_start", { provider: state.provider, model, items: spec.items.length });
   return {
     ws,
     runId,
@@ -63,7 +64,7 @@ export async function prepareStart(input: StartInput) {
         record, config, spec, providers, allowRoot, env: input.env, reporter: input.reporter,
         visible: visibleItems(spec, config.heldout),
         heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
-        stages: input.stages ?? [deterministicStage],
+        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
         project: detectProject(root, config),
         denyRead: denyReadPaths(ws, spec, runId),
       }),

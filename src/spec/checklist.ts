@@ -61,7 +61,4 @@ export function buildChecklist(items: SpecItem[], heldOutIds: ReadonlySet<string
   };
 }
 
-/** Items as every prompt lists them: one per line, `- [<id>] <text>`. */
-export function renderItems(items: readonly { id: string; text: string }[]): string {
-  return items.map((item) => `- [${item.id}] ${item.text.replace(/\s*\n\s*/g, " ")}`).join("\n");
-}
+export { renderItems } from "../core/items.ts";

@@ -1,10 +1,11 @@
 // A throwaway project for loop scenarios: a Node repo whose tests run with `node --test`, a PRD,
 // loop settings in loki.yaml, and the scripted fake `claude` first on PATH.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir as osTmp } from "node:os";
 import { join, resolve } from "node:path";
 import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
 import { readJsonl } from "../../src/core/workspace.ts";
+import { CouncilRound, TrustEvent } from "../../src/core/evidence-schema.ts";
 import { loki, type CliResult } from "./cli.ts";
 import { tmpdir, type TmpDir } from "./tmp.ts";
 
@@ -27,14 +28,29 @@ export type Scenario = TmpDir & {
   ledger: () => CostEntry[];
   orchestrator: () => OrchestratorState;
   completion: () => Completion;
+  council: (round: number) => CouncilRound;
+  trustEvents: () => TrustEvent[];
+  reviews: () => { first: string; cwd: string }[];
 };
 
-export async function scenarioRepo(scenario: string, config = "", env: Record<string, string> = {}): Promise<Scenario> {
+/** Four items, so one is held out: an honest agent builds all four, a literal one only what it sees. */
+export const PRD_MATH4 = `# Math helpers
+
+A tiny ES-module math library with add, sub, mul and div, each with a unit test.
+
+## Acceptance criteria
+- [ ] add(a, b) returns the sum of two numbers
+- [ ] sub(a, b) returns the difference of two numbers
+- [ ] mul(a, b) returns the product of two numbers
+- [ ] div(a, b) returns the quotient of two numbers
+`;
+
+export async function scenarioRepo(scenario: string, config = "", env: Record<string, string> = {}, prd = PRD): Promise<Scenario> {
   const dir = await tmpdir({
     commit: true,
     files: {
       "package.json": JSON.stringify({ name: "math", type: "module", private: true, scripts: { test: "node --test" } }, null, 2),
-      "prd.md": PRD,
+      "prd.md": prd,
       "loki.yaml": `backoff_base_seconds: 0.01\nbackoff_max_seconds: 0.05\nallow_root: true\n${config}`,
       ".gitignore": "node_modules/\n",
     },
@@ -51,6 +67,9 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
     ledger: () => readJsonl(ws("metrics", "cost.jsonl"), CostEntry),
     orchestrator: () => OrchestratorState.parse(JSON.parse(readFileSync(ws("state", "orchestrator.json"), "utf8"))),
     completion: () => Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))),
+    council: (round) => CouncilRound.parse(JSON.parse(readFileSync(ws("council", `round-${round}.json`), "utf8"))),
+    trustEvents: () => readJsonl(ws("metrics", "trust-events.jsonl"), TrustEvent),
+    reviews: () => (existsSync(join(state, "reviews.jsonl")) ? readFileSync(join(state, "reviews.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { first: string; cwd: string }) : []),
   };
 }
 

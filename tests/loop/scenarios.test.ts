@@ -11,9 +11,11 @@ describe("loop scenarios", () => {
     await using s = await scenarioRepo("honest");
     const result = await s.loki(["start", "prd.md"]);
     expect(result.code).toBe(0);
-    expect(s.completion()).toMatchObject({ outcome: "verified", exit_code: 0, iterations: 2, cost: { usd: 0.1, basis: "exact" } });
+    // Two build calls at $0.05, then the held-out judge, three reviewers and the devil's advocate at $0.01.
+    expect(s.completion()).toMatchObject({ outcome: "verified", exit_code: 0, iterations: 2, cost: { usd: 0.15, basis: "exact" } });
     expect(git(s.path, ["log", "--format=%s"]).split("\n").slice(0, 2)).toEqual(["loki: iteration 2", "loki: iteration 1"]);
-    expect(s.ledger().map((e) => [e.iteration, e.usd, e.basis])).toEqual([[1, 0.05, "exact"], [2, 0.05, "exact"]]);
+    expect(s.ledger().filter((e) => e.role === "build").map((e) => [e.iteration, e.usd, e.basis])).toEqual([[1, 0.05, "exact"], [2, 0.05, "exact"]]);
+    expect(s.ledger().filter((e) => e.role !== "build").map((e) => e.role).sort()).toEqual(["judge", "review", "review", "review", "review"]);
     expect(s.events().at(-1)).toMatchObject({ kind: "run_finished", outcome: "verified" });
     expect(result.stdout).toContain("VERIFIED");
     expect(existsSync(join(s.path, ".loki", "COMPLETION.txt"))).toBe(true);
@@ -91,9 +93,10 @@ describe("loop scenarios", () => {
     const failover = s.events().find((e) => e.kind === "provider_failover");
     expect(failover).toMatchObject({ from: "claude", to: "codex", reason: "rate_limit" });
     expect(s.events().some((e) => e.kind === "retry")).toBe(false);
-    expect(s.ledger().map((e) => [e.provider, e.basis])).toEqual([["claude", "exact"], ["codex", "estimated"]]);
-    expect(s.ledger()[1]?.usd).toBeGreaterThan(0);
-    const argv = JSON.parse(readFileSync(join(s.state, "codex-argv.jsonl"), "utf8").trim()) as string[];
+    expect(s.ledger().filter((e) => e.role === "build").map((e) => [e.provider, e.basis])).toEqual([["claude", "exact"], ["codex", "estimated"]]);
+    expect(s.ledger().every((e) => e.usd > 0 || e.basis === "exact")).toBe(true);
+    expect(s.ledger().filter((e) => e.role !== "build").every((e) => e.provider === "codex")).toBe(true);
+    const argv = JSON.parse(readFileSync(join(s.state, "codex-argv.jsonl"), "utf8").split("\n")[0] ?? "") as string[];
     expect(argv.slice(0, 2)).toEqual(["exec", "--json"]);
     expect(argv).toContain("workspace-write");
     expect(s.completion()).toMatchObject({ outcome: "verified", cost: { basis: "mixed" } });

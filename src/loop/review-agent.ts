@@ -1,0 +1,36 @@
+// The loop's side of the trust layer's ReviewAgent: read-only calls on the run's current provider
+// with the review model, transcripts kept beside the iteration, every call billed in the ledger.
+import { mkdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { ProviderId } from "../core/config.ts";
+import { resolveModel } from "../core/models.ts";
+import { callProvider } from "../providers/call.ts";
+import type { ReviewAgent } from "../trust/agent.ts";
+import type { LoopEnv } from "./env.ts";
+
+export function reviewAgent(env: LoopEnv): ReviewAgent {
+  const { record } = env;
+  const id = record.state.provider as ProviderId;
+  const ready = env.providers.get(id);
+  return {
+    parallel: Boolean(ready?.provider.capabilities.parallel),
+    call: async (req) => {
+      if (!ready) throw new Error(`provider ${id} was not prepared`);
+      const model = resolveModel({ provider: id, tier: env.spec.complexity.tier, role: req.role, configured: env.config.model }).model;
+      const n = record.state.iteration;
+      const transcript = join(record.ws.iteration(n), `${req.label}.jsonl`);
+      const scratchDir = join(record.ws.scratch(record.state.run_id), `${id}-${req.label}`);
+      mkdirSync(scratchDir, { recursive: true });
+      const result = await callProvider(ready.provider, {
+        prompt: req.prompt, systemPrompt: req.systemPrompt, model, role: req.role, cwd: req.cwd, scratchDir,
+        denyRead: env.denyRead,
+        allowRoot: env.allowRoot, binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
+        timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
+      });
+      const callId = `i${n}-${req.label}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
+      record.bill({ iteration: n, call_id: callId, role: req.role, provider: id, model, usd: result.costUsd, basis: result.costBasis, tokens: result.usage, duration_ms: result.durationMs });
+      record.save({ budget: { ...record.state.budget, spent_usd: record.state.budget.spent_usd + result.costUsd, estimated_usd: record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0) } });
+      return { ok: result.ok, finalText: result.finalText, costUsd: result.costUsd, transcript: relative(record.ws.dir, transcript), provider: id, model, errorClass: result.errorClass };
+    },
+  };
+}

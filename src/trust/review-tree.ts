@@ -1,0 +1,58 @@
+// Read-only review copies: each reviewer (or judge) works in its own detached git worktree of HEAD.
+// Hashes before and after — of its copy, of the user's tree and of HEAD — catch any write, by any
+// tool (Bash included); the user's tree is restored and the verdict marked as a mutation.
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { run } from "../core/exec.ts";
+import { gitError } from "../core/errors.ts";
+import { headSha, workingTreeHash } from "../core/git.ts";
+
+export type Isolated<T> = { label: string; result: T; mutation: string | null };
+
+/** Runs `work` for each label concurrently (or one by one) in its own worktree; never lets a
+ *  write survive. A change to the user's tree cannot be attributed within a concurrent batch, so
+ *  it marks every reviewer of that batch. */
+export async function inReviewTrees<T>(root: string, labels: readonly string[], parallel: boolean, work: (label: string, dir: string) => Promise<T>): Promise<Isolated<T>[]> {
+  const head = await headSha(root);
+  if (!head) throw gitError("nothing to review: the repository has no commits");
+  const mainBefore = await workingTreeHash(root);
+  const one = async (label: string): Promise<Isolated<T>> => {
+    const dir = join(root, ".loki", "tmp", "review", `${label}-${randomBytes(3).toString("hex")}`);
+    const add = await run(["git", "worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
+    if (!add.ok) throw gitError(`could not create a review copy: ${add.digest}`);
+    try {
+      const before = await workingTreeHash(dir);
+      const result = await work(label, dir);
+      const after = await workingTreeHash(dir);
+      const changed = after !== before ? await changedPaths(dir) : null;
+      return { label, result, mutation: changed === null ? null : `wrote to its review copy (${changed})` };
+    } finally {
+      await run(["git", "worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const results: Isolated<T>[] = [];
+  if (parallel) results.push(...(await Promise.all(labels.map(one))));
+  else for (const label of labels) results.push(await one(label));
+  const moved = (await headSha(root)) !== head;
+  const touched = (await workingTreeHash(root)) !== mainBefore;
+  if (moved || touched) {
+    await restore(root, head);
+    const what = moved ? "moved HEAD of the repository" : "changed the repository's working tree";
+    return results.map((r) => ({ ...r, mutation: r.mutation ?? `${what} (reverted)` }));
+  }
+  return results;
+}
+
+async function changedPaths(dir: string): Promise<string> {
+  const status = await run(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 30_000 });
+  const paths = status.stdout.split("\n").filter(Boolean).map((line) => line.slice(3));
+  return paths.length > 0 ? paths.slice(0, 5).join(", ") + (paths.length > 5 ? ", …" : "") : "its git state";
+}
+
+/** Back to the reviewed commit: tracked files reset, untracked (not ignored) files removed. */
+async function restore(root: string, head: string): Promise<void> {
+  await run(["git", "reset", "--quiet", "--hard", head], { cwd: root, timeoutMs: 120_000 });
+  await run(["git", "clean", "-fdq"], { cwd: root, timeoutMs: 120_000 });
+}

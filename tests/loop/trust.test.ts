@@ -1,0 +1,81 @@
+// The ship gate's trust stages end to end with the scripted fake agent as builder, reviewers and
+// held-out judge: each scenario ends with the right outcome and the right reason on record.
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HeldoutResult } from "../../src/core/evidence-schema.ts";
+import { agentPrompt, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
+
+const heldout = (path: string) => HeldoutResult.parse(JSON.parse(readFileSync(join(path, ".loki", "state", "heldout-result.json"), "utf8")));
+
+describe("trust stages at the ship gate", () => {
+  test("an honest run passes held-out, council and devil's advocate: VERIFIED, every vote on record", async () => {
+    await using s = await scenarioRepo("full", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md"]);
+    expect(result.code).toBe(0);
+    const round = s.council(1);
+    expect(round.reviewers.map((r) => [r.role, r.verdict])).toEqual([["requirements", "APPROVE"], ["code-quality", "APPROVE"], ["security", "APPROVE"]]);
+    expect(round.devils_advocate?.verdict).toBe("APPROVE");
+    expect(round.passed).toBe(true);
+    expect(heldout(s.path)).toMatchObject({ verdict: "VERIFIED", passed: 1, failed: 0 });
+    const kinds = new Set(s.trustEvents().map((e) => e.kind));
+    expect([...kinds].sort()).toEqual(["completion", "council_vote", "gate_result", "heldout_eval", "run_start"]);
+    expect(s.reviews().every((r) => r.cwd.includes("/.loki/tmp/review/"))).toBe(true);
+  });
+
+  test("implementing only the visible items: the held-out judge catches it (BLOCKED, exit 2)", async () => {
+    await using s = await scenarioRepo("visible-only", "", { FAKE_JUDGE: "check-functions" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
+    expect(result.code).toBe(2);
+    expect(s.completion()).toMatchObject({ outcome: "blocked" });
+    expect(heldout(s.path)).toMatchObject({ verdict: "BLOCKED", failed: 1 });
+    const hidden = ["add", "sub", "mul", "div"].find((fn) => !agentPrompt(s, 1).includes(`] ${fn}(`));
+    expect(hidden).toBeDefined();
+    expect(agentPrompt(s, 2)).toContain("a held-out acceptance item failed: Acceptance criteria");
+    expect(agentPrompt(s, 2)).not.toContain(`${hidden}(a, b)`);
+    expect(existsSync(join(s.path, ".loki", "council"))).toBe(false);
+  });
+
+  test("a reviewer writing a file through a shell command: reverted, discarded, recorded", async () => {
+    await using s = await scenarioRepo("full", "", { FAKE_REVIEW: "mutate" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md"]);
+    const round = s.council(1);
+    const security = round.reviewers.find((r) => r.role === "security");
+    expect(security).toMatchObject({ verdict: "INCONCLUSIVE", mutation: true });
+    expect(security?.note).toContain("reviewer-was-here.txt");
+    expect(s.trustEvents().some((e) => e.kind === "reviewer_mutation")).toBe(true);
+    expect(existsSync(join(s.path, "reviewer-was-here.txt"))).toBe(false);
+    // The two clean approvals still carry the round (≥ 2 APPROVE, no critical/high finding).
+    expect(round.passed).toBe(true);
+    expect(result.code).toBe(0);
+  });
+
+  test("reviewers answering garbage are inconclusive, never approval: not verified (exit 1)", async () => {
+    await using s = await scenarioRepo("full", "", { FAKE_REVIEW: "garbage" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(result.code).toBe(1);
+    const round = s.council(1);
+    expect(round.reviewers.every((r) => r.verdict === "INCONCLUSIVE" && r.note?.includes("no ```json block"))).toBe(true);
+    expect(round.passed).toBe(false);
+    expect(s.events().find((e) => e.kind === "ship_gate")).toMatchObject({ verdict: "CONCERNS" });
+  });
+
+  test("a split vote (2 APPROVE, 1 REJECT with a medium finding) passes, the dissent kept", async () => {
+    await using s = await scenarioRepo("full", "", { FAKE_REVIEW: "split" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md"]);
+    expect(result.code).toBe(0);
+    const round = s.council(1);
+    expect(round.reviewers.find((r) => r.role === "code-quality")).toMatchObject({ verdict: "REJECT", findings: [{ severity: "medium", file: "math.js" }] });
+    expect(round.devils_advocate).toBeNull();
+    expect(round.passed).toBe(true);
+  });
+
+  test("a devil's-advocate blocker turns a unanimous approval into a rejection (exit 2 at the cap)", async () => {
+    await using s = await scenarioRepo("full", "", { FAKE_REVIEW: "devil-blocker" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(result.code).toBe(2);
+    const round = s.council(1);
+    expect(round.passed).toBe(false);
+    expect(round.reasons.join()).toContain("devil's advocate found a blocker: high math.js:2");
+  });
+});
