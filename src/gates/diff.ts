@@ -1,5 +1,5 @@
 // The diff subject: what changed from a base commit to HEAD (or to the working tree, untracked
-// files included), parsed from ONE `git diff` into files and added lines with their line numbers.
+// files included), parsed from ONE `git diff` into files and added/removed lines with their line numbers.
 // Reads only; never touches the index or the working tree. A bad base throws; nothing else does.
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -70,9 +70,36 @@ async function badBase(root: string, base: string): Promise<never> {
   throw gitError(`base "${base}" is not a commit in ${root}`, { hint, data: { base } });
 }
 
+/**
+ * Files as the subject has them (null: unreadable or gone): the working tree when it is included,
+ * else the head commit — read from disk unless the working tree differs there, so a clean checkout
+ * costs one spawn, not one per file.
+ */
+export async function readSubjectFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
+  let dirty: Set<string> | null = new Set();
+  if (!subject.includesWorktree) {
+    const diff = await run(["git", "-c", "core.quotepath=false", "diff", "--name-only", "--no-relative", "-z", subject.head, "--"], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS });
+    dirty = diff.ok ? new Set(diff.stdout.split("\0")) : null;
+  }
+  return Promise.all(
+    paths.map(async (path) => {
+      if (dirty !== null && !dirty.has(path)) {
+        try {
+          return readFileSync(join(subject.root, path), "utf8");
+        } catch {
+          if (subject.includesWorktree) return null;
+        }
+      }
+      if (subject.includesWorktree) return null;
+      const shown = await run(["git", "show", `${subject.head}:${path}`], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_UNTRACKED_BYTES });
+      return shown.ok && !shown.truncated ? shown.stdout : null;
+    }),
+  );
+}
+
 /** One untracked file as git would show it when added: every line new (a link: its target). */
 function readUntracked(root: string, path: string): ChangedFile {
-  const file: ChangedFile = { path, status: "added", binary: false, added: [], removedCount: 0 };
+  const file: ChangedFile = { path, status: "added", binary: false, added: [], removed: [], removedCount: 0 };
   const full = join(root, path);
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (stat === undefined) return file; // deleted between listing and reading
@@ -98,6 +125,7 @@ export function createDiffParser(): { line: (text: string) => void; finish: () =
   let oldLeft = 0;
   let newLeft = 0;
   let nextLine = 0;
+  let oldLine = 0;
 
   const line = (text: string) => {
     if (current && (oldLeft > 0 || newLeft > 0)) {
@@ -108,12 +136,14 @@ export function createDiffParser(): { line: (text: string) => void; finish: () =
         return;
       }
       if (mark === "-") {
+        current.removed.push({ line: oldLine++, text: text.slice(1) });
         current.removedCount++;
         oldLeft--;
         return;
       }
       if (mark === " ") {
         nextLine++;
+        oldLine++;
         oldLeft--;
         newLeft--;
         return;
@@ -123,7 +153,7 @@ export function createDiffParser(): { line: (text: string) => void; finish: () =
     }
     if (text.startsWith("diff --git ")) {
       const [oldPath, path] = headerPaths(text.slice("diff --git ".length));
-      current = { path, status: "modified", binary: false, added: [], removedCount: 0 };
+      current = { path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 };
       if (oldPath !== path) current.oldPath = oldPath;
       files.push(current);
       return;
@@ -133,6 +163,7 @@ export function createDiffParser(): { line: (text: string) => void; finish: () =
     if (hunk) {
       oldLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
       newLeft = hunk[4] === undefined ? 1 : Number(hunk[4]);
+      oldLine = Number(hunk[1]);
       nextLine = Number(hunk[3]);
     } else if (text.startsWith("new file mode")) current.status = "added";
     else if (text.startsWith("deleted file mode")) current.status = "deleted";

@@ -14,6 +14,8 @@ export type ChangedFile = {
   binary: boolean;
   /** Added lines with their line numbers in the new version (none for binary or deleted files). */
   added: { line: number; text: string }[];
+  /** Removed lines with their line numbers in the old version (tamper compares them with `added`). */
+  removed: { line: number; text: string }[];
   removedCount: number;
 };
 

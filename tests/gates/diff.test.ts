@@ -54,10 +54,11 @@ describe("readSubject", () => {
         { line: 5, text: "++ plus" },
         { line: 6, text: "-- minus" },
       ],
+      removed: [{ line: 2, text: "b" }],
       removedCount: 1,
     });
-    expect(files["del.txt"]).toMatchObject({ status: "deleted", added: [], removedCount: 1 });
-    expect(files["new/name.txt"]).toMatchObject({ status: "renamed", oldPath: "old/name.txt", added: [{ line: 21, text: "tail" }], removedCount: 0 });
+    expect(files["del.txt"]).toMatchObject({ status: "deleted", added: [], removed: [{ line: 1, text: "gone" }], removedCount: 1 });
+    expect(files["new/name.txt"]).toMatchObject({ status: "renamed", oldPath: "old/name.txt", added: [{ line: 21, text: "tail" }], removed: [], removedCount: 0 });
     expect(files["img.bin"]).toMatchObject({ status: "modified", binary: true, added: [] });
     expect(files["added.txt"]).toMatchObject({ status: "added", added: [{ line: 1, text: "one" }, { line: 2, text: "two" }] });
     expect(files["empty.txt"]).toMatchObject({ status: "added", added: [], removedCount: 0 });
@@ -86,7 +87,7 @@ describe("readSubject", () => {
     dir.write("a/a.txt", "1\n2\n");
     git(dir.path, ["commit", "-qam", "two"]);
     const subject = await readSubject(dir.path, base, { includeWorktree: false });
-    expect(subject.files).toEqual([{ path: "a/a.txt", status: "modified", binary: false, added: [{ line: 2, text: "2" }], removedCount: 0 }]);
+    expect(subject.files).toEqual([{ path: "a/a.txt", status: "modified", binary: false, added: [{ line: 2, text: "2" }], removed: [], removedCount: 0 }]);
   });
 
   test("includeWorktree adds uncommitted and untracked (not ignored) files; without it they are not seen", async () => {
@@ -104,7 +105,7 @@ describe("readSubject", () => {
     const files = byPath(subject.files);
     expect(Object.keys(files).sort()).toEqual(["blob.dat", "link", "tracked.txt", "untracked/new.ts"]);
     expect(files["tracked.txt"]?.added).toEqual([{ line: 2, text: "b" }]);
-    expect(files["untracked/new.ts"]).toEqual({ path: "untracked/new.ts", status: "added", binary: false, added: [{ line: 1, text: "export const x = 1;" }, { line: 2, text: "export const y = 2;" }], removedCount: 0 });
+    expect(files["untracked/new.ts"]).toEqual({ path: "untracked/new.ts", status: "added", binary: false, added: [{ line: 1, text: "export const x = 1;" }, { line: 2, text: "export const y = 2;" }], removed: [], removedCount: 0 });
     expect(files["blob.dat"]).toMatchObject({ binary: true, added: [] });
     expect(files.link?.added).toEqual([{ line: 1, text: "tracked.txt" }]);
   });
@@ -143,8 +144,21 @@ describe("parseUnifiedDiff", () => {
   test("hunk counts, not prefixes, decide content; no-newline markers are skipped", () => {
     const text = ["diff --git a/x b/x", "index 1..2 100644", "--- a/x", "+++ b/x", "@@ -1,2 +1,3 @@", "---- was a header look-alike", "-b", "++++ still content", "+c", "\\ No newline at end of file", "+d"].join("\n");
     expect(parseUnifiedDiff(text)).toEqual([
-      { path: "x", status: "modified", binary: false, added: [{ line: 1, text: "+++ still content" }, { line: 2, text: "c" }, { line: 3, text: "d" }], removedCount: 2 },
+      { path: "x", status: "modified", binary: false, added: [{ line: 1, text: "+++ still content" }, { line: 2, text: "c" }, { line: 3, text: "d" }], removed: [{ line: 1, text: "--- was a header look-alike" }, { line: 2, text: "b" }], removedCount: 2 },
     ]);
+  });
+
+  test("removed lines carry old-file line numbers across hunks, context lines included", () => {
+    const text = ["diff --git a/y b/y", "--- a/y", "+++ b/y", "@@ -5,2 +4,0 @@", "-five", "-six", "@@ -10 +8 @@", "-ten", "+eight", "@@ -20,3 +18,2 @@", " twenty", "-twenty-one", " twenty-two"].join("\n");
+    const [file] = parseUnifiedDiff(text);
+    expect(file?.removed).toEqual([
+      { line: 5, text: "five" },
+      { line: 6, text: "six" },
+      { line: 10, text: "ten" },
+      { line: 21, text: "twenty-one" },
+    ]);
+    expect(file?.added).toEqual([{ line: 8, text: "eight" }]);
+    expect(file?.removedCount).toBe(4);
   });
 
   test("unquote decodes C escapes and octal UTF-8 bytes", () => {

@@ -1,0 +1,44 @@
+// Gate "build": runs the project's build command (detected, or loki.yaml `verify.build`). A red
+// build blocks; a timeout or a build that cannot start is inconclusive, never a pass.
+// No build command is a skip that names the setting to add, not a silent green.
+import { run } from "../core/exec.ts";
+import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+// Compilers print a lot; keep enough for the digest without holding a whole log in memory.
+const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+export const buildGate: Gate = {
+  id: "build",
+  title: "Build succeeds",
+  when: ({ project }) => (project.build !== null ? true : "no build command detected (set verify.build)"),
+  run: async ({ subject, project, signal }) => {
+    const command = project.build;
+    if (command === null) return inconclusive("no build command detected (set verify.build)");
+    const shown = `\`${command.argv.join(" ")}\``;
+    const timeoutMs = buildTimeoutMs(process.env.LOKI_BUILD_TIMEOUT_MS);
+    const result = await run(command.argv, { cwd: subject.root, timeoutMs, env: { CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
+    const details = { command: command.argv.join(" "), source: command.source, exit_code: result.exitCode, duration_ms: result.durationMs };
+    if (signal?.aborted) return inconclusive("cancelled while the build ran", details);
+    if (result.spawnError !== null) return inconclusive(`could not start ${shown}: ${result.spawnError}`, details);
+    if (result.timedOut) return inconclusive(`build timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`} (${shown}; raise LOKI_BUILD_TIMEOUT_MS)`, details);
+    // The shell's "command not found": the build tool is missing, which says nothing about the code.
+    if (result.exitCode === 127) return inconclusive(`${shown} could not find its build tool: ${result.digest.split("\n")[0] ?? ""}`, details);
+    if (result.exitCode !== 0) {
+      const why = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+      const message = `build failed: ${shown} ${why}`;
+      const finding = { severity: "high" as const, message, rule: "build-failed", fingerprint: fingerprint("build-failed", undefined, command.argv.join(" ")) };
+      return { status: "fail", reason: message, findings: [finding], digest: result.digest, details };
+    }
+    return { status: "pass", reason: `${shown} succeeded — ${command.source}`, findings: [], details };
+  },
+};
+
+function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
+  return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };
+}
+
+function buildTimeoutMs(raw: string | undefined): number {
+  const value = Number(raw);
+  return raw !== undefined && Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS;
+}
