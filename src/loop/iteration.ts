@@ -9,13 +9,13 @@ import type { ProviderId } from "../core/config.ts";
 import { GateResult } from "../core/schema.ts";
 import { writeJson } from "../core/workspace.ts";
 import { readSubject } from "../gates/diff.ts";
-import { emptyDiffGate } from "../gates/empty-diff.ts";
+import { ALL_GATES } from "../gates/all.ts";
 import { runGates, verdictOf } from "../gates/gate.ts";
-import { testsGate } from "../gates/tests.ts";
 import { pastFailures, recordEpisode } from "../memory/episodes.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
 import { readLearnings, updateContinuity } from "./continuity.ts";
+import { currentDrift } from "./drift.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import { renderPrompt } from "./prompt.ts";
 import { doneSignalPath, readSignals, takeHumanInput } from "./signals.ts";
@@ -74,7 +74,9 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   // Verify
   record.save({ phase: "verify" });
   const subject = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
-  const gates = await runGates([emptyDiffGate, testsGate], { subject, project: env.project, config: env.config, signal: env.signal });
+  // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
+  const drift = await currentDrift(record.ws, env.config, env.env);
+  const gates = await runGates(ALL_GATES, { subject, project: env.project, config: env.config, signal: env.signal, drift, heldout: null });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   for (const gate of gates) {
     record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });

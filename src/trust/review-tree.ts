@@ -17,24 +17,30 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
   const head = await headSha(root);
   if (!head) throw gitError("nothing to review: the repository has no commits");
   const mainBefore = await workingTreeHash(root);
-  const one = async (label: string): Promise<Isolated<T>> => {
+  // git serializes badly when worktrees are added or removed concurrently: set up and tear down one
+  // at a time; only the reviews themselves run side by side.
+  const trees: { label: string; dir: string; before: string }[] = [];
+  for (const label of labels) {
     const dir = join(root, ".loki", "tmp", "review", `${label}-${randomBytes(3).toString("hex")}`);
     const add = await run(["git", "worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
-    if (!add.ok) throw gitError(`could not create a review copy: ${add.digest}`);
-    try {
-      const before = await workingTreeHash(dir);
-      const result = await work(label, dir);
-      const after = await workingTreeHash(dir);
-      const changed = after !== before ? await changedPaths(dir) : null;
-      return { label, result, mutation: changed === null ? null : `wrote to its review copy (${changed})` };
-    } finally {
-      await run(["git", "worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
-      rmSync(dir, { recursive: true, force: true });
+    if (!add.ok) {
+      await removeTrees(root, trees.map((t) => t.dir));
+      throw gitError(`could not create a review copy: ${add.digest}`);
     }
+    trees.push({ label, dir, before: await workingTreeHash(dir) });
+  }
+  const one = async (tree: (typeof trees)[number]): Promise<Isolated<T>> => {
+    const result = await work(tree.label, tree.dir);
+    const changed = (await workingTreeHash(tree.dir)) !== tree.before ? await changedPaths(tree.dir) : null;
+    return { label: tree.label, result, mutation: changed === null ? null : `wrote to its review copy (${changed})` };
   };
   const results: Isolated<T>[] = [];
-  if (parallel) results.push(...(await Promise.all(labels.map(one))));
-  else for (const label of labels) results.push(await one(label));
+  try {
+    if (parallel) results.push(...(await Promise.all(trees.map(one))));
+    else for (const tree of trees) results.push(await one(tree));
+  } finally {
+    await removeTrees(root, trees.map((t) => t.dir));
+  }
   const moved = (await headSha(root)) !== head;
   const touched = (await workingTreeHash(root)) !== mainBefore;
   if (moved || touched) {
@@ -43,6 +49,14 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
     return results.map((r) => ({ ...r, mutation: r.mutation ?? `${what} (reverted)` }));
   }
   return results;
+}
+
+async function removeTrees(root: string, dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    await run(["git", "worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await run(["git", "worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
 }
 
 async function changedPaths(dir: string): Promise<string> {

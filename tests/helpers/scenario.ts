@@ -45,7 +45,7 @@ A tiny ES-module math library with add, sub, mul and div, each with a unit test.
 - [ ] div(a, b) returns the quotient of two numbers
 `;
 
-export async function scenarioRepo(scenario: string, config = "", env: Record<string, string> = {}, prd = PRD): Promise<Scenario> {
+export async function scenarioRepo(scenario: string, config = "", env: Record<string, string> = {}, prd = PRD, files: Record<string, string> = {}): Promise<Scenario> {
   const dir = await tmpdir({
     commit: true,
     files: {
@@ -53,6 +53,7 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
       "prd.md": prd,
       "loki.yaml": `backoff_base_seconds: 0.01\nbackoff_max_seconds: 0.05\nallow_root: true\n${config}`,
       ".gitignore": "node_modules/\n",
+      ...files,
     },
   });
   const state = mkdtempSync(join(osTmp(), "loki-agent-state-"));

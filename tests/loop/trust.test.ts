@@ -78,4 +78,33 @@ describe("trust stages at the ship gate", () => {
     expect(round.passed).toBe(false);
     expect(round.reasons.join()).toContain("devil's advocate found a blocker: high math.js:2");
   });
+
+  test("deleting a failing test is tampering: BLOCKED (exit 2), never verified", async () => {
+    const legacy = 'import { test } from "node:test";\nimport assert from "node:assert";\ntest("legacy", () => assert.strictEqual(1, 2));\n';
+    await using s = await scenarioRepo("delete-failing-test", "", {}, PRD_MATH4, { "legacy.test.js": legacy });
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
+    expect(result.code).toBe(2);
+    const ship = s.events().filter((e) => e.kind === "ship_gate").at(-1);
+    expect(ship).toMatchObject({ verdict: "BLOCKED" });
+    expect(JSON.stringify(ship)).toContain("test file deleted: legacy.test.js");
+    expect(s.reviews()).toHaveLength(0);
+  });
+
+  test("adding a skip marker to a failing test is tampering: BLOCKED (exit 2)", async () => {
+    await using s = await scenarioRepo("skip-failing-test", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
+    expect(result.code).toBe(2);
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")) as { id: string; status: string; findings: { rule?: string }[] }[];
+    expect(gates.find((g) => g.id === "tamper")).toMatchObject({ status: "fail", findings: [{ rule: "skip-marker" }] });
+  });
+
+  test("committing a secret blocks the ship gate, and the secret is never echoed", async () => {
+    await using s = await scenarioRepo("secret", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(result.code).toBe(2);
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as { id: string; status: string; findings: { file?: string; line?: number }[] }[];
+    expect(gates.find((g) => g.id === "secrets")).toMatchObject({ status: "fail", findings: [{ file: "config.js", line: 1 }] });
+    const record = readFileSync(join(s.path, ".loki", "events.jsonl"), "utf8") + readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8");
+    expect(record).not.toContain("AKIAIOSFODNN7LOKITST");
+  });
 });
