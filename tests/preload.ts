@@ -12,7 +12,8 @@ process.env.XDG_DATA_HOME = join(home, ".local", "share");
 process.env.XDG_STATE_HOME = join(home, ".local", "state");
 
 const SECRET = /(_TOKEN|_API_KEY|_SECRET|_PASSWORD)$|^(GH_|GITHUB_|GITLAB_|JIRA_|AZURE_|ANTHROPIC_|OPENAI_|CLAUDE_|CODEX_|LOKI_)|^CI_API_V4_URL$/;
-for (const name of Object.keys(process.env)) if (SECRET.test(name)) delete process.env[name];
+// LOKI_SKIP_BROWSER_TESTS is a switch for the test run itself, not a setting under test.
+for (const name of Object.keys(process.env)) if (SECRET.test(name) && name !== "LOKI_SKIP_BROWSER_TESTS") delete process.env[name];
 
 process.env.NO_COLOR = "1";
 process.env.TZ = "UTC";

@@ -33,7 +33,8 @@ export type GateContext = {
   /** Facts gates cannot derive from the repository alone (gates import only core); the caller
    *  computes them. spec_drift: the drift report, null when there is no spec lock. */
   drift?: DriftReport | null;
-  /** heldout: the run's held-out evaluation, null when no loki run context exists. */
+  /** heldout: the run's held-out evaluation; undefined when no loki run exists (verify outside a
+   *  run), null inside a run's iterations (the ship gate's held-out stage decides it afresh). */
   heldout?: HeldoutSummary | null;
 };
 

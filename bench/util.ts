@@ -1,0 +1,63 @@
+// Shared benchmark fixtures: the big repository (20,000 files, then a 1,000-file / 50,000-line
+// change on a feature branch), built once in bench/.tmp/ and reused; and the median.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const BIG_REPO = join(resolve(import.meta.dir, ".tmp"), "big-repo");
+const READY = join(BIG_REPO, ".git", "loki-bench-ready");
+export const FILES = 20_000;
+export const CHANGED = 1_000;
+const LINES_PER_FILE = 60;
+export const CHANGED_LINES = 50;
+const REPO = BIG_REPO;
+
+// The developer's identity and signing settings must not matter (nor fail the commit).
+const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"];
+
+function git(args: string[]): string {
+  const result = Bun.spawnSync([...GIT, ...args], { cwd: REPO, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr.toString()}`);
+  return result.stdout.toString().trim();
+}
+
+const fileName = (i: number) => join(`pkg${String(Math.floor(i / 100)).padStart(3, "0")}`, `mod${String(i).padStart(5, "0")}.ts`);
+
+function body(i: number, changed: boolean): string {
+  const lines = [`import { compute } from "../lib/compute.ts";`];
+  for (let n = 1; n < LINES_PER_FILE; n++) {
+    const edited = changed && n <= CHANGED_LINES;
+    lines.push(`export const value_${i}_${n} = ${edited ? `compute(${n}, "rewritten ${i}")` : n}; // line ${n}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Builds the repo once; returns the base sha (the commit before the big change). */
+export function prepareBigRepo(): string {
+  if (existsSync(READY)) return readFileSync(READY, "utf8").trim();
+  rmSync(REPO, { recursive: true, force: true });
+  mkdirSync(join(REPO, "lib"), { recursive: true });
+  git(["init", "-q", "-b", "main"]);
+  writeFileSync(join(REPO, "lib", "compute.ts"), "export const compute = (n: number, tag: string): string => `${tag}:${n}`;\n");
+  for (let i = 0; i < FILES; i++) {
+    const file = join(REPO, fileName(i));
+    if (i % 100 === 0) mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(file, body(i, false));
+  }
+  git(["add", "-A"]);
+  git(["commit", "-qm", "base: 20,000 files"]);
+  const base = git(["rev-parse", "HEAD"]);
+  git(["checkout", "-q", "-b", "feature"]);
+  for (let k = 0; k < CHANGED; k++) {
+    const i = k * (FILES / CHANGED);
+    writeFileSync(join(REPO, fileName(i)), body(i, true));
+  }
+  git(["commit", "-qam", "change: 1,000 files, 50,000 lines"]);
+  writeFileSync(READY, `${base}\n`);
+  return base;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}

@@ -1,0 +1,106 @@
+// `loki verify [base]`: parse flags → verifyRepo → print (gates, findings, verdict; or --json).
+// Exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED; errors become exit 3 in cli.ts. In GitHub Actions it
+// also prints annotations and appends a job summary. No verification logic lives here.
+import { appendFileSync, existsSync } from "node:fs";
+import { relative } from "node:path";
+import { loadConfig } from "../core/config.ts";
+import type { Evidence } from "../core/evidence-schema.ts";
+import { color, out, outJson, warn } from "../core/log.ts";
+import { SpecLock, type DriftReport, type GateStatus } from "../core/schema.ts";
+import { readJson, workspaceAt } from "../core/workspace.ts";
+import { allFindings, formatMs, locationOf } from "../trust/evidence.ts";
+import { annotations, stepSummary } from "../trust/github.ts";
+import { ALL_GATES } from "../gates/all.ts";
+import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../trust/verify.ts";
+
+export type VerifyFlags = {
+  uncommitted?: boolean;
+  scope?: string;
+  only?: string;
+  skip?: string;
+  blockOn?: string;
+  baseline?: string;
+  writeBaseline?: string;
+  sarif?: string;
+  junit?: string;
+  json?: boolean;
+};
+
+export async function runVerify(base: string | undefined, flags: VerifyFlags): Promise<number> {
+  const cwd = process.cwd();
+  const outcome = await verifyRepo({
+    cwd,
+    base,
+    uncommitted: flags.uncommitted === true,
+    scope: parseScope(flags.scope),
+    gates: selectGates(ALL_GATES, flags.only, flags.skip),
+    blockOn: parseBlockOn(flags.blockOn),
+    baseline: flags.baseline,
+    writeBaseline: flags.writeBaseline,
+    sarif: flags.sarif,
+    junit: flags.junit,
+    readDrift,
+  });
+  for (const line of outcome.warnings) warn(line);
+  const { evidence } = outcome;
+  if (flags.json) outJson(evidence);
+  else printHuman(outcome, cwd);
+  if (process.env.GITHUB_ACTIONS === "true" && outcome.written.baseline === undefined) {
+    // stdout carries the JSON with --json; the runner reads workflow commands from stderr too.
+    const emit = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : out;
+    for (const line of annotations(evidence)) emit(line);
+    const summary = process.env.GITHUB_STEP_SUMMARY;
+    if (summary) appendFileSync(summary, stepSummary(evidence));
+  }
+  return outcome.exitCode;
+}
+
+/** The spec's drift since `loki spec lock`; spec modules load only when a lock exists. */
+async function readDrift(root: string): Promise<DriftReport | null> {
+  const ws = workspaceAt(root);
+  if (!existsSync(ws.specLock)) return null;
+  const lock = readJson(ws.specLock, SpecLock);
+  if (lock === undefined) return null;
+  const [{ readSpec, rereadArgs }, { diffLock }] = await Promise.all([import("../spec/read.ts"), import("../spec/lock.ts")]);
+  const how = rereadArgs(lock.source);
+  const spec = await readSpec(how.arg, { cwd: root, config: loadConfig(root).config, env: process.env, explicit: how.explicit });
+  return diffLock(lock, spec, new Date());
+}
+
+const STATUS: Record<GateStatus, (text: string) => string> = {
+  pass: (t) => color.green(t),
+  fail: (t) => color.red(t),
+  inconclusive: (t) => color.yellow(t),
+  skipped: (t) => color.dim(t),
+};
+const VERDICT: Record<Evidence["verdict"], (text: string) => string> = { VERIFIED: (t) => color.green(t), CONCERNS: (t) => color.yellow(t), BLOCKED: (t) => color.red(t) };
+const MAX_PRINTED_FINDINGS = 200;
+
+function printHuman(outcome: VerifyOutcome, cwd: string): void {
+  const { evidence, base, written } = outcome;
+  const { subject } = evidence;
+  const worktree = subject.includes_worktree ? " + working tree" : "";
+  out(`loki verify: ${base.ref} (${base.how}, merge base ${evidence.repo.base.slice(0, 7)})${worktree}: ${subject.files} file${subject.files === 1 ? "" : "s"}, +${subject.insertions} −${subject.deletions}, scope ${subject.scope}`);
+  const idWidth = Math.max(...evidence.gates.map((g) => g.id.length));
+  for (const gate of evidence.gates) {
+    const status = STATUS[gate.status](gate.status.padEnd(12));
+    out(`  ${status} ${gate.id.padEnd(idWidth)} ${formatMs(gate.duration_ms).padStart(8)}  ${gate.reason}`);
+  }
+  const findings = allFindings(evidence);
+  if (findings.length > 0) {
+    out(`findings (${findings.length}):`);
+    for (const f of findings.slice(0, MAX_PRINTED_FINDINGS)) out(`  ${locationOf(f)}  ${f.severity}  ${f.gate}${f.rule ? `/${f.rule}` : ""}  ${f.message}`);
+    if (findings.length > MAX_PRINTED_FINDINGS) out(`  … and ${findings.length - MAX_PRINTED_FINDINGS} more in the report`);
+  }
+  if (evidence.baseline) out(`baseline ${evidence.baseline.path}: ${evidence.baseline.suppressed} known finding(s) suppressed`);
+  const rel = (path: string) => relative(cwd, path) || path;
+  if (written.baseline) {
+    out(`wrote ${written.baseline.fingerprints} fingerprint(s) to ${rel(written.baseline.path)} (verdict without it: ${evidence.verdict})`);
+    return;
+  }
+  const why = evidence.gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.id} ${g.status}`);
+  if (why.length === 0 && evidence.verdict !== "VERIFIED") why.push(...evidence.reasons.slice(0, 1));
+  out(`${VERDICT[evidence.verdict](evidence.verdict)} (exit ${outcome.exitCode})${why.length > 0 ? `: ${why.join(", ")}` : ""}`);
+  const files = [written.evidence, written.report, written.sarif, written.junit].filter((p): p is string => p !== undefined).map(rel);
+  out(`evidence: ${files.join(", ")}`);
+}
