@@ -28,13 +28,7 @@ export async function fetchGithubIssue(ref: GithubRef, ctx: FetchContext): Promi
     key,
     secrets: [token.value],
   };
-  const octokit = new Octokit({
-    auth: token.value,
-    baseUrl,
-    userAgent: "loki",
-    log: SILENT_LOG,
-    request: { fetch: (url: string, init: RequestInit) => sendWithRetry(url, init, site, ctx) },
-  });
+  const octokit = octokitFor(token.value, site, ctx);
   try {
     const { data } = await octokit.rest.issues.get({ owner: ref.owner, repo: ref.repo, issue_number: ref.number });
     const labels = data.labels.map((label) => (typeof label === "string" ? label : (label.name ?? ""))).filter((name) => name !== "");
@@ -42,6 +36,17 @@ export async function fetchGithubIssue(ref: GithubRef, ctx: FetchContext): Promi
   } catch (error) {
     throw githubError(error, site, `${baseUrl}/repos/${ref.owner}/${ref.repo}/issues/${ref.number}`);
   }
+}
+
+/** An Octokit whose requests go through http.ts: one timeout, retry and error policy for GitHub. */
+export function octokitFor(token: string, site: TrackerSite, ctx: FetchContext): Octokit {
+  return new Octokit({
+    auth: token,
+    baseUrl: site.baseUrl,
+    userAgent: "loki",
+    log: SILENT_LOG,
+    request: { fetch: (url: string, init: RequestInit) => sendWithRetry(url, init, site, ctx) },
+  });
 }
 
 /** GitHub Enterprise Server serves its API under /api/v3; GHE.com (data residency) on api.<host>. */

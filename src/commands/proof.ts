@@ -1,0 +1,113 @@
+// `loki proof list | show | open | verify | share`: find a proof, print it, open its page, check it.
+// Thin: reading and checking live in trust/; share lazy-loads its own module (and Octokit).
+import { readFileSync } from "node:fs";
+import { run as exec, whichBinary } from "../core/exec.ts";
+import { color, hintLine, info, out, outJson, warn } from "../core/log.ts";
+import type { ProofFile } from "../core/proof-schema.ts";
+import { findRoot, workspaceAt } from "../core/workspace.ts";
+import { listProofs, readProof, resolveProofRun } from "../trust/proof-store.ts";
+import { verifyProof, type ProofStatus } from "../trust/proof-verify.ts";
+
+type JsonOption = { json?: boolean };
+
+const money = (usd: number) => `$${usd.toFixed(2)}`;
+const tone = (verdict: string) => (verdict === "VERIFIED" ? color.green(verdict) : verdict === "NOT VERIFIED" ? color.red(verdict) : color.yellow(verdict));
+
+export async function runProofList(options: JsonOption): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const proofs = listProofs(ws);
+  if (options.json) {
+    outJson(
+      proofs.map((p) => {
+        const payload = p.file?.payload;
+        return { run_id: p.run_id, path: p.json, finished_at: payload?.run.finished_at ?? null, headline: payload?.headline.verdict ?? null, cost_usd: payload?.bill.total_usd ?? null, cost_basis: payload?.bill.basis ?? null, files: payload?.change.diffstat.files ?? null, problem: p.problem };
+      }),
+    );
+    return 0;
+  }
+  if (proofs.length === 0) {
+    out(`no proofs in ${ws.root} yet`);
+    hintLine("run `loki start` first: a proof is written when a run ends");
+    return 0;
+  }
+  const rows = proofs.map((p) => {
+    const payload = p.file?.payload;
+    if (!payload) return [p.run_id, "-", `(unreadable: ${p.problem})`, "-", "-"];
+    return [p.run_id, payload.run.finished_at.slice(0, 19).replace("T", " "), payload.headline.verdict, `${money(payload.bill.total_usd)} ${payload.bill.basis}`, String(payload.change.diffstat.files)];
+  });
+  const head = ["RUN", "FINISHED (UTC)", "HEADLINE", "COST", "FILES"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  out(color.dim(line(head)));
+  for (const row of rows) out(line(row));
+  return 0;
+}
+
+export async function runProofShow(run: string | undefined, options: JsonOption): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const entry = readProof(ws, resolveProofRun(ws, run));
+  if (options.json) {
+    process.stdout.write(readFileSync(entry.json, "utf8"));
+    return 0;
+  }
+  for (const line of summaryLines(entry.file)) out(line);
+  out(`page:      ${entry.html}`);
+  return 0;
+}
+
+function summaryLines({ payload: p, provenance }: ProofFile): string[] {
+  const heldOut = p.spec.items.filter((i) => i.held_out).length;
+  const council = p.council.at(-1);
+  const h = p.held_out;
+  return [
+    `run ${p.run.id}: ${tone(p.headline.verdict)}`,
+    ...p.headline.reasons.map((r) => `  - ${r}`),
+    `spec:      ${p.spec.title} (${p.spec.source.kind} ${p.spec.source.ref}), ${p.spec.items.length} items, ${heldOut} held out`,
+    `outcome:   ${p.run.outcome} (exit ${p.run.exit_code}) after ${p.run.iterations} iterations — ${p.run.reason}`,
+    `changes:   ${p.change.diffstat.files} files, +${p.change.diffstat.insertions} -${p.change.diffstat.deletions}  ${p.change.start_sha.slice(0, 12)}..${p.change.head_sha.slice(0, 12)} on ${p.change.branch ?? "(detached)"}`,
+    `cost:      ${money(p.bill.total_usd)} (${p.bill.basis})${p.bill.by_model.map((m) => `  ${m.model} ${money(m.usd)} ${m.basis}`).join("")}`,
+    `gates:     ${p.gates.results.map((g) => `${g.id} ${g.status}`).join(", ") || "none recorded"}`,
+    `council:   ${council ? `${p.council.length} round(s), last ${council.passed ? "passed" : "did not pass"}` : "no round ran"}`,
+    `held-out:  ${h.status.replaceAll("_", " ")}${h.evaluation ? `, ${h.evaluation.passed} passed ${h.evaluation.failed} failed ${h.evaluation.unknown} unknown` : ""}${h.detail ? ` (${h.detail})` : ""}`,
+    `redacted:  ${p.redaction.total === 0 ? "nothing" : p.redaction.hits.map((x) => `${x.rule} × ${x.count}`).join(", ")}`,
+    `signed:    ed25519 key ${provenance.key_fingerprint}, sha256 ${provenance.canonical_sha256.slice(0, 16)}…`,
+    `verify:    ${p.verify_command}`,
+  ];
+}
+
+export async function runProofOpen(run: string | undefined): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const entry = readProof(ws, resolveProofRun(ws, run));
+  const opener = whichBinary(process.platform === "darwin" ? "open" : "xdg-open");
+  out(entry.html);
+  if (!opener) {
+    info("no browser opener (xdg-open) found: open the file above yourself");
+    return 0;
+  }
+  const result = await exec([opener, entry.html]);
+  if (!result.ok) warn(`${opener} could not open it (${result.digest || `exit ${result.exitCode}`}); open the file above yourself`);
+  return 0;
+}
+
+const EXIT: Record<ProofStatus, number> = { clean: 0, tampered: 1, drifted: 1, unusable: 3 };
+
+export async function runProofVerify(run: string | undefined, options: JsonOption): Promise<number> {
+  const ws = workspaceAt(findRoot());
+  const runId = resolveProofRun(ws, run);
+  const result = await verifyProof(ws, runId);
+  if (options.json) {
+    outJson({ ...result, exit_code: EXIT[result.status] });
+    return EXIT[result.status];
+  }
+  for (const check of result.checks) out(`${check.ok ? color.green("✓") : color.red("✗")} ${check.name.padEnd(9)} ${check.detail}`);
+  const label = result.status === "clean" ? color.green("CLEAN") : result.status === "unusable" ? color.yellow("UNUSABLE") : color.red(result.status.toUpperCase());
+  out(`proof of run ${runId}: ${label}`);
+  if (result.status === "unusable") hintLine(result.checks.some((c) => c.name === "file") ? "see the run ids with `loki proof list`" : "run this inside the run's repository, with its commits fetched");
+  if (result.status === "drifted") hintLine("the proof is intact; the branch moved on after the run (the proof covers the run's head only)");
+  return EXIT[result.status];
+}
+
+export async function runProofShare(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<number> {
+  const { shareProof } = await import("./proof-share.ts");
+  return await shareProof(run, options);
+}

@@ -1,0 +1,103 @@
+// The proof-of-run (.loki/proofs/<run_id>/proof.json): the signed payload and its provenance.
+// Schema only; assembling, redacting, signing and checking a proof live in trust/proof.ts.
+import { z } from "zod";
+import { CouncilRound, VerdictName } from "./evidence-schema.ts";
+import { Outcome } from "./run-schema.ts";
+import { GateResult, IsoTime, Sha256, SpecItemKind, SpecSourceKind, TokenCounts, Version } from "./schema.ts";
+
+export const HeadlineVerdict = z.enum(["VERIFIED", "VERIFIED WITH GAPS", "NOT VERIFIED"]);
+export type HeadlineVerdict = z.infer<typeof HeadlineVerdict>;
+
+const CostBasis = z.enum(["exact", "estimated", "mixed", "none"]);
+const ItemResult = z.object({ status: z.enum(["pass", "fail", "unknown"]), method: z.enum(["command", "judge"]), evidence: z.string() });
+
+export const ProofFileChange = z.object({ path: z.string(), insertions: z.number().int().nonnegative(), deletions: z.number().int().nonnegative(), binary: z.boolean() });
+export type ProofFileChange = z.infer<typeof ProofFileChange>;
+export const Diffstat = z.object({ files: z.number().int().nonnegative(), insertions: z.number().int().nonnegative(), deletions: z.number().int().nonnegative() });
+
+/** Whether the hidden items could be shown, and why not when they could not. */
+export const HeldOutStatus = z.enum(["revealed", "not_selected", "no_commitment", "store_missing", "reveal_failed"]);
+export type HeldOutStatus = z.infer<typeof HeldOutStatus>;
+
+export const Proof = z.object({
+  loki_version: z.string(),
+  generated_at: IsoTime,
+  run: z.object({
+    id: z.string(),
+    outcome: Outcome,
+    exit_code: z.number().int(),
+    reason: z.string(),
+    started_at: IsoTime.nullable(),
+    finished_at: IsoTime,
+    active_ms: z.number().nonnegative(),
+    iterations: z.number().int().nonnegative(),
+    pr_url: z.string().nullable(),
+  }),
+  headline: z.object({ verdict: HeadlineVerdict, reasons: z.array(z.string()) }),
+  spec: z.object({
+    title: z.string(),
+    source: z.object({ kind: SpecSourceKind, ref: z.string(), sha256: Sha256 }),
+    items: z.array(z.object({ id: z.string(), text: z.string(), kind: SpecItemKind, section: z.string().nullable(), held_out: z.boolean() })),
+  }),
+  bill: z.object({
+    currency: z.literal("USD"),
+    total_usd: z.number().nonnegative(),
+    basis: CostBasis,
+    by_model: z.array(z.object({ provider: z.string(), model: z.string(), usd: z.number().nonnegative(), basis: CostBasis, calls: z.number().int(), tokens: TokenCounts })),
+    budget: z.object({ limit_usd: z.number().nullable(), spent_usd: z.number() }),
+  }),
+  change: z.object({
+    start_sha: z.string(),
+    head_sha: z.string(),
+    branch: z.string().nullable(),
+    diffstat: Diffstat,
+    files: z.array(ProofFileChange),
+    /** sha256 of `git diff start head` exactly as loki runs it, so `proof verify` can re-derive it. */
+    diff_sha256: Sha256,
+    /** The full diff, only with `--include-diff`. */
+    diff: z.string().nullable(),
+  }),
+  gates: z.object({
+    /** Where the results come from: the run's evidence.json, else its last iteration's gates.json. */
+    source: z.enum(["evidence", "iteration", "none"]),
+    verdict: VerdictName.nullable(),
+    results: z.array(GateResult),
+  }),
+  council: z.array(CouncilRound.omit({ schema_version: true })),
+  held_out: z.object({
+    status: HeldOutStatus,
+    detail: z.string().nullable(),
+    total_items: z.number().int().nonnegative(),
+    count: z.number().int().nonnegative(),
+    evaluation: z.object({ verdict: VerdictName, iteration: z.number().int(), evaluated_at: IsoTime, passed: z.number().int(), failed: z.number().int(), unknown: z.number().int() }).nullable(),
+    items: z.array(z.object({ id: z.string(), text: z.string(), result: ItemResult.nullable() })),
+  }),
+  timing: z.object({
+    iterations: z.array(z.object({ n: z.number().int(), started_at: IsoTime, duration_ms: z.number().nonnegative().nullable(), usd: z.number().nonnegative() })),
+  }),
+  providers: z.object({
+    chain: z.array(z.string()),
+    used: z.array(z.object({ provider: z.string(), model: z.string(), role: z.enum(["build", "review", "judge"]), calls: z.number().int() })),
+    failovers: z.array(z.object({ iteration: z.number().int(), from: z.string(), to: z.string(), reason: z.string() })),
+  }),
+  /** What the single redaction pass replaced (rule names and counts only). */
+  redaction: z.object({ total: z.number().int().nonnegative(), hits: z.array(z.object({ rule: z.string(), count: z.number().int().nonnegative() })) }),
+  verify_command: z.string(),
+});
+export type Proof = z.infer<typeof Proof>;
+
+export const Provenance = z.object({
+  algorithm: z.literal("ed25519"),
+  /** sha256 of canonicalJson(payload): keys sorted at every depth, no whitespace. */
+  canonical_sha256: Sha256,
+  /** base64 ed25519 signature over the UTF-8 bytes of canonical_sha256 (the 64 hex characters). */
+  signature: z.string().min(1),
+  /** SPKI PEM of the signing key. */
+  public_key: z.string().min(1),
+  /** First 16 hex of sha256 over the DER (SPKI) public key. */
+  key_fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+});
+export type Provenance = z.infer<typeof Provenance>;
+
+export const ProofFile = z.object({ schema_version: Version, payload: Proof, provenance: Provenance });
+export type ProofFile = z.infer<typeof ProofFile>;

@@ -1,0 +1,99 @@
+// Signing proofs: the per-user ed25519 key in ~/.loki/keys/ (created on first use, private key
+// mode 0600), canonical-JSON sha256 of a redacted payload, and checking a signature. No file I/O
+// beyond the key files.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { internalError, messageOf } from "../core/errors.ts";
+import { canonicalJson, sha256 } from "../core/hash.ts";
+import { SCHEMA_VERSION } from "../core/schema.ts";
+import type { Proof, ProofFile, Provenance } from "../core/proof-schema.ts";
+import type { Redacted } from "./redact.ts";
+
+export type SigningKey = { privateKey: KeyObject; publicPem: string; fingerprint: string };
+
+export function userHome(): string {
+  return process.env.HOME || homedir();
+}
+
+export function keyPaths(home: string = userHome()): { dir: string; key: string; pub: string } {
+  const dir = join(home, ".loki", "keys");
+  return { dir, key: join(dir, "ed25519.key"), pub: join(dir, "ed25519.pub") };
+}
+
+/** First 16 hex of sha256 over the DER (SPKI) encoding of a public key. */
+export function fingerprintOf(publicKey: KeyObject): string {
+  return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+}
+
+/** This user's signing key; generated on first use. */
+export function signingKey(): SigningKey {
+  const paths = keyPaths();
+  if (!existsSync(paths.key)) {
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+    const pair = generateKeyPairSync("ed25519");
+    try {
+      // "wx": two loki processes racing to create the key must not overwrite each other's.
+      writeFileSync(paths.key, pair.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw internalError(`could not create ${paths.key}: ${messageOf(error)}`, { hint: "check that ~/.loki/keys is writable" });
+    }
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(readFileSync(paths.key, "utf8"));
+  } catch (error) {
+    throw internalError(`cannot read the signing key ${paths.key}: ${messageOf(error)}`, { hint: `move it aside (mv ${paths.key} ${paths.key}.bad); loki creates a new one` });
+  }
+  if (privateKey.asymmetricKeyType !== "ed25519") throw internalError(`${paths.key} is not an ed25519 key`, { hint: `move it aside (mv ${paths.key} ${paths.key}.bad); loki creates a new one` });
+  chmodSync(paths.key, 0o600);
+  const publicKey = createPublicKey(privateKey);
+  const publicPem = String(publicKey.export({ type: "spki", format: "pem" }));
+  if (!existsSync(paths.pub) || readFileSync(paths.pub, "utf8") !== publicPem) writeFileSync(paths.pub, publicPem, { mode: 0o644 });
+  return { privateKey, publicPem, fingerprint: fingerprintOf(publicKey) };
+}
+
+/** The fingerprint of this machine's key, or null when it has none yet (never creates one). */
+export function localFingerprint(): string | null {
+  const { key } = keyPaths();
+  if (!existsSync(key)) return null;
+  try {
+    return fingerprintOf(createPublicKey(createPrivateKey(readFileSync(key, "utf8"))));
+  } catch {
+    return null;
+  }
+}
+
+export function canonicalSha256(payload: unknown): string {
+  return sha256(canonicalJson(payload));
+}
+
+/** Only a redacted payload can be signed, so only a redacted payload can be written. */
+export function signProof(value: Redacted<Proof>, key: SigningKey = signingKey()): ProofFile {
+  const digest = canonicalSha256(value);
+  const provenance: Provenance = {
+    algorithm: "ed25519",
+    canonical_sha256: digest,
+    signature: sign(null, Buffer.from(digest, "utf8"), key.privateKey).toString("base64"),
+    public_key: key.publicPem,
+    key_fingerprint: key.fingerprint,
+  };
+  return { schema_version: SCHEMA_VERSION, payload: value, provenance };
+}
+
+export type SignatureCheck = { ok: boolean; fingerprint: string | null; detail: string };
+
+/** Whether `signature` over `digest` verifies with the embedded public key. */
+export function checkSignature(digest: string, provenance: { signature?: unknown; public_key?: unknown }): SignatureCheck {
+  if (typeof provenance.public_key !== "string" || typeof provenance.signature !== "string") return { ok: false, fingerprint: null, detail: "the provenance has no public key or signature" };
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(provenance.public_key);
+  } catch {
+    return { ok: false, fingerprint: null, detail: "the embedded public key cannot be read" };
+  }
+  if (publicKey.asymmetricKeyType !== "ed25519") return { ok: false, fingerprint: null, detail: "the embedded key is not ed25519" };
+  const ok = verify(null, Buffer.from(digest, "utf8"), publicKey, Buffer.from(provenance.signature, "base64"));
+  return { ok, fingerprint: fingerprintOf(publicKey), detail: ok ? "the ed25519 signature matches the embedded public key" : "the signature does not match the payload's hash" };
+}
