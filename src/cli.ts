@@ -78,6 +78,48 @@ export function buildProgram(): Command {
   program.command("pause").description("pause the active run at the next iteration boundary").action(lazy(() => import("./commands/run.ts"), "runPause"));
   program.command("stop").description("stop the active run cleanly (state is kept; loki resume continues it)").option("--json", "print the result as JSON").action(lazy(() => import("./commands/run.ts"), "runStop"));
 
+  const VERIFY = "Verify and prove:";
+  program.commandsGroup(VERIFY);
+  program
+    .command("verify")
+    .description("grade this branch's diff with deterministic gates: exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED, 3 could not verify")
+    .argument("[base]", "what to diff against (default: the branch's upstream, else origin/HEAD, else main/master)")
+    .option("--uncommitted", "include uncommitted and untracked changes")
+    .option("--scope <scope>", "which lines findings may point at: diff (default), files, repo")
+    .option("--only <gates>", "run only these gates (comma-separated ids)")
+    .option("--skip <gates>", "skip these gates (comma-separated ids)")
+    .option("--block-on <severities>", "severities that block (default critical,high)")
+    .option("--baseline <file>", "ignore findings whose fingerprint is in this baseline file")
+    .option("--write-baseline <file>", "write the current findings' fingerprints as a baseline and exit 0")
+    .option("--sarif <file>", "also write SARIF 2.1.0")
+    .option("--junit <file>", "also write JUnit XML (one testcase per gate)")
+    .option("--json", "print the evidence as JSON (schema: docs/verify.md)")
+    .action(lazy(() => import("./commands/verify.ts"), "runVerify"));
+  const proof = program.command("proof").description("proofs of run: list, show, open, verify, share");
+  proof.command("list").description("every proof in this repository").option("--json", "print as JSON").action(lazy(() => import("./commands/proof.ts"), "runProofList"));
+  proof.command("show").description("a proof's summary").argument("[run]", "run id (default: the latest)").option("--json", "print the proof JSON").action(lazy(() => import("./commands/proof.ts"), "runProofShow"));
+  proof.command("open").description("open a proof's page in the browser").argument("[run]", "run id (default: the latest)").action(lazy(() => import("./commands/proof.ts"), "runProofOpen"));
+  proof
+    .command("verify")
+    .description("re-hash, check the signature and re-derive the diff: exit 0 clean, 1 tampered or drifted, 3 unusable")
+    .argument("[run]", "run id (default: the latest)")
+    .option("--json", "print the checks as JSON")
+    .action(lazy(() => import("./commands/proof.ts"), "runProofVerify"));
+  proof
+    .command("share")
+    .description("publish a proof's page as a secret GitHub gist (shows what was redacted first)")
+    .argument("[run]", "run id (default: the latest)")
+    .option("-y, --yes", "do not ask for confirmation")
+    .option("--json", "print the result as JSON")
+    .action(lazy(() => import("./commands/proof.ts"), "runProofShare"));
+  program.command("trust").description("trust trajectory across runs: council and gate pass rates, iterations and cost per verified run").option("--json", "print as JSON").action(lazy(() => import("./commands/trust.ts"), "runTrust"));
+  program
+    .command("cost")
+    .description("what runs cost, per iteration and per run, exact or estimated")
+    .option("--last <n>", "only the last n runs", positiveInt)
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/trust.ts"), "runCost"));
+
   program.commandsGroup(WORKFLOW);
   program
     .command("plan")

@@ -52,6 +52,7 @@ export function writeCompletion(ws: Workspace, completion: Omit<Completion, "sch
     `changes:    ${d.files} files, +${d.insertions} -${d.deletions}`,
     `cost:       $${saved.cost.usd.toFixed(2)} (${saved.cost.basis})`,
     ...(saved.pr_url ? [`pull request: ${saved.pr_url}`] : []),
+    `proof:      .loki/proofs/${saved.run_id}/index.html   (loki proof open · loki proof verify)`,
     `next:       ${saved.next}`,
     `finished:   ${saved.finished_at}`,
   ];

@@ -14,6 +14,7 @@ import { ledgerSpend, type RunRecord } from "./run-state.ts";
 import type { ShipStage } from "./ship.ts";
 import { clearSignal } from "./signals.ts";
 import { trust } from "./trust-sink.ts";
+import { writeProof } from "../trust/proof.ts";
 import { readJsonl } from "../core/workspace.ts";
 import { CostEntry } from "../core/run-schema.ts";
 
@@ -75,6 +76,11 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
     diffstat: await diffStat(record.ws.root, record.state.start_sha), cost: { usd: Math.round(spend.usd * 10000) / 10000, basis },
     pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
+  try {
+    await writeProof(record.ws, record.state.run_id);
+  } catch (error) {
+    input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
+  }
   record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
   trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
   if (input.env.LOKI_BACKGROUND === "1") await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);

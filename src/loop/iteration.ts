@@ -10,7 +10,8 @@ import { GateResult } from "../core/schema.ts";
 import { writeJson } from "../core/workspace.ts";
 import { readSubject } from "../gates/diff.ts";
 import { ALL_GATES } from "../gates/all.ts";
-import { runGates, verdictOf } from "../gates/gate.ts";
+import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
+import { buildEvidence, writeEvidence } from "../trust/evidence.ts";
 import { pastFailures, recordEpisode } from "../memory/episodes.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
@@ -22,7 +23,7 @@ import { doneSignalPath, readSignals, takeHumanInput } from "./signals.ts";
 import { skillsFor } from "./skills.ts";
 import { trust } from "./trust-sink.ts";
 
-export type IterationStep = { stop?: LoopResult; ship?: string; gates: GateResult[] };
+export type IterationStep = { stop?: LoopResult; ship?: string; gates: GateResult[]; subject?: Subject };
 const FATAL = new Set(["auth", "unknown_model"]);
 
 export async function runIteration(env: LoopEnv, remainingMs: () => number | null): Promise<IterationStep> {
@@ -83,6 +84,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
     trust(record, "gate_result", { gate: gate.id, status: gate.status });
   }
   const verdict = verdictOf(gates);
+  writeRunEvidence(record, subject, gates, verdict, []);
   const feedback = gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
   record.save({ phase: "compound", feedback });
 
@@ -96,7 +98,15 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   });
   const looksMet = verdict.verdict === "VERIFIED" && !checkpoint.changed && n > 1;
   const ship = claimed ? "the agent claimed done" : looksMet ? "all checks green and the agent made no further changes" : undefined;
-  return { ...(ship ? { ship } : {}), gates };
+  return { ...(ship ? { ship } : {}), gates, subject };
+}
+
+/** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */
+export function writeRunEvidence(record: LoopEnv["record"], subject: Subject, gates: GateResult[], verdict: { verdict: Verdict; reasons: string[] }, stages: { id: string; verdict: Verdict; reasons: string[] }[]): void {
+  writeEvidence(record.ws, buildEvidence({
+    source: "run", runId: record.state.run_id, subject, baseRef: "run start", branch: record.state.branch, scope: "diff",
+    gates, verdict, blockOn: ["critical", "high"], baseline: null, stages, now: new Date(),
+  }));
 }
 
 type Acted = CallResult & { provider: ProviderId };

@@ -3,7 +3,7 @@
 // Caps are loki's, never the agent's: every path through the loop ends in a bounded number of steps.
 import type { LoopEnv, LoopResult } from "./env.ts";
 import { checkBudget } from "./budget.ts";
-import { runIteration } from "./iteration.ts";
+import { runIteration, writeRunEvidence } from "./iteration.ts";
 import { reviewAgent } from "./review-agent.ts";
 import { runShipGate } from "./ship.ts";
 import { trustSink } from "./trust-sink.ts";
@@ -37,6 +37,7 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
         agent: reviewAgent(env), trust: trustSink(env), env: env.env, signal: env.signal,
       });
       record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship });
+      if (step.subject) writeRunEvidence(record, step.subject, step.gates, ship, ship.stages.filter((stage) => stage.id !== "gates"));
       record.save({ last_verdict: ship.verdict, feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20) });
       if (ship.verdict === "VERIFIED") {
         record.save({ phase: "done" });

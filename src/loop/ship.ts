@@ -24,14 +24,14 @@ export type ShipContext = {
 
 export type StageVerdict = { verdict: Verdict; reasons: string[] };
 export type ShipStage = { id: string; run: (ctx: ShipContext) => Promise<StageVerdict> };
-export type ShipVerdict = StageVerdict & { stages: { id: string; verdict: Verdict }[] };
+export type ShipVerdict = StageVerdict & { stages: { id: string; verdict: Verdict; reasons: string[] }[] };
 
 /** Runs stages in order and stops at the first that does not verify (later stages cost money). */
 export async function runShipGate(stages: readonly ShipStage[], ctx: ShipContext): Promise<ShipVerdict> {
   const seen: ShipVerdict["stages"] = [];
   for (const stage of stages) {
     const result = await stage.run(ctx);
-    seen.push({ id: stage.id, verdict: result.verdict });
+    seen.push({ id: stage.id, verdict: result.verdict, reasons: result.reasons });
     if (result.verdict !== "VERIFIED") return { ...result, reasons: result.reasons.map((r) => `${stage.id}: ${r}`), stages: seen };
   }
   if (seen.length === 0) return { verdict: "CONCERNS", reasons: ["no ship-gate stage ran"], stages: seen };

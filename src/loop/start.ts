@@ -22,10 +22,6 @@ import { trust } from "./trust-sink.ts";
 export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean };
 export type StartInput = { arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean };
 
-export function runSpecPath(ws: ReturnType<typeof workspaceAt>): string {
-  return join(ws.dir, "state", "run-spec.json");
-}
-
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}-${randomBytes(2).toString("hex")}`;
 }
@@ -46,7 +42,7 @@ export async function prepareStart(input: StartInput) {
   const now = new Date();
   const runId = newRunId(now);
   writeIntake(ws, spec, now);
-  writeJson(runSpecPath(ws), Spec, spec);
+  writeJson(ws.runSpec, Spec, spec);
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
   const chain = [...providers.keys()];
   const model = resolveModel({ provider: chain[0] as ProviderId, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
@@ -77,5 +73,5 @@ export function visibleItems(spec: Spec, heldout: boolean): { id: string; text: 
 }
 
 export async function loadRunSpec(ws: ReturnType<typeof workspaceAt>): Promise<Spec | undefined> {
-  return readJson(runSpecPath(ws), Spec);
+  return readJson(ws.runSpec, Spec);
 }

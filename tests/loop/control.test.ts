@@ -102,8 +102,10 @@ describe("controlling a run", () => {
     await until(() => existsSync(join(s.path, ".loki", "state", "completion.json")));
     expect(s.completion().outcome).toBe("verified");
     expect(readFileSync(join(s.path, ".loki", "COMPLETION.txt"), "utf8")).toContain("VERIFIED");
-    const log = readFileSync(join(s.path, ".loki", "logs", `run-${s.completion().run_id}.log`), "utf8");
-    expect(log).toContain("finished: verified");
+    // The summary is written first, then the proof, the final event and the notification.
+    const logPath = join(s.path, ".loki", "logs", `run-${s.completion().run_id}.log`);
+    await until(() => readFileSync(logPath, "utf8").includes("finished: verified"));
+    expect(existsSync(join(s.path, ".loki", "proofs", s.completion().run_id, "index.html"))).toBe(true);
     await until(() => existsSync(join(s.state, "notified")));
     expect(readFileSync(join(s.state, "notified"), "utf8")).toContain("loki: verified");
   });
