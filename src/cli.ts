@@ -59,7 +59,7 @@ export function buildProgram(): Command {
       .option("--budget <usd>", "hard cost cap in US dollars: warn at 80 %, stop at 100 % (exit 4)", positiveNumber)
       .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
       .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
-      .option("--bg", "detach and run in the background (log in .loki/logs/)")
+      .option("--bg", "detach and run in the background (log in .loki/logs/); with start, implies --worktree")
       .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")
       .option("--json", "stream the run's events as JSON lines on stdout");
   runFlags(
@@ -70,7 +70,11 @@ export function buildProgram(): Command {
       .option("--prd <file>", "treat the argument as a PRD file")
       .option("--issue <ref>", "treat the argument as an issue reference")
       .option("--openspec <dir>", "an OpenSpec change directory")
-      .option("--branch <name>", "run on this branch (created from HEAD when missing)"),
+      .option("--branch <name>", "run on this branch (created from HEAD when missing)")
+      .option("-w, --worktree", "work in a git worktree on branch loki/issue-<n>; your checkout is never touched")
+      .option("--pr", "when verified, push the branch and open (or update) a pull request; implies --worktree")
+      .option("--ship", "after --pr, wait for the repository's checks and merge when all are green; implies --pr")
+      .addHelpText("after", "\nThe cascade: --ship implies --pr; --pr and --bg imply --worktree. An unverified run never gets a\npull request and is never merged; red or pending checks are never merged (exit 2 / 1). See docs/issue-to-pr.md."),
   ).action(lazy(() => import("./commands/run.ts"), "runStart"));
   runFlags(program.command("resume").description("continue a stopped, interrupted or crashed run from its saved state (or un-pause a live one)"))
     .addOption(new Option("--background-child").hideHelp())

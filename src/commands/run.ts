@@ -9,10 +9,12 @@ import { spawnBackground } from "../loop/background.ts";
 import { createReporter, reporterMode } from "../loop/reporter.ts";
 import { prepareResume } from "../loop/resume.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
+import { prepareDelegated } from "../loop/delegate.ts";
+import { deliver } from "../loop/deliver.ts";
 import { prepareStart, type RunFlags } from "../loop/start.ts";
 import { readStatus } from "../loop/status.ts";
 
-type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean };
+type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean; worktree?: boolean; pr?: boolean; ship?: boolean };
 
 function flagsOf(options: RunOptions): RunFlags {
   return {
@@ -28,9 +30,14 @@ function reporterFor(options: RunOptions) {
 
 export async function runStart(arg: string | undefined, options: RunOptions): Promise<number> {
   const reporter = reporterFor(options);
-  const run = await prepareStart({ arg, explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec }, cwd: process.cwd(), env: process.env, flags: flagsOf(options), branch: options.branch, reporter });
+  // The cascade: --ship implies --pr, --pr and --bg imply --worktree.
+  const pr = Boolean(options.pr || options.ship);
+  const delegated = Boolean(options.worktree || pr || options.bg);
+  if (delegated && options.branch) throw usageError("--branch cannot be combined with --worktree, --pr, --ship or --bg (they name the branch loki/issue-<n>)");
+  const input = { arg, explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec }, cwd: process.cwd(), env: process.env, flags: flagsOf(options), branch: options.branch, reporter };
+  const run = delegated ? await prepareDelegated({ ...input, pr, ship: Boolean(options.ship) }) : await prepareStart(input);
   if (options.bg) return detach(run.ws, run.runId, options);
-  return finish(await run.execute(), options);
+  return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
 export async function runResume(options: RunOptions): Promise<number> {
@@ -44,7 +51,7 @@ export async function runResume(options: RunOptions): Promise<number> {
   const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
   const run = await prepareResume({ cwd: process.cwd(), env: process.env, flags: flagsOf(options), reporter });
   if (options.bg && !options.backgroundChild) return detach(run.ws, run.runId, options);
-  return finish(await run.execute(), options);
+  return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
 function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): number {
@@ -52,15 +59,14 @@ function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunO
   if (options.json) outJson({ run_id: runId, pid, log });
   else {
     out(`run ${runId} continues in the background (pid ${pid})`);
-    out(`log: ${relative(process.cwd(), log)}   watch: loki status   stop: loki stop`);
+    out(`log: ${relative(process.cwd(), log)}`);
+    out(`watch: loki status${ws.root === findRoot() ? "" : `   (the run works in ${relative(process.cwd(), ws.root)})`}   stop: cd ${relative(process.cwd(), ws.root) || "."} && loki stop`);
   }
   return 0;
 }
 
-function finish(result: Awaited<ReturnType<Awaited<ReturnType<typeof prepareStart>>["execute"]>>, options: RunOptions): number {
-  if (options.json) return result.exitCode;
-  const ws = workspaceAt(findRoot());
-  if (existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
+function finish(ws: ReturnType<typeof workspaceAt>, result: { exitCode: number }, options: RunOptions): number {
+  if (!options.json && existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
   return result.exitCode;
 }
 

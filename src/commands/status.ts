@@ -21,6 +21,7 @@ export async function runStatus(options: { json?: boolean }): Promise<number> {
     }
     if (report.signals.pause || report.signals.stop) out(`signals: ${[report.signals.pause && "PAUSE", report.signals.stop && "STOP"].filter(Boolean).join(", ")}`);
   }
+  for (const d of report.delegated) out(`delegated: ${d.status}  run ${d.run_id}  ${d.spec}  in ${d.dir}${d.pid_alive ? "" : " (not running)"}`);
   out(`next: ${report.next}`);
   return 0;
 }

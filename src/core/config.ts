@@ -30,6 +30,14 @@ export const Config = z.object({
   stagnation_limit: z.number().int().min(1).max(100).default(3),
   backoff_base_seconds: z.number().min(0).default(30),
   backoff_max_seconds: z.number().min(0).default(600),
+  /** Delivery with --pr/--ship: how to merge, and how long to wait for the repository's checks. */
+  ship: z
+    .object({
+      merge_method: z.enum(["merge", "squash", "rebase"]).default("squash"),
+      checks_timeout_seconds: z.number().positive().default(1800),
+      poll_seconds: z.number().positive().default(15),
+    })
+    .default(() => ({ merge_method: "squash" as const, checks_timeout_seconds: 1800, poll_seconds: 15 })),
   /** Running as root: let the provider use its sandbox-bypass mode (claude: IS_SANDBOX=1). */
   allow_root: z.boolean().default(false),
   trackers: z

@@ -112,3 +112,21 @@ export const Episode = z.object({
   claimed_done: z.boolean(),
 });
 export type Episode = z.infer<typeof Episode>;
+
+/** state/delivery.json: what a delegated run must do once the loop ends (--pr, --ship). */
+export const Delivery = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  pr: z.boolean(),
+  ship: z.boolean(),
+  branch: z.string(),
+  base: z.string(),
+  /** RepoRef (forge/pr-types.ts); null when there is no PR to open. */
+  repo: z.record(z.string(), z.unknown()).nullable(),
+  /** IssueRef (forge/types.ts) of the originating issue, when the spec is one. */
+  issue: z.record(z.string(), z.unknown()).nullable(),
+  title: z.string(),
+  main_root: z.string(),
+  merge_blocked_by: z.string().nullable(),
+});
+export type Delivery = z.infer<typeof Delivery>;

@@ -18,6 +18,7 @@ export function workspaceAt(root: string) {
     config: p("config.yaml"),
     orchestrator: p("state", "orchestrator.json"),
     runSpec: p("state", "run-spec.json"),
+    delivery: p("state", "delivery.json"),
     completion: p("state", "completion.json"),
     completionText: p("COMPLETION.txt"),
     provider: p("state", "provider.json"),

@@ -58,7 +58,7 @@ function splitTags(tags: unknown): string[] {
 }
 
 /** A PAT goes as Basic with an empty user; Azure Pipelines' own token (System.AccessToken) as Bearer. */
-function azureAuth(ctx: FetchContext): { header: string; token: string; source: string } | undefined {
+export function azureAuth(ctx: FetchContext): { header: string; token: string; source: string } | undefined {
   const pat = ctx.env.AZURE_DEVOPS_TOKEN?.trim();
   if (pat) return { header: basicAuth("", pat), token: pat, source: "AZURE_DEVOPS_TOKEN" };
   const pipeline = ctx.env.SYSTEM_ACCESSTOKEN?.trim();

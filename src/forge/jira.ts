@@ -49,7 +49,7 @@ function descriptionToMarkdown(description: unknown): string {
 type JiraAuth = { kind: "basic" | "bearer"; header: string; token: string };
 
 /** Cloud: email + API token as Basic. Data Center: a personal access token as Bearer. */
-function jiraAuth(ctx: FetchContext): JiraAuth {
+export function jiraAuth(ctx: FetchContext): JiraAuth {
   const email = ctx.env.JIRA_EMAIL?.trim() || ctx.config.trackers.jira.email;
   const apiToken = ctx.env.JIRA_API_TOKEN?.trim();
   const pat = ctx.env.JIRA_TOKEN?.trim();

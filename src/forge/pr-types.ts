@@ -16,6 +16,8 @@ export type RepoFacts = {
   missing: string[];
   /** Why branch protection would refuse loki's merge (required reviews, …), or null. */
   mergeBlockedBy: string | null;
+  /** What could not be checked or may still refuse later (unreadable protection, no workflow scope): say it, do not block on it. */
+  warnings: string[];
 };
 
 export type PullRequestInput = { repo: RepoRef; head: string; base: string; title: string; body: string };

@@ -83,7 +83,8 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   }
   record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
   trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
-  if (input.env.LOKI_BACKGROUND === "1") await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
+  // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
+  if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery)) await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
   return { exitCode, completion };
 }

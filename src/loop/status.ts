@@ -1,6 +1,7 @@
 // Run status derived from .loki/ alone (session, signals, whether the pid lives): no git, no
 // network, so `loki status` answers instantly even while a run holds the repository.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { RunProgress, Session, type Session as SessionT } from "../core/session-schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
 
@@ -16,12 +17,32 @@ export type StatusReport = {
   started_at: string | null;
   updated_at: string | null;
   signals: { pause: boolean; stop: boolean };
+  /** Runs delegated to worktrees (--worktree, --pr, --ship, --bg) under .loki/worktrees/. */
+  delegated: { dir: string; run_id: string; status: string; pid_alive: boolean; spec: string }[];
   /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
   progress: { iteration: number; max_iterations: number; phase: string; model: string; spent_usd: number; limit_usd: number | null; last_verdict: string | null; outcome: string | null } | null;
   next: string;
 };
 
 export function readStatus(root: string): StatusReport {
+  const report = readOwnStatus(root);
+  return { ...report, delegated: delegatedRuns(root) };
+}
+
+function delegatedRuns(root: string): StatusReport["delegated"] {
+  const base = join(root, ".loki", "worktrees");
+  if (!existsSync(base)) return [];
+  return readdirSync(base).flatMap((name) => {
+    const dir = join(base, name);
+    const session = readJson(workspaceAt(dir).session, Session);
+    if (!session) return [];
+    const alive = isAlive(session.pid);
+    const live = ["starting", "running", "paused", "stopping"].includes(session.status);
+    return [{ dir, run_id: session.run_id, status: live && !alive ? "dead" : session.status, pid_alive: alive, spec: session.spec }];
+  });
+}
+
+function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
   const ws = workspaceAt(root);
   const session = readJson(ws.session, Session);
   const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
@@ -50,7 +71,7 @@ export function readStatus(root: string): StatusReport {
   };
 }
 
-function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, "next"> {
+function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, "next" | "delegated"> {
   return { schema_version: 1, status: "inactive", root, run_id: null, pid: null, pid_alive: false, provider: null, spec: null, started_at: null, updated_at: null, signals, progress: null };
 }
 

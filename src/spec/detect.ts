@@ -104,13 +104,15 @@ function parseIssueUrl(text: string): SpecTarget | undefined {
   if (gitlab) return { kind: "issue", url: text, ref: { tracker: "gitlab", project: decodeURIComponent(gitlab[1]!), number: Number(gitlab[2]), host, ...scheme } };
   const ado = url.pathname.match(/^(.*?)\/_workitems\/edit\/(\d+)\/?$/);
   if (ado) {
-    const parts = ado[1]!.split("/").filter(Boolean).map(decodeURIComponent);
+    // …/<org or collection path>/<project>/_workitems/edit/N: the project is the last segment, and
+    // everything before it is the organization (dev.azure.com/org, server/tfs/Collection).
+    const parts = ado[1]!.split("/").filter(Boolean);
+    const project = parts.pop();
     const visualStudio = host.endsWith(".visualstudio.com");
-    const org = visualStudio ? host.split(".")[0]! : parts.shift();
-    const project = parts.join("/");
+    const org = visualStudio ? host.split(".")[0] : parts.at(-1) ? decodeURIComponent(parts.at(-1)!) : undefined;
     if (!org || !project) return undefined;
-    const orgUrl = visualStudio ? origin : `${origin}/${encodeURIComponent(org)}`;
-    return { kind: "issue", url: text, ref: { tracker: "azure", org, project, id: Number(ado[2]), orgUrl } };
+    const orgUrl = parts.length > 0 ? `${origin}/${parts.join("/")}` : origin;
+    return { kind: "issue", url: text, ref: { tracker: "azure", org, project: decodeURIComponent(project), id: Number(ado[2]), orgUrl } };
   }
   const browse = url.pathname.match(/^(.*?)\/browse\/([A-Z][A-Z0-9]+-\d+)\/?$/);
   if (browse) return { kind: "issue", url: text, ref: { tracker: "jira", key: browse[2]!, baseUrl: `${origin}${browse[1]}` } };

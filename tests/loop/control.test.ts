@@ -93,20 +93,28 @@ describe("controlling a run", () => {
     expect(alive(before.active_call?.pid ?? 0)).toBe(false);
   });
 
-  test("--bg detaches, records the child's pid, leaves a completion summary and notifies", async () => {
+  test("--bg detaches into a worktree, records the child's pid, leaves a summary and a proof, and notifies", async () => {
     await using s = await scenarioRepo("honest");
     const bin = fakeBinDir(s.state, { "notify-send": `#!/bin/sh\necho "$@" >> ${join(s.state, "notified")}\n` });
     const started = await s.loki(["start", "prd.md", "--bg"], { PATH: `${bin}:${s.env.PATH}` });
     expect(started.code).toBe(0);
     expect(started.stdout).toContain("continues in the background");
-    await until(() => existsSync(join(s.path, ".loki", "state", "completion.json")));
-    expect(s.completion().outcome).toBe("verified");
-    expect(readFileSync(join(s.path, ".loki", "COMPLETION.txt"), "utf8")).toContain("VERIFIED");
+    const status = () => s.loki(["status", "--json"]).then((r) => r.json<{ status: string; delegated: { dir: string; run_id: string; status: string }[] }>());
+    const first = await status();
+    expect(first.status).toBe("inactive");
+    expect(first.delegated).toHaveLength(1);
+    const dir = first.delegated[0]?.dir ?? "";
+    expect(dir).toContain(join(".loki", "worktrees", "loki-run-"));
+    await until(() => existsSync(join(dir, ".loki", "state", "completion.json")));
+    const completion = JSON.parse(readFileSync(join(dir, ".loki", "state", "completion.json"), "utf8")) as { outcome: string; run_id: string };
+    expect(completion.outcome).toBe("verified");
     // The summary is written first, then the proof, the final event and the notification.
-    const logPath = join(s.path, ".loki", "logs", `run-${s.completion().run_id}.log`);
+    const logPath = join(dir, ".loki", "logs", `run-${completion.run_id}.log`);
     await until(() => readFileSync(logPath, "utf8").includes("finished: verified"));
-    expect(existsSync(join(s.path, ".loki", "proofs", s.completion().run_id, "index.html"))).toBe(true);
+    expect(existsSync(join(dir, ".loki", "proofs", completion.run_id, "index.html"))).toBe(true);
     await until(() => existsSync(join(s.state, "notified")));
     expect(readFileSync(join(s.state, "notified"), "utf8")).toContain("loki: verified");
+    // The user's own checkout was never touched.
+    expect(existsSync(join(s.path, "math.js"))).toBe(false);
   });
 });

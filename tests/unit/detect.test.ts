@@ -27,6 +27,7 @@ const cases: [string, unknown][] = [
   ["https://jira.example.com/jira/browse/AB2-7", { kind: "issue", ref: { tracker: "jira", key: "AB2-7", baseUrl: "https://jira.example.com/jira" } }],
   ["https://acme.atlassian.net/jira/software/projects/SHOP/boards/1?selectedIssue=SHOP-99", { kind: "issue", ref: { tracker: "jira", key: "SHOP-99", baseUrl: "https://acme.atlassian.net" } }],
   ["https://dev.azure.com/acme/Web%20Shop/_workitems/edit/314", { kind: "issue", ref: { tracker: "azure", org: "acme", project: "Web Shop", id: 314, orgUrl: "https://dev.azure.com/acme" } }],
+  ["https://tfs.corp.example/tfs/DefaultCollection/Shop/_workitems/edit/9", { kind: "issue", ref: { tracker: "azure", org: "DefaultCollection", project: "Shop", id: 9, orgUrl: "https://tfs.corp.example/tfs/DefaultCollection" } }],
   ["https://acme.visualstudio.com/Shop/_workitems/edit/3", { kind: "issue", ref: { tracker: "azure", org: "acme", project: "Shop", id: 3, orgUrl: "https://acme.visualstudio.com" } }],
   ["acme/shop#42", { kind: "issue", ref: { tracker: "github", owner: "acme", repo: "shop", number: 42 } }],
   ["group/sub/proj#8", { kind: "issue", ref: { tracker: "gitlab", project: "group/sub/proj", number: 8 } }],

@@ -1,0 +1,69 @@
+// The pull request's description, from the run's own record: what changed, the verdict, the gates,
+// the council, the cost, the proof's fingerprint and how to re-check it, and `Closes #n`. Pure.
+import type { CouncilRound, Evidence } from "../core/evidence-schema.ts";
+import type { Completion } from "../core/run-schema.ts";
+import type { IssueRef } from "../forge/types.ts";
+
+export type PrFacts = {
+  title: string;
+  completion: Completion;
+  evidence: Evidence | null;
+  council: CouncilRound | null;
+  proof: { headline: string; sha256: string; fingerprint: string } | null;
+  issue: IssueRef | null;
+  files: string[];
+};
+
+const MARK: Record<string, string> = { pass: "✅", fail: "❌", inconclusive: "⚠️", skipped: "➖" };
+
+export function pullRequestBody(facts: PrFacts): string {
+  const c = facts.completion;
+  const lines = [
+    `loki built this from ${issueLabel(facts.issue) ?? "its spec"} and verified it before opening this pull request.`,
+    "",
+    `**Verdict: ${facts.proof?.headline ?? c.outcome.toUpperCase()}** — ${c.reason}`,
+    "",
+    "### What changed",
+    `${c.diffstat.files} files, +${c.diffstat.insertions} −${c.diffstat.deletions} over ${c.iterations} iteration${c.iterations === 1 ? "" : "s"}`,
+    ...facts.files.slice(0, 30).map((f) => `- \`${f}\``),
+    ...(facts.files.length > 30 ? [`- … and ${facts.files.length - 30} more`] : []),
+  ];
+  if (facts.evidence) {
+    lines.push("", "### Gates", "| gate | result | why |", "|---|---|---|");
+    for (const g of facts.evidence.gates) lines.push(`| ${g.id} | ${MARK[g.status] ?? ""} ${g.status} | ${g.reason.replace(/\|/g, "\\|")} |`);
+  }
+  if (facts.council) {
+    const votes = facts.council.reviewers.map((r) => `${r.role}: ${r.verdict}`).join(" · ");
+    const devil = facts.council.devils_advocate ? ` · devil's advocate: ${facts.council.devils_advocate.verdict}` : "";
+    lines.push("", "### Council", `Round ${facts.council.round}: ${votes}${devil} — ${facts.council.passed ? "passed" : "not passed"}`);
+  }
+  lines.push("", "### Cost", `$${c.cost.usd.toFixed(2)} (${c.cost.basis})`);
+  if (facts.proof) {
+    lines.push("", "### Proof of run", `Signed proof \`${c.run_id}\`: sha256 \`${facts.proof.sha256}\`, key \`${facts.proof.fingerprint}\`.`);
+    lines.push(`Re-check it in a clone of this branch: \`loki proof verify ${c.run_id}\` (the proof is in \`.loki/proofs/${c.run_id}/\` on the machine that ran it; \`loki proof share ${c.run_id}\` publishes it).`);
+  }
+  const closes = closesLine(facts.issue);
+  if (closes) lines.push("", closes);
+  return `${lines.join("\n")}\n`;
+}
+
+export function issueLabel(ref: IssueRef | null): string | null {
+  if (!ref) return null;
+  switch (ref.tracker) {
+    case "github":
+      return `${ref.owner}/${ref.repo}#${ref.number}`;
+    case "gitlab":
+      return `${ref.project}#${ref.number}`;
+    case "jira":
+      return ref.key;
+    case "azure":
+      return `work item ${ref.id}`;
+  }
+}
+
+/** GitHub and GitLab close the issue when the PR merges; Jira and Azure DevOps link by key/id. */
+function closesLine(ref: IssueRef | null): string | null {
+  if (!ref) return null;
+  if (ref.tracker === "github" || ref.tracker === "gitlab") return `Closes #${ref.number}`;
+  return ref.tracker === "jira" ? `Resolves ${ref.key}` : `Fixes AB#${ref.id}`;
+}
