@@ -14,6 +14,7 @@ import { runGates, type Gate, type GateContext } from "../../src/gates/gate.ts";
 import { heldoutGate } from "../../src/gates/heldout.ts";
 import { specDriftGate } from "../../src/gates/spec-drift.ts";
 import { staticGate } from "../../src/gates/static.ts";
+import { secretsGate } from "../../src/gates/secrets.ts";
 import { tamperGate } from "../../src/gates/tamper.ts";
 import { testsGate } from "../../src/gates/tests.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
@@ -106,6 +107,9 @@ const ROWS: Row[] = [
   { gate: depsGate, fixture: "npm offline", files: nodeDeps(npmOffline), change: bumpDeps, env: { LOKI_NPM_AUDIT_CMD: "sh offline-npm.sh" }, status: "inconclusive", reason: "registry unreachable: getaddrinfo ENOTFOUND registry.npmjs.org" },
   { gate: depsGate, fixture: "no manifest changed", files: nodeDeps(JSON.stringify(npmAuditClean)), change: { "index.js": "1;\n" }, status: "skipped", reason: "no dependency changes" },
   { gate: depsGate, fixture: "package.json without a lockfile", files: { "package.json": "{}" }, change: bumpDeps, status: "skipped", reason: "no lockfile" },
+  { gate: secretsGate, fixture: "config read from the environment", files: { "README.md": "# x\n" }, change: { "config.js": "export const token = process.env.API_TOKEN;\n" }, status: "pass", reason: /^scanned 1 added line in 1 file, no secrets/ },
+  // The key is assembled here so this test file itself carries no credential-shaped literal.
+  { gate: secretsGate, fixture: "an AWS key committed", files: { "README.md": "# x\n" }, change: { "config.js": `export const key = "${["AKIA", "Q3ZP7WJ2", "M5XH4LRT"].join("")}";\n` }, status: "fail", reason: /AWS access key id .* at config\.js:1/ },
   { gate: tamperGate, fixture: "a test gains an assertion", files: nodeTestProject, change: { "test/sum.test.js": `${nodeTestProject["test/sum.test.js"]}test("neg", () => assert.equal(sum(-1, 1), 0));\n` }, status: "pass", reason: "1 test file changed, no tampering" },
   { gate: tamperGate, fixture: "a test is skipped", files: nodeTestProject, change: { "test/sum.test.js": nodeTestProject["test/sum.test.js"].replace('test("zero"', 'test.skip("zero"') }, status: "fail", reason: /^test tampering: skip\/only marker added in test\/sum\.test\.js:5: test\.skip/ },
   { gate: tamperGate, fixture: "no test touched", files: nodeTestProject, change: { "sum.js": "exports.sum = (a, b) => a + b;\n" }, status: "pass", reason: "no test files changed" },

@@ -5,7 +5,8 @@ import { tmpdir as osTmp } from "node:os";
 import { join, resolve } from "node:path";
 import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
 import { readJsonl } from "../../src/core/workspace.ts";
-import { CouncilRound, TrustEvent } from "../../src/core/evidence-schema.ts";
+import { CouncilRound, Evidence, TrustEvent } from "../../src/core/evidence-schema.ts";
+import { ProofFile } from "../../src/core/proof-schema.ts";
 import { loki, type CliResult } from "./cli.ts";
 import { tmpdir, type TmpDir } from "./tmp.ts";
 
@@ -31,6 +32,9 @@ export type Scenario = TmpDir & {
   council: (round: number) => CouncilRound;
   trustEvents: () => TrustEvent[];
   reviews: () => { first: string; cwd: string }[];
+  /** .loki/verify/evidence.json and the run's proof.json, as a teammate would read them. */
+  evidence: () => Evidence;
+  proof: () => ProofFile;
 };
 
 /** Four items, so one is held out: an honest agent builds all four, a literal one only what it sees. */
@@ -70,6 +74,11 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
     completion: () => Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))),
     council: (round) => CouncilRound.parse(JSON.parse(readFileSync(ws("council", `round-${round}.json`), "utf8"))),
     trustEvents: () => readJsonl(ws("metrics", "trust-events.jsonl"), TrustEvent),
+    evidence: () => Evidence.parse(JSON.parse(readFileSync(ws("verify", "evidence.json"), "utf8"))),
+    proof: () => {
+      const runId = Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))).run_id;
+      return ProofFile.parse(JSON.parse(readFileSync(ws("proofs", runId, "proof.json"), "utf8")));
+    },
     reviews: () => (existsSync(join(state, "reviews.jsonl")) ? readFileSync(join(state, "reviews.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { first: string; cwd: string }) : []),
   };
 }

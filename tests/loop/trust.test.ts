@@ -21,6 +21,10 @@ describe("trust stages at the ship gate", () => {
     const kinds = new Set(s.trustEvents().map((e) => e.kind));
     expect([...kinds].sort()).toEqual(["completion", "council_vote", "gate_result", "heldout_eval", "run_start"]);
     expect(s.reviews().every((r) => r.cwd.includes("/.loki/tmp/review/"))).toBe(true);
+    expect(s.evidence()).toMatchObject({ source: "run", verdict: "VERIFIED", stages: [{ id: "heldout", verdict: "VERIFIED" }, { id: "council", verdict: "VERIFIED" }] });
+    const proof = s.proof().payload;
+    expect(proof.headline.verdict).toBe("VERIFIED");
+    expect(proof.held_out.items.map((i) => i.result?.status ?? null)).toEqual(["pass"]);
   });
 
   test("implementing only the visible items: the held-out judge catches it (BLOCKED, exit 2)", async () => {
@@ -34,6 +38,10 @@ describe("trust stages at the ship gate", () => {
     expect(agentPrompt(s, 2)).toContain("a held-out acceptance item failed: Acceptance criteria");
     expect(agentPrompt(s, 2)).not.toContain(`${hidden}(a, b)`);
     expect(existsSync(join(s.path, ".loki", "council"))).toBe(false);
+    expect(s.evidence().stages).toEqual([{ id: "heldout", verdict: "BLOCKED", reasons: ["a held-out acceptance item failed: Acceptance criteria"] }]);
+    const proof = s.proof().payload;
+    expect(proof.headline.verdict).toBe("NOT VERIFIED");
+    expect(proof.held_out.items.find((i) => i.result?.status === "fail")?.text).toContain(`${hidden}(a, b)`);
   });
 
   test("a reviewer writing a file through a shell command: reverted, discarded, recorded", async () => {
@@ -58,6 +66,8 @@ describe("trust stages at the ship gate", () => {
     expect(round.reviewers.every((r) => r.verdict === "INCONCLUSIVE" && r.note?.includes("no ```json block"))).toBe(true);
     expect(round.passed).toBe(false);
     expect(s.events().find((e) => e.kind === "ship_gate")).toMatchObject({ verdict: "CONCERNS" });
+    expect(s.evidence().stages.find((st) => st.id === "council")).toMatchObject({ verdict: "CONCERNS" });
+    expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
   });
 
   test("a split vote (2 APPROVE, 1 REJECT with a medium finding) passes, the dissent kept", async () => {
@@ -106,5 +116,9 @@ describe("trust stages at the ship gate", () => {
     expect(gates.find((g) => g.id === "secrets")).toMatchObject({ status: "fail", findings: [{ file: "config.js", line: 1 }] });
     const record = readFileSync(join(s.path, ".loki", "events.jsonl"), "utf8") + readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8");
     expect(record).not.toContain("AKIAIOSFODNN7LOKITST");
+    expect(s.evidence()).toMatchObject({ verdict: "BLOCKED" });
+    expect(s.evidence().reasons.join()).toContain("secrets");
+    expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
+    expect(JSON.stringify(s.proof())).not.toContain("AKIAIOSFODNN7LOKITST");
   });
 });
