@@ -12,20 +12,11 @@ import type { RepoRef } from "../forge/pr-types.ts";
 import type { IssueRef } from "../forge/types.ts";
 import { branchFor, prepareWorktree, startPoint } from "../forge/worktree.ts";
 import { detectSpec } from "../spec/detect.ts";
-import { readSpec } from "../spec/read.ts";
+import { probe, readSpec } from "../spec/read.ts";
 import { newRunId, prepareStart, type StartInput } from "./start.ts";
-import { statSync } from "node:fs";
 
 export type DelegateInput = StartInput & { pr: boolean; ship: boolean };
 
-const probe = (path: string): "file" | "dir" | null => {
-  try {
-    const stat = statSync(path);
-    return stat.isFile() ? "file" : stat.isDirectory() ? "dir" : null;
-  } catch {
-    return null;
-  }
-};
 
 export async function prepareDelegated(input: DelegateInput) {
   const root = await repoRoot(input.cwd);

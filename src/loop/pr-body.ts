@@ -2,7 +2,7 @@
 // the council, the cost, the proof's fingerprint and how to re-check it, and `Closes #n`. Pure.
 import type { CouncilRound, Evidence } from "../core/evidence-schema.ts";
 import type { Completion } from "../core/run-schema.ts";
-import type { IssueRef } from "../forge/types.ts";
+import { issueKey, type IssueRef } from "../forge/types.ts";
 
 export type PrFacts = {
   title: string;
@@ -48,17 +48,7 @@ export function pullRequestBody(facts: PrFacts): string {
 }
 
 export function issueLabel(ref: IssueRef | null): string | null {
-  if (!ref) return null;
-  switch (ref.tracker) {
-    case "github":
-      return `${ref.owner}/${ref.repo}#${ref.number}`;
-    case "gitlab":
-      return `${ref.project}#${ref.number}`;
-    case "jira":
-      return ref.key;
-    case "azure":
-      return `work item ${ref.id}`;
-  }
+  return ref ? issueKey(ref) : null;
 }
 
 /** GitHub and GitLab close the issue when the PR merges; Jira and Azure DevOps link by key/id. */

@@ -6,6 +6,7 @@ import type { ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
 import { callProvider } from "../providers/call.ts";
 import type { ReviewAgent } from "../trust/agent.ts";
+import { remainingBudget } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
 
 export function reviewAgent(env: LoopEnv): ReviewAgent {
@@ -21,8 +22,10 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
       const transcript = join(record.ws.iteration(n), `${req.label}.jsonl`);
       const scratchDir = join(record.ws.scratch(record.state.run_id), `${id}-${req.label}`);
       mkdirSync(scratchDir, { recursive: true });
+      const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);
       const result = await callProvider(ready.provider, {
         prompt: req.prompt, systemPrompt: req.systemPrompt, model, role: req.role, cwd: req.cwd, scratchDir,
+        ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
         denyRead: env.denyRead,
         allowRoot: env.allowRoot, binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
         timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,

@@ -61,7 +61,8 @@ export function rereadArgs(source: SpecSource): { arg?: string; explicit: Explic
   return { arg: source.ref, explicit: {} };
 }
 
-const probe = (path: string): "file" | "dir" | null => {
+/** What is at `path`, for detectSpec: a file, a directory, or nothing. */
+export const probe = (path: string): "file" | "dir" | null => {
   try {
     const stat = statSync(path);
     return stat.isFile() ? "file" : stat.isDirectory() ? "dir" : null;
