@@ -6,6 +6,7 @@ import { basename, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import type { ProviderId } from "../core/config.ts";
 import { run, whichBinary } from "../core/exec.ts";
+import { sha256 } from "../core/hash.ts";
 import { readJson, writeJson } from "../core/workspace.ts";
 import type { HelpInfo } from "./provider.ts";
 
@@ -72,9 +73,11 @@ export async function readHelp(binary: string, scratchDir?: string, subcommand: 
   const options = { cwd: scratchDir ?? tmpdir(), timeoutMs: HELP_TIMEOUT_MS, maxOutputBytes: HELP_MAX_BYTES, env: QUIET_ENV };
   const versionRun = await run([binary, "--version"], options);
   const version = versionRun.ok ? (VERSION.exec(versionRun.stdout)?.[0] ?? VERSION.exec(versionRun.stderr)?.[0] ?? null) : null;
-  const file = version ? join(dir, `${prefix}-${safeName(version)}.json`) : null;
+  // Keyed by version AND path: two different CLIs that print the same version (a wrapper, a fake,
+  // another install) must not share flags; the same path rebuilt at the same version may.
+  const file = version ? join(dir, `${prefix}-${safeName(version)}-${sha256(resolved ?? binary).slice(0, 8)}.json`) : null;
   const known = file ? readCache(file) : undefined;
-  let flags = known && sameList(known.subcommand, subcommand) ? new Set(known.flags) : null;
+  let flags = known && known.binary === resolved && sameList(known.subcommand, subcommand) ? new Set(known.flags) : null;
   if (!flags) {
     const helpRun = await run([binary, ...subcommand, "--help"], options);
     flags = parseHelpFlags(`${helpRun.stdout}\n${helpRun.stderr}`);

@@ -1,5 +1,6 @@
 // parseHelpFlags on the CLIs' real --help texts, and readHelp against a fake CLI script that counts
 // its own runs: the cache is written, reused without any spawn, and rewritten when corrupt.
+import { sha256 } from "../../src/core/hash.ts";
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,6 +66,8 @@ function fakeCli(name: string): { dir: string; bin: string; runs: () => number; 
 }
 
 const cacheFile = (name: string) => join(process.env.HOME ?? "", ".loki", "cache", "help", name);
+/** Cache files are named <cli>[-<sub>]-<version>-<sha256(path) prefix>.json. */
+const cacheFor = (prefix: string, bin: string) => cacheFile(`${prefix}-${sha256(bin).slice(0, 8)}.json`);
 
 describe("readHelp", () => {
   test("spawns --version and --help once, caches them, and the next call spawns nothing", async () => {
@@ -73,7 +76,7 @@ describe("readHelp", () => {
     expect(first.version).toBe("1.2.3");
     expect([...first.flags].sort()).toEqual(["--model", "--print", "-p"]);
     expect(cli.runs()).toBe(2);
-    const cached = HelpCache.parse(JSON.parse(readFileSync(cacheFile("fakecli-1.2.3.json"), "utf8")));
+    const cached = HelpCache.parse(JSON.parse(readFileSync(cacheFor("fakecli-1.2.3", cli.bin), "utf8")));
     expect(cached).toMatchObject({ binary: cli.bin, version: "1.2.3", subcommand: [], flags: ["--model", "--print", "-p"] });
 
     const second = await readHelp(cli.bin, cli.dir);
@@ -84,11 +87,11 @@ describe("readHelp", () => {
   test("a corrupt cache file is ignored and rewritten", async () => {
     using cli = fakeCli("corruptcli");
     await readHelp(cli.bin, cli.dir);
-    writeFileSync(cacheFile("corruptcli-1.2.3.json"), "{ not json");
+    writeFileSync(cacheFor("corruptcli-1.2.3", cli.bin), "{ not json");
     const again = await readHelp(cli.bin, cli.dir);
     expect(again.flags).toContain("--print");
     expect(cli.runs()).toBe(4);
-    expect(HelpCache.safeParse(JSON.parse(readFileSync(cacheFile("corruptcli-1.2.3.json"), "utf8"))).success).toBe(true);
+    expect(HelpCache.safeParse(JSON.parse(readFileSync(cacheFor("corruptcli-1.2.3", cli.bin), "utf8"))).success).toBe(true);
   });
 
   test("a touched binary with the same version costs one --version spawn, not a --help", async () => {
@@ -105,10 +108,20 @@ describe("readHelp", () => {
     using cli = fakeCli("subcli");
     const exec = await readHelp(cli.bin, cli.dir, ["exec"]);
     expect([...exec.flags]).toEqual(["--json"]);
-    expect(existsSync(cacheFile("subcli-exec-1.2.3.json"))).toBe(true);
+    expect(existsSync(cacheFor("subcli-exec-1.2.3", cli.bin))).toBe(true);
     const top = await readHelp(cli.bin, cli.dir);
     expect(top.flags).toContain("--print");
     expect(top.flags).not.toContain("--json");
+  });
+
+  test("another binary printing the same version does not reuse the first one's flags", async () => {
+    using a = fakeCli("samecli");
+    using b = fakeCli("samecli");
+    writeFileSync(b.bin, readFileSync(b.bin, "utf8").replace("--model <model>", "--effort <level>"));
+    expect((await readHelp(a.bin, a.dir)).flags).toContain("--model");
+    const other = await readHelp(b.bin, b.dir);
+    expect(other.flags).toContain("--effort");
+    expect(other.flags).not.toContain("--model");
   });
 
   test("a missing binary gives no version and no flags, and no cache", async () => {
