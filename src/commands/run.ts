@@ -60,7 +60,7 @@ function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunO
   else {
     out(`run ${runId} continues in the background (pid ${pid})`);
     out(`log: ${relative(process.cwd(), log)}`);
-    out(`watch: loki status${ws.root === findRoot() ? "" : `   (the run works in ${relative(process.cwd(), ws.root)})`}   stop: cd ${relative(process.cwd(), ws.root) || "."} && loki stop`);
+    out(`watch: loki status${ws.root === findRoot() ? "" : `   (the run works in ${relative(process.cwd(), ws.root)})`}   stop: loki stop`);
   }
   return 0;
 }
@@ -70,8 +70,19 @@ function finish(ws: ReturnType<typeof workspaceAt>, result: { exitCode: number }
   return result.exitCode;
 }
 
-export async function runPause(): Promise<number> {
+/** This checkout's own run, else its one live delegated run (a --bg or --worktree run). */
+function targetRun(): ReturnType<typeof workspaceAt> {
   const ws = workspaceAt(findRoot());
+  const own = readStatus(ws.root);
+  if (own.run_id && own.status !== "completed") return ws;
+  const live = own.delegated.filter((d) => d.pid_alive);
+  if (live.length === 1 && live[0]) return workspaceAt(live[0].dir);
+  if (live.length > 1) throw usageError(`${live.length} delegated runs are active: ${live.map((d) => d.run_id).join(", ")}`, { hint: `cd into the one you mean (${live.map((d) => d.dir).join(", ")}) and run the command there` });
+  return ws;
+}
+
+export async function runPause(): Promise<number> {
+  const ws = targetRun();
   const status = readStatus(ws.root);
   if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status)) throw usageError("no active run to pause here", { hint: "see `loki status`" });
   setSignal(ws.pause, "paused by loki pause");
@@ -80,7 +91,7 @@ export async function runPause(): Promise<number> {
 }
 
 export async function runStop(options: { json?: boolean }): Promise<number> {
-  const ws = workspaceAt(findRoot());
+  const ws = targetRun();
   const status = readStatus(ws.root);
   if (!status.run_id) throw usageError("no run here to stop", { hint: "see `loki status`" });
   setSignal(ws.stop, "stopped by loki stop");

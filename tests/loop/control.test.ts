@@ -71,6 +71,28 @@ describe("controlling a run", () => {
     expect(s.events().some((e) => e.kind === "resumed")).toBe(true);
   });
 
+  test("`loki stop` in the checkout reaches its one live --bg run in a worktree", async () => {
+    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
+    expect((await s.loki(["start", "prd.md", "--bg"])).code).toBe(0);
+    const delegated = () => s.loki(["status", "--json"]).then((r) => r.json<{ delegated: { dir: string; pid_alive: boolean; status: string }[] }>().delegated);
+    await until(() => existsSync(join(s.path, ".loki", "worktrees")));
+    let dir = "";
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const d = (await delegated())[0];
+      if (d?.pid_alive && existsSync(join(d.dir, ".loki", "events.jsonl")) && readFileSync(join(d.dir, ".loki", "events.jsonl"), "utf8").includes("agent_started")) {
+        dir = d.dir;
+        break;
+      }
+      await Bun.sleep(100);
+    }
+    expect(dir).not.toBe("");
+    const stop = await s.loki(["stop"]);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain("stopped run");
+    expect((await delegated())[0]).toMatchObject({ status: "stopped", pid_alive: false });
+  });
+
   test("kill -9 mid-iteration, then `loki resume`: same run, consistent state, one ledger", async () => {
     await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "3000" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
