@@ -41,7 +41,7 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
 }
 
 export async function runResume(options: RunOptions): Promise<number> {
-  const ws = workspaceAt(findRoot());
+  const ws = options.backgroundChild ? workspaceAt(findRoot()) : resumeTarget();
   const status = readStatus(ws.root);
   if (!options.backgroundChild && status.pid_alive && status.status === "paused") {
     clearSignal(ws.pause);
@@ -49,7 +49,7 @@ export async function runResume(options: RunOptions): Promise<number> {
     return 0;
   }
   const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
-  const run = await prepareResume({ cwd: process.cwd(), env: process.env, flags: flagsOf(options), reporter });
+  const run = await prepareResume({ cwd: ws.root, env: process.env, flags: flagsOf(options), reporter });
   if (options.bg && !options.backgroundChild) return detach(run.ws, run.runId, options);
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
@@ -68,6 +68,14 @@ function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunO
 function finish(ws: ReturnType<typeof workspaceAt>, result: { exitCode: number }, options: RunOptions): number {
   if (!options.json && existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
   return result.exitCode;
+}
+
+/** This checkout's own run, else its one delegated run when there is exactly one. */
+function resumeTarget(): ReturnType<typeof workspaceAt> {
+  const ws = workspaceAt(findRoot());
+  const own = readStatus(ws.root);
+  if (own.run_id || own.delegated.length !== 1 || !own.delegated[0]) return ws;
+  return workspaceAt(own.delegated[0].dir);
 }
 
 /** This checkout's own run, else its one live delegated run (a --bg or --worktree run). */

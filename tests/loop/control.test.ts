@@ -91,6 +91,11 @@ describe("controlling a run", () => {
     expect(stop.code).toBe(0);
     expect(stop.stdout).toContain("stopped run");
     expect((await delegated())[0]).toMatchObject({ status: "stopped", pid_alive: false });
+    // …and `loki resume` in the checkout continues that run where it works, in its worktree.
+    const resumed = await s.loki(["resume"], { FAKE_AGENT_SLEEP_MS: "0" });
+    expect(resumed.code).toBe(0);
+    expect((await delegated())[0]).toMatchObject({ status: "completed" });
+    expect(existsSync(join(s.path, "math.js"))).toBe(false);
   });
 
   test("kill -9 mid-iteration, then `loki resume`: same run, consistent state, one ledger", async () => {
