@@ -15,6 +15,8 @@ const Url = z.url({ message: "expected a URL such as https://host/path" });
 export const Config = z.object({
   provider: ProviderId.default("claude"),
   model: z.string().min(1).optional(),
+  /** A model the provider may switch to mid-call when the main one is overloaded (claude). */
+  fallback_model: z.string().min(1).optional(),
   failover: z.array(ProviderId).default(() => []),
   effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
   budget_usd: z.number().positive().optional(),

@@ -73,6 +73,7 @@ export const LokiEvent = z.discriminatedUnion("kind", [
   z.object({ ...EventBase, kind: z.literal("budget_exceeded"), spent_usd: z.number(), limit_usd: z.number() }),
   z.object({ ...EventBase, kind: z.literal("retry"), provider: z.string(), error_class: z.string(), wait_ms: z.number(), attempt: z.number().int() }),
   z.object({ ...EventBase, kind: z.literal("provider_failover"), from: z.string(), to: z.string(), reason: z.string() }),
+  z.object({ ...EventBase, kind: z.literal("model_fallback"), provider: z.string(), from: z.string(), to: z.string(), reason: z.string() }),
   z.object({ ...EventBase, kind: z.literal("paused") }),
   z.object({ ...EventBase, kind: z.literal("resumed") }),
   z.object({ ...EventBase, kind: z.literal("stalled"), count: z.number().int() }),

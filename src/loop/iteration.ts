@@ -129,6 +129,10 @@ async function act(env: LoopEnv, rendered: { system: string; prompt: string }, t
     binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
     timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
     onSpawn: (pid) => record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
+    onEvent: (event) => {
+      if (event.kind === "model_fallback") record.emit({ kind: "model_fallback", provider: id, from: event.from, to: event.to, reason: event.reason });
+    },
+    ...(env.config.fallback_model ? { fallbackModel: resolveModel({ provider: id, tier: env.spec.complexity.tier, role: "build", configured: env.config.fallback_model }).model } : {}),
   });
   record.bill({ iteration: record.state.iteration, call_id: callId, role: "build", provider: id, model: record.state.model, usd: result.costUsd, basis: result.costBasis, tokens: result.usage, duration_ms: result.durationMs });
   const spent = record.state.budget.spent_usd + result.costUsd;

@@ -29,6 +29,8 @@ export function describeEvent(e: LokiEvent): string | null {
       return `  ${e.provider} ${e.error_class}: retry ${e.attempt} in ${Math.round(e.wait_ms / 1000)} s`;
     case "provider_failover":
       return `  failover ${e.from} → ${e.to} (${e.reason})`;
+    case "model_fallback":
+      return `  ${e.provider} switched model ${e.from} → ${e.to} (${e.reason})`;
     case "budget_exceeded":
       return `  budget exhausted: $${e.spent_usd.toFixed(2)} of $${e.limit_usd.toFixed(2)}`;
     case "stalled":

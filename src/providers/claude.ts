@@ -47,6 +47,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   };
   if (appendSystem && req.systemPrompt !== undefined) argv.push("--append-system-prompt", req.systemPrompt);
   if (req.effort && has("--effort")) argv.push("--effort", req.effort);
+  if (req.fallbackModel && req.fallbackModel !== req.model && has("--fallback-model")) argv.push("--fallback-model", req.fallbackModel);
   if (req.remainingBudgetUsd !== undefined && has("--max-budget-usd")) {
     argv.push("--max-budget-usd", Math.max(0.01, req.remainingBudgetUsd).toFixed(2));
   }
@@ -97,6 +98,9 @@ function systemEvents(event: Json): ProviderEvent[] {
   if (event.subtype === "init") {
     const tools = Array.isArray(event.tools) ? event.tools.filter((t): t is string => typeof t === "string") : undefined;
     return [{ kind: "init", model: str(event.model), sessionId: str(event.session_id), tools }];
+  }
+  if (event.subtype === "model_fallback") {
+    return [{ kind: "model_fallback", from: str(event.original_model) ?? "?", to: str(event.fallback_model) ?? "?", reason: str(event.trigger) ?? "unknown" }];
   }
   if (event.subtype === "api_retry") {
     return [{ kind: "retry", attempt: num(event.attempt), errorStatus: num(event.error_status), delayMs: num(event.retry_delay_ms) }];

@@ -12,6 +12,8 @@ export type InvocationRequest = {
   model: string;
   role: Role;
   effort?: Effort;
+  /** A model the CLI may switch to when the main one is overloaded (claude --fallback-model). */
+  fallbackModel?: string;
   /** Dollars left in the run's budget: passed as a per-call cap where the CLI supports it. */
   remainingBudgetUsd?: number;
   cwd: string;
@@ -44,6 +46,8 @@ export type ProviderEvent =
   | { kind: "tool_use"; tool: string; input?: unknown }
   | { kind: "tool_result"; isError: boolean; text?: string }
   | { kind: "retry"; attempt?: number; errorStatus?: number; delayMs?: number }
+  /** The CLI switched models mid-call (claude --fallback-model on overload): a switch the proof shows. */
+  | { kind: "model_fallback"; from: string; to: string; reason: string }
   | {
       kind: "result";
       isError: boolean;

@@ -164,6 +164,10 @@ export function providersOf(chain: readonly string[], events: readonly LokiEvent
     const seen = used.get(key);
     used.set(key, { provider: e.provider, model: e.model, role: e.role, calls: (seen?.calls ?? 0) + 1 });
   }
-  const failovers = events.flatMap((e) => (e.kind === "provider_failover" ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: e.reason }] : []));
+  const failovers = events.flatMap((e) =>
+    e.kind === "provider_failover" ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: e.reason }]
+    : e.kind === "model_fallback" ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: `model fallback (${e.reason})` }]
+    : [],
+  );
   return { chain: [...chain], used: [...used.values()], failovers };
 }

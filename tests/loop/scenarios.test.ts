@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { git } from "../helpers/tmp.ts";
-import { agentPrompt, alive, scenarioRepo } from "../helpers/scenario.ts";
+import { agentPrompt, alive, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 
 describe("loop scenarios", () => {
   test("an honest agent builds in 2 iterations and the run verifies (exit 0)", async () => {
@@ -100,6 +100,16 @@ describe("loop scenarios", () => {
     expect(argv.slice(0, 2)).toEqual(["exec", "--json"]);
     expect(argv).toContain("workspace-write");
     expect(s.completion()).toMatchObject({ outcome: "verified", cost: { basis: "mixed" } });
+  });
+
+  test("a model fallback inside a call (--fallback-model) is an event and appears in the proof", async () => {
+    await using s = await scenarioRepo("overloaded-fallback", "fallback_model: haiku\n", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md"]);
+    expect(result.code).toBe(0);
+    const argv = JSON.parse(readFileSync(join(s.state, "argv.jsonl"), "utf8").split("\n")[0] ?? "") as string[];
+    expect(argv[argv.indexOf("--fallback-model") + 1]).toBe("claude-haiku-5-5");
+    expect(s.events().find((e) => e.kind === "model_fallback")).toMatchObject({ provider: "claude", to: "claude-haiku-5-5", reason: "overloaded" });
+    expect(s.proof().payload.providers.failovers).toEqual([{ iteration: 1, from: "claude-sonnet-5-5", to: "claude-haiku-5-5", reason: "model fallback (overloaded)" }]);
   });
 
   test("a rejected login stops at once with exit 3 and the fix", async () => {

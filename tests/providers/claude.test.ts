@@ -68,6 +68,7 @@ const SAMPLES: [string, unknown[]][] = [
     init("e7cb05e3-bac8-4823-8515-f135d217e79f", 22),
     { kind: "retry", attempt: 1, errorStatus: 529, delayMs: 621 },
     { kind: "retry", attempt: 2, errorStatus: 529, delayMs: 1203 },
+    { kind: "model_fallback", from: OPUS, to: "claude-sonnet-5-5", reason: "overloaded" },
     wrote("runs/fallback/repo"),
     created("runs/fallback/repo"),
     { kind: "text", text: "DONE" },
