@@ -1,7 +1,7 @@
 // Secret GitHub gists through @octokit/rest, for `loki proof share`: same token lookup and API base
 // (GITHUB_API_URL) as issue fetching, same retry policy. Never public; never puts the token in a message.
 import { isLokiError, messageOf, trackerError } from "../core/errors.ts";
-import { githubApiUrl, githubToken, octokitFor } from "./github.ts";
+import { githubApiUrl, githubSite, githubToken, octokitFor } from "./github.ts";
 import { detailOf, scrub, type TrackerSite } from "./http.ts";
 import type { FetchContext, IssueRef } from "./types.ts";
 
@@ -21,15 +21,7 @@ export async function createSecretGist(description: string, files: readonly Gist
   const baseUrl = gistApiUrl(ctx);
   const token = await githubToken(NO_REPO, ctx);
   if (!token) throw trackerError("no GitHub token to create a gist with", { hint: "set GITHUB_TOKEN (a token with the gist scope), or run `gh auth login`" });
-  const site: TrackerSite = {
-    name: "GitHub",
-    baseUrl,
-    baseEnv: "GITHUB_API_URL",
-    authFix: token.source === "gh" ? "run `gh auth login` again, or set a valid GITHUB_TOKEN" : `set a valid ${token.source}`,
-    scopeFix: "the token needs the gist scope (classic token) or Gists write access (fine-grained)",
-    key: "a new gist",
-    secrets: [token.value],
-  };
+  const site = githubSite(token, baseUrl, "a new gist", "the token needs the gist scope (classic token) or Gists write access (fine-grained)");
   const octokit = octokitFor(token.value, site, ctx);
   try {
     const { data } = await octokit.rest.gists.create({

@@ -4,7 +4,7 @@
 import type { Octokit } from "@octokit/rest";
 import { type LokiError, isLokiError, messageOf, trackerError } from "../core/errors.ts";
 import { checksFromGithub, mergeObstacles, type BranchRule, type MergeSetting, type Obstacles } from "./github-facts.ts";
-import { githubApiUrl, githubToken, octokitFor } from "./github.ts";
+import { githubApiUrl, githubSite, githubToken, octokitFor } from "./github.ts";
 import { detailOf, responseError, scrub, type TrackerSite } from "./http.ts";
 import type { ChecksState, MergeMethod, MergeResult, PullRequest, PullRequestInput, RepoFacts, RepoRef } from "./pr-types.ts";
 import { issueKey, type FetchContext, type IssueRef } from "./types.ts";
@@ -135,15 +135,7 @@ async function session(where: Where, key: string, ctx: FetchContext): Promise<Se
   const ref: GithubIssue = { tracker: "github", owner: where.owner, repo: where.repo, number: 0, host: where.host, scheme: where.scheme };
   const token = await githubToken(ref, ctx);
   if (!token) throw trackerError(`no GitHub token to work on ${key}`, { hint: "set GITHUB_TOKEN (classic: the repo scope), or run `gh auth login`" });
-  const site: TrackerSite = {
-    name: "GitHub",
-    baseUrl: githubApiUrl(ref, ctx),
-    baseEnv: "GITHUB_API_URL",
-    authFix: token.source === "gh" ? "run `gh auth login` again, or set a valid GITHUB_TOKEN" : `set a valid ${token.source}`,
-    scopeFix: SCOPE_FIX,
-    key,
-    secrets: [token.value],
-  };
+  const site = githubSite(token, githubApiUrl(ref, ctx), key, SCOPE_FIX);
   return { octokit: octokitFor(token.value, site, ctx), site, owner: where.owner, repo: where.repo };
 }
 

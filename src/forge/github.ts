@@ -8,7 +8,7 @@ import { apiBaseUrl, detailOf, responseError, scrub, sendWithRetry, type Tracker
 import { issueKey, type FetchContext, type FetchedIssue, type IssueRef } from "./types.ts";
 
 type GithubRef = Extract<IssueRef, { tracker: "github" }>;
-type GithubToken = { value: string; source: "GITHUB_TOKEN" | "GH_TOKEN" | "gh" };
+export type GithubToken = { value: string; source: "GITHUB_TOKEN" | "GH_TOKEN" | "gh" };
 
 const GH_TIMEOUT_MS = 5000;
 const silent = () => {};
@@ -19,15 +19,7 @@ export async function fetchGithubIssue(ref: GithubRef, ctx: FetchContext): Promi
   const baseUrl = githubApiUrl(ref, ctx);
   const token = await githubToken(ref, ctx);
   if (!token) throw trackerError(`no GitHub token to fetch ${key}`, { hint: "set GITHUB_TOKEN, or run `gh auth login`" });
-  const site: TrackerSite = {
-    name: "GitHub",
-    baseUrl,
-    baseEnv: "GITHUB_API_URL",
-    authFix: token.source === "gh" ? "run `gh auth login` again, or set a valid GITHUB_TOKEN" : `set a valid ${token.source}`,
-    scopeFix: "the token needs read access to the repository's issues (classic token: `repo` scope for private repos; fine-grained: Issues read)",
-    key,
-    secrets: [token.value],
-  };
+  const site = githubSite(token, baseUrl, key, "the token needs read access to the repository's issues (classic token: `repo` scope for private repos; fine-grained: Issues read)");
   const octokit = octokitFor(token.value, site, ctx);
   try {
     const { data } = await octokit.rest.issues.get({ owner: ref.owner, repo: ref.repo, issue_number: ref.number });
@@ -36,6 +28,12 @@ export async function fetchGithubIssue(ref: GithubRef, ctx: FetchContext): Promi
   } catch (error) {
     throw githubError(error, site, `${baseUrl}/repos/${ref.owner}/${ref.repo}/issues/${ref.number}`);
   }
+}
+
+/** Who we talk to, for http.ts's error messages: the fix for a rejected token depends on where it came from. */
+export function githubSite(token: GithubToken, baseUrl: string, key: string, scopeFix: string): TrackerSite {
+  const authFix = token.source === "gh" ? "run `gh auth login` again, or set a valid GITHUB_TOKEN" : `set a valid ${token.source}`;
+  return { name: "GitHub", baseUrl, baseEnv: "GITHUB_API_URL", authFix, scopeFix, key, secrets: [token.value] };
 }
 
 /** An Octokit whose requests go through http.ts: one timeout, retry and error policy for GitHub. */
