@@ -62,6 +62,8 @@ export const HeldoutResult = z.object({
   passed: z.number().int(),
   failed: z.number().int(),
   unknown: z.number().int(),
+  /** The tree judged: an unchanged tree is not judged again (the verdict could not differ). */
+  tree: z.string().optional(),
 });
 export type HeldoutResult = z.infer<typeof HeldoutResult>;
 

@@ -6,7 +6,8 @@ import { HeldoutResult, type VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../core/heldout-store.ts";
 import { renderItems } from "../core/items.ts";
 import { SCHEMA_VERSION, type Spec } from "../core/schema.ts";
-import { writeJson, type Workspace } from "../core/workspace.ts";
+import { treeOfHead } from "../core/git.ts";
+import { readJson, writeJson, type Workspace } from "../core/workspace.ts";
 import type { ReviewAgent, TrustSink } from "./agent.ts";
 import { diffForReview } from "./diff-text.ts";
 import { inReviewTrees } from "./review-tree.ts";
@@ -27,6 +28,13 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
     return { verdict: "CONCERNS", reasons: [`the held-out items could not be revealed: ${(error as Error).message}`], result: null };
   }
   if (items.length === 0) return { verdict: "VERIFIED", reasons: [], result: null };
+  // The same code judged again cannot get a different verdict; re-asking would only cost money.
+  const tree = await treeOfHead(input.ws.root);
+  const previous = readJson(input.ws.heldoutResult, HeldoutResult);
+  if (tree && previous && previous.run_id === input.runId && previous.tree === tree) {
+    input.trust("heldout_eval", { verdict: previous.verdict, passed: previous.passed, failed: previous.failed, unknown: previous.unknown, reused: true });
+    return { verdict: previous.verdict, reasons: reasonsOf(previous.items), result: previous };
+  }
   const category = (id: string) => {
     const item = input.spec.items.find((i) => i.id === id);
     return item?.section ?? item?.kind ?? "acceptance";
@@ -42,13 +50,18 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
   const result = writeJson(input.ws.heldoutResult, HeldoutResult, {
     schema_version: SCHEMA_VERSION, run_id: input.runId, iteration: input.iteration, evaluated_at: new Date().toISOString(), verdict,
     items: judged, passed: judged.length - failed.length - unknown.length, failed: failed.length, unknown: unknown.length,
+    ...(tree ? { tree } : {}),
   });
   input.trust("heldout_eval", { verdict, passed: result.passed, failed: result.failed, unknown: result.unknown });
-  const reasons = [
-    ...failed.map((j) => `a held-out acceptance item failed: ${j.category}`),
-    ...unknown.map((j) => `a held-out acceptance item could not be checked: ${j.category}`),
+  return { verdict, reasons: reasonsOf(judged), result };
+}
+
+/** What the next build prompt may learn: a coarse category, never the item's text. */
+function reasonsOf(items: readonly Judged[]): string[] {
+  return [
+    ...items.filter((j) => j.status === "fail").map((j) => `a held-out acceptance item failed: ${j.category}`),
+    ...items.filter((j) => j.status === "unknown").map((j) => `a held-out acceptance item could not be checked: ${j.category}`),
   ];
-  return { verdict, reasons, result };
 }
 
 async function byCommand(input: HeldoutInput, item: Item): Promise<Omit<Judged, "category">> {

@@ -38,6 +38,9 @@ describe("trust stages at the ship gate", () => {
     expect(agentPrompt(s, 2)).toContain("a held-out acceptance item failed: Acceptance criteria");
     expect(agentPrompt(s, 2)).not.toContain(`${hidden}(a, b)`);
     expect(existsSync(join(s.path, ".loki", "council"))).toBe(false);
+    // Iteration 2 changed nothing, so the unchanged tree was not judged (and billed) again.
+    expect(s.reviews().filter((r) => r.first === "# Held-out acceptance check")).toHaveLength(1);
+    expect(s.ledger().filter((e) => e.role === "judge")).toHaveLength(1);
     expect(s.evidence().stages).toEqual([{ id: "heldout", verdict: "BLOCKED", reasons: ["a held-out acceptance item failed: Acceptance criteria"] }]);
     const proof = s.proof().payload;
     expect(proof.headline.verdict).toBe("NOT VERIFIED");
