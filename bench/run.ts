@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../src/core/config.ts";
 import { readSpec } from "../src/spec/read.ts";
 import { benchDiff } from "./diff.ts";
+import { median } from "./util.ts";
 import { bigOpenApi, longPrd } from "./fixtures.ts";
 import { benchLoop } from "./loop.ts";
 import { benchSecrets } from "./secrets.ts";
@@ -17,11 +18,6 @@ const BIN = join(ROOT, "dist", "loki");
 type Row = { name: string; median: number; target: number; unit: string; runs: number };
 const rows: Row[] = [];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function wall(argv: string[], cwd: string, runs: number): number[] {
   const times: number[] = [];

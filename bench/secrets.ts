@@ -4,6 +4,7 @@
 import type { AddedLine } from "../src/gates/secrets.ts";
 import { scanLines } from "../src/gates/secrets.ts";
 import { SECRET_RULES } from "../src/gates/secret-rules.ts";
+import { median } from "./util.ts";
 
 const TARGET_BYTES = 50 * 1024 * 1024;
 const LINES_PER_FILE = 400;
@@ -50,11 +51,6 @@ function generate(): { files: AddedLine[][]; bytes: number; secrets: number } {
   return { files, bytes, secrets };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 export async function benchSecrets(): Promise<{ ms: number; mbPerSecond: number }> {
   const { files, bytes, secrets } = generate();

@@ -1,7 +1,7 @@
 // `bun bench/verify.ts`: wall time and peak RSS of the real `loki verify` CLI on a big change — a
 // 20,000-file repo (no test runner) and a commit rewriting 50 lines in each of 1,000 files. The repo
 // lives in bench/.tmp/big-repo and is reused; benchVerify() returns the medians for bench/run.ts.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BIG_REPO, CHANGED, CHANGED_LINES, FILES, median, prepareBigRepo } from "./util.ts";
 

@@ -1,15 +1,10 @@
-// Git access: simple-git for porcelain queries, plumbing through exec for what simple-git lacks
-// (a tree hash of tracked + untracked files that never touches the user's index).
+// Git access through exec (argv only, bounded, never throws): queries, checkpoint commits, and a
+// tree hash of tracked + untracked files that never touches the user's index.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
 import { gitError } from "./errors.ts";
 import { run } from "./exec.ts";
-
-export function gitAt(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4 });
-}
 
 export async function isRepo(dir: string): Promise<boolean> {
   const result = await run(["git", "rev-parse", "--is-inside-work-tree"], { cwd: dir, timeoutMs: 10_000 });

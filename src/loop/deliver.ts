@@ -1,11 +1,10 @@
 // After a delegated run's loop: a verified run is pushed and gets a pull request (updated, never
 // duplicated); with --ship, loki waits for the repository's checks and merges only when they are
 // green. An unverified run gets no PR and is never merged. The outcome goes back on the issue.
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../core/config.ts";
 import { messageOf } from "../core/errors.ts";
-import { CouncilRound, Evidence } from "../core/evidence-schema.ts";
+import { Evidence } from "../core/evidence-schema.ts";
 import { run } from "../core/exec.ts";
 import { headSha } from "../core/git.ts";
 import { ProofFile } from "../core/proof-schema.ts";
@@ -17,6 +16,7 @@ import type { RepoRef } from "../forge/pr-types.ts";
 import type { FetchContext, IssueRef } from "../forge/types.ts";
 import { notifyDesktop, writeCompletion } from "./completion.ts";
 import type { Reporter } from "./execute.ts";
+import { councilOf } from "../trust/proof-facts.ts";
 import { issueLabel, pullRequestBody } from "./pr-body.ts";
 
 export type RunResult = { exitCode: number; completion: Completion };
@@ -53,7 +53,7 @@ async function openPr(ws: Workspace, delivery: Delivery, completion: Completion,
   if (!push.ok) throw new Error(`git push to origin was rejected: ${push.digest}`);
   reporter.notice(`pushed ${delivery.branch} to origin`);
   const files = (await run(["git", "diff", "--name-only", `${completion.start_sha}..HEAD`], { cwd: ws.root })).stdout.split("\n").filter(Boolean);
-  const body = pullRequestBody({ title: delivery.title, completion, evidence: readJson(ws.evidence, Evidence) ?? null, council: latestRound(ws), proof: proofFacts(ws, completion.run_id), issue: delivery.issue as IssueRef | null, files });
+  const body = pullRequestBody({ title: delivery.title, completion, evidence: readJson(ws.evidence, Evidence) ?? null, council: councilOf(ws, completion.run_id).at(-1) ?? null, proof: proofFacts(ws, completion.run_id), issue: delivery.issue as IssueRef | null, files });
   const pr = await upsertPullRequest({ repo: delivery.repo as RepoRef, head: delivery.branch, base: delivery.base, title: delivery.title, body }, ctx);
   reporter.notice(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
   return { ...pr, headSha: pr.headSha ?? (await headSha(ws.root)) };
@@ -84,13 +84,6 @@ async function commentBack(issue: IssueRef, delivery: Delivery, completion: Comp
   } catch (error) {
     reporter.warn(`could not comment on ${issueLabel(issue)}: ${messageOf(error)}`);
   }
-}
-
-function latestRound(ws: Workspace) {
-  const dir = join(ws.dir, "council");
-  if (!existsSync(dir)) return null;
-  const rounds = readdirSync(dir).map((f) => Number(/^round-(\d+)\.json$/.exec(f)?.[1] ?? 0)).filter((n) => n > 0);
-  return rounds.length ? (readJson(ws.council(Math.max(...rounds)), CouncilRound) ?? null) : null;
 }
 
 function proofFacts(ws: Workspace, runId: string): { headline: string; sha256: string; fingerprint: string } | null {

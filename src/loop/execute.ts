@@ -15,8 +15,6 @@ import type { ShipStage } from "./ship.ts";
 import { clearSignal } from "./signals.ts";
 import { trust } from "./trust-sink.ts";
 import { writeProof } from "../trust/proof.ts";
-import { readJsonl } from "../core/workspace.ts";
-import { CostEntry } from "../core/run-schema.ts";
 
 export type Reporter = { event: (event: LokiEvent) => void; notice: (line: string) => void; warn: (line: string) => void; close: () => void };
 
@@ -67,13 +65,11 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   const exitCode = EXIT_CODE[result.outcome];
   record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
   const head = await headSha(record.ws.root);
-  const entries = readJsonl(record.ws.costLedger, CostEntry).filter((e) => e.run_id === record.state.run_id);
   const spend = ledgerSpend(record.ws, record.state.run_id);
-  const basis = entries.length === 0 ? "none" : entries.every((e) => e.basis === "exact") ? "exact" : entries.every((e) => e.basis === "estimated") ? "estimated" : "mixed";
   const completion = writeCompletion(record.ws, {
     run_id: record.state.run_id, outcome: result.outcome, exit_code: exitCode, reason: result.reason,
     start_sha: record.state.start_sha, head_sha: head, branch: record.state.branch, iterations: record.state.iteration,
-    diffstat: await diffStat(record.ws.root, record.state.start_sha), cost: { usd: Math.round(spend.usd * 10000) / 10000, basis },
+    diffstat: await diffStat(record.ws.root, record.state.start_sha), cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
     pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
   try {

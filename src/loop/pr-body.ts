@@ -1,6 +1,7 @@
 // The pull request's description, from the run's own record: what changed, the verdict, the gates,
 // the council, the cost, the proof's fingerprint and how to re-check it, and `Closes #n`. Pure.
-import type { CouncilRound, Evidence } from "../core/evidence-schema.ts";
+import type { Evidence } from "../core/evidence-schema.ts";
+import type { Proof } from "../core/proof-schema.ts";
 import type { Completion } from "../core/run-schema.ts";
 import { issueKey, type IssueRef } from "../forge/types.ts";
 
@@ -8,7 +9,7 @@ export type PrFacts = {
   title: string;
   completion: Completion;
   evidence: Evidence | null;
-  council: CouncilRound | null;
+  council: Proof["council"][number] | null;
   proof: { headline: string; sha256: string; fingerprint: string } | null;
   issue: IssueRef | null;
   files: string[];

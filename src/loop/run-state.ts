@@ -91,9 +91,11 @@ export function initialState(run: NewRun, status: RunStatus = "starting"): Orche
 }
 
 /** Total billed so far for a run, from the ledger (the source of truth after a crash). */
-export function ledgerSpend(ws: Workspace, runId: string): { usd: number; estimated: number; calls: Set<string> } {
+export function ledgerSpend(ws: Workspace, runId: string): { usd: number; estimated: number; calls: Set<string>; basis: "exact" | "estimated" | "mixed" | "none" } {
   const entries = readJsonl(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
+  const exact = entries.filter((e) => e.basis === "exact").length;
   return {
+    basis: entries.length === 0 ? "none" : exact === entries.length ? "exact" : exact === 0 ? "estimated" : "mixed",
     usd: entries.reduce((sum, e) => sum + e.usd, 0),
     estimated: entries.filter((e) => e.basis === "estimated").reduce((sum, e) => sum + e.usd, 0),
     calls: new Set(entries.map((e) => e.call_id)),

@@ -47,7 +47,7 @@ export const deterministicStage: ShipStage = {
 /** Stage 2: the held-out items, judged (or checked by their own commands) against the change. */
 export const heldoutStage: ShipStage = {
   id: "heldout",
-  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, startSha: ctx.startSha, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust, env: ctx.env }),
+  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, startSha: ctx.startSha, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust }),
 };
 
 /** Stage 3: the blind council, with a devil's advocate on unanimous approval. */

@@ -2,7 +2,6 @@
 // held-out commitment, orchestrator state), then execute the loop with signal handling and write
 // the completion summary whatever the outcome.
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { resolveModel } from "../core/models.ts";

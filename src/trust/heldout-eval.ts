@@ -13,7 +13,7 @@ import { diffForReview } from "./diff-text.ts";
 import { inReviewTrees } from "./review-tree.ts";
 import { PROTOCOL, parseVerdict } from "./verdict.ts";
 
-export type HeldoutInput = { ws: Workspace; runId: string; iteration: number; startSha: string; spec: Spec; agent: ReviewAgent; trust: TrustSink; env: Record<string, string | undefined> };
+export type HeldoutInput = { ws: Workspace; runId: string; iteration: number; startSha: string; spec: Spec; agent: ReviewAgent; trust: TrustSink };
 export type HeldoutOutcome = { verdict: VerdictName; reasons: string[]; result: HeldoutResult | null };
 type Item = { id: string; text: string; verify?: string };
 type Judged = HeldoutResult["items"][number];

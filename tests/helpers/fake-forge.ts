@@ -5,7 +5,7 @@ import { Config } from "../../src/core/config.ts";
 import { basicAuth } from "../../src/forge/http.ts";
 import { fakeGithub, type FakeGithub } from "./fake-forge-github.ts";
 import { fakeGitlab, type FakeGitlab } from "./fake-forge-gitlab.ts";
-import type { FakeResponse } from "./fake-tracker.ts";
+import { splitRequestUrl, type FakeResponse } from "./fake-tracker.ts";
 
 export type ForgeRequest = { method: string; path: string; query: string; headers: Record<string, string>; body: unknown };
 /** One request as the per-forge handlers see it: path segments still percent-encoded. */
@@ -52,9 +52,7 @@ export async function startFakeForge(tokens: Partial<FakeForgeTokens> = {}): Pro
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
-      // request.url keeps the client's percent-encoding, which GitLab project paths depend on.
-      const raw = request.url.replace(/^[a-z]+:\/\/[^/]+/i, "");
-      const [path = "/", search = ""] = raw.split(/\?(.*)/s, 2);
+      const { raw, path, search } = splitRequestUrl(request);
       const text = await request.text();
       const body = text ? parseBody(text) : undefined;
       requests.push({ method: request.method, path, query: search, headers: Object.fromEntries(request.headers), body });

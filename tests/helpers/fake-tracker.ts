@@ -19,6 +19,14 @@ export type FakeTracker = {
   [Symbol.asyncDispose]: () => Promise<void>;
 };
 
+/** Path and query as the client sent them: request.url keeps the percent-encoding, which GitLab
+ *  project paths depend on. */
+export function splitRequestUrl(request: Request): { raw: string; path: string; search: string } {
+  const raw = request.url.replace(/^[a-z]+:\/\/[^/]+/i, "");
+  const [path = "/", search = ""] = raw.split(/\?(.*)/s, 2);
+  return { raw, path, search };
+}
+
 export async function startFakeTracker(): Promise<FakeTracker> {
   const routes: Route[] = [];
   const requests: RecordedRequest[] = [];
@@ -26,9 +34,7 @@ export async function startFakeTracker(): Promise<FakeTracker> {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(request) {
-      // request.url keeps the client's percent-encoding, which GitLab project paths depend on.
-      const raw = request.url.replace(/^[a-z]+:\/\/[^/]+/i, "");
-      const [path = "/", search = ""] = raw.split(/\?(.*)/s, 2);
+      const { raw, path, search } = splitRequestUrl(request);
       requests.push({ method: request.method, path, query: search, headers: Object.fromEntries(request.headers) });
       const route = routes.find((r) => r.method === request.method && (typeof r.match === "string" ? r.match === path : r.match.test(raw)));
       if (!route) return Response.json({ message: `fake tracker: no route for ${request.method} ${raw}` }, { status: 418 });
