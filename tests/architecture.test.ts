@@ -7,19 +7,25 @@ import { dirname, join, relative, resolve } from "node:path";
 const SRC = resolve(import.meta.dir, "..", "src");
 
 /** layer → layers it may import. `data` (JSON tables) is importable by all. */
+const BELOW_LOOP = ["core", "sandbox", "spec", "plan", "providers", "gates", "forge", "memory", "review", "verify", "proof"];
 const ALLOWED: Record<string, string[]> = {
   core: [],
   data: [],
+  sandbox: ["core"],
   plan: ["core"],
   memory: ["core"],
   providers: ["core"],
   gates: ["core"],
   forge: ["core"],
   spec: ["core", "forge"],
-  trust: ["core", "gates", "providers"],
-  loop: ["core", "spec", "plan", "providers", "gates", "trust", "memory", "forge"],
+  review: ["core", "spec", "gates", "providers", "sandbox"],
+  verify: ["core", "spec", "gates", "providers", "sandbox"],
+  proof: ["core", "spec", "gates", "providers", "sandbox"],
+  loop: BELOW_LOOP,
+  run: [...BELOW_LOOP, "loop"],
+  deliver: [...BELOW_LOOP, "loop", "run"],
   dashboard: ["core"],
-  commands: ["core", "spec", "plan", "providers", "gates", "trust", "memory", "forge", "loop", "dashboard"],
+  commands: [...BELOW_LOOP, "loop", "run", "deliver", "dashboard"],
   cli: ["core", "commands"],
 };
 

@@ -5,7 +5,7 @@ import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import type { Plan } from "../core/schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { buildPlan, PROVIDER_PREFERENCE } from "../plan.ts";
+import { buildPlan, PROVIDER_PREFERENCE } from "../plan/plan.ts";
 import { installedProviders } from "../providers/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 

@@ -7,8 +7,8 @@ import { usageError } from "../core/errors.ts";
 import { info, out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { createSecretGist } from "../forge/gist.ts";
-import { readProof, resolveProofRun } from "../trust/proof-store.ts";
-import { verifyProof } from "../trust/proof-verify.ts";
+import { readProof, resolveProofRun } from "../proof/store.ts";
+import { verifyProof } from "../proof/verify.ts";
 
 export async function shareProof(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<number> {
   const ws = workspaceAt(findRoot());

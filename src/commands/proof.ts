@@ -1,12 +1,12 @@
 // `loki proof list | show | open | verify | share`: find a proof, print it, open its page, check it.
-// Thin: reading and checking live in trust/; share lazy-loads its own module (and Octokit).
+// Thin: reading and checking live in src/proof/; share lazy-loads its own module (and Octokit).
 import { readFileSync } from "node:fs";
 import { run as exec, whichBinary } from "../core/exec.ts";
 import { color, hintLine, info, out, outJson, warn } from "../core/log.ts";
 import type { ProofFile } from "../core/proof-schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { listProofs, readProof, resolveProofRun } from "../trust/proof-store.ts";
-import { verifyProof, type ProofStatus } from "../trust/proof-verify.ts";
+import { listProofs, readProof, resolveProofRun } from "../proof/store.ts";
+import { verifyProof, type ProofStatus } from "../proof/verify.ts";
 
 type JsonOption = { json?: boolean };
 

@@ -5,14 +5,14 @@ import { relative } from "node:path";
 import { usageError } from "../core/errors.ts";
 import { out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { spawnBackground } from "../loop/background.ts";
-import { createReporter, reporterMode } from "../loop/reporter.ts";
-import { prepareResume } from "../loop/resume.ts";
+import { spawnBackground } from "../run/background.ts";
+import { createReporter, reporterMode } from "../run/reporter.ts";
+import { prepareResume } from "../run/resume.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
-import { prepareDelegated } from "../loop/delegate.ts";
-import { deliver } from "../loop/deliver.ts";
-import { prepareStart, type RunFlags } from "../loop/start.ts";
-import { readStatus } from "../loop/status.ts";
+import { prepareDelegated } from "../deliver/delegate.ts";
+import { deliver } from "../deliver/deliver.ts";
+import { prepareStart, type RunFlags } from "../run/start.ts";
+import { readStatus } from "../run/status.ts";
 
 type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean; worktree?: boolean; pr?: boolean; ship?: boolean };
 

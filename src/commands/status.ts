@@ -1,7 +1,7 @@
 // `loki status [--json]`: print the current run of this repository ("inactive" when none).
 import { color, out, outJson } from "../core/log.ts";
 import { findRoot } from "../core/workspace.ts";
-import { readStatus } from "../loop/status.ts";
+import { readStatus } from "../run/status.ts";
 
 export async function runStatus(options: { json?: boolean }): Promise<number> {
   const report = readStatus(findRoot());

@@ -2,7 +2,7 @@
 // Nothing recorded yet: "no data yet", never a table of zeros.
 import { out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { bills, readTrustData, trajectory } from "../trust/metrics.ts";
+import { bills, readTrustData, trajectory } from "../run/metrics.ts";
 
 const pct = (v: number | null) => (v === null ? "no data" : `${Math.round(v * 100)} %`);
 

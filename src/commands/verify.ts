@@ -8,10 +8,10 @@ import type { Evidence } from "../core/evidence-schema.ts";
 import { color, out, outJson, warn } from "../core/log.ts";
 import { SpecLock, type DriftReport, type GateStatus } from "../core/schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
-import { allFindings, formatMs, locationOf } from "../trust/evidence.ts";
-import { annotations, stepSummary } from "../trust/github.ts";
+import { allFindings, formatMs, locationOf } from "../verify/evidence.ts";
+import { annotations, stepSummary } from "../verify/report/github.ts";
 import { ALL_GATES } from "../gates/all.ts";
-import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../trust/verify.ts";
+import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
 
 export type VerifyFlags = {
   uncommitted?: boolean;

@@ -1,5 +1,5 @@
 // The proof-of-run (.loki/proofs/<run_id>/proof.json): the signed payload and its provenance.
-// Schema only; assembling, redacting, signing and checking a proof live in trust/proof.ts.
+// Schema only; assembling, redacting, signing and checking a proof live in src/proof/.
 import { z } from "zod";
 import { CouncilRound, VerdictName } from "./evidence-schema.ts";
 import { Outcome } from "./run-schema.ts";

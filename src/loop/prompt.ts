@@ -1,6 +1,6 @@
 // The build prompt, rendered from data: the visible items only (held-out items are never passed
 // in), the last checks' failures as a short digest, past failures from memory, and the skills.
-import { renderItems } from "../spec/checklist.ts";
+import { renderItems } from "../spec/items.ts";
 import type { Skill } from "./skills.ts";
 
 export type PromptInput = {

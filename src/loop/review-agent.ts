@@ -1,11 +1,11 @@
-// The loop's side of the trust layer's ReviewAgent: read-only calls on the run's current provider
+// The loop's side of the review stage's ReviewAgent: read-only calls on the run's current provider
 // with the review model, transcripts kept beside the iteration, every call billed in the ledger.
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
 import { callProvider } from "../providers/call.ts";
-import type { ReviewAgent } from "../trust/agent.ts";
+import type { ReviewAgent } from "../review/agent.ts";
 import { remainingBudget } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
 

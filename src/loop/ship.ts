@@ -3,9 +3,9 @@
 import type { GateResult, Spec } from "../core/schema.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { verdictOf, type Verdict } from "../gates/gate.ts";
-import type { ReviewAgent, TrustSink } from "../trust/agent.ts";
-import { runCouncil } from "../trust/council.ts";
-import { evaluateHeldOut } from "../trust/heldout-eval.ts";
+import type { ReviewAgent, TrustSink } from "../review/agent.ts";
+import { runCouncil } from "../review/council.ts";
+import { evaluateHeldOut } from "../review/heldout-eval.ts";
 
 export type ShipContext = {
   ws: Workspace;

@@ -61,4 +61,3 @@ export function buildChecklist(items: SpecItem[], heldOutIds: ReadonlySet<string
   };
 }
 
-export { renderItems } from "../core/items.ts";

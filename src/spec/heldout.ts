@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import { canonicalJson, sha256 } from "../core/hash.ts";
-import { heldOutStorePath, itemCommitment, projectKey } from "../core/heldout-store.ts";
+import { heldOutStorePath, itemCommitment, projectKey } from "./heldout-store.ts";
 import { HeldOutCommitment, HeldOutStore, SCHEMA_VERSION, type SpecItem } from "../core/schema.ts";
 import { writeJson, type Workspace } from "../core/workspace.ts";
 
@@ -49,4 +49,3 @@ export function commitHeldOut(ws: Workspace, runId: string, items: readonly Spec
   return { commitment, store, storePath };
 }
 
-export { heldOutStorePath, projectKey, revealHeldOut } from "../core/heldout-store.ts";

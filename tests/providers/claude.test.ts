@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { claude } from "../../src/providers/claude.ts";
 import { summarizeCall } from "../../src/providers/outcome.ts";
 import type { ProviderEvent } from "../../src/providers/provider.ts";
-import { exitWith, parseSample, sampleEvent } from "./fixtures.ts";
+import { exitWith, parseSample, sampleEvent } from "../helpers/provider-fixtures.ts";
 
 const OPUS = "claude-opus-5-5";
 const tokens = (input: number, output: number) => ({ input, output, cache_read: 0, cache_write: 0 });

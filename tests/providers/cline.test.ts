@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cline, seedClineData } from "../../src/providers/cline.ts";
 import { summarizeCall } from "../../src/providers/outcome.ts";
-import { exitWith, parseSample } from "./fixtures.ts";
+import { exitWith, parseSample } from "../helpers/provider-fixtures.ts";
 
 const SONNET = "claude-sonnet-4-5";
 const CONNECT = "Cannot connect to API: Unable to connect. Is the computer able to access the url?: Unable to connect. Is the computer able to access the url? (ConnectionRefused)";

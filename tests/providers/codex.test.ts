@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { codex } from "../../src/providers/codex.ts";
 import { summarizeCall } from "../../src/providers/outcome.ts";
 import type { ErrorClass } from "../../src/providers/provider.ts";
-import { exitWith, parseSample } from "./fixtures.ts";
+import { exitWith, parseSample } from "../helpers/provider-fixtures.ts";
 
 const MODEL = "gpt-6.1-sol";
 const PRINTF = (target: string) => `/bin/bash -lc "printf '%s\\\\n' 'hello from fake model' > ${target}"`;

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HELP_SUBCOMMAND, HelpCache, parseHelpFlags, readHelp, readProviderHelp } from "../../src/providers/help.ts";
-import { helpText } from "./fixtures.ts";
+import { helpText } from "../helpers/provider-fixtures.ts";
 
 describe("parseHelpFlags on real help texts", () => {
   test("claude: long and short names, aliases, flags with values", () => {

@@ -8,7 +8,7 @@ import { cline } from "../../src/providers/cline.ts";
 import { CODEX_CONFIG_ENV, codex } from "../../src/providers/codex.ts";
 import { opencode } from "../../src/providers/opencode.ts";
 import type { HelpInfo, Invocation } from "../../src/providers/provider.ts";
-import { helpFrom, NO_HELP, request } from "./fixtures.ts";
+import { helpFrom, NO_HELP, request } from "../helpers/provider-fixtures.ts";
 
 const CLAUDE_HELP = helpFrom("claude.txt", "2.1.330");
 const CODEX_HELP = helpFrom("codex-exec.txt", "0.169.0");

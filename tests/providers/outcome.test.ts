@@ -5,7 +5,7 @@ import { priceTokens } from "../../src/core/models.ts";
 import { classifyMessage } from "../../src/providers/lines.ts";
 import { FLOOR_TOKENS, summarizeCall } from "../../src/providers/outcome.ts";
 import type { ErrorClass, ProviderEvent } from "../../src/providers/provider.ts";
-import { exitWith } from "./fixtures.ts";
+import { exitWith } from "../helpers/provider-fixtures.ts";
 
 const OPUS = "claude-opus-5-5";
 const result = (fields: Partial<Extract<ProviderEvent, { kind: "result" }>> = {}): ProviderEvent => ({

@@ -5,7 +5,7 @@ import { aider } from "../../src/providers/aider.ts";
 import { opencode } from "../../src/providers/opencode.ts";
 import { summarizeCall } from "../../src/providers/outcome.ts";
 import type { ErrorClass, ProviderEvent } from "../../src/providers/provider.ts";
-import { exitWith } from "./fixtures.ts";
+import { exitWith } from "../helpers/provider-fixtures.ts";
 
 const parseAll = (provider: { parse: (line: string) => ProviderEvent[] }, lines: string[]) => lines.flatMap((l) => provider.parse(l));
 

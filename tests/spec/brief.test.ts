@@ -1,7 +1,7 @@
 // One-line briefs: clause splitting rules, title truncation, and the empty-brief error.
 import { describe, expect, test } from "bun:test";
 import { parseBrief } from "../../src/spec/brief.ts";
-import { specErrorOf } from "./fixture.ts";
+import { specErrorOf } from "../helpers/spec-fixture.ts";
 
 describe("parseBrief", () => {
   test.each([

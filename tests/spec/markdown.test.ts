@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { NO_ITEMS_WARNING, parseMarkdown } from "../../src/spec/markdown.ts";
 import { headingClass } from "../../src/spec/markdown-items.ts";
 import type { SectionClass } from "../../src/spec/markdown-items.ts";
-import { fixture, rows, specErrorOf } from "./fixture.ts";
+import { fixture, rows, specErrorOf } from "../helpers/spec-fixture.ts";
 
 const u = undefined;
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { isOpenApi, parseOpenApi } from "../../src/spec/openapi.ts";
 import { createResolver, resolvePointer } from "../../src/spec/openapi-refs.ts";
 import { parseJsonText, parseYamlText } from "../../src/spec/structured.ts";
-import { fixture, specErrorOf } from "./fixture.ts";
+import { fixture, specErrorOf } from "../helpers/spec-fixture.ts";
 
 function load(rel: string) {
   const raw = fixture(rel);

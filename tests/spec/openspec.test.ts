@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openSpecFiles, parseOpenSpec } from "../../src/spec/openspec.ts";
-import { fixture, specErrorOf } from "./fixture.ts";
+import { fixture, specErrorOf } from "../helpers/spec-fixture.ts";
 
 const CHANGE = "openspec/add-two-factor-auth";
 const LISTING = ["specs/notifications/spec.md", "tasks.md", "README.txt", "./proposal.md", "specs/auth/spec.md", "design.md", "specs/auth/notes.md"];

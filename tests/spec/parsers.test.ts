@@ -7,7 +7,7 @@ import { parseBrief } from "../../src/spec/brief.ts";
 import { parseMarkdown } from "../../src/spec/markdown.ts";
 import { parseOpenApi } from "../../src/spec/openapi.ts";
 import { parseStructured, parseJsonText, parseYamlText } from "../../src/spec/structured.ts";
-import { fixture, specErrorOf } from "./fixture.ts";
+import { fixture, specErrorOf } from "../helpers/spec-fixture.ts";
 
 /** 100 sections of 20 lines; every tenth is an excluded "Notes" section. */
 function bigPrd(): string {

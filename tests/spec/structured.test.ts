@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { MULTI_DOCUMENT_WARNING, parseJsonText, parseStructured, parseYamlText } from "../../src/spec/structured.ts";
 import type { SpecItemKind } from "../../src/core/schema.ts";
-import { fixture, rows, specErrorOf } from "./fixture.ts";
+import { fixture, rows, specErrorOf } from "../helpers/spec-fixture.ts";
 
 const u = undefined;
 

@@ -4,8 +4,8 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
-import { sarifErrors } from "./formats.ts";
-import { FAKE_AWS_KEY, NODE_FIX, NODE_PROJECT, verifyRepo } from "./repo.ts";
+import { sarifErrors } from "../helpers/formats.ts";
+import { FAKE_AWS_KEY, NODE_FIX, NODE_PROJECT, verifyRepo } from "../helpers/verify-repo.ts";
 
 setDefaultTimeout(60_000);
 

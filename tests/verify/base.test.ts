@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Evidence } from "../../src/core/evidence-schema.ts";
 import { loki } from "../helpers/cli.ts";
 import { git } from "../helpers/tmp.ts";
-import { commitAll, verifyJson, verifyRepo } from "./repo.ts";
+import { commitAll, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);

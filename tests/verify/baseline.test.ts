@@ -5,7 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loki } from "../helpers/cli.ts";
-import { FAKE_AWS_KEY, FAKE_GITHUB_TOKEN, gateOf, NODE_BREAK, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "./repo.ts";
+import { FAKE_AWS_KEY, FAKE_GITHUB_TOKEN, gateOf, NODE_BREAK, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);

@@ -7,7 +7,7 @@ import { HeldoutResult } from "../../src/core/evidence-schema.ts";
 import { OrchestratorState } from "../../src/core/run-schema.ts";
 import { workspaceAt, writeJson } from "../../src/core/workspace.ts";
 import { loki } from "../helpers/cli.ts";
-import { gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "./repo.ts";
+import { gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Evidence } from "../../src/core/evidence-schema.ts";
 import { loki } from "../helpers/cli.ts";
 import { git } from "../helpers/tmp.ts";
-import { NODE_BREAK, NODE_FIX, NODE_PROJECT, verifyRepo, type Files } from "./repo.ts";
+import { NODE_BREAK, NODE_FIX, NODE_PROJECT, verifyRepo, type Files } from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);

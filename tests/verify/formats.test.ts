@@ -1,11 +1,11 @@
 // The pure report writers on a synthetic evidence record: SARIF valid against the official 2.1.0
 // schema, JUnit well-formed with one testcase per gate, GitHub commands escaped, report.md complete.
 import { describe, expect, test } from "bun:test";
-import { renderReport } from "../../src/trust/evidence.ts";
-import { annotations, escapeData, escapeProperty, stepSummary } from "../../src/trust/github.ts";
-import { toJunit, xmlEscape } from "../../src/trust/junit.ts";
-import { pathToUri, toSarif } from "../../src/trust/sarif.ts";
-import { descendants, parseXml, sampleEvidence, sarifErrors } from "./formats.ts";
+import { renderReport } from "../../src/verify/evidence.ts";
+import { annotations, escapeData, escapeProperty, stepSummary } from "../../src/verify/report/github.ts";
+import { toJunit, xmlEscape } from "../../src/verify/report/junit.ts";
+import { pathToUri, toSarif } from "../../src/verify/report/sarif.ts";
+import { descendants, parseXml, sampleEvidence, sarifErrors } from "../helpers/formats.ts";
 
 type Run = { tool: { driver: { name: string; rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[]; partialFingerprints: Record<string, string> }[]; invocations: { executionSuccessful: boolean; toolExecutionNotifications?: { message: { text: string } }[] }[] };
 

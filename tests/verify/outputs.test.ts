@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Evidence } from "../../src/core/evidence-schema.ts";
 import { loki } from "../helpers/cli.ts";
-import { descendants, parseXml, sarifErrors } from "./formats.ts";
-import { FAKE_AWS_KEY, NODE_FIX, NODE_PROJECT, verifyRepo } from "./repo.ts";
+import { descendants, parseXml, sarifErrors } from "../helpers/formats.ts";
+import { FAKE_AWS_KEY, NODE_FIX, NODE_PROJECT, verifyRepo } from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);

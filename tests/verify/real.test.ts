@@ -2,8 +2,8 @@
 // Node always; Python when pytest is installed; Go when the toolchain is on PATH (skips say why).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Evidence } from "../../src/core/evidence-schema.ts";
-import { sarifErrors } from "./formats.ts";
-import { verifyJson as verifyRepoJson, verifyRepo, type Files } from "./repo.ts";
+import { sarifErrors } from "../helpers/formats.ts";
+import { verifyJson as verifyRepoJson, verifyRepo, type Files } from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);

@@ -1,0 +1,96 @@
+// After a delegated run's loop: a verified run is pushed and gets a pull request (updated, never
+// duplicated); with --ship, loki waits for the repository's checks and merges only when they are
+// green. An unverified run gets no PR and is never merged. The outcome goes back on the issue.
+import { join } from "node:path";
+import { loadConfig } from "../core/config.ts";
+import { messageOf } from "../core/errors.ts";
+import { Evidence } from "../core/evidence-schema.ts";
+import { run } from "../core/exec.ts";
+import { headSha } from "../core/git.ts";
+import { ProofFile } from "../core/proof-schema.ts";
+import { Delivery, type Completion } from "../core/run-schema.ts";
+import { readJson, type Workspace } from "../core/workspace.ts";
+import { commentOnIssue } from "../forge/comment.ts";
+import { mergePullRequest, upsertPullRequest, waitForChecks } from "../forge/delivery.ts";
+import type { RepoRef } from "../forge/pr-types.ts";
+import type { FetchContext, IssueRef } from "../forge/types.ts";
+import { notifyDesktop, writeCompletion } from "../run/completion.ts";
+import type { Reporter } from "../run/execute.ts";
+import { councilOf } from "../proof/facts.ts";
+import { issueLabel, pullRequestBody } from "./pr-body.ts";
+
+export type RunResult = { exitCode: number; completion: Completion };
+type Step = { exitCode: number; note: string };
+
+export async function deliver(ws: Workspace, result: RunResult, env: Record<string, string | undefined>, reporter: Reporter): Promise<RunResult> {
+  const delivery = readJson(ws.delivery, Delivery);
+  if (!delivery || delivery.run_id !== result.completion.run_id) return result;
+  const ctx: FetchContext = { config: loadConfig(ws.root, env).config, env };
+  const issue = delivery.issue as IssueRef | null;
+  const outcome = result.completion.outcome;
+  let step: Step = { exitCode: result.exitCode, note: outcome === "verified" ? `verified — ${result.completion.reason}` : `stopped: ${outcome} — ${result.completion.reason}` };
+  let prUrl: string | null = null;
+  if (delivery.pr && result.completion.outcome === "verified") {
+    try {
+      const opened = await openPr(ws, delivery, result.completion, ctx, reporter);
+      prUrl = opened.url;
+      step = delivery.ship ? await ship(delivery, opened, ctx, reporter) : { exitCode: 0, note: `verified; pull request ${opened.url}` };
+    } catch (error) {
+      step = { exitCode: 3, note: `verified, but delivery failed: ${messageOf(error)}` };
+      reporter.warn(step.note);
+    }
+  } else if (delivery.pr) {
+    reporter.notice(`no pull request: the run ended ${result.completion.outcome}, not verified`);
+  }
+  const completion = writeCompletion(ws, { ...result.completion, pr_url: prUrl, exit_code: step.exitCode, reason: step.exitCode === result.exitCode ? result.completion.reason : step.note });
+  if (issue) await commentBack(issue, delivery, completion, step, ctx, reporter);
+  if (env.LOKI_BACKGROUND === "1") await notifyDesktop(`loki: ${completion.outcome}`, `${issueLabel(issue) ?? delivery.branch}: ${step.note}`);
+  return { exitCode: step.exitCode, completion };
+}
+
+async function openPr(ws: Workspace, delivery: Delivery, completion: Completion, ctx: FetchContext, reporter: Reporter) {
+  const push = await run(["git", "push", "--quiet", "--set-upstream", "origin", `HEAD:refs/heads/${delivery.branch}`], { cwd: ws.root, timeoutMs: 300_000 });
+  if (!push.ok) throw new Error(`git push to origin was rejected: ${push.digest}`);
+  reporter.notice(`pushed ${delivery.branch} to origin`);
+  const files = (await run(["git", "diff", "--name-only", `${completion.start_sha}..HEAD`], { cwd: ws.root })).stdout.split("\n").filter(Boolean);
+  const body = pullRequestBody({ title: delivery.title, completion, evidence: readJson(ws.evidence, Evidence) ?? null, council: councilOf(ws, completion.run_id).at(-1) ?? null, proof: proofFacts(ws, completion.run_id), issue: delivery.issue as IssueRef | null, files });
+  const pr = await upsertPullRequest({ repo: delivery.repo as RepoRef, head: delivery.branch, base: delivery.base, title: delivery.title, body }, ctx);
+  reporter.notice(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
+  return { ...pr, headSha: pr.headSha ?? (await headSha(ws.root)) };
+}
+
+async function ship(delivery: Delivery, pr: { number: number; url: string; headSha: string | null }, ctx: FetchContext, reporter: Reporter): Promise<Step> {
+  const repo = delivery.repo as RepoRef;
+  const sha = pr.headSha ?? "";
+  const { checks_timeout_seconds: timeout, poll_seconds: poll, merge_method: method } = ctx.config.ship;
+  const checks = await waitForChecks(repo, sha, {
+    timeoutMs: timeout * 1000,
+    pollMs: poll * 1000,
+    onProgress: (s, elapsed) => reporter.notice(`checks: ${s.state} (${s.total - s.pending.length}/${s.total} done${s.pending.length ? `, waiting for ${s.pending.slice(0, 3).join(", ")}` : ""}) after ${Math.round(elapsed / 1000)} s`),
+  }, ctx);
+  if (checks.state === "failure") return { exitCode: 2, note: `not merged: checks failed (${checks.failing.join(", ")}) on ${pr.url}` };
+  if (checks.state === "pending") return { exitCode: 1, note: `not merged: checks still pending after ${timeout} s (${checks.pending.join(", ")}) on ${pr.url}` };
+  const merged = await mergePullRequest(repo, pr.number, method, sha, ctx);
+  if (!merged.merged) return { exitCode: 2, note: `not merged: ${merged.message} (${pr.url})` };
+  reporter.notice(`merged ${pr.url} (${method})`);
+  return { exitCode: 0, note: `verified, checks green${checks.total === 0 ? " (no CI configured)" : ""}, merged: ${pr.url}` };
+}
+
+async function commentBack(issue: IssueRef, delivery: Delivery, completion: Completion, step: Step, ctx: FetchContext, reporter: Reporter): Promise<void> {
+  const head = completion.outcome === "verified" ? "✅ loki verified this work" : `⚠️ loki stopped: ${completion.outcome}`;
+  const body = [head, "", step.note, "", `Branch \`${delivery.branch}\` · ${completion.iterations} iterations · $${completion.cost.usd.toFixed(2)} (${completion.cost.basis}) · run \`${completion.run_id}\``, ...(completion.pr_url ? ["", `Pull request: ${completion.pr_url}`] : [])].join("\n");
+  try {
+    await commentOnIssue({ ref: issue, body }, ctx);
+  } catch (error) {
+    reporter.warn(`could not comment on ${issueLabel(issue)}: ${messageOf(error)}`);
+  }
+}
+
+function proofFacts(ws: Workspace, runId: string): { headline: string; sha256: string; fingerprint: string } | null {
+  try {
+    const file = readJson(join(ws.proof(runId), "proof.json"), ProofFile);
+    return file ? { headline: file.payload.headline.verdict, sha256: file.provenance.canonical_sha256, fingerprint: file.provenance.key_fingerprint } : null;
+  } catch {
+    return null; // an unreadable proof is reported by `loki proof verify`, not by the PR
+  }
+}

@@ -1,0 +1,97 @@
+// Spec → Plan: the honest quote (iterations, tokens, dollars per model, time, provider). Pure:
+// prices come from the one dated table in src/data/pricing.json via core/models.ts.
+import type { ProviderId } from "../core/config.ts";
+import { PRICING, priceTokens, resolveModel, type Tokens } from "../core/models.ts";
+import { SCHEMA_VERSION, type ComplexityTier, type Plan, type Spec } from "../core/schema.ts";
+
+export type PlanInput = {
+  provider: ProviderId;
+  /** The provider was chosen by flag, env or config file (not the built-in default). */
+  providerChosen: boolean;
+  model?: string | undefined;
+  maxIterations: number;
+  heldOut: number;
+  /** Provider CLIs found on this machine, in preference order. */
+  installed: ProviderId[];
+};
+
+const ITERATIONS: Record<ComplexityTier, [number, number]> = { simple: [2, 5], standard: [5, 12], complex: [12, 25] };
+const MINUTES_PER_ITERATION: Record<ComplexityTier, number> = { simple: 3, standard: 5, complex: 8 };
+const SHIP_GATE_ATTEMPTS: Record<ComplexityTier, number> = { simple: 1, standard: 2, complex: 3 };
+const SHIP_GATE_MINUTES = 2;
+/** One build iteration: the agent re-reads the repo from cache, writes fresh context and code. */
+const ITERATION_TOKENS: Record<ComplexityTier, Tokens> = {
+  simple: { input: 15_000, cache_read: 60_000, cache_write: 10_000, output: 6_000 },
+  standard: { input: 20_000, cache_read: 120_000, cache_write: 15_000, output: 10_000 },
+  complex: { input: 30_000, cache_read: 250_000, cache_write: 25_000, output: 16_000 },
+};
+/** One ship-gate attempt: held-out judge, three reviewers and a devil's advocate (4.5 calls on average). */
+const SHIP_GATE_TOKENS: Tokens = { input: 45_000, cache_read: 135_000, cache_write: 36_000, output: 9_000 };
+export const PROVIDER_PREFERENCE: ProviderId[] = ["claude", "codex", "cline", "aider", "opencode"];
+
+export function buildPlan(spec: Spec, input: PlanInput): Plan {
+  const tier = spec.complexity.tier;
+  const cap = input.maxIterations;
+  const [min, max] = ITERATIONS[tier];
+  const iterations = { low: Math.min(min, cap), estimate: Math.min(Math.round((min + max) / 2), cap), high: Math.min(max, cap), cap };
+  const provider = recommendProvider(input);
+  const build = resolveModel({ provider: provider.id, tier, role: "build", configured: input.model });
+  const review = resolveModel({ provider: provider.id, tier, role: "review", configured: input.model });
+  const gates = SHIP_GATE_ATTEMPTS[tier];
+  const quote = (buildModel: string, reviewModel: string, n: number) =>
+    priceTokens(buildModel, scale(ITERATION_TOKENS[tier], n), provider.id).usd + priceTokens(reviewModel, scale(SHIP_GATE_TOKENS, gates), provider.id).usd;
+  const range = (buildModel: string, reviewModel: string) => ({
+    low: cents(quote(buildModel, reviewModel, iterations.low)),
+    estimate: cents(quote(buildModel, reviewModel, iterations.estimate)),
+    high: cents(quote(buildModel, reviewModel, iterations.high)),
+  });
+  const familyModels = Object.entries(PRICING.models).filter(([, price]) => price.provider === provider.id).map(([model]) => model);
+  const byModel = [...new Set([build.model, ...familyModels])].map((model) => ({
+    model,
+    usd: model === build.model ? range(build.model, review.model) : range(model, model),
+    selected: model === build.model,
+  }));
+  const warnings = [...spec.warnings];
+  const basis = priceTokens(build.model, ITERATION_TOKENS[tier], provider.id).basis;
+  if (basis === "fallback") warnings.push(`no price listed for ${build.model}; quoted at the most expensive ${provider.id} model in the table`);
+  const minutes = (n: number) => n * MINUTES_PER_ITERATION[tier] + gates * SHIP_GATE_MINUTES;
+  return {
+    schema_version: SCHEMA_VERSION,
+    spec: { title: spec.title, kind: spec.source.kind, ref: spec.source.ref, sha256: spec.source.sha256 },
+    items: { total: spec.items.length, visible: spec.items.length - input.heldOut, held_out: input.heldOut },
+    complexity: spec.complexity,
+    stats: spec.stats,
+    iterations,
+    models: { provider: provider.id, build: build.model, review: review.model, source: build.source },
+    tokens: {
+      per_iteration: ITERATION_TOKENS[tier],
+      ship_gate_per_attempt: SHIP_GATE_TOKENS,
+      ship_gate_attempts: gates,
+      total_estimate: add(scale(ITERATION_TOKENS[tier], iterations.estimate), scale(SHIP_GATE_TOKENS, gates)),
+    },
+    cost: { currency: "USD", pricing_as_of: PRICING.as_of, usd: range(build.model, review.model), basis, by_model: byModel },
+    time: { minutes: { low: minutes(iterations.low), estimate: minutes(iterations.estimate), high: minutes(iterations.high) } },
+    provider: { recommended: provider.id, reason: provider.reason, installed: input.installed },
+    warnings,
+  };
+}
+
+function recommendProvider(input: PlanInput): { id: ProviderId; reason: string } {
+  if (input.providerChosen) {
+    const note = input.installed.includes(input.provider) ? "" : " (not installed here: see `loki doctor`)";
+    return { id: input.provider, reason: `chosen in configuration or flags${note}` };
+  }
+  const first = PROVIDER_PREFERENCE.find((id) => input.installed.includes(id));
+  if (first) return { id: first, reason: first === "claude" ? "Claude Code is installed (loki's first-class provider)" : `${first} is the first installed provider (Claude Code not found)` };
+  return { id: "claude", reason: "no provider CLI found; install Claude Code: npm install -g @anthropic-ai/claude-code" };
+}
+
+function scale(tokens: Tokens, n: number): Tokens {
+  return { input: tokens.input * n, output: tokens.output * n, cache_read: tokens.cache_read * n, cache_write: tokens.cache_write * n };
+}
+
+function add(a: Tokens, b: Tokens): Tokens {
+  return { input: a.input + b.input, output: a.output + b.output, cache_read: a.cache_read + b.cache_read, cache_write: a.cache_write + b.cache_write };
+}
+
+const cents = (usd: number) => Math.round(usd * 100) / 100;

@@ -1,0 +1,98 @@
+// `loki proof verify`: re-hash a proof's canonical payload, check its signature, re-derive the diff
+// from the repository and look for commits added after the run. Reads only; never rewrites a proof.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { messageOf } from "../core/errors.ts";
+import { run } from "../core/exec.ts";
+import { ProofFile } from "../core/proof-schema.ts";
+import type { Workspace } from "../core/workspace.ts";
+import { deriveChange } from "./facts.ts";
+import { canonicalSha256, checkSignature, localFingerprint, userHome } from "./sign.ts";
+import { redactText } from "./redact.ts";
+
+export type ProofCheck = { name: string; ok: boolean; detail: string };
+export type ProofStatus = "clean" | "tampered" | "drifted" | "unusable";
+export type ProofVerification = { run_id: string; path: string; status: ProofStatus; checks: ProofCheck[] };
+
+type Failure = "tampered" | "unusable" | "drifted";
+
+export async function verifyProof(ws: Workspace, runId: string): Promise<ProofVerification> {
+  const path = join(ws.proof(runId), "proof.json");
+  const checks: (ProofCheck & { fails?: Failure })[] = [];
+  const check = (name: string, ok: boolean, detail: string, fails: Failure) => checks.push(ok ? { name, ok, detail } : { name, ok, detail, fails });
+  const done = (): ProofVerification => {
+    const failed = new Set(checks.flatMap((c) => c.fails ?? []));
+    const status = failed.has("tampered") ? "tampered" : failed.has("unusable") ? "unusable" : failed.has("drifted") ? "drifted" : "clean";
+    return { run_id: runId, path, status, checks: checks.map(({ name, ok, detail }) => ({ name, ok, detail })) };
+  };
+
+  if (!existsSync(path)) {
+    check("file", false, `${path} does not exist`, "unusable");
+    return done();
+  }
+  // loki writes proof.json atomically and never edits it: anything unreadable was changed afterwards.
+  let raw: { payload?: unknown; provenance?: Record<string, unknown> };
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8")) as typeof raw;
+  } catch (error) {
+    check("file", false, `proof.json is not valid JSON any more (${messageOf(error)})`, "tampered");
+    return done();
+  }
+  const provenance = raw.provenance ?? {};
+  if (raw.payload === undefined || typeof provenance.canonical_sha256 !== "string") {
+    check("file", false, "proof.json has no payload or no provenance", "tampered");
+    return done();
+  }
+  const digest = canonicalSha256(raw.payload);
+  check("hash", digest === provenance.canonical_sha256, digest === provenance.canonical_sha256 ? `canonical sha256 ${digest}` : `the payload hashes to ${digest}, the proof says ${String(provenance.canonical_sha256)}`, "tampered");
+  const signature = checkSignature(digest, provenance);
+  check("signature", signature.ok, signature.detail, "tampered");
+  const claimed = String(provenance.key_fingerprint ?? "");
+  if (signature.fingerprint !== null && signature.fingerprint !== claimed) check("key", false, `the embedded key's fingerprint is ${signature.fingerprint}, the proof says ${claimed}`, "tampered");
+  else if (signature.fingerprint !== null) {
+    const mine = localFingerprint() === signature.fingerprint;
+    check("key", true, mine ? `signed with this machine's key ${claimed}` : `signed with another key (${claimed}), not this machine's: the signature proves integrity, not who signed`, "tampered");
+  }
+  const parsed = ProofFile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    check("schema", false, `proof.json does not match this loki's proof schema at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, signature.ok && digest === provenance.canonical_sha256 ? "unusable" : "tampered");
+    return done();
+  }
+  const { change, run: runRecord } = parsed.data.payload;
+  if (runRecord.id !== runId) check("run", false, `the proof in ${runId}/ is for run ${runRecord.id}`, "tampered");
+
+  const missing = [];
+  for (const sha of new Set([change.start_sha, change.head_sha])) if (!(await commitExists(ws.root, sha))) missing.push(sha);
+  check("commits", missing.length === 0, missing.length === 0 ? `start ${change.start_sha.slice(0, 12)} and head ${change.head_sha.slice(0, 12)} exist` : `commit ${missing.map((s) => s.slice(0, 12)).join(", ")} is not in this repository (fetch it, or run this in the run's repository)`, "unusable");
+  if (missing.length > 0) return done();
+
+  const derived = await deriveChange(ws.root, change.start_sha, change.head_sha);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  // File paths were redacted in the proof; compare them redacted the same way.
+  const files = derived.files.map((f) => ({ ...f, path: redactText(f.path, { home: userHome() }).text }));
+  check("diff", derived.diff_sha256 === change.diff_sha256, derived.diff_sha256 === change.diff_sha256 ? `git diff ${change.start_sha.slice(0, 12)} ${change.head_sha.slice(0, 12)} hashes to the recorded ${derived.diff_sha256.slice(0, 16)}…` : `git diff start..head hashes to ${derived.diff_sha256}, the proof says ${change.diff_sha256}`, "tampered");
+  const d = derived.diffstat;
+  check("diffstat", same(d, change.diffstat) && same(files, change.files), same(d, change.diffstat) && same(files, change.files) ? `${d.files} files, +${d.insertions} -${d.deletions}` : `the repository says ${d.files} files, +${d.insertions} -${d.deletions}; the proof says ${change.diffstat.files} files, +${change.diffstat.insertions} -${change.diffstat.deletions} (or other files)`, "tampered");
+  const drift = await branchDrift(ws.root, change.branch, change.head_sha);
+  check("branch", drift.ok, drift.detail, "drifted");
+  return done();
+}
+
+async function commitExists(root: string, sha: string): Promise<boolean> {
+  return (await run(["git", "cat-file", "-e", `${sha}^{commit}`], { cwd: root, timeoutMs: 10_000 })).ok;
+}
+
+/** Whether the run's branch still ends at the run's head commit, and how far it moved if not. */
+async function branchDrift(root: string, branch: string | null, head: string): Promise<{ ok: boolean; detail: string }> {
+  const ref = branch ? `refs/heads/${branch}` : "HEAD";
+  const name = branch ?? "HEAD";
+  const tip = await run(["git", "rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: root, timeoutMs: 10_000 });
+  if (!tip.ok) return { ok: false, detail: `branch ${name} no longer exists` };
+  const at = tip.stdout.trim();
+  if (at === head) return { ok: true, detail: `${name} still ends at the run's head ${head.slice(0, 12)}` };
+  const ancestor = await run(["git", "merge-base", "--is-ancestor", head, at], { cwd: root, timeoutMs: 10_000 });
+  if (!ancestor.ok) return { ok: false, detail: `${name} was rewritten: the run's head ${head.slice(0, 12)} is no longer on it (now ${at.slice(0, 12)})` };
+  const count = Number((await run(["git", "rev-list", "--count", `${head}..${at}`], { cwd: root, timeoutMs: 10_000 })).stdout.trim()) || 0;
+  return { ok: false, detail: `${count} commit${count === 1 ? "" : "s"} added to ${name} after the run (head ${head.slice(0, 12)}, now ${at.slice(0, 12)})` };
+}

@@ -1,0 +1,103 @@
+// The held-out evaluation at the ship gate: items with a `verify:` command are decided by running
+// it; the rest by a read-only judge that sees only those items and the diff. `fail` blocks;
+// `unknown`, missing items or an unusable answer are inconclusive. Results name no item text.
+import { run } from "../core/exec.ts";
+import { HeldoutResult, type VerdictName } from "../core/evidence-schema.ts";
+import { revealHeldOut } from "../spec/heldout-store.ts";
+import { renderItems } from "../spec/items.ts";
+import { SCHEMA_VERSION, type Spec } from "../core/schema.ts";
+import { treeOfHead } from "../core/git.ts";
+import { readJson, writeJson, type Workspace } from "../core/workspace.ts";
+import type { ReviewAgent, TrustSink } from "./agent.ts";
+import { diffForReview } from "./diff-text.ts";
+import { inReviewTrees } from "./review-tree.ts";
+import { PROTOCOL, parseVerdict } from "./verdict.ts";
+
+export type HeldoutInput = { ws: Workspace; runId: string; iteration: number; startSha: string; spec: Spec; agent: ReviewAgent; trust: TrustSink };
+export type HeldoutOutcome = { verdict: VerdictName; reasons: string[]; result: HeldoutResult | null };
+type Item = { id: string; text: string; verify?: string };
+type Judged = HeldoutResult["items"][number];
+
+const COMMAND_TIMEOUT_MS = 10 * 60_000;
+
+export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutcome> {
+  let items: Item[];
+  try {
+    items = revealHeldOut(input.ws, input.runId).items;
+  } catch (error) {
+    return { verdict: "CONCERNS", reasons: [`the held-out items could not be revealed: ${(error as Error).message}`], result: null };
+  }
+  if (items.length === 0) return { verdict: "VERIFIED", reasons: [], result: null };
+  // The same code judged again cannot get a different verdict; re-asking would only cost money.
+  const tree = await treeOfHead(input.ws.root);
+  const previous = readJson(input.ws.heldoutResult, HeldoutResult);
+  if (tree && previous && previous.run_id === input.runId && previous.tree === tree) {
+    input.trust("heldout_eval", { verdict: previous.verdict, passed: previous.passed, failed: previous.failed, unknown: previous.unknown, reused: true });
+    return { verdict: previous.verdict, reasons: reasonsOf(previous.items), result: previous };
+  }
+  const category = (id: string) => {
+    const item = input.spec.items.find((i) => i.id === id);
+    return item?.section ?? item?.kind ?? "acceptance";
+  };
+  const judged: Judged[] = [];
+  for (const item of items.filter((i) => i.verify)) judged.push({ ...(await byCommand(input, item)), category: category(item.id) });
+  const rest = items.filter((i) => !i.verify);
+  if (rest.length > 0) judged.push(...(await byJudge(input, rest)).map((j) => ({ ...j, category: category(j.id) })));
+
+  const failed = judged.filter((j) => j.status === "fail");
+  const unknown = judged.filter((j) => j.status === "unknown");
+  const verdict: VerdictName = failed.length > 0 ? "BLOCKED" : unknown.length > 0 ? "CONCERNS" : "VERIFIED";
+  const result = writeJson(input.ws.heldoutResult, HeldoutResult, {
+    schema_version: SCHEMA_VERSION, run_id: input.runId, iteration: input.iteration, evaluated_at: new Date().toISOString(), verdict,
+    items: judged, passed: judged.length - failed.length - unknown.length, failed: failed.length, unknown: unknown.length,
+    ...(tree ? { tree } : {}),
+  });
+  input.trust("heldout_eval", { verdict, passed: result.passed, failed: result.failed, unknown: result.unknown });
+  return { verdict, reasons: reasonsOf(judged), result };
+}
+
+/** What the next build prompt may learn: a coarse category, never the item's text. */
+function reasonsOf(items: readonly Judged[]): string[] {
+  return [
+    ...items.filter((j) => j.status === "fail").map((j) => `a held-out acceptance item failed: ${j.category}`),
+    ...items.filter((j) => j.status === "unknown").map((j) => `a held-out acceptance item could not be checked: ${j.category}`),
+  ];
+}
+
+async function byCommand(input: HeldoutInput, item: Item): Promise<Omit<Judged, "category">> {
+  const result = await run(["sh", "-c", item.verify as string], { cwd: input.ws.root, timeoutMs: COMMAND_TIMEOUT_MS, env: { CI: "true" } });
+  const status = result.timedOut ? "unknown" : result.ok ? "pass" : "fail";
+  return { id: item.id, status, method: "command", evidence: `\`${item.verify}\` ${result.timedOut ? "timed out" : `exited ${result.exitCode}`}` };
+}
+
+async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[]> {
+  const diff = await diffForReview(input.ws.root, input.startSha);
+  const prompt = [
+    "# Held-out acceptance check",
+    "",
+    "Decide, from the repository and the change below, whether each acceptance item is met. Be strict:",
+    "an item is `pass` only with concrete evidence (file:line). Do not modify anything.",
+    "",
+    "## Items",
+    renderItems(items),
+    "",
+    "## The change since the run started",
+    diff,
+    "",
+    PROTOCOL,
+  ].join("\n");
+  const [isolated] = await inReviewTrees(input.ws.root, ["judge"], false, (label, dir) => input.agent.call({ role: "judge", label, prompt, systemPrompt: "You are a strict, read-only acceptance judge.", cwd: dir }));
+  if (!isolated) return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: "the judge did not run" }));
+  if (isolated.mutation) {
+    input.trust("reviewer_mutation", { role: "judge", detail: isolated.mutation });
+    return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: `verdict discarded: the judge ${isolated.mutation}` }));
+  }
+  const parsed = parseVerdict(isolated.result.finalText);
+  if (!parsed.ok) return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: `judge answer unusable: ${parsed.reason}` }));
+  return items.map((i) => {
+    const answer = parsed.verdict.items.find((a) => a.id === i.id);
+    return answer
+      ? { id: i.id, status: answer.status, method: "judge", evidence: answer.evidence ?? "" }
+      : { id: i.id, status: "unknown", method: "judge", evidence: "the judge did not answer for this item" };
+  });
+}

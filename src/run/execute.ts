@@ -1,0 +1,99 @@
+// Executes a prepared run: SIGINT/SIGTERM abort the agent's whole process group and end the loop
+// at once with state saved; the outcome becomes an exit code and the completion summary is written.
+import { existsSync } from "node:fs";
+import type { Config, ProviderId } from "../core/config.ts";
+import { diffStat, headSha } from "../core/git.ts";
+import type { Spec } from "../core/schema.ts";
+import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
+import type { RunStatus } from "../core/session-schema.ts";
+import type { Project } from "../gates/detect.ts";
+import { EXIT_CODE, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
+import type { ReadyProvider } from "../loop/env.ts";
+import { runLoop } from "../loop/loop.ts";
+import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
+import type { ShipStage } from "../loop/ship.ts";
+import { clearSignal } from "../loop/signals.ts";
+import { trust } from "../loop/trust-sink.ts";
+import { writeProof } from "../proof/assemble.ts";
+
+export type Reporter = { event: (event: LokiEvent) => void; notice: (line: string) => void; warn: (line: string) => void; close: () => void };
+
+export type ExecuteInput = {
+  record: RunRecord;
+  config: Config;
+  spec: Spec;
+  providers: Map<ProviderId, ReadyProvider>;
+  allowRoot: boolean;
+  env: Record<string, string | undefined>;
+  reporter: Reporter;
+  visible: { id: string; text: string }[];
+  heldOutCount: number;
+  stages: readonly ShipStage[];
+  project: Project;
+  denyRead: string[];
+};
+
+const STATUS: Record<Outcome, RunStatus> = {
+  verified: "completed", blocked: "blocked", error: "failed", failed: "failed", budget_exceeded: "stopped",
+  max_iterations: "stopped", max_duration: "stopped", stalled: "stopped", stopped: "stopped", interrupted: "stopped",
+};
+
+export async function executeRun(input: ExecuteInput): Promise<{ exitCode: number; completion: Completion }> {
+  const { record } = input;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let result: { outcome: Outcome; reason: string };
+  try {
+    result = await runLoop({
+      ...input, signal: controller.signal, notice: input.reporter.notice,
+      clock: { now: () => Date.now(), random: Math.random, sleep: (ms, signal) => sleep(ms, signal) },
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  // `loki stop` writes STOP and then signals us: that is a clean stop, not an interruption.
+  if (result.outcome === "interrupted" && existsSync(record.ws.stop)) result = { outcome: "stopped", reason: "stopped by `loki stop`" };
+  return await finishRun(input, result);
+}
+
+export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" | "env">, result: { outcome: Outcome; reason: string }) {
+  const { record } = input;
+  if (result.outcome === "stopped") clearSignal(record.ws.stop);
+  const exitCode = EXIT_CODE[result.outcome];
+  record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
+  const head = await headSha(record.ws.root);
+  const spend = ledgerSpend(record.ws, record.state.run_id);
+  const completion = writeCompletion(record.ws, {
+    run_id: record.state.run_id, outcome: result.outcome, exit_code: exitCode, reason: result.reason,
+    start_sha: record.state.start_sha, head_sha: head, branch: record.state.branch, iterations: record.state.iteration,
+    diffstat: await diffStat(record.ws.root, record.state.start_sha), cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
+    pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
+  });
+  try {
+    await writeProof(record.ws, record.state.run_id);
+  } catch (error) {
+    input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
+  }
+  record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
+  trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
+  // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
+  if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery)) await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
+  input.reporter.close();
+  return { exitCode, completion };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

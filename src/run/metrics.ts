@@ -1,0 +1,96 @@
+// Run history as numbers: the trust trajectory across runs (`loki trust`) and the bill per run and
+// iteration (`loki cost`), read from the trust-event stream and the cost ledger. Nothing recorded
+// is "no data", never a row of zeros.
+import { TrustEvent } from "../core/evidence-schema.ts";
+import { CostEntry } from "../core/run-schema.ts";
+import { readJsonl, type Workspace } from "../core/workspace.ts";
+
+const rate = (hit: number, all: number) => (all === 0 ? null : Math.round((hit / all) * 1000) / 1000);
+const median = (values: number[]) => {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+export type Trajectory = {
+  runs: number;
+  outcomes: Record<string, number>;
+  verified_runs: number;
+  council_pass_rate: number | null;
+  council_rounds: number;
+  gate_pass_rate: number | null;
+  gate_results: number;
+  reviewer_mutations: number;
+  heldout_fail_rate: number | null;
+  iterations_to_completion: number | null;
+  cost_per_verified_run_usd: number | null;
+};
+
+/** Computed from trust events and the cost ledger; null where there is nothing to compute from. */
+export function trajectory(events: TrustEvent[], ledger: CostEntry[]): Trajectory | null {
+  const runs = new Set(events.filter((e) => e.kind === "run_start").map((e) => e.run_id));
+  if (runs.size === 0) return null;
+  const completions = events.filter((e) => e.kind === "completion");
+  const outcomes: Record<string, number> = {};
+  for (const c of completions) outcomes[String(c.data.outcome)] = (outcomes[String(c.data.outcome)] ?? 0) + 1;
+  const verified = completions.filter((c) => c.data.outcome === "verified");
+  const votes = events.filter((e) => e.kind === "council_vote");
+  const rounds = new Map<string, { approve: number; all: number }>();
+  for (const v of votes) {
+    const key = `${v.run_id}#${v.iteration}`;
+    const r = rounds.get(key) ?? { approve: 0, all: 0 };
+    r.all += 1;
+    if (v.data.verdict === "APPROVE") r.approve += 1;
+    rounds.set(key, r);
+  }
+  const gates = events.filter((e) => e.kind === "gate_result" && e.data.status !== "skipped");
+  const heldout = events.filter((e) => e.kind === "heldout_eval");
+  const costOf = (runId: string) => ledger.filter((l) => l.run_id === runId).reduce((sum, l) => sum + l.usd, 0);
+  return {
+    runs: runs.size,
+    outcomes,
+    verified_runs: verified.length,
+    council_pass_rate: rate([...rounds.values()].filter((r) => r.approve >= 2).length, rounds.size),
+    council_rounds: rounds.size,
+    gate_pass_rate: rate(gates.filter((g) => g.data.status === "pass").length, gates.length),
+    gate_results: gates.length,
+    reviewer_mutations: events.filter((e) => e.kind === "reviewer_mutation").length,
+    heldout_fail_rate: rate(heldout.filter((h) => Number(h.data.failed) > 0).length, heldout.length),
+    iterations_to_completion: median(verified.map((c) => Number(c.data.iterations))),
+    cost_per_verified_run_usd: verified.length === 0 ? null : Math.round((verified.reduce((sum, c) => sum + costOf(c.run_id), 0) / verified.length) * 10000) / 10000,
+  };
+}
+
+export type RunBill = {
+  run_id: string;
+  first: string;
+  usd: number;
+  basis: "exact" | "estimated" | "mixed";
+  calls: number;
+  iterations: { iteration: number; usd: number; basis: "exact" | "estimated" | "mixed"; roles: string[] }[];
+};
+
+const basisOf = (entries: CostEntry[]): RunBill["basis"] => (entries.every((e) => e.basis === "exact") ? "exact" : entries.every((e) => e.basis === "estimated") ? "estimated" : "mixed");
+
+/** Per run (oldest first), per iteration, with whether the dollars are exact or estimated. */
+export function bills(ledger: CostEntry[]): RunBill[] {
+  const byRun = new Map<string, CostEntry[]>();
+  for (const entry of ledger) byRun.set(entry.run_id, [...(byRun.get(entry.run_id) ?? []), entry]);
+  return [...byRun.entries()].map(([runId, entries]) => {
+    const byIteration = new Map<number, CostEntry[]>();
+    for (const e of entries) byIteration.set(e.iteration, [...(byIteration.get(e.iteration) ?? []), e]);
+    return {
+      run_id: runId,
+      first: entries[0]?.ts ?? "",
+      usd: Math.round(entries.reduce((sum, e) => sum + e.usd, 0) * 10000) / 10000,
+      basis: basisOf(entries),
+      calls: entries.length,
+      iterations: [...byIteration.entries()].map(([iteration, es]) => ({ iteration, usd: Math.round(es.reduce((s, e) => s + e.usd, 0) * 10000) / 10000, basis: basisOf(es), roles: [...new Set(es.map((e) => e.role))] })),
+    };
+  });
+}
+
+export function readTrustData(ws: Workspace): { events: TrustEvent[]; ledger: CostEntry[] } {
+  return { events: readJsonl(ws.trustEvents, TrustEvent), ledger: readJsonl(ws.costLedger, CostEntry) };
+}

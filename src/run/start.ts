@@ -1,0 +1,76 @@
+// Starting and resuming a run: validate everything up front, set up the run's state (spec copy,
+// held-out commitment, orchestrator state), then execute the loop with signal handling and write
+// the completion summary whatever the outcome.
+import { randomBytes } from "node:crypto";
+import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
+import { repoRoot } from "../core/git.ts";
+import { resolveModel } from "../core/models.ts";
+import { Spec } from "../core/schema.ts";
+import { readJson, workspaceAt, writeJson } from "../core/workspace.ts";
+import { detectProject } from "../gates/detect.ts";
+import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
+import type { Explicit } from "../spec/detect.ts";
+import { readSpec, writeIntake } from "../spec/read.ts";
+import { executeRun, type Reporter } from "./execute.ts";
+import { assertCleanStart, assertNoActiveRun, denyReadPaths, prepareProviders, providerChain } from "./prepare.ts";
+import { initialState, openRunRecord } from "../loop/run-state.ts";
+import { switchBranch, currentBranch } from "../core/git.ts";
+import { shipStages, type ShipStage } from "../loop/ship.ts";
+import { trust } from "../loop/trust-sink.ts";
+
+export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean };
+export type StartInput = { arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean };
+
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}-${randomBytes(2).toString("hex")}`;
+}
+
+/** Validate and set up a new run; returns a function that executes it (now, or in a detached child). */
+export async function prepareStart(input: StartInput) {
+  const root = await repoRoot(input.cwd);
+  const ws = workspaceAt(root);
+  const loaded = loadConfig(root, input.env, input.flags);
+  for (const line of loaded.warnings) input.reporter.warn(line);
+  const config = loaded.config;
+  assertNoActiveRun(ws);
+  const startSha = await assertCleanStart(root);
+  const spec = await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit });
+  const allowRoot = config.allow_root;
+  const providers = await prepareProviders(config, providerChain(config), { env: input.env, cwd: root, allowRoot, warn: input.reporter.warn });
+  if (input.branch) await switchBranch(root, input.branch);
+  const now = new Date();
+  const runId = newRunId(now);
+  writeIntake(ws, spec, now);
+  writeJson(ws.runSpec, Spec, spec);
+  if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
+  const chain = [...providers.keys()];
+  const model = resolveModel({ provider: chain[0] as ProviderId, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
+  const maxDurationS = config.max_duration ? parseDuration(config.max_duration) : null;
+  const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, now });
+  const record = openRunRecord(ws, state, input.reporter.event);
+  record.save({});
+  record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });
+  trust(record, "run_start", { provider: state.provider, model, items: spec.items.length });
+  return {
+    ws,
+    runId,
+    execute: () =>
+      executeRun({
+        record, config, spec, providers, allowRoot, env: input.env, reporter: input.reporter,
+        visible: visibleItems(spec, config.heldout),
+        heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
+        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
+        project: detectProject(root, config),
+        denyRead: denyReadPaths(ws, spec, runId),
+      }),
+  };
+}
+
+export function visibleItems(spec: Spec, heldout: boolean): { id: string; text: string }[] {
+  const hidden = new Set(heldout ? selectHeldOut(spec.items).map((item) => item.id) : []);
+  return spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
+}
+
+export async function loadRunSpec(ws: ReturnType<typeof workspaceAt>): Promise<Spec | undefined> {
+  return readJson(ws.runSpec, Spec);
+}

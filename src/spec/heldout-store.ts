@@ -1,0 +1,44 @@
+// The held-out store outside the working tree (~/.loki/heldout/<project>/<run>.json): where it
+// lives, the per-item commitment, and the reveal that proves a store matches its commitment.
+import { realpathSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, join } from "node:path";
+import { internalError } from "../core/errors.ts";
+import { canonicalJson, sha256 } from "../core/hash.ts";
+import { HeldOutCommitment, HeldOutStore } from "../core/schema.ts";
+import { readJson, type Workspace } from "../core/workspace.ts";
+
+export function itemCommitment(salt: string, item: { id: string; text: string }): string {
+  return sha256(`${salt}\n${item.id}\n${item.text}`);
+}
+
+/** Where the hidden items of a project's run live: the user's home, never the repo. */
+export function heldOutStorePath(root: string, runId: string, home: string = process.env.HOME || homedir()): string {
+  return join(home, ".loki", "heldout", projectKey(root), `${runId}.json`);
+}
+
+export function projectKey(root: string): string {
+  let real = root;
+  try {
+    real = realpathSync(root);
+  } catch {
+    // a path that does not exist yet keys by its given form
+  }
+  const name = basename(real).replace(/[^A-Za-z0-9._-]/g, "_") || "root";
+  return `${name}-${sha256(real).slice(0, 8)}`;
+}
+
+/** Reveal: read the store and prove it is the one committed to. Throws on any mismatch. */
+export function revealHeldOut(ws: Workspace, runId: string): HeldOutStore {
+  const commitment = readJson(ws.heldOut, HeldOutCommitment);
+  const storePath = heldOutStorePath(ws.root, runId);
+  const store = readJson(storePath, HeldOutStore);
+  if (!commitment || commitment.run_id !== runId) throw internalError(`no held-out commitment for run ${runId}`);
+  if (!store) throw internalError(`held-out store missing: ${storePath}`);
+  const matches =
+    sha256(canonicalJson(store)) === commitment.store_sha256 &&
+    store.items.length === commitment.count &&
+    store.items.every((item, index) => itemCommitment(store.salt, item) === commitment.commitments[index]);
+  if (!matches) throw internalError(`held-out store ${storePath} does not match its commitment`);
+  return store;
+}

@@ -1,0 +1,171 @@
+// `loki verify` as a function: resolve the base → read the diff → run the gates concurrently →
+// scope and baseline filters → verdict → evidence (+ SARIF/JUnit files). Prints nothing; every
+// user error is a LokiError (exit 3 in cli.ts). Spec reading is passed in (trust cannot import spec).
+import { resolve } from "node:path";
+import { loadConfig } from "../core/config.ts";
+import { gitError, messageOf, usageError } from "../core/errors.ts";
+import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
+import { currentBranch, headSha, repoRoot } from "../core/git.ts";
+import { OrchestratorState } from "../core/run-schema.ts";
+import { Severity, type DriftReport, type GateResult } from "../core/schema.ts";
+import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
+import { ALL_GATES } from "../gates/all.ts";
+import { detectProject } from "../gates/detect.ts";
+import { readSubject } from "../gates/diff.ts";
+import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
+import { resolveBase, type ResolvedBase } from "./base.ts";
+import { applyBaseline, applyScope, readBaseline, writeBaseline } from "./baseline.ts";
+import { buildEvidence, EXIT_CODES, writeEvidence, type Scope } from "./evidence.ts";
+import { toJunit } from "./report/junit.ts";
+import { toSarif } from "./report/sarif.ts";
+import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
+
+export type VerifyOptions = {
+  cwd: string;
+  base?: string;
+  uncommitted?: boolean;
+  scope?: Scope;
+  /** Default: every gate (ALL_GATES), narrowed by selectGates. */
+  gates?: readonly Gate[];
+  blockOn?: Severity[];
+  baseline?: string;
+  writeBaseline?: string;
+  sarif?: string;
+  junit?: string;
+  /** The spec's drift since its lock, null without a lock; a throw makes spec_drift inconclusive. */
+  readDrift?: (root: string) => Promise<DriftReport | null>;
+  now?: () => Date;
+};
+
+export type VerifyOutcome = {
+  evidence: Evidence;
+  exitCode: number;
+  base: ResolvedBase;
+  warnings: string[];
+  /** Files written: .loki/verify/* (not in --write-baseline mode), --sarif, --junit, the baseline. */
+  written: { evidence?: string; report?: string; sarif?: string; junit?: string; baseline?: { path: string; fingerprints: number } };
+};
+
+export const DEFAULT_BLOCK_ON: Severity[] = ["critical", "high"];
+const SCOPES: readonly Scope[] = ["diff", "files", "repo"];
+
+/** "a, b" → ["a", "b"], every id checked against `valid`. */
+export function parseList(flag: string, value: string, valid: readonly string[]): string[] {
+  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const unknown = items.filter((s) => !valid.includes(s));
+  if (unknown.length > 0 || items.length === 0) {
+    throw usageError(`${flag}: ${unknown.length > 0 ? `unknown value${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}` : "empty list"}`, { hint: `valid values: ${valid.join(", ")}` });
+  }
+  return [...new Set(items)];
+}
+
+export function parseScope(value: string | undefined): Scope {
+  if (value === undefined) return "diff";
+  const scope = SCOPES.find((s) => s === value);
+  if (scope === undefined) throw usageError(`--scope: unknown scope "${value}"`, { hint: `valid values: ${SCOPES.join(", ")}` });
+  return scope;
+}
+
+export function parseBlockOn(value: string | undefined): Severity[] {
+  return value === undefined ? DEFAULT_BLOCK_ON : (parseList("--block-on", value, Severity.options) as Severity[]);
+}
+
+export function selectGates(all: readonly Gate[], only: string | undefined, skip: string | undefined): Gate[] {
+  const ids = all.map((g) => g.id);
+  const keep = only === undefined ? ids : parseList("--only", only, ids);
+  const drop = skip === undefined ? [] : parseList("--skip", skip, ids);
+  const selected = all.filter((g) => keep.includes(g.id) && !drop.includes(g.id));
+  if (selected.length === 0) throw usageError("--only/--skip leave no gate to run", { hint: `gates: ${ids.join(", ")}` });
+  return selected;
+}
+
+export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome> {
+  const now = options.now ?? (() => new Date());
+  const scope = options.scope ?? "diff";
+  const blockOn = options.blockOn ?? DEFAULT_BLOCK_ON;
+  const gates = options.gates ?? ALL_GATES;
+  const root = await repoRoot(options.cwd);
+  if ((await headSha(root)) === null) throw gitError(`${root} has no commits yet`, { hint: "commit something first, then verify the branch against its base" });
+  // Read before any gate runs: a bad baseline must fail fast, not after a ten-minute test suite.
+  const known = options.baseline === undefined ? null : readBaseline(resolve(options.cwd, options.baseline), options.baseline);
+  const branch = await currentBranch(root);
+  const base = await resolveBase(root, options.base, branch);
+  const subject = await readSubject(root, base.mergeBase, { includeWorktree: options.uncommitted === true });
+  const loaded = loadConfig(root);
+  const ws = workspaceAt(root);
+  // Gates whose input could not be had are graded here, without running: never a crash, never a pass.
+  const preset = new Map<string, { status: "inconclusive" | "skipped"; reason: string }>();
+  const drift = await readDriftSafely(options.readDrift, root, (why) => preset.set("spec_drift", { status: "inconclusive", reason: `the spec could not be re-read: ${why}` }));
+  const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
+  const ctx: GateContext = { subject, project: detectProject(root, loaded.config), config: loaded.config, drift, heldout };
+
+  const runnable = gates.filter((g) => !preset.has(g.id));
+  const content = runnable.filter((g) => CONTENT_GATES.has(g.id));
+  // Widening (a `git grep` under --scope files|repo) overlaps the other gates instead of delaying them.
+  const [plain, scanned] = await Promise.all([
+    runGates(runnable.filter((g) => !CONTENT_GATES.has(g.id)), ctx),
+    content.length === 0 ? [] : widenSubject(subject, scope).then((wide) => runGates(content, { ...ctx, subject: wide })),
+  ]);
+  const byId = new Map([...plain, ...scanned].map((r) => [r.id, r]));
+  const raw: GateResult[] = gates.map((g) => {
+    const result = byId.get(g.id) ?? { id: g.id, title: g.title, status: "inconclusive" as const, reason: "did not run", ...preset.get(g.id), duration_ms: 0, findings: [] };
+    const note = scopeNote(g.id, scope);
+    return note && result.status !== "skipped" ? { ...result, reason: `${result.reason} (${note})` } : result;
+  });
+
+  const scoped = applyScope(raw, subject, scope);
+  const filtered = known === null ? { results: scoped, suppressed: 0 } : applyBaseline(scoped, known);
+  const verdict = verdictOf(filtered.results, blockOn);
+  const evidence = buildEvidence({
+    source: "verify",
+    runId: heldout?.run_id ?? null,
+    subject,
+    baseRef: base.ref,
+    branch,
+    scope,
+    gates: filtered.results,
+    verdict,
+    blockOn,
+    baseline: options.baseline === undefined ? null : { path: options.baseline, suppressed: filtered.suppressed },
+    now: now(),
+  });
+  const written: VerifyOutcome["written"] = {};
+  if (options.writeBaseline !== undefined) {
+    const path = resolve(options.cwd, options.writeBaseline);
+    written.baseline = { path, fingerprints: writeBaseline(path, scoped) };
+    return { evidence, exitCode: 0, base, warnings: loaded.warnings, written };
+  }
+  const paths = writeEvidence(ws, evidence);
+  written.evidence = paths.evidence;
+  written.report = paths.report;
+  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), `${JSON.stringify(toSarif(evidence), null, 2)}\n`);
+  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), toJunit(evidence));
+  return { evidence, exitCode: EXIT_CODES[evidence.verdict], base, warnings: loaded.warnings, written };
+}
+
+async function readDriftSafely(read: VerifyOptions["readDrift"], root: string, fail: (why: string) => void): Promise<DriftReport | null> {
+  if (read === undefined) return null;
+  try {
+    return await read(root);
+  } catch (error) {
+    fail(messageOf(error));
+    return null;
+  }
+}
+
+/**
+ * The current run's held-out evaluation; undefined (the gate's "no loki run") without a run. A run
+ * with no result for it yet, or unreadable run state, is graded through `preset` instead.
+ */
+function readHeldout(ws: ReturnType<typeof workspaceAt>, preset: (status: "inconclusive" | "skipped", reason: string) => void): HeldoutSummary | undefined {
+  try {
+    const state = readJson(ws.orchestrator, OrchestratorState);
+    if (!state) return undefined;
+    const result = readJson(ws.heldoutResult, HeldoutResult);
+    if (result && result.run_id === state.run_id) return { run_id: result.run_id, passed: result.passed, failed: result.failed, unknown: result.unknown };
+    preset("skipped", `run ${state.run_id} has no held-out result yet (its ship gate has not evaluated the held-out items)`);
+  } catch (error) {
+    preset("inconclusive", `the run's held-out result could not be read: ${messageOf(error)}`);
+  }
+  return undefined;
+}
