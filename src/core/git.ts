@@ -95,10 +95,3 @@ export async function commitCheckpoint(dir: string, message: string): Promise<{ 
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { sha: await headSha(dir), changed: true };
 }
-
-export async function diffStat(dir: string, base: string): Promise<{ files: number; insertions: number; deletions: number }> {
-  const result = await run(["git", "diff", "--shortstat", base, "HEAD"], { cwd: dir, timeoutMs: 60_000 });
-  const text = result.stdout;
-  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
-  return { files: num(/(\d+) files? changed/), insertions: num(/(\d+) insertions?/), deletions: num(/(\d+) deletions?/) };
-}

@@ -1,6 +1,8 @@
-// The ONE map of .loki/ paths, plus the only sanctioned ways to write there: validated atomic
-// JSON writes (temp file + fsync + rename) and JSONL appends under a lock (no torn lines).
+// The ONE map of loki's paths — the repo's .loki/ and the user's private ~/.loki — plus the only
+// sanctioned ways to write there: validated atomic JSON writes (temp file + fsync + rename) and
+// JSONL appends under a lock (no torn lines).
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { z } from "zod";
 import { workspaceError } from "./errors.ts";
@@ -48,6 +50,27 @@ export function workspaceAt(root: string) {
     runLog: (runId: string) => p("logs", `run-${runId}.log`),
     logs: p("logs"),
     logFile: p("logs", "loki.log"),
+    worktrees: p("worktrees"),
+    reviewCopies: p("tmp", "review"),
+  };
+}
+
+/** The user's home directory, found one way everywhere: $HOME (tests move it), else the OS's. */
+export function userHome(): string {
+  return process.env.HOME || homedir();
+}
+
+export type LokiHome = ReturnType<typeof lokiHomeAt>;
+
+/** Path map of ~/.loki: loki's private state (held-out stores, signing keys, caches). Pure. */
+export function lokiHomeAt(home: string = userHome()) {
+  const dir = join(home, ".loki");
+  return {
+    dir,
+    heldOutDir: join(dir, "heldout"),
+    heldOut: (project: string, runId: string) => join(dir, "heldout", project, `${runId}.json`),
+    keys: join(dir, "keys"),
+    helpCache: join(dir, "cache", "help"),
   };
 }
 

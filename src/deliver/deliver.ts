@@ -18,6 +18,7 @@ import { notifyDesktop, writeCompletion } from "../run/completion.ts";
 import type { Reporter } from "../run/execute.ts";
 import { councilOf } from "../proof/facts.ts";
 import { issueLabel, pullRequestBody } from "./pr-body.ts";
+import { readSubject } from "../gates/diff.ts";
 
 export type RunResult = { exitCode: number; completion: Completion };
 type Step = { exitCode: number; note: string };
@@ -52,8 +53,8 @@ async function openPr(ws: Workspace, delivery: Delivery, completion: Completion,
   const push = await run(["git", "push", "--quiet", "--set-upstream", "origin", `HEAD:refs/heads/${delivery.branch}`], { cwd: ws.root, timeoutMs: 300_000 });
   if (!push.ok) throw new Error(`git push to origin was rejected: ${push.digest}`);
   reporter.notice(`pushed ${delivery.branch} to origin`);
-  const files = (await run(["git", "diff", "--name-only", `${completion.start_sha}..HEAD`], { cwd: ws.root })).stdout.split("\n").filter(Boolean);
-  const body = pullRequestBody({ title: delivery.title, completion, evidence: readJson(ws.evidence, Evidence) ?? null, council: councilOf(ws, completion.run_id).at(-1) ?? null, proof: proofFacts(ws, completion.run_id), issue: delivery.issue as IssueRef | null, files });
+  const proof = proofFacts(ws, completion.run_id);
+  const body = pullRequestBody({ title: delivery.title, completion, evidence: readJson(ws.evidence, Evidence) ?? null, council: councilOf(ws, completion.run_id).at(-1) ?? null, proof, issue: delivery.issue as IssueRef | null, files: proof?.files ?? (await readSubject(ws.root, completion.start_sha, { includeWorktree: false })).files.map((f) => f.path) });
   const pr = await upsertPullRequest({ repo: delivery.repo as RepoRef, head: delivery.branch, base: delivery.base, title: delivery.title, body }, ctx);
   reporter.notice(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
   return { ...pr, headSha: pr.headSha ?? (await headSha(ws.root)) };
@@ -86,10 +87,11 @@ async function commentBack(issue: IssueRef, delivery: Delivery, completion: Comp
   }
 }
 
-function proofFacts(ws: Workspace, runId: string): { headline: string; sha256: string; fingerprint: string } | null {
+/** The proof's headline, fingerprint and the run's changed files (the change as the run derived it). */
+function proofFacts(ws: Workspace, runId: string): { headline: string; sha256: string; fingerprint: string; files: string[] } | null {
   try {
     const file = readJson(join(ws.proof(runId), "proof.json"), ProofFile);
-    return file ? { headline: file.payload.headline.verdict, sha256: file.provenance.canonical_sha256, fingerprint: file.provenance.key_fingerprint } : null;
+    return file ? { headline: file.payload.headline.verdict, sha256: file.provenance.canonical_sha256, fingerprint: file.provenance.key_fingerprint, files: file.payload.change.files.map((f) => f.path) } : null;
   } catch {
     return null; // an unreadable proof is reported by `loki proof verify`, not by the PR
   }

@@ -3,6 +3,7 @@
 // worktree is reused when it is clean, and reported clearly when it is not.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { workspaceAt } from "../core/workspace.ts";
 import { gitError } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
 import type { IssueRef } from "../forge/types.ts";
@@ -24,7 +25,7 @@ export function branchFor(ref: IssueRef | null, runId: string): string {
 }
 
 export function worktreeDir(root: string, branch: string): string {
-  return join(root, ".loki", "worktrees", branch.replace(/[^A-Za-z0-9._-]+/g, "-"));
+  return join(workspaceAt(root).worktrees, branch.replace(/[^A-Za-z0-9._-]+/g, "-"));
 }
 
 async function git(root: string, args: string[]) {

@@ -1,11 +1,12 @@
-// The diff subject: what changed from a base commit to HEAD (or to the working tree, untracked
-// files included), parsed from ONE `git diff` into files and added/removed lines with their line numbers.
-// Reads only; never touches the index or the working tree. A bad base throws; nothing else does.
+// The change (Subject): what changed from a base commit to HEAD (or to the working tree, untracked
+// files included), from ONE `git diff` with pinned options: its text and sha256, the stat, and files
+// with added/removed lines and their line numbers. Reads only. A bad base throws; nothing else does.
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
 import { headSha, repoRoot } from "../core/git.ts";
+import { sha256 } from "../core/hash.ts";
 import type { ChangedFile, Subject } from "./gate.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
@@ -13,10 +14,21 @@ const MAX_DIFF_BYTES = 256 * 1024 * 1024;
 /** An untracked file larger than this is recorded as binary instead of read into memory. */
 const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
 
-export async function readSubject(root: string, base: string, options: { includeWorktree: boolean }): Promise<Subject> {
-  const { top, head, baseSha } = await resolveRevisions(root, base);
-  // Pin everything a user's git config could change about the output we parse.
-  const argv = ["git", "-c", "core.quotepath=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-U0", "-M", "--src-prefix=a/", "--dst-prefix=b/", baseSha];
+/**
+ * Pinned so that neither a user's git config nor the repository can change the bytes we parse and
+ * hash: `proof verify` re-derives a run's change with these same options and compares the sha256.
+ */
+export const DIFF_ARGV = [
+  "git", "-c", "core.quotepath=false", "-c", "diff.suppressBlankEmpty=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+  "--no-relative", "--full-index", "-U3", "-M", "--indent-heuristic", "--diff-algorithm=myers", "--src-prefix=a/", "--dst-prefix=b/",
+];
+
+/** The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`. */
+export async function readSubject(root: string, base: string, options: { includeWorktree: boolean; head?: string }): Promise<Subject> {
+  const resolved = await resolveRevisions(root, base);
+  const { top, baseSha } = resolved;
+  const head = options.head ?? resolved.head;
+  const argv = [...DIFF_ARGV, baseSha];
   if (!options.includeWorktree) argv.push(head);
   const [diff, untracked] = await Promise.all([
     mustRun("diff", [...argv, "--"], top, baseSha),
@@ -32,7 +44,9 @@ export async function readSubject(root: string, base: string, options: { include
       throw gitError(`cannot read untracked file ${path}: ${messageOf(error)}`, { hint: "fix its permissions, or add it to .gitignore" });
     }
   }
-  return { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files };
+  const sum = (count: (file: ChangedFile) => number) => files.reduce((total, file) => total + count(file), 0);
+  const stat = { files: files.length, insertions: sum((f) => f.added.length), deletions: sum((f) => f.removedCount) };
+  return { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files, text: diff, sha256: sha256(diff), stat };
 }
 
 async function mustRun(name: string, argv: string[], cwd: string, baseSha: string): Promise<string> {
@@ -116,7 +130,7 @@ function readUntracked(root: string, path: string): ChangedFile {
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 
 /**
- * Parses `git diff -U0 -M` output line by line (no lookahead), so it can be fed from a stream.
+ * Parses `git diff -M` output (any context width) line by line (no lookahead), so it can be fed from a stream.
  * Hunk line counts decide what is content: an added line "++x" is "+++x" in the diff, not a header.
  */
 export function createDiffParser(): { line: (text: string) => void; finish: () => ChangedFile[] } {

@@ -20,7 +20,21 @@ export type ChangedFile = {
 };
 
 /** What the gates grade: the diff from `base` to `head` (plus the working tree when included). */
-export type Subject = { root: string; base: string; head: string; includesWorktree: boolean; files: ChangedFile[] };
+/**
+ * The change being graded, derived ONCE (gates/diff.ts) and passed to gates, reviewers, completion,
+ * delivery and the proof: parsed files, the unified diff text (tracked files; untracked ones are in
+ * `files` only), its sha256 and the stat.
+ */
+export type Subject = {
+  root: string;
+  base: string;
+  head: string;
+  includesWorktree: boolean;
+  files: ChangedFile[];
+  text: string;
+  sha256: string;
+  stat: { files: number; insertions: number; deletions: number };
+};
 
 /** A held-out evaluation's outcome, as the heldout gate needs it (computed by trust/, passed in). */
 export type HeldoutSummary = { run_id: string; passed: number; failed: number; unknown: number };

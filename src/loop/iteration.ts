@@ -23,7 +23,8 @@ import { doneSignalPath, readSignals, takeHumanInput } from "./signals.ts";
 import { skillsFor } from "./skills.ts";
 import { trust } from "./trust-sink.ts";
 
-export type IterationStep = { stop?: LoopResult; ship?: string; gates: GateResult[]; subject?: Subject };
+/** What one iteration hands the loop: a stop, or its gates — and, when it asks for the ship gate, why and the change. */
+export type IterationStep = { stop?: LoopResult; ship?: { trigger: string; change: Subject }; gates: GateResult[] };
 const FATAL = new Set(["auth", "unknown_model"]);
 
 export async function runIteration(env: LoopEnv, remainingMs: () => number | null): Promise<IterationStep> {
@@ -98,7 +99,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   });
   const looksMet = verdict.verdict === "VERIFIED" && !checkpoint.changed && n > 1;
   const ship = claimed ? "the agent claimed done" : looksMet ? "all checks green and the agent made no further changes" : undefined;
-  return { ...(ship ? { ship } : {}), gates, subject };
+  return { ...(ship ? { ship: { trigger: ship, change: subject } } : {}), gates };
 }
 
 /** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */

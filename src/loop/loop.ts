@@ -33,11 +33,11 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
       record.save({ phase: "ship" });
       clearSignal(doneSignalPath(record.ws));
       const ship = await runShipGate(env.stages, {
-        ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, startSha: record.state.start_sha, spec: env.spec, gates: step.gates,
+        ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, change: step.ship.change, spec: env.spec, gates: step.gates,
         agent: reviewAgent(env), trust: trustSink(env), env: env.env, signal: env.signal,
       });
-      record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship });
-      if (step.subject) writeRunEvidence(record, step.subject, step.gates, ship, ship.stages.filter((stage) => stage.id !== "gates"));
+      record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship.trigger });
+      writeRunEvidence(record, step.ship.change, step.gates, ship, ship.stages.filter((stage) => stage.id !== "gates"));
       record.save({ last_verdict: ship.verdict, feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20) });
       if (ship.verdict === "VERIFIED") {
         record.save({ phase: "done" });

@@ -2,7 +2,7 @@
 // only knows this interface; held-out evaluation and the council plug in as more stages.
 import type { GateResult, Spec } from "../core/schema.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { verdictOf, type Verdict } from "../gates/gate.ts";
+import { verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
 import type { ReviewAgent, TrustSink } from "../review/agent.ts";
 import { runCouncil } from "../review/council.ts";
 import { evaluateHeldOut } from "../review/heldout-eval.ts";
@@ -11,7 +11,8 @@ export type ShipContext = {
   ws: Workspace;
   runId: string;
   iteration: number;
-  startSha: string;
+  /** This iteration's change (derived once, in the iteration's Verify phase). */
+  change: Subject;
   spec: Spec;
   /** This iteration's deterministic gate results. */
   gates: GateResult[];
@@ -47,13 +48,13 @@ export const deterministicStage: ShipStage = {
 /** Stage 2: the held-out items, judged (or checked by their own commands) against the change. */
 export const heldoutStage: ShipStage = {
   id: "heldout",
-  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, startSha: ctx.startSha, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust }),
+  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, change: ctx.change, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust }),
 };
 
 /** Stage 3: the blind council, with a devil's advocate on unanimous approval. */
 export const councilStage: ShipStage = {
   id: "council",
-  run: async (ctx) => runCouncil({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, startSha: ctx.startSha, spec: ctx.spec, gates: ctx.gates, agent: ctx.agent, trust: ctx.trust }),
+  run: async (ctx) => runCouncil({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, change: ctx.change, spec: ctx.spec, gates: ctx.gates, agent: ctx.agent, trust: ctx.trust }),
 };
 
 /** The ship gate a run uses: deterministic gates always; held-out and council unless turned off. */

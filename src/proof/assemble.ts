@@ -7,13 +7,16 @@ import { Proof, ProofFile } from "../core/proof-schema.ts";
 import { Completion, CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
 import { Checklist, Spec } from "../core/schema.ts";
 import { Session } from "../core/session-schema.ts";
-import { writeFileAtomic, type Workspace } from "../core/workspace.ts";
-import { billOf, councilOf, deriveChange, gatesOf, heldOutOf, providersOf, readOptional, readRecords, timingOf } from "./facts.ts";
+import { userHome, writeFileAtomic, type Workspace } from "../core/workspace.ts";
+import { billOf, changeFacts, councilOf, gatesOf, heldOutOf, providersOf, readOptional, readRecords, timingOf } from "./facts.ts";
 import { renderProofHtml } from "./html.ts";
-import { signProof, userHome } from "./sign.ts";
+import { signProof } from "./sign.ts";
 import { redact, type Redacted, type RedactionSummary } from "./redact.ts";
+import { readSubject } from "../gates/diff.ts";
+import type { Subject } from "../gates/gate.ts";
 
-export type ProofOptions = { includeDiff?: boolean };
+/** `change`: the run's final change as the run derived it (else derived here, the same way). */
+export type ProofOptions = { includeDiff?: boolean; change?: Subject };
 export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & { run: Pick<Proof["run"], "outcome" | "reason">; bill: Pick<Proof["bill"], "basis"> };
 
 /** VERIFIED / VERIFIED WITH GAPS / NOT VERIFIED from recorded facts only, each with its reasons. */
@@ -72,7 +75,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
   const entries = readRecords(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
   const session = readOptional(ws.session, Session);
   const headSha = completion.head_sha ?? completion.start_sha;
-  const derived = await deriveChange(ws.root, completion.start_sha, headSha);
+  const derived = changeFacts(options.change ?? (await readSubject(ws.root, completion.start_sha, { includeWorktree: false, head: headSha })));
   const heldOut = heldOutOf(ws, runId);
   const bill = billOf(entries, { limit_usd: orchestrator?.budget.limit_usd ?? null, spent_usd: orchestrator?.budget.spent_usd ?? completion.cost.usd });
   const gates = gatesOf(ws, runId, completion.iterations);

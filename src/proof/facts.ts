@@ -3,16 +3,15 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { gitError, messageOf } from "../core/errors.ts";
+import { messageOf } from "../core/errors.ts";
 import { CouncilRound, Evidence, HeldoutResult } from "../core/evidence-schema.ts";
-import { run } from "../core/exec.ts";
 import { heldOutStorePath, revealHeldOut } from "../spec/heldout-store.ts";
-import { sha256 } from "../core/hash.ts";
 import type { Proof, ProofFileChange } from "../core/proof-schema.ts";
 import { CostEntry, LokiEvent } from "../core/run-schema.ts";
 import { GateResult, HeldOutCommitment } from "../core/schema.ts";
 import { readJson, type Workspace } from "../core/workspace.ts";
-import { verdictOf } from "../gates/gate.ts";
+import { readSubject } from "../gates/diff.ts";
+import { verdictOf, type Subject } from "../gates/gate.ts";
 
 /** Every valid record of a JSONL stream; lines this version cannot read are skipped, not fatal. */
 export function readRecords<S extends z.ZodType>(path: string, schema: S): z.output<S>[] {
@@ -44,29 +43,17 @@ export function readOptional<S extends z.ZodType>(path: string, schema: S): z.ou
   }
 }
 
-// Fixed options, so user config (renames, prefixes, abbrev, colour) cannot change the bytes we hash.
-const DIFF = ["-c", "core.quotepath=off", "-c", "diff.suppressBlankEmpty=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames", "--full-index", "--unified=3", "--indent-heuristic", "--diff-algorithm=myers", "--src-prefix=a/", "--dst-prefix=b/"];
-const MAX_DIFF_BYTES = 256 * 1024 * 1024;
-
 export type DerivedChange = { diff: string; diff_sha256: string; files: ProofFileChange[]; diffstat: { files: number; insertions: number; deletions: number } };
 
-/** `git diff start head` as loki hashes it, with per-file counts. `proof verify` calls this too. */
+/** What the proof records of a change: its text, hash, per-file counts and stat. Pure. */
+export function changeFacts(change: Subject): DerivedChange {
+  const files = change.files.map((f) => ({ path: f.path, insertions: f.added.length, deletions: f.removedCount, binary: f.binary }));
+  return { diff: change.text, diff_sha256: change.sha256, files, diffstat: change.stat };
+}
+
+/** `proof verify`'s independent re-derivation: the change from start to head, read afresh from git. */
 export async function deriveChange(root: string, start: string, head: string): Promise<DerivedChange> {
-  const options = { cwd: root, timeoutMs: 120_000, maxOutputBytes: MAX_DIFF_BYTES };
-  const diff = await run(["git", ...DIFF, start, head, "--"], options);
-  const numstat = await run(["git", ...DIFF, "--numstat", "-z", start, head, "--"], options);
-  for (const result of [diff, numstat]) {
-    if (!result.ok || result.truncated) throw gitError(`git diff ${start.slice(0, 12)} ${head.slice(0, 12)} failed: ${result.truncated ? "the diff is too large" : result.digest}`);
-  }
-  const files: ProofFileChange[] = [];
-  for (const record of numstat.stdout.split("\0")) {
-    const match = /^(-|\d+)\t(-|\d+)\t([\s\S]+)$/.exec(record.replace(/^\n/, ""));
-    if (!match) continue;
-    const binary = match[1] === "-";
-    files.push({ path: match[3] ?? "", insertions: binary ? 0 : Number(match[1]), deletions: binary ? 0 : Number(match[2]), binary });
-  }
-  const sum = (key: "insertions" | "deletions") => files.reduce((total, f) => total + f[key], 0);
-  return { diff: diff.stdout, diff_sha256: sha256(diff.stdout), files, diffstat: { files: files.length, insertions: sum("insertions"), deletions: sum("deletions") } };
+  return changeFacts(await readSubject(root, start, { includeWorktree: false, head }));
 }
 
 export function billOf(entries: readonly CostEntry[], budget: Proof["bill"]["budget"]): Proof["bill"] {

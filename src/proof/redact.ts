@@ -1,8 +1,8 @@
 // The single redaction chokepoint: everything a proof serializes passes through redact() once, and
 // the Redacted<T> brand makes skipping it a type error. Pure: no fs, no network; rules live in
 // redact-rules.ts. Never mutates its input.
-import { homedir } from "node:os";
 import { internalError } from "../core/errors.ts";
+import { userHome } from "../core/workspace.ts";
 import { HOME_RULES, SCHEME_PREFIX, SECRET_RULES, homeRule, isPlaceholder, keyRuleFor, type RedactionRule } from "./redact-rules.ts";
 
 declare const REDACTED: unique symbol;
@@ -18,7 +18,7 @@ let cached: { home: string; rules: readonly RedactionRule[] } | undefined;
 
 /** Secret rules, then the actual home directory, then anyone's home directory. */
 function rulesFor(options: RedactOptions | undefined): readonly RedactionRule[] {
-  const home = options?.home ?? homedir();
+  const home = options?.home ?? userHome();
   if (cached?.home !== home) {
     const own = homeRule(home);
     cached = { home, rules: [...SECRET_RULES, ...(own ? [own] : []), ...HOME_RULES] };

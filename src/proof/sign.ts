@@ -3,8 +3,8 @@
 // beyond the key files.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { lokiHomeAt, userHome } from "../core/workspace.ts";
 import { internalError, messageOf } from "../core/errors.ts";
 import { canonicalJson, sha256 } from "../core/hash.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
@@ -13,12 +13,8 @@ import type { Redacted } from "./redact.ts";
 
 export type SigningKey = { privateKey: KeyObject; publicPem: string; fingerprint: string };
 
-export function userHome(): string {
-  return process.env.HOME || homedir();
-}
-
 export function keyPaths(home: string = userHome()): { dir: string; key: string; pub: string } {
-  const dir = join(home, ".loki", "keys");
+  const dir = lokiHomeAt(home).keys;
   return { dir, key: join(dir, "ed25519.key"), pub: join(dir, "ed25519.pub") };
 }
 

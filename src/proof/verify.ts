@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { messageOf } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
 import { ProofFile } from "../core/proof-schema.ts";
-import type { Workspace } from "../core/workspace.ts";
+import { userHome, type Workspace } from "../core/workspace.ts";
 import { deriveChange } from "./facts.ts";
-import { canonicalSha256, checkSignature, localFingerprint, userHome } from "./sign.ts";
+import { canonicalSha256, checkSignature, localFingerprint } from "./sign.ts";
 import { redactText } from "./redact.ts";
 
 export type ProofCheck = { name: string; ok: boolean; detail: string };

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { ProviderId } from "../core/config.ts";
 import { run, whichBinary } from "../core/exec.ts";
 import { sha256 } from "../core/hash.ts";
-import { readJson, writeJson } from "../core/workspace.ts";
+import { lokiHomeAt, readJson, writeJson } from "../core/workspace.ts";
 import type { HelpInfo } from "./provider.ts";
 
 const HELP_TIMEOUT_MS = 15_000;
@@ -88,7 +88,7 @@ export async function readHelp(binary: string, scratchDir?: string, subcommand: 
 }
 
 function cacheDir(): string {
-  return join(process.env.HOME ?? tmpdir(), ".loki", "cache", "help");
+  return lokiHomeAt().helpCache;
 }
 
 function stampOf(path: string): { size: number; mtimeMs: number } | null {

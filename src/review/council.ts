@@ -1,6 +1,7 @@
 // The blind council (DESIGN §5): three read-only reviewers — requirements, code quality,
 // security — each with the spec, the diff and the gate results, none seeing another's verdict.
 // Pass: ≥ 2 APPROVE and no critical/high finding; a unanimous APPROVE must survive a devil's advocate.
+import type { Subject } from "../gates/gate.ts";
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { CouncilRound, type ReviewerRecord, type VerdictName } from "../core/evidence-schema.ts";
@@ -12,7 +13,7 @@ import { diffForReview } from "./diff-text.ts";
 import { inReviewTrees, type Isolated } from "./review-tree.ts";
 import { PROTOCOL, parseVerdict } from "./verdict.ts";
 
-export type CouncilInput = { ws: Workspace; runId: string; iteration: number; startSha: string; spec: Spec; gates: GateResult[]; agent: ReviewAgent; trust: TrustSink };
+export type CouncilInput = { ws: Workspace; runId: string; iteration: number; change: Subject; spec: Spec; gates: GateResult[]; agent: ReviewAgent; trust: TrustSink };
 export type CouncilOutcome = { verdict: VerdictName; reasons: string[]; round: CouncilRound };
 
 const ROLES: Record<string, string> = {
@@ -87,7 +88,7 @@ async function reviewContext(input: CouncilInput): Promise<string> {
     gates || "- (none)",
     "",
     "## The change",
-    await diffForReview(input.ws.root, input.startSha),
+    diffForReview(input.change),
     "",
     "You are one of several independent reviewers; you will not see the others' verdicts. Do not modify anything.",
     PROTOCOL,

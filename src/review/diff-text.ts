@@ -1,12 +1,14 @@
-// The change under review as text for reviewer and judge prompts: `git diff start..HEAD`, capped
-// so a huge change cannot blow the prompt; the cap is stated, never silent.
-import { run } from "../core/exec.ts";
+// The change under review as text for reviewer and judge prompts, rendered from the run's one
+// Change (gates/diff.ts): a stat line per file, then the diff capped so a huge change cannot blow
+// the prompt; the cap is stated, never silent. Pure.
+import type { Subject } from "../gates/gate.ts";
 
 export const MAX_DIFF_CHARS = 120_000;
 
-export async function diffForReview(root: string, startSha: string, maxChars = MAX_DIFF_CHARS): Promise<string> {
-  const stat = await run(["git", "diff", "--stat", "--no-color", `${startSha}..HEAD`], { cwd: root, timeoutMs: 60_000 });
-  const diff = await run(["git", "diff", "--no-color", "--no-ext-diff", `${startSha}..HEAD`], { cwd: root, timeoutMs: 60_000, maxOutputBytes: 32 * 1024 * 1024 });
-  const body = diff.stdout.length > maxChars ? `${diff.stdout.slice(0, maxChars)}\n… (diff truncated at ${maxChars} characters of ${diff.stdout.length}; read the files for the rest)` : diff.stdout;
-  return `${stat.stdout.trim()}\n\n\`\`\`diff\n${body.trimEnd()}\n\`\`\``;
+export function diffForReview(change: Subject, maxChars = MAX_DIFF_CHARS): string {
+  const stat = change.files.map((f) => ` ${f.oldPath ? `${f.oldPath} => ` : ""}${f.path} | ${f.binary ? "binary" : `+${f.added.length} -${f.removedCount}`}`);
+  stat.push(` ${change.stat.files} files changed, ${change.stat.insertions} insertions(+), ${change.stat.deletions} deletions(-)`);
+  const text = change.text;
+  const body = text.length > maxChars ? `${text.slice(0, maxChars)}\n… (diff truncated at ${maxChars} characters of ${text.length}; read the files for the rest)` : text;
+  return `${stat.join("\n")}\n\n\`\`\`diff\n${body.trimEnd()}\n\`\`\``;
 }

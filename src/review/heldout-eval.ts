@@ -1,6 +1,7 @@
 // The held-out evaluation at the ship gate: items with a `verify:` command are decided by running
 // it; the rest by a read-only judge that sees only those items and the diff. `fail` blocks;
 // `unknown`, missing items or an unusable answer are inconclusive. Results name no item text.
+import type { Subject } from "../gates/gate.ts";
 import { run } from "../core/exec.ts";
 import { HeldoutResult, type VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
@@ -13,7 +14,7 @@ import { diffForReview } from "./diff-text.ts";
 import { inReviewTrees } from "./review-tree.ts";
 import { PROTOCOL, parseVerdict } from "./verdict.ts";
 
-export type HeldoutInput = { ws: Workspace; runId: string; iteration: number; startSha: string; spec: Spec; agent: ReviewAgent; trust: TrustSink };
+export type HeldoutInput = { ws: Workspace; runId: string; iteration: number; change: Subject; spec: Spec; agent: ReviewAgent; trust: TrustSink };
 export type HeldoutOutcome = { verdict: VerdictName; reasons: string[]; result: HeldoutResult | null };
 type Item = { id: string; text: string; verify?: string };
 type Judged = HeldoutResult["items"][number];
@@ -71,7 +72,7 @@ async function byCommand(input: HeldoutInput, item: Item): Promise<Omit<Judged, 
 }
 
 async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[]> {
-  const diff = await diffForReview(input.ws.root, input.startSha);
+  const diff = diffForReview(input.change);
   const prompt = [
     "# Held-out acceptance check",
     "",

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { workspaceAt } from "../core/workspace.ts";
 import { run } from "../core/exec.ts";
 import { gitError } from "../core/errors.ts";
 import { headSha, workingTreeHash } from "../core/git.ts";
@@ -21,7 +22,7 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
   // at a time; only the reviews themselves run side by side.
   const trees: { label: string; dir: string; before: string }[] = [];
   for (const label of labels) {
-    const dir = join(root, ".loki", "tmp", "review", `${label}-${randomBytes(3).toString("hex")}`);
+    const dir = join(workspaceAt(root).reviewCopies, `${label}-${randomBytes(3).toString("hex")}`);
     const add = await run(["git", "worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
     if (!add.ok) {
       await removeTrees(root, trees.map((t) => t.dir));

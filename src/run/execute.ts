@@ -2,7 +2,8 @@
 // at once with state saved; the outcome becomes an exit code and the completion summary is written.
 import { existsSync } from "node:fs";
 import type { Config, ProviderId } from "../core/config.ts";
-import { diffStat, headSha } from "../core/git.ts";
+import { headSha } from "../core/git.ts";
+import { readSubject } from "../gates/diff.ts";
 import type { Spec } from "../core/schema.ts";
 import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
@@ -65,15 +66,17 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   const exitCode = EXIT_CODE[result.outcome];
   record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
   const head = await headSha(record.ws.root);
+  // The run's final change, derived once for the summary and the proof.
+  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false, ...(head ? { head } : {}) });
   const spend = ledgerSpend(record.ws, record.state.run_id);
   const completion = writeCompletion(record.ws, {
     run_id: record.state.run_id, outcome: result.outcome, exit_code: exitCode, reason: result.reason,
     start_sha: record.state.start_sha, head_sha: head, branch: record.state.branch, iterations: record.state.iteration,
-    diffstat: await diffStat(record.ws.root, record.state.start_sha), cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
+    diffstat: change.stat, cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
     pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
   try {
-    await writeProof(record.ws, record.state.run_id);
+    await writeProof(record.ws, record.state.run_id, { change });
   } catch (error) {
     input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
   }

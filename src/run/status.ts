@@ -30,7 +30,7 @@ export function readStatus(root: string): StatusReport {
 }
 
 function delegatedRuns(root: string): StatusReport["delegated"] {
-  const base = join(root, ".loki", "worktrees");
+  const base = workspaceAt(root).worktrees;
   if (!existsSync(base)) return [];
   return readdirSync(base).flatMap((name) => {
     const dir = join(base, name);

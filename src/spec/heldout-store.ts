@@ -1,20 +1,19 @@
 // The held-out store outside the working tree (~/.loki/heldout/<project>/<run>.json): where it
 // lives, the per-item commitment, and the reveal that proves a store matches its commitment.
 import { realpathSync } from "node:fs";
-import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { internalError } from "../core/errors.ts";
 import { canonicalJson, sha256 } from "../core/hash.ts";
 import { HeldOutCommitment, HeldOutStore } from "../core/schema.ts";
-import { readJson, type Workspace } from "../core/workspace.ts";
+import { lokiHomeAt, readJson, userHome, type Workspace } from "../core/workspace.ts";
 
 export function itemCommitment(salt: string, item: { id: string; text: string }): string {
   return sha256(`${salt}\n${item.id}\n${item.text}`);
 }
 
 /** Where the hidden items of a project's run live: the user's home, never the repo. */
-export function heldOutStorePath(root: string, runId: string, home: string = process.env.HOME || homedir()): string {
-  return join(home, ".loki", "heldout", projectKey(root), `${runId}.json`);
+export function heldOutStorePath(root: string, runId: string, home: string = userHome()): string {
+  return lokiHomeAt(home).heldOut(projectKey(root), runId);
 }
 
 export function projectKey(root: string): string {

@@ -6,6 +6,7 @@ import { depsGate, gradeAudits, isDependencyFile, parseCargoAudit, parseNodeAudi
 import type { ChangedFile, GateContext } from "../../src/gates/gate.ts";
 import { Config } from "../../src/core/config.ts";
 import { tmpdir } from "../helpers/tmp.ts";
+import { subjectOf } from "../helpers/subject.ts";
 
 const npmV2 = {
   auditReportVersion: 2,
@@ -106,7 +107,7 @@ describe("planAudits and when", () => {
     process.env.PATH = "/usr/bin:/bin";
     try {
       await using go = await tmpdir({ files: { "go.mod": "module x\n", "go.sum": "" } });
-      const ctx = (root: string, paths: string[]): GateContext => ({ subject: { root, base: "b", head: "h", includesWorktree: false, files: paths.map((path): ChangedFile => ({ path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 })) }, project: { kinds: [], test: null, build: null, lint: null }, config: Config.parse({}) });
+      const ctx = (root: string, paths: string[]): GateContext => ({ subject: subjectOf(paths.map((path): ChangedFile => ({ path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 })), { root, base: "b", head: "h", includesWorktree: false }), project: { kinds: [], test: null, build: null, lint: null }, config: Config.parse({}) });
       expect(depsGate.when(ctx(go.path, ["main.go"]))).toBe("no dependency changes");
       expect(depsGate.when(ctx(go.path, ["go.mod"]))).toBe("no audit tool installed: install pip-audit/cargo-audit/osv-scanner (go.sum)");
       await using bare = await tmpdir({ files: { "package.json": "{}" } });

@@ -6,6 +6,7 @@ import type { GateResult } from "../../src/core/schema.ts";
 import { runGates, type ChangedFile } from "../../src/gates/gate.ts";
 import { countAssertions, isTestPath, tamperGate } from "../../src/gates/tamper.ts";
 import { tmpdir } from "../helpers/tmp.ts";
+import { subjectOf } from "../helpers/subject.ts";
 
 const numbered = (lines: string[], from = 1) => lines.map((text, i) => ({ line: from + i, text }));
 
@@ -14,7 +15,7 @@ function changed(path: string, added: string[], removed: string[] = [], extra: P
 }
 
 async function tamper(files: ChangedFile[], root = "/nonexistent-loki-root"): Promise<GateResult> {
-  const subject = { root, base: "b".repeat(40), head: "h".repeat(40), includesWorktree: true, files };
+  const subject = subjectOf(files, { root, base: "b".repeat(40), head: "h".repeat(40), includesWorktree: true });
   const [result] = await runGates([tamperGate], { subject, project: { kinds: [], test: null, build: null, lint: null }, config: Config.parse({}) });
   if (result === undefined) throw new Error("no result");
   return result;

@@ -4,12 +4,13 @@ import { describe, expect, test } from "bun:test";
 import { Config } from "../../src/core/config.ts";
 import type { Finding, GateResult, GateStatus, Severity } from "../../src/core/schema.ts";
 import { fingerprint, runGates, verdictOf, type Gate, type GateContext } from "../../src/gates/gate.ts";
+import { subjectOf } from "../helpers/subject.ts";
 
 const finding = (severity: Severity): Finding => ({ severity, message: `${severity} thing`, fingerprint: "f" });
 const result = (id: string, status: GateStatus, findings: Finding[] = [], reason = `${id} ${status}`): GateResult => ({ id, title: id, status, reason, duration_ms: 1, findings });
 
 const CTX: GateContext = {
-  subject: { root: "/nonexistent", base: "a".repeat(40), head: "b".repeat(40), includesWorktree: false, files: [] },
+  subject: subjectOf([], { root: "/nonexistent", base: "a".repeat(40), head: "b".repeat(40), includesWorktree: false }),
   project: { kinds: [], test: null, build: null, lint: null },
   config: Config.parse({}),
 };

@@ -2,7 +2,7 @@
 // object keys, non-string leaves, cycles and home directories. Every secret is a fabricated fake,
 // assembled at runtime so no credential-shaped literal sits in the source.
 import { describe, expect, test } from "bun:test";
-import { homedir } from "node:os";
+import { userHome } from "../../src/core/workspace.ts";
 import { isLokiError } from "../../src/core/errors.ts";
 import { redact, redactText } from "../../src/proof/redact.ts";
 
@@ -132,8 +132,8 @@ describe("home directories", () => {
     expect(redactText("C:\\Users\\Me Two\\a C:\\\\Users\\\\Me Two\\\\b C:/Users/Me Two/c", { home: "C:\\Users\\Me Two" }).text).toBe("~\\a ~\\\\b ~/c");
   });
 
-  test("defaults to os.homedir(); `/` is never treated as a home", () => {
-    expect(redactText(`${homedir()}/x`).text).toBe("~/x");
+  test("defaults to the user's home ($HOME, else the OS's); `/` is never treated as a home", () => {
+    expect(redactText(`${userHome()}/x`).text).toBe("~/x");
     expect(redactText("/etc/hosts", { home: "/" }).text).toBe("/etc/hosts");
   });
 

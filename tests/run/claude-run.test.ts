@@ -14,7 +14,7 @@ import { PRD } from "../helpers/scenario.ts";
 
 const BIN = resolve(import.meta.dir, "..", "..", "node_modules", ".bin");
 const MATH = "export const add = (a, b) => a + b;\nexport const sub = (a, b) => a - b;\n";
-const TESTS = 'import { test } from "node:test";\nimport assert from "node:assert";\nimport { add, sub } from "../contract/math.js";\ntest("add", () => assert.strictEqual(add(2, 3), 5));\ntest("sub", () => assert.strictEqual(sub(5, 3), 2));\n';
+const TESTS = 'import { test } from "node:test";\nimport assert from "node:assert";\nimport { add, sub } from "./math.js";\ntest("add", () => assert.strictEqual(add(2, 3), 5));\ntest("sub", () => assert.strictEqual(sub(5, 3), 2));\n';
 
 describe("loki + real claude", () => {
   test("an iteration writes files through claude's Write tool, is checkpointed, billed exactly, and verifies", async () => {
@@ -42,7 +42,7 @@ describe("loki + real claude", () => {
     const env = { ...claudeEnv(box, api.url), PATH: `${BIN}:${process.env.PATH}` };
     const result = await loki(["start", "prd.md", "--model", "opus"], { cwd: repo.path, env });
     expect(result.stderr).not.toContain("error:");
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
 
     const completion = JSON.parse(readFileSync(join(repo.path, ".loki/state/completion.json"), "utf8"));
     expect(completion).toMatchObject({ outcome: "verified", iterations: 1, diffstat: { files: 2 } });
