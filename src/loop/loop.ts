@@ -3,7 +3,8 @@
 // Caps are loki's, never the agent's: every path through the loop ends in a bounded number of steps.
 import type { LoopEnv, LoopResult } from "./env.ts";
 import { checkBudget } from "./budget.ts";
-import { runIteration, writeRunEvidence } from "./iteration.ts";
+import { runIteration } from "./iteration.ts";
+import { writeRunEvidence } from "./verify.ts";
 import { reviewAgent } from "./review-agent.ts";
 import { runShipGate } from "./ship.ts";
 import { trustSink } from "./trust-sink.ts";

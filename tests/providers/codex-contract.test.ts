@@ -59,12 +59,14 @@ describe("codex CLI against the fake Responses API", () => {
     expect(t.api.modelCalls()).toHaveLength(2);
   });
 
-  test("read-only: the same command does not create the file, and no command item is reported", async () => {
+  // Where bubblewrap is installed, codex runs the command inside its read-only sandbox (where it
+  // fails); without it, codex refuses to run it at all. Either way nothing is written.
+  test("read-only: the same command does not create the file; a command that ran failed", async () => {
     await using t = await runCodex(WRITE_HELLO, ["-s", "read-only"]);
     expect(t.run.exitCode, describeRun(t.run)).toBe(0);
     expect(existsSync(join(t.repo.path, "hello.txt"))).toBe(false);
     const items = t.run.events.filter((e) => e.type === "item.completed").map((e) => e.item as Record<string, unknown>);
-    expect(items.filter((i) => i.type === "command_execution")).toHaveLength(0);
+    for (const item of items.filter((i) => i.type === "command_execution")) expect(item).toMatchObject({ status: "failed", exit_code: 1 });
     const output = JSON.stringify(t.api.modelCalls()[1]?.body.input);
     expect(output).toContain("function_call_output");
     expect(output).toContain("Read-only file system");
@@ -140,12 +142,14 @@ describe("codex provider record (invocation + parse) against the real CLI", () =
     expect(result?.kind === "result" && result.usage[DISPATCHED_MODEL]).toEqual({ input: 2000, output: 100, cache_read: 0, cache_write: 0 });
   });
 
-  test("review: read-only sandbox, the command writes nothing and no tool event is parsed", async () => {
+  test("review: read-only sandbox, the command writes nothing; a command that ran is parsed as failed", async () => {
     await using t = await runByProvider(WRITE_HELLO, "review");
     expect(t.run.exitCode, describeRun(t.run)).toBe(0);
     expect(t.argv).toContain("read-only");
     expect(existsSync(join(t.repo.path, "hello.txt"))).toBe(false);
-    expect(t.events.filter((e) => e.kind === "tool_use")).toHaveLength(0);
+    const uses = t.events.filter((e) => e.kind === "tool_use").length;
+    expect(t.events.filter((e) => e.kind === "tool_result" && !e.isError)).toHaveLength(0);
+    expect(t.events.filter((e) => e.kind === "tool_result" && e.isError)).toHaveLength(uses);
     expect(t.events.find((e) => e.kind === "result")).toMatchObject({ isError: false });
   });
 

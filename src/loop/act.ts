@@ -1,0 +1,93 @@
+// Act, the second phase of an iteration: one build call on the run's current provider, billed in
+// the ledger, with the budget warning; a failed call becomes a retry with backoff, a failover along
+// the chain, or a stop — bounded by max_retries. Provider failures are data here, never throws.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ProviderId } from "../core/config.ts";
+import { resolveModel } from "../core/models.ts";
+import { callProvider, type CallResult } from "../providers/call.ts";
+import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
+import type { LoopEnv, LoopResult } from "./env.ts";
+import type { RenderedPrompt } from "./prompt.ts";
+import { readSignals } from "./signals.ts";
+import { trust } from "./trust-sink.ts";
+
+const FATAL = new Set(["auth", "unknown_model"]);
+
+export type Acted = CallResult & { provider: ProviderId };
+
+export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: string): Promise<Acted> {
+  const { record } = env;
+  const id = record.state.provider as ProviderId;
+  const ready = env.providers.get(id);
+  if (!ready) throw new Error(`provider ${id} was not prepared`);
+  const callId = `i${record.state.iteration}-${record.state.retries.total}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
+  record.save({ phase: "act" });
+  record.emit({ kind: "agent_started", provider: id, model: record.state.model, call_id: callId });
+  const scratchDir = join(record.ws.scratch(record.state.run_id), id);
+  mkdirSync(scratchDir, { recursive: true });
+  const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);
+  const result = await callProvider(ready.provider, {
+    prompt: rendered.prompt, systemPrompt: rendered.system, model: record.state.model, role: "build",
+    ...(env.config.effort ? { effort: env.config.effort } : {}), ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
+    cwd: record.ws.root, scratchDir, denyRead: env.denyRead, allowRoot: env.allowRoot,
+    binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
+    timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
+    onSpawn: (pid) => record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
+    onEvent: (event) => {
+      if (event.kind === "model_fallback") record.emit({ kind: "model_fallback", provider: id, from: event.from, to: event.to, reason: event.reason });
+    },
+    ...(env.config.fallback_model ? { fallbackModel: resolveModel({ provider: id, tier: env.spec.complexity.tier, role: "build", configured: env.config.fallback_model }).model } : {}),
+  });
+  record.bill({ iteration: record.state.iteration, call_id: callId, role: "build", provider: id, model: record.state.model, usd: result.costUsd, basis: result.costBasis, tokens: result.usage, duration_ms: result.durationMs });
+  const spent = record.state.budget.spent_usd + result.costUsd;
+  const estimated = record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0);
+  record.save({ active_call: null, budget: { ...record.state.budget, spent_usd: spent, estimated_usd: estimated } });
+  record.emit({ kind: "agent_finished", provider: id, model: record.state.model, call_id: callId, ok: result.ok, exit_code: result.exitCode, error_class: result.errorClass, usd: result.costUsd, basis: result.costBasis, duration_ms: result.durationMs, claimed_done: result.claimedDone });
+  const limit = record.state.budget.limit_usd;
+  if (limit !== null && checkBudget(spent, limit) === "warn" && !record.state.budget.warned) {
+    record.save({ budget: { ...record.state.budget, warned: true } });
+    record.emit({ kind: "budget_warning", spent_usd: spent, limit_usd: limit });
+    trust(record, "budget_warning", { spent_usd: spent, limit_usd: limit });
+    env.notice(`budget: $${spent.toFixed(2)} of $${limit.toFixed(2)} spent (80 % warning)`);
+  }
+  if (limit !== null && checkBudget(spent, limit) === "exceeded") record.emit({ kind: "budget_exceeded", spent_usd: spent, limit_usd: limit });
+  return { ...result, provider: id };
+}
+
+/** A failed call: stop (interrupted, fatal), fail over, or back off — bounded by max_retries. */
+export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => number | null): Promise<{ stop?: LoopResult; note: string }> {
+  const { record, config } = env;
+  const note = `${call.provider} call failed (${call.errorClass ?? "error"})${call.finalText ? `: ${call.finalText.split("\n")[0]?.slice(0, 200)}` : ""}`;
+  if (env.signal.aborted) return { stop: { outcome: "interrupted", reason: "interrupted during the agent call; state saved" }, note };
+  if (call.errorClass === "max_turns") return { note };
+  if (call.errorClass && FATAL.has(call.errorClass)) {
+    const fix = call.errorClass === "auth" ? `log in again (loki doctor shows how) — ${call.provider} said: ${call.finalText.slice(0, 200)}` : `model "${record.state.model}" is not available to ${call.provider}; choose another with --model`;
+    return { stop: { outcome: "error", reason: fix }, note };
+  }
+  const retries = { consecutive: record.state.retries.consecutive + 1, total: record.state.retries.total + 1 };
+  const chain = record.state.chain as ProviderId[];
+  const next = chain[chain.indexOf(call.provider) + 1];
+  const exhausted = retries.consecutive > config.max_retries;
+  if (next && (call.errorClass === "rate_limit" || exhausted)) {
+    const model = resolveModel({ provider: next, tier: env.spec.complexity.tier, role: "build", configured: config.model }).model;
+    record.save({ provider: next, model, retries: { consecutive: 0, total: retries.total } });
+    record.emit({ kind: "provider_failover", from: call.provider, to: next, reason: call.errorClass ?? "error" });
+    env.notice(`provider ${call.provider} failed (${call.errorClass}); switching to ${next}`);
+    return { note };
+  }
+  if (exhausted) return { stop: { outcome: "failed", reason: `${call.provider} failed ${retries.consecutive} times in a row (last: ${call.errorClass})` }, note };
+  record.save({ retries });
+  const wait = backoffMs({ attempt: retries.consecutive - 1, baseSeconds: config.backoff_base_seconds, maxSeconds: config.backoff_max_seconds, ...(call.retryAfterMs === undefined ? {} : { requestedMs: call.retryAfterMs }), remainingMs: remainingMs(), random: env.clock.random });
+  record.emit({ kind: "retry", provider: call.provider, error_class: call.errorClass ?? "error", wait_ms: wait, attempt: retries.consecutive });
+  env.notice(`${call.provider}: ${call.errorClass ?? "error"}; retrying in ${Math.round(wait / 1000)} s (attempt ${retries.consecutive} of ${config.max_retries})`);
+  await waitUnlessStopped(env, wait);
+  return { note };
+}
+
+async function waitUnlessStopped(env: LoopEnv, ms: number): Promise<void> {
+  const until = env.clock.now() + ms;
+  while (env.clock.now() < until && !env.signal.aborted && !readSignals(env.record.ws).stop) {
+    await env.clock.sleep(Math.min(500, until - env.clock.now()), env.signal);
+  }
+}

@@ -1,0 +1,32 @@
+// Reason, the first phase of an iteration: render the build prompt from the visible items, the last
+// checks' failures, past failures, learnings and (opted-in) human input; keep it as prompt.md.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pastFailures } from "../memory/episodes.ts";
+import { readLearnings } from "./continuity.ts";
+import type { LoopEnv } from "./env.ts";
+import { renderPrompt, type RenderedPrompt } from "./prompt.ts";
+import { takeHumanInput } from "./signals.ts";
+import { skillsFor } from "./skills.ts";
+
+export function reason(env: LoopEnv, dir: string): RenderedPrompt {
+  const { record } = env;
+  const n = record.state.iteration;
+  const human = takeHumanInput(record.ws, env.env, n);
+  if (human && "refused" in human) record.emit({ kind: "warning", message: human.refused });
+  const rendered = renderPrompt({
+    spec: { title: env.spec.title, ...(env.spec.summary ? { summary: env.spec.summary } : {}) },
+    items: env.visible,
+    heldOutCount: env.heldOutCount,
+    iteration: n,
+    maxIterations: record.state.caps.max_iterations,
+    feedback: record.state.feedback,
+    pastFailures: pastFailures(record.ws),
+    ...(human && "text" in human ? { humanInput: human.text } : {}),
+    learnings: readLearnings(record.ws),
+    skills: skillsFor("build", "build"),
+  });
+  writeFileSync(join(dir, "prompt.md"), `${rendered.system}\n\n---\n\n${rendered.prompt}`);
+  record.emit({ kind: "prompt_built", bytes: Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt), items: env.visible.length });
+  return rendered;
+}

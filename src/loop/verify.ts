@@ -1,0 +1,40 @@
+// Verify, the fourth phase of an iteration: derive the change since the run started ONCE, run every
+// deterministic gate on it (drift re-read from the lock), and record gates.json, events and evidence.
+import { join } from "node:path";
+import { GateResult } from "../core/schema.ts";
+import { writeJson } from "../core/workspace.ts";
+import { ALL_GATES } from "../gates/all.ts";
+import { readSubject } from "../gates/diff.ts";
+import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
+import { currentDrift } from "../spec/drift.ts";
+import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
+import type { LoopEnv } from "./env.ts";
+import { trust } from "./trust-sink.ts";
+
+export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
+
+export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verified> {
+  const { record } = env;
+  record.save({ phase: "verify" });
+  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
+  // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
+  const drift = await currentDrift(record.ws, env.config, env.env);
+  const gates = await runGates(ALL_GATES, { subject: change, project: env.project, config: env.config, signal: env.signal, drift, heldout: null });
+  writeJson(join(dir, "gates.json"), GateResult.array(), gates);
+  for (const gate of gates) {
+    record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });
+    trust(record, "gate_result", { gate: gate.id, status: gate.status });
+  }
+  const verdict = verdictOf(gates);
+  writeRunEvidence(record, change, gates, verdict, []);
+  const feedback = gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
+  return { change, gates, verdict, feedback };
+}
+
+/** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */
+export function writeRunEvidence(record: LoopEnv["record"], change: Subject, gates: GateResult[], verdict: { verdict: Verdict; reasons: string[] }, stages: { id: string; verdict: Verdict; reasons: string[] }[]): void {
+  writeEvidence(record.ws, buildEvidence({
+    source: "run", runId: record.state.run_id, subject: change, baseRef: "run start", branch: record.state.branch, scope: "diff",
+    gates, verdict, blockOn: ["critical", "high"], baseline: null, stages, now: new Date(),
+  }));
+}
