@@ -1,30 +1,71 @@
-// Git access through exec (argv only, bounded, never throws): queries, checkpoint commits, and a
-// tree hash of tracked + untracked files that never touches the user's index.
+// Git as loki reads and writes it for grading, checkpoints, review copies and proofs: hardened so
+// that nothing in the repository or the user's config can redefine it (no replace objects, no
+// system/global config, no attribute files, no hooks, no fsmonitor). Queries return null/false on
+// failure; the functions that must succeed (repoRoot, workingTreeHash, dirtyFiles, switchBranch,
+// commitCheckpoint) throw a gitError naming the next step.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gitError } from "./errors.ts";
-import { run } from "./exec.ts";
+import { type ExecOptions, type ExecResult, run } from "./exec.ts";
+
+/**
+ * The environment of every hardened git call. `GIT_CONFIG_GLOBAL=/dev/null` also drops the user's
+ * identity and aliases: commits get their identity passed explicitly (commitIdentityEnv).
+ */
+export const HARDENED_GIT_ENV: Readonly<Record<string, string>> = {
+  GIT_NO_REPLACE_OBJECTS: "1",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_ATTR_NOSYSTEM: "1",
+  GIT_TERMINAL_PROMPT: "0",
+  GIT_OPTIONAL_LOCKS: "0",
+};
+
+/** Settings a repository's own .git/config could otherwise use to run code or change output. */
+const HARDENED_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "core.attributesFile=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-c", "diff.external=", "-c", "diff.orderFile=/dev/null"];
+
+/** argv for a hardened git call: `git <hardening> <args>`. */
+export function gitArgv(args: readonly string[], safeDirectories: readonly string[] = []): string[] {
+  return ["git", ...HARDENED_CONFIG, ...safeDirectories.flatMap((dir) => ["-c", `safe.directory=${dir}`]), ...args];
+}
+
+let safeDirectories: Promise<string[]> | undefined;
+
+/**
+ * The user's own `safe.directory` entries (system and global config), read once per process: the
+ * one setting of theirs hardened git keeps, so a CI container whose checkout belongs to another
+ * user still works as it did.
+ */
+function userSafeDirectories(): Promise<string[]> {
+  safeDirectories ??= run(["git", "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) => (r.ok ? r.stdout.split("\n").filter(Boolean) : []));
+  return safeDirectories;
+}
+
+/** Runs `git <args>` hardened (see HARDENED_GIT_ENV); never throws, like exec's run. */
+export async function git(args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return run(gitArgv(args, await userSafeDirectories()), { ...options, env: { ...options.env, ...HARDENED_GIT_ENV } });
+}
 
 export async function isRepo(dir: string): Promise<boolean> {
-  const result = await run(["git", "rev-parse", "--is-inside-work-tree"], { cwd: dir, timeoutMs: 10_000 });
+  const result = await git(["rev-parse", "--is-inside-work-tree"], { cwd: dir, timeoutMs: 10_000 });
   return result.ok && result.stdout.trim() === "true";
 }
 
 export async function repoRoot(dir: string): Promise<string> {
-  const result = await run(["git", "rev-parse", "--show-toplevel"], { cwd: dir, timeoutMs: 10_000 });
+  const result = await git(["rev-parse", "--show-toplevel"], { cwd: dir, timeoutMs: 10_000 });
   if (!result.ok) throw gitError(`${dir} is not inside a git repository`, { hint: "run `git init` first, or cd into your repository" });
   return result.stdout.trim();
 }
 
 export async function headSha(dir: string): Promise<string | null> {
-  const result = await run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], { cwd: dir, timeoutMs: 10_000 });
+  const result = await git(["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: dir, timeoutMs: 10_000 });
   return result.ok ? result.stdout.trim() : null;
 }
 
 /** The fetch URL of `remote`, or null when it is not configured. */
 export async function remoteUrl(dir: string, remote = "origin"): Promise<string | null> {
-  const result = await run(["git", "remote", "get-url", remote], { cwd: dir, timeoutMs: 10_000 });
+  const result = await git(["remote", "get-url", remote], { cwd: dir, timeoutMs: 10_000 });
   return result.ok ? result.stdout.trim() || null : null;
 }
 
@@ -37,61 +78,68 @@ export async function workingTreeHash(dir: string): Promise<string> {
   const env = { GIT_INDEX_FILE: join(scratch, "index") };
   try {
     const head = await headSha(dir);
-    if (head) await mustRun(["git", "read-tree", head], dir, env);
-    await mustRun(["git", "add", "-A", "--", "."], dir, env);
-    return (await mustRun(["git", "write-tree"], dir, env)).trim();
+    if (head) await mustRun(["read-tree", head], dir, env);
+    await mustRun(["add", "-A", "--", "."], dir, env);
+    return (await mustRun(["write-tree"], dir, env)).trim();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-async function mustRun(argv: string[], cwd: string, env: Record<string, string>): Promise<string> {
-  const result = await run(argv, { cwd, env, timeoutMs: 120_000 });
-  if (!result.ok) throw gitError(`${argv.join(" ")} failed: ${result.digest}`);
+async function mustRun(args: string[], cwd: string, env: Record<string, string>): Promise<string> {
+  const result = await git(args, { cwd, env, timeoutMs: 120_000 });
+  if (!result.ok) throw gitError(`git ${args.join(" ")} failed: ${result.digest}`);
   return result.stdout;
 }
 
 /** Uncommitted changes (tracked or untracked, not ignored), as `git status --porcelain` lines. */
 export async function dirtyFiles(dir: string): Promise<string[]> {
-  const result = await run(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 60_000 });
+  const result = await git(["status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 60_000 });
   if (!result.ok) throw gitError(`git status failed: ${result.digest}`);
   return result.stdout.split("\n").filter((line) => line.trim() !== "");
 }
 
 export async function treeOfHead(dir: string): Promise<string | null> {
-  const result = await run(["git", "rev-parse", "--verify", "--quiet", "HEAD^{tree}"], { cwd: dir, timeoutMs: 10_000 });
+  const result = await git(["rev-parse", "--verify", "--quiet", "HEAD^{tree}"], { cwd: dir, timeoutMs: 10_000 });
   return result.ok ? result.stdout.trim() : null;
 }
 
 export async function currentBranch(dir: string): Promise<string | null> {
-  const result = await run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: dir, timeoutMs: 10_000 });
+  const result = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: dir, timeoutMs: 10_000 });
   return result.ok ? result.stdout.trim() : null;
 }
 
 /** Switch to `branch`, creating it at HEAD when it does not exist. */
 export async function switchBranch(dir: string, branch: string): Promise<void> {
-  const exists = (await run(["git", "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: dir })).ok;
-  const result = await run(exists ? ["git", "switch", "--quiet", branch] : ["git", "switch", "--quiet", "-c", branch], { cwd: dir, timeoutMs: 60_000 });
+  const exists = (await git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: dir })).ok;
+  const result = await git(exists ? ["switch", "--quiet", branch] : ["switch", "--quiet", "-c", branch], { cwd: dir, timeoutMs: 60_000 });
   if (!result.ok) throw gitError(`could not switch to branch ${branch}: ${result.digest}`, { hint: "commit or stash your changes, or choose another --branch" });
 }
 
-/** Identity for loki's own commits when the repository has none configured. */
+/**
+ * Identity for loki's own commits, passed explicitly because hardened git reads no user config:
+ * the user's configured name and email (a plain read, which runs nothing), else "loki".
+ */
 async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
-  const name = await run(["git", "config", "user.name"], { cwd: dir });
-  const email = await run(["git", "config", "user.email"], { cwd: dir });
-  if (name.ok && email.ok && name.stdout.trim() && email.stdout.trim()) return {};
-  return { GIT_AUTHOR_NAME: "loki", GIT_AUTHOR_EMAIL: "loki@localhost", GIT_COMMITTER_NAME: "loki", GIT_COMMITTER_EMAIL: "loki@localhost" };
+  const read = async (key: string) => {
+    const result = await run(["git", "config", "--get", key], { cwd: dir, env: { GIT_CONFIG_NOSYSTEM: "1" }, timeoutMs: 10_000 });
+    return result.ok ? result.stdout.trim() : "";
+  };
+  const [name, email] = await Promise.all([read("user.name"), read("user.email")]);
+  const n = name || "loki";
+  const e = email || "loki@localhost";
+  return { GIT_AUTHOR_NAME: n, GIT_AUTHOR_EMAIL: e, GIT_COMMITTER_NAME: n, GIT_COMMITTER_EMAIL: e };
 }
 
-/** Commit everything (tracked and untracked, not ignored) when anything changed. Hooks are skipped:
- *  a checkpoint records the agent's work as it is; gates judge it afterwards. */
+/** Commit everything (tracked and untracked, not ignored) when anything changed. No hook runs (a
+ *  hook the agent wrote would otherwise run on the host): a checkpoint records the work as it is. */
 export async function commitCheckpoint(dir: string, message: string): Promise<{ sha: string | null; changed: boolean }> {
-  const add = await run(["git", "add", "-A", "--", "."], { cwd: dir, timeoutMs: 120_000 });
+  const add = await git(["add", "-A", "--", "."], { cwd: dir, timeoutMs: 120_000 });
   if (!add.ok) throw gitError(`git add failed: ${add.digest}`);
-  const staged = await run(["git", "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
+  const staged = await git(["diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
   if (staged.exitCode === 0) return { sha: await headSha(dir), changed: false };
   const env = await commitIdentityEnv(dir);
-  const commit = await run(["git", "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], { cwd: dir, env, timeoutMs: 120_000 });
+  const commit = await git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], { cwd: dir, env, timeoutMs: 120_000 });
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { sha: await headSha(dir), changed: true };
 }

@@ -4,8 +4,7 @@
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
-import { run } from "../core/exec.ts";
-import { headSha, repoRoot } from "../core/git.ts";
+import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
 import type { ChangedFile, Subject } from "./gate.ts";
 
@@ -18,9 +17,9 @@ const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
  * Pinned so that neither a user's git config nor the repository can change the bytes we parse and
  * hash: `proof verify` re-derives a run's change with these same options and compares the sha256.
  */
-export const DIFF_ARGV = [
-  "git", "-c", "core.quotepath=false", "-c", "diff.suppressBlankEmpty=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-  "--no-relative", "--full-index", "-U3", "-M", "--indent-heuristic", "--diff-algorithm=myers", "--src-prefix=a/", "--dst-prefix=b/",
+export const DIFF_ARGS = [
+  "-c", "core.quotepath=false", "-c", "diff.suppressBlankEmpty=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+  "--no-relative", "--full-index", "-U3", "--inter-hunk-context=0", "-M", "-l1000", "--indent-heuristic", "--diff-algorithm=myers", "--src-prefix=a/", "--dst-prefix=b/",
 ];
 
 /** The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`. */
@@ -28,11 +27,11 @@ export async function readSubject(root: string, base: string, options: { include
   const resolved = await resolveRevisions(root, base);
   const { top, baseSha } = resolved;
   const head = options.head ?? resolved.head;
-  const argv = [...DIFF_ARGV, baseSha];
+  const argv = [...DIFF_ARGS, baseSha];
   if (!options.includeWorktree) argv.push(head);
   const [diff, untracked] = await Promise.all([
     mustRun("diff", [...argv, "--"], top, baseSha),
-    options.includeWorktree ? mustRun("ls-files", ["git", "ls-files", "--others", "--exclude-standard", "-z"], top, baseSha) : "",
+    options.includeWorktree ? mustRun("ls-files", ["ls-files", "--others", "--exclude-standard", "-z"], top, baseSha) : "",
   ]);
   const files = parseUnifiedDiff(diff);
   for (const path of untracked.split("\0")) {
@@ -50,7 +49,7 @@ export async function readSubject(root: string, base: string, options: { include
 }
 
 async function mustRun(name: string, argv: string[], cwd: string, baseSha: string): Promise<string> {
-  const result = await run(argv, { cwd, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_DIFF_BYTES });
+  const result = await git(argv, { cwd, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_DIFF_BYTES });
   if (result.truncated) throw gitError(`the diff since ${baseSha.slice(0, 7)} is larger than ${MAX_DIFF_BYTES >> 20} MiB`, { hint: "verify against a closer base commit" });
   if (!result.ok) throw gitError(`git ${name} failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`, { data: { argv } });
   return result.stdout;
@@ -59,7 +58,7 @@ async function mustRun(name: string, argv: string[], cwd: string, baseSha: strin
 async function resolveRevisions(root: string, base: string): Promise<{ top: string; head: string; baseSha: string }> {
   // One spawn on the happy path; the slow path below exists to say exactly what is wrong.
   if (base.trim() !== "" && !base.startsWith("-")) {
-    const fast = await run(["git", "rev-parse", "--show-toplevel", "HEAD", `${base}^{commit}`, "--"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+    const fast = await git(["rev-parse", "--show-toplevel", "HEAD", `${base}^{commit}`, "--"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
     const [top, head, baseSha] = fast.stdout.split("\n");
     const sha = /^[0-9a-f]{40,64}$/;
     if (fast.ok && top && head && baseSha && sha.test(head) && sha.test(baseSha)) return { top, head, baseSha };
@@ -70,8 +69,8 @@ async function resolveRevisions(root: string, base: string): Promise<{ top: stri
 }
 
 async function badBase(root: string, base: string): Promise<never> {
-  const git = (args: string[]) => run(["git", ...args], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
-  const [shallow, remotes] = await Promise.all([git(["rev-parse", "--is-shallow-repository"]), git(["remote"])]);
+  const inRepo = (args: string[]) => git(args, { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+  const [shallow, remotes] = await Promise.all([inRepo(["rev-parse", "--is-shallow-repository"]), inRepo(["remote"])]);
   // `origin/main` names a remote branch that may simply not be fetched yet (a CI checkout).
   const slash = base.indexOf("/");
   const remote = slash > 0 && remotes.stdout.split("\n").includes(base.slice(0, slash)) ? base.slice(0, slash) : null;
@@ -92,7 +91,7 @@ async function badBase(root: string, base: string): Promise<never> {
 export async function readSubjectFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
   let dirty: Set<string> | null = new Set();
   if (!subject.includesWorktree) {
-    const diff = await run(["git", "-c", "core.quotepath=false", "diff", "--name-only", "--no-relative", "-z", subject.head, "--"], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS });
+    const diff = await git(["-c", "core.quotepath=false", "diff", "--name-only", "--no-relative", "-z", subject.head, "--"], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS });
     dirty = diff.ok ? new Set(diff.stdout.split("\0")) : null;
   }
   return Promise.all(
@@ -105,7 +104,7 @@ export async function readSubjectFiles(subject: Subject, paths: readonly string[
         }
       }
       if (subject.includesWorktree) return null;
-      const shown = await run(["git", "show", `${subject.head}:${path}`], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_UNTRACKED_BYTES });
+      const shown = await git(["show", `${subject.head}:${path}`], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_UNTRACKED_BYTES });
       return shown.ok && !shown.truncated ? shown.stdout : null;
     }),
   );

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { messageOf } from "../core/errors.ts";
-import { run } from "../core/exec.ts";
 import { ProofFile } from "../core/proof-schema.ts";
+import { git } from "../core/git.ts";
 import { userHome, type Workspace } from "../core/workspace.ts";
 import { deriveChange } from "./facts.ts";
 import { canonicalSha256, checkSignature, localFingerprint } from "./sign.ts";
@@ -80,19 +80,19 @@ export async function verifyProof(ws: Workspace, runId: string): Promise<ProofVe
 }
 
 async function commitExists(root: string, sha: string): Promise<boolean> {
-  return (await run(["git", "cat-file", "-e", `${sha}^{commit}`], { cwd: root, timeoutMs: 10_000 })).ok;
+  return (await git(["cat-file", "-e", `${sha}^{commit}`], { cwd: root, timeoutMs: 10_000 })).ok;
 }
 
 /** Whether the run's branch still ends at the run's head commit, and how far it moved if not. */
 async function branchDrift(root: string, branch: string | null, head: string): Promise<{ ok: boolean; detail: string }> {
   const ref = branch ? `refs/heads/${branch}` : "HEAD";
   const name = branch ?? "HEAD";
-  const tip = await run(["git", "rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: root, timeoutMs: 10_000 });
+  const tip = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: root, timeoutMs: 10_000 });
   if (!tip.ok) return { ok: false, detail: `branch ${name} no longer exists` };
   const at = tip.stdout.trim();
   if (at === head) return { ok: true, detail: `${name} still ends at the run's head ${head.slice(0, 12)}` };
-  const ancestor = await run(["git", "merge-base", "--is-ancestor", head, at], { cwd: root, timeoutMs: 10_000 });
+  const ancestor = await git(["merge-base", "--is-ancestor", head, at], { cwd: root, timeoutMs: 10_000 });
   if (!ancestor.ok) return { ok: false, detail: `${name} was rewritten: the run's head ${head.slice(0, 12)} is no longer on it (now ${at.slice(0, 12)})` };
-  const count = Number((await run(["git", "rev-list", "--count", `${head}..${at}`], { cwd: root, timeoutMs: 10_000 })).stdout.trim()) || 0;
+  const count = Number((await git(["rev-list", "--count", `${head}..${at}`], { cwd: root, timeoutMs: 10_000 })).stdout.trim()) || 0;
   return { ok: false, detail: `${count} commit${count === 1 ? "" : "s"} added to ${name} after the run (head ${head.slice(0, 12)}, now ${at.slice(0, 12)})` };
 }

@@ -5,9 +5,8 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceAt } from "../core/workspace.ts";
-import { run } from "../core/exec.ts";
 import { gitError } from "../core/errors.ts";
-import { headSha, workingTreeHash } from "../core/git.ts";
+import { git, headSha, workingTreeHash } from "../core/git.ts";
 
 export type Isolated<T> = { label: string; result: T; mutation: string | null };
 
@@ -23,7 +22,7 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
   const trees: { label: string; dir: string; before: string }[] = [];
   for (const label of labels) {
     const dir = join(workspaceAt(root).reviewCopies, `${label}-${randomBytes(3).toString("hex")}`);
-    const add = await run(["git", "worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
+    const add = await git(["worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
     if (!add.ok) {
       await removeTrees(root, trees.map((t) => t.dir));
       throw gitError(`could not create a review copy: ${add.digest}`);
@@ -54,20 +53,20 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
 
 async function removeTrees(root: string, dirs: string[]): Promise<void> {
   for (const dir of dirs) {
-    await run(["git", "worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
+    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
     rmSync(dir, { recursive: true, force: true });
   }
-  await run(["git", "worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
+  await git(["worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
 }
 
 async function changedPaths(dir: string): Promise<string> {
-  const status = await run(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 30_000 });
+  const status = await git(["status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 30_000 });
   const paths = status.stdout.split("\n").filter(Boolean).map((line) => line.slice(3));
   return paths.length > 0 ? paths.slice(0, 5).join(", ") + (paths.length > 5 ? ", …" : "") : "its git state";
 }
 
 /** Back to the reviewed commit: tracked files reset, untracked (not ignored) files removed. */
 async function restore(root: string, head: string): Promise<void> {
-  await run(["git", "reset", "--quiet", "--hard", head], { cwd: root, timeoutMs: 120_000 });
-  await run(["git", "clean", "-fdq"], { cwd: root, timeoutMs: 120_000 });
+  await git(["reset", "--quiet", "--hard", head], { cwd: root, timeoutMs: 120_000 });
+  await git(["clean", "-fdq"], { cwd: root, timeoutMs: 120_000 });
 }

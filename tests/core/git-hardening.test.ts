@@ -1,0 +1,96 @@
+// Git as loki runs it cannot be redefined by the repository or the user's config: hooks, fsmonitor,
+// replace objects and diff settings an agent plants change nothing loki reads or runs. Each attack
+// is shown to be real with plain git first (the honest twin), then shown to fail against loki.
+import { describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { commitCheckpoint, dirtyFiles, gitArgv, headSha, workingTreeHash } from "../../src/core/git.ts";
+import { readSubject } from "../../src/gates/diff.ts";
+import { git, tmpdir } from "../helpers/tmp.ts";
+
+function plant(path: string, marker: string): string {
+  writeFileSync(path, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+describe("hardened git", () => {
+  test("a hook the agent writes never runs in loki's checkpoint commit (plain git would run it)", async () => {
+    await using repo = await tmpdir({ commit: true });
+    const marker = join(repo.path, "..", `hook-ran-${Date.now()}`);
+    for (const hook of ["pre-commit", "commit-msg", "post-commit", "post-checkout"]) plant(join(repo.path, ".git", "hooks", hook), marker);
+    repo.write("a.txt", "one\n");
+    const checkpoint = await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(checkpoint.changed).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    repo.write("b.txt", "two\n");
+    git(repo.path, ["add", "-A"]);
+    git(repo.path, ["commit", "-qm", "plain"]);
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  test("core.fsmonitor in .git/config is not run by loki's status or tree hash (plain git status runs it)", async () => {
+    await using repo = await tmpdir({ commit: true });
+    const marker = join(repo.path, "..", `fsmonitor-ran-${Date.now()}`);
+    const script = plant(join(repo.path, "..", `fsmonitor-${Date.now()}.sh`), marker);
+    git(repo.path, ["config", "core.fsmonitor", script]);
+    repo.write("a.txt", "changed\n");
+    expect(await dirtyFiles(repo.path)).toEqual(["?? a.txt"]);
+    await workingTreeHash(repo.path);
+    expect(existsSync(marker)).toBe(false);
+    Bun.spawnSync(["git", "status", "--porcelain"], { cwd: repo.path });
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  test("a replace object does not change the change loki grades (plain git diff shows the fake)", async () => {
+    await using repo = await tmpdir({ commit: true, files: { "app.js": "export const ok = false;\n" } });
+    const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    repo.write("app.js", "export const ok = true;\n");
+    git(repo.path, ["commit", "-qam", "real change"]);
+    const honest = await readSubject(repo.path, start, { includeWorktree: false });
+    // A fake commit whose tree says something else, swapped in for HEAD by a replace ref.
+    repo.write("app.js", "export const ok = 'tests pass';\n");
+    git(repo.path, ["commit", "-qam", "fake"]);
+    const fake = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    git(repo.path, ["reset", "-q", "--hard", "HEAD~1"]);
+    const head = (await headSha(repo.path)) as string;
+    git(repo.path, ["replace", head, fake]);
+    expect(git(repo.path, ["diff", start, head])).toContain("tests pass");
+    const graded = await readSubject(repo.path, start, { includeWorktree: false });
+    expect(graded.sha256).toBe(honest.sha256);
+    expect(graded.text).toContain("export const ok = true;");
+  });
+
+  test("the user's global diff settings do not change the change's bytes or hash", async () => {
+    await using repo = await tmpdir({ commit: true, files: { "a.js": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" } });
+    const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    repo.write("a.js", "1\n2\nX\n4\n5\n6\n7\n8\nY\n10\n");
+    git(repo.path, ["commit", "-qam", "edit"]);
+    const plain = await readSubject(repo.path, start, { includeWorktree: false });
+    const hostile = join(repo.path, "..", `gitconfig-${Date.now()}`);
+    writeFileSync(hostile, "[diff]\n\tnoprefix = true\n\tinterHunkContext = 10\n\tcontext = 0\n\texternal = /bin/false\n[color]\n\tdiff = always\n");
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = hostile;
+    try {
+      const again = await readSubject(repo.path, start, { includeWorktree: false });
+      expect(again.sha256).toBe(plain.sha256);
+      expect(again.files[0]?.added.map((l) => l.line)).toEqual([3, 9]);
+    } finally {
+      process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+  });
+
+  test("checkpoints keep the user's identity though hardened git reads no global config", async () => {
+    await using repo = await tmpdir({ commit: true });
+    repo.write("a.txt", "x\n");
+    await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(git(repo.path, ["log", "-1", "--format=%an <%ae>"]).trim()).toBe("loki-test <test@loki.invalid>");
+  });
+
+  test("the hardening is in every argv, and the user's safe.directory entries are kept", () => {
+    const argv = gitArgv(["status"], ["/srv/checkout"]);
+    expect(argv.slice(0, 1)).toEqual(["git"]);
+    for (const setting of ["core.hooksPath=/dev/null", "core.fsmonitor=false", "core.attributesFile=/dev/null", "safe.directory=/srv/checkout"]) expect(argv).toContain(setting);
+    expect(argv.at(-1)).toBe("status");
+  });
+});
