@@ -4,6 +4,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import pkg from "../package.json" with { type: "json" };
 import type { ErrorKind } from "./core/errors.ts";
 import { isLokiError, messageOf } from "./core/errors.ts";
+import { PROVIDER_IDS } from "./core/provider-ids.ts";
 
 /** Every error kind's exit code (DESIGN §4: 3 = usage, config, provider or internal error). */
 const EXIT_CODES: Record<ErrorKind, number> = {
@@ -37,6 +38,7 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+const PROVIDER_LIST = PROVIDER_IDS.join(", ");
 const RUN = "Run a build:";
 const WORKFLOW = "Plan a build:";
 const INSPECT = "Inspect and configure:";
@@ -53,9 +55,9 @@ export function buildProgram(): Command {
   program.commandsGroup(RUN);
   const runFlags = (command: Command) =>
     command
-      .option("--provider <name>", "coding-agent CLI: claude, codex, cline, aider, opencode")
+      .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`)
       .option("--model <model>", "model id or alias (default: the provider's model for the spec's tier)")
-      .option("--failover <list>", "providers to switch to on rate limits or repeated failures, e.g. codex,cline")
+      .option("--failover <list>", `providers to switch to on rate limits or repeated failures, e.g. ${PROVIDER_IDS.slice(1, 3).join(",")}`)
       .option("--budget <usd>", "hard cost cap in US dollars: warn at 80 %, stop at 100 % (exit 4)", positiveNumber)
       .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
       .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
@@ -132,7 +134,7 @@ export function buildProgram(): Command {
     .option("--prd <file>", "treat the argument as a PRD file")
     .option("--issue <ref>", "treat the argument as an issue reference")
     .option("--openspec <dir>", "an OpenSpec change directory")
-    .option("--provider <name>", "provider to quote for (claude, codex, cline, aider, opencode)")
+    .option("--provider <name>", `provider to quote for (${PROVIDER_LIST})`)
     .option("--model <model>", "model to quote for (default: the provider's model for the spec's tier)")
     .option("--max-iterations <n>", "iteration cap to quote within", positiveInt)
     .option("--json", "print the plan as JSON (schema: docs/reference/plan-json.md)")
@@ -179,7 +181,7 @@ export function buildProgram(): Command {
   provider
     .command("set")
     .description("choose the provider for this repository (writes .loki/config.yaml)")
-    .addArgument(new Argument("<name>", "provider").choices(["claude", "codex", "cline", "aider", "opencode"]))
+    .addArgument(new Argument("<name>", "provider").choices(PROVIDER_IDS))
     .action(lazy(() => import("./commands/provider.ts"), "runProviderSet"));
 
   program

@@ -3,10 +3,12 @@
 import { relative } from "node:path";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { Plan } from "../core/schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { buildPlan, PROVIDER_PREFERENCE } from "../plan/plan.ts";
+import { buildPlan } from "../plan/plan.ts";
 import { installedProviders } from "../providers/detect.ts";
+import { loadProvider } from "../providers/registry.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 
 type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: number; json?: boolean };
@@ -30,7 +32,8 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
     model: loaded.config.model,
     maxIterations: loaded.config.max_iterations,
     heldOut: checklist.held_out_count,
-    installed: installedProviders({ env: process.env, cwd }, PROVIDER_PREFERENCE),
+    installed: await installedProviders({ env: process.env, cwd }),
+    firstClass: await loadProvider(PROVIDER_IDS[0]),
   });
   if (options.json) {
     outJson(plan);

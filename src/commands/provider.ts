@@ -5,11 +5,12 @@ import { parseDocument } from "yaml";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { ensureWorkspace, findRoot, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
-import { detectProvider, PROVIDER_IDS, PROVIDERS } from "../providers/detect.ts";
+import { detectProvider } from "../providers/detect.ts";
+import { loadProvider, loadProviders } from "../providers/registry.ts";
 
 export async function runProviderList(options: { json?: boolean }): Promise<number> {
   const ctx = { env: process.env, cwd: process.cwd() };
-  const statuses = await Promise.all(PROVIDER_IDS.map((id) => detectProvider(PROVIDERS[id], ctx)));
+  const statuses = await Promise.all((await loadProviders()).map((record) => detectProvider(record, ctx)));
   if (options.json) {
     outJson({ schema_version: 1, providers: statuses });
     return 0;
@@ -27,12 +28,13 @@ export async function runProviderShow(options: { json?: boolean }): Promise<numb
   for (const w of loaded.warnings) warn(w);
   const id = loaded.config.provider;
   const source = loaded.origins.get("provider") ?? "default";
-  const status = await detectProvider(PROVIDERS[id], { env: process.env, cwd: process.cwd() });
+  const record = await loadProvider(id);
+  const status = await detectProvider(record, { env: process.env, cwd: process.cwd() });
   if (options.json) {
     outJson({ schema_version: 1, provider: id, source, model: loaded.config.model ?? null, failover: loaded.config.failover, status });
     return 0;
   }
-  out(`provider: ${color.bold(id)} (${PROVIDERS[id].title}) — from ${source}`);
+  out(`provider: ${color.bold(id)} (${record.title}) — from ${source}`);
   if (loaded.config.model) out(`model: ${loaded.config.model}`);
   if (loaded.config.failover.length > 0) out(`failover: ${loaded.config.failover.join(" → ")}`);
   out(status.usable ? `status: usable (${status.version ?? "version unknown"})` : `status: not usable — fix: ${status.fix}`);
@@ -54,8 +56,9 @@ export async function runProviderSet(name: ProviderId): Promise<number> {
   writeFileAtomic(ws.config, doc.toString());
   const after = loadConfig(ws.root);
   if (after.config.provider !== name) warn(`the environment overrides this (${after.origins.get("provider")}): unset LOKI_PROVIDER`);
-  const status = await detectProvider(PROVIDERS[name], { env: process.env, cwd: process.cwd() });
+  const record = await loadProvider(name);
+  const status = await detectProvider(record, { env: process.env, cwd: process.cwd() });
   info(`provider set to ${name} in ${ws.config}`);
-  if (!status.usable) warn(`${PROVIDERS[name].title} is not usable here yet: ${status.fix}`);
+  if (!status.usable) warn(`${record.title} is not usable here yet: ${status.fix}`);
   return 0;
 }

@@ -5,15 +5,16 @@ import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { configError } from "./errors.ts";
+import { PROVIDER_IDS } from "./provider-ids.ts";
 
-export const ProviderId = z.enum(["claude", "codex", "cline", "aider", "opencode"]);
+export const ProviderId = z.enum(PROVIDER_IDS);
 export type ProviderId = z.infer<typeof ProviderId>;
 
 const DURATION = /^\d+(\.\d+)?(s|m|h)?$/;
 const Url = z.url({ message: "expected a URL such as https://host/path" });
 
 export const Config = z.object({
-  provider: ProviderId.default("claude"),
+  provider: ProviderId.default(PROVIDER_IDS[0]),
   model: z.string().min(1).optional(),
   /** A model the provider may switch to mid-call when the main one is overloaded (claude). */
   fallback_model: z.string().min(1).optional(),

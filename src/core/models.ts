@@ -1,5 +1,6 @@
 // Which model a provider runs for a given tier and role, and what its tokens cost. The plan's
 // quote and the loop's dispatch both call resolveModel, so the quote prices what actually runs.
+// The default-model table is here, not in the provider records, so `plan` (core only) can read it.
 import { z } from "zod";
 import pricingData from "../data/pricing.json" with { type: "json" };
 import type { ProviderId } from "./config.ts";
@@ -19,6 +20,7 @@ export const PRICING: Pricing = Pricing.parse(pricingData);
 
 export type Role = "build" | "review" | "judge";
 
+/** Short names for `--model`, expanded for every provider (they name models, not CLIs). */
 export const MODEL_ALIASES: Record<string, string> = {
   fable: "claude-fable-5-2",
   opus: "claude-opus-5-5",
@@ -26,8 +28,15 @@ export const MODEL_ALIASES: Record<string, string> = {
   haiku: "claude-haiku-5-5",
 };
 
-type Defaults = Record<ComplexityTier, string> & { review: string };
-const DEFAULT_MODELS: Record<ProviderId, Defaults> = {
+/** The model a provider runs per complexity tier (build) and for review/judge calls. */
+export type ModelDefaults = Readonly<Record<ComplexityTier, string> & { review: string }>;
+
+/**
+ * Each provider's default models. Its record (src/providers/<id>.ts) exposes its row as `models`;
+ * the row lives here because `plan`, `loop` and `run` resolve models by id, synchronously, without
+ * loading provider modules. tests/providers/records.test.ts checks every row is priced.
+ */
+export const DEFAULT_MODELS: Readonly<Record<ProviderId, ModelDefaults>> = {
   claude: { simple: "claude-sonnet-5-5", standard: "claude-sonnet-5-5", complex: "claude-opus-5-5", review: "claude-sonnet-5-5" },
   codex: { simple: "gpt-6.1-sol", standard: "gpt-6.1-sol", complex: "gpt-6.1-sol", review: "gpt-6.1-sol" },
   cline: { simple: "claude-sonnet-4-5", standard: "claude-sonnet-4-5", complex: "claude-sonnet-4-5", review: "claude-sonnet-4-5" },

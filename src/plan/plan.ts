@@ -2,6 +2,7 @@
 // prices come from the one dated table in src/data/pricing.json via core/models.ts.
 import type { ProviderId } from "../core/config.ts";
 import { PRICING, priceTokens, resolveModel, type Tokens } from "../core/models.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import { SCHEMA_VERSION, type ComplexityTier, type Plan, type Spec } from "../core/schema.ts";
 
 export type PlanInput = {
@@ -13,6 +14,8 @@ export type PlanInput = {
   heldOut: number;
   /** Provider CLIs found on this machine, in preference order. */
   installed: ProviderId[];
+  /** From the first-class provider's record (PROVIDER_IDS[0]): named when it is not installed. */
+  firstClass: { id: ProviderId; title: string; install: string };
 };
 
 const ITERATIONS: Record<ComplexityTier, [number, number]> = { simple: [2, 5], standard: [5, 12], complex: [12, 25] };
@@ -27,7 +30,6 @@ const ITERATION_TOKENS: Record<ComplexityTier, Tokens> = {
 };
 /** One ship-gate attempt: held-out judge, three reviewers and a devil's advocate (4.5 calls on average). */
 const SHIP_GATE_TOKENS: Tokens = { input: 45_000, cache_read: 135_000, cache_write: 36_000, output: 9_000 };
-export const PROVIDER_PREFERENCE: ProviderId[] = ["claude", "codex", "cline", "aider", "opencode"];
 
 export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const tier = spec.complexity.tier;
@@ -81,9 +83,10 @@ function recommendProvider(input: PlanInput): { id: ProviderId; reason: string }
     const note = input.installed.includes(input.provider) ? "" : " (not installed here: see `loki doctor`)";
     return { id: input.provider, reason: `chosen in configuration or flags${note}` };
   }
-  const first = PROVIDER_PREFERENCE.find((id) => input.installed.includes(id));
-  if (first) return { id: first, reason: first === "claude" ? "Claude Code is installed (loki's first-class provider)" : `${first} is the first installed provider (Claude Code not found)` };
-  return { id: "claude", reason: "no provider CLI found; install Claude Code: npm install -g @anthropic-ai/claude-code" };
+  const best = input.firstClass;
+  const first = PROVIDER_IDS.find((id) => input.installed.includes(id));
+  if (first) return { id: first, reason: first === best.id ? `${best.title} is installed (loki's first-class provider)` : `${first} is the first installed provider (${best.title} not found)` };
+  return { id: best.id, reason: `no provider CLI found; install ${best.title}: ${best.install}` };
 }
 
 function scale(tokens: Tokens, n: number): Tokens {

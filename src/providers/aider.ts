@@ -1,8 +1,8 @@
-// Aider (`aider --message`): argv per role and a plain-text parser that reads its token/cost lines.
-// Built from aider's documented options (it is a PyPI package, not installable here): no flag is
-// used unless the installed aider's --help lists it. No I/O here.
+// Aider (`aider --message`): its record — install, login, state, argv per role and a plain-text
+// parser that reads its token/cost lines. Built from aider's documented options (it is a PyPI
+// package, not installable here): no flag is used unless the installed aider's --help lists it. No I/O.
 import { join } from "node:path";
-import type { Tokens } from "../core/models.ts";
+import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, effortUpTo, withSystemPrompt } from "./lines.ts";
 import type { ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
@@ -95,7 +95,19 @@ function errorClassOf(name: string, text: string): ErrorClass {
 
 export const aider: Provider = {
   id: "aider",
-  capabilities: { readOnly: "none", cost: "exact", parallel: false, pathRules: false },
+  title: "Aider",
+  binary: "aider",
+  install: "python -m pip install aider-install && aider-install",
+  login: "set ANTHROPIC_API_KEY or OPENAI_API_KEY (aider reads the key of the model it runs)",
+  auth: { env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AIDER_API_KEY", "OPENROUTER_API_KEY"], files: [".aider.conf.yml"], homeEnv: null, homeDir: "", keychainOn: [] },
+  helpSubcommand: [],
+  probeEnv: {},
+  // Success may print no token line (a model without a usage report): exit 0 is enough.
+  capabilities: { readOnly: "none", cost: "exact", parallel: false, pathRules: false, resultRequired: false },
+  models: DEFAULT_MODELS.aider,
+  // ~/.aider: its model-price cache, version check, analytics id and OAuth keys. The ~/.aider.*
+  // config files are only read; history files go to the scratch dir (see invocation).
+  stateDirs: (home) => [join(home, ".aider")],
   invocation,
   parse,
 };

@@ -2,7 +2,6 @@
 // idle timeouts), keep its raw stdout as the transcript, parse events, and summarize the outcome.
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ProviderId } from "../core/config.ts";
 import { run } from "../core/exec.ts";
 import { summarizeCall, type CallOutcome } from "./outcome.ts";
 import type { HelpInfo, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
@@ -45,6 +44,6 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
       }
     },
   });
-  const outcome = summarizeCall(events, exec, req.model, provider.id as ProviderId);
+  const outcome = summarizeCall(events, exec, req.model, provider);
   return { ...outcome, exitCode: exec.exitCode, stderrTail: exec.stderr.split("\n").slice(-20).join("\n") };
 }

@@ -1,10 +1,11 @@
-// Claude Code (`claude -p --output-format stream-json`): argv/env per role and the stream-json parser.
-// Outcomes come from is_error/terminal_reason/api_error_status — never from `subtype`, which says
-// "success" on API errors. Does no I/O; the caller spawns and feeds lines.
+// Claude Code (`claude -p --output-format stream-json`): its record — install, login, state, argv/env
+// per role and the stream-json parser. Outcomes come from is_error/terminal_reason/api_error_status —
+// never from `subtype`, which says "success" on API errors. No I/O; the caller spawns and feeds lines.
+import { isAbsolute, join } from "node:path";
 import { LokiError } from "../core/errors.ts";
-import type { Tokens } from "../core/models.ts";
+import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { isObject, type Json, num, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
-import type { ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Env, ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /**
  * Tools removed for review/judge. Edit/Write/NotebookEdit disappear from the request; the Bash
@@ -195,9 +196,32 @@ function contentText(content: unknown): string | undefined {
   return content.filter(isObject).map((part) => str(part.text) ?? "").join("\n");
 }
 
+/** ~/.claude and the file ~/.claude.json; CLAUDE_CONFIG_DIR moves both into itself. */
+function stateDirs(home: string, env: Env): string[] {
+  const moved = env.CLAUDE_CONFIG_DIR;
+  if (moved && isAbsolute(moved)) return [moved];
+  return [join(home, ".claude"), join(home, ".claude.json")];
+}
+
 export const claude: Provider = {
   id: "claude",
-  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: true },
+  title: "Claude Code",
+  binary: "claude",
+  install: "npm install -g @anthropic-ai/claude-code",
+  login: "claude auth login (or set ANTHROPIC_API_KEY)",
+  auth: {
+    env: ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"],
+    files: [".claude/.credentials.json"],
+    homeEnv: null,
+    homeDir: "",
+    keychainOn: ["darwin"],
+  },
+  helpSubcommand: [],
+  // claude probes its API host on --help/--version unless told otherwise.
+  probeEnv: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_TELEMETRY: "1", DISABLE_AUTOUPDATER: "1" },
+  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: true, resultRequired: true },
+  models: DEFAULT_MODELS.claude,
+  stateDirs,
   invocation,
   parse,
 };

@@ -1,10 +1,15 @@
-// Cline CLI (`cline --json`): argv/env per role, the NDJSON parser, and the seeding of its isolated
-// data dir. Cline keeps per-run state (and persists -m) in --data-dir, so each call gets its own.
+// Cline CLI (`cline --json`): its record — install, login, state, argv/env per role, the NDJSON
+// parser, and the seeding of its isolated data dir. Cline keeps per-run state (and persists -m) in
+// --data-dir, so each call gets its own.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { Tokens } from "../core/models.ts";
+import { isAbsolute, join } from "node:path";
+import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
-import type { HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+
+/** The user's cline data dir (its default --data-dir) and the login inside it. */
+const DATA_DIR = ".cline/data";
+const LOGIN_FILE = "settings/providers.json";
 
 /** Cline's state for one call: `<scratchDir>/cline` (settings/providers.json holds the login). */
 export function clineDataDir(scratchDir: string): string {
@@ -24,7 +29,7 @@ export function seedClineData(scratchDir: string, home: string = process.env.HOM
   const settings = join(clineDataDir(scratchDir), "settings");
   mkdirSync(settings, { recursive: true });
   writeFileSync(globalSettingsPath(scratchDir), `${JSON.stringify({ telemetryOptOut: true })}\n`);
-  const login = join(home, ".cline", "data", "settings", "providers.json");
+  const login = join(home, DATA_DIR, LOGIN_FILE);
   if (!existsSync(login)) return false;
   copyFileSync(login, join(settings, "providers.json"));
   return true;
@@ -118,10 +123,25 @@ function resultEvent(event: Json): ProviderEvent {
   };
 }
 
+/** ~/.cline/data, or CLINE_DATA_DIR, which replaces it (used only when --data-dir is not advertised). */
+function stateDirs(home: string, env: Env): string[] {
+  const moved = env.CLINE_DATA_DIR;
+  return [moved && isAbsolute(moved) ? moved : join(home, DATA_DIR)];
+}
+
 export const cline: Provider = {
-  prepare: (req) => void seedClineData(req.scratchDir),
   id: "cline",
-  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false },
+  title: "Cline CLI",
+  binary: "cline",
+  install: "npm install -g cline",
+  login: "cline auth -p anthropic -k <key> -m <model>",
+  auth: { env: [], files: [LOGIN_FILE], homeEnv: null, homeDir: DATA_DIR, keychainOn: [] },
+  helpSubcommand: [],
+  probeEnv: {},
+  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false, resultRequired: true },
+  models: DEFAULT_MODELS.cline,
+  stateDirs,
+  prepare: (req) => void seedClineData(req.scratchDir),
   invocation,
   parse,
 };

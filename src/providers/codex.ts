@@ -1,9 +1,10 @@
-// OpenAI Codex CLI (`codex exec --json`): argv/env per role and the JSONL event parser. Flags are
-// checked against `codex exec --help` (readHelp(binary, scratch, ["exec"])). No I/O here.
+// OpenAI Codex CLI (`codex exec --json`): its record — install, login, state, argv/env per role and
+// the JSONL event parser. Flags are checked against `codex exec --help` (helpSubcommand). No I/O here.
+import { isAbsolute, join } from "node:path";
 import { LokiError } from "../core/errors.ts";
-import type { Tokens } from "../core/models.ts";
+import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
-import type { HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /**
  * Extra `-c key=value` config, one pair per line, read at invocation time. This is how codex is
@@ -114,9 +115,27 @@ function tokensOf(usage: Json): Tokens {
   return { input: Math.max(0, input - cacheRead - cacheWrite), output: num(usage.output_tokens) ?? 0, cache_read: cacheRead, cache_write: cacheWrite };
 }
 
+/** codex keeps its login, config, sessions and logs in one home: $CODEX_HOME, else ~/.codex. */
+const HOME_ENV = "CODEX_HOME";
+const HOME_DIR = ".codex";
+
+function stateDirs(home: string, env: Env): string[] {
+  const moved = env[HOME_ENV];
+  return [moved && isAbsolute(moved) ? moved : join(home, HOME_DIR)];
+}
+
 export const codex: Provider = {
   id: "codex",
-  capabilities: { readOnly: "sandbox", cost: "estimated", parallel: true, pathRules: false },
+  title: "Codex CLI",
+  binary: "codex",
+  install: "npm install -g @openai/codex",
+  login: "codex login (or set OPENAI_API_KEY)",
+  auth: { env: ["OPENAI_API_KEY", "CODEX_API_KEY"], files: ["auth.json"], homeEnv: HOME_ENV, homeDir: HOME_DIR, keychainOn: [] },
+  helpSubcommand: ["exec"],
+  probeEnv: {},
+  capabilities: { readOnly: "sandbox", cost: "estimated", parallel: true, pathRules: false, resultRequired: true },
+  models: DEFAULT_MODELS.codex,
+  stateDirs,
   invocation,
   parse,
 };

@@ -1,74 +1,16 @@
-// The provider registry: what each coding-agent CLI is called, how to install and log in, and
-// how to tell — without network calls — whether it is installed, which version, and authenticated.
+// Provider detection: from the facts in each record, tell — without network calls — whether the CLI
+// is installed, which version, and whether it is logged in, and the exact command that fixes it.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { run, whichBinary } from "../core/exec.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
+import type { Provider } from "./provider.ts";
+import { loadProviders } from "./registry.ts";
 
-export type ProviderInfo = {
-  id: ProviderId;
-  title: string;
-  binary: string;
-  install: string;
-  login: string;
-  /** Any of these set means the CLI has credentials. */
-  authEnv: string[];
-  /** Credential files under the user's home (or under `homeEnv` when that variable is set). */
-  authFiles: string[];
-  homeEnv?: string;
-};
-
-export const PROVIDERS: Record<ProviderId, ProviderInfo> = {
-  claude: {
-    id: "claude",
-    title: "Claude Code",
-    binary: "claude",
-    install: "npm install -g @anthropic-ai/claude-code",
-    login: "claude auth login (or set ANTHROPIC_API_KEY)",
-    authEnv: ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"],
-    authFiles: [".claude/.credentials.json"],
-  },
-  codex: {
-    id: "codex",
-    title: "Codex CLI",
-    binary: "codex",
-    install: "npm install -g @openai/codex",
-    login: "codex login (or set OPENAI_API_KEY)",
-    authEnv: ["OPENAI_API_KEY", "CODEX_API_KEY"],
-    authFiles: ["auth.json"],
-    homeEnv: "CODEX_HOME",
-  },
-  cline: {
-    id: "cline",
-    title: "Cline CLI",
-    binary: "cline",
-    install: "npm install -g cline",
-    login: "cline auth -p anthropic -k <key> -m <model>",
-    authEnv: [],
-    authFiles: [".cline/data/settings/providers.json"],
-  },
-  aider: {
-    id: "aider",
-    title: "Aider",
-    binary: "aider",
-    install: "python -m pip install aider-install && aider-install",
-    login: "set ANTHROPIC_API_KEY or OPENAI_API_KEY (aider reads the key of the model it runs)",
-    authEnv: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AIDER_API_KEY", "OPENROUTER_API_KEY"],
-    authFiles: [".aider.conf.yml"],
-  },
-  opencode: {
-    id: "opencode",
-    title: "OpenCode",
-    binary: "opencode",
-    install: "npm install -g opencode-ai",
-    login: "opencode auth login",
-    authEnv: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"],
-    authFiles: [".local/share/opencode/auth.json"],
-  },
-};
-
-export const PROVIDER_IDS = Object.keys(PROVIDERS) as ProviderId[];
+/** The facts detection reads from a provider's record. */
+export type ProviderInfo = Pick<Provider, "id" | "title" | "binary" | "install" | "login" | "auth">;
 
 export type AuthState = "ok" | "missing" | "unknown";
 export type ProviderStatus = {
@@ -87,19 +29,20 @@ export type ProviderStatus = {
 export type DetectContext = { env: Record<string, string | undefined>; cwd: string };
 
 /** Where a provider binary is found: PATH, then the project's node_modules/.bin. No spawn. */
-export function locateProvider(info: ProviderInfo, ctx: DetectContext): string | null {
+export function locateProvider(info: Pick<Provider, "binary">, ctx: DetectContext): string | null {
   return whichBinary(info.binary, [join(ctx.cwd, "node_modules", ".bin")]);
 }
 
-export function authOf(info: ProviderInfo, ctx: DetectContext): { auth: AuthState; source: string | null } {
-  const envHit = info.authEnv.find((name) => Boolean(ctx.env[name]));
+export function authOf(info: Pick<Provider, "auth">, ctx: DetectContext): { auth: AuthState; source: string | null } {
+  const facts = info.auth;
+  const envHit = facts.env.find((name) => Boolean(ctx.env[name]));
   if (envHit) return { auth: "ok", source: `$${envHit}` };
   const home = ctx.env.HOME || homedir();
-  const base = info.homeEnv && ctx.env[info.homeEnv] ? ctx.env[info.homeEnv]! : info.homeEnv ? join(home, ".codex") : home;
-  const file = info.authFiles.map((rel) => join(base, rel)).find((path) => existsSync(path));
+  const base = facts.homeEnv && ctx.env[facts.homeEnv] ? ctx.env[facts.homeEnv]! : join(home, facts.homeDir);
+  const file = facts.files.map((rel) => join(base, rel)).find((path) => existsSync(path));
   if (file) return { auth: "ok", source: file.replace(home, "~") };
-  // macOS keeps Claude Code's login in the keychain, which cannot be read without a prompt.
-  if (info.id === "claude" && process.platform === "darwin") return { auth: "unknown", source: null };
+  // A keychain login cannot be read without a prompt: it may be there.
+  if (facts.keychainOn.includes(process.platform)) return { auth: "unknown", source: null };
   return { auth: "missing", source: null };
 }
 
@@ -119,6 +62,7 @@ export async function detectProvider(info: ProviderInfo, ctx: DetectContext): Pr
 }
 
 /** Installed providers in preference order, by PATH lookup only (fast enough for `plan`). */
-export function installedProviders(ctx: DetectContext, order: ProviderId[] = PROVIDER_IDS): ProviderId[] {
-  return order.filter((id) => locateProvider(PROVIDERS[id], ctx) !== null);
+export async function installedProviders(ctx: DetectContext, order: readonly ProviderId[] = PROVIDER_IDS): Promise<ProviderId[]> {
+  const records = await loadProviders(order);
+  return records.filter((record) => locateProvider(record, ctx) !== null).map((record) => record.id);
 }

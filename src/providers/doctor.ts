@@ -1,7 +1,8 @@
 // Environment diagnosis for `loki doctor`: git, the Bun runtime, and every provider CLI (installed,
 // version, login), each failing check with the exact command that fixes it. No network calls.
 import { run } from "../core/exec.ts";
-import { detectProvider, PROVIDER_IDS, PROVIDERS, type DetectContext, type ProviderStatus } from "./detect.ts";
+import { detectProvider, type DetectContext, type ProviderStatus } from "./detect.ts";
+import { loadProviders } from "./registry.ts";
 
 export type Check = { name: string; status: "ok" | "warn" | "fail"; version: string | null; detail: string; fix: string | null };
 export type DoctorReport = {
@@ -15,13 +16,16 @@ export type DoctorReport = {
 const MIN_GIT: [number, number] = [2, 25];
 
 export async function diagnose(ctx: DetectContext): Promise<DoctorReport> {
-  const [git, providers] = await Promise.all([checkGit(ctx), Promise.all(PROVIDER_IDS.map((id) => detectProvider(PROVIDERS[id], ctx)))]);
+  const records = await loadProviders();
+  const [git, providers] = await Promise.all([checkGit(ctx), Promise.all(records.map((record) => detectProvider(record, ctx)))]);
   const usable = providers.filter((p) => p.usable).map((p) => p.id);
   const checks: Check[] = [git, checkBun()];
+  // With none usable, the fix is installing the first-class provider (first in preference order).
+  const firstClass = records[0]?.install ?? null;
   checks.push(
     usable.length > 0
       ? { name: "provider", status: "ok", version: null, detail: `usable: ${usable.join(", ")}`, fix: null }
-      : { name: "provider", status: "fail", version: null, detail: "no provider CLI is installed and logged in", fix: PROVIDERS.claude.install },
+      : { name: "provider", status: "fail", version: null, detail: "no provider CLI is installed and logged in", fix: firstClass },
   );
   return { schema_version: 1, ok: checks.every((c) => c.status !== "fail"), checks, providers, usable_providers: usable };
 }

@@ -4,11 +4,10 @@ import { readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 import { z } from "zod";
-import type { ProviderId } from "../core/config.ts";
 import { run, whichBinary } from "../core/exec.ts";
 import { sha256 } from "../core/hash.ts";
 import { lokiHomeAt, readJson, writeJson } from "../core/workspace.ts";
-import type { HelpInfo } from "./provider.ts";
+import type { HelpInfo, Provider } from "./provider.ts";
 
 const HELP_TIMEOUT_MS = 15_000;
 const HELP_MAX_BYTES = 1024 * 1024;
@@ -16,8 +15,6 @@ const HELP_MAX_BYTES = 1024 * 1024;
 const DEFINITION_MAX_INDENT = 8;
 const FLAG = /(?:^|[\s,])(--?[A-Za-z0-9][\w-]*)/g;
 const VERSION = /\d+\.\d+\.\d+[\w.-]*/;
-// `--help`/`--version` must not phone home: claude probes its API host unless told otherwise.
-const QUIET_ENV = { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1", DISABLE_TELEMETRY: "1", DISABLE_AUTOUPDATER: "1" };
 
 export const HelpCache = z.object({
   schema_version: z.literal(1),
@@ -47,20 +44,18 @@ export function parseHelpFlags(text: string): Set<string> {
   return flags;
 }
 
-/** Where each CLI lists the flags its headless mode takes: codex and opencode under a subcommand. */
-export const HELP_SUBCOMMAND: Record<ProviderId, string[]> = { claude: [], codex: ["exec"], cline: [], aider: [], opencode: ["run"] };
-
-/** readHelp for a provider's headless subcommand: what the loop should call before invocation(). */
-export function readProviderHelp(id: ProviderId, binary: string, scratchDir?: string): Promise<HelpInfo> {
-  return readHelp(binary, scratchDir, HELP_SUBCOMMAND[id]);
+/** readHelp for a provider's headless subcommand, with its quiet probe env: what the loop calls before invocation(). */
+export function readProviderHelp(provider: Pick<Provider, "helpSubcommand" | "probeEnv">, binary: string, scratchDir?: string): Promise<HelpInfo> {
+  return readHelp(binary, scratchDir, [...provider.helpSubcommand], provider.probeEnv);
 }
 
 /**
  * Version and advertised flags of `binary`. `subcommand` reads a subcommand's own help — codex
  * lists its exec flags only under `codex exec --help`, so the codex provider asks for ["exec"].
+ * `env` is added to the probes' environment (a provider's probeEnv: no phoning home).
  * A CLI that cannot be run yields `{version: null, flags: ∅}`; only successful reads are cached.
  */
-export async function readHelp(binary: string, scratchDir?: string, subcommand: string[] = []): Promise<HelpInfo> {
+export async function readHelp(binary: string, scratchDir?: string, subcommand: string[] = [], env: Readonly<Record<string, string>> = {}): Promise<HelpInfo> {
   const resolved = isAbsolute(binary) ? binary : whichBinary(binary);
   const stamp = resolved ? stampOf(resolved) : null;
   const dir = cacheDir();
@@ -70,7 +65,7 @@ export async function readHelp(binary: string, scratchDir?: string, subcommand: 
     if (hit) return infoOf(hit);
   }
 
-  const options = { cwd: scratchDir ?? tmpdir(), timeoutMs: HELP_TIMEOUT_MS, maxOutputBytes: HELP_MAX_BYTES, env: QUIET_ENV };
+  const options = { cwd: scratchDir ?? tmpdir(), timeoutMs: HELP_TIMEOUT_MS, maxOutputBytes: HELP_MAX_BYTES, env: { ...env } };
   const versionRun = await run([binary, "--version"], options);
   const version = versionRun.ok ? (VERSION.exec(versionRun.stdout)?.[0] ?? VERSION.exec(versionRun.stderr)?.[0] ?? null) : null;
   // Keyed by version AND path: two different CLIs that print the same version (a wrapper, a fake,

@@ -1,9 +1,10 @@
-// OpenCode (`opencode run --format json`): argv per role and the NDJSON parser. Built from the
-// documented `opencode run` flags and event shapes (not installed here, no sample captured); an
-// opencode without --format json prints plain text, which parses as text lines. No I/O here.
-import type { Tokens } from "../core/models.ts";
+// OpenCode (`opencode run --format json`): its record — install, login, state, argv per role and the
+// NDJSON parser. Built from the documented `opencode run` flags and event shapes (not installed here,
+// no sample captured); without --format json it prints plain text, parsed as text lines. No I/O here.
+import { isAbsolute, join } from "node:path";
+import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
-import type { HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** Usage key for the dispatched model: step_finish events do not name it. */
 const DISPATCHED_MODEL = "*";
@@ -93,9 +94,34 @@ function errorEvent(error: Json): ProviderEvent {
   return { kind: "error", errorClass, message };
 }
 
+/** The XDG base dirs opencode writes (data, config, cache, state), each moved by its XDG_* variable. */
+const XDG: [variable: string, fallback: string][] = [
+  ["XDG_CONFIG_HOME", ".config"],
+  ["XDG_DATA_HOME", ".local/share"],
+  ["XDG_CACHE_HOME", ".cache"],
+  ["XDG_STATE_HOME", ".local/state"],
+];
+
+function stateDirs(home: string, env: Env): string[] {
+  return XDG.map(([variable, fallback]) => {
+    const base = env[variable];
+    return join(base && isAbsolute(base) ? base : join(home, fallback), "opencode");
+  });
+}
+
 export const opencode: Provider = {
   id: "opencode",
-  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false },
+  title: "OpenCode",
+  binary: "opencode",
+  install: "npm install -g opencode-ai",
+  login: "opencode auth login",
+  auth: { env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"], files: [".local/share/opencode/auth.json"], homeEnv: null, homeDir: "", keychainOn: [] },
+  helpSubcommand: ["run"],
+  probeEnv: {},
+  // Without --format json a successful run prints only text: exit 0 is enough.
+  capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false, resultRequired: false },
+  models: DEFAULT_MODELS.opencode,
+  stateDirs,
   invocation,
   parse,
 };

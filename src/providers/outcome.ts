@@ -2,7 +2,7 @@
 // class, what it cost (exact, or estimated from tokens — never $0). Pure: events + exit in, data out.
 import type { ProviderId } from "../core/config.ts";
 import { priceTokens, type Tokens } from "../core/models.ts";
-import type { ErrorClass, ProviderEvent } from "./provider.ts";
+import type { ErrorClass, Provider, ProviderEvent } from "./provider.ts";
 
 export type CallExit = { exitCode: number | null; timedOut: boolean; signal: string | null; spawnError: string | null; durationMs: number };
 
@@ -22,19 +22,13 @@ export type CallOutcome = {
   durationMs: number;
 };
 
-/**
- * Whether a successful call always ends with a result event. aider prints none on success when
- * its model has no token report, and opencode without --format json prints plain text: for those,
- * exit 0 is enough.
- */
-export const RESULT_REQUIRED: Record<ProviderId, boolean> = { claude: true, codex: true, cline: true, aider: false, opencode: false };
-
 /** What a call that died before reporting any usage is charged: a conservative floor. */
 export const FLOOR_TOKENS: Tokens = { input: 20_000, output: 2_000, cache_read: 0, cache_write: 0 };
 
 const DONE_MARKER = "LOKI_DONE";
 
-export function summarizeCall(events: ProviderEvent[], exec: CallExit, model: string, provider: ProviderId): CallOutcome {
+/** `provider`: the record whose call this was (its id prices estimates; capabilities.resultRequired says whether exit 0 alone is success). */
+export function summarizeCall(events: ProviderEvent[], exec: CallExit, model: string, provider: Pick<Provider, "id" | "capabilities">): CallOutcome {
   const results = events.filter((e) => e.kind === "result");
   const errors = events.filter((e) => e.kind === "error");
   const texts = events.filter((e) => e.kind === "text").map((e) => e.text);
@@ -44,10 +38,10 @@ export function summarizeCall(events: ProviderEvent[], exec: CallExit, model: st
   const usage: Record<string, Tokens> = {};
   for (const result of results) for (const [key, tokens] of Object.entries(result.usage)) usage[key] = addTokens(usage[key], tokens);
 
-  const cost = costOf(results, model, provider);
+  const cost = costOf(results, model, provider.id);
   const finalText = [...results].reverse().find((r) => r.text !== "")?.text ?? texts.at(-1) ?? "";
   const exitedCleanly = exec.exitCode === 0 && !exec.timedOut && exec.spawnError === null;
-  const ok = exitedCleanly && !failed && errors.length === 0 && (results.length > 0 || !RESULT_REQUIRED[provider]);
+  const ok = exitedCleanly && !failed && errors.length === 0 && (results.length > 0 || !provider.capabilities.resultRequired);
 
   let errorClass: CallOutcome["errorClass"] = null;
   if (exec.timedOut) errorClass = "timeout";

@@ -1,7 +1,8 @@
-// The provider contract: a record per coding-agent CLI that builds its argv/env for a role and
-// parses its output lines into typed events. Types only; the registry lives in registry.ts.
+// The provider contract: one self-contained record per coding-agent CLI — what it is called, how to
+// install, log in and detect it, where it keeps state, its argv/env per role and its output parser.
+// Types only; the records are src/providers/<id>.ts, listed once in registry.ts.
 import type { ProviderId } from "../core/config.ts";
-import type { Role, Tokens } from "../core/models.ts";
+import type { ModelDefaults, Role, Tokens } from "../core/models.ts";
 
 export type Effort = "low" | "medium" | "high" | "xhigh" | "max";
 
@@ -70,11 +71,49 @@ export type Capabilities = {
   parallel: boolean;
   /** Can deny reading specific paths. */
   pathRules: boolean;
+  /** Every successful call ends with a result event; when false, exit 0 alone is success. */
+  resultRequired: boolean;
 };
+
+/** How to tell, without network calls, whether the CLI has credentials. */
+export type AuthFacts = {
+  /** Any of these set means the CLI has credentials. */
+  env: readonly string[];
+  /** Credential files, relative to the CLI's home: `$homeEnv` when set, else `homeDir` under the user's home. */
+  files: readonly string[];
+  /** A variable that moves the CLI's home (codex: CODEX_HOME), or null. */
+  homeEnv: string | null;
+  /** The CLI's home relative to the user's home ("" = the home itself). */
+  homeDir: string;
+  /** Platforms where the login may sit in a keychain loki cannot read without a prompt: "unknown", not "missing". */
+  keychainOn: readonly NodeJS.Platform[];
+};
+
+export type Env = Record<string, string | undefined>;
 
 export type Provider = {
   id: ProviderId;
+  /** The product's name, as messages say it ("Claude Code is not installed"). */
+  title: string;
+  /** The executable looked up on PATH (then in the project's node_modules/.bin). */
+  binary: string;
+  /** The exact command that installs the CLI. */
+  install: string;
+  /** What to run or set to log in. */
+  login: string;
+  auth: AuthFacts;
+  /** The subcommand whose `--help` lists the headless flags ([] = the top-level help). */
+  helpSubcommand: readonly string[];
+  /** Environment for the `--help`/`--version` probes, so they do not phone home. */
+  probeEnv: Readonly<Record<string, string>>;
   capabilities: Capabilities;
+  /** Default models per tier and for review (its row of core/models.ts DEFAULT_MODELS). */
+  models: ModelDefaults;
+  /**
+   * The CLI's own state it must be able to write: absolute paths (files or directories, which may
+   * not exist yet) under `home`, unless a variable the CLI honours moves them (CODEX_HOME, XDG_*).
+   */
+  stateDirs: (home: string, env: Env) => string[];
   /** Side effects a call needs first (e.g. seeding an isolated data dir); invocation stays pure. */
   prepare?: (req: InvocationRequest) => void;
   /** argv and env for one headless call. Uses only flags `help` advertises. */

@@ -1,6 +1,8 @@
-// The provider registry (each record loaded lazily, so a run pays only for the CLIs it uses) and
-// the failover chain.
+// The provider registry: the one map from id to the lazy loader of its record (so a command pays only
+// for the CLIs it touches; `status` and `version` load none), and the failover chain. Adding a
+// provider = its record file, its id in core/provider-ids.ts, and one line here (tsc checks both).
 import type { ProviderId } from "../core/config.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { Provider } from "./provider.ts";
 
 const LOADERS: Record<ProviderId, () => Promise<Provider>> = {
@@ -13,6 +15,11 @@ const LOADERS: Record<ProviderId, () => Promise<Provider>> = {
 
 export async function loadProvider(id: ProviderId): Promise<Provider> {
   return LOADERS[id]();
+}
+
+/** Records for `ids` (default: every provider), in that order — preference order by default. */
+export async function loadProviders(ids: readonly ProviderId[] = PROVIDER_IDS): Promise<Provider[]> {
+  return Promise.all(ids.map(loadProvider));
 }
 
 /** The providers to try, in order: the primary, then the failover chain without repeats. */

@@ -5,7 +5,7 @@ import type { Config, ProviderId } from "../core/config.ts";
 import { gitError, LokiError, usageError } from "../core/errors.ts";
 import { dirtyFiles, headSha } from "../core/git.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { authOf, locateProvider, PROVIDERS } from "../providers/detect.ts";
+import { authOf, locateProvider } from "../providers/detect.ts";
 import { readProviderHelp } from "../providers/help.ts";
 import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
@@ -42,7 +42,7 @@ export function isRoot(): boolean {
 export async function prepareProviders(config: Config, chain: ProviderId[], ctx: { env: Record<string, string | undefined>; cwd: string; allowRoot: boolean; warn: (line: string) => void }): Promise<Map<ProviderId, ReadyProvider>> {
   const ready = new Map<ProviderId, ReadyProvider>();
   for (const [index, id] of chain.entries()) {
-    const info = PROVIDERS[id];
+    const info = await loadProvider(id);
     const binaryPath = locateProvider(info, ctx);
     const auth = authOf(info, ctx).auth;
     const problem = !binaryPath ? `${info.title} is not installed` : auth === "missing" ? `${info.title} is not logged in` : undefined;
@@ -60,7 +60,7 @@ export async function prepareProviders(config: Config, chain: ProviderId[], ctx:
       ctx.warn("claude dropped from the failover chain: running as root without --yes");
       continue;
     }
-    ready.set(id, { provider: await loadProvider(id), binaryPath: binaryPath as string, help: await readProviderHelp(id, binaryPath as string) });
+    ready.set(id, { provider: info, binaryPath: binaryPath as string, help: await readProviderHelp(info, binaryPath as string) });
   }
   return ready;
 }

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { PRICING, priceTokens, resolveModel } from "../../src/core/models.ts";
 import { Plan } from "../../src/core/schema.ts";
 import { buildPlan } from "../../src/plan/plan.ts";
+import { claude } from "../../src/providers/claude.ts";
 import { buildLock, diffLock } from "../../src/spec/lock.ts";
 import { acceptance, makeSpec } from "../helpers/spec.ts";
 
@@ -32,7 +33,7 @@ describe("complexity", () => {
 });
 
 describe("buildPlan", () => {
-  const base = { provider: "claude" as const, providerChosen: false, maxIterations: 25, heldOut: 2, installed: [] };
+  const base = { provider: "claude" as const, providerChosen: false, maxIterations: 25, heldOut: 2, installed: [], firstClass: claude };
 
   test("conforms to the documented schema and prices the model the loop will dispatch", () => {
     const spec = makeSpec(manyItems(10));

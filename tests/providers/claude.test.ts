@@ -136,7 +136,7 @@ describe("claude result classification", () => {
 });
 
 describe("claude call outcomes", () => {
-  const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(claude, name), exitWith(exitCode), OPUS, "claude");
+  const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(claude, name), exitWith(exitCode), OPUS, claude);
 
   test("success: exact cost from the per-call usage map", () => {
     const result = outcome("claude-stream-json.success.jsonl", 0);

@@ -56,7 +56,7 @@ describe("cline.parse on real samples", () => {
 });
 
 describe("cline call outcomes", () => {
-  const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(cline, name), exitWith(exitCode), SONNET, "cline");
+  const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(cline, name), exitWith(exitCode), SONNET, cline);
 
   test("success: exact cost from run_result", () => {
     expect(outcome("cline-json.anthropic-editor.jsonl", 0)).toMatchObject({ ok: true, costBasis: "exact", costUsd: 0.033543, finalText: "DONE", toolUses: 1 });

@@ -85,7 +85,7 @@ describe("codex.parse on real samples", () => {
 });
 
 describe("codex call outcomes", () => {
-  const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(codex, name), exitWith(exitCode), MODEL, "codex");
+  const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(codex, name), exitWith(exitCode), MODEL, codex);
 
   test("success: ok, estimated from tokens at the dispatched model, final text from the agent message", () => {
     const result = outcome("codex-exec-json.code-mode.jsonl", 0);
@@ -106,6 +106,6 @@ describe("codex call outcomes", () => {
 
   test("turns add up", () => {
     const events = [...parseSample(codex, "codex-exec-json.code-mode.jsonl"), ...codex.parse(JSON.stringify({ type: "turn.completed", usage: { input_tokens: 2, output_tokens: 1 } }))];
-    expect(summarizeCall(events, exitWith(0), MODEL, "codex").usage).toEqual({ "*": { input: 28200, output: 25, cache_read: 0, cache_write: 0 } });
+    expect(summarizeCall(events, exitWith(0), MODEL, codex).usage).toEqual({ "*": { input: 28200, output: 25, cache_read: 0, cache_write: 0 } });
   });
 });

@@ -5,7 +5,9 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HELP_SUBCOMMAND, HelpCache, parseHelpFlags, readHelp, readProviderHelp } from "../../src/providers/help.ts";
+import { claude } from "../../src/providers/claude.ts";
+import { codex } from "../../src/providers/codex.ts";
+import { HelpCache, parseHelpFlags, readHelp, readProviderHelp } from "../../src/providers/help.ts";
 import { helpText } from "../helpers/provider-fixtures.ts";
 
 describe("parseHelpFlags on real help texts", () => {
@@ -133,7 +135,7 @@ describe("readHelp", () => {
 describe("readProviderHelp", () => {
   test("reads codex's flags from `codex exec --help`", async () => {
     using cli = fakeCli("codex");
-    expect([...(await readProviderHelp("codex", cli.bin, cli.dir)).flags]).toEqual(["--json"]);
-    expect(HELP_SUBCOMMAND.claude).toEqual([]);
+    expect([...(await readProviderHelp(codex, cli.bin, cli.dir)).flags]).toEqual(["--json"]);
+    expect(claude.helpSubcommand).toEqual([]);
   });
 });

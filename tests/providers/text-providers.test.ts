@@ -35,7 +35,7 @@ describe("aider.parse", () => {
 
   test("outcome: exit 0 is enough; message costs add up and are exact", () => {
     const events = parseAll(aider, ["Working on it", "Tokens: 1k sent, 100 received. Cost: $0.01 message, $0.01 session.", "LOKI_DONE", "Tokens: 2k sent, 200 received. Cost: $0.02 message, $0.03 session."]);
-    const result = summarizeCall(events, exitWith(0), "claude-sonnet-5-5", "aider");
+    const result = summarizeCall(events, exitWith(0), "claude-sonnet-5-5", aider);
     expect(result).toMatchObject({ ok: true, claimedDone: true, costBasis: "exact", usage: { "*": { input: 3_000, output: 300 } } });
     expect(result.costUsd).toBeCloseTo(0.03, 9);
   });
