@@ -6,22 +6,23 @@ import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { ensureWorkspace, findRoot, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { detectProvider, PROVIDER_IDS, PROVIDERS } from "../providers/detect.ts";
+import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
-export async function runProviderList(options: { json?: boolean }): Promise<number> {
+export async function runProviderList(options: { json?: boolean }): Promise<ExitCode> {
   const ctx = { env: process.env, cwd: process.cwd() };
   const statuses = await Promise.all(PROVIDER_IDS.map((id) => detectProvider(PROVIDERS[id], ctx)));
   if (options.json) {
     outJson({ schema_version: 1, providers: statuses });
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   for (const p of statuses) {
     const state = p.usable ? color.green("usable") : p.installed ? color.yellow("not logged in") : color.dim("not installed");
     out(`${p.id.padEnd(9)} ${p.title.padEnd(12)} ${(p.version ?? "-").padEnd(10)} ${state}${p.fix ? `   fix: ${p.fix}` : ""}`);
   }
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runProviderShow(options: { json?: boolean }): Promise<number> {
+export async function runProviderShow(options: { json?: boolean }): Promise<ExitCode> {
   const root = findRoot();
   const loaded = loadConfig(root);
   for (const w of loaded.warnings) warn(w);
@@ -30,16 +31,16 @@ export async function runProviderShow(options: { json?: boolean }): Promise<numb
   const status = await detectProvider(PROVIDERS[id], { env: process.env, cwd: process.cwd() });
   if (options.json) {
     outJson({ schema_version: 1, provider: id, source, model: loaded.config.model ?? null, failover: loaded.config.failover, status });
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   out(`provider: ${color.bold(id)} (${PROVIDERS[id].title}) — from ${source}`);
   if (loaded.config.model) out(`model: ${loaded.config.model}`);
   if (loaded.config.failover.length > 0) out(`failover: ${loaded.config.failover.join(" → ")}`);
   out(status.usable ? `status: usable (${status.version ?? "version unknown"})` : `status: not usable — fix: ${status.fix}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runProviderSet(name: ProviderId): Promise<number> {
+export async function runProviderSet(name: ProviderId): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   loadConfig(ws.root); // an unreadable config is reported before anything is written
   ensureWorkspace(ws);
@@ -57,5 +58,5 @@ export async function runProviderSet(name: ProviderId): Promise<number> {
   const status = await detectProvider(PROVIDERS[name], { env: process.env, cwd: process.cwd() });
   info(`provider set to ${name} in ${ws.config}`);
   if (!status.usable) warn(`${PROVIDERS[name].title} is not usable here yet: ${status.fix}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }

@@ -1,14 +1,15 @@
 // Executes a prepared run: SIGINT/SIGTERM abort the agent's whole process group and end the loop
-// at once with state saved; the outcome becomes an exit code and the completion summary is written.
+// at once with state saved; the completion summary is written with the outcome's exit code.
 import { existsSync } from "node:fs";
 import type { Config, ProviderId } from "../core/config.ts";
+import { RUN_EXIT } from "../core/exit-codes.ts";
 import { diffStat, headSha } from "../core/git.ts";
 import type { Spec } from "../core/schema.ts";
 import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
 import type { Project } from "../gates/detect.ts";
-import { EXIT_CODE, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
-import type { ReadyProvider } from "../loop/env.ts";
+import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
+import type { LoopResult, ReadyProvider } from "../loop/env.ts";
 import { runLoop } from "../loop/loop.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
@@ -38,13 +39,13 @@ const STATUS: Record<Outcome, RunStatus> = {
   max_iterations: "stopped", max_duration: "stopped", stalled: "stopped", stopped: "stopped", interrupted: "stopped",
 };
 
-export async function executeRun(input: ExecuteInput): Promise<{ exitCode: number; completion: Completion }> {
+export async function executeRun(input: ExecuteInput): Promise<Completion> {
   const { record } = input;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  let result: { outcome: Outcome; reason: string };
+  let result: LoopResult;
   try {
     result = await runLoop({
       ...input, signal: controller.signal, notice: input.reporter.notice,
@@ -59,10 +60,11 @@ export async function executeRun(input: ExecuteInput): Promise<{ exitCode: numbe
   return await finishRun(input, result);
 }
 
-export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" | "env">, result: { outcome: Outcome; reason: string }) {
+/** The end of every run: state, completion summary, proof, final event; returns the summary. */
+export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" | "env">, result: LoopResult): Promise<Completion> {
   const { record } = input;
   if (result.outcome === "stopped") clearSignal(record.ws.stop);
-  const exitCode = EXIT_CODE[result.outcome];
+  const exitCode = RUN_EXIT[result.outcome];
   record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
   const head = await headSha(record.ws.root);
   const spend = ledgerSpend(record.ws, record.state.run_id);
@@ -82,7 +84,7 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
   if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery)) await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
-  return { exitCode, completion };
+  return completion;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
