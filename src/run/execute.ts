@@ -1,9 +1,12 @@
 // Executes a prepared run: SIGINT/SIGTERM abort the agent's whole process group and end the loop
-// at once with state saved; the completion summary is written with the outcome's exit code.
+// at once with state saved. Whatever the loop does — even throw — the run ends in finishRun: the
+// completion summary and the proof are written, and the outcome's exit code is recorded.
 import { existsSync } from "node:fs";
 import type { Config, ProviderId } from "../core/config.ts";
+import { isLokiError, messageOf } from "../core/errors.ts";
 import { RUN_EXIT } from "../core/exit-codes.ts";
 import { diffStat, headSha } from "../core/git.ts";
+import { fileLogger } from "../core/log.ts";
 import type { Spec } from "../core/schema.ts";
 import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
@@ -51,6 +54,8 @@ export async function executeRun(input: ExecuteInput): Promise<Completion> {
       ...input, signal: controller.signal, notice: input.reporter.notice,
       clock: { now: () => Date.now(), random: Math.random, sleep: (ms, signal) => sleep(ms, signal) },
     });
+  } catch (error) {
+    result = await loopFailure(record, error);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -58,6 +63,20 @@ export async function executeRun(input: ExecuteInput): Promise<Completion> {
   // `loki stop` writes STOP and then signals us: that is a clean stop, not an interruption.
   if (result.outcome === "interrupted" && existsSync(record.ws.stop)) result = { outcome: "stopped", reason: "stopped by `loki stop`" };
   return await finishRun(input, result);
+}
+
+/** A throw inside the loop is a broken invariant, not a reason to lose the run: the stack goes to the
+ *  log, and the run ends as `error` with the message and where the details are. */
+async function loopFailure(record: RunRecord, error: unknown): Promise<LoopResult> {
+  const where = record.ws.logFile;
+  let logged = true;
+  try {
+    (await fileLogger(where)).error({ run_id: record.state.run_id, iteration: record.state.iteration, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, "the loop failed");
+  } catch {
+    logged = false;
+  }
+  const what = isLokiError(error) ? `${error.message}${error.hint ? ` (${error.hint})` : ""}` : `internal error: ${messageOf(error)}`;
+  return { outcome: "error", reason: logged ? `${what}; details in ${where}` : what };
 }
 
 /** The end of every run: state, completion summary, proof, final event; returns the summary. */
