@@ -2,28 +2,17 @@
 // it, and is the ONLY place where errors become exit codes and messages.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pkg from "../package.json" with { type: "json" };
-import type { ErrorKind } from "./core/errors.ts";
 import { isLokiError, messageOf } from "./core/errors.ts";
 import { PROVIDER_IDS } from "./core/provider-ids.ts";
+import { COMMAND_EXIT, ERROR_EXIT, exitCodeFor, type ExitCode } from "./core/exit-codes.ts";
 
-/** Every error kind's exit code (DESIGN §4: 3 = usage, config, provider or internal error). */
-const EXIT_CODES: Record<ErrorKind, number> = {
-  usage: 3,
-  config: 3,
-  spec: 3,
-  tracker: 3,
-  workspace: 3,
-  provider: 3,
-  git: 3,
-  internal: 3,
-};
-
-type Action = (...args: never[]) => Promise<number>;
+/** A command: returns the exit code it looked up in core/exit-codes.ts; this file sets it. */
+type Action = (...args: never[]) => Promise<ExitCode>;
 const lazy =
-  <T extends Record<string, unknown>>(load: () => Promise<T>, name: keyof T) =>
+  <K extends string, M extends Record<K, Action>>(load: () => Promise<M>, name: K) =>
   async (...args: unknown[]) => {
     const mod = await load();
-    process.exitCode = await (mod[name] as Action)(...(args as never[]));
+    process.exitCode = await mod[name](...(args as never[]));
   };
 
 /** Whole numbers ≥ 1 for count flags, refused by commander (exit 3) before any work starts. */
@@ -199,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = argv.length === 0 ? ["help"] : argv;
   try {
     await program.parseAsync(args, { from: "user" });
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    return typeof process.exitCode === "number" ? process.exitCode : COMMAND_EXIT.ok;
   } catch (error) {
     return await reportError(error, args.includes("--json"));
   }
@@ -207,22 +196,22 @@ export async function main(argv: string[]): Promise<number> {
 
 async function reportError(error: unknown, json: boolean): Promise<number> {
   if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
-    return EXIT_CODES.usage;
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return COMMAND_EXIT.ok;
+    return ERROR_EXIT.usage;
   }
   const { errorLine, hintLine, outJson } = await import("./core/log.ts");
+  const code = exitCodeFor(error);
   if (isLokiError(error)) {
-    const code = EXIT_CODES[error.kind];
     if (json) outJson({ ok: false, error: { kind: error.kind, message: error.message, hint: error.hint ?? null, exit_code: code } });
     errorLine(error.message);
     if (error.hint) hintLine(error.hint);
     return code;
   }
   const logFile = await logInternal(error);
-  if (json) outJson({ ok: false, error: { kind: "internal", message: messageOf(error), hint: null, exit_code: EXIT_CODES.internal } });
+  if (json) outJson({ ok: false, error: { kind: "internal", message: messageOf(error), hint: null, exit_code: code } });
   errorLine(`internal error: ${messageOf(error)}`);
   hintLine(logFile ? `details are in ${logFile}; please report this with that file` : "please report this with the command you ran");
-  return EXIT_CODES.internal;
+  return code;
 }
 
 /** A bug: log the stack where the user can find it. Only into an existing .loki/. */

@@ -14,6 +14,7 @@ import { run } from "../core/exec.ts";
 import { commitCheckpoint, isRepo } from "../core/git.ts";
 import { info, out, outJson } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
+import { COMMAND_EXIT, ERROR_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 const SOURCES = [todoApp, restApi, cliTool, landing, fullstack, library];
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
@@ -30,13 +31,13 @@ export function templates(): Template[] {
 
 type InitOptions = { template?: string; list?: boolean; force?: boolean; json?: boolean };
 
-export async function runInit(dir: string, options: InitOptions): Promise<number> {
+export async function runInit(dir: string, options: InitOptions): Promise<ExitCode> {
   const all = templates();
   if (options.list || !options.template) {
     if (!options.list) info("choose a template with --template <name>:");
     if (options.json) outJson({ templates: all.map(({ name, description }) => ({ name, description })) });
     else for (const t of all) out(`${t.name.padEnd(20)} ${t.description}`);
-    return options.list ? 0 : 3;
+    return options.list ? COMMAND_EXIT.ok : ERROR_EXIT.usage;
   }
   const chosen = all.find((t) => t.name === options.template);
   if (!chosen) {
@@ -65,5 +66,5 @@ export async function runInit(dir: string, options: InitOptions): Promise<number
     const into = relative(process.cwd(), target);
     out(`next: edit it, ${initialized ? "commit, " : "commit it, "}then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`);
   }
-  return 0;
+  return COMMAND_EXIT.ok;
 }

@@ -10,10 +10,11 @@ import { buildPlan } from "../plan/plan.ts";
 import { installedProviders } from "../providers/detect.ts";
 import { loadProvider } from "../providers/registry.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
+import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: number; json?: boolean };
 
-export async function runPlan(arg: string | undefined, options: PlanOptions): Promise<number> {
+export async function runPlan(arg: string | undefined, options: PlanOptions): Promise<ExitCode> {
   const root = findRoot();
   const flags = {
     provider: options.provider,
@@ -37,12 +38,12 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   });
   if (options.json) {
     outJson(plan);
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   for (const line of plan.warnings) warn(line);
   printPlan(plan);
   info(color.dim(`wrote ${relative(cwd, ws.spec)} and ${relative(cwd, ws.checklist)}`));
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -9,8 +9,9 @@ import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { createSecretGist } from "../forge/gist.ts";
 import { readProof, resolveProofRun } from "../proof/store.ts";
 import { verifyProof } from "../proof/verify.ts";
+import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
-export async function shareProof(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<number> {
+export async function shareProof(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const runId = resolveProofRun(ws, run);
   const entry = readProof(ws, runId);
@@ -28,7 +29,7 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
   const question = `Publish ${entry.html} as a secret gist (anyone with the link can read it)? [y/N] `;
   if (!options.yes && !(await confirm(question, runId))) {
     info("not published");
-    return 1;
+    return COMMAND_EXIT.declined;
   }
   const html = readFileSync(entry.html, "utf8");
   const ctx = { config: loadConfig(ws.root).config, env: process.env };
@@ -38,7 +39,7 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
     out(gist.html_url);
     info("secret gist: unlisted, but anyone with the link can read it. Download index.html (Raw) to view the page.");
   }
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
 /** y/N on the terminal; refuses (exit 3) when there is no terminal to ask on. */

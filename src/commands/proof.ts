@@ -6,14 +6,15 @@ import { color, hintLine, info, out, outJson, warn } from "../core/log.ts";
 import type { ProofFile } from "../core/proof-schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { listProofs, readProof, resolveProofRun } from "../proof/store.ts";
-import { verifyProof, type ProofStatus } from "../proof/verify.ts";
+import { verifyProof } from "../proof/verify.ts";
+import { COMMAND_EXIT, PROOF_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 type JsonOption = { json?: boolean };
 
 const money = (usd: number) => `$${usd.toFixed(2)}`;
 const tone = (verdict: string) => (verdict === "VERIFIED" ? color.green(verdict) : verdict === "NOT VERIFIED" ? color.red(verdict) : color.yellow(verdict));
 
-export async function runProofList(options: JsonOption): Promise<number> {
+export async function runProofList(options: JsonOption): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const proofs = listProofs(ws);
   if (options.json) {
@@ -23,12 +24,12 @@ export async function runProofList(options: JsonOption): Promise<number> {
         return { run_id: p.run_id, path: p.json, finished_at: payload?.run.finished_at ?? null, headline: payload?.headline.verdict ?? null, cost_usd: payload?.bill.total_usd ?? null, cost_basis: payload?.bill.basis ?? null, files: payload?.change.diffstat.files ?? null, problem: p.problem };
       }),
     );
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   if (proofs.length === 0) {
     out(`no proofs in ${ws.root} yet`);
     hintLine("run `loki start` first: a proof is written when a run ends");
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   const rows = proofs.map((p) => {
     const payload = p.file?.payload;
@@ -40,19 +41,19 @@ export async function runProofList(options: JsonOption): Promise<number> {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   out(color.dim(line(head)));
   for (const row of rows) out(line(row));
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runProofShow(run: string | undefined, options: JsonOption): Promise<number> {
+export async function runProofShow(run: string | undefined, options: JsonOption): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const entry = readProof(ws, resolveProofRun(ws, run));
   if (options.json) {
     process.stdout.write(readFileSync(entry.json, "utf8"));
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   for (const line of summaryLines(entry.file)) out(line);
   out(`page:      ${entry.html}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
 function summaryLines({ payload: p, provenance }: ProofFile): string[] {
@@ -75,39 +76,37 @@ function summaryLines({ payload: p, provenance }: ProofFile): string[] {
   ];
 }
 
-export async function runProofOpen(run: string | undefined): Promise<number> {
+export async function runProofOpen(run: string | undefined): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const entry = readProof(ws, resolveProofRun(ws, run));
   const opener = whichBinary(process.platform === "darwin" ? "open" : "xdg-open");
   out(entry.html);
   if (!opener) {
     info("no browser opener (xdg-open) found: open the file above yourself");
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   const result = await exec([opener, entry.html]);
   if (!result.ok) warn(`${opener} could not open it (${result.digest || `exit ${result.exitCode}`}); open the file above yourself`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-const EXIT: Record<ProofStatus, number> = { clean: 0, tampered: 1, drifted: 1, unusable: 3 };
-
-export async function runProofVerify(run: string | undefined, options: JsonOption): Promise<number> {
+export async function runProofVerify(run: string | undefined, options: JsonOption): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const runId = resolveProofRun(ws, run);
   const result = await verifyProof(ws, runId);
   if (options.json) {
-    outJson({ ...result, exit_code: EXIT[result.status] });
-    return EXIT[result.status];
+    outJson({ ...result, exit_code: PROOF_EXIT[result.status] });
+    return PROOF_EXIT[result.status];
   }
   for (const check of result.checks) out(`${check.ok ? color.green("✓") : color.red("✗")} ${check.name.padEnd(9)} ${check.detail}`);
   const label = result.status === "clean" ? color.green("CLEAN") : result.status === "unusable" ? color.yellow("UNUSABLE") : color.red(result.status.toUpperCase());
   out(`proof of run ${runId}: ${label}`);
   if (result.status === "unusable") hintLine(result.checks.some((c) => c.name === "file") ? "see the run ids with `loki proof list`" : "run this inside the run's repository, with its commits fetched");
   if (result.status === "drifted") hintLine("the proof is intact; the branch moved on after the run (the proof covers the run's head only)");
-  return EXIT[result.status];
+  return PROOF_EXIT[result.status];
 }
 
-export async function runProofShare(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<number> {
+export async function runProofShare(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<ExitCode> {
   const { shareProof } = await import("./proof-share.ts");
   return await shareProof(run, options);
 }

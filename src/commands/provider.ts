@@ -7,22 +7,23 @@ import { color, info, out, outJson, warn } from "../core/log.ts";
 import { ensureWorkspace, findRoot, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { detectProvider } from "../providers/detect.ts";
 import { loadProvider, loadProviders } from "../providers/registry.ts";
+import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
-export async function runProviderList(options: { json?: boolean }): Promise<number> {
+export async function runProviderList(options: { json?: boolean }): Promise<ExitCode> {
   const ctx = { env: process.env, cwd: process.cwd() };
   const statuses = await Promise.all((await loadProviders()).map((record) => detectProvider(record, ctx)));
   if (options.json) {
     outJson({ schema_version: 1, providers: statuses });
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   for (const p of statuses) {
     const state = p.usable ? color.green("usable") : p.installed ? color.yellow("not logged in") : color.dim("not installed");
     out(`${p.id.padEnd(9)} ${p.title.padEnd(12)} ${(p.version ?? "-").padEnd(10)} ${state}${p.fix ? `   fix: ${p.fix}` : ""}`);
   }
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runProviderShow(options: { json?: boolean }): Promise<number> {
+export async function runProviderShow(options: { json?: boolean }): Promise<ExitCode> {
   const root = findRoot();
   const loaded = loadConfig(root);
   for (const w of loaded.warnings) warn(w);
@@ -32,16 +33,16 @@ export async function runProviderShow(options: { json?: boolean }): Promise<numb
   const status = await detectProvider(record, { env: process.env, cwd: process.cwd() });
   if (options.json) {
     outJson({ schema_version: 1, provider: id, source, model: loaded.config.model ?? null, failover: loaded.config.failover, status });
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   out(`provider: ${color.bold(id)} (${record.title}) — from ${source}`);
   if (loaded.config.model) out(`model: ${loaded.config.model}`);
   if (loaded.config.failover.length > 0) out(`failover: ${loaded.config.failover.join(" → ")}`);
   out(status.usable ? `status: usable (${status.version ?? "version unknown"})` : `status: not usable — fix: ${status.fix}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runProviderSet(name: ProviderId): Promise<number> {
+export async function runProviderSet(name: ProviderId): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   loadConfig(ws.root); // an unreadable config is reported before anything is written
   ensureWorkspace(ws);
@@ -60,5 +61,5 @@ export async function runProviderSet(name: ProviderId): Promise<number> {
   const status = await detectProvider(record, { env: process.env, cwd: process.cwd() });
   info(`provider set to ${name} in ${ws.config}`);
   if (!status.usable) warn(`${record.title} is not usable here yet: ${status.fix}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }

@@ -1,8 +1,10 @@
 // `loki start`, `loki resume`, `loki pause`, `loki stop`: parse flags, hand them to the loop,
-// print the completion summary. Exit codes come from the run's outcome (DESIGN §4).
+// print the completion summary. The exit code is the run's outcome's (or its delivery's), looked up
+// in core/exit-codes.ts.
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { usageError } from "../core/errors.ts";
+import { COMMAND_EXIT, runExitCode, type ExitCode } from "../core/exit-codes.ts";
 import { out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { spawnBackground } from "../run/background.ts";
@@ -10,7 +12,7 @@ import { createReporter, reporterMode } from "../run/reporter.ts";
 import { prepareResume } from "../run/resume.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
 import { prepareDelegated } from "../deliver/delegate.ts";
-import { deliver } from "../deliver/deliver.ts";
+import { deliver, type Delivered } from "../deliver/deliver.ts";
 import { prepareStart, type RunFlags } from "../run/start.ts";
 import { readStatus } from "../run/status.ts";
 
@@ -28,7 +30,7 @@ function reporterFor(options: RunOptions) {
   return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env));
 }
 
-export async function runStart(arg: string | undefined, options: RunOptions): Promise<number> {
+export async function runStart(arg: string | undefined, options: RunOptions): Promise<ExitCode> {
   const reporter = reporterFor(options);
   // The cascade: --ship implies --pr, --pr and --bg imply --worktree.
   const pr = Boolean(options.pr || options.ship);
@@ -40,13 +42,13 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
-export async function runResume(options: RunOptions): Promise<number> {
+export async function runResume(options: RunOptions): Promise<ExitCode> {
   const ws = options.backgroundChild ? workspaceAt(findRoot()) : resumeTarget();
   const status = readStatus(ws.root);
   if (!options.backgroundChild && status.pid_alive && status.status === "paused") {
     clearSignal(ws.pause);
     out(`resumed run ${status.run_id} (pid ${status.pid})`);
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
   const run = await prepareResume({ cwd: ws.root, env: process.env, flags: flagsOf(options), reporter });
@@ -54,7 +56,7 @@ export async function runResume(options: RunOptions): Promise<number> {
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
-function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): number {
+function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): ExitCode {
   const { pid, log } = spawnBackground(ws, runId, process.env);
   if (options.json) outJson({ run_id: runId, pid, log });
   else {
@@ -62,12 +64,12 @@ function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunO
     out(`log: ${relative(process.cwd(), log)}`);
     out(`watch: loki status${ws.root === findRoot() ? "" : `   (the run works in ${relative(process.cwd(), ws.root)})`}   stop: loki stop`);
   }
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-function finish(ws: ReturnType<typeof workspaceAt>, result: { exitCode: number }, options: RunOptions): number {
+function finish(ws: ReturnType<typeof workspaceAt>, result: Delivered, options: RunOptions): ExitCode {
   if (!options.json && existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
-  return result.exitCode;
+  return runExitCode(result.completion.outcome, result.delivery);
 }
 
 /** This checkout's own run, else its one delegated run when there is exactly one. */
@@ -89,16 +91,16 @@ function targetRun(): ReturnType<typeof workspaceAt> {
   return ws;
 }
 
-export async function runPause(): Promise<number> {
+export async function runPause(): Promise<ExitCode> {
   const ws = targetRun();
   const status = readStatus(ws.root);
   if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status)) throw usageError("no active run to pause here", { hint: "see `loki status`" });
   setSignal(ws.pause, "paused by loki pause");
   out(`run ${status.run_id} will pause at the next iteration boundary; continue with: loki resume`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runStop(options: { json?: boolean }): Promise<number> {
+export async function runStop(options: { json?: boolean }): Promise<ExitCode> {
   const ws = targetRun();
   const status = readStatus(ws.root);
   if (!status.run_id) throw usageError("no run here to stop", { hint: "see `loki status`" });
@@ -115,7 +117,7 @@ export async function runStop(options: { json?: boolean }): Promise<number> {
   const stopped = await waitFor(() => !readStatus(ws.root).pid_alive, 15_000);
   if (options.json) outJson({ run_id: status.run_id, stopped });
   else out(stopped ? `stopped run ${status.run_id}; continue later with: loki resume` : `asked run ${status.run_id} to stop; it stops at the next boundary`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {

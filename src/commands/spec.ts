@@ -9,6 +9,7 @@ import { DriftReport, Spec, SpecLock } from "../core/schema.ts";
 import { findRoot, readJson, workspaceAt, writeJson } from "../core/workspace.ts";
 import { buildLock, diffLock } from "../spec/lock.ts";
 import { readSpec, rereadArgs, writeIntake } from "../spec/read.ts";
+import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 function context() {
   const root = findRoot();
@@ -17,7 +18,7 @@ function context() {
   return { root, ws: workspaceAt(root), config: loaded.config, cwd: process.cwd() };
 }
 
-export async function runSpecLock(arg: string | undefined, options: { json?: boolean }): Promise<number> {
+export async function runSpecLock(arg: string | undefined, options: { json?: boolean }): Promise<ExitCode> {
   const { ws, config, cwd } = context();
   const previous = arg === undefined && existsSync(ws.spec) ? readJson(ws.spec, Spec) : undefined;
   const how = previous ? rereadArgs(previous.source) : { arg, explicit: {} };
@@ -27,10 +28,10 @@ export async function runSpecLock(arg: string | undefined, options: { json?: boo
   const lock = writeJson(ws.specLock, SpecLock, buildLock(spec, now));
   if (options.json) outJson({ locked: true, path: ws.specLock, source: lock.source, items: lock.items.length });
   else out(`locked ${lock.items.length} items of ${spec.source.ref} in ${relative(cwd, ws.specLock)}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }
 
-export async function runSpecStatus(options: { json?: boolean }): Promise<number> {
+export async function runSpecStatus(options: { json?: boolean }): Promise<ExitCode> {
   const { ws, config, cwd } = context();
   const lock = readJson(ws.specLock, SpecLock);
   if (!lock) throw usageError(`no spec lock in ${ws.dir}`, { hint: "lock the spec first: loki spec lock ./prd.md" });
@@ -39,7 +40,7 @@ export async function runSpecStatus(options: { json?: boolean }): Promise<number
   const report = writeJson(ws.driftReport, DriftReport, diffLock(lock, spec, new Date()));
   if (options.json) outJson(report);
   else printDrift(report, relative(cwd, ws.driftReport));
-  return report.in_sync ? 0 : 1;
+  return report.in_sync ? COMMAND_EXIT.ok : COMMAND_EXIT.check_failed;
 }
 
 function printDrift(report: DriftReport, path: string): void {

@@ -2,12 +2,13 @@
 import { color, out, outJson } from "../core/log.ts";
 import { findRoot } from "../core/workspace.ts";
 import { readStatus } from "../run/status.ts";
+import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
-export async function runStatus(options: { json?: boolean }): Promise<number> {
+export async function runStatus(options: { json?: boolean }): Promise<ExitCode> {
   const report = readStatus(findRoot());
   if (options.json) {
     outJson(report);
-    return 0;
+    return COMMAND_EXIT.ok;
   }
   if (report.status === "inactive") {
     out(`loki: ${color.dim("inactive")} — no run in ${report.root}`);
@@ -23,5 +24,5 @@ export async function runStatus(options: { json?: boolean }): Promise<number> {
   }
   for (const d of report.delegated) out(`delegated: ${d.status}  run ${d.run_id}  ${d.spec}  in ${d.dir}${d.pid_alive ? "" : " (not running)"}`);
   out(`next: ${report.next}`);
-  return 0;
+  return COMMAND_EXIT.ok;
 }

@@ -12,6 +12,7 @@ import { allFindings, formatMs, locationOf } from "../verify/evidence.ts";
 import { annotations, stepSummary } from "../verify/report/github.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
+import { COMMAND_EXIT, VERIFY_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 export type VerifyFlags = {
   uncommitted?: boolean;
@@ -26,7 +27,7 @@ export type VerifyFlags = {
   json?: boolean;
 };
 
-export async function runVerify(base: string | undefined, flags: VerifyFlags): Promise<number> {
+export async function runVerify(base: string | undefined, flags: VerifyFlags): Promise<ExitCode> {
   const cwd = process.cwd();
   const outcome = await verifyRepo({
     cwd,
@@ -52,7 +53,7 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     const summary = process.env.GITHUB_STEP_SUMMARY;
     if (summary) appendFileSync(summary, stepSummary(evidence));
   }
-  return outcome.exitCode;
+  return outcome.written.baseline ? COMMAND_EXIT.ok : VERIFY_EXIT[evidence.verdict];
 }
 
 /** The spec's drift since `loki spec lock`; spec modules load only when a lock exists. */

@@ -1,7 +1,7 @@
 // Named, typed errors for everything a user can get wrong. Each carries a hint naming the next
-// command; the exit code is decided in ONE place (cli.ts, via exitCodeFor) — never here.
+// command; its exit code comes from the one map (core/exit-codes.ts, exitCodeFor), applied in cli.ts.
 
-/** What went wrong, by kind. cli.ts maps each kind to an exit code. */
+/** What went wrong, by kind. Each kind's exit code is in core/exit-codes.ts (ERROR_EXIT). */
 export type ErrorKind =
   | "usage" // bad flags or arguments
   | "config" // invalid configuration value

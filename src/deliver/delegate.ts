@@ -1,6 +1,7 @@
 // Delegated runs (--worktree, --pr, --ship, --bg): everything knowable is checked before any agent
 // spend — origin, the repository, the token's rights, archived, branch protection, the issue — then
 // the run is prepared in its own worktree with what to deliver recorded for when the loop ends.
+// The spec is read once and the run id minted once, here; start.ts takes both as they are.
 import { loadConfig } from "../core/config.ts";
 import { LokiError, usageError } from "../core/errors.ts";
 import { remoteUrl, repoRoot } from "../core/git.ts";
@@ -53,9 +54,8 @@ export async function prepareDelegated(input: DelegateInput) {
   ensureWorkspace(workspaceAt(root));
   const tree = await prepareWorktree(root, branch, await startPoint(root, base));
   input.reporter.notice(`${tree.state === "created" ? "created" : "reusing"} worktree ${tree.dir} on branch ${branch}`);
-  // A spec file is read where the user pointed (by absolute path), not inside the new worktree.
-  const where = target.kind === "file" ? { arg: undefined, explicit: { prd: target.path } } : target.kind === "openspec" ? { arg: undefined, explicit: { openspec: target.path } } : { arg: input.arg, explicit: input.explicit };
-  const prepared = await prepareStart({ ...input, ...where, cwd: tree.dir });
+  // The spec was read where the user pointed, not inside the new worktree.
+  const prepared = await prepareStart({ ...input, cwd: tree.dir, intake: { spec, runId } });
   writeJson(workspaceAt(tree.dir).delivery, Delivery, {
     schema_version: SCHEMA_VERSION, run_id: prepared.runId, pr: input.pr, ship: input.ship, branch, base: base ?? "",
     repo: repo as Record<string, unknown> | null, issue: issue as Record<string, unknown> | null, title: spec.title, main_root: root, merge_blocked_by: blocked,

@@ -1,9 +1,11 @@
 // After a delegated run's loop: a verified run is pushed and gets a pull request (updated, never
 // duplicated); with --ship, loki waits for the repository's checks and merges only when they are
 // green. An unverified run gets no PR and is never merged. The outcome goes back on the issue.
+// Delivery sets no exit code: it returns what it came to, and the code comes from core/exit-codes.ts.
 import { join } from "node:path";
 import { loadConfig } from "../core/config.ts";
 import { messageOf } from "../core/errors.ts";
+import { runExitCode, type DeliveryResult } from "../core/exit-codes.ts";
 import { Evidence } from "../core/evidence-schema.ts";
 import { run } from "../core/exec.ts";
 import { headSha } from "../core/git.ts";
@@ -20,33 +22,37 @@ import { councilOf } from "../proof/facts.ts";
 import { issueLabel, pullRequestBody } from "./pr-body.ts";
 import { readSubject } from "../gates/diff.ts";
 
-export type RunResult = { exitCode: number; completion: Completion };
-type Step = { exitCode: number; note: string };
+/** A run as delivered: its completion summary and what delivery came to (null: nothing delivered). */
+export type Delivered = { completion: Completion; delivery: DeliveryResult | null };
+type Step = { result: DeliveryResult; note: string };
 
-export async function deliver(ws: Workspace, result: RunResult, env: Record<string, string | undefined>, reporter: Reporter): Promise<RunResult> {
+export async function deliver(ws: Workspace, completion: Completion, env: Record<string, string | undefined>, reporter: Reporter): Promise<Delivered> {
   const delivery = readJson(ws.delivery, Delivery);
-  if (!delivery || delivery.run_id !== result.completion.run_id) return result;
+  if (!delivery || delivery.run_id !== completion.run_id) return { completion, delivery: null };
   const ctx: FetchContext = { config: loadConfig(ws.root, env).config, env };
   const issue = delivery.issue as IssueRef | null;
-  const outcome = result.completion.outcome;
-  let step: Step = { exitCode: result.exitCode, note: outcome === "verified" ? `verified — ${result.completion.reason}` : `stopped: ${outcome} — ${result.completion.reason}` };
+  const outcome = completion.outcome;
+  let step: Step | null = null;
   let prUrl: string | null = null;
-  if (delivery.pr && result.completion.outcome === "verified") {
+  if (delivery.pr && outcome === "verified") {
     try {
-      const opened = await openPr(ws, delivery, result.completion, ctx, reporter);
+      const opened = await openPr(ws, delivery, completion, ctx, reporter);
       prUrl = opened.url;
-      step = delivery.ship ? await ship(delivery, opened, ctx, reporter) : { exitCode: 0, note: `verified; pull request ${opened.url}` };
+      step = delivery.ship ? await ship(delivery, opened, ctx, reporter) : { result: "pr_opened", note: `verified; pull request ${opened.url}` };
     } catch (error) {
-      step = { exitCode: 3, note: `verified, but delivery failed: ${messageOf(error)}` };
+      step = { result: "delivery_failed", note: `verified, but delivery failed: ${messageOf(error)}` };
       reporter.warn(step.note);
     }
   } else if (delivery.pr) {
-    reporter.notice(`no pull request: the run ended ${result.completion.outcome}, not verified`);
+    reporter.notice(`no pull request: the run ended ${outcome}, not verified`);
   }
-  const completion = writeCompletion(ws, { ...result.completion, pr_url: prUrl, exit_code: step.exitCode, reason: step.exitCode === result.exitCode ? result.completion.reason : step.note });
-  if (issue) await commentBack(issue, delivery, completion, step, ctx, reporter);
-  if (env.LOKI_BACKGROUND === "1") await notifyDesktop(`loki: ${completion.outcome}`, `${issueLabel(issue) ?? delivery.branch}: ${step.note}`);
-  return { exitCode: step.exitCode, completion };
+  const note = step?.note ?? (outcome === "verified" ? `verified — ${completion.reason}` : `stopped: ${outcome} — ${completion.reason}`);
+  // A delivery that fell short says why in the summary; a successful one keeps the run's reason.
+  const fellShort = step !== null && step.result !== "pr_opened" && step.result !== "merged";
+  const saved = writeCompletion(ws, { ...completion, pr_url: prUrl, exit_code: runExitCode(outcome, step?.result ?? null), reason: fellShort ? note : completion.reason });
+  if (issue) await commentBack(issue, delivery, saved, note, ctx, reporter);
+  if (env.LOKI_BACKGROUND === "1") await notifyDesktop(`loki: ${saved.outcome}`, `${issueLabel(issue) ?? delivery.branch}: ${note}`);
+  return { completion: saved, delivery: step?.result ?? null };
 }
 
 async function openPr(ws: Workspace, delivery: Delivery, completion: Completion, ctx: FetchContext, reporter: Reporter) {
@@ -69,17 +75,17 @@ async function ship(delivery: Delivery, pr: { number: number; url: string; headS
     pollMs: poll * 1000,
     onProgress: (s, elapsed) => reporter.notice(`checks: ${s.state} (${s.total - s.pending.length}/${s.total} done${s.pending.length ? `, waiting for ${s.pending.slice(0, 3).join(", ")}` : ""}) after ${Math.round(elapsed / 1000)} s`),
   }, ctx);
-  if (checks.state === "failure") return { exitCode: 2, note: `not merged: checks failed (${checks.failing.join(", ")}) on ${pr.url}` };
-  if (checks.state === "pending") return { exitCode: 1, note: `not merged: checks still pending after ${timeout} s (${checks.pending.join(", ")}) on ${pr.url}` };
+  if (checks.state === "failure") return { result: "checks_failed", note: `not merged: checks failed (${checks.failing.join(", ")}) on ${pr.url}` };
+  if (checks.state === "pending") return { result: "checks_pending", note: `not merged: checks still pending after ${timeout} s (${checks.pending.join(", ")}) on ${pr.url}` };
   const merged = await mergePullRequest(repo, pr.number, method, sha, ctx);
-  if (!merged.merged) return { exitCode: 2, note: `not merged: ${merged.message} (${pr.url})` };
+  if (!merged.merged) return { result: "merge_refused", note: `not merged: ${merged.message} (${pr.url})` };
   reporter.notice(`merged ${pr.url} (${method})`);
-  return { exitCode: 0, note: `verified, checks green${checks.total === 0 ? " (no CI configured)" : ""}, merged: ${pr.url}` };
+  return { result: "merged", note: `verified, checks green${checks.total === 0 ? " (no CI configured)" : ""}, merged: ${pr.url}` };
 }
 
-async function commentBack(issue: IssueRef, delivery: Delivery, completion: Completion, step: Step, ctx: FetchContext, reporter: Reporter): Promise<void> {
+async function commentBack(issue: IssueRef, delivery: Delivery, completion: Completion, note: string, ctx: FetchContext, reporter: Reporter): Promise<void> {
   const head = completion.outcome === "verified" ? "✅ loki verified this work" : `⚠️ loki stopped: ${completion.outcome}`;
-  const body = [head, "", step.note, "", `Branch \`${delivery.branch}\` · ${completion.iterations} iterations · $${completion.cost.usd.toFixed(2)} (${completion.cost.basis}) · run \`${completion.run_id}\``, ...(completion.pr_url ? ["", `Pull request: ${completion.pr_url}`] : [])].join("\n");
+  const body = [head, "", note, "", `Branch \`${delivery.branch}\` · ${completion.iterations} iterations · $${completion.cost.usd.toFixed(2)} (${completion.cost.basis}) · run \`${completion.run_id}\``, ...(completion.pr_url ? ["", `Pull request: ${completion.pr_url}`] : [])].join("\n");
   try {
     await commentOnIssue({ ref: issue, body }, ctx);
   } catch (error) {

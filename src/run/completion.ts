@@ -1,22 +1,9 @@
-// The end of a run: exit code per outcome (DESIGN §4), the next step to suggest, the terminal
-// summary (state/completion.json + COMPLETION.txt) and a desktop notification when one exists.
+// The end of a run: the next step to suggest per outcome, the terminal summary
+// (state/completion.json + COMPLETION.txt) and a desktop notification when one exists.
 import { run, whichBinary } from "../core/exec.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { Completion, type Outcome } from "../core/run-schema.ts";
 import { writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
-
-export const EXIT_CODE: Record<Outcome, number> = {
-  verified: 0,
-  max_iterations: 1,
-  max_duration: 1,
-  stalled: 1,
-  stopped: 1,
-  failed: 1,
-  blocked: 2,
-  error: 3,
-  budget_exceeded: 4,
-  interrupted: 130,
-};
 
 export function nextStep(outcome: Outcome, startSha: string): string {
   switch (outcome) {

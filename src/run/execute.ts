@@ -1,15 +1,19 @@
 // Executes a prepared run: SIGINT/SIGTERM abort the agent's whole process group and end the loop
-// at once with state saved; the outcome becomes an exit code and the completion summary is written.
+// at once with state saved. Whatever the loop does — even throw — the run ends in finishRun: the
+// completion summary and the proof are written, and the outcome's exit code is recorded.
 import { existsSync } from "node:fs";
 import type { Config, ProviderId } from "../core/config.ts";
+import { isLokiError, messageOf } from "../core/errors.ts";
+import { RUN_EXIT } from "../core/exit-codes.ts";
 import { headSha } from "../core/git.ts";
+import { fileLogger } from "../core/log.ts";
 import { readSubject } from "../gates/diff.ts";
 import type { Spec } from "../core/schema.ts";
 import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
 import type { Project } from "../gates/detect.ts";
-import { EXIT_CODE, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
-import type { ReadyProvider } from "../loop/env.ts";
+import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
+import type { LoopResult, ReadyProvider } from "../loop/env.ts";
 import { runLoop } from "../loop/loop.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
@@ -39,18 +43,20 @@ const STATUS: Record<Outcome, RunStatus> = {
   max_iterations: "stopped", max_duration: "stopped", stalled: "stopped", stopped: "stopped", interrupted: "stopped",
 };
 
-export async function executeRun(input: ExecuteInput): Promise<{ exitCode: number; completion: Completion }> {
+export async function executeRun(input: ExecuteInput): Promise<Completion> {
   const { record } = input;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  let result: { outcome: Outcome; reason: string };
+  let result: LoopResult;
   try {
     result = await runLoop({
       ...input, signal: controller.signal, notice: input.reporter.notice,
       clock: { now: () => Date.now(), random: Math.random, sleep: (ms, signal) => sleep(ms, signal) },
     });
+  } catch (error) {
+    result = await loopFailure(record, error);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -60,23 +66,42 @@ export async function executeRun(input: ExecuteInput): Promise<{ exitCode: numbe
   return await finishRun(input, result);
 }
 
-export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" | "env">, result: { outcome: Outcome; reason: string }) {
+/** A throw inside the loop is a broken invariant, not a reason to lose the run: the stack goes to the
+ *  log, and the run ends as `error` with the message and where the details are. */
+async function loopFailure(record: RunRecord, error: unknown): Promise<LoopResult> {
+  const where = record.ws.logFile;
+  let logged = true;
+  try {
+    (await fileLogger(where)).error({ run_id: record.state.run_id, iteration: record.state.iteration, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, "the loop failed");
+  } catch {
+    logged = false;
+  }
+  const what = isLokiError(error) ? `${error.message}${error.hint ? ` (${error.hint})` : ""}` : `internal error: ${messageOf(error)}`;
+  return { outcome: "error", reason: logged ? `${what}; details in ${where}` : what };
+}
+
+/** The end of every run: state, completion summary, proof, final event; returns the summary. */
+export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" | "env">, result: LoopResult): Promise<Completion> {
   const { record } = input;
   if (result.outcome === "stopped") clearSignal(record.ws.stop);
-  const exitCode = EXIT_CODE[result.outcome];
+  const exitCode = RUN_EXIT[result.outcome];
   record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
   const head = await headSha(record.ws.root);
-  // The run's final change, derived once for the summary and the proof.
-  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false, ...(head ? { head } : {}) });
+  // The run's final change, derived once for the summary and the proof. A git failure here must not
+  // cost the summary: it is warned about, and the proof then records its own failure to derive it.
+  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false, ...(head ? { head } : {}) }).catch((error: unknown) => {
+    input.reporter.warn(`the run's change could not be read: ${messageOf(error)}`);
+    return null;
+  });
   const spend = ledgerSpend(record.ws, record.state.run_id);
   const completion = writeCompletion(record.ws, {
     run_id: record.state.run_id, outcome: result.outcome, exit_code: exitCode, reason: result.reason,
     start_sha: record.state.start_sha, head_sha: head, branch: record.state.branch, iterations: record.state.iteration,
-    diffstat: change.stat, cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
+    diffstat: change?.stat ?? { files: 0, insertions: 0, deletions: 0 }, cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
     pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
   try {
-    await writeProof(record.ws, record.state.run_id, { change });
+    await writeProof(record.ws, record.state.run_id, change ? { change } : {});
   } catch (error) {
     input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
   }
@@ -85,7 +110,7 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
   if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery)) await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
-  return { exitCode, completion };
+  return completion;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

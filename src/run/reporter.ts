@@ -11,37 +11,36 @@ export function reporterMode(json: boolean, stderrIsTty: boolean, env: Record<st
   return stderrIsTty && !env.CI ? "tty" : "plain";
 }
 
+/** One formatter per event kind: a new kind without one does not compile; null = deliberately silent. */
+type Formatters = { [K in LokiEvent["kind"]]: (e: Extract<LokiEvent, { kind: K }>) => string | null };
+
+const FORMAT: Formatters = {
+  run_started: (e) => `${e.resumed ? "resumed" : "started"} run ${e.run_id}: ${e.provider} (${e.model}) on ${e.spec}`,
+  iteration_started: (e) => `iteration ${e.iteration}`,
+  // The live status line shows the phase; a line per prompt or call start would be noise.
+  prompt_built: () => null,
+  agent_started: () => null,
+  agent_finished: (e) => `  agent ${e.ok ? "finished" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`,
+  checkpoint: (e) => (e.changed ? `  checkpoint ${e.sha?.slice(0, 10)}` : "  no changes"),
+  gate_result: (e) => `  gate ${e.gate}: ${e.status}${e.status === "pass" ? "" : ` — ${e.reason}`}`,
+  ship_gate: (e) => `  ship gate (${e.trigger}): ${e.verdict}${e.reasons.length ? ` — ${e.reasons[0]}` : ""}`,
+  // The loop prints its own notice for the 80 % warning and for a pause; resuming shows in the next lines.
+  budget_warning: () => null,
+  budget_exceeded: (e) => `  budget exhausted: $${e.spent_usd.toFixed(2)} of $${e.limit_usd.toFixed(2)}`,
+  retry: (e) => `  ${e.provider} ${e.error_class}: retry ${e.attempt} in ${Math.round(e.wait_ms / 1000)} s`,
+  provider_failover: (e) => `  failover ${e.from} → ${e.to} (${e.reason})`,
+  model_fallback: (e) => `  ${e.provider} switched model ${e.from} → ${e.to} (${e.reason})`,
+  paused: () => null,
+  resumed: () => null,
+  stalled: (e) => `  no code changes in ${e.count} iterations`,
+  warning: (e) => `  warning: ${e.message}`,
+  run_finished: (e) => `finished: ${e.outcome} (exit ${e.exit_code}) — ${e.reason}`,
+};
+
 export function describeEvent(e: LokiEvent): string | null {
-  switch (e.kind) {
-    case "run_started":
-      return `${e.resumed ? "resumed" : "started"} run ${e.run_id}: ${e.provider} (${e.model}) on ${e.spec}`;
-    case "iteration_started":
-      return `iteration ${e.iteration}`;
-    case "agent_finished":
-      return `  agent ${e.ok ? "finished" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`;
-    case "checkpoint":
-      return e.changed ? `  checkpoint ${e.sha?.slice(0, 10)}` : "  no changes";
-    case "gate_result":
-      return `  gate ${e.gate}: ${e.status}${e.status === "pass" ? "" : ` — ${e.reason}`}`;
-    case "ship_gate":
-      return `  ship gate (${e.trigger}): ${e.verdict}${e.reasons.length ? ` — ${e.reasons[0]}` : ""}`;
-    case "retry":
-      return `  ${e.provider} ${e.error_class}: retry ${e.attempt} in ${Math.round(e.wait_ms / 1000)} s`;
-    case "provider_failover":
-      return `  failover ${e.from} → ${e.to} (${e.reason})`;
-    case "model_fallback":
-      return `  ${e.provider} switched model ${e.from} → ${e.to} (${e.reason})`;
-    case "budget_exceeded":
-      return `  budget exhausted: $${e.spent_usd.toFixed(2)} of $${e.limit_usd.toFixed(2)}`;
-    case "stalled":
-      return `  no code changes in ${e.count} iterations`;
-    case "warning":
-      return `  warning: ${e.message}`;
-    case "run_finished":
-      return `finished: ${e.outcome} (exit ${e.exit_code}) — ${e.reason}`;
-    default:
-      return null;
-  }
+  // TypeScript cannot correlate FORMAT[e.kind] with e's own kind; the mapped type above guarantees it.
+  const format = FORMAT[e.kind] as (event: LokiEvent) => string | null;
+  return format(e);
 }
 
 export function createReporter(mode: ReporterMode, write: (text: string) => void = (t) => process.stderr.write(t), writeOut: (text: string) => void = (t) => process.stdout.write(t)): Reporter {

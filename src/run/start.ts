@@ -19,7 +19,11 @@ import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { trust } from "../loop/trust-sink.ts";
 
 export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean };
-export type StartInput = { arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean };
+export type StartInput = {
+  arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean;
+  /** Already done by delegation (deliver/delegate.ts): the spec it read and the run id it named the branch with. */
+  intake?: { spec: Spec; runId: string };
+};
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}-${randomBytes(2).toString("hex")}`;
@@ -34,12 +38,12 @@ export async function prepareStart(input: StartInput) {
   const config = loaded.config;
   assertNoActiveRun(ws);
   const startSha = await assertCleanStart(root);
-  const spec = await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit });
+  const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   const allowRoot = config.allow_root;
   const providers = await prepareProviders(config, providerChain(config), { env: input.env, cwd: root, allowRoot, warn: input.reporter.warn });
   if (input.branch) await switchBranch(root, input.branch);
   const now = new Date();
-  const runId = newRunId(now);
+  const runId = input.intake?.runId ?? newRunId(now);
   writeIntake(ws, spec, now);
   writeJson(ws.runSpec, Spec, spec);
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);

@@ -121,6 +121,39 @@ describe("issue to pull request", () => {
   });
 });
 
+describe("delegation does its intake once", () => {
+  const runIdsOf = (dir: string) => ({
+    session: JSON.parse(readFileSync(join(dir, ".loki", "session.json"), "utf8")).run_id as string,
+    delivery: JSON.parse(readFileSync(join(dir, ".loki", "state", "delivery.json"), "utf8")).run_id as string,
+    completion: JSON.parse(readFileSync(join(dir, ".loki", "state", "completion.json"), "utf8")).run_id as string,
+  });
+
+  test("an issue-sourced --pr run fetches the issue exactly once, and has one run id throughout", async () => {
+    await using t = await setup();
+    const result = await t.run(["start", "acme/shop#7", "--pr"]);
+    expect(result.code).toBe(0);
+    const issueReads = t.forge.requests.filter((r) => r.method === "GET" && r.path === "/repos/acme/shop/issues/7");
+    expect(issueReads).toHaveLength(1);
+    const ids = runIdsOf(worktree(t.s, "loki/issue-7"));
+    expect(ids.delivery).toBe(ids.session);
+    expect(ids.completion).toBe(ids.session);
+    expect(t.forge.github.comments.at(-1)?.body).toContain(`run \`${ids.session}\``);
+  });
+
+  test("--worktree on a PRD: the branch is named with the same run id the worktree's run carries", async () => {
+    await using t = await setup();
+    const result = await t.run(["start", "prd.md", "--worktree"]);
+    expect(result.code).toBe(0);
+    const branch = /on branch (loki\/run-(\S+))/.exec(result.stderr);
+    expect(branch, result.stderr).not.toBeNull();
+    const ids = runIdsOf(worktree(t.s, branch![1]!));
+    expect(ids.session).toBe(branch![2]!);
+    expect(ids.delivery).toBe(ids.session);
+    expect(ids.completion).toBe(ids.session);
+    expect(JSON.parse(readFileSync(join(worktree(t.s, branch![1]!), ".loki", "state", "run-spec.json"), "utf8")).source.ref).toBe("prd.md");
+  });
+});
+
 describe("refused before any agent spend (exit 3)", () => {
   const cases: [string, (t: Setup) => void, string[], RegExp][] = [
     ["an archived repository", (t) => void (t.forge.github.repos.get("acme/shop")!.archived = true), ["--pr"], /archived/],

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LokiEvent } from "../../src/core/run-schema.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { backoffMs, checkBudget, remainingBudget } from "../../src/loop/budget.ts";
 import { renderPrompt } from "../../src/loop/prompt.ts";
@@ -116,6 +117,32 @@ describe("reporter", () => {
     expect(text).toContain("\r\x1b[2K");
     expect(text).toMatch(/iter 2 · verify · 0:0\d · \$0\.25 · tests fail/);
     expect(text).toContain("  gate tests: fail — tests failed: 1 failed\n");
+  });
+
+  test("every event kind has its line, or is silent on purpose (the output of each kind is pinned)", async () => {
+    const { describeEvent } = await import("../../src/run/reporter.ts");
+    const lines: [LokiEvent, string | null][] = [
+      [{ ...base, kind: "run_started", provider: "claude", model: "m", spec: "prd.md", start_sha: "abc", resumed: true, budget_usd: 5 }, "resumed run r: claude (m) on prd.md"],
+      [{ ...base, kind: "iteration_started" }, "iteration 2"],
+      [{ ...base, kind: "prompt_built", bytes: 10, items: 3 }, null],
+      [{ ...base, kind: "agent_started", provider: "claude", model: "m", call_id: "c" }, null],
+      [{ ...base, kind: "agent_finished", provider: "claude", model: "m", call_id: "c", ok: false, exit_code: 1, error_class: "rate_limit", usd: 0.1, basis: "estimated", duration_ms: 1600, claimed_done: false }, "  agent failed (rate_limit) in 2 s, $0.10 estimated"],
+      [{ ...base, kind: "checkpoint", sha: "0123456789abcdef", changed: true }, "  checkpoint 0123456789"],
+      [{ ...base, kind: "gate_result", gate: "tests", status: "pass", reason: "ok" }, "  gate tests: pass"],
+      [{ ...base, kind: "ship_gate", verdict: "BLOCKED", reasons: ["tests failed", "more"], trigger: "claimed done" }, "  ship gate (claimed done): BLOCKED — tests failed"],
+      [{ ...base, kind: "budget_warning", spent_usd: 4, limit_usd: 5 }, null],
+      [{ ...base, kind: "budget_exceeded", spent_usd: 5.5, limit_usd: 5 }, "  budget exhausted: $5.50 of $5.00"],
+      [{ ...base, kind: "retry", provider: "claude", error_class: "rate_limit", wait_ms: 2500, attempt: 2 }, "  claude rate_limit: retry 2 in 3 s"],
+      [{ ...base, kind: "provider_failover", from: "claude", to: "codex", reason: "rate_limit" }, "  failover claude → codex (rate_limit)"],
+      [{ ...base, kind: "model_fallback", provider: "claude", from: "opus", to: "haiku", reason: "overloaded" }, "  claude switched model opus → haiku (overloaded)"],
+      [{ ...base, kind: "paused" }, null],
+      [{ ...base, kind: "resumed" }, null],
+      [{ ...base, kind: "stalled", count: 3 }, "  no code changes in 3 iterations"],
+      [{ ...base, kind: "warning", message: "careful" }, "  warning: careful"],
+      [{ ...base, kind: "run_finished", outcome: "verified", exit_code: 0, reason: "done" }, "finished: verified (exit 0) — done"],
+    ];
+    expect(lines.map(([e]) => e.kind).sort()).toEqual(LokiEvent.options.map((o) => o.shape.kind.value).sort());
+    for (const [e, line] of lines) expect({ kind: e.kind, line: describeEvent(e) }).toEqual({ kind: e.kind, line });
   });
 
   test("json mode: events on stdout", async () => {
