@@ -12,7 +12,10 @@ export type PolicyInput = {
   repo: string;
   /** The agent's own scratch dir: always writable. */
   scratch: string;
-  /** The provider CLI's own state (e.g. ~/.claude, ~/.claude.json, ~/.codex): always writable. */
+  /**
+   * The provider CLI's own state (e.g. ~/.claude, ~/.claude.json, ~/.codex): always writable. A
+   * writable path must exist to be mounted — create ~/.claude.json before Claude Code's first call.
+   */
   providerStateDirs: string[];
   /** Must not be visible at all: ~/.loki, loki's private run dir, the repo's .loki/. */
   hidden: string[];
