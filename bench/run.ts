@@ -8,6 +8,7 @@ import { benchDiff } from "./diff.ts";
 import { median } from "./util.ts";
 import { bigOpenApi, longPrd } from "./fixtures.ts";
 import { benchLoop } from "./loop.ts";
+import { benchSandbox, SANDBOX_TARGET_MS } from "./sandbox.ts";
 import { benchSecrets } from "./secrets.ts";
 import { benchVerify } from "./verify.ts";
 
@@ -74,6 +75,9 @@ record("secret scanning throughput (50 MB of added text)", [secrets.mbPerSecond]
 const loop = benchLoop();
 record(`loop overhead per iteration (zero-latency agent, 1,000-file repo, ${loop.iterations} iterations)`, [loop.overheadMs], 150, "ms", loop.iterations);
 record(`.loki/ after ${loop.iterations} iterations, without agent transcripts`, [loop.lokiBytes / 1024 / 1024], 5, "MB");
+const sandbox = await benchSandbox();
+const floor = `${sandbox.sandboxedMs.toFixed(1)} ms sandboxed = ${(sandbox.sandboxedMs / sandbox.plainMs).toFixed(2)}× the ${sandbox.plainMs.toFixed(1)} ms unsandboxed floor`;
+record(`sandbox (${sandbox.kind}) set-up overhead per agent call, \`true\` via core/exec (${floor})`, [sandbox.overheadMs], SANDBOX_TARGET_MS, "ms", sandbox.runs);
 
 const width = Math.max(...rows.map((r) => r.name.length));
 console.log(`loki benchmarks (bun ${Bun.version}, ${process.platform}-${process.arch})`);
@@ -84,3 +88,5 @@ for (const row of rows) {
   const target = higherIsBetter ? `target ≥ 50 ${row.unit}` : `target ≤ ${row.target} ${row.unit}`;
   console.log(`${row.name.padEnd(width)}  median ${value.padStart(7)} ${row.unit}  ${target}  (${row.runs} runs)  ${verdict}`);
 }
+// Every agent call pays the sandbox: over its target, the bench fails.
+if (sandbox.overheadMs > SANDBOX_TARGET_MS) process.exitCode = 1;
