@@ -5,11 +5,12 @@ import { appendFileSync, existsSync } from "node:fs";
 import { relative } from "node:path";
 import { loadConfig } from "../core/config.ts";
 import type { Evidence } from "../core/evidence-schema.ts";
-import { color, out, outJson, warn } from "../core/log.ts";
+import { color, out, warn } from "../core/log.ts";
 import { SpecLock, type DriftReport, type GateStatus } from "../core/schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
-import { allFindings, formatMs, locationOf } from "../verify/evidence.ts";
-import { annotations, stepSummary } from "../verify/report/github.ts";
+import { annotations } from "../verify/report/github.ts";
+import { allFindings, locationOf } from "../verify/report/findings.ts";
+import { formatMs } from "../verify/report/markdown.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
 
@@ -43,14 +44,15 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
   });
   for (const line of outcome.warnings) warn(line);
   const { evidence } = outcome;
-  if (flags.json) outJson(evidence);
+  // The same rendering as .loki/verify/evidence.json: one JSON render per verify.
+  if (flags.json) process.stdout.write(outcome.reports("json"));
   else printHuman(outcome, cwd);
   if (process.env.GITHUB_ACTIONS === "true" && outcome.written.baseline === undefined) {
     // stdout carries the JSON with --json; the runner reads workflow commands from stderr too.
     const emit = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : out;
     for (const line of annotations(evidence)) emit(line);
     const summary = process.env.GITHUB_STEP_SUMMARY;
-    if (summary) appendFileSync(summary, stepSummary(evidence));
+    if (summary) appendFileSync(summary, outcome.reports("github-summary"));
   }
   return outcome.exitCode;
 }

@@ -1,6 +1,6 @@
 // `loki verify` as a function: resolve the base → read the diff → run the gates concurrently →
-// scope and baseline filters → verdict → evidence (+ SARIF/JUnit files). Prints nothing; every
-// user error is a LokiError (exit 3 in cli.ts). Spec reading is passed in (trust cannot import spec).
+// scope and baseline filters → verdict → evidence, each report format rendered once (.loki/verify/
+// + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
 import { resolve } from "node:path";
 import { loadConfig } from "../core/config.ts";
 import { gitError, messageOf, usageError } from "../core/errors.ts";
@@ -16,8 +16,7 @@ import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary }
 import { resolveBase, type ResolvedBase } from "./base.ts";
 import { applyBaseline, applyScope, readBaseline, writeBaseline } from "./baseline.ts";
 import { buildEvidence, EXIT_CODES, writeEvidence, type Scope } from "./evidence.ts";
-import { toJunit } from "./report/junit.ts";
-import { toSarif } from "./report/sarif.ts";
+import { reportsOf, type Renderers, type Reports } from "./report/formats.ts";
 import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
 
 export type VerifyOptions = {
@@ -34,6 +33,8 @@ export type VerifyOptions = {
   junit?: string;
   /** The spec's drift since its lock, null without a lock; a throw makes spec_drift inconclusive. */
   readDrift?: (root: string) => Promise<DriftReport | null>;
+  /** The report renderers; default report/formats.ts's table (tests count calls through it). */
+  renderers?: Renderers;
   now?: () => Date;
 };
 
@@ -42,6 +43,8 @@ export type VerifyOutcome = {
   exitCode: number;
   base: ResolvedBase;
   warnings: string[];
+  /** The evidence's reports, each rendered at most once (shared with --json and the job summary). */
+  reports: Reports;
   /** Files written: .loki/verify/* (not in --write-baseline mode), --sarif, --junit, the baseline. */
   written: { evidence?: string; report?: string; sarif?: string; junit?: string; baseline?: { path: string; fingerprints: number } };
 };
@@ -129,18 +132,19 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     baseline: options.baseline === undefined ? null : { path: options.baseline, suppressed: filtered.suppressed },
     now: now(),
   });
+  const reports = reportsOf(evidence, options.renderers);
   const written: VerifyOutcome["written"] = {};
   if (options.writeBaseline !== undefined) {
     const path = resolve(options.cwd, options.writeBaseline);
     written.baseline = { path, fingerprints: writeBaseline(path, scoped) };
-    return { evidence, exitCode: 0, base, warnings: loaded.warnings, written };
+    return { evidence, exitCode: 0, base, warnings: loaded.warnings, reports, written };
   }
-  const paths = writeEvidence(ws, evidence);
+  const paths = writeEvidence(ws, evidence, reports);
   written.evidence = paths.evidence;
   written.report = paths.report;
-  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), `${JSON.stringify(toSarif(evidence), null, 2)}\n`);
-  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), toJunit(evidence));
-  return { evidence, exitCode: EXIT_CODES[evidence.verdict], base, warnings: loaded.warnings, written };
+  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"));
+  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"));
+  return { evidence, exitCode: EXIT_CODES[evidence.verdict], base, warnings: loaded.warnings, reports, written };
 }
 
 async function readDriftSafely(read: VerifyOptions["readDrift"], root: string, fail: (why: string) => void): Promise<DriftReport | null> {
