@@ -1,13 +1,11 @@
 // `loki verify [base]`: parse flags → verifyRepo → print (gates, findings, verdict; or --json).
 // Exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED; errors become exit 3 in cli.ts. In GitHub Actions it
 // also prints annotations and appends a job summary. No verification logic lives here.
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { relative } from "node:path";
-import { loadConfig } from "../core/config.ts";
 import type { Evidence } from "../core/evidence-schema.ts";
 import { color, out, warn } from "../core/log.ts";
-import { SpecLock, type DriftReport, type GateStatus } from "../core/schema.ts";
-import { readJson, workspaceAt } from "../core/workspace.ts";
+import type { GateStatus } from "../core/schema.ts";
 import { annotations } from "../verify/report/github.ts";
 import { allFindings, locationOf } from "../verify/report/findings.ts";
 import { formatMs } from "../verify/report/markdown.ts";
@@ -40,7 +38,6 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     writeBaseline: flags.writeBaseline,
     sarif: flags.sarif,
     junit: flags.junit,
-    readDrift,
   });
   for (const line of outcome.warnings) warn(line);
   const { evidence } = outcome;
@@ -55,18 +52,6 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     if (summary) appendFileSync(summary, outcome.reports("github-summary"));
   }
   return outcome.exitCode;
-}
-
-/** The spec's drift since `loki spec lock`; spec modules load only when a lock exists. */
-async function readDrift(root: string): Promise<DriftReport | null> {
-  const ws = workspaceAt(root);
-  if (!existsSync(ws.specLock)) return null;
-  const lock = readJson(ws.specLock, SpecLock);
-  if (lock === undefined) return null;
-  const [{ readSpec, rereadArgs }, { diffLock }] = await Promise.all([import("../spec/read.ts"), import("../spec/lock.ts")]);
-  const how = rereadArgs(lock.source);
-  const spec = await readSpec(how.arg, { cwd: root, config: loadConfig(root).config, env: process.env, explicit: how.explicit });
-  return diffLock(lock, spec, new Date());
 }
 
 const STATUS: Record<GateStatus, (text: string) => string> = {

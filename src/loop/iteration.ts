@@ -16,7 +16,7 @@ import { pastFailures, recordEpisode } from "../memory/episodes.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
 import { readLearnings, updateContinuity } from "./continuity.ts";
-import { currentDrift } from "../spec/drift.ts";
+import { checkDrift } from "../spec/drift.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import { renderPrompt } from "./prompt.ts";
 import { doneSignalPath, readSignals, takeHumanInput } from "./signals.ts";
@@ -76,7 +76,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   record.save({ phase: "verify" });
   const subject = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
-  const drift = await currentDrift(record.ws, env.config, env.env);
+  const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
   const gates = await runGates(ALL_GATES, { subject, project: env.project, config: env.config, signal: env.signal, drift, heldout: null });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   for (const gate of gates) {

@@ -1,18 +1,19 @@
-// `loki verify` as a function: resolve the base → read the diff → run the gates concurrently →
-// scope and baseline filters → verdict → evidence, each report format rendered once (.loki/verify/
-// + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
+// `loki verify` as a function: resolve the base → read the diff → check spec drift → run the gates
+// concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
+// (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
 import { resolve } from "node:path";
 import { loadConfig } from "../core/config.ts";
 import { gitError, messageOf, usageError } from "../core/errors.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch, headSha, repoRoot } from "../core/git.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
-import { Severity, type DriftReport, type GateResult } from "../core/schema.ts";
+import { Severity, type GateResult } from "../core/schema.ts";
 import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { detectProject } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
 import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
+import { checkDrift } from "../spec/drift.ts";
 import { resolveBase, type ResolvedBase } from "./base.ts";
 import { applyBaseline, applyScope, readBaseline, writeBaseline } from "./baseline.ts";
 import { buildEvidence, EXIT_CODES, writeEvidence, type Scope } from "./evidence.ts";
@@ -31,8 +32,8 @@ export type VerifyOptions = {
   writeBaseline?: string;
   sarif?: string;
   junit?: string;
-  /** The spec's drift since its lock, null without a lock; a throw makes spec_drift inconclusive. */
-  readDrift?: (root: string) => Promise<DriftReport | null>;
+  /** The environment an issue-sourced spec is re-fetched with (tracker tokens). Default: process.env. */
+  env?: Record<string, string | undefined>;
   /** The report renderers; default report/formats.ts's table (tests count calls through it). */
   renderers?: Renderers;
   now?: () => Date;
@@ -98,7 +99,9 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const ws = workspaceAt(root);
   // Gates whose input could not be had are graded here, without running: never a crash, never a pass.
   const preset = new Map<string, { status: "inconclusive" | "skipped"; reason: string }>();
-  const drift = await readDriftSafely(options.readDrift, root, (why) => preset.set("spec_drift", { status: "inconclusive", reason: `the spec could not be re-read: ${why}` }));
+  // One-shot, so an issue-sourced spec is fetched again (the loop does not, every iteration);
+  // not at all when spec_drift is not selected (no network for a gate that will not run).
+  const drift = gates.some((g) => g.id === "spec_drift") ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true }) : undefined;
   const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
   const ctx: GateContext = { subject, project: detectProject(root, loaded.config), config: loaded.config, drift, heldout };
 
@@ -145,16 +148,6 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"));
   if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"));
   return { evidence, exitCode: EXIT_CODES[evidence.verdict], base, warnings: loaded.warnings, reports, written };
-}
-
-async function readDriftSafely(read: VerifyOptions["readDrift"], root: string, fail: (why: string) => void): Promise<DriftReport | null> {
-  if (read === undefined) return null;
-  try {
-    return await read(root);
-  } catch (error) {
-    fail(messageOf(error));
-    return null;
-  }
 }
 
 /**
