@@ -1,5 +1,6 @@
 // `loki spec lock [spec]` and `loki spec status`: freeze the spec's items with per-item hashes,
-// then report drift (added / removed / changed). status exits 0 in sync, 1 drift, 3 error.
+// then report drift (added / removed / changed) through spec/drift.ts, re-fetching an issue-sourced
+// spec. status exits 0 in sync, 1 drift, 3 error (no lock, or the spec cannot be read).
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import { loadConfig } from "../core/config.ts";
@@ -7,7 +8,8 @@ import { usageError } from "../core/errors.ts";
 import { color, out, outJson, warn } from "../core/log.ts";
 import { DriftReport, Spec, SpecLock } from "../core/schema.ts";
 import { findRoot, readJson, workspaceAt, writeJson } from "../core/workspace.ts";
-import { buildLock, diffLock } from "../spec/lock.ts";
+import { checkDrift } from "../spec/drift.ts";
+import { buildLock } from "../spec/lock.ts";
 import { readSpec, rereadArgs, writeIntake } from "../spec/read.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
@@ -32,12 +34,12 @@ export async function runSpecLock(arg: string | undefined, options: { json?: boo
 }
 
 export async function runSpecStatus(options: { json?: boolean }): Promise<ExitCode> {
-  const { ws, config, cwd } = context();
-  const lock = readJson(ws.specLock, SpecLock);
-  if (!lock) throw usageError(`no spec lock in ${ws.dir}`, { hint: "lock the spec first: loki spec lock ./prd.md" });
-  const how = rereadArgs(lock.source);
-  const spec = await readSpec(how.arg, { cwd, config, env: process.env, explicit: how.explicit });
-  const report = writeJson(ws.driftReport, DriftReport, diffLock(lock, spec, new Date()));
+  const { root, ws, config, cwd } = context();
+  const drift = await checkDrift(root, config, process.env, { refetchIssue: true });
+  if (drift.state === "unlocked") throw usageError(`no spec lock in ${ws.dir}`, { hint: "lock the spec first: loki spec lock ./prd.md" });
+  // A spec that cannot be read is an error here (exit 3 with its own hint), not drift.
+  if (drift.state === "unreadable") throw drift.cause;
+  const report = writeJson(ws.driftReport, DriftReport, drift.report);
   if (options.json) outJson(report);
   else printDrift(report, relative(cwd, ws.driftReport));
   return report.in_sync ? COMMAND_EXIT.ok : COMMAND_EXIT.check_failed;

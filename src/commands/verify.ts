@@ -1,15 +1,14 @@
 // `loki verify [base]`: parse flags → verifyRepo → print (gates, findings, verdict; or --json).
 // Exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED; errors become exit 3 in cli.ts. In GitHub Actions it
 // also prints annotations and appends a job summary. No verification logic lives here.
-import { appendFileSync, existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { relative } from "node:path";
-import { loadConfig } from "../core/config.ts";
 import type { Evidence } from "../core/evidence-schema.ts";
-import { color, out, outJson, warn } from "../core/log.ts";
-import { SpecLock, type DriftReport, type GateStatus } from "../core/schema.ts";
-import { readJson, workspaceAt } from "../core/workspace.ts";
-import { allFindings, formatMs, locationOf } from "../verify/evidence.ts";
-import { annotations, stepSummary } from "../verify/report/github.ts";
+import { color, out, warn } from "../core/log.ts";
+import type { GateStatus } from "../core/schema.ts";
+import { annotations } from "../verify/report/github.ts";
+import { allFindings, locationOf } from "../verify/report/findings.ts";
+import { formatMs } from "../verify/report/markdown.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
 import { COMMAND_EXIT, VERIFY_EXIT, type ExitCode } from "../core/exit-codes.ts";
@@ -40,32 +39,20 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     writeBaseline: flags.writeBaseline,
     sarif: flags.sarif,
     junit: flags.junit,
-    readDrift,
   });
   for (const line of outcome.warnings) warn(line);
   const { evidence } = outcome;
-  if (flags.json) outJson(evidence);
+  // The same rendering as .loki/verify/evidence.json: one JSON render per verify.
+  if (flags.json) process.stdout.write(outcome.reports("json"));
   else printHuman(outcome, cwd);
   if (process.env.GITHUB_ACTIONS === "true" && outcome.written.baseline === undefined) {
     // stdout carries the JSON with --json; the runner reads workflow commands from stderr too.
     const emit = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : out;
     for (const line of annotations(evidence)) emit(line);
     const summary = process.env.GITHUB_STEP_SUMMARY;
-    if (summary) appendFileSync(summary, stepSummary(evidence));
+    if (summary) appendFileSync(summary, outcome.reports("github-summary"));
   }
   return outcome.written.baseline ? COMMAND_EXIT.ok : VERIFY_EXIT[evidence.verdict];
-}
-
-/** The spec's drift since `loki spec lock`; spec modules load only when a lock exists. */
-async function readDrift(root: string): Promise<DriftReport | null> {
-  const ws = workspaceAt(root);
-  if (!existsSync(ws.specLock)) return null;
-  const lock = readJson(ws.specLock, SpecLock);
-  if (lock === undefined) return null;
-  const [{ readSpec, rereadArgs }, { diffLock }] = await Promise.all([import("../spec/read.ts"), import("../spec/lock.ts")]);
-  const how = rereadArgs(lock.source);
-  const spec = await readSpec(how.arg, { cwd: root, config: loadConfig(root).config, env: process.env, explicit: how.explicit });
-  return diffLock(lock, spec, new Date());
 }
 
 const STATUS: Record<GateStatus, (text: string) => string> = {

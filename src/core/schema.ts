@@ -169,6 +169,19 @@ export const DriftReport = z.object({
 });
 export type DriftReport = z.infer<typeof DriftReport>;
 
+/** Spec drift as spec/drift.ts checks it for every caller (the spec_drift gate, `loki spec status`). */
+export const SpecDrift = z.discriminatedUnion("state", [
+  /** No `loki spec lock` here. */
+  z.object({ state: z.literal("unlocked") }),
+  /** Locked, deliberately not read again (the loop does not re-fetch an issue): the reason. */
+  z.object({ state: z.literal("not_rechecked"), source_kind: SpecSourceKind, source_ref: z.string(), reason: z.string() }),
+  /** The lock or its spec could not be read (null source: the lock itself): the reason. */
+  z.object({ state: z.literal("unreadable"), source_kind: SpecSourceKind.nullable(), source_ref: z.string().nullable(), reason: z.string() }),
+  /** Read again and compared with the lock. */
+  z.object({ state: z.literal("checked"), source_kind: SpecSourceKind, report: DriftReport }),
+]);
+export type SpecDrift = z.infer<typeof SpecDrift>;
+
 export const TokenCounts = z.object({
   input: z.number().nonnegative(),
   output: z.number().nonnegative(),

@@ -4,7 +4,7 @@
 import type { Config } from "../core/config.ts";
 import { messageOf } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
-import { GateResult, type DriftReport, type Severity } from "../core/schema.ts";
+import { GateResult, type Severity, type SpecDrift } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
 
 export type ChangedFile = {
@@ -45,8 +45,9 @@ export type GateContext = {
   config: Config;
   signal?: AbortSignal;
   /** Facts gates cannot derive from the repository alone (gates import only core); the caller
-   *  computes them. spec_drift: the drift report, null when there is no spec lock. */
-  drift?: DriftReport | null;
+   *  computes them. spec_drift: the drift since the lock as spec/drift.ts checked it (data, not
+   *  a callback); undefined when the caller did not check, graded as no lock. */
+  drift?: SpecDrift;
   /** heldout: the run's held-out evaluation; undefined when no loki run exists (verify outside a
    *  run), null inside a run's iterations (the ship gate's held-out stage decides it afresh). */
   heldout?: HeldoutSummary | null;

@@ -1,24 +1,35 @@
 // Gate "spec_drift": the spec changed since `loki spec lock` — the work is graded against a target
-// that moved, so every added, removed or changed item blocks (DESIGN §4). The caller computes the
-// drift report (gates import only core); this gate only grades it and never reads the spec itself.
-import type { DriftReport, Finding } from "../core/schema.ts";
-import { fingerprint, type Gate } from "./gate.ts";
+// that moved, so every added, removed or changed item blocks (DESIGN §4). The caller checks the
+// drift (spec/drift.ts; gates import only core); this gate only grades that data, never reads a spec.
+import type { DriftReport, Finding, SpecDrift } from "../core/schema.ts";
+import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
 
 const NO_LOCK = "no spec lock (loki spec lock)";
+
+/** Why the gate does not apply (no lock, or a lock deliberately not re-checked); null when it does. */
+function notApplicable(drift: SpecDrift | undefined): string | null {
+  if (drift === undefined || drift.state === "unlocked") return NO_LOCK;
+  if (drift.state === "not_rechecked") return `not re-checked: ${drift.source_ref}: ${drift.reason}`;
+  return null;
+}
 
 export const specDriftGate: Gate = {
   id: "spec_drift",
   title: "Spec unchanged since lock",
-  when: ({ drift }) => (drift !== undefined && drift !== null ? true : NO_LOCK),
+  when: ({ drift }) => notApplicable(drift) ?? true,
   run: async ({ drift }) => {
-    if (drift === undefined || drift === null) return { status: "skipped", reason: NO_LOCK, findings: [] };
-    const details = { source_ref: drift.source_ref, locked_sha256: drift.locked_sha256, current_sha256: drift.current_sha256, added: drift.added.length, removed: drift.removed.length, changed: drift.changed.length };
-    if (drift.in_sync) return { status: "pass", reason: `${drift.source_ref} matches its lock (${drift.locked_sha256.slice(0, 12)})`, findings: [], details };
-    const findings = driftFindings(drift);
-    const counts = `+${drift.added.length} −${drift.removed.length} ~${drift.changed.length}`;
-    return { status: "fail", reason: `${drift.source_ref} changed since it was locked (${counts} items): re-run \`loki spec lock\` if intended`, findings, details };
+    if (drift?.state === "unreadable") return { status: "inconclusive", reason: `the spec could not be re-read: ${drift.reason}`, findings: [] };
+    if (drift?.state === "checked") return gradeReport(drift.report);
+    return { status: "skipped", reason: notApplicable(drift) ?? NO_LOCK, findings: [] };
   },
 };
+
+function gradeReport(report: DriftReport): GateOutcome {
+  const details = { source_ref: report.source_ref, locked_sha256: report.locked_sha256, current_sha256: report.current_sha256, added: report.added.length, removed: report.removed.length, changed: report.changed.length };
+  if (report.in_sync) return { status: "pass", reason: `${report.source_ref} matches its lock (${report.locked_sha256.slice(0, 12)})`, findings: [], details };
+  const counts = `+${report.added.length} −${report.removed.length} ~${report.changed.length}`;
+  return { status: "fail", reason: `${report.source_ref} changed since it was locked (${counts} items): re-run \`loki spec lock\` if intended`, findings: driftFindings(report), details };
+}
 
 /** One finding per drifted item; a hash change with no item-level difference still gets one. */
 export function driftFindings(drift: DriftReport): Finding[] {

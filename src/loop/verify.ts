@@ -6,7 +6,7 @@ import { writeJson } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { readSubject } from "../gates/diff.ts";
 import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
-import { currentDrift } from "../spec/drift.ts";
+import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
 import type { LoopEnv } from "./env.ts";
 import { trust } from "./trust-sink.ts";
@@ -18,7 +18,7 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   record.save({ phase: "verify" });
   const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
-  const drift = await currentDrift(record.ws, env.config, env.env);
+  const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
   const gates = await runGates(ALL_GATES, { subject: change, project: env.project, config: env.config, signal: env.signal, drift, heldout: null });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   for (const gate of gates) {

@@ -2,14 +2,14 @@
 // origin/HEAD, else main/master — then the merge base with HEAD. Reads git only; every failure is
 // a git error (exit 3) whose hint says how to fix it (shallow CI clones: fetch-depth 0).
 import { gitError } from "../core/errors.ts";
-import { run } from "../core/exec.ts";
+import { git as hardenedGit } from "../core/git.ts";
 
 const TIMEOUT_MS = 60_000;
 const SHALLOW_HINT = "this is a shallow clone without the base's history: run `git fetch --unshallow` (GitHub Actions: `fetch-depth: 0` on actions/checkout; GitLab CI: GIT_DEPTH: 0)";
 
 export type ResolvedBase = { ref: string; sha: string; mergeBase: string; how: "explicit" | "upstream" | "origin/HEAD" | "default branch" };
 
-const git = (root: string, args: string[]) => run(["git", ...args], { cwd: root, timeoutMs: TIMEOUT_MS });
+const git = (root: string, args: string[]) => hardenedGit(args, { cwd: root, timeoutMs: TIMEOUT_MS });
 
 async function commitOf(root: string, ref: string): Promise<string | null> {
   if (ref.trim() === "" || ref.startsWith("-")) return null;

@@ -8,7 +8,8 @@ import { usageError, workspaceError } from "../core/errors.ts";
 import { SCHEMA_VERSION, type GateResult } from "../core/schema.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import type { Subject } from "../gates/gate.ts";
-import { SUPPRESSED_KEY, type Scope } from "./evidence.ts";
+import type { Scope } from "./evidence.ts";
+import { SUPPRESSED_KEY } from "./report/findings.ts";
 import { CONTENT_GATES } from "./scope.ts";
 
 /** Gates that scan code for known kinds of problems: their findings can be legacy debt. */

@@ -2,7 +2,7 @@
 // line of each changed file, `repo` every line of every tracked text file — one `git grep` spawn.
 // The other gates grade the change itself (or the whole project) and see the real diff subject.
 import { gitError } from "../core/errors.ts";
-import { run } from "../core/exec.ts";
+import { git } from "../core/git.ts";
 import type { ChangedFile, Subject } from "../gates/gate.ts";
 import type { Scope } from "./evidence.ts";
 
@@ -18,13 +18,13 @@ export async function widenSubject(subject: Subject, scope: Scope): Promise<Subj
   if (scope === "diff") return subject;
   const live = subject.files.filter((f) => f.status !== "deleted" && !f.binary);
   if (scope === "files" && live.length === 0) return subject;
-  const argv = ["git", "-c", "grep.fullName=false", "-c", "color.grep=never", "-c", "grep.patternType=basic", "grep", "-z", "-n", "-I", "--no-color"];
+  const argv = ["-c", "grep.fullName=false", "-c", "color.grep=never", "-c", "grep.patternType=basic", "grep", "-z", "-n", "-I", "--no-color"];
   // Without the working tree, HEAD's committed content is what the subject grades.
   if (subject.includesWorktree) argv.push("--untracked", "-e", "");
   else argv.push("-e", "", "HEAD");
   argv.push("--");
   if (scope === "files") argv.push(...live.map((f) => `:(literal)${f.path}`));
-  const result = await run(argv, { cwd: subject.root, timeoutMs: 300_000, maxOutputBytes: MAX_BYTES });
+  const result = await git(argv, { cwd: subject.root, timeoutMs: 300_000, maxOutputBytes: MAX_BYTES });
   if (result.truncated) throw gitError(`--scope ${scope}: the content to scan is larger than ${MAX_BYTES >> 20} MiB`, { hint: "use --scope diff or --scope files" });
   // git grep exits 1 when nothing matched: only empty files, which is no error.
   if (result.exitCode !== 0 && result.exitCode !== 1) throw gitError(`git grep failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`);

@@ -1,23 +1,24 @@
-// `loki verify` as a function: resolve the base → read the diff → run the gates concurrently →
-// scope and baseline filters → verdict → evidence (+ SARIF/JUnit files). Prints nothing; every
-// user error is a LokiError (exit 3 in cli.ts). Spec reading is passed in (trust cannot import spec).
+// `loki verify` as a function: resolve the base → read the diff → check spec drift → run the gates
+// concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
+// (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
 import { resolve } from "node:path";
 import { loadConfig } from "../core/config.ts";
 import { gitError, messageOf, usageError } from "../core/errors.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch, headSha, repoRoot } from "../core/git.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
-import { Severity, type DriftReport, type GateResult } from "../core/schema.ts";
+import { Severity, type GateResult } from "../core/schema.ts";
 import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { detectProject } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
 import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
+import { checkDrift } from "../spec/drift.ts";
 import { resolveBase, type ResolvedBase } from "./base.ts";
 import { applyBaseline, applyScope, readBaseline, writeBaseline } from "./baseline.ts";
-import { buildEvidence, EXIT_CODES, writeEvidence, type Scope } from "./evidence.ts";
-import { toJunit } from "./report/junit.ts";
-import { toSarif } from "./report/sarif.ts";
+import { buildEvidence, writeEvidence, type Scope } from "./evidence.ts";
+import { COMMAND_EXIT, VERIFY_EXIT } from "../core/exit-codes.ts";
+import { reportsOf, type Renderers, type Reports } from "./report/formats.ts";
 import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
 
 export type VerifyOptions = {
@@ -32,8 +33,10 @@ export type VerifyOptions = {
   writeBaseline?: string;
   sarif?: string;
   junit?: string;
-  /** The spec's drift since its lock, null without a lock; a throw makes spec_drift inconclusive. */
-  readDrift?: (root: string) => Promise<DriftReport | null>;
+  /** The environment an issue-sourced spec is re-fetched with (tracker tokens). Default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** The report renderers; default report/formats.ts's table (tests count calls through it). */
+  renderers?: Renderers;
   now?: () => Date;
 };
 
@@ -42,6 +45,8 @@ export type VerifyOutcome = {
   exitCode: number;
   base: ResolvedBase;
   warnings: string[];
+  /** The evidence's reports, each rendered at most once (shared with --json and the job summary). */
+  reports: Reports;
   /** Files written: .loki/verify/* (not in --write-baseline mode), --sarif, --junit, the baseline. */
   written: { evidence?: string; report?: string; sarif?: string; junit?: string; baseline?: { path: string; fingerprints: number } };
 };
@@ -95,7 +100,9 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const ws = workspaceAt(root);
   // Gates whose input could not be had are graded here, without running: never a crash, never a pass.
   const preset = new Map<string, { status: "inconclusive" | "skipped"; reason: string }>();
-  const drift = await readDriftSafely(options.readDrift, root, (why) => preset.set("spec_drift", { status: "inconclusive", reason: `the spec could not be re-read: ${why}` }));
+  // One-shot, so an issue-sourced spec is fetched again (the loop does not, every iteration);
+  // not at all when spec_drift is not selected (no network for a gate that will not run).
+  const drift = gates.some((g) => g.id === "spec_drift") ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true }) : undefined;
   const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
   const ctx: GateContext = { subject, project: detectProject(root, loaded.config), config: loaded.config, drift, heldout };
 
@@ -129,28 +136,19 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     baseline: options.baseline === undefined ? null : { path: options.baseline, suppressed: filtered.suppressed },
     now: now(),
   });
+  const reports = reportsOf(evidence, options.renderers);
   const written: VerifyOutcome["written"] = {};
   if (options.writeBaseline !== undefined) {
     const path = resolve(options.cwd, options.writeBaseline);
     written.baseline = { path, fingerprints: writeBaseline(path, scoped) };
-    return { evidence, exitCode: 0, base, warnings: loaded.warnings, written };
+    return { evidence, exitCode: COMMAND_EXIT.ok, base, warnings: loaded.warnings, reports, written };
   }
-  const paths = writeEvidence(ws, evidence);
+  const paths = writeEvidence(ws, evidence, reports);
   written.evidence = paths.evidence;
   written.report = paths.report;
-  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), `${JSON.stringify(toSarif(evidence), null, 2)}\n`);
-  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), toJunit(evidence));
-  return { evidence, exitCode: EXIT_CODES[evidence.verdict], base, warnings: loaded.warnings, written };
-}
-
-async function readDriftSafely(read: VerifyOptions["readDrift"], root: string, fail: (why: string) => void): Promise<DriftReport | null> {
-  if (read === undefined) return null;
-  try {
-    return await read(root);
-  } catch (error) {
-    fail(messageOf(error));
-    return null;
-  }
+  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"));
+  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"));
+  return { evidence, exitCode: VERIFY_EXIT[evidence.verdict], base, warnings: loaded.warnings, reports, written };
 }
 
 /**

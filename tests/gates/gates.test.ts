@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
-import type { DriftReport, GateStatus } from "../../src/core/schema.ts";
+import type { DriftReport, GateStatus, SpecDrift } from "../../src/core/schema.ts";
 import { buildGate } from "../../src/gates/build.ts";
 import { depsGate } from "../../src/gates/deps.ts";
 import { detectProject } from "../../src/gates/detect.ts";
@@ -73,7 +73,7 @@ const nodeDeps = (audit: string) => ({
 });
 const bumpDeps = { "package.json": JSON.stringify({ name: "f", version: "1.0.0", dependencies: { lodash: "4.17.15", minimist: "1.2.0" } }) };
 const sha = (c: string) => c.repeat(64);
-const drift = (over: Partial<DriftReport>): DriftReport => ({ schema_version: 1, checked_at: "2026-01-01T00:00:00Z", in_sync: true, source_ref: "SPEC.md", locked_sha256: sha("a"), current_sha256: sha("a"), added: [], removed: [], changed: [], ...over });
+const drift = (over: Partial<DriftReport>): SpecDrift => ({ state: "checked", source_kind: "markdown", report: { schema_version: 1, checked_at: "2026-01-01T00:00:00Z", in_sync: true, source_ref: "SPEC.md", locked_sha256: sha("a"), current_sha256: sha("a"), added: [], removed: [], changed: [], ...over } });
 const aChange = { files: { "README.md": "# x\n" }, change: { "a.txt": "a\n" } };
 
 const ROWS: Row[] = [
@@ -115,7 +115,10 @@ const ROWS: Row[] = [
   { gate: tamperGate, fixture: "no test touched", files: nodeTestProject, change: { "sum.js": "exports.sum = (a, b) => a + b;\n" }, status: "pass", reason: "no test files changed" },
   { gate: specDriftGate, fixture: "spec in sync with its lock", ...aChange, context: { drift: drift({}) }, status: "pass", reason: "SPEC.md matches its lock (aaaaaaaaaaaa)" },
   { gate: specDriftGate, fixture: "spec item added after the lock", ...aChange, context: { drift: drift({ in_sync: false, current_sha256: sha("b"), added: [{ id: "R9", text: "Export to CSV" }] }) }, status: "fail", reason: "SPEC.md changed since it was locked (+1 −0 ~0 items): re-run `loki spec lock` if intended" },
-  { gate: specDriftGate, fixture: "no spec lock", ...aChange, context: { drift: null }, status: "skipped", reason: "no spec lock (loki spec lock)" },
+  { gate: specDriftGate, fixture: "no spec lock", ...aChange, context: { drift: { state: "unlocked" } }, status: "skipped", reason: "no spec lock (loki spec lock)" },
+  { gate: specDriftGate, fixture: "drift not checked by the caller", ...aChange, status: "skipped", reason: "no spec lock (loki spec lock)" },
+  { gate: specDriftGate, fixture: "an issue-sourced lock the loop does not re-fetch", ...aChange, context: { drift: { state: "not_rechecked", source_kind: "issue", source_ref: "acme/shop#7", reason: "an issue is not re-fetched every iteration" } }, status: "skipped", reason: "not re-checked: acme/shop#7: an issue is not re-fetched every iteration" },
+  { gate: specDriftGate, fixture: "a locked spec that cannot be read", ...aChange, context: { drift: { state: "unreadable", source_kind: "markdown", source_ref: "SPEC.md", reason: "SPEC.md: no such file" } }, status: "inconclusive", reason: "the spec could not be re-read: SPEC.md: no such file" },
   { gate: heldoutGate, fixture: "every held-out item passed", ...aChange, context: { heldout: { run_id: "r1", passed: 2, failed: 0, unknown: 0 } }, status: "pass", reason: "all 2 held-out items passed" },
   { gate: heldoutGate, fixture: "a held-out item failed", ...aChange, context: { heldout: { run_id: "r1", passed: 1, failed: 1, unknown: 1 } }, status: "fail", reason: "1 held-out item failed (1 passed, 1 undecided)" },
   { gate: heldoutGate, fixture: "a held-out item undecided", ...aChange, context: { heldout: { run_id: "r1", passed: 2, failed: 0, unknown: 1 } }, status: "inconclusive", reason: "1 held-out item could not be judged (2 passed)" },

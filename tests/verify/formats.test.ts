@@ -1,9 +1,9 @@
 // The pure report writers on a synthetic evidence record: SARIF valid against the official 2.1.0
 // schema, JUnit well-formed with one testcase per gate, GitHub commands escaped, report.md complete.
 import { describe, expect, test } from "bun:test";
-import { renderReport } from "../../src/verify/evidence.ts";
 import { annotations, escapeData, escapeProperty, stepSummary } from "../../src/verify/report/github.ts";
 import { toJunit, xmlEscape } from "../../src/verify/report/junit.ts";
+import { renderReport } from "../../src/verify/report/markdown.ts";
 import { pathToUri, toSarif } from "../../src/verify/report/sarif.ts";
 import { descendants, parseXml, sampleEvidence, sarifErrors } from "../helpers/formats.ts";
 

@@ -2,7 +2,8 @@
 // runner's rules, capped so a big diff cannot flood the log) and a markdown job summary. Pure.
 import type { Evidence } from "../../core/evidence-schema.ts";
 import type { Severity } from "../../core/schema.ts";
-import { allFindings, findingsTable, gatesTable, subjectLine, type LocatedFinding } from "../evidence.ts";
+import { allFindings, type LocatedFinding } from "./findings.ts";
+import { findingsTable, gatesTable, subjectLine } from "./markdown.ts";
 
 const MAX_ANNOTATIONS = 50;
 const SUMMARY_FINDINGS = 100;
