@@ -1,14 +1,17 @@
 // `bun bench/loop.ts`: loki's own overhead per iteration (prompt, checkpoint, gates, state, events)
-// with a zero-latency fake agent on a 1,000-file repo, and the size .loki/ reaches after 50
-// iterations without agent transcripts. benchLoop() returns both for bench/run.ts.
+// with a zero-latency fake agent on a 1,000-file repo, against its floor (a plain git commit of the
+// same one-file change); and the size .loki/ reaches in 50 iterations against the events' own bytes.
 import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LokiEvent } from "../src/core/run-schema.ts";
 import { readJsonl } from "../src/core/workspace.ts";
+import { execWall, type Measured, median } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const WORK = join(ROOT, "bench", ".tmp", "loop");
 const ITERATIONS = 50;
+/** Checkpoint commits timed for the floor, after one warm-up. */
+const FLOOR_RUNS = 20;
 const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false"];
 
 /** A `claude` that answers instantly: one changed file per call, never claims done. */
@@ -48,12 +51,32 @@ function sizeOf(dir: string, skip: (path: string) => boolean): number {
   return total;
 }
 
-export function benchLoop(): { overheadMs: number; lokiBytes: number; iterations: number } {
+/**
+ * The floor of an iteration: what must happen at the least once the agent has changed a file —
+ * recording that change in git (`git add -A` then `git commit`), as loki's checkpoint does, with
+ * nothing else. Timed in the loop's repository after the run, on the same one-file change.
+ */
+async function checkpointFloor(repo: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i <= FLOOR_RUNS; i++) {
+    writeFileSync(join(repo, "src", "step.js"), `export const step = "floor ${i}";\n`);
+    const started = performance.now();
+    await execWall(["git", "add", "-A", "--", "."], repo);
+    await execWall([...GIT, "commit", "--quiet", "--no-verify", "-m", `floor ${i}`], repo);
+    if (i > 0) times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+/** Median per-iteration overhead over the run's iterations against the checkpoint floor; `.loki/`
+ *  bytes (without agent transcripts) against the bytes of events.jsonl, the events as written. */
+export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured }> {
   const repo = setup();
   const env = { ...process.env, PATH: `${join(WORK, "bin")}:${process.env.PATH}`, ANTHROPIC_API_KEY: "bench", CI: "true", NO_COLOR: "1" };
   const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], { cwd: repo, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   if (result.exitCode !== 1) throw new Error(`bench run exited ${result.exitCode}: ${result.stderr.toString().slice(-500)}`);
-  const events = readJsonl(join(repo, ".loki", "events.jsonl"), LokiEvent);
+  const eventsPath = join(repo, ".loki", "events.jsonl");
+  const events = readJsonl(eventsPath, LokiEvent);
   const starts = events.filter((e) => e.kind === "iteration_started");
   const finished = events.find((e) => e.kind === "run_finished");
   // Per iteration: from its start to the next one's (or the run's end), minus the agent's own time.
@@ -65,10 +88,13 @@ export function benchLoop(): { overheadMs: number; lokiBytes: number; iterations
   const sorted = perIteration.sort((a, b) => a - b);
   const overheadMs = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
   const lokiBytes = sizeOf(join(repo, ".loki"), (path) => path.endsWith("agent.jsonl"));
-  return { overheadMs, lokiBytes, iterations: starts.length };
+  const eventBytes = statSync(eventsPath).size;
+  const floorMs = await checkpointFloor(repo);
+  return { overhead: { median: overheadMs, floor: floorMs, runs: starts.length }, lokiBytes: { median: lokiBytes, floor: eventBytes, runs: 1 } };
 }
 
 if (import.meta.main) {
-  const { overheadMs, lokiBytes, iterations } = benchLoop();
-  console.log(`loop overhead: median ${overheadMs.toFixed(1)} ms per iteration over ${iterations} iterations; .loki/ ${(lokiBytes / 1024).toFixed(0)} KB without transcripts`);
+  const { overhead, lokiBytes } = await benchLoop();
+  console.log(`loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations, floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`);
+  console.log(`.loki/: ${(lokiBytes.median / 1024).toFixed(0)} KB without transcripts, events.jsonl ${(lokiBytes.floor / 1024).toFixed(0)} KB, ${(lokiBytes.median / lokiBytes.floor).toFixed(1)}×`);
 }

@@ -7,7 +7,7 @@ import { run } from "../src/core/exec.ts";
 import { detectSandbox } from "../src/sandbox/detect.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly } from "../src/sandbox/policy.ts";
 import { sandboxCommand } from "../src/sandbox/wrap.ts";
-import { median } from "./util.ts";
+import { paired } from "./measure.ts";
 
 export const SANDBOX_TARGET_MS = 50;
 const RUNS = 40;
@@ -53,19 +53,11 @@ export async function benchSandbox(): Promise<SandboxBench> {
     const command = sandboxCommand(policy, ["true"], {}, { bwrap: available.path ?? undefined });
     return run(command.argv, { env: command.env, cwd: policy.cwd });
   };
-  const plainTimes: number[] = [];
-  const sandboxTimes: number[] = [];
   // Interleaved, so drift in the machine's load hits both series alike.
-  for (let i = 0; i < RUNS + WARMUP; i++) {
-    const p = await timed(plain);
-    const s = await timed(sandboxed);
-    if (i < WARMUP) continue;
-    plainTimes.push(p);
-    sandboxTimes.push(s);
-  }
+  const measured = await paired(() => timed(sandboxed), () => timed(plain), RUNS, WARMUP);
   rmSync(ROOT, { recursive: true, force: true });
-  const plainMs = median(plainTimes);
-  const sandboxedMs = median(sandboxTimes);
+  const plainMs = measured.floor;
+  const sandboxedMs = measured.median;
   return { sandboxedMs, plainMs, overheadMs: sandboxedMs - plainMs, runs: RUNS, kind: available.kind ?? "none" };
 }
 

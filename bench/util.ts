@@ -1,5 +1,5 @@
-// Shared benchmark fixtures: the big repository (20,000 files, then a 1,000-file / 50,000-line
-// change on a feature branch), built once in bench/.tmp/ and reused; and the median.
+// Shared benchmark fixture: the big repository (20,000 files, then a 1,000-file / 50,000-line
+// change on a feature branch), built once in bench/.tmp/ and reused by the diff and verify rows.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -54,10 +54,4 @@ export function prepareBigRepo(): string {
   git(["commit", "-qam", "change: 1,000 files, 50,000 lines"]);
   writeFileSync(READY, `${base}\n`);
   return base;
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
