@@ -52,6 +52,7 @@ export function buildProgram(): Command {
       .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
       .option("--bg", "detach and run in the background (log in .loki/logs/); with start, implies --worktree")
       .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")
+      .option("--no-sandbox", "run the agent without loki's OS sandbox (marked unsandboxed: held-out secrecy and state integrity not enforced)")
       .option("--json", "stream the run's events as JSON lines on stdout");
   runFlags(
     program

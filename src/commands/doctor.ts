@@ -1,10 +1,14 @@
-// `loki doctor [--json]`: print the environment checks; exit 1 when no provider is usable.
+// `loki doctor [--json]`: print the environment checks (git, Bun, the agent sandbox, providers);
+// exit 1 when no provider is usable or no sandbox is available.
 import { color, out, outJson } from "../core/log.ts";
-import { diagnose } from "../providers/doctor.ts";
+import { type Check, diagnose } from "../providers/doctor.ts";
+import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 export async function runDoctor(options: { json?: boolean }): Promise<ExitCode> {
-  const report = await diagnose({ env: process.env, cwd: process.cwd() });
+  const [diagnosed, sandbox] = await Promise.all([diagnose({ env: process.env, cwd: process.cwd() }), detectSandbox()]);
+  const checks = [...diagnosed.checks, sandboxCheck(sandbox)];
+  const report = { ...diagnosed, checks, ok: checks.every((c) => c.status !== "fail") };
   if (options.json) {
     outJson(report);
     return report.ok ? COMMAND_EXIT.ok : COMMAND_EXIT.check_failed;
@@ -22,4 +26,10 @@ export async function runDoctor(options: { json?: boolean }): Promise<ExitCode> 
     if (p.fix) out(`            ${color.dim("fix:")} ${p.fix}`);
   }
   return report.ok ? COMMAND_EXIT.ok : COMMAND_EXIT.check_failed;
+}
+
+/** `loki start` refuses without a sandbox (unless --no-sandbox), so doctor fails without one too. */
+function sandboxCheck(found: SandboxAvailability): Check {
+  if (found.available) return { name: "sandbox", status: "ok", version: found.version, detail: `${found.kind} at ${found.path}: every agent call runs sandboxed`, fix: null };
+  return { name: "sandbox", status: "fail", version: found.version, detail: found.reason ?? "no OS sandbox", fix: `${found.install ?? "install bubblewrap"} (or run unsandboxed: loki start --no-sandbox)` };
 }

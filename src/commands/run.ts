@@ -16,13 +16,15 @@ import { deliver, type Delivered } from "../deliver/deliver.ts";
 import { prepareStart, type RunFlags } from "../run/start.ts";
 import { readStatus } from "../run/status.ts";
 
-type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean; worktree?: boolean; pr?: boolean; ship?: boolean };
+type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean; sandbox?: boolean; worktree?: boolean; pr?: boolean; ship?: boolean };
 
 function flagsOf(options: RunOptions): RunFlags {
   return {
     provider: options.provider, model: options.model, budget_usd: options.budget, max_iterations: options.maxIterations,
     max_duration: options.maxDuration, failover: options.failover?.split(",").map((s) => s.trim()).filter(Boolean),
     allow_root: options.yes ? true : undefined,
+    // commander turns --no-sandbox into sandbox: false (and leaves it true otherwise: config decides then).
+    sandbox: options.sandbox === false ? false : undefined,
   };
 }
 

@@ -43,6 +43,8 @@ export const Config = z.object({
     .default(() => ({ merge_method: "squash" as const, checks_timeout_seconds: 1800, poll_seconds: 15 })),
   /** Running as root: let the provider use its sandbox-bypass mode (claude: IS_SANDBOX=1). */
   allow_root: z.boolean().default(false),
+  /** Every agent call runs in loki's OS sandbox; false (--no-sandbox) runs unsandboxed, marked so everywhere. */
+  sandbox: z.boolean().default(true),
   trackers: z
     .object({
       github: z.object({ api_url: Url.optional() }).default(() => ({})),

@@ -10,6 +10,7 @@ export type ErrorKind =
   | "workspace" // .loki/ unreadable, corrupt, or locked
   | "provider" // provider CLI unavailable or misconfigured
   | "git" // not a repository, bad revision
+  | "sandbox" // no OS sandbox for the agent here (and --no-sandbox not given)
   | "internal"; // a broken invariant: a bug
 
 export type LokiErrorOptions = {

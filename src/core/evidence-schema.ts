@@ -13,6 +13,8 @@ export const Evidence = z.object({
   /** Who wrote it: `loki verify`, or a run's ship gate. */
   source: z.enum(["verify", "run"]),
   run_id: z.string().nullable(),
+  /** A run's evidence: false when its agents ran without loki's sandbox (--no-sandbox). */
+  sandboxed: z.boolean().optional(),
   repo: z.object({
     root: z.string(),
     head: z.string(),
@@ -106,7 +108,7 @@ export const TrustEvent = z.object({
   ts: IsoTime,
   run_id: z.string(),
   iteration: z.number().int(),
-  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "budget_warning", "completion"]),
+  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "private_access", "budget_warning", "completion"]),
   data: z.record(z.string(), z.unknown()),
 });
 export type TrustEvent = z.infer<typeof TrustEvent>;

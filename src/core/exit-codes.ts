@@ -30,6 +30,7 @@ export const ERROR_EXIT = table<ErrorKind>({
   workspace: 3,
   provider: 3,
   git: 3,
+  sandbox: 3,
   internal: 3,
 });
 

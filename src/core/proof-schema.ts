@@ -32,6 +32,10 @@ export const Proof = z.object({
     active_ms: z.number().nonnegative(),
     iterations: z.number().int().nonnegative(),
     pr_url: z.string().nullable(),
+    /** false: the agents ran without loki's sandbox. Absent in proofs written before sandboxing. */
+    sandboxed: z.boolean().optional(),
+    /** Tool calls that reached for loki's private paths (each one keeps the run from VERIFIED). */
+    violations: z.array(z.string()).optional(),
   }),
   headline: z.object({ verdict: HeadlineVerdict, reasons: z.array(z.string()) }),
   spec: z.object({

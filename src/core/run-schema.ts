@@ -35,6 +35,10 @@ export const OrchestratorState = z.object({
   /** The agent call in flight: killed and billed conservatively on resume. */
   active_call: z.object({ pid: z.number().int(), iteration: z.number().int(), call_id: z.string(), started_at: IsoTime }).nullable(),
   outcome: Outcome.nullable(),
+  /** Every agent call of the run went through loki's OS sandbox (false once any call did not). */
+  sandboxed: z.boolean().default(true),
+  /** Trust violations seen in the agents' tool calls: each one keeps the run from ending VERIFIED. */
+  violations: z.array(z.string()).default(() => []),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;
@@ -96,6 +100,8 @@ export const Completion = z.object({
   diffstat: z.object({ files: z.number().int(), insertions: z.number().int(), deletions: z.number().int() }),
   cost: z.object({ usd: z.number(), basis: z.enum(["exact", "estimated", "mixed", "none"]) }),
   pr_url: z.string().nullable(),
+  /** false: the run's agents ran without loki's sandbox (--no-sandbox). Absent in older summaries. */
+  sandboxed: z.boolean().optional(),
   next: z.string(),
   finished_at: IsoTime,
 });

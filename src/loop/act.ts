@@ -9,8 +9,9 @@ import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import type { RenderedPrompt } from "./prompt.ts";
+import { sandboxFor } from "./sandbox.ts";
 import { readSignals } from "./signals.ts";
-import { trust } from "./trust-sink.ts";
+import { trust, watchToolCall } from "./trust-sink.ts";
 
 const FATAL = new Set(["auth", "unknown_model"]);
 
@@ -31,10 +32,12 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     prompt: rendered.prompt, systemPrompt: rendered.system, model: record.state.model, role: "build",
     ...(env.config.effort ? { effort: env.config.effort } : {}), ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
     cwd: record.ws.root, scratchDir, denyRead: env.denyRead, allowRoot: env.allowRoot,
+    sandboxed: env.sandbox !== null, wrap: sandboxFor(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
     binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
     timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
     onSpawn: (pid) => record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
     onEvent: (event) => {
+      watchToolCall(record, "build", event);
       if (event.kind === "model_fallback") record.emit({ kind: "model_fallback", provider: id, from: event.from, to: event.to, reason: event.reason });
     },
     ...(env.config.fallback_model ? { fallbackModel: resolveModel({ provider: id, tier: env.spec.complexity.tier, role: "build", configured: env.config.fallback_model }).model } : {}),

@@ -5,8 +5,12 @@ import type { Spec } from "../core/schema.ts";
 import type { Outcome } from "../core/run-schema.ts";
 import type { Project } from "../gates/detect.ts";
 import type { HelpInfo, Provider } from "../providers/provider.ts";
+import type { SandboxAvailability } from "../sandbox/detect.ts";
 import type { RunRecord } from "./run-state.ts";
 import type { ShipStage } from "./ship.ts";
+
+/** The run's sandbox, decided before any spend (run/prepare.ts); null = unsandboxed (--no-sandbox). */
+export type RunSandbox = SandboxAvailability & { gitCommonDir: string | null };
 
 export type Clock = { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; random: () => number };
 export type ReadyProvider = { provider: Provider; binaryPath: string; help: HelpInfo };
@@ -22,6 +26,7 @@ export type LoopEnv = {
   project: Project;
   denyRead: string[];
   allowRoot: boolean;
+  sandbox: RunSandbox | null;
   env: Record<string, string | undefined>;
   signal: AbortSignal;
   clock: Clock;

@@ -8,6 +8,8 @@ import { callProvider } from "../providers/call.ts";
 import type { ReviewAgent } from "../review/agent.ts";
 import { remainingBudget } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
+import { sandboxFor } from "./sandbox.ts";
+import { watchToolCall } from "./trust-sink.ts";
 
 export function reviewAgent(env: LoopEnv): ReviewAgent {
   const { record } = env;
@@ -27,8 +29,9 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         prompt: req.prompt, systemPrompt: req.systemPrompt, model, role: req.role, cwd: req.cwd, scratchDir,
         ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
         denyRead: env.denyRead,
-        allowRoot: env.allowRoot, binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
+        allowRoot: env.allowRoot, sandboxed: env.sandbox !== null, wrap: sandboxFor(env, { role: req.role, cwd: req.cwd, scratchDir, ready }), binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
         timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
+        onEvent: (event) => watchToolCall(record, req.label, event),
       });
       const callId = `i${n}-${req.label}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
       record.bill({ iteration: n, call_id: callId, role: req.role, provider: id, model, usd: result.costUsd, basis: result.costBasis, tokens: result.usage, duration_ms: result.durationMs });

@@ -61,6 +61,7 @@ export type NewRun = {
   model: string;
   config: Config;
   maxDurationS: number | null;
+  sandboxed: boolean;
   now: Date;
 };
 
@@ -86,6 +87,8 @@ export function initialState(run: NewRun, status: RunStatus = "starting"): Orche
     last_verdict: null,
     active_call: null,
     outcome: null,
+    sandboxed: run.sandboxed,
+    violations: [],
     updated_at: run.now.toISOString(),
   };
 }

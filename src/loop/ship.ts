@@ -16,6 +16,8 @@ export type ShipContext = {
   spec: Spec;
   /** This iteration's deterministic gate results. */
   gates: GateResult[];
+  /** Trust violations seen in the agents' tool calls so far (loop/trust-sink.ts): each one blocks. */
+  violations: readonly string[];
   /** Read-only agent calls for reviewers and the judge (billed by the loop). */
   agent: ReviewAgent;
   trust: TrustSink;
@@ -39,10 +41,10 @@ export async function runShipGate(stages: readonly ShipStage[], ctx: ShipContext
   return { verdict: "VERIFIED", reasons: [], stages: seen };
 }
 
-/** Stage 1, always: the deterministic gates of the iteration must verify. */
+/** Stage 1, always: no trust violation on record, and the deterministic gates of the iteration verify. */
 export const deterministicStage: ShipStage = {
   id: "gates",
-  run: async (ctx) => verdictOf(ctx.gates),
+  run: async (ctx) => (ctx.violations.length > 0 ? { verdict: "BLOCKED", reasons: [...ctx.violations] } : verdictOf(ctx.gates)),
 };
 
 /** Stage 2: the held-out items, judged (or checked by their own commands) against the change. */

@@ -1,7 +1,10 @@
 // Trust events from the loop's point of view: each one tagged with the run and the iteration in
-// progress, appended to .loki/metrics/trust-events.jsonl.
+// progress, appended to .loki/metrics/trust-events.jsonl; and the watch on every agent tool call
+// that turns a reach for loki's private paths into a violation the ship gate will not pass.
 import { TrustEvent } from "../core/evidence-schema.ts";
-import { appendJsonl } from "../core/workspace.ts";
+import { appendJsonl, lokiHomeAt, userHome } from "../core/workspace.ts";
+import type { ProviderEvent } from "../providers/provider.ts";
+import { privateAccess } from "../review/private-access.ts";
 import type { TrustSink } from "../review/agent.ts";
 import type { RunRecord } from "./run-state.ts";
 
@@ -13,4 +16,13 @@ export function trustSink(env: { record: RunRecord }): TrustSink {
 
 export function trust(record: RunRecord, kind: Kind, data: Record<string, unknown>): void {
   appendJsonl(record.ws.trustEvents, TrustEvent, { run_id: record.state.run_id, iteration: record.state.iteration, kind, data, ts: new Date().toISOString() });
+}
+
+/** Called with every event of every agent call: a tool call into loki's private paths is recorded. */
+export function watchToolCall(record: RunRecord, role: string, event: ProviderEvent): void {
+  const reason = privateAccess(event, { home: userHome(), lokiHome: lokiHomeAt().dir, repoLoki: record.ws.dir });
+  if (!reason) return;
+  record.save({ violations: [...record.state.violations, `${role}: ${reason}`] });
+  record.emit({ kind: "warning", message: `trust violation (${role}): ${reason}` });
+  trust(record, "private_access", { role, reason });
 }

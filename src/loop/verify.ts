@@ -35,6 +35,6 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
 export function writeRunEvidence(record: LoopEnv["record"], change: Subject, gates: GateResult[], verdict: { verdict: Verdict; reasons: string[] }, stages: { id: string; verdict: Verdict; reasons: string[] }[]): void {
   writeEvidence(record.ws, buildEvidence({
     source: "run", runId: record.state.run_id, subject: change, baseRef: "run start", branch: record.state.branch, scope: "diff",
-    gates, verdict, blockOn: ["critical", "high"], baseline: null, stages, now: new Date(),
+    gates, verdict, blockOn: ["critical", "high"], baseline: null, stages, sandboxed: record.state.sandboxed, now: new Date(),
   }));
 }

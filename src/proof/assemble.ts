@@ -17,7 +17,7 @@ import type { Subject } from "../gates/gate.ts";
 
 /** `change`: the run's final change as the run derived it (else derived here, the same way). */
 export type ProofOptions = { includeDiff?: boolean; change?: Subject };
-export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & { run: Pick<Proof["run"], "outcome" | "reason">; bill: Pick<Proof["bill"], "basis"> };
+export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & { run: Pick<Proof["run"], "outcome" | "reason" | "sandboxed" | "violations">; bill: Pick<Proof["bill"], "basis"> };
 
 /** VERIFIED / VERIFIED WITH GAPS / NOT VERIFIED from recorded facts only, each with its reasons. */
 export function headline(facts: HeadlineFacts): Proof["headline"] {
@@ -25,6 +25,8 @@ export function headline(facts: HeadlineFacts): Proof["headline"] {
   const gaps: string[] = [];
   const { run, gates, council, held_out: heldOut, bill } = facts;
   if (run.outcome !== "verified") failures.push(`the run ended ${run.outcome.replaceAll("_", " ")}: ${run.reason}`);
+  for (const violation of run.violations ?? []) failures.push(`trust violation: ${violation}`);
+  if (run.sandboxed === false) gaps.push("unsandboxed: held-out secrecy and state integrity not enforced");
   if (gates.results.length === 0) gaps.push("no gate results were recorded for the run");
   // A skip means the gate does not apply (gates/gate.ts); one that could not check says inconclusive.
   for (const gate of gates.results) {
@@ -90,6 +92,8 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     active_ms: orchestrator?.elapsed_ms ?? 0,
     iterations: completion.iterations,
     pr_url: completion.pr_url,
+    sandboxed: orchestrator?.sandboxed ?? true,
+    violations: orchestrator?.violations ?? [],
   };
   const chain = orchestrator?.chain ?? [...new Set(entries.map((e) => e.provider))];
   const proof: Proof = {

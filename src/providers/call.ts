@@ -17,6 +17,8 @@ export type CallRequest = InvocationRequest & {
   signal?: AbortSignal;
   onEvent?: (event: ProviderEvent) => void;
   onSpawn?: (pid: number) => void;
+  /** Puts the final argv/env in loki's OS sandbox (the loop builds it per role); absent = unsandboxed. */
+  wrap?: (argv: string[], env: Record<string, string | undefined>) => { argv: string[]; env: Record<string, string | undefined> };
 };
 
 export type CallResult = CallOutcome & { exitCode: number | null; stderrTail: string };
@@ -24,12 +26,13 @@ export type CallResult = CallOutcome & { exitCode: number | null; stderrTail: st
 export async function callProvider(provider: Provider, req: CallRequest): Promise<CallResult> {
   provider.prepare?.(req);
   const invocation = provider.invocation(req, req.help);
-  const argv = [req.binaryPath, ...invocation.argv.slice(1)];
+  const plain = { argv: [req.binaryPath, ...invocation.argv.slice(1)], env: { ...req.env, ...invocation.env } };
+  const { argv, env } = req.wrap ? req.wrap(plain.argv, plain.env) : plain;
   mkdirSync(dirname(req.transcript), { recursive: true });
   const events: ProviderEvent[] = [];
   const exec = await run(argv, {
     cwd: req.cwd,
-    env: { ...req.env, ...invocation.env },
+    env,
     timeoutMs: req.timeoutMs,
     idleTimeoutMs: req.idleTimeoutMs,
     signal: req.signal,

@@ -54,7 +54,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   }
   if (req.role === "build") {
     if (has("--dangerously-skip-permissions")) {
-      if (isRootUser() && !req.allowRoot) {
+      if (isRootUser() && !req.allowRoot && !req.sandboxed) {
         throw new LokiError("provider", "claude refuses --dangerously-skip-permissions when run as root", {
           hint: "Claude Code only allows it as root inside a sandbox. If this machine is one, pass --yes or set LOKI_ALLOW_ROOT=true (loki then sets IS_SANDBOX=1)",
         });

@@ -24,7 +24,9 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   if (has("--skip-git-repo-check")) argv.push("--skip-git-repo-check");
   argv.push("-m", req.model);
   // exec defaults to read-only, so build must ask for workspace-write on every call.
-  if (has("-s")) argv.push("-s", req.role === "build" ? "workspace-write" : "read-only");
+  // Inside loki's sandbox codex's own bwrap cannot start (no nested user namespaces) and every command
+  // would fail: loki's sandbox already makes review and judge calls read-only.
+  if (has("-s")) argv.push("-s", req.sandboxed ? "danger-full-access" : req.role === "build" ? "workspace-write" : "read-only");
   const extra = extraConfig();
   if (has("-c")) {
     if (req.effort) argv.push("-c", `model_reasoning_effort=${effortUpTo(req.effort, "xhigh")}`);

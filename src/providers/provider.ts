@@ -24,6 +24,11 @@ export type InvocationRequest = {
   denyRead: string[];
   /** loki runs as root and the user opted in to the CLI's sandbox-bypass mode (IS_SANDBOX=1). */
   allowRoot: boolean;
+  /**
+   * loki runs this call inside its own OS sandbox (src/sandbox/): the CLI's own permission prompts
+   * and sandbox add nothing there (a nested sandbox cannot even start), so they are turned off.
+   */
+  sandboxed?: boolean;
 };
 
 export type Invocation = { argv: string[]; env: Record<string, string> };

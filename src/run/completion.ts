@@ -38,6 +38,7 @@ export function writeCompletion(ws: Workspace, completion: Omit<Completion, "sch
     `branch:     ${saved.branch ?? "(detached)"}   start ${saved.start_sha.slice(0, 12)}   head ${saved.head_sha?.slice(0, 12) ?? "-"}`,
     `changes:    ${d.files} files, +${d.insertions} -${d.deletions}`,
     `cost:       $${saved.cost.usd.toFixed(2)} (${saved.cost.basis})`,
+    ...(saved.sandboxed === false ? [`sandbox:    none — unsandboxed: held-out secrecy and state integrity not enforced`] : []),
     ...(saved.pr_url ? [`pull request: ${saved.pr_url}`] : []),
     `proof:      .loki/proofs/${saved.run_id}/index.html   (loki proof open · loki proof verify)`,
     `next:       ${saved.next}`,

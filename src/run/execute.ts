@@ -13,7 +13,7 @@ import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
 import type { Project } from "../gates/detect.ts";
 import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
-import type { LoopResult, ReadyProvider } from "../loop/env.ts";
+import type { LoopResult, ReadyProvider, RunSandbox } from "../loop/env.ts";
 import { runLoop } from "../loop/loop.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
@@ -36,6 +36,7 @@ export type ExecuteInput = {
   stages: readonly ShipStage[];
   project: Project;
   denyRead: string[];
+  sandbox: RunSandbox | null;
 };
 
 const STATUS: Record<Outcome, RunStatus> = {
@@ -98,7 +99,7 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
     run_id: record.state.run_id, outcome: result.outcome, exit_code: exitCode, reason: result.reason,
     start_sha: record.state.start_sha, head_sha: head, branch: record.state.branch, iterations: record.state.iteration,
     diffstat: change?.stat ?? { files: 0, insertions: 0, deletions: 0 }, cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
-    pr_url: null, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
+    pr_url: null, sandboxed: record.state.sandboxed, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
   try {
     await writeProof(record.ws, record.state.run_id, change ? { change } : {});

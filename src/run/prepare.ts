@@ -3,14 +3,15 @@
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { gitError, LokiError, usageError } from "../core/errors.ts";
-import { dirtyFiles, headSha } from "../core/git.ts";
+import { dirtyFiles, git, headSha } from "../core/git.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { authOf, locateProvider } from "../providers/detect.ts";
 import { readProviderHelp } from "../providers/help.ts";
 import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
 import { readStatus } from "./status.ts";
-import type { ReadyProvider } from "../loop/env.ts";
+import type { ReadyProvider, RunSandbox } from "../loop/env.ts";
+import { detectSandbox } from "../sandbox/detect.ts";
 import type { Spec } from "../core/schema.ts";
 import { dirname } from "node:path";
 
@@ -34,12 +35,36 @@ export async function assertCleanStart(root: string): Promise<string> {
   return head;
 }
 
+/**
+ * The sandbox every agent call of this run gets, found before any spend. None here is a refusal
+ * (exit 3, with the install command) unless the user chose an unsandboxed run (--no-sandbox).
+ */
+export async function prepareSandbox(config: Config, root: string, warn: (line: string) => void): Promise<RunSandbox | null> {
+  if (!config.sandbox) {
+    warn(`${UNSANDBOXED} (--no-sandbox)`);
+    return null;
+  }
+  const found = await detectSandbox();
+  if (!found.available) {
+    throw new LokiError("sandbox", `no sandbox for the agent: ${found.reason ?? "none found"}`, {
+      hint: `${found.install ?? "install bubblewrap"}; or run unsandboxed with --no-sandbox (${UNSANDBOXED})`,
+    });
+  }
+  const common = await git(["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: root, timeoutMs: 10_000 });
+  const commonDir = common.ok ? common.stdout.trim() : null;
+  // A linked worktree's objects and refs live in the main checkout's .git: the build agent's git needs them.
+  return { ...found, gitCommonDir: commonDir && !commonDir.startsWith(`${root}/`) ? commonDir : null };
+}
+
+/** How every output says a run was not sandboxed. */
+export const UNSANDBOXED = "unsandboxed: held-out secrecy and state integrity not enforced";
+
 export function isRoot(): boolean {
   return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
 /** Load, locate, check login and read --help for each provider of the chain. The primary must be usable. */
-export async function prepareProviders(config: Config, chain: ProviderId[], ctx: { env: Record<string, string | undefined>; cwd: string; allowRoot: boolean; warn: (line: string) => void }): Promise<Map<ProviderId, ReadyProvider>> {
+export async function prepareProviders(config: Config, chain: ProviderId[], ctx: { env: Record<string, string | undefined>; cwd: string; allowRoot: boolean; sandboxed: boolean; warn: (line: string) => void }): Promise<Map<ProviderId, ReadyProvider>> {
   const ready = new Map<ProviderId, ReadyProvider>();
   for (const [index, id] of chain.entries()) {
     const info = await loadProvider(id);
@@ -51,7 +76,8 @@ export async function prepareProviders(config: Config, chain: ProviderId[], ctx:
       ctx.warn(`${problem}; dropped from the failover chain`);
       continue;
     }
-    if (id === "claude" && isRoot() && !ctx.allowRoot) {
+    // In loki's sandbox Claude Code may run as root (IS_SANDBOX=1): only an unsandboxed run needs the opt-in.
+    if (id === "claude" && isRoot() && !ctx.allowRoot && !ctx.sandboxed) {
       if (index === 0) {
         throw new LokiError("provider", "loki is running as root, and Claude Code refuses to skip permission prompts as root", {
           hint: "run as a normal user, or opt in to its sandbox mode (IS_SANDBOX=1) with --yes or allow_root: true in loki.yaml — only in a disposable machine or container",

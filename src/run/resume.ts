@@ -10,7 +10,7 @@ import { detectProject } from "../gates/detect.ts";
 import { priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
 import { executeRun, type Reporter } from "./execute.ts";
-import { assertNoActiveRun, denyReadPaths, prepareProviders } from "./prepare.ts";
+import { assertNoActiveRun, denyReadPaths, prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
 import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
@@ -41,7 +41,12 @@ export async function prepareResume(input: ResumeInput) {
   };
   const limit = input.flags.budget_usd ?? saved.budget.limit_usd;
   record.save({ caps, outcome: null, status: "starting", budget: { limit_usd: limit, spent_usd: spend.usd, estimated_usd: spend.estimated, warned: saved.budget.warned && limit === saved.budget.limit_usd } });
-  const providers = await prepareProviders(config, saved.chain as ProviderId[], { env: input.env, cwd: root, allowRoot: config.allow_root, warn: input.reporter.warn });
+  // A run started with --no-sandbox resumes unsandboxed (the --bg child gets no flags of its own).
+  const sandbox = await prepareSandbox({ ...config, sandbox: config.sandbox && saved.sandboxed }, root, input.reporter.warn);
+  // Once any part of a run was unsandboxed, the whole run is: its state could have been written.
+  if (!sandbox && record.state.sandboxed) record.save({ sandboxed: false });
+  if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });
+  const providers = await prepareProviders(config, saved.chain as ProviderId[], { env: input.env, cwd: root, allowRoot: config.allow_root, sandboxed: sandbox !== null, warn: input.reporter.warn });
   if (!providers.has(record.state.provider as ProviderId)) record.save({ provider: [...providers.keys()][0] as string });
   record.emit({ kind: "run_started", provider: record.state.provider, model: record.state.model, spec: spec.source.ref, start_sha: saved.start_sha, resumed: true, budget_usd: record.state.budget.limit_usd });
   return {
@@ -51,7 +56,7 @@ export async function prepareResume(input: ResumeInput) {
       executeRun({
         record, config, spec, providers, allowRoot: config.allow_root, env: input.env, reporter: input.reporter,
         visible: visibleItems(spec, config.heldout), heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
-        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }), project: detectProject(root, config), denyRead: denyReadPaths(ws, spec, saved.run_id),
+        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }), project: detectProject(root, config), denyRead: denyReadPaths(ws, spec, saved.run_id), sandbox,
       }),
   };
 }

@@ -12,13 +12,13 @@ import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { executeRun, type Reporter } from "./execute.ts";
-import { assertCleanStart, assertNoActiveRun, denyReadPaths, prepareProviders, providerChain } from "./prepare.ts";
+import { assertCleanStart, assertNoActiveRun, denyReadPaths, prepareProviders, prepareSandbox, providerChain, UNSANDBOXED } from "./prepare.ts";
 import { initialState, openRunRecord } from "../loop/run-state.ts";
 import { switchBranch, currentBranch } from "../core/git.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { trust } from "../loop/trust-sink.ts";
 
-export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean };
+export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean; sandbox?: boolean };
 export type StartInput = {
   arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean;
   /** Already done by delegation (deliver/delegate.ts): the spec it read and the run id it named the branch with. */
@@ -40,7 +40,8 @@ export async function prepareStart(input: StartInput) {
   const startSha = await assertCleanStart(root);
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   const allowRoot = config.allow_root;
-  const providers = await prepareProviders(config, providerChain(config), { env: input.env, cwd: root, allowRoot, warn: input.reporter.warn });
+  const sandbox = await prepareSandbox(config, root, input.reporter.warn);
+  const providers = await prepareProviders(config, providerChain(config), { env: input.env, cwd: root, allowRoot, sandboxed: sandbox !== null, warn: input.reporter.warn });
   if (input.branch) await switchBranch(root, input.branch);
   const now = new Date();
   const runId = input.intake?.runId ?? newRunId(now);
@@ -50,11 +51,12 @@ export async function prepareStart(input: StartInput) {
   const chain = [...providers.keys()];
   const model = resolveModel({ provider: chain[0] as ProviderId, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
   const maxDurationS = config.max_duration ? parseDuration(config.max_duration) : null;
-  const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, now });
+  const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, sandboxed: sandbox !== null, now });
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({});
   record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });
   trust(record, "run_start", { provider: state.provider, model, items: spec.items.length });
+  if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });
   return {
     ws,
     runId,
@@ -65,7 +67,7 @@ export async function prepareStart(input: StartInput) {
         heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
         stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
         project: detectProject(root, config),
-        denyRead: denyReadPaths(ws, spec, runId),
+        denyRead: denyReadPaths(ws, spec, runId), sandbox,
       }),
   };
 }

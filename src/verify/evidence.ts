@@ -24,6 +24,8 @@ export type EvidenceInput = {
   blockOn: Severity[];
   baseline: Evidence["baseline"];
   stages?: Evidence["stages"];
+  /** A run's: whether its agents ran in loki's sandbox. */
+  sandboxed?: boolean;
   /** Defaults to the verdict's own code (0 VERIFIED, 1 CONCERNS, 2 BLOCKED). */
   exitCode?: number;
   now: Date;
@@ -37,6 +39,7 @@ export function buildEvidence(input: EvidenceInput): Evidence {
     tool: { name: "loki", version: pkg.version },
     source: input.source,
     run_id: input.runId,
+    ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
     repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
     subject: {
       files: subject.files.length,

@@ -1,10 +1,9 @@
 // A throwaway project for loop scenarios: a Node repo whose tests run with `node --test`, a PRD,
 // loop settings in loki.yaml, and the scripted fake `claude` first on PATH.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir as osTmp } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
-import { readJsonl } from "../../src/core/workspace.ts";
+import { readJsonl, userHome } from "../../src/core/workspace.ts";
 import { CouncilRound, Evidence, TrustEvent } from "../../src/core/evidence-schema.ts";
 import { ProofFile } from "../../src/core/proof-schema.ts";
 import { loki, type CliResult } from "./cli.ts";
@@ -21,8 +20,15 @@ export const PRD = `# Math helpers
 - [ ] every function has a unit test run by npm test
 `;
 
+function mkdirs(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 export type Scenario = TmpDir & {
   state: string;
+  /** The fake codex's memory (its own state dir). */
+  codexState: string;
   env: Record<string, string>;
   loki: (args: string[], extraEnv?: Record<string, string>) => Promise<CliResult>;
   events: () => LokiEvent[];
@@ -60,12 +66,16 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
       ...files,
     },
   });
-  const state = mkdtempSync(join(osTmp(), "loki-agent-state-"));
-  const fullEnv = { PATH: `${AGENTS}:${process.env.PATH}`, FAKE_BUN: process.execPath, FAKE_AGENT_SCENARIO: scenario, FAKE_AGENT_STATE: state, ANTHROPIC_API_KEY: "test-key", ...env };
+  // The fake agents' memory (call counts, argv, prompts) stands in for a model server's: it lives in
+  // each provider's own state dir, the one place besides the repo and scratch the sandbox lets a CLI write.
+  const state = mkdtempSync(join(mkdirs(join(userHome(), ".claude")), "fake-agent-"));
+  const codexState = mkdtempSync(join(mkdirs(join(userHome(), ".codex")), "fake-agent-"));
+  const fullEnv = { PATH: `${AGENTS}:${process.env.PATH}`, FAKE_BUN: process.execPath, FAKE_AGENT_SCENARIO: scenario, FAKE_AGENT_STATE: state, FAKE_CODEX_STATE: codexState, ANTHROPIC_API_KEY: "test-key", ...env };
   const ws = (...parts: string[]) => join(dir.path, ".loki", ...parts);
   return {
     ...dir,
     state,
+    codexState,
     env: fullEnv,
     loki: (args, extraEnv = {}) => loki(args, { cwd: dir.path, env: { ...fullEnv, ...extraEnv } }),
     events: () => readJsonl(ws("events.jsonl"), LokiEvent),
@@ -85,6 +95,21 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
 
 export function agentPrompt(s: Scenario, call: number): string {
   return readFileSync(join(s.state, `prompt-${call}.txt`), "utf8");
+}
+
+/** Live (not zombie) processes on this host whose command line is exactly `argv`. */
+export function processesWith(argv: string[]): number[] {
+  const wanted = `${argv.join("\0")}\0`;
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === wanted && alive(Number(pid));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Whether a process exists and is not a zombie. */

@@ -1,7 +1,7 @@
 // The ship gate's trust stages end to end with the scripted fake agent as builder, reviewers and
 // held-out judge: each scenario ends with the right outcome and the right reason on record.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeldoutResult } from "../../src/core/evidence-schema.ts";
 import { agentPrompt, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
@@ -47,9 +47,21 @@ describe("trust stages at the ship gate", () => {
     expect(proof.held_out.items.find((i) => i.result?.status === "fail")?.text).toContain(`${hidden}(a, b)`);
   });
 
-  test("a reviewer writing a file through a shell command: reverted, discarded, recorded", async () => {
+  test("a reviewer writing a file through a shell command: in loki's sandbox the write fails, nothing lands", async () => {
     await using s = await scenarioRepo("full", "", { FAKE_REVIEW: "mutate" }, PRD_MATH4);
     const result = await s.loki(["start", "prd.md"]);
+    // The review copy is mounted read-only: the reviewer physically cannot edit, so there is nothing to revert.
+    const security = s.council(1).reviewers.find((r) => r.role === "security");
+    expect(security).toMatchObject({ verdict: "APPROVE", mutation: false });
+    expect(s.trustEvents().some((e) => e.kind === "reviewer_mutation")).toBe(false);
+    expect(existsSync(join(s.path, "reviewer-was-here.txt"))).toBe(false);
+    expect(readdirSync(join(s.path, ".loki", "tmp"), { recursive: true }).map(String).some((f) => f.endsWith("reviewer-was-here.txt"))).toBe(false);
+    expect(result.code).toBe(0);
+  });
+
+  test("unsandboxed (--no-sandbox), a reviewer's shell write is caught afterwards: reverted, discarded, recorded", async () => {
+    await using s = await scenarioRepo("full", "", { FAKE_REVIEW: "mutate" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--no-sandbox"]);
     const round = s.council(1);
     const security = round.reviewers.find((r) => r.role === "security");
     expect(security).toMatchObject({ verdict: "INCONCLUSIVE", mutation: true });

@@ -1,7 +1,7 @@
 // What `loki start` refuses before spending anything: not a repository, no commit, a dirty tree,
 // a missing or logged-out provider, root without opt-in, a run already active. Exit 3, nothing run.
 import { describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loki } from "../helpers/cli.ts";
 import { scenarioRepo } from "../helpers/scenario.ts";
@@ -49,17 +49,28 @@ describe("start refuses before any spend", () => {
     expect(result.stderr).toContain("not logged in");
   });
 
-  test.skipIf(!isRoot)("as root without --yes: refused with an explanation (this machine runs tests as root)", async () => {
+  test.skipIf(!isRoot)("as root, unsandboxed without --yes: refused with an explanation (this machine runs tests as root)", async () => {
+    await using s = await scenarioRepo("honest");
+    s.write("loki.yaml", "allow_root: false\n");
+    const { git } = await import("../helpers/tmp.ts");
+    git(s.path, ["commit", "-qam", "no root opt-in"]);
+    const result = await s.loki(["start", "prd.md", "--no-sandbox"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("running as root");
+    expect(result.stderr).toContain("--yes");
+    const optedIn = await s.loki(["start", "prd.md", "--no-sandbox", "--yes"]);
+    expect(optedIn.code).toBe(0);
+  });
+
+  test.skipIf(!isRoot)("as root in loki's sandbox: no opt-in needed, the agent skips its own permission prompts", async () => {
     await using s = await scenarioRepo("honest");
     s.write("loki.yaml", "allow_root: false\n");
     const { git } = await import("../helpers/tmp.ts");
     git(s.path, ["commit", "-qam", "no root opt-in"]);
     const result = await s.loki(["start", "prd.md"]);
-    expect(result.code).toBe(3);
-    expect(result.stderr).toContain("running as root");
-    expect(result.stderr).toContain("--yes");
-    const optedIn = await s.loki(["start", "prd.md", "--yes"]);
-    expect(optedIn.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
+    const argv = readFileSync(join(s.state, "argv.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+    expect(argv[0]).toContain("--dangerously-skip-permissions");
   });
 
   test("a bad spec is refused before anything else is set up", async () => {

@@ -36,6 +36,7 @@ export function renderReport(evidence: Evidence): string {
   const lines = [`# loki ${evidence.source === "verify" ? "verify" : "ship gate"}: ${evidence.verdict} (exit ${evidence.exit_code})`, ""];
   lines.push(`- subject: ${subjectLine(evidence)}`, `- blocks on: ${evidence.block_on.join(", ") || "(nothing by severity)"}`);
   if (evidence.run_id) lines.push(`- run: ${evidence.run_id}`);
+  if (evidence.sandboxed === false) lines.push("- sandbox: none — unsandboxed: held-out secrecy and state integrity not enforced");
   if (evidence.baseline) lines.push(`- baseline: \`${evidence.baseline.path}\` suppressed ${evidence.baseline.suppressed} finding(s)`);
   lines.push(`- generated: ${evidence.generated_at} by loki ${evidence.tool.version}`, "");
   if (evidence.reasons.length > 0) lines.push("## Reasons", "", ...evidence.reasons.map((r) => `- ${r}`), "");

@@ -1,0 +1,74 @@
+// The sandbox of each agent call the loop makes: the role's policy (src/sandbox/) from the run's
+// facts — the repository, the call's scratch dir, the provider's own state, what must stay hidden
+// (~/.loki, .loki/, the spec file that names held-out items) and read-only (loki, the provider CLI).
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { userHome } from "../core/workspace.ts";
+import { sandboxPolicy, standardHidden, standardReadOnly, type SandboxRole } from "../sandbox/policy.ts";
+import { sandboxCommand } from "../sandbox/wrap.ts";
+import type { CallRequest } from "../providers/call.ts";
+import type { LoopEnv, ReadyProvider } from "./env.ts";
+
+export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider };
+
+/** The wrap for one call, or undefined when the run is unsandboxed. */
+export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"] {
+  const sandbox = env.sandbox;
+  if (!sandbox) return undefined;
+  const home = userHome();
+  const root = env.record.ws.root;
+  const stateDirs = call.ready.provider.stateDirs(home, env.env);
+  for (const dir of stateDirs) if (!/\.json$/.test(dir)) mkdirSync(dir, { recursive: true });
+  const policy = sandboxPolicy({
+    role: call.role,
+    repo: call.cwd,
+    scratch: call.scratchDir,
+    providerStateDirs: stateDirs.filter(existsSync),
+    hidden: [...standardHidden(home, root), ...(call.role === "build" ? specInRepo(env) : [])],
+    readOnly: [...standardReadOnly(home), ...lokiInstall(), ...providerInstall(call.ready.binaryPath)],
+    ...(call.role === "build" && sandbox.gitCommonDir ? { gitCommonDir: sandbox.gitCommonDir } : {}),
+  });
+  const caches = cacheEnv(call.scratchDir);
+  return (argv, callEnv) => sandboxCommand(policy, argv, { ...caches, ...callEnv }, sandbox.path ? { bwrap: sandbox.path } : {});
+}
+
+/**
+ * HOME is read-only in the sandbox, so the package managers an agent runs (npm install, pip, go,
+ * cargo, bun) keep their caches in the call's scratch dir instead of failing to write ~/.npm & co.
+ */
+export function cacheEnv(scratchDir: string): Record<string, string> {
+  const cache = join(scratchDir, "cache");
+  return {
+    XDG_CACHE_HOME: cache,
+    npm_config_cache: join(cache, "npm"),
+    YARN_CACHE_FOLDER: join(cache, "yarn"),
+    BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
+    PIP_CACHE_DIR: join(cache, "pip"),
+    GOCACHE: join(cache, "go-build"),
+    GOMODCACHE: join(cache, "go-mod"),
+    CARGO_HOME: join(cache, "cargo"),
+  };
+}
+
+/** The spec file names the held-out items: the build agent must not read it when it is in the repo. */
+function specInRepo(env: LoopEnv): string[] {
+  const file = env.spec.source.path;
+  if (!file || !isAbsolute(file)) return [];
+  return relative(env.record.ws.root, file).startsWith("..") ? [] : [file];
+}
+
+/** loki's own code: the package when run from source, the binary when compiled. */
+function lokiInstall(): string[] {
+  const fromSource = resolve(import.meta.dir, "..", "..");
+  return [process.execPath, ...(existsSync(resolve(fromSource, "package.json")) ? [fromSource] : [])];
+}
+
+/** The provider CLI the reviewers and the judge will run too: its file and its package directory. */
+function providerInstall(binaryPath: string): string[] {
+  try {
+    const real = realpathSync(binaryPath);
+    return [binaryPath, real, dirname(real)];
+  } catch {
+    return [binaryPath];
+  }
+}
