@@ -1,16 +1,18 @@
 // The held-out evaluation at the ship gate: items with a `verify:` command are decided by running
 // it; the rest by a read-only judge that sees only those items and the diff. `fail` blocks;
-// `unknown`, missing items or an unusable answer are inconclusive. Results name no item text.
+// `unknown`, missing items or an unusable answer are inconclusive. Results name no item text, and
+// are reused only under loki's seal (heldout-cache.ts).
 import type { Subject } from "../gates/gate.ts";
 import { run } from "../core/exec.ts";
-import { HeldoutResult, type VerdictName } from "../core/evidence-schema.ts";
+import type { HeldoutResult, VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
 import { renderItems } from "../spec/items.ts";
 import { SCHEMA_VERSION, type Spec } from "../core/schema.ts";
 import { treeOfHead } from "../core/git.ts";
-import { readJson, writeJson, type Workspace } from "../core/workspace.ts";
+import type { Workspace } from "../core/workspace.ts";
 import type { ReviewAgent, TrustSink } from "./agent.ts";
 import { diffForReview } from "./diff-text.ts";
+import { readCachedVerdict, writeSealedResult } from "./heldout-cache.ts";
 import { inReviewTrees } from "./review-tree.ts";
 import { PROTOCOL, parseVerdict } from "./verdict.ts";
 
@@ -23,16 +25,19 @@ const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutcome> {
   let items: Item[];
+  let salt: string;
   try {
-    items = revealHeldOut(input.ws, input.runId).items;
+    ({ items, salt } = revealHeldOut(input.ws, input.runId));
   } catch (error) {
     return { verdict: "CONCERNS", reasons: [`the held-out items could not be revealed: ${(error as Error).message}`], result: null };
   }
   if (items.length === 0) return { verdict: "VERIFIED", reasons: [], result: null };
   // The same code judged again cannot get a different verdict; re-asking would only cost money.
   const tree = await treeOfHead(input.ws.root);
-  const previous = readJson(input.ws.heldoutResult, HeldoutResult);
-  if (tree && previous && previous.run_id === input.runId && previous.tree === tree) {
+  const cached = readCachedVerdict(input.ws, input.runId, tree, salt);
+  if (cached.kind === "forged") input.trust("state_forged", { file: "state/heldout-result.json", detail: cached.detail });
+  if (cached.kind === "reuse") {
+    const previous = cached.result;
     input.trust("heldout_eval", { verdict: previous.verdict, passed: previous.passed, failed: previous.failed, unknown: previous.unknown, reused: true });
     return { verdict: previous.verdict, reasons: reasonsOf(previous.items), result: previous };
   }
@@ -48,7 +53,7 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
   const failed = judged.filter((j) => j.status === "fail");
   const unknown = judged.filter((j) => j.status === "unknown");
   const verdict: VerdictName = failed.length > 0 ? "BLOCKED" : unknown.length > 0 ? "CONCERNS" : "VERIFIED";
-  const result = writeJson(input.ws.heldoutResult, HeldoutResult, {
+  const result = writeSealedResult(input.ws, salt, {
     schema_version: SCHEMA_VERSION, run_id: input.runId, iteration: input.iteration, evaluated_at: new Date().toISOString(), verdict,
     items: judged, passed: judged.length - failed.length - unknown.length, failed: failed.length, unknown: unknown.length,
     ...(tree ? { tree } : {}),
