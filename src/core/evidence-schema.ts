@@ -66,6 +66,9 @@ export const HeldoutResult = z.object({
   unknown: z.number().int(),
   /** The tree judged: an unchanged tree is not judged again (the verdict could not differ). */
   tree: z.string().optional(),
+  /** `hmac-sha256:<hex>` over the rest, keyed by the run's held-out salt (in ~/.loki): only a result
+   *  carrying loki's seal is ever reused (review/heldout-cache.ts). */
+  mac: z.string().regex(/^hmac-sha256:[0-9a-f]{64}$/).optional(),
 });
 export type HeldoutResult = z.infer<typeof HeldoutResult>;
 
@@ -108,7 +111,9 @@ export const TrustEvent = z.object({
   ts: IsoTime,
   run_id: z.string(),
   iteration: z.number().int(),
-  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "private_access", "budget_warning", "completion"]),
+  /** `private_access`: an agent's tool call reached for loki's private paths (blocks the run).
+   *  `state_forged`: loki state read back from .loki/ (the held-out verdict cache) lacked loki's seal. */
+  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "private_access", "state_forged", "budget_warning", "completion"]),
   data: z.record(z.string(), z.unknown()),
 });
 export type TrustEvent = z.infer<typeof TrustEvent>;

@@ -34,7 +34,7 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
       record.save({ phase: "ship" });
       clearSignal(doneSignalPath(record.ws));
       const ship = await runShipGate(env.stages, {
-        ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, change: step.ship.change, spec: env.spec, gates: step.gates, violations: record.state.violations,
+        ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, change: step.ship.change, spec: env.spec, gates: step.gates, violations: record.state.violations, sandbox: env.sandbox,
         agent: reviewAgent(env), trust: trustSink(env), env: env.env, signal: env.signal,
       });
       record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship.trigger });

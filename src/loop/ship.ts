@@ -4,6 +4,7 @@ import type { GateResult, Spec } from "../core/schema.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
 import type { ReviewAgent, TrustSink } from "../review/agent.ts";
+import type { SandboxAvailability } from "../sandbox/detect.ts";
 import { runCouncil } from "../review/council.ts";
 import { evaluateHeldOut } from "../review/heldout-eval.ts";
 
@@ -18,6 +19,8 @@ export type ShipContext = {
   gates: GateResult[];
   /** Trust violations seen in the agents' tool calls so far (loop/trust-sink.ts): each one blocks. */
   violations: readonly string[];
+  /** The run's sandbox (null: --no-sandbox): held-out verify commands run only inside it. */
+  sandbox: SandboxAvailability | null;
   /** Read-only agent calls for reviewers and the judge (billed by the loop). */
   agent: ReviewAgent;
   trust: TrustSink;
@@ -50,7 +53,7 @@ export const deterministicStage: ShipStage = {
 /** Stage 2: the held-out items, judged (or checked by their own commands) against the change. */
 export const heldoutStage: ShipStage = {
   id: "heldout",
-  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, change: ctx.change, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust }),
+  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, change: ctx.change, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust, ...(ctx.sandbox ? { sandbox: ctx.sandbox } : { allowUnsandboxed: true }) }),
 };
 
 /** Stage 3: the blind council, with a devil's advocate on unanimous approval. */

@@ -1,20 +1,38 @@
 // The held-out evaluation at the ship gate: items with a `verify:` command are decided by running
-// it; the rest by a read-only judge that sees only those items and the diff. `fail` blocks;
-// `unknown`, missing items or an unusable answer are inconclusive. Results name no item text.
+// it (sandboxed, local specs only — verify-command.ts); the rest by a read-only judge that sees only
+// those items and the diff. `fail` blocks; `unknown`, missing items or an unusable answer are
+// inconclusive. Results name no item text, and are reused only under loki's seal (heldout-cache.ts).
 import type { Subject } from "../gates/gate.ts";
-import { run } from "../core/exec.ts";
-import { HeldoutResult, type VerdictName } from "../core/evidence-schema.ts";
+import type { HeldoutResult, VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
 import { renderItems } from "../spec/items.ts";
 import { SCHEMA_VERSION, type Spec } from "../core/schema.ts";
 import { treeOfHead } from "../core/git.ts";
-import { readJson, writeJson, type Workspace } from "../core/workspace.ts";
+import { userHome, type Workspace } from "../core/workspace.ts";
+import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import type { ReviewAgent, TrustSink } from "./agent.ts";
 import { diffForReview } from "./diff-text.ts";
+import { readCachedVerdict, writeSealedResult } from "./heldout-cache.ts";
 import { inReviewTrees } from "./review-tree.ts";
 import { PROTOCOL, parseVerdict } from "./verdict.ts";
+import { commandMode, refusalFor, runVerifyCommand, type CommandMode } from "./verify-command.ts";
 
-export type HeldoutInput = { ws: Workspace; runId: string; iteration: number; change: Subject; spec: Spec; agent: ReviewAgent; trust: TrustSink };
+export type HeldoutInput = {
+  ws: Workspace;
+  runId: string;
+  iteration: number;
+  change: Subject;
+  /** Its `source` decides whether verify commands may run at all (local files only). */
+  spec: Spec;
+  agent: ReviewAgent;
+  trust: TrustSink;
+  /** The run's sandbox detection; detected here (only when a command could run) when absent. */
+  sandbox?: SandboxAvailability;
+  /** `--no-sandbox`: with no sandbox available, verify commands run bare (minimal env still). */
+  allowUnsandboxed?: boolean;
+  /** loki's private run directory, hidden from verify commands like ~/.loki. */
+  privateRunDir?: string;
+};
 export type HeldoutOutcome = { verdict: VerdictName; reasons: string[]; result: HeldoutResult | null };
 type Item = { id: string; text: string; verify?: string };
 type Judged = HeldoutResult["items"][number];
@@ -23,16 +41,19 @@ const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutcome> {
   let items: Item[];
+  let salt: string;
   try {
-    items = revealHeldOut(input.ws, input.runId).items;
+    ({ items, salt } = revealHeldOut(input.ws, input.runId));
   } catch (error) {
     return { verdict: "CONCERNS", reasons: [`the held-out items could not be revealed: ${(error as Error).message}`], result: null };
   }
   if (items.length === 0) return { verdict: "VERIFIED", reasons: [], result: null };
   // The same code judged again cannot get a different verdict; re-asking would only cost money.
   const tree = await treeOfHead(input.ws.root);
-  const previous = readJson(input.ws.heldoutResult, HeldoutResult);
-  if (tree && previous && previous.run_id === input.runId && previous.tree === tree) {
+  const cached = readCachedVerdict(input.ws, input.runId, tree, salt);
+  if (cached.kind === "forged") input.trust("state_forged", { file: "state/heldout-result.json", detail: cached.detail });
+  if (cached.kind === "reuse") {
+    const previous = cached.result;
     input.trust("heldout_eval", { verdict: previous.verdict, passed: previous.passed, failed: previous.failed, unknown: previous.unknown, reused: true });
     return { verdict: previous.verdict, reasons: reasonsOf(previous.items), result: previous };
   }
@@ -40,21 +61,52 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
     const item = input.spec.items.find((i) => i.id === id);
     return item?.section ?? item?.kind ?? "acceptance";
   };
-  const judged: Judged[] = [];
-  for (const item of items.filter((i) => i.verify)) judged.push({ ...(await byCommand(input, item)), category: category(item.id) });
-  const rest = items.filter((i) => !i.verify);
-  if (rest.length > 0) judged.push(...(await byJudge(input, rest)).map((j) => ({ ...j, category: category(j.id) })));
+  const commands = await byCommands(input, items.filter((i) => i.verify));
+  const rest = items.filter((i) => !i.verify || commands.notRun.has(i.id));
+  const answers = rest.length > 0 ? await byJudge(input, rest) : [];
+  const noted = answers.map((j) => {
+    const note = commands.notRun.get(j.id);
+    return note === undefined ? j : { ...j, evidence: `${note}; judge: ${j.evidence}` };
+  });
+  const judged: Judged[] = [...commands.decided, ...noted].map((j) => ({ ...j, category: category(j.id) }));
 
   const failed = judged.filter((j) => j.status === "fail");
   const unknown = judged.filter((j) => j.status === "unknown");
   const verdict: VerdictName = failed.length > 0 ? "BLOCKED" : unknown.length > 0 ? "CONCERNS" : "VERIFIED";
-  const result = writeJson(input.ws.heldoutResult, HeldoutResult, {
+  const result = writeSealedResult(input.ws, salt, {
     schema_version: SCHEMA_VERSION, run_id: input.runId, iteration: input.iteration, evaluated_at: new Date().toISOString(), verdict,
     items: judged, passed: judged.length - failed.length - unknown.length, failed: failed.length, unknown: unknown.length,
     ...(tree ? { tree } : {}),
   });
-  input.trust("heldout_eval", { verdict, passed: result.passed, failed: result.failed, unknown: result.unknown });
+  input.trust("heldout_eval", { verdict, passed: result.passed, failed: result.failed, unknown: result.unknown, ...(commands.mode ? { commands: commands.mode } : {}) });
   return { verdict, reasons: reasonsOf(judged), result };
+}
+
+type ByCommands = { decided: Omit<Judged, "category">[]; notRun: Map<string, string>; mode: string | null };
+
+/** Items decided by their own command; those whose command may not run are noted for the judge. */
+async function byCommands(input: HeldoutInput, items: Item[]): Promise<ByCommands> {
+  const out: ByCommands = { decided: [], notRun: new Map(), mode: null };
+  if (items.length === 0) return out;
+  const mode = await modeFor(input);
+  out.mode = mode.mode === "not-run" ? mode.reason : mode.mode;
+  for (const item of items) {
+    const command = item.verify as string;
+    if (mode.mode === "not-run") {
+      out.notRun.set(item.id, `\`${command}\` ${mode.reason}`);
+      continue;
+    }
+    const options = { root: input.ws.root, home: userHome(), timeoutMs: COMMAND_TIMEOUT_MS, ...(input.privateRunDir ? { privateRunDir: input.privateRunDir } : {}) };
+    out.decided.push({ id: item.id, method: "command", ...(await runVerifyCommand(mode, command, options)) });
+  }
+  return out;
+}
+
+/** An issue's commands are never run: its evaluation needs no sandbox probe. */
+async function modeFor(input: HeldoutInput): Promise<CommandMode> {
+  const refused = refusalFor(input.spec.source);
+  if (refused !== null) return { mode: "not-run", reason: refused };
+  return commandMode(input.spec.source, input.sandbox ?? (await detectSandbox()), input.allowUnsandboxed ?? false);
 }
 
 /** What the next build prompt may learn: a coarse category, never the item's text. */
@@ -63,12 +115,6 @@ function reasonsOf(items: readonly Judged[]): string[] {
     ...items.filter((j) => j.status === "fail").map((j) => `a held-out acceptance item failed: ${j.category}`),
     ...items.filter((j) => j.status === "unknown").map((j) => `a held-out acceptance item could not be checked: ${j.category}`),
   ];
-}
-
-async function byCommand(input: HeldoutInput, item: Item): Promise<Omit<Judged, "category">> {
-  const result = await run(["sh", "-c", item.verify as string], { cwd: input.ws.root, timeoutMs: COMMAND_TIMEOUT_MS, env: { CI: "true" } });
-  const status = result.timedOut ? "unknown" : result.ok ? "pass" : "fail";
-  return { id: item.id, status, method: "command", evidence: `\`${item.verify}\` ${result.timedOut ? "timed out" : `exited ${result.exitCode}`}` };
 }
 
 async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[]> {

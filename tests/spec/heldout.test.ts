@@ -53,13 +53,15 @@ describe("commit-reveal", () => {
     await using dir = await tmpdir({ git: true });
     const ws = workspaceAt(dir.path);
     const list = items(10);
-    const { commitment, storePath } = commitHeldOut(ws, "run-1", list);
+    const { commitment, store, storePath } = commitHeldOut(ws, "run-1", list);
     expect(storePath.startsWith(`${process.env.HOME}/.loki/heldout/`)).toBe(true);
     expect(storePath.startsWith(dir.path)).toBe(false);
     expect(storePath).toBe(heldOutStorePath(dir.path, "run-1"));
     expect(statSync(storePath).mode & 0o777).toBe(0o600);
     expect(commitment.count).toBe(3);
     const committed = readFileSync(ws.heldOut, "utf8");
+    // The salt keys the held-out verdict cache's seal (review/heldout-cache.ts): it never enters .loki/.
+    expect(committed).not.toContain(store.salt);
     for (const item of selectHeldOut(list)) {
       expect(committed).not.toContain(item.text);
       expect(committed).not.toContain(item.id);
