@@ -31,11 +31,7 @@ afterAll(async () => {
   await s[Symbol.asyncDispose]();
 });
 
-const scratch = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
+const scratch = (prefix: string) => dirs[dirs.push(mkdtempSync(join(tmpdir(), prefix))) - 1] ?? "";
 
 /** A twin of the run's repository and a HOME of its own holding this machine's key (and no trust list). */
 function twin(): { repo: string; home: string; proof: string; verify: (args?: string[]) => Promise<CliResult>; cli: (args: string[]) => Promise<CliResult> } {
@@ -247,8 +243,4 @@ describe("judgeSigner()", () => {
   });
 });
 
-function write(dir: string, name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const write = (dir: string, name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
