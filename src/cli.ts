@@ -91,16 +91,26 @@ export function buildProgram(): Command {
     .option("--junit <file>", "also write JUnit XML (one testcase per gate)")
     .option("--json", "print the evidence as JSON (schema: docs/verify.md)")
     .action(lazy(() => import("./commands/verify.ts"), "runVerify"));
-  const proof = program.command("proof").description("proofs of run: list, show, open, verify, share");
+  const proof = program.command("proof").description("proofs of run: list, show, open, verify, trust, share");
   proof.command("list").description("every proof in this repository").option("--json", "print as JSON").action(lazy(() => import("./commands/proof.ts"), "runProofList"));
   proof.command("show").description("a proof's summary").argument("[run]", "run id (default: the latest)").option("--json", "print the proof JSON").action(lazy(() => import("./commands/proof.ts"), "runProofShow"));
   proof.command("open").description("open a proof's page in the browser").argument("[run]", "run id (default: the latest)").action(lazy(() => import("./commands/proof.ts"), "runProofOpen"));
   proof
     .command("verify")
-    .description("re-hash, check the signature and re-derive the diff: exit 0 clean, 1 tampered or drifted, 3 unusable")
+    .description("re-hash, check the signature and its signer, re-derive the diff: exit 0 clean, 1 tampered, untrusted signer or drifted, 3 unusable")
     .argument("[run]", "run id (default: the latest)")
+    .option("--key <key>", "also trust this key for this check only: a public key file or a fingerprint")
     .option("--json", "print the checks as JSON")
     .action(lazy(() => import("./commands/proof.ts"), "runProofVerify"));
+  proof
+    .command("trust")
+    .description("the keys whose proofs verify CLEAN besides this machine's: add one, --list, --remove")
+    .argument("[key]", "a key fingerprint (of a proof here), a public key file, or the PEM itself")
+    .option("--label <text>", "a name for the key (default: where it came from)")
+    .option("--list", "list the trusted keys")
+    .option("--remove <fingerprint>", "stop trusting a key")
+    .option("--json", "print the result as JSON")
+    .action(lazy(() => import("./commands/proof.ts"), "runProofTrust"));
   proof
     .command("share")
     .description("publish a proof's page as a secret GitHub gist (shows what was redacted first)")

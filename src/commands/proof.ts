@@ -1,11 +1,16 @@
-// `loki proof list | show | open | verify | share`: find a proof, print it, open its page, check it.
-// Thin: reading and checking live in src/proof/; share lazy-loads its own module (and Octokit).
+// `loki proof list | show | open | verify | trust | share`: find a proof, print it, open its page,
+// check it, manage the keys it may be signed by. Thin: reading, checking and the trust list live in
+// src/proof/; share lazy-loads its own module (and Octokit).
 import { readFileSync } from "node:fs";
 import { run as exec, whichBinary } from "../core/exec.ts";
 import { color, hintLine, info, out, outJson, warn } from "../core/log.ts";
 import type { ProofFile } from "../core/proof-schema.ts";
-import { findRoot, workspaceAt } from "../core/workspace.ts";
+import { usageError } from "../core/errors.ts";
+import { KeyFingerprint } from "../core/trust-schema.ts";
+import { findRoot, lokiHomeAt, workspaceAt } from "../core/workspace.ts";
+import { localFingerprint } from "../proof/sign.ts";
 import { listProofs, readProof, resolveProofRun } from "../proof/store.ts";
+import { keyBehindFingerprint, readKeyInput, readTrustList, trustKey, untrustKey } from "../proof/trust.ts";
 import { verifyProof } from "../proof/verify.ts";
 import { COMMAND_EXIT, PROOF_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
@@ -90,20 +95,69 @@ export async function runProofOpen(run: string | undefined): Promise<ExitCode> {
   return COMMAND_EXIT.ok;
 }
 
-export async function runProofVerify(run: string | undefined, options: JsonOption): Promise<ExitCode> {
+export async function runProofVerify(run: string | undefined, options: JsonOption & { key?: string }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const runId = resolveProofRun(ws, run);
-  const result = await verifyProof(ws, runId);
+  const key = options.key === undefined ? null : readKeyInput(options.key);
+  const result = await verifyProof(ws, runId, { key });
   if (options.json) {
     outJson({ ...result, exit_code: PROOF_EXIT[result.status] });
     return PROOF_EXIT[result.status];
   }
   for (const check of result.checks) out(`${check.ok ? color.green("✓") : color.red("✗")} ${check.name.padEnd(9)} ${check.detail}`);
-  const label = result.status === "clean" ? color.green("CLEAN") : result.status === "unusable" ? color.yellow("UNUSABLE") : color.red(result.status.toUpperCase());
+  const label = result.status === "clean" ? color.green("CLEAN") : result.status === "unusable" ? color.yellow("UNUSABLE") : color.red(result.status.replaceAll("_", " ").toUpperCase());
   out(`proof of run ${runId}: ${label}`);
   if (result.status === "unusable") hintLine(result.checks.some((c) => c.name === "file") ? "see the run ids with `loki proof list`" : "run this inside the run's repository, with its commits fetched");
+  if (result.status === "untrusted_signer" && result.signer.fingerprint) {
+    const fp = result.signer.fingerprint;
+    hintLine(`the signature is valid, but nothing says key ${fp} is one you trust. If it is a teammate's, check the fingerprint with them, then: loki proof trust ${fp} (for this check only: loki proof verify ${runId} --key ${fp}). If nobody you know holds it, treat the proof as forged.`);
+  }
   if (result.status === "drifted") hintLine("the proof is intact; the branch moved on after the run (the proof covers the run's head only)");
   return PROOF_EXIT[result.status];
+}
+
+type TrustOptions = JsonOption & { list?: boolean; remove?: string; label?: string };
+
+/** `loki proof trust <key>` adds a key, `--list` shows them (this machine's first), `--remove <fp>` drops one. */
+export async function runProofTrust(key: string | undefined, options: TrustOptions): Promise<ExitCode> {
+  if ([key !== undefined, options.list === true, options.remove !== undefined].filter(Boolean).length > 1) throw usageError("give one of: a key to trust, --list, or --remove <fingerprint>", { hint: "see `loki proof trust --help`" });
+  if (options.remove !== undefined) return removeTrusted(options.remove, options);
+  if (key === undefined) return listTrusted(options);
+  const input = readKeyInput(key);
+  if (input.fingerprint === localFingerprint()) {
+    (options.json ? info : out)(`${input.fingerprint} is this machine's key: trusted already, without being listed`);
+    if (options.json) outJson({ added: false, local: true, key: { fingerprint: input.fingerprint } });
+    return COMMAND_EXIT.ok;
+  }
+  const found = input.key ? { key: input.key, source: input.source } : keyBehindFingerprint(workspaceAt(findRoot()), input.fingerprint);
+  const { entry, added } = trustKey(found.key, options.label?.trim() || found.source);
+  if (options.json) outJson({ added, local: false, key: entry, path: lokiHomeAt().trustedKeys });
+  else out(added ? `trusted ${entry.fingerprint} ("${entry.label}"): proofs it signs now verify CLEAN` : `${entry.fingerprint} is trusted already ("${entry.label}", added ${entry.added_at.slice(0, 10)})`);
+  return COMMAND_EXIT.ok;
+}
+
+function listTrusted(options: JsonOption): ExitCode {
+  const { path, keys } = readTrustList();
+  const local = localFingerprint();
+  if (options.json) {
+    outJson({ path, local: local ? { fingerprint: local } : null, keys: keys.map(({ publicKey: _key, ...entry }) => entry) });
+    return COMMAND_EXIT.ok;
+  }
+  out(local ? `${local}  this machine's key (trusted without being listed)` : "this machine has no signing key yet (the first run creates one)");
+  for (const k of keys) out(`${k.fingerprint}  ${k.label}  (added ${k.added_at.slice(0, 10)})`);
+  if (keys.length === 0) hintLine(`no other keys are trusted (${path}); add a teammate's: loki proof trust <fingerprint|pubkey-file>`);
+  return COMMAND_EXIT.ok;
+}
+
+function removeTrusted(raw: string, options: JsonOption): ExitCode {
+  const fingerprint = raw.trim().toLowerCase();
+  if (!KeyFingerprint.safeParse(fingerprint).success) throw usageError(`"${raw}" is not a key fingerprint (16 hex characters)`, { hint: "see the trusted keys: loki proof trust --list" });
+  if (fingerprint === localFingerprint()) throw usageError(`${fingerprint} is this machine's key: it is trusted without being listed`, { hint: "to stop signing with it, move ~/.loki/keys aside; the next run creates a new key" });
+  const removed = untrustKey(fingerprint);
+  if (!removed) throw usageError(`${fingerprint} is not in your trust list`, { hint: "see the trusted keys: loki proof trust --list" });
+  if (options.json) outJson({ removed });
+  else out(`no longer trusted: ${removed.fingerprint} ("${removed.label}")`);
+  return COMMAND_EXIT.ok;
 }
 
 export async function runProofShare(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<ExitCode> {

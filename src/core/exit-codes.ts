@@ -64,9 +64,10 @@ export const DELIVERY_EXIT = table<DeliveryResult>({
   delivery_failed: 3,
 });
 
-/** `loki proof verify`: the proof's status. */
-export type ProofCheckResult = "clean" | "tampered" | "drifted" | "unusable";
-export const PROOF_EXIT = table<ProofCheckResult>({ clean: 0, tampered: 1, drifted: 1, unusable: 3 });
+/** `loki proof verify`: the proof's status. A valid signature by a key the user does not trust is a
+ *  failed check (1), like a changed proof: it is never clean. */
+export type ProofCheckResult = "clean" | "tampered" | "untrusted_signer" | "drifted" | "unusable";
+export const PROOF_EXIT = table<ProofCheckResult>({ clean: 0, tampered: 1, untrusted_signer: 1, drifted: 1, unusable: 3 });
 
 /** A run's code: its delivery's when a verified run was delivered, else its outcome's. */
 export function runExitCode(outcome: Outcome, delivery: DeliveryResult | null): ExitCode {

@@ -62,7 +62,7 @@ export function userHome(): string {
 
 export type LokiHome = ReturnType<typeof lokiHomeAt>;
 
-/** Path map of ~/.loki: loki's private state (held-out stores, signing keys, caches). Pure. */
+/** Path map of ~/.loki: loki's private state (held-out stores, signing keys, trusted keys, caches). Pure. */
 export function lokiHomeAt(home: string = userHome()) {
   const dir = join(home, ".loki");
   return {
@@ -70,6 +70,7 @@ export function lokiHomeAt(home: string = userHome()) {
     heldOutDir: join(dir, "heldout"),
     heldOut: (project: string, runId: string) => join(dir, "heldout", project, `${runId}.json`),
     keys: join(dir, "keys"),
+    trustedKeys: join(dir, "trusted-keys.json"),
     helpCache: join(dir, "cache", "help"),
   };
 }

@@ -50,15 +50,26 @@ export function signingKey(): SigningKey {
   return { privateKey, publicPem, fingerprint: fingerprintOf(publicKey) };
 }
 
-/** The fingerprint of this machine's key, or null when it has none yet (never creates one). */
-export function localFingerprint(): string | null {
-  const { key } = keyPaths();
+/** This machine's public key, or null when it has none yet or it cannot be read (never creates one). */
+export function localPublicKey(home: string = userHome()): KeyObject | null {
+  const { key } = keyPaths(home);
   if (!existsSync(key)) return null;
   try {
-    return fingerprintOf(createPublicKey(createPrivateKey(readFileSync(key, "utf8"))));
+    return createPublicKey(createPrivateKey(readFileSync(key, "utf8")));
   } catch {
     return null;
   }
+}
+
+/** The fingerprint of this machine's key, or null when it has none yet (never creates one). */
+export function localFingerprint(): string | null {
+  const key = localPublicKey();
+  return key ? fingerprintOf(key) : null;
+}
+
+/** The same public key: compared on the whole DER encoding, not only the 64-bit fingerprint. */
+export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
+  return a.export({ type: "spki", format: "der" }).equals(b.export({ type: "spki", format: "der" }));
 }
 
 export function canonicalSha256(payload: unknown): string {
@@ -78,18 +89,18 @@ export function signProof(value: Redacted<Proof>, key: SigningKey = signingKey()
   return { schema_version: SCHEMA_VERSION, payload: value, provenance };
 }
 
-export type SignatureCheck = { ok: boolean; fingerprint: string | null; detail: string };
+export type SignatureCheck = { ok: boolean; fingerprint: string | null; publicKey: KeyObject | null; detail: string };
 
 /** Whether `signature` over `digest` verifies with the embedded public key. */
 export function checkSignature(digest: string, provenance: { signature?: unknown; public_key?: unknown }): SignatureCheck {
-  if (typeof provenance.public_key !== "string" || typeof provenance.signature !== "string") return { ok: false, fingerprint: null, detail: "the provenance has no public key or signature" };
+  if (typeof provenance.public_key !== "string" || typeof provenance.signature !== "string") return { ok: false, fingerprint: null, publicKey: null, detail: "the provenance has no public key or signature" };
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey(provenance.public_key);
   } catch {
-    return { ok: false, fingerprint: null, detail: "the embedded public key cannot be read" };
+    return { ok: false, fingerprint: null, publicKey: null, detail: "the embedded public key cannot be read" };
   }
-  if (publicKey.asymmetricKeyType !== "ed25519") return { ok: false, fingerprint: null, detail: "the embedded key is not ed25519" };
+  if (publicKey.asymmetricKeyType !== "ed25519") return { ok: false, fingerprint: null, publicKey: null, detail: "the embedded key is not ed25519" };
   const ok = verify(null, Buffer.from(digest, "utf8"), publicKey, Buffer.from(provenance.signature, "base64"));
-  return { ok, fingerprint: fingerprintOf(publicKey), detail: ok ? "the ed25519 signature matches the embedded public key" : "the signature does not match the payload's hash" };
+  return { ok, fingerprint: fingerprintOf(publicKey), publicKey, detail: ok ? "the ed25519 signature matches the embedded public key" : "the signature does not match the payload's hash" };
 }

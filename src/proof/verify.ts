@@ -1,5 +1,6 @@
-// `loki proof verify`: re-hash a proof's canonical payload, check its signature, re-derive the diff
-// from the repository and look for commits added after the run. Reads only; never rewrites a proof.
+// `loki proof verify`: re-hash a proof's canonical payload, check its signature and that a key the
+// user trusts made it, re-derive the diff from the repository and look for commits added after the
+// run. Reads only; never rewrites a proof.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { messageOf } from "../core/errors.ts";
@@ -7,23 +8,32 @@ import { ProofFile } from "../core/proof-schema.ts";
 import { git } from "../core/git.ts";
 import { userHome, type Workspace } from "../core/workspace.ts";
 import { deriveChange } from "./facts.ts";
-import { canonicalSha256, checkSignature, localFingerprint } from "./sign.ts";
+import { canonicalSha256, checkSignature, localPublicKey } from "./sign.ts";
 import { redactText } from "./redact.ts";
+import { judgeSigner, readTrustList, type KeyInput, type TrustedBy } from "./trust.ts";
 
 export type ProofCheck = { name: string; ok: boolean; detail: string };
-export type ProofStatus = "clean" | "tampered" | "drifted" | "unusable";
-export type ProofVerification = { run_id: string; path: string; status: ProofStatus; checks: ProofCheck[] };
+export type ProofStatus = "clean" | "tampered" | "untrusted_signer" | "drifted" | "unusable";
+/** Who signed: the key's fingerprint (null when no signature verified) and why it is trusted (null: it is not). */
+export type ProofSigner = { fingerprint: string | null; trusted_by: TrustedBy | null; label: string | null };
+export type ProofVerification = { run_id: string; path: string; status: ProofStatus; signer: ProofSigner; checks: ProofCheck[] };
+export type VerifyOptions = { key?: KeyInput | null };
 
-type Failure = "tampered" | "unusable" | "drifted";
+type Failure = Exclude<ProofStatus, "clean">;
+/** The worst failure names the status: a changed proof, then an unknown signer, then one that cannot be checked here. */
+const PRECEDENCE: readonly Failure[] = ["tampered", "untrusted_signer", "unusable", "drifted"];
 
-export async function verifyProof(ws: Workspace, runId: string): Promise<ProofVerification> {
+export async function verifyProof(ws: Workspace, runId: string, options: VerifyOptions = {}): Promise<ProofVerification> {
   const path = join(ws.proof(runId), "proof.json");
+  // Read first: a corrupt trust list is an error whatever the proof (exit 3), never an empty list.
+  const trust = { local: localPublicKey(), list: readTrustList(), oneOff: options.key ?? null };
   const checks: (ProofCheck & { fails?: Failure })[] = [];
+  let signer: ProofSigner = { fingerprint: null, trusted_by: null, label: null };
   const check = (name: string, ok: boolean, detail: string, fails: Failure) => checks.push(ok ? { name, ok, detail } : { name, ok, detail, fails });
   const done = (): ProofVerification => {
     const failed = new Set(checks.flatMap((c) => c.fails ?? []));
-    const status = failed.has("tampered") ? "tampered" : failed.has("unusable") ? "unusable" : failed.has("drifted") ? "drifted" : "clean";
-    return { run_id: runId, path, status, checks: checks.map(({ name, ok, detail }) => ({ name, ok, detail })) };
+    const status = PRECEDENCE.find((f) => failed.has(f)) ?? "clean";
+    return { run_id: runId, path, status, signer, checks: checks.map(({ name, ok, detail }) => ({ name, ok, detail })) };
   };
 
   if (!existsSync(path)) {
@@ -49,9 +59,12 @@ export async function verifyProof(ws: Workspace, runId: string): Promise<ProofVe
   check("signature", signature.ok, signature.detail, "tampered");
   const claimed = String(provenance.key_fingerprint ?? "");
   if (signature.fingerprint !== null && signature.fingerprint !== claimed) check("key", false, `the embedded key's fingerprint is ${signature.fingerprint}, the proof says ${claimed}`, "tampered");
-  else if (signature.fingerprint !== null) {
-    const mine = localFingerprint() === signature.fingerprint;
-    check("key", true, mine ? `signed with this machine's key ${claimed}` : `signed with another key (${claimed}), not this machine's: the signature proves integrity, not who signed`, "tampered");
+  // Any key can make a valid signature (an agent can re-sign a changed proof with a fresh one): only
+  // a key the user trusts makes it CLEAN.
+  if (signature.ok && signature.publicKey) {
+    const judged = judgeSigner(signature.publicKey, trust);
+    signer = { fingerprint: signature.fingerprint, trusted_by: judged.by, label: judged.label };
+    check("signer", judged.trusted, judged.detail, "untrusted_signer");
   }
   const parsed = ProofFile.safeParse(raw);
   if (!parsed.success) {

@@ -102,7 +102,8 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
     pr_url: null, sandboxed: record.state.sandboxed, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
   });
   try {
-    await writeProof(record.ws, record.state.run_id, change ? { change } : {});
+    const { file } = await writeProof(record.ws, record.state.run_id, change ? { change } : {});
+    input.reporter.notice(`proof signed by ${file.provenance.key_fingerprint} (loki proof verify ${record.state.run_id})`);
   } catch (error) {
     input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
   }
