@@ -16,8 +16,9 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
   const runId = resolveProofRun(ws, run);
   const entry = readProof(ws, runId);
   const checked = await verifyProof(ws, runId);
-  if (checked.status === "tampered") {
-    throw usageError(`the proof of run ${runId} fails verification (tampered); refusing to share it`, { hint: `see why: loki proof verify ${runId}` });
+  // A proof someone re-signed with a key you never trusted is no more shareable than a tampered one.
+  if (checked.status === "tampered" || checked.status === "untrusted_signer") {
+    throw usageError(`the proof of run ${runId} fails verification (${checked.status.replace("_", " ")}); refusing to share it`, { hint: `see why: loki proof verify ${runId}` });
   }
   const { payload } = entry.file;
   const redaction = payload.redaction;

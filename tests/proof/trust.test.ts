@@ -97,6 +97,10 @@ describe("who signed a proof", () => {
     expect(text.stdout).not.toContain("CLEAN");
     expect(text.stdout).toContain(`signed by ${attacker.fingerprint}, a key you have not trusted`);
     expect(text.stderr).toContain(`loki proof trust ${attacker.fingerprint}`);
+    // Nor is it shared: `proof share` refuses it before any token or network is touched.
+    const share = await t.cli(["proof", "share", runId, "--yes"]);
+    expect(share.code).toBe(3);
+    expect(share.stderr).toContain("untrusted signer");
   });
 
   test("--key makes that one key trusted for that one check, and no other", async () => {
