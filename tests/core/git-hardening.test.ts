@@ -14,6 +14,15 @@ function plant(path: string, marker: string): string {
   return path;
 }
 
+/** A repo with `file` at `before`, then a commit changing it to `after`; the start sha and loki's change. */
+async function committedEdit(file: string, before: string, after: string) {
+  const repo = await tmpdir({ commit: true, files: { [file]: before } });
+  const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
+  repo.write(file, after);
+  git(repo.path, ["commit", "-qam", "edit"]);
+  return { repo, start, change: await readSubject(repo.path, start, { includeWorktree: false }) };
+}
+
 describe("hardened git", () => {
   test("a hook the agent writes never runs in loki's checkpoint commit (plain git would run it)", async () => {
     await using repo = await tmpdir({ commit: true });
@@ -43,11 +52,8 @@ describe("hardened git", () => {
   });
 
   test("a replace object does not change the change loki grades (plain git diff shows the fake)", async () => {
-    await using repo = await tmpdir({ commit: true, files: { "app.js": "export const ok = false;\n" } });
-    const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
-    repo.write("app.js", "export const ok = true;\n");
-    git(repo.path, ["commit", "-qam", "real change"]);
-    const honest = await readSubject(repo.path, start, { includeWorktree: false });
+    const { repo, start, change: honest } = await committedEdit("app.js", "export const ok = false;\n", "export const ok = true;\n");
+    await using _repo = repo;
     // A fake commit whose tree says something else, swapped in for HEAD by a replace ref.
     repo.write("app.js", "export const ok = 'tests pass';\n");
     git(repo.path, ["commit", "-qam", "fake"]);
@@ -62,11 +68,8 @@ describe("hardened git", () => {
   });
 
   test("the user's global diff settings do not change the change's bytes or hash", async () => {
-    await using repo = await tmpdir({ commit: true, files: { "a.js": "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n" } });
-    const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
-    repo.write("a.js", "1\n2\nX\n4\n5\n6\n7\n8\nY\n10\n");
-    git(repo.path, ["commit", "-qam", "edit"]);
-    const plain = await readSubject(repo.path, start, { includeWorktree: false });
+    const { repo, start, change: plain } = await committedEdit("a.js", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "1\n2\nX\n4\n5\n6\n7\n8\nY\n10\n");
+    await using _repo = repo;
     const hostile = join(repo.path, "..", `gitconfig-${Date.now()}`);
     writeFileSync(hostile, "[diff]\n\tnoprefix = true\n\tinterHunkContext = 10\n\tcontext = 0\n\texternal = /bin/false\n[color]\n\tdiff = always\n");
     const saved = process.env.GIT_CONFIG_GLOBAL;
