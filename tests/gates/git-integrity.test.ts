@@ -1,15 +1,18 @@
 // The git_integrity gate on real repositories: a snapshot at "run start", then each way an agent
 // could redefine git (hooks, config, info/attributes, replace refs, .gitattributes) must block,
-// while the honest twin (normal commits, nothing under .git touched) passes; `loki verify` too.
+// while the honest twin (normal commits, nothing under .git touched) passes; `loki verify` too; and
+// one run whose agent plants a hook (its honest twin "full" verifies in tests/run/sandbox-run.test.ts).
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
 import { readGitSnapshot } from "../../src/core/git.ts";
 import type { GitSnapshot } from "../../src/core/run-schema.ts";
+import { GateResult } from "../../src/core/schema.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { runGates } from "../../src/gates/gate.ts";
 import { compareGitSnapshots, gitIntegrityGate } from "../../src/gates/git-integrity.ts";
+import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 import { gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
 
@@ -107,5 +110,21 @@ describe("loki verify", () => {
     await using repo = await verifyRepo(NODE_PROJECT, NODE_FIX);
     const { evidence } = await verifyJson(repo.path);
     expect(gateOf(evidence, "git_integrity")).toMatchObject({ status: "pass", reason: "no .gitattributes changed; .git internals not compared: no loki run (no run-start snapshot)" });
+  });
+});
+
+describe("a run whose agent plants a git hook", () => {
+  test("is not VERIFIED: git_integrity fails naming .git/hooks/post-commit, and the hook never ran", async () => {
+    await using s = await scenarioRepo("plant-hook", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(result.code, result.stderr).not.toBe(0);
+    expect(s.orchestrator().git_snapshot?.files).toBeDefined();
+    expect(Object.keys(s.orchestrator().git_snapshot?.files ?? {})).not.toContain(".git/hooks/post-commit");
+    const gates = GateResult.array().parse(JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")));
+    const gate = gates.find((g) => g.id === "git_integrity");
+    expect(gate).toMatchObject({ status: "fail", findings: [{ severity: "high", rule: "git-hook", message: "the agent added .git/hooks/post-commit during the run" }] });
+    expect(s.completion().outcome).not.toBe("verified");
+    expect(s.proof().payload.headline.verdict).not.toBe("VERIFIED");
+    expect(existsSync(join(s.path, "hook-ran"))).toBe(false);
   });
 });
