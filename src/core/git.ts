@@ -2,12 +2,14 @@
 // that nothing in the repository or the user's config can redefine it (no replace objects, no
 // system/global config, no attribute files, no hooks, no fsmonitor). Queries return null/false on
 // failure; the functions that must succeed (repoRoot, workingTreeHash, dirtyFiles, switchBranch,
-// commitCheckpoint) throw a gitError naming the next step.
-import { mkdtempSync, rmSync } from "node:fs";
+// commitCheckpoint, readGitSnapshot) throw a gitError naming the next step.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { gitError } from "./errors.ts";
 import { type ExecOptions, type ExecResult, run } from "./exec.ts";
+import { sha256 } from "./hash.ts";
+import type { GitSnapshot } from "./run-schema.ts";
 
 /**
  * The environment of every hardened git call. `GIT_CONFIG_GLOBAL=/dev/null` also drops the user's
@@ -142,4 +144,36 @@ export async function commitCheckpoint(dir: string, message: string): Promise<{ 
   const commit = await git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], { cwd: dir, env, timeoutMs: 120_000 });
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { sha: await headSha(dir), changed: true };
+}
+
+/** The tree a commit points at (replace objects ignored, as everywhere here), or null. */
+export async function treeOf(dir: string, commit: string): Promise<string | null> {
+  const result = await git(["rev-parse", "--verify", "--quiet", `${commit}^{tree}`], { cwd: dir, timeoutMs: 10_000 });
+  return result.ok ? result.stdout.trim() : null;
+}
+
+/**
+ * The git internals an agent could use to redefine what git shows or runs (config, hooks,
+ * info/attributes, replace refs) plus the tree of `startSha`: recorded at run start and read again
+ * by the git_integrity gate. A linked worktree's files are found through its common git dir.
+ */
+export async function readGitSnapshot(dir: string, startSha: string): Promise<GitSnapshot> {
+  const dirs = await git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 });
+  const [gitDir, commonDir] = dirs.stdout.split("\n").map((line) => resolve(dir, line.trim()));
+  if (!dirs.ok || gitDir === undefined || commonDir === undefined) throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
+  const startTree = await treeOf(dir, startSha);
+  if (startTree === null) throw gitError(`${dir}: the start commit ${startSha} has no tree`);
+  const refs = await git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/"], { cwd: dir, timeoutMs: 10_000 });
+  if (!refs.ok) throw gitError(`git for-each-ref refs/replace failed: ${refs.digest}`);
+  const files: Record<string, string> = {};
+  const record = (file: string) => {
+    const rel = relative(commonDir, file);
+    files[rel.startsWith("..") || isAbsolute(rel) ? file : `.git/${rel}`] = sha256(readFileSync(file));
+  };
+  const hooks = join(commonDir, "hooks");
+  const hookFiles = existsSync(hooks) ? readdirSync(hooks, { recursive: true }).map((name) => join(hooks, String(name))) : [];
+  for (const file of [join(commonDir, "config"), join(gitDir, "config.worktree"), join(commonDir, "info", "attributes"), ...hookFiles]) {
+    if (existsSync(file) && statSync(file).isFile()) record(file);
+  }
+  return { start_sha: startSha, start_tree: startTree, files, replace_refs: refs.stdout.split("\n").filter(Boolean).sort() };
 }

@@ -9,6 +9,21 @@ export type Outcome = z.infer<typeof Outcome>;
 export const Phase = z.enum(["starting", "reason", "act", "reflect", "verify", "compound", "ship", "done"]);
 export type Phase = z.infer<typeof Phase>;
 
+/**
+ * The repository's git internals at run start (core/git.ts readGitSnapshot), kept where the agent
+ * cannot reach them: the git_integrity gate compares them with the repository at every verify.
+ */
+export const GitSnapshot = z.object({
+  start_sha: z.string(),
+  start_tree: z.string(),
+  /** sha256 of each file that can redefine git (config, config.worktree, info/attributes, every
+   *  file under hooks/), keyed `.git/<path in the common git dir>`; absent files have no key. */
+  files: z.record(z.string(), z.string()),
+  /** `<ref> <object>` for every refs/replace/* ref. */
+  replace_refs: z.array(z.string()),
+});
+export type GitSnapshot = z.infer<typeof GitSnapshot>;
+
 /** state/orchestrator.json: everything `loki resume` needs to continue a run. */
 export const OrchestratorState = z.object({
   schema_version: Version,
@@ -39,6 +54,8 @@ export const OrchestratorState = z.object({
   sandboxed: z.boolean().default(true),
   /** Trust violations seen in the agents' tool calls: each one keeps the run from ending VERIFIED. */
   violations: z.array(z.string()).default(() => []),
+  /** Git internals at run start; absent in runs started before loki recorded them. */
+  git_snapshot: GitSnapshot.optional(),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;

@@ -4,6 +4,7 @@ import { buildGate } from "./build.ts";
 import { depsGate } from "./deps.ts";
 import { emptyDiffGate } from "./empty-diff.ts";
 import type { Gate } from "./gate.ts";
+import { gitIntegrityGate } from "./git-integrity.ts";
 import { heldoutGate } from "./heldout.ts";
 import { secretsGate } from "./secrets.ts";
 import { specDriftGate } from "./spec-drift.ts";
@@ -11,4 +12,4 @@ import { staticGate } from "./static.ts";
 import { tamperGate } from "./tamper.ts";
 import { testsGate } from "./tests.ts";
 
-export const ALL_GATES: readonly Gate[] = [emptyDiffGate, buildGate, testsGate, staticGate, secretsGate, depsGate, tamperGate, specDriftGate, heldoutGate];
+export const ALL_GATES: readonly Gate[] = [emptyDiffGate, buildGate, testsGate, staticGate, secretsGate, depsGate, tamperGate, gitIntegrityGate, specDriftGate, heldoutGate];

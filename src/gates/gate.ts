@@ -4,6 +4,7 @@
 import type { Config } from "../core/config.ts";
 import { messageOf } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
+import type { GitSnapshot } from "../core/run-schema.ts";
 import { GateResult, type Severity, type SpecDrift } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
 
@@ -51,6 +52,9 @@ export type GateContext = {
   /** heldout: the run's held-out evaluation; undefined when no loki run exists (verify outside a
    *  run), null inside a run's iterations (the ship gate's held-out stage decides it afresh). */
   heldout?: HeldoutSummary | null;
+  /** git_integrity: the run's git internals at its start; undefined outside a run (verify), null in
+   *  a run that recorded none. Only then are .git internals compared with the repository now. */
+  gitSnapshot?: GitSnapshot | null;
 };
 
 export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;

@@ -19,7 +19,7 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
   const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
-  const gates = await runGates(ALL_GATES, { subject: change, project: env.project, config: env.config, signal: env.signal, drift, heldout: null });
+  const gates = await runGates(ALL_GATES, { subject: change, project: env.project, config: env.config, signal: env.signal, drift, heldout: null, gitSnapshot: record.state.git_snapshot ?? null });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   for (const gate of gates) {
     record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });

@@ -3,7 +3,7 @@
 // the completion summary whatever the outcome.
 import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
-import { repoRoot } from "../core/git.ts";
+import { readGitSnapshot, repoRoot } from "../core/git.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { readJson, workspaceAt, writeJson } from "../core/workspace.ts";
@@ -51,7 +51,10 @@ export async function prepareStart(input: StartInput) {
   const chain = [...providers.keys()];
   const model = resolveModel({ provider: chain[0] as ProviderId, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
   const maxDurationS = config.max_duration ? parseDuration(config.max_duration) : null;
+  // After the branch switch, before any agent call: what the git_integrity gate compares against.
+  const gitSnapshot = await readGitSnapshot(root, startSha);
   const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, sandboxed: sandbox !== null, now });
+  state.git_snapshot = gitSnapshot;
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({});
   record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });

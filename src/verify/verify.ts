@@ -104,7 +104,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   // not at all when spec_drift is not selected (no network for a gate that will not run).
   const drift = gates.some((g) => g.id === "spec_drift") ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true }) : undefined;
   const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
-  const ctx: GateContext = { subject, project: detectProject(root, loaded.config), config: loaded.config, drift, heldout };
+  const ctx: GateContext = { subject, project: detectProject(root, loaded.config), config: loaded.config, drift, heldout, gitSnapshot: undefined };
 
   const runnable = gates.filter((g) => !preset.has(g.id));
   const content = runnable.filter((g) => CONTENT_GATES.has(g.id));

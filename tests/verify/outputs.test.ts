@@ -23,7 +23,7 @@ describe("CI outputs", () => {
     expect(result.code).toBe(2);
     const evidence = Evidence.parse(result.json());
     expect(evidence).toMatchObject({ verdict: "BLOCKED", exit_code: 2, source: "verify", block_on: ["critical", "high"], baseline: null });
-    expect(evidence.gates.map((g) => g.id)).toEqual(["diff", "build", "tests", "static", "secrets", "deps", "tamper", "spec_drift", "heldout"]);
+    expect(evidence.gates.map((g) => g.id)).toEqual(["diff", "build", "tests", "static", "secrets", "deps", "tamper", "git_integrity", "spec_drift", "heldout"]);
     const secrets = evidence.gates.find((g) => g.id === "secrets");
     expect(secrets?.findings).toMatchObject([{ severity: "critical", file: "src/config.js", line: 2, rule: "aws-access-key-id" }]);
     expect(JSON.stringify(evidence)).not.toContain(FAKE_AWS_KEY);

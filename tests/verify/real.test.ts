@@ -41,7 +41,7 @@ describe("real Node repository", () => {
       "test/cart.test.js": `${NODE["test/cart.test.js"]}\ntest("quantities and discounts", () => {\n  assert.equal(total([{ price: 2, qty: 3 }], 1), 5);\n});\n`,
     }, { origin: true });
     const green = await verifyJson(repo.path);
-    expect(statuses(green.evidence)).toEqual({ diff: "pass", build: "pass", tests: "pass", static: "pass", secrets: "pass", deps: "skipped", tamper: "pass", spec_drift: "skipped", heldout: "skipped" });
+    expect(statuses(green.evidence)).toEqual({ diff: "pass", build: "pass", tests: "pass", static: "pass", secrets: "pass", deps: "skipped", tamper: "pass", git_integrity: "pass", spec_drift: "skipped", heldout: "skipped" });
     expect(green.code).toBe(0);
     expect(green.evidence.repo.base_ref).toBe("origin/main");
 
