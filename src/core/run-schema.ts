@@ -9,6 +9,10 @@ export type Outcome = z.infer<typeof Outcome>;
 export const Phase = z.enum(["starting", "reason", "act", "reflect", "verify", "compound", "ship", "done"]);
 export type Phase = z.infer<typeof Phase>;
 
+/** path → fingerprint of the code that grades a run: loki's own files and the provider CLIs'. */
+export const RunIntegrity = z.object({ loki: z.record(z.string(), z.string()), provider: z.record(z.string(), z.string()) });
+export type RunIntegrity = z.infer<typeof RunIntegrity>;
+
 /** state/orchestrator.json: everything `loki resume` needs to continue a run. */
 export const OrchestratorState = z.object({
   schema_version: Version,
@@ -39,6 +43,8 @@ export const OrchestratorState = z.object({
   sandboxed: z.boolean().default(true),
   /** Trust violations seen in the agents' tool calls: each one keeps the run from ending VERIFIED. */
   violations: z.array(z.string()).default(() => []),
+  /** Fingerprints of loki's code and the provider CLIs taken at (re)start (loop/integrity.ts); absent in older states. */
+  integrity: RunIntegrity.optional(),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;
