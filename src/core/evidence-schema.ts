@@ -112,8 +112,9 @@ export const TrustEvent = z.object({
   run_id: z.string(),
   iteration: z.number().int(),
   /** `private_access`: an agent's tool call reached for loki's private paths (blocks the run).
-   *  `state_forged`: loki state read back from .loki/ (the held-out verdict cache) lacked loki's seal. */
-  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "private_access", "state_forged", "budget_warning", "completion"]),
+   *  `state_forged`: loki state read back from .loki/ (the held-out verdict cache) lacked loki's seal.
+   *  `grader_tampered`: loki's own code or the provider CLI changed during the run (blocks the run). */
+  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "private_access", "state_forged", "grader_tampered", "budget_warning", "completion"]),
   data: z.record(z.string(), z.unknown()),
 });
 export type TrustEvent = z.infer<typeof TrustEvent>;

@@ -23,6 +23,9 @@ export const GitSnapshot = z.object({
   replace_refs: z.array(z.string()),
 });
 export type GitSnapshot = z.infer<typeof GitSnapshot>;
+/** path → fingerprint of the code that grades a run: loki's own files and the provider CLIs'. */
+export const RunIntegrity = z.object({ loki: z.record(z.string(), z.string()), provider: z.record(z.string(), z.string()) });
+export type RunIntegrity = z.infer<typeof RunIntegrity>;
 
 /** state/orchestrator.json: everything `loki resume` needs to continue a run. */
 export const OrchestratorState = z.object({
@@ -56,6 +59,8 @@ export const OrchestratorState = z.object({
   violations: z.array(z.string()).default(() => []),
   /** Git internals at run start; absent in runs started before loki recorded them. */
   git_snapshot: GitSnapshot.optional(),
+  /** Fingerprints of loki's code and the provider CLIs taken at (re)start (loop/integrity.ts); absent in older states. */
+  integrity: RunIntegrity.optional(),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;

@@ -9,6 +9,7 @@ import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import type { RenderedPrompt } from "./prompt.ts";
+import { guardIntegrity } from "./integrity.ts";
 import { sandboxFor } from "./sandbox.ts";
 import { readSignals } from "./signals.ts";
 import { trust, watchToolCall } from "./trust-sink.ts";
@@ -24,6 +25,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   if (!ready) throw new Error(`provider ${id} was not prepared`);
   const callId = `i${record.state.iteration}-${record.state.retries.total}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
   record.save({ phase: "act" });
+  guardIntegrity(record, "build");
   record.emit({ kind: "agent_started", provider: id, model: record.state.model, call_id: callId });
   const scratchDir = join(record.ws.scratch(record.state.run_id), id);
   mkdirSync(scratchDir, { recursive: true });

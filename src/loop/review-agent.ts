@@ -1,5 +1,6 @@
 // The loop's side of the review stage's ReviewAgent: read-only calls on the run's current provider
-// with the review model, transcripts kept beside the iteration, every call billed in the ledger.
+// with the review model, transcripts kept beside the iteration, every call billed in the ledger —
+// and refused when loki's code or the provider CLI changed since the run started.
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ProviderId } from "../core/config.ts";
@@ -8,6 +9,7 @@ import { callProvider } from "../providers/call.ts";
 import type { ReviewAgent } from "../review/agent.ts";
 import { remainingBudget } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
+import { guardIntegrity } from "./integrity.ts";
 import { sandboxFor } from "./sandbox.ts";
 import { watchToolCall } from "./trust-sink.ts";
 
@@ -22,6 +24,9 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
       const model = resolveModel({ provider: id, tier: env.spec.complexity.tier, role: req.role, configured: env.config.model }).model;
       const n = record.state.iteration;
       const transcript = join(record.ws.iteration(n), `${req.label}.jsonl`);
+      // A grader whose code changed since the run started is never run: the call fails, the run is blocked.
+      const tampered = guardIntegrity(record, req.label);
+      if (tampered.length > 0) return { ok: false, finalText: `refused: ${tampered.join("; ")}`, costUsd: 0, transcript: relative(record.ws.dir, transcript), provider: id, model, errorClass: "grader_tampered" };
       const scratchDir = join(record.ws.scratch(record.state.run_id), `${id}-${req.label}`);
       mkdirSync(scratchDir, { recursive: true });
       const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);

@@ -1,6 +1,7 @@
 // Trust events from the loop's point of view: each one tagged with the run and the iteration in
 // progress, appended to .loki/metrics/trust-events.jsonl; and the watch on every agent tool call
-// that turns a reach for loki's private paths into a violation the ship gate will not pass.
+// that turns a reach for loki's private paths into a violation the ship gate will not pass (the
+// one way any violation is recorded).
 import { TrustEvent } from "../core/evidence-schema.ts";
 import { appendJsonl, lokiHomeAt, userHome } from "../core/workspace.ts";
 import type { ProviderEvent } from "../providers/provider.ts";
@@ -21,8 +22,12 @@ export function trust(record: RunRecord, kind: Kind, data: Record<string, unknow
 /** Called with every event of every agent call: a tool call into loki's private paths is recorded. */
 export function watchToolCall(record: RunRecord, role: string, event: ProviderEvent): void {
   const reason = privateAccess(event, { home: userHome(), lokiHome: lokiHomeAt().dir, repoLoki: record.ws.dir });
-  if (!reason) return;
+  if (reason) recordViolation(record, role, reason);
+}
+
+/** A trust violation: kept in the run's state (the ship gate will not pass), warned, and logged. */
+export function recordViolation(record: RunRecord, role: string, reason: string, kind: Kind = "private_access"): void {
   record.save({ violations: [...record.state.violations, `${role}: ${reason}`] });
   record.emit({ kind: "warning", message: `trust violation (${role}): ${reason}` });
-  trust(record, "private_access", { role, reason });
+  trust(record, kind, { role, reason });
 }

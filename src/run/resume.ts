@@ -14,6 +14,7 @@ import { assertNoActiveRun, denyReadPaths, prepareProviders, prepareSandbox, UNS
 import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
+import { takeIntegrity } from "../loop/integrity.ts";
 import { loadRunSpec, visibleItems, type RunFlags } from "./start.ts";
 import { selectHeldOut } from "../spec/heldout.ts";
 
@@ -48,6 +49,7 @@ export async function prepareResume(input: ResumeInput) {
   if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });
   const providers = await prepareProviders(config, saved.chain as ProviderId[], { env: input.env, cwd: root, allowRoot: config.allow_root, sandboxed: sandbox !== null, warn: input.reporter.warn });
   if (!providers.has(record.state.provider as ProviderId)) record.save({ provider: [...providers.keys()][0] as string });
+  record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
   record.emit({ kind: "run_started", provider: record.state.provider, model: record.state.model, spec: spec.source.ref, start_sha: saved.start_sha, resumed: true, budget_usd: record.state.budget.limit_usd });
   return {
     ws,

@@ -17,6 +17,7 @@ import { initialState, openRunRecord } from "../loop/run-state.ts";
 import { switchBranch, currentBranch } from "../core/git.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { trust } from "../loop/trust-sink.ts";
+import { takeIntegrity } from "../loop/integrity.ts";
 
 export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean; sandbox?: boolean };
 export type StartInput = {
@@ -56,7 +57,7 @@ export async function prepareStart(input: StartInput) {
   const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, sandboxed: sandbox !== null, now });
   state.git_snapshot = gitSnapshot;
   const record = openRunRecord(ws, state, input.reporter.event);
-  record.save({});
+  record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
   record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });
   trust(record, "run_start", { provider: state.provider, model, items: spec.items.length });
   if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });

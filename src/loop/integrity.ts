@@ -1,0 +1,123 @@
+// Fingerprints of the code that grades a run — loki's own files and the provider CLIs it resolved —
+// taken at run start and compared before every build, review and judge call: in an unsandboxed run
+// the agent could otherwise swap the grader mid-run. Per file: size, mtime, ctime and inode (an
+// unprivileged process cannot set ctime back), plus a sha256 of the content for files under 1 MiB.
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { RunIntegrity } from "../core/run-schema.ts";
+import type { RunRecord } from "./run-state.ts";
+import { recordViolation } from "./trust-sink.ts";
+
+const HASH_LIMIT = 1024 * 1024;
+
+export type Fingerprints = Record<string, string>;
+export type Drift = { kind: "loki" | "provider"; path: string };
+
+/** path → fingerprint for every file under `paths` (directories walked; a missing path is recorded as such). */
+export function fingerprintInstall(paths: readonly string[]): Fingerprints {
+  const out: Fingerprints = {};
+  for (const path of paths) walk(path, out, true);
+  return out;
+}
+
+/** The roots given are followed through symlinks; links found inside a walked directory are not. */
+function walk(path: string, out: Fingerprints, root: boolean): void {
+  if (path in out) return;
+  let stat;
+  try {
+    stat = root ? statSync(path) : lstatSync(path);
+  } catch {
+    out[path] = "missing";
+    return;
+  }
+  if (stat.isSymbolicLink()) {
+    out[path] = `link:${stat.ctimeMs}:${stat.ino}:${readlinkSync(path)}`;
+    return;
+  }
+  if (stat.isDirectory()) {
+    out[path] = `dir:${stat.ino}`;
+    let names: string[] = [];
+    try {
+      names = readdirSync(path);
+    } catch {
+      out[path] = `dir:${stat.ino}:unreadable`;
+    }
+    for (const name of names.sort()) walk(join(path, name), out, false);
+    return;
+  }
+  const meta = `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
+  out[path] = stat.isFile() && stat.size < HASH_LIMIT ? `${meta}:${sha256(path)}` : meta;
+}
+
+function sha256(path: string): string {
+  try {
+    return createHash("sha256").update(readFileSync(path)).digest("hex");
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** loki's own code: the runtime binary (loki itself when compiled), and src/ + package.json from source. */
+export function lokiCodePaths(): string[] {
+  const root = resolve(import.meta.dir, "..", "..");
+  const fromSource = existsSync(join(root, "package.json")) && existsSync(join(root, "src"));
+  return [process.execPath, ...(fromSource ? [join(root, "src"), join(root, "package.json")] : [])];
+}
+
+/** A provider CLI: the file loki resolved, its real path (the entry file, e.g. claude-code's cli.js)
+ *  and, when that lies in a package, the package's top-level files. */
+export function providerCodePaths(binaryPath: string): string[] {
+  let real: string;
+  try {
+    real = realpathSync(binaryPath);
+  } catch {
+    return [binaryPath];
+  }
+  const dir = dirname(real);
+  const pkg = existsSync(join(dir, "package.json")) ? topLevelFiles(dir) : [];
+  return [...new Set([binaryPath, real, ...pkg])];
+}
+
+function topLevelFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(dir, e.name)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The baseline a run records at start (and again on resume). */
+export function takeIntegrity(binaryPaths: readonly string[]): RunIntegrity {
+  return { loki: fingerprintInstall(lokiCodePaths()), provider: fingerprintInstall(binaryPaths.flatMap(providerCodePaths)) };
+}
+
+/** Every path whose fingerprint differs from the baseline now (changed, added under a walked
+ *  directory, or gone), loki's first. */
+export function integrityDrift(baseline: RunIntegrity): Drift[] {
+  return [...diff("loki", baseline.loki, fingerprintInstall(lokiCodePaths())), ...diff("provider", baseline.provider, fingerprintInstall(Object.keys(baseline.provider)))];
+}
+
+function diff(kind: Drift["kind"], before: Fingerprints, now: Fingerprints): Drift[] {
+  const paths = new Set([...Object.keys(before), ...Object.keys(now)]);
+  return [...paths].filter((path) => before[path] !== now[path]).sort().map((path) => ({ kind, path }));
+}
+
+/** How a drift reads as a trust violation. */
+export function driftReason(drift: Drift): string {
+  return drift.kind === "loki" ? `loki's own code changed during the run: ${drift.path}` : `the provider CLI changed during the run: ${drift.path}`;
+}
+
+/**
+ * Before an agent call: any drift from the run's baseline is a trust violation (recorded once per
+ * path). Returns the reasons, so a review or judge call can refuse to run a swapped grader.
+ */
+export function guardIntegrity(record: RunRecord, role: string): string[] {
+  const baseline = record.state.integrity;
+  if (!baseline) return [];
+  const reasons = integrityDrift(baseline).map(driftReason);
+  for (const reason of reasons) {
+    if (!record.state.violations.some((v) => v.endsWith(`: ${reason}`))) recordViolation(record, role, reason, "grader_tampered");
+  }
+  return reasons;
+}

@@ -1,0 +1,75 @@
+// The fingerprints loki takes of its own code and the provider CLI at run start: an untouched tree
+// reads equal, while a rewrite (even with the same bytes and mtime set back), a new file, a removed
+// file or a swapped symlink target all show as drift; and what counts as loki's and the provider's code.
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { driftReason, fingerprintInstall, lokiCodePaths, providerCodePaths } from "../../src/loop/integrity.ts";
+import { tmpdir } from "../helpers/tmp.ts";
+
+const changed = (a: Record<string, string>, b: Record<string, string>) => [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
+
+describe("fingerprintInstall", () => {
+  test("an untouched tree is equal; every file under a directory is covered", async () => {
+    await using dir = await tmpdir({ files: { "src/a.ts": "a\n", "src/deep/b.ts": "b\n", "package.json": "{}\n" } });
+    const paths = [join(dir.path, "src"), join(dir.path, "package.json")];
+    const before = fingerprintInstall(paths);
+    expect(Object.keys(before)).toEqual(expect.arrayContaining([join(dir.path, "src", "a.ts"), join(dir.path, "src", "deep", "b.ts"), join(dir.path, "package.json")]));
+    expect(fingerprintInstall(paths)).toEqual(before);
+  });
+
+  test("a file rewritten with the same content and its mtime set back is still caught (ctime)", async () => {
+    await using dir = await tmpdir({ files: { "src/a.ts": "export const a = 1;\n" } });
+    const file = join(dir.path, "src", "a.ts");
+    const before = fingerprintInstall([join(dir.path, "src")]);
+    const { atime, mtime, ctimeMs } = statSync(file);
+    await Bun.sleep(20);
+    writeFileSync(file, readFileSync(file));
+    utimesSync(file, atime, mtime);
+    expect(Math.floor(statSync(file).mtimeMs)).toBe(mtime.getTime());
+    expect(statSync(file).ctimeMs).not.toBe(ctimeMs);
+    expect(changed(before, fingerprintInstall([join(dir.path, "src")]))).toEqual([file]);
+  });
+
+  test("a new file, a removed file and a missing root are drift", async () => {
+    await using dir = await tmpdir({ files: { "src/a.ts": "a\n", "src/b.ts": "b\n" } });
+    const src = join(dir.path, "src");
+    const before = fingerprintInstall([src, join(dir.path, "gone")]);
+    expect(before[join(dir.path, "gone")]).toBe("missing");
+    rmSync(join(src, "b.ts"));
+    writeFileSync(join(src, "c.ts"), "c\n");
+    expect(changed(before, fingerprintInstall([src, join(dir.path, "gone")]))).toEqual([join(src, "b.ts"), join(src, "c.ts")]);
+  });
+
+  test("a symlink inside a walked directory is recorded by its target, not followed", async () => {
+    await using dir = await tmpdir({ files: { "src/a.ts": "a\n", "x.ts": "x\n", "y.ts": "y\n" } });
+    const link = join(dir.path, "src", "link.ts");
+    symlinkSync(join(dir.path, "x.ts"), link);
+    const before = fingerprintInstall([join(dir.path, "src")]);
+    rmSync(link);
+    symlinkSync(join(dir.path, "y.ts"), link);
+    expect(changed(before, fingerprintInstall([join(dir.path, "src")]))).toEqual([link]);
+  });
+});
+
+describe("what is fingerprinted", () => {
+  test("loki from source: the runtime, src/ and package.json", () => {
+    const root = resolve(import.meta.dir, "..", "..");
+    expect(lokiCodePaths()).toEqual([process.execPath, join(root, "src"), join(root, "package.json")]);
+  });
+
+  test("a provider: the resolved file, its real path (the entry file) and its package's top-level files", async () => {
+    await using dir = await tmpdir({ files: { "lib/node_modules/cli/cli.js": "#!/usr/bin/env node\n", "lib/node_modules/cli/package.json": "{}\n", "lib/node_modules/cli/vendor/rg": "x" } });
+    const pkg = join(dir.path, "lib", "node_modules", "cli");
+    mkdirSync(join(dir.path, "bin"));
+    const bin = join(dir.path, "bin", "claude");
+    symlinkSync(join(pkg, "cli.js"), bin);
+    expect(providerCodePaths(bin).sort()).toEqual([bin, join(pkg, "cli.js"), join(pkg, "package.json")].sort());
+    expect(providerCodePaths(join(dir.path, "bin", "none"))).toEqual([join(dir.path, "bin", "none")]);
+  });
+
+  test("a drift reads as the violation the run records", () => {
+    expect(driftReason({ kind: "loki", path: "/x/src/a.ts" })).toBe("loki's own code changed during the run: /x/src/a.ts");
+    expect(driftReason({ kind: "provider", path: "/bin/claude" })).toBe("the provider CLI changed during the run: /bin/claude");
+  });
+});
