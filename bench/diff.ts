@@ -21,10 +21,16 @@ async function readOnce(base: string): Promise<number> {
 /** Median wall ms of readSubject and of its git floor over RUNS runs (after one warm-up each). */
 export function benchDiff(): Promise<Measured> {
   const base = prepareBigRepo();
-  return paired(() => readOnce(base), () => gitDiffFloor(BIG_REPO, base), RUNS);
+  return paired(
+    () => readOnce(base),
+    () => gitDiffFloor(BIG_REPO, base),
+    RUNS,
+  );
 }
 
 if (import.meta.main) {
   const m = await benchDiff();
-  console.log(`diff subject: median ${m.median.toFixed(1)} ms, floor (git diff --numstat) ${m.floor.toFixed(1)} ms, ${(m.median / m.floor).toFixed(1)}× (${CHANGED} files, ${CHANGED * CHANGED_LINES} added lines, ${RUNS} runs)`);
+  console.log(
+    `diff subject: median ${m.median.toFixed(1)} ms, floor (git diff --numstat) ${m.floor.toFixed(1)} ms, ${(m.median / m.floor).toFixed(1)}× (${CHANGED} files, ${CHANGED * CHANGED_LINES} added lines, ${RUNS} runs)`,
+  );
 }

@@ -10,7 +10,10 @@ export function longPrd(lines: number): string {
     const area = AREAS[n % AREAS.length]!;
     out.push(`## ${area} ${n}`, "", `The ${area.toLowerCase()} area covers part ${n} of the product, built on PostgreSQL and Redis.`, "");
     out.push("### Requirements");
-    for (let i = 0; i < 6; i++) out.push(`- The system must let a user manage ${area.toLowerCase()} record ${n}.${i} through GET /api/${area.toLowerCase()}/${n}/${i}`);
+    for (let i = 0; i < 6; i++)
+      out.push(
+        `- The system must let a user manage ${area.toLowerCase()} record ${n}.${i} through GET /api/${area.toLowerCase()}/${n}/${i}`,
+      );
     out.push("", "### Acceptance criteria");
     for (let i = 0; i < 6; i++) out.push(`- [ ] ${area} record ${n}.${i} can be created, read, updated and deleted`);
     out.push("");
@@ -38,7 +41,11 @@ export function bigOpenApi(bytes: number): string {
       operationId: `${verb}Resource${i}`,
       description: "x".repeat(300),
       parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-      responses: { "200": { description: "ok", content: { "application/json": { schema: { $ref: "#/components/schemas/Thing" } } } }, "404": { $ref: "#/components/responses/NotFound" }, "401": { $ref: "#/components/responses/Unauthorized" } },
+      responses: {
+        "200": { description: "ok", content: { "application/json": { schema: { $ref: "#/components/schemas/Thing" } } } },
+        "404": { $ref: "#/components/responses/NotFound" },
+        "401": { $ref: "#/components/responses/Unauthorized" },
+      },
     });
     const item = { get: op("get"), put: op("put"), delete: op("delete") };
     paths[`/resources${i}/{id}`] = item;

@@ -38,7 +38,12 @@ function setup(): string {
   writeFileSync(join(repo, ".gitignore"), ".bench-n\n");
   writeFileSync(join(bin, "claude"), FAKE_AGENT);
   chmodSync(join(bin, "claude"), 0o755);
-  for (const args of [["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench"]]) Bun.spawnSync([...GIT, ...args], { cwd: repo });
+  for (const args of [
+    ["init", "-q"],
+    ["add", "-A"],
+    ["commit", "-qm", "bench"],
+  ])
+    Bun.spawnSync([...GIT, ...args], { cwd: repo });
   return repo;
 }
 
@@ -73,7 +78,13 @@ async function checkpointFloor(repo: string): Promise<number> {
 export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured }> {
   const repo = setup();
   const env = { ...process.env, PATH: `${join(WORK, "bin")}:${process.env.PATH}`, ANTHROPIC_API_KEY: "bench", CI: "true", NO_COLOR: "1" };
-  const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], { cwd: repo, env, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], {
+    cwd: repo,
+    env,
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   if (result.exitCode !== 1) throw new Error(`bench run exited ${result.exitCode}: ${result.stderr.toString().slice(-500)}`);
   const eventsPath = join(repo, ".loki", "events.jsonl");
   const events = readJsonl(eventsPath, LokiEvent);
@@ -90,11 +101,18 @@ export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Meas
   const lokiBytes = sizeOf(join(repo, ".loki"), (path) => path.endsWith("agent.jsonl"));
   const eventBytes = statSync(eventsPath).size;
   const floorMs = await checkpointFloor(repo);
-  return { overhead: { median: overheadMs, floor: floorMs, runs: starts.length }, lokiBytes: { median: lokiBytes, floor: eventBytes, runs: 1 } };
+  return {
+    overhead: { median: overheadMs, floor: floorMs, runs: starts.length },
+    lokiBytes: { median: lokiBytes, floor: eventBytes, runs: 1 },
+  };
 }
 
 if (import.meta.main) {
   const { overhead, lokiBytes } = await benchLoop();
-  console.log(`loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations, floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`);
-  console.log(`.loki/: ${(lokiBytes.median / 1024).toFixed(0)} KB without transcripts, events.jsonl ${(lokiBytes.floor / 1024).toFixed(0)} KB, ${(lokiBytes.median / lokiBytes.floor).toFixed(1)}×`);
+  console.log(
+    `loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations, floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`,
+  );
+  console.log(
+    `.loki/: ${(lokiBytes.median / 1024).toFixed(0)} KB without transcripts, events.jsonl ${(lokiBytes.floor / 1024).toFixed(0)} KB, ${(lokiBytes.median / lokiBytes.floor).toFixed(1)}×`,
+  );
 }

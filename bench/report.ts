@@ -47,10 +47,23 @@ const TEXT_COLUMNS = new Set([0, 4, 6, 7]);
 
 /** The table as aligned text lines: a header, then one line per row. */
 export function renderRows(rows: readonly Row[]): string[] {
-  const cells = rows.map((row) => [row.name, figure(row.median, row.unit), figure(row.floor, row.unit), `${ratio(row).toFixed(1)}×`, targetText(row), String(row.runs), verdict(row), row.floorIs]);
+  const cells = rows.map((row) => [
+    row.name,
+    figure(row.median, row.unit),
+    figure(row.floor, row.unit),
+    `${ratio(row).toFixed(1)}×`,
+    targetText(row),
+    String(row.runs),
+    verdict(row),
+    row.floorIs,
+  ]);
   const header = ["measure", "median", "floor", "ratio", "target", "runs", "verdict", "floor is"];
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((c) => (c[i] ?? "").length)));
-  const line = (c: string[]) => c.map((cell, i) => (TEXT_COLUMNS.has(i) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((cell, i) => (TEXT_COLUMNS.has(i) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...cells.map(line)];
 }
 

@@ -41,31 +41,81 @@ mkdirSync(repo, { recursive: true });
 const loadBefore = loadavg();
 
 // The compiled binary: floor = spawning a binary that does nothing (and, for plan, reads the PRD).
-const wall = (argv: string[], floor: string[], runs: number) => paired(() => spawnWall(argv, repo), () => spawnWall(floor, repo), runs, 2);
+const wall = (argv: string[], floor: string[], runs: number) =>
+  paired(
+    () => spawnWall(argv, repo),
+    () => spawnWall(floor, repo),
+    runs,
+    2,
+  );
 record("binary: loki version (wall)", "spawn /bin/true", await wall([BIN, "version"], ["/bin/true"], 40), atMost(20));
 record("binary: loki status --json (wall)", "spawn /bin/true", await wall([BIN, "status", "--json"], ["/bin/true"], 40), atMost(20));
-record("binary: loki plan prd-2000.md --json (wall)", "spawn cat prd-2000.md", await wall([BIN, "plan", prd, "--json"], ["cat", prd], 20), atMost(100));
+record(
+  "binary: loki plan prd-2000.md --json (wall)",
+  "spawn cat prd-2000.md",
+  await wall([BIN, "plan", prd, "--json"], ["cat", prd], 20),
+  atMost(100),
+);
 
 // In-process spec reading: floor = reading the same bytes and doing the least any reader must.
 const config = loadConfig(repo, {}).config;
 const read = (path: string) => () => timed(() => readSpec(path, { cwd: repo, config, env: {} }));
-record("in-process: read 5 MB OpenAPI JSON spec", "read + JSON.parse", await paired(read(openapi), () => timed(() => JSON.parse(readFileSync(openapi, "utf8"))), 7), atMost(1000));
-record("in-process: read 2,000-line PRD", "read + split lines", await paired(read(prd), () => timed(() => readFileSync(prd, "utf8").split("\n")), 20), atMost(100));
+record(
+  "in-process: read 5 MB OpenAPI JSON spec",
+  "read + JSON.parse",
+  await paired(read(openapi), () => timed(() => JSON.parse(readFileSync(openapi, "utf8"))), 7),
+  atMost(1000),
+);
+record(
+  "in-process: read 2,000-line PRD",
+  "read + split lines",
+  await paired(read(prd), () => timed(() => readFileSync(prd, "utf8").split("\n")), 20),
+  atMost(100),
+);
 
 record("in-process: diff subject, 1,000 files / 50,000 lines in a 20,000-file repo", "git diff --numstat", await benchDiff(), atMost(1500));
 const verify = await benchVerify();
-record("loki verify (from source) on that diff (secrets, static, tamper, drift), wall", "git diff --numstat", verify.wall, atMost(VERIFY_TARGET.ms));
+record(
+  "loki verify (from source) on that diff (secrets, static, tamper, drift), wall",
+  "git diff --numstat",
+  verify.wall,
+  atMost(VERIFY_TARGET.ms),
+);
 record("loki verify peak RSS", "RSS of bun -e 0", verify.rss, atMost(VERIFY_TARGET.rssMb), "MB");
-record("secret scanning throughput (50 MB of added text)", "one regex, one pass", await benchSecrets(), { kind: "at-least", value: 50 }, "MB/s");
+record(
+  "secret scanning throughput (50 MB of added text)",
+  "one regex, one pass",
+  await benchSecrets(),
+  { kind: "at-least", value: 50 },
+  "MB/s",
+);
 const loop = await benchLoop();
-record(`loop overhead per iteration (zero-latency agent, 1,000-file repo, ${loop.overhead.runs} iterations)`, "git add -A + commit", loop.overhead, atMost(150));
+record(
+  `loop overhead per iteration (zero-latency agent, 1,000-file repo, ${loop.overhead.runs} iterations)`,
+  "git add -A + commit",
+  loop.overhead,
+  atMost(150),
+);
 const bytes = loop.lokiBytes;
-record(`.loki/ after ${loop.overhead.runs} iterations, without agent transcripts`, "events.jsonl bytes", { ...bytes, median: bytes.median / MB, floor: bytes.floor / MB }, atMost(5), "MB");
+record(
+  `.loki/ after ${loop.overhead.runs} iterations, without agent transcripts`,
+  "events.jsonl bytes",
+  { ...bytes, median: bytes.median / MB, floor: bytes.floor / MB },
+  atMost(5),
+  "MB",
+);
 const sandbox = await benchSandbox();
-record(`sandbox (${sandbox.kind}) per agent call, \`true\` via core/exec`, "plain `true`", { median: sandbox.sandboxedMs, floor: sandbox.plainMs, runs: sandbox.runs }, { kind: "over-floor-at-most", value: SANDBOX_TARGET_MS });
+record(
+  `sandbox (${sandbox.kind}) per agent call, \`true\` via core/exec`,
+  "plain `true`",
+  { median: sandbox.sandboxedMs, floor: sandbox.plainMs, runs: sandbox.runs },
+  { kind: "over-floor-at-most", value: SANDBOX_TARGET_MS },
+);
 
 const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(" ");
-console.log(`loki benchmarks (bun ${Bun.version}, ${process.platform}-${process.arch}; load average ${load(loadBefore)} at the start, ${load(loadavg())} at the end)`);
+console.log(
+  `loki benchmarks (bun ${Bun.version}, ${process.platform}-${process.arch}; load average ${load(loadBefore)} at the start, ${load(loadavg())} at the end)`,
+);
 console.log("ratio: the work's cost over its floor's (for the throughput, floor MB/s over median MB/s); 1.0× is the floor");
 for (const line of renderRows(rows)) console.log(line);
 const outcome = summary(rows);

@@ -23,7 +23,8 @@ function world() {
   const repo = join(ROOT, "repo");
   const scratch = join(ROOT, "scratch");
   const install = join(ROOT, "loki-install");
-  for (const dir of [join(home, ".loki", "heldout"), join(home, ".claude", "local"), join(repo, ".loki", "state"), scratch, install]) mkdirSync(dir, { recursive: true });
+  for (const dir of [join(home, ".loki", "heldout"), join(home, ".claude", "local"), join(repo, ".loki", "state"), scratch, install])
+    mkdirSync(dir, { recursive: true });
   writeFileSync(join(home, ".claude", "local", "claude"), "#!/bin/sh\n");
   writeFileSync(join(home, ".gitconfig"), "[user]\n\tname = bench\n");
   return sandboxPolicy({
@@ -54,7 +55,12 @@ export async function benchSandbox(): Promise<SandboxBench> {
     return run(command.argv, { env: command.env, cwd: policy.cwd });
   };
   // Interleaved, so drift in the machine's load hits both series alike.
-  const measured = await paired(() => timed(sandboxed), () => timed(plain), RUNS, WARMUP);
+  const measured = await paired(
+    () => timed(sandboxed),
+    () => timed(plain),
+    RUNS,
+    WARMUP,
+  );
   rmSync(ROOT, { recursive: true, force: true });
   const plainMs = measured.floor;
   const sandboxedMs = measured.median;
@@ -64,6 +70,8 @@ export async function benchSandbox(): Promise<SandboxBench> {
 if (import.meta.main) {
   const b = await benchSandbox();
   const verdict = b.overheadMs <= SANDBOX_TARGET_MS ? "ok" : "OVER TARGET";
-  console.log(`sandbox (${b.kind}) set-up overhead per call: median ${b.overheadMs.toFixed(1)} ms (sandboxed ${b.sandboxedMs.toFixed(1)} ms, ${(b.sandboxedMs / b.plainMs).toFixed(2)}× the unsandboxed floor of ${b.plainMs.toFixed(1)} ms; ${b.runs} runs each)  target ≤ ${SANDBOX_TARGET_MS} ms  ${verdict}`);
+  console.log(
+    `sandbox (${b.kind}) set-up overhead per call: median ${b.overheadMs.toFixed(1)} ms (sandboxed ${b.sandboxedMs.toFixed(1)} ms, ${(b.sandboxedMs / b.plainMs).toFixed(2)}× the unsandboxed floor of ${b.plainMs.toFixed(1)} ms; ${b.runs} runs each)  target ≤ ${SANDBOX_TARGET_MS} ms  ${verdict}`,
+  );
   if (verdict !== "ok") process.exitCode = 1;
 }

@@ -20,7 +20,8 @@ const TEMPLATES: ((n: number, id: string) => string)[] = [
   (n, id) => `  const token = await auth.getAccessToken({ scope: "${id}", retries: ${n % 5} });`,
   (n, id) => `  if (!password || password.length < ${n % 16}) throw new ValidationError("${id}: password too short");`,
   (n, id) => `  const secretName = config.secrets?.${id} ?? process.env.APP_SECRET_${n % 9};`,
-  (n, id) => `  const res = await fetch(\`https://api.example.com/v1/${id}/\${itemId}?page=${n}\`, { headers: { Authorization: \`Bearer \${token}\` } });`,
+  (n, id) =>
+    `  const res = await fetch(\`https://api.example.com/v1/${id}/\${itemId}?page=${n}\`, { headers: { Authorization: \`Bearer \${token}\` } });`,
   (n, id) => `    task.status = "${id}-${n}"; // risk: access to the desk queue is async`,
   (n, id) => `def ${id}_${n}(self, api_key: str, timeout: float = ${n % 30}.0) -> dict:`,
   (n, id) => `        return {"id": ${n}, "name": "${id}", "tags": ["alpha", "beta"], "enabled": True}`,
@@ -41,7 +42,8 @@ function generate(): { files: AddedLine[][]; bytes: number; secrets: number } {
   let secrets = 0;
   for (let n = 0; bytes < TARGET_BYTES; n++) {
     const template = TEMPLATES[n % TEMPLATES.length]!;
-    const text = n > 0 && n % SECRET_EVERY === 0 ? (tpLines[secrets++ % tpLines.length] ?? "") : template(n, WORDS[(n * 7) % WORDS.length]!);
+    const text =
+      n > 0 && n % SECRET_EVERY === 0 ? (tpLines[secrets++ % tpLines.length] ?? "") : template(n, WORDS[(n * 7) % WORDS.length]!);
     file.push({ line: file.length + 1, text });
     bytes += text.length + 1;
     if (file.length === LINES_PER_FILE) {
@@ -84,5 +86,7 @@ export async function benchSecrets(): Promise<Measured> {
 
 if (import.meta.main) {
   const m = await benchSecrets();
-  console.log(`secret scan: median ${m.median.toFixed(1)} MB/s, floor (one regex) ${m.floor.toFixed(1)} MB/s, ${(m.floor / m.median).toFixed(1)}× the floor's time`);
+  console.log(
+    `secret scan: median ${m.median.toFixed(1)} MB/s, floor (one regex) ${m.floor.toFixed(1)} MB/s, ${(m.floor / m.median).toFixed(1)}× the floor's time`,
+  );
 }

@@ -12,7 +12,17 @@ export const CHANGED_LINES = 50;
 const REPO = BIG_REPO;
 
 // The developer's identity and signing settings must not matter (nor fail the commit).
-const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null"];
+const GIT = [
+  "git",
+  "-c",
+  "user.name=loki-bench",
+  "-c",
+  "user.email=bench@loki.invalid",
+  "-c",
+  "commit.gpgsign=false",
+  "-c",
+  "core.hooksPath=/dev/null",
+];
 
 function git(args: string[]): string {
   const result = Bun.spawnSync([...GIT, ...args], { cwd: REPO, stdin: "ignore", stdout: "pipe", stderr: "pipe" });

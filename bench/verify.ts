@@ -15,12 +15,22 @@ export const TARGET = { ms: 1500, rssMb: 150 };
 
 const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 
-type Evidence = { verdict: string; subject: { files: number; insertions: number }; gates: { id: string; status: string; reason: string }[] };
+type Evidence = {
+  verdict: string;
+  subject: { files: number; insertions: number };
+  gates: { id: string; status: string; reason: string }[];
+};
 
 /** One run of `argv`: wall ms, peak RSS in MB (GNU time's %M when present, else the child's rusage), its output. */
 async function measured(argv: string[]): Promise<{ ms: number; rssMb: number; exitCode: number | null; stdout: string; stderr: string }> {
   const started = performance.now();
-  const proc = Bun.spawn(GNU_TIME ? [GNU_TIME, "-f", "LOKI_BENCH_RSS_KB=%M", ...argv] : argv, { cwd: BIG_REPO, stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+  const proc = Bun.spawn(GNU_TIME ? [GNU_TIME, "-f", "LOKI_BENCH_RSS_KB=%M", ...argv] : argv, {
+    cwd: BIG_REPO,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   const ms = performance.now() - started;
   const kb = GNU_TIME ? Number(/LOKI_BENCH_RSS_KB=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) : (proc.resourceUsage()?.maxRSS ?? Number.NaN);
@@ -33,10 +43,15 @@ async function verifyOnce(base: string): Promise<{ ms: number; rssMb: number }> 
   if (result.exitCode === 3) throw new Error(`loki verify failed: ${result.stderr}`);
   const { subject, gates } = JSON.parse(result.stdout) as Evidence;
   if (subject.files !== CHANGED || subject.insertions !== CHANGED * CHANGED_LINES) {
-    throw new Error(`bench: expected ${CHANGED} files / ${CHANGED * CHANGED_LINES} added lines, got ${subject.files} / ${subject.insertions}`);
+    throw new Error(
+      `bench: expected ${CHANGED} files / ${CHANGED * CHANGED_LINES} added lines, got ${subject.files} / ${subject.insertions}`,
+    );
   }
   const broken = gates.filter((g) => g.status !== "pass" && g.status !== "skipped");
-  if (broken.length > 0) throw new Error(`bench: every gate should pass on the generated change: ${broken.map((g) => `${g.id} ${g.status}: ${g.reason}`).join("; ")}`);
+  if (broken.length > 0)
+    throw new Error(
+      `bench: every gate should pass on the generated change: ${broken.map((g) => `${g.id} ${g.status}: ${g.reason}`).join("; ")}`,
+    );
   return result;
 }
 
@@ -71,7 +86,13 @@ export async function benchVerify(): Promise<{ wall: Measured; rss: Measured }> 
 if (import.meta.main) {
   const { wall, rss } = await benchVerify();
   const verdict = (value: number, target: number) => (value <= target ? "ok" : "OVER TARGET");
-  console.log(`loki verify --only ${BENCH_GATES} (${CHANGED} files, ${CHANGED * CHANGED_LINES} added lines, ${FILES} files in the repo, ${RUNS} runs)`);
-  console.log(`  wall  median ${wall.median.toFixed(0).padStart(6)} ms  floor (git diff) ${wall.floor.toFixed(0).padStart(5)} ms  ${(wall.median / wall.floor).toFixed(1)}×  target ≤ ${TARGET.ms} ms   ${verdict(wall.median, TARGET.ms)}`);
-  console.log(`  RSS   median ${rss.median.toFixed(1).padStart(6)} MB  floor (bun -e 0)  ${rss.floor.toFixed(1).padStart(5)} MB  ${(rss.median / rss.floor).toFixed(1)}×  target ≤ ${TARGET.rssMb} MB   ${verdict(rss.median, TARGET.rssMb)}`);
+  console.log(
+    `loki verify --only ${BENCH_GATES} (${CHANGED} files, ${CHANGED * CHANGED_LINES} added lines, ${FILES} files in the repo, ${RUNS} runs)`,
+  );
+  console.log(
+    `  wall  median ${wall.median.toFixed(0).padStart(6)} ms  floor (git diff) ${wall.floor.toFixed(0).padStart(5)} ms  ${(wall.median / wall.floor).toFixed(1)}×  target ≤ ${TARGET.ms} ms   ${verdict(wall.median, TARGET.ms)}`,
+  );
+  console.log(
+    `  RSS   median ${rss.median.toFixed(1).padStart(6)} MB  floor (bun -e 0)  ${rss.floor.toFixed(1).padStart(5)} MB  ${(rss.median / rss.floor).toFixed(1)}×  target ≤ ${TARGET.rssMb} MB   ${verdict(rss.median, TARGET.rssMb)}`,
+  );
 }

@@ -52,7 +52,10 @@ export function buildProgram(): Command {
       .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
       .option("--bg", "detach and run in the background (log in .loki/logs/); with start, implies --worktree")
       .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")
-      .option("--no-sandbox", "run the agent without loki's OS sandbox (marked unsandboxed: held-out secrecy and state integrity not enforced)")
+      .option(
+        "--no-sandbox",
+        "run the agent without loki's OS sandbox (marked unsandboxed: held-out secrecy and state integrity not enforced)",
+      )
       .option("--json", "stream the run's events as JSON lines on stdout");
   runFlags(
     program
@@ -66,13 +69,25 @@ export function buildProgram(): Command {
       .option("-w, --worktree", "work in a git worktree on branch loki/issue-<n>; your checkout is never touched")
       .option("--pr", "when verified, push the branch and open (or update) a pull request; implies --worktree")
       .option("--ship", "after --pr, wait for the repository's checks and merge when all are green; implies --pr")
-      .addHelpText("after", "\nThe cascade: --ship implies --pr; --pr and --bg imply --worktree. An unverified run never gets a\npull request and is never merged; red or pending checks are never merged (exit 2 / 1). See docs/issue-to-pr.md."),
+      .addHelpText(
+        "after",
+        "\nThe cascade: --ship implies --pr; --pr and --bg imply --worktree. An unverified run never gets a\npull request and is never merged; red or pending checks are never merged (exit 2 / 1). See docs/issue-to-pr.md.",
+      ),
   ).action(lazy(() => import("./commands/run.ts"), "runStart"));
-  runFlags(program.command("resume").description("continue a stopped, interrupted or crashed run from its saved state (or un-pause a live one)"))
+  runFlags(
+    program.command("resume").description("continue a stopped, interrupted or crashed run from its saved state (or un-pause a live one)"),
+  )
     .addOption(new Option("--background-child").hideHelp())
     .action(lazy(() => import("./commands/run.ts"), "runResume"));
-  program.command("pause").description("pause the active run at the next iteration boundary").action(lazy(() => import("./commands/run.ts"), "runPause"));
-  program.command("stop").description("stop the active run cleanly (state is kept; loki resume continues it)").option("--json", "print the result as JSON").action(lazy(() => import("./commands/run.ts"), "runStop"));
+  program
+    .command("pause")
+    .description("pause the active run at the next iteration boundary")
+    .action(lazy(() => import("./commands/run.ts"), "runPause"));
+  program
+    .command("stop")
+    .description("stop the active run cleanly (state is kept; loki resume continues it)")
+    .option("--json", "print the result as JSON")
+    .action(lazy(() => import("./commands/run.ts"), "runStop"));
 
   const VERIFY = "Verify and prove:";
   program.commandsGroup(VERIFY);
@@ -92,12 +107,27 @@ export function buildProgram(): Command {
     .option("--json", "print the evidence as JSON (schema: docs/verify.md)")
     .action(lazy(() => import("./commands/verify.ts"), "runVerify"));
   const proof = program.command("proof").description("proofs of run: list, show, open, verify, trust, share");
-  proof.command("list").description("every proof in this repository").option("--json", "print as JSON").action(lazy(() => import("./commands/proof.ts"), "runProofList"));
-  proof.command("show").description("a proof's summary").argument("[run]", "run id (default: the latest)").option("--json", "print the proof JSON").action(lazy(() => import("./commands/proof.ts"), "runProofShow"));
-  proof.command("open").description("open a proof's page in the browser").argument("[run]", "run id (default: the latest)").action(lazy(() => import("./commands/proof.ts"), "runProofOpen"));
+  proof
+    .command("list")
+    .description("every proof in this repository")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/proof.ts"), "runProofList"));
+  proof
+    .command("show")
+    .description("a proof's summary")
+    .argument("[run]", "run id (default: the latest)")
+    .option("--json", "print the proof JSON")
+    .action(lazy(() => import("./commands/proof.ts"), "runProofShow"));
+  proof
+    .command("open")
+    .description("open a proof's page in the browser")
+    .argument("[run]", "run id (default: the latest)")
+    .action(lazy(() => import("./commands/proof.ts"), "runProofOpen"));
   proof
     .command("verify")
-    .description("re-hash, check the signature and its signer, re-derive the diff: exit 0 clean, 1 tampered, untrusted signer or drifted, 3 unusable")
+    .description(
+      "re-hash, check the signature and its signer, re-derive the diff: exit 0 clean, 1 tampered, untrusted signer or drifted, 3 unusable",
+    )
     .argument("[run]", "run id (default: the latest)")
     .option("--key <key>", "also trust this key for this check only: a public key file or a fingerprint")
     .option("--json", "print the checks as JSON")
@@ -118,7 +148,11 @@ export function buildProgram(): Command {
     .option("-y, --yes", "do not ask for confirmation")
     .option("--json", "print the result as JSON")
     .action(lazy(() => import("./commands/proof.ts"), "runProofShare"));
-  program.command("trust").description("trust trajectory across runs: council and gate pass rates, iterations and cost per verified run").option("--json", "print as JSON").action(lazy(() => import("./commands/trust.ts"), "runTrust"));
+  program
+    .command("trust")
+    .description("trust trajectory across runs: council and gate pass rates, iterations and cost per verified run")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/trust.ts"), "runTrust"));
   program
     .command("cost")
     .description("what runs cost, per iteration and per run, exact or estimated")
@@ -176,8 +210,16 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/doctor.ts"), "runDoctor"));
 
   const provider = program.command("provider").description("list, show or choose the coding-agent CLI");
-  provider.command("list").description("every supported provider and whether it is usable here").option("--json", "print as JSON").action(lazy(() => import("./commands/provider.ts"), "runProviderList"));
-  provider.command("show").description("the provider this repository uses, and where that choice comes from").option("--json", "print as JSON").action(lazy(() => import("./commands/provider.ts"), "runProviderShow"));
+  provider
+    .command("list")
+    .description("every supported provider and whether it is usable here")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/provider.ts"), "runProviderList"));
+  provider
+    .command("show")
+    .description("the provider this repository uses, and where that choice comes from")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/provider.ts"), "runProviderShow"));
   provider
     .command("set")
     .description("choose the provider for this repository (writes .loki/config.yaml)")
@@ -207,7 +249,8 @@ export async function main(argv: string[]): Promise<number> {
 
 async function reportError(error: unknown, json: boolean): Promise<number> {
   if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return COMMAND_EXIT.ok;
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help")
+      return COMMAND_EXIT.ok;
     return ERROR_EXIT.usage;
   }
   const { errorLine, hintLine, outJson } = await import("./core/log.ts");
@@ -233,7 +276,10 @@ async function logInternal(error: unknown): Promise<string | null> {
     const ws = workspaceAt(findRoot());
     if (!existsSync(ws.dir)) return null;
     const { fileLogger } = await import("./core/log.ts");
-    (await fileLogger(ws.logFile)).error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, "internal error");
+    (await fileLogger(ws.logFile)).error(
+      { err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) },
+      "internal error",
+    );
     return ws.logFile;
   } catch {
     return null;

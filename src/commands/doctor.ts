@@ -21,7 +21,13 @@ export async function runDoctor(options: { json?: boolean }): Promise<ExitCode> 
   out("");
   out(color.bold("providers"));
   for (const p of report.providers) {
-    const state = !p.installed ? color.dim("not installed") : p.auth === "missing" ? color.yellow("not logged in") : p.auth === "unknown" ? "installed (login not checked)" : color.green(`ready (${p.auth_source})`);
+    const state = !p.installed
+      ? color.dim("not installed")
+      : p.auth === "missing"
+        ? color.yellow("not logged in")
+        : p.auth === "unknown"
+          ? "installed (login not checked)"
+          : color.green(`ready (${p.auth_source})`);
     out(`  ${p.id.padEnd(9)} ${(p.version ?? "").padEnd(10)} ${state}`);
     if (p.fix) out(`            ${color.dim("fix:")} ${p.fix}`);
   }
@@ -30,6 +36,19 @@ export async function runDoctor(options: { json?: boolean }): Promise<ExitCode> 
 
 /** `loki start` refuses without a sandbox (unless --no-sandbox), so doctor fails without one too. */
 function sandboxCheck(found: SandboxAvailability): Check {
-  if (found.available) return { name: "sandbox", status: "ok", version: found.version, detail: `${found.kind} at ${found.path}: every agent call runs sandboxed`, fix: null };
-  return { name: "sandbox", status: "fail", version: found.version, detail: found.reason ?? "no OS sandbox", fix: `${found.install ?? "install bubblewrap"} (or run unsandboxed: loki start --no-sandbox)` };
+  if (found.available)
+    return {
+      name: "sandbox",
+      status: "ok",
+      version: found.version,
+      detail: `${found.kind} at ${found.path}: every agent call runs sandboxed`,
+      fix: null,
+    };
+  return {
+    name: "sandbox",
+    status: "fail",
+    version: found.version,
+    detail: found.reason ?? "no OS sandbox",
+    fix: `${found.install ?? "install bubblewrap"} (or run unsandboxed: loki start --no-sandbox)`,
+  };
 }

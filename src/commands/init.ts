@@ -42,12 +42,17 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
   const chosen = all.find((t) => t.name === options.template);
   if (!chosen) {
     const near = all.find((t) => t.name.startsWith(options.template!.slice(0, 3)));
-    throw usageError(`unknown template "${options.template}"${near ? ` (did you mean ${near.name}?)` : ""}`, { hint: "list them with `loki init --list`" });
+    throw usageError(`unknown template "${options.template}"${near ? ` (did you mean ${near.name}?)` : ""}`, {
+      hint: "list them with `loki init --list`",
+    });
   }
   const target = resolve(dir);
   if (existsSync(target) && !statSync(target).isDirectory()) throw usageError(`${dir} exists and is not a directory`);
   const prd = join(target, "prd.md");
-  if (existsSync(prd) && !options.force) throw usageError(`${relative(process.cwd(), prd) || prd} already exists`, { hint: "pass --force to overwrite it, or choose another directory" });
+  if (existsSync(prd) && !options.force)
+    throw usageError(`${relative(process.cwd(), prd) || prd} already exists`, {
+      hint: "pass --force to overwrite it, or choose another directory",
+    });
   const fresh = !existsSync(target);
   mkdirSync(target, { recursive: true });
   writeFileAtomic(prd, chosen.body);
@@ -64,7 +69,9 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
   else {
     out(`wrote ${rel} from template ${chosen.name}${initialized ? " (new git repository, first commit made)" : ""}`);
     const into = relative(process.cwd(), target);
-    out(`next: edit it, ${initialized ? "commit, " : "commit it, "}then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`);
+    out(
+      `next: edit it, ${initialized ? "commit, " : "commit it, "}then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`,
+    );
   }
   return COMMAND_EXIT.ok;
 }

@@ -12,7 +12,15 @@ import { loadProvider } from "../providers/registry.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
-type PlanOptions = { prd?: string; issue?: string; openspec?: string; provider?: string; model?: string; maxIterations?: number; json?: boolean };
+type PlanOptions = {
+  prd?: string;
+  issue?: string;
+  openspec?: string;
+  provider?: string;
+  model?: string;
+  maxIterations?: number;
+  json?: boolean;
+};
 
 export async function runPlan(arg: string | undefined, options: PlanOptions): Promise<ExitCode> {
   const root = findRoot();
@@ -24,7 +32,12 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   const loaded = loadConfig(root, process.env, flags);
   for (const line of loaded.warnings) warn(line);
   const cwd = process.cwd();
-  const spec = await readSpec(arg, { cwd, config: loaded.config, env: process.env, explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec } });
+  const spec = await readSpec(arg, {
+    cwd,
+    config: loaded.config,
+    env: process.env,
+    explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec },
+  });
   const ws = workspaceAt(root);
   const checklist = writeIntake(ws, spec);
   const plan = buildPlan(spec, {
@@ -48,21 +61,28 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const usd = (n: number) => `$${n.toFixed(2)}`;
-const range = (r: { low: number; estimate: number; high: number }, f: (n: number) => string) => `~${f(r.estimate)} (${f(r.low)}–${f(r.high)})`;
+const range = (r: { low: number; estimate: number; high: number }, f: (n: number) => string) =>
+  `~${f(r.estimate)} (${f(r.low)}–${f(r.high)})`;
 const tokens = (n: number) => (n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : `${Math.round(n / 1000)}k`);
 
 function printPlan(plan: Plan): void {
   const { items, complexity, iterations, cost, tokens: t } = plan;
   out(`${color.bold(plan.spec.title)}  ${color.dim(`(${plan.spec.kind}: ${plan.spec.ref})`)}`);
-  out(`items       ${plural(items.total, "acceptance item")}: ${items.visible} shown to the agent, ${items.held_out} held out for the final check`);
+  out(
+    `items       ${plural(items.total, "acceptance item")}: ${items.visible} shown to the agent, ${items.held_out} held out for the final check`,
+  );
   out(`complexity  ${color.bold(complexity.tier)} (score ${complexity.score})`);
   for (const reason of complexity.reasons) out(`              - ${reason}`);
   out(`iterations  ${range(iterations, String)}; cap ${iterations.cap}`);
   out(`provider    ${plan.provider.recommended} — ${plan.provider.reason}`);
   out(`models      build ${plan.models.build}, review ${plan.models.review} (${plan.models.source})`);
   const total = t.total_estimate;
-  out(`tokens      ~${tokens(total.input + total.cache_read + total.cache_write + total.output)} (input ${tokens(total.input)}, cache read ${tokens(total.cache_read)}, cache write ${tokens(total.cache_write)}, output ${tokens(total.output)})`);
-  out(`cost        ${color.bold(range(cost.usd, usd))}  pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`);
+  out(
+    `tokens      ~${tokens(total.input + total.cache_read + total.cache_write + total.output)} (input ${tokens(total.input)}, cache read ${tokens(total.cache_read)}, cache write ${tokens(total.cache_write)}, output ${tokens(total.output)})`,
+  );
+  out(
+    `cost        ${color.bold(range(cost.usd, usd))}  pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`,
+  );
   for (const row of cost.by_model) out(`              ${row.selected ? "*" : " "} ${row.model.padEnd(20)} ${range(row.usd, usd)}`);
   out(`time        ${range(plan.time.minutes, (m) => `${m} min`)}`);
   const ref = plan.spec.kind === "brief" ? JSON.stringify(plan.spec.ref) : plan.spec.ref;

@@ -18,14 +18,22 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
   const checked = await verifyProof(ws, runId);
   // A proof someone re-signed with a key you never trusted is no more shareable than a tampered one.
   if (checked.status === "tampered" || checked.status === "untrusted_signer") {
-    throw usageError(`the proof of run ${runId} fails verification (${checked.status.replace("_", " ")}); refusing to share it`, { hint: `see why: loki proof verify ${runId}` });
+    throw usageError(`the proof of run ${runId} fails verification (${checked.status.replace("_", " ")}); refusing to share it`, {
+      hint: `see why: loki proof verify ${runId}`,
+    });
   }
   const { payload } = entry.file;
   const redaction = payload.redaction;
   const say = options.json ? info : out;
   say(`proof of run ${runId}: ${payload.headline.verdict} — ${payload.spec.title}`);
-  say(redaction.total === 0 ? "redaction: nothing needed redacting" : `redaction: ${redaction.total} value(s) replaced before signing — ${redaction.hits.map((h) => `${h.rule} × ${h.count}`).join(", ")}`);
-  say(`the page shows the spec and held-out items, file names, gate output, council findings${payload.change.diff === null ? "" : " and the FULL DIFF"}`);
+  say(
+    redaction.total === 0
+      ? "redaction: nothing needed redacting"
+      : `redaction: ${redaction.total} value(s) replaced before signing — ${redaction.hits.map((h) => `${h.rule} × ${h.count}`).join(", ")}`,
+  );
+  say(
+    `the page shows the spec and held-out items, file names, gate output, council findings${payload.change.diff === null ? "" : " and the FULL DIFF"}`,
+  );
 
   const question = `Publish ${entry.html} as a secret gist (anyone with the link can read it)? [y/N] `;
   if (!options.yes && !(await confirm(question, runId))) {
@@ -34,7 +42,11 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
   }
   const html = readFileSync(entry.html, "utf8");
   const ctx = { config: loadConfig(ws.root).config, env: process.env };
-  const gist = await createSecretGist(`loki proof ${runId}: ${payload.headline.verdict} — ${payload.spec.title}`, [{ name: "index.html", content: html }], ctx);
+  const gist = await createSecretGist(
+    `loki proof ${runId}: ${payload.headline.verdict} — ${payload.spec.title}`,
+    [{ name: "index.html", content: html }],
+    ctx,
+  );
   if (options.json) outJson({ run_id: runId, url: gist.html_url, gist_id: gist.id, public: false, redaction });
   else {
     out(gist.html_url);
@@ -46,7 +58,9 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
 /** y/N on the terminal; refuses (exit 3) when there is no terminal to ask on. */
 async function confirm(question: string, runId: string): Promise<boolean> {
   if (!process.stdin.isTTY) {
-    throw usageError("not publishing: stdin is not a terminal, so loki cannot ask for confirmation", { hint: `pass --yes to publish without asking: loki proof share ${runId} --yes` });
+    throw usageError("not publishing: stdin is not a terminal, so loki cannot ask for confirmation", {
+      hint: `pass --yes to publish without asking: loki proof share ${runId} --yes`,
+    });
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

@@ -17,7 +17,8 @@ import { COMMAND_EXIT, PROOF_EXIT, type ExitCode } from "../core/exit-codes.ts";
 type JsonOption = { json?: boolean };
 
 const money = (usd: number) => `$${usd.toFixed(2)}`;
-const tone = (verdict: string) => (verdict === "VERIFIED" ? color.green(verdict) : verdict === "NOT VERIFIED" ? color.red(verdict) : color.yellow(verdict));
+const tone = (verdict: string) =>
+  verdict === "VERIFIED" ? color.green(verdict) : verdict === "NOT VERIFIED" ? color.red(verdict) : color.yellow(verdict);
 
 export async function runProofList(options: JsonOption): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
@@ -26,7 +27,16 @@ export async function runProofList(options: JsonOption): Promise<ExitCode> {
     outJson(
       proofs.map((p) => {
         const payload = p.file?.payload;
-        return { run_id: p.run_id, path: p.json, finished_at: payload?.run.finished_at ?? null, headline: payload?.headline.verdict ?? null, cost_usd: payload?.bill.total_usd ?? null, cost_basis: payload?.bill.basis ?? null, files: payload?.change.diffstat.files ?? null, problem: p.problem };
+        return {
+          run_id: p.run_id,
+          path: p.json,
+          finished_at: payload?.run.finished_at ?? null,
+          headline: payload?.headline.verdict ?? null,
+          cost_usd: payload?.bill.total_usd ?? null,
+          cost_basis: payload?.bill.basis ?? null,
+          files: payload?.change.diffstat.files ?? null,
+          problem: p.problem,
+        };
       }),
     );
     return COMMAND_EXIT.ok;
@@ -39,11 +49,21 @@ export async function runProofList(options: JsonOption): Promise<ExitCode> {
   const rows = proofs.map((p) => {
     const payload = p.file?.payload;
     if (!payload) return [p.run_id, "-", `(unreadable: ${p.problem})`, "-", "-"];
-    return [p.run_id, payload.run.finished_at.slice(0, 19).replace("T", " "), payload.headline.verdict, `${money(payload.bill.total_usd)} ${payload.bill.basis}`, String(payload.change.diffstat.files)];
+    return [
+      p.run_id,
+      payload.run.finished_at.slice(0, 19).replace("T", " "),
+      payload.headline.verdict,
+      `${money(payload.bill.total_usd)} ${payload.bill.basis}`,
+      String(payload.change.diffstat.files),
+    ];
   });
   const head = ["RUN", "FINISHED (UTC)", "HEADLINE", "COST", "FILES"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   out(color.dim(line(head)));
   for (const row of rows) out(line(row));
   return COMMAND_EXIT.ok;
@@ -105,14 +125,27 @@ export async function runProofVerify(run: string | undefined, options: JsonOptio
     return PROOF_EXIT[result.status];
   }
   for (const check of result.checks) out(`${check.ok ? color.green("✓") : color.red("✗")} ${check.name.padEnd(9)} ${check.detail}`);
-  const label = result.status === "clean" ? color.green("CLEAN") : result.status === "unusable" ? color.yellow("UNUSABLE") : color.red(result.status.replaceAll("_", " ").toUpperCase());
+  const label =
+    result.status === "clean"
+      ? color.green("CLEAN")
+      : result.status === "unusable"
+        ? color.yellow("UNUSABLE")
+        : color.red(result.status.replaceAll("_", " ").toUpperCase());
   out(`proof of run ${runId}: ${label}`);
-  if (result.status === "unusable") hintLine(result.checks.some((c) => c.name === "file") ? "see the run ids with `loki proof list`" : "run this inside the run's repository, with its commits fetched");
+  if (result.status === "unusable")
+    hintLine(
+      result.checks.some((c) => c.name === "file")
+        ? "see the run ids with `loki proof list`"
+        : "run this inside the run's repository, with its commits fetched",
+    );
   if (result.status === "untrusted_signer" && result.signer.fingerprint) {
     const fp = result.signer.fingerprint;
-    hintLine(`the signature is valid, but nothing says key ${fp} is one you trust. If it is a teammate's, check the fingerprint with them, then: loki proof trust ${fp} (for this check only: loki proof verify ${runId} --key ${fp}). If nobody you know holds it, treat the proof as forged.`);
+    hintLine(
+      `the signature is valid, but nothing says key ${fp} is one you trust. If it is a teammate's, check the fingerprint with them, then: loki proof trust ${fp} (for this check only: loki proof verify ${runId} --key ${fp}). If nobody you know holds it, treat the proof as forged.`,
+    );
   }
-  if (result.status === "drifted") hintLine("the proof is intact; the branch moved on after the run (the proof covers the run's head only)");
+  if (result.status === "drifted")
+    hintLine("the proof is intact; the branch moved on after the run (the proof covers the run's head only)");
   return PROOF_EXIT[result.status];
 }
 
@@ -120,7 +153,8 @@ type TrustOptions = JsonOption & { list?: boolean; remove?: string; label?: stri
 
 /** `loki proof trust <key>` adds a key, `--list` shows them (this machine's first), `--remove <fp>` drops one. */
 export async function runProofTrust(key: string | undefined, options: TrustOptions): Promise<ExitCode> {
-  if ([key !== undefined, options.list === true, options.remove !== undefined].filter(Boolean).length > 1) throw usageError("give one of: a key to trust, --list, or --remove <fingerprint>", { hint: "see `loki proof trust --help`" });
+  if ([key !== undefined, options.list === true, options.remove !== undefined].filter(Boolean).length > 1)
+    throw usageError("give one of: a key to trust, --list, or --remove <fingerprint>", { hint: "see `loki proof trust --help`" });
   if (options.remove !== undefined) return removeTrusted(options.remove, options);
   if (key === undefined) return listTrusted(options);
   const input = readKeyInput(key);
@@ -132,7 +166,12 @@ export async function runProofTrust(key: string | undefined, options: TrustOptio
   const found = input.key ? { key: input.key, source: input.source } : keyBehindFingerprint(workspaceAt(findRoot()), input.fingerprint);
   const { entry, added } = trustKey(found.key, options.label?.trim() || found.source);
   if (options.json) outJson({ added, local: false, key: entry, path: lokiHomeAt().trustedKeys });
-  else out(added ? `trusted ${entry.fingerprint} ("${entry.label}"): proofs it signs now verify CLEAN` : `${entry.fingerprint} is trusted already ("${entry.label}", added ${entry.added_at.slice(0, 10)})`);
+  else
+    out(
+      added
+        ? `trusted ${entry.fingerprint} ("${entry.label}"): proofs it signs now verify CLEAN`
+        : `${entry.fingerprint} is trusted already ("${entry.label}", added ${entry.added_at.slice(0, 10)})`,
+    );
   return COMMAND_EXIT.ok;
 }
 
@@ -143,7 +182,11 @@ function listTrusted(options: JsonOption): ExitCode {
     outJson({ path, local: local ? { fingerprint: local } : null, keys: keys.map(({ publicKey: _key, ...entry }) => entry) });
     return COMMAND_EXIT.ok;
   }
-  out(local ? `${local}  this machine's key (trusted without being listed)` : "this machine has no signing key yet (the first run creates one)");
+  out(
+    local
+      ? `${local}  this machine's key (trusted without being listed)`
+      : "this machine has no signing key yet (the first run creates one)",
+  );
   for (const k of keys) out(`${k.fingerprint}  ${k.label}  (added ${k.added_at.slice(0, 10)})`);
   if (keys.length === 0) hintLine(`no other keys are trusted (${path}); add a teammate's: loki proof trust <fingerprint|pubkey-file>`);
   return COMMAND_EXIT.ok;
@@ -151,8 +194,12 @@ function listTrusted(options: JsonOption): ExitCode {
 
 function removeTrusted(raw: string, options: JsonOption): ExitCode {
   const fingerprint = raw.trim().toLowerCase();
-  if (!KeyFingerprint.safeParse(fingerprint).success) throw usageError(`"${raw}" is not a key fingerprint (16 hex characters)`, { hint: "see the trusted keys: loki proof trust --list" });
-  if (fingerprint === localFingerprint()) throw usageError(`${fingerprint} is this machine's key: it is trusted without being listed`, { hint: "to stop signing with it, move ~/.loki/keys aside; the next run creates a new key" });
+  if (!KeyFingerprint.safeParse(fingerprint).success)
+    throw usageError(`"${raw}" is not a key fingerprint (16 hex characters)`, { hint: "see the trusted keys: loki proof trust --list" });
+  if (fingerprint === localFingerprint())
+    throw usageError(`${fingerprint} is this machine's key: it is trusted without being listed`, {
+      hint: "to stop signing with it, move ~/.loki/keys aside; the next run creates a new key",
+    });
   const removed = untrustKey(fingerprint);
   if (!removed) throw usageError(`${fingerprint} is not in your trust list`, { hint: "see the trusted keys: loki proof trust --list" });
   if (options.json) outJson({ removed });

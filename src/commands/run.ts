@@ -16,12 +16,38 @@ import { deliver, type Delivered } from "../deliver/deliver.ts";
 import { prepareStart, type RunFlags } from "../run/start.ts";
 import { readStatus } from "../run/status.ts";
 
-type RunOptions = { provider?: string; model?: string; budget?: number; maxIterations?: number; maxDuration?: string; failover?: string; yes?: boolean; json?: boolean; bg?: boolean; branch?: string; prd?: string; issue?: string; openspec?: string; backgroundChild?: boolean; sandbox?: boolean; worktree?: boolean; pr?: boolean; ship?: boolean };
+type RunOptions = {
+  provider?: string;
+  model?: string;
+  budget?: number;
+  maxIterations?: number;
+  maxDuration?: string;
+  failover?: string;
+  yes?: boolean;
+  json?: boolean;
+  bg?: boolean;
+  branch?: string;
+  prd?: string;
+  issue?: string;
+  openspec?: string;
+  backgroundChild?: boolean;
+  sandbox?: boolean;
+  worktree?: boolean;
+  pr?: boolean;
+  ship?: boolean;
+};
 
 function flagsOf(options: RunOptions): RunFlags {
   return {
-    provider: options.provider, model: options.model, budget_usd: options.budget, max_iterations: options.maxIterations,
-    max_duration: options.maxDuration, failover: options.failover?.split(",").map((s) => s.trim()).filter(Boolean),
+    provider: options.provider,
+    model: options.model,
+    budget_usd: options.budget,
+    max_iterations: options.maxIterations,
+    max_duration: options.maxDuration,
+    failover: options.failover
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     allow_root: options.yes ? true : undefined,
     // commander turns --no-sandbox into sandbox: false (and leaves it true otherwise: config decides then).
     sandbox: options.sandbox === false ? false : undefined,
@@ -37,8 +63,17 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
   // The cascade: --ship implies --pr, --pr and --bg imply --worktree.
   const pr = Boolean(options.pr || options.ship);
   const delegated = Boolean(options.worktree || pr || options.bg);
-  if (delegated && options.branch) throw usageError("--branch cannot be combined with --worktree, --pr, --ship or --bg (they name the branch loki/issue-<n>)");
-  const input = { arg, explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec }, cwd: process.cwd(), env: process.env, flags: flagsOf(options), branch: options.branch, reporter };
+  if (delegated && options.branch)
+    throw usageError("--branch cannot be combined with --worktree, --pr, --ship or --bg (they name the branch loki/issue-<n>)");
+  const input = {
+    arg,
+    explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec },
+    cwd: process.cwd(),
+    env: process.env,
+    flags: flagsOf(options),
+    branch: options.branch,
+    reporter,
+  };
   const run = delegated ? await prepareDelegated({ ...input, pr, ship: Boolean(options.ship) }) : await prepareStart(input);
   if (options.bg) return detach(run.ws, run.runId, options);
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
@@ -89,14 +124,18 @@ function targetRun(): ReturnType<typeof workspaceAt> {
   if (own.run_id && own.status !== "completed") return ws;
   const live = own.delegated.filter((d) => d.pid_alive);
   if (live.length === 1 && live[0]) return workspaceAt(live[0].dir);
-  if (live.length > 1) throw usageError(`${live.length} delegated runs are active: ${live.map((d) => d.run_id).join(", ")}`, { hint: `cd into the one you mean (${live.map((d) => d.dir).join(", ")}) and run the command there` });
+  if (live.length > 1)
+    throw usageError(`${live.length} delegated runs are active: ${live.map((d) => d.run_id).join(", ")}`, {
+      hint: `cd into the one you mean (${live.map((d) => d.dir).join(", ")}) and run the command there`,
+    });
   return ws;
 }
 
 export async function runPause(): Promise<ExitCode> {
   const ws = targetRun();
   const status = readStatus(ws.root);
-  if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status)) throw usageError("no active run to pause here", { hint: "see `loki status`" });
+  if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status))
+    throw usageError("no active run to pause here", { hint: "see `loki status`" });
   setSignal(ws.pause, "paused by loki pause");
   out(`run ${status.run_id} will pause at the next iteration boundary; continue with: loki resume`);
   return COMMAND_EXIT.ok;
@@ -118,7 +157,12 @@ export async function runStop(options: { json?: boolean }): Promise<ExitCode> {
   }
   const stopped = await waitFor(() => !readStatus(ws.root).pid_alive, 15_000);
   if (options.json) outJson({ run_id: status.run_id, stopped });
-  else out(stopped ? `stopped run ${status.run_id}; continue later with: loki resume` : `asked run ${status.run_id} to stop; it stops at the next boundary`);
+  else
+    out(
+      stopped
+        ? `stopped run ${status.run_id}; continue later with: loki resume`
+        : `asked run ${status.run_id} to stop; it stops at the next boundary`,
+    );
   return COMMAND_EXIT.ok;
 }
 

@@ -53,7 +53,10 @@ function printDrift(report: DriftReport, path: string): void {
   out(`${color.yellow("drift")}: ${report.source_ref} changed since it was locked`);
   for (const item of report.added) out(`  ${color.green("+")} [${item.id}] ${item.text}`);
   for (const item of report.removed) out(`  ${color.red("-")} [${item.id}] ${item.text}`);
-  for (const item of report.changed) out(`  ${color.yellow("~")} [${item.id}${item.new_id === item.id ? "" : ` → ${item.new_id}`}] ${item.before}\n      now: ${item.after}`);
+  for (const item of report.changed)
+    out(
+      `  ${color.yellow("~")} [${item.id}${item.new_id === item.id ? "" : ` → ${item.new_id}`}] ${item.before}\n      now: ${item.after}`,
+    );
   out(`report: ${path}`);
   out("next: loki spec lock   (accept the new spec)");
 }

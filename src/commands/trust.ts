@@ -18,13 +18,21 @@ export async function runTrust(options: { json?: boolean }): Promise<ExitCode> {
     out("no data yet: trust metrics start with your first run (loki start ./prd.md)");
     return COMMAND_EXIT.ok;
   }
-  out(`runs                      ${t.runs} (${Object.entries(t.outcomes).map(([k, v]) => `${v} ${k}`).join(", ") || "none finished"})`);
+  out(
+    `runs                      ${t.runs} (${
+      Object.entries(t.outcomes)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ") || "none finished"
+    })`,
+  );
   out(`council pass rate         ${pct(t.council_pass_rate)}${t.council_rounds ? ` over ${t.council_rounds} rounds` : ""}`);
   out(`gate pass rate            ${pct(t.gate_pass_rate)}${t.gate_results ? ` over ${t.gate_results} gate results` : ""}`);
   out(`held-out failure rate     ${pct(t.heldout_fail_rate)}`);
   out(`reviewer mutations        ${t.reviewer_mutations}`);
   out(`iterations to completion  ${t.iterations_to_completion ?? "no verified run yet"}`);
-  out(`cost per verified run     ${t.cost_per_verified_run_usd === null ? "no verified run yet" : `$${t.cost_per_verified_run_usd.toFixed(2)}`}`);
+  out(
+    `cost per verified run     ${t.cost_per_verified_run_usd === null ? "no verified run yet" : `$${t.cost_per_verified_run_usd.toFixed(2)}`}`,
+  );
   return COMMAND_EXIT.ok;
 }
 
@@ -42,8 +50,12 @@ export async function runCost(options: { last?: number; json?: boolean }): Promi
   }
   for (const bill of shown) {
     out(`run ${bill.run_id}  $${bill.usd.toFixed(4)} (${bill.basis})  ${bill.calls} calls`);
-    for (const it of bill.iterations) out(`  iteration ${String(it.iteration).padStart(2)}  $${it.usd.toFixed(4)}  ${it.basis === "exact" ? "exact" : `${it.basis} *`}  ${it.roles.join(", ")}`);
+    for (const it of bill.iterations)
+      out(
+        `  iteration ${String(it.iteration).padStart(2)}  $${it.usd.toFixed(4)}  ${it.basis === "exact" ? "exact" : `${it.basis} *`}  ${it.roles.join(", ")}`,
+      );
   }
-  if (shown.some((b) => b.basis !== "exact")) out("* estimated: priced from token counts with src/data/pricing.json, or at a conservative floor when a call reported nothing");
+  if (shown.some((b) => b.basis !== "exact"))
+    out("* estimated: priced from token counts with src/data/pricing.json, or at a conservative floor when a call reported nothing");
   return COMMAND_EXIT.ok;
 }

@@ -61,14 +61,20 @@ const STATUS: Record<GateStatus, (text: string) => string> = {
   inconclusive: (t) => color.yellow(t),
   skipped: (t) => color.dim(t),
 };
-const VERDICT: Record<Evidence["verdict"], (text: string) => string> = { VERIFIED: (t) => color.green(t), CONCERNS: (t) => color.yellow(t), BLOCKED: (t) => color.red(t) };
+const VERDICT: Record<Evidence["verdict"], (text: string) => string> = {
+  VERIFIED: (t) => color.green(t),
+  CONCERNS: (t) => color.yellow(t),
+  BLOCKED: (t) => color.red(t),
+};
 const MAX_PRINTED_FINDINGS = 200;
 
 function printHuman(outcome: VerifyOutcome, cwd: string): void {
   const { evidence, base, written } = outcome;
   const { subject } = evidence;
   const worktree = subject.includes_worktree ? " + working tree" : "";
-  out(`loki verify: ${base.ref} (${base.how}, merge base ${evidence.repo.base.slice(0, 7)})${worktree}: ${subject.files} file${subject.files === 1 ? "" : "s"}, +${subject.insertions} −${subject.deletions}, scope ${subject.scope}`);
+  out(
+    `loki verify: ${base.ref} (${base.how}, merge base ${evidence.repo.base.slice(0, 7)})${worktree}: ${subject.files} file${subject.files === 1 ? "" : "s"}, +${subject.insertions} −${subject.deletions}, scope ${subject.scope}`,
+  );
   const idWidth = Math.max(...evidence.gates.map((g) => g.id.length));
   for (const gate of evidence.gates) {
     const status = STATUS[gate.status](gate.status.padEnd(12));
@@ -77,7 +83,8 @@ function printHuman(outcome: VerifyOutcome, cwd: string): void {
   const findings = allFindings(evidence);
   if (findings.length > 0) {
     out(`findings (${findings.length}):`);
-    for (const f of findings.slice(0, MAX_PRINTED_FINDINGS)) out(`  ${locationOf(f)}  ${f.severity}  ${f.gate}${f.rule ? `/${f.rule}` : ""}  ${f.message}`);
+    for (const f of findings.slice(0, MAX_PRINTED_FINDINGS))
+      out(`  ${locationOf(f)}  ${f.severity}  ${f.gate}${f.rule ? `/${f.rule}` : ""}  ${f.message}`);
     if (findings.length > MAX_PRINTED_FINDINGS) out(`  … and ${findings.length - MAX_PRINTED_FINDINGS} more in the report`);
   }
   if (evidence.baseline) out(`baseline ${evidence.baseline.path}: ${evidence.baseline.suppressed} known finding(s) suppressed`);

@@ -56,14 +56,17 @@ export const Config = z.object({
       max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
     })
     .default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
-  verify: z
-    .object({ build: z.string().optional(), test: z.string().optional(), lint: z.string().optional() })
-    .default(() => ({})),
+  verify: z.object({ build: z.string().optional(), test: z.string().optional(), lint: z.string().optional() }).default(() => ({})),
 });
 export type Config = z.infer<typeof Config>;
 
 type Raw = Record<string, unknown>;
-export type LoadedConfig = { config: Config; warnings: string[]; files: string[]; /** top-level keys some layer set, with the last layer that set each */ origins: Map<string, string> };
+export type LoadedConfig = {
+  config: Config;
+  warnings: string[];
+  files: string[] /** top-level keys some layer set, with the last layer that set each */;
+  origins: Map<string, string>;
+};
 
 /** Ecosystem variables that CI systems and trackers already set, mapped to config paths. */
 const ECOSYSTEM_ENV: [string, string][] = [
@@ -118,7 +121,9 @@ function readConfigFile(file: string): Raw | undefined {
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
-    throw configError(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: invalid YAML: ${error.message.split("\n")[0]}`, { hint: `fix the YAML syntax in ${file}` });
+    throw configError(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: invalid YAML: ${error.message.split("\n")[0]}`, {
+      hint: `fix the YAML syntax in ${file}`,
+    });
   }
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return {};
@@ -142,9 +147,18 @@ function envLayer(env: Record<string, string | undefined>): Raw {
 
 function coerceEnv(value: string, schema: z.ZodType | undefined): unknown {
   const base = schema ? unwrap(schema) : undefined;
-  if (base instanceof z.ZodArray) return value.split(",").map((v) => v.trim()).filter(Boolean);
+  if (base instanceof z.ZodArray)
+    return value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean);
   if (base instanceof z.ZodNumber) return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
-  if (base instanceof z.ZodBoolean) return ["1", "true", "yes", "on"].includes(value.toLowerCase()) ? true : ["0", "false", "no", "off"].includes(value.toLowerCase()) ? false : value;
+  if (base instanceof z.ZodBoolean)
+    return ["1", "true", "yes", "on"].includes(value.toLowerCase())
+      ? true
+      : ["0", "false", "no", "off"].includes(value.toLowerCase())
+        ? false
+        : value;
   return value;
 }
 
@@ -157,7 +171,9 @@ function unwrap(schema: z.ZodType): z.ZodType {
 function leafPaths(schema: z.ZodType, prefix = ""): string[] {
   const base = unwrap(schema);
   if (!(base instanceof z.ZodObject)) return [prefix];
-  return Object.entries(base.shape as Record<string, z.ZodType>).flatMap(([key, child]) => leafPaths(child, prefix ? `${prefix}.${key}` : key));
+  return Object.entries(base.shape as Record<string, z.ZodType>).flatMap(([key, child]) =>
+    leafPaths(child, prefix ? `${prefix}.${key}` : key),
+  );
 }
 
 function leafAt(schema: z.ZodType, path: string): z.ZodType | undefined {
@@ -196,7 +212,8 @@ function deepMerge(a: Raw, b: Raw): Raw {
   for (const [key, value] of Object.entries(b)) {
     if (value === undefined) continue;
     const prev = out[key];
-    const bothObjects = value && typeof value === "object" && !Array.isArray(value) && prev && typeof prev === "object" && !Array.isArray(prev);
+    const bothObjects =
+      value && typeof value === "object" && !Array.isArray(value) && prev && typeof prev === "object" && !Array.isArray(prev);
     out[key] = bothObjects ? deepMerge(prev as Raw, value as Raw) : value;
   }
   return out;

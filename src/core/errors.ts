@@ -34,20 +34,13 @@ export class LokiError extends Error {
   }
 }
 
-export const usageError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("usage", message, options);
-export const configError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("config", message, options);
-export const specError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("spec", message, options);
-export const trackerError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("tracker", message, options);
-export const workspaceError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("workspace", message, options);
-export const gitError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("git", message, options);
-export const internalError = (message: string, options?: LokiErrorOptions) =>
-  new LokiError("internal", message, options);
+export const usageError = (message: string, options?: LokiErrorOptions) => new LokiError("usage", message, options);
+export const configError = (message: string, options?: LokiErrorOptions) => new LokiError("config", message, options);
+export const specError = (message: string, options?: LokiErrorOptions) => new LokiError("spec", message, options);
+export const trackerError = (message: string, options?: LokiErrorOptions) => new LokiError("tracker", message, options);
+export const workspaceError = (message: string, options?: LokiErrorOptions) => new LokiError("workspace", message, options);
+export const gitError = (message: string, options?: LokiErrorOptions) => new LokiError("git", message, options);
+export const internalError = (message: string, options?: LokiErrorOptions) => new LokiError("internal", message, options);
 
 export function isLokiError(value: unknown): value is LokiError {
   return value instanceof LokiError;

@@ -68,7 +68,10 @@ export const HeldoutResult = z.object({
   tree: z.string().optional(),
   /** `hmac-sha256:<hex>` over the rest, keyed by the run's held-out salt (in ~/.loki): only a result
    *  carrying loki's seal is ever reused (review/heldout-cache.ts). */
-  mac: z.string().regex(/^hmac-sha256:[0-9a-f]{64}$/).optional(),
+  mac: z
+    .string()
+    .regex(/^hmac-sha256:[0-9a-f]{64}$/)
+    .optional(),
 });
 export type HeldoutResult = z.infer<typeof HeldoutResult>;
 
@@ -114,7 +117,18 @@ export const TrustEvent = z.object({
   /** `private_access`: an agent's tool call reached for loki's private paths (blocks the run).
    *  `state_forged`: loki state read back from .loki/ (the held-out verdict cache) lacked loki's seal.
    *  `grader_tampered`: loki's own code or the provider CLI changed during the run (blocks the run). */
-  kind: z.enum(["run_start", "gate_result", "heldout_eval", "council_vote", "reviewer_mutation", "private_access", "state_forged", "grader_tampered", "budget_warning", "completion"]),
+  kind: z.enum([
+    "run_start",
+    "gate_result",
+    "heldout_eval",
+    "council_vote",
+    "reviewer_mutation",
+    "private_access",
+    "state_forged",
+    "grader_tampered",
+    "budget_warning",
+    "completion",
+  ]),
   data: z.record(z.string(), z.unknown()),
 });
 export type TrustEvent = z.infer<typeof TrustEvent>;

@@ -108,7 +108,8 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
 
   const stdout = String(result.stdout ?? "");
   const stderr = String(result.stderr ?? "");
-  const spawnError = result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage ?? "could not start") : null;
+  const spawnError =
+    result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage ?? "could not start") : null;
   const exitCode = result.exitCode ?? null;
   const signal = result.signal ?? null;
   return {
@@ -149,7 +150,10 @@ const DIGEST_CHARS = 2000;
 
 /** Only the lines that look like failures (else the tail), capped in lines and characters. */
 export function digestOf(stdout: string, stderr: string): string {
-  const lines = `${stderr}\n${stdout}`.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  const lines = `${stderr}\n${stdout}`
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "");
   const failing = lines.filter((l) => FAILING_LINE.test(l));
   const chosen = (failing.length > 0 ? failing : lines.slice(-10)).slice(0, DIGEST_LINES);
   const text = chosen.map((l) => (l.length > 300 ? `${l.slice(0, 297)}...` : l)).join("\n");

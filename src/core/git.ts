@@ -25,7 +25,20 @@ export const HARDENED_GIT_ENV: Readonly<Record<string, string>> = {
 };
 
 /** Settings a repository's own .git/config could otherwise use to run code or change output. */
-const HARDENED_CONFIG = ["-c", "core.hooksPath=/dev/null", "-c", "core.attributesFile=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false", "-c", "diff.external=", "-c", "diff.orderFile=/dev/null"];
+const HARDENED_CONFIG = [
+  "-c",
+  "core.hooksPath=/dev/null",
+  "-c",
+  "core.attributesFile=/dev/null",
+  "-c",
+  "core.fsmonitor=false",
+  "-c",
+  "core.untrackedCache=false",
+  "-c",
+  "diff.external=",
+  "-c",
+  "diff.orderFile=/dev/null",
+];
 
 /** argv for a hardened git call: `git <hardening> <args>`. */
 export function gitArgv(args: readonly string[], safeDirectories: readonly string[] = []): string[] {
@@ -40,7 +53,9 @@ let safeDirectories: Promise<string[]> | undefined;
  * user still works as it did.
  */
 function userSafeDirectories(): Promise<string[]> {
-  safeDirectories ??= run(["git", "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) => (r.ok ? r.stdout.split("\n").filter(Boolean) : []));
+  safeDirectories ??= run(["git", "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) =>
+    r.ok ? r.stdout.split("\n").filter(Boolean) : [],
+  );
   return safeDirectories;
 }
 
@@ -115,7 +130,10 @@ export async function currentBranch(dir: string): Promise<string | null> {
 export async function switchBranch(dir: string, branch: string): Promise<void> {
   const exists = (await git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: dir })).ok;
   const result = await git(exists ? ["switch", "--quiet", branch] : ["switch", "--quiet", "-c", branch], { cwd: dir, timeoutMs: 60_000 });
-  if (!result.ok) throw gitError(`could not switch to branch ${branch}: ${result.digest}`, { hint: "commit or stash your changes, or choose another --branch" });
+  if (!result.ok)
+    throw gitError(`could not switch to branch ${branch}: ${result.digest}`, {
+      hint: "commit or stash your changes, or choose another --branch",
+    });
 }
 
 /**
@@ -160,7 +178,8 @@ export async function treeOf(dir: string, commit: string): Promise<string | null
 export async function readGitSnapshot(dir: string, startSha: string): Promise<GitSnapshot> {
   const dirs = await git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 });
   const [gitDir, commonDir] = dirs.stdout.split("\n").map((line) => resolve(dir, line.trim()));
-  if (!dirs.ok || gitDir === undefined || commonDir === undefined) throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
+  if (!dirs.ok || gitDir === undefined || commonDir === undefined)
+    throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
   const startTree = await treeOf(dir, startSha);
   if (startTree === null) throw gitError(`${dir}: the start commit ${startSha} has no tree`);
   const refs = await git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/"], { cwd: dir, timeoutMs: 10_000 });

@@ -42,7 +42,10 @@ export async function fileLogger(file: string): Promise<Logger> {
   if (existing) return existing;
   mkdirSync(dirname(file), { recursive: true });
   const { pino } = await import("pino");
-  const logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: file, sync: true, mkdir: true }));
+  const logger = pino(
+    { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: file, sync: true, mkdir: true }),
+  );
   loggers.set(file, logger);
   return logger;
 }

@@ -47,8 +47,14 @@ export const DEFAULT_MODELS: Readonly<Record<ProviderId, ModelDefaults>> = {
 export type ResolvedModel = { provider: ProviderId; model: string; source: "configured" | "default" };
 
 /** The model a provider is dispatched with: the user's choice (aliases expanded) or the tier default. */
-export function resolveModel(input: { provider: ProviderId; tier: ComplexityTier; role: Role; configured?: string | undefined }): ResolvedModel {
-  if (input.configured) return { provider: input.provider, model: MODEL_ALIASES[input.configured] ?? input.configured, source: "configured" };
+export function resolveModel(input: {
+  provider: ProviderId;
+  tier: ComplexityTier;
+  role: Role;
+  configured?: string | undefined;
+}): ResolvedModel {
+  if (input.configured)
+    return { provider: input.provider, model: MODEL_ALIASES[input.configured] ?? input.configured, source: "configured" };
   const defaults = DEFAULT_MODELS[input.provider];
   return { provider: input.provider, model: input.role === "build" ? defaults[input.tier] : defaults.review, source: "default" };
 }

@@ -11,9 +11,18 @@ export type HeadlineVerdict = z.infer<typeof HeadlineVerdict>;
 const CostBasis = z.enum(["exact", "estimated", "mixed", "none"]);
 const ItemResult = z.object({ status: z.enum(["pass", "fail", "unknown"]), method: z.enum(["command", "judge"]), evidence: z.string() });
 
-export const ProofFileChange = z.object({ path: z.string(), insertions: z.number().int().nonnegative(), deletions: z.number().int().nonnegative(), binary: z.boolean() });
+export const ProofFileChange = z.object({
+  path: z.string(),
+  insertions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+  binary: z.boolean(),
+});
 export type ProofFileChange = z.infer<typeof ProofFileChange>;
-export const Diffstat = z.object({ files: z.number().int().nonnegative(), insertions: z.number().int().nonnegative(), deletions: z.number().int().nonnegative() });
+export const Diffstat = z.object({
+  files: z.number().int().nonnegative(),
+  insertions: z.number().int().nonnegative(),
+  deletions: z.number().int().nonnegative(),
+});
 
 /** Whether the hidden items could be shown, and why not when they could not. */
 export const HeldOutStatus = z.enum(["revealed", "not_selected", "no_commitment", "store_missing", "reveal_failed"]);
@@ -41,13 +50,24 @@ export const Proof = z.object({
   spec: z.object({
     title: z.string(),
     source: z.object({ kind: SpecSourceKind, ref: z.string(), sha256: Sha256 }),
-    items: z.array(z.object({ id: z.string(), text: z.string(), kind: SpecItemKind, section: z.string().nullable(), held_out: z.boolean() })),
+    items: z.array(
+      z.object({ id: z.string(), text: z.string(), kind: SpecItemKind, section: z.string().nullable(), held_out: z.boolean() }),
+    ),
   }),
   bill: z.object({
     currency: z.literal("USD"),
     total_usd: z.number().nonnegative(),
     basis: CostBasis,
-    by_model: z.array(z.object({ provider: z.string(), model: z.string(), usd: z.number().nonnegative(), basis: CostBasis, calls: z.number().int(), tokens: TokenCounts })),
+    by_model: z.array(
+      z.object({
+        provider: z.string(),
+        model: z.string(),
+        usd: z.number().nonnegative(),
+        basis: CostBasis,
+        calls: z.number().int(),
+        tokens: TokenCounts,
+      }),
+    ),
     budget: z.object({ limit_usd: z.number().nullable(), spent_usd: z.number() }),
   }),
   change: z.object({
@@ -73,19 +93,40 @@ export const Proof = z.object({
     detail: z.string().nullable(),
     total_items: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
-    evaluation: z.object({ verdict: VerdictName, iteration: z.number().int(), evaluated_at: IsoTime, passed: z.number().int(), failed: z.number().int(), unknown: z.number().int() }).nullable(),
+    evaluation: z
+      .object({
+        verdict: VerdictName,
+        iteration: z.number().int(),
+        evaluated_at: IsoTime,
+        passed: z.number().int(),
+        failed: z.number().int(),
+        unknown: z.number().int(),
+      })
+      .nullable(),
     items: z.array(z.object({ id: z.string(), text: z.string(), result: ItemResult.nullable() })),
   }),
   timing: z.object({
-    iterations: z.array(z.object({ n: z.number().int(), started_at: IsoTime, duration_ms: z.number().nonnegative().nullable(), usd: z.number().nonnegative() })),
+    iterations: z.array(
+      z.object({
+        n: z.number().int(),
+        started_at: IsoTime,
+        duration_ms: z.number().nonnegative().nullable(),
+        usd: z.number().nonnegative(),
+      }),
+    ),
   }),
   providers: z.object({
     chain: z.array(z.string()),
-    used: z.array(z.object({ provider: z.string(), model: z.string(), role: z.enum(["build", "review", "judge"]), calls: z.number().int() })),
+    used: z.array(
+      z.object({ provider: z.string(), model: z.string(), role: z.enum(["build", "review", "judge"]), calls: z.number().int() }),
+    ),
     failovers: z.array(z.object({ iteration: z.number().int(), from: z.string(), to: z.string(), reason: z.string() })),
   }),
   /** What the single redaction pass replaced (rule names and counts only). */
-  redaction: z.object({ total: z.number().int().nonnegative(), hits: z.array(z.object({ rule: z.string(), count: z.number().int().nonnegative() })) }),
+  redaction: z.object({
+    total: z.number().int().nonnegative(),
+    hits: z.array(z.object({ rule: z.string(), count: z.number().int().nonnegative() })),
+  }),
   verify_command: z.string(),
 });
 export type Proof = z.infer<typeof Proof>;

@@ -4,7 +4,18 @@ import { z } from "zod";
 import { GateStatus, IsoTime, Sha256, TokenCounts, Version } from "./schema.ts";
 import { RunStatus } from "./session-schema.ts";
 
-export const Outcome = z.enum(["verified", "max_iterations", "max_duration", "stalled", "stopped", "failed", "blocked", "budget_exceeded", "error", "interrupted"]);
+export const Outcome = z.enum([
+  "verified",
+  "max_iterations",
+  "max_duration",
+  "stalled",
+  "stopped",
+  "failed",
+  "blocked",
+  "budget_exceeded",
+  "error",
+  "interrupted",
+]);
 export type Outcome = z.infer<typeof Outcome>;
 export const Phase = z.enum(["starting", "reason", "act", "reflect", "verify", "compound", "ship", "done"]);
 export type Phase = z.infer<typeof Phase>;
@@ -87,17 +98,52 @@ export type CostEntry = z.infer<typeof CostEntry>;
 const EventBase = { ts: IsoTime, run_id: z.string(), iteration: z.number().int() };
 /** events.jsonl: the one typed event stream of a run. */
 export const LokiEvent = z.discriminatedUnion("kind", [
-  z.object({ ...EventBase, kind: z.literal("run_started"), provider: z.string(), model: z.string(), spec: z.string(), start_sha: z.string(), resumed: z.boolean(), budget_usd: z.number().nullable() }),
+  z.object({
+    ...EventBase,
+    kind: z.literal("run_started"),
+    provider: z.string(),
+    model: z.string(),
+    spec: z.string(),
+    start_sha: z.string(),
+    resumed: z.boolean(),
+    budget_usd: z.number().nullable(),
+  }),
   z.object({ ...EventBase, kind: z.literal("iteration_started") }),
   z.object({ ...EventBase, kind: z.literal("prompt_built"), bytes: z.number().int(), items: z.number().int() }),
   z.object({ ...EventBase, kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("agent_finished"), provider: z.string(), model: z.string(), call_id: z.string(), ok: z.boolean(), exit_code: z.number().int().nullable(), error_class: z.string().nullable(), usd: z.number(), basis: z.enum(["exact", "estimated"]), duration_ms: z.number(), claimed_done: z.boolean() }),
+  z.object({
+    ...EventBase,
+    kind: z.literal("agent_finished"),
+    provider: z.string(),
+    model: z.string(),
+    call_id: z.string(),
+    ok: z.boolean(),
+    exit_code: z.number().int().nullable(),
+    error_class: z.string().nullable(),
+    usd: z.number(),
+    basis: z.enum(["exact", "estimated"]),
+    duration_ms: z.number(),
+    claimed_done: z.boolean(),
+  }),
   z.object({ ...EventBase, kind: z.literal("checkpoint"), sha: z.string().nullable(), changed: z.boolean() }),
   z.object({ ...EventBase, kind: z.literal("gate_result"), gate: z.string(), status: GateStatus, reason: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("ship_gate"), verdict: z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]), reasons: z.array(z.string()), trigger: z.string() }),
+  z.object({
+    ...EventBase,
+    kind: z.literal("ship_gate"),
+    verdict: z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]),
+    reasons: z.array(z.string()),
+    trigger: z.string(),
+  }),
   z.object({ ...EventBase, kind: z.literal("budget_warning"), spent_usd: z.number(), limit_usd: z.number() }),
   z.object({ ...EventBase, kind: z.literal("budget_exceeded"), spent_usd: z.number(), limit_usd: z.number() }),
-  z.object({ ...EventBase, kind: z.literal("retry"), provider: z.string(), error_class: z.string(), wait_ms: z.number(), attempt: z.number().int() }),
+  z.object({
+    ...EventBase,
+    kind: z.literal("retry"),
+    provider: z.string(),
+    error_class: z.string(),
+    wait_ms: z.number(),
+    attempt: z.number().int(),
+  }),
   z.object({ ...EventBase, kind: z.literal("provider_failover"), from: z.string(), to: z.string(), reason: z.string() }),
   z.object({ ...EventBase, kind: z.literal("model_fallback"), provider: z.string(), from: z.string(), to: z.string(), reason: z.string() }),
   z.object({ ...EventBase, kind: z.literal("paused") }),

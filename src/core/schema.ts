@@ -176,7 +176,12 @@ export const SpecDrift = z.discriminatedUnion("state", [
   /** Locked, deliberately not read again (the loop does not re-fetch an issue): the reason. */
   z.object({ state: z.literal("not_rechecked"), source_kind: SpecSourceKind, source_ref: z.string(), reason: z.string() }),
   /** The lock or its spec could not be read (null source: the lock itself): the reason. */
-  z.object({ state: z.literal("unreadable"), source_kind: SpecSourceKind.nullable(), source_ref: z.string().nullable(), reason: z.string() }),
+  z.object({
+    state: z.literal("unreadable"),
+    source_kind: SpecSourceKind.nullable(),
+    source_ref: z.string().nullable(),
+    reason: z.string(),
+  }),
   /** Read again and compared with the lock. */
   z.object({ state: z.literal("checked"), source_kind: SpecSourceKind, report: DriftReport }),
 ]);
@@ -205,7 +210,12 @@ export const Plan = z.object({
     review: z.string(),
     source: z.enum(["configured", "default"]),
   }),
-  tokens: z.object({ per_iteration: TokenCounts, ship_gate_per_attempt: TokenCounts, ship_gate_attempts: z.number().int(), total_estimate: TokenCounts }),
+  tokens: z.object({
+    per_iteration: TokenCounts,
+    ship_gate_per_attempt: TokenCounts,
+    ship_gate_attempts: z.number().int(),
+    total_estimate: TokenCounts,
+  }),
   cost: z.object({
     currency: z.literal("USD"),
     pricing_as_of: z.string(),

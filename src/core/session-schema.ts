@@ -19,7 +19,6 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 
-
 /** The part of state/orchestrator.json that `loki status` shows (unknown keys are ignored). */
 export const RunProgress = z.object({
   run_id: z.string(),

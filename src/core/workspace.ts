@@ -167,7 +167,8 @@ export function withLock<T>(path: string, fn: () => T): T {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw workspaceError(`timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no loki process is running` });
+      if (Date.now() > deadline)
+        throw workspaceError(`timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no loki process is running` });
       Bun.sleepSync(2);
     }
   }

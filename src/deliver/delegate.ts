@@ -18,7 +18,6 @@ import { newRunId, prepareStart, type StartInput } from "../run/start.ts";
 
 export type DelegateInput = StartInput & { pr: boolean; ship: boolean };
 
-
 export async function prepareDelegated(input: DelegateInput) {
   const root = await repoRoot(input.cwd);
   const config = loadConfig(root, input.env, input.flags).config;
@@ -31,18 +30,33 @@ export async function prepareDelegated(input: DelegateInput) {
   let blocked: string | null = null;
   if (input.pr) {
     const origin = await remoteUrl(root);
-    if (!origin) throw usageError("--pr needs an `origin` remote to push the branch to, and this repository has none", { hint: "add one: git remote add origin <url>" });
+    if (!origin)
+      throw usageError("--pr needs an `origin` remote to push the branch to, and this repository has none", {
+        hint: "add one: git remote add origin <url>",
+      });
     // origin is where the branch is pushed, so its repository gets the PR; the issue's is the fallback
     // (a local-path origin names no repository).
     repo = repoFromRemote(origin, config) ?? (issue ? repoFromIssue(issue) : null);
-    if (!repo) throw usageError(`cannot tell which GitHub or GitLab repository to open the pull request on (origin is ${origin})`, { hint: "pass the issue as owner/repo#N, or set GITHUB_API_URL / GITLAB_API_URL for your server" });
+    if (!repo)
+      throw usageError(`cannot tell which GitHub or GitLab repository to open the pull request on (origin is ${origin})`, {
+        hint: "pass the issue as owner/repo#N, or set GITHUB_API_URL / GITLAB_API_URL for your server",
+      });
     const facts = await inspectRepo(repo, { config, env: input.env });
-    if (facts.archived) throw new LokiError("tracker", "the repository is archived: nothing can be pushed or merged", { hint: "unarchive it, or run without --pr" });
+    if (facts.archived)
+      throw new LokiError("tracker", "the repository is archived: nothing can be pushed or merged", {
+        hint: "unarchive it, or run without --pr",
+      });
     if (!facts.canOpenPr || facts.missing.length > 0) {
-      throw new LokiError("tracker", `the token cannot push and open pull requests here${facts.missing.length ? ` (missing: ${facts.missing.join(", ")})` : ""}`, { hint: "use a token with write access to the repository (classic: the repo scope)" });
+      throw new LokiError(
+        "tracker",
+        `the token cannot push and open pull requests here${facts.missing.length ? ` (missing: ${facts.missing.join(", ")})` : ""}`,
+        { hint: "use a token with write access to the repository (classic: the repo scope)" },
+      );
     }
     if (input.ship && facts.mergeBlockedBy) {
-      throw new LokiError("tracker", `--ship cannot merge into ${facts.defaultBranch}: ${facts.mergeBlockedBy}`, { hint: "run with --pr to open the pull request for review instead (an existing one is kept)" });
+      throw new LokiError("tracker", `--ship cannot merge into ${facts.defaultBranch}: ${facts.mergeBlockedBy}`, {
+        hint: "run with --pr to open the pull request for review instead (an existing one is kept)",
+      });
     }
     for (const warning of facts.warnings) input.reporter.warn(warning);
     base = facts.defaultBranch;
@@ -57,8 +71,17 @@ export async function prepareDelegated(input: DelegateInput) {
   // The spec was read where the user pointed, not inside the new worktree.
   const prepared = await prepareStart({ ...input, cwd: tree.dir, intake: { spec, runId } });
   writeJson(workspaceAt(tree.dir).delivery, Delivery, {
-    schema_version: SCHEMA_VERSION, run_id: prepared.runId, pr: input.pr, ship: input.ship, branch, base: base ?? "",
-    repo: repo as Record<string, unknown> | null, issue: issue as Record<string, unknown> | null, title: spec.title, main_root: root, merge_blocked_by: blocked,
+    schema_version: SCHEMA_VERSION,
+    run_id: prepared.runId,
+    pr: input.pr,
+    ship: input.ship,
+    branch,
+    base: base ?? "",
+    repo: repo as Record<string, unknown> | null,
+    issue: issue as Record<string, unknown> | null,
+    title: spec.title,
+    main_root: root,
+    merge_blocked_by: blocked,
   });
   return { ...prepared, worktree: tree };
 }

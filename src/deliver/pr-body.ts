@@ -31,7 +31,8 @@ export function pullRequestBody(facts: PrFacts): string {
   ];
   if (facts.evidence) {
     lines.push("", "### Gates", "| gate | result | why |", "|---|---|---|");
-    for (const g of facts.evidence.gates) lines.push(`| ${g.id} | ${MARK[g.status] ?? ""} ${g.status} | ${g.reason.replace(/\|/g, "\\|")} |`);
+    for (const g of facts.evidence.gates)
+      lines.push(`| ${g.id} | ${MARK[g.status] ?? ""} ${g.status} | ${g.reason.replace(/\|/g, "\\|")} |`);
   }
   if (facts.council) {
     const votes = facts.council.reviewers.map((r) => `${r.role}: ${r.verdict}`).join(" · ");
@@ -40,8 +41,14 @@ export function pullRequestBody(facts: PrFacts): string {
   }
   lines.push("", "### Cost", `$${c.cost.usd.toFixed(2)} (${c.cost.basis})`);
   if (facts.proof) {
-    lines.push("", "### Proof of run", `Signed proof \`${c.run_id}\`: sha256 \`${facts.proof.sha256}\`, key \`${facts.proof.fingerprint}\`.`);
-    lines.push(`Re-check it in a clone of this branch: \`loki proof verify ${c.run_id}\` (the proof is in \`.loki/proofs/${c.run_id}/\` on the machine that ran it; \`loki proof share ${c.run_id}\` publishes it).`);
+    lines.push(
+      "",
+      "### Proof of run",
+      `Signed proof \`${c.run_id}\`: sha256 \`${facts.proof.sha256}\`, key \`${facts.proof.fingerprint}\`.`,
+    );
+    lines.push(
+      `Re-check it in a clone of this branch: \`loki proof verify ${c.run_id}\` (the proof is in \`.loki/proofs/${c.run_id}/\` on the machine that ran it; \`loki proof share ${c.run_id}\` publishes it).`,
+    );
   }
   const closes = closesLine(facts.issue);
   if (closes) lines.push("", closes);

@@ -37,7 +37,9 @@ export async function startPoint(root: string, defaultBranch: string | null): Pr
   for (const candidate of [defaultBranch ? `origin/${defaultBranch}` : null, "origin/HEAD", "HEAD"]) {
     if (candidate && (await git(root, ["rev-parse", "--verify", "--quiet", `${candidate}^{commit}`])).ok) return candidate;
   }
-  throw gitError("this repository has no commits to start a worktree from", { hint: 'make one first: git commit --allow-empty -m "initial"' });
+  throw gitError("this repository has no commits to start a worktree from", {
+    hint: 'make one first: git commit --allow-empty -m "initial"',
+  });
 }
 
 export async function prepareWorktree(root: string, branch: string, from: string): Promise<Worktree> {
@@ -61,6 +63,9 @@ export async function prepareWorktree(root: string, branch: string, from: string
   }
   const args = branchExists ? ["worktree", "add", "--quiet", dir, branch] : ["worktree", "add", "--quiet", "-b", branch, dir, from];
   const added = await git(root, args);
-  if (!added.ok) throw gitError(`could not create a worktree for ${branch}: ${added.digest}`, { hint: `see git worktree list; remove a stale one with git worktree remove --force ${dir}` });
+  if (!added.ok)
+    throw gitError(`could not create a worktree for ${branch}: ${added.digest}`, {
+      hint: `see git worktree list; remove a stale one with git worktree remove --force ${dir}`,
+    });
   return { dir, branch, state: branchExists ? "reused-branch" : "created", startPoint: from };
 }

@@ -10,7 +10,10 @@ type WorkItem = { fields?: Record<string, unknown>; _links?: { html?: { href?: u
 
 export async function fetchAzureWorkItem(ref: AzureRef, ctx: FetchContext): Promise<FetchedIssue> {
   const key = issueKey(ref);
-  const orgUrl = (ref.orgUrl ?? ctx.config.trackers.azure.org_url ?? `https://dev.azure.com/${encodeURIComponent(ref.org)}`).replace(/\/+$/, "");
+  const orgUrl = (ref.orgUrl ?? ctx.config.trackers.azure.org_url ?? `https://dev.azure.com/${encodeURIComponent(ref.org)}`).replace(
+    /\/+$/,
+    "",
+  );
   const auth = azureAuth(ctx);
   if (!auth) {
     throw trackerError(`no Azure DevOps token to fetch ${key}`, {
@@ -31,7 +34,10 @@ export async function fetchAzureWorkItem(ref: AzureRef, ctx: FetchContext): Prom
   const item = (await getJson(url, { authorization: auth.header }, site, ctx)) as WorkItem;
   const fields = item.fields ?? {};
   const title = fields["System.Title"];
-  if (typeof title !== "string") throw trackerError(`Azure DevOps returned no title for ${key} from ${url}`, { hint: "check AZURE_DEVOPS_ORG_URL: it should be the organization URL" });
+  if (typeof title !== "string")
+    throw trackerError(`Azure DevOps returned no title for ${key} from ${url}`, {
+      hint: "check AZURE_DEVOPS_ORG_URL: it should be the organization URL",
+    });
   const href = item._links?.html?.href;
   return {
     tracker: "azure",
@@ -54,7 +60,10 @@ function workItemBody(fields: Record<string, unknown>): string {
 
 function splitTags(tags: unknown): string[] {
   if (typeof tags !== "string") return [];
-  return tags.split(";").map((tag) => tag.trim()).filter((tag) => tag !== "");
+  return tags
+    .split(";")
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== "");
 }
 
 /** A PAT goes as Basic with an empty user; Azure Pipelines' own token (System.AccessToken) as Bearer. */

@@ -29,38 +29,81 @@ export async function commentOnIssue(comment: IssueComment, ctx: FetchContext): 
 
 async function commentJira(ref: JiraRef, body: string, ctx: FetchContext): Promise<string | null> {
   const baseUrl = (ref.baseUrl ?? ctx.config.trackers.jira.base_url)?.replace(/\/+$/, "");
-  if (!baseUrl) throw trackerError(`no Jira site to comment on ${ref.key}`, { hint: "set JIRA_BASE_URL (e.g. https://your-team.atlassian.net)" });
+  if (!baseUrl)
+    throw trackerError(`no Jira site to comment on ${ref.key}`, { hint: "set JIRA_BASE_URL (e.g. https://your-team.atlassian.net)" });
   const auth = jiraCredential(ctx);
-  if (!auth) throw trackerError(`no Jira credentials to comment on ${ref.key}`, { hint: "set JIRA_EMAIL and JIRA_API_TOKEN (Jira Cloud), or JIRA_TOKEN (Data Center)" });
-  const site = siteFor("Jira", baseUrl, "JIRA_BASE_URL", auth, "the account needs the Add Comments permission on the issue's project", ref.key);
+  if (!auth)
+    throw trackerError(`no Jira credentials to comment on ${ref.key}`, {
+      hint: "set JIRA_EMAIL and JIRA_API_TOKEN (Jira Cloud), or JIRA_TOKEN (Data Center)",
+    });
+  const site = siteFor(
+    "Jira",
+    baseUrl,
+    "JIRA_BASE_URL",
+    auth,
+    "the account needs the Add Comments permission on the issue's project",
+    ref.key,
+  );
   const url = `${baseUrl}/rest/api/2/issue/${encodeURIComponent(ref.key)}/comment`;
-  const answer = await sendJson({ method: "POST", url, headers: { authorization: auth.header }, body: { body: markdownToJiraWiki(body) }, what: `issue ${ref.key}` }, site, ctx);
+  const answer = await sendJson(
+    { method: "POST", url, headers: { authorization: auth.header }, body: { body: markdownToJiraWiki(body) }, what: `issue ${ref.key}` },
+    site,
+    ctx,
+  );
   const id = field(answer.data, "id", "string");
   return `${baseUrl}/browse/${encodeURIComponent(ref.key)}${id ? `?focusedCommentId=${id}` : ""}`;
 }
 
 async function commentAzure(ref: AzureRef, body: string, ctx: FetchContext): Promise<string | null> {
-  const orgUrl = (ref.orgUrl ?? ctx.config.trackers.azure.org_url ?? `https://dev.azure.com/${encodeURIComponent(ref.org)}`).replace(/\/+$/, "");
+  const orgUrl = (ref.orgUrl ?? ctx.config.trackers.azure.org_url ?? `https://dev.azure.com/${encodeURIComponent(ref.org)}`).replace(
+    /\/+$/,
+    "",
+  );
   const auth = azureCredential(ctx);
-  if (!auth) throw trackerError(`no Azure DevOps token to comment on ${issueKey(ref)}`, { hint: "set AZURE_DEVOPS_TOKEN to a personal access token with the Work Items (Read & write) scope" });
-  const site = siteFor("Azure DevOps", orgUrl, "AZURE_DEVOPS_ORG_URL", auth, "the token needs the Work Items (Read & write) scope and access to the project", issueKey(ref));
+  if (!auth)
+    throw trackerError(`no Azure DevOps token to comment on ${issueKey(ref)}`, {
+      hint: "set AZURE_DEVOPS_TOKEN to a personal access token with the Work Items (Read & write) scope",
+    });
+  const site = siteFor(
+    "Azure DevOps",
+    orgUrl,
+    "AZURE_DEVOPS_ORG_URL",
+    auth,
+    "the token needs the Work Items (Read & write) scope and access to the project",
+    issueKey(ref),
+  );
   const project = `${orgUrl}/${encodeURIComponent(ref.project)}`;
   // format=markdown needs Comments API 7.1-preview.4; without it Azure treats the text as HTML.
   const url = `${project}/_apis/wit/workItems/${ref.id}/comments?format=markdown&api-version=7.1-preview.4`;
-  await sendJson({ method: "POST", url, headers: { authorization: auth.header }, body: { text: body }, what: `work item ${issueKey(ref)}` }, site, ctx);
+  await sendJson(
+    { method: "POST", url, headers: { authorization: auth.header }, body: { text: body }, what: `work item ${issueKey(ref)}` },
+    site,
+    ctx,
+  );
   return `${project}/_workitems/edit/${ref.id}`;
 }
 
 /** The same credentials issue fetching uses (jira.ts, azure.ts), with the fix to name on a 401. */
 function jiraCredential(ctx: FetchContext): Credential | undefined {
   const auth = jiraAuth(ctx);
-  return { header: auth.header, token: auth.token, authFix: auth.kind === "basic" ? "set a valid JIRA_API_TOKEN for JIRA_EMAIL" : "set a valid JIRA_TOKEN" };
+  return {
+    header: auth.header,
+    token: auth.token,
+    authFix: auth.kind === "basic" ? "set a valid JIRA_API_TOKEN for JIRA_EMAIL" : "set a valid JIRA_TOKEN",
+  };
 }
 
 function azureCredential(ctx: FetchContext): Credential | undefined {
   const auth = azureAuth(ctx);
   if (!auth) return undefined;
-  return { header: auth.header, token: auth.token, authFix: auth.source === "AZURE_DEVOPS_TOKEN" ? "set a valid AZURE_DEVOPS_TOKEN (an unexpired PAT for this organization)" : "set a valid SYSTEM_ACCESSTOKEN" };
+  return {
+    header: auth.header,
+    token: auth.token,
+    authFix:
+      auth.source === "AZURE_DEVOPS_TOKEN"
+        ? "set a valid AZURE_DEVOPS_TOKEN (an unexpired PAT for this organization)"
+        : "set a valid SYSTEM_ACCESSTOKEN",
+  };
 }
 
 function siteFor(name: string, baseUrl: string, baseEnv: string, auth: Credential, scopeFix: string, key: string): TrackerSite {

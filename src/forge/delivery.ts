@@ -25,7 +25,13 @@ export async function checksFor(repo: RepoRef, sha: string, ctx: FetchContext): 
 }
 
 /** Merge PR/MR `number` only if its head is still `sha`; a refusal is `merged: false` with the forge's words. */
-export async function mergePullRequest(repo: RepoRef, number: number, method: MergeMethod, sha: string, ctx: FetchContext): Promise<MergeResult> {
+export async function mergePullRequest(
+  repo: RepoRef,
+  number: number,
+  method: MergeMethod,
+  sha: string,
+  ctx: FetchContext,
+): Promise<MergeResult> {
   if (repo.forge === "github") return (await import("./github-pr.ts")).mergeGithubPr(repo, number, method, sha, ctx);
   return (await import("./gitlab-mr.ts")).mergeGitlabMr(repo, number, method, sha, ctx);
 }
@@ -87,7 +93,9 @@ function isBlip(error: unknown): boolean {
 export function repoFromIssue(ref: IssueRef): RepoRef | null {
   if (ref.tracker === "jira" || ref.tracker === "azure") return null;
   const where = { ...(ref.host ? { host: ref.host } : {}), ...(ref.scheme ? { scheme: ref.scheme } : {}) };
-  return ref.tracker === "github" ? { forge: "github", owner: ref.owner, repo: ref.repo, ...where } : { forge: "gitlab", project: ref.project, ...where };
+  return ref.tracker === "github"
+    ? { forge: "github", owner: ref.owner, repo: ref.repo, ...where }
+    : { forge: "gitlab", project: ref.project, ...where };
 }
 
 type Remote = { host: string; path: string; http: boolean };
@@ -114,14 +122,23 @@ export function repoFromRemote(url: string, config: Config): RepoRef | null {
   const servesGitlab = gitlabApi !== undefined && serves(gitlabApi, remote.host);
   if (!servesGitlab && !remote.host.includes("gitlab")) return null;
   // A GitLab under a relative URL root (https://git.corp/gitlab/api/v4) serves projects below that root.
-  const root = servesGitlab ? gitlabApi.pathname.replace(/\/api\/v4\/?$/, "").split("/").filter((part) => part !== "") : [];
+  const root = servesGitlab
+    ? gitlabApi.pathname
+        .replace(/\/api\/v4\/?$/, "")
+        .split("/")
+        .filter((part) => part !== "")
+    : [];
   const project = (root.every((part, i) => segments[i] === part) ? segments.slice(root.length) : segments).join("/");
   if (!project.includes("/")) return null;
   return remote.host === "gitlab.com" ? { forge: "gitlab", project } : { forge: "gitlab", project, host: remote.host, ...scheme };
 }
 
 function parseRemote(url: string): Remote | null {
-  const clean = (path: string) => path.replace(/^\/+/, "").replace(/\/+$/, "").replace(/\.git$/, "");
+  const clean = (path: string) =>
+    path
+      .replace(/^\/+/, "")
+      .replace(/\/+$/, "")
+      .replace(/\.git$/, "");
   // Two characters at least, so a Windows drive (C:\repo) is not a host.
   const scp = /^(?:[^@/\s]+@)?([^:/\s]{2,}):(?!\/\/)(.+)$/.exec(url);
   if (scp?.[1] && scp[2]) return { host: scp[1].toLowerCase(), path: clean(scp[2]), http: false };
@@ -134,7 +151,11 @@ function parseRemote(url: string): Remote | null {
   const web = parsed.protocol === "https:" || parsed.protocol === "http:";
   if (!web && !["ssh:", "git+ssh:", "git:"].includes(parsed.protocol)) return null;
   // An ssh port says nothing about the web/API host; an https port does.
-  return { host: (web ? parsed.host : parsed.hostname).toLowerCase(), path: clean(decodeURIComponent(parsed.pathname)), http: parsed.protocol === "http:" };
+  return {
+    host: (web ? parsed.host : parsed.hostname).toLowerCase(),
+    path: clean(decodeURIComponent(parsed.pathname)),
+    http: parsed.protocol === "http:",
+  };
 }
 
 /** The API at `api` serves web host `host` (with or without port, or as api.<host>). */

@@ -42,7 +42,8 @@ export function mergeObstacles(classic: ClassicProtection | null, rules: readonl
   if (classic) {
     const found = classicBlocks(classic, setting);
     // Classic protection binds admins only when enforce_admins is on; otherwise an admin token merges anyway.
-    if (setting.admin && !on(classic.enforce_admins)) warnings.push(...found.map((why) => `${why} (the token is an admin and may bypass it)`));
+    if (setting.admin && !on(classic.enforce_admins))
+      warnings.push(...found.map((why) => `${why} (the token is an admin and may bypass it)`));
     else blocks.push(...found);
     if (on(classic.required_signatures)) warnings.push(`branch protection of ${setting.branch} requires signed commits`);
     if (classic.restrictions) warnings.push(`branch protection of ${setting.branch} lets only listed users, teams or apps push to it`);
@@ -60,7 +61,8 @@ function classicBlocks(classic: ClassicProtection, setting: MergeSetting): strin
   const count = classic.required_pull_request_reviews?.required_approving_review_count ?? 0;
   if (count > 0) out.push(`branch protection requires ${reviews(count)}`);
   else if (classic.required_pull_request_reviews?.require_code_owner_reviews) out.push("branch protection requires a code owner's review");
-  if (on(classic.required_linear_history) && setting.method === "merge") out.push("branch protection requires linear history, so merge commits are refused (set ship.merge_method to squash or rebase)");
+  if (on(classic.required_linear_history) && setting.method === "merge")
+    out.push("branch protection requires linear history, so merge commits are refused (set ship.merge_method to squash or rebase)");
   if (on(classic.lock_branch)) out.push(`branch protection locks ${setting.branch} (read-only)`);
   return out;
 }
@@ -71,7 +73,9 @@ function ruleBlock(rule: BranchRule, setting: MergeSetting): string | null {
     case "pull_request":
       return typeof count === "number" && count > 0 ? `a ruleset requires ${reviews(count)}` : null;
     case "required_linear_history":
-      return setting.method === "merge" ? "a ruleset requires linear history, so merge commits are refused (set ship.merge_method to squash or rebase)" : null;
+      return setting.method === "merge"
+        ? "a ruleset requires linear history, so merge commits are refused (set ship.merge_method to squash or rebase)"
+        : null;
     case "merge_queue":
       return `a ruleset requires the merge queue for ${setting.branch}; loki does not merge through it`;
     case "update":

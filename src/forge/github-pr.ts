@@ -15,7 +15,8 @@ type Where = { owner: string; repo: string; host?: string; scheme?: "http" };
 type Session = { octokit: Octokit; site: TrackerSite; owner: string; repo: string };
 type HttpFailure = { status: number; headers: Headers; detail: string };
 
-const SCOPE_FIX = "the token needs write access: classic token `repo` scope (`public_repo` for a public repository); fine-grained: Contents, Pull requests and Issues read & write, Checks and Commit statuses read";
+const SCOPE_FIX =
+  "the token needs write access: classic token `repo` scope (`public_repo` for a public repository); fine-grained: Contents, Pull requests and Issues read & write, Checks and Commit statuses read";
 /** Answers to a merge that are GitHub saying no (not mergeable, head moved, method refused, forbidden), not failures. */
 const MERGE_REFUSALS = new Set([403, 405, 409, 422]);
 
@@ -66,7 +67,9 @@ async function readProtection(s: Session, setting: MergeSetting): Promise<Obstac
   const classic = await optional(s, "reading branch protection", () => s.octokit.rest.repos.getBranchProtection(where));
   const found = mergeObstacles(typeof classic === "number" ? null : classic, ruleList, setting);
   if (classic === 403 || (classic === 404 && !setting.admin && ruleList.length === 0)) {
-    found.warnings.unshift(`branch protection of ${setting.branch} is unknown: the token cannot read it (${classic}; it needs admin rights), so GitHub decides at merge time and a refused merge keeps the PR`);
+    found.warnings.unshift(
+      `branch protection of ${setting.branch} is unknown: the token cannot read it (${classic}; it needs admin rights), so GitHub decides at merge time and a refused merge keeps the PR`,
+    );
   }
   return found;
 }
@@ -76,7 +79,14 @@ export async function upsertGithubPr(input: PullRequestInput & { repo: GithubRep
   const existing = await findOpenPr(s, input.head);
   if (existing !== null) return updatePr(s, existing, input);
   try {
-    const { data } = await s.octokit.rest.pulls.create({ owner: s.owner, repo: s.repo, head: input.head, base: input.base, title: input.title, body: input.body });
+    const { data } = await s.octokit.rest.pulls.create({
+      owner: s.owner,
+      repo: s.repo,
+      head: input.head,
+      base: input.base,
+      title: input.title,
+      body: input.body,
+    });
     return { number: data.number, url: data.html_url, created: true, headSha: data.head.sha };
   } catch (error) {
     // "A pull request already exists": someone opened one between our look and our create.
@@ -87,7 +97,9 @@ export async function upsertGithubPr(input: PullRequestInput & { repo: GithubRep
 }
 
 async function findOpenPr(s: Session, head: string): Promise<number | null> {
-  const { data } = await call(s, "/pulls", "listing pull requests", () => s.octokit.rest.pulls.list({ owner: s.owner, repo: s.repo, head: `${s.owner}:${head}`, state: "open", per_page: 10 }));
+  const { data } = await call(s, "/pulls", "listing pull requests", () =>
+    s.octokit.rest.pulls.list({ owner: s.owner, repo: s.repo, head: `${s.owner}:${head}`, state: "open", per_page: 10 }),
+  );
   return data[0]?.number ?? null;
 }
 
@@ -102,14 +114,24 @@ async function updatePr(s: Session, number: number, input: PullRequestInput): Pr
 export async function githubChecks(repo: GithubRepo, sha: string, ctx: FetchContext): Promise<ChecksState> {
   const s = await session(repo, `${repo.owner}/${repo.repo}@${sha.slice(0, 12)}`, ctx);
   const ref = { owner: s.owner, repo: s.repo, ref: sha, per_page: 100 };
-  const runs = await call(s, `/commits/${sha}/check-runs`, "reading check runs", () => s.octokit.paginate(s.octokit.rest.checks.listForRef, ref));
+  const runs = await call(s, `/commits/${sha}/check-runs`, "reading check runs", () =>
+    s.octokit.paginate(s.octokit.rest.checks.listForRef, ref),
+  );
   // The combined `state` is "pending" when a commit has no statuses at all, so only the list is used.
-  const { data } = await call(s, `/commits/${sha}/status`, "reading commit statuses", () => s.octokit.rest.repos.getCombinedStatusForRef(ref));
+  const { data } = await call(s, `/commits/${sha}/status`, "reading commit statuses", () =>
+    s.octokit.rest.repos.getCombinedStatusForRef(ref),
+  );
   return checksFromGithub(runs, data.statuses);
 }
 
 /** Merge only if the PR's head is still `sha`; GitHub saying no comes back as merged: false with its words. */
-export async function mergeGithubPr(repo: GithubRepo, number: number, method: MergeMethod, sha: string, ctx: FetchContext): Promise<MergeResult> {
+export async function mergeGithubPr(
+  repo: GithubRepo,
+  number: number,
+  method: MergeMethod,
+  sha: string,
+  ctx: FetchContext,
+): Promise<MergeResult> {
   const s = await session(repo, `${repo.owner}/${repo.repo}#${number}`, ctx);
   try {
     const { data } = await s.octokit.rest.pulls.merge({ owner: s.owner, repo: s.repo, pull_number: number, merge_method: method, sha });
@@ -117,7 +139,11 @@ export async function mergeGithubPr(repo: GithubRepo, number: number, method: Me
   } catch (error) {
     const http = httpFailure(error);
     if (http && MERGE_REFUSALS.has(http.status) && http.headers.get("x-ratelimit-remaining") !== "0") {
-      return { merged: false, sha: null, message: `GitHub refused to merge #${number} (${http.status})${http.detail ? `: ${scrub(http.detail, s.site.secrets)}` : ""}` };
+      return {
+        merged: false,
+        sha: null,
+        message: `GitHub refused to merge #${number} (${http.status})${http.detail ? `: ${scrub(http.detail, s.site.secrets)}` : ""}`,
+      };
     }
     throw githubFailure(error, s, `/pulls/${number}/merge`, `merging #${number}`);
   }
@@ -127,14 +153,17 @@ export async function mergeGithubPr(repo: GithubRepo, number: number, method: Me
 export async function commentGithubIssue(ref: GithubIssue, body: string, ctx: FetchContext): Promise<string | null> {
   const s = await session(ref, issueKey(ref), ctx);
   const path = `/issues/${ref.number}/comments`;
-  const { data } = await call(s, path, "commenting on the issue", () => s.octokit.rest.issues.createComment({ owner: s.owner, repo: s.repo, issue_number: ref.number, body }));
+  const { data } = await call(s, path, "commenting on the issue", () =>
+    s.octokit.rest.issues.createComment({ owner: s.owner, repo: s.repo, issue_number: ref.number, body }),
+  );
   return data.html_url;
 }
 
 async function session(where: Where, key: string, ctx: FetchContext): Promise<Session> {
   const ref: GithubIssue = { tracker: "github", owner: where.owner, repo: where.repo, number: 0, host: where.host, scheme: where.scheme };
   const token = await githubToken(ref, ctx);
-  if (!token) throw trackerError(`no GitHub token to work on ${key}`, { hint: "set GITHUB_TOKEN (classic: the repo scope), or run `gh auth login`" });
+  if (!token)
+    throw trackerError(`no GitHub token to work on ${key}`, { hint: "set GITHUB_TOKEN (classic: the repo scope), or run `gh auth login`" });
   const site = githubSite(token, githubApiUrl(ref, ctx), key, SCOPE_FIX);
   return { octokit: octokitFor(token.value, site, ctx), site, owner: where.owner, repo: where.repo };
 }
@@ -165,7 +194,9 @@ function httpFailure(error: unknown): HttpFailure | null {
   if (typeof failure.status !== "number" || !failure.response) return null;
   const data = failure.response.data;
   const errors = (data as { errors?: unknown } | null | undefined)?.errors;
-  const said = Array.isArray(errors) ? errors.map((e) => String((e as { message?: unknown } | null)?.message ?? "")).filter((m) => m !== "") : [];
+  const said = Array.isArray(errors)
+    ? errors.map((e) => String((e as { message?: unknown } | null)?.message ?? "")).filter((m) => m !== "")
+    : [];
   const detail = [detailOf(typeof data === "string" ? data : JSON.stringify(data ?? "")), ...said].filter((m) => m !== "").join(": ");
   return { status: failure.status, headers: new Headers(failure.response.headers), detail };
 }
@@ -175,10 +206,22 @@ function githubFailure(error: unknown, s: Session, path: string, doing: string):
   if (error instanceof Error && isLokiError(error.cause)) return error.cause;
   const url = `${s.site.baseUrl}/repos/${s.owner}/${s.repo}${path}`;
   const http = httpFailure(error);
-  if (!http) return trackerError(`${doing} on GitHub failed: ${scrub(messageOf(error), s.site.secrets)}`, { hint: "check GITHUB_API_URL or your network", cause: error });
+  if (!http)
+    return trackerError(`${doing} on GitHub failed: ${scrub(messageOf(error), s.site.secrets)}`, {
+      hint: "check GITHUB_API_URL or your network",
+      cause: error,
+    });
   const detail = scrub(http.detail, s.site.secrets);
   const data = { status: http.status, url, tracker: "GitHub" };
-  if (http.status === 404) return trackerError(`${s.site.key} not found on GitHub (${doing}, ${url}), or the token cannot see it`, { hint: `check the repository name; ${SCOPE_FIX}`, data });
-  if (http.status === 422) return trackerError(`GitHub refused ${doing} on ${s.site.key} (422)${detail ? `: ${detail}` : ""}`, { hint: "fix what GitHub names above and run again", data });
+  if (http.status === 404)
+    return trackerError(`${s.site.key} not found on GitHub (${doing}, ${url}), or the token cannot see it`, {
+      hint: `check the repository name; ${SCOPE_FIX}`,
+      data,
+    });
+  if (http.status === 422)
+    return trackerError(`GitHub refused ${doing} on ${s.site.key} (422)${detail ? `: ${detail}` : ""}`, {
+      hint: "fix what GitHub names above and run again",
+      data,
+    });
   return responseError(http.status, http.headers, url, s.site, detail);
 }

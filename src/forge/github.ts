@@ -19,7 +19,12 @@ export async function fetchGithubIssue(ref: GithubRef, ctx: FetchContext): Promi
   const baseUrl = githubApiUrl(ref, ctx);
   const token = await githubToken(ref, ctx);
   if (!token) throw trackerError(`no GitHub token to fetch ${key}`, { hint: "set GITHUB_TOKEN, or run `gh auth login`" });
-  const site = githubSite(token, baseUrl, key, "the token needs read access to the repository's issues (classic token: `repo` scope for private repos; fine-grained: Issues read)");
+  const site = githubSite(
+    token,
+    baseUrl,
+    key,
+    "the token needs read access to the repository's issues (classic token: `repo` scope for private repos; fine-grained: Issues read)",
+  );
   const octokit = octokitFor(token.value, site, ctx);
   try {
     const { data } = await octokit.rest.issues.get({ owner: ref.owner, repo: ref.repo, issue_number: ref.number });
@@ -78,5 +83,8 @@ function githubError(error: unknown, site: TrackerSite, url: string): LokiError 
     const detail = detailOf(typeof data === "string" ? data : JSON.stringify(data ?? ""));
     return responseError(failure.status, new Headers(failure.response.headers), url, site, detail);
   }
-  return trackerError(`GitHub request for ${site.key} failed: ${scrub(messageOf(error), site.secrets)}`, { hint: `check ${site.baseEnv} or your network`, cause: error });
+  return trackerError(`GitHub request for ${site.key} failed: ${scrub(messageOf(error), site.secrets)}`, {
+    hint: `check ${site.baseEnv} or your network`,
+    cause: error,
+  });
 }

@@ -10,11 +10,19 @@ import { issueKey, type FetchContext, type IssueRef } from "./types.ts";
 
 export type GitlabRepo = Extract<RepoRef, { forge: "gitlab" }>;
 type GitlabIssue = Extract<IssueRef, { tracker: "gitlab" }>;
-type Session = { site: TrackerSite; token: string; /** …/api/v4/projects/<encoded path> */ base: string; ctx: FetchContext };
+type Session = { site: TrackerSite; token: string /** …/api/v4/projects/<encoded path> */; base: string; ctx: FetchContext };
 type Method = "GET" | "POST" | "PUT";
 
 const DEVELOPER = 30;
-const ROLE: Record<number, string> = { 0: "no one", 10: "Guest", 20: "Reporter", 30: "Developer", 40: "Maintainer", 50: "Owner", 60: "administrator" };
+const ROLE: Record<number, string> = {
+  0: "no one",
+  10: "Guest",
+  20: "Reporter",
+  30: "Developer",
+  40: "Maintainer",
+  50: "Owner",
+  60: "administrator",
+};
 const MERGE_REFUSAL: Record<number, string> = {
   401: "the token may not merge into the target branch",
   403: "the token may not merge into the target branch",
@@ -32,15 +40,26 @@ export async function inspectGitlabProject(repo: GitlabRepo, ctx: FetchContext):
   const missing: string[] = [];
   const scopes = await tokenScopes(s);
   if (scopes && !scopes.includes("api")) missing.push("the `api` scope");
-  if (level !== undefined && level < DEVELOPER) missing.push(`the Developer role on ${repo.project} (the token's user is ${roleName(level)})`);
+  if (level !== undefined && level < DEVELOPER)
+    missing.push(`the Developer role on ${repo.project} (the token's user is ${roleName(level)})`);
   const blocks: string[] = [];
   const warnings: string[] = [];
   if (ctx.config.ship.merge_method === "squash" && field(project, "squash_option", "string") === "never") {
     blocks.push("the project never squashes merge requests (set ship.merge_method to merge)");
   }
   // 404: the default branch is not protected. 403: the token may not read its protection.
-  const guard = await send(s, "GET", `/protected_branches/${encodeURIComponent(defaultBranch)}`, `protected branch ${defaultBranch}`, undefined, [403, 404]);
-  if (guard.status === 403) warnings.push(`the protection of ${defaultBranch} is unknown: the token cannot read it (403), so GitLab decides at merge time and a refused merge keeps the MR`);
+  const guard = await send(
+    s,
+    "GET",
+    `/protected_branches/${encodeURIComponent(defaultBranch)}`,
+    `protected branch ${defaultBranch}`,
+    undefined,
+    [403, 404],
+  );
+  if (guard.status === 403)
+    warnings.push(
+      `the protection of ${defaultBranch} is unknown: the token cannot read it (403), so GitLab decides at merge time and a refused merge keeps the MR`,
+    );
   if (guard.status === 200) {
     const rule = mergeRule(items(guard.data, "merge_access_levels"), defaultBranch, level);
     if (rule.block) blocks.push(rule.block);
@@ -70,19 +89,28 @@ const roleName = (level: number) => ROLE[level] ?? `access level ${level}`;
 export function mergeRule(levels: unknown[], branch: string, userLevel: number | undefined): { block?: string; warning?: string } {
   if (levels.length === 0) return {};
   const named = levels.some((entry) => field(entry, "user_id", "number") !== undefined || field(entry, "group_id", "number") !== undefined);
-  const roles = levels.filter((entry) => field(entry, "user_id", "number") === undefined && field(entry, "group_id", "number") === undefined).map((entry) => field(entry, "access_level", "number") ?? 0);
+  const roles = levels
+    .filter((entry) => field(entry, "user_id", "number") === undefined && field(entry, "group_id", "number") === undefined)
+    .map((entry) => field(entry, "access_level", "number") ?? 0);
   const allowed = roles.filter((role) => role > 0);
   if (allowed.length === 0 && !named) return { block: `protected branch ${branch} allows no one to merge` };
   const least = allowed.length > 0 ? Math.min(...allowed) : undefined;
   if (least !== undefined && userLevel !== undefined && userLevel >= least) return {};
-  if (named || userLevel === undefined) return { warning: `protected branch ${branch} limits who may merge, and whether the token's user may is unknown` };
-  return { block: `protected branch ${branch} allows only ${roleName(least ?? 0)}s and above to merge, and the token's user is ${roleName(userLevel)}` };
+  if (named || userLevel === undefined)
+    return { warning: `protected branch ${branch} limits who may merge, and whether the token's user may is unknown` };
+  return {
+    block: `protected branch ${branch} allows only ${roleName(least ?? 0)}s and above to merge, and the token's user is ${roleName(userLevel)}`,
+  };
 }
 
 /** The token's scopes when GitLab tells (personal, project and group access tokens), else null. */
 async function tokenScopes(s: Session): Promise<string[] | null> {
   const url = `${s.site.baseUrl}/personal_access_tokens/self`;
-  const answer = await sendJson({ method: "GET", url, headers: { "PRIVATE-TOKEN": s.token }, what: "the token", expect: [401, 403, 404] }, s.site, s.ctx);
+  const answer = await sendJson(
+    { method: "GET", url, headers: { "PRIVATE-TOKEN": s.token }, what: "the token", expect: [401, 403, 404] },
+    s.site,
+    s.ctx,
+  );
   const scopes = items(answer.data, "scopes").filter((scope): scope is string => typeof scope === "string");
   return answer.status === 200 && scopes.length > 0 ? scopes : null;
 }
@@ -96,7 +124,10 @@ export async function upsertGitlabMr(input: PullRequestInput & { repo: GitlabRep
   if (created.status !== 409) return toPullRequest(created.data, true);
   // "Another open merge request already exists for this source branch": update that one.
   const again = await findOpenMr(s, input.head);
-  if (again === undefined) throw trackerError(`GitLab refused to open a merge request for ${input.head} (409): ${created.detail}`, { hint: "close the conflicting merge request, or run again" });
+  if (again === undefined)
+    throw trackerError(`GitLab refused to open a merge request for ${input.head} (409): ${created.detail}`, {
+      hint: "close the conflicting merge request, or run again",
+    });
   return updateMr(s, again, input);
 }
 
@@ -113,7 +144,10 @@ async function updateMr(s: Session, iid: number, input: PullRequestInput): Promi
 function toPullRequest(mr: unknown, created: boolean): PullRequest {
   const iid = field(mr, "iid", "number");
   const url = field(mr, "web_url", "string");
-  if (iid === undefined || url === undefined) throw trackerError("GitLab answered a merge request without iid or web_url", { hint: "check GITLAB_API_URL: it should end in /api/v4" });
+  if (iid === undefined || url === undefined)
+    throw trackerError("GitLab answered a merge request without iid or web_url", {
+      hint: "check GITLAB_API_URL: it should end in /api/v4",
+    });
   return { number: iid, url, created, headSha: field(mr, "sha", "string") ?? null };
 }
 
@@ -150,13 +184,32 @@ export function checksFromPipeline(id: number, status: string, jobs: unknown[]):
 }
 
 /** Merge only if the MR's head is still `sha`. GitLab applies the project's merge method; `squash` asks to squash. */
-export async function mergeGitlabMr(repo: GitlabRepo, iid: number, method: MergeMethod, sha: string, ctx: FetchContext): Promise<MergeResult> {
+export async function mergeGitlabMr(
+  repo: GitlabRepo,
+  iid: number,
+  method: MergeMethod,
+  sha: string,
+  ctx: FetchContext,
+): Promise<MergeResult> {
   const s = session(repo, `${repo.project}!${iid}`, ctx);
-  const answer = await send(s, "PUT", `/merge_requests/${iid}/merge`, `merge request !${iid}`, { sha, squash: method === "squash" }, Object.keys(MERGE_REFUSAL).map(Number));
+  const answer = await send(
+    s,
+    "PUT",
+    `/merge_requests/${iid}/merge`,
+    `merge request !${iid}`,
+    { sha, squash: method === "squash" },
+    Object.keys(MERGE_REFUSAL).map(Number),
+  );
   const why = MERGE_REFUSAL[answer.status];
-  if (why !== undefined) return { merged: false, sha: null, message: `GitLab refused to merge !${iid} (${answer.status}: ${why})${answer.detail ? `: ${answer.detail}` : ""}` };
+  if (why !== undefined)
+    return {
+      merged: false,
+      sha: null,
+      message: `GitLab refused to merge !${iid} (${answer.status}: ${why})${answer.detail ? `: ${answer.detail}` : ""}`,
+    };
   const state = field(answer.data, "state", "string");
-  if (state !== "merged") return { merged: false, sha: null, message: `GitLab accepted the merge of !${iid}, but it is ${state ?? "in an unknown state"}` };
+  if (state !== "merged")
+    return { merged: false, sha: null, message: `GitLab accepted the merge of !${iid}, but it is ${state ?? "in an unknown state"}` };
   const merged = field(answer.data, "squash_commit_sha", "string") ?? field(answer.data, "merge_commit_sha", "string") ?? null;
   return { merged: true, sha: merged, message: `merged !${iid}` };
 }
@@ -172,7 +225,9 @@ function session(where: { project: string; host?: string; scheme?: "http" }, key
   const token = ctx.env.GITLAB_TOKEN?.trim();
   if (!token) {
     const why = ctx.env.CI_JOB_TOKEN?.trim() ? "CI_JOB_TOKEN cannot open merge requests or comment: " : "";
-    throw trackerError(`no GitLab token to work on ${key}`, { hint: `${why}set GITLAB_TOKEN to a personal or project access token with the api scope` });
+    throw trackerError(`no GitLab token to work on ${key}`, {
+      hint: `${why}set GITLAB_TOKEN to a personal or project access token with the api scope`,
+    });
   }
   const ref: GitlabIssue = { tracker: "gitlab", project: where.project, number: 0, host: where.host, scheme: where.scheme };
   const baseUrl = gitlabApiUrl(ref, ctx);

@@ -29,7 +29,8 @@ export async function fetchGitlabIssue(ref: GitlabRef, ctx: FetchContext): Promi
   // GitLab addresses a project by its full path with every "/" encoded as %2F.
   const url = `${baseUrl}/projects/${encodeURIComponent(ref.project)}/issues/${ref.number}`;
   const issue = (await getJson(url, { [auth.header]: auth.value }, site, ctx)) as GitlabIssue;
-  if (typeof issue.title !== "string") throw trackerError(`GitLab returned no issue title for ${key} from ${url}`, { hint: "check GITLAB_API_URL: it should end in /api/v4" });
+  if (typeof issue.title !== "string")
+    throw trackerError(`GitLab returned no issue title for ${key} from ${url}`, { hint: "check GITLAB_API_URL: it should end in /api/v4" });
   return {
     tracker: "gitlab",
     key,
@@ -41,7 +42,12 @@ export async function fetchGitlabIssue(ref: GitlabRef, ctx: FetchContext): Promi
 }
 
 export function gitlabApiUrl(ref: GitlabRef, ctx: FetchContext): string {
-  return apiBaseUrl(ctx.config.trackers.gitlab.api_url, ref.host, (host) => `${ref.scheme ?? "https"}://${host}/api/v4`, "https://gitlab.com/api/v4");
+  return apiBaseUrl(
+    ctx.config.trackers.gitlab.api_url,
+    ref.host,
+    (host) => `${ref.scheme ?? "https"}://${host}/api/v4`,
+    "https://gitlab.com/api/v4",
+  );
 }
 
 /** A personal/project token wins; a CI job token is the fallback inside GitLab CI. */

@@ -24,12 +24,19 @@ export type JsonRequest = {
 export async function sendJson(request: JsonRequest, site: TrackerSite, ctx: FetchContext): Promise<JsonAnswer> {
   const init: RequestInit = {
     method: request.method,
-    headers: { accept: "application/json", ...(request.body === undefined ? {} : { "content-type": "application/json" }), ...request.headers },
+    headers: {
+      accept: "application/json",
+      ...(request.body === undefined ? {} : { "content-type": "application/json" }),
+      ...request.headers,
+    },
     ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
   };
   const response = await sendWithRetry(request.url, init, site, ctx);
   const text = await response.text().catch((error: unknown) => {
-    throw trackerError(`${site.name} stopped answering ${request.method} ${request.url}`, { hint: `check ${site.baseEnv} or your network (timeout ${DEFAULT_TIMEOUT_MS / 1000} s)`, cause: error });
+    throw trackerError(`${site.name} stopped answering ${request.method} ${request.url}`, {
+      hint: `check ${site.baseEnv} or your network (timeout ${DEFAULT_TIMEOUT_MS / 1000} s)`,
+      cause: error,
+    });
   });
   const detail = scrub(detailOf(text), site.secrets);
   if (request.expect?.includes(response.status)) return { status: response.status, data: parseOrNull(text), detail };

@@ -33,7 +33,13 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  * response (ok or not); throws trackerError when the host is unreachable or asks for a longer
  * wait than trackers.max_retry_wait_seconds allows.
  */
-export async function sendWithRetry(url: string, init: RequestInit, site: TrackerSite, ctx: FetchContext, options: SendOptions = {}): Promise<Response> {
+export async function sendWithRetry(
+  url: string,
+  init: RequestInit,
+  site: TrackerSite,
+  ctx: FetchContext,
+  options: SendOptions = {},
+): Promise<Response> {
   const { retries, max_retry_wait_seconds: maxWait } = ctx.config.trackers;
   const sleep = ctx.sleep ?? realSleep;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -55,7 +61,13 @@ export async function sendWithRetry(url: string, init: RequestInit, site: Tracke
 }
 
 /** GET a JSON document; any non-2xx answer (or an HTML page instead of JSON) becomes a trackerError. */
-export async function getJson(url: string, headers: Record<string, string>, site: TrackerSite, ctx: FetchContext, options: SendOptions = {}): Promise<unknown> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string>,
+  site: TrackerSite,
+  ctx: FetchContext,
+  options: SendOptions = {},
+): Promise<unknown> {
   const response = await sendWithRetry(url, { headers: { accept: "application/json", ...headers } }, site, ctx, options);
   const text = await response.text().catch((error: unknown) => {
     throw unreachable(error, site, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -68,7 +80,9 @@ export async function getJson(url: string, headers: Record<string, string>, site
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw trackerError(`${site.name} returned invalid JSON for ${site.key} from ${url}`, { hint: `check ${site.baseEnv}: it should point at the ${site.name} API` });
+    throw trackerError(`${site.name} returned invalid JSON for ${site.key} from ${url}`, {
+      hint: `check ${site.baseEnv}: it should point at the ${site.name} API`,
+    });
   }
 }
 
@@ -77,7 +91,13 @@ export async function getJson(url: string, headers: Record<string, string>, site
  * A 403 counts as a rate limit only when GitHub says so (no remaining quota, or retry-after).
  * Our own backoff stays under the cap; only a wait the server asks for may exceed it (and fail).
  */
-export function retryWaitMs(status: number, headers: Headers, attempt: number, nowMs: number, backoffCapMs = Number.POSITIVE_INFINITY): number | undefined {
+export function retryWaitMs(
+  status: number,
+  headers: Headers,
+  attempt: number,
+  nowMs: number,
+  backoffCapMs = Number.POSITIVE_INFINITY,
+): number | undefined {
   const rateLimited = status === 429 || (status === 403 && (headers.get("x-ratelimit-remaining") === "0" || headers.has("retry-after")));
   if (!rateLimited && !RETRIABLE.has(status)) return undefined;
   return advertisedWaitMs(headers, nowMs) ?? Math.min(1000 * 2 ** attempt, backoffCapMs);
@@ -107,14 +127,21 @@ export function responseError(status: number, headers: Headers, url: string, sit
   }
   if (status === 403) return trackerError(`${site.name} denied access to ${site.key} (403)${suffix}`, { hint: site.scopeFix, data });
   if (status === 404 || status === 410) {
-    return trackerError(`issue ${site.key} not found at ${url}, or the token cannot see it`, { hint: `check the issue reference; ${site.scopeFix}`, data });
+    return trackerError(`issue ${site.key} not found at ${url}, or the token cannot see it`, {
+      hint: `check the issue reference; ${site.scopeFix}`,
+      data,
+    });
   }
-  const hint = status >= 500 ? `${site.name} is having trouble; try again later` : `check ${site.baseEnv}: it should point at the ${site.name} API`;
+  const hint =
+    status >= 500 ? `${site.name} is having trouble; try again later` : `check ${site.baseEnv}: it should point at the ${site.name} API`;
   return trackerError(`${site.name} answered ${status} for ${site.key} from ${url}${suffix}`, { hint, data });
 }
 
 function limitError(status: number, site: TrackerSite, waitMs: number | undefined, why: string): LokiError {
-  const when = waitMs === undefined ? "in a few minutes" : `${Math.ceil(waitMs / 1000)} s (at ${new Date(Date.now() + waitMs).toISOString().slice(0, 19)}Z)`;
+  const when =
+    waitMs === undefined
+      ? "in a few minutes"
+      : `${Math.ceil(waitMs / 1000)} s (at ${new Date(Date.now() + waitMs).toISOString().slice(0, 19)}Z)`;
   const what = status === 429 || status === 403 ? `rate limited by ${site.name}` : `${site.name} is unavailable (${status})`;
   return trackerError(`${what}; retry after ${when}`, {
     hint: `wait and run again (${why}), or raise trackers.max_retry_wait_seconds`,
@@ -126,10 +153,13 @@ function unreachable(error: unknown, site: TrackerSite, timeoutMs: number): Loki
   const err = error instanceof Error ? (error as Error & { code?: string }) : undefined;
   const code = err?.code ?? "";
   const reason =
-    err?.name === "TimeoutError" || err?.name === "AbortError" ? `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`
-    : code === "ECONNREFUSED" || code === "ConnectionRefused" ? "connection refused"
-    : code === "ENOTFOUND" || code === "EAI_AGAIN" ? "host not found (DNS)"
-    : scrub(err?.message ?? String(error), site.secrets);
+    err?.name === "TimeoutError" || err?.name === "AbortError"
+      ? `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`
+      : code === "ECONNREFUSED" || code === "ConnectionRefused"
+        ? "connection refused"
+        : code === "ENOTFOUND" || code === "EAI_AGAIN"
+          ? "host not found (DNS)"
+          : scrub(err?.message ?? String(error), site.secrets);
   return trackerError(`could not reach ${site.baseUrl}: ${reason}`, {
     hint: `check ${site.baseEnv} or your network`,
     cause: error,
@@ -166,7 +196,12 @@ export function basicAuth(user: string, password: string): string {
  * The configured API URL, unless the issue URL names another server: CI sets GITHUB_API_URL /
  * CI_API_V4_URL for its own host, which must not capture an issue link to a different one.
  */
-export function apiBaseUrl(configured: string | undefined, host: string | undefined, forHost: (host: string) => string, fallback: string): string {
+export function apiBaseUrl(
+  configured: string | undefined,
+  host: string | undefined,
+  forHost: (host: string) => string,
+  fallback: string,
+): string {
   const serves = (url: string) => !host || [host, `api.${host}`].includes(new URL(url).host);
   const base = configured && serves(configured) ? configured : host ? forHost(host) : fallback;
   return base.replace(/\/+$/, "");

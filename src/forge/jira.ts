@@ -12,7 +12,9 @@ type JiraIssue = { key?: unknown; fields?: { summary?: unknown; description?: un
 export async function fetchJiraIssue(ref: JiraRef, ctx: FetchContext): Promise<FetchedIssue> {
   const baseUrl = (ref.baseUrl ?? ctx.config.trackers.jira.base_url)?.replace(/\/+$/, "");
   if (!baseUrl) {
-    throw trackerError(`no Jira site to fetch ${ref.key} from`, { hint: "set JIRA_BASE_URL (e.g. https://your-team.atlassian.net), or pass the issue's full URL" });
+    throw trackerError(`no Jira site to fetch ${ref.key} from`, {
+      hint: "set JIRA_BASE_URL (e.g. https://your-team.atlassian.net), or pass the issue's full URL",
+    });
   }
   const auth = jiraAuth(ctx);
   const site: TrackerSite = {
@@ -27,7 +29,10 @@ export async function fetchJiraIssue(ref: JiraRef, ctx: FetchContext): Promise<F
   const url = `${baseUrl}/rest/api/2/issue/${encodeURIComponent(ref.key)}?fields=summary,description,labels`;
   const issue = (await getJson(url, { authorization: auth.header }, site, ctx)) as JiraIssue;
   const fields = issue.fields ?? {};
-  if (typeof fields.summary !== "string") throw trackerError(`Jira returned no summary for ${ref.key} from ${url}`, { hint: "check JIRA_BASE_URL: it should be the site root, without /rest/..." });
+  if (typeof fields.summary !== "string")
+    throw trackerError(`Jira returned no summary for ${ref.key} from ${url}`, {
+      hint: "check JIRA_BASE_URL: it should be the site root, without /rest/...",
+    });
   const key = typeof issue.key === "string" ? issue.key : ref.key;
   return {
     tracker: "jira",
@@ -55,7 +60,10 @@ export function jiraAuth(ctx: FetchContext): JiraAuth {
   const pat = ctx.env.JIRA_TOKEN?.trim();
   if (email && apiToken) return { kind: "basic", header: basicAuth(email, apiToken), token: apiToken };
   if (pat) return { kind: "bearer", header: `Bearer ${pat}`, token: pat };
-  if (apiToken) throw trackerError("JIRA_API_TOKEN is set but JIRA_EMAIL is not", { hint: "set JIRA_EMAIL to the Atlassian account email that owns the API token" });
+  if (apiToken)
+    throw trackerError("JIRA_API_TOKEN is set but JIRA_EMAIL is not", {
+      hint: "set JIRA_EMAIL to the Atlassian account email that owns the API token",
+    });
   throw trackerError("no Jira credentials", {
     hint: "set JIRA_EMAIL and JIRA_API_TOKEN (Jira Cloud), or JIRA_TOKEN (a Data Center personal access token)",
   });

@@ -8,9 +8,63 @@ type Element = { tag: string; attrs: string; children: (Element | string)[] };
 const TOKEN = /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][\w:-]*)((?:"[^"]*"|'[^']*'|[^'">])*)>|[^<]+|</g;
 const VOID = new Set(["br", "hr", "img", "input", "meta", "link", "col", "wbr", "source"]);
 const DROPPED = new Set(["script", "style", "head", "title", "img", "svg"]);
-const BLOCK = new Set(["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "blockquote", "table", "hr", "section", "article", "header", "footer", "dl", "dt", "dd", "figure"]);
-const MARKS: Record<string, string> = { b: "strong", strong: "strong", i: "em", em: "em", code: "code", tt: "code", kbd: "code", samp: "code", s: "strike", strike: "strike", del: "strike" };
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " ", ndash: "–", mdash: "—", hellip: "…", lsquo: "‘", rsquo: "’", ldquo: "“", rdquo: "”", bull: "•", copy: "©", reg: "®", trade: "™" };
+const BLOCK = new Set([
+  "p",
+  "div",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "ul",
+  "ol",
+  "li",
+  "pre",
+  "blockquote",
+  "table",
+  "hr",
+  "section",
+  "article",
+  "header",
+  "footer",
+  "dl",
+  "dt",
+  "dd",
+  "figure",
+]);
+const MARKS: Record<string, string> = {
+  b: "strong",
+  strong: "strong",
+  i: "em",
+  em: "em",
+  code: "code",
+  tt: "code",
+  kbd: "code",
+  samp: "code",
+  s: "strike",
+  strike: "strike",
+  del: "strike",
+};
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  ndash: "–",
+  mdash: "—",
+  hellip: "…",
+  lsquo: "‘",
+  rsquo: "’",
+  ldquo: "“",
+  rdquo: "”",
+  bull: "•",
+  copy: "©",
+  reg: "®",
+  trade: "™",
+};
 
 export function htmlToMarkdown(html: string): string {
   return renderMarkdown({ type: "doc", content: blocksOf(parseHtml(html).children) });
@@ -55,7 +109,8 @@ function blocksOf(children: (Element | string)[]): DocNode[] {
   const out: DocNode[] = [];
   let run: DocNode[] = [];
   const flush = () => {
-    if (run.some((node) => node.type !== "text" || (node.text ?? "").trim() !== "")) out.push({ type: "paragraph", content: collapseSpaces(run) });
+    if (run.some((node) => node.type !== "text" || (node.text ?? "").trim() !== ""))
+      out.push({ type: "paragraph", content: collapseSpaces(run) });
     run = [];
   };
   for (const child of children) {
@@ -76,7 +131,13 @@ function blockOf(el: Element): DocNode[] {
     case "ol": {
       const start = Number(attr(el, "start"));
       const items = el.children.filter((child): child is Element => typeof child !== "string");
-      return [{ type: el.tag === "ol" ? "orderedList" : "bulletList", attrs: Number.isInteger(start) && start > 0 ? { order: start } : {}, content: items.flatMap(listChild) }];
+      return [
+        {
+          type: el.tag === "ol" ? "orderedList" : "bulletList",
+          attrs: Number.isInteger(start) && start > 0 ? { order: start } : {},
+          content: items.flatMap(listChild),
+        },
+      ];
     }
     case "li":
       return [{ type: "bulletList", content: listChild(el) }];

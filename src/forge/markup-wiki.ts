@@ -53,7 +53,10 @@ export function jiraWikiToMarkdown(text: string): string {
     } else if (/^\s*\|/.test(line)) emit("table", tableRow(line, previous !== "table"));
     else emit("text", wikiInline(line.trim()));
   }
-  return out.join("\n").replace(/\n{3,}/g, "\n\n").trim();
+  return out
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
 }
 
 /** `*#*` is three levels deep, the last one numbered; children sit under their parent's text. */

@@ -16,7 +16,9 @@ export function adfToMarkdown(value: unknown): string {
 }
 
 export function renderMarkdown(doc: DocNode): string {
-  return blocks(doc.content ?? []).join("\n\n").trim();
+  return blocks(doc.content ?? [])
+    .join("\n\n")
+    .trim();
 }
 
 function toDocNode(value: unknown): DocNode | undefined {
@@ -44,10 +46,17 @@ function block(node: DocNode): string {
       return `${"#".repeat(clampLevel(node.attrs?.level))} ${inline(children).replace(/\n/g, " ")}`;
     case "codeBlock": {
       const language = typeof node.attrs?.language === "string" ? node.attrs.language : "";
-      return `\`\`\`${language}\n${children.map((c) => c.text ?? "").join("").replace(/\n$/, "")}\n\`\`\``;
+      return `\`\`\`${language}\n${children
+        .map((c) => c.text ?? "")
+        .join("")
+        .replace(/\n$/, "")}\n\`\`\``;
     }
     case "blockquote":
-      return blocks(children).join("\n\n").split("\n").map((line) => (line ? `> ${line}` : ">")).join("\n");
+      return blocks(children)
+        .join("\n\n")
+        .split("\n")
+        .map((line) => (line ? `> ${line}` : ">"))
+        .join("\n");
     case "rule":
       return "---";
     case "table":
@@ -74,9 +83,13 @@ function list(node: DocNode): string[] {
       continue;
     }
     const marker =
-      item.type === "taskItem" ? (item.attrs?.state === "DONE" ? "- [x] " : "- [ ] ")
-      : node.type === "orderedList" ? `${start + index}. `
-      : "- ";
+      item.type === "taskItem"
+        ? item.attrs?.state === "DONE"
+          ? "- [x] "
+          : "- [ ] "
+        : node.type === "orderedList"
+          ? `${start + index}. `
+          : "- ";
     index++;
     width = marker.startsWith("- [") ? 2 : marker.length;
     const [first = "", ...rest] = itemBody(item);
@@ -103,7 +116,14 @@ function indent(line: string, width: number): string {
 }
 
 function table(rows: DocNode[]): string {
-  const cells = rows.map((row) => (row.content ?? []).map((cell) => blocks(cell.content ?? []).join(" ").replace(/\n/g, " ").replaceAll("|", "\\|")));
+  const cells = rows.map((row) =>
+    (row.content ?? []).map((cell) =>
+      blocks(cell.content ?? [])
+        .join(" ")
+        .replace(/\n/g, " ")
+        .replaceAll("|", "\\|"),
+    ),
+  );
   const columns = Math.max(0, ...cells.map((row) => row.length));
   if (columns === 0) return "";
   const line = (row: string[]) => `| ${Array.from({ length: columns }, (_, i) => row[i] ?? "").join(" | ")} |`;
@@ -112,7 +132,13 @@ function table(rows: DocNode[]): string {
 }
 
 export function inline(nodes: DocNode[]): string {
-  return nodes.map(inlineNode).join("").split("\n").map((line) => line.trim()).join("\n").trim();
+  return nodes
+    .map(inlineNode)
+    .join("")
+    .split("\n")
+    .map((line) => line.trim())
+    .join("\n")
+    .trim();
 }
 
 function inlineNode(node: DocNode): string {

@@ -3,8 +3,14 @@
 import type { Config } from "../core/config.ts";
 
 export type IssueRef =
-  | { tracker: "github"; owner: string; repo: string; number: number; /** from a non-github.com URL */ host?: string; scheme?: "http" }
-  | { tracker: "gitlab"; project: string; number: number; host?: string; /** an http:// issue URL (a server without TLS) */ scheme?: "http" }
+  | { tracker: "github"; owner: string; repo: string; number: number /** from a non-github.com URL */; host?: string; scheme?: "http" }
+  | {
+      tracker: "gitlab";
+      project: string;
+      number: number;
+      host?: string /** an http:// issue URL (a server without TLS) */;
+      scheme?: "http";
+    }
   | { tracker: "jira"; key: string; baseUrl?: string }
   | { tracker: "azure"; org: string; project: string; id: number; orgUrl?: string };
 

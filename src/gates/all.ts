@@ -12,4 +12,15 @@ import { staticGate } from "./static.ts";
 import { tamperGate } from "./tamper.ts";
 import { testsGate } from "./tests.ts";
 
-export const ALL_GATES: readonly Gate[] = [emptyDiffGate, buildGate, testsGate, staticGate, secretsGate, depsGate, tamperGate, gitIntegrityGate, specDriftGate, heldoutGate];
+export const ALL_GATES: readonly Gate[] = [
+  emptyDiffGate,
+  buildGate,
+  testsGate,
+  staticGate,
+  secretsGate,
+  depsGate,
+  tamperGate,
+  gitIntegrityGate,
+  specDriftGate,
+  heldoutGate,
+];

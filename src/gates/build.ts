@@ -21,13 +21,23 @@ export const buildGate: Gate = {
     const details = { command: command.argv.join(" "), source: command.source, exit_code: result.exitCode, duration_ms: result.durationMs };
     if (signal?.aborted) return inconclusive("cancelled while the build ran", details);
     if (result.spawnError !== null) return inconclusive(`could not start ${shown}: ${result.spawnError}`, details);
-    if (result.timedOut) return inconclusive(`build timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`} (${shown}; raise LOKI_BUILD_TIMEOUT_MS)`, details);
+    if (result.timedOut)
+      return inconclusive(
+        `build timed out after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`} (${shown}; raise LOKI_BUILD_TIMEOUT_MS)`,
+        details,
+      );
     // The shell's "command not found": the build tool is missing, which says nothing about the code.
-    if (result.exitCode === 127) return inconclusive(`${shown} could not find its build tool: ${result.digest.split("\n")[0] ?? ""}`, details);
+    if (result.exitCode === 127)
+      return inconclusive(`${shown} could not find its build tool: ${result.digest.split("\n")[0] ?? ""}`, details);
     if (result.exitCode !== 0) {
       const why = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
       const message = `build failed: ${shown} ${why}`;
-      const finding = { severity: "high" as const, message, rule: "build-failed", fingerprint: fingerprint("build-failed", undefined, command.argv.join(" ")) };
+      const finding = {
+        severity: "high" as const,
+        message,
+        rule: "build-failed",
+        fingerprint: fingerprint("build-failed", undefined, command.argv.join(" ")),
+      };
       return { status: "fail", reason: message, findings: [finding], digest: result.digest, details };
     }
     return { status: "pass", reason: `${shown} succeeded — ${command.source}`, findings: [], details };

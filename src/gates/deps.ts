@@ -11,9 +11,12 @@ export type Advisory = { pkg: string; severity: Severity; title: string; id: str
 export type Audit = { name: string; argv: string[]; file: string; parse: (json: unknown) => Advisory[] | null };
 type Plan = { audits: Audit[]; unaudited: string[] };
 
-const MANIFEST = /^(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|bun\.lockb?|yarn\.lock|pnpm-lock\.yaml|requirements[\w.-]*\.txt|pyproject\.toml|poetry\.lock|uv\.lock|Pipfile(?:\.lock)?|Cargo\.(?:toml|lock)|go\.(?:mod|sum)|Gemfile(?:\.lock)?|pom\.xml|build\.gradle(?:\.kts)?)$/;
-const LOCKFILE = /^(?:package-lock\.json|npm-shrinkwrap\.json|bun\.lockb?|yarn\.lock|pnpm-lock\.yaml|requirements[\w.-]*\.txt|poetry\.lock|uv\.lock|Pipfile\.lock|Cargo\.lock|go\.sum|Gemfile\.lock|pom\.xml|build\.gradle(?:\.kts)?)$/;
-const NETWORK = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|getaddrinfo|socket hang up|Could not resolve host|name resolution|Connection refused|network is unreachable|network error/i;
+const MANIFEST =
+  /^(?:package\.json|package-lock\.json|npm-shrinkwrap\.json|bun\.lockb?|yarn\.lock|pnpm-lock\.yaml|requirements[\w.-]*\.txt|pyproject\.toml|poetry\.lock|uv\.lock|Pipfile(?:\.lock)?|Cargo\.(?:toml|lock)|go\.(?:mod|sum)|Gemfile(?:\.lock)?|pom\.xml|build\.gradle(?:\.kts)?)$/;
+const LOCKFILE =
+  /^(?:package-lock\.json|npm-shrinkwrap\.json|bun\.lockb?|yarn\.lock|pnpm-lock\.yaml|requirements[\w.-]*\.txt|poetry\.lock|uv\.lock|Pipfile\.lock|Cargo\.lock|go\.sum|Gemfile\.lock|pom\.xml|build\.gradle(?:\.kts)?)$/;
+const NETWORK =
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|getaddrinfo|socket hang up|Could not resolve host|name resolution|Connection refused|network is unreachable|network error/i;
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 const NO_TOOL = "no audit tool installed: install pip-audit/cargo-audit/osv-scanner";
 
@@ -21,7 +24,8 @@ export const depsGate: Gate = {
   id: "deps",
   title: "Dependency audit",
   when: ({ subject }) => {
-    if (!subject.files.some((f) => isDependencyFile(f.path) || (f.oldPath !== undefined && isDependencyFile(f.oldPath)))) return "no dependency changes";
+    if (!subject.files.some((f) => isDependencyFile(f.path) || (f.oldPath !== undefined && isDependencyFile(f.oldPath))))
+      return "no dependency changes";
     const { audits, unaudited } = planAudits(subject.root);
     if (audits.length > 0) return true;
     return unaudited.length === 0 ? "no lockfile" : `${NO_TOOL} (${unaudited.join(", ")})`;
@@ -30,7 +34,12 @@ export const depsGate: Gate = {
     const { audits, unaudited } = planAudits(subject.root);
     const raw = Number(process.env.LOKI_AUDIT_TIMEOUT_MS);
     const timeoutMs = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_TIMEOUT_MS;
-    const results = await Promise.all(audits.map(async (audit) => ({ audit, result: await run(audit.argv, { cwd: subject.root, timeoutMs, env: { CI: "true" }, signal }) })));
+    const results = await Promise.all(
+      audits.map(async (audit) => ({
+        audit,
+        result: await run(audit.argv, { cwd: subject.root, timeoutMs, env: { CI: "true" }, signal }),
+      })),
+    );
     return gradeAudits(results, unaudited);
   },
 };
@@ -53,9 +62,16 @@ export function planAudits(root: string, env: Record<string, string | undefined>
     covered.add(node);
   }
   const requirements = names.filter((n) => /^requirements[\w.-]*\.txt$/.test(n)).sort();
-  const pyFile = requirements.includes("requirements.txt") ? "requirements.txt" : (requirements[0] ?? (has("pyproject.toml") ? "pyproject.toml" : undefined));
+  const pyFile = requirements.includes("requirements.txt")
+    ? "requirements.txt"
+    : (requirements[0] ?? (has("pyproject.toml") ? "pyproject.toml" : undefined));
   if (pyFile !== undefined && whichBinary("pip-audit") !== null) {
-    audits.push({ name: "pip-audit", argv: ["pip-audit", "-f", "json", ...(pyFile === "pyproject.toml" ? ["."] : ["-r", pyFile])], file: pyFile, parse: parsePipAudit });
+    audits.push({
+      name: "pip-audit",
+      argv: ["pip-audit", "-f", "json", ...(pyFile === "pyproject.toml" ? ["."] : ["-r", pyFile])],
+      file: pyFile,
+      parse: parsePipAudit,
+    });
     for (const n of [...requirements, "poetry.lock", "uv.lock", "Pipfile.lock"]) covered.add(n);
   }
   if (has("Cargo.lock") && whichBinary("cargo-audit") !== null) {
@@ -66,7 +82,12 @@ export function planAudits(root: string, env: Record<string, string | undefined>
   if (pyFile === "pyproject.toml" && !audits.some((a) => a.name === "pip-audit")) unaudited.push("pyproject.toml");
   // osv-scanner reads every ecosystem's lockfile: it covers whatever the dedicated tools do not.
   if (unaudited.length > 0 && whichBinary("osv-scanner") !== null) {
-    audits.push({ name: "osv-scanner", argv: ["osv-scanner", "--format", "json", "--recursive", "."], file: unaudited[0] ?? ".", parse: parseOsv });
+    audits.push({
+      name: "osv-scanner",
+      argv: ["osv-scanner", "--format", "json", "--recursive", "."],
+      file: unaudited[0] ?? ".",
+      parse: parseOsv,
+    });
     unaudited = [];
   }
   return { audits, unaudited };
@@ -89,7 +110,13 @@ export function gradeAudits(results: { audit: Audit; result: ExecResult }[], una
     else {
       for (const a of advisories) {
         packages.add(a.pkg);
-        findings.push({ severity: a.severity, file: audit.file, message: `${a.pkg}: ${a.title} (${a.severity}, ${audit.name})`, rule: "vulnerable-dependency", fingerprint: fingerprint("vulnerable-dependency", audit.file, `${a.pkg} ${a.id}`) });
+        findings.push({
+          severity: a.severity,
+          file: audit.file,
+          message: `${a.pkg}: ${a.title} (${a.severity}, ${audit.name})`,
+          rule: "vulnerable-dependency",
+          fingerprint: fingerprint("vulnerable-dependency", audit.file, `${a.pkg} ${a.id}`),
+        });
       }
     }
   }
@@ -98,9 +125,16 @@ export function gradeAudits(results: { audit: Audit; result: ExecResult }[], una
   const suffix = note.length > 0 ? ` (${note.join("; ")})` : "";
   const details = { audits: results.map(({ audit, result }) => ({ name: audit.name, exit_code: result.exitCode })), unaudited };
   if (findings.length > 0) {
-    const bySeverity = (["critical", "high", "medium", "low"] as const).map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+    const bySeverity = (["critical", "high", "medium", "low"] as const)
+      .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
+      .filter(([, n]) => n > 0);
     const counts = bySeverity.map(([s, n]) => `${n} ${s}`).join(", ");
-    return { status: "fail", reason: `${packages.size} vulnerable package${packages.size === 1 ? "" : "s"} (${counts}) — ${ran}${suffix}`, findings, details };
+    return {
+      status: "fail",
+      reason: `${packages.size} vulnerable package${packages.size === 1 ? "" : "s"} (${counts}) — ${ran}${suffix}`,
+      findings,
+      details,
+    };
   }
   if (problems.length > 0) return { status: "inconclusive", reason: `${problems[0]}${suffix}`, findings: [], details };
   return { status: "pass", reason: `no known vulnerabilities — ${ran}${suffix}`, findings: [], details };
@@ -122,12 +156,19 @@ function readReport(audit: Audit, result: ExecResult): Advisory[] | string {
   // Some versions print a sentence instead of an empty report when there is nothing to report.
   if (result.exitCode === 0 && /^\s*No vulnerabilities found\s*$/i.test(result.stdout)) return [];
   const text = [str(obj(json).message), str(obj(obj(json).error).summary), result.stderr, result.stdout].join("\n");
-  const line = text.split("\n").find((l) => NETWORK.test(l)) ?? text.split("\n").find((l) => /\S/.test(l) && !/^npm warn/i.test(l)) ?? `exit ${result.exitCode}`;
-  const short = (line.includes("reason: ") ? line.slice(line.indexOf("reason: ") + 8) : line).replace(/^(?:npm (?:error|warn)(?: audit)?|error:)\s*/i, "").trim().slice(0, 160);
+  const line =
+    text.split("\n").find((l) => NETWORK.test(l)) ??
+    text.split("\n").find((l) => /\S/.test(l) && !/^npm warn/i.test(l)) ??
+    `exit ${result.exitCode}`;
+  const short = (line.includes("reason: ") ? line.slice(line.indexOf("reason: ") + 8) : line)
+    .replace(/^(?:npm (?:error|warn)(?: audit)?|error:)\s*/i, "")
+    .trim()
+    .slice(0, 160);
   return NETWORK.test(text) ? `registry unreachable: ${short}` : `${audit.name} failed: ${short}`;
 }
 
-const obj = (x: unknown): Record<string, unknown> => (typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {});
+const obj = (x: unknown): Record<string, unknown> =>
+  typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : {};
 const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 const str = (x: unknown): string => (typeof x === "string" ? x : typeof x === "number" ? String(x) : "");
 
@@ -152,17 +193,27 @@ export function parseNodeAudit(json: unknown): Advisory[] | null {
       return { pkg, severity: severityOf(obj(v).severity), title, id: via.map((x) => str(obj(x).url) || str(x)).join(" ") };
     });
   }
-  if ("advisories" in root) return Object.values(obj(root.advisories)).map((a) => ({ pkg: str(obj(a).module_name), severity: severityOf(obj(a).severity), title: str(obj(a).title), id: str(obj(a).url) || str(obj(a).id) }));
+  if ("advisories" in root)
+    return Object.values(obj(root.advisories)).map((a) => ({
+      pkg: str(obj(a).module_name),
+      severity: severityOf(obj(a).severity),
+      title: str(obj(a).title),
+      id: str(obj(a).url) || str(obj(a).id),
+    }));
   const entries = Object.entries(root);
   if (Array.isArray(json) || entries.some(([, v]) => !Array.isArray(v))) return null;
-  return entries.flatMap(([pkg, list]) => arr(list).map((a) => ({ pkg, severity: severityOf(obj(a).severity), title: str(obj(a).title), id: str(obj(a).url) || str(obj(a).id) })));
+  return entries.flatMap(([pkg, list]) =>
+    arr(list).map((a) => ({ pkg, severity: severityOf(obj(a).severity), title: str(obj(a).title), id: str(obj(a).url) || str(obj(a).id) })),
+  );
 }
 
 /** pip-audit: `{dependencies: [{name, vulns: [{id, description}]}]}` (older: the bare array). */
 export function parsePipAudit(json: unknown): Advisory[] | null {
   const deps = Array.isArray(json) ? json : obj(json).dependencies;
   if (!Array.isArray(deps)) return null;
-  return deps.flatMap((d) => arr(obj(d).vulns).map((v) => ({ pkg: str(obj(d).name), severity: severityOf(undefined), title: str(obj(v).id), id: str(obj(v).id) })));
+  return deps.flatMap((d) =>
+    arr(obj(d).vulns).map((v) => ({ pkg: str(obj(d).name), severity: severityOf(undefined), title: str(obj(v).id), id: str(obj(v).id) })),
+  );
 }
 
 export function parseCargoAudit(json: unknown): Advisory[] | null {
@@ -170,7 +221,12 @@ export function parseCargoAudit(json: unknown): Advisory[] | null {
   if (!Array.isArray(list)) return null;
   return list.map((v) => {
     const advisory = obj(obj(v).advisory);
-    return { pkg: str(obj(obj(v).package).name) || str(advisory.package), severity: severityOf(undefined), title: `${str(advisory.id)} ${str(advisory.title)}`.trim(), id: str(advisory.id) };
+    return {
+      pkg: str(obj(obj(v).package).name) || str(advisory.package),
+      severity: severityOf(undefined),
+      title: `${str(advisory.id)} ${str(advisory.title)}`.trim(),
+      id: str(advisory.id),
+    };
   });
 }
 

@@ -19,7 +19,9 @@ export function detectProject(root: string, config: Config): Project {
   const has = (rel: string) => existsSync(join(root, rel));
   // Explicit declarations (package.json scripts, Makefile targets) come before ecosystems
   // inferred from a manifest: a `make test` someone wrote beats a `go test ./...` we guess.
-  const found = [node(root, has), make(root), python(root, has), go(has), rust(has), java(has), ruby(has)].filter((f): f is Found => f !== null);
+  const found = [node(root, has), make(root), python(root, has), go(has), rust(has), java(has), ruby(has)].filter(
+    (f): f is Found => f !== null,
+  );
   const pick = (role: Role): Command | null => {
     const configured = config.verify[role];
     if (configured !== undefined && configured.trim() !== "") return { argv: ["sh", "-c", configured], source: `config verify.${role}` };
@@ -55,7 +57,8 @@ function node(root: string, has: (rel: string) => boolean): Found | null {
   const commands: Found["commands"] = {};
   const test = script("test");
   // `bun test` is Bun's own runner, not the script: the script is `bun run test`.
-  if (test !== null && !NPM_PLACEHOLDER.test(test)) commands.test = { argv: manager === "bun" ? ["bun", "run", "test"] : [manager, "test"], source: "package.json scripts.test" };
+  if (test !== null && !NPM_PLACEHOLDER.test(test))
+    commands.test = { argv: manager === "bun" ? ["bun", "run", "test"] : [manager, "test"], source: "package.json scripts.test" };
   for (const role of ["build", "lint"] as const) {
     if (script(role) !== null) commands[role] = { argv: [manager, "run", role], source: `package.json scripts.${role}` };
   }
@@ -87,9 +90,15 @@ function make(root: string): Found | null {
 }
 
 function python(root: string, has: (rel: string) => boolean): Found | null {
-  const marker = ["pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini", "setup.py"].find(has) ?? (hasPythonTests(root) ? "tests/test_*.py" : undefined);
+  const marker =
+    ["pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini", "setup.py"].find(has) ??
+    (hasPythonTests(root) ? "tests/test_*.py" : undefined);
   if (marker === undefined) return null;
-  const argv = has("uv.lock") ? ["uv", "run", "pytest", "-q"] : has("poetry.lock") ? ["poetry", "run", "pytest", "-q"] : ["python3", "-m", "pytest", "-q"];
+  const argv = has("uv.lock")
+    ? ["uv", "run", "pytest", "-q"]
+    : has("poetry.lock")
+      ? ["poetry", "run", "pytest", "-q"]
+      : ["python3", "-m", "pytest", "-q"];
   return { kinds: ["python"], commands: { test: { argv, source: marker } } };
 }
 
@@ -116,23 +125,37 @@ function go(has: (rel: string) => boolean): Found | null {
 
 function rust(has: (rel: string) => boolean): Found | null {
   if (!has("Cargo.toml")) return null;
-  return { kinds: ["rust"], commands: { test: { argv: ["cargo", "test"], source: "Cargo.toml" }, build: { argv: ["cargo", "build"], source: "Cargo.toml" } } };
+  return {
+    kinds: ["rust"],
+    commands: { test: { argv: ["cargo", "test"], source: "Cargo.toml" }, build: { argv: ["cargo", "build"], source: "Cargo.toml" } },
+  };
 }
 
 function java(has: (rel: string) => boolean): Found | null {
   if (has("pom.xml")) {
-    return { kinds: ["java"], commands: { test: { argv: ["mvn", "-q", "test"], source: "pom.xml" }, build: { argv: ["mvn", "-q", "compile"], source: "pom.xml" } } };
+    return {
+      kinds: ["java"],
+      commands: { test: { argv: ["mvn", "-q", "test"], source: "pom.xml" }, build: { argv: ["mvn", "-q", "compile"], source: "pom.xml" } },
+    };
   }
   const gradle = ["build.gradle", "build.gradle.kts"].find(has);
   if (gradle === undefined) return null;
   const bin = has("gradlew") ? "./gradlew" : "gradle";
   // `assemble`, not `build`: Gradle's build task runs the tests too.
-  return { kinds: ["java"], commands: { test: { argv: [bin, "test"], source: gradle }, build: { argv: [bin, "assemble"], source: gradle } } };
+  return {
+    kinds: ["java"],
+    commands: { test: { argv: [bin, "test"], source: gradle }, build: { argv: [bin, "assemble"], source: gradle } },
+  };
 }
 
 function ruby(has: (rel: string) => boolean): Found | null {
   const gemfile = has("Gemfile");
-  if (gemfile && has("spec")) return { kinds: ["ruby"], commands: { test: { argv: ["bundle", "exec", "rspec"], source: "Gemfile + spec/" } } };
-  if (has("Rakefile")) return { kinds: ["ruby"], commands: { test: { argv: gemfile ? ["bundle", "exec", "rake", "test"] : ["rake", "test"], source: "Rakefile" } } };
+  if (gemfile && has("spec"))
+    return { kinds: ["ruby"], commands: { test: { argv: ["bundle", "exec", "rspec"], source: "Gemfile + spec/" } } };
+  if (has("Rakefile"))
+    return {
+      kinds: ["ruby"],
+      commands: { test: { argv: gemfile ? ["bundle", "exec", "rake", "test"] : ["rake", "test"], source: "Rakefile" } },
+    };
   return gemfile ? { kinds: ["ruby"], commands: {} } : null;
 }

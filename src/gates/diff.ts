@@ -18,8 +18,24 @@ const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
  * hash: `proof verify` re-derives a run's change with these same options and compares the sha256.
  */
 export const DIFF_ARGS = [
-  "-c", "core.quotepath=false", "-c", "diff.suppressBlankEmpty=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-  "--no-relative", "--full-index", "-U3", "--inter-hunk-context=0", "-M", "-l1000", "--indent-heuristic", "--diff-algorithm=myers", "--src-prefix=a/", "--dst-prefix=b/",
+  "-c",
+  "core.quotepath=false",
+  "-c",
+  "diff.suppressBlankEmpty=false",
+  "diff",
+  "--no-color",
+  "--no-ext-diff",
+  "--no-textconv",
+  "--no-relative",
+  "--full-index",
+  "-U3",
+  "--inter-hunk-context=0",
+  "-M",
+  "-l1000",
+  "--indent-heuristic",
+  "--diff-algorithm=myers",
+  "--src-prefix=a/",
+  "--dst-prefix=b/",
 ];
 
 /** The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`. */
@@ -50,8 +66,12 @@ export async function readSubject(root: string, base: string, options: { include
 
 async function mustRun(name: string, argv: string[], cwd: string, baseSha: string): Promise<string> {
   const result = await git(argv, { cwd, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_DIFF_BYTES });
-  if (result.truncated) throw gitError(`the diff since ${baseSha.slice(0, 7)} is larger than ${MAX_DIFF_BYTES >> 20} MiB`, { hint: "verify against a closer base commit" });
-  if (!result.ok) throw gitError(`git ${name} failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`, { data: { argv } });
+  if (result.truncated)
+    throw gitError(`the diff since ${baseSha.slice(0, 7)} is larger than ${MAX_DIFF_BYTES >> 20} MiB`, {
+      hint: "verify against a closer base commit",
+    });
+  if (!result.ok)
+    throw gitError(`git ${name} failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`, { data: { argv } });
   return result.stdout;
 }
 
@@ -64,7 +84,8 @@ async function resolveRevisions(root: string, base: string): Promise<{ top: stri
     if (fast.ok && top && head && baseSha && sha.test(head) && sha.test(baseSha)) return { top, head, baseSha };
   }
   const top = await repoRoot(root);
-  if ((await headSha(top)) === null) throw gitError(`${top} has no commits yet`, { hint: "commit something first: git commit --allow-empty -m start" });
+  if ((await headSha(top)) === null)
+    throw gitError(`${top} has no commits yet`, { hint: "commit something first: git commit --allow-empty -m start" });
   return badBase(top, base);
 }
 
@@ -91,7 +112,10 @@ async function badBase(root: string, base: string): Promise<never> {
 export async function readSubjectFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
   let dirty: Set<string> | null = new Set();
   if (!subject.includesWorktree) {
-    const diff = await git(["-c", "core.quotepath=false", "diff", "--name-only", "--no-relative", "-z", subject.head, "--"], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS });
+    const diff = await git(["-c", "core.quotepath=false", "diff", "--name-only", "--no-relative", "-z", subject.head, "--"], {
+      cwd: subject.root,
+      timeoutMs: GIT_TIMEOUT_MS,
+    });
     dirty = diff.ok ? new Set(diff.stdout.split("\0")) : null;
   }
   return Promise.all(
@@ -104,7 +128,11 @@ export async function readSubjectFiles(subject: Subject, paths: readonly string[
         }
       }
       if (subject.includesWorktree) return null;
-      const shown = await git(["show", `${subject.head}:${path}`], { cwd: subject.root, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_UNTRACKED_BYTES });
+      const shown = await git(["show", `${subject.head}:${path}`], {
+        cwd: subject.root,
+        timeoutMs: GIT_TIMEOUT_MS,
+        maxOutputBytes: MAX_UNTRACKED_BYTES,
+      });
       return shown.ok && !shown.truncated ? shown.stdout : null;
     }),
   );

@@ -13,7 +13,12 @@ export const emptyDiffGate: Gate = {
     if (files.length === 0) {
       const message = `no changes since ${subject.base.slice(0, 7)}`;
       // The fingerprint leaves the sha out: "nothing changed" is the same finding on every run.
-      const finding = { severity: "medium" as const, message, rule: "empty-diff", fingerprint: fingerprint("empty-diff", undefined, "no changes") };
+      const finding = {
+        severity: "medium" as const,
+        message,
+        rule: "empty-diff",
+        fingerprint: fingerprint("empty-diff", undefined, "no changes"),
+      };
       return { status: "fail", reason: message, findings: [finding], details: { files: 0, added: 0, removed: 0 } };
     }
     const added = files.reduce((sum, f) => sum + f.added.length, 0);

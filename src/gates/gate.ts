@@ -77,12 +77,23 @@ export async function runGates(gates: readonly Gate[], ctx: GateContext): Promis
 async function runOne(gate: Gate, ctx: GateContext): Promise<GateResult> {
   const started = performance.now();
   const finish = (outcome: GateOutcome): GateResult => {
-    const result = { ...outcome, id: gate.id, title: gate.title, reason: oneLine(outcome.reason), duration_ms: Math.round(performance.now() - started) };
+    const result = {
+      ...outcome,
+      id: gate.id,
+      title: gate.title,
+      reason: oneLine(outcome.reason),
+      duration_ms: Math.round(performance.now() - started),
+    };
     // A gate that returns a malformed record is a bug in that gate, not evidence: say so.
     const checked = GateResult.safeParse(result);
     if (checked.success) return checked.data;
     const issue = checked.error.issues[0];
-    return { ...inconclusive(`gate returned an invalid result: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`), id: gate.id, title: gate.title, duration_ms: result.duration_ms };
+    return {
+      ...inconclusive(`gate returned an invalid result: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`),
+      id: gate.id,
+      title: gate.title,
+      duration_ms: result.duration_ms,
+    };
   };
   try {
     if (ctx.signal?.aborted) return finish(inconclusive("cancelled before it ran"));
@@ -108,10 +119,14 @@ function oneLine(text: string): string {
  * names no file). CONCERNS: anything inconclusive, a fail whose findings are all below `blockOn`,
  * or nothing ran. VERIFIED: at least one gate ran and every gate that ran passed.
  */
-export function verdictOf(results: readonly GateResult[], blockOn: readonly Severity[] = ["critical", "high"]): { verdict: Verdict; reasons: string[] } {
+export function verdictOf(
+  results: readonly GateResult[],
+  blockOn: readonly Severity[] = ["critical", "high"],
+): { verdict: Verdict; reasons: string[] } {
   const ran = results.filter((r) => r.status !== "skipped");
   const reasons = ran.filter((r) => r.status !== "pass").map((r) => `${r.id}: ${r.status} — ${r.reason}`);
-  const blocks = (r: GateResult) => r.status === "fail" && (r.findings.length === 0 || r.findings.some((f) => blockOn.includes(f.severity)));
+  const blocks = (r: GateResult) =>
+    r.status === "fail" && (r.findings.length === 0 || r.findings.some((f) => blockOn.includes(f.severity)));
   if (ran.some(blocks)) return { verdict: "BLOCKED", reasons };
   if (ran.length === 0) {
     const skips = results.map((r) => `${r.id}: skipped — ${r.reason}`);

@@ -39,7 +39,14 @@ export function compareGitSnapshots(before: GitSnapshot, after: GitSnapshot): Fi
     const [was, now] = [wasRefs.get(ref), nowRefs.get(ref)];
     if (was === now) continue;
     const verb = was === undefined ? "added" : now === undefined ? "removed" : "changed";
-    findings.push(high("git-replace-ref", `the agent ${verb} replace ref ${ref} during the run: a replace ref swaps one object for another`, undefined, `${verb} ${now ?? was}`));
+    findings.push(
+      high(
+        "git-replace-ref",
+        `the agent ${verb} replace ref ${ref} during the run: a replace ref swaps one object for another`,
+        undefined,
+        `${verb} ${now ?? was}`,
+      ),
+    );
   }
   if (before.start_tree !== after.start_tree) {
     const message = `the run-start commit ${before.start_sha.slice(0, 12)} no longer resolves to the tree recorded at run start (${before.start_tree.slice(0, 12)} → ${after.start_tree.slice(0, 12) || "none"})`;
@@ -83,7 +90,11 @@ export const gitIntegrityGate: Gate = {
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
       return { status: "fail", reason: `git as loki reads it was redefined: ${findings[0]?.message}${more}`, findings, details };
     }
-    const compared = gitSnapshot ? ".git config, hooks, info/attributes and replace refs as at run start" : gitSnapshot === null ? NO_SNAPSHOT : NO_RUN;
+    const compared = gitSnapshot
+      ? ".git config, hooks, info/attributes and replace refs as at run start"
+      : gitSnapshot === null
+        ? NO_SNAPSHOT
+        : NO_RUN;
     return { status: "pass", reason: `no .gitattributes changed; ${compared}`, findings: [], details };
   },
 };

@@ -19,12 +19,19 @@ export const heldoutGate: Gate = {
     if (failed > 0) {
       const message = `${items(failed)} failed`;
       // Per run, not per item: the fingerprint must not encode which items were held out.
-      const finding = { severity: "high" as const, message, rule: "heldout-failed", fingerprint: fingerprint("heldout-failed", undefined, run_id) };
+      const finding = {
+        severity: "high" as const,
+        message,
+        rule: "heldout-failed",
+        fingerprint: fingerprint("heldout-failed", undefined, run_id),
+      };
       return { status: "fail", reason: `${message} (${passed} passed, ${unknown} undecided)`, findings: [finding], details };
     }
-    if (unknown > 0) return { status: "inconclusive", reason: `${items(unknown)} could not be judged (${passed} passed)`, findings: [], details };
+    if (unknown > 0)
+      return { status: "inconclusive", reason: `${items(unknown)} could not be judged (${passed} passed)`, findings: [], details };
     // DESIGN §5 holds none out when the checklist has fewer than 4 items: nothing to grade.
-    if (passed === 0) return { status: "skipped", reason: "no held-out items in this run (fewer than 4 checklist items)", findings: [], details };
+    if (passed === 0)
+      return { status: "skipped", reason: "no held-out items in this run (fewer than 4 checklist items)", findings: [], details };
     return { status: "pass", reason: `all ${items(passed)} passed`, findings: [], details };
   },
 };

@@ -17,7 +17,9 @@ export type SecretHit = { rule: SecretRule; line: number; secret: string; text: 
 const RULES = SECRET_RULES.map((rule) => ({ rule, regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace("g", "")}g`) }));
 const KEYWORD_LIST = [...new Set(SECRET_RULES.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
 // A hit on "client_secret" must also wake the rules keyed on "secret": the regex reports one keyword per position.
-const RULES_BY_KEYWORD = new Map(KEYWORD_LIST.map((k) => [k, RULES.flatMap((c, i) => (c.rule.keywords.some((w) => k.includes(w)) ? [i] : []))]));
+const RULES_BY_KEYWORD = new Map(
+  KEYWORD_LIST.map((k) => [k, RULES.flatMap((c, i) => (c.rule.keywords.some((w) => k.includes(w)) ? [i] : []))]),
+);
 const KEYWORDS = new RegExp(KEYWORD_LIST.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
 const woken = new Uint32Array(RULES.length);
 let generation = 0;
@@ -75,7 +77,8 @@ export function maskSecret(secret: string): string {
 }
 
 const INLINE_ALLOW = /loki:allow-secret|gitleaks:allow|pragma: allowlist secret/;
-const SKIPPED_ASSET = /(?:^|\/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|[^/]*\.min\.(?:js|mjs|css)|[^/]*\.map)$/;
+const SKIPPED_ASSET =
+  /(?:^|\/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|[^/]*\.min\.(?:js|mjs|css)|[^/]*\.map)$/;
 
 export type LokiIgnore = { ignores: (path: string) => boolean; fingerprints: ReadonlySet<string> };
 
@@ -109,7 +112,15 @@ function readLokiIgnore(root: string): LokiIgnore {
   }
 }
 
-const GitleaksReport = z.array(z.object({ RuleID: z.string(), File: z.string(), StartLine: z.number().int().positive(), Secret: z.string().default(""), Description: z.string().default("") }));
+const GitleaksReport = z.array(
+  z.object({
+    RuleID: z.string(),
+    File: z.string(),
+    StartLine: z.number().int().positive(),
+    Secret: z.string().default(""),
+    Description: z.string().default(""),
+  }),
+);
 type GitleaksHit = { rule: string; title: string; file: string; line: number; secret: string };
 type GitleaksRun = { status: "ran"; hits: GitleaksHit[] } | { status: "failed"; error: string };
 
@@ -128,12 +139,23 @@ async function runGitleaks(bin: string, files: readonly ChangedFile[], signal?: 
       writeFileSync(join(source, file.path), `${lines.join("\n")}\n`);
     }
     const report = join(dir, "report.json");
-    const result = await run([bin, "detect", "--no-git", "--source", source, "--report-format", "json", "--report-path", report], { cwd: dir, timeoutMs: 120_000, signal });
-    if (result.exitCode !== 0 && result.exitCode !== 1) return { status: "failed", error: result.spawnError ?? (result.timedOut ? "timed out" : `exit ${result.exitCode}`) };
+    const result = await run([bin, "detect", "--no-git", "--source", source, "--report-format", "json", "--report-path", report], {
+      cwd: dir,
+      timeoutMs: 120_000,
+      signal,
+    });
+    if (result.exitCode !== 0 && result.exitCode !== 1)
+      return { status: "failed", error: result.spawnError ?? (result.timedOut ? "timed out" : `exit ${result.exitCode}`) };
     // Never pass a parse error on: it may quote the report, and the report holds the secrets.
     const parsed = GitleaksReport.safeParse(parseJson(readFileSync(report, "utf8")));
     if (!parsed.success) return { status: "failed", error: "unreadable report" };
-    const hits = parsed.data.map((h) => ({ rule: h.RuleID, title: h.Description || h.RuleID, file: relative(source, resolve(dir, h.File)), line: h.StartLine, secret: h.Secret }));
+    const hits = parsed.data.map((h) => ({
+      rule: h.RuleID,
+      title: h.Description || h.RuleID,
+      file: relative(source, resolve(dir, h.File)),
+      line: h.StartLine,
+      secret: h.Secret,
+    }));
     return { status: "ran", hits: hits.filter((h) => !h.file.startsWith("..")) };
   } catch (error) {
     return { status: "failed", error: messageOf(error) };
@@ -165,19 +187,31 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
     when: () => true,
     run: async ({ subject, signal }) => {
       const ignore = readLokiIgnore(subject.root);
-      const scanned = subject.files.filter((f) => f.status !== "deleted" && !f.binary && f.added.length > 0 && !SKIPPED_ASSET.test(f.path) && !ignore.ignores(f.path));
+      const scanned = subject.files.filter(
+        (f) => f.status !== "deleted" && !f.binary && f.added.length > 0 && !SKIPPED_ASSET.test(f.path) && !ignore.ignores(f.path),
+      );
       const ignoredFiles = subject.files.filter((f) => f.status !== "deleted" && f.added.length > 0 && ignore.ignores(f.path)).length;
       const suppressed = { inline: 0, fingerprint: 0 };
       const findings: Finding[] = [];
       const seen = new Set<string>();
-      const report = (file: string, line: number, text: string, rule: string, title: string, severity: Finding["severity"], secret: string) => {
+      const report = (
+        file: string,
+        line: number,
+        text: string,
+        rule: string,
+        title: string,
+        severity: Finding["severity"],
+        secret: string,
+      ) => {
         seen.add(`${file}\0${line}`);
         const fp = fingerprint(rule, file, secret);
         if (INLINE_ALLOW.test(text)) suppressed.inline++;
         else if (ignore.fingerprints.has(fp)) suppressed.fingerprint++;
         else findings.push({ severity, file, line, message: `${title} (${maskSecret(secret)})`, rule, fingerprint: fp });
       };
-      for (const file of scanned) for (const hit of scanLines(file.added)) report(file.path, hit.line, hit.text, hit.rule.id, hit.rule.title, hit.rule.severity, hit.secret);
+      for (const file of scanned)
+        for (const hit of scanLines(file.added))
+          report(file.path, hit.line, hit.text, hit.rule.id, hit.rule.title, hit.rule.severity, hit.secret);
 
       const lines = scanned.reduce((sum, f) => sum + f.added.length, 0);
       const bin = options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks;
@@ -211,9 +245,20 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
         lokiignore_changed: lokiignoreChanged,
       };
       const first = findings[0];
-      if (first === undefined) return { status: "pass", reason: `scanned ${plural(lines, "added line")} in ${plural(scanned.length, "file")}, no secrets${suffix}`, findings: [], details };
+      if (first === undefined)
+        return {
+          status: "pass",
+          reason: `scanned ${plural(lines, "added line")} in ${plural(scanned.length, "file")}, no secrets${suffix}`,
+          findings: [],
+          details,
+        };
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
-      return { status: "fail", reason: `${plural(findings.length, "secret")} in added lines: ${first.message} at ${first.file}:${first.line}${more}${suffix}`, findings, details };
+      return {
+        status: "fail",
+        reason: `${plural(findings.length, "secret")} in added lines: ${first.message} at ${first.file}:${first.line}${more}${suffix}`,
+        findings,
+        details,
+      };
     },
   };
 }

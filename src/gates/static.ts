@@ -16,8 +16,30 @@ type Ran = { tool: Tool; result: ExecResult };
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const MAX_FINDINGS = 50;
-const ESLINT_CONFIGS = ["eslint.config.js", "eslint.config.mjs", "eslint.config.cjs", "eslint.config.ts", "eslint.config.mts", "eslint.config.cts", ".eslintrc", ".eslintrc.js", ".eslintrc.cjs", ".eslintrc.json", ".eslintrc.yml", ".eslintrc.yaml"];
-const LOADERS: Record<string, "jsx" | "ts" | "tsx"> = { ".js": "jsx", ".mjs": "jsx", ".cjs": "jsx", ".jsx": "jsx", ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx" };
+const ESLINT_CONFIGS = [
+  "eslint.config.js",
+  "eslint.config.mjs",
+  "eslint.config.cjs",
+  "eslint.config.ts",
+  "eslint.config.mts",
+  "eslint.config.cts",
+  ".eslintrc",
+  ".eslintrc.js",
+  ".eslintrc.cjs",
+  ".eslintrc.json",
+  ".eslintrc.yml",
+  ".eslintrc.yaml",
+];
+const LOADERS: Record<string, "jsx" | "ts" | "tsx"> = {
+  ".js": "jsx",
+  ".mjs": "jsx",
+  ".cjs": "jsx",
+  ".jsx": "jsx",
+  ".ts": "ts",
+  ".mts": "ts",
+  ".cts": "ts",
+  ".tsx": "tsx",
+};
 
 export const staticGate: Gate = {
   id: "static",
@@ -49,15 +71,23 @@ export function planTools(root: string, live: readonly ChangedFile[]): { tools: 
     else missing.push(`${name} (${why})`);
   };
   // A global tsc of another major version reports errors the project's own tsc does not.
-  if (has("tsconfig.json")) add("tsc", Bun.which("tsc", { PATH: localBin }), ["--noEmit", "-p", "."], "tsconfig.json present, tsc not in node_modules/.bin");
+  if (has("tsconfig.json"))
+    add("tsc", Bun.which("tsc", { PATH: localBin }), ["--noEmit", "-p", "."], "tsconfig.json present, tsc not in node_modules/.bin");
   const js = changed(/\.[cm]?[jt]sx?$/);
   if (js.length > 0 && (ESLINT_CONFIGS.some(has) || /"eslintConfig"\s*:/.test(readText(join(root, "package.json"))))) {
     add("eslint", Bun.which("eslint", { PATH: localBin }) ?? whichBinary("eslint"), js, "eslint config present, eslint not installed");
   }
   const py = changed(/\.pyi?$/);
-  if (py.length > 0 && (has("ruff.toml") || has(".ruff.toml") || /^\[tool\.ruff\b/m.test(readText(join(root, "pyproject.toml"))))) add("ruff", whichBinary("ruff"), ["check", ...py], "ruff config present, ruff not on PATH");
+  if (py.length > 0 && (has("ruff.toml") || has(".ruff.toml") || /^\[tool\.ruff\b/m.test(readText(join(root, "pyproject.toml")))))
+    add("ruff", whichBinary("ruff"), ["check", ...py], "ruff config present, ruff not on PATH");
   if (has("go.mod")) add("go vet", whichBinary("go"), ["vet", "./..."], "go.mod present, go not on PATH");
-  if (has("Cargo.toml")) add("cargo clippy", whichBinary("cargo-clippy") && whichBinary("cargo"), ["clippy", "--quiet"], "Cargo.toml present, clippy not installed");
+  if (has("Cargo.toml"))
+    add(
+      "cargo clippy",
+      whichBinary("cargo-clippy") && whichBinary("cargo"),
+      ["clippy", "--quiet"],
+      "Cargo.toml present, clippy not installed",
+    );
   return { tools, missing };
 }
 
@@ -78,20 +108,33 @@ async function runTool(tool: Tool, cwd: string, signal: AbortSignal | undefined)
 /** fail if any tool failed; else inconclusive if any could not run to the end; else pass. */
 function grade(ran: Ran[], root: string, notes: string[]): GateOutcome {
   const suffix = notes.length > 0 ? ` (${notes.join("; ")})` : "";
-  const details = { tools: ran.map(({ tool, result }) => ({ name: tool.name, exit_code: result.exitCode, duration_ms: result.durationMs })), notes };
-  const stuck = ran.filter(({ result }) => result.spawnError !== null || result.timedOut || result.exitCode === 127 || result.exitCode === null);
+  const details = {
+    tools: ran.map(({ tool, result }) => ({ name: tool.name, exit_code: result.exitCode, duration_ms: result.durationMs })),
+    notes,
+  };
+  const stuck = ran.filter(
+    ({ result }) => result.spawnError !== null || result.timedOut || result.exitCode === 127 || result.exitCode === null,
+  );
   const failed = ran.filter((r) => !stuck.includes(r) && r.result.exitCode !== 0);
   if (failed.length > 0) {
     const findings = failed.flatMap(({ tool, result }) => toolFindings(tool, result, root));
     const digest = failed.map(({ tool, result }) => `${tool.name}:\n${result.digest}`).join("\n");
-    const others = ran.filter((r) => !failed.includes(r)).map(({ tool }) => `${tool.name} ${stuck.some((s) => s.tool === tool) ? "did not finish" : "passed"}`);
+    const others = ran
+      .filter((r) => !failed.includes(r))
+      .map(({ tool }) => `${tool.name} ${stuck.some((s) => s.tool === tool) ? "did not finish" : "passed"}`);
     const summary = [...failed.map(({ tool, result }) => `${tool.name} failed (exit ${result.exitCode})`), ...others].join(", ");
     return { status: "fail", reason: `${summary}${suffix}`, findings, digest, details };
   }
   const first = stuck[0];
   if (first !== undefined) {
     const { tool, result } = first;
-    const why = result.timedOut ? "timed out (raise LOKI_LINT_TIMEOUT_MS)" : result.spawnError !== null ? `could not start: ${result.spawnError}` : result.exitCode === 127 ? `could not find its tool: ${result.digest.split("\n")[0] ?? ""}` : `killed by ${result.signal}`;
+    const why = result.timedOut
+      ? "timed out (raise LOKI_LINT_TIMEOUT_MS)"
+      : result.spawnError !== null
+        ? `could not start: ${result.spawnError}`
+        : result.exitCode === 127
+          ? `could not find its tool: ${result.digest.split("\n")[0] ?? ""}`
+          : `killed by ${result.signal}`;
     return { status: "inconclusive", reason: `${tool.name} ${why}${suffix}`, findings: [], digest: result.digest, details };
   }
   return { status: "pass", reason: `${ran.map(({ tool }) => tool.name).join(", ")} passed${suffix}`, findings: [], details };
@@ -106,7 +149,8 @@ export function toolFindings(tool: Tool, result: Pick<ExecResult, "stdout" | "st
   let current: string | null = null;
   for (const raw of `${result.stdout}\n${result.stderr}`.split("\n")) {
     const line = raw.replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
-    const hit = /^(\S[^(:\s]*)\((\d+),\d+\): (?:error|warning)\s*(.*)$/.exec(line) ?? /^(?:\.\/)?([^\s:][^:]*):(\d+):(?:\d+:)?\s*(.+)$/.exec(line);
+    const hit =
+      /^(\S[^(:\s]*)\((\d+),\d+\): (?:error|warning)\s*(.*)$/.exec(line) ?? /^(?:\.\/)?([^\s:][^:]*):(\d+):(?:\d+:)?\s*(.+)$/.exec(line);
     const stylish = current !== null ? /^\s+(\d+):\d+\s+error\s+(.*)$/.exec(line) : null;
     if (hit) findings.push(finding(rule, relative(hit[1] ?? ""), Number(hit[2]), hit[3] ?? "", "medium"));
     else if (stylish && current !== null) findings.push(finding(rule, relative(current), Number(stylish[1]), stylish[2] ?? "", "medium"));
@@ -114,16 +158,31 @@ export function toolFindings(tool: Tool, result: Pick<ExecResult, "stdout" | "st
     if (findings.length >= MAX_FINDINGS) break;
   }
   if (findings.length > 0) return findings;
-  return [{ severity: "medium", message: `${tool.name} failed (exit ${result.exitCode})`, rule, fingerprint: fingerprint(rule, undefined, tool.argv.join(" ")) }];
+  return [
+    {
+      severity: "medium",
+      message: `${tool.name} failed (exit ${result.exitCode})`,
+      rule,
+      fingerprint: fingerprint(rule, undefined, tool.argv.join(" ")),
+    },
+  ];
 }
 
 function finding(rule: string, file: string, line: number, message: string, severity: Finding["severity"]): Finding {
   const text = message.trim() || "error";
-  return { severity, file, ...(line > 0 ? { line } : {}), message: `${file}:${line}: ${text}`, rule, fingerprint: fingerprint(rule, file, text) };
+  return {
+    severity,
+    file,
+    ...(line > 0 ? { line } : {}),
+    message: `${file}:${line}: ${text}`,
+    rule,
+    fingerprint: fingerprint(rule, file, text),
+  };
 }
 
 async function builtInCheck(subject: Subject, live: ChangedFile[], missing: string[]): Promise<GateOutcome> {
-  const why = missing.length > 0 ? `built-in syntax check (not installed: ${missing.join(", ")})` : "built-in syntax check (no linter configured)";
+  const why =
+    missing.length > 0 ? `built-in syntax check (not installed: ${missing.join(", ")})` : "built-in syntax check (no linter configured)";
   const paths = live.filter((f) => checkable(f.path)).map((f) => f.path);
   const details = { checked: paths.length, missing };
   if (paths.length === 0) return { status: "pass", reason: `nothing to check — ${why}`, findings: [], details };
@@ -137,8 +196,20 @@ async function builtInCheck(subject: Subject, live: ChangedFile[], missing: stri
     if (error) findings.push(finding("syntax", path, error.line, error.message, "high"));
   });
   const read = `${paths.length - unread.length} file${paths.length - unread.length === 1 ? "" : "s"}`;
-  if (findings.length > 0) return { status: "fail", reason: `${findings.length} syntax error${findings.length === 1 ? "" : "s"}: ${findings[0]?.message} — ${why}`, findings, details };
-  if (unread.length > 0) return { status: "inconclusive", reason: `could not read ${unread[0]}${unread.length > 1 ? ` (+${unread.length - 1} more)` : ""} — ${why}`, findings: [], details };
+  if (findings.length > 0)
+    return {
+      status: "fail",
+      reason: `${findings.length} syntax error${findings.length === 1 ? "" : "s"}: ${findings[0]?.message} — ${why}`,
+      findings,
+      details,
+    };
+  if (unread.length > 0)
+    return {
+      status: "inconclusive",
+      reason: `could not read ${unread[0]}${unread.length > 1 ? ` (+${unread.length - 1} more)` : ""} — ${why}`,
+      findings: [],
+      details,
+    };
   return { status: "pass", reason: `${read} parsed — ${why}`, findings: [], details };
 }
 
@@ -150,7 +221,10 @@ function checkable(path: string): boolean {
 export function syntaxError(path: string, text: string): { line: number; message: string } | null {
   if (/\.jsonc?$/.test(path)) {
     // tsconfig, jsconfig and editor settings are JSONC by convention: comments are not errors there.
-    const lenient = /\.jsonc$|(?:^|\/)(?:[tj]sconfig[\w.-]*\.json|\.eslintrc\.json|turbo\.json|\.vscode\/.*|\.devcontainer\/.*|devcontainer\.json)$/.test(path);
+    const lenient =
+      /\.jsonc$|(?:^|\/)(?:[tj]sconfig[\w.-]*\.json|\.eslintrc\.json|turbo\.json|\.vscode\/.*|\.devcontainer\/.*|devcontainer\.json)$/.test(
+        path,
+      );
     const errors: ParseError[] = [];
     parseJsonc(text, errors, { disallowComments: !lenient, allowTrailingComma: lenient, allowEmptyContent: false });
     const first = errors[0];
@@ -160,7 +234,11 @@ export function syntaxError(path: string, text: string): { line: number; message
     const docs = parseAllDocuments(text);
     for (const doc of Array.isArray(docs) ? docs : []) {
       const first = doc.errors[0];
-      if (first) return { line: first.linePos?.[0].line ?? 1, message: `invalid YAML: ${first.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")}` };
+      if (first)
+        return {
+          line: first.linePos?.[0].line ?? 1,
+          message: `invalid YAML: ${first.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "")}`,
+        };
     }
     return null;
   }
@@ -171,9 +249,13 @@ export function syntaxError(path: string, text: string): { line: number; message
     return null;
   } catch (error) {
     const position = typeof error === "object" && error !== null && "position" in error ? error.position : null;
-    const line = typeof position === "object" && position !== null && "line" in position && typeof position.line === "number" ? position.line : 1;
+    const line =
+      typeof position === "object" && position !== null && "line" in position && typeof position.line === "number" ? position.line : 1;
     // Bun's BuildMessage is not an Error, and its String() carries a "BuildMessage: " prefix.
-    const message = typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message : messageOf(error);
+    const message =
+      typeof error === "object" && error !== null && "message" in error && typeof error.message === "string"
+        ? error.message
+        : messageOf(error);
     return { line, message: `syntax error: ${message}` };
   }
 }

@@ -8,7 +8,9 @@ import { fingerprint, type ChangedFile, type Gate } from "./gate.ts";
 
 /** `src/test/` is covered by `test/`: any directory named test, tests, __tests__ or spec. */
 export function isTestPath(path: string): boolean {
-  return /(?:^|\/)(?:test|tests|__tests__|spec)\//.test(path) || /\.(?:test|spec)\.[^/.]+$|_test\.(?:go|py)$|(?:^|\/)test_[^/]*\.py$/.test(path);
+  return (
+    /(?:^|\/)(?:test|tests|__tests__|spec)\//.test(path) || /\.(?:test|spec)\.[^/.]+$|_test\.(?:go|py)$|(?:^|\/)test_[^/]*\.py$/.test(path)
+  );
 }
 
 const MARKERS: Record<string, RegExp> = {
@@ -20,13 +22,31 @@ const MARKERS: Record<string, RegExp> = {
   ruby: /^\s*(?:skip|pending)\b|\bx(?:it|describe|context|specify)\b/,
 };
 const FAMILY: Record<string, string> = {
-  ".js": "js", ".jsx": "js", ".mjs": "js", ".cjs": "js", ".ts": "js", ".tsx": "js", ".mts": "js", ".cts": "js", ".vue": "js", ".svelte": "js",
-  ".py": "python", ".go": "go", ".rs": "rust", ".java": "java", ".kt": "java", ".kts": "java", ".groovy": "java", ".scala": "java", ".rb": "ruby",
+  ".js": "js",
+  ".jsx": "js",
+  ".mjs": "js",
+  ".cjs": "js",
+  ".ts": "js",
+  ".tsx": "js",
+  ".mts": "js",
+  ".cts": "js",
+  ".vue": "js",
+  ".svelte": "js",
+  ".py": "python",
+  ".go": "go",
+  ".rs": "rust",
+  ".java": "java",
+  ".kt": "java",
+  ".kts": "java",
+  ".groovy": "java",
+  ".scala": "java",
+  ".rb": "ruby",
 };
 
 // An assertion *starts* once per statement; a chained matcher alone on its line counts once too, so
 // `expect(a).toBe(b)` → `assert.equal(a, b)` is not "fewer assertions".
-const ASSERT_START = /\bexpect\s*\(|\bassert\w*!?|\bt\.(?:Error|Errorf|Fatal|Fatalf|Fail|FailNow)\b|\brequire\.[A-Z]\w*\s*\(|\.should\b|\bshould[A-Z]\w*|[{;]\s*should\s|\bverify\s*\(/g;
+const ASSERT_START =
+  /\bexpect\s*\(|\bassert\w*!?|\bt\.(?:Error|Errorf|Fatal|Fatalf|Fail|FailNow)\b|\brequire\.[A-Z]\w*\s*\(|\.should\b|\bshould[A-Z]\w*|[{;]\s*should\s|\bverify\s*\(/g;
 const MATCHER = /\.(?:to|not\.to)[A-Z]\w*\s*\(|\.(?:to|not)\.\w+/;
 const IMPORT_LINE = /^\s*(?:import\b|from\s+\S+\s+import\b|use\s|#include\b|(?:const|let|var)\s.*=\s*require\s*\()/;
 const COMMENT_LINE = /^\s*(?:\/\/|\/\*|\*|#(?!\[)|;)/;
@@ -42,9 +62,11 @@ export function countAssertions(lines: readonly string[]): number {
   return total;
 }
 
-const CONFIG_NAME = /^(?:(?:jest|vitest|vite|playwright|karma|cypress|ava|wdio)\.(?:config|workspace)\.[cm]?[jt]s(?:on)?|\.mocharc(?:\.\w+)?|mocha\.opts|bunfig\.toml|pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml|conftest\.py|package\.json|(?:GNU)?[Mm]akefile|[\w.-]+\.mk)$/;
+const CONFIG_NAME =
+  /^(?:(?:jest|vitest|vite|playwright|karma|cypress|ava|wdio)\.(?:config|workspace)\.[cm]?[jt]s(?:on)?|\.mocharc(?:\.\w+)?|mocha\.opts|bunfig\.toml|pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml|conftest\.py|package\.json|(?:GNU)?[Mm]akefile|[\w.-]+\.mk)$/;
 // Case-sensitive on purpose: `coveragePathIgnorePatterns` holds "Ignore", never a bare `ignore`.
-const EXCLUSION = /\b(?:testPathIgnorePatterns|testIgnore|exclude|ignore|skip|norecursedirs|collect_ignore(?:_glob)?|deselect)\b|-k["',\s=]*not\b/;
+const EXCLUSION =
+  /\b(?:testPathIgnorePatterns|testIgnore|exclude|ignore|skip|norecursedirs|collect_ignore(?:_glob)?|deselect)\b|-k["',\s=]*not\b/;
 const EXCLUSION_KEY = /^(?:testPathIgnorePatterns|testIgnore|exclude|ignore|norecursedirs|collect_ignore(?:_glob)?|deselect)$/;
 const NOT_TESTS = /coverage|nyc|^c8$|istanbul/i;
 
@@ -56,12 +78,16 @@ export const tamperGate: Gate = {
     const tests = subject.files.filter((f) => isTestPath(f.path) || (f.oldPath !== undefined && isTestPath(f.oldPath)));
     const configs = subject.files.filter((f) => f.status !== "deleted" && f.added.length > 0 && CONFIG_NAME.test(basename(f.path)));
     // Keys and sections decide what an `exclude` excludes, so config files are read at the subject.
-    const texts = await readSubjectFiles(subject, configs.map((f) => f.path));
+    const texts = await readSubjectFiles(
+      subject,
+      configs.map((f) => f.path),
+    );
     const findings = [...tests.flatMap(testFindings), ...configs.flatMap((f, i) => configFindings(f, texts[i] ?? null))];
     const details = { test_files: tests.length, config_files: configs.length };
     const first = findings[0];
     if (first === undefined) {
-      const reason = tests.length === 0 ? "no test files changed" : `${tests.length} test file${tests.length === 1 ? "" : "s"} changed, no tampering`;
+      const reason =
+        tests.length === 0 ? "no test files changed" : `${tests.length} test file${tests.length === 1 ? "" : "s"} changed, no tampering`;
       return { status: "pass", reason, findings: [], details };
     }
     const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
@@ -69,7 +95,14 @@ export const tamperGate: Gate = {
   },
 };
 
-function finding(rule: string, file: string, line: number, message: string, identity: string, severity: Finding["severity"] = "high"): Finding {
+function finding(
+  rule: string,
+  file: string,
+  line: number,
+  message: string,
+  identity: string,
+  severity: Finding["severity"] = "high",
+): Finding {
   return { severity, file, line, message, rule, fingerprint: fingerprint(rule, file, identity) };
 }
 
@@ -81,7 +114,15 @@ function testFindings(file: ChangedFile): Finding[] {
   if (file.status === "deleted") return [finding("test-deleted", file.path, 1, `test file deleted: ${file.path}`, file.path)];
   const out: Finding[] = [];
   if (file.oldPath !== undefined && isTestPath(file.oldPath) && !isTestPath(file.path)) {
-    out.push(finding("test-renamed-away", file.path, file.added[0]?.line ?? 1, `test file ${file.oldPath} renamed to a non-test path: ${file.path}`, file.oldPath));
+    out.push(
+      finding(
+        "test-renamed-away",
+        file.path,
+        file.added[0]?.line ?? 1,
+        `test file ${file.oldPath} renamed to a non-test path: ${file.path}`,
+        file.oldPath,
+      ),
+    );
   }
   const marker = MARKERS[FAMILY[extname(file.path)] ?? ""];
   // A line that was already there (moved, re-indented) adds no marker.
@@ -90,13 +131,30 @@ function testFindings(file: ChangedFile): Finding[] {
     const hit = marker?.exec(text);
     if (hit && !COMMENT_LINE.test(text) && !inString(text, hit.index) && !before.has(text.trim())) {
       const conditional = CONDITIONAL.test(hit[0]);
-      out.push(finding(conditional ? "conditional-skip" : "skip-marker", file.path, line, `${conditional ? "conditional skip" : "skip/only marker"} added in ${file.path}:${line}: ${hit[0].trim()}`, text, conditional ? "medium" : "high"));
+      out.push(
+        finding(
+          conditional ? "conditional-skip" : "skip-marker",
+          file.path,
+          line,
+          `${conditional ? "conditional skip" : "skip/only marker"} added in ${file.path}:${line}: ${hit[0].trim()}`,
+          text,
+          conditional ? "medium" : "high",
+        ),
+      );
     }
   }
   const removed = countAssertions(file.removed.map((r) => r.text));
   const added = countAssertions(file.added.map((a) => a.text));
   if (removed > added) {
-    out.push(finding("fewer-assertions", file.path, file.added[0]?.line ?? 1, `fewer assertions in ${file.path}: ${removed} removed, ${added} added`, "fewer assertions"));
+    out.push(
+      finding(
+        "fewer-assertions",
+        file.path,
+        file.added[0]?.line ?? 1,
+        `fewer assertions in ${file.path}: ${removed} removed, ${added} added`,
+        "fewer assertions",
+      ),
+    );
   }
   return out;
 }
@@ -124,7 +182,16 @@ function configFindings(file: ChangedFile, text: string | null): Finding[] {
     if (COMMENT_LINE.test(added)) continue;
     const hit = EXCLUSION.exec(added);
     const fires = style === "lines" ? firesOnLine(name, added, hit) : firesInStructure(name, style, lines, line, added, hit);
-    if (fires) out.push(finding("test-config-exclusion", file.path, line, `test-runner config excludes tests in ${file.path}:${line}: ${added.trim().slice(0, 120)}`, added));
+    if (fires)
+      out.push(
+        finding(
+          "test-config-exclusion",
+          file.path,
+          line,
+          `test-runner config excludes tests in ${file.path}:${line}: ${added.trim().slice(0, 120)}`,
+          added,
+        ),
+      );
   }
   return out;
 }

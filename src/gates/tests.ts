@@ -23,19 +23,32 @@ export const testsGate: Gate = {
     const result = await run(command.argv, { cwd: subject.root, timeoutMs, env: { CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
     const output = `${result.stdout}\n${result.stderr}`;
     const counts = parseTestCounts(output);
-    const details = { ...(counts ?? { runner: "unknown" }), command: command.argv.join(" "), source: command.source, exit_code: result.exitCode };
+    const details = {
+      ...(counts ?? { runner: "unknown" }),
+      command: command.argv.join(" "),
+      source: command.source,
+      exit_code: result.exitCode,
+    };
     if (signal?.aborted) return inconclusive("cancelled while the tests ran", details);
     if (result.spawnError !== null) return inconclusive(`could not start ${shown}: ${result.spawnError}`, details);
-    if (result.timedOut) return inconclusive(`tests timed out after ${formatDuration(timeoutMs)} (${shown}; raise LOKI_TEST_TIMEOUT_MS)`, details);
+    if (result.timedOut)
+      return inconclusive(`tests timed out after ${formatDuration(timeoutMs)} (${shown}; raise LOKI_TEST_TIMEOUT_MS)`, details);
     if (result.truncated) return inconclusive(`${shown} printed more than ${MAX_OUTPUT_BYTES >> 20} MiB; output cut off`, details);
     // The shell's "command not found" and a missing pytest are a missing runner, not a red suite.
-    if (result.exitCode === 127 || (result.exitCode !== 0 && /No module named pytest/.test(output))) return inconclusive(`${shown} could not find its test runner: ${result.digest.split("\n")[0] ?? ""}`, details);
+    if (result.exitCode === 127 || (result.exitCode !== 0 && /No module named pytest/.test(output)))
+      return inconclusive(`${shown} could not find its test runner: ${result.digest.split("\n")[0] ?? ""}`, details);
     const failed = (why: string): GateOutcome => {
       const message = `tests failed: ${why}`;
-      const finding = { severity: "high" as const, message, rule: "tests-failed", fingerprint: fingerprint("tests-failed", undefined, command.argv.join(" ")) };
+      const finding = {
+        severity: "high" as const,
+        message,
+        rule: "tests-failed",
+        fingerprint: fingerprint("tests-failed", undefined, command.argv.join(" ")),
+      };
       return { status: "fail", reason: message, findings: [finding], digest: result.digest, details };
     };
-    if (result.exitCode !== 0) return failed(counts ? formatCounts(counts) : result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
+    if (result.exitCode !== 0)
+      return failed(counts ? formatCounts(counts) : result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`);
     if (counts && counts.failed > 0) return failed(`${formatCounts(counts)} (though ${shown} exited 0)`);
     if (counts && counts.passed === 0) return inconclusive(`the test command ran no tests (${shown})`, details);
     const summary = counts ? formatCounts(counts) : `${shown} exited 0 (no test counts printed)`;
@@ -101,26 +114,89 @@ const n = (m: RegExpExecArray, i: number) => Number(m[i] ?? 0);
 const PARSERS: Parser[] = [
   {
     runner: "bun",
-    parse: (lines) => (lines.some((l) => /^Ran \d+ tests? across \d+ files?\./.test(l)) ? sumLines(lines, /^\s*(\d+) (pass|fail|skip|todo)$/, (m) => byWord(`${m[1]} ${m[2]}`, { pass: "passed", fail: "failed", skip: "skipped", todo: "skipped" })) : null),
+    parse: (lines) =>
+      lines.some((l) => /^Ran \d+ tests? across \d+ files?\./.test(l))
+        ? sumLines(lines, /^\s*(\d+) (pass|fail|skip|todo)$/, (m) =>
+            byWord(`${m[1]} ${m[2]}`, { pass: "passed", fail: "failed", skip: "skipped", todo: "skipped" }),
+          )
+        : null,
   },
-  { runner: "jest", parse: (lines) => sumLines(lines, /^Tests:\s+(.*?)\d+ total/, (m) => byWord(m[1] ?? "", { passed: "passed", failed: "failed", skipped: "skipped", todo: "skipped" })) },
-  { runner: "vitest", parse: (lines) => sumLines(lines, /^\s*Tests\s{2,}(.*)\(\d+\)\s*$/, (m) => byWord(m[1] ?? "", { passed: "passed", failed: "failed", skipped: "skipped", todo: "skipped" })) },
-  { runner: "cargo", parse: (lines) => sumLines(lines, /^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored/, (m) => ({ passed: n(m, 1), failed: n(m, 2), skipped: n(m, 3) })) },
+  {
+    runner: "jest",
+    parse: (lines) =>
+      sumLines(lines, /^Tests:\s+(.*?)\d+ total/, (m) =>
+        byWord(m[1] ?? "", { passed: "passed", failed: "failed", skipped: "skipped", todo: "skipped" }),
+      ),
+  },
+  {
+    runner: "vitest",
+    parse: (lines) =>
+      sumLines(lines, /^\s*Tests\s{2,}(.*)\(\d+\)\s*$/, (m) =>
+        byWord(m[1] ?? "", { passed: "passed", failed: "failed", skipped: "skipped", todo: "skipped" }),
+      ),
+  },
+  {
+    runner: "cargo",
+    parse: (lines) =>
+      sumLines(lines, /^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored/, (m) => ({
+        passed: n(m, 1),
+        failed: n(m, 2),
+        skipped: n(m, 3),
+      })),
+  },
   {
     runner: "pytest",
     parse: (lines) =>
-      sumLines(lines, /^=*\s*((?:\d+ \w+(?:, )?)+|no tests ran) in [\d.]+s\b/, (m) => byWord(m[1] ?? "", { passed: "passed", failed: "failed", error: "failed", errors: "failed", skipped: "skipped", xfailed: "skipped" })),
+      sumLines(lines, /^=*\s*((?:\d+ \w+(?:, )?)+|no tests ran) in [\d.]+s\b/, (m) =>
+        byWord(m[1] ?? "", {
+          passed: "passed",
+          failed: "failed",
+          error: "failed",
+          errors: "failed",
+          skipped: "skipped",
+          xfailed: "skipped",
+        }),
+      ),
   },
   {
     runner: "mocha",
-    parse: (lines) => (lines.some((l) => /^\s*\d+ passing\b/.test(l)) ? sumLines(lines, /^\s*(\d+) (passing|failing|pending)\b/, (m) => byWord(`${m[1]} ${m[2]}`, { passing: "passed", failing: "failed", pending: "skipped" })) : null),
+    parse: (lines) =>
+      lines.some((l) => /^\s*\d+ passing\b/.test(l))
+        ? sumLines(lines, /^\s*(\d+) (passing|failing|pending)\b/, (m) =>
+            byWord(`${m[1]} ${m[2]}`, { passing: "passed", failing: "failed", pending: "skipped" }),
+          )
+        : null,
   },
   { runner: "node --test", parse: (lines) => (lines.some((l) => /^(#|ℹ) duration_ms /.test(l)) ? tapSummary(lines) : null) },
   { runner: "tap", parse: tapSummary },
-  { runner: "rspec", parse: (lines) => sumLines(lines, /^(\d+) examples?, (\d+) failures?(?:, (\d+) pending)?/, (m) => ({ passed: n(m, 1) - n(m, 2) - n(m, 3), failed: n(m, 2), skipped: n(m, 3) })) },
-  { runner: "minitest", parse: (lines) => sumLines(lines, /^(\d+) runs, \d+ assertions, (\d+) failures, (\d+) errors, (\d+) skips/, (m) => ({ passed: n(m, 1) - n(m, 2) - n(m, 3) - n(m, 4), failed: n(m, 2) + n(m, 3), skipped: n(m, 4) })) },
+  {
+    runner: "rspec",
+    parse: (lines) =>
+      sumLines(lines, /^(\d+) examples?, (\d+) failures?(?:, (\d+) pending)?/, (m) => ({
+        passed: n(m, 1) - n(m, 2) - n(m, 3),
+        failed: n(m, 2),
+        skipped: n(m, 3),
+      })),
+  },
+  {
+    runner: "minitest",
+    parse: (lines) =>
+      sumLines(lines, /^(\d+) runs, \d+ assertions, (\d+) failures, (\d+) errors, (\d+) skips/, (m) => ({
+        passed: n(m, 1) - n(m, 2) - n(m, 3) - n(m, 4),
+        failed: n(m, 2) + n(m, 3),
+        skipped: n(m, 4),
+      })),
+  },
   // Surefire prints a line per class (with "Time elapsed") and a total per module (without).
-  { runner: "maven", parse: (lines) => sumLines(lines, /Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)(?!, Time elapsed)$/, (m) => ({ passed: n(m, 1) - n(m, 2) - n(m, 3) - n(m, 4), failed: n(m, 2) + n(m, 3), skipped: n(m, 4) })) },
+  {
+    runner: "maven",
+    parse: (lines) =>
+      sumLines(lines, /Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)(?!, Time elapsed)$/, (m) => ({
+        passed: n(m, 1) - n(m, 2) - n(m, 3) - n(m, 4),
+        failed: n(m, 2) + n(m, 3),
+        skipped: n(m, 4),
+      })),
+  },
   { runner: "go test", parse: goPackages },
   { runner: "tap", parse: tapLines },
 ];
@@ -128,12 +204,16 @@ const PARSERS: Parser[] = [
 /** node --test and tape: "# pass N" (node's spec reporter: "ℹ pass N"). Cancelled counts as failed. */
 function tapSummary(lines: string[]): Counts | null {
   if (!lines.some((l) => /^(#|ℹ) (tests|pass)\s+\d+\s*$/.test(l))) return null;
-  return sumLines(lines, /^(?:#|ℹ) (pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$/, (m) => byWord(`${m[2]} ${m[1]}`, { pass: "passed", fail: "failed", cancelled: "failed", skipped: "skipped", todo: "skipped" }));
+  return sumLines(lines, /^(?:#|ℹ) (pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$/, (m) =>
+    byWord(`${m[2]} ${m[1]}`, { pass: "passed", fail: "failed", cancelled: "failed", skipped: "skipped", todo: "skipped" }),
+  );
 }
 
 /** Bare TAP without a summary: top-level "ok N" / "not ok N" lines, with SKIP/TODO directives. */
 function tapLines(lines: string[]): Counts | null {
-  return sumLines(lines, /^(not )?ok \d+\b(.*)$/, (m) => (/#\s*(SKIP|TODO)/i.test(m[2] ?? "") ? { passed: 0, failed: 0, skipped: 1 } : m[1] ? { passed: 0, failed: 1 } : { passed: 1, failed: 0 }));
+  return sumLines(lines, /^(not )?ok \d+\b(.*)$/, (m) =>
+    /#\s*(SKIP|TODO)/i.test(m[2] ?? "") ? { passed: 0, failed: 0, skipped: 1 } : m[1] ? { passed: 0, failed: 1 } : { passed: 1, failed: 0 },
+  );
 }
 
 /** go test prints one line per package: ok, FAIL, or "?" / "[no tests to run]" for none. */

@@ -31,24 +31,70 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   mkdirSync(scratchDir, { recursive: true });
   const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);
   const result = await callProvider(ready.provider, {
-    prompt: rendered.prompt, systemPrompt: rendered.system, model: record.state.model, role: "build",
-    ...(env.config.effort ? { effort: env.config.effort } : {}), ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
-    cwd: record.ws.root, scratchDir, denyRead: env.denyRead, allowRoot: env.allowRoot,
-    sandboxed: env.sandbox !== null, wrap: sandboxFor(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
-    binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
-    timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
-    onSpawn: (pid) => record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
+    prompt: rendered.prompt,
+    systemPrompt: rendered.system,
+    model: record.state.model,
+    role: "build",
+    ...(env.config.effort ? { effort: env.config.effort } : {}),
+    ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
+    cwd: record.ws.root,
+    scratchDir,
+    denyRead: env.denyRead,
+    allowRoot: env.allowRoot,
+    sandboxed: env.sandbox !== null,
+    wrap: sandboxFor(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
+    binaryPath: ready.binaryPath,
+    help: ready.help,
+    transcript,
+    env: env.env,
+    signal: env.signal,
+    timeoutMs: env.config.agent_timeout_seconds * 1000,
+    idleTimeoutMs: env.config.agent_idle_seconds * 1000,
+    onSpawn: (pid) =>
+      record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
     onEvent: (event) => {
       watchToolCall(record, "build", event);
-      if (event.kind === "model_fallback") record.emit({ kind: "model_fallback", provider: id, from: event.from, to: event.to, reason: event.reason });
+      if (event.kind === "model_fallback")
+        record.emit({ kind: "model_fallback", provider: id, from: event.from, to: event.to, reason: event.reason });
     },
-    ...(env.config.fallback_model ? { fallbackModel: resolveModel({ provider: id, tier: env.spec.complexity.tier, role: "build", configured: env.config.fallback_model }).model } : {}),
+    ...(env.config.fallback_model
+      ? {
+          fallbackModel: resolveModel({
+            provider: id,
+            tier: env.spec.complexity.tier,
+            role: "build",
+            configured: env.config.fallback_model,
+          }).model,
+        }
+      : {}),
   });
-  record.bill({ iteration: record.state.iteration, call_id: callId, role: "build", provider: id, model: record.state.model, usd: result.costUsd, basis: result.costBasis, tokens: result.usage, duration_ms: result.durationMs });
+  record.bill({
+    iteration: record.state.iteration,
+    call_id: callId,
+    role: "build",
+    provider: id,
+    model: record.state.model,
+    usd: result.costUsd,
+    basis: result.costBasis,
+    tokens: result.usage,
+    duration_ms: result.durationMs,
+  });
   const spent = record.state.budget.spent_usd + result.costUsd;
   const estimated = record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0);
   record.save({ active_call: null, budget: { ...record.state.budget, spent_usd: spent, estimated_usd: estimated } });
-  record.emit({ kind: "agent_finished", provider: id, model: record.state.model, call_id: callId, ok: result.ok, exit_code: result.exitCode, error_class: result.errorClass, usd: result.costUsd, basis: result.costBasis, duration_ms: result.durationMs, claimed_done: result.claimedDone });
+  record.emit({
+    kind: "agent_finished",
+    provider: id,
+    model: record.state.model,
+    call_id: callId,
+    ok: result.ok,
+    exit_code: result.exitCode,
+    error_class: result.errorClass,
+    usd: result.costUsd,
+    basis: result.costBasis,
+    duration_ms: result.durationMs,
+    claimed_done: result.claimedDone,
+  });
   const limit = record.state.budget.limit_usd;
   if (limit !== null && checkBudget(spent, limit) === "warn" && !record.state.budget.warned) {
     record.save({ budget: { ...record.state.budget, warned: true } });
@@ -56,7 +102,8 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     trust(record, "budget_warning", { spent_usd: spent, limit_usd: limit });
     env.notice(`budget: $${spent.toFixed(2)} of $${limit.toFixed(2)} spent (80 % warning)`);
   }
-  if (limit !== null && checkBudget(spent, limit) === "exceeded") record.emit({ kind: "budget_exceeded", spent_usd: spent, limit_usd: limit });
+  if (limit !== null && checkBudget(spent, limit) === "exceeded")
+    record.emit({ kind: "budget_exceeded", spent_usd: spent, limit_usd: limit });
   return { ...result, provider: id };
 }
 
@@ -67,7 +114,10 @@ export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => nu
   if (env.signal.aborted) return { stop: { outcome: "interrupted", reason: "interrupted during the agent call; state saved" }, note };
   if (call.errorClass === "max_turns") return { note };
   if (call.errorClass && FATAL.has(call.errorClass)) {
-    const fix = call.errorClass === "auth" ? `log in again (loki doctor shows how) — ${call.provider} said: ${call.finalText.slice(0, 200)}` : `model "${record.state.model}" is not available to ${call.provider}; choose another with --model`;
+    const fix =
+      call.errorClass === "auth"
+        ? `log in again (loki doctor shows how) — ${call.provider} said: ${call.finalText.slice(0, 200)}`
+        : `model "${record.state.model}" is not available to ${call.provider}; choose another with --model`;
     return { stop: { outcome: "error", reason: fix }, note };
   }
   const retries = { consecutive: record.state.retries.consecutive + 1, total: record.state.retries.total + 1 };
@@ -81,11 +131,30 @@ export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => nu
     env.notice(`provider ${call.provider} failed (${call.errorClass}); switching to ${next}`);
     return { note };
   }
-  if (exhausted) return { stop: { outcome: "failed", reason: `${call.provider} failed ${retries.consecutive} times in a row (last: ${call.errorClass})` }, note };
+  if (exhausted)
+    return {
+      stop: { outcome: "failed", reason: `${call.provider} failed ${retries.consecutive} times in a row (last: ${call.errorClass})` },
+      note,
+    };
   record.save({ retries });
-  const wait = backoffMs({ attempt: retries.consecutive - 1, baseSeconds: config.backoff_base_seconds, maxSeconds: config.backoff_max_seconds, ...(call.retryAfterMs === undefined ? {} : { requestedMs: call.retryAfterMs }), remainingMs: remainingMs(), random: env.clock.random });
-  record.emit({ kind: "retry", provider: call.provider, error_class: call.errorClass ?? "error", wait_ms: wait, attempt: retries.consecutive });
-  env.notice(`${call.provider}: ${call.errorClass ?? "error"}; retrying in ${Math.round(wait / 1000)} s (attempt ${retries.consecutive} of ${config.max_retries})`);
+  const wait = backoffMs({
+    attempt: retries.consecutive - 1,
+    baseSeconds: config.backoff_base_seconds,
+    maxSeconds: config.backoff_max_seconds,
+    ...(call.retryAfterMs === undefined ? {} : { requestedMs: call.retryAfterMs }),
+    remainingMs: remainingMs(),
+    random: env.clock.random,
+  });
+  record.emit({
+    kind: "retry",
+    provider: call.provider,
+    error_class: call.errorClass ?? "error",
+    wait_ms: wait,
+    attempt: retries.consecutive,
+  });
+  env.notice(
+    `${call.provider}: ${call.errorClass ?? "error"}; retrying in ${Math.round(wait / 1000)} s (attempt ${retries.consecutive} of ${config.max_retries})`,
+  );
   await waitUnlessStopped(env, wait);
   return { note };
 }

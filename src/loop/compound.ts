@@ -8,16 +8,30 @@ import { doneSignalPath } from "./signals.ts";
 import type { Verified } from "./verify.ts";
 
 /** The reason to run the ship gate now, or undefined to keep iterating. */
-export function compound(env: LoopEnv, call: { provider: string; claimedDone: boolean }, changed: boolean, verified: Verified): string | undefined {
+export function compound(
+  env: LoopEnv,
+  call: { provider: string; claimedDone: boolean },
+  changed: boolean,
+  verified: Verified,
+): string | undefined {
   const { record } = env;
   const n = record.state.iteration;
   const { change, verdict, feedback } = verified;
   const claimed = call.claimedDone || existsSync(doneSignalPath(record.ws));
-  updateContinuity(record.ws, [`iteration ${n}: ${verdict.verdict}; ${change.files.length} files changed since start`], feedback[0]?.split("\n")[0]);
+  updateContinuity(
+    record.ws,
+    [`iteration ${n}: ${verdict.verdict}; ${change.files.length} files changed since start`],
+    feedback[0]?.split("\n")[0],
+  );
   recordEpisode(record.ws, {
-    ts: new Date().toISOString(), run_id: record.state.run_id, iteration: n, provider: call.provider,
+    ts: new Date().toISOString(),
+    run_id: record.state.run_id,
+    iteration: n,
+    provider: call.provider,
     result: !changed ? "no_change" : verdict.verdict === "VERIFIED" ? "progress" : "gates_failed",
-    files_changed: change.files.length, failures: feedback.map((f) => f.split("\n")[0] ?? f), claimed_done: claimed,
+    files_changed: change.files.length,
+    failures: feedback.map((f) => f.split("\n")[0] ?? f),
+    claimed_done: claimed,
   });
   const looksMet = verdict.verdict === "VERIFIED" && !changed && n > 1;
   return claimed ? "the agent claimed done" : looksMet ? "all checks green and the agent made no further changes" : undefined;

@@ -15,7 +15,10 @@ export function readLearnings(ws: Workspace): string {
 export function updateContinuity(ws: Workspace, status: string[], learning?: string): void {
   const previous = readLearnings(ws);
   const learnings = [previous, learning ? `- ${learning.replace(/\s*\n\s*/g, " ")}` : ""].filter(Boolean).join("\n");
-  writeFileAtomic(ws.continuity, `# Continuity\n\n## Status\n${status.map((line) => `- ${line}`).join("\n")}\n\n${LEARNINGS}\n${learnings}\n`);
+  writeFileAtomic(
+    ws.continuity,
+    `# Continuity\n\n## Status\n${status.map((line) => `- ${line}`).join("\n")}\n\n${LEARNINGS}\n${learnings}\n`,
+  );
 }
 
 function read(ws: Workspace): string {

@@ -81,7 +81,10 @@ export function providerCodePaths(binaryPath: string): string[] {
 
 function topLevelFiles(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(dir, e.name)).sort();
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(dir, e.name))
+      .sort();
   } catch {
     return [];
   }
@@ -95,17 +98,25 @@ export function takeIntegrity(binaryPaths: readonly string[]): RunIntegrity {
 /** Every path whose fingerprint differs from the baseline now (changed, added under a walked
  *  directory, or gone), loki's first. */
 export function integrityDrift(baseline: RunIntegrity): Drift[] {
-  return [...diff("loki", baseline.loki, fingerprintInstall(lokiCodePaths())), ...diff("provider", baseline.provider, fingerprintInstall(Object.keys(baseline.provider)))];
+  return [
+    ...diff("loki", baseline.loki, fingerprintInstall(lokiCodePaths())),
+    ...diff("provider", baseline.provider, fingerprintInstall(Object.keys(baseline.provider))),
+  ];
 }
 
 function diff(kind: Drift["kind"], before: Fingerprints, now: Fingerprints): Drift[] {
   const paths = new Set([...Object.keys(before), ...Object.keys(now)]);
-  return [...paths].filter((path) => before[path] !== now[path]).sort().map((path) => ({ kind, path }));
+  return [...paths]
+    .filter((path) => before[path] !== now[path])
+    .sort()
+    .map((path) => ({ kind, path }));
 }
 
 /** How a drift reads as a trust violation. */
 export function driftReason(drift: Drift): string {
-  return drift.kind === "loki" ? `loki's own code changed during the run: ${drift.path}` : `the provider CLI changed during the run: ${drift.path}`;
+  return drift.kind === "loki"
+    ? `loki's own code changed during the run: ${drift.path}`
+    : `the provider CLI changed during the run: ${drift.path}`;
 }
 
 /**

@@ -34,12 +34,31 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
       record.save({ phase: "ship" });
       clearSignal(doneSignalPath(record.ws));
       const ship = await runShipGate(env.stages, {
-        ws: record.ws, runId: record.state.run_id, iteration: record.state.iteration, change: step.ship.change, spec: env.spec, gates: step.gates, violations: record.state.violations, sandbox: env.sandbox,
-        agent: reviewAgent(env), trust: trustSink(env), env: env.env, signal: env.signal,
+        ws: record.ws,
+        runId: record.state.run_id,
+        iteration: record.state.iteration,
+        change: step.ship.change,
+        spec: env.spec,
+        gates: step.gates,
+        violations: record.state.violations,
+        sandbox: env.sandbox,
+        agent: reviewAgent(env),
+        trust: trustSink(env),
+        env: env.env,
+        signal: env.signal,
       });
       record.emit({ kind: "ship_gate", verdict: ship.verdict, reasons: ship.reasons, trigger: step.ship.trigger });
-      writeRunEvidence(record, step.ship.change, step.gates, ship, ship.stages.filter((stage) => stage.id !== "gates"));
-      record.save({ last_verdict: ship.verdict, feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20) });
+      writeRunEvidence(
+        record,
+        step.ship.change,
+        step.gates,
+        ship,
+        ship.stages.filter((stage) => stage.id !== "gates"),
+      );
+      record.save({
+        last_verdict: ship.verdict,
+        feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20),
+      });
       if (ship.verdict === "VERIFIED") {
         record.save({ phase: "done" });
         return { outcome: "verified", reason: `every ship-gate stage verified (${ship.stages.map((s) => s.id).join(", ")})` };
@@ -75,12 +94,19 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
   const finished = record.state.phase === "done" || record.state.phase === "starting";
   if (finished && record.state.iteration >= record.state.caps.max_iterations) {
     const blocked = record.state.last_verdict === "BLOCKED";
-    return { outcome: blocked ? "blocked" : "max_iterations", reason: `reached the iteration cap (${record.state.caps.max_iterations}) ${blocked ? "blocked at the ship gate" : "without a verified result"}` };
+    return {
+      outcome: blocked ? "blocked" : "max_iterations",
+      reason: `reached the iteration cap (${record.state.caps.max_iterations}) ${blocked ? "blocked at the ship gate" : "without a verified result"}`,
+    };
   }
   const left = remainingMs();
-  if (left !== null && left <= 0) return { outcome: "max_duration", reason: `reached the time cap (${record.state.caps.max_duration_s} s)` };
+  if (left !== null && left <= 0)
+    return { outcome: "max_duration", reason: `reached the time cap (${record.state.caps.max_duration_s} s)` };
   if (checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded") {
-    return { outcome: "budget_exceeded", reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget` };
+    return {
+      outcome: "budget_exceeded",
+      reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget`,
+    };
   }
   return undefined;
 }

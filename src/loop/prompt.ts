@@ -29,8 +29,13 @@ export function renderPrompt(input: PromptInput): RenderedPrompt {
   const hidden = input.heldOutCount > 0 ? `; ${input.heldOutCount} more are held out and checked at the end` : "";
   parts.push("", `## Acceptance items (${input.items.length} shown${hidden})`, renderItems(input.items));
   parts.push("", `## Iteration ${input.iteration} of at most ${input.maxIterations}`);
-  parts.push(input.iteration === 1 ? "Start by reading the repository, then build toward the items above." : "Continue from the current state of the repository; your earlier work is committed.");
-  if (input.feedback.length > 0) parts.push("", "## Fix these first (from the last checks)", cap(input.feedback.map((f) => `- ${f}`).join("\n"), MAX_FEEDBACK_CHARS));
+  parts.push(
+    input.iteration === 1
+      ? "Start by reading the repository, then build toward the items above."
+      : "Continue from the current state of the repository; your earlier work is committed.",
+  );
+  if (input.feedback.length > 0)
+    parts.push("", "## Fix these first (from the last checks)", cap(input.feedback.map((f) => `- ${f}`).join("\n"), MAX_FEEDBACK_CHARS));
   if (input.pastFailures.length > 0) parts.push("", "## PAST FAILURES TO AVOID", input.pastFailures.map((f) => `- ${f}`).join("\n"));
   if (input.learnings) parts.push("", "## Learnings so far", input.learnings.trim());
   if (input.humanInput) parts.push("", "## Note from the operator", input.humanInput.trim());

@@ -27,6 +27,10 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     skills: skillsFor("build", "build"),
   });
   writeFileSync(join(dir, "prompt.md"), `${rendered.system}\n\n---\n\n${rendered.prompt}`);
-  record.emit({ kind: "prompt_built", bytes: Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt), items: env.visible.length });
+  record.emit({
+    kind: "prompt_built",
+    bytes: Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt),
+    items: env.visible.length,
+  });
   return rendered;
 }

@@ -9,7 +9,11 @@ import type { LoopEnv, LoopResult } from "./env.ts";
 
 export type Reflected = { changed: boolean; stop?: LoopResult; skipVerify: boolean };
 
-export async function reflect(env: LoopEnv, call: CallResult & { provider: string }, failure: { stop?: LoopResult; note: string } | undefined): Promise<Reflected> {
+export async function reflect(
+  env: LoopEnv,
+  call: CallResult & { provider: string },
+  failure: { stop?: LoopResult; note: string } | undefined,
+): Promise<Reflected> {
   const { record } = env;
   const n = record.state.iteration;
   record.save({ phase: "reflect" });
@@ -21,11 +25,23 @@ export async function reflect(env: LoopEnv, call: CallResult & { provider: strin
   const overBudget = checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded";
   if (failure?.stop || overBudget) {
     updateContinuity(record.ws, [`iteration ${n}: ${failure?.stop?.reason ?? "budget exhausted"}`]);
-    const stop = failure?.stop ?? { outcome: "budget_exceeded", reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget` };
+    const stop = failure?.stop ?? {
+      outcome: "budget_exceeded",
+      reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget`,
+    };
     return { changed: checkpoint.changed, stop, skipVerify: true };
   }
   if (failure) {
-    recordEpisode(record.ws, { ts: new Date().toISOString(), run_id: record.state.run_id, iteration: n, provider: call.provider, result: "agent_error", files_changed: 0, failures: [failure.note], claimed_done: false });
+    recordEpisode(record.ws, {
+      ts: new Date().toISOString(),
+      run_id: record.state.run_id,
+      iteration: n,
+      provider: call.provider,
+      result: "agent_error",
+      files_changed: 0,
+      failures: [failure.note],
+      claimed_done: false,
+    });
     return { changed: checkpoint.changed, skipVerify: true };
   }
   return { changed: checkpoint.changed, skipVerify: false };

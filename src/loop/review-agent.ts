@@ -26,22 +26,68 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
       const transcript = join(record.ws.iteration(n), `${req.label}.jsonl`);
       // A grader whose code changed since the run started is never run: the call fails, the run is blocked.
       const tampered = guardIntegrity(record, req.label);
-      if (tampered.length > 0) return { ok: false, finalText: `refused: ${tampered.join("; ")}`, costUsd: 0, transcript: relative(record.ws.dir, transcript), provider: id, model, errorClass: "grader_tampered" };
+      if (tampered.length > 0)
+        return {
+          ok: false,
+          finalText: `refused: ${tampered.join("; ")}`,
+          costUsd: 0,
+          transcript: relative(record.ws.dir, transcript),
+          provider: id,
+          model,
+          errorClass: "grader_tampered",
+        };
       const scratchDir = join(record.ws.scratch(record.state.run_id), `${id}-${req.label}`);
       mkdirSync(scratchDir, { recursive: true });
       const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);
       const result = await callProvider(ready.provider, {
-        prompt: req.prompt, systemPrompt: req.systemPrompt, model, role: req.role, cwd: req.cwd, scratchDir,
+        prompt: req.prompt,
+        systemPrompt: req.systemPrompt,
+        model,
+        role: req.role,
+        cwd: req.cwd,
+        scratchDir,
         ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
         denyRead: env.denyRead,
-        allowRoot: env.allowRoot, sandboxed: env.sandbox !== null, wrap: sandboxFor(env, { role: req.role, cwd: req.cwd, scratchDir, ready }), binaryPath: ready.binaryPath, help: ready.help, transcript, env: env.env, signal: env.signal,
-        timeoutMs: env.config.agent_timeout_seconds * 1000, idleTimeoutMs: env.config.agent_idle_seconds * 1000,
+        allowRoot: env.allowRoot,
+        sandboxed: env.sandbox !== null,
+        wrap: sandboxFor(env, { role: req.role, cwd: req.cwd, scratchDir, ready }),
+        binaryPath: ready.binaryPath,
+        help: ready.help,
+        transcript,
+        env: env.env,
+        signal: env.signal,
+        timeoutMs: env.config.agent_timeout_seconds * 1000,
+        idleTimeoutMs: env.config.agent_idle_seconds * 1000,
         onEvent: (event) => watchToolCall(record, req.label, event),
       });
       const callId = `i${n}-${req.label}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
-      record.bill({ iteration: n, call_id: callId, role: req.role, provider: id, model, usd: result.costUsd, basis: result.costBasis, tokens: result.usage, duration_ms: result.durationMs });
-      record.save({ budget: { ...record.state.budget, spent_usd: record.state.budget.spent_usd + result.costUsd, estimated_usd: record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0) } });
-      return { ok: result.ok, finalText: result.finalText, costUsd: result.costUsd, transcript: relative(record.ws.dir, transcript), provider: id, model, errorClass: result.errorClass };
+      record.bill({
+        iteration: n,
+        call_id: callId,
+        role: req.role,
+        provider: id,
+        model,
+        usd: result.costUsd,
+        basis: result.costBasis,
+        tokens: result.usage,
+        duration_ms: result.durationMs,
+      });
+      record.save({
+        budget: {
+          ...record.state.budget,
+          spent_usd: record.state.budget.spent_usd + result.costUsd,
+          estimated_usd: record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0),
+        },
+      });
+      return {
+        ok: result.ok,
+        finalText: result.finalText,
+        costUsd: result.costUsd,
+        transcript: relative(record.ws.dir, transcript),
+        provider: id,
+        model,
+        errorClass: result.errorClass,
+      };
     },
   };
 }

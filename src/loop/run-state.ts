@@ -16,7 +16,12 @@ export type RunRecord = {
   bill: (entry: Omit<CostEntry, "ts" | "run_id">) => void;
 };
 
-export function openRunRecord(ws: Workspace, initial: OrchestratorState, onEvent: (event: LokiEvent) => void, now: () => Date = () => new Date()): RunRecord {
+export function openRunRecord(
+  ws: Workspace,
+  initial: OrchestratorState,
+  onEvent: (event: LokiEvent) => void,
+  now: () => Date = () => new Date(),
+): RunRecord {
   const record: RunRecord = {
     ws,
     state: initial,
@@ -94,7 +99,10 @@ export function initialState(run: NewRun, status: RunStatus = "starting"): Orche
 }
 
 /** Total billed so far for a run, from the ledger (the source of truth after a crash). */
-export function ledgerSpend(ws: Workspace, runId: string): { usd: number; estimated: number; calls: Set<string>; basis: "exact" | "estimated" | "mixed" | "none" } {
+export function ledgerSpend(
+  ws: Workspace,
+  runId: string,
+): { usd: number; estimated: number; calls: Set<string>; basis: "exact" | "estimated" | "mixed" | "none" } {
   const entries = readJsonl(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
   const exact = entries.filter((e) => e.basis === "exact").length;
   return {

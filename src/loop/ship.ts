@@ -53,13 +53,33 @@ export const deterministicStage: ShipStage = {
 /** Stage 2: the held-out items, judged (or checked by their own commands) against the change. */
 export const heldoutStage: ShipStage = {
   id: "heldout",
-  run: async (ctx) => evaluateHeldOut({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, change: ctx.change, spec: ctx.spec, agent: ctx.agent, trust: ctx.trust, ...(ctx.sandbox ? { sandbox: ctx.sandbox } : { allowUnsandboxed: true }) }),
+  run: async (ctx) =>
+    evaluateHeldOut({
+      ws: ctx.ws,
+      runId: ctx.runId,
+      iteration: ctx.iteration,
+      change: ctx.change,
+      spec: ctx.spec,
+      agent: ctx.agent,
+      trust: ctx.trust,
+      ...(ctx.sandbox ? { sandbox: ctx.sandbox } : { allowUnsandboxed: true }),
+    }),
 };
 
 /** Stage 3: the blind council, with a devil's advocate on unanimous approval. */
 export const councilStage: ShipStage = {
   id: "council",
-  run: async (ctx) => runCouncil({ ws: ctx.ws, runId: ctx.runId, iteration: ctx.iteration, change: ctx.change, spec: ctx.spec, gates: ctx.gates, agent: ctx.agent, trust: ctx.trust }),
+  run: async (ctx) =>
+    runCouncil({
+      ws: ctx.ws,
+      runId: ctx.runId,
+      iteration: ctx.iteration,
+      change: ctx.change,
+      spec: ctx.spec,
+      gates: ctx.gates,
+      agent: ctx.agent,
+      trust: ctx.trust,
+    }),
 };
 
 /** The ship gate a run uses: deterministic gates always; held-out and council unless turned off. */

@@ -12,7 +12,13 @@ const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 export function parseSkill(name: string, source: string): Skill {
   const match = FRONT.exec(source);
   const meta = (match ? parseYaml(match[1] ?? "") : {}) as { phases?: string[]; roles?: string[]; order?: number };
-  return { name, phases: meta.phases ?? [], roles: meta.roles ?? [], order: meta.order ?? 50, body: (match ? source.slice(match[0].length) : source).trim() };
+  return {
+    name,
+    phases: meta.phases ?? [],
+    roles: meta.roles ?? [],
+    order: meta.order ?? 50,
+    body: (match ? source.slice(match[0].length) : source).trim(),
+  };
 }
 
 let cache: Skill[] | undefined;
@@ -23,5 +29,7 @@ export function allSkills(): Skill[] {
 
 /** The modules for a phase and role, in their declared order. */
 export function skillsFor(phase: string, role: string, skills: Skill[] = allSkills()): Skill[] {
-  return skills.filter((s) => s.phases.includes(phase) && s.roles.includes(role)).sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  return skills
+    .filter((s) => s.phases.includes(phase) && s.roles.includes(role))
+    .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }

@@ -16,7 +16,13 @@ export function trustSink(env: { record: RunRecord }): TrustSink {
 }
 
 export function trust(record: RunRecord, kind: Kind, data: Record<string, unknown>): void {
-  appendJsonl(record.ws.trustEvents, TrustEvent, { run_id: record.state.run_id, iteration: record.state.iteration, kind, data, ts: new Date().toISOString() });
+  appendJsonl(record.ws.trustEvents, TrustEvent, {
+    run_id: record.state.run_id,
+    iteration: record.state.iteration,
+    kind,
+    data,
+    ts: new Date().toISOString(),
+  });
 }
 
 /** Called with every event of every agent call: a tool call into loki's private paths is recorded. */

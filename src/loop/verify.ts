@@ -19,7 +19,15 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
   const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
-  const gates = await runGates(ALL_GATES, { subject: change, project: env.project, config: env.config, signal: env.signal, drift, heldout: null, gitSnapshot: record.state.git_snapshot ?? null });
+  const gates = await runGates(ALL_GATES, {
+    subject: change,
+    project: env.project,
+    config: env.config,
+    signal: env.signal,
+    drift,
+    heldout: null,
+    gitSnapshot: record.state.git_snapshot ?? null,
+  });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   for (const gate of gates) {
     record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });
@@ -27,14 +35,36 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   }
   const verdict = verdictOf(gates);
   writeRunEvidence(record, change, gates, verdict, []);
-  const feedback = gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
+  const feedback = gates
+    .filter((g) => g.status === "fail" || g.status === "inconclusive")
+    .map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
   return { change, gates, verdict, feedback };
 }
 
 /** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */
-export function writeRunEvidence(record: LoopEnv["record"], change: Subject, gates: GateResult[], verdict: { verdict: Verdict; reasons: string[] }, stages: { id: string; verdict: Verdict; reasons: string[] }[]): void {
-  writeEvidence(record.ws, buildEvidence({
-    source: "run", runId: record.state.run_id, subject: change, baseRef: "run start", branch: record.state.branch, scope: "diff",
-    gates, verdict, blockOn: ["critical", "high"], baseline: null, stages, sandboxed: record.state.sandboxed, now: new Date(),
-  }));
+export function writeRunEvidence(
+  record: LoopEnv["record"],
+  change: Subject,
+  gates: GateResult[],
+  verdict: { verdict: Verdict; reasons: string[] },
+  stages: { id: string; verdict: Verdict; reasons: string[] }[],
+): void {
+  writeEvidence(
+    record.ws,
+    buildEvidence({
+      source: "run",
+      runId: record.state.run_id,
+      subject: change,
+      baseRef: "run start",
+      branch: record.state.branch,
+      scope: "diff",
+      gates,
+      verdict,
+      blockOn: ["critical", "high"],
+      baseline: null,
+      stages,
+      sandboxed: record.state.sandboxed,
+      now: new Date(),
+    }),
+  );
 }

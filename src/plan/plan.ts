@@ -41,13 +41,16 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const review = resolveModel({ provider: provider.id, tier, role: "review", configured: input.model });
   const gates = SHIP_GATE_ATTEMPTS[tier];
   const quote = (buildModel: string, reviewModel: string, n: number) =>
-    priceTokens(buildModel, scale(ITERATION_TOKENS[tier], n), provider.id).usd + priceTokens(reviewModel, scale(SHIP_GATE_TOKENS, gates), provider.id).usd;
+    priceTokens(buildModel, scale(ITERATION_TOKENS[tier], n), provider.id).usd +
+    priceTokens(reviewModel, scale(SHIP_GATE_TOKENS, gates), provider.id).usd;
   const range = (buildModel: string, reviewModel: string) => ({
     low: cents(quote(buildModel, reviewModel, iterations.low)),
     estimate: cents(quote(buildModel, reviewModel, iterations.estimate)),
     high: cents(quote(buildModel, reviewModel, iterations.high)),
   });
-  const familyModels = Object.entries(PRICING.models).filter(([, price]) => price.provider === provider.id).map(([model]) => model);
+  const familyModels = Object.entries(PRICING.models)
+    .filter(([, price]) => price.provider === provider.id)
+    .map(([model]) => model);
   const byModel = [...new Set([build.model, ...familyModels])].map((model) => ({
     model,
     usd: model === build.model ? range(build.model, review.model) : range(model, model),
@@ -55,7 +58,8 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
   }));
   const warnings = [...spec.warnings];
   const basis = priceTokens(build.model, ITERATION_TOKENS[tier], provider.id).basis;
-  if (basis === "fallback") warnings.push(`no price listed for ${build.model}; quoted at the most expensive ${provider.id} model in the table`);
+  if (basis === "fallback")
+    warnings.push(`no price listed for ${build.model}; quoted at the most expensive ${provider.id} model in the table`);
   const minutes = (n: number) => n * MINUTES_PER_ITERATION[tier] + gates * SHIP_GATE_MINUTES;
   return {
     schema_version: SCHEMA_VERSION,
@@ -85,7 +89,14 @@ function recommendProvider(input: PlanInput): { id: ProviderId; reason: string }
   }
   const best = input.firstClass;
   const first = PROVIDER_IDS.find((id) => input.installed.includes(id));
-  if (first) return { id: first, reason: first === best.id ? `${best.title} is installed (loki's first-class provider)` : `${first} is the first installed provider (${best.title} not found)` };
+  if (first)
+    return {
+      id: first,
+      reason:
+        first === best.id
+          ? `${best.title} is installed (loki's first-class provider)`
+          : `${first} is the first installed provider (${best.title} not found)`,
+    };
   return { id: best.id, reason: `no provider CLI found; install ${best.title}: ${best.install}` };
 }
 
@@ -94,7 +105,12 @@ function scale(tokens: Tokens, n: number): Tokens {
 }
 
 function add(a: Tokens, b: Tokens): Tokens {
-  return { input: a.input + b.input, output: a.output + b.output, cache_read: a.cache_read + b.cache_read, cache_write: a.cache_write + b.cache_write };
+  return {
+    input: a.input + b.input,
+    output: a.output + b.output,
+    cache_read: a.cache_read + b.cache_read,
+    cache_write: a.cache_write + b.cache_write,
+  };
 }
 
 const cents = (usd: number) => Math.round(usd * 100) / 100;

@@ -17,7 +17,10 @@ import type { Subject } from "../gates/gate.ts";
 
 /** `change`: the run's final change as the run derived it (else derived here, the same way). */
 export type ProofOptions = { includeDiff?: boolean; change?: Subject };
-export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & { run: Pick<Proof["run"], "outcome" | "reason" | "sandboxed" | "violations">; bill: Pick<Proof["bill"], "basis"> };
+export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & {
+  run: Pick<Proof["run"], "outcome" | "reason" | "sandboxed" | "violations">;
+  bill: Pick<Proof["bill"], "basis">;
+};
 
 /** VERIFIED / VERIFIED WITH GAPS / NOT VERIFIED from recorded facts only, each with its reasons. */
 export function headline(facts: HeadlineFacts): Proof["headline"] {
@@ -35,17 +38,20 @@ export function headline(facts: HeadlineFacts): Proof["headline"] {
   }
   if (heldOut.status === "reveal_failed") failures.push(`the held-out reveal failed: ${heldOut.detail ?? "unknown reason"}`);
   else if (heldOut.status !== "revealed") gaps.push(`no held-out item was checked: ${heldOut.detail ?? heldOut.status}`);
-  else if (heldOut.evaluation === null) gaps.push(`the ${heldOut.count} held-out item${heldOut.count === 1 ? " was" : "s were"} never evaluated`);
+  else if (heldOut.evaluation === null)
+    gaps.push(`the ${heldOut.count} held-out item${heldOut.count === 1 ? " was" : "s were"} never evaluated`);
   else {
     for (const item of heldOut.items) {
       if (item.result?.status === "fail") failures.push(`held-out item ${item.id} failed: ${item.result.evidence}`);
-      else if (item.result?.status !== "pass") gaps.push(`held-out item ${item.id} ${item.result ? "could not be judged" : "was not evaluated"}`);
+      else if (item.result?.status !== "pass")
+        gaps.push(`held-out item ${item.id} ${item.result ? "could not be judged" : "was not evaluated"}`);
     }
   }
   const last = council.at(-1);
   if (!last) gaps.push("no council round ran: no blind review of the diff");
   else if (!last.passed) failures.push(`council round ${last.round} did not pass: ${last.reasons.join("; ") || "no reason recorded"}`);
-  if (bill.basis === "estimated" || bill.basis === "mixed") gaps.push(`costs are ${bill.basis === "mixed" ? "partly " : ""}estimated, not exact`);
+  if (bill.basis === "estimated" || bill.basis === "mixed")
+    gaps.push(`costs are ${bill.basis === "mixed" ? "partly " : ""}estimated, not exact`);
   if (bill.basis === "none") gaps.push("no cost was recorded for the run");
 
   if (failures.length > 0) return { verdict: "NOT VERIFIED", reasons: [...failures, ...gaps] };
@@ -69,7 +75,9 @@ export function headline(facts: HeadlineFacts): Proof["headline"] {
 export async function assembleProof(ws: Workspace, runId: string, options: ProofOptions = {}): Promise<Proof> {
   const completion = readOptional(ws.completion, Completion);
   if (!completion || completion.run_id !== runId) {
-    throw usageError(`run ${runId} has no completion record in .loki/state/completion.json`, { hint: "a proof can be written only for the last finished run; see `loki status`" });
+    throw usageError(`run ${runId} has no completion record in .loki/state/completion.json`, {
+      hint: "a proof can be written only for the last finished run; see `loki status`",
+    });
   }
   const saved = readOptional(ws.orchestrator, OrchestratorState);
   const orchestrator = saved?.run_id === runId ? saved : undefined;
@@ -77,9 +85,14 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
   const entries = readRecords(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
   const session = readOptional(ws.session, Session);
   const headSha = completion.head_sha ?? completion.start_sha;
-  const derived = changeFacts(options.change ?? (await readSubject(ws.root, completion.start_sha, { includeWorktree: false, head: headSha })));
+  const derived = changeFacts(
+    options.change ?? (await readSubject(ws.root, completion.start_sha, { includeWorktree: false, head: headSha })),
+  );
   const heldOut = heldOutOf(ws, runId);
-  const bill = billOf(entries, { limit_usd: orchestrator?.budget.limit_usd ?? null, spent_usd: orchestrator?.budget.spent_usd ?? completion.cost.usd });
+  const bill = billOf(entries, {
+    limit_usd: orchestrator?.budget.limit_usd ?? null,
+    spent_usd: orchestrator?.budget.spent_usd ?? completion.cost.usd,
+  });
   const gates = gatesOf(ws, runId, completion.iterations);
   const council = councilOf(ws, runId);
   const run = {
@@ -103,7 +116,15 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     headline: headline({ run, gates, council, held_out: heldOut, bill }),
     spec: specOf(ws, heldOut),
     bill,
-    change: { start_sha: completion.start_sha, head_sha: headSha, branch: completion.branch, diffstat: derived.diffstat, files: derived.files, diff_sha256: derived.diff_sha256, diff: options.includeDiff ? derived.diff : null },
+    change: {
+      start_sha: completion.start_sha,
+      head_sha: headSha,
+      branch: completion.branch,
+      diffstat: derived.diffstat,
+      files: derived.files,
+      diff_sha256: derived.diff_sha256,
+      diff: options.includeDiff ? derived.diff : null,
+    },
     gates,
     council,
     held_out: heldOut,
@@ -118,14 +139,24 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
 /** The run's own spec copy (state/run-spec.json), else spec/spec.json; held-out items marked. */
 function specOf(ws: Workspace, heldOut: Proof["held_out"]): Proof["spec"] {
   const spec = readOptional(ws.runSpec, Spec) ?? readOptional(ws.spec, Spec);
-  if (!spec) throw workspaceError("the run's spec is missing (.loki/state/run-spec.json and .loki/spec/spec.json)", { hint: "a proof needs the spec the run built; run `loki start` again" });
+  if (!spec)
+    throw workspaceError("the run's spec is missing (.loki/state/run-spec.json and .loki/spec/spec.json)", {
+      hint: "a proof needs the spec the run built; run `loki start` again",
+    });
   const hidden = new Set(heldOut.items.map((item) => item.id));
   const visible = readOptional(ws.checklist, Checklist);
-  const isHeldOut = (id: string) => (heldOut.status === "revealed" ? hidden.has(id) : visible ? !visible.items.some((item) => item.id === id) : false);
+  const isHeldOut = (id: string) =>
+    heldOut.status === "revealed" ? hidden.has(id) : visible ? !visible.items.some((item) => item.id === id) : false;
   return {
     title: spec.title,
     source: { kind: spec.source.kind, ref: spec.source.ref, sha256: spec.source.sha256 },
-    items: spec.items.map((item) => ({ id: item.id, text: item.text, kind: item.kind, section: item.section ?? null, held_out: isHeldOut(item.id) })),
+    items: spec.items.map((item) => ({
+      id: item.id,
+      text: item.text,
+      kind: item.kind,
+      section: item.section ?? null,
+      held_out: isHeldOut(item.id),
+    })),
   };
 }
 
@@ -142,7 +173,8 @@ export async function writeProof(ws: Workspace, runId: string, options: ProofOpt
   const redacted = withSummary(value, summary);
   const file = signProof(redacted);
   const checked = ProofFile.safeParse(file);
-  if (!checked.success) throw internalError(`the redacted proof of run ${runId} no longer matches its schema at ${checked.error.issues[0]?.path.join(".")}`);
+  if (!checked.success)
+    throw internalError(`the redacted proof of run ${runId} no longer matches its schema at ${checked.error.issues[0]?.path.join(".")}`);
   const dir = ws.proof(runId);
   writeFileAtomic(join(dir, "index.html"), renderProofHtml(redacted, file.provenance));
   writeFileAtomic(join(dir, "proof.json"), `${JSON.stringify(file, null, 2)}\n`);

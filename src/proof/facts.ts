@@ -43,7 +43,12 @@ export function readOptional<S extends z.ZodType>(path: string, schema: S): z.ou
   }
 }
 
-export type DerivedChange = { diff: string; diff_sha256: string; files: ProofFileChange[]; diffstat: { files: number; insertions: number; deletions: number } };
+export type DerivedChange = {
+  diff: string;
+  diff_sha256: string;
+  files: ProofFileChange[];
+  diffstat: { files: number; insertions: number; deletions: number };
+};
 
 /** What the proof records of a change: its text, hash, per-file counts and stat. Pure. */
 export function changeFacts(change: Subject): DerivedChange {
@@ -64,9 +69,18 @@ export function billOf(entries: readonly CostEntry[], budget: Proof["bill"]["bud
   }
   const by_model = [...groups.values()].map((group) => {
     const tokens = { input: 0, output: 0, cache_read: 0, cache_write: 0 };
-    for (const entry of group) for (const counts of Object.values(entry.tokens)) for (const key of Object.keys(tokens) as (keyof typeof tokens)[]) tokens[key] += counts[key];
+    for (const entry of group)
+      for (const counts of Object.values(entry.tokens))
+        for (const key of Object.keys(tokens) as (keyof typeof tokens)[]) tokens[key] += counts[key];
     const first = group[0] as CostEntry;
-    return { provider: first.provider, model: first.model, usd: round(group.reduce((t, e) => t + e.usd, 0)), basis: basisOf(group), calls: group.length, tokens };
+    return {
+      provider: first.provider,
+      model: first.model,
+      usd: round(group.reduce((t, e) => t + e.usd, 0)),
+      basis: basisOf(group),
+      calls: group.length,
+      tokens,
+    };
   });
   return { currency: "USD", total_usd: round(entries.reduce((t, e) => t + e.usd, 0)), basis: basisOf(entries), by_model, budget };
 }
@@ -93,7 +107,11 @@ export function gatesOf(ws: Workspace, runId: string, iterations: number): Proof
 /** Every council round of the run, in order (round files are never overwritten). */
 export function councilOf(ws: Workspace, runId: string): Proof["council"] {
   const dir = dirname(ws.council(1));
-  const rounds = existsSync(dir) ? readdirSync(dir).flatMap((name) => /^round-(\d+)\.json$/.exec(name)?.[1] ?? []).map(Number) : [];
+  const rounds = existsSync(dir)
+    ? readdirSync(dir)
+        .flatMap((name) => /^round-(\d+)\.json$/.exec(name)?.[1] ?? [])
+        .map(Number)
+    : [];
   return rounds
     .sort((a, b) => a - b)
     .flatMap((n) => readOptional(ws.council(n), CouncilRound) ?? [])
@@ -110,11 +128,19 @@ export function heldOutOf(ws: Workspace, runId: string): Proof["held_out"] {
   } catch (error) {
     return { ...none, status: "reveal_failed", detail: messageOf(error) };
   }
-  if (!commitment || commitment.run_id !== runId) return { ...none, status: "no_commitment", detail: "the run recorded no held-out commitment" };
+  if (!commitment || commitment.run_id !== runId)
+    return { ...none, status: "no_commitment", detail: "the run recorded no held-out commitment" };
   const counts = { total_items: commitment.total_items, count: commitment.count };
-  if (commitment.count === 0) return { ...none, ...counts, status: "not_selected", detail: `the spec has ${commitment.total_items} items; fewer than 4, so none were held out` };
+  if (commitment.count === 0)
+    return {
+      ...none,
+      ...counts,
+      status: "not_selected",
+      detail: `the spec has ${commitment.total_items} items; fewer than 4, so none were held out`,
+    };
   const storePath = heldOutStorePath(ws.root, runId);
-  if (!existsSync(storePath)) return { ...none, ...counts, status: "store_missing", detail: `the held-out store ${storePath} is not on this machine` };
+  if (!existsSync(storePath))
+    return { ...none, ...counts, status: "store_missing", detail: `the held-out store ${storePath} is not on this machine` };
   try {
     const store = revealHeldOut(ws, runId);
     const result = readOptional(ws.heldoutResult, HeldoutResult);
@@ -124,7 +150,16 @@ export function heldOutOf(ws: Workspace, runId: string): Proof["held_out"] {
       const r = byId.get(item.id);
       return { id: item.id, text: item.text, result: r ? { status: r.status, method: r.method, evidence: r.evidence } : null };
     });
-    const evaluation = evaluated ? { verdict: evaluated.verdict, iteration: evaluated.iteration, evaluated_at: evaluated.evaluated_at, passed: evaluated.passed, failed: evaluated.failed, unknown: evaluated.unknown } : null;
+    const evaluation = evaluated
+      ? {
+          verdict: evaluated.verdict,
+          iteration: evaluated.iteration,
+          evaluated_at: evaluated.evaluated_at,
+          passed: evaluated.passed,
+          failed: evaluated.failed,
+          unknown: evaluated.unknown,
+        }
+      : null;
     return { ...counts, status: "revealed", detail: null, evaluation, items };
   } catch (error) {
     return { ...none, ...counts, status: "reveal_failed", detail: messageOf(error) };
@@ -152,9 +187,11 @@ export function providersOf(chain: readonly string[], events: readonly LokiEvent
     used.set(key, { provider: e.provider, model: e.model, role: e.role, calls: (seen?.calls ?? 0) + 1 });
   }
   const failovers = events.flatMap((e) =>
-    e.kind === "provider_failover" ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: e.reason }]
-    : e.kind === "model_fallback" ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: `model fallback (${e.reason})` }]
-    : [],
+    e.kind === "provider_failover"
+      ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: e.reason }]
+      : e.kind === "model_fallback"
+        ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: `model fallback (${e.reason})` }]
+        : [],
   );
   return { chain: [...chain], used: [...used.values()], failovers };
 }

@@ -12,9 +12,28 @@ export function esc(value: unknown): string {
 
 const BANNER: Record<Proof["headline"]["verdict"], string> = { VERIFIED: "v-ok", "VERIFIED WITH GAPS": "v-gap", "NOT VERIFIED": "v-bad" };
 const TONE: Record<string, string> = {
-  pass: "s-ok", verified: "s-ok", APPROVE: "s-ok", passed: "s-ok", VERIFIED: "s-ok", exact: "s-ok", revealed: "s-ok",
-  skipped: "s-gap", inconclusive: "s-gap", unknown: "s-gap", INCONCLUSIVE: "s-gap", estimated: "s-gap", mixed: "s-gap", CONCERNS: "s-gap", none: "s-gap",
-  fail: "s-bad", blocked: "s-bad", error: "s-bad", REJECT: "s-bad", failed: "s-bad", BLOCKED: "s-bad", reveal_failed: "s-bad",
+  pass: "s-ok",
+  verified: "s-ok",
+  APPROVE: "s-ok",
+  passed: "s-ok",
+  VERIFIED: "s-ok",
+  exact: "s-ok",
+  revealed: "s-ok",
+  skipped: "s-gap",
+  inconclusive: "s-gap",
+  unknown: "s-gap",
+  INCONCLUSIVE: "s-gap",
+  estimated: "s-gap",
+  mixed: "s-gap",
+  CONCERNS: "s-gap",
+  none: "s-gap",
+  fail: "s-bad",
+  blocked: "s-bad",
+  error: "s-bad",
+  REJECT: "s-bad",
+  failed: "s-bad",
+  BLOCKED: "s-bad",
+  reveal_failed: "s-bad",
 };
 
 const badge = (text: string) => `<span class="badge ${TONE[text] ?? "s-gap"}">${esc(text.replaceAll("_", " "))}</span>`;
@@ -48,11 +67,16 @@ function summary(p: Proof): string {
       fact("iterations", esc(p.run.iterations)),
       fact("active time", esc(duration(p.run.active_ms))),
       fact("cost", `${esc(usd(p.bill.total_usd))} ${badge(p.bill.basis)}`),
-      fact("changed", `${esc(p.change.diffstat.files)} files <span class="muted">+${esc(p.change.diffstat.insertions)} −${esc(p.change.diffstat.deletions)}</span>`),
+      fact(
+        "changed",
+        `${esc(p.change.diffstat.files)} files <span class="muted">+${esc(p.change.diffstat.insertions)} −${esc(p.change.diffstat.deletions)}</span>`,
+      ),
       fact("started", esc(when(p.run.started_at))),
       fact("finished", esc(when(p.run.finished_at))),
       fact("models", esc(models)),
-    ].join("")}</dl><p class="muted">${esc(p.run.reason)}</p>${p.run.pr_url ? `<p>pull request: <code>${esc(p.run.pr_url)}</code></p>` : ""}`,
+    ].join(
+      "",
+    )}</dl><p class="muted">${esc(p.run.reason)}</p>${p.run.pr_url ? `<p>pull request: <code>${esc(p.run.pr_url)}</code></p>` : ""}`,
   );
 }
 
@@ -67,16 +91,38 @@ function verifyYourself(p: Proof): string {
 }
 
 function bill(p: Proof): string {
-  const rows = p.bill.by_model.map((m) => [`<code>${esc(m.model)}</code><br><span class="muted">${esc(m.provider)} · ${esc(m.calls)} calls</span>`, `${esc(m.tokens.input)} / ${esc(m.tokens.output)}`, esc(usd(m.usd)), badge(m.basis)]);
+  const rows = p.bill.by_model.map((m) => [
+    `<code>${esc(m.model)}</code><br><span class="muted">${esc(m.provider)} · ${esc(m.calls)} calls</span>`,
+    `${esc(m.tokens.input)} / ${esc(m.tokens.output)}`,
+    esc(usd(m.usd)),
+    badge(m.basis),
+  ]);
   rows.push(["<strong>total</strong>", "", `<strong>${esc(usd(p.bill.total_usd))}</strong>`, badge(p.bill.basis)]);
-  const budget = p.bill.budget.limit_usd === null ? "no budget cap" : `budget ${usd(p.bill.budget.limit_usd)}, spent ${usd(p.bill.budget.spent_usd)}`;
-  return section("bill", "The bill", table(["model", "tokens in / out", "USD", "basis"], rows, [1, 2]) + `<p class="muted">${esc(budget)}. Exact = reported by the provider; estimated = computed from tokens.</p>`);
+  const budget =
+    p.bill.budget.limit_usd === null ? "no budget cap" : `budget ${usd(p.bill.budget.limit_usd)}, spent ${usd(p.bill.budget.spent_usd)}`;
+  return section(
+    "bill",
+    "The bill",
+    table(["model", "tokens in / out", "USD", "basis"], rows, [1, 2]) +
+      `<p class="muted">${esc(budget)}. Exact = reported by the provider; estimated = computed from tokens.</p>`,
+  );
 }
 
 function change(p: Proof): string {
   const c = p.change;
-  const files = table(["file", "+", "−"], c.files.map((f) => [`<code>${esc(f.path)}</code>${f.binary ? ' <span class="muted">binary</span>' : ""}`, esc(f.insertions), esc(f.deletions)]), [1, 2]);
-  const diff = c.diff === null ? `<p class="muted">The full diff is not included (write the proof with <code>--include-diff</code>); its sha256 is recorded above.</p>` : `<details><summary>Full diff</summary><pre class="diff">${esc(c.diff)}</pre></details>`;
+  const files = table(
+    ["file", "+", "−"],
+    c.files.map((f) => [
+      `<code>${esc(f.path)}</code>${f.binary ? ' <span class="muted">binary</span>' : ""}`,
+      esc(f.insertions),
+      esc(f.deletions),
+    ]),
+    [1, 2],
+  );
+  const diff =
+    c.diff === null
+      ? `<p class="muted">The full diff is not included (write the proof with <code>--include-diff</code>); its sha256 is recorded above.</p>`
+      : `<details><summary>Full diff</summary><pre class="diff">${esc(c.diff)}</pre></details>`;
   return section(
     "change",
     "What changed",
@@ -91,17 +137,33 @@ function findings(list: readonly { severity: string; file?: string; line?: numbe
 }
 
 function gates(p: Proof): string {
-  const from = { evidence: "the run's evidence.json", iteration: "the last iteration's gates.json", none: "nothing: no gate results were recorded" }[p.gates.source];
-  const rows = p.gates.results.map((g) => [`<strong>${esc(g.id)}</strong><br><span class="muted">${esc(g.title)}</span>`, badge(g.status), esc(g.reason) + findings(g.findings)]);
-  return section("gates", "Gates", `<p class="muted">From ${esc(from)}${p.gates.verdict ? `; verdict ${badge(p.gates.verdict)}` : ""}</p>${rows.length ? table(["gate", "status", "why"], rows) : ""}`);
+  const from = {
+    evidence: "the run's evidence.json",
+    iteration: "the last iteration's gates.json",
+    none: "nothing: no gate results were recorded",
+  }[p.gates.source];
+  const rows = p.gates.results.map((g) => [
+    `<strong>${esc(g.id)}</strong><br><span class="muted">${esc(g.title)}</span>`,
+    badge(g.status),
+    esc(g.reason) + findings(g.findings),
+  ]);
+  return section(
+    "gates",
+    "Gates",
+    `<p class="muted">From ${esc(from)}${p.gates.verdict ? `; verdict ${badge(p.gates.verdict)}` : ""}</p>${rows.length ? table(["gate", "status", "why"], rows) : ""}`,
+  );
 }
 
 function council(p: Proof): string {
-  if (p.council.length === 0) return section("council", "Council", `<p>${badge("none")} No council round ran: the diff had no blind review.</p>`);
+  if (p.council.length === 0)
+    return section("council", "Council", `<p>${badge("none")} No council round ran: the diff had no blind review.</p>`);
   const rounds = p.council.map((r) => {
     const reviewers = [...r.reviewers, ...(r.devils_advocate ? [r.devils_advocate] : [])];
     const body = reviewers
-      .map((v) => `<h3>${esc(v.role)} ${badge(v.verdict)} <span class="muted">${esc(v.provider)} · ${esc(v.model)}</span></h3>${v.note ? `<p class="muted">${esc(v.note)}</p>` : ""}${v.mutation ? `<p>${badge("fail")} the reviewer changed the working tree; its verdict was discarded</p>` : ""}${findings(v.findings)}`)
+      .map(
+        (v) =>
+          `<h3>${esc(v.role)} ${badge(v.verdict)} <span class="muted">${esc(v.provider)} · ${esc(v.model)}</span></h3>${v.note ? `<p class="muted">${esc(v.note)}</p>` : ""}${v.mutation ? `<p>${badge("fail")} the reviewer changed the working tree; its verdict was discarded</p>` : ""}${findings(v.findings)}`,
+      )
       .join("");
     return `<details${r === p.council.at(-1) ? " open" : ""}><summary>Round ${esc(r.round)} (iteration ${esc(r.iteration)}) ${badge(r.passed ? "passed" : "failed")}</summary>${r.reasons.length ? `<ul class="items">${r.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : ""}${body}</details>`;
   });
@@ -111,26 +173,53 @@ function council(p: Proof): string {
 function heldOut(p: Proof): string {
   const h = p.held_out;
   const head = `<p>${badge(h.status)} ${esc(h.count)} of ${esc(h.total_items)} items ${h.count === 1 ? "was" : "were"} held out from the agent${h.detail ? ` — ${esc(h.detail)}` : ""}.</p>`;
-  const evaluation = h.evaluation ? `<p class="muted">Evaluated in iteration ${esc(h.evaluation.iteration)}: ${esc(h.evaluation.passed)} passed, ${esc(h.evaluation.failed)} failed, ${esc(h.evaluation.unknown)} unknown.</p>` : h.status === "revealed" ? `<p class="muted">The held-out items were never evaluated.</p>` : "";
-  const items = h.items.map((i) => `<li><code>${esc(i.id)}</code> ${esc(i.text)} ${badge(i.result?.status ?? "unknown")}${i.result ? `<br><span class="muted">${esc(i.result.method)}: ${esc(i.result.evidence)}</span>` : ""}</li>`);
+  const evaluation = h.evaluation
+    ? `<p class="muted">Evaluated in iteration ${esc(h.evaluation.iteration)}: ${esc(h.evaluation.passed)} passed, ${esc(h.evaluation.failed)} failed, ${esc(h.evaluation.unknown)} unknown.</p>`
+    : h.status === "revealed"
+      ? `<p class="muted">The held-out items were never evaluated.</p>`
+      : "";
+  const items = h.items.map(
+    (i) =>
+      `<li><code>${esc(i.id)}</code> ${esc(i.text)} ${badge(i.result?.status ?? "unknown")}${i.result ? `<br><span class="muted">${esc(i.result.method)}: ${esc(i.result.evidence)}</span>` : ""}</li>`,
+  );
   return section("heldout", "Held-out reveal", head + evaluation + (items.length ? `<ul class="items">${items.join("")}</ul>` : ""));
 }
 
 function spec(p: Proof): string {
   const s = p.spec;
-  const items = s.items.map((i) => `<li><code>${esc(i.id)}</code> ${esc(i.text)}${i.held_out ? ' <span class="badge s-gap">held out</span>' : ""}</li>`);
-  return section("spec", "The spec", `<p><strong>${esc(s.title)}</strong> <span class="muted">${esc(s.source.kind)} · ${esc(s.source.ref)}</span></p><p class="muted">sha256 <code>${esc(s.source.sha256)}</code></p><ul class="items">${items.join("")}</ul>`);
+  const items = s.items.map(
+    (i) => `<li><code>${esc(i.id)}</code> ${esc(i.text)}${i.held_out ? ' <span class="badge s-gap">held out</span>' : ""}</li>`,
+  );
+  return section(
+    "spec",
+    "The spec",
+    `<p><strong>${esc(s.title)}</strong> <span class="muted">${esc(s.source.kind)} · ${esc(s.source.ref)}</span></p><p class="muted">sha256 <code>${esc(s.source.sha256)}</code></p><ul class="items">${items.join("")}</ul>`,
+  );
 }
 
 function timing(p: Proof): string {
   const rows = p.timing.iterations.map((i) => [esc(i.n), esc(i.started_at.slice(11, 19)), esc(duration(i.duration_ms)), esc(usd(i.usd))]);
-  return section("timing", "Timing", `<p>Active ${esc(duration(p.run.active_ms))} between ${esc(when(p.run.started_at))} and ${esc(when(p.run.finished_at))}.</p>${rows.length ? table(["#", "started", "took", "USD"], rows, [0, 2, 3]) : ""}`);
+  return section(
+    "timing",
+    "Timing",
+    `<p>Active ${esc(duration(p.run.active_ms))} between ${esc(when(p.run.started_at))} and ${esc(when(p.run.finished_at))}.</p>${rows.length ? table(["#", "started", "took", "USD"], rows, [0, 2, 3]) : ""}`,
+  );
 }
 
 function providers(p: Proof): string {
-  const used = table(["provider", "model", "role", "calls"], p.providers.used.map((u) => [esc(u.provider), esc(u.model), esc(u.role), esc(u.calls)]), [3]);
-  const failovers = p.providers.failovers.map((f) => `<li>iteration ${esc(f.iteration)}: ${esc(f.from)} → ${esc(f.to)} (${esc(f.reason)})</li>`);
-  return section("providers", "Provider and models", `<p>Failover chain: <code>${esc(p.providers.chain.join(" → ") || "—")}</code></p>${used}${failovers.length ? `<h3>Failovers</h3><ul class="items">${failovers.join("")}</ul>` : ""}`);
+  const used = table(
+    ["provider", "model", "role", "calls"],
+    p.providers.used.map((u) => [esc(u.provider), esc(u.model), esc(u.role), esc(u.calls)]),
+    [3],
+  );
+  const failovers = p.providers.failovers.map(
+    (f) => `<li>iteration ${esc(f.iteration)}: ${esc(f.from)} → ${esc(f.to)} (${esc(f.reason)})</li>`,
+  );
+  return section(
+    "providers",
+    "Provider and models",
+    `<p>Failover chain: <code>${esc(p.providers.chain.join(" → ") || "—")}</code></p>${used}${failovers.length ? `<h3>Failovers</h3><ul class="items">${failovers.join("")}</ul>` : ""}`,
+  );
 }
 
 function provenance(p: Proof, prov: Provenance): string {
@@ -149,7 +238,20 @@ export function renderProofHtml(proof: Redacted<Proof>, prov: Provenance): strin
   const p: Proof = proof;
   const h = p.headline;
   const banner = `<header class="banner ${BANNER[h.verdict]}"><p class="kicker">loki proof of run · ${esc(p.spec.title)}</p><h1 id="headline">${esc(h.verdict)}</h1><ul>${h.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul></header>`;
-  const body = [banner, summary(p), verifyYourself(p), bill(p), change(p), gates(p), council(p), heldOut(p), spec(p), timing(p), providers(p), provenance(p, prov)].join("\n");
+  const body = [
+    banner,
+    summary(p),
+    verifyYourself(p),
+    bill(p),
+    change(p),
+    gates(p),
+    council(p),
+    heldOut(p),
+    spec(p),
+    timing(p),
+    providers(p),
+    provenance(p, prov),
+  ].join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>

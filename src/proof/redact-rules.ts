@@ -32,7 +32,8 @@ const PEM_BEGIN = String.raw`-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?----
 const PLACEHOLDER =
   /^(?:\[REDACTED:.*|\$\{.*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%|<[^<>]*>|&lt;.*&gt;|\{\{.*\}\}|\{[A-Za-z_]\w*\}|(?=.*[xX*•])[xX*•._-]{3,}|\.\.\.|…|change[_-]?me|your[_-].*|placeholder|redacted|null|none|nil|undefined|true|false)$/i;
 /** Unquoted values that are code, not literals: `process.env.X`, `z.string()`, `getToken()`, types. */
-const CODE_REFERENCE = /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$]|[([])|(?:string|number|boolean|str|bytes|any|unknown|await|new|this|self|required|optional)$)/i;
+const CODE_REFERENCE =
+  /^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$]|[([])|(?:string|number|boolean|str|bytes|any|unknown|await|new|this|self|required|optional)$)/i;
 const HAS_UPPER_LOWER_DIGIT = /^(?=.*[A-Z])(?=.*[a-z])(?=.*\d)/;
 
 /** A value that names a secret instead of holding one, or was already redacted. */
@@ -63,7 +64,10 @@ const assignment = (open: string, value: string, close: string): RedactionRule =
  * Home-path rules run after all of these (redact.ts appends them), since they only rewrite context.
  */
 export const SECRET_RULES: readonly RedactionRule[] = [
-  { id: "private-key", pattern: rx(String.raw`${PEM_BEGIN}(?:(?!-----(?:BEGIN|END))[\s\S])*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----`) },
+  {
+    id: "private-key",
+    pattern: rx(String.raw`${PEM_BEGIN}(?:(?!-----(?:BEGIN|END))[\s\S])*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----`),
+  },
   // A truncated block (capped output) still leaks: take the header and every key-material line after it.
   { id: "private-key", pattern: rx(String.raw`${PEM_BEGIN}[A-Za-z0-9+/=\s\\:,.\-]*`) },
   {
@@ -86,13 +90,22 @@ export const SECRET_RULES: readonly RedactionRule[] = [
   { id: "jwt", pattern: rx(String.raw`${B}eyJ[A-Za-z0-9_\-]{5,4096}\.eyJ[A-Za-z0-9_\-]{5,8192}\.[A-Za-z0-9_\-]{0,4096}`) },
   {
     id: "http-header",
-    pattern: rx(String.raw`(?<pre>${B}(?:proxy-)?authorization${Q}{0,2}[ \t]*:[ \t]*${Q}{0,2}(?:${AUTH_SCHEME}[ \t]+)?)(?<secret>${BARE})`, "gi"),
+    pattern: rx(
+      String.raw`(?<pre>${B}(?:proxy-)?authorization${Q}{0,2}[ \t]*:[ \t]*${Q}{0,2}(?:${AUTH_SCHEME}[ \t]+)?)(?<secret>${BARE})`,
+      "gi",
+    ),
     keep: keepHeader,
   },
-  { id: "http-header", pattern: rx(String.raw`(?<pre>${B}(?:set-)?cookie${Q}{0,2}[ \t]*:[ \t]*${Q}{0,2})(?<secret>${TO_EOL})`, "gi"), keep: isPlaceholder },
+  {
+    id: "http-header",
+    pattern: rx(String.raw`(?<pre>${B}(?:set-)?cookie${Q}{0,2}[ \t]*:[ \t]*${Q}{0,2})(?<secret>${TO_EOL})`, "gi"),
+    keep: isPlaceholder,
+  },
   {
     id: "url-credentials",
-    pattern: rx(String.raw`(?<pre>${B}[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@"'\x60<>\\]{0,256}:)(?<secret>[^\s/"'\x60<>\\]{1,256})(?<post>@)`),
+    pattern: rx(
+      String.raw`(?<pre>${B}[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@"'\x60<>\\]{0,256}:)(?<secret>[^\s/"'\x60<>\\]{1,256})(?<post>@)`,
+    ),
     keep: isPlaceholder,
   },
   assignment(String.raw`(?<q>["'\x60])`, String.raw`(?:\\[^\n]|(?!\k<q>)[^\n\\])*`, String.raw`\k<q>|(?=[\r\n]|$)`),
@@ -107,11 +120,17 @@ const PATH_START = String.raw`(?:(?<![\w.~\-])|(?<=\\[nrt]))`;
 
 /** Any user's home directory (the username is personal data); applied after the actual home. */
 export const HOME_RULES: readonly RedactionRule[] = [
-  { id: "home-path", replacement: "~", pattern: rx(String.raw`${PATH_START}(?:/var)?/(?:home|Users)/(?!(?:Shared|Public|Guest)(?![\w.\-]))[\w.\-]+`) },
   {
     id: "home-path",
     replacement: "~",
-    pattern: rx(String.raw`(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))[A-Za-z]:${SEP_ANY}Users${SEP_ANY}(?!(?:Public|Default|All Users)(?![\w.\-]))[^\\/\s"'<>:|*?&]+`),
+    pattern: rx(String.raw`${PATH_START}(?:/var)?/(?:home|Users)/(?!(?:Shared|Public|Guest)(?![\w.\-]))[\w.\-]+`),
+  },
+  {
+    id: "home-path",
+    replacement: "~",
+    pattern: rx(
+      String.raw`(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))[A-Za-z]:${SEP_ANY}Users${SEP_ANY}(?!(?:Public|Default|All Users)(?![\w.\-]))[^\\/\s"'<>:|*?&]+`,
+    ),
   },
 ];
 

@@ -20,7 +20,10 @@ export function keyPaths(home: string = userHome()): { dir: string; key: string;
 
 /** First 16 hex of sha256 over the DER (SPKI) encoding of a public key. */
 export function fingerprintOf(publicKey: KeyObject): string {
-  return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** This user's signing key; generated on first use. */
@@ -33,16 +36,22 @@ export function signingKey(): SigningKey {
       // "wx": two loki processes racing to create the key must not overwrite each other's.
       writeFileSync(paths.key, pair.privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600, flag: "wx" });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw internalError(`could not create ${paths.key}: ${messageOf(error)}`, { hint: "check that ~/.loki/keys is writable" });
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST")
+        throw internalError(`could not create ${paths.key}: ${messageOf(error)}`, { hint: "check that ~/.loki/keys is writable" });
     }
   }
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(readFileSync(paths.key, "utf8"));
   } catch (error) {
-    throw internalError(`cannot read the signing key ${paths.key}: ${messageOf(error)}`, { hint: `move it aside (mv ${paths.key} ${paths.key}.bad); loki creates a new one` });
+    throw internalError(`cannot read the signing key ${paths.key}: ${messageOf(error)}`, {
+      hint: `move it aside (mv ${paths.key} ${paths.key}.bad); loki creates a new one`,
+    });
   }
-  if (privateKey.asymmetricKeyType !== "ed25519") throw internalError(`${paths.key} is not an ed25519 key`, { hint: `move it aside (mv ${paths.key} ${paths.key}.bad); loki creates a new one` });
+  if (privateKey.asymmetricKeyType !== "ed25519")
+    throw internalError(`${paths.key} is not an ed25519 key`, {
+      hint: `move it aside (mv ${paths.key} ${paths.key}.bad); loki creates a new one`,
+    });
   chmodSync(paths.key, 0o600);
   const publicKey = createPublicKey(privateKey);
   const publicPem = String(publicKey.export({ type: "spki", format: "pem" }));
@@ -93,14 +102,21 @@ export type SignatureCheck = { ok: boolean; fingerprint: string | null; publicKe
 
 /** Whether `signature` over `digest` verifies with the embedded public key. */
 export function checkSignature(digest: string, provenance: { signature?: unknown; public_key?: unknown }): SignatureCheck {
-  if (typeof provenance.public_key !== "string" || typeof provenance.signature !== "string") return { ok: false, fingerprint: null, publicKey: null, detail: "the provenance has no public key or signature" };
+  if (typeof provenance.public_key !== "string" || typeof provenance.signature !== "string")
+    return { ok: false, fingerprint: null, publicKey: null, detail: "the provenance has no public key or signature" };
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey(provenance.public_key);
   } catch {
     return { ok: false, fingerprint: null, publicKey: null, detail: "the embedded public key cannot be read" };
   }
-  if (publicKey.asymmetricKeyType !== "ed25519") return { ok: false, fingerprint: null, publicKey: null, detail: "the embedded key is not ed25519" };
+  if (publicKey.asymmetricKeyType !== "ed25519")
+    return { ok: false, fingerprint: null, publicKey: null, detail: "the embedded key is not ed25519" };
   const ok = verify(null, Buffer.from(digest, "utf8"), publicKey, Buffer.from(provenance.signature, "base64"));
-  return { ok, fingerprint: fingerprintOf(publicKey), publicKey, detail: ok ? "the ed25519 signature matches the embedded public key" : "the signature does not match the payload's hash" };
+  return {
+    ok,
+    fingerprint: fingerprintOf(publicKey),
+    publicKey,
+    detail: ok ? "the ed25519 signature matches the embedded public key" : "the signature does not match the payload's hash",
+  };
 }

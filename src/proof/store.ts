@@ -28,7 +28,9 @@ function entryOf(ws: Workspace, runId: string): ProofEntry {
 export function listProofs(ws: Workspace): ProofEntry[] {
   const root = join(ws.dir, "proofs");
   if (!existsSync(root)) return [];
-  const ids = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const ids = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   const key = (e: ProofEntry) => `${e.file?.payload.run.finished_at ?? ""}\0${e.run_id}`;
   return ids.map((id) => entryOf(ws, id)).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
@@ -36,7 +38,8 @@ export function listProofs(ws: Workspace): ProofEntry[] {
 /** The run a proof command means: the one named, else the latest proof. Throws when none exists. */
 export function resolveProofRun(ws: Workspace, run: string | undefined): string {
   if (run !== undefined) {
-    if (!/^[A-Za-z0-9._-]+$/.test(run) || run.startsWith(".")) throw usageError(`"${run}" is not a run id`, { hint: "see the run ids with `loki proof list`" });
+    if (!/^[A-Za-z0-9._-]+$/.test(run) || run.startsWith("."))
+      throw usageError(`"${run}" is not a run id`, { hint: "see the run ids with `loki proof list`" });
     return run;
   }
   const latest = listProofs(ws).at(-1);
@@ -52,5 +55,7 @@ export function readProof(ws: Workspace, runId: string): ProofEntry & { file: Pr
     const hint = listProofs(ws).length > 0 ? "see the run ids with `loki proof list`" : NO_PROOFS_HINT;
     throw usageError(`no proof for run ${runId} (${entry.json})`, { hint });
   }
-  throw workspaceError(`the proof of run ${runId} cannot be read: ${entry.problem}`, { hint: `check it with \`loki proof verify ${runId}\`` });
+  throw workspaceError(`the proof of run ${runId} cannot be read: ${entry.problem}`, {
+    hint: `check it with \`loki proof verify ${runId}\``,
+  });
 }

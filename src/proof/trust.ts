@@ -17,18 +17,25 @@ export type KeyInput = { fingerprint: string; key: PublicKeyRef | null; source: 
 export type ListedKey = TrustedKey & { publicKey: KeyObject };
 export type TrustList = { path: string; keys: ListedKey[] };
 
-const KEY_HINT = "a key is its 16-hex fingerprint (printed at the end of every run and by `loki proof show`) or its public key file (~/.loki/keys/ed25519.pub on the signer's machine): loki proof trust <fingerprint|file>";
+const KEY_HINT =
+  "a key is its 16-hex fingerprint (printed at the end of every run and by `loki proof show`) or its public key file (~/.loki/keys/ed25519.pub on the signer's machine): loki proof trust <fingerprint|file>";
 
 /** An ed25519 public key from PEM text; a private key, another algorithm or garbage is a usage error. */
 export function parsePublicKey(text: string, where: string): PublicKeyRef {
-  if (/PRIVATE KEY/.test(text)) throw usageError(`${where} holds a PRIVATE key: loki never takes or stores one`, { hint: "pass the public key instead: ~/.loki/keys/ed25519.pub on the signer's machine" });
+  if (/PRIVATE KEY/.test(text))
+    throw usageError(`${where} holds a PRIVATE key: loki never takes or stores one`, {
+      hint: "pass the public key instead: ~/.loki/keys/ed25519.pub on the signer's machine",
+    });
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey(text);
   } catch (error) {
     throw usageError(`${where} is not a PEM public key (${messageOf(error)})`, { hint: KEY_HINT });
   }
-  if (publicKey.asymmetricKeyType !== "ed25519") throw usageError(`${where} is a ${publicKey.asymmetricKeyType ?? "non-ed25519"} key; loki signs proofs with ed25519 keys`, { hint: KEY_HINT });
+  if (publicKey.asymmetricKeyType !== "ed25519")
+    throw usageError(`${where} is a ${publicKey.asymmetricKeyType ?? "non-ed25519"} key; loki signs proofs with ed25519 keys`, {
+      hint: KEY_HINT,
+    });
   return { publicKey, publicPem: String(publicKey.export({ type: "spki", format: "pem" })), fingerprint: fingerprintOf(publicKey) };
 }
 
@@ -59,7 +66,9 @@ export function keyBehindFingerprint(ws: Workspace, fingerprint: string): { key:
       // A proof whose embedded key does not parse is not a source of keys; `loki proof verify` says why.
     }
   }
-  throw usageError(`no proof in ${ws.root} is signed by ${fingerprint}, so loki does not have that key`, { hint: "ask its owner for the public key file (~/.loki/keys/ed25519.pub on their machine), then: loki proof trust <file>" });
+  throw usageError(`no proof in ${ws.root} is signed by ${fingerprint}, so loki does not have that key`, {
+    hint: "ask its owner for the public key file (~/.loki/keys/ed25519.pub on their machine), then: loki proof trust <file>",
+  });
 }
 
 /** The trust list, validated: each entry's PEM must be an ed25519 key with the listed fingerprint. */
@@ -79,7 +88,11 @@ export function readTrustList(home: string = userHome()): TrustList {
     } catch (error) {
       throw workspaceError(`the trust list ${path} is corrupt: ${messageOf(error)}`, { hint: fix });
     }
-    if (key.fingerprint !== entry.fingerprint) throw workspaceError(`the trust list ${path} is corrupt: the key listed as ${entry.fingerprint} has the fingerprint ${key.fingerprint}`, { hint: fix });
+    if (key.fingerprint !== entry.fingerprint)
+      throw workspaceError(
+        `the trust list ${path} is corrupt: the key listed as ${entry.fingerprint} has the fingerprint ${key.fingerprint}`,
+        { hint: fix },
+      );
     return { ...entry, publicKey: key.publicKey };
   });
   return { path, keys };
@@ -119,13 +132,37 @@ export type TrustSources = { local: KeyObject | null; list: TrustList; oneOff: K
 /** Whether a proof's (validly signing) key is one the user trusts, and in what words. Pure. */
 export function judgeSigner(signer: KeyObject, sources: TrustSources): SignerTrust {
   const fp = fingerprintOf(signer);
-  if (sources.local && samePublicKey(signer, sources.local)) return { trusted: true, by: "local", label: null, detail: `signed with this machine's key ${fp}` };
+  if (sources.local && samePublicKey(signer, sources.local))
+    return { trusted: true, by: "local", label: null, detail: `signed with this machine's key ${fp}` };
   const listed = sources.list.keys.find((k) => samePublicKey(signer, k.publicKey));
-  if (listed) return { trusted: true, by: "listed", label: listed.label, detail: `signed by ${fp}, trusted as "${listed.label}" (added ${listed.added_at.slice(0, 10)})` };
+  if (listed)
+    return {
+      trusted: true,
+      by: "listed",
+      label: listed.label,
+      detail: `signed by ${fp}, trusted as "${listed.label}" (added ${listed.added_at.slice(0, 10)})`,
+    };
   const oneOff = sources.oneOff;
-  if (oneOff && (oneOff.key ? samePublicKey(signer, oneOff.key.publicKey) : oneOff.fingerprint === fp)) return { trusted: true, by: "key_option", label: null, detail: `signed by ${fp}, the key given with --key (trusted for this check only)` };
+  if (oneOff && (oneOff.key ? samePublicKey(signer, oneOff.key.publicKey) : oneOff.fingerprint === fp))
+    return {
+      trusted: true,
+      by: "key_option",
+      label: null,
+      detail: `signed by ${fp}, the key given with --key (trusted for this check only)`,
+    };
   const lookalike = sources.list.keys.find((k) => k.fingerprint === fp);
-  if (lookalike) return { trusted: false, by: null, label: null, detail: `signed by a key whose fingerprint ${fp} is that of "${lookalike.label}", but the key itself is different: not the trusted key` };
+  if (lookalike)
+    return {
+      trusted: false,
+      by: null,
+      label: null,
+      detail: `signed by a key whose fingerprint ${fp} is that of "${lookalike.label}", but the key itself is different: not the trusted key`,
+    };
   const not = ["not this machine's key", `not in ${sources.list.path}`, ...(oneOff ? [`not the --key ${oneOff.fingerprint}`] : [])];
-  return { trusted: false, by: null, label: null, detail: `signed by ${fp}, a key you have not trusted (${not.join(", ")}): the signature proves the proof is unchanged since that key signed it, not who holds the key` };
+  return {
+    trusted: false,
+    by: null,
+    label: null,
+    detail: `signed by ${fp}, a key you have not trusted (${not.join(", ")}): the signature proves the proof is unchanged since that key signed it, not who holds the key`,
+  };
 }

@@ -29,7 +29,8 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
   const trust = { local: localPublicKey(), list: readTrustList(), oneOff: options.key ?? null };
   const checks: (ProofCheck & { fails?: Failure })[] = [];
   let signer: ProofSigner = { fingerprint: null, trusted_by: null, label: null };
-  const check = (name: string, ok: boolean, detail: string, fails: Failure) => checks.push(ok ? { name, ok, detail } : { name, ok, detail, fails });
+  const check = (name: string, ok: boolean, detail: string, fails: Failure) =>
+    checks.push(ok ? { name, ok, detail } : { name, ok, detail, fails });
   const done = (): ProofVerification => {
     const failed = new Set(checks.flatMap((c) => c.fails ?? []));
     const status = PRECEDENCE.find((f) => failed.has(f)) ?? "clean";
@@ -54,11 +55,19 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
     return done();
   }
   const digest = canonicalSha256(raw.payload);
-  check("hash", digest === provenance.canonical_sha256, digest === provenance.canonical_sha256 ? `canonical sha256 ${digest}` : `the payload hashes to ${digest}, the proof says ${String(provenance.canonical_sha256)}`, "tampered");
+  check(
+    "hash",
+    digest === provenance.canonical_sha256,
+    digest === provenance.canonical_sha256
+      ? `canonical sha256 ${digest}`
+      : `the payload hashes to ${digest}, the proof says ${String(provenance.canonical_sha256)}`,
+    "tampered",
+  );
   const signature = checkSignature(digest, provenance);
   check("signature", signature.ok, signature.detail, "tampered");
   const claimed = String(provenance.key_fingerprint ?? "");
-  if (signature.fingerprint !== null && signature.fingerprint !== claimed) check("key", false, `the embedded key's fingerprint is ${signature.fingerprint}, the proof says ${claimed}`, "tampered");
+  if (signature.fingerprint !== null && signature.fingerprint !== claimed)
+    check("key", false, `the embedded key's fingerprint is ${signature.fingerprint}, the proof says ${claimed}`, "tampered");
   // Any key can make a valid signature (an agent can re-sign a changed proof with a fresh one): only
   // a key the user trusts makes it CLEAN.
   if (signature.ok && signature.publicKey) {
@@ -69,7 +78,12 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
   const parsed = ProofFile.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    check("schema", false, `proof.json does not match this loki's proof schema at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, signature.ok && digest === provenance.canonical_sha256 ? "unusable" : "tampered");
+    check(
+      "schema",
+      false,
+      `proof.json does not match this loki's proof schema at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+      signature.ok && digest === provenance.canonical_sha256 ? "unusable" : "tampered",
+    );
     return done();
   }
   const { change, run: runRecord } = parsed.data.payload;
@@ -77,16 +91,37 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
 
   const missing = [];
   for (const sha of new Set([change.start_sha, change.head_sha])) if (!(await commitExists(ws.root, sha))) missing.push(sha);
-  check("commits", missing.length === 0, missing.length === 0 ? `start ${change.start_sha.slice(0, 12)} and head ${change.head_sha.slice(0, 12)} exist` : `commit ${missing.map((s) => s.slice(0, 12)).join(", ")} is not in this repository (fetch it, or run this in the run's repository)`, "unusable");
+  check(
+    "commits",
+    missing.length === 0,
+    missing.length === 0
+      ? `start ${change.start_sha.slice(0, 12)} and head ${change.head_sha.slice(0, 12)} exist`
+      : `commit ${missing.map((s) => s.slice(0, 12)).join(", ")} is not in this repository (fetch it, or run this in the run's repository)`,
+    "unusable",
+  );
   if (missing.length > 0) return done();
 
   const derived = await deriveChange(ws.root, change.start_sha, change.head_sha);
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   // File paths were redacted in the proof; compare them redacted the same way.
   const files = derived.files.map((f) => ({ ...f, path: redactText(f.path, { home: userHome() }).text }));
-  check("diff", derived.diff_sha256 === change.diff_sha256, derived.diff_sha256 === change.diff_sha256 ? `git diff ${change.start_sha.slice(0, 12)} ${change.head_sha.slice(0, 12)} hashes to the recorded ${derived.diff_sha256.slice(0, 16)}…` : `git diff start..head hashes to ${derived.diff_sha256}, the proof says ${change.diff_sha256}`, "tampered");
+  check(
+    "diff",
+    derived.diff_sha256 === change.diff_sha256,
+    derived.diff_sha256 === change.diff_sha256
+      ? `git diff ${change.start_sha.slice(0, 12)} ${change.head_sha.slice(0, 12)} hashes to the recorded ${derived.diff_sha256.slice(0, 16)}…`
+      : `git diff start..head hashes to ${derived.diff_sha256}, the proof says ${change.diff_sha256}`,
+    "tampered",
+  );
   const d = derived.diffstat;
-  check("diffstat", same(d, change.diffstat) && same(files, change.files), same(d, change.diffstat) && same(files, change.files) ? `${d.files} files, +${d.insertions} -${d.deletions}` : `the repository says ${d.files} files, +${d.insertions} -${d.deletions}; the proof says ${change.diffstat.files} files, +${change.diffstat.insertions} -${change.diffstat.deletions} (or other files)`, "tampered");
+  check(
+    "diffstat",
+    same(d, change.diffstat) && same(files, change.files),
+    same(d, change.diffstat) && same(files, change.files)
+      ? `${d.files} files, +${d.insertions} -${d.deletions}`
+      : `the repository says ${d.files} files, +${d.insertions} -${d.deletions}; the proof says ${change.diffstat.files} files, +${change.diffstat.insertions} -${change.diffstat.deletions} (or other files)`,
+    "tampered",
+  );
   const drift = await branchDrift(ws.root, change.branch, change.head_sha);
   check("branch", drift.ok, drift.detail, "drifted");
   return done();
@@ -105,7 +140,11 @@ async function branchDrift(root: string, branch: string | null, head: string): P
   const at = tip.stdout.trim();
   if (at === head) return { ok: true, detail: `${name} still ends at the run's head ${head.slice(0, 12)}` };
   const ancestor = await git(["merge-base", "--is-ancestor", head, at], { cwd: root, timeoutMs: 10_000 });
-  if (!ancestor.ok) return { ok: false, detail: `${name} was rewritten: the run's head ${head.slice(0, 12)} is no longer on it (now ${at.slice(0, 12)})` };
+  if (!ancestor.ok)
+    return { ok: false, detail: `${name} was rewritten: the run's head ${head.slice(0, 12)} is no longer on it (now ${at.slice(0, 12)})` };
   const count = Number((await git(["rev-list", "--count", `${head}..${at}`], { cwd: root, timeoutMs: 10_000 })).stdout.trim()) || 0;
-  return { ok: false, detail: `${count} commit${count === 1 ? "" : "s"} added to ${name} after the run (head ${head.slice(0, 12)}, now ${at.slice(0, 12)})` };
+  return {
+    ok: false,
+    detail: `${count} commit${count === 1 ? "" : "s"} added to ${name} after the run (head ${head.slice(0, 12)}, now ${at.slice(0, 12)})`,
+  };
 }

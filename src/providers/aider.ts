@@ -99,7 +99,13 @@ export const aider: Provider = {
   binary: "aider",
   install: "python -m pip install aider-install && aider-install",
   login: "set ANTHROPIC_API_KEY or OPENAI_API_KEY (aider reads the key of the model it runs)",
-  auth: { env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AIDER_API_KEY", "OPENROUTER_API_KEY"], files: [".aider.conf.yml"], homeEnv: null, homeDir: "", keychainOn: [] },
+  auth: {
+    env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AIDER_API_KEY", "OPENROUTER_API_KEY"],
+    files: [".aider.conf.yml"],
+    homeEnv: null,
+    homeDir: "",
+    keychainOn: [],
+  },
   helpSubcommand: [],
   probeEnv: {},
   // Success may print no token line (a model without a usage report): exit 0 is enough.

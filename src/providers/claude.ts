@@ -101,7 +101,14 @@ function systemEvents(event: Json): ProviderEvent[] {
     return [{ kind: "init", model: str(event.model), sessionId: str(event.session_id), tools }];
   }
   if (event.subtype === "model_fallback") {
-    return [{ kind: "model_fallback", from: str(event.original_model) ?? "?", to: str(event.fallback_model) ?? "?", reason: str(event.trigger) ?? "unknown" }];
+    return [
+      {
+        kind: "model_fallback",
+        from: str(event.original_model) ?? "?",
+        to: str(event.fallback_model) ?? "?",
+        reason: str(event.trigger) ?? "unknown",
+      },
+    ];
   }
   if (event.subtype === "api_retry") {
     return [{ kind: "retry", attempt: num(event.attempt), errorStatus: num(event.error_status), delayMs: num(event.retry_delay_ms) }];
@@ -111,7 +118,9 @@ function systemEvents(event: Json): ProviderEvent[] {
 
 function assistantEvents(event: Json): ProviderEvent[] {
   if (event.is_api_error_message === true) {
-    const message = blocks(event).map((b) => str(b.text) ?? "").join("\n");
+    const message = blocks(event)
+      .map((b) => str(b.text) ?? "")
+      .join("\n");
     return [{ kind: "error", errorClass: classOfStatus(num(event.api_error_status), message) ?? "api_error", message }];
   }
   return blocks(event).flatMap((b): ProviderEvent[] => {
@@ -193,7 +202,10 @@ function blocks(event: Json): Json[] {
 function contentText(content: unknown): string | undefined {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return undefined;
-  return content.filter(isObject).map((part) => str(part.text) ?? "").join("\n");
+  return content
+    .filter(isObject)
+    .map((part) => str(part.text) ?? "")
+    .join("\n");
 }
 
 /** ~/.claude and the file ~/.claude.json; CLAUDE_CONFIG_DIR moves both into itself. */

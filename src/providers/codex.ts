@@ -64,10 +64,30 @@ function parse(line: string): ProviderEvent[] {
       return itemEvents(obj(event.item));
     case "turn.completed":
       // Per turn, tokens only: codex reports no cost, so the caller prices DISPATCHED_MODEL.
-      return [{ kind: "result", isError: false, text: "", errorClass: null, costUsd: null, usage: { [DISPATCHED_MODEL]: tokensOf(obj(event.usage)) }, permissionDenials: 0 }];
+      return [
+        {
+          kind: "result",
+          isError: false,
+          text: "",
+          errorClass: null,
+          costUsd: null,
+          usage: { [DISPATCHED_MODEL]: tokensOf(obj(event.usage)) },
+          permissionDenials: 0,
+        },
+      ];
     case "turn.failed": {
       const message = str(obj(event.error).message) ?? "turn failed";
-      return [{ kind: "result", isError: true, text: message, errorClass: classifyMessage(message), costUsd: null, usage: {}, permissionDenials: 0 }];
+      return [
+        {
+          kind: "result",
+          isError: true,
+          text: message,
+          errorClass: classifyMessage(message),
+          costUsd: null,
+          usage: {},
+          permissionDenials: 0,
+        },
+      ];
     }
     case "error":
       return errorEvents(str(event.message) ?? "");
@@ -114,7 +134,12 @@ function tokensOf(usage: Json): Tokens {
   const input = num(usage.input_tokens) ?? 0;
   const cacheRead = num(usage.cached_input_tokens) ?? 0;
   const cacheWrite = num(usage.cache_write_input_tokens) ?? 0;
-  return { input: Math.max(0, input - cacheRead - cacheWrite), output: num(usage.output_tokens) ?? 0, cache_read: cacheRead, cache_write: cacheWrite };
+  return {
+    input: Math.max(0, input - cacheRead - cacheWrite),
+    output: num(usage.output_tokens) ?? 0,
+    cache_read: cacheRead,
+    cache_write: cacheWrite,
+  };
 }
 
 /** codex keeps its login, config, sessions and logs in one home: $CODEX_HOME, else ~/.codex. */

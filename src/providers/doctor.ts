@@ -32,12 +32,25 @@ export async function diagnose(ctx: DetectContext): Promise<DoctorReport> {
 
 async function checkGit(ctx: DetectContext): Promise<Check> {
   const result = await run(["git", "--version"], { cwd: ctx.cwd, timeoutMs: 10_000 });
-  if (!result.ok) return { name: "git", status: "fail", version: null, detail: "git not found", fix: "install git (e.g. apt-get install git, brew install git)" };
+  if (!result.ok)
+    return {
+      name: "git",
+      status: "fail",
+      version: null,
+      detail: "git not found",
+      fix: "install git (e.g. apt-get install git, brew install git)",
+    };
   const version = /(\d+)\.(\d+)(\.\d+)?/.exec(result.stdout);
   const text = version?.[0] ?? null;
   const old = version && (Number(version[1]) < MIN_GIT[0] || (Number(version[1]) === MIN_GIT[0] && Number(version[2]) < MIN_GIT[1]));
   return old
-    ? { name: "git", status: "warn", version: text, detail: `git ${text} is older than ${MIN_GIT.join(".")}; worktrees and diffs may misbehave`, fix: "upgrade git" }
+    ? {
+        name: "git",
+        status: "warn",
+        version: text,
+        detail: `git ${text} is older than ${MIN_GIT.join(".")}; worktrees and diffs may misbehave`,
+        fix: "upgrade git",
+      }
     : { name: "git", status: "ok", version: text, detail: "found", fix: null };
 }
 

@@ -45,7 +45,11 @@ export function parseHelpFlags(text: string): Set<string> {
 }
 
 /** readHelp for a provider's headless subcommand, with its quiet probe env: what the loop calls before invocation(). */
-export function readProviderHelp(provider: Pick<Provider, "helpSubcommand" | "probeEnv">, binary: string, scratchDir?: string): Promise<HelpInfo> {
+export function readProviderHelp(
+  provider: Pick<Provider, "helpSubcommand" | "probeEnv">,
+  binary: string,
+  scratchDir?: string,
+): Promise<HelpInfo> {
   return readHelp(binary, scratchDir, [...provider.helpSubcommand], provider.probeEnv);
 }
 
@@ -55,13 +59,22 @@ export function readProviderHelp(provider: Pick<Provider, "helpSubcommand" | "pr
  * `env` is added to the probes' environment (a provider's probeEnv: no phoning home).
  * A CLI that cannot be run yields `{version: null, flags: ∅}`; only successful reads are cached.
  */
-export async function readHelp(binary: string, scratchDir?: string, subcommand: string[] = [], env: Readonly<Record<string, string>> = {}): Promise<HelpInfo> {
+export async function readHelp(
+  binary: string,
+  scratchDir?: string,
+  subcommand: string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<HelpInfo> {
   const resolved = isAbsolute(binary) ? binary : whichBinary(binary);
   const stamp = resolved ? stampOf(resolved) : null;
   const dir = cacheDir();
   const prefix = [safeName(basename(binary)), ...subcommand.map(safeName)].join("-");
   if (resolved && stamp) {
-    const hit = cachedByStamp(dir, prefix, (c) => c.binary === resolved && c.size === stamp.size && c.mtime_ms === stamp.mtimeMs && sameList(c.subcommand, subcommand));
+    const hit = cachedByStamp(
+      dir,
+      prefix,
+      (c) => c.binary === resolved && c.size === stamp.size && c.mtime_ms === stamp.mtimeMs && sameList(c.subcommand, subcommand),
+    );
     if (hit) return infoOf(hit);
   }
 
@@ -78,7 +91,16 @@ export async function readHelp(binary: string, scratchDir?: string, subcommand: 
     flags = parseHelpFlags(`${helpRun.stdout}\n${helpRun.stderr}`);
     if (!helpRun.ok || flags.size === 0) return { version, flags };
   }
-  if (file && version && resolved && stamp) writeCache(file, { schema_version: 1, binary: resolved, size: stamp.size, mtime_ms: stamp.mtimeMs, subcommand, version, flags: [...flags].sort() });
+  if (file && version && resolved && stamp)
+    writeCache(file, {
+      schema_version: 1,
+      binary: resolved,
+      size: stamp.size,
+      mtime_ms: stamp.mtimeMs,
+      subcommand,
+      version,
+      flags: [...flags].sort(),
+    });
   return { version, flags };
 }
 

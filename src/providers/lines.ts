@@ -29,7 +29,8 @@ export function classifyMessage(message: string): ErrorClass {
   if (/\b40[13]\b/.test(message)) return "auth";
   if (/\b429\b|rate.?limit|quota|too many requests/i.test(message)) return "rate_limit";
   if (/unauthori[sz]ed|forbidden|authentication|api.?key/i.test(message)) return "auth";
-  if (/model\b.*\b(not found|does not exist|not supported)|unknown model|model_not_found|no such model/i.test(message)) return "unknown_model";
+  if (/model\b.*\b(not found|does not exist|not supported)|unknown model|model_not_found|no such model/i.test(message))
+    return "unknown_model";
   if (/\b(529|503)\b|overloaded/i.test(message)) return "overloaded";
   return "api_error";
 }

@@ -115,7 +115,13 @@ export const opencode: Provider = {
   binary: "opencode",
   install: "npm install -g opencode-ai",
   login: "opencode auth login",
-  auth: { env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"], files: [".local/share/opencode/auth.json"], homeEnv: null, homeDir: "", keychainOn: [] },
+  auth: {
+    env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"],
+    files: [".local/share/opencode/auth.json"],
+    homeEnv: null,
+    homeDir: "",
+    keychainOn: [],
+  },
   helpSubcommand: ["run"],
   probeEnv: {},
   // Without --format json a successful run prints only text: exit 0 is enough.

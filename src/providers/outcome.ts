@@ -28,7 +28,12 @@ export const FLOOR_TOKENS: Tokens = { input: 20_000, output: 2_000, cache_read: 
 const DONE_MARKER = "LOKI_DONE";
 
 /** `provider`: the record whose call this was (its id prices estimates; capabilities.resultRequired says whether exit 0 alone is success). */
-export function summarizeCall(events: ProviderEvent[], exec: CallExit, model: string, provider: Pick<Provider, "id" | "capabilities">): CallOutcome {
+export function summarizeCall(
+  events: ProviderEvent[],
+  exec: CallExit,
+  model: string,
+  provider: Pick<Provider, "id" | "capabilities">,
+): CallOutcome {
   const results = events.filter((e) => e.kind === "result");
   const errors = events.filter((e) => e.kind === "error");
   const texts = events.filter((e) => e.kind === "text").map((e) => e.text);
@@ -90,7 +95,12 @@ function costOf(results: ResultEvent[], model: string, provider: ProviderId): { 
 
 function addTokens(a: Tokens | undefined, b: Tokens): Tokens {
   if (!a) return { ...b };
-  return { input: a.input + b.input, output: a.output + b.output, cache_read: a.cache_read + b.cache_read, cache_write: a.cache_write + b.cache_write };
+  return {
+    input: a.input + b.input,
+    output: a.output + b.output,
+    cache_read: a.cache_read + b.cache_read,
+    cache_write: a.cache_write + b.cache_write,
+  };
 }
 
 function hasDoneLine(text: string): boolean {

@@ -28,4 +28,7 @@ export type ReviewAgent = {
   call: (req: ReviewCall) => Promise<ReviewAnswer>;
 };
 
-export type TrustSink = (kind: "gate_result" | "heldout_eval" | "council_vote" | "reviewer_mutation" | "state_forged", data: Record<string, unknown>) => void;
+export type TrustSink = (
+  kind: "gate_result" | "heldout_eval" | "council_vote" | "reviewer_mutation" | "state_forged",
+  data: Record<string, unknown>,
+) => void;

@@ -13,31 +13,56 @@ import { diffForReview } from "./diff-text.ts";
 import { inReviewTrees, type Isolated } from "./review-tree.ts";
 import { PROTOCOL, parseVerdict } from "./verdict.ts";
 
-export type CouncilInput = { ws: Workspace; runId: string; iteration: number; change: Subject; spec: Spec; gates: GateResult[]; agent: ReviewAgent; trust: TrustSink };
+export type CouncilInput = {
+  ws: Workspace;
+  runId: string;
+  iteration: number;
+  change: Subject;
+  spec: Spec;
+  gates: GateResult[];
+  agent: ReviewAgent;
+  trust: TrustSink;
+};
 export type CouncilOutcome = { verdict: VerdictName; reasons: string[]; round: CouncilRound };
 
 const ROLES: Record<string, string> = {
-  requirements: "You review whether the change implements the spec: go through every acceptance item and mark it pass, fail or unknown with file:line evidence. REJECT when an item is not met.",
-  "code-quality": "You review code quality: correctness, error handling, tests that really test the behaviour, maintainability. REJECT for defects that would break users; report lesser issues as medium or low findings.",
-  security: "You review security, adversarially: injection, unsafe shell or file handling, secrets in code, missing authorization, unsafe defaults, dependency risks, and tests or checks weakened to pass. REJECT for any critical or high issue.",
+  requirements:
+    "You review whether the change implements the spec: go through every acceptance item and mark it pass, fail or unknown with file:line evidence. REJECT when an item is not met.",
+  "code-quality":
+    "You review code quality: correctness, error handling, tests that really test the behaviour, maintainability. REJECT for defects that would break users; report lesser issues as medium or low findings.",
+  security:
+    "You review security, adversarially: injection, unsafe shell or file handling, secrets in code, missing authorization, unsafe defaults, dependency risks, and tests or checks weakened to pass. REJECT for any critical or high issue.",
 };
-const DEVIL = "You are the devil's advocate. Three reviewers approved this change. Assume they missed something and look for a real blocker. REJECT only with a concrete critical or high finding that names file and line; otherwise APPROVE.";
+const DEVIL =
+  "You are the devil's advocate. Three reviewers approved this change. Assume they missed something and look for a real blocker. REJECT only with a concrete critical or high finding that names file and line; otherwise APPROVE.";
 const BLOCKING = new Set(["critical", "high"]);
 
 export async function runCouncil(input: CouncilInput): Promise<CouncilOutcome> {
   const round = nextRound(input.ws);
   const context = await reviewContext(input);
   const batch = await inReviewTrees(input.ws.root, Object.keys(ROLES), input.agent.parallel, (role, dir) =>
-    input.agent.call({ role: "review", label: `review-${role}`, prompt: `# Review: ${role}\n\n${context}`, systemPrompt: ROLES[role] as string, cwd: dir }),
+    input.agent.call({
+      role: "review",
+      label: `review-${role}`,
+      prompt: `# Review: ${role}\n\n${context}`,
+      systemPrompt: ROLES[role] as string,
+      cwd: dir,
+    }),
   );
   const reviewers = batch.map((r) => record(r, input.trust));
   const approvals = reviewers.filter((r) => r.verdict === "APPROVE").length;
-  const blocking = reviewers.flatMap((r) => r.findings.filter((f) => BLOCKING.has(f.severity)).map((f) => `${r.role}: ${f.severity} ${f.file ?? "?"}:${f.line ?? "?"} ${f.message}`));
+  const blocking = reviewers.flatMap((r) =>
+    r.findings
+      .filter((f) => BLOCKING.has(f.severity))
+      .map((f) => `${r.role}: ${f.severity} ${f.file ?? "?"}:${f.line ?? "?"} ${f.message}`),
+  );
   const reasons: string[] = [...blocking];
   let devils: ReviewerRecord | null = null;
   let verdict: VerdictName;
   if (approvals === reviewers.length && blocking.length === 0) {
-    const [da] = await inReviewTrees(input.ws.root, ["devils-advocate"], false, (label, dir) => input.agent.call({ role: "review", label, prompt: `# Devil's advocate\n\n${context}`, systemPrompt: DEVIL, cwd: dir }));
+    const [da] = await inReviewTrees(input.ws.root, ["devils-advocate"], false, (label, dir) =>
+      input.agent.call({ role: "review", label, prompt: `# Devil's advocate\n\n${context}`, systemPrompt: DEVIL, cwd: dir }),
+    );
     devils = da ? record(da, input.trust) : null;
     const blocker = devils?.findings.find((f) => BLOCKING.has(f.severity) && f.file && f.line);
     if (devils?.verdict === "REJECT" && blocker) {
@@ -50,11 +75,19 @@ export async function runCouncil(input: CouncilInput): Promise<CouncilOutcome> {
   } else {
     const rejected = reviewers.filter((r) => r.verdict === "REJECT").length;
     verdict = blocking.length > 0 || rejected >= 2 ? "BLOCKED" : approvals >= 2 ? "VERIFIED" : "CONCERNS";
-    for (const r of reviewers.filter((x) => x.verdict !== "APPROVE")) reasons.push(`${r.role}: ${r.verdict}${r.note ? ` (${r.note})` : ""}`);
+    for (const r of reviewers.filter((x) => x.verdict !== "APPROVE"))
+      reasons.push(`${r.role}: ${r.verdict}${r.note ? ` (${r.note})` : ""}`);
   }
   const saved = writeJson(input.ws.council(round), CouncilRound, {
-    schema_version: SCHEMA_VERSION, run_id: input.runId, round, iteration: input.iteration, at: new Date().toISOString(),
-    reviewers, devils_advocate: devils, passed: verdict === "VERIFIED", reasons,
+    schema_version: SCHEMA_VERSION,
+    run_id: input.runId,
+    round,
+    iteration: input.iteration,
+    at: new Date().toISOString(),
+    reviewers,
+    devils_advocate: devils,
+    passed: verdict === "VERIFIED",
+    reasons,
   });
   return { verdict, reasons: verdict === "VERIFIED" ? [] : reasons, round: saved };
 }
@@ -65,12 +98,33 @@ function record(isolated: Isolated<ReviewAnswer>, trust: TrustSink): ReviewerRec
   const base = { role, provider: answer.provider, model: answer.model, transcript: answer.transcript, usd: answer.costUsd };
   if (isolated.mutation) {
     trust("reviewer_mutation", { role, detail: isolated.mutation });
-    return { ...base, verdict: "INCONCLUSIVE", findings: [], items: [], note: `verdict discarded: the reviewer ${isolated.mutation}`, mutation: true };
+    return {
+      ...base,
+      verdict: "INCONCLUSIVE",
+      findings: [],
+      items: [],
+      note: `verdict discarded: the reviewer ${isolated.mutation}`,
+      mutation: true,
+    };
   }
   const parsed = parseVerdict(answer.finalText);
   const out: ReviewerRecord = parsed.ok
-    ? { ...base, verdict: parsed.verdict.verdict, findings: parsed.verdict.findings, items: parsed.verdict.items, note: null, mutation: false }
-    : { ...base, verdict: "INCONCLUSIVE", findings: [], items: [], note: answer.ok ? parsed.reason : `the call failed (${answer.errorClass ?? "error"})`, mutation: false };
+    ? {
+        ...base,
+        verdict: parsed.verdict.verdict,
+        findings: parsed.verdict.findings,
+        items: parsed.verdict.items,
+        note: null,
+        mutation: false,
+      }
+    : {
+        ...base,
+        verdict: "INCONCLUSIVE",
+        findings: [],
+        items: [],
+        note: answer.ok ? parsed.reason : `the call failed (${answer.errorClass ?? "error"})`,
+        mutation: false,
+      };
   trust("council_vote", { role, verdict: out.verdict, findings: out.findings.length });
   return out;
 }

@@ -18,7 +18,9 @@ export type Unsealed = Omit<HeldoutResult, "mac">;
 export function sealOf(salt: string, result: Unsealed): string {
   // canonicalJson drops undefined values: the body is the result without its seal.
   const body = canonicalJson({ ...result, mac: undefined });
-  const digest = createHmac("sha256", Buffer.from(salt, "hex")).update(CONTEXT + body).digest("hex");
+  const digest = createHmac("sha256", Buffer.from(salt, "hex"))
+    .update(CONTEXT + body)
+    .digest("hex");
   return `hmac-sha256:${digest}`;
 }
 

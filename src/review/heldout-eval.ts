@@ -54,14 +54,23 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
   if (cached.kind === "forged") input.trust("state_forged", { file: "state/heldout-result.json", detail: cached.detail });
   if (cached.kind === "reuse") {
     const previous = cached.result;
-    input.trust("heldout_eval", { verdict: previous.verdict, passed: previous.passed, failed: previous.failed, unknown: previous.unknown, reused: true });
+    input.trust("heldout_eval", {
+      verdict: previous.verdict,
+      passed: previous.passed,
+      failed: previous.failed,
+      unknown: previous.unknown,
+      reused: true,
+    });
     return { verdict: previous.verdict, reasons: reasonsOf(previous.items), result: previous };
   }
   const category = (id: string) => {
     const item = input.spec.items.find((i) => i.id === id);
     return item?.section ?? item?.kind ?? "acceptance";
   };
-  const commands = await byCommands(input, items.filter((i) => i.verify));
+  const commands = await byCommands(
+    input,
+    items.filter((i) => i.verify),
+  );
   const rest = items.filter((i) => !i.verify || commands.notRun.has(i.id));
   const answers = rest.length > 0 ? await byJudge(input, rest) : [];
   const noted = answers.map((j) => {
@@ -74,11 +83,24 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
   const unknown = judged.filter((j) => j.status === "unknown");
   const verdict: VerdictName = failed.length > 0 ? "BLOCKED" : unknown.length > 0 ? "CONCERNS" : "VERIFIED";
   const result = writeSealedResult(input.ws, salt, {
-    schema_version: SCHEMA_VERSION, run_id: input.runId, iteration: input.iteration, evaluated_at: new Date().toISOString(), verdict,
-    items: judged, passed: judged.length - failed.length - unknown.length, failed: failed.length, unknown: unknown.length,
+    schema_version: SCHEMA_VERSION,
+    run_id: input.runId,
+    iteration: input.iteration,
+    evaluated_at: new Date().toISOString(),
+    verdict,
+    items: judged,
+    passed: judged.length - failed.length - unknown.length,
+    failed: failed.length,
+    unknown: unknown.length,
     ...(tree ? { tree } : {}),
   });
-  input.trust("heldout_eval", { verdict, passed: result.passed, failed: result.failed, unknown: result.unknown, ...(commands.mode ? { commands: commands.mode } : {}) });
+  input.trust("heldout_eval", {
+    verdict,
+    passed: result.passed,
+    failed: result.failed,
+    unknown: result.unknown,
+    ...(commands.mode ? { commands: commands.mode } : {}),
+  });
   return { verdict, reasons: reasonsOf(judged), result };
 }
 
@@ -96,7 +118,12 @@ async function byCommands(input: HeldoutInput, items: Item[]): Promise<ByCommand
       out.notRun.set(item.id, `\`${command}\` ${mode.reason}`);
       continue;
     }
-    const options = { root: input.ws.root, home: userHome(), timeoutMs: COMMAND_TIMEOUT_MS, ...(input.privateRunDir ? { privateRunDir: input.privateRunDir } : {}) };
+    const options = {
+      root: input.ws.root,
+      home: userHome(),
+      timeoutMs: COMMAND_TIMEOUT_MS,
+      ...(input.privateRunDir ? { privateRunDir: input.privateRunDir } : {}),
+    };
     out.decided.push({ id: item.id, method: "command", ...(await runVerifyCommand(mode, command, options)) });
   }
   return out;
@@ -133,14 +160,22 @@ async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged,
     "",
     PROTOCOL,
   ].join("\n");
-  const [isolated] = await inReviewTrees(input.ws.root, ["judge"], false, (label, dir) => input.agent.call({ role: "judge", label, prompt, systemPrompt: "You are a strict, read-only acceptance judge.", cwd: dir }));
+  const [isolated] = await inReviewTrees(input.ws.root, ["judge"], false, (label, dir) =>
+    input.agent.call({ role: "judge", label, prompt, systemPrompt: "You are a strict, read-only acceptance judge.", cwd: dir }),
+  );
   if (!isolated) return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: "the judge did not run" }));
   if (isolated.mutation) {
     input.trust("reviewer_mutation", { role: "judge", detail: isolated.mutation });
-    return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: `verdict discarded: the judge ${isolated.mutation}` }));
+    return items.map((i) => ({
+      id: i.id,
+      status: "unknown",
+      method: "judge",
+      evidence: `verdict discarded: the judge ${isolated.mutation}`,
+    }));
   }
   const parsed = parseVerdict(isolated.result.finalText);
-  if (!parsed.ok) return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: `judge answer unusable: ${parsed.reason}` }));
+  if (!parsed.ok)
+    return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: `judge answer unusable: ${parsed.reason}` }));
   return items.map((i) => {
     const answer = parsed.verdict.items.find((a) => a.id === i.id);
     return answer

@@ -6,7 +6,24 @@ import type { ProviderEvent } from "../providers/provider.ts";
 export type PrivatePaths = { home: string; lokiHome: string; repoLoki: string };
 
 /** Input fields that name what a tool touches; file contents (`content`, `new_string`) are not read. */
-const TARGET_FIELDS = ["file_path", "filePath", "path", "changes", "notebook_path", "command", "cmd", "pattern", "glob", "dir", "directory", "cwd", "url", "paths", "args", "argv"];
+const TARGET_FIELDS = [
+  "file_path",
+  "filePath",
+  "path",
+  "changes",
+  "notebook_path",
+  "command",
+  "cmd",
+  "pattern",
+  "glob",
+  "dir",
+  "directory",
+  "cwd",
+  "url",
+  "paths",
+  "args",
+  "argv",
+];
 
 type Area = { what: string; test: (text: string) => string | null };
 

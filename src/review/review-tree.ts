@@ -13,7 +13,12 @@ export type Isolated<T> = { label: string; result: T; mutation: string | null };
 /** Runs `work` for each label concurrently (or one by one) in its own worktree; never lets a
  *  write survive. A change to the user's tree cannot be attributed within a concurrent batch, so
  *  it marks every reviewer of that batch. */
-export async function inReviewTrees<T>(root: string, labels: readonly string[], parallel: boolean, work: (label: string, dir: string) => Promise<T>): Promise<Isolated<T>[]> {
+export async function inReviewTrees<T>(
+  root: string,
+  labels: readonly string[],
+  parallel: boolean,
+  work: (label: string, dir: string) => Promise<T>,
+): Promise<Isolated<T>[]> {
   const head = await headSha(root);
   if (!head) throw gitError("nothing to review: the repository has no commits");
   const mainBefore = await workingTreeHash(root);
@@ -24,7 +29,10 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
     const dir = join(workspaceAt(root).reviewCopies, `${label}-${randomBytes(3).toString("hex")}`);
     const add = await git(["worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
     if (!add.ok) {
-      await removeTrees(root, trees.map((t) => t.dir));
+      await removeTrees(
+        root,
+        trees.map((t) => t.dir),
+      );
       throw gitError(`could not create a review copy: ${add.digest}`);
     }
     trees.push({ label, dir, before: await workingTreeHash(dir) });
@@ -39,7 +47,10 @@ export async function inReviewTrees<T>(root: string, labels: readonly string[], 
     if (parallel) results.push(...(await Promise.all(trees.map(one))));
     else for (const tree of trees) results.push(await one(tree));
   } finally {
-    await removeTrees(root, trees.map((t) => t.dir));
+    await removeTrees(
+      root,
+      trees.map((t) => t.dir),
+    );
   }
   const moved = (await headSha(root)) !== head;
   const touched = (await workingTreeHash(root)) !== mainBefore;
@@ -61,7 +72,10 @@ async function removeTrees(root: string, dirs: string[]): Promise<void> {
 
 async function changedPaths(dir: string): Promise<string> {
   const status = await git(["status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 30_000 });
-  const paths = status.stdout.split("\n").filter(Boolean).map((line) => line.slice(3));
+  const paths = status.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => line.slice(3));
   return paths.length > 0 ? paths.slice(0, 5).join(", ") + (paths.length > 5 ? ", …" : "") : "its git state";
 }
 

@@ -5,7 +5,14 @@ import { z } from "zod";
 const VerdictJson = z.object({
   verdict: z.enum(["APPROVE", "REJECT"]),
   findings: z
-    .array(z.object({ severity: z.enum(["critical", "high", "medium", "low"]), file: z.string().optional(), line: z.number().int().positive().optional(), message: z.string() }))
+    .array(
+      z.object({
+        severity: z.enum(["critical", "high", "medium", "low"]),
+        file: z.string().optional(),
+        line: z.number().int().positive().optional(),
+        message: z.string(),
+      }),
+    )
     .default([]),
   items: z.array(z.object({ id: z.string(), status: z.enum(["pass", "fail", "unknown"]), evidence: z.string().optional() })).default([]),
 });
@@ -26,7 +33,11 @@ export function parseVerdict(text: string): ParsedVerdict {
     return { ok: false, reason: "the ```json block is not valid JSON" };
   }
   const parsed = VerdictJson.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: `the verdict does not follow the protocol: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `the verdict does not follow the protocol: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
+    };
   return { ok: true, verdict: parsed.data };
 }
 
@@ -38,4 +49,3 @@ export const PROTOCOL = [
   "```",
   "Output that cannot be parsed counts as inconclusive, never as approval.",
 ].join("\n");
-

@@ -14,12 +14,16 @@ import { sandboxCommand } from "../sandbox/wrap.ts";
 export const NOT_FROM_TRACKER = "not run: verify commands from a tracker issue are never executed";
 
 /** How this run treats verify commands; decided once per evaluation. */
-export type CommandMode = { mode: "sandboxed"; sandbox: SandboxAvailability } | { mode: "unsandboxed" } | { mode: "not-run"; reason: string };
+export type CommandMode =
+  | { mode: "sandboxed"; sandbox: SandboxAvailability }
+  | { mode: "unsandboxed" }
+  | { mode: "not-run"; reason: string };
 
 /** Why a spec's verify commands must not run, whatever the sandbox: null for a local spec file (pure). */
 export function refusalFor(source: SpecSource): string | null {
   if (source.kind === "issue" || source.tracker !== undefined) return NOT_FROM_TRACKER;
-  if (source.path === undefined) return `not run: verify commands run only from a local spec file, and this spec is a ${source.kind} given on the command line`;
+  if (source.path === undefined)
+    return `not run: verify commands run only from a local spec file, and this spec is a ${source.kind} given on the command line`;
   return null;
 }
 
@@ -29,7 +33,10 @@ export function commandMode(source: SpecSource, sandbox: SandboxAvailability, al
   if (refused !== null) return { mode: "not-run", reason: refused };
   if (sandbox.available) return { mode: "sandboxed", sandbox };
   if (allowUnsandboxed) return { mode: "unsandboxed" };
-  return { mode: "not-run", reason: `not run: no sandbox is available (${sandbox.reason ?? "no reason given"}), and verify commands run only inside it` };
+  return {
+    mode: "not-run",
+    reason: `not run: no sandbox is available (${sandbox.reason ?? "no reason given"}), and verify commands run only inside it`,
+  };
 }
 
 /**
@@ -44,7 +51,11 @@ export type CommandRun = { root: string; home: string; privateRunDir?: string; t
 export type CommandVerdict = { status: "pass" | "fail" | "unknown"; evidence: string };
 
 /** Runs one command in the mode given (never "not-run"); exit 0 passes, a timeout is unknown. */
-export async function runVerifyCommand(mode: Exclude<CommandMode, { mode: "not-run" }>, command: string, options: CommandRun): Promise<CommandVerdict> {
+export async function runVerifyCommand(
+  mode: Exclude<CommandMode, { mode: "not-run" }>,
+  command: string,
+  options: CommandRun,
+): Promise<CommandVerdict> {
   const env = commandEnv(options.home);
   if (mode.mode === "unsandboxed") {
     const result = await run(["sh", "-c", command], { cwd: options.root, env, replaceEnv: true, timeoutMs: options.timeoutMs });
@@ -61,7 +72,12 @@ export async function runVerifyCommand(mode: Exclude<CommandMode, { mode: "not-r
       readOnly: standardReadOnly(options.home),
       ...(await gitDirOf(options.root)),
     });
-    const wrapped = sandboxCommand(policy, ["sh", "-c", command], env, mode.sandbox.kind === "bwrap" && mode.sandbox.path ? { bwrap: mode.sandbox.path } : {});
+    const wrapped = sandboxCommand(
+      policy,
+      ["sh", "-c", command],
+      env,
+      mode.sandbox.kind === "bwrap" && mode.sandbox.path ? { bwrap: mode.sandbox.path } : {},
+    );
     const result = await run(wrapped.argv, { cwd: options.root, env: wrapped.env, replaceEnv: true, timeoutMs: options.timeoutMs });
     return verdictOf(command, result, "");
   } finally {

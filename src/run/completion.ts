@@ -56,5 +56,6 @@ export async function notifyDesktop(title: string, body: string): Promise<void> 
     return;
   }
   const osascript = whichBinary("osascript");
-  if (osascript) await run([osascript, "-e", `display notification ${JSON.stringify(body)} with title ${JSON.stringify(title)}`], { timeoutMs: 5000 });
+  if (osascript)
+    await run([osascript, "-e", `display notification ${JSON.stringify(body)} with title ${JSON.stringify(title)}`], { timeoutMs: 5000 });
 }

@@ -21,7 +21,12 @@ import { clearSignal } from "../loop/signals.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { writeProof } from "../proof/assemble.ts";
 
-export type Reporter = { event: (event: LokiEvent) => void; notice: (line: string) => void; warn: (line: string) => void; close: () => void };
+export type Reporter = {
+  event: (event: LokiEvent) => void;
+  notice: (line: string) => void;
+  warn: (line: string) => void;
+  close: () => void;
+};
 
 export type ExecuteInput = {
   record: RunRecord;
@@ -40,8 +45,16 @@ export type ExecuteInput = {
 };
 
 const STATUS: Record<Outcome, RunStatus> = {
-  verified: "completed", blocked: "blocked", error: "failed", failed: "failed", budget_exceeded: "stopped",
-  max_iterations: "stopped", max_duration: "stopped", stalled: "stopped", stopped: "stopped", interrupted: "stopped",
+  verified: "completed",
+  blocked: "blocked",
+  error: "failed",
+  failed: "failed",
+  budget_exceeded: "stopped",
+  max_iterations: "stopped",
+  max_duration: "stopped",
+  stalled: "stopped",
+  stopped: "stopped",
+  interrupted: "stopped",
 };
 
 export async function executeRun(input: ExecuteInput): Promise<Completion> {
@@ -53,7 +66,9 @@ export async function executeRun(input: ExecuteInput): Promise<Completion> {
   let result: LoopResult;
   try {
     result = await runLoop({
-      ...input, signal: controller.signal, notice: input.reporter.notice,
+      ...input,
+      signal: controller.signal,
+      notice: input.reporter.notice,
       clock: { now: () => Date.now(), random: Math.random, sleep: (ms, signal) => sleep(ms, signal) },
     });
   } catch (error) {
@@ -73,7 +88,14 @@ async function loopFailure(record: RunRecord, error: unknown): Promise<LoopResul
   const where = record.ws.logFile;
   let logged = true;
   try {
-    (await fileLogger(where)).error({ run_id: record.state.run_id, iteration: record.state.iteration, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, "the loop failed");
+    (await fileLogger(where)).error(
+      {
+        run_id: record.state.run_id,
+        iteration: record.state.iteration,
+        err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
+      },
+      "the loop failed",
+    );
   } catch {
     logged = false;
   }
@@ -90,16 +112,28 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   const head = await headSha(record.ws.root);
   // The run's final change, derived once for the summary and the proof. A git failure here must not
   // cost the summary: it is warned about, and the proof then records its own failure to derive it.
-  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false, ...(head ? { head } : {}) }).catch((error: unknown) => {
-    input.reporter.warn(`the run's change could not be read: ${messageOf(error)}`);
-    return null;
-  });
+  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false, ...(head ? { head } : {}) }).catch(
+    (error: unknown) => {
+      input.reporter.warn(`the run's change could not be read: ${messageOf(error)}`);
+      return null;
+    },
+  );
   const spend = ledgerSpend(record.ws, record.state.run_id);
   const completion = writeCompletion(record.ws, {
-    run_id: record.state.run_id, outcome: result.outcome, exit_code: exitCode, reason: result.reason,
-    start_sha: record.state.start_sha, head_sha: head, branch: record.state.branch, iterations: record.state.iteration,
-    diffstat: change?.stat ?? { files: 0, insertions: 0, deletions: 0 }, cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
-    pr_url: null, sandboxed: record.state.sandboxed, next: nextStep(result.outcome, record.state.start_sha), finished_at: new Date().toISOString(),
+    run_id: record.state.run_id,
+    outcome: result.outcome,
+    exit_code: exitCode,
+    reason: result.reason,
+    start_sha: record.state.start_sha,
+    head_sha: head,
+    branch: record.state.branch,
+    iterations: record.state.iteration,
+    diffstat: change?.stat ?? { files: 0, insertions: 0, deletions: 0 },
+    cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
+    pr_url: null,
+    sandboxed: record.state.sandboxed,
+    next: nextStep(result.outcome, record.state.start_sha),
+    finished_at: new Date().toISOString(),
   });
   try {
     const { file } = await writeProof(record.ws, record.state.run_id, change ? { change } : {});
@@ -110,7 +144,8 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
   trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
   // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
-  if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery)) await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
+  if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery))
+    await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
   return completion;
 }

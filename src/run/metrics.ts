@@ -58,7 +58,8 @@ export function trajectory(events: TrustEvent[], ledger: CostEntry[]): Trajector
     reviewer_mutations: events.filter((e) => e.kind === "reviewer_mutation").length,
     heldout_fail_rate: rate(heldout.filter((h) => Number(h.data.failed) > 0).length, heldout.length),
     iterations_to_completion: median(verified.map((c) => Number(c.data.iterations))),
-    cost_per_verified_run_usd: verified.length === 0 ? null : Math.round((verified.reduce((sum, c) => sum + costOf(c.run_id), 0) / verified.length) * 10000) / 10000,
+    cost_per_verified_run_usd:
+      verified.length === 0 ? null : Math.round((verified.reduce((sum, c) => sum + costOf(c.run_id), 0) / verified.length) * 10000) / 10000,
   };
 }
 
@@ -71,7 +72,8 @@ export type RunBill = {
   iterations: { iteration: number; usd: number; basis: "exact" | "estimated" | "mixed"; roles: string[] }[];
 };
 
-const basisOf = (entries: CostEntry[]): RunBill["basis"] => (entries.every((e) => e.basis === "exact") ? "exact" : entries.every((e) => e.basis === "estimated") ? "estimated" : "mixed");
+const basisOf = (entries: CostEntry[]): RunBill["basis"] =>
+  entries.every((e) => e.basis === "exact") ? "exact" : entries.every((e) => e.basis === "estimated") ? "estimated" : "mixed";
 
 /** Per run (oldest first), per iteration, with whether the dollars are exact or estimated. */
 export function bills(ledger: CostEntry[]): RunBill[] {
@@ -86,7 +88,12 @@ export function bills(ledger: CostEntry[]): RunBill[] {
       usd: Math.round(entries.reduce((sum, e) => sum + e.usd, 0) * 10000) / 10000,
       basis: basisOf(entries),
       calls: entries.length,
-      iterations: [...byIteration.entries()].map(([iteration, es]) => ({ iteration, usd: Math.round(es.reduce((s, e) => s + e.usd, 0) * 10000) / 10000, basis: basisOf(es), roles: [...new Set(es.map((e) => e.role))] })),
+      iterations: [...byIteration.entries()].map(([iteration, es]) => ({
+        iteration,
+        usd: Math.round(es.reduce((s, e) => s + e.usd, 0) * 10000) / 10000,
+        basis: basisOf(es),
+        roles: [...new Set(es.map((e) => e.role))],
+      })),
     };
   });
 }

@@ -19,7 +19,9 @@ export function assertNoActiveRun(ws: Workspace, self: number = process.pid): vo
   const status = readStatus(ws.root);
   const live = ["starting", "running", "paused", "stopping"].includes(status.status);
   if (live && status.pid_alive && status.pid !== self) {
-    throw usageError(`run ${status.run_id} is already active here (pid ${status.pid})`, { hint: "watch it with `loki status`, or end it with `loki stop`" });
+    throw usageError(`run ${status.run_id} is already active here (pid ${status.pid})`, {
+      hint: "watch it with `loki status`, or end it with `loki stop`",
+    });
   }
 }
 
@@ -29,8 +31,13 @@ export async function assertCleanStart(root: string): Promise<string> {
   if (!head) throw gitError("this repository has no commits yet", { hint: 'make one first: git add -A && git commit -m "initial"' });
   const dirty = await dirtyFiles(root);
   if (dirty.length > 0) {
-    const list = dirty.slice(0, 5).map((line) => line.slice(3)).join(", ");
-    throw usageError(`the working tree has uncommitted changes (${list}${dirty.length > 5 ? ", …" : ""})`, { hint: "commit or stash them first (git stash -u), so loki's checkpoints contain only the agent's work" });
+    const list = dirty
+      .slice(0, 5)
+      .map((line) => line.slice(3))
+      .join(", ");
+    throw usageError(`the working tree has uncommitted changes (${list}${dirty.length > 5 ? ", …" : ""})`, {
+      hint: "commit or stash them first (git stash -u), so loki's checkpoints contain only the agent's work",
+    });
   }
   return head;
 }
@@ -64,7 +71,11 @@ export function isRoot(): boolean {
 }
 
 /** Load, locate, check login and read --help for each provider of the chain. The primary must be usable. */
-export async function prepareProviders(config: Config, chain: ProviderId[], ctx: { env: Record<string, string | undefined>; cwd: string; allowRoot: boolean; sandboxed: boolean; warn: (line: string) => void }): Promise<Map<ProviderId, ReadyProvider>> {
+export async function prepareProviders(
+  config: Config,
+  chain: ProviderId[],
+  ctx: { env: Record<string, string | undefined>; cwd: string; allowRoot: boolean; sandboxed: boolean; warn: (line: string) => void },
+): Promise<Map<ProviderId, ReadyProvider>> {
   const ready = new Map<ProviderId, ReadyProvider>();
   for (const [index, id] of chain.entries()) {
     const info = await loadProvider(id);

@@ -20,7 +20,8 @@ const FORMAT: Formatters = {
   // The live status line shows the phase; a line per prompt or call start would be noise.
   prompt_built: () => null,
   agent_started: () => null,
-  agent_finished: (e) => `  agent ${e.ok ? "finished" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`,
+  agent_finished: (e) =>
+    `  agent ${e.ok ? "finished" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`,
   checkpoint: (e) => (e.changed ? `  checkpoint ${e.sha?.slice(0, 10)}` : "  no changes"),
   gate_result: (e) => `  gate ${e.gate}: ${e.status}${e.status === "pass" ? "" : ` — ${e.reason}`}`,
   ship_gate: (e) => `  ship gate (${e.trigger}): ${e.verdict}${e.reasons.length ? ` — ${e.reasons[0]}` : ""}`,
@@ -43,12 +44,29 @@ export function describeEvent(e: LokiEvent): string | null {
   return format(e);
 }
 
-export function createReporter(mode: ReporterMode, write: (text: string) => void = (t) => process.stderr.write(t), writeOut: (text: string) => void = (t) => process.stdout.write(t)): Reporter {
+export function createReporter(
+  mode: ReporterMode,
+  write: (text: string) => void = (t) => process.stderr.write(t),
+  writeOut: (text: string) => void = (t) => process.stdout.write(t),
+): Reporter {
   if (mode === "json") {
-    return { event: (e) => writeOut(`${JSON.stringify(e)}\n`), notice: (l) => write(`${l}\n`), warn: (l) => write(`warning: ${l}\n`), close: () => {} };
+    return {
+      event: (e) => writeOut(`${JSON.stringify(e)}\n`),
+      notice: (l) => write(`${l}\n`),
+      warn: (l) => write(`warning: ${l}\n`),
+      close: () => {},
+    };
   }
   if (mode === "plain") {
-    return { event: (e) => { const line = describeEvent(e); if (line) write(`${line}\n`); }, notice: (l) => write(`${l}\n`), warn: (l) => write(`warning: ${l}\n`), close: () => {} };
+    return {
+      event: (e) => {
+        const line = describeEvent(e);
+        if (line) write(`${line}\n`);
+      },
+      notice: (l) => write(`${l}\n`),
+      warn: (l) => write(`warning: ${l}\n`),
+      close: () => {},
+    };
   }
   return liveReporter(write);
 }
@@ -61,7 +79,9 @@ function liveReporter(write: (text: string) => void): Reporter {
     const secs = Math.round((Date.now() - started) / 1000);
     const clock = `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
     const money = `$${status.spent.toFixed(2)}${status.limit === null ? "" : `/$${status.limit.toFixed(2)}`}`;
-    write(`\r\x1b[2K${color.cyan("loki")} iter ${status.iteration} · ${status.phase} · ${clock} · ${money}${status.gates ? ` · ${status.gates}` : ""}`);
+    write(
+      `\r\x1b[2K${color.cyan("loki")} iter ${status.iteration} · ${status.phase} · ${clock} · ${money}${status.gates ? ` · ${status.gates}` : ""}`,
+    );
   };
   const above = (line: string) => {
     write(`\r\x1b[2K${line}\n`);

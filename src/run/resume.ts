@@ -18,17 +18,25 @@ import { takeIntegrity } from "../loop/integrity.ts";
 import { loadRunSpec, visibleItems, type RunFlags } from "./start.ts";
 import { selectHeldOut } from "../spec/heldout.ts";
 
-export type ResumeInput = { cwd: string; env: Record<string, string | undefined>; flags: RunFlags; reporter: Reporter; stages?: ShipStage[] };
+export type ResumeInput = {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  flags: RunFlags;
+  reporter: Reporter;
+  stages?: ShipStage[];
+};
 
 export async function prepareResume(input: ResumeInput) {
   const root = await repoRoot(input.cwd);
   const ws = workspaceAt(root);
   const saved = readJson(ws.orchestrator, OrchestratorState);
   if (!saved) throw usageError(`no run to resume in ${root}`, { hint: "start one: loki start ./prd.md" });
-  if (saved.outcome === "verified") throw usageError(`run ${saved.run_id} already finished verified`, { hint: "start a new run: loki start ./prd.md" });
+  if (saved.outcome === "verified")
+    throw usageError(`run ${saved.run_id} already finished verified`, { hint: "start a new run: loki start ./prd.md" });
   assertNoActiveRun(ws);
   const spec = await loadRunSpec(ws);
-  if (!spec) throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
+  if (!spec)
+    throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
   const config = loadConfig(root, input.env, input.flags).config;
   clearSignal(ws.pause);
   clearSignal(ws.stop);
@@ -38,27 +46,63 @@ export async function prepareResume(input: ResumeInput) {
   const spend = ledgerSpend(ws, saved.run_id);
   const caps = {
     max_iterations: input.flags.max_iterations ?? saved.caps.max_iterations,
-    max_duration_s: input.flags.max_duration ? parseDuration(input.flags.max_duration) + saved.elapsed_ms / 1000 : saved.caps.max_duration_s,
+    max_duration_s: input.flags.max_duration
+      ? parseDuration(input.flags.max_duration) + saved.elapsed_ms / 1000
+      : saved.caps.max_duration_s,
   };
   const limit = input.flags.budget_usd ?? saved.budget.limit_usd;
-  record.save({ caps, outcome: null, status: "starting", budget: { limit_usd: limit, spent_usd: spend.usd, estimated_usd: spend.estimated, warned: saved.budget.warned && limit === saved.budget.limit_usd } });
+  record.save({
+    caps,
+    outcome: null,
+    status: "starting",
+    budget: {
+      limit_usd: limit,
+      spent_usd: spend.usd,
+      estimated_usd: spend.estimated,
+      warned: saved.budget.warned && limit === saved.budget.limit_usd,
+    },
+  });
   // A run started with --no-sandbox resumes unsandboxed (the --bg child gets no flags of its own).
   const sandbox = await prepareSandbox({ ...config, sandbox: config.sandbox && saved.sandboxed }, root, input.reporter.warn);
   // Once any part of a run was unsandboxed, the whole run is: its state could have been written.
   if (!sandbox && record.state.sandboxed) record.save({ sandboxed: false });
   if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });
-  const providers = await prepareProviders(config, saved.chain as ProviderId[], { env: input.env, cwd: root, allowRoot: config.allow_root, sandboxed: sandbox !== null, warn: input.reporter.warn });
+  const providers = await prepareProviders(config, saved.chain as ProviderId[], {
+    env: input.env,
+    cwd: root,
+    allowRoot: config.allow_root,
+    sandboxed: sandbox !== null,
+    warn: input.reporter.warn,
+  });
   if (!providers.has(record.state.provider as ProviderId)) record.save({ provider: [...providers.keys()][0] as string });
   record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
-  record.emit({ kind: "run_started", provider: record.state.provider, model: record.state.model, spec: spec.source.ref, start_sha: saved.start_sha, resumed: true, budget_usd: record.state.budget.limit_usd });
+  record.emit({
+    kind: "run_started",
+    provider: record.state.provider,
+    model: record.state.model,
+    spec: spec.source.ref,
+    start_sha: saved.start_sha,
+    resumed: true,
+    budget_usd: record.state.budget.limit_usd,
+  });
   return {
     ws,
     runId: saved.run_id,
     execute: () =>
       executeRun({
-        record, config, spec, providers, allowRoot: config.allow_root, env: input.env, reporter: input.reporter,
-        visible: visibleItems(spec, config.heldout), heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
-        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }), project: detectProject(root, config), denyRead: denyReadPaths(ws, spec, saved.run_id), sandbox,
+        record,
+        config,
+        spec,
+        providers,
+        allowRoot: config.allow_root,
+        env: input.env,
+        reporter: input.reporter,
+        visible: visibleItems(spec, config.heldout),
+        heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
+        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
+        project: detectProject(root, config),
+        denyRead: denyReadPaths(ws, spec, saved.run_id),
+        sandbox,
       }),
   };
 }
@@ -74,7 +118,18 @@ function settleInterruptedCall(record: ReturnType<typeof openRunRecord>): void {
   }
   if (!ledgerSpend(record.ws, record.state.run_id).calls.has(active.call_id)) {
     const floor = priceTokens(record.state.model, FLOOR_TOKENS, record.state.provider as ProviderId);
-    record.bill({ iteration: active.iteration, call_id: active.call_id, role: "build", provider: record.state.provider, model: record.state.model, usd: floor.usd, basis: "estimated", tokens: {}, duration_ms: 0, note: "interrupted call; no result was read, billed at a conservative floor" });
+    record.bill({
+      iteration: active.iteration,
+      call_id: active.call_id,
+      role: "build",
+      provider: record.state.provider,
+      model: record.state.model,
+      usd: floor.usd,
+      basis: "estimated",
+      tokens: {},
+      duration_ms: 0,
+      note: "interrupted call; no result was read, billed at a conservative floor",
+    });
   }
   record.save({ active_call: null });
 }

@@ -12,16 +12,41 @@ import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { executeRun, type Reporter } from "./execute.ts";
-import { assertCleanStart, assertNoActiveRun, denyReadPaths, prepareProviders, prepareSandbox, providerChain, UNSANDBOXED } from "./prepare.ts";
+import {
+  assertCleanStart,
+  assertNoActiveRun,
+  denyReadPaths,
+  prepareProviders,
+  prepareSandbox,
+  providerChain,
+  UNSANDBOXED,
+} from "./prepare.ts";
 import { initialState, openRunRecord } from "../loop/run-state.ts";
 import { switchBranch, currentBranch } from "../core/git.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
 
-export type RunFlags = { provider?: string; model?: string; budget_usd?: number; max_iterations?: number; max_duration?: string; failover?: string[]; allow_root?: boolean; sandbox?: boolean };
+export type RunFlags = {
+  provider?: string;
+  model?: string;
+  budget_usd?: number;
+  max_iterations?: number;
+  max_duration?: string;
+  failover?: string[];
+  allow_root?: boolean;
+  sandbox?: boolean;
+};
 export type StartInput = {
-  arg?: string; explicit: Explicit; cwd: string; env: Record<string, string | undefined>; flags: RunFlags; branch?: string; reporter: Reporter; stages?: ShipStage[]; detach?: boolean;
+  arg?: string;
+  explicit: Explicit;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  flags: RunFlags;
+  branch?: string;
+  reporter: Reporter;
+  stages?: ShipStage[];
+  detach?: boolean;
   /** Already done by delegation (deliver/delegate.ts): the spec it read and the run id it named the branch with. */
   intake?: { spec: Spec; runId: string };
 };
@@ -42,7 +67,13 @@ export async function prepareStart(input: StartInput) {
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   const allowRoot = config.allow_root;
   const sandbox = await prepareSandbox(config, root, input.reporter.warn);
-  const providers = await prepareProviders(config, providerChain(config), { env: input.env, cwd: root, allowRoot, sandboxed: sandbox !== null, warn: input.reporter.warn });
+  const providers = await prepareProviders(config, providerChain(config), {
+    env: input.env,
+    cwd: root,
+    allowRoot,
+    sandboxed: sandbox !== null,
+    warn: input.reporter.warn,
+  });
   if (input.branch) await switchBranch(root, input.branch);
   const now = new Date();
   const runId = input.intake?.runId ?? newRunId(now);
@@ -50,15 +81,39 @@ export async function prepareStart(input: StartInput) {
   writeJson(ws.runSpec, Spec, spec);
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
   const chain = [...providers.keys()];
-  const model = resolveModel({ provider: chain[0] as ProviderId, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
+  const model = resolveModel({
+    provider: chain[0] as ProviderId,
+    tier: spec.complexity.tier,
+    role: "build",
+    configured: config.model,
+  }).model;
   const maxDurationS = config.max_duration ? parseDuration(config.max_duration) : null;
   // After the branch switch, before any agent call: what the git_integrity gate compares against.
   const gitSnapshot = await readGitSnapshot(root, startSha);
-  const state = initialState({ runId, startSha, branch: await currentBranch(root), spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title }, chain, model, config, maxDurationS, sandboxed: sandbox !== null, now });
+  const state = initialState({
+    runId,
+    startSha,
+    branch: await currentBranch(root),
+    spec: { ref: spec.source.ref, sha256: spec.source.sha256, title: spec.title },
+    chain,
+    model,
+    config,
+    maxDurationS,
+    sandboxed: sandbox !== null,
+    now,
+  });
   state.git_snapshot = gitSnapshot;
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
-  record.emit({ kind: "run_started", provider: state.provider, model, spec: spec.source.ref, start_sha: startSha, resumed: false, budget_usd: config.budget_usd ?? null });
+  record.emit({
+    kind: "run_started",
+    provider: state.provider,
+    model,
+    spec: spec.source.ref,
+    start_sha: startSha,
+    resumed: false,
+    budget_usd: config.budget_usd ?? null,
+  });
   trust(record, "run_start", { provider: state.provider, model, items: spec.items.length });
   if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });
   return {
@@ -66,12 +121,19 @@ export async function prepareStart(input: StartInput) {
     runId,
     execute: () =>
       executeRun({
-        record, config, spec, providers, allowRoot, env: input.env, reporter: input.reporter,
+        record,
+        config,
+        spec,
+        providers,
+        allowRoot,
+        env: input.env,
+        reporter: input.reporter,
         visible: visibleItems(spec, config.heldout),
         heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
         stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
         project: detectProject(root, config),
-        denyRead: denyReadPaths(ws, spec, runId), sandbox,
+        denyRead: denyReadPaths(ws, spec, runId),
+        sandbox,
       }),
   };
 }

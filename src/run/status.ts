@@ -20,7 +20,16 @@ export type StatusReport = {
   /** Runs delegated to worktrees (--worktree, --pr, --ship, --bg) under .loki/worktrees/. */
   delegated: { dir: string; run_id: string; status: string; pid_alive: boolean; spec: string }[];
   /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
-  progress: { iteration: number; max_iterations: number; phase: string; model: string; spent_usd: number; limit_usd: number | null; last_verdict: string | null; outcome: string | null } | null;
+  progress: {
+    iteration: number;
+    max_iterations: number;
+    phase: string;
+    model: string;
+    spent_usd: number;
+    limit_usd: number | null;
+    last_verdict: string | null;
+    outcome: string | null;
+  } | null;
   next: string;
 };
 
@@ -49,11 +58,22 @@ function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
   if (!session) return { ...empty(root, signals), next: "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)" };
   const alive = isAlive(session.pid);
   const run = readJson(ws.orchestrator, RunProgress);
-  const progress = run && run.run_id === session.run_id
-    ? { iteration: run.iteration, max_iterations: run.caps.max_iterations, phase: run.phase, model: run.model, spent_usd: Math.round(run.budget.spent_usd * 10000) / 10000, limit_usd: run.budget.limit_usd, last_verdict: run.last_verdict, outcome: run.outcome }
-    : null;
+  const progress =
+    run && run.run_id === session.run_id
+      ? {
+          iteration: run.iteration,
+          max_iterations: run.caps.max_iterations,
+          phase: run.phase,
+          model: run.model,
+          spent_usd: Math.round(run.budget.spent_usd * 10000) / 10000,
+          limit_usd: run.budget.limit_usd,
+          last_verdict: run.last_verdict,
+          outcome: run.outcome,
+        }
+      : null;
   const live = ["starting", "running", "paused", "stopping"].includes(session.status);
-  const status: StatusReport["status"] = live && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
+  const status: StatusReport["status"] =
+    live && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
   return {
     schema_version: 1,
     status,
@@ -72,7 +92,20 @@ function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
 }
 
 function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, "next" | "delegated"> {
-  return { schema_version: 1, status: "inactive", root, run_id: null, pid: null, pid_alive: false, provider: null, spec: null, started_at: null, updated_at: null, signals, progress: null };
+  return {
+    schema_version: 1,
+    status: "inactive",
+    root,
+    run_id: null,
+    pid: null,
+    pid_alive: false,
+    provider: null,
+    spec: null,
+    started_at: null,
+    updated_at: null,
+    signals,
+    progress: null,
+  };
 }
 
 function nextStep(status: StatusReport["status"], session: SessionT): string {

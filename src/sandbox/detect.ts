@@ -32,25 +32,63 @@ export async function detectSandbox(options: DetectOptions = {}): Promise<Sandbo
   const platform = options.platform ?? process.platform;
   if (platform === "linux") return detectBwrap(options);
   if (platform === "darwin") return detectSandboxExec(options);
-  return { available: false, kind: null, path: null, version: null, reason: `no OS sandbox for ${platform}: loki sandboxes agents with bubblewrap (Linux) or sandbox-exec (macOS)`, install: "run loki on Linux or macOS, or pass --no-sandbox (unsandboxed: held-out secrecy and state integrity not enforced)" };
+  return {
+    available: false,
+    kind: null,
+    path: null,
+    version: null,
+    reason: `no OS sandbox for ${platform}: loki sandboxes agents with bubblewrap (Linux) or sandbox-exec (macOS)`,
+    install: "run loki on Linux or macOS, or pass --no-sandbox (unsandboxed: held-out secrecy and state integrity not enforced)",
+  };
 }
 
 async function detectBwrap(options: DetectOptions): Promise<SandboxAvailability> {
   const path = options.pathEnv === undefined ? Bun.which("bwrap") : Bun.which("bwrap", { PATH: options.pathEnv });
-  if (path === null) return { available: false, kind: "bwrap", path: null, version: null, reason: "bubblewrap (bwrap) is not installed", install: INSTALL_BWRAP };
+  if (path === null)
+    return {
+      available: false,
+      kind: "bwrap",
+      path: null,
+      version: null,
+      reason: "bubblewrap (bwrap) is not installed",
+      install: INSTALL_BWRAP,
+    };
   const timeoutMs = options.timeoutMs ?? 10_000;
   const versionRun = await run([path, "--version"], { timeoutMs });
   const version = /(\d+\.\d+(?:\.\d+)?)/.exec(versionRun.stdout)?.[1] ?? null;
   const probe = await run([path, ...BWRAP_ISOLATION, ...BWRAP_BASE, "--chdir", "/", "--", "true"], { timeoutMs, cwd: "/" });
   if (probe.ok) return { available: true, kind: "bwrap", path, version };
-  return { available: false, kind: "bwrap", path, version, ...explainProbeFailure(probe.stderr || probe.spawnError || "", version, readSysctls()) };
+  return {
+    available: false,
+    kind: "bwrap",
+    path,
+    version,
+    ...explainProbeFailure(probe.stderr || probe.spawnError || "", version, readSysctls()),
+  };
 }
 
 async function detectSandboxExec(options: DetectOptions): Promise<SandboxAvailability> {
-  if (!existsSync(SANDBOX_EXEC)) return { available: false, kind: "sandbox-exec", path: null, version: null, reason: `${SANDBOX_EXEC} is missing`, install: "sandbox-exec ships with macOS; restore it or pass --no-sandbox" };
-  const probe = await run([SANDBOX_EXEC, "-p", "(version 1)\n(allow default)\n", "/usr/bin/true"], { timeoutMs: options.timeoutMs ?? 10_000 });
+  if (!existsSync(SANDBOX_EXEC))
+    return {
+      available: false,
+      kind: "sandbox-exec",
+      path: null,
+      version: null,
+      reason: `${SANDBOX_EXEC} is missing`,
+      install: "sandbox-exec ships with macOS; restore it or pass --no-sandbox",
+    };
+  const probe = await run([SANDBOX_EXEC, "-p", "(version 1)\n(allow default)\n", "/usr/bin/true"], {
+    timeoutMs: options.timeoutMs ?? 10_000,
+  });
   if (probe.ok) return { available: true, kind: "sandbox-exec", path: SANDBOX_EXEC, version: null };
-  return { available: false, kind: "sandbox-exec", path: SANDBOX_EXEC, version: null, reason: `sandbox-exec failed: ${firstLine(probe.stderr) || probe.digest}`, install: "check that sandbox-exec works in this session (it does not inside another sandbox)" };
+  return {
+    available: false,
+    kind: "sandbox-exec",
+    path: SANDBOX_EXEC,
+    version: null,
+    reason: `sandbox-exec failed: ${firstLine(probe.stderr) || probe.digest}`,
+    install: "check that sandbox-exec works in this session (it does not inside another sandbox)",
+  };
 }
 
 export type Sysctls = {
@@ -81,23 +119,48 @@ export function readSysctls(): Sysctls {
 export function explainProbeFailure(stderr: string, version: string | null, sysctls: Sysctls): { reason: string; install: string } {
   const said = firstLine(stderr.replace(/^bwrap: /, "")) || "no message";
   if (/unknown option|unrecognized option/i.test(stderr)) {
-    return { reason: `bubblewrap ${version ?? "(unknown version)"} is too old (${said}); loki needs 0.8.0 or later for --disable-userns`, install: `upgrade bubblewrap: ${INSTALL_BWRAP}` };
+    return {
+      reason: `bubblewrap ${version ?? "(unknown version)"} is too old (${said}); loki needs 0.8.0 or later for --disable-userns`,
+      install: `upgrade bubblewrap: ${INSTALL_BWRAP}`,
+    };
   }
   if (sysctls.maxUserNamespaces === "0") {
-    return { reason: `bwrap cannot create a user namespace (${said}): user.max_user_namespaces is 0`, install: "sysctl -w user.max_user_namespaces=15000 (and persist it in /etc/sysctl.d/)" };
+    return {
+      reason: `bwrap cannot create a user namespace (${said}): user.max_user_namespaces is 0`,
+      install: "sysctl -w user.max_user_namespaces=15000 (and persist it in /etc/sysctl.d/)",
+    };
   }
   if (sysctls.unprivilegedUsernsClone === "0") {
-    return { reason: `bwrap cannot create a user namespace (${said}): kernel.unprivileged_userns_clone is 0`, install: "sysctl -w kernel.unprivileged_userns_clone=1 (and persist it in /etc/sysctl.d/)" };
+    return {
+      reason: `bwrap cannot create a user namespace (${said}): kernel.unprivileged_userns_clone is 0`,
+      install: "sysctl -w kernel.unprivileged_userns_clone=1 (and persist it in /etc/sysctl.d/)",
+    };
   }
   if (sysctls.apparmorRestrict === "1") {
-    return { reason: `bwrap cannot create a user namespace (${said}): AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1)`, install: "give /usr/bin/bwrap an AppArmor profile that allows user namespaces: /etc/apparmor.d/bwrap containing `abi <abi/4.0>, include <tunables/global> profile bwrap /usr/bin/bwrap flags=(unconfined) { userns, }`, then apparmor_parser -r /etc/apparmor.d/bwrap" };
+    return {
+      reason: `bwrap cannot create a user namespace (${said}): AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1)`,
+      install:
+        "give /usr/bin/bwrap an AppArmor profile that allows user namespaces: /etc/apparmor.d/bwrap containing `abi <abi/4.0>, include <tunables/global> profile bwrap /usr/bin/bwrap flags=(unconfined) { userns, }`, then apparmor_parser -r /etc/apparmor.d/bwrap",
+    };
   }
   if (/namespace|uid map|Operation not permitted|Permission denied|ENOSPC/i.test(stderr)) {
-    return { reason: `bwrap cannot create its namespaces (${said}): user namespaces are disabled here — inside a container, or nested in another sandbox`, install: "allow user namespaces for this container (e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined), or run loki on the host" };
+    return {
+      reason: `bwrap cannot create its namespaces (${said}): user namespaces are disabled here — inside a container, or nested in another sandbox`,
+      install:
+        "allow user namespaces for this container (e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined), or run loki on the host",
+    };
   }
-  return { reason: `bwrap failed its probe: ${said}`, install: `check that \`bwrap --ro-bind / / --unshare-user --unshare-pid true\` works; ${INSTALL_BWRAP}` };
+  return {
+    reason: `bwrap failed its probe: ${said}`,
+    install: `check that \`bwrap --ro-bind / / --unshare-user --unshare-pid true\` works; ${INSTALL_BWRAP}`,
+  };
 }
 
 function firstLine(text: string): string {
-  return text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "";
+  return (
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l !== "") ?? ""
+  );
 }

@@ -7,7 +7,14 @@ import { mountPlan, within } from "./policy.ts";
 export const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
 
 /** Device files every CLI writes to; without them a shell cannot even redirect to /dev/null. */
-const DEVICE_WRITES = ['(literal "/dev/null")', '(literal "/dev/zero")', '(literal "/dev/tty")', '(literal "/dev/dtracehelper")', '(regex #"^/dev/fd/")', '(regex #"^/dev/ttys[0-9]+$")'];
+const DEVICE_WRITES = [
+  '(literal "/dev/null")',
+  '(literal "/dev/zero")',
+  '(literal "/dev/tty")',
+  '(literal "/dev/dtracehelper")',
+  '(regex #"^/dev/fd/")',
+  '(regex #"^/dev/ttys[0-9]+$")',
+];
 
 /**
  * Seatbelt is last-match-wins, so the rules follow the same shallowest-first plan as bwrap.ts: a

@@ -108,7 +108,18 @@ export function standardHidden(home: string, repo: string, privateRunDir?: strin
  * lies under the private /tmp, as in tests), git's global config and the shell start-up files.
  */
 export function standardReadOnly(home: string): string[] {
-  const files = [".gitconfig", ".config/git", ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zshenv", ".zprofile", ".config/fish"];
+  const files = [
+    ".gitconfig",
+    ".config/git",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".config/fish",
+  ];
   return [home, ...files.map((f) => join(home, f))];
 }
 

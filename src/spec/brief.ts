@@ -31,7 +31,8 @@ const clean = (clause: string) => normalizeText(clause).replace(/[\s.;,:]+$/, ""
 export function parseBrief(text: string): ParsedSpec {
   const rows = text.split(/\r?\n|\r/).map((row) => row.replace(BULLET, ""));
   const flat = normalizeText(rows.join(" "));
-  if (flat === "") throw specError("the brief is empty", { hint: 'describe the change, e.g. loki start "add a /health endpoint that returns 200"' });
+  if (flat === "")
+    throw specError("the brief is empty", { hint: 'describe the change, e.g. loki start "add a /health endpoint that returns 200"' });
   const items: RawItem[] = [];
   rows.forEach((row, index) => {
     for (const sentence of row.split(CLAUSE_BREAK)) {

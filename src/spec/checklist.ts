@@ -60,4 +60,3 @@ export function buildChecklist(items: SpecItem[], heldOutIds: ReadonlySet<string
     updated_at: now.toISOString(),
   };
 }
-

@@ -16,7 +16,14 @@ export type Probe = (path: string) => "file" | "dir" | null;
 export type Explicit = { prd?: string; issue?: string; openspec?: string };
 
 export const DISCOVERY = ["prd.md", "PRD.md", "SPEC.md", "spec.md", "spec.json", "spec.yaml", "spec.yml", "docs/prd.md"];
-const FORMATS: Record<string, "markdown" | "json" | "yaml" | "text"> = { ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".json": "json", ".yaml": "yaml", ".yml": "yaml" };
+const FORMATS: Record<string, "markdown" | "json" | "yaml" | "text"> = {
+  ".md": "markdown",
+  ".markdown": "markdown",
+  ".txt": "text",
+  ".json": "json",
+  ".yaml": "yaml",
+  ".yml": "yaml",
+};
 const OWNER_REPO = /^([\w.-]+)\/([\w.-]+)#(\d+)$/;
 const GROUP_PROJECT = /^([\w.-]+(?:\/[\w.-]+){2,})#(\d+)$/;
 const JIRA_KEY = /^[A-Z][A-Z0-9]+-\d+$/;
@@ -25,11 +32,17 @@ const NUMBER = /^#?(\d+)$/;
 export function detectSpec(arg: string | undefined, explicit: Explicit, cwd: string, probe: Probe): SpecTarget {
   if (explicit.prd !== undefined) return explicitFile(explicit.prd, cwd, probe);
   if (explicit.issue !== undefined) {
-    return parseIssueArg(explicit.issue.trim()) ?? fail(`--issue ${explicit.issue} is not an issue reference`, "use a URL, owner/repo#N, a Jira key such as ABC-12, or #N");
+    return (
+      parseIssueArg(explicit.issue.trim()) ??
+      fail(`--issue ${explicit.issue} is not an issue reference`, "use a URL, owner/repo#N, a Jira key such as ABC-12, or #N")
+    );
   }
   if (explicit.openspec !== undefined) {
     const path = resolve(cwd, explicit.openspec);
-    if (probe(path) !== "dir") throw specError(`--openspec ${explicit.openspec}: no such directory`, { hint: "pass the change directory, e.g. openspec/changes/<name>" });
+    if (probe(path) !== "dir")
+      throw specError(`--openspec ${explicit.openspec}: no such directory`, {
+        hint: "pass the change directory, e.g. openspec/changes/<name>",
+      });
     return { kind: "openspec", path };
   }
   if (arg === undefined || arg.trim() === "") return discover(cwd, probe);
@@ -41,12 +54,17 @@ export function detectSpec(arg: string | undefined, explicit: Explicit, cwd: str
   if (kind === "file") return fileTarget(text, path);
   if (kind === "dir") {
     if (probe(join(path, "proposal.md")) === "file" || probe(join(path, "tasks.md")) === "file") return { kind: "openspec", path };
-    throw specError(`${text} is a directory but not an OpenSpec change (no proposal.md or tasks.md)`, { hint: "pass a spec file such as ./prd.md" });
+    throw specError(`${text} is a directory but not an OpenSpec change (no proposal.md or tasks.md)`, {
+      hint: "pass a spec file such as ./prd.md",
+    });
   }
   if (/\s/.test(text)) return { kind: "brief", text };
-  if (/^[a-z]+:\/\//i.test(text)) throw specError(`${text} is not a recognized issue URL`, { hint: "supported: GitHub, GitLab (/-/issues/N), Jira (/browse/KEY-N), Azure DevOps (/_workitems/edit/N)" });
+  if (/^[a-z]+:\/\//i.test(text))
+    throw specError(`${text} is not a recognized issue URL`, {
+      hint: "supported: GitHub, GitLab (/-/issues/N), Jira (/browse/KEY-N), Azure DevOps (/_workitems/edit/N)",
+    });
   throw specError(`${text} is not a spec: no such file, and not an issue reference or a brief`, {
-    hint: "pass a file (loki plan ./prd.md), an issue (owner/repo#12), or a quoted brief (loki plan \"add a login page\")",
+    hint: 'pass a file (loki plan ./prd.md), an issue (owner/repo#12), or a quoted brief (loki plan "add a login page")',
   });
 }
 
@@ -56,13 +74,15 @@ function fail(message: string, hint: string): never {
 
 function explicitFile(given: string, cwd: string, probe: Probe): SpecTarget {
   const path = resolve(cwd, given);
-  if (probe(path) !== "file") throw specError(`--prd ${given}: no such file`, { hint: "check the path, or run `loki init --template todo-app` for a starter PRD" });
+  if (probe(path) !== "file")
+    throw specError(`--prd ${given}: no such file`, { hint: "check the path, or run `loki init --template todo-app` for a starter PRD" });
   return fileTarget(given, path);
 }
 
 function fileTarget(given: string, path: string): SpecTarget {
   const format = FORMATS[extname(path).toLowerCase()];
-  if (!format) throw specError(`${given}: unsupported spec file type "${extname(path) || "(none)"}"`, { hint: "use .md, .txt, .json, .yaml or .yml" });
+  if (!format)
+    throw specError(`${given}: unsupported spec file type "${extname(path) || "(none)"}"`, { hint: "use .md, .txt, .json, .yaml or .yml" });
   return { kind: "file", path, format };
 }
 
@@ -80,7 +100,8 @@ function discover(cwd: string, probe: Probe): SpecTarget {
 export function parseIssueArg(text: string): SpecTarget | undefined {
   if (/^https?:\/\//i.test(text)) return parseIssueUrl(text);
   const ownerRepo = OWNER_REPO.exec(text);
-  if (ownerRepo) return { kind: "issue", ref: { tracker: "github", owner: ownerRepo[1]!, repo: ownerRepo[2]!, number: Number(ownerRepo[3]) } };
+  if (ownerRepo)
+    return { kind: "issue", ref: { tracker: "github", owner: ownerRepo[1]!, repo: ownerRepo[2]!, number: Number(ownerRepo[3]) } };
   const group = GROUP_PROJECT.exec(text);
   if (group) return { kind: "issue", ref: { tracker: "gitlab", project: group[1]!, number: Number(group[2]) } };
   if (JIRA_KEY.test(text)) return { kind: "issue", ref: { tracker: "jira", key: text } };
@@ -101,7 +122,12 @@ function parseIssueUrl(text: string): SpecTarget | undefined {
   const origin = `${url.protocol}//${url.host}`;
   const scheme = url.protocol === "http:" ? { scheme: "http" as const } : {};
   const gitlab = url.pathname.match(/^\/(.+?)\/-\/(?:issues|work_items)\/(\d+)\/?$/);
-  if (gitlab) return { kind: "issue", url: text, ref: { tracker: "gitlab", project: decodeURIComponent(gitlab[1]!), number: Number(gitlab[2]), host, ...scheme } };
+  if (gitlab)
+    return {
+      kind: "issue",
+      url: text,
+      ref: { tracker: "gitlab", project: decodeURIComponent(gitlab[1]!), number: Number(gitlab[2]), host, ...scheme },
+    };
   const ado = url.pathname.match(/^(.*?)\/_workitems\/edit\/(\d+)\/?$/);
   if (ado) {
     // …/<org or collection path>/<project>/_workitems/edit/N: the project is the last segment, and
@@ -134,7 +160,10 @@ export function parseRemoteUrl(remote: string): { host: string; path: string } |
   if (scp && !/^[a-z]+:\/\//i.test(remote)) return { host: scp[1]!.toLowerCase(), path: scp[2]! };
   try {
     const url = new URL(remote);
-    const path = url.pathname.replace(/^\/+/, "").replace(/\.git\/?$/, "").replace(/\/+$/, "");
+    const path = url.pathname
+      .replace(/^\/+/, "")
+      .replace(/\.git\/?$/, "")
+      .replace(/\/+$/, "");
     return url.host && path ? { host: url.hostname.toLowerCase(), path } : undefined;
   } catch {
     return undefined;

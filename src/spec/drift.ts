@@ -23,7 +23,12 @@ export const ISSUE_NOT_REFETCHED = "an issue is not re-fetched every iteration (
 type Env = Record<string, string | undefined>;
 
 /** With refetchIssue: true every lock is re-checked: the answer is never "not re-checked". */
-export function checkDrift(root: string, config: Config, env: Env, options: DriftOptions & { refetchIssue: true }): Promise<Exclude<DriftCheck, { state: "not_rechecked" }>>;
+export function checkDrift(
+  root: string,
+  config: Config,
+  env: Env,
+  options: DriftOptions & { refetchIssue: true },
+): Promise<Exclude<DriftCheck, { state: "not_rechecked" }>>;
 export function checkDrift(root: string, config: Config, env: Env, options: DriftOptions): Promise<DriftCheck>;
 export async function checkDrift(root: string, config: Config, env: Env, options: DriftOptions): Promise<DriftCheck> {
   let lock: SpecLock | undefined;
@@ -34,7 +39,8 @@ export async function checkDrift(root: string, config: Config, env: Env, options
   }
   if (lock === undefined) return { state: "unlocked" };
   const { kind, ref } = lock.source;
-  if (kind === "issue" && !options.refetchIssue) return { state: "not_rechecked", source_kind: kind, source_ref: ref, reason: ISSUE_NOT_REFETCHED };
+  if (kind === "issue" && !options.refetchIssue)
+    return { state: "not_rechecked", source_kind: kind, source_ref: ref, reason: ISSUE_NOT_REFETCHED };
   try {
     // The parsers load only when there is a lock to compare with (`loki verify` starts ~12 ms sooner).
     const { readSpec, rereadArgs } = await import("./read.ts");

@@ -48,4 +48,3 @@ export function commitHeldOut(ws: Workspace, runId: string, items: readonly Spec
   });
   return { commitment, store, storePath };
 }
-

@@ -24,7 +24,10 @@ export function firstSentence(text: string): string {
 
 /** The first blank-line-separated paragraph, normalized and capped (summaries). */
 export function firstParagraph(text: string, max = 300): string | undefined {
-  const paragraph = text.split(/\r?\n\s*\r?\n/).map(normalizeText).find((p) => p.length > 0);
+  const paragraph = text
+    .split(/\r?\n\s*\r?\n/)
+    .map(normalizeText)
+    .find((p) => p.length > 0);
   return paragraph === undefined ? undefined : truncate(paragraph, max);
 }
 

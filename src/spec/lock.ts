@@ -12,7 +12,12 @@ export function buildLock(spec: Spec, now: Date): SpecLock {
     schema_version: SCHEMA_VERSION,
     locked_at: now.toISOString(),
     source: spec.source,
-    items: spec.items.map((item) => ({ id: item.id, sha256: itemHash(item), text: item.text, ...(item.section ? { section: item.section } : {}) })),
+    items: spec.items.map((item) => ({
+      id: item.id,
+      sha256: itemHash(item),
+      text: item.text,
+      ...(item.section ? { section: item.section } : {}),
+    })),
   };
 }
 

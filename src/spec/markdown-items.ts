@@ -74,7 +74,16 @@ export function collectListItems(lines: MdLine[]): { items: RawItem[]; sections:
     if (line.kind === "entry") {
       while ((open[open.length - 1]?.indent ?? -1) >= line.indent) open.pop();
       const parent = open[open.length - 1];
-      const node: ListNode = { parts: [line.text], line: line.line, indent: line.indent, checkbox: line.checkbox, parent, children: 0, section: heading?.title, cls: heading?.cls ?? "plain" };
+      const node: ListNode = {
+        parts: [line.text],
+        line: line.line,
+        indent: line.indent,
+        checkbox: line.checkbox,
+        parent,
+        children: 0,
+        section: heading?.title,
+        cls: heading?.cls ?? "plain",
+      };
       nodes.push(node);
       open.push(node);
       blank = false;

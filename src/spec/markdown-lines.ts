@@ -38,7 +38,10 @@ function frontMatterEnd(rows: string[]): { end: number; title?: string } {
     const row = rows[i] ?? "";
     if (/^(---|\.\.\.)\s*$/.test(row)) {
       const titleRow = rows.slice(1, i).find((r) => /^title:\s*\S/.test(r));
-      const title = titleRow?.replace(/^title:\s*/, "").trim().replace(/^(["'])(.*)\1$/, "$2");
+      const title = titleRow
+        ?.replace(/^title:\s*/, "")
+        .trim()
+        .replace(/^(["'])(.*)\1$/, "$2");
       return title ? { end: i + 1, title } : { end: i + 1 };
     }
   }

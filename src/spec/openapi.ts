@@ -33,7 +33,9 @@ function pathLocator(raw: string): (path: string) => number | undefined {
     const needle = json ? JSON.stringify(path) : path;
     for (let at = raw.indexOf(needle, cursor); at !== -1; at = raw.indexOf(needle, at + 1)) {
       const after = raw.slice(at + needle.length, at + needle.length + 8);
-      const isKey = json ? /^\s*:/.test(after) : /^["']?\s*:/.test(after) && /^\s*["']?$/.test(raw.slice(raw.lastIndexOf("\n", at) + 1, at));
+      const isKey = json
+        ? /^\s*:/.test(after)
+        : /^["']?\s*:/.test(after) && /^\s*["']?$/.test(raw.slice(raw.lastIndexOf("\n", at) + 1, at));
       if (!isKey) continue;
       cursor = at + needle.length;
       return lines.lineAt(at);
@@ -62,7 +64,8 @@ export function parseOpenApi(value: unknown, rawText: string, file?: string): Pa
       items.push(operationItem(key.toUpperCase(), path, op, line, resolve));
     }
   }
-  if (items.length === 0) throw specError(`OpenAPI document has no operations under paths${file ? ` in ${file}` : ""}`, { hint, data: { file } });
+  if (items.length === 0)
+    throw specError(`OpenAPI document has no operations under paths${file ? ` in ${file}` : ""}`, { hint, data: { file } });
   const info = isRecord(doc.info) ? doc.info : {};
   const version = text(info.version);
   const title = `${text(info.title) || "Untitled API"}${version ? ` ${/^v/i.test(version) ? version : `v${version}`}` : ""}`;

@@ -120,7 +120,14 @@ function deltaItems(lines: MdLine[], file: string, capability: string, warnings:
     items.push({ ...base, text: `Requirement: ${req.name}${sentence ? ` — ${sentence}` : ""}`, kind: "requirement", line: req.line });
   };
   const flushScenario = () => {
-    if (scenario) items.push({ ...base, text: `Scenario: ${scenario.name}${scenario.steps.length > 0 ? ` — ${scenario.steps.join("; ")}` : ""}`, kind: "scenario", group: scenario.group, line: scenario.line });
+    if (scenario)
+      items.push({
+        ...base,
+        text: `Scenario: ${scenario.name}${scenario.steps.length > 0 ? ` — ${scenario.steps.join("; ")}` : ""}`,
+        kind: "scenario",
+        group: scenario.group,
+        line: scenario.line,
+      });
     scenario = undefined;
   };
   for (const l of lines) {
@@ -128,9 +135,13 @@ function deltaItems(lines: MdLine[], file: string, capability: string, warnings:
       flushScenario();
       if (l.level <= 3) emitRequirement();
       if (l.level <= 2) req = undefined;
-      if (l.level === 2) op = /^(ADDED|MODIFIED|REMOVED|RENAMED)\b/i.exec(l.text)?.[1]?.toUpperCase() ?? (/requirements/i.test(l.text) ? "ADDED" : undefined);
+      if (l.level === 2)
+        op =
+          /^(ADDED|MODIFIED|REMOVED|RENAMED)\b/i.exec(l.text)?.[1]?.toUpperCase() ?? (/requirements/i.test(l.text) ? "ADDED" : undefined);
       const named = /^(Requirement|Scenario):\s*(.+)$/i.exec(l.text);
-      if (l.level === 3) req = named?.[1]?.toLowerCase() === "requirement" && op ? { name: named[2] ?? "", line: l.line, body: [], emitted: false } : undefined;
+      if (l.level === 3)
+        req =
+          named?.[1]?.toLowerCase() === "requirement" && op ? { name: named[2] ?? "", line: l.line, body: [], emitted: false } : undefined;
       if (l.level === 4 && named?.[1]?.toLowerCase() === "scenario" && req && op !== "REMOVED") {
         emitRequirement();
         scenario = { name: named[2] ?? "", line: l.line, steps: [], group: req.name };
@@ -146,7 +157,12 @@ function deltaItems(lines: MdLine[], file: string, capability: string, warnings:
       const rename = RENAME.exec(content);
       if (rename?.[1]?.toUpperCase() === "FROM") renameFrom = { name: normalizeText(rename[2] ?? ""), line: l.line };
       else if (rename && renameFrom) {
-        items.push({ ...base, text: `Rename requirement: ${renameFrom.name} → ${normalizeText(rename[2] ?? "")}`, kind: "requirement", line: renameFrom.line });
+        items.push({
+          ...base,
+          text: `Rename requirement: ${renameFrom.name} → ${normalizeText(rename[2] ?? "")}`,
+          kind: "requirement",
+          line: renameFrom.line,
+        });
         renameFrom = undefined;
       }
     }

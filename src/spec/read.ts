@@ -75,7 +75,12 @@ async function loadAndParse(target: SpecTarget, options: ReadOptions): Promise<{
   switch (target.kind) {
     case "file": {
       const text = readSpecFile(target.path);
-      const source: SpecSource = { kind: "markdown", ref: relative(options.cwd, target.path) || target.path, path: target.path, sha256: sha256(text) };
+      const source: SpecSource = {
+        kind: "markdown",
+        ref: relative(options.cwd, target.path) || target.path,
+        path: target.path,
+        sha256: sha256(text),
+      };
       if (target.format === "markdown") return { parsed: parseMarkdown(text, source.ref), source };
       if (target.format === "text") return { parsed: markdownOrBrief(text, source.ref), source: { ...source, kind: "brief" } };
       const value = target.format === "json" ? parseJsonText(text, source.ref) : parseYamlText(text, source.ref);
@@ -86,7 +91,10 @@ async function loadAndParse(target: SpecTarget, options: ReadOptions): Promise<{
       const rels = openSpecFiles(listFiles(target.path).map((file) => relative(target.path, file)));
       const files = rels.map((rel) => ({ path: rel, text: readSpecFile(join(target.path, rel)) }));
       const digest = sha256(files.map((file) => `${file.path}\n${sha256(file.text)}`).join("\n"));
-      return { parsed: parseOpenSpec(files, basename(target.path)), source: { kind: "openspec", ref: relative(options.cwd, target.path) || ".", path: target.path, sha256: digest } };
+      return {
+        parsed: parseOpenSpec(files, basename(target.path)),
+        source: { kind: "openspec", ref: relative(options.cwd, target.path) || ".", path: target.path, sha256: digest },
+      };
     }
     case "brief":
       return { parsed: parseBrief(target.text), source: { kind: "brief", ref: target.text, sha256: sha256(target.text) } };
@@ -111,7 +119,14 @@ function markdownOrTitle(text: string, title: string, key: string): ParsedSpec {
     return parseMarkdown(text, key);
   } catch (error) {
     if (!isLokiError(error) || error.kind !== "spec") throw error;
-    return { title, sections: [], items: [{ text: title, kind: "acceptance", line: 1 }], text, endpoints: 0, warnings: [`${key} has no checklist or acceptance section; its title is the only item`] };
+    return {
+      title,
+      sections: [],
+      items: [{ text: title, kind: "acceptance", line: 1 }],
+      text,
+      endpoints: 0,
+      warnings: [`${key} has no checklist or acceptance section; its title is the only item`],
+    };
   }
 }
 
@@ -141,16 +156,21 @@ async function originIssue(number: number, options: ReadOptions): Promise<IssueR
 /** Read a spec file as UTF-8 text, refusing what is too big, empty, binary or not UTF-8. */
 export function readSpecFile(path: string): string {
   const size = statSync(path).size;
-  if (size > MAX_SPEC_BYTES) throw specError(`${path} is ${(size / 1024 / 1024).toFixed(1)} MB; specs are limited to 5 MB`, { hint: "split the spec, or pass the part to build now" });
+  if (size > MAX_SPEC_BYTES)
+    throw specError(`${path} is ${(size / 1024 / 1024).toFixed(1)} MB; specs are limited to 5 MB`, {
+      hint: "split the spec, or pass the part to build now",
+    });
   const bytes = readFileSync(path);
-  if (bytes.subarray(0, 8192).includes(0)) throw specError(`${path} looks binary, not a text spec`, { hint: "pass a Markdown, JSON or YAML file" });
+  if (bytes.subarray(0, 8192).includes(0))
+    throw specError(`${path} looks binary, not a text spec`, { hint: "pass a Markdown, JSON or YAML file" });
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw specError(`${path} is not valid UTF-8`, { hint: `convert it first, e.g. iconv -f latin1 -t utf-8 ${path} > spec.md` });
   }
-  if (text.trim() === "") throw specError(`${path} is empty`, { hint: "write some acceptance criteria, or start from `loki init --template todo-app`" });
+  if (text.trim() === "")
+    throw specError(`${path} is empty`, { hint: "write some acceptance criteria, or start from `loki init --template todo-app`" });
   return text;
 }
 

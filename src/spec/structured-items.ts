@@ -7,7 +7,17 @@ import type { SpecItemKind, SpecSection } from "../core/schema.ts";
 import type { RawItem } from "./types.ts";
 import { LineCursor, normalizeText } from "./item-text.ts";
 
-export const ITEM_KEYS = ["features", "requirements", "acceptance", "acceptance_criteria", "criteria", "user_stories", "stories", "tasks", "scenarios"];
+export const ITEM_KEYS = [
+  "features",
+  "requirements",
+  "acceptance",
+  "acceptance_criteria",
+  "criteria",
+  "user_stories",
+  "stories",
+  "tasks",
+  "scenarios",
+];
 
 const KEY_KINDS = new Map<string, SpecItemKind>([
   ["features", "requirement"],
@@ -30,7 +40,8 @@ export function keyKind(key: string): SpecItemKind | undefined {
   return KEY_KINDS.get(key.toLowerCase().replace(/[-_\s]/g, ""));
 }
 
-export const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** The first non-empty text field among `keys`, matched case-insensitively. */
 export function fieldOf(value: Obj, keys: string[]): { key: string; text: string } | undefined {
@@ -119,7 +130,9 @@ export function collectStructured(value: unknown, raw: string, isJson: boolean) 
       sections.push({ title: key, level, line: locate(at, key, true) ?? 0 });
       if (Array.isArray(child)) child.forEach((el, i) => element(el, [...at, i], kind, key, group));
       // "requirements: {functional: [...], security: [...]}" groups its lists by sub-key.
-      else for (const [sub, list] of Object.entries(child)) if (Array.isArray(list)) list.forEach((el, i) => element(el, [...at, sub, i], kind, key, sub));
+      else
+        for (const [sub, list] of Object.entries(child))
+          if (Array.isArray(list)) list.forEach((el, i) => element(el, [...at, sub, i], kind, key, sub));
     }
   };
 

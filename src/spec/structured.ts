@@ -108,7 +108,10 @@ export function looksLikeJson(rawText: string): boolean {
 
 function titleOf(root: Record<string, unknown>): string | undefined {
   const project = Object.entries(root).find(([key]) => key.toLowerCase() === "project")?.[1];
-  const nested = project && typeof project === "object" && !Array.isArray(project) ? fieldOf(project as Record<string, unknown>, ["name", "title"]) : undefined;
+  const nested =
+    project && typeof project === "object" && !Array.isArray(project)
+      ? fieldOf(project as Record<string, unknown>, ["name", "title"])
+      : undefined;
   return fieldOf(root, ["title", "name", "project"])?.text ?? nested?.text;
 }
 

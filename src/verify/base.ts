@@ -5,7 +5,8 @@ import { gitError } from "../core/errors.ts";
 import { git as hardenedGit } from "../core/git.ts";
 
 const TIMEOUT_MS = 60_000;
-const SHALLOW_HINT = "this is a shallow clone without the base's history: run `git fetch --unshallow` (GitHub Actions: `fetch-depth: 0` on actions/checkout; GitLab CI: GIT_DEPTH: 0)";
+const SHALLOW_HINT =
+  "this is a shallow clone without the base's history: run `git fetch --unshallow` (GitHub Actions: `fetch-depth: 0` on actions/checkout; GitLab CI: GIT_DEPTH: 0)";
 
 export type ResolvedBase = { ref: string; sha: string; mergeBase: string; how: "explicit" | "upstream" | "origin/HEAD" | "default branch" };
 

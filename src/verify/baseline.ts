@@ -65,9 +65,13 @@ export function applyBaseline(results: readonly GateResult[], known: ReadonlySet
     if (dropped.length === 0) return gate;
     suppressed += dropped.length;
     const findings = gate.findings.filter((f) => !dropped.includes(f));
-    const details = { ...gate.details, [SUPPRESSED_KEY]: dropped.map(({ file, line, rule, fingerprint }) => ({ file, line, rule, fingerprint })) };
+    const details = {
+      ...gate.details,
+      [SUPPRESSED_KEY]: dropped.map(({ file, line, rule, fingerprint }) => ({ file, line, rule, fingerprint })),
+    };
     const note = `${dropped.length} known finding(s) suppressed by the baseline`;
-    if (gate.status === "fail" && findings.length === 0) return { ...gate, status: "pass" as const, reason: `${note}; nothing new`, findings, details };
+    if (gate.status === "fail" && findings.length === 0)
+      return { ...gate, status: "pass" as const, reason: `${note}; nothing new`, findings, details };
     return { ...gate, reason: `${gate.reason} (${note})`, findings, details };
   });
   return { results: out, suppressed };
@@ -87,7 +91,8 @@ export function applyScope(results: readonly GateResult[], subject: Subject, sco
     if (outside === 0) return gate;
     const note = `${outside} finding(s) outside the changed files ignored (scope ${scope})`;
     const details = { ...gate.details, out_of_scope: outside };
-    if (gate.status === "fail" && findings.length === 0) return { ...gate, status: "pass" as const, reason: `${note}; nothing in scope`, findings, details };
+    if (gate.status === "fail" && findings.length === 0)
+      return { ...gate, status: "pass" as const, reason: `${note}; nothing in scope`, findings, details };
     return { ...gate, reason: `${gate.reason} (${note})`, findings, details };
   });
 }

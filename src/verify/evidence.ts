@@ -63,7 +63,11 @@ export function buildEvidence(input: EvidenceInput): Evidence {
  * the caller's when it writes the same formats elsewhere too (--sarif, --junit, --json): each
  * format is then rendered once for all of them.
  */
-export function writeEvidence(ws: Workspace, evidence: Evidence, reports: Reports = reportsOf(evidence)): { evidence: string; report: string; sarif: string; junit: string } {
+export function writeEvidence(
+  ws: Workspace,
+  evidence: Evidence,
+  reports: Reports = reportsOf(evidence),
+): { evidence: string; report: string; sarif: string; junit: string } {
   ensureWorkspace(ws);
   const paths = { evidence: ws.evidence, report: ws.report, sarif: ws.sarif, junit: ws.junit };
   // JSON first: it validates the record, so an invalid one leaves every old file in place.

@@ -18,20 +18,39 @@ export async function widenSubject(subject: Subject, scope: Scope): Promise<Subj
   if (scope === "diff") return subject;
   const live = subject.files.filter((f) => f.status !== "deleted" && !f.binary);
   if (scope === "files" && live.length === 0) return subject;
-  const argv = ["-c", "grep.fullName=false", "-c", "color.grep=never", "-c", "grep.patternType=basic", "grep", "-z", "-n", "-I", "--no-color"];
+  const argv = [
+    "-c",
+    "grep.fullName=false",
+    "-c",
+    "color.grep=never",
+    "-c",
+    "grep.patternType=basic",
+    "grep",
+    "-z",
+    "-n",
+    "-I",
+    "--no-color",
+  ];
   // Without the working tree, HEAD's committed content is what the subject grades.
   if (subject.includesWorktree) argv.push("--untracked", "-e", "");
   else argv.push("-e", "", "HEAD");
   argv.push("--");
   if (scope === "files") argv.push(...live.map((f) => `:(literal)${f.path}`));
   const result = await git(argv, { cwd: subject.root, timeoutMs: 300_000, maxOutputBytes: MAX_BYTES });
-  if (result.truncated) throw gitError(`--scope ${scope}: the content to scan is larger than ${MAX_BYTES >> 20} MiB`, { hint: "use --scope diff or --scope files" });
+  if (result.truncated)
+    throw gitError(`--scope ${scope}: the content to scan is larger than ${MAX_BYTES >> 20} MiB`, {
+      hint: "use --scope diff or --scope files",
+    });
   // git grep exits 1 when nothing matched: only empty files, which is no error.
-  if (result.exitCode !== 0 && result.exitCode !== 1) throw gitError(`git grep failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`);
+  if (result.exitCode !== 0 && result.exitCode !== 1)
+    throw gitError(`git grep failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`);
   const lines = parseGrep(result.stdout, subject.includesWorktree ? "" : "HEAD:");
   if (scope === "files") return { ...subject, files: subject.files.map((f) => ({ ...f, added: lines.get(f.path) ?? f.added })) };
   const changed = new Map(subject.files.map((f) => [f.path, f]));
-  const files: ChangedFile[] = [...lines].map(([path, added]) => ({ ...(changed.get(path) ?? { path, status: "modified" as const, binary: false, removed: [], removedCount: 0 }), added }));
+  const files: ChangedFile[] = [...lines].map(([path, added]) => ({
+    ...(changed.get(path) ?? { path, status: "modified" as const, binary: false, removed: [], removedCount: 0 }),
+    added,
+  }));
   return { ...subject, files: [...files, ...subject.files.filter((f) => !lines.has(f.path))] };
 }
 

@@ -56,10 +56,16 @@ const SCOPES: readonly Scope[] = ["diff", "files", "repo"];
 
 /** "a, b" → ["a", "b"], every id checked against `valid`. */
 export function parseList(flag: string, value: string, valid: readonly string[]): string[] {
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   const unknown = items.filter((s) => !valid.includes(s));
   if (unknown.length > 0 || items.length === 0) {
-    throw usageError(`${flag}: ${unknown.length > 0 ? `unknown value${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}` : "empty list"}`, { hint: `valid values: ${valid.join(", ")}` });
+    throw usageError(
+      `${flag}: ${unknown.length > 0 ? `unknown value${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}` : "empty list"}`,
+      { hint: `valid values: ${valid.join(", ")}` },
+    );
   }
   return [...new Set(items)];
 }
@@ -90,7 +96,8 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const blockOn = options.blockOn ?? DEFAULT_BLOCK_ON;
   const gates = options.gates ?? ALL_GATES;
   const root = await repoRoot(options.cwd);
-  if ((await headSha(root)) === null) throw gitError(`${root} has no commits yet`, { hint: "commit something first, then verify the branch against its base" });
+  if ((await headSha(root)) === null)
+    throw gitError(`${root} has no commits yet`, { hint: "commit something first, then verify the branch against its base" });
   // Read before any gate runs: a bad baseline must fail fast, not after a ten-minute test suite.
   const known = options.baseline === undefined ? null : readBaseline(resolve(options.cwd, options.baseline), options.baseline);
   const branch = await currentBranch(root);
@@ -102,20 +109,40 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const preset = new Map<string, { status: "inconclusive" | "skipped"; reason: string }>();
   // One-shot, so an issue-sourced spec is fetched again (the loop does not, every iteration);
   // not at all when spec_drift is not selected (no network for a gate that will not run).
-  const drift = gates.some((g) => g.id === "spec_drift") ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true }) : undefined;
+  const drift = gates.some((g) => g.id === "spec_drift")
+    ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true })
+    : undefined;
   const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
-  const ctx: GateContext = { subject, project: detectProject(root, loaded.config), config: loaded.config, drift, heldout, gitSnapshot: undefined };
+  const ctx: GateContext = {
+    subject,
+    project: detectProject(root, loaded.config),
+    config: loaded.config,
+    drift,
+    heldout,
+    gitSnapshot: undefined,
+  };
 
   const runnable = gates.filter((g) => !preset.has(g.id));
   const content = runnable.filter((g) => CONTENT_GATES.has(g.id));
   // Widening (a `git grep` under --scope files|repo) overlaps the other gates instead of delaying them.
   const [plain, scanned] = await Promise.all([
-    runGates(runnable.filter((g) => !CONTENT_GATES.has(g.id)), ctx),
+    runGates(
+      runnable.filter((g) => !CONTENT_GATES.has(g.id)),
+      ctx,
+    ),
     content.length === 0 ? [] : widenSubject(subject, scope).then((wide) => runGates(content, { ...ctx, subject: wide })),
   ]);
   const byId = new Map([...plain, ...scanned].map((r) => [r.id, r]));
   const raw: GateResult[] = gates.map((g) => {
-    const result = byId.get(g.id) ?? { id: g.id, title: g.title, status: "inconclusive" as const, reason: "did not run", ...preset.get(g.id), duration_ms: 0, findings: [] };
+    const result = byId.get(g.id) ?? {
+      id: g.id,
+      title: g.title,
+      status: "inconclusive" as const,
+      reason: "did not run",
+      ...preset.get(g.id),
+      duration_ms: 0,
+      findings: [],
+    };
     const note = scopeNote(g.id, scope);
     return note && result.status !== "skipped" ? { ...result, reason: `${result.reason} (${note})` } : result;
   });
@@ -155,12 +182,16 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
  * The current run's held-out evaluation; undefined (the gate's "no loki run") without a run. A run
  * with no result for it yet, or unreadable run state, is graded through `preset` instead.
  */
-function readHeldout(ws: ReturnType<typeof workspaceAt>, preset: (status: "inconclusive" | "skipped", reason: string) => void): HeldoutSummary | undefined {
+function readHeldout(
+  ws: ReturnType<typeof workspaceAt>,
+  preset: (status: "inconclusive" | "skipped", reason: string) => void,
+): HeldoutSummary | undefined {
   try {
     const state = readJson(ws.orchestrator, OrchestratorState);
     if (!state) return undefined;
     const result = readJson(ws.heldoutResult, HeldoutResult);
-    if (result && result.run_id === state.run_id) return { run_id: result.run_id, passed: result.passed, failed: result.failed, unknown: result.unknown };
+    if (result && result.run_id === state.run_id)
+      return { run_id: result.run_id, passed: result.passed, failed: result.failed, unknown: result.unknown };
     preset("skipped", `run ${state.run_id} has no held-out result yet (its ship gate has not evaluated the held-out items)`);
   } catch (error) {
     preset("inconclusive", `the run's held-out result could not be read: ${messageOf(error)}`);

@@ -45,7 +45,16 @@ describe("status", () => {
 
   test("a session whose process is gone is reported dead, with resume as the next step", async () => {
     await using dir = await tmpdir({ git: true });
-    const session = { schema_version: 1, run_id: "r1", pid: 999_999, status: "running", provider: "claude", spec: "prd.md", started_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" };
+    const session = {
+      schema_version: 1,
+      run_id: "r1",
+      pid: 999_999,
+      status: "running",
+      provider: "claude",
+      spec: "prd.md",
+      started_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+    };
     dir.write(".loki/session.json", JSON.stringify(session));
     const result = (await loki(["status", "--json"], { cwd: dir.path })).json();
     expect(result).toMatchObject({ status: "dead", pid_alive: false, next: expect.stringContaining("loki resume") });
@@ -69,15 +78,24 @@ describe("doctor and provider", () => {
     expect(result.code).toBe(1);
     const report = result.json<{ ok: boolean; providers: { id: string; installed: boolean; fix: string }[] }>();
     expect(report.ok).toBe(false);
-    expect(report.providers.find((p) => p.id === "claude")).toMatchObject({ installed: false, fix: "npm install -g @anthropic-ai/claude-code" });
+    expect(report.providers.find((p) => p.id === "claude")).toMatchObject({
+      installed: false,
+      fix: "npm install -g @anthropic-ai/claude-code",
+    });
   });
 
   test("an installed but logged-out CLI says how to log in; with a key it is usable (exit 0)", async () => {
     await using dir = await tmpdir();
     const bin = fakeBinDir(dir.path, { claude: FAKE_CLAUDE });
     const PATH = `${bin}:/usr/bin:/bin`;
-    const out = (await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH } })).json<{ providers: { id: string; version: string; auth: string; fix: string }[] }>();
-    expect(out.providers.find((p) => p.id === "claude")).toMatchObject({ version: "2.1.330", auth: "missing", fix: expect.stringContaining("claude auth login") });
+    const out = (await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH } })).json<{
+      providers: { id: string; version: string; auth: string; fix: string }[];
+    }>();
+    expect(out.providers.find((p) => p.id === "claude")).toMatchObject({
+      version: "2.1.330",
+      auth: "missing",
+      fix: expect.stringContaining("claude auth login"),
+    });
     const ready = await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH, ANTHROPIC_API_KEY: "test-key" } });
     expect(ready.code).toBe(0);
     expect(ready.json()).toMatchObject({ ok: true, usable_providers: ["claude"] });
@@ -92,7 +110,9 @@ describe("doctor and provider", () => {
     const bin = fakeBinDir(dir.path, { codex: "#!/bin/sh\necho 'codex-cli 0.169.0'\n" });
     mkdirSync(join(dir.path, "node_modules"), { recursive: true });
     renameSync(bin, join(dir.path, "node_modules", ".bin"));
-    const out = (await loki(["provider", "list", "--json"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin", OPENAI_API_KEY: "k" } })).json<{ providers: { id: string; usable: boolean; version: string }[] }>();
+    const out = (await loki(["provider", "list", "--json"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin", OPENAI_API_KEY: "k" } })).json<{
+      providers: { id: string; usable: boolean; version: string }[];
+    }>();
     expect(out.providers.find((p) => p.id === "codex")).toMatchObject({ usable: true, version: "0.169.0" });
   });
 
@@ -143,7 +163,14 @@ describe("init", () => {
   test("lists six templates; an unknown name suggests the nearest", async () => {
     await using dir = await tmpdir();
     const list = (await loki(["init", "--list", "--json"], { cwd: dir.path })).json<{ templates: { name: string }[] }>();
-    expect(list.templates.map((t) => t.name).sort()).toEqual(["cli-tool", "fullstack-compose", "landing-page", "library", "rest-api-auth", "todo-app"]);
+    expect(list.templates.map((t) => t.name).sort()).toEqual([
+      "cli-tool",
+      "fullstack-compose",
+      "landing-page",
+      "library",
+      "rest-api-auth",
+      "todo-app",
+    ]);
     const bad = await loki(["init", "x", "--template", "todo"], { cwd: dir.path });
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("did you mean todo-app?");

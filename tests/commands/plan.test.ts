@@ -53,7 +53,9 @@ describe("plan", () => {
 
   test("a brief is a spec", async () => {
     await using dir = await tmpdir({ git: true });
-    const plan = Plan.parse((await loki(["plan", "add a dark mode toggle to the settings page; remember the choice", "--json"], { cwd: dir.path })).json());
+    const plan = Plan.parse(
+      (await loki(["plan", "add a dark mode toggle to the settings page; remember the choice", "--json"], { cwd: dir.path })).json(),
+    );
     expect(plan.spec.kind).toBe("brief");
     expect(plan.items.total).toBeGreaterThanOrEqual(2);
   });
@@ -114,13 +116,19 @@ describe("spec lock and status", () => {
     const none = await loki(["spec", "status"], { cwd: dir.path });
     expect(none.code).toBe(3);
     expect(none.stderr).toContain("loki spec lock");
-    dir.write("prd.md", "# Shop\n\n## Acceptance criteria\n- [ ] Users can sign up with email\n- [ ] Users can log in\n- [ ] Carts keep items for 30 days\n");
+    dir.write(
+      "prd.md",
+      "# Shop\n\n## Acceptance criteria\n- [ ] Users can sign up with email\n- [ ] Users can log in\n- [ ] Carts keep items for 30 days\n",
+    );
     expect((await loki(["spec", "lock", "prd.md"], { cwd: dir.path })).code).toBe(0);
     expect(existsSync(join(dir.path, ".loki/spec/spec.lock"))).toBe(true);
     const clean = await loki(["spec", "status", "--json"], { cwd: dir.path });
     expect(clean.code).toBe(0);
     expect(clean.json()).toMatchObject({ in_sync: true });
-    dir.write("prd.md", "# Shop\n\n## Acceptance criteria\n- [ ] Users can sign up with email or phone\n- [ ] Carts keep items for 30 days\n- [ ] Users can export orders as CSV\n");
+    dir.write(
+      "prd.md",
+      "# Shop\n\n## Acceptance criteria\n- [ ] Users can sign up with email or phone\n- [ ] Carts keep items for 30 days\n- [ ] Users can export orders as CSV\n",
+    );
     const drift = await loki(["spec", "status", "--json"], { cwd: dir.path });
     expect(drift.code).toBe(1);
     const report = DriftReport.parse(drift.json());

@@ -15,7 +15,9 @@ setDefaultTimeout(60_000);
 
 const ISSUE = "/repos/acme/shop/issues/7";
 const BODY = "## Acceptance criteria\n- [ ] Checkout accepts saved cards\n- [ ] A failed payment shows the reason\n";
-const issue = (body: string): FakeResponse => ({ json: { title: "Faster checkout", body, labels: [], html_url: "https://github.com/acme/shop/issues/7" } });
+const issue = (body: string): FakeResponse => ({
+  json: { title: "Faster checkout", body, labels: [], html_url: "https://github.com/acme/shop/issues/7" },
+});
 
 async function lockedIssueRepo(...answers: FakeResponse[]) {
   const server = await startFakeTracker();
@@ -49,7 +51,10 @@ describe("an issue-sourced spec lock", () => {
 
     const verify = await loki(["verify", "--json", "--only", "spec_drift"], { cwd: repo.path, env });
     expect(verify.code).toBe(2);
-    expect(gateOf(Evidence.parse(verify.json()), "spec_drift")).toMatchObject({ status: "fail", findings: [{ rule: "spec-item-added", severity: "high" }] });
+    expect(gateOf(Evidence.parse(verify.json()), "spec_drift")).toMatchObject({
+      status: "fail",
+      findings: [{ rule: "spec-item-added", severity: "high" }],
+    });
     expect(fetches()).toBe(3);
 
     // A verify that does not run spec_drift does not touch the network for it.

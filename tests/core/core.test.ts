@@ -12,7 +12,9 @@ import { git, tmpdir } from "../helpers/tmp.ts";
 
 describe("config", () => {
   test("defaults < loki.yaml < .loki/config.yaml < env < flags", async () => {
-    await using dir = await tmpdir({ files: { "loki.yaml": "provider: codex\nmax_iterations: 5\nbudget_usd: 3\n", ".loki/config.yaml": "max_iterations: 6\n" } });
+    await using dir = await tmpdir({
+      files: { "loki.yaml": "provider: codex\nmax_iterations: 5\nbudget_usd: 3\n", ".loki/config.yaml": "max_iterations: 6\n" },
+    });
     const base = loadConfig(dir.path, {});
     expect(base.config).toMatchObject({ provider: "codex", max_iterations: 6, budget_usd: 3, heldout: true });
     expect(base.origins.get("max_iterations")).toBe(join(dir.path, ".loki", "config.yaml"));
@@ -22,7 +24,11 @@ describe("config", () => {
   });
 
   test("ecosystem variables set tracker URLs; LOKI_* beats them", () => {
-    const c = loadConfig("/nonexistent", { GITHUB_API_URL: "http://127.0.0.1:1/api", CI_API_V4_URL: "http://127.0.0.1:2/api/v4", LOKI_TRACKERS_GITHUB_API_URL: "http://127.0.0.1:3/" }).config;
+    const c = loadConfig("/nonexistent", {
+      GITHUB_API_URL: "http://127.0.0.1:1/api",
+      CI_API_V4_URL: "http://127.0.0.1:2/api/v4",
+      LOKI_TRACKERS_GITHUB_API_URL: "http://127.0.0.1:3/",
+    }).config;
     expect(c.trackers.github.api_url).toBe("http://127.0.0.1:3/");
     expect(c.trackers.gitlab.api_url).toBe("http://127.0.0.1:2/api/v4");
   });
@@ -74,12 +80,17 @@ describe("workspace", () => {
     await using dir = await tmpdir();
     const file = join(dir.path, "events.jsonl");
     const script = join(dir.path, "writer.ts");
-    writeFileSync(script, `import { appendJsonl } from ${JSON.stringify(join(import.meta.dir, "../../src/core/workspace.ts"))};
+    writeFileSync(
+      script,
+      `import { appendJsonl } from ${JSON.stringify(join(import.meta.dir, "../../src/core/workspace.ts"))};
 import { z } from "zod";
 const who = process.argv[2]!;
 for (let n = 0; n < 200; n++) appendJsonl(${JSON.stringify(file)}, z.object({ n: z.number(), who: z.string(), pad: z.string() }), { n, who, pad: "x".repeat(5000) });
-`);
-    const procs = ["a", "b", "c", "d"].map((who) => Bun.spawn([process.execPath, script, who], { cwd: join(import.meta.dir, "../.."), stdout: "ignore", stderr: "pipe" }));
+`,
+    );
+    const procs = ["a", "b", "c", "d"].map((who) =>
+      Bun.spawn([process.execPath, script, who], { cwd: join(import.meta.dir, "../.."), stdout: "ignore", stderr: "pipe" }),
+    );
     const codes = await Promise.all(procs.map((p) => p.exited));
     expect(codes).toEqual([0, 0, 0, 0]);
     const records = readJsonl(file, Rec.extend({ pad: z.string() }));

@@ -4,7 +4,16 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { LokiError, type ErrorKind } from "../../src/core/errors.ts";
-import { COMMAND_EXIT, DELIVERY_EXIT, ERROR_EXIT, exitCodeFor, PROOF_EXIT, RUN_EXIT, runExitCode, VERIFY_EXIT } from "../../src/core/exit-codes.ts";
+import {
+  COMMAND_EXIT,
+  DELIVERY_EXIT,
+  ERROR_EXIT,
+  exitCodeFor,
+  PROOF_EXIT,
+  RUN_EXIT,
+  runExitCode,
+  VERIFY_EXIT,
+} from "../../src/core/exit-codes.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -29,7 +38,8 @@ function entries(markdown: string): Entry[] {
       if (row) found.push({ code: Number(row[1]), text: (row[2] ?? "").trim() });
     }
     if (block.trimStart().startsWith("|")) continue;
-    for (const item of block.replace(/\n/g, " ").matchAll(/\*\*(\d+)\*\*([^·]*)/g)) found.push({ code: Number(item[1]), text: (item[2] ?? "").trim() });
+    for (const item of block.replace(/\n/g, " ").matchAll(/\*\*(\d+)\*\*([^·]*)/g))
+      found.push({ code: Number(item[1]), text: (item[2] ?? "").trim() });
   }
   return found;
 }
@@ -38,9 +48,18 @@ const plain = (table: Readonly<Record<string, number>>): Record<string, number> 
 /** The distinct codes of a table, ascending. */
 const codesOf = (table: Readonly<Record<string, number>>): number[] => [...new Set(Object.values(table).map(Number))].sort((a, b) => a - b);
 const named = (text: string, key: string) => text.includes(`\`${key}\``);
-const VERDICT_LABEL: Record<keyof typeof VERIFY_EXIT, string> = { VERIFIED: "VERIFIED", CONCERNS: "CONCERNS", BLOCKED: "BLOCKED", could_not_verify: "could not verify" };
+const VERDICT_LABEL: Record<keyof typeof VERIFY_EXIT, string> = {
+  VERIFIED: "VERIFIED",
+  CONCERNS: "CONCERNS",
+  BLOCKED: "BLOCKED",
+  could_not_verify: "could not verify",
+};
 const verdict = (text: string, key: string) => text.replace(/^\|?\s*/, "").startsWith(VERDICT_LABEL[key as keyof typeof VERIFY_EXIT]);
-const COMMAND_LABEL: Record<keyof typeof COMMAND_EXIT, string> = { ok: "success", check_failed: "a check failed", declined: "you declined" };
+const COMMAND_LABEL: Record<keyof typeof COMMAND_EXIT, string> = {
+  ok: "success",
+  check_failed: "a check failed",
+  declined: "you declined",
+};
 const DELIVERY_LABEL: Record<keyof typeof DELIVERY_EXIT, string> = {
   pr_opened: "pull request opened",
   merged: "checks green and merged",
@@ -51,7 +70,12 @@ const DELIVERY_LABEL: Record<keyof typeof DELIVERY_EXIT, string> = {
 };
 
 /** Every key of `table` is documented in `where`, and only with its own code. */
-function expectDocumented(where: string, rows: Entry[], table: Readonly<Record<string, number>>, mentions: (text: string, key: string) => boolean): void {
+function expectDocumented(
+  where: string,
+  rows: Entry[],
+  table: Readonly<Record<string, number>>,
+  mentions: (text: string, key: string) => boolean,
+): void {
   for (const [key, code] of Object.entries(table)) {
     const codes = [...new Set(rows.filter((row) => mentions(row.text, key)).map((row) => row.code))];
     expect({ where, key, codes }).toEqual({ where, key, codes: [code] });
@@ -73,11 +97,16 @@ describe("the exit-code map", () => {
 
   test("only cli.ts sets the process's exit code; nothing calls process.exit()", () => {
     const src = join(ROOT, "src");
-    const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith(".ts")).map((e) => join(e.parentPath, e.name));
+    const files = readdirSync(src, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith(".ts"))
+      .map((e) => join(e.parentPath, e.name));
     const offenders = files.flatMap((file) => {
       const text = readFileSync(file, "utf8");
       const rel = relative(src, file);
-      return [/process\.exit\s*\(/.test(text) ? `${rel}: process.exit()` : null, rel !== "cli.ts" && /process\.exitCode\s*=[^=]/.test(text) ? `${rel}: process.exitCode =` : null].filter((x) => x !== null);
+      return [
+        /process\.exit\s*\(/.test(text) ? `${rel}: process.exit()` : null,
+        rel !== "cli.ts" && /process\.exitCode\s*=[^=]/.test(text) ? `${rel}: process.exitCode =` : null,
+      ].filter((x) => x !== null);
     });
     expect(offenders).toEqual([]);
   });
@@ -93,7 +122,9 @@ describe("the documented exit codes agree with the map", () => {
     const outcomes = entries(start.slice(0, start.indexOf("### ")));
     expectDocumented("start", outcomes, RUN_EXIT, named);
     expect(outcomes.map((row) => row.code)).toEqual(codesOf(RUN_EXIT));
-    expectDocumented("delivery", entries(section(md, "### A verified run's delivery (`--pr`, `--ship`)")), DELIVERY_EXIT, (text, key) => text.includes(DELIVERY_LABEL[key as keyof typeof DELIVERY_EXIT]));
+    expectDocumented("delivery", entries(section(md, "### A verified run's delivery (`--pr`, `--ship`)")), DELIVERY_EXIT, (text, key) =>
+      text.includes(DELIVERY_LABEL[key as keyof typeof DELIVERY_EXIT]),
+    );
     expectDocumented("verify", entries(section(md, "## `loki verify`")), VERIFY_EXIT, verdict);
     expectDocumented("proof verify", entries(section(md, "## `loki proof verify`")), PROOF_EXIT, named);
   });
@@ -113,7 +144,12 @@ describe("the documented exit codes agree with the map", () => {
 
   test("the parser reads what it is given (a broken parser cannot pass silently)", () => {
     const md = "| code | x |\n|---|---|\n| 0 | `a` |\n| **2** | `b` · `c` |\n\nprose: **1** `d` · **3** `e` or\n`f`.";
-    expect(entries(md)).toEqual([{ code: 0, text: "`a` |" }, { code: 2, text: "`b` · `c` |" }, { code: 1, text: "`d`" }, { code: 3, text: "`e` or `f`." }]);
+    expect(entries(md)).toEqual([
+      { code: 0, text: "`a` |" },
+      { code: 2, text: "`b` · `c` |" },
+      { code: 1, text: "`d`" },
+      { code: 3, text: "`e` or `f`." },
+    ]);
     expect(() => expectDocumented("t", entries(md), { a: 0, b: 2, g: 1 }, named)).toThrow();
     expect(() => expectDocumented("t", entries(md), { a: 1 }, named)).toThrow();
   });

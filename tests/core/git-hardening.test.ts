@@ -68,10 +68,17 @@ describe("hardened git", () => {
   });
 
   test("the user's global diff settings do not change the change's bytes or hash", async () => {
-    const { repo, start, change: plain } = await committedEdit("a.js", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "1\n2\nX\n4\n5\n6\n7\n8\nY\n10\n");
+    const {
+      repo,
+      start,
+      change: plain,
+    } = await committedEdit("a.js", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "1\n2\nX\n4\n5\n6\n7\n8\nY\n10\n");
     await using _repo = repo;
     const hostile = join(repo.path, "..", `gitconfig-${Date.now()}`);
-    writeFileSync(hostile, "[diff]\n\tnoprefix = true\n\tinterHunkContext = 10\n\tcontext = 0\n\texternal = /bin/false\n[color]\n\tdiff = always\n");
+    writeFileSync(
+      hostile,
+      "[diff]\n\tnoprefix = true\n\tinterHunkContext = 10\n\tcontext = 0\n\texternal = /bin/false\n[color]\n\tdiff = always\n",
+    );
     const saved = process.env.GIT_CONFIG_GLOBAL;
     process.env.GIT_CONFIG_GLOBAL = hostile;
     try {
@@ -93,7 +100,13 @@ describe("hardened git", () => {
   test("the hardening is in every argv, and the user's safe.directory entries are kept", () => {
     const argv = gitArgv(["status"], ["/srv/checkout"]);
     expect(argv.slice(0, 1)).toEqual(["git"]);
-    for (const setting of ["core.hooksPath=/dev/null", "core.fsmonitor=false", "core.attributesFile=/dev/null", "safe.directory=/srv/checkout"]) expect(argv).toContain(setting);
+    for (const setting of [
+      "core.hooksPath=/dev/null",
+      "core.fsmonitor=false",
+      "core.attributesFile=/dev/null",
+      "safe.directory=/srv/checkout",
+    ])
+      expect(argv).toContain(setting);
     expect(argv.at(-1)).toBe("status");
   });
 });

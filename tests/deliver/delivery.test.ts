@@ -12,7 +12,13 @@ import { git } from "../helpers/tmp.ts";
 const ISSUE_BODY = PRD_MATH4.split("\n").slice(2).join("\n");
 const SHIP = "ship:\n  poll_seconds: 0.05\n  checks_timeout_seconds: 1.5\n";
 
-type Setup = { s: Scenario; forge: FakeForge; origin: string; run: (args: string[], env?: Record<string, string>) => ReturnType<Scenario["loki"]>; [Symbol.asyncDispose]: () => Promise<void> };
+type Setup = {
+  s: Scenario;
+  forge: FakeForge;
+  origin: string;
+  run: (args: string[], env?: Record<string, string>) => ReturnType<Scenario["loki"]>;
+  [Symbol.asyncDispose]: () => Promise<void>;
+};
 
 async function setup(scenario = "full", extraEnv: Record<string, string> = {}): Promise<Setup> {
   const forge = await startFakeForge();
@@ -25,7 +31,9 @@ async function setup(scenario = "full", extraEnv: Record<string, string> = {}): 
   git(s.path, ["remote", "add", "origin", origin]);
   git(s.path, ["fetch", "--quiet", "origin"]);
   return {
-    s, forge, origin,
+    s,
+    forge,
+    origin,
     run: (args, env = {}) => s.loki(args, env),
     [Symbol.asyncDispose]: async () => {
       await s[Symbol.asyncDispose]();
@@ -89,7 +97,19 @@ describe("issue to pull request", () => {
 
   test("an existing PR for the branch is updated, not duplicated", async () => {
     await using t = await setup();
-    t.forge.github.pulls.push({ repo: "acme/shop", number: 1, title: "old", body: "old", head: "loki/issue-7", base: "main", head_sha: "0".repeat(40), state: "open", merged: false, merge_method: null, merge_commit_sha: null });
+    t.forge.github.pulls.push({
+      repo: "acme/shop",
+      number: 1,
+      title: "old",
+      body: "old",
+      head: "loki/issue-7",
+      base: "main",
+      head_sha: "0".repeat(40),
+      state: "open",
+      merged: false,
+      merge_method: null,
+      merge_commit_sha: null,
+    });
     const result = await t.run(["start", "acme/shop#7", "--pr"]);
     expect(result.code).toBe(0);
     expect(t.forge.github.pulls).toHaveLength(1);
@@ -157,8 +177,21 @@ describe("delegation does its intake once", () => {
 describe("refused before any agent spend (exit 3)", () => {
   const cases: [string, (t: Setup) => void, string[], RegExp][] = [
     ["an archived repository", (t) => void (t.forge.github.repos.get("acme/shop")!.archived = true), ["--pr"], /archived/],
-    ["a token without the repo scope", (t) => void (t.forge.github.repos.get("acme/shop")!.scopes = "read:org"), ["--pr"], /missing: the `repo` scope/],
-    ["branch protection forbidding loki's merge", (t) => void (t.forge.github.repos.get("acme/shop")!.protection = { required_pull_request_reviews: { required_approving_review_count: 1 } }), ["--ship"], /--ship cannot merge into main: .*review/],
+    [
+      "a token without the repo scope",
+      (t) => void (t.forge.github.repos.get("acme/shop")!.scopes = "read:org"),
+      ["--pr"],
+      /missing: the `repo` scope/,
+    ],
+    [
+      "branch protection forbidding loki's merge",
+      (t) =>
+        void (t.forge.github.repos.get("acme/shop")!.protection = {
+          required_pull_request_reviews: { required_approving_review_count: 1 },
+        }),
+      ["--ship"],
+      /--ship cannot merge into main: .*review/,
+    ],
     ["no origin remote", (t) => git(t.s.path, ["remote", "remove", "origin"]), ["--pr"], /needs an `origin` remote/],
   ];
   for (const [name, arrange, flags, message] of cases) {
@@ -195,7 +228,11 @@ describe("other trackers", () => {
 
   test("Jira: issue to branch (--worktree), outcome commented on the Jira issue", async () => {
     await using t = await setup();
-    t.forge.jira.addIssue("SHOP-12", { summary: "Math helpers", description: "h2. Acceptance criteria\n* add(a, b) returns the sum\n* sub(a, b) returns the difference\n* mul(a, b) returns the product\n* div(a, b) returns the quotient" });
+    t.forge.jira.addIssue("SHOP-12", {
+      summary: "Math helpers",
+      description:
+        "h2. Acceptance criteria\n* add(a, b) returns the sum\n* sub(a, b) returns the difference\n* mul(a, b) returns the product\n* div(a, b) returns the quotient",
+    });
     const result = await t.run(["start", "SHOP-12", "--worktree"]);
     expect(result.code).toBe(0);
     expect(git(t.s.path, ["branch", "--list", "loki/issue-SHOP-12"])).toContain("loki/issue-SHOP-12");
@@ -204,7 +241,11 @@ describe("other trackers", () => {
 
   test("Azure DevOps: work item to branch, outcome commented on the work item", async () => {
     await using t = await setup();
-    t.forge.azure.addWorkItem("acme", "Shop", 314, { title: "Math helpers", description: "<ul><li>add(a, b) returns the sum</li><li>sub(a, b) returns the difference</li><li>mul(a, b) returns the product</li><li>div(a, b) returns the quotient</li></ul>" });
+    t.forge.azure.addWorkItem("acme", "Shop", 314, {
+      title: "Math helpers",
+      description:
+        "<ul><li>add(a, b) returns the sum</li><li>sub(a, b) returns the difference</li><li>mul(a, b) returns the product</li><li>div(a, b) returns the quotient</li></ul>",
+    });
     const result = await t.run(["start", `${t.forge.azure.orgUrl("acme")}/Shop/_workitems/edit/314`, "-w"]);
     expect(result.code).toBe(0);
     expect(git(t.s.path, ["branch", "--list", "loki/issue-314"])).toContain("loki/issue-314");

@@ -17,10 +17,13 @@ describe("azure", () => {
     const fields = {
       "System.Title": "Checkout",
       "System.Description": "<div>Customers pay by card &amp; invoice.</div>",
-      "Microsoft.VSTS.Common.AcceptanceCriteria": "<ol><li>Card payment <b>succeeds</b></li><li>Invoice is emailed<ul><li>as PDF</li></ul></li></ol>",
+      "Microsoft.VSTS.Common.AcceptanceCriteria":
+        "<ol><li>Card payment <b>succeeds</b></li><li>Invoice is emailed<ul><li>as PDF</li></ul></li></ol>",
       "System.Tags": "payments;  checkout ; ",
     };
-    server.route("GET", PATH, { json: { id: 101, fields, _links: { html: { href: "https://dev.azure.com/acme/Web%20Shop/_workitems/edit/101" } } } });
+    server.route("GET", PATH, {
+      json: { id: 101, fields, _links: { html: { href: "https://dev.azure.com/acme/Web%20Shop/_workitems/edit/101" } } },
+    });
     const issue = await fetchAzureWorkItem(REF, { config: configAt(server.url), env: ENV });
     expect(issue.body).toBe(
       "Customers pay by card & invoice.\n\n## Acceptance criteria\n\n1. Card payment **succeeds**\n2. Invoice is emailed\n   - as PDF",
@@ -32,7 +35,9 @@ describe("azure", () => {
 
   test("acceptance criteria alone still get their heading; no tags → no labels", async () => {
     await using server = await startFakeTracker();
-    server.route("GET", PATH, { json: { fields: { "System.Title": "T", "Microsoft.VSTS.Common.AcceptanceCriteria": "<ul><li>works</li></ul>" } } });
+    server.route("GET", PATH, {
+      json: { fields: { "System.Title": "T", "Microsoft.VSTS.Common.AcceptanceCriteria": "<ul><li>works</li></ul>" } },
+    });
     const issue = await fetchAzureWorkItem(REF, { config: configAt(server.url), env: ENV });
     expect(issue.body).toBe("## Acceptance criteria\n\n- works");
     expect(issue.labels).toEqual([]);
@@ -41,16 +46,25 @@ describe("azure", () => {
   test("the org URL from an issue link wins; Azure Pipelines' System.AccessToken goes as Bearer", async () => {
     await using server = await startFakeTracker();
     server.route("GET", `/tfs/Default${PATH}`, { json: { fields: { "System.Title": "T" } } });
-    const issue = await fetchAzureWorkItem({ ...REF, orgUrl: `${server.url}/tfs/Default` }, { config: configAt("http://127.0.0.1:9"), env: { SYSTEM_ACCESSTOKEN: "pipeline" } });
+    const issue = await fetchAzureWorkItem(
+      { ...REF, orgUrl: `${server.url}/tfs/Default` },
+      { config: configAt("http://127.0.0.1:9"), env: { SYSTEM_ACCESSTOKEN: "pipeline" } },
+    );
     expect(server.requests[0]?.headers.authorization).toBe("Bearer pipeline");
     expect(issue.url).toBe(`${server.url}/tfs/Default/Web%20Shop/_workitems/edit/101`);
   });
 
   test("an expired PAT (203 with a sign-in page) is reported as a rejected token", async () => {
     await using server = await startFakeTracker();
-    server.route("GET", PATH, { status: 203, text: "<html><title>Sign In</title></html>", headers: { "content-type": "text/html; charset=utf-8" } });
+    server.route("GET", PATH, {
+      status: 203,
+      text: "<html><title>Sign In</title></html>",
+      headers: { "content-type": "text/html; charset=utf-8" },
+    });
     const error = await fetchAzureWorkItem(REF, { config: configAt(server.url), env: ENV }).catch((e: unknown) => e);
-    expect(isLokiError(error) && error.message).toBe("Azure DevOps token rejected (401) for acme/Web Shop#101: got a sign-in page instead of JSON");
+    expect(isLokiError(error) && error.message).toBe(
+      "Azure DevOps token rejected (401) for acme/Web Shop#101: got a sign-in page instead of JSON",
+    );
     expect(isLokiError(error) && error.hint).toContain("set a valid AZURE_DEVOPS_TOKEN");
   });
 });

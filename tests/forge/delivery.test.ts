@@ -11,8 +11,18 @@ import { fakeSleep, refusedUrl, trackerConfig } from "../helpers/fake-tracker.ts
 const REPO: RepoRef = { forge: "github", owner: "acme", repo: "rocket" };
 const PR = { repo: REPO, head: "loki/7-fix", base: "main", title: "Fix the fuel gauge", body: "Closes #7" };
 
-const ctxFor = (forge: FakeForge, settings?: Record<string, unknown>): FetchContext => ({ config: forge.config(settings), env: { GITHUB_TOKEN: forge.tokens.github }, sleep: fakeSleep().sleep });
-const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error("expected a failure"); }, (error: unknown) => error);
+const ctxFor = (forge: FakeForge, settings?: Record<string, unknown>): FetchContext => ({
+  config: forge.config(settings),
+  env: { GITHUB_TOKEN: forge.tokens.github },
+  sleep: fakeSleep().sleep,
+});
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (error: unknown) => error,
+  );
 
 describe("github repository facts", () => {
   test("an ordinary writable repository: default branch, nothing missing, nothing blocking", async () => {
@@ -33,7 +43,11 @@ describe("github repository facts", () => {
 
   test("public_repo is enough for a public repository; a read-only user is missing write access", async () => {
     await using forge = await startFakeForge();
-    forge.github.addRepo("acme/rocket", { private: false, scopes: "public_repo, workflow", permissions: { admin: false, push: false, pull: true } });
+    forge.github.addRepo("acme/rocket", {
+      private: false,
+      scopes: "public_repo, workflow",
+      permissions: { admin: false, push: false, pull: true },
+    });
     const facts = await inspectRepo(REPO, ctxFor(forge));
     expect(facts.missing).toEqual(["write access to acme/rocket (the token's user may only read it)"]);
   });
@@ -46,7 +60,9 @@ describe("github repository facts", () => {
 
   test("protection requiring a review blocks the merge; an admin without enforce_admins only gets a warning", async () => {
     await using forge = await startFakeForge();
-    const repo = forge.github.addRepo("acme/rocket", { protection: { required_pull_request_reviews: { required_approving_review_count: 1 }, enforce_admins: { enabled: false } } });
+    const repo = forge.github.addRepo("acme/rocket", {
+      protection: { required_pull_request_reviews: { required_approving_review_count: 1 }, enforce_admins: { enabled: false } },
+    });
     expect((await inspectRepo(REPO, ctxFor(forge))).mergeBlockedBy).toBe("branch protection requires 1 approving review");
     repo.permissions = { admin: true, push: true, pull: true };
     const admin = await inspectRepo(REPO, ctxFor(forge));
@@ -64,7 +80,10 @@ describe("github repository facts", () => {
 
   test("rulesets, linear history and the repository's allowed merge methods", async () => {
     await using forge = await startFakeForge();
-    forge.github.addRepo("acme/rocket", { rules: [{ type: "pull_request", parameters: { required_approving_review_count: 2 } }, { type: "required_linear_history" }], allow_merge_commit: false });
+    forge.github.addRepo("acme/rocket", {
+      rules: [{ type: "pull_request", parameters: { required_approving_review_count: 2 } }, { type: "required_linear_history" }],
+      allow_merge_commit: false,
+    });
     const facts = await inspectRepo(REPO, ctxFor(forge, { ship: { merge_method: "merge" } }));
     expect(facts.mergeBlockedBy?.split("; ")).toEqual([
       "the repository does not allow merge commits (set ship.merge_method to a method it allows)",
@@ -105,7 +124,11 @@ describe("github pull requests", () => {
     forge.github.addRepo("acme/rocket");
     const pr = await upsertPullRequest(PR, ctxFor(forge));
     const stale = await mergePullRequest(REPO, pr.number, "squash", "c".repeat(40), ctxFor(forge));
-    expect(stale).toEqual({ merged: false, sha: null, message: "GitHub refused to merge #1 (409): Head branch was modified. Review and try the merge again." });
+    expect(stale).toEqual({
+      merged: false,
+      sha: null,
+      message: "GitHub refused to merge #1 (409): Head branch was modified. Review and try the merge again.",
+    });
     expect(forge.github.pulls[0]?.merged).toBe(false);
     const merged = await mergePullRequest(REPO, pr.number, "squash", pr.headSha ?? "", ctxFor(forge));
     expect(merged).toMatchObject({ merged: true, message: "Pull Request successfully merged" });
@@ -133,11 +156,18 @@ describe("github checks", () => {
     await using forge = await startFakeForge();
     forge.github.addRepo("acme/rocket");
     expect(await stateOf(forge)).toEqual({ state: "success", total: 0, failing: [], pending: [] });
-    forge.github.setChecks(sha, [{ name: "build", conclusion: "success" }, { name: "docs", conclusion: "skipped" }, { name: "lint", conclusion: "neutral" }]);
+    forge.github.setChecks(sha, [
+      { name: "build", conclusion: "success" },
+      { name: "docs", conclusion: "skipped" },
+      { name: "lint", conclusion: "neutral" },
+    ]);
     expect(await stateOf(forge)).toEqual({ state: "success", total: 3, failing: [], pending: [] });
     forge.github.setStatuses(sha, [{ context: "ci/legacy", state: "pending" }]);
     expect(await stateOf(forge)).toMatchObject({ state: "pending", pending: ["ci/legacy"] });
-    forge.github.setChecks(sha, [{ name: "build", status: "in_progress" }, { name: "test", conclusion: "timed_out" }]);
+    forge.github.setChecks(sha, [
+      { name: "build", status: "in_progress" },
+      { name: "test", conclusion: "timed_out" },
+    ]);
     expect(await stateOf(forge)).toEqual({ state: "failure", total: 3, failing: ["test (timed_out)"], pending: ["build", "ci/legacy"] });
   });
 
@@ -170,20 +200,30 @@ describe("github failures", () => {
   test("a forbidden write (403) and a validation failure (422) carry GitHub's words", async () => {
     await using forge = await startFakeForge();
     forge.github.addRepo("acme/rocket");
-    forge.override("GET", "/repos/acme/rocket/pulls", { status: 403, json: { message: "Resource not accessible by personal access token" } });
+    forge.override("GET", "/repos/acme/rocket/pulls", {
+      status: 403,
+      json: { message: "Resource not accessible by personal access token" },
+    });
     const denied = await failure(upsertPullRequest(PR, ctxFor(forge)));
     expect(isLokiError(denied) && denied.message).toContain("denied access to acme/rocket (403): Resource not accessible");
     await using other = await startFakeForge();
     other.github.addRepo("acme/rocket");
-    other.override("POST", "/repos/acme/rocket/pulls", { status: 422, json: { message: "Validation Failed", errors: [{ message: "No commits between main and loki/7-fix" }] } });
+    other.override("POST", "/repos/acme/rocket/pulls", {
+      status: 422,
+      json: { message: "Validation Failed", errors: [{ message: "No commits between main and loki/7-fix" }] },
+    });
     const invalid = await failure(upsertPullRequest(PR, ctxFor(other)));
-    expect(isLokiError(invalid) && invalid.message).toBe("GitHub refused opening the pull request on acme/rocket (422): Validation Failed: No commits between main and loki/7-fix");
+    expect(isLokiError(invalid) && invalid.message).toBe(
+      "GitHub refused opening the pull request on acme/rocket (422): Validation Failed: No commits between main and loki/7-fix",
+    );
   });
 
   test("no token at all, and a host that refuses connections", async () => {
     const none = await failure(inspectRepo(REPO, { config: trackerConfig({}), env: {} }));
     expect(isLokiError(none) && none.message).toBe("no GitHub token to work on acme/rocket");
-    const refused = await failure(inspectRepo(REPO, { config: trackerConfig({ github: { api_url: await refusedUrl() } }), env: { GITHUB_TOKEN: "x" } }));
+    const refused = await failure(
+      inspectRepo(REPO, { config: trackerConfig({ github: { api_url: await refusedUrl() } }), env: { GITHUB_TOKEN: "x" } }),
+    );
     expect(isLokiError(refused) && refused.message).toMatch(/could not reach http:\/\/127\.0\.0\.1:\d+: connection refused/);
   });
 });

@@ -57,13 +57,21 @@ describe("github", () => {
 
   test("no token and no gh on PATH: the hint names both fixes", async () => {
     const error = await fetchGithubIssue(REF, { config: configAt(), env: { PATH: "/nonexistent" } }).catch((e: unknown) => e);
-    expect(isLokiError(error) && [error.message, error.hint]).toEqual(["no GitHub token to fetch acme/rocket#7", "set GITHUB_TOKEN, or run `gh auth login`"]);
+    expect(isLokiError(error) && [error.message, error.hint]).toEqual([
+      "no GitHub token to fetch acme/rocket#7",
+      "set GITHUB_TOKEN, or run `gh auth login`",
+    ]);
   });
 
   test("a 403 with an exhausted quota waits until x-ratelimit-reset, then retries", async () => {
     await using server = await startFakeTracker();
     const reset = String(Math.floor(Date.now() / 1000) + 5);
-    server.route("GET", PATH, { status: 403, json: { message: "API rate limit exceeded" }, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset } }, { json: ISSUE });
+    server.route(
+      "GET",
+      PATH,
+      { status: 403, json: { message: "API rate limit exceeded" }, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset } },
+      { json: ISSUE },
+    );
     const clock = fakeSleep();
     const issue = await fetchGithubIssue(REF, { config: configAt(server.url), env: { GITHUB_TOKEN: "t0ken" }, sleep: clock.sleep });
     expect(issue.title).toBe("Ship it");
@@ -76,7 +84,9 @@ describe("github", () => {
     await using server = await startFakeTracker();
     server.route("GET", PATH, { status: 403, json: { message: "Resource not accessible by personal access token" } });
     const error = await fetchGithubIssue(REF, { config: configAt(server.url), env: { GITHUB_TOKEN: "t0ken" } }).catch((e: unknown) => e);
-    expect(isLokiError(error) && error.message).toBe("GitHub denied access to acme/rocket#7 (403): Resource not accessible by personal access token");
+    expect(isLokiError(error) && error.message).toBe(
+      "GitHub denied access to acme/rocket#7 (403): Resource not accessible by personal access token",
+    );
     expect(isLokiError(error) && error.hint).toContain("Issues read");
   });
 

@@ -18,7 +18,10 @@ const site = (baseUrl: string): TrackerSite => ({
 });
 
 async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!isLokiError(error)) throw new Error(`expected a LokiError, got ${String(error)}`);
   return error;
 }

@@ -33,8 +33,20 @@ const CASES: TrackerCase[] = [
     path: "/repos/acme/rocket/issues/12",
     query: "",
     auth: ["authorization", "token ghp_contract_secret"],
-    ok: { title: "Add login", body: "- [ ] form", labels: [{ name: "feature" }, "ui"], html_url: "https://github.com/acme/rocket/issues/12" },
-    expected: () => ({ tracker: "github", key: "acme/rocket#12", title: "Add login", body: "- [ ] form", labels: ["feature", "ui"], url: "https://github.com/acme/rocket/issues/12" }),
+    ok: {
+      title: "Add login",
+      body: "- [ ] form",
+      labels: [{ name: "feature" }, "ui"],
+      html_url: "https://github.com/acme/rocket/issues/12",
+    },
+    expected: () => ({
+      tracker: "github",
+      key: "acme/rocket#12",
+      title: "Add login",
+      body: "- [ ] form",
+      labels: ["feature", "ui"],
+      url: "https://github.com/acme/rocket/issues/12",
+    }),
     tokenVar: "GITHUB_TOKEN",
     baseVar: "GITHUB_API_URL",
     displayName: "GitHub",
@@ -48,8 +60,20 @@ const CASES: TrackerCase[] = [
     path: "/projects/group%2Fsub%2Fapp/issues/3",
     query: "",
     auth: ["private-token", "glpat-contract-secret"],
-    ok: { title: "Add login", description: "- [ ] form", labels: ["feature", "ui"], web_url: "https://gitlab.com/group/sub/app/-/issues/3" },
-    expected: () => ({ tracker: "gitlab", key: "group/sub/app#3", title: "Add login", body: "- [ ] form", labels: ["feature", "ui"], url: "https://gitlab.com/group/sub/app/-/issues/3" }),
+    ok: {
+      title: "Add login",
+      description: "- [ ] form",
+      labels: ["feature", "ui"],
+      web_url: "https://gitlab.com/group/sub/app/-/issues/3",
+    },
+    expected: () => ({
+      tracker: "gitlab",
+      key: "group/sub/app#3",
+      title: "Add login",
+      body: "- [ ] form",
+      labels: ["feature", "ui"],
+      url: "https://gitlab.com/group/sub/app/-/issues/3",
+    }),
     tokenVar: "GITLAB_TOKEN",
     baseVar: "GITLAB_API_URL",
     displayName: "GitLab",
@@ -64,7 +88,14 @@ const CASES: TrackerCase[] = [
     query: "fields=summary,description,labels",
     auth: ["authorization", `Basic ${btoa("dev@example.com:jira-contract-secret")}`],
     ok: { key: "ABC-12", fields: { summary: "Add login", description: "* [ ] form", labels: ["feature", "ui"] } },
-    expected: (base) => ({ tracker: "jira", key: "ABC-12", title: "Add login", body: "- [ ] form", labels: ["feature", "ui"], url: `${base}/browse/ABC-12` }),
+    expected: (base) => ({
+      tracker: "jira",
+      key: "ABC-12",
+      title: "Add login",
+      body: "- [ ] form",
+      labels: ["feature", "ui"],
+      url: `${base}/browse/ABC-12`,
+    }),
     tokenVar: "JIRA_API_TOKEN",
     baseVar: "JIRA_BASE_URL",
     displayName: "Jira",
@@ -78,8 +109,18 @@ const CASES: TrackerCase[] = [
     path: "/Rocket/_apis/wit/workitems/45",
     query: "api-version=7.1",
     auth: ["authorization", `Basic ${btoa(":azure-contract-secret")}`],
-    ok: { id: 45, fields: { "System.Title": "Add login", "System.Description": "<ul><li>[ ] form</li></ul>", "System.Tags": "feature; ui" } },
-    expected: (base) => ({ tracker: "azure", key: "acme/Rocket#45", title: "Add login", body: "- [ ] form", labels: ["feature", "ui"], url: `${base}/Rocket/_workitems/edit/45` }),
+    ok: {
+      id: 45,
+      fields: { "System.Title": "Add login", "System.Description": "<ul><li>[ ] form</li></ul>", "System.Tags": "feature; ui" },
+    },
+    expected: (base) => ({
+      tracker: "azure",
+      key: "acme/Rocket#45",
+      title: "Add login",
+      body: "- [ ] form",
+      labels: ["feature", "ui"],
+      url: `${base}/Rocket/_workitems/edit/45`,
+    }),
     tokenVar: "AZURE_DEVOPS_TOKEN",
     baseVar: "AZURE_DEVOPS_ORG_URL",
     displayName: "Azure DevOps",
@@ -151,7 +192,9 @@ for (const c of CASES) {
       server.route("GET", c.path, { status: 429, headers: { "retry-after": "120" } }, { json: c.ok });
       const clock = fakeSleep();
       const error = await failure(fetchIssue(c.ref, { config: configFor(c, server.url, 30), env: c.env, sleep: clock.sleep }));
-      expect(error.message).toMatch(new RegExp(`^rate limited by ${c.displayName}; retry after 120 s \\(at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)$`));
+      expect(error.message).toMatch(
+        new RegExp(`^rate limited by ${c.displayName}; retry after 120 s \\(at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)$`),
+      );
       expect(error.hint).toContain("max_retry_wait_seconds");
       expect(server.requests).toHaveLength(1);
       expect(clock.waits).toEqual([]);

@@ -10,7 +10,13 @@ import { refusedUrl, trackerConfig } from "../helpers/fake-tracker.ts";
 
 const REPO: RepoRef = { forge: "github", owner: "acme", repo: "rocket" };
 const ctxFor = (forge: FakeForge): FetchContext => ({ config: forge.config(), env: { GITHUB_TOKEN: forge.tokens.github } });
-const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error("expected a failure"); }, (error: unknown) => error);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (error: unknown) => error,
+  );
 
 describe("waitForChecks", () => {
   const sha = "e".repeat(40);
@@ -23,11 +29,25 @@ describe("waitForChecks", () => {
   test("polls pending → success and reports progress each time", async () => {
     await using forge = await startFakeForge();
     forge.github.addRepo("acme/rocket");
-    forge.github.setChecks(sha, [{ name: "test", status: "queued" }], [{ name: "test", status: "in_progress" }], [{ name: "test", conclusion: "success" }]);
+    forge.github.setChecks(
+      sha,
+      [{ name: "test", status: "queued" }],
+      [{ name: "test", status: "in_progress" }],
+      [{ name: "test", conclusion: "success" }],
+    );
     const seen: [string, number][] = [];
-    const result = await waitForChecks(REPO, sha, { timeoutMs: 60_000, pollMs: 10_000, onProgress: (s, ms) => void seen.push([s.state, ms]), ...clock() }, ctxFor(forge));
+    const result = await waitForChecks(
+      REPO,
+      sha,
+      { timeoutMs: 60_000, pollMs: 10_000, onProgress: (s, ms) => void seen.push([s.state, ms]), ...clock() },
+      ctxFor(forge),
+    );
     expect(result.state).toBe("success");
-    expect(seen).toEqual([["pending", 0], ["pending", 10_000], ["success", 20_000]]);
+    expect(seen).toEqual([
+      ["pending", 0],
+      ["pending", 10_000],
+      ["success", 20_000],
+    ]);
   });
 
   test("pending forever: returns the last pending state at the timeout", async () => {
@@ -35,7 +55,12 @@ describe("waitForChecks", () => {
     forge.github.addRepo("acme/rocket");
     forge.github.setChecks(sha, [{ name: "e2e", status: "in_progress" }]);
     const seen: number[] = [];
-    const result = await waitForChecks(REPO, sha, { timeoutMs: 25_000, pollMs: 10_000, onProgress: (_s, ms) => void seen.push(ms), ...clock() }, ctxFor(forge));
+    const result = await waitForChecks(
+      REPO,
+      sha,
+      { timeoutMs: 25_000, pollMs: 10_000, onProgress: (_s, ms) => void seen.push(ms), ...clock() },
+      ctxFor(forge),
+    );
     expect(result).toMatchObject({ state: "pending", pending: ["e2e"] });
     expect(seen).toEqual([0, 10_000, 20_000, 25_000]);
   });
@@ -53,7 +78,12 @@ describe("waitForChecks", () => {
     forge.github.addRepo("acme/rocket");
     forge.github.setChecks(sha, [], [], [{ name: "build", status: "queued" }], [{ name: "build" }]);
     const seen: ChecksState["state"][] = [];
-    const found = await waitForChecks(REPO, sha, { timeoutMs: 60_000, pollMs: 10_000, onProgress: (s) => void seen.push(s.state), ...clock() }, ctxFor(forge));
+    const found = await waitForChecks(
+      REPO,
+      sha,
+      { timeoutMs: 60_000, pollMs: 10_000, onProgress: (s) => void seen.push(s.state), ...clock() },
+      ctxFor(forge),
+    );
     expect(found).toMatchObject({ state: "success", total: 1 });
     expect(seen).toEqual(["pending", "pending", "pending", "success"]);
     forge.github.setChecks(sha, []);
@@ -67,7 +97,14 @@ describe("waitForChecks on a flaky network", () => {
     const ctx = { config: trackerConfig({ github: { api_url: await refusedUrl() } }), env: { GITHUB_TOKEN: "x" } };
     const waits: number[] = [];
     let t = 0;
-    const error = await failure(waitForChecks(REPO, "a".repeat(40), { timeoutMs: 60_000, pollMs: 5_000, now: () => t, sleep: async (ms) => void waits.push((t += ms)) }, ctx));
+    const error = await failure(
+      waitForChecks(
+        REPO,
+        "a".repeat(40),
+        { timeoutMs: 60_000, pollMs: 5_000, now: () => t, sleep: async (ms) => void waits.push((t += ms)) },
+        ctx,
+      ),
+    );
     expect(isLokiError(error) && error.message).toContain("connection refused");
     expect(waits).toEqual([5_000, 10_000]);
   });
@@ -76,7 +113,14 @@ describe("waitForChecks on a flaky network", () => {
     await using forge = await startFakeForge({ github: "right" });
     forge.github.addRepo("acme/rocket");
     let slept = 0;
-    const error = await failure(waitForChecks(REPO, "a".repeat(40), { timeoutMs: 60_000, pollMs: 5_000, sleep: async () => void (slept += 1) }, { ...ctxFor(forge), env: { GITHUB_TOKEN: "wrong" } }));
+    const error = await failure(
+      waitForChecks(
+        REPO,
+        "a".repeat(40),
+        { timeoutMs: 60_000, pollMs: 5_000, sleep: async () => void (slept += 1) },
+        { ...ctxFor(forge), env: { GITHUB_TOKEN: "wrong" } },
+      ),
+    );
     expect([isLokiError(error) && error.message.startsWith("GitHub token rejected (401)"), slept]).toEqual([true, 0]);
   });
 });

@@ -25,7 +25,14 @@ describe("readSubject", () => {
   test("added, modified, deleted, renamed, binary and mode-only changes, with new line numbers", async () => {
     await using dir = await tmpdir({
       commit: true,
-      files: { "mod.txt": "a\nb\nc\n", "del.txt": "gone\n", "old/name.txt": lines(20), "img.bin": "\0\x01\x02", "run.sh": "echo hi\n", "keep.txt": "same\n" },
+      files: {
+        "mod.txt": "a\nb\nc\n",
+        "del.txt": "gone\n",
+        "old/name.txt": lines(20),
+        "img.bin": "\0\x01\x02",
+        "run.sh": "echo hi\n",
+        "keep.txt": "same\n",
+      },
     });
     const base = head(dir.path);
     dir.write("mod.txt", "a\nB\nc\nd\n++ plus\n-- minus\n");
@@ -58,9 +65,21 @@ describe("readSubject", () => {
       removedCount: 1,
     });
     expect(files["del.txt"]).toMatchObject({ status: "deleted", added: [], removed: [{ line: 1, text: "gone" }], removedCount: 1 });
-    expect(files["new/name.txt"]).toMatchObject({ status: "renamed", oldPath: "old/name.txt", added: [{ line: 21, text: "tail" }], removed: [], removedCount: 0 });
+    expect(files["new/name.txt"]).toMatchObject({
+      status: "renamed",
+      oldPath: "old/name.txt",
+      added: [{ line: 21, text: "tail" }],
+      removed: [],
+      removedCount: 0,
+    });
     expect(files["img.bin"]).toMatchObject({ status: "modified", binary: true, added: [] });
-    expect(files["added.txt"]).toMatchObject({ status: "added", added: [{ line: 1, text: "one" }, { line: 2, text: "two" }] });
+    expect(files["added.txt"]).toMatchObject({
+      status: "added",
+      added: [
+        { line: 1, text: "one" },
+        { line: 2, text: "two" },
+      ],
+    });
     expect(files["empty.txt"]).toMatchObject({ status: "added", added: [], removedCount: 0 });
     expect(files["run.sh"]).toMatchObject({ status: "modified", added: [], removedCount: 0 });
   });
@@ -76,18 +95,26 @@ describe("readSubject", () => {
     const subject = await readSubject(dir.path, "HEAD~2", { includeWorktree: false });
     expect(subject.base).toMatch(/^[0-9a-f]{40}$/);
     expect(subject.files.map((f) => f.path).sort()).toEqual([...odd.filter((p) => p !== "with space.txt"), "moved with space.txt"].sort());
-    for (const file of subject.files) expect(file.added).toEqual([{ line: 1, text: file.path === "moved with space.txt" ? "with space.txt" : file.path }]);
+    for (const file of subject.files)
+      expect(file.added).toEqual([{ line: 1, text: file.path === "moved with space.txt" ? "with space.txt" : file.path }]);
   });
 
   test("a user's diff config (no prefix, external diff, color) does not change the parse", async () => {
     // Under diff.noprefix a path starting with "a/" would lose its first directory.
     await using dir = await tmpdir({ commit: true, files: { "a/a.txt": "1\n" } });
     const base = head(dir.path);
-    for (const [key, value] of [["diff.noprefix", "true"], ["color.ui", "always"], ["diff.external", "false"]] as const) git(dir.path, ["config", key, value]);
+    for (const [key, value] of [
+      ["diff.noprefix", "true"],
+      ["color.ui", "always"],
+      ["diff.external", "false"],
+    ] as const)
+      git(dir.path, ["config", key, value]);
     dir.write("a/a.txt", "1\n2\n");
     git(dir.path, ["commit", "-qam", "two"]);
     const subject = await readSubject(dir.path, base, { includeWorktree: false });
-    expect(subject.files).toEqual([{ path: "a/a.txt", status: "modified", binary: false, added: [{ line: 2, text: "2" }], removed: [], removedCount: 0 }]);
+    expect(subject.files).toEqual([
+      { path: "a/a.txt", status: "modified", binary: false, added: [{ line: 2, text: "2" }], removed: [], removedCount: 0 },
+    ]);
   });
 
   test("includeWorktree adds uncommitted and untracked (not ignored) files; without it they are not seen", async () => {
@@ -105,7 +132,17 @@ describe("readSubject", () => {
     const files = byPath(subject.files);
     expect(Object.keys(files).sort()).toEqual(["blob.dat", "link", "tracked.txt", "untracked/new.ts"]);
     expect(files["tracked.txt"]?.added).toEqual([{ line: 2, text: "b" }]);
-    expect(files["untracked/new.ts"]).toEqual({ path: "untracked/new.ts", status: "added", binary: false, added: [{ line: 1, text: "export const x = 1;" }, { line: 2, text: "export const y = 2;" }], removed: [], removedCount: 0 });
+    expect(files["untracked/new.ts"]).toEqual({
+      path: "untracked/new.ts",
+      status: "added",
+      binary: false,
+      added: [
+        { line: 1, text: "export const x = 1;" },
+        { line: 2, text: "export const y = 2;" },
+      ],
+      removed: [],
+      removedCount: 0,
+    });
     expect(files["blob.dat"]).toMatchObject({ binary: true, added: [] });
     expect(files.link?.added).toEqual([{ line: 1, text: "tracked.txt" }]);
   });
@@ -142,14 +179,54 @@ describe("readSubject", () => {
 
 describe("parseUnifiedDiff", () => {
   test("hunk counts, not prefixes, decide content; no-newline markers are skipped", () => {
-    const text = ["diff --git a/x b/x", "index 1..2 100644", "--- a/x", "+++ b/x", "@@ -1,2 +1,3 @@", "---- was a header look-alike", "-b", "++++ still content", "+c", "\\ No newline at end of file", "+d"].join("\n");
+    const text = [
+      "diff --git a/x b/x",
+      "index 1..2 100644",
+      "--- a/x",
+      "+++ b/x",
+      "@@ -1,2 +1,3 @@",
+      "---- was a header look-alike",
+      "-b",
+      "++++ still content",
+      "+c",
+      "\\ No newline at end of file",
+      "+d",
+    ].join("\n");
     expect(parseUnifiedDiff(text)).toEqual([
-      { path: "x", status: "modified", binary: false, added: [{ line: 1, text: "+++ still content" }, { line: 2, text: "c" }, { line: 3, text: "d" }], removed: [{ line: 1, text: "--- was a header look-alike" }, { line: 2, text: "b" }], removedCount: 2 },
+      {
+        path: "x",
+        status: "modified",
+        binary: false,
+        added: [
+          { line: 1, text: "+++ still content" },
+          { line: 2, text: "c" },
+          { line: 3, text: "d" },
+        ],
+        removed: [
+          { line: 1, text: "--- was a header look-alike" },
+          { line: 2, text: "b" },
+        ],
+        removedCount: 2,
+      },
     ]);
   });
 
   test("removed lines carry old-file line numbers across hunks, context lines included", () => {
-    const text = ["diff --git a/y b/y", "--- a/y", "+++ b/y", "@@ -5,2 +4,0 @@", "-five", "-six", "@@ -10 +8 @@", "-ten", "+eight", "@@ -20,3 +18,2 @@", " twenty", "-twenty-one", " twenty-two"].join("\n");
+    const text = [
+      "diff --git a/y b/y",
+      "--- a/y",
+      "+++ b/y",
+      "@@ -5,2 +4,0 @@",
+      "-five",
+      "-six",
+      "@@ -10 +8 @@",
+      "-ten",
+      "+eight",
+      "@@ -20,3 +18,2 @@",
+      " twenty",
+      "-twenty-one",
+      " twenty-two",
+    ].join("\n");
     const [file] = parseUnifiedDiff(text);
     expect(file?.removed).toEqual([
       { line: 5, text: "five" },

@@ -36,15 +36,66 @@ const writeIn = (dir: string, rel: string, text: string) => {
 };
 
 const ROWS: Row[] = [
-  { name: "honest twin: normal commits, nothing under .git touched", act: (dir) => commit(dir, { "a.js": "export const a = 2;\n" }), status: "pass", says: "no .gitattributes changed; .git config, hooks, info/attributes and replace refs as at run start" },
-  { name: "a post-commit hook planted", act: (dir, g) => { commit(dir, { "a.js": "2;\n" }); writeIn(g, "hooks/post-commit", "#!/bin/sh\ntouch pwned\n"); }, status: "fail", says: "the agent added .git/hooks/post-commit during the run" },
-  { name: "an existing hook rewritten", act: (_dir, g) => writeIn(g, "hooks/pre-commit", "#!/bin/sh\nexit 0\n"), status: "fail", says: "the agent changed .git/hooks/pre-commit during the run" },
-  { name: "an existing hook removed", act: (_dir, g) => rmSync(join(g, "hooks", "pre-commit")), status: "fail", says: "the agent removed .git/hooks/pre-commit during the run" },
-  { name: ".git/config edited", act: (dir) => git(dir, ["config", "diff.external", "/bin/true"]), status: "fail", says: "the agent changed .git/config during the run" },
-  { name: ".git/info/attributes written", act: (_dir, g) => writeIn(g, "info/attributes", "* -diff\n"), status: "fail", says: "the agent added .git/info/attributes during the run" },
-  { name: "a replace ref added", act: (dir) => { commit(dir, { "a.js": "2;\n" }); git(dir, ["replace", "HEAD", "HEAD~1"]); }, status: "fail", says: /^the agent added replace ref refs\/replace\/[0-9a-f]{40} during the run/ },
-  { name: "a .gitattributes committed", act: (dir) => commit(dir, { ".gitattributes": "* -diff\n" }), status: "fail", says: ".gitattributes added: attributes decide what the grader sees" },
-  { name: "a nested .gitattributes added", act: (dir) => commit(dir, { "lib/.gitattributes": "*.js linguist-generated\n" }), status: "fail", says: "lib/.gitattributes added: attributes decide what the grader sees" },
+  {
+    name: "honest twin: normal commits, nothing under .git touched",
+    act: (dir) => commit(dir, { "a.js": "export const a = 2;\n" }),
+    status: "pass",
+    says: "no .gitattributes changed; .git config, hooks, info/attributes and replace refs as at run start",
+  },
+  {
+    name: "a post-commit hook planted",
+    act: (dir, g) => {
+      commit(dir, { "a.js": "2;\n" });
+      writeIn(g, "hooks/post-commit", "#!/bin/sh\ntouch pwned\n");
+    },
+    status: "fail",
+    says: "the agent added .git/hooks/post-commit during the run",
+  },
+  {
+    name: "an existing hook rewritten",
+    act: (_dir, g) => writeIn(g, "hooks/pre-commit", "#!/bin/sh\nexit 0\n"),
+    status: "fail",
+    says: "the agent changed .git/hooks/pre-commit during the run",
+  },
+  {
+    name: "an existing hook removed",
+    act: (_dir, g) => rmSync(join(g, "hooks", "pre-commit")),
+    status: "fail",
+    says: "the agent removed .git/hooks/pre-commit during the run",
+  },
+  {
+    name: ".git/config edited",
+    act: (dir) => git(dir, ["config", "diff.external", "/bin/true"]),
+    status: "fail",
+    says: "the agent changed .git/config during the run",
+  },
+  {
+    name: ".git/info/attributes written",
+    act: (_dir, g) => writeIn(g, "info/attributes", "* -diff\n"),
+    status: "fail",
+    says: "the agent added .git/info/attributes during the run",
+  },
+  {
+    name: "a replace ref added",
+    act: (dir) => {
+      commit(dir, { "a.js": "2;\n" });
+      git(dir, ["replace", "HEAD", "HEAD~1"]);
+    },
+    status: "fail",
+    says: /^the agent added replace ref refs\/replace\/[0-9a-f]{40} during the run/,
+  },
+  {
+    name: "a .gitattributes committed",
+    act: (dir) => commit(dir, { ".gitattributes": "* -diff\n" }),
+    status: "fail",
+    says: ".gitattributes added: attributes decide what the grader sees",
+  },
+  {
+    name: "a nested .gitattributes added",
+    act: (dir) => commit(dir, { "lib/.gitattributes": "*.js linguist-generated\n" }),
+    status: "fail",
+    says: "lib/.gitattributes added: attributes decide what the grader sees",
+  },
 ];
 
 /** A repository at "run start" (one hook installed, as a user might have), its snapshot, then the row's act. */
@@ -55,7 +106,12 @@ async function grade(act: Row["act"], snapshot: "take" | "none" = "take") {
   const before = snapshot === "take" ? await readGitSnapshot(dir.path, base) : undefined;
   act(dir.path, join(dir.path, ".git"));
   const subject = await readSubject(dir.path, base, { includeWorktree: false });
-  const [result] = await runGates([gitIntegrityGate], { subject, project: { kinds: [], test: null, build: null, lint: null }, config: Config.parse({}), gitSnapshot: before });
+  const [result] = await runGates([gitIntegrityGate], {
+    subject,
+    project: { kinds: [], test: null, build: null, lint: null },
+    config: Config.parse({}),
+    gitSnapshot: before,
+  });
   if (result === undefined) throw new Error("no result");
   return result;
 }
@@ -71,7 +127,10 @@ describe("git_integrity on real repositories", () => {
 
   test("outside a run (no snapshot) only .gitattributes is graded, and the reason says so", async () => {
     const hooked = await grade((_dir, g) => writeIn(g, "hooks/post-commit", "x"), "none");
-    expect(hooked).toMatchObject({ status: "pass", reason: "no .gitattributes changed; .git internals not compared: no loki run (no run-start snapshot)" });
+    expect(hooked).toMatchObject({
+      status: "pass",
+      reason: "no .gitattributes changed; .git internals not compared: no loki run (no run-start snapshot)",
+    });
     const attributed = await grade((dir) => commit(dir, { ".gitattributes": "* -diff\n" }), "none");
     expect(attributed).toMatchObject({ status: "fail", findings: [{ file: ".gitattributes", rule: "gitattributes" }] });
   });
@@ -93,7 +152,13 @@ describe("git_integrity on real repositories", () => {
   test("a start commit that resolves to another tree than at run start blocks", () => {
     const before: GitSnapshot = { start_sha: "a".repeat(40), start_tree: "b".repeat(40), files: {}, replace_refs: [] };
     const findings = compareGitSnapshots(before, { ...before, start_tree: "c".repeat(40) });
-    expect(findings).toMatchObject([{ severity: "high", rule: "git-start-tree", message: "the run-start commit aaaaaaaaaaaa no longer resolves to the tree recorded at run start (bbbbbbbbbbbb → cccccccccccc)" }]);
+    expect(findings).toMatchObject([
+      {
+        severity: "high",
+        rule: "git-start-tree",
+        message: "the run-start commit aaaaaaaaaaaa no longer resolves to the tree recorded at run start (bbbbbbbbbbbb → cccccccccccc)",
+      },
+    ]);
   });
 });
 
@@ -103,13 +168,19 @@ describe("loki verify", () => {
     const { code, evidence } = await verifyJson(repo.path);
     expect(code).toBe(2);
     expect(evidence.verdict).toBe("BLOCKED");
-    expect(gateOf(evidence, "git_integrity")).toMatchObject({ status: "fail", findings: [{ severity: "high", file: ".gitattributes", message: ".gitattributes added: attributes decide what the grader sees" }] });
+    expect(gateOf(evidence, "git_integrity")).toMatchObject({
+      status: "fail",
+      findings: [{ severity: "high", file: ".gitattributes", message: ".gitattributes added: attributes decide what the grader sees" }],
+    });
   });
 
   test("the honest twin verifies, the .git part skipped with its reason", async () => {
     await using repo = await verifyRepo(NODE_PROJECT, NODE_FIX);
     const { evidence } = await verifyJson(repo.path);
-    expect(gateOf(evidence, "git_integrity")).toMatchObject({ status: "pass", reason: "no .gitattributes changed; .git internals not compared: no loki run (no run-start snapshot)" });
+    expect(gateOf(evidence, "git_integrity")).toMatchObject({
+      status: "pass",
+      reason: "no .gitattributes changed; .git internals not compared: no loki run (no run-start snapshot)",
+    });
   });
 });
 
@@ -122,7 +193,10 @@ describe("a run whose agent plants a git hook", () => {
     expect(Object.keys(s.orchestrator().git_snapshot?.files ?? {})).not.toContain(".git/hooks/post-commit");
     const gates = GateResult.array().parse(JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")));
     const gate = gates.find((g) => g.id === "git_integrity");
-    expect(gate).toMatchObject({ status: "fail", findings: [{ severity: "high", rule: "git-hook", message: "the agent added .git/hooks/post-commit during the run" }] });
+    expect(gate).toMatchObject({
+      status: "fail",
+      findings: [{ severity: "high", rule: "git-hook", message: "the agent added .git/hooks/post-commit during the run" }],
+    });
     expect(s.completion().outcome).not.toBe("verified");
     expect(s.proof().payload.headline.verdict).not.toBe("VERIFIED");
     expect(existsSync(join(s.path, "hook-ran"))).toBe(false);

@@ -11,7 +11,14 @@ import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { fingerprint, runGates } from "../../src/gates/gate.ts";
 import { SECRET_RULES } from "../../src/gates/secret-rules.ts";
-import { createSecretsGate, maskSecret, parseLokiIgnore, scanLines, shannonEntropy, type SecretsGateOptions } from "../../src/gates/secrets.ts";
+import {
+  createSecretsGate,
+  maskSecret,
+  parseLokiIgnore,
+  scanLines,
+  shannonEntropy,
+  type SecretsGateOptions,
+} from "../../src/gates/secrets.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const scan = (text: string) => scanLines([{ line: 1, text }]);
@@ -85,14 +92,25 @@ describe("shannonEntropy and masking", () => {
 
   test(".lokiignore follows gitignore path rules", () => {
     const ignore = parseLokiIgnore("# test data\n*.pem\nfixtures/\n/config/dev.env\n!fixtures/real.ts\nfingerprint: 0123abcd\n");
-    const cases = { "a/b.pem": true, "tests/fixtures/x.env": true, "config/dev.env": true, "x/config/dev.env": false, "fixtures/real.ts": false, "src/app.ts": false };
+    const cases = {
+      "a/b.pem": true,
+      "tests/fixtures/x.env": true,
+      "config/dev.env": true,
+      "x/config/dev.env": false,
+      "fixtures/real.ts": false,
+      "src/app.ts": false,
+    };
     expect(Object.fromEntries(Object.keys(cases).map((p) => [p, ignore.ignores(p)]))).toEqual(cases);
     expect([...ignore.fingerprints]).toEqual(["0123abcd"]);
   });
 });
 
 /** Commits `base`, then `change` on top (null deletes a file), and runs the gate on that diff. */
-async function verify(base: Record<string, string>, change: Record<string, string | null>, options: SecretsGateOptions = { gitleaks: null }): Promise<GateResult> {
+async function verify(
+  base: Record<string, string>,
+  change: Record<string, string | null>,
+  options: SecretsGateOptions = { gitleaks: null },
+): Promise<GateResult> {
   await using dir = await tmpdir({ commit: true, files: base });
   const baseSha = git(dir.path, ["rev-parse", "HEAD"]).trim();
   for (const [path, text] of Object.entries(change)) {
@@ -113,7 +131,14 @@ describe("secrets gate on throwaway repos", () => {
     const result = await verify({ "README.md": "# app\n" }, { "config/app.env": `PORT=8080\n${AWS_LINE}\n` });
     expect(result.status).toBe("fail");
     expect(result.findings).toEqual([
-      { severity: "critical", file: "config/app.env", line: 2, rule: "aws-access-key-id", message: `AWS access key id (${AWS_KEY.slice(0, 4)}…)`, fingerprint: fingerprint("aws-access-key-id", "config/app.env", AWS_KEY) },
+      {
+        severity: "critical",
+        file: "config/app.env",
+        line: 2,
+        rule: "aws-access-key-id",
+        message: `AWS access key id (${AWS_KEY.slice(0, 4)}…)`,
+        fingerprint: fingerprint("aws-access-key-id", "config/app.env", AWS_KEY),
+      },
     ]);
     expect(result.reason).toContain("config/app.env:2");
     expect(JSON.stringify(result)).not.toContain(AWS_KEY);
@@ -123,38 +148,71 @@ describe("secrets gate on throwaway repos", () => {
   test("inline allow comments suppress the finding on their line", async () => {
     const text = `${AWS_LINE} # loki:allow-secret\n${sample("github-pat")} // gitleaks:allow\n${sample("npm-token")} # pragma: allowlist secret\n`;
     const result = await verify({ "README.md": "# app\n" }, { "fixtures.txt": text });
-    expect({ status: result.status, reason: result.reason }).toEqual({ status: "pass", reason: "scanned 3 added lines in 1 file, no secrets; suppressed 3 inline" });
+    expect({ status: result.status, reason: result.reason }).toEqual({
+      status: "pass",
+      reason: "scanned 3 added lines in 1 file, no secrets; suppressed 3 inline",
+    });
   });
 
   test(".lokiignore suppresses by path glob", async () => {
-    const result = await verify({ ".lokiignore": "# fabricated keys\ntests/fixtures/\n" }, { "tests/fixtures/aws.env": `${AWS_LINE}\n`, "src/app.ts": "export const port = 8080;\n" });
-    expect({ status: result.status, reason: result.reason }).toEqual({ status: "pass", reason: "scanned 1 added line in 1 file, no secrets; suppressed 1 file by .lokiignore" });
+    const result = await verify(
+      { ".lokiignore": "# fabricated keys\ntests/fixtures/\n" },
+      { "tests/fixtures/aws.env": `${AWS_LINE}\n`, "src/app.ts": "export const port = 8080;\n" },
+    );
+    expect({ status: result.status, reason: result.reason }).toEqual({
+      status: "pass",
+      reason: "scanned 1 added line in 1 file, no secrets; suppressed 1 file by .lokiignore",
+    });
     expect(result.details).toMatchObject({ lokiignore_changed: false });
   });
 
   test("a .lokiignore that the graded change itself edits still applies, and the reason says so", async () => {
     const result = await verify({ "README.md": "# app\n" }, { ".lokiignore": "keys/\n", "keys/aws.env": `${AWS_LINE}\n` });
-    expect({ status: result.status, reason: result.reason }).toEqual({ status: "pass", reason: "scanned 1 added line in 1 file, no secrets; suppressed 1 file by .lokiignore; .lokiignore changed in this diff" });
+    expect({ status: result.status, reason: result.reason }).toEqual({
+      status: "pass",
+      reason: "scanned 1 added line in 1 file, no secrets; suppressed 1 file by .lokiignore; .lokiignore changed in this diff",
+    });
     expect(result.details).toMatchObject({ lokiignore_changed: true });
   });
 
   test(".lokiignore suppresses one finding by its fingerprint, not its neighbours", async () => {
     const ignored = fingerprint("aws-access-key-id", "keys.env", AWS_KEY);
-    const result = await verify({ ".lokiignore": `fingerprint:${ignored}\n` }, { "keys.env": `${AWS_LINE}\n${sample("stripe-live-key")}\n` });
+    const result = await verify(
+      { ".lokiignore": `fingerprint:${ignored}\n` },
+      { "keys.env": `${AWS_LINE}\n${sample("stripe-live-key")}\n` },
+    );
     expect(result.status).toBe("fail");
     expect(result.findings.map((f) => [f.rule, f.line])).toEqual([["stripe-live-key", 2]]);
     expect(result.reason).toEndWith("; suppressed 1 by fingerprint");
   });
 
   test("secrets on removed lines and in deleted files are not reported", async () => {
-    const result = await verify({ "app.env": `${AWS_LINE}\nPORT=1\n`, "old.env": `${sample("github-pat")}\n` }, { "app.env": "PORT=1\n", "old.env": null });
-    expect({ status: result.status, reason: result.reason }).toEqual({ status: "pass", reason: "scanned 0 added lines in 0 files, no secrets" });
+    const result = await verify(
+      { "app.env": `${AWS_LINE}\nPORT=1\n`, "old.env": `${sample("github-pat")}\n` },
+      { "app.env": "PORT=1\n", "old.env": null },
+    );
+    expect({ status: result.status, reason: result.reason }).toEqual({
+      status: "pass",
+      reason: "scanned 0 added lines in 0 files, no secrets",
+    });
   });
 
   test("placeholders, documented example keys, lock files and minified assets pass", async () => {
-    const placeholders = ['password = "changeme"', 'api_key = "${API_KEY}"', "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app", "aws_access_key_id = AKIAIOSFODNN7EXAMPLE", 'token = "<your-token-here>"'].join("\n");
-    const result = await verify({ "README.md": "# app\n" }, { "config.py": `${placeholders}\n`, "package-lock.json": `${AWS_LINE}\n`, "dist/app.min.js": `${AWS_LINE}\n` });
-    expect({ status: result.status, reason: result.reason }).toEqual({ status: "pass", reason: "scanned 5 added lines in 1 file, no secrets" });
+    const placeholders = [
+      'password = "changeme"',
+      'api_key = "${API_KEY}"',
+      "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
+      "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+      'token = "<your-token-here>"',
+    ].join("\n");
+    const result = await verify(
+      { "README.md": "# app\n" },
+      { "config.py": `${placeholders}\n`, "package-lock.json": `${AWS_LINE}\n`, "dist/app.min.js": `${AWS_LINE}\n` },
+    );
+    expect({ status: result.status, reason: result.reason }).toEqual({
+      status: "pass",
+      reason: "scanned 5 added lines in 1 file, no secrets",
+    });
   });
 
   test("a test key is a finding below the blocking severities", async () => {
@@ -208,7 +266,10 @@ describe("secrets gate with gitleaks", () => {
     process.env.FAKE_GITLEAKS_FAIL = "1";
     try {
       const result = await withFakeGitleaks((bin) => verify({ "README.md": "# app\n" }, { "a.txt": "hello\n" }, { gitleaks: bin }));
-      expect({ status: result.status, reason: result.reason }).toEqual({ status: "pass", reason: "scanned 1 added line in 1 file, no secrets; gitleaks failed: exit 2" });
+      expect({ status: result.status, reason: result.reason }).toEqual({
+        status: "pass",
+        reason: "scanned 1 added line in 1 file, no secrets; gitleaks failed: exit 2",
+      });
       expect(result.details).toMatchObject({ gitleaks: "failed" });
     } finally {
       delete process.env.FAKE_GITLEAKS_FAIL;

@@ -45,12 +45,31 @@ describe("syntaxError", () => {
 describe("toolFindings", () => {
   const out = (stdout: string) => ({ stdout, stderr: "", exitCode: 1 });
   test("tsc, file:line:col and eslint's stylish blocks become repository-relative findings", () => {
-    const tsc = toolFindings({ name: "tsc", argv: ["tsc"] }, out("src/a.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.\n"), "/r");
-    expect(tsc).toEqual([expect.objectContaining({ file: "src/a.ts", line: 3, severity: "medium", rule: "lint:tsc", message: "src/a.ts:3: TS2322: Type 'string' is not assignable to type 'number'." })]);
-    const vet = toolFindings({ name: "go vet", argv: ["go"] }, out("# example\n./main.go:5:2: fmt.Printf format %d has arg s of wrong type string\n"), "/r");
+    const tsc = toolFindings(
+      { name: "tsc", argv: ["tsc"] },
+      out("src/a.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.\n"),
+      "/r",
+    );
+    expect(tsc).toEqual([
+      expect.objectContaining({
+        file: "src/a.ts",
+        line: 3,
+        severity: "medium",
+        rule: "lint:tsc",
+        message: "src/a.ts:3: TS2322: Type 'string' is not assignable to type 'number'.",
+      }),
+    ]);
+    const vet = toolFindings(
+      { name: "go vet", argv: ["go"] },
+      out("# example\n./main.go:5:2: fmt.Printf format %d has arg s of wrong type string\n"),
+      "/r",
+    );
     expect(vet).toEqual([expect.objectContaining({ file: "main.go", line: 5 })]);
-    const stylish = "\n/r/src/a.js\n  1:5   error  'x' is assigned a value but never used  no-unused-vars\n  3:1   warning  Unexpected console statement  no-console\n\n✖ 2 problems (1 error, 1 warning)\n";
-    expect(toolFindings({ name: "eslint", argv: ["eslint"] }, out(stylish), "/r")).toEqual([expect.objectContaining({ file: "src/a.js", line: 1, rule: "lint:eslint" })]);
+    const stylish =
+      "\n/r/src/a.js\n  1:5   error  'x' is assigned a value but never used  no-unused-vars\n  3:1   warning  Unexpected console statement  no-console\n\n✖ 2 problems (1 error, 1 warning)\n";
+    expect(toolFindings({ name: "eslint", argv: ["eslint"] }, out(stylish), "/r")).toEqual([
+      expect.objectContaining({ file: "src/a.js", line: 1, rule: "lint:eslint" }),
+    ]);
   });
 
   test("output without locations still yields one finding naming the tool", () => {
@@ -61,15 +80,26 @@ describe("toolFindings", () => {
 });
 
 describe("planTools", () => {
-  const live = (...paths: string[]): ChangedFile[] => paths.map((path) => ({ path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 }));
+  const live = (...paths: string[]): ChangedFile[] =>
+    paths.map((path) => ({ path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 }));
 
   test("tsconfig.json without a project-local tsc is reported missing, never run from PATH", async () => {
     await using dir = await tmpdir({ files: { "tsconfig.json": "{}" } });
-    expect(planTools(dir.path, live("src/a.ts"))).toEqual({ tools: [], missing: ["tsc (tsconfig.json present, tsc not in node_modules/.bin)"] });
+    expect(planTools(dir.path, live("src/a.ts"))).toEqual({
+      tools: [],
+      missing: ["tsc (tsconfig.json present, tsc not in node_modules/.bin)"],
+    });
   });
 
   test("a local tsc runs; eslint runs only on changed JS/TS files, each passed as ./path", async () => {
-    await using dir = await tmpdir({ files: { "tsconfig.json": "{}", "node_modules/.bin/tsc": "#!/bin/sh\n", "node_modules/.bin/eslint": "#!/bin/sh\n", "eslint.config.js": "export default [];\n" } });
+    await using dir = await tmpdir({
+      files: {
+        "tsconfig.json": "{}",
+        "node_modules/.bin/tsc": "#!/bin/sh\n",
+        "node_modules/.bin/eslint": "#!/bin/sh\n",
+        "eslint.config.js": "export default [];\n",
+      },
+    });
     for (const bin of ["tsc", "eslint"]) chmodSync(join(dir.path, "node_modules/.bin", bin), 0o755);
     const plan = planTools(dir.path, live("src/a.ts", "README.md", "-odd.js"));
     expect(plan.tools.map((t) => [t.name, t.argv.slice(1)])).toEqual([
@@ -97,7 +127,10 @@ describe("staticGate", () => {
     git(dir.path, ["commit", "-qm", "broken json"]);
     dir.write("data.json", '{ "a": 1 }\n');
     const committed = await gate(dir.path, base, false);
-    expect(committed).toMatchObject({ status: "fail", findings: [expect.objectContaining({ file: "data.json", line: 1, severity: "high", rule: "syntax" })] });
+    expect(committed).toMatchObject({
+      status: "fail",
+      findings: [expect.objectContaining({ file: "data.json", line: 1, severity: "high", rule: "syntax" })],
+    });
     expect((await gate(dir.path, base, true)).status).toBe("pass");
   });
 
@@ -107,7 +140,9 @@ describe("staticGate", () => {
     dir.write("src/a.ts", "export const a = 1;\n");
     git(dir.path, ["add", "-A"]);
     git(dir.path, ["commit", "-qm", "a"]);
-    expect((await gate(dir.path, base, false)).reason).toBe("1 file parsed — built-in syntax check (not installed: tsc (tsconfig.json present, tsc not in node_modules/.bin))");
+    expect((await gate(dir.path, base, false)).reason).toBe(
+      "1 file parsed — built-in syntax check (not installed: tsc (tsconfig.json present, tsc not in node_modules/.bin))",
+    );
   });
 
   test("a lint command's file:line output becomes findings with the digest", async () => {
@@ -117,6 +152,9 @@ describe("staticGate", () => {
     git(dir.path, ["add", "-A"]);
     git(dir.path, ["commit", "-qm", "var"]);
     const result = await gate(dir.path, base, false, { lint: "sh lint.sh" });
-    expect(result).toMatchObject({ status: "fail", findings: [expect.objectContaining({ file: "src/a.js", line: 2, severity: "medium" })] });
+    expect(result).toMatchObject({
+      status: "fail",
+      findings: [expect.objectContaining({ file: "src/a.js", line: 2, severity: "medium" })],
+    });
   });
 });

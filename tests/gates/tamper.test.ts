@@ -11,35 +11,79 @@ import { subjectOf } from "../helpers/subject.ts";
 const numbered = (lines: string[], from = 1) => lines.map((text, i) => ({ line: from + i, text }));
 
 function changed(path: string, added: string[], removed: string[] = [], extra: Partial<ChangedFile> = {}): ChangedFile {
-  return { path, status: "modified", binary: false, added: numbered(added), removed: numbered(removed), removedCount: removed.length, ...extra };
+  return {
+    path,
+    status: "modified",
+    binary: false,
+    added: numbered(added),
+    removed: numbered(removed),
+    removedCount: removed.length,
+    ...extra,
+  };
 }
 
 async function tamper(files: ChangedFile[], root = "/nonexistent-loki-root"): Promise<GateResult> {
   const subject = subjectOf(files, { root, base: "b".repeat(40), head: "h".repeat(40), includesWorktree: true });
-  const [result] = await runGates([tamperGate], { subject, project: { kinds: [], test: null, build: null, lint: null }, config: Config.parse({}) });
+  const [result] = await runGates([tamperGate], {
+    subject,
+    project: { kinds: [], test: null, build: null, lint: null },
+    config: Config.parse({}),
+  });
   if (result === undefined) throw new Error("no result");
   return result;
 }
 
 describe("isTestPath", () => {
   test.each([
-    ["src/a.test.ts", true], ["web/x.spec.jsx", true], ["pkg/x_test.go", true], ["test_x.py", true], ["app/x_test.py", true],
-    ["tests/helpers/x.ts", true], ["test/x.js", true], ["ui/__tests__/a.js", true], ["spec/models/user_spec.rb", true], ["src/test/java/FooTest.java", true],
-    ["src/testing.ts", false], ["latest/x.js", false], ["contest.py", false], ["src/spec.ts", false], ["attest_x.py", false], ["docs/test-plan.md", false],
+    ["src/a.test.ts", true],
+    ["web/x.spec.jsx", true],
+    ["pkg/x_test.go", true],
+    ["test_x.py", true],
+    ["app/x_test.py", true],
+    ["tests/helpers/x.ts", true],
+    ["test/x.js", true],
+    ["ui/__tests__/a.js", true],
+    ["spec/models/user_spec.rb", true],
+    ["src/test/java/FooTest.java", true],
+    ["src/testing.ts", false],
+    ["latest/x.js", false],
+    ["contest.py", false],
+    ["src/spec.ts", false],
+    ["attest_x.py", false],
+    ["docs/test-plan.md", false],
   ] as const)("%s → %p", (path, expected) => expect(isTestPath(path)).toBe(expected));
 });
 
 describe("skip/only/focus markers", () => {
   const fires: [string, string][] = [
-    ["a.test.ts", 'it.skip("x", () => {})'], ["a.test.ts", "test.skip('x', f)"], ["a.test.ts", "describe.skip('x', f)"], ["a.test.js", "xit('x', f)"],
-    ["a.test.js", "xdescribe('x', f)"], ["a.test.js", "xtest('x', f)"], ["a.spec.ts", "it.only('x', f)"], ["a.spec.ts", "test.only('x', f)"],
-    ["a.spec.ts", "describe.only('x', f)"], ["a.spec.ts", 'const name = "x"; it.skip(name, f)'], ["a.spec.ts", 'test.todo("later")'], ["a.spec.ts", "it.concurrent.skip('x', f)"], ["a.spec.ts", "fit('x', f)"],
+    ["a.test.ts", 'it.skip("x", () => {})'],
+    ["a.test.ts", "test.skip('x', f)"],
+    ["a.test.ts", "describe.skip('x', f)"],
+    ["a.test.js", "xit('x', f)"],
+    ["a.test.js", "xdescribe('x', f)"],
+    ["a.test.js", "xtest('x', f)"],
+    ["a.spec.ts", "it.only('x', f)"],
+    ["a.spec.ts", "test.only('x', f)"],
+    ["a.spec.ts", "describe.only('x', f)"],
+    ["a.spec.ts", 'const name = "x"; it.skip(name, f)'],
+    ["a.spec.ts", 'test.todo("later")'],
+    ["a.spec.ts", "it.concurrent.skip('x', f)"],
+    ["a.spec.ts", "fit('x', f)"],
     ["tests/test_a.py", '@pytest.mark.skip(reason="x")'],
-    ["tests/test_a.py", '@unittest.skip("x")'], ["tests/test_a.py", '    pytest.skip("later")'], ["tests/test_a.py", "@pytest.mark.xfail"],
-    ["a_test.go", '\tt.Skip("flaky")'], ["a_test.go", "\tt.SkipNow()"], ["a_test.go", '\tt.Skipf("x %d", 1)'],
-    ["tests/a.rs", "#[ignore]"], ["tests/a.rs", '#[ignore = "slow"]'],
-    ["src/test/java/ATest.java", "  @Disabled"], ["src/test/java/ATest.java", '  @Ignore("x")'], ["src/test/kotlin/ATest.kt", "@Disabled"],
-    ["spec/a_spec.rb", '    skip "not yet"'], ["spec/a_spec.rb", '  xit "does it" do'], ["spec/a_spec.rb", '  pending "later"'],
+    ["tests/test_a.py", '@unittest.skip("x")'],
+    ["tests/test_a.py", '    pytest.skip("later")'],
+    ["tests/test_a.py", "@pytest.mark.xfail"],
+    ["a_test.go", '\tt.Skip("flaky")'],
+    ["a_test.go", "\tt.SkipNow()"],
+    ["a_test.go", '\tt.Skipf("x %d", 1)'],
+    ["tests/a.rs", "#[ignore]"],
+    ["tests/a.rs", '#[ignore = "slow"]'],
+    ["src/test/java/ATest.java", "  @Disabled"],
+    ["src/test/java/ATest.java", '  @Ignore("x")'],
+    ["src/test/kotlin/ATest.kt", "@Disabled"],
+    ["spec/a_spec.rb", '    skip "not yet"'],
+    ["spec/a_spec.rb", '  xit "does it" do'],
+    ["spec/a_spec.rb", '  pending "later"'],
   ];
   test.each(fires)("%s: %s fires", async (path, line) => {
     const result = await tamper([changed(path, [line])]);
@@ -59,9 +103,15 @@ describe("skip/only/focus markers", () => {
   });
 
   const quiet: [string, string][] = [
-    ["a.test.ts", 'it("skips nothing", () => {})'], ["a.test.ts", "const skip = list.filter((x) => x.skip);"], ["a.test.ts", "// it.skip('later')"],
-    ["tests/test_a.py", '# pytest.skip("x")'], ["a_test.go", "\t// t.Skip()"], ["a_test.go", "\tskip := true"], ["tests/a.rs", "#[test]"],
-    ["spec/a_spec.rb", '  it "skips the header" do'], ["src/a.js", "it.skip('not a test file', f)"],
+    ["a.test.ts", 'it("skips nothing", () => {})'],
+    ["a.test.ts", "const skip = list.filter((x) => x.skip);"],
+    ["a.test.ts", "// it.skip('later')"],
+    ["tests/test_a.py", '# pytest.skip("x")'],
+    ["a_test.go", "\t// t.Skip()"],
+    ["a_test.go", "\tskip := true"],
+    ["tests/a.rs", "#[test]"],
+    ["spec/a_spec.rb", '  it "skips the header" do'],
+    ["src/a.js", "it.skip('not a test file', f)"],
     ["tests/fixtures/agent.ts", "write(src.replace('test(\"sub\"', 'test.skip(\"sub\"'));"],
   ];
   test.each(quiet)("%s: %s does not fire", async (path, line) => {
@@ -94,16 +144,33 @@ describe("deleted and renamed test files", () => {
 
 describe("assertion counting", () => {
   test.each([
-    ["expect(a).toBe(1);", 1], ["assert.equal(a, b);", 1], ["assert_eq!(a, b);", 1], ['t.Errorf("got %d", n)', 1], ["t.Fatal(err)", 1],
-    ["x.should.equal(1)", 1], ["    .toBe(2);", 1], ["self.assertEqual(a, b)", 1], ["assert x == 1", 1], ["require.NoError(t, err)", 1],
-    ["expect(a).toBe(1); expect(b).toBe(2);", 2], ['import assert from "node:assert";', 0], ["const assert = require('assert');", 0],
-    ["// expect(a).toBe(1)", 0], ["# assert x", 0], ["const total = a + b;", 0],
+    ["expect(a).toBe(1);", 1],
+    ["assert.equal(a, b);", 1],
+    ["assert_eq!(a, b);", 1],
+    ['t.Errorf("got %d", n)', 1],
+    ["t.Fatal(err)", 1],
+    ["x.should.equal(1)", 1],
+    ["    .toBe(2);", 1],
+    ["self.assertEqual(a, b)", 1],
+    ["assert x == 1", 1],
+    ["require.NoError(t, err)", 1],
+    ["expect(a).toBe(1); expect(b).toBe(2);", 2],
+    ['import assert from "node:assert";', 0],
+    ["const assert = require('assert');", 0],
+    ["// expect(a).toBe(1)", 0],
+    ["# assert x", 0],
+    ["const total = a + b;", 0],
   ] as const)("%s → %d", (line, n) => expect(countAssertions([line])).toBe(n));
 
   test("removed > added in a changed test file fails with the counts", async () => {
     const result = await tamper([changed("test/a.test.js", ["  const ok = true;"], ["  expect(a).toBe(1);", "  assert.ok(b);"])]);
     expect(result.status).toBe("fail");
-    expect(result.findings[0]).toMatchObject({ rule: "fewer-assertions", file: "test/a.test.js", line: 1, message: "fewer assertions in test/a.test.js: 2 removed, 0 added" });
+    expect(result.findings[0]).toMatchObject({
+      rule: "fewer-assertions",
+      file: "test/a.test.js",
+      line: 1,
+      message: "fewer assertions in test/a.test.js: 2 removed, 0 added",
+    });
   });
 
   test("rewriting expect(…).toBe(…) as assert.equal(…) is not fewer assertions", async () => {
@@ -119,7 +186,8 @@ describe("test-runner config that excludes tests", () => {
     const added = lines.map((line) => ({ line, text: all[line - 1] ?? "" }));
     return tamper([{ path, status: "modified", binary: false, added, removed: [], removedCount: 0 }], dir.path);
   }
-  const jest = 'module.exports = {\n  testPathIgnorePatterns: [\n    "/node_modules/",\n    "/auth/",\n  ],\n  coveragePathIgnorePatterns: [\n    "/gen/",\n  ],\n};\n';
+  const jest =
+    'module.exports = {\n  testPathIgnorePatterns: [\n    "/node_modules/",\n    "/auth/",\n  ],\n  coveragePathIgnorePatterns: [\n    "/gen/",\n  ],\n};\n';
 
   test.each([
     ["jest.config.js", 'module.exports = { testPathIgnorePatterns: ["/slow/"] };\n', [1]],
@@ -127,7 +195,7 @@ describe("test-runner config that excludes tests", () => {
     ["vitest.config.ts", 'export default defineConfig({\n  test: {\n    exclude: ["**/auth/**"],\n  },\n});\n', [3]],
     ["package.json", '{\n  "jest": {\n    "testPathIgnorePatterns": ["slow"]\n  }\n}\n', [3]],
     ["package.json", '{\n  "scripts": {\n    "test": "mocha --ignore \'test/slow/**\'"\n  }\n}\n', [3]],
-    ["pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-k \'not slow\'"\n', [2]],
+    ["pyproject.toml", "[tool.pytest.ini_options]\naddopts = \"-k 'not slow'\"\n", [2]],
     ["setup.cfg", "[tool:pytest]\naddopts = --ignore=tests/integration\n", [2]],
     ["pytest.ini", "[pytest]\nnorecursedirs = slow\n", [2]],
     ["tox.ini", "[testenv]\ncommands = pytest --deselect tests/test_a.py::test_x\n", [2]],

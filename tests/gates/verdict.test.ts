@@ -7,7 +7,14 @@ import { fingerprint, runGates, verdictOf, type Gate, type GateContext } from ".
 import { subjectOf } from "../helpers/subject.ts";
 
 const finding = (severity: Severity): Finding => ({ severity, message: `${severity} thing`, fingerprint: "f" });
-const result = (id: string, status: GateStatus, findings: Finding[] = [], reason = `${id} ${status}`): GateResult => ({ id, title: id, status, reason, duration_ms: 1, findings });
+const result = (id: string, status: GateStatus, findings: Finding[] = [], reason = `${id} ${status}`): GateResult => ({
+  id,
+  title: id,
+  status,
+  reason,
+  duration_ms: 1,
+  findings,
+});
 
 const CTX: GateContext = {
   subject: subjectOf([], { root: "/nonexistent", base: "a".repeat(40), head: "b".repeat(40), includesWorktree: false }),
@@ -18,13 +25,49 @@ const CTX: GateContext = {
 describe("verdictOf", () => {
   const cases: { name: string; results: GateResult[]; blockOn?: Severity[]; verdict: string; reasons: string[] }[] = [
     { name: "all passed", results: [result("a", "pass"), result("b", "pass"), result("c", "skipped")], verdict: "VERIFIED", reasons: [] },
-    { name: "a high finding blocks", results: [result("a", "pass"), result("secrets", "fail", [finding("low"), finding("high")])], verdict: "BLOCKED", reasons: ["secrets: fail — secrets fail"] },
-    { name: "a fail with no findings (red tests) blocks", results: [result("tests", "fail")], verdict: "BLOCKED", reasons: ["tests: fail — tests fail"] },
-    { name: "a fail below blockOn is a concern", results: [result("lint", "fail", [finding("medium")]), result("b", "pass")], verdict: "CONCERNS", reasons: ["lint: fail — lint fail"] },
-    { name: "blockOn is configurable", results: [result("lint", "fail", [finding("medium")])], blockOn: ["critical", "high", "medium"], verdict: "BLOCKED", reasons: ["lint: fail — lint fail"] },
-    { name: "inconclusive is a concern, never VERIFIED", results: [result("a", "pass"), result("tests", "inconclusive", [], "no test runner found")], verdict: "CONCERNS", reasons: ["tests: inconclusive — no test runner found"] },
-    { name: "BLOCKED outranks CONCERNS", results: [result("x", "inconclusive"), result("y", "fail", [finding("critical")])], verdict: "BLOCKED", reasons: ["x: inconclusive — x inconclusive", "y: fail — y fail"] },
-    { name: "nothing ran", results: [result("a", "skipped", [], "no TS files")], verdict: "CONCERNS", reasons: ["no gate ran (1 skipped)", "a: skipped — no TS files"] },
+    {
+      name: "a high finding blocks",
+      results: [result("a", "pass"), result("secrets", "fail", [finding("low"), finding("high")])],
+      verdict: "BLOCKED",
+      reasons: ["secrets: fail — secrets fail"],
+    },
+    {
+      name: "a fail with no findings (red tests) blocks",
+      results: [result("tests", "fail")],
+      verdict: "BLOCKED",
+      reasons: ["tests: fail — tests fail"],
+    },
+    {
+      name: "a fail below blockOn is a concern",
+      results: [result("lint", "fail", [finding("medium")]), result("b", "pass")],
+      verdict: "CONCERNS",
+      reasons: ["lint: fail — lint fail"],
+    },
+    {
+      name: "blockOn is configurable",
+      results: [result("lint", "fail", [finding("medium")])],
+      blockOn: ["critical", "high", "medium"],
+      verdict: "BLOCKED",
+      reasons: ["lint: fail — lint fail"],
+    },
+    {
+      name: "inconclusive is a concern, never VERIFIED",
+      results: [result("a", "pass"), result("tests", "inconclusive", [], "no test runner found")],
+      verdict: "CONCERNS",
+      reasons: ["tests: inconclusive — no test runner found"],
+    },
+    {
+      name: "BLOCKED outranks CONCERNS",
+      results: [result("x", "inconclusive"), result("y", "fail", [finding("critical")])],
+      verdict: "BLOCKED",
+      reasons: ["x: inconclusive — x inconclusive", "y: fail — y fail"],
+    },
+    {
+      name: "nothing ran",
+      results: [result("a", "skipped", [], "no TS files")],
+      verdict: "CONCERNS",
+      reasons: ["no gate ran (1 skipped)", "a: skipped — no TS files"],
+    },
     { name: "no gates at all", results: [], verdict: "CONCERNS", reasons: ["no gate ran (0 skipped)"] },
   ];
   for (const c of cases) {
@@ -35,7 +78,9 @@ describe("verdictOf", () => {
 
   test("no mix of statuses that includes an inconclusive gate is VERIFIED", () => {
     const statuses: GateStatus[] = ["pass", "fail", "inconclusive", "skipped"];
-    for (const a of statuses) for (const b of statuses) expect(verdictOf([result("x", "inconclusive"), result("a", a), result("b", b)]).verdict).not.toBe("VERIFIED");
+    for (const a of statuses)
+      for (const b of statuses)
+        expect(verdictOf([result("x", "inconclusive"), result("a", a), result("b", b)]).verdict).not.toBe("VERIFIED");
   });
 });
 
@@ -67,9 +112,13 @@ describe("runGates", () => {
           throw new Error("parser exploded\nstack trace line");
         }),
         gate("fine", async () => ({ status: "pass", reason: "ok", findings: [] })),
-        gate("bad-when", async () => ({ status: "pass", reason: "never", findings: [] }), () => {
-          throw new Error("when failed");
-        }),
+        gate(
+          "bad-when",
+          async () => ({ status: "pass", reason: "never", findings: [] }),
+          () => {
+            throw new Error("when failed");
+          },
+        ),
       ],
       CTX,
     );
@@ -82,8 +131,15 @@ describe("runGates", () => {
 
   test("a skip carries its reason and never calls run; a malformed result is inconclusive", async () => {
     let ran = false;
-    const skipped = gate("s", async () => ((ran = true), { status: "pass", reason: "", findings: [] }), () => "no Python files changed");
-    const malformed = gate("m", async () => ({ status: "pass", reason: "ok", findings: [{ severity: "huge", message: "x", fingerprint: "f" }] }) as never);
+    const skipped = gate(
+      "s",
+      async () => ((ran = true), { status: "pass", reason: "", findings: [] }),
+      () => "no Python files changed",
+    );
+    const malformed = gate(
+      "m",
+      async () => ({ status: "pass", reason: "ok", findings: [{ severity: "huge", message: "x", fingerprint: "f" }] }) as never,
+    );
     const [s, m] = await runGates([skipped, malformed], CTX);
     expect(ran).toBe(false);
     expect(s).toMatchObject({ status: "skipped", reason: "no Python files changed", findings: [] });
@@ -94,7 +150,10 @@ describe("runGates", () => {
   test("an aborted signal makes every gate inconclusive without running it", async () => {
     const controller = new AbortController();
     controller.abort();
-    const [r] = await runGates([gate("x", async () => ({ status: "pass", reason: "ok", findings: [] }))], { ...CTX, signal: controller.signal });
+    const [r] = await runGates([gate("x", async () => ({ status: "pass", reason: "ok", findings: [] }))], {
+      ...CTX,
+      signal: controller.signal,
+    });
     expect(r).toMatchObject({ status: "inconclusive", reason: "cancelled before it ran" });
   });
 });

@@ -11,7 +11,7 @@ export async function loki(args: string[], options: { cwd: string; env?: Record<
   for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
   const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: options.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr, json: <T,>() => JSON.parse(stdout) as T };
+  return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }
 
 /** A directory on PATH holding executable scripts that stand in for provider CLIs. */

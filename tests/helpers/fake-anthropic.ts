@@ -63,7 +63,8 @@ export async function startFakeAnthropic(script: AnthropicScript): Promise<FakeA
     },
     other(req) {
       if (req.path === "/api/hello") return new Response(req.method === "HEAD" ? null : "ok");
-      if (req.method === "POST" && req.path === "/v1/messages/count_tokens") return Response.json({ input_tokens: JSON.stringify(req.body).length >> 2 });
+      if (req.method === "POST" && req.path === "/v1/messages/count_tokens")
+        return Response.json({ input_tokens: JSON.stringify(req.body).length >> 2 });
       return errorResponse({ status: 404, message: `fake anthropic: no route ${req.method} ${req.path}` });
     },
   });
@@ -109,7 +110,8 @@ function messageText(messages: unknown): string {
   const texts: string[] = [];
   for (const message of messages.filter(isRecord)) {
     if (typeof message.content === "string") texts.push(message.content);
-    else if (Array.isArray(message.content)) for (const block of message.content.filter(isRecord)) if (typeof block.text === "string") texts.push(block.text);
+    else if (Array.isArray(message.content))
+      for (const block of message.content.filter(isRecord)) if (typeof block.text === "string") texts.push(block.text);
   }
   return texts.join("\n");
 }
@@ -117,7 +119,18 @@ function messageText(messages: unknown): string {
 async function record(request: Request, url: URL): Promise<AnthropicRequest> {
   const req = await recordRequest(request, url);
   const system = req.body.system;
-  return { ...req, system: typeof system === "string" ? system : Array.isArray(system) ? system.filter(isRecord).map((b) => String(b.text ?? "")).join("\n") : "" };
+  return {
+    ...req,
+    system:
+      typeof system === "string"
+        ? system
+        : Array.isArray(system)
+          ? system
+              .filter(isRecord)
+              .map((b) => String(b.text ?? ""))
+              .join("\n")
+          : "",
+  };
 }
 
 /** Shared with fake-openai.ts: what every request records; `tools` are the `body.tools` names. */
@@ -181,7 +194,8 @@ function messageEvents(message: Message): Record<string, unknown>[] {
       events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
       const json = JSON.stringify(block.input);
       const half = json.length >> 1;
-      for (const part of [json.slice(0, half), json.slice(half)]) events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part } });
+      for (const part of [json.slice(0, half), json.slice(half)])
+        events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: part } });
     }
     events.push({ type: "content_block_stop", index });
   });

@@ -68,11 +68,26 @@ export function fakeGithub(): FakeGithub {
     comments: [],
     mergeRefusal: null,
     addRepo(fullName, options = {}) {
-      const repo: FakeGithubRepo = { default_branch: "main", archived: false, private: true, permissions: { admin: false, push: true, pull: true }, scopes: "repo, workflow", protection: null, rules: [], branches: {}, ...options };
+      const repo: FakeGithubRepo = {
+        default_branch: "main",
+        archived: false,
+        private: true,
+        permissions: { admin: false, push: true, pull: true },
+        scopes: "repo, workflow",
+        protection: null,
+        rules: [],
+        branches: {},
+        ...options,
+      };
       state.repos.set(fullName, repo);
       return repo;
     },
-    addIssue: (fullName, number, issue = {}) => void issues.set(`${fullName}#${number}`, { title: issue.title ?? `Issue ${number}`, body: issue.body ?? "", labels: issue.labels ?? [] }),
+    addIssue: (fullName, number, issue = {}) =>
+      void issues.set(`${fullName}#${number}`, {
+        title: issue.title ?? `Issue ${number}`,
+        body: issue.body ?? "",
+        labels: issue.labels ?? [],
+      }),
     setBranch(fullName, branch, sha) {
       const repo = state.repos.get(fullName);
       if (!repo) throw new Error(`fake github: no repository ${fullName}`);
@@ -102,69 +117,148 @@ export function fakeGithub(): FakeGithub {
     merge_commit_sha: pull.merge_commit_sha,
   });
 
-  function route(fullName: string, repo: FakeGithubRepo, method: string, rest: string[], query: URLSearchParams, body: Record<string, unknown>): FakeResponse | undefined {
+  function route(
+    fullName: string,
+    repo: FakeGithubRepo,
+    method: string,
+    rest: string[],
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): FakeResponse | undefined {
     const [kind, id, sub] = rest;
     const is = (m: string, k: string | undefined, n: number) => method === m && kind === k && rest.length === n;
     if (is("GET", undefined, 0)) {
       const { scopes, protection: _p, rules: _r, branches: _b, ...shown } = repo;
-      return { json: { full_name: fullName, ...shown, permissions: shown.permissions ?? undefined }, headers: scopes === null ? {} : { "x-oauth-scopes": scopes } };
+      return {
+        json: { full_name: fullName, ...shown, permissions: shown.permissions ?? undefined },
+        headers: scopes === null ? {} : { "x-oauth-scopes": scopes },
+      };
     }
     if (is("GET", "branches", 2) && id) {
       if (id !== repo.default_branch && !(id in repo.branches)) return { status: 404, json: { message: "Branch not found" } };
-      return { json: { name: id, protected: repo.protection !== null && id === repo.default_branch, commit: { sha: headSha(fullName, repo, id) } } };
+      return {
+        json: { name: id, protected: repo.protection !== null && id === repo.default_branch, commit: { sha: headSha(fullName, repo, id) } },
+      };
     }
     if (is("GET", "branches", 3) && sub === "protection") {
       if (repo.protection === "forbidden") return { status: 403, json: { message: "Resource not accessible by integration" } };
-      return repo.protection && id === repo.default_branch ? { json: repo.protection } : { status: 404, json: { message: "Branch not protected" } };
+      return repo.protection && id === repo.default_branch
+        ? { json: repo.protection }
+        : { status: 404, json: { message: "Branch not protected" } };
     }
     if (is("GET", "rules", 3) && id === "branches") return { json: sub === repo.default_branch ? repo.rules : [] };
     if (kind === "issues" && id) return issue(fullName, method, Number(id), sub, body);
     if (kind === "pulls") return pulls(fullName, repo, method, id, sub, query, body);
     if (is("GET", "commits", 3) && id && sub === "check-runs") {
-      const runs = (checks.next(id) ?? []).map((run, i) => ({ id: i + 1, name: run.name, head_sha: id, status: run.status ?? "completed", conclusion: run.conclusion ?? (run.status && run.status !== "completed" ? null : "success") }));
+      const runs = (checks.next(id) ?? []).map((run, i) => ({
+        id: i + 1,
+        name: run.name,
+        head_sha: id,
+        status: run.status ?? "completed",
+        conclusion: run.conclusion ?? (run.status && run.status !== "completed" ? null : "success"),
+      }));
       return { json: { total_count: runs.length, check_runs: runs } };
     }
     if (is("GET", "commits", 3) && id && sub === "status") {
       const list = statuses.next(id) ?? [];
       // Like GitHub: a commit without statuses has the combined state "pending".
-      const combined = list.length === 0 || list.some((s) => s.state === "pending") ? "pending" : list.every((s) => s.state === "success") ? "success" : "failure";
+      const combined =
+        list.length === 0 || list.some((s) => s.state === "pending")
+          ? "pending"
+          : list.every((s) => s.state === "success")
+            ? "success"
+            : "failure";
       return { json: { state: combined, sha: id, total_count: list.length, statuses: list } };
     }
     return undefined;
   }
 
-  function issue(fullName: string, method: string, number: number, sub: string | undefined, body: Record<string, unknown>): FakeResponse | undefined {
+  function issue(
+    fullName: string,
+    method: string,
+    number: number,
+    sub: string | undefined,
+    body: Record<string, unknown>,
+  ): FakeResponse | undefined {
     const known = issues.get(`${fullName}#${number}`);
     const pull = state.pulls.find((p) => p.repo === fullName && p.number === number);
     if (!known && !pull) return notFound;
-    if (method === "GET" && sub === undefined && known) return { json: { number, ...known, labels: known.labels.map((l) => ({ name: l })), html_url: `https://github.com/${fullName}/issues/${number}` } };
+    if (method === "GET" && sub === undefined && known)
+      return {
+        json: {
+          number,
+          ...known,
+          labels: known.labels.map((l) => ({ name: l })),
+          html_url: `https://github.com/${fullName}/issues/${number}`,
+        },
+      };
     if (method !== "POST" || sub !== "comments") return undefined;
     state.comments.push({ issue: `${fullName}#${number}`, body: String(body.body ?? "") });
-    return { status: 201, json: { id: state.comments.length, body: body.body, html_url: `https://github.com/${fullName}/issues/${number}#issuecomment-${state.comments.length}` } };
+    return {
+      status: 201,
+      json: {
+        id: state.comments.length,
+        body: body.body,
+        html_url: `https://github.com/${fullName}/issues/${number}#issuecomment-${state.comments.length}`,
+      },
+    };
   }
 
-  function pulls(fullName: string, repo: FakeGithubRepo, method: string, id: string | undefined, sub: string | undefined, query: URLSearchParams, body: Record<string, unknown>): FakeResponse | undefined {
+  function pulls(
+    fullName: string,
+    repo: FakeGithubRepo,
+    method: string,
+    id: string | undefined,
+    sub: string | undefined,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): FakeResponse | undefined {
     const owner = fullName.split("/")[0];
     const open = (head: string) => state.pulls.find((p) => p.repo === fullName && p.head === head && p.state === "open");
     if (method === "GET" && id === undefined) {
       const head = query.get("head");
       const wanted = query.get("state") ?? "open";
-      const list = state.pulls.filter((p) => p.repo === fullName && (wanted === "all" || p.state === wanted) && (!head || `${owner}:${p.head}` === head));
+      const list = state.pulls.filter(
+        (p) => p.repo === fullName && (wanted === "all" || p.state === wanted) && (!head || `${owner}:${p.head}` === head),
+      );
       return { json: list.map(pullJson) };
     }
     if (method === "POST" && id === undefined) {
       const head = String(body.head ?? "");
-      if (open(head)) return { status: 422, json: { message: "Validation Failed", errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${head}.` }] } };
+      if (open(head))
+        return {
+          status: 422,
+          json: {
+            message: "Validation Failed",
+            errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${head}.` }],
+          },
+        };
       const numbers = [...issues.keys()].filter((k) => k.startsWith(`${fullName}#`)).map((k) => Number(k.split("#")[1]));
       const number = Math.max(0, ...numbers, ...state.pulls.filter((p) => p.repo === fullName).map((p) => p.number)) + 1;
-      const pull: FakePull = { repo: fullName, number, title: String(body.title ?? ""), body: String(body.body ?? ""), head, base: String(body.base ?? repo.default_branch), head_sha: headSha(fullName, repo, head), state: "open", merged: false, merge_method: null, merge_commit_sha: null };
+      const pull: FakePull = {
+        repo: fullName,
+        number,
+        title: String(body.title ?? ""),
+        body: String(body.body ?? ""),
+        head,
+        base: String(body.base ?? repo.default_branch),
+        head_sha: headSha(fullName, repo, head),
+        state: "open",
+        merged: false,
+        merge_method: null,
+        merge_commit_sha: null,
+      };
       state.pulls.push(pull);
       return { status: 201, json: pullJson(pull) };
     }
     const pull = state.pulls.find((p) => p.repo === fullName && p.number === Number(id));
     if (!pull) return notFound;
     if (method === "PATCH" && sub === undefined) {
-      Object.assign(pull, { title: String(body.title ?? pull.title), body: String(body.body ?? pull.body), head_sha: headSha(fullName, repo, pull.head) });
+      Object.assign(pull, {
+        title: String(body.title ?? pull.title),
+        body: String(body.body ?? pull.body),
+        head_sha: headSha(fullName, repo, pull.head),
+      });
       return { json: pullJson(pull) };
     }
     if (method !== "PUT" || sub !== "merge") return undefined;
@@ -173,8 +267,14 @@ export function fakeGithub(): FakeGithub {
     if (state.mergeRefusal) return { status: state.mergeRefusal.status, json: { message: state.mergeRefusal.message } };
     if (allowed === false) return { status: 405, json: { message: `${methodName} merges are not allowed on this repository.` } };
     if (pull.state !== "open") return { status: 405, json: { message: "Pull Request is not mergeable" } };
-    if (body.sha !== undefined && body.sha !== pull.head_sha) return { status: 409, json: { message: "Head branch was modified. Review and try the merge again." } };
-    Object.assign(pull, { state: "closed", merged: true, merge_method: methodName, merge_commit_sha: fakeSha(`merge:${fullName}#${pull.number}`) });
+    if (body.sha !== undefined && body.sha !== pull.head_sha)
+      return { status: 409, json: { message: "Head branch was modified. Review and try the merge again." } };
+    Object.assign(pull, {
+      state: "closed",
+      merged: true,
+      merge_method: methodName,
+      merge_commit_sha: fakeSha(`merge:${fullName}#${pull.number}`),
+    });
     return { json: { sha: pull.merge_commit_sha, merged: true, message: "Pull Request successfully merged" } };
   }
 

@@ -64,11 +64,24 @@ export function fakeGitlab(): FakeGitlab {
     mergeRefusal: null,
     tokenScopes: ["api"],
     addProject(path, options = {}) {
-      const project: FakeGitlabProject = { default_branch: "main", archived: false, access_level: 30, protected: null, squash_option: "default_off", branches: {}, ...options };
+      const project: FakeGitlabProject = {
+        default_branch: "main",
+        archived: false,
+        access_level: 30,
+        protected: null,
+        squash_option: "default_off",
+        branches: {},
+        ...options,
+      };
       state.projects.set(path, project);
       return project;
     },
-    addIssue: (path, iid, issue = {}) => void issues.set(`${path}#${iid}`, { title: issue.title ?? `Issue ${iid}`, description: issue.description ?? "", labels: issue.labels ?? [] }),
+    addIssue: (path, iid, issue = {}) =>
+      void issues.set(`${path}#${iid}`, {
+        title: issue.title ?? `Issue ${iid}`,
+        description: issue.description ?? "",
+        labels: issue.labels ?? [],
+      }),
     setBranch(path, branch, sha) {
       const project = state.projects.get(path);
       if (!project) throw new Error(`fake gitlab: no project ${path}`);
@@ -86,18 +99,48 @@ export function fakeGitlab(): FakeGitlab {
       const project = state.projects.get(path);
       if (!project) return notFound("Project");
       const body = (call.body ?? {}) as Record<string, unknown>;
-      return route(path, project, call.method, rest.map((part) => decodeURIComponent(part)), call.query, body);
+      return route(
+        path,
+        project,
+        call.method,
+        rest.map((part) => decodeURIComponent(part)),
+        call.query,
+        body,
+      );
     },
   };
 
   const sourceSha = (path: string, project: FakeGitlabProject, branch: string) => project.branches[branch] ?? fakeSha(`${path}:${branch}`);
-  const mrJson = (mr: FakeMergeRequest) => ({ ...mr, web_url: `https://gitlab.example/${mr.project}/-/merge_requests/${mr.iid}`, project: undefined });
+  const mrJson = (mr: FakeMergeRequest) => ({
+    ...mr,
+    web_url: `https://gitlab.example/${mr.project}/-/merge_requests/${mr.iid}`,
+    project: undefined,
+  });
 
-  function route(path: string, project: FakeGitlabProject, method: string, rest: string[], query: URLSearchParams, body: Record<string, unknown>): FakeResponse | undefined {
+  function route(
+    path: string,
+    project: FakeGitlabProject,
+    method: string,
+    rest: string[],
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): FakeResponse | undefined {
     const [kind, id, sub] = rest;
     if (method === "GET" && kind === undefined) {
-      const permissions = { project_access: project.access_level === null ? null : { access_level: project.access_level }, group_access: null };
-      return { json: { id: 7, path_with_namespace: path, default_branch: project.default_branch, archived: project.archived, squash_option: project.squash_option, ...(project.access_level === null ? {} : { permissions }) } };
+      const permissions = {
+        project_access: project.access_level === null ? null : { access_level: project.access_level },
+        group_access: null,
+      };
+      return {
+        json: {
+          id: 7,
+          path_with_namespace: path,
+          default_branch: project.default_branch,
+          archived: project.archived,
+          squash_option: project.squash_option,
+          ...(project.access_level === null ? {} : { permissions }),
+        },
+      };
     }
     if (method === "GET" && kind === "protected_branches" && id) {
       if (project.protected === "forbidden") return { status: 403, json: { message: "403 Forbidden" } };
@@ -118,41 +161,77 @@ export function fakeGitlab(): FakeGitlab {
     return undefined;
   }
 
-  function issue(path: string, method: string, iid: number, sub: string | undefined, body: Record<string, unknown>): FakeResponse | undefined {
+  function issue(
+    path: string,
+    method: string,
+    iid: number,
+    sub: string | undefined,
+    body: Record<string, unknown>,
+  ): FakeResponse | undefined {
     const known = issues.get(`${path}#${iid}`);
     if (!known) return notFound("Issue");
-    if (method === "GET" && sub === undefined) return { json: { iid, ...known, web_url: `https://gitlab.example/${path}/-/issues/${iid}` } };
+    if (method === "GET" && sub === undefined)
+      return { json: { iid, ...known, web_url: `https://gitlab.example/${path}/-/issues/${iid}` } };
     if (method !== "POST" || sub !== "notes") return undefined;
     state.notes.push({ issue: `${path}#${iid}`, body: String(body.body ?? "") });
     return { status: 201, json: { id: state.notes.length, body: body.body } };
   }
 
-  function mergeRequests(path: string, project: FakeGitlabProject, method: string, id: string | undefined, sub: string | undefined, query: URLSearchParams, body: Record<string, unknown>): FakeResponse | undefined {
+  function mergeRequests(
+    path: string,
+    project: FakeGitlabProject,
+    method: string,
+    id: string | undefined,
+    sub: string | undefined,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): FakeResponse | undefined {
     const mine = state.mergeRequests.filter((mr) => mr.project === path);
     if (method === "GET" && id === undefined) {
       const source = query.get("source_branch");
       const wanted = query.get("state");
-      return { json: mine.filter((mr) => (!source || mr.source_branch === source) && (!wanted || wanted === "all" || mr.state === wanted)).map(mrJson) };
+      return {
+        json: mine
+          .filter((mr) => (!source || mr.source_branch === source) && (!wanted || wanted === "all" || mr.state === wanted))
+          .map(mrJson),
+      };
     }
     if (method === "POST" && id === undefined) {
       const source = String(body.source_branch ?? "");
       const clash = mine.find((mr) => mr.source_branch === source && mr.state === "opened");
-      if (clash) return { status: 409, json: { message: [`Another open merge request already exists for this source branch: !${clash.iid}`] } };
+      if (clash)
+        return { status: 409, json: { message: [`Another open merge request already exists for this source branch: !${clash.iid}`] } };
       const iid = Math.max(0, ...mine.map((mr) => mr.iid)) + 1;
-      const mr: FakeMergeRequest = { project: path, iid, title: String(body.title ?? ""), description: String(body.description ?? ""), source_branch: source, target_branch: String(body.target_branch ?? project.default_branch), sha: sourceSha(path, project, source), state: "opened", squash: null, merge_commit_sha: null };
+      const mr: FakeMergeRequest = {
+        project: path,
+        iid,
+        title: String(body.title ?? ""),
+        description: String(body.description ?? ""),
+        source_branch: source,
+        target_branch: String(body.target_branch ?? project.default_branch),
+        sha: sourceSha(path, project, source),
+        state: "opened",
+        squash: null,
+        merge_commit_sha: null,
+      };
       state.mergeRequests.push(mr);
       return { status: 201, json: mrJson(mr) };
     }
     const mr = mine.find((m) => m.iid === Number(id));
     if (!mr) return notFound("Merge Request");
     if (method === "PUT" && sub === undefined) {
-      Object.assign(mr, { title: String(body.title ?? mr.title), description: String(body.description ?? mr.description), sha: sourceSha(path, project, mr.source_branch) });
+      Object.assign(mr, {
+        title: String(body.title ?? mr.title),
+        description: String(body.description ?? mr.description),
+        sha: sourceSha(path, project, mr.source_branch),
+      });
       return { json: mrJson(mr) };
     }
     if (method !== "PUT" || sub !== "merge") return undefined;
     if (state.mergeRefusal) return { status: state.mergeRefusal.status, json: { message: state.mergeRefusal.message } };
     if (mr.state !== "opened") return { status: 405, json: { message: "405 Method Not Allowed" } };
-    if (body.sha !== undefined && body.sha !== mr.sha) return { status: 409, json: { message: `SHA does not match HEAD of source branch: ${mr.sha}` } };
+    if (body.sha !== undefined && body.sha !== mr.sha)
+      return { status: 409, json: { message: `SHA does not match HEAD of source branch: ${mr.sha}` } };
     Object.assign(mr, { state: "merged", squash: body.squash === true, merge_commit_sha: fakeSha(`merge:${path}!${mr.iid}`) });
     return { json: { ...mrJson(mr), squash_commit_sha: mr.squash ? mr.merge_commit_sha : null } };
   }

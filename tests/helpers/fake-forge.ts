@@ -20,8 +20,16 @@ export type FakeForge = {
   requests: ForgeRequest[];
   github: FakeGithub;
   gitlab: FakeGitlab;
-  jira: { baseUrl: string; addIssue: (key: string, issue?: { summary?: string; description?: string; labels?: string[] }) => void; comments: FakeComment[] };
-  azure: { orgUrl: (org: string) => string; addWorkItem: (org: string, project: string, id: number, item?: { title?: string; description?: string }) => void; comments: FakeComment[] };
+  jira: {
+    baseUrl: string;
+    addIssue: (key: string, issue?: { summary?: string; description?: string; labels?: string[] }) => void;
+    comments: FakeComment[];
+  };
+  azure: {
+    orgUrl: (org: string) => string;
+    addWorkItem: (org: string, project: string, id: number, item?: { title?: string; description?: string }) => void;
+    comments: FakeComment[];
+  };
   tokens: FakeForgeTokens;
   /** The env a loki run needs to talk to this fake: every token and API URL (Azure: see azure.orgUrl). */
   env: Record<string, string>;
@@ -35,7 +43,14 @@ export type FakeForge = {
 type Override = { method: string; match: string | RegExp; answer: FakeResponse; left: number };
 
 export async function startFakeForge(tokens: Partial<FakeForgeTokens> = {}): Promise<FakeForge> {
-  const keys: FakeForgeTokens = { github: "ghp_fake_github", gitlab: "glpat-fake-gitlab", jiraEmail: "bot@loki.invalid", jira: "jira-fake-token", azure: "ado-fake-pat", ...tokens };
+  const keys: FakeForgeTokens = {
+    github: "ghp_fake_github",
+    gitlab: "glpat-fake-gitlab",
+    jiraEmail: "bot@loki.invalid",
+    jira: "jira-fake-token",
+    azure: "ado-fake-pat",
+    ...tokens,
+  };
   const requests: ForgeRequest[] = [];
   const overrides: Override[] = [];
   const github = fakeGithub();
@@ -46,7 +61,11 @@ export async function startFakeForge(tokens: Partial<FakeForgeTokens> = {}): Pro
     { prefix: "/api/v4", handle: gitlab.handle, authorized: (h) => h.get("private-token") === keys.gitlab },
     { prefix: "/jira", handle: jira.handle, authorized: (h) => h.get("authorization") === basicAuth(keys.jiraEmail, keys.jira) },
     { prefix: "/azure", handle: azure.handle, authorized: (h) => h.get("authorization") === basicAuth("", keys.azure) },
-    { prefix: "", handle: github.handle, authorized: (h) => [`token ${keys.github}`, `Bearer ${keys.github}`].includes(h.get("authorization") ?? "") },
+    {
+      prefix: "",
+      handle: github.handle,
+      authorized: (h) => [`token ${keys.github}`, `Bearer ${keys.github}`].includes(h.get("authorization") ?? ""),
+    },
   ];
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -56,7 +75,9 @@ export async function startFakeForge(tokens: Partial<FakeForgeTokens> = {}): Pro
       const text = await request.text();
       const body = text ? parseBody(text) : undefined;
       requests.push({ method: request.method, path, query: search, headers: Object.fromEntries(request.headers), body });
-      const override = overrides.find((o) => o.left > 0 && o.method === request.method && (typeof o.match === "string" ? o.match === path : o.match.test(raw)));
+      const override = overrides.find(
+        (o) => o.left > 0 && o.method === request.method && (typeof o.match === "string" ? o.match === path : o.match.test(raw)),
+      );
       if (override) {
         override.left -= 1;
         return toResponse(override.answer);
@@ -64,7 +85,10 @@ export async function startFakeForge(tokens: Partial<FakeForgeTokens> = {}): Pro
       const mount = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
       if (!mount) return toResponse({ status: 418, json: { message: `fake forge: no route for ${request.method} ${raw}` } });
       if (!mount.authorized(request.headers)) return toResponse({ status: 401, json: { message: "Bad credentials" } });
-      const parts = path.slice(mount.prefix.length).split("/").filter((part) => part !== "");
+      const parts = path
+        .slice(mount.prefix.length)
+        .split("/")
+        .filter((part) => part !== "");
       const answer = mount.handle({ method: request.method, parts, query: new URLSearchParams(search), body });
       return toResponse(answer ?? { status: 418, json: { message: `fake forge: no route for ${request.method} ${raw}` } });
     },
@@ -78,8 +102,21 @@ export async function startFakeForge(tokens: Partial<FakeForgeTokens> = {}): Pro
     jira: { baseUrl: `${url}/jira`, addIssue: jira.addIssue, comments: jira.comments },
     azure: { orgUrl: (org) => `${url}/azure/${org}`, addWorkItem: azure.addWorkItem, comments: azure.comments },
     tokens: keys,
-    env: { GITHUB_TOKEN: keys.github, GITHUB_API_URL: url, GITLAB_TOKEN: keys.gitlab, GITLAB_API_URL: `${url}/api/v4`, JIRA_BASE_URL: `${url}/jira`, JIRA_EMAIL: keys.jiraEmail, JIRA_API_TOKEN: keys.jira, AZURE_DEVOPS_TOKEN: keys.azure },
-    config: (settings = {}) => Config.parse({ ...settings, trackers: { github: { api_url: url }, gitlab: { api_url: `${url}/api/v4` }, jira: { base_url: `${url}/jira` } } }),
+    env: {
+      GITHUB_TOKEN: keys.github,
+      GITHUB_API_URL: url,
+      GITLAB_TOKEN: keys.gitlab,
+      GITLAB_API_URL: `${url}/api/v4`,
+      JIRA_BASE_URL: `${url}/jira`,
+      JIRA_EMAIL: keys.jiraEmail,
+      JIRA_API_TOKEN: keys.jira,
+      AZURE_DEVOPS_TOKEN: keys.azure,
+    },
+    config: (settings = {}) =>
+      Config.parse({
+        ...settings,
+        trackers: { github: { api_url: url }, gitlab: { api_url: `${url}/api/v4` }, jira: { base_url: `${url}/jira` } },
+      }),
     override: (method, match, answer, times = Number.POSITIVE_INFINITY) => void overrides.push({ method, match, answer, left: times }),
     [Symbol.asyncDispose]: async () => {
       await server.stop(true);
@@ -111,7 +148,8 @@ function fakeJira() {
     if (rest !== "rest" || api !== "api" || v !== "2" || kind !== "issue" || !encoded) return undefined;
     const key = decodeURIComponent(encoded);
     const issue = issues.get(key);
-    if (!issue) return { status: 404, json: { errorMessages: ["Issue does not exist or you do not have permission to see it."], errors: {} } };
+    if (!issue)
+      return { status: 404, json: { errorMessages: ["Issue does not exist or you do not have permission to see it."], errors: {} } };
     if (method === "GET" && sub === undefined) return { json: { key, fields: issue } };
     if (method !== "POST" || sub !== "comment") return undefined;
     comments.push({ issue: key, body: String((body as { body?: unknown } | undefined)?.body ?? "") });
@@ -131,10 +169,13 @@ function fakeAzure() {
     if (apis !== "_apis" || wit !== "wit" || kind?.toLowerCase() !== "workitems" || !org || !project || !id) return undefined;
     const key = `${org}/${project}#${id}`;
     const item = items.get(key);
-    if (!item) return { status: 404, json: { message: `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.` } };
+    if (!item)
+      return { status: 404, json: { message: `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.` } };
     if (method === "GET" && sub === undefined) {
       const fields = { "System.Title": item.title, "System.Description": item.description };
-      return { json: { id: Number(id), fields, _links: { html: { href: `https://dev.azure.com/${org}/${project}/_workitems/edit/${id}` } } } };
+      return {
+        json: { id: Number(id), fields, _links: { html: { href: `https://dev.azure.com/${org}/${project}/_workitems/edit/${id}` } } },
+      };
     }
     if (method !== "POST" || sub !== "comments") return undefined;
     comments.push({ issue: key, body: String((body as { text?: unknown } | undefined)?.text ?? "") });

@@ -25,7 +25,12 @@ export function execCommand(cmd: Text<string>): ResponsesTurn {
 
 /** Code mode (default model): JavaScript for the freeform `exec` tool that runs one shell command. */
 export function codeModeExec(cmd: string): ResponsesTurn {
-  return { customToolCall: { name: "exec", input: `const r = await tools.exec_command({ cmd: ${JSON.stringify(cmd)} });\ntext(JSON.stringify(r));\n` } };
+  return {
+    customToolCall: {
+      name: "exec",
+      input: `const r = await tools.exec_command({ cmd: ${JSON.stringify(cmd)} });\ntext(JSON.stringify(r));\n`,
+    },
+  };
 }
 
 export async function startFakeOpenAI(script: ResponsesScript): Promise<FakeOpenAI> {
@@ -45,7 +50,9 @@ export async function startFakeOpenAI(script: ResponsesScript): Promise<FakeOpen
 /** The cwd codex puts in the user item `<environment_context><cwd>…</cwd>`. */
 export function cwd(req: ResponsesRequest): string {
   const input = Array.isArray(req.body.input) ? req.body.input.filter(isRecord) : [];
-  const texts = input.flatMap((item) => (Array.isArray(item.content) ? item.content.filter(isRecord).map((part) => String(part.text ?? "")) : []));
+  const texts = input.flatMap((item) =>
+    Array.isArray(item.content) ? item.content.filter(isRecord).map((part) => String(part.text ?? "")) : [],
+  );
   const match = /<cwd>([^<]+)<\/cwd>/.exec(texts.join("\n"));
   if (!match?.[1]) throw new Error("fake openai: no <cwd> in the request");
   return match[1];
@@ -55,11 +62,16 @@ async function record(request: Request, url: URL): Promise<ResponsesRequest> {
   const req = await recordRequest(request, url);
   const input = Array.isArray(req.body.input) ? req.body.input.filter(isRecord) : [];
   const extra = input.filter((item) => item.type === "additional_tools").flatMap((item) => (Array.isArray(item.tools) ? item.tools : []));
-  const developer = input.filter((item) => item.role === "developer" && Array.isArray(item.content)).flatMap((item) => item.content as unknown[]);
+  const developer = input
+    .filter((item) => item.role === "developer" && Array.isArray(item.content))
+    .flatMap((item) => item.content as unknown[]);
   return {
     ...req,
     tools: [...toolNames(req.body.tools, ""), ...toolNames(extra, "")],
-    instructions: developer.filter(isRecord).map((part) => String(part.text ?? "")).join("\n"),
+    instructions: developer
+      .filter(isRecord)
+      .map((part) => String(part.text ?? ""))
+      .join("\n"),
   };
 }
 
@@ -72,19 +84,47 @@ function toolNames(tools: unknown, prefix: string): string[] {
 }
 
 type Item = Record<string, unknown> & { type: string };
-type ResponseBody = { id: string; object: "response"; created_at: number; status: string; model: string; output: Item[]; usage: Record<string, unknown> | null };
+type ResponseBody = {
+  id: string;
+  object: "response";
+  created_at: number;
+  status: string;
+  model: string;
+  output: Item[];
+  usage: Record<string, unknown> | null;
+};
 
 function buildResponse(turn: Exclude<ResponsesTurn, { status: number }>, req: ResponsesRequest, call: number): ResponseBody {
   const callId = `call_fake_${call}`;
   let item: Item;
   if ("functionCall" in turn) {
     const args = turn.functionCall.arguments;
-    item = { type: "function_call", id: `fc_fake_${call}`, call_id: callId, name: turn.functionCall.name, arguments: JSON.stringify(typeof args === "function" ? args(req) : args), status: "completed" };
+    item = {
+      type: "function_call",
+      id: `fc_fake_${call}`,
+      call_id: callId,
+      name: turn.functionCall.name,
+      arguments: JSON.stringify(typeof args === "function" ? args(req) : args),
+      status: "completed",
+    };
   } else if ("customToolCall" in turn) {
     const input = turn.customToolCall.input;
-    item = { type: "custom_tool_call", id: `ctc_fake_${call}`, call_id: callId, name: turn.customToolCall.name, input: typeof input === "function" ? input(req) : input, status: "completed" };
+    item = {
+      type: "custom_tool_call",
+      id: `ctc_fake_${call}`,
+      call_id: callId,
+      name: turn.customToolCall.name,
+      input: typeof input === "function" ? input(req) : input,
+      status: "completed",
+    };
   } else {
-    item = { type: "message", id: `msg_fake_${call}`, role: "assistant", status: "completed", content: [{ type: "output_text", text: turn.text, annotations: [] }] };
+    item = {
+      type: "message",
+      id: `msg_fake_${call}`,
+      role: "assistant",
+      status: "completed",
+      content: [{ type: "output_text", text: turn.text, annotations: [] }],
+    };
   }
   const usage = turn.usage ?? DEFAULT_USAGE;
   return {

@@ -82,7 +82,9 @@ export function fakeSleep(): { sleep: (ms: number) => Promise<void>; waits: numb
   return { waits, sleep: async (ms: number) => void waits.push(ms) };
 }
 
-type TrackerSettings = Partial<{ [K in "github" | "gitlab" | "jira" | "azure"]: Config["trackers"][K] }> & { max_retry_wait_seconds?: number };
+type TrackerSettings = Partial<{ [K in "github" | "gitlab" | "jira" | "azure"]: Config["trackers"][K] }> & {
+  max_retry_wait_seconds?: number;
+};
 
 /** A full Config with tracker settings overridden, parsed fresh for each test. */
 export function trackerConfig(trackers: TrackerSettings): Config {

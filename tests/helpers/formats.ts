@@ -56,7 +56,13 @@ const fp = (n: number) => `fp${String(n).padStart(14, "0")}`;
 
 /** Evidence with a gate of every status and findings of every severity and location shape. */
 export function sampleEvidence(overrides: Partial<Evidence> = {}): Evidence {
-  const gate = (id: string, status: GateResult["status"], reason: string, findings: GateResult["findings"] = [], extra: Partial<GateResult> = {}): GateResult => ({ id, title: `${id} gate`, status, reason, duration_ms: 12, findings, ...extra });
+  const gate = (
+    id: string,
+    status: GateResult["status"],
+    reason: string,
+    findings: GateResult["findings"] = [],
+    extra: Partial<GateResult> = {},
+  ): GateResult => ({ id, title: `${id} gate`, status, reason, duration_ms: 12, findings, ...extra });
   return Evidence.parse({
     schema_version: 1,
     generated_at: "2026-01-02T03:04:05.678Z",
@@ -73,15 +79,35 @@ export function sampleEvidence(overrides: Partial<Evidence> = {}): Evidence {
     gates: [
       gate("diff", "pass", "3 files changed, +10 −2"),
       gate("secrets", "fail", "2 secrets", [
-        { severity: "critical", file: "src/config 1.ts", line: 3, message: "AWS access key <AKIA…> & \"quoted\"", rule: "aws-access-key", fingerprint: fp(1) },
-        { severity: "high", file: "déjà vu/%odd:name,x.env", line: 1, message: "a private key\nsecond line", rule: "private-key", fingerprint: fp(2) },
+        {
+          severity: "critical",
+          file: "src/config 1.ts",
+          line: 3,
+          message: 'AWS access key <AKIA…> & "quoted"',
+          rule: "aws-access-key",
+          fingerprint: fp(1),
+        },
+        {
+          severity: "high",
+          file: "déjà vu/%odd:name,x.env",
+          line: 1,
+          message: "a private key\nsecond line",
+          rule: "private-key",
+          fingerprint: fp(2),
+        },
       ]),
       gate("static", "fail", "1 warning", [
         { severity: "medium", file: "src/a.ts", line: 7, message: "unused variable", rule: "unused", fingerprint: fp(3) },
         { severity: "low", file: "src/a.ts", message: "file-level note", rule: "style", fingerprint: fp(4) },
         { severity: "info", file: "src/b.ts", line: 1, message: "info", fingerprint: fp(5) },
       ]),
-      gate("tests", "fail", "tests failed: 1 failed", [{ severity: "high", message: "tests failed: 1 failed", rule: "tests-failed", fingerprint: fp(6) }], { digest: "\u001b[31mnot ok 1 - adds\u001b[0m\n  expected: 5\u0000" }),
+      gate(
+        "tests",
+        "fail",
+        "tests failed: 1 failed",
+        [{ severity: "high", message: "tests failed: 1 failed", rule: "tests-failed", fingerprint: fp(6) }],
+        { digest: "\u001b[31mnot ok 1 - adds\u001b[0m\n  expected: 5\u0000" },
+      ),
       gate("build", "inconclusive", "could not start `make`: ENOENT <oops>"),
       gate("heldout", "skipped", "no loki run in this repository"),
     ],

@@ -21,7 +21,9 @@ export function parseSample(provider: Provider, name: string): ProviderEvent[] {
 
 /** The last line of a sample whose JSON `type` is `type`, as a mutable object. */
 export function sampleEvent(name: string, type: string): Record<string, unknown> {
-  const lines = sampleText(name).split("\n").filter((l) => l.trim() !== "");
+  const lines = sampleText(name)
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const found = lines.map((l) => JSON.parse(l) as Record<string, unknown>).findLast((e) => e.type === type);
   if (!found) throw new Error(`${name} has no ${type} line`);
   return found;

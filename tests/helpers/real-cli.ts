@@ -81,7 +81,13 @@ export function codexProviderConfig(baseUrl: string, options: { retries?: boolea
 
 /** Flags that send codex to the fake only, with analytics and plugins (GitHub, chatgpt.com) off. */
 export function codexProviderArgs(baseUrl: string, options: { retries?: boolean } = {}): string[] {
-  return [...codexProviderConfig(baseUrl, options).flatMap((pair) => ["-c", pair]), "-c", "analytics.enabled=false", "--disable", "plugins"];
+  return [
+    ...codexProviderConfig(baseUrl, options).flatMap((pair) => ["-c", pair]),
+    "-c",
+    "analytics.enabled=false",
+    "--disable",
+    "plugins",
+  ];
 }
 
 export type CliRun = {
@@ -181,7 +187,13 @@ export async function loopbackOnly(fakeUrl: string, box: CliSandbox): Promise<Lo
 function forward(request: Request, base: string, init: { unix?: string } = {}): Promise<Response> {
   const url = new URL(request.url);
   const body = request.method === "GET" || request.method === "HEAD" ? undefined : request.body;
-  return fetch(new URL(url.pathname + url.search, base), { method: request.method, headers: request.headers, body, redirect: "manual", ...init });
+  return fetch(new URL(url.pathname + url.search, base), {
+    method: request.method,
+    headers: request.headers,
+    body,
+    redirect: "manual",
+    ...init,
+  });
 }
 
 /** Inside the namespace: bring `lo` up, relay 127.0.0.1:<port> to the unix socket, run argv. */

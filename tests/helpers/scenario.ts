@@ -55,7 +55,13 @@ A tiny ES-module math library with add, sub, mul and div, each with a unit test.
 - [ ] div(a, b) returns the quotient of two numbers
 `;
 
-export async function scenarioRepo(scenario: string, config = "", env: Record<string, string> = {}, prd = PRD, files: Record<string, string> = {}): Promise<Scenario> {
+export async function scenarioRepo(
+  scenario: string,
+  config = "",
+  env: Record<string, string> = {},
+  prd = PRD,
+  files: Record<string, string> = {},
+): Promise<Scenario> {
   const dir = await tmpdir({
     commit: true,
     files: {
@@ -70,7 +76,15 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
   // each provider's own state dir, the one place besides the repo and scratch the sandbox lets a CLI write.
   const state = mkdtempSync(join(mkdirs(join(userHome(), ".claude")), "fake-agent-"));
   const codexState = mkdtempSync(join(mkdirs(join(userHome(), ".codex")), "fake-agent-"));
-  const fullEnv = { PATH: `${AGENTS}:${process.env.PATH}`, FAKE_BUN: process.execPath, FAKE_AGENT_SCENARIO: scenario, FAKE_AGENT_STATE: state, FAKE_CODEX_STATE: codexState, ANTHROPIC_API_KEY: "test-key", ...env };
+  const fullEnv = {
+    PATH: `${AGENTS}:${process.env.PATH}`,
+    FAKE_BUN: process.execPath,
+    FAKE_AGENT_SCENARIO: scenario,
+    FAKE_AGENT_STATE: state,
+    FAKE_CODEX_STATE: codexState,
+    ANTHROPIC_API_KEY: "test-key",
+    ...env,
+  };
   const ws = (...parts: string[]) => join(dir.path, ".loki", ...parts);
   return {
     ...dir,
@@ -89,7 +103,13 @@ export async function scenarioRepo(scenario: string, config = "", env: Record<st
       const runId = Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))).run_id;
       return ProofFile.parse(JSON.parse(readFileSync(ws("proofs", runId, "proof.json"), "utf8")));
     },
-    reviews: () => (existsSync(join(state, "reviews.jsonl")) ? readFileSync(join(state, "reviews.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { first: string; cwd: string }) : []),
+    reviews: () =>
+      existsSync(join(state, "reviews.jsonl"))
+        ? readFileSync(join(state, "reviews.jsonl"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as { first: string; cwd: string })
+        : [],
   };
 }
 

@@ -8,7 +8,14 @@ import { loki } from "./cli.ts";
 import { git } from "./tmp.ts";
 
 export type Files = Record<string, string>;
-export type VerifyRepo = { root: string; path: string; base: string; write: (files: Files) => void; commit: (files: Files, message?: string) => string; [Symbol.asyncDispose]: () => Promise<void> };
+export type VerifyRepo = {
+  root: string;
+  path: string;
+  base: string;
+  write: (files: Files) => void;
+  commit: (files: Files, message?: string) => string;
+  [Symbol.asyncDispose]: () => Promise<void>;
+};
 
 export function writeFiles(dir: string, files: Files): void {
   for (const [rel, text] of Object.entries(files)) {
@@ -30,7 +37,11 @@ export function commitAll(dir: string, files: Files, message = "change"): string
  * when change is undefined). With `origin`, the work tree is a clone of a bare repository
  * (origin/HEAD → origin/main), as in CI; otherwise a plain repository with no remote.
  */
-export async function verifyRepo(base: Files, change?: Files, options: { origin?: boolean; defaultBranch?: string } = {}): Promise<VerifyRepo> {
+export async function verifyRepo(
+  base: Files,
+  change?: Files,
+  options: { origin?: boolean; defaultBranch?: string } = {},
+): Promise<VerifyRepo> {
   const root = mkdtempSync(join(osTmp(), "loki-verify-"));
   const branch = options.defaultBranch ?? "main";
   const seed = join(root, options.origin ? "seed" : "work");
@@ -58,7 +69,8 @@ export async function verifyRepo(base: Files, change?: Files, options: { origin?
 /** A Node project whose `node --test` suite passes only once sum() adds. */
 export const NODE_PROJECT: Files = {
   "package.json": `${JSON.stringify({ name: "fixture", version: "1.0.0", private: true, scripts: { test: "node --test" } }, null, 2)}\n`,
-  "test/sum.test.js": 'const test = require("node:test");\nconst assert = require("node:assert");\nconst { sum } = require("../sum.js");\ntest("adds", () => assert.equal(sum(2, 3), 5));\ntest("zero", () => assert.equal(sum(0, 0), 0));\n',
+  "test/sum.test.js":
+    'const test = require("node:test");\nconst assert = require("node:assert");\nconst { sum } = require("../sum.js");\ntest("adds", () => assert.equal(sum(2, 3), 5));\ntest("zero", () => assert.equal(sum(0, 0), 0));\n',
   "sum.js": "exports.sum = () => 0;\n",
 };
 export const NODE_FIX: Files = { "sum.js": "exports.sum = (a, b) => a + b;\n" };

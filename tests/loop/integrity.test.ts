@@ -7,14 +7,17 @@ import { join, resolve } from "node:path";
 import { driftReason, fingerprintInstall, lokiCodePaths, providerCodePaths } from "../../src/loop/integrity.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
-const changed = (a: Record<string, string>, b: Record<string, string>) => [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
+const changed = (a: Record<string, string>, b: Record<string, string>) =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
 
 describe("fingerprintInstall", () => {
   test("an untouched tree is equal; every file under a directory is covered", async () => {
     await using dir = await tmpdir({ files: { "src/a.ts": "a\n", "src/deep/b.ts": "b\n", "package.json": "{}\n" } });
     const paths = [join(dir.path, "src"), join(dir.path, "package.json")];
     const before = fingerprintInstall(paths);
-    expect(Object.keys(before)).toEqual(expect.arrayContaining([join(dir.path, "src", "a.ts"), join(dir.path, "src", "deep", "b.ts"), join(dir.path, "package.json")]));
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining([join(dir.path, "src", "a.ts"), join(dir.path, "src", "deep", "b.ts"), join(dir.path, "package.json")]),
+    );
     expect(fingerprintInstall(paths)).toEqual(before);
   });
 
@@ -59,7 +62,13 @@ describe("what is fingerprinted", () => {
   });
 
   test("a provider: the resolved file, its real path (the entry file) and its package's top-level files", async () => {
-    await using dir = await tmpdir({ files: { "lib/node_modules/cli/cli.js": "#!/usr/bin/env node\n", "lib/node_modules/cli/package.json": "{}\n", "lib/node_modules/cli/vendor/rg": "x" } });
+    await using dir = await tmpdir({
+      files: {
+        "lib/node_modules/cli/cli.js": "#!/usr/bin/env node\n",
+        "lib/node_modules/cli/package.json": "{}\n",
+        "lib/node_modules/cli/vendor/rg": "x",
+      },
+    });
     const pkg = join(dir.path, "lib", "node_modules", "cli");
     mkdirSync(join(dir.path, "bin"));
     const bin = join(dir.path, "bin", "claude");

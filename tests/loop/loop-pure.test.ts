@@ -93,7 +93,20 @@ describe("reporter", () => {
   const base = { ts: "2026-01-01T00:00:00.000Z", run_id: "r", iteration: 2 };
   const events = [
     { ...base, kind: "iteration_started" as const },
-    { ...base, kind: "agent_finished" as const, provider: "claude", model: "m", call_id: "c", ok: true, exit_code: 0, error_class: null, usd: 0.25, basis: "exact" as const, duration_ms: 4000, claimed_done: true },
+    {
+      ...base,
+      kind: "agent_finished" as const,
+      provider: "claude",
+      model: "m",
+      call_id: "c",
+      ok: true,
+      exit_code: 0,
+      error_class: null,
+      usd: 0.25,
+      basis: "exact" as const,
+      duration_ms: 4000,
+      claimed_done: true,
+    },
     { ...base, kind: "gate_result" as const, gate: "tests", status: "fail" as const, reason: "tests failed: 1 failed" },
   ];
 
@@ -101,9 +114,15 @@ describe("reporter", () => {
     const { createReporter } = await import("../../src/run/reporter.ts");
     const err: string[] = [];
     const out: string[] = [];
-    const reporter = createReporter("plain", (t) => err.push(t), (t) => out.push(t));
+    const reporter = createReporter(
+      "plain",
+      (t) => err.push(t),
+      (t) => out.push(t),
+    );
     for (const e of events) reporter.event(e);
-    expect(err.join("")).toBe("iteration 2\n  agent finished in 4 s, $0.25 exact, claims done\n  gate tests: fail — tests failed: 1 failed\n");
+    expect(err.join("")).toBe(
+      "iteration 2\n  agent finished in 4 s, $0.25 exact, claims done\n  gate tests: fail — tests failed: 1 failed\n",
+    );
     expect(out).toEqual([]);
   });
 
@@ -122,19 +141,47 @@ describe("reporter", () => {
   test("every event kind has its line, or is silent on purpose (the output of each kind is pinned)", async () => {
     const { describeEvent } = await import("../../src/run/reporter.ts");
     const lines: [LokiEvent, string | null][] = [
-      [{ ...base, kind: "run_started", provider: "claude", model: "m", spec: "prd.md", start_sha: "abc", resumed: true, budget_usd: 5 }, "resumed run r: claude (m) on prd.md"],
+      [
+        { ...base, kind: "run_started", provider: "claude", model: "m", spec: "prd.md", start_sha: "abc", resumed: true, budget_usd: 5 },
+        "resumed run r: claude (m) on prd.md",
+      ],
       [{ ...base, kind: "iteration_started" }, "iteration 2"],
       [{ ...base, kind: "prompt_built", bytes: 10, items: 3 }, null],
       [{ ...base, kind: "agent_started", provider: "claude", model: "m", call_id: "c" }, null],
-      [{ ...base, kind: "agent_finished", provider: "claude", model: "m", call_id: "c", ok: false, exit_code: 1, error_class: "rate_limit", usd: 0.1, basis: "estimated", duration_ms: 1600, claimed_done: false }, "  agent failed (rate_limit) in 2 s, $0.10 estimated"],
+      [
+        {
+          ...base,
+          kind: "agent_finished",
+          provider: "claude",
+          model: "m",
+          call_id: "c",
+          ok: false,
+          exit_code: 1,
+          error_class: "rate_limit",
+          usd: 0.1,
+          basis: "estimated",
+          duration_ms: 1600,
+          claimed_done: false,
+        },
+        "  agent failed (rate_limit) in 2 s, $0.10 estimated",
+      ],
       [{ ...base, kind: "checkpoint", sha: "0123456789abcdef", changed: true }, "  checkpoint 0123456789"],
       [{ ...base, kind: "gate_result", gate: "tests", status: "pass", reason: "ok" }, "  gate tests: pass"],
-      [{ ...base, kind: "ship_gate", verdict: "BLOCKED", reasons: ["tests failed", "more"], trigger: "claimed done" }, "  ship gate (claimed done): BLOCKED — tests failed"],
+      [
+        { ...base, kind: "ship_gate", verdict: "BLOCKED", reasons: ["tests failed", "more"], trigger: "claimed done" },
+        "  ship gate (claimed done): BLOCKED — tests failed",
+      ],
       [{ ...base, kind: "budget_warning", spent_usd: 4, limit_usd: 5 }, null],
       [{ ...base, kind: "budget_exceeded", spent_usd: 5.5, limit_usd: 5 }, "  budget exhausted: $5.50 of $5.00"],
-      [{ ...base, kind: "retry", provider: "claude", error_class: "rate_limit", wait_ms: 2500, attempt: 2 }, "  claude rate_limit: retry 2 in 3 s"],
+      [
+        { ...base, kind: "retry", provider: "claude", error_class: "rate_limit", wait_ms: 2500, attempt: 2 },
+        "  claude rate_limit: retry 2 in 3 s",
+      ],
       [{ ...base, kind: "provider_failover", from: "claude", to: "codex", reason: "rate_limit" }, "  failover claude → codex (rate_limit)"],
-      [{ ...base, kind: "model_fallback", provider: "claude", from: "opus", to: "haiku", reason: "overloaded" }, "  claude switched model opus → haiku (overloaded)"],
+      [
+        { ...base, kind: "model_fallback", provider: "claude", from: "opus", to: "haiku", reason: "overloaded" },
+        "  claude switched model opus → haiku (overloaded)",
+      ],
       [{ ...base, kind: "paused" }, null],
       [{ ...base, kind: "resumed" }, null],
       [{ ...base, kind: "stalled", count: 3 }, "  no code changes in 3 iterations"],
@@ -148,7 +195,11 @@ describe("reporter", () => {
   test("json mode: events on stdout", async () => {
     const { createReporter, reporterMode } = await import("../../src/run/reporter.ts");
     const out: string[] = [];
-    createReporter("json", () => {}, (t) => out.push(t)).event(events[0]!);
+    createReporter(
+      "json",
+      () => {},
+      (t) => out.push(t),
+    ).event(events[0]!);
     expect(JSON.parse(out[0]!)).toMatchObject({ kind: "iteration_started" });
     expect(reporterMode(false, true, {})).toBe("tty");
     expect(reporterMode(false, true, { CI: "true" })).toBe("plain");

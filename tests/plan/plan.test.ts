@@ -17,7 +17,8 @@ describe("complexity", () => {
   });
 
   test("items, endpoints, integrations, stores and services push the tier up, each with a reason", () => {
-    const text = "Stripe and Slack and Twilio and SendGrid integrations. PostgreSQL, Redis and Elasticsearch. Frontend, REST API, background worker and Kafka.";
+    const text =
+      "Stripe and Slack and Twilio and SendGrid integrations. PostgreSQL, Redis and Elasticsearch. Frontend, REST API, background worker and Kafka.";
     const spec = makeSpec(manyItems(45), text, 25);
     expect(spec.complexity.tier).toBe("complex");
     expect(spec.complexity.reasons.join("\n")).toMatch(/45 acceptance items \(\+3\)/);
@@ -56,7 +57,9 @@ describe("buildPlan", () => {
     expect(opus.usd.estimate).toBeGreaterThan(sonnet.usd.estimate);
     const tokens = { input: 1_000_000, output: 1_000_000, cache_read: 0, cache_write: 0 };
     expect(priceTokens("claude-sonnet-5-5", tokens).usd).toBe(18);
-    expect(priceTokens("claude-sonnet-5-5", { input: 0, output: 0, cache_read: 1_000_000, cache_write: 1_000_000 }).usd).toBeCloseTo(0.3 + 3.75);
+    expect(priceTokens("claude-sonnet-5-5", { input: 0, output: 0, cache_read: 1_000_000, cache_write: 1_000_000 }).usd).toBeCloseTo(
+      0.3 + 3.75,
+    );
   });
 
   test("an unknown model is never free: priced at its provider's dearest model and flagged", () => {
@@ -77,7 +80,10 @@ describe("buildPlan", () => {
   test("the recommended provider is the first installed unless one was chosen", () => {
     const spec = makeSpec(manyItems(3));
     expect(buildPlan(spec, { ...base, installed: ["codex", "aider"] }).provider.recommended).toBe("codex");
-    expect(buildPlan(spec, { ...base, provider: "aider", providerChosen: true, installed: ["claude"] }).provider).toMatchObject({ recommended: "aider", reason: expect.stringContaining("not installed") });
+    expect(buildPlan(spec, { ...base, provider: "aider", providerChosen: true, installed: ["claude"] }).provider).toMatchObject({
+      recommended: "aider",
+      reason: expect.stringContaining("not installed"),
+    });
     expect(buildPlan(spec, base).provider.reason).toMatch(/npm install -g @anthropic-ai\/claude-code/);
   });
 });
@@ -91,10 +97,14 @@ describe("drift", () => {
   });
 
   test("added, removed and reworded items are reported as such", () => {
-    const v2 = makeSpec(acceptance("Users can sign up with email or phone", "Passwords are hashed with bcrypt", "Users can reset a password"));
+    const v2 = makeSpec(
+      acceptance("Users can sign up with email or phone", "Passwords are hashed with bcrypt", "Users can reset a password"),
+    );
     const report = diffLock(buildLock(v1, NOW), v2, NOW);
     expect(report.in_sync).toBe(false);
-    expect(report.changed.map((c) => [c.before, c.after])).toEqual([["Users can sign up with email", "Users can sign up with email or phone"]]);
+    expect(report.changed.map((c) => [c.before, c.after])).toEqual([
+      ["Users can sign up with email", "Users can sign up with email or phone"],
+    ]);
     expect(report.removed.map((r) => r.text)).toEqual(["Users can log in"]);
     expect(report.added.map((a) => a.text)).toEqual(["Users can reset a password"]);
   });
@@ -102,7 +112,9 @@ describe("drift", () => {
   test("a case or punctuation edit keeps the id but is still a change", () => {
     const v2 = makeSpec(acceptance("users can sign up with email.", "Users can log in", "Passwords are hashed with bcrypt"));
     const report = diffLock(buildLock(v1, NOW), v2, NOW);
-    expect(report.changed).toEqual([{ id: v1.items[0]!.id, new_id: v1.items[0]!.id, before: "Users can sign up with email", after: "users can sign up with email." }]);
+    expect(report.changed).toEqual([
+      { id: v1.items[0]!.id, new_id: v1.items[0]!.id, before: "Users can sign up with email", after: "users can sign up with email." },
+    ]);
   });
 });
 
@@ -110,7 +122,8 @@ describe("complexity reads only what is in scope", () => {
   test("integrations named under Non-goals or Out of scope do not count", async () => {
     const { parseMarkdown } = await import("../../src/spec/markdown.ts");
     const { specStats } = await import("../../src/spec/complexity.ts");
-    const prd = "# App\n\n## Acceptance criteria\n- [ ] Login with Stripe billing\n\n## Non-goals\n- OAuth, Slack or Twilio\n\n## Out of scope\n- A PostgreSQL backend\n";
+    const prd =
+      "# App\n\n## Acceptance criteria\n- [ ] Login with Stripe billing\n\n## Non-goals\n- OAuth, Slack or Twilio\n\n## Out of scope\n- A PostgreSQL backend\n";
     const stats = specStats(parseMarkdown(prd, "prd.md"));
     expect(stats.integrations).toEqual(["stripe"]);
     expect(stats.data_stores).toEqual([]);

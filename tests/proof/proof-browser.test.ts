@@ -25,7 +25,10 @@ const shots = mkdtempSync(join(tmpdir(), "loki-proof-shots-"));
 
 beforeAll(async () => {
   if (SKIP) return;
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOKI_SKIP_BROWSER_TESTS=1 to skip browser tests)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOKI_SKIP_BROWSER_TESTS=1 to skip browser tests)`,
+    );
   s = await scenarioRepo("honest");
   expect((await s.loki(["start", "prd.md"])).code).toBe(0);
   const { dir, file } = await writeProof(workspaceAt(s.path), s.completion().run_id, { includeDiff: true });
@@ -37,7 +40,17 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     // DASHBOARD.md §5: root needs --no-sandbox; the wrapper's /dev/shm check can silently fail.
-    args: [...(root ? ["--no-sandbox"] : []), "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--proxy-server=http://127.0.0.1:9"],
+    args: [
+      ...(root ? ["--no-sandbox"] : []),
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+      "--proxy-server=http://127.0.0.1:9",
+    ],
   });
 });
 afterAll(async () => {
@@ -49,7 +62,15 @@ afterAll(async () => {
   if (!browser) throw new Error("Chromium did not start");
   const url = pathToFileURL(page).href;
   for (const scheme of ["light", "dark"] as const) {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, colorScheme: scheme, offline: true, javaScriptEnabled: false });
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+      colorScheme: scheme,
+      offline: true,
+      javaScriptEnabled: false,
+    });
     const requests: string[] = [];
     const errors: string[] = [];
     context.on("request", (request) => requests.push(request.url()));
@@ -66,7 +87,9 @@ afterAll(async () => {
     expect((await headline.textContent())?.trim()).toBe(verdict);
     const box = await headline.boundingBox();
     expect(box && box.y + box.height).toBeLessThan(844);
-    const widths = await tab.evaluate<{ scroll: number; client: number }>("({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })");
+    const widths = await tab.evaluate<{ scroll: number; client: number }>(
+      "({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })",
+    );
     expect(widths.client).toBe(390);
     expect(widths.scroll).toBeLessThanOrEqual(390);
     expect(await tab.locator("#verify .cmd").textContent()).toMatch(/^loki proof verify \d{8}-\d{6}-\w+$/);

@@ -57,7 +57,12 @@ describe("loki proof share", () => {
     await using _server = github;
     const result = await s.loki(["proof", "share", runId, "--yes", "--json"], { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: github.url });
     expect(result.code).toBe(0);
-    expect(result.json()).toMatchObject({ run_id: runId, url: "https://gist.example.test/loki-test/g1234", public: false, redaction: { total: 0 } });
+    expect(result.json()).toMatchObject({
+      run_id: runId,
+      url: "https://gist.example.test/loki-test/g1234",
+      public: false,
+      redaction: { total: 0 },
+    });
   });
 
   test("without --yes and without a terminal it refuses (exit 3) and sends nothing", async () => {

@@ -167,15 +167,53 @@ describe("a real run's proof", () => {
 });
 
 describe("headline()", () => {
-  const gate = (status: "pass" | "fail" | "inconclusive" | "skipped") => ({ id: `g-${status}`, title: "a gate", status, reason: `it said ${status}`, duration_ms: 1, findings: [] });
-  const reviewer = { role: "requirements", provider: "claude", model: "m", verdict: "APPROVE" as const, findings: [], items: [], note: null, mutation: false, transcript: "t", usd: 0 };
-  const round = (passed: boolean) => ({ run_id: "r", round: 1, iteration: 2, at: "t", reviewers: [reviewer, reviewer, reviewer], devils_advocate: null, passed, reasons: passed ? [] : ["security found a high finding"] });
-  const item = (status: "pass" | "fail" | "unknown") => ({ id: `h-${status}`, text: "hidden", result: { status, method: "command" as const, evidence: `said ${status}` } });
+  const gate = (status: "pass" | "fail" | "inconclusive" | "skipped") => ({
+    id: `g-${status}`,
+    title: "a gate",
+    status,
+    reason: `it said ${status}`,
+    duration_ms: 1,
+    findings: [],
+  });
+  const reviewer = {
+    role: "requirements",
+    provider: "claude",
+    model: "m",
+    verdict: "APPROVE" as const,
+    findings: [],
+    items: [],
+    note: null,
+    mutation: false,
+    transcript: "t",
+    usd: 0,
+  };
+  const round = (passed: boolean) => ({
+    run_id: "r",
+    round: 1,
+    iteration: 2,
+    at: "t",
+    reviewers: [reviewer, reviewer, reviewer],
+    devils_advocate: null,
+    passed,
+    reasons: passed ? [] : ["security found a high finding"],
+  });
+  const item = (status: "pass" | "fail" | "unknown") => ({
+    id: `h-${status}`,
+    text: "hidden",
+    result: { status, method: "command" as const, evidence: `said ${status}` },
+  });
   const clean: HeadlineFacts = {
     run: { outcome: "verified", reason: "every stage verified" },
     gates: { source: "evidence", verdict: "VERIFIED", results: [gate("pass")] },
     council: [round(true)],
-    held_out: { status: "revealed", detail: null, total_items: 8, count: 2, evaluation: { verdict: "VERIFIED", iteration: 2, evaluated_at: "t", passed: 2, failed: 0, unknown: 0 }, items: [item("pass"), item("pass")] },
+    held_out: {
+      status: "revealed",
+      detail: null,
+      total_items: 8,
+      count: 2,
+      evaluation: { verdict: "VERIFIED", iteration: 2, evaluated_at: "t", passed: 2, failed: 0, unknown: 0 },
+      items: [item("pass"), item("pass")],
+    },
     bill: { basis: "exact" },
   };
   const withFacts = (over: Partial<HeadlineFacts>) => headline({ ...clean, ...over });
@@ -193,10 +231,35 @@ describe("headline()", () => {
   });
 
   test.each<[string, Partial<HeadlineFacts>, RegExp]>([
-    ["an inconclusive gate", { gates: { source: "evidence", verdict: "CONCERNS", results: [gate("inconclusive")] } }, /g-inconclusive was inconclusive/],
-    ["no held-out items (N < 4)", { held_out: { status: "not_selected", detail: "the spec has 3 items; fewer than 4, so none were held out", total_items: 3, count: 0, evaluation: null, items: [] } }, /fewer than 4/],
-    ["held-out items never evaluated", { held_out: { ...clean.held_out, evaluation: null, items: [{ id: "h", text: "x", result: null }] } }, /never evaluated/],
-    ["a held-out item judged unknown", { held_out: { ...clean.held_out, items: [item("pass"), item("unknown")] } }, /h-unknown could not be judged/],
+    [
+      "an inconclusive gate",
+      { gates: { source: "evidence", verdict: "CONCERNS", results: [gate("inconclusive")] } },
+      /g-inconclusive was inconclusive/,
+    ],
+    [
+      "no held-out items (N < 4)",
+      {
+        held_out: {
+          status: "not_selected",
+          detail: "the spec has 3 items; fewer than 4, so none were held out",
+          total_items: 3,
+          count: 0,
+          evaluation: null,
+          items: [],
+        },
+      },
+      /fewer than 4/,
+    ],
+    [
+      "held-out items never evaluated",
+      { held_out: { ...clean.held_out, evaluation: null, items: [{ id: "h", text: "x", result: null }] } },
+      /never evaluated/,
+    ],
+    [
+      "a held-out item judged unknown",
+      { held_out: { ...clean.held_out, items: [item("pass"), item("unknown")] } },
+      /h-unknown could not be judged/,
+    ],
     ["no council round", { council: [] }, /no council round ran/],
     ["partly estimated costs", { bill: { basis: "mixed" } }, /partly estimated/],
   ])("VERIFIED WITH GAPS for %s", (_name, over, reason) => {
@@ -210,7 +273,11 @@ describe("headline()", () => {
     ["a failed gate", { gates: { source: "evidence", verdict: "BLOCKED", results: [gate("fail")] } }, /gate g-fail failed: it said fail/],
     ["a failed held-out item", { held_out: { ...clean.held_out, items: [item("pass"), item("fail")] } }, /h-fail failed: said fail/],
     ["a council that did not pass", { council: [round(true), { ...round(false), round: 2 }] }, /council round 2 did not pass: security/],
-    ["a store that does not match its commitment", { held_out: { ...clean.held_out, status: "reveal_failed", detail: "does not match its commitment", items: [] } }, /reveal failed/],
+    [
+      "a store that does not match its commitment",
+      { held_out: { ...clean.held_out, status: "reveal_failed", detail: "does not match its commitment", items: [] } },
+      /reveal failed/,
+    ],
   ])("NOT VERIFIED for %s", (_name, over, reason) => {
     const h = withFacts(over);
     expect(h.verdict).toBe("NOT VERIFIED");

@@ -5,12 +5,18 @@ import { describe, expect, test } from "bun:test";
 import { redact, redactText, type Redacted, type RedactionSummary } from "../../src/proof/redact.ts";
 
 const fake = (prefix: string, length: number, seed: string) => prefix + seed.repeat(Math.ceil(length / seed.length)).slice(0, length);
-const pemBlock = (kind: string, seed: string) => `-----BEGIN ${kind}-----\n${fake("", 64, seed)}\n${fake("", 44, seed.split("").reverse().join(""))}==\n-----END ${kind}-----`;
+const pemBlock = (kind: string, seed: string) =>
+  `-----BEGIN ${kind}-----\n${fake("", 64, seed)}\n${fake("", 44, seed.split("").reverse().join(""))}==\n-----END ${kind}-----`;
 const OPTIONS = { home: "/home/corpus-runner" };
 
 type Entry = { rule: string; secret: string; line: string; keyable: boolean };
 /** `context` holds `%s` where the secret goes; a keyable secret is recognised with no context. */
-const entry = (rule: string, secret: string, context = "%s", keyable = context === "%s"): Entry => ({ rule, secret, line: context.replace("%s", () => secret), keyable });
+const entry = (rule: string, secret: string, context = "%s", keyable = context === "%s"): Entry => ({
+  rule,
+  secret,
+  line: context.replace("%s", () => secret),
+  keyable,
+});
 
 const OPAQUE = "CorpusFakeOpaque0042tokenValue";
 const AWS_SECRET = fake("", 40, "CorpusFake/AwsSecret+7");
@@ -44,8 +50,17 @@ const SECRETS: Entry[] = [
   entry("google-api-key", fake("AI" + "za", 35, "SyCorpusFakeGoogle18-"), "https://maps.example.com/api?key=%s&v=3", true),
   entry("npm-token", fake("np" + "m_", 36, "CorpusFakeNpm19"), "//registry.npmjs.org/:_authToken=%s", true),
   entry("npm-token", fake("np" + "m_", 36, "CorpusFakeNpm20"), "NPM_TOKEN=%s", true),
-  entry("jwt", `${fake("ey" + "J", 33, "hbGciOiJIUzI1NiJ9CorpusFake21")}.${fake("ey" + "J", 60, "zdWIiOiJjb3JwdXMCorpusFake21")}.${fake("", 43, "SigCorpusFake21_-")}`, "Authorization: Bearer %s", true),
-  entry("jwt", `${fake("ey" + "J", 33, "hbGciOiJSUzI1NiJ9CorpusFake22")}.${fake("ey" + "J", 80, "pc3MiOiJjb3JwdXMCorpusFake22")}.${fake("", 86, "SigCorpusFake22-_")}`, "id_token=%s"),
+  entry(
+    "jwt",
+    `${fake("ey" + "J", 33, "hbGciOiJIUzI1NiJ9CorpusFake21")}.${fake("ey" + "J", 60, "zdWIiOiJjb3JwdXMCorpusFake21")}.${fake("", 43, "SigCorpusFake21_-")}`,
+    "Authorization: Bearer %s",
+    true,
+  ),
+  entry(
+    "jwt",
+    `${fake("ey" + "J", 33, "hbGciOiJSUzI1NiJ9CorpusFake22")}.${fake("ey" + "J", 80, "pc3MiOiJjb3JwdXMCorpusFake22")}.${fake("", 86, "SigCorpusFake22-_")}`,
+    "id_token=%s",
+  ),
   entry("http-header", OPAQUE, "Authorization: Bearer %s"),
   entry("http-header", "Y29ycHVzOmZha2UtYmFzaWMtMjQ=", "curl -H 'Authorization: Basic %s' https://api.example.com"),
   entry("http-header", "session=CorpusFakeSession25; theme=dark", "Cookie: %s"),
@@ -69,30 +84,60 @@ const SECRETS: Entry[] = [
 ];
 
 const LOOKALIKES = [
-  "This refactor is risk-free and task-based.", "KAKIAGE contains AKIA but is tempura; ASIAN markets opened.",
-  "commit 3b18e512dba79e4c8300dd08aeb37f8e728b8dad", "id: 123e4567-e89b-12d3-a456-426614174000",
+  "This refactor is risk-free and task-based.",
+  "KAKIAGE contains AKIA but is tempura; ASIAN markets opened.",
+  "commit 3b18e512dba79e4c8300dd08aeb37f8e728b8dad",
+  "id: 123e4567-e89b-12d3-a456-426614174000",
   "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
-  "Enter your password to continue.", "token: ${GITHUB_TOKEN}", "api_key=<your key>", "Send a Bearer token in the Authorization header.",
-  "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "npm_config_cache=/tmp/npm-cache",
-  "version 1.4.5-beta.2+build.20240101", "color: #1e293b; background: rgb(15, 23, 42);", "https://example.com/docs?page=2#auth",
-  "https://user@example.com/repo.git", "eyJraWQiOiJsb29rYWxpa2UifQ.notAJwt", "password: string;", "const apiKey = process.env.API_KEY;",
-  "max_tokens: 4096, input_tokens: 1523", "secrets: inherit", "-----BEGIN CERTIFICATE-----\nMIIBcorpusPublicCert\n-----END CERTIFICATE-----",
-  'if (password === "") return;', "C:\\Users\\Public\\Documents and /Users/Shared/cache", "xoxo, the team", "keys start with sk_live_ or sk_test_",
-  "ghp_short", "src/app/home/page.tsx", "password=changeme", "Authorization: Bearer <token>", "checksum Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2Fy",
+  "Enter your password to continue.",
+  "token: ${GITHUB_TOKEN}",
+  "api_key=<your key>",
+  "Send a Bearer token in the Authorization header.",
+  "sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  "npm_config_cache=/tmp/npm-cache",
+  "version 1.4.5-beta.2+build.20240101",
+  "color: #1e293b; background: rgb(15, 23, 42);",
+  "https://example.com/docs?page=2#auth",
+  "https://user@example.com/repo.git",
+  "eyJraWQiOiJsb29rYWxpa2UifQ.notAJwt",
+  "password: string;",
+  "const apiKey = process.env.API_KEY;",
+  "max_tokens: 4096, input_tokens: 1523",
+  "secrets: inherit",
+  "-----BEGIN CERTIFICATE-----\nMIIBcorpusPublicCert\n-----END CERTIFICATE-----",
+  'if (password === "") return;',
+  "C:\\Users\\Public\\Documents and /Users/Shared/cache",
+  "xoxo, the team",
+  "keys start with sk_live_ or sk_test_",
+  "ghp_short",
+  "src/app/home/page.tsx",
+  "password=changeme",
+  "Authorization: Bearer <token>",
+  "checksum Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2Fy",
 ];
 
-const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 const LINES = SECRETS.map((s) => s.line);
 const KEYABLE = SECRETS.filter((s) => s.keyable);
 const IN_ATTRIBUTE = SECRETS.filter((s, i) => i % 3 === 0 && !s.line.includes("\n"));
 
 const DIFF = [
-  "diff --git a/src/config.ts b/src/config.ts", "index 3b18e51..9fceb02 100644", "--- a/src/config.ts", "+++ b/src/config.ts", "@@ -1,2 +1,90 @@",
-  " export const config = {", ...[...LINES, ...LOOKALIKES].flatMap((l) => l.split("\n").map((x) => `+${x}`)), " };", "",
+  "diff --git a/src/config.ts b/src/config.ts",
+  "index 3b18e51..9fceb02 100644",
+  "--- a/src/config.ts",
+  "+++ b/src/config.ts",
+  "@@ -1,2 +1,90 @@",
+  " export const config = {",
+  ...[...LINES, ...LOOKALIKES].flatMap((l) => l.split("\n").map((x) => `+${x}`)),
+  " };",
+  "",
 ].join("\n");
 const HTML = [
-  "<!doctype html><html><head><title>proof</title></head><body>", `<pre>${[...LINES, ...LOOKALIKES].map(escapeHtml).join("\n")}</pre>`,
-  ...IN_ATTRIBUTE.map((s) => `<div class="ev" data-evidence="${escapeHtml(s.line)}" title='${escapeHtml(s.line)}'></div>`), "</body></html>",
+  "<!doctype html><html><head><title>proof</title></head><body>",
+  `<pre>${[...LINES, ...LOOKALIKES].map(escapeHtml).join("\n")}</pre>`,
+  ...IN_ATTRIBUTE.map((s) => `<div class="ev" data-evidence="${escapeHtml(s.line)}" title='${escapeHtml(s.line)}'></div>`),
+  "</body></html>",
 ].join("\n");
 const JSON_CARRIER = {
   run: { id: "run-1", notes: { iterations: [{ n: 1, lines: LINES }] } },
@@ -148,7 +193,12 @@ describe("zero leaks", () => {
     expect(leaks(value)).toEqual([]);
     for (const text of LOOKALIKES) expect(value).toContain(escapeHtml(text));
     expect(value).toContain('<div class="ev" data-evidence="');
-    expect(summary).toEqual(expected([[SECRETS, 1], [IN_ATTRIBUTE, 2]]));
+    expect(summary).toEqual(
+      expected([
+        [SECRETS, 1],
+        [IN_ATTRIBUTE, 2],
+      ]),
+    );
   });
 
   test("JSON: nested arrays, object keys, a diff and escaped JSON inside strings, secret-named keys", () => {
@@ -158,7 +208,15 @@ describe("zero leaks", () => {
     expect(value.env.tokens).toEqual({ input: 10, output: 2 });
     expect(Object.keys(value.keys).every((k) => k.startsWith("[REDACTED:"))).toBe(true);
     const env = { "secret-assignment": 1, "http-header": 1, "aws-secret-access-key": 1 };
-    expect(summary).toEqual(expected([[SECRETS, 3], [KEYABLE, 1]], env));
+    expect(summary).toEqual(
+      expected(
+        [
+          [SECRETS, 3],
+          [KEYABLE, 1],
+        ],
+        env,
+      ),
+    );
   });
 
   test("a second pass over every carrier finds nothing", () => {

@@ -31,7 +31,11 @@ const CASES: [string, string, string][] = [
   ["slack-token", `hook ${fake("xo" + "xb-", 30, "1234-UnitFake-")} ok`, `hook ${R("slack-token")} ok`],
   ["stripe-key", `Stripe("${fake("sk" + "_live_", 24, "UnitFake9")}")`, `Stripe("${R("stripe-key")}")`],
   ["google-api-key", `key: ${fake("AI" + "za", 35, "SyUnitFake9_")}`, `key: ${R("google-api-key")}`],
-  ["npm-token", `//registry.npmjs.org/:_authToken=${fake("np" + "m_", 36, "UnitFake9")}`, `//registry.npmjs.org/:_authToken=${R("npm-token")}`],
+  [
+    "npm-token",
+    `//registry.npmjs.org/:_authToken=${fake("np" + "m_", 36, "UnitFake9")}`,
+    `//registry.npmjs.org/:_authToken=${R("npm-token")}`,
+  ],
   ["jwt", `id_token ${JWT} end`, `id_token ${R("jwt")} end`],
   ["http-header", "Authorization: Bearer opaqueUnitFake123", `Authorization: Bearer ${R("http-header")}`],
   ["http-header", `"authorization": "Basic dW5pdDpmYWtlcGFzcw=="`, `"authorization": "Basic ${R("http-header")}"`],
@@ -53,10 +57,25 @@ describe("rules", () => {
   });
 
   test("placeholders, code references, prose and comparisons survive", () => {
-    for (const text of ["token: ${GITHUB_TOKEN}", "api_key=<your key>", 'password: ""', "password=changeme", "secret: xxxxxxxx",
-      "const apiKey = process.env.API_KEY;", "password: string;", 'if (password === "x") {}', "Enter your password to continue.",
-      "Authorization: Bearer <token>", "Use a Bearer token.", "max_tokens: 4096", "secrets: inherit", "risk-free task-based",
-      "sk-learn-compatible-estimator-v2", "https://user@example.com/x", "https://example.com:8080/x"]) {
+    for (const text of [
+      "token: ${GITHUB_TOKEN}",
+      "api_key=<your key>",
+      'password: ""',
+      "password=changeme",
+      "secret: xxxxxxxx",
+      "const apiKey = process.env.API_KEY;",
+      "password: string;",
+      'if (password === "x") {}',
+      "Enter your password to continue.",
+      "Authorization: Bearer <token>",
+      "Use a Bearer token.",
+      "max_tokens: 4096",
+      "secrets: inherit",
+      "risk-free task-based",
+      "sk-learn-compatible-estimator-v2",
+      "https://user@example.com/x",
+      "https://example.com:8080/x",
+    ]) {
       expect(redactText(text, HOME)).toEqual({ text, summary: { total: 0, hits: [] } });
     }
   });
@@ -65,13 +84,21 @@ describe("rules", () => {
     const block = pem("PRIVATE KEY", `${AKIA}\n${GHP}`);
     expect(redactText(block).summary.hits).toEqual([{ rule: "private-key", count: 1 }]);
     expect(redactText("https://ci-token:UnitFakePw9@host/x").text).toBe(`https://ci-token:${R("url-credentials")}@host/x`);
-    expect(redactText(`sk-ant-${"x".repeat(5)} ${fake("sk-" + "ant-", 30, "UnitFake9A")}`).summary.hits).toEqual([{ rule: "anthropic-key", count: 1 }]);
+    expect(redactText(`sk-ant-${"x".repeat(5)} ${fake("sk-" + "ant-", 30, "UnitFake9A")}`).summary.hits).toEqual([
+      { rule: "anthropic-key", count: 1 },
+    ]);
   });
 });
 
 describe("redact()", () => {
   const input = {
-    config: { password: "UnitFakePw6", authorization: "Bearer opaqueUnitFake7", cookie: "a=UnitFake8", AWS_SECRET_ACCESS_KEY: AWS_SECRET, token: "${T}" },
+    config: {
+      password: "UnitFakePw6",
+      authorization: "Bearer opaqueUnitFake7",
+      cookie: "a=UnitFake8",
+      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
+      token: "${T}",
+    },
     [GHP]: "a token as a key",
     list: [`token = "${GHP}"`, 42, true, null, undefined, 10n, ["/Users/unit-tester/x"]],
     when: new Date(0),
@@ -80,7 +107,13 @@ describe("redact()", () => {
   test("values under secret-named keys, object keys and nested strings are redacted; other leaves are not", () => {
     const { value, summary } = redact(input, HOME);
     expect(value).toEqual({
-      config: { password: R("secret-assignment"), authorization: `Bearer ${R("http-header")}`, cookie: R("http-header"), AWS_SECRET_ACCESS_KEY: R("aws-secret-access-key"), token: "${T}" },
+      config: {
+        password: R("secret-assignment"),
+        authorization: `Bearer ${R("http-header")}`,
+        cookie: R("http-header"),
+        AWS_SECRET_ACCESS_KEY: R("aws-secret-access-key"),
+        token: "${T}",
+      },
       [R("github-token")]: "a token as a key",
       list: [`token = "${R("github-token")}"`, 42, true, null, undefined, 10n, ["~/x"]],
       when: new Date(0),
@@ -129,7 +162,9 @@ describe("redact()", () => {
 describe("home directories", () => {
   test("options.home, with either separator and JSON-escaped backslashes, but not a longer name", () => {
     expect(redactText("/srv/me/a /srv/me /srv/meta", { home: "/srv/me/" }).text).toBe("~/a ~ /srv/meta");
-    expect(redactText("C:\\Users\\Me Two\\a C:\\\\Users\\\\Me Two\\\\b C:/Users/Me Two/c", { home: "C:\\Users\\Me Two" }).text).toBe("~\\a ~\\\\b ~/c");
+    expect(redactText("C:\\Users\\Me Two\\a C:\\\\Users\\\\Me Two\\\\b C:/Users/Me Two/c", { home: "C:\\Users\\Me Two" }).text).toBe(
+      "~\\a ~\\\\b ~/c",
+    );
   });
 
   test("defaults to the user's home ($HOME, else the OS's); `/` is never treated as a home", () => {
@@ -139,7 +174,8 @@ describe("home directories", () => {
 
   test("anyone's home directory, but not repository paths or shared folders", () => {
     expect(redactText('"/home/bob/.ssh" /Users/carol C:\\Users\\dave\\x \\n/var/home/erin', HOME).text).toBe('"~/.ssh" ~ ~\\x \\n~');
-    for (const text of ["src/app/home/page.tsx", "/Users/Shared/x", "C:\\Users\\Public\\x", "https://h/Users/x", "/home"]) expect(redactText(text, HOME).text).toBe(text);
+    for (const text of ["src/app/home/page.tsx", "/Users/Shared/x", "C:\\Users\\Public\\x", "https://h/Users/x", "/home"])
+      expect(redactText(text, HOME).text).toBe(text);
   });
 });
 
@@ -149,6 +185,9 @@ test("a 5 MB string is redacted completely", () => {
   const big = parts.join("");
   expect(big.length).toBeGreaterThan(5_000_000);
   const { text, summary } = redactText(big, HOME);
-  expect(summary.hits).toEqual([{ rule: "github-token", count: 40 }, { rule: "secret-assignment", count: 40 }]);
+  expect(summary.hits).toEqual([
+    { rule: "github-token", count: 40 },
+    { rule: "secret-assignment", count: 40 },
+  ]);
   expect(text.includes("Fake")).toBe(false);
 });

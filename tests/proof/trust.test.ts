@@ -34,13 +34,25 @@ afterAll(async () => {
 const scratch = (prefix: string) => dirs[dirs.push(mkdtempSync(join(tmpdir(), prefix))) - 1] ?? "";
 
 /** A twin of the run's repository and a HOME of its own holding this machine's key (and no trust list). */
-function twin(): { repo: string; home: string; proof: string; verify: (args?: string[]) => Promise<CliResult>; cli: (args: string[]) => Promise<CliResult> } {
+function twin(): {
+  repo: string;
+  home: string;
+  proof: string;
+  verify: (args?: string[]) => Promise<CliResult>;
+  cli: (args: string[]) => Promise<CliResult>;
+} {
   const repo = scratch("loki-trust-repo-");
   cpSync(s.path, repo, { recursive: true });
   const home = scratch("loki-trust-home-");
   cpSync(keyPaths().dir, lokiHomeAt(home).keys, { recursive: true });
   const cli = (args: string[]) => loki(args, { cwd: repo, env: { ...s.env, HOME: home } });
-  return { repo, home, proof: join(repo, ".loki", "proofs", runId, "proof.json"), cli, verify: (args = []) => cli(["proof", "verify", runId, "--json", ...args]) };
+  return {
+    repo,
+    home,
+    proof: join(repo, ".loki", "proofs", runId, "proof.json"),
+    cli,
+    verify: (args = []) => cli(["proof", "verify", runId, "--json", ...args]),
+  };
 }
 
 type Fresh = { privateKey: KeyObject; publicKey: KeyObject; pem: string; fingerprint: string };
@@ -57,11 +69,22 @@ function reSign(path: string, key: Fresh, embed: { pem: string; fingerprint: str
   const proof = JSON.parse(readFileSync(path, "utf8")) as ProofJson;
   proof.payload.headline = { verdict: "VERIFIED", reasons: ["council round 1 passed (3 of 3 approved)"] };
   const digest = canonicalSha256(proof.payload);
-  proof.provenance = { ...proof.provenance, canonical_sha256: digest, signature: sign(null, Buffer.from(digest, "utf8"), key.privateKey).toString("base64"), public_key: embed.pem, key_fingerprint: embed.fingerprint };
+  proof.provenance = {
+    ...proof.provenance,
+    canonical_sha256: digest,
+    signature: sign(null, Buffer.from(digest, "utf8"), key.privateKey).toString("base64"),
+    public_key: embed.pem,
+    key_fingerprint: embed.fingerprint,
+  };
   writeFileSync(path, `${JSON.stringify(proof, null, 2)}\n`);
 }
 
-type Report = { status: string; exit_code: number; signer: { fingerprint: string | null; trusted_by: string | null; label: string | null }; checks: { name: string; ok: boolean; detail: string }[] };
+type Report = {
+  status: string;
+  exit_code: number;
+  signer: { fingerprint: string | null; trusted_by: string | null; label: string | null };
+  checks: { name: string; ok: boolean; detail: string }[];
+};
 const report = (result: CliResult) => result.json<Report>();
 const failed = (r: Report) => r.checks.filter((c) => !c.ok).map((c) => c.name);
 
@@ -76,7 +99,11 @@ describe("who signed a proof", () => {
     const t = twin();
     const result = await t.verify();
     expect(result.code).toBe(0);
-    expect(report(result)).toMatchObject({ status: "clean", exit_code: 0, signer: { fingerprint: local, trusted_by: "local", label: null } });
+    expect(report(result)).toMatchObject({
+      status: "clean",
+      exit_code: 0,
+      signer: { fingerprint: local, trusted_by: "local", label: null },
+    });
     const text = await t.cli(["proof", "verify", runId]);
     expect([text.code, text.stdout]).toEqual([0, expect.stringContaining(`signed with this machine's key ${local}`)]);
   });
@@ -141,9 +168,15 @@ describe("loki proof trust", () => {
     expect(added.code).toBe(0);
     expect(added.stdout).toContain(`trusted ${attacker.fingerprint} ("signer of run ${runId}")`);
     const listed = JSON.parse(readFileSync(lokiHomeAt(t.home).trustedKeys, "utf8"));
-    expect(listed).toMatchObject({ schema_version: 1, keys: [{ fingerprint: attacker.fingerprint, public_key: attacker.pem, label: `signer of run ${runId}` }] });
+    expect(listed).toMatchObject({
+      schema_version: 1,
+      keys: [{ fingerprint: attacker.fingerprint, public_key: attacker.pem, label: `signer of run ${runId}` }],
+    });
     const verified = await t.verify();
-    expect([verified.code, report(verified).signer]).toEqual([0, { fingerprint: attacker.fingerprint, trusted_by: "listed", label: `signer of run ${runId}` }]);
+    expect([verified.code, report(verified).signer]).toEqual([
+      0,
+      { fingerprint: attacker.fingerprint, trusted_by: "listed", label: `signer of run ${runId}` },
+    ]);
     expect((await t.cli(["proof", "trust", attacker.fingerprint])).stdout).toContain("trusted already");
 
     const removed = await t.cli(["proof", "trust", "--remove", attacker.fingerprint]);
@@ -183,8 +216,21 @@ describe("loki proof trust", () => {
     ["a word", () => "not-a-key", /is not a key fingerprint \(16 hex characters\), a public key file or a PEM public key/],
     ["a fingerprint no proof here was signed by", () => "0123456789abcdef", /no proof in .* is signed by 0123456789abcdef/],
     ["a file of garbage", (dir) => write(dir, "garbage.pub", "hello\n"), /is not a PEM public key/],
-    ["a private key", (dir) => write(dir, "id.key", String(generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }))), /holds a PRIVATE key/],
-    ["an RSA key", (dir) => write(dir, "rsa.pub", String(generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" }))), /is a rsa key; loki signs proofs with ed25519 keys/],
+    [
+      "a private key",
+      (dir) => write(dir, "id.key", String(generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }))),
+      /holds a PRIVATE key/,
+    ],
+    [
+      "an RSA key",
+      (dir) =>
+        write(
+          dir,
+          "rsa.pub",
+          String(generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ type: "spki", format: "pem" })),
+        ),
+      /is a rsa key; loki signs proofs with ed25519 keys/,
+    ],
   ])("%s is refused (exit 3) with the next command", async (_name, arg, message) => {
     const t = twin();
     const result = await t.cli(["proof", "trust", arg(t.home)]);
@@ -199,14 +245,25 @@ describe("loki proof trust", () => {
   test.each<[string, (t: ReturnType<typeof twin>) => string]>([
     ["not JSON", () => "{ not json"],
     ["the wrong shape", () => JSON.stringify({ schema_version: 1, keys: [{ fingerprint: "xyz" }] })],
-    ["a key listed under another key's fingerprint", () => JSON.stringify({ schema_version: 1, keys: [{ fingerprint: local, public_key: freshKey().pem, label: "forged", added_at: "2026-01-01T00:00:00Z" }] })],
+    [
+      "a key listed under another key's fingerprint",
+      () =>
+        JSON.stringify({
+          schema_version: 1,
+          keys: [{ fingerprint: local, public_key: freshKey().pem, label: "forged", added_at: "2026-01-01T00:00:00Z" }],
+        }),
+    ],
   ])("a trust list that is corrupt (%s) is a clear error, exit 3, never an empty list", async (_name, content) => {
     const t = twin();
     const path = lokiHomeAt(t.home).trustedKeys;
     mkdirSync(lokiHomeAt(t.home).dir, { recursive: true });
     const text = content(t);
     writeFileSync(path, text);
-    for (const args of [["proof", "verify", runId], ["proof", "trust", "--list"], ["proof", "trust", "--", freshKey().pem]]) {
+    for (const args of [
+      ["proof", "verify", runId],
+      ["proof", "trust", "--list"],
+      ["proof", "trust", "--", freshKey().pem],
+    ]) {
       const result = await t.cli(args);
       expect({ args, code: result.code }).toEqual({ args, code: 3 });
       expect(result.stderr).toContain(path);
@@ -230,7 +287,13 @@ describe("judgeSigner()", () => {
   test("a key listed under the signer's fingerprint but not the signer's key is not trusted", () => {
     const signer = freshKey();
     const other = freshKey();
-    const forged = { fingerprint: signer.fingerprint, public_key: other.pem, label: "alice", added_at: "2026-01-01T00:00:00Z", publicKey: other.publicKey };
+    const forged = {
+      fingerprint: signer.fingerprint,
+      public_key: other.pem,
+      label: "alice",
+      added_at: "2026-01-01T00:00:00Z",
+      publicKey: other.publicKey,
+    };
     const judged = judgeSigner(signer.publicKey, { local: null, list: list([forged]), oneOff: null });
     expect(judged).toMatchObject({ trusted: false, by: null });
     expect(judged.detail).toContain('is that of "alice", but the key itself is different');
@@ -238,7 +301,13 @@ describe("judgeSigner()", () => {
 
   test("the local key, a listed key, a one-off key — in that order", () => {
     const me = freshKey();
-    const listed = { fingerprint: me.fingerprint, public_key: me.pem, label: "me too", added_at: "2026-01-01T00:00:00Z", publicKey: createPublicKey(me.pem) };
+    const listed = {
+      fingerprint: me.fingerprint,
+      public_key: me.pem,
+      label: "me too",
+      added_at: "2026-01-01T00:00:00Z",
+      publicKey: createPublicKey(me.pem),
+    };
     const oneOff = { fingerprint: me.fingerprint, key: null, source: "fingerprint" };
     expect(judgeSigner(me.publicKey, { local: me.publicKey, list: list([listed]), oneOff }).by).toBe("local");
     expect(judgeSigner(me.publicKey, { local: null, list: list([listed]), oneOff }).by).toBe("listed");

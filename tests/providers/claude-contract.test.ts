@@ -26,12 +26,19 @@ async function runClaude(script: AnthropicScript, flags: string[], options: { lo
   const argv = [CLAUDE_BIN, "-p", "create hello.txt", "--output-format", "stream-json", "--verbose", "--model", MODEL, ...flags];
   await using netns = options.loopbackOnly ? await loopbackOnly(api.url, box) : null;
   const run = await runCli(netns ? netns.wrap(argv) : argv, { cwd: repo.path, env: claudeEnv(box, api.url) });
-  return { api, repo, box, run, [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))) };
+  return {
+    api,
+    repo,
+    box,
+    run,
+    [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))),
+  };
 }
 
 function resultOf(run: CliRun): Record<string, unknown> {
   const result = run.events.find((e) => e.type === "result");
-  if (!result) throw new Error(`no result line; exit ${run.exitCode}\nstdout: ${run.stdout.slice(-2000)}\nstderr: ${run.stderr.slice(-2000)}`);
+  if (!result)
+    throw new Error(`no result line; exit ${run.exitCode}\nstdout: ${run.stdout.slice(-2000)}\nstderr: ${run.stderr.slice(-2000)}`);
   return result;
 }
 
@@ -65,7 +72,12 @@ describe("claude CLI against the fake Anthropic API", () => {
     await using netns = await loopbackOnly("http://127.0.0.1:9", box);
     const run = await runCli(netns.wrap(["ip", "-o", "link", "show"]), { cwd: box.dir, env: claudeEnv(box, "http://127.0.0.1:9") });
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout.trim().split("\n").map((line) => line.split(":")[1]?.trim())).toEqual(["lo"]);
+    expect(
+      run.stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split(":")[1]?.trim()),
+    ).toEqual(["lo"]);
   });
 
   test("review: Edit/Write/NotebookEdit disallowed are not offered, and a forced Write is not run", async () => {
@@ -85,8 +97,16 @@ describe("claude CLI against the fake Anthropic API", () => {
     await using api = await startFakeAnthropic([{ text: "hello", usage: { input: 7, output: 3 } }]);
     const post = (path: string, body: unknown) => fetch(`${api.url}${path}`, { method: "POST", body: JSON.stringify(body) });
     const message = await (await post("/v1/messages?beta=true", { model: "m", messages: [] })).json();
-    expect(message).toMatchObject({ type: "message", model: "m", content: [{ type: "text", text: "hello" }], stop_reason: "end_turn", usage: { input_tokens: 7, output_tokens: 3 } });
-    expect(await (await post("/v1/messages/count_tokens", { model: "m", messages: [] })).json()).toEqual({ input_tokens: expect.any(Number) });
+    expect(message).toMatchObject({
+      type: "message",
+      model: "m",
+      content: [{ type: "text", text: "hello" }],
+      stop_reason: "end_turn",
+      usage: { input_tokens: 7, output_tokens: 3 },
+    });
+    expect(await (await post("/v1/messages/count_tokens", { model: "m", messages: [] })).json()).toEqual({
+      input_tokens: expect.any(Number),
+    });
     expect((await fetch(`${api.url}/api/hello`, { method: "HEAD" })).status).toBe(200);
     expect(api.modelCalls()).toHaveLength(1);
   });
@@ -118,7 +138,13 @@ async function runByProvider(script: AnthropicScript, role: Role) {
   expect(argv[0]).toBe("claude");
   const run = await runCli([CLAUDE_BIN, ...argv.slice(1)], { cwd: repo.path, env: { ...env, ...extra, ANTHROPIC_BASE_URL: api.url } });
   const events: ProviderEvent[] = run.stdout.split("\n").flatMap((line) => claude.parse(line));
-  return { api, repo, run, events, [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))) };
+  return {
+    api,
+    repo,
+    run,
+    events,
+    [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))),
+  };
 }
 
 function parsedResult(events: ProviderEvent[]): Extract<ProviderEvent, { kind: "result" }> {

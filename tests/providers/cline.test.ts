@@ -9,33 +9,65 @@ import { summarizeCall } from "../../src/providers/outcome.ts";
 import { exitWith, parseSample } from "../helpers/provider-fixtures.ts";
 
 const SONNET = "claude-sonnet-4-5";
-const CONNECT = "Cannot connect to API: Unable to connect. Is the computer able to access the url?: Unable to connect. Is the computer able to access the url? (ConnectionRefused)";
-const editor = (dir: string) => ({ kind: "tool_use", tool: "editor", input: { path: `<probe>/${dir}/hello.txt`, new_text: "hello from fake model\n" } });
+const CONNECT =
+  "Cannot connect to API: Unable to connect. Is the computer able to access the url?: Unable to connect. Is the computer able to access the url? (ConnectionRefused)";
+const editor = (dir: string) => ({
+  kind: "tool_use",
+  tool: "editor",
+  input: { path: `<probe>/${dir}/hello.txt`, new_text: "hello from fake model\n" },
+});
 const done = (input: number, costUsd: number) => ({
-  kind: "result", isError: false, text: "DONE", errorClass: null, costUsd, usage: { [SONNET]: { input, output: 24, cache_read: 0, cache_write: 0 } }, permissionDenials: 0,
+  kind: "result",
+  isError: false,
+  text: "DONE",
+  errorClass: null,
+  costUsd,
+  usage: { [SONNET]: { input, output: 24, cache_read: 0, cache_write: 0 } },
+  permissionDenials: 0,
 });
 
 const SAMPLES: [string, unknown[]][] = [
-  ["cline-json.anthropic-editor.jsonl", [
-    { kind: "init", sessionId: "conv_1795265306163_bmvr7a1" },
-    editor("e2e/cline-anth/repo"),
-    { kind: "tool_result", isError: false, text: "File created successfully at: <probe>/e2e/cline-anth/repo/hello.txt" },
-    { kind: "text", text: "DONE" },
-    done(11061, 0.033543),
-  ]],
+  [
+    "cline-json.anthropic-editor.jsonl",
+    [
+      { kind: "init", sessionId: "conv_1795265306163_bmvr7a1" },
+      editor("e2e/cline-anth/repo"),
+      { kind: "tool_result", isError: false, text: "File created successfully at: <probe>/e2e/cline-anth/repo/hello.txt" },
+      { kind: "text", text: "DONE" },
+      done(11061, 0.033543),
+    ],
+  ],
   // Without a TTY the approval fails the tool (recoverable, so no error event); the run completes.
-  ["cline-json.auto-approve-false.jsonl", [
-    { kind: "init", sessionId: "conv_1795265263726_ngymejr" },
-    editor("runs/cl-noauto/repo"),
-    { kind: "tool_result", isError: true, text: 'Tool "editor" requires approval in a TTY session -- NOT a tool or system failure. Clarify with user before proceeding.' },
-    { kind: "text", text: "DONE" },
-    done(11055, 0.033525),
-  ]],
-  ["cline-json.connect-error.jsonl", [
-    { kind: "init", sessionId: "conv_1795265073010_0gpbb5i" },
-    { kind: "error", errorClass: "api_error", message: CONNECT },
-    { kind: "result", isError: true, text: CONNECT, errorClass: "api_error", costUsd: null, usage: { [SONNET]: { input: 0, output: 0, cache_read: 0, cache_write: 0 } }, permissionDenials: 0 },
-  ]],
+  [
+    "cline-json.auto-approve-false.jsonl",
+    [
+      { kind: "init", sessionId: "conv_1795265263726_ngymejr" },
+      editor("runs/cl-noauto/repo"),
+      {
+        kind: "tool_result",
+        isError: true,
+        text: 'Tool "editor" requires approval in a TTY session -- NOT a tool or system failure. Clarify with user before proceeding.',
+      },
+      { kind: "text", text: "DONE" },
+      done(11055, 0.033525),
+    ],
+  ],
+  [
+    "cline-json.connect-error.jsonl",
+    [
+      { kind: "init", sessionId: "conv_1795265073010_0gpbb5i" },
+      { kind: "error", errorClass: "api_error", message: CONNECT },
+      {
+        kind: "result",
+        isError: true,
+        text: CONNECT,
+        errorClass: "api_error",
+        costUsd: null,
+        usage: { [SONNET]: { input: 0, output: 0, cache_read: 0, cache_write: 0 } },
+        permissionDenials: 0,
+      },
+    ],
+  ],
 ];
 
 describe("cline.parse on real samples", () => {
@@ -44,13 +76,21 @@ describe("cline.parse on real samples", () => {
   });
 
   test("a final error line and an abort are handled; noise is ignored", () => {
-    expect(cline.parse('{"type":"error","message":"401 Unauthorized"}')).toEqual([{ kind: "error", errorClass: "auth", message: "401 Unauthorized" }]);
+    expect(cline.parse('{"type":"error","message":"401 Unauthorized"}')).toEqual([
+      { kind: "error", errorClass: "auth", message: "401 Unauthorized" },
+    ]);
     expect(cline.parse('{"type":"run_aborted","reason":"local_abort","message":"aborted"}')).toEqual([]);
     expect(cline.parse("(node) Warning: providerOptions key 'openai-compatible' is deprecated")).toEqual([]);
   });
 
   test("a zero totalCost is an unpriced model, not a free call", () => {
-    const line = JSON.stringify({ type: "run_result", finishReason: "completed", text: "ok", usage: { inputTokens: 10, outputTokens: 2, totalCost: 0 }, model: { id: "fake-model" } });
+    const line = JSON.stringify({
+      type: "run_result",
+      finishReason: "completed",
+      text: "ok",
+      usage: { inputTokens: 10, outputTokens: 2, totalCost: 0 },
+      model: { id: "fake-model" },
+    });
     expect(cline.parse(line)).toMatchObject([{ kind: "result", costUsd: null, usage: { "fake-model": { input: 10, output: 2 } } }]);
   });
 });
@@ -59,7 +99,13 @@ describe("cline call outcomes", () => {
   const outcome = (name: string, exitCode: number) => summarizeCall(parseSample(cline, name), exitWith(exitCode), SONNET, cline);
 
   test("success: exact cost from run_result", () => {
-    expect(outcome("cline-json.anthropic-editor.jsonl", 0)).toMatchObject({ ok: true, costBasis: "exact", costUsd: 0.033543, finalText: "DONE", toolUses: 1 });
+    expect(outcome("cline-json.anthropic-editor.jsonl", 0)).toMatchObject({
+      ok: true,
+      costBasis: "exact",
+      costUsd: 0.033543,
+      finalText: "DONE",
+      toolUses: 1,
+    });
   });
 
   test("connection failure: api_error, not ok, never $0", () => {

@@ -5,7 +5,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { codeModeExec, execCommand, startFakeOpenAI } from "../helpers/fake-openai.ts";
 import type { ResponsesScript } from "../helpers/fake-openai.ts";
-import { CODEX_BIN, cliSandbox, codexEnv, codexProviderArgs, codexProviderConfig, helpOf, loopbackOnly, netnsAvailable, runCli } from "../helpers/real-cli.ts";
+import {
+  CODEX_BIN,
+  cliSandbox,
+  codexEnv,
+  codexProviderArgs,
+  codexProviderConfig,
+  helpOf,
+  loopbackOnly,
+  netnsAvailable,
+  runCli,
+} from "../helpers/real-cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import type { Role } from "../../src/core/models.ts";
 import { CODEX_CONFIG_ENV, codex, DISPATCHED_MODEL } from "../../src/providers/codex.ts";
@@ -13,7 +23,7 @@ import type { HelpInfo, Invocation, ProviderEvent } from "../../src/providers/pr
 
 const WRITE_HELLO: ResponsesScript = [execCommand("printf 'hi\\n' > hello.txt"), { text: "DONE\nLOKI_DONE" }];
 
-type RunOptions = { retries?: boolean; loopbackOnly?: boolean; /** null: codex's default model (code mode). */ model?: string | null };
+type RunOptions = { retries?: boolean; loopbackOnly?: boolean /** null: codex's default model (code mode). */; model?: string | null };
 
 /** Runs `codex exec --json` the PROVIDERS.md §3.2 way (classic tools via `-m fake-model` by default). */
 async function runCodex(script: ResponsesScript, flags: string[], options: RunOptions = {}) {
@@ -24,7 +34,13 @@ async function runCodex(script: ResponsesScript, flags: string[], options: RunOp
   const argv = [CODEX_BIN, "exec", "--json", ...model, ...codexProviderArgs(api.url, options), ...flags, "create hello.txt"];
   await using netns = options.loopbackOnly ? await loopbackOnly(api.url, box) : null;
   const run = await runCli(netns ? netns.wrap(argv) : argv, { cwd: repo.path, env: codexEnv(box) });
-  return { api, repo, box, run, [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))) };
+  return {
+    api,
+    repo,
+    box,
+    run,
+    [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))),
+  };
 }
 
 function describeRun(run: { exitCode: number | null; stdout: string; stderr: string }): string {
@@ -36,11 +52,16 @@ describe("codex CLI against the fake Responses API", () => {
     await using t = await runCodex(WRITE_HELLO, ["-s", "workspace-write"]);
     expect(t.run.exitCode, describeRun(t.run)).toBe(0);
     expect(readFileSync(join(t.repo.path, "hello.txt"), "utf8")).toBe("hi\n");
-    const commands = t.run.events.filter((e) => e.type === "item.completed").map((e) => e.item as Record<string, unknown>).filter((i) => i.type === "command_execution");
+    const commands = t.run.events
+      .filter((e) => e.type === "item.completed")
+      .map((e) => e.item as Record<string, unknown>)
+      .filter((i) => i.type === "command_execution");
     expect(commands).toHaveLength(1);
     expect(commands[0]).toMatchObject({ exit_code: 0, status: "completed" });
     expect(String(commands[0]?.command)).toContain("hello.txt");
-    const messages = t.run.events.filter((e) => e.type === "item.completed" && (e.item as Record<string, unknown>).type === "agent_message");
+    const messages = t.run.events.filter(
+      (e) => e.type === "item.completed" && (e.item as Record<string, unknown>).type === "agent_message",
+    );
     expect(messages.at(-1)).toMatchObject({ item: { text: "DONE\nLOKI_DONE" } });
     const done = t.run.events.find((e) => e.type === "turn.completed");
     expect(done).toMatchObject({ usage: { input_tokens: 2000, output_tokens: 100 } });
@@ -73,20 +94,28 @@ describe("codex CLI against the fake Responses API", () => {
   });
 
   test("code mode (default model): tools arrive as additional_tools; a custom_tool_call exec runs the command", async () => {
-    await using t = await runCodex([codeModeExec("printf 'hi\\n' > hello.txt"), { text: "DONE" }], ["-s", "workspace-write"], { model: null });
+    await using t = await runCodex([codeModeExec("printf 'hi\\n' > hello.txt"), { text: "DONE" }], ["-s", "workspace-write"], {
+      model: null,
+    });
     expect(t.run.exitCode, describeRun(t.run)).toBe(0);
     expect(readFileSync(join(t.repo.path, "hello.txt"), "utf8")).toBe("hi\n");
     const first = t.api.modelCalls()[0];
     expect(first?.body.tools).toBeUndefined();
     expect(first?.tools).toContain("functions.exec");
     expect(JSON.stringify(t.api.modelCalls()[1]?.body.input)).toContain("custom_tool_call_output");
-    expect(t.run.events).toContainEqual(expect.objectContaining({ type: "item.completed", item: expect.objectContaining({ type: "command_execution", exit_code: 0 }) }));
+    expect(t.run.events).toContainEqual(
+      expect.objectContaining({ type: "item.completed", item: expect.objectContaining({ type: "command_execution", exit_code: 0 }) }),
+    );
   });
 
   test("the fake answers non-streaming calls with the same response object", async () => {
     await using api = await startFakeOpenAI([{ text: "hello", usage: { input: 7, output: 3 } }]);
     const response = await fetch(`${api.url}/v1/responses`, { method: "POST", body: JSON.stringify({ model: "m", input: [] }) });
-    expect(await response.json()).toMatchObject({ status: "completed", output: [{ type: "message", content: [{ text: "hello" }] }], usage: { input_tokens: 7, output_tokens: 3 } });
+    expect(await response.json()).toMatchObject({
+      status: "completed",
+      output: [{ type: "message", content: [{ text: "hello" }] }],
+      usage: { input_tokens: 7, output_tokens: 3 },
+    });
   });
 
   test("API error 500 with retries off: exit 1, turn.failed", async () => {
@@ -125,7 +154,14 @@ async function runByProvider(script: ResponsesScript, role: Role, options: { ret
   for (const pair of config) expect(argv).toContain(pair);
   const run = await runCli([CODEX_BIN, ...argv.slice(1)], { cwd: repo.path, env: { ...env, ...extra } });
   const events: ProviderEvent[] = run.stdout.split("\n").flatMap((line) => codex.parse(line));
-  return { api, repo, run, argv, events, [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))) };
+  return {
+    api,
+    repo,
+    run,
+    argv,
+    events,
+    [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))),
+  };
 }
 
 describe("codex provider record (invocation + parse) against the real CLI", () => {
@@ -139,7 +175,12 @@ describe("codex provider record (invocation + parse) against the real CLI", () =
     expect(t.events).toContainEqual({ kind: "text", text: "DONE\nLOKI_DONE" });
     const result = t.events.find((e) => e.kind === "result");
     expect(result).toMatchObject({ isError: false, errorClass: null, costUsd: null });
-    expect(result?.kind === "result" && result.usage[DISPATCHED_MODEL]).toEqual({ input: 2000, output: 100, cache_read: 0, cache_write: 0 });
+    expect(result?.kind === "result" && result.usage[DISPATCHED_MODEL]).toEqual({
+      input: 2000,
+      output: 100,
+      cache_read: 0,
+      cache_write: 0,
+    });
   });
 
   test("review: read-only sandbox, the command writes nothing; a command that ran is parsed as failed", async () => {

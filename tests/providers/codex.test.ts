@@ -8,44 +8,67 @@ import { exitWith, parseSample } from "../helpers/provider-fixtures.ts";
 
 const MODEL = "gpt-6.1-sol";
 const PRINTF = (target: string) => `/bin/bash -lc "printf '%s\\\\n' 'hello from fake model' > ${target}"`;
-const turn = (input: number) => ({ kind: "result" as const, isError: false, text: "", errorClass: null, costUsd: null, usage: { "*": { input, output: 24, cache_read: 0, cache_write: 0 } }, permissionDenials: 0 });
+const turn = (input: number) => ({
+  kind: "result" as const,
+  isError: false,
+  text: "",
+  errorClass: null,
+  costUsd: null,
+  usage: { "*": { input, output: 24, cache_read: 0, cache_write: 0 } },
+  permissionDenials: 0,
+});
 const DENIED_401 = "unexpected status 401 Unauthorized: fake error 401, url: http://127.0.0.1:18081/v1/responses";
 
 const SAMPLES: [string, unknown[]][] = [
-  ["codex-exec-json.code-mode.jsonl", [
-    { kind: "init", sessionId: "01a1fe26-9014-7d70-9202-a7e5e7359baa" },
-    { kind: "tool_use", tool: "exec_command", input: { command: PRINTF("hello.txt"), exit_code: 0 } },
-    { kind: "tool_result", isError: false, text: "" },
-    { kind: "text", text: "DONE" },
-    turn(28198),
-  ]],
+  [
+    "codex-exec-json.code-mode.jsonl",
+    [
+      { kind: "init", sessionId: "01a1fe26-9014-7d70-9202-a7e5e7359baa" },
+      { kind: "tool_use", tool: "exec_command", input: { command: PRINTF("hello.txt"), exit_code: 0 } },
+      { kind: "tool_result", isError: false, text: "" },
+      { kind: "text", text: "DONE" },
+      turn(28198),
+    ],
+  ],
   // The "Model metadata … not found" error item is a warning: no event.
-  ["codex-exec-json.classic-fake-model.jsonl", [
-    { kind: "init", sessionId: "01a1fe26-9326-7cd1-9866-308458f1d7aa" },
-    { kind: "tool_use", tool: "exec_command", input: { command: PRINTF("hello.txt"), exit_code: 0 } },
-    { kind: "tool_result", isError: false, text: "" },
-    { kind: "text", text: "DONE" },
-    turn(20246),
-  ]],
-  ["codex-exec-json.apply-patch.jsonl", [
-    { kind: "init", sessionId: "01a1fe26-9586-7191-8e17-5272da578b56" },
-    { kind: "tool_use", tool: "apply_patch", input: { changes: [{ path: "<probe>/e2e/codex-patch/repo/hello.txt", kind: "add" }] } },
-    { kind: "tool_result", isError: false },
-    { kind: "text", text: "DONE" },
-    turn(28201),
-  ]],
-  ["codex-exec-json.command-failed.jsonl", [
-    { kind: "init", sessionId: "01a1fe21-a1fd-70e0-9ceb-3bd5bb86efd8" },
-    { kind: "tool_use", tool: "exec_command", input: { command: PRINTF("nodir/x.txt"), exit_code: 1 } },
-    { kind: "tool_result", isError: true, text: "/bin/bash: line 1: nodir/x.txt: No such file or directory\n" },
-    { kind: "text", text: "DONE" },
-    turn(20276),
-  ]],
-  ["codex-exec-json.api-error-401.jsonl", [
-    { kind: "init", sessionId: "01a1fe21-bbe3-7982-90b3-701035d56893" },
-    { kind: "error", errorClass: "auth", message: DENIED_401 },
-    { kind: "result", isError: true, text: DENIED_401, errorClass: "auth", costUsd: null, usage: {}, permissionDenials: 0 },
-  ]],
+  [
+    "codex-exec-json.classic-fake-model.jsonl",
+    [
+      { kind: "init", sessionId: "01a1fe26-9326-7cd1-9866-308458f1d7aa" },
+      { kind: "tool_use", tool: "exec_command", input: { command: PRINTF("hello.txt"), exit_code: 0 } },
+      { kind: "tool_result", isError: false, text: "" },
+      { kind: "text", text: "DONE" },
+      turn(20246),
+    ],
+  ],
+  [
+    "codex-exec-json.apply-patch.jsonl",
+    [
+      { kind: "init", sessionId: "01a1fe26-9586-7191-8e17-5272da578b56" },
+      { kind: "tool_use", tool: "apply_patch", input: { changes: [{ path: "<probe>/e2e/codex-patch/repo/hello.txt", kind: "add" }] } },
+      { kind: "tool_result", isError: false },
+      { kind: "text", text: "DONE" },
+      turn(28201),
+    ],
+  ],
+  [
+    "codex-exec-json.command-failed.jsonl",
+    [
+      { kind: "init", sessionId: "01a1fe21-a1fd-70e0-9ceb-3bd5bb86efd8" },
+      { kind: "tool_use", tool: "exec_command", input: { command: PRINTF("nodir/x.txt"), exit_code: 1 } },
+      { kind: "tool_result", isError: true, text: "/bin/bash: line 1: nodir/x.txt: No such file or directory\n" },
+      { kind: "text", text: "DONE" },
+      turn(20276),
+    ],
+  ],
+  [
+    "codex-exec-json.api-error-401.jsonl",
+    [
+      { kind: "init", sessionId: "01a1fe21-bbe3-7982-90b3-701035d56893" },
+      { kind: "error", errorClass: "auth", message: DENIED_401 },
+      { kind: "result", isError: true, text: DENIED_401, errorClass: "auth", costUsd: null, usage: {}, permissionDenials: 0 },
+    ],
+  ],
 ];
 
 describe("codex.parse on real samples", () => {
@@ -54,13 +77,22 @@ describe("codex.parse on real samples", () => {
   });
 
   test("item.started, turn.started and noise give no events", () => {
-    for (const line of ["", "WARNING: proceeding, even though we could not create PATH aliases", '{"type":"turn.started"}', '{"type":"item.started","item":{"type":"command_execution"}}', '{"type":"item.completed","item":{"type":"reasoning","text":"hm"}}']) {
+    for (const line of [
+      "",
+      "WARNING: proceeding, even though we could not create PATH aliases",
+      '{"type":"turn.started"}',
+      '{"type":"item.started","item":{"type":"command_execution"}}',
+      '{"type":"item.completed","item":{"type":"reasoning","text":"hm"}}',
+    ]) {
       expect(codex.parse(line)).toEqual([]);
     }
   });
 
   test("cached input tokens are priced as cache reads, not fresh input", () => {
-    const line = JSON.stringify({ type: "turn.completed", usage: { input_tokens: 1000, cached_input_tokens: 600, cache_write_input_tokens: 100, output_tokens: 50 } });
+    const line = JSON.stringify({
+      type: "turn.completed",
+      usage: { input_tokens: 1000, cached_input_tokens: 600, cache_write_input_tokens: 100, output_tokens: 50 },
+    });
     expect(codex.parse(line)).toEqual([{ ...turn(0), usage: { "*": { input: 300, output: 50, cache_read: 600, cache_write: 100 } } }]);
   });
 
@@ -105,7 +137,12 @@ describe("codex call outcomes", () => {
   });
 
   test("turns add up", () => {
-    const events = [...parseSample(codex, "codex-exec-json.code-mode.jsonl"), ...codex.parse(JSON.stringify({ type: "turn.completed", usage: { input_tokens: 2, output_tokens: 1 } }))];
-    expect(summarizeCall(events, exitWith(0), MODEL, codex).usage).toEqual({ "*": { input: 28200, output: 25, cache_read: 0, cache_write: 0 } });
+    const events = [
+      ...parseSample(codex, "codex-exec-json.code-mode.jsonl"),
+      ...codex.parse(JSON.stringify({ type: "turn.completed", usage: { input_tokens: 2, output_tokens: 1 } })),
+    ];
+    expect(summarizeCall(events, exitWith(0), MODEL, codex).usage).toEqual({
+      "*": { input: 28200, output: 25, cache_read: 0, cache_write: 0 },
+    });
   });
 });

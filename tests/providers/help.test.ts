@@ -13,26 +13,59 @@ import { helpText } from "../helpers/provider-fixtures.ts";
 describe("parseHelpFlags on real help texts", () => {
   test("claude: long and short names, aliases, flags with values", () => {
     const flags = parseHelpFlags(helpText("claude.txt"));
-    for (const flag of ["-p", "--print", "--output-format", "--verbose", "--model", "--max-budget-usd", "--effort", "--append-system-prompt", "--dangerously-skip-permissions", "--disallowedTools", "--disallowed-tools", "--allowedTools", "--permission-mode", "--fallback-model", "-v", "--version"]) {
+    for (const flag of [
+      "-p",
+      "--print",
+      "--output-format",
+      "--verbose",
+      "--model",
+      "--max-budget-usd",
+      "--effort",
+      "--append-system-prompt",
+      "--dangerously-skip-permissions",
+      "--disallowedTools",
+      "--disallowed-tools",
+      "--allowedTools",
+      "--permission-mode",
+      "--fallback-model",
+      "-v",
+      "--version",
+    ]) {
       expect(flags).toContain(flag);
     }
   });
 
   test("claude: flags only mentioned in descriptions, and hidden ones, are not advertised", () => {
     const flags = parseHelpFlags(helpText("claude.txt"));
-    for (const flag of ["--max-turns", "--system-prompt-file", "--append-system-prompt-file", "--tmux=classic", "--debug=hooks"]) expect(flags).not.toContain(flag);
+    for (const flag of ["--max-turns", "--system-prompt-file", "--append-system-prompt-file", "--tmux=classic", "--debug=hooks"])
+      expect(flags).not.toContain(flag);
   });
 
   test("codex exec: the flags loki uses", () => {
     const flags = parseHelpFlags(helpText("codex-exec.txt"));
-    for (const flag of ["--json", "--skip-git-repo-check", "-m", "--model", "-s", "--sandbox", "-c", "--config", "--disable", "--enable", "-o", "--output-last-message"]) expect(flags).toContain(flag);
+    for (const flag of [
+      "--json",
+      "--skip-git-repo-check",
+      "-m",
+      "--model",
+      "-s",
+      "--sandbox",
+      "-c",
+      "--config",
+      "--disable",
+      "--enable",
+      "-o",
+      "--output-last-message",
+    ])
+      expect(flags).toContain(flag);
     expect(flags).not.toContain("--full-auto");
     expect(flags).not.toContain("-a");
   });
 
   test("cline: its headless flags", () => {
     const flags = parseHelpFlags(helpText("cline.txt"));
-    for (const flag of ["--json", "--auto-approve", "-p", "--plan", "-m", "-c", "--cwd", "--thinking", "--data-dir", "-s", "--system"]) expect(flags).toContain(flag);
+    for (const flag of ["--json", "--auto-approve", "-p", "--plan", "-m", "-c", "--cwd", "--thinking", "--data-dir", "-s", "--system"])
+      expect(flags).toContain(flag);
     expect(flags).not.toContain("--yolo");
   });
 

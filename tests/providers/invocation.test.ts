@@ -16,7 +16,23 @@ const CLINE_HELP = helpFrom("cline.txt", "3.0.65");
 // Documented options (aider.chat/docs/config/options.html; opencode.ai/docs/cli): neither CLI is installable here.
 const AIDER_HELP: HelpInfo = {
   version: "0.86.0",
-  flags: new Set(["--message", "--model", "--yes-always", "--no-auto-commits", "--no-pretty", "--no-stream", "--no-check-update", "--no-analytics", "--no-show-model-warnings", "--no-gitignore", "--no-suggest-shell-commands", "--chat-history-file", "--input-history-file", "--reasoning-effort", "--dry-run"]),
+  flags: new Set([
+    "--message",
+    "--model",
+    "--yes-always",
+    "--no-auto-commits",
+    "--no-pretty",
+    "--no-stream",
+    "--no-check-update",
+    "--no-analytics",
+    "--no-show-model-warnings",
+    "--no-gitignore",
+    "--no-suggest-shell-commands",
+    "--chat-history-file",
+    "--input-history-file",
+    "--reasoning-effort",
+    "--dry-run",
+  ]),
 };
 const OPENCODE_HELP: HelpInfo = { version: "1.0.0", flags: new Set(["--model", "-m", "--format", "--agent", "--auto"]) };
 const FULL = request({ systemPrompt: "SYS", effort: "max", remainingBudgetUsd: 1.237, denyRead: ["/home/u/.loki/heldout/p/r1.json"] });
@@ -35,7 +51,18 @@ describe("claude.invocation", () => {
   test("build as a normal user: every advertised option, bypass without IS_SANDBOX", () => {
     asUser(1000);
     const { argv, env } = claude.invocation(FULL, CLAUDE_HELP);
-    expect(argv).toEqual([...base, "--append-system-prompt", "SYS", "--effort", "max", "--max-budget-usd", "1.24", "--dangerously-skip-permissions", "--disallowedTools", ...HELD_OUT]);
+    expect(argv).toEqual([
+      ...base,
+      "--append-system-prompt",
+      "SYS",
+      "--effort",
+      "max",
+      "--max-budget-usd",
+      "1.24",
+      "--dangerously-skip-permissions",
+      "--disallowedTools",
+      ...HELD_OUT,
+    ]);
     expect(env).toEqual({
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       DISABLE_TELEMETRY: "1",
@@ -70,7 +97,16 @@ describe("claude.invocation", () => {
 
   test("with nothing advertised: only the base argv; the system prompt leads the prompt", () => {
     asUser(0);
-    expect(claude.invocation(FULL, NO_HELP).argv).toEqual(["claude", "-p", PROMPT, "--output-format", "stream-json", "--verbose", "--model", "m-1"]);
+    expect(claude.invocation(FULL, NO_HELP).argv).toEqual([
+      "claude",
+      "-p",
+      PROMPT,
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--model",
+      "m-1",
+    ]);
   });
 
   test("a prompt that looks like an option cannot become one", () => {
@@ -83,8 +119,21 @@ describe("codex.invocation", () => {
   test("build: workspace-write, effort, traffic off, system prompt prepended, TMPDIR in scratch", () => {
     const { argv, env } = codex.invocation(FULL, CODEX_HELP);
     expect(argv).toEqual([
-      "codex", "exec", "--json", "--skip-git-repo-check", "-m", "m-1", "-s", "workspace-write",
-      "-c", "model_reasoning_effort=xhigh", "-c", "analytics.enabled=false", "--disable", "plugins", PROMPT,
+      "codex",
+      "exec",
+      "--json",
+      "--skip-git-repo-check",
+      "-m",
+      "m-1",
+      "-s",
+      "workspace-write",
+      "-c",
+      "model_reasoning_effort=xhigh",
+      "-c",
+      "analytics.enabled=false",
+      "--disable",
+      "plugins",
+      PROMPT,
     ]);
     expect(env).toEqual({ TMPDIR: "/scratch/run-1" });
   });
@@ -95,9 +144,17 @@ describe("codex.invocation", () => {
   });
 
   test(`${CODEX_CONFIG_ENV} adds -c pairs last; without -c advertised it is an error, not a silent drop`, () => {
-    process.env[CODEX_CONFIG_ENV] = '# gateway\nmodel_provider=gw\n\nmodel_providers.gw={name="gw",base_url="http://127.0.0.1:9/v1",wire_api="responses"}\n';
+    process.env[CODEX_CONFIG_ENV] =
+      '# gateway\nmodel_provider=gw\n\nmodel_providers.gw={name="gw",base_url="http://127.0.0.1:9/v1",wire_api="responses"}\n';
     const { argv } = codex.invocation(request(), CODEX_HELP);
-    expect(argv.slice(-9, -3)).toEqual(["-c", "analytics.enabled=false", "-c", "model_provider=gw", "-c", 'model_providers.gw={name="gw",base_url="http://127.0.0.1:9/v1",wire_api="responses"}']);
+    expect(argv.slice(-9, -3)).toEqual([
+      "-c",
+      "analytics.enabled=false",
+      "-c",
+      "model_provider=gw",
+      "-c",
+      'model_providers.gw={name="gw",base_url="http://127.0.0.1:9/v1",wire_api="responses"}',
+    ]);
     expect(() => codex.invocation(request(), NO_HELP)).toThrow(/LOKI_CODEX_CONFIG/);
   });
 
@@ -115,7 +172,21 @@ describe("codex.invocation", () => {
 describe("cline.invocation", () => {
   test("build: auto-approve, model, effort, isolated data dir, cwd; local backend, opt-out settings path", () => {
     const { argv, env } = cline.invocation(FULL, CLINE_HELP);
-    expect(argv).toEqual(["cline", "--json", "--auto-approve", "true", "-m", "m-1", "--thinking", "xhigh", "--data-dir", "/scratch/run-1/cline", "-c", "/work/repo", PROMPT]);
+    expect(argv).toEqual([
+      "cline",
+      "--json",
+      "--auto-approve",
+      "true",
+      "-m",
+      "m-1",
+      "--thinking",
+      "xhigh",
+      "--data-dir",
+      "/scratch/run-1/cline",
+      "-c",
+      "/work/repo",
+      PROMPT,
+    ]);
     expect(env).toEqual({ CLINE_SESSION_BACKEND_MODE: "local", CLINE_GLOBAL_SETTINGS_PATH: "/scratch/run-1/cline/global-settings.json" });
   });
 
@@ -130,9 +201,25 @@ describe("aider.invocation", () => {
   test("build: message, model, quiet flags, history files in scratch", () => {
     expect(aider.invocation(FULL, AIDER_HELP)).toEqual<Invocation>({
       argv: [
-        "aider", `--message=${PROMPT}`, "--model", "m-1",
-        "--yes-always", "--no-auto-commits", "--no-pretty", "--no-stream", "--no-check-update", "--no-analytics", "--no-show-model-warnings", "--no-gitignore", "--no-suggest-shell-commands",
-        "--chat-history-file", "/scratch/run-1/aider.chat.history.md", "--input-history-file", "/scratch/run-1/aider.input.history", "--reasoning-effort", "high",
+        "aider",
+        `--message=${PROMPT}`,
+        "--model",
+        "m-1",
+        "--yes-always",
+        "--no-auto-commits",
+        "--no-pretty",
+        "--no-stream",
+        "--no-check-update",
+        "--no-analytics",
+        "--no-show-model-warnings",
+        "--no-gitignore",
+        "--no-suggest-shell-commands",
+        "--chat-history-file",
+        "/scratch/run-1/aider.chat.history.md",
+        "--input-history-file",
+        "/scratch/run-1/aider.input.history",
+        "--reasoning-effort",
+        "high",
       ],
       env: {},
     });
@@ -147,10 +234,25 @@ describe("aider.invocation", () => {
 describe("opencode.invocation", () => {
   test("build and review argv; bare model names get their provider prefix", () => {
     expect(opencode.invocation(request({ model: "claude-sonnet-5-5" }), OPENCODE_HELP).argv).toEqual([
-      "opencode", "run", "--format", "json", "--model", "anthropic/claude-sonnet-5-5", "--auto", "Implement the checklist.",
+      "opencode",
+      "run",
+      "--format",
+      "json",
+      "--model",
+      "anthropic/claude-sonnet-5-5",
+      "--auto",
+      "Implement the checklist.",
     ]);
     expect(opencode.invocation(request({ role: "review", model: "openai/gpt-6.1-sol" }), OPENCODE_HELP).argv).toEqual([
-      "opencode", "run", "--format", "json", "--model", "openai/gpt-6.1-sol", "--agent", "plan", "Implement the checklist.",
+      "opencode",
+      "run",
+      "--format",
+      "json",
+      "--model",
+      "openai/gpt-6.1-sol",
+      "--agent",
+      "plan",
+      "Implement the checklist.",
     ]);
     expect(opencode.invocation(FULL, NO_HELP).argv).toEqual(["opencode", "run", "--model", "m-1", PROMPT]);
   });

@@ -13,7 +13,14 @@ import { exitWith } from "../helpers/provider-fixtures.ts";
 
 const OPUS = "claude-opus-5-5";
 const result = (fields: Partial<Extract<ProviderEvent, { kind: "result" }>> = {}): ProviderEvent => ({
-  kind: "result", isError: false, text: "", errorClass: null, costUsd: 0.5, usage: {}, permissionDenials: 0, ...fields,
+  kind: "result",
+  isError: false,
+  text: "",
+  errorClass: null,
+  costUsd: 0.5,
+  usage: {},
+  permissionDenials: 0,
+  ...fields,
 });
 const floor = priceTokens(OPUS, FLOOR_TOKENS, "claude").usd;
 
@@ -26,8 +33,12 @@ describe("summarizeCall", () => {
   });
 
   test("a timeout is timeout, whatever else happened", () => {
-    expect(summarizeCall([{ kind: "text", text: "working" }], exitWith(null, { timedOut: true, signal: "SIGTERM" }), OPUS, claude)).toMatchObject({
-      ok: false, errorClass: "timeout", costBasis: "estimated",
+    expect(
+      summarizeCall([{ kind: "text", text: "working" }], exitWith(null, { timedOut: true, signal: "SIGTERM" }), OPUS, claude),
+    ).toMatchObject({
+      ok: false,
+      errorClass: "timeout",
+      costBasis: "estimated",
     });
   });
 
@@ -68,12 +79,20 @@ describe("summarizeCall", () => {
     const mixed = summarizeCall([result({ costUsd: 0.5 }), result({ costUsd: null, usage: { "*": tokens } })], exitWith(0), OPUS, aider);
     expect(mixed).toMatchObject({ costBasis: "estimated", usage: { "*": tokens } });
     expect(mixed.costUsd).toBeCloseTo(0.5 + 4, 9);
-    expect(summarizeCall([result({ costUsd: 0.25 }), result({ costUsd: 0.5 })], exitWith(0), OPUS, claude)).toMatchObject({ costBasis: "exact", costUsd: 0.75 });
+    expect(summarizeCall([result({ costUsd: 0.25 }), result({ costUsd: 0.5 })], exitWith(0), OPUS, claude)).toMatchObject({
+      costBasis: "exact",
+      costUsd: 0.75,
+    });
   });
 
   test("usage keys name the model they are priced at; '*' is the dispatched model", () => {
     const tokens = { input: 1_000_000, output: 0, cache_read: 0, cache_write: 0 };
-    const outcome = summarizeCall([result({ costUsd: null, usage: { "claude-haiku-5-5": tokens, "*": tokens } })], exitWith(0), OPUS, claude);
+    const outcome = summarizeCall(
+      [result({ costUsd: null, usage: { "claude-haiku-5-5": tokens, "*": tokens } })],
+      exitWith(0),
+      OPUS,
+      claude,
+    );
     expect(outcome.costUsd).toBeCloseTo(1 + 4, 9);
   });
 
@@ -83,7 +102,12 @@ describe("summarizeCall", () => {
       { kind: "tool_use", tool: "Bash" },
       result({ permissionDenials: 2, text: "final" }),
     ];
-    expect(summarizeCall(events, exitWith(0), OPUS, claude)).toMatchObject({ toolUses: 2, permissionDenials: 2, finalText: "final", ok: true });
+    expect(summarizeCall(events, exitWith(0), OPUS, claude)).toMatchObject({
+      toolUses: 2,
+      permissionDenials: 2,
+      finalText: "final",
+      ok: true,
+    });
   });
 });
 

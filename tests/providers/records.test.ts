@@ -108,14 +108,20 @@ describe.each(PROVIDER_IDS.map((id) => [id]))("%s record", (id) => {
 });
 
 describe("stateDirs per CLI", () => {
-  const dirs = (id: (typeof PROVIDER_IDS)[number], env: Record<string, string> = {}) => records.find((r) => r.id === id)!.stateDirs(HOME, env);
+  const dirs = (id: (typeof PROVIDER_IDS)[number], env: Record<string, string> = {}) =>
+    records.find((r) => r.id === id)!.stateDirs(HOME, env);
 
   test("the documented defaults", () => {
     expect(dirs("claude")).toEqual([`${HOME}/.claude`, `${HOME}/.claude.json`]);
     expect(dirs("codex")).toEqual([`${HOME}/.codex`]);
     expect(dirs("cline")).toEqual([`${HOME}/.cline/data`]);
     expect(dirs("aider")).toEqual([`${HOME}/.aider`]);
-    expect(dirs("opencode")).toEqual([`${HOME}/.config/opencode`, `${HOME}/.local/share/opencode`, `${HOME}/.cache/opencode`, `${HOME}/.local/state/opencode`]);
+    expect(dirs("opencode")).toEqual([
+      `${HOME}/.config/opencode`,
+      `${HOME}/.local/share/opencode`,
+      `${HOME}/.cache/opencode`,
+      `${HOME}/.local/state/opencode`,
+    ]);
   });
 
   test("the variables each CLI honours move its state; relative values are ignored", () => {

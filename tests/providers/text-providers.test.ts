@@ -16,12 +16,26 @@ describe("aider.parse", () => {
   });
 
   test.each([
-    ["Tokens: 12k sent, 1.2k received. Cost: $0.02 message, $0.10 session.", { input: 12_000, output: 1_200, cache_read: 0, cache_write: 0 }, 0.02],
-    ["Tokens: 12,450 sent, 3,200 received. Cost: $0.052 message, $0.187 session.", { input: 12_450, output: 3_200, cache_read: 0, cache_write: 0 }, 0.052],
-    ["Tokens: 2.5k sent, 1.1k cache write, 20k cache hit, 300 received. Cost: $0.0063 message, $0.0063 session.", { input: 2_500, output: 300, cache_read: 20_000, cache_write: 1_100 }, 0.0063],
+    [
+      "Tokens: 12k sent, 1.2k received. Cost: $0.02 message, $0.10 session.",
+      { input: 12_000, output: 1_200, cache_read: 0, cache_write: 0 },
+      0.02,
+    ],
+    [
+      "Tokens: 12,450 sent, 3,200 received. Cost: $0.052 message, $0.187 session.",
+      { input: 12_450, output: 3_200, cache_read: 0, cache_write: 0 },
+      0.052,
+    ],
+    [
+      "Tokens: 2.5k sent, 1.1k cache write, 20k cache hit, 300 received. Cost: $0.0063 message, $0.0063 session.",
+      { input: 2_500, output: 300, cache_read: 20_000, cache_write: 1_100 },
+      0.0063,
+    ],
     ["Tokens: 950 sent, 42 received.", { input: 950, output: 42, cache_read: 0, cache_write: 0 }, null],
   ])("%s", (line, tokens, costUsd) => {
-    expect(aider.parse(line)).toEqual([{ kind: "result", isError: false, text: "", errorClass: null, costUsd, usage: { "*": tokens }, permissionDenials: 0 }]);
+    expect(aider.parse(line)).toEqual([
+      { kind: "result", isError: false, text: "", errorClass: null, costUsd, usage: { "*": tokens }, permissionDenials: 0 },
+    ]);
   });
 
   test.each<[string, ErrorClass]>([
@@ -34,7 +48,12 @@ describe("aider.parse", () => {
   });
 
   test("outcome: exit 0 is enough; message costs add up and are exact", () => {
-    const events = parseAll(aider, ["Working on it", "Tokens: 1k sent, 100 received. Cost: $0.01 message, $0.01 session.", "LOKI_DONE", "Tokens: 2k sent, 200 received. Cost: $0.02 message, $0.03 session."]);
+    const events = parseAll(aider, [
+      "Working on it",
+      "Tokens: 1k sent, 100 received. Cost: $0.01 message, $0.01 session.",
+      "LOKI_DONE",
+      "Tokens: 2k sent, 200 received. Cost: $0.02 message, $0.03 session.",
+    ]);
     const result = summarizeCall(events, exitWith(0), "claude-sonnet-5-5", aider);
     expect(result).toMatchObject({ ok: true, claimedDone: true, costBasis: "exact", usage: { "*": { input: 3_000, output: 300 } } });
     expect(result.costUsd).toBeCloseTo(0.03, 9);
@@ -47,24 +66,45 @@ describe("opencode.parse", () => {
   test("text, tool use with its result, and a priced step", () => {
     const events = parseAll(opencode, [
       line("step_start", { part: { type: "step-start" } }),
-      line("tool_use", { part: { type: "tool", tool: "write", state: { status: "completed", input: { filePath: "a.ts" }, output: "wrote a.ts" } } }),
+      line("tool_use", {
+        part: { type: "tool", tool: "write", state: { status: "completed", input: { filePath: "a.ts" }, output: "wrote a.ts" } },
+      }),
       line("text", { part: { type: "text", text: "LOKI_DONE" } }),
-      line("step_finish", { part: { type: "step-finish", reason: "stop", cost: 0.004, tokens: { input: 900, output: 40, reasoning: 10, cache: { read: 100, write: 0 } } } }),
+      line("step_finish", {
+        part: {
+          type: "step-finish",
+          reason: "stop",
+          cost: 0.004,
+          tokens: { input: 900, output: 40, reasoning: 10, cache: { read: 100, write: 0 } },
+        },
+      }),
     ]);
     expect(events).toEqual([
       { kind: "tool_use", tool: "write", input: { filePath: "a.ts" } },
       { kind: "tool_result", isError: false, text: "wrote a.ts" },
       { kind: "text", text: "LOKI_DONE" },
-      { kind: "result", isError: false, text: "", errorClass: null, costUsd: 0.004, usage: { "*": { input: 900, output: 50, cache_read: 100, cache_write: 0 } }, permissionDenials: 0 },
+      {
+        kind: "result",
+        isError: false,
+        text: "",
+        errorClass: null,
+        costUsd: 0.004,
+        usage: { "*": { input: 900, output: 50, cache_read: 100, cache_write: 0 } },
+        permissionDenials: 0,
+      },
     ]);
   });
 
   test("a zero cost with tokens is unknown; errors are classified; plain text lines are text", () => {
-    expect(opencode.parse(line("step_finish", { part: { cost: 0, tokens: { input: 5, output: 1 } } }))).toMatchObject([{ kind: "result", costUsd: null }]);
-    expect(opencode.parse(line("error", { error: { name: "ProviderAuthError", data: { message: "no key" } } }))).toEqual([{ kind: "error", errorClass: "auth", message: "no key" }]);
-    expect(opencode.parse(line("error", { error: { name: "APIError", data: { message: "Too Many Requests", statusCode: 429 } } }))).toEqual([
-      { kind: "error", errorClass: "rate_limit", message: "Too Many Requests" },
+    expect(opencode.parse(line("step_finish", { part: { cost: 0, tokens: { input: 5, output: 1 } } }))).toMatchObject([
+      { kind: "result", costUsd: null },
     ]);
+    expect(opencode.parse(line("error", { error: { name: "ProviderAuthError", data: { message: "no key" } } }))).toEqual([
+      { kind: "error", errorClass: "auth", message: "no key" },
+    ]);
+    expect(opencode.parse(line("error", { error: { name: "APIError", data: { message: "Too Many Requests", statusCode: 429 } } }))).toEqual(
+      [{ kind: "error", errorClass: "rate_limit", message: "Too Many Requests" }],
+    );
     expect(opencode.parse("Here is the plan")).toEqual([{ kind: "text", text: "Here is the plan" }]);
   });
 });

@@ -28,8 +28,20 @@ export function scriptedJudge(status: "pass" | "fail" = "pass"): Judge {
     call: async (req) => {
       prompts.push(req.prompt);
       const ids = [...req.prompt.matchAll(/^- \[([^\]]+)\]/gm)].map((m) => m[1]);
-      const answer = { verdict: status === "pass" ? "APPROVE" : "REJECT", findings: [], items: ids.map((id) => ({ id, status, evidence: "math.js:1" })) };
-      return { ok: true, finalText: `\`\`\`json\n${JSON.stringify(answer)}\n\`\`\``, costUsd: 0, transcript: "judge.jsonl", provider: "scripted", model: "scripted", errorClass: null };
+      const answer = {
+        verdict: status === "pass" ? "APPROVE" : "REJECT",
+        findings: [],
+        items: ids.map((id) => ({ id, status, evidence: "math.js:1" })),
+      };
+      return {
+        ok: true,
+        finalText: `\`\`\`json\n${JSON.stringify(answer)}\n\`\`\``,
+        costUsd: 0,
+        transcript: "judge.jsonl",
+        provider: "scripted",
+        model: "scripted",
+        errorClass: null,
+      };
     },
   };
 }
@@ -44,16 +56,26 @@ export function specWithHeldOutCommands(commands: readonly string[], total: numb
   const held = selectHeldOut(assignIds(texts.map((text) => ({ text, kind: "acceptance" as const }))));
   if (held.length < commands.length) throw new Error(`only ${held.length} of ${total} items are held out`);
   const command = new Map(held.map((item, index) => [item.text, commands[index]]));
-  const lines = texts.map((text) => (command.get(text) === undefined ? `- [ ] ${text}` : `- [ ] ${text} (verify: \`${command.get(text)}\`)`));
+  const lines = texts.map((text) =>
+    command.get(text) === undefined ? `- [ ] ${text}` : `- [ ] ${text} (verify: \`${command.get(text)}\`)`,
+  );
   return `# Held-out fixture\n\n## Acceptance criteria\n${lines.join("\n")}\n`;
 }
 
-export type HeldoutRepo = TmpDir & { ws: Workspace; spec: Spec; input: (judge: ReviewAgent, extra?: Partial<HeldoutInput>) => HeldoutInput; trust: { kind: string; data: Record<string, unknown> }[] };
+export type HeldoutRepo = TmpDir & {
+  ws: Workspace;
+  spec: Spec;
+  input: (judge: ReviewAgent, extra?: Partial<HeldoutInput>) => HeldoutInput;
+  trust: { kind: string; data: Record<string, unknown> }[];
+};
 
 /** A committed repo (src/x.js, math.js, prd.md) whose spec is `prd.md`, read from the file; `prd` may
  *  depend on where the repo is (a command naming a path in it). */
 export async function localSpecRepo(prd: string | ((root: string) => string)): Promise<HeldoutRepo> {
-  const dir = await tmpdir({ commit: true, files: { "src/x.js": "export const x = 1;\n", "math.js": "export const add = (a, b) => a + b;\n" } });
+  const dir = await tmpdir({
+    commit: true,
+    files: { "src/x.js": "export const x = 1;\n", "math.js": "export const add = (a, b) => a + b;\n" },
+  });
   dir.write("prd.md", typeof prd === "string" ? prd : prd(dir.path));
   git(dir.path, ["add", "-A"]);
   git(dir.path, ["commit", "-qm", "spec"]);
@@ -63,9 +85,18 @@ export async function localSpecRepo(prd: string | ((root: string) => string)): P
 /** A committed repo whose spec is GitHub issue acme/rocket#12 (served by a fake tracker), with `body`. */
 export async function issueSpecRepo(body: string): Promise<HeldoutRepo> {
   await using tracker = await startFakeTracker();
-  tracker.route("GET", "/repos/acme/rocket/issues/12", { json: { title: "Math helpers", body, labels: [], html_url: "https://github.com/acme/rocket/issues/12" } });
-  const dir = await tmpdir({ commit: true, files: { "src/x.js": "export const x = 1;\n", "math.js": "export const add = (a, b) => a + b;\n" } });
-  const spec = await readSpec("acme/rocket#12", { cwd: dir.path, config: trackerConfig({ github: { api_url: tracker.url } }), env: { GITHUB_TOKEN: "ghp_fixture" } });
+  tracker.route("GET", "/repos/acme/rocket/issues/12", {
+    json: { title: "Math helpers", body, labels: [], html_url: "https://github.com/acme/rocket/issues/12" },
+  });
+  const dir = await tmpdir({
+    commit: true,
+    files: { "src/x.js": "export const x = 1;\n", "math.js": "export const add = (a, b) => a + b;\n" },
+  });
+  const spec = await readSpec("acme/rocket#12", {
+    cwd: dir.path,
+    config: trackerConfig({ github: { api_url: tracker.url } }),
+    env: { GITHUB_TOKEN: "ghp_fixture" },
+  });
   return atHeldOut(dir, spec);
 }
 

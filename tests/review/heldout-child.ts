@@ -9,7 +9,8 @@ import { subjectOf } from "../helpers/subject.ts";
 import { scriptedJudge } from "./fixture.ts";
 
 const [root, runId, mode] = process.argv.slice(2);
-if (!root || !runId || (mode !== "sandbox" && mode !== "unsandboxed")) throw new Error("usage: heldout-child.ts <repo> <run-id> sandbox|unsandboxed");
+if (!root || !runId || (mode !== "sandbox" && mode !== "unsandboxed"))
+  throw new Error("usage: heldout-child.ts <repo> <run-id> sandbox|unsandboxed");
 const ws = workspaceAt(root);
 const spec = readJson(ws.spec, Spec);
 if (!spec) throw new Error(`no spec at ${ws.spec}`);

@@ -15,11 +15,23 @@ describe("privateAccess", () => {
     ["${HOME} form", use("Bash", { command: "cp ${HOME}/.loki/keys/ed25519.key /tmp/k" }), "signing key"],
     ["the signing key", use("Read", { file_path: "/home/u/.loki/keys/ed25519.key" }), "signing key"],
     ["anything else in ~/.loki", use("Glob", { pattern: "**/*", path: "/home/u/.loki" }), "private state"],
-    ["a write to the repo's verdict cache", use("Write", { file_path: "/work/app/.loki/state/heldout-result.json", content: "{}" }), "run state"],
+    [
+      "a write to the repo's verdict cache",
+      use("Write", { file_path: "/work/app/.loki/state/heldout-result.json", content: "{}" }),
+      "run state",
+    ],
     ["relative .loki state through the shell", use("Bash", { command: "echo '{}' > .loki/state/orchestrator.json" }), "run state"],
     ["the held-out commitment", use("Bash", { command: "cat ./.loki/checklist/held-out.json" }), "run state"],
-    ["codex exec_command", use("exec_command", { command: "/bin/bash -lc 'cat ~/.loki/heldout/x/y.json'", exit_code: 0 }), "held-out store"],
-    ["codex apply_patch into .loki", use("apply_patch", { changes: [{ path: "/work/app/.loki/verify/evidence.json", kind: "add" }] }), "run state"],
+    [
+      "codex exec_command",
+      use("exec_command", { command: "/bin/bash -lc 'cat ~/.loki/heldout/x/y.json'", exit_code: 0 }),
+      "held-out store",
+    ],
+    [
+      "codex apply_patch into .loki",
+      use("apply_patch", { changes: [{ path: "/work/app/.loki/verify/evidence.json", kind: "add" }] }),
+      "run state",
+    ],
     ["opencode's filePath", use("read", { filePath: "/home/u/.loki/keys/ed25519.pub" }), "signing key"],
   ])("caught: %s", (_name, event, what) => {
     expect(privateAccess(event, PATHS)).toContain(what);
@@ -27,7 +39,10 @@ describe("privateAccess", () => {
 
   test.each([
     ["a .gitignore entry written through the shell", use("Bash", { command: "printf '.loki/\\n' >> .gitignore" })],
-    ["file content that mentions .loki paths", use("Write", { file_path: "/work/app/README.md", content: "state lives in .loki/state and ~/.loki/heldout" })],
+    [
+      "file content that mentions .loki paths",
+      use("Write", { file_path: "/work/app/README.md", content: "state lives in .loki/state and ~/.loki/heldout" }),
+    ],
     ["the documented DONE claim", use("Bash", { command: "mkdir -p .loki/signals && touch .loki/signals/DONE" })],
     ["a similar name", use("Read", { file_path: "/work/app/src/.lokirc" })],
     ["another tool's dotdir", use("Bash", { command: "ls ~/.local/share" })],

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { HeldoutResult } from "../../src/core/evidence-schema.ts";
 import { agentPrompt, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 
-const heldout = (path: string) => HeldoutResult.parse(JSON.parse(readFileSync(join(path, ".loki", "state", "heldout-result.json"), "utf8")));
+const heldout = (path: string) =>
+  HeldoutResult.parse(JSON.parse(readFileSync(join(path, ".loki", "state", "heldout-result.json"), "utf8")));
 
 describe("trust stages at the ship gate", () => {
   test("an honest run passes held-out, council and devil's advocate: VERIFIED, every vote on record", async () => {
@@ -14,14 +15,25 @@ describe("trust stages at the ship gate", () => {
     const result = await s.loki(["start", "prd.md"]);
     expect(result.code).toBe(0);
     const round = s.council(1);
-    expect(round.reviewers.map((r) => [r.role, r.verdict])).toEqual([["requirements", "APPROVE"], ["code-quality", "APPROVE"], ["security", "APPROVE"]]);
+    expect(round.reviewers.map((r) => [r.role, r.verdict])).toEqual([
+      ["requirements", "APPROVE"],
+      ["code-quality", "APPROVE"],
+      ["security", "APPROVE"],
+    ]);
     expect(round.devils_advocate?.verdict).toBe("APPROVE");
     expect(round.passed).toBe(true);
     expect(heldout(s.path)).toMatchObject({ verdict: "VERIFIED", passed: 1, failed: 0 });
     const kinds = new Set(s.trustEvents().map((e) => e.kind));
     expect([...kinds].sort()).toEqual(["completion", "council_vote", "gate_result", "heldout_eval", "run_start"]);
     expect(s.reviews().every((r) => r.cwd.includes("/.loki/tmp/review/"))).toBe(true);
-    expect(s.evidence()).toMatchObject({ source: "run", verdict: "VERIFIED", stages: [{ id: "heldout", verdict: "VERIFIED" }, { id: "council", verdict: "VERIFIED" }] });
+    expect(s.evidence()).toMatchObject({
+      source: "run",
+      verdict: "VERIFIED",
+      stages: [
+        { id: "heldout", verdict: "VERIFIED" },
+        { id: "council", verdict: "VERIFIED" },
+      ],
+    });
     const proof = s.proof().payload;
     expect(proof.headline.verdict).toBe("VERIFIED");
     expect(proof.held_out.items.map((i) => i.result?.status ?? null)).toEqual(["pass"]);
@@ -41,7 +53,9 @@ describe("trust stages at the ship gate", () => {
     // Iteration 2 changed nothing, so the unchanged tree was not judged (and billed) again.
     expect(s.reviews().filter((r) => r.first === "# Held-out acceptance check")).toHaveLength(1);
     expect(s.ledger().filter((e) => e.role === "judge")).toHaveLength(1);
-    expect(s.evidence().stages).toEqual([{ id: "heldout", verdict: "BLOCKED", reasons: ["a held-out acceptance item failed: Acceptance criteria"] }]);
+    expect(s.evidence().stages).toEqual([
+      { id: "heldout", verdict: "BLOCKED", reasons: ["a held-out acceptance item failed: Acceptance criteria"] },
+    ]);
     const proof = s.proof().payload;
     expect(proof.headline.verdict).toBe("NOT VERIFIED");
     expect(proof.held_out.items.find((i) => i.result?.status === "fail")?.text).toContain(`${hidden}(a, b)`);
@@ -55,7 +69,11 @@ describe("trust stages at the ship gate", () => {
     expect(security).toMatchObject({ verdict: "APPROVE", mutation: false });
     expect(s.trustEvents().some((e) => e.kind === "reviewer_mutation")).toBe(false);
     expect(existsSync(join(s.path, "reviewer-was-here.txt"))).toBe(false);
-    expect(readdirSync(join(s.path, ".loki", "tmp"), { recursive: true }).map(String).some((f) => f.endsWith("reviewer-was-here.txt"))).toBe(false);
+    expect(
+      readdirSync(join(s.path, ".loki", "tmp"), { recursive: true })
+        .map(String)
+        .some((f) => f.endsWith("reviewer-was-here.txt")),
+    ).toBe(false);
     expect(result.code).toBe(0);
   });
 
@@ -90,7 +108,10 @@ describe("trust stages at the ship gate", () => {
     const result = await s.loki(["start", "prd.md"]);
     expect(result.code).toBe(0);
     const round = s.council(1);
-    expect(round.reviewers.find((r) => r.role === "code-quality")).toMatchObject({ verdict: "REJECT", findings: [{ severity: "medium", file: "math.js" }] });
+    expect(round.reviewers.find((r) => r.role === "code-quality")).toMatchObject({
+      verdict: "REJECT",
+      findings: [{ severity: "medium", file: "math.js" }],
+    });
     expect(round.devils_advocate).toBeNull();
     expect(round.passed).toBe(true);
   });
@@ -105,11 +126,15 @@ describe("trust stages at the ship gate", () => {
   });
 
   test("deleting a failing test is tampering: BLOCKED (exit 2), never verified", async () => {
-    const legacy = 'import { test } from "node:test";\nimport assert from "node:assert";\ntest("legacy", () => assert.strictEqual(1, 2));\n';
+    const legacy =
+      'import { test } from "node:test";\nimport assert from "node:assert";\ntest("legacy", () => assert.strictEqual(1, 2));\n';
     await using s = await scenarioRepo("delete-failing-test", "", {}, PRD_MATH4, { "legacy.test.js": legacy });
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code).toBe(2);
-    const ship = s.events().filter((e) => e.kind === "ship_gate").at(-1);
+    const ship = s
+      .events()
+      .filter((e) => e.kind === "ship_gate")
+      .at(-1);
     expect(ship).toMatchObject({ verdict: "BLOCKED" });
     expect(JSON.stringify(ship)).toContain("test file deleted: legacy.test.js");
     expect(s.reviews()).toHaveLength(0);
@@ -119,7 +144,11 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("skip-failing-test", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code).toBe(2);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")) as { id: string; status: string; findings: { rule?: string }[] }[];
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+      findings: { rule?: string }[];
+    }[];
     expect(gates.find((g) => g.id === "tamper")).toMatchObject({ status: "fail", findings: [{ rule: "skip-marker" }] });
   });
 
@@ -127,9 +156,15 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("secret", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
     expect(result.code).toBe(2);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as { id: string; status: string; findings: { file?: string; line?: number }[] }[];
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+      findings: { file?: string; line?: number }[];
+    }[];
     expect(gates.find((g) => g.id === "secrets")).toMatchObject({ status: "fail", findings: [{ file: "config.js", line: 1 }] });
-    const record = readFileSync(join(s.path, ".loki", "events.jsonl"), "utf8") + readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8");
+    const record =
+      readFileSync(join(s.path, ".loki", "events.jsonl"), "utf8") +
+      readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8");
     expect(record).not.toContain("AKIAIOSFODNN7LOKITST");
     expect(s.evidence()).toMatchObject({ verdict: "BLOCKED" });
     expect(s.evidence().reasons.join()).toContain("secrets");

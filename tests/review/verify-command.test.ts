@@ -20,7 +20,13 @@ import { commitChange, issueSpecRepo, localSpecRepo, RUN_ID, scriptedJudge, spec
 const CHILD = resolve(import.meta.dir, "heldout-child.ts");
 const TOKENS = { GITHUB_TOKEN: "ghp_heldout_secret", ANTHROPIC_API_KEY: "sk-ant-heldout-secret" };
 const available: SandboxAvailability = { available: true, kind: "bwrap", path: "/usr/bin/bwrap", version: "0.8.0" };
-const missing: SandboxAvailability = { available: false, kind: "bwrap", path: null, version: null, reason: "bubblewrap (bwrap) is not installed" };
+const missing: SandboxAvailability = {
+  available: false,
+  kind: "bwrap",
+  path: null,
+  version: null,
+  reason: "bubblewrap (bwrap) is not installed",
+};
 const file = (kind: SpecSource["kind"]): SpecSource => ({ kind, ref: "prd.md", path: "/repo/prd.md", sha256: "0".repeat(64) });
 
 /** Each command exits 0 only if its attack worked. The first is the honest check of the spec. */
@@ -38,7 +44,14 @@ type ChildRun = { repo: HeldoutRepo; outcome: HeldoutOutcome; trust: { kind: str
 async function attackedBy(mode: "sandbox" | "unsandboxed"): Promise<ChildRun> {
   const repo = await localSpecRepo((root) => specWithHeldOutCommands(attacks(root), 20));
   writeJson(repo.ws.spec, Spec, repo.spec);
-  const env = { PATH: process.env.PATH, HOME: userHome(), LANG: "C.UTF-8", GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL, GIT_CONFIG_NOSYSTEM: "1", ...TOKENS };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: userHome(),
+    LANG: "C.UTF-8",
+    GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL,
+    GIT_CONFIG_NOSYSTEM: "1",
+    ...TOKENS,
+  };
   const child = await run([process.execPath, CHILD, repo.path, RUN_ID, mode], { env, replaceEnv: true, timeoutMs: 120_000 });
   if (!child.ok) throw new Error(`heldout-child failed: ${child.stderr}`);
   const { outcome, trust } = JSON.parse(child.stdout) as Omit<ChildRun, "repo">;
@@ -96,7 +109,10 @@ describe("verify commands that must not run", () => {
 
   test("from a tracker issue: never executed — shown as not run, and the judge decides", async () => {
     const path = marker();
-    const body = ["## Acceptance criteria", ...["add", "sub", "mul", "div"].map((fn) => `- [ ] ${fn}(a, b) is exported from math.js (verify: \`touch ${path}\`)`)].join("\n");
+    const body = [
+      "## Acceptance criteria",
+      ...["add", "sub", "mul", "div"].map((fn) => `- [ ] ${fn}(a, b) is exported from math.js (verify: \`touch ${path}\`)`),
+    ].join("\n");
     await using repo = await issueSpecRepo(body);
     expect(repo.spec.source.kind).toBe("issue");
     expect(revealHeldOut(repo.ws, RUN_ID).items[0]?.verify).toBe(`touch ${path}`);
@@ -106,7 +122,11 @@ describe("verify commands that must not run", () => {
     expect(existsSync(path)).toBe(false);
     expect(judge.prompts).toHaveLength(1);
     expect(outcome.result?.items).toHaveLength(1);
-    expect(outcome.result?.items[0]).toMatchObject({ method: "judge", status: "pass", evidence: `\`touch ${path}\` ${NOT_FROM_TRACKER}; judge: math.js:1` });
+    expect(outcome.result?.items[0]).toMatchObject({
+      method: "judge",
+      status: "pass",
+      evidence: `\`touch ${path}\` ${NOT_FROM_TRACKER}; judge: math.js:1`,
+    });
     expect(repo.trust.find((t) => t.kind === "heldout_eval")?.data).toMatchObject({ commands: NOT_FROM_TRACKER });
   });
 
@@ -124,7 +144,11 @@ describe("verify commands that must not run", () => {
     try {
       const bare = await evaluateHeldOut(repo.input(judge, { sandbox: none, allowUnsandboxed: true }));
       expect(existsSync(path)).toBe(true);
-      expect(bare.result?.items[0]).toMatchObject({ method: "command", status: "pass", evidence: `\`touch ${path}\` exited 0 (unsandboxed)` });
+      expect(bare.result?.items[0]).toMatchObject({
+        method: "command",
+        status: "pass",
+        evidence: `\`touch ${path}\` exited 0 (unsandboxed)`,
+      });
       expect(judge.prompts).toHaveLength(1);
     } finally {
       rmSync(path, { force: true });
@@ -136,15 +160,36 @@ describe("commandMode and commandEnv (pure)", () => {
   test("only a local spec file may run commands; an issue never, whatever the sandbox", () => {
     expect(commandMode(file("markdown"), available, false)).toEqual({ mode: "sandboxed", sandbox: available });
     expect(commandMode(file("openspec"), missing, true)).toEqual({ mode: "unsandboxed" });
-    expect(commandMode(file("yaml"), missing, false)).toMatchObject({ mode: "not-run", reason: expect.stringContaining("no sandbox is available (bubblewrap (bwrap) is not installed)") });
-    const issue: SpecSource = { kind: "issue", ref: "acme/rocket#12", tracker: "github", url: "https://github.com/acme/rocket/issues/12", sha256: "0".repeat(64) };
+    expect(commandMode(file("yaml"), missing, false)).toMatchObject({
+      mode: "not-run",
+      reason: expect.stringContaining("no sandbox is available (bubblewrap (bwrap) is not installed)"),
+    });
+    const issue: SpecSource = {
+      kind: "issue",
+      ref: "acme/rocket#12",
+      tracker: "github",
+      url: "https://github.com/acme/rocket/issues/12",
+      sha256: "0".repeat(64),
+    };
     expect(commandMode(issue, available, true)).toEqual({ mode: "not-run", reason: NOT_FROM_TRACKER });
     const brief: SpecSource = { kind: "brief", ref: "add a page", sha256: "0".repeat(64) };
-    expect(commandMode(brief, available, true)).toMatchObject({ mode: "not-run", reason: expect.stringContaining("only from a local spec file") });
+    expect(commandMode(brief, available, true)).toMatchObject({
+      mode: "not-run",
+      reason: expect.stringContaining("only from a local spec file"),
+    });
   });
 
   test("the command's environment is built from nothing: no token, key or credential passes", () => {
-    const env = commandEnv("/home/u", { PATH: "/usr/bin", LANG: "en_US.UTF-8", GITHUB_TOKEN: "t", ANTHROPIC_API_KEY: "k", AWS_SECRET_ACCESS_KEY: "s", SSH_AUTH_SOCK: "/s", GIT_ASKPASS: "/a", LOKI_KEY: "x" });
+    const env = commandEnv("/home/u", {
+      PATH: "/usr/bin",
+      LANG: "en_US.UTF-8",
+      GITHUB_TOKEN: "t",
+      ANTHROPIC_API_KEY: "k",
+      AWS_SECRET_ACCESS_KEY: "s",
+      SSH_AUTH_SOCK: "/s",
+      GIT_ASKPASS: "/a",
+      LOKI_KEY: "x",
+    });
     expect(env).toEqual({ PATH: "/usr/bin", HOME: "/home/u", LANG: "en_US.UTF-8", TERM: "dumb", CI: "true" });
   });
 });

@@ -14,7 +14,8 @@ import { PRD } from "../helpers/scenario.ts";
 
 const BIN = resolve(import.meta.dir, "..", "..", "node_modules", ".bin");
 const MATH = "export const add = (a, b) => a + b;\nexport const sub = (a, b) => a - b;\n";
-const TESTS = 'import { test } from "node:test";\nimport assert from "node:assert";\nimport { add, sub } from "./math.js";\ntest("add", () => assert.strictEqual(add(2, 3), 5));\ntest("sub", () => assert.strictEqual(sub(5, 3), 2));\n';
+const TESTS =
+  'import { test } from "node:test";\nimport assert from "node:assert";\nimport { add, sub } from "./math.js";\ntest("add", () => assert.strictEqual(add(2, 3), 5));\ntest("sub", () => assert.strictEqual(sub(5, 3), 2));\n';
 
 describe("loki + real claude", () => {
   test("an iteration writes files through claude's Write tool, is checkpointed, billed exactly, and verifies", async () => {
@@ -29,7 +30,11 @@ describe("loki + real claude", () => {
       const asked = JSON.stringify(req.body.messages ?? []);
       const review = /# (Held-out acceptance check|Review: |Devil's advocate)/.test(asked);
       if (review) {
-        const items = [...asked.matchAll(/- \[(ac-[0-9a-f]+(?:-\d+)?)\]/g)].map((m) => ({ id: m[1], status: "pass", evidence: "math.js:1" }));
+        const items = [...asked.matchAll(/- \[(ac-[0-9a-f]+(?:-\d+)?)\]/g)].map((m) => ({
+          id: m[1],
+          status: "pass",
+          evidence: "math.js:1",
+        }));
         return { text: `Verdict:\n\n\`\`\`json\n${JSON.stringify({ verdict: "APPROVE", findings: [], items })}\n\`\`\`` };
       }
       return build[Math.min(builds++, build.length - 1)] as AnthropicTurn;
@@ -37,7 +42,11 @@ describe("loki + real claude", () => {
     await using box = await cliSandbox();
     await using repo = await tmpdir({
       commit: true,
-      files: { "package.json": JSON.stringify({ name: "m", type: "module", private: true, scripts: { test: "node --test" } }), "prd.md": PRD, "loki.yaml": "allow_root: true\n" },
+      files: {
+        "package.json": JSON.stringify({ name: "m", type: "module", private: true, scripts: { test: "node --test" } }),
+        "prd.md": PRD,
+        "loki.yaml": "allow_root: true\n",
+      },
     });
     const env = { ...claudeEnv(box, api.url), PATH: `${BIN}:${process.env.PATH}` };
     const result = await loki(["start", "prd.md", "--model", "opus"], { cwd: repo.path, env });
@@ -51,12 +60,19 @@ describe("loki + real claude", () => {
     const [entry, ...rest] = ledger.filter((e) => e.role === "build");
     expect(rest).toHaveLength(0);
     // The held-out judge, three reviewers and the devil's advocate ran through the real CLI too.
-    expect(ledger.filter((e) => e.role !== "build").map((e) => e.role).sort()).toEqual(["judge", "review", "review", "review", "review"]);
+    expect(
+      ledger
+        .filter((e) => e.role !== "build")
+        .map((e) => e.role)
+        .sort(),
+    ).toEqual(["judge", "review", "review", "review", "review"]);
     expect(ledger.every((e) => e.basis === "exact")).toBe(true);
     expect(entry).toMatchObject({ provider: "claude", model: "claude-opus-5-5", basis: "exact" });
-    expect(entry?.usd).toBeCloseTo(3 * (1000 * 4 + 50 * 20) / 1_000_000, 6);
+    expect(entry?.usd).toBeCloseTo((3 * (1000 * 4 + 50 * 20)) / 1_000_000, 6);
 
-    const calls = api.modelCalls().filter((c) => !/# (Held-out acceptance check|Review: |Devil's advocate)/.test(JSON.stringify(c.body.messages ?? [])));
+    const calls = api
+      .modelCalls()
+      .filter((c) => !/# (Held-out acceptance check|Review: |Devil's advocate)/.test(JSON.stringify(c.body.messages ?? [])));
     expect(calls).toHaveLength(3);
     const reviews = api.modelCalls().filter((c) => /# Review: /.test(JSON.stringify(c.body.messages ?? [])));
     expect(reviews).toHaveLength(3);
@@ -65,7 +81,12 @@ describe("loki + real claude", () => {
     expect(calls[0]?.tools).toContain("Write");
     expect(calls[0]?.system).toContain("How this work is judged");
     const sent = JSON.stringify(calls.map((c) => c.body));
-    const items = ["add(a, b) returns the sum", "sub(a, b) returns the difference", "math.js exports both", "every function has a unit test"];
+    const items = [
+      "add(a, b) returns the sum",
+      "sub(a, b) returns the difference",
+      "math.js exports both",
+      "every function has a unit test",
+    ];
     expect(items.filter((text) => !sent.includes(text))).toHaveLength(1);
     const transcript = readFileSync(join(repo.path, ".loki/iterations/1/agent.jsonl"), "utf8");
     expect(transcript).toContain('"type":"result"');

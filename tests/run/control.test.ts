@@ -10,7 +10,13 @@ import { alive, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
 
 function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string> = {}) {
-  return Bun.spawn([process.execPath, CLI, ...args], { cwd: s.path, env: { ...process.env, ...s.env, ...extraEnv }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return Bun.spawn([process.execPath, CLI, ...args], {
+    cwd: s.path,
+    env: { ...process.env, ...s.env, ...extraEnv },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
 }
 
 async function until(check: () => boolean, ms = 20_000): Promise<void> {
@@ -21,14 +27,20 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
   }
 }
 
-const agentRunning = (s: Scenario, iteration = 1) => () => existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started" && e.iteration === iteration);
+const agentRunning =
+  (s: Scenario, iteration = 1) =>
+  () =>
+    existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started" && e.iteration === iteration);
 
 describe("controlling a run", () => {
   test("--json streams every event as a JSON line on stdout", async () => {
     await using s = await scenarioRepo("honest");
     const result = await s.loki(["start", "prd.md", "--json"]);
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split("\n").map((line) => LokiEvent.parse(JSON.parse(line)));
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => LokiEvent.parse(JSON.parse(line)));
     expect(lines.map((e) => e.kind)).toEqual(s.events().map((e) => e.kind));
     expect(lines.at(-1)).toMatchObject({ kind: "run_finished", outcome: "verified" });
   });
@@ -63,7 +75,11 @@ describe("controlling a run", () => {
     const pause = await s.loki(["pause"]);
     expect(pause.code).toBe(0);
     await until(() => s.events().some((e) => e.kind === "paused"));
-    expect((await s.loki(["status", "--json"])).json()).toMatchObject({ status: "paused", pid_alive: true, progress: { iteration: 1, max_iterations: 25, phase: "done", spent_usd: 0.05 } });
+    expect((await s.loki(["status", "--json"])).json()).toMatchObject({
+      status: "paused",
+      pid_alive: true,
+      progress: { iteration: 1, max_iterations: 25, phase: "done", spent_usd: 0.05 },
+    });
     await Bun.sleep(700);
     expect(s.events().some((e) => e.kind === "agent_started" && e.iteration === 2)).toBe(false);
     expect((await s.loki(["resume"])).stdout).toContain("resumed run");
@@ -74,13 +90,18 @@ describe("controlling a run", () => {
   test("`loki stop` in the checkout reaches its one live --bg run in a worktree", async () => {
     await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
     expect((await s.loki(["start", "prd.md", "--bg"])).code).toBe(0);
-    const delegated = () => s.loki(["status", "--json"]).then((r) => r.json<{ delegated: { dir: string; pid_alive: boolean; status: string }[] }>().delegated);
+    const delegated = () =>
+      s.loki(["status", "--json"]).then((r) => r.json<{ delegated: { dir: string; pid_alive: boolean; status: string }[] }>().delegated);
     await until(() => existsSync(join(s.path, ".loki", "worktrees")));
     let dir = "";
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const d = (await delegated())[0];
-      if (d?.pid_alive && existsSync(join(d.dir, ".loki", "events.jsonl")) && readFileSync(join(d.dir, ".loki", "events.jsonl"), "utf8").includes("agent_started")) {
+      if (
+        d?.pid_alive &&
+        existsSync(join(d.dir, ".loki", "events.jsonl")) &&
+        readFileSync(join(d.dir, ".loki", "events.jsonl"), "utf8").includes("agent_started")
+      ) {
         dir = d.dir;
         break;
       }
@@ -114,9 +135,17 @@ describe("controlling a run", () => {
     const ledger = s.ledger();
     expect(new Set(ledger.map((e) => e.call_id)).size).toBe(ledger.length);
     expect(ledger.filter((e) => e.note?.includes("interrupted"))).toHaveLength(1);
-    expect(s.completion().cost.usd).toBeCloseTo(ledger.reduce((sum, e) => sum + e.usd, 0), 4);
+    expect(s.completion().cost.usd).toBeCloseTo(
+      ledger.reduce((sum, e) => sum + e.usd, 0),
+      4,
+    );
     expect(s.completion().iterations).toBe(after.iteration);
-    expect(s.events().filter((e) => e.kind === "run_started").map((e) => e.kind === "run_started" && e.resumed)).toEqual([false, true]);
+    expect(
+      s
+        .events()
+        .filter((e) => e.kind === "run_started")
+        .map((e) => e.kind === "run_started" && e.resumed),
+    ).toEqual([false, true]);
     expect(alive(before.active_call?.pid ?? 0)).toBe(false);
   });
 
@@ -126,14 +155,18 @@ describe("controlling a run", () => {
     const started = await s.loki(["start", "prd.md", "--bg"], { PATH: `${bin}:${s.env.PATH}` });
     expect(started.code).toBe(0);
     expect(started.stdout).toContain("continues in the background");
-    const status = () => s.loki(["status", "--json"]).then((r) => r.json<{ status: string; delegated: { dir: string; run_id: string; status: string }[] }>());
+    const status = () =>
+      s.loki(["status", "--json"]).then((r) => r.json<{ status: string; delegated: { dir: string; run_id: string; status: string }[] }>());
     const first = await status();
     expect(first.status).toBe("inactive");
     expect(first.delegated).toHaveLength(1);
     const dir = first.delegated[0]?.dir ?? "";
     expect(dir).toContain(join(".loki", "worktrees", "loki-run-"));
     await until(() => existsSync(join(dir, ".loki", "state", "completion.json")));
-    const completion = JSON.parse(readFileSync(join(dir, ".loki", "state", "completion.json"), "utf8")) as { outcome: string; run_id: string };
+    const completion = JSON.parse(readFileSync(join(dir, ".loki", "state", "completion.json"), "utf8")) as {
+      outcome: string;
+      run_id: string;
+    };
     expect(completion.outcome).toBe("verified");
     // The summary is written first, then the proof, the final event and the notification.
     const logPath = join(dir, ".loki", "logs", `run-${completion.run_id}.log`);

@@ -69,7 +69,10 @@ describe("start refuses before any spend", () => {
     git(s.path, ["commit", "-qam", "no root opt-in"]);
     const result = await s.loki(["start", "prd.md"]);
     expect(result.code, result.stderr).toBe(0);
-    const argv = readFileSync(join(s.state, "argv.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+    const argv = readFileSync(join(s.state, "argv.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as string[]);
     expect(argv[0]).toContain("--dangerously-skip-permissions");
   });
 

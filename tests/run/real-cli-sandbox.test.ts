@@ -17,7 +17,12 @@ import { tmpdir } from "../helpers/tmp.ts";
 import { PRD_MATH4 } from "../helpers/scenario.ts";
 
 const BIN = resolve(import.meta.dir, "..", "..", "node_modules", ".bin");
-const ITEMS = ["returns the sum of two numbers", "returns the difference of two numbers", "returns the product of two numbers", "returns the quotient of two numbers"];
+const ITEMS = [
+  "returns the sum of two numbers",
+  "returns the difference of two numbers",
+  "returns the product of two numbers",
+  "returns the quotient of two numbers",
+];
 /**
  * Every place a cheating agent would look, each answer marked, then two probes of where it runs.
  * `hidden`: the paths are built at run time, so no rule that reads the command line can see them.
@@ -48,7 +53,11 @@ async function attackRepo() {
   const box = await cliSandbox();
   const repo = await tmpdir({
     commit: true,
-    files: { "package.json": JSON.stringify({ name: "m", type: "module", private: true, scripts: { test: "node --test" } }), "prd.md": PRD_MATH4, "loki.yaml": "allow_root: true\nmax_iterations: 1\n" },
+    files: {
+      "package.json": JSON.stringify({ name: "m", type: "module", private: true, scripts: { test: "node --test" } }),
+      "prd.md": PRD_MATH4,
+      "loki.yaml": "allow_root: true\nmax_iterations: 1\n",
+    },
   });
   const ws = (...parts: string[]) => join(repo.path, ".loki", ...parts);
   return {
@@ -85,7 +94,12 @@ function expectNothingSeen(output: string, lokiHome: string): Record<string, str
   for (const item of ITEMS) expect(read).not.toContain(item);
   expect(seen.store).toContain("No such file or directory");
   // ~/.loki is an empty tmpfs: only `.` and `..`.
-  expect(seen.home?.split("\n").filter((line) => /^[d-]/.test(line)).map((line) => line.split(/\s+/).at(-1))).toEqual([".", ".."]);
+  expect(
+    seen.home
+      ?.split("\n")
+      .filter((line) => /^[d-]/.test(line))
+      .map((line) => line.split(/\s+/).at(-1)),
+  ).toEqual([".", ".."]);
   expect(seen.home).not.toMatch(/heldout|keys/);
   expect(seen.spec).toMatch(/^(|.*Permission denied|.*No such file or directory)$/);
   expect(seen.pid1).toMatch(/^\S*bwrap --die-with-parent /);
@@ -107,7 +121,10 @@ function expectBlocked(t: Awaited<ReturnType<typeof attackRepo>>, code: number, 
   expect(t.events().some((e) => e.kind === "gate_result" && e.gate === "tests" && e.status === "pass")).toBe(true);
   expect(t.trustEvents().some((e) => e.kind === "private_access")).toBe(true);
   const gates = t.events().flatMap((e) => (e.kind === "ship_gate" ? [e] : []));
-  expect(gates.some((g) => g.verdict === "BLOCKED" && g.reasons.some((r) => r.includes("held-out store"))), JSON.stringify(gates)).toBe(true);
+  expect(
+    gates.some((g) => g.verdict === "BLOCKED" && g.reasons.some((r) => r.includes("held-out store"))),
+    JSON.stringify(gates),
+  ).toBe(true);
   const headline = t.proof().payload.headline;
   expect(headline.verdict).toBe("NOT VERIFIED");
   expect(headline.reasons.join("\n")).toContain("trust violation");
@@ -118,7 +135,12 @@ describe("the real CLIs' shell tools inside loki's sandbox", () => {
     const build: AnthropicTurn[] = [
       { toolUse: { name: "Bash", input: { command: attack(), description: "look around" } } },
       { toolUse: { name: "Bash", input: { command: attack(true), description: "look around again" } } },
-      { toolUse: { name: "Bash", input: { command: `cat > math.js <<'EOF'\n${MATH_JS}EOF\ncat > math.test.js <<'EOF'\n${TESTS_JS}EOF`, description: "write code" } } },
+      {
+        toolUse: {
+          name: "Bash",
+          input: { command: `cat > math.js <<'EOF'\n${MATH_JS}EOF\ncat > math.test.js <<'EOF'\n${TESTS_JS}EOF`, description: "write code" },
+        },
+      },
       { text: "Implemented add, sub, mul and div with tests.\nLOKI_DONE" },
     ];
     let builds = 0;
@@ -154,16 +176,26 @@ describe("the real CLIs' shell tools inside loki's sandbox", () => {
       return REVIEW.test(asked) ? { text: approve(asked) } : (build[Math.min(builds++, build.length - 1)] as ResponsesTurn);
     });
     await using t = await attackRepo();
-    const env = { ...codexEnv(t.box), PATH: `${BIN}:${process.env.PATH}`, OPENAI_API_KEY: "fake", LOKI_CODEX_CONFIG: codexProviderConfig(api.url).join("\n") };
+    const env = {
+      ...codexEnv(t.box),
+      PATH: `${BIN}:${process.env.PATH}`,
+      OPENAI_API_KEY: "fake",
+      LOKI_CODEX_CONFIG: codexProviderConfig(api.url).join("\n"),
+    };
     const result = await loki(["start", "prd.md", "--provider", "codex", "--model", "fake-model"], { cwd: t.repo.path, env });
 
     // loki ran codex with its own sandbox off: loki's sandbox is what stops the read.
     const transcript = readFileSync(join(t.repo.path, ".loki", "iterations", "1", "agent.jsonl"), "utf8");
     const commands = transcript.split("\n").flatMap((line) => {
       const event: unknown = line.startsWith("{") ? JSON.parse(line) : null;
-      return isRecord(event) && event.type === "item.completed" && isRecord(event.item) && event.item.type === "command_execution" ? [event.item] : [];
+      return isRecord(event) && event.type === "item.completed" && isRecord(event.item) && event.item.type === "command_execution"
+        ? [event.item]
+        : [];
     });
-    expect(commands.map((c) => c.status), transcript.slice(-2000)).toEqual(["completed", "completed"]);
+    expect(
+      commands.map((c) => c.status),
+      transcript.slice(-2000),
+    ).toEqual(["completed", "completed"]);
     const outputs = api.modelCalls().flatMap((c) => functionOutputs(c.body.input));
     const ran = outputs.find((text) => text.includes("== store\n"));
     expect(ran, JSON.stringify(outputs)).toBeDefined();
@@ -178,11 +210,25 @@ describe("the real CLIs' shell tools inside loki's sandbox", () => {
 function toolResults(messages: unknown): string[] {
   if (!Array.isArray(messages)) return [];
   const blocks = messages.filter(isRecord).flatMap((m) => (Array.isArray(m.content) ? m.content.filter(isRecord) : []));
-  return blocks.filter((b) => b.type === "tool_result").map((b) => (typeof b.content === "string" ? b.content : Array.isArray(b.content) ? b.content.filter(isRecord).map((p) => String(p.text ?? "")).join("\n") : ""));
+  return blocks
+    .filter((b) => b.type === "tool_result")
+    .map((b) =>
+      typeof b.content === "string"
+        ? b.content
+        : Array.isArray(b.content)
+          ? b.content
+              .filter(isRecord)
+              .map((p) => String(p.text ?? ""))
+              .join("\n")
+          : "",
+    );
 }
 
 /** The `output` of every `function_call_output` item codex sent back in `input`. */
 function functionOutputs(input: unknown): string[] {
   if (!Array.isArray(input)) return [];
-  return input.filter(isRecord).filter((item) => item.type === "function_call_output").map((item) => (typeof item.output === "string" ? item.output : JSON.stringify(item.output)));
+  return input
+    .filter(isRecord)
+    .filter((item) => item.type === "function_call_output")
+    .map((item) => (typeof item.output === "string" ? item.output : JSON.stringify(item.output)));
 }

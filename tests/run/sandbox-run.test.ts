@@ -22,12 +22,20 @@ describe("a run in loki's sandbox", () => {
     const original = readFileSync(claudeBin, "utf8");
     const hookMarker = join(outside.path, "hook-ran");
     const secretItem = "div(a, b) returns the quotient of two numbers";
-    await using s = await scenarioRepo("attack", "max_iterations: 2\n", { FAKE_CLAUDE_BIN: claudeBin, FAKE_HOOK_MARKER: hookMarker }, PRD_MATH4);
+    await using s = await scenarioRepo(
+      "attack",
+      "max_iterations: 2\n",
+      { FAKE_CLAUDE_BIN: claudeBin, FAKE_HOOK_MARKER: hookMarker },
+      PRD_MATH4,
+    );
     const bashrc = join(userHome(), ".bashrc");
     const bashrcBefore = existsSync(bashrc) ? readFileSync(bashrc, "utf8") : null;
     const result = await s.loki(["start", "prd.md"], { PATH: `${bin}:${process.env.PATH}` });
 
-    const attempts = JSON.parse(readFileSync(join(s.state, "attack-1.json"), "utf8")) as Record<string, { code: number; out: string; err: string }>;
+    const attempts = JSON.parse(readFileSync(join(s.state, "attack-1.json"), "utf8")) as Record<
+      string,
+      { code: number; out: string; err: string }
+    >;
     // ~/.loki is an empty mount: no held-out store, no key.
     expect(attempts.heldout?.out).not.toContain("salt");
     expect(JSON.stringify(attempts.heldout)).not.toContain(secretItem);
@@ -53,7 +61,9 @@ describe("a run in loki's sandbox", () => {
     expect(shipGates.length).toBeGreaterThan(0);
     expect(s.trustEvents().some((e) => e.kind === "private_access")).toBe(true);
     expect(s.orchestrator().violations[0]).toContain("tried to reach loki's held-out store");
-    expect(s.events().some((e) => e.kind === "ship_gate" && e.verdict === "BLOCKED" && e.reasons.some((r) => r.includes("held-out store")))).toBe(true);
+    expect(
+      s.events().some((e) => e.kind === "ship_gate" && e.verdict === "BLOCKED" && e.reasons.some((r) => r.includes("held-out store"))),
+    ).toBe(true);
     expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
     expect(s.proof().payload.headline.reasons.join("\n")).toContain("trust violation");
   });
@@ -73,7 +83,8 @@ describe("no sandbox on this machine", () => {
     const bin = join(dir, "bin-no-bwrap");
     mkdirSync(bin, { recursive: true });
     for (const from of (process.env.PATH ?? "").split(":").filter((d) => d && existsSync(d))) {
-      for (const name of readdirSync(from)) if (name !== "bwrap" && !existsSync(join(bin, name))) symlinkSync(join(from, name), join(bin, name));
+      for (const name of readdirSync(from))
+        if (name !== "bwrap" && !existsSync(join(bin, name))) symlinkSync(join(from, name), join(bin, name));
     }
     return `${AGENTS}:${bin}`;
   }

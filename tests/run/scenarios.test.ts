@@ -14,15 +14,34 @@ describe("loop scenarios", () => {
     // Two build calls at $0.05, then the held-out judge, three reviewers and the devil's advocate at $0.01.
     expect(s.completion()).toMatchObject({ outcome: "verified", exit_code: 0, iterations: 2, cost: { usd: 0.15, basis: "exact" } });
     expect(git(s.path, ["log", "--format=%s"]).split("\n").slice(0, 2)).toEqual(["loki: iteration 2", "loki: iteration 1"]);
-    expect(s.ledger().filter((e) => e.role === "build").map((e) => [e.iteration, e.usd, e.basis])).toEqual([[1, 0.05, "exact"], [2, 0.05, "exact"]]);
-    expect(s.ledger().filter((e) => e.role !== "build").map((e) => e.role).sort()).toEqual(["judge", "review", "review", "review", "review"]);
+    expect(
+      s
+        .ledger()
+        .filter((e) => e.role === "build")
+        .map((e) => [e.iteration, e.usd, e.basis]),
+    ).toEqual([
+      [1, 0.05, "exact"],
+      [2, 0.05, "exact"],
+    ]);
+    expect(
+      s
+        .ledger()
+        .filter((e) => e.role !== "build")
+        .map((e) => e.role)
+        .sort(),
+    ).toEqual(["judge", "review", "review", "review", "review"]);
     expect(s.events().at(-1)).toMatchObject({ kind: "run_finished", outcome: "verified" });
     expect(result.stdout).toContain("VERIFIED");
     expect(existsSync(join(s.path, ".loki", "COMPLETION.txt"))).toBe(true);
     const heldOut = JSON.parse(readFileSync(join(s.path, ".loki", "checklist", "held-out.json"), "utf8"));
     expect(heldOut.count).toBe(1);
     const prompt = agentPrompt(s, 1);
-    const items = ["add(a, b) returns the sum", "sub(a, b) returns the difference", "math.js exports both", "every function has a unit test"];
+    const items = [
+      "add(a, b) returns the sum",
+      "sub(a, b) returns the difference",
+      "math.js exports both",
+      "every function has a unit test",
+    ];
     expect(items.filter((text) => !prompt.includes(text))).toHaveLength(1);
     expect(prompt).toContain("1 more are held out");
   });
@@ -93,9 +112,22 @@ describe("loop scenarios", () => {
     const failover = s.events().find((e) => e.kind === "provider_failover");
     expect(failover).toMatchObject({ from: "claude", to: "codex", reason: "rate_limit" });
     expect(s.events().some((e) => e.kind === "retry")).toBe(false);
-    expect(s.ledger().filter((e) => e.role === "build").map((e) => [e.provider, e.basis])).toEqual([["claude", "exact"], ["codex", "estimated"]]);
+    expect(
+      s
+        .ledger()
+        .filter((e) => e.role === "build")
+        .map((e) => [e.provider, e.basis]),
+    ).toEqual([
+      ["claude", "exact"],
+      ["codex", "estimated"],
+    ]);
     expect(s.ledger().every((e) => e.usd > 0 || e.basis === "exact")).toBe(true);
-    expect(s.ledger().filter((e) => e.role !== "build").every((e) => e.provider === "codex")).toBe(true);
+    expect(
+      s
+        .ledger()
+        .filter((e) => e.role !== "build")
+        .every((e) => e.provider === "codex"),
+    ).toBe(true);
     const argv = JSON.parse(readFileSync(join(s.codexState, "codex-argv.jsonl"), "utf8").split("\n")[0] ?? "") as string[];
     expect(argv.slice(0, 2)).toEqual(["exec", "--json"]);
     // In loki's sandbox codex's own (which cannot nest) is off; loki's sandbox bounds the build.
@@ -109,8 +141,14 @@ describe("loop scenarios", () => {
     expect(result.code).toBe(0);
     const argv = JSON.parse(readFileSync(join(s.state, "argv.jsonl"), "utf8").split("\n")[0] ?? "") as string[];
     expect(argv[argv.indexOf("--fallback-model") + 1]).toBe("claude-haiku-5-5");
-    expect(s.events().find((e) => e.kind === "model_fallback")).toMatchObject({ provider: "claude", to: "claude-haiku-5-5", reason: "overloaded" });
-    expect(s.proof().payload.providers.failovers).toEqual([{ iteration: 1, from: "claude-sonnet-5-5", to: "claude-haiku-5-5", reason: "model fallback (overloaded)" }]);
+    expect(s.events().find((e) => e.kind === "model_fallback")).toMatchObject({
+      provider: "claude",
+      to: "claude-haiku-5-5",
+      reason: "overloaded",
+    });
+    expect(s.proof().payload.providers.failovers).toEqual([
+      { iteration: 1, from: "claude-sonnet-5-5", to: "claude-haiku-5-5", reason: "model fallback (overloaded)" },
+    ]);
   });
 
   test("a rejected login stops at once with exit 3 and the fix", async () => {
@@ -129,7 +167,10 @@ describe("loop scenarios", () => {
     const kinds = s.events().map((e) => e.kind);
     expect(kinds.indexOf("budget_warning")).toBeGreaterThan(-1);
     expect(kinds.indexOf("budget_warning")).toBeLessThan(kinds.indexOf("budget_exceeded"));
-    const argv = readFileSync(join(s.state, "argv.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+    const argv = readFileSync(join(s.state, "argv.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as string[]);
     expect(argv.map((a) => a[a.indexOf("--max-budget-usd") + 1])).toEqual(["5.00", "3.00", "1.00"]);
   });
 });

@@ -85,7 +85,7 @@ describe.skipIf(process.platform !== "linux")("sandbox: build role (bwrap)", () 
       "build",
       [
         "cat .loki/state/orchestrator.json",
-        "mkdir -p .loki/state && echo '{\"verdict\":\"pass\"}' > .loki/state/heldout-result.json && echo forged-inside",
+        'mkdir -p .loki/state && echo \'{"verdict":"pass"}\' > .loki/state/heldout-result.json && echo forged-inside',
         "ls -A .loki",
         "mv .loki moved",
         "rm -rf .loki",

@@ -58,12 +58,48 @@ describe("detectSandbox elsewhere", () => {
 
 describe("explainProbeFailure", () => {
   const cases: Array<{ name: string; stderr: string; sysctls: Sysctls; reason: RegExp; install: RegExp }> = [
-    { name: "max_user_namespaces = 0", stderr: "bwrap: No permissions to create new namespace", sysctls: { ...OPEN, maxUserNamespaces: "0" }, reason: /max_user_namespaces is 0/, install: /sysctl -w user\.max_user_namespaces/ },
-    { name: "Debian's unprivileged_userns_clone = 0", stderr: "bwrap: No permissions to creating new namespace", sysctls: { ...OPEN, unprivilegedUsernsClone: "0" }, reason: /unprivileged_userns_clone is 0/, install: /unprivileged_userns_clone=1/ },
-    { name: "Ubuntu's AppArmor restriction", stderr: "bwrap: setting up uid map: Permission denied", sysctls: { ...OPEN, apparmorRestrict: "1" }, reason: /AppArmor/, install: /apparmor\.d\/bwrap/ },
-    { name: "a bwrap too old for --disable-userns", stderr: "bwrap: Unknown option --disable-userns", sysctls: OPEN, reason: /too old/, install: /upgrade bubblewrap/ },
-    { name: "a container without user namespaces", stderr: "bwrap: Creating new namespace failed: Operation not permitted", sysctls: OPEN, reason: /Creating new namespace failed: Operation not permitted/, install: /container/ },
-    { name: "anything else", stderr: "bwrap: Can't mount proc on /newroot/proc: Invalid argument", sysctls: OPEN, reason: /probe: Can't mount proc/, install: /bwrap --ro-bind/ },
+    {
+      name: "max_user_namespaces = 0",
+      stderr: "bwrap: No permissions to create new namespace",
+      sysctls: { ...OPEN, maxUserNamespaces: "0" },
+      reason: /max_user_namespaces is 0/,
+      install: /sysctl -w user\.max_user_namespaces/,
+    },
+    {
+      name: "Debian's unprivileged_userns_clone = 0",
+      stderr: "bwrap: No permissions to creating new namespace",
+      sysctls: { ...OPEN, unprivilegedUsernsClone: "0" },
+      reason: /unprivileged_userns_clone is 0/,
+      install: /unprivileged_userns_clone=1/,
+    },
+    {
+      name: "Ubuntu's AppArmor restriction",
+      stderr: "bwrap: setting up uid map: Permission denied",
+      sysctls: { ...OPEN, apparmorRestrict: "1" },
+      reason: /AppArmor/,
+      install: /apparmor\.d\/bwrap/,
+    },
+    {
+      name: "a bwrap too old for --disable-userns",
+      stderr: "bwrap: Unknown option --disable-userns",
+      sysctls: OPEN,
+      reason: /too old/,
+      install: /upgrade bubblewrap/,
+    },
+    {
+      name: "a container without user namespaces",
+      stderr: "bwrap: Creating new namespace failed: Operation not permitted",
+      sysctls: OPEN,
+      reason: /Creating new namespace failed: Operation not permitted/,
+      install: /container/,
+    },
+    {
+      name: "anything else",
+      stderr: "bwrap: Can't mount proc on /newroot/proc: Invalid argument",
+      sysctls: OPEN,
+      reason: /probe: Can't mount proc/,
+      install: /bwrap --ro-bind/,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {

@@ -23,7 +23,10 @@ function daemonScript(marker: string, tail: string): string {
 /** Host pids of the daemons (not of the script that names them). */
 async function daemons(marker: string): Promise<number[]> {
   const found = await run(["pgrep", "-f", `^sh -c sleep 30[0-9]; : ${marker}$`]);
-  return found.stdout.split("\n").filter((l) => l.trim() !== "").map(Number);
+  return found.stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map(Number);
 }
 
 /** Runs the script sandboxed; counts the daemons once they are up (so the attack is not vacuous). */
@@ -70,7 +73,11 @@ describe.skipIf(process.platform !== "linux")("sandbox: nothing outlives the cal
 
   test("cancellation: aborting the call kills its daemons", async () => {
     const controller = new AbortController();
-    const { result, during, after } = await runWithDaemons("sleep 60", { signal: controller.signal, killGraceMs: 500, onUp: () => controller.abort() });
+    const { result, during, after } = await runWithDaemons("sleep 60", {
+      signal: controller.signal,
+      killGraceMs: 500,
+      onUp: () => controller.abort(),
+    });
     expect(result.ok).toBe(false);
     expect(result.durationMs).toBeLessThan(10_000);
     expect(during).toHaveLength(3);

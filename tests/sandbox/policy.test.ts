@@ -46,7 +46,13 @@ describe("sandboxPolicy", () => {
 
 describe("mountPlan", () => {
   test("shallowest first, so the more specific path wins; one entry per path, strictest access", () => {
-    const plan = mountPlan(sandboxPolicy({ ...input("build"), readOnly: ["/work/repo", "/work/repo/vendor"], hidden: ["/work/repo/.loki", "/work/repo/vendor"] }));
+    const plan = mountPlan(
+      sandboxPolicy({
+        ...input("build"),
+        readOnly: ["/work/repo", "/work/repo/vendor"],
+        hidden: ["/work/repo/.loki", "/work/repo/vendor"],
+      }),
+    );
     expect(plan.filter((m) => m.path.startsWith("/work"))).toEqual([
       { path: "/work/repo", access: "read" },
       { path: "/work/repo/.loki", access: "hidden" },
@@ -68,8 +74,19 @@ describe("mountPlan", () => {
 });
 
 describe("bwrapArgv", () => {
-  const exists = (...paths: string[]) => new Map<string, PathKind>(paths.map((p) => [p, p.endsWith(".json") || p.endsWith("claude") ? "file" : "dir"]));
-  const all = ["/work/repo", "/work/repo/.loki", "/home/u", "/home/u/.loki", "/home/u/.claude", "/home/u/.claude.json", "/home/u/.claude/local/claude", "/home/u/.cache/loki/scratch/run-1", "/opt/loki"];
+  const exists = (...paths: string[]) =>
+    new Map<string, PathKind>(paths.map((p) => [p, p.endsWith(".json") || p.endsWith("claude") ? "file" : "dir"]));
+  const all = [
+    "/work/repo",
+    "/work/repo/.loki",
+    "/home/u",
+    "/home/u/.loki",
+    "/home/u/.claude",
+    "/home/u/.claude.json",
+    "/home/u/.claude/local/claude",
+    "/home/u/.cache/loki/scratch/run-1",
+    "/opt/loki",
+  ];
 
   test("isolation and base first, then mounts, then --chdir and the command after --", () => {
     const argv = bwrapArgv(sandboxPolicy(input("build")), ["claude", "-p", "hi; rm -rf /"], exists(...all), "/usr/bin/bwrap");
@@ -84,7 +101,9 @@ describe("bwrapArgv", () => {
     const at = (...flag: string[]) => argv.findIndex((_, i) => flag.every((f, k) => argv[i + k] === f));
     expect(at("--bind", "/work/repo", "/work/repo")).toBeGreaterThan(0);
     expect(at("--tmpfs", "/work/repo/.loki")).toBeGreaterThan(at("--bind", "/work/repo", "/work/repo"));
-    expect(at("--ro-bind", "/home/u/.claude/local/claude", "/home/u/.claude/local/claude")).toBeGreaterThan(at("--bind", "/home/u/.claude", "/home/u/.claude"));
+    expect(at("--ro-bind", "/home/u/.claude/local/claude", "/home/u/.claude/local/claude")).toBeGreaterThan(
+      at("--bind", "/home/u/.claude", "/home/u/.claude"),
+    );
     expect(at("--tmpfs", "/home/u/.loki")).toBeGreaterThan(at("--ro-bind", "/home/u", "/home/u"));
     expect(at("--bind", "/home/u/.claude.json", "/home/u/.claude.json")).toBeGreaterThan(0);
   });

@@ -9,14 +9,19 @@ import { sandboxWorld } from "./fixture.ts";
 /** Every file git can see or that shapes git, with its content: what must be unchanged afterwards. */
 function snapshot(repo: string, home: string): Record<string, string> {
   const files = ["src/app.ts", ".git/hooks/pre-commit", ".git/config", ".git/HEAD", ".git/index"].map((f) => join(repo, f));
-  return Object.fromEntries([...files, join(home, ".bashrc"), join(home, ".gitconfig")].map((f) => [f, readFileSync(f).toString("base64")]));
+  return Object.fromEntries(
+    [...files, join(home, ".bashrc"), join(home, ".gitconfig")].map((f) => [f, readFileSync(f).toString("base64")]),
+  );
 }
 
 describe.skipIf(process.platform !== "linux")("sandbox: review and judge roles (bwrap)", () => {
   for (const role of ["review", "judge"] as const) {
     test(`${role}: reads the repo, runs git read-only, writes its scratch and provider state`, async () => {
       await using w = await sandboxWorld();
-      const result = await w.inside(role, `cat src/app.ts && git log --format=%s && git diff --stat HEAD && echo verdict > ${w.scratch}/verdict.md && echo '{}' > ${w.claudeDir}/review.json`);
+      const result = await w.inside(
+        role,
+        `cat src/app.ts && git log --format=%s && git diff --stat HEAD && echo verdict > ${w.scratch}/verdict.md && echo '{}' > ${w.claudeDir}/review.json`,
+      );
       expect(result.stderr).toBe("");
       expect(result.stdout).toBe("export const answer = 42;\ninitial\n");
       expect(w.read(join(w.scratch, "verdict.md"))).toBe("verdict\n");
@@ -56,7 +61,11 @@ describe.skipIf(process.platform !== "linux")("sandbox: review and judge roles (
     await using w = await sandboxWorld();
     const worktree = join(w.repo, ".loki", "tmp", "review", "security");
     git(w.repo, ["worktree", "add", "-q", "--detach", worktree]);
-    const result = await w.inside("review", `cat src/app.ts; ls -A ${w.repo}/.loki; cat ${w.repo}/.loki/state/orchestrator.json; echo x > src/app.ts; echo done`, { at: worktree });
+    const result = await w.inside(
+      "review",
+      `cat src/app.ts; ls -A ${w.repo}/.loki; cat ${w.repo}/.loki/state/orchestrator.json; echo x > src/app.ts; echo done`,
+      { at: worktree },
+    );
     expect(result.stdout).toBe("export const answer = 42;\ntmp\ndone\n");
     expect(result.stderr).toMatch(/orchestrator.json: No such file or directory/);
     expect(result.stderr).toMatch(/Read-only file system/);

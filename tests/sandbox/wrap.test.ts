@@ -14,7 +14,12 @@ describe("sandboxCommand", () => {
   test("Linux: bwrap argv; the agent gets IS_SANDBOX=1 and the private /tmp as TMPDIR; the caller's env is kept", async () => {
     await using dir = await tmpdir();
     const policy = sandboxPolicy({ role: "build", repo: dir.path, scratch: dir.path, providerStateDirs: [], hidden: [], readOnly: [] });
-    const command = sandboxCommand(policy, ["claude", "-p", "x"], { PATH: "/usr/bin", TMPDIR: "/elsewhere" }, { platform: "linux", bwrap: "/usr/bin/bwrap" });
+    const command = sandboxCommand(
+      policy,
+      ["claude", "-p", "x"],
+      { PATH: "/usr/bin", TMPDIR: "/elsewhere" },
+      { platform: "linux", bwrap: "/usr/bin/bwrap" },
+    );
     expect(command.kind).toBe("bwrap");
     expect(command.argv[0]).toBe("/usr/bin/bwrap");
     expect(command.argv.slice(-4)).toEqual(["--", "claude", "-p", "x"]);
@@ -23,7 +28,14 @@ describe("sandboxCommand", () => {
 
   test("macOS: sandbox-exec with the generated profile; TMPDIR is the scratch dir", async () => {
     await using dir = await tmpdir();
-    const policy = sandboxPolicy({ role: "review", repo: dir.path, scratch: join(dir.path, "scratch"), providerStateDirs: [], hidden: [], readOnly: [] });
+    const policy = sandboxPolicy({
+      role: "review",
+      repo: dir.path,
+      scratch: join(dir.path, "scratch"),
+      providerStateDirs: [],
+      hidden: [],
+      readOnly: [],
+    });
     const command = sandboxCommand(policy, ["codex", "exec"], {}, { platform: "darwin" });
     expect(command.kind).toBe("sandbox-exec");
     expect(command.argv[0]).toBe(SANDBOX_EXEC);
@@ -45,7 +57,14 @@ describe("sandboxCommand", () => {
     mkdirSync(store);
     symlinkSync(store, join(dir.path, "link"));
     writeFileSync(join(dir.path, "file.json"), "{}");
-    const policy = sandboxPolicy({ role: "build", repo: dir.path, scratch: dir.path, providerStateDirs: [join(dir.path, "file.json")], hidden: [join(dir.path, "link"), join(dir.path, "link", "missing")], readOnly: [] });
+    const policy = sandboxPolicy({
+      role: "build",
+      repo: dir.path,
+      scratch: dir.path,
+      providerStateDirs: [join(dir.path, "file.json")],
+      hidden: [join(dir.path, "link"), join(dir.path, "link", "missing")],
+      readOnly: [],
+    });
     const { resolved, kinds } = resolvePolicy(policy);
     expect(resolved.hidden).toEqual([store, join(store, "missing")]);
     expect(kinds.get(store)).toBe("dir");
@@ -60,8 +79,19 @@ describe.skipIf(process.platform !== "linux")("sandboxCommand with real bwrap", 
     const home = join(dir.path, "home");
     symlinkSync(join(dir.path, "real-store"), join(home, ".loki"));
     const repo = join(dir.path, "repo");
-    const policy = sandboxPolicy({ role: "build", repo, scratch: repo, providerStateDirs: [], hidden: [join(home, ".loki")], readOnly: [home] });
-    const command = sandboxCommand(policy, ["sh", "-c", `cat ${home}/.loki/heldout/*/*.json ${dir.path}/real-store/heldout/*/*.json; cat a.txt`], {});
+    const policy = sandboxPolicy({
+      role: "build",
+      repo,
+      scratch: repo,
+      providerStateDirs: [],
+      hidden: [join(home, ".loki")],
+      readOnly: [home],
+    });
+    const command = sandboxCommand(
+      policy,
+      ["sh", "-c", `cat ${home}/.loki/heldout/*/*.json ${dir.path}/real-store/heldout/*/*.json; cat a.txt`],
+      {},
+    );
     const result = await run(command.argv, { env: command.env, cwd: repo });
     expect(result.stdout).toBe("a");
     expect(result.stdout + result.stderr).not.toContain("SECRET ITEM");

@@ -6,13 +6,29 @@ import { specErrorOf } from "../helpers/spec-fixture.ts";
 describe("parseBrief", () => {
   test.each([
     ["one clause", "Add a /health endpoint that returns 200", ["Add a /health endpoint that returns 200"]],
-    ["sentences and semicolons", "Add login. Add logout; keep sessions for a week.", ["Add login", "Add logout", "keep sessions for a week"]],
+    [
+      "sentences and semicolons",
+      "Add login. Add logout; keep sessions for a week.",
+      ["Add login", "Add logout", "keep sessions for a week"],
+    ],
     ["abbreviations and versions stay whole", "Support e.g. the v1.2 API format.", ["Support e.g. the v1.2 API format"]],
-    ["', and' between two long clauses", "Build a todo app with login, and add a dark mode toggle", ["Build a todo app with login", "add a dark mode toggle"]],
-    ["' and then' between two long clauses", "Write the migration script and then run it on staging", ["Write the migration script", "run it on staging"]],
+    [
+      "', and' between two long clauses",
+      "Build a todo app with login, and add a dark mode toggle",
+      ["Build a todo app with login", "add a dark mode toggle"],
+    ],
+    [
+      "' and then' between two long clauses",
+      "Write the migration script and then run it on staging",
+      ["Write the migration script", "run it on staging"],
+    ],
     ["', and then' is one separator", "Log every request, and then alert on all errors", ["Log every request", "alert on all errors"]],
     ["no split when a side is short", "Buy red, and blue pens today", ["Buy red, and blue pens today"]],
-    ["bullets and newlines", "- add the export button\n* [ ] write its tests\n2. update the docs", ["add the export button", "write its tests", "update the docs"]],
+    [
+      "bullets and newlines",
+      "- add the export button\n* [ ] write its tests\n2. update the docs",
+      ["add the export button", "write its tests", "update the docs"],
+    ],
     ["one-word clauses are dropped", "Refactor. Make the parser faster.", ["Make the parser faster"]],
     ["a single word is still one item", "refactor", ["refactor"]],
   ])("%s", (_name, brief, expected) => {

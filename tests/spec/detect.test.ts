@@ -19,16 +19,49 @@ const probe: Probe = (path) => FILES[path] ?? null;
 
 const cases: [string, unknown][] = [
   ["https://github.com/acme/shop/issues/42", { kind: "issue", ref: { tracker: "github", owner: "acme", repo: "shop", number: 42 } }],
-  ["https://ghe.corp.example/acme/shop/issues/7", { kind: "issue", ref: { tracker: "github", owner: "acme", repo: "shop", number: 7, host: "ghe.corp.example" } }],
-  ["https://gitlab.com/group/sub/proj/-/issues/5", { kind: "issue", ref: { tracker: "gitlab", project: "group/sub/proj", number: 5, host: "gitlab.com" } }],
-  ["https://git.internal.example/team/app/-/issues/19", { kind: "issue", ref: { tracker: "gitlab", project: "team/app", number: 19, host: "git.internal.example" } }],
-  ["http://git.local:8080/team/app/-/issues/2", { kind: "issue", ref: { tracker: "gitlab", project: "team/app", number: 2, host: "git.local:8080", scheme: "http" } }],
-  ["https://acme.atlassian.net/browse/SHOP-12", { kind: "issue", ref: { tracker: "jira", key: "SHOP-12", baseUrl: "https://acme.atlassian.net" } }],
-  ["https://jira.example.com/jira/browse/AB2-7", { kind: "issue", ref: { tracker: "jira", key: "AB2-7", baseUrl: "https://jira.example.com/jira" } }],
-  ["https://acme.atlassian.net/jira/software/projects/SHOP/boards/1?selectedIssue=SHOP-99", { kind: "issue", ref: { tracker: "jira", key: "SHOP-99", baseUrl: "https://acme.atlassian.net" } }],
-  ["https://dev.azure.com/acme/Web%20Shop/_workitems/edit/314", { kind: "issue", ref: { tracker: "azure", org: "acme", project: "Web Shop", id: 314, orgUrl: "https://dev.azure.com/acme" } }],
-  ["https://tfs.corp.example/tfs/DefaultCollection/Shop/_workitems/edit/9", { kind: "issue", ref: { tracker: "azure", org: "DefaultCollection", project: "Shop", id: 9, orgUrl: "https://tfs.corp.example/tfs/DefaultCollection" } }],
-  ["https://acme.visualstudio.com/Shop/_workitems/edit/3", { kind: "issue", ref: { tracker: "azure", org: "acme", project: "Shop", id: 3, orgUrl: "https://acme.visualstudio.com" } }],
+  [
+    "https://ghe.corp.example/acme/shop/issues/7",
+    { kind: "issue", ref: { tracker: "github", owner: "acme", repo: "shop", number: 7, host: "ghe.corp.example" } },
+  ],
+  [
+    "https://gitlab.com/group/sub/proj/-/issues/5",
+    { kind: "issue", ref: { tracker: "gitlab", project: "group/sub/proj", number: 5, host: "gitlab.com" } },
+  ],
+  [
+    "https://git.internal.example/team/app/-/issues/19",
+    { kind: "issue", ref: { tracker: "gitlab", project: "team/app", number: 19, host: "git.internal.example" } },
+  ],
+  [
+    "http://git.local:8080/team/app/-/issues/2",
+    { kind: "issue", ref: { tracker: "gitlab", project: "team/app", number: 2, host: "git.local:8080", scheme: "http" } },
+  ],
+  [
+    "https://acme.atlassian.net/browse/SHOP-12",
+    { kind: "issue", ref: { tracker: "jira", key: "SHOP-12", baseUrl: "https://acme.atlassian.net" } },
+  ],
+  [
+    "https://jira.example.com/jira/browse/AB2-7",
+    { kind: "issue", ref: { tracker: "jira", key: "AB2-7", baseUrl: "https://jira.example.com/jira" } },
+  ],
+  [
+    "https://acme.atlassian.net/jira/software/projects/SHOP/boards/1?selectedIssue=SHOP-99",
+    { kind: "issue", ref: { tracker: "jira", key: "SHOP-99", baseUrl: "https://acme.atlassian.net" } },
+  ],
+  [
+    "https://dev.azure.com/acme/Web%20Shop/_workitems/edit/314",
+    { kind: "issue", ref: { tracker: "azure", org: "acme", project: "Web Shop", id: 314, orgUrl: "https://dev.azure.com/acme" } },
+  ],
+  [
+    "https://tfs.corp.example/tfs/DefaultCollection/Shop/_workitems/edit/9",
+    {
+      kind: "issue",
+      ref: { tracker: "azure", org: "DefaultCollection", project: "Shop", id: 9, orgUrl: "https://tfs.corp.example/tfs/DefaultCollection" },
+    },
+  ],
+  [
+    "https://acme.visualstudio.com/Shop/_workitems/edit/3",
+    { kind: "issue", ref: { tracker: "azure", org: "acme", project: "Shop", id: 3, orgUrl: "https://acme.visualstudio.com" } },
+  ],
   ["acme/shop#42", { kind: "issue", ref: { tracker: "github", owner: "acme", repo: "shop", number: 42 } }],
   ["group/sub/proj#8", { kind: "issue", ref: { tracker: "gitlab", project: "group/sub/proj", number: 8 } }],
   ["ABC-12", { kind: "issue", ref: { tracker: "jira", key: "ABC-12" } }],

@@ -10,7 +10,8 @@ import { commitHeldOut, heldOutCount, selectHeldOut } from "../../src/spec/heldo
 import { heldOutStorePath, revealHeldOut } from "../../src/spec/heldout-store.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
-const items = (n: number): SpecItem[] => assignIds(Array.from({ length: n }, (_, i) => ({ text: `Requirement number ${i + 1}`, kind: "acceptance" as const })));
+const items = (n: number): SpecItem[] =>
+  assignIds(Array.from({ length: n }, (_, i) => ({ text: `Requirement number ${i + 1}`, kind: "acceptance" as const })));
 
 describe("heldOutCount", () => {
   // clamp(round_half_up(0.25·N), 1, 5), none when N < 4
@@ -40,8 +41,14 @@ describe("selectHeldOut", () => {
   });
 
   test("item ids are stable across calls and independent of position", () => {
-    const a = assignIds([{ text: "Users can log in", kind: "acceptance" }, { text: "Users can log out", kind: "acceptance" }]);
-    const b = assignIds([{ text: "Users can log out", kind: "requirement" }, { text: "  users can LOG in. ", kind: "acceptance" }]);
+    const a = assignIds([
+      { text: "Users can log in", kind: "acceptance" },
+      { text: "Users can log out", kind: "acceptance" },
+    ]);
+    const b = assignIds([
+      { text: "Users can log out", kind: "requirement" },
+      { text: "  users can LOG in. ", kind: "acceptance" },
+    ]);
     expect(b[1]!.id).toBe(a[0]!.id);
     expect(b[0]!.id).toBe(a[1]!.id);
     expect(a[0]!.id).toMatch(/^ac-[0-9a-f]{10}$/);

@@ -43,7 +43,10 @@ describe("every spec kind produces a checklist", () => {
   }
 
   test("a .txt brief file and a brief argument", async () => {
-    await using dir = await tmpdir({ git: true, files: { "idea.txt": "Add a CSV export to the orders page. Keep the current filters.\n" } });
+    await using dir = await tmpdir({
+      git: true,
+      files: { "idea.txt": "Add a CSV export to the orders page. Keep the current filters.\n" },
+    });
     const fromFile = await readSpec("idea.txt", { cwd: dir.path, config: Config.parse({}), env: {} });
     expect(fromFile.source.kind).toBe("brief");
     expect(fromFile.items.map((i) => i.text)).toEqual(["Add a CSV export to the orders page", "Keep the current filters"]);

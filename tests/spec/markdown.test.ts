@@ -15,19 +15,68 @@ describe("parseMarkdown on a full PRD", () => {
     expect(rows(spec)).toEqual([
       { line: 13, kind: "requirement", section: "Overview", group: u, verify: u, text: "Sync SHALL finish within 2 seconds" },
       { line: 15, kind: "requirement", section: "Overview", group: u, verify: u, text: "Admins should be able to export data" },
-      { line: 19, kind: "acceptance", section: "Acceptance criteria", group: u, verify: "bun test tests/add.test.ts", text: "A user can add a todo with a title" },
-      { line: 20, kind: "acceptance", section: "Acceptance criteria", group: u, verify: u, text: "A user can complete a todo and it moves to the Done list" },
-      { line: 22, kind: "acceptance", section: "Acceptance criteria", group: u, verify: "bun test tests/delete.test.ts", text: "Deleting a todo asks for confirmation" },
-      { line: 25, kind: "acceptance", section: "Acceptance criteria", group: "Sharing", verify: u, text: "An owner can invite a member by email" },
+      {
+        line: 19,
+        kind: "acceptance",
+        section: "Acceptance criteria",
+        group: u,
+        verify: "bun test tests/add.test.ts",
+        text: "A user can add a todo with a title",
+      },
+      {
+        line: 20,
+        kind: "acceptance",
+        section: "Acceptance criteria",
+        group: u,
+        verify: u,
+        text: "A user can complete a todo and it moves to the Done list",
+      },
+      {
+        line: 22,
+        kind: "acceptance",
+        section: "Acceptance criteria",
+        group: u,
+        verify: "bun test tests/delete.test.ts",
+        text: "Deleting a todo asks for confirmation",
+      },
+      {
+        line: 25,
+        kind: "acceptance",
+        section: "Acceptance criteria",
+        group: "Sharing",
+        verify: u,
+        text: "An owner can invite a member by email",
+      },
       { line: 26, kind: "acceptance", section: "Acceptance criteria", group: "Sharing", verify: u, text: "A member can leave a list" },
       { line: 27, kind: "acceptance", section: "Acceptance criteria", group: u, verify: u, text: "Lists load in under 1 second" },
       { line: 28, kind: "acceptance", section: "Acceptance criteria", group: u, verify: u, text: "The empty state shows a hint" },
       { line: 36, kind: "acceptance", section: "Accessibility", group: u, verify: u, text: "Every control is reachable by keyboard" },
       { line: 37, kind: "acceptance", section: "Accessibility", group: u, verify: u, text: "Screen readers announce new todos" },
-      { line: 38, kind: "acceptance", section: "Accessibility", group: "Screen readers announce new todos", verify: u, text: "Including the assignee name" },
+      {
+        line: 38,
+        kind: "acceptance",
+        section: "Accessibility",
+        group: "Screen readers announce new todos",
+        verify: u,
+        text: "Including the assignee name",
+      },
       { line: 42, kind: "requirement", section: "Functional requirements", group: u, verify: u, text: "Todos have a due date" },
-      { line: 44, kind: "requirement", section: "Functional requirements", group: "Reminders", verify: u, text: "Email reminder the day before" },
-      { line: 45, kind: "requirement", section: "Functional requirements", group: "Reminders", verify: u, text: "Push reminder one hour before" },
+      {
+        line: 44,
+        kind: "requirement",
+        section: "Functional requirements",
+        group: "Reminders",
+        verify: u,
+        text: "Email reminder the day before",
+      },
+      {
+        line: 45,
+        kind: "requirement",
+        section: "Functional requirements",
+        group: "Reminders",
+        verify: u,
+        text: "Push reminder one hour before",
+      },
     ]);
   });
 
@@ -71,10 +120,22 @@ describe("parseMarkdown rules", () => {
     ["user stories are requirements", "# T\n## User Stories\n- As a user I log in\n", [["requirement", "As a user I log in", 3]]],
     ["definition of done is acceptance", "# T\n## Definition of Done\n+ docs updated\n", [["acceptance", "docs updated", 3]]],
     ["subsections inherit the item section", "# T\n## Features\n### Login\n- email login\n", [["requirement", "email login", 4]]],
-    ["excluded subsection inside an item section", "# T\n## Requirements\n- a thing\n### Risks\n- [ ] not this\n", [["requirement", "a thing", 3]]],
-    ["lower-case 'should' alone is not a requirement", "# T\n## Plan\n- it should be fast\n- it needs to be fast\n", [["requirement", "it needs to be fast", 4]]],
+    [
+      "excluded subsection inside an item section",
+      "# T\n## Requirements\n- a thing\n### Risks\n- [ ] not this\n",
+      [["requirement", "a thing", 3]],
+    ],
+    [
+      "lower-case 'should' alone is not a requirement",
+      "# T\n## Plan\n- it should be fast\n- it needs to be fast\n",
+      [["requirement", "it needs to be fast", 4]],
+    ],
     ["tabs and deep nesting", "# T\n## Acceptance\n- A\n\t- B\n\t\t- C\n", [["acceptance", "C", 5]]],
-    ["lazy continuation joins the item", "# T\n## Acceptance\n- first part\nsecond part\n\nParagraph.\n", [["acceptance", "first part second part", 3]]],
+    [
+      "lazy continuation joins the item",
+      "# T\n## Acceptance\n- first part\nsecond part\n\nParagraph.\n",
+      [["acceptance", "first part second part", 3]],
+    ],
     ["setext headings are sections", "T\n===\n\nAcceptance criteria\n-------------------\n- works\n", [["acceptance", "works", 6]]],
     ["tilde fences are skipped", "# T\n## Acceptance\n~~~\n- hidden\n~~~\n- shown\n", [["acceptance", "shown", 6]]],
     ["html comments are skipped", "# T\n## Acceptance\n<!-- - hidden\n- hidden too -->\n- shown\n", [["acceptance", "shown", 5]]],
@@ -112,7 +173,9 @@ describe("parseMarkdown rules", () => {
   });
 
   test("a nested verify bullet and an inline verify line both attach to their item", () => {
-    const spec = parseMarkdown("# T\n## Acceptance\n- login works\n  verify: `bun test login`\n- logout works\n  - verify: `bun test logout`\n");
+    const spec = parseMarkdown(
+      "# T\n## Acceptance\n- login works\n  verify: `bun test login`\n- logout works\n  - verify: `bun test logout`\n",
+    );
     expect(spec.items.map((i) => [i.text, i.verify])).toEqual([
       ["login works", "bun test login"],
       ["logout works", "bun test logout"],
@@ -136,8 +199,22 @@ describe("parseMarkdown rules", () => {
     expect(spec.warnings).toEqual([NO_ITEMS_WARNING]);
     expect(rows(spec)).toEqual([
       { line: 5, kind: "requirement", section: "Invoices", group: u, verify: u, text: "Invoices: Customers see every invoice on one page" },
-      { line: 9, kind: "requirement", section: "Payment methods", group: u, verify: u, text: "Payment methods: Cards and SEPA debit are accepted" },
-      { line: 14, kind: "requirement", section: "Refunds", group: u, verify: u, text: "Refunds: Refunds go back to the original payment method" },
+      {
+        line: 9,
+        kind: "requirement",
+        section: "Payment methods",
+        group: u,
+        verify: u,
+        text: "Payment methods: Cards and SEPA debit are accepted",
+      },
+      {
+        line: 14,
+        kind: "requirement",
+        section: "Refunds",
+        group: u,
+        verify: u,
+        text: "Refunds: Refunds go back to the original payment method",
+      },
     ]);
   });
 

@@ -53,17 +53,27 @@ describe("OpenAPI 3 JSON with $refs", () => {
 
 describe("OpenAPI 3 YAML and Swagger 2.0", () => {
   test.each([
-    ["openapi3.yaml", "Orders v2", [
-      [7, "GET /orders — List orders (responses: 200)"],
-      [7, "POST /orders — Place an order (responses: 201, 400)"],
-      [22, "GET /orders/{id} — Get an order (responses: 200)"],
-      [24, "POST /orders/{id}/cancel — cancelOrder (responses: 202)"],
-    ], ["unresolvable $ref: #/components/responses/Missing (at POST /orders response 400)"]],
-    ["swagger2.yaml", "Pet Store v1.0.0", [
-      [7, "GET /pets — List pets (responses: 200, default)"],
-      [7, "POST /pets — Adds a pet to the store (responses: 201)"],
-      [21, "DELETE /pets/{petId} — deletePet (responses: 204)"],
-    ], []],
+    [
+      "openapi3.yaml",
+      "Orders v2",
+      [
+        [7, "GET /orders — List orders (responses: 200)"],
+        [7, "POST /orders — Place an order (responses: 201, 400)"],
+        [22, "GET /orders/{id} — Get an order (responses: 200)"],
+        [24, "POST /orders/{id}/cancel — cancelOrder (responses: 202)"],
+      ],
+      ["unresolvable $ref: #/components/responses/Missing (at POST /orders response 400)"],
+    ],
+    [
+      "swagger2.yaml",
+      "Pet Store v1.0.0",
+      [
+        [7, "GET /pets — List pets (responses: 200, default)"],
+        [7, "POST /pets — Adds a pet to the store (responses: 201)"],
+        [21, "DELETE /pets/{petId} — deletePet (responses: 204)"],
+      ],
+      [],
+    ],
   ])("%s", (rel, title, items, warnings) => {
     const spec = ops(rel);
     expect(spec.title).toBe(title);
@@ -98,7 +108,9 @@ describe("OpenAPI errors and refs", () => {
 
   test("paths without operations is a spec error", () => {
     const value = { openapi: "3.0.0", paths: { "/x": { parameters: [] } } };
-    expect(specErrorOf(() => parseOpenApi(value, JSON.stringify(value), "api.json")).message).toBe("OpenAPI document has no operations under paths in api.json");
+    expect(specErrorOf(() => parseOpenApi(value, JSON.stringify(value), "api.json")).message).toBe(
+      "OpenAPI document has no operations under paths in api.json",
+    );
   });
 
   test("JSON pointers decode ~1, ~0, percent escapes and array indexes", () => {

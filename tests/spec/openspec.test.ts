@@ -6,7 +6,15 @@ import { openSpecFiles, parseOpenSpec } from "../../src/spec/openspec.ts";
 import { fixture, specErrorOf } from "../helpers/spec-fixture.ts";
 
 const CHANGE = "openspec/add-two-factor-auth";
-const LISTING = ["specs/notifications/spec.md", "tasks.md", "README.txt", "./proposal.md", "specs/auth/spec.md", "design.md", "specs/auth/notes.md"];
+const LISTING = [
+  "specs/notifications/spec.md",
+  "tasks.md",
+  "README.txt",
+  "./proposal.md",
+  "specs/auth/spec.md",
+  "design.md",
+  "specs/auth/notes.md",
+];
 
 function change(paths = openSpecFiles(LISTING)) {
   return paths.map((path) => ({ path, text: fixture(join(CHANGE, path)) }));
@@ -15,8 +23,14 @@ function change(paths = openSpecFiles(LISTING)) {
 describe("openSpecFiles", () => {
   test.each([
     [LISTING, ["proposal.md", "design.md", "tasks.md", "specs/auth/spec.md", "specs/notifications/spec.md"]],
-    [["specs\\b\\spec.md", "tasks.md", "specs\\a\\spec.md"], ["tasks.md", "specs/a/spec.md", "specs/b/spec.md"]],
-    [["specs/Z/spec.md", "specs/a/spec.md", "specs/a/b/spec.md"], ["specs/Z/spec.md", "specs/a/b/spec.md", "specs/a/spec.md"]],
+    [
+      ["specs\\b\\spec.md", "tasks.md", "specs\\a\\spec.md"],
+      ["tasks.md", "specs/a/spec.md", "specs/b/spec.md"],
+    ],
+    [
+      ["specs/Z/spec.md", "specs/a/spec.md", "specs/a/b/spec.md"],
+      ["specs/Z/spec.md", "specs/a/b/spec.md", "specs/a/spec.md"],
+    ],
     [["spec.md", "specs/spec.md", "other/proposal.md"], []],
   ])("%j → %j", (listing, expected) => {
     expect(openSpecFiles(listing)).toEqual(expected);
@@ -32,14 +46,56 @@ describe("parseOpenSpec", () => {
       ["tasks.md", 3, "task", "1. Implementation", undefined, "Implement the /login/otp endpoint with rate limiting"],
       ["tasks.md", 5, "task", "1. Implementation", undefined, "Send the enable notification"],
       ["tasks.md", 8, "task", "2. Tests", undefined, "Cover OTP success and failure"],
-      ["specs/auth/spec.md", 3, "requirement", "auth", undefined, "Requirement: Two-Factor Authentication — Users with 2FA enabled SHALL enter a one-time code after their password"],
-      ["specs/auth/spec.md", 6, "scenario", "auth", "Two-Factor Authentication", "Scenario: OTP required — WHEN valid credentials are provided; THEN an OTP challenge is shown; AND no session is created yet"],
-      ["specs/auth/spec.md", 11, "scenario", "auth", "Two-Factor Authentication", "Scenario: Wrong code — WHEN an invalid code is entered; THEN login fails"],
-      ["specs/auth/spec.md", 17, "requirement", "auth", undefined, "Requirement: Session Lifetime — Sessions MUST be revoked when 2FA is enabled"],
+      [
+        "specs/auth/spec.md",
+        3,
+        "requirement",
+        "auth",
+        undefined,
+        "Requirement: Two-Factor Authentication — Users with 2FA enabled SHALL enter a one-time code after their password",
+      ],
+      [
+        "specs/auth/spec.md",
+        6,
+        "scenario",
+        "auth",
+        "Two-Factor Authentication",
+        "Scenario: OTP required — WHEN valid credentials are provided; THEN an OTP challenge is shown; AND no session is created yet",
+      ],
+      [
+        "specs/auth/spec.md",
+        11,
+        "scenario",
+        "auth",
+        "Two-Factor Authentication",
+        "Scenario: Wrong code — WHEN an invalid code is entered; THEN login fails",
+      ],
+      [
+        "specs/auth/spec.md",
+        17,
+        "requirement",
+        "auth",
+        undefined,
+        "Requirement: Session Lifetime — Sessions MUST be revoked when 2FA is enabled",
+      ],
       ["specs/auth/spec.md", 22, "requirement", "auth", undefined, "Remove requirement: Security Questions"],
       ["specs/auth/spec.md", 31, "requirement", "auth", undefined, "Rename requirement: Login → Password Login"],
-      ["specs/notifications/spec.md", 3, "requirement", "notifications", undefined, "Requirement: Enable Notice — An email is sent when 2FA is enabled"],
-      ["specs/notifications/spec.md", 6, "scenario", "notifications", "Enable Notice", "Scenario: Notice sent — WHEN a user enables 2FA; THEN they receive an email"],
+      [
+        "specs/notifications/spec.md",
+        3,
+        "requirement",
+        "notifications",
+        undefined,
+        "Requirement: Enable Notice — An email is sent when 2FA is enabled",
+      ],
+      [
+        "specs/notifications/spec.md",
+        6,
+        "scenario",
+        "notifications",
+        "Enable Notice",
+        "Scenario: Notice sent — WHEN a user enables 2FA; THEN they receive an email",
+      ],
     ]);
   });
 

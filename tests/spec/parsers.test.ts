@@ -27,13 +27,23 @@ function bigOpenApi(count = 5000): { doc: Record<string, unknown> } {
   const pad = "Lorem ipsum dolor sit amet. ".repeat(12);
   for (let p = 0; p < count; p++) {
     const ok = { "200": { description: pad }, "404": { $ref: "#/components/responses/NotFound" } };
-    paths[`/things/${p}/{id}`] = p % 100 === 0
-      ? { $ref: `#/components/x-shared/~1shared~1${p}` }
-      : { get: { summary: `Get thing ${p}`, tags: ["things"], responses: ok }, put: { operationId: `putThing${p}`, description: pad, responses: ok } };
+    paths[`/things/${p}/{id}`] =
+      p % 100 === 0
+        ? { $ref: `#/components/x-shared/~1shared~1${p}` }
+        : {
+            get: { summary: `Get thing ${p}`, tags: ["things"], responses: ok },
+            put: { operationId: `putThing${p}`, description: pad, responses: ok },
+          };
   }
   const shared: Record<string, unknown> = {};
-  for (let p = 0; p < count; p += 100) shared[`/shared/${p}`] = { get: { summary: `Shared ${p}`, responses: { "200": { description: "ok" } } }, delete: { responses: {} } };
-  const doc = { openapi: "3.0.3", info: { title: "Big", version: "9" }, paths, components: { responses: { NotFound: { description: "nf" } }, "x-shared": shared } };
+  for (let p = 0; p < count; p += 100)
+    shared[`/shared/${p}`] = { get: { summary: `Shared ${p}`, responses: { "200": { description: "ok" } } }, delete: { responses: {} } };
+  const doc = {
+    openapi: "3.0.3",
+    info: { title: "Big", version: "9" },
+    paths,
+    components: { responses: { NotFound: { description: "nf" } }, "x-shared": shared },
+  };
   return { doc };
 }
 
@@ -117,11 +127,21 @@ describe("every parser", () => {
     }
   });
 
-  test.each(["brief", "item-text", "markdown", "markdown-items", "markdown-lines", "openapi", "openapi-refs", "openspec", "structured", "structured-items"])(
-    "src/spec/%s.ts touches no fs, network or process state",
-    (name) => {
-      const source = readFileSync(join(import.meta.dir, "../../src/spec", `${name}.ts`), "utf8");
-      expect(source).not.toMatch(/from "(node:)?(fs|fs\/promises|child_process|net|http|https|os)"|\bprocess\.|\bBun\.(?!YAML\.parse\()|\bfetch\(|\bDate\.now|new Date\(/);
-    },
-  );
+  test.each([
+    "brief",
+    "item-text",
+    "markdown",
+    "markdown-items",
+    "markdown-lines",
+    "openapi",
+    "openapi-refs",
+    "openspec",
+    "structured",
+    "structured-items",
+  ])("src/spec/%s.ts touches no fs, network or process state", (name) => {
+    const source = readFileSync(join(import.meta.dir, "../../src/spec", `${name}.ts`), "utf8");
+    expect(source).not.toMatch(
+      /from "(node:)?(fs|fs\/promises|child_process|net|http|https|os)"|\bprocess\.|\bBun\.(?!YAML\.parse\()|\bfetch\(|\bDate\.now|new Date\(/,
+    );
+  });
 });

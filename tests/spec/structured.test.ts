@@ -13,9 +13,23 @@ describe("parseStructured on JSON", () => {
 
   test("items from nested recognized lists, with groups, verify and lines", () => {
     expect(rows(spec)).toEqual([
-      { line: 8, kind: "acceptance", section: "acceptance_criteria", group: "Search", verify: u, text: "Search by ingredient returns matching recipes" },
+      {
+        line: 8,
+        kind: "acceptance",
+        section: "acceptance_criteria",
+        group: "Search",
+        verify: u,
+        text: "Search by ingredient returns matching recipes",
+      },
       { line: 9, kind: "acceptance", section: "acceptance_criteria", group: "Search", verify: u, text: "Search is case-insensitive" },
-      { line: 13, kind: "requirement", section: "features", group: u, verify: "bun test tests/import.test.ts", text: "Import: Import a recipe from a URL" },
+      {
+        line: 13,
+        kind: "requirement",
+        section: "features",
+        group: u,
+        verify: "bun test tests/import.test.ts",
+        text: "Import: Import a recipe from a URL",
+      },
       { line: 17, kind: "requirement", section: "features", group: u, verify: u, text: "Print a recipe card" },
       { line: 20, kind: "task", section: "Tasks", group: u, verify: u, text: "Set up the database" },
       { line: 20, kind: "task", section: "Tasks", group: u, verify: u, text: "Write the importer" },
@@ -42,9 +56,23 @@ describe("parseStructured on YAML", () => {
       { line: 6, kind: "requirement", section: "requirements", group: "functional", verify: u, text: "Show free spots on a map" },
       { line: 7, kind: "requirement", section: "requirements", group: "functional", verify: u, text: "Pay by card" },
       { line: 9, kind: "requirement", section: "requirements", group: "security", verify: u, text: "Card numbers are never stored" },
-      { line: 11, kind: "requirement", section: "user-stories", group: u, verify: u, text: "Reserve: As a driver I reserve a spot ahead of time" },
+      {
+        line: 11,
+        kind: "requirement",
+        section: "user-stories",
+        group: u,
+        verify: u,
+        text: "Reserve: As a driver I reserve a spot ahead of time",
+      },
       { line: 13, kind: "requirement", section: "user-stories", group: u, verify: u, text: "US-7: As an admin I see all reservations" },
-      { line: 17, kind: "scenario", section: "scenarios", group: u, verify: u, text: "Expired ticket: GIVEN a ticket that ran out; WHEN the driver opens the app; THEN a warning is shown" },
+      {
+        line: 17,
+        kind: "scenario",
+        section: "scenarios",
+        group: u,
+        verify: u,
+        text: "Expired ticket: GIVEN a ticket that ran out; WHEN the driver opens the app; THEN a warning is shown",
+      },
     ]);
   });
 
@@ -72,13 +100,17 @@ describe("parseStructured on YAML", () => {
     ["tasks", "task"],
   ])("key %s gives kind %s", (key, kind) => {
     const raw = `{"${key}": ["do the thing"]}`;
-    expect(parseStructured(JSON.parse(raw), raw).items).toEqual([{ text: "do the thing", kind: kind as SpecItemKind, section: key, line: 1 }]);
+    expect(parseStructured(JSON.parse(raw), raw).items).toEqual([
+      { text: "do the thing", kind: kind as SpecItemKind, section: key, line: 1 },
+    ]);
   });
 
   test("nothing recognized names the keys loki looks for", () => {
     const raw = fixture("bad/no-items.json");
     const error = specErrorOf(() => parseStructured(parseJsonText(raw, "no-items.json"), raw, "no-items.json"));
-    expect(error.message).toBe("no acceptance items found in no-items.json: loki looks for lists under the keys features, requirements, acceptance, acceptance_criteria, criteria, user_stories, stories, tasks, scenarios");
+    expect(error.message).toBe(
+      "no acceptance items found in no-items.json: loki looks for lists under the keys features, requirements, acceptance, acceptance_criteria, criteria, user_stories, stories, tasks, scenarios",
+    );
     expect(error.hint).toContain("acceptance_criteria");
   });
 });
@@ -98,10 +130,18 @@ describe("syntax errors carry file:line:col", () => {
   });
 
   test.each([
-    ["fixture: bad indentation", fixture("bad/invalid.yaml"), "bad.yaml:5:1: invalid YAML: All mapping items must start at the same column"],
-    ["unterminated quote", 'title: x\nname: "open\n', "bad.yaml:3:1: invalid YAML: Missing closing \"quote"],
+    [
+      "fixture: bad indentation",
+      fixture("bad/invalid.yaml"),
+      "bad.yaml:5:1: invalid YAML: All mapping items must start at the same column",
+    ],
+    ["unterminated quote", 'title: x\nname: "open\n', 'bad.yaml:3:1: invalid YAML: Missing closing "quote'],
     ["duplicate key", "a: 1\na: 2\n", "bad.yaml:2:1: invalid YAML: Map keys must be unique"],
-    ["error in a later document", "a: 1\n---\nb: [\n", "bad.yaml:4:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]"],
+    [
+      "error in a later document",
+      "a: 1\n---\nb: [\n",
+      "bad.yaml:4:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ],
   ])("YAML %s", (_name, text, message) => {
     const error = specErrorOf(() => parseYamlText(text, "bad.yaml"));
     expect(error.message).toBe(message);

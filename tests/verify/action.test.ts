@@ -10,8 +10,20 @@ import { FAKE_AWS_KEY, NODE_FIX, NODE_PROJECT, verifyRepo } from "../helpers/ver
 setDefaultTimeout(60_000);
 
 const ROOT = resolve(import.meta.dir, "..", "..");
-type Step = { name: string; id?: string; uses?: string; if?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> };
-type Action = { inputs: Record<string, { default: string }>; outputs: Record<string, { value: string }>; runs: { using: string; steps: Step[] } };
+type Step = {
+  name: string;
+  id?: string;
+  uses?: string;
+  if?: string;
+  run?: string;
+  env?: Record<string, string>;
+  with?: Record<string, string>;
+};
+type Action = {
+  inputs: Record<string, { default: string }>;
+  outputs: Record<string, { value: string }>;
+  runs: { using: string; steps: Step[] };
+};
 const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as Action;
 const step = (name: string): Step => {
   const found = action.runs.steps.find((s) => s.name === name);
@@ -37,10 +49,23 @@ describe("action.yml", () => {
   });
 
   test("the verify step grades the PR against origin/<base ref> and reports its outputs", async () => {
-    await using repo = await verifyRepo(NODE_PROJECT, { ...NODE_FIX, "src/config.js": `exports.key = "${FAKE_AWS_KEY}";\n` }, { origin: true });
+    await using repo = await verifyRepo(
+      NODE_PROJECT,
+      { ...NODE_FIX, "src/config.js": `exports.key = "${FAKE_AWS_KEY}";\n` },
+      { origin: true },
+    );
     const output = join(repo.root, "github-output");
     const verify = step("loki verify");
-    const env = { LOKI_HOME: ROOT, LOKI_BASE: "", LOKI_BLOCK_ON: "critical,high", LOKI_BASELINE: "", LOKI_ARGS: "--skip deps  --scope diff", GITHUB_BASE_REF: "main", GITHUB_OUTPUT: output, GITHUB_ACTIONS: "true" };
+    const env = {
+      LOKI_HOME: ROOT,
+      LOKI_BASE: "",
+      LOKI_BLOCK_ON: "critical,high",
+      LOKI_BASELINE: "",
+      LOKI_ARGS: "--skip deps  --scope diff",
+      GITHUB_BASE_REF: "main",
+      GITHUB_OUTPUT: output,
+      GITHUB_ACTIONS: "true",
+    };
     const result = bash(verify.run ?? "", repo.path, env);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^loki verify: origin\/main \(explicit/);
@@ -53,7 +78,14 @@ describe("action.yml", () => {
   test("a bad flag: exit code 3 and no verdict", async () => {
     await using repo = await verifyRepo(NODE_PROJECT, NODE_FIX, { origin: true });
     const output = join(repo.root, "github-output");
-    const result = bash(step("loki verify").run ?? "", repo.path, { LOKI_HOME: ROOT, LOKI_BASE: "", LOKI_BLOCK_ON: "severe", LOKI_BASELINE: "", LOKI_ARGS: "", GITHUB_OUTPUT: output });
+    const result = bash(step("loki verify").run ?? "", repo.path, {
+      LOKI_HOME: ROOT,
+      LOKI_BASE: "",
+      LOKI_BLOCK_ON: "severe",
+      LOKI_BASELINE: "",
+      LOKI_ARGS: "",
+      GITHUB_OUTPUT: output,
+    });
     expect(result.code).toBe(0);
     expect(readFileSync(output, "utf8")).toBe("exit-code=3\nverdict=\nsarif=loki.sarif\n");
   });

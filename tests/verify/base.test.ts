@@ -108,7 +108,17 @@ describe("shallow clones", () => {
   test("a depth-1 clone that has the base's tip but not the common history → exit 3 with fetch-depth: 0", async () => {
     await using repo = await verifyRepo(BASE, CHANGE, { origin: true });
     git(repo.path, ["push", "-q", "origin", "feature"]);
-    git(repo.root, ["clone", "-q", "--depth", "1", "--no-single-branch", "--branch", "feature", `file://${join(repo.root, "origin.git")}`, "shallow"]);
+    git(repo.root, [
+      "clone",
+      "-q",
+      "--depth",
+      "1",
+      "--no-single-branch",
+      "--branch",
+      "feature",
+      `file://${join(repo.root, "origin.git")}`,
+      "shallow",
+    ]);
     const result = await loki(["verify", "origin/main"], { cwd: join(repo.root, "shallow") });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("no common ancestor in this shallow clone");

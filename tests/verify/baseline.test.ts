@@ -5,7 +5,16 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loki } from "../helpers/cli.ts";
-import { FAKE_AWS_KEY, FAKE_GITHUB_TOKEN, gateOf, NODE_BREAK, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
+import {
+  FAKE_AWS_KEY,
+  FAKE_GITHUB_TOKEN,
+  gateOf,
+  NODE_BREAK,
+  NODE_FIX,
+  NODE_PROJECT,
+  verifyJson,
+  verifyRepo,
+} from "../helpers/verify-repo.ts";
 
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);
@@ -21,13 +30,22 @@ describe("baseline", () => {
     expect(written.code).toBe(0);
     expect(written.stdout).toContain("wrote 1 fingerprint(s) to baseline.json (verdict without it: BLOCKED)");
     const file = JSON.parse(readFileSync(join(repo.path, "baseline.json"), "utf8")) as { schema_version: number; fingerprints: string[] };
-    expect(file).toEqual({ schema_version: 1, fingerprints: [gateOf((await verifyJson(repo.path, [])).evidence, "secrets")?.findings[0]?.fingerprint ?? "?"] });
+    expect(file).toEqual({
+      schema_version: 1,
+      fingerprints: [gateOf((await verifyJson(repo.path, [])).evidence, "secrets")?.findings[0]?.fingerprint ?? "?"],
+    });
 
     const quiet = await verifyJson(repo.path, ["--baseline", "baseline.json"]);
     expect(quiet.code).toBe(0);
     expect(quiet.evidence.baseline).toEqual({ path: "baseline.json", suppressed: 1 });
-    expect(gateOf(quiet.evidence, "secrets")).toMatchObject({ status: "pass", findings: [], reason: "1 known finding(s) suppressed by the baseline; nothing new" });
-    expect(readFileSync(join(repo.path, ".loki/verify/report.md"), "utf8")).toMatch(/## Suppressed by the baseline\n\n- secrets: `src\/config\.js:2` aws-access-key-id \(\w+\)/);
+    expect(gateOf(quiet.evidence, "secrets")).toMatchObject({
+      status: "pass",
+      findings: [],
+      reason: "1 known finding(s) suppressed by the baseline; nothing new",
+    });
+    expect(readFileSync(join(repo.path, ".loki/verify/report.md"), "utf8")).toMatch(
+      /## Suppressed by the baseline\n\n- secrets: `src\/config\.js:2` aws-access-key-id \(\w+\)/,
+    );
 
     repo.commit({ "src/other.js": `exports.token = "${FAKE_GITHUB_TOKEN}";\n` });
     const loud = await verifyJson(repo.path, ["--baseline", "baseline.json"]);
@@ -83,7 +101,9 @@ describe("--scope", () => {
 
   test("repo + --write-baseline captures the legacy debt, and diff-scope runs stay quiet after it", async () => {
     await using repo = await verifyRepo(LEGACY, NODE_FIX);
-    expect((await loki(["verify", "--scope", "repo", "--write-baseline", "b.json"], { cwd: repo.path })).stdout).toContain("wrote 1 fingerprint(s)");
+    expect((await loki(["verify", "--scope", "repo", "--write-baseline", "b.json"], { cwd: repo.path })).stdout).toContain(
+      "wrote 1 fingerprint(s)",
+    );
     expect((await verifyJson(repo.path, ["--scope", "repo", "--baseline", "b.json"])).code).toBe(0);
   });
 });

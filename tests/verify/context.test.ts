@@ -17,7 +17,10 @@ const PRD = "# Widget\n\n## Requirements\n\n- The widget adds two numbers\n- The
 describe("spec drift", () => {
   test("no lock: skipped; locked and unchanged: pass; changed since the lock: BLOCKED", async () => {
     await using repo = await verifyRepo({ ...NODE_PROJECT, "prd.md": PRD }, NODE_FIX);
-    expect(gateOf((await verifyJson(repo.path)).evidence, "spec_drift")).toMatchObject({ status: "skipped", reason: "no spec lock (loki spec lock)" });
+    expect(gateOf((await verifyJson(repo.path)).evidence, "spec_drift")).toMatchObject({
+      status: "skipped",
+      reason: "no spec lock (loki spec lock)",
+    });
     expect((await loki(["spec", "lock", "prd.md"], { cwd: repo.path })).code).toBe(0);
     const locked = await verifyJson(repo.path);
     expect(locked.code).toBe(0);
@@ -25,7 +28,10 @@ describe("spec drift", () => {
     repo.commit({ "prd.md": `${PRD}- The widget logs every call\n` });
     const drifted = await verifyJson(repo.path);
     expect(drifted.code).toBe(2);
-    expect(gateOf(drifted.evidence, "spec_drift")).toMatchObject({ status: "fail", findings: [{ rule: "spec-item-added", severity: "high" }] });
+    expect(gateOf(drifted.evidence, "spec_drift")).toMatchObject({
+      status: "fail",
+      findings: [{ rule: "spec-item-added", severity: "high" }],
+    });
   });
 
   test("a locked spec that can no longer be read is inconclusive (CONCERNS), not a crash", async () => {
@@ -65,8 +71,26 @@ function writeRun(root: string, runId: string, result: { passed: number; failed:
     outcome: null,
     updated_at: now,
   });
-  const items = Array.from({ length: result.passed + result.failed + result.unknown }, (_, i) => ({ id: `item-${i}`, status: i < result.passed ? "pass" : i < result.passed + result.failed ? "fail" : "unknown", method: "command", category: "requirement", evidence: "x" }) as const);
-  writeJson(ws.heldoutResult, HeldoutResult, { schema_version: 1, run_id: resultRunId, iteration: 3, evaluated_at: now, verdict: result.failed > 0 ? "BLOCKED" : "VERIFIED", items, ...result });
+  const items = Array.from(
+    { length: result.passed + result.failed + result.unknown },
+    (_, i) =>
+      ({
+        id: `item-${i}`,
+        status: i < result.passed ? "pass" : i < result.passed + result.failed ? "fail" : "unknown",
+        method: "command",
+        category: "requirement",
+        evidence: "x",
+      }) as const,
+  );
+  writeJson(ws.heldoutResult, HeldoutResult, {
+    schema_version: 1,
+    run_id: resultRunId,
+    iteration: 3,
+    evaluated_at: now,
+    verdict: result.failed > 0 ? "BLOCKED" : "VERIFIED",
+    items,
+    ...result,
+  });
 }
 
 describe("held-out result", () => {
@@ -86,7 +110,10 @@ describe("held-out result", () => {
     writeRun(repo.path, "run-3", { passed: 0, failed: 2, unknown: 0 }, "run-old");
     const stale = await verifyJson(repo.path);
     expect(stale.code).toBe(0);
-    expect(gateOf(stale.evidence, "heldout")).toMatchObject({ status: "skipped", reason: "run run-3 has no held-out result yet (its ship gate has not evaluated the held-out items)" });
+    expect(gateOf(stale.evidence, "heldout")).toMatchObject({
+      status: "skipped",
+      reason: "run run-3 has no held-out result yet (its ship gate has not evaluated the held-out items)",
+    });
   });
 
   test("a corrupt run state makes the held-out gate inconclusive", async () => {

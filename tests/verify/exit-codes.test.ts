@@ -12,26 +12,113 @@ import { NODE_BREAK, NODE_FIX, NODE_PROJECT, verifyRepo, type Files } from "../h
 // Each test runs the real CLI several times (and real test suites): well past the 5 s default.
 setDefaultTimeout(60_000);
 
-type Row = { name: string; base: Files; change?: Files; args?: string[]; code: number; verdict?: Evidence["verdict"]; stderr?: RegExp; gate?: [string, string] };
+type Row = {
+  name: string;
+  base: Files;
+  change?: Files;
+  args?: string[];
+  code: number;
+  verdict?: Evidence["verdict"];
+  stderr?: RegExp;
+  gate?: [string, string];
+};
 
 const README = { "README.md": "# fixture\n" };
 
 const ROWS: Row[] = [
-  { name: "a fix that turns node --test green", base: NODE_PROJECT, change: NODE_FIX, code: 0, verdict: "VERIFIED", gate: ["tests", "pass"] },
+  {
+    name: "a fix that turns node --test green",
+    base: NODE_PROJECT,
+    change: NODE_FIX,
+    code: 0,
+    verdict: "VERIFIED",
+    gate: ["tests", "pass"],
+  },
   { name: "an empty diff", base: README, code: 1, verdict: "CONCERNS", gate: ["diff", "fail"] },
-  { name: "no test runner", base: README, change: { "notes.md": "some notes\n" }, code: 1, verdict: "CONCERNS", gate: ["tests", "inconclusive"] },
+  {
+    name: "no test runner",
+    base: README,
+    change: { "notes.md": "some notes\n" },
+    code: 1,
+    verdict: "CONCERNS",
+    gate: ["tests", "inconclusive"],
+  },
   { name: "red tests", base: NODE_PROJECT, change: NODE_BREAK, code: 2, verdict: "BLOCKED", gate: ["tests", "fail"] },
-  { name: "red tests, but only the diff gate asked for", base: NODE_PROJECT, change: NODE_BREAK, args: ["--only", "diff"], code: 0, verdict: "VERIFIED" },
-  { name: "red tests skipped with --skip tests", base: NODE_PROJECT, change: NODE_BREAK, args: ["--skip", "tests"], code: 0, verdict: "VERIFIED", gate: ["diff", "pass"] },
+  {
+    name: "red tests, but only the diff gate asked for",
+    base: NODE_PROJECT,
+    change: NODE_BREAK,
+    args: ["--only", "diff"],
+    code: 0,
+    verdict: "VERIFIED",
+  },
+  {
+    name: "red tests skipped with --skip tests",
+    base: NODE_PROJECT,
+    change: NODE_BREAK,
+    args: ["--skip", "tests"],
+    code: 0,
+    verdict: "VERIFIED",
+    gate: ["diff", "pass"],
+  },
   { name: "an empty diff with --block-on medium", base: README, args: ["--block-on", "critical,high,medium"], code: 2, verdict: "BLOCKED" },
-  { name: "an unknown base", base: README, change: README, args: ["no-such-branch"], code: 3, stderr: /unknown base "no-such-branch"[\s\S]*hint:/ },
-  { name: "a bad --block-on", base: README, change: README, args: ["--block-on", "critical,severe"], code: 3, stderr: /--block-on: unknown value severe[\s\S]*valid values: critical, high, medium, low, info/ },
-  { name: "an unknown --only gate", base: README, change: README, args: ["--only", "tests,lint"], code: 3, stderr: /--only: unknown value lint[\s\S]*valid values: diff,/ },
+  {
+    name: "an unknown base",
+    base: README,
+    change: README,
+    args: ["no-such-branch"],
+    code: 3,
+    stderr: /unknown base "no-such-branch"[\s\S]*hint:/,
+  },
+  {
+    name: "a bad --block-on",
+    base: README,
+    change: README,
+    args: ["--block-on", "critical,severe"],
+    code: 3,
+    stderr: /--block-on: unknown value severe[\s\S]*valid values: critical, high, medium, low, info/,
+  },
+  {
+    name: "an unknown --only gate",
+    base: README,
+    change: README,
+    args: ["--only", "tests,lint"],
+    code: 3,
+    stderr: /--only: unknown value lint[\s\S]*valid values: diff,/,
+  },
   { name: "an unknown --skip gate", base: README, change: README, args: ["--skip", "nope"], code: 3, stderr: /--skip: unknown value nope/ },
-  { name: "--only and --skip leaving nothing", base: README, change: README, args: ["--only", "diff", "--skip", "diff"], code: 3, stderr: /leave no gate to run/ },
-  { name: "a bad --scope", base: README, change: README, args: ["--scope", "everything"], code: 3, stderr: /--scope: unknown scope "everything"/ },
-  { name: "a missing baseline file", base: README, change: README, args: ["--baseline", "nope.json"], code: 3, stderr: /baseline nope\.json does not exist[\s\S]*--write-baseline/ },
-  { name: "a baseline that is not a baseline", base: README, change: { "bad.json": '{"fingerprints": "x"}\n' }, args: ["--baseline", "bad.json"], code: 3, stderr: /baseline bad\.json does not match its format/ },
+  {
+    name: "--only and --skip leaving nothing",
+    base: README,
+    change: README,
+    args: ["--only", "diff", "--skip", "diff"],
+    code: 3,
+    stderr: /leave no gate to run/,
+  },
+  {
+    name: "a bad --scope",
+    base: README,
+    change: README,
+    args: ["--scope", "everything"],
+    code: 3,
+    stderr: /--scope: unknown scope "everything"/,
+  },
+  {
+    name: "a missing baseline file",
+    base: README,
+    change: README,
+    args: ["--baseline", "nope.json"],
+    code: 3,
+    stderr: /baseline nope\.json does not exist[\s\S]*--write-baseline/,
+  },
+  {
+    name: "a baseline that is not a baseline",
+    base: README,
+    change: { "bad.json": '{"fingerprints": "x"}\n' },
+    args: ["--baseline", "bad.json"],
+    code: 3,
+    stderr: /baseline bad\.json does not match its format/,
+  },
 ];
 
 describe("loki verify exit codes", () => {
@@ -48,7 +135,8 @@ describe("loki verify exit codes", () => {
       const evidence = Evidence.parse(result.json());
       expect(evidence.verdict).toBe(row.verdict as Evidence["verdict"]);
       expect(evidence.exit_code).toBe(row.code);
-      if (row.gate) expect(evidence.gates.find((g) => g.id === row.gate?.[0])?.status).toBe(row.gate[1] as Evidence["gates"][number]["status"]);
+      if (row.gate)
+        expect(evidence.gates.find((g) => g.id === row.gate?.[0])?.status).toBe(row.gate[1] as Evidence["gates"][number]["status"]);
     });
   }
 

@@ -7,7 +7,16 @@ import { renderReport } from "../../src/verify/report/markdown.ts";
 import { pathToUri, toSarif } from "../../src/verify/report/sarif.ts";
 import { descendants, parseXml, sampleEvidence, sarifErrors } from "../helpers/formats.ts";
 
-type Run = { tool: { driver: { name: string; rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[]; partialFingerprints: Record<string, string> }[]; invocations: { executionSuccessful: boolean; toolExecutionNotifications?: { message: { text: string } }[] }[] };
+type Run = {
+  tool: { driver: { name: string; rules: { id: string }[] } };
+  results: {
+    ruleId: string;
+    level: string;
+    locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[];
+    partialFingerprints: Record<string, string>;
+  }[];
+  invocations: { executionSuccessful: boolean; toolExecutionNotifications?: { message: { text: string } }[] }[];
+};
 
 describe("SARIF", () => {
   const log = toSarif(sampleEvidence()) as { version: string; runs: Run[] };
@@ -17,13 +26,30 @@ describe("SARIF", () => {
   });
 
   test("the validator is not a rubber stamp", () => {
-    expect(sarifErrors({ version: "2.1.0", runs: [{ tool: { driver: {} } }] })).toContain("/runs/0/tool/driver: must have required property 'name'");
-    const badUri = { version: "2.1.0", runs: [{ tool: { driver: { name: "x" } }, results: [{ message: { text: "m" }, locations: [{ physicalLocation: { artifactLocation: { uri: "a b.ts" } } }] }] }] };
+    expect(sarifErrors({ version: "2.1.0", runs: [{ tool: { driver: {} } }] })).toContain(
+      "/runs/0/tool/driver: must have required property 'name'",
+    );
+    const badUri = {
+      version: "2.1.0",
+      runs: [
+        {
+          tool: { driver: { name: "x" } },
+          results: [{ message: { text: "m" }, locations: [{ physicalLocation: { artifactLocation: { uri: "a b.ts" } } }] }],
+        },
+      ],
+    };
     expect(sarifErrors(badUri).join("\n")).toContain('must match format "uri-reference"');
   });
 
   test("one run per gate, named loki-<gate>, with rules from the findings' rule ids", () => {
-    expect(log.runs.map((r) => r.tool.driver.name)).toEqual(["loki-diff", "loki-secrets", "loki-static", "loki-tests", "loki-build", "loki-heldout"]);
+    expect(log.runs.map((r) => r.tool.driver.name)).toEqual([
+      "loki-diff",
+      "loki-secrets",
+      "loki-static",
+      "loki-tests",
+      "loki-build",
+      "loki-heldout",
+    ]);
     expect(log.runs[1]?.tool.driver.rules.map((r) => r.id)).toEqual(["aws-access-key", "private-key"]);
     expect(log.runs[2]?.tool.driver.rules.map((r) => r.id)).toEqual(["unused", "style", "static"]);
   });
@@ -32,7 +58,10 @@ describe("SARIF", () => {
     const results = log.runs.flatMap((r) => r.results);
     expect(results.map((r) => r.level)).toEqual(["error", "error", "warning", "note", "note"]);
     const first = results[0];
-    expect(first?.locations[0]?.physicalLocation).toEqual({ artifactLocation: { uri: "src/config%201.ts", uriBaseId: "%SRCROOT%" }, region: { startLine: 3 } } as never);
+    expect(first?.locations[0]?.physicalLocation).toEqual({
+      artifactLocation: { uri: "src/config%201.ts", uriBaseId: "%SRCROOT%" },
+      region: { startLine: 3 },
+    } as never);
     expect(first?.partialFingerprints).toEqual({ "lokiFingerprint/v1": "fp00000000000001" });
     expect(results[3]?.locations[0]?.physicalLocation.region).toBeUndefined();
     expect(pathToUri("déjà vu/%odd:name,x.env")).toBe("d%C3%A9j%C3%A0%20vu/%25odd%3Aname%2Cx.env");
@@ -87,8 +116,12 @@ describe("GitHub Actions", () => {
 
   test("one annotation per finding (most severe first) and per inconclusive gate", () => {
     const lines = annotations(sampleEvidence());
-    expect(lines[0]).toBe("::error file=src/config 1.ts,line=3,title=loki secrets%3A aws-access-key (critical)::AWS access key <AKIA…> & \"quoted\"");
-    expect(lines[1]).toBe("::error file=déjà vu/%25odd%3Aname%2Cx.env,line=1,title=loki secrets%3A private-key (high)::a private key%0Asecond line");
+    expect(lines[0]).toBe(
+      '::error file=src/config 1.ts,line=3,title=loki secrets%3A aws-access-key (critical)::AWS access key <AKIA…> & "quoted"',
+    );
+    expect(lines[1]).toBe(
+      "::error file=déjà vu/%25odd%3Aname%2Cx.env,line=1,title=loki secrets%3A private-key (high)::a private key%0Asecond line",
+    );
     expect(lines).toContain("::error title=loki tests%3A tests-failed (high)::tests failed: 1 failed");
     expect(lines).toContain("::warning file=src/a.ts,line=7,title=loki static%3A unused (medium)::unused variable");
     expect(lines).toContain("::notice file=src/a.ts,title=loki static%3A style (low)::file-level note");
@@ -99,7 +132,13 @@ describe("GitHub Actions", () => {
     const many = sampleEvidence();
     const secrets = many.gates[1];
     if (!secrets) throw new Error("fixture");
-    secrets.findings = Array.from({ length: 300 }, (_, i) => ({ severity: "high" as const, file: `f${i}.ts`, line: 1, message: "m", fingerprint: `x${i}` }));
+    secrets.findings = Array.from({ length: 300 }, (_, i) => ({
+      severity: "high" as const,
+      file: `f${i}.ts`,
+      line: 1,
+      message: "m",
+      fingerprint: `x${i}`,
+    }));
     const lines = annotations(many);
     expect(lines).toHaveLength(50);
     expect(lines.at(-1)).toMatch(/^::notice title=loki verify::\d+ more findings are in the job summary/);
@@ -109,7 +148,7 @@ describe("GitHub Actions", () => {
     const md = stepSummary(sampleEvidence());
     expect(md).toMatch(/^## ⛔ loki verify: BLOCKED\n/);
     expect(md).toContain("| secrets | fail | 12 ms | 2 | 2 secrets |");
-    expect(md).toContain("| critical | `src/config 1.ts:3` | secrets | aws-access-key | AWS access key <AKIA…> & \"quoted\" |");
+    expect(md).toContain('| critical | `src/config 1.ts:3` | secrets | aws-access-key | AWS access key <AKIA…> & "quoted" |');
   });
 });
 

@@ -14,7 +14,16 @@ setDefaultTimeout(60_000);
 
 const LEAK = { ...NODE_FIX, "src/config.js": `module.exports = {\n  awsKey: "${FAKE_AWS_KEY}",\n};\n` };
 
-type SarifLog = { runs: { tool: { driver: { name: string } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+type SarifLog = {
+  runs: {
+    tool: { driver: { name: string } };
+    results: {
+      ruleId: string;
+      level: string;
+      locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+    }[];
+  }[];
+};
 
 describe("CI outputs", () => {
   test("--json, --sarif and --junit describe the same BLOCKED run", async () => {
@@ -23,7 +32,18 @@ describe("CI outputs", () => {
     expect(result.code).toBe(2);
     const evidence = Evidence.parse(result.json());
     expect(evidence).toMatchObject({ verdict: "BLOCKED", exit_code: 2, source: "verify", block_on: ["critical", "high"], baseline: null });
-    expect(evidence.gates.map((g) => g.id)).toEqual(["diff", "build", "tests", "static", "secrets", "deps", "tamper", "git_integrity", "spec_drift", "heldout"]);
+    expect(evidence.gates.map((g) => g.id)).toEqual([
+      "diff",
+      "build",
+      "tests",
+      "static",
+      "secrets",
+      "deps",
+      "tamper",
+      "git_integrity",
+      "spec_drift",
+      "heldout",
+    ]);
     const secrets = evidence.gates.find((g) => g.id === "secrets");
     expect(secrets?.findings).toMatchObject([{ severity: "critical", file: "src/config.js", line: 2, rule: "aws-access-key-id" }]);
     expect(JSON.stringify(evidence)).not.toContain(FAKE_AWS_KEY);
@@ -32,7 +52,13 @@ describe("CI outputs", () => {
     expect(sarifErrors(sarif)).toEqual([]);
     expect(sarif.runs.map((r) => r.tool.driver.name)).toEqual(evidence.gates.map((g) => `loki-${g.id}`));
     const run = sarif.runs.find((r) => r.tool.driver.name === "loki-secrets");
-    expect(run?.results).toMatchObject([{ ruleId: "aws-access-key-id", level: "error", locations: [{ physicalLocation: { artifactLocation: { uri: "src/config.js" }, region: { startLine: 2 } } }] }]);
+    expect(run?.results).toMatchObject([
+      {
+        ruleId: "aws-access-key-id",
+        level: "error",
+        locations: [{ physicalLocation: { artifactLocation: { uri: "src/config.js" }, region: { startLine: 2 } } }],
+      },
+    ]);
 
     const junit = parseXml(readFileSync(join(repo.path, "out/junit.xml"), "utf8"));
     const cases = descendants(junit, "testcase");
@@ -40,7 +66,8 @@ describe("CI outputs", () => {
     expect(cases.find((c) => c.attributes.name === "secrets")?.children[0]?.name).toBe("failure");
     expect(cases.find((c) => c.attributes.name === "heldout")?.children[0]?.name).toBe("skipped");
 
-    for (const file of ["evidence.json", "report.md", "results.sarif", "junit.xml"]) expect(existsSync(join(repo.path, ".loki/verify", file))).toBe(true);
+    for (const file of ["evidence.json", "report.md", "results.sarif", "junit.xml"])
+      expect(existsSync(join(repo.path, ".loki/verify", file))).toBe(true);
     expect(Evidence.parse(JSON.parse(readFileSync(join(repo.path, ".loki/verify/evidence.json"), "utf8")))).toEqual(evidence);
     expect(readFileSync(join(repo.path, ".loki/verify/report.md"), "utf8")).toContain("`src/config.js:2` | secrets | aws-access-key-id |");
   });
@@ -52,7 +79,11 @@ describe("CI outputs", () => {
     const result = await loki(["verify"], { cwd: repo.path, env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: summary } });
     expect(result.code).toBe(2);
     const commands = result.stdout.split("\n").filter((l) => l.startsWith("::"));
-    expect(commands).toEqual([expect.stringMatching(/^::error file=src\/config\.js,line=2,title=loki secrets%3A aws-access-key-id \(critical\)::AWS access key id \(AKIA/)]);
+    expect(commands).toEqual([
+      expect.stringMatching(
+        /^::error file=src\/config\.js,line=2,title=loki secrets%3A aws-access-key-id \(critical\)::AWS access key id \(AKIA/,
+      ),
+    ]);
     const text = readFileSync(summary, "utf8");
     expect(text).toStartWith("# earlier step\n## ⛔ loki verify: BLOCKED\n");
     expect(text).toContain("| secrets | fail |");

@@ -28,20 +28,38 @@ const statuses = (evidence: Evidence) => Object.fromEntries(evidence.gates.map((
 
 const NODE: Files = {
   "package.json": `${JSON.stringify({ name: "shop", version: "1.0.0", private: true, type: "module", scripts: { build: "node scripts/build.js", test: "node --test" } }, null, 2)}\n`,
-  "scripts/build.js": 'import { mkdirSync, copyFileSync } from "node:fs";\nimport "../src/cart.js";\nmkdirSync("dist", { recursive: true });\ncopyFileSync("src/cart.js", "dist/cart.js");\n',
+  "scripts/build.js":
+    'import { mkdirSync, copyFileSync } from "node:fs";\nimport "../src/cart.js";\nmkdirSync("dist", { recursive: true });\ncopyFileSync("src/cart.js", "dist/cart.js");\n',
   "src/cart.js": "export function total(items) {\n  return items.reduce((sum, item) => sum + item.price, 0);\n}\n",
-  "test/cart.test.js": 'import test from "node:test";\nimport assert from "node:assert/strict";\nimport { total } from "../src/cart.js";\n\ntest("sums prices", () => {\n  assert.equal(total([{ price: 2 }, { price: 3 }]), 5);\n});\n',
+  "test/cart.test.js":
+    'import test from "node:test";\nimport assert from "node:assert/strict";\nimport { total } from "../src/cart.js";\n\ntest("sums prices", () => {\n  assert.equal(total([{ price: 2 }, { price: 3 }]), 5);\n});\n',
   ".gitignore": "dist/\n",
 };
 
 describe("real Node repository", () => {
   test("a feature with its tests → VERIFIED; a regression → BLOCKED; a skipped test → BLOCKED", async () => {
-    await using repo = await verifyRepo(NODE, {
-      "src/cart.js": "export function total(items, discount = 0) {\n  const sum = items.reduce((acc, item) => acc + item.price * (item.qty ?? 1), 0);\n  return sum - discount;\n}\n",
-      "test/cart.test.js": `${NODE["test/cart.test.js"]}\ntest("quantities and discounts", () => {\n  assert.equal(total([{ price: 2, qty: 3 }], 1), 5);\n});\n`,
-    }, { origin: true });
+    await using repo = await verifyRepo(
+      NODE,
+      {
+        "src/cart.js":
+          "export function total(items, discount = 0) {\n  const sum = items.reduce((acc, item) => acc + item.price * (item.qty ?? 1), 0);\n  return sum - discount;\n}\n",
+        "test/cart.test.js": `${NODE["test/cart.test.js"]}\ntest("quantities and discounts", () => {\n  assert.equal(total([{ price: 2, qty: 3 }], 1), 5);\n});\n`,
+      },
+      { origin: true },
+    );
     const green = await verifyJson(repo.path);
-    expect(statuses(green.evidence)).toEqual({ diff: "pass", build: "pass", tests: "pass", static: "pass", secrets: "pass", deps: "skipped", tamper: "pass", git_integrity: "pass", spec_drift: "skipped", heldout: "skipped" });
+    expect(statuses(green.evidence)).toEqual({
+      diff: "pass",
+      build: "pass",
+      tests: "pass",
+      static: "pass",
+      secrets: "pass",
+      deps: "skipped",
+      tamper: "pass",
+      git_integrity: "pass",
+      spec_drift: "skipped",
+      heldout: "skipped",
+    });
     expect(green.code).toBe(0);
     expect(green.evidence.repo.base_ref).toBe("origin/main");
 
@@ -62,7 +80,11 @@ async function greenThenRed(base: Files, feature: Files, regression: Files, pass
   await using repo = await verifyRepo(base, feature, { origin: true });
   const green = await verifyJson(repo.path);
   const tests = green.evidence.gates.find((g) => g.id === "tests");
-  expect({ code: green.code, tests: tests?.status, reason: tests?.reason }).toMatchObject({ code: 0, tests: "pass", reason: expect.stringMatching(passed) });
+  expect({ code: green.code, tests: tests?.status, reason: tests?.reason }).toMatchObject({
+    code: 0,
+    tests: "pass",
+    reason: expect.stringMatching(passed),
+  });
   repo.commit(regression);
   const red = await verifyJson(repo.path);
   expect({ code: red.code, tests: statuses(red.evidence).tests }).toEqual({ code: 2, tests: "fail" });
@@ -87,7 +109,14 @@ const GO: Files = {
 
 describe("real Python and Go repositories", () => {
   test.skipIf(!hasPytest)("Python: pytest green → VERIFIED, red → BLOCKED (skipped when `python3 -m pytest --version` fails)", () =>
-    greenThenRed(PYTHON, PY_FEATURE, { "calc/ops.py": PY_FEATURE["calc/ops.py"]?.replace("a + b", "a - b") ?? "" }, /^2 passed/));
+    greenThenRed(PYTHON, PY_FEATURE, { "calc/ops.py": PY_FEATURE["calc/ops.py"]?.replace("a + b", "a - b") ?? "" }, /^2 passed/),
+  );
   test.skipIf(!hasGo)("Go: go test green → VERIFIED, red → BLOCKED (skipped when `go` is not on PATH)", () =>
-    greenThenRed(GO, { "calc.go": `${GO["calc.go"]}\nfunc Sub(a, b int) int { return a - b }\n` }, { "calc.go": "package calc\n\nfunc Add(a, b int) int { return a * b }\n" }, /^1 packages ok/));
+    greenThenRed(
+      GO,
+      { "calc.go": `${GO["calc.go"]}\nfunc Sub(a, b int) int { return a - b }\n` },
+      { "calc.go": "package calc\n\nfunc Add(a, b int) int { return a * b }\n" },
+      /^1 packages ok/,
+    ),
+  );
 });

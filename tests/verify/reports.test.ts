@@ -15,11 +15,19 @@ setDefaultTimeout(60_000);
 /** Renderers that count their calls; `marked` ones return "<format> render #<n>" instead of the report. */
 function counted(marked = false): { renderers: Renderers; calls: Record<ReportFormat, number> } {
   const calls: Record<ReportFormat, number> = { json: 0, markdown: 0, sarif: 0, junit: 0, "github-summary": 0 };
-  const count = (format: ReportFormat): Renderer => (evidence) => {
-    calls[format] += 1;
-    return marked ? `${format} render #${calls[format]}\n` : RENDERERS[format](evidence);
+  const count =
+    (format: ReportFormat): Renderer =>
+    (evidence) => {
+      calls[format] += 1;
+      return marked ? `${format} render #${calls[format]}\n` : RENDERERS[format](evidence);
+    };
+  const renderers: Renderers = {
+    json: count("json"),
+    markdown: count("markdown"),
+    sarif: count("sarif"),
+    junit: count("junit"),
+    "github-summary": count("github-summary"),
   };
-  const renderers: Renderers = { json: count("json"), markdown: count("markdown"), sarif: count("sarif"), junit: count("junit"), "github-summary": count("github-summary") };
   return { renderers, calls };
 }
 
@@ -37,7 +45,13 @@ describe("one renderer per format", () => {
     await using repo = await verifyRepo(NODE_PROJECT, NODE_FIX);
     // Marked output proves every copy came from the injected table's one call, not a second renderer.
     const { renderers, calls } = counted(true);
-    const outcome = await verify({ cwd: repo.path, gates: selectGates(ALL_GATES, "diff,spec_drift", undefined), sarif: "out/loki.sarif", junit: "out/junit.xml", renderers });
+    const outcome = await verify({
+      cwd: repo.path,
+      gates: selectGates(ALL_GATES, "diff,spec_drift", undefined),
+      sarif: "out/loki.sarif",
+      junit: "out/junit.xml",
+      renderers,
+    });
     expect(calls).toEqual({ json: 1, markdown: 1, sarif: 1, junit: 1, "github-summary": 0 });
     const read = (rel: string) => readFileSync(join(repo.path, rel), "utf8");
     expect([read("out/loki.sarif"), read(".loki/verify/results.sarif")]).toEqual(["sarif render #1\n", "sarif render #1\n"]);

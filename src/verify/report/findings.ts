@@ -32,7 +32,10 @@ export function suppressedOf(evidence: Evidence): Suppressed[] {
     for (const item of list as unknown[]) {
       if (typeof item !== "object" || item === null) continue;
       const f = item as { file?: unknown; line?: unknown; rule?: unknown; fingerprint?: unknown };
-      const location = locationOf({ file: typeof f.file === "string" ? f.file : undefined, line: typeof f.line === "number" ? f.line : undefined });
+      const location = locationOf({
+        file: typeof f.file === "string" ? f.file : undefined,
+        line: typeof f.line === "number" ? f.line : undefined,
+      });
       out.push({ gate: gate.id, location, rule: typeof f.rule === "string" ? f.rule : "", fingerprint: String(f.fingerprint ?? "") });
     }
   }

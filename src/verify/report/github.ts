@@ -38,11 +38,18 @@ export function annotations(evidence: Evidence): string[] {
   const lines = allFindings(evidence).map(findingAnnotation);
   for (const gate of evidence.gates) {
     if (gate.status === "inconclusive") lines.push(command("warning", { title: `loki ${gate.id}: inconclusive` }, gate.reason));
-    else if (gate.status === "fail" && gate.findings.length === 0) lines.push(command("error", { title: `loki ${gate.id}: failed` }, gate.reason));
+    else if (gate.status === "fail" && gate.findings.length === 0)
+      lines.push(command("error", { title: `loki ${gate.id}: failed` }, gate.reason));
   }
   if (lines.length <= MAX_ANNOTATIONS) return lines;
   const shown = lines.slice(0, MAX_ANNOTATIONS - 1);
-  shown.push(command("notice", { title: "loki verify" }, `${lines.length - shown.length} more findings are in the job summary, the SARIF upload and .loki/verify/report.md`));
+  shown.push(
+    command(
+      "notice",
+      { title: "loki verify" },
+      `${lines.length - shown.length} more findings are in the job summary, the SARIF upload and .loki/verify/report.md`,
+    ),
+  );
   return shown;
 }
 
@@ -50,11 +57,25 @@ const ICONS: Record<Evidence["verdict"], string> = { VERIFIED: "✅", CONCERNS: 
 
 /** Markdown for $GITHUB_STEP_SUMMARY: verdict, reasons, the gate table, the top findings. */
 export function stepSummary(evidence: Evidence): string {
-  const lines = [`## ${ICONS[evidence.verdict]} loki verify: ${evidence.verdict}`, "", `${subjectLine(evidence)} — exit ${evidence.exit_code}`, ""];
+  const lines = [
+    `## ${ICONS[evidence.verdict]} loki verify: ${evidence.verdict}`,
+    "",
+    `${subjectLine(evidence)} — exit ${evidence.exit_code}`,
+    "",
+  ];
   if (evidence.reasons.length > 0) lines.push(...evidence.reasons.map((r) => `- ${r}`), "");
   lines.push(...gatesTable(evidence), "");
   const findings = allFindings(evidence);
-  if (findings.length > 0) lines.push(`<details${evidence.verdict === "BLOCKED" ? " open" : ""}><summary>${findings.length} finding(s)</summary>`, "", ...findingsTable(findings, SUMMARY_FINDINGS), "", "</details>", "");
-  if (evidence.baseline) lines.push(`Baseline \`${evidence.baseline.path}\` suppressed ${evidence.baseline.suppressed} known finding(s).`, "");
+  if (findings.length > 0)
+    lines.push(
+      `<details${evidence.verdict === "BLOCKED" ? " open" : ""}><summary>${findings.length} finding(s)</summary>`,
+      "",
+      ...findingsTable(findings, SUMMARY_FINDINGS),
+      "",
+      "</details>",
+      "",
+    );
+  if (evidence.baseline)
+    lines.push(`Baseline \`${evidence.baseline.path}\` suppressed ${evidence.baseline.suppressed} known finding(s).`, "");
   return `${lines.join("\n")}\n`;
 }

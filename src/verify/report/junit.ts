@@ -5,7 +5,8 @@ import type { Evidence } from "../../core/evidence-schema.ts";
 import type { GateResult } from "../../core/schema.ts";
 
 /** Characters XML 1.0 forbids even escaped (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/F). */
-const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INVALID_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 /** Text or attribute content, escaped; ANSI colour codes removed, forbidden characters dropped. */
@@ -40,7 +41,8 @@ function findingLines(gate: GateResult): string {
 
 function testcase(gate: GateResult): string {
   const open = `    <testcase classname="loki" name="${attr(gate.id)}" time="${seconds(gate.duration_ms)}">`;
-  const body = (tag: string, type: string, text: string) => `      <${tag} message="${attr(gate.reason)}" type="${attr(type)}">${xmlEscape(text)}</${tag}>`;
+  const body = (tag: string, type: string, text: string) =>
+    `      <${tag} message="${attr(gate.reason)}" type="${attr(type)}">${xmlEscape(text)}</${tag}>`;
   switch (gate.status) {
     case "pass":
       return `    <testcase classname="loki" name="${attr(gate.id)}" time="${seconds(gate.duration_ms)}"/>`;

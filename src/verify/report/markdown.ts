@@ -15,13 +15,17 @@ export function cell(text: string): string {
 }
 
 export function gatesTable(evidence: Evidence): string[] {
-  const rows = evidence.gates.map((g) => `| ${g.id} | ${g.status} | ${formatMs(g.duration_ms)} | ${g.findings.length} | ${cell(g.reason)} |`);
+  const rows = evidence.gates.map(
+    (g) => `| ${g.id} | ${g.status} | ${formatMs(g.duration_ms)} | ${g.findings.length} | ${cell(g.reason)} |`,
+  );
   return ["| gate | status | duration | findings | reason |", "|---|---|---:|---:|---|", ...rows];
 }
 
 export function findingsTable(findings: LocatedFinding[], limit: number): string[] {
   if (findings.length === 0) return ["No findings."];
-  const rows = findings.slice(0, limit).map((f) => `| ${f.severity} | \`${cell(locationOf(f))}\` | ${f.gate} | ${cell(f.rule ?? "")} | ${cell(f.message)} |`);
+  const rows = findings
+    .slice(0, limit)
+    .map((f) => `| ${f.severity} | \`${cell(locationOf(f))}\` | ${f.gate} | ${cell(f.rule ?? "")} | ${cell(f.message)} |`);
   const more = findings.length > limit ? ["", `… and ${findings.length - limit} more (see evidence.json).`] : [];
   return ["| severity | location | gate | rule | message |", "|---|---|---|---|---|", ...rows, ...more];
 }
@@ -42,14 +46,20 @@ export function renderReport(evidence: Evidence): string {
   if (evidence.reasons.length > 0) lines.push("## Reasons", "", ...evidence.reasons.map((r) => `- ${r}`), "");
   lines.push("## Gates", "", ...gatesTable(evidence), "");
   if (evidence.stages.length > 0) {
-    lines.push("## Ship-gate stages", "", ...evidence.stages.map((s) => `- ${s.id}: ${s.verdict}${s.reasons.length ? ` — ${s.reasons.join("; ")}` : ""}`), "");
+    lines.push(
+      "## Ship-gate stages",
+      "",
+      ...evidence.stages.map((s) => `- ${s.id}: ${s.verdict}${s.reasons.length ? ` — ${s.reasons.join("; ")}` : ""}`),
+      "",
+    );
   }
   lines.push("## Findings", "", ...findingsTable(allFindings(evidence), REPORT_FINDINGS), "");
   const suppressed = suppressedOf(evidence);
   if (evidence.baseline) {
     lines.push("## Suppressed by the baseline", "");
     if (suppressed.length === 0) lines.push("Nothing: no current finding is in the baseline.");
-    for (const s of suppressed.slice(0, REPORT_FINDINGS)) lines.push(`- ${s.gate}: \`${cell(s.location)}\` ${cell(s.rule)} (${s.fingerprint})`);
+    for (const s of suppressed.slice(0, REPORT_FINDINGS))
+      lines.push(`- ${s.gate}: \`${cell(s.location)}\` ${cell(s.rule)} (${s.fingerprint})`);
     lines.push("");
   }
   return `${lines.join("\n")}\n`;

@@ -6,7 +6,13 @@ import type { GateResult, Severity } from "../../core/schema.ts";
 
 type Level = "error" | "warning" | "note";
 type Finding = GateResult["findings"][number];
-type SarifRule = { id: string; name: string; shortDescription: { text: string }; defaultConfiguration: { level: Level }; properties?: Record<string, unknown> };
+type SarifRule = {
+  id: string;
+  name: string;
+  shortDescription: { text: string };
+  defaultConfiguration: { level: Level };
+  properties?: Record<string, unknown>;
+};
 
 export const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
 export const FINGERPRINT_KEY = "lokiFingerprint/v1";
@@ -46,12 +52,22 @@ function gateRun(gate: GateResult, evidence: Evidence): Record<string, unknown> 
     const id = ruleIdOf(gate, finding);
     if (!ruleIndex.has(id)) {
       ruleIndex.set(id, rules.length);
-      const rule: SarifRule = { id, name: id, shortDescription: { text: `${gate.title}: ${id}` }, defaultConfiguration: { level: levelOf(finding.severity) } };
+      const rule: SarifRule = {
+        id,
+        name: id,
+        shortDescription: { text: `${gate.title}: ${id}` },
+        defaultConfiguration: { level: levelOf(finding.severity) },
+      };
       if (SECURITY_GATES.has(gate.id)) rule.properties = { tags: ["security"], "security-severity": SECURITY_SEVERITY[finding.severity] };
       rules.push(rule);
     }
     if (finding.file === undefined) {
-      notifications.push({ level: levelOf(finding.severity), message: { text: finding.message }, descriptor: { id }, properties: { severity: finding.severity, fingerprint: finding.fingerprint } });
+      notifications.push({
+        level: levelOf(finding.severity),
+        message: { text: finding.message },
+        descriptor: { id },
+        properties: { severity: finding.severity, fingerprint: finding.fingerprint },
+      });
       continue;
     }
     const physicalLocation: Record<string, unknown> = { artifactLocation: { uri: pathToUri(finding.file), uriBaseId: "%SRCROOT%" } };
@@ -69,15 +85,32 @@ function gateRun(gate: GateResult, evidence: Evidence): Record<string, unknown> 
   const invocation: Record<string, unknown> = { executionSuccessful: gate.status !== "inconclusive" };
   if (notifications.length > 0) invocation.toolExecutionNotifications = notifications;
   if (gate.status === "inconclusive" || gate.status === "skipped") {
-    invocation.toolConfigurationNotifications = [{ level: gate.status === "inconclusive" ? "warning" : "note", message: { text: `${gate.status}: ${gate.reason}` } }];
+    invocation.toolConfigurationNotifications = [
+      { level: gate.status === "inconclusive" ? "warning" : "note", message: { text: `${gate.status}: ${gate.reason}` } },
+    ];
   }
   return {
-    tool: { driver: { name: `loki-${gate.id}`, fullName: `loki ${gate.title}`, version: evidence.tool.version, semanticVersion: evidence.tool.version, rules } },
+    tool: {
+      driver: {
+        name: `loki-${gate.id}`,
+        fullName: `loki ${gate.title}`,
+        version: evidence.tool.version,
+        semanticVersion: evidence.tool.version,
+        rules,
+      },
+    },
     // A category per gate: code scanning keeps each gate's alerts apart across uploads.
     automationDetails: { id: `loki/${gate.id}/` },
     invocations: [invocation],
     results,
     columnKind: "unicodeCodePoints",
-    properties: { status: gate.status, reason: gate.reason, duration_ms: gate.duration_ms, verdict: evidence.verdict, head: evidence.repo.head, base: evidence.repo.base },
+    properties: {
+      status: gate.status,
+      reason: gate.reason,
+      duration_ms: gate.duration_ms,
+      verdict: evidence.verdict,
+      head: evidence.repo.head,
+      base: evidence.repo.base,
+    },
   };
 }
