@@ -6,6 +6,7 @@ import { checkBudget } from "./budget.ts";
 import { runIteration } from "./iteration.ts";
 import { writeRunEvidence } from "./verify.ts";
 import { reviewAgent } from "./review-agent.ts";
+import { guardIntegrity } from "./integrity.ts";
 import { runShipGate } from "./ship.ts";
 import { trustSink } from "./trust-sink.ts";
 import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
@@ -33,6 +34,8 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
     if (step.ship) {
       record.save({ phase: "ship" });
       clearSignal(doneSignalPath(record.ws));
+      // A grader swapped since the last agent call is a violation before the ship gate reads them.
+      guardIntegrity(record, "ship gate");
       const ship = await runShipGate(env.stages, {
         ws: record.ws,
         runId: record.state.run_id,

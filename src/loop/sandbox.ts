@@ -2,12 +2,13 @@
 // facts — the repository, the call's scratch dir, the provider's own state, what must stay hidden
 // (~/.loki, .loki/, the spec file that names held-out items) and read-only (loki, the provider CLI).
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative } from "node:path";
 import { userHome } from "../core/workspace.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly, type SandboxRole } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
 import type { CallRequest } from "../providers/call.ts";
 import type { LoopEnv, ReadyProvider } from "./env.ts";
+import { lokiCodePaths, providerCodePaths } from "./integrity.ts";
 
 export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider };
 
@@ -25,7 +26,7 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
     scratch: call.scratchDir,
     providerStateDirs: stateDirs.filter(existsSync),
     hidden: [...standardHidden(home, root), ...(call.role === "build" ? specInRepo(env) : [])],
-    readOnly: [...standardReadOnly(home), ...lokiInstall(), ...providerInstall(call.ready.binaryPath)],
+    readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(call.ready.binaryPath)],
     ...(call.role === "build" && sandbox.gitCommonDir ? { gitCommonDir: sandbox.gitCommonDir } : {}),
   });
   const caches = cacheEnv(call.scratchDir);
@@ -57,18 +58,12 @@ function specInRepo(env: LoopEnv): string[] {
   return relative(env.record.ws.root, file).startsWith("..") ? [] : [file];
 }
 
-/** loki's own code: the package when run from source, the binary when compiled. */
-function lokiInstall(): string[] {
-  const fromSource = resolve(import.meta.dir, "..", "..");
-  return [process.execPath, ...(existsSync(resolve(fromSource, "package.json")) ? [fromSource] : [])];
-}
-
-/** The provider CLI the reviewers and the judge will run too: its file and its package directory. */
+/** The provider CLI the reviewers and the judge will run too: the files fingerprinted as its code,
+ *  and its whole package directory (it may lie inside a writable state dir, e.g. ~/.claude/local). */
 function providerInstall(binaryPath: string): string[] {
   try {
-    const real = realpathSync(binaryPath);
-    return [binaryPath, real, dirname(real)];
+    return [...providerCodePaths(binaryPath), dirname(realpathSync(binaryPath))];
   } catch {
-    return [binaryPath];
+    return providerCodePaths(binaryPath);
   }
 }
