@@ -30,7 +30,8 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
     ...(call.role === "build" && sandbox.gitCommonDir ? { gitCommonDir: sandbox.gitCommonDir } : {}),
   });
   const caches = cacheEnv(call.scratchDir);
-  return (argv, callEnv) => sandboxCommand(policy, argv, { ...caches, ...callEnv }, sandbox.path ? { bwrap: sandbox.path } : {});
+  return (argv, callEnv) =>
+    sandboxCommand(policy, realBinary(argv), { ...caches, ...callEnv }, sandbox.path ? { bwrap: sandbox.path } : {});
 }
 
 /**
@@ -58,12 +59,27 @@ function specInRepo(env: LoopEnv): string[] {
   return relative(env.record.ws.root, file).startsWith("..") ? [] : [file];
 }
 
-/** The provider CLI the reviewers and the judge will run too: the files fingerprinted as its code,
- *  and its whole package directory (it may lie inside a writable state dir, e.g. ~/.claude/local). */
+/**
+ * The provider CLI the reviewers and the judge will run too: the files fingerprinted as its code, its
+ * package directory (it may lie inside a writable state dir, e.g. ~/.claude/local) and, for an npm
+ * install, the whole node_modules it came from (codex's native binary is a sibling package) — all
+ * read-only, and visible even under /tmp, which the sandbox makes private.
+ */
 function providerInstall(binaryPath: string): string[] {
   try {
-    return [...providerCodePaths(binaryPath), dirname(realpathSync(binaryPath))];
+    const real = realpathSync(binaryPath);
+    const modules = real.lastIndexOf("/node_modules/");
+    return [...providerCodePaths(binaryPath), dirname(real), ...(modules > 0 ? [real.slice(0, modules + "/node_modules".length)] : [])];
   } catch {
     return providerCodePaths(binaryPath);
+  }
+}
+
+/** The binary by its real path: a symlink such as node_modules/.bin/claude is not mounted in the sandbox. */
+function realBinary(argv: string[]): string[] {
+  try {
+    return [realpathSync(argv[0] ?? ""), ...argv.slice(1)];
+  } catch {
+    return argv;
   }
 }

@@ -2,7 +2,7 @@
 // with its own .loki/, loki's "installation", a scratch dir — and `inside()` to run a script there.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { ExecOptions, ExecResult } from "../../src/core/exec.ts";
 import { run } from "../../src/core/exec.ts";
 import type { SandboxRole } from "../../src/sandbox/policy.ts";
@@ -10,6 +10,9 @@ import { sandboxPolicy, standardHidden, standardReadOnly } from "../../src/sandb
 import type { SandboxedCommand } from "../../src/sandbox/wrap.ts";
 import { sandboxCommand } from "../../src/sandbox/wrap.ts";
 import { git } from "../helpers/tmp.ts";
+
+/** This checkout: the scripts run inside import loki's own modules from it. */
+const PROJECT = resolve(import.meta.dir, "..", "..");
 
 export type SandboxWorld = {
   root: string;
@@ -72,7 +75,9 @@ export async function sandboxWorld(): Promise<SandboxWorld> {
       scratch,
       providerStateDirs: [claudeDir],
       hidden: [...standardHidden(home, repo), join(at, ".loki")],
-      readOnly: [...standardReadOnly(home), install, providerBin],
+      // As loki's own runs do (loop/sandbox.ts lokiCodePaths), the runtime and this checkout stay
+      // visible read-only even when they live under /tmp, which the sandbox makes private.
+      readOnly: [...standardReadOnly(home), install, providerBin, process.execPath, PROJECT],
     });
   const wrapAt = (role: SandboxRole, script: string, at: string, env: ExecOptions["env"] = {}) =>
     sandboxCommand(policy(role, at), ["sh", "-c", script], { ...env, HOME: home, GIT_CONFIG_GLOBAL: join(home, ".gitconfig") });
