@@ -10,7 +10,7 @@ import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import type { RenderedPrompt } from "./prompt.ts";
 import { guardIntegrity } from "./integrity.ts";
-import { sandboxFor } from "./sandbox.ts";
+import { callSettings } from "./sandbox.ts";
 import { readSignals } from "./signals.ts";
 import { trust, watchToolCall } from "./trust-sink.ts";
 
@@ -37,19 +37,8 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     role: "build",
     ...(env.config.effort ? { effort: env.config.effort } : {}),
     ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
-    cwd: record.ws.root,
-    scratchDir,
-    denyRead: env.denyRead,
-    allowRoot: env.allowRoot,
-    sandboxed: env.sandbox !== null,
-    wrap: sandboxFor(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
-    binaryPath: ready.binaryPath,
-    help: ready.help,
+    ...callSettings(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
     transcript,
-    env: env.env,
-    signal: env.signal,
-    timeoutMs: env.config.agent_timeout_seconds * 1000,
-    idleTimeoutMs: env.config.agent_idle_seconds * 1000,
     onSpawn: (pid) =>
       record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
     onEvent: (event) => {

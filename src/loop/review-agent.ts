@@ -10,7 +10,7 @@ import type { ReviewAgent } from "../review/agent.ts";
 import { remainingBudget } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
 import { guardIntegrity } from "./integrity.ts";
-import { sandboxFor } from "./sandbox.ts";
+import { callSettings } from "./sandbox.ts";
 import { watchToolCall } from "./trust-sink.ts";
 
 export function reviewAgent(env: LoopEnv): ReviewAgent {
@@ -44,20 +44,9 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         systemPrompt: req.systemPrompt,
         model,
         role: req.role,
-        cwd: req.cwd,
-        scratchDir,
         ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
-        denyRead: env.denyRead,
-        allowRoot: env.allowRoot,
-        sandboxed: env.sandbox !== null,
-        wrap: sandboxFor(env, { role: req.role, cwd: req.cwd, scratchDir, ready }),
-        binaryPath: ready.binaryPath,
-        help: ready.help,
+        ...callSettings(env, { role: req.role, cwd: req.cwd, scratchDir, ready }),
         transcript,
-        env: env.env,
-        signal: env.signal,
-        timeoutMs: env.config.agent_timeout_seconds * 1000,
-        idleTimeoutMs: env.config.agent_idle_seconds * 1000,
         onEvent: (event) => watchToolCall(record, req.label, event),
       });
       const callId = `i${n}-${req.label}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;

@@ -1,6 +1,6 @@
-// The sandbox of each agent call the loop makes: the role's policy (src/sandbox/) from the run's
-// facts — the repository, the call's scratch dir, the provider's own state, what must stay hidden
-// (~/.loki, .loki/, the spec file that names held-out items) and read-only (loki, the provider CLI).
+// What each agent call the loop makes shares — its settings and its sandbox: the role's policy
+// (src/sandbox/) from the run's facts: the repository, the call's scratch dir, the provider's state,
+// what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { userHome } from "../core/workspace.ts";
@@ -11,6 +11,24 @@ import type { LoopEnv, ReadyProvider } from "./env.ts";
 import { lokiCodePaths, providerCodePaths } from "./integrity.ts";
 
 export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider };
+
+/** What every agent call of the run shares: where it works, the run's rules and limits, its sandbox. */
+export function callSettings(env: LoopEnv, call: CallSandbox) {
+  return {
+    cwd: call.cwd,
+    scratchDir: call.scratchDir,
+    denyRead: env.denyRead,
+    allowRoot: env.allowRoot,
+    sandboxed: env.sandbox !== null,
+    wrap: sandboxFor(env, call),
+    binaryPath: call.ready.binaryPath,
+    help: call.ready.help,
+    env: env.env,
+    signal: env.signal,
+    timeoutMs: env.config.agent_timeout_seconds * 1000,
+    idleTimeoutMs: env.config.agent_idle_seconds * 1000,
+  };
+}
 
 /** The wrap for one call, or undefined when the run is unsandboxed. */
 export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"] {
