@@ -1,4 +1,5 @@
-// The secrets gate's built-in rules as pure data (hence over 250 lines): one credential format each,
+// The secrets gate's built-in rules as pure data (hence ~700 lines: one record of a few lines per
+// rule once formatted, and splitting a flat table would only scatter it): one credential format each,
 // with its own true/false-positive samples that tests/gates/secrets.test.ts runs. Every sample is
 // fabricated (LokiFake, f4ce, L0k1…), never real; placeholder-filtered rules' samples avoid "fake".
 import type { Severity } from "../core/schema.ts";
