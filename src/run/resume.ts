@@ -6,17 +6,15 @@ import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
-import { detectProject } from "../gates/detect.ts";
 import { priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
 import { executeRun, type Reporter } from "./execute.ts";
-import { assertNoActiveRun, denyReadPaths, prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
+import { assertNoActiveRun, prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
 import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
-import { shipStages, type ShipStage } from "../loop/ship.ts";
+import type { ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
-import { loadRunSpec, visibleItems, type RunFlags } from "./start.ts";
-import { selectHeldOut } from "../spec/heldout.ts";
+import { loadRunSpec, loopInputs, type RunFlags } from "./start.ts";
 
 export type ResumeInput = {
   cwd: string;
@@ -89,21 +87,7 @@ export async function prepareResume(input: ResumeInput) {
     ws,
     runId: saved.run_id,
     execute: () =>
-      executeRun({
-        record,
-        config,
-        spec,
-        providers,
-        allowRoot: config.allow_root,
-        env: input.env,
-        reporter: input.reporter,
-        visible: visibleItems(spec, config.heldout),
-        heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
-        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
-        project: detectProject(root, config),
-        denyRead: denyReadPaths(ws, spec, saved.run_id),
-        sandbox,
-      }),
+      executeRun(loopInputs({ record, config, spec, providers, sandbox, env: input.env, reporter: input.reporter, stages: input.stages })),
   };
 }
 

@@ -11,7 +11,7 @@ import { detectProject } from "../gates/detect.ts";
 import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
-import { executeRun, type Reporter } from "./execute.ts";
+import { executeRun, type ExecuteInput, type Reporter } from "./execute.ts";
 import {
   assertCleanStart,
   assertNoActiveRun,
@@ -120,21 +120,25 @@ export async function prepareStart(input: StartInput) {
     ws,
     runId,
     execute: () =>
-      executeRun({
-        record,
-        config,
-        spec,
-        providers,
-        allowRoot,
-        env: input.env,
-        reporter: input.reporter,
-        visible: visibleItems(spec, config.heldout),
-        heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
-        stages: input.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
-        project: detectProject(root, config),
-        denyRead: denyReadPaths(ws, spec, runId),
-        sandbox,
-      }),
+      executeRun(loopInputs({ record, config, spec, providers, sandbox, env: input.env, reporter: input.reporter, stages: input.stages })),
+  };
+}
+
+/** What executing a run needs beyond its record, the same for a new run and a resumed one. */
+export function loopInputs(
+  run: Pick<ExecuteInput, "record" | "config" | "spec" | "providers" | "sandbox" | "env" | "reporter"> & {
+    stages: ShipStage[] | undefined;
+  },
+): ExecuteInput {
+  const { record, config, spec } = run;
+  return {
+    ...run,
+    allowRoot: config.allow_root,
+    visible: visibleItems(spec, config.heldout),
+    heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
+    stages: run.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
+    project: detectProject(record.ws.root, config),
+    denyRead: denyReadPaths(record.ws, spec, record.state.run_id),
   };
 }
 
