@@ -1,12 +1,15 @@
 // Project detection: which ecosystems a repository uses and how to test, build and lint it, from
-// marker files only (sync reads, no spawns). loki.yaml `verify.*` always wins; a guess never runs
-// when the user said what to run.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+// marker files only (no spawns), read from the working tree or from a commit (gates/tree.ts).
+// loki.yaml `verify.*` always wins; a guess never runs when the user said what to run.
 import type { Config } from "../core/config.ts";
+import { fsTree, type Tree } from "./tree.ts";
 
-/** argv to run in the repository root, and where it came from (shown in reports). */
-export type Command = { argv: string[]; source: string };
+/**
+ * argv to run in the repository root, and where it came from (shown in reports). `shell`: the shell
+ * text that argv ends up running, when loki can know it (a package.json script with its pre/post
+ * scripts, a configured command) — what grading freezes and where a runner's reporter goes.
+ */
+export type Command = { argv: string[]; source: string; shell?: string };
 export type Project = { kinds: string[]; test: Command | null; build: Command | null; lint: Command | null };
 
 type Role = "test" | "build" | "lint";
@@ -15,32 +18,26 @@ type Found = { kinds: string[]; commands: Partial<Record<Role, Command>> };
 /** npm init's default test script: a script that exists only to fail is no test runner. */
 const NPM_PLACEHOLDER = /no test specified/;
 
-export function detectProject(root: string, config: Config): Project {
-  const has = (rel: string) => existsSync(join(root, rel));
+/** The project in `root`'s working tree, or in a `Tree` read from a commit. */
+export function detectProject(root: string | Tree, config: Config): Project {
+  const tree = typeof root === "string" ? fsTree(root) : root;
+  const has = (rel: string) => tree.has(rel);
   // Explicit declarations (package.json scripts, Makefile targets) come before ecosystems
   // inferred from a manifest: a `make test` someone wrote beats a `go test ./...` we guess.
-  const found = [node(root, has), make(root), python(root, has), go(has), rust(has), java(has), ruby(has)].filter(
-    (f): f is Found => f !== null,
-  );
+  const found = [node(tree), make(tree), python(tree), go(has), rust(has), java(has), ruby(has)].filter((f): f is Found => f !== null);
   const pick = (role: Role): Command | null => {
     const configured = config.verify[role];
-    if (configured !== undefined && configured.trim() !== "") return { argv: ["sh", "-c", configured], source: `config verify.${role}` };
+    if (configured !== undefined && configured.trim() !== "")
+      return { argv: ["sh", "-c", configured], source: `config verify.${role}`, shell: configured };
     return found.find((f) => f.commands[role])?.commands[role] ?? null;
   };
   const kinds = [...new Set(found.flatMap((f) => f.kinds))];
   return { kinds, test: pick("test"), build: pick("build"), lint: pick("lint") };
 }
 
-function readText(file: string): string | null {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-}
-
-function node(root: string, has: (rel: string) => boolean): Found | null {
-  const text = readText(join(root, "package.json"));
+function node(tree: Tree): Found | null {
+  const has = (rel: string) => tree.has(rel);
+  const text = tree.read("package.json");
   if (text === null) return null;
   let pkg: { scripts?: Record<string, unknown>; workspaces?: unknown; packageManager?: unknown } = {};
   try {
@@ -57,10 +54,18 @@ function node(root: string, has: (rel: string) => boolean): Found | null {
   const commands: Found["commands"] = {};
   const test = script("test");
   // `bun test` is Bun's own runner, not the script: the script is `bun run test`.
+  // What the package manager runs: the script between its pre- and post-script.
+  const body = (name: string, main: string) =>
+    [script(`pre${name}`), main, script(`post${name}`)].filter((s): s is string => s !== null).join(" && ");
   if (test !== null && !NPM_PLACEHOLDER.test(test))
-    commands.test = { argv: manager === "bun" ? ["bun", "run", "test"] : [manager, "test"], source: "package.json scripts.test" };
+    commands.test = {
+      argv: manager === "bun" ? ["bun", "run", "test"] : [manager, "test"],
+      source: "package.json scripts.test",
+      shell: body("test", test),
+    };
   for (const role of ["build", "lint"] as const) {
-    if (script(role) !== null) commands[role] = { argv: [manager, "run", role], source: `package.json scripts.${role}` };
+    const main = script(role);
+    if (main !== null) commands[role] = { argv: [manager, "run", role], source: `package.json scripts.${role}`, shell: body(role, main) };
   }
   return { kinds: pkg.workspaces ? ["node", "node-workspaces"] : ["node"], commands };
 }
@@ -78,9 +83,9 @@ function makeTarget(makefile: string, target: string): boolean {
   return new RegExp(`^(?:[^\\s:#=]+[ \\t]+)*${target}(?:[ \\t]+[^\\s:#=]+)*[ \\t]*(?:::|:)(?![:=])`, "m").test(makefile);
 }
 
-function make(root: string): Found | null {
-  const name = ["GNUmakefile", "makefile", "Makefile"].find((n) => existsSync(join(root, n)));
-  const text = name ? readText(join(root, name)) : null;
+function make(tree: Tree): Found | null {
+  const name = ["GNUmakefile", "makefile", "Makefile"].find((n) => tree.has(n));
+  const text = name ? tree.read(name) : null;
   if (name === undefined || text === null) return null;
   const commands: Found["commands"] = {};
   for (const role of ["test", "build", "lint"] as const) {
@@ -89,10 +94,11 @@ function make(root: string): Found | null {
   return { kinds: ["make"], commands };
 }
 
-function python(root: string, has: (rel: string) => boolean): Found | null {
+function python(tree: Tree): Found | null {
+  const has = (rel: string) => tree.has(rel);
   const marker =
     ["pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini", "setup.py"].find(has) ??
-    (hasPythonTests(root) ? "tests/test_*.py" : undefined);
+    (tree.list("tests").some((name) => /^test_.*\.py$|_test\.py$/.test(name)) ? "tests/test_*.py" : undefined);
   if (marker === undefined) return null;
   const argv = has("uv.lock")
     ? ["uv", "run", "pytest", "-q"]
@@ -100,14 +106,6 @@ function python(root: string, has: (rel: string) => boolean): Found | null {
       ? ["poetry", "run", "pytest", "-q"]
       : ["python3", "-m", "pytest", "-q"];
   return { kinds: ["python"], commands: { test: { argv, source: marker } } };
-}
-
-function hasPythonTests(root: string): boolean {
-  try {
-    return readdirSync(join(root, "tests")).some((name) => /^test_.*\.py$|_test\.py$/.test(name));
-  } catch {
-    return false;
-  }
 }
 
 function go(has: (rel: string) => boolean): Found | null {

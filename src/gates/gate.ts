@@ -4,6 +4,7 @@
 import type { Config } from "../core/config.ts";
 import { messageOf } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
+import type { GraderConfig } from "../core/grader-schema.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
 import { GateResult, type Severity, type SpecDrift } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
@@ -55,6 +56,12 @@ export type GateContext = {
   /** git_integrity: the run's git internals at its start; undefined outside a run (verify), null in
    *  a run that recorded none. Only then are .git internals compared with the repository now. */
   gitSnapshot?: GitSnapshot | null;
+  /** The grading configuration frozen at the base (gates/grader.ts): suppressions and commands come
+   *  from it, never from the diff being graded. undefined: callers that froze nothing (unit tests). */
+  frozen?: GraderConfig;
+  /** The user accepted this diff's changes to the grading configuration (--accept-config-change):
+   *  its own .lokiignore, inline allow markers and commands count, and the evidence says so. */
+  acceptConfigChange?: boolean;
 };
 
 export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { Config } from "../../src/core/config.ts";
 import { detectProject } from "../../src/gates/detect.ts";
+import { commitTree } from "../../src/gates/tree.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const config = (verify: Config["verify"] = {}) => Config.parse({ verify });
@@ -143,10 +144,29 @@ describe("detectProject", () => {
   test("config verify.* wins over every detected command, as a shell string", async () => {
     await using dir = await tmpdir({ files: { "package.json": pkg({ test: "jest", lint: "eslint ." }), "go.mod": "" } });
     const project = detectProject(dir.path, config({ test: "make check && ./e2e.sh", build: "make all" }));
-    expect(project.test).toEqual({ argv: ["sh", "-c", "make check && ./e2e.sh"], source: "config verify.test" });
-    expect(project.build).toEqual({ argv: ["sh", "-c", "make all"], source: "config verify.build" });
-    expect(project.lint).toEqual({ argv: ["npm", "run", "lint"], source: "package.json scripts.lint" });
+    const shell = (text: string) => ({ argv: ["sh", "-c", text], shell: text });
+    expect(project.test).toEqual({ ...shell("make check && ./e2e.sh"), source: "config verify.test" });
+    expect(project.build).toEqual({ ...shell("make all"), source: "config verify.build" });
+    expect(project.lint).toEqual({ argv: ["npm", "run", "lint"], source: "package.json scripts.lint", shell: "eslint ." });
     expect(project.kinds).toEqual(["node", "go"]);
+  });
+
+  test("a package script's shell text is what the package manager runs: pre-script, script, post-script", async () => {
+    await using dir = await tmpdir({ files: { "package.json": pkg({ pretest: "tsc", test: "node --test", posttest: "echo done" }) } });
+    expect(detectProject(dir.path, config()).test).toEqual({
+      argv: ["npm", "test"],
+      source: "package.json scripts.test",
+      shell: "tsc && node --test && echo done",
+    });
+  });
+
+  test("a commit's tree detects the project as it was then, whatever the working tree says now", async () => {
+    await using dir = await tmpdir({ files: { "package.json": pkg({ test: "node --test" }), "tests/test_a.py": "" }, commit: true });
+    await Bun.write(`${dir.path}/package.json`, pkg({ test: "node -e 0" }));
+    const base = detectProject(await commitTree(dir.path, "HEAD"), config());
+    expect(base.test?.shell).toBe("node --test");
+    expect(base.kinds).toEqual(["node", "python"]);
+    expect(detectProject(dir.path, config()).test?.shell).toBe("node -e 0");
   });
 
   test("a config override finds a runner where detection finds none", async () => {

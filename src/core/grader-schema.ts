@@ -1,0 +1,21 @@
+// The grading configuration a diff cannot change: the commands, secret suppressions and attributes
+// read at the base (run start, or the merge base for `loki verify`), kept in run state and evidence.
+import { z } from "zod";
+
+export const FrozenCommand = z.object({ argv: z.array(z.string()), source: z.string(), shell: z.string().optional() });
+
+export const GraderConfig = z.object({
+  /** Where it was read: "commit <sha>" or "working tree" (what the user had at run start). */
+  origin: z.string(),
+  kinds: z.array(z.string()),
+  test: FrozenCommand.nullable(),
+  build: FrozenCommand.nullable(),
+  lint: FrozenCommand.nullable(),
+  /** loki.yaml's `verify:` section as it was. */
+  verify: z.record(z.string(), z.string()),
+  /** The root .lokiignore's text, null when there was none. */
+  lokiignore: z.string().nullable(),
+  /** The root .gitattributes' text, null when there was none (nested ones are judged by the diff's paths). */
+  gitattributes: z.string().nullable(),
+});
+export type GraderConfig = z.infer<typeof GraderConfig>;

@@ -1,0 +1,79 @@
+// The files project detection and the frozen grading configuration read, from the working tree
+// (fsTree) or from one commit (commitTree, read ahead with git so detection itself stays sync).
+// A commit's tree is what a diff cannot change: the grader's configuration is read from it.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { git } from "../core/git.ts";
+
+export type Tree = {
+  /** Where the files come from, for reports: "working tree" or "commit <sha>". */
+  origin: string;
+  has: (rel: string) => boolean;
+  /** The file's text, or null when it is absent (or not a file). */
+  read: (rel: string) => string | null;
+  /** Names directly inside `dir` ("" is the root), or [] when it is absent. */
+  list: (dir: string) => string[];
+};
+
+/** Root files whose content detection or grading reads (listing is enough for the others). */
+export const READ_AHEAD = ["package.json", "GNUmakefile", "makefile", "Makefile", "loki.yaml", ".lokiignore", ".gitattributes"];
+const LISTED_DIRS = ["", "tests"];
+const GIT_TIMEOUT_MS = 30_000;
+
+export function fsTree(root: string): Tree {
+  return {
+    origin: "working tree",
+    has: (rel) => existsSync(join(root, rel)),
+    read: (rel) => {
+      try {
+        return readFileSync(join(root, rel), "utf8");
+      } catch {
+        return null;
+      }
+    },
+    list: (dir) => {
+      try {
+        return readdirSync(join(root, dir));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+/** The same view of `rev`'s tree; throws when git cannot list it (a bad rev is the caller's bug). */
+export async function commitTree(root: string, rev: string): Promise<Tree> {
+  const listed = new Map<string, string[]>();
+  const blobs = new Map<string, string>();
+  for (const dir of LISTED_DIRS) {
+    const result = await git(["ls-tree", "-z", `${rev}:${dir}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+    if (result.exitCode !== 0) {
+      if (dir === "") throw new Error(`git ls-tree ${rev}: ${result.stderr.trim()}`);
+      continue;
+    }
+    const entries = result.stdout.split("\0").filter((line) => line !== "");
+    listed.set(
+      dir,
+      entries.map((line) => line.slice(line.indexOf("\t") + 1)),
+    );
+    if (dir === "")
+      for (const line of entries) {
+        const [meta = "", name = ""] = line.split("\t");
+        if (meta.split(" ")[1] === "blob") blobs.set(name, "");
+      }
+  }
+  const contents = new Map<string, string>();
+  for (const name of READ_AHEAD.filter((n) => blobs.has(n))) {
+    const shown = await git(["cat-file", "blob", `${rev}:${name}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+    if (shown.exitCode === 0) contents.set(name, shown.stdout);
+  }
+  return {
+    origin: `commit ${rev.slice(0, 12)}`,
+    has: (rel) => {
+      const slash = rel.lastIndexOf("/");
+      return (listed.get(slash < 0 ? "" : rel.slice(0, slash)) ?? []).includes(rel.slice(slash + 1));
+    },
+    read: (rel) => contents.get(rel) ?? null,
+    list: (dir) => listed.get(dir) ?? [],
+  };
+}
