@@ -56,6 +56,10 @@ export function buildProgram(): Command {
         "--no-sandbox",
         "run the agent without loki's OS sandbox (marked unsandboxed: held-out secrecy and state integrity not enforced)",
       )
+      .option(
+        "--accept-config-change",
+        "grade with the diff's own test/build commands, .lokiignore and attributes (recorded in evidence and proof)",
+      )
       .option("--json", "stream the run's events as JSON lines on stdout");
   runFlags(
     program
@@ -102,6 +106,10 @@ export function buildProgram(): Command {
     .option("--block-on <severities>", "severities that block (default critical,high)")
     .option("--baseline <file>", "ignore findings whose fingerprint is in this baseline file")
     .option("--write-baseline <file>", "write the current findings' fingerprints as a baseline and exit 0")
+    .option(
+      "--accept-config-change",
+      "accept the diff's changes to its own grading (test/build commands, .lokiignore, attributes, loki.yaml verify:)",
+    )
     .option("--sarif <file>", "also write SARIF 2.1.0")
     .option("--junit <file>", "also write JUnit XML (one testcase per gate)")
     .option("--json", "print the evidence as JSON (schema: docs/verify.md)")

@@ -35,6 +35,7 @@ type RunOptions = {
   worktree?: boolean;
   pr?: boolean;
   ship?: boolean;
+  acceptConfigChange?: boolean;
 };
 
 function flagsOf(options: RunOptions): RunFlags {
@@ -51,6 +52,7 @@ function flagsOf(options: RunOptions): RunFlags {
     allow_root: options.yes ? true : undefined,
     // commander turns --no-sandbox into sandbox: false (and leaves it true otherwise: config decides then).
     sandbox: options.sandbox === false ? false : undefined,
+    accept_config_change: options.acceptConfigChange === true ? true : undefined,
   };
 }
 

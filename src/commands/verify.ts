@@ -24,6 +24,7 @@ export type VerifyFlags = {
   sarif?: string;
   junit?: string;
   json?: boolean;
+  acceptConfigChange?: boolean;
 };
 
 export async function runVerify(base: string | undefined, flags: VerifyFlags): Promise<ExitCode> {
@@ -39,6 +40,7 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     writeBaseline: flags.writeBaseline,
     sarif: flags.sarif,
     junit: flags.junit,
+    acceptConfigChange: flags.acceptConfigChange === true,
   });
   for (const line of outcome.warnings) warn(line);
   const { evidence } = outcome;

@@ -78,12 +78,22 @@ const ECOSYSTEM_ENV: [string, string][] = [
   ["AZURE_DEVOPS_ORG_URL", "trackers.azure.org_url"],
 ];
 
-export function loadConfig(root: string, env: Record<string, string | undefined> = process.env, flags: Raw = {}): LoadedConfig {
+/**
+ * `lokiYaml`: the repository's loki.yaml text as it was in a commit (null: it had none), read in
+ * place of the working tree's — the grader's configuration comes from the base, not from the diff.
+ */
+export function loadConfig(
+  root: string,
+  env: Record<string, string | undefined> = process.env,
+  flags: Raw = {},
+  options: { lokiYaml?: string | null } = {},
+): LoadedConfig {
   const warnings: string[] = [];
   const files: string[] = [];
   const layers: { origin: string; raw: Raw }[] = [];
   for (const file of [join(root, "loki.yaml"), join(root, ".loki", "config.yaml")]) {
-    const raw = readConfigFile(file);
+    const committed = file === join(root, "loki.yaml") ? options.lokiYaml : undefined;
+    const raw = committed === undefined ? readConfigFile(file) : committed === null ? undefined : parseConfigText(committed, file);
     if (raw === undefined) continue;
     files.push(file);
     warnings.push(...unknownKeys(raw, Config).map((key) => `${file}: unknown key "${key}" ignored`));
@@ -117,6 +127,10 @@ function readConfigFile(file: string): Raw | undefined {
   } catch {
     return undefined;
   }
+  return parseConfigText(text, file);
+}
+
+function parseConfigText(text: string, file: string): Raw {
   const doc = parseDocument(text, { prettyErrors: false });
   const error = doc.errors[0];
   if (error) {

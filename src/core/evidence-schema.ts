@@ -15,6 +15,8 @@ export const Evidence = z.object({
   run_id: z.string().nullable(),
   /** A run's evidence: false when its agents ran without loki's sandbox (--no-sandbox). */
   sandboxed: z.boolean().optional(),
+  /** Where the grading configuration came from, and whether the user accepted the diff's own (--accept-config-change). */
+  grading: z.object({ frozen_at: z.string(), config_change_accepted: z.boolean() }).optional(),
   repo: z.object({
     root: z.string(),
     head: z.string(),

@@ -45,6 +45,8 @@ export const Proof = z.object({
     sandboxed: z.boolean().optional(),
     /** Tool calls that reached for loki's private paths (each one keeps the run from VERIFIED). */
     violations: z.array(z.string()).optional(),
+    /** The user accepted the diff's changes to its own grading configuration (--accept-config-change). */
+    config_change_accepted: z.boolean().optional(),
   }),
   headline: z.object({ verdict: HeadlineVerdict, reasons: z.array(z.string()) }),
   spec: z.object({

@@ -1,6 +1,7 @@
 // Schemas of a run's durable record: orchestrator state, the event stream, the cost ledger, the
 // completion summary and memory episodes. Validated on every read and write (core/workspace.ts).
 import { z } from "zod";
+import { GraderConfig } from "./grader-schema.ts";
 import { GateStatus, IsoTime, Sha256, TokenCounts, Version } from "./schema.ts";
 import { RunStatus } from "./session-schema.ts";
 
@@ -72,6 +73,10 @@ export const OrchestratorState = z.object({
   git_snapshot: GitSnapshot.optional(),
   /** Fingerprints of loki's code and the provider CLIs taken at (re)start (loop/integrity.ts); absent in older states. */
   integrity: RunIntegrity.optional(),
+  /** The grading configuration frozen at run start (gates/grader.ts); absent in older states. */
+  grader: GraderConfig.optional(),
+  /** The user accepted the diff's changes to its own grading (--accept-config-change). */
+  accept_config_change: z.boolean().optional(),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;

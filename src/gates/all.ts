@@ -5,6 +5,7 @@ import { depsGate } from "./deps.ts";
 import { emptyDiffGate } from "./empty-diff.ts";
 import type { Gate } from "./gate.ts";
 import { gitIntegrityGate } from "./git-integrity.ts";
+import { graderConfigGate } from "./grader-config.ts";
 import { heldoutGate } from "./heldout.ts";
 import { secretsGate } from "./secrets.ts";
 import { specDriftGate } from "./spec-drift.ts";
@@ -20,6 +21,7 @@ export const ALL_GATES: readonly Gate[] = [
   secretsGate,
   depsGate,
   tamperGate,
+  graderConfigGate,
   gitIntegrityGate,
   specDriftGate,
   heldoutGate,

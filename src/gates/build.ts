@@ -2,6 +2,7 @@
 // build blocks; a timeout or a build that cannot start is inconclusive, never a pass.
 // No build command is a skip that names the setting to add, not a silent green.
 import { run } from "../core/exec.ts";
+import { commandArgv, shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -15,10 +16,11 @@ export const buildGate: Gate = {
   run: async ({ subject, project, signal }) => {
     const command = project.build;
     if (command === null) return inconclusive("no build command detected (set verify.build)");
-    const shown = `\`${command.argv.join(" ")}\``;
+    const shown = `\`${shownCommand(command)}\``;
     const timeoutMs = buildTimeoutMs(process.env.LOKI_BUILD_TIMEOUT_MS);
-    const result = await run(command.argv, { cwd: subject.root, timeoutMs, env: { CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
-    const details = { command: command.argv.join(" "), source: command.source, exit_code: result.exitCode, duration_ms: result.durationMs };
+    const { argv, env } = commandArgv(command, subject.root);
+    const result = await run(argv, { cwd: subject.root, timeoutMs, env: { ...env, CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
+    const details = { command: shownCommand(command), source: command.source, exit_code: result.exitCode, duration_ms: result.durationMs };
     if (signal?.aborted) return inconclusive("cancelled while the build ran", details);
     if (result.spawnError !== null) return inconclusive(`could not start ${shown}: ${result.spawnError}`, details);
     if (result.timedOut)

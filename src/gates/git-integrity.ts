@@ -1,15 +1,14 @@
 // Gate "git_integrity": git as loki reads it must not be redefined by the agent. A change during the
 // run to .git/config, .git/hooks, .git/info/attributes or refs/replace/* (against the run-start
-// snapshot the caller passes in), or any .gitattributes in the change, is a blocking finding.
-import { posix } from "node:path";
+// snapshot the caller passes in) is a blocking finding. A .gitattributes in the change is the
+// grader_config gate's: attributes are read from the base, so the change is a configuration change.
 import { readGitSnapshot, treeOf } from "../core/git.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
 import type { Finding } from "../core/schema.ts";
-import { fingerprint, type ChangedFile, type Gate } from "./gate.ts";
+import { fingerprint, type Gate } from "./gate.ts";
 
 const NO_RUN = ".git internals not compared: no loki run (no run-start snapshot)";
 const NO_SNAPSHOT = ".git internals not compared: this run recorded no snapshot at its start";
-const ATTRIBUTES_WHY = "attributes decide what the grader sees";
 
 function high(rule: string, message: string, file: string | undefined, identity: string): Finding {
   return { severity: "high", file, message, rule, fingerprint: fingerprint(rule, file, identity) };
@@ -55,19 +54,6 @@ export function compareGitSnapshots(before: GitSnapshot, after: GitSnapshot): Fi
   return findings;
 }
 
-const isAttributes = (path: string | undefined) => path !== undefined && posix.basename(path) === ".gitattributes";
-
-/** One finding per .gitattributes file the change adds, modifies, deletes or renames. */
-export function gitattributesFindings(files: readonly ChangedFile[]): Finding[] {
-  return files
-    .filter((file) => isAttributes(file.path) || isAttributes(file.oldPath))
-    .map((file) => {
-      const verb = file.status === "modified" ? "changed" : file.status;
-      const identity = `${verb} ${file.added.map((l) => l.text).join("\n")}`;
-      return high("gitattributes", `${file.path} ${verb}: ${ATTRIBUTES_WHY}`, file.path, identity);
-    });
-}
-
 /** The repository now, against the snapshot; a start commit that no longer resolves has tree "". */
 async function currentSnapshot(root: string, before: GitSnapshot): Promise<GitSnapshot> {
   if ((await treeOf(root, before.start_sha)) === null) {
@@ -80,21 +66,15 @@ async function currentSnapshot(root: string, before: GitSnapshot): Promise<GitSn
 export const gitIntegrityGate: Gate = {
   id: "git_integrity",
   title: "Git internals unchanged",
-  when: () => true,
+  when: ({ gitSnapshot }) => (gitSnapshot === undefined ? NO_RUN : true),
   run: async ({ subject, gitSnapshot }) => {
-    const attributes = gitattributesFindings(subject.files);
-    const internals = gitSnapshot ? compareGitSnapshots(gitSnapshot, await currentSnapshot(subject.root, gitSnapshot)) : [];
-    const findings = [...attributes, ...internals];
-    const details = { gitattributes: attributes.length, internals: internals.length, compared: Boolean(gitSnapshot) };
+    const findings = gitSnapshot ? compareGitSnapshots(gitSnapshot, await currentSnapshot(subject.root, gitSnapshot)) : [];
+    const details = { internals: findings.length, compared: Boolean(gitSnapshot) };
     if (findings.length > 0) {
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
       return { status: "fail", reason: `git as loki reads it was redefined: ${findings[0]?.message}${more}`, findings, details };
     }
-    const compared = gitSnapshot
-      ? ".git config, hooks, info/attributes and replace refs as at run start"
-      : gitSnapshot === null
-        ? NO_SNAPSHOT
-        : NO_RUN;
-    return { status: "pass", reason: `no .gitattributes changed; ${compared}`, findings: [], details };
+    if (!gitSnapshot) return { status: "pass", reason: NO_SNAPSHOT, findings: [], details };
+    return { status: "pass", reason: ".git config, hooks, info/attributes and replace refs as at run start", findings: [], details };
   },
 };

@@ -2,6 +2,7 @@
 // executed, a timeout or a runner that cannot start are inconclusive — never a pass (DESIGN §5).
 // parseTestCounts is pure: it reads counts from what common runners print, and guesses nothing else.
 import { run } from "../core/exec.ts";
+import { commandArgv } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
 
 export type TestCounts = { passed: number; failed: number; skipped?: number; runner: string };
@@ -20,7 +21,8 @@ export const testsGate: Gate = {
     if (command === null) return inconclusive(NO_RUNNER);
     const shown = `\`${command.argv.join(" ")}\``;
     const timeoutMs = testTimeoutMs(process.env.LOKI_TEST_TIMEOUT_MS);
-    const result = await run(command.argv, { cwd: subject.root, timeoutMs, env: { CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
+    const { argv, env } = commandArgv(command, subject.root);
+    const result = await run(argv, { cwd: subject.root, timeoutMs, env: { ...env, CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
     const output = `${result.stdout}\n${result.stderr}`;
     const counts = parseTestCounts(output);
     const details = {

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { GateResult } from "../core/schema.ts";
 import { writeJson } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
+import { detectProject } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
+import { gradingProject } from "../gates/grader.ts";
 import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
@@ -19,9 +21,16 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
   const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
+  // Detected afresh each iteration (a greenfield repository gets its first test command from the
+  // agent); what runs is the frozen configuration's wherever the run started with one.
+  const current = detectProject(record.ws.root, env.config);
+  const frozen = record.state.grader;
+  const accepted = record.state.accept_config_change === true;
   const gates = await runGates(ALL_GATES, {
     subject: change,
-    project: env.project,
+    project: frozen ? gradingProject(frozen, current, accepted) : current,
+    frozen,
+    acceptConfigChange: accepted,
     config: env.config,
     signal: env.signal,
     drift,
@@ -64,6 +73,9 @@ export function writeRunEvidence(
       baseline: null,
       stages,
       sandboxed: record.state.sandboxed,
+      ...(record.state.grader
+        ? { grading: { frozen_at: record.state.grader.origin, config_change_accepted: record.state.accept_config_change === true } }
+        : {}),
       now: new Date(),
     }),
   );

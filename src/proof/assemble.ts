@@ -35,6 +35,9 @@ export function headline(facts: HeadlineFacts): Proof["headline"] {
   for (const gate of gates.results) {
     if (gate.status === "fail") failures.push(`gate ${gate.id} failed: ${gate.reason}`);
     if (gate.status === "inconclusive") gaps.push(`gate ${gate.id} was inconclusive: ${gate.reason}`);
+    // Accepted is not unchecked: the reader must see the diff changed its own grading.
+    if (gate.id === "grader_config" && gate.status === "pass" && gate.reason.startsWith("accepted"))
+      gaps.push(`graded with the diff's own configuration: ${gate.reason}`);
   }
   if (heldOut.status === "reveal_failed") failures.push(`the held-out reveal failed: ${heldOut.detail ?? "unknown reason"}`);
   else if (heldOut.status !== "revealed") gaps.push(`no held-out item was checked: ${heldOut.detail ?? heldOut.status}`);
@@ -107,6 +110,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     pr_url: completion.pr_url,
     sandboxed: orchestrator?.sandboxed ?? true,
     violations: orchestrator?.violations ?? [],
+    ...(orchestrator?.accept_config_change ? { config_change_accepted: true } : {}),
   };
   const chain = orchestrator?.chain ?? [...new Set(entries.map((e) => e.provider))];
   const proof: Proof = {

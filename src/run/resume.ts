@@ -14,6 +14,8 @@ import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
+import { freezeGrader } from "../gates/grader.ts";
+import { commitTree } from "../gates/tree.ts";
 import { loadRunSpec, loopInputs, type RunFlags } from "./start.ts";
 
 export type ResumeInput = {
@@ -74,6 +76,12 @@ export async function prepareResume(input: ResumeInput) {
   });
   if (!providers.has(record.state.provider as ProviderId)) record.save({ provider: [...providers.keys()][0] as string });
   record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
+  // A state from before frozen grading: the start commit is what the run began from.
+  if (!saved.grader)
+    record.save({
+      grader: { ...freezeGrader(await commitTree(root, saved.start_sha), config), origin: `run start (${saved.start_sha.slice(0, 12)})` },
+    });
+  if (input.flags.accept_config_change) record.save({ accept_config_change: true });
   record.emit({
     kind: "run_started",
     provider: record.state.provider,

@@ -8,6 +8,8 @@ import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { readJson, workspaceAt, writeJson } from "../core/workspace.ts";
 import { detectProject } from "../gates/detect.ts";
+import { freezeGrader } from "../gates/grader.ts";
+import { fsTree } from "../gates/tree.ts";
 import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
@@ -36,6 +38,8 @@ export type RunFlags = {
   failover?: string[];
   allow_root?: boolean;
   sandbox?: boolean;
+  /** Not a config key (a diff could set it): only the user's flag accepts a change to the grader. */
+  accept_config_change?: boolean;
 };
 export type StartInput = {
   arg?: string;
@@ -103,6 +107,9 @@ export async function prepareStart(input: StartInput) {
     now,
   });
   state.git_snapshot = gitSnapshot;
+  // What the user declared at start: the diff the agent writes never changes how it is graded.
+  state.grader = { ...freezeGrader(fsTree(root), config), origin: `run start (${startSha.slice(0, 12)})` };
+  state.accept_config_change = input.flags.accept_config_change === true;
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
   record.emit({

@@ -26,6 +26,7 @@ export type EvidenceInput = {
   stages?: Evidence["stages"];
   /** A run's: whether its agents ran in loki's sandbox. */
   sandboxed?: boolean;
+  grading?: Evidence["grading"];
   /** Defaults to the verdict's own code (0 VERIFIED, 1 CONCERNS, 2 BLOCKED). */
   exitCode?: number;
   now: Date;
@@ -40,6 +41,7 @@ export function buildEvidence(input: EvidenceInput): Evidence {
     source: input.source,
     run_id: input.runId,
     ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
+    ...(input.grading === undefined ? {} : { grading: input.grading }),
     repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
     subject: {
       files: subject.files.length,

@@ -2,7 +2,7 @@
 // concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
 // (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
 import { resolve } from "node:path";
-import { loadConfig } from "../core/config.ts";
+import { loadConfig, type Config } from "../core/config.ts";
 import { gitError, messageOf, usageError } from "../core/errors.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch, headSha, repoRoot } from "../core/git.ts";
@@ -11,6 +11,8 @@ import { Severity, type GateResult } from "../core/schema.ts";
 import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { detectProject } from "../gates/detect.ts";
+import { freezeGrader, gradingProject } from "../gates/grader.ts";
+import { commitTree } from "../gates/tree.ts";
 import { readSubject } from "../gates/diff.ts";
 import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
 import { checkDrift } from "../spec/drift.ts";
@@ -35,6 +37,8 @@ export type VerifyOptions = {
   junit?: string;
   /** The environment an issue-sourced spec is re-fetched with (tracker tokens). Default: process.env. */
   env?: Record<string, string | undefined>;
+  /** Grade with the diff's own grading configuration (--accept-config-change); recorded in the evidence. */
+  acceptConfigChange?: boolean;
   /** The report renderers; default report/formats.ts's table (tests count calls through it). */
   renderers?: Renderers;
   now?: () => Date;
@@ -104,6 +108,12 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const base = await resolveBase(root, options.base, branch);
   const subject = await readSubject(root, base.mergeBase, { includeWorktree: options.uncommitted === true });
   const loaded = loadConfig(root);
+  const accepted = options.acceptConfigChange === true;
+  // The grader's configuration is the merge base's: a pull request cannot switch off what grades it.
+  const baseTree = await commitTree(root, base.mergeBase);
+  const baseConfig = frozenConfig(root, baseTree.read("loki.yaml"), loaded.config);
+  const frozen = { ...freezeGrader(baseTree, baseConfig), origin: `merge base ${base.mergeBase.slice(0, 12)}` };
+  const config = accepted ? loaded.config : baseConfig;
   const ws = workspaceAt(root);
   // Gates whose input could not be had are graded here, without running: never a crash, never a pass.
   const preset = new Map<string, { status: "inconclusive" | "skipped"; reason: string }>();
@@ -115,8 +125,10 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
   const ctx: GateContext = {
     subject,
-    project: detectProject(root, loaded.config),
-    config: loaded.config,
+    project: gradingProject(frozen, detectProject(root, loaded.config), accepted),
+    config,
+    frozen,
+    acceptConfigChange: accepted,
     drift,
     heldout,
     gitSnapshot: undefined,
@@ -161,6 +173,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     verdict,
     blockOn,
     baseline: options.baseline === undefined ? null : { path: options.baseline, suppressed: filtered.suppressed },
+    grading: { frozen_at: frozen.origin, config_change_accepted: accepted },
     now: now(),
   });
   const reports = reportsOf(evidence, options.renderers);
@@ -176,6 +189,15 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"));
   if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"));
   return { evidence, exitCode: VERIFY_EXIT[evidence.verdict], base, warnings: loaded.warnings, reports, written };
+}
+
+/** The configuration as the base's loki.yaml declares it; a base whose loki.yaml is unreadable freezes today's. */
+function frozenConfig(root: string, lokiYaml: string | null, current: Config): Config {
+  try {
+    return loadConfig(root, process.env, {}, { lokiYaml }).config;
+  } catch {
+    return current;
+  }
 }
 
 /**

@@ -261,7 +261,7 @@ const ROWS: Row[] = [
     change: { "app.js": "module.exports = 2;\n" },
     verify: { build: "node --check app.js" },
     status: "pass",
-    reason: "`sh -c node --check app.js` succeeded — config verify.build",
+    reason: "`node --check app.js` succeeded — config verify.build",
   },
   {
     gate: buildGate,
@@ -270,7 +270,7 @@ const ROWS: Row[] = [
     change: { "app.js": "module.exports = ;\n" },
     verify: { build: "node --check app.js" },
     status: "fail",
-    reason: "build failed: `sh -c node --check app.js` exit code 1",
+    reason: "build failed: `node --check app.js` exit code 1",
   },
   { gate: buildGate, fixture: "no build command", ...aChange, status: "skipped", reason: "no build command detected (set verify.build)" },
   {

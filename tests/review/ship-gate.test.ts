@@ -152,6 +152,23 @@ describe("trust stages at the ship gate", () => {
     expect(gates.find((g) => g.id === "tamper")).toMatchObject({ status: "fail", findings: [{ rule: "skip-marker" }] });
   });
 
+  test("rewriting the test script to `node -e 0` over a wrong implementation blocks: the frozen script ran red", async () => {
+    await using s = await scenarioRepo("rewrite-test-script", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(result.code).toBe(2);
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+      findings: { rule?: string; message: string }[];
+    }[];
+    const grader = gates.find((g) => g.id === "grader_config");
+    expect(grader).toMatchObject({ status: "fail", findings: [{ rule: "grader_config_changed" }] });
+    expect(grader?.findings[0]?.message).toContain("node --test → node -e 0");
+    expect(gates.find((g) => g.id === "tests")?.status).toBe("fail");
+    expect(s.evidence()).toMatchObject({ verdict: "BLOCKED", grading: { config_change_accepted: false } });
+    expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
+  });
+
   test("committing a secret blocks the ship gate, and the secret is never echoed", async () => {
     await using s = await scenarioRepo("secret", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);

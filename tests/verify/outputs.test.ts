@@ -40,6 +40,7 @@ describe("CI outputs", () => {
       "secrets",
       "deps",
       "tamper",
+      "grader_config",
       "git_integrity",
       "spec_drift",
       "heldout",

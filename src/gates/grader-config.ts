@@ -1,0 +1,52 @@
+// Gate "grader_config": the diff being graded must not change how it is graded. Compares the head's
+// test/build/lint commands, .lokiignore, .gitattributes and loki.yaml `verify:` with the
+// configuration frozen at the base; a change blocks unless the user accepted it (--accept-config-change).
+import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
+import { freezeGrader, graderChanges, type GraderChange } from "./grader.ts";
+import { commitTree, fsTree } from "./tree.ts";
+
+const HOW_TO_ACCEPT =
+  "if the change is intended, a maintainer accepts it with `loki verify --accept-config-change` (a run: `loki start|resume --accept-config-change`)";
+
+export const graderConfigGate: Gate = {
+  id: "grader_config",
+  title: "Grading configuration unchanged",
+  when: ({ frozen }) => (frozen === undefined ? "no grading configuration was frozen for this check" : true),
+  run: async ({ subject, config, frozen, acceptConfigChange }) => {
+    if (frozen === undefined) return { status: "skipped", reason: "no grading configuration was frozen", findings: [] };
+    const tree = subject.includesWorktree ? fsTree(subject.root) : await commitTree(subject.root, subject.head);
+    const changes = graderChanges(frozen, freezeGrader(tree, config), subject.files);
+    const details = { frozen_at: frozen.origin, test: frozen.test?.shell ?? frozen.test?.argv.join(" ") ?? null, changes };
+    if (changes.length === 0)
+      return { status: "pass", reason: `unchanged since ${frozen.origin} (${describeTest(frozen.test)})`, findings: [], details };
+    const summary = changes.map((c) => c.what).join(", ");
+    if (acceptConfigChange === true)
+      return {
+        status: "pass",
+        reason: `accepted change to the grading configuration (--accept-config-change): ${summary}`,
+        findings: [],
+        details: { ...details, accepted: true },
+      };
+    return changed(changes, summary, details);
+  },
+};
+
+function changed(changes: GraderChange[], summary: string, details: Record<string, unknown>): GateOutcome {
+  const findings = changes.map((c) => ({
+    severity: "high" as const,
+    rule: "grader_config_changed",
+    message: `${c.what} changed in the graded diff (${c.before || "—"} → ${c.after}); graded with the base's instead — ${HOW_TO_ACCEPT}`,
+    ...(c.file === undefined ? {} : { file: c.file }),
+    fingerprint: fingerprint("grader_config_changed", c.what, `${c.before}\0${c.after}`),
+  }));
+  return {
+    status: "fail",
+    reason: `the diff changes its own grading configuration (${summary}); ${HOW_TO_ACCEPT}`,
+    findings,
+    details: { ...details, accepted: false },
+  };
+}
+
+function describeTest(test: { shell?: string; argv: string[] } | null): string {
+  return test === null ? "no test command" : `test: ${test.shell ?? test.argv.join(" ")}`;
+}

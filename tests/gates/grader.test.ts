@@ -1,0 +1,117 @@
+// The frozen grading configuration on real repositories: what each kind of edit to the grader's
+// own files counts as (a change, or a greenfield detection), which commands the gates then run,
+// and the grader_config gate's verdict with and without the user's acceptance.
+import { describe, expect, test } from "bun:test";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Config } from "../../src/core/config.ts";
+import { detectProject } from "../../src/gates/detect.ts";
+import { readSubject } from "../../src/gates/diff.ts";
+import { runGates } from "../../src/gates/gate.ts";
+import { graderConfigGate } from "../../src/gates/grader-config.ts";
+import { freezeGrader, graderChanges, gradingProject, verifySection } from "../../src/gates/grader.ts";
+import { commitTree, fsTree } from "../../src/gates/tree.ts";
+import { git, tmpdir } from "../helpers/tmp.ts";
+
+const config = Config.parse({});
+const pkg = (scripts: Record<string, string>) => JSON.stringify({ name: "x", scripts });
+const BASE = { "package.json": pkg({ test: "node --test", build: "tsc" }), "src/a.js": "1;\n" };
+
+/** Freezes BASE at its commit, commits `edit` on top, and lists what changed in the grader (dispose to delete the repo). */
+async function changesAfter(edit: Record<string, string>, base: Record<string, string> = BASE) {
+  const dir = await tmpdir({ commit: true, files: base });
+  const sha = git(dir.path, ["rev-parse", "HEAD"]).trim();
+  const frozen = freezeGrader(await commitTree(dir.path, sha), config);
+  for (const [rel, text] of Object.entries(edit)) {
+    mkdirSync(dirname(join(dir.path, rel)), { recursive: true });
+    writeFileSync(join(dir.path, rel), text);
+  }
+  git(dir.path, ["add", "-A"]);
+  git(dir.path, ["commit", "-q", "--allow-empty", "-m", "edit"]);
+  const subject = await readSubject(dir.path, sha, { includeWorktree: false });
+  const head = freezeGrader(fsTree(dir.path), config);
+  return {
+    frozen,
+    head,
+    changes: graderChanges(frozen, head, subject.files),
+    subject,
+    [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose](),
+  };
+}
+
+describe("graderChanges", () => {
+  const rows: [string, Record<string, string>, string[]][] = [
+    ["the test script rewritten", { "package.json": pkg({ test: "node -e 0", build: "tsc" }) }, ["test command"]],
+    ["a pretest script added", { "package.json": pkg({ pretest: "exit 0", test: "node --test", build: "tsc" }) }, ["test command"]],
+    ["the build script removed", { "package.json": pkg({ test: "node --test" }) }, ["build command"]],
+    [
+      "a lint script added (the base had none: detection, not a change)",
+      { "package.json": pkg({ test: "node --test", build: "tsc", lint: "eslint ." }) },
+      [],
+    ],
+    ["loki.yaml verify.test added", { "loki.yaml": "verify:\n  test: 'true'\n" }, ["loki.yaml verify.test"]],
+    ["loki.yaml broken", { "loki.yaml": "verify: [\n" }, ["loki.yaml verify.(loki.yaml)"]],
+    ["loki.yaml other keys only", { "loki.yaml": "council: false\n" }, []],
+    [".lokiignore added", { ".lokiignore": "src/\n" }, [".lokiignore"]],
+    ["a nested .lokiignore", { "src/.lokiignore": "*\n" }, ["src/.lokiignore"]],
+    ["a committed `* -diff`", { ".gitattributes": "* -diff\n" }, [".gitattributes"]],
+    ["a nested `*.js binary`", { "lib/.gitattributes": "*.js binary\n" }, ["lib/.gitattributes"]],
+    ["a filter driver named", { ".gitattributes": "*.js filter=clean\n" }, [".gitattributes"]],
+    ["line endings only", { ".gitattributes": "*.sh eol=lf\n" }, []],
+    ["linguist hints only", { "lib/.gitattributes": "*.js linguist-generated\n" }, []],
+    ["only source changed", { "src/a.js": "2;\n" }, []],
+  ];
+  test.each(rows)("%s", async (_name, edit, whats) => {
+    await using after = await changesAfter(edit);
+    expect(after.changes.map((c) => c.what)).toEqual(whats);
+  });
+
+  test("a change says what it was and what it became", async () => {
+    await using after = await changesAfter({ "package.json": pkg({ test: "node -e 0", build: "tsc" }) });
+    expect(after.changes).toEqual([{ what: "test command", before: "node --test", after: "node -e 0" }]);
+  });
+});
+
+describe("gradingProject", () => {
+  test("frozen commands run; a role the base lacked is detected on the current tree; accepted → the head's", async () => {
+    await using after = await changesAfter({}, { "package.json": pkg({ test: "node --test" }) });
+    const { frozen } = after;
+    await using now = await tmpdir({ files: { "package.json": pkg({ test: "node -e 0", build: "tsc -p ." }) } });
+    const head = detectProject(now.path, config);
+    const graded = gradingProject(frozen, head, false);
+    expect(graded.test?.shell).toBe("node --test");
+    expect(graded.test?.source).toMatch(/^package\.json scripts\.test \(frozen at commit [0-9a-f]{12}\)$/);
+    expect(graded.build?.shell).toBe("tsc -p .");
+    expect(graded.build?.source).toContain("detected on the current tree");
+    expect(gradingProject(frozen, head, true).test?.shell).toBe("node -e 0");
+  });
+
+  test("verifySection reads loki.yaml's verify: mapping as written", () => {
+    expect(verifySection("verify:\n  test: make check\n  build: make\nmodels: {}\n")).toEqual({ test: "make check", build: "make" });
+    expect(verifySection(null)).toEqual({});
+    expect(verifySection("budget_usd: 3\n")).toEqual({});
+  });
+});
+
+describe("grader_config gate", () => {
+  test("fails high per change and says how to accept; accepted → pass naming what was accepted; unchanged → pass", async () => {
+    await using after = await changesAfter({ "package.json": pkg({ test: "node -e 0", build: "tsc" }), ".lokiignore": "*\n" });
+    const { frozen, subject } = after;
+    const ctx = { subject, project: { kinds: [], test: null, build: null, lint: null }, config, frozen };
+    const [refused] = await runGates([graderConfigGate], ctx);
+    expect(refused?.status).toBe("fail");
+    expect(refused?.findings.map((f) => [f.rule, f.severity, f.file])).toEqual([
+      ["grader_config_changed", "high", undefined],
+      ["grader_config_changed", "high", ".lokiignore"],
+    ]);
+    expect(refused?.reason).toContain("--accept-config-change");
+    const [accepted] = await runGates([graderConfigGate], { ...ctx, acceptConfigChange: true });
+    expect(accepted).toMatchObject({ status: "pass", findings: [] });
+    expect(accepted?.reason).toBe("accepted change to the grading configuration (--accept-config-change): test command, .lokiignore");
+    await using clean = await changesAfter({ "src/a.js": "3;\n" });
+    const [pass] = await runGates([graderConfigGate], { ...ctx, subject: clean.subject, frozen: clean.frozen });
+    expect(pass?.status).toBe("pass");
+    const [skipped] = await runGates([graderConfigGate], { ...ctx, frozen: undefined });
+    expect(skipped?.status).toBe("skipped");
+  });
+});
