@@ -40,7 +40,7 @@ function bash(script: string, cwd: string, env: Record<string, string>): { code:
 describe("action.yml", () => {
   test("is a composite action with the documented inputs and outputs", () => {
     expect(action.runs.using).toBe("composite");
-    expect(Object.keys(action.inputs)).toEqual(["base", "block-on", "baseline", "args", "upload-sarif", "fail-on", "node-version"]);
+    expect(Object.keys(action.inputs)).toEqual(["base", "block-on", "baseline", "args", "upload-sarif", "fail-on", "accept-config-change-label", "node-version"]);
     expect(action.inputs["block-on"]?.default).toBe("critical,high");
     expect(Object.keys(action.outputs)).toEqual(["verdict", "exit-code", "sarif"]);
     const upload = action.runs.steps.find((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"));
@@ -73,6 +73,30 @@ describe("action.yml", () => {
     expect(readFileSync(output, "utf8")).toBe("exit-code=2\nverdict=BLOCKED\nsarif=loki.sarif\n");
     expect(sarifErrors(JSON.parse(readFileSync(join(repo.path, "loki.sarif"), "utf8")))).toEqual([]);
     expect(readFileSync(join(repo.path, "loki-junit.xml"), "utf8")).toContain('<testsuite name="loki verify"');
+  });
+
+  test("a PR that rewrites its test script is BLOCKED; the maintainer's label (not the PR's files) accepts it", async () => {
+    const pkg = `${JSON.stringify({ name: "fixture", private: true, scripts: { test: "node --test --test-concurrency=1" } })}\n`;
+    await using repo = await verifyRepo(NODE_PROJECT, { ...NODE_FIX, "package.json": pkg }, { origin: true });
+    const output = join(repo.root, "github-output");
+    const run = (labels: string) =>
+      bash(step("loki verify").run ?? "", repo.path, {
+        LOKI_HOME: ROOT,
+        LOKI_BASE: "",
+        LOKI_BLOCK_ON: "critical,high",
+        LOKI_BASELINE: "",
+        LOKI_ARGS: "--skip deps",
+        LOKI_ACCEPT_LABEL: "loki-accept-config-change",
+        LOKI_PR_LABELS: labels,
+        GITHUB_BASE_REF: "main",
+        GITHUB_OUTPUT: output,
+      });
+    const refused = run('["bug"]');
+    expect(refused.stdout).toContain("grader_config");
+    expect(refused.stdout).toContain("--accept-config-change");
+    expect(readFileSync(output, "utf8")).toContain("verdict=BLOCKED");
+    run('["bug", "loki-accept-config-change"]');
+    expect(readFileSync(output, "utf8")).toContain("verdict=VERIFIED");
   });
 
   test("a bad flag: exit code 3 and no verdict", async () => {
