@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../core/exec.ts";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
-import { planTestRun, readReport, type ReportReading } from "./runners/plan.ts";
+import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
 
 export type TestCounts = { passed: number; failed: number; skipped?: number; runner: string };
 
@@ -28,16 +28,17 @@ export const testsGate: Gate = {
     const shown = `\`${command.argv.join(" ")}\``;
     const timeoutMs = testTimeoutMs(process.env.LOKI_TEST_TIMEOUT_MS);
     const configuredReport = (frozen?.verify ?? config.verify).test_report?.trim() || undefined;
-    // Reports go where the tests cannot guess: a fresh private directory, removed once read.
-    const reportDir = mkdtempSync(join(tmpdir(), "loki-report-"));
+    // Reports go where the tests cannot guess: a fresh private directory with no telltale name
+    // (tests can list the temp dir), removed once read.
+    const reportDir = mkdtempSync(join(tmpdir(), "t"));
     let reading: ReportReading;
     let plan: ReturnType<typeof planTestRun>;
     let result: Awaited<ReturnType<typeof run>>;
     try {
       plan = planTestRun(command, { root: subject.root, reportDir, ...(configuredReport ? { configuredReport } : {}) });
-      const startedAt = Date.now() - 1000;
+      const before = reportMtimes(plan);
       result = await run(plan.argv, { cwd: subject.root, timeoutMs, env: plan.env, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
-      reading = readReport(plan, { root: subject.root, startedAt });
+      reading = readReport(plan, { root: subject.root, before });
     } finally {
       rmSync(reportDir, { recursive: true, force: true });
     }

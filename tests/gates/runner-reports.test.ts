@@ -135,16 +135,20 @@ describe("planTestRun", () => {
   test("each runner segment gets its report flags; the rest of the shell text is kept", () => {
     const p = plan("tsc && NODE_ENV=test npx vitest run --coverage; python -m pytest -q tests");
     expect(p.runners).toEqual(["vitest", "pytest"]);
+    const [vitest, pytest] = p.reports.map((r) => r.file);
+    expect(vitest).toMatch(/^\/r\/[0-9a-f-]{36}\.xml$/);
     expect(p.argv).toEqual([
       "sh",
       "-c",
-      "tsc && NODE_ENV=test npx vitest --reporter=default --reporter=junit --outputFile.junit=/r/0-vitest.xml run --coverage; python -m pytest --junitxml=/r/1-pytest.xml -p no:cacheprovider -q tests",
+      `tsc && NODE_ENV=test npx vitest --reporter=default --reporter=junit --outputFile.junit=${vitest} run --coverage; python -m pytest --junitxml=${pytest} -p no:cacheprovider -q tests`,
     ]);
     expect(p.env.PATH?.startsWith("/repo/node_modules/.bin:")).toBe(true);
   });
   test("go test's and cargo test's stdout becomes the report; libtest's flags go after --", () => {
-    expect(plan("go test ./... && cargo test --release -- --nocapture").argv[2]).toBe(
-      "go test -json ./... >/r/0-go-test.json && cargo test --release -- -Z unstable-options --format json --report-time --nocapture >/r/1-cargo-test.json",
+    const p = plan("go test ./... && cargo test --release -- --nocapture");
+    const [go, cargo] = p.reports.map((r) => r.file);
+    expect(p.argv[2]).toBe(
+      `go test -json ./... >${go} && cargo test --release -- -Z unstable-options --format json --report-time --nocapture >${cargo}`,
     );
     expect(plan("cargo test").env.RUSTC_BOOTSTRAP).toBe("1");
   });
@@ -153,9 +157,9 @@ describe("planTestRun", () => {
       expect(plan(shell).reports).toEqual([]);
   });
   test("selected files replace the command's own test paths", () => {
-    expect(plan("jest --ci src/*.test.js", ["src/a.test.js"]).argv[2]).toBe(
-      "jest --json --outputFile=/r/0-jest.json --runTestsByPath src/a.test.js --ci ",
-    );
-    expect(plan("go test ./...", ["pkg/a/a_test.go", "pkg/a/b_test.go"]).argv[2]).toBe("go test -json ./pkg/a  >/r/0-go-test.json");
+    const jest = plan("jest --ci src/*.test.js", ["src/a.test.js"]);
+    expect(jest.argv[2]).toBe(`jest --json --outputFile=${jest.reports[0]?.file} --runTestsByPath src/a.test.js --ci `);
+    const go = plan("go test ./...", ["pkg/a/a_test.go", "pkg/a/b_test.go"]);
+    expect(go.argv[2]).toBe(`go test -json ./pkg/a  >${go.reports[0]?.file}`);
   });
 });

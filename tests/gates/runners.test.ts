@@ -3,18 +3,11 @@
 // passes with counts from the report; a wrong implementation fails; a test file that exits before its
 // tests ran does not pass. A runner missing on this machine skips its rows, saying which.
 import { describe, expect, test } from "bun:test";
-import { cpSync, existsSync, symlinkSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { Config } from "../../src/core/config.ts";
-import { detectProject } from "../../src/gates/detect.ts";
-import { readSubject } from "../../src/gates/diff.ts";
-import { runGates } from "../../src/gates/gate.ts";
-import { testsGate } from "../../src/gates/tests.ts";
-import { git, tmpdir } from "../helpers/tmp.ts";
+import { gradeFixture, LOKI } from "../helpers/runner-fixture.ts";
 
-const LOKI = join(import.meta.dir, "..", "..");
-const FIXTURES = join(LOKI, "tests", "fixtures", "runners");
 const bin = (name: string) => existsSync(join(LOKI, "node_modules", ".bin", name));
 // preload.ts gives tests a throwaway HOME; rustup finds its toolchains under the real one.
 const realHome = userInfo().homedir;
@@ -91,25 +84,6 @@ const CASES: Case[] = [
     early: { "tests/early.rs": "#[test]\nfn early() {\n    std::process::exit(0);\n}\n\n#[test]\nfn never() {}\n" },
   },
 ];
-
-/** The fixture as a base commit, `change` committed on top; the tests gate's result on that diff. */
-export async function gradeFixture(runner: string, change: Record<string, string>, verify: Config["verify"] = {}) {
-  await using dir = await tmpdir();
-  cpSync(join(FIXTURES, runner), dir.path, { recursive: true });
-  symlinkSync(join(LOKI, "node_modules"), join(dir.path, "node_modules"));
-  dir.write(".gitignore", "node_modules\ntarget\n__pycache__\n");
-  git(dir.path, ["init", "-q"]);
-  git(dir.path, ["add", "-A"]);
-  git(dir.path, ["commit", "-qm", "initial"]);
-  const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
-  for (const [path, text] of Object.entries(change)) dir.write(path, text);
-  git(dir.path, ["add", "-A"]);
-  git(dir.path, ["commit", "-qm", "change", "--allow-empty"]);
-  const config = Config.parse({ verify });
-  const subject = await readSubject(dir.path, base, { includeWorktree: false });
-  const [result] = await runGates([testsGate], { subject, project: detectProject(subject.root, config), config });
-  return result;
-}
 
 describe("tests gate on every runner's fixture", () => {
   for (const c of CASES) {

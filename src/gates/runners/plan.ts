@@ -1,6 +1,7 @@
 // How loki runs a project's tests so that the results come from the runner, not from what the
 // command prints: planTestRun rewrites the (frozen) shell text so every runner segment writes a
 // report into loki's own directory; readReport reads those reports back into per-test results.
+import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "../detect.ts";
@@ -33,7 +34,8 @@ export function planTestRun(command: Command, options: PlanOptions): TestPlan {
     const found = matchRunner(texts, commandIndex(texts));
     if (found === null) continue;
     const { runner, at, length } = found;
-    const file = join(options.reportDir, `${reports.length}-${runner.id}.${runner.format === "junit" ? "xml" : "json"}`);
+    // A random name: a test that finds the directory still cannot know the file before the runner writes it.
+    const file = join(options.reportDir, `${randomUUID()}.${runner.format === "junit" ? "xml" : "json"}`);
     reports.push({ runner: runner.id, format: runner.format, file, declares: runner.declares });
     Object.assign(env, runner.env);
     const nameEnd = segment.words[at + length - 1]?.end ?? segment.start;
@@ -76,13 +78,19 @@ export type ReportReading = {
   ranNothing: { group: string; declared: number }[];
 };
 
-/** Reads every planned report; `startedAt` (ms) rejects a configured report older than the run. */
-export function readReport(plan: TestPlan, options: { root: string; startedAt: number }): ReportReading {
+/** When each report file was last modified before the run (null: absent), to reject one it did not write. */
+export function reportMtimes(plan: TestPlan): Map<string, number | null> {
+  return new Map(plan.reports.map((r) => [r.file, mtimeOf(r.file)]));
+}
+
+/** Reads every planned report; a report unchanged since `before` (reportMtimes) was not written by the run. */
+export function readReport(plan: TestPlan, options: { root: string; before: Map<string, number | null> }): ReportReading {
   const results: TestResult[] = [];
   const ranNothing: ReportReading["ranNothing"] = [];
   let problem: string | undefined;
   for (const report of plan.reports) {
-    const text = readFresh(report.file, report.runner === "configured" ? options.startedAt : 0);
+    const before = options.before.get(report.file) ?? null;
+    const text = before !== null && mtimeOf(report.file) === before ? null : readText(report.file);
     const parsed = text === null ? null : parseReport(report.format, text);
     if (parsed === null || !parsed.complete) {
       problem ??= `${report.runner}: ${parsed?.problem ?? "no report was written"}`;
@@ -112,9 +120,16 @@ export function readReport(plan: TestPlan, options: { root: string; startedAt: n
   };
 }
 
-function readFresh(file: string, notBefore: number): string | null {
+function mtimeOf(file: string): number | null {
   try {
-    if (notBefore > 0 && statSync(file).mtimeMs < notBefore) return null;
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+function readText(file: string): string | null {
+  try {
     return readFileSync(file, "utf8");
   } catch {
     return null;
@@ -132,7 +147,7 @@ function countDeclared(report: PlannedReport, group: string, root: string): numb
     }
   };
   if (report.runner !== "go-test") return count(resolve(root, group));
-  const module = /^module\s+(\S+)/m.exec(readFileSafe(join(root, "go.mod")))?.[1] ?? "";
+  const module = /^module\s+(\S+)/m.exec(readText(join(root, "go.mod")) ?? "")?.[1] ?? "";
   const dir = join(root, group === module ? "." : group.startsWith(`${module}/`) ? group.slice(module.length + 1) : group);
   try {
     return readdirSync(dir)
@@ -140,13 +155,5 @@ function countDeclared(report: PlannedReport, group: string, root: string): numb
       .reduce((n, f) => n + count(join(dir, f)), 0);
   } catch {
     return 0;
-  }
-}
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
   }
 }
