@@ -56,7 +56,10 @@ export const Config = z.object({
       max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
     })
     .default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
-  verify: z.object({ build: z.string().optional(), test: z.string().optional(), lint: z.string().optional() }).default(() => ({})),
+  /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself). */
+  verify: z
+    .object({ build: z.string().optional(), test: z.string().optional(), lint: z.string().optional(), test_report: z.string().optional() })
+    .default(() => ({})),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -182,11 +182,25 @@ const ROWS: Row[] = [
   },
   {
     gate: testsGate,
-    fixture: "node test.js, fixed",
+    fixture: "node test.js, fixed: exit 0 alone is no evidence that tests ran",
     files: nodeScriptProject,
     change: { "greet.js": "exports.greet = (n) => `Hello, ${n}`;\n" },
+    status: "inconclusive",
+    reason: "loki cannot read this runner's results; set verify.test_report in loki.yaml to the JUnit XML file it writes (`npm test`)",
+  },
+  {
+    gate: testsGate,
+    fixture: "the same check as a node:test file, fixed",
+    files: {
+      ...nodeScriptProject,
+      "package.json": JSON.stringify({ name: "f", scripts: { test: "node --test" } }),
+      "test.js": "",
+      "greet.test.js":
+        'const test = require("node:test");\nconst assert = require("node:assert");\ntest("greets", () => assert.equal(require("./greet.js").greet("Ada"), "Hello, Ada"));\n',
+    },
+    change: { "greet.js": "exports.greet = (n) => `Hello, ${n}`;\n" },
     status: "pass",
-    reason: "`npm test` exited 0 (no test counts printed) — package.json scripts.test",
+    reason: "1 passed — package.json scripts.test",
   },
   {
     gate: testsGate,
@@ -198,11 +212,25 @@ const ROWS: Row[] = [
   },
   {
     gate: testsGate,
-    fixture: "make test, fixed",
+    fixture: "make test, fixed: exit 0 alone is no evidence that tests ran",
     files: makeProject,
     change: { "app.conf": "version=2\n" },
+    status: "inconclusive",
+    reason: "loki cannot read this runner's results; set verify.test_report in loki.yaml to the JUnit XML file it writes (`make test`)",
+  },
+  {
+    gate: testsGate,
+    fixture: "make test writing the JUnit report verify.test_report names, fixed",
+    files: {
+      Makefile: "test:\n\t@node --test --test-reporter=junit --test-reporter-destination=junit.xml\n",
+      "conf.test.js":
+        'const test = require("node:test");\nconst assert = require("node:assert");\nconst fs = require("node:fs");\ntest("version", () => assert.match(fs.readFileSync("app.conf", "utf8"), /version=2/));\n',
+      "app.conf": "version=1\n",
+    },
+    change: { "app.conf": "version=2\n" },
+    verify: { test_report: "junit.xml" },
     status: "pass",
-    reason: "`make test` exited 0 (no test counts printed) — Makefile test target",
+    reason: "1 passed — Makefile test target",
   },
   {
     gate: testsGate,
