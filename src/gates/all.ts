@@ -10,6 +10,7 @@ import { secretsGate } from "./secrets.ts";
 import { specDriftGate } from "./spec-drift.ts";
 import { staticGate } from "./static.ts";
 import { tamperGate } from "./tamper.ts";
+import { testImportsGate } from "./test-imports.ts";
 import { testsGate } from "./tests.ts";
 
 export const ALL_GATES: readonly Gate[] = [
@@ -20,6 +21,7 @@ export const ALL_GATES: readonly Gate[] = [
   secretsGate,
   depsGate,
   tamperGate,
+  testImportsGate,
   gitIntegrityGate,
   specDriftGate,
   heldoutGate,

@@ -40,6 +40,7 @@ describe("CI outputs", () => {
       "secrets",
       "deps",
       "tamper",
+      "test_imports",
       "git_integrity",
       "spec_drift",
       "heldout",

@@ -56,6 +56,7 @@ describe("real Node repository", () => {
       secrets: "pass",
       deps: "skipped",
       tamper: "pass",
+      test_imports: "skipped",
       git_integrity: "pass",
       spec_drift: "skipped",
       heldout: "skipped",
