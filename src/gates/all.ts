@@ -11,6 +11,7 @@ import { secretsGate } from "./secrets.ts";
 import { specDriftGate } from "./spec-drift.ts";
 import { staticGate } from "./static.ts";
 import { tamperGate } from "./tamper.ts";
+import { testImportsGate } from "./test-imports.ts";
 import { testsGate } from "./tests.ts";
 
 export const ALL_GATES: readonly Gate[] = [
@@ -21,6 +22,7 @@ export const ALL_GATES: readonly Gate[] = [
   secretsGate,
   depsGate,
   tamperGate,
+  testImportsGate,
   graderConfigGate,
   gitIntegrityGate,
   specDriftGate,

@@ -1,10 +1,12 @@
 // Gate "tamper": a diff that makes the tests easier to pass instead of the code right blocks
-// (DESIGN §5): deleted or renamed-away test files, added skip/only markers, fewer assertions in a
-// changed test, runner config that excludes tests. Reads the subject (and a config file's text) only.
-import { basename, extname } from "node:path";
+// (DESIGN §5): deleted or renamed-away test files, added skip/only markers, fewer or weaker assertions
+// in a changed test, runner config that excludes tests. Reads the subject (and a config file's text) only.
+import { basename } from "node:path";
 import type { Finding } from "../core/schema.ts";
+import { COMMENT_LINE, countAssertions, familyOf, findWeakening } from "./assertions.ts";
 import { readSubjectFiles } from "./diff.ts";
 import { fingerprint, type ChangedFile, type Gate } from "./gate.ts";
+import { inString } from "./source-text.ts";
 
 /** `src/test/` is covered by `test/`: any directory named test, tests, __tests__ or spec. */
 export function isTestPath(path: string): boolean {
@@ -21,47 +23,6 @@ const MARKERS: Record<string, RegExp> = {
   java: /@(?:Disabled|Ignore)\b/,
   ruby: /^\s*(?:skip|pending)\b|\bx(?:it|describe|context|specify)\b/,
 };
-const FAMILY: Record<string, string> = {
-  ".js": "js",
-  ".jsx": "js",
-  ".mjs": "js",
-  ".cjs": "js",
-  ".ts": "js",
-  ".tsx": "js",
-  ".mts": "js",
-  ".cts": "js",
-  ".vue": "js",
-  ".svelte": "js",
-  ".py": "python",
-  ".go": "go",
-  ".rs": "rust",
-  ".java": "java",
-  ".kt": "java",
-  ".kts": "java",
-  ".groovy": "java",
-  ".scala": "java",
-  ".rb": "ruby",
-};
-
-// An assertion *starts* once per statement; a chained matcher alone on its line counts once too, so
-// `expect(a).toBe(b)` → `assert.equal(a, b)` is not "fewer assertions".
-const ASSERT_START =
-  /\bexpect\s*\(|\bassert\w*!?|\bt\.(?:Error|Errorf|Fatal|Fatalf|Fail|FailNow)\b|\brequire\.[A-Z]\w*\s*\(|\.should\b|\bshould[A-Z]\w*|[{;]\s*should\s|\bverify\s*\(/g;
-const MATCHER = /\.(?:to|not\.to)[A-Z]\w*\s*\(|\.(?:to|not)\.\w+/;
-const IMPORT_LINE = /^\s*(?:import\b|from\s+\S+\s+import\b|use\s|#include\b|(?:const|let|var)\s.*=\s*require\s*\()/;
-const COMMENT_LINE = /^\s*(?:\/\/|\/\*|\*|#(?!\[)|;)/;
-
-/** Assertion-like statements in these lines (imports and comments are not assertions). */
-export function countAssertions(lines: readonly string[]): number {
-  let total = 0;
-  for (const line of lines) {
-    if (IMPORT_LINE.test(line) || COMMENT_LINE.test(line)) continue;
-    const starts = line.match(ASSERT_START)?.length ?? 0;
-    total += starts > 0 ? starts : MATCHER.test(line) ? 1 : 0;
-  }
-  return total;
-}
-
 const CONFIG_NAME =
   /^(?:(?:jest|vitest|vite|playwright|karma|cypress|ava|wdio)\.(?:config|workspace)\.[cm]?[jt]s(?:on)?|\.mocharc(?:\.\w+)?|mocha\.opts|bunfig\.toml|pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml|conftest\.py|package\.json|(?:GNU)?[Mm]akefile|[\w.-]+\.mk)$/;
 // Case-sensitive on purpose: `coveragePathIgnorePatterns` holds "Ignore", never a bare `ignore`.
@@ -124,7 +85,8 @@ function testFindings(file: ChangedFile): Finding[] {
       ),
     );
   }
-  const marker = MARKERS[FAMILY[extname(file.path)] ?? ""];
+  const family = familyOf(file.path);
+  const marker = MARKERS[family];
   // A line that was already there (moved, re-indented) adds no marker.
   const before = new Set(file.removed.map((r) => r.text.trim()));
   for (const { line, text } of marker ? file.added : []) {
@@ -156,13 +118,22 @@ function testFindings(file: ChangedFile): Finding[] {
       ),
     );
   }
+  // Same count, less checked: `toBe(42)` → `typeof … === "number"`. A new file replaces nothing.
+  const weaker = file.status === "added" ? null : findWeakening(file, family);
+  if (weaker !== null) {
+    const { line, text, replaced } = weaker;
+    const clip = (t: string) => (t.length > 80 ? `${t.slice(0, 77)}...` : t);
+    out.push(
+      finding(
+        "assertion-weakened",
+        file.path,
+        line,
+        `weaker assertion in ${file.path}:${line}: \`${clip(text)}\` in place of \`${clip(replaced.text)}\` (was line ${replaced.line}; ${weaker.removedStrong} value-checking assertion${weaker.removedStrong === 1 ? "" : "s"} removed, ${weaker.addedStrong} added)`,
+        text,
+      ),
+    );
+  }
   return out;
-}
-
-/** A marker inside a string literal is data (a fixture that writes a test), not a marker. */
-function inString(text: string, index: number): boolean {
-  const before = text.slice(0, index).replace(/\\./g, "");
-  return ["'", '"', "`"].some((q) => before.split(q).length % 2 === 0);
 }
 
 type Style = "braces" | "sections" | "lines";

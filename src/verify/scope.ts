@@ -9,7 +9,7 @@ import type { Scope } from "./evidence.ts";
 /** Gates whose findings come from reading lines: they can honour `files` and `repo`. */
 export const CONTENT_GATES: ReadonlySet<string> = new Set(["secrets", "static"]);
 /** Gates that grade the diff by nature: a wider scope does not change what they look at. */
-export const DIFF_ONLY_GATES: ReadonlySet<string> = new Set(["diff", "tamper", "deps"]);
+export const DIFF_ONLY_GATES: ReadonlySet<string> = new Set(["diff", "tamper", "test_imports", "deps"]);
 
 const MAX_BYTES = 512 * 1024 * 1024;
 

@@ -16,6 +16,7 @@ import { specDriftGate } from "../../src/gates/spec-drift.ts";
 import { staticGate } from "../../src/gates/static.ts";
 import { secretsGate } from "../../src/gates/secrets.ts";
 import { tamperGate } from "../../src/gates/tamper.ts";
+import { testImportsGate } from "../../src/gates/test-imports.ts";
 import { testsGate } from "../../src/gates/tests.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -460,6 +461,30 @@ const ROWS: Row[] = [
     change: { "sum.js": "exports.sum = (a, b) => a + b;\n" },
     status: "pass",
     reason: "no test files changed",
+  },
+  {
+    gate: testImportsGate,
+    fixture: "a new test that requires the changed module",
+    files: nodeTestProject,
+    change: {
+      "sum.js": "exports.sum = (a, b) => a + b;\n",
+      "test/neg.test.js":
+        'const test = require("node:test");\nconst assert = require("node:assert");\nconst { sum } = require("../sum.js");\ntest("neg", () => assert.equal(sum(-1, 1), 0));\n',
+    },
+    status: "pass",
+    reason: "1 new test file import or run the changed code",
+  },
+  {
+    gate: testImportsGate,
+    fixture: "a new test that requires nothing",
+    files: nodeTestProject,
+    change: {
+      "sum.js": "exports.sum = (a, b) => a + b;\n",
+      "test/neg.test.js":
+        'const test = require("node:test");\nconst assert = require("node:assert");\ntest("neg", () => assert.ok(true));\n',
+    },
+    status: "fail",
+    reason: "1 of 1 new test file reach no changed module: test/neg.test.js (changed: sum.js)",
   },
   {
     gate: specDriftGate,

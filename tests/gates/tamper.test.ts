@@ -4,7 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
 import { runGates, type ChangedFile } from "../../src/gates/gate.ts";
-import { countAssertions, isTestPath, tamperGate } from "../../src/gates/tamper.ts";
+import { countAssertions } from "../../src/gates/assertions.ts";
+import { isTestPath, tamperGate } from "../../src/gates/tamper.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import { subjectOf } from "../helpers/subject.ts";
 

@@ -40,6 +40,7 @@ describe("CI outputs", () => {
       "secrets",
       "deps",
       "tamper",
+      "test_imports",
       "grader_config",
       "git_integrity",
       "spec_drift",

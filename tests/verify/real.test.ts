@@ -56,6 +56,7 @@ describe("real Node repository", () => {
       secrets: "pass",
       deps: "skipped",
       tamper: "pass",
+      test_imports: "skipped",
       grader_config: "pass",
       git_integrity: "skipped",
       spec_drift: "skipped",
