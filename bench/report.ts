@@ -4,9 +4,10 @@ import type { Measured } from "./measure.ts";
 
 /**
  * `at-most`: the median must not exceed the value; `at-least`: a throughput must reach it;
- * `over-floor-at-most`: what the work adds to its floor (median − floor) must not exceed it.
+ * `over-floor-at-most`: what the work adds to its floor (median − floor) must not exceed it;
+ * `ratio-at-most`: the work may cost at most `value` times its floor.
  */
-export type Target = { kind: "at-most" | "at-least" | "over-floor-at-most"; value: number };
+export type Target = { kind: "at-most" | "at-least" | "over-floor-at-most" | "ratio-at-most"; value: number };
 
 /** `floorIs`: what the floor measured, in a few words. */
 export type Row = Measured & { name: string; floorIs: string; unit: "ms" | "MB" | "MB/s"; target: Target };
@@ -21,6 +22,7 @@ export function meets(row: Row): boolean {
   const { kind, value } = row.target;
   if (kind === "at-least") return row.median >= value;
   if (kind === "over-floor-at-most") return row.median - row.floor <= value;
+  if (kind === "ratio-at-most") return row.median / row.floor <= value;
   return row.median <= value;
 }
 
@@ -34,6 +36,7 @@ function targetText(row: Row): string {
   const { kind, value } = row.target;
   if (kind === "at-least") return `≥ ${value} ${row.unit}`;
   if (kind === "at-most") return `≤ ${value} ${row.unit}`;
+  if (kind === "ratio-at-most") return `≤ ${value}× floor`;
   return `≤ floor + ${value} ${row.unit} (+${(row.median - row.floor).toFixed(1)})`;
 }
 

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../src/core/config.ts";
 import { readSpec } from "../src/spec/read.ts";
 import { benchDiff } from "./diff.ts";
+import { benchDifferential } from "./differential.ts";
 import { bigOpenApi, longPrd } from "./fixtures.ts";
 import { benchLoop } from "./loop.ts";
 import { type Measured, paired, spawnWall, timed } from "./measure.ts";
@@ -89,6 +90,17 @@ record(
   { kind: "at-least", value: 50 },
   "MB/s",
 );
+// The differential check beside the tests gate must not more than double that gate's time.
+for (const [files, perFile] of [
+  [2, 3],
+  [20, 10],
+] as const)
+  record(
+    `tests + differential gates, node:test project of ${files * perFile} tests (wall)`,
+    "tests gate alone",
+    await benchDifferential(files, perFile, 5),
+    { kind: "ratio-at-most", value: 2 },
+  );
 const loop = await benchLoop();
 record(
   `loop overhead per iteration (zero-latency agent, 1,000-file repo, ${loop.overhead.runs} iterations)`,

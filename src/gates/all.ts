@@ -2,6 +2,7 @@
 // and red/green evidence first, trust checks last. A gate added to src/gates/ is live only once listed here.
 import { buildGate } from "./build.ts";
 import { depsGate } from "./deps.ts";
+import { differentialGate } from "./differential.ts";
 import { emptyDiffGate } from "./empty-diff.ts";
 import type { Gate } from "./gate.ts";
 import { gitIntegrityGate } from "./git-integrity.ts";
@@ -18,6 +19,7 @@ export const ALL_GATES: readonly Gate[] = [
   emptyDiffGate,
   buildGate,
   testsGate,
+  differentialGate,
   staticGate,
   secretsGate,
   depsGate,

@@ -62,6 +62,9 @@ export type GateContext = {
   /** The user accepted this diff's changes to the grading configuration (--accept-config-change):
    *  its own .lokiignore, inline allow markers and commands count, and the evidence says so. */
   acceptConfigChange?: boolean;
+  /** A run whose spec asks for new behaviour (not only a refactor or docs): tests that cannot tell
+   *  the new code from the old are then a blocking finding (differential), not only a concern. */
+  expectsNewBehaviour?: boolean;
 };
 
 export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;

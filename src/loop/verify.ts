@@ -31,6 +31,7 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     project: frozen ? gradingProject(frozen, current, accepted) : current,
     frozen,
     acceptConfigChange: accepted,
+    expectsNewBehaviour: asksForNewBehaviour(env.spec.items.map((item) => item.text)),
     config: env.config,
     signal: env.signal,
     drift,
@@ -48,6 +49,13 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     .filter((g) => g.status === "fail" || g.status === "inconclusive")
     .map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
   return { change, gates, verdict, feedback };
+}
+
+/** Every item only restructures, documents or tidies: a refactor's tests may rightly pass on the old code. */
+const NOT_NEW_BEHAVIOUR = /\b(refactor|rename|renames|clean[ -]?up|document|docs?|comment|typo|format|lint|reorgani[sz]e|move)\b/i;
+
+export function asksForNewBehaviour(items: readonly string[]): boolean {
+  return items.some((text) => !NOT_NEW_BEHAVIOUR.test(text));
 }
 
 /** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */

@@ -40,7 +40,16 @@ function bash(script: string, cwd: string, env: Record<string, string>): { code:
 describe("action.yml", () => {
   test("is a composite action with the documented inputs and outputs", () => {
     expect(action.runs.using).toBe("composite");
-    expect(Object.keys(action.inputs)).toEqual(["base", "block-on", "baseline", "args", "upload-sarif", "fail-on", "accept-config-change-label", "node-version"]);
+    expect(Object.keys(action.inputs)).toEqual([
+      "base",
+      "block-on",
+      "baseline",
+      "args",
+      "upload-sarif",
+      "fail-on",
+      "accept-config-change-label",
+      "node-version",
+    ]);
     expect(action.inputs["block-on"]?.default).toBe("critical,high");
     expect(Object.keys(action.outputs)).toEqual(["verdict", "exit-code", "sarif"]);
     const upload = action.runs.steps.find((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@"));
