@@ -1,11 +1,13 @@
 // The change (Subject): what changed from a base commit to HEAD (or to the working tree, untracked
-// files included), from ONE `git diff` with pinned options: its text and sha256, the stat, and files
-// with added/removed lines and their line numbers. Reads only. A bad base throws; nothing else does.
+// files included), from ONE pinned `git diff` (plus `--text` for files only git calls binary, see
+// binary.ts): text, sha256, stat, files with numbered lines. Reads only; throws on a bad base or git.
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
 import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
+import { applyBinaryRule } from "./binary.ts";
+import { binaryByBaseAttributes } from "./blobs.ts";
 import { parseUnifiedDiff } from "./diff-parse.ts";
 import type { ChangedFile, Subject } from "./gate.ts";
 
@@ -46,20 +48,25 @@ export async function readSubject(root: string, base: string, options: { include
   const head = options.head ?? resolved.head;
   const argv = [...DIFF_ARGS, baseSha];
   if (!options.includeWorktree) argv.push(head);
-  const [diff, untracked] = await Promise.all([
+  const diffing = Promise.all([
     mustRun("diff", [...argv, "--"], top, baseSha),
     options.includeWorktree ? mustRun("ls-files", ["ls-files", "--others", "--exclude-standard", "-z"], top, baseSha) : "",
-  ]);
-  const files = parseUnifiedDiff(diff);
-  for (const path of untracked.split("\0")) {
-    if (path === "" || path.endsWith("/")) continue; // "dir/" is a nested repository, not a file
-    try {
-      files.push(readUntracked(top, path));
-    } catch (error) {
-      // Unread content would be ungraded content: refuse rather than leave it out.
-      throw gitError(`cannot read untracked file ${path}: ${messageOf(error)}`, { hint: "fix its permissions, or add it to .gitignore" });
-    }
-  }
+  ]).then(([text, untracked]) => ({
+    text,
+    tracked: parseUnifiedDiff(text),
+    untracked: untracked.split("\0").flatMap((path) => readUntracked(top, path)),
+  }));
+  // The base's index is built while git diffs; a failed diff rejects both, and is the error we throw.
+  const attributes = binaryByBaseAttributes(
+    top,
+    baseSha,
+    diffing.then((d) => [...d.tracked, ...d.untracked].map((f) => f.path)),
+  );
+  const [{ text, tracked, untracked }, binaryByAttribute] = await Promise.all([diffing, attributes]);
+  const change = { root: top, base: baseSha, head, includeWorktree: options.includeWorktree, text, files: tracked };
+  const textDiff = (paths: readonly string[]) => mustRun("diff --text", [...argv, "--text", "--", ...paths], top, baseSha);
+  const { text: diff, files } = await applyBinaryRule(change, binaryByAttribute, textDiff);
+  for (const file of untracked) files.push({ ...file, binary: file.binary || binaryByAttribute.has(file.path) });
   const sum = (count: (file: ChangedFile) => number) => files.reduce((total, file) => total + count(file), 0);
   const stat = { files: files.length, insertions: sum((f) => f.added.length), deletions: sum((f) => f.removedCount) };
   return { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files, text: diff, sha256: sha256(diff), stat };
@@ -139,8 +146,18 @@ export async function readSubjectFiles(subject: Subject, paths: readonly string[
   );
 }
 
-/** One untracked file as git would show it when added: every line new (a link: its target). */
-function readUntracked(root: string, path: string): ChangedFile {
+/** One untracked file as git would show it when added: every line new (a link: its target). None
+ *  for "" and "dir/" (a nested repository, not a file); unreadable content throws, never left out. */
+function readUntracked(root: string, path: string): ChangedFile[] {
+  if (path === "" || path.endsWith("/")) return [];
+  try {
+    return [readUntrackedFile(root, path)];
+  } catch (error) {
+    throw gitError(`cannot read untracked file ${path}: ${messageOf(error)}`, { hint: "fix its permissions, or add it to .gitignore" });
+  }
+}
+
+function readUntrackedFile(root: string, path: string): ChangedFile {
   const file: ChangedFile = { path, status: "added", binary: false, added: [], removed: [], removedCount: 0 };
   const full = join(root, path);
   const stat = lstatSync(full, { throwIfNoEntry: false });
