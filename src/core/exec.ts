@@ -1,4 +1,4 @@
-// The one way loki runs a subprocess: argv only (no shell), stdin ignored, its own process group,
+// The one way loki runs a subprocess: argv only (no shell), stdin ignored (or fed a given input), its own process group,
 // bounded output, and a result record instead of a thrown error. A timeout kills the whole group.
 import { execa } from "execa";
 
@@ -17,6 +17,10 @@ export type ExecOptions = {
   maxOutputBytes?: number;
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   signal?: AbortSignal;
+  /** Written to the child's stdin, which is then closed; without it stdin is ignored. */
+  input?: string;
+  /** latin1 keeps one character per output byte, for binary content; default utf8. */
+  encoding?: "utf8" | "latin1";
 };
 
 export type ExecResult = {
@@ -54,7 +58,8 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     cwd: options.cwd,
     env: options.env,
     extendEnv: !options.replaceEnv,
-    stdin: "ignore",
+    ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
+    encoding: options.encoding ?? "utf8",
     reject: false,
     detached: true,
     cleanup: true,

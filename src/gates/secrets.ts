@@ -1,15 +1,13 @@
-// Gate "secrets": scans only the added lines of the diff with the rules in secret-rules.ts (plus
-// gitleaks when installed) and fails on any unsuppressed hit. scanLines is pure and allocation-lean;
-// no message, reason, digest or detail ever carries a full secret — only its first characters.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { basename, dirname, join, relative, resolve } from "node:path";
-import { z } from "zod";
-import { messageOf } from "../core/errors.ts";
-import { run, whichBinary } from "../core/exec.ts";
+// Gate "secrets": scans the diff's added lines and binary files' new printable runs (secret-content.ts)
+// with secret-rules.ts (plus gitleaks) and fails on any hit the base's suppressions do not cover.
+// scanLines is pure and allocation-lean; no output ever carries a full secret, only its first characters.
+import { whichBinary } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
-import { fingerprint, type ChangedFile, type Gate } from "./gate.ts";
+import { fingerprint, type ChangedFile, type Gate, type GateContext } from "./gate.ts";
+import { runGitleaks } from "./gitleaks.ts";
+import { readBinaryContent } from "./secret-content.ts";
 import { SECRET_RULES, type SecretRule } from "./secret-rules.ts";
+import { type LokiIgnore, lokiIgnoreFor, markersAtBase } from "./suppressions.ts";
 
 export type AddedLine = ChangedFile["added"][number];
 export type SecretHit = { rule: SecretRule; line: number; secret: string; text: string };
@@ -76,102 +74,9 @@ export function maskSecret(secret: string): string {
   return `${secret.trim().slice(0, Math.min(4, Math.floor(secret.trim().length / 3)))}…`;
 }
 
-const INLINE_ALLOW = /loki:allow-secret|gitleaks:allow|pragma: allowlist secret/;
 const SKIPPED_ASSET =
   /(?:^|\/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|[^/]*\.min\.(?:js|mjs|css)|[^/]*\.map)$/;
-
-export type LokiIgnore = { ignores: (path: string) => boolean; fingerprints: ReadonlySet<string> };
-
-/** `.lokiignore`: gitignore-style path globs (`!` re-includes, last match wins) and `fingerprint:<fp>` lines. */
-export function parseLokiIgnore(text: string): LokiIgnore {
-  const rules: { negate: boolean; globs: InstanceType<typeof Bun.Glob>[] }[] = [];
-  const fingerprints = new Set<string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    if (line.startsWith("fingerprint:")) fingerprints.add(line.slice("fingerprint:".length).trim());
-    else rules.push({ negate: line.startsWith("!"), globs: globsOf(line.replace(/^!/, "")).map((g) => new Bun.Glob(g)) });
-  }
-  const ignores = (path: string) => rules.reduce((ignored, r) => (r.globs.some((g) => g.match(path)) ? !r.negate : ignored), false);
-  return { ignores, fingerprints };
-}
-
-/** gitignore semantics on Bun.Glob: no inner slash matches at any depth; a match covers a directory's files. */
-function globsOf(pattern: string): string[] {
-  const dirOnly = pattern.endsWith("/");
-  const body = pattern.replace(/\/+$/, "");
-  const base = body.includes("/") ? body.replace(/^\//, "") : `**/${body}`;
-  return dirOnly ? [`${base}/**`] : [base, `${base}/**`];
-}
-
-function readLokiIgnore(root: string): LokiIgnore {
-  try {
-    return parseLokiIgnore(readFileSync(join(root, ".lokiignore"), "utf8"));
-  } catch {
-    return parseLokiIgnore("");
-  }
-}
-
-const GitleaksReport = z.array(
-  z.object({
-    RuleID: z.string(),
-    File: z.string(),
-    StartLine: z.number().int().positive(),
-    Secret: z.string().default(""),
-    Description: z.string().default(""),
-  }),
-);
-type GitleaksHit = { rule: string; title: string; file: string; line: number; secret: string };
-type GitleaksRun = { status: "ran"; hits: GitleaksHit[] } | { status: "failed"; error: string };
-
-/** gitleaks over a scratch copy of the added lines (at their own line numbers), via its report file:
- *  `--report-path -` needs gitleaks ≥ 8.22, and `detect --no-git` still runs on 8.19+ where it is deprecated. */
-async function runGitleaks(bin: string, files: readonly ChangedFile[], signal?: AbortSignal): Promise<GitleaksRun> {
-  const dir = mkdtempSync(join(tmpdir(), "loki-gitleaks-"));
-  const source = join(dir, "src");
-  try {
-    for (const file of files) {
-      // The diff must not configure the scanner that grades it.
-      if (basename(file.path).startsWith(".gitleaks") || file.path.split("/").includes("..")) continue;
-      const lines: string[] = new Array<string>(file.added.at(-1)?.line ?? 0).fill("");
-      for (const { line, text } of file.added) lines[line - 1] = text;
-      mkdirSync(dirname(join(source, file.path)), { recursive: true });
-      writeFileSync(join(source, file.path), `${lines.join("\n")}\n`);
-    }
-    const report = join(dir, "report.json");
-    const result = await run([bin, "detect", "--no-git", "--source", source, "--report-format", "json", "--report-path", report], {
-      cwd: dir,
-      timeoutMs: 120_000,
-      signal,
-    });
-    if (result.exitCode !== 0 && result.exitCode !== 1)
-      return { status: "failed", error: result.spawnError ?? (result.timedOut ? "timed out" : `exit ${result.exitCode}`) };
-    // Never pass a parse error on: it may quote the report, and the report holds the secrets.
-    const parsed = GitleaksReport.safeParse(parseJson(readFileSync(report, "utf8")));
-    if (!parsed.success) return { status: "failed", error: "unreadable report" };
-    const hits = parsed.data.map((h) => ({
-      rule: h.RuleID,
-      title: h.Description || h.RuleID,
-      file: relative(source, resolve(dir, h.File)),
-      line: h.StartLine,
-      secret: h.Secret,
-    }));
-    return { status: "ran", hits: hits.filter((h) => !h.file.startsWith("..")) };
-  } catch (error) {
-    return { status: "failed", error: messageOf(error) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
+const ACCEPT_HINT = "its allow marker was added in this diff (a maintainer accepts it: loki verify --accept-config-change)";
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export type SecretsGateOptions = {
@@ -180,47 +85,78 @@ export type SecretsGateOptions = {
   gitleaks?: string | null;
 };
 
+type Candidate = {
+  file: ChangedFile;
+  line: number;
+  text: string;
+  rule: string;
+  title: string;
+  severity: Finding["severity"];
+  secret: string;
+};
+
+/** Every hit in the scanned lines: the built-in rules, then gitleaks' on lines they did not flag. */
+async function findCandidates(scanned: readonly ChangedFile[], bin: string | null, signal?: AbortSignal) {
+  const candidates: Candidate[] = [];
+  for (const file of scanned)
+    for (const { line, text, rule, secret } of scanLines(file.added))
+      candidates.push({ file, line, text, rule: rule.id, title: rule.title, severity: rule.severity, secret });
+  const seen = new Set(candidates.map((c) => `${c.file.path}\0${c.line}`));
+  const leaks = bin !== null && scanned.length > 0 ? await runGitleaks(bin, scanned, signal) : null;
+  for (const hit of leaks?.status === "ran" ? leaks.hits : []) {
+    const file = scanned.find((f) => f.path === hit.file);
+    if (file === undefined || seen.has(`${hit.file}\0${hit.line}`)) continue;
+    const text = file.added.find((l) => l.line === hit.line)?.text ?? "";
+    const title = `${hit.title} (gitleaks)`;
+    candidates.push({ file, line: hit.line, text, rule: `gitleaks:${hit.rule}`, title, severity: "high", secret: hit.secret || text });
+  }
+  return { candidates, leaks };
+}
+
+/** Which hits stand: an allow marker counts when the base had its line (or the user accepted the
+ *  diff's own markers), a fingerprint when the .lokiignore in force lists it. */
+async function judge(ctx: GateContext, candidates: readonly Candidate[], ignore: LokiIgnore, extra: readonly Finding[]) {
+  const suppressed = { inline: 0, fingerprint: 0, markers_added: 0 };
+  const findings: Finding[] = [];
+  const marker = await markersAtBase(ctx.subject, candidates);
+  for (const c of candidates) {
+    const fp = fingerprint(c.rule, c.file.path, c.secret);
+    const verdict = marker(c.text, c.file);
+    if (verdict === "added") suppressed.markers_added++;
+    if (verdict === "at base" || (verdict === "added" && ctx.acceptConfigChange === true)) suppressed.inline++;
+    else if (ignore.fingerprints.has(fp)) suppressed.fingerprint++;
+    else {
+      const message = `${c.title} (${maskSecret(c.secret)})${verdict === "added" ? ` — ${ACCEPT_HINT}` : ""}`;
+      findings.push({ severity: c.severity, file: c.file.path, line: c.line, message, rule: c.rule, fingerprint: fp });
+    }
+  }
+  for (const f of extra) {
+    if (ignore.fingerprints.has(f.fingerprint)) suppressed.fingerprint++;
+    else findings.push(f);
+  }
+  return { findings, suppressed };
+}
+
 export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
   return {
     id: "secrets",
     title: "Secrets",
     when: () => true,
-    run: async ({ subject, signal }) => {
-      const ignore = readLokiIgnore(subject.root);
-      const scanned = subject.files.filter(
-        (f) => f.status !== "deleted" && !f.binary && f.added.length > 0 && !SKIPPED_ASSET.test(f.path) && !ignore.ignores(f.path),
+    run: async (ctx) => {
+      const { subject } = ctx;
+      const { ignore, source } = await lokiIgnoreFor(ctx);
+      const live = subject.files.filter((f) => f.status !== "deleted" && !SKIPPED_ASSET.test(f.path) && !ignore.ignores(f.path));
+      const binary = await readBinaryContent(
+        subject,
+        live.filter((f) => f.binary),
       );
-      const ignoredFiles = subject.files.filter((f) => f.status !== "deleted" && f.added.length > 0 && ignore.ignores(f.path)).length;
-      const suppressed = { inline: 0, fingerprint: 0 };
-      const findings: Finding[] = [];
-      const seen = new Set<string>();
-      const report = (
-        file: string,
-        line: number,
-        text: string,
-        rule: string,
-        title: string,
-        severity: Finding["severity"],
-        secret: string,
-      ) => {
-        seen.add(`${file}\0${line}`);
-        const fp = fingerprint(rule, file, secret);
-        if (INLINE_ALLOW.test(text)) suppressed.inline++;
-        else if (ignore.fingerprints.has(fp)) suppressed.fingerprint++;
-        else findings.push({ severity, file, line, message: `${title} (${maskSecret(secret)})`, rule, fingerprint: fp });
-      };
-      for (const file of scanned)
-        for (const hit of scanLines(file.added))
-          report(file.path, hit.line, hit.text, hit.rule.id, hit.rule.title, hit.rule.severity, hit.secret);
-
-      const lines = scanned.reduce((sum, f) => sum + f.added.length, 0);
+      const scanned = [...live.filter((f) => !f.binary && f.added.length > 0), ...binary.files];
+      const ignoredFiles = subject.files.filter(
+        (f) => f.status !== "deleted" && (f.added.length > 0 || f.binary) && ignore.ignores(f.path),
+      ).length;
       const bin = options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks;
-      const leaks = bin !== null && lines > 0 ? await runGitleaks(bin, scanned, signal) : null;
-      for (const hit of leaks?.status === "ran" ? leaks.hits : []) {
-        if (seen.has(`${hit.file}\0${hit.line}`)) continue;
-        const text = scanned.find((f) => f.path === hit.file)?.added.find((l) => l.line === hit.line)?.text ?? "";
-        report(hit.file, hit.line, text, `gitleaks:${hit.rule}`, `${hit.title} (gitleaks)`, "high", hit.secret || text);
-      }
+      const { candidates, leaks } = await findCandidates(scanned, bin, ctx.signal);
+      const { findings, suppressed } = await judge(ctx, candidates, ignore, binary.findings);
 
       const quiet = [
         suppressed.inline > 0 ? `${suppressed.inline} inline` : "",
@@ -231,34 +167,37 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
       const lokiignoreChanged = subject.files.some((f) => f.path === ".lokiignore");
       const notes = [
         quiet.length > 0 ? `suppressed ${quiet.join(", ")}` : "",
-        lokiignoreChanged && (ignoredFiles > 0 || suppressed.fingerprint > 0) ? ".lokiignore changed in this diff" : "",
+        lokiignoreChanged && source === "base" ? ".lokiignore changed in this diff (not applied: the base's is)" : "",
+        lokiignoreChanged && source !== "base" && (ignoredFiles > 0 || suppressed.fingerprint > 0)
+          ? ".lokiignore changed in this diff"
+          : "",
+        suppressed.markers_added > 0 && ctx.acceptConfigChange === true
+          ? `${plural(suppressed.markers_added, "allow marker")} added in this diff, accepted`
+          : "",
         leaks?.status === "failed" ? `gitleaks failed: ${leaks.error}` : "",
       ].filter(Boolean);
       const suffix = notes.length > 0 ? `; ${notes.join("; ")}` : "";
+      const lines = scanned.reduce((sum, f) => sum + f.added.length, 0);
       const details = {
         rules: SECRET_RULES.length,
         files: scanned.length,
         lines,
+        binary_files: binary.files.length,
         gitleaks: bin === null ? "not installed" : (leaks?.status ?? "skipped"),
         ...(leaks?.status === "failed" ? { gitleaks_error: leaks.error } : {}),
         suppressed: { ...suppressed, files: ignoredFiles },
+        lokiignore: source,
         lokiignore_changed: lokiignoreChanged,
       };
       const first = findings[0];
-      if (first === undefined)
-        return {
-          status: "pass",
-          reason: `scanned ${plural(lines, "added line")} in ${plural(scanned.length, "file")}, no secrets${suffix}`,
-          findings: [],
-          details,
-        };
+      if (first === undefined) {
+        const reason = `scanned ${plural(lines, "added line")} in ${plural(scanned.length, "file")}, no secrets${suffix}`;
+        return { status: "pass", reason, findings: [], details };
+      }
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
-      return {
-        status: "fail",
-        reason: `${plural(findings.length, "secret")} in added lines: ${first.message} at ${first.file}:${first.line}${more}${suffix}`,
-        findings,
-        details,
-      };
+      const where = first.line === undefined ? first.file : `${first.file}:${first.line}`;
+      const reason = `${plural(findings.length, "finding")} in added content: ${first.message} at ${where}${more}${suffix}`;
+      return { status: "fail", reason, findings, details };
     },
   };
 }

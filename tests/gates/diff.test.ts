@@ -5,7 +5,8 @@ import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
 import type { ChangedFile } from "../../src/gates/gate.ts";
-import { parseUnifiedDiff, readSubject, unquote } from "../../src/gates/diff.ts";
+import { readSubject } from "../../src/gates/diff.ts";
+import { parseUnifiedDiff, unquote } from "../../src/gates/diff-parse.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const lines = (n: number, prefix = "line") => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}\n`).join("");

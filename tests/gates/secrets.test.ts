@@ -9,16 +9,10 @@ import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
-import { fingerprint, runGates } from "../../src/gates/gate.ts";
+import { fingerprint, type GateContext, runGates } from "../../src/gates/gate.ts";
 import { SECRET_RULES } from "../../src/gates/secret-rules.ts";
-import {
-  createSecretsGate,
-  maskSecret,
-  parseLokiIgnore,
-  scanLines,
-  shannonEntropy,
-  type SecretsGateOptions,
-} from "../../src/gates/secrets.ts";
+import { createSecretsGate, maskSecret, scanLines, shannonEntropy, type SecretsGateOptions } from "../../src/gates/secrets.ts";
+import { parseLokiIgnore } from "../../src/gates/suppressions.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const scan = (text: string) => scanLines([{ line: 1, text }]);
@@ -110,6 +104,7 @@ async function verify(
   base: Record<string, string>,
   change: Record<string, string | null>,
   options: SecretsGateOptions = { gitleaks: null },
+  context: Pick<GateContext, "frozen" | "acceptConfigChange"> = {},
 ): Promise<GateResult> {
   await using dir = await tmpdir({ commit: true, files: base });
   const baseSha = git(dir.path, ["rev-parse", "HEAD"]).trim();
@@ -121,7 +116,12 @@ async function verify(
   git(dir.path, ["commit", "-qm", "change", "--allow-empty"]);
   const config = Config.parse({});
   const subject = await readSubject(dir.path, baseSha, { includeWorktree: false });
-  const [result] = await runGates([createSecretsGate(options)], { subject, project: detectProject(subject.root, config), config });
+  const [result] = await runGates([createSecretsGate(options)], {
+    subject,
+    project: detectProject(subject.root, config),
+    config,
+    ...context,
+  });
   if (!result) throw new Error("no gate result");
   return result;
 }
@@ -145,12 +145,13 @@ describe("secrets gate on throwaway repos", () => {
     expect(result.details).toMatchObject({ gitleaks: "not installed", files: 1, lines: 2 });
   });
 
+  // Markers this diff adds count only once accepted (secrets-base.test.ts has the rest of that rule).
   test("inline allow comments suppress the finding on their line", async () => {
     const text = `${AWS_LINE} # loki:allow-secret\n${sample("github-pat")} // gitleaks:allow\n${sample("npm-token")} # pragma: allowlist secret\n`;
-    const result = await verify({ "README.md": "# app\n" }, { "fixtures.txt": text });
+    const result = await verify({ "README.md": "# app\n" }, { "fixtures.txt": text }, { gitleaks: null }, { acceptConfigChange: true });
     expect({ status: result.status, reason: result.reason }).toEqual({
       status: "pass",
-      reason: "scanned 3 added lines in 1 file, no secrets; suppressed 3 inline",
+      reason: "scanned 3 added lines in 1 file, no secrets; suppressed 3 inline; 3 allow markers added in this diff, accepted",
     });
   });
 
