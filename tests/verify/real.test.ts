@@ -118,7 +118,7 @@ describe("real Python and Go repositories", () => {
       GO,
       { "calc.go": `${GO["calc.go"]}\nfunc Sub(a, b int) int { return a - b }\n` },
       { "calc.go": "package calc\n\nfunc Add(a, b int) int { return a * b }\n" },
-      /^1 packages ok/,
+      /^1 passed — go.mod$/,
     ),
   );
 });
