@@ -7,6 +7,9 @@ export const FrozenCommand = z.object({ argv: z.array(z.string()), source: z.str
 export const GraderConfig = z.object({
   /** Where it was read: "commit <sha>" or "working tree" (what the user had at run start). */
   origin: z.string(),
+  /** Read from files on disk (a run: what the user had at start, ignored files included) or from a
+   *  commit's tree; the head is read the same way, so like is compared with like. */
+  read_from: z.enum(["working tree", "commit"]).optional(),
   kinds: z.array(z.string()),
   test: FrozenCommand.nullable(),
   build: FrozenCommand.nullable(),

@@ -76,16 +76,19 @@ export const differentialGate: Gate = {
         );
       const files = `${tests.length} new or changed test file${tests.length === 1 ? "" : "s"}`;
       // A test file that cannot even load on the base (it imports what the change adds) tells it apart.
-      if (reading.counts.failed > 0 || (result.exitCode !== 0 && reading.counts.passed === 0))
-        return {
-          status: "pass",
-          reason: `${files} fail on the base code (${subject.base.slice(0, 12)}): they tell the change apart`,
-          findings: [],
-          details,
-        };
+      const at = `the base code (${subject.base.slice(0, 12)})`;
+      const { passed, failed } = reading.counts;
+      if (failed > 0 || (result.exitCode !== 0 && passed === 0)) {
+        const which =
+          failed > 0
+            ? `${failed} of ${plural(passed + failed, "test")} in ${files} ${failed === 1 ? "fails" : "fail"} on ${at}`
+            : `${files} cannot run on ${at}`;
+        return { status: "pass", reason: `${which}: they tell the change apart`, findings: [], details };
+      }
       if (reading.counts.passed === 0)
         return inconclusive(`${files} ran no test on the base code${reading.problem ? ` (${reading.problem})` : ""}`, details);
-      return indistinct(files, tests, subject.base, expectsNewBehaviour === true, details);
+      const all = passed === 1 ? `the 1 test in ${files} passes` : `all ${passed} tests in ${files} pass`;
+      return indistinct(all, tests, subject.base, expectsNewBehaviour === true, details);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       rmSync(reportDir, { recursive: true, force: true });
@@ -93,8 +96,8 @@ export const differentialGate: Gate = {
   },
 };
 
-function indistinct(files: string, tests: ChangedFile[], base: string, high: boolean, details: Record<string, unknown>): GateOutcome {
-  const message = `${files} (${tests.map((f) => f.path).join(", ")}) also pass on the code before this change (${base.slice(0, 12)}): the tests do not tell the new code from the old`;
+function indistinct(what: string, tests: ChangedFile[], base: string, high: boolean, details: Record<string, unknown>): GateOutcome {
+  const message = `${what} on the code before this change too (${base.slice(0, 12)}): they do not tell the new code from the old (${tests.map((f) => f.path).join(", ")})`;
   return {
     status: "fail",
     reason: message,
@@ -133,6 +136,10 @@ async function baseWithHeadTests(subject: Subject, tests: ChangedFile[], dir: st
   const modules = join(subject.root, "node_modules");
   if (existsSync(modules) && !existsSync(join(dir, "node_modules"))) symlinkSync(modules, join(dir, "node_modules"));
   return null;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {

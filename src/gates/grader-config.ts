@@ -14,7 +14,8 @@ export const graderConfigGate: Gate = {
   when: ({ frozen }) => (frozen === undefined ? "no grading configuration was frozen for this check" : true),
   run: async ({ subject, config, frozen, acceptConfigChange }) => {
     if (frozen === undefined) return { status: "skipped", reason: "no grading configuration was frozen", findings: [] };
-    const tree = subject.includesWorktree ? fsTree(subject.root) : await commitTree(subject.root, subject.head);
+    const onDisk = subject.includesWorktree || frozen.read_from === "working tree";
+    const tree = onDisk ? fsTree(subject.root) : await commitTree(subject.root, subject.head);
     const changes = graderChanges(frozen, freezeGrader(tree, config), subject.files);
     const details = { frozen_at: frozen.origin, test: frozen.test?.shell ?? frozen.test?.argv.join(" ") ?? null, changes };
     if (changes.length === 0)

@@ -19,6 +19,7 @@ export function freezeGrader(tree: Tree, config: Config): GraderConfig {
   const project = detectProject(tree, config);
   return {
     origin: tree.origin,
+    read_from: tree.origin === "working tree" ? "working tree" : "commit",
     kinds: project.kinds,
     test: project.test,
     build: project.build,

@@ -32,7 +32,9 @@ describe("differential", () => {
     const { result } = await grade({ ...MUL, ...VACUOUS });
     expect(result?.status).toBe("fail");
     expect(result?.findings).toMatchObject([{ rule: "tests-do-not-distinguish", severity: "medium", file: "test/extra.test.js" }]);
-    expect(result?.reason).toContain("also pass on the code before this change");
+    expect(result?.reason).toBe(
+      `the 1 test in 1 new or changed test file passes on the code before this change too (${result?.details?.base?.toString().slice(0, 12)}): they do not tell the new code from the old (test/extra.test.js)`,
+    );
   });
 
   test("in a run whose spec asks for new behaviour the same finding blocks (high)", async () => {
@@ -43,7 +45,9 @@ describe("differential", () => {
   test("honest twin: a test of the new function fails on the base code → pass; the repository is untouched", async () => {
     const { result, status } = await grade({ ...MUL, ...MUL_TEST });
     expect(result?.status).toBe("pass");
-    expect(result?.reason).toContain("1 new or changed test file fail on the base code");
+    expect(result?.reason).toMatch(
+      /^1 of 1 test in 1 new or changed test file fails on the base code \([0-9a-f]{12}\): they tell the change apart$/,
+    );
     expect(status).toBe("");
   });
 

@@ -94,6 +94,22 @@ describe("gradingProject", () => {
 });
 
 describe("grader_config gate", () => {
+  test("a run froze what was on disk (a git-ignored loki.yaml too): the head is read from disk, no false change", async () => {
+    await using dir = await tmpdir({ commit: true, files: { ".gitignore": "loki.yaml\n", ...BASE } });
+    writeFileSync(join(dir.path, "loki.yaml"), "verify:\n  test: node --test\n");
+    const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    const frozen = freezeGrader(fsTree(dir.path), config);
+    expect(frozen).toMatchObject({ read_from: "working tree", verify: { test: "node --test" } });
+    writeFileSync(join(dir.path, "src/a.js"), "2;\n");
+    git(dir.path, ["commit", "-qam", "work"]);
+    const subject = await readSubject(dir.path, base, { includeWorktree: false });
+    const ctx = { subject, project: { kinds: [], test: null, build: null, lint: null }, config, frozen };
+    expect((await runGates([graderConfigGate], ctx))[0]?.status).toBe("pass");
+    writeFileSync(join(dir.path, "loki.yaml"), "verify:\n  test: 'true'\n");
+    const [edited] = await runGates([graderConfigGate], ctx);
+    expect(edited?.findings.map((f) => f.message.split(" (")[0])).toEqual(["loki.yaml verify.test changed in the graded diff"]);
+  });
+
   test("fails high per change and says how to accept; accepted → pass naming what was accepted; unchanged → pass", async () => {
     await using after = await changesAfter({ "package.json": pkg({ test: "node -e 0", build: "tsc" }), ".lokiignore": "*\n" });
     const { frozen, subject } = after;

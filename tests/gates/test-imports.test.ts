@@ -221,7 +221,7 @@ describe("when the gate does not apply", () => {
 describe("loki verify end to end", () => {
   test("a fix with a new test that requires it → VERIFIED; with a new test that requires nothing → CONCERNS", async () => {
     const honest =
-      'const test = require("node:test");\nconst assert = require("node:assert");\nconst { sum } = require("../sum.js");\ntest("neg", () => assert.equal(sum(-1, 1), 0));\n';
+      'const test = require("node:test");\nconst assert = require("node:assert");\nconst { sum } = require("../sum.js");\ntest("neg", () => assert.equal(sum(-1, 3), 2));\n';
     await using repo = await verifyRepo(NODE_PROJECT, { ...NODE_FIX, "test/neg.test.js": honest });
     const green = await verifyJson(repo.path);
     expect({ code: green.code, gate: gateOf(green.evidence, "test_imports")?.status }).toEqual({ code: 0, gate: "pass" });

@@ -36,6 +36,7 @@ describe("CI outputs", () => {
       "diff",
       "build",
       "tests",
+      "differential",
       "static",
       "secrets",
       "deps",

@@ -52,6 +52,7 @@ describe("real Node repository", () => {
       diff: "pass",
       build: "pass",
       tests: "pass",
+      differential: "pass",
       static: "pass",
       secrets: "pass",
       deps: "skipped",
@@ -118,7 +119,7 @@ describe("real Python and Go repositories", () => {
       GO,
       { "calc.go": `${GO["calc.go"]}\nfunc Sub(a, b int) int { return a - b }\n` },
       { "calc.go": "package calc\n\nfunc Add(a, b int) int { return a * b }\n" },
-      /^1 passed — go.mod$/,
+      /^1 passed — go.mod \(frozen at merge base [0-9a-f]{12}\)$/,
     ),
   );
 });
