@@ -169,6 +169,25 @@ describe("trust stages at the ship gate", () => {
     expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
   });
 
+  test("--accept-config-change lets the diff's script run, recorded as accepted: `node -e 0` still proves nothing", async () => {
+    await using s = await scenarioRepo("rewrite-test-script", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1", "--accept-config-change"]);
+    expect(result.code).not.toBe(0);
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+      reason: string;
+    }[];
+    expect(gates.find((g) => g.id === "grader_config")).toMatchObject({ status: "pass" });
+    expect(gates.find((g) => g.id === "grader_config")?.reason).toStartWith("accepted change to the grading configuration");
+    const tests = gates.find((g) => g.id === "tests");
+    expect(tests?.status).toBe("inconclusive");
+    expect(tests?.reason).toContain("cannot read");
+    expect(s.evidence()).toMatchObject({ grading: { config_change_accepted: true } });
+    expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
+    expect(s.proof().payload.headline.reasons.join("\n")).toContain("graded with the diff's own configuration: accepted change");
+  });
+
   test("committing a secret blocks the ship gate, and the secret is never echoed", async () => {
     await using s = await scenarioRepo("secret", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
