@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../core/exec.ts";
+import { shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
 
@@ -22,12 +23,14 @@ export const testsGate: Gate = {
   id: "tests",
   title: "Tests pass",
   when: () => true,
-  run: async ({ subject, project, config, frozen, signal }) => {
+  run: async ({ subject, project, config, frozen, acceptConfigChange, signal }) => {
     const command = project.test;
     if (command === null) return inconclusive(NO_RUNNER);
-    const shown = `\`${command.argv.join(" ")}\``;
+    // What really runs: a package script's (frozen) shell text, not the `npm test` that names it.
+    const shown = `\`${shownCommand(command)}\``;
     const timeoutMs = testTimeoutMs(process.env.LOKI_TEST_TIMEOUT_MS);
-    const configuredReport = (frozen?.verify ?? config.verify).test_report?.trim() || undefined;
+    const declared = frozen !== undefined && acceptConfigChange !== true ? frozen.verify : config.verify;
+    const configuredReport = declared.test_report?.trim() || undefined;
     // Reports go where the tests cannot guess: a fresh private directory with no telltale name
     // (tests can list the temp dir), removed once read.
     const reportDir = mkdtempSync(join(tmpdir(), "t"));
@@ -44,7 +47,7 @@ export const testsGate: Gate = {
     }
     const runner = plan.runners.join(" + ") || "unknown";
     const counts: TestCounts = { ...reading.counts, runner };
-    const details = { ...counts, command: command.argv.join(" "), source: command.source, exit_code: result.exitCode };
+    const details = { ...counts, command: shownCommand(command), source: command.source, exit_code: result.exitCode };
     const output = `${result.stdout}\n${result.stderr}`;
     if (signal?.aborted) return inconclusive("cancelled while the tests ran", details);
     if (result.spawnError !== null) return inconclusive(`could not start ${shown}: ${result.spawnError}`, details);

@@ -187,7 +187,7 @@ const ROWS: Row[] = [
     files: nodeScriptProject,
     change: { "greet.js": "exports.greet = (n) => `Hello, ${n}`;\n" },
     status: "inconclusive",
-    reason: "loki cannot read this runner's results; set verify.test_report in loki.yaml to the JUnit XML file it writes (`npm test`)",
+    reason: "loki cannot read this runner's results; set verify.test_report in loki.yaml to the JUnit XML file it writes (`node test.js`)",
   },
   {
     gate: testsGate,
@@ -255,7 +255,7 @@ const ROWS: Row[] = [
     files: { "package.json": JSON.stringify({ name: "f", scripts: { test: "node --test" } }) },
     change: { "index.js": "module.exports = 1;\n" },
     status: "inconclusive",
-    reason: "the test command ran no tests (`npm test`)",
+    reason: "the test command ran no tests (`node --test`)",
   },
   {
     gate: testsGate,
@@ -264,7 +264,7 @@ const ROWS: Row[] = [
     change: { "a.txt": "a\n" },
     verify: { test: "no-such-runner-xyz --all" },
     status: "inconclusive",
-    reason: /^`sh -c no-such-runner-xyz --all` could not find its test runner/,
+    reason: /^`no-such-runner-xyz --all` could not find its test runner/,
   },
   {
     gate: testsGate,
@@ -272,7 +272,7 @@ const ROWS: Row[] = [
     files: { ...nodeTestProject, "package.json": JSON.stringify({ name: "f", scripts: { test: "node --test || true" } }) },
     change: { "sum.js": "exports.sum = (a, b) => a * b;\n" },
     status: "fail",
-    reason: "tests failed: 1 failed, 1 passed (though `npm test` exited 0)",
+    reason: "tests failed: 1 failed, 1 passed (though `node --test || true` exited 0)",
   },
   {
     gate: testsGate,
