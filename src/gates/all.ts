@@ -8,6 +8,7 @@ import type { Gate } from "./gate.ts";
 import { gitIntegrityGate } from "./git-integrity.ts";
 import { graderConfigGate } from "./grader-config.ts";
 import { heldoutGate } from "./heldout.ts";
+import { mutationGate } from "./mutation.ts";
 import { secretsGate } from "./secrets.ts";
 import { specDriftGate } from "./spec-drift.ts";
 import { staticGate } from "./static.ts";
@@ -20,6 +21,7 @@ export const ALL_GATES: readonly Gate[] = [
   buildGate,
   testsGate,
   differentialGate,
+  mutationGate,
   staticGate,
   secretsGate,
   depsGate,

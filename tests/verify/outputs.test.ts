@@ -37,6 +37,7 @@ describe("CI outputs", () => {
       "build",
       "tests",
       "differential",
+      "mutation",
       "static",
       "secrets",
       "deps",

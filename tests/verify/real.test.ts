@@ -53,6 +53,7 @@ describe("real Node repository", () => {
       build: "pass",
       tests: "pass",
       differential: "pass",
+      mutation: "skipped",
       static: "pass",
       secrets: "pass",
       deps: "skipped",
