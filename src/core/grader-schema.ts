@@ -20,5 +20,11 @@ export const GraderConfig = z.object({
   lokiignore: z.string().nullable(),
   /** The root .gitattributes' text, null when there was none (nested ones are judged by the diff's paths). */
   gitattributes: z.string().nullable(),
+  /** Package scripts the frozen commands call (transitively, with pre/post): name → body. */
+  scripts: z.record(z.string(), z.string()).optional(),
+  /** Repository files the frozen commands name (a test script, the Makefile): path → sha256. */
+  files: z.record(z.string(), z.string()).optional(),
+  /** Runner settings inside package.json (`jest`, `mocha`…): key → JSON. */
+  runner_config: z.record(z.string(), z.string()).optional(),
 });
 export type GraderConfig = z.infer<typeof GraderConfig>;

@@ -1,7 +1,10 @@
 // Gate "grader_config": the diff being graded must not change how it is graded. Compares the head's
 // test/build/lint commands, .lokiignore, .gitattributes and loki.yaml `verify:` with the
 // configuration frozen at the base; a change blocks unless the user accepted it (--accept-config-change).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
+import { SYSTEM_TOOLS } from "./grader-inputs.ts";
 import { freezeGrader, graderChanges, type GraderChange } from "./grader.ts";
 import { commitTree, fsTree } from "./tree.ts";
 
@@ -16,7 +19,12 @@ export const graderConfigGate: Gate = {
     if (frozen === undefined) return { status: "skipped", reason: "no grading configuration was frozen", findings: [] };
     const onDisk = subject.includesWorktree || frozen.read_from === "working tree";
     const tree = onDisk ? fsTree(subject.root) : await commitTree(subject.root, subject.head);
-    const changes = graderChanges(frozen, freezeGrader(tree, config), subject.files);
+    const changes = graderChanges(frozen, await freezeGrader(tree, config), subject.files);
+    // Installed dependencies committed in the diff decide what the test command runs.
+    for (const file of subject.files.filter((f) => /(?:^|\/)node_modules\//.test(f.path)))
+      changes.push({ what: `${file.path} (a committed dependency)`, before: "", after: file.status, file: file.path });
+    const shadows = shadowed(subject.root);
+    if (shadows.length > 0) return shadowing(shadows);
     const details = { frozen_at: frozen.origin, test: frozen.test?.shell ?? frozen.test?.argv.join(" ") ?? null, changes };
     if (changes.length === 0)
       return { status: "pass", reason: `unchanged since ${frozen.origin} (${describeTest(frozen.test)})`, findings: [], details };
@@ -46,6 +54,26 @@ function changed(changes: GraderChange[], summary: string, details: Record<strin
     findings,
     details: { ...details, accepted: false },
   };
+}
+
+/** node_modules/.bin entries named like a system tool: `node --test` would run them, not node. */
+function shadowed(root: string): string[] {
+  try {
+    return readdirSync(join(root, "node_modules", ".bin")).filter((name) => SYSTEM_TOOLS.has(name));
+  } catch {
+    return [];
+  }
+}
+
+function shadowing(names: string[]): GateOutcome {
+  const findings = names.map((name) => ({
+    severity: "high" as const,
+    rule: "shadowed-system-tool",
+    file: `node_modules/.bin/${name}`,
+    message: `node_modules/.bin/${name} shadows the system's ${name}: the test command would run it instead (remove it; this cannot be accepted)`,
+    fingerprint: fingerprint("shadowed-system-tool", name, name),
+  }));
+  return { status: "fail", reason: findings[0]?.message ?? "", findings, details: { shadowed: names } };
 }
 
 function describeTest(test: { shell?: string; argv: string[] } | null): string {

@@ -1,22 +1,32 @@
-// The frozen grading configuration: what the base says the test/build/lint commands, secret
-// suppressions, attributes and loki.yaml `verify:` are, how the head differs from it, and which
-// project the gates grade with. Pure over Trees (gates/tree.ts); the diff never configures its grader.
+// The frozen grading configuration: what the base says the test/build/lint commands (and the
+// scripts and files they run), secret suppressions, runner settings and loki.yaml `verify:` are,
+// how the head differs from it, and which project the gates grade with. Over Trees (gates/tree.ts).
 import { parseDocument } from "yaml";
 import type { Config } from "../core/config.ts";
 import type { GraderConfig } from "../core/grader-schema.ts";
+import { sha256 } from "../core/hash.ts";
 import { detectProject, type Command, type Project } from "./detect.ts";
 import type { ChangedFile } from "./gate.ts";
+import { packageRunnerConfig, packageScripts, pathWords, runnerConfigChanges, scriptClosure } from "./grader-inputs.ts";
 import type { Tree } from "./tree.ts";
 
 export type GraderChange = { what: string; before: string; after: string; file?: string };
 
 const ROLES = ["test", "build", "lint"] as const;
-/** .gitattributes entries that change what the gates see: binary-ness, diff drivers, filters. */
-const GRADING_ATTRIBUTE = /(?:^|\s)[-!]?(?:binary|diff|filter|text)(?:=|\s|$)/;
 
 /** The grading configuration `tree` declares, with `config`'s verify.* (env and flags included) applied. */
-export function freezeGrader(tree: Tree, config: Config): GraderConfig {
+export async function freezeGrader(tree: Tree, config: Config): Promise<GraderConfig> {
   const project = detectProject(tree, config);
+  const commands = ROLES.map((role) => project[role]).filter((c): c is Command => c !== null);
+  const pkg = tree.read("package.json");
+  const scripts = scriptClosure(
+    commands.map((c) => c.shell ?? c.argv.join(" ")),
+    packageScripts(pkg),
+  );
+  const shells = [...commands.map((c) => c.shell ?? c.argv.join(" ")), ...Object.values(scripts)];
+  const candidates = [...new Set(commands.flatMap((c) => pathWords(c, shells)))];
+  await tree.preload(candidates);
+  const files = Object.fromEntries(candidates.filter((p) => tree.has(p)).map((p) => [p, sha256(tree.read(p) ?? "")]));
   return {
     origin: tree.origin,
     read_from: tree.origin === "working tree" ? "working tree" : "commit",
@@ -27,6 +37,9 @@ export function freezeGrader(tree: Tree, config: Config): GraderConfig {
     verify: verifySection(tree.read("loki.yaml")),
     lokiignore: tree.read(".lokiignore"),
     gitattributes: tree.read(".gitattributes"),
+    scripts,
+    files,
+    runner_config: packageRunnerConfig(pkg),
   };
 }
 
@@ -43,9 +56,9 @@ export function verifySection(text: string | null): Record<string, string> {
 
 /**
  * Every way `head` differs from the frozen configuration. A command the base lacked is detection,
- * not a change (a greenfield repository gets its first test command from the agent); a command
- * changed or removed, any `.lokiignore` or loki.yaml `verify:` edit, and a .gitattributes line that
- * touches binary/diff/filter/text handling are changes.
+ * not a change (a greenfield repository gets its first test command from the agent); a command,
+ * a script or file it runs, a runner setting, `.lokiignore` or loki.yaml `verify:` that changed is
+ * a change. (.gitattributes is not: binary-ness is read with the base's attributes.)
  */
 export function graderChanges(frozen: GraderConfig, head: GraderConfig, files: readonly ChangedFile[]): GraderChange[] {
   const changes: GraderChange[] = [];
@@ -64,15 +77,27 @@ export function graderChanges(frozen: GraderConfig, head: GraderConfig, files: r
   }
   if (frozen.lokiignore !== head.lokiignore)
     changes.push({ what: ".lokiignore", before: lines(frozen.lokiignore), after: lines(head.lokiignore), file: ".lokiignore" });
-  for (const file of files) {
-    const name = file.path.split("/").pop();
-    if (name === ".lokiignore" && file.path !== ".lokiignore")
-      changes.push({ what: file.path, before: "", after: `${file.added.length} line(s) added`, file: file.path });
-    if (name !== ".gitattributes" && file.oldPath?.split("/").pop() !== ".gitattributes") continue;
-    const touched = [...file.added, ...file.removed].map((l) => l.text.trim()).filter((t) => GRADING_ATTRIBUTE.test(t));
-    if (touched.length > 0 || (file.binary && file.status !== "deleted"))
-      changes.push({ what: file.path, before: "", after: touched.slice(0, 3).join("; ") || "binary content", file: file.path });
+  for (const [name, before] of Object.entries(frozen.scripts ?? {})) {
+    const after = head.scripts?.[name] ?? "(none)";
+    if (after !== before)
+      changes.push({ what: `package.json scripts.${name} (run by a frozen command)`, before, after, file: "package.json" });
   }
+  for (const [path, before] of Object.entries(frozen.files ?? {})) {
+    const after = head.files?.[path];
+    if (after !== before)
+      changes.push({
+        what: `${path} (run by a frozen command)`,
+        before: "",
+        after: after === undefined ? "deleted" : "changed",
+        file: path,
+      });
+  }
+  for (const key of new Set([...Object.keys(frozen.runner_config ?? {}), ...Object.keys(head.runner_config ?? {})])) {
+    const [before, after] = [frozen.runner_config?.[key], head.runner_config?.[key]];
+    if (before !== after) changes.push({ what: key, before: before ?? "(unset)", after: after ?? "(unset)", file: "package.json" });
+  }
+  for (const { path, lines: touched } of runnerConfigChanges(files))
+    changes.push({ what: `${path} (test runner settings)`, before: "", after: touched.join("; ") || "changed", file: path });
   return changes;
 }
 

@@ -13,6 +13,8 @@ export type Tree = {
   read: (rel: string) => string | null;
   /** Names directly inside `dir` ("" is the root), or [] when it is absent. */
   list: (dir: string) => string[];
+  /** Makes `read` and `has` answer for these paths too (a commit's tree reads ahead; disk needs nothing). */
+  preload: (paths: readonly string[]) => Promise<void>;
 };
 
 /** Root files whose content detection or grading reads (listing is enough for the others). */
@@ -38,6 +40,7 @@ export function fsTree(root: string): Tree {
         return [];
       }
     },
+    preload: async () => {},
   };
 }
 
@@ -71,9 +74,15 @@ export async function commitTree(root: string, rev: string): Promise<Tree> {
     origin: `commit ${rev.slice(0, 12)}`,
     has: (rel) => {
       const slash = rel.lastIndexOf("/");
-      return (listed.get(slash < 0 ? "" : rel.slice(0, slash)) ?? []).includes(rel.slice(slash + 1));
+      return contents.has(rel) || (listed.get(slash < 0 ? "" : rel.slice(0, slash)) ?? []).includes(rel.slice(slash + 1));
     },
     read: (rel) => contents.get(rel) ?? null,
     list: (dir) => listed.get(dir) ?? [],
+    preload: async (paths) => {
+      for (const path of paths.filter((p) => !contents.has(p))) {
+        const shown = await git(["cat-file", "blob", `${rev}:${path}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+        if (shown.exitCode === 0) contents.set(path, shown.stdout);
+      }
+    },
   };
 }

@@ -79,7 +79,10 @@ export async function prepareResume(input: ResumeInput) {
   // A state from before frozen grading: the start commit is what the run began from.
   if (!saved.grader)
     record.save({
-      grader: { ...freezeGrader(await commitTree(root, saved.start_sha), config), origin: `run start (${saved.start_sha.slice(0, 12)})` },
+      grader: {
+        ...(await freezeGrader(await commitTree(root, saved.start_sha), config)),
+        origin: `run start (${saved.start_sha.slice(0, 12)})`,
+      },
     });
   if (input.flags.accept_config_change) record.save({ accept_config_change: true });
   record.emit({

@@ -108,7 +108,7 @@ export async function prepareStart(input: StartInput) {
   });
   state.git_snapshot = gitSnapshot;
   // What the user declared at start: the diff the agent writes never changes how it is graded.
-  state.grader = { ...freezeGrader(fsTree(root), config), origin: `run start (${startSha.slice(0, 12)})` };
+  state.grader = { ...(await freezeGrader(fsTree(root), config)), origin: `run start (${startSha.slice(0, 12)})` };
   state.accept_config_change = input.flags.accept_config_change === true;
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });

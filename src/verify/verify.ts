@@ -112,7 +112,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   // The grader's configuration is the merge base's: a pull request cannot switch off what grades it.
   const baseTree = await commitTree(root, base.mergeBase);
   const baseConfig = frozenConfig(root, baseTree.read("loki.yaml"), loaded.config);
-  const frozen = { ...freezeGrader(baseTree, baseConfig), origin: `merge base ${base.mergeBase.slice(0, 12)}` };
+  const frozen = { ...(await freezeGrader(baseTree, baseConfig)), origin: `merge base ${base.mergeBase.slice(0, 12)}` };
   const config = accepted ? loaded.config : baseConfig;
   const ws = workspaceAt(root);
   // Gates whose input could not be had are graded here, without running: never a crash, never a pass.

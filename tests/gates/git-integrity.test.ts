@@ -15,7 +15,7 @@ import { runGates } from "../../src/gates/gate.ts";
 import { compareGitSnapshots, gitIntegrityGate } from "../../src/gates/git-integrity.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
-import { gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
+import { FAKE_AWS_KEY, gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
 
 type Row = {
   name: string;
@@ -147,15 +147,17 @@ describe("git_integrity on real repositories", () => {
 });
 
 describe("loki verify", () => {
-  test("a branch adding `* -diff` in .gitattributes is BLOCKED, naming it (by grader_config: attributes are the base's)", async () => {
-    await using repo = await verifyRepo(NODE_PROJECT, { ...NODE_FIX, ".gitattributes": "* -diff\n" });
+  test("a branch adding `* -diff` cannot hide a secret behind it: attributes are the base's, the key is found", async () => {
+    await using repo = await verifyRepo(NODE_PROJECT, {
+      ...NODE_FIX,
+      ".gitattributes": "* -diff\n",
+      "config.js": `exports.k = "${FAKE_AWS_KEY}";\n`,
+    });
     const { code, evidence } = await verifyJson(repo.path);
     expect(code).toBe(2);
-    expect(evidence.verdict).toBe("BLOCKED");
-    expect(gateOf(evidence, "grader_config")).toMatchObject({
-      status: "fail",
-      findings: [{ severity: "high", file: ".gitattributes", rule: "grader_config_changed" }],
-    });
+    expect(gateOf(evidence, "secrets")).toMatchObject({ status: "fail", findings: [{ file: "config.js", line: 1 }] });
+    await using honest = await verifyRepo(NODE_PROJECT, { ...NODE_FIX, ".gitattributes": "* -diff\n" });
+    expect((await verifyJson(honest.path)).code).toBe(0);
   });
 
   test("the honest twin verifies, git_integrity skipped with its reason", async () => {

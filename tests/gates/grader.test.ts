@@ -21,7 +21,7 @@ const BASE = { "package.json": pkg({ test: "node --test", build: "tsc" }), "src/
 async function changesAfter(edit: Record<string, string>, base: Record<string, string> = BASE) {
   const dir = await tmpdir({ commit: true, files: base });
   const sha = git(dir.path, ["rev-parse", "HEAD"]).trim();
-  const frozen = freezeGrader(await commitTree(dir.path, sha), config);
+  const frozen = await freezeGrader(await commitTree(dir.path, sha), config);
   for (const [rel, text] of Object.entries(edit)) {
     mkdirSync(dirname(join(dir.path, rel)), { recursive: true });
     writeFileSync(join(dir.path, rel), text);
@@ -29,7 +29,7 @@ async function changesAfter(edit: Record<string, string>, base: Record<string, s
   git(dir.path, ["add", "-A"]);
   git(dir.path, ["commit", "-q", "--allow-empty", "-m", "edit"]);
   const subject = await readSubject(dir.path, sha, { includeWorktree: false });
-  const head = freezeGrader(fsTree(dir.path), config);
+  const head = await freezeGrader(fsTree(dir.path), config);
   return {
     frozen,
     head,
@@ -53,17 +53,63 @@ describe("graderChanges", () => {
     ["loki.yaml broken", { "loki.yaml": "verify: [\n" }, ["loki.yaml verify.(loki.yaml)"]],
     ["loki.yaml other keys only", { "loki.yaml": "council: false\n" }, []],
     [".lokiignore added", { ".lokiignore": "src/\n" }, [".lokiignore"]],
-    ["a nested .lokiignore", { "src/.lokiignore": "*\n" }, ["src/.lokiignore"]],
-    ["a committed `* -diff`", { ".gitattributes": "* -diff\n" }, [".gitattributes"]],
-    ["a nested `*.js binary`", { "lib/.gitattributes": "*.js binary\n" }, ["lib/.gitattributes"]],
-    ["a filter driver named", { ".gitattributes": "*.js filter=clean\n" }, [".gitattributes"]],
-    ["line endings only", { ".gitattributes": "*.sh eol=lf\n" }, []],
-    ["linguist hints only", { "lib/.gitattributes": "*.js linguist-generated\n" }, []],
+    // loki reads only the root .lokiignore, and attributes from the base: these change no grading.
+    ["a nested .lokiignore (never read)", { "src/.lokiignore": "*\n" }, []],
+    ["a committed `* -diff` (attributes are the base's)", { ".gitattributes": "* -diff\n" }, []],
+    ["a nested `*.js binary`", { "lib/.gitattributes": "*.js binary\n" }, []],
     ["only source changed", { "src/a.js": "2;\n" }, []],
+    [
+      "a script the test command calls, rewritten",
+      { "package.json": pkg({ test: "npm run unit", unit: "node -e 0", build: "tsc" }) },
+      ["test command"],
+    ],
+    [
+      "a jest setting in package.json",
+      { "package.json": JSON.stringify({ name: "x", scripts: { test: "node --test", build: "tsc" }, jest: { testMatch: [] } }) },
+      ["package.json jest"],
+    ],
+    [
+      "vitest.config.ts added",
+      { "vitest.config.ts": "export default { test: { include: [] } };\n" },
+      ["vitest.config.ts (test runner settings)"],
+    ],
+    [
+      "a conftest.py reporting hook",
+      { "conftest.py": "def pytest_runtest_makereport(item, call):\n    pass\n" },
+      ["conftest.py (test runner settings)"],
+    ],
+    ["a conftest.py fixture only (test code)", { "conftest.py": "import pytest\n\n@pytest.fixture\ndef db():\n    return {}\n" }, []],
+    [
+      "pytest addopts in pyproject.toml",
+      { "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-p no:x'\n" },
+      ["pyproject.toml (test runner settings)"],
+    ],
+    ["pyproject.toml dependencies only", { "pyproject.toml": "[project]\nname = 'x'\n" }, []],
+    ["a committed dependency is the gate's (see below)", { "node_modules/x/index.js": "1;\n" }, []],
   ];
   test.each(rows)("%s", async (_name, edit, whats) => {
     await using after = await changesAfter(edit);
     expect(after.changes.map((c) => c.what)).toEqual(whats);
+  });
+
+  test("a script the frozen test command calls, and a file it runs, are frozen too", async () => {
+    const base = { "package.json": pkg({ test: "npm run unit && ./check.sh", unit: "node --test" }), "check.sh": "exit 1\n" };
+    await using after = await changesAfter(
+      { "package.json": pkg({ test: "npm run unit && ./check.sh", unit: "node -e 0" }), "check.sh": "exit 0\n" },
+      base,
+    );
+    expect(after.frozen.scripts).toEqual({ unit: "node --test" });
+    expect(Object.keys(after.frozen.files ?? {})).toEqual(["check.sh"]);
+    expect(after.changes.map((c) => c.what)).toEqual([
+      "package.json scripts.unit (run by a frozen command)",
+      "check.sh (run by a frozen command)",
+    ]);
+  });
+
+  test("a Makefile target's recipe is frozen with the Makefile", async () => {
+    const base = { Makefile: "test:\n\tpython3 -m pytest\n" };
+    await using after = await changesAfter({ Makefile: "test:\n\ttrue\n" }, base);
+    expect(after.changes.map((c) => c.what)).toEqual(["Makefile (run by a frozen command)"]);
   });
 
   test("a change says what it was and what it became", async () => {
@@ -94,11 +140,29 @@ describe("gradingProject", () => {
 });
 
 describe("grader_config gate", () => {
+  test("a committed dependency and a node_modules/.bin shim of a system tool fail the gate", async () => {
+    await using committed = await changesAfter({ "node_modules/x/index.js": "1;\n" });
+    const ctx = {
+      subject: committed.subject,
+      project: { kinds: [], test: null, build: null, lint: null },
+      config,
+      frozen: committed.frozen,
+    };
+    const [dependency] = await runGates([graderConfigGate], ctx);
+    expect(dependency?.findings.map((f) => f.file)).toEqual(["node_modules/x/index.js"]);
+    await using shim = await changesAfter({ "src/a.js": "2;\n" });
+    mkdirSync(join(shim.subject.root, "node_modules", ".bin"), { recursive: true });
+    writeFileSync(join(shim.subject.root, "node_modules", ".bin", "node"), "#!/bin/sh\nexit 0\n");
+    const [shadow] = await runGates([graderConfigGate], { ...ctx, subject: shim.subject, frozen: shim.frozen, acceptConfigChange: true });
+    expect(shadow?.status).toBe("fail");
+    expect(shadow?.findings).toMatchObject([{ rule: "shadowed-system-tool", file: "node_modules/.bin/node" }]);
+  });
+
   test("a run froze what was on disk (a git-ignored loki.yaml too): the head is read from disk, no false change", async () => {
     await using dir = await tmpdir({ commit: true, files: { ".gitignore": "loki.yaml\n", ...BASE } });
     writeFileSync(join(dir.path, "loki.yaml"), "verify:\n  test: node --test\n");
     const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
-    const frozen = freezeGrader(fsTree(dir.path), config);
+    const frozen = await freezeGrader(fsTree(dir.path), config);
     expect(frozen).toMatchObject({ read_from: "working tree", verify: { test: "node --test" } });
     writeFileSync(join(dir.path, "src/a.js"), "2;\n");
     git(dir.path, ["commit", "-qam", "work"]);

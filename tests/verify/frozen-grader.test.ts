@@ -49,7 +49,7 @@ describe("frozen grading configuration (loki verify)", () => {
     expect(gate(evidence, "tests")?.status).toBe("fail");
   });
 
-  test(".lokiignore and grading-relevant .gitattributes added by the diff → BLOCKED, one finding each with its file", async () => {
+  test(".lokiignore added by the diff → BLOCKED naming it; a .gitattributes beside it changes nothing (the base's are read)", async () => {
     await using repo = await verifyRepo(NODE_PROJECT, {
       ...NODE_FIX,
       ".lokiignore": "sum.js\n",
@@ -58,7 +58,7 @@ describe("frozen grading configuration (loki verify)", () => {
     const { code, evidence } = await verify(repo.path);
     expect(code).toBe(2);
     const files = gate(evidence, "grader_config")?.findings.map((f) => f.file);
-    expect(files).toEqual([".lokiignore", "src/.gitattributes"]);
+    expect(files).toEqual([".lokiignore"]);
   });
 
   test("honest twin: a .gitattributes line about line endings only is not a grading change", async () => {
