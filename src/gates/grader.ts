@@ -92,6 +92,8 @@ export function graderChanges(frozen: GraderConfig, head: GraderConfig, files: r
         file: path,
       });
   }
+  // A base with no test command (greenfield) has no runner settings to keep: the agent sets them up.
+  if (frozen.test === null) return changes;
   for (const key of new Set([...Object.keys(frozen.runner_config ?? {}), ...Object.keys(head.runner_config ?? {})])) {
     const [before, after] = [frozen.runner_config?.[key], head.runner_config?.[key]];
     if (before !== after) changes.push({ what: key, before: before ?? "(unset)", after: after ?? "(unset)", file: "package.json" });

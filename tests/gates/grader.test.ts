@@ -106,6 +106,14 @@ describe("graderChanges", () => {
     ]);
   });
 
+  test("greenfield: a base without a test command gets its runner settings from the agent — no change", async () => {
+    await using after = await changesAfter(
+      { "package.json": pkg({ test: "vitest run" }), "vitest.config.ts": "export default { test: {} };\n" },
+      { "README.md": "# new\n" },
+    );
+    expect(after.changes).toEqual([]);
+  });
+
   test("a Makefile target's recipe is frozen with the Makefile", async () => {
     const base = { Makefile: "test:\n\tpython3 -m pytest\n" };
     await using after = await changesAfter({ Makefile: "test:\n\ttrue\n" }, base);
