@@ -143,5 +143,9 @@ describe("differential", () => {
     expect(asksForNewBehaviour(["add a mul() function"])).toBe(true);
     expect(asksForNewBehaviour(["refactor sum.js into lib/", "rename total to sum"])).toBe(false);
     expect(asksForNewBehaviour(["rename total to sum", "return 0 for an empty cart"])).toBe(true);
+    expect(asksForNewBehaviour(["- Update the README", "2. Fix a typo in the help text", "REQ-3: Clean up sum.js"])).toBe(false);
+    expect(asksForNewBehaviour(["Users can comment on a post"])).toBe(true);
+    expect(asksForNewBehaviour(["Support the ISO date format in the API"])).toBe(true);
+    expect(asksForNewBehaviour(["Lint warnings are shown in the editor"])).toBe(true);
   });
 });
