@@ -51,11 +51,22 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   return { change, gates, verdict, feedback };
 }
 
-/** Every item only restructures, documents or tidies: a refactor's tests may rightly pass on the old code. */
-const NOT_NEW_BEHAVIOUR = /\b(refactor|rename|renames|clean[ -]?up|document|docs?|comment|typo|format|lint|reorgani[sz]e|move)\b/i;
+/**
+ * Every item only restructures, documents or tidies: a refactor's tests may rightly pass on the old
+ * code. An item is one of those only when it starts (after a list marker or id) with such a verb and
+ * states no behaviour ("Lint warnings are shown…" starts with a noun: is/are/can… make it behaviour).
+ */
+const LIST_MARKER = /^\s*(?:[-*+•]\s*|\[[ xX]\]\s*|\d+[.)]\s*|[A-Za-z]+-\d+[:.)]?\s*|#\d+[:.)]?\s*)*/;
+const NOT_NEW_BEHAVIOUR =
+  /^(refactor|rename|clean[ -]?up|tidy|document|update (the )?(docs|documentation|readme)|fix (a |the )?typos?|format|lint|move|reorgani[sz]e)\b/i;
+
+const STATES_BEHAVIOUR = /\b(is|are|was|were|can|cannot|could|should|must|will|would|shall|may)\b/i;
 
 export function asksForNewBehaviour(items: readonly string[]): boolean {
-  return items.some((text) => !NOT_NEW_BEHAVIOUR.test(text));
+  return items.some((text) => {
+    const item = text.replace(LIST_MARKER, "");
+    return !NOT_NEW_BEHAVIOUR.test(item) || STATES_BEHAVIOUR.test(item);
+  });
 }
 
 /** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */
