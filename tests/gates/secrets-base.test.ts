@@ -100,7 +100,10 @@ describe("attributes and NUL bytes cannot hide a key", () => {
 
   test("a placeholder turned into a real image or font passes; a source file or unknown name turned binary is high", async () => {
     const placeholder = { "assets/icon.ico": "placeholder\n", "fonts/Body.WOFF2": "todo\n" };
-    const real = await grade(placeholder, { "assets/icon.ico": PNG, "fonts/Body.WOFF2": Buffer.from([0x77, 0x4f, 0x46, 0x32, 0, 1, 0, 0]) });
+    const real = await grade(placeholder, {
+      "assets/icon.ico": PNG,
+      "fonts/Body.WOFF2": Buffer.from([0x77, 0x4f, 0x46, 0x32, 0, 1, 0, 0]),
+    });
     expect({ status: real.status, findings: real.findings }).toEqual({ status: "pass", findings: [] });
     const withKey = await grade(placeholder, { "assets/icon.ico": Buffer.concat([PNG, Buffer.from(`\0${AWS_LINE}\0`)]) });
     expect(rules(withKey)).toEqual([["aws-access-key-id", "assets/icon.ico"]]);
