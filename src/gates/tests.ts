@@ -8,9 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../core/exec.ts";
 import { git } from "../core/git.ts";
+import { familyOf } from "./assertions.ts";
 import { shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome, type Subject } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
+import { isTestPath } from "./tamper.ts";
 
 export type TestCounts = { passed: number; failed: number; skipped?: number; runner: string };
 
@@ -87,7 +89,8 @@ export const testsGate: Gate = {
 
 /**
  * Why the checkout on disk is not the commit being graded (null when it is, or when the working tree
- * is graded too): commands run on disk, so edits no diff showed would run ungraded. `.loki/` is loki's.
+ * is graded too): commands run on disk, so edits no diff showed would run ungraded. Untracked files
+ * count when they are code or tests (loki's own reports, baselines and `.loki/` are neither).
  */
 export async function worktreeDrift(subject: Subject): Promise<string | null> {
   if (subject.includesWorktree) return null;
@@ -98,7 +101,8 @@ export async function worktreeDrift(subject: Subject): Promise<string | null> {
   ]);
   if (!tracked.ok || !untracked.ok)
     return `cannot compare the working tree with the graded commit: ${(tracked.ok ? untracked : tracked).digest}`;
-  const paths = [...new Set(`${tracked.stdout}\0${untracked.stdout}`.split("\0"))].filter((p) => p !== "" && !p.startsWith(".loki/"));
+  const runnable = untracked.stdout.split("\0").filter((p) => familyOf(p) !== "" || isTestPath(p));
+  const paths = [...new Set([...tracked.stdout.split("\0"), ...runnable])].filter((p) => p !== "" && !p.startsWith(".loki/"));
   if (paths.length === 0) return null;
   const example = paths.slice(0, 3).join(", ") + (paths.length > 3 ? ", …" : "");
   const count = `${paths.length} file${paths.length === 1 ? "" : "s"}`;

@@ -119,8 +119,8 @@ describe("a working tree that is not the graded commit", () => {
     expect(tamper?.findings.map((f) => [f.rule, f.file])).toEqual([["assertion-weakened", "sum.test.js"]]);
   });
 
-  test("a clean tree (loki's own .loki/ aside): the committed wrong fix is red as before", async () => {
-    const [tests] = await gradeDirty({}, false);
+  test("a clean tree (loki's .loki/ and untracked reports aside): the committed wrong fix is red as before", async () => {
+    const [tests] = await gradeDirty({ "loki.sarif": "{}\n", "baseline.json": "{}\n" }, false);
     expect({ status: tests?.status, reason: tests?.reason }).toEqual({ status: "fail", reason: "tests failed: 1 failed, 0 passed" });
   });
 });
