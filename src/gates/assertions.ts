@@ -1,6 +1,7 @@
 // Assertions in test code, for the tamper gate: how many a set of lines makes, and how strong each
 // is — strong pins a value (equality, deep equality, throws/rejects, a match), weak only checks
-// truthiness, type, length or presence. Pure; reads JS/TS, Python, Go, Rust and JUnit-style names.
+// truthiness, type, length or presence, or compares two computed values (a tautology such as
+// `add(2, 3)` vs `add(3, 2)`). Pure; reads JS/TS, Python, Go, Rust and JUnit-style names.
 import { extname } from "node:path";
 import type { ChangedFile } from "./gate.ts";
 import {
@@ -22,6 +23,7 @@ import {
   JS_WEAK,
   PY_EQUALITY,
 } from "./assertion-names.ts";
+import { inlineBindings, localBindings, selfComparison } from "./assertion-operands.ts";
 import { callArgs, inString, splitTop } from "./source-text.ts";
 
 const FAMILIES: Record<string, string[]> = {
@@ -64,10 +66,10 @@ function unwrap(text: string): string {
   return t;
 }
 
-/** Comparing two operands for equality pins a value unless one is only a type, a size or a flag. */
+/** Comparing two operands for equality pins a value unless one is only a type, a size or a flag, or both are computed. */
 function equality(actual: string, expected: string): Strength {
   const [a, b] = [unwrap(actual), unwrap(expected)];
-  if (WEAK_OPERAND.test(a) || WEAK_OPERAND.test(b)) return "weak";
+  if (WEAK_OPERAND.test(a) || WEAK_OPERAND.test(b) || selfComparison(a, b)) return "weak";
   if (TRUE.test(b)) return truthy(a);
   if (TRUE.test(a)) return truthy(b);
   return LITERAL.test(a) || LITERAL.test(b) ? "weak" : "strong";
@@ -207,8 +209,13 @@ export function classifyLine(text: string, family: string): Strength[] {
 }
 
 type Located = { line: number; text: string; strength: Strength };
-const locate = (lines: ChangedFile["added"], family: string): Located[] =>
-  lines.flatMap(({ line, text }) => classifyLine(text, family).map((strength) => ({ line, text: text.trim(), strength })));
+/** Each assertion graded with the side's own one-off locals spelled out (`want := add(2, 3)` then `== want`). */
+function locate(lines: ChangedFile["added"], family: string): Located[] {
+  const bindings = localBindings(lines.map((l) => l.text));
+  return lines.flatMap(({ line, text }) =>
+    classifyLine(inlineBindings(text, bindings), family).map((strength) => ({ line, text: text.trim(), strength })),
+  );
+}
 
 export type Weakening = {
   line: number;

@@ -1,9 +1,10 @@
-// Gate "build": runs the project's build command (detected, or loki.yaml `verify.build`). A red
-// build blocks; a timeout or a build that cannot start is inconclusive, never a pass.
-// No build command is a skip that names the setting to add, not a silent green.
+// Gate "build": runs the project's build command (detected, or loki.yaml `verify.build`). A red build
+// blocks; a timeout, a build that cannot start or a checkout that is not the graded commit is
+// inconclusive, never a pass. No build command is a skip naming the setting to add, not a silent green.
 import { run } from "../core/exec.ts";
 import { commandArgv, shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
+import { worktreeDrift } from "./tests.ts";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 // Compilers print a lot; keep enough for the digest without holding a whole log in memory.
@@ -16,6 +17,8 @@ export const buildGate: Gate = {
   run: async ({ subject, project, signal }) => {
     const command = project.build;
     if (command === null) return inconclusive("no build command detected (set verify.build)");
+    const drift = await worktreeDrift(subject);
+    if (drift !== null) return inconclusive(drift);
     const shown = `\`${shownCommand(command)}\``;
     const timeoutMs = buildTimeoutMs(process.env.LOKI_BUILD_TIMEOUT_MS);
     const { argv, env } = commandArgv(command, subject.root);

@@ -1,12 +1,32 @@
 // What the secrets gate reads of files that are binary by loki's rule (gates/binary.ts): their raw
 // content, as printable runs new since the base (like `strings`), and the text files this diff turned
-// binary (`text-to-binary`), whose lines no diff shows any more. Reads blobs; never throws for content.
+// binary (`text-to-binary`, unless both names are a binary format's, like a placeholder icon getting its
+// real bytes), whose lines no diff shows any more. Reads blobs; never throws for content.
 import type { Finding } from "../core/schema.ts";
 import { binaryByBaseAttributes, hasNulByte, printableRuns, type RawContent, readRaw } from "./blobs.ts";
 import { type ChangedFile, fingerprint, type Subject } from "./gate.ts";
 
 /** A binary file larger than this is not scanned, and the gate says so with a finding. */
 export const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+
+/** Extensions of formats that are binary by nature: such a file turning binary is expected, not hiding. */
+const BINARY_FORMATS = new Set(
+  [
+    ...["png", "jpg", "jpeg", "gif", "bmp", "ico", "icns", "webp", "avif", "tif", "tiff", "psd", "heic"],
+    ...["woff", "woff2", "ttf", "otf", "eot"],
+    ...["mp3", "wav", "ogg", "flac", "m4a", "aac", "mp4", "m4v", "mov", "webm", "avi", "mkv"],
+    ...["zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar", "tar", "jar"],
+    ...["pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp"],
+    ...["wasm", "sqlite", "sqlite3", "db"],
+  ].map((ext) => `.${ext}`),
+);
+
+/** True when the name ends in a binary format's extension (case-insensitive). */
+export function isBinaryFormat(path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+  const dot = name.lastIndexOf(".");
+  return dot > 0 && BINARY_FORMATS.has(name.slice(dot));
+}
 
 export type BinaryContent = {
   /** Binary files as scannable lines: the printable runs the base version did not have. */
@@ -39,7 +59,8 @@ export async function readBinaryContent(subject: Subject, binaries: readonly Cha
     const content = now[i];
     if (content === null || content === undefined) return;
     const base = baseOf.get(file) ?? null;
-    if (hasNulByte(content) && base !== null && !hasNulByte(base)) turned.push(file);
+    const format = isBinaryFormat(file.path) && isBinaryFormat(file.oldPath ?? file.path);
+    if (hasNulByte(content) && base !== null && !hasNulByte(base) && !format) turned.push(file);
     if (!content.complete) {
       const mib = (content.size / (1024 * 1024)).toFixed(0);
       findings.push(finding("medium", file.path, "unscanned-binary", `${file.path} (${mib} MiB, binary) is too large to scan for secrets`));

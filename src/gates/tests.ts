@@ -1,14 +1,18 @@
 // Gate "tests": runs the project's (frozen) test command with each runner writing a report into a
 // directory loki creates outside the repository, and grades what the reports say. Red is fail; a
 // test process that exits before its tests finished is fail; no runner, an unreadable runner, no
-// test executed, a timeout or a runner that cannot start are inconclusive — never a pass (DESIGN §5).
+// test executed, a timeout, a runner that cannot start, or a working tree that is not the graded
+// commit are inconclusive — never a pass (DESIGN §5).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../core/exec.ts";
+import { git } from "../core/git.ts";
+import { familyOf } from "./assertions.ts";
 import { shownCommand } from "./command-run.ts";
-import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
+import { fingerprint, type Gate, type GateOutcome, type Subject } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
+import { isTestPath } from "./tamper.ts";
 
 export type TestCounts = { passed: number; failed: number; skipped?: number; runner: string };
 
@@ -26,6 +30,8 @@ export const testsGate: Gate = {
   run: async ({ subject, project, config, frozen, acceptConfigChange, signal }) => {
     const command = project.test;
     if (command === null) return inconclusive(NO_RUNNER);
+    const drift = await worktreeDrift(subject);
+    if (drift !== null) return inconclusive(drift);
     // What really runs: a package script's (frozen) shell text, not the `npm test` that names it.
     const shown = `\`${shownCommand(command)}\``;
     const timeoutMs = testTimeoutMs(process.env.LOKI_TEST_TIMEOUT_MS);
@@ -80,6 +86,28 @@ export const testsGate: Gate = {
     return { status: "pass", reason: `${formatCounts(counts)} — ${command.source}`, findings: [], details };
   },
 };
+
+/**
+ * Why the checkout on disk is not the commit being graded (null when it is, or when the working tree
+ * is graded too): commands run on disk, so edits no diff showed would run ungraded. Untracked files
+ * count when they are code or tests (loki's own reports, baselines and `.loki/` are neither).
+ */
+export async function worktreeDrift(subject: Subject): Promise<string | null> {
+  if (subject.includesWorktree) return null;
+  const opts = { cwd: subject.root, timeoutMs: 60_000 };
+  const [tracked, untracked] = await Promise.all([
+    git(["diff", "--name-only", "-z", "--no-renames", subject.head, "--"], opts),
+    git(["ls-files", "-z", "--others", "--exclude-standard"], opts),
+  ]);
+  if (!tracked.ok || !untracked.ok)
+    return `cannot compare the working tree with the graded commit: ${(tracked.ok ? untracked : tracked).digest}`;
+  const runnable = untracked.stdout.split("\0").filter((p) => familyOf(p) !== "" || isTestPath(p));
+  const paths = [...new Set([...tracked.stdout.split("\0"), ...runnable])].filter((p) => p !== "" && !p.startsWith(".loki/"));
+  if (paths.length === 0) return null;
+  const example = paths.slice(0, 3).join(", ") + (paths.length > 3 ? ", …" : "");
+  const count = `${paths.length} file${paths.length === 1 ? "" : "s"}`;
+  return `the working tree differs from the graded commit (${count}, e.g. ${example}): commit or stash them, or pass --uncommitted`;
+}
 
 function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
   return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };

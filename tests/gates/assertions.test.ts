@@ -40,6 +40,10 @@ describe("classifyLine", () => {
     ["rust", "    assert_eq!(add(2, 3), 5);"],
     ["rust", "    assert!(matches!(parse(s), Ok(5)));"],
     ["java", "    assertEquals(5, add(2, 3));"],
+    ["js", "assert.equal(total(cart), expected);"],
+    ["js", "assert.deepEqual(parse(a), {x: 1});"],
+    ["js", "expect(sum(1,2)).toBe(3);"],
+    ["js", "expect(render(page).title).toBe(`Shop ${n}`);"],
   ];
   const weak: [string, string][] = [
     ["js", 'expect(typeof total(cart)).toBe("number");'],
@@ -68,6 +72,14 @@ describe("classifyLine", () => {
     ["rust", "    assert!(parse(s).is_ok());"],
     ["rust", "    assert_ne!(a, b);"],
     ["java", "    assertNotNull(add(2, 3));"],
+    ["js", "assert.equal(add(2, 3), add(3, 2));"],
+    ["js", "expect(add(2, 3)).toBe(add(3, 2));"],
+    ["js", "assert.deepStrictEqual(result, result);"],
+    ["js", "assert.equal(await calc.add(2, 3), calc.mul(1, 5));"],
+    ["python", "    assert add(2,3) == add(3,2)"],
+    ["python", "    self.assertEqual(add(2, 3), add(3, 2))"],
+    ["go", "\trequire.Equal(t, Add(3, 2), Add(2, 3))"],
+    ["rust", "    assert_eq!(add(2, 3), add(3, 2));"],
   ];
   test.each(strong)("%s: %s is strong", (family, line) => expect(classifyLine(line, family)).toEqual(["strong"]));
   test.each(weak)("%s: %s is weak", (family, line) => expect(classifyLine(line, family)).toEqual(["weak"]));
@@ -146,6 +158,30 @@ describe("weakened assertions in a changed test block", () => {
       "if got == 0 {",
       "if got != 5 {",
     ],
+    [
+      "test/cart.test.js",
+      JS("  assert.equal(total(cart), 42);\n"),
+      JS("  assert.equal(total(cart), total([...cart]));\n"),
+      7,
+      "assert.equal(total(cart), total([...cart]));",
+      "assert.equal(total(cart), 42);",
+    ],
+    [
+      "test/cart.test.js",
+      JS("  const n = cart.length;\n  assert.equal(total(cart), 42);\n"),
+      JS("  const want = total(cart);\n  assert.equal(total(cart), want);\n"),
+      8,
+      "assert.equal(total(cart), want);",
+      "assert.equal(total(cart), 42);",
+    ],
+    [
+      "tests/test_ops.py",
+      PY("    assert add(2, 3) == 5\n"),
+      PY("    assert add(2,3) == add(3,2)\n"),
+      5,
+      "assert add(2,3) == add(3,2)",
+      "assert add(2, 3) == 5",
+    ],
   ] as const)("%s: %s", async (path, before, after, line, weak, replaced) => {
     const result = await tamperOn(path, before, after);
     expect(result.status).toBe("fail");
@@ -184,6 +220,25 @@ describe("refactors that keep or raise strength pass", () => {
       PY("    assert add(2, 3) == 5, 'adds'\n    assert add(0, 0) == 0\n"),
     ],
     ["unittest to pytest style", "tests/test_ops.py", PY("    self.assertEqual(add(2, 3), 5)\n"), PY("    assert add(2, 3) == 5\n")],
+    [
+      "the expected value named by a new local",
+      "test/cart.test.js",
+      JS("  assert.equal(total(cart), 42);\n"),
+      JS("  const expected = 42;\n  assert.equal(total(cart), expected);\n"),
+    ],
+    [
+      "the expected value named by a constant already in the file",
+      "test/cart.test.js",
+      `const expected = 42;\n${JS("  assert.equal(total(cart), 42);\n")}`,
+      `const expected = 42;\n${JS("  assert.equal(total(cart), expected);\n")}`,
+    ],
+    [
+      "deep equality with an object literal",
+      "test/cart.test.js",
+      JS("  assert.deepEqual(parse(a), { x: 2 });\n"),
+      JS("  assert.deepEqual(parse(a), {x: 1});\n"),
+    ],
+    ["assert.equal to expect", "test/cart.test.js", JS("  assert.equal(sum(1, 2), 3);\n"), JS("  expect(sum(1,2)).toBe(3);\n")],
   ] as const)("%s", async (_, path, before, after) => {
     expect(await tamperOn(path, before, after)).toMatchObject({ status: "pass", findings: [] });
   });

@@ -98,6 +98,21 @@ describe("attributes and NUL bytes cannot hide a key", () => {
     expect(result.findings[1]?.message).toContain("config.env was text at the base and is binary now");
   });
 
+  test("a placeholder turned into a real image or font passes; a source file or unknown name turned binary is high", async () => {
+    const placeholder = { "assets/icon.ico": "placeholder\n", "fonts/Body.WOFF2": "todo\n" };
+    const real = await grade(placeholder, {
+      "assets/icon.ico": PNG,
+      "fonts/Body.WOFF2": Buffer.from([0x77, 0x4f, 0x46, 0x32, 0, 1, 0, 0]),
+    });
+    expect({ status: real.status, findings: real.findings }).toEqual({ status: "pass", findings: [] });
+    const withKey = await grade(placeholder, { "assets/icon.ico": Buffer.concat([PNG, Buffer.from(`\0${AWS_LINE}\0`)]) });
+    expect(rules(withKey)).toEqual([["aws-access-key-id", "assets/icon.ico"]]);
+    for (const path of ["src/app.ts", "data.json", "notes.mylog", "Makefile"]) {
+      const turned = await grade({ [path]: "placeholder\n" }, { [path]: PNG });
+      expect(turned.findings.map((f) => [f.rule, f.file, f.severity])).toEqual([["text-to-binary", path, "high"]]);
+    }
+  });
+
   test("a real binary file added or changed, with no secret, passes; a key already in it at the base is not new", async () => {
     expect((await grade({}, { "logo.png": PNG })).status).toBe("pass");
     const withKey = Buffer.concat([PNG, Buffer.from(`\0${AWS_LINE}\0`)]);

@@ -1,9 +1,18 @@
 // The tricks a paid-per-green-check agent plays on the tests gate, each on the node:test fixture
 // repo: a test command that runs nothing, printed summaries, an early exit, a forged report, a stale
-// configured report. None passes, and the reason says why.
+// configured report, uncommitted edits the diff never showed. None passes, and the reason says why.
 import { describe, expect, test } from "bun:test";
-import type { GateStatus } from "../../src/core/schema.ts";
-import { gradeFixture } from "../helpers/runner-fixture.ts";
+import { cpSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { Config } from "../../src/core/config.ts";
+import type { GateResult, GateStatus } from "../../src/core/schema.ts";
+import { detectProject } from "../../src/gates/detect.ts";
+import { readSubject } from "../../src/gates/diff.ts";
+import { runGates } from "../../src/gates/gate.ts";
+import { tamperGate } from "../../src/gates/tamper.ts";
+import { testsGate } from "../../src/gates/tests.ts";
+import { gradeFixture, LOKI } from "../helpers/runner-fixture.ts";
+import { git, tmpdir } from "../helpers/tmp.ts";
 
 const script = (test: string) => ({ "package.json": JSON.stringify({ name: "fixture", private: true, scripts: { test } }) });
 const wrong = { "sum.js": "exports.sum = (a, b) => a - b;\n" };
@@ -66,4 +75,52 @@ describe("tests gate tricks on the node:test fixture", () => {
       expect({ status: result?.status, reason: result?.reason }).toEqual({ status: row.status, reason: expect.stringMatching(row.reason) });
     });
   }
+});
+
+describe("a working tree that is not the graded commit", () => {
+  /** The fixture, a committed wrong fix, then `uncommitted` written on disk; tests + tamper on the commit or the tree. */
+  async function gradeDirty(uncommitted: Record<string, string>, includeWorktree: boolean): Promise<GateResult[]> {
+    await using dir = await tmpdir();
+    cpSync(join(LOKI, "tests", "fixtures", "runners", "node-test"), dir.path, { recursive: true });
+    symlinkSync(join(LOKI, "node_modules"), join(dir.path, "node_modules"));
+    dir.write(".gitignore", "node_modules\n");
+    git(dir.path, ["init", "-q"]);
+    git(dir.path, ["add", "-A"]);
+    git(dir.path, ["commit", "-qm", "initial"]);
+    const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    dir.write("sum.js", wrong["sum.js"]);
+    git(dir.path, ["commit", "-qam", "fix"]);
+    for (const [path, text] of Object.entries(uncommitted)) dir.write(path, text);
+    dir.write(".loki/verify/evidence.json", "{}\n");
+    const config = Config.parse({});
+    const subject = await readSubject(dir.path, base, { includeWorktree });
+    return await runGates([testsGate, tamperGate], { subject, project: detectProject(subject.root, config), config });
+  }
+  const weakened = {
+    "sum.test.js":
+      'const test = require("node:test");\nconst assert = require("node:assert");\nconst { sum } = require("./sum.js");\ntest("adds", () => assert.ok(sum(2, 3)));\n',
+  };
+
+  test("an uncommitted weakened assertion: tests is inconclusive and names the file; tamper saw nothing to grade", async () => {
+    const [tests, tamper] = await gradeDirty(weakened, false);
+    expect(tests).toMatchObject({
+      status: "inconclusive",
+      reason: "the working tree differs from the graded commit (1 file, e.g. sum.test.js): commit or stash them, or pass --uncommitted",
+    });
+    expect(tamper).toMatchObject({ status: "pass", reason: "no test files changed" });
+    const untracked = await gradeDirty({ "extra.test.js": "require('node:test')('x', () => {});\n" }, false);
+    expect(untracked[0]?.reason).toContain("(1 file, e.g. extra.test.js)");
+  });
+
+  test("the same with the working tree graded: tamper catches the weakening", async () => {
+    const [tests, tamper] = await gradeDirty(weakened, true);
+    expect(tests?.status).toBe("pass");
+    expect(tamper?.status).toBe("fail");
+    expect(tamper?.findings.map((f) => [f.rule, f.file])).toEqual([["assertion-weakened", "sum.test.js"]]);
+  });
+
+  test("a clean tree (loki's .loki/ and untracked reports aside): the committed wrong fix is red as before", async () => {
+    const [tests] = await gradeDirty({ "loki.sarif": "{}\n", "baseline.json": "{}\n" }, false);
+    expect({ status: tests?.status, reason: tests?.reason }).toEqual({ status: "fail", reason: "tests failed: 1 failed, 0 passed" });
+  });
 });
