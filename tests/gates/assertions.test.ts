@@ -2,13 +2,12 @@
 // a value check swapped for a truthiness/type check is named (JS, Python, Go); refactors that keep
 // or raise strength (equal → strictEqual, toEqual → toStrictEqual, a moved assertion) pass.
 import { describe, expect, test } from "bun:test";
-import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
 import { classifyLine } from "../../src/gates/assertions.ts";
 import { readSubject } from "../../src/gates/diff.ts";
-import { runGates } from "../../src/gates/gate.ts";
 import { tamperGate } from "../../src/gates/tamper.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
+import { gradeOne } from "../helpers/subject.ts";
 
 describe("classifyLine", () => {
   const strong: [string, string][] = [
@@ -102,13 +101,7 @@ async function tamperOn(path: string, before: string, after: string): Promise<Ga
   dir.write(path, after);
   git(dir.path, ["commit", "-qam", "change"]);
   const subject = await readSubject(dir.path, start, { includeWorktree: false });
-  const [result] = await runGates([tamperGate], {
-    subject,
-    project: { kinds: [], test: null, build: null, lint: null },
-    config: Config.parse({}),
-  });
-  if (result === undefined) throw new Error("no result");
-  return result;
+  return await gradeOne(tamperGate, subject);
 }
 
 const JS = (body: string) =>

@@ -1,13 +1,12 @@
 // The tamper gate's rules, each with samples that must fire and look-alikes that must not: test
 // paths, every skip/only marker family, assertion counting, and runner-config exclusions.
 import { describe, expect, test } from "bun:test";
-import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
-import { runGates, type ChangedFile } from "../../src/gates/gate.ts";
+import type { ChangedFile } from "../../src/gates/gate.ts";
 import { countAssertions } from "../../src/gates/assertions.ts";
 import { isTestPath, tamperGate } from "../../src/gates/tamper.ts";
 import { tmpdir } from "../helpers/tmp.ts";
-import { subjectOf } from "../helpers/subject.ts";
+import { gradeOne, subjectOf } from "../helpers/subject.ts";
 
 const numbered = (lines: string[], from = 1) => lines.map((text, i) => ({ line: from + i, text }));
 
@@ -25,13 +24,7 @@ function changed(path: string, added: string[], removed: string[] = [], extra: P
 
 async function tamper(files: ChangedFile[], root = "/nonexistent-loki-root"): Promise<GateResult> {
   const subject = subjectOf(files, { root, base: "b".repeat(40), head: "h".repeat(40), includesWorktree: true });
-  const [result] = await runGates([tamperGate], {
-    subject,
-    project: { kinds: [], test: null, build: null, lint: null },
-    config: Config.parse({}),
-  });
-  if (result === undefined) throw new Error("no result");
-  return result;
+  return await gradeOne(tamperGate, subject);
 }
 
 describe("isTestPath", () => {

@@ -2,13 +2,12 @@
 // or only code the diff did not touch) is named, and each honest twin (a relative .js → .ts import,
 // a src/-layout Python import, a CLI test that runs the changed script, a helper in between) passes.
 import { describe, expect, test } from "bun:test";
-import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
 import { readSubject } from "../../src/gates/diff.ts";
-import { runGates } from "../../src/gates/gate.ts";
 import { testImportsGate } from "../../src/gates/test-imports.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 import { gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
+import { gradeOne } from "../helpers/subject.ts";
 
 type Files = Record<string, string>;
 
@@ -22,13 +21,7 @@ async function grade(base: Files, change: Files, options: { worktree?: boolean }
     git(dir.path, ["commit", "-qm", "change"]);
   }
   const subject = await readSubject(dir.path, start, { includeWorktree: options.worktree === true });
-  const [result] = await runGates([testImportsGate], {
-    subject,
-    project: { kinds: [], test: null, build: null, lint: null },
-    config: Config.parse({}),
-  });
-  if (result === undefined) throw new Error("no result");
-  return result;
+  return await gradeOne(testImportsGate, subject);
 }
 
 const NODE_HEAD = 'import test from "node:test";\nimport assert from "node:assert/strict";\n';
