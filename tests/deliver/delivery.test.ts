@@ -123,7 +123,9 @@ describe("issue to pull request", () => {
     const started = await t.run(["start", "acme/shop#7", "--pr", "--bg"], { PATH: `${bin}:${t.s.env.PATH}` });
     expect(started.code).toBe(0);
     const deadline = Date.now() + 30_000;
-    while (!existsSync(join(t.s.state, "notified")) && Date.now() < deadline) await Bun.sleep(100);
+    // The shell creates the file before it writes the line: wait for the line, not the file.
+    const notified = () => (existsSync(join(t.s.state, "notified")) ? readFileSync(join(t.s.state, "notified"), "utf8") : "");
+    while (!notified().includes("\n") && Date.now() < deadline) await Bun.sleep(100);
     const url = `https://github.com/acme/shop/pull/${t.forge.github.pulls[0]?.number}`;
     expect(readFileSync(join(t.s.state, "notified"), "utf8")).toContain(url);
     expect(readFileSync(join(worktree(t.s, "loki/issue-7"), ".loki", "COMPLETION.txt"), "utf8")).toContain(`pull request: ${url}`);
