@@ -2,8 +2,8 @@
 // blocks; a timeout, a build that cannot start or a checkout that is not the graded commit is
 // inconclusive, never a pass. No build command is a skip naming the setting to add, not a silent green.
 import { run } from "../core/exec.ts";
-import { commandArgv, shownCommand } from "./command-run.ts";
-import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
+import { commandArgv, envTimeoutMs, shownCommand } from "./command-run.ts";
+import { fingerprint, type Gate, type GateOutcome, inconclusive } from "./gate.ts";
 import { worktreeDrift } from "./tests.ts";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -20,7 +20,7 @@ export const buildGate: Gate = {
     const drift = await worktreeDrift(subject);
     if (drift !== null) return inconclusive(drift);
     const shown = `\`${shownCommand(command)}\``;
-    const timeoutMs = buildTimeoutMs(process.env.LOKI_BUILD_TIMEOUT_MS);
+    const timeoutMs = envTimeoutMs("LOKI_BUILD_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
     const { argv, env } = commandArgv(command, subject.root);
     const result = await run(argv, { cwd: subject.root, timeoutMs, env: { ...env, CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
     const details = { command: shownCommand(command), source: command.source, exit_code: result.exitCode, duration_ms: result.durationMs };
@@ -48,12 +48,3 @@ export const buildGate: Gate = {
     return { status: "pass", reason: `${shown} succeeded — ${command.source}`, findings: [], details };
   },
 };
-
-function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
-  return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };
-}
-
-function buildTimeoutMs(raw: string | undefined): number {
-  const value = Number(raw);
-  return raw !== undefined && Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS;
-}

@@ -1,13 +1,25 @@
 // How a gate runs a detected command: a package script's frozen shell text runs itself, as the
 // package manager would (sh -c, the project's node_modules/.bin first on PATH), so a package.json
 // edited by the diff being graded cannot change what runs. Anything else runs its argv as detected.
+// Also the PATH and the time limit every command-running gate shares.
 import { delimiter, join } from "node:path";
 import type { Command } from "./detect.ts";
 
 export function commandArgv(command: Command, root: string): { argv: string[]; env: Record<string, string> } {
   if (command.shell === undefined) return { argv: command.argv, env: {} };
-  const path = [join(root, "node_modules", ".bin"), process.env.PATH ?? ""].filter((p) => p !== "").join(delimiter);
-  return { argv: ["sh", "-c", command.shell], env: { PATH: path } };
+  return { argv: ["sh", "-c", command.shell], env: { PATH: projectPath(root) } };
+}
+
+/** What `npm run` puts on PATH: the project's own binaries first, then the user's. */
+export function projectPath(root: string): string {
+  return [join(root, "node_modules", ".bin"), process.env.PATH ?? ""].filter((p) => p !== "").join(delimiter);
+}
+
+/** A positive number of ms from the environment variable `name`, else `fallback`. */
+export function envTimeoutMs(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = Number(raw);
+  return raw !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 /** The command as a user would type it to reproduce the gate. */

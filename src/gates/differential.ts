@@ -19,9 +19,9 @@ import { tmpdir } from "node:os";
 import { dirname, extname, join } from "node:path";
 import { type ExecResult, run } from "../core/exec.ts";
 import { git } from "../core/git.ts";
-import { shownCommand } from "./command-run.ts";
+import { envTimeoutMs, shownCommand } from "./command-run.ts";
 import type { Command } from "./detect.ts";
-import { type ChangedFile, fingerprint, type Gate, type GateOutcome, type Subject } from "./gate.ts";
+import { type ChangedFile, fingerprint, type Gate, type GateOutcome, type Subject, inconclusive } from "./gate.ts";
 import { planTestRun, type ReportReading, readReport, reportMtimes } from "./runners/plan.ts";
 import type { TestResult } from "./runners/report.ts";
 import { isTestPath } from "./tamper.ts";
@@ -127,7 +127,7 @@ async function runOn(
   if (built !== null) return built;
   const plan = planTestRun(command, { root: dir, reportDir, files });
   if (plan.reports.length === 0) return `loki cannot run single test files with \`${shownCommand(command)}\` (no runner it knows)`;
-  const timeoutMs = Number(process.env.LOKI_TEST_TIMEOUT_MS) > 0 ? Number(process.env.LOKI_TEST_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
+  const timeoutMs = envTimeoutMs("LOKI_TEST_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
   const before = reportMtimes(plan);
   const result = await run(plan.argv, { cwd: dir, timeoutMs, env: plan.env, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
   const reading = readReport(plan, { root: dir, before });
@@ -237,8 +237,4 @@ function plural(n: number, word: string): string {
 
 function verb(n: number, one: string, many: string): string {
   return n === 1 ? one : many;
-}
-
-function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
-  return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };
 }

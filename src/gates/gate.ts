@@ -115,8 +115,9 @@ async function runOne(gate: Gate, ctx: GateContext): Promise<GateResult> {
   }
 }
 
-function inconclusive(reason: string): GateOutcome {
-  return { status: "inconclusive", reason, findings: [] };
+/** A gate that could not decide: never a pass. `details` goes into the evidence as it is. */
+export function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
+  return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };
 }
 
 function oneLine(text: string): string {

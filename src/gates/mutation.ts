@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { run } from "../core/exec.ts";
-import { shownCommand } from "./command-run.ts";
-import { fingerprint, type ChangedFile, type Gate, type GateOutcome } from "./gate.ts";
+import { envTimeoutMs, projectPath, shownCommand } from "./command-run.ts";
+import { fingerprint, type ChangedFile, type Gate, type GateOutcome, inconclusive } from "./gate.ts";
 import { isTestPath } from "./tamper.ts";
 
 const JS = new Set([".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"]);
@@ -71,9 +71,8 @@ export const mutationGate: Gate = {
           fileLogLevel: "off",
         }),
       );
-      const timeoutMs =
-        Number(process.env.LOKI_MUTATION_TIMEOUT_MS) > 0 ? Number(process.env.LOKI_MUTATION_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
-      const path = `${join(subject.root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
+      const timeoutMs = envTimeoutMs("LOKI_MUTATION_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
+      const path = projectPath(subject.root);
       const result = await run([stryker(subject.root), "run", config], {
         cwd: subject.root,
         timeoutMs,
@@ -112,8 +111,4 @@ function grade(report: StrykerReport, details: Record<string, unknown>): GateOut
     fingerprint: fingerprint("mutant-survived", m.file, `${m.mutatorName}\0${m.replacement ?? ""}`),
   }));
   return { status: "fail", reason: `${summary} (below ${MIN_SCORE * 100}%)`, findings, details: scored };
-}
-
-function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
-  return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };
 }

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { run } from "../core/exec.ts";
 import { git } from "../core/git.ts";
 import { familyOf } from "./assertions.ts";
-import { shownCommand } from "./command-run.ts";
-import { fingerprint, type Gate, type GateOutcome, type Subject } from "./gate.ts";
+import { envTimeoutMs, shownCommand } from "./command-run.ts";
+import { fingerprint, type Gate, type GateOutcome, type Subject, inconclusive } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
 import { isTestPath } from "./tamper.ts";
 
@@ -34,7 +34,7 @@ export const testsGate: Gate = {
     if (drift !== null) return inconclusive(drift);
     // What really runs: a package script's (frozen) shell text, not the `npm test` that names it.
     const shown = `\`${shownCommand(command)}\``;
-    const timeoutMs = testTimeoutMs(process.env.LOKI_TEST_TIMEOUT_MS);
+    const timeoutMs = envTimeoutMs("LOKI_TEST_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
     const declared = frozen !== undefined && acceptConfigChange !== true ? frozen.verify : config.verify;
     const configuredReport = declared.test_report?.trim() || undefined;
     // Reports go where the tests cannot guess: a fresh private directory with no telltale name
@@ -107,15 +107,6 @@ export async function worktreeDrift(subject: Subject): Promise<string | null> {
   const example = paths.slice(0, 3).join(", ") + (paths.length > 3 ? ", …" : "");
   const count = `${paths.length} file${paths.length === 1 ? "" : "s"}`;
   return `the working tree differs from the graded commit (${count}, e.g. ${example}): commit or stash them, or pass --uncommitted`;
-}
-
-function inconclusive(reason: string, details?: Record<string, unknown>): GateOutcome {
-  return { status: "inconclusive", reason, findings: [], ...(details ? { details } : {}) };
-}
-
-function testTimeoutMs(raw: string | undefined): number {
-  const value = Number(raw);
-  return raw !== undefined && Number.isFinite(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS;
 }
 
 function formatDuration(ms: number): string {

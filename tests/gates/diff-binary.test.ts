@@ -11,6 +11,7 @@ import { git, tmpdir } from "../helpers/tmp.ts";
 const byPath = (files: ChangedFile[]) => Object.fromEntries(files.map((f) => [f.path, f]));
 const PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000", "hex");
 const TEST_BEFORE = 'test("adds", () => {\n  expect(add(1, 2)).toBe(3);\n  expect(add(2, 2)).toBe(4);\n});\n';
+// The agent's edit, as file content: a skipped test behind `-diff`, which tamper must still see.
 const TEST_AFTER = 'test.skip("adds", () => {\n  expect(add(1, 2)).toBe(3);\n});\n';
 
 function commitAll(dir: string): string {

@@ -450,6 +450,7 @@ const ROWS: Row[] = [
     gate: tamperGate,
     fixture: "a test is skipped",
     files: nodeTestProject,
+    // The adversarial change itself: a test skipped in the fixture repo, which tamper must block.
     change: { "test/sum.test.js": nodeTestProject["test/sum.test.js"].replace('test("zero"', 'test.skip("zero"') },
     status: "fail",
     reason: /^test tampering: skip\/only marker added in test\/sum\.test\.js:5: test\.skip/,

@@ -49,6 +49,7 @@ describe("isTestPath", () => {
 });
 
 describe("skip/only/focus markers", () => {
+  // Skip and focus markers as strings: the lines an agent adds to a test file, which the gate must flag.
   const fires: [string, string][] = [
     ["a.test.ts", 'it.skip("x", () => {})'],
     ["a.test.ts", "test.skip('x', f)"],

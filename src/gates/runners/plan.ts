@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
+import { projectPath } from "../command-run.ts";
 import type { Command } from "../detect.ts";
 import { parseReport, type TestResult } from "./report.ts";
 import { applyEdits, commandIndex, type Edit, insertAt, shellQuote, splitSegments } from "./shell.ts";
@@ -21,7 +22,7 @@ export function planTestRun(command: Command, options: PlanOptions): TestPlan {
   const env: Record<string, string> = {
     CI: "true",
     // What `npm run` does: the project's own binaries first.
-    PATH: `${join(options.root, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    PATH: projectPath(options.root),
   };
   if (options.configuredReport !== undefined) {
     const file = isAbsolute(options.configuredReport) ? options.configuredReport : resolve(options.root, options.configuredReport);
