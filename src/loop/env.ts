@@ -3,7 +3,6 @@
 import type { Config, ProviderId } from "../core/config.ts";
 import type { Spec } from "../core/schema.ts";
 import type { Outcome } from "../core/run-schema.ts";
-import type { Project } from "../gates/detect.ts";
 import type { HelpInfo, Provider } from "../providers/provider.ts";
 import type { SandboxAvailability } from "../sandbox/detect.ts";
 import type { RunRecord } from "./run-state.ts";
@@ -23,7 +22,6 @@ export type LoopEnv = {
   heldOutCount: number;
   stages: readonly ShipStage[];
   providers: Map<ProviderId, ReadyProvider>;
-  project: Project;
   denyRead: string[];
   allowRoot: boolean;
   sandbox: RunSandbox | null;

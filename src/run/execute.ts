@@ -11,7 +11,6 @@ import { readSubject } from "../gates/diff.ts";
 import type { Spec } from "../core/schema.ts";
 import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
-import type { Project } from "../gates/detect.ts";
 import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
 import type { LoopResult, ReadyProvider, RunSandbox } from "../loop/env.ts";
 import { runLoop } from "../loop/loop.ts";
@@ -39,7 +38,6 @@ export type ExecuteInput = {
   visible: { id: string; text: string }[];
   heldOutCount: number;
   stages: readonly ShipStage[];
-  project: Project;
   denyRead: string[];
   sandbox: RunSandbox | null;
 };

@@ -7,7 +7,6 @@ import { readGitSnapshot, repoRoot } from "../core/git.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { readJson, workspaceAt, writeJson } from "../core/workspace.ts";
-import { detectProject } from "../gates/detect.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { fsTree } from "../gates/tree.ts";
 import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
@@ -144,7 +143,6 @@ export function loopInputs(
     visible: visibleItems(spec, config.heldout),
     heldOutCount: config.heldout ? selectHeldOut(spec.items).length : 0,
     stages: run.stages ?? shipStages({ heldout: config.heldout, council: config.council }),
-    project: detectProject(record.ws.root, config),
     denyRead: denyReadPaths(record.ws, spec, record.state.run_id),
   };
 }
