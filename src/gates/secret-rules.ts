@@ -1,4 +1,4 @@
-// The secrets gate's built-in rules as pure data (hence ~700 lines: one record of a few lines per
+// The secrets gate's built-in rules as pure data (hence ~680 lines: one record of a few lines per
 // rule once formatted, and splitting a flat table would only scatter it): one credential format each,
 // with its own true/false-positive samples that tests/gates/secrets.test.ts runs. Every sample is
 // fabricated (LokiFake, f4ce, L0k1…), never real; placeholder-filtered rules' samples avoid "fake".
@@ -41,6 +41,11 @@ const NOT_A_SECRET: readonly RegExp[] = [
 
 const ASSIGN = String.raw`["'\x60]?\s*(?::=|=>|[:=])\s*["'\x60]?`;
 const rx = (source: string, flags = "") => new RegExp(source, flags);
+/** The words a generic secret assignment's key contains (the keyword prefilter of those rules). */
+const SECRET_NAMES = [
+  ...["passw", "pwd", "secret", "token", "api_key", "apikey", "api-key"],
+  ...["access_key", "accesskey", "access-key", "auth_key", "authkey", "private_key", "privatekey"],
+];
 
 export const SECRET_RULES: readonly SecretRule[] = [
   {
@@ -635,22 +640,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
       String.raw`(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key)[\w.-]{0,30}["'\x60]?\s*(?::=|=>|[:=])\s*(?<q>["'\x60])(?<secret>[^"'\x60\s]{8,200})\k<q>`,
       "i",
     ),
-    keywords: [
-      "passw",
-      "pwd",
-      "secret",
-      "token",
-      "api_key",
-      "apikey",
-      "api-key",
-      "access_key",
-      "accesskey",
-      "access-key",
-      "auth_key",
-      "authkey",
-      "private_key",
-      "privatekey",
-    ],
+    keywords: SECRET_NAMES,
     entropy: 3.5,
     allow: [...PLACEHOLDERS, ...NOT_A_SECRET],
     samples: {
@@ -675,20 +665,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
     severity: "high",
     regex:
       /^\s*(?:export\s+)?[A-Z0-9_]{0,40}(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|AUTH_?KEY|PRIVATE_?KEY)[A-Z0-9_]{0,40}\s*(?:=|:\s)\s*(?<secret>[^\s"'\x60$#]{8,200})\s*$/,
-    keywords: [
-      "passw",
-      "pwd",
-      "secret",
-      "token",
-      "api_key",
-      "apikey",
-      "access_key",
-      "accesskey",
-      "auth_key",
-      "authkey",
-      "private_key",
-      "privatekey",
-    ],
+    // An environment variable's name has no hyphens.
+    keywords: SECRET_NAMES.filter((k) => !k.includes("-")),
     entropy: 3.5,
     allow: [...PLACEHOLDERS, ...NOT_A_SECRET],
     samples: {
