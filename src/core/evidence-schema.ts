@@ -6,6 +6,19 @@ import { GateResult, IsoTime, Severity, Version } from "./schema.ts";
 export const VerdictName = z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]);
 export type VerdictName = z.infer<typeof VerdictName>;
 
+/** One project detection: the commands grading ran with, and where each came from. */
+const DetectedCommand = z.object({ command: z.string(), source: z.string() }).nullable();
+export const Detection = z.object({
+  /** The run iteration whose tree it was detected on; null for `loki verify`. */
+  iteration: z.number().int().nullable(),
+  at: IsoTime,
+  kinds: z.array(z.string()),
+  test: DetectedCommand,
+  build: DetectedCommand,
+  lint: DetectedCommand,
+});
+export type Detection = z.infer<typeof Detection>;
+
 export const Evidence = z.object({
   schema_version: Version,
   generated_at: IsoTime,
@@ -17,6 +30,8 @@ export const Evidence = z.object({
   sandboxed: z.boolean().optional(),
   /** Where the grading configuration came from, and whether the user accepted the diff's own (--accept-config-change). */
   grading: z.object({ frozen_at: z.string(), config_change_accepted: z.boolean() }).optional(),
+  /** What was detected, when: one entry per change of the project's commands (a run starts with the first). */
+  detection: z.array(Detection).optional(),
   repo: z.object({
     root: z.string(),
     head: z.string(),

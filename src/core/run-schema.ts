@@ -2,6 +2,7 @@
 // completion summary and memory episodes. Validated on every read and write (core/workspace.ts).
 import { z } from "zod";
 import { GraderConfig } from "./grader-schema.ts";
+import { Detection } from "./evidence-schema.ts";
 import { GateStatus, IsoTime, Sha256, TokenCounts, Version } from "./schema.ts";
 import { RunStatus } from "./session-schema.ts";
 
@@ -77,6 +78,8 @@ export const OrchestratorState = z.object({
   grader: GraderConfig.optional(),
   /** The user accepted the diff's changes to its own grading (--accept-config-change). */
   accept_config_change: z.boolean().optional(),
+  /** Each iteration re-detects the project; a new entry whenever what grading runs changed. */
+  detections: z.array(Detection).optional(),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;
@@ -155,6 +158,8 @@ export const LokiEvent = z.discriminatedUnion("kind", [
   z.object({ ...EventBase, kind: z.literal("resumed") }),
   z.object({ ...EventBase, kind: z.literal("stalled"), count: z.number().int() }),
   z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),
+  /** What grading runs changed on this iteration's tree (a greenfield run's first package.json). */
+  z.object({ ...EventBase, kind: z.literal("project_detected"), detection: Detection }),
   z.object({ ...EventBase, kind: z.literal("run_finished"), outcome: Outcome, exit_code: z.number().int(), reason: z.string() }),
 ]);
 export type LokiEvent = z.infer<typeof LokiEvent>;

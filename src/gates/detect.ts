@@ -13,6 +13,7 @@ export type Command = { argv: string[]; source: string; shell?: string };
 export type Project = { kinds: string[]; test: Command | null; build: Command | null; lint: Command | null };
 
 type Role = "test" | "build" | "lint";
+
 type Found = { kinds: string[]; commands: Partial<Record<Role, Command>> };
 
 /** npm init's default test script: a script that exists only to fail is no test runner. */

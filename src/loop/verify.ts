@@ -1,10 +1,12 @@
 // Verify, the fourth phase of an iteration: derive the change since the run started ONCE, run every
 // deterministic gate on it (drift re-read from the lock), and record gates.json, events and evidence.
 import { join } from "node:path";
+import type { Detection } from "../core/evidence-schema.ts";
 import { GateResult } from "../core/schema.ts";
 import { writeJson } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
-import { detectProject } from "../gates/detect.ts";
+import { describeProject } from "../gates/command-run.ts";
+import { detectProject, type Project } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
 import { gradingProject } from "../gates/grader.ts";
 import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
@@ -26,9 +28,11 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
   const current = detectProject(record.ws.root, env.config);
   const frozen = record.state.grader;
   const accepted = record.state.accept_config_change === true;
+  const project = frozen ? gradingProject(frozen, current, accepted) : current;
+  recordDetection(record, project);
   const gates = await runGates(ALL_GATES, {
     subject: change,
-    project: frozen ? gradingProject(frozen, current, accepted) : current,
+    project,
     frozen,
     acceptConfigChange: accepted,
     expectsNewBehaviour: asksForNewBehaviour(env.spec.items.map((item) => item.text)),
@@ -49,6 +53,23 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     .filter((g) => g.status === "fail" || g.status === "inconclusive")
     .map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
   return { change, gates, verdict, feedback };
+}
+
+/** How many detection changes a run keeps: the first, and the latest ones after it. */
+const MAX_DETECTIONS = 20;
+
+/** Appends this iteration's detection to the run's history when what grading runs changed: the
+ *  evidence then says what was detected when (a greenfield run gets its test command mid-run). */
+function recordDetection(record: LoopEnv["record"], project: Project): void {
+  const seen = describeProject(project);
+  const history = record.state.detections ?? [];
+  const key = (d: Omit<Detection, "iteration" | "at">) => JSON.stringify([d.kinds, d.test, d.build, d.lint]);
+  const last = history.at(-1);
+  if (last !== undefined && key(last) === key(seen)) return;
+  const entry: Detection = { iteration: record.state.iteration, at: new Date().toISOString(), ...seen };
+  const kept = history.length < MAX_DETECTIONS ? history : [history[0] as Detection, ...history.slice(-(MAX_DETECTIONS - 2))];
+  record.save({ detections: [...kept, entry] });
+  record.emit({ kind: "project_detected", detection: entry });
 }
 
 /**
@@ -92,6 +113,7 @@ export function writeRunEvidence(
       baseline: null,
       stages,
       sandboxed: record.state.sandboxed,
+      ...(record.state.detections ? { detection: record.state.detections } : {}),
       ...(record.state.grader
         ? { grading: { frozen_at: record.state.grader.origin, config_change_accepted: record.state.accept_config_change === true } }
         : {}),

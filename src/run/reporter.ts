@@ -1,5 +1,6 @@
 // How a run shows itself: one live status line on a TTY, plain lines when not (CI, logs), or the
 // event stream as JSON lines with --json. Progress goes to stderr; stdout keeps results.
+import type { Detection } from "../core/evidence-schema.ts";
 import type { LokiEvent } from "../core/run-schema.ts";
 import { color } from "../core/log.ts";
 import type { Reporter } from "./execute.ts";
@@ -35,8 +36,14 @@ const FORMAT: Formatters = {
   resumed: () => null,
   stalled: (e) => `  no code changes in ${e.count} iterations`,
   warning: (e) => `  warning: ${e.message}`,
+  project_detected: (e) => `  grading now runs ${describeDetection(e.detection)}`,
   run_finished: (e) => `finished: ${e.outcome} (exit ${e.exit_code}) — ${e.reason}`,
 };
+
+function describeDetection(d: Detection): string {
+  const part = (role: string, c: Detection["test"]) => `${role} ${c ? `\`${c.command}\`` : "(none)"}`;
+  return [part("test", d.test), part("build", d.build), part("lint", d.lint)].join(", ");
+}
 
 export function describeEvent(e: LokiEvent): string | null {
   // TypeScript cannot correlate FORMAT[e.kind] with e's own kind; the mapped type above guarantees it.

@@ -27,6 +27,7 @@ export type EvidenceInput = {
   /** A run's: whether its agents ran in loki's sandbox. */
   sandboxed?: boolean;
   grading?: Evidence["grading"];
+  detection?: Evidence["detection"];
   /** Defaults to the verdict's own code (0 VERIFIED, 1 CONCERNS, 2 BLOCKED). */
   exitCode?: number;
   now: Date;
@@ -42,6 +43,7 @@ export function buildEvidence(input: EvidenceInput): Evidence {
     run_id: input.runId,
     ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
     ...(input.grading === undefined ? {} : { grading: input.grading }),
+    ...(input.detection === undefined ? {} : { detection: input.detection }),
     repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
     subject: {
       files: subject.files.length,

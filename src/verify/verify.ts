@@ -10,6 +10,7 @@ import { OrchestratorState } from "../core/run-schema.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
 import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
+import { describeProject } from "../gates/command-run.ts";
 import { detectProject } from "../gates/detect.ts";
 import { freezeGrader, gradingProject } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
@@ -123,9 +124,10 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true })
     : undefined;
   const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
+  const project = gradingProject(frozen, detectProject(root, loaded.config), accepted);
   const ctx: GateContext = {
     subject,
-    project: gradingProject(frozen, detectProject(root, loaded.config), accepted),
+    project,
     config,
     frozen,
     acceptConfigChange: accepted,
@@ -174,6 +176,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     blockOn,
     baseline: options.baseline === undefined ? null : { path: options.baseline, suppressed: filtered.suppressed },
     grading: { frozen_at: frozen.origin, config_change_accepted: accepted },
+    detection: [{ iteration: null, at: now().toISOString(), ...describeProject(project) }],
     now: now(),
   });
   const reports = reportsOf(evidence, options.renderers);
