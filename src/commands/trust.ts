@@ -20,9 +20,8 @@ export async function runTrust(options: { json?: boolean }): Promise<ExitCode> {
   }
   out(
     `runs                      ${t.runs} (${
-      Object.entries(t.outcomes)
-        .map(([k, v]) => `${v} ${k}`)
-        .join(", ") || "none finished"
+      [...Object.entries(t.outcomes).map(([k, v]) => `${v} ${k}`), ...(t.unfinished ? [`${t.unfinished} unfinished`] : [])].join(", ") ||
+      "none finished"
     })`,
   );
   out(`council pass rate         ${pct(t.council_pass_rate)}${t.council_rounds ? ` over ${t.council_rounds} rounds` : ""}`);

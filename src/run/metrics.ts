@@ -15,6 +15,8 @@ const median = (values: number[]) => {
 
 export type Trajectory = {
   runs: number;
+  /** Runs with no completion yet (running, or dead before they finished). */
+  unfinished: number;
   outcomes: Record<string, number>;
   verified_runs: number;
   council_pass_rate: number | null;
@@ -31,7 +33,10 @@ export type Trajectory = {
 export function trajectory(events: TrustEvent[], ledger: CostEntry[]): Trajectory | null {
   const runs = new Set(events.filter((e) => e.kind === "run_start").map((e) => e.run_id));
   if (runs.size === 0) return null;
-  const completions = events.filter((e) => e.kind === "completion");
+  // A resumed run completes again: only its latest outcome counts (a stall later verified is one verified run).
+  const latest = new Map<string, TrustEvent>();
+  for (const e of events) if (e.kind === "completion") latest.set(e.run_id, e);
+  const completions = [...latest.values()];
   const outcomes: Record<string, number> = {};
   for (const c of completions) outcomes[String(c.data.outcome)] = (outcomes[String(c.data.outcome)] ?? 0) + 1;
   const verified = completions.filter((c) => c.data.outcome === "verified");
@@ -49,6 +54,7 @@ export function trajectory(events: TrustEvent[], ledger: CostEntry[]): Trajector
   const costOf = (runId: string) => ledger.filter((l) => l.run_id === runId).reduce((sum, l) => sum + l.usd, 0);
   return {
     runs: runs.size,
+    unfinished: [...runs].filter((id) => !latest.has(id)).length,
     outcomes,
     verified_runs: verified.length,
     council_pass_rate: rate([...rounds.values()].filter((r) => r.approve >= 2).length, rounds.size),
