@@ -1,7 +1,7 @@
 // `loki proof list | show | open | verify | trust | share`: find a proof, print it, open its page,
 // check it, manage the keys it may be signed by. Thin: reading, checking and the trust list live in
 // src/proof/; share lazy-loads its own module (and Octokit).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { run as exec, whichBinary } from "../core/exec.ts";
 import { color, hintLine, info, out, outJson, warn } from "../core/log.ts";
 import type { ProofFile } from "../core/proof-schema.ts";
@@ -134,9 +134,11 @@ export async function runProofVerify(run: string | undefined, options: JsonOptio
   out(`proof of run ${runId}: ${label}`);
   if (result.status === "unusable")
     hintLine(
-      result.checks.some((c) => c.name === "file")
+      !existsSync(result.path)
         ? "see the run ids with `loki proof list`"
-        : "run this inside the run's repository, with its commits fetched",
+        : result.checks.some((c) => c.name === "file")
+          ? `restore ${result.path} from a copy (a shared gist, a teammate's checkout): this one cannot be checked`
+          : "run this inside the run's repository, with its commits fetched",
     );
   if (result.status === "untrusted_signer" && result.signer.fingerprint) {
     const fp = result.signer.fingerprint;

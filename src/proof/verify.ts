@@ -41,12 +41,20 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
     check("file", false, `${path} does not exist`, "unusable");
     return done();
   }
-  // loki writes proof.json atomically and never edits it: anything unreadable was changed afterwards.
+  // A file that cannot be read, or read as JSON, proves nothing either way: it could not be checked
+  // (unusable, exit 3). A readable proof that does not match its hash or signature is what is tampered.
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    check("file", false, `proof.json cannot be read (${messageOf(error)})`, "unusable");
+    return done();
+  }
   let raw: { payload?: unknown; provenance?: Record<string, unknown> };
   try {
-    raw = JSON.parse(readFileSync(path, "utf8")) as typeof raw;
+    raw = JSON.parse(text) as typeof raw;
   } catch (error) {
-    check("file", false, `proof.json is not valid JSON any more (${messageOf(error)})`, "tampered");
+    check("file", false, `proof.json is not valid JSON (${messageOf(error)}): it was damaged or edited after loki wrote it`, "unusable");
     return done();
   }
   const provenance = raw.provenance ?? {};

@@ -121,6 +121,31 @@ describe("a real run's proof", () => {
     expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(["hash", "signature"]);
   });
 
+  test.each<[string, (path: string) => void]>([
+    ["not JSON any more", (path) => writeFileSync(path, readFileSync(path, "utf8").slice(0, 200))],
+    ["empty", (path) => writeFileSync(path, "")],
+    [
+      "not a file",
+      (path) => {
+        rmSync(path);
+        mkdirSync(path);
+      },
+    ],
+  ])("a proof.json that cannot be read (%s) could not be verified: exit 3, unusable, and the hint says so", async (_name, damage) => {
+    const repo = copyRepo();
+    const path = join(repo, ".loki", "proofs", runId, "proof.json");
+    damage(path);
+    const result = await loki(["proof", "verify", runId, "--json"], { cwd: repo, env: s.env });
+    expect(result.code).toBe(3);
+    expect(result.json<{ status: string; checks: { name: string; ok: boolean }[] }>()).toMatchObject({
+      status: "unusable",
+      checks: [{ name: "file", ok: false }],
+    });
+    const human = await loki(["proof", "verify", runId], { cwd: repo, env: s.env });
+    expect([human.code, human.stdout]).toEqual([3, expect.stringContaining("UNUSABLE")]);
+    expect(human.stderr).toContain("cannot be checked");
+  });
+
   test("a commit added after the run is caught: exit 1, drifted, naming how many", async () => {
     const repo = copyRepo();
     writeFileSync(join(repo, "later.txt"), "after the run\n");
