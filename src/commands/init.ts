@@ -55,7 +55,7 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
     });
   const fresh = !existsSync(target);
   mkdirSync(target, { recursive: true });
-  writeFileAtomic(prd, chosen.body);
+  writeFileAtomic(prd, chosen.body, 0o644);
   // A directory init creates is a new project with its own repository, even inside another one.
   const initialized = fresh || !(await isRepo(target));
   if (initialized) {

@@ -1,11 +1,13 @@
 // The ONE map of loki's paths — the repo's .loki/ and the user's private ~/.loki — plus the only
-// sanctioned ways to write there: validated atomic JSON writes (temp file + fsync + rename) and
-// JSONL appends under a lock (no torn lines).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+// sanctioned ways to write there: validated atomic JSON writes and JSONL appends under a lock
+// (core/durable.ts makes both whole-or-nothing), and the readers that validate them.
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { z } from "zod";
+import { appendLine, replaceFile } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
+import { warn } from "./log.ts";
 
 export type Workspace = ReturnType<typeof workspaceAt>;
 
@@ -88,28 +90,15 @@ export function findRoot(start: string = process.cwd()): string {
 
 /** Create `.loki/` (with a `.gitignore` of `*`) if missing. */
 export function ensureWorkspace(ws: Workspace): void {
-  mkdirSync(ws.dir, { recursive: true });
+  mkdirSync(ws.dir, { recursive: true, mode: 0o700 });
   const ignore = join(ws.dir, ".gitignore");
   if (!existsSync(ignore)) writeFileAtomic(ignore, "*\n");
 }
 
-/** Write `text` so readers see either the old file or the whole new one, never a torn file. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    const fd = openSync(tmp, "w", 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw workspaceError(`could not write ${path}`, { cause: error, hint: "check permissions and free disk space" });
-  }
+/** Write `text` so readers see either the old file or the whole new one, never a torn file (core/durable.ts).
+ *  Files under `.loki/` and `~/.loki` are the user's alone (0600); pass 0o644 for what the user shares. */
+export function writeFileAtomic(path: string, text: string, mode = 0o600): void {
+  replaceFile(path, text, mode);
 }
 
 /** Validate `value` against `schema`, then write it atomically as pretty JSON. */
@@ -187,24 +176,30 @@ function isStale(lock: string): boolean {
   }
 }
 
-/** Validate and append one JSON line under the file's lock. */
+/** Validate and append one JSON line under the file's lock: whole or not at all (core/durable.ts). */
 export function appendJsonl<S extends z.ZodType>(path: string, schema: S, record: z.input<S>): void {
   const parsed = schema.safeParse(record);
   if (!parsed.success) throw workspaceError(`refusing to append invalid record to ${path}: ${parsed.error.issues[0]?.message}`);
   const line = `${JSON.stringify(parsed.data)}\n`;
-  withLock(path, () => {
-    const fd = openSync(path, "a", 0o644);
-    try {
-      writeSync(fd, line);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  });
+  withLock(path, () => appendLine(path, line));
 }
 
-/** Read a JSONL stream, skipping a torn last line (a crash mid-append) but nothing else. */
-export function readJsonl<S extends z.ZodType>(path: string, schema: S): z.output<S>[] {
+/** Streams whose bad lines were already reported in this process: one warning per file, not per read. */
+const reported = new Set<string>();
+
+/**
+ * Read a JSONL stream. A line that is not a valid record (a torn tail from a crash, a hand edit) is
+ * skipped and reported once — the rest of the stream still counts; it never makes the whole stream
+ * unreadable. `report` receives the problem (default: a warning on stderr).
+ */
+export function readJsonl<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  report: (problem: string) => void = (problem) => {
+    if (!reported.has(path)) warn(problem);
+    reported.add(path);
+  },
+): z.output<S>[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -212,18 +207,21 @@ export function readJsonl<S extends z.ZodType>(path: string, schema: S): z.outpu
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw workspaceError(`could not read ${path}`, { cause: error });
   }
-  const lines = text.split("\n");
   const out: z.output<S>[] = [];
-  lines.forEach((line, index) => {
+  const bad: number[] = [];
+  text.split("\n").forEach((line, index) => {
     if (line.trim() === "") return;
-    const last = index === lines.length - 1;
     try {
       const parsed = schema.safeParse(JSON.parse(line));
       if (parsed.success) out.push(parsed.data);
-      else if (!last) throw new Error(parsed.error.issues[0]?.message);
-    } catch (error) {
-      if (!last) throw workspaceError(`${path}:${index + 1} is not a valid record`, { cause: error });
+      else bad.push(index + 1);
+    } catch {
+      bad.push(index + 1);
     }
   });
+  if (bad.length > 0)
+    report(
+      `${path}: skipped ${bad.length} unreadable line${bad.length === 1 ? "" : "s"} (line ${bad.slice(0, 5).join(", ")}${bad.length > 5 ? ", …" : ""}); the other ${out.length} records count`,
+    );
   return out;
 }

@@ -50,7 +50,7 @@ export function readBaseline(path: string, shown: string = path): Set<string> {
 export function writeBaseline(path: string, results: readonly GateResult[]): number {
   const fingerprints = [...new Set(results.flatMap((g) => g.findings.filter((f) => baselinable(g, f)).map((f) => f.fingerprint)))].sort();
   const baseline: Baseline = { schema_version: SCHEMA_VERSION, fingerprints };
-  writeFileAtomic(path, `${JSON.stringify(baseline, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(baseline, null, 2)}\n`, 0o644);
   return fingerprints.length;
 }
 

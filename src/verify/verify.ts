@@ -189,8 +189,8 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const paths = writeEvidence(ws, evidence, reports);
   written.evidence = paths.evidence;
   written.report = paths.report;
-  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"));
-  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"));
+  if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"), 0o644);
+  if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"), 0o644);
   return { evidence, exitCode: VERIFY_EXIT[evidence.verdict], base, warnings: loaded.warnings, reports, written };
 }
 

@@ -1,7 +1,7 @@
 // The kernel under real conditions: config layering and errors, atomic JSON writes, JSONL appends
 // from concurrent processes, subprocess timeouts that kill a whole process group, tree hashes.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { loadConfig, parseDuration } from "../../src/core/config.ts";
@@ -98,14 +98,102 @@ for (let n = 0; n < 200; n++) appendJsonl(${JSON.stringify(file)}, z.object({ n:
     for (const who of ["a", "b", "c", "d"]) expect(records.filter((r) => r.who === who).map((r) => r.n)).toEqual([...Array(200).keys()]);
   });
 
-  test("readJsonl skips only a torn last line", async () => {
+  test("readJsonl skips and reports a bad line instead of refusing the stream; the next append cuts a torn tail", async () => {
     await using dir = await tmpdir();
     const file = join(dir.path, "x.jsonl");
     appendJsonl(file, Rec, { n: 1, who: "a" });
     writeFileSync(file, `${readFileSync(file, "utf8")}{"n":2,"wh`);
-    expect(readJsonl(file, Rec)).toEqual([{ n: 1, who: "a" }]);
-    writeFileSync(file, `{"bad": true}\n{"n":3,"who":"b"}\n`);
-    expect(() => readJsonl(file, Rec)).toThrow(/x.jsonl:1 is not a valid record/);
+    const problems: string[] = [];
+    expect(readJsonl(file, Rec, (p) => problems.push(p))).toEqual([{ n: 1, who: "a" }]);
+    expect(problems).toEqual([`${file}: skipped 1 unreadable line (line 2); the other 1 records count`]);
+    // The torn tail a crash left is cut off by the next locked append, not glued to its line.
+    appendJsonl(file, Rec, { n: 3, who: "b" });
+    expect(readFileSync(file, "utf8")).toBe('{"n":1,"who":"a"}\n{"n":3,"who":"b"}\n');
+    writeFileSync(file, `{"bad": true}\n{"n":3,"who":"b"}\nnot json\n{"n":4,"who":"c"}\n`);
+    problems.length = 0;
+    expect(readJsonl(file, Rec, (p) => problems.push(p))).toEqual([
+      { n: 3, who: "b" },
+      { n: 4, who: "c" },
+    ]);
+    expect(problems[0]).toContain("skipped 2 unreadable lines (line 1, 3)");
+  });
+
+  test("what loki writes is the user's alone: files 0600, directories 0700", async () => {
+    await using dir = await tmpdir();
+    const file = join(dir.path, "state", "s.json");
+    writeJson(file, Rec, { n: 1, who: "x" });
+    appendJsonl(join(dir.path, "metrics", "m.jsonl"), Rec, { n: 1, who: "x" });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir.path, "state")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir.path, "metrics", "m.jsonl")).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("workspace on a full disk (a real 64 KiB tmpfs)", () => {
+  /** Runs `body` (TypeScript using core/workspace.ts) with a 64 KiB tmpfs mounted at `mount`, in a private mount namespace. */
+  async function onTinyDisk(mount: string, body: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const script = join(mount, "..", "script.ts");
+    writeFileSync(
+      script,
+      `import { appendJsonl, readJsonl, writeFileAtomic, writeJson } from ${JSON.stringify(join(import.meta.dir, "../../src/core/workspace.ts"))};
+import { z } from "zod";
+const Rec = z.object({ n: z.number(), who: z.string(), pad: z.string() });
+const dir = ${JSON.stringify(mount)};
+${body}`,
+    );
+    const proc = Bun.spawn(
+      ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$1" && exec "$2" "$3"', "sh", mount, process.execPath, script],
+      {
+        cwd: join(import.meta.dir, "../.."),
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { code, stdout, stderr };
+  }
+
+  test("a replace that does not fit fails naming the file and ENOSPC; the old file is intact and no temp file is left", async () => {
+    await using dir = await tmpdir();
+    const mount = join(dir.path, "disk");
+    mkdirSync(mount);
+    const result = await onTinyDisk(
+      mount,
+      `const file = dir + "/state.json";
+writeJson(file, Rec, { n: 1, who: "old", pad: "" });
+try { writeJson(file, Rec, { n: 2, who: "new", pad: "x".repeat(200_000) }); console.log("WROTE"); }
+catch (e) { console.log("ERROR " + e.message + " | " + e.hint); }
+console.log("AFTER " + require("node:fs").readFileSync(file, "utf8").length + " " + JSON.stringify(require("node:fs").readdirSync(dir)));
+console.log("READ " + JSON.stringify(JSON.parse(require("node:fs").readFileSync(file, "utf8"))));`,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain(`ERROR could not write ${mount}/state.json: no space left on the device (ENOSPC) | free disk space`);
+    expect(result.stdout).not.toContain("WROTE");
+    expect(result.stdout).toContain('AFTER 42 ["state.json"]');
+    expect(result.stdout).toContain('READ {"n":1,"who":"old","pad":""}');
+  });
+
+  test("an append that does not fit fails and leaves no partial line: the stream still reads whole", async () => {
+    await using dir = await tmpdir();
+    const mount = join(dir.path, "disk");
+    mkdirSync(mount);
+    const result = await onTinyDisk(
+      mount,
+      `const file = dir + "/cost.jsonl";
+let ok = 0;
+try { for (;;) { appendJsonl(file, Rec, { n: ok, who: "w", pad: "x".repeat(3000) }); ok++; } }
+catch (e) { console.log("ERROR " + e.message); }
+const problems = [];
+const records = readJsonl(file, Rec, (p) => problems.push(p));
+console.log("APPENDED " + ok + " READ " + records.length + " PROBLEMS " + problems.length);
+console.log("ENDS " + JSON.stringify(require("node:fs").readFileSync(file, "utf8").slice(-1)));`,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain(`ERROR could not write ${mount}/cost.jsonl: no space left on the device (ENOSPC)`);
+    const [, appended, read, problems] = result.stdout.match(/APPENDED (\d+) READ (\d+) PROBLEMS (\d+)/) ?? [];
+    expect(Number(appended)).toBeGreaterThan(10);
+    expect([read, problems]).toEqual([appended, "0"]);
+    expect(result.stdout).toContain('ENDS "\\n"');
   });
 });
 

@@ -1,0 +1,129 @@
+// Durable file writes, the only way loki writes its state: a whole-file replace that either lands
+// every byte (temp file, full-write loop, fsync, rename, directory fsync) or leaves the old file
+// intact, and a line append that never leaves a torn line behind. Failures name the file and cause.
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { workspaceError, type LokiError } from "./errors.ts";
+
+const CAUSES: Record<string, string> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is exhausted",
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EFBIG: "the file is too large for this file system",
+  EIO: "an I/O error from the device",
+  ENOTDIR: "a path component is not a directory",
+  EISDIR: "a directory is in the way",
+  EMFILE: "too many open files",
+};
+
+/** A write that failed: which file, what the system said, and what to do. */
+export function writeFailure(path: string, error: unknown): LokiError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? "";
+  const cause = CAUSES[code] ?? (error instanceof Error ? error.message : String(error));
+  const hint =
+    code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG"
+      ? `free disk space where ${dirname(path)} lives, then run the command again (nothing was half-written)`
+      : code === "EROFS" || code === "EACCES" || code === "EPERM"
+        ? `make ${dirname(path)} writable for this user, then run the command again`
+        : "run the command again; the previous content is intact";
+  return workspaceError(`could not write ${path}: ${cause}${code ? ` (${code})` : ""}`, { cause: error, hint });
+}
+
+/** Writes every byte or throws: a short write (a full disk) is an error, never success. */
+function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done, position === undefined ? null : position + done);
+    if (n <= 0) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
+    done += n;
+  }
+}
+
+/** fsync a directory so a rename in it survives a power loss; not every platform allows it. */
+function syncDir(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // some file systems (and Windows) refuse to fsync a directory: the rename is then as durable as they make it
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Readers see the old file or the whole new one; on any failure the old file is intact and the temp file gone. */
+export function replaceFile(path: string, content: string | Uint8Array, mode = 0o600): void {
+  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+  const dir = dirname(path);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  let fd: number | null = null;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fd = openSync(tmp, "wx", mode);
+    writeAll(fd, bytes);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+    syncDir(dir);
+  } catch (error) {
+    if (fd !== null) closeQuietly(fd);
+    // On a read-only or full file system removing the temp file can fail too: the write's own error is the one to report.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {}
+    throw writeFailure(path, error);
+  }
+}
+
+/**
+ * Appends `line` (which ends in "\n") whole or not at all. The caller holds the file's lock. A torn
+ * tail a crash left (bytes after the last newline) is cut off first; a failed write is cut back.
+ * Returns how many torn bytes were dropped.
+ */
+export function appendLine(path: string, line: string, mode = 0o600): number {
+  const bytes = Buffer.from(line, "utf8");
+  let fd: number | null = null;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    fd = openSync(path, "a+", mode);
+    const size = fstatSync(fd).size;
+    const keep = size - tornTail(fd, size);
+    if (keep !== size) ftruncateSync(fd, keep);
+    try {
+      writeAll(fd, bytes, keep);
+      fsyncSync(fd);
+    } catch (error) {
+      ftruncateSync(fd, keep);
+      throw error;
+    }
+    return size - keep;
+  } catch (error) {
+    throw writeFailure(path, error);
+  } finally {
+    if (fd !== null) closeQuietly(fd);
+  }
+}
+
+/** Bytes after the file's last newline (0 when it ends with one or is empty). */
+function tornTail(fd: number, size: number): number {
+  const chunk = Buffer.alloc(4096);
+  let end = size;
+  while (end > 0) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (at !== -1) return size - (start + at + 1);
+    end = start;
+  }
+  return size;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {}
+}
