@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { configError } from "./errors.ts";
+import { configError, messageOf } from "./errors.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
 
 export const ProviderId = z.enum(PROVIDER_IDS);
@@ -142,7 +142,15 @@ function parseConfigText(text: string, file: string): Raw {
       hint: `fix the YAML syntax in ${file}`,
     });
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // toJS fails only on semantic limits: an alias expansion past the yaml package's cap (a "billion laughs" file).
+    throw configError(`${file}: YAML that expands too far (${messageOf(error)})`, {
+      hint: `remove the anchors and aliases (&name / *name) from ${file}; loki's settings need none`,
+    });
+  }
   if (value === null || value === undefined) return {};
   if (typeof value !== "object" || Array.isArray(value)) throw configError(`${file}: expected a mapping of keys to values`);
   return value as Raw;

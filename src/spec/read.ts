@@ -19,7 +19,7 @@ import { selectHeldOut } from "./heldout.ts";
 import { parseMarkdown } from "./markdown.ts";
 import { isOpenApi, parseOpenApi } from "./openapi.ts";
 import { openSpecFiles, parseOpenSpec } from "./openspec.ts";
-import { parseJsonText, parseStructured, parseYamlText } from "./structured.ts";
+import { assertShallow, parseJsonText, parseStructured, parseYamlText } from "./structured.ts";
 import type { ParsedSpec } from "./types.ts";
 
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
@@ -84,6 +84,7 @@ async function loadAndParse(target: SpecTarget, options: ReadOptions): Promise<{
       if (target.format === "markdown") return { parsed: parseMarkdown(text, source.ref), source };
       if (target.format === "text") return { parsed: markdownOrBrief(text, source.ref), source: { ...source, kind: "brief" } };
       const value = target.format === "json" ? parseJsonText(text, source.ref) : parseYamlText(text, source.ref);
+      assertShallow(value, source.ref);
       if (isOpenApi(value)) return { parsed: parseOpenApi(value, text, source.ref), source: { ...source, kind: "openapi" } };
       return { parsed: parseStructured(value, text, source.ref), source: { ...source, kind: target.format } };
     }

@@ -88,6 +88,23 @@ export function parseYamlText(text: string, file?: string): unknown {
   }
 }
 
+/** Deeper than any real spec: past it, walking the document would exhaust the stack. */
+export const MAX_SPEC_DEPTH = 200;
+
+/** Refuses a document nested deeper than MAX_SPEC_DEPTH, checked without recursion. */
+export function assertShallow(value: unknown, file?: string): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== "object") continue;
+    if (depth > MAX_SPEC_DEPTH)
+      throw specError(`${file ?? "the spec"} is nested more than ${MAX_SPEC_DEPTH} levels deep: loki reads specs up to that depth`, {
+        hint: "flatten the document (acceptance items as a list near the top), then run the command again",
+      });
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+}
+
 function yamlSyntaxError(error: YAMLError, file: string | undefined) {
   const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
   const reason = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?\s*$/, "");

@@ -52,6 +52,20 @@ describe("config", () => {
     expect(() => loadConfig(dir.path, {})).toThrow(/loki.yaml:\d+:\d+: invalid YAML/);
   });
 
+  test("a YAML alias bomb in loki.yaml is a config error naming the file and the fix, not an internal error", async () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (const [i, name] of [..."bcdefghi"].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${"abcdefghi"[i]}`).join(", ")}]`);
+    await using dir = await tmpdir({ files: { "loki.yaml": `${levels.join("\n")}\n` } });
+    let error: unknown;
+    try {
+      loadConfig(dir.path, {});
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ kind: "config", message: expect.stringContaining("loki.yaml: YAML that expands too far") });
+    expect((error as { hint: string }).hint).toContain("remove the anchors and aliases");
+  });
+
   test("durations", () => {
     expect(parseDuration("90m")).toBe(5400);
     expect(parseDuration("2h")).toBe(7200);

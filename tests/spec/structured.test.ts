@@ -1,9 +1,11 @@
 // Free-form JSON/YAML specs: recognized keys at any depth, groups, verify, source lines, and
 // syntax errors reported as file:line:col.
 import { describe, expect, test } from "bun:test";
-import { MULTI_DOCUMENT_WARNING, parseJsonText, parseStructured, parseYamlText } from "../../src/spec/structured.ts";
+import { assertShallow, MULTI_DOCUMENT_WARNING, parseJsonText, parseStructured, parseYamlText } from "../../src/spec/structured.ts";
 import type { SpecItemKind } from "../../src/core/schema.ts";
+import { loki } from "../helpers/cli.ts";
 import { fixture, rows, specErrorOf } from "../helpers/spec-fixture.ts";
+import { tmpdir } from "../helpers/tmp.ts";
 
 const u = undefined;
 
@@ -152,5 +154,21 @@ describe("syntax errors carry file:line:col", () => {
     expect(parseJsonText('\uFEFF{"a": [1]}')).toEqual({ a: [1] });
     expect(parseYamlText("a:\n  - 1\n")).toEqual({ a: [1] });
     expect(parseYamlText("")).toBeNull();
+  });
+});
+
+describe("a spec nested past any real one", () => {
+  test("a 100,000-level JSON spec is refused as a spec error (exit 3 from plan), not a stack overflow", async () => {
+    await using dir = await tmpdir({ commit: true, files: { "deep.json": `${"[".repeat(100_000)}${"]".repeat(100_000)}` } });
+    const result = await loki(["plan", "deep.json"], { cwd: dir.path });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("deep.json is nested more than 200 levels deep");
+    expect(result.stderr).not.toContain("internal error");
+  });
+
+  test("200 levels are read; 201 are not", () => {
+    const nest = (n: number) => `${"[".repeat(n - 1)}{"acceptance_criteria": ["a user can sign in"]}${"]".repeat(n - 1)}`;
+    expect(() => assertShallow(JSON.parse(nest(199)), "ok.json")).not.toThrow();
+    expect(specErrorOf(() => assertShallow(JSON.parse(nest(201)), "deep.json")).message).toContain("more than 200 levels");
   });
 });
