@@ -1,6 +1,6 @@
 // The held-out store outside the working tree (~/.loki/heldout/<project>/<run>.json): where it
 // lives, the per-item commitment, and the reveal that proves a store matches its commitment.
-import { realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { internalError } from "../core/errors.ts";
 import { canonicalJson, sha256 } from "../core/hash.ts";
@@ -11,9 +11,23 @@ export function itemCommitment(salt: string, item: { id: string; text: string })
   return sha256(`${salt}\n${item.id}\n${item.text}`);
 }
 
-/** Where the hidden items of a project's run live: the user's home, never the repo. */
+/**
+ * Where the hidden items of a project's run live: the user's home, never the repo. A run id is
+ * unique, so a store written before the repository was moved or copied is found under its old
+ * project key too (the commitment, not the path, proves it is the run's).
+ */
 export function heldOutStorePath(root: string, runId: string, home: string = userHome()): string {
-  return lokiHomeAt(home).heldOut(projectKey(root), runId);
+  const paths = lokiHomeAt(home);
+  const keyed = paths.heldOut(projectKey(root), runId);
+  if (existsSync(keyed)) return keyed;
+  let projects: string[] = [];
+  try {
+    projects = readdirSync(paths.heldOutDir);
+  } catch {
+    return keyed;
+  }
+  const found = projects.map((project) => paths.heldOut(project, runId)).filter((path) => existsSync(path));
+  return found.length === 1 ? (found[0] as string) : keyed;
 }
 
 export function projectKey(root: string): string {

@@ -1,7 +1,7 @@
 // Held-out selection per DESIGN §5: count for N = 0…20, ranking by sha256(id), id stability,
 // and the commit-reveal round trip (store outside the tree, tampering detected).
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { sha256 } from "../../src/core/hash.ts";
 import type { SpecItem } from "../../src/core/schema.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
@@ -86,5 +86,19 @@ describe("commit-reveal", () => {
     writeFileSync(storePath, JSON.stringify(store));
     expect(() => revealHeldOut(ws, "run-2")).toThrow(/does not match its commitment/);
     expect(existsSync(ws.heldOut)).toBe(true);
+  });
+
+  test("a repository moved after the run started still finds its store (the run id, not the path, names it)", async () => {
+    await using dir = await tmpdir({ git: true });
+    const list = items(8);
+    const { storePath } = commitHeldOut(workspaceAt(dir.path), "run-3", list);
+    const moved = `${dir.path}-moved`;
+    renameSync(dir.path, moved);
+    try {
+      expect(heldOutStorePath(moved, "run-3")).toBe(storePath);
+      expect(revealHeldOut(workspaceAt(moved), "run-3").items.map((i) => i.id)).toEqual(selectHeldOut(list).map((i) => i.id));
+    } finally {
+      renameSync(moved, dir.path);
+    }
   });
 });
