@@ -8,6 +8,7 @@ import { loadConfig, parseDuration } from "../../src/core/config.ts";
 import { digestOf, run } from "../../src/core/exec.ts";
 import { workingTreeHash } from "../../src/core/git.ts";
 import { appendJsonl, readJson, readJsonl, writeJson } from "../../src/core/workspace.ts";
+import { loki } from "../helpers/cli.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 describe("config", () => {
@@ -277,5 +278,31 @@ describe("config defaults", () => {
     a.failover.push("codex");
     expect(b.trackers.jira.email).toBeUndefined();
     expect(b.failover).toEqual([]);
+  });
+});
+
+describe("a read-only .loki/", () => {
+  test("`loki plan` names the file and EROFS with exit 3, not an internal error about a temp file", async () => {
+    await using dir = await tmpdir({ commit: true, files: { "prd.md": "# T\n\n## Acceptance criteria\n- [ ] a works\n- [ ] b works\n" } });
+    expect((await loki(["plan", "prd.md"], { cwd: dir.path })).code).toBe(0);
+    const lokiBin = [process.execPath, join(import.meta.dir, "../../src/cli.ts")];
+    const proc = Bun.spawn(
+      [
+        "unshare",
+        "-rm",
+        "sh",
+        "-c",
+        'mount --bind .loki .loki && mount -o remount,bind,ro .loki && exec "$@"',
+        "sh",
+        ...lokiBin,
+        "plan",
+        "prd.md",
+      ],
+      { cwd: dir.path, stdout: "pipe", stderr: "pipe", env: process.env },
+    );
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(3);
+    expect(stderr).toContain(`could not write ${dir.path}/.loki/spec/spec.json: the file system is read-only (EROFS)`);
+    expect(stderr).not.toContain("internal error");
   });
 });
