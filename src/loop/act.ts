@@ -1,22 +1,24 @@
-// Act, the second phase of an iteration: one build call on the run's current provider, billed in
-// the ledger, with the budget warning; a failed call becomes a retry with backoff, a failover along
-// the chain, or a stop — bounded by max_retries. Provider failures are data here, never throws.
+// Act, the second phase of an iteration: one build call on the run's current provider, bounded by
+// what is left of the budget and billed (spend.ts); a failed call becomes a retry with backoff, a
+// failover along the chain, or a stop — bounded by max_retries. Provider failures are data here, never throws.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
-import { backoffMs, checkBudget, remainingBudget } from "./budget.ts";
+import { backoffMs, budgetReason } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import type { RenderedPrompt } from "./prompt.ts";
 import { guardIntegrity } from "./integrity.ts";
 import { callSettings } from "./sandbox.ts";
 import { readSignals } from "./signals.ts";
-import { trust, watchToolCall } from "./trust-sink.ts";
+import { chargeCall, nextCall } from "./spend.ts";
+import { watchToolCall } from "./trust-sink.ts";
 
 const FATAL = new Set(["auth", "unknown_model"]);
 
-export type Acted = CallResult & { provider: ProviderId };
+/** `refused`: the call never started — what is left of the budget cannot pay for one. */
+export type Acted = CallResult & { provider: ProviderId; refused?: true };
 
 export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: string): Promise<Acted> {
   const { record } = env;
@@ -26,10 +28,13 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   const callId = `i${record.state.iteration}-${record.state.retries.total}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
   record.save({ phase: "act" });
   guardIntegrity(record, "build");
+  // The loop's boundary checks this too; here the call itself is never started past the cap.
+  const allowance = nextCall(record);
+  if (!allowance.ok) return refusedCall(id);
+  const remaining = allowance.boundUsd;
   record.emit({ kind: "agent_started", provider: id, model: record.state.model, call_id: callId });
   const scratchDir = join(record.ws.scratch(record.state.run_id), id);
   mkdirSync(scratchDir, { recursive: true });
-  const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);
   const result = await callProvider(ready.provider, {
     prompt: rendered.prompt,
     systemPrompt: rendered.system,
@@ -57,20 +62,6 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
         }
       : {}),
   });
-  record.bill({
-    iteration: record.state.iteration,
-    call_id: callId,
-    role: "build",
-    provider: id,
-    model: record.state.model,
-    usd: result.costUsd,
-    basis: result.costBasis,
-    tokens: result.usage,
-    duration_ms: result.durationMs,
-  });
-  const spent = record.state.budget.spent_usd + result.costUsd;
-  const estimated = record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0);
-  record.save({ active_call: null, budget: { ...record.state.budget, spent_usd: spent, estimated_usd: estimated } });
   record.emit({
     kind: "agent_finished",
     provider: id,
@@ -84,16 +75,35 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     duration_ms: result.durationMs,
     claimed_done: result.claimedDone,
   });
-  const limit = record.state.budget.limit_usd;
-  if (limit !== null && checkBudget(spent, limit) === "warn" && !record.state.budget.warned) {
-    record.save({ budget: { ...record.state.budget, warned: true } });
-    record.emit({ kind: "budget_warning", spent_usd: spent, limit_usd: limit });
-    trust(record, "budget_warning", { spent_usd: spent, limit_usd: limit });
-    env.notice(`budget: $${spent.toFixed(2)} of $${limit.toFixed(2)} spent (80 % warning)`);
-  }
-  if (limit !== null && checkBudget(spent, limit) === "exceeded")
-    record.emit({ kind: "budget_exceeded", spent_usd: spent, limit_usd: limit });
+  chargeCall(env, {
+    iteration: record.state.iteration,
+    call_id: callId,
+    role: "build",
+    provider: id,
+    model: record.state.model,
+    usd: result.costUsd,
+    basis: result.costBasis,
+    tokens: result.usage,
+    duration_ms: result.durationMs,
+  });
+  // Cleared only once the ledger has the call: resume bills an active call it cannot find there.
+  record.save({ active_call: null });
   return { ...result, provider: id };
+}
+
+function refusedCall(provider: ProviderId): Acted {
+  const outcome = { ok: false, claimedDone: false, errorClass: "budget", costUsd: 0, costBasis: "exact", usage: {} } as const;
+  return {
+    ...outcome,
+    finalText: "",
+    toolUses: 0,
+    permissionDenials: 0,
+    durationMs: 0,
+    exitCode: null,
+    stderrTail: "",
+    provider,
+    refused: true,
+  };
 }
 
 /** A failed call: stop (interrupted, fatal), fail over, or back off — bounded by max_retries. */
@@ -102,6 +112,20 @@ export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => nu
   const note = `${call.provider} call failed (${call.errorClass ?? "error"})${call.finalText ? `: ${call.finalText.split("\n")[0]?.slice(0, 200)}` : ""}`;
   if (env.signal.aborted) return { stop: { outcome: "interrupted", reason: "interrupted during the agent call; state saved" }, note };
   if (call.errorClass === "max_turns") return { note };
+  // The provider stopped the call at the bound loki gave it: what is left cannot pay for a retry.
+  if (call.errorClass === "budget") {
+    const { spent_usd, limit_usd } = record.state.budget;
+    const n = record.state.iteration;
+    const reason = call.refused
+      ? budgetReason(`before iteration ${n}'s build call`, spent_usd, limit_usd, "no further call fits")
+      : budgetReason(
+          `during iteration ${n}'s build call`,
+          spent_usd,
+          limit_usd,
+          "the provider stopped it at its bound; the work so far is checkpointed",
+        );
+    return { stop: { outcome: "budget_exceeded", reason }, note };
+  }
   if (call.errorClass && FATAL.has(call.errorClass)) {
     const fix =
       call.errorClass === "auth"

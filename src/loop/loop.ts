@@ -2,7 +2,8 @@
 // iteration at a time (iteration.ts), then the ship gate when the agent claims done or all is green.
 // Caps are loki's, never the agent's: every path through the loop ends in a bounded number of steps.
 import type { LoopEnv, LoopResult } from "./env.ts";
-import { checkBudget } from "./budget.ts";
+import { budgetReason } from "./budget.ts";
+import { nextCall } from "./spend.ts";
 import { runIteration } from "./iteration.ts";
 import { writeRunEvidence } from "./verify.ts";
 import { reviewAgent } from "./review-agent.ts";
@@ -58,6 +59,7 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
         ship,
         ship.stages.filter((stage) => stage.id !== "gates"),
       );
+      if (ship.budget) return { outcome: "budget_exceeded", reason: ship.budget };
       record.save({
         last_verdict: ship.verdict,
         feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20),
@@ -105,10 +107,11 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
   const left = remainingMs();
   if (left !== null && left <= 0)
     return { outcome: "max_duration", reason: `reached the time cap (${record.state.caps.max_duration_s} s)` };
-  if (checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded") {
+  if (!nextCall(record).ok) {
+    const { spent_usd, limit_usd } = record.state.budget;
     return {
       outcome: "budget_exceeded",
-      reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget`,
+      reason: budgetReason(`after iteration ${record.state.iteration}`, spent_usd, limit_usd, "no further call fits"),
     };
   }
   return undefined;

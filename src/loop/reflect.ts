@@ -3,7 +3,7 @@
 import { commitCheckpoint, treeOfHead } from "../core/git.ts";
 import { recordEpisode } from "../memory/episodes.ts";
 import type { CallResult } from "../providers/call.ts";
-import { checkBudget } from "./budget.ts";
+import { budgetReason, checkBudget } from "./budget.ts";
 import { updateContinuity } from "./continuity.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 
@@ -27,7 +27,12 @@ export async function reflect(
     updateContinuity(record.ws, [`iteration ${n}: ${failure?.stop?.reason ?? "budget exhausted"}`]);
     const stop = failure?.stop ?? {
       outcome: "budget_exceeded",
-      reason: `spent $${record.state.budget.spent_usd.toFixed(2)} of the $${record.state.budget.limit_usd?.toFixed(2)} budget`,
+      reason: budgetReason(
+        `by iteration ${n}'s build call`,
+        record.state.budget.spent_usd,
+        record.state.budget.limit_usd,
+        "its work is checkpointed; the gates, held-out check and council not run",
+      ),
     };
     return { changed: checkpoint.changed, stop, skipVerify: true };
   }

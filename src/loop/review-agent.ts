@@ -1,16 +1,16 @@
 // The loop's side of the review stage's ReviewAgent: read-only calls on the run's current provider
-// with the review model, transcripts kept beside the iteration, every call billed in the ledger —
-// and refused when loki's code or the provider CLI changed since the run started.
+// with the review model, transcripts kept beside the iteration, each bounded by and billed against the
+// run's budget (spend.ts) — refused past the cap, or when loki's code or the provider CLI changed.
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
 import { callProvider } from "../providers/call.ts";
 import type { ReviewAgent } from "../review/agent.ts";
-import { remainingBudget } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
 import { guardIntegrity } from "./integrity.ts";
 import { callSettings } from "./sandbox.ts";
+import { chargeCall, nextCall, roomForParallel } from "./spend.ts";
 import { watchToolCall } from "./trust-sink.ts";
 
 export function reviewAgent(env: LoopEnv): ReviewAgent {
@@ -18,7 +18,7 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
   const id = record.state.provider as ProviderId;
   const ready = env.providers.get(id);
   return {
-    parallel: Boolean(ready?.provider.capabilities.parallel),
+    parallel: (calls) => Boolean(ready?.provider.capabilities.parallel) && roomForParallel(record, calls),
     call: async (req) => {
       if (!ready) throw new Error(`provider ${id} was not prepared`);
       const model = resolveModel({ provider: id, tier: env.spec.complexity.tier, role: req.role, configured: env.config.model }).model;
@@ -36,9 +36,21 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
           model,
           errorClass: "grader_tampered",
         };
+      const allowance = nextCall(record);
+      if (!allowance.ok)
+        return {
+          ok: false,
+          finalText: "not run: the run's budget is spent",
+          costUsd: 0,
+          transcript: relative(record.ws.dir, transcript),
+          provider: id,
+          model,
+          errorClass: "budget",
+          budgetStop: { how: "refused", spentUsd: record.state.budget.spent_usd, limitUsd: record.state.budget.limit_usd },
+        };
+      const remaining = allowance.boundUsd;
       const scratchDir = join(record.ws.scratch(record.state.run_id), `${id}-${req.label}`);
       mkdirSync(scratchDir, { recursive: true });
-      const remaining = remainingBudget(record.state.budget.spent_usd, record.state.budget.limit_usd);
       const result = await callProvider(ready.provider, {
         prompt: req.prompt,
         systemPrompt: req.systemPrompt,
@@ -50,7 +62,7 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         onEvent: (event) => watchToolCall(record, req.label, event),
       });
       const callId = `i${n}-${req.label}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
-      record.bill({
+      chargeCall(env, {
         iteration: n,
         call_id: callId,
         role: req.role,
@@ -61,13 +73,7 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         tokens: result.usage,
         duration_ms: result.durationMs,
       });
-      record.save({
-        budget: {
-          ...record.state.budget,
-          spent_usd: record.state.budget.spent_usd + result.costUsd,
-          estimated_usd: record.state.budget.estimated_usd + (result.costBasis === "estimated" ? result.costUsd : 0),
-        },
-      });
+      const cutOff = result.errorClass === "budget";
       return {
         ok: result.ok,
         finalText: result.finalText,
@@ -76,6 +82,9 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         provider: id,
         model,
         errorClass: result.errorClass,
+        ...(cutOff
+          ? { budgetStop: { how: "cut_off", spentUsd: record.state.budget.spent_usd, limitUsd: record.state.budget.limit_usd } }
+          : {}),
       };
     },
   };

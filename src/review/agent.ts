@@ -20,11 +20,17 @@ export type ReviewAnswer = {
   provider: string;
   model: string;
   errorClass: string | null;
+  /**
+   * The run's budget stopped this call: `refused` (not started: the cap was reached) or `cut_off`
+   * (the provider stopped it at the bound it was given). Such an answer is never a verdict, and a
+   * stage with one does not pass: the run ends on its budget.
+   */
+  budgetStop?: { how: "refused" | "cut_off"; spentUsd: number; limitUsd: number | null };
 };
 
 export type ReviewAgent = {
-  /** The provider can run several calls at once. */
-  parallel: boolean;
+  /** Whether `calls` calls may run at once: the provider can, and the run's budget leaves room for all of them. */
+  parallel: (calls: number) => boolean;
   call: (req: ReviewCall) => Promise<ReviewAnswer>;
 };
 

@@ -1,6 +1,7 @@
 // The blind council (DESIGN §5): three read-only reviewers — requirements, code quality,
 // security — each with the spec, the diff and the gate results, none seeing another's verdict.
 // Pass: ≥ 2 APPROVE and no critical/high finding; a unanimous APPROVE must survive a devil's advocate.
+// A reviewer the run's budget stopped is no vote: the council then does not pass (nor record a round if none ran).
 import type { Subject } from "../gates/gate.ts";
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -23,7 +24,8 @@ export type CouncilInput = {
   agent: ReviewAgent;
   trust: TrustSink;
 };
-export type CouncilOutcome = { verdict: VerdictName; reasons: string[]; round: CouncilRound };
+/** `round`: null when the budget let no reviewer run (nothing to record). */
+export type CouncilOutcome = { verdict: VerdictName; reasons: string[]; round: CouncilRound | null };
 
 const ROLES: Record<string, string> = {
   requirements:
@@ -40,7 +42,8 @@ const BLOCKING = new Set(["critical", "high"]);
 export async function runCouncil(input: CouncilInput): Promise<CouncilOutcome> {
   const round = nextRound(input.ws);
   const context = await reviewContext(input);
-  const batch = await inReviewTrees(input.ws.root, Object.keys(ROLES), input.agent.parallel, (role, dir) =>
+  const roles = Object.keys(ROLES);
+  const batch = await inReviewTrees(input.ws.root, roles, input.agent.parallel(roles.length), (role, dir) =>
     input.agent.call({
       role: "review",
       label: `review-${role}`,
@@ -49,6 +52,9 @@ export async function runCouncil(input: CouncilInput): Promise<CouncilOutcome> {
       cwd: dir,
     }),
   );
+  const stopped = batch.filter((r) => r.result.budgetStop).map((r) => r.label);
+  if (stopped.length === batch.length && batch.every((r) => r.result.budgetStop?.how === "refused"))
+    return { verdict: "CONCERNS", reasons: ["the council did not run: the run's budget is spent"], round: null };
   const reviewers = batch.map((r) => record(r, input.trust));
   const approvals = reviewers.filter((r) => r.verdict === "APPROVE").length;
   const blocking = reviewers.flatMap((r) =>
@@ -59,13 +65,19 @@ export async function runCouncil(input: CouncilInput): Promise<CouncilOutcome> {
   const reasons: string[] = [...blocking];
   let devils: ReviewerRecord | null = null;
   let verdict: VerdictName;
-  if (approvals === reviewers.length && blocking.length === 0) {
+  if (stopped.length > 0) {
+    verdict = "CONCERNS";
+    reasons.push(`the run's budget stopped ${stopped.join(", ")}: the council is incomplete`);
+  } else if (approvals === reviewers.length && blocking.length === 0) {
     const [da] = await inReviewTrees(input.ws.root, ["devils-advocate"], false, (label, dir) =>
       input.agent.call({ role: "review", label, prompt: `# Devil's advocate\n\n${context}`, systemPrompt: DEVIL, cwd: dir }),
     );
     devils = da ? record(da, input.trust) : null;
     const blocker = devils?.findings.find((f) => BLOCKING.has(f.severity) && f.file && f.line);
-    if (devils?.verdict === "REJECT" && blocker) {
+    if (da?.result.budgetStop) {
+      verdict = "CONCERNS";
+      reasons.push(`the run's budget stopped the devil's advocate: the council is incomplete`);
+    } else if (devils?.verdict === "REJECT" && blocker) {
       verdict = "BLOCKED";
       reasons.push(`devil's advocate found a blocker: ${blocker.severity} ${blocker.file}:${blocker.line} ${blocker.message}`);
     } else if (!devils || devils.verdict === "INCONCLUSIVE") {
@@ -106,6 +118,10 @@ function record(isolated: Isolated<ReviewAnswer>, trust: TrustSink): ReviewerRec
       note: `verdict discarded: the reviewer ${isolated.mutation}`,
       mutation: true,
     };
+  }
+  if (answer.budgetStop) {
+    const note = answer.budgetStop.how === "refused" ? "not run: the run's budget is spent" : "stopped at the run's budget";
+    return { ...base, verdict: "INCONCLUSIVE", findings: [], items: [], note, mutation: false };
   }
   const parsed = parseVerdict(answer.finalText);
   const out: ReviewerRecord = parsed.ok

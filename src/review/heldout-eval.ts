@@ -2,6 +2,7 @@
 // it (sandboxed, local specs only — verify-command.ts); the rest by a read-only judge that sees only
 // those items and the diff. `fail` blocks; `unknown`, missing items or an unusable answer are
 // inconclusive. Results name no item text, and are reused only under loki's seal (heldout-cache.ts).
+// A judge the run's budget stopped decided nothing: no result is sealed, so a resumed run asks again.
 import type { Subject } from "../gates/gate.ts";
 import type { HeldoutResult, VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
@@ -73,6 +74,7 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
   );
   const rest = items.filter((i) => !i.verify || commands.notRun.has(i.id));
   const answers = rest.length > 0 ? await byJudge(input, rest) : [];
+  if (!Array.isArray(answers)) return { verdict: "CONCERNS", reasons: [answers.notRun], result: null };
   const noted = answers.map((j) => {
     const note = commands.notRun.get(j.id);
     return note === undefined ? j : { ...j, evidence: `${note}; judge: ${j.evidence}` };
@@ -144,7 +146,7 @@ function reasonsOf(items: readonly Judged[]): string[] {
   ];
 }
 
-async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[]> {
+async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[] | { notRun: string }> {
   const diff = diffForReview(input.change);
   const prompt = [
     "# Held-out acceptance check",
@@ -164,6 +166,14 @@ async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged,
     input.agent.call({ role: "judge", label, prompt, systemPrompt: "You are a strict, read-only acceptance judge.", cwd: dir }),
   );
   if (!isolated) return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: "the judge did not run" }));
+  const stop = isolated.result.budgetStop;
+  if (stop && !isolated.mutation)
+    return {
+      notRun:
+        stop.how === "refused"
+          ? "the held-out judge did not run: the run's budget is spent"
+          : "the run's budget stopped the held-out judge",
+    };
   if (isolated.mutation) {
     input.trust("reviewer_mutation", { role: "judge", detail: isolated.mutation });
     return items.map((i) => ({

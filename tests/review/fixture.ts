@@ -23,7 +23,7 @@ export type Judge = ReviewAgent & { prompts: string[] };
 export function scriptedJudge(status: "pass" | "fail" = "pass"): Judge {
   const prompts: string[] = [];
   return {
-    parallel: false,
+    parallel: () => false,
     prompts,
     call: async (req) => {
       prompts.push(req.prompt);
