@@ -1,7 +1,7 @@
 // Act, the second phase of an iteration: one build call on the run's current provider, bounded by
 // what is left of the budget and billed (spend.ts); a failed call becomes a retry with backoff, a
 // failover along the chain, or a stop — bounded by max_retries. Provider failures are data here, never throws.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
@@ -62,6 +62,8 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
         }
       : {}),
   });
+  // Ctrl+C or `loki stop` kills the agent's process group: that call was stopped, it did not crash.
+  const stopped = !result.ok && (env.signal.aborted || existsSync(record.ws.stop));
   record.emit({
     kind: "agent_finished",
     provider: id,
@@ -69,7 +71,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     call_id: callId,
     ok: result.ok,
     exit_code: result.exitCode,
-    error_class: result.errorClass,
+    error_class: stopped ? "stopped" : result.errorClass,
     usd: result.costUsd,
     basis: result.costBasis,
     duration_ms: result.durationMs,

@@ -63,6 +63,9 @@ describe("controlling a run", () => {
     expect(stop.code).toBe(0);
     expect(await proc.exited).toBe(1);
     expect(s.completion().outcome).toBe("stopped");
+    // The killed agent call was stopped by the user: not logged as a crash.
+    const finished = s.events().filter((e) => e.kind === "agent_finished");
+    expect(finished.map((e) => (e.kind === "agent_finished" ? e.error_class : null))).toEqual(["stopped"]);
     const resumed = await s.loki(["resume"], { FAKE_AGENT_SLEEP_MS: "0" });
     expect(resumed.code).toBe(0);
     expect(s.completion().outcome).toBe("verified");
