@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { fakeBinDir, loki } from "../helpers/cli.ts";
+import { bareLokiEntry, fakeBinDir, loki } from "../helpers/cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const FAKE_CLAUDE = "#!/bin/sh\n[ \"$1\" = --version ] && echo '2.1.330 (Claude Code)' && exit 0\nexit 1\n";
@@ -74,7 +74,7 @@ describe("status", () => {
 describe("doctor and provider", () => {
   test("no provider installed: exit 1, each with its install command", async () => {
     await using dir = await tmpdir();
-    const result = await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin" } });
+    const result = await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin" }, entry: bareLokiEntry() });
     expect(result.code).toBe(1);
     const report = result.json<{ ok: boolean; providers: { id: string; installed: boolean; fix: string }[] }>();
     expect(report.ok).toBe(false);
