@@ -28,8 +28,26 @@ describe("version and help", () => {
     await using dir = await tmpdir();
     const result = await loki(["plna"], { cwd: dir.path });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("unknown command 'plna'");
-    expect(result.stderr).toContain("Did you mean plan?");
+    expect(result.stderr).toContain("unknown command 'plna'. Did you mean 'plan'?");
+    const strat = await loki(["strat", "--budget", "5"], { cwd: dir.path });
+    expect(strat.code).toBe(3);
+    expect(strat.stderr).toStartWith("error: unknown command 'strat'. Did you mean 'start'?\n");
+    const sub = await loki(["proof", "lst"], { cwd: dir.path });
+    expect(sub.code).toBe(3);
+    expect(sub.stderr).toContain("unknown command 'lst'. Did you mean 'list'?");
+  });
+
+  test.each([
+    [["start", "--provider", "gpt9"], "error: --provider must be one of claude, codex, cline, aider, opencode; got gpt9"],
+    [["plan", "--provider", "gpt9"], "error: --provider must be one of claude, codex, cline, aider, opencode; got gpt9"],
+    [["resume", "--provider", "Claude"], "error: --provider must be one of claude, codex, cline, aider, opencode; got Claude"],
+    [["start", "--failover", "codex,gpt9"], "error: --failover must be one of claude, codex, cline, aider, opencode; got gpt9"],
+  ])("an invalid choice names the flag, its values and what was given: %p", async (args, message) => {
+    await using dir = await tmpdir({ git: true, commit: true });
+    const result = await loki(args, { cwd: dir.path });
+    expect(result.code).toBe(3);
+    expect(result.stderr.split("\n")[0]).toBe(message);
+    expect(existsSync(join(dir.path, ".loki"))).toBe(false);
   });
 });
 
