@@ -1,6 +1,6 @@
 // Runs the real CLI (from source, under the same Bun) as a child process and captures the result;
 // optionally from a copy of loki installed without provider CLIs (a machine that has none).
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -35,12 +35,12 @@ let bare: string | undefined;
 /**
  * loki's source and dependencies without node_modules/.bin: loki run from here finds no provider CLI
  * next to its own install (this checkout's devDependencies include claude and codex), so with a bare
- * PATH it meets a machine where none is installed. Made once per test process, removed at exit.
+ * PATH it meets a machine where none is installed. Made once per test process, inside its
+ * throwaway HOME (tests/preload.ts), where the rest of the run's state goes.
  */
 export function bareLokiEntry(): string {
   if (bare) return bare;
-  const dir = mkdtempSync(join(tmpdir(), "loki-bare-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const dir = mkdtempSync(join(process.env.HOME ?? tmpdir(), "loki-bare-"));
   for (const part of ["src", "package.json", "templates", "skills"]) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   mkdirSync(join(dir, "node_modules"));
   const modules = realpathSync(join(ROOT, "node_modules"));
