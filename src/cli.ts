@@ -2,7 +2,7 @@
 // it, and is the ONLY place where errors become exit codes and messages.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pkg from "../package.json" with { type: "json" };
-import { isLokiError, messageOf } from "./core/errors.ts";
+import { isLokiError, messageOf, usageError } from "./core/errors.ts";
 import { PROVIDER_IDS } from "./core/provider-ids.ts";
 import { COMMAND_EXIT, ERROR_EXIT, exitCodeFor, type ExitCode } from "./core/exit-codes.ts";
 
@@ -27,6 +27,38 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+/**
+ * A flag that takes one of `values`. The error is thrown past commander (which would print "option
+ * '--x <v>' argument 'y' is invalid") so it reads as one sentence naming the flag, its values and
+ * what was given; a typed usage error, exit 3.
+ */
+function oneOf(flag: string, values: readonly string[]) {
+  return (value: string): string => {
+    if (values.includes(value)) return value;
+    throw usageError(`${flag} must be one of ${values.join(", ")}; got ${value}`);
+  };
+}
+
+/** A comma-separated list of `values` (the failover chain): each checked, the text passed on as given. */
+function listOf(flag: string, values: readonly string[]) {
+  const one = oneOf(flag, values);
+  return (value: string): string => {
+    for (const item of value.split(",").map((v) => v.trim())) if (item) one(item);
+    return value;
+  };
+}
+
+/**
+ * Commander's own messages, in loki's words: its suggestion "error: unknown command 'strat'\n(Did
+ * you mean start?)" becomes "error: unknown command 'strat'. Did you mean 'start'?" (options too).
+ */
+export function commanderMessage(text: string): string {
+  return text.replace(/\n\(Did you mean (one of )?(.+)\?\)/, (_all, _several: string | undefined, names: string) => {
+    const quoted = names.split(", ").map((name) => `'${name}'`);
+    return `. Did you mean ${quoted.length > 1 ? `one of ${quoted.join(", ")}` : quoted[0]}?`;
+  });
+}
+
 const PROVIDER_LIST = PROVIDER_IDS.join(", ");
 const RUN = "Run a build:";
 const WORKFLOW = "Plan a build:";
@@ -37,6 +69,8 @@ export function buildProgram(): Command {
     .description("Spec in, verified diff out. Turns a spec into acceptance items and drives a coding agent until they are verifiably met.")
     .version(pkg.version, "-V, --version", "print the version")
     .showSuggestionAfterError(true)
+    // Set before any subcommand is added: subcommands copy it when created.
+    .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
     .showHelpAfterError("(run `loki help` for the list of commands)")
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
@@ -44,9 +78,13 @@ export function buildProgram(): Command {
   program.commandsGroup(RUN);
   const runFlags = (command: Command) =>
     command
-      .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`)
+      .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`, oneOf("--provider", PROVIDER_IDS))
       .option("--model <model>", "model id or alias (default: the provider's model for the spec's tier)")
-      .option("--failover <list>", `providers to switch to on rate limits or repeated failures, e.g. ${PROVIDER_IDS.slice(1, 3).join(",")}`)
+      .option(
+        "--failover <list>",
+        `providers to switch to on rate limits or repeated failures, e.g. ${PROVIDER_IDS.slice(1, 3).join(",")}`,
+        listOf("--failover", PROVIDER_IDS),
+      )
       .option("--budget <usd>", "hard cost cap in US dollars: warn at 80 %, stop at 100 % (exit 4)", positiveNumber)
       .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
       .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
@@ -176,7 +214,7 @@ export function buildProgram(): Command {
     .option("--prd <file>", "treat the argument as a PRD file")
     .option("--issue <ref>", "treat the argument as an issue reference")
     .option("--openspec <dir>", "an OpenSpec change directory")
-    .option("--provider <name>", `provider to quote for (${PROVIDER_LIST})`)
+    .option("--provider <name>", `provider to quote for (${PROVIDER_LIST})`, oneOf("--provider", PROVIDER_IDS))
     .option("--model <model>", "model to quote for (default: the provider's model for the spec's tier)")
     .option("--max-iterations <n>", "iteration cap to quote within", positiveInt)
     .option("--json", "print the plan as JSON (schema: docs/reference/plan-json.md)")

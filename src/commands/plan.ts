@@ -1,5 +1,6 @@
 // `loki plan <spec> [--json]`: read the spec (writing .loki/spec/spec.json and the visible
-// checklist), then print the quote: tier and reasons, iterations, tokens, dollars per model, time.
+// checklist), then print the quote: tier and reasons, iterations, tokens, dollars per model, time —
+// and warn when `loki start` would refuse right now (the same rules start applies: run/prepare.ts).
 import { relative } from "node:path";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
@@ -9,6 +10,7 @@ import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { installedProviders } from "../providers/detect.ts";
 import { loadProvider } from "../providers/registry.ts";
+import { startRefusals } from "../run/prepare.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
@@ -32,6 +34,8 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   const loaded = loadConfig(root, process.env, flags);
   for (const line of loaded.warnings) warn(line);
   const cwd = process.cwd();
+  // Started first: the sandbox probe spawns, and overlaps reading the spec.
+  const refusals = startRefusals(loaded.config, { env: process.env, cwd: root });
   const spec = await readSpec(arg, {
     cwd,
     config: loaded.config,
@@ -40,7 +44,7 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   });
   const ws = workspaceAt(root);
   const checklist = writeIntake(ws, spec);
-  const plan = buildPlan(spec, {
+  const quote = buildPlan(spec, {
     provider: loaded.config.provider as ProviderId,
     providerChosen: loaded.origins.has("provider"),
     model: loaded.config.model,
@@ -49,11 +53,13 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
     installed: await installedProviders({ env: process.env, cwd }),
     firstClass: await loadProvider(PROVIDER_IDS[0]),
   });
+  const plan: Plan = { ...quote, start_refusals: await refusals };
   if (options.json) {
     outJson(plan);
     return COMMAND_EXIT.ok;
   }
   for (const line of plan.warnings) warn(line);
+  for (const refusal of plan.start_refusals ?? []) warn(`loki start would refuse now: ${refusal.message} (fix: ${refusal.fix})`);
   printPlan(plan);
   info(color.dim(`wrote ${relative(cwd, ws.spec)} and ${relative(cwd, ws.checklist)}`));
   return COMMAND_EXIT.ok;

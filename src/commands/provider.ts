@@ -5,7 +5,7 @@ import { parseDocument } from "yaml";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { ensureWorkspace, findRoot, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
-import { detectProvider } from "../providers/detect.ts";
+import { detectProvider, foundAt } from "../providers/detect.ts";
 import { loadProvider, loadProviders } from "../providers/registry.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
@@ -18,7 +18,10 @@ export async function runProviderList(options: { json?: boolean }): Promise<Exit
   }
   for (const p of statuses) {
     const state = p.usable ? color.green("usable") : p.installed ? color.yellow("not logged in") : color.dim("not installed");
-    out(`${p.id.padEnd(9)} ${p.title.padEnd(12)} ${(p.version ?? "-").padEnd(10)} ${state}${p.fix ? `   fix: ${p.fix}` : ""}`);
+    const where = foundAt(p, ctx.cwd);
+    out(
+      `${p.id.padEnd(9)} ${p.title.padEnd(12)} ${(p.version ?? "-").padEnd(10)} ${state}${where ? color.dim(`  ${where}`) : ""}${p.fix ? `   fix: ${p.fix}` : ""}`,
+    );
   }
   return COMMAND_EXIT.ok;
 }
@@ -38,7 +41,13 @@ export async function runProviderShow(options: { json?: boolean }): Promise<Exit
   out(`provider: ${color.bold(id)} (${record.title}) — from ${source}`);
   if (loaded.config.model) out(`model: ${loaded.config.model}`);
   if (loaded.config.failover.length > 0) out(`failover: ${loaded.config.failover.join(" → ")}`);
-  out(status.usable ? `status: usable (${status.version ?? "version unknown"})` : `status: not usable — fix: ${status.fix}`);
+  const where = foundAt(status, process.cwd());
+  if (status.path) out(`binary: ${status.path}${where && where !== status.path ? ` (${where})` : ""}`);
+  out(
+    status.usable
+      ? `status: usable (${status.version ?? "version unknown"})`
+      : `status: not usable: ${status.problem} — fix: ${status.fix}`,
+  );
   return COMMAND_EXIT.ok;
 }
 

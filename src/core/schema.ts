@@ -226,6 +226,10 @@ export const Plan = z.object({
   time: z.object({ minutes: Range }),
   provider: z.object({ recommended: z.string(), reason: z.string(), installed: z.array(z.string()) }),
   warnings: z.array(z.string()),
+  /** Why `loki start` would refuse right now on this machine (set by the command, not the pure plan). */
+  start_refusals: z
+    .array(z.object({ check: z.enum(["install", "login", "sandbox", "root"]), message: z.string(), fix: z.string() }))
+    .optional(),
 });
 export type Plan = z.infer<typeof Plan>;
 

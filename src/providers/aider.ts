@@ -98,7 +98,7 @@ export const aider: Provider = {
   title: "Aider",
   binary: "aider",
   install: "python -m pip install aider-install && aider-install",
-  login: "set ANTHROPIC_API_KEY or OPENAI_API_KEY (aider reads the key of the model it runs)",
+  login: { subcommand: null, alternative: "set ANTHROPIC_API_KEY or OPENAI_API_KEY (aider reads the key of the model it runs)" },
   auth: {
     env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AIDER_API_KEY", "OPENROUTER_API_KEY"],
     files: [".aider.conf.yml"],

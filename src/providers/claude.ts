@@ -220,7 +220,7 @@ export const claude: Provider = {
   title: "Claude Code",
   binary: "claude",
   install: "npm install -g @anthropic-ai/claude-code",
-  login: "claude auth login (or set ANTHROPIC_API_KEY)",
+  login: { subcommand: "auth login", alternative: "set ANTHROPIC_API_KEY" },
   auth: {
     env: ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX"],
     files: [".claude/.credentials.json"],

@@ -134,7 +134,7 @@ export const cline: Provider = {
   title: "Cline CLI",
   binary: "cline",
   install: "npm install -g cline",
-  login: "cline auth -p anthropic -k <key> -m <model>",
+  login: { subcommand: "auth -p anthropic -k <key> -m <model>", alternative: null },
   auth: { env: [], files: [LOGIN_FILE], homeEnv: null, homeDir: DATA_DIR, keychainOn: [] },
   helpSubcommand: [],
   probeEnv: {},

@@ -156,7 +156,7 @@ export const codex: Provider = {
   title: "Codex CLI",
   binary: "codex",
   install: "npm install -g @openai/codex",
-  login: "codex login (or set OPENAI_API_KEY)",
+  login: { subcommand: "login", alternative: "set OPENAI_API_KEY" },
   auth: { env: ["OPENAI_API_KEY", "CODEX_API_KEY"], files: ["auth.json"], homeEnv: HOME_ENV, homeDir: HOME_DIR, keychainOn: [] },
   helpSubcommand: ["exec"],
   probeEnv: {},

@@ -1,11 +1,13 @@
 // Provider detection: from the facts in each record, tell — without network calls — whether the CLI
-// is installed, which version, and whether it is logged in, and the exact command that fixes it.
+// is installed (and where: providers/locate.ts), which version, whether it is logged in, and the
+// exact command that fixes it, written the way it runs from the user's directory.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
-import { run, whichBinary } from "../core/exec.ts";
+import { run } from "../core/exec.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
+import { type BinarySource, commandFor, type LocatedBinary, locateBinary, whereFound } from "./locate.ts";
 import type { Provider } from "./provider.ts";
 import { loadProviders } from "./registry.ts";
 
@@ -18,19 +20,52 @@ export type ProviderStatus = {
   title: string;
   installed: boolean;
   path: string | null;
+  /** Where `path` was found: a project node_modules/.bin, PATH, or loki's own install. */
+  found_in: BinarySource | null;
   version: string | null;
   auth: AuthState;
   auth_source: string | null;
   usable: boolean;
+  /** What stands in the way, in one sentence, when not usable. */
+  problem: string | null;
   /** The exact command to run next when not usable. */
   fix: string | null;
 };
 
+/** `cwd`: where the search starts and where the user types the hints (the repository root for start). */
 export type DetectContext = { env: Record<string, string | undefined>; cwd: string };
 
-/** Where a provider binary is found: PATH, then the project's node_modules/.bin. No spawn. */
-export function locateProvider(info: Pick<Provider, "binary">, ctx: DetectContext): string | null {
-  return whichBinary(info.binary, [join(ctx.cwd, "node_modules", ".bin")]);
+/** Where a provider binary is: see providers/locate.ts. No spawn. */
+export function locateProvider(info: Pick<Provider, "binary">, ctx: DetectContext): LocatedBinary | null {
+  return locateBinary(info.binary, ctx);
+}
+
+/** The login command as it runs from `ctx.cwd` (`npx claude auth login, or set ANTHROPIC_API_KEY`). */
+export function loginHint(info: Pick<Provider, "binary" | "login">, found: LocatedBinary | null, ctx: DetectContext): string {
+  const { subcommand, alternative } = info.login;
+  const command = subcommand ? `${found ? commandFor(info.binary, found, ctx.cwd) : info.binary} ${subcommand}` : null;
+  return [command, alternative].filter(Boolean).join(", or ");
+}
+
+/** Where a status's CLI was found, for people (see whereFound); "" when it was not. */
+export function foundAt(status: Pick<ProviderStatus, "path" | "found_in">, cwd: string): string {
+  return status.path && status.found_in ? whereFound({ path: status.path, source: status.found_in }, cwd) : "";
+}
+
+/** What is wrong with a provider and its fix, in the order a user meets it; null when usable. */
+export function providerProblem(
+  info: Pick<Provider, "title" | "binary" | "install" | "login">,
+  found: LocatedBinary | null,
+  auth: AuthState,
+  ctx: DetectContext,
+): { message: string; fix: string } | null {
+  if (!found) return { message: `${info.title} is not installed`, fix: info.install };
+  if (auth === "missing")
+    return {
+      message: `${info.title} is installed (${whereFound(found, ctx.cwd)}) but not logged in`,
+      fix: loginHint(info, found, ctx),
+    };
+  return null;
 }
 
 export function authOf(info: Pick<Provider, "auth">, ctx: DetectContext): { auth: AuthState; source: string | null } {
@@ -48,20 +83,30 @@ export function authOf(info: Pick<Provider, "auth">, ctx: DetectContext): { auth
 
 /** Installed? version? authenticated? Spawns `<cli> --version` (bounded) when installed. */
 export async function detectProvider(info: ProviderInfo, ctx: DetectContext): Promise<ProviderStatus> {
-  const path = locateProvider(info, ctx);
+  const found = locateProvider(info, ctx);
   let version: string | null = null;
-  if (path) {
-    const result = await run([path, "--version"], { cwd: ctx.cwd, timeoutMs: 15_000, maxOutputBytes: 64 * 1024 });
+  if (found) {
+    const result = await run([found.path, "--version"], { cwd: ctx.cwd, timeoutMs: 15_000, maxOutputBytes: 64 * 1024 });
     version = result.ok ? (/\d+\.\d+\.\d+[\w.-]*/.exec(result.stdout + result.stderr)?.[0] ?? null) : null;
   }
   const { auth, source } = authOf(info, ctx);
-  const installed = path !== null;
-  const usable = installed && auth !== "missing";
-  const fix = !installed ? info.install : auth === "missing" ? info.login : null;
-  return { id: info.id, title: info.title, installed, path, version, auth, auth_source: source, usable, fix };
+  const problem = providerProblem(info, found, auth, ctx);
+  return {
+    id: info.id,
+    title: info.title,
+    installed: found !== null,
+    path: found?.path ?? null,
+    found_in: found?.source ?? null,
+    version,
+    auth,
+    auth_source: source,
+    usable: problem === null,
+    problem: problem?.message ?? null,
+    fix: problem?.fix ?? null,
+  };
 }
 
-/** Installed providers in preference order, by PATH lookup only (fast enough for `plan`). */
+/** Installed providers in preference order, by locating them only (fast enough for `plan`). */
 export async function installedProviders(ctx: DetectContext, order: readonly ProviderId[] = PROVIDER_IDS): Promise<ProviderId[]> {
   const records = await loadProviders(order);
   return records.filter((record) => locateProvider(record, ctx) !== null).map((record) => record.id);

@@ -8,26 +8,44 @@ export type Check = { name: string; status: "ok" | "warn" | "fail"; version: str
 export type DoctorReport = {
   schema_version: 1;
   ok: boolean;
+  /** The first failing check in HEADLINE_ORDER, as `<what is wrong>: <fix>`; null when none fails. */
+  headline: string | null;
   checks: Check[];
   providers: ProviderStatus[];
   usable_providers: string[];
 };
 
 const MIN_GIT: [number, number] = [2, 25];
+/** The order a user has to fix things in: an agent to drive (installed, then logged in), then a sandbox for it. */
+const HEADLINE_ORDER = ["provider", "sandbox", "git", "bun"];
 
 export async function diagnose(ctx: DetectContext): Promise<DoctorReport> {
   const records = await loadProviders();
   const [git, providers] = await Promise.all([checkGit(ctx), Promise.all(records.map((record) => detectProvider(record, ctx)))]);
+  const checks: Check[] = [git, checkBun(), providerCheck(providers)];
+  const ok = checks.every((c) => c.status !== "fail");
   const usable = providers.filter((p) => p.usable).map((p) => p.id);
-  const checks: Check[] = [git, checkBun()];
-  // With none usable, the fix is installing the first-class provider (first in preference order).
-  const firstClass = records[0]?.install ?? null;
-  checks.push(
-    usable.length > 0
-      ? { name: "provider", status: "ok", version: null, detail: `usable: ${usable.join(", ")}`, fix: null }
-      : { name: "provider", status: "fail", version: null, detail: "no provider CLI is installed and logged in", fix: firstClass },
-  );
-  return { schema_version: 1, ok: checks.every((c) => c.status !== "fail"), checks, providers, usable_providers: usable };
+  return { schema_version: 1, ok, headline: headlineOf(checks), checks, providers, usable_providers: usable };
+}
+
+/**
+ * Usable when any provider is. Otherwise the one to fix: the first installed provider in preference
+ * order (it needs a login, not an install), else the first-class provider (it needs installing).
+ */
+export function providerCheck(providers: ProviderStatus[]): Check {
+  const usable = providers.filter((p) => p.usable).map((p) => p.id);
+  if (usable.length > 0) return { name: "provider", status: "ok", version: null, detail: `usable: ${usable.join(", ")}`, fix: null };
+  const installed = providers.find((p) => p.installed);
+  const subject = installed ?? providers[0];
+  const detail = installed?.problem ?? `no provider CLI is installed (${subject?.title ?? "none"} is loki's first-class provider)`;
+  return { name: "provider", status: "fail", version: subject?.version ?? null, detail, fix: subject?.fix ?? null };
+}
+
+/** The first real problem, in the order it has to be fixed. */
+export function headlineOf(checks: readonly Check[]): string | null {
+  const rank = (c: Check) => (HEADLINE_ORDER.includes(c.name) ? HEADLINE_ORDER.indexOf(c.name) : HEADLINE_ORDER.length);
+  const first = checks.filter((c) => c.status === "fail").sort((a, b) => rank(a) - rank(b))[0];
+  return first ? (first.fix ? `${first.detail}: ${first.fix}` : first.detail) : null;
 }
 
 async function checkGit(ctx: DetectContext): Promise<Check> {

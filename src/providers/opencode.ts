@@ -114,7 +114,7 @@ export const opencode: Provider = {
   title: "OpenCode",
   binary: "opencode",
   install: "npm install -g opencode-ai",
-  login: "opencode auth login",
+  login: { subcommand: "auth login", alternative: null },
   auth: {
     env: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"],
     files: [".local/share/opencode/auth.json"],

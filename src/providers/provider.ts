@@ -100,12 +100,15 @@ export type Provider = {
   id: ProviderId;
   /** The product's name, as messages say it ("Claude Code is not installed"). */
   title: string;
-  /** The executable looked up on PATH (then in the project's node_modules/.bin). */
+  /** The executable's name, located by providers/locate.ts (project node_modules/.bin, PATH, loki's install). */
   binary: string;
   /** The exact command that installs the CLI. */
   install: string;
-  /** What to run or set to log in. */
-  login: string;
+  /**
+   * How to log in: the CLI's own login subcommand (hints prefix it with however the CLI is run here:
+   * `claude`, `npx claude` or its path), and what to set instead; either may be null, not both.
+   */
+  login: { subcommand: string | null; alternative: string | null };
   auth: AuthFacts;
   /** The subcommand whose `--help` lists the headless flags ([] = the top-level help). */
   helpSubcommand: readonly string[];

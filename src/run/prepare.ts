@@ -1,17 +1,20 @@
 // Everything checked before the first dollar is spent: the repository (a clean tree with a commit),
-// no run already active, the provider chain installed and logged in (root opt-in), the help cache.
+// no run already active, and the machine checks — one rule each, shared by `start`/`resume` (which
+// refuse) and `plan` (which warns): the provider installed and logged in, a sandbox, root opt-in.
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { gitError, LokiError, usageError } from "../core/errors.ts";
 import { dirtyFiles, git, headSha } from "../core/git.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { authOf, locateProvider } from "../providers/detect.ts";
+import { authOf, type DetectContext, locateProvider, providerProblem } from "../providers/detect.ts";
 import { readProviderHelp } from "../providers/help.ts";
+import type { LocatedBinary } from "../providers/locate.ts";
+import type { Provider } from "../providers/provider.ts";
 import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
 import { readStatus } from "./status.ts";
 import type { ReadyProvider, RunSandbox } from "../loop/env.ts";
-import { detectSandbox } from "../sandbox/detect.ts";
+import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import type { Spec } from "../core/schema.ts";
 import { dirname } from "node:path";
 
@@ -42,6 +45,65 @@ export async function assertCleanStart(root: string): Promise<string> {
   return head;
 }
 
+/** One reason `loki start` refuses before any spend, and the command that fixes it. */
+export type Refusal = { check: "install" | "login" | "sandbox" | "root"; message: string; fix: string };
+
+/** The rule for the sandbox: none available is a refusal, unless the user chose an unsandboxed run. */
+export function sandboxRefusal(wanted: boolean, found: SandboxAvailability | null): Refusal | null {
+  if (!wanted || !found || found.available) return null;
+  return {
+    check: "sandbox",
+    message: `no sandbox for the agent: ${found.reason ?? "none found"}`,
+    fix: `${found.install ?? "install bubblewrap"}; or run unsandboxed with --no-sandbox (${UNSANDBOXED})`,
+  };
+}
+
+/** A provider checked against the rules: usable (with the binary to spawn), or the refusal. */
+export type CheckedProvider = { found: LocatedBinary; refusal: null } | { found: LocatedBinary | null; refusal: Refusal };
+
+/** The rules for a provider: installed, then logged in (the fix written as it runs from `ctx.cwd`), then root. */
+export function checkProvider(
+  info: Pick<Provider, "id" | "title" | "binary" | "install" | "login" | "auth">,
+  ctx: DetectContext & { run: { root: boolean; allowRoot: boolean; sandboxed: boolean } },
+): CheckedProvider {
+  const found = locateProvider(info, ctx);
+  const problem = providerProblem(info, found, authOf(info, ctx).auth, ctx);
+  if (problem) return { found, refusal: { check: found ? "login" : "install", message: problem.message, fix: problem.fix } };
+  if (!found) return { found, refusal: { check: "install", message: `${info.title} is not installed`, fix: info.install } };
+  const root = rootRefusal(info.id, ctx.run);
+  return root ? { found, refusal: root } : { found, refusal: null };
+}
+
+/** The rule for root: Claude Code refuses to skip its permission prompts as root unless opted in;
+ *  in loki's sandbox it may (IS_SANDBOX=1), so only an unsandboxed run needs the opt-in. */
+export function rootRefusal(id: ProviderId, run: { root: boolean; allowRoot: boolean; sandboxed: boolean }): Refusal | null {
+  if (id !== "claude" || !run.root || run.allowRoot || run.sandboxed) return null;
+  return {
+    check: "root",
+    message: "loki is running as root, and Claude Code refuses to skip permission prompts as root",
+    fix: "run as a normal user, or opt in to its sandbox mode (IS_SANDBOX=1) with --yes or allow_root: true in loki.yaml — only in a disposable machine or container",
+  };
+}
+
+function refuse(refusal: Refusal): LokiError {
+  return new LokiError(refusal.check === "sandbox" ? "sandbox" : "provider", refusal.message, { hint: refusal.fix });
+}
+
+const FIX_ORDER: readonly Refusal["check"][] = ["install", "login", "sandbox", "root"];
+
+/**
+ * Why `loki start` with this configuration would refuse right now on this machine — the primary
+ * provider's first problem and the sandbox's — in the order they have to be fixed (a sandbox makes
+ * the root rule moot): what `plan` warns about. The same rules start applies, nothing run.
+ */
+export async function startRefusals(config: Config, ctx: DetectContext): Promise<Refusal[]> {
+  const [sandbox, info] = await Promise.all([config.sandbox ? detectSandbox() : null, loadProvider(config.provider)]);
+  const run = { root: isRoot(), allowRoot: config.allow_root, sandboxed: sandbox?.available === true };
+  return [checkProvider(info, { ...ctx, run }).refusal, sandboxRefusal(config.sandbox, sandbox)]
+    .filter((r) => r !== null)
+    .sort((a, b) => FIX_ORDER.indexOf(a.check) - FIX_ORDER.indexOf(b.check));
+}
+
 /**
  * The sandbox every agent call of this run gets, found before any spend. None here is a refusal
  * (exit 3, with the install command) unless the user chose an unsandboxed run (--no-sandbox).
@@ -52,11 +114,8 @@ export async function prepareSandbox(config: Config, root: string, warn: (line: 
     return null;
   }
   const found = await detectSandbox();
-  if (!found.available) {
-    throw new LokiError("sandbox", `no sandbox for the agent: ${found.reason ?? "none found"}`, {
-      hint: `${found.install ?? "install bubblewrap"}; or run unsandboxed with --no-sandbox (${UNSANDBOXED})`,
-    });
-  }
+  const refusal = sandboxRefusal(true, found);
+  if (refusal) throw refuse(refusal);
   const common = await git(["rev-parse", "--path-format=absolute", "--git-common-dir"], { cwd: root, timeoutMs: 10_000 });
   const commonDir = common.ok ? common.stdout.trim() : null;
   // A linked worktree's objects and refs live in the main checkout's .git: the build agent's git needs them.
@@ -77,27 +136,16 @@ export async function prepareProviders(
   ctx: { env: Record<string, string | undefined>; cwd: string; allowRoot: boolean; sandboxed: boolean; warn: (line: string) => void },
 ): Promise<Map<ProviderId, ReadyProvider>> {
   const ready = new Map<ProviderId, ReadyProvider>();
+  const run = { root: isRoot(), allowRoot: ctx.allowRoot, sandboxed: ctx.sandboxed };
   for (const [index, id] of chain.entries()) {
     const info = await loadProvider(id);
-    const binaryPath = locateProvider(info, ctx);
-    const auth = authOf(info, ctx).auth;
-    const problem = !binaryPath ? `${info.title} is not installed` : auth === "missing" ? `${info.title} is not logged in` : undefined;
-    if (problem) {
-      if (index === 0) throw new LokiError("provider", problem, { hint: !binaryPath ? info.install : info.login });
-      ctx.warn(`${problem}; dropped from the failover chain`);
+    const checked = checkProvider(info, { ...ctx, run });
+    if (checked.refusal) {
+      if (index === 0) throw refuse(checked.refusal);
+      ctx.warn(`${checked.refusal.message}; ${id} dropped from the failover chain`);
       continue;
     }
-    // In loki's sandbox Claude Code may run as root (IS_SANDBOX=1): only an unsandboxed run needs the opt-in.
-    if (id === "claude" && isRoot() && !ctx.allowRoot && !ctx.sandboxed) {
-      if (index === 0) {
-        throw new LokiError("provider", "loki is running as root, and Claude Code refuses to skip permission prompts as root", {
-          hint: "run as a normal user, or opt in to its sandbox mode (IS_SANDBOX=1) with --yes or allow_root: true in loki.yaml — only in a disposable machine or container",
-        });
-      }
-      ctx.warn("claude dropped from the failover chain: running as root without --yes");
-      continue;
-    }
-    ready.set(id, { provider: info, binaryPath: binaryPath as string, help: await readProviderHelp(info, binaryPath as string) });
+    ready.set(id, { provider: info, binaryPath: checked.found.path, help: await readProviderHelp(info, checked.found.path) });
   }
   return ready;
 }

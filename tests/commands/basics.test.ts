@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { fakeBinDir, loki } from "../helpers/cli.ts";
+import { bareLokiEntry, fakeBinDir, loki } from "../helpers/cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const FAKE_CLAUDE = "#!/bin/sh\n[ \"$1\" = --version ] && echo '2.1.330 (Claude Code)' && exit 0\nexit 1\n";
@@ -28,8 +28,26 @@ describe("version and help", () => {
     await using dir = await tmpdir();
     const result = await loki(["plna"], { cwd: dir.path });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("unknown command 'plna'");
-    expect(result.stderr).toContain("Did you mean plan?");
+    expect(result.stderr).toContain("unknown command 'plna'. Did you mean 'plan'?");
+    const strat = await loki(["strat", "--budget", "5"], { cwd: dir.path });
+    expect(strat.code).toBe(3);
+    expect(strat.stderr).toStartWith("error: unknown command 'strat'. Did you mean 'start'?\n");
+    const sub = await loki(["proof", "lst"], { cwd: dir.path });
+    expect(sub.code).toBe(3);
+    expect(sub.stderr).toContain("unknown command 'lst'. Did you mean 'list'?");
+  });
+
+  test.each([
+    [["start", "--provider", "gpt9"], "error: --provider must be one of claude, codex, cline, aider, opencode; got gpt9"],
+    [["plan", "--provider", "gpt9"], "error: --provider must be one of claude, codex, cline, aider, opencode; got gpt9"],
+    [["resume", "--provider", "Claude"], "error: --provider must be one of claude, codex, cline, aider, opencode; got Claude"],
+    [["start", "--failover", "codex,gpt9"], "error: --failover must be one of claude, codex, cline, aider, opencode; got gpt9"],
+  ])("an invalid choice names the flag, its values and what was given: %p", async (args, message) => {
+    await using dir = await tmpdir({ git: true, commit: true });
+    const result = await loki(args, { cwd: dir.path });
+    expect(result.code).toBe(3);
+    expect(result.stderr.split("\n")[0]).toBe(message);
+    expect(existsSync(join(dir.path, ".loki"))).toBe(false);
   });
 });
 
@@ -74,7 +92,7 @@ describe("status", () => {
 describe("doctor and provider", () => {
   test("no provider installed: exit 1, each with its install command", async () => {
     await using dir = await tmpdir();
-    const result = await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin" } });
+    const result = await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH: "/usr/bin:/bin" }, entry: bareLokiEntry() });
     expect(result.code).toBe(1);
     const report = result.json<{ ok: boolean; providers: { id: string; installed: boolean; fix: string }[] }>();
     expect(report.ok).toBe(false);

@@ -66,7 +66,9 @@ describe("issues become checklists", () => {
       json: { title: "GL issue", description: BODY, labels: ["x"], web_url: `${server.url}/team/web/shop/-/issues/3` },
     });
     await using dir = await tmpdir({ git: true });
-    const result = await loki(["plan", `${server.url}/team/web/shop/-/issues/3`], { cwd: dir.path, env: { GITLAB_TOKEN: "glpat-x" } });
+    // Logged in, so plan has no reason to warn that start would refuse: stderr holds only the intake line.
+    const env = { GITLAB_TOKEN: "glpat-x", ANTHROPIC_API_KEY: "k" };
+    const result = await loki(["plan", `${server.url}/team/web/shop/-/issues/3`], { cwd: dir.path, env });
     expect(result.stderr).toBe(`wrote .loki/spec/spec.json and .loki/checklist/checklist.json\n`);
     expect(result.code).toBe(0);
     expect(intake(dir.path).spec.source.tracker).toBe("gitlab");

@@ -1,14 +1,17 @@
 // `loki plan` and `loki spec lock|status` end to end: intake output on disk, the quote's schema,
 // held-out items kept out of the checklist, every bad input a clear exit-3 error that writes nothing.
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Checklist, DriftReport, Plan, Spec } from "../../src/core/schema.ts";
 import { selectHeldOut } from "../../src/spec/heldout.ts";
-import { loki } from "../helpers/cli.ts";
-import { tmpdir } from "../helpers/tmp.ts";
+import { bareLokiEntry, loki } from "../helpers/cli.ts";
+import { tmpdir, type TmpDir } from "../helpers/tmp.ts";
 
 const TEMPLATES = resolve(import.meta.dir, "..", "..", "templates");
+const REAL_CLAUDE = resolve(import.meta.dir, "..", "..", "node_modules", ".bin", "claude");
+const BARE_PATH = "/usr/bin:/bin";
+const isRoot = process.getuid?.() === 0;
 
 describe("plan", () => {
   test("a PRD becomes spec.json and a checklist without the held-out items; --json is a Plan", async () => {
@@ -58,6 +61,83 @@ describe("plan", () => {
     );
     expect(plan.spec.kind).toBe("brief");
     expect(plan.items.total).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** A committed repo ready for `loki start` but for what `config` and the environment leave out; Claude Code in node_modules/.bin. */
+async function startable(config: string): Promise<TmpDir> {
+  const files = { "prd.md": "# Demo\n\n- [ ] it works\n- [ ] it is fast\n", "loki.yaml": config, ".gitignore": "node_modules/\n" };
+  const dir = await tmpdir({ commit: true, files });
+  mkdirSync(join(dir.path, "node_modules", ".bin"), { recursive: true });
+  symlinkSync(REAL_CLAUDE, join(dir.path, "node_modules", ".bin", "claude"));
+  return dir;
+}
+
+describe("plan warns when start would refuse now (the rules start applies)", () => {
+  test("not logged in: stderr and start_refusals name the login command as it runs here; start refuses the same", async () => {
+    await using dir = await startable("sandbox: false\nallow_root: true\n");
+    const env = { PATH: BARE_PATH };
+    const refusal = {
+      check: "login" as const,
+      message: "Claude Code is installed (node_modules/.bin) but not logged in",
+      fix: "npx claude auth login, or set ANTHROPIC_API_KEY",
+    };
+    expect(Plan.parse((await loki(["plan", "prd.md", "--json"], { cwd: dir.path, env })).json()).start_refusals).toEqual([refusal]);
+    const human = await loki(["plan", "prd.md"], { cwd: dir.path, env });
+    expect(human.code).toBe(0);
+    expect(human.stderr).toContain(`warning: loki start would refuse now: ${refusal.message} (fix: ${refusal.fix})\n`);
+    const start = await loki(["start", "prd.md"], { cwd: dir.path, env });
+    expect(start.code).toBe(3);
+    expect(start.stderr).toContain(`error: ${refusal.message}\nhint: ${refusal.fix}\n`);
+    const loggedIn = await loki(["plan", "prd.md", "--json"], { cwd: dir.path, env: { ...env, ANTHROPIC_API_KEY: "k" } });
+    expect(Plan.parse(loggedIn.json()).start_refusals).toEqual([]);
+  });
+
+  test.skipIf(!isRoot)("as root, unsandboxed, without opt-in: the root refusal; allow_root clears it", async () => {
+    await using dir = await startable("sandbox: false\nallow_root: false\n");
+    const env = { PATH: BARE_PATH, ANTHROPIC_API_KEY: "k" };
+    const refusals = Plan.parse((await loki(["plan", "prd.md", "--json"], { cwd: dir.path, env })).json()).start_refusals ?? [];
+    expect(refusals).toEqual([
+      { check: "root", message: expect.stringContaining("running as root"), fix: expect.stringContaining("--yes") },
+    ]);
+    const start = await loki(["start", "prd.md"], { cwd: dir.path, env });
+    expect(start.code).toBe(3);
+    expect(start.stderr).toContain(`error: ${refusals[0]?.message}`);
+    const human = await loki(["plan", "prd.md"], { cwd: dir.path, env });
+    expect(human.stderr).toContain(`warning: loki start would refuse now: ${refusals[0]?.message}`);
+    const optedIn = await loki(["plan", "prd.md", "--json"], { cwd: dir.path, env: { ...env, LOKI_ALLOW_ROOT: "true" } });
+    expect(Plan.parse(optedIn.json()).start_refusals).toEqual([]);
+  });
+
+  test.skipIf(process.platform !== "linux")("no sandbox (no bwrap on PATH): the sandbox refusal, as start says it", async () => {
+    await using dir = await startable("allow_root: true\n");
+    await using tools = await tmpdir();
+    const bin = join(tools.path, "git-only");
+    mkdirSync(bin);
+    symlinkSync(Bun.which("git") ?? "/usr/bin/git", join(bin, "git"));
+    const env = { PATH: bin, ANTHROPIC_API_KEY: "k" };
+    const refusals = Plan.parse((await loki(["plan", "prd.md", "--json"], { cwd: dir.path, env })).json()).start_refusals ?? [];
+    expect(refusals).toEqual([
+      {
+        check: "sandbox",
+        message: "no sandbox for the agent: bubblewrap (bwrap) is not installed",
+        fix: expect.stringContaining("--no-sandbox"),
+      },
+    ]);
+    const start = await loki(["start", "prd.md"], { cwd: dir.path, env });
+    expect(start.code).toBe(3);
+    expect(start.stderr).toContain(`error: ${refusals[0]?.message}`);
+  });
+
+  test("no provider CLI anywhere: the install command first", async () => {
+    await using dir = await tmpdir({ git: true, files: { "prd.md": "# Demo\n\n- [ ] it works\n" } });
+    const result = await loki(["plan", "prd.md", "--json"], { cwd: dir.path, env: { PATH: BARE_PATH }, entry: bareLokiEntry() });
+    const refusals = Plan.parse(result.json()).start_refusals ?? [];
+    expect(refusals[0]).toEqual({
+      check: "install",
+      message: "Claude Code is not installed",
+      fix: "npm install -g @anthropic-ai/claude-code",
+    });
   });
 });
 

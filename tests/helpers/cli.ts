@@ -1,15 +1,23 @@
-// Runs the real CLI (from source, under the same Bun) as a child process and captures the result.
-import { mkdirSync, writeFileSync } from "node:fs";
+// Runs the real CLI (from source, under the same Bun) as a child process and captures the result;
+// optionally from a copy of loki installed without provider CLIs (a machine that has none).
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const ROOT = resolve(import.meta.dir, "..", "..");
+const CLI = join(ROOT, "src", "cli.ts");
 
 export type CliResult = { code: number; stdout: string; stderr: string; json: <T = Record<string, unknown>>() => T };
 
-export async function loki(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
+/** `entry`: the cli.ts to run (default: this checkout's; see bareLokiEntry). */
+export async function loki(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined>; entry?: string },
+): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd: options.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const argv = [process.execPath, options.entry ?? CLI, ...args];
+  const proc = Bun.spawn(argv, { cwd: options.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }
@@ -20,4 +28,23 @@ export function fakeBinDir(dir: string, bins: Record<string, string>): string {
   mkdirSync(bin, { recursive: true });
   for (const [name, script] of Object.entries(bins)) writeFileSync(join(bin, name), script, { mode: 0o755 });
   return bin;
+}
+
+let bare: string | undefined;
+
+/**
+ * loki's source and dependencies without node_modules/.bin: loki run from here finds no provider CLI
+ * next to its own install (this checkout's devDependencies include claude and codex), so with a bare
+ * PATH it meets a machine where none is installed. Made once per test process, inside its
+ * throwaway HOME (tests/preload.ts), where the rest of the run's state goes.
+ */
+export function bareLokiEntry(): string {
+  if (bare) return bare;
+  const dir = mkdtempSync(join(process.env.HOME ?? tmpdir(), "loki-bare-"));
+  for (const part of ["src", "package.json", "templates", "skills"]) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  mkdirSync(join(dir, "node_modules"));
+  const modules = realpathSync(join(ROOT, "node_modules"));
+  for (const name of readdirSync(modules)) if (name !== ".bin") symlinkSync(join(modules, name), join(dir, "node_modules", name));
+  bare = join(dir, "src", "cli.ts");
+  return bare;
 }

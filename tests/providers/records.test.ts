@@ -17,7 +17,7 @@ const FIELD_KINDS: Record<RequiredKey, "string" | "object" | "function"> = {
   title: "string",
   binary: "string",
   install: "string",
-  login: "string",
+  login: "object",
   auth: "object",
   helpSubcommand: "object",
   probeEnv: "object",
@@ -64,6 +64,9 @@ describe.each(PROVIDER_IDS.map((id) => [id]))("%s record", (id) => {
       if (kind === "string") expect({ field, empty: value === "" }).toEqual({ field, empty: false });
     }
     expect(record.binary).toMatch(/^[\w.-]+$/);
+    // A login is the CLI's own subcommand (hints put the command that runs the CLI here before it), or what to set.
+    expect(record.login.subcommand || record.login.alternative).toBeTruthy();
+    expect(record.login.subcommand?.split(" ")[0]).not.toBe(record.binary);
     expect(Array.isArray(record.helpSubcommand)).toBe(true);
     for (const value of Object.values(record.probeEnv)) expect(typeof value).toBe("string");
   });

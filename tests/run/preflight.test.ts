@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loki } from "../helpers/cli.ts";
+import { bareLokiEntry, loki } from "../helpers/cli.ts";
 import { scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
@@ -36,7 +36,8 @@ describe("start refuses before any spend", () => {
 
   test("the provider is not installed: the install command", async () => {
     await using s = await scenarioRepo("honest");
-    const result = await s.loki(["start", "prd.md"], { PATH: "/usr/bin:/bin" });
+    // From a loki install without provider CLIs of its own (this checkout has claude in node_modules/.bin).
+    const result = await loki(["start", "prd.md"], { cwd: s.path, env: { ...s.env, PATH: "/usr/bin:/bin" }, entry: bareLokiEntry() });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("Claude Code is not installed");
     expect(result.stderr).toContain("npm install -g @anthropic-ai/claude-code");
