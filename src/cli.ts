@@ -85,7 +85,11 @@ export function buildProgram(): Command {
         `providers to switch to on rate limits or repeated failures, e.g. ${PROVIDER_IDS.slice(1, 3).join(",")}`,
         listOf("--failover", PROVIDER_IDS),
       )
-      .option("--budget <usd>", "hard cost cap in US dollars: warn at 80 %, stop at 100 % (exit 4)", positiveNumber)
+      .option(
+        "--budget <usd>",
+        "hard cap in US dollars over every call (build, judge, reviewers): warn at 80 %, stop at 100 % (exit 4)",
+        positiveNumber,
+      )
       .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
       .option("--max-duration <time>", "time cap of active running, e.g. 90m or 2h")
       .option("--bg", "detach and run in the background (log in .loki/logs/); with start, implies --worktree")
