@@ -13,7 +13,8 @@ import { prepareResume } from "../run/resume.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
 import { prepareDelegated } from "../deliver/delegate.ts";
 import { deliver, type Delivered } from "../deliver/deliver.ts";
-import { prepareStart, type RunFlags } from "../run/start.ts";
+import { prepareStart, resumeFlags } from "../run/start.ts";
+import type { RunFlags } from "../core/run-schema.ts";
 import { readStatus } from "../run/status.ts";
 
 type RunOptions = {
@@ -38,7 +39,22 @@ type RunOptions = {
   acceptConfigChange?: boolean;
 };
 
-function flagsOf(options: RunOptions): RunFlags {
+/** Options that shape only this invocation (what to read, where to work, how to print), never the
+ *  run: every other run option must reach RunFlags below, which the run keeps in its state. */
+export const INVOCATION_OPTIONS = [
+  "bg",
+  "json",
+  "worktree",
+  "pr",
+  "ship",
+  "branch",
+  "prd",
+  "issue",
+  "openspec",
+  "backgroundChild",
+] as const satisfies readonly (keyof RunOptions)[];
+
+export function flagsOf(options: RunOptions): RunFlags {
   return {
     provider: options.provider,
     model: options.model,
@@ -77,7 +93,7 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
     reporter,
   };
   const run = delegated ? await prepareDelegated({ ...input, pr, ship: Boolean(options.ship) }) : await prepareStart(input);
-  if (options.bg) return detach(run.ws, run.runId, options);
+  if (options.bg) return await detach(run.ws, run.runId, options);
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
@@ -90,13 +106,14 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
     return COMMAND_EXIT.ok;
   }
   const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
-  const run = await prepareResume({ cwd: ws.root, env: process.env, flags: flagsOf(options), reporter });
-  if (options.bg && !options.backgroundChild) return detach(run.ws, run.runId, options);
+  // A --bg child gives no flags: it runs with those its parent resolved and saved in the run's state.
+  const run = await prepareResume({ cwd: ws.root, env: process.env, flags: resumeFlags(ws, flagsOf(options)), reporter });
+  if (options.bg && !options.backgroundChild) return await detach(run.ws, run.runId, options);
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
-function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): ExitCode {
-  const { pid, log } = spawnBackground(ws, runId, process.env);
+async function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): Promise<ExitCode> {
+  const { pid, log } = await spawnBackground(ws, runId, process.env);
   if (options.json) outJson({ run_id: runId, pid, log });
   else {
     out(`run ${runId} continues in the background (pid ${pid})`);

@@ -40,6 +40,27 @@ export type GitSnapshot = z.infer<typeof GitSnapshot>;
 export const RunIntegrity = z.object({ loki: z.record(z.string(), z.string()), provider: z.record(z.string(), z.string()) });
 export type RunIntegrity = z.infer<typeof RunIntegrity>;
 
+/**
+ * The run flags of the invocation that (re)started a run, as that invocation resolved them
+ * (commands/run.ts). Saved in the run's state so that every later process of the run — a `--bg`
+ * child, a `loki resume` — runs with them instead of depending on its own argv.
+ */
+export const RunFlags = z.object({
+  provider: z.string().optional(),
+  model: z.string().optional(),
+  budget_usd: z.number().optional(),
+  max_iterations: z.number().int().optional(),
+  max_duration: z.string().optional(),
+  failover: z.array(z.string()).optional(),
+  /** --yes: let the provider use its sandbox-bypass mode as root. */
+  allow_root: z.boolean().optional(),
+  /** false: --no-sandbox. */
+  sandbox: z.boolean().optional(),
+  /** Not a config key (a diff could set it): only the user's flag accepts a change to the grader. */
+  accept_config_change: z.boolean().optional(),
+});
+export type RunFlags = z.infer<typeof RunFlags>;
+
 /** state/orchestrator.json: everything `loki resume` needs to continue a run. */
 export const OrchestratorState = z.object({
   schema_version: Version,
@@ -80,6 +101,8 @@ export const OrchestratorState = z.object({
   accept_config_change: z.boolean().optional(),
   /** Each iteration re-detects the project; a new entry whenever what grading runs changed. */
   detections: z.array(Detection).optional(),
+  /** The flags the run was last (re)started with, but its caps (applied to caps and budget); absent in older states. */
+  flags: RunFlags.optional(),
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;

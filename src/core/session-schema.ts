@@ -29,5 +29,19 @@ export const RunProgress = z.object({
   budget: z.object({ limit_usd: z.number().nullable(), spent_usd: z.number() }),
   last_verdict: z.string().nullable(),
   outcome: z.string().nullable(),
+  start_sha: z.string().optional(),
+  branch: z.string().nullable().optional(),
+  spec: z.object({ ref: z.string() }).optional(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
+
+/** The part of state/completion.json that `loki status` shows (unknown keys are ignored). */
+export const RunEnding = z.object({
+  run_id: z.string(),
+  outcome: z.string(),
+  exit_code: z.number().int(),
+  reason: z.string(),
+  next: z.string(),
+  finished_at: z.string(),
+});
+export type RunEnding = z.infer<typeof RunEnding>;

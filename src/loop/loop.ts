@@ -11,6 +11,7 @@ import { guardIntegrity } from "./integrity.ts";
 import { runShipGate } from "./ship.ts";
 import { trustSink } from "./trust-sink.ts";
 import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
+import { lastBlockers, stallReason } from "./stall.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -72,7 +73,8 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
     if (record.state.stagnation.count >= env.config.stagnation_limit) {
       record.emit({ kind: "stalled", count: record.state.stagnation.count });
       record.save({ phase: "done" });
-      return { outcome: "stalled", reason: `no change to the code in ${record.state.stagnation.count} iterations` };
+      const blockers = lastBlockers(record.ws, record.state.iteration, record.state.feedback);
+      return { outcome: "stalled", reason: stallReason(record.state.stagnation.count, blockers) };
     }
     record.save({ phase: "done" });
   }

@@ -27,7 +27,7 @@ export function trust(record: RunRecord, kind: Kind, data: Record<string, unknow
 
 /** Called with every event of every agent call: a tool call into loki's private paths is recorded. */
 export function watchToolCall(record: RunRecord, role: string, event: ProviderEvent): void {
-  const reason = privateAccess(event, { home: userHome(), lokiHome: lokiHomeAt().dir, repoLoki: record.ws.dir });
+  const reason = privateAccess(event, { home: userHome(), lokiHome: lokiHomeAt().dir, repoLoki: record.ws.dir, root: record.ws.root });
   if (reason) recordViolation(record, role, reason);
 }
 

@@ -3,7 +3,14 @@
 // and the repo's .loki/ internals. A hit is a reason the run cannot end VERIFIED. Pure.
 import type { ProviderEvent } from "../providers/provider.ts";
 
-export type PrivatePaths = { home: string; lokiHome: string; repoLoki: string };
+export type PrivatePaths = {
+  home: string;
+  lokiHome: string;
+  repoLoki: string;
+  /** The run's working tree: its files are the agent's own, even when the tree itself lives under a
+   *  checkout's .loki/worktrees/ (a delegated run); its own .loki/ stays private. */
+  root?: string;
+};
 
 /** Input fields that name what a tool touches; file contents (`content`, `new_string`) are not read. */
 const TARGET_FIELDS = [
@@ -40,9 +47,11 @@ function areas(paths: PrivatePaths): Area[] {
   ];
 }
 
-/** Quotes dropped and every spelling of the home directory made absolute, as a shell would. */
-function normalize(text: string, home: string): string {
-  return text.replace(/["']/g, "").replace(/\$\{HOME\}|\$HOME\b|(?<=^|[\s=:(])~(?=\/|$)/g, home);
+/** Quotes dropped, every spelling of the home directory made absolute, as a shell would, and the
+ *  run's own tree written `.` (so only what lies under it is judged, not where it lies). */
+function normalize(text: string, paths: PrivatePaths): string {
+  const expanded = text.replace(/["']/g, "").replace(/\$\{HOME\}|\$HOME\b|(?<=^|[\s=:(])~(?=\/|$)/g, paths.home);
+  return paths.root ? expanded.replace(new RegExp(`${escape(paths.root)}(?=/|$|[\\s;&|)])`, "g"), ".") : expanded;
 }
 
 function escape(text: string): string {
@@ -59,7 +68,7 @@ function targets(input: unknown): string[] {
 /** The reason a tool call is a trust violation, or null when it touches nothing private. */
 export function privateAccess(event: ProviderEvent, paths: PrivatePaths): string | null {
   if (event.kind !== "tool_use") return null;
-  for (const text of targets(event.input).map((t) => normalize(t, paths.home))) {
+  for (const text of targets(event.input).map((t) => normalize(t, paths))) {
     for (const area of areas(paths)) {
       const hit = area.test(text);
       if (hit) return `the agent's ${event.tool} call tried to reach ${area.what} at ${hit}`;

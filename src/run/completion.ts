@@ -5,20 +5,38 @@ import { SCHEMA_VERSION } from "../core/schema.ts";
 import { Completion, type Outcome } from "../core/run-schema.ts";
 import { writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
 
-export function nextStep(outcome: Outcome, startSha: string): string {
+/** What nextStep needs to know about the run besides its outcome. */
+export type NextContext = {
+  startSha: string;
+  /** The run's branch: a delegated run's work is reviewable from the user's checkout by its name. */
+  branch: string | null;
+  /** The spec as the user named it (state.spec.ref). */
+  spec: string;
+  /** What kept a stalled run from verifying, one line each, most important first (loop/stall.ts). */
+  blockers?: readonly string[];
+};
+
+/** The one next step for a finished run: COMPLETION.txt and `loki status` both say this. */
+export function nextStep(outcome: Outcome, run: NextContext): string {
   switch (outcome) {
     case "verified":
-      return `review the work: git log --stat ${startSha.slice(0, 12)}..HEAD`;
+      return `review the work: git log --stat ${run.startSha.slice(0, 12)}..${run.branch ?? "HEAD"}`;
     case "interrupted":
     case "stopped":
       return "continue where it stopped: loki resume";
     case "budget_exceeded":
       return "raise the cap and continue: loki resume --budget <usd>";
     case "max_iterations":
+      return "continue with more room: loki resume --max-iterations <n>";
     case "max_duration":
-      return "continue with more room: loki resume --max-iterations <n> (or --max-duration)";
-    case "stalled":
-      return "the agent stopped making changes: sharpen the spec or the failing checks, then loki start again";
+      return "continue with more time: loki resume --max-duration <time>";
+    case "stalled": {
+      // The grader is frozen at run start: a fix to the project's configuration needs a new run.
+      const blocker = run.blockers?.[0];
+      return blocker
+        ? `fix what blocks it — ${blocker} — commit, then start a new run: loki start ${specArg(run.spec)}`
+        : `the agent stopped making changes: sharpen the spec, then start a new run: loki start ${specArg(run.spec)}`;
+    }
     case "blocked":
       return "read why in .loki/state/completion.json and the last iteration's gates.json, then loki resume";
     case "failed":
@@ -26,6 +44,12 @@ export function nextStep(outcome: Outcome, startSha: string): string {
     case "error":
       return "fix the error above, then loki resume";
   }
+}
+
+/** The spec as a shell argument: quoted when it needs to be, elided when it is a long brief. */
+function specArg(ref: string): string {
+  if (ref.length > 80) return "<spec>";
+  return /^[\w./#:@+-]+$/.test(ref) ? ref : `'${ref.replace(/'/g, "'\\''")}'`;
 }
 
 export function writeCompletion(ws: Workspace, completion: Omit<Completion, "schema_version">): Completion {

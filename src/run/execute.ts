@@ -17,6 +17,7 @@ import { runLoop } from "../loop/loop.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
+import { lastBlockers } from "../loop/stall.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { writeProof } from "../proof/assemble.ts";
 
@@ -130,7 +131,12 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
     cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
     pr_url: null,
     sandboxed: record.state.sandboxed,
-    next: nextStep(result.outcome, record.state.start_sha),
+    next: nextStep(result.outcome, {
+      startSha: record.state.start_sha,
+      branch: record.state.branch,
+      spec: record.state.spec.ref,
+      blockers: result.outcome === "stalled" ? lastBlockers(record.ws, record.state.iteration, record.state.feedback) : [],
+    }),
     finished_at: new Date().toISOString(),
   });
   try {

@@ -4,7 +4,7 @@
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
-import { OrchestratorState } from "../core/run-schema.ts";
+import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
 import { priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
@@ -16,7 +16,7 @@ import { clearSignal } from "../loop/signals.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
-import { loadRunSpec, loopInputs, type RunFlags } from "./start.ts";
+import { carriedFlags, loadRunSpec, loopInputs } from "./start.ts";
 
 export type ResumeInput = {
   cwd: string;
@@ -85,6 +85,7 @@ export async function prepareResume(input: ResumeInput) {
       },
     });
   if (input.flags.accept_config_change) record.save({ accept_config_change: true });
+  record.save({ flags: carriedFlags(input.flags) });
   record.emit({
     kind: "run_started",
     provider: record.state.provider,

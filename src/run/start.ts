@@ -6,7 +6,8 @@ import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { readGitSnapshot, repoRoot } from "../core/git.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
-import { readJson, workspaceAt, writeJson } from "../core/workspace.ts";
+import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
+import { readJson, workspaceAt, writeJson, type Workspace } from "../core/workspace.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { fsTree } from "../gates/tree.ts";
 import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
@@ -28,18 +29,6 @@ import { shipStages, type ShipStage } from "../loop/ship.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
 
-export type RunFlags = {
-  provider?: string;
-  model?: string;
-  budget_usd?: number;
-  max_iterations?: number;
-  max_duration?: string;
-  failover?: string[];
-  allow_root?: boolean;
-  sandbox?: boolean;
-  /** Not a config key (a diff could set it): only the user's flag accepts a change to the grader. */
-  accept_config_change?: boolean;
-};
 export type StartInput = {
   arg?: string;
   explicit: Explicit;
@@ -53,6 +42,31 @@ export type StartInput = {
   /** Already done by delegation (deliver/delegate.ts): the spec it read and the run id it named the branch with. */
   intake?: { spec: Spec; runId: string };
 };
+
+/** Flags that set a cap: applied to the run's state (caps, budget) by the invocation that gives them. */
+const CAP_FLAGS = ["budget_usd", "max_iterations", "max_duration"] as const satisfies readonly (keyof RunFlags)[];
+
+/**
+ * The flags a run keeps in its state for its later processes: every flag given, but its caps —
+ * those are in the state already, and a duration applied again would extend it.
+ */
+export function carriedFlags(flags: RunFlags): RunFlags {
+  const carried: RunFlags = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+  for (const cap of CAP_FLAGS) delete carried[cap];
+  return carried;
+}
+
+/** The flags a resume runs with: the run's saved ones, overridden by any flag given now. A --bg
+ *  child is given none: it runs with exactly what its parent resolved and saved. */
+export function resumeFlags(ws: Workspace, given: RunFlags): RunFlags {
+  const saved = readJson(ws.orchestrator, OrchestratorState)?.flags ?? {};
+  return { ...carriedFlags(saved), ...definedFlags(given) };
+}
+
+/** The flags that were given (commander leaves the others undefined). */
+export function definedFlags(flags: RunFlags): RunFlags {
+  return Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined));
+}
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}-${randomBytes(2).toString("hex")}`;
@@ -109,6 +123,8 @@ export async function prepareStart(input: StartInput) {
   // What the user declared at start: the diff the agent writes never changes how it is graded.
   state.grader = { ...(await freezeGrader(fsTree(root), config)), origin: `run start (${startSha.slice(0, 12)})` };
   state.accept_config_change = input.flags.accept_config_change === true;
+  // Every later process of this run (a --bg child, a resume) runs with the flags given here.
+  state.flags = carriedFlags(input.flags);
   const record = openRunRecord(ws, state, input.reporter.event);
   record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
   record.emit({

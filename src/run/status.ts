@@ -1,13 +1,32 @@
-// Run status derived from .loki/ alone (session, signals, whether the pid lives): no git, no
-// network, so `loki status` answers instantly even while a run holds the repository.
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { RunProgress, Session, type Session as SessionT } from "../core/session-schema.ts";
-import { readJson, workspaceAt } from "../core/workspace.ts";
+// Run status derived from .loki/ alone (session, state, completion summary, the run's log tail,
+// whether the pid lives): no git, no network, so `loki status` answers instantly even mid-run. A
+// finished run's next step is its completion summary's; a dead run says why, where its log is and what to run.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { Outcome } from "../core/run-schema.ts";
+import { RunEnding, RunProgress, Session } from "../core/session-schema.ts";
+import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
+import { nextStep } from "./completion.ts";
+import { readLogTail, runLogPath } from "./run-log.ts";
 
-export type StatusReport = {
+type Status = "inactive" | "running" | "paused" | "stopping" | "stopped" | "completed" | "failed" | "blocked" | "starting" | "dead";
+
+/** How a run ended — or why its process is gone — where its output is, and what to run next. */
+export type RunEnd = {
+  /** The finished run's outcome (state/completion.json): `interrupted`, `stalled`, `budget_exceeded`…; null while it runs. */
+  outcome: Outcome | null;
+  /** Why it ended (the completion's reason), or why a dead run's process is gone (the last error it logged). */
+  reason: string | null;
+  /** The run's log: a --bg run's own, else .loki/logs/loki.log, else its event stream. */
+  log: string | null;
+  next: string;
+};
+
+export type DelegatedRun = RunEnd & { dir: string; run_id: string; status: string; pid_alive: boolean; spec: string };
+
+export type StatusReport = RunEnd & {
   schema_version: 1;
-  status: "inactive" | "running" | "paused" | "stopping" | "stopped" | "completed" | "failed" | "blocked" | "starting" | "dead";
+  status: Status;
   root: string;
   run_id: string | null;
   pid: number | null;
@@ -18,7 +37,7 @@ export type StatusReport = {
   updated_at: string | null;
   signals: { pause: boolean; stop: boolean };
   /** Runs delegated to worktrees (--worktree, --pr, --ship, --bg) under .loki/worktrees/. */
-  delegated: { dir: string; run_id: string; status: string; pid_alive: boolean; spec: string }[];
+  delegated: DelegatedRun[];
   /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
   progress: {
     iteration: number;
@@ -30,50 +49,54 @@ export type StatusReport = {
     last_verdict: string | null;
     outcome: string | null;
   } | null;
-  next: string;
 };
 
+const LIVE: readonly string[] = ["starting", "running", "paused", "stopping"];
+const START = "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)";
+
 export function readStatus(root: string): StatusReport {
-  const report = readOwnStatus(root);
-  return { ...report, delegated: delegatedRuns(root) };
+  const own = readOwnStatus(root);
+  const delegated = delegatedRuns(root);
+  // From the checkout, pause/stop/resume reach its one delegated run: its next step is this one's.
+  const only = own.status === "inactive" && delegated.length === 1 ? delegated[0] : undefined;
+  return { ...own, delegated, next: only?.next ?? own.next };
 }
 
-function delegatedRuns(root: string): StatusReport["delegated"] {
+function delegatedRuns(root: string): DelegatedRun[] {
   const base = workspaceAt(root).worktrees;
   if (!existsSync(base)) return [];
-  return readdirSync(base).flatMap((name) => {
-    const dir = join(base, name);
-    const session = readJson(workspaceAt(dir).session, Session);
-    if (!session) return [];
-    const alive = isAlive(session.pid);
-    const live = ["starting", "running", "paused", "stopping"].includes(session.status);
-    return [{ dir, run_id: session.run_id, status: live && !alive ? "dead" : session.status, pid_alive: alive, spec: session.spec }];
+  const runs = readdirSync(base).flatMap((name) => {
+    const run = readOwnStatus(join(base, name));
+    if (run.run_id === null) return [];
+    const { status, run_id, pid_alive, spec, outcome, reason, log, next } = run;
+    return [{ dir: run.root, run_id, status, pid_alive, spec: spec ?? "", outcome, reason, log, next }];
   });
+  // With several, the commands act on one only from inside its worktree.
+  return runs.length > 1 ? runs.map((run) => ({ ...run, next: `cd ${relative(root, run.dir)} && ${run.next}` })) : runs;
 }
 
 function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
   const ws = workspaceAt(root);
   const session = readJson(ws.session, Session);
   const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
-  if (!session) return { ...empty(root, signals), next: "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)" };
+  if (!session) return { ...empty(root, signals), outcome: null, reason: null, log: null, next: START };
   const alive = isAlive(session.pid);
-  const run = readJson(ws.orchestrator, RunProgress);
-  const progress =
-    run && run.run_id === session.run_id
-      ? {
-          iteration: run.iteration,
-          max_iterations: run.caps.max_iterations,
-          phase: run.phase,
-          model: run.model,
-          spent_usd: Math.round(run.budget.spent_usd * 10000) / 10000,
-          limit_usd: run.budget.limit_usd,
-          last_verdict: run.last_verdict,
-          outcome: run.outcome,
-        }
-      : null;
-  const live = ["starting", "running", "paused", "stopping"].includes(session.status);
-  const status: StatusReport["status"] =
-    live && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
+  const saved = readJson(ws.orchestrator, RunProgress);
+  const run = saved && saved.run_id === session.run_id ? saved : null;
+  const progress = run
+    ? {
+        iteration: run.iteration,
+        max_iterations: run.caps.max_iterations,
+        phase: run.phase,
+        model: run.model,
+        spent_usd: Math.round(run.budget.spent_usd * 10000) / 10000,
+        limit_usd: run.budget.limit_usd,
+        last_verdict: run.last_verdict,
+        outcome: run.outcome,
+      }
+    : null;
+  const status: Status =
+    LIVE.includes(session.status) && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
   return {
     schema_version: 1,
     status,
@@ -87,11 +110,56 @@ function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
     updated_at: session.updated_at,
     signals,
     progress,
-    next: nextStep(status, session),
+    ...runEnd(ws, session, status, run),
   };
 }
 
-function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, "next" | "delegated"> {
+/** The run's ending as its completion summary tells it, or a dead run's as its log does. */
+function runEnd(ws: Workspace, session: Session, status: Status, run: RunProgress | null): RunEnd {
+  const log = runLogPath(ws, session.run_id);
+  const summary = readJson(ws.completion, RunEnding);
+  // A summary from before a resume is not this run's ending (a resume clears the state's outcome).
+  const done = summary && summary.run_id === session.run_id && (!run || run.outcome === summary.outcome) ? summary : null;
+  const outcome = Outcome.safeParse(done?.outcome ?? run?.outcome).data ?? null;
+  if (status === "dead") return deadEnd(ws, session, run, { outcome, done, log });
+  if (LIVE.includes(status))
+    return {
+      outcome: null,
+      reason: null,
+      log,
+      next: status === "paused" ? "loki resume" : "loki stop (to end it), or watch with loki status",
+    };
+  const next =
+    done?.next ??
+    (outcome && run?.start_sha
+      ? nextStep(outcome, { startSha: run.start_sha, branch: run.branch ?? null, spec: run.spec?.ref ?? session.spec })
+      : START);
+  return { outcome, reason: done?.reason ?? null, log, next };
+}
+
+/** A run whose process is gone without ending it: the last error it logged, else where it was. */
+function deadEnd(
+  ws: Workspace,
+  session: Session,
+  run: RunProgress | null,
+  end: { outcome: Outcome | null; done: RunEnding | null; log: string | null },
+): RunEnd {
+  const own = ws.runLog(session.run_id);
+  const tail = end.log === own ? readLogTail(own) : null;
+  // Only what the log says since the session's last update is about this death (a resume appends to it).
+  const fresh = tail && tail.modifiedMs + 1000 >= Date.parse(session.updated_at) ? tail : null;
+  const where = run ? ` in iteration ${run.iteration} (${run.phase})` : "";
+  const reason =
+    fresh?.error ??
+    end.done?.reason ??
+    `its process (pid ${session.pid}) ended without finishing the run — killed, or crashed —${where}${fresh?.last ? `; its log ends: ${fresh.last}` : ""}`;
+  const next = fresh?.error
+    ? `${fresh.hint ? `${fresh.hint}; then ` : "fix that, then "}continue it: loki resume`
+    : (end.done?.next ?? "continue it from its saved state: loki resume");
+  return { outcome: end.outcome, reason, log: end.log, next };
+}
+
+function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, keyof RunEnd | "delegated"> {
   return {
     schema_version: 1,
     status: "inactive",
@@ -108,28 +176,18 @@ function empty(root: string, signals: StatusReport["signals"]): Omit<StatusRepor
   };
 }
 
-function nextStep(status: StatusReport["status"], session: SessionT): string {
-  switch (status) {
-    case "dead":
-      return "the run's process is gone: loki resume";
-    case "paused":
-      return "loki resume";
-    case "running":
-    case "starting":
-    case "stopping":
-      return "loki stop (to end it), or watch with loki status";
-    case "completed":
-      return `read .loki/COMPLETION.txt; proof: loki proof show ${session.run_id}`;
-    default:
-      return "loki start ./prd.md for a new run";
-  }
-}
-
+/** Whether the process exists and has not exited: a zombie (an init that does not reap) is gone. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (macOS): the signal check is all there is
   }
 }

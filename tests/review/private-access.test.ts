@@ -51,4 +51,21 @@ describe("privateAccess", () => {
   ])("not caught: %s", (_name, event) => {
     expect(privateAccess(event, PATHS)).toBeNull();
   });
+
+  // A delegated run works in a tree under the checkout's .loki/worktrees/: its files are its own.
+  const TREE = "/work/app/.loki/worktrees/loki-issue-7";
+  const DELEGATED = { ...PATHS, repoLoki: `${TREE}/.loki`, root: TREE };
+  test.each([
+    ["its own run state", use("Write", { file_path: `${TREE}/.loki/state/orchestrator.json`, content: "{}" }), "run state"],
+    ["the checkout's run state", use("Read", { file_path: "/work/app/.loki/state/orchestrator.json" }), "run state"],
+    ["another delegated run's state", use("Read", { file_path: "/work/app/.loki/worktrees/other/.loki/COMPLETION.txt" }), "run state"],
+  ])("caught in a delegated run: %s", (_name, event, what) => {
+    expect(privateAccess(event, DELEGATED)).toContain(what);
+  });
+  test.each([
+    ["a Write into its tree by absolute path", use("Write", { file_path: `${TREE}/math.js`, content: "x" })],
+    ["a cd into its tree", use("Bash", { command: `cd ${TREE} && npm test` })],
+  ])("not caught in a delegated run: %s", (_name, event) => {
+    expect(privateAccess(event, DELEGATED)).toBeNull();
+  });
 });
