@@ -36,6 +36,7 @@ type RunOptions = {
   pr?: boolean;
   ship?: boolean;
   acceptConfigChange?: boolean;
+  verbose?: boolean;
 };
 
 function flagsOf(options: RunOptions): RunFlags {
@@ -56,8 +57,11 @@ function flagsOf(options: RunOptions): RunFlags {
   };
 }
 
+// LOKI_VERBOSE carries --verbose to a --bg child (its argv is fixed: resume --background-child).
+const verboseOf = (options: RunOptions) => Boolean(options.verbose) || process.env.LOKI_VERBOSE === "1";
+
 function reporterFor(options: RunOptions) {
-  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env));
+  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env), { verbose: verboseOf(options) });
 }
 
 export async function runStart(arg: string | undefined, options: RunOptions): Promise<ExitCode> {
@@ -89,14 +93,14 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
     out(`resumed run ${status.run_id} (pid ${status.pid})`);
     return COMMAND_EXIT.ok;
   }
-  const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
+  const reporter = options.backgroundChild ? createReporter("plain", { verbose: verboseOf(options) }) : reporterFor(options);
   const run = await prepareResume({ cwd: ws.root, env: process.env, flags: flagsOf(options), reporter });
   if (options.bg && !options.backgroundChild) return detach(run.ws, run.runId, options);
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
 
 function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): ExitCode {
-  const { pid, log } = spawnBackground(ws, runId, process.env);
+  const { pid, log } = spawnBackground(ws, runId, options.verbose ? { ...process.env, LOKI_VERBOSE: "1" } : process.env);
   if (options.json) outJson({ run_id: runId, pid, log });
   else {
     out(`run ${runId} continues in the background (pid ${pid})`);
