@@ -102,6 +102,7 @@ export function buildProgram(): Command {
         "--accept-config-change",
         "grade with the diff's own test/build commands, .lokiignore and attributes (recorded in evidence and proof)",
       )
+      .option("--verbose", "print every gate's result and agent call, not only one line per iteration")
       .option("--json", "stream the run's events as JSON lines on stdout");
   runFlags(
     program

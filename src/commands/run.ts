@@ -37,6 +37,7 @@ type RunOptions = {
   pr?: boolean;
   ship?: boolean;
   acceptConfigChange?: boolean;
+  verbose?: boolean;
 };
 
 /** Options that shape only this invocation (what to read, where to work, how to print), never the
@@ -72,8 +73,11 @@ export function flagsOf(options: RunOptions): RunFlags {
   };
 }
 
+// LOKI_VERBOSE carries --verbose to a --bg child (its argv is fixed: resume --background-child).
+const verboseOf = (options: RunOptions) => Boolean(options.verbose) || process.env.LOKI_VERBOSE === "1";
+
 function reporterFor(options: RunOptions) {
-  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env));
+  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env), { verbose: verboseOf(options) });
 }
 
 export async function runStart(arg: string | undefined, options: RunOptions): Promise<ExitCode> {
@@ -105,7 +109,7 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
     out(`resumed run ${status.run_id} (pid ${status.pid})`);
     return COMMAND_EXIT.ok;
   }
-  const reporter = options.backgroundChild ? createReporter("plain") : reporterFor(options);
+  const reporter = options.backgroundChild ? createReporter("plain", { verbose: verboseOf(options) }) : reporterFor(options);
   // A --bg child gives no flags: it runs with those its parent resolved and saved in the run's state.
   const run = await prepareResume({ cwd: ws.root, env: process.env, flags: resumeFlags(ws, flagsOf(options)), reporter });
   if (options.bg && !options.backgroundChild) return await detach(run.ws, run.runId, options);
@@ -113,7 +117,8 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
 }
 
 async function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): Promise<ExitCode> {
-  const { pid, log } = await spawnBackground(ws, runId, process.env);
+  // --verbose is how the child's log reads, not a run flag: it travels in the environment.
+  const { pid, log } = await spawnBackground(ws, runId, options.verbose ? { ...process.env, LOKI_VERBOSE: "1" } : process.env);
   if (options.json) outJson({ run_id: runId, pid, log });
   else {
     out(`run ${runId} continues in the background (pid ${pid})`);

@@ -48,6 +48,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
       record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
     onEvent: (event) => {
       watchToolCall(record, "build", event);
+      if (event.kind === "tool_use") env.onToolCall?.(event);
       if (event.kind === "model_fallback")
         record.emit({ kind: "model_fallback", provider: id, from: event.from, to: event.to, reason: event.reason });
     },

@@ -29,6 +29,10 @@ export type LoopEnv = {
   signal: AbortSignal;
   clock: Clock;
   notice: (line: string) => void;
+  /** Each tool call the build agent makes, as it streams (the live status line shows the latest). */
+  onToolCall?: (call: ToolCall) => void;
 };
+
+export type ToolCall = { tool: string; input?: unknown };
 
 export type LoopResult = { outcome: Outcome; reason: string };

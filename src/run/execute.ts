@@ -9,10 +9,10 @@ import { headSha } from "../core/git.ts";
 import { fileLogger } from "../core/log.ts";
 import { readSubject } from "../gates/diff.ts";
 import type { Spec } from "../core/schema.ts";
-import type { Completion, LokiEvent, Outcome } from "../core/run-schema.ts";
+import type { Completion, LokiEvent, OrchestratorState, Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
 import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
-import type { LoopResult, ReadyProvider, RunSandbox } from "../loop/env.ts";
+import type { LoopResult, ReadyProvider, RunSandbox, ToolCall } from "../loop/env.ts";
 import { runLoop } from "../loop/loop.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
@@ -26,6 +26,10 @@ export type Reporter = {
   notice: (line: string) => void;
   warn: (line: string) => void;
   close: () => void;
+  /** The run's in-memory state from here on (cap, spend, phase): a view reads it, never writes it. */
+  follow?: (run: { root: string; state: () => OrchestratorState }) => void;
+  /** The build agent's latest tool call, for the live line only: not persisted (agent.jsonl keeps the stream). */
+  toolCall?: (call: ToolCall) => void;
 };
 
 export type ExecuteInput = {
@@ -63,11 +67,13 @@ export async function executeRun(input: ExecuteInput): Promise<Completion> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let result: LoopResult;
+  input.reporter.follow?.({ root: record.ws.root, state: () => record.state });
   try {
     result = await runLoop({
       ...input,
       signal: controller.signal,
       notice: input.reporter.notice,
+      onToolCall: input.reporter.toolCall,
       clock: { now: () => Date.now(), random: Math.random, sleep: (ms, signal) => sleep(ms, signal) },
     });
   } catch (error) {

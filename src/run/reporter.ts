@@ -1,9 +1,14 @@
-// How a run shows itself: one live status line on a TTY, plain lines when not (CI, logs), or the
-// event stream as JSON lines with --json. Progress goes to stderr; stdout keeps results.
+// How a run shows itself on stderr: on a TTY one live status line redrawn in place with messages
+// above it; elsewhere (CI, logs, --bg) plain lines without a single control code; in both one
+// compact line per iteration (--verbose: every event's line too). --json: events as JSON lines on stdout.
 import type { Detection } from "../core/evidence-schema.ts";
-import type { LokiEvent } from "../core/run-schema.ts";
+import type { LokiEvent, OrchestratorState, Phase } from "../core/run-schema.ts";
 import { color } from "../core/log.ts";
+import type { RunStatus } from "../core/session-schema.ts";
 import type { Reporter } from "./execute.ts";
+import { iterationLog, type RunTotals } from "./iteration-summary.ts";
+import { formatLiveLine, livePhase } from "./live-line.ts";
+import { describeToolCall, oneLine, stripControls } from "./terminal-text.ts";
 
 export type ReporterMode = "tty" | "plain" | "json";
 
@@ -22,7 +27,7 @@ const FORMAT: Formatters = {
   prompt_built: () => null,
   agent_started: () => null,
   agent_finished: (e) =>
-    `  agent ${e.ok ? "finished" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`,
+    `  agent ${e.ok ? "finished" : e.error_class === "stopped" ? "stopped" : `failed (${e.error_class})`} in ${Math.round(e.duration_ms / 1000)} s, $${e.usd.toFixed(2)} ${e.basis}${e.claimed_done ? ", claims done" : ""}`,
   checkpoint: (e) => (e.changed ? `  checkpoint ${e.sha?.slice(0, 10)}` : "  no changes"),
   gate_result: (e) => `  gate ${e.gate}: ${e.status}${e.status === "pass" ? "" : ` — ${e.reason}`}`,
   ship_gate: (e) => `  ship gate (${e.trigger}): ${e.verdict}${e.reasons.length ? ` — ${e.reasons[0]}` : ""}`,
@@ -51,12 +56,30 @@ export function describeEvent(e: LokiEvent): string | null {
   return format(e);
 }
 
-export function createReporter(
-  mode: ReporterMode,
-  write: (text: string) => void = (t) => process.stderr.write(t),
-  writeOut: (text: string) => void = (t) => process.stdout.write(t),
-): Reporter {
+/** Lines the compact iteration line stands for: printed only with --verbose. */
+const DETAIL: ReadonlySet<LokiEvent["kind"]> = new Set(["iteration_started", "agent_finished", "checkpoint", "gate_result"]);
+
+/** The line an event prints in this mode (one line: reasons and messages may hold the agent's text), or null. */
+export function eventLine(e: LokiEvent, verbose: boolean): string | null {
+  const line = verbose || !DETAIL.has(e.kind) ? describeEvent(e) : null;
+  return line === null ? null : `${line.startsWith("  ") ? "  " : ""}${oneLine(line)}`;
+}
+
+export type ReporterOptions = {
+  verbose?: boolean;
+  /** stderr by default. */
+  write?: (text: string) => void;
+  /** stdout by default (--json). */
+  writeOut?: (text: string) => void;
+  /** The terminal's width now (it may be resized mid-run). */
+  columns?: () => number;
+  now?: () => number;
+};
+
+export function createReporter(mode: ReporterMode, options: ReporterOptions = {}): Reporter {
+  const write = options.write ?? ((t: string) => process.stderr.write(t));
   if (mode === "json") {
+    const writeOut = options.writeOut ?? ((t: string) => process.stdout.write(t));
     return {
       event: (e) => writeOut(`${JSON.stringify(e)}\n`),
       notice: (l) => write(`${l}\n`),
@@ -64,55 +87,154 @@ export function createReporter(
       close: () => {},
     };
   }
-  if (mode === "plain") {
-    return {
-      event: (e) => {
-        const line = describeEvent(e);
-        if (line) write(`${line}\n`);
-      },
-      notice: (l) => write(`${l}\n`),
-      warn: (l) => write(`warning: ${l}\n`),
-      close: () => {},
-    };
-  }
-  return liveReporter(write);
+  const settings = { verbose: options.verbose === true, write, now: options.now ?? Date.now };
+  if (mode === "plain") return plainReporter(settings);
+  return liveReporter({ ...settings, columns: options.columns ?? (() => process.stderr.columns || 80) });
 }
 
-/** A status line redrawn in place; messages print above it. */
-function liveReporter(write: (text: string) => void): Reporter {
-  const started = Date.now();
-  let status = { iteration: 0, phase: "starting", spent: 0, limit: null as number | null, gates: "" };
+type Settings = { verbose: boolean; write: (text: string) => void; now: () => number };
+
+/** Plain lines: every byte printable (stripControls), nothing redrawn. */
+function plainReporter(o: Settings): Reporter {
+  const facts = runFacts(o.now);
+  const print = (line: string) => o.write(`${stripControls(line)}\n`);
+  const log = iterationLog((lines) => lines.forEach(print), facts.totals, o.verbose);
+  return {
+    event: (e) => {
+      facts.event(e);
+      log.event(e);
+      const line = eventLine(e, o.verbose);
+      if (line) print(line);
+    },
+    notice: print,
+    warn: (l) => print(`warning: ${l}`),
+    close: log.close,
+    follow: facts.follow,
+  };
+}
+
+/** The status line redrawn in place (never wider than the terminal); messages print above it. */
+function liveReporter(o: Settings & { columns: () => number }): Reporter {
+  const facts = runFacts(o.now);
+  let activity: string | null = null;
+  let backoffUntil: number | null = null;
+  let root: string | undefined;
+  // The line on screen now ("" once cleared): an unchanged line is not written again.
+  let shown = "";
   const draw = () => {
-    const secs = Math.round((Date.now() - started) / 1000);
-    const clock = `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
-    const money = `$${status.spent.toFixed(2)}${status.limit === null ? "" : `/$${status.limit.toFixed(2)}`}`;
-    write(
-      `\r\x1b[2K${color.cyan("loki")} iter ${status.iteration} · ${status.phase} · ${clock} · ${money}${status.gates ? ` · ${status.gates}` : ""}`,
+    const run = facts.snapshot();
+    const backoffLeftMs = backoffUntil === null ? null : backoffUntil - o.now();
+    const line = formatLiveLine(
+      {
+        iteration: run.iteration,
+        cap: run.cap,
+        phase: livePhase({ ...run, backoffLeftMs }),
+        spentUsd: run.spentUsd,
+        limitUsd: run.limitUsd,
+        elapsedMs: run.elapsedMs,
+        activity: run.phase === "act" ? activity : null,
+      },
+      // One column spare: a line that fills the last column makes some terminals wrap.
+      Math.max(1, o.columns() - 1),
     );
+    if (line === shown) return;
+    shown = line;
+    o.write(`\r\x1b[2K${line.startsWith("loki") ? `${color.cyan("loki")}${line.slice(4)}` : line}`);
   };
   const above = (line: string) => {
-    write(`\r\x1b[2K${line}\n`);
+    o.write(`\r\x1b[2K${stripControls(line)}\n`);
+    shown = "";
     draw();
   };
+  const log = iterationLog((lines) => lines.forEach(above), facts.totals, o.verbose);
   const timer = setInterval(draw, 1000);
   timer.unref?.();
   return {
     event: (e) => {
-      if (e.kind === "run_started") status.limit = e.budget_usd;
-      if (e.kind === "iteration_started") status = { ...status, iteration: e.iteration, phase: "reason" };
-      if (e.kind === "agent_started") status.phase = `act (${e.provider})`;
-      if (e.kind === "agent_finished") status = { ...status, phase: "verify", spent: status.spent + e.usd };
-      if (e.kind === "gate_result") status.gates = `${e.gate} ${e.status}`;
-      if (e.kind === "budget_warning" || e.kind === "budget_exceeded") status.limit = e.limit_usd;
-      const line = describeEvent(e);
-      if (line && e.kind !== "iteration_started") above(line);
+      facts.event(e);
+      if (e.kind === "retry") backoffUntil = o.now() + e.wait_ms;
+      if (e.kind === "iteration_started" || e.kind === "agent_started" || e.kind === "agent_finished") activity = null;
+      if (e.kind === "iteration_started" || e.kind === "agent_started") backoffUntil = null;
+      log.event(e);
+      const line = eventLine(e, o.verbose);
+      if (line) above(line);
       else draw();
     },
     notice: above,
     warn: (l) => above(`${color.yellow("warning:")} ${l}`),
     close: () => {
+      log.close();
       clearInterval(timer);
-      write("\r\x1b[2K");
+      o.write("\r\x1b[2K");
+    },
+    follow: (run) => {
+      facts.follow(run);
+      root = run.root;
+      draw();
+    },
+    toolCall: (call) => {
+      activity = describeToolCall(call, root);
+      draw();
+    },
+  };
+}
+
+type Snapshot = RunTotals & { iteration: number; phase: Phase; status: RunStatus; provider: string; spentUsd: number; elapsedMs: number };
+
+/** What the lines say about the run: read from its in-memory state once followed, else pieced together from events. */
+function runFacts(now: () => number) {
+  let state: (() => OrchestratorState) | null = null;
+  let clock = { base: 0, since: now() };
+  const seen: Omit<Snapshot, "elapsedMs"> = {
+    iteration: 0,
+    phase: "starting",
+    status: "running",
+    provider: "",
+    cap: null,
+    spentUsd: 0,
+    limitUsd: null,
+  };
+  const PHASE_AFTER: Partial<Record<LokiEvent["kind"], Phase>> = {
+    iteration_started: "reason",
+    agent_started: "act",
+    agent_finished: "reflect",
+    checkpoint: "verify",
+    ship_gate: "done",
+  };
+  const snapshot = (): Snapshot => {
+    const elapsedMs = clock.base + (now() - clock.since);
+    if (!state) return { ...seen, elapsedMs };
+    const s = state();
+    return {
+      iteration: s.iteration,
+      phase: s.phase,
+      status: s.status,
+      provider: s.provider,
+      cap: s.caps.max_iterations,
+      spentUsd: s.budget.spent_usd,
+      limitUsd: s.budget.limit_usd,
+      elapsedMs,
+    };
+  };
+  return {
+    event: (e: LokiEvent) => {
+      seen.iteration = e.iteration;
+      seen.phase = PHASE_AFTER[e.kind] ?? seen.phase;
+      if (e.kind === "run_started") Object.assign(seen, { provider: e.provider, limitUsd: e.budget_usd });
+      if (e.kind === "agent_started") seen.provider = e.provider;
+      if (e.kind === "agent_finished") seen.spentUsd += e.usd;
+      if (e.kind === "budget_warning" || e.kind === "budget_exceeded") seen.limitUsd = e.limit_usd;
+      if (e.kind === "paused" || e.kind === "resumed") seen.status = e.kind === "paused" ? "paused" : "running";
+      if (e.kind === "run_finished") seen.status = "stopping";
+    },
+    follow: (run: { root: string; state: () => OrchestratorState }) => {
+      state = run.state;
+      clock = { base: run.state().elapsed_ms, since: now() };
+    },
+    snapshot,
+    totals: (): RunTotals => {
+      const s = snapshot();
+      return { cap: s.cap, spentUsd: s.spentUsd, limitUsd: s.limitUsd };
     },
   };
 }
