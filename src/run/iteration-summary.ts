@@ -65,7 +65,8 @@ export function iterationLines(tally: IterationTally, totals: RunTotals, verbose
     formatDuration(Number.isFinite(ms) ? ms : 0),
     `$${tally.usd.toFixed(2)}${run}`,
   ];
-  if (tally.agent && !tally.agent.ok) parts.push(`agent failed (${tally.agent.errorClass ?? "error"})`);
+  if (tally.agent && !tally.agent.ok)
+    parts.push(tally.agent.errorClass === "stopped" ? "agent stopped" : `agent failed (${tally.agent.errorClass ?? "error"})`);
   if (tally.checkpoint)
     parts.push(tally.checkpoint.changed && tally.checkpoint.sha ? `checkpoint ${tally.checkpoint.sha.slice(0, 10)}` : "no changes");
   parts.push(tally.gates.length > 0 ? `gates: ${gateCounts(tally.gates)}` : "gates not run");
