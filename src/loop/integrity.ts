@@ -6,13 +6,15 @@ import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { RunIntegrity } from "../core/run-schema.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { RunRecord } from "./run-state.ts";
 import { recordViolation } from "./trust-sink.ts";
 
 const HASH_LIMIT = 1024 * 1024;
 
 export type Fingerprints = Record<string, string>;
-export type Drift = { kind: "loki" | "provider"; path: string };
+/** `appeared`: the path was missing in the baseline. */
+export type Drift = { kind: "loki" | "provider"; path: string; appeared?: boolean };
 
 /** path → fingerprint for every file under `paths` (directories walked; a missing path is recorded as such). */
 export function fingerprintInstall(paths: readonly string[]): Fingerprints {
@@ -90,9 +92,20 @@ function topLevelFiles(dir: string): string[] {
   }
 }
 
+/**
+ * Where loki looks first for a provider CLI (providers/locate.ts): the repository's own
+ * node_modules/.bin. An agent that writes a `claude` there would be run — unsandboxed, by the next
+ * `--version` probe — in place of the real one, so every provider's name there is watched, present or not.
+ */
+export function projectBinCandidates(root: string): string[] {
+  // Each provider's CLI is named as its id (tests/providers/records.test.ts holds them to it).
+  return PROVIDER_IDS.map((id) => join(root, "node_modules", ".bin", id));
+}
+
 /** The baseline a run records at start (and again on resume). */
-export function takeIntegrity(binaryPaths: readonly string[]): RunIntegrity {
-  return { loki: fingerprintInstall(lokiCodePaths()), provider: fingerprintInstall(binaryPaths.flatMap(providerCodePaths)) };
+export function takeIntegrity(binaryPaths: readonly string[], root?: string): RunIntegrity {
+  const watched = [...binaryPaths.flatMap(providerCodePaths), ...(root === undefined ? [] : projectBinCandidates(root))];
+  return { loki: fingerprintInstall(lokiCodePaths()), provider: fingerprintInstall(watched) };
 }
 
 /** Every path whose fingerprint differs from the baseline now (changed, added under a walked
@@ -109,13 +122,14 @@ function diff(kind: Drift["kind"], before: Fingerprints, now: Fingerprints): Dri
   return [...paths]
     .filter((path) => before[path] !== now[path])
     .sort()
-    .map((path) => ({ kind, path }));
+    .map((path) => (before[path] === "missing" ? { kind, path, appeared: true } : { kind, path }));
 }
 
 /** How a drift reads as a trust violation. */
 export function driftReason(drift: Drift): string {
-  return drift.kind === "loki"
-    ? `loki's own code changed during the run: ${drift.path}`
+  if (drift.kind === "loki") return `loki's own code changed during the run: ${drift.path}`;
+  return drift.appeared
+    ? `a provider CLI appeared during the run where loki looks for one first: ${drift.path}`
     : `the provider CLI changed during the run: ${drift.path}`;
 }
 

@@ -75,7 +75,12 @@ export async function prepareResume(input: ResumeInput) {
     warn: input.reporter.warn,
   });
   if (!providers.has(record.state.provider as ProviderId)) record.save({ provider: [...providers.keys()][0] as string });
-  record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
+  record.save({
+    integrity: takeIntegrity(
+      [...providers.values()].map((p) => p.binaryPath),
+      ws.root,
+    ),
+  });
   // A state from before frozen grading: the start commit is what the run began from.
   if (!saved.grader)
     record.save({

@@ -126,7 +126,12 @@ export async function prepareStart(input: StartInput) {
   // Every later process of this run (a --bg child, a resume) runs with the flags given here.
   state.flags = carriedFlags(input.flags);
   const record = openRunRecord(ws, state, input.reporter.event);
-  record.save({ integrity: takeIntegrity([...providers.values()].map((p) => p.binaryPath)) });
+  record.save({
+    integrity: takeIntegrity(
+      [...providers.values()].map((p) => p.binaryPath),
+      ws.root,
+    ),
+  });
   record.emit({
     kind: "run_started",
     provider: state.provider,

@@ -64,6 +64,8 @@ describe.each(PROVIDER_IDS.map((id) => [id]))("%s record", (id) => {
       if (kind === "string") expect({ field, empty: value === "" }).toEqual({ field, empty: false });
     }
     expect(record.binary).toMatch(/^[\w.-]+$/);
+    // loop/integrity.ts watches node_modules/.bin/<id> for a planted CLI: the binary is named as the id.
+    expect(record.binary).toBe(record.id);
     // A login is the CLI's own subcommand (hints put the command that runs the CLI here before it), or what to set.
     expect(record.login.subcommand || record.login.alternative).toBeTruthy();
     expect(record.login.subcommand?.split(" ")[0]).not.toBe(record.binary);

@@ -37,6 +37,17 @@ describe("an unsandboxed run whose grader is swapped mid-run", () => {
     expect(s.proof().payload.headline.reasons.join("\n")).toContain(reason);
   });
 
+  test("a claude planted in the repository's node_modules/.bin (where loki looks first) is caught before any judge runs", async () => {
+    await using s = await scenarioRepo("plant-provider", "max_iterations: 2\n", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md"]);
+    expect(result.code, result.stderr).not.toBe(0);
+    const reason = `a provider CLI appeared during the run where loki looks for one first: ${join(s.path, "node_modules", ".bin", "claude")}`;
+    expect(s.orchestrator().violations.some((v) => v.endsWith(reason))).toBe(true);
+    expect(s.reviews()).toEqual([]);
+    expect(s.completion().outcome).not.toBe("verified");
+    expect(s.proof().payload.headline.reasons.join("\n")).toContain(reason);
+  });
+
   test("the honest twin, unsandboxed and on a copy of the same CLI, still verifies", async () => {
     await using outside = await tmpdir();
     const bin = join(realpathSync(outside.path), "agents");
