@@ -53,6 +53,8 @@ export const INVOCATION_OPTIONS = [
   "issue",
   "openspec",
   "backgroundChild",
+  // How the output reads (a --bg child gets it as LOKI_VERBOSE), not how the run runs.
+  "verbose",
 ] as const satisfies readonly (keyof RunOptions)[];
 
 export function flagsOf(options: RunOptions): RunFlags {

@@ -2,13 +2,13 @@
 // its signature, `loki proof verify` on a clean, a one-byte-edited and a drifted repo, the pure
 // headline rules, HTML escaping, and that a secret in the spec reaches neither file.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { sha256 } from "../../src/core/hash.ts";
-import { heldOutStorePath } from "../../src/spec/heldout-store.ts";
+import { heldOutStorePath, projectKey } from "../../src/spec/heldout-store.ts";
 import { ProofFile, type Proof } from "../../src/core/proof-schema.ts";
-import { workspaceAt } from "../../src/core/workspace.ts";
+import { lokiHomeAt, workspaceAt } from "../../src/core/workspace.ts";
 import { headline, writeProof, type HeadlineFacts } from "../../src/proof/assemble.ts";
 import { renderProofHtml } from "../../src/proof/html.ts";
 import { canonicalSha256, checkSignature, keyPaths } from "../../src/proof/sign.ts";
@@ -167,13 +167,22 @@ describe("a real run's proof", () => {
 
   test("a held-out store that is missing or does not match its commitment is recorded, never a crash", async () => {
     const repo = copyRepo();
-    const missing = await writeProof(workspaceAt(repo), runId);
+    // A copy finds the run's store by its run id; with the store gone from this machine, it is missing.
+    const original = heldOutStorePath(s.path, runId);
+    expect(heldOutStorePath(repo, runId)).toBe(original);
+    renameSync(original, `${original}.aside`);
+    let missing: Awaited<ReturnType<typeof writeProof>>;
+    try {
+      missing = await writeProof(workspaceAt(repo), runId);
+    } finally {
+      renameSync(`${original}.aside`, original);
+    }
     expect(missing.file.payload.held_out).toMatchObject({ status: "store_missing", count: 1, items: [] });
     expect(missing.file.payload.headline.verdict).toBe("VERIFIED WITH GAPS");
-    const store = heldOutStorePath(repo, runId);
+    // A store under the copy's own key comes first: here, one that does not match the commitment.
+    const store = lokiHomeAt().heldOut(projectKey(repo), runId);
     mkdirSync(dirname(store), { recursive: true });
-    const original = readFileSync(heldOutStorePath(s.path, runId), "utf8");
-    writeFileSync(store, original.replace(/"text": "[^"]+"/, '"text": "something the agent could see"'));
+    writeFileSync(store, readFileSync(original, "utf8").replace(/"text": "[^"]+"/, '"text": "something the agent could see"'));
     const swapped = await writeProof(workspaceAt(repo), runId);
     expect(swapped.file.payload.held_out.status).toBe("reveal_failed");
     expect(swapped.file.payload.headline.verdict).toBe("NOT VERIFIED");

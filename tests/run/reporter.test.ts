@@ -172,6 +172,21 @@ describe("reporter", () => {
       [{ ...base, kind: "resumed" }, null],
       [{ ...base, kind: "stalled", count: 3 }, "  no code changes in 3 iterations"],
       [{ ...base, kind: "warning", message: "careful" }, "  warning: careful"],
+      [
+        {
+          ...base,
+          kind: "project_detected",
+          detection: {
+            iteration: 1,
+            at: "2026-01-01T00:00:00.000Z",
+            kinds: ["node"],
+            test: { command: "node --test", source: "package.json scripts.test" },
+            build: null,
+            lint: null,
+          },
+        },
+        "  grading now runs test `node --test`, build (none), lint (none)",
+      ],
       [{ ...base, kind: "run_finished", outcome: "verified", exit_code: 0, reason: "done" }, "finished: verified (exit 0) — done"],
     ];
     expect(lines.map(([e]) => e.kind).sort()).toEqual(LokiEvent.options.map((o) => o.shape.kind.value).sort());
