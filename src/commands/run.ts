@@ -87,7 +87,7 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
   // The cascade: --ship implies --pr, --pr and --bg imply --worktree.
   const pr = Boolean(options.pr || options.ship);
   const delegated = Boolean(options.worktree || pr || options.bg);
-  if (delegated && options.branch)
+  if (delegated && options.branch !== undefined)
     throw usageError("--branch cannot be combined with --worktree, --pr, --ship or --bg (they name the branch loki/issue-<n>)");
   const input = {
     arg,

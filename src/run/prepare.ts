@@ -28,10 +28,20 @@ export function assertNoActiveRun(ws: Workspace, self: number = process.pid): vo
   }
 }
 
-/** The commit the run starts from; the tree must be clean so loki's checkpoints hold only its work. */
-export async function assertCleanStart(root: string): Promise<string> {
+/**
+ * The commit the run starts from; the tree must be clean so loki's checkpoints hold only its work,
+ * and on a branch — the one `--branch` names (a valid name, not checked out in another worktree),
+ * else the current one: checkpoints on a detached HEAD would be orphaned by the next checkout.
+ */
+export async function assertCleanStart(root: string, branch?: string): Promise<string> {
   const head = await headSha(root);
   if (!head) throw gitError("this repository has no commits yet", { hint: 'make one first: git add -A && git commit -m "initial"' });
+  if (branch === undefined) {
+    if (!(await git(["symbolic-ref", "--quiet", "HEAD"], { cwd: root, timeoutMs: 10_000 })).ok)
+      throw gitError(`HEAD is detached (at ${head.slice(0, 12)}): a run's checkpoints would be on no branch, and the next checkout would orphan them`, {
+        hint: "switch to a branch first (git switch -c <name>), or give the run one: loki start --branch <name>",
+      });
+  } else await assertUsableBranch(root, branch);
   const dirty = await dirtyFiles(root);
   if (dirty.length > 0) {
     const list = dirty
@@ -43,6 +53,23 @@ export async function assertCleanStart(root: string): Promise<string> {
     });
   }
   return head;
+}
+
+async function assertUsableBranch(root: string, branch: string): Promise<void> {
+  const valid = branch.trim() !== "" && (await git(["check-ref-format", "--branch", branch], { cwd: root, timeoutMs: 10_000 })).ok;
+  if (!valid)
+    throw usageError(`--branch ${JSON.stringify(branch)} is not a branch name git accepts`, {
+      hint: "give a name such as loki/feature (or leave --branch out to work on the current branch)",
+    });
+  const listed = await git(["worktree", "list", "--porcelain"], { cwd: root, timeoutMs: 10_000 });
+  const elsewhere = listed.stdout
+    .split("\n\n")
+    .map((block) => ({ path: /^worktree (.+)$/m.exec(block)?.[1], ref: /^branch (.+)$/m.exec(block)?.[1] }))
+    .find((w) => w.ref === `refs/heads/${branch}` && w.path !== undefined && w.path !== root);
+  if (elsewhere)
+    throw usageError(`branch ${branch} is checked out in another worktree (${elsewhere.path})`, {
+      hint: `run loki there (cd ${elsewhere.path}), or choose another --branch`,
+    });
 }
 
 /** One reason `loki start` refuses before any spend, and the command that fixes it. */

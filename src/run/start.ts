@@ -80,7 +80,7 @@ export async function prepareStart(input: StartInput) {
   for (const line of loaded.warnings) input.reporter.warn(line);
   const config = loaded.config;
   assertNoActiveRun(ws);
-  const startSha = await assertCleanStart(root);
+  const startSha = await assertCleanStart(root, input.branch);
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   const allowRoot = config.allow_root;
   const sandbox = await prepareSandbox(config, root, input.reporter.warn);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bareLokiEntry, loki } from "../helpers/cli.ts";
 import { scenarioRepo } from "../helpers/scenario.ts";
-import { tmpdir } from "../helpers/tmp.ts";
+import { git, tmpdir } from "../helpers/tmp.ts";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -31,6 +31,42 @@ describe("start refuses before any spend", () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("uncommitted changes (notes.txt)");
     expect(result.stderr).toContain("git stash -u");
+    expect(existsSync(join(s.state, "calls"))).toBe(false);
+  });
+
+  test("a detached HEAD: refused with how to get on a branch, nothing written; --branch gives the run one", async () => {
+    await using s = await scenarioRepo("honest");
+    git(s.path, ["checkout", "-q", "--detach"]);
+    const result = await s.loki(["start", "prd.md"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("HEAD is detached");
+    expect(result.stderr).toContain("loki start --branch <name>");
+    expect(existsSync(join(s.path, ".loki", "state", "orchestrator.json"))).toBe(false);
+    expect(existsSync(join(s.state, "calls"))).toBe(false);
+    const onBranch = await s.loki(["start", "prd.md", "--branch", "loki/work"]);
+    expect(onBranch.code, onBranch.stderr).toBe(0);
+    expect(git(s.path, ["symbolic-ref", "--short", "HEAD"]).trim()).toBe("loki/work");
+  });
+
+  test.each([
+    ["empty", "", "is not a branch name git accepts"],
+    ["not a ref name", "a..b", "is not a branch name git accepts"],
+  ])("--branch that is %s: exit 3 naming the flag", async (_name, branch, message) => {
+    await using s = await scenarioRepo("honest");
+    const result = await s.loki(["start", "prd.md", "--branch", branch]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`--branch ${JSON.stringify(branch)} ${message}`);
+    expect(existsSync(join(s.state, "calls"))).toBe(false);
+  });
+
+  test("--branch checked out in another worktree: refused, naming where", async () => {
+    await using s = await scenarioRepo("honest");
+    await using other = await tmpdir();
+    const where = join(other.path, "wt");
+    git(s.path, ["worktree", "add", "-q", "-b", "elsewhere", where]);
+    const result = await s.loki(["start", "prd.md", "--branch", "elsewhere"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("branch elsewhere is checked out in another worktree");
     expect(existsSync(join(s.state, "calls"))).toBe(false);
   });
 
