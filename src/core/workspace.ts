@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { appendLine, replaceFile } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { warn } from "./log.ts";
+import { SCHEMA_VERSION } from "./schema.ts";
 
 export type Workspace = ReturnType<typeof workspaceAt>;
 
@@ -128,6 +129,11 @@ export function readJson<S extends z.ZodType>(path: string, schema: S): z.output
   } catch {
     throw workspaceError(`${path} is not valid JSON`, { hint: `move it aside (mv ${path} ${path}.bad) and re-run` });
   }
+  const version = (raw as { schema_version?: unknown } | null)?.schema_version;
+  if (typeof version === "number" && version > SCHEMA_VERSION)
+    throw workspaceError(`${path} was written by a newer loki (schema_version ${version}; this one reads ${SCHEMA_VERSION})`, {
+      hint: "upgrade loki, or run the loki that wrote it; nothing was changed",
+    });
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

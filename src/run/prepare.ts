@@ -38,9 +38,12 @@ export async function assertCleanStart(root: string, branch?: string): Promise<s
   if (!head) throw gitError("this repository has no commits yet", { hint: 'make one first: git add -A && git commit -m "initial"' });
   if (branch === undefined) {
     if (!(await git(["symbolic-ref", "--quiet", "HEAD"], { cwd: root, timeoutMs: 10_000 })).ok)
-      throw gitError(`HEAD is detached (at ${head.slice(0, 12)}): a run's checkpoints would be on no branch, and the next checkout would orphan them`, {
-        hint: "switch to a branch first (git switch -c <name>), or give the run one: loki start --branch <name>",
-      });
+      throw gitError(
+        `HEAD is detached (at ${head.slice(0, 12)}): a run's checkpoints would be on no branch, and the next checkout would orphan them`,
+        {
+          hint: "switch to a branch first (git switch -c <name>), or give the run one: loki start --branch <name>",
+        },
+      );
   } else await assertUsableBranch(root, branch);
   const dirty = await dirtyFiles(root);
   if (dirty.length > 0) {

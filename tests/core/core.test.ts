@@ -91,6 +91,19 @@ describe("workspace", () => {
     expect(readJson(join(dir.path, "missing.json"), Rec)).toBeUndefined();
   });
 
+  test("a file from a newer loki is named as such (never overwritten, never 'corrupt')", async () => {
+    await using dir = await tmpdir({ git: true });
+    mkdirSync(join(dir.path, ".loki"));
+    const file = join(dir.path, ".loki", "session.json");
+    const Versioned = z.object({ schema_version: z.literal(1), n: z.number() });
+    writeFileSync(file, JSON.stringify({ schema_version: 99, n: 1 }));
+    expect(() => readJson(file, Versioned)).toThrow(/session.json was written by a newer loki \(schema_version 99; this one reads 1\)/);
+    expect(readFileSync(file, "utf8")).toBe(JSON.stringify({ schema_version: 99, n: 1 }));
+    writeFileSync(file, JSON.stringify({ schema_version: 99, run_id: "r", pid: 1, status: "running" }));
+    const status = await loki(["status"], { cwd: dir.path });
+    expect([status.code, status.stderr]).toEqual([3, expect.stringContaining("was written by a newer loki")]);
+  });
+
   test("appends from 4 concurrent processes never tear a line", async () => {
     await using dir = await tmpdir();
     const file = join(dir.path, "events.jsonl");
