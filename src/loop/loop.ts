@@ -9,6 +9,7 @@ import { writeRunEvidence } from "./verify.ts";
 import { reviewAgent } from "./review-agent.ts";
 import { guardIntegrity } from "./integrity.ts";
 import { runShipGate } from "./ship.ts";
+import { heldOutStoreProblem } from "../spec/heldout-store.ts";
 import { trustSink } from "./trust-sink.ts";
 import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
 import { lastBlockers, stallReason } from "./stall.ts";
@@ -61,6 +62,7 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
         ship.stages.filter((stage) => stage.id !== "gates"),
       );
       if (ship.budget) return { outcome: "budget_exceeded", reason: ship.budget };
+      if (ship.fatal) return { outcome: "error", reason: ship.fatal };
       record.save({
         last_verdict: ship.verdict,
         feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20),
@@ -106,6 +108,8 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
       reason: `reached the iteration cap (${record.state.caps.max_iterations}) ${blocked ? "blocked at the ship gate" : "without a verified result"}`,
     };
   }
+  const store = heldOutStoreProblem(record.ws, record.state.run_id);
+  if (store) return { outcome: "error", reason: store };
   const left = remainingMs();
   if (left !== null && left <= 0)
     return { outcome: "max_duration", reason: `reached the time cap (${record.state.caps.max_duration_s} s)` };

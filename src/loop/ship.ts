@@ -30,7 +30,8 @@ export type ShipContext = {
   signal?: AbortSignal;
 };
 
-export type StageVerdict = { verdict: Verdict; reasons: string[] };
+/** `fatal`: this stage can never pass on this machine (e.g. the held-out store is gone): the run ends with an error. */
+export type StageVerdict = { verdict: Verdict; reasons: string[]; fatal?: string };
 /** `title`: how a reason names the stage ("held-out check"). */
 export type ShipStage = { id: string; title?: string; run: (ctx: ShipContext) => Promise<StageVerdict> };
 /** `budget`: set when the run's budget stopped an agent call of the gate — the run ends on it (exit 4). */
@@ -44,6 +45,7 @@ export async function runShipGate(stages: readonly ShipStage[], ctx: ShipContext
     const result = await stage.run({ ...ctx, agent: watched(ctx.agent, calls) });
     seen.push({ id: stage.id, verdict: result.verdict, reasons: result.reasons });
     const budget = budgetStopped(stage, calls, stages.slice(index + 1));
+    if (result.fatal) return { verdict: "CONCERNS", reasons: [`${stage.id}: ${result.fatal}`], stages: seen, fatal: result.fatal };
     if (budget) return { verdict: result.verdict === "VERIFIED" ? "CONCERNS" : result.verdict, reasons: [budget], stages: seen, budget };
     if (result.verdict !== "VERIFIED") return { ...result, reasons: result.reasons.map((r) => `${stage.id}: ${r}`), stages: seen };
   }

@@ -34,7 +34,9 @@ export type HeldoutInput = {
   /** loki's private run directory, hidden from verify commands like ~/.loki. */
   privateRunDir?: string;
 };
-export type HeldoutOutcome = { verdict: VerdictName; reasons: string[]; result: HeldoutResult | null };
+/** `fatal`: the items cannot be judged here at all (store missing or not the one committed to): no
+ *  further iteration can change that, so the run ends instead of paying on. */
+export type HeldoutOutcome = { verdict: VerdictName; reasons: string[]; result: HeldoutResult | null; fatal?: string };
 type Item = { id: string; text: string; verify?: string };
 type Judged = HeldoutResult["items"][number];
 
@@ -46,7 +48,8 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
   try {
     ({ items, salt } = revealHeldOut(input.ws, input.runId));
   } catch (error) {
-    return { verdict: "CONCERNS", reasons: [`the held-out items could not be revealed: ${(error as Error).message}`], result: null };
+    const reason = `the held-out items could not be revealed: ${(error as Error).message}`;
+    return { verdict: "CONCERNS", reasons: [reason], result: null, fatal: reason };
   }
   if (items.length === 0) return { verdict: "VERIFIED", reasons: [], result: null };
   // The same code judged again cannot get a different verdict; re-asking would only cost money.

@@ -41,6 +41,22 @@ export function projectKey(root: string): string {
   return `${name}-${sha256(real).slice(0, 8)}`;
 }
 
+/** Why a run's held-out items cannot be judged on this machine (a commitment to items whose store
+ *  is not here), or null. Cheap: the loop asks before each iteration, so a run stops instead of paying on. */
+export function heldOutStoreProblem(ws: Workspace, runId: string): string | null {
+  let commitment: HeldOutCommitment | undefined;
+  try {
+    commitment = readJson(ws.heldOut, HeldOutCommitment);
+  } catch {
+    return null; // a corrupt commitment is reported where it is revealed
+  }
+  if (!commitment || commitment.run_id !== runId || commitment.count === 0) return null;
+  const path = heldOutStorePath(ws.root, runId);
+  return existsSync(path)
+    ? null
+    : `the held-out store of run ${runId} is not on this machine (${path}): its ${commitment.count} held-out item${commitment.count === 1 ? "" : "s"} cannot be judged, so the run cannot verify here`;
+}
+
 /** Reveal: read the store and prove it is the one committed to. Throws on any mismatch. */
 export function revealHeldOut(ws: Workspace, runId: string): HeldOutStore {
   const commitment = readJson(ws.heldOut, HeldOutCommitment);
