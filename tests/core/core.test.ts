@@ -319,3 +319,43 @@ describe("a read-only .loki/", () => {
     expect(stderr).not.toContain("internal error");
   });
 });
+
+describe("a full disk under .loki/ (a real tmpfs)", () => {
+  test("`loki plan` that cannot write its spec names ENOSPC with exit 3; no temp file is left and every JSON file left parses", async () => {
+    const items = Array.from(
+      { length: 400 },
+      (_, i) => `- [ ] requirement number ${i + 1} is met by the system in every case we list here`,
+    );
+    await using dir = await tmpdir({ commit: true, files: { "prd.md": `# Big\n\n## Acceptance criteria\n${items.join("\n")}\n` } });
+    mkdirSync(join(dir.path, ".loki"));
+    writeFileSync(join(dir.path, "check.js"), 'JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));\n');
+    // Inside a private mount namespace (the tmpfs goes with it): run loki, then list what is left and parse every JSON file.
+    const script = [
+      'mount -t tmpfs -o size=24k tmpfs .loki && "$@"; code=$?',
+      "ls -R .loki > .listing",
+      'for f in $(find .loki -type f -name "*.json"); do "$1" check.js "$f" || echo "$f" >> .unparsable; done',
+      "exit $code",
+    ].join("; ");
+    const argv = [
+      "unshare",
+      "-rm",
+      "sh",
+      "-c",
+      script,
+      "sh",
+      process.execPath,
+      join(import.meta.dir, "../../src/cli.ts"),
+      "plan",
+      "prd.md",
+    ];
+    const proc = Bun.spawn(argv, { cwd: dir.path, stdout: "pipe", stderr: "pipe", env: process.env });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/could not write .*\.loki\/.*: no space left on the device \(ENOSPC\)/);
+    expect(stderr).not.toContain("internal error");
+    const listing = readFileSync(join(dir.path, ".listing"), "utf8");
+    expect(listing).toContain("spec");
+    expect(listing).not.toContain(".tmp");
+    expect(existsSync(join(dir.path, ".unparsable"))).toBe(false);
+  });
+});
