@@ -98,8 +98,10 @@ describe("from source", () => {
   test("start spawns the CLI it found in the project's node_modules/.bin", async () => {
     await using s = await scenarioRepo("honest");
     mkdirSync(join(s.path, "node_modules", ".bin"), { recursive: true });
+    // As npm links it: node_modules/.bin/claude is a symlink to the package's entry (here the fake's),
+    // which the sandbox then exposes read-only wherever it lives.
     const wrapper = join(s.path, "node_modules", ".bin", "claude");
-    writeFileSync(wrapper, `#!/bin/sh\nexec "$FAKE_BUN" "${AGENTS}/fake-claude.ts" "$@"\n`, { mode: 0o755 });
+    symlinkSync(join(AGENTS, "claude"), wrapper);
     const result = await s.loki(["start", "prd.md"], { PATH: BARE_PATH });
     expect(result.code, result.stderr).toBe(0);
     expect(Object.keys(s.orchestrator().integrity?.provider ?? {})).toContain(wrapper);
