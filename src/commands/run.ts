@@ -6,7 +6,9 @@ import { relative } from "node:path";
 import { usageError } from "../core/errors.ts";
 import { COMMAND_EXIT, runExitCode, type ExitCode } from "../core/exit-codes.ts";
 import { out, outJson } from "../core/log.ts";
-import { findRoot, workspaceAt } from "../core/workspace.ts";
+import { pidState, signalSaved } from "../core/process-identity.ts";
+import { Session } from "../core/session-schema.ts";
+import { findRoot, readJson, workspaceAt } from "../core/workspace.ts";
 import { spawnBackground } from "../run/background.ts";
 import { createReporter, reporterMode } from "../run/reporter.ts";
 import { prepareResume } from "../run/resume.ts";
@@ -104,8 +106,8 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
 }
 
 export async function runResume(options: RunOptions): Promise<ExitCode> {
-  const ws = options.backgroundChild ? workspaceAt(findRoot()) : resumeTarget();
-  const status = readStatus(ws.root);
+  const ws = options.backgroundChild ? workspaceAt(findRoot()) : await resumeTarget();
+  const status = await readStatus(ws.root);
   if (!options.backgroundChild && status.pid_alive && status.status === "paused") {
     clearSignal(ws.pause);
     out(`resumed run ${status.run_id} (pid ${status.pid})`);
@@ -113,7 +115,13 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
   }
   const reporter = options.backgroundChild ? createReporter("plain", { verbose: verboseOf(options) }) : reporterFor(options);
   // A --bg child gives no flags: it runs with those its parent resolved and saved in the run's state.
-  const run = await prepareResume({ cwd: ws.root, env: process.env, flags: resumeFlags(ws, flagsOf(options)), reporter });
+  const run = await prepareResume({
+    cwd: ws.root,
+    env: process.env,
+    flags: resumeFlags(ws, flagsOf(options)),
+    reporter,
+    background: Boolean(options.backgroundChild),
+  });
   if (options.bg && !options.backgroundChild) return await detach(run.ws, run.runId, options);
   return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
 }
@@ -136,17 +144,17 @@ function finish(ws: ReturnType<typeof workspaceAt>, result: Delivered, options: 
 }
 
 /** This checkout's own run, else its one delegated run when there is exactly one. */
-function resumeTarget(): ReturnType<typeof workspaceAt> {
+async function resumeTarget(): Promise<ReturnType<typeof workspaceAt>> {
   const ws = workspaceAt(findRoot());
-  const own = readStatus(ws.root);
+  const own = await readStatus(ws.root);
   if (own.run_id || own.delegated.length !== 1 || !own.delegated[0]) return ws;
   return workspaceAt(own.delegated[0].dir);
 }
 
 /** This checkout's own run, else its one live delegated run (a --bg or --worktree run). */
-function targetRun(): ReturnType<typeof workspaceAt> {
+async function targetRun(): Promise<ReturnType<typeof workspaceAt>> {
   const ws = workspaceAt(findRoot());
-  const own = readStatus(ws.root);
+  const own = await readStatus(ws.root);
   if (own.run_id && own.status !== "completed") return ws;
   const live = own.delegated.filter((d) => d.pid_alive);
   if (live.length === 1 && live[0]) return workspaceAt(live[0].dir);
@@ -158,8 +166,8 @@ function targetRun(): ReturnType<typeof workspaceAt> {
 }
 
 export async function runPause(): Promise<ExitCode> {
-  const ws = targetRun();
-  const status = readStatus(ws.root);
+  const ws = await targetRun();
+  const status = await readStatus(ws.root);
   if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status))
     throw usageError("no active run to pause here", { hint: "see `loki status`" });
   setSignal(ws.pause, "paused by loki pause");
@@ -168,21 +176,24 @@ export async function runPause(): Promise<ExitCode> {
 }
 
 export async function runStop(options: { json?: boolean }): Promise<ExitCode> {
-  const ws = targetRun();
-  const status = readStatus(ws.root);
+  const ws = await targetRun();
+  const status = await readStatus(ws.root);
   if (!status.run_id) throw usageError("no run here to stop", { hint: "see `loki status`" });
   setSignal(ws.stop, "stopped by loki stop");
-  if (status.pid_alive && status.pid) {
-    for (const target of [status.pid, -status.pid]) {
-      try {
-        process.kill(target, "SIGTERM");
-      } catch {
-        // not a group leader (a foreground run), or already gone
-      }
-    }
-  }
-  const stopped = await waitFor(() => !readStatus(ws.root).pid_alive, 15_000);
-  if (options.json) outJson({ run_id: status.run_id, stopped });
+  // The run's process (and the group it leads, a --bg child's) — only while its pid is still the run's.
+  const session = readJson(ws.session, Session);
+  const pid = session?.run_id === status.run_id ? await pidState(session.pid, session.pid_start) : "gone";
+  const reused =
+    pid === "reused" ||
+    (session !== undefined &&
+      pid === "same" &&
+      (await signalSaved(session.pid, session.pid_start, "SIGTERM", { group: true })) === "reused");
+  const stopped = await waitFor(async () => !(await readStatus(ws.root)).pid_alive, 15_000);
+  if (options.json) outJson({ run_id: status.run_id, stopped, ...(reused ? { pid_reused: status.pid } : {}) });
+  else if (reused)
+    out(
+      `run ${status.run_id} is not running: its pid ${status.pid} now belongs to another process, which was not signalled; continue the run with: loki resume`,
+    );
   else
     out(
       stopped
@@ -192,10 +203,10 @@ export async function runStop(options: { json?: boolean }): Promise<ExitCode> {
   return COMMAND_EXIT.ok;
 }
 
-async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (check()) return true;
+    if (await check()) return true;
     await Bun.sleep(100);
   }
   return check();

@@ -32,7 +32,7 @@ function details(end: RunEnd, indent: string): void {
 }
 
 export async function runStatus(options: { json?: boolean }): Promise<ExitCode> {
-  const report = readStatus(findRoot());
+  const report = await readStatus(findRoot());
   if (options.json) {
     outJson(report);
     return COMMAND_EXIT.ok;

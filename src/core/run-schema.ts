@@ -85,7 +85,16 @@ export const OrchestratorState = z.object({
   feedback: z.array(z.string()),
   last_verdict: z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]).nullable(),
   /** The agent call in flight: killed and billed conservatively on resume. */
-  active_call: z.object({ pid: z.number().int(), iteration: z.number().int(), call_id: z.string(), started_at: IsoTime }).nullable(),
+  active_call: z
+    .object({
+      pid: z.number().int(),
+      /** The agent process's start (core/process-identity.ts): resume kills its group only while this matches. */
+      pid_start: z.string().optional(),
+      iteration: z.number().int(),
+      call_id: z.string(),
+      started_at: IsoTime,
+    })
+    .nullable(),
   outcome: Outcome.nullable(),
   /** Every agent call of the run went through loki's OS sandbox (false once any call did not). */
   sandboxed: z.boolean().default(true),

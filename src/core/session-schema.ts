@@ -11,6 +11,8 @@ export const Session = z.object({
   schema_version: z.literal(SCHEMA_VERSION),
   run_id: z.string(),
   pid: z.number().int(),
+  /** The run process's start (core/process-identity.ts): the pid is the run only while this matches. Absent in older sessions. */
+  pid_start: z.string().optional(),
   status: RunStatus,
   provider: z.string(),
   spec: z.string(),

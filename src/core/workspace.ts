@@ -1,14 +1,18 @@
 // The ONE map of loki's paths — the repo's .loki/ and the user's private ~/.loki — plus the only
 // sanctioned ways to write there: validated atomic JSON writes and JSONL appends under a lock
 // (core/durable.ts makes both whole-or-nothing), and the readers that validate them.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { z } from "zod";
 import { appendLine, replaceFile } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
+import { withLock } from "./lock.ts";
 import { warn } from "./log.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
+
+// The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
+export { withLock };
 
 export type Workspace = ReturnType<typeof workspaceAt>;
 
@@ -51,6 +55,8 @@ export function workspaceAt(root: string) {
     continuity: p("CONTINUITY.md"),
     scratch: (runId: string) => p("tmp", runId),
     runLog: (runId: string) => p("logs", `run-${runId}.log`),
+    /** The run lock: one run per repository (core/run-lock.ts); names the run, its pid and process start. */
+    runLock: p("run.lock"),
     logs: p("logs"),
     logFile: p("logs", "loki.log"),
     worktrees: p("worktrees"),
@@ -142,44 +148,6 @@ export function readJson<S extends z.ZodType>(path: string, schema: S): z.output
     });
   }
   return parsed.data;
-}
-
-const LOCK_STALE_MS = 10_000;
-const LOCK_WAIT_MS = 5_000;
-
-/** Run `fn` holding an exclusive lock on `path` (a sibling `.lock` dir; stale locks are broken). */
-export function withLock<T>(path: string, fn: () => T): T {
-  const lock = `${path}.lock`;
-  mkdirSync(dirname(path), { recursive: true });
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (isStale(lock)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline)
-        throw workspaceError(`timed out waiting for lock ${lock}`, { hint: `remove ${lock} if no loki process is running` });
-      Bun.sleepSync(2);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function isStale(lock: string): boolean {
-  try {
-    return Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
-  } catch {
-    return false;
-  }
 }
 
 /** Validate and append one JSON line under the file's lock: whole or not at all (core/durable.ts). */

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
+import { processStartSync } from "../core/process-identity.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, budgetReason } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
@@ -44,8 +45,12 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
     ...callSettings(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
     transcript,
-    onSpawn: (pid) =>
-      record.save({ active_call: { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() } }),
+    onSpawn: (pid) => {
+      // Its start time, so a resume kills this call's leftovers and never a process that reused the pid.
+      const start = processStartSync(pid);
+      const call = { pid, iteration: record.state.iteration, call_id: callId, started_at: new Date().toISOString() };
+      record.save({ active_call: start ? { ...call, pid_start: start } : call });
+    },
     onEvent: (event) => {
       watchToolCall(record, "build", event);
       if (event.kind === "tool_use") env.onToolCall?.(event);

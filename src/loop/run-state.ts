@@ -3,6 +3,7 @@
 import type { Config, ProviderId } from "../core/config.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
+import { ownStartSync } from "../core/process-identity.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
 import { appendJsonl, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
 
@@ -27,7 +28,7 @@ export function openRunRecord(
     state: initial,
     save(patch) {
       record.state = writeJson(ws.orchestrator, OrchestratorState, { ...record.state, ...patch, updated_at: now().toISOString() });
-      writeSession(ws, record.state, process.pid);
+      writeSession(ws, record.state, process.pid, ownStartSync());
       return record.state;
     },
     emit(body) {
@@ -43,12 +44,13 @@ export function openRunRecord(
   return record;
 }
 
-export function writeSession(ws: Workspace, state: OrchestratorState, pid: number): void {
+export function writeSession(ws: Workspace, state: OrchestratorState, pid: number, pidStart: string | null): void {
   const previous = readJson(ws.session, Session);
   writeJson(ws.session, Session, {
     schema_version: SCHEMA_VERSION,
     run_id: state.run_id,
     pid,
+    ...(pidStart ? { pid_start: pidStart } : {}),
     status: state.status,
     provider: state.provider,
     spec: state.spec.ref,

@@ -1,11 +1,13 @@
 // `--bg`: the run continues in a detached child (its own session and process group) that resumes
-// the prepared run with the flags its parent saved in the run's state (start.ts resumeFlags),
-// logging to .loki/logs/run-<id>.log. The parent returns once the child runs its loop — or fails,
+// the prepared run with the flags and the run lock its parent hands it (start.ts resumeFlags), logging
+// to .loki/logs/run-<id>.log. The parent returns once the child runs its loop — or fails,
 // with the child's own error, when the child ends before that.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import { internalError } from "../core/errors.ts";
+import { handOverRunLock } from "../core/run-lock.ts";
+import { processStart } from "../core/process-identity.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { readJson } from "../core/workspace.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
@@ -45,8 +47,10 @@ export async function spawnBackground(
   });
   child.unref();
   const pid = child.pid ?? 0;
+  // The child runs the run: it gets the run lock (at no moment free) and is the session's process.
+  await handOverRunLock(ws.runLock, pid);
   const state = readJson(ws.orchestrator, OrchestratorState);
-  if (state) writeSession(ws, state, pid);
+  if (state) writeSession(ws, state, pid, await processStart(pid));
   await watchStart(ws, () => exited, watchMs);
   if (exited && stillStarting(ws)) throw diedOnStart(runId, log);
   return { pid, log };

@@ -6,6 +6,7 @@ import type { Config, ProviderId } from "../core/config.ts";
 import { isLokiError, messageOf } from "../core/errors.ts";
 import { RUN_EXIT } from "../core/exit-codes.ts";
 import { headSha } from "../core/git.ts";
+import { releaseRunLock } from "../core/run-lock.ts";
 import { fileLogger } from "../core/log.ts";
 import { readSubject } from "../gates/diff.ts";
 import type { Spec } from "../core/schema.ts";
@@ -157,6 +158,7 @@ export async function finishRun(input: Pick<ExecuteInput, "record" | "reporter" 
   if (input.env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery))
     await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
+  await releaseRunLock(record.ws.runLock);
   return completion;
 }
 

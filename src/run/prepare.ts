@@ -1,6 +1,6 @@
-// Everything checked before the first dollar is spent: the repository (a clean tree with a commit),
-// no run already active, and the machine checks — one rule each, shared by `start`/`resume` (which
-// refuse) and `plan` (which warns): the provider installed and logged in, a sandbox, root opt-in.
+// Everything checked before the first dollar is spent: the repository (a clean tree with a commit)
+// and the machine checks — one rule each, shared by `start`/`resume` (which refuse) and `plan`
+// (which warns): the provider installed and logged in, a sandbox, root opt-in.
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { gitError, LokiError, usageError } from "../core/errors.ts";
@@ -12,21 +12,10 @@ import type { LocatedBinary } from "../providers/locate.ts";
 import type { Provider } from "../providers/provider.ts";
 import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
-import { readStatus } from "./status.ts";
 import type { ReadyProvider, RunSandbox } from "../loop/env.ts";
 import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import type { Spec } from "../core/schema.ts";
 import { dirname } from "node:path";
-
-export function assertNoActiveRun(ws: Workspace, self: number = process.pid): void {
-  const status = readStatus(ws.root);
-  const live = ["starting", "running", "paused", "stopping"].includes(status.status);
-  if (live && status.pid_alive && status.pid !== self) {
-    throw usageError(`run ${status.run_id} is already active here (pid ${status.pid})`, {
-      hint: "watch it with `loki status`, or end it with `loki stop`",
-    });
-  }
-}
 
 /**
  * The commit the run starts from; the tree must be clean so loki's checkpoints hold only its work,

@@ -1,15 +1,17 @@
-// `loki resume`: relaunch a run from its saved state — same run id, start sha, iteration count and
-// spend. A call that was in flight when loki died is killed (its whole group) and billed once,
-// conservatively, so the ledger stays the single truth about money.
+// `loki resume`: relaunch a run from its saved state, under the run lock — same run id, start sha,
+// iteration count and spend. A call in flight when loki died is killed (its whole group, while its pid
+// is still that call's) and billed once, conservatively, so the ledger stays the single truth about money.
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
+import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
+import { signalSaved } from "../core/process-identity.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
-import { readJson, workspaceAt } from "../core/workspace.ts";
+import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
 import { priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
 import { executeRun, type Reporter } from "./execute.ts";
-import { assertNoActiveRun, prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
+import { prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
 import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
@@ -24,6 +26,8 @@ export type ResumeInput = {
   flags: RunFlags;
   reporter: Reporter;
   stages?: ShipStage[];
+  /** A --bg child: its parent holds the run lock until it hands it over. */
+  background?: boolean;
 };
 
 export async function prepareResume(input: ResumeInput) {
@@ -33,7 +37,13 @@ export async function prepareResume(input: ResumeInput) {
   if (!saved) throw usageError(`no run to resume in ${root}`, { hint: "start one: loki start ./prd.md" });
   if (saved.outcome === "verified")
     throw usageError(`run ${saved.run_id} already finished verified`, { hint: "start a new run: loki start ./prd.md" });
-  assertNoActiveRun(ws);
+  // One run per repository: nothing is written for the resume before the run lock is ours.
+  await takeRunLock(ws.runLock, saved.run_id, { warn: input.reporter.warn, ...(input.background ? { handOverFrom: process.ppid } : {}) });
+  return await underRunLock(ws.runLock, () => resumeRun(input, ws, saved));
+}
+
+async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorState) {
+  const root = ws.root;
   const spec = await loadRunSpec(ws);
   if (!spec)
     throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
@@ -42,7 +52,8 @@ export async function prepareResume(input: ResumeInput) {
   clearSignal(ws.stop);
 
   const record = openRunRecord(ws, saved, input.reporter.event);
-  settleInterruptedCall(record);
+  warnRunLockTo(ws.runLock, (message) => record.emit({ kind: "warning", message }));
+  await settleInterruptedCall(record);
   const spend = ledgerSpend(ws, saved.run_id);
   const caps = {
     max_iterations: input.flags.max_iterations ?? saved.caps.max_iterations,
@@ -108,15 +119,19 @@ export async function prepareResume(input: ResumeInput) {
   };
 }
 
-/** Kill what is left of an interrupted call and bill it once: with no result to read, at a floor estimate. */
-function settleInterruptedCall(record: ReturnType<typeof openRunRecord>): void {
+/**
+ * Kill what is left of an interrupted call — its process group, only while its pid is still that
+ * call's (a pid reused by another process is never signalled) — and bill it once: with no result
+ * to read, at a floor estimate.
+ */
+async function settleInterruptedCall(record: ReturnType<typeof openRunRecord>): Promise<void> {
   const active = record.state.active_call;
   if (!active) return;
-  try {
-    process.kill(-active.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
+  if ((await signalSaved(active.pid, active.pid_start, "SIGKILL", { group: true })) === "reused")
+    record.emit({
+      kind: "warning",
+      message: `the interrupted agent call's pid ${active.pid} now belongs to another process: not signalled`,
+    });
   if (!ledgerSpend(record.ws, record.state.run_id).calls.has(active.call_id)) {
     const floor = priceTokens(record.state.model, FLOOR_TOKENS, record.state.provider as ProviderId);
     record.bill({

@@ -2,27 +2,20 @@
 // held-out commitment, orchestrator state), then execute the loop with signal handling and write
 // the completion summary whatever the outcome.
 import { randomBytes } from "node:crypto";
-import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
+import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
 import { readGitSnapshot, repoRoot } from "../core/git.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
-import { readJson, workspaceAt, writeJson, type Workspace } from "../core/workspace.ts";
+import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
+import { ensureWorkspace, readJson, workspaceAt, writeJson, type Workspace } from "../core/workspace.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { fsTree } from "../gates/tree.ts";
 import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { executeRun, type ExecuteInput, type Reporter } from "./execute.ts";
-import {
-  assertCleanStart,
-  assertNoActiveRun,
-  denyReadPaths,
-  prepareProviders,
-  prepareSandbox,
-  providerChain,
-  UNSANDBOXED,
-} from "./prepare.ts";
+import { assertCleanStart, denyReadPaths, prepareProviders, prepareSandbox, providerChain, UNSANDBOXED } from "./prepare.ts";
 import { initialState, openRunRecord } from "../loop/run-state.ts";
 import { switchBranch, currentBranch } from "../core/git.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
@@ -72,14 +65,25 @@ export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}-${randomBytes(2).toString("hex")}`;
 }
 
-/** Validate and set up a new run; returns a function that executes it (now, or in a detached child). */
+/**
+ * Validate and set up a new run; returns a function that executes it (now, or in a detached child).
+ * One run per repository: the run lock is taken before anything of the run is written, and held
+ * until finishRun (or handed to the --bg child); a second start here ends at it, naming the active run.
+ */
 export async function prepareStart(input: StartInput) {
   const root = await repoRoot(input.cwd);
   const ws = workspaceAt(root);
   const loaded = loadConfig(root, input.env, input.flags);
   for (const line of loaded.warnings) input.reporter.warn(line);
-  const config = loaded.config;
-  assertNoActiveRun(ws);
+  const runId = input.intake?.runId ?? newRunId(new Date());
+  // .loki/ keeps its .gitignore, so the lock inside it leaves the working tree clean.
+  ensureWorkspace(ws);
+  await takeRunLock(ws.runLock, runId, { warn: input.reporter.warn });
+  return await underRunLock(ws.runLock, () => setUpRun(input, ws, loaded.config, runId));
+}
+
+async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId: string) {
+  const root = ws.root;
   const startSha = await assertCleanStart(root, input.branch);
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   const allowRoot = config.allow_root;
@@ -93,7 +97,6 @@ export async function prepareStart(input: StartInput) {
   });
   if (input.branch) await switchBranch(root, input.branch);
   const now = new Date();
-  const runId = input.intake?.runId ?? newRunId(now);
   writeIntake(ws, spec, now);
   writeJson(ws.runSpec, Spec, spec);
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
@@ -126,6 +129,7 @@ export async function prepareStart(input: StartInput) {
   // Every later process of this run (a --bg child, a resume) runs with the flags given here.
   state.flags = carriedFlags(input.flags);
   const record = openRunRecord(ws, state, input.reporter.event);
+  warnRunLockTo(ws.runLock, (message) => record.emit({ kind: "warning", message }));
   record.save({
     integrity: takeIntegrity(
       [...providers.values()].map((p) => p.binaryPath),

@@ -1,8 +1,10 @@
 // Run status derived from .loki/ alone (session, state, completion summary, the run's log tail,
-// whether the pid lives): no git, no network, so `loki status` answers instantly even mid-run. A
+// whether the session's pid is still the run's process — not one that reused the number): no git, no
+// network, so `loki status` answers instantly even mid-run. A
 // finished run's next step is its completion summary's; a dead run says why, where its log is and what to run.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { pidState, type PidState } from "../core/process-identity.ts";
 import { Outcome } from "../core/run-schema.ts";
 import { RunEnding, RunProgress, Session } from "../core/session-schema.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
@@ -54,19 +56,19 @@ export type StatusReport = RunEnd & {
 const LIVE: readonly string[] = ["starting", "running", "paused", "stopping"];
 const START = "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)";
 
-export function readStatus(root: string): StatusReport {
-  const own = readOwnStatus(root);
-  const delegated = delegatedRuns(root);
+export async function readStatus(root: string): Promise<StatusReport> {
+  const own = await readOwnStatus(root);
+  const delegated = await delegatedRuns(root);
   // From the checkout, pause/stop/resume reach its one delegated run: its next step is this one's.
   const only = own.status === "inactive" && delegated.length === 1 ? delegated[0] : undefined;
   return { ...own, delegated, next: only?.next ?? own.next };
 }
 
-function delegatedRuns(root: string): DelegatedRun[] {
+async function delegatedRuns(root: string): Promise<DelegatedRun[]> {
   const base = workspaceAt(root).worktrees;
   if (!existsSync(base)) return [];
-  const runs = readdirSync(base).flatMap((name) => {
-    const run = readOwnStatus(join(base, name));
+  const all = await Promise.all(readdirSync(base).map((name) => readOwnStatus(join(base, name))));
+  const runs = all.flatMap((run) => {
     if (run.run_id === null) return [];
     const { status, run_id, pid_alive, spec, outcome, reason, log, next } = run;
     return [{ dir: run.root, run_id, status, pid_alive, spec: spec ?? "", outcome, reason, log, next }];
@@ -75,12 +77,14 @@ function delegatedRuns(root: string): DelegatedRun[] {
   return runs.length > 1 ? runs.map((run) => ({ ...run, next: `cd ${relative(root, run.dir)} && ${run.next}` })) : runs;
 }
 
-function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
+async function readOwnStatus(root: string): Promise<Omit<StatusReport, "delegated">> {
   const ws = workspaceAt(root);
   const session = readJson(ws.session, Session);
   const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
   if (!session) return { ...empty(root, signals), outcome: null, reason: null, log: null, next: START };
-  const alive = isAlive(session.pid);
+  // The session's pid is the run only while it names the process that wrote it.
+  const pid = await pidState(session.pid, session.pid_start);
+  const alive = pid === "same";
   const saved = readJson(ws.orchestrator, RunProgress);
   const run = saved && saved.run_id === session.run_id ? saved : null;
   const progress = run
@@ -110,18 +114,18 @@ function readOwnStatus(root: string): Omit<StatusReport, "delegated"> {
     updated_at: session.updated_at,
     signals,
     progress,
-    ...runEnd(ws, session, status, run),
+    ...runEnd(ws, session, status, run, pid),
   };
 }
 
 /** The run's ending as its completion summary tells it, or a dead run's as its log does. */
-function runEnd(ws: Workspace, session: Session, status: Status, run: RunProgress | null): RunEnd {
+function runEnd(ws: Workspace, session: Session, status: Status, run: RunProgress | null, pid: PidState): RunEnd {
   const log = runLogPath(ws, session.run_id);
   const summary = readJson(ws.completion, RunEnding);
   // A summary from before a resume is not this run's ending (a resume clears the state's outcome).
   const done = summary && summary.run_id === session.run_id && (!run || run.outcome === summary.outcome) ? summary : null;
   const outcome = Outcome.safeParse(done?.outcome ?? run?.outcome).data ?? null;
-  if (status === "dead") return deadEnd(ws, session, run, { outcome, done, log });
+  if (status === "dead") return deadEnd(ws, session, run, { outcome, done, log, reused: pid === "reused" });
   if (LIVE.includes(status))
     return {
       outcome: null,
@@ -142,7 +146,7 @@ function deadEnd(
   ws: Workspace,
   session: Session,
   run: RunProgress | null,
-  end: { outcome: Outcome | null; done: RunEnding | null; log: string | null },
+  end: { outcome: Outcome | null; done: RunEnding | null; log: string | null; reused: boolean },
 ): RunEnd {
   const own = ws.runLog(session.run_id);
   const tail = end.log === own ? readLogTail(own) : null;
@@ -152,7 +156,7 @@ function deadEnd(
   const reason =
     fresh?.error ??
     end.done?.reason ??
-    `its process (pid ${session.pid}) ended without finishing the run — killed, or crashed —${where}${fresh?.last ? `; its log ends: ${fresh.last}` : ""}`;
+    `its process (pid ${session.pid}${end.reused ? ", now another process's" : ""}) ended without finishing the run — killed, or crashed —${where}${fresh?.last ? `; its log ends: ${fresh.last}` : ""}`;
   const next = fresh?.error
     ? `${fresh.hint ? `${fresh.hint}; then ` : "fix that, then "}continue it: loki resume`
     : (end.done?.next ?? "continue it from its saved state: loki resume");
@@ -174,20 +178,4 @@ function empty(root: string, signals: StatusReport["signals"]): Omit<StatusRepor
     signals,
     progress: null,
   };
-}
-
-/** Whether the process exists and has not exited: a zombie (an init that does not reap) is gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) S …"; comm may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true; // no /proc (macOS): the signal check is all there is
-  }
 }
