@@ -17,6 +17,7 @@ import { executeRun, type ExecuteInput, type Reporter } from "./execute.ts";
 import {
   assertCleanStart,
   assertNoActiveRun,
+  assertPromptFits,
   denyReadPaths,
   prepareProviders,
   prepareSandbox,
@@ -82,6 +83,7 @@ export async function prepareStart(input: StartInput) {
   assertNoActiveRun(ws);
   const startSha = await assertCleanStart(root);
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
+  assertPromptFits(spec, config);
   const allowRoot = config.allow_root;
   const sandbox = await prepareSandbox(config, root, input.reporter.warn);
   const providers = await prepareProviders(config, providerChain(config), {
