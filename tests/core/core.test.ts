@@ -149,7 +149,10 @@ for (let n = 0; n < 200; n++) appendJsonl(${JSON.stringify(file)}, z.object({ n:
     const file = join(dir.path, "logs", "loki.log");
     const key = `sk-ant-api03-${"Zq7Xw2Lk9Pm4".repeat(3)}`;
     const logger = await fileLogger(file);
-    logger.error({ err: { message: `the agent printed ${key}`, stack: `Error: ${key}\n    at x (${dir.path}/a.ts:1:1)` } }, "the loop failed");
+    logger.error(
+      { err: { message: `the agent printed ${key}`, stack: `Error: ${key}\n    at x (${dir.path}/a.ts:1:1)` } },
+      "the loop failed",
+    );
     logger.info({ run_id: "r1" }, "done");
     const text = readFileSync(file, "utf8");
     expect(text).not.toContain(key);
