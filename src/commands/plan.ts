@@ -1,7 +1,6 @@
-// `loki plan <spec> [--json]`: read the spec (writing .loki/spec/spec.json and the visible
-// checklist), then print the quote: tier and reasons, iterations, tokens, dollars per model, time —
-// and warn when `loki start` would refuse right now (the same rules start applies: run/prepare.ts).
-// A spec whose prompt no run could send is refused (exit 3) before anything is written or quoted.
+// `loki plan <spec> [--json]`: read the spec (refusing one whose prompt no run could send), write
+// .loki/spec/spec.json and the visible checklist, print the quote — tier, iterations, tokens, dollars
+// per model, time — and warn when `loki start` would refuse right now (the rules of run/prepare.ts).
 import { relative } from "node:path";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";

@@ -1,7 +1,6 @@
-// Act, the second phase of an iteration: one build call on the run's current provider, bounded by
-// what is left of the budget and billed (spend.ts); a failed call becomes a retry with backoff, a
-// failover along the chain, or a stop — bounded by max_retries. Provider failures are data here; only
-// a transcript loki could not write (a full disk) is thrown, once the call is billed.
+// Act, the second phase of an iteration: one build call on the run's current provider, bounded by the
+// budget left and billed (spend.ts); a failure becomes a retry with backoff, a failover or a stop, bounded
+// by max_retries. Provider failures are data; only an unwritable transcript is thrown, once billed.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";

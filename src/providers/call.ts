@@ -1,7 +1,6 @@
-// One provider call: build the invocation, hand the CLI its prompt (stdin or a 0600 file, never
-// argv), spawn it (own process group, wall and idle timeouts), keep its stdout as the transcript —
-// redacted, 0600, appended whole — parse events, and summarize the outcome. A CLI that cannot be
-// started is an outcome (not_started, nothing spent); a transcript that cannot be written stops the call.
+// One provider call: the invocation, the prompt handed over (stdin or a 0600 file, never argv), the CLI
+// spawned (own process group, timeouts), its stdout kept as the transcript (redacted, 0600, whole lines),
+// parsed and summarized. A CLI that cannot start is not_started; an unwritable transcript stops the call.
 import { accessSync, constants, rmSync } from "node:fs";
 import { type ExecResult, run } from "../core/exec.ts";
 import { appendLine, replaceFile } from "../core/durable.ts";

@@ -1,7 +1,6 @@
-// Everything checked before the first dollar is spent: the repository (a clean tree with a commit),
-// no run already active, a prompt the model can take, and the machine checks — one rule each, shared
-// by `start`/`resume` (which refuse) and `plan` (which warns): the provider installed and logged in,
-// a sandbox, root opt-in. `plan` and `start` both refuse a prompt that cannot be sent.
+// Everything checked before the first dollar is spent: the repository (clean, with a commit), no run
+// already active, a prompt the model can take (`plan` refuses it too), and the machine checks shared by
+// `start`/`resume` (which refuse) and `plan` (which warns): provider installed, logged in, sandbox, root.
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { gitError, LokiError, specError, usageError } from "../core/errors.ts";

@@ -1,7 +1,6 @@
-// What a run does when the ground moves under a provider call: the transcript's disk fills up (a
-// real 64 KiB tmpfs), the agent prints a secret (redacted before it reaches agent.jsonl, which is
-// 0600), the provider binary is deleted or loses its execute bit between iterations (no bill, no
-// retry, an error naming the binary and `loki doctor`). The real CLI, the fake agent.
+// When the ground moves under a provider call (real CLI, fake agent): the transcript's disk fills up (a
+// real 64 KiB tmpfs), the agent prints a secret (redacted before agent.jsonl, which is 0600), the binary
+// is deleted or made non-executable between iterations (no bill, no retry, the binary and `loki doctor` named).
 import { describe, expect, test } from "bun:test";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
