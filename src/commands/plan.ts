@@ -1,6 +1,6 @@
-// `loki plan <spec> [--json]`: read the spec (writing .loki/spec/spec.json and the visible
-// checklist), then print the quote: tier and reasons, iterations, tokens, dollars per model, time —
-// and warn when `loki start` would refuse right now (the same rules start applies: run/prepare.ts).
+// `loki plan <spec> [--json]`: read the spec (refusing one whose prompt no run could send), write
+// .loki/spec/spec.json and the visible checklist, print the quote — tier, iterations, tokens, dollars
+// per model, time — and warn when `loki start` would refuse right now (the rules of run/prepare.ts).
 import { relative } from "node:path";
 import { loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
@@ -10,7 +10,7 @@ import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { installedProviders } from "../providers/detect.ts";
 import { loadProvider } from "../providers/registry.ts";
-import { startRefusals } from "../run/prepare.ts";
+import { assertPromptFits, startRefusals } from "../run/prepare.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
@@ -42,6 +42,9 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
     env: process.env,
     explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec },
   });
+  // Refused below, the probe's own failure must not surface as an unhandled rejection.
+  refusals.catch(() => {});
+  assertPromptFits(spec, loaded.config);
   const ws = workspaceAt(root);
   const checklist = writeIntake(ws, spec);
   const quote = buildPlan(spec, {

@@ -1,8 +1,9 @@
 // Output for people and logs for later: picocolors printers (stdout = results, stderr = messages;
-// NO_COLOR respected) and a pino file logger under .loki/logs/, loaded only when first used.
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+// NO_COLOR respected) and a pino file logger under .loki/logs/, loaded only when first used — its
+// lines redacted (core/redact.ts) and appended whole to a 0600 file.
 import pc from "picocolors";
+import { appendLine } from "./durable.ts";
+import { redactText } from "./redact.ts";
 
 const colorOn = pc.isColorSupported && !process.env.NO_COLOR;
 export const color = pc.createColors(colorOn);
@@ -36,16 +37,17 @@ export function hintLine(text: string): void {
 type Logger = { info: (obj: object, msg?: string) => void; error: (obj: object, msg?: string) => void; flush?: () => void };
 const loggers = new Map<string, Logger>();
 
-/** A pino logger writing synchronously to `file` (created on first use). */
+/**
+ * A pino logger writing synchronously to `file` (0600, its directory 0700, created on first use).
+ * Each line is redacted before it is written: a stack or a message may quote an agent's secret.
+ * A write that fails throws the named write error (core/durable.ts).
+ */
 export async function fileLogger(file: string): Promise<Logger> {
   const existing = loggers.get(file);
   if (existing) return existing;
-  mkdirSync(dirname(file), { recursive: true });
   const { pino } = await import("pino");
-  const logger = pino(
-    { base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: file, sync: true, mkdir: true }),
-  );
+  const destination = { write: (line: string) => void appendLine(file, redactText(line).text) };
+  const logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   loggers.set(file, logger);
   return logger;
 }

@@ -6,7 +6,14 @@ import pricingData from "../data/pricing.json" with { type: "json" };
 import type { ProviderId } from "./config.ts";
 import type { ComplexityTier } from "./schema.ts";
 
-const ModelPrice = z.object({ provider: z.string(), input: z.number().nonnegative(), output: z.number().nonnegative(), note: z.string() });
+const ModelPrice = z.object({
+  provider: z.string(),
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  /** The context window in tokens, from the CLI's own model table (Claude Code 2.1.330, codex 0.169). */
+  context: z.number().int().positive(),
+  note: z.string(),
+});
 export const Pricing = z.object({
   as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   currency: z.literal("USD"),
@@ -76,6 +83,18 @@ export function priceTokens(model: string, tokens: Tokens, provider?: ProviderId
     tokens.cache_write * perToken(price.input) * PRICING.cache_write_multiplier +
     tokens.output * perToken(price.output);
   return { usd, priced_as: pricedAs, basis };
+}
+
+/**
+ * The context window of `model` in tokens. A model missing from the table gets the smallest window
+ * its provider's listed models have ("fallback"): a prompt is never assumed to fit a window unknown.
+ */
+export function contextWindow(model: string, provider?: ProviderId): { tokens: number; basis: "table" | "fallback" } {
+  const listed = PRICING.models[model];
+  if (listed) return { tokens: listed.context, basis: "table" };
+  const entries = Object.values(PRICING.models);
+  const pool = entries.filter((p) => p.provider === provider);
+  return { tokens: Math.min(...(pool.length > 0 ? pool : entries).map((p) => p.context)), basis: "fallback" };
 }
 
 function fallbackPrice(provider: ProviderId | undefined): [string, z.infer<typeof ModelPrice>] {

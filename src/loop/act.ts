@@ -1,6 +1,6 @@
-// Act, the second phase of an iteration: one build call on the run's current provider, bounded by
-// what is left of the budget and billed (spend.ts); a failed call becomes a retry with backoff, a
-// failover along the chain, or a stop — bounded by max_retries. Provider failures are data here, never throws.
+// Act, the second phase of an iteration: one build call on the run's current provider, bounded by the
+// budget left and billed (spend.ts); a failure becomes a retry with backoff, a failover or a stop, bounded
+// by max_retries. Provider failures are data; only an unwritable transcript is thrown, once billed.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
@@ -16,7 +16,7 @@ import { readSignals } from "./signals.ts";
 import { chargeCall, nextCall } from "./spend.ts";
 import { watchToolCall } from "./trust-sink.ts";
 
-const FATAL = new Set(["auth", "unknown_model"]);
+const FATAL = new Set(["auth", "unknown_model", "not_started"]);
 
 /** `refused`: the call never started — what is left of the budget cannot pay for one. */
 export type Acted = CallResult & { provider: ProviderId; refused?: true };
@@ -83,19 +83,22 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     duration_ms: result.durationMs,
     claimed_done: result.claimedDone,
   });
-  chargeCall(env, {
-    iteration: record.state.iteration,
-    call_id: callId,
-    role: "build",
-    provider: id,
-    model: record.state.model,
-    usd: result.costUsd,
-    basis: result.costBasis,
-    tokens: result.usage,
-    duration_ms: result.durationMs,
-  });
+  // A CLI that never started called no model: there is nothing to bill.
+  if (result.errorClass !== "not_started")
+    chargeCall(env, {
+      iteration: record.state.iteration,
+      call_id: callId,
+      role: "build",
+      provider: id,
+      model: record.state.model,
+      usd: result.costUsd,
+      basis: result.costBasis,
+      tokens: result.usage,
+      duration_ms: result.durationMs,
+    });
   // Cleared only once the ledger has the call: resume bills an active call it cannot find there.
   record.save({ active_call: null });
+  if (result.transcriptError) throw result.transcriptError;
   return { ...result, provider: id };
 }
 
@@ -109,6 +112,8 @@ function refusedCall(provider: ProviderId): Acted {
     durationMs: 0,
     exitCode: null,
     stderrTail: "",
+    spawnError: null,
+    transcriptError: null,
     provider,
     refused: true,
   };
@@ -138,7 +143,9 @@ export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => nu
     const fix =
       call.errorClass === "auth"
         ? `log in again (loki doctor shows how) — ${call.provider} said: ${call.finalText.slice(0, 200)}`
-        : `model "${record.state.model}" is not available to ${call.provider}; choose another with --model`;
+        : call.errorClass === "not_started"
+          ? `the ${call.provider} CLI could not be started (${call.spawnError}); nothing was billed — run \`loki doctor\` to find or reinstall it, then \`loki resume\``
+          : `model "${record.state.model}" is not available to ${call.provider}; choose another with --model`;
     return { stop: { outcome: "error", reason: fix }, note };
   }
   const retries = { consecutive: record.state.retries.consecutive + 1, total: record.state.retries.total + 1 };

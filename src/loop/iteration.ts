@@ -18,7 +18,8 @@ export type IterationStep = { stop?: LoopResult; ship?: { trigger: string; chang
 export async function runIteration(env: LoopEnv, remainingMs: () => number | null): Promise<IterationStep> {
   const { record } = env;
   const dir = record.ws.iteration(record.state.iteration);
-  mkdirSync(dir, { recursive: true });
+  // The iteration's prompt and transcripts are the user's alone, as everything under .loki/ is.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
 
   const rendered = reason(env, dir);
 

@@ -26,7 +26,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     learnings: readLearnings(record.ws),
     skills: skillsFor("build", "build"),
   });
-  writeFileSync(join(dir, "prompt.md"), `${rendered.system}\n\n---\n\n${rendered.prompt}`);
+  writeFileSync(join(dir, "prompt.md"), `${rendered.system}\n\n---\n\n${rendered.prompt}`, { mode: 0o600 });
   record.emit({
     kind: "prompt_built",
     bytes: Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt),

@@ -73,6 +73,8 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         tokens: result.usage,
         duration_ms: result.durationMs,
       });
+      // A transcript loki could not write (a full disk) ends the run, named, once the call is billed.
+      if (result.transcriptError) throw result.transcriptError;
       const cutOff = result.errorClass === "budget";
       return {
         ok: result.ok,

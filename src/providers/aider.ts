@@ -1,9 +1,9 @@
-// Aider (`aider --message`): its record — install, login, state, argv per role and a plain-text
+// Aider (`aider --message-file`): its record — install, login, state, argv per role and a plain-text
 // parser that reads its token/cost lines. Built from aider's documented options (it is a PyPI
 // package, not installable here): no flag is used unless the installed aider's --help lists it. No I/O.
 import { join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
-import { classifyMessage, effortUpTo, withSystemPrompt } from "./lines.ts";
+import { classifyMessage, effortUpTo, promptFile, readTaskIn, withSystemPrompt } from "./lines.ts";
 import type { ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** Usage key for the dispatched model: aider's token lines never name it. */
@@ -26,8 +26,13 @@ const QUIET_FLAGS = [
 
 function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   const has = (flag: string) => help.flags.has(flag);
-  // `--message=` keeps a prompt starting with "-" from being read as an option by argparse.
-  const argv = ["aider", `--message=${withSystemPrompt(req.prompt, req.systemPrompt)}`, "--model", req.model];
+  // The prompt goes in a file: --message-file reads it; an aider without it is told where it is
+  // (--read puts the file in the chat). `--message=` keeps our short text from reading as an option.
+  const task = promptFile(req.scratchDir, "prompt", withSystemPrompt(req.prompt, req.systemPrompt));
+  const argv = ["aider"];
+  if (has("--message-file")) argv.push("--message-file", task.path);
+  else argv.push(...(has("--read") ? ["--read", task.path] : []), `--message=${readTaskIn(task)}`);
+  argv.push("--model", req.model);
   argv.push(...QUIET_FLAGS.filter(has));
   // History files default to the repo root; keep them out of the diff.
   if (has("--chat-history-file")) argv.push("--chat-history-file", join(req.scratchDir, "aider.chat.history.md"));
@@ -35,7 +40,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   if (req.effort && has("--reasoning-effort")) argv.push("--reasoning-effort", effortUpTo(req.effort, "high"));
   // aider has no read-only mode; --dry-run stops it writing files, the tree hash does the rest.
   if (req.role !== "build" && has("--dry-run")) argv.push("--dry-run");
-  return { argv, env: {} };
+  return { argv, env: {}, files: [task] };
 }
 
 const TOKENS_LINE = /^Tokens:\s*(.+?\breceived)\.?(?:\s+Cost:\s*\$([\d.,]+)\s*message)?/;

@@ -1,15 +1,18 @@
-// One provider call: build the invocation, spawn the CLI (own process group, stdin closed, wall and
-// idle timeouts), keep its raw stdout as the transcript, parse events, and summarize the outcome.
-import { appendFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { run } from "../core/exec.ts";
+// One provider call: the invocation, the prompt handed over (stdin or a 0600 file, never argv), the CLI
+// spawned (own process group, timeouts), its stdout kept as the transcript (redacted, 0600, whole lines),
+// parsed and summarized. A CLI that cannot start is not_started; an unwritable transcript stops the call.
+import { accessSync, constants, rmSync } from "node:fs";
+import { type ExecResult, run } from "../core/exec.ts";
+import { appendLine, replaceFile } from "../core/durable.ts";
+import type { LokiError } from "../core/errors.ts";
+import { redactText } from "../core/redact.ts";
 import { summarizeCall, type CallOutcome } from "./outcome.ts";
-import type { HelpInfo, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { HelpInfo, InvocationRequest, PromptFile, Provider, ProviderEvent } from "./provider.ts";
 
 export type CallRequest = InvocationRequest & {
   binaryPath: string;
   help: HelpInfo;
-  /** iterations/<n>/agent.jsonl: the raw stream, appended line by line. */
+  /** iterations/<n>/agent.jsonl: the stream, redacted, appended line by line. */
   transcript: string;
   timeoutMs: number;
   idleTimeoutMs: number;
@@ -21,32 +24,112 @@ export type CallRequest = InvocationRequest & {
   wrap?: (argv: string[], env: Record<string, string | undefined>) => { argv: string[]; env: Record<string, string | undefined> };
 };
 
-export type CallResult = CallOutcome & { exitCode: number | null; stderrTail: string };
+export type CallResult = CallOutcome & {
+  exitCode: number | null;
+  stderrTail: string;
+  /** Why the CLI could not be started (its binary gone or not executable), else null. */
+  spawnError: string | null;
+  /** The transcript could not be written (a full disk): the call was stopped there; the caller bills it, then throws this. */
+  transcriptError: LokiError | null;
+};
 
 export async function callProvider(provider: Provider, req: CallRequest): Promise<CallResult> {
   provider.prepare?.(req);
   const invocation = provider.invocation(req, req.help);
+  const unrunnable = cannotRun(req.binaryPath);
+  if (unrunnable) return { ...notStarted(provider, req, unrunnable), transcriptError: null };
   const plain = { argv: [req.binaryPath, ...invocation.argv.slice(1)], env: { ...req.env, ...invocation.env } };
   const { argv, env } = req.wrap ? req.wrap(plain.argv, plain.env) : plain;
-  mkdirSync(dirname(req.transcript), { recursive: true });
+  const files = writePromptFiles(invocation.files ?? []);
   const events: ProviderEvent[] = [];
-  const exec = await run(argv, {
-    cwd: req.cwd,
-    env,
-    timeoutMs: req.timeoutMs,
-    idleTimeoutMs: req.idleTimeoutMs,
-    signal: req.signal,
-    onSpawn: req.onSpawn,
-    maxOutputBytes: 64 * 1024 * 1024,
-    onLine: (line, stream) => {
-      if (stream !== "stdout") return;
-      appendFileSync(req.transcript, `${line}\n`);
-      for (const event of provider.parse(line)) {
-        events.push(event);
-        req.onEvent?.(event);
-      }
-    },
-  });
+  // A transcript that cannot be written is a record lost: the agent is stopped, not left running blind.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  req.signal?.addEventListener("abort", onAbort, { once: true });
+  if (req.signal?.aborted) stop.abort();
+  let transcriptError: LokiError | null = null;
+  let exec: ExecResult;
+  try {
+    exec = await run(argv, {
+      cwd: req.cwd,
+      env,
+      timeoutMs: req.timeoutMs,
+      idleTimeoutMs: req.idleTimeoutMs,
+      signal: stop.signal,
+      onSpawn: req.onSpawn,
+      maxOutputBytes: 64 * 1024 * 1024,
+      ...(invocation.stdin === undefined ? {} : { input: invocation.stdin }),
+      onLine: (line, stream) => {
+        if (stream !== "stdout") return;
+        if (!transcriptError) {
+          try {
+            appendLine(req.transcript, `${redactText(line).text}\n`);
+          } catch (error) {
+            transcriptError = error as LokiError;
+            stop.abort();
+          }
+        }
+        for (const event of provider.parse(line)) {
+          events.push(event);
+          req.onEvent?.(event);
+        }
+      },
+    });
+  } finally {
+    req.signal?.removeEventListener("abort", onAbort);
+    removePromptFiles(files);
+  }
   const outcome = summarizeCall(events, exec, req.model, provider);
-  return { ...outcome, exitCode: exec.exitCode, stderrTail: exec.stderr.split("\n").slice(-20).join("\n") };
+  return {
+    ...outcome,
+    exitCode: exec.exitCode,
+    stderrTail: exec.stderr.split("\n").slice(-20).join("\n"),
+    spawnError: exec.spawnError,
+    transcriptError,
+  };
+}
+
+/** Why `path` cannot be executed now (gone, or not executable), or null. Checked before the spawn:
+ *  inside the sandbox a missing binary is bwrap's exit 1, not a spawn error. */
+function cannotRun(path: string): string | null {
+  try {
+    accessSync(path, constants.X_OK);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    return code === "ENOENT" ? `ENOENT: ${path} does not exist` : `${code || "EACCES"}: ${path} is not executable`;
+  }
+}
+
+/** A call whose CLI never ran: summarized as not_started, at no cost (outcome.ts). */
+function notStarted(provider: Pick<Provider, "id" | "capabilities">, req: CallRequest, why: string): Omit<CallResult, "transcriptError"> {
+  const exit = { exitCode: null, timedOut: false, signal: null, spawnError: why, durationMs: 0 };
+  return { ...summarizeCall([], exit, req.model, provider), exitCode: null, stderrTail: "", spawnError: why };
+}
+
+/** Calls in flight per prompt file: two calls with the same prompt share one (it is named by content). */
+const inFlight = new Map<string, number>();
+
+function writePromptFiles(files: PromptFile[]): PromptFile[] {
+  for (const file of files) {
+    replaceFile(file.path, file.content);
+    inFlight.set(file.path, (inFlight.get(file.path) ?? 0) + 1);
+  }
+  return files;
+}
+
+/** A prompt file goes when the last call using it is over. */
+function removePromptFiles(files: PromptFile[]): void {
+  for (const { path } of files) {
+    const left = (inFlight.get(path) ?? 1) - 1;
+    if (left > 0) inFlight.set(path, left);
+    else {
+      inFlight.delete(path);
+      try {
+        rmSync(path, { force: true });
+      } catch {
+        // the scratch dir went away with the run's tmp: nothing left to remove
+      }
+    }
+  }
 }

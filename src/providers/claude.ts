@@ -1,10 +1,10 @@
-// Claude Code (`claude -p --output-format stream-json`): its record — install, login, state, argv/env
-// per role and the stream-json parser. Outcomes come from is_error/terminal_reason/api_error_status —
-// never from `subtype`, which says "success" on API errors. No I/O; the caller spawns and feeds lines.
+// Claude Code (`claude -p --output-format stream-json`, the prompt on stdin): its record — install,
+// login, state, argv/env per role and the stream-json parser. Outcomes come from is_error,
+// terminal_reason and api_error_status — never `subtype`, "success" on API errors. No I/O here.
 import { isAbsolute, join } from "node:path";
 import { LokiError } from "../core/errors.ts";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
-import { isObject, type Json, num, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
+import { isObject, type Json, num, parseJsonLine, promptFile, str, withSystemPrompt } from "./lines.ts";
 import type { Env, ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /**
@@ -35,10 +35,13 @@ export function readDenyRules(path: string): string[] {
 
 function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   const has = (flag: string) => help.flags.has(flag);
-  const appendSystem = req.systemPrompt !== undefined && has("--append-system-prompt");
-  const prompt = appendSystem ? req.prompt : withSystemPrompt(req.prompt, req.systemPrompt);
+  // -p with no prompt argument reads the prompt from stdin. The system prompt goes to a file when
+  // --append-system-prompt-file is advertised (2.1.330 hides it), else it leads the prompt on stdin.
+  const systemFile =
+    req.systemPrompt !== undefined && has("--append-system-prompt-file") ? promptFile(req.scratchDir, "system", req.systemPrompt) : null;
+  const stdin = systemFile ? req.prompt : withSystemPrompt(req.prompt, req.systemPrompt);
   // argv[0] is the literal name: the caller swaps in the resolved binary path.
-  const argv = ["claude", "-p", positional(prompt), "--output-format", "stream-json", "--verbose", "--model", req.model];
+  const argv = ["claude", "-p", "--output-format", "stream-json", "--verbose", "--model", req.model];
   const env: Record<string, string> = {
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     DISABLE_TELEMETRY: "1",
@@ -46,7 +49,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     CLAUDE_CODE_TMPDIR: req.scratchDir,
     XDG_RUNTIME_DIR: req.scratchDir,
   };
-  if (appendSystem && req.systemPrompt !== undefined) argv.push("--append-system-prompt", req.systemPrompt);
+  if (systemFile) argv.push("--append-system-prompt-file", systemFile.path);
   if (req.effort && has("--effort")) argv.push("--effort", req.effort);
   if (req.fallbackModel && req.fallbackModel !== req.model && has("--fallback-model")) argv.push("--fallback-model", req.fallbackModel);
   if (req.remainingBudgetUsd !== undefined && has("--max-budget-usd")) {
@@ -67,9 +70,9 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   }
   // Review/judge get no bypass: in -p mode anything that would prompt is denied.
   const denied = [...(req.role === "build" ? [] : REVIEW_DENIED_TOOLS), ...req.denyRead.flatMap(readDenyRules)];
-  // Variadic flag: last, so it cannot swallow a positional argument.
+  // Variadic flag: last, so it cannot swallow what follows it.
   if (denied.length > 0 && has("--disallowedTools")) argv.push("--disallowedTools", ...denied);
-  return { argv, env };
+  return { argv, env, stdin, ...(systemFile ? { files: [systemFile] } : {}) };
 }
 
 function isRootUser(): boolean {

@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
-import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
+import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, promptFile, readTaskIn, str, withSystemPrompt } from "./lines.ts";
 import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** The user's cline data dir (its default --data-dir) and the login inside it. */
@@ -46,15 +46,17 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   if (req.effort && has("--thinking")) argv.push("--thinking", effortUpTo(req.effort, "xhigh"));
   if (has("--data-dir")) argv.push("--data-dir", clineDataDir(req.scratchDir));
   if (has("-c")) argv.push("-c", req.cwd);
+  // cline reads no prompt from stdin or a file flag: the argv only names the file that holds it.
   // -s replaces cline's own system prompt, so ours leads the user prompt instead.
-  argv.push(positional(withSystemPrompt(req.prompt, req.systemPrompt)));
+  const task = promptFile(req.scratchDir, "prompt", withSystemPrompt(req.prompt, req.systemPrompt));
+  argv.push(readTaskIn(task));
   const env = {
     // The default hub backend leaves a detached daemon running after cline exits.
     CLINE_SESSION_BACKEND_MODE: "local",
     // Only this variable makes cline read the telemetry opt-out (seedClineData writes the file).
     CLINE_GLOBAL_SETTINGS_PATH: globalSettingsPath(req.scratchDir),
   };
-  return { argv, env };
+  return { argv, env, files: [task] };
 }
 
 function parse(line: string): ProviderEvent[] {

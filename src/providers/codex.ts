@@ -1,9 +1,9 @@
-// OpenAI Codex CLI (`codex exec --json`): its record — install, login, state, argv/env per role and
-// the JSONL event parser. Flags are checked against `codex exec --help` (helpSubcommand). No I/O here.
+// OpenAI Codex CLI (`codex exec --json -`, the prompt on stdin): its record — install, login, state,
+// argv/env per role and the JSONL event parser. Flags are checked against `codex exec --help`. No I/O.
 import { isAbsolute, join } from "node:path";
 import { LokiError } from "../core/errors.ts";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
-import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
+import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
 import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /**
@@ -41,10 +41,10 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     });
   }
   if (has("--disable")) argv.push("--disable", "plugins");
-  // exec has no append-system-prompt: the system prompt leads the user prompt.
-  argv.push(positional(withSystemPrompt(req.prompt, req.systemPrompt)));
+  // `-` reads the prompt from stdin. exec has no append-system-prompt: the system prompt leads it.
+  argv.push("-");
   // codex-bwrap mount targets go to TMPDIR (its daemon dir stays in /tmp regardless).
-  return { argv, env: { TMPDIR: req.scratchDir } };
+  return { argv, env: { TMPDIR: req.scratchDir }, stdin: withSystemPrompt(req.prompt, req.systemPrompt) };
 }
 
 function extraConfig(): string[] {

@@ -1,6 +1,8 @@
 // Small pieces every provider record shares: reading one stdout line as a JSON object, typed field
-// access without `any`, classifying an error from its message, and argv-safe prompts. Pure.
-import type { ErrorClass } from "./provider.ts";
+// access without `any`, classifying an error from its message, and prompts kept out of argv. Pure.
+import { join } from "node:path";
+import { sha256 } from "../core/hash.ts";
+import type { ErrorClass, PromptFile } from "./provider.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -35,9 +37,17 @@ export function classifyMessage(message: string): ErrorClass {
   return "api_error";
 }
 
-/** A prompt starting with "-" would be parsed as an option by commander and clap alike. */
-export function positional(text: string): string {
-  return text.startsWith("-") ? `\n${text}` : text;
+/**
+ * A prompt as a file in the call's scratch dir, named by its content: concurrent calls sharing a
+ * scratch dir never overwrite each other's, and the name says nothing of the text.
+ */
+export function promptFile(scratchDir: string, kind: "prompt" | "system", content: string): PromptFile {
+  return { path: join(scratchDir, `loki-${kind}-${sha256(content).slice(0, 16)}.md`), content };
+}
+
+/** The short argv instruction for a CLI that reads its prompt neither from stdin nor from a file flag. */
+export function readTaskIn(file: PromptFile): string {
+  return `Read the file ${file.path} and carry out the task it describes; it is your whole assignment.`;
 }
 
 /** The system prompt joined to the prompt, for CLIs with no way to append to their own. */

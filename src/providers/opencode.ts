@@ -1,9 +1,9 @@
-// OpenCode (`opencode run --format json`): its record — install, login, state, argv per role and the
-// NDJSON parser. Built from the documented `opencode run` flags and event shapes (not installed here,
-// no sample captured); without --format json it prints plain text, parsed as text lines. No I/O here.
+// OpenCode (`opencode run --format json`, the prompt on stdin): its record — install, login, state,
+// argv per role and the NDJSON parser. Built from the documented `run` flags and event shapes (not
+// installed here, no sample captured); without --format json it prints text lines. No I/O here.
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
-import { classifyMessage, type Json, num, obj, parseJsonLine, positional, str, withSystemPrompt } from "./lines.ts";
+import { classifyMessage, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
 import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** Usage key for the dispatched model: step_finish events do not name it. */
@@ -26,8 +26,8 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   if (req.role !== "build" && has("--agent")) argv.push("--agent", "plan");
   // Nobody is there to answer a permission prompt in a headless build.
   if (req.role === "build" && has("--auto")) argv.push("--auto");
-  argv.push(positional(withSystemPrompt(req.prompt, req.systemPrompt)));
-  return { argv, env: {} };
+  // `run` with no message argument takes the message from stdin (it appends piped stdin to it).
+  return { argv, env: {}, stdin: withSystemPrompt(req.prompt, req.systemPrompt) };
 }
 
 function parse(line: string): ProviderEvent[] {

@@ -1,5 +1,6 @@
 // One provider call reduced to a verdict: did it succeed, did the agent claim done, which error
-// class, what it cost (exact, or estimated from tokens — never $0). Pure: events + exit in, data out.
+// class, what it cost (exact, or estimated from tokens — never $0 for a CLI that ran; a CLI that
+// never started costs nothing). Pure: events + exit in, data out.
 import type { ProviderId } from "../core/config.ts";
 import { priceTokens, type Tokens } from "../core/models.ts";
 import type { ErrorClass, Provider, ProviderEvent } from "./provider.ts";
@@ -10,7 +11,8 @@ export type CallOutcome = {
   ok: boolean;
   /** The final text, or any text event, has a line that is exactly LOKI_DONE. */
   claimedDone: boolean;
-  errorClass: ErrorClass | "timeout" | null;
+  /** not_started: the CLI could not be started (its binary gone or not executable); nothing was spent. */
+  errorClass: ErrorClass | "timeout" | "not_started" | null;
   retryAfterMs?: number;
   costUsd: number;
   costBasis: "exact" | "estimated";
@@ -34,6 +36,7 @@ export function summarizeCall(
   model: string,
   provider: Pick<Provider, "id" | "capabilities">,
 ): CallOutcome {
+  if (exec.spawnError !== null) return notStarted(exec.durationMs);
   const results = events.filter((e) => e.kind === "result");
   const errors = events.filter((e) => e.kind === "error");
   const texts = events.filter((e) => e.kind === "text").map((e) => e.text);
@@ -45,7 +48,7 @@ export function summarizeCall(
 
   const cost = costOf(results, model, provider.id);
   const finalText = [...results].reverse().find((r) => r.text !== "")?.text ?? texts.at(-1) ?? "";
-  const exitedCleanly = exec.exitCode === 0 && !exec.timedOut && exec.spawnError === null;
+  const exitedCleanly = exec.exitCode === 0 && !exec.timedOut;
   const ok = exitedCleanly && !failed && errors.length === 0 && (results.length > 0 || !provider.capabilities.resultRequired);
 
   let errorClass: CallOutcome["errorClass"] = null;
@@ -67,6 +70,22 @@ export function summarizeCall(
     toolUses: events.filter((e) => e.kind === "tool_use").length,
     permissionDenials: results.reduce((sum, r) => sum + r.permissionDenials, 0),
     durationMs: exec.durationMs,
+  };
+}
+
+/** No process ran, so no model was called: no tokens, no dollars, and no retry will fix it. */
+function notStarted(durationMs: number): CallOutcome {
+  return {
+    ok: false,
+    claimedDone: false,
+    errorClass: "not_started",
+    costUsd: 0,
+    costBasis: "exact",
+    usage: {},
+    finalText: "",
+    toolUses: 0,
+    permissionDenials: 0,
+    durationMs,
   };
 }
 

@@ -31,7 +31,21 @@ export type InvocationRequest = {
   sandboxed?: boolean;
 };
 
-export type Invocation = { argv: string[]; env: Record<string, string> };
+/**
+ * One headless call as the CLI takes it. The prompt never travels in argv (a long one would not fit:
+ * E2BIG, and argv is world-readable in /proc): it goes to stdin, or to a file the argv names.
+ */
+export type Invocation = {
+  argv: string[];
+  env: Record<string, string>;
+  /** Written to the CLI's stdin, which is then closed; absent = stdin is /dev/null. */
+  stdin?: string;
+  /** Files the call writes (0600) before the spawn and removes after it: prompts the argv names by path. */
+  files?: PromptFile[];
+};
+
+/** A prompt handed over as a file, in the call's scratch dir (the CLI can read it there, sandboxed or not). */
+export type PromptFile = { path: string; content: string };
 
 /** What the installed CLI advertises in `--help` (cached per version): only these flags are used. */
 export type HelpInfo = { version: string | null; flags: ReadonlySet<string> };

@@ -1,9 +1,10 @@
-// Everything checked before the first dollar is spent: the repository (a clean tree with a commit)
-// and the machine checks — one rule each, shared by `start`/`resume` (which refuse) and `plan`
-// (which warns): the provider installed and logged in, a sandbox, root opt-in.
+// Everything checked before the first dollar is spent: the repository (clean, with a commit, on a
+// branch), a prompt the model can take (`plan` refuses it too), and the machine checks shared by
+// `start`/`resume` (which refuse) and `plan` (which warns): provider installed, logged in, sandbox, root.
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
-import { gitError, LokiError, usageError } from "../core/errors.ts";
+import { gitError, LokiError, specError, usageError } from "../core/errors.ts";
+import { resolveModel } from "../core/models.ts";
 import { dirtyFiles, git, headSha } from "../core/git.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { authOf, type DetectContext, locateProvider, providerProblem } from "../providers/detect.ts";
@@ -12,6 +13,10 @@ import type { LocatedBinary } from "../providers/locate.ts";
 import type { Provider } from "../providers/provider.ts";
 import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
+import { selectHeldOut } from "../spec/heldout.ts";
+import { promptFit, promptTooLarge } from "../plan/prompt-limit.ts";
+import { renderPrompt } from "../loop/prompt.ts";
+import { skillsFor } from "../loop/skills.ts";
 import type { ReadyProvider, RunSandbox } from "../loop/env.ts";
 import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import type { Spec } from "../core/schema.ts";
@@ -62,6 +67,33 @@ async function assertUsableBranch(root: string, branch: string): Promise<void> {
     throw usageError(`branch ${branch} is checked out in another worktree (${elsewhere.path})`, {
       hint: `run loki there (cd ${elsewhere.path}), or choose another --branch`,
     });
+}
+
+/**
+ * A spec whose first build prompt — rendered as the loop renders it, held-out items left out — would
+ * not fit the build model's window is refused (exit 3) before anything is written: no run could send it.
+ */
+export function assertPromptFits(spec: Spec, config: Pick<Config, "provider" | "model" | "heldout" | "max_iterations">): void {
+  const hidden = new Set(config.heldout ? selectHeldOut(spec.items).map((item) => item.id) : []);
+  const items = spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
+  const rendered = renderPrompt({
+    spec: { title: spec.title, ...(spec.summary ? { summary: spec.summary } : {}) },
+    items,
+    heldOutCount: hidden.size,
+    iteration: 1,
+    maxIterations: config.max_iterations,
+    feedback: [],
+    pastFailures: [],
+    skills: skillsFor("build", "build"),
+  });
+  const provider = config.provider as ProviderId;
+  const model = resolveModel({ provider, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
+  const fit = promptFit(Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt), model, provider);
+  if (fit.fits) return;
+  throw specError(promptTooLarge(fit), {
+    hint: "split the spec and run the parts one after another, or pass only the part to build now",
+    data: { bytes: fit.bytes, tokens: fit.tokens, limit_tokens: fit.limitTokens, model: fit.model },
+  });
 }
 
 /** One reason `loki start` refuses before any spend, and the command that fixes it. */

@@ -15,7 +15,15 @@ import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
 import { readSpec, writeIntake } from "../spec/read.ts";
 import { executeRun, type ExecuteInput, type Reporter } from "./execute.ts";
-import { assertCleanStart, denyReadPaths, prepareProviders, prepareSandbox, providerChain, UNSANDBOXED } from "./prepare.ts";
+import {
+  assertCleanStart,
+  assertPromptFits,
+  denyReadPaths,
+  prepareProviders,
+  prepareSandbox,
+  providerChain,
+  UNSANDBOXED,
+} from "./prepare.ts";
 import { initialState, openRunRecord } from "../loop/run-state.ts";
 import { switchBranch, currentBranch } from "../core/git.ts";
 import { shipStages, type ShipStage } from "../loop/ship.ts";
@@ -86,6 +94,7 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   const root = ws.root;
   const startSha = await assertCleanStart(root, input.branch);
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
+  assertPromptFits(spec, config);
   const allowRoot = config.allow_root;
   const sandbox = await prepareSandbox(config, root, input.reporter.warn);
   const providers = await prepareProviders(config, providerChain(config), {

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { loadConfig, parseDuration } from "../../src/core/config.ts";
 import { digestOf, run } from "../../src/core/exec.ts";
 import { workingTreeHash } from "../../src/core/git.ts";
+import { fileLogger } from "../../src/core/log.ts";
 import { appendJsonl, readJson, readJsonl, writeJson } from "../../src/core/workspace.ts";
 import { loki } from "../helpers/cli.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
@@ -154,6 +155,25 @@ for (let n = 0; n < 200; n++) appendJsonl(${JSON.stringify(file)}, z.object({ n:
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir.path, "state")).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir.path, "metrics", "m.jsonl")).mode & 0o777).toBe(0o600);
+  });
+
+  test("the log file is the user's alone and redacted: 0600 in a 0700 directory, no secret, one JSON object a line", async () => {
+    await using dir = await tmpdir();
+    const file = join(dir.path, "logs", "loki.log");
+    const key = `sk-ant-api03-${"Zq7Xw2Lk9Pm4".repeat(3)}`;
+    const logger = await fileLogger(file);
+    logger.error(
+      { err: { message: `the agent printed ${key}`, stack: `Error: ${key}\n    at x (${dir.path}/a.ts:1:1)` } },
+      "the loop failed",
+    );
+    logger.info({ run_id: "r1" }, "done");
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain(key);
+    expect(text).toContain("[REDACTED:anthropic-key]");
+    const lines = text.trimEnd().split("\n");
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(["the loop failed", "done"]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir.path, "logs")).mode & 0o777).toBe(0o700);
   });
 });
 

@@ -101,10 +101,14 @@ export type CliRun = {
   events: Record<string, unknown>[];
 };
 
-/** Runs argv with stdin ignored in its own process group; the whole group is killed at the timeout. */
-export async function runCli(argv: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<CliRun> {
+/** Runs argv in its own process group, stdin ignored or fed `input`; the whole group is killed at the timeout. */
+export async function runCli(
+  argv: string[],
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number; input?: string },
+): Promise<CliRun> {
   const started = performance.now();
-  const proc = Bun.spawn(argv, { cwd: options.cwd, env: options.env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+  const stdin = options.input === undefined ? "ignore" : new TextEncoder().encode(options.input);
+  const proc = Bun.spawn(argv, { cwd: options.cwd, env: options.env, stdin, stdout: "pipe", stderr: "pipe", detached: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

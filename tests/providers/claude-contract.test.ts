@@ -1,7 +1,8 @@
 // Contract tests for the REAL `claude` CLI (devDependency) against the fake Anthropic API on
-// 127.0.0.1: tools offered, tools executed, read-only review, API errors. No other network.
+// 127.0.0.1: tools offered, tools executed, read-only review, API errors, the prompt on stdin (never
+// argv) and the transcript loki keeps (redacted, 0600). No other network.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { cwd, startFakeAnthropic } from "../helpers/fake-anthropic.ts";
 import type { AnthropicScript } from "../helpers/fake-anthropic.ts";
@@ -9,6 +10,7 @@ import { CLAUDE_BIN, claudeEnv, cliSandbox, helpOf, loopbackOnly, netnsAvailable
 import type { CliRun } from "../helpers/real-cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import type { Role } from "../../src/core/models.ts";
+import { callProvider } from "../../src/providers/call.ts";
 import { claude } from "../../src/providers/claude.ts";
 import type { HelpInfo, ProviderEvent } from "../../src/providers/provider.ts";
 
@@ -134,9 +136,14 @@ async function runByProvider(script: AnthropicScript, role: Role) {
   const env = claudeEnv(box, api.url);
   help ??= helpOf(CLAUDE_BIN, [], env, box.dir);
   const req = { prompt: "create hello.txt", model: MODEL, role, cwd: repo.path, scratchDir: box.tmp, denyRead: [], allowRoot: true };
-  const { argv, env: extra } = claude.invocation(req, await help);
+  const { argv, env: extra, stdin } = claude.invocation(req, await help);
   expect(argv[0]).toBe("claude");
-  const run = await runCli([CLAUDE_BIN, ...argv.slice(1)], { cwd: repo.path, env: { ...env, ...extra, ANTHROPIC_BASE_URL: api.url } });
+  expect(argv.some((a) => a.includes(req.prompt))).toBe(false);
+  const run = await runCli([CLAUDE_BIN, ...argv.slice(1)], {
+    cwd: repo.path,
+    env: { ...env, ...extra, ANTHROPIC_BASE_URL: api.url },
+    ...(stdin === undefined ? {} : { input: stdin }),
+  });
   const events: ProviderEvent[] = run.stdout.split("\n").flatMap((line) => claude.parse(line));
   return {
     api,
@@ -184,5 +191,83 @@ describe("claude provider record (invocation + parse) against the real CLI", () 
     expect(t.run.exitCode).toBe(1);
     expect(t.events).toContainEqual(expect.objectContaining({ kind: "retry", errorStatus: 429 }));
     expect(parsedResult(t.events)).toMatchObject({ isError: true, errorClass: "rate_limit" });
+  });
+});
+
+/** The text of every user message the API received, joined: where a prompt sent on stdin must arrive. */
+function userText(body: Record<string, unknown>): string {
+  const messages = Array.isArray(body.messages) ? (body.messages as Record<string, unknown>[]) : [];
+  return messages
+    .filter((m) => m.role === "user")
+    .flatMap((m) => (typeof m.content === "string" ? [m.content] : Array.isArray(m.content) ? m.content : []))
+    .map((part) => (typeof part === "string" ? part : String((part as Record<string, unknown>).text ?? "")))
+    .join("\n");
+}
+
+/** One call through loki's own callProvider (invocation, stdin, transcript) on the real CLI; `argv` is what was spawned. */
+async function callClaude(script: AnthropicScript, prompt: string, systemPrompt: string) {
+  const api = await startFakeAnthropic(script);
+  const repo = await tmpdir({ git: true, commit: true });
+  const box = await cliSandbox();
+  const env = claudeEnv(box, api.url);
+  help ??= helpOf(CLAUDE_BIN, [], env, box.dir);
+  const transcript = join(box.dir, "iterations", "1", "agent.jsonl");
+  let argv: string[] = [];
+  const result = await callProvider(claude, {
+    prompt,
+    systemPrompt,
+    model: MODEL,
+    role: "build",
+    cwd: repo.path,
+    scratchDir: box.tmp,
+    denyRead: [],
+    allowRoot: true,
+    binaryPath: CLAUDE_BIN,
+    help: await help,
+    transcript,
+    timeoutMs: 60_000,
+    idleTimeoutMs: 60_000,
+    env,
+    wrap: (spawned, callEnv) => {
+      argv = spawned;
+      return { argv: spawned, env: callEnv };
+    },
+  });
+  return {
+    api,
+    result,
+    argv,
+    transcript,
+    [Symbol.asyncDispose]: async () => void (await Promise.all([api, repo, box].map((d) => d[Symbol.asyncDispose]()))),
+  };
+}
+
+describe("loki's call to the real claude: the prompt on stdin, the transcript redacted and private", () => {
+  test("a 170 KB prompt (past Linux's 128 KiB per-argument limit) and the system prompt arrive whole; argv carries neither", async () => {
+    const prompt = `# Task: marker-7f3a\n${Array.from({ length: 6000 }, (_, i) => `- [i${i}] line ${i}: build the thing`).join("\n")}\n`;
+    expect(Buffer.byteLength(prompt)).toBeGreaterThan(128 * 1024);
+    await using t = await callClaude([{ text: "DONE\nLOKI_DONE" }], prompt, "SYSTEM-MARKER-9 follow the house rules");
+    expect(t.result.ok, t.result.stderrTail).toBe(true);
+    expect(t.result.claimedDone).toBe(true);
+    const sent = userText(t.api.modelCalls()[0]?.body ?? {});
+    expect(sent).toContain(prompt.trimEnd());
+    expect(sent).toContain("SYSTEM-MARKER-9 follow the house rules");
+    expect(t.argv[0]).toBe(CLAUDE_BIN);
+    expect(t.argv.some((a) => a.includes("marker-7f3a") || a.includes("SYSTEM-MARKER-9"))).toBe(false);
+    expect(t.argv.join(" ").length).toBeLessThan(1024);
+  });
+
+  test("the transcript is 0600 and redacted; the parsed stream (what loki decides on) is not", async () => {
+    const token = `ghp_${"A1b2C3d4E5".repeat(4).slice(0, 36)}`;
+    await using t = await callClaude([{ text: `here is the token ${token}\nLOKI_DONE` }], "# Task: leak a token", "SYS");
+    expect(t.result.ok, t.result.stderrTail).toBe(true);
+    expect(t.result.finalText).toContain(token);
+    const written = readFileSync(t.transcript, "utf8");
+    expect(written).not.toContain(token);
+    expect(written).toContain("[REDACTED:github-token]");
+    expect(written.endsWith("\n")).toBe(true);
+    for (const line of written.trimEnd().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+    expect(statSync(t.transcript).mode & 0o777).toBe(0o600);
+    expect(statSync(join(t.transcript, "..")).mode & 0o777).toBe(0o700);
   });
 });

@@ -1,5 +1,6 @@
 // Contract tests for the REAL `codex` CLI (devDependency) against the fake Responses API on
-// 127.0.0.1 through a custom model provider: commands run, sandbox modes, usage. No other network.
+// 127.0.0.1 through a custom model provider: commands run, sandbox modes, usage, the prompt on stdin
+// (never argv). No other network.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import {
 } from "../helpers/real-cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import type { Role } from "../../src/core/models.ts";
+import { callProvider } from "../../src/providers/call.ts";
 import { CODEX_CONFIG_ENV, codex, DISPATCHED_MODEL } from "../../src/providers/codex.ts";
 import type { HelpInfo, Invocation, ProviderEvent } from "../../src/providers/provider.ts";
 
@@ -149,10 +151,15 @@ async function runByProvider(script: ResponsesScript, role: Role, options: { ret
   help ??= helpOf(CODEX_BIN, ["exec"], env, box.dir);
   const config = codexProviderConfig(api.url, options);
   const req = { prompt: "create hello.txt", model: "fake-model", role, cwd: repo.path, scratchDir: box.tmp, denyRead: [], allowRoot: true };
-  const { argv, env: extra } = invocationFor(req, await help, config);
+  const { argv, env: extra, stdin } = invocationFor(req, await help, config);
   expect(argv.slice(0, 2)).toEqual(["codex", "exec"]);
   for (const pair of config) expect(argv).toContain(pair);
-  const run = await runCli([CODEX_BIN, ...argv.slice(1)], { cwd: repo.path, env: { ...env, ...extra } });
+  expect(argv.at(-1)).toBe("-");
+  const run = await runCli([CODEX_BIN, ...argv.slice(1)], {
+    cwd: repo.path,
+    env: { ...env, ...extra },
+    ...(stdin === undefined ? {} : { input: stdin }),
+  });
   const events: ProviderEvent[] = run.stdout.split("\n").flatMap((line) => codex.parse(line));
   return {
     api,
@@ -198,5 +205,61 @@ describe("codex provider record (invocation + parse) against the real CLI", () =
     await using t = await runByProvider([{ status: 401 }], "build", { retries: false });
     expect(t.run.exitCode).toBe(1);
     expect(t.events.find((e) => e.kind === "result")).toMatchObject({ isError: true, errorClass: "auth" });
+  });
+});
+
+/** The text of every user message item the Responses API received, joined. */
+function userText(body: Record<string, unknown>): string {
+  const input = Array.isArray(body.input) ? (body.input as Record<string, unknown>[]) : [];
+  return input
+    .filter((item) => item.role === "user" && Array.isArray(item.content))
+    .flatMap((item) => item.content as Record<string, unknown>[])
+    .map((part) => String(part.text ?? ""))
+    .join("\n");
+}
+
+describe("loki's call to the real codex: the prompt on stdin", () => {
+  test("a 170 KB prompt (past Linux's 128 KiB per-argument limit) and the system prompt arrive whole; argv carries neither", async () => {
+    await using api = await startFakeOpenAI([{ text: "DONE\nLOKI_DONE" }]);
+    await using repo = await tmpdir({ git: true, commit: true });
+    await using box = await cliSandbox();
+    const env = codexEnv(box);
+    help ??= helpOf(CODEX_BIN, ["exec"], env, box.dir);
+    const prompt = `# Task: marker-7f3a\n${Array.from({ length: 6000 }, (_, i) => `- [i${i}] line ${i}: build the thing`).join("\n")}\n`;
+    expect(Buffer.byteLength(prompt)).toBeGreaterThan(128 * 1024);
+    let argv: string[] = [];
+    const saved = process.env[CODEX_CONFIG_ENV];
+    // invocation() reads the gateway config when callProvider calls it, before the first await.
+    process.env[CODEX_CONFIG_ENV] = codexProviderConfig(api.url, { retries: false }).join("\n");
+    const pending = callProvider(codex, {
+      prompt,
+      systemPrompt: "SYSTEM-MARKER-9 follow the house rules",
+      model: "fake-model",
+      role: "build",
+      cwd: repo.path,
+      scratchDir: box.tmp,
+      denyRead: [],
+      allowRoot: true,
+      binaryPath: CODEX_BIN,
+      help: await help,
+      transcript: join(box.dir, "iterations", "1", "agent.jsonl"),
+      timeoutMs: 60_000,
+      idleTimeoutMs: 60_000,
+      env,
+      wrap: (spawned, callEnv) => {
+        argv = spawned;
+        return { argv: spawned, env: callEnv };
+      },
+    });
+    if (saved === undefined) delete process.env[CODEX_CONFIG_ENV];
+    else process.env[CODEX_CONFIG_ENV] = saved;
+    const result = await pending;
+    expect(result.ok, result.stderrTail).toBe(true);
+    expect(result.claimedDone).toBe(true);
+    const sent = userText(api.modelCalls()[0]?.body ?? {});
+    expect(sent).toContain(prompt.trimEnd());
+    expect(sent).toContain("SYSTEM-MARKER-9 follow the house rules");
+    expect(argv.at(-1)).toBe("-");
+    expect(argv.some((a) => a.includes("marker-7f3a") || a.includes("SYSTEM-MARKER-9"))).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 // argv/env per provider and role, from HelpInfo built on the CLIs' real --help texts: exact argv,
-// nothing unadvertised (empty flag set), read-only roles never bypass, root needs an explicit opt-in.
+// nothing unadvertised (empty flag set), read-only roles never bypass, root needs an explicit opt-in,
+// and the prompt never in argv — on stdin, or in a file the argv names.
 import { afterEach, describe, expect, spyOn, test } from "bun:test";
 import { isLokiError } from "../../src/core/errors.ts";
 import { aider } from "../../src/providers/aider.ts";
@@ -8,6 +9,7 @@ import { cline } from "../../src/providers/cline.ts";
 import { CODEX_CONFIG_ENV, codex } from "../../src/providers/codex.ts";
 import { opencode } from "../../src/providers/opencode.ts";
 import type { HelpInfo, Invocation } from "../../src/providers/provider.ts";
+import { promptFile } from "../../src/providers/lines.ts";
 import { helpFrom, NO_HELP, request } from "../helpers/provider-fixtures.ts";
 
 const CLAUDE_HELP = helpFrom("claude.txt", "2.1.330");
@@ -18,6 +20,8 @@ const AIDER_HELP: HelpInfo = {
   version: "0.86.0",
   flags: new Set([
     "--message",
+    "--message-file",
+    "--read",
     "--model",
     "--yes-always",
     "--no-auto-commits",
@@ -37,6 +41,10 @@ const AIDER_HELP: HelpInfo = {
 const OPENCODE_HELP: HelpInfo = { version: "1.0.0", flags: new Set(["--model", "-m", "--format", "--agent", "--auto"]) };
 const FULL = request({ systemPrompt: "SYS", effort: "max", remainingBudgetUsd: 1.237, denyRead: ["/home/u/.loki/heldout/p/r1.json"] });
 const PROMPT = "SYS\n\nImplement the checklist.";
+/** The file cline and aider get the prompt in: in the call's scratch dir, named by its content. */
+const PROMPT_FILE = promptFile("/scratch/run-1", "prompt", PROMPT);
+/** No argument carries the prompt's text, nor the system prompt's. */
+const noPromptIn = (argv: string[]) => argv.filter((a) => a.includes("Implement the checklist") || a === "SYS");
 const HELD_OUT = ["Read(//home/u/.loki/heldout/p/r1.json)", "Read(//home/u/.loki/heldout/p/r1.json/**)"];
 
 const asUser = (uid: number) => spyOn(process, "getuid").mockReturnValue(uid);
@@ -46,15 +54,16 @@ afterEach(() => {
 });
 
 describe("claude.invocation", () => {
-  const base = ["claude", "-p", "Implement the checklist.", "--output-format", "stream-json", "--verbose", "--model", "m-1"];
+  const base = ["claude", "-p", "--output-format", "stream-json", "--verbose", "--model", "m-1"];
 
-  test("build as a normal user: every advertised option, bypass without IS_SANDBOX", () => {
+  test("build as a normal user: every advertised option, bypass without IS_SANDBOX; the prompts on stdin", () => {
     asUser(1000);
-    const { argv, env } = claude.invocation(FULL, CLAUDE_HELP);
+    const { argv, env, stdin, files } = claude.invocation(FULL, CLAUDE_HELP);
+    // 2.1.330 hides --append-system-prompt-file, so the system prompt leads the prompt on stdin.
+    expect(stdin).toBe(PROMPT);
+    expect(files).toBeUndefined();
     expect(argv).toEqual([
       ...base,
-      "--append-system-prompt",
-      "SYS",
       "--effort",
       "max",
       "--max-budget-usd",
@@ -95,23 +104,32 @@ describe("claude.invocation", () => {
     expect(env.IS_SANDBOX).toBeUndefined();
   });
 
-  test("with nothing advertised: only the base argv; the system prompt leads the prompt", () => {
+  test("with nothing advertised: only the base argv; the system prompt leads the prompt on stdin", () => {
     asUser(0);
-    expect(claude.invocation(FULL, NO_HELP).argv).toEqual([
-      "claude",
-      "-p",
-      PROMPT,
-      "--output-format",
-      "stream-json",
-      "--verbose",
-      "--model",
-      "m-1",
-    ]);
+    const { argv, stdin } = claude.invocation(FULL, NO_HELP);
+    expect(argv).toEqual(base);
+    expect(stdin).toBe(PROMPT);
   });
 
-  test("a prompt that looks like an option cannot become one", () => {
+  test("an advertised --append-system-prompt-file gets the system prompt as a file; stdin the prompt alone", () => {
     asUser(1000);
-    expect(claude.invocation(request({ prompt: "--help me" }), NO_HELP).argv[2]).toBe("\n--help me");
+    const help: HelpInfo = { version: "9.9.9", flags: new Set([...CLAUDE_HELP.flags, "--append-system-prompt-file"]) };
+    const { argv, stdin, files } = claude.invocation(FULL, help);
+    const system = promptFile("/scratch/run-1", "system", "SYS");
+    expect(files).toEqual([system]);
+    expect(system.path).toMatch(/^\/scratch\/run-1\/loki-system-[0-9a-f]{16}\.md$/);
+    expect(argv.slice(base.length, base.length + 2)).toEqual(["--append-system-prompt-file", system.path]);
+    expect(stdin).toBe("Implement the checklist.");
+    expect(noPromptIn(argv)).toEqual([]);
+  });
+
+  test("a prompt that looks like an option, or is megabytes long, goes to stdin and never into argv", () => {
+    asUser(1000);
+    for (const prompt of ["--help me", "x".repeat(4 * 1024 * 1024)]) {
+      const { argv, stdin } = claude.invocation(request({ prompt }), NO_HELP);
+      expect(argv).toEqual(base);
+      expect(stdin).toBe(prompt);
+    }
   });
 });
 
@@ -133,9 +151,11 @@ describe("codex.invocation", () => {
       "analytics.enabled=false",
       "--disable",
       "plugins",
-      PROMPT,
+      "-",
     ]);
     expect(env).toEqual({ TMPDIR: "/scratch/run-1" });
+    // `-`: exec reads the prompt from stdin; the system prompt leads it.
+    expect(codex.invocation(FULL, CODEX_HELP).stdin).toBe(PROMPT);
   });
 
   test("review and judge run in the read-only sandbox", () => {
@@ -158,8 +178,10 @@ describe("codex.invocation", () => {
     expect(() => codex.invocation(request(), NO_HELP)).toThrow(/LOKI_CODEX_CONFIG/);
   });
 
-  test("with nothing advertised: only exec --json -m and the prompt", () => {
-    expect(codex.invocation(FULL, NO_HELP).argv).toEqual(["codex", "exec", "--json", "-m", "m-1", PROMPT]);
+  test("with nothing advertised: only exec --json -m and `-`, the prompt on stdin", () => {
+    const { argv, stdin } = codex.invocation(FULL, NO_HELP);
+    expect(argv).toEqual(["codex", "exec", "--json", "-m", "m-1", "-"]);
+    expect(stdin).toBe(PROMPT);
   });
 
   test("top-level `codex --help` lacks the exec flags: the exec help is the one to read", () => {
@@ -185,24 +207,33 @@ describe("cline.invocation", () => {
       "/scratch/run-1/cline",
       "-c",
       "/work/repo",
-      PROMPT,
+      `Read the file ${PROMPT_FILE.path} and carry out the task it describes; it is your whole assignment.`,
     ]);
     expect(env).toEqual({ CLINE_SESSION_BACKEND_MODE: "local", CLINE_GLOBAL_SETTINGS_PATH: "/scratch/run-1/cline/global-settings.json" });
+  });
+
+  test("cline reads no stdin: the prompt goes in a file in the scratch dir, the argv only names it", () => {
+    const { argv, stdin, files } = cline.invocation(FULL, CLINE_HELP);
+    expect(stdin).toBeUndefined();
+    expect(files).toEqual([PROMPT_FILE]);
+    expect(PROMPT_FILE.path).toMatch(/^\/scratch\/run-1\/loki-prompt-[0-9a-f]{16}\.md$/);
+    expect(noPromptIn(argv)).toEqual([]);
   });
 
   test("review runs in plan mode; nothing unadvertised is used", () => {
     expect(cline.invocation(request({ role: "review" }), CLINE_HELP).argv).toContain("--plan");
     expect(cline.invocation(request(), CLINE_HELP).argv).not.toContain("--plan");
-    expect(cline.invocation(FULL, NO_HELP).argv).toEqual(["cline", "--json", PROMPT]);
+    expect(cline.invocation(FULL, NO_HELP).argv).toEqual(["cline", "--json", expect.stringContaining(PROMPT_FILE.path)]);
   });
 });
 
 describe("aider.invocation", () => {
-  test("build: message, model, quiet flags, history files in scratch", () => {
+  test("build: message file, model, quiet flags, history files in scratch", () => {
     expect(aider.invocation(FULL, AIDER_HELP)).toEqual<Invocation>({
       argv: [
         "aider",
-        `--message=${PROMPT}`,
+        "--message-file",
+        PROMPT_FILE.path,
         "--model",
         "m-1",
         "--yes-always",
@@ -222,12 +253,17 @@ describe("aider.invocation", () => {
         "high",
       ],
       env: {},
+      files: [PROMPT_FILE],
     });
   });
 
-  test("review adds --dry-run; with nothing advertised only message and model remain", () => {
+  test("review adds --dry-run; without --message-file the message only says where the prompt is", () => {
     expect(aider.invocation(request({ role: "review" }), AIDER_HELP).argv).toContain("--dry-run");
-    expect(aider.invocation(FULL, NO_HELP).argv).toEqual(["aider", `--message=${PROMPT}`, "--model", "m-1"]);
+    const instruction = `--message=Read the file ${PROMPT_FILE.path} and carry out the task it describes; it is your whole assignment.`;
+    expect(aider.invocation(FULL, NO_HELP).argv).toEqual(["aider", instruction, "--model", "m-1"]);
+    const withRead: HelpInfo = { version: "0.86.0", flags: new Set(["--read"]) };
+    expect(aider.invocation(FULL, withRead).argv).toEqual(["aider", "--read", PROMPT_FILE.path, instruction, "--model", "m-1"]);
+    expect(aider.invocation(FULL, NO_HELP).files).toEqual([PROMPT_FILE]);
   });
 });
 
@@ -241,7 +277,6 @@ describe("opencode.invocation", () => {
       "--model",
       "anthropic/claude-sonnet-5-5",
       "--auto",
-      "Implement the checklist.",
     ]);
     expect(opencode.invocation(request({ role: "review", model: "openai/gpt-6.1-sol" }), OPENCODE_HELP).argv).toEqual([
       "opencode",
@@ -252,8 +287,33 @@ describe("opencode.invocation", () => {
       "openai/gpt-6.1-sol",
       "--agent",
       "plan",
-      "Implement the checklist.",
     ]);
-    expect(opencode.invocation(FULL, NO_HELP).argv).toEqual(["opencode", "run", "--model", "m-1", PROMPT]);
+    expect(opencode.invocation(FULL, NO_HELP).argv).toEqual(["opencode", "run", "--model", "m-1"]);
+  });
+
+  test("`run` with no message argument takes it from stdin", () => {
+    expect(opencode.invocation(FULL, OPENCODE_HELP).stdin).toBe(PROMPT);
+  });
+});
+
+describe("no provider puts a prompt in argv", () => {
+  const records = [
+    [claude, CLAUDE_HELP],
+    [codex, CODEX_HELP],
+    [cline, CLINE_HELP],
+    [aider, AIDER_HELP],
+    [opencode, OPENCODE_HELP],
+  ] as const;
+  test.each(records.map(([p, help]) => [p.id, p, help] as const))("%s: every role, advertised flags or none", (_id, provider, help) => {
+    asUser(1000);
+    for (const role of ["build", "review", "judge"] as const)
+      for (const flags of [help, NO_HELP]) {
+        const { argv, stdin, files } = provider.invocation({ ...FULL, role, allowRoot: true }, flags);
+        expect(noPromptIn(argv)).toEqual([]);
+        // The prompt and the system prompt arrive whole, one way or the other.
+        const delivered = [stdin ?? "", ...(files ?? []).map((f) => f.content)].join("\n");
+        expect(delivered).toContain("Implement the checklist.");
+        expect(delivered).toContain("SYS");
+      }
   });
 });

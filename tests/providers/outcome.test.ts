@@ -42,8 +42,14 @@ describe("summarizeCall", () => {
     });
   });
 
-  test("a CLI that could not start is a crash", () => {
-    expect(summarizeCall([], exitWith(null, { spawnError: "ENOENT" }), OPUS, codex)).toMatchObject({ ok: false, errorClass: "crash" });
+  test("a CLI that could not start is not_started and costs nothing: no model was called", () => {
+    expect(summarizeCall([], exitWith(null, { spawnError: "ENOENT" }), OPUS, codex)).toMatchObject({
+      ok: false,
+      errorClass: "not_started",
+      costUsd: 0,
+      costBasis: "exact",
+      usage: {},
+    });
   });
 
   test("claude exiting 0 without a result did not finish; aider and opencode need none", () => {

@@ -1,4 +1,4 @@
-// The redaction rules as data, in the order redact.ts applies them. Unlike the secrets gate's rules
+// The redaction rules as data, in the order core/redact.ts applies them. Unlike the secrets gate's rules
 // (gates/secret-rules.ts, which avoid false alarms), these err towards redacting. Pure: no I/O, and
 // no pattern may backtrack super-linearly (bounded or single-class quantifiers, boundary lookbehinds).
 
