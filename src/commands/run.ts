@@ -10,6 +10,7 @@ import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { spawnBackground } from "../run/background.ts";
 import { createReporter, reporterMode } from "../run/reporter.ts";
 import { prepareResume } from "../run/resume.ts";
+import { clearLeftovers } from "../run/children.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
 import { prepareDelegated } from "../deliver/delegate.ts";
 import { deliver, type Delivered } from "../deliver/deliver.ts";
@@ -182,6 +183,8 @@ export async function runStop(options: { json?: boolean }): Promise<ExitCode> {
     }
   }
   const stopped = await waitFor(() => !readStatus(ws.root).pid_alive, 15_000);
+  // Once its process is gone, what it left running (a kill -9 leaves children) and its review copies go too.
+  if (stopped) await clearLeftovers(ws);
   if (options.json) outJson({ run_id: status.run_id, stopped });
   else
     out(

@@ -1,19 +1,24 @@
 // `loki resume`: relaunch a run from its saved state — same run id, start sha, iteration count and
-// spend. A call that was in flight when loki died is killed (its whole group) and billed once,
-// conservatively, so the ledger stays the single truth about money.
+// spend. What the dead run left running (its children, the agent call among them) is killed with
+// its group first, and that call billed once, conservatively, so the ledger stays the single truth
+// about money. A run killed while finishing is not relaunched: its end is completed.
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
+import type { LoopResult } from "../loop/env.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
 import { priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
-import { executeRun, type Reporter } from "./execute.ts";
+import { executeRun, withTrackedChildren, type Reporter } from "./execute.ts";
+import { clearLeftovers } from "./children.ts";
+import { finishRun, unfinishedEnd } from "./finish.ts";
 import { assertNoActiveRun, prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
 import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
+import { foldCheckpoints } from "../loop/reflect.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
 import { carriedFlags, loadRunSpec, loopInputs } from "./start.ts";
@@ -31,9 +36,12 @@ export async function prepareResume(input: ResumeInput) {
   const ws = workspaceAt(root);
   const saved = readJson(ws.orchestrator, OrchestratorState);
   if (!saved) throw usageError(`no run to resume in ${root}`, { hint: "start one: loki start ./prd.md" });
+  assertNoActiveRun(ws);
+  await settleLeftovers(ws, input.reporter);
+  const end = unfinishedEnd(ws, saved);
+  if (end) return completeEnd(ws, saved, end, input);
   if (saved.outcome === "verified")
     throw usageError(`run ${saved.run_id} already finished verified`, { hint: "start a new run: loki start ./prd.md" });
-  assertNoActiveRun(ws);
   const spec = await loadRunSpec(ws);
   if (!spec)
     throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
@@ -103,20 +111,53 @@ export async function prepareResume(input: ResumeInput) {
   return {
     ws,
     runId: saved.run_id,
-    execute: () =>
-      executeRun(loopInputs({ record, config, spec, providers, sandbox, env: input.env, reporter: input.reporter, stages: input.stages })),
+    // Folded only by the process that runs the loop (not a --bg parent), once every check passed.
+    execute: async () => {
+      await foldRedoneIteration(record, input.reporter);
+      return executeRun(
+        loopInputs({ record, config, spec, providers, sandbox, env: input.env, reporter: input.reporter, stages: input.stages }),
+      );
+    },
   };
 }
 
-/** Kill what is left of an interrupted call and bill it once: with no result to read, at a floor estimate. */
+/** What the dead run left running is ended (its children, by pid and start time) and its review copies removed. */
+async function settleLeftovers(ws: ReturnType<typeof workspaceAt>, reporter: Reporter): Promise<void> {
+  const left = await clearLeftovers(ws);
+  if (left.processes.length > 0)
+    reporter.notice(
+      `ended ${left.processes.length} process${left.processes.length === 1 ? "" : "es"} the dead run left running: ${left.processes.join(", ")}`,
+    );
+  if (left.reviewCopies > 0)
+    reporter.notice(`removed ${left.reviewCopies} review cop${left.reviewCopies === 1 ? "y" : "ies"} the dead run left behind`);
+}
+
+/** A run killed between deciding its outcome and recording all of it: finish writing its end, nothing more. */
+function completeEnd(ws: ReturnType<typeof workspaceAt>, saved: OrchestratorState, end: LoopResult, input: ResumeInput) {
+  const record = openRunRecord(ws, saved, input.reporter.event);
+  settleInterruptedCall(record);
+  input.reporter.notice(`run ${saved.run_id} was killed while finishing (${end.outcome}): completing its summary and proof`);
+  return {
+    ws,
+    runId: saved.run_id,
+    execute: () => withTrackedChildren(record, () => finishRun({ record, reporter: input.reporter, env: input.env }, end)),
+  };
+}
+
+/** The iteration about to be redone takes back its own checkpoint commits, so history shows it once. */
+async function foldRedoneIteration(record: ReturnType<typeof openRunRecord>, reporter: Reporter): Promise<void> {
+  const folded = await foldCheckpoints(record.ws.root, record.state);
+  if (!folded) return;
+  const message = `iteration ${record.state.iteration} is redone: its ${folded.commits} checkpoint commit${folded.commits === 1 ? "" : "s"} folded back into the working tree (HEAD ${folded.to.slice(0, 12)})`;
+  record.emit({ kind: "warning", message });
+  reporter.notice(message);
+}
+
+/** Bill a call that was in flight when loki died once: with no result to read, at a floor estimate.
+ *  The call itself was ended with the dead run's other children (settleLeftovers). */
 function settleInterruptedCall(record: ReturnType<typeof openRunRecord>): void {
   const active = record.state.active_call;
   if (!active) return;
-  try {
-    process.kill(-active.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
   if (!ledgerSpend(record.ws, record.state.run_id).calls.has(active.call_id)) {
     const floor = priceTokens(record.state.model, FLOOR_TOKENS, record.state.provider as ProviderId);
     record.bill({
