@@ -12,6 +12,7 @@ import { findRoot, readJson, workspaceAt } from "../core/workspace.ts";
 import { spawnBackground } from "../run/background.ts";
 import { createReporter, reporterMode } from "../run/reporter.ts";
 import { prepareResume } from "../run/resume.ts";
+import { clearLeftovers } from "../run/children.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
 import { prepareDelegated } from "../deliver/delegate.ts";
 import { deliver, type Delivered } from "../deliver/deliver.ts";
@@ -189,6 +190,8 @@ export async function runStop(options: { json?: boolean }): Promise<ExitCode> {
       pid === "same" &&
       (await signalSaved(session.pid, session.pid_start, "SIGTERM", { group: true })) === "reused");
   const stopped = await waitFor(async () => !(await readStatus(ws.root)).pid_alive, 15_000);
+  // Once its process is gone, what it left running (a kill -9 leaves children) and its review copies go too.
+  if (stopped) await clearLeftovers(ws);
   if (options.json) outJson({ run_id: status.run_id, stopped, ...(reused ? { pid_reused: status.pid } : {}) });
   else if (reused)
     out(

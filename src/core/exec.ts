@@ -1,5 +1,7 @@
 // The one way loki runs a subprocess: argv only (no shell), stdin ignored (or fed a given input), its own process group,
 // bounded output, and a result record instead of a thrown error. A timeout kills the whole group.
+// A run watches every child it starts (watchSpawns) so that a later process can end what a kill -9 left.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { execa } from "execa";
 
 export type ExecOptions = {
@@ -43,6 +45,29 @@ export type ExecResult = {
 };
 
 const DEFAULT_MAX_OUTPUT = 8 * 1024 * 1024;
+
+/** Told of every child started within watchSpawns' scope: once it has a pid, and once it has ended. */
+export type SpawnWatch = {
+  spawned: (child: { pid: number; argv: readonly string[]; cwd: string }) => void;
+  exited: (pid: number) => void;
+};
+
+const watching = new AsyncLocalStorage<SpawnWatch>();
+
+/** Run `work` with every child it starts, however deep in its calls, reported to `watch`. */
+export function watchSpawns<T>(watch: SpawnWatch, work: () => Promise<T>): Promise<T> {
+  return watching.run(watch, work);
+}
+
+/** A watcher must never turn a spawn into a throw: what it fails to record is only not recorded. */
+function tell(watch: SpawnWatch | undefined, report: (watch: SpawnWatch) => void): void {
+  if (!watch) return;
+  try {
+    report(watch);
+  } catch {
+    // the run's record of its children is best effort; the child itself is unaffected
+  }
+}
 
 export async function run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
@@ -100,7 +125,12 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  const watch = watching.getStore();
+  const pid = child.pid;
+  if (pid !== undefined) {
+    tell(watch, (w) => w.spawned({ pid, argv, cwd: options.cwd ?? process.cwd() }));
+    options.onSpawn?.(pid);
+  }
   if (options.onLine) attachLineReaders(child, options.onLine);
 
   const result = await child;
@@ -110,6 +140,7 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   // A group member may outlive the leader (a daemonized grandchild): never leave it behind.
   if (timedOut || options.signal?.aborted) killGroup("SIGKILL");
   clearTimeout(killTimer);
+  if (pid !== undefined) tell(watch, (w) => w.exited(pid));
 
   const stdout = String(result.stdout ?? "");
   const stderr = String(result.stderr ?? "");

@@ -31,6 +31,7 @@ export function workspaceAt(root: string) {
     completion: p("state", "completion.json"),
     completionText: p("COMPLETION.txt"),
     provider: p("state", "provider.json"),
+    children: p("state", "children.json"),
     spec: p("spec", "spec.json"),
     specLock: p("spec", "spec.lock"),
     driftReport: p("spec", "drift-report.json"),

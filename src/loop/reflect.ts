@@ -1,11 +1,16 @@
 // Reflect, the third phase of an iteration: whatever the agent left on disk is checkpointed (success
 // or not), stagnation is counted from the tree, and a failed call or a spent budget stops here.
-import { commitCheckpoint, treeOfHead } from "../core/git.ts";
+// On resume, an iteration about to be redone first takes back its own checkpoints (foldCheckpoints).
+import { commitCheckpoint, git, treeOfHead } from "../core/git.ts";
+import type { OrchestratorState } from "../core/run-schema.ts";
 import { recordEpisode } from "../memory/episodes.ts";
 import type { CallResult } from "../providers/call.ts";
 import { budgetReason, checkBudget } from "./budget.ts";
 import { updateContinuity } from "./continuity.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
+
+/** The subject of iteration `n`'s checkpoint commit: what foldCheckpoints looks for. */
+export const checkpointMessage = (n: number) => `loki: iteration ${n}`;
 
 export type Reflected = { changed: boolean; stop?: LoopResult; skipVerify: boolean };
 
@@ -17,7 +22,7 @@ export async function reflect(
   const { record } = env;
   const n = record.state.iteration;
   record.save({ phase: "reflect" });
-  const checkpoint = await commitCheckpoint(record.ws.root, `loki: iteration ${n}`);
+  const checkpoint = await commitCheckpoint(record.ws.root, checkpointMessage(n));
   record.emit({ kind: "checkpoint", sha: checkpoint.sha, changed: checkpoint.changed });
   const tree = await treeOfHead(record.ws.root);
   const stagnant = tree !== null && tree === record.state.stagnation.last_tree;
@@ -50,4 +55,42 @@ export async function reflect(
     return { changed: checkpoint.changed, skipVerify: true };
   }
   return { changed: checkpoint.changed, skipVerify: false };
+}
+
+/** How many commits back foldCheckpoints looks: an iteration commits once, a few kills a few times. */
+const FOLD_DEPTH = 20;
+
+/**
+ * A run that died mid-iteration redoes that iteration on resume (loop.ts): checkpoint commits of it
+ * at HEAD — recorded, or one in flight that landed after loki died — would show the iteration twice
+ * in history. They are taken back with a soft reset: their work stays in the index and the working
+ * tree, and the redo's own checkpoint commits it once. Only a linear run of such commits since the
+ * run's start is touched; a commit of anyone else's on top leaves history alone.
+ */
+export async function foldCheckpoints(
+  root: string,
+  state: Pick<OrchestratorState, "phase" | "iteration" | "start_sha">,
+): Promise<{ to: string; commits: number } | null> {
+  const redo = state.phase !== "done" && state.phase !== "starting" && state.iteration > 0;
+  if (!redo) return null;
+  const log = await git(["log", "--first-parent", `--max-count=${FOLD_DEPTH}`, "--format=%H %P%x00%s", "HEAD"], {
+    cwd: root,
+    timeoutMs: 30_000,
+  });
+  if (!log.ok) return null;
+  const subject = checkpointMessage(state.iteration);
+  let commits = 0;
+  let to: string | null = null;
+  for (const line of log.stdout.split("\n").filter(Boolean)) {
+    const [shas = "", message = ""] = line.split("\0");
+    const [sha, ...parents] = shas.split(" ");
+    if (sha === state.start_sha || message !== subject || parents.length !== 1) break;
+    commits += 1;
+    to = parents[0] ?? null;
+  }
+  if (commits === 0 || to === null) return null;
+  const ancestor = await git(["merge-base", "--is-ancestor", state.start_sha, to], { cwd: root, timeoutMs: 30_000 });
+  if (!ancestor.ok) return null;
+  const reset = await git(["reset", "--soft", "--quiet", to], { cwd: root, timeoutMs: 60_000 });
+  return reset.ok ? { to, commits } : null;
 }

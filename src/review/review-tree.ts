@@ -1,9 +1,10 @@
 // Read-only review copies: each reviewer (or judge) works in its own detached git worktree of HEAD.
 // Hashes before and after — of its copy, of the user's tree and of HEAD — catch any write, by any
-// tool (Bash included); the user's tree is restored and the verdict marked as a mutation.
+// tool (Bash included); the user's tree is restored and the verdict marked as a mutation. Copies a
+// killed run left behind are removed by removeReviewCopies (on `loki resume` and `loki stop`).
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { join, sep } from "node:path";
 import { workspaceAt } from "../core/workspace.ts";
 import { gitError } from "../core/errors.ts";
 import { git, headSha, workingTreeHash } from "../core/git.ts";
@@ -68,6 +69,26 @@ async function removeTrees(root: string, dirs: string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   await git(["worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
+}
+
+/**
+ * Remove every review copy under the repository's .loki/tmp/review — the git worktrees registered
+ * there and whatever is left on disk — for copies a killed run could not remove. Returns how many.
+ */
+export async function removeReviewCopies(root: string): Promise<number> {
+  const base = workspaceAt(root).reviewCopies;
+  const list = await git(["worktree", "list", "--porcelain"], { cwd: root, timeoutMs: 60_000 });
+  const prefixes = [base, existsSync(base) ? realpathSync(base) : join(realpathSync(root), ".loki", "tmp", "review")].map((p) => p + sep);
+  const registered = list.stdout
+    .split("\n")
+    .filter((line) => line.startsWith("worktree "))
+    .map((line) => line.slice("worktree ".length))
+    .filter((dir) => prefixes.some((prefix) => dir.startsWith(prefix)));
+  const onDisk = existsSync(base) ? readdirSync(base).length : 0;
+  if (registered.length === 0 && onDisk === 0) return 0;
+  await removeTrees(root, registered);
+  rmSync(base, { recursive: true, force: true });
+  return Math.max(registered.length, onDisk);
 }
 
 async function changedPaths(dir: string): Promise<string> {

@@ -1,21 +1,26 @@
 // `loki resume`: relaunch a run from its saved state, under the run lock — same run id, start sha,
-// iteration count and spend. A call in flight when loki died is killed (its whole group, while its pid
-// is still that call's) and billed once, conservatively, so the ledger stays the single truth about money.
+// iteration count and spend. What the dead run left running (its children, the agent call among them)
+// is killed with its group first (only while each pid is still that process), and that call billed
+// once, conservatively. A run killed while finishing is not relaunched: its end is completed.
 import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
 import { signalSaved } from "../core/process-identity.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
+import type { LoopResult } from "../loop/env.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
 import { priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
-import { executeRun, type Reporter } from "./execute.ts";
+import { executeRun, withTrackedChildren, type Reporter } from "./execute.ts";
+import { clearLeftovers } from "./children.ts";
+import { finishRun, unfinishedEnd } from "./finish.ts";
 import { prepareProviders, prepareSandbox, UNSANDBOXED } from "./prepare.ts";
 import { ledgerSpend, openRunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
 import { clearSignal } from "../loop/signals.ts";
 import { takeIntegrity } from "../loop/integrity.ts";
+import { foldCheckpoints } from "../loop/reflect.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
 import { carriedFlags, loadRunSpec, loopInputs } from "./start.ts";
@@ -35,8 +40,6 @@ export async function prepareResume(input: ResumeInput) {
   const ws = workspaceAt(root);
   const saved = readJson(ws.orchestrator, OrchestratorState);
   if (!saved) throw usageError(`no run to resume in ${root}`, { hint: "start one: loki start ./prd.md" });
-  if (saved.outcome === "verified")
-    throw usageError(`run ${saved.run_id} already finished verified`, { hint: "start a new run: loki start ./prd.md" });
   // One run per repository: nothing is written for the resume before the run lock is ours.
   await takeRunLock(ws.runLock, saved.run_id, { warn: input.reporter.warn, ...(input.background ? { handOverFrom: process.ppid } : {}) });
   return await underRunLock(ws.runLock, () => resumeRun(input, ws, saved));
@@ -44,6 +47,11 @@ export async function prepareResume(input: ResumeInput) {
 
 async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorState) {
   const root = ws.root;
+  await settleLeftovers(ws, input.reporter);
+  const end = unfinishedEnd(ws, saved);
+  if (end) return completeEnd(ws, saved, end, input);
+  if (saved.outcome === "verified")
+    throw usageError(`run ${saved.run_id} already finished verified`, { hint: "start a new run: loki start ./prd.md" });
   const spec = await loadRunSpec(ws);
   if (!spec)
     throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
@@ -114,15 +122,52 @@ async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorS
   return {
     ws,
     runId: saved.run_id,
-    execute: () =>
-      executeRun(loopInputs({ record, config, spec, providers, sandbox, env: input.env, reporter: input.reporter, stages: input.stages })),
+    // Folded only by the process that runs the loop (not a --bg parent), once every check passed.
+    execute: async () => {
+      await foldRedoneIteration(record, input.reporter);
+      return executeRun(
+        loopInputs({ record, config, spec, providers, sandbox, env: input.env, reporter: input.reporter, stages: input.stages }),
+      );
+    },
   };
+}
+
+/** What the dead run left running is ended (its children, by pid and start time) and its review copies removed. */
+async function settleLeftovers(ws: ReturnType<typeof workspaceAt>, reporter: Reporter): Promise<void> {
+  const left = await clearLeftovers(ws);
+  if (left.processes.length > 0)
+    reporter.notice(
+      `ended ${left.processes.length} process${left.processes.length === 1 ? "" : "es"} the dead run left running: ${left.processes.join(", ")}`,
+    );
+  if (left.reviewCopies > 0)
+    reporter.notice(`removed ${left.reviewCopies} review cop${left.reviewCopies === 1 ? "y" : "ies"} the dead run left behind`);
+}
+
+/** A run killed between deciding its outcome and recording all of it: finish writing its end, nothing more. */
+async function completeEnd(ws: Workspace, saved: OrchestratorState, end: LoopResult, input: ResumeInput) {
+  const record = openRunRecord(ws, saved, input.reporter.event);
+  await settleInterruptedCall(record);
+  input.reporter.notice(`run ${saved.run_id} was killed while finishing (${end.outcome}): completing its summary and proof`);
+  return {
+    ws,
+    runId: saved.run_id,
+    execute: () => withTrackedChildren(record, () => finishRun({ record, reporter: input.reporter, env: input.env }, end)),
+  };
+}
+
+/** The iteration about to be redone takes back its own checkpoint commits, so history shows it once. */
+async function foldRedoneIteration(record: ReturnType<typeof openRunRecord>, reporter: Reporter): Promise<void> {
+  const folded = await foldCheckpoints(record.ws.root, record.state);
+  if (!folded) return;
+  const message = `iteration ${record.state.iteration} is redone: its ${folded.commits} checkpoint commit${folded.commits === 1 ? "" : "s"} folded back into the working tree (HEAD ${folded.to.slice(0, 12)})`;
+  record.emit({ kind: "warning", message });
+  reporter.notice(message);
 }
 
 /**
  * Kill what is left of an interrupted call — its process group, only while its pid is still that
- * call's (a pid reused by another process is never signalled) — and bill it once: with no result
- * to read, at a floor estimate.
+ * call's (a pid reused by another process is never signalled; settleLeftovers ended the run's other
+ * children already) — and bill it once: with no result to read, at a floor estimate.
  */
 async function settleInterruptedCall(record: ReturnType<typeof openRunRecord>): Promise<void> {
   const active = record.state.active_call;

@@ -1,0 +1,163 @@
+// The end of every run, in an order a kill -9 cannot break: the completion summary (the proof is
+// assembled from it), the proof, then the state and session that say the run finished, then the
+// run_finished event. `loki resume` finds an end that was cut short (unfinishedEnd) and runs it again.
+import { releaseRunLock } from "../core/run-lock.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { messageOf } from "../core/errors.ts";
+import { RUN_EXIT } from "../core/exit-codes.ts";
+import { headSha } from "../core/git.ts";
+import { Completion, LokiEvent, type OrchestratorState, type Outcome } from "../core/run-schema.ts";
+import type { RunStatus } from "../core/session-schema.ts";
+import { readJson, readJsonl, writeFileAtomic, type Workspace } from "../core/workspace.ts";
+import { readSubject } from "../gates/diff.ts";
+import type { LoopResult } from "../loop/env.ts";
+import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
+import { clearSignal } from "../loop/signals.ts";
+import { lastBlockers } from "../loop/stall.ts";
+import { trust } from "../loop/trust-sink.ts";
+import { writeProof } from "../proof/assemble.ts";
+import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
+
+const STATUS: Record<Outcome, RunStatus> = {
+  verified: "completed",
+  blocked: "blocked",
+  error: "failed",
+  failed: "failed",
+  budget_exceeded: "stopped",
+  max_iterations: "stopped",
+  max_duration: "stopped",
+  stalled: "stopped",
+  stopped: "stopped",
+  interrupted: "stopped",
+};
+
+export type FinishInput = {
+  record: RunRecord;
+  reporter: { notice: (line: string) => void; warn: (line: string) => void; close: () => void };
+  env: Record<string, string | undefined>;
+};
+
+/** The end of every run: summary, proof, state, final event — in that order; returns the summary. */
+export async function finishRun(input: FinishInput, result: LoopResult): Promise<Completion> {
+  const { record, env } = input;
+  if (result.outcome === "stopped") clearSignal(record.ws.stop);
+  const exitCode = RUN_EXIT[result.outcome];
+  await holdBefore("completion", record.ws, env);
+  const head = await headSha(record.ws.root);
+  // The run's final change, derived once for the summary and the proof. A git failure here must not
+  // cost the summary: it is warned about, and the proof then records its own failure to derive it.
+  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false, ...(head ? { head } : {}) }).catch(
+    (error: unknown) => {
+      input.reporter.warn(`the run's change could not be read: ${messageOf(error)}`);
+      return null;
+    },
+  );
+  const spend = ledgerSpend(record.ws, record.state.run_id);
+  const completion = writeCompletion(record.ws, {
+    run_id: record.state.run_id,
+    outcome: result.outcome,
+    exit_code: exitCode,
+    reason: result.reason,
+    start_sha: record.state.start_sha,
+    head_sha: head,
+    branch: record.state.branch,
+    iterations: record.state.iteration,
+    diffstat: change?.stat ?? { files: 0, insertions: 0, deletions: 0 },
+    cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
+    pr_url: null,
+    sandboxed: record.state.sandboxed,
+    next: nextStep(result.outcome, {
+      startSha: record.state.start_sha,
+      branch: record.state.branch,
+      spec: record.state.spec.ref,
+      blockers: result.outcome === "stalled" ? lastBlockers(record.ws, record.state.iteration, record.state.feedback) : [],
+    }),
+    finished_at: new Date().toISOString(),
+  });
+  await holdBefore("proof", record.ws, env);
+  try {
+    const { file } = await writeProof(record.ws, record.state.run_id, change ? { change } : {});
+    input.reporter.notice(`proof signed by ${file.provenance.key_fingerprint} (loki proof verify ${record.state.run_id})`);
+  } catch (error) {
+    input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
+  }
+  await holdBefore("state", record.ws, env);
+  record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
+  await holdBefore("event", record.ws, env);
+  trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
+  record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
+  // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
+  if (env.LOKI_BACKGROUND === "1" && !existsSync(record.ws.delivery))
+    await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
+  input.reporter.close();
+  // Last: the next run may start only once this one's end is all on disk.
+  await releaseRunLock(record.ws.runLock);
+  return completion;
+}
+
+const ProofStamp = z.object({ payload: z.object({ run: z.object({ id: z.string(), finished_at: z.string() }) }) });
+
+/**
+ * The end a run had decided on but not finished writing when loki died, for `loki resume` to finish:
+ * a summary of the current leg (since its last run_started) with the state not yet saying so, or a
+ * verified ship gate with none; a state that says finished without its run_finished event; or a
+ * verified run without its proof.
+ * null when the run's end is whole, or when it has not ended.
+ */
+export function unfinishedEnd(ws: Workspace, state: OrchestratorState): LoopResult | null {
+  const events = readJsonl(ws.events, LokiEvent, () => {}).filter((e) => e.run_id === state.run_id);
+  const legStart = events.findLast((e) => e.kind === "run_started")?.ts ?? "";
+  // ISO timestamps of one format compare as strings.
+  const ofLeg = (ts: string) => ts >= legStart;
+  const summary = readOptional(() => readJson(ws.completion, Completion));
+  const completion = summary?.run_id === state.run_id && ofLeg(summary.finished_at) ? summary : null;
+  if (state.outcome === null) {
+    if (completion) return { outcome: completion.outcome, reason: completion.reason };
+    // The loop saves a VERIFIED ship gate and returns at once (loop.ts): killed before the summary,
+    // the run is verified all the same — redoing it would only pay the agent and council again.
+    if (state.phase === "done" && state.last_verdict === "VERIFIED")
+      return {
+        outcome: "verified",
+        reason: "every ship-gate stage verified; loki was killed before it wrote the run's end, and loki resume wrote it",
+      };
+    return null;
+  }
+  const announced = events.some((e) => e.kind === "run_finished" && ofLeg(e.ts));
+  const proved = completion !== null && proofFinishedAt(ws, state.run_id) === completion.finished_at;
+  if (announced && (proved || state.outcome !== "verified")) return null;
+  return {
+    outcome: completion?.outcome ?? state.outcome,
+    reason:
+      completion?.reason ??
+      `the run ended ${state.outcome.replaceAll("_", " ")}; loki was killed while finishing it, and loki resume completed its summary and proof`,
+  };
+}
+
+/** When the run's proof.json says the run finished (its summary's finished_at); null without a readable proof. */
+function proofFinishedAt(ws: Workspace, runId: string): string | null {
+  const proof = readOptional(() => ProofStamp.parse(JSON.parse(readFileSync(join(ws.proof(runId), "proof.json"), "utf8"))));
+  return proof?.payload.run.id === runId ? proof.payload.run.finished_at : null;
+}
+
+function readOptional<T>(read: () => T | undefined): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long a held step waits before going on (a forgotten hold must not hang a run for good). */
+const HOLD_MS = 10 * 60_000;
+
+/**
+ * Fault injection for tests and bench/reliability.ts only: with LOKI_TEST_HOLD_AT=finish:<step>,
+ * the run writes .loki/tmp/held-at and waits before that step, to be killed there with kill -9.
+ */
+async function holdBefore(step: "completion" | "proof" | "state" | "event", ws: Workspace, env: FinishInput["env"]): Promise<void> {
+  if (env.LOKI_TEST_HOLD_AT !== `finish:${step}`) return;
+  writeFileAtomic(join(ws.dir, "tmp", "held-at"), `finish:${step}\n`);
+  await Bun.sleep(HOLD_MS);
+}
