@@ -124,8 +124,10 @@ describe("one run per repository", () => {
     const second = await loki(["resume"], { cwd: dir, env: s.env });
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`run ${run_id} is active here (pid ${pid}, started `);
-    await until(() => existsSync(join(dir, ".loki", "state", "completion.json")), 30_000);
+    // The state says finished last of all (after the summary and the proof).
+    await until(() => stateIn(dir).outcome !== null, 30_000);
     expect(stateIn(dir)).toMatchObject({ run_id, outcome: "verified" });
+    expect(existsSync(join(dir, ".loki", "state", "completion.json"))).toBe(true);
   });
 });
 
