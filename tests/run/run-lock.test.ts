@@ -156,7 +156,8 @@ describe("a saved pid is signalled only while it is still the run's", () => {
       expect(alive(other.pid)).toBe(true);
 
       const resumed = await s.loki(["resume"], { FAKE_AGENT_SLEEP_MS: "0" });
-      expect(resumed.code).toBe(0);
+      // On failure the whole result is printed: what the run said is the diagnosis.
+      expect({ code: resumed.code, stdout: resumed.stdout, stderr: resumed.stderr }).toMatchObject({ code: 0 });
       expect(alive(other.pid)).toBe(true);
       expect(s.completion()).toMatchObject({ run_id: before.run_id, outcome: "verified" });
       expect(s.events().some((e) => e.kind === "warning" && e.message.includes(`pid ${other.pid} now belongs to another process`))).toBe(
