@@ -1,6 +1,6 @@
 // bin/loki.js, the `loki` command, run from this checkout on a PATH without bun: a repository's
 // bunfig.toml and .env never reach loki; no Bun at all is exit 3 with the install command; signals
-// reach the Bun child and its end is the launcher's.
+// reach the Bun child and its end is the launcher's; the README's quick start runs this loki.
 import { describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -140,5 +140,36 @@ describe("signals pass through the launcher", () => {
       await sh(["node", LAUNCHER, "stop"], run.s.path, run.env, true);
       await gone(run.child, run.sleep);
     });
+  });
+});
+
+describe("the README's quick start", () => {
+  test("runs this checkout's loki, also in a demo/ that has its own package.json", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const line = readme.split("\n").find((l) => l.includes(" init demo ")) ?? "";
+    const steps = line.replace(/#.*$/, "").trim().split(" && ");
+    expect(steps[0]).toBe("npm ci");
+    // A checkout after `npm ci`: its files, and the node_modules this one has.
+    await using checkout = await tmpdir();
+    for (const entry of ["bin", "src", "templates", "skills", "node_modules", "package.json"])
+      symlinkSync(join(ROOT, entry), join(checkout.path, entry));
+    // Offline: were the README's command to reach for the registry's `loki`, it fails here at once.
+    const env = cleanEnv(noBun, { npm_config_offline: "true" });
+    let cwd = checkout.path;
+    for (const step of steps.slice(1)) {
+      const [program, ...args] = step.split(" ");
+      if (program === "cd") {
+        cwd = join(cwd, args[0] ?? "");
+        // What the agent will write first, and what makes `npx loki` fetch the registry's `loki`.
+        await Bun.write(join(cwd, "package.json"), '{ "name": "demo", "version": "1.0.0" }\n');
+        continue;
+      }
+      // `start` would spend money: what runs it is checked with `version` in its place.
+      const start = args.indexOf("start");
+      const argv = [program ?? "", ...(start < 0 ? args : [...args.slice(0, start), "version"])];
+      const result = await sh(argv, cwd, env, true);
+      if (start >= 0) expect(result.stdout.trim()).toBe(`loki ${VERSION}`);
+    }
+    expect(existsSync(join(checkout.path, "demo", "prd.md"))).toBe(true);
   });
 });
