@@ -4,7 +4,7 @@
 // with the child's own error, when the child ends before that.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname, relative } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { internalError } from "../core/errors.ts";
 import { handOverRunLock } from "../core/run-lock.ts";
 import { processStart } from "../core/process-identity.ts";
@@ -18,11 +18,13 @@ import { readLogTail } from "./run-log.ts";
 const START_WATCH_MS = 20_000;
 const POLL_MS = 100;
 
-/** How to run this same loki again: the compiled binary alone, or the runtime plus the entry script. */
+/** How to run this same loki again: the compiled binary alone, or the runtime plus the entry script —
+ *  with bin/loki.js's flags, so Bun reads neither the repository's bunfig.toml nor its .env files. */
 export function selfCommand(): string[] {
   const script = process.argv[1];
   const compiled = !script || script.startsWith("/$bunfs") || script.includes("~BUN") || script === process.execPath;
-  return compiled ? [process.execPath] : [process.execPath, script];
+  const config = resolve(import.meta.dir, "..", "..", "bin", "loki.bunfig.toml");
+  return compiled ? [process.execPath] : [process.execPath, "--no-env-file", `--config=${config}`, script];
 }
 
 export async function spawnBackground(

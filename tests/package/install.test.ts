@@ -1,0 +1,141 @@
+// The package as users get it: this checkout packed with `npm pack`, the tarball installed into a
+// fresh global prefix, into a fresh project, and run through npx and bunx — each on a PATH with node
+// and git but no Bun. The npm registry serves the dependencies (a shared cache makes repeats quick).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecResult } from "../../src/core/exec.ts";
+import { git } from "../helpers/tmp.ts";
+import { cleanEnv, forgetNpxInstall, isNative, npmEnv, packCheckout, pathWithoutBun, platformBun, ROOT, sh } from "../helpers/package.ts";
+
+const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+const SETUP_TIMEOUT_MS = 300_000;
+
+const work = mkdtempSync(join(tmpdir(), "loki-package-"));
+const prefix = join(work, "prefix");
+const project = join(work, "project");
+const elsewhere = join(work, "elsewhere");
+const noBun = pathWithoutBun();
+const onPath = `${join(prefix, "bin")}:${noBun}`;
+let tarball = "";
+let files: string[] = [];
+let globalInstall: ExecResult;
+let npxPackage: ExecResult;
+
+beforeAll(async () => {
+  for (const dir of [project, elsewhere]) mkdirSync(dir);
+  ({ tarball, files } = await packCheckout(work, noBun));
+  const env = npmEnv(noBun);
+  // The three installs are independent: side by side they take as long as the slowest.
+  [globalInstall, , npxPackage] = await Promise.all([
+    sh(["npm", "install", "-g", "--prefix", prefix, tarball], work, env, true),
+    (async () => {
+      await sh(["npm", "init", "-y"], project, env, true);
+      // Without install scripts, as npm's allowScripts policy or --ignore-scripts leave it: `bun`'s
+      // postinstall never moves the binary out of its platform package.
+      await sh(["npm", "install", "--ignore-scripts", tarball], project, env, true);
+    })(),
+    sh(["npx", "--package", tarball, "loki", "version"], elsewhere, env),
+  ]);
+}, SETUP_TIMEOUT_MS);
+
+afterAll(() => {
+  forgetNpxInstall(tarball);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("the packed tarball", () => {
+  test("is loki-cli with the `loki` command, runs on Node >= 18, and ships no tests or benchmarks", () => {
+    const manifest = JSON.parse(readFileSync(join(prefix, "lib", "node_modules", "loki-cli", "package.json"), "utf8"));
+    expect(manifest).toMatchObject({ name: "loki-cli", bin: { loki: "bin/loki.js" }, engines: { node: ">=18" } });
+    expect(manifest.dependencies.bun).toBeDefined();
+    expect(files).toEqual(
+      expect.arrayContaining(["bin/loki.js", "bin/loki.bunfig.toml", "src/cli.ts", "templates/todo-app.md", "skills/build-core.md"]),
+    );
+    expect(files.filter((f) => /^(tests|bench|\.ci|dist|node_modules)\//.test(f))).toEqual([]);
+  });
+
+  test("installs on this Node without an engine warning", () => {
+    expect(globalInstall.stderr).not.toContain("EBADENGINE");
+  });
+});
+
+describe("npm install -g, on a PATH without bun", () => {
+  test("the PATH has node and git and no bun", () => {
+    expect(Bun.which("bun", { PATH: onPath })).toBeNull();
+    expect(Bun.which("node", { PATH: onPath })).not.toBeNull();
+    expect(Bun.which("git", { PATH: onPath })).not.toBeNull();
+  });
+
+  test("loki version: loki's, on the Bun that came with the package", async () => {
+    const text = await sh(["loki", "version"], work, cleanEnv(onPath), true);
+    expect(text.stdout.trim()).toBe(`loki ${VERSION}`);
+    const json = JSON.parse((await sh(["loki", "version", "--json"], work, cleanEnv(onPath), true)).stdout);
+    const bun = JSON.parse(readFileSync(join(prefix, "lib", "node_modules", "loki-cli", "node_modules", "bun", "package.json"), "utf8"));
+    expect(json).toEqual({ version: VERSION, bun: bun.version, platform: `${process.platform}-${process.arch}` });
+  });
+
+  test("loki doctor --json: git and Bun found, its exit code says whether a provider is usable", async () => {
+    const doctor = await sh(["loki", "doctor", "--json"], work, cleanEnv(onPath));
+    const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
+    expect(report.checks.find((c) => c.name === "git")?.status).toBe("ok");
+    expect(report.checks.find((c) => c.name === "bun")?.status).toBe("ok");
+    expect(doctor.exitCode).toBe(report.ok ? 0 : 1);
+  });
+
+  test("loki verify: a branch adding code and no test runner is CONCERNS, exit 1", async () => {
+    const repo = join(work, "repo");
+    mkdirSync(repo);
+    git(repo, ["init", "-q", "-b", "main"]);
+    await Bun.write(join(repo, "README.md"), "# demo\n");
+    git(repo, ["add", "-A"]);
+    git(repo, ["commit", "-qm", "initial"]);
+    git(repo, ["checkout", "-qb", "feature"]);
+    await Bun.write(join(repo, "add.js"), "export const add = (a, b) => a + b;\n");
+    git(repo, ["add", "-A"]);
+    git(repo, ["commit", "-qm", "add"]);
+    const verify = await sh(["loki", "verify", "main", "--json"], repo, cleanEnv(onPath));
+    expect(verify.exitCode).toBe(1);
+    const evidence = JSON.parse(verify.stdout) as { verdict: string; exit_code: number; reasons: string[]; repo: { branch: string } };
+    expect(evidence).toMatchObject({ verdict: "CONCERNS", exit_code: 1, repo: { branch: "feature" } });
+    expect(evidence.reasons.join("\n")).toContain("no test runner found");
+  });
+});
+
+describe("a project that installed the tarball (no install scripts run)", () => {
+  test("bun's own bin is still the placeholder: loki found the platform package's binary", () => {
+    expect(isNative(join(project, "node_modules", "bun", "bin", "bun.exe"))).toBe(false);
+    expect(isNative(platformBun(join(project, "node_modules")))).toBe(true);
+  });
+
+  test("npx loki and npx loki-cli run this loki, not the registry's `loki`", async () => {
+    for (const argv of [
+      ["npx", "loki", "version"],
+      ["npx", "loki-cli", "version"],
+    ]) {
+      const result = await sh(argv, project, npmEnv(noBun), true);
+      expect(result.stdout.trim()).toBe(`loki ${VERSION}`);
+    }
+  });
+
+  test("bunx loki-cli, with the installed Bun, under Node and under Bun (--bun)", async () => {
+    const bun = platformBun(join(project, "node_modules"));
+    const env = cleanEnv(noBun, { BUN_INSTALL_CACHE_DIR: join(work, "bun-cache") });
+    for (const argv of [
+      [bun, "x", "loki-cli", "version"],
+      [bun, "x", "--bun", "loki-cli", "version"],
+    ]) {
+      const result = await sh(argv, project, env, true);
+      expect(result.stdout.trim()).toBe(`loki ${VERSION}`);
+    }
+  });
+});
+
+describe("npx --package <tarball>, outside any project", () => {
+  test("installs it into npx's cache and runs loki", () => {
+    expect(npxPackage.stderr).not.toContain("EBADENGINE");
+    expect(npxPackage.exitCode).toBe(0);
+    expect(npxPackage.stdout.trim()).toBe(`loki ${VERSION}`);
+  });
+});
