@@ -80,8 +80,9 @@ const ACCEPT_HINT = "its allow marker was added in this diff (a maintainer accep
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export type SecretsGateOptions = {
-  /** Path of the gitleaks binary; null never runs it; unset looks it up on PATH. details.gitleaks
-   *  records "ran", "failed", "not installed" or "skipped" (no added lines to scan). */
+  /** Path of the gitleaks binary; null never runs it; unset looks it up on PATH, unless
+   *  LOKI_SECRET_SCANNER=builtin (the Action's `secret-scanner: builtin`) turns it off. details.gitleaks
+   *  records "ran", "failed", "not installed", "off" or "skipped" (no added lines to scan). */
   gitleaks?: string | null;
 };
 
@@ -154,7 +155,8 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
       const ignoredFiles = subject.files.filter(
         (f) => f.status !== "deleted" && (f.added.length > 0 || f.binary) && ignore.ignores(f.path),
       ).length;
-      const bin = options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks;
+      const off = options.gitleaks === undefined && process.env.LOKI_SECRET_SCANNER === "builtin";
+      const bin = off ? null : options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks;
       const { candidates, leaks } = await findCandidates(scanned, bin, ctx.signal);
       const { findings, suppressed } = await judge(ctx, candidates, ignore, binary.findings);
 
@@ -183,7 +185,7 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
         files: scanned.length,
         lines,
         binary_files: binary.files.length,
-        gitleaks: bin === null ? "not installed" : (leaks?.status ?? "skipped"),
+        gitleaks: off ? "off" : bin === null ? "not installed" : (leaks?.status ?? "skipped"),
         ...(leaks?.status === "failed" ? { gitleaks_error: leaks.error } : {}),
         suppressed: { ...suppressed, files: ignoredFiles },
         lokiignore: source,
