@@ -3,7 +3,15 @@
 import { z } from "zod";
 import { CouncilRound, VerdictName } from "./evidence-schema.ts";
 import { Outcome } from "./run-schema.ts";
-import { GateResult, IsoTime, Sha256, SpecItemKind, SpecSourceKind, TokenCounts, Version } from "./schema.ts";
+import { GateResult, IsoTime, Sha256, SpecItemKind, SpecSourceKind, TokenCounts } from "./schema.ts";
+
+/**
+ * The proof file's own version: what its hash covers. 2 (written now): RFC 8785 canonical JSON of
+ * `{schema_version, payload}`. 1 (read, never written): loki's sorted-keys JSON of the payload alone.
+ */
+export const PROOF_SCHEMA_VERSION = 2 as const;
+export const ProofSchemaVersion = z.union([z.literal(1), z.literal(PROOF_SCHEMA_VERSION)]);
+export type ProofSchemaVersion = z.infer<typeof ProofSchemaVersion>;
 
 export const HeadlineVerdict = z.enum(["VERIFIED", "VERIFIED WITH GAPS", "NOT VERIFIED"]);
 export type HeadlineVerdict = z.infer<typeof HeadlineVerdict>;
@@ -135,7 +143,8 @@ export type Proof = z.infer<typeof Proof>;
 
 export const Provenance = z.object({
   algorithm: z.literal("ed25519"),
-  /** sha256 of canonicalJson(payload): keys sorted at every depth, no whitespace. */
+  /** Version 2: sha256 of the RFC 8785 form of `{schema_version, payload}` (the file without its
+   *  provenance); version 1: sha256 of the payload as JSON with keys sorted at every depth. */
   canonical_sha256: Sha256,
   /** base64 ed25519 signature over the UTF-8 bytes of canonical_sha256 (the 64 hex characters). */
   signature: z.string().min(1),
@@ -146,5 +155,5 @@ export const Provenance = z.object({
 });
 export type Provenance = z.infer<typeof Provenance>;
 
-export const ProofFile = z.object({ schema_version: Version, payload: Proof, provenance: Provenance });
+export const ProofFile = z.object({ schema_version: ProofSchemaVersion, payload: Proof, provenance: Provenance });
 export type ProofFile = z.infer<typeof ProofFile>;

@@ -1,14 +1,13 @@
 // Signing proofs: the per-user ed25519 key in ~/.loki/keys/ (created on first use, private key
-// mode 0600), canonical-JSON sha256 of a redacted payload, and checking a signature. No file I/O
-// beyond the key files.
+// mode 0600), the digest a proof's signature covers (per proof schema version), and checking a
+// signature. No file I/O beyond the key files.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lokiHomeAt, userHome } from "../core/workspace.ts";
 import { internalError, messageOf } from "../core/errors.ts";
-import { canonicalJson, sha256 } from "../core/hash.ts";
-import { SCHEMA_VERSION } from "../core/schema.ts";
-import type { Proof, ProofFile, Provenance } from "../core/proof-schema.ts";
+import { canonicalJson, sha256, sortedKeysJson } from "../core/hash.ts";
+import { PROOF_SCHEMA_VERSION, type Proof, type ProofFile, type ProofSchemaVersion, type Provenance } from "../core/proof-schema.ts";
 import type { Redacted } from "./redact.ts";
 
 export type SigningKey = { privateKey: KeyObject; publicPem: string; fingerprint: string };
@@ -81,13 +80,25 @@ export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
   return a.export({ type: "spki", format: "der" }).equals(b.export({ type: "spki", format: "der" }));
 }
 
-export function canonicalSha256(payload: unknown): string {
-  return sha256(canonicalJson(payload));
+/** How a version's digest is computed, for what `proof verify` prints. */
+export const DIGEST_FORMS: Readonly<Record<ProofSchemaVersion, string>> = {
+  1: "sorted-keys JSON of the payload, proof schema 1",
+  2: "RFC 8785 of {schema_version, payload}, proof schema 2",
+};
+
+/**
+ * The sha256 a proof's signature covers. Version 2 hashes the RFC 8785 form of the file without its
+ * provenance, so the version is signed too: relabelling a proof as version 1 changes its digest.
+ * Version 1 (proofs written before RFC 8785) hashed the payload's sorted-keys JSON alone.
+ */
+export function proofDigest(version: ProofSchemaVersion, payload: unknown): string {
+  if (version === 1) return sha256(sortedKeysJson(payload));
+  return sha256(canonicalJson({ schema_version: version, payload }));
 }
 
 /** Only a redacted payload can be signed, so only a redacted payload can be written. */
 export function signProof(value: Redacted<Proof>, key: SigningKey = signingKey()): ProofFile {
-  const digest = canonicalSha256(value);
+  const digest = proofDigest(PROOF_SCHEMA_VERSION, value);
   const provenance: Provenance = {
     algorithm: "ed25519",
     canonical_sha256: digest,
@@ -95,7 +106,7 @@ export function signProof(value: Redacted<Proof>, key: SigningKey = signingKey()
     public_key: key.publicPem,
     key_fingerprint: key.fingerprint,
   };
-  return { schema_version: SCHEMA_VERSION, payload: value, provenance };
+  return { schema_version: PROOF_SCHEMA_VERSION, payload: value, provenance };
 }
 
 export type SignatureCheck = { ok: boolean; fingerprint: string | null; publicKey: KeyObject | null; detail: string };

@@ -1,14 +1,15 @@
-// `loki proof verify`: re-hash a proof's canonical payload, check its signature and that a key the
-// user trusts made it, re-derive the diff from the repository and look for commits added after the
-// run. Reads only; never rewrites a proof.
+// `loki proof verify`: re-hash a proof the way its schema version says, check its signature and
+// that a key the user trusts made it, re-derive the diff from the repository and look for commits
+// added after the run. Reads only; never rewrites a proof.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { messageOf } from "../core/errors.ts";
-import { ProofFile } from "../core/proof-schema.ts";
+import { iJsonProblem } from "../core/hash.ts";
+import { PROOF_SCHEMA_VERSION, ProofFile } from "../core/proof-schema.ts";
 import { git } from "../core/git.ts";
 import { userHome, type Workspace } from "../core/workspace.ts";
 import { deriveChange } from "./facts.ts";
-import { canonicalSha256, checkSignature, localPublicKey } from "./sign.ts";
+import { checkSignature, DIGEST_FORMS, localPublicKey, proofDigest } from "./sign.ts";
 import { redactText } from "./redact.ts";
 import { judgeSigner, readTrustList, type KeyInput, type TrustedBy } from "./trust.ts";
 
@@ -50,7 +51,7 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
     check("file", false, `proof.json cannot be read (${messageOf(error)})`, "unusable");
     return done();
   }
-  let raw: { payload?: unknown; provenance?: Record<string, unknown> };
+  let raw: { schema_version?: unknown; payload?: unknown; provenance?: Record<string, unknown> };
   try {
     raw = JSON.parse(text) as typeof raw;
   } catch (error) {
@@ -62,13 +63,28 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
     check("file", false, "proof.json has no payload or no provenance", "tampered");
     return done();
   }
-  const digest = canonicalSha256(raw.payload);
+  const version = raw.schema_version;
+  if (version !== 1 && version !== PROOF_SCHEMA_VERSION) {
+    // A later version is a newer loki's proof: it cannot be checked here. Anything else no loki wrote.
+    const newer = typeof version === "number" && Number.isInteger(version) && version > PROOF_SCHEMA_VERSION;
+    const detail = newer
+      ? `proof.json has schema_version ${version}: a newer loki wrote it (this one checks 1 and ${PROOF_SCHEMA_VERSION})`
+      : `proof.json has schema_version ${JSON.stringify(version) ?? "(none)"}, which no loki writes`;
+    check("version", false, detail, newer ? "unusable" : "tampered");
+    return done();
+  }
+  // loki signs I-JSON only (the redaction chokepoint makes it so): text that is not is not what it signed.
+  const notIJson = version === PROOF_SCHEMA_VERSION ? iJsonProblem(raw.payload, "payload") : null;
+  const digest = proofDigest(version, raw.payload);
+  const hashOk = notIJson === null && digest === provenance.canonical_sha256;
   check(
     "hash",
-    digest === provenance.canonical_sha256,
-    digest === provenance.canonical_sha256
-      ? `canonical sha256 ${digest}`
-      : `the payload hashes to ${digest}, the proof says ${String(provenance.canonical_sha256)}`,
+    hashOk,
+    hashOk
+      ? `canonical sha256 ${digest} (${DIGEST_FORMS[version]})`
+      : notIJson !== null
+        ? `the payload is not I-JSON (${notIJson}): loki never signs such a payload`
+        : `the proof hashes to ${digest} (${DIGEST_FORMS[version]}), it says ${String(provenance.canonical_sha256)}`,
     "tampered",
   );
   const signature = checkSignature(digest, provenance);
@@ -90,7 +106,7 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
       "schema",
       false,
       `proof.json does not match this loki's proof schema at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
-      signature.ok && digest === provenance.canonical_sha256 ? "unusable" : "tampered",
+      signature.ok && hashOk ? "unusable" : "tampered",
     );
     return done();
   }

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lokiHomeAt } from "../../src/core/workspace.ts";
-import { canonicalSha256, fingerprintOf, keyPaths, localFingerprint } from "../../src/proof/sign.ts";
+import { fingerprintOf, keyPaths, localFingerprint, proofDigest } from "../../src/proof/sign.ts";
 import { judgeSigner, type TrustList } from "../../src/proof/trust.ts";
 import { loki, type CliResult } from "../helpers/cli.ts";
 import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
@@ -68,7 +68,7 @@ type ProofJson = { payload: { headline: { verdict: string; reasons: string[] } }
 function reSign(path: string, key: Fresh, embed: { pem: string; fingerprint: string } = key): void {
   const proof = JSON.parse(readFileSync(path, "utf8")) as ProofJson;
   proof.payload.headline = { verdict: "VERIFIED", reasons: ["council round 1 passed (3 of 3 approved)"] };
-  const digest = canonicalSha256(proof.payload);
+  const digest = proofDigest(2, proof.payload);
   proof.provenance = {
     ...proof.provenance,
     canonical_sha256: digest,

@@ -5,6 +5,7 @@ import { annotations, escapeData, escapeProperty, stepSummary } from "../../src/
 import { toJunit, xmlEscape } from "../../src/verify/report/junit.ts";
 import { renderReport } from "../../src/verify/report/markdown.ts";
 import { pathToUri, toSarif } from "../../src/verify/report/sarif.ts";
+import { describeRule, PROJECT_URL } from "../../src/verify/report/sarif-rules.ts";
 import { descendants, parseXml, sampleEvidence, sarifErrors } from "../helpers/formats.ts";
 
 type Run = {
@@ -63,7 +64,8 @@ describe("SARIF", () => {
       region: { startLine: 3 },
     } as never);
     expect(first?.partialFingerprints).toEqual({ "lokiFingerprint/v1": "fp00000000000001" });
-    expect(results[3]?.locations[0]?.physicalLocation.region).toBeUndefined();
+    // A finding about a whole file points at its first line: GitHub needs a region on every result.
+    expect(results[3]?.locations[0]?.physicalLocation.region).toEqual({ startLine: 1 });
     expect(pathToUri("déjà vu/%odd:name,x.env")).toBe("d%C3%A9j%C3%A0%20vu/%25odd%3Aname%2Cx.env");
   });
 
@@ -73,6 +75,34 @@ describe("SARIF", () => {
     expect(tests?.invocations[0]?.toolExecutionNotifications?.[0]?.message.text).toBe("tests failed: 1 failed");
     expect(log.runs[4]?.invocations[0]?.executionSuccessful).toBe(false);
     expect(log.runs[0]?.invocations[0]?.executionSuccessful).toBe(true);
+    expect(log.runs[3]?.invocations[0]?.toolExecutionNotifications?.[0]).toMatchObject({
+      associatedRule: { id: "tests-failed", index: 0 },
+    });
+  });
+
+  test("every rule is described as GitHub requires: a name that is not its id, descriptions, help, a help link", () => {
+    const drivers = (log as unknown as { runs: { tool: { driver: Record<string, unknown> } }[] }).runs.map((r) => r.tool.driver);
+    expect(new Set(drivers.map((d) => d.informationUri))).toEqual(new Set([PROJECT_URL]));
+    const rules = drivers.flatMap((d) => d.rules as Record<string, { text?: string } | string>[]);
+    expect(rules.map((r) => [r.id, r.name])).toEqual([
+      ["aws-access-key", "SecretsAwsAccessKey"],
+      ["private-key", "SecretsPrivateKey"],
+      ["unused", "StaticUnused"],
+      ["style", "StaticStyle"],
+      ["static", "Static"],
+      ["tests-failed", "TestsFailed"],
+    ]);
+    for (const rule of rules) {
+      expect(rule).toMatchObject({
+        shortDescription: { text: expect.any(String) },
+        fullDescription: { text: expect.any(String) },
+        help: { text: expect.stringContaining("How to fix: "), markdown: expect.stringContaining("**How to fix:**") },
+        helpUri: expect.stringMatching(/^https:\/\/unpkg\.com\/loki-cli@0\.1\.0\/docs\/verify\.md#[a-z-]+$/),
+      });
+    }
+    expect(describeRule("secrets", "No secrets", "aws-access-key", "0.1.0").helpUri).toEndWith("#secrets-binary-files-and-suppressions");
+    expect(describeRule("tamper", "Test tampering", "assertion-weakened", "0.1.0").helpUri).toEndWith("#weaker-assertions");
+    expect(describeRule("static", "Static checks", "TS2304", "0.1.0").name).toBe("StaticTS2304");
   });
 });
 
@@ -85,6 +115,8 @@ describe("JUnit", () => {
     const suites = descendants(root, "testsuite");
     expect(suites).toHaveLength(1);
     expect(suites[0]?.attributes).toMatchObject({ name: "loki verify", tests: "6", failures: "3", errors: "1", skipped: "1" });
+    // Jenkins' schema has no `skipped` on <testsuites>: the count is on the suite only.
+    expect(root.attributes).toEqual({ name: "loki", tests: "6", failures: "3", errors: "1", time: "0.012" });
     const cases = descendants(root, "testcase");
     expect(cases.map((c) => c.attributes.name)).toEqual(["diff", "secrets", "static", "tests", "build", "heldout"]);
     expect(cases.every((c) => c.attributes.classname === "loki" && c.attributes.time === "0.012")).toBe(true);

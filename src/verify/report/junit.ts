@@ -1,6 +1,7 @@
 // JUnit XML from an evidence record: one <testsuite name="loki verify"> with one <testcase> per
 // gate — pass: empty; fail: <failure>; inconclusive: <error> (the check could not conclude);
-// skipped: <skipped>. Pure; escapes everything and drops characters XML 1.0 cannot carry.
+// skipped: <skipped>. Valid against Jenkins' JUnit schema (tests check it with xmllint). Pure;
+// escapes everything and drops characters XML 1.0 cannot carry.
 import type { Evidence } from "../../core/evidence-schema.ts";
 import type { GateResult } from "../../core/schema.ts";
 
@@ -59,7 +60,8 @@ export function toJunit(evidence: Evidence): string {
   const gates = evidence.gates;
   const count = (status: GateResult["status"]) => gates.filter((g) => g.status === status).length;
   const time = seconds(gates.reduce((max, g) => Math.max(max, g.duration_ms), 0));
-  const totals = `tests="${gates.length}" failures="${count("fail")}" errors="${count("inconclusive")}" skipped="${count("skipped")}" time="${time}"`;
+  // Jenkins' JUnit schema (xunit plugin junit-10.xsd) allows `skipped` on <testsuite> only.
+  const totals = `tests="${gates.length}" failures="${count("fail")}" errors="${count("inconclusive")}"`;
   const properties = [
     ["verdict", evidence.verdict],
     ["exit_code", String(evidence.exit_code)],
@@ -69,8 +71,8 @@ export function toJunit(evidence: Evidence): string {
   ].map(([name, value]) => `      <property name="${attr(name ?? "")}" value="${attr(value ?? "")}"/>`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="loki" ${totals}>`,
-    `  <testsuite name="loki verify" ${totals} timestamp="${evidence.generated_at.replace(/\.\d+Z$/, "")}">`,
+    `<testsuites name="loki" ${totals} time="${time}">`,
+    `  <testsuite name="loki verify" ${totals} skipped="${count("skipped")}" time="${time}" timestamp="${evidence.generated_at.replace(/\.\d+Z$/, "")}">`,
     "    <properties>",
     ...properties,
     "    </properties>",

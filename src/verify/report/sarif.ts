@@ -1,15 +1,15 @@
-// SARIF 2.1.0 from an evidence record: one run per gate (tool "loki-<gate>"), a rule per rule id,
-// a result per located finding. Pure; tests validate it against the official 2.1.0 schema.
-// Findings without a file (a red suite) become run notifications: code scanning needs a location.
+// SARIF 2.1.0 from an evidence record: one run per gate (tool "loki-<gate>"), a described rule per
+// rule id, a result per located finding. Pure; tests validate it against the official 2.1.0 schema
+// and GitHub's ingestion rules (SARIF Multitool). Findings without a file (a red suite) become run
+// notifications: code scanning needs a location.
 import type { Evidence } from "../../core/evidence-schema.ts";
 import type { GateResult, Severity } from "../../core/schema.ts";
+import { describeRule, PROJECT_URL, type RuleDescription } from "./sarif-rules.ts";
 
 type Level = "error" | "warning" | "note";
 type Finding = GateResult["findings"][number];
-type SarifRule = {
+type SarifRule = RuleDescription & {
   id: string;
-  name: string;
-  shortDescription: { text: string };
   defaultConfiguration: { level: Level };
   properties?: Record<string, unknown>;
 };
@@ -54,8 +54,7 @@ function gateRun(gate: GateResult, evidence: Evidence): Record<string, unknown> 
       ruleIndex.set(id, rules.length);
       const rule: SarifRule = {
         id,
-        name: id,
-        shortDescription: { text: `${gate.title}: ${id}` },
+        ...describeRule(gate.id, gate.title, id, evidence.tool.version),
         defaultConfiguration: { level: levelOf(finding.severity) },
       };
       if (SECURITY_GATES.has(gate.id)) rule.properties = { tags: ["security"], "security-severity": SECURITY_SEVERITY[finding.severity] };
@@ -65,13 +64,16 @@ function gateRun(gate: GateResult, evidence: Evidence): Record<string, unknown> 
       notifications.push({
         level: levelOf(finding.severity),
         message: { text: finding.message },
-        descriptor: { id },
+        associatedRule: { id, index: ruleIndex.get(id) },
         properties: { severity: finding.severity, fingerprint: finding.fingerprint },
       });
       continue;
     }
-    const physicalLocation: Record<string, unknown> = { artifactLocation: { uri: pathToUri(finding.file), uriBaseId: "%SRCROOT%" } };
-    if (finding.line !== undefined) physicalLocation.region = { startLine: finding.line };
+    // A finding about a whole file (no line) points at its first line: code scanning needs a region.
+    const physicalLocation = {
+      artifactLocation: { uri: pathToUri(finding.file), uriBaseId: "%SRCROOT%" },
+      region: { startLine: finding.line ?? 1 },
+    };
     results.push({
       ruleId: id,
       ruleIndex: ruleIndex.get(id),
@@ -94,6 +96,7 @@ function gateRun(gate: GateResult, evidence: Evidence): Record<string, unknown> 
       driver: {
         name: `loki-${gate.id}`,
         fullName: `loki ${gate.title}`,
+        informationUri: PROJECT_URL,
         version: evidence.tool.version,
         semanticVersion: evidence.tool.version,
         rules,
