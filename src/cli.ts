@@ -285,6 +285,11 @@ export function buildProgram(): Command {
     .description("print the version")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/version.ts"), "runVersion"));
+  program
+    .command("completion")
+    .description("print a completion script for your shell: source <(loki completion bash), see docs/setup.md")
+    .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish"]))
+    .action(lazy(() => import("./commands/completion.ts"), "runCompletion"));
   return program;
 }
 
