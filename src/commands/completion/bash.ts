@@ -1,5 +1,5 @@
 // `loki completion bash`: a bash completion script rendered from the command tree (tree.ts). Plain
-// bash (3.2 on macOS too): no bash-completion helpers needed; `=` in --flag=value is handled.
+// bash, no bash-completion helpers needed (compopt is used when there is one); --flag=value works.
 import { allCommands, type CommandSpec, type Values } from "./tree.ts";
 
 /** The shell words of a fixed list, as a bash double-quoted string (the words are plain: flags, ids). */
