@@ -5,6 +5,7 @@ import pkg from "../package.json" with { type: "json" };
 import { isLokiError, messageOf, usageError } from "./core/errors.ts";
 import { PROVIDER_IDS } from "./core/provider-ids.ts";
 import { COMMAND_EXIT, ERROR_EXIT, exitCodeFor, type ExitCode } from "./core/exit-codes.ts";
+import { setVerbosity } from "./core/verbosity.ts";
 
 /** A command: returns the exit code it looked up in core/exit-codes.ts; this file sets it. */
 type Action = (...args: never[]) => Promise<ExitCode>;
@@ -60,6 +61,8 @@ export function commanderMessage(text: string): string {
 }
 
 const PROVIDER_LIST = PROVIDER_IDS.join(", ");
+/** What `--version` prints: the same line as `loki version`. */
+const VERSION = `loki ${pkg.version}`;
 const RUN = "Run a build:";
 const WORKFLOW = "Plan a build:";
 const INSPECT = "Inspect and configure:";
@@ -67,13 +70,14 @@ const INSPECT = "Inspect and configure:";
 export function buildProgram(): Command {
   const program = new Command("loki")
     .description("Spec in, verified diff out. Turns a spec into acceptance items and drives a coding agent until they are verifiably met.")
-    .version(pkg.version, "-V, --version", "print the version")
+    .version(VERSION, "-v, --version", "print the version (as `loki version` does)")
     .showSuggestionAfterError(true)
     // Set before any subcommand is added: subcommands copy it when created.
     .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
     .showHelpAfterError("(run `loki help` for the list of commands)")
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .exitOverride();
+  globalOptions(program);
 
   program.commandsGroup(RUN);
   const runFlags = (command: Command) =>
@@ -102,7 +106,6 @@ export function buildProgram(): Command {
         "--accept-config-change",
         "grade with the diff's own test/build commands, .lokiignore and attributes (recorded in evidence and proof)",
       )
-      .option("--verbose", "print every gate's result and agent call, not only one line per iteration")
       .option("--json", "stream the run's events as JSON lines on stdout");
   runFlags(
     program
@@ -282,8 +285,33 @@ export function buildProgram(): Command {
     .description("print the version")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/version.ts"), "runVersion"));
-  program.addOption(new Option("--no-color", "disable colors (NO_COLOR is respected too)").hideHelp());
+  program
+    .command("completion")
+    .description("print a completion script for your shell: source <(loki completion bash), see docs/setup.md")
+    .addArgument(new Argument("<shell>", "the shell").choices(["bash", "zsh", "fish"]))
+    .action(lazy(() => import("./commands/completion.ts"), "runCompletion"));
   return program;
+}
+
+/**
+ * Options every command takes, before or after its name: commander reads a program option anywhere
+ * in argv (positional options are off), so no subcommand may declare one of these itself.
+ */
+function globalOptions(program: Command): void {
+  program
+    .addOption(new Option("-q, --quiet", "print only errors and the final result line (--json output is unchanged)").conflicts("verbose"))
+    .addOption(new Option("--verbose", "print every detail: each gate's result and agent call in a run, every finding in verify"))
+    .addOption(new Option("--no-color", "disable colors (NO_COLOR is respected too)").hideHelp())
+    // -V was the version flag before -v: kept, unlisted, for scripts that use it.
+    .addOption(new Option("-V").hideHelp())
+    .on("option:V", () => {
+      process.stdout.write(`${VERSION}\n`);
+      throw new CommanderError(0, "commander.version", VERSION);
+    })
+    .hook("preAction", () => {
+      const { quiet, verbose } = program.opts<{ quiet?: boolean; verbose?: boolean }>();
+      setVerbosity(quiet ? "quiet" : verbose ? "verbose" : null);
+    });
 }
 
 export async function main(argv: string[]): Promise<number> {

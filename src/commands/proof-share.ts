@@ -24,7 +24,8 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
   }
   const { payload } = entry.file;
   const redaction = payload.redaction;
-  const say = options.json ? info : out;
+  // With --json the preview goes to stderr; when loki is about to ask, it shows even under --quiet.
+  const say = !options.json ? out : options.yes ? info : (line: string) => void process.stderr.write(`${line}\n`);
   say(`proof of run ${runId}: ${payload.headline.verdict} — ${payload.spec.title}`);
   say(
     redaction.total === 0

@@ -19,6 +19,8 @@ import { deliver, type Delivered } from "../deliver/deliver.ts";
 import { prepareStart, resumeFlags } from "../run/start.ts";
 import type { RunFlags } from "../core/run-schema.ts";
 import { readStatus } from "../run/status.ts";
+import { completionLine } from "../run/completion.ts";
+import { childVerbosityEnv, verbosity } from "../core/verbosity.ts";
 
 type RunOptions = {
   provider?: string;
@@ -40,7 +42,6 @@ type RunOptions = {
   pr?: boolean;
   ship?: boolean;
   acceptConfigChange?: boolean;
-  verbose?: boolean;
 };
 
 /** Options that shape only this invocation (what to read, where to work, how to print), never the
@@ -56,8 +57,6 @@ export const INVOCATION_OPTIONS = [
   "issue",
   "openspec",
   "backgroundChild",
-  // How the output reads (a --bg child gets it as LOKI_VERBOSE), not how the run runs.
-  "verbose",
 ] as const satisfies readonly (keyof RunOptions)[];
 
 export function flagsOf(options: RunOptions): RunFlags {
@@ -78,11 +77,13 @@ export function flagsOf(options: RunOptions): RunFlags {
   };
 }
 
-// LOKI_VERBOSE carries --verbose to a --bg child (its argv is fixed: resume --background-child).
-const verboseOf = (options: RunOptions) => Boolean(options.verbose) || process.env.LOKI_VERBOSE === "1";
-
+// --quiet/--verbose are global flags (cli.ts): how the output reads, not how the run runs.
 function reporterFor(options: RunOptions) {
-  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env), { verbose: verboseOf(options) });
+  const level = verbosity();
+  return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env), {
+    verbose: level === "verbose",
+    quiet: level === "quiet",
+  });
 }
 
 export async function runStart(arg: string | undefined, options: RunOptions): Promise<ExitCode> {
@@ -114,7 +115,8 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
     out(`resumed run ${status.run_id} (pid ${status.pid})`);
     return COMMAND_EXIT.ok;
   }
-  const reporter = options.backgroundChild ? createReporter("plain", { verbose: verboseOf(options) }) : reporterFor(options);
+  // A --bg child's argv is fixed (resume --background-child): LOKI_VERBOSE brings it --verbose.
+  const reporter = options.backgroundChild ? createReporter("plain", { verbose: verbosity() === "verbose" }) : reporterFor(options);
   // A --bg child gives no flags: it runs with those its parent resolved and saved in the run's state.
   const run = await prepareResume({
     cwd: ws.root,
@@ -129,7 +131,7 @@ export async function runResume(options: RunOptions): Promise<ExitCode> {
 
 async function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options: RunOptions): Promise<ExitCode> {
   // --verbose is how the child's log reads, not a run flag: it travels in the environment.
-  const { pid, log } = await spawnBackground(ws, runId, options.verbose ? { ...process.env, LOKI_VERBOSE: "1" } : process.env);
+  const { pid, log } = await spawnBackground(ws, runId, childVerbosityEnv(process.env, verbosity()));
   if (options.json) outJson({ run_id: runId, pid, log });
   else {
     out(`run ${runId} continues in the background (pid ${pid})`);
@@ -140,7 +142,8 @@ async function detach(ws: ReturnType<typeof workspaceAt>, runId: string, options
 }
 
 function finish(ws: ReturnType<typeof workspaceAt>, result: Delivered, options: RunOptions): ExitCode {
-  if (!options.json && existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
+  if (!options.json && verbosity() === "quiet") out(completionLine(result.completion));
+  else if (!options.json && existsSync(ws.completionText)) out(readFileSync(ws.completionText, "utf8").trimEnd());
   return runExitCode(result.completion.outcome, result.delivery);
 }
 

@@ -1,9 +1,10 @@
 // `loki verify [base]`: parse flags → verifyRepo → print (gates, findings, verdict; or --json).
 // Exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED; errors become exit 3 in cli.ts. In GitHub Actions it
-// also prints annotations and appends a job summary. No verification logic lives here.
+// also prints annotations and appends a job summary. --quiet prints the verdict line alone, --verbose
+// every finding and the commands grading ran. No verification logic lives here.
 import { appendFileSync } from "node:fs";
 import { relative } from "node:path";
-import type { Evidence } from "../core/evidence-schema.ts";
+import type { Detection, Evidence } from "../core/evidence-schema.ts";
 import { color, out, warn } from "../core/log.ts";
 import type { GateStatus } from "../core/schema.ts";
 import { annotations } from "../verify/report/github.ts";
@@ -12,6 +13,7 @@ import { formatMs } from "../verify/report/markdown.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
 import { COMMAND_EXIT, VERIFY_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { verbosity } from "../core/verbosity.ts";
 
 export type VerifyFlags = {
   uncommitted?: boolean;
@@ -45,8 +47,10 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
   for (const line of outcome.warnings) warn(line);
   const { evidence } = outcome;
   // The same rendering as .loki/verify/evidence.json: one JSON render per verify.
+  const level = verbosity();
   if (flags.json) process.stdout.write(outcome.reports("json"));
-  else printHuman(outcome, cwd);
+  else if (level === "quiet") out(resultLine(outcome, cwd));
+  else printHuman(outcome, cwd, level === "verbose");
   if (process.env.GITHUB_ACTIONS === "true" && outcome.written.baseline === undefined) {
     // stdout carries the JSON with --json; the runner reads workflow commands from stderr too.
     const emit = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : out;
@@ -70,7 +74,7 @@ const VERDICT: Record<Evidence["verdict"], (text: string) => string> = {
 };
 const MAX_PRINTED_FINDINGS = 200;
 
-function printHuman(outcome: VerifyOutcome, cwd: string): void {
+function printHuman(outcome: VerifyOutcome, cwd: string, verbose: boolean): void {
   const { evidence, base, written } = outcome;
   const { subject } = evidence;
   const worktree = subject.includes_worktree ? " + working tree" : "";
@@ -82,22 +86,33 @@ function printHuman(outcome: VerifyOutcome, cwd: string): void {
     const status = STATUS[gate.status](gate.status.padEnd(12));
     out(`  ${status} ${gate.id.padEnd(idWidth)} ${formatMs(gate.duration_ms).padStart(8)}  ${gate.reason}`);
   }
+  if (verbose) for (const d of evidence.detection ?? []) out(`grading ran ${describeDetection(d)}`);
   const findings = allFindings(evidence);
+  const shown = verbose ? findings : findings.slice(0, MAX_PRINTED_FINDINGS);
   if (findings.length > 0) {
     out(`findings (${findings.length}):`);
-    for (const f of findings.slice(0, MAX_PRINTED_FINDINGS))
-      out(`  ${locationOf(f)}  ${f.severity}  ${f.gate}${f.rule ? `/${f.rule}` : ""}  ${f.message}`);
-    if (findings.length > MAX_PRINTED_FINDINGS) out(`  … and ${findings.length - MAX_PRINTED_FINDINGS} more in the report`);
+    for (const f of shown) out(`  ${locationOf(f)}  ${f.severity}  ${f.gate}${f.rule ? `/${f.rule}` : ""}  ${f.message}`);
+    if (findings.length > shown.length) out(`  … and ${findings.length - shown.length} more in the report (--verbose lists them all)`);
   }
   if (evidence.baseline) out(`baseline ${evidence.baseline.path}: ${evidence.baseline.suppressed} known finding(s) suppressed`);
+  out(resultLine(outcome, cwd));
+  if (written.baseline) return;
   const rel = (path: string) => relative(cwd, path) || path;
-  if (written.baseline) {
-    out(`wrote ${written.baseline.fingerprints} fingerprint(s) to ${rel(written.baseline.path)} (verdict without it: ${evidence.verdict})`);
-    return;
-  }
-  const why = evidence.gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.id} ${g.status}`);
-  if (why.length === 0 && evidence.verdict !== "VERIFIED") why.push(...evidence.reasons.slice(0, 1));
-  out(`${VERDICT[evidence.verdict](evidence.verdict)} (exit ${outcome.exitCode})${why.length > 0 ? `: ${why.join(", ")}` : ""}`);
   const files = [written.evidence, written.report, written.sarif, written.junit].filter((p): p is string => p !== undefined).map(rel);
   out(`evidence: ${files.join(", ")}`);
+}
+
+/** The verdict and why (or what --write-baseline wrote): the last line, and the only one under --quiet. */
+function resultLine(outcome: VerifyOutcome, cwd: string): string {
+  const { evidence, written } = outcome;
+  if (written.baseline)
+    return `wrote ${written.baseline.fingerprints} fingerprint(s) to ${relative(cwd, written.baseline.path) || written.baseline.path} (verdict without it: ${evidence.verdict})`;
+  const why = evidence.gates.filter((g) => g.status === "fail" || g.status === "inconclusive").map((g) => `${g.id} ${g.status}`);
+  if (why.length === 0 && evidence.verdict !== "VERIFIED") why.push(...evidence.reasons.slice(0, 1));
+  return `${VERDICT[evidence.verdict](evidence.verdict)} (exit ${outcome.exitCode})${why.length > 0 ? `: ${why.join(", ")}` : ""}`;
+}
+
+function describeDetection(d: Detection): string {
+  const part = (role: string, c: Detection["test"]) => `${role} ${c ? `\`${c.command}\` (${c.source})` : "(none)"}`;
+  return [part("test", d.test), part("build", d.build), part("lint", d.lint)].join(", ");
 }

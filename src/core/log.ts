@@ -1,9 +1,10 @@
 // Output for people and logs for later: picocolors printers (stdout = results, stderr = messages;
-// NO_COLOR respected) and a pino file logger under .loki/logs/, loaded only when first used — its
-// lines redacted (core/redact.ts) and appended whole to a 0600 file.
+// NO_COLOR respected; --quiet silences messages, never errors) and a pino file logger under
+// .loki/logs/, loaded only when first used — its lines redacted (core/redact.ts), appended to a 0600 file.
 import pc from "picocolors";
 import { appendLine } from "./durable.ts";
 import { redactText } from "./redact.ts";
+import { verbosity } from "./verbosity.ts";
 
 const colorOn = pc.isColorSupported && !process.env.NO_COLOR;
 export const color = pc.createColors(colorOn);
@@ -19,11 +20,11 @@ export function outJson(value: unknown): void {
 }
 
 export function info(text: string): void {
-  process.stderr.write(`${text}\n`);
+  if (verbosity() !== "quiet") process.stderr.write(`${text}\n`);
 }
 
 export function warn(text: string): void {
-  process.stderr.write(`${color.yellow("warning:")} ${text}\n`);
+  if (verbosity() !== "quiet") process.stderr.write(`${color.yellow("warning:")} ${text}\n`);
 }
 
 export function errorLine(text: string): void {

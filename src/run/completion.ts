@@ -1,5 +1,5 @@
 // The end of a run: the next step to suggest per outcome, the terminal summary
-// (state/completion.json + COMPLETION.txt) and a desktop notification when one exists.
+// (state/completion.json + COMPLETION.txt, or its one line under --quiet) and a desktop notification.
 import { run, whichBinary } from "../core/exec.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { Completion, type Outcome } from "../core/run-schema.ts";
@@ -56,7 +56,7 @@ export function writeCompletion(ws: Workspace, completion: Omit<Completion, "sch
   const saved = writeJson(ws.completion, Completion, { schema_version: SCHEMA_VERSION, ...completion });
   const d = saved.diffstat;
   const lines = [
-    `loki run ${saved.run_id}: ${saved.outcome.toUpperCase().replace("_", " ")}`,
+    headlineOf(saved),
     `reason:     ${saved.reason}`,
     `iterations: ${saved.iterations}`,
     `branch:     ${saved.branch ?? "(detached)"}   start ${saved.start_sha.slice(0, 12)}   head ${saved.head_sha?.slice(0, 12) ?? "-"}`,
@@ -70,6 +70,19 @@ export function writeCompletion(ws: Workspace, completion: Omit<Completion, "sch
   ];
   writeFileAtomic(ws.completionText, `${lines.join("\n")}\n`);
   return saved;
+}
+
+function headlineOf(c: Completion): string {
+  return `loki run ${c.run_id}: ${c.outcome.toUpperCase().replace("_", " ")}`;
+}
+
+/** The summary as one line (--quiet): outcome and reason, and what must never go unsaid (the pull request, unsandboxed). */
+export function completionLine(c: Completion): string {
+  const extra = [
+    ...(c.pr_url ? [`pull request ${c.pr_url}`] : []),
+    ...(c.sandboxed === false ? ["unsandboxed: held-out secrecy and state integrity not enforced"] : []),
+  ];
+  return `${headlineOf(c)} — ${c.reason}${extra.length > 0 ? ` (${extra.join("; ")})` : ""}`;
 }
 
 /** Best effort: notify-send (Linux) or osascript (macOS); silent when neither exists. */

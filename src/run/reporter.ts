@@ -1,6 +1,7 @@
 // How a run shows itself on stderr: on a TTY one live status line redrawn in place with messages
 // above it; elsewhere (CI, logs, --bg) plain lines without a single control code; in both one
-// compact line per iteration (--verbose: every event's line too). --json: events as JSON lines on stdout.
+// compact line per iteration (--verbose: every event's line too; --quiet: nothing). --json: events as
+// JSON lines on stdout, whatever the verbosity.
 import type { Detection } from "../core/evidence-schema.ts";
 import type { LokiEvent, OrchestratorState, Phase } from "../core/run-schema.ts";
 import { color } from "../core/log.ts";
@@ -67,6 +68,8 @@ export function eventLine(e: LokiEvent, verbose: boolean): string | null {
 
 export type ReporterOptions = {
   verbose?: boolean;
+  /** --quiet: no progress, notices or warnings on stderr (errors are cli.ts's); --json events still stream. */
+  quiet?: boolean;
   /** stderr by default. */
   write?: (text: string) => void;
   /** stdout by default (--json). */
@@ -78,15 +81,21 @@ export type ReporterOptions = {
 
 export function createReporter(mode: ReporterMode, options: ReporterOptions = {}): Reporter {
   const write = options.write ?? ((t: string) => process.stderr.write(t));
+  const quiet = options.quiet === true;
   if (mode === "json") {
     const writeOut = options.writeOut ?? ((t: string) => process.stdout.write(t));
     return {
       event: (e) => writeOut(`${JSON.stringify(e)}\n`),
-      notice: (l) => write(`${l}\n`),
-      warn: (l) => write(`warning: ${l}\n`),
+      notice: (l) => {
+        if (!quiet) write(`${l}\n`);
+      },
+      warn: (l) => {
+        if (!quiet) write(`warning: ${l}\n`);
+      },
       close: () => {},
     };
   }
+  if (quiet) return { event: () => {}, notice: () => {}, warn: () => {}, close: () => {} };
   const settings = { verbose: options.verbose === true, write, now: options.now ?? Date.now };
   if (mode === "plain") return plainReporter(settings);
   return liveReporter({ ...settings, columns: options.columns ?? (() => process.stderr.columns || 80) });

@@ -14,6 +14,7 @@ import { renderProofHtml } from "../../src/proof/html.ts";
 import { checkSignature, keyPaths } from "../../src/proof/sign.ts";
 import { redact } from "../../src/proof/redact.ts";
 import { loki } from "../helpers/cli.ts";
+import { schemaErrors } from "../helpers/schemas.ts";
 import { PRD, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { git } from "../helpers/tmp.ts";
 
@@ -84,10 +85,18 @@ describe("a real run's proof", () => {
     expect(readFileSync(join(s.path, ".loki", "proofs", runId, "index.html"), "utf8")).toContain("VERIFIED WITH GAPS");
   });
 
+  test("proof.json and the run's evidence.json are valid against the published JSON Schemas (docs/schemas/)", () => {
+    expect(schemaErrors("proof", JSON.parse(readFileSync(proofPath, "utf8")))).toEqual([]);
+    const evidence = JSON.parse(readFileSync(join(s.path, ".loki", "verify", "evidence.json"), "utf8"));
+    expect(evidence.source).toBe("run");
+    expect(schemaErrors("evidence", evidence)).toEqual([]);
+  });
+
   test("with the council: VERIFIED, and every round with its reviewers is in the proof", async () => {
     await using full = await scenarioRepo("honest");
     expect((await full.loki(["start", "prd.md"])).code).toBe(0);
-    const { file } = await writeProof(workspaceAt(full.path), full.completion().run_id);
+    const { dir, file } = await writeProof(workspaceAt(full.path), full.completion().run_id);
+    expect(schemaErrors("proof", JSON.parse(readFileSync(join(dir, "proof.json"), "utf8")))).toEqual([]);
     expect(file.payload.headline.verdict).toBe("VERIFIED");
     expect(file.payload.headline.reasons).toContain("council round 1 passed (3 of 3 approved)");
     expect(file.payload.council.map((r) => r.round)).toEqual([1]);

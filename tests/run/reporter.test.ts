@@ -117,6 +117,21 @@ describe("reporter", () => {
     for (const line of drawn) expect(Bun.stringWidth(line)).toBeLessThanOrEqual(51);
   });
 
+  test("--quiet: nothing on stderr in any mode; with --json the events still stream on stdout", async () => {
+    for (const mode of ["plain", "tty", "json"] as const) {
+      const err: string[] = [];
+      const out: string[] = [];
+      const reporter = createReporter(mode, { quiet: true, write: (t) => err.push(t), writeOut: (t) => out.push(t), columns: () => 80 });
+      for (const e of events) reporter.event(e);
+      reporter.notice("budget: $4.00 of $5.00 spent (80 % warning)");
+      reporter.warn("the proof of run could not be written");
+      await settled();
+      reporter.close();
+      expect({ mode, err }).toEqual({ mode, err: [] });
+      expect(out.map((line) => JSON.parse(line) as LokiEvent)).toEqual(mode === "json" ? events : []);
+    }
+  });
+
   test("tty --verbose: the per-event lines print above the status line too", () => {
     const err: string[] = [];
     const reporter = createReporter("tty", { verbose: true, write: (t) => err.push(t), columns: () => 80 });

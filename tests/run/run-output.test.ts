@@ -51,6 +51,15 @@ describe("the run's terminal output", () => {
     expect(lines.filter((line) => line.startsWith("  agent finished in "))).toHaveLength(2);
   });
 
+  test("--quiet: nothing on stderr and the summary's one line on stdout; given before the command too", async () => {
+    await using s = await scenarioRepo("honest");
+    const result = await s.loki(["-q", "start", "prd.md"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const c = s.completion();
+    expect(result.stdout).toBe(`loki run ${c.run_id}: VERIFIED — ${c.reason}\n`);
+  });
+
   test("on a TTY: the live line shows k/N and the agent's tool call, never wider than the terminal", async () => {
     await using s = await scenarioRepo("honest");
     const env: Record<string, string> = {};
