@@ -1,7 +1,6 @@
-// The user's own config file ($XDG_CONFIG_HOME/loki/config.yaml, else ~/.config/loki/): where it is
-// looked for, that it sits between the defaults and the repository's files, that `loki provider show`
-// names it as a value's source, that a broken one stops the command naming it (exit 3), and that it
-// can never set how a diff is graded.
+// The user's own config file ($XDG_CONFIG_HOME/loki/config.yaml, else ~/.config/loki/): where it is looked for, its
+// place between the defaults and the repository's files, `loki provider show` naming it as a source, a broken one
+// stopping the command naming it (exit 3), and that it can never set how a diff is graded.
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,7 +1,6 @@
-// .lokiignore path matching, measured against git itself: each table row is a .lokiignore and the
-// paths it must (not) exclude, checked with the real `git check-ignore` in a temp repo — so the
-// matcher follows git, and the one deliberate departure (an explicit `!file` beats an excluded
-// directory, so the file is scanned) is pinned on its own.
+// .lokiignore path matching measured against git itself: each row's paths are checked with the real `git check-ignore`
+// in a temp repo and with loki's matcher, which must agree — but for the one deliberate departure (an explicit `!file`
+// beats an excluded directory, so the file is scanned), pinned on its own.
 import { describe, expect, test } from "bun:test";
 import { parseLokiIgnore } from "../../src/gates/suppressions.ts";
 import { tmpdir } from "../helpers/tmp.ts";

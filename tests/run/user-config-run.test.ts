@@ -1,7 +1,6 @@
-// The user's own config file under attack, end to end: an agent that writes it from its call (the
-// sandbox keeps that off the host) and ships a test that writes it when loki's tests gate runs it on
-// the host (which does land) cannot switch off a later `loki verify`'s or run's grading — the planted
-// grading keys stop both with exit 3, naming the file. Its honest twin's user file sets the model.
+// The user's config file under attack: an agent writes it from its call (the sandbox keeps that off the host) and through
+// a test loki's tests gate runs on the host (which lands); a later `loki verify` or start still cannot be switched off by
+// it — the planted grading keys stop both with exit 3, naming the file. Its honest twin's user file sets the model.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
