@@ -1,10 +1,11 @@
-// Configuration: defaults < loki.yaml < .loki/config.yaml < environment (ecosystem names, then
-// LOKI_*) < flags. Unknown keys warn; a bad value fails naming its key path and where it came from.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseDocument } from "yaml";
+// Configuration: defaults < the user's config.yaml ($XDG_CONFIG_HOME/loki, else ~/.config/loki) <
+// loki.yaml < .loki/config.yaml < environment (ecosystem names, then LOKI_*) < flags. Unknown keys
+// warn; a bad value fails naming its key path and where it came from. Grading keys never come from the user file.
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { z } from "zod";
-import { configError, messageOf } from "./errors.ts";
+import { deepMerge, envLayer, parseConfigText, readConfigFile, unknownKeys, type Raw } from "./config-layers.ts";
+import { configError } from "./errors.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
 
 export const ProviderId = z.enum(PROVIDER_IDS);
@@ -63,7 +64,6 @@ export const Config = z.object({
 });
 export type Config = z.infer<typeof Config>;
 
-type Raw = Record<string, unknown>;
 export type LoadedConfig = {
   config: Config;
   warnings: string[];
@@ -71,15 +71,20 @@ export type LoadedConfig = {
   origins: Map<string, string>;
 };
 
-/** Ecosystem variables that CI systems and trackers already set, mapped to config paths. */
-const ECOSYSTEM_ENV: [string, string][] = [
-  ["CI_API_V4_URL", "trackers.gitlab.api_url"],
-  ["GITLAB_API_URL", "trackers.gitlab.api_url"],
-  ["GITHUB_API_URL", "trackers.github.api_url"],
-  ["JIRA_BASE_URL", "trackers.jira.base_url"],
-  ["JIRA_EMAIL", "trackers.jira.email"],
-  ["AZURE_DEVOPS_ORG_URL", "trackers.azure.org_url"],
-];
+/**
+ * Keys the user file may not set: how a diff is graded (its test/build commands, the held-out
+ * evaluation, the council) and what the agent may touch (the sandbox, root). That file lies outside
+ * the repository, where any program the user runs can write it — a test suite the agent wrote, which
+ * the tests gate runs on the host — so it must not decide a later run's or `loki verify`'s grading.
+ */
+export const REPO_ONLY_KEYS = ["verify", "heldout", "council", "sandbox", "allow_root"] as const;
+
+/** The user's own config file: $XDG_CONFIG_HOME/loki/config.yaml (absolute only, as XDG says), else ~/.config/loki/. */
+export function userConfigPath(env: Record<string, string | undefined> = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), ".config");
+  return join(base, "loki", "config.yaml");
+}
 
 /**
  * `lokiYaml`: the repository's loki.yaml text as it was in a commit (null: it had none), read in
@@ -94,15 +99,22 @@ export function loadConfig(
   const warnings: string[] = [];
   const files: string[] = [];
   const layers: { origin: string; raw: Raw }[] = [];
-  for (const file of [join(root, "loki.yaml"), join(root, ".loki", "config.yaml")]) {
-    const committed = file === join(root, "loki.yaml") ? options.lokiYaml : undefined;
-    const raw = committed === undefined ? readConfigFile(file) : committed === null ? undefined : parseConfigText(committed, file);
-    if (raw === undefined) continue;
+  const addFile = (file: string, raw: Raw | undefined) => {
+    if (raw === undefined) return;
     files.push(file);
     warnings.push(...unknownKeys(raw, Config).map((key) => `${file}: unknown key "${key}" ignored`));
     layers.push({ origin: file, raw });
-  }
-  layers.push({ origin: "environment", raw: envLayer(env) });
+  };
+  const userFile = userConfigPath(env);
+  addFile(userFile, refuseRepoOnly(readConfigFile(userFile), userFile));
+  const lokiYaml = join(root, "loki.yaml");
+  const committed = options.lokiYaml;
+  addFile(
+    lokiYaml,
+    committed === undefined ? readConfigFile(lokiYaml) : committed === null ? undefined : parseConfigText(committed, lokiYaml),
+  );
+  addFile(join(root, ".loki", "config.yaml"), readConfigFile(join(root, ".loki", "config.yaml")));
+  layers.push({ origin: "environment", raw: envLayer(env, Config) });
   layers.push({ origin: "flags", raw: flags });
 
   let merged: Raw = {};
@@ -123,125 +135,18 @@ export function loadConfig(
   return { config: Config.parse(merged), warnings, files, origins };
 }
 
-function readConfigFile(file: string): Raw | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-  return parseConfigText(text, file);
-}
-
-function parseConfigText(text: string, file: string): Raw {
-  const doc = parseDocument(text, { prettyErrors: false });
-  const error = doc.errors[0];
-  if (error) {
-    const pos = error.linePos?.[0];
-    throw configError(`${file}:${pos?.line ?? 1}:${pos?.col ?? 1}: invalid YAML: ${error.message.split("\n")[0]}`, {
-      hint: `fix the YAML syntax in ${file}`,
-    });
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS();
-  } catch (error) {
-    // toJS fails only on semantic limits: an alias expansion past the yaml package's cap (a "billion laughs" file).
-    throw configError(`${file}: YAML that expands too far (${messageOf(error)})`, {
-      hint: `remove the anchors and aliases (&name / *name) from ${file}; loki's settings need none`,
-    });
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw configError(`${file}: expected a mapping of keys to values`);
-  return value as Raw;
-}
-
-/** Environment as a config layer: ecosystem names first, then LOKI_<PATH> (dots → underscores). */
-function envLayer(env: Record<string, string | undefined>): Raw {
-  const layer: Raw = {};
-  for (const [name, path] of ECOSYSTEM_ENV) {
-    const value = env[name];
-    if (value) setPath(layer, path, value);
-  }
-  for (const path of leafPaths(Config)) {
-    const value = env[`LOKI_${path.replaceAll(".", "_").toUpperCase()}`];
-    if (value !== undefined && value !== "") setPath(layer, path, coerceEnv(value, leafAt(Config, path)));
-  }
-  return layer;
-}
-
-function coerceEnv(value: string, schema: z.ZodType | undefined): unknown {
-  const base = schema ? unwrap(schema) : undefined;
-  if (base instanceof z.ZodArray)
-    return value
-      .split(",")
-      .map((v) => v.trim())
-      .filter(Boolean);
-  if (base instanceof z.ZodNumber) return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
-  if (base instanceof z.ZodBoolean)
-    return ["1", "true", "yes", "on"].includes(value.toLowerCase())
-      ? true
-      : ["0", "false", "no", "off"].includes(value.toLowerCase())
-        ? false
-        : value;
-  return value;
-}
-
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current: z.ZodType = schema;
-  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap() as z.ZodType;
-  return current;
-}
-
-function leafPaths(schema: z.ZodType, prefix = ""): string[] {
-  const base = unwrap(schema);
-  if (!(base instanceof z.ZodObject)) return [prefix];
-  return Object.entries(base.shape as Record<string, z.ZodType>).flatMap(([key, child]) =>
-    leafPaths(child, prefix ? `${prefix}.${key}` : key),
+/** The user file as read, or a config error naming it and every grading key it tries to set. */
+function refuseRepoOnly(raw: Raw | undefined, file: string): Raw | undefined {
+  const refused = REPO_ONLY_KEYS.filter((key) => raw !== undefined && raw[key] !== undefined);
+  if (refused.length === 0) return raw;
+  const keys = refused.map((key) => `"${key}"`).join(", ");
+  throw configError(
+    `${file}: ${keys} cannot be set in the user config: grading and sandbox settings come only from the repository or a flag`,
+    {
+      hint: `remove ${keys} from ${file} (set ${refused.length === 1 ? "it" : "them"} in the repository's loki.yaml or .loki/config.yaml instead); if you did not write ${refused.length === 1 ? "it" : "them"}, a program you ran did`,
+      data: { key: refused[0], origin: file },
+    },
   );
-}
-
-function leafAt(schema: z.ZodType, path: string): z.ZodType | undefined {
-  let current: z.ZodType | undefined = schema;
-  for (const key of path.split(".")) {
-    const base: z.ZodType | undefined = current ? unwrap(current) : undefined;
-    current = base instanceof z.ZodObject ? (base.shape as Record<string, z.ZodType>)[key] : undefined;
-  }
-  return current;
-}
-
-function unknownKeys(raw: Raw, schema: z.ZodType, prefix = ""): string[] {
-  const base = unwrap(schema);
-  if (!(base instanceof z.ZodObject)) return [];
-  const shape = base.shape as Record<string, z.ZodType>;
-  return Object.entries(raw).flatMap(([key, value]) => {
-    const path = prefix ? `${prefix}.${key}` : key;
-    const child = shape[key];
-    if (!child) return [path];
-    return value && typeof value === "object" && !Array.isArray(value) ? unknownKeys(value as Raw, child, path) : [];
-  });
-}
-
-function setPath(target: Raw, path: string, value: unknown): void {
-  const keys = path.split(".");
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
-    node = node[key] as Raw;
-  }
-  node[keys[keys.length - 1] as string] = value;
-}
-
-function deepMerge(a: Raw, b: Raw): Raw {
-  const out: Raw = { ...a };
-  for (const [key, value] of Object.entries(b)) {
-    if (value === undefined) continue;
-    const prev = out[key];
-    const bothObjects =
-      value && typeof value === "object" && !Array.isArray(value) && prev && typeof prev === "object" && !Array.isArray(prev);
-    out[key] = bothObjects ? deepMerge(prev as Raw, value as Raw) : value;
-  }
-  return out;
 }
 
 /** "90m" → 5400 seconds; a bare number is seconds. */

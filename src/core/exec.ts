@@ -1,8 +1,9 @@
 // The one way loki runs a subprocess: argv only (no shell), stdin ignored (or fed a given input), its own process group,
-// bounded output, and a result record instead of a thrown error. A timeout kills the whole group.
-// A run watches every child it starts (watchSpawns) so that a later process can end what a kill -9 left.
+// bounded output, a result record instead of a thrown error, a debug line in the log at start and end. A timeout kills
+// the whole group. A run watches every child it starts (watchSpawns) so that a later process can end what a kill -9 left.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { execa } from "execa";
+import { argvForLog, logDebug } from "./log.ts";
 
 export type ExecOptions = {
   cwd?: string;
@@ -132,6 +133,8 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     options.onSpawn?.(pid);
   }
   if (options.onLine) attachLineReaders(child, options.onLine);
+  const cwd = options.cwd ?? process.cwd();
+  logDebug({ cmd: argvForLog(argv), cwd, child_pid: pid ?? null }, "exec started");
 
   const result = await child;
   options.signal?.removeEventListener("abort", onAbort);
@@ -148,6 +151,23 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage ?? "could not start") : null;
   const exitCode = result.exitCode ?? null;
   const signal = result.signal ?? null;
+  const durationMs = Math.round(performance.now() - started);
+  const digest = digestOf(stdout, stderr);
+  const ok = exitCode === 0 && !timedOut && spawnError === null;
+  logDebug(
+    {
+      cmd: argvForLog(argv),
+      cwd,
+      child_pid: pid ?? null,
+      exit: exitCode,
+      signal,
+      timed_out: timeoutKind,
+      spawn_error: spawnError,
+      ms: durationMs,
+      ...(ok ? {} : { digest }),
+    },
+    "exec finished",
+  );
   return {
     argv,
     exitCode,
@@ -155,12 +175,12 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     timedOut,
     timeoutKind,
     spawnError,
-    durationMs: Math.round(performance.now() - started),
+    durationMs,
     stdout,
     stderr,
     truncated: Boolean(result.isMaxBuffer),
-    digest: digestOf(stdout, stderr),
-    ok: exitCode === 0 && !timedOut && spawnError === null,
+    digest,
+    ok,
   };
 }
 

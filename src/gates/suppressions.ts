@@ -3,6 +3,7 @@
 // unless the user accepted the diff's own configuration (--accept-config-change).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import ignore, { type Ignore } from "ignore";
 import { readRaw } from "./blobs.ts";
 import { readSubjectFiles } from "./diff.ts";
 import type { ChangedFile, GateContext, Subject } from "./gate.ts";
@@ -12,26 +13,41 @@ const MAX_BASE_BYTES = 16 * 1024 * 1024;
 
 export type LokiIgnore = { ignores: (path: string) => boolean; fingerprints: ReadonlySet<string> };
 
-/** `.lokiignore`: gitignore-style path globs (`!` re-includes, last match wins) and `fingerprint:<fp>` lines. */
+type Rule = { negative: boolean; match: Ignore };
+
+/**
+ * `.lokiignore`: gitignore path patterns, matched by `ignore` (git's own rules: anchoring, `dir/`,
+ * `**`, escapes, last match wins, a file under an excluded directory stays excluded), and
+ * `fingerprint:<fp>` lines. One departure, towards scanning more: a `!` line that names a file
+ * itself re-includes it even under an excluded directory — the user asked for that file to be scanned.
+ */
 export function parseLokiIgnore(text: string): LokiIgnore {
-  const rules: { negate: boolean; globs: InstanceType<typeof Bun.Glob>[] }[] = [];
+  const patterns: string[] = [];
   const fingerprints = new Set<string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    if (line.startsWith("fingerprint:")) fingerprints.add(line.slice("fingerprint:".length).trim());
-    else rules.push({ negate: line.startsWith("!"), globs: globsOf(line.replace(/^!/, "")).map((g) => new Bun.Glob(g)) });
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    if (line.trim().startsWith("fingerprint:")) fingerprints.add(line.trim().slice("fingerprint:".length).trim());
+    else patterns.push(line);
   }
-  const ignores = (path: string) => rules.reduce((ignored, r) => (r.globs.some((g) => g.match(path)) ? !r.negate : ignored), false);
+  const all = ignore().add(patterns);
+  const rules: Rule[] = patterns
+    .filter((p) => p.trim() !== "" && !p.startsWith("#"))
+    .map((p) => ({ negative: p.startsWith("!"), match: ignore().add(p.replace(/^!/, "")) }));
+  const ignores = (path: string) => {
+    // A path git could never hold (absolute, `..`) is nobody's to ignore: it is scanned.
+    if (!ignore.isPathValid(path) || !all.ignores(path)) return false;
+    const last = rules.findLast((rule) => matchesItself(rule.match, path));
+    return last === undefined || !last.negative;
+  };
   return { ignores, fingerprints };
 }
 
-/** gitignore semantics on Bun.Glob: no inner slash matches at any depth; a match covers a directory's files. */
-function globsOf(pattern: string): string[] {
-  const dirOnly = pattern.endsWith("/");
-  const body = pattern.replace(/\/+$/, "");
-  const base = body.includes("/") ? body.replace(/^\//, "") : `**/${body}`;
-  return dirOnly ? [`${base}/**`] : [base, `${base}/**`];
+/** The pattern matches `path` itself, not only through one of its parent directories. */
+function matchesItself(match: Ignore, path: string): boolean {
+  if (!match.ignores(path)) return false;
+  const parts = path.split("/");
+  for (let i = 1; i < parts.length; i++) if (match.ignores(`${parts.slice(0, i).join("/")}/`)) return false;
+  return true;
 }
 
 /** Where the .lokiignore in force came from: the base (frozen), the diff (accepted), or — for

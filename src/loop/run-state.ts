@@ -1,6 +1,8 @@
 // The run's durable record: orchestrator state and session (atomic writes at every phase change),
 // the event stream and the cost ledger (locked appends). A kill -9 at any point leaves these valid.
+// Every event is also a debug line in .loki/logs/loki.log, with the subprocesses around it.
 import type { Config, ProviderId } from "../core/config.ts";
+import { logDebug, useLogFile } from "../core/log.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
@@ -23,6 +25,7 @@ export function openRunRecord(
   onEvent: (event: LokiEvent) => void,
   now: () => Date = () => new Date(),
 ): RunRecord {
+  useLogFile(ws.logFile);
   const record: RunRecord = {
     ws,
     state: initial,
@@ -34,6 +37,7 @@ export function openRunRecord(
     emit(body) {
       const event = LokiEvent.parse({ ...body, ts: now().toISOString(), run_id: record.state.run_id, iteration: record.state.iteration });
       appendJsonl(ws.events, LokiEvent, event);
+      logDebug({ run_id: event.run_id, iteration: event.iteration, phase: record.state.phase, event }, `event ${event.kind}`);
       onEvent(event);
       return event;
     },

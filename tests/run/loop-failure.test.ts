@@ -1,7 +1,8 @@
 // A loop that throws still ends like every run: outcome `error`, exit 3, the completion summary and
-// the proof written, the stack in the log. Real CLI, real git, the scripted fake agent.
+// the proof written, the stack in the log after the events and commands that led to it. Real CLI,
+// real git, the scripted fake agent.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { scenarioRepo } from "../helpers/scenario.ts";
 
@@ -29,5 +30,28 @@ describe("an internal failure inside the loop", () => {
     expect(s.events().at(-1)).toMatchObject({ kind: "run_finished", outcome: "error", exit_code: 3 });
     expect(s.orchestrator()).toMatchObject({ status: "failed", outcome: "error" });
     expect(readFileSync(log, "utf8")).toContain("the loop failed");
+
+    // The log the reason names holds what led to the error, in order: the run's events (debug, with
+    // run id, iteration and phase), the failing `git add` with its exit code and digest, then the stack.
+    const lines = readFileSync(log, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const at = (match: (line: Record<string, unknown>) => boolean) => lines.findIndex(match);
+    const order = [
+      at((l) => l.msg === "event run_started" && l.run_id === completion.run_id && l.iteration === 0 && l.phase === "starting"),
+      at((l) => l.msg === "event agent_finished" && l.level === 20 && l.iteration === 1 && l.phase === "act"),
+      at(
+        (l) =>
+          l.msg === "exec finished" && (l.cmd as string[]).includes("add") && l.exit === 128 && String(l.digest).includes("index.lock"),
+      ),
+      at((l) => l.msg === "the loop failed" && l.level === 50 && l.run_id === completion.run_id),
+    ];
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(order),
+    ).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(statSync(log).mode & 0o777).toBe(0o600);
   });
 });
