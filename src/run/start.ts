@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
 import { readGitSnapshot, repoRoot } from "../core/git.ts";
-import { useLogFile } from "../core/log.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
@@ -87,7 +86,6 @@ export async function prepareStart(input: StartInput) {
   const runId = input.intake?.runId ?? newRunId(new Date());
   // .loki/ keeps its .gitignore, so the lock inside it leaves the working tree clean.
   ensureWorkspace(ws);
-  useLogFile(ws.logFile);
   await takeRunLock(ws.runLock, runId, { warn: input.reporter.warn });
   return await underRunLock(ws.runLock, () => setUpRun(input, ws, loaded.config, runId));
 }
