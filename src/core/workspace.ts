@@ -136,12 +136,14 @@ export function readJson<S extends z.ZodType>(path: string, schema: S): z.output
   } catch {
     throw workspaceError(`${path} is not valid JSON`, { hint: `move it aside (mv ${path} ${path}.bad) and re-run` });
   }
+  const parsed = schema.safeParse(raw);
+  // A file whose own schema accepts its version (proofs read 1 and 2) is read; one that does not,
+  // with a version above the workspace's, came from a newer loki.
   const version = (raw as { schema_version?: unknown } | null)?.schema_version;
-  if (typeof version === "number" && version > SCHEMA_VERSION)
+  if (!parsed.success && typeof version === "number" && version > SCHEMA_VERSION)
     throw workspaceError(`${path} was written by a newer loki (schema_version ${version}; this one reads ${SCHEMA_VERSION})`, {
       hint: "upgrade loki, or run the loki that wrote it; nothing was changed",
     });
-  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw workspaceError(`${path} does not match its schema at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, {
