@@ -1,78 +1,13 @@
 // Gate "secrets": scans the diff's added lines and binary files' new printable runs (secret-content.ts)
-// with secret-rules.ts (plus gitleaks) and fails on any hit the base's suppressions do not cover.
-// scanLines is pure and allocation-lean; no output ever carries a full secret, only its first characters.
+// with the detector in core/secrets/ (plus gitleaks) and fails on any hit the base's suppressions do not
+// cover. No output ever carries a full secret, only its first characters.
 import { whichBinary } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
+import { maskSecret, SECRET_RULES, scanLines } from "../core/secrets/detect.ts";
 import { fingerprint, type ChangedFile, type Gate, type GateContext } from "./gate.ts";
 import { runGitleaks } from "./gitleaks.ts";
 import { readBinaryContent } from "./secret-content.ts";
-import { SECRET_RULES, type SecretRule } from "./secret-rules.ts";
 import { type LokiIgnore, lokiIgnoreFor, markersAtBase } from "./suppressions.ts";
-
-export type AddedLine = ChangedFile["added"][number];
-export type SecretHit = { rule: SecretRule; line: number; secret: string; text: string };
-
-const RULES = SECRET_RULES.map((rule) => ({ rule, regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace("g", "")}g`) }));
-const KEYWORD_LIST = [...new Set(SECRET_RULES.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
-// A hit on "client_secret" must also wake the rules keyed on "secret": the regex reports one keyword per position.
-const RULES_BY_KEYWORD = new Map(
-  KEYWORD_LIST.map((k) => [k, RULES.flatMap((c, i) => (c.rule.keywords.some((w) => k.includes(w)) ? [i] : []))]),
-);
-const KEYWORDS = new RegExp(KEYWORD_LIST.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
-const woken = new Uint32Array(RULES.length);
-let generation = 0;
-
-/** Shannon entropy in bits per character: ~0 for "aaaa", ~6 for random base64. */
-export function shannonEntropy(text: string): number {
-  if (text.length === 0) return 0;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < text.length; i++) counts.set(text.charCodeAt(i), (counts.get(text.charCodeAt(i)) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
-  return bits;
-}
-
-/** Every rule hit in these lines, one per secret per line (the most specific rule wins). Pure but
- *  for the reused scratch state above (`woken`), which no caller can observe. */
-export function scanLines(lines: readonly AddedLine[]): SecretHit[] {
-  const hits: SecretHit[] = [];
-  for (const { line, text } of lines) {
-    KEYWORDS.lastIndex = 0;
-    let keyword = KEYWORDS.exec(text);
-    if (keyword === null) continue;
-    generation = (generation + 1) >>> 0 || 1;
-    for (; keyword !== null; keyword = KEYWORDS.exec(text)) {
-      for (const i of RULES_BY_KEYWORD.get(keyword[0]) ?? RULES_BY_KEYWORD.get(keyword[0].toLowerCase()) ?? []) woken[i] = generation;
-      KEYWORDS.lastIndex = keyword.index + 1;
-    }
-    const first = hits.length;
-    for (let i = 0; i < RULES.length; i++) {
-      if (woken[i] !== generation) continue;
-      const { rule, regex } = RULES[i]!;
-      regex.lastIndex = 0;
-      for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-        if (m[0] === "") regex.lastIndex++;
-        const secret = m.groups?.secret;
-        if (!secret || !isCredential(rule, secret)) continue;
-        if (hits.slice(first).some((h) => h.secret.includes(secret) || secret.includes(h.secret))) continue;
-        hits.push({ rule, line, secret, text });
-      }
-    }
-  }
-  return hits;
-}
-
-const FILLER = /(.)\1{7}/;
-
-function isCredential(rule: SecretRule, secret: string): boolean {
-  if (rule.entropy !== undefined && (shannonEntropy(secret) < rule.entropy || FILLER.test(secret))) return false;
-  return !rule.allow?.some((re) => re.test(secret));
-}
-
-/** The first characters only (fewer for short secrets, so most of it stays hidden). */
-export function maskSecret(secret: string): string {
-  return `${secret.trim().slice(0, Math.min(4, Math.floor(secret.trim().length / 3)))}…`;
-}
 
 const SKIPPED_ASSET =
   /(?:^|\/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|[^/]*\.min\.(?:js|mjs|css)|[^/]*\.map)$/;

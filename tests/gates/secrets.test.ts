@@ -10,8 +10,8 @@ import type { GateResult } from "../../src/core/schema.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { fingerprint, type GateContext, runGates } from "../../src/gates/gate.ts";
-import { SECRET_RULES } from "../../src/gates/secret-rules.ts";
-import { createSecretsGate, maskSecret, scanLines, shannonEntropy, type SecretsGateOptions } from "../../src/gates/secrets.ts";
+import { maskSecret, SECRET_RULES, scanLines, shannonEntropy } from "../../src/core/secrets/detect.ts";
+import { createSecretsGate, type SecretsGateOptions } from "../../src/gates/secrets.ts";
 import { parseLokiIgnore } from "../../src/gates/suppressions.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
