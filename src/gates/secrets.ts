@@ -1,11 +1,12 @@
 // Gate "secrets": scans the diff's added lines and binary files' new printable runs (secret-content.ts)
 // with the detector in core/secrets/ (plus gitleaks) and fails on any hit the base's suppressions do not
 // cover. No output ever carries a full secret, only its first characters.
+import type { SecretScanner } from "../core/config.ts";
 import { whichBinary } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
 import { maskSecret, SECRET_RULES, scanLines } from "../core/secrets/detect.ts";
 import { fingerprint, type ChangedFile, type Gate, type GateContext } from "./gate.ts";
-import { runGitleaks } from "./gitleaks.ts";
+import { type GitleaksRun, runGitleaks } from "./gitleaks.ts";
 import { readBinaryContent } from "./secret-content.ts";
 import { type LokiIgnore, lokiIgnoreFor, markersAtBase } from "./suppressions.ts";
 
@@ -15,10 +16,27 @@ const ACCEPT_HINT = "its allow marker was added in this diff (a maintainer accep
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export type SecretsGateOptions = {
-  /** Path of the gitleaks binary; null never runs it; unset looks it up on PATH. details.gitleaks
-   *  records "ran", "failed", "not installed" or "skipped" (no added lines to scan). */
+  /** Path of the gitleaks binary (null: none installed), in place of looking it up on PATH. Which
+   *  scanners run is the configuration's choice (verify.secret_scanner, --secret-scanner): builtin
+   *  never runs gitleaks; auto runs it when there is one; gitleaks requires it. details.gitleaks
+   *  records "ran", "failed", "not installed", "disabled" (builtin) or "skipped" (no added lines). */
   gitleaks?: string | null;
 };
+
+type Scanner = { mode: SecretScanner; bin: string | null };
+
+function scannerFor(ctx: GateContext, options: SecretsGateOptions): Scanner {
+  const mode = ctx.config.verify.secret_scanner ?? "auto";
+  if (mode === "builtin") return { mode, bin: null };
+  return { mode, bin: options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks };
+}
+
+/** With gitleaks required, a gitleaks that did not run leaves a clean scan unproven. */
+function requiredGitleaksMissing(scanner: Scanner, leaks: GitleaksRun | null): string | null {
+  if (scanner.mode !== "gitleaks") return null;
+  if (scanner.bin === null) return "gitleaks is required (secret scanner: gitleaks) but not installed";
+  return leaks?.status === "failed" ? "gitleaks is required (secret scanner: gitleaks) but failed" : null;
+}
 
 type Candidate = {
   file: ChangedFile;
@@ -89,8 +107,8 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
       const ignoredFiles = subject.files.filter(
         (f) => f.status !== "deleted" && (f.added.length > 0 || f.binary) && ignore.ignores(f.path),
       ).length;
-      const bin = options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks;
-      const { candidates, leaks } = await findCandidates(scanned, bin, ctx.signal);
+      const scanner = scannerFor(ctx, options);
+      const { candidates, leaks } = await findCandidates(scanned, scanner.bin, ctx.signal);
       const { findings, suppressed } = await judge(ctx, candidates, ignore, binary.findings);
 
       const quiet = [
@@ -118,15 +136,19 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
         files: scanned.length,
         lines,
         binary_files: binary.files.length,
-        gitleaks: bin === null ? "not installed" : (leaks?.status ?? "skipped"),
+        scanner: scanner.mode,
+        gitleaks: scanner.mode === "builtin" ? "disabled" : scanner.bin === null ? "not installed" : (leaks?.status ?? "skipped"),
         ...(leaks?.status === "failed" ? { gitleaks_error: leaks.error } : {}),
         suppressed: { ...suppressed, files: ignoredFiles },
         lokiignore: source,
         lokiignore_changed: lokiignoreChanged,
       };
       const first = findings[0];
+      const unproven = requiredGitleaksMissing(scanner, leaks);
       if (first === undefined) {
         const reason = `scanned ${plural(lines, "added line")} in ${plural(scanned.length, "file")}, no secrets${suffix}`;
+        if (unproven !== null)
+          return { status: "inconclusive", reason: `${unproven}; the built-in rules ${reason}`, findings: [], details };
         return { status: "pass", reason, findings: [], details };
       }
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
