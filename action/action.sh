@@ -114,17 +114,16 @@ verify() {
       "$LOKI_PR_LABELS" "$INPUT_ACCEPT_CONFIG_CHANGE_LABEL"; then
     argv+=(--accept-config-change)
   fi
+  # builtin: a gitleaks the runner happens to have is not used either; gitleaks: it must run.
+  argv+=(--secret-scanner "$INPUT_SECRET_SCANNER")
   local extra=()
   read -r -a extra <<<"${INPUT_ARGS-}"
   argv+=(${extra[@]+"${extra[@]}"})
   # The files this step reports must be this run's, never a previous step's.
   rm -f "$sarif" "$junit"
-  local scanner=()
-  # builtin: a gitleaks the runner happens to have is not used either.
-  if [ "$INPUT_SECRET_SCANNER" = builtin ]; then scanner=(LOKI_SECRET_SCANNER=builtin); fi
   local started code=0
   started="$(node -p 'Date.now()')"
-  env ${scanner[@]+"${scanner[@]}"} PATH="$LOKI_HOME/node_modules/.bin:$PATH" "$LOKI_HOME/bin/loki.js" "${argv[@]}" || code=$?
+  PATH="$LOKI_HOME/node_modules/.bin:$PATH" "$LOKI_HOME/bin/loki.js" "${argv[@]}" || code=$?
   if [ "$code" = 3 ] && [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
     echo "::error title=loki verify::shallow clone: the diff starts at the merge base, so check out with actions/checkout's fetch-depth: 0" >&2
   fi

@@ -1,9 +1,7 @@
 // `bun bench/secrets.ts`: throughput of the secrets scanner on ~50 MB of code-like added lines with
 // a few fabricated secrets (from the rules' own samples) sprinkled in, against its floor: one pass of
 // one simple regex over the same lines. Times only the scans, not the text generation. Writes no files.
-import type { AddedLine } from "../src/gates/secrets.ts";
-import { scanLines } from "../src/gates/secrets.ts";
-import { SECRET_RULES } from "../src/gates/secret-rules.ts";
+import { type ScanLine as AddedLine, SECRET_RULES, scanLines } from "../src/core/secrets/detect.ts";
 import { type Measured, paired } from "./measure.ts";
 
 const TARGET_BYTES = 50 * 1024 * 1024;

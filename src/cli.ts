@@ -156,6 +156,7 @@ export function buildProgram(): Command {
       "--accept-config-change",
       "accept the diff's changes to its own grading (test/build commands, .lokiignore, attributes, loki.yaml verify:)",
     )
+    .option("--secret-scanner <scanner>", "secrets gate: auto (built-in + gitleaks when on PATH, default), builtin, gitleaks (required)")
     .option("--sarif <file>", "also write SARIF 2.1.0")
     .option("--junit <file>", "also write JUnit XML (one testcase per gate)")
     .option("--json", "print the evidence as JSON (schema: docs/verify.md)")

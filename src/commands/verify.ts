@@ -11,7 +11,7 @@ import { annotations } from "../verify/report/github.ts";
 import { allFindings, locationOf } from "../verify/report/findings.ts";
 import { formatMs } from "../verify/report/markdown.ts";
 import { ALL_GATES } from "../gates/all.ts";
-import { parseBlockOn, parseScope, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
+import { parseBlockOn, parseScope, parseSecretScanner, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
 import { COMMAND_EXIT, VERIFY_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { verbosity } from "../core/verbosity.ts";
 
@@ -27,6 +27,7 @@ export type VerifyFlags = {
   junit?: string;
   json?: boolean;
   acceptConfigChange?: boolean;
+  secretScanner?: string;
 };
 
 export async function runVerify(base: string | undefined, flags: VerifyFlags): Promise<ExitCode> {
@@ -43,6 +44,7 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     sarif: flags.sarif,
     junit: flags.junit,
     acceptConfigChange: flags.acceptConfigChange === true,
+    secretScanner: parseSecretScanner(flags.secretScanner),
   });
   for (const line of outcome.warnings) warn(line);
   const { evidence } = outcome;

@@ -57,12 +57,21 @@ export const Config = z.object({
       max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
     })
     .default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
-  /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself). */
+  /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself);
+   *  secret_scanner: which scanners the secrets gate runs (SecretScanner; unset = auto). */
   verify: z
-    .object({ build: z.string().optional(), test: z.string().optional(), lint: z.string().optional(), test_report: z.string().optional() })
+    .object({
+      build: z.string().optional(),
+      test: z.string().optional(),
+      lint: z.string().optional(),
+      test_report: z.string().optional(),
+      secret_scanner: z.enum(["builtin", "gitleaks", "auto"]).optional(),
+    })
     .default(() => ({})),
 });
 export type Config = z.infer<typeof Config>;
+/** builtin: loki's rules only; gitleaks: loki's rules plus gitleaks, which must be installed; auto: plus gitleaks when on PATH. */
+export type SecretScanner = NonNullable<Config["verify"]["secret_scanner"]>;
 
 export type LoadedConfig = {
   config: Config;

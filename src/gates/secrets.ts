@@ -1,78 +1,14 @@
 // Gate "secrets": scans the diff's added lines and binary files' new printable runs (secret-content.ts)
-// with secret-rules.ts (plus gitleaks) and fails on any hit the base's suppressions do not cover.
-// scanLines is pure and allocation-lean; no output ever carries a full secret, only its first characters.
+// with the detector in core/secrets/ (plus gitleaks) and fails on any hit the base's suppressions do not
+// cover. No output ever carries a full secret, only its first characters.
+import type { SecretScanner } from "../core/config.ts";
 import { whichBinary } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
+import { maskSecret, SECRET_RULES, scanLines } from "../core/secrets/detect.ts";
 import { fingerprint, type ChangedFile, type Gate, type GateContext } from "./gate.ts";
-import { runGitleaks } from "./gitleaks.ts";
+import { type GitleaksRun, runGitleaks } from "./gitleaks.ts";
 import { readBinaryContent } from "./secret-content.ts";
-import { SECRET_RULES, type SecretRule } from "./secret-rules.ts";
 import { type LokiIgnore, lokiIgnoreFor, markersAtBase } from "./suppressions.ts";
-
-export type AddedLine = ChangedFile["added"][number];
-export type SecretHit = { rule: SecretRule; line: number; secret: string; text: string };
-
-const RULES = SECRET_RULES.map((rule) => ({ rule, regex: new RegExp(rule.regex.source, `${rule.regex.flags.replace("g", "")}g`) }));
-const KEYWORD_LIST = [...new Set(SECRET_RULES.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
-// A hit on "client_secret" must also wake the rules keyed on "secret": the regex reports one keyword per position.
-const RULES_BY_KEYWORD = new Map(
-  KEYWORD_LIST.map((k) => [k, RULES.flatMap((c, i) => (c.rule.keywords.some((w) => k.includes(w)) ? [i] : []))]),
-);
-const KEYWORDS = new RegExp(KEYWORD_LIST.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
-const woken = new Uint32Array(RULES.length);
-let generation = 0;
-
-/** Shannon entropy in bits per character: ~0 for "aaaa", ~6 for random base64. */
-export function shannonEntropy(text: string): number {
-  if (text.length === 0) return 0;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < text.length; i++) counts.set(text.charCodeAt(i), (counts.get(text.charCodeAt(i)) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
-  return bits;
-}
-
-/** Every rule hit in these lines, one per secret per line (the most specific rule wins). Pure but
- *  for the reused scratch state above (`woken`), which no caller can observe. */
-export function scanLines(lines: readonly AddedLine[]): SecretHit[] {
-  const hits: SecretHit[] = [];
-  for (const { line, text } of lines) {
-    KEYWORDS.lastIndex = 0;
-    let keyword = KEYWORDS.exec(text);
-    if (keyword === null) continue;
-    generation = (generation + 1) >>> 0 || 1;
-    for (; keyword !== null; keyword = KEYWORDS.exec(text)) {
-      for (const i of RULES_BY_KEYWORD.get(keyword[0]) ?? RULES_BY_KEYWORD.get(keyword[0].toLowerCase()) ?? []) woken[i] = generation;
-      KEYWORDS.lastIndex = keyword.index + 1;
-    }
-    const first = hits.length;
-    for (let i = 0; i < RULES.length; i++) {
-      if (woken[i] !== generation) continue;
-      const { rule, regex } = RULES[i]!;
-      regex.lastIndex = 0;
-      for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-        if (m[0] === "") regex.lastIndex++;
-        const secret = m.groups?.secret;
-        if (!secret || !isCredential(rule, secret)) continue;
-        if (hits.slice(first).some((h) => h.secret.includes(secret) || secret.includes(h.secret))) continue;
-        hits.push({ rule, line, secret, text });
-      }
-    }
-  }
-  return hits;
-}
-
-const FILLER = /(.)\1{7}/;
-
-function isCredential(rule: SecretRule, secret: string): boolean {
-  if (rule.entropy !== undefined && (shannonEntropy(secret) < rule.entropy || FILLER.test(secret))) return false;
-  return !rule.allow?.some((re) => re.test(secret));
-}
-
-/** The first characters only (fewer for short secrets, so most of it stays hidden). */
-export function maskSecret(secret: string): string {
-  return `${secret.trim().slice(0, Math.min(4, Math.floor(secret.trim().length / 3)))}…`;
-}
 
 const SKIPPED_ASSET =
   /(?:^|\/)(?:[^/]*\.lock|package-lock\.json|npm-shrinkwrap\.json|pnpm-lock\.yaml|[^/]*\.min\.(?:js|mjs|css)|[^/]*\.map)$/;
@@ -80,11 +16,27 @@ const ACCEPT_HINT = "its allow marker was added in this diff (a maintainer accep
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export type SecretsGateOptions = {
-  /** Path of the gitleaks binary; null never runs it; unset looks it up on PATH, unless
-   *  LOKI_SECRET_SCANNER=builtin (the Action's `secret-scanner: builtin`) turns it off. details.gitleaks
-   *  records "ran", "failed", "not installed", "off" or "skipped" (no added lines to scan). */
+  /** Path of the gitleaks binary (null: none installed), in place of looking it up on PATH. Which
+   *  scanners run is the configuration's choice (verify.secret_scanner, --secret-scanner): builtin
+   *  never runs gitleaks; auto runs it when there is one; gitleaks requires it. details.gitleaks
+   *  records "ran", "failed", "not installed", "disabled" (builtin) or "skipped" (no added lines). */
   gitleaks?: string | null;
 };
+
+type Scanner = { mode: SecretScanner; bin: string | null };
+
+function scannerFor(ctx: GateContext, options: SecretsGateOptions): Scanner {
+  const mode = ctx.config.verify.secret_scanner ?? "auto";
+  if (mode === "builtin") return { mode, bin: null };
+  return { mode, bin: options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks };
+}
+
+/** With gitleaks required, a gitleaks that did not run leaves a clean scan unproven. */
+function requiredGitleaksMissing(scanner: Scanner, leaks: GitleaksRun | null): string | null {
+  if (scanner.mode !== "gitleaks") return null;
+  if (scanner.bin === null) return "gitleaks is required (secret scanner: gitleaks) but not installed";
+  return leaks?.status === "failed" ? "gitleaks is required (secret scanner: gitleaks) but failed" : null;
+}
 
 type Candidate = {
   file: ChangedFile;
@@ -155,9 +107,8 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
       const ignoredFiles = subject.files.filter(
         (f) => f.status !== "deleted" && (f.added.length > 0 || f.binary) && ignore.ignores(f.path),
       ).length;
-      const off = options.gitleaks === undefined && process.env.LOKI_SECRET_SCANNER === "builtin";
-      const bin = off ? null : options.gitleaks === undefined ? whichBinary("gitleaks") : options.gitleaks;
-      const { candidates, leaks } = await findCandidates(scanned, bin, ctx.signal);
+      const scanner = scannerFor(ctx, options);
+      const { candidates, leaks } = await findCandidates(scanned, scanner.bin, ctx.signal);
       const { findings, suppressed } = await judge(ctx, candidates, ignore, binary.findings);
 
       const quiet = [
@@ -185,15 +136,19 @@ export function createSecretsGate(options: SecretsGateOptions = {}): Gate {
         files: scanned.length,
         lines,
         binary_files: binary.files.length,
-        gitleaks: off ? "off" : bin === null ? "not installed" : (leaks?.status ?? "skipped"),
+        scanner: scanner.mode,
+        gitleaks: scanner.mode === "builtin" ? "disabled" : scanner.bin === null ? "not installed" : (leaks?.status ?? "skipped"),
         ...(leaks?.status === "failed" ? { gitleaks_error: leaks.error } : {}),
         suppressed: { ...suppressed, files: ignoredFiles },
         lokiignore: source,
         lokiignore_changed: lokiignoreChanged,
       };
       const first = findings[0];
+      const unproven = requiredGitleaksMissing(scanner, leaks);
       if (first === undefined) {
         const reason = `scanned ${plural(lines, "added line")} in ${plural(scanned.length, "file")}, no secrets${suffix}`;
+        if (unproven !== null)
+          return { status: "inconclusive", reason: `${unproven}; the built-in rules ${reason}`, findings: [], details };
         return { status: "pass", reason, findings: [], details };
       }
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";

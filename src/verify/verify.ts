@@ -2,8 +2,9 @@
 // concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
 // (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
 import { resolve } from "node:path";
-import { loadConfig, type Config } from "../core/config.ts";
-import { gitError, messageOf, usageError } from "../core/errors.ts";
+import { loadConfig, type Config, type SecretScanner } from "../core/config.ts";
+import { configError, gitError, messageOf, usageError } from "../core/errors.ts";
+import { whichBinary } from "../core/exec.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch, headSha, repoRoot } from "../core/git.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
@@ -40,6 +41,8 @@ export type VerifyOptions = {
   env?: Record<string, string | undefined>;
   /** Grade with the diff's own grading configuration (--accept-config-change); recorded in the evidence. */
   acceptConfigChange?: boolean;
+  /** --secret-scanner: which scanners the secrets gate runs, over loki.yaml's verify.secret_scanner. */
+  secretScanner?: SecretScanner;
   /** The report renderers; default report/formats.ts's table (tests count calls through it). */
   renderers?: Renderers;
   now?: () => Date;
@@ -58,6 +61,8 @@ export type VerifyOutcome = {
 
 export const DEFAULT_BLOCK_ON: Severity[] = ["critical", "high"];
 const SCOPES: readonly Scope[] = ["diff", "files", "repo"];
+const SECRET_SCANNERS: readonly SecretScanner[] = ["auto", "builtin", "gitleaks"];
+const GITLEAKS_HINT = "install gitleaks (https://github.com/gitleaks/gitleaks#installing) on PATH, or use --secret-scanner auto|builtin";
 
 /** "a, b" → ["a", "b"], every id checked against `valid`. */
 export function parseList(flag: string, value: string, valid: readonly string[]): string[] {
@@ -80,6 +85,26 @@ export function parseScope(value: string | undefined): Scope {
   const scope = SCOPES.find((s) => s === value);
   if (scope === undefined) throw usageError(`--scope: unknown scope "${value}"`, { hint: `valid values: ${SCOPES.join(", ")}` });
   return scope;
+}
+
+export function parseSecretScanner(value: string | undefined): SecretScanner | undefined {
+  if (value === undefined) return undefined;
+  const scanner = SECRET_SCANNERS.find((s) => s === value);
+  if (scanner === undefined)
+    throw usageError(`--secret-scanner: unknown scanner "${value}"`, { hint: `valid values: ${SECRET_SCANNERS.join(", ")}` });
+  return scanner;
+}
+
+/** The scanner choice in force (the flag over loki.yaml); gitleaks chosen but not installed cannot verify. */
+function withSecretScanner(config: Config, flag: SecretScanner | undefined, gates: readonly Gate[]): Config {
+  const chosen = flag === undefined ? config : { ...config, verify: { ...config.verify, secret_scanner: flag } };
+  if (chosen.verify.secret_scanner === "gitleaks" && gates.some((g) => g.id === "secrets") && whichBinary("gitleaks") === null) {
+    const message = "gitleaks is not installed (not on PATH)";
+    throw flag === undefined
+      ? configError(`loki.yaml verify.secret_scanner is gitleaks, but ${message}`, { hint: GITLEAKS_HINT })
+      : usageError(`--secret-scanner gitleaks: ${message}`, { hint: GITLEAKS_HINT });
+  }
+  return chosen;
 }
 
 export function parseBlockOn(value: string | undefined): Severity[] {
@@ -114,7 +139,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const baseTree = await commitTree(root, base.mergeBase);
   const baseConfig = frozenConfig(root, baseTree.read("loki.yaml"), loaded.config);
   const frozen = { ...(await freezeGrader(baseTree, baseConfig)), origin: `merge base ${base.mergeBase.slice(0, 12)}` };
-  const config = accepted ? loaded.config : baseConfig;
+  const config = withSecretScanner(accepted ? loaded.config : baseConfig, options.secretScanner, gates);
   const ws = workspaceAt(root);
   // Gates whose input could not be had are graded here, without running: never a crash, never a pass.
   const preset = new Map<string, { status: "inconclusive" | "skipped"; reason: string }>();

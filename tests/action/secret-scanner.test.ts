@@ -25,7 +25,7 @@ function secretsGate(evidence: string): { status: string; details: Record<string
 
 describe("secret-scanner in the verify step", () => {
   test.each([
-    ["builtin", 0, "off"],
+    ["builtin", 0, "disabled"],
     ["gitleaks", 1, "ran"],
   ])("%s: gitleaks on PATH runs %i time(s); the evidence says %p", async (scanner, calls, recorded) => {
     await using repo = await verifyRepo({ "README.md": "# app\n" }, { "notes.txt": "hello\n" });

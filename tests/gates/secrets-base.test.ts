@@ -10,8 +10,8 @@ import type { GateResult } from "../../src/core/schema.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { type GateContext, runGates } from "../../src/gates/gate.ts";
-import { SECRET_RULES } from "../../src/gates/secret-rules.ts";
-import { createSecretsGate, scanLines } from "../../src/gates/secrets.ts";
+import { SECRET_RULES, scanLines } from "../../src/core/secrets/detect.ts";
+import { createSecretsGate } from "../../src/gates/secrets.ts";
 import { widenSubject } from "../../src/verify/scope.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 

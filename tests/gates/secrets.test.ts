@@ -1,17 +1,15 @@
 // The secrets gate: every built-in rule against its own samples (gitleaks-style), the entropy
 // function, and the gate end to end on throwaway repos. Secrets come from the rules' fabricated
-// samples, never from the environment; gitleaks is faked by a script at its process boundary.
+// samples, never from the environment. gitleaks and the scanner choice: secrets-gitleaks.test.ts.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { fingerprint, type GateContext, runGates } from "../../src/gates/gate.ts";
-import { SECRET_RULES } from "../../src/gates/secret-rules.ts";
-import { createSecretsGate, maskSecret, scanLines, shannonEntropy, type SecretsGateOptions } from "../../src/gates/secrets.ts";
+import { maskSecret, SECRET_RULES, scanLines, shannonEntropy } from "../../src/core/secrets/detect.ts";
+import { createSecretsGate, type SecretsGateOptions } from "../../src/gates/secrets.ts";
 import { parseLokiIgnore } from "../../src/gates/suppressions.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -219,61 +217,5 @@ describe("secrets gate on throwaway repos", () => {
   test("a test key is a finding below the blocking severities", async () => {
     const result = await verify({ "README.md": "# app\n" }, { ".env.test": `${sample("stripe-test-key")}\n` });
     expect(result.findings.map((f) => [f.rule, f.severity])).toEqual([["stripe-test-key", "low"]]);
-  });
-});
-
-/** A stand-in for gitleaks: reports every line holding `corp_secret_` or an AWS key id, as gitleaks' JSON. */
-const FAKE_GITLEAKS = `
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-const arg = (name) => process.argv[process.argv.indexOf(name) + 1];
-if (process.env.FAKE_GITLEAKS_FAIL) process.exit(2);
-const source = arg("--source");
-const found = [];
-for (const entry of readdirSync(source, { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile()) continue;
-  const file = join(entry.parentPath, entry.name);
-  readFileSync(file, "utf8").split("\\n").forEach((text, i) => {
-    const m = /corp_secret_\\w+|AKIA\\w{16}/.exec(text);
-    if (m) found.push({ RuleID: m[0].startsWith("AKIA") ? "aws-access-token" : "corp-secret", Description: "Corp secret", File: file, StartLine: i + 1, Secret: m[0] });
-  });
-}
-writeFileSync(arg("--report-path"), JSON.stringify(found));
-process.exit(found.length > 0 ? 1 : 0);
-`;
-
-async function withFakeGitleaks<T>(fn: (bin: string) => Promise<T>): Promise<T> {
-  await using tools = await tmpdir();
-  writeFileSync(join(tools.path, "fake-gitleaks.js"), FAKE_GITLEAKS);
-  const bin = tools.write("gitleaks", `#!/bin/sh\nexec "${process.execPath}" "${join(tools.path, "fake-gitleaks.js")}" "$@"\n`);
-  chmodSync(bin, 0o755);
-  return await fn(bin);
-}
-
-describe("secrets gate with gitleaks", () => {
-  test("its findings are merged at their real line numbers and deduplicated by file and line", async () => {
-    const base = { "notes.txt": "one\ntwo\nthree\nfour\nfive\n" };
-    const change = { "notes.txt": `one\ntwo\n${AWS_LINE}\nfour\nkey = corp_secret_b1ue\n` };
-    const result = await withFakeGitleaks((bin) => verify(base, change, { gitleaks: bin }));
-    expect(result.details).toMatchObject({ gitleaks: "ran" });
-    expect(result.findings.map((f) => [f.rule, f.line, f.severity])).toEqual([
-      ["aws-access-key-id", 3, "critical"],
-      ["gitleaks:corp-secret", 5, "high"],
-    ]);
-    expect(JSON.stringify(result)).not.toContain("corp_secret_b1ue");
-  });
-
-  test("a gitleaks that fails is recorded, and the built-in scan still decides", async () => {
-    process.env.FAKE_GITLEAKS_FAIL = "1";
-    try {
-      const result = await withFakeGitleaks((bin) => verify({ "README.md": "# app\n" }, { "a.txt": "hello\n" }, { gitleaks: bin }));
-      expect({ status: result.status, reason: result.reason }).toEqual({
-        status: "pass",
-        reason: "scanned 1 added line in 1 file, no secrets; gitleaks failed: exit 2",
-      });
-      expect(result.details).toMatchObject({ gitleaks: "failed" });
-    } finally {
-      delete process.env.FAKE_GITLEAKS_FAIL;
-    }
   });
 });

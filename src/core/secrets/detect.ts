@@ -1,0 +1,183 @@
+// The secret detector: every rule of the six tables, behind one keyword automaton (Aho-Corasick over
+// the rules' lowercase keywords, one pass per line, case-insensitive for ASCII), so a line runs only the
+// regexes of the rules it woke. Shared by the secrets gate and redaction. Pure; never throws for input.
+import { internalError } from "../errors.ts";
+import { AI_RULES } from "./rules-ai.ts";
+import { APP_RULES } from "./rules-apps.ts";
+import { CLOUD_RULES } from "./rules-cloud.ts";
+import { CODE_RULES } from "./rules-code.ts";
+import { COMMERCE_RULES } from "./rules-commerce.ts";
+import { GENERIC_RULES } from "./rules-generic.ts";
+import { DOCUMENTED_EXAMPLES, type SecretRule } from "./rule.ts";
+
+/** Every rule, in precedence order: where two rules find the same secret, the earlier one reports it. */
+export const SECRET_RULES: readonly SecretRule[] = [
+  ...CLOUD_RULES,
+  ...CODE_RULES,
+  ...AI_RULES,
+  ...APP_RULES,
+  ...COMMERCE_RULES,
+  ...GENERIC_RULES,
+];
+
+export type ScanLine = { line: number; text: string };
+/** A hit in a line: `start`/`end` index the secret in `text`. */
+export type SecretHit = { rule: SecretRule; line: number; secret: string; text: string; start: number; end: number };
+/** A hit in a whole text: `start`/`end` index the secret in that text. */
+export type SecretSpan = { rule: SecretRule; secret: string; start: number; end: number };
+
+// `d`: the secret group's own indices, so a hit is located without searching for it again.
+const REGEXES = SECRET_RULES.map((r) => new RegExp(r.regex.source, `${r.regex.flags.replace(/[gd]/g, "")}gd`));
+
+/** The keyword automaton: a DFA over ASCII (upper case folded), `OUT[state]` the rules it wakes. */
+const { DELTA, OUT, WAKES } = buildAutomaton(SECRET_RULES.map((r) => r.keywords));
+/** ASCII folded to lower case; every other code unit is 0, which no keyword holds. */
+const FOLD = Uint8Array.from({ length: 128 }, (_, c) => (c >= 65 && c <= 90 ? c + 32 : c));
+const woken = new Uint32Array(SECRET_RULES.length);
+let generation = 0;
+
+function buildAutomaton(keywordsByRule: readonly (readonly string[])[]) {
+  const next: Map<number, number>[] = [new Map()];
+  const out: Set<number>[] = [new Set()];
+  keywordsByRule.forEach((keywords, rule) => {
+    for (const keyword of keywords) {
+      let state = 0;
+      for (const c of keyword) {
+        const code = c.charCodeAt(0);
+        if (code > 127 || (code >= 65 && code <= 90)) throw internalError(`secret rule keyword "${keyword}" must be lowercase ASCII`);
+        let to = next[state]?.get(code);
+        if (to === undefined) {
+          to = next.length;
+          next.push(new Map());
+          out.push(new Set());
+          next[state]?.set(code, to);
+        }
+        state = to;
+      }
+      out[state]?.add(rule);
+    }
+  });
+  // Breadth-first: each state's failure link is complete before its children need it.
+  const delta = new Int32Array(next.length * 128);
+  const fail = new Int32Array(next.length);
+  const queue: number[] = [];
+  for (let c = 0; c < 128; c++) {
+    const to = next[0]?.get(c) ?? 0;
+    delta[c] = to;
+    if (to !== 0) queue.push(to);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const state = queue[head] ?? 0;
+    for (const rule of out[fail[state] ?? 0] ?? []) out[state]?.add(rule);
+    for (let c = 0; c < 128; c++) {
+      const to = next[state]?.get(c);
+      if (to === undefined) delta[state * 128 + c] = delta[(fail[state] ?? 0) * 128 + c] ?? 0;
+      else {
+        fail[to] = delta[(fail[state] ?? 0) * 128 + c] ?? 0;
+        delta[state * 128 + c] = to;
+        queue.push(to);
+      }
+    }
+  }
+  return {
+    DELTA: delta,
+    OUT: out.map((rules) => Int32Array.from(rules)),
+    WAKES: Uint8Array.from(out, (rules) => (rules.size > 0 ? 1 : 0)),
+  };
+}
+
+/** Wakes the rules whose keywords occur in text[from, to); returns how many keyword hits there were.
+ *  The hot loop of the detector: one table step per code unit, no allocation. */
+function wake(text: string, from: number, to: number): number {
+  generation = (generation + 1) >>> 0 || 1;
+  let row = 0;
+  let hits = 0;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    const state = DELTA[row + (code < 128 ? (FOLD[code] as number) : 0)] as number;
+    row = state << 7;
+    if (WAKES[state] === 0) continue;
+    hits++;
+    const rules = OUT[state] as Int32Array;
+    for (let k = 0; k < rules.length; k++) woken[rules[k] as number] = generation;
+  }
+  return hits;
+}
+
+const FILLER = /(.)\1{7}/;
+
+/** Shannon entropy in bits per character: ~0 for "aaaa", ~6 for random base64. */
+export function shannonEntropy(text: string): number {
+  if (text.length === 0) return 0;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < text.length; i++) counts.set(text.charCodeAt(i), (counts.get(text.charCodeAt(i)) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
+  return bits;
+}
+
+const HEX = /^[0-9a-f]+$/i;
+
+function isCredential(rule: SecretRule, secret: string): boolean {
+  if (rule.entropy !== undefined) {
+    // Hex carries at most 4 bits a character: a random 32-digit hex key scores ~3.7, under floors meant for base62.
+    const floor = HEX.test(secret) ? Math.min(rule.entropy, 3) : rule.entropy;
+    if (shannonEntropy(secret) < floor || FILLER.test(secret)) return false;
+  }
+  if (rule.allow?.some((re) => re.test(secret))) return false;
+  return !DOCUMENTED_EXAMPLES.some((example) => secret.includes(example));
+}
+
+/** The woken rules' hits in one line (already woken by `wake`): one per secret, earliest rule first. */
+function matchLine(text: string, emit: (rule: SecretRule, start: number, end: number) => void): void {
+  const spans: number[] = [];
+  for (let i = 0; i < SECRET_RULES.length; i++) {
+    if (woken[i] !== generation) continue;
+    const rule = SECRET_RULES[i] as SecretRule;
+    const regex = REGEXES[i] as RegExp;
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+      if (m[0] === "") regex.lastIndex++;
+      const at = m.indices?.groups?.secret;
+      const secret = m.groups?.secret;
+      if (at === undefined || !secret || !isCredential(rule, secret)) continue;
+      const [start, end] = at;
+      let overlaps = false;
+      for (let k = 0; k < spans.length; k += 2) if (start < (spans[k + 1] ?? 0) && end > (spans[k] ?? 0)) overlaps = true;
+      if (overlaps) continue;
+      spans.push(start, end);
+      emit(rule, start, end);
+    }
+  }
+}
+
+/** Every rule hit in these lines, one per secret per line (the most specific rule wins). Pure but for
+ *  scratch state reused between calls (`woken`), which no caller can observe. */
+export function scanLines(lines: readonly ScanLine[]): SecretHit[] {
+  const hits: SecretHit[] = [];
+  for (const { line, text } of lines) {
+    if (wake(text, 0, text.length) === 0) continue;
+    matchLine(text, (rule, start, end) => hits.push({ rule, line, secret: text.slice(start, end), text, start, end }));
+  }
+  return hits;
+}
+
+/** Every rule hit in a text of any number of lines, located in that text. */
+export function findSecrets(text: string): SecretSpan[] {
+  const spans: SecretSpan[] = [];
+  for (let from = 0; from <= text.length; ) {
+    const newline = text.indexOf("\n", from);
+    const to = newline === -1 ? text.length : newline;
+    if (wake(text, from, to) > 0) {
+      const line = text.slice(from, to);
+      matchLine(line, (rule, start, end) => spans.push({ rule, secret: line.slice(start, end), start: from + start, end: from + end }));
+    }
+    from = to + 1;
+  }
+  return spans;
+}
+
+/** The first characters only (fewer for short secrets, so most of it stays hidden). */
+export function maskSecret(secret: string): string {
+  return `${secret.trim().slice(0, Math.min(4, Math.floor(secret.trim().length / 3)))}…`;
+}
