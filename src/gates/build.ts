@@ -3,7 +3,7 @@
 // inconclusive, never a pass. No build command is a skip naming the setting to add, not a silent green.
 import { run } from "../core/exec.ts";
 import { commandArgv, envTimeoutMs, shownCommand } from "./command-run.ts";
-import { fingerprint, type Gate, type GateOutcome, inconclusive } from "./gate.ts";
+import { fingerprint, type Gate, type GateOutcome, inconclusive, projectArgv } from "./gate.ts";
 import { worktreeDrift } from "./tests.ts";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -14,7 +14,7 @@ export const buildGate: Gate = {
   id: "build",
   title: "Build succeeds",
   when: ({ project }) => (project.build !== null ? true : "no build command detected (set verify.build)"),
-  run: async ({ subject, project, signal }) => {
+  run: async ({ subject, project, signal, confine }) => {
     const command = project.build;
     if (command === null) return inconclusive("no build command detected (set verify.build)");
     const drift = await worktreeDrift(subject);
@@ -22,7 +22,13 @@ export const buildGate: Gate = {
     const shown = `\`${shownCommand(command)}\``;
     const timeoutMs = envTimeoutMs("LOKI_BUILD_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
     const { argv, env } = commandArgv(command, subject.root);
-    const result = await run(argv, { cwd: subject.root, timeoutMs, env: { ...env, CI: "true" }, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
+    const result = await run(projectArgv({ confine }, argv, subject.root), {
+      cwd: subject.root,
+      timeoutMs,
+      env: { ...env, CI: "true" },
+      signal,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    });
     const details = { command: shownCommand(command), source: command.source, exit_code: result.exitCode, duration_ms: result.durationMs };
     if (signal?.aborted) return inconclusive("cancelled while the build ran", details);
     if (result.spawnError !== null) return inconclusive(`could not start ${shown}: ${result.spawnError}`, details);

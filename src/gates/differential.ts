@@ -21,7 +21,16 @@ import { type ExecResult, run } from "../core/exec.ts";
 import { git } from "../core/git.ts";
 import { envTimeoutMs, shownCommand } from "./command-run.ts";
 import type { Command } from "./detect.ts";
-import { type ChangedFile, fingerprint, type Gate, type GateOutcome, type Subject, inconclusive } from "./gate.ts";
+import {
+  type ChangedFile,
+  fingerprint,
+  type Gate,
+  type GateContext,
+  type GateOutcome,
+  type Subject,
+  inconclusive,
+  projectArgv,
+} from "./gate.ts";
 import { planTestRun, type ReportReading, readReport, reportMtimes } from "./runners/plan.ts";
 import type { TestResult } from "./runners/report.ts";
 import { isTestPath } from "./tamper.ts";
@@ -49,7 +58,7 @@ export const differentialGate: Gate = {
     if (!subject.files.some(isNewTest)) return "no test file added or changed";
     return true;
   },
-  run: async ({ subject, project, signal, expectsNewBehaviour }) => {
+  run: async ({ subject, project, signal, expectsNewBehaviour, confine }) => {
     const command = project.test;
     if (command === null) return { status: "skipped", reason: "no test command", findings: [] };
     const tests = subject.files.filter(isNewTest);
@@ -57,8 +66,8 @@ export const differentialGate: Gate = {
     const scratch: string[] = [];
     try {
       const [base, head] = await Promise.all([
-        runOn(command, paths, scratch, signal, (dir) => baseWithHeadTests(subject, tests, dir)),
-        runOn(command, paths, scratch, signal, (dir) => headTree(subject, dir)),
+        runOn(command, paths, scratch, { signal, confine }, (dir) => baseWithHeadTests(subject, tests, dir)),
+        runOn(command, paths, scratch, { signal, confine }, (dir) => headTree(subject, dir)),
       ]);
       if (typeof head === "string") return inconclusive(head);
       if (typeof base === "string") return inconclusive(base);
@@ -116,7 +125,7 @@ async function runOn(
   command: Command,
   files: string[],
   scratch: string[],
-  signal: AbortSignal | undefined,
+  { signal, confine }: Pick<GateContext, "signal" | "confine">,
   copy: Copy,
 ): Promise<Side | string> {
   // Both copies look alike from inside (random names, same layout): a test cannot tell which one it is in.
@@ -129,7 +138,13 @@ async function runOn(
   if (plan.reports.length === 0) return `loki cannot run single test files with \`${shownCommand(command)}\` (no runner it knows)`;
   const timeoutMs = envTimeoutMs("LOKI_TEST_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
   const before = reportMtimes(plan);
-  const result = await run(plan.argv, { cwd: dir, timeoutMs, env: plan.env, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
+  const result = await run(projectArgv({ confine }, plan.argv, dir), {
+    cwd: dir,
+    timeoutMs,
+    env: plan.env,
+    signal,
+    maxOutputBytes: MAX_OUTPUT_BYTES,
+  });
   const reading = readReport(plan, { root: dir, before });
   const roots = [...new Set([dir, realpathSync(dir)])].map((r) => `${r}/`);
   const strip = (text: string) => roots.reduce((t, r) => t.split(r).join(""), text);

@@ -65,7 +65,16 @@ export type GateContext = {
   /** A run whose spec asks for new behaviour (not only a refactor or docs): tests that cannot tell
    *  the new code from the old are then a blocking finding (differential), not only a concern. */
   expectsNewBehaviour?: boolean;
+  /** Wraps a command that runs the project's code (tests, build, lint) so loki's private directories
+   *  (~/.loki, the repository's .loki/) are empty to it and nothing it starts outlives it
+   *  (sandbox/confine.ts, supplied by the caller). undefined: no sandbox here; it runs as it is. */
+  confine?: (argv: string[], cwd: string) => string[];
 };
+
+/** The argv a gate spawns to run the project's code in `cwd` (see GateContext.confine). */
+export function projectArgv(ctx: Pick<GateContext, "confine">, argv: string[], cwd: string): string[] {
+  return ctx.confine ? ctx.confine(argv, cwd) : argv;
+}
 
 export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;
 

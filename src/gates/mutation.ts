@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { run } from "../core/exec.ts";
 import { envTimeoutMs, projectPath, shownCommand } from "./command-run.ts";
-import { fingerprint, type ChangedFile, type Gate, type GateOutcome, inconclusive } from "./gate.ts";
+import { fingerprint, type ChangedFile, type Gate, type GateOutcome, inconclusive, projectArgv } from "./gate.ts";
 import { isTestPath } from "./tamper.ts";
 
 const JS = new Set([".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"]);
@@ -47,7 +47,7 @@ export const mutationGate: Gate = {
     if (!existsSync(stryker(subject.root))) return NOT_INSTALLED;
     return true;
   },
-  run: async ({ subject, project, signal }) => {
+  run: async ({ subject, project, signal, confine }) => {
     const command = project.test;
     if (command === null) return { status: "skipped", reason: "no test command", findings: [] };
     const work = mkdtempSync(join(tmpdir(), "loki-mutation-"));
@@ -73,7 +73,7 @@ export const mutationGate: Gate = {
       );
       const timeoutMs = envTimeoutMs("LOKI_MUTATION_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
       const path = projectPath(subject.root);
-      const result = await run([stryker(subject.root), "run", config], {
+      const result = await run(projectArgv({ confine }, [stryker(subject.root), "run", config], subject.root), {
         cwd: subject.root,
         timeoutMs,
         env: { PATH: path, CI: "true" },

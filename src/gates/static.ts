@@ -9,7 +9,7 @@ import { messageOf } from "../core/errors.ts";
 import { run, whichBinary, type ExecResult } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
 import { readSubjectFiles } from "./diff.ts";
-import { fingerprint, type ChangedFile, type Gate, type GateOutcome, type Subject } from "./gate.ts";
+import { fingerprint, type ChangedFile, type Gate, type GateContext, type GateOutcome, type Subject, projectArgv } from "./gate.ts";
 
 type Tool = { name: string; argv: string[] };
 type Ran = { tool: Tool; result: ExecResult };
@@ -45,15 +45,16 @@ export const staticGate: Gate = {
   id: "static",
   title: "Static checks",
   when: () => true,
-  run: async ({ subject, project, signal }) => {
+  run: async ({ subject, project, signal, confine }) => {
     const live = subject.files.filter((f) => f.status !== "deleted" && !f.binary);
     if (project.lint !== null) {
       const tool = { name: `\`${project.lint.argv.join(" ")}\``, argv: project.lint.argv };
-      return grade([await runTool(tool, subject.root, signal)], subject.root, [project.lint.source]);
+      return grade([await runTool(tool, subject.root, { signal, confine })], subject.root, [project.lint.source]);
     }
     const { tools, missing } = planTools(subject.root, live);
     const notRun = missing.length > 0 ? [`not run: ${missing.join(", ")}`] : [];
-    if (tools.length > 0) return grade(await Promise.all(tools.map((tool) => runTool(tool, subject.root, signal))), subject.root, notRun);
+    if (tools.length > 0)
+      return grade(await Promise.all(tools.map((tool) => runTool(tool, subject.root, { signal, confine }))), subject.root, notRun);
     return builtInCheck(subject, live, missing);
   },
 };
@@ -99,10 +100,10 @@ function readText(file: string): string {
   }
 }
 
-async function runTool(tool: Tool, cwd: string, signal: AbortSignal | undefined): Promise<Ran> {
+async function runTool(tool: Tool, cwd: string, { signal, confine }: Pick<GateContext, "signal" | "confine">): Promise<Ran> {
   const raw = Number(process.env.LOKI_LINT_TIMEOUT_MS);
   const timeoutMs = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_TIMEOUT_MS;
-  return { tool, result: await run(tool.argv, { cwd, timeoutMs, env: { CI: "true" }, signal }) };
+  return { tool, result: await run(projectArgv({ confine }, tool.argv, cwd), { cwd, timeoutMs, env: { CI: "true" }, signal }) };
 }
 
 /** fail if any tool failed; else inconclusive if any could not run to the end; else pass. */

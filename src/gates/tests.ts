@@ -10,7 +10,7 @@ import { run } from "../core/exec.ts";
 import { git } from "../core/git.ts";
 import { familyOf } from "./assertions.ts";
 import { envTimeoutMs, shownCommand } from "./command-run.ts";
-import { fingerprint, type Gate, type GateOutcome, type Subject, inconclusive } from "./gate.ts";
+import { fingerprint, type Gate, type GateOutcome, type Subject, inconclusive, projectArgv } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
 import { isTestPath } from "./tamper.ts";
 
@@ -27,7 +27,7 @@ export const testsGate: Gate = {
   id: "tests",
   title: "Tests pass",
   when: () => true,
-  run: async ({ subject, project, config, frozen, acceptConfigChange, signal }) => {
+  run: async ({ subject, project, config, frozen, acceptConfigChange, signal, confine }) => {
     const command = project.test;
     if (command === null) return inconclusive(NO_RUNNER);
     const drift = await worktreeDrift(subject);
@@ -46,7 +46,13 @@ export const testsGate: Gate = {
     try {
       plan = planTestRun(command, { root: subject.root, reportDir, ...(configuredReport ? { configuredReport } : {}) });
       const before = reportMtimes(plan);
-      result = await run(plan.argv, { cwd: subject.root, timeoutMs, env: plan.env, signal, maxOutputBytes: MAX_OUTPUT_BYTES });
+      result = await run(projectArgv({ confine }, plan.argv, subject.root), {
+        cwd: subject.root,
+        timeoutMs,
+        env: plan.env,
+        signal,
+        maxOutputBytes: MAX_OUTPUT_BYTES,
+      });
       reading = readReport(plan, { root: subject.root, before });
     } finally {
       rmSync(reportDir, { recursive: true, force: true });

@@ -57,7 +57,7 @@ export function resolvePolicy(policy: SandboxPolicy): { resolved: SandboxPolicy;
   return { resolved, kinds };
 }
 
-function realPath(path: string): string {
+export function realPath(path: string): string {
   try {
     return realpathSync(path);
   } catch {

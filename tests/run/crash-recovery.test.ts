@@ -113,8 +113,9 @@ test("slow once", async () => {
 `;
 }
 
+/** Unsandboxed (--no-sandbox): a sandboxed gate's test command dies with loki (see below). */
 async function killedInGate(s: Scenario, marker: string): Promise<number> {
-  const proc = spawnLoki(s, ["start", "prd.md"]);
+  const proc = spawnLoki(s, ["start", "prd.md", "--no-sandbox"]);
   await until(() => existsSync(marker) && readFileSync(marker, "utf8") !== "");
   const sleeper = Number(readFileSync(marker, "utf8"));
   proc.kill("SIGKILL");
@@ -147,6 +148,22 @@ describe("a run killed during a gate's test command", () => {
     const subjects = git(s.path, ["log", "--format=%s"]).trim().split("\n");
     expect(subjects.filter((line) => line.startsWith("loki: iteration 1"))).toHaveLength(1);
     expect(new Set(subjects).size).toBe(subjects.length);
+  }, 90_000);
+
+  test("sandboxed, the gate's test command dies with loki (kill -9): nothing is left to end, and resume finishes", async () => {
+    const { s: repo, marker } = await gateRepo();
+    await using s = repo;
+    const proc = spawnLoki(s, ["start", "prd.md"]);
+    await until(() => existsSync(marker) && readFileSync(marker, "utf8") !== "");
+    const testFile = join(s.path, "slow.test.js");
+    const running = () => Bun.spawnSync(["ps", "-eo", "args"]).stdout.toString().includes(testFile);
+    expect(running()).toBe(true);
+    proc.kill("SIGKILL");
+    await proc.exited;
+    await until(() => !running());
+    const resumed = await s.loki(["resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(s.completion().outcome).toBe("verified");
   }, 90_000);
 
   test("`loki stop` on the dead run ends it too", async () => {

@@ -118,7 +118,11 @@ function expectNothingSeen(output: string, lokiHome: string): Record<string, str
 function expectBlocked(t: Awaited<ReturnType<typeof attackRepo>>, code: number, stderr: string): void {
   expect(code, stderr).not.toBe(0);
   // The honest half of the work passed its tests: only the violation stands between it and VERIFIED.
-  expect(t.events().some((e) => e.kind === "gate_result" && e.gate === "tests" && e.status === "pass")).toBe(true);
+  const tests = t.events().filter((e) => e.kind === "gate_result" && e.gate === "tests");
+  expect(
+    tests.some((e) => e.kind === "gate_result" && e.status === "pass"),
+    JSON.stringify(tests),
+  ).toBe(true);
   expect(t.trustEvents().some((e) => e.kind === "private_access")).toBe(true);
   const gates = t.events().flatMap((e) => (e.kind === "ship_gate" ? [e] : []));
   expect(

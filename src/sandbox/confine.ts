@@ -1,0 +1,50 @@
+// Graded commands (tests, build, lint: the project's code, which the agent may have written) run as
+// the user would run them — same files, same network, writable — except that loki's private
+// directories are empty and nothing they start outlives them. Pure: argv only (bwrap on Linux).
+import { BWRAP_ISOLATION } from "./bwrap.ts";
+import { within } from "./policy.ts";
+import { realPath } from "./wrap.ts";
+
+/** A command that runs the project's code, put where `hidden` (real or not) shows empty directories. */
+export type Confine = (argv: string[], cwd: string) => string[];
+
+/**
+ * bwrap with the host's whole filesystem bound writable (so a test writes its caches and reports as
+ * it would anywhere), /dev and a /proc of its own PID namespace, then an empty tmpfs over each hidden
+ * directory. A hidden directory that holds the working directory (a worktree under `.loki/worktrees`)
+ * is emptied too, and the working directory bound back inside it. The user namespace without
+ * capabilities keeps a root caller from unmounting the tmpfs to see beneath it.
+ */
+export function confineArgv(argv: string[], cwd: string, hidden: readonly string[], bwrap = "bwrap"): string[] {
+  const dir = realPath(cwd);
+  const mounts: string[] = [];
+  const rebind: string[] = [];
+  for (const path of [...new Set(hidden.map(realPath))].sort((a, b) => a.length - b.length)) {
+    mounts.push("--tmpfs", path);
+    if (within(dir, path)) rebind.push(dir);
+  }
+  for (const path of new Set(rebind)) mounts.push("--bind", path, path);
+  return [
+    bwrap,
+    ...BWRAP_ISOLATION,
+    "--bind",
+    "/",
+    "/",
+    "--dev-bind",
+    "/dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    ...mounts,
+    "--chdir",
+    dir,
+    "--",
+    ...argv,
+  ];
+}
+
+/** The confinement for this machine: null without bwrap (then commands run as they are). */
+export function confinement(bwrap: string | null, hidden: readonly string[]): Confine | null {
+  if (bwrap === null) return null;
+  return (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap);
+}
