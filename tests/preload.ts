@@ -1,10 +1,21 @@
-// Makes every test hermetic: a throwaway HOME, no credentials or LOKI_* settings from the
-// developer's shell, no color, UTC, and a fixed git identity. Loaded by bunfig.toml.
-import { mkdtempSync, writeFileSync } from "node:fs";
+// Makes every test hermetic: a throwaway HOME and TMPDIR (per test file under `--parallel`, which
+// re-runs this for each file), no credentials or LOKI_* settings from the developer's shell, no color,
+// UTC, and a fixed git identity. Loaded by bunfig.toml; removes its directories when the file is done.
+import { afterAll } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const home = mkdtempSync(join(tmpdir(), "loki-test-home-"));
+// HOME and TMPDIR side by side in one private root: what a test leaves in "the" temp dir (or a test
+// fixture that writes into every directory it finds there, as tests-gate.test.ts's report forger does)
+// reaches only this file's directories, never those of a file running next to it or another checkout's
+// suite on the same machine. Children started through process.env (execa, node:child_process) inherit it.
+const root = mkdtempSync(join(tmpdir(), "loki-test-"));
+const home = join(root, "home");
+const tmp = join(root, "tmp");
+mkdirSync(home);
+mkdirSync(tmp);
+process.env.TMPDIR = tmp;
 process.env.HOME = home;
 process.env.USERPROFILE = home;
 process.env.XDG_CONFIG_HOME = join(home, ".config");
@@ -26,3 +37,6 @@ writeFileSync(
 );
 process.env.GIT_CONFIG_GLOBAL = gitconfig;
 process.env.GIT_CONFIG_NOSYSTEM = "1";
+
+// A preload's afterAll runs once its file (under --parallel) or the whole serial run is over.
+afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -17,7 +17,8 @@ const MATH = "export const add = (a, b) => a + b;\nexport const sub = (a, b) => 
 const TESTS =
   'import { test } from "node:test";\nimport assert from "node:assert";\nimport { add, sub } from "./math.js";\ntest("add", () => assert.strictEqual(add(2, 3), 5));\ntest("sub", () => assert.strictEqual(sub(5, 3), 2));\n';
 const REVIEW = /# (Held-out acceptance check|Review: |Devil's advocate)/;
-const MARK = "loki-interrupt-marker";
+// Unique per run: `sleeping()` looks at every process on the machine, where another suite may run this test too.
+const MARK = `loki-interrupt-marker-${process.pid}-${Date.now()}`;
 
 describe("Ctrl+C with the real claude", () => {
   test("SIGINT mid-call: exit 130, status says interrupted and `loki resume`, which then verifies the same run", async () => {
