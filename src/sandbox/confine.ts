@@ -1,6 +1,7 @@
 // Graded commands (tests, build, lint: the project's code, which the agent may have written) run as
 // the user would run them — same files, same network, writable — except that loki's private
-// directories are empty and nothing they start outlives them. Pure: argv only (bwrap on Linux).
+// directories are empty and nothing they start outlives them. Builds the bwrap argv (Linux); spawns
+// nothing. A hidden directory that does not exist yet gets its (empty) mount point made by bwrap.
 import { BWRAP_ISOLATION } from "./bwrap.ts";
 import { within } from "./policy.ts";
 import { realPath } from "./wrap.ts";
