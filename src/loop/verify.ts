@@ -3,14 +3,14 @@
 import { join } from "node:path";
 import type { Detection } from "../core/evidence-schema.ts";
 import { GateResult } from "../core/schema.ts";
-import { lokiHomeAt, writeJson } from "../core/workspace.ts";
+import { writeJson } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { describeProject } from "../gates/command-run.ts";
 import { detectProject, type Project } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
 import { gradingProject } from "../gates/grader.ts";
 import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
-import { confinement } from "../sandbox/confine.ts";
+import { gateConfinement } from "../sandbox/confine.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
 import type { LoopEnv } from "./env.ts";
@@ -42,7 +42,8 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     drift,
     heldout: null,
     gitSnapshot: record.state.git_snapshot ?? null,
-    ...gradedCommandsConfined(env),
+    // With the run's bwrap, the project's code the gates run sees no ~/.loki and no .loki/.
+    ...gateConfinement(env.sandbox?.kind === "bwrap" ? env.sandbox.path : null, record.ws.root, record.ws.dir),
   });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   for (const gate of gates) {
@@ -55,15 +56,6 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     .filter((g) => g.status === "fail" || g.status === "inconclusive")
     .map((g) => `${g.title}: ${g.reason}${g.digest ? `\n${g.digest}` : ""}`);
   return { change, gates, verdict, feedback };
-}
-
-/** With the run's bwrap, the project's code the gates run sees no ~/.loki and no .loki/ (held-out
- *  items, keys, the run's state and its scratch copies, which test runners would also walk into). */
-function gradedCommandsConfined(env: LoopEnv): { confine?: (argv: string[], cwd: string) => string[] } {
-  const bwrap = env.sandbox?.kind === "bwrap" ? env.sandbox.path : null;
-  const { ws } = env.record;
-  const confine = confinement(bwrap, [lokiHomeAt().dir, ws.dir, join(ws.root, ".loki")]);
-  return confine === null ? {} : { confine };
 }
 
 /** How many detection changes a run keeps: the first, and the latest ones after it. */

@@ -2,8 +2,9 @@
 // the user would run them — same files, same network, writable — except that loki's private
 // directories are empty and nothing they start outlives them. Builds the bwrap argv (Linux); spawns
 // nothing. A hidden directory that does not exist yet gets its (empty) mount point made by bwrap.
+import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
-import { within } from "./policy.ts";
+import { standardHidden, within } from "./policy.ts";
 import { realPath } from "./wrap.ts";
 
 /** A command that runs the project's code, put where `hidden` (real or not) shows empty directories. */
@@ -44,8 +45,13 @@ export function confineArgv(argv: string[], cwd: string, hidden: readonly string
   ];
 }
 
-/** The confinement for this machine: null without bwrap (then commands run as they are). */
-export function confinement(bwrap: string | null, hidden: readonly string[]): Confine | null {
-  if (bwrap === null) return null;
-  return (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap);
+/**
+ * The gates' confinement for the repository at `root`: what every agent role must not see
+ * (policy.ts standardHidden: ~/.loki, the repository's .loki/, a run's private dir) is hidden.
+ * Spread into a GateContext; empty without bwrap (then commands run as they are).
+ */
+export function gateConfinement(bwrap: string | null, root: string, privateRunDir?: string): { confine?: Confine } {
+  if (bwrap === null) return {};
+  const hidden = standardHidden(userHome(), root, privateRunDir);
+  return { confine: (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap) };
 }

@@ -9,7 +9,7 @@ import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch, headSha, repoRoot } from "../core/git.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
-import { lokiHomeAt, readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
+import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { describeProject } from "../gates/command-run.ts";
 import { detectProject } from "../gates/detect.ts";
@@ -17,7 +17,7 @@ import { freezeGrader, gradingProject } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
 import { readSubject } from "../gates/diff.ts";
 import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
-import { confinement } from "../sandbox/confine.ts";
+import { gateConfinement } from "../sandbox/confine.ts";
 import { detectSandbox } from "../sandbox/detect.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { resolveBase, type ResolvedBase } from "./base.ts";
@@ -122,24 +122,15 @@ export function selectGates(all: readonly Gate[], only: string | undefined, skip
   return selected;
 }
 
-/** Gates that run the project's code (tests, build, lint, mutation): with bwrap here, that code sees
- *  no ~/.loki (keys, held-out stores) and no .loki/ (a run's state, scratch copies test runners walk). */
-const PROJECT_CODE_GATES = new Set(["tests", "build", "static", "differential", "mutation"]);
-
-function confined(sandbox: Awaited<ReturnType<typeof detectSandbox>> | null, root: string): Pick<GateContext, "confine"> {
-  const bwrap = sandbox?.available && sandbox.kind === "bwrap" ? sandbox.path : null;
-  const confine = confinement(bwrap, [lokiHomeAt().dir, resolve(root, ".loki")]);
-  return confine === null ? {} : { confine };
-}
-
 export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome> {
   const now = options.now ?? (() => new Date());
   const scope = options.scope ?? "diff";
   const blockOn = options.blockOn ?? DEFAULT_BLOCK_ON;
   const gates = options.gates ?? ALL_GATES;
   const root = await repoRoot(options.cwd);
-  // Probed while the diff is read; only the gates that run the project's code need it.
-  const sandbox = gates.some((g) => PROJECT_CODE_GATES.has(g.id)) ? detectSandbox() : null;
+  // Probed while the diff is read: with bwrap here, the project's code the gates run (tests, build,
+  // lint, mutation) sees no ~/.loki (keys, held-out stores) and no .loki/.
+  const sandbox = detectSandbox();
   if ((await headSha(root)) === null)
     throw gitError(`${root} has no commits yet`, { hint: "commit something first, then verify the branch against its base" });
   // Read before any gate runs: a bad baseline must fail fast, not after a ten-minute test suite.
@@ -173,7 +164,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     drift,
     heldout,
     gitSnapshot: undefined,
-    ...confined(await sandbox, root),
+    ...(await sandbox.then((s) => gateConfinement(s.available && s.kind === "bwrap" ? s.path : null, root))),
   };
 
   const runnable = gates.filter((g) => !preset.has(g.id));
