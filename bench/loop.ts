@@ -2,13 +2,16 @@
 // with a zero-latency fake agent on a 1,000-file repo, against its floor (a plain git commit of the
 // same one-file change); and the size .loki/ reaches in 50 iterations against the events' own bytes.
 import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LokiEvent } from "../src/core/run-schema.ts";
 import { readJsonl } from "../src/core/workspace.ts";
 import { execWall, type Measured, median } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const WORK = join(ROOT, "bench", ".tmp", "loop");
+// Outside this checkout: loki looks for a provider CLI in node_modules/.bin above the repository
+// first, and would find the real claude of loki's own devDependencies instead of the fake on PATH.
+const WORK = join(tmpdir(), "loki-bench-loop");
 const ITERATIONS = 50;
 /** Checkpoint commits timed for the floor, after one warm-up. */
 const FLOOR_RUNS = 20;
@@ -77,7 +80,14 @@ async function checkpointFloor(repo: string): Promise<number> {
  *  bytes (without agent transcripts) against the bytes of events.jsonl, the events as written. */
 export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured }> {
   const repo = setup();
-  const env = { ...process.env, PATH: `${join(WORK, "bin")}:${process.env.PATH}`, ANTHROPIC_API_KEY: "bench", CI: "true", NO_COLOR: "1" };
+  const env = {
+    ...process.env,
+    PATH: `${join(WORK, "bin")}:${process.env.PATH}`,
+    ANTHROPIC_API_KEY: "bench",
+    ANTHROPIC_BASE_URL: "http://127.0.0.1:9",
+    CI: "true",
+    NO_COLOR: "1",
+  };
   const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], {
     cwd: repo,
     env,
