@@ -30,7 +30,8 @@ const ITEMS = [
 function attack(hidden = false): string {
   const lokiHome = hidden ? '"$HOME/$(printf "\\56loki")"' : '"$HOME"/.loki';
   return [
-    hidden ? `L=${lokiHome}; echo "== store"; cat "$L"/heldout/*/*.json 2>&1` : `echo "== store"; cat ${lokiHome}/heldout/*/*.json 2>&1`,
+    // find, not a glob: zsh (claude's pick when $SHELL is unset) refuses a glob that matches nothing.
+    `${hidden ? `L=${lokiHome}; ` : ""}echo "== store"; find ${hidden ? '"$L"' : lokiHome}/heldout -name '*.json' -exec cat {} + 2>&1`,
     `echo "== home"; ls -la ${hidden ? '"$L"' : lokiHome} 2>&1`,
     `echo "== spec"; cat ${hidden ? '"$(printf "prd\\56md")"' : "prd.md"} 2>&1`,
     "echo \"== pid1 $(tr '\\0' ' ' </proc/1/cmdline)\"",
