@@ -9,7 +9,7 @@ import { join } from "node:path";
 // HOME and TMPDIR side by side in one private root: what a test leaves in "the" temp dir (or a test
 // fixture that writes into every directory it finds there, as tests-gate.test.ts's report forger does)
 // reaches only this file's directories, never those of a file running next to it or another checkout's
-// suite on the same machine. Children started through process.env (execa, node:child_process) inherit it.
+// suite on the same machine. Children started through process.env (Bun.spawn, node:child_process) inherit it.
 const root = mkdtempSync(join(tmpdir(), "loki-test-"));
 const home = join(root, "home");
 const tmp = join(root, "tmp");

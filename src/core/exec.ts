@@ -1,8 +1,8 @@
-// The one way loki runs a subprocess: argv only (no shell), stdin ignored (or fed a given input), its own process group,
-// bounded output, a result record instead of a thrown error, a debug line in the log at start and end. A timeout kills
-// the whole group. A run watches every child it starts (watchSpawns) so that a later process can end what a kill -9 left.
+// The one way loki runs a subprocess (Bun.spawn): argv only (no shell), stdin ignored (or fed a given input), its own
+// process group, bounded output, a result record instead of a thrown error, a debug line in the log at start and end. A
+// timeout kills the whole group, and so does loki's exit. A run records every child it starts (watchSpawns) for kill -9.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { execa } from "execa";
+import { onExit } from "signal-exit";
 import { argvForLog, logDebug } from "./log.ts";
 
 export type ExecOptions = {
@@ -70,134 +70,200 @@ function tell(watch: SpawnWatch | undefined, report: (watch: SpawnWatch) => void
   }
 }
 
+/** Live children's pids (each leads its own group), ended when loki exits or is killed by a signal. */
+const live = new Set<number>();
+let cleanupInstalled = false;
+
+function endLiveGroupsOnExit(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  onExit(() => {
+    for (const pid of live) signalGroup(pid, "SIGTERM");
+  });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+function childEnv(options: ExecOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.replaceEnv ? (options.env ?? {}) : { ...process.env, ...options.env }))
+    if (value !== undefined) env[name] = value;
+  return env;
+}
+
+/** Reads one output stream to its end: bytes while the shared budget lasts, every chunk reported (idle timer, lines). */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  budget: { left: number; over: () => void },
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<Uint8Array[]> {
+  const kept: Uint8Array[] = [];
+  for await (const chunk of stream) {
+    onChunk(chunk);
+    if (budget.left <= 0) continue;
+    const part = chunk.length > budget.left ? chunk.subarray(0, budget.left) : chunk;
+    kept.push(part);
+    budget.left -= part.length;
+    if (chunk.length > part.length) budget.over();
+  }
+  return kept;
+}
+
 export async function run(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const [file, ...args] = argv;
+  const [file] = argv;
   if (file === undefined) throw new Error("run: empty argv");
   const started = performance.now();
+  const cwd = options.cwd ?? process.cwd();
   let timedOut = false;
   let timeoutKind: ExecResult["timeoutKind"] = null;
+  let truncated = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const child = execa(file, args, {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: !options.replaceEnv,
-    ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
-    encoding: options.encoding ?? "utf8",
-    reject: false,
-    detached: true,
-    cleanup: true,
-    maxBuffer: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
-    stripFinalNewline: false,
-    cancelSignal: options.signal,
-  });
+  let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+  try {
+    child = Bun.spawn(argv, {
+      cwd,
+      env: childEnv(options),
+      stdin: options.input === undefined ? "ignore" : Buffer.from(options.input, "utf8"),
+      stdout: "pipe",
+      stderr: "pipe",
+      // Its own session and group: a timeout or a cancel ends every process it started.
+      detached: true,
+    }) as typeof child;
+  } catch (error) {
+    const spawnError = error instanceof Error ? error.message : String(error);
+    logDebug({ cmd: argvForLog(argv), cwd, child_pid: null }, "exec started");
+    logDebug({ cmd: argvForLog(argv), cwd, child_pid: null, exit: null, signal: null, spawn_error: spawnError }, "exec finished");
+    const durationMs = Math.round(performance.now() - started);
+    return {
+      argv,
+      exitCode: null,
+      signal: null,
+      timedOut,
+      timeoutKind,
+      spawnError,
+      durationMs,
+      stdout: "",
+      stderr: "",
+      truncated,
+      digest: "",
+      ok: false,
+    };
+  }
+  const pid = child.pid;
+  live.add(pid);
+  endLiveGroupsOnExit();
 
-  const killGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // the group is already gone
-    }
+  const stop = () => {
+    if (killTimer !== undefined) return;
+    signalGroup(pid, "SIGTERM");
+    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), options.killGraceMs ?? 2000);
   };
   const expire = (kind: "wall" | "idle") => {
     if (timedOut) return;
     timedOut = true;
     timeoutKind = kind;
-    killGroup("SIGTERM");
-    killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+    stop();
   };
   if (options.timeoutMs !== undefined) timer = setTimeout(() => expire("wall"), options.timeoutMs);
   const idle = options.idleTimeoutMs;
-  if (idle !== undefined) {
-    const rearm = () => {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => expire("idle"), idle);
-    };
-    rearm();
-    child.stdout?.on("data", rearm);
-    child.stderr?.on("data", rearm);
-  }
-  // Cancelling must take the whole group down, not only the leader execa knows about.
-  const onAbort = () => {
-    killGroup("SIGTERM");
-    killTimer = setTimeout(() => killGroup("SIGKILL"), options.killGraceMs ?? 2000);
+  const rearm = () => {
+    if (idle === undefined) return;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => expire("idle"), idle);
   };
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  rearm();
+  // Cancelling takes the whole group down, not only the leader.
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
   const watch = watching.getStore();
-  const pid = child.pid;
-  if (pid !== undefined) {
-    tell(watch, (w) => w.spawned({ pid, argv, cwd: options.cwd ?? process.cwd() }));
-    options.onSpawn?.(pid);
-  }
-  if (options.onLine) attachLineReaders(child, options.onLine);
-  const cwd = options.cwd ?? process.cwd();
-  logDebug({ cmd: argvForLog(argv), cwd, child_pid: pid ?? null }, "exec started");
+  tell(watch, (w) => w.spawned({ pid, argv, cwd }));
+  options.onSpawn?.(pid);
+  logDebug({ cmd: argvForLog(argv), cwd, child_pid: pid }, "exec started");
 
-  const result = await child;
-  options.signal?.removeEventListener("abort", onAbort);
+  // Output past the cap ends the process (it would otherwise block on a full pipe or fill memory).
+  const budget = {
+    left: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+    over: () => {
+      truncated = true;
+      stop();
+    },
+  };
+  const lines = options.onLine ? lineSplitter(options.onLine) : null;
+  const [out, err] = await Promise.all([
+    collect(child.stdout, budget, (chunk) => {
+      rearm();
+      lines?.push(chunk, "stdout");
+    }),
+    collect(child.stderr, budget, (chunk) => {
+      rearm();
+      lines?.push(chunk, "stderr");
+    }),
+  ]);
+  lines?.end();
+  await child.exited;
+  live.delete(pid);
+  options.signal?.removeEventListener("abort", stop);
   clearTimeout(timer);
   clearTimeout(idleTimer);
   // A group member may outlive the leader (a daemonized grandchild): never leave it behind.
-  if (timedOut || options.signal?.aborted) killGroup("SIGKILL");
+  if (timedOut || truncated || options.signal?.aborted) signalGroup(pid, "SIGKILL");
   clearTimeout(killTimer);
-  if (pid !== undefined) tell(watch, (w) => w.exited(pid));
+  tell(watch, (w) => w.exited(pid));
 
-  const stdout = String(result.stdout ?? "");
-  const stderr = String(result.stderr ?? "");
-  const spawnError =
-    result.exitCode === undefined && !result.signal ? (result.originalMessage ?? result.shortMessage ?? "could not start") : null;
-  const exitCode = result.exitCode ?? null;
-  const signal = result.signal ?? null;
+  const decode = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString(options.encoding ?? "utf8");
+  const stdout = decode(out);
+  const stderr = decode(err);
+  const exitCode = child.exitCode;
+  const signal = child.signalCode === null ? null : String(child.signalCode);
   const durationMs = Math.round(performance.now() - started);
   const digest = digestOf(stdout, stderr);
-  const ok = exitCode === 0 && !timedOut && spawnError === null;
+  const ok = exitCode === 0 && !timedOut;
   logDebug(
     {
       cmd: argvForLog(argv),
       cwd,
-      child_pid: pid ?? null,
+      child_pid: pid,
       exit: exitCode,
       signal,
       timed_out: timeoutKind,
-      spawn_error: spawnError,
+      spawn_error: null,
       ms: durationMs,
       ...(ok ? {} : { digest }),
     },
     "exec finished",
   );
-  return {
-    argv,
-    exitCode,
-    signal,
-    timedOut,
-    timeoutKind,
-    spawnError,
-    durationMs,
-    stdout,
-    stderr,
-    truncated: Boolean(result.isMaxBuffer),
-    digest,
-    ok,
-  };
+  return { argv, exitCode, signal, timedOut, timeoutKind, spawnError: null, durationMs, stdout, stderr, truncated, digest, ok };
 }
 
-function attachLineReaders(child: ReturnType<typeof execa>, onLine: NonNullable<ExecOptions["onLine"]>) {
-  for (const stream of ["stdout", "stderr"] as const) {
-    let pending = "";
-    child[stream]?.on("data", (chunk: Buffer | string) => {
-      pending += chunk.toString();
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
+/** Whole lines of each stream, decoded as they arrive (a character split across chunks stays whole). */
+function lineSplitter(onLine: NonNullable<ExecOptions["onLine"]>) {
+  const state = { stdout: { decoder: new TextDecoder(), pending: "" }, stderr: { decoder: new TextDecoder(), pending: "" } };
+  return {
+    push(chunk: Uint8Array, stream: "stdout" | "stderr") {
+      const s = state[stream];
+      s.pending += s.decoder.decode(chunk, { stream: true });
+      const lines = s.pending.split("\n");
+      s.pending = lines.pop() ?? "";
       for (const line of lines) onLine(line, stream);
-    });
-    child[stream]?.on("end", () => {
-      if (pending !== "") onLine(pending, stream);
-      pending = "";
-    });
-  }
+    },
+    end() {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const s = state[stream];
+        s.pending += s.decoder.decode();
+        if (s.pending !== "") onLine(s.pending, stream);
+        s.pending = "";
+      }
+    },
+  };
 }
 
 const FAILING_LINE = /\b(error|errors|fail|failed|failing|fatal|exception|panic|assert|not ok)\b|✗|✖/i;
