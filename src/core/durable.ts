@@ -54,21 +54,30 @@ function syncDir(dir: string): void {
   }
 }
 
+/**
+ * How long a write must last. "power": through a power loss (fsync of the file, and for a replace of
+ * its directory after the rename). "process": through the writer being killed, not the machine going
+ * down: the bytes are in the kernel's cache, so the rename or the append is all it takes. For records
+ * only live processes need (state/children.json, rewritten at every spawn) and a call's transcript
+ * (one append per line of agent output, which a resume after a power loss never reads: it makes the
+ * call again).
+ */
+export type Durability = "power" | "process";
+
 /** Readers see the old file or the whole new one; on any failure the old file is intact and the temp file gone. */
-export function replaceFile(path: string, content: string | Uint8Array, mode = 0o600): void {
+export function replaceFile(path: string, content: string | Uint8Array, mode = 0o600, durability: Durability = "power"): void {
   const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
   const dir = dirname(path);
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   let fd: number | null = null;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fd = openSync(tmp, "wx", mode);
+    fd = openTemp(tmp, dir, mode);
     writeAll(fd, bytes);
-    fsyncSync(fd);
+    if (durability === "power") fsyncSync(fd);
     closeSync(fd);
     fd = null;
     renameSync(tmp, path);
-    syncDir(dir);
+    if (durability === "power") syncDir(dir);
   } catch (error) {
     if (fd !== null) closeQuietly(fd);
     // On a read-only or full file system removing the temp file can fail too: the write's own error is the one to report.
@@ -84,7 +93,7 @@ export function replaceFile(path: string, content: string | Uint8Array, mode = 0
  * tail a crash left (bytes after the last newline) is cut off first; a failed write is cut back.
  * Returns how many torn bytes were dropped.
  */
-export function appendLine(path: string, line: string, mode = 0o600): number {
+export function appendLine(path: string, line: string, mode = 0o600, durability: Durability = "power"): number {
   const bytes = Buffer.from(line, "utf8");
   let fd: number | null = null;
   try {
@@ -95,7 +104,7 @@ export function appendLine(path: string, line: string, mode = 0o600): number {
     if (keep !== size) ftruncateSync(fd, keep);
     try {
       writeAll(fd, bytes, keep);
-      fsyncSync(fd);
+      if (durability === "power") fsyncSync(fd);
     } catch (error) {
       ftruncateSync(fd, keep);
       throw error;
@@ -120,6 +129,17 @@ function tornTail(fd: number, size: number): number {
     end = start;
   }
   return size;
+}
+
+/** The temp file, its directory made only when it is missing (one syscall less on every write). */
+function openTemp(tmp: string, dir: string, mode: number): number {
+  try {
+    return openSync(tmp, "wx", mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return openSync(tmp, "wx", mode);
+  }
 }
 
 function closeQuietly(fd: number): void {

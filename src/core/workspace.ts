@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { z } from "zod";
-import { appendLine, replaceFile } from "./durable.ts";
+import { appendLine, replaceFile, type Durability } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { withLock } from "./lock.ts";
 import { warn } from "./log.ts";
@@ -105,19 +105,19 @@ export function ensureWorkspace(ws: Workspace): void {
 
 /** Write `text` so readers see either the old file or the whole new one, never a torn file (core/durable.ts).
  *  Files under `.loki/` and `~/.loki` are the user's alone (0600); pass 0o644 for what the user shares. */
-export function writeFileAtomic(path: string, text: string, mode = 0o600): void {
-  replaceFile(path, text, mode);
+export function writeFileAtomic(path: string, text: string, mode = 0o600, durability: Durability = "power"): void {
+  replaceFile(path, text, mode, durability);
 }
 
-/** Validate `value` against `schema`, then write it atomically as pretty JSON. */
-export function writeJson<S extends z.ZodType>(path: string, schema: S, value: z.input<S>): z.output<S> {
+/** Validate `value` against `schema`, then write it atomically as pretty JSON (durability: core/durable.ts). */
+export function writeJson<S extends z.ZodType>(path: string, schema: S, value: z.input<S>, durability: Durability = "power"): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw workspaceError(`refusing to write invalid data to ${path}: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
       data: { issues: parsed.error.issues },
     });
   }
-  writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(parsed.data, null, 2)}\n`, 0o600, durability);
   return parsed.data;
 }
 

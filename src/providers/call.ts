@@ -63,7 +63,8 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
         if (stream !== "stdout") return;
         if (!transcriptError) {
           try {
-            appendLine(req.transcript, `${redactText(line).text}\n`);
+            // One append per output line: a resume after a power loss makes the call again, so no fsync.
+            appendLine(req.transcript, `${redactText(line).text}\n`, 0o600, "process");
           } catch (error) {
             transcriptError = error as LokiError;
             stop.abort();

@@ -26,7 +26,8 @@ export function trackChildren(ws: Workspace): SpawnWatch & { close: () => void }
   const write = () => {
     clearTimeout(pending);
     pending = undefined;
-    writeJson(ws.children, RunChildren, { schema_version: SCHEMA_VERSION, owner, children: [...live.values()] });
+    // Only a live machine has children to end: surviving the loki process being killed is enough.
+    writeJson(ws.children, RunChildren, { schema_version: SCHEMA_VERSION, owner, children: [...live.values()] }, "process");
   };
   return {
     spawned({ pid, argv }) {
