@@ -16,15 +16,19 @@ export type Fingerprints = Record<string, string>;
 /** `appeared`: the path was missing in the baseline. */
 export type Drift = { kind: "loki" | "provider"; path: string; appeared?: boolean };
 
-/** path → fingerprint for every file under `paths` (directories walked; a missing path is recorded as such). */
-export function fingerprintInstall(paths: readonly string[]): Fingerprints {
+/**
+ * path → fingerprint for every file under `paths` (directories walked; a missing path is recorded as
+ * such). Against a `baseline`, a file whose size, mtime, ctime and inode are unchanged keeps its
+ * recorded hash unread: no write leaves ctime as it was, so only a changed file is hashed again.
+ */
+export function fingerprintInstall(paths: readonly string[], baseline: Fingerprints = {}): Fingerprints {
   const out: Fingerprints = {};
-  for (const path of paths) walk(path, out, true);
+  for (const path of paths) walk(path, out, true, baseline);
   return out;
 }
 
 /** The roots given are followed through symlinks; links found inside a walked directory are not. */
-function walk(path: string, out: Fingerprints, root: boolean): void {
+function walk(path: string, out: Fingerprints, root: boolean, baseline: Fingerprints): void {
   if (path in out) return;
   let stat;
   try {
@@ -45,11 +49,13 @@ function walk(path: string, out: Fingerprints, root: boolean): void {
     } catch {
       out[path] = `dir:${stat.ino}:unreadable`;
     }
-    for (const name of names.sort()) walk(join(path, name), out, false);
+    for (const name of names.sort()) walk(join(path, name), out, false, baseline);
     return;
   }
   const meta = `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
-  out[path] = stat.isFile() && stat.size < HASH_LIMIT ? `${meta}:${sha256(path)}` : meta;
+  const known = baseline[path];
+  if (known !== undefined && known.startsWith(`${meta}:`)) out[path] = known;
+  else out[path] = stat.isFile() && stat.size < HASH_LIMIT ? `${meta}:${sha256(path)}` : meta;
 }
 
 function sha256(path: string): string {
@@ -112,8 +118,8 @@ export function takeIntegrity(binaryPaths: readonly string[], root?: string): Ru
  *  directory, or gone), loki's first. */
 export function integrityDrift(baseline: RunIntegrity): Drift[] {
   return [
-    ...diff("loki", baseline.loki, fingerprintInstall(lokiCodePaths())),
-    ...diff("provider", baseline.provider, fingerprintInstall(Object.keys(baseline.provider))),
+    ...diff("loki", baseline.loki, fingerprintInstall(lokiCodePaths(), baseline.loki)),
+    ...diff("provider", baseline.provider, fingerprintInstall(Object.keys(baseline.provider), baseline.provider)),
   ];
 }
 

@@ -1,6 +1,6 @@
 // The fingerprints loki takes of its own code and the provider CLI at run start: an untouched tree
-// reads equal, while a rewrite (even with the same bytes and mtime set back), a new file, a removed
-// file or a swapped symlink target all show as drift; and what counts as loki's and the provider's code.
+// reads equal (an unchanged stat is not read again); a rewrite (same bytes, mtime set back), a new or
+// removed file, or a swapped symlink target is drift; and what counts as loki's and the provider's code.
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -32,6 +32,23 @@ describe("fingerprintInstall", () => {
     expect(Math.floor(statSync(file).mtimeMs)).toBe(mtime.getTime());
     expect(statSync(file).ctimeMs).not.toBe(ctimeMs);
     expect(changed(before, fingerprintInstall([join(dir.path, "src")]))).toEqual([file]);
+  });
+
+  test("against a baseline only a file whose stat changed is read again; a rewrite with mtime set back is caught", async () => {
+    await using dir = await tmpdir({ files: { "src/a.ts": "export const a = 1;\n", "src/b.ts": "b\n" } });
+    const src = join(dir.path, "src");
+    const [a, b] = [join(src, "a.ts"), join(src, "b.ts")];
+    const baseline = fingerprintInstall([src]);
+    // A recorded hash that no longer matches the bytes: an unchanged stat means the file is not read.
+    const marked = { ...baseline, [b]: `${baseline[b]?.split(":").slice(0, 4).join(":")}:recorded` };
+    expect(fingerprintInstall([src], marked)).toEqual(marked);
+    const { atime, mtime } = statSync(a);
+    await Bun.sleep(20);
+    writeFileSync(a, "export const a = 2;\n");
+    utimesSync(a, atime, mtime);
+    const now = fingerprintInstall([src], marked);
+    expect(changed(marked, now)).toEqual([a]);
+    expect(now[a]).toBe(fingerprintInstall([a])[a]);
   });
 
   test("a new file, a removed file and a missing root are drift", async () => {
