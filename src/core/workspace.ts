@@ -155,10 +155,18 @@ export function readJson<S extends z.ZodType>(path: string, schema: S): z.output
 
 /** Validate and append one JSON line under the file's lock: whole or not at all (core/durable.ts). */
 export function appendJsonl<S extends z.ZodType>(path: string, schema: S, record: z.input<S>): void {
-  const parsed = schema.safeParse(record);
-  if (!parsed.success) throw workspaceError(`refusing to append invalid record to ${path}: ${parsed.error.issues[0]?.message}`);
-  const line = `${JSON.stringify(parsed.data)}\n`;
-  withLock(path, () => appendLine(path, line));
+  appendJsonlMany(path, schema, [record]);
+}
+
+/** Validate every record, then append them in one write under one lock: all the lines or none. */
+export function appendJsonlMany<S extends z.ZodType>(path: string, schema: S, records: readonly z.input<S>[]): void {
+  const lines = records.map((record) => {
+    const parsed = schema.safeParse(record);
+    if (!parsed.success) throw workspaceError(`refusing to append invalid record to ${path}: ${parsed.error.issues[0]?.message}`);
+    return `${JSON.stringify(parsed.data)}\n`;
+  });
+  if (lines.length === 0) return;
+  withLock(path, () => appendLine(path, lines.join("")));
 }
 
 /** Streams whose bad lines were already reported in this process: one warning per file, not per read. */

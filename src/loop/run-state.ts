@@ -7,7 +7,7 @@ import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
-import { appendJsonl, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
+import { appendJsonl, appendJsonlMany, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
 
 export type EventBody = LokiEvent extends infer E ? (E extends LokiEvent ? Omit<E, "ts" | "run_id" | "iteration"> : never) : never;
 
@@ -16,6 +16,8 @@ export type RunRecord = {
   state: OrchestratorState;
   save: (patch: Partial<OrchestratorState>) => OrchestratorState;
   emit: (event: EventBody) => LokiEvent;
+  /** Several events at once (a round of gate results): one locked append, then each is told as emit tells one. */
+  emitAll: (events: readonly EventBody[]) => LokiEvent[];
   bill: (entry: Omit<CostEntry, "ts" | "run_id">) => void;
 };
 
@@ -35,11 +37,17 @@ export function openRunRecord(
       return record.state;
     },
     emit(body) {
-      const event = LokiEvent.parse({ ...body, ts: now().toISOString(), run_id: record.state.run_id, iteration: record.state.iteration });
-      appendJsonl(ws.events, LokiEvent, event);
-      logDebug({ run_id: event.run_id, iteration: event.iteration, phase: record.state.phase, event }, `event ${event.kind}`);
-      onEvent(event);
-      return event;
+      return record.emitAll([body])[0] as LokiEvent;
+    },
+    emitAll(bodies) {
+      const ts = now().toISOString();
+      const events = bodies.map((body) => LokiEvent.parse({ ...body, ts, run_id: record.state.run_id, iteration: record.state.iteration }));
+      appendJsonlMany(ws.events, LokiEvent, events);
+      for (const event of events) {
+        logDebug({ run_id: event.run_id, iteration: event.iteration, phase: record.state.phase, event }, `event ${event.kind}`);
+        onEvent(event);
+      }
+      return events;
     },
     bill(entry) {
       appendJsonl(ws.costLedger, CostEntry, { ...entry, ts: now().toISOString(), run_id: record.state.run_id });

@@ -3,7 +3,7 @@
 // that turns a reach for loki's private paths into a violation the ship gate will not pass (the
 // one way any violation is recorded).
 import { TrustEvent } from "../core/evidence-schema.ts";
-import { appendJsonl, lokiHomeAt, userHome } from "../core/workspace.ts";
+import { appendJsonlMany, lokiHomeAt, userHome } from "../core/workspace.ts";
 import type { ProviderEvent } from "../providers/provider.ts";
 import { privateAccess } from "../review/private-access.ts";
 import type { TrustSink } from "../review/agent.ts";
@@ -16,13 +16,18 @@ export function trustSink(env: { record: RunRecord }): TrustSink {
 }
 
 export function trust(record: RunRecord, kind: Kind, data: Record<string, unknown>): void {
-  appendJsonl(record.ws.trustEvents, TrustEvent, {
-    run_id: record.state.run_id,
-    iteration: record.state.iteration,
-    kind,
-    data,
-    ts: new Date().toISOString(),
-  });
+  trustAll(record, kind, [data]);
+}
+
+/** Several trust events of one kind in one locked append (a round of gate results). */
+export function trustAll(record: RunRecord, kind: Kind, data: readonly Record<string, unknown>[]): void {
+  const ts = new Date().toISOString();
+  const { run_id, iteration } = record.state;
+  appendJsonlMany(
+    record.ws.trustEvents,
+    TrustEvent,
+    data.map((d) => ({ run_id, iteration, kind, data: d, ts })),
+  );
 }
 
 /** Called with every event of every agent call: a tool call into loki's private paths is recorded. */

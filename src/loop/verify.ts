@@ -14,7 +14,7 @@ import { gateConfinement } from "../sandbox/confine.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
 import type { LoopEnv } from "./env.ts";
-import { trust } from "./trust-sink.ts";
+import { trustAll } from "./trust-sink.ts";
 
 export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
@@ -46,10 +46,13 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     ...gateConfinement(env.sandbox?.kind === "bwrap" ? env.sandbox.path : null, record.ws.root, record.ws.dir),
   });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
-  for (const gate of gates) {
-    record.emit({ kind: "gate_result", gate: gate.id, status: gate.status, reason: gate.reason });
-    trust(record, "gate_result", { gate: gate.id, status: gate.status });
-  }
+  // One append per stream for the round, not two per gate: each append is a lock and an fsync.
+  record.emitAll(gates.map((gate) => ({ kind: "gate_result" as const, gate: gate.id, status: gate.status, reason: gate.reason })));
+  trustAll(
+    record,
+    "gate_result",
+    gates.map((gate) => ({ gate: gate.id, status: gate.status })),
+  );
   const verdict = verdictOf(gates);
   writeRunEvidence(record, change, gates, verdict, []);
   const feedback = gates

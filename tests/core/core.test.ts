@@ -8,7 +8,7 @@ import { loadConfig, parseDuration } from "../../src/core/config.ts";
 import { digestOf, run } from "../../src/core/exec.ts";
 import { workingTreeHash } from "../../src/core/git.ts";
 import { fileLogger } from "../../src/core/log.ts";
-import { appendJsonl, readJson, readJsonl, writeJson } from "../../src/core/workspace.ts";
+import { appendJsonl, appendJsonlMany, readJson, readJsonl, writeJson } from "../../src/core/workspace.ts";
 import { loki } from "../helpers/cli.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -145,6 +145,21 @@ for (let n = 0; n < 200; n++) appendJsonl(${JSON.stringify(file)}, z.object({ n:
       { n: 4, who: "c" },
     ]);
     expect(problems[0]).toContain("skipped 2 unreadable lines (line 1, 3)");
+  });
+
+  test("appendJsonlMany writes every record or none: one invalid record leaves the file as it was", async () => {
+    await using dir = await tmpdir();
+    const file = join(dir.path, "x.jsonl");
+    appendJsonlMany(file, Rec, [
+      { n: 1, who: "a" },
+      { n: 2, who: "b" },
+    ]);
+    expect(() => appendJsonlMany(file, Rec, [{ n: 3, who: "c" }, { n: "four", who: "d" } as never])).toThrow(
+      "refusing to append invalid record",
+    );
+    expect(readFileSync(file, "utf8")).toBe('{"n":1,"who":"a"}\n{"n":2,"who":"b"}\n');
+    appendJsonlMany(file, Rec, []);
+    expect(readJsonl(file, Rec)).toHaveLength(2);
   });
 
   test("what loki writes is the user's alone: files 0600, directories 0700", async () => {
