@@ -38,6 +38,12 @@ const HARDENED_CONFIG = [
   "diff.external=",
   "-c",
   "diff.orderFile=/dev/null",
+  // A checkpoint commit never starts repository maintenance (`git maintenance run --auto`, an auto
+  // gc): a process per commit, and a gc that could race loki's own reads. The user's next commit does it.
+  "-c",
+  "maintenance.auto=false",
+  "-c",
+  "gc.auto=0",
 ];
 
 /** argv for a hardened git call: `git <hardening> <args>`. */
@@ -140,6 +146,18 @@ export async function switchBranch(dir: string, branch: string): Promise<void> {
  * Identity for loki's own commits, passed explicitly because hardened git reads no user config:
  * the user's configured name and email (a plain read, which runs nothing), else "loki".
  */
+const identities = new Map<string, Promise<Record<string, string>>>();
+
+/** commitIdentityEnv, read once per repository and process: a checkpoint per iteration reads the same. */
+function commitIdentity(dir: string): Promise<Record<string, string>> {
+  let identity = identities.get(dir);
+  if (!identity) {
+    identity = commitIdentityEnv(dir);
+    identities.set(dir, identity);
+  }
+  return identity;
+}
+
 async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
   const read = async (key: string) => {
     const result = await run(["git", "config", "--get", key], { cwd: dir, env: { GIT_CONFIG_NOSYSTEM: "1" }, timeoutMs: 10_000 });
@@ -158,7 +176,7 @@ export async function commitCheckpoint(dir: string, message: string): Promise<{ 
   if (!add.ok) throw gitError(`git add failed: ${add.digest}`);
   const staged = await git(["diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
   if (staged.exitCode === 0) return { sha: await headSha(dir), changed: false };
-  const env = await commitIdentityEnv(dir);
+  const env = await commitIdentity(dir);
   const commit = await git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], { cwd: dir, env, timeoutMs: 120_000 });
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { sha: await headSha(dir), changed: true };
@@ -176,13 +194,21 @@ export async function treeOf(dir: string, commit: string): Promise<string | null
  * by the git_integrity gate. A linked worktree's files are found through its common git dir.
  */
 export async function readGitSnapshot(dir: string, startSha: string): Promise<GitSnapshot> {
-  const dirs = await git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 });
+  const snapshot = await gitSnapshotOf(dir, startSha);
+  if (snapshot.start_tree === "") throw gitError(`${dir}: the start commit ${startSha} has no tree`);
+  return snapshot;
+}
+
+/** readGitSnapshot's record, with `start_tree` "" when `startSha` no longer resolves to a tree. */
+export async function gitSnapshotOf(dir: string, startSha: string): Promise<GitSnapshot> {
+  const [dirs, startTree, refs] = await Promise.all([
+    git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 }),
+    treeOf(dir, startSha),
+    git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/"], { cwd: dir, timeoutMs: 10_000 }),
+  ]);
   const [gitDir, commonDir] = dirs.stdout.split("\n").map((line) => resolve(dir, line.trim()));
   if (!dirs.ok || gitDir === undefined || commonDir === undefined)
     throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
-  const startTree = await treeOf(dir, startSha);
-  if (startTree === null) throw gitError(`${dir}: the start commit ${startSha} has no tree`);
-  const refs = await git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/"], { cwd: dir, timeoutMs: 10_000 });
   if (!refs.ok) throw gitError(`git for-each-ref refs/replace failed: ${refs.digest}`);
   const files: Record<string, string> = {};
   const record = (file: string) => {
@@ -194,5 +220,5 @@ export async function readGitSnapshot(dir: string, startSha: string): Promise<Gi
   for (const file of [join(commonDir, "config"), join(gitDir, "config.worktree"), join(commonDir, "info", "attributes"), ...hookFiles]) {
     if (existsSync(file) && statSync(file).isFile()) record(file);
   }
-  return { start_sha: startSha, start_tree: startTree, files, replace_refs: refs.stdout.split("\n").filter(Boolean).sort() };
+  return { start_sha: startSha, start_tree: startTree ?? "", files, replace_refs: refs.stdout.split("\n").filter(Boolean).sort() };
 }

@@ -2,7 +2,7 @@
 // run to .git/config, .git/hooks, .git/info/attributes or refs/replace/* (against the run-start
 // snapshot the caller passes in) is a blocking finding. A .gitattributes in the change is the
 // grader_config gate's: attributes are read from the base, so the change is a configuration change.
-import { readGitSnapshot, treeOf } from "../core/git.ts";
+import { gitSnapshotOf } from "../core/git.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
 import type { Finding } from "../core/schema.ts";
 import { fingerprint, type Gate } from "./gate.ts";
@@ -54,21 +54,12 @@ export function compareGitSnapshots(before: GitSnapshot, after: GitSnapshot): Fi
   return findings;
 }
 
-/** The repository now, against the snapshot; a start commit that no longer resolves has tree "". */
-async function currentSnapshot(root: string, before: GitSnapshot): Promise<GitSnapshot> {
-  if ((await treeOf(root, before.start_sha)) === null) {
-    const { files, replace_refs } = await readGitSnapshot(root, "HEAD");
-    return { start_sha: before.start_sha, start_tree: "", files, replace_refs };
-  }
-  return readGitSnapshot(root, before.start_sha);
-}
-
 export const gitIntegrityGate: Gate = {
   id: "git_integrity",
   title: "Git internals unchanged",
   when: ({ gitSnapshot }) => (gitSnapshot === undefined ? NO_RUN : true),
   run: async ({ subject, gitSnapshot }) => {
-    const findings = gitSnapshot ? compareGitSnapshots(gitSnapshot, await currentSnapshot(subject.root, gitSnapshot)) : [];
+    const findings = gitSnapshot ? compareGitSnapshots(gitSnapshot, await gitSnapshotOf(subject.root, gitSnapshot.start_sha)) : [];
     const details = { internals: findings.length, compared: Boolean(gitSnapshot) };
     if (findings.length > 0) {
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";

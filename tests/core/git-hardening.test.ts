@@ -109,4 +109,24 @@ describe("hardened git", () => {
       expect(argv).toContain(setting);
     expect(argv.at(-1)).toBe("status");
   });
+
+  test("a checkpoint commit starts no repository maintenance (plain git's commit runs gc here)", async () => {
+    const files = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`f${i}.txt`, `file ${i}\n`]));
+    const objects = (dir: string) =>
+      Object.fromEntries(
+        git(dir, ["count-objects", "-v"])
+          .trim()
+          .split("\n")
+          .map((l) => l.split(": ")),
+      );
+    await using repo = await tmpdir({ commit: true });
+    for (const setting of ["gc.auto=1", "gc.autoDetach=false", "maintenance.autoDetach=false"])
+      git(repo.path, ["config", ...setting.split("=")]);
+    for (const [name, text] of Object.entries(files)) repo.write(name, text);
+    await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(objects(repo.path)).toMatchObject({ packs: "0" });
+    repo.write("f0.txt", "changed\n");
+    git(repo.path, ["commit", "-qam", "plain"]);
+    expect(objects(repo.path)).toMatchObject({ packs: "1", count: "0" });
+  }, 30_000);
 });
