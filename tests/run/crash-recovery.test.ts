@@ -20,7 +20,8 @@ function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string>
   });
 }
 
-async function until(check: () => boolean, ms = 30_000): Promise<void> {
+/** A run reaches its hold in seconds; a 2-core machine running other test files beside it may need far longer. */
+async function until(check: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error("condition not reached in time");
