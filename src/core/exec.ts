@@ -17,6 +17,7 @@ export type ExecOptions = {
   onSpawn?: (pid: number) => void;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
   killGraceMs?: number;
+  /** Bytes kept per stream (default 8 MiB); past them the group is ended and the result says truncated. */
   maxOutputBytes?: number;
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   signal?: AbortSignal;
@@ -97,20 +98,29 @@ function childEnv(options: ExecOptions): Record<string, string> {
   return env;
 }
 
-/** Reads one output stream to its end: bytes while the shared budget lasts, every chunk reported (idle timer, lines). */
+/**
+ * Reads one output stream to its end: its first `max` bytes kept (past them `over` is called, once),
+ * every chunk reported (idle timer, lines). A read error ends the reading, never the caller.
+ */
 async function collect(
   stream: ReadableStream<Uint8Array>,
-  budget: { left: number; over: () => void },
+  max: number,
+  over: () => void,
   onChunk: (chunk: Uint8Array) => void,
 ): Promise<Uint8Array[]> {
   const kept: Uint8Array[] = [];
-  for await (const chunk of stream) {
-    onChunk(chunk);
-    if (budget.left <= 0) continue;
-    const part = chunk.length > budget.left ? chunk.subarray(0, budget.left) : chunk;
-    kept.push(part);
-    budget.left -= part.length;
-    if (chunk.length > part.length) budget.over();
+  let left = max;
+  try {
+    for await (const chunk of stream) {
+      onChunk(chunk);
+      if (left <= 0) continue;
+      const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+      kept.push(part);
+      left -= part.length;
+      if (chunk.length > part.length) over();
+    }
+  } catch {
+    // the pipe failed: what was read is the output
   }
   return kept;
 }
@@ -189,21 +199,19 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   options.onSpawn?.(pid);
   logDebug({ cmd: argvForLog(argv), cwd, child_pid: pid }, "exec started");
 
-  // Output past the cap ends the process (it would otherwise block on a full pipe or fill memory).
-  const budget = {
-    left: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
-    over: () => {
-      truncated = true;
-      stop();
-    },
+  // Output past the cap (per stream) ends the process: it would otherwise fill memory.
+  const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const over = () => {
+    truncated = true;
+    stop();
   };
   const lines = options.onLine ? lineSplitter(options.onLine) : null;
   const [out, err] = await Promise.all([
-    collect(child.stdout, budget, (chunk) => {
+    collect(child.stdout, max, over, (chunk) => {
       rearm();
       lines?.push(chunk, "stdout");
     }),
-    collect(child.stderr, budget, (chunk) => {
+    collect(child.stderr, max, over, (chunk) => {
       rearm();
       lines?.push(chunk, "stderr");
     }),
