@@ -26,15 +26,28 @@ export type SecretHit = { rule: SecretRule; line: number; secret: string; text: 
 /** A hit in a whole text: `start`/`end` index the secret in that text. */
 export type SecretSpan = { rule: SecretRule; secret: string; start: number; end: number };
 
-// `d`: the secret group's own indices, so a hit is located without searching for it again.
-const REGEXES = SECRET_RULES.map((r) => new RegExp(r.regex.source, `${r.regex.flags.replace(/[gd]/g, "")}gd`));
-
-/** The keyword automaton: a DFA over ASCII (upper case folded), `OUT[state]` the rules it wakes. */
-const { DELTA, OUT, WAKES } = buildAutomaton(SECRET_RULES.map((r) => r.keywords));
 /** ASCII folded to lower case; every other code unit is 0, which no keyword holds. */
 const FOLD = Uint8Array.from({ length: 128 }, (_, c) => (c >= 65 && c <= 90 ? c + 32 : c));
 const woken = new Uint32Array(SECRET_RULES.length);
 let generation = 0;
+
+/**
+ * The compiled rules: `regexes` with `d` (the secret group's own indices, so a hit is located without
+ * searching for it again), and the keyword automaton, a DFA over ASCII (upper case folded) whose
+ * `out[state]` lists the rules it wakes. Built at the first scan, not at import: about 18 ms every
+ * loki process that never scans (`status`, `version`) would otherwise pay.
+ */
+type Tables = { regexes: RegExp[]; delta: Int32Array; out: Int32Array[]; wakes: Uint8Array };
+let built: Tables | undefined;
+
+function tables(): Tables {
+  if (!built) {
+    const { DELTA, OUT, WAKES } = buildAutomaton(SECRET_RULES.map((r) => r.keywords));
+    const regexes = SECRET_RULES.map((r) => new RegExp(r.regex.source, `${r.regex.flags.replace(/[gd]/g, "")}gd`));
+    built = { regexes, delta: DELTA, out: OUT, wakes: WAKES };
+  }
+  return built;
+}
 
 function buildAutomaton(keywordsByRule: readonly (readonly string[])[]) {
   const next: Map<number, number>[] = [new Map()];
@@ -88,17 +101,18 @@ function buildAutomaton(keywordsByRule: readonly (readonly string[])[]) {
 
 /** Wakes the rules whose keywords occur in text[from, to); returns how many keyword hits there were.
  *  The hot loop of the detector: one table step per code unit, no allocation. */
-function wake(text: string, from: number, to: number): number {
+function wake(t: Tables, text: string, from: number, to: number): number {
   generation = (generation + 1) >>> 0 || 1;
+  const { delta, wakes, out } = t;
   let row = 0;
   let hits = 0;
   for (let i = from; i < to; i++) {
     const code = text.charCodeAt(i);
-    const state = DELTA[row + (code < 128 ? (FOLD[code] as number) : 0)] as number;
+    const state = delta[row + (code < 128 ? (FOLD[code] as number) : 0)] as number;
     row = state << 7;
-    if (WAKES[state] === 0) continue;
+    if (wakes[state] === 0) continue;
     hits++;
-    const rules = OUT[state] as Int32Array;
+    const rules = out[state] as Int32Array;
     for (let k = 0; k < rules.length; k++) woken[rules[k] as number] = generation;
   }
   return hits;
@@ -129,12 +143,12 @@ function isCredential(rule: SecretRule, secret: string): boolean {
 }
 
 /** The woken rules' hits in one line (already woken by `wake`): one per secret, earliest rule first. */
-function matchLine(text: string, emit: (rule: SecretRule, start: number, end: number) => void): void {
+function matchLine(t: Tables, text: string, emit: (rule: SecretRule, start: number, end: number) => void): void {
   const spans: number[] = [];
   for (let i = 0; i < SECRET_RULES.length; i++) {
     if (woken[i] !== generation) continue;
     const rule = SECRET_RULES[i] as SecretRule;
-    const regex = REGEXES[i] as RegExp;
+    const regex = t.regexes[i] as RegExp;
     regex.lastIndex = 0;
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
       if (m[0] === "") regex.lastIndex++;
@@ -155,9 +169,10 @@ function matchLine(text: string, emit: (rule: SecretRule, start: number, end: nu
  *  scratch state reused between calls (`woken`), which no caller can observe. */
 export function scanLines(lines: readonly ScanLine[]): SecretHit[] {
   const hits: SecretHit[] = [];
+  const t = tables();
   for (const { line, text } of lines) {
-    if (wake(text, 0, text.length) === 0) continue;
-    matchLine(text, (rule, start, end) => hits.push({ rule, line, secret: text.slice(start, end), text, start, end }));
+    if (wake(t, text, 0, text.length) === 0) continue;
+    matchLine(t, text, (rule, start, end) => hits.push({ rule, line, secret: text.slice(start, end), text, start, end }));
   }
   return hits;
 }
@@ -165,12 +180,13 @@ export function scanLines(lines: readonly ScanLine[]): SecretHit[] {
 /** Every rule hit in a text of any number of lines, located in that text. */
 export function findSecrets(text: string): SecretSpan[] {
   const spans: SecretSpan[] = [];
+  const t = tables();
   for (let from = 0; from <= text.length; ) {
     const newline = text.indexOf("\n", from);
     const to = newline === -1 ? text.length : newline;
-    if (wake(text, from, to) > 0) {
+    if (wake(t, text, from, to) > 0) {
       const line = text.slice(from, to);
-      matchLine(line, (rule, start, end) => spans.push({ rule, secret: line.slice(start, end), start: from + start, end: from + end }));
+      matchLine(t, line, (rule, start, end) => spans.push({ rule, secret: line.slice(start, end), start: from + start, end: from + end }));
     }
     from = to + 1;
   }
