@@ -142,10 +142,6 @@ export async function switchBranch(dir: string, branch: string): Promise<void> {
     });
 }
 
-/**
- * Identity for loki's own commits, passed explicitly because hardened git reads no user config:
- * the user's configured name and email (a plain read, which runs nothing), else "loki".
- */
 const identities = new Map<string, Promise<Record<string, string>>>();
 
 /** commitIdentityEnv, read once per repository and process: a checkpoint per iteration reads the same. */
@@ -158,6 +154,10 @@ function commitIdentity(dir: string): Promise<Record<string, string>> {
   return identity;
 }
 
+/**
+ * Identity for loki's own commits, passed explicitly because hardened git reads no user config:
+ * the user's configured name and email (a plain read, which runs nothing), else "loki".
+ */
 async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
   const read = async (key: string) => {
     const result = await run(["git", "config", "--get", key], { cwd: dir, env: { GIT_CONFIG_NOSYSTEM: "1" }, timeoutMs: 10_000 });
