@@ -69,6 +69,11 @@ export const testsGate: Gate = {
     // The shell's "command not found" and a missing pytest are a missing runner, not a red suite.
     if (result.exitCode === 127 || (result.exitCode !== 0 && /No module named pytest/.test(output)))
       return inconclusive(`${shown} could not find its test runner: ${result.digest.split("\n")[0] ?? ""}`, details);
+    // A runner that says it found no test exits non-zero where node --test exits 0: the same "no
+    // tests" either way, and only believed when no test file exists (else a test could print the line).
+    const none = reading.results.length === 0 && result.signal === null ? saidNoTests(plan, result.exitCode, output) : null;
+    if (none !== null && !(await holdsTestFile(subject)))
+      return inconclusive(`the test command ran no tests (${shown}; ${none} found no test file, and the repository has none)`, details);
     const failed = (why: string): GateOutcome => {
       const message = `tests failed: ${why}`;
       const finding = {
@@ -92,6 +97,22 @@ export const testsGate: Gate = {
     return { status: "pass", reason: `${formatCounts(counts)} — ${command.source}`, findings: [], details };
   },
 };
+
+/** The runner whose "no test found" exit and line this run shows, or null. */
+function saidNoTests(plan: ReturnType<typeof planTestRun>, exitCode: number | null, output: string): string | null {
+  const said = plan.reports.find((r) => r.noTests !== undefined && r.noTests.exitCode === exitCode && r.noTests.output.test(output));
+  return said === undefined ? null : said.runner;
+}
+
+/** Whether the graded tree holds a test file by loki's own rule (tamper.ts isTestPath). */
+async function holdsTestFile(subject: Subject): Promise<boolean> {
+  const argv = subject.includesWorktree
+    ? ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    : ["ls-tree", "-r", "-z", "--name-only", subject.head];
+  const listed = await git(argv, { cwd: subject.root, timeoutMs: 60_000 });
+  // Unlistable: assume tests exist, so the exit code stays a red suite.
+  return !listed.ok || listed.stdout.split("\0").some((p) => p !== "" && isTestPath(p));
+}
 
 /**
  * Why the checkout on disk is not the commit being graded (null when it is, or when the working tree

@@ -24,18 +24,25 @@ type Case = {
   /** A test file whose first statement ends the process before its tests run. */
   early: Record<string, string>;
   earlyReason?: RegExp;
+  /** The fixture's test files: deleted, the repository has none. */
+  tests: string[];
+  /** A test file that prints the runner's own "no test found" line and exits with its code. */
+  saysNone?: Record<string, string>;
 };
 
 const EARLY = /^tests failed: the test process exited before its tests finished/;
 const CASES: Case[] = [
   {
     runner: "node-test",
+    tests: ["sum.test.js"],
     missing: null,
     wrong: { "sum.js": "exports.sum = (a, b) => a - b;\n" },
     early: { "early.test.js": 'process.exit(0);\nconst test = require("node:test");\ntest("never", () => {});\n' },
   },
   {
     runner: "vitest",
+    tests: ["sum.test.js"],
+    saysNone: { "sum.test.js": 'console.log("No test files found, exiting with code 1");\nprocess.exit(1);\n' },
     missing: bin("vitest") ? null : "vitest is not installed (npm ci)",
     wrong: { "sum.js": "export const sum = (a, b) => a - b;\n" },
     early: { "early.test.js": 'process.exit(0);\nimport { test } from "vitest";\ntest("never", () => {});\n' },
@@ -44,30 +51,40 @@ const CASES: Case[] = [
   },
   {
     runner: "jest",
+    tests: ["sum.test.js"],
+    saysNone: { "sum.test.js": 'console.log("No tests found, exiting with code 1");\nprocess.exit(1);\n' },
     missing: bin("jest") ? null : "jest is not installed (npm ci)",
     wrong: { "sum.js": "exports.sum = (a, b) => a - b;\n" },
     early: { "early.test.js": 'process.exit(0);\ntest("never", () => {});\n' },
   },
   {
     runner: "mocha",
+    tests: ["test/sum.spec.js"],
+    saysNone: { "test/sum.spec.js": 'console.error("Error: No test files found: \\"test\\"");\nprocess.exit(1);\n' },
     missing: bin("mocha") ? null : "mocha is not installed (npm ci)",
     wrong: { "sum.js": "exports.sum = (a, b) => a - b;\n" },
     early: { "test/early.spec.js": 'process.exit(0);\nit("never", () => {});\n' },
   },
   {
     runner: "bun-test",
+    tests: ["sum.test.ts"],
+    saysNone: { "sum.test.ts": 'console.log("No tests found!");\nprocess.exit(1);\n' },
     missing: bin("bun") ? null : "bun is not installed (npm ci)",
     wrong: { "sum.ts": "export const sum = (a: number, b: number) => a - b;\n" },
     early: { "early.test.ts": 'process.exit(0);\nimport { test } from "bun:test";\ntest("never", () => {});\n' },
   },
   {
     runner: "pytest",
+    tests: ["test_calc.py"],
+    // Emptied of tests, the file makes pytest itself exit 5 with "no tests ran".
+    saysNone: { "test_calc.py": "# every test removed\n" },
     missing: pytest ? null : "python3 has no pytest module",
     wrong: { "calc.py": "def add(a, b):\n    return a - b\n" },
     early: { "test_early.py": '__import__("os")._exit(0)\n\n\ndef test_never():\n    pass\n' },
   },
   {
     runner: "go-test",
+    tests: ["sum_test.go"],
     missing: Bun.which("go") ? null : "go is not installed (apt-get install golang-go)",
     wrong: { "sum.go": "package sum\n\nfunc Sum(a, b int) int { return a - b }\n" },
     early: {
@@ -76,6 +93,7 @@ const CASES: Case[] = [
   },
   {
     runner: "cargo-test",
+    tests: [],
     missing: Bun.which("cargo") ? null : "cargo is not installed",
     wrong: {
       "src/lib.rs":
@@ -101,6 +119,22 @@ describe("tests gate on every runner's fixture", () => {
         reason: expect.stringMatching(/^tests failed: /),
       });
     });
+    if (c.tests.length > 0)
+      run(`${c.runner}: no test file in the repository → inconclusive, never a red suite${why}`, async () => {
+        const result = await gradeFixture(c.runner, Object.fromEntries(c.tests.map((t) => [t, null])));
+        expect({ status: result?.status, reason: result?.reason }).toEqual({
+          status: "inconclusive",
+          reason: expect.stringMatching(/^the test command ran no tests \(/),
+        });
+      });
+    if (c.saysNone)
+      run(`${c.runner}: a test file that prints the runner's "no test found" line and exits → fail${why}`, async () => {
+        const result = await gradeFixture(c.runner, c.saysNone ?? {});
+        expect({ status: result?.status, reason: result?.reason }).toEqual({
+          status: "fail",
+          reason: expect.stringMatching(/^tests failed: /),
+        });
+      });
     run(`${c.runner}: a test file that exits first → fail${why}`, async () => {
       const result = await gradeFixture(c.runner, c.early);
       expect({ status: result?.status, reason: result?.reason }).toEqual({

@@ -1,7 +1,7 @@
 // A runner fixture (tests/fixtures/runners/<runner>/) as a throwaway git repo: the fixture is the base
 // commit, a change is committed on top, and the tests gate grades that diff. node_modules links to
 // loki's own, so the JS runners (devDependencies of loki) are found as a project's would be.
-import { cpSync, symlinkSync } from "node:fs";
+import { cpSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
@@ -14,10 +14,10 @@ import { git, tmpdir } from "./tmp.ts";
 export const LOKI = join(import.meta.dir, "..", "..");
 const FIXTURES = join(LOKI, "tests", "fixtures", "runners");
 
-/** The fixture as a base commit, `change` committed on top; the tests gate's result on that diff. */
+/** The fixture as a base commit, `change` (a null text deletes the file) committed on top; the tests gate's result on that diff. */
 export async function gradeFixture(
   runner: string,
-  change: Record<string, string>,
+  change: Record<string, string | null>,
   verify: Config["verify"] = {},
 ): Promise<GateResult | undefined> {
   await using dir = await tmpdir();
@@ -28,7 +28,9 @@ export async function gradeFixture(
   git(dir.path, ["add", "-A"]);
   git(dir.path, ["commit", "-qm", "initial"]);
   const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
-  for (const [path, text] of Object.entries(change)) dir.write(path, text);
+  for (const [path, text] of Object.entries(change))
+    if (text === null) rmSync(join(dir.path, path));
+    else dir.write(path, text);
   git(dir.path, ["add", "-A"]);
   git(dir.path, ["commit", "-qm", "change", "--allow-empty"]);
   const config = Config.parse({ verify });

@@ -10,7 +10,13 @@ import { parseReport, type TestResult } from "./report.ts";
 import { applyEdits, commandIndex, type Edit, insertAt, shellQuote, splitSegments } from "./shell.ts";
 import { matchRunner, type ReportFormat, type Runner, type RunnerId } from "./table.ts";
 
-export type PlannedReport = { runner: RunnerId | "configured"; format: ReportFormat; file: string; declares?: RegExp };
+export type PlannedReport = {
+  runner: RunnerId | "configured";
+  format: ReportFormat;
+  file: string;
+  declares?: RegExp;
+  noTests?: Runner["noTests"];
+};
 export type TestPlan = { argv: string[]; env: Record<string, string>; reports: PlannedReport[]; runners: string[] };
 export type PlanOptions = { root: string; reportDir: string; files?: string[]; configuredReport?: string };
 
@@ -37,7 +43,7 @@ export function planTestRun(command: Command, options: PlanOptions): TestPlan {
     const { runner, at, length } = found;
     // A random name: a test that finds the directory still cannot know the file before the runner writes it.
     const file = join(options.reportDir, `${randomUUID()}.${runner.format === "junit" ? "xml" : "json"}`);
-    reports.push({ runner: runner.id, format: runner.format, file, declares: runner.declares });
+    reports.push({ runner: runner.id, format: runner.format, file, declares: runner.declares, noTests: runner.noTests });
     Object.assign(env, runner.env);
     const nameEnd = segment.words[at + length - 1]?.end ?? segment.start;
     const extra = options.files ? runner.select(options.files) : [];

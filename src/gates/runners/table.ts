@@ -24,6 +24,9 @@ export type Runner = {
   select: (files: string[]) => string[];
   /** A test declaration in a test file (counted to tell a file that ran nothing from one that has nothing). */
   declares: RegExp;
+  /** How the runner says it found no test at all: its exit code and the line it prints (node --test,
+   *  go test and cargo test exit 0 then; these exit non-zero, which alone would read as a red suite). */
+  noTests?: { exitCode: number; output: RegExp };
 };
 
 const named =
@@ -59,6 +62,7 @@ export const RUNNERS: readonly Runner[] = [
     flags: (report) => ["--reporter=default", "--reporter=junit", `--outputFile.junit=${report}`],
     select: (files) => files,
     declares: JS_TEST,
+    noTests: { exitCode: 1, output: /^No test files found, exiting with code 1$/m },
   },
   {
     id: "jest",
@@ -68,6 +72,7 @@ export const RUNNERS: readonly Runner[] = [
     flags: (report) => ["--json", `--outputFile=${report}`],
     select: (files) => ["--runTestsByPath", ...files],
     declares: JS_TEST,
+    noTests: { exitCode: 1, output: /^No tests found, exiting with code 1$/m },
   },
   {
     id: "mocha",
@@ -78,6 +83,7 @@ export const RUNNERS: readonly Runner[] = [
     flags: (report) => ["--reporter=xunit", `--reporter-option=output=${report}`],
     select: (files) => files,
     declares: /^\s*(?:it|specify|test)\s*\(/gm,
+    noTests: { exitCode: 1, output: /^Error: No test files found\b/m },
   },
   {
     id: "bun-test",
@@ -87,6 +93,7 @@ export const RUNNERS: readonly Runner[] = [
     flags: (report) => ["--reporter=junit", `--reporter-outfile=${report}`],
     select: asPaths,
     declares: JS_TEST,
+    noTests: { exitCode: 1, output: /^No tests found!$/m },
   },
   {
     id: "pytest",
@@ -96,6 +103,8 @@ export const RUNNERS: readonly Runner[] = [
     flags: (report) => [`--junitxml=${report}`, "-p", "no:cacheprovider"],
     select: (files) => files,
     declares: /^\s*(?:async\s+)?def test_\w*\s*\(/gm,
+    // pytest's documented exit code 5: no tests were collected.
+    noTests: { exitCode: 5, output: /^(?:=+ )?no tests ran\b/m },
   },
   {
     id: "go-test",
