@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir as osTmp } from "node:os";
 import { join, resolve } from "node:path";
 import { bareLokiEntry, type CliResult, fakeBinDir, loki } from "../helpers/cli.ts";
-import { scenarioRepo } from "../helpers/scenario.ts";
+import { PRD, packageJson, scenarioRepo } from "../helpers/scenario.ts";
 import { git, tmpdir, type TmpDir } from "../helpers/tmp.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
@@ -96,7 +96,8 @@ describe("from source", () => {
   });
 
   test("start spawns the CLI it found in the project's node_modules/.bin", async () => {
-    await using s = await scenarioRepo("honest");
+    // The bare PATH has node but no bun: the project's tests run with node --test.
+    await using s = await scenarioRepo("honest", "", {}, PRD, { "package.json": packageJson("node --test") });
     mkdirSync(join(s.path, "node_modules", ".bin"), { recursive: true });
     // As npm links it: node_modules/.bin/claude is a symlink to the package's entry (here the fake's),
     // which the sandbox then exposes read-only wherever it lives.

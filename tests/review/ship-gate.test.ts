@@ -163,7 +163,7 @@ describe("trust stages at the ship gate", () => {
     }[];
     const grader = gates.find((g) => g.id === "grader_config");
     expect(grader).toMatchObject({ status: "fail", findings: [{ rule: "grader_config_changed" }] });
-    expect(grader?.findings[0]?.message).toContain("node --test → node -e 0");
+    expect(grader?.findings[0]?.message).toContain("bun test → node -e 0");
     expect(gates.find((g) => g.id === "tests")?.status).toBe("fail");
     expect(s.evidence()).toMatchObject({ verdict: "BLOCKED", grading: { config_change_accepted: false } });
     expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");

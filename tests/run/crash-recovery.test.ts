@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { userHome } from "../../src/core/workspace.ts";
-import { alive, PRD, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, PRD, packageJson, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { git } from "../helpers/tmp.ts";
 
 const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
@@ -131,7 +131,8 @@ async function killedInGate(s: Scenario, marker: string): Promise<number> {
 /** The honest scenario with the once-sleeping test committed; the marker lives outside the repository. */
 async function gateRepo(): Promise<{ s: Scenario; marker: string }> {
   const marker = join(mkdtempSync(join(userHome(), "sleeper-")), "sleeper.pid");
-  const s = await scenarioRepo("honest", "", {}, PRD, { "slow.test.js": sleepingTest(marker) });
+  // node --test runs each test file in a process of its own: the one these tests find and kill.
+  const s = await scenarioRepo("honest", "", {}, PRD, { "package.json": packageJson("node --test"), "slow.test.js": sleepingTest(marker) });
   return { s, marker };
 }
 
