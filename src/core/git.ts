@@ -94,13 +94,14 @@ export async function remoteUrl(dir: string, remote = "origin"): Promise<string 
 
 /**
  * sha of a tree holding every tracked and untracked (not ignored) file as it is on disk now.
- * Built in a throwaway index so the user's staging area is untouched.
+ * Built in a throwaway index so the user's staging area is untouched. `seed`: the commit whose files
+ * count as tracked (default: `dir`'s HEAD, one git call more; null: none).
  */
-export async function workingTreeHash(dir: string): Promise<string> {
+export async function workingTreeHash(dir: string, seed?: string | null): Promise<string> {
   const scratch = mkdtempSync(join(tmpdir(), "loki-index-"));
   const env = { GIT_INDEX_FILE: join(scratch, "index") };
   try {
-    const head = await headSha(dir);
+    const head = seed === undefined ? await headSha(dir) : seed;
     if (head) await mustRun(["read-tree", head], dir, env);
     await mustRun(["add", "-A", "--", "."], dir, env);
     return (await mustRun(["write-tree"], dir, env)).trim();

@@ -22,7 +22,8 @@ export async function inReviewTrees<T>(
 ): Promise<Isolated<T>[]> {
   const head = await headSha(root);
   if (!head) throw gitError("nothing to review: the repository has no commits");
-  const mainBefore = await workingTreeHash(root);
+  // Every hash here seeds its index from `head` (one git call fewer each): before and after agree on it.
+  const mainBefore = await workingTreeHash(root, head);
   // git serializes badly when worktrees are added or removed concurrently: set up and tear down one
   // at a time; only the reviews themselves run side by side.
   const trees: { label: string; dir: string; before: string }[] = [];
@@ -36,11 +37,11 @@ export async function inReviewTrees<T>(
       );
       throw gitError(`could not create a review copy: ${add.digest}`);
     }
-    trees.push({ label, dir, before: await workingTreeHash(dir) });
+    trees.push({ label, dir, before: await workingTreeHash(dir, head) });
   }
   const one = async (tree: (typeof trees)[number]): Promise<Isolated<T>> => {
     const result = await work(tree.label, tree.dir);
-    const changed = (await workingTreeHash(tree.dir)) !== tree.before ? await changedPaths(tree.dir) : null;
+    const changed = (await workingTreeHash(tree.dir, head)) !== tree.before ? await changedPaths(tree.dir) : null;
     return { label: tree.label, result, mutation: changed === null ? null : `wrote to its review copy (${changed})` };
   };
   const results: Isolated<T>[] = [];
@@ -54,7 +55,7 @@ export async function inReviewTrees<T>(
     );
   }
   const moved = (await headSha(root)) !== head;
-  const touched = (await workingTreeHash(root)) !== mainBefore;
+  const touched = (await workingTreeHash(root, head)) !== mainBefore;
   if (moved || touched) {
     await restore(root, head);
     const what = moved ? "moved HEAD of the repository" : "changed the repository's working tree";
