@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { onExit } from "signal-exit";
 import { argvForLog, logDebug } from "./log.ts";
+import { signalGroup } from "./proc.ts";
 
 export type ExecOptions = {
   cwd?: string;
@@ -81,14 +82,6 @@ function endLiveGroupsOnExit(): void {
   onExit(() => {
     for (const pid of live) signalGroup(pid, "SIGTERM");
   });
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is already gone
-  }
 }
 
 function childEnv(options: ExecOptions): Record<string, string> {
