@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // The `loki` command: a plain-JS launcher (Node >= 18, or Bun) that finds the Bun binary installed with
-// the package and runs src/cli.ts on it, passing argv, stdio, signals and the exit status through.
+// the package and runs loki on it (the sources in a checkout, the package's bytecode bundle once
+// installed), passing argv, stdio, signals and the exit status through.
 // It never lets Bun read the working directory's bunfig.toml or .env (a coding agent may write them).
 import { spawn } from "node:child_process";
-import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const CLI = join(ROOT, "src", "cli.ts");
+// A checkout runs its sources; the package ships only the bundle `npm pack` builds (build:cli): one
+// file of pre-parsed bytecode, which starts in about three quarters of the sources' CPU time.
+const SOURCE = join(ROOT, "src", "cli.ts");
+const CLI = existsSync(SOURCE) ? SOURCE : join(ROOT, "dist", "cli", "cli.js");
 // Bun loads ./bunfig.toml (whose `preload` runs code first) and ./.env* from the working directory —
 // the repository under verification. An explicit, empty config and no env files keep both out.
 const RUNTIME_ARGS = ["--no-env-file", `--config=${join(ROOT, "bin", "loki.bunfig.toml")}`];

@@ -4,9 +4,10 @@
 // unprivileged process cannot set ctime back), plus a sha256 of the content for files under 1 MiB.
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import type { RunIntegrity } from "../core/run-schema.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
+import { selfLocation } from "../core/self.ts";
 import type { RunRecord } from "./run-state.ts";
 import { recordViolation } from "./trust-sink.ts";
 
@@ -66,11 +67,12 @@ function sha256(path: string): string {
   }
 }
 
-/** loki's own code: the runtime binary (loki itself when compiled), and src/ + package.json from source. */
+/** loki's own code: the runtime binary (loki itself when compiled), and the code it runs from with
+ *  package.json — src/ from source, the bundle's directory (dist/cli) from the package. */
 export function lokiCodePaths(): string[] {
-  const root = resolve(import.meta.dir, "..", "..");
-  const fromSource = existsSync(join(root, "package.json")) && existsSync(join(root, "src"));
-  return [process.execPath, ...(fromSource ? [join(root, "src"), join(root, "package.json")] : [])];
+  const { root, code, compiled } = selfLocation();
+  const onDisk = !compiled && existsSync(join(root, "package.json")) && existsSync(code);
+  return [process.execPath, ...(onDisk ? [code, join(root, "package.json")] : [])];
 }
 
 /** A provider CLI: the file loki resolved, its real path (the entry file, e.g. claude-code's cli.js)

@@ -3,6 +3,7 @@
 // own install. What loki spawns is the absolute path found here. Reads the file system only; no spawn.
 import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { selfLocation } from "../core/self.ts";
 
 /** Where a CLI was found: a node_modules/.bin of the project (or a directory above it), PATH, or loki's own install. */
 export type BinarySource = "project" | "path" | "loki";
@@ -34,9 +35,7 @@ export function nearestModuleBin(name: string, start: string): string | null {
  * the binary's embedded file system (/$bunfs/…, B:/~BUN/… on Windows), not at the disk.
  */
 export function lokiInstallDir(): string {
-  const here = import.meta.dir;
-  const compiled = here.startsWith("/$bunfs") || here.includes("~BUN");
-  const root = resolve(here, "..", "..");
+  const { root, compiled } = selfLocation();
   return !compiled && existsSync(join(root, "package.json")) ? root : dirname(process.execPath);
 }
 

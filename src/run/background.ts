@@ -4,10 +4,11 @@
 // with the child's own error, when the child ends before that.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { internalError } from "../core/errors.ts";
 import { handOverRunLock } from "../core/run-lock.ts";
 import { processStart } from "../core/process-identity.ts";
+import { selfLocation } from "../core/self.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { readJson } from "../core/workspace.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
@@ -23,7 +24,7 @@ const POLL_MS = 100;
 export function selfCommand(): string[] {
   const script = process.argv[1];
   const compiled = !script || script.startsWith("/$bunfs") || script.includes("~BUN") || script === process.execPath;
-  const config = resolve(import.meta.dir, "..", "..", "bin", "loki.bunfig.toml");
+  const config = join(selfLocation().root, "bin", "loki.bunfig.toml");
   return compiled ? [process.execPath] : [process.execPath, "--no-env-file", `--config=${config}`, script];
 }
 

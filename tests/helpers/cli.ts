@@ -1,22 +1,22 @@
-// Runs the real CLI (from source, under the same Bun) as a child process and captures the result;
-// optionally from a copy of loki installed without provider CLIs (a machine that has none).
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+// Runs the real CLI (the package's bundle of this checkout's sources, under the same Bun) as a child
+// process and captures the result; optionally from a copy of loki installed without provider CLIs.
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { cliBundle } from "./cli-bundle.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
-const CLI = join(ROOT, "src", "cli.ts");
 
 export type CliResult = { code: number; stdout: string; stderr: string; json: <T = Record<string, unknown>>() => T };
 
-/** `entry`: the cli.ts to run (default: this checkout's; see bareLokiEntry). */
+/** `entry`: the CLI to run (default: this checkout's, bundled as the package ships it; see bareLokiEntry). */
 export async function loki(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined>; entry?: string },
 ): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
-  const argv = [process.execPath, options.entry ?? CLI, ...args];
+  const argv = [process.execPath, options.entry ?? cliBundle(), ...args];
   const proc = Bun.spawn(argv, { cwd: options.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
@@ -33,7 +33,7 @@ export function fakeBinDir(dir: string, bins: Record<string, string>): string {
 let bare: string | undefined;
 
 /**
- * loki's source and dependencies without node_modules/.bin: loki run from here finds no provider CLI
+ * loki as the package installs it, without node_modules: loki run from here finds no provider CLI
  * next to its own install (this checkout's devDependencies include claude and codex), so with a bare
  * PATH it meets a machine where none is installed. Made once per test process, inside its
  * throwaway HOME (tests/preload.ts), where the rest of the run's state goes.
@@ -41,10 +41,8 @@ let bare: string | undefined;
 export function bareLokiEntry(): string {
   if (bare) return bare;
   const dir = mkdtempSync(join(process.env.HOME ?? tmpdir(), "loki-bare-"));
-  for (const part of ["src", "package.json", "templates", "skills"]) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
-  mkdirSync(join(dir, "node_modules"));
-  const modules = realpathSync(join(ROOT, "node_modules"));
-  for (const name of readdirSync(modules)) if (name !== ".bin") symlinkSync(join(modules, name), join(dir, "node_modules", name));
-  bare = join(dir, "src", "cli.ts");
+  cpSync(dirname(cliBundle()), join(dir, "dist", "cli"), { recursive: true });
+  cpSync(join(ROOT, "package.json"), join(dir, "package.json"));
+  bare = join(dir, "dist", "cli", "cli.js");
   return bare;
 }

@@ -46,14 +46,16 @@ afterAll(() => {
 });
 
 describe("the packed tarball", () => {
-  test("is loki-cli with the `loki` command, runs on Node >= 18, and ships no tests or benchmarks", () => {
+  test("is loki-cli with the `loki` command, runs on Node >= 18, and ships its bytecode bundle, no sources, tests or benchmarks", () => {
     const manifest = JSON.parse(readFileSync(join(prefix, "lib", "node_modules", "loki-cli", "package.json"), "utf8"));
     expect(manifest).toMatchObject({ name: "loki-cli", bin: { loki: "bin/loki.js" }, engines: { node: ">=18" } });
     expect(manifest.dependencies.bun).toBeDefined();
     expect(files).toEqual(
-      expect.arrayContaining(["bin/loki.js", "bin/loki.bunfig.toml", "src/cli.ts", "templates/todo-app.md", "skills/build-core.md"]),
+      expect.arrayContaining(["bin/loki.js", "bin/loki.bunfig.toml", "dist/cli/cli.js", "dist/cli/cli.js.jsc", "templates/todo-app.md"]),
     );
-    expect(files.filter((f) => /^(tests|bench|\.ci|dist|node_modules)\//.test(f))).toEqual([]);
+    expect(
+      files.filter((f) => /^(src|tests|bench|\.ci|node_modules)\//.test(f) || (f.startsWith("dist/") && !f.startsWith("dist/cli/"))),
+    ).toEqual([]);
   });
 
   test("installs on this Node without an engine warning", () => {
@@ -78,10 +80,16 @@ describe("npm install -g, on a PATH without bun", () => {
 
   test("loki doctor --json: git and Bun found, its exit code says whether a provider is usable", async () => {
     const doctor = await sh(["loki", "doctor", "--json"], work, cleanEnv(onPath));
-    const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
+    const report = JSON.parse(doctor.stdout) as {
+      ok: boolean;
+      checks: { name: string; status: string }[];
+      providers: { id: string; path: string | null }[];
+    };
     expect(report.checks.find((c) => c.name === "git")?.status).toBe("ok");
     expect(report.checks.find((c) => c.name === "bun")?.status).toBe("ok");
     expect(doctor.exitCode).toBe(report.ok ? 0 : 1);
+    // The bundle looks for provider CLIs next to its own install, never at the paths of the checkout it was built in.
+    expect(report.providers.filter((p) => p.path?.startsWith(ROOT))).toEqual([]);
   });
 
   test("loki verify: a branch adding code and no test runner is CONCERNS, exit 1", async () => {

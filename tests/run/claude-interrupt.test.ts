@@ -10,9 +10,10 @@ import { claudeEnv, cliSandbox } from "../helpers/real-cli.ts";
 import { run } from "../../src/core/exec.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import { PRD } from "../helpers/scenario.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const BIN = resolve(import.meta.dir, "..", "..", "node_modules", ".bin");
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 const MATH = "export const add = (a, b) => a + b;\nexport const sub = (a, b) => a - b;\n";
 const TESTS =
   'import { test } from "node:test";\nimport assert from "node:assert";\nimport { add, sub } from "./math.js";\ntest("add", () => assert.strictEqual(add(2, 3), 5));\ntest("sub", () => assert.strictEqual(sub(5, 3), 2));\n';

@@ -2,12 +2,13 @@
 // `loki resume` (same run, consistent state, one ledger), and --bg with a completion summary.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { LokiEvent } from "../../src/core/run-schema.ts";
 import { fakeBinDir } from "../helpers/cli.ts";
 import { alive, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 
 function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string> = {}) {
   return Bun.spawn([process.execPath, CLI, ...args], {

@@ -3,12 +3,13 @@
 // started is left running.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { userHome } from "../../src/core/workspace.ts";
 import { alive, PRD, packageJson, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { git } from "../helpers/tmp.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 
 function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string> = {}) {
   return Bun.spawn([process.execPath, CLI, ...args], {

@@ -2,11 +2,12 @@
 // naming the store — before the next agent call, or at the ship gate — instead of paying on until it stalls.
 import { describe, expect, test } from "bun:test";
 import { existsSync, renameSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { heldOutStorePath } from "../../src/spec/heldout-store.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 
 describe("a missing held-out store", () => {
   test("on resume: exit 3 naming the store, before any agent call", async () => {

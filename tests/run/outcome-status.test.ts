@@ -3,10 +3,11 @@
 // stall names what blocks it (the last iteration's failing or inconclusive gates), not "try harder".
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 
 type Report = { status: string; outcome: string | null; reason: string | null; log: string | null; next: string; pid_alive: boolean };
 

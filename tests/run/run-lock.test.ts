@@ -3,7 +3,7 @@
 // --bg child owns its parent's lock, and a saved pid reused by another process is never signalled.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { LockOwner } from "../../src/core/lock.ts";
 import { processStart } from "../../src/core/process-identity.ts";
 import { OrchestratorState } from "../../src/core/run-schema.ts";
@@ -12,8 +12,9 @@ import { lokiHomeAt } from "../../src/core/workspace.ts";
 import { projectKey } from "../../src/spec/heldout-store.ts";
 import { loki } from "../helpers/cli.ts";
 import { alive, PRD_MATH4, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 
 function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string> = {}, cwd = s.path) {
   return Bun.spawn([process.execPath, CLI, ...args], {

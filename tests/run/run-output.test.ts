@@ -2,10 +2,10 @@
 // lines with not one control code and one compact line per iteration (--verbose adds every gate's);
 // under a pseudo-terminal (util-linux `script`) the live line with k/N and the agent's tool call.
 import { describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
-const CLI = resolve(import.meta.dir, "..", "..", "src", "cli.ts");
+const CLI = cliBundle();
 const COMPACT = /^iteration (\d+)\/(\d+) · \d+ s · \$\d+\.\d\d \(run \$\d+\.\d\d\) · .*gates: /;
 const PER_GATE = /^ {2}gate [\w-]+: /;
 

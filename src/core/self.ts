@@ -1,0 +1,27 @@
+// Where loki's own code lies on disk: its package root, and the directory the running code came from
+// (src/ from source, dist/cli/ in the package's bundle), or nothing of the sort inside a compiled binary.
+// Bun's bundler writes import.meta.dir as the build machine's path, so the bundle asks Bun.main instead.
+import { basename, dirname, join, resolve } from "node:path";
+
+/** Set to true by scripts/build-cli.ts (Bun.build's `define`) in the package's bundle only. */
+declare const LOKI_BUNDLE: boolean | undefined;
+
+export type SelfLocation = {
+  /** The package root (package.json, bin/); inside a compiled binary, its embedded file system. */
+  root: string;
+  /** src/ from source; the bundle's own directory (dist/cli) from the package. */
+  code: string;
+  /** A `bun build --compile` executable: import.meta points into /$bunfs (B:/~BUN on Windows). */
+  compiled: boolean;
+};
+
+export function selfLocation(): SelfLocation {
+  if (typeof LOKI_BUNDLE !== "undefined" && LOKI_BUNDLE) {
+    const code = dirname(Bun.main);
+    return { root: resolve(code, "..", ".."), code, compiled: false };
+  }
+  const here = import.meta.dir;
+  const root = resolve(here, "..", "..");
+  const compiled = here.startsWith("/$bunfs") || here.includes("~BUN");
+  return { root, code: basename(dirname(here)) === "src" ? join(root, "src") : here, compiled };
+}
