@@ -113,6 +113,23 @@ async function badBase(root: string, base: string): Promise<never> {
 }
 
 /**
+ * Every path in the graded tree (one git spawn): tracked and untracked-not-ignored files when the
+ * working tree is included, else the head commit's. A string says why they could not be listed
+ * (never a partial list: a truncated one is refused).
+ */
+export async function listSubjectFiles(subject: Subject): Promise<string[] | string> {
+  const argv = subject.includesWorktree
+    ? ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    : ["ls-tree", "-r", "-z", "--name-only", "--full-tree", subject.head];
+  const listed = await git(["-c", "core.quotepath=false", ...argv], { cwd: subject.root, timeoutMs: 120_000, maxOutputBytes: 256 << 20 });
+  if (!listed.ok || listed.truncated) {
+    const why = listed.truncated ? "the file list is too large" : listed.digest || listed.spawnError || `exit ${listed.exitCode}`;
+    return `cannot list the repository's files: ${why}`;
+  }
+  return listed.stdout.split("\0").filter(Boolean);
+}
+
+/**
  * Files as the subject has them (null: unreadable or gone): the working tree when it is included,
  * else the head commit — read from disk unless the working tree differs there, so a clean checkout
  * costs one spawn, not one per file.

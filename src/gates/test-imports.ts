@@ -1,10 +1,9 @@
 // Gate "test_imports": new tests must exercise the change (DESIGN §5). Every test file the diff adds
 // must import, or run by path, at least one changed source module — itself or through one other
 // module of the repository. Static, per language (imports.ts); a miss is a medium finding (CONCERNS).
-import { git } from "../core/git.ts";
 import type { Finding } from "../core/schema.ts";
 import { familyOf } from "./assertions.ts";
-import { readSubjectFiles } from "./diff.ts";
+import { listSubjectFiles, readSubjectFiles } from "./diff.ts";
 import { fingerprint, type Gate, type Subject } from "./gate.ts";
 import { isTestFile, readPackage, referencesOf, type Reference, type RepoIndex } from "./imports.ts";
 import { isTestPath } from "./tamper.ts";
@@ -118,15 +117,9 @@ async function reachOf(
 
 /** The tree's file list (one git spawn) and its package.json/go.mod facts; a string says why not. */
 async function indexRepo(subject: Subject): Promise<RepoIndex | string> {
-  const argv = subject.includesWorktree
-    ? ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    : ["ls-tree", "-r", "-z", "--name-only", "--full-tree", subject.head];
-  const listed = await git(["-c", "core.quotepath=false", ...argv], { cwd: subject.root, timeoutMs: 120_000, maxOutputBytes: 256 << 20 });
-  if (!listed.ok || listed.truncated) {
-    const why = listed.truncated ? "the file list is too large" : listed.digest || listed.spawnError || `exit ${listed.exitCode}`;
-    return `cannot list the repository's files: ${why}`;
-  }
+  const files = await listSubjectFiles(subject);
+  if (typeof files === "string") return files;
   const [pkg, mod] = await readSubjectFiles(subject, ["package.json", "go.mod"]);
   const goModule = /^module\s+(\S+)/m.exec(mod ?? "")?.[1] ?? null;
-  return { files: new Set(listed.stdout.split("\0").filter(Boolean)), pkg: readPackage(pkg ?? null), goModule };
+  return { files: new Set(files), pkg: readPackage(pkg ?? null), goModule };
 }

@@ -13,6 +13,7 @@ import { envTimeoutMs, shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome, type Subject, inconclusive, projectArgv } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
 import { isTestPath } from "./tamper.ts";
+import { listSubjectFiles } from "./diff.ts";
 
 export type TestCounts = { passed: number; failed: number; skipped?: number; runner: string };
 
@@ -106,12 +107,9 @@ function saidNoTests(plan: ReturnType<typeof planTestRun>, exitCode: number | nu
 
 /** Whether the graded tree holds a test file by loki's own rule (tamper.ts isTestPath). */
 async function holdsTestFile(subject: Subject): Promise<boolean> {
-  const argv = subject.includesWorktree
-    ? ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    : ["ls-tree", "-r", "-z", "--name-only", subject.head];
-  const listed = await git(argv, { cwd: subject.root, timeoutMs: 60_000 });
+  const files = await listSubjectFiles(subject);
   // Unlistable: assume tests exist, so the exit code stays a red suite.
-  return !listed.ok || listed.stdout.split("\0").some((p) => p !== "" && isTestPath(p));
+  return typeof files === "string" || files.some(isTestPath);
 }
 
 /**
