@@ -30,9 +30,8 @@ export function nearestModuleBin(name: string, start: string): string | null {
 }
 
 /**
- * The directory loki runs from: its package root from source (a checkout, or a package install
- * under node_modules), the compiled binary's directory otherwise — there import.meta points into
- * the binary's embedded file system (/$bunfs/…, B:/~BUN/… on Windows), not at the disk.
+ * The directory loki runs from: its package root (a checkout's, or an installed package's with its
+ * bundle), the compiled binary's directory otherwise (core/self.ts says which).
  */
 export function lokiInstallDir(): string {
   const { root, compiled } = selfLocation();
