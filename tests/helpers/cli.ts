@@ -32,17 +32,21 @@ export function fakeBinDir(dir: string, bins: Record<string, string>): string {
 
 let bare: string | undefined;
 
-/**
- * loki as the package installs it, without node_modules: loki run from here finds no provider CLI
- * next to its own install (this checkout's devDependencies include claude and codex), so with a bare
- * PATH it meets a machine where none is installed. Made once per test process, inside its
- * throwaway HOME (tests/preload.ts), where the rest of the run's state goes.
- */
-export function bareLokiEntry(): string {
-  if (bare) return bare;
+/** A private copy of loki as the package installs it (the bundle and package.json, no node_modules):
+ *  its entry script. Made inside the test file's throwaway HOME (tests/preload.ts). */
+export function installedLokiCopy(): string {
   const dir = mkdtempSync(join(process.env.HOME ?? tmpdir(), "loki-bare-"));
   cpSync(dirname(cliBundle()), join(dir, "dist", "cli"), { recursive: true });
   cpSync(join(ROOT, "package.json"), join(dir, "package.json"));
-  bare = join(dir, "dist", "cli", "cli.js");
+  return join(dir, "dist", "cli", "cli.js");
+}
+
+/**
+ * loki as the package installs it, without node_modules: loki run from here finds no provider CLI
+ * next to its own install (this checkout's devDependencies include claude and codex), so with a bare
+ * PATH it meets a machine where none is installed. Made once per test process.
+ */
+export function bareLokiEntry(): string {
+  bare ??= installedLokiCopy();
   return bare;
 }

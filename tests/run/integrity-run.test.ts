@@ -1,9 +1,11 @@
 // An unsandboxed run (--no-sandbox) whose agent rewrites the provider CLI loki will run its judge
-// and reviewers with: the change is caught before the next grader call, the judge is not run, the
-// run does not end VERIFIED and its reason names the CLI's path. The honest twin still verifies.
+// and reviewers with, or loki's own installed bundle: the change is caught before the next grader
+// call, no grader runs, the run does not end VERIFIED and its reason names the path. The honest
+// twins still verify.
 import { describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, realpathSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { installedLokiCopy, loki } from "../helpers/cli.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
@@ -60,5 +62,34 @@ describe("an unsandboxed run whose grader is swapped mid-run", () => {
     expect(s.trustEvents().some((e) => e.kind === "grader_tampered")).toBe(false);
     expect(s.completion().outcome).toBe("verified");
     expect(s.proof().payload.headline.verdict).toBe("VERIFIED WITH GAPS");
+  });
+});
+
+describe("an unsandboxed run whose own loki is rewritten mid-run", () => {
+  test("the agent appends to the installed bundle running it: caught before any reviewer, never VERIFIED", async () => {
+    const entry = installedLokiCopy();
+    await using s = await scenarioRepo("swap-loki", "max_iterations: 2\n", { FAKE_LOKI_CODE: entry }, PRD_MATH4);
+    const result = await loki(["start", "prd.md", "--no-sandbox"], { cwd: s.path, env: s.env, entry });
+
+    expect(readFileSync(entry, "utf8")).toContain("// swapped");
+    expect(result.code, result.stderr).not.toBe(0);
+    const reason = `loki's own code changed during the run: ${entry}`;
+    expect(s.orchestrator().violations.some((v) => v.endsWith(reason))).toBe(true);
+    expect(s.trustEvents().some((e) => e.kind === "grader_tampered" && String(e.data.reason) === reason)).toBe(true);
+    expect(s.reviews()).toEqual([]);
+    expect(s.completion().outcome).not.toBe("verified");
+    expect(s.proof().payload.headline.verdict).toBe("NOT VERIFIED");
+  });
+
+  test("the honest twin on the same kind of copy verifies, with the bundle's directory fingerprinted", async () => {
+    const entry = installedLokiCopy();
+    await using s = await scenarioRepo("full", "", {}, PRD_MATH4);
+    const result = await loki(["start", "prd.md", "--no-sandbox"], { cwd: s.path, env: s.env, entry });
+    expect(result.code, result.stderr).toBe(0);
+    expect(s.orchestrator().violations).toEqual([]);
+    expect(Object.keys(s.orchestrator().integrity?.loki ?? {})).toEqual(
+      expect.arrayContaining([entry, join(dirname(entry), "cli.js.jsc")]),
+    );
+    expect(s.completion().outcome).toBe("verified");
   });
 });
