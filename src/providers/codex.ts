@@ -160,7 +160,10 @@ export const codex: Provider = {
   auth: { env: ["OPENAI_API_KEY", "CODEX_API_KEY"], files: ["auth.json"], homeEnv: HOME_ENV, homeDir: HOME_DIR, keychainOn: [] },
   helpSubcommand: ["exec"],
   probeEnv: {},
-  capabilities: { readOnly: "sandbox", cost: "estimated", parallel: true, pathRules: false, resultRequired: true },
+  // Not parallel: codex processes sharing one CODEX_HOME race on its tmp/arg0 helper links (one
+  // process cleans up another's), so a reviewer's sandboxed command can fail with "execvp
+  // codex-linux-sandbox: No such file". A home per call would lose the login's token refreshes.
+  capabilities: { readOnly: "sandbox", cost: "estimated", parallel: false, pathRules: false, resultRequired: true },
   models: DEFAULT_MODELS.codex,
   stateDirs,
   invocation,

@@ -4,8 +4,8 @@
 
 export type Usage = { input: number; output: number };
 export type ErrorTurn = { status: number; headers?: Record<string, string>; message?: string };
-/** Answers for successive model calls (the last one repeats), or a function of the request. */
-export type Script<Req, Turn> = Turn[] | ((req: Req, call: number) => Turn);
+/** Answers for successive conversation steps (the last one repeats; see pickTurn), or a function of the request. */
+export type Script<Req, Turn> = Turn[] | ((req: Req, step: number) => Turn);
 export const DEFAULT_USAGE: Usage = { input: 1000, output: 50 };
 
 /** What both fakes record of a request. */
@@ -55,7 +55,7 @@ export async function startFakeAnthropic(script: AnthropicScript): Promise<FakeA
     modelPath: "/v1/messages",
     record,
     answer(req, call) {
-      const turn = pickTurn(script, req, call, { text: "" });
+      const turn = pickTurn(script, req, conversationStep(req), { text: "" });
       if ("status" in turn) return errorResponse(turn);
       const message = buildMessage(turn, req, call);
       const headers = { "request-id": `req_fake_${call}` };
@@ -204,9 +204,22 @@ function messageEvents(message: Message): Record<string, unknown>[] {
   return events;
 }
 
-/** The turn for model call number `call` (1-based). */
-export function pickTurn<Req, Turn>(script: Script<Req, Turn>, req: Req, call: number, fallback: Turn): Turn {
-  return typeof script === "function" ? script(req, call) : (script[Math.min(call, script.length) - 1] ?? fallback);
+/**
+ * The turn for conversation step `step` (1-based). Steps count the tool results the CLI has sent back,
+ * not requests: a CLI that retries a request (a dropped stream, a timeout under load) must get the
+ * same turn again, as from a real model, not the script's next one.
+ */
+export function pickTurn<Req, Turn>(script: Script<Req, Turn>, req: Req, step: number, fallback: Turn): Turn {
+  return typeof script === "function" ? script(req, step) : (script[Math.min(step, script.length) - 1] ?? fallback);
+}
+
+/** Claude's step: 1 + the tool_result blocks in `messages` (every request carries the whole conversation). */
+function conversationStep(req: AnthropicRequest): number {
+  const messages = Array.isArray(req.body.messages) ? req.body.messages.filter(isRecord) : [];
+  let results = 0;
+  for (const message of messages)
+    if (Array.isArray(message.content)) results += message.content.filter((b) => isRecord(b) && b.type === "tool_result").length;
+  return results + 1;
 }
 
 async function readBody(request: Request): Promise<Record<string, unknown>> {

@@ -20,15 +20,27 @@ export type FakeOpenAI = FakeModelApi<ResponsesRequest>;
 
 /** Classic tools (unknown model such as `-m fake-model`): a shell command through `exec_command`. */
 export function execCommand(cmd: Text<string>): ResponsesTurn {
-  return { functionCall: { name: "exec_command", arguments: (req) => ({ cmd: typeof cmd === "function" ? cmd(req) : cmd }) } };
+  return {
+    functionCall: {
+      name: "exec_command",
+      arguments: (req) => ({ cmd: typeof cmd === "function" ? cmd(req) : cmd, yield_time_ms: YIELD_MS }),
+    },
+  };
 }
+
+/**
+ * How long codex waits for a command before answering "Process running with session ID n" (its
+ * default is 10 s, its cap 30 s). A real model passes a long wait for a command it expects to take
+ * time, and polls with write_stdin when it is still running; the fake does both (see answer()).
+ */
+const YIELD_MS = 30_000;
 
 /** Code mode (default model): JavaScript for the freeform `exec` tool that runs one shell command. */
 export function codeModeExec(cmd: string): ResponsesTurn {
   return {
     customToolCall: {
       name: "exec",
-      input: `const r = await tools.exec_command({ cmd: ${JSON.stringify(cmd)} });\ntext(JSON.stringify(r));\n`,
+      input: `const r = await tools.exec_command({ cmd: ${JSON.stringify(cmd)}, yield_time_ms: ${YIELD_MS} });\ntext(JSON.stringify(r));\n`,
     },
   };
 }
@@ -38,13 +50,42 @@ export async function startFakeOpenAI(script: ResponsesScript): Promise<FakeOpen
     modelPath: "/v1/responses",
     record,
     answer(req, call) {
-      const turn = pickTurn(script, req, call, { text: "" });
+      const { step, running } = conversationOf(req);
+      const turn = running ? poll(running) : pickTurn(script, req, step, { text: "" });
       if ("status" in turn) return errorResponse(turn);
       const response = buildResponse(turn, req, call);
       return req.stream ? sseResponse(responseEvents(response)) : Response.json(response);
     },
     other: (req) => errorResponse({ status: 404, message: `fake openai: no route ${req.method} ${req.path}` }),
   });
+}
+
+type Running = { session: number; codeMode: boolean };
+
+/**
+ * Where the conversation stands: step = 1 + the tool outputs codex has sent back for finished
+ * commands; `running` when the last one says the command is still going (it outlived yield_time_ms).
+ */
+function conversationOf(req: ResponsesRequest): { step: number; running: Running | null } {
+  const input = Array.isArray(req.body.input) ? req.body.input.filter(isRecord) : [];
+  const outputs = input.filter((item) => item.type === "function_call_output" || item.type === "custom_tool_call_output");
+  let finished = 0;
+  let running: Running | null = null;
+  for (const item of outputs) {
+    const text = typeof item.output === "string" ? item.output : JSON.stringify(item.output ?? "");
+    const session = /Process running with session ID (\d+)|\\?"session_id\\?":\s*(\d+)/.exec(text);
+    running = session ? { session: Number(session[1] ?? session[2]), codeMode: item.type === "custom_tool_call_output" } : null;
+    if (!running) finished += 1;
+  }
+  return { step: finished + 1, running };
+}
+
+/** What a model does about a command still running: waits for it again through write_stdin. */
+function poll({ session, codeMode }: Running): ResponsesTurn {
+  const args = { session_id: session, chars: "", yield_time_ms: YIELD_MS };
+  return codeMode
+    ? { customToolCall: { name: "exec", input: `const r = await tools.write_stdin(${JSON.stringify(args)});\ntext(JSON.stringify(r));\n` } }
+    : { functionCall: { name: "write_stdin", arguments: args } };
 }
 
 /** The cwd codex puts in the user item `<environment_context><cwd>…</cwd>`. */

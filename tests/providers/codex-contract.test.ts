@@ -110,6 +110,41 @@ describe("codex CLI against the fake Responses API", () => {
     );
   });
 
+  // codex answers "Process running with session ID n" for a command that outlives yield_time_ms
+  // (10 s by default, easily reached on a loaded machine); a model then waits on it with write_stdin.
+  test("a command that outlives codex's wait is polled with write_stdin, and the script goes on only once it ended", async () => {
+    const slow = "sleep 1.5; printf 'hi\\n' > hello.txt";
+    const script: ResponsesScript = [
+      { functionCall: { name: "exec_command", arguments: { cmd: slow, yield_time_ms: 250 } } },
+      { text: "DONE\nLOKI_DONE" },
+    ];
+    await using t = await runCodex(script, ["-s", "workspace-write"]);
+    expect(t.run.exitCode, describeRun(t.run)).toBe(0);
+    expect(readFileSync(join(t.repo.path, "hello.txt"), "utf8")).toBe("hi\n");
+    const calls = t.api.modelCalls();
+    expect(calls).toHaveLength(3);
+    expect(JSON.stringify(calls[1]?.body.input)).toContain("Process running with session ID");
+    expect(JSON.stringify(calls[2]?.body.input)).toContain("write_stdin");
+    expect(t.run.events.filter((e) => e.type === "item.completed").at(-1)).toMatchObject({ item: { text: "DONE\nLOKI_DONE" } });
+  });
+
+  // A retried request is the same conversation step, so it gets the same turn: the fake never skips
+  // the command because an earlier attempt failed (turns were once picked by arrival order).
+  test("a request codex retries after a 500 gets the same turn again: one command, then done", async () => {
+    let requests = 0;
+    const script: ResponsesScript = (_req, step) => (++requests === 1 ? { status: 500 } : (WRITE_HELLO[step - 1] ?? { text: "" }));
+    await using t = await runCodex(script, ["-s", "workspace-write"]);
+    expect(t.run.exitCode, describeRun(t.run)).toBe(0);
+    expect(readFileSync(join(t.repo.path, "hello.txt"), "utf8")).toBe("hi\n");
+    const calls = t.api.modelCalls();
+    expect(calls).toHaveLength(3);
+    expect(calls[1]?.body.input).toEqual(calls[0]?.body.input);
+    const commands = t.run.events.filter(
+      (e) => e.type === "item.completed" && (e.item as Record<string, unknown>).type === "command_execution",
+    );
+    expect(commands).toHaveLength(1);
+  });
+
   test("the fake answers non-streaming calls with the same response object", async () => {
     await using api = await startFakeOpenAI([{ text: "hello", usage: { input: 7, output: 3 } }]);
     const response = await fetch(`${api.url}/v1/responses`, { method: "POST", body: JSON.stringify({ model: "m", input: [] }) });
