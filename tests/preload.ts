@@ -33,7 +33,7 @@ process.env.CI = "true";
 const gitconfig = join(home, ".gitconfig");
 writeFileSync(
   gitconfig,
-  "[user]\n\tname = loki-test\n\temail = test@loki.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n",
+  "[user]\n\tname = loki-test\n\temail = test@loki.invalid\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n",
 );
 process.env.GIT_CONFIG_GLOBAL = gitconfig;
 process.env.GIT_CONFIG_NOSYSTEM = "1";
