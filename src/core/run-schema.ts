@@ -61,6 +61,10 @@ export const RunFlags = z.object({
 });
 export type RunFlags = z.infer<typeof RunFlags>;
 
+/** What a run keeps from its start, whatever loki.yaml says later (run/settings.ts). */
+export const RunSettings = z.object({ heldout: z.boolean(), council: z.boolean(), sandbox: z.boolean(), allow_root: z.boolean() });
+export type RunSettings = z.infer<typeof RunSettings>;
+
 /** state/orchestrator.json: everything `loki resume` needs to continue a run. */
 export const OrchestratorState = z.object({
   schema_version: Version,
@@ -106,6 +110,8 @@ export const OrchestratorState = z.object({
   integrity: RunIntegrity.optional(),
   /** The grading configuration frozen at run start (gates/grader.ts); absent in older states. */
   grader: GraderConfig.optional(),
+  /** Held-out, council, sandbox and root settings at run start; absent in older states (read from the start commit). */
+  settings: RunSettings.optional(),
   /** The user accepted the diff's changes to its own grading (--accept-config-change). */
   accept_config_change: z.boolean().optional(),
   /** Each iteration re-detects the project; a new entry whenever what grading runs changed. */

@@ -2,7 +2,7 @@
 // iteration count and spend. What the dead run left running (its children, the agent call among them)
 // is killed with its group first (only while each pid is still that process), and that call billed
 // once, conservatively. A run killed while finishing is not relaunched: its end is completed.
-import { loadConfig, parseDuration, type ProviderId } from "../core/config.ts";
+import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
@@ -24,6 +24,7 @@ import { foldCheckpoints } from "../loop/reflect.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
 import { carriedFlags, loadRunSpec, loopInputs } from "./start.ts";
+import { keptSettings, startSettings } from "./settings.ts";
 
 export type ResumeInput = {
   cwd: string;
@@ -55,7 +56,7 @@ async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorS
   const spec = await loadRunSpec(ws);
   if (!spec)
     throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
-  const config = loadConfig(root, input.env, input.flags).config;
+  const config = await resumeConfig(root, saved, input);
   clearSignal(ws.pause);
   clearSignal(ws.stop);
 
@@ -130,6 +131,26 @@ async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorS
       );
     },
   };
+}
+
+/**
+ * Today's configuration with the held-out, council, sandbox and root settings the run started with:
+ * loki.yaml may since have been written by the agent. A state from before they were saved takes them
+ * from the start commit's loki.yaml.
+ */
+async function resumeConfig(root: string, saved: OrchestratorState, input: ResumeInput): Promise<Config> {
+  const current = loadConfig(root, input.env, input.flags).config;
+  const settings =
+    saved.settings ??
+    startSettings(
+      loadConfig(root, input.env, saved.flags ?? {}, { lokiYaml: (await commitTree(root, saved.start_sha)).read("loki.yaml") }).config,
+    );
+  const { config, ignored } = keptSettings(current, settings, input.flags);
+  if (ignored.length > 0)
+    input.reporter.warn(
+      `the configuration changed since run ${saved.run_id} started, and a run keeps its grading and sandbox settings: ${ignored.join("; ")}. Start a new run to use the new ones`,
+    );
+  return config;
 }
 
 /** What the dead run left running is ended (its children, by pid and start time) and its review copies removed. */

@@ -3,6 +3,7 @@
 // the completion summary whatever the outcome.
 import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
+import { startSettings } from "./settings.ts";
 import { readGitSnapshot, repoRoot } from "../core/git.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
@@ -135,6 +136,8 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   // What the user declared at start: the diff the agent writes never changes how it is graded.
   state.grader = { ...(await freezeGrader(fsTree(root), config)), origin: `run start (${startSha.slice(0, 12)})` };
   state.accept_config_change = input.flags.accept_config_change === true;
+  // A resume keeps these whatever loki.yaml says by then (the agent can write it).
+  state.settings = startSettings(config);
   // Every later process of this run (a --bg child, a resume) runs with the flags given here.
   state.flags = carriedFlags(input.flags);
   const record = openRunRecord(ws, state, input.reporter.event);

@@ -1,0 +1,27 @@
+// The settings a run keeps from its start: held-out evaluation, the council, the sandbox and root
+// mode. The agent can write loki.yaml; a resume that read them from it again would let the diff turn
+// off its own grading, so they are saved in the run's state and only a flag given to resume wins.
+import type { Config } from "../core/config.ts";
+import type { RunFlags, RunSettings } from "../core/run-schema.ts";
+
+const KEPT = ["heldout", "council", "sandbox", "allow_root"] as const satisfies readonly (keyof RunSettings)[];
+
+/** What the run starts with (the loaded config: files, environment and flags). */
+export function startSettings(config: Config): RunSettings {
+  return { heldout: config.heldout, council: config.council, sandbox: config.sandbox, allow_root: config.allow_root };
+}
+
+/**
+ * The configuration a resume runs with: `current` (read now) with the run's saved settings put back,
+ * except where a flag given now sets one. `ignored` names each setting the files now set otherwise.
+ */
+export function keptSettings(current: Config, saved: RunSettings, flags: RunFlags): { config: Config; ignored: string[] } {
+  const config = { ...current };
+  const ignored: string[] = [];
+  for (const key of KEPT) {
+    const flag = key === "sandbox" || key === "allow_root" ? flags[key] : undefined;
+    config[key] = flag ?? saved[key];
+    if (flag === undefined && current[key] !== saved[key]) ignored.push(`${key}: ${current[key]} (the run keeps ${saved[key]})`);
+  }
+  return { config, ignored };
+}
