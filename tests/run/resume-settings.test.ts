@@ -3,7 +3,7 @@
 // `loki resume` (which says so). Its honest twin resumes with no warning and verifies; a flag given
 // to resume still wins.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 
@@ -31,6 +31,19 @@ describe("loki resume keeps the settings the run started with", () => {
     const heldout = JSON.parse(readFileSync(join(s.path, ".loki", "state", "heldout-result.json"), "utf8"));
     expect(heldout).toMatchObject({ run_id: state.run_id, verdict: "BLOCKED", failed: 1 });
     expect(resumed.stderr).toContain("heldout: a held-out acceptance item failed");
+  }, 120_000);
+
+  test("a state from before the settings were saved takes them from the start commit's loki.yaml", async () => {
+    await using s = await scenarioRepo("unset-grading", "", { FAKE_JUDGE: "check-functions" }, PRD_MATH4);
+    const first = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(first.code, first.stderr).toBe(2);
+    const file = join(s.path, ".loki", "state", "orchestrator.json");
+    const { settings: _saved, ...older } = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify(older));
+    const resumed = await s.loki(["resume", "--max-iterations", "2"]);
+    expect(resumed.code, resumed.stderr).toBe(2);
+    expect(resumed.stderr).toContain("council: false (the run keeps true)");
+    expect(s.orchestrator().sandboxed).toBe(true);
   }, 120_000);
 
   test("honest twin: an unchanged loki.yaml resumes without a warning and the run verifies", async () => {
