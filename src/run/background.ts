@@ -23,9 +23,11 @@ const POLL_MS = 100;
  *  with bin/loki.js's flags, so Bun reads neither the repository's bunfig.toml nor its .env files. */
 export function selfCommand(): string[] {
   const script = process.argv[1];
-  const compiled = !script || script.startsWith("/$bunfs") || script.includes("~BUN") || script === process.execPath;
-  const config = join(selfLocation().root, "bin", "loki.bunfig.toml");
-  return compiled ? [process.execPath] : [process.execPath, "--no-env-file", `--config=${config}`, script];
+  const self = selfLocation();
+  const config = join(self.root, "bin", "loki.bunfig.toml");
+  return self.compiled || !script || script === process.execPath
+    ? [process.execPath]
+    : [process.execPath, "--no-env-file", `--config=${config}`, script];
 }
 
 export async function spawnBackground(
