@@ -366,7 +366,20 @@ async function logInternal(error: unknown): Promise<string | null> {
   }
 }
 
+/**
+ * A reader that went away (`loki doctor | head -3`): stop quietly with the exit code so far, as a
+ * command ended by SIGPIPE would, instead of Bun printing the unhandled EPIPE with a stack.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : COMMAND_EXIT.ok);
+  });
+}
+
 if (import.meta.main) {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   // No top-level await: the compiled binary is built with --bytecode, which needs a plain entry.
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

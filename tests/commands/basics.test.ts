@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { bareLokiEntry, fakeBinDir, loki } from "../helpers/cli.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const FAKE_CLAUDE = "#!/bin/sh\n[ \"$1\" = --version ] && echo '2.1.330 (Claude Code)' && exit 0\nexit 1\n";
@@ -86,6 +87,24 @@ describe("status", () => {
     expect(result.stderr).toMatch(/^error: .*session.json does not match its schema/m);
     expect(result.stderr).toMatch(/^hint: move it aside/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("a closed pipe", () => {
+  // `loki doctor | true`: the reader is gone before loki writes its first line.
+  test("output into a pipe whose reader went away ends quietly: no EPIPE, no stack", async () => {
+    await using dir = await tmpdir();
+    const script = `"$1" "$2" doctor | true; "$1" "$2" help | true`;
+    const proc = Bun.spawn(["sh", "-c", script, "sh", process.execPath, cliBundle()], {
+      cwd: dir.path,
+      env: { ...process.env, PATH: "/usr/bin:/bin" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const stderr = await new Response(proc.stderr).text();
+    expect(await proc.exited).toBe(0);
+    expect(stderr).not.toContain("EPIPE");
+    expect(stderr).not.toMatch(/^\s+at /m);
   });
 });
 
