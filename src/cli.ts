@@ -367,13 +367,12 @@ async function logInternal(error: unknown): Promise<string | null> {
 }
 
 /**
- * A reader that went away (`loki doctor | head -3`): stop quietly with the exit code so far, as a
- * command ended by SIGPIPE would, instead of Bun printing the unhandled EPIPE with a stack.
+ * A reader that went away (`loki doctor | head -3`): what no one reads is dropped and the command
+ * ends with its own exit code, instead of Bun printing the unhandled EPIPE with a stack.
  */
 function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-    process.exit(typeof process.exitCode === "number" ? process.exitCode : COMMAND_EXIT.ok);
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
   });
 }
 
