@@ -191,7 +191,7 @@ export async function treeOf(dir: string, commit: string): Promise<string | null
 
 /**
  * The git internals an agent could use to redefine what git shows or runs (config, hooks,
- * info/attributes, replace refs) plus the tree of `startSha`: recorded at run start and read again
+ * info/attributes, info/exclude, replace refs) plus the tree of `startSha`: recorded at run start and read again
  * by the git_integrity gate. A linked worktree's files are found through its common git dir.
  */
 export async function readGitSnapshot(dir: string, startSha: string): Promise<GitSnapshot> {
@@ -218,7 +218,8 @@ export async function gitSnapshotOf(dir: string, startSha: string): Promise<GitS
   };
   const hooks = join(commonDir, "hooks");
   const hookFiles = existsSync(hooks) ? readdirSync(hooks, { recursive: true }).map((name) => join(hooks, String(name))) : [];
-  for (const file of [join(commonDir, "config"), join(gitDir, "config.worktree"), join(commonDir, "info", "attributes"), ...hookFiles]) {
+  const info = (name: string) => join(commonDir, "info", name);
+  for (const file of [join(commonDir, "config"), join(gitDir, "config.worktree"), info("attributes"), info("exclude"), ...hookFiles]) {
     if (existsSync(file) && statSync(file).isFile()) record(file);
   }
   return { start_sha: startSha, start_tree: startTree ?? "", files, replace_refs: refs.stdout.split("\n").filter(Boolean).sort() };

@@ -26,5 +26,8 @@ export const GraderConfig = z.object({
   files: z.record(z.string(), z.string()).optional(),
   /** Runner settings inside package.json (`jest`, `mocha`…): key → JSON. */
   runner_config: z.record(z.string(), z.string()).optional(),
+  /** The programs the frozen commands start (gates/programs.ts): word → resolved path and
+   *  fingerprint, taken from the working tree at run start; absent when read from a commit. */
+  programs: z.record(z.string(), z.string()).optional(),
 });
 export type GraderConfig = z.infer<typeof GraderConfig>;

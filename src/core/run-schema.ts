@@ -29,11 +29,16 @@ export type Phase = z.infer<typeof Phase>;
 export const GitSnapshot = z.object({
   start_sha: z.string(),
   start_tree: z.string(),
-  /** sha256 of each file that can redefine git (config, config.worktree, info/attributes, every
+  /** sha256 of each file that can redefine git (config, config.worktree, info/attributes, info/exclude, every
    *  file under hooks/), keyed `.git/<path in the common git dir>`; absent files have no key. */
   files: z.record(z.string(), z.string()),
   /** `<ref> <object>` for every refs/replace/* ref. */
   replace_refs: z.array(z.string()),
+  /** Changes the index told git not to see at run start (core/git-hidden.ts): path → the file's blob
+   *  id then. The user's own; one appearing or changing later is the agent's. Absent: not recorded. */
+  hidden: z.record(z.string(), z.string()).optional(),
+  /** Runner configuration files git ignored at run start (gates/unseen.ts): path → sha256. */
+  ignored: z.record(z.string(), z.string()).optional(),
 });
 export type GitSnapshot = z.infer<typeof GitSnapshot>;
 /** path → fingerprint of the code that grades a run: loki's own files and the provider CLIs'. */

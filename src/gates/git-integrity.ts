@@ -1,14 +1,15 @@
 // Gate "git_integrity": git as loki reads it must not be redefined by the agent. A change during the
-// run to .git/config, .git/hooks, .git/info/attributes or refs/replace/* (against the run-start
-// snapshot the caller passes in) is a blocking finding. A .gitattributes in the change is the
+// run to .git/config, .git/hooks, .git/info/attributes, .git/info/exclude or refs/replace/* (against the run-start
+// snapshot the caller passes in) is a blocking finding, and so is what no diff shows but the tests
+// still run (unseen.ts) when it was not there at run start. A .gitattributes in the change is the
 // grader_config gate's: attributes are read from the base, so the change is a configuration change.
 import { gitSnapshotOf } from "../core/git.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
 import type { Finding } from "../core/schema.ts";
 import { fingerprint, type Gate } from "./gate.ts";
+import { readUnseen, unseenFindings } from "./unseen.ts";
 
 const NO_RUN = ".git internals not compared: no loki run (no run-start snapshot)";
-const NO_SNAPSHOT = ".git internals not compared: this run recorded no snapshot at its start";
 
 function high(rule: string, message: string, file: string | undefined, identity: string): Finding {
   return { severity: "high", file, message, rule, fingerprint: fingerprint(rule, file, identity) };
@@ -18,6 +19,7 @@ function high(rule: string, message: string, file: string | undefined, identity:
 function ruleOf(key: string): string {
   if (key.includes("/hooks/")) return "git-hook";
   if (key.endsWith("/info/attributes")) return "git-info-attributes";
+  if (key.endsWith("/info/exclude")) return "git-info-exclude";
   return "git-config";
 }
 
@@ -57,15 +59,33 @@ export function compareGitSnapshots(before: GitSnapshot, after: GitSnapshot): Fi
 export const gitIntegrityGate: Gate = {
   id: "git_integrity",
   title: "Git internals unchanged",
-  when: ({ gitSnapshot }) => (gitSnapshot === undefined ? NO_RUN : true),
+  when: () => true,
   run: async ({ subject, gitSnapshot }) => {
-    const findings = gitSnapshot ? compareGitSnapshots(gitSnapshot, await gitSnapshotOf(subject.root, gitSnapshot.start_sha)) : [];
-    const details = { internals: findings.length, compared: Boolean(gitSnapshot) };
+    const [internals, unseen] = await Promise.all([
+      gitSnapshot ? gitSnapshotOf(subject.root, gitSnapshot.start_sha).then((now) => compareGitSnapshots(gitSnapshot, now)) : [],
+      readUnseen(subject.root),
+    ]);
+    const findings = [
+      ...internals,
+      ...unseenFindings(unseen, gitSnapshot ? { hidden: gitSnapshot.hidden, ignored: gitSnapshot.ignored } : undefined),
+    ];
+    const details = {
+      internals: internals.length,
+      hidden: Object.keys(unseen.hidden).length,
+      ignored_configs: Object.keys(unseen.ignored).length,
+      compared: Boolean(gitSnapshot),
+    };
     if (findings.length > 0) {
       const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : "";
-      return { status: "fail", reason: `git as loki reads it was redefined: ${findings[0]?.message}${more}`, findings, details };
+      const what = internals.length > 0 ? "git as loki reads it was redefined" : "the tests read what no diff shows";
+      return { status: "fail", reason: `${what}: ${findings[0]?.message}${more}`, findings, details };
     }
-    if (!gitSnapshot) return { status: "pass", reason: NO_SNAPSHOT, findings: [], details };
-    return { status: "pass", reason: ".git config, hooks, info/attributes and replace refs as at run start", findings: [], details };
+    if (!gitSnapshot) return { status: "pass", reason: `nothing hidden from the diff; ${NO_RUN}`, findings: [], details };
+    return {
+      status: "pass",
+      reason: ".git config, hooks, info/attributes, info/exclude and replace refs as at run start; nothing hidden from the diff",
+      findings: [],
+      details,
+    };
   },
 };

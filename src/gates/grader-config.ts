@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fingerprint, type Gate, type GateOutcome } from "./gate.ts";
 import { SYSTEM_TOOLS } from "./grader-inputs.ts";
 import { freezeGrader, graderChanges, type GraderChange } from "./grader.ts";
+import { NOT_FOUND, programFingerprints } from "./programs.ts";
 import { commitTree, fsTree } from "./tree.ts";
 
 const HOW_TO_ACCEPT =
@@ -23,6 +24,7 @@ export const graderConfigGate: Gate = {
     // Installed dependencies committed in the diff decide what the test command runs.
     for (const file of subject.files.filter((f) => /(?:^|\/)node_modules\//.test(f.path)))
       changes.push({ what: `${file.path} (a committed dependency)`, before: "", after: file.status, file: file.path });
+    changes.push(...programChanges(subject.root, frozen.programs));
     const shadows = shadowed(subject.root);
     if (shadows.length > 0) return shadowing(shadows);
     const details = { frozen_at: frozen.origin, test: frozen.test?.shell ?? frozen.test?.argv.join(" ") ?? null, changes };
@@ -44,7 +46,9 @@ function changed(changes: GraderChange[], summary: string, details: Record<strin
   const findings = changes.map((c) => ({
     severity: "high" as const,
     rule: "grader_config_changed",
-    message: `${c.what} changed in the graded diff (${c.before || "—"} → ${c.after}); graded with the base's instead — ${HOW_TO_ACCEPT}`,
+    message: c.program
+      ? `${c.what} changed during the run (${c.before} → ${c.after}); the tests ran the changed one — ${HOW_TO_ACCEPT}`
+      : `${c.what} changed in the graded diff (${c.before || "—"} → ${c.after}); graded with the base's instead — ${HOW_TO_ACCEPT}`,
     ...(c.file === undefined ? {} : { file: c.file }),
     fingerprint: fingerprint("grader_config_changed", c.what, `${c.before}\0${c.after}`),
   }));
@@ -54,6 +58,30 @@ function changed(changes: GraderChange[], summary: string, details: Record<strin
     findings,
     details: { ...details, accepted: false },
   };
+}
+
+/**
+ * The frozen commands' programs that now resolve elsewhere or changed on disk since run start. One
+ * that was not installed then (a fresh clone, before `npm install`) may appear: installing the
+ * project's dependencies is part of the work.
+ */
+function programChanges(root: string, frozen: Record<string, string> | undefined): GraderChange[] {
+  if (frozen === undefined) return [];
+  const now = programFingerprints(root, Object.keys(frozen));
+  const changes: GraderChange[] = [];
+  for (const [word, before] of Object.entries(frozen)) {
+    const after = now[word] ?? NOT_FOUND;
+    if (before === after || before === NOT_FOUND) continue;
+    const path = after.split(" ")[0] ?? "";
+    changes.push({
+      what: `the program \`${word}\` a frozen command runs`,
+      before,
+      after,
+      program: true,
+      ...(after !== NOT_FOUND && !path.startsWith("/") ? { file: path } : {}),
+    });
+  }
+  return changes;
 }
 
 /** node_modules/.bin entries named like a system tool: `node --test` would run them, not node. */

@@ -71,10 +71,10 @@ export function packageScripts(packageJson: string | null): Record<string, strin
 }
 
 /** Runner configuration files: any change to them changes what the tests gate counts. */
-const RUNNER_CONFIG =
+export const RUNNER_CONFIG =
   /^(?:(?:jest|vitest|playwright|karma|ava|wdio)\.(?:config|workspace|setup)\.[cm]?[jt]s(?:on)?|\.mocharc(?:\.\w+)?|mocha\.opts|pytest\.ini|bunfig\.toml)$/;
 /** Files that hold runner settings among others: only lines about testing count. */
-const MIXED_CONFIG: [RegExp, RegExp][] = [
+export const MIXED_CONFIG: [RegExp, RegExp][] = [
   [/^(?:pyproject\.toml|setup\.cfg|tox\.ini)$/, /pytest|addopts|testpaths|python_(?:files|classes|functions)|norecursedirs|-p\s/],
   [/^vite\.config\.[cm]?[jt]s$/, /\btest\b|setupFiles|reporters?|include|exclude|globalSetup/],
   // conftest.py is mostly fixtures (test code); its hooks and plugins rewrite how results are reported.

@@ -8,9 +8,11 @@ import { sha256 } from "../core/hash.ts";
 import { detectProject, type Command, type Project } from "./detect.ts";
 import type { ChangedFile } from "./gate.ts";
 import { packageRunnerConfig, packageScripts, pathWords, runnerConfigChanges, scriptClosure } from "./grader-inputs.ts";
+import { commandPrograms, programFingerprints } from "./programs.ts";
 import type { Tree } from "./tree.ts";
 
-export type GraderChange = { what: string; before: string; after: string; file?: string };
+/** `program`: a program a frozen command starts (gates/programs.ts), not a file of the diff. */
+export type GraderChange = { what: string; before: string; after: string; file?: string; program?: boolean };
 
 const ROLES = ["test", "build", "lint"] as const;
 
@@ -40,6 +42,14 @@ export async function freezeGrader(tree: Tree, config: Config): Promise<GraderCo
     scripts,
     files,
     runner_config: packageRunnerConfig(pkg),
+    ...(tree.root === undefined
+      ? {}
+      : {
+          programs: programFingerprints(
+            tree.root,
+            commandPrograms([...commands, ...Object.values(scripts).map((shell) => ({ argv: [], shell }))]),
+          ),
+        }),
   };
 }
 

@@ -4,7 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
 import { startSettings } from "./settings.ts";
-import { readGitSnapshot, repoRoot } from "../core/git.ts";
+import { repoRoot } from "../core/git.ts";
+import { readStartSnapshot } from "../gates/unseen.ts";
 import { resolveModel } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
@@ -119,7 +120,7 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   }).model;
   const maxDurationS = config.max_duration ? parseDuration(config.max_duration) : null;
   // After the branch switch, before any agent call: what the git_integrity gate compares against.
-  const gitSnapshot = await readGitSnapshot(root, startSha);
+  const gitSnapshot = await readStartSnapshot(root, startSha);
   const state = initialState({
     runId,
     startSha,

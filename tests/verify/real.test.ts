@@ -60,7 +60,7 @@ describe("real Node repository", () => {
       tamper: "pass",
       test_imports: "skipped",
       grader_config: "pass",
-      git_integrity: "skipped",
+      git_integrity: "pass",
       spec_drift: "skipped",
       heldout: "skipped",
     });

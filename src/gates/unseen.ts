@@ -1,0 +1,91 @@
+// What no diff shows but the tests gate still runs: edits the index hides from git (assume-unchanged,
+// skip-worktree; core/git-hidden.ts) and test-runner configuration git ignores (.gitignore,
+// .git/info/exclude) — an ignored bunfig.toml preloading a file that disables assertions. Recorded at
+// run start (the user's own stay allowed); one that appears or changes later blocks (git_integrity).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gitError } from "../core/errors.ts";
+import { git, readGitSnapshot } from "../core/git.ts";
+import { HIDDEN_DELETED, HIDDEN_UNREADABLE, hiddenChanges } from "../core/git-hidden.ts";
+import { sha256 } from "../core/hash.ts";
+import type { GitSnapshot } from "../core/run-schema.ts";
+import type { Finding } from "../core/schema.ts";
+import { fingerprint } from "./gate.ts";
+import { MIXED_CONFIG, RUNNER_CONFIG } from "./grader-inputs.ts";
+
+/** A file a test runner reads for its settings, by name (whole or mixed-purpose configuration). */
+export function isRunnerConfig(name: string): boolean {
+  return RUNNER_CONFIG.test(name) || MIXED_CONFIG.some(([pattern]) => pattern.test(name)) || name === "package.json";
+}
+
+/**
+ * Runner configuration files in the working tree that git ignores: path → sha256 of the content.
+ * Ignored directories are listed whole, not entered (node_modules/ is not read file by file); a
+ * runner reads its configuration from the project's own directories, not from inside those.
+ */
+export async function ignoredRunnerConfigs(root: string): Promise<Record<string, string>> {
+  const listed = await git(["-c", "core.quotepath=false", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], {
+    cwd: root,
+    timeoutMs: 120_000,
+    maxOutputBytes: 256 << 20,
+  });
+  if (!listed.ok || listed.truncated)
+    throw gitError(`cannot list the ignored files of ${root}: ${listed.digest || "the list is too large"}`);
+  const found: Record<string, string> = {};
+  for (const path of listed.stdout.split("\0")) {
+    if (path === "" || path.endsWith("/") || !isRunnerConfig(path.split("/").pop() ?? "")) continue;
+    try {
+      found[path] = sha256(readFileSync(join(root, path)));
+    } catch {
+      found[path] = HIDDEN_UNREADABLE;
+    }
+  }
+  return found;
+}
+
+/** What a run records at its start for the git_integrity gate: git's internals and what no diff shows. */
+export async function readStartSnapshot(root: string, startSha: string): Promise<GitSnapshot> {
+  const [snapshot, hidden, ignored] = await Promise.all([readGitSnapshot(root, startSha), hiddenChanges(root), ignoredRunnerConfigs(root)]);
+  return { ...snapshot, hidden, ignored };
+}
+
+export type Unseen = { hidden: Record<string, string>; ignored: Record<string, string> };
+
+/** Both kinds as they are now. */
+export async function readUnseen(root: string): Promise<Unseen> {
+  const [hidden, ignored] = await Promise.all([hiddenChanges(root), ignoredRunnerConfigs(root)]);
+  return { hidden, ignored };
+}
+
+/**
+ * One finding per unseen file. Blocking when it is new since run start (or changed since); without a
+ * run-start record (`loki verify`, an older run) it cannot be told from the user's own: a medium
+ * concern, never a pass.
+ */
+export function unseenFindings(now: Unseen, atStart: Partial<Unseen> | undefined): Finding[] {
+  const findings: Finding[] = [];
+  const each = (kind: keyof Unseen, describe: (path: string, value: string) => string) => {
+    const start = atStart?.[kind];
+    for (const [path, value] of Object.entries(now[kind]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (start !== undefined && start[path] === value) continue;
+      const rule = kind === "hidden" ? "git-hidden-change" : "ignored-runner-config";
+      const message = describe(path, value) + (start === undefined ? "" : " (the agent's: not so at run start)");
+      const severity = start === undefined ? "medium" : "high";
+      findings.push({ severity, file: path, message, rule, fingerprint: fingerprint(rule, path, value) });
+    }
+  };
+  each(
+    "hidden",
+    (path, blob) =>
+      `${path} ${blob === HIDDEN_DELETED ? "is deleted" : "differs from what git records"}, but the index tells git not to look ` +
+      `(assume-unchanged or skip-worktree): git add, git status and git diff skip it while commands still run it — ` +
+      `git update-index --no-assume-unchanged --no-skip-worktree -- ${path}`,
+  );
+  each(
+    "ignored",
+    (path) =>
+      `${path} configures the test runner but git ignores it (.gitignore or .git/info/exclude): no diff shows it while the tests read it — ` +
+      `commit it, or remove it`,
+  );
+  return findings;
+}
