@@ -2,7 +2,7 @@
 // file is on disk) is skipped by `git add -A`, `git status` and `git diff`, so a checkpoint and every
 // diff-based gate miss an edit to it while the test commands still run the edited file.
 import { createHash } from "node:crypto";
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gitError } from "./errors.ts";
 import { git } from "./git.ts";
@@ -17,10 +17,11 @@ type Flagged = { path: string; blob: string; assumeUnchanged: boolean };
  * Every index entry whose working-tree file differs from the blob the index records while a flag
  * keeps git from looking: path → the blob id of the file as it is now (HIDDEN_DELETED when an
  * assume-unchanged file is gone, HIDDEN_UNREADABLE when it cannot be hashed). A skip-worktree file
- * absent from disk is a sparse checkout working as intended, not a change. One git spawn when no
- * entry is flagged; throws a gitError when the index cannot be read.
+ * absent from disk is a sparse checkout working as intended, not a change. No spawn when the index
+ * file says no entry is flagged; throws a gitError when git cannot read the index.
  */
 export async function hiddenChanges(root: string): Promise<Record<string, string>> {
+  if (!indexMayFlag(root)) return {};
   const listed = await git(["-c", "core.quotepath=false", "ls-files", "-v", "-s", "-z"], {
     cwd: root,
     timeoutMs: 120_000,
@@ -93,4 +94,60 @@ export function flaggedEntries(listing: string): Flagged[] {
     entries.push({ path, blob, assumeUnchanged });
   }
   return entries;
+}
+
+/**
+ * Whether `root`'s index may mark an entry assume-unchanged or skip-worktree, read from the file
+ * itself (loki's per-iteration cost stays one spawn lower): false only when every entry was read and
+ * none is flagged. Any layout this reader does not know — a linked worktree's or a split index, an
+ * unfamiliar version, a short or odd file — answers true, and git is asked.
+ */
+export function indexMayFlag(root: string): boolean {
+  let index: Buffer;
+  let idLength = 20;
+  try {
+    if (!statSync(join(root, ".git")).isDirectory()) return true;
+    index = readFileSync(join(root, ".git", "index"));
+    if (/objectformat\s*=\s*sha256/i.test(readFileSync(join(root, ".git", "config"), "utf8"))) idLength = 32;
+  } catch (error) {
+    // No index yet (a repository without commits) flags nothing; anything else is for git to say.
+    return (error as NodeJS.ErrnoException).code !== "ENOENT" || !isFile(join(root, ".git", "config"));
+  }
+  if (index.length < 12 || index.toString("latin1", 0, 4) !== "DIRC") return true;
+  const version = index.readUInt32BE(4);
+  if (version < 2 || version > 4) return true;
+  let offset = 12;
+  for (let n = index.readUInt32BE(8); n > 0; n--) {
+    const start = offset;
+    offset += 40 + idLength;
+    if (offset + 2 > index.length) return true;
+    const flags = index.readUInt16BE(offset);
+    offset += 2;
+    if (flags & 0x8000) return true; // assume-unchanged (CE_VALID)
+    if (flags & 0x4000) {
+      if (version < 3 || offset + 2 > index.length) return true;
+      if (index.readUInt16BE(offset) & 0x4000) return true; // skip-worktree
+      offset += 2;
+    }
+    if (version === 4) {
+      while (offset < index.length && (index[offset] ?? 0) & 0x80) offset++; // the varint of the shared prefix
+      offset++;
+    }
+    const end = index.indexOf(0, offset);
+    if (end < 0) return true;
+    offset = version === 4 ? end + 1 : start + ((end - start + 8) & ~7);
+  }
+  // Entries all read: a split index ("link") keeps more of them in another file.
+  for (let at = offset; at + 8 <= index.length - idLength; at += 8 + index.readUInt32BE(at + 4)) {
+    if (index.toString("latin1", at, at + 4) === "link") return true;
+  }
+  return false;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

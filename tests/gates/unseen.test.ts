@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
-import { HIDDEN_DELETED, hiddenChanges } from "../../src/core/git-hidden.ts";
+import { HIDDEN_DELETED, hiddenChanges, indexMayFlag } from "../../src/core/git-hidden.ts";
 import { readStartSnapshot } from "../../src/gates/unseen.ts";
 import { GateResult } from "../../src/core/schema.ts";
 import { readSubject } from "../../src/gates/diff.ts";
@@ -19,6 +19,8 @@ import { gateOf, NODE_FIX, NODE_PROJECT, verifyJson, verifyRepo } from "../helpe
 
 type Act = (dir: string) => void;
 const FILES = { "a.test.js": "test('a', () => {});\n", "lib/b.js": "1;\n", "notes.txt": "one\ntwo\n" };
+/** Names whose index entries end exactly on an 8-byte boundary before padding (sha1: 62 + 2 mod 8; sha256: 74 + 6). */
+const PADDING = { ab: "1\n", abcdef: "2\n", abcdefghij: "3\n", abcdefghijklmn: "4\n" };
 
 /** A repository at "run start" after `before` (the user's doing), its snapshot, then `act` (the agent's); the gate's result. */
 async function grade(act: Act, before: Act = () => {}, snapshot = true) {
@@ -153,6 +155,45 @@ describe("hiddenChanges", () => {
     const hidden = await hiddenChanges(dir.path);
     expect(Object.keys(hidden)).toEqual(["link.js"]);
     expect(hidden["link.js"]).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  test("the index file read without git: flags seen in every index version and hash, never missed", async () => {
+    for (const format of ["sha1", "sha256"]) {
+      await using dir = await tmpdir();
+      git(dir.path, ["init", "-q", `--object-format=${format}`]);
+      expect(indexMayFlag(dir.path)).toBe(false); // no index yet
+      for (const [rel, text] of Object.entries({ ...FILES, "a-long-directory-name/with/a/nested-file-name.js": "2;\n", ...PADDING })) {
+        mkdirSync(join(dir.path, rel, ".."), { recursive: true });
+        writeFileSync(join(dir.path, rel), text);
+      }
+      git(dir.path, ["add", "-A"]);
+      git(dir.path, ["commit", "-qm", "base"]);
+      for (const version of ["2", "3", "4"]) {
+        git(dir.path, ["update-index", "--index-version", version]);
+        expect([format, version, indexMayFlag(dir.path)]).toEqual([format, version, false]);
+        for (const which of ["assume-unchanged", "skip-worktree"]) {
+          git(dir.path, ["update-index", `--${which}`, "--", "lib/b.js"]);
+          expect([format, version, which, indexMayFlag(dir.path)]).toEqual([format, version, which, true]);
+          git(dir.path, ["update-index", `--no-${which}`, "--", "lib/b.js"]);
+        }
+        expect(indexMayFlag(dir.path)).toBe(false);
+      }
+    }
+  });
+
+  test("an index kept elsewhere (a linked worktree) or split in two is left to git", async () => {
+    await using dir = await tmpdir({ commit: true, files: FILES });
+    const linked = `${dir.path}-linked`;
+    git(dir.path, ["worktree", "add", "-q", "--detach", linked]);
+    try {
+      expect(indexMayFlag(linked)).toBe(true);
+      expect(await hiddenChanges(linked)).toEqual({});
+    } finally {
+      rmSync(linked, { recursive: true, force: true });
+    }
+    git(dir.path, ["update-index", "--split-index"]);
+    expect(indexMayFlag(dir.path)).toBe(true);
+    expect(await hiddenChanges(dir.path)).toEqual({});
   });
 
   test("a deleted assume-unchanged file is named as deleted", async () => {
