@@ -37,7 +37,7 @@ export const GitSnapshot = z.object({
   /** Changes the index told git not to see at run start (core/git-hidden.ts): path → the file's blob
    *  id then. The user's own; one appearing or changing later is the agent's. Absent: not recorded. */
   hidden: z.record(z.string(), z.string()).optional(),
-  /** Runner configuration files git ignored at run start (gates/unseen.ts): path → sha256. */
+  /** Runner configuration and test files git ignored at run start (gates/unseen.ts): path → sha256. */
   ignored: z.record(z.string(), z.string()).optional(),
 });
 export type GitSnapshot = z.infer<typeof GitSnapshot>;

@@ -1,8 +1,9 @@
 // What no diff shows but the tests gate still runs: edits the index hides from git (assume-unchanged,
-// skip-worktree; core/git-hidden.ts) and test-runner configuration git ignores (.gitignore,
-// .git/info/exclude) — an ignored bunfig.toml preloading a file that disables assertions. Recorded at
-// run start (the user's own stay allowed); one that appears or changes later blocks (git_integrity).
-import { readFileSync } from "node:fs";
+// skip-worktree; core/git-hidden.ts), and test-runner configuration or test files git ignores
+// (.gitignore, .git/info/exclude) — an ignored bunfig.toml preloading a file that disables assertions,
+// an ignored test file that patches them for the others. Recorded at run start (the user's own stay
+// allowed); one that appears or changes later blocks (git_integrity).
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gitError } from "../core/errors.ts";
 import { git, readGitSnapshot } from "../core/git.ts";
@@ -18,8 +19,14 @@ export function isRunnerConfig(name: string): boolean {
   return RUNNER_CONFIG.test(name) || MIXED_CONFIG.some(([pattern]) => pattern.test(name)) || name === "package.json";
 }
 
+/** A source file a runner collects as a test by its name (`*.test.js`, `*_test.go`, `test_*.py`…);
+ *  not by its directory: tests write their own scratch output under test/. */
+export function isTestSource(name: string): boolean {
+  return /\.(?:test|spec)\.(?:[cm]?[jt]sx?|mts|cts)$|_test\.(?:go|py)$|^test_[^/]*\.py$|_spec\.rb$/.test(name);
+}
+
 /**
- * Runner configuration files in the working tree that git ignores: path → sha256 of the content.
+ * Runner configuration and test files in the working tree that git ignores: path → sha256 of the content.
  * Ignored directories are listed whole, not entered (node_modules/ is not read file by file); a
  * runner reads its configuration from the project's own directories, not from inside those.
  */
@@ -32,8 +39,11 @@ export async function ignoredRunnerConfigs(root: string): Promise<Record<string,
   if (!listed.ok || listed.truncated)
     throw gitError(`cannot list the ignored files of ${root}: ${listed.digest || "the list is too large"}`);
   const found: Record<string, string> = {};
-  for (const path of listed.stdout.split("\0")) {
-    if (path === "" || path.endsWith("/") || !isRunnerConfig(path.split("/").pop() ?? "")) continue;
+  const ignored = new Set(listed.stdout.split("\0"));
+  for (const path of ignored) {
+    const name = path.split("/").pop() ?? "";
+    if (path === "" || path.endsWith("/") || !(isRunnerConfig(name) || isTestSource(name))) continue;
+    if (isTestSource(name) && compiledFromVisibleSource(root, path, ignored)) continue;
     try {
       found[path] = sha256(readFileSync(join(root, path)));
     } catch {
@@ -41,6 +51,14 @@ export async function ignoredRunnerConfigs(root: string): Promise<Record<string,
     }
   }
   return found;
+}
+
+/** `x.test.js` next to an `x.test.ts` that is not ignored (the diff shows it): the build's output, as
+ *  in a TypeScript project that ignores its compiled `*.js`. */
+function compiledFromVisibleSource(root: string, path: string, ignored: ReadonlySet<string>): boolean {
+  const stem = path.replace(/\.[cm]?js$/, "");
+  if (stem === path) return false;
+  return [".ts", ".tsx", ".mts", ".cts"].some((ext) => !ignored.has(stem + ext) && existsSync(join(root, stem + ext)));
 }
 
 /** What a run records at its start for the git_integrity gate: git's internals and what no diff shows. */
@@ -68,7 +86,8 @@ export function unseenFindings(now: Unseen, atStart: Partial<Unseen> | undefined
     const start = atStart?.[kind];
     for (const [path, value] of Object.entries(now[kind]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (start !== undefined && start[path] === value) continue;
-      const rule = kind === "hidden" ? "git-hidden-change" : "ignored-runner-config";
+      const rule =
+        kind === "hidden" ? "git-hidden-change" : isTestSource(path.split("/").pop() ?? "") ? "ignored-test-file" : "ignored-runner-config";
       const message = describe(path, value) + (start === undefined ? "" : " (the agent's: not so at run start)");
       const severity = start === undefined ? "medium" : "high";
       findings.push({ severity, file: path, message, rule, fingerprint: fingerprint(rule, path, value) });
@@ -81,11 +100,9 @@ export function unseenFindings(now: Unseen, atStart: Partial<Unseen> | undefined
       `(assume-unchanged or skip-worktree): git add, git status and git diff skip it while commands still run it — ` +
       `git update-index --no-assume-unchanged --no-skip-worktree -- ${path}`,
   );
-  each(
-    "ignored",
-    (path) =>
-      `${path} configures the test runner but git ignores it (.gitignore or .git/info/exclude): no diff shows it while the tests read it — ` +
-      `commit it, or remove it`,
-  );
+  each("ignored", (path) => {
+    const what = isTestSource(path.split("/").pop() ?? "") ? "is a test file" : "configures the test runner";
+    return `${path} ${what} but git ignores it (.gitignore or .git/info/exclude): no diff shows it while the tests read it — commit it, or remove it`;
+  });
   return findings;
 }

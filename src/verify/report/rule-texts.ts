@@ -213,6 +213,29 @@ export const RULE_TEXTS: Readonly<Record<string, RuleText>> = {
     "`.git/info/attributes` changed during the run",
     "`.git/info/attributes` changed during the run, which can hide lines from diffs.",
   ),
+  "git-info-exclude": rule(
+    "GitInfoExcludeChanged",
+    "`.git/info/exclude` changed during the run",
+    "`.git/info/exclude` changed during the run, which can hide new files from every diff while the tests still read them.",
+  ),
+  "git-hidden-change": rule(
+    "GitHiddenChange",
+    "A change git is told not to see",
+    "A file differs from what git records while the index marks it assume-unchanged or skip-worktree: `git add`, `git status` and `git diff` skip it, but commands still run it.",
+    { fix: "`git update-index --no-assume-unchanged --no-skip-worktree -- <file>`, then commit or revert the change." },
+  ),
+  "ignored-runner-config": rule(
+    "IgnoredRunnerConfig",
+    "Test-runner configuration git ignores",
+    "A runner configuration file (`bunfig.toml`, `jest.config.*`, `pytest.ini`…) is ignored by git: no diff shows it, but the tests read it.",
+    { fix: "Commit the file, or remove it." },
+  ),
+  "ignored-test-file": rule(
+    "IgnoredTestFile",
+    "A test file git ignores",
+    "A test file is ignored by git: no diff shows it, but the runner still collects it and it runs with the others (it can patch what they use).",
+    { fix: "Commit the file, or remove it." },
+  ),
   "git-replace-ref": rule(
     "GitReplaceRefChanged",
     "A git replace ref changed during the run",
