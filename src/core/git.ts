@@ -191,8 +191,8 @@ export async function treeOf(dir: string, commit: string): Promise<string | null
 
 /**
  * The git internals an agent could use to redefine what git shows or runs (config, hooks,
- * info/attributes, info/exclude, replace refs) plus the tree of `startSha`: recorded at run start and read again
- * by the git_integrity gate. A linked worktree's files are found through its common git dir.
+ * info/attributes, info/exclude, replace refs) plus the tree of `startSha`: recorded at run start
+ * and read again by the git_integrity gate. A linked worktree's files are found through its common git dir.
  */
 export async function readGitSnapshot(dir: string, startSha: string): Promise<GitSnapshot> {
   const snapshot = await gitSnapshotOf(dir, startSha);

@@ -27,7 +27,7 @@ export const GraderConfig = z.object({
   /** Runner settings inside package.json (`jest`, `mocha`…): key → JSON. */
   runner_config: z.record(z.string(), z.string()).optional(),
   /** The programs the frozen commands start (gates/programs.ts): word → resolved path and
-   *  fingerprint, taken from the working tree at run start; absent when read from a commit. */
+   *  fingerprint, taken at run start; absent outside a run. */
   programs: z.record(z.string(), z.string()).optional(),
 });
 export type GraderConfig = z.infer<typeof GraderConfig>;

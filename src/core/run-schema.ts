@@ -29,8 +29,8 @@ export type Phase = z.infer<typeof Phase>;
 export const GitSnapshot = z.object({
   start_sha: z.string(),
   start_tree: z.string(),
-  /** sha256 of each file that can redefine git (config, config.worktree, info/attributes, info/exclude, every
-   *  file under hooks/), keyed `.git/<path in the common git dir>`; absent files have no key. */
+  /** sha256 of each file that can redefine git (config, config.worktree, info/attributes,
+   *  info/exclude, every file under hooks/), keyed `.git/<path in the common git dir>`; absent files have no key. */
   files: z.record(z.string(), z.string()),
   /** `<ref> <object>` for every refs/replace/* ref. */
   replace_refs: z.array(z.string()),

@@ -1,7 +1,7 @@
 // Gate "git_integrity": git as loki reads it must not be redefined by the agent. A change during the
-// run to .git/config, .git/hooks, .git/info/attributes, .git/info/exclude or refs/replace/* (against the run-start
-// snapshot the caller passes in) is a blocking finding, and so is what no diff shows but the tests
-// still run (unseen.ts) when it was not there at run start. A .gitattributes in the change is the
+// run to .git/config, .git/hooks, .git/info/attributes, .git/info/exclude or refs/replace/* (against
+// the run-start snapshot the caller passes in) is a blocking finding, and so is what no diff shows
+// but the tests still run (unseen.ts) when it was not there at run start. A .gitattributes in the change is the
 // grader_config gate's: attributes are read from the base, so the change is a configuration change.
 import { gitSnapshotOf } from "../core/git.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
@@ -65,10 +65,7 @@ export const gitIntegrityGate: Gate = {
       gitSnapshot ? gitSnapshotOf(subject.root, gitSnapshot.start_sha).then((now) => compareGitSnapshots(gitSnapshot, now)) : [],
       readUnseen(subject.root),
     ]);
-    const findings = [
-      ...internals,
-      ...unseenFindings(unseen, gitSnapshot ? { hidden: gitSnapshot.hidden, ignored: gitSnapshot.ignored } : undefined),
-    ];
+    const findings = [...internals, ...unseenFindings(unseen, gitSnapshot ?? undefined)];
     const details = {
       internals: internals.length,
       hidden: Object.keys(unseen.hidden).length,

@@ -8,7 +8,6 @@ import { sha256 } from "../core/hash.ts";
 import { detectProject, type Command, type Project } from "./detect.ts";
 import type { ChangedFile } from "./gate.ts";
 import { packageRunnerConfig, packageScripts, pathWords, runnerConfigChanges, scriptClosure } from "./grader-inputs.ts";
-import { commandPrograms, programFingerprints } from "./programs.ts";
 import type { Tree } from "./tree.ts";
 
 /** `program`: a program a frozen command starts (gates/programs.ts), not a file of the diff. */
@@ -42,14 +41,6 @@ export async function freezeGrader(tree: Tree, config: Config): Promise<GraderCo
     scripts,
     files,
     runner_config: packageRunnerConfig(pkg),
-    ...(tree.root === undefined
-      ? {}
-      : {
-          programs: programFingerprints(
-            tree.root,
-            commandPrograms([...commands, ...Object.values(scripts).map((shell) => ({ argv: [], shell }))]),
-          ),
-        }),
   };
 }
 

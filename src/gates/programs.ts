@@ -4,6 +4,7 @@
 // so no diff shows it — is a grading change, not a green suite.
 import { type Stats, accessSync, constants, readdirSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { GraderConfig } from "../core/grader-schema.ts";
 import { sha256 } from "../core/hash.ts";
 import { projectPath } from "./command-run.ts";
 
@@ -54,6 +55,14 @@ export function commandPrograms(commands: readonly { argv: readonly string[]; sh
     }
   }
   return [...new Set(words.filter((word) => word !== "" && !BUILTINS.has(word) && !word.includes("$")))].sort();
+}
+
+/** The programs a frozen grading configuration starts (its commands and the package scripts they
+ *  call), fingerprinted in `root` as it is now: what a run records at its start. */
+export function graderPrograms(root: string, grader: GraderConfig): Record<string, string> {
+  const commands = [grader.test, grader.build, grader.lint].filter((command) => command !== null);
+  const scripts = Object.values(grader.scripts ?? {}).map((shell) => ({ argv: [], shell }));
+  return programFingerprints(root, commandPrograms([...commands, ...scripts]));
 }
 
 /**

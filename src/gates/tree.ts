@@ -8,8 +8,6 @@ import { git } from "../core/git.ts";
 export type Tree = {
   /** Where the files come from, for reports: "working tree" or "commit <sha>". */
   origin: string;
-  /** The directory a working tree is read from (a commit's tree has none). */
-  root?: string;
   has: (rel: string) => boolean;
   /** The file's text, or null when it is absent (or not a file). */
   read: (rel: string) => string | null;
@@ -27,7 +25,6 @@ const GIT_TIMEOUT_MS = 30_000;
 export function fsTree(root: string): Tree {
   return {
     origin: "working tree",
-    root,
     has: (rel) => existsSync(join(root, rel)),
     read: (rel) => {
       try {

@@ -30,7 +30,7 @@ export function isTestSource(name: string): boolean {
  * Ignored directories are listed whole, not entered (node_modules/ is not read file by file); a
  * runner reads its configuration from the project's own directories, not from inside those.
  */
-export async function ignoredRunnerConfigs(root: string): Promise<Record<string, string>> {
+async function ignoredGraderFiles(root: string): Promise<Record<string, string>> {
   const listed = await git(["-c", "core.quotepath=false", "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], {
     cwd: root,
     timeoutMs: 120_000,
@@ -61,18 +61,18 @@ function compiledFromVisibleSource(root: string, path: string, ignored: Readonly
   return [".ts", ".tsx", ".mts", ".cts"].some((ext) => !ignored.has(stem + ext) && existsSync(join(root, stem + ext)));
 }
 
-/** What a run records at its start for the git_integrity gate: git's internals and what no diff shows. */
-export async function readStartSnapshot(root: string, startSha: string): Promise<GitSnapshot> {
-  const [snapshot, hidden, ignored] = await Promise.all([readGitSnapshot(root, startSha), hiddenChanges(root), ignoredRunnerConfigs(root)]);
-  return { ...snapshot, hidden, ignored };
-}
-
 export type Unseen = { hidden: Record<string, string>; ignored: Record<string, string> };
 
 /** Both kinds as they are now. */
 export async function readUnseen(root: string): Promise<Unseen> {
-  const [hidden, ignored] = await Promise.all([hiddenChanges(root), ignoredRunnerConfigs(root)]);
+  const [hidden, ignored] = await Promise.all([hiddenChanges(root), ignoredGraderFiles(root)]);
   return { hidden, ignored };
+}
+
+/** What a run records at its start for the git_integrity gate: git's internals and what no diff shows. */
+export async function readStartSnapshot(root: string, startSha: string): Promise<GitSnapshot> {
+  const [snapshot, unseen] = await Promise.all([readGitSnapshot(root, startSha), readUnseen(root)]);
+  return { ...snapshot, ...unseen };
 }
 
 /**

@@ -12,6 +12,7 @@ import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
 import { ensureWorkspace, readJson, workspaceAt, writeJson, type Workspace } from "../core/workspace.ts";
 import { freezeGrader } from "../gates/grader.ts";
+import { graderPrograms } from "../gates/programs.ts";
 import { fsTree } from "../gates/tree.ts";
 import { commitHeldOut, selectHeldOut } from "../spec/heldout.ts";
 import type { Explicit } from "../spec/detect.ts";
@@ -135,7 +136,8 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   });
   state.git_snapshot = gitSnapshot;
   // What the user declared at start: the diff the agent writes never changes how it is graded.
-  state.grader = { ...(await freezeGrader(fsTree(root), config)), origin: `run start (${startSha.slice(0, 12)})` };
+  const grader = await freezeGrader(fsTree(root), config);
+  state.grader = { ...grader, origin: `run start (${startSha.slice(0, 12)})`, programs: graderPrograms(root, grader) };
   state.accept_config_change = input.flags.accept_config_change === true;
   // A resume keeps these whatever loki.yaml says by then (the agent can write it).
   state.settings = startSettings(config);

@@ -10,7 +10,7 @@ import { readSubject } from "../../src/gates/diff.ts";
 import { runGates } from "../../src/gates/gate.ts";
 import { graderConfigGate } from "../../src/gates/grader-config.ts";
 import { freezeGrader } from "../../src/gates/grader.ts";
-import { commandPrograms, NOT_FOUND, programFingerprints } from "../../src/gates/programs.ts";
+import { commandPrograms, graderPrograms, NOT_FOUND, programFingerprints } from "../../src/gates/programs.ts";
 import { fsTree } from "../../src/gates/tree.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
@@ -28,12 +28,18 @@ function install(root: string): void {
   symlinkSync("../tool/cli.js", join(root, "node_modules", ".bin", "tool"));
 }
 
+/** The grading configuration of the working tree with its programs, as a run's start records it. */
+async function freezeAtStart(root: string) {
+  const grader = await freezeGrader(fsTree(root), config);
+  return { ...grader, programs: graderPrograms(root, grader) };
+}
+
 /** A project whose test script runs `tool`, frozen as a run freezes it, then `act`; the gate's result. */
 async function gradeAfter(act: (root: string) => void, installed = true, acceptConfigChange = false) {
   await using dir = await tmpdir({ commit: true, files: { ".gitignore": "node_modules/\n", "package.json": PACKAGE } });
   if (installed) install(dir.path);
   const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
-  const frozen = await freezeGrader(fsTree(dir.path), config);
+  const frozen = await freezeAtStart(dir.path);
   act(dir.path);
   const subject = await readSubject(dir.path, base, { includeWorktree: false });
   const ctx = { subject, project: { kinds: [], test: null, build: null, lint: null }, config, frozen, acceptConfigChange };
@@ -97,7 +103,7 @@ describe("grader_config and the runner", () => {
     };
     await using dir = await tmpdir({ commit: true, files: { "package.json": JSON.stringify({ scripts: { test: "tar --version" } }) } });
     const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
-    const frozen = await freezeGrader(fsTree(dir.path), config);
+    const frozen = await freezeAtStart(dir.path);
     expect(frozen.programs?.tar).toStartWith("/");
     shadow(dir.path);
     const subject = await readSubject(dir.path, base, { includeWorktree: false });
@@ -120,7 +126,7 @@ describe("a run whose agent shadows the test runner", () => {
     await using s = await scenarioRepo("shadow-runner", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code, result.stdout + result.stderr).toBe(2);
-    const gates = GateResult.array().parse(JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")));
+    const gates = s.gates(2);
     const gate = gates.find((g) => g.id === "grader_config");
     expect(gate?.status).toBe("fail");
     expect(gate?.findings.map((f) => f.message.split(" (")[0])).toEqual(["the program `bun` a frozen command runs changed during the run"]);

@@ -257,7 +257,7 @@ describe("a run whose agent hides a cheat from the diff", () => {
     await using s = await scenarioRepo("hide-skip", "", { FAKE_HIDE_FLAG: which }, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code, result.stdout + result.stderr).toBe(2);
-    const gates = GateResult.array().parse(JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")));
+    const gates = s.gates(2);
     expect(gates.find((g) => g.id === "git_integrity")).toMatchObject({
       status: "fail",
       findings: [{ severity: "high", rule: "git-hidden-change", file: "math.test.js" }],
@@ -269,7 +269,7 @@ describe("a run whose agent hides a cheat from the diff", () => {
     await using s = await scenarioRepo("ignored-preload", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code, result.stdout + result.stderr).toBe(2);
-    const gates = GateResult.array().parse(JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")));
+    const gates = s.gates(2);
     const gate = gates.find((g) => g.id === "git_integrity");
     expect(gate?.status).toBe("fail");
     expect(gate?.findings.map((f) => [f.rule, f.file ?? null])).toEqual([
@@ -283,7 +283,7 @@ describe("a run whose agent hides a cheat from the diff", () => {
     await using s = await scenarioRepo("ignored-test", "", {}, PRD_MATH4, { ".gitignore": "node_modules/\n*.local.test.js\n" });
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code, result.stdout + result.stderr).toBe(2);
-    const gates = GateResult.array().parse(JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")));
+    const gates = s.gates(2);
     expect(gates.find((g) => g.id === "git_integrity")).toMatchObject({
       status: "fail",
       findings: [{ severity: "high", rule: "ignored-test-file", file: "00.local.test.js" }],

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
 import { readJsonl, userHome } from "../../src/core/workspace.ts";
 import { CouncilRound, Evidence, TrustEvent } from "../../src/core/evidence-schema.ts";
+import { GateResult } from "../../src/core/schema.ts";
 import { ProofFile } from "../../src/core/proof-schema.ts";
 import { loki, type CliResult } from "./cli.ts";
 import { tmpdir, type TmpDir } from "./tmp.ts";
@@ -37,6 +38,8 @@ export type Scenario = TmpDir & {
   orchestrator: () => OrchestratorState;
   completion: () => Completion;
   council: (round: number) => CouncilRound;
+  /** .loki/iterations/<n>/gates.json: each gate's result in that iteration. */
+  gates: (iteration: number) => GateResult[];
   trustEvents: () => TrustEvent[];
   reviews: () => { first: string; cwd: string }[];
   /** .loki/verify/evidence.json and the run's proof.json, as a teammate would read them. */
@@ -101,6 +104,7 @@ export async function scenarioRepo(
     orchestrator: () => OrchestratorState.parse(JSON.parse(readFileSync(ws("state", "orchestrator.json"), "utf8"))),
     completion: () => Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))),
     council: (round) => CouncilRound.parse(JSON.parse(readFileSync(ws("council", `round-${round}.json`), "utf8"))),
+    gates: (iteration) => GateResult.array().parse(JSON.parse(readFileSync(ws("iterations", String(iteration), "gates.json"), "utf8"))),
     trustEvents: () => readJsonl(ws("metrics", "trust-events.jsonl"), TrustEvent),
     evidence: () => Evidence.parse(JSON.parse(readFileSync(ws("verify", "evidence.json"), "utf8"))),
     proof: () => {
