@@ -1,13 +1,13 @@
 // Read-only review copies: each reviewer (or judge) works in its own detached git worktree of HEAD.
-// Hashes before and after — of its copy, of the user's tree and of HEAD — catch any write, by any
-// tool (Bash included); the user's tree is restored and the verdict marked as a mutation. Copies a
-// killed run left behind are removed by removeReviewCopies (on `loki resume` and `loki stop`).
+// Hashes after the review — of its copy against a pristine checkout, of the user's tree and of HEAD
+// against before — catch any write, by any tool (Bash included); the user's tree is restored and the
+// verdict marked as a mutation. Copies a killed run left behind are removed by removeReviewCopies.
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import { join, sep } from "node:path";
 import { workspaceAt } from "../core/workspace.ts";
 import { gitError } from "../core/errors.ts";
-import { git, headSha, workingTreeHash } from "../core/git.ts";
+import { git, headSha, treeOf, workingTreeHash } from "../core/git.ts";
 
 export type Isolated<T> = { label: string; result: T; mutation: string | null };
 
@@ -26,22 +26,23 @@ export async function inReviewTrees<T>(
   const mainBefore = await workingTreeHash(root, head);
   // git serializes badly when worktrees are added or removed concurrently: set up and tear down one
   // at a time; only the reviews themselves run side by side.
-  const trees: { label: string; dir: string; before: string }[] = [];
+  const trees: { label: string; dir: string }[] = [];
   for (const label of labels) {
     const dir = join(workspaceAt(root).reviewCopies, `${label}-${randomBytes(3).toString("hex")}`);
-    const add = await git(["worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
-    if (!add.ok) {
+    const added = await addCopy(root, dir, head);
+    if (added !== null) {
       await removeTrees(
         root,
         trees.map((t) => t.dir),
       );
-      throw gitError(`could not create a review copy: ${add.digest}`);
+      throw gitError(`could not create a review copy: ${added}`);
     }
-    trees.push({ label, dir, before: await workingTreeHash(dir, head) });
+    trees.push({ label, dir });
   }
+  const pristine = pristineCheck(root, head);
   const one = async (tree: (typeof trees)[number]): Promise<Isolated<T>> => {
     const result = await work(tree.label, tree.dir);
-    const changed = (await workingTreeHash(tree.dir, head)) !== tree.before ? await changedPaths(tree.dir) : null;
+    const changed = (await pristine(await workingTreeHash(tree.dir, head))) ? null : await changedPaths(tree.dir);
     return { label: tree.label, result, mutation: changed === null ? null : `wrote to its review copy (${changed})` };
   };
   const results: Isolated<T>[] = [];
@@ -64,12 +65,47 @@ export async function inReviewTrees<T>(
   return results;
 }
 
+/** A detached worktree of `head` at `dir`; null when made, else why not. */
+async function addCopy(root: string, dir: string, head: string): Promise<string | null> {
+  const add = await git(["worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
+  return add.ok ? null : add.digest;
+}
+
+/**
+ * Whether a copy's hash is that of an untouched checkout of `head`: the commit's own tree, or — when
+ * checkout filters (eol conversion, attributes) make a fresh checkout hash otherwise — the hash of a
+ * throwaway copy no reviewer ever saw, made once on first need.
+ */
+function pristineCheck(root: string, head: string): (hash: string) => Promise<boolean> {
+  let tree: Promise<string | null> | undefined;
+  let fresh: Promise<string> | undefined;
+  const freshCopy = async (): Promise<string> => {
+    const dir = join(workspaceAt(root).reviewCopies, `pristine-${randomBytes(3).toString("hex")}`);
+    const added = await addCopy(root, dir, head);
+    try {
+      if (added !== null) throw gitError(`could not create a review copy: ${added}`);
+      return await workingTreeHash(dir, head);
+    } finally {
+      await removeTrees(root, [dir]);
+    }
+  };
+  return async (hash) => {
+    tree ??= treeOf(root, head);
+    if (hash === (await tree)) return true;
+    fresh ??= freshCopy();
+    return hash === (await fresh);
+  };
+}
+
+/** Worktrees removed one by one; `worktree prune` only for one git could not remove itself. */
 async function removeTrees(root: string, dirs: string[]): Promise<void> {
+  let leftover = false;
   for (const dir of dirs) {
-    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
+    const removed = await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 60_000 });
+    leftover ||= !removed.ok;
     rmSync(dir, { recursive: true, force: true });
   }
-  await git(["worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
+  if (leftover) await git(["worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
 }
 
 /**
