@@ -68,7 +68,7 @@ describe("--quiet and --verbose", () => {
     const verbose = await loki(["verify", "main", "--verbose"], { cwd: repo.path });
     expect([normal.code, verbose.code]).toEqual([0, 0]);
     expect(normal.stdout).not.toContain("grading ran");
-    expect(verbose.stdout).toMatch(/^grading ran test `node --test` \(.+\), build \(none\), lint \(none\)$/m);
+    expect(verbose.stdout).toMatch(/^grading ran test `bun test` \(.+\), build \(none\), lint \(none\)$/m);
     expect(verbose.stdout).toMatch(/^VERIFIED \(exit 0\)$/m);
   });
 

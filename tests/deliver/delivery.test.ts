@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { fakeBinDir } from "../helpers/cli.ts";
 import { startFakeForge, type FakeForge } from "../helpers/fake-forge.ts";
-import { PRD_MATH4, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { NO_COUNCIL, PRD_MATH4, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { git } from "../helpers/tmp.ts";
 
 const ISSUE_BODY = PRD_MATH4.split("\n").slice(2).join("\n");
@@ -20,12 +20,13 @@ type Setup = {
   [Symbol.asyncDispose]: () => Promise<void>;
 };
 
-async function setup(scenario = "full", extraEnv: Record<string, string> = {}): Promise<Setup> {
+/** `council`: the first --ship test carries the council's verdict into the PR; the rest are about the forge. */
+async function setup(scenario = "full", extraEnv: Record<string, string> = {}, council = false): Promise<Setup> {
   const forge = await startFakeForge();
   forge.github.addRepo("acme/shop");
   forge.github.addIssue("acme/shop", 7, { title: "Math helpers", body: ISSUE_BODY });
   forge.github.setChecks("*", [{ name: "ci" }]);
-  const s = await scenarioRepo(scenario, SHIP, { ...forge.env, ...extraEnv }, PRD_MATH4);
+  const s = await scenarioRepo(scenario, council ? SHIP : SHIP + NO_COUNCIL, { ...forge.env, ...extraEnv }, PRD_MATH4);
   const origin = `${s.path}-origin.git`;
   git(s.path, ["clone", "--quiet", "--bare", s.path, origin]);
   git(s.path, ["remote", "add", "origin", origin]);
@@ -48,7 +49,7 @@ const agentCalls = (s: Scenario) => (existsSync(join(s.state, "calls")) ? Number
 
 describe("issue to pull request", () => {
   test("--ship: verified, pushed, PR with the evidence, green checks, merged, commented back", async () => {
-    await using t = await setup();
+    await using t = await setup("full", {}, true);
     const result = await t.run(["start", "acme/shop#7", "--ship"]);
     expect(result.code).toBe(0);
     const [pr, ...more] = t.forge.github.pulls;

@@ -9,8 +9,18 @@ import { differentialGate } from "../../src/gates/differential.ts";
 import { runGates } from "../../src/gates/gate.ts";
 import { asksForNewBehaviour } from "../../src/loop/verify.ts";
 import { git } from "../helpers/tmp.ts";
-import { commitAll, gateOf, NODE_BREAK, NODE_PROJECT, verifyJson, verifyRepo } from "../helpers/verify-repo.ts";
+import {
+  commitAll,
+  gateOf,
+  NODE_BREAK,
+  NODE_PROJECT as BASE_PROJECT,
+  NODE_TEST_RUNNER,
+  verifyJson,
+  verifyRepo,
+} from "../helpers/verify-repo.ts";
 
+/** This file is about node's own runner: the fixture's tests run by `node --test`. */
+const NODE_PROJECT = { ...BASE_PROJECT, ...NODE_TEST_RUNNER };
 const TEST_HEAD = 'const test = require("node:test");\nconst assert = require("node:assert");\n';
 const VACUOUS = { "test/extra.test.js": `${TEST_HEAD}test("works", () => assert.ok(true));\n` };
 const MUL = { "sum.js": "exports.sum = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n" };

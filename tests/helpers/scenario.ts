@@ -59,6 +59,13 @@ A tiny ES-module math library with add, sub, mul and div, each with a unit test.
 - [ ] div(a, b) returns the quotient of two numbers
 `;
 
+/**
+ * loki.yaml for a scenario about something other than the ship gate: no council. Its reviewers, review
+ * copies and verdicts have their own tests (tests/review/, scenarios.test.ts); here they would be about
+ * a third of each run's processes.
+ */
+export const NO_COUNCIL = "council: false\n";
+
 /** The scenario repo's package.json, with `test` as its test script. */
 export const packageJson = (test: string) => JSON.stringify({ name: "math", type: "module", private: true, scripts: { test } }, null, 2);
 

@@ -11,7 +11,7 @@ import { parseLogTail } from "../../src/run/run-log.ts";
 import { definedFlags } from "../../src/run/start.ts";
 import { fakeBinDir } from "../helpers/cli.ts";
 import { IS_ROOT } from "../helpers/real-cli.ts";
-import { alive, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 
 /** The scenario's loop settings without its `allow_root: true`, unsandboxed: as root, only --yes lets claude run. */
 const NO_ROOT_OPT_IN = { "loki.yaml": "backoff_base_seconds: 0.01\nbackoff_max_seconds: 0.05\nsandbox: false\n" };
@@ -74,7 +74,7 @@ describe("flags reach the run", () => {
   });
 
   test("--yes --bg as root: the child runs with the parent's flags and verifies; status agrees with COMPLETION.txt", async () => {
-    await using s = await scenarioRepo("honest", "", {}, undefined, NO_ROOT_OPT_IN);
+    await using s = await scenarioRepo("honest", NO_COUNCIL, {}, undefined, NO_ROOT_OPT_IN);
     const args = [
       "--yes",
       "--bg",
@@ -117,7 +117,7 @@ describe("flags reach the run", () => {
   });
 
   test.skipIf(!IS_ROOT)("as root without --yes (and unsandboxed), the parent refuses up front: exit 3 with the hint", async () => {
-    await using s = await scenarioRepo("honest", "", {}, undefined, NO_ROOT_OPT_IN);
+    await using s = await scenarioRepo("honest", NO_COUNCIL, {}, undefined, NO_ROOT_OPT_IN);
     const started = await s.loki(["start", "prd.md", "--bg"]);
     expect(started.code).toBe(3);
     expect(started.stdout).not.toContain("continues in the background");
@@ -127,7 +127,7 @@ describe("flags reach the run", () => {
   });
 
   test("`loki resume --bg` gives the child the flags given to resume", async () => {
-    await using s = await scenarioRepo("honest", "", {}, undefined, NO_ROOT_OPT_IN);
+    await using s = await scenarioRepo("honest", NO_COUNCIL, {}, undefined, NO_ROOT_OPT_IN);
     const first = await s.loki(["start", "prd.md", "--yes", "--max-iterations", "1"]);
     expect(first.code).toBe(1);
     expect(s.completion().outcome).toBe("max_iterations");
@@ -141,7 +141,7 @@ describe("flags reach the run", () => {
 
 describe("a background child that dies", () => {
   test("on start, after the parent's checks passed: the parent fails with the child's error; status shows it", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     // A sandbox that works for the parent but not in the detached child (as in a different session).
     const bwrap = Bun.which("bwrap");
     const bin = fakeBinDir(s.state, {
@@ -168,7 +168,7 @@ describe("a background child that dies", () => {
   });
 
   test("killed mid-run: status says dead, why, where the log is, and to resume", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "4000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "4000" });
     expect((await s.loki(["start", "prd.md", "--bg"])).code).toBe(0);
     const dir = (await status(s)).delegated[0]?.dir ?? "";
     await until(

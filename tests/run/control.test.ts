@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LokiEvent } from "../../src/core/run-schema.ts";
 import { fakeBinDir } from "../helpers/cli.ts";
-import { alive, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -35,7 +35,7 @@ const agentRunning =
 
 describe("controlling a run", () => {
   test("--json streams every event as a JSON line on stdout", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     const result = await s.loki(["start", "prd.md", "--json"]);
     expect(result.code).toBe(0);
     const lines = result.stdout
@@ -47,7 +47,7 @@ describe("controlling a run", () => {
   });
 
   test("a STOP file ends the run at the next boundary (exit 1, stopped)", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "800" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "800" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     writeFileSync(join(s.path, ".loki", "STOP"), "test\n");
@@ -57,7 +57,7 @@ describe("controlling a run", () => {
   });
 
   test("`loki stop` interrupts the agent call and the run ends stopped; resume finishes it", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "5000" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     const stop = await s.loki(["stop"]);
@@ -73,7 +73,7 @@ describe("controlling a run", () => {
   });
 
   test("PAUSE waits at the boundary; `loki resume` un-pauses the live run", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "600" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "600" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     const pause = await s.loki(["pause"]);
@@ -92,7 +92,7 @@ describe("controlling a run", () => {
   });
 
   test("`loki stop` in the checkout reaches its one live --bg run in a worktree", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "5000" });
     expect((await s.loki(["start", "prd.md", "--bg"])).code).toBe(0);
     const delegated = () =>
       s.loki(["status", "--json"]).then((r) => r.json<{ delegated: { dir: string; pid_alive: boolean; status: string }[] }>().delegated);
@@ -124,7 +124,7 @@ describe("controlling a run", () => {
   });
 
   test("kill -9 mid-iteration, then `loki resume`: same run, consistent state, one ledger", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "3000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "3000" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     await until(() => s.orchestrator().active_call !== null);
@@ -154,7 +154,7 @@ describe("controlling a run", () => {
   });
 
   test("--bg detaches into a worktree, records the child's pid, leaves a summary and a proof, and notifies", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     const bin = fakeBinDir(s.state, { "notify-send": `#!/bin/sh\necho "$@" >> ${join(s.state, "notified")}\n` });
     const started = await s.loki(["start", "prd.md", "--bg"], { PATH: `${bin}:${s.env.PATH}` });
     expect(started.code).toBe(0);

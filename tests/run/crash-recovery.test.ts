@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { userHome } from "../../src/core/workspace.ts";
-import { alive, PRD, packageJson, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, PRD, packageJson, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { git } from "../helpers/tmp.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
@@ -45,7 +45,7 @@ async function killedBefore(s: Scenario, step: string): Promise<void> {
 
 describe("a run killed while finishing", () => {
   test("between the summary and the proof: no proof, the state not finished; resume writes the proof and exits 0", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     await killedBefore(s, "proof");
     const runId = s.completion().run_id;
     expect(s.completion().outcome).toBe("verified");
@@ -71,7 +71,7 @@ describe("a run killed while finishing", () => {
 
   for (const step of ["completion", "state", "event"]) {
     test(`before the ${step} step: resume completes the same run's end, once`, async () => {
-      await using s = await scenarioRepo("honest");
+      await using s = await scenarioRepo("honest", NO_COUNCIL);
       await killedBefore(s, step);
       const runId = s.orchestrator().run_id;
       const calls = s.events().filter((e) => e.kind === "agent_started").length;
@@ -88,7 +88,7 @@ describe("a run killed while finishing", () => {
   }
 
   test("a state that says finished verified without its proof and summary: resume writes both instead of refusing", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     expect((await s.loki(["start", "prd.md"])).code).toBe(0);
     const runId = s.orchestrator().run_id;
     // What loki used to leave when killed after saving the outcome: neither summary nor proof.
@@ -133,7 +133,10 @@ async function killedInGate(s: Scenario, marker: string): Promise<number> {
 async function gateRepo(): Promise<{ s: Scenario; marker: string }> {
   const marker = join(mkdtempSync(join(userHome(), "sleeper-")), "sleeper.pid");
   // node --test runs each test file in a process of its own: the one these tests find and kill.
-  const s = await scenarioRepo("honest", "", {}, PRD, { "package.json": packageJson("node --test"), "slow.test.js": sleepingTest(marker) });
+  const s = await scenarioRepo("honest", NO_COUNCIL, {}, PRD, {
+    "package.json": packageJson("node --test"),
+    "slow.test.js": sleepingTest(marker),
+  });
   return { s, marker };
 }
 

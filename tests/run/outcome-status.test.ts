@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -48,7 +48,7 @@ async function expectStatusAgrees(s: Scenario, outcome: string, label: string): 
 
 describe("status agrees with how the run ended", () => {
   test("Ctrl+C: exit 130, interrupted, next is loki resume", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "5000" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     proc.kill("SIGINT");
@@ -59,7 +59,7 @@ describe("status agrees with how the run ended", () => {
   });
 
   test("`loki stop`: stopped, next is loki resume", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "5000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "5000" });
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     expect((await s.loki(["stop"])).code).toBe(0);
@@ -69,21 +69,21 @@ describe("status agrees with how the run ended", () => {
   });
 
   test("an iteration cap: capped, with how to give it more room", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     expect((await s.loki(["start", "prd.md", "--max-iterations", "1"])).code).toBe(1);
     const report = await expectStatusAgrees(s, "max_iterations", "capped (iterations)");
     expect(report.next).toContain("loki resume --max-iterations");
   });
 
   test("a verified run: status's next step is the summary's", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     expect((await s.loki(["start", "prd.md"])).code).toBe(0);
     const report = await expectStatusAgrees(s, "verified", "verified");
     expect(report.status).toBe("completed");
   });
 
   test("a stall names the real blocker: tests inconclusive, no test runner — set verify.test", async () => {
-    await using s = await scenarioRepo("honest", "stagnation_limit: 2\n", {}, undefined, {
+    await using s = await scenarioRepo("honest", `${NO_COUNCIL}stagnation_limit: 2\n`, {}, undefined, {
       "package.json": JSON.stringify({ name: "math", type: "module", private: true }, null, 2),
     });
     const result = await s.loki(["start", "prd.md"]);

@@ -11,7 +11,7 @@ import { Session } from "../../src/core/session-schema.ts";
 import { lokiHomeAt } from "../../src/core/workspace.ts";
 import { projectKey } from "../../src/spec/heldout-store.ts";
 import { loki } from "../helpers/cli.ts";
-import { alive, PRD_MATH4, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, PRD_MATH4, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -62,7 +62,7 @@ function stranger() {
 
 describe("one run per repository", () => {
   test("two `loki start` at once: one runs and verifies; the other exits 3 naming it and writes nothing", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "2500" }, PRD_MATH4);
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "2500" }, PRD_MATH4);
     const [a, b] = [spawnLoki(s, ["start", "prd.md"]), spawnLoki(s, ["start", "prd.md"])];
     const results = await Promise.all(
       [a, b].map(async (p) => ({ pid: p.pid, code: await p.exited, stderr: await new Response(p.stderr).text() })),
@@ -86,7 +86,7 @@ describe("one run per repository", () => {
   });
 
   test("kill -9 mid-run (mid-append too), then `loki resume` at once: the dead owner's locks are broken, no wait, no exit 3", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "3000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "3000" });
     const before = await killedRun(s);
     // The lock the killed run held names it; its append lock is what a kill mid-append leaves.
     expect(lockOwner(s.path)).toMatchObject({ pid: session(s.path).pid, run_id: before.run_id });
@@ -104,7 +104,7 @@ describe("one run per repository", () => {
   });
 
   test("kill -9 of a run, then a new `loki start` at once: the dead run's lock is taken over", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "3000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "3000" });
     const before = await killedRun(s);
     const again = await s.loki(["start", "prd.md"], { FAKE_AGENT_SLEEP_MS: "0" });
     expect(again.stderr).not.toContain("is active here");
@@ -114,7 +114,7 @@ describe("one run per repository", () => {
   });
 
   test("--bg: the child owns the run lock its parent took; a resume next to it exits 3 naming the run", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "4000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "4000" });
     const started = await s.loki(["start", "prd.md", "--bg"]);
     expect(started.code).toBe(0);
     const [, run_id = "", child = "0"] = /run (\S+) continues in the background \(pid (\d+)\)/.exec(started.stdout) ?? [];
@@ -134,7 +134,7 @@ describe("one run per repository", () => {
 
 describe("a saved pid is signalled only while it is still the run's", () => {
   test("session and active call naming a process that reused the pid: status is not alive, stop and resume leave it be", async () => {
-    await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "3000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "3000" });
     const before = await killedRun(s);
     const other = stranger();
     try {

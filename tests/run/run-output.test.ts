@@ -2,7 +2,7 @@
 // lines with not one control code and one compact line per iteration (--verbose adds every gate's);
 // under a pseudo-terminal (util-linux `script`) the live line with k/N and the agent's tool call.
 import { describe, expect, test } from "bun:test";
-import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -20,7 +20,7 @@ function gateEvents(s: Scenario): number {
 
 describe("the run's terminal output", () => {
   test("plain: exactly one compact line per iteration, no per-gate lines, no control codes", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "4"]);
     expect(result.code).toBe(0);
     expectPlain(result.stderr);
@@ -39,7 +39,7 @@ describe("the run's terminal output", () => {
   });
 
   test("plain --verbose: every gate's line as well, still one compact line per iteration", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     const result = await s.loki(["start", "prd.md", "--verbose"]);
     expect(result.code).toBe(0);
     expectPlain(result.stderr);
@@ -52,7 +52,7 @@ describe("the run's terminal output", () => {
   });
 
   test("--quiet: nothing on stderr and the summary's one line on stdout; given before the command too", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     const result = await s.loki(["-q", "start", "prd.md"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
@@ -61,7 +61,7 @@ describe("the run's terminal output", () => {
   });
 
   test("on a TTY: the live line shows k/N and the agent's tool call, never wider than the terminal", async () => {
-    await using s = await scenarioRepo("honest");
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, ...s.env })) if (v !== undefined && k !== "CI") env[k] = v;
     const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { userHome } from "../../src/core/workspace.ts";
-import { PRD_MATH4, processesWith, scenarioRepo } from "../helpers/scenario.ts";
+import { NO_COUNCIL, PRD_MATH4, processesWith, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const AGENTS = resolve(import.meta.dir, "..", "fixtures", "agents");
@@ -90,7 +90,7 @@ describe("no sandbox on this machine", () => {
   }
 
   test("start refuses before any spend (exit 3), naming the install command and --no-sandbox", async () => {
-    await using s = await scenarioRepo("full", "", {}, PRD_MATH4);
+    await using s = await scenarioRepo("full", NO_COUNCIL, {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md"], { PATH: pathWithoutBwrap(s.state) });
     expect(result.code).toBe(3);
     expect(result.stderr).toContain("bubblewrap");
@@ -99,7 +99,7 @@ describe("no sandbox on this machine", () => {
   });
 
   test("--no-sandbox runs, and the run is marked unsandboxed in events, evidence, COMPLETION.txt and the proof", async () => {
-    await using s = await scenarioRepo("full", "", {}, PRD_MATH4);
+    await using s = await scenarioRepo("full", NO_COUNCIL, {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--no-sandbox"], { PATH: pathWithoutBwrap(s.state) });
     expect(result.code, result.stderr).toBe(0);
     const note = "unsandboxed: held-out secrecy and state integrity not enforced";

@@ -21,7 +21,7 @@ describe("frozen grading configuration (loki verify)", () => {
     const { code, evidence } = await verify(repo.path);
     expect(code).toBe(0);
     expect(gate(evidence, "grader_config")).toMatchObject({ status: "pass" });
-    expect(gate(evidence, "grader_config")?.reason).toContain("node --test");
+    expect(gate(evidence, "grader_config")?.reason).toContain("(test: bun test)");
     expect(evidence.grading).toEqual({ frozen_at: `merge base ${repo.base.slice(0, 12)}`, config_change_accepted: false });
   });
 
@@ -32,7 +32,7 @@ describe("frozen grading configuration (loki verify)", () => {
     const grader = gate(evidence, "grader_config");
     expect(grader?.status).toBe("fail");
     expect(grader?.findings[0]).toMatchObject({ rule: "grader_config_changed", severity: "high" });
-    expect(grader?.findings[0]?.message).toContain("test command changed in the graded diff (node --test → node -e 0)");
+    expect(grader?.findings[0]?.message).toContain("test command changed in the graded diff (bun test → node -e 0)");
     expect(grader?.reason).toContain("loki verify --accept-config-change");
     // The frozen command ran, not the diff's: sum() multiplies, so the base's suite is red.
     expect(gate(evidence, "tests")?.status).toBe("fail");
