@@ -40,25 +40,29 @@ describe("review copies", () => {
     expect(worktrees(dir.path)).toBe(1);
   });
 
-  test("a reviewer that edits or adds a file in its copy is flagged with the path; the other is not", async () => {
-    await using dir = await tmpdir({ commit: true });
-    const results = await inReviewTrees(dir.path, ["code-quality", "security"], false, async (label, copy) => {
-      if (label === "security") writeFileSync(join(copy, "notes.md"), "looked fine\n");
+  const writers = [
+    {
+      name: "a reviewer that adds a file to its copy, one by one",
+      repo: () => tmpdir({ commit: true }),
+      parallel: false,
+      file: "notes.md",
+      text: "looked fine\n",
+    },
+    {
+      name: "CRLF files under `* text` (a checkout is not the commit's tree), side by side",
+      repo: crlfRepo,
+      parallel: true,
+      file: "legacy.txt",
+      text: "one\r\ntwo\r\nthree\r\n",
+    },
+  ];
+  test.each(writers)("$name: the writer is flagged with the path, the honest reader is not", async ({ repo, parallel, file, text }) => {
+    await using dir = await repo();
+    const results = await inReviewTrees(dir.path, ["judge", "security"], parallel, async (label, copy) => {
+      if (label === "security") writeFileSync(join(copy, file), text);
       return label;
     });
-    expect(results[0]?.mutation).toBeNull();
-    expect(results[1]?.mutation).toBe("wrote to its review copy (notes.md)");
-    expect(worktrees(dir.path)).toBe(1);
-  });
-
-  test("CRLF files under `* text` (a checkout is not the commit's tree): an honest reader is not flagged, a writer is", async () => {
-    await using dir = await crlfRepo();
-    const results = await inReviewTrees(dir.path, ["judge", "security"], true, async (label, copy) => {
-      if (label === "security") writeFileSync(join(copy, "legacy.txt"), "one\r\ntwo\r\nthree\r\n");
-      return label;
-    });
-    expect(results[0]?.mutation).toBeNull();
-    expect(results[1]?.mutation).toBe("wrote to its review copy (legacy.txt)");
+    expect(results.map((r) => r.mutation)).toEqual([null, `wrote to its review copy (${file})`]);
     expect(worktrees(dir.path)).toBe(1);
   });
 
