@@ -29,13 +29,14 @@ export async function inReviewTrees<T>(
   const trees: { label: string; dir: string }[] = [];
   for (const label of labels) {
     const dir = join(workspaceAt(root).reviewCopies, `${label}-${randomBytes(3).toString("hex")}`);
-    const added = await addCopy(root, dir, head);
-    if (added !== null) {
+    try {
+      await addCopy(root, dir, head);
+    } catch (error) {
       await removeTrees(
         root,
         trees.map((t) => t.dir),
       );
-      throw gitError(`could not create a review copy: ${added}`);
+      throw error;
     }
     trees.push({ label, dir });
   }
@@ -65,10 +66,10 @@ export async function inReviewTrees<T>(
   return results;
 }
 
-/** A detached worktree of `head` at `dir`; null when made, else why not. */
-async function addCopy(root: string, dir: string, head: string): Promise<string | null> {
+/** A detached worktree of `head` at `dir`, or a gitError saying why not. */
+async function addCopy(root: string, dir: string, head: string): Promise<void> {
   const add = await git(["worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
-  return add.ok ? null : add.digest;
+  if (!add.ok) throw gitError(`could not create a review copy: ${add.digest}`);
 }
 
 /**
@@ -81,9 +82,8 @@ function pristineCheck(root: string, head: string): (hash: string) => Promise<bo
   let fresh: Promise<string> | undefined;
   const freshCopy = async (): Promise<string> => {
     const dir = join(workspaceAt(root).reviewCopies, `pristine-${randomBytes(3).toString("hex")}`);
-    const added = await addCopy(root, dir, head);
     try {
-      if (added !== null) throw gitError(`could not create a review copy: ${added}`);
+      await addCopy(root, dir, head);
       return await workingTreeHash(dir, head);
     } finally {
       await removeTrees(root, [dir]);
