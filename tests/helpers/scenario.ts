@@ -1,7 +1,7 @@
 // A throwaway project for loop scenarios: an ES-module repo whose node:test tests run with `bun test`
 // (about a fifth of node --test's CPU per run; tests about node's runner pin it with packageJson), a
 // PRD, loop settings in loki.yaml, and the scripted fake `claude` first on PATH.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
 import { readJsonl, userHome } from "../../src/core/workspace.ts";
@@ -31,6 +31,8 @@ export type Scenario = TmpDir & {
   state: string;
   /** The fake codex's memory (its own state dir). */
   codexState: string;
+  /** Lets the fake claude's calls held by HELD go on (this one and every later one). */
+  release: () => void;
   env: Record<string, string>;
   loki: (args: string[], extraEnv?: Record<string, string>) => Promise<CliResult>;
   events: () => LokiEvent[];
@@ -65,6 +67,10 @@ A tiny ES-module math library with add, sub, mul and div, each with a unit test.
  * a third of each run's processes.
  */
 export const NO_COUNCIL = "council: false\n";
+
+/** Env for a scenario whose fake claude holds every call until the test calls `release()`: a test acts
+ *  while a call is surely under way, and the run goes on the moment it is done (no fixed sleep). */
+export const HELD = { FAKE_AGENT_HOLD: "release" };
 
 /** The scenario repo's package.json, with `test` as its test script. */
 export const packageJson = (test: string) => JSON.stringify({ name: "math", type: "module", private: true, scripts: { test } }, null, 2);
@@ -104,6 +110,7 @@ export async function scenarioRepo(
     ...dir,
     state,
     codexState,
+    release: () => writeFileSync(join(state, HELD.FAKE_AGENT_HOLD), ""),
     env: fullEnv,
     loki: (args, extraEnv = {}) => loki(args, { cwd: dir.path, env: { ...fullEnv, ...extraEnv } }),
     events: () => readJsonl(ws("events.jsonl"), LokiEvent),

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { heldOutStorePath } from "../../src/spec/heldout-store.ts";
-import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
+import { HELD, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -18,6 +18,7 @@ describe("a missing held-out store", () => {
     const store = heldOutStorePath(s.path, runId);
     expect(existsSync(store)).toBe(true);
     renameSync(store, `${store}.gone`);
+    s.release();
     const calls = s.ledger().length;
     const resumed = await s.loki(["resume", "--max-iterations", "5"]);
     expect(resumed.code).toBe(3);
@@ -27,7 +28,7 @@ describe("a missing held-out store", () => {
   });
 
   test("gone mid-run: the ship gate ends the run with an error, not a CONCERNS to iterate on", async () => {
-    await using s = await scenarioRepo("full", "", { FAKE_AGENT_SLEEP_MS: "3000" }, PRD_MATH4);
+    await using s = await scenarioRepo("full", "", HELD, PRD_MATH4);
     const proc = Bun.spawn([process.execPath, CLI, "start", "prd.md"], {
       cwd: s.path,
       env: { ...process.env, ...s.env },
@@ -42,6 +43,7 @@ describe("a missing held-out store", () => {
       await Bun.sleep(50);
     const store = heldOutStorePath(s.path, s.orchestrator().run_id);
     renameSync(store, `${store}.gone`);
+    s.release();
     expect(await proc.exited).toBe(3);
     expect(s.completion()).toMatchObject({ outcome: "error", iterations: 1 });
     expect(s.completion().reason).toContain("the held-out items could not be revealed");

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
+import { HELD, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const ROOT = resolve(import.meta.dir, "..", "..");
@@ -79,13 +79,14 @@ describe("a provider binary that cannot be started any more", () => {
       const bin = join(realpathSync(outside.path), "agents");
       cpSync(AGENTS, bin, { recursive: true });
       const claudeBin = join(bin, "claude");
-      await using s = await scenarioRepo("honest", "", { FAKE_AGENT_SLEEP_MS: "1500" }, PRD_MATH4);
+      await using s = await scenarioRepo("honest", "", HELD, PRD_MATH4);
       const run = s.loki(["start", "prd.md"], { PATH: `${bin}:${process.env.PATH}` });
-      // Iteration 1's call has started (the fake counts it first, then sleeps): take the binary away now.
+      // Iteration 1's call has started (the fake counts it first, then is held): take the binary away, then let it go on.
       const calls = join(s.state, "calls");
       for (let waited = 0; !existsSync(calls) && waited < 30_000; waited += 50) await Bun.sleep(50);
       expect(existsSync(calls)).toBe(true);
       breakIt(claudeBin);
+      s.release();
       const result = await run;
 
       expect(result.code, result.stderr).toBe(3);

@@ -11,7 +11,7 @@ import { Session } from "../../src/core/session-schema.ts";
 import { lokiHomeAt } from "../../src/core/workspace.ts";
 import { projectKey } from "../../src/spec/heldout-store.ts";
 import { loki } from "../helpers/cli.ts";
-import { alive, PRD_MATH4, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, HELD, PRD_MATH4, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -62,8 +62,11 @@ function stranger() {
 
 describe("one run per repository", () => {
   test("two `loki start` at once: one runs and verifies; the other exits 3 naming it and writes nothing", async () => {
-    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "2500" }, PRD_MATH4);
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD, PRD_MATH4);
     const [a, b] = [spawnLoki(s, ["start", "prd.md"]), spawnLoki(s, ["start", "prd.md"])];
+    // The run that got the lock is held in its first call: the first to end is the refused one.
+    await Promise.race([a.exited, b.exited]);
+    s.release();
     const results = await Promise.all(
       [a, b].map(async (p) => ({ pid: p.pid, code: await p.exited, stderr: await new Response(p.stderr).text() })),
     );
@@ -114,7 +117,7 @@ describe("one run per repository", () => {
   });
 
   test("--bg: the child owns the run lock its parent took; a resume next to it exits 3 naming the run", async () => {
-    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "4000" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD);
     const started = await s.loki(["start", "prd.md", "--bg"]);
     expect(started.code).toBe(0);
     const [, run_id = "", child = "0"] = /run (\S+) continues in the background \(pid (\d+)\)/.exec(started.stdout) ?? [];
@@ -125,6 +128,7 @@ describe("one run per repository", () => {
     const second = await loki(["resume"], { cwd: dir, env: s.env });
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`run ${run_id} is active here (pid ${pid}, started `);
+    s.release();
     // The state says finished last of all (after the summary and the proof).
     await until(() => stateIn(dir).outcome !== null, 30_000);
     expect(stateIn(dir)).toMatchObject({ run_id, outcome: "verified" });
