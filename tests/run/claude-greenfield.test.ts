@@ -35,6 +35,10 @@ function script(build: AnthropicTurn[]) {
   };
 }
 
+// The repository holds only prd.md, so the council is turned off through the environment: its
+// reviewers run through the real CLI in claude-run.test.ts; here they would be four more real calls a run.
+const NO_COUNCIL_ENV = { LOKI_COUNCIL: "false" };
+
 const write = (file: string, content: string): AnthropicTurn => ({
   toolUse: { name: "Write", input: (req) => ({ file_path: join(cwd(req), file), content }) },
 });
@@ -46,7 +50,7 @@ describe("greenfield first run with the real claude", () => {
     );
     await using box = await cliSandbox();
     await using repo = await tmpdir({ commit: true, files: { "prd.md": PRD } });
-    const env = { ...claudeEnv(box, api.url), PATH: `${BIN}:${process.env.PATH}` };
+    const env = { ...claudeEnv(box, api.url), ...NO_COUNCIL_ENV, PATH: `${BIN}:${process.env.PATH}` };
     const result = await loki(["start", "prd.md", "--yes", "--budget", "5"], { cwd: repo.path, env });
     expect(result.code, result.stderr).toBe(0);
 
@@ -83,7 +87,7 @@ describe("greenfield first run with the real claude", () => {
     );
     await using box = await cliSandbox();
     await using repo = await tmpdir({ commit: true, files: { "prd.md": PRD } });
-    const env = { ...claudeEnv(box, api.url), PATH: `${BIN}:${process.env.PATH}` };
+    const env = { ...claudeEnv(box, api.url), ...NO_COUNCIL_ENV, PATH: `${BIN}:${process.env.PATH}` };
     const result = await loki(["start", "prd.md", "--yes", "--budget", "5"], { cwd: repo.path, env });
     expect(result.code, result.stderr).toBe(0);
     const gates = (n: number) =>

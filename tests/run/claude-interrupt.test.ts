@@ -54,7 +54,8 @@ describe("Ctrl+C with the real claude", () => {
     });
     await using box = await cliSandbox();
     await using repo = await tmpdir({ commit: true, files: { "prd.md": PRD } });
-    const env = { ...claudeEnv(box, api.url), PATH: `${BIN}:${process.env.PATH}` };
+    // No council (its reviewers through the real CLI are claude-run.test.ts's): the interruption is the subject.
+    const env = { ...claudeEnv(box, api.url), LOKI_COUNCIL: "false", PATH: `${BIN}:${process.env.PATH}` };
     const proc = Bun.spawn([process.execPath, CLI, "start", "prd.md", "--yes"], { cwd: repo.path, env, stdout: "pipe", stderr: "pipe" });
     const deadline = Date.now() + 30_000;
     while (!(await sleeping()) && Date.now() < deadline) await Bun.sleep(100);
