@@ -103,8 +103,12 @@ async function collect(
 ): Promise<Uint8Array[]> {
   const kept: Uint8Array[] = [];
   let left = max;
+  // A reader, not `for await`: Bun's async iterator costs about 0.4 ms more CPU per process (a run starts about a hundred).
+  const reader = stream.getReader();
   try {
-    for await (const chunk of stream) {
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
       onChunk(chunk);
       if (left <= 0) continue;
       const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
@@ -228,10 +232,11 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   const durationMs = Math.round(performance.now() - started);
   const digest = digestOf(stdout, stderr);
   const ok = exitCode === 0 && !timedOut;
+  // A call that went well is named by its pid alone (its "exec started" line has the command): half the
+  // bytes to redact and write for the hundred-odd calls of a run. A failure's line stands on its own.
   logDebug(
     {
-      cmd: argvForLog(argv),
-      cwd,
+      ...(ok ? {} : { cmd: argvForLog(argv), cwd }),
       child_pid: pid,
       exit: exitCode,
       signal,

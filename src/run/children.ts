@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { SpawnWatch } from "../core/exec.ts";
 import { groupMembers, processStartTime, sameProcess, signalGroup } from "../core/proc.ts";
 import { IsoTime, SCHEMA_VERSION, Version } from "../core/schema.ts";
-import { readJson, writeJson, type Workspace } from "../core/workspace.ts";
+import { readJson, writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
 import { removeReviewCopies } from "../review/review-tree.ts";
 
 const Owned = z.object({ pid: z.number().int(), start_time: z.number().nullable() });
@@ -26,8 +26,10 @@ export function trackChildren(ws: Workspace): SpawnWatch & { close: () => void }
   const write = () => {
     clearTimeout(pending);
     pending = undefined;
-    // Only a live machine has children to end: surviving the loki process being killed is enough.
-    writeJson(ws.children, RunChildren, { schema_version: SCHEMA_VERSION, owner, children: [...live.values()] }, "process");
+    // Only a live machine has children to end: surviving the loki process being killed is enough. Written
+    // at every spawn, so as compact JSON, unchecked: typed here, and validated where it is read (reapChildren).
+    const doc: z.input<typeof RunChildren> = { schema_version: SCHEMA_VERSION, owner, children: [...live.values()] };
+    writeFileAtomic(ws.children, `${JSON.stringify(doc)}\n`, 0o600, "process");
   };
   return {
     spawned({ pid, argv }) {

@@ -58,7 +58,8 @@ describe("subprocesses in the run's log", () => {
     useLogFile(file);
     await run(["sh", "-c", `echo "error: token ${key} refused" >&2; exit 3`, "x".repeat(1000)], { cwd: dir.path });
     await run(["/nonexistent/binary"], { cwd: dir.path });
-    const [started, finished, , missing] = lines(file);
+    await run(["true"], { cwd: dir.path });
+    const [started, finished, , missing, okStarted, okFinished] = lines(file);
     expect(started).toMatchObject({
       level: 20,
       msg: "exec started",
@@ -73,6 +74,11 @@ describe("subprocesses in the run's log", () => {
     expect(finished?.digest).toContain("refused");
     expect((finished?.cmd as string[])[3]).toBe(`${"x".repeat(300)}…(+700 chars)`);
     expect(missing).toMatchObject({ msg: "exec finished", exit: null, spawn_error: expect.any(String) });
+    // A call that went well: its end names it by pid only, the command is on its start line.
+    expect(okStarted).toMatchObject({ msg: "exec started", cmd: ["true"], cwd: dir.path });
+    expect(okFinished).toMatchObject({ msg: "exec finished", child_pid: okStarted?.child_pid as number, exit: 0 });
+    expect(okFinished).not.toHaveProperty("cmd");
+    expect(okFinished).not.toHaveProperty("digest");
     const text = readFileSync(file, "utf8");
     expect(text).not.toContain(key);
     expect(text).toContain("[REDACTED:");

@@ -43,7 +43,11 @@ describe("an internal failure inside the loop", () => {
       at((l) => l.msg === "event agent_finished" && l.level === 20 && l.iteration === 1 && l.phase === "act"),
       at(
         (l) =>
-          l.msg === "exec finished" && (l.cmd as string[]).includes("add") && l.exit === 128 && String(l.digest).includes("index.lock"),
+          l.msg === "exec finished" &&
+          Array.isArray(l.cmd) &&
+          l.cmd.includes("add") &&
+          l.exit === 128 &&
+          String(l.digest).includes("index.lock"),
       ),
       at((l) => l.msg === "the loop failed" && l.level === 50 && l.run_id === completion.run_id),
     ];
