@@ -172,15 +172,26 @@ async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
 
 /** Commit everything (tracked and untracked, not ignored) when anything changed. No hook runs (a
  *  hook the agent wrote would otherwise run on the host): a checkpoint records the work as it is. */
-export async function commitCheckpoint(dir: string, message: string): Promise<{ sha: string | null; changed: boolean }> {
+export async function commitCheckpoint(
+  dir: string,
+  message: string,
+): Promise<{ sha: string | null; tree: string | null; changed: boolean }> {
   const add = await git(["add", "-A", "--", "."], { cwd: dir, timeoutMs: 120_000 });
   if (!add.ok) throw gitError(`git add failed: ${add.digest}`);
   const staged = await git(["diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
-  if (staged.exitCode === 0) return { sha: await headSha(dir), changed: false };
+  if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
   const env = await commitIdentity(dir);
   const commit = await git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], { cwd: dir, env, timeoutMs: 120_000 });
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
-  return { sha: await headSha(dir), changed: true };
+  return { ...(await headAndTree(dir)), changed: true };
+}
+
+/** HEAD and its tree in one git call (`--`: a file named HEAD is never taken for them); nulls before the first commit. */
+async function headAndTree(dir: string): Promise<{ sha: string | null; tree: string | null }> {
+  const result = await git(["rev-parse", "HEAD", "HEAD^{tree}", "--"], { cwd: dir, timeoutMs: 10_000 });
+  const [sha, tree] = result.stdout.split("\n");
+  const id = /^[0-9a-f]{40,64}$/;
+  return result.ok && sha && tree && id.test(sha) && id.test(tree) ? { sha, tree } : { sha: null, tree: null };
 }
 
 /** The tree a commit points at (replace objects ignored, as everywhere here), or null. */

@@ -1,7 +1,7 @@
 // Reflect, the third phase of an iteration: whatever the agent left on disk is checkpointed (success
 // or not), stagnation is counted from the tree, and a failed call or a spent budget stops here.
 // On resume, an iteration about to be redone first takes back its own checkpoints (foldCheckpoints).
-import { commitCheckpoint, git, treeOfHead } from "../core/git.ts";
+import { commitCheckpoint, git } from "../core/git.ts";
 import type { OrchestratorState } from "../core/run-schema.ts";
 import { recordEpisode } from "../memory/episodes.ts";
 import type { CallResult } from "../providers/call.ts";
@@ -24,7 +24,7 @@ export async function reflect(
   record.save({ phase: "reflect" });
   const checkpoint = await commitCheckpoint(record.ws.root, checkpointMessage(n));
   record.emit({ kind: "checkpoint", sha: checkpoint.sha, changed: checkpoint.changed });
-  const tree = await treeOfHead(record.ws.root);
+  const tree = checkpoint.tree;
   const stagnant = tree !== null && tree === record.state.stagnation.last_tree;
   record.save({ stagnation: { count: stagnant ? record.state.stagnation.count + 1 : 0, last_tree: tree } });
   const overBudget = checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded";

@@ -38,6 +38,20 @@ describe("hardened git", () => {
     expect(existsSync(marker)).toBe(true);
   });
 
+  test("a checkpoint names its commit and that commit's tree, a file named HEAD notwithstanding; nothing before a first commit", async () => {
+    await using empty = await tmpdir({ git: true });
+    expect(await commitCheckpoint(empty.path, "loki: iteration 1")).toEqual({ sha: null, tree: null, changed: false });
+    await using repo = await tmpdir({ commit: true });
+    repo.write("HEAD", "a file, not a revision\n");
+    const checkpoint = await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(checkpoint).toEqual({
+      sha: git(repo.path, ["rev-parse", "HEAD"]).trim(),
+      tree: git(repo.path, ["rev-parse", "HEAD^{tree}"]).trim(),
+      changed: true,
+    });
+    expect(await commitCheckpoint(repo.path, "loki: iteration 2")).toEqual({ ...checkpoint, changed: false });
+  });
+
   test("core.fsmonitor in .git/config is not run by loki's status or tree hash (plain git status runs it)", async () => {
     await using repo = await tmpdir({ commit: true });
     const marker = join(repo.path, "..", `fsmonitor-ran-${Date.now()}`);
