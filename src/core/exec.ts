@@ -134,6 +134,9 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
 
+  // The exit handler first: a SIGTERM that lands while the child starts would otherwise find no
+  // handler and end loki by default, the child's group left running (seen under load).
+  endLiveGroupsOnExit();
   let child: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
   try {
     child = Bun.spawn(argv, {
@@ -167,7 +170,6 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   }
   const pid = child.pid;
   live.add(pid);
-  endLiveGroupsOnExit();
 
   const stop = () => {
     if (killTimer !== undefined) return;
