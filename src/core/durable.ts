@@ -58,7 +58,7 @@ function syncDir(dir: string): void {
  * How long a write must last. "power": through a power loss (fsync of the file, and for a replace of
  * its directory after the rename). "process": through the writer being killed, not the machine going
  * down: the bytes are in the kernel's cache, so the rename or the append is all it takes. For records
- * only live processes need (state/children.json, rewritten at every spawn) and a call's transcript
+ * only live processes need (state/children.json, rewritten at every spawn it records) and a call's transcript
  * (one append per line of agent output, which a resume after a power loss never reads: it makes the
  * call again).
  */

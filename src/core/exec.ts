@@ -16,6 +16,12 @@ export type ExecOptions = {
   idleTimeoutMs?: number;
   /** Called once the child has a pid (to record it for crash recovery). */
   onSpawn?: (pid: number) => void;
+  /**
+   * A call that holds no lock and ends by itself once loki is gone (a read-only git query: its next
+   * write to the closed pipe ends it): not reported to the spawn watch, so a run does not rewrite
+   * state/children.json for it.
+   */
+  ephemeral?: boolean;
   /** Grace period between SIGTERM and SIGKILL of the process group. */
   killGraceMs?: number;
   /** Bytes kept per stream (default 8 MiB); past them the group is ended and the result says truncated. */
@@ -193,7 +199,7 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   // Cancelling takes the whole group down, not only the leader.
   options.signal?.addEventListener("abort", stop, { once: true });
   if (options.signal?.aborted) stop();
-  const watch = watching.getStore();
+  const watch = options.ephemeral ? undefined : watching.getStore();
   tell(watch, (w) => w.spawned({ pid, argv, cwd }));
   options.onSpawn?.(pid);
   logDebug({ cmd: argvForLog(argv), cwd, child_pid: pid }, "exec started");

@@ -67,7 +67,22 @@ function userSafeDirectories(): Promise<string[]> {
 
 /** Runs `git <args>` hardened (see HARDENED_GIT_ENV); never throws, like exec's run. */
 export async function git(args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  return run(gitArgv(args, await userSafeDirectories()), { ...options, env: { ...options.env, ...HARDENED_GIT_ENV } });
+  return run(gitArgv(args, await userSafeDirectories()), {
+    ephemeral: readOnly(args),
+    ...options,
+    env: { ...options.env, ...HARDENED_GIT_ENV },
+  });
+}
+
+/** Subcommands that only read (GIT_OPTIONAL_LOCKS=0 keeps `status` and `diff` from refreshing the index). */
+const QUERIES = new Set(["rev-parse", "diff", "ls-files", "ls-tree", "cat-file", "show", "log", "for-each-ref", "merge-base", "status"]);
+
+/** Whether a git call only reads: its subcommand (after any `-c key=value`) is a query, or `config --get…`. */
+export function readOnly(args: readonly string[]): boolean {
+  let i = 0;
+  while (args[i] === "-c") i += 2;
+  const command = args[i] ?? "";
+  return QUERIES.has(command) || (command === "config" && (args[i + 1] ?? "").startsWith("--get"));
 }
 
 export async function isRepo(dir: string): Promise<boolean> {

@@ -1,6 +1,6 @@
-// The children a run's process has started and not yet seen end (.loki/state/children.json), each
-// with its start time, so that `loki resume` and `loki stop` can end what a kill -9 left running —
-// the process and its whole group — and never a process that merely reuses one of their pids.
+// The children a run's process has started and not yet seen end (.loki/state/children.json; not exec's
+// ephemeral read-only git queries), each with its start time, so that `loki resume` and `loki stop` can
+// end what a kill -9 left running — the process and its whole group — and never a reused pid.
 import { z } from "zod";
 import type { SpawnWatch } from "../core/exec.ts";
 import { groupMembers, processStartTime, sameProcess, signalGroup } from "../core/proc.ts";

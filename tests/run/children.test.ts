@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, watchSpawns } from "../../src/core/exec.ts";
+import { git, readOnly } from "../../src/core/git.ts";
 import { processStartTime } from "../../src/core/proc.ts";
 import { SCHEMA_VERSION } from "../../src/core/schema.ts";
 import { workspaceAt, writeJson } from "../../src/core/workspace.ts";
@@ -57,6 +58,31 @@ describe("a run's children", () => {
     await until(() => recorded(ws.children).children.length === 0, 2000);
     tracker.close();
     expect(recorded(ws.children).children).toEqual([]);
+  });
+
+  test("read-only git queries are not recorded (they end by themselves); git calls that write, and other commands, are", async () => {
+    await using dir = await tmpdir({ commit: true, files: { "a.txt": "a\n" } });
+    const started: string[] = [];
+    const watch = { spawned: ({ argv }: { argv: readonly string[] }) => void started.push(argv.join(" ")), exited: () => {} };
+    await watchSpawns(watch, async () => {
+      for (const args of [
+        ["rev-parse", "HEAD"],
+        ["-c", "core.quotepath=false", "diff", "--name-only", "HEAD"],
+        ["status", "--porcelain"],
+        ["config", "--get", "core.bare"],
+        ["config", "loki.test", "yes"],
+        ["add", "-A"],
+      ])
+        expect((await git(args, { cwd: dir.path })).ok).toBe(true);
+      await run(["true"], { cwd: dir.path });
+    });
+    const subcommands = started.filter((argv) => !argv.includes("safe.directory")).map((argv) => argv.replace(/^git (-c \S+ )*/, ""));
+    expect(subcommands).toEqual(["config loki.test yes", "add -A", "true"]);
+    expect([readOnly(["-c", "x=y", "ls-files"]), readOnly(["config", "--get-all", "k"]), readOnly(["commit", "-m", "x"])]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 
   test("a dead run's group is ended whole, TERM first; its leader's pid reused by another process is spared", async () => {
