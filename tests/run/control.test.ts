@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LokiEvent } from "../../src/core/run-schema.ts";
 import { fakeBinDir } from "../helpers/cli.ts";
-import { alive, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { alive, HELD, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const CLI = cliBundle();
@@ -47,10 +47,11 @@ describe("controlling a run", () => {
   });
 
   test("a STOP file ends the run at the next boundary (exit 1, stopped)", async () => {
-    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "800" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD);
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     writeFileSync(join(s.path, ".loki", "STOP"), "test\n");
+    s.release();
     expect(await proc.exited).toBe(1);
     expect(s.completion()).toMatchObject({ outcome: "stopped", iterations: 1 });
     expect(existsSync(join(s.path, ".loki", "STOP"))).toBe(false);
@@ -73,11 +74,12 @@ describe("controlling a run", () => {
   });
 
   test("PAUSE waits at the boundary; `loki resume` un-pauses the live run", async () => {
-    await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "600" });
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD);
     const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(agentRunning(s));
     const pause = await s.loki(["pause"]);
     expect(pause.code).toBe(0);
+    s.release();
     await until(() => s.events().some((e) => e.kind === "paused"));
     expect((await s.loki(["status", "--json"])).json()).toMatchObject({
       status: "paused",
