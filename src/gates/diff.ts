@@ -15,6 +15,8 @@ const GIT_TIMEOUT_MS = 120_000;
 const MAX_DIFF_BYTES = 256 * 1024 * 1024;
 /** An untracked file larger than this is recorded as binary instead of read into memory. */
 const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
+/** What one read of a commit's files may bring back in all; past it, the files not read are null. */
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Pinned so that neither a user's git config nor the repository can change the bytes we parse and
@@ -130,37 +132,72 @@ export async function listSubjectFiles(subject: Subject): Promise<string[] | str
 }
 
 /**
- * Files as the subject has them (null: unreadable or gone): the working tree when it is included,
- * else the head commit — read from disk unless the working tree differs there, so a clean checkout
- * costs one spawn, not one per file.
+ * Files as the subject has them (null: unreadable, gone, not a file): the working tree when it is
+ * included, else the head commit's own blobs — never the working tree, which a graded command running
+ * beside the gates (the tests gate runs the agent's code, writable) could rewrite between a check and
+ * a read. One `git cat-file --batch` per call; a commit cannot change, so what it held is remembered.
  */
 export async function readSubjectFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
-  let dirty: Set<string> | null = new Set();
-  if (!subject.includesWorktree) {
-    const diff = await git(["-c", "core.quotepath=false", "diff", "--name-only", "--no-relative", "-z", subject.head, "--"], {
+  if (subject.includesWorktree)
+    return paths.map((path) => {
+      try {
+        return readFileSync(join(subject.root, path), "utf8");
+      } catch {
+        return null;
+      }
+    });
+  const known = committed.get(subject) ?? new Map<string, string | null>();
+  committed.set(subject, known);
+  const wanted = [...new Set(paths.filter((path) => !known.has(path)))];
+  // cat-file's batch input is one name per line: a path with a newline in it is read on its own.
+  const batch = wanted.filter((path) => !path.includes("\n"));
+  const blobs = await catFiles(subject, batch);
+  batch.forEach((path, i) => known.set(path, blobs[i] ?? null));
+  for (const path of wanted.filter((p) => p.includes("\n"))) {
+    const shown = await git(["show", `${subject.head}:${path}`], {
       cwd: subject.root,
       timeoutMs: GIT_TIMEOUT_MS,
+      maxOutputBytes: MAX_UNTRACKED_BYTES,
     });
-    dirty = diff.ok ? new Set(diff.stdout.split("\0")) : null;
+    known.set(path, shown.ok && !shown.truncated ? shown.stdout : null);
   }
-  return Promise.all(
-    paths.map(async (path) => {
-      if (dirty !== null && !dirty.has(path)) {
-        try {
-          return readFileSync(join(subject.root, path), "utf8");
-        } catch {
-          if (subject.includesWorktree) return null;
-        }
-      }
-      if (subject.includesWorktree) return null;
-      const shown = await git(["show", `${subject.head}:${path}`], {
-        cwd: subject.root,
-        timeoutMs: GIT_TIMEOUT_MS,
-        maxOutputBytes: MAX_UNTRACKED_BYTES,
-      });
-      return shown.ok && !shown.truncated ? shown.stdout : null;
-    }),
-  );
+  return paths.map((path) => known.get(path) ?? null);
+}
+
+const committed = new WeakMap<Subject, Map<string, string | null>>();
+
+/** Each path's blob at the subject's head, as UTF-8 text; null when absent, not a blob, or over MAX_UNTRACKED_BYTES. */
+async function catFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
+  if (paths.length === 0) return [];
+  const result = await git(["cat-file", "--batch"], {
+    cwd: subject.root,
+    input: paths.map((path) => `${subject.head}:${path}\n`).join(""),
+    // latin1: one character per byte, so the sizes git gives index the output.
+    encoding: "latin1",
+    timeoutMs: GIT_TIMEOUT_MS,
+    maxOutputBytes: MAX_BATCH_BYTES,
+  });
+  const out = result.stdout;
+  const texts: (string | null)[] = [];
+  let at = 0;
+  for (let i = 0; i < paths.length && (result.ok || result.truncated); i++) {
+    const eol = out.indexOf("\n", at);
+    if (eol < 0) break;
+    const header = /^[0-9a-f]{40,64} (\w+) (\d+)$/.exec(out.slice(at, eol));
+    if (!header) {
+      texts.push(null); // "<name> missing", "<name> ambiguous"
+      at = eol + 1;
+      continue;
+    }
+    const size = Number(header[2]);
+    const end = eol + 1 + size;
+    if (end >= out.length && result.truncated) break;
+    texts.push(
+      header[1] === "blob" && size <= MAX_UNTRACKED_BYTES ? Buffer.from(out.slice(eol + 1, end), "latin1").toString("utf8") : null,
+    );
+    at = end + 1;
+  }
+  return texts;
 }
 
 /** One untracked file as git would show it when added: every line new (a link: its target). None

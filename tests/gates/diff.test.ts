@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
 import type { ChangedFile } from "../../src/gates/gate.ts";
-import { readSubject } from "../../src/gates/diff.ts";
+import { readSubject, readSubjectFiles } from "../../src/gates/diff.ts";
 import { parseUnifiedDiff, unquote } from "../../src/gates/diff-parse.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -175,6 +175,34 @@ describe("readSubject", () => {
     await using empty = await tmpdir({ git: true });
     const unborn = await thrown(readSubject(empty.path, "HEAD", { includeWorktree: false }));
     expect(isLokiError(unborn) && unborn.message).toContain("no commits yet");
+  });
+});
+
+describe("readSubjectFiles", () => {
+  test("a commit's files come from the commit, never from the working tree (even where git's diff cannot see a change)", async () => {
+    await using dir = await tmpdir({ commit: true, files: { "jest.config.js": "module.exports = {};\n" } });
+    const base = head(dir.path);
+    dir.write("jest.config.js", 'module.exports = { testPathIgnorePatterns: ["slow"] };\n');
+    dir.write("big name\nwith newline.txt", "odd\n");
+    mkdirSync(join(dir.path, "dir"));
+    dir.write("dir/bin", "a\u0000é\n");
+    symlinkSync("jest.config.js", join(dir.path, "link.js"));
+    git(dir.path, ["add", "-A"]);
+    git(dir.path, ["commit", "-qm", "change"]);
+    const committed = 'module.exports = { testPathIgnorePatterns: ["slow"] };\n';
+    // What a graded command running beside the gates could do: the file on disk is not the commit's,
+    // and git's own diff is told not to look (assume-unchanged).
+    git(dir.path, ["update-index", "--assume-unchanged", "jest.config.js"]);
+    dir.write("jest.config.js", "module.exports = {};\n");
+    expect(git(dir.path, ["diff", "--name-only", "HEAD"])).toBe("");
+    const subject = await readSubject(dir.path, base, { includeWorktree: false });
+    const paths = ["jest.config.js", "missing.txt", "dir", "dir/bin", "link.js", "big name\nwith newline.txt"];
+    expect(await readSubjectFiles(subject, paths)).toEqual([committed, null, null, "a\u0000é\n", "jest.config.js", "odd\n"]);
+    // Asked again (another gate of the same round): the same answers.
+    expect(await readSubjectFiles(subject, ["jest.config.js", "dir/bin"])).toEqual([committed, "a\u0000é\n"]);
+    // With the working tree included, the working tree is what is graded.
+    const worktree = await readSubject(dir.path, base, { includeWorktree: true });
+    expect(await readSubjectFiles(worktree, ["jest.config.js", "missing.txt"])).toEqual(["module.exports = {};\n", null]);
   });
 });
 
