@@ -8,6 +8,7 @@ import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
 import { applyBinaryRule } from "./binary.ts";
 import { binaryByBaseAttributes } from "./blobs.ts";
+import { readCommitFiles } from "./commit-files.ts";
 import { parseUnifiedDiff } from "./diff-parse.ts";
 import type { ChangedFile, Subject } from "./gate.ts";
 
@@ -15,8 +16,6 @@ const GIT_TIMEOUT_MS = 120_000;
 const MAX_DIFF_BYTES = 256 * 1024 * 1024;
 /** An untracked file larger than this is recorded as binary instead of read into memory. */
 const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
-/** What one read of a commit's files may bring back in all; past it, the files not read are null. */
-const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 /**
  * Pinned so that neither a user's git config nor the repository can change the bytes we parse and
@@ -133,71 +132,18 @@ export async function listSubjectFiles(subject: Subject): Promise<string[] | str
 
 /**
  * Files as the subject has them (null: unreadable, gone, not a file): the working tree when it is
- * included, else the head commit's own blobs — never the working tree, which a graded command running
- * beside the gates (the tests gate runs the agent's code, writable) could rewrite between a check and
- * a read. One `git cat-file --batch` per call; a commit cannot change, so what it held is remembered.
+ * included, else exactly the head commit's blobs (commit-files.ts) — never what the working tree
+ * holds now, which a graded command running beside the gates (the agent's code, writable) may rewrite.
  */
 export async function readSubjectFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
-  if (subject.includesWorktree)
-    return paths.map((path) => {
-      try {
-        return readFileSync(join(subject.root, path), "utf8");
-      } catch {
-        return null;
-      }
-    });
-  const known = committed.get(subject) ?? new Map<string, string | null>();
-  committed.set(subject, known);
-  const wanted = [...new Set(paths.filter((path) => !known.has(path)))];
-  // cat-file's batch input is one name per line: a path with a newline in it is read on its own.
-  const batch = wanted.filter((path) => !path.includes("\n"));
-  const blobs = await catFiles(subject, batch);
-  batch.forEach((path, i) => known.set(path, blobs[i] ?? null));
-  for (const path of wanted.filter((p) => p.includes("\n"))) {
-    const shown = await git(["show", `${subject.head}:${path}`], {
-      cwd: subject.root,
-      timeoutMs: GIT_TIMEOUT_MS,
-      maxOutputBytes: MAX_UNTRACKED_BYTES,
-    });
-    known.set(path, shown.ok && !shown.truncated ? shown.stdout : null);
-  }
-  return paths.map((path) => known.get(path) ?? null);
-}
-
-const committed = new WeakMap<Subject, Map<string, string | null>>();
-
-/** Each path's blob at the subject's head, as UTF-8 text; null when absent, not a blob, or over MAX_UNTRACKED_BYTES. */
-async function catFiles(subject: Subject, paths: readonly string[]): Promise<(string | null)[]> {
-  if (paths.length === 0) return [];
-  const result = await git(["cat-file", "--batch"], {
-    cwd: subject.root,
-    input: paths.map((path) => `${subject.head}:${path}\n`).join(""),
-    // latin1: one character per byte, so the sizes git gives index the output.
-    encoding: "latin1",
-    timeoutMs: GIT_TIMEOUT_MS,
-    maxOutputBytes: MAX_BATCH_BYTES,
-  });
-  const out = result.stdout;
-  const texts: (string | null)[] = [];
-  let at = 0;
-  for (let i = 0; i < paths.length && (result.ok || result.truncated); i++) {
-    const eol = out.indexOf("\n", at);
-    if (eol < 0) break;
-    const header = /^[0-9a-f]{40,64} (\w+) (\d+)$/.exec(out.slice(at, eol));
-    if (!header) {
-      texts.push(null); // "<name> missing", "<name> ambiguous"
-      at = eol + 1;
-      continue;
+  if (!subject.includesWorktree) return readCommitFiles(subject, paths);
+  return paths.map((path) => {
+    try {
+      return readFileSync(join(subject.root, path), "utf8");
+    } catch {
+      return null;
     }
-    const size = Number(header[2]);
-    const end = eol + 1 + size;
-    if (end >= out.length && result.truncated) break;
-    texts.push(
-      header[1] === "blob" && size <= MAX_UNTRACKED_BYTES ? Buffer.from(out.slice(eol + 1, end), "latin1").toString("utf8") : null,
-    );
-    at = end + 1;
-  }
-  return texts;
+  });
 }
 
 /** One untracked file as git would show it when added: every line new (a link: its target). None

@@ -192,8 +192,11 @@ describe("readSubjectFiles", () => {
     const committed = 'module.exports = { testPathIgnorePatterns: ["slow"] };\n';
     // What a graded command running beside the gates could do: the file on disk is not the commit's,
     // and git's own diff is told not to look (assume-unchanged).
-    git(dir.path, ["update-index", "--assume-unchanged", "jest.config.js"]);
+    git(dir.path, ["update-index", "--assume-unchanged", "jest.config.js", "dir/bin"]);
     dir.write("jest.config.js", "module.exports = {};\n");
+    // A FIFO where the commit has a file: never waited on.
+    rmSync(join(dir.path, "dir", "bin"));
+    expect(Bun.spawnSync(["mkfifo", join(dir.path, "dir", "bin")]).exitCode).toBe(0);
     expect(git(dir.path, ["diff", "--name-only", "HEAD"])).toBe("");
     const subject = await readSubject(dir.path, base, { includeWorktree: false });
     const paths = ["jest.config.js", "missing.txt", "dir", "dir/bin", "link.js", "big name\nwith newline.txt"];

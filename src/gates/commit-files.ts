@@ -1,0 +1,117 @@
+// A commit's files by path, as the gates grade them: exactly the commit's blobs, never what the working
+// tree holds now (a graded command runs beside the gates and may rewrite it). A file on disk is used only
+// when the bytes read hash to the commit's blob id; everything else comes from `git cat-file --batch`.
+import { createHash } from "node:crypto";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { git } from "../core/git.ts";
+
+const GIT_TIMEOUT_MS = 120_000;
+/** A file past this is not read (null), as for an untracked one. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** What one batch may bring back in all; past it, the files not read are null. */
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
+export type Commit = { root: string; head: string };
+
+/** Per commit object (a Subject): its blob ids, and the texts already read. A commit cannot change. */
+const memo = new WeakMap<Commit, { ids: Promise<Map<string, string> | null>; texts: Map<string, string | null> }>();
+
+/** Each path's text at `commit.head` (UTF-8); null when absent, not a regular file's blob, or too large. */
+export async function readCommitFiles(commit: Commit, paths: readonly string[]): Promise<(string | null)[]> {
+  let entry = memo.get(commit);
+  if (!entry) {
+    entry = { ids: blobIds(commit), texts: new Map() };
+    memo.set(commit, entry);
+  }
+  const { texts } = entry;
+  const ids = await entry.ids;
+  const rest: string[] = [];
+  for (const path of new Set(paths)) {
+    if (texts.has(path)) continue;
+    const id = ids?.get(path);
+    const text = id === undefined ? null : sameOnDisk(join(commit.root, path), id);
+    if (text === null) rest.push(path);
+    else texts.set(path, text);
+  }
+  // cat-file's batch input is one name per line: a path with a newline in it is read on its own.
+  const batch = rest.filter((path) => !path.includes("\n"));
+  (await catFiles(commit, batch)).forEach((text, i) => texts.set(batch[i] as string, text));
+  for (const path of rest.filter((p) => p.includes("\n"))) {
+    const shown = await git(["show", `${commit.head}:${path}`], {
+      cwd: commit.root,
+      timeoutMs: GIT_TIMEOUT_MS,
+      maxOutputBytes: MAX_FILE_BYTES,
+    });
+    texts.set(path, shown.ok && !shown.truncated ? shown.stdout : null);
+  }
+  return paths.map((path) => texts.get(path) ?? null);
+}
+
+/** Regular files' blob ids by path (symlinks and submodules left out: they are not read from disk). */
+async function blobIds(commit: Commit): Promise<Map<string, string> | null> {
+  const listed = await git(["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit.head], {
+    cwd: commit.root,
+    timeoutMs: GIT_TIMEOUT_MS,
+    maxOutputBytes: 256 << 20,
+  });
+  if (!listed.ok || listed.truncated) return null;
+  const ids = new Map<string, string>();
+  for (const line of listed.stdout.split("\0")) {
+    const tab = line.indexOf("\t");
+    const [mode, type, id] = line.slice(0, tab).split(" ");
+    if (tab > 0 && type === "blob" && (mode === "100644" || mode === "100755") && id) ids.set(line.slice(tab + 1), id);
+  }
+  return ids;
+}
+
+/** The file's text when the bytes read from it are the blob `id` (what was hashed is what is returned); else null.
+ *  Opened without following a link and without blocking (a FIFO planted there is not waited on). */
+function sameOnDisk(path: string, id: string): string | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return null;
+    const bytes = readFileSync(fd);
+    const hash = createHash(id.length === 64 ? "sha256" : "sha1");
+    hash.update(`blob ${bytes.length}\0`).update(bytes);
+    return hash.digest("hex") === id ? bytes.toString("utf8") : null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** Each path's blob at the commit, as UTF-8 text; null when absent, not a blob, or over MAX_FILE_BYTES. */
+async function catFiles(commit: Commit, paths: readonly string[]): Promise<(string | null)[]> {
+  if (paths.length === 0) return [];
+  const result = await git(["cat-file", "--batch"], {
+    cwd: commit.root,
+    input: paths.map((path) => `${commit.head}:${path}\n`).join(""),
+    // latin1: one character per byte, so the sizes git gives index the output.
+    encoding: "latin1",
+    timeoutMs: GIT_TIMEOUT_MS,
+    maxOutputBytes: MAX_BATCH_BYTES,
+  });
+  const out = result.stdout;
+  const texts: (string | null)[] = [];
+  let at = 0;
+  for (let i = 0; i < paths.length && (result.ok || result.truncated); i++) {
+    const eol = out.indexOf("\n", at);
+    if (eol < 0) break;
+    const header = /^[0-9a-f]{40,64} (\w+) (\d+)$/.exec(out.slice(at, eol));
+    if (!header) {
+      texts.push(null); // "<name> missing", "<name> ambiguous"
+      at = eol + 1;
+      continue;
+    }
+    const size = Number(header[2]);
+    const end = eol + 1 + size;
+    if (end >= out.length && result.truncated) break;
+    texts.push(header[1] === "blob" && size <= MAX_FILE_BYTES ? Buffer.from(out.slice(eol + 1, end), "latin1").toString("utf8") : null);
+    at = end + 1;
+  }
+  return texts;
+}
