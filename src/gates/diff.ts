@@ -1,6 +1,6 @@
 // The change (Subject): base commit to HEAD (or to the working tree, untracked files included), from ONE
 // pinned `git diff` (`--text` for what only git calls binary: binary.ts): text, sha256, stat, numbered lines;
-// and its files as it has them (a commit's from its objects). Reads only; throws on a bad base or git.
+// and its files as it has them (a commit's: its blobs, commit-files.ts). Reads only; throws on a bad base or git.
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
