@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { git } from "../core/git.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
-/** A file past this is not read (null), as for an untracked one. */
+/** A file past this is not read: null here; an untracked one in the diff is recorded as binary (diff.ts). */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** What one batch may bring back in all; past it, the files not read are null. */
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;

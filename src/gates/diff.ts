@@ -8,14 +8,12 @@ import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
 import { applyBinaryRule } from "./binary.ts";
 import { binaryByBaseAttributes } from "./blobs.ts";
-import { readCommitFiles } from "./commit-files.ts";
+import { MAX_FILE_BYTES, readCommitFiles } from "./commit-files.ts";
 import { parseUnifiedDiff } from "./diff-parse.ts";
 import type { ChangedFile, Subject } from "./gate.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
 const MAX_DIFF_BYTES = 256 * 1024 * 1024;
-/** An untracked file larger than this is recorded as binary instead of read into memory. */
-const MAX_UNTRACKED_BYTES = 16 * 1024 * 1024;
 
 /**
  * Pinned so that neither a user's git config nor the repository can change the bytes we parse and
@@ -163,7 +161,7 @@ function readUntrackedFile(root: string, path: string): ChangedFile {
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (stat === undefined) return file; // deleted between listing and reading
   if (stat.isSymbolicLink()) return { ...file, added: [{ line: 1, text: readlinkSync(full) }] };
-  if (!stat.isFile() || stat.size > MAX_UNTRACKED_BYTES) return { ...file, binary: stat.isFile() };
+  if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return { ...file, binary: stat.isFile() };
   const bytes = readFileSync(full);
   // git's own heuristic: a NUL in the first 8,000 bytes makes a file binary.
   if (bytes.subarray(0, 8000).includes(0)) return { ...file, binary: true };
