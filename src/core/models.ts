@@ -66,6 +66,19 @@ export function resolveModel(input: {
   return { provider: input.provider, model: input.role === "build" ? defaults[input.tier] : defaults.review, source: "default" };
 }
 
+/**
+ * The models a run on `provider` may switch to mid-run (the dashboard's model control): the priced
+ * ones its default model's vendor offers, so the budget, the quote and the dispatch agree on a price.
+ */
+export function switchableModels(provider: string): string[] {
+  const defaults = (DEFAULT_MODELS as Record<string, ModelDefaults | undefined>)[provider];
+  const vendor = defaults ? PRICING.models[defaults.standard]?.provider : undefined;
+  if (!vendor) return [];
+  return Object.entries(PRICING.models)
+    .filter(([, price]) => price.provider === vendor)
+    .map(([id]) => id);
+}
+
 export type Tokens = { input: number; output: number; cache_read: number; cache_write: number };
 export type PricedCost = { usd: number; priced_as: string; basis: "table" | "fallback" };
 

@@ -203,9 +203,22 @@ export const LokiEvent = z.discriminatedUnion("kind", [
   z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),
   /** What grading runs changed on this iteration's tree (a greenfield run's first package.json). */
   z.object({ ...EventBase, kind: z.literal("project_detected"), detection: Detection }),
+  /** A phase of the iteration ended: when it began and how long it took (the dashboard's timeline). */
+  z.object({ ...EventBase, kind: z.literal("phase_finished"), phase: Phase, started_at: IsoTime, ms: z.number().nonnegative() }),
+  /** A requested model (.loki/control/model.json) took effect from this iteration on. */
+  z.object({ ...EventBase, kind: z.literal("model_switched"), from: z.string(), to: z.string(), by: z.string() }),
+  /** A requested budget cap (.loki/control/budget.json) took effect. */
+  z.object({ ...EventBase, kind: z.literal("budget_raised"), from: z.number().nullable(), to: z.number(), by: z.string() }),
   z.object({ ...EventBase, kind: z.literal("run_finished"), outcome: Outcome, exit_code: z.number().int(), reason: z.string() }),
 ]);
 export type LokiEvent = z.infer<typeof LokiEvent>;
+
+/** .loki/control/model.json: the model the next iteration should run (who asked, and when). */
+export const ModelRequest = z.object({ schema_version: Version, model: z.string().min(1), requested_at: IsoTime, by: z.string() });
+export type ModelRequest = z.infer<typeof ModelRequest>;
+/** .loki/control/budget.json: a higher budget cap for the run in progress. */
+export const BudgetRequest = z.object({ schema_version: Version, limit_usd: z.number().positive(), requested_at: IsoTime, by: z.string() });
+export type BudgetRequest = z.infer<typeof BudgetRequest>;
 
 /** state/completion.json (and COMPLETION.txt): the terminal summary of a run. */
 export const Completion = z.object({

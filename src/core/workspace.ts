@@ -52,6 +52,9 @@ export function workspaceAt(root: string) {
     episodes: p("memory", "episodes.jsonl"),
     pause: p("PAUSE"),
     stop: p("STOP"),
+    /** Requests for the run in progress (dashboard, `loki` commands), applied at its next iteration boundary. */
+    modelRequest: p("control", "model.json"),
+    budgetRequest: p("control", "budget.json"),
     humanInput: p("HUMAN_INPUT.md"),
     continuity: p("CONTINUITY.md"),
     scratch: (runId: string) => p("tmp", runId),

@@ -13,6 +13,7 @@ import { heldOutStoreProblem } from "../spec/heldout-store.ts";
 import { trustSink } from "./trust-sink.ts";
 import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
 import { lastBlockers, stallReason } from "./stall.ts";
+import { applyRequests } from "./requests.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -23,7 +24,14 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
   const elapsed = () => elapsedBefore + (clock.now() - sessionStart);
   const remainingMs = () => (record.state.caps.max_duration_s === null ? null : record.state.caps.max_duration_s * 1000 - elapsed());
   record.save({ status: "running" });
+  const result = await loopSteps(env, elapsed, remainingMs);
+  // The last iteration's time counts too: a resume's time cap and the dashboard read it.
+  record.save({ elapsed_ms: elapsed() });
+  return result;
+}
 
+async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () => number | null): Promise<LoopResult> {
+  const { record } = env;
   for (;;) {
     record.save({ elapsed_ms: elapsed() });
     const boundary = await checkBoundary(env, remainingMs);
@@ -82,10 +90,11 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
   }
 }
 
-/** Between iterations: STOP, PAUSE (waits), interruption, caps and budget, in that order. */
+/** Between iterations: requests (model, budget), STOP, PAUSE (waits), interruption, caps and budget, in that order. */
 async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Promise<LoopResult | undefined> {
   const { record } = env;
   if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted; state saved" };
+  applyRequests(record);
   let signals = readSignals(record.ws);
   if (signals.pause && !signals.stop) {
     record.save({ status: "paused" });
@@ -96,6 +105,8 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
       signals = readSignals(record.ws);
     }
     if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted while paused; state saved" };
+    // What was asked while paused (a model, a higher cap) holds from the iteration that follows.
+    applyRequests(record);
     record.save({ status: "running" });
     record.emit({ kind: "resumed" });
   }

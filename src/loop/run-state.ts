@@ -4,7 +4,7 @@
 import type { Config, ProviderId } from "../core/config.ts";
 import { logDebug, useLogFile } from "../core/log.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
-import { CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
+import { CostEntry, LokiEvent, OrchestratorState, type Phase } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
 import { appendJsonl, appendJsonlMany, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
@@ -21,6 +21,9 @@ export type RunRecord = {
   bill: (entry: Omit<CostEntry, "ts" | "run_id">) => void;
 };
 
+/** The phases of an iteration (and the ship gate) whose length the timeline shows. */
+const TIMED: ReadonlySet<Phase> = new Set(["reason", "act", "reflect", "verify", "compound", "ship"]);
+
 export function openRunRecord(
   ws: Workspace,
   initial: OrchestratorState,
@@ -28,10 +31,24 @@ export function openRunRecord(
   now: () => Date = () => new Date(),
 ): RunRecord {
   useLogFile(ws.logFile);
+  // When the phase in progress began: known only for phases this process entered (a resumed run's
+  // first phase began in another process, so its length is not made up).
+  let phaseSince: Date | null = null;
   const record: RunRecord = {
     ws,
     state: initial,
     save(patch) {
+      if (patch.phase !== undefined && patch.phase !== record.state.phase) {
+        const at = now();
+        if (phaseSince && TIMED.has(record.state.phase))
+          record.emit({
+            kind: "phase_finished",
+            phase: record.state.phase,
+            started_at: phaseSince.toISOString(),
+            ms: at.getTime() - phaseSince.getTime(),
+          });
+        phaseSince = at;
+      }
       record.state = writeJson(ws.orchestrator, OrchestratorState, { ...record.state, ...patch, updated_at: now().toISOString() });
       writeSession(ws, record.state, process.pid, ownStartSync());
       return record.state;

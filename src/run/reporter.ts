@@ -42,6 +42,10 @@ const FORMAT: Formatters = {
   resumed: () => null,
   stalled: (e) => `  no code changes in ${e.count} iterations`,
   warning: (e) => `  warning: ${e.message}`,
+  // The live status line shows the phase; the timeline is the dashboard's.
+  phase_finished: () => null,
+  model_switched: (e) => `  model ${e.from} → ${e.to} from this iteration on (asked by ${e.by})`,
+  budget_raised: (e) => `  budget cap ${e.from === null ? "none" : `$${e.from.toFixed(2)}`} → $${e.to.toFixed(2)} (asked by ${e.by})`,
   project_detected: (e) => `  grading now runs ${describeDetection(e.detection)}`,
   run_finished: (e) => `finished: ${e.outcome} (exit ${e.exit_code}) — ${e.reason}`,
 };

@@ -202,6 +202,12 @@ describe("reporter", () => {
         },
         "  grading now runs test `node --test`, build (none), lint (none)",
       ],
+      [{ ...base, kind: "phase_finished", phase: "act", started_at: "2026-01-01T00:00:00.000Z", ms: 1200 }, null],
+      [
+        { ...base, kind: "model_switched", from: "claude-sonnet-5-5", to: "claude-haiku-5-5", by: "dashboard" },
+        "  model claude-sonnet-5-5 → claude-haiku-5-5 from this iteration on (asked by dashboard)",
+      ],
+      [{ ...base, kind: "budget_raised", from: 5, to: 12.5, by: "dashboard" }, "  budget cap $5.00 → $12.50 (asked by dashboard)"],
       [{ ...base, kind: "run_finished", outcome: "verified", exit_code: 0, reason: "done" }, "finished: verified (exit 0) — done"],
     ];
     expect(lines.map(([e]) => e.kind).sort()).toEqual(LokiEvent.options.map((o) => o.shape.kind.value).sort());

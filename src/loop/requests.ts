@@ -1,0 +1,54 @@
+// The run's side of the requests a user leaves in .loki/control/ (the dashboard, `loki` commands): a
+// model for the next iteration and a higher budget cap, taken once at an iteration boundary, checked
+// again here (the file is data, not a command), applied to the run's state and told as events.
+import { existsSync, rmSync } from "node:fs";
+import type { z } from "zod";
+import { switchableModels } from "../core/models.ts";
+import { BudgetRequest, ModelRequest } from "../core/run-schema.ts";
+import { readJson } from "../core/workspace.ts";
+import { WARN_FRACTION } from "./budget.ts";
+import type { RunRecord } from "./run-state.ts";
+
+/** Applies what is waiting; each request file is removed once read, whether it was applied or refused. */
+export function applyRequests(record: RunRecord): void {
+  const model = take(record, record.ws.modelRequest, ModelRequest);
+  if (model) applyModel(record, model);
+  const budget = take(record, record.ws.budgetRequest, BudgetRequest);
+  if (budget) applyBudget(record, budget);
+}
+
+function take<T extends z.ZodType>(record: RunRecord, path: string, schema: T): z.infer<T> | null {
+  if (!existsSync(path)) return null;
+  let value: z.infer<T> | undefined;
+  try {
+    value = readJson(path, schema);
+  } catch {
+    value = undefined;
+  }
+  rmSync(path, { force: true });
+  if (value === undefined) record.emit({ kind: "warning", message: `${path} is not a valid request; removed unapplied` });
+  return value ?? null;
+}
+
+function applyModel(record: RunRecord, request: ModelRequest): void {
+  const { provider, model } = record.state;
+  if (request.model === model) return;
+  if (!switchableModels(provider).includes(request.model)) {
+    record.emit({ kind: "warning", message: `model ${request.model} is not one ${provider} runs here; the run keeps ${model}` });
+    return;
+  }
+  record.emit({ kind: "model_switched", from: model, to: request.model, by: request.by });
+  record.save({ model: request.model });
+}
+
+function applyBudget(record: RunRecord, request: BudgetRequest): void {
+  const { limit_usd, spent_usd } = record.state.budget;
+  // Only ever up: a request cannot take away a cap the user set, nor end the run by lowering it.
+  if (limit_usd === null || request.limit_usd <= limit_usd) {
+    const why = limit_usd === null ? "the run has no cap" : `it is not above the cap of $${limit_usd.toFixed(2)}`;
+    record.emit({ kind: "warning", message: `budget cap of $${request.limit_usd.toFixed(2)} refused: ${why}` });
+    return;
+  }
+  record.emit({ kind: "budget_raised", from: limit_usd, to: request.limit_usd, by: request.by });
+  record.save({ budget: { ...record.state.budget, limit_usd: request.limit_usd, warned: spent_usd >= WARN_FRACTION * request.limit_usd } });
+}

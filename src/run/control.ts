@@ -1,0 +1,106 @@
+// The controls a user has over the run in progress in a repository — pause, un-pause, stop, the model
+// for the next iteration, a higher budget cap — as `loki pause|resume|stop` and the dashboard share
+// them. Each only leaves a signal or a request in .loki/ (or signals the run's own process, for "stop
+// now"); the run applies it at its next boundary. None starts a run, and none can waive a check.
+import { usageError } from "../core/errors.ts";
+import { switchableModels } from "../core/models.ts";
+import { signalSaved } from "../core/process-identity.ts";
+import { BudgetRequest, ModelRequest } from "../core/run-schema.ts";
+import { SCHEMA_VERSION } from "../core/schema.ts";
+import { Session } from "../core/session-schema.ts";
+import { readJson, writeJson, workspaceAt } from "../core/workspace.ts";
+import { clearSignal, setSignal } from "../loop/signals.ts";
+import { readStatus, type StatusReport } from "./status.ts";
+
+export type ControlAnswer = { ok: true; message: string } | { ok: false; status: 409 | 422; message: string };
+
+const LIVE = ["running", "starting", "paused"];
+const refuse = (status: 409 | 422, message: string): ControlAnswer => ({ ok: false, status, message });
+
+/** The repository's run while its process is alive, or why there is none to control. */
+async function liveRun(root: string): Promise<StatusReport | ControlAnswer> {
+  const status = await readStatus(root);
+  if (status.run_id && status.pid_alive && LIVE.includes(status.status)) return status;
+  const why = status.run_id
+    ? `run ${status.run_id} is ${status.status === "dead" ? "not running (its process is gone)" : status.status}`
+    : "no run here";
+  return refuse(409, `${why}; continue a stopped run in a terminal with: loki resume`);
+}
+
+const isAnswer = (value: StatusReport | ControlAnswer): value is ControlAnswer => "ok" in value;
+
+export async function pauseRun(root: string, by: string): Promise<ControlAnswer> {
+  const run = await liveRun(root);
+  if (isAnswer(run)) return run;
+  setSignal(workspaceAt(root).pause, `paused by ${by}`);
+  return { ok: true, message: `run ${run.run_id} will pause at the next iteration boundary` };
+}
+
+/** Un-pauses a live run (a dead one is continued by `loki resume` in a terminal, never from here). */
+export async function unpauseRun(root: string): Promise<ControlAnswer> {
+  const run = await liveRun(root);
+  if (isAnswer(run)) return run;
+  if (run.status !== "paused" && !run.signals.pause) return refuse(409, `run ${run.run_id} is not paused`);
+  clearSignal(workspaceAt(root).pause);
+  return { ok: true, message: `run ${run.run_id} continues` };
+}
+
+/**
+ * "iteration": STOP, which the run obeys after the iteration in progress. "now": STOP, and the run's
+ * process group is sent SIGTERM — only while the session's pid still names the run's process — so
+ * the agent call in flight ends and the run saves its state (`loki resume` continues it).
+ */
+export async function stopRun(root: string, mode: "iteration" | "now", by: string): Promise<ControlAnswer> {
+  const run = await liveRun(root);
+  if (isAnswer(run)) return run;
+  const ws = workspaceAt(root);
+  setSignal(ws.stop, `stopped by ${by}`);
+  if (mode === "iteration") return { ok: true, message: `run ${run.run_id} stops after the iteration in progress` };
+  const session = readJson(ws.session, Session);
+  const sent = session?.run_id === run.run_id ? await signalSaved(session.pid, session.pid_start, "SIGTERM", { group: true }) : "gone";
+  if (sent === "reused") return refuse(409, `run ${run.run_id}'s pid now belongs to another process, which was not signalled`);
+  return { ok: true, message: `run ${run.run_id} is stopping now` };
+}
+
+/** The models the live run's provider can switch to; empty without a live run. */
+export async function runModels(root: string): Promise<string[]> {
+  const status = await readStatus(root);
+  return status.run_id && status.provider && LIVE.includes(status.status) ? switchableModels(status.provider) : [];
+}
+
+export async function requestModel(root: string, model: string, by: string): Promise<ControlAnswer> {
+  const run = await liveRun(root);
+  if (isAnswer(run)) return run;
+  const choices = switchableModels(run.provider ?? "");
+  if (!choices.includes(model)) return refuse(422, `${model} is not a model ${run.provider} runs here (one of: ${choices.join(", ")})`);
+  if (run.progress?.model === model) return refuse(409, `run ${run.run_id} already runs ${model}`);
+  writeJson(workspaceAt(root).modelRequest, ModelRequest, {
+    schema_version: SCHEMA_VERSION,
+    model,
+    requested_at: new Date().toISOString(),
+    by,
+  });
+  return { ok: true, message: `the next iteration of run ${run.run_id} runs ${model}` };
+}
+
+export async function requestBudget(root: string, limitUsd: number, by: string): Promise<ControlAnswer> {
+  if (!Number.isFinite(limitUsd) || limitUsd <= 0) return refuse(422, "the budget cap must be a positive number of US dollars");
+  const run = await liveRun(root);
+  if (isAnswer(run)) return run;
+  const limit = run.progress?.limit_usd ?? null;
+  if (limit === null) return refuse(409, `run ${run.run_id} has no budget cap to raise`);
+  if (limitUsd <= limit) return refuse(422, `$${limitUsd.toFixed(2)} is not above the cap of $${limit.toFixed(2)}`);
+  writeJson(workspaceAt(root).budgetRequest, BudgetRequest, {
+    schema_version: SCHEMA_VERSION,
+    limit_usd: limitUsd,
+    requested_at: new Date().toISOString(),
+    by,
+  });
+  return { ok: true, message: `run ${run.run_id}'s cap becomes $${limitUsd.toFixed(2)} at its next boundary` };
+}
+
+/** For the CLI: an answer that refused becomes the usage error `loki status` helps with. */
+export function orThrow(answer: ControlAnswer): string {
+  if (!answer.ok) throw usageError(answer.message, { hint: "see `loki status`" });
+  return answer.message;
+}
