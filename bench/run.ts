@@ -6,6 +6,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../src/core/config.ts";
 import { readSpec } from "../src/spec/read.ts";
+import { benchDashboard } from "./dashboard.ts";
 import { benchDiff } from "./diff.ts";
 import { benchDifferential } from "./differential.ts";
 import { bigOpenApi, longPrd } from "./fixtures.ts";
@@ -122,6 +123,24 @@ record(
   "plain `true`",
   { median: sandbox.sandboxedMs, floor: sandbox.plainMs, runs: sandbox.runs },
   { kind: "over-floor-at-most", value: SANDBOX_TARGET_MS },
+);
+
+const dashboard = await benchDashboard();
+record("dashboard: p95 events.jsonl append → row in the page's DOM (Chromium)", "bare SSE push → DOM", dashboard.latency, atMost(100));
+record("dashboard: 5,000-event run, navigation → every panel drawn", "bare page parsing the same snapshot", dashboard.render, atMost(1000));
+const weight = dashboard.weight;
+record(
+  "dashboard: page weight, html + js + css + svg (target 300 KB)",
+  "gzip -9 of the same bytes",
+  { ...weight, median: weight.median / MB, floor: weight.floor / MB },
+  atMost(0.29),
+  "MB",
+);
+record(
+  "dashboard server CPU ms in 10 s idle with one tab (1 % = 100 ms)",
+  "bare Bun.serve, one SSE stream",
+  dashboard.idleCpu,
+  atMost(100),
 );
 
 const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(" ");

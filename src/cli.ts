@@ -22,6 +22,11 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+function portNumber(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) > 65535) throw new InvalidArgumentError("expected a port number from 0 to 65535.");
+  return Number(value);
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number of US dollars.");
@@ -119,6 +124,7 @@ export function buildProgram(): Command {
       .option("-w, --worktree", "work in a git worktree on branch loki/issue-<n>; your checkout is never touched")
       .option("--pr", "when verified, push the branch and open (or update) a pull request; implies --worktree")
       .option("--ship", "after --pr, wait for the repository's checks and merge when all are green; implies --pr")
+      .option("--no-dashboard", "do not open the live dashboard (it opens only for interactive foreground runs)")
       .addHelpText(
         "after",
         "\nThe cascade: --ship implies --pr; --pr and --bg imply --worktree. An unverified run never gets a\npull request and is never merged; red or pending checks are never merged (exit 2 / 1). See docs/issue-to-pr.md.",
@@ -258,6 +264,12 @@ export function buildProgram(): Command {
     .description("show the current run in this repository (inactive when none)")
     .option("--json", "print status as JSON (schema: docs/reference/status-json.md)")
     .action(lazy(() => import("./commands/status.ts"), "runStatus"));
+  program
+    .command("dashboard")
+    .description("serve a live dashboard of this repository's run on 127.0.0.1 (a run here, in --bg, or finished)")
+    .option("--port <n>", "port to try first (default 57374; the next free one when taken)", portNumber)
+    .option("--no-open", "print the link without opening a browser")
+    .action(lazy(() => import("./commands/dashboard.ts"), "runDashboard"));
   program
     .command("doctor")
     .description("check git, bun and every provider CLI (version, login); exit 1 when no provider is usable")

@@ -20,6 +20,8 @@ import { prepareStart, resumeFlags } from "../run/start.ts";
 import type { RunFlags } from "../core/run-schema.ts";
 import { readStatus } from "../run/status.ts";
 import { completionLine } from "../run/completion.ts";
+import { pauseRun } from "../run/control.ts";
+import { autoOpenDashboard } from "../run/dashboard-policy.ts";
 import { childVerbosityEnv, verbosity } from "../core/verbosity.ts";
 
 type RunOptions = {
@@ -42,6 +44,8 @@ type RunOptions = {
   pr?: boolean;
   ship?: boolean;
   acceptConfigChange?: boolean;
+  /** false: --no-dashboard. */
+  dashboard?: boolean;
 };
 
 /** Options that shape only this invocation (what to read, where to work, how to print), never the
@@ -57,6 +61,7 @@ export const INVOCATION_OPTIONS = [
   "issue",
   "openspec",
   "backgroundChild",
+  "dashboard",
 ] as const satisfies readonly (keyof RunOptions)[];
 
 export function flagsOf(options: RunOptions): RunFlags {
@@ -104,7 +109,28 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
   };
   const run = delegated ? await prepareDelegated({ ...input, pr, ship: Boolean(options.ship) }) : await prepareStart(input);
   if (options.bg) return await detach(run.ws, run.runId, options);
-  return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
+  const dashboard = await runDashboardFor(run.ws.root, options);
+  try {
+    return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
+  } finally {
+    await dashboard?.stop();
+  }
+}
+
+/** An interactive foreground run opens its dashboard (commands/dashboard.ts says when). */
+async function runDashboardFor(root: string, options: RunOptions): Promise<{ stop: () => Promise<void> } | null> {
+  const decision = autoOpenDashboard({
+    env: process.env,
+    stdinIsTty: Boolean(process.stdin.isTTY),
+    stderrIsTty: Boolean(process.stderr.isTTY),
+    bg: Boolean(options.bg),
+    json: Boolean(options.json),
+    dashboard: options.dashboard !== false,
+  });
+  if (!decision.open) return null;
+  // Loaded only for the runs that open it: the server is no part of every start's cost.
+  const { openRunDashboard } = await import("./dashboard.ts");
+  return await openRunDashboard(root);
 }
 
 export async function runResume(options: RunOptions): Promise<ExitCode> {
@@ -171,11 +197,9 @@ async function targetRun(): Promise<ReturnType<typeof workspaceAt>> {
 
 export async function runPause(): Promise<ExitCode> {
   const ws = await targetRun();
-  const status = await readStatus(ws.root);
-  if (!status.pid_alive || !["running", "starting", "paused"].includes(status.status))
-    throw usageError("no active run to pause here", { hint: "see `loki status`" });
-  setSignal(ws.pause, "paused by loki pause");
-  out(`run ${status.run_id} will pause at the next iteration boundary; continue with: loki resume`);
+  const answer = await pauseRun(ws.root, "loki pause");
+  if (!answer.ok) throw usageError("no active run to pause here", { hint: "see `loki status`" });
+  out(`${answer.message}; continue with: loki resume`);
   return COMMAND_EXIT.ok;
 }
 

@@ -37,6 +37,18 @@ export const RunProgress = z.object({
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 
+/** Where a run is, as `loki status --json` and the dashboard show it (from state/orchestrator.json). */
+export type StatusProgress = {
+  iteration: number;
+  max_iterations: number;
+  phase: string;
+  model: string;
+  spent_usd: number;
+  limit_usd: number | null;
+  last_verdict: string | null;
+  outcome: string | null;
+};
+
 /** The part of state/completion.json that `loki status` shows (unknown keys are ignored). */
 export const RunEnding = z.object({
   run_id: z.string(),

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pidState, type PidState } from "../core/process-identity.ts";
 import { Outcome } from "../core/run-schema.ts";
-import { RunEnding, RunProgress, Session } from "../core/session-schema.ts";
+import { RunEnding, RunProgress, Session, type StatusProgress } from "../core/session-schema.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
 import { nextStep } from "./completion.ts";
 import { readLogTail, runLogPath } from "./run-log.ts";
@@ -41,16 +41,7 @@ export type StatusReport = RunEnd & {
   /** Runs delegated to worktrees (--worktree, --pr, --ship, --bg) under .loki/worktrees/. */
   delegated: DelegatedRun[];
   /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
-  progress: {
-    iteration: number;
-    max_iterations: number;
-    phase: string;
-    model: string;
-    spent_usd: number;
-    limit_usd: number | null;
-    last_verdict: string | null;
-    outcome: string | null;
-  } | null;
+  progress: StatusProgress | null;
 };
 
 const LIVE: readonly string[] = ["starting", "running", "paused", "stopping"];

@@ -9,6 +9,7 @@ import { CouncilRound, Evidence, TrustEvent } from "../../src/core/evidence-sche
 import { GateResult } from "../../src/core/schema.ts";
 import { ProofFile } from "../../src/core/proof-schema.ts";
 import { loki, type CliResult } from "./cli.ts";
+import { cliBundle } from "./cli-bundle.ts";
 import { tmpdir, type TmpDir } from "./tmp.ts";
 
 const AGENTS = resolve(import.meta.dir, "..", "fixtures", "agents");
@@ -133,6 +134,23 @@ export async function scenarioRepo(
             .map((l) => JSON.parse(l) as { first: string; cwd: string })
         : [],
   };
+}
+
+/** `loki <args>` started in the scenario's repo and not awaited: the test acts while it runs. */
+export function spawnLoki(s: Scenario, args: string[], extraEnv: Record<string, string> = {}) {
+  return Bun.spawn([process.execPath, cliBundle(), ...args], {
+    cwd: s.path,
+    env: { ...process.env, ...s.env, ...extraEnv },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+/** Waits until `check` holds (polling every 25 ms); throws after `ms`. */
+export async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !check(); await Bun.sleep(25))
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
 }
 
 export function agentPrompt(s: Scenario, call: number): string {

@@ -6,15 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium, SKIP } from "../helpers/chromium.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { writeProof } from "../../src/proof/assemble.ts";
 import { scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-
-// tests/preload.ts keeps this one LOKI_* variable: it is a switch for the test run itself.
-const SKIP = process.env.LOKI_SKIP_BROWSER_TESTS === "1";
 const TITLE = "a real proof opens offline in Chromium at 390 px: headline visible, no request, no sideways scroll";
 
 let s: Scenario | undefined;
@@ -25,33 +22,13 @@ const shots = mkdtempSync(join(tmpdir(), "loki-proof-shots-"));
 
 beforeAll(async () => {
   if (SKIP) return;
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set LOKI_SKIP_BROWSER_TESTS=1 to skip browser tests)`,
-    );
   s = await scenarioRepo("honest");
   expect((await s.loki(["start", "prd.md"])).code).toBe(0);
   const { dir, file } = await writeProof(workspaceAt(s.path), s.completion().run_id, { includeDiff: true });
   page = join(dir, "index.html");
   verdict = file.payload.headline.verdict;
   expect(verdict).toBe("VERIFIED");
-  const root = typeof process.getuid === "function" && process.getuid() === 0;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // DASHBOARD.md §5: root needs --no-sandbox; the wrapper's /dev/shm check can silently fail.
-    args: [
-      ...(root ? ["--no-sandbox"] : []),
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-      "--proxy-server=http://127.0.0.1:9",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

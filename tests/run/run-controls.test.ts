@@ -6,25 +6,9 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requestBudget, requestModel, runModels, stopRun } from "../../src/run/control.ts";
-import { cliBundle } from "../helpers/cli-bundle.ts";
-import { HELD, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { HELD, NO_COUNCIL, scenarioRepo, spawnLoki, until, type Scenario } from "../helpers/scenario.ts";
 
-const CLI = cliBundle();
-
-function spawnStart(s: Scenario, args: string[]) {
-  return Bun.spawn([process.execPath, CLI, "start", "prd.md", ...args], {
-    cwd: s.path,
-    env: { ...process.env, ...s.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-}
-
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !check(); await Bun.sleep(25))
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-}
+const spawnStart = (s: Scenario, args: string[]) => spawnLoki(s, ["start", "prd.md", ...args]);
 
 const inCall = (s: Scenario) => () =>
   existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started");

@@ -1,0 +1,112 @@
+// The dashboard's snapshot: a pure projection of a run's .loki/ (plus `loki status` and the model list
+// the controls offer) into the JSON the page renders. Reads files only — never git, the network or
+// ~/.loki; unknown is null, never 0; strings are redacted again; held-out items stay sealed while live.
+import { join } from "node:path";
+import { Completion, OrchestratorState, type LokiEvent } from "../core/run-schema.ts";
+import { Session } from "../core/session-schema.ts";
+import { workspaceAt, type Workspace } from "../core/workspace.ts";
+import type { DashboardDeps, RunStatusView } from "./deps.ts";
+import { projectAlerts, type Alert } from "./snapshot-alerts.ts";
+import { mayReveal, newRedactor, redactDeep, sealDeep } from "./snapshot-clean.ts";
+import { projectCost, type CostView } from "./snapshot-cost.ts";
+import { mtimeOf, newest, readEvents, readLedger, readRawJson, readValid } from "./snapshot-read.ts";
+import {
+  checklistAge,
+  projectChecklist,
+  projectCouncil,
+  projectGates,
+  readProof,
+  readRounds,
+  sealedStrings,
+  type ChecklistView,
+  type CouncilView,
+  type GatesView,
+} from "./snapshot-review.ts";
+import { projectTimeline, type IterationView } from "./snapshot-timeline.ts";
+import { projectStatus, projectOutcome, projectRun, type OutcomeView, type RunView } from "./snapshot-run.ts";
+
+/** How many of the latest events the snapshot carries (the stream sends the rest as they come). */
+export const SNAPSHOT_EVENTS = 300;
+
+export type Snapshot = {
+  schema_version: 1;
+  generated_at: string;
+  /** Bytes of events.jsonl read: the event stream continues from here. */
+  offset: number;
+  status: RunStatusView;
+  run: RunView | null;
+  cost: CostView | null;
+  timeline: IterationView[];
+  checklist: ChecklistView | null;
+  gates: GatesView | null;
+  council: CouncilView[];
+  events: LokiEvent[];
+  alerts: Alert[];
+  outcome: OutcomeView | null;
+  app: unknown;
+  models: string[];
+  ages: Record<"status" | "cost" | "timeline" | "checklist" | "gates" | "council" | "outcome", string | null>;
+};
+
+/** `now`: the clock the burn rate and retry waits are measured against (tests pin it). */
+export async function readSnapshot(root: string, deps: DashboardDeps, options: { now?: number } = {}): Promise<Snapshot> {
+  const now = options.now ?? Date.now();
+  const ws = workspaceAt(root);
+  const status = await projectStatus(root, deps);
+  // The list is a convenience for the model switch: without it the snapshot still answers.
+  const models = await Promise.resolve()
+    .then(() => deps.controls.models())
+    .catch(() => [] as string[]);
+  const state = readValid(ws.orchestrator, OrchestratorState);
+  const runId = state?.run_id ?? status.run_id;
+  const stream = readEvents(ws.events);
+  const ledger = readLedger(ws.costLedger);
+  const completion = ownCompletion(ws, runId);
+  const rounds = readRounds(ws);
+  const proof = readProof(ws, completion?.run_id ?? runId);
+  const reveal = mayReveal(status, state, completion) ? proof : null;
+  const cost = projectCost(ledger, state, stream.events, now);
+  const gates = projectGates(ws);
+  const snapshot: Snapshot = {
+    schema_version: 1,
+    generated_at: new Date(now).toISOString(),
+    offset: stream.offset,
+    status,
+    run: state ? projectRun(state, readValid(ws.session, Session), stream.events) : null,
+    cost,
+    timeline: projectTimeline(stream.events, cost === null || cost.calls === null ? null : ledger.entries),
+    checklist: projectChecklist(ws, rounds, reveal),
+    gates: gates?.view ?? null,
+    council: projectCouncil(rounds),
+    events: stream.events.slice(-SNAPSHOT_EVENTS),
+    alerts: projectAlerts({
+      status,
+      events: stream.events,
+      cost,
+      completion,
+      signals: { pause: mtimeOf(ws.pause), stop: mtimeOf(ws.stop) },
+      now,
+    }),
+    outcome: completion ? projectOutcome(ws, completion) : null,
+    app: readRawJson(join(ws.dir, "app", "state.json")) ?? null,
+    models,
+    ages: {
+      status: newest(mtimeOf(ws.session), mtimeOf(ws.orchestrator)),
+      cost: mtimeOf(ws.costLedger),
+      timeline: mtimeOf(ws.events),
+      checklist: checklistAge(ws, rounds),
+      gates: gates ? mtimeOf(gates.path) : null,
+      council: newest(...rounds.map((round) => mtimeOf(ws.council(round.round)))),
+      outcome: completion ? mtimeOf(ws.completion) : null,
+    },
+  };
+  // Sealed first, so that redaction can never turn a held-out string into one the seal misses.
+  const sealed = reveal ? snapshot : sealDeep(snapshot, sealedStrings(ws, rounds, proof));
+  return redactDeep(sealed, newRedactor());
+}
+
+/** The completion summary of this run (a summary left by another run is not this one's outcome). */
+function ownCompletion(ws: Workspace, runId: string | null): Completion | null {
+  const completion = readValid(ws.completion, Completion);
+  return completion && (runId === null || completion.run_id === runId) ? completion : null;
+}

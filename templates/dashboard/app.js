@@ -1,0 +1,693 @@
+// The loki dashboard page script (served as /app.js): snapshot → render, SSE feed, watchdog, controls.
+// Over 400 lines because the contract serves one script and the page has no build step; untrusted text
+// goes in only through textContent/createElement (never innerHTML), and nothing here can waive or skip.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN = takeToken();
+const LIVE = ["running", "paused", "starting", "stopping"];
+const FEED_CAP = 2000;
+const STALE_MS = 15_000;
+const REFETCH_MS = 250;
+
+/** An element with a class and children: strings become text nodes, null/false are skipped. */
+function h(tag, cls, ...kids) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid instanceof Node ? kid : String(kid));
+  return el;
+}
+const body = (id) => $(id).querySelector(".body");
+const fill = (id, ...kids) => body(id).replaceChildren(...kids.flat().filter(Boolean));
+const unknown = () => h("span", "unknown", "unknown");
+const has = (v) => v !== null && v !== undefined;
+const usd = (v) => (has(v) ? `$${v < 10 ? v.toFixed(2) : v.toFixed(1)}` : "unknown");
+const usdEl = (v) => (has(v) ? h("span", "num", usd(v)) : unknown());
+function dur(ms) {
+  if (!has(ms)) return "unknown";
+  const s = Math.round(ms / 1000);
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (s < 60) return `${(ms / 1000).toFixed(1)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} m ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} m`;
+}
+function ago(iso) {
+  const t = Date.parse(iso ?? "");
+  if (Number.isNaN(t)) return "unknown";
+  const s = Math.max(0, Math.round((Date.now() - t) / 1000));
+  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.floor(s / 60)} min ago` : `${Math.floor(s / 3600)} h ago`;
+}
+const clock = (iso) => (iso && iso.length >= 19 ? iso.slice(11, 19) : "--:--:--");
+const chip = (text, kind) => h("span", `chip ${kind ?? ""}`, text);
+const kv = (label, ...value) => h("div", "kv", h("span", "k", label), h("span", "v", ...value));
+const loc = (f) => (f.file ? `${f.file}${f.line ? `:${f.line}` : ""}` : "");
+const tone = (s) =>
+  /^(pass|passed|verified|approve|ok|clean|running|completed)$/i.test(s ?? "")
+    ? "good"
+    : /^(fail|failed|blocked|reject|tampered|error|dead|crashed|budget_exceeded|unsandboxed)$/i.test(s ?? "")
+      ? "bad"
+      : "warn";
+
+// ---- the run's token: from the printed link once, then from this tab's sessionStorage (per origin, so per
+// port: the agent's app on another loopback port cannot read it); never a cookie, never left in the address bar ----
+function takeToken() {
+  const fromLink = new URLSearchParams(location.search).get("t");
+  try {
+    if (fromLink) sessionStorage.setItem("loki-token", fromLink);
+  } catch {}
+  if (location.search || location.hash) history.replaceState(null, "", "/");
+  try {
+    return fromLink || sessionStorage.getItem("loki-token") || "";
+  } catch {
+    return fromLink || "";
+  }
+}
+/** fetch with the token header; the only way this page asks the server for data. */
+function api(path, init = {}) {
+  return fetch(path, { ...init, headers: { ...init.headers, "X-Loki-Token": TOKEN } });
+}
+const NO_TOKEN = "No token: open the link `loki dashboard` printed (this tab lost it, or it is from an older dashboard).";
+
+// ---- state ----
+let snap = null;
+let lastId = 0;
+let lastFrame = Date.now();
+let lastEventTs = null;
+let es = null;
+const pending = { action: null, label: "", since: 0, want: null };
+const seenAlerts = new Set();
+let notifiedOutcome = false;
+
+// ---- panels ----
+/** Active time the run saved at its last boundary; while it is live, at least the time since its process started. */
+function elapsedOf(s) {
+  const run = s.run;
+  if (!run || !has(run.elapsed_ms)) return null;
+  const since = Date.now() - Date.parse(run.started_at ?? "");
+  return LIVE.includes(s.status?.status) && !Number.isNaN(since) ? Math.max(run.elapsed_ms, since) : run.elapsed_ms;
+}
+function renderStatus(s) {
+  const st = s.status ?? {};
+  const run = s.run;
+  const status = st.status ?? "unknown";
+  const elapsed = elapsedOf(s);
+  $("spec-title").textContent = run?.spec_title ?? st.spec ?? "";
+  const statusChip = chip(pending.label || status, pending.label ? "warn pending" : tone(status));
+  statusChip.id = "run-status";
+  const sandbox = run?.sandboxed === true ? chip("sandboxed", "good") : run?.sandboxed === false ? chip("UNSANDBOXED", "bad") : unknown();
+  fill(
+    "p-status",
+    h(
+      "div",
+      "strip",
+      kv("run", run?.run_id ?? st.run_id ?? "unknown"),
+      kv("status", statusChip),
+      kv("phase", run?.phase ?? st.progress?.phase ?? "unknown"),
+      kv("iteration", run ? `${run.iteration ?? "?"} / ${run.max_iterations ?? "?"}` : "unknown"),
+      kv("provider / model", `${run?.provider ?? st.provider ?? "unknown"} · ${run?.model ?? st.progress?.model ?? "unknown"}`),
+      kv("elapsed", h("span", "elapsed", dur(elapsed)), run?.max_duration_s ? ` of ${dur(run.max_duration_s * 1000)}` : ""),
+      kv("sandbox", sandbox),
+    ),
+    st.reason ? h("p", "muted", st.reason) : null,
+  );
+}
+
+function renderCost(c) {
+  const banner = $("budget-banner");
+  if (!c) {
+    banner.hidden = true;
+    return fill("p-cost", h("p", null, "Cost: ", unknown(), " (no cost ledger yet)"));
+  }
+  const pct = has(c.spent_usd) && c.limit_usd ? (100 * c.spent_usd) / c.limit_usd : null;
+  banner.hidden = !(c.warn || c.exceeded);
+  banner.className = `banner ${c.exceeded ? "banner-red" : "banner-amber"}`;
+  banner.textContent = c.exceeded
+    ? `Budget exceeded: ${usd(c.spent_usd)} of ${usd(c.limit_usd)} spent`
+    : `Budget warning: ${usd(c.spent_usd)} of ${usd(c.limit_usd)} spent (${pct === null ? "unknown" : Math.round(pct)} %)`;
+  const bar = h("div", `bar ${c.exceeded ? "bad" : c.warn ? "warn" : "good"}`);
+  bar.style.width = `${Math.min(100, pct ?? 0)}%`;
+  const perIt = (c.per_iteration ?? []).map((p) => h("li", null, `#${p.iteration} `, usdEl(p.usd)));
+  const roles = c.per_role ?? {};
+  fill(
+    "p-cost",
+    h("div", "big", usdEl(c.spent_usd), c.limit_usd ? [" of ", usdEl(c.limit_usd)] : h("span", "muted", " spent · no limit")),
+    c.limit_usd ? h("div", "track", bar) : null,
+    kv("exact / estimated", usdEl(c.exact_usd), " / ", usdEl(c.estimated_usd), has(c.calls) ? ` · ${c.calls} calls` : ""),
+    kv("burn (last 30 min)", has(c.burn_usd_per_hour) ? `${usd(c.burn_usd_per_hour)}/h` : unknown()),
+    kv("cap reached in", has(c.cap_in_s) ? `~${dur(c.cap_in_s * 1000)}` : unknown()),
+    kv("build / review / judge", usdEl(roles.build), " / ", usdEl(roles.review), " / ", usdEl(roles.judge)),
+    perIt.length ? h("ul", "inline", perIt) : null,
+  );
+}
+
+function renderTimeline(rows) {
+  if (!rows?.length) return fill("p-timeline", h("p", "muted", "no iteration has started yet"));
+  const items = rows.map((it) => {
+    const phases = (it.phases ?? []).map((p) => chip(`${p.phase} ${dur(p.ms)}`, "phase"));
+    const g = it.gates ?? {};
+    const gates = ["pass", "fail", "skip", "inconclusive"].filter((k) => g[k]).map((k) => chip(`${g[k]} ${k}`, tone(k)));
+    const span = it.finished_at ? dur(Date.parse(it.finished_at) - Date.parse(it.started_at)) : "in progress";
+    return h(
+      "li",
+      it.finished_at ? null : "live",
+      h("strong", null, `#${it.iteration}`),
+      ` ${clock(it.started_at)} · ${span} · `,
+      usdEl(it.usd),
+      it.checkpoint ? ` · ${String(it.checkpoint).slice(0, 8)}` : "",
+      it.changed === false ? " · no change" : "",
+      h("div", "chips", phases.length ? phases : h("span", "muted", "no phase finished yet"), gates),
+    );
+  });
+  fill("p-timeline", h("ol", "timeline", items));
+}
+
+function renderChecklist(c) {
+  if (!c) return fill("p-checklist", h("p", "muted", "checklist: unknown (not written yet)"));
+  const item = (i) => h("li", null, chip(i.status ?? "unknown", tone(i.status)), " ", h("span", "mono", i.id ?? ""), " ", i.text ?? "");
+  const done = c.items.filter((i) => /pass|done/.test(i.status ?? "")).length;
+  fill(
+    "p-checklist",
+    h("p", null, `${done} of ${c.items.length} visible items passing`),
+    h("ul", "items", c.items.map(item)),
+    c.revealed
+      ? [h("h3", null, "held-out (revealed)"), h("ul", "items", c.revealed.map(item))]
+      : h("p", "sealed", `sealed: ${c.sealed ?? "unknown"} held-out item${c.sealed === 1 ? "" : "s"} (revealed when the run ends)`),
+  );
+}
+
+function findingList(findings) {
+  if (!findings?.length) return null;
+  return h(
+    "ul",
+    "findings",
+    findings.map((f) => h("li", null, chip(f.severity ?? "?", tone(f.severity)), " ", h("span", "mono", loc(f)), " ", f.message ?? "")),
+  );
+}
+
+function renderGates(g) {
+  if (!g?.results?.length) return fill("p-gates", h("p", "muted", "no gates run yet"));
+  fill(
+    "p-gates",
+    h("p", "muted", `iteration ${g.iteration ?? "unknown"}`),
+    h(
+      "ul",
+      "gates",
+      g.results.map((r) =>
+        h(
+          "li",
+          null,
+          chip(r.status, tone(r.status)),
+          " ",
+          h("strong", null, r.gate),
+          " ",
+          h("span", "muted", r.reason ?? ""),
+          findingList(r.findings),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderCouncil(rounds) {
+  if (!rounds?.length) return fill("p-council", h("p", "muted", "no council round yet"));
+  const reviewer = (r, extra) =>
+    h(
+      "li",
+      null,
+      chip(r.verdict ?? "unknown", tone(r.verdict)),
+      " ",
+      h("strong", null, extra ?? r.role ?? "reviewer"),
+      r.note ? ` (${r.note})` : "",
+      findingList(r.findings),
+    );
+  fill(
+    "p-council",
+    rounds.map((c) =>
+      h(
+        "div",
+        "round",
+        h("h3", null, `round ${c.round}: `, chip(c.decision ?? "unknown", tone(c.decision))),
+        h(
+          "ul",
+          "reviewers",
+          (c.reviewers ?? []).map((r) => reviewer(r)),
+          c.devils_advocate ? reviewer(c.devils_advocate, "devil's advocate") : null,
+        ),
+      ),
+    ),
+  );
+}
+
+function renderAlerts(alerts) {
+  const list = alerts ?? [];
+  document.title = `${list.length ? "(!) " : ""}loki dashboard`;
+  const btn = $("notify-btn");
+  btn.hidden = !("Notification" in window) || Notification.permission !== "default";
+  if (!list.length) return fill("p-alerts", h("p", "muted", "nothing needs you"));
+  fill(
+    "p-alerts",
+    h(
+      "ul",
+      "alerts",
+      list.map((a) =>
+        h(
+          "li",
+          `alert ${tone(a.kind === "paused" ? "" : "bad")}`,
+          h("strong", null, a.kind),
+          " ",
+          a.message ?? "",
+          " ",
+          h("span", "muted", ago(a.since)),
+        ),
+      ),
+    ),
+  );
+  for (const a of list) {
+    const key = `${a.kind}|${a.since}`;
+    if (seenAlerts.has(key)) continue;
+    seenAlerts.add(key);
+    notify(`loki: ${a.kind}`, a.message ?? "");
+  }
+}
+
+function notify(title, text) {
+  if ("Notification" in window && Notification.permission === "granted") new Notification(title, { body: text, tag: title });
+}
+
+function renderOutcome(o, st) {
+  if (!o)
+    return fill(
+      "p-outcome",
+      h("p", "muted", LIVE.includes(st?.status) ? "run in progress: no outcome yet" : `no outcome recorded (${st?.status ?? "unknown"})`),
+    );
+  const proof = o.proof ? h("a", "button", "open the proof") : null;
+  if (proof) {
+    proof.href = `/proof?t=${encodeURIComponent(TOKEN)}`;
+    proof.target = "_blank";
+    proof.rel = "noopener noreferrer";
+  }
+  const pr = /^https?:\/\//.test(o.pr_url ?? "") ? h("a", null, o.pr_url) : null;
+  if (pr) {
+    pr.href = o.pr_url;
+    pr.rel = "noopener noreferrer";
+  }
+  fill(
+    "p-outcome",
+    h("div", "big", chip(o.outcome ?? "unknown", tone(o.outcome)), ` exit ${o.exit_code ?? "unknown"}`),
+    h("p", null, o.reason ?? ""),
+    kv("finished", o.finished_at ? `${o.finished_at.replace("T", " ").slice(0, 19)} (${ago(o.finished_at)})` : "unknown"),
+    kv("next", h("code", null, o.next ?? "")),
+    pr ? kv("pull request", pr) : null,
+    proof ? h("p", null, proof) : h("p", "muted", "no proof for this run"),
+    o.proof ? h("div", "verify", h("span", "muted", "proof verify: checking…")) : null,
+  );
+  if (!notifiedOutcome) {
+    notifiedOutcome = true;
+    if (!LIVE.includes(st?.status)) notify(`loki: ${o.outcome}`, o.reason ?? "");
+  }
+  if (o.proof) loadVerify();
+}
+
+async function loadVerify() {
+  const res = await api("/api/proof/verify").catch(() => null);
+  const box = body("p-outcome").querySelector(".verify");
+  if (!box) return;
+  if (!res?.ok) return box.replaceChildren(h("span", "muted", `proof verify: unknown (${res ? res.status : "offline"})`));
+  const v = await res.json();
+  box.replaceChildren(
+    h("div", null, "proof verify: ", chip(v.status, tone(v.status))),
+    h(
+      "details",
+      null,
+      h("summary", "muted", `${(v.checks ?? []).length} checks`),
+      h(
+        "ul",
+        "checks",
+        (v.checks ?? []).map((c) =>
+          h("li", null, chip(c.ok ? "ok" : "fail", c.ok ? "good" : "bad"), ` ${c.name} `, h("span", "muted", c.detail ?? "")),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderApp(app) {
+  if (!has(app)) return fill("p-app", h("p", "muted", "no app runner for this run"));
+  const state = typeof app === "object" ? (app.status ?? app.state ?? null) : null;
+  const url = typeof app === "object" && /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(`${app.url ?? ""}/`) ? app.url : null;
+  const link = url ? h("a", null, `open ${url}`) : null;
+  if (link) {
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+  }
+  fill(
+    "p-app",
+    h("p", null, "app runner: ", state ? chip(String(state), tone(String(state))) : unknown(), " ", link),
+    h("pre", "mono small", JSON.stringify(app, null, 2).slice(0, 4000)),
+  );
+}
+
+function renderControls(s) {
+  const status = s.status?.status;
+  const live = LIVE.includes(status);
+  const paused = status === "paused" || s.status?.signals?.pause;
+  $("btn-pause").disabled = !live || paused || pending.action === "pause";
+  $("btn-resume").disabled = !live || !paused || pending.action === "resume";
+  $("btn-stop").disabled = !live || pending.action === "stop";
+  const sel = $("model-select");
+  const models = s.models ?? [];
+  if (sel.dataset.list !== models.join("\n")) {
+    sel.dataset.list = models.join("\n");
+    sel.replaceChildren(...models.map((m) => h("option", null, m)));
+    if (models.includes(s.run?.model)) sel.value = s.run.model;
+  }
+  sel.disabled = $("btn-model").disabled = !live || models.length === 0;
+  if (!models.length) sel.replaceChildren(h("option", null, "no model switch for this run"));
+  const input = $("budget-input");
+  input.placeholder = has(s.cost?.limit_usd) ? String(s.cost.limit_usd) : "unknown";
+  input.disabled = $("btn-budget").disabled = !live;
+}
+
+// ---- pending control states: confirmed only by the engine's own events or status ----
+function setPending(action, label, want) {
+  Object.assign(pending, { action, label, since: Date.now() - 2000, want });
+  if (snap) render(snap);
+}
+function confirmBy(ev) {
+  if (!pending.action || !ev) return;
+  if (Date.parse(ev.ts ?? "") < pending.since) return;
+  if (pending.want?.(ev)) Object.assign(pending, { action: null, label: "", want: null });
+}
+function confirmBySnapshot(s) {
+  if (!pending.action) return;
+  for (const ev of s.events ?? []) confirmBy(ev);
+  const st = s.status?.status;
+  if (pending.action && !LIVE.includes(st)) Object.assign(pending, { action: null, label: "", want: null });
+  if (pending.action === "resume" && st === "running" && !s.status?.signals?.pause) Object.assign(pending, { action: null, label: "" });
+}
+
+function render(s) {
+  confirmBySnapshot(s);
+  renderStatus(s);
+  renderAlerts(s.alerts);
+  renderCost(s.cost);
+  renderOutcome(s.outcome, s.status);
+  renderTimeline(s.timeline);
+  renderChecklist(s.checklist);
+  renderGates(s.gates);
+  renderCouncil(s.council);
+  renderApp(s.app);
+  renderControls(s);
+  tickAges();
+}
+
+// ---- activity feed ----
+const DESCRIBE = {
+  run_started: (e) => [
+    `run ${e.resumed ? "resumed" : "started"}: ${e.provider} · ${e.model} · ${e.spec}`,
+    e.budget_usd ? ` · budget ${usd(e.budget_usd)}` : "",
+  ],
+  iteration_started: (e) => [`iteration ${e.iteration} started`],
+  prompt_built: (e) => [`prompt built: ${e.items} items, ${e.bytes} bytes`],
+  agent_started: (e) => [`agent call started: ${e.provider} · ${e.model}`],
+  agent_finished: (e) => [
+    `agent call ${e.ok ? "finished" : `failed (${e.error_class ?? `exit ${e.exit_code}`})`} in ${dur(e.duration_ms)}, ${usd(e.usd)} ${e.basis}`,
+    e.claimed_done ? " · claims done" : "",
+  ],
+  checkpoint: (e) => [e.changed ? `checkpoint ${String(e.sha ?? "").slice(0, 8)}` : "checkpoint: no change"],
+  gate_result: (e) => [`gate ${e.gate}: ${e.status}`, e.reason ? ` (${e.reason})` : ""],
+  ship_gate: (e) => [`ship gate: ${e.verdict}`, e.reasons?.length ? `: ${e.reasons.join("; ")}` : ""],
+  budget_warning: (e) => [`budget warning: ${usd(e.spent_usd)} of ${usd(e.limit_usd)}`],
+  budget_exceeded: (e) => [`budget exceeded: ${usd(e.spent_usd)} of ${usd(e.limit_usd)}`],
+  retry: (e) => [`retry ${e.attempt} on ${e.provider} (${e.error_class}) in ${dur(e.wait_ms)}`],
+  provider_failover: (e) => [`failover ${e.from} → ${e.to}: ${e.reason}`],
+  model_fallback: (e) => [`model fallback ${e.from} → ${e.to}: ${e.reason}`],
+  paused: () => ["run paused at the boundary"],
+  resumed: () => ["run resumed"],
+  stalled: (e) => [`stalled: no progress for ${e.count} iterations`],
+  warning: (e) => [`warning: ${e.message}`],
+  project_detected: () => ["project detection changed"],
+  run_finished: (e) => [`run finished: ${e.outcome} (exit ${e.exit_code}): ${e.reason}`],
+  phase_finished: (e) => [`phase ${e.phase} finished in ${dur(e.ms)}`],
+  model_switched: (e) => [`model switched ${e.from} → ${e.to} (by ${e.by})`],
+  budget_raised: (e) => [`budget raised ${usd(e.from)} → ${usd(e.to)} (by ${e.by})`],
+  stop_requested: (e) => [`stop requested (${e.mode}) by ${e.by}`],
+};
+const BAD = /^(budget_exceeded|run_finished|stalled)$/;
+const WARN = /^(budget_warning|retry|warning|model_fallback|provider_failover|paused|stop_requested)$/;
+
+function feedRow(e, id) {
+  const describe = DESCRIBE[e.kind];
+  const text = describe
+    ? describe(e).join("")
+    : `${e.kind}: ${JSON.stringify({ ...e, ts: undefined, run_id: undefined, kind: undefined }).slice(0, 300)}`;
+  const bad = (BAD.test(e.kind) && e.outcome !== "verified") || e.ok === false || e.status === "fail" || e.verdict === "BLOCKED";
+  const row = h(
+    "div",
+    `row ${bad ? "bad" : WARN.test(e.kind) ? "warn" : ""}`,
+    h("span", "t", clock(e.ts)),
+    h("span", "i", `#${e.iteration ?? "?"}`),
+    h("span", "m", text),
+  );
+  if (id) row.dataset.id = id;
+  return row;
+}
+
+const feed = () => $("feed");
+const nearBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+function appendFeed(events) {
+  const el = feed();
+  const follow = nearBottom(el);
+  const frag = document.createDocumentFragment();
+  for (const [e, id] of events) {
+    frag.append(feedRow(e, id));
+    lastEventTs = e.ts ?? lastEventTs;
+  }
+  el.append(frag);
+  let extra = el.childElementCount - FEED_CAP;
+  while (extra-- > 0) el.firstElementChild.remove();
+  if (follow) el.scrollTop = el.scrollHeight;
+  $("feed-follow").hidden = follow;
+}
+
+// ---- data flow: snapshot, SSE, watchdog ----
+let refetchTimer = null;
+let lastRefetch = 0;
+let inflight = false;
+let dirty = false;
+function scheduleRefetch() {
+  if (refetchTimer) return;
+  refetchTimer = setTimeout(refetch, Math.max(0, lastRefetch + REFETCH_MS - Date.now()));
+}
+async function refetch() {
+  refetchTimer = null;
+  if (inflight) return void (dirty = true);
+  inflight = true;
+  lastRefetch = Date.now();
+  try {
+    const s = await getSnapshot();
+    if (s) {
+      snap = s;
+      render(s);
+      refreshDiff();
+    }
+  } finally {
+    inflight = false;
+    if (dirty) {
+      dirty = false;
+      scheduleRefetch();
+    }
+  }
+}
+async function getSnapshot() {
+  const res = await api("/api/snapshot").catch(() => null);
+  const err = $("error-banner");
+  if (!res?.ok) {
+    err.hidden = false;
+    err.textContent = res?.status === 401 || !TOKEN ? NO_TOKEN : `Snapshot failed (${res ? res.status : "offline"})`;
+    return null;
+  }
+  err.hidden = true;
+  return res.json();
+}
+
+function setConn(text, kind) {
+  const c = $("conn");
+  c.textContent = text;
+  c.className = `chip ${kind}`;
+}
+function frame() {
+  lastFrame = Date.now();
+  if (!$("stale-banner").hidden) {
+    $("stale-banner").hidden = true;
+    scheduleRefetch();
+  }
+  setConn("live", "good");
+}
+function connect(from) {
+  es?.close();
+  es = new EventSource(`/events?from=${from}&t=${encodeURIComponent(TOKEN)}`);
+  es.onopen = frame;
+  es.onerror = () => setConn(es.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…", "bad");
+  es.addEventListener("ev", (m) => {
+    frame();
+    lastId = Number(m.lastEventId) || lastId;
+    let e;
+    try {
+      e = JSON.parse(m.data);
+    } catch {
+      return;
+    }
+    appendFeed([[e, m.lastEventId]]);
+    confirmBy(e);
+    if (e.kind !== "prompt_built") scheduleRefetch();
+  });
+  es.addEventListener("state", (m) => {
+    frame();
+    if (/"events"/.test(m.data)) return void restart();
+    scheduleRefetch();
+  });
+  es.addEventListener("hb", frame);
+}
+setInterval(() => {
+  if (Date.now() - lastFrame < STALE_MS) return;
+  $("stale-banner").hidden = false;
+  setConn("stale", "bad");
+  lastFrame = Date.now();
+  connect(lastId);
+}, 1000);
+
+// ---- diff ----
+let diffAt = 0;
+let diffTimer = null;
+const openDiffs = new Set();
+async function refreshDiff() {
+  if (diffTimer) return;
+  diffTimer = setTimeout(
+    async () => {
+      diffTimer = null;
+      diffAt = Date.now();
+      const res = await api("/api/diff").catch(() => null);
+      if (!res?.ok) return fill("p-diff", h("p", "muted", `diff: unknown (${res ? res.status : "offline"})`));
+      renderDiff(await res.json());
+    },
+    Math.max(0, diffAt + 2000 - Date.now()),
+  );
+}
+function renderDiff(d) {
+  if (!d.files?.length) return fill("p-diff", h("p", "muted", `no changes since ${String(d.start_sha ?? "the start").slice(0, 8)}`));
+  const rows = d.files.map((f) => {
+    const btn = h(
+      "button",
+      "file",
+      h("span", "mono", f.path),
+      " ",
+      f.binary || !has(f.added)
+        ? chip(f.binary ? "binary" : "unknown", "")
+        : [h("span", "add", `+${f.added}`), " ", h("span", "del", `−${f.deleted}`)],
+    );
+    btn.type = "button";
+    const li = h("li", null, btn);
+    const show = () => loadHunk(li, f);
+    btn.addEventListener("click", () => {
+      const pre = li.querySelector("pre");
+      if (pre) {
+        pre.remove();
+        openDiffs.delete(f.path);
+      } else show();
+    });
+    if (openDiffs.has(f.path)) show();
+    return li;
+  });
+  fill("p-diff", h("p", "muted", `${d.files.length} files since ${String(d.start_sha ?? "").slice(0, 8)}`), h("ul", "diff", rows));
+}
+async function loadHunk(li, f) {
+  openDiffs.add(f.path);
+  const res = await api(`/api/diff/${f.index}`).catch(() => null);
+  const d = res?.ok ? await res.json() : { text: `could not load (${res ? res.status : "offline"})`, truncated: false };
+  const pre = h("pre", "hunk");
+  for (const line of String(d.text ?? "").split("\n"))
+    pre.append(h("span", line[0] === "+" ? "add" : line[0] === "-" ? "del" : line.startsWith("@@") ? "hh" : null, `${line}\n`));
+  if (d.truncated) pre.append(h("span", "muted", "… truncated at 256 KB"));
+  li.querySelector("pre")?.remove();
+  li.append(pre);
+}
+
+// ---- ages ----
+function tickAges() {
+  for (const p of document.querySelectorAll(".panel[data-age]")) {
+    const iso = snap?.ages?.[p.dataset.age];
+    p.querySelector(".age").textContent = `updated ${iso ? ago(iso) : "unknown"}`;
+  }
+  $("p-feed").querySelector(".age").textContent = lastEventTs ? `last event ${ago(lastEventTs)}` : "no events yet";
+  $("p-diff").querySelector(".age").textContent = diffAt ? `fetched ${ago(new Date(diffAt).toISOString())}` : "";
+  const el = document.querySelector("#p-status .elapsed");
+  if (el && snap) el.textContent = dur(elapsedOf(snap));
+}
+setInterval(tickAges, 1000);
+
+// ---- controls ----
+async function post(action, payload) {
+  const msg = $("control-msg");
+  msg.textContent = `${action}: sending…`;
+  const res = await api(`/api/control/${action}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(payload),
+  }).catch(() => null);
+  const answer = res ? await res.json().catch(() => ({ ok: false, message: `HTTP ${res.status}` })) : { ok: false, message: "offline" };
+  msg.textContent = `${action}: ${answer.message ?? (answer.ok ? "ok" : "refused")}`;
+  msg.className = answer.ok ? "muted" : "bad";
+  return answer.ok === true;
+}
+async function control(action, payload, label, want) {
+  if (!(await post(action, payload))) return;
+  if (label) setPending(action, label, want);
+  scheduleRefetch();
+}
+$("btn-pause").addEventListener("click", () => control("pause", {}, "pausing…", (e) => e.kind === "paused"));
+$("btn-resume").addEventListener("click", () => control("resume", {}, "resuming…", (e) => e.kind === "resumed"));
+$("btn-stop").addEventListener("click", () => ($("stop-confirm").hidden = false));
+$("btn-stop-cancel").addEventListener("click", () => ($("stop-confirm").hidden = true));
+for (const mode of ["iteration", "now"])
+  $(`btn-stop-${mode}`).addEventListener("click", () => {
+    $("stop-confirm").hidden = true;
+    control("stop", { mode }, "stopping…", (e) => e.kind === "run_finished");
+  });
+$("btn-model").addEventListener("click", () => {
+  const model = $("model-select").value;
+  control("model", { model }, null);
+});
+$("btn-budget").addEventListener("click", () => {
+  const limit = Number($("budget-input").value);
+  if (!Number.isFinite(limit) || limit <= 0) return void ($("control-msg").textContent = "budget: enter a positive number of dollars");
+  control("budget", { limit_usd: limit }, null);
+});
+$("notify-btn").addEventListener("click", async () => {
+  await Notification.requestPermission();
+  $("notify-btn").hidden = Notification.permission !== "default";
+});
+$("feed-follow").addEventListener("click", () => {
+  const el = feed();
+  el.scrollTop = el.scrollHeight;
+  $("feed-follow").hidden = true;
+});
+feed().addEventListener("scroll", () => ($("feed-follow").hidden = nearBottom(feed())));
+
+// ---- start (and again when events.jsonl was replaced: the feed starts over from a new snapshot) ----
+async function restart() {
+  es?.close();
+  const s = await getSnapshot();
+  if (!s && !TOKEN) return void setConn("no token", "bad");
+  if (!s) return void setTimeout(restart, 2000);
+  snap = s;
+  lastId = s.offset ?? 0;
+  feed().replaceChildren();
+  appendFeed((s.events ?? []).map((e) => [e, null]));
+  render(s);
+  refreshDiff();
+  connect(lastId);
+  document.body.dataset.ready = "1";
+}
+restart();

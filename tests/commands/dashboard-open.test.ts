@@ -1,0 +1,60 @@
+// `loki start` in a terminal opens the live dashboard in the browser ($BROWSER here: a script that
+// records the link), serves the run while it goes and closes with it; outside a terminal (as in CI,
+// and as every other test runs loki) nothing is opened. The terminal is a real pseudo-terminal (script(1)).
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cliBundle } from "../helpers/cli-bundle.ts";
+import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
+
+const CLI = cliBundle();
+
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !check(); await Bun.sleep(25))
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+}
+
+describe("loki start opens its dashboard", () => {
+  test("in a terminal: the browser gets a link to a live dashboard of this run, gone when the run ends", async () => {
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD);
+    const opened = join(s.path, "..", `opened-${process.pid}.txt`);
+    const browser = join(s.path, "..", `browser-${process.pid}.sh`);
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...s.env, BROWSER: browser };
+    delete env.CI;
+    const command = [process.execPath, CLI, "start", "prd.md"].map((a) => `'${a}'`).join(" ");
+    const run = Bun.spawn(["script", "-qec", command, "/dev/null"], { cwd: s.path, env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    await until(() => existsSync(opened));
+    const link = new URL(readFileSync(opened, "utf8"));
+    expect(link.hostname).toBe("127.0.0.1");
+    const token = link.searchParams.get("t") ?? "";
+    expect(token).toMatch(/^[\w-]{43}$/);
+    expect((await fetch(new URL("/api/snapshot", link))).status).toBe(401);
+    const headers = { "x-loki-token": token };
+    const snapshot = (await (await fetch(new URL("/api/snapshot", link), { headers })).json()) as {
+      status: { status: string; run_id: string | null };
+    };
+    expect(snapshot.status.status).toBe("running");
+    s.release();
+    expect(await run.exited).toBe(0);
+    expect(snapshot.status.run_id).toBe(s.completion().run_id);
+    // The dashboard lived as long as the run's process: nothing is left listening.
+    expect(
+      await fetch(new URL("/api/snapshot", link), { headers }).then(
+        () => "up",
+        () => "down",
+      ),
+    ).toBe("down");
+  });
+
+  test("outside a terminal nothing is opened", async () => {
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
+    const opened = join(s.path, "..", `opened-ci-${process.pid}.txt`);
+    const browser = join(s.path, "..", `browser-ci-${process.pid}.sh`);
+    writeFileSync(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
+    const result = await s.loki(["start", "prd.md"], { BROWSER: browser, CI: "" });
+    expect(result.code).toBe(0);
+    expect(existsSync(opened)).toBe(false);
+    expect(result.stderr).not.toContain("dashboard:");
+  });
+});

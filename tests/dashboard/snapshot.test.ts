@@ -1,0 +1,142 @@
+// The snapshot over hand-written .loki/ fixtures: nothing there, torn and invalid lines, an invalid
+// state file, a lost ledger — unknown is null, never 0 — and the cost arithmetic (sums, burn rate over
+// 30 minutes, the cap's ETA, the 80 % warning pinned to the engine's, exceeded as the engine decided).
+import { describe, expect, test } from "bun:test";
+import { LokiEvent } from "../../src/core/run-schema.ts";
+import { WARN_FRACTION as ENGINE_WARN_FRACTION } from "../../src/loop/budget.ts";
+import { burnRate, WARN_FRACTION } from "../../src/dashboard/snapshot-cost.ts";
+import { tmpdir } from "../helpers/tmp.ts";
+import { at, cost, event, snap, state, writeLoki } from "./snapshot-fixture.ts";
+
+describe("snapshot: unknown is null, never 0", () => {
+  test("a repository without .loki/: every panel unknown or empty, no alert", async () => {
+    await using dir = await tmpdir();
+    const s = await snap(dir.path);
+    expect(s).toMatchObject({ schema_version: 1, offset: 0, run: null, cost: null, timeline: [], checklist: null, gates: null });
+    expect(s).toMatchObject({ council: [], events: [], alerts: [], outcome: null, app: null, models: ["claude-sonnet-5-5"] });
+    expect(s.status.status).toBe("inactive");
+    expect(Object.values(s.ages)).toEqual([null, null, null, null, null, null, null]);
+  });
+
+  test("events: a torn last line, invalid JSON and an off-schema line are skipped; offset stops at the last newline", async () => {
+    await using dir = await tmpdir();
+    const good = [
+      event("run_started", 0, 0, { provider: "claude", model: "m", spec: "prd.md", start_sha: "a", resumed: false, budget_usd: null }),
+      event("iteration_started", 1, 1),
+    ];
+    const complete = `${JSON.stringify(good[0])}\n{not json\n${JSON.stringify(event("no_such_kind", 1, 1))}\n${JSON.stringify(good[1])}\n`;
+    writeLoki(dir.path, { "events.jsonl": `${complete}{"ts":"2026-01-01T12:0` });
+    const s = await snap(dir.path);
+    expect(s.events).toEqual(good.map((e) => LokiEvent.parse(e)));
+    expect(s.offset).toBe(Buffer.byteLength(complete));
+    expect(s.timeline).toMatchObject([
+      { iteration: 1, started_at: at(1), finished_at: null, phases: [], usd: null, checkpoint: null, changed: null },
+    ]);
+  });
+
+  test("an invalid state file is no run; the ledger alone still gives the spend, with the cap unknown", async () => {
+    await using dir = await tmpdir();
+    writeLoki(dir.path, {
+      "state/orchestrator.json": "{not json",
+      "metrics/cost.jsonl": [cost(1, 0, 0.25)],
+      "checklist/checklist.json": { items: 3 },
+    });
+    const s = await snap(dir.path);
+    expect(s.run).toBeNull();
+    expect(s.checklist).toBeNull();
+    expect(s.cost).toMatchObject({ spent_usd: 0.25, limit_usd: null, calls: 1, warn: false, exceeded: false, cap_in_s: null });
+  });
+
+  test("a lost ledger with spend in the state: the state's total, the breakdown unknown", async () => {
+    await using dir = await tmpdir();
+    writeLoki(dir.path, {
+      "state/orchestrator.json": state({ budget: { limit_usd: 2, spent_usd: 0.3, estimated_usd: 0, warned: false } }),
+      "events.jsonl": [event("iteration_started", 1, 0)],
+    });
+    const s = await snap(dir.path);
+    expect(s.cost).toMatchObject({
+      spent_usd: 0.3,
+      limit_usd: 2,
+      exact_usd: null,
+      estimated_usd: null,
+      calls: null,
+      per_role: null,
+      burn_usd_per_hour: null,
+    });
+    expect(s.timeline[0]?.usd).toBeNull();
+  });
+
+  test("no ledger before the first call is billed (state spent 0): a known zero", async () => {
+    await using dir = await tmpdir();
+    writeLoki(dir.path, { "state/orchestrator.json": state(), "events.jsonl": [event("iteration_started", 1, 0)] });
+    const s = await snap(dir.path);
+    expect(s.cost).toMatchObject({ spent_usd: 0, exact_usd: 0, calls: 0, per_iteration: [], burn_usd_per_hour: null });
+    expect(s.timeline[0]?.usd).toBe(0);
+  });
+});
+
+describe("snapshot: cost", () => {
+  const ledger = [
+    cost(1, 0, 0.1),
+    cost(2, 40, 0.3, { basis: "estimated", role: "review" }),
+    cost(2, 50, 0.25),
+    cost(2, 60, 0.25, { role: "judge" }),
+  ];
+
+  test("sums by basis, iteration and role; burn over the last 30 minutes; the cap's ETA; warned at 80 %", async () => {
+    await using dir = await tmpdir();
+    writeLoki(dir.path, {
+      "state/orchestrator.json": state({ budget: { limit_usd: 1, spent_usd: 0.9, estimated_usd: 0.3, warned: false } }),
+      "metrics/cost.jsonl": ledger,
+    });
+    const s = await snap(dir.path);
+    const c = s.cost;
+    expect(s.alerts).toEqual([{ kind: "budget_warning", message: "$0.90 of the $1.00 budget spent (80 % or more)", since: null }]);
+    // The window holds the entries of minutes 40, 50 and 60: $0.80 over 20 minutes.
+    expect(c).toMatchObject({
+      spent_usd: 0.9,
+      limit_usd: 1,
+      exact_usd: 0.6,
+      estimated_usd: 0.3,
+      calls: 4,
+      burn_usd_per_hour: 2.4,
+      cap_in_s: 150,
+    });
+    expect(c).toMatchObject({ warn: true, exceeded: false, per_role: { build: 0.35, review: 0.3, judge: 0.25 } });
+    expect(c?.per_iteration).toEqual([
+      { iteration: 1, usd: 0.1 },
+      { iteration: 2, usd: 0.8 },
+    ]);
+    // Two calls 1 s each, 2 s apart, make no rate (it would read seconds as an hour's pace).
+    const burst = [cost(1, 0, 0.1, { duration_ms: 1000 }), cost(1, 2 / 60, 0.1, { duration_ms: 1000, call_id: "b" })];
+    expect(burnRate(burst, Date.parse(at(1)))).toBeNull();
+    // Long after: nothing in the window, so no rate and no projection.
+    expect((await snap(dir.path, 200)).cost).toMatchObject({ burn_usd_per_hour: null, cap_in_s: null });
+  });
+
+  test("the dashboard's 80 % is the engine's (loop/budget.ts)", () => {
+    expect(WARN_FRACTION).toBe(ENGINE_WARN_FRACTION);
+  });
+
+  test("exceeded is the engine's event, until a higher cap answers it", async () => {
+    await using dir = await tmpdir();
+    const exceeded = event("budget_exceeded", 2, 60, { spent_usd: 0.9, limit_usd: 0.5 });
+    writeLoki(dir.path, {
+      "state/orchestrator.json": state({ budget: { limit_usd: 0.5, spent_usd: 0.9, estimated_usd: 0, warned: true } }),
+      "metrics/cost.jsonl": ledger,
+      "events.jsonl": [event("iteration_started", 2, 30), exceeded],
+    });
+    const s = await snap(dir.path);
+    expect(s.cost).toMatchObject({ exceeded: true, warn: true, cap_in_s: 0 });
+    expect(s.alerts.filter((a) => a.kind.startsWith("budget"))).toEqual([
+      { kind: "budget_exceeded", message: "budget cap reached: $0.90 of $0.50", since: at(60) },
+    ]);
+    writeLoki(dir.path, {
+      "state/orchestrator.json": state({ budget: { limit_usd: 5, spent_usd: 0.9, estimated_usd: 0, warned: true } }),
+      "events.jsonl": [event("iteration_started", 2, 30), exceeded, event("budget_raised", 2, 61, { from: 0.5, to: 5, by: "dashboard" })],
+    });
+    const raised = await snap(dir.path);
+    expect(raised.cost).toMatchObject({ exceeded: false, warn: false, limit_usd: 5 });
+    expect(raised.alerts).toEqual([]);
+  });
+});
