@@ -35,6 +35,9 @@ for (const name of Object.keys(process.env)) if (SECRET.test(name) && name !== "
 process.env.GOCACHE = join(shared, "loki-test-go-cache");
 process.env.PYTEST_DISABLE_PLUGIN_AUTOLOAD = "1";
 
+// A test in a pseudo-terminal is an interactive run to `loki start`: no browser opens on the
+// developer's desktop unless the test asks for it (tests/commands/dashboard-open.test.ts).
+process.env.LOKI_NO_AUTO_OPEN = "1";
 process.env.NO_COLOR = "1";
 process.env.TZ = "UTC";
 process.env.CI = "true";

@@ -2,11 +2,12 @@
 // which reads .loki/ only) to `loki status`'s report, the shared run controls and the proof check,
 // prints its URL and opens it in the browser (when `loki start` may open one: run/dashboard-policy.ts).
 import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import type { DashboardDeps } from "../dashboard/deps.ts";
 import { startDashboard } from "../dashboard/server.ts";
 import { run as exec, whichBinary } from "../core/exec.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
-import { info, warn } from "../core/log.ts";
+import { info } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { verifyProof } from "../proof/verify.ts";
 import { pauseRun, requestBudget, requestModel, runModels, stopRun, unpauseRun } from "../run/control.ts";
@@ -55,27 +56,35 @@ export async function runDashboard(options: { port?: number; open?: boolean }): 
   return COMMAND_EXIT.ok;
 }
 
-/** The dashboard of a foreground `loki start`: lives as long as the run's process; null when not opened. */
-export async function openRunDashboard(root: string): Promise<{ stop: () => Promise<void> } | null> {
+/** The dashboard of a foreground `loki start`: lives as long as the run's process; null when not opened.
+ *  Its lines go through the run's reporter (`say`), so they print above the live status line. */
+export async function openRunDashboard(
+  root: string,
+  say: { notice: (line: string) => void; warn: (line: string) => void },
+): Promise<{ stop: () => Promise<void> } | null> {
   try {
     const dashboard = await startDashboard({ root, deps: dashboardDeps(root) });
-    info(`dashboard: ${dashboard.url}`);
-    await openInBrowser(dashboard.url);
+    say.notice(`dashboard: ${dashboard.url}`);
+    await openInBrowser(dashboard.url, say.notice);
     return dashboard;
   } catch (error) {
-    warn(`no dashboard for this run (${error instanceof Error ? error.message : String(error)}); watch it with: loki status`);
+    say.warn(`no dashboard for this run (${error instanceof Error ? error.message : String(error)}); watch it with: loki status`);
     return null;
   }
 }
 
-/** $BROWSER when set (the convention xdg-open follows too), else the platform's opener. */
-async function openInBrowser(url: string): Promise<void> {
+/** $BROWSER when set (the convention xdg-open follows too), else the platform's opener. A machine with
+ *  no browser is no error: the link is printed, and `say` tells why nothing opened, in one line. */
+async function openInBrowser(url: string, say: (line: string) => void = info): Promise<void> {
   const opener = process.env.BROWSER || whichBinary(process.platform === "darwin" ? "open" : "xdg-open");
   if (!opener) {
-    info("no browser opener (xdg-open) found: open the link above yourself");
+    say("no browser opener (xdg-open) found: open the link above yourself");
     return;
   }
   const result = await exec([opener, url], { timeoutMs: 15_000 });
-  if (!result.ok)
-    warn(`${opener} could not open the dashboard (${result.digest || `exit ${result.exitCode}`}); open the link above yourself`);
+  if (result.ok) return;
+  const last = (result.stderr || result.digest).trim().split("\n").at(-1)?.replaceAll(url, "the link") ?? "";
+  say(
+    `${basename(opener)} opened no browser${last ? ` (${last.slice(0, 160)})` : ` (exit ${result.exitCode})`}: open the link above yourself`,
+  );
 }

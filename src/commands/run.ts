@@ -109,7 +109,7 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
   };
   const run = delegated ? await prepareDelegated({ ...input, pr, ship: Boolean(options.ship) }) : await prepareStart(input);
   if (options.bg) return await detach(run.ws, run.runId, options);
-  const dashboard = await runDashboardFor(run.ws.root, options);
+  const dashboard = await runDashboardFor(run.ws.root, options, reporter);
   try {
     return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
   } finally {
@@ -118,7 +118,11 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
 }
 
 /** An interactive foreground run opens its dashboard (commands/dashboard.ts says when). */
-async function runDashboardFor(root: string, options: RunOptions): Promise<{ stop: () => Promise<void> } | null> {
+async function runDashboardFor(
+  root: string,
+  options: RunOptions,
+  reporter: ReturnType<typeof reporterFor>,
+): Promise<{ stop: () => Promise<void> } | null> {
   const decision = autoOpenDashboard({
     env: process.env,
     stdinIsTty: Boolean(process.stdin.isTTY),
@@ -130,7 +134,7 @@ async function runDashboardFor(root: string, options: RunOptions): Promise<{ sto
   if (!decision.open) return null;
   // Loaded only for the runs that open it: the server is no part of every start's cost.
   const { openRunDashboard } = await import("./dashboard.ts");
-  return await openRunDashboard(root);
+  return await openRunDashboard(root, reporter);
 }
 
 export async function runResume(options: RunOptions): Promise<ExitCode> {

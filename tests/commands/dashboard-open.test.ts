@@ -22,6 +22,7 @@ describe("loki start opens its dashboard", () => {
     writeFileSync(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
     const env: Record<string, string> = { ...(process.env as Record<string, string>), ...s.env, BROWSER: browser };
     delete env.CI;
+    delete env.LOKI_NO_AUTO_OPEN;
     const command = [process.execPath, CLI, "start", "prd.md"].map((a) => `'${a}'`).join(" ");
     const run = Bun.spawn(["script", "-qec", command, "/dev/null"], { cwd: s.path, env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     await until(() => existsSync(opened));
@@ -52,7 +53,7 @@ describe("loki start opens its dashboard", () => {
     const opened = join(s.path, "..", `opened-ci-${process.pid}.txt`);
     const browser = join(s.path, "..", `browser-ci-${process.pid}.sh`);
     writeFileSync(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
-    const result = await s.loki(["start", "prd.md"], { BROWSER: browser, CI: "" });
+    const result = await s.loki(["start", "prd.md"], { BROWSER: browser, CI: "", LOKI_NO_AUTO_OPEN: "" });
     expect(result.code).toBe(0);
     expect(existsSync(opened)).toBe(false);
     expect(result.stderr).not.toContain("dashboard:");

@@ -32,7 +32,7 @@ describe("run controls", () => {
     expect(await requestModel(s.path, "claude-haiku-5-5", "test")).toMatchObject({ ok: true });
     expect(await requestBudget(s.path, 12.5, "test")).toMatchObject({ ok: true });
     s.release();
-    expect(await run.exited).toBe(0);
+    expect(await exitOf(run)).toBe(0);
 
     const argv = argvOf(s);
     expect(argv.map(modelOf)).toEqual(["claude-sonnet-5-5", "claude-haiku-5-5"]);
@@ -66,7 +66,7 @@ describe("run controls", () => {
     writeFileSync(join(control, "model.json"), JSON.stringify({ schema_version: 1, model: "gpt-6.1-sol", requested_at: at, by: "x" }));
     writeFileSync(join(control, "budget.json"), '{"schema_version":1,"limit_usd":1');
     s.release();
-    expect(await run.exited).toBe(0);
+    expect(await exitOf(run)).toBe(0);
     expect(argvOf(s).map(modelOf)).toEqual(["claude-sonnet-5-5", "claude-sonnet-5-5"]);
     const events = s.events();
     expect(events.some((e) => e.kind === "model_switched" || e.kind === "budget_raised")).toBe(false);
@@ -77,28 +77,39 @@ describe("run controls", () => {
     expect(existsSync(join(control, "model.json")) || existsSync(join(control, "budget.json"))).toBe(false);
   });
 
-  test('"stop after this iteration" ends the run at the boundary; "now" ends the call in flight', async () => {
+  test('"stop after this iteration" ends the run at the boundary, the call in flight finishing', async () => {
     await using s = await scenarioRepo("break-then-fix", NO_COUNCIL, HELD);
     const run = spawnStart(s, ["--max-iterations", "3"]);
     await until(inCall(s));
     expect(await stopRun(s.path, "iteration", "test")).toMatchObject({ ok: true });
     s.release();
-    expect(await run.exited).toBe(1);
+    expect(await exitOf(run)).toBe(1);
     expect(s.completion()).toMatchObject({ outcome: "stopped", iterations: 1 });
     expect(s.events().find((e) => e.kind === "agent_finished")).toMatchObject({ ok: true });
     // No run is live now: every control says so instead of leaving a request nobody applies.
     expect(await requestModel(s.path, "claude-haiku-5-5", "test")).toMatchObject({ ok: false, status: 409 });
     expect(await runModels(s.path)).toEqual([]);
+  });
 
+  test('"stop now" ends the call in flight and the run with it', async () => {
     await using t = await scenarioRepo("break-then-fix", NO_COUNCIL, HELD);
     const now = spawnStart(t, ["--max-iterations", "3"]);
     await until(inCall(t));
     expect(await stopRun(t.path, "now", "test")).toMatchObject({ ok: true });
     // The held call never finished on its own: it was ended, and the run saved its state as stopped.
-    expect(await now.exited).toBe(1);
+    expect(await exitOf(now)).toBe(1);
     expect(t.completion()).toMatchObject({ outcome: "stopped", iterations: 1 });
     const finished = t.events().find((e) => e.kind === "agent_finished");
     expect(finished).toMatchObject({ ok: false, error_class: "stopped" });
     expect(t.events().some((e) => e.kind === "agent_started" && e.iteration === 2)).toBe(false);
   });
 });
+
+/** The run's exit code; its stderr in the failure if it has not ended within 30 s. */
+async function exitOf(run: ReturnType<typeof spawnLoki>): Promise<number> {
+  const timeout = Bun.sleep(30_000).then(() => null);
+  const code = await Promise.race([run.exited, timeout]);
+  if (code !== null) return code;
+  run.kill("SIGKILL");
+  throw new Error(`the run did not end in 30 s:\n${await new Response(run.stderr).text()}`);
+}
