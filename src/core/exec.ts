@@ -106,11 +106,13 @@ async function collect(
   max: number,
   over: () => void,
   onChunk: (chunk: Uint8Array) => void,
+  abandon: Promise<void>,
 ): Promise<Uint8Array[]> {
   const kept: Uint8Array[] = [];
   let left = max;
   // A reader, not `for await`: Bun's async iterator costs about 0.4 ms more CPU per process (a run starts about a hundred).
   const reader = stream.getReader();
+  void abandon.then(() => reader.cancel().catch(() => {}));
   try {
     for (;;) {
       const { done, value: chunk } = await reader.read();
@@ -177,10 +179,20 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   const pid = child.pid;
   live.add(pid);
 
+  // A process loki stopped whose pipes something still holds once it is gone — a sandboxed descendant
+  // that left the group (bwrap's --new-session) as the signal came — would hold this call open for as
+  // long as that one lives: once both have happened, the pipes get the kill grace to drain, then close.
+  let stopRequested = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const grace = options.killGraceMs ?? 2000;
+  const abandon = Promise.all([stopped, child.exited]).then(() => Bun.sleep(grace));
   const stop = () => {
     if (killTimer !== undefined) return;
+    stopRequested();
     signalGroup(pid, "SIGTERM");
-    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), options.killGraceMs ?? 2000);
+    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), grace);
   };
   const expire = (kind: "wall" | "idle") => {
     if (timedOut) return;
@@ -212,14 +224,26 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   };
   const lines = options.onLine ? lineSplitter(options.onLine) : null;
   const [out, err] = await Promise.all([
-    collect(child.stdout, max, over, (chunk) => {
-      rearm();
-      lines?.push(chunk, "stdout");
-    }),
-    collect(child.stderr, max, over, (chunk) => {
-      rearm();
-      lines?.push(chunk, "stderr");
-    }),
+    collect(
+      child.stdout,
+      max,
+      over,
+      (chunk) => {
+        rearm();
+        lines?.push(chunk, "stdout");
+      },
+      abandon,
+    ),
+    collect(
+      child.stderr,
+      max,
+      over,
+      (chunk) => {
+        rearm();
+        lines?.push(chunk, "stderr");
+      },
+      abandon,
+    ),
   ]);
   lines?.end();
   await child.exited;

@@ -45,6 +45,24 @@ describe("exec's limits", () => {
     expect(await until(() => !alive(Number(readFileSync(pidFile, "utf8"))))).toBe(true);
   });
 
+  test("a cancel returns even when a descendant that left the group still holds the pipes", async () => {
+    await using dir = await tmpdir();
+    const pidFile = join(dir.path, "escaped.pid");
+    const stop = new AbortController();
+    // setsid: a new session, out of reach of the group signal — as a sandbox's process that had just
+    // left bwrap's group when the signal came. It keeps stdout open for 30 s.
+    const pending = run(["sh", "-c", `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' & wait`], {
+      signal: stop.signal,
+      killGraceMs: 200,
+    });
+    expect(await until(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "")).toBe(true);
+    const escaped = Number(readFileSync(pidFile, "utf8"));
+    stop.abort();
+    const result = await Promise.race([pending, Bun.sleep(10_000).then(() => null)]);
+    process.kill(escaped, "SIGKILL");
+    expect(result).toMatchObject({ ok: false });
+  });
+
   test("input reaches stdin whole; latin1 output keeps one character per byte", async () => {
     const text = `héllo ${"x".repeat(200_000)}\n`;
     expect((await run(["cat"], { input: text })).stdout).toBe(text);
