@@ -1,6 +1,7 @@
 // The live stream (/events) against real appends to .loki/events.jsonl: byte-offset ids, replay from
 // ?from= and Last-Event-ID, bursts (the chokidar-throttle bug), partial lines, a replaced file, a server
-// restart, heartbeats, state events from directory watches, redaction, and Bun's idle close.
+// restart, heartbeats, state events from directory watches, redaction, and Bun's idle close. Idle CPU
+// is a benchmark row (bench/dashboard.ts), not a timed test.
 import { afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -218,16 +219,5 @@ describe("staying open", () => {
     await s.until((f) => f.some((x) => x.event === "hb"));
     await h.dash.stop();
     await s.until(() => s.isClosed(), 2000);
-  });
-
-  test("an idle server with a client uses next to no CPU", async () => {
-    const h = await harness({ heartbeatMs: 5000 });
-    const s = await openStream(h);
-    await Bun.sleep(300);
-    const before = process.cpuUsage();
-    await Bun.sleep(2000);
-    const used = process.cpuUsage(before);
-    expect((used.user + used.system) / 1000).toBeLessThan(40);
-    await s.close();
   });
 });
