@@ -21,7 +21,8 @@ n=$(cat .bench-n 2>/dev/null || echo 0); n=$((n+1)); echo $n > .bench-n
 echo "export const step = $n;" > step.js
 echo '{"type":"result","subtype":"success","is_error":false,"result":"step","model_usage_since_last_result":{"claude-sonnet-5-5":{"inputTokens":10,"outputTokens":1,"costUSD":0.0001}}}'
 `;
-/** The dashboard server alone in a process (its CPU is read from /proc): prints its URL, then idles. */
+/** The dashboard server alone in a process (its CPU is read from /proc): prints its URL, then idles. The
+ *  programmatic `url` (`?t=`), not the one-use `launchUrl`: the render runs open many fresh tabs. */
 const SERVER = `import { startDashboard } from ${JSON.stringify(join(ROOT, "src/dashboard/server.ts"))};
 import { dashboardDeps } from ${JSON.stringify(join(ROOT, "src/commands/dashboard.ts"))};
 const root = process.argv[2];

@@ -113,9 +113,16 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
   try {
     return finish(run.ws, await deliver(run.ws, await run.execute(), process.env, reporter), options);
   } finally {
-    await dashboard?.stop();
+    if (dashboard) {
+      // The page learns of the outcome from the files just written: it gets a moment to show it.
+      await Bun.sleep(DASHBOARD_GRACE_MS);
+      await dashboard.stop();
+    }
   }
 }
+
+/** How long a foreground run's dashboard outlives the run: the page's trailing re-read and refetch. */
+const DASHBOARD_GRACE_MS = 1500;
 
 /** An interactive foreground run opens its dashboard (commands/dashboard.ts says when). */
 async function runDashboardFor(

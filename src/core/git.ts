@@ -108,6 +108,27 @@ export async function remoteUrl(dir: string, remote = "origin"): Promise<string 
 }
 
 /**
+ * `-c` settings that switch off every filter driver the repository's config defines. `git add`, and
+ * any checkout, would run a driver's clean/smudge/process command on the host — one the agent can
+ * write into .git/config and name in .gitattributes (git 2.39 cannot ignore in-tree attributes).
+ * Reading the config runs nothing; an empty command is no filter. Call it after the agent's call has
+ * ended (nothing it started outlives the call), right before the git call it guards.
+ */
+export async function filtersOff(dir: string): Promise<string[]> {
+  const listed = await git(["config", "--get-regexp", "^filter\\."], { cwd: dir, timeoutMs: 10_000 });
+  const names = new Set<string>();
+  for (const line of listed.stdout.split("\n")) {
+    // `<key> <value>`: the key is what comes before the first space; the name is all between its first and last dot.
+    const key = line.split(/\s/, 1)[0] ?? "";
+    const name = /^filter\.(.+)\.[^.]+$/.exec(key)?.[1];
+    if (name) names.add(name);
+  }
+  return [...names].flatMap((name) =>
+    ["clean=", "smudge=", "process=", "required=false"].flatMap((setting) => ["-c", `filter.${name}.${setting}`]),
+  );
+}
+
+/**
  * sha of a tree holding every tracked and untracked (not ignored) file as it is on disk now.
  * Built in a throwaway index so the user's staging area is untouched. `seed`: the commit whose files
  * count as tracked (default: `dir`'s HEAD, one git call more; null: none).
@@ -117,9 +138,10 @@ export async function workingTreeHash(dir: string, seed?: string | null): Promis
   const env = { GIT_INDEX_FILE: join(scratch, "index") };
   try {
     const head = seed === undefined ? await headSha(dir) : seed;
+    const off = await filtersOff(dir);
     if (head) await mustRun(["read-tree", head], dir, env);
-    await mustRun(["add", "-A", "--", "."], dir, env);
-    return (await mustRun(["write-tree"], dir, env)).trim();
+    await mustRun([...off, "add", "-A", "--", "."], dir, env);
+    return (await mustRun([...off, "write-tree"], dir, env)).trim();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -133,7 +155,7 @@ async function mustRun(args: string[], cwd: string, env: Record<string, string>)
 
 /** Uncommitted changes (tracked or untracked, not ignored), as `git status --porcelain` lines. */
 export async function dirtyFiles(dir: string): Promise<string[]> {
-  const result = await git(["status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 60_000 });
+  const result = await git([...(await filtersOff(dir)), "status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 60_000 });
   if (!result.ok) throw gitError(`git status failed: ${result.digest}`);
   return result.stdout.split("\n").filter((line) => line.trim() !== "");
 }
@@ -185,18 +207,24 @@ async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
   return { GIT_AUTHOR_NAME: n, GIT_AUTHOR_EMAIL: e, GIT_COMMITTER_NAME: n, GIT_COMMITTER_EMAIL: e };
 }
 
-/** Commit everything (tracked and untracked, not ignored) when anything changed. No hook runs (a
- *  hook the agent wrote would otherwise run on the host): a checkpoint records the work as it is. */
+/** Commit everything (tracked and untracked, not ignored) when anything changed. No hook and no filter
+ *  driver runs (the agent's would otherwise run on the host): a checkpoint records the work as it is. */
 export async function commitCheckpoint(
   dir: string,
   message: string,
 ): Promise<{ sha: string | null; tree: string | null; changed: boolean }> {
-  const add = await git(["add", "-A", "--", "."], { cwd: dir, timeoutMs: 120_000 });
+  // add, and commit's index refresh too, would hash a racily clean file through its filter.
+  const off = await filtersOff(dir);
+  const add = await git([...off, "add", "-A", "--", "."], { cwd: dir, timeoutMs: 120_000 });
   if (!add.ok) throw gitError(`git add failed: ${add.digest}`);
-  const staged = await git(["diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
+  const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
   if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
   const env = await commitIdentity(dir);
-  const commit = await git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], { cwd: dir, env, timeoutMs: 120_000 });
+  const commit = await git([...off, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], {
+    cwd: dir,
+    env,
+    timeoutMs: 120_000,
+  });
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { ...(await headAndTree(dir)), changed: true };
 }

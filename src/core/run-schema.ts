@@ -214,10 +214,23 @@ export const LokiEvent = z.discriminatedUnion("kind", [
 export type LokiEvent = z.infer<typeof LokiEvent>;
 
 /** .loki/control/model.json: the model the next iteration should run (who asked, and when). */
-export const ModelRequest = z.object({ schema_version: Version, model: z.string().min(1), requested_at: IsoTime, by: z.string() });
+export const ModelRequest = z.object({
+  schema_version: Version,
+  /** The run it was asked of: a request left over from another run is never applied. */
+  run_id: z.string(),
+  model: z.string().min(1),
+  requested_at: IsoTime,
+  by: z.string(),
+});
 export type ModelRequest = z.infer<typeof ModelRequest>;
 /** .loki/control/budget.json: a higher budget cap for the run in progress. */
-export const BudgetRequest = z.object({ schema_version: Version, limit_usd: z.number().positive(), requested_at: IsoTime, by: z.string() });
+export const BudgetRequest = z.object({
+  schema_version: Version,
+  run_id: z.string(),
+  limit_usd: z.number().positive(),
+  requested_at: IsoTime,
+  by: z.string(),
+});
 export type BudgetRequest = z.infer<typeof BudgetRequest>;
 
 /** state/completion.json (and COMPLETION.txt): the terminal summary of a run. */

@@ -1,9 +1,7 @@
-// What the run changed since its start commit, for the dashboard's diff panel: the files (checkpoints,
-// uncommitted and untracked work alike) by index, and one file's unified diff, redacted and capped.
-// Hardened git with argv only; a private index in the OS temp dir, never the user's staging area.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// What the run changed since its start commit, for the dashboard's diff panel: the files as of its
+// latest checkpoint (HEAD) by index, and one file's unified diff, redacted and capped. Tree to tree,
+// never the working tree: reading it would run the filter drivers the agent can define (.gitattributes
+// + .git/config) on the host, outside the sandbox; git here runs none of them, and writes nothing.
 import { z } from "zod";
 import { git } from "../core/git.ts";
 import { redactText } from "../core/redact.ts";
@@ -54,10 +52,8 @@ export function parseNumstat(out: string): DiffFile[] {
 type Listed = { sha: string; tree: string; files: DiffFile[] };
 
 export function createDiffReader(root: string): DiffReader {
-  let scratch: string | null = null;
-  let seeded = false;
   let last: Listed | null = null;
-  // One git writer at a time on the private index (index.lock), and each answer from one tree.
+  // Each answer from one list: a file is named by its index in the list the page was shown.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
     const next = queue.then(work, work);
@@ -65,25 +61,17 @@ export function createDiffReader(root: string): DiffReader {
     return next;
   };
 
-  /** The working tree as a tree object; the index keeps its stat cache between calls, so only changed files are hashed. */
-  async function workingTree(): Promise<string | { error: string }> {
-    scratch ??= mkdtempSync(join(tmpdir(), "loki-dashboard-index-"));
-    const env = { GIT_INDEX_FILE: join(scratch, "index") };
-    if (!seeded) {
-      const head = await git(["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: root, timeoutMs: 10_000 });
-      if (head.ok && (await git(["read-tree", head.stdout.trim()], { cwd: root, env, timeoutMs: 60_000 })).ok) seeded = true;
-    }
-    const add = await git(["add", "-A", "--", "."], { cwd: root, env, timeoutMs: 120_000 });
-    if (!add.ok) return { error: `git add failed: ${add.digest}` };
-    const tree = await git(["write-tree"], { cwd: root, env, timeoutMs: 60_000 });
-    return tree.ok ? tree.stdout.trim() : { error: `git write-tree failed: ${tree.digest}` };
+  /** The latest checkpoint's tree: the run commits every iteration's work, so this is the run's change so far. */
+  async function checkpointTree(): Promise<string | { error: string }> {
+    const head = await git(["rev-parse", "--verify", "--quiet", "HEAD^{tree}"], { cwd: root, timeoutMs: 10_000 });
+    return head.ok ? head.stdout.trim() : { error: `git rev-parse HEAD failed: ${head.digest}` };
   }
 
   const list = () =>
     serial(async (): Promise<DiffList> => {
       const run = readRunStart(root);
       if (!run) return { start_sha: null, files: [] };
-      const tree = await workingTree();
+      const tree = await checkpointTree();
       if (typeof tree !== "string") return { start_sha: run.start_sha, files: [], error: redactText(tree.error).text };
       const stat = await git(["diff", ...DIFF_FLAGS, "--numstat", "-z", run.start_sha, tree], { cwd: root, timeoutMs: 120_000 });
       if (!stat.ok) return { start_sha: run.start_sha, files: [], error: redactText(`git diff failed: ${stat.digest}`).text };
@@ -108,9 +96,7 @@ export function createDiffReader(root: string): DiffReader {
   };
 
   const close = () => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-    scratch = null;
-    seeded = false;
+    last = null;
   };
 
   return { list, file, close };

@@ -1,6 +1,6 @@
 // The dashboard's doors: which requests reach a route at all (Host allowlist; the run's token in the
-// X-Loki-Token header, or `t=` for the stream and the proof link), which may change the run (Origin,
-// JSON, rate limit), and the headers every response leaves with. No cookies, never a CORS header.
+// X-Loki-Token header, or `t=` for the stream only; one-use launch and proof keys), which may change the
+// run (Origin, JSON, rate limit), and the headers every response leaves with. No cookies, no CORS header.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
@@ -9,21 +9,31 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
  */
 export type Session = {
   port: number;
-  /** Printed once in the URL; the page keeps it in sessionStorage (per origin, so per port) and sends it in a header. */
+  /** Never in a URL a browser navigates to (its history is on disk, readable by the agent's sandbox): the page
+   *  gets it by spending the launch key, keeps it in its memory only (no web storage), sends it in a header. */
   token: string;
+  /** The one-use key of the link that is printed and opened (`/?k=`); null once spent. */
+  launchKey: string | null;
   /** One-use keys for the proof tab, so the token itself never sits in that tab's address or referrer. */
   proofKeys: Map<string, number>;
 };
 
 export const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
 export const PROOF_CSP = "sandbox";
-/** How long a proof key from GET /proof?t= waits for its one GET. */
+/** How long a proof key from POST /api/proof/key waits for its one GET. */
 const PROOF_KEY_MS = 30_000;
 
 const secret = () => randomBytes(32).toString("base64url");
 
 export function newSession(port: number): Session {
-  return { port, token: secret(), proofKeys: new Map() };
+  return { port, token: secret(), launchKey: secret(), proofKeys: new Map() };
+}
+
+/** Spends the launch key: true once, for the right key, then never again (a spent link in history opens nothing). */
+export function spendLaunchKey(session: Session, key: string): boolean {
+  if (session.launchKey === null || !same(key, session.launchKey)) return false;
+  session.launchKey = null;
+  return true;
 }
 
 /** Whole-literal comparison (a prefix check would let `127.0.0.1.evil.example` through): DNS rebinding ends here. */
@@ -43,8 +53,8 @@ export function same(a: string, b: string): boolean {
 }
 
 /**
- * The token in `X-Loki-Token`; only where a browser cannot set a header (`inQuery`: the EventSource
- * URL and the proof link) also `?t=`. A cookie proves nothing here and is never read.
+ * The token in `X-Loki-Token`; only where a browser cannot set a header (`inQuery`: the EventSource URL,
+ * a subresource fetch, never a navigation in history) also `?t=`. A cookie proves nothing and is never read.
  */
 export function hasToken(req: Request, url: URL, session: Session, inQuery = false): boolean {
   const header = req.headers.get("x-loki-token");
@@ -72,7 +82,7 @@ export function spendProofKey(session: Session, key: string, now = Date.now()): 
 }
 
 export function unauthorized(): Response {
-  return text(401, "This dashboard needs its token: open the URL `loki dashboard` printed (it carries a per-run token).\n");
+  return text(401, "This dashboard needs its token: open the link `loki dashboard` printed (a one-use key for this run).\n");
 }
 
 /**

@@ -1,6 +1,6 @@
 // The dashboard's HTTP server (Bun.serve on 127.0.0.1 only): the page's files open to our Host; the
-// snapshot, live stream, diff, proof and run controls behind guard.ts's token and checks. It never
-// starts, kills or edits a run: controls go through the injected DashboardDeps.
+// launch and proof keys (keys.ts); the snapshot, stream, diff, proof and controls behind guard.ts's token
+// and checks. It never starts, kills or edits a run: controls go through the injected DashboardDeps.
 import { realpathSync } from "node:fs";
 import { sep } from "node:path";
 import type { Server } from "bun";
@@ -14,20 +14,8 @@ import { workspaceAt } from "../core/workspace.ts";
 import { type ControlContext, handleControl } from "./controls.ts";
 import type { DashboardDeps } from "./deps.ts";
 import { createDiffReader, readRunStart } from "./diff.ts";
-import {
-  hasToken,
-  hostAllowed,
-  json,
-  newSession,
-  PROOF_CSP,
-  proofKey,
-  rateLimiter,
-  type Session,
-  secure,
-  spendProofKey,
-  text,
-  unauthorized,
-} from "./guard.ts";
+import { hasToken, hostAllowed, json, newSession, PROOF_CSP, rateLimiter, secure, spendProofKey, text, unauthorized } from "./guard.ts";
+import { handleProofKey, handleSession } from "./keys.ts";
 import { readSnapshot, type Snapshot } from "./snapshot.ts";
 import { createStreamHub } from "./stream.ts";
 import { parseOffset } from "./tail.ts";
@@ -49,7 +37,17 @@ export type DashboardOptions = {
   idleTimeoutS?: number;
 };
 
-export type Dashboard = { url: string; origin: string; port: number; stop: () => Promise<void> };
+export type Dashboard = {
+  /** `/?k=<launch key>`: THE link to print and open. The key works once (the page trades it for the token),
+   *  so the copy the browser keeps in its history (on disk, readable by the agent's sandbox) opens nothing. */
+  launchUrl: string;
+  /** `/?t=<token>`, for programmatic callers and tests only: NEVER print or open it (a navigation to it
+   *  puts the token itself in the browser's history). */
+  url: string;
+  origin: string;
+  port: number;
+  stop: () => Promise<void>;
+};
 
 type Context = ControlContext & { root: string; snapshot: NonNullable<DashboardOptions["snapshot"]> };
 
@@ -80,6 +78,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   ctx = { root, deps, session: newSession(port), snapshot, allow: rateLimiter() };
   const origin = `http://127.0.0.1:${port}`;
   return {
+    launchUrl: `${origin}/?k=${ctx.session.launchKey}`,
     url: `${origin}/?t=${ctx.session.token}`,
     origin,
     port,
@@ -125,9 +124,13 @@ async function route(
   if (asset) return text(200, asset.body, asset.type);
   const proofPath = /^\/proof\/([\w-]{43})$/.exec(path);
   if (req.method === "GET" && proofPath) return spendProofKey(session, proofPath[1] ?? "") ? serveProof(root) : proofGone();
-  // Everything else is the run: the token, in the header (a URL's `t` only where a browser cannot send one).
-  if (!hasToken(req, url, session, req.method === "GET" && (path === "/events" || path === "/proof"))) return unauthorized();
+  // The launch link's one-use key for the token: the one route that needs no token.
+  if (req.method === "POST" && path === "/api/session") return handleSession(req, session);
+  // Everything else is the run: the token, in the header (a URL's `t` only for the stream, a subresource the
+  // browser keeps no history of; never a page address).
+  if (!hasToken(req, url, session, req.method === "GET" && path === "/events")) return unauthorized();
   if (req.method === "POST" && path.startsWith("/api/control/")) return handleControl(req, path.slice("/api/control/".length), ctx);
+  if (req.method === "POST" && path === "/api/proof/key") return handleProofKey(req, session, root);
   if (req.method !== "GET") return text(404, "not found\n");
 
   if (path === "/api/snapshot") return json(200, await ctx.snapshot(root, deps));
@@ -142,19 +145,12 @@ async function route(
     const file = await diff.file(Number(diffIndex[1]));
     return file ? json(200, file) : json(404, { ok: false, message: "no such file in the diff list" });
   }
-  if (path === "/proof") return proofRedirect(root, session);
   if (path === "/api/proof/verify") {
     const run = readRunStart(root);
     const check = run && /^[A-Za-z0-9_-]{1,64}$/.test(run.run_id) ? await deps.verifyProof(root, run.run_id) : null;
     return check ? json(200, check) : json(404, { ok: false, message: "this run has no proof yet" });
   }
   return text(404, "not found\n");
-}
-
-/** `/proof?t=` → 303 to a one-use `/proof/<key>`: the tab keeps an address whose leak (a link in the proof, say) is worthless. */
-function proofRedirect(root: string, session: Session): Response {
-  if (!readRunStart(root)) return text(404, "this run has no proof page yet\n");
-  return secure(new Response(null, { status: 303, headers: { location: `/proof/${proofKey(session)}` } }));
 }
 
 function proofGone(): Response {

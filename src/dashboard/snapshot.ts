@@ -6,7 +6,7 @@ import { Completion, OrchestratorState, type LokiEvent } from "../core/run-schem
 import { Session } from "../core/session-schema.ts";
 import { workspaceAt, type Workspace } from "../core/workspace.ts";
 import type { DashboardDeps, RunStatusView } from "./deps.ts";
-import { projectAlerts, type Alert } from "./snapshot-alerts.ts";
+import { LIVE_STATUSES, projectAlerts, type Alert } from "./snapshot-alerts.ts";
 import { mayReveal, newRedactor, redactDeep, sealDeep } from "./snapshot-clean.ts";
 import { projectCost, type CostView } from "./snapshot-cost.ts";
 import { mtimeOf, newest, readEvents, readLedger, readRawJson, readValid } from "./snapshot-read.ts";
@@ -60,28 +60,31 @@ export async function readSnapshot(root: string, deps: DashboardDeps, options: {
   const state = readValid(ws.orchestrator, OrchestratorState);
   const runId = state?.run_id ?? status.run_id;
   const stream = readEvents(ws.events);
-  const ledger = readLedger(ws.costLedger);
-  const completion = ownCompletion(ws, runId);
+  // events.jsonl and the ledger hold every run the repository has had: each panel is about this one.
+  const events = runId === null ? stream.events : stream.events.filter((event) => event.run_id === runId);
+  const allCosts = readLedger(ws.costLedger);
+  const ledger = runId === null ? allCosts : { ...allCosts, entries: allCosts.entries.filter((entry) => entry.run_id === runId) };
+  const completion = LIVE_STATUSES.includes(status.status) ? null : ownCompletion(ws, runId);
   const rounds = readRounds(ws);
   const proof = readProof(ws, completion?.run_id ?? runId);
   const reveal = mayReveal(status, state, completion) ? proof : null;
-  const cost = projectCost(ledger, state, stream.events, now);
+  const cost = projectCost(ledger, state, events, now);
   const gates = projectGates(ws);
   const snapshot: Snapshot = {
     schema_version: 1,
     generated_at: new Date(now).toISOString(),
     offset: stream.offset,
     status,
-    run: state ? projectRun(state, readValid(ws.session, Session), stream.events) : null,
+    run: state ? projectRun(state, readValid(ws.session, Session), events) : null,
     cost,
-    timeline: projectTimeline(stream.events, cost === null || cost.calls === null ? null : ledger.entries),
+    timeline: projectTimeline(events, cost === null || cost.calls === null ? null : ledger.entries),
     checklist: projectChecklist(ws, rounds, reveal),
     gates: gates?.view ?? null,
     council: projectCouncil(rounds),
-    events: stream.events.slice(-SNAPSHOT_EVENTS),
+    events: events.slice(-SNAPSHOT_EVENTS),
     alerts: projectAlerts({
       status,
-      events: stream.events,
+      events,
       cost,
       completion,
       signals: { pause: mtimeOf(ws.pause), stop: mtimeOf(ws.stop) },
@@ -105,7 +108,8 @@ export async function readSnapshot(root: string, deps: DashboardDeps, options: {
   return redactDeep(sealed, newRedactor());
 }
 
-/** The completion summary of this run (a summary left by another run is not this one's outcome). */
+/** The completion summary of this run (a summary left by another run is not this one's outcome; nor,
+ *  while the run is live again after a resume, the summary of its earlier ending). */
 function ownCompletion(ws: Workspace, runId: string | null): Completion | null {
   const completion = readValid(ws.completion, Completion);
   return completion && (runId === null || completion.run_id === runId) ? completion : null;

@@ -105,7 +105,9 @@ export function createStreamHub(root: string, heartbeatMs: number): StreamHub {
     try {
       do {
         client.again = false;
-        const text = await readNew(client, ws.events, streamSeal(ws));
+        // The seal reads .loki/ (state, verdicts, rounds): only when a line is there to seal.
+        let seal: ((line: string) => string) | undefined;
+        const text = await readNew(client, ws.events, (line) => (seal ??= streamSeal(ws))(line));
         if (text !== "") client.send(text);
       } while (client.again && !client.closed);
     } finally {

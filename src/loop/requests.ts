@@ -1,7 +1,7 @@
 // The run's side of the requests a user leaves in .loki/control/ (the dashboard, `loki` commands): a
 // model for the next iteration and a higher budget cap, taken once at an iteration boundary, checked
 // again here (the file is data, not a command), applied to the run's state and told as events.
-import { existsSync, rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import type { z } from "zod";
 import { switchableModels } from "../core/models.ts";
 import { BudgetRequest, ModelRequest } from "../core/run-schema.ts";
@@ -17,17 +17,25 @@ export function applyRequests(record: RunRecord): void {
   if (budget) applyBudget(record, budget);
 }
 
-function take<T extends z.ZodType>(record: RunRecord, path: string, schema: T): z.infer<T> | null {
-  if (!existsSync(path)) return null;
+function take<T extends z.ZodType<{ run_id: string }>>(record: RunRecord, path: string, schema: T): z.infer<T> | null {
+  // Claimed by a rename first: a newer request written while this one is read is kept for the next boundary.
+  const claimed = `${path}.${process.pid}.taken`;
+  try {
+    renameSync(path, claimed);
+  } catch {
+    return null;
+  }
   let value: z.infer<T> | undefined;
   try {
-    value = readJson(path, schema);
+    value = readJson(claimed, schema) as z.infer<T> | undefined;
   } catch {
     value = undefined;
   }
-  rmSync(path, { force: true });
+  rmSync(claimed, { force: true });
   if (value === undefined) record.emit({ kind: "warning", message: `${path} is not a valid request; removed unapplied` });
-  return value ?? null;
+  else if (value.run_id !== record.state.run_id)
+    record.emit({ kind: "warning", message: `${path} was asked of run ${value.run_id}, not this one; removed unapplied` });
+  return value?.run_id === record.state.run_id ? value : null;
 }
 
 function applyModel(record: RunRecord, request: ModelRequest): void {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import { join, sep } from "node:path";
 import { workspaceAt } from "../core/workspace.ts";
 import { gitError } from "../core/errors.ts";
-import { git, headSha, treeOf, workingTreeHash } from "../core/git.ts";
+import { filtersOff, git, headSha, treeOf, workingTreeHash } from "../core/git.ts";
 
 export type Isolated<T> = { label: string; result: T; mutation: string | null };
 
@@ -68,7 +68,11 @@ export async function inReviewTrees<T>(
 
 /** A detached worktree of `head` at `dir`, or a gitError saying why not. */
 async function addCopy(root: string, dir: string, head: string): Promise<void> {
-  const add = await git(["worktree", "add", "--quiet", "--detach", dir, head], { cwd: root, timeoutMs: 120_000 });
+  // A checkout runs smudge filters: none of the repository's own (filtersOff, core/git.ts).
+  const add = await git([...(await filtersOff(root)), "worktree", "add", "--quiet", "--detach", dir, head], {
+    cwd: root,
+    timeoutMs: 120_000,
+  });
   if (!add.ok) throw gitError(`could not create a review copy: ${add.digest}`);
 }
 

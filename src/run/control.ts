@@ -76,6 +76,7 @@ export async function requestModel(root: string, model: string, by: string): Pro
   if (run.progress?.model === model) return refuse(409, `run ${run.run_id} already runs ${model}`);
   writeJson(workspaceAt(root).modelRequest, ModelRequest, {
     schema_version: SCHEMA_VERSION,
+    run_id: run.run_id ?? "",
     model,
     requested_at: new Date().toISOString(),
     by,
@@ -92,6 +93,7 @@ export async function requestBudget(root: string, limitUsd: number, by: string):
   if (limitUsd <= limit) return refuse(422, `$${limitUsd.toFixed(2)} is not above the cap of $${limit.toFixed(2)}`);
   writeJson(workspaceAt(root).budgetRequest, BudgetRequest, {
     schema_version: SCHEMA_VERSION,
+    run_id: run.run_id ?? "",
     limit_usd: limitUsd,
     requested_at: new Date().toISOString(),
     by,

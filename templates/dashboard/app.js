@@ -1,10 +1,12 @@
-// The loki dashboard page script (served as /app.js): snapshot → render, SSE feed, watchdog, controls.
+// The loki dashboard page script (served as /app.js): sign-in (the token in memory only), snapshot → render, SSE feed,
+// watchdog, controls.
 // Over 400 lines because the contract serves one script and the page has no build step; untrusted text
 // goes in only through textContent/createElement (never innerHTML), and nothing here can waive or skip.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const TOKEN = takeToken();
+let TOKEN = "";
+let signInFailed = false;
 const LIVE = ["running", "paused", "starting", "stopping"];
 const FEED_CAP = 2000;
 const STALE_MS = 15_000;
@@ -48,25 +50,47 @@ const tone = (s) =>
       ? "bad"
       : "warn";
 
-// ---- the run's token: from the printed link once, then from this tab's sessionStorage (per origin, so per
-// port: the agent's app on another loopback port cannot read it); never a cookie, never left in the address bar ----
-function takeToken() {
-  const fromLink = new URLSearchParams(location.search).get("t");
-  try {
-    if (fromLink) sessionStorage.setItem("loki-token", fromLink);
-  } catch {}
-  if (location.search || location.hash) history.replaceState(null, "", "/");
-  try {
-    return fromLink || sessionStorage.getItem("loki-token") || "";
-  } catch {
-    return fromLink || "";
+// ---- the run's token: the printed link carries a one-use key `k` (the browser's history keeps that address, and the
+// agent's sandbox can read history), traded once over POST for the token, which then lives in this variable only:
+// never in sessionStorage or localStorage (Chromium writes those into its profile on disk, readable by the sandbox),
+// a cookie, IndexedDB or a URL. So a reload or a new tab needs a fresh link; the page says so and asks for nothing ----
+async function signIn() {
+  const link = new URLSearchParams(location.search);
+  const key = link.get("k");
+  let token = link.get("t") ?? ""; // tests only: nothing loki prints or opens carries the token
+  if (key) {
+    const res = await fetch("/api/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ key }),
+    }).catch(() => null);
+    const answer = res?.ok ? await res.json().catch(() => null) : null;
+    if (typeof answer?.token === "string") token = answer.token;
+    else signInFailed = true;
   }
+  if (location.search || location.hash) history.replaceState(null, "", "/");
+  TOKEN = token;
 }
-/** fetch with the token header; the only way this page asks the server for data. */
+/** fetch with the token header; the only way this page asks the server for data (and, with no token, it asks nothing). */
 function api(path, init = {}) {
+  if (!TOKEN) return Promise.reject(new Error("no token"));
   return fetch(path, { ...init, headers: { ...init.headers, "X-Loki-Token": TOKEN } });
 }
-const NO_TOKEN = "No token: open the link `loki dashboard` printed (this tab lost it, or it is from an older dashboard).";
+const FRESH_LINK = "This dashboard needs a fresh link: run `loki dashboard` (each link opens one tab, once).";
+const LINK_SPENT = "This link was used already: run `loki dashboard` again for a new one.";
+/** No token (a reload, a new tab, a spent link) or one the server no longer takes: say what to do, show no panels. */
+function signedOut(text) {
+  es?.close();
+  es = null;
+  TOKEN = "";
+  const err = $("error-banner");
+  err.textContent = text;
+  err.hidden = false;
+  $("stale-banner").hidden = true;
+  $("grid").hidden = true;
+  setConn("no token", "bad");
+  document.body.dataset.signedOut = "1";
+}
 
 // ---- state ----
 let snap = null;
@@ -280,11 +304,11 @@ function renderOutcome(o, st) {
       "p-outcome",
       h("p", "muted", LIVE.includes(st?.status) ? "run in progress: no outcome yet" : `no outcome recorded (${st?.status ?? "unknown"})`),
     );
-  const proof = o.proof ? h("a", "button", "open the proof") : null;
+  const proof = o.proof ? h("button", "button", "open the proof") : null;
   if (proof) {
-    proof.href = `/proof?t=${encodeURIComponent(TOKEN)}`;
-    proof.target = "_blank";
-    proof.rel = "noopener noreferrer";
+    proof.type = "button";
+    proof.id = "btn-proof";
+    proof.addEventListener("click", openProof);
   }
   const pr = /^https?:\/\//.test(o.pr_url ?? "") ? h("a", null, o.pr_url) : null;
   if (pr) {
@@ -298,7 +322,7 @@ function renderOutcome(o, st) {
     kv("finished", o.finished_at ? `${o.finished_at.replace("T", " ").slice(0, 19)} (${ago(o.finished_at)})` : "unknown"),
     kv("next", h("code", null, o.next ?? "")),
     pr ? kv("pull request", pr) : null,
-    proof ? h("p", null, proof) : h("p", "muted", "no proof for this run"),
+    proof ? h("p", null, proof, " ", h("span", "muted proof-msg")) : h("p", "muted", "no proof for this run"),
     o.proof ? h("div", "verify", h("span", "muted", "proof verify: checking…")) : null,
   );
   if (!notifiedOutcome) {
@@ -306,6 +330,18 @@ function renderOutcome(o, st) {
     if (!LIVE.includes(st?.status)) notify(`loki: ${o.outcome}`, o.reason ?? "");
   }
   if (o.proof) loadVerify();
+}
+
+/** A one-use `/proof/<key>` for a new tab: the token goes in a header, never into an address the browser keeps. */
+async function openProof() {
+  const msg = body("p-outcome").querySelector(".proof-msg");
+  const res = await api("/api/proof/key", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(
+    () => null,
+  );
+  const answer = res?.ok ? await res.json().catch(() => null) : null;
+  const url = typeof answer?.url === "string" && /^\/proof\/[\w-]{43}$/.test(answer.url) ? answer.url : null;
+  if (msg) msg.textContent = url ? "" : `the proof did not open (${res ? res.status : "offline"})`;
+  if (url) window.open(url, "_blank", "noopener,noreferrer");
 }
 
 async function loadVerify() {
@@ -501,11 +537,13 @@ async function refetch() {
   }
 }
 async function getSnapshot() {
+  if (!TOKEN) return null;
   const res = await api("/api/snapshot").catch(() => null);
   const err = $("error-banner");
+  if (res?.status === 401) return void signedOut(FRESH_LINK);
   if (!res?.ok) {
     err.hidden = false;
-    err.textContent = res?.status === 401 || !TOKEN ? NO_TOKEN : `Snapshot failed (${res ? res.status : "offline"})`;
+    err.textContent = `Snapshot failed (${res ? res.status : "offline"})`;
     return null;
   }
   err.hidden = true;
@@ -527,6 +565,7 @@ function frame() {
 }
 function connect(from) {
   es?.close();
+  if (!TOKEN) return;
   es = new EventSource(`/events?from=${from}&t=${encodeURIComponent(TOKEN)}`);
   es.onopen = frame;
   es.onerror = () => setConn(es.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…", "bad");
@@ -551,7 +590,7 @@ function connect(from) {
   es.addEventListener("hb", frame);
 }
 setInterval(() => {
-  if (Date.now() - lastFrame < STALE_MS) return;
+  if (!TOKEN || Date.now() - lastFrame < STALE_MS) return;
   $("stale-banner").hidden = false;
   setConn("stale", "bad");
   lastFrame = Date.now();
@@ -678,8 +717,9 @@ feed().addEventListener("scroll", () => ($("feed-follow").hidden = nearBottom(fe
 // ---- start (and again when events.jsonl was replaced: the feed starts over from a new snapshot) ----
 async function restart() {
   es?.close();
+  if (!TOKEN) return void signedOut(signInFailed ? LINK_SPENT : FRESH_LINK);
   const s = await getSnapshot();
-  if (!s && !TOKEN) return void setConn("no token", "bad");
+  if (!TOKEN) return;
   if (!s) return void setTimeout(restart, 2000);
   snap = s;
   lastId = s.offset ?? 0;
@@ -690,4 +730,4 @@ async function restart() {
   connect(lastId);
   document.body.dataset.ready = "1";
 }
-restart();
+signIn().then(restart);

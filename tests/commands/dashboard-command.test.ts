@@ -3,6 +3,7 @@
 // Ctrl+C ends it cleanly (exit 0).
 import { describe, expect, test } from "bun:test";
 import { cliBundle } from "../helpers/cli-bundle.ts";
+import { signIn } from "../helpers/dashboard-session.ts";
 import { NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
 
 const CLI = cliBundle();
@@ -14,7 +15,7 @@ async function linkFrom(stream: ReadableStream<Uint8Array>): Promise<URL> {
     const { value, done } = await reader.read();
     if (done) break;
     text += new TextDecoder().decode(value);
-    const match = /http:\/\/127\.0\.0\.1:\d+\/\?t=[A-Za-z0-9_-]+/.exec(text);
+    const match = /http:\/\/127\.0\.0\.1:\d+\/\?k=[A-Za-z0-9_-]+/.exec(text);
     if (match) {
       reader.releaseLock();
       return new URL(match[0]);
@@ -35,22 +36,24 @@ describe("loki dashboard", () => {
       stderr: "pipe",
     });
     const link = await linkFrom(server.stderr);
-    const token = link.searchParams.get("t") ?? "";
-    const headers = { "x-loki-token": token };
-    const snapshot = (await (await fetch(new URL("/api/snapshot", link), { headers })).json()) as {
+    const session = await signIn(link);
+    const snapshot = (await (await session.get("/api/snapshot")).json()) as {
       outcome: { outcome: string; proof: { url: string } | null } | null;
       status: { status: string };
     };
     expect(snapshot.status.status).toBe("completed");
     expect(snapshot.outcome?.outcome).toBe("verified");
     expect(snapshot.outcome?.proof).not.toBeNull();
-    const proof = await fetch(new URL(`/proof?t=${token}`, link));
+    // The proof page opens through a one-use key, sandboxed.
+    const { url } = (await (await session.post("/api/proof/key", {})).json()) as { url: string };
+    const proof = await fetch(new URL(url, link));
     expect(proof.status).toBe(200);
     expect(proof.headers.get("content-security-policy")).toContain("sandbox");
     expect(await proof.text()).toContain(s.completion().run_id);
-    const check = (await (await fetch(new URL("/api/proof/verify", link), { headers })).json()) as { status: string };
+    expect((await fetch(new URL(url, link))).status).toBe(401);
+    const check = (await (await session.get("/api/proof/verify")).json()) as { status: string };
     expect(check.status).toBe("clean");
-    // Without the link's key nothing is served.
+    // Without the token nothing of the run is served.
     expect((await fetch(new URL("/api/snapshot", link))).status).toBe(401);
     server.kill("SIGINT");
     expect(await server.exited).toBe(0);

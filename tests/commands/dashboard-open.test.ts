@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliBundle } from "../helpers/cli-bundle.ts";
+import { signIn } from "../helpers/dashboard-session.ts";
 import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
 
 const CLI = cliBundle();
@@ -28,20 +29,20 @@ describe("loki start opens its dashboard", () => {
     await until(() => existsSync(opened));
     const link = new URL(readFileSync(opened, "utf8"));
     expect(link.hostname).toBe("127.0.0.1");
-    const token = link.searchParams.get("t") ?? "";
-    expect(token).toMatch(/^[\w-]{43}$/);
+    // What the browser opens is a one-use launch key, never the token (browser history is on disk).
+    expect(link.searchParams.get("t")).toBeNull();
+    expect(link.searchParams.get("k")).toMatch(/^[\w-]{43}$/);
     expect((await fetch(new URL("/api/snapshot", link))).status).toBe(401);
-    const headers = { "x-loki-token": token };
-    const snapshot = (await (await fetch(new URL("/api/snapshot", link), { headers })).json()) as {
-      status: { status: string; run_id: string | null };
-    };
+    const session = await signIn(link);
+    await expect(signIn(link)).rejects.toThrow("launch key refused (401)");
+    const snapshot = (await (await session.get("/api/snapshot")).json()) as { status: { status: string; run_id: string | null } };
     expect(snapshot.status.status).toBe("running");
     s.release();
     expect(await run.exited).toBe(0);
     expect(snapshot.status.run_id).toBe(s.completion().run_id);
     // The dashboard lived as long as the run's process: nothing is left listening.
     expect(
-      await fetch(new URL("/api/snapshot", link), { headers }).then(
+      await session.get("/api/snapshot").then(
         () => "up",
         () => "down",
       ),

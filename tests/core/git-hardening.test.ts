@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { commitCheckpoint, dirtyFiles, gitArgv, headSha, workingTreeHash } from "../../src/core/git.ts";
+import { commitCheckpoint, dirtyFiles, filtersOff, gitArgv, git as hardenedGit, headSha, workingTreeHash } from "../../src/core/git.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -35,6 +35,31 @@ describe("hardened git", () => {
     repo.write("b.txt", "two\n");
     git(repo.path, ["add", "-A"]);
     git(repo.path, ["commit", "-qm", "plain"]);
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  test("a filter driver the agent defines never runs in a checkpoint, a tree hash or a checkout (plain git add runs it)", async () => {
+    await using repo = await tmpdir({ commit: true });
+    const marker = join(repo.path, "..", `filter-ran-${Date.now()}`);
+    const script = plant(join(repo.path, "..", `filter-${Date.now()}.sh`), marker);
+    // The agent's two writes: an attribute naming a driver, and the driver's commands in .git/config
+    // (a name with a dot, as config subsections allow).
+    repo.write(".gitattributes", "* filter=ev.il\n");
+    for (const setting of ["clean", "smudge"]) git(repo.path, ["config", `filter.ev.il.${setting}`, `${script} %f; cat`]);
+    repo.write("a.txt", "one\n");
+    const checkpoint = await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(checkpoint.changed).toBe(true);
+    await workingTreeHash(repo.path);
+    const copy = join(repo.path, "..", `copy-${Date.now()}`);
+    const checkout = await hardenedGit([...(await filtersOff(repo.path)), "worktree", "add", "--quiet", "--detach", copy, "HEAD"], {
+      cwd: repo.path,
+    });
+    expect(checkout.ok).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    // The content went in as written: no filter rewrote it.
+    expect(git(repo.path, ["show", "HEAD:a.txt"])).toBe("one\n");
+    repo.write("b.txt", "two\n");
+    git(repo.path, ["add", "-A"]);
     expect(existsSync(marker)).toBe(true);
   });
 

@@ -1,13 +1,13 @@
-// The attack the token header stops, in real Chromium: the app the agent builds, on another 127.0.0.1
-// port, opened in the browser that has the dashboard open (and fetching, framing, being opened by it).
-// It records every byte it is sent; nothing it saw opens the dashboard, and the token leaves no URL.
+// The attacks the token header and the one-use keys stop, in real Chromium: the agent's app on another
+// 127.0.0.1 port, in the browser that has the dashboard open; and the browser's navigation history (readable
+// by the agent's sandbox), which holds only spent keys. Replaying anything either saw opens nothing. The token
+// lives in the signed-in tab's memory only: no web storage holds it, and a reload asks for a fresh link.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { readSnapshot } from "../../src/dashboard/snapshot.ts";
 import { launchChromium, live, SKIP, until, waitText } from "../helpers/chromium.ts";
-import { DATA_ROUTES, type Harness, raw, startHarness } from "./harness.ts";
+import { DATA_ROUTES, type Harness, raw, replayControls, startFinished } from "./harness.ts";
 
 let browser: Browser | undefined;
 let h: Harness;
@@ -47,24 +47,8 @@ beforeAll(async () => {
     },
   });
   // The run has finished with a proof the agent wrote: it asks for full referrers and loads and links to the app.
-  h = await startHarness({
-    snapshot: async (root, deps) => ({
-      ...(await readSnapshot(root, deps)),
-      outcome: {
-        outcome: "verified",
-        exit_code: 0,
-        reason: "done",
-        next: "",
-        finished_at: new Date().toISOString(),
-        pr_url: null,
-        proof: { run_id: "r-test", url: "/proof" },
-      },
-    }),
-  });
-  mkdirSync(join(h.root, ".loki", "proofs", "r-test"), { recursive: true });
   const appUrl = `http://127.0.0.1:${app.port}`;
-  writeFileSync(
-    join(h.root, ".loki", "proofs", "r-test", "index.html"),
+  h = await startFinished(
     `<meta name="referrer" content="unsafe-url"><p>proof</p><img src="${appUrl}/from-proof.png"><a id="out" href="${appUrl}/clicked">out</a>`,
   );
 });
@@ -76,22 +60,32 @@ afterAll(async () => {
 
 const reports = () => seen.filter((s) => s.url.endsWith("/report")).map((s) => JSON.parse(s.body) as Record<string, unknown>);
 const appDone = (n: number) => until(() => reports().filter((r) => r.done).length >= n, `${n} app page reports`);
+/** What the dashboard's origin keeps in this tab's browser storage: nothing, ever. */
+const STORED =
+  "(async () => ({ session: sessionStorage.length, local: localStorage.length, idb: (await indexedDB.databases()).length }))()";
+const NOTHING_STORED = { session: 0, local: 0, idb: 0 };
+const FRESH_LINK = /This dashboard needs a fresh link: run `loki dashboard` \(each link opens one tab, once\)/;
 
 live(SKIP ? "the agent's app attacks the dashboard (skipped: LOKI_SKIP_BROWSER_TESTS=1)" : "the agent's app attacks the dashboard", () => {
-  test("the app never receives the token, and nothing it saw opens the dashboard; the token leaves the address bar", async () => {
+  test("the app never receives the token, and nothing it or the browser's history saw opens the dashboard", async () => {
     if (!browser) throw new Error("Chromium did not start");
     const context = await browser.newContext();
     const appUrl = `http://127.0.0.1:${app.port}`;
+    // Every address the browser navigated to (what its history database on disk would hold).
+    const navigations: string[] = [];
+    context.on("page", (p) => p.on("framenavigated", (f) => navigations.push(f.url())));
+    context.on("request", (r) => {
+      if (r.isNavigationRequest()) navigations.push(r.url());
+    });
     // Cookies for 127.0.0.1 reach every port: the reason the dashboard uses none.
     await context.addCookies([{ name: "probe", value: "shared", url: h.dash.origin }]);
     const page: Page = await context.newPage();
-    await page.goto(h.dash.url);
+    await page.goto(h.dash.launchUrl);
     await page.waitForSelector("body[data-ready]", { state: "attached" });
     expect(await page.evaluate("location.href")).toBe(`${h.dash.origin}/`);
-    expect(await page.evaluate("sessionStorage.getItem('loki-token')")).toBe(h.token);
-    await page.reload();
-    await page.waitForSelector("body[data-ready]", { state: "attached" });
     expect(await page.locator("#error-banner").isHidden()).toBe(true);
+    expect(await page.evaluate(STORED)).toEqual(NOTHING_STORED);
+    expect(await page.evaluate("document.cookie")).not.toContain(h.token);
 
     // The app in another tab, opened by the dashboard's tab (with an opener), and typed in by the user.
     const [popup] = await Promise.all([context.waitForEvent("page"), page.evaluate(`window.open(${JSON.stringify(appUrl)})`)]);
@@ -101,17 +95,20 @@ live(SKIP ? "the agent's app attacks the dashboard (skipped: LOKI_SKIP_BROWSER_T
     await appDone(2);
 
     // The proof tab: the token is in neither its address nor its referrer; its agent-written links leak a spent key.
-    const [proof] = await Promise.all([context.waitForEvent("page"), page.click("#p-outcome a")]);
+    expect(await page.locator("#p-outcome a[href*='proof']").count()).toBe(0);
+    const [proof] = await Promise.all([context.waitForEvent("page"), page.click("#btn-proof")]);
     await proof.waitForLoadState();
     expect(proof.url()).toMatch(new RegExp(`^${h.dash.origin}/proof/[\\w-]{43}$`));
     expect(await proof.evaluate("document.referrer")).toBe("");
+    expect(await proof.evaluate("window.opener")).toBeNull();
+    const [again] = await Promise.all([context.waitForEvent("page"), page.click("#btn-proof")]);
+    await again.waitForLoadState();
+    expect(again.url()).not.toBe(proof.url());
+    await again.close();
     await until(() => seen.some((s) => s.url.endsWith("/from-proof.png")), "the proof's image request");
     await proof.click("#out");
     await until(() => seen.some((s) => s.url.endsWith("/clicked")), "the proof's link");
 
-    // The same tab navigated to the app, which then frames the dashboard: frame-ancestors 'none' keeps it blank.
-    await page.goto(appUrl);
-    await appDone(3);
     for (const r of reports().filter((r) => r.outcomes)) {
       expect((r.outcomes as string[])[0]).toMatch(/^failed/);
       expect((r.outcomes as string[])[3]).toMatch(/^failed/);
@@ -126,8 +123,21 @@ live(SKIP ? "the agent's app attacks the dashboard (skipped: LOKI_SKIP_BROWSER_T
     // (Chromium sent it no Referer at all, not even from the proof page that asked for unsafe-url.)
     expect(seen.filter((s) => s.headers.referer?.startsWith(h.dash.origin))).toEqual([]);
     const candidates = [...new Set(everything.match(/[\w-]{43}/g) ?? [])];
-    // (the proof tab's own key, spent, joins them: what a leak of that address would hand over.)
-    candidates.push(new URL(proof.url()).pathname.slice("/proof/".length));
+    // The history: the token in no address; on the dashboard only `/`, the spent launch key and spent proof keys.
+    expect(JSON.stringify(navigations)).not.toContain(h.token);
+    const keys = new Set<string>();
+    for (const url of navigations.filter((u) => u.startsWith(`${h.dash.origin}/`))) {
+      const { pathname, search } = new URL(url);
+      if (!/[\w-]{43}/.test(url)) continue;
+      const proofKey = /^\/proof\/([\w-]{43})$/.exec(pathname)?.[1];
+      const ok = (pathname === "/" && search === `?k=${h.launchKey}`) || (proofKey !== undefined && search === "");
+      expect({ url, ok }).toEqual({ url, ok: true });
+      keys.add(proofKey ?? h.launchKey);
+    }
+    expect(keys.has(h.launchKey)).toBe(true);
+    expect(keys.size).toBe(3);
+    // (the history's keys, all spent, join them: what a reader of that history would hand over.)
+    candidates.push(...keys);
     for (const s of seen) {
       const headers = Object.entries(s.headers).filter(([k]) => !["host", "content-length", "origin", "content-type"].includes(k));
       const head = headers.map(([k, v]) => `${k}: ${v}\r\n`).join("");
@@ -142,24 +152,71 @@ live(SKIP ? "the agent's app attacks the dashboard (skipped: LOKI_SKIP_BROWSER_T
       expect((await send("POST", "/api/control/budget", "", '{"limit_usd":1000}')).status).toBe(401);
     }
     for (const key of candidates) {
+      expect((await h.launch(key)).status).toBe(401);
       expect((await raw(h.port, `GET /proof/${key} HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`)).status).toBe(401);
+      expect((await raw(h.port, `GET /proof?t=${key} HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`)).status).toBe(401);
+      expect((await raw(h.port, `GET /?k=${key} HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`)).body).not.toContain(h.token);
       expect((await raw(h.port, `GET /events?t=${key} HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`, true)).status).toBe(401);
-      expect((await h.post("/api/control/pause", {}, { "x-loki-token": key })).status).toBe(401);
+      expect(await replayControls(h, key)).toEqual([401, 401, 401]);
+      expect((await h.post("/api/proof/key", {}, { "x-loki-token": key })).status).toBe(401);
     }
     expect(h.calls).toEqual([]);
     expect(existsSync(join(h.root, ".loki", "PAUSE"))).toBe(false);
     expect(existsSync(join(h.root, ".loki", "control"))).toBe(false);
 
-    // A tab with no token says so; the signed-in tab still controls the run.
+    // The spent launch link, opened again in a fresh browser (the agent's, say): it says so and holds no token.
+    const stranger = await browser.newContext();
+    const spent = await stranger.newPage();
+    await spent.goto(h.dash.launchUrl);
+    await waitText(spent, "#error-banner", /link was used already: run `loki dashboard` again/);
+    expect(await spent.evaluate(STORED)).toEqual(NOTHING_STORED);
+    await stranger.close();
+    expect(h.calls).toEqual([]);
+    // A new tab has no token: it says to get a fresh link, shows no panels, and asks the server for nothing.
     const bare = await context.newPage();
     await bare.goto(`${h.dash.origin}/`);
-    await waitText(bare, "#error-banner", /open the link `loki dashboard` printed/);
+    await waitText(bare, "#error-banner", FRESH_LINK);
+    expect(await bare.locator("#grid").isHidden()).toBe(true);
     await popup.close();
-    await typed.goto(h.dash.url);
-    await typed.waitForSelector("body[data-ready]", { state: "attached" });
+    // The signed-in tab, after all that, still controls the run from its memory.
     // (the run's process is gone, so the buttons are disabled: the page's own post() sends what a click would.)
-    expect(await typed.evaluate(`post("pause", {})`)).toBe(true);
+    expect(await page.evaluate(`post("pause", {})`)).toBe(true);
     await until(() => existsSync(join(h.root, ".loki", "PAUSE")), "the honest pause");
+    expect(h.calls).toEqual(["pause"]);
+
+    // A reload of the signed-in tab: the token is gone with the old page; it says to get a fresh link and sends
+    // no data request, with a token or without one. Nothing was kept to sign it back in.
+    const afterReload: { url: string; headers: Record<string, string> }[] = [];
+    const pending: Promise<void>[] = [];
+    page.on("request", (r) => {
+      pending.push(r.allHeaders().then((headers) => void afterReload.push({ url: r.url(), headers })));
+    });
+    await page.reload();
+    await waitText(page, "#error-banner", FRESH_LINK);
+    expect(await page.locator("#grid").isHidden()).toBe(true);
+    expect(await page.evaluate("document.body.dataset.ready")).toBeUndefined();
+    expect(await page.evaluate("location.href")).toBe(`${h.dash.origin}/`);
+    await page.waitForTimeout(1500); // the watchdog's tick, which reconnects a signed-in tab's stream
+    await Promise.all(pending);
+    expect(await page.evaluate(STORED)).toEqual(NOTHING_STORED);
+    expect(JSON.stringify(afterReload)).not.toContain(h.token);
+    expect(afterReload.filter((r) => r.headers["x-loki-token"] !== undefined)).toEqual([]);
+    const paths = afterReload.map((r) => new URL(r.url).pathname);
+    expect(paths.filter((p) => !["/", "/app.js", "/style.css", "/favicon.svg"].includes(p))).toEqual([]);
+    expect(paths).toContain("/app.js");
+    expect(h.calls).toEqual(["pause"]);
+
+    // The same tab navigated to the app, which then frames the dashboard: frame-ancestors 'none' keeps it blank,
+    // and the app still gets nothing.
+    await page.goto(appUrl);
+    await appDone(3);
+    for (const r of reports().filter((r) => r.outcomes)) {
+      expect((r.outcomes as string[])[0]).toMatch(/^failed/);
+      expect((r.outcomes as string[])[3]).toMatch(/^failed/);
+      expect(r.storage).toBe("{}");
+    }
+    expect(JSON.stringify(seen)).not.toContain(h.token);
+    expect(JSON.stringify(navigations)).not.toContain(h.token);
     expect(h.calls).toEqual(["pause"]);
     await context.close();
   }, 120_000);

@@ -41,7 +41,7 @@ const agentOn = (s: Scenario, iteration: number) => () =>
 
 type Open = { page: Page; context: BrowserContext; errors: string[]; origin: string; close: () => Promise<void> };
 
-/** The real dashboard for `root` (port 0) and a tab signed in through its one-time URL. */
+/** The real dashboard for `root` (port 0) and a tab signed in through its launch link (a one-use key). */
 async function openDashboard(root: string, viewport = { width: 1280, height: 800 }): Promise<Open> {
   if (!browser) throw new Error("Chromium did not start");
   const server = await startDashboard({ root, port: 0, deps: dashboardDeps(root), heartbeatMs: 1000 });
@@ -52,8 +52,10 @@ async function openDashboard(root: string, viewport = { width: 1280, height: 800
     if (m.type() === "error") errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(server.url);
+  await page.goto(server.launchUrl);
   await page.waitForSelector("body[data-ready]");
+  // Signed in, the token lives in the page's memory only: this origin keeps nothing in the tab's storage.
+  expect(await page.evaluate("[sessionStorage.length, localStorage.length, location.search]")).toEqual([0, 0, ""]);
   return {
     page,
     context,
@@ -116,7 +118,8 @@ live(SKIP ? "dashboard in Chromium (skipped: LOKI_SKIP_BROWSER_TESTS=1)" : "dash
       await page.locator("#p-diff button.file", { hasText: "math.js" }).first().click();
       await waitText(page, "#p-diff pre", /\+export const add = /);
       await waitText(page, "#p-outcome .verify", /proof verify: \w+/);
-      expect(await page.locator("#p-outcome a[href^='/proof?t=']").count()).toBe(1);
+      expect(await page.locator("#p-outcome #btn-proof").count()).toBe(1);
+      expect(await page.locator("a[href*='t=']").count()).toBe(0);
       expect(await text(page, "#p-app")).toContain("no app runner for this run");
       for (const panel of ["status", "cost", "timeline", "checklist", "gates", "council", "outcome"])
         expect(await text(page, `#p-${panel} .age`)).toMatch(/^updated (\d+ s ago|\d+ min ago|unknown)$/);

@@ -1,31 +1,38 @@
 // What the dashboard server tests share: a throwaway repo with a run's .loki/, a real dashboard on a
-// free port and its token (sent as X-Loki-Token, as the page does), raw HTTP with any Host header, and
-// an SSE reader that parses the stream as EventSource would.
+// free port and its token (sent as X-Loki-Token, as the page does), its launch key, the proof tab's
+// one-use address, raw HTTP with any Host header, and an SSE reader that parses the stream as EventSource would.
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { OrchestratorState } from "../../src/core/run-schema.ts";
 import type { ControlResult, DashboardDeps } from "../../src/dashboard/deps.ts";
 import { type Dashboard, type DashboardOptions, startDashboard } from "../../src/dashboard/server.ts";
+import { readSnapshot } from "../../src/dashboard/snapshot.ts";
 import { readStatus } from "../../src/run/status.ts";
 import { git, type TmpDir, tmpdir } from "../helpers/tmp.ts";
 
 /** Hold no data and no secret: open to anyone who names our Host. */
 export const PAGE_ROUTES = ["/", "/app.js", "/style.css", "/favicon.svg"];
 /** The run itself: only with the token. */
-export const DATA_ROUTES = ["/api/snapshot", "/events", "/api/diff", "/api/diff/0", "/proof", "/api/proof/verify"];
+export const DATA_ROUTES = ["/api/snapshot", "/events", "/api/diff", "/api/diff/0", "/api/proof/verify"];
 
 export type Harness = {
   dir: TmpDir;
   root: string;
   dash: Dashboard;
   port: number;
-  /** The run's token, from the printed link's `t`. */
+  /** The run's token, from `url`'s `t` (the programmatic link: never printed nor opened). */
   token: string;
+  /** The one-use key of `launchUrl`, the link loki prints and opens. */
+  launchKey: string;
   /** Every control the server passed on, as `name arg`. */
   calls: string[];
   get: (path: string, headers?: Record<string, string>) => Promise<Response>;
   post: (path: string, body: unknown, headers?: Record<string, string>) => Promise<Response>;
+  /** POST /api/session as the page does: the launch key for `{token}`. */
+  launch: (key: string, headers?: Record<string, string>) => Promise<Response>;
+  /** The page's "open the proof": POST /api/proof/key with the token, then GET the one-use address it names. */
+  proof: () => Promise<Response>;
   [Symbol.asyncDispose]: () => Promise<void>;
 };
 
@@ -92,6 +99,7 @@ export async function startHarness(options: Partial<DashboardOptions> & { files?
   const dash = await startDashboard({ root, port: 0, deps: recordingDeps(root, calls), heartbeatMs: 300, ...options });
   const port = dash.port;
   const token = new URL(dash.url).searchParams.get("t") ?? "";
+  const launchKey = new URL(dash.launchUrl).searchParams.get("k") ?? "";
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetch(`${dash.origin}${path}`, { headers: { "x-loki-token": token, ...headers } });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -100,15 +108,29 @@ export async function startHarness(options: Partial<DashboardOptions> & { files?
       body: typeof body === "string" ? body : JSON.stringify(body),
       headers: { "x-loki-token": token, origin: dash.origin, "content-type": "application/json", ...headers },
     });
+  const launch = (key: string, headers: Record<string, string> = {}) =>
+    fetch(`${dash.origin}/api/session`, {
+      method: "POST",
+      body: JSON.stringify({ key }),
+      headers: { origin: dash.origin, "content-type": "application/json", ...headers },
+    });
+  const proof = async () => {
+    const key = await post("/api/proof/key", {});
+    if (!key.ok) return key;
+    return fetch(`${dash.origin}${((await key.json()) as { url: string }).url}`);
+  };
   return {
     dir,
     root,
     dash,
     port,
     token,
+    launchKey,
     calls,
     get,
     post,
+    launch,
+    proof,
     [Symbol.asyncDispose]: async () => {
       await dash.stop();
       await dir[Symbol.asyncDispose]();
@@ -208,4 +230,37 @@ export async function openStream(h: Harness, headers: Record<string, string> = {
       await pump;
     },
   };
+}
+
+/** A dashboard whose run has finished with a proof page of `html` (as the agent may have shaped it). */
+export async function startFinished(html: string): Promise<Harness> {
+  const h = await startHarness({
+    snapshot: async (root, deps) => ({
+      ...(await readSnapshot(root, deps)),
+      outcome: {
+        outcome: "verified",
+        exit_code: 0,
+        reason: "done",
+        next: "",
+        finished_at: new Date().toISOString(),
+        pr_url: null,
+        proof: { run_id: "r-test", url: "/proof" },
+      },
+    }),
+  });
+  mkdirSync(join(h.root, ".loki", "proofs", "r-test"), { recursive: true });
+  writeFileSync(join(h.root, ".loki", "proofs", "r-test", "index.html"), html);
+  return h;
+}
+
+/** A spent key (from a browser's history, say) replayed on every control as a token: each must be refused. */
+export async function replayControls(h: Harness, key: string): Promise<number[]> {
+  const statuses: number[] = [];
+  for (const [action, body] of [
+    ["pause", {}],
+    ["budget", { limit_usd: 1000 }],
+    ["stop", { mode: "now" }],
+  ] as const)
+    statuses.push((await h.post(`/api/control/${action}`, body, { "x-loki-token": key })).status);
+  return statuses;
 }

@@ -1,6 +1,6 @@
 // The dashboard's doors, attacked next to their honest twins: foreign Host (DNS rebinding), no or wrong
-// token, cross-origin and "simple" POSTs, rate limit, CORS headers, path-like diff ids and a proof
-// symlink out of .loki/. Real server, real sockets, real files.
+// token, cross-origin and "simple" POSTs (controls, launch and proof keys), rate limit, CORS headers,
+// path-like diff ids and a proof symlink out of .loki/. Real server, real sockets, real files.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -78,13 +78,14 @@ describe("token", () => {
     for (const path of PAGE_ROUTES) expect(await (await fetch(`${h.dash.origin}${path}`)).text()).not.toContain(h.token);
   });
 
-  test("`t=` in the URL counts only for /events and /proof, never for the API or a control", async () => {
+  test("`t=` in the URL counts only for /events (a subresource, in no history), never for a page, the API or a control", async () => {
     const query = `t=${h.token}`;
     expect((await get(`/events?from=0&${query}`, `127.0.0.1:${h.port}`, null)).status).toBe(200);
-    for (const path of ["/api/snapshot", "/api/diff", "/api/proof/verify"])
+    for (const path of ["/proof", "/api/snapshot", "/api/diff", "/api/proof/verify"])
       expect({ path, status: (await get(`${path}?${query}`, `127.0.0.1:${h.port}`, null)).status }).toEqual({ path, status: 401 });
     const post = await h.post(`/api/control/pause?${query}`, {}, { "x-loki-token": "" });
     expect(post.status).toBe(401);
+    expect((await h.post(`/api/proof/key?${query}`, {}, { "x-loki-token": "" })).status).toBe(401);
     expect(h.calls).toEqual([]);
   });
 });
@@ -162,6 +163,32 @@ describe("controls (POST)", () => {
   });
 });
 
+describe("keys (POST)", () => {
+  test("/api/session and /api/proof/key take the mutation checks; a refused launch does not spend the key", async () => {
+    const before = [...h.calls];
+    const refused: [Record<string, string>, number][] = [
+      [{ origin: `http://127.0.0.1:${h.port + 1}` }, 403],
+      [{ origin: "http://evil.example" }, 403],
+      [{ origin: "null" }, 403],
+      [{ "content-type": "text/plain" }, 415],
+      [{ "content-type": "application/x-www-form-urlencoded" }, 415],
+    ];
+    for (const [headers, status] of refused) {
+      expect({ headers, status: (await h.launch(h.launchKey, headers)).status }).toEqual({ headers, status });
+      expect({ headers, status: (await h.post("/api/proof/key", {}, headers)).status }).toEqual({ headers, status });
+    }
+    const bare = { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-loki-token": h.token } };
+    expect((await fetch(`${h.dash.origin}/api/proof/key`, bare)).status).toBe(403);
+    expect((await h.post("/api/proof/key", {}, { "x-loki-token": "" })).status).toBe(401);
+    expect((await fetch(`${h.dash.origin}/api/session`, { ...bare, body: JSON.stringify({ key: h.launchKey }) })).status).toBe(403);
+    expect((await h.get("/api/session")).status).toBe(404);
+    const launched = await h.launch(h.launchKey);
+    expect(launched.status).toBe(200);
+    expect(await launched.json()).toEqual({ token: h.token });
+    expect(h.calls).toEqual(before);
+  });
+});
+
 describe("headers", () => {
   test("no Access-Control-* header on any answer, and the security headers on every one", async () => {
     const answers = [
@@ -211,7 +238,7 @@ describe("ids, never paths", () => {
     writeFileSync(join(outside, "index.html"), "<p>OUTSIDE-SECRET</p>");
     mkdirSync(join(h.root, ".loki", "proofs"), { recursive: true });
     symlinkSync(outside, join(h.root, ".loki", "proofs", "r-test"));
-    const viaDir = await h.get("/proof");
+    const viaDir = await h.proof();
     expect(viaDir.status).toBe(404);
     expect(await viaDir.text()).not.toContain("OUTSIDE-SECRET");
 
@@ -219,11 +246,11 @@ describe("ids, never paths", () => {
     rmSync(join(h.root, ".loki", "proofs", "r-test"));
     mkdirSync(join(h.root, ".loki", "proofs", "r-test"));
     symlinkSync(join(outside, "index.html"), join(h.root, ".loki", "proofs", "r-test", "index.html"));
-    expect((await h.get("/proof")).status).toBe(404);
+    expect((await h.proof()).status).toBe(404);
 
     rmSync(join(h.root, ".loki", "proofs", "r-test", "index.html"));
     writeFileSync(join(h.root, ".loki", "proofs", "r-test", "index.html"), "<p>the proof</p>");
-    const real = await h.get("/proof");
+    const real = await h.proof();
     expect(real.status).toBe(200);
     expect(real.headers.get("content-security-policy")).toBe("sandbox");
     expect(await real.text()).toBe("<p>the proof</p>");

@@ -1,8 +1,8 @@
 // The dashboard server's honest paths: the page and its files (also from a bundle built as the CLI's
-// is), the snapshot, the diff since the run's start commit (committed, uncommitted, untracked, binary,
+// is), the snapshot, the diff since the run's start commit (its checkpoints: added, changed, deleted, binary,
 // odd names, a secret, the size cap), the proof check, ports and the loopback-only bind.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
 import { DIFF_CAP_BYTES } from "../../src/dashboard/diff.ts";
@@ -15,6 +15,7 @@ const template = (name: string) => readFileSync(join(TEMPLATES, name), "utf8");
 type DiffListBody = {
   start_sha: string | null;
   files: { index: number; path: string; added: number | null; deleted: number | null; binary: boolean }[];
+  error?: string;
 };
 
 describe("page", () => {
@@ -56,7 +57,10 @@ describe("page", () => {
   test("the proof check comes from deps; no proof is 404", async () => {
     await using none = await startHarness();
     expect((await none.get("/api/proof/verify")).status).toBe(404);
-    expect((await none.get("/proof")).status).toBe(404);
+    expect((await none.post("/api/proof/key", {})).status).toBe(200);
+    expect((await none.proof()).status).toBe(404);
+    rmSync(join(none.root, ".loki", "state", "orchestrator.json"));
+    expect((await none.post("/api/proof/key", {})).status).toBe(404);
     const check = { status: "clean", checks: [{ name: "signature", ok: true, detail: "ok" }] };
     const seen: string[] = [];
     await using h = await startHarness({
@@ -68,16 +72,20 @@ describe("page", () => {
 });
 
 describe("diff since the run's start commit", () => {
-  test("lists committed, uncommitted, untracked, deleted and binary changes by index, each with its own diff", async () => {
+  test("lists the checkpoints' added, changed, deleted and binary files by index, each with its own diff; the working tree is never read", async () => {
     await using h = await startHarness({ files: { "gone.txt": "bye\n", "a b*.ts": "x\n", "a bc.ts": "c\n", "keep.ts": "k\n" } });
     const stagedBefore = git(h.root, ["diff", "--cached", "--name-only"]);
     h.dir.write("src/a.ts", "export const a = 2;\nexport const b = 3;\n");
-    git(h.root, ["commit", "-qam", "checkpoint 1"]);
     h.dir.write("a b*.ts", "y\n");
     h.dir.write("a bc.ts", "d\n");
     h.dir.write("new file ü.ts", "fresh\n");
     writeFileSync(join(h.root, "logo.bin"), Buffer.from([0, 1, 2, 0, 255]));
     rmSync(join(h.root, "gone.txt"));
+    git(h.root, ["add", "-A"]);
+    git(h.root, ["commit", "-qm", "checkpoint 1"]);
+    // Work of an iteration in progress shows at its checkpoint, not before.
+    h.dir.write("wip.ts", "not yet\n");
+    h.dir.write("keep.ts", "changed, uncommitted\n");
     const list = (await (await h.get("/api/diff")).json()) as DiffListBody;
     expect(list.start_sha).toBe(git(h.root, ["rev-parse", "HEAD~1"]).trim());
     const byPath = Object.fromEntries(list.files.map((f) => [f.path, f]));
@@ -96,13 +104,33 @@ describe("diff since the run's start commit", () => {
     const fresh = byPath["new file ü.ts"];
     expect(((await (await h.get(`/api/diff/${fresh?.index}`)).json()) as { text: string }).text).toContain("+fresh");
     expect(git(h.root, ["diff", "--cached", "--name-only"])).toBe(stagedBefore);
-    expect(git(h.root, ["status", "--porcelain"])).toContain("?? logo.bin");
+    expect(git(h.root, ["status", "--porcelain"])).toContain("?? wip.ts");
+  });
+
+  test("a filter driver the agent defines never runs for the diff panel (git add of the working tree would run it)", async () => {
+    await using h = await startHarness();
+    const marker = join(h.root, "..", `dash-filter-${Date.now()}`);
+    const script = join(h.root, "..", `dash-filter-${Date.now()}.sh`);
+    writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\ncat\n`, { mode: 0o755 });
+    h.dir.write(".gitattributes", "* filter=evil\n");
+    git(h.root, ["config", "filter.evil.clean", script]);
+    git(h.root, ["config", "filter.evil.smudge", script]);
+    h.dir.write("src/a.ts", "export const a = 3;\n");
+    const list = (await (await h.get("/api/diff")).json()) as DiffListBody;
+    await h.get("/api/diff/0");
+    expect(list.error).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+    // The attack is real: plain git add of the working tree runs it.
+    git(h.root, ["add", "-A"]);
+    expect(existsSync(marker)).toBe(true);
   });
 
   test("a secret the agent wrote is shown redacted, in the diff and in its path", async () => {
     await using h = await startHarness();
     const token = `ghp_${"a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"}`;
     h.dir.write("config.ts", `export const key = "${token}";\n`);
+    git(h.root, ["add", "-A"]);
+    git(h.root, ["commit", "-qm", "checkpoint"]);
     const list = await (await h.get("/api/diff")).text();
     const one = await (await h.get("/api/diff/0")).text();
     expect(one).toContain("[REDACTED:github-token]");
@@ -112,6 +140,8 @@ describe("diff since the run's start commit", () => {
   test("a diff over 256 KB is cut at a line end and marked truncated", async () => {
     await using h = await startHarness();
     h.dir.write("big.txt", Array.from({ length: 20_000 }, (_, i) => `line ${i} ${"x".repeat(20)}`).join("\n"));
+    git(h.root, ["add", "-A"]);
+    git(h.root, ["commit", "-qm", "checkpoint"]);
     const one = (await (await h.get("/api/diff/0")).json()) as { text: string; truncated: boolean };
     expect(one.truncated).toBe(true);
     expect(Buffer.byteLength(one.text)).toBeLessThanOrEqual(DIFF_CAP_BYTES);
@@ -139,6 +169,7 @@ describe("ports", () => {
       expect(dash.port).toBeGreaterThan(port);
       expect(dash.port).toBeLessThanOrEqual(port + 20);
       expect(dash.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${dash.port}/\\?t=[\\w-]{43}$`));
+      expect(dash.launchUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${dash.port}/\\?k=[\\w-]{43}$`));
       const hex = dash.port.toString(16).toUpperCase().padStart(4, "0");
       const listening = (file: string) =>
         readFileSync(file, "utf8")
@@ -183,7 +214,7 @@ describe("bundled", () => {
       "entry.ts",
       `import { startDashboard } from ${JSON.stringify(resolve(import.meta.dir, "../../src/dashboard/server.ts"))};
 void startDashboard({ root: process.argv[2] ?? "", port: 0, deps: { status: async () => { throw new Error("x"); }, controls: {} as never, verifyProof: async () => null } })
-  .then((d) => console.log(d.url));
+  .then((d) => console.log(d.launchUrl));
 setInterval(() => {}, 1000);\n`,
     );
     const built = await Bun.build({ entrypoints: [entry], outdir: join(dir.path, "out"), target: "bun", format: "cjs", bytecode: true });
@@ -199,10 +230,17 @@ setInterval(() => {}, 1000);\n`,
       const first = new TextDecoder().decode((await reader.read()).value);
       const url = first.trim();
       const { origin, searchParams } = new URL(url);
+      const launch = {
+        method: "POST",
+        headers: { origin, "content-type": "application/json" },
+        body: JSON.stringify({ key: searchParams.get("k") }),
+      };
+      const { token } = (await (await fetch(`${origin}/api/session`, launch)).json()) as { token: string };
+      expect((await fetch(`${origin}/api/session`, launch)).status).toBe(401);
       for (const name of ["index.html", "app.js", "style.css", "favicon.svg"])
         expect(await (await fetch(`${origin}/${name === "index.html" ? "" : name}`)).text()).toBe(template(name));
       expect((await fetch(`${origin}/api/diff`)).status).toBe(401);
-      expect((await fetch(`${origin}/api/diff`, { headers: { "x-loki-token": searchParams.get("t") ?? "" } })).status).toBe(200);
+      expect((await fetch(`${origin}/api/diff`, { headers: { "x-loki-token": token } })).status).toBe(200);
     } finally {
       child.kill();
       await child.exited;

@@ -6,7 +6,7 @@ import { LokiEvent } from "../../src/core/run-schema.ts";
 import { WARN_FRACTION as ENGINE_WARN_FRACTION } from "../../src/loop/budget.ts";
 import { burnRate, WARN_FRACTION } from "../../src/dashboard/snapshot-cost.ts";
 import { tmpdir } from "../helpers/tmp.ts";
-import { at, cost, event, snap, state, writeLoki } from "./snapshot-fixture.ts";
+import { at, cost, event, RUN_ID, session, snap, state, writeLoki } from "./snapshot-fixture.ts";
 
 describe("snapshot: unknown is null, never 0", () => {
   test("a repository without .loki/: every panel unknown or empty, no alert", async () => {
@@ -112,6 +112,52 @@ describe("snapshot: cost", () => {
     expect(burnRate(burst, Date.parse(at(1)))).toBeNull();
     // Long after: nothing in the window, so no rate and no projection.
     expect((await snap(dir.path, 200)).cost).toMatchObject({ burn_usd_per_hour: null, cap_in_s: null });
+  });
+
+  test("an earlier run's spend, events and blocks are not this run's (events.jsonl and the ledger hold every run)", async () => {
+    await using dir = await tmpdir();
+    const old = { run_id: "20251231-000000-old" };
+    writeLoki(dir.path, {
+      "state/orchestrator.json": state({ budget: { limit_usd: 10, spent_usd: 1, estimated_usd: 0, warned: false } }),
+      "metrics/cost.jsonl": [cost(1, -300, 9, { ...old, call_id: "old-1" }), cost(1, 50, 1)],
+      "events.jsonl": [
+        event("iteration_started", 1, -310, old),
+        event("budget_exceeded", 1, -300, { ...old, spent_usd: 9, limit_usd: 8 }),
+        event("ship_gate", 1, -299, { ...old, verdict: "BLOCKED", reasons: ["red tests"], trigger: "claimed done" }),
+        event("iteration_started", 1, 40),
+      ],
+    });
+    const s = await snap(dir.path);
+    expect(s.cost).toMatchObject({ spent_usd: 1, exceeded: false, calls: 1, per_iteration: [{ iteration: 1, usd: 1 }] });
+    expect(s.alerts).toEqual([]);
+    expect(s.timeline.map((row) => row.started_at)).toEqual([at(40)]);
+    expect(s.events.every((e) => e.run_id !== old.run_id)).toBe(true);
+  });
+
+  test("a run live again after a resume does not show its earlier ending as its outcome", async () => {
+    await using dir = await tmpdir();
+    const ending = {
+      schema_version: 1,
+      run_id: RUN_ID,
+      outcome: "blocked",
+      exit_code: 2,
+      reason: "red tests",
+      start_sha: "a",
+      head_sha: "b",
+      branch: null,
+      iterations: 1,
+      diffstat: { files: 1, insertions: 1, deletions: 0 },
+      cost: { usd: 0.1, basis: "exact" },
+      pr_url: null,
+      next: "loki resume",
+      finished_at: at(10),
+    };
+    // The session names this test process: `loki status` reads the run as running.
+    writeLoki(dir.path, { "session.json": session(), "state/orchestrator.json": state(), "state/completion.json": ending });
+    const live = await snap(dir.path);
+    expect(live.status.status).toBe("running");
+    expect(live.outcome).toBeNull();
+    expect(live.alerts.map((a) => a.kind)).not.toContain("blocked");
   });
 
   test("the dashboard's 80 % is the engine's (loop/budget.ts)", () => {

@@ -1,10 +1,10 @@
-// The run's token as the only credential, attacked: a cookie (even one holding the token) opens
-// nothing, wrong tokens of every length are refused without a throw, and the proof tab's one-use key
-// is spent on its first GET. Real server and sockets; the compare itself is called directly too.
+// The run's token as the only credential, attacked: a cookie (even one holding the token) opens nothing,
+// wrong tokens of every length are refused without a throw, the launch key trades for the token once, and
+// the proof tab's one-use key is spent on its first GET. Real server and sockets; the compares directly too.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hasToken, newSession, proofKey, same, spendProofKey } from "../../src/dashboard/guard.ts";
+import { hasToken, newSession, proofKey, same, spendLaunchKey, spendProofKey } from "../../src/dashboard/guard.ts";
 import { DATA_ROUTES, type Harness, raw, startHarness } from "./harness.ts";
 
 let h: Harness;
@@ -91,27 +91,78 @@ describe("wrong tokens", () => {
   });
 });
 
+describe("the launch key", () => {
+  test("launchUrl carries a one-use key, not the token: it trades for the token once, then 401; the token keeps working", async () => {
+    expect(h.dash.launchUrl).toBe(`${h.dash.origin}/?k=${h.launchKey}`);
+    expect(h.launchKey).toMatch(/^[\w-]{43}$/);
+    expect(h.dash.launchUrl).not.toContain(h.token);
+    // Wrong, malformed or token-shaped keys are 401 and do not burn the real one.
+    for (const key of ["", "x", "A".repeat(43), h.token, `${h.launchKey}A`, h.launchKey.slice(1), "é".repeat(43)])
+      expect({ key, status: (await h.launch(key)).status }).toEqual({ key, status: 401 });
+    for (const body of ["{}", "null", "[]", `{"key":1}`, `"${h.launchKey}"`, "not json", `{"key":"${h.launchKey}"`]) {
+      const response = await fetch(`${h.dash.origin}/api/session`, {
+        method: "POST",
+        body,
+        headers: { origin: h.dash.origin, "content-type": "application/json" },
+      });
+      expect({ body, status: response.status }).toEqual({ body, status: 401 });
+    }
+    const first = await h.launch(h.launchKey);
+    expect(first.status).toBe(200);
+    const { token } = (await first.json()) as { token: string };
+    expect(token).toBe(h.token);
+    const second = await h.launch(h.launchKey);
+    expect(second.status).toBe(401);
+    expect(((await second.json()) as { message: string }).message).toContain("this link was used already");
+    // The key is no token, anywhere.
+    expect((await h.get("/api/snapshot", { "x-loki-token": h.launchKey })).status).toBe(401);
+    expect((await request("GET", `/events?t=${h.launchKey}`, {})).status).toBe(401);
+    expect((await h.post("/api/control/pause", {}, { "x-loki-token": h.launchKey })).status).toBe(401);
+    expect((await h.get("/api/snapshot", { "x-loki-token": token })).status).toBe(200);
+    expect((await h.post("/api/control/resume", {}, { "x-loki-token": token })).status).toBe(200);
+    expect(h.calls).toEqual(["resume"]);
+    h.calls.length = 0;
+
+    const session = newSession(1);
+    const key = session.launchKey ?? "";
+    expect(spendLaunchKey(session, "A".repeat(43))).toBe(false);
+    expect(spendLaunchKey(session, key)).toBe(true);
+    expect(spendLaunchKey(session, key)).toBe(false);
+    expect(spendLaunchKey(session, "")).toBe(false);
+  });
+});
+
 describe("the proof tab", () => {
-  test("/proof?t= redirects to a one-use key: served once, then 401; a made-up or expired key is 401", async () => {
+  test("POST /api/proof/key names a one-use /proof/<key>: served once, then 401; a made-up or expired key is 401", async () => {
     mkdirSync(join(h.root, ".loki", "proofs", "r-test"), { recursive: true });
     writeFileSync(join(h.root, ".loki", "proofs", "r-test", "index.html"), "<p>the proof</p>");
-    const first = await fetch(`${h.dash.origin}/proof?t=${h.token}`, { redirect: "manual" });
-    expect(first.status).toBe(303);
-    const location = first.headers.get("location") ?? "";
-    expect(location).toMatch(/^\/proof\/[\w-]{43}$/);
-    expect(location).not.toContain(h.token);
-    const served = await fetch(`${h.dash.origin}${location}`);
+    const minted = await h.post("/api/proof/key", {});
+    expect(minted.status).toBe(200);
+    const { url } = (await minted.json()) as { url: string };
+    expect(url).toMatch(/^\/proof\/[\w-]{43}$/);
+    expect(url).not.toContain(h.token);
+    const served = await fetch(`${h.dash.origin}${url}`);
     expect(served.status).toBe(200);
     expect(served.headers.get("content-security-policy")).toBe("sandbox");
     expect(served.headers.get("referrer-policy")).toBe("no-referrer");
     expect(await served.text()).toBe("<p>the proof</p>");
-    expect((await fetch(`${h.dash.origin}${location}`)).status).toBe(401);
+    expect((await fetch(`${h.dash.origin}${url}`)).status).toBe(401);
     expect((await fetch(`${h.dash.origin}/proof/${"A".repeat(43)}`)).status).toBe(401);
     expect((await fetch(`${h.dash.origin}/proof/${h.token}`)).status).toBe(401);
+    expect((await fetch(`${h.dash.origin}/proof/${h.launchKey}`)).status).toBe(401);
 
     const session = newSession(1);
     const key = proofKey(session, 0);
     expect(spendProofKey(session, key, 30_001)).toBe(false);
     expect(spendProofKey(session, key, 0)).toBe(false);
+  });
+
+  test("the old token link /proof?t=<token> is gone: 401 without the header, 404 with it, never a redirect", async () => {
+    const viaQuery = await fetch(`${h.dash.origin}/proof?t=${h.token}`, { redirect: "manual" });
+    expect(viaQuery.status).toBe(401);
+    expect(viaQuery.headers.get("location")).toBeNull();
+    const viaHeader = await h.get(`/proof?t=${h.token}`);
+    expect(viaHeader.status).toBe(404);
+    expect(viaHeader.headers.get("location")).toBeNull();
   });
 });

@@ -61,9 +61,13 @@ describe("run controls", () => {
     await until(inCall(s));
     const control = join(s.path, ".loki", "control");
     mkdirSync(control, { recursive: true });
-    // Past the CLI's checks: a model of another vendor, a lower cap, and a torn file.
+    // Past the CLI's checks: a model of another vendor, a request left from another run, a torn file.
     const at = new Date().toISOString();
-    writeFileSync(join(control, "model.json"), JSON.stringify({ schema_version: 1, model: "gpt-6.1-sol", requested_at: at, by: "x" }));
+    const runId = s.orchestrator().run_id;
+    writeFileSync(
+      join(control, "model.json"),
+      JSON.stringify({ schema_version: 1, run_id: runId, model: "gpt-6.1-sol", requested_at: at, by: "x" }),
+    );
     writeFileSync(join(control, "budget.json"), '{"schema_version":1,"limit_usd":1');
     s.release();
     expect(await exitOf(run)).toBe(0);
@@ -73,6 +77,17 @@ describe("run controls", () => {
     const warnings = events.flatMap((e) => (e.kind === "warning" ? [e.message] : []));
     expect(warnings.some((m) => m.includes("gpt-6.1-sol is not one claude runs here"))).toBe(true);
     expect(warnings.some((m) => m.includes("budget.json is not a valid request"))).toBe(true);
+    // A request asked of an earlier run is not this run's, whatever it asks.
+    const stale = JSON.stringify({ schema_version: 1, run_id: "20250101-000000-old0", limit_usd: 50, requested_at: at, by: "x" });
+    writeFileSync(join(control, "budget.json"), stale);
+    const next = spawnStart(s, ["--budget", "5", "--max-iterations", "1"]);
+    await exitOf(next);
+    const newRun = s.orchestrator().run_id;
+    expect(newRun).not.toBe(runId);
+    const own = s.events().filter((e) => e.run_id === newRun);
+    expect(own.some((e) => e.kind === "warning" && e.message.includes("was asked of run 20250101-000000-old0"))).toBe(true);
+    expect(own.some((e) => e.kind === "budget_raised")).toBe(false);
+    expect(s.orchestrator().budget.limit_usd).toBe(5);
     expect(s.orchestrator().budget.limit_usd).toBe(5);
     expect(existsSync(join(control, "model.json")) || existsSync(join(control, "budget.json"))).toBe(false);
   });
