@@ -26,7 +26,8 @@ describe("loki start opens its dashboard", () => {
     delete env.LOKI_NO_AUTO_OPEN;
     const command = [process.execPath, CLI, "start", "prd.md"].map((a) => `'${a}'`).join(" ");
     const run = Bun.spawn(["script", "-qec", command, "/dev/null"], { cwd: s.path, env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-    await until(() => existsSync(opened));
+    // The shell creates the file before printf fills it: wait for the whole link.
+    await until(() => existsSync(opened) && /\?k=[\w-]{43}$/.test(readFileSync(opened, "utf8")));
     const link = new URL(readFileSync(opened, "utf8"));
     expect(link.hostname).toBe("127.0.0.1");
     // What the browser opens is a one-use launch key, never the token (browser history is on disk).
