@@ -197,7 +197,8 @@ export const LokiEvent = z.discriminatedUnion("kind", [
   }),
   z.object({ ...EventBase, kind: z.literal("provider_failover"), from: z.string(), to: z.string(), reason: z.string() }),
   z.object({ ...EventBase, kind: z.literal("model_fallback"), provider: z.string(), from: z.string(), to: z.string(), reason: z.string() }),
-  z.object({ ...EventBase, kind: z.literal("paused") }),
+  /** `by`: who asked (the PAUSE file's first line: "paused by dashboard", "paused by loki pause"). */
+  z.object({ ...EventBase, kind: z.literal("paused"), by: z.string().optional() }),
   z.object({ ...EventBase, kind: z.literal("resumed") }),
   z.object({ ...EventBase, kind: z.literal("stalled"), count: z.number().int() }),
   z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),

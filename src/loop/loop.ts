@@ -11,7 +11,7 @@ import { guardIntegrity } from "./integrity.ts";
 import { runShipGate } from "./ship.ts";
 import { heldOutStoreProblem } from "../spec/heldout-store.ts";
 import { trustSink } from "./trust-sink.ts";
-import { clearSignal, doneSignalPath, readSignals } from "./signals.ts";
+import { clearSignal, doneSignalPath, readSignals, signalReason } from "./signals.ts";
 import { lastBlockers, stallReason } from "./stall.ts";
 import { applyRequests } from "./requests.ts";
 
@@ -98,7 +98,8 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
   let signals = readSignals(record.ws);
   if (signals.pause && !signals.stop) {
     record.save({ status: "paused" });
-    record.emit({ kind: "paused" });
+    const by = signalReason(record.ws.pause);
+    record.emit({ kind: "paused", ...(by ? { by } : {}) });
     env.notice("paused: remove .loki/PAUSE or run `loki resume` to continue");
     while (signals.pause && !signals.stop && !env.signal.aborted) {
       await env.clock.sleep(PAUSE_POLL_MS, env.signal);
@@ -110,7 +111,7 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
     record.save({ status: "running" });
     record.emit({ kind: "resumed" });
   }
-  if (signals.stop) return { outcome: "stopped", reason: "stopped by .loki/STOP" };
+  if (signals.stop) return { outcome: "stopped", reason: signalReason(record.ws.stop) ?? "stopped by .loki/STOP" };
   const finished = record.state.phase === "done" || record.state.phase === "starting";
   if (finished && record.state.iteration >= record.state.caps.max_iterations) {
     const blocked = record.state.last_verdict === "BLOCKED";

@@ -15,6 +15,19 @@ export function readSignals(ws: Workspace): { pause: boolean; stop: boolean; don
   return { pause: existsSync(ws.pause), stop: existsSync(ws.stop), done: existsSync(doneSignalPath(ws)) };
 }
 
+/** Who left a signal, as its first line says ("paused by dashboard"); null when it says nothing
+ *  readable (a file the user touched by hand). Capped: the line is data, shown in events. */
+export function signalReason(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").slice(0, 400);
+  } catch {
+    return null;
+  }
+  const first = text.split("\n", 1)[0]?.trim() ?? "";
+  return first === "" ? null : first.slice(0, 200);
+}
+
 export function setSignal(path: string, reason: string): void {
   writeFileAtomic(path, `${reason}\n${new Date().toISOString()}\n`);
 }

@@ -54,7 +54,7 @@ export async function stopRun(root: string, mode: "iteration" | "now", by: strin
   const run = await liveRun(root);
   if (isAnswer(run)) return run;
   const ws = workspaceAt(root);
-  setSignal(ws.stop, `stopped by ${by}`);
+  setSignal(ws.stop, mode === "now" ? `stopped by ${by} during the iteration` : `stopped by ${by} after the iteration`);
   if (mode === "iteration") return { ok: true, message: `run ${run.run_id} stops after the iteration in progress` };
   const session = readJson(ws.session, Session);
   const sent = session?.run_id === run.run_id ? await signalSaved(session.pid, session.pid_start, "SIGTERM", { group: true }) : "gone";

@@ -13,6 +13,7 @@ import type { LoopResult, ReadyProvider, RunSandbox, ToolCall } from "../loop/en
 import { runLoop } from "../loop/loop.ts";
 import type { RunRecord } from "../loop/run-state.ts";
 import type { ShipStage } from "../loop/ship.ts";
+import { signalReason } from "../loop/signals.ts";
 import { trackChildren } from "./children.ts";
 import { finishRun } from "./finish.ts";
 
@@ -83,7 +84,8 @@ async function executeTracked(input: ExecuteInput): Promise<Completion> {
     process.off("SIGTERM", onSignal);
   }
   // `loki stop` writes STOP and then signals us: that is a clean stop, not an interruption.
-  if (result.outcome === "interrupted" && existsSync(record.ws.stop)) result = { outcome: "stopped", reason: "stopped by `loki stop`" };
+  if (result.outcome === "interrupted" && existsSync(record.ws.stop))
+    result = { outcome: "stopped", reason: signalReason(record.ws.stop) ?? "stopped by `loki stop`" };
   return await finishRun(input, result);
 }
 

@@ -81,6 +81,8 @@ describe("controlling a run", () => {
     expect(pause.code).toBe(0);
     s.release();
     await until(() => s.events().some((e) => e.kind === "paused"));
+    // Who paused it is part of the record (the dashboard's pause says "paused by dashboard").
+    expect(s.events().find((e) => e.kind === "paused")).toMatchObject({ by: "paused by loki pause" });
     expect((await s.loki(["status", "--json"])).json()).toMatchObject({
       status: "paused",
       pid_alive: true,

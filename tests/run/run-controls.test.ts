@@ -99,7 +99,7 @@ describe("run controls", () => {
     expect(await stopRun(s.path, "iteration", "test")).toMatchObject({ ok: true });
     s.release();
     expect(await exitOf(run)).toBe(1);
-    expect(s.completion()).toMatchObject({ outcome: "stopped", iterations: 1 });
+    expect(s.completion()).toMatchObject({ outcome: "stopped", iterations: 1, reason: "stopped by test after the iteration" });
     expect(s.events().find((e) => e.kind === "agent_finished")).toMatchObject({ ok: true });
     // No run is live now: every control says so instead of leaving a request nobody applies.
     expect(await requestModel(s.path, "claude-haiku-5-5", "test")).toMatchObject({ ok: false, status: 409 });
@@ -113,7 +113,7 @@ describe("run controls", () => {
     expect(await stopRun(t.path, "now", "test")).toMatchObject({ ok: true });
     // The held call never finished on its own: it was ended, and the run saved its state as stopped.
     expect(await exitOf(now)).toBe(1);
-    expect(t.completion()).toMatchObject({ outcome: "stopped", iterations: 1 });
+    expect(t.completion()).toMatchObject({ outcome: "stopped", iterations: 1, reason: "stopped by test during the iteration" });
     const finished = t.events().find((e) => e.kind === "agent_finished");
     expect(finished).toMatchObject({ ok: false, error_class: "stopped" });
     expect(t.events().some((e) => e.kind === "agent_started" && e.iteration === 2)).toBe(false);
