@@ -3,8 +3,9 @@
 import { open } from "node:fs/promises";
 import { redactText } from "../core/redact.ts";
 
-/** Where one reader is in the file: `ino` tells a replaced file; `again` asks for another read. */
-export type Tail = { offset: number; ino: number | null; again: boolean };
+/** Where one reader is in the file: `ino` tells a replaced file; `again` asks for another read;
+ *  `skipping`: inside a line too long to frame, passed over until its newline. */
+export type Tail = { offset: number; ino: number | null; again: boolean; skipping?: boolean };
 
 const READ_CAP = 16 * 1024 * 1024;
 
@@ -38,15 +39,31 @@ export async function readNew(client: Tail, path: string, seal: (line: string) =
       restart = before[0] !== 0x0a;
     }
     client.ino = stat.ino;
-    if (restart) client.offset = 0;
+    if (restart) {
+      client.offset = 0;
+      client.skipping = false;
+    }
     const reset = restart ? frame("state", JSON.stringify({ changed: ["events"] })) : "";
     const length = Math.min(stat.size - client.offset, READ_CAP);
     if (length <= 0) return reset;
     const buffer = Buffer.alloc(length);
     const { bytesRead } = await handle.read(buffer, 0, length, client.offset);
-    const { text, consumed } = framesOf(buffer.subarray(0, bytesRead), client.offset, seal);
+    let bytes = buffer.subarray(0, bytesRead);
+    // A single line longer than a whole read can never be framed: it is passed over up to its newline,
+    // so the lines after it still arrive (the snapshot's reader skips a line it cannot parse too).
+    if (client.skipping) {
+      const end = bytes.indexOf(0x0a);
+      client.offset += end === -1 ? bytesRead : end + 1;
+      client.skipping = end === -1;
+      bytes = end === -1 ? bytes.subarray(bytesRead) : bytes.subarray(end + 1);
+    }
+    const { text, consumed } = framesOf(bytes, client.offset, seal);
     client.offset += consumed;
-    if (bytesRead === READ_CAP && consumed > 0) client.again = true;
+    if (consumed === 0 && bytes.length === READ_CAP) {
+      client.offset += bytes.length;
+      client.skipping = true;
+    }
+    if (bytesRead === READ_CAP) client.again = true;
     return reset + text;
   } finally {
     await handle.close();

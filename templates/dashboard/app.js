@@ -644,7 +644,12 @@ function renderDiff(d) {
 async function loadHunk(li, f) {
   openDiffs.add(f.path);
   const res = await api(`/api/diff/${f.index}`).catch(() => null);
-  const d = res?.ok ? await res.json() : { text: `could not load (${res ? res.status : "offline"})`, truncated: false };
+  let d = res?.ok ? await res.json() : { text: `could not load (${res ? res.status : "offline"})`, truncated: false };
+  // A checkpoint since the list was drawn can move the files: a hunk is shown only under its own name.
+  if (res?.ok && d.path !== f.path) {
+    d = { text: "the change moved on since this list was drawn: the list is being refreshed, open the file again", truncated: false };
+    void refreshDiff();
+  }
   const pre = h("pre", "hunk");
   for (const line of String(d.text ?? "").split("\n"))
     pre.append(h("span", line[0] === "+" ? "add" : line[0] === "-" ? "del" : line.startsWith("@@") ? "hh" : null, `${line}\n`));

@@ -101,6 +101,19 @@ describe("events by byte offset", () => {
     }
   });
 
+  test("a line longer than a whole read (16 MB) is passed over; the lines after it still arrive", async () => {
+    const h = await harness({ heartbeatMs: 60_000 });
+    const s = await openStream(h);
+    const huge = JSON.stringify({ kind: "note", text: "x".repeat(17 * 1024 * 1024) });
+    appendFileSync(events(h.root), `${huge}\n${line(1)}\n`);
+    await s.until(() => s.events().length === 1, 20_000);
+    expect(s.events()[0]).toEqual({ id: String(bytes([huge, line(1)])), event: "ev", data: line(1) });
+    appendEvents(h.root, [line(2)]);
+    await s.until(() => s.events().length === 2);
+    expect(s.events()[1]?.data).toBe(line(2));
+    await s.close();
+  });
+
   test("a partial line waits for its newline", async () => {
     const h = await harness({ heartbeatMs: 300 });
     const s = await openStream(h);
