@@ -1,7 +1,7 @@
 // `bun bench/dashboard.ts`: the dashboard's targets in Debian's Chromium — p95 append→DOM, a 5,000-event
 // run's first render, page weight, the server's idle CPU — each beside a floor measured in the same run
 // (a bare SSE push, a bare page parsing the same snapshot, gzip of the same bytes, a bare SSE server).
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -153,9 +153,18 @@ function floorServer(snapshot: string) {
 }
 
 /** utime + stime of a process, in ms. */
+/** CPU time of a process's live threads, from schedstat (nanoseconds: /proc/<pid>/stat's 10 ms ticks
+ *  would read a quiet floor as 0 and make the ratio infinite). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return ns / 1e6;
 }
 
 async function spawnServer(source: string, repo: string): Promise<{ url: string; pid: number; kill: () => void }> {

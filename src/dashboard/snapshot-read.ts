@@ -1,7 +1,7 @@
-// The snapshot's only ways to read .loki/: validated JSON, the event stream and the cost ledger, each
-// file's age. Never throws: a missing, unreadable, oversized or invalid file is `null` ("unknown"),
-// and a stream's bad line (a torn tail while the run writes) is skipped, never fatal.
-import { readFileSync, statSync } from "node:fs";
+// The snapshot's only ways to read .loki/: validated JSON, the event stream and the cost ledger (parsed
+// once and then only as they grow), each file's age. Never throws: a missing, unreadable, oversized or
+// invalid file is `null` ("unknown"), and a stream's bad line (a torn tail while the run writes) is skipped.
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import type { z } from "zod";
 import { CostEntry, LokiEvent } from "../core/run-schema.ts";
 
@@ -49,17 +49,10 @@ export type EventStream = {
   present: boolean;
 };
 
-/** events.jsonl, read once: the complete lines, each validated; lines that do not parse are skipped. */
+/** events.jsonl: the complete lines, each validated; lines that do not parse are skipped. */
 export function readEvents(path: string): EventStream {
-  const buffer = readBytes(path);
-  if (buffer === null) return { events: [], offset: 0, present: false };
-  const offset = buffer.lastIndexOf(0x0a) + 1;
-  const events: LokiEvent[] = [];
-  for (const line of buffer.toString("utf8", 0, offset).split("\n")) {
-    const parsed = parseLine(line, LokiEvent);
-    if (parsed !== null) events.push(parsed);
-  }
-  return { events, offset, present: true };
+  const read = readJsonl(path, LokiEvent);
+  return { events: read.items, offset: read.offset, present: read.present };
 }
 
 export type Ledger = {
@@ -70,21 +63,54 @@ export type Ledger = {
 
 /** metrics/cost.jsonl: each complete line validated; lines that do not parse are skipped. */
 export function readLedger(path: string): Ledger {
-  const buffer = readBytes(path);
-  if (buffer === null) return { entries: [], present: false };
-  const entries: CostEntry[] = [];
-  for (const line of buffer.toString("utf8", 0, buffer.lastIndexOf(0x0a) + 1).split("\n")) {
-    const parsed = parseLine(line, CostEntry);
-    if (parsed !== null) entries.push(parsed);
-  }
-  return { entries, present: true };
+  const read = readJsonl(path, CostEntry);
+  return { entries: read.items, present: read.present };
 }
 
-function readBytes(path: string): Buffer | null {
+/** What was parsed of an append-only stream so far: `ino` tells a replaced file, `offset` where to go on. */
+type Parsed = { ino: number; offset: number; items: unknown[] };
+/** Per path: an overnight run's streams grow to many MB, and a page refetches the snapshot often —
+ *  each read parses only what was appended since the last one. */
+const parsed = new Map<string, Parsed>();
+/** Read in chunks of this: a file of any size is read without one giant buffer. */
+const CHUNK = 8 * 1024 * 1024;
+
+function readJsonl<S extends z.ZodType>(path: string, schema: S): { items: z.output<S>[]; offset: number; present: boolean } {
+  let fd: number;
   try {
-    return readFileSync(path);
+    fd = openSync(path, "r");
   } catch {
-    return null;
+    parsed.delete(path);
+    return { items: [], offset: 0, present: false };
+  }
+  try {
+    const { ino, size } = fstatSync(fd);
+    const known = parsed.get(path);
+    // A shrunk or replaced file is another stream: parsed again from its start.
+    const state: Parsed = known && known.ino === ino && known.offset <= size ? known : { ino, offset: 0, items: [] };
+    let pending = Buffer.alloc(0);
+    for (let at = state.offset; at < size; ) {
+      const chunk = Buffer.alloc(Math.min(CHUNK, size - at));
+      const got = readSync(fd, chunk, 0, chunk.length, at);
+      if (got <= 0) break;
+      at += got;
+      const bytes = pending.length > 0 ? Buffer.concat([pending, chunk.subarray(0, got)]) : chunk.subarray(0, got);
+      const end = bytes.lastIndexOf(0x0a) + 1;
+      for (const line of bytes.toString("utf8", 0, end).split("\n")) {
+        const item = parseLine(line, schema);
+        if (item !== null) state.items.push(item);
+      }
+      state.offset += end;
+      // A line longer than a chunk waits for its end; one longer than the cap is passed over.
+      pending = bytes.length - end > CHUNK ? Buffer.alloc(0) : bytes.subarray(end);
+      if (pending.length === 0 && bytes.length - end > CHUNK) state.offset += bytes.length - end;
+    }
+    parsed.set(path, state);
+    return { items: state.items.slice() as z.output<S>[], offset: state.offset, present: true };
+  } catch {
+    return { items: [], offset: 0, present: true };
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -2,6 +2,8 @@
 // state file, a lost ledger — unknown is null, never 0 — and the cost arithmetic (sums, burn rate over
 // 30 minutes, the cap's ETA, the 80 % warning pinned to the engine's, exceeded as the engine decided).
 import { describe, expect, test } from "bun:test";
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { LokiEvent } from "../../src/core/run-schema.ts";
 import { WARN_FRACTION as ENGINE_WARN_FRACTION } from "../../src/loop/budget.ts";
 import { burnRate, WARN_FRACTION } from "../../src/dashboard/snapshot-cost.ts";
@@ -32,6 +34,23 @@ describe("snapshot: unknown is null, never 0", () => {
     expect(s.timeline).toMatchObject([
       { iteration: 1, started_at: at(1), finished_at: null, phases: [], usd: null, checkpoint: null, changed: null },
     ]);
+  });
+
+  test("events read again as they grow: the torn line once completed, appended lines; a replaced file from its start", async () => {
+    await using dir = await tmpdir();
+    const path = join(dir.path, ".loki", "events.jsonl");
+    const first = JSON.stringify(event("iteration_started", 1, 1));
+    const second = JSON.stringify(event("iteration_started", 2, 2));
+    writeLoki(dir.path, { "events.jsonl": `${first}\n${second.slice(0, 20)}` });
+    expect((await snap(dir.path)).events.map((e) => e.iteration)).toEqual([1]);
+    appendFileSync(path, `${second.slice(20)}\n${JSON.stringify(event("iteration_started", 3, 3))}\n`);
+    const grown = await snap(dir.path);
+    expect(grown.events.map((e) => e.iteration)).toEqual([1, 2, 3]);
+    expect(grown.offset).toBe(Buffer.byteLength(readFileSync(path)));
+    // Replaced by a rename (a new file, shorter): what it holds now, nothing left over from the old one.
+    writeFileSync(`${path}.new`, `${JSON.stringify(event("iteration_started", 7, 7))}\n`);
+    renameSync(`${path}.new`, path);
+    expect((await snap(dir.path)).events.map((e) => e.iteration)).toEqual([7]);
   });
 
   test("an invalid state file is no run; the ledger alone still gives the spend, with the cap unknown", async () => {
