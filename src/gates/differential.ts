@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, extname, join } from "node:path";
 import { type ExecResult, run } from "../core/exec.ts";
-import { git } from "../core/git.ts";
+import { filtersOff, git } from "../core/git.ts";
 import { envTimeoutMs, shownCommand } from "./command-run.ts";
 import type { Command } from "./detect.ts";
 import {
@@ -232,7 +232,9 @@ async function headTree(subject: Subject, dir: string): Promise<string | null> {
 
 async function unpack(subject: Subject, rev: string, dir: string): Promise<string | null> {
   const tar = join(dir, ".loki-copy.tar");
-  const archived = await git(["archive", "--format=tar", `--output=${tar}`, rev], { cwd: subject.root, timeoutMs: 120_000 });
+  // archive runs smudge filters: none of the repository's own (core/git.ts filtersOff).
+  const off = await filtersOff(subject.root);
+  const archived = await git([...off, "archive", "--format=tar", `--output=${tar}`, rev], { cwd: subject.root, timeoutMs: 120_000 });
   if (archived.exitCode !== 0) return `git archive of ${rev.slice(0, 12)} failed: ${archived.stderr.trim()}`;
   const unpacked = await run(["tar", "-xf", tar, "-C", dir], { timeoutMs: 120_000 });
   rmSync(tar, { force: true });

@@ -133,7 +133,7 @@ export async function removeReviewCopies(root: string): Promise<number> {
 }
 
 async function changedPaths(dir: string): Promise<string> {
-  const status = await git(["status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 30_000 });
+  const status = await git([...(await filtersOff(dir)), "status", "--porcelain", "--untracked-files=all"], { cwd: dir, timeoutMs: 30_000 });
   const paths = status.stdout
     .split("\n")
     .filter(Boolean)
@@ -143,6 +143,6 @@ async function changedPaths(dir: string): Promise<string> {
 
 /** Back to the reviewed commit: tracked files reset, untracked (not ignored) files removed. */
 async function restore(root: string, head: string): Promise<void> {
-  await git(["reset", "--quiet", "--hard", head], { cwd: root, timeoutMs: 120_000 });
+  await git([...(await filtersOff(root)), "reset", "--quiet", "--hard", head], { cwd: root, timeoutMs: 120_000 });
   await git(["clean", "-fdq"], { cwd: root, timeoutMs: 120_000 });
 }

@@ -2,6 +2,8 @@
 // on a copy of the change and fail on a copy of the base are named (medium; high when the run's spec
 // asks for new behaviour), tests that catch the change pass, and the copies never touch the repository.
 import { describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
@@ -73,6 +75,26 @@ describe("differential", () => {
       /^1 of 1 test in 1 new or changed test file fails on the base code \([0-9a-f]{12}\): they tell the change apart$/,
     );
     expect(status).toBe("");
+  });
+
+  test("adversarial: a smudge filter the agent defines does not run when the copies are made (plain git archive runs it)", async () => {
+    await using repo = await verifyRepo(NODE_PROJECT, { ...MUL, ...MUL_TEST, ".gitattributes": "*.js filter=evil\n" });
+    const marker = join(repo.path, "..", `smudge-ran-${Date.now()}`);
+    const script = join(repo.path, "..", `smudge-${Date.now()}.sh`);
+    writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\ncat\n`, { mode: 0o755 });
+    git(repo.path, ["config", "filter.evil.smudge", script]);
+    const subject = await readSubject(repo.path, repo.base, { includeWorktree: false });
+    const config = Config.parse({});
+    const [result] = await runGates([differentialGate], {
+      subject,
+      project: detectProject(repo.path, config),
+      config,
+      expectsNewBehaviour: false,
+    });
+    expect(result?.status).toBe("pass");
+    expect(existsSync(marker)).toBe(false);
+    git(repo.path, ["archive", "--format=tar", "-o", join(repo.path, "..", `plain-${Date.now()}.tar`), "HEAD"]);
+    expect(existsSync(marker)).toBe(true);
   });
 
   test("a test of a module the base lacks fails there (cannot import it) → pass", async () => {
