@@ -1,6 +1,6 @@
-// The dashboard's snapshot: a pure projection of a run's .loki/ (plus `loki status` and the model list
-// the controls offer) into the JSON the page renders. Reads files only — never git, the network or
-// ~/.loki; unknown is null, never 0; strings are redacted again; held-out items stay sealed while live.
+// The dashboard's snapshot: this run's .loki/ (its own events and costs; the files hold every run), plus
+// `loki status` and the model list the controls offer, projected into the JSON the page renders. Never git,
+// the network or ~/.loki; unknown is null, never 0; strings redacted again; held-out sealed while live.
 import { join } from "node:path";
 import { Completion, OrchestratorState, type LokiEvent } from "../core/run-schema.ts";
 import { Session } from "../core/session-schema.ts";
