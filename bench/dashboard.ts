@@ -1,12 +1,13 @@
 // `bun bench/dashboard.ts`: the dashboard's targets in Debian's Chromium — p95 append→DOM, a 5,000-event
 // run's first render, page weight, the server's idle CPU — each beside a floor measured in the same run
 // (a bare SSE push, a bare page parsing the same snapshot, gzip of the same bytes, a bare SSE server).
-import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { LokiEvent } from "../src/core/run-schema.ts";
 import { readJsonl } from "../src/core/workspace.ts";
+import { benchRepo } from "./loop.ts";
 import { type Measured, median } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -14,13 +15,6 @@ const WORK = join(tmpdir(), "loki-bench-dashboard");
 const EVENTS = 5_000;
 const APPENDS = 60;
 const CPU_WINDOW_MS = 10_000;
-const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false"];
-const FAKE_AGENT = `#!/bin/sh
-case "$1" in --version) echo "2.1.330 (Claude Code)"; exit 0;; --help) echo "  -p, --print  --output-format  --verbose  --model  --append-system-prompt"; exit 0;; esac
-n=$(cat .bench-n 2>/dev/null || echo 0); n=$((n+1)); echo $n > .bench-n
-echo "export const step = $n;" > step.js
-echo '{"type":"result","subtype":"success","is_error":false,"result":"step","model_usage_since_last_result":{"claude-sonnet-5-5":{"inputTokens":10,"outputTokens":1,"costUSD":0.0001}}}'
-`;
 /** The dashboard server alone in a process (its CPU is read from /proc): prints its URL, then idles. The
  *  programmatic `url` (`?t=`), not the one-use `launchUrl`: the render runs open many fresh tabs. */
 const SERVER = `import { startDashboard } from ${JSON.stringify(join(ROOT, "src/dashboard/server.ts"))};
@@ -37,22 +31,10 @@ const IDLE_FLOOR = `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTi
 
 /** A finished 3-iteration run of a zero-latency fake agent, then padded to 5,000 events. */
 function fixture(): { repo: string; runId: string } {
-  rmSync(WORK, { recursive: true, force: true });
-  const repo = join(WORK, "repo");
-  const bin = join(WORK, "bin");
-  mkdirSync(repo, { recursive: true });
-  mkdirSync(bin, { recursive: true });
-  writeFileSync(join(repo, "prd.md"), "# Bench\n\n## Acceptance criteria\n- [ ] step increments\n- [ ] nothing else changes\n");
-  writeFileSync(join(repo, "loki.yaml"), "allow_root: true\nstagnation_limit: 100\nmax_iterations: 3\ncouncil: false\n");
-  writeFileSync(join(repo, ".gitignore"), ".bench-n\n");
-  writeFileSync(join(bin, "claude"), FAKE_AGENT);
-  chmodSync(join(bin, "claude"), 0o755);
-  for (const args of [
-    ["init", "-q"],
-    ["add", "-A"],
-    ["commit", "-qm", "bench"],
-  ])
-    Bun.spawnSync([...GIT, ...args], { cwd: repo });
+  const { repo, bin } = benchRepo(WORK, {
+    stepFile: "step.js",
+    config: "allow_root: true\nstagnation_limit: 100\nmax_iterations: 3\ncouncil: false\n",
+  });
   const env = {
     ...process.env,
     PATH: `${bin}:${process.env.PATH}`,

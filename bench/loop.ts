@@ -17,29 +17,29 @@ const ITERATIONS = 50;
 const FLOOR_RUNS = 20;
 const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false"];
 
-/** A `claude` that answers instantly: one changed file per call, never claims done. */
-const FAKE_AGENT = `#!/bin/sh
+/** A `claude` that answers instantly: one changed file (`stepFile`) per call, never claims done. */
+const fakeAgent = (stepFile: string) => `#!/bin/sh
 case "$1" in --version) echo "2.1.330 (Claude Code)"; exit 0;; --help) echo "  -p, --print  --output-format  --verbose  --model  --append-system-prompt"; exit 0;; esac
 n=$(cat .bench-n 2>/dev/null || echo 0); n=$((n+1)); echo $n > .bench-n
-echo "export const step = $n;" > src/step.js
+echo "export const step = $n;" > ${stepFile}
 echo '{"type":"result","subtype":"success","is_error":false,"result":"step","model_usage_since_last_result":{"claude-sonnet-5-5":{"inputTokens":10,"outputTokens":1,"costUSD":0.0001}}}'
 `;
 
-function setup(): string {
-  rmSync(WORK, { recursive: true, force: true });
-  const repo = join(WORK, "repo");
-  const bin = join(WORK, "bin");
-  mkdirSync(join(repo, "src"), { recursive: true });
+/**
+ * A fresh `<work>/repo` committed with a PRD, `config` as loki.yaml and whatever `files` writes, and
+ * `<work>/bin/claude`, the zero-latency fake agent writing `stepFile`. Shared by the loop and dashboard benches.
+ */
+export function benchRepo(work: string, options: { stepFile: string; config: string; files?: (repo: string) => void }) {
+  rmSync(work, { recursive: true, force: true });
+  const repo = join(work, "repo");
+  const bin = join(work, "bin");
+  mkdirSync(repo, { recursive: true });
   mkdirSync(bin, { recursive: true });
-  for (let i = 0; i < 1000; i++) {
-    const dir = join(repo, "src", `m${Math.floor(i / 50)}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `f${i}.js`), `export const v${i} = ${i};\n`.repeat(20));
-  }
+  options.files?.(repo);
   writeFileSync(join(repo, "prd.md"), "# Bench\n\n## Acceptance criteria\n- [ ] step increments\n- [ ] nothing else changes\n");
-  writeFileSync(join(repo, "loki.yaml"), `allow_root: true\nstagnation_limit: 100\nmax_iterations: ${ITERATIONS}\n`);
+  writeFileSync(join(repo, "loki.yaml"), options.config);
   writeFileSync(join(repo, ".gitignore"), ".bench-n\n");
-  writeFileSync(join(bin, "claude"), FAKE_AGENT);
+  writeFileSync(join(bin, "claude"), fakeAgent(options.stepFile));
   chmodSync(join(bin, "claude"), 0o755);
   for (const args of [
     ["init", "-q"],
@@ -47,7 +47,21 @@ function setup(): string {
     ["commit", "-qm", "bench"],
   ])
     Bun.spawnSync([...GIT, ...args], { cwd: repo });
-  return repo;
+  return { repo, bin };
+}
+
+function setup(): string {
+  return benchRepo(WORK, {
+    stepFile: "src/step.js",
+    config: `allow_root: true\nstagnation_limit: 100\nmax_iterations: ${ITERATIONS}\n`,
+    files: (repo) => {
+      for (let i = 0; i < 1000; i++) {
+        const dir = join(repo, "src", `m${Math.floor(i / 50)}`);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `f${i}.js`), `export const v${i} = ${i};\n`.repeat(20));
+      }
+    },
+  }).repo;
 }
 
 function sizeOf(dir: string, skip: (path: string) => boolean): number {

@@ -1,20 +1,18 @@
 // `loki dashboard` and the dashboard `loki start` opens: wires the dashboard server (src/dashboard/,
 // which reads .loki/ only) to `loki status`'s report, the shared run controls and the proof check,
-// prints its URL and opens it in the browser (when `loki start` may open one: run/dashboard-policy.ts).
+// prints its link and opens it (open-browser.ts; when `loki start` may open one: run/dashboard-policy.ts).
 import { existsSync } from "node:fs";
-import { basename } from "node:path";
 import type { DashboardDeps } from "../dashboard/deps.ts";
 import { startDashboard } from "../dashboard/server.ts";
-import { whichBinary } from "../core/exec.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { info } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { verifyProof } from "../proof/verify.ts";
 import { pauseRun, requestBudget, requestModel, runModels, stopRun, unpauseRun } from "../run/control.ts";
 import { readStatus } from "../run/status.ts";
+import { openInBrowser } from "./open-browser.ts";
 
 const BY = "dashboard";
-const OPENER_WAIT_MS = 1000;
 
 export function dashboardDeps(root: string): DashboardDeps {
   return {
@@ -43,7 +41,7 @@ export async function runDashboard(options: { port?: number; open?: boolean }): 
   // The one-use launch link, never `url` (the token): what a browser opens lands in its history on disk.
   info(`dashboard for ${root}: ${dashboard.launchUrl}`);
   info("(the link opens one tab, once; run `loki dashboard` again for another. Ctrl+C ends the dashboard, not the run)");
-  if (options.open !== false) await openInBrowser(dashboard.launchUrl);
+  if (options.open !== false) await openInBrowser(dashboard.launchUrl, { info, warn: info }, "link");
   // Listeners stay attached until the dashboard is down: exec's exit hook (signal-exit) re-raises a
   // signal nobody else listens to, which would end this process with 130 instead of a clean 0.
   let done = () => {};
@@ -67,35 +65,10 @@ export async function openRunDashboard(
   try {
     const dashboard = await startDashboard({ root, deps: dashboardDeps(root) });
     say.notice(`dashboard: ${dashboard.launchUrl}`);
-    await openInBrowser(dashboard.launchUrl, say.notice);
+    await openInBrowser(dashboard.launchUrl, { info: say.notice, warn: say.notice }, "link");
     return dashboard;
   } catch (error) {
     say.warn(`no dashboard for this run (${error instanceof Error ? error.message : String(error)}); watch it with: loki status`);
     return null;
   }
-}
-
-/**
- * $BROWSER when set (the convention xdg-open follows too), else the platform's opener, started detached
- * (as run/background.ts starts a --bg child) rather than through core/exec: a browser it launches keeps
- * running after loki — exec would wait for it and end its group — and the link is no line of loki's log.
- * A machine with no browser is no error: the link is printed, and `say` tells why nothing opened.
- */
-async function openInBrowser(url: string, say: (line: string) => void = info): Promise<void> {
-  const opener = process.env.BROWSER || whichBinary(process.platform === "darwin" ? "open" : "xdg-open");
-  if (!opener) {
-    say("no browser opener (xdg-open) found: open the link above yourself");
-    return;
-  }
-  let child: ReturnType<typeof Bun.spawn>;
-  try {
-    child = Bun.spawn([opener, url], { stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
-  } catch (error) {
-    say(`${basename(opener)} could not start (${error instanceof Error ? error.message : String(error)}): open the link above yourself`);
-    return;
-  }
-  child.unref();
-  // An opener that fails says so at once; one still running after a second is opening the browser.
-  const code = await Promise.race([child.exited, Bun.sleep(OPENER_WAIT_MS).then(() => null)]);
-  if (code !== null && code !== 0) say(`${basename(opener)} opened no browser (exit ${code}): open the link above yourself`);
 }

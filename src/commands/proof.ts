@@ -2,7 +2,6 @@
 // check it, manage the keys it may be signed by. Thin: reading, checking and the trust list live in
 // src/proof/; share lazy-loads its own module (and Octokit).
 import { existsSync, readFileSync } from "node:fs";
-import { run as exec, whichBinary } from "../core/exec.ts";
 import { color, hintLine, info, out, outJson, warn } from "../core/log.ts";
 import type { ProofFile } from "../core/proof-schema.ts";
 import { usageError } from "../core/errors.ts";
@@ -12,6 +11,7 @@ import { localFingerprint } from "../proof/sign.ts";
 import { listProofs, readProof, resolveProofRun } from "../proof/store.ts";
 import { keyBehindFingerprint, readKeyInput, readTrustList, trustKey, untrustKey } from "../proof/trust.ts";
 import { verifyProof } from "../proof/verify.ts";
+import { openInBrowser } from "./open-browser.ts";
 import { COMMAND_EXIT, PROOF_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 type JsonOption = { json?: boolean };
@@ -104,14 +104,8 @@ function summaryLines({ payload: p, provenance }: ProofFile): string[] {
 export async function runProofOpen(run: string | undefined): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
   const entry = readProof(ws, resolveProofRun(ws, run));
-  const opener = whichBinary(process.platform === "darwin" ? "open" : "xdg-open");
   out(entry.html);
-  if (!opener) {
-    info("no browser opener (xdg-open) found: open the file above yourself");
-    return COMMAND_EXIT.ok;
-  }
-  const result = await exec([opener, entry.html]);
-  if (!result.ok) warn(`${opener} could not open it (${result.digest || `exit ${result.exitCode}`}); open the file above yourself`);
+  await openInBrowser(entry.html, { info, warn }, "file");
   return COMMAND_EXIT.ok;
 }
 

@@ -6,6 +6,8 @@ const SCHEMA_VERSION = 1 as const;
 
 export const RunStatus = z.enum(["starting", "running", "paused", "stopping", "stopped", "completed", "failed", "blocked"]);
 export type RunStatus = z.infer<typeof RunStatus>;
+/** The statuses of a run whose process is (meant to be) at work: `loki status`, the dashboard and its seal read them so. */
+export const LIVE_STATUSES: readonly string[] = ["starting", "running", "paused", "stopping"];
 
 export const Session = z.object({
   schema_version: z.literal(SCHEMA_VERSION),

@@ -2,6 +2,7 @@
 // ship gate, stalled, rejected credentials, rate-limited until a time — each with a human message and
 // when it began. Pure: derived from the status, the events, the cost view and the completion summary.
 import type { Completion, LokiEvent } from "../core/run-schema.ts";
+import { LIVE_STATUSES } from "../core/session-schema.ts";
 import type { RunStatusView } from "./deps.ts";
 import { standing, type CostView } from "./snapshot-cost.ts";
 
@@ -28,7 +29,6 @@ export type AlertInput = {
 };
 
 /** The statuses of a run whose process is (meant to be) working. */
-export const LIVE_STATUSES: readonly string[] = ["starting", "running", "paused", "stopping"];
 
 const usd = (value: number | null) => (value === null ? "unknown" : `$${value.toFixed(2)}`);
 

@@ -1,10 +1,10 @@
 // The last passes over what the snapshot sends: redaction (core/redact.ts) of every string that came from
 // the agent or the repository, again; and the held-out seal: whether the run is over so its proof may
 // reveal, and else the held-out ids and texts .loki/ happens to name replaced wherever they appear.
+import { LIVE_STATUSES } from "../core/session-schema.ts";
 import { newRedactionPass, redactString, type RedactionPass } from "../core/redact.ts";
 import type { Completion, OrchestratorState } from "../core/run-schema.ts";
 import type { RunStatusView } from "./deps.ts";
-import { LIVE_STATUSES } from "./snapshot-alerts.ts";
 
 /** What stands in for a held-out item's id or text while the run is live. */
 export const SEALED = "[held-out]";
@@ -37,10 +37,15 @@ export function redactDeep<T>(value: T, redact: Redact): T {
  * by SEALED. Longer strings first, so a text that contains an id is sealed whole.
  */
 export function sealDeep<T>(value: T, sealed: readonly string[]): T {
+  const seal = sealer(sealed);
+  return seal ? (mapStrings(value, seal) as T) : value;
+}
+
+/** A function that replaces each of `sealed` in a text by SEALED, longest first; null when there is none. */
+export function sealer(sealed: readonly string[]): ((text: string) => string) | null {
   const needles = [...new Set(sealed)].filter((s) => s.trim().length > 0).sort((a, b) => b.length - a.length);
-  if (needles.length === 0) return value;
-  const seal = (text: string) => needles.reduce((out, needle) => (out.includes(needle) ? out.split(needle).join(SEALED) : out), text);
-  return mapStrings(value, seal) as T;
+  if (needles.length === 0) return null;
+  return (text) => needles.reduce((out, needle) => (out.includes(needle) ? out.split(needle).join(SEALED) : out), text);
 }
 
 function mapStrings(value: unknown, map: (text: string) => string): unknown {

@@ -1,12 +1,13 @@
 // The dashboard's snapshot: this run's .loki/ (its own events and costs; the files hold every run), plus
 // `loki status` and the model list the controls offer, projected into the JSON the page renders. Never git,
 // the network or ~/.loki; unknown is null, never 0; strings redacted again; held-out sealed while live.
+import { LIVE_STATUSES } from "../core/session-schema.ts";
 import { join } from "node:path";
 import { Completion, OrchestratorState, type LokiEvent } from "../core/run-schema.ts";
 import { Session } from "../core/session-schema.ts";
 import { workspaceAt, type Workspace } from "../core/workspace.ts";
 import type { DashboardDeps, RunStatusView } from "./deps.ts";
-import { LIVE_STATUSES, projectAlerts, type Alert } from "./snapshot-alerts.ts";
+import { projectAlerts, type Alert } from "./snapshot-alerts.ts";
 import { mayReveal, newRedactor, redactDeep, sealDeep } from "./snapshot-clean.ts";
 import { projectCost, type CostView } from "./snapshot-cost.ts";
 import { mtimeOf, newest, readEvents, readLedger, readRawJson, readValid } from "./snapshot-read.ts";

@@ -1,10 +1,10 @@
 // The held-out seal for the event stream: lines go out as the run writes them, so each is sealed as
 // the snapshot is — every held-out id and text .loki/ names replaced — until the run is over by its own
 // files (its completion summary, a loop state that is no longer live) and its proof may reveal them.
+import { LIVE_STATUSES } from "../core/session-schema.ts";
 import { Completion, OrchestratorState } from "../core/run-schema.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { SEALED } from "./snapshot-clean.ts";
-import { LIVE_STATUSES } from "./snapshot-alerts.ts";
+import { sealer } from "./snapshot-clean.ts";
 import { readValid } from "./snapshot-read.ts";
 import { readProof, readRounds, sealedStrings } from "./snapshot-review.ts";
 
@@ -16,8 +16,6 @@ export function streamSeal(ws: Workspace): (line: string) => string {
   if (over) return (line) => line;
   const strings = sealedStrings(ws, readRounds(ws), readProof(ws, state?.run_id ?? null));
   // A line is JSON: a text with quotes or backslashes appears there escaped, so both forms are sealed.
-  const needles = [...new Set(strings.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))]
-    .filter((s) => s.trim().length > 0)
-    .sort((a, b) => b.length - a.length);
-  return (line) => needles.reduce((out, needle) => (out.includes(needle) ? out.split(needle).join(SEALED) : out), line);
+  const seal = sealer(strings.flatMap((text) => [text, JSON.stringify(text).slice(1, -1)]));
+  return seal ?? ((line) => line);
 }

@@ -7,14 +7,15 @@ import { switchableModels } from "../core/models.ts";
 import { signalSaved } from "../core/process-identity.ts";
 import { BudgetRequest, ModelRequest } from "../core/run-schema.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
-import { Session } from "../core/session-schema.ts";
+import { LIVE_STATUSES, Session } from "../core/session-schema.ts";
 import { readJson, writeJson, workspaceAt } from "../core/workspace.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
 import { readStatus, type StatusReport } from "./status.ts";
 
 export type ControlAnswer = { ok: true; message: string } | { ok: false; status: 409 | 422; message: string };
 
-const LIVE = ["running", "starting", "paused"];
+/** Live, but for a run already stopping: it takes no more requests. */
+const LIVE = LIVE_STATUSES.filter((status) => status !== "stopping");
 const refuse = (status: 409 | 422, message: string): ControlAnswer => ({ ok: false, status, message });
 
 /** The repository's run while its process is alive, or why there is none to control. */

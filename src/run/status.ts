@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pidState, type PidState } from "../core/process-identity.ts";
 import { Outcome } from "../core/run-schema.ts";
-import { RunEnding, RunProgress, Session, type StatusProgress } from "../core/session-schema.ts";
+import { LIVE_STATUSES, RunEnding, RunProgress, Session, type StatusProgress } from "../core/session-schema.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
 import { nextStep } from "./completion.ts";
 import { readLogTail, runLogPath } from "./run-log.ts";
@@ -44,7 +44,6 @@ export type StatusReport = RunEnd & {
   progress: StatusProgress | null;
 };
 
-const LIVE: readonly string[] = ["starting", "running", "paused", "stopping"];
 const START = "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)";
 
 export async function readStatus(root: string): Promise<StatusReport> {
@@ -91,7 +90,7 @@ async function readOwnStatus(root: string): Promise<Omit<StatusReport, "delegate
       }
     : null;
   const status: Status =
-    LIVE.includes(session.status) && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
+    LIVE_STATUSES.includes(session.status) && !alive ? "dead" : signals.pause && session.status === "running" ? "paused" : session.status;
   return {
     schema_version: 1,
     status,
@@ -117,7 +116,7 @@ function runEnd(ws: Workspace, session: Session, status: Status, run: RunProgres
   const done = summary && summary.run_id === session.run_id && (!run || run.outcome === summary.outcome) ? summary : null;
   const outcome = Outcome.safeParse(done?.outcome ?? run?.outcome).data ?? null;
   if (status === "dead") return deadEnd(ws, session, run, { outcome, done, log, reused: pid === "reused" });
-  if (LIVE.includes(status))
+  if (LIVE_STATUSES.includes(status))
     return {
       outcome: null,
       reason: null,

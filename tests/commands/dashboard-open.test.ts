@@ -6,14 +6,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 import { signIn } from "../helpers/dashboard-session.ts";
-import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
+import { HELD, NO_COUNCIL, scenarioRepo, until } from "../helpers/scenario.ts";
 
 const CLI = cliBundle();
-
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  for (const deadline = Date.now() + ms; !check(); await Bun.sleep(25))
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-}
 
 describe("loki start opens its dashboard", () => {
   test("in a terminal: the browser gets a link to a live dashboard of this run, gone when the run ends", async () => {

@@ -7,17 +7,8 @@ import { join } from "node:path";
 import { HeldOutStore } from "../../src/core/schema.ts";
 import { readSnapshot } from "../../src/dashboard/snapshot.ts";
 import { heldOutStorePath } from "../../src/spec/heldout-store.ts";
-import { cliBundle } from "../helpers/cli-bundle.ts";
-import { HELD, NO_COUNCIL, PRD_MATH4, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { HELD, NO_COUNCIL, PRD_MATH4, scenarioRepo, spawnLoki, until, type Scenario } from "../helpers/scenario.ts";
 import { deps } from "./snapshot-fixture.ts";
-
-async function until(check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not reached in time");
-    await Bun.sleep(50);
-  }
-}
 
 const hasEvent = (s: Scenario, kind: string, iteration?: number) => () =>
   existsSync(join(s.path, ".loki", "events.jsonl")) &&
@@ -73,13 +64,7 @@ describe("snapshot of a real run", () => {
     // The council's devil's advocate finds a blocker, so the run goes on to a second iteration after
     // the held-out judge and the requirements reviewer have both written the held-out id under .loki/.
     await using s = await scenarioRepo("full", "max_iterations: 2\n", { ...HELD, FAKE_REVIEW: "devil-blocker" }, PRD_MATH4);
-    const proc = Bun.spawn([process.execPath, cliBundle(), "start", "prd.md"], {
-      cwd: s.path,
-      env: { ...process.env, ...s.env },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const proc = spawnLoki(s, ["start", "prd.md"]);
     await until(hasEvent(s, "agent_started", 1));
     const runId = s.orchestrator().run_id;
     // The test may read the user's store; the snapshot may not.
