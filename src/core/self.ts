@@ -11,7 +11,7 @@ export type SelfLocation = {
   root: string;
   /** src/ from source; the bundle's own directory (dist/cli) from the package. */
   code: string;
-  /** A `bun build --compile` executable: import.meta points into /$bunfs (B:/~BUN on Windows). */
+  /** A `bun build --compile` executable: its entry (Bun.main) lies in /$bunfs (B:/~BUN on Windows). */
   compiled: boolean;
 };
 
@@ -22,6 +22,8 @@ export function selfLocation(): SelfLocation {
   }
   const here = import.meta.dir;
   const root = resolve(here, "..", "..");
-  const compiled = here.startsWith("/$bunfs") || here.includes("~BUN");
+  // A minified --bytecode build keeps the build machine's import.meta.dir: Bun.main tells the truth.
+  const embedded = (path: string) => path.startsWith("/$bunfs") || path.includes("~BUN");
+  const compiled = embedded(here) || embedded(Bun.main);
   return { root, code: basename(dirname(here)) === "src" ? join(root, "src") : here, compiled };
 }
