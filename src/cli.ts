@@ -270,6 +270,37 @@ export function buildProgram(): Command {
     .option("--port <n>", "port to try first (default 57374; the next free one when taken)", portNumber)
     .option("--no-open", "print the link without opening a browser")
     .action(lazy(() => import("./commands/dashboard.ts"), "runDashboard"));
+  const preview = (command: Command) =>
+    command
+      .option("--open", "open the app in a browser (default when interactive)")
+      .option("--no-open", "print the URL without opening a browser")
+      .option("--restart", "restart the app (a running one too) and wait for it")
+      .option("--wait <seconds>", "how long to wait for live (default app.ready_timeout_seconds, 120)", positiveInt)
+      .option("--json", "print the preview's state as JSON")
+      .action(lazy(() => import("./commands/preview.ts"), "runPreview"));
+  // status and stop take --json from `preview` itself (commander hands a parent's options to it).
+  const previewCommand = preview(
+    program.command("preview").description("run the app built here and print its URL once it is live (Live App Preview)"),
+  );
+  previewCommand
+    .command("status")
+    .description("what the preview runs, where, and how healthy (starts nothing); --json for JSON")
+    .action(lazy(() => import("./commands/preview.ts"), "runPreviewStatus"));
+  previewCommand
+    .command("stop")
+    .description("stop the app and everything it started; --json for JSON")
+    .action(lazy(() => import("./commands/preview.ts"), "runPreviewStop"));
+  previewCommand
+    .command("logs")
+    .description("the end of the app's output (redacted)")
+    .option("-n, --lines <n>", "how many lines (default 100)", positiveInt)
+    .action(lazy(() => import("./commands/preview.ts"), "runPreviewLogs"));
+  previewCommand
+    .command("__supervise", { hidden: true })
+    .option("--run <id>")
+    .option("--no-sandbox")
+    .action(lazy(() => import("./commands/preview.ts"), "runSupervise"));
+  preview(program.command("open").description("alias of loki preview: open the app built here"));
   program
     .command("doctor")
     .description("check git, bun and every provider CLI (version, login); exit 1 when no provider is usable")

@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from "node:path";
 const SRC = resolve(import.meta.dir, "..", "src");
 
 /** layer → layers it may import. `data` (JSON tables) is importable by all. */
-const BELOW_LOOP = ["core", "sandbox", "spec", "plan", "providers", "gates", "forge", "memory", "review", "verify", "proof"];
+const BELOW_LOOP = ["core", "sandbox", "spec", "plan", "providers", "gates", "forge", "memory", "app", "review", "verify", "proof"];
 const ALLOWED: Record<string, string[]> = {
   core: [],
   data: [],
@@ -17,6 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   providers: ["core"],
   gates: ["core"],
   forge: ["core"],
+  app: ["core"],
   spec: ["core", "forge"],
   review: ["core", "spec", "gates", "providers", "sandbox"],
   verify: ["core", "spec", "gates", "providers", "sandbox"],

@@ -51,3 +51,7 @@ process.env.GIT_CONFIG_NOSYSTEM = "1";
 
 // A preload's afterAll runs once its file (under --parallel) or the whole serial run is over.
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// A run in a test starts no Live App Preview of the fixture repository unless the test asks for one
+// (tests/app/run-preview.test.ts sets LOKI_APP_PREVIEW=on): a supervisor outlives the run by design.
+process.env.LOKI_APP_PREVIEW = "off";

@@ -57,6 +57,19 @@ export const Config = z.object({
       max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
     })
     .default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
+  /** The Live App Preview (loki preview, and during loki start): how to run the app, whether a run starts it. */
+  app: z
+    .object({
+      /** The command that runs the app (sh -c), over every detection rule; also LOKI_APP_COMMAND. */
+      command: z.string().min(1).optional(),
+      /** auto: loki start runs the app when one is detected, except under CI; on; off. */
+      preview: z.enum(["auto", "on", "off"]).default("auto"),
+      /** How long a start may take before the app shows as unhealthy (it keeps being probed). */
+      ready_timeout_seconds: z.number().positive().max(3600).default(120),
+      /** Crashes in a row before the preview gives up (each restart waits 1, 2, 4 … s). */
+      max_restarts: z.number().int().min(0).max(20).default(3),
+    })
+    .default(() => ({ preview: "auto" as const, ready_timeout_seconds: 120, max_restarts: 3 })),
   /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself);
    *  secret_scanner: which scanners the secrets gate runs (SecretScanner; unset = auto). */
   verify: z

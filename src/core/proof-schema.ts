@@ -1,6 +1,7 @@
 // The proof-of-run (.loki/proofs/<run_id>/proof.json): the signed payload and its provenance.
 // Schema only; assembling, redacting, signing and checking a proof live in src/proof/.
 import { z } from "zod";
+import { AppKind, AppStatus, HealthRecord } from "./app-schema.ts";
 import { CouncilRound, VerdictName } from "./evidence-schema.ts";
 import { Outcome } from "./run-schema.ts";
 import { GateResult, IsoTime, Sha256, SpecItemKind, SpecSourceKind, TokenCounts } from "./schema.ts";
@@ -35,6 +36,31 @@ export const Diffstat = z.object({
 /** Whether the hidden items could be shown, and why not when they could not. */
 export const HeldOutStatus = z.enum(["revealed", "not_selected", "no_commitment", "store_missing", "reveal_failed"]);
 export type HeldOutStatus = z.infer<typeof HeldOutStatus>;
+
+/** How many health records a proof keeps (the newest; the oldest are dropped first). */
+export const PROOF_HEALTH_CAP = 200;
+
+/**
+ * The Live App Preview as the run ended: in a proof when .loki/app/state.json was this run's, or its app
+ * was live at the run's end. Absent in proofs of runs without one, and in proofs written before it.
+ */
+export const ProofPreview = z.object({
+  /** The app's address as state.json gave it (a loopback URL); recorded, never followed. */
+  url: z.string().nullable(),
+  /** Its status at the end of the run: the run's completion record's, else the last health record up to then, else state.json's. */
+  status: AppStatus,
+  kind: AppKind,
+  framework: z.string().nullable(),
+  /** What ran, for people (state.json's command). */
+  command: z.string(),
+  sandboxed: z.boolean(),
+  restarts: z.number().int(),
+  /** When it last became live; null when it never was. */
+  live_at: IsoTime.nullable(),
+  /** Its status changes (this run's app's, or every one for a preview no run started), the newest PROOF_HEALTH_CAP. */
+  health: z.array(HealthRecord).max(PROOF_HEALTH_CAP),
+});
+export type ProofPreview = z.infer<typeof ProofPreview>;
 
 export const Proof = z.object({
   loki_version: z.string(),
@@ -138,6 +164,7 @@ export const Proof = z.object({
     hits: z.array(z.object({ rule: z.string(), count: z.number().int().nonnegative() })),
   }),
   verify_command: z.string(),
+  preview: ProofPreview.optional(),
 });
 export type Proof = z.infer<typeof Proof>;
 

@@ -250,6 +250,8 @@ export const Completion = z.object({
   pr_url: z.string().nullable(),
   /** false: the run's agents ran without loki's sandbox (--no-sandbox). Absent in older summaries. */
   sandboxed: z.boolean().optional(),
+  /** The Live App Preview at the end of the run: its status and URL (live only on 3 healthy answers). Absent when no app ran. */
+  app: z.object({ status: z.string(), url: z.string().nullable(), detail: z.string().nullable() }).nullable().optional(),
   next: z.string(),
   finished_at: IsoTime,
 });

@@ -65,6 +65,14 @@ export function workspaceAt(root: string) {
     logFile: p("logs", "loki.log"),
     worktrees: p("worktrees"),
     reviewCopies: p("tmp", "review"),
+    /** The app runner (Live App Preview): why this command, what runs and where, health history, redacted log. */
+    appDir: p("app"),
+    appDetection: p("app", "detection.json"),
+    appState: p("app", "state.json"),
+    appHealth: p("app", "health.jsonl"),
+    appLog: p("app", "app.log"),
+    /** A restart the dashboard or a run asks of the app's supervisor. */
+    appRestart: p("control", "app-restart.json"),
   };
 }
 

@@ -14,6 +14,9 @@ const TOP: Record<string, Panel[]> = {
   PAUSE: ["status"],
   STOP: ["status"],
   "COMPLETION.txt": ["outcome"],
+  // The app's directory appears when a preview first starts: its state.json may be written before the
+  // watch on it is attached, so the directory's creation already tells the page to look.
+  app: ["app"],
 };
 
 /** Files of .loki/state/, by name; any other state file counts as status. */
@@ -45,5 +48,7 @@ export function panelsFor(dir: string, name: string): Panel[] {
   const top = dir.split("/")[0] ?? dir;
   // An agent's transcript grows by the line while it works; no panel is built from it.
   if (top === "iterations" && name === "agent.jsonl") return [];
+  // Nor from the app's log, which a chatty app appends to many times a second (the panel shows state.json's tail).
+  if (top === "app" && name === "app.log") return [];
   return BY_DIR[top] ?? [];
 }

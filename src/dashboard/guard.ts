@@ -18,7 +18,13 @@ export type Session = {
   proofKeys: Map<string, number>;
 };
 
-export const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
+/**
+ * frame-src: the Live App panel frames the app the run built, which the preview serves on another port of
+ * 127.0.0.1 (or localhost) that can change on every restart — so any port there, and nothing else: a page the
+ * app navigates its frame to elsewhere is refused by the browser too. The page itself frames only a URL that
+ * passed core/app-control.ts's previewUrl and is not on the dashboard's own port.
+ */
+export const PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-src http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'";
 export const PROOF_CSP = "sandbox";
 /** How long a proof key from POST /api/proof/key waits for its one GET. */
 const PROOF_KEY_MS = 30_000;

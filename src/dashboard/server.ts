@@ -1,6 +1,7 @@
 // The dashboard's HTTP server (Bun.serve on 127.0.0.1 only): the page's files open to our Host; the
 // launch and proof keys (keys.ts); the snapshot, stream, diff, proof and controls behind guard.ts's token
-// and checks. It never starts, kills or edits a run: controls go through the injected DashboardDeps.
+// and checks. It never starts, kills or edits a run: controls go through the injected DashboardDeps, and
+// the app preview's restart only leaves a request for its supervisor (app-restart.ts).
 import { realpathSync } from "node:fs";
 import { sep } from "node:path";
 import type { Server } from "bun";
@@ -11,6 +12,7 @@ import styleCss from "../../templates/dashboard/style.css" with { type: "text" }
 import { usageError } from "../core/errors.ts";
 import { redactText } from "../core/redact.ts";
 import { workspaceAt } from "../core/workspace.ts";
+import { handleAppRestart } from "./app-restart.ts";
 import { type ControlContext, handleControl } from "./controls.ts";
 import type { DashboardDeps } from "./deps.ts";
 import { createDiffReader, readRunStart } from "./diff.ts";
@@ -131,6 +133,7 @@ async function route(
   if (!hasToken(req, url, session, req.method === "GET" && path === "/events")) return unauthorized();
   if (req.method === "POST" && path.startsWith("/api/control/")) return handleControl(req, path.slice("/api/control/".length), ctx);
   if (req.method === "POST" && path === "/api/proof/key") return handleProofKey(req, session, root);
+  if (req.method === "POST" && path === "/api/app/restart") return handleAppRestart(req, ctx);
   if (req.method !== "GET") return text(404, "not found\n");
 
   if (path === "/api/snapshot") return json(200, await ctx.snapshot(root, deps));

@@ -1,16 +1,17 @@
-// The dashboard's snapshot: this run's .loki/ (its own events and costs; the files hold every run), plus
-// `loki status` and the model list the controls offer, projected into the JSON the page renders. Never git,
-// the network or ~/.loki; unknown is null, never 0; strings redacted again; held-out sealed while live.
+// The dashboard's snapshot: this run's .loki/ (its own events and costs; the files hold every run), the app
+// preview's records (.loki/app/), `loki status` and the model list the controls offer, projected into the JSON
+// the page renders. Never git, the network or ~/.loki; unknown is null, never 0; strings redacted again;
+// held-out sealed while live.
 import { LIVE_STATUSES } from "../core/session-schema.ts";
-import { join } from "node:path";
 import { Completion, OrchestratorState, type LokiEvent } from "../core/run-schema.ts";
 import { Session } from "../core/session-schema.ts";
 import { workspaceAt, type Workspace } from "../core/workspace.ts";
 import type { DashboardDeps, RunStatusView } from "./deps.ts";
 import { projectAlerts, type Alert } from "./snapshot-alerts.ts";
+import { appAge, projectApp, type AppPanelView } from "./snapshot-app.ts";
 import { mayReveal, newRedactor, redactDeep, sealDeep } from "./snapshot-clean.ts";
 import { projectCost, type CostView } from "./snapshot-cost.ts";
-import { mtimeOf, newest, readEvents, readLedger, readRawJson, readValid } from "./snapshot-read.ts";
+import { mtimeOf, newest, readEvents, readLedger, readValid } from "./snapshot-read.ts";
 import {
   checklistAge,
   projectChecklist,
@@ -44,9 +45,10 @@ export type Snapshot = {
   events: LokiEvent[];
   alerts: Alert[];
   outcome: OutcomeView | null;
-  app: unknown;
+  /** The Live App Preview (.loki/app/), or null when there is none. */
+  app: AppPanelView | null;
   models: string[];
-  ages: Record<"status" | "cost" | "timeline" | "checklist" | "gates" | "council" | "outcome", string | null>;
+  ages: Record<"status" | "cost" | "timeline" | "checklist" | "gates" | "council" | "outcome" | "app", string | null>;
 };
 
 /** `now`: the clock the burn rate and retry waits are measured against (tests pin it). */
@@ -92,7 +94,7 @@ export async function readSnapshot(root: string, deps: DashboardDeps, options: {
       now,
     }),
     outcome: completion ? projectOutcome(ws, completion) : null,
-    app: readRawJson(join(ws.dir, "app", "state.json")) ?? null,
+    app: projectApp(ws),
     models,
     ages: {
       status: newest(mtimeOf(ws.session), mtimeOf(ws.orchestrator)),
@@ -102,6 +104,7 @@ export async function readSnapshot(root: string, deps: DashboardDeps, options: {
       gates: gates ? mtimeOf(gates.path) : null,
       council: newest(...rounds.map((round) => mtimeOf(ws.council(round.round)))),
       outcome: completion ? mtimeOf(ws.completion) : null,
+      app: appAge(ws),
     },
   };
   // Sealed first, so that redaction can never turn a held-out string into one the seal misses.

@@ -31,7 +31,11 @@ export type LoopEnv = {
   notice: (line: string) => void;
   /** Each tool call the build agent makes, as it streams (the live status line shows the latest). */
   onToolCall?: (call: ToolCall) => void;
+  /** The Live App Preview (run/preview.ts), when the run starts the app: down while loki grades, up after. */
+  app?: AppHooks;
 };
+
+export type AppHooks = { beforeGrading: () => Promise<void>; afterIteration: (changed: boolean) => Promise<void> };
 
 export type ToolCall = { tool: string; input?: unknown };
 

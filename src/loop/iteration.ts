@@ -31,9 +31,13 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   if (reflected.stop) return { stop: reflected.stop, gates: [] };
   if (reflected.skipVerify) return { gates: [] };
 
+  // The app never runs while loki grades: it could hold a port a test needs, or write the tree.
+  await env.app?.beforeGrading();
   const verified = await verifyIteration(env, dir);
   record.save({ phase: "compound", feedback: verified.feedback });
 
   const trigger = compound(env, call, reflected.changed, verified);
+  // Up again on this iteration's tree, unless the ship gate grades it first (loop.ts restarts it after).
+  if (!trigger) await env.app?.afterIteration(reflected.changed);
   return { ...(trigger ? { ship: { trigger, change: verified.change } } : {}), gates: verified.gates };
 }

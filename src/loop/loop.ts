@@ -79,6 +79,7 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
         record.save({ phase: "done" });
         return { outcome: "verified", reason: `every ship-gate stage verified (${ship.stages.map((s) => s.id).join(", ")})` };
       }
+      await env.app?.afterIteration(true);
     }
     if (record.state.stagnation.count >= env.config.stagnation_limit) {
       record.emit({ kind: "stalled", count: record.state.stagnation.count });

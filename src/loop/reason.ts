@@ -8,6 +8,12 @@ import type { LoopEnv } from "./env.ts";
 import { renderPrompt, type RenderedPrompt } from "./prompt.ts";
 import { takeHumanInput } from "./signals.ts";
 import { skillsFor } from "./skills.ts";
+import { multiServiceReason } from "../app/contract.ts";
+
+/** What the build agent sees of the spec: its title, summary and visible items (never a held-out one). */
+export function visibleTexts(env: Pick<LoopEnv, "spec" | "visible">): string[] {
+  return [env.spec.title, env.spec.summary ?? "", ...env.visible.map((item) => item.text)];
+}
 
 export function reason(env: LoopEnv, dir: string): RenderedPrompt {
   const { record } = env;
@@ -24,7 +30,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     pastFailures: pastFailures(record.ws),
     ...(human && "text" in human ? { humanInput: human.text } : {}),
     learnings: readLearnings(record.ws),
-    skills: skillsFor("build", "build"),
+    skills: skillsFor("build", "build", undefined, { multi_service: multiServiceReason(visibleTexts(env)) !== null }),
   });
   writeFileSync(join(dir, "prompt.md"), `${rendered.system}\n\n---\n\n${rendered.prompt}`, { mode: 0o600 });
   record.emit({

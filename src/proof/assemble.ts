@@ -10,6 +10,7 @@ import { Session } from "../core/session-schema.ts";
 import { userHome, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import { billOf, changeFacts, councilOf, gatesOf, heldOutOf, providersOf, readOptional, readRecords, timingOf } from "./facts.ts";
 import { renderProofHtml } from "./html.ts";
+import { previewOf } from "./preview.ts";
 import { signProof } from "./sign.ts";
 import { redact, type Redacted, type RedactionSummary } from "./redact.ts";
 import { readSubject } from "../gates/diff.ts";
@@ -113,6 +114,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     ...(orchestrator?.accept_config_change ? { config_change_accepted: true } : {}),
   };
   const chain = orchestrator?.chain ?? [...new Set(entries.map((e) => e.provider))];
+  const preview = previewOf(ws, runId, completion);
   const proof: Proof = {
     loki_version: pkg.version,
     generated_at: new Date().toISOString(),
@@ -136,6 +138,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     providers: providersOf(chain, events, entries),
     redaction: { total: 0, hits: [] },
     verify_command: `loki proof verify ${runId}`,
+    ...(preview ? { preview } : {}),
   };
   return Proof.parse(proof);
 }

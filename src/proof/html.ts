@@ -34,6 +34,11 @@ const TONE: Record<string, string> = {
   failed: "s-bad",
   BLOCKED: "s-bad",
   reveal_failed: "s-bad",
+  live: "s-ok",
+  starting: "s-gap",
+  unhealthy: "s-gap",
+  stopped: "s-gap",
+  crashed: "s-bad",
 };
 
 const badge = (text: string) => `<span class="badge ${TONE[text] ?? "s-gap"}">${esc(text.replaceAll("_", " "))}</span>`;
@@ -154,6 +159,32 @@ function gates(p: Proof): string {
   );
 }
 
+/** The Live App Preview at the run's end and its health history; the URL is text, never a link. */
+function preview(p: Proof): string {
+  const v = p.preview;
+  if (!v) return "";
+  const sandbox = v.sandboxed ? "sandboxed" : '<span class="badge s-bad">unsandboxed</span>';
+  const what = `${esc(v.framework ?? v.kind)} · <code>${esc(v.command)}</code> · ${sandbox}`;
+  const last = v.health.findLast((r) => r.status !== "live");
+  const head =
+    v.status === "live"
+      ? `<p>${badge("live")} Live app: <code>${esc(v.url ?? "(no address)")}</code> — live since ${esc(when(v.live_at))}</p>`
+      : `<p>${badge(v.status)} The app was not live at the end of the run${last?.detail ? `: ${esc(last.detail)}` : ""}.</p>`;
+  const rows = v.health.map((r) => [
+    esc(when(r.ts)),
+    badge(r.status),
+    r.http === null ? "—" : esc(r.http),
+    r.ms === null ? "—" : esc(duration(r.ms)),
+    esc(r.detail ?? ""),
+  ]);
+  return section(
+    "preview",
+    "Live app",
+    `${head}<p class="muted">${what}; restarted ${esc(v.restarts)} time${v.restarts === 1 ? "" : "s"}.</p>` +
+      (rows.length ? table(["when", "status", "HTTP", "took", "why"], rows, [2, 3]) : `<p class="muted">No health record was kept.</p>`),
+  );
+}
+
 function council(p: Proof): string {
   if (p.council.length === 0)
     return section("council", "Council", `<p>${badge("none")} No council round ran: the diff had no blind review.</p>`);
@@ -245,13 +276,16 @@ export function renderProofHtml(proof: Redacted<Proof>, prov: Provenance): strin
     bill(p),
     change(p),
     gates(p),
+    preview(p),
     council(p),
     heldOut(p),
     spec(p),
     timing(p),
     providers(p),
     provenance(p, prov),
-  ].join("\n");
+  ]
+    .filter((part) => part !== "")
+    .join("\n");
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -64,12 +64,19 @@ export function writeCompletion(ws: Workspace, completion: Omit<Completion, "sch
     `cost:       $${saved.cost.usd.toFixed(2)} (${saved.cost.basis})`,
     ...(saved.sandboxed === false ? [`sandbox:    none — unsandboxed: held-out secrecy and state integrity not enforced`] : []),
     ...(saved.pr_url ? [`pull request: ${saved.pr_url}`] : []),
+    ...(saved.app ? [`app:        ${appLine(saved.app)}`] : []),
     `proof:      .loki/proofs/${saved.run_id}/index.html   (loki proof open · loki proof verify)`,
     `next:       ${saved.next}`,
     `finished:   ${saved.finished_at}`,
   ];
   writeFileAtomic(ws.completionText, `${lines.join("\n")}\n`);
   return saved;
+}
+
+/** "Your app is live at …" only when its health said live; otherwise what it was, and where to look. */
+export function appLine(app: NonNullable<Completion["app"]>): string {
+  if (app.status === "live" && app.url) return `Your app is live at ${app.url}   (loki preview stop ends it)`;
+  return `not live (${app.status}${app.detail ? `: ${app.detail}` : ""})   (loki preview logs · loki preview)`;
 }
 
 function headlineOf(c: Completion): string {
@@ -80,6 +87,7 @@ function headlineOf(c: Completion): string {
 export function completionLine(c: Completion): string {
   const extra = [
     ...(c.pr_url ? [`pull request ${c.pr_url}`] : []),
+    ...(c.app?.status === "live" && c.app.url ? [`your app is live at ${c.app.url}`] : []),
     ...(c.sandboxed === false ? ["unsandboxed: held-out secrecy and state integrity not enforced"] : []),
   ];
   return `${headlineOf(c)} — ${c.reason}${extra.length > 0 ? ` (${extra.join("; ")})` : ""}`;

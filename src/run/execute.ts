@@ -16,6 +16,7 @@ import type { ShipStage } from "../loop/ship.ts";
 import { signalReason } from "../loop/signals.ts";
 import { trackChildren } from "./children.ts";
 import { finishRun } from "./finish.ts";
+import { previewEnabled, runApp } from "./preview.ts";
 
 export type Reporter = {
   event: (event: LokiEvent) => void;
@@ -68,6 +69,9 @@ async function executeTracked(input: ExecuteInput): Promise<Completion> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let result: LoopResult;
+  const app = previewEnabled(input.config, input.env)
+    ? runApp(record.ws, input.config, input.env, record.state.run_id, input.sandbox !== null)
+    : undefined;
   input.reporter.follow?.({ root: record.ws.root, state: () => record.state });
   try {
     result = await runLoop({
@@ -75,6 +79,7 @@ async function executeTracked(input: ExecuteInput): Promise<Completion> {
       signal: controller.signal,
       notice: input.reporter.notice,
       onToolCall: input.reporter.toolCall,
+      ...(app ? { app } : {}),
       clock: { now: () => Date.now(), random: Math.random, sleep: (ms, signal) => sleep(ms, signal) },
     });
   } catch (error) {
@@ -86,7 +91,7 @@ async function executeTracked(input: ExecuteInput): Promise<Completion> {
   // `loki stop` writes STOP and then signals us: that is a clean stop, not an interruption.
   if (result.outcome === "interrupted" && existsSync(record.ws.stop))
     result = { outcome: "stopped", reason: signalReason(record.ws.stop) ?? "stopped by `loki stop`" };
-  return await finishRun(input, result);
+  return await finishRun({ ...input, ...(app ? { app } : {}) }, result);
 }
 
 /** A throw inside the loop is a broken invariant, not a reason to lose the run: the stack goes to the

@@ -19,6 +19,7 @@ import { lastBlockers } from "../loop/stall.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { writeProof } from "../proof/assemble.ts";
 import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
+import type { RunApp } from "./preview.ts";
 
 const STATUS: Record<Outcome, RunStatus> = {
   verified: "completed",
@@ -35,6 +36,8 @@ const STATUS: Record<Outcome, RunStatus> = {
 
 export type FinishInput = {
   record: RunRecord;
+  /** The run's Live App Preview (run/preview.ts); absent when the run does not start the app. */
+  app?: RunApp;
   reporter: { notice: (line: string) => void; warn: (line: string) => void; close: () => void };
   env: Record<string, string | undefined>;
 };
@@ -55,6 +58,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
     },
   );
   const spend = ledgerSpend(record.ws, record.state.run_id);
+  const app = await finalApp(input, result);
   const completion = writeCompletion(record.ws, {
     run_id: record.state.run_id,
     outcome: result.outcome,
@@ -68,6 +72,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
     cost: { usd: Math.round(spend.usd * 10000) / 10000, basis: spend.basis },
     pr_url: null,
     sandboxed: record.state.sandboxed,
+    ...(app ? { app } : {}),
     next: nextStep(result.outcome, {
       startSha: record.state.start_sha,
       branch: record.state.branch,
@@ -95,6 +100,18 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   // Last: the next run may start only once this one's end is all on disk.
   await releaseRunLock(record.ws.runLock);
   return completion;
+}
+
+/** The app at the end of the run, for the summary and the proof; a preview that fails costs only a warning. */
+async function finalApp(input: FinishInput, result: LoopResult): Promise<Completion["app"]> {
+  if (!input.app) return undefined;
+  try {
+    const state = await input.app.finish(result.outcome === "interrupted");
+    return state ? { status: state.status, url: state.url, detail: state.detail } : undefined;
+  } catch (error) {
+    input.reporter.warn(`the app preview could not start: ${messageOf(error)}`);
+    return undefined;
+  }
 }
 
 const ProofStamp = z.object({ payload: z.object({ run: z.object({ id: z.string(), finished_at: z.string() }) }) });

@@ -17,6 +17,7 @@ import { selectHeldOut } from "../spec/heldout.ts";
 import { promptFit, promptTooLarge } from "../plan/prompt-limit.ts";
 import { renderPrompt } from "../loop/prompt.ts";
 import { skillsFor } from "../loop/skills.ts";
+import { multiServiceReason } from "../app/contract.ts";
 import type { ReadyProvider, RunSandbox } from "../loop/env.ts";
 import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import type { Spec } from "../core/schema.ts";
@@ -84,7 +85,9 @@ export function assertPromptFits(spec: Spec, config: Pick<Config, "provider" | "
     maxIterations: config.max_iterations,
     feedback: [],
     pastFailures: [],
-    skills: skillsFor("build", "build"),
+    skills: skillsFor("build", "build", undefined, {
+      multi_service: multiServiceReason([spec.title, spec.summary ?? "", ...items.map((item) => item.text)]) !== null,
+    }),
   });
   const provider = config.provider as ProviderId;
   const model = resolveModel({ provider, tier: spec.complexity.tier, role: "build", configured: config.model }).model;

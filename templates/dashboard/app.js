@@ -1,5 +1,5 @@
 // The loki dashboard page script (served as /app.js): sign-in (the token in memory only), snapshot → render, SSE feed,
-// watchdog, controls.
+// watchdog, controls, and the Live App panel (the app framed only on a click, sandboxed, from a checked address).
 // Over 400 lines because the contract serves one script and the page has no build step; untrusted text
 // goes in only through textContent/createElement (never innerHTML), and nothing here can waive or skip.
 "use strict";
@@ -367,20 +367,145 @@ async function loadVerify() {
   );
 }
 
-function renderApp(app) {
-  if (!has(app)) return fill("p-app", h("p", "muted", "no app runner for this run"));
-  const state = typeof app === "object" ? (app.status ?? app.state ?? null) : null;
-  const url = typeof app === "object" && /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(`${app.url ?? ""}/`) ? app.url : null;
-  const link = url ? h("a", null, `open ${url}`) : null;
-  if (link) {
-    link.href = url;
-    link.target = "_blank";
-    link.rel = "noopener noreferrer";
+// ---- the Live App panel: the app the run built, served by `loki preview` on its own 127.0.0.1 port ----
+const APP_TONE = { live: "good", starting: "warn", unhealthy: "warn", crashed: "bad", stopped: "" };
+/** How long "restarting…" waits for state.json's started_at to move before saying it was not seen. */
+const RESTART_WAIT_MS = 120_000;
+/** shown: the user asked to see the app at `url`; the frame exists only while the app is live there. */
+const appUi = { shown: false, url: null, frame: null, restartFrom: null, restartAt: 0 };
+
+/**
+ * The app's URL when this page may frame or open it, else null (then it is shown as text only). The server
+ * checked it already (core/app-control.ts previewUrl); checked again here: http, 127.0.0.1 or localhost, an
+ * explicit port, no credentials — and never this dashboard's own port, the one page allow-same-origin must
+ * not be given.
+ */
+function frameable(url) {
+  if (typeof url !== "string") return null;
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
   }
-  fill(
-    "p-app",
-    h("p", null, "app runner: ", state ? chip(String(state), tone(String(state))) : unknown(), " ", link),
-    h("pre", "mono small", JSON.stringify(app, null, 2).slice(0, 4000)),
+  const local = u.protocol === "http:" && (u.hostname === "127.0.0.1" || u.hostname === "localhost");
+  if (!local || !u.port || u.username || u.password || u.port === location.port) return null;
+  return u.href;
+}
+
+function appFrame(url) {
+  const frame = document.createElement("iframe");
+  // The app is untrusted (the agent wrote it) and runs on another port, so it is another origin than this page.
+  // allow-scripts, allow-forms: an app is scripts and forms. allow-same-origin gives the app its OWN origin
+  // (127.0.0.1:<its port>), never this page's: without it the app runs in an opaque origin where its cookies,
+  // storage and fetches to itself fail. It could reach into this page only if it were served from this page's
+  // origin, which frameable() refuses. allow-popups: its links that open a tab; such a tab keeps this sandbox.
+  // Not given: allow-top-navigation (it cannot navigate the dashboard away), allow-popups-to-escape-sandbox,
+  // allow-modals, allow-downloads. The page's CSP frame-src keeps the frame on 127.0.0.1/localhost ports.
+  frame.setAttribute("sandbox", "allow-scripts allow-forms allow-same-origin allow-popups");
+  frame.setAttribute("referrerpolicy", "no-referrer");
+  frame.title = "the app";
+  frame.src = url;
+  return frame;
+}
+
+function closeAppFrame() {
+  appUi.frame?.remove();
+  appUi.frame = null;
+  $("app-frame").hidden = true;
+}
+
+function renderApp(view) {
+  const state = view?.state ?? null;
+  const url = frameable(state?.frame_url);
+  const live = state?.status === "live" && url !== null;
+  if (appUi.restartFrom !== null && (!state || state.started_at !== appUi.restartFrom)) appUi.restartFrom = null;
+  if (appUi.restartFrom !== null && Date.now() - appUi.restartAt > RESTART_WAIT_MS) {
+    appUi.restartFrom = null;
+    $("app-msg").textContent = "restart: not seen yet (state.json's start time has not changed)";
+  }
+  const restarting = appUi.restartFrom !== null;
+  fill("p-app", state ? appFacts(state, url, restarting) : noApp(view?.detection ?? null), appHealth(view?.health ?? []));
+
+  // Another address (a restart on a new port) is another app: seen only after another click.
+  if (url !== null && url !== appUi.url) appUi.shown = false;
+  if (appUi.frame && (!live || url !== appUi.url)) closeAppFrame();
+  if (appUi.shown && live && !appUi.frame) {
+    appUi.frame = appFrame(url);
+    $("app-frame").replaceChildren(appUi.frame);
+    $("app-frame").hidden = false;
+  }
+  $("app-actions").hidden = !state;
+  $("btn-app-show").disabled = !live || appUi.frame !== null;
+  $("btn-app-refresh").disabled = appUi.frame === null;
+  $("btn-app-restart").disabled = !state?.supervisor_alive || restarting;
+  const open = $("app-open");
+  open.hidden = url === null;
+  if (url) open.href = url;
+  else open.removeAttribute("href");
+}
+
+function noApp(detection) {
+  const why =
+    detection?.kind === "none"
+      ? detection.reason
+      : detection
+        ? `detected ${detection.framework ?? detection.kind}: ${detection.reason} Not running; start it with: loki preview`
+        : "no app runner for this run";
+  return [h("p", null, chip("no app", ""), " ", h("span", "muted", why))];
+}
+
+function appFacts(state, url, restarting) {
+  const status = restarting ? chip("restarting…", "warn pending") : chip(state.status, APP_TONE[state.status] ?? "");
+  status.id = "app-status";
+  const address = url
+    ? h("span", "mono", url)
+    : state.url
+      ? h("span", null, h("span", "mono", state.url), h("span", "bad", " (not framed: not a local app address)"))
+      : unknown();
+  const since = state.live_at ? [`${clock(state.live_at)} (${ago(state.live_at)})`] : ["not live yet"];
+  const out = [
+    h(
+      "div",
+      "strip",
+      kv("app", status),
+      kv("url", address),
+      kv("restarts", String(state.restarts)),
+      kv(state.status === "live" ? "live since" : "last live", ...since),
+      kv("runs", h("span", "mono", state.command), state.framework ? ` (${state.framework})` : ""),
+      kv("sandbox", state.sandboxed ? chip("sandboxed", "good") : chip("UNSANDBOXED", "bad")),
+    ),
+  ];
+  if (state.status !== "live" && state.detail)
+    out.push(h("p", state.status === "crashed" ? "bad app-detail" : "muted app-detail", state.detail));
+  if (state.status === "crashed" && state.log_tail?.length) {
+    out.push(h("h3", null, "last lines of its log"));
+    out.push(h("pre", "mono small app-log", state.log_tail.join("\n")));
+  }
+  return out;
+}
+
+function appHealth(records) {
+  if (!records.length) return null;
+  const rows = records
+    .slice(-5)
+    .reverse()
+    .map((r) =>
+      h(
+        "li",
+        null,
+        `${clock(r.ts)} `,
+        chip(r.status, APP_TONE[r.status] ?? ""),
+        has(r.http) ? ` HTTP ${r.http}` : "",
+        has(r.ms) ? ` ${dur(r.ms)}` : "",
+        r.detail ? h("span", "muted", ` ${r.detail}`) : "",
+      ),
+    );
+  return h(
+    "details",
+    null,
+    h("summary", "muted", `health: ${records.length} change${records.length === 1 ? "" : "s"}`),
+    h("ul", "health", rows),
   );
 }
 
@@ -707,6 +832,30 @@ $("btn-budget").addEventListener("click", () => {
   const limit = Number($("budget-input").value);
   if (!Number.isFinite(limit) || limit <= 0) return void ($("control-msg").textContent = "budget: enter a positive number of dollars");
   control("budget", { limit_usd: limit }, null);
+});
+$("btn-app-show").addEventListener("click", () => {
+  const url = frameable(snap?.app?.state?.frame_url);
+  if (snap?.app?.state?.status !== "live" || !url) return;
+  Object.assign(appUi, { shown: true, url });
+  renderApp(snap.app);
+});
+$("btn-app-refresh").addEventListener("click", () => {
+  // Setting src again navigates the frame afresh (a cross-origin frame's own reload() is not ours to call).
+  if (appUi.frame) appUi.frame.src = appUi.url;
+});
+$("btn-app-restart").addEventListener("click", async () => {
+  const msg = $("app-msg");
+  msg.textContent = "restart: sending…";
+  const res = await api("/api/app/restart", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(
+    () => null,
+  );
+  const answer = res ? await res.json().catch(() => ({ ok: false, message: `HTTP ${res.status}` })) : { ok: false, message: "offline" };
+  msg.textContent = `restart: ${answer.message ?? (answer.ok ? "requested" : "refused")}`;
+  msg.className = answer.ok ? "muted" : "bad";
+  if (res?.status === 202)
+    Object.assign(appUi, { restartFrom: answer.started_at ?? snap?.app?.state?.started_at ?? "", restartAt: Date.now() });
+  if (snap) renderApp(snap.app);
+  scheduleRefetch();
 });
 $("notify-btn").addEventListener("click", async () => {
   await Notification.requestPermission();

@@ -207,7 +207,7 @@ describe("headers", () => {
       expect(answer.headers["referrer-policy"]).toBe("no-referrer");
       expect(answer.headers["cache-control"]).toBe("no-store");
       expect(answer.headers["content-security-policy"]).toMatch(
-        /^(default-src 'self'; img-src 'self' data:; frame-ancestors 'none'|sandbox)$/,
+        /^(default-src 'self'; img-src 'self' data:; frame-src http:\/\/127\.0\.0\.1:\* http:\/\/localhost:\*; frame-ancestors 'none'|sandbox)$/,
       );
     }
   });

@@ -54,9 +54,9 @@ describe("snapshot of a real run", () => {
     expect(snap.offset).toBe(statSync(join(s.path, ".loki", "events.jsonl")).size);
     expect(snap.events).toHaveLength(Math.min(300, events.length));
     expect(snap.alerts).toEqual([]);
-    // Each panel's source file is there but the council's (this run has none).
-    const { council, ...others } = snap.ages;
-    expect(council).toBeNull();
+    // Each panel's source file is there but the council's and the app's (this run has neither).
+    const { council, app, ...others } = snap.ages;
+    expect([council, app]).toEqual([null, null]);
     for (const age of Object.values(others)) expect(Date.parse(age ?? "")).toBeGreaterThan(0);
   });
 

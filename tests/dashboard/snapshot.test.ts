@@ -17,7 +17,7 @@ describe("snapshot: unknown is null, never 0", () => {
     expect(s).toMatchObject({ schema_version: 1, offset: 0, run: null, cost: null, timeline: [], checklist: null, gates: null });
     expect(s).toMatchObject({ council: [], events: [], alerts: [], outcome: null, app: null, models: ["claude-sonnet-5-5"] });
     expect(s.status.status).toBe("inactive");
-    expect(Object.values(s.ages)).toEqual([null, null, null, null, null, null, null]);
+    expect(Object.values(s.ages)).toEqual([null, null, null, null, null, null, null, null]);
   });
 
   test("events: a torn last line, invalid JSON and an off-schema line are skipped; offset stops at the last newline", async () => {

@@ -44,6 +44,19 @@ describe("the compiled binary", () => {
     expect(doctor.exitCode).toBe(report.ok ? 0 : 1);
   });
 
+  test("preview starts its supervisor from the binary itself (no bun on PATH) and stops it", async () => {
+    await using repo = await tmpdir({ commit: true, files: { "index.html": "<h1>compiled</h1>" } });
+    const env = { ...cleanEnv(noBun), LOKI_NO_AUTO_OPEN: "1" };
+    const started = await sh([binary, "preview", "--no-open", "--json"], repo.path, env);
+    const { status, state } = JSON.parse(started.stdout) as { status: string; state: { url: string } };
+    try {
+      expect(status, started.stderr).toBe("live");
+      expect(await (await fetch(state.url)).text()).toBe("<h1>compiled</h1>");
+    } finally {
+      expect((await sh([binary, "preview", "stop"], repo.path, env)).stdout).toContain("stopped the app");
+    }
+  });
+
   test("a repository's .env and bunfig.toml preload do not reach it", async () => {
     await using repo = await tmpdir({ commit: true, files: HOSTILE_REPO });
     const shown = await sh([binary, "provider", "show", "--json"], repo.path, cleanEnv(noBun), true);

@@ -1,0 +1,111 @@
+// The preview's side of a run and of `loki preview`: how the supervisor is spawned (this same loki,
+// detached), the sandbox its app runs in (the building agent's own policy), and the hooks a run calls
+// — stop the app while loki grades, (re)start it after an iteration that changed the tree, and at the
+// end wait for it to be live before the summary says so.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+import type { AppState } from "../core/app-schema.ts";
+import type { Config } from "../core/config.ts";
+import { processStartSync } from "../core/process-identity.ts";
+import { Spec } from "../core/schema.ts";
+import { readJson, userHome, type Workspace } from "../core/workspace.ts";
+import { ensurePreview, readPreview, type Spawned, stopPreview } from "../app/control.ts";
+import type { Wrap } from "../app/launcher.ts";
+import { lokiCodePaths } from "../loop/integrity.ts";
+import { cacheEnv } from "../loop/sandbox.ts";
+import { sandboxPolicy, standardHidden, standardReadOnly } from "../sandbox/policy.ts";
+import { sandboxCommand } from "../sandbox/wrap.ts";
+import { selfCommand } from "./background.ts";
+
+/** Starts `loki preview __supervise` for the repository, detached, its output appended to app.log. */
+export function spawnSupervisor(ws: Workspace, env: Record<string, string | undefined>, runId: string | null, noSandbox = false): Spawned {
+  mkdirSync(ws.appDir, { recursive: true, mode: 0o700 });
+  const fd = openSync(join(ws.appDir, "supervisor.log"), "a", 0o600);
+  const [file, ...args] = selfCommand();
+  const child = spawn(
+    file as string,
+    [...args, "preview", "__supervise", ...(runId ? ["--run", runId] : []), ...(noSandbox ? ["--no-sandbox"] : [])],
+    { cwd: ws.root, env: { ...env, NO_COLOR: "1" }, stdio: ["ignore", fd, fd], detached: true },
+  );
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid ?? 0;
+  return { pid, start: processStartSync(pid) ?? null };
+}
+
+/**
+ * The sandbox the app runs in: the build agent's policy (the repository writable, the rest read-only,
+ * a private /tmp; ~/.loki, .loki/ and a spec inside the repository that names held-out items hidden),
+ * so running what the agent wrote gives it no reach it did not already have.
+ */
+export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
+  if (process.platform === "linux" && bwrap === null) return undefined;
+  const home = userHome();
+  const scratch = join(ws.dir, "tmp", "app");
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const policy = sandboxPolicy({
+    role: "build",
+    repo: ws.root,
+    scratch,
+    providerStateDirs: [],
+    hidden: [...standardHidden(home, ws.root), ...specInRepo(ws)],
+    readOnly: [...standardReadOnly(home), ...lokiCodePaths()],
+  });
+  const caches = cacheEnv(scratch);
+  return (argv, env, cwd) => {
+    const wrapped = sandboxCommand({ ...policy, cwd }, argv, { ...caches, ...env }, bwrap ? { bwrap } : {});
+    return { argv: wrapped.argv, env: wrapped.env };
+  };
+}
+
+/** The run's spec file, when it lies in the repository: it names the held-out items. */
+function specInRepo(ws: Workspace): string[] {
+  let path: string | undefined;
+  try {
+    path = (readJson(ws.runSpec, Spec) ?? readJson(ws.spec, Spec))?.source.path;
+  } catch {
+    path = undefined;
+  }
+  if (!path || !isAbsolute(path) || relative(ws.root, path).startsWith("..")) return [];
+  return existsSync(path) ? [path] : [];
+}
+
+/** Whether a run starts the app: auto = yes, except under CI. */
+export function previewEnabled(config: Config, env: Record<string, string | undefined>): boolean {
+  if (config.app.preview === "off") return false;
+  if (config.app.preview === "on") return true;
+  return !(env.CI && env.CI !== "false" && env.CI !== "0");
+}
+
+export type RunApp = {
+  /** Before loki grades (gates, ship gate): the app must not hold ports or write the tree meanwhile. */
+  beforeGrading: () => Promise<void>;
+  /** After an iteration (or a ship gate that did not verify): (re)start the app when the tree changed. */
+  afterIteration: (changed: boolean) => Promise<void>;
+  /** The end of the run: start it and wait for live (bounded); the state to report, or null. */
+  finish: (interrupted: boolean) => Promise<AppState | null>;
+};
+
+export function runApp(ws: Workspace, config: Config, env: Record<string, string | undefined>, runId: string, sandboxed: boolean): RunApp {
+  const spawnOne = () => spawnSupervisor(ws, env, runId, !sandboxed);
+  const base = { spawn: spawnOne, env, by: `run ${runId}`, ...(config.app.command ? { override: config.app.command } : {}) };
+  return {
+    async beforeGrading() {
+      if (readPreview(ws).supervisor) await stopPreview(ws, `run ${runId} (loki grades the tree)`);
+    },
+    async afterIteration(changed) {
+      const running = readPreview(ws).supervisor;
+      if (running && !changed) return;
+      await ensurePreview(ws, { ...base, restart: running, waitMs: 0 });
+    },
+    async finish(interrupted) {
+      if (interrupted) {
+        await stopPreview(ws, `run ${runId} (interrupted)`);
+        return null;
+      }
+      const ensured = await ensurePreview(ws, { ...base, waitMs: config.app.ready_timeout_seconds * 1000 });
+      return ensured.kind === "none" ? null : ensured.state;
+    },
+  };
+}
