@@ -13,6 +13,7 @@ import { bigOpenApi, longPrd } from "./fixtures.ts";
 import { benchLoop } from "./loop.ts";
 import { type Measured, paired, spawnWall, timed } from "./measure.ts";
 import { misses, type Row, renderRows, summary, type Target } from "./report.ts";
+import { benchPreview } from "./preview.ts";
 import { benchSandbox, SANDBOX_TARGET_MS } from "./sandbox.ts";
 import { benchSecrets } from "./secrets.ts";
 import { benchVerify, TARGET as VERIFY_TARGET } from "./verify.ts";
@@ -142,6 +143,10 @@ record(
   dashboard.idleCpu,
   atMost(100),
 );
+
+const preview = await benchPreview();
+record("preview: app ready → reported live (3 healthy answers in a row)", "3 back-to-back GETs", preview.lag, atMost(1000));
+record("preview: `loki preview` on a live app (wall)", "loki version (wall)", preview.attach, atMost(200));
 
 const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(" ");
 console.log(
