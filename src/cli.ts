@@ -276,6 +276,7 @@ export function buildProgram(): Command {
       .option("--no-open", "print the URL without opening a browser")
       .option("--restart", "restart the app (a running one too) and wait for it")
       .option("--wait <seconds>", "how long to wait for live (default app.ready_timeout_seconds, 120)", positiveInt)
+      .option("--no-sandbox", "run the app without loki's OS sandbox (only this flag can; loki.yaml's sandbox: does not)")
       .option("--json", "print the preview's state as JSON")
       .action(lazy(() => import("./commands/preview.ts"), "runPreview"));
   // status and stop take --json from `preview` itself (commander hands a parent's options to it).

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { AppDetection, AppState } from "../core/app-schema.ts";
 import { requestAppRestart } from "../core/app-control.ts";
 import { signalGroup } from "../core/proc.ts";
-import { pidStateSync, signalSaved } from "../core/process-identity.ts";
+import { pidStateSync, processStartSync, signalSaved } from "../core/process-identity.ts";
 import { readJson, withLock, type Workspace, writeFileAtomic, writeJson } from "../core/workspace.ts";
 import { logTail } from "./applog.ts";
 import { detectApp } from "./detect.ts";
-import { describe, removeProject } from "./launch.ts";
+import { describe, projectName, removeProject } from "./launch.ts";
 
 export type PreviewView = { state: AppState | null; supervisor: boolean };
 
@@ -22,7 +22,9 @@ export function readPreview(ws: Workspace): PreviewView {
   } catch {
     state = null;
   }
-  const supervisor = state !== null && pidStateSync(state.supervisor.pid, state.supervisor.start) === "same";
+  // Where start times exist (Linux), a record without one names no process loki started: never "same".
+  const known = state !== null && (state.supervisor.start !== null || processStartSync(process.pid) === undefined);
+  const supervisor = known && state !== null && pidStateSync(state.supervisor.pid, state.supervisor.start) === "same";
   return { state, supervisor };
 }
 
@@ -138,7 +140,8 @@ export async function stopPreview(ws: Workspace, by: string, graceMs = 20_000): 
   if (state.app_pid !== null && state.app_start && pidStateSync(state.app_pid, state.app_start) === "same")
     signalGroup(state.app_pid, "SIGKILL");
   const tidy = readPreview(ws).state;
-  if (state.project !== null && tidy?.status !== "stopped") await removeProject(ws.root, state.project, process.env);
+  // Only loki's own project name for this repository is ever taken down.
+  if (state.project === projectName(ws.root) && tidy?.status !== "stopped") await removeProject(ws.root, state.project, process.env);
   return { was: state, stopped: supervisor };
 }
 

@@ -68,11 +68,12 @@ function byCompose(tree: Tree, env: DetectOptions["env"], trail: Trail): Decisio
 }
 
 function byDockerfile(tree: Tree, trail: Trail): Decision | null {
-  if (!isFile(tree, "Dockerfile")) {
-    trail.checked.push({ rule: "dockerfile", matched: false, why: "no Dockerfile at the root" });
+  const file = ["Dockerfile", "Containerfile"].find((name) => isFile(tree, name));
+  if (!file) {
+    trail.checked.push({ rule: "dockerfile", matched: false, why: "no Dockerfile or Containerfile at the root" });
     return null;
   }
-  const why = "a Dockerfile at the root (and no compose file): the app runs as the image it builds";
+  const why = `a ${file} at the root (and no compose file): the app runs as the image it builds`;
   trail.checked.push({ rule: "dockerfile", matched: true, why });
   return { kind: "dockerfile", framework: "dockerfile", command: null, cwd: ".", fixed_port: null, reason: why };
 }

@@ -3,7 +3,9 @@
 import type { AppDetection } from "../core/app-schema.ts";
 import { sha256 } from "../core/hash.ts";
 import type { AppEnv, LaunchContext, Launched } from "./launcher.ts";
+import { detectCompose } from "./compose-file.ts";
 import { launchProcess } from "./process.ts";
+import { snapshotTree } from "./snapshot.ts";
 import { launchStatic } from "./static.ts";
 
 /** The compose project / container name loki owns for the repository at `root` (stable across runs). */
@@ -37,18 +39,29 @@ export async function launch(detection: AppDetection, ctx: LaunchContext): Promi
       // Loaded only for container projects: a process or a static site starts without them.
       const { composeEngine, containerRuntime, NO_COMPOSE_ENGINE } = await import("./compose-engine.ts");
       const project = projectName(ctx.root);
+      // The stack runs from loki's private copy of the tree: the agent, at work meanwhile, cannot change
+      // the compose file or a build context between loki's check and the engine's read, and neither a
+      // bind mount of "." nor a build context holds .loki/, .git/ or the spec.
+      const copy = await snapshotTree(ctx.root).catch((error: unknown) => {
+        throw new LaunchError(`the tree could not be copied to run: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      ctx.log(`loki: running from a copy of the tree (${copy.files} files) in ${copy.dir}\n`);
+      const inCopy = { ...ctx, root: copy.dir };
       if (detection.kind === "dockerfile") {
         // A Dockerfile needs only the runtime, not compose.
         const runtime = await containerRuntime(ctx.env);
         if (!runtime) throw new LaunchError("no container runtime: install docker or podman to run this Dockerfile");
         const { launchDockerfile } = await import("./dockerfile.ts");
-        return { launched: await launchDockerfile(ctx, runtime, `localhost/${project}:preview`, project), project };
+        return { launched: await launchDockerfile(inCopy, runtime, `localhost/${project}:preview`, project), project };
       }
       const engine = await composeEngine(ctx.env);
       if (!engine) throw new LaunchError(NO_COMPOSE_ENGINE);
-      if (!detection.compose) throw new LaunchError("the compose rule named no service");
+      // Checked again on the copy: that is what the engine reads.
+      const checked = detectCompose(copy.dir, ctx.env);
+      if (checked === null) throw new LaunchError("the compose file is not in the tree's copy (is it ignored by git?)");
+      if ("problem" in checked) throw new LaunchError(checked.problem);
       const { launchCompose } = await import("./compose.ts");
-      return { launched: await launchCompose(ctx, detection.compose, engine, project), project };
+      return { launched: await launchCompose(inCopy, checked.choice, engine, project), project };
     }
     case "none":
       throw new LaunchError(detection.reason);

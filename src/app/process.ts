@@ -42,7 +42,10 @@ export function launchProcess(ctx: LaunchContext, spec: ProcessSpec): Launched {
       if (pid === null) return null;
       const held = listeningPorts(pid);
       if (held.includes(ctx.port)) return { port: ctx.port, source: "env" };
-      if (announced !== null && (held.length === 0 || held.includes(announced))) return { port: announced, source: "log" };
+      // Where sockets can be read (Linux), the announced port must be the app's own: a line naming a port
+      // something else serves would otherwise make that something the app.
+      const readable = process.platform === "linux";
+      if (announced !== null && (held.includes(announced) || (!readable && held.length === 0))) return { port: announced, source: "log" };
       if (spec.fixedPort !== null && held.includes(spec.fixedPort)) return { port: spec.fixedPort, source: "fixed" };
       const first = held[0];
       return first === undefined ? null : { port: first, source: "socket" };

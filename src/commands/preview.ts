@@ -16,7 +16,7 @@ import { openInBrowser } from "./open-browser.ts";
 /** A subcommand of `preview`: its --json is preview's own option. */
 type WithParent = { optsWithGlobals: () => { json?: boolean } };
 
-export type PreviewOptions = { open?: boolean; json?: boolean; restart?: boolean; wait?: number };
+export type PreviewOptions = { open?: boolean; json?: boolean; restart?: boolean; wait?: number; sandbox?: boolean };
 
 /** `loki preview`: live → the URL at once; otherwise start it (or wait for it) and report. */
 export async function runPreview(options: PreviewOptions): Promise<ExitCode> {
@@ -25,7 +25,7 @@ export async function runPreview(options: PreviewOptions): Promise<ExitCode> {
   const { config } = loadConfig(root);
   const waitMs = (options.wait ?? config.app.ready_timeout_seconds) * 1000;
   const ensured = await ensurePreview(ws, {
-    spawn: () => spawnSupervisor(ws, process.env, null, !config.sandbox),
+    spawn: () => spawnSupervisor(ws, process.env, null, options.sandbox === false),
     env: process.env,
     by: "loki preview",
     waitMs,
@@ -45,7 +45,7 @@ export async function runPreview(options: PreviewOptions): Promise<ExitCode> {
     if (!options.json) {
       out(`Your app is live at ${state.url}`);
       if (!state.sandboxed && state.kind !== "compose" && state.kind !== "dockerfile" && state.kind !== "static")
-        info("(it runs unsandboxed: no bwrap here, or sandbox: false)");
+        info("(it runs unsandboxed: no bwrap here, or --no-sandbox)");
       info("loki preview stop ends it · loki preview logs shows its output");
     }
     if (options.open ?? interactive()) await openInBrowser(state.url, { info, warn: info }, "link");
@@ -126,8 +126,10 @@ export async function runSupervise(options: { run?: string; sandbox?: boolean })
   const { config } = loadConfig(root);
   const controller = new AbortController();
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => controller.abort());
+  // Only the process that started this one decides about the sandbox (--no-sandbox): the tree's own
+  // loki.yaml is the agent's to write, so its `sandbox:` must not switch the app's sandbox off.
   let wrap = undefined;
-  if (options.sandbox !== false && config.sandbox) {
+  if (options.sandbox !== false) {
     const sandbox = await detectSandbox();
     if (sandbox.available) wrap = appWrap(ws, sandbox.path);
   }

@@ -70,7 +70,7 @@ async function executeTracked(input: ExecuteInput): Promise<Completion> {
   process.on("SIGTERM", onSignal);
   let result: LoopResult;
   const app = previewEnabled(input.config, input.env)
-    ? runApp(record.ws, input.config, input.env, record.state.run_id, input.sandbox !== null)
+    ? runApp(record.ws, input.config, input.env, record.state.run_id, input.sandbox !== null, input.reporter.warn)
     : undefined;
   input.reporter.follow?.({ root: record.ws.root, state: () => record.state });
   try {

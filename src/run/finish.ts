@@ -106,7 +106,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
 async function finalApp(input: FinishInput, result: LoopResult): Promise<Completion["app"]> {
   if (!input.app) return undefined;
   try {
-    const state = await input.app.finish(result.outcome === "interrupted");
+    const state = await input.app.finish(result.outcome);
     return state ? { status: state.status, url: state.url, detail: state.detail } : undefined;
   } catch (error) {
     input.reporter.warn(`the app preview could not start: ${messageOf(error)}`);

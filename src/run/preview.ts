@@ -7,10 +7,11 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import type { AppState } from "../core/app-schema.ts";
 import type { Config } from "../core/config.ts";
+import type { Outcome } from "../core/run-schema.ts";
 import { processStartSync } from "../core/process-identity.ts";
 import { Spec } from "../core/schema.ts";
 import { readJson, userHome, type Workspace } from "../core/workspace.ts";
-import { ensurePreview, readPreview, type Spawned, stopPreview } from "../app/control.ts";
+import { effectiveStatus, ensurePreview, readPreview, type Spawned, stopPreview } from "../app/control.ts";
 import type { Wrap } from "../app/launcher.ts";
 import { lokiCodePaths } from "../loop/integrity.ts";
 import { cacheEnv } from "../loop/sandbox.ts";
@@ -29,8 +30,11 @@ export function spawnSupervisor(ws: Workspace, env: Record<string, string | unde
     { cwd: ws.root, env: { ...env, NO_COLOR: "1" }, stdio: ["ignore", fd, fd], detached: true },
   );
   closeSync(fd);
+  // A spawn that fails (ENOENT, EAGAIN) is reported as an event, not thrown: it must not end the run.
+  child.on("error", () => {});
   child.unref();
   const pid = child.pid ?? 0;
+  if (pid === 0) throw new Error("the preview's supervisor could not be started");
   return { pid, start: processStartSync(pid) ?? null };
 }
 
@@ -50,7 +54,9 @@ export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
     scratch,
     providerStateDirs: [],
     hidden: [...standardHidden(home, ws.root), ...specInRepo(ws)],
-    readOnly: [...standardReadOnly(home), ...lokiCodePaths()],
+    // .git stays read-only: what the app runs is never what commits (and after a verified ship gate,
+    // nothing may move the branch a delivery pushes).
+    readOnly: [...standardReadOnly(home), ...lokiCodePaths(), join(ws.root, ".git")],
   });
   const caches = cacheEnv(scratch);
   return (argv, env, cwd) => {
@@ -83,29 +89,55 @@ export type RunApp = {
   beforeGrading: () => Promise<void>;
   /** After an iteration (or a ship gate that did not verify): (re)start the app when the tree changed. */
   afterIteration: (changed: boolean) => Promise<void>;
-  /** The end of the run: start it and wait for live (bounded); the state to report, or null. */
-  finish: (interrupted: boolean) => Promise<AppState | null>;
+  /** The end of the run: start it and wait for live (bounded) after the outcomes that leave work to see; the state to report, or null. */
+  finish: (outcome: Outcome) => Promise<AppState | null>;
 };
 
-export function runApp(ws: Workspace, config: Config, env: Record<string, string | undefined>, runId: string, sandboxed: boolean): RunApp {
+/** Outcomes after which the run starts the app and waits for it: a stop, a time cap or an error end now. */
+const SHOW_AFTER: readonly Outcome[] = ["verified", "blocked", "max_iterations", "stalled", "failed", "budget_exceeded"];
+
+/**
+ * The preview never changes a run's verdict: each hook that fails says so in one line and the run goes on.
+ * `sandboxed`: the run's own sandbox decision (never the tree's loki.yaml).
+ */
+export function runApp(
+  ws: Workspace,
+  config: Config,
+  env: Record<string, string | undefined>,
+  runId: string,
+  sandboxed: boolean,
+  warn: (line: string) => void,
+): RunApp {
   const spawnOne = () => spawnSupervisor(ws, env, runId, !sandboxed);
   const base = { spawn: spawnOne, env, by: `run ${runId}`, ...(config.app.command ? { override: config.app.command } : {}) };
+  const guarded =
+    <A extends unknown[], R>(what: string, fallback: R, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (error) {
+        warn(`app preview: ${what} failed (${error instanceof Error ? error.message : String(error)}); the run goes on`);
+        return fallback;
+      }
+    };
   return {
-    async beforeGrading() {
+    beforeGrading: guarded("stopping the app before grading", undefined, async () => {
       if (readPreview(ws).supervisor) await stopPreview(ws, `run ${runId} (loki grades the tree)`);
-    },
-    async afterIteration(changed) {
+    }),
+    afterIteration: guarded("starting the app", undefined, async (changed: boolean) => {
       const running = readPreview(ws).supervisor;
       if (running && !changed) return;
       await ensurePreview(ws, { ...base, restart: running, waitMs: 0 });
-    },
-    async finish(interrupted) {
-      if (interrupted) {
-        await stopPreview(ws, `run ${runId} (interrupted)`);
+    }),
+    finish: guarded("the app at the end of the run", null, async (outcome: Outcome) => {
+      if (!SHOW_AFTER.includes(outcome)) {
+        await stopPreview(ws, `run ${runId} (${outcome.replaceAll("_", " ")})`);
         return null;
       }
       const ensured = await ensurePreview(ws, { ...base, waitMs: config.app.ready_timeout_seconds * 1000 });
-      return ensured.kind === "none" ? null : ensured.state;
-    },
+      if (ensured.kind === "none" || !ensured.state) return null;
+      // A supervisor gone since its last record leaves nothing live.
+      return { ...ensured.state, status: effectiveStatus(ensured) as AppState["status"] };
+    }),
   };
 }

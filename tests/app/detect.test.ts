@@ -412,6 +412,13 @@ describe("override, compose and Dockerfile come first", () => {
     expect(result).toMatchObject({ kind: "dockerfile", framework: "dockerfile", command: null, cwd: "." });
     expect(result.checked.map((c) => c.rule)).toEqual(HEAD);
   });
+
+  test("a Containerfile (podman's name) counts as a Dockerfile", async () => {
+    await using dir = await tmpdir({ files: { Containerfile: "FROM scratch\n" } });
+    const result = detect(dir.path);
+    expect(result).toMatchObject({ kind: "dockerfile", command: null, cwd: "." });
+    expect(result.reason).toContain("Containerfile");
+  });
 });
 
 describe("monorepos", () => {

@@ -8,7 +8,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { HealthRecord } from "../../src/core/app-schema.ts";
 import { freePort } from "../../src/app/port.ts";
-import { fixtureRepo, hasBinary, preview, stateOf, stopAll } from "../helpers/preview.ts";
+import { fixtureRepo, hasBinary, preview, stateOf, stopAll, viteSkip } from "../helpers/preview.ts";
 import { loki } from "../helpers/cli.ts";
 
 afterAll(stopAll);
@@ -37,7 +37,7 @@ const SHAPES: Shape[] = [
     prepare: async (dir) => writeFileSync(join(dir, "config.json"), JSON.stringify({ port: await freePort() })),
   },
   { shape: "node-listening-line", source: "log", body: "" },
-  { shape: "vite", source: "env", body: "/@vite/client" },
+  { shape: "vite", source: "env", body: "/@vite/client", skip: viteSkip },
   { shape: "static", source: "env", body: "" },
   { shape: "python-stdlib", source: "env", body: "" },
   { shape: "flask", source: "env", body: "", skip: !python("flask") && "python3 has no flask here" },
@@ -117,6 +117,22 @@ describe("what a user sees around a live app", () => {
     const status = await loki(["preview", "status", "--json"], { cwd: dir });
     expect(status.json()).toMatchObject({ status: "crashed", state: { restarts: 1 } });
   }, 90_000);
+
+  test("a line naming a port the app does not hold is not believed: something else serving there is not the app", async () => {
+    const other = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("someone else") });
+    try {
+      const dir = fixtureRepo("override");
+      const liar = `node -e 'console.log("Server listening on http://127.0.0.1:${other.port}"); setInterval(() => {}, 1000)'`;
+      const result = await preview(dir, ["--json", "--wait", "4"], { LOKI_APP_COMMAND: liar, LOKI_APP_READY_TIMEOUT_SECONDS: "2" });
+      const { status, state } = stateOf(result);
+      expect(result.code).toBe(1);
+      expect(status).toBe("unhealthy");
+      expect(state?.url).toBeNull();
+      expect(state?.detail).toContain("holds none");
+    } finally {
+      other.stop(true);
+    }
+  }, 60_000);
 
   test("no app to run: exit 1 naming the override, and detection.json says what was looked for", async () => {
     const dir = fixtureRepo("override");

@@ -1,7 +1,8 @@
 // The app loki previews is code the agent wrote, run outside the agent's call: it gets the building
-// agent's own sandbox and nothing more. An app that reaches for loki's keys and held-out store, the
-// run's state, files outside the repository, or tries to outlive `loki preview stop` gains nothing;
-// its honest twin reads and writes its own repository and serves.
+// agent's own sandbox and nothing more (and .git read-only), whatever the tree's loki.yaml says. An app
+// that reaches for loki's keys and held-out store, the run's state, files outside the repository or
+// .git, or tries to outlive `loki preview stop` gains nothing; its honest part reads and writes its
+// own repository and serves.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ const results = [
   attempt("key", () => fs.readFileSync(home + "/.loki/keys/signing.pem", "utf8")),
   attempt("state", () => fs.readFileSync(".loki/state/orchestrator.json", "utf8")),
   attempt("bashrc", () => (fs.appendFileSync(home + "/.bashrc", "echo pwned\\n"), "written")),
+  attempt("git", () => (fs.writeFileSync(".git/refs/heads/planted", "0".repeat(40) + "\\n"), "written")),
   attempt("own", () => (fs.writeFileSync("app-wrote.txt", "mine"), fs.readFileSync("README.md", "utf8"))),
 ];
 // A daemon in a new session, to outlive the app.
@@ -36,7 +38,11 @@ describe("an app in loki preview", () => {
     mkdirSync(join(home, ".loki", "keys"), { recursive: true });
     writeFileSync(join(home, ".loki", "keys", "signing.pem"), "PRIVATE");
     writeFileSync(join(home, ".bashrc"), "# mine\n");
-    await using repo = await tmpdir({ commit: true, files: { "server.js": ATTACK, "README.md": "readme" } });
+    // The agent also wrote `sandbox: false` into the tree's loki.yaml: only loki's caller decides that.
+    await using repo = await tmpdir({
+      commit: true,
+      files: { "server.js": ATTACK, "README.md": "readme", "loki.yaml": "sandbox: false\n" },
+    });
     mkdirSync(join(repo.path, ".loki", "state"), { recursive: true });
     writeFileSync(join(repo.path, ".loki", "state", "orchestrator.json"), '{"secret":"state"}');
     const env = { LOKI_APP_COMMAND: "node server.js" };
@@ -52,6 +58,9 @@ describe("an app in loki preview", () => {
       expect(by.key?.ok).toBe(false);
       expect(by.state?.ok).toBe(false);
       expect(by.bashrc?.ok).toBe(false);
+      // .git is read-only to it: nothing it runs can move a branch.
+      expect(by.git?.ok).toBe(false);
+      expect(existsSync(join(repo.path, ".git", "refs", "heads", "planted"))).toBe(false);
       expect(readFileSync(join(home, ".bashrc"), "utf8")).toBe("# mine\n");
       // The honest part works: its own repository is its to read and write.
       expect(by.own).toMatchObject({ ok: true, out: "readme" });

@@ -3,11 +3,12 @@
 // and `loki preview stop` takes the whole stack down — also after its supervisor was killed outright;
 // a Dockerfile project builds and runs the same way. Images are built from scratch, never pulled.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectName } from "../../src/app/launch.ts";
 import { loki } from "../helpers/cli.ts";
-import { ensureTestImage, freePort, podmanEnv, podmanReady, projectLeftovers } from "../helpers/podman.ts";
+import { ensureTestImage, freePort, podmanEnv, podmanReady, projectLeftovers, TEST_IMAGE } from "../helpers/podman.ts";
+import { tmpdir } from "../helpers/tmp.ts";
 import { fixtureRepo } from "../helpers/preview.ts";
 
 const skip = podmanReady();
@@ -16,7 +17,8 @@ beforeAll(() => {
   if (!skip) ensureTestImage();
 });
 afterAll(async () => {
-  for (const dir of dirs) await loki(["preview", "stop"], { cwd: dir, env: podmanEnv() });
+  // A repository `await using` already removed was stopped by its own test.
+  for (const dir of dirs.filter((d) => existsSync(d))) await loki(["preview", "stop"], { cwd: dir, env: podmanEnv() });
 });
 
 describe.skipIf(skip !== null)(`loki preview with containers${skip ? ` (skipped: ${skip})` : ""}`, () => {
@@ -42,6 +44,42 @@ describe.skipIf(skip !== null)(`loki preview with containers${skip ? ` (skipped:
     expect((await fetch(state.url)).status).toBe(200);
     await loki(["preview", "stop"], { cwd: dir, env });
     expect(projectLeftovers(state.project)).toMatchObject({ containers: [], networks: [] });
+  }, 150_000);
+
+  test("a stack that bind-mounts the repository root sees loki's copy: no .loki/, .git/ or spec, and writes stay there", async () => {
+    const compose = [
+      "services:",
+      "  web:",
+      `    image: ${TEST_IMAGE}`,
+      `    command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /srv && ls -a /app > /srv/index.html; cat /app/prd.md >> /srv/index.html; echo planted > /app/planted.txt; httpd -f -p 8080 -h /srv & wait"]`,
+      '    volumes: [".:/app"]',
+      '    ports: ["127.0.0.1:${WEB_PORT:-18090}:8080"]',
+      "",
+    ].join("\n");
+    await using repo = await tmpdir({
+      commit: true,
+      files: {
+        "compose.yaml": compose,
+        "prd.md": "# Notes\n\n## Acceptance criteria\n- [ ] the secret held-out sentence\n",
+        "app.txt": "x",
+      },
+    });
+    dirs.push(repo.path);
+    const env = { ...podmanEnv(), WEB_PORT: String(await freePort()) };
+    // The spec the run builds is prd.md (loki plan records it): the stack must not see it.
+    expect((await loki(["plan", "prd.md"], { cwd: repo.path, env })).code).toBe(0);
+    try {
+      const started = await loki(["preview", "--no-open", "--json", "--wait", "90"], { cwd: repo.path, env });
+      const { status, state } = started.json<{ status: string; state: { url: string } }>();
+      expect(status, started.stderr + readFileSync(join(repo.path, ".loki", "app", "app.log"), "utf8").slice(-2000)).toBe("live");
+      const page = await (await fetch(state.url)).text();
+      expect(page).toContain("compose.yaml");
+      expect(page).toContain("app.txt");
+      for (const hidden of [".loki", ".git", "prd.md", "secret held-out"]) expect(page).not.toContain(hidden);
+      expect(existsSync(join(repo.path, "planted.txt"))).toBe(false);
+    } finally {
+      await loki(["preview", "stop"], { cwd: repo.path, env });
+    }
   }, 150_000);
 
   test("a supervisor killed with SIGKILL leaves containers that `loki preview stop` removes", async () => {

@@ -2,11 +2,12 @@
 // while loki grades, and its summary says "Your app is live at <url>" only when three healthy answers
 // said so — a crashing app is reported as not live, and never changes the verdict.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { HealthRecord } from "../../src/core/app-schema.ts";
 import { loki } from "../helpers/cli.ts";
-import { scenarioRepo } from "../helpers/scenario.ts";
+import { stopRun } from "../../src/run/control.ts";
+import { HELD, NO_COUNCIL, processesWith, scenarioRepo, spawnLoki, until } from "../helpers/scenario.ts";
 
 /** Runs `work`, then stops the repository's preview (before `await using` removes the repository). */
 async function stopping(dir: string, work: () => Promise<void>): Promise<void> {
@@ -79,5 +80,46 @@ describe("loki start with the preview on", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(s.completion().app).toBeUndefined();
     expect(result.stdout).not.toContain("app:");
+  }, 120_000);
+});
+
+describe("the run contract in the build prompt", () => {
+  const prd = (db: string) =>
+    `# Notes\n\n## Acceptance criteria\n- [ ] add(a, b) returns the sum of two numbers\n- [ ] notes are stored in ${db}\n`;
+  test("a spec that needs a database gets it; one that does not, does not", async () => {
+    await using multi = await scenarioRepo("full", "", {}, prd("PostgreSQL"));
+    expect((await multi.loki(["start", "prd.md"])).code).toBe(0);
+    expect(readFileSync(join(multi.path, ".loki", "iterations", "1", "prompt.md"), "utf8")).toContain("## Run contract");
+    await using single = await scenarioRepo("full", "", {}, prd("a JSON file"));
+    expect((await single.loki(["start", "prd.md"])).code).toBe(0);
+    expect(readFileSync(join(single.path, ".loki", "iterations", "1", "prompt.md"), "utf8")).not.toContain("## Run contract");
+  }, 120_000);
+});
+
+describe("a run that is stopped", () => {
+  test("ends at once: its app is taken down, not waited for, and the summary names no app", async () => {
+    // An app that never answers: were the end to wait for it, it would wait out the 120 s ready timeout.
+    await using s = await scenarioRepo("break-then-fix", `${NO_COUNCIL}app:\n  command: exec sleep 600\n`, HELD);
+    await stopping(s.path, async () => {
+      const run = spawnLoki(s, ["start", "prd.md", "--max-iterations", "3"], { LOKI_APP_PREVIEW: "on" });
+      const count = (kind: string) =>
+        existsSync(join(s.path, ".loki", "events.jsonl")) ? s.events().filter((e) => e.kind === kind).length : 0;
+      // Call 1 goes; call 2 waits (FAKE_AGENT_HOLD) while the app, started after iteration 1's ship gate, runs.
+      await until(() => count("agent_started") >= 1, 60_000);
+      s.release();
+      await until(() => count("agent_finished") >= 1, 60_000);
+      rmSync(join(s.state, HELD.FAKE_AGENT_HOLD), { force: true });
+      await until(() => count("agent_started") >= 2 && existsSync(join(s.path, ".loki", "app", "state.json")), 60_000);
+      const started = Date.now();
+      expect((await stopRun(s.path, "now", "test")).ok).toBe(true);
+      s.release();
+      expect(await run.exited).toBe(1);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(s.completion()).toMatchObject({ outcome: "stopped" });
+      expect(s.completion().app).toBeUndefined();
+      const state = JSON.parse(readFileSync(join(s.path, ".loki", "app", "state.json"), "utf8"));
+      expect(state.status).toBe("stopped");
+      expect(processesWith(["sleep", "600"])).toEqual([]);
+    });
   }, 120_000);
 });

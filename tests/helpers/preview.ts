@@ -1,13 +1,18 @@
 // Fixture apps for the Live App Preview: a throwaway git repository holding a copy of one
 // tests/fixtures/apps/<shape>/, `loki preview` run on it through the real CLI, and a cleanup that
 // always stops what it started (a supervisor outlives the command by design).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AppState } from "../../src/core/app-schema.ts";
 import { type CliResult, loki } from "./cli.ts";
 
 const FIXTURES = resolve(import.meta.dir, "..", "fixtures", "apps");
-const MODULES = resolve(import.meta.dir, "..", "..", "node_modules");
+/** loki's own node_modules, by its real path (a checkout may link it from elsewhere). */
+const MODULES = realpathSync(resolve(import.meta.dir, "..", "..", "node_modules"));
+
+/** Why the vite fixture cannot run here: the app's sandbox has a private /tmp, so a vite linked from there is not in it. */
+export const viteSkip: string | false =
+  MODULES.startsWith("/tmp/") && `loki's node_modules lies under /tmp (${MODULES}), which the app's sandbox makes private`;
 
 /** A git repository holding fixture `shape` (with loki's vite linked in for the vite one). */
 export function fixtureRepo(shape: string): string {

@@ -8,6 +8,8 @@ import { backoffMs, checkBudget, remainingBudget } from "../../src/loop/budget.t
 import { renderPrompt } from "../../src/loop/prompt.ts";
 import { takeHumanInput } from "../../src/loop/signals.ts";
 import { parseSkill, skillsFor } from "../../src/loop/skills.ts";
+import { multiServiceReason } from "../../src/app/contract.ts";
+import { visibleTexts } from "../../src/loop/reason.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 describe("budget", () => {
@@ -69,6 +71,23 @@ describe("prompt", () => {
     expect(skill).toEqual({ name: "x", phases: ["build"], roles: ["build"], order: 5, body: "Body" });
     expect(skillsFor("build", "build").map((s) => s.name)).toEqual(["build-core", "build-done"]);
     expect(skillsFor("ship", "review").map((s) => s.name)).toEqual(["review-core"]);
+  });
+
+  test("the run contract is only for specs that need several services", () => {
+    expect(skillsFor("build", "build", undefined, { multi_service: true }).map((s) => s.name)).toEqual([
+      "build-core",
+      "run-contract",
+      "build-done",
+    ]);
+    const contract = skillsFor("build", "build", undefined, { multi_service: true })[1]?.body ?? "";
+    for (const rule of ["compose.yaml", ".env.example", "healthcheck", "service_healthy", "loki.primary"]) expect(contract).toContain(rule);
+    expect(multiServiceReason(["A todo app", "Users can add a todo"])).toBeNull();
+    expect(multiServiceReason(["Shelf", "The API stores books in PostgreSQL 16"])).toBe("PostgreSQL");
+    expect(multiServiceReason(["starts with one docker compose up"])).toBe("docker compose");
+    expect(multiServiceReason(["a background worker consumes the queue"])).toBe("background worker");
+    // Only what the building agent may see is asked: a held-out item is not among the texts.
+    const env = { spec: { title: "Shop", summary: "" }, visible: [{ id: "a", text: "Users can pay" }] };
+    expect(visibleTexts(env as never)).toEqual(["Shop", "", "Users can pay"]);
   });
 });
 
