@@ -4,9 +4,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AppDetection, AppState } from "../core/app-schema.ts";
-import { requestAppRestart } from "../core/app-control.ts";
+import { requestAppRestart, supervisorAlive } from "../core/app-control.ts";
 import { signalGroup } from "../core/proc.ts";
-import { pidStateSync, processStartSync, signalSaved } from "../core/process-identity.ts";
+import { pidStateSync, signalSaved } from "../core/process-identity.ts";
 import { readJson, withLock, type Workspace, writeFileAtomic, writeJson } from "../core/workspace.ts";
 import { logTail } from "./applog.ts";
 import { detectApp } from "./detect.ts";
@@ -22,9 +22,7 @@ export function readPreview(ws: Workspace): PreviewView {
   } catch {
     state = null;
   }
-  // Where start times exist (Linux), a record without one names no process loki started: never "same".
-  const known = state !== null && (state.supervisor.start !== null || processStartSync(process.pid) === undefined);
-  const supervisor = known && state !== null && pidStateSync(state.supervisor.pid, state.supervisor.start) === "same";
+  const supervisor = state !== null && supervisorAlive(state);
   return { state, supervisor };
 }
 

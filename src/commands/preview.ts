@@ -1,7 +1,10 @@
 // `loki preview` (alias `loki open`): start or attach to the repository's app and print its URL once
 // it is live; `preview status|stop|logs`; and `preview __supervise`, the detached process that owns
 // the app (src/app/supervisor.ts). Exit codes: 0 live / done, 1 not live, 3 error.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfig } from "../core/config.ts";
+import { gitError } from "../core/errors.ts";
 import type { AppState } from "../core/app-schema.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { color, info, out, outJson } from "../core/log.ts";
@@ -18,9 +21,19 @@ type WithParent = { optsWithGlobals: () => { json?: boolean } };
 
 export type PreviewOptions = { open?: boolean; json?: boolean; restart?: boolean; wait?: number; sandbox?: boolean };
 
+/** The repository's root; a directory outside any repository gets no .loki/ written into it. */
+function previewRoot(): string {
+  const root = findRoot();
+  if (!existsSync(join(root, ".git")))
+    throw gitError(`${process.cwd()} is not inside a git repository`, {
+      hint: "cd into your project's repository, or run `git init` there",
+    });
+  return root;
+}
+
 /** `loki preview`: live → the URL at once; otherwise start it (or wait for it) and report. */
 export async function runPreview(options: PreviewOptions): Promise<ExitCode> {
-  const root = findRoot();
+  const root = previewRoot();
   const ws = workspaceAt(root);
   const { config } = loadConfig(root);
   const waitMs = (options.wait ?? config.app.ready_timeout_seconds) * 1000;
@@ -82,7 +95,7 @@ const interactive = () => Boolean(process.stdout.isTTY) && !process.env.CI && pr
 /** `loki preview status [--json]`: what runs, where, and how healthy; never starts anything. */
 export async function runPreviewStatus(_options: unknown, command: WithParent): Promise<ExitCode> {
   const options = command.optsWithGlobals();
-  const ws = workspaceAt(findRoot());
+  const ws = workspaceAt(previewRoot());
   const view = readPreview(ws);
   const status = effectiveStatus(view);
   if (options.json) {
@@ -103,7 +116,7 @@ export async function runPreviewStatus(_options: unknown, command: WithParent): 
 /** `loki preview stop`: the app and everything it started go down. */
 export async function runPreviewStop(_options: unknown, command: WithParent): Promise<ExitCode> {
   const options = command.optsWithGlobals();
-  const ws = workspaceAt(findRoot());
+  const ws = workspaceAt(previewRoot());
   const result = await stopPreview(ws, "loki preview stop");
   if (options.json) outJson({ stopped: result.stopped, url: result.was?.url ?? null });
   else out(result.stopped ? `stopped the app${result.was?.url ? ` at ${result.was.url}` : ""}` : "no preview was running");
@@ -112,7 +125,7 @@ export async function runPreviewStop(_options: unknown, command: WithParent): Pr
 
 /** `loki preview logs [-n N]`: the end of the app's (redacted) log. */
 export async function runPreviewLogs(options: { lines?: number }): Promise<ExitCode> {
-  const ws = workspaceAt(findRoot());
+  const ws = workspaceAt(previewRoot());
   const lines = previewLogs(ws, options.lines ?? 100);
   if (lines.length === 0) info(`no app log yet (${ws.appLog})`);
   for (const line of lines) out(line);

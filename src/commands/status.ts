@@ -1,9 +1,11 @@
 // `loki status [--json]`: print the current run of this repository ("inactive" when none), and the
-// runs delegated to worktrees — each finished one by its outcome, a dead one with why, its log and what next.
+// runs delegated to worktrees — each finished one by its outcome, a dead one with why, its log and what next —
+// and the Live App Preview's status when one has run here.
 import { relative } from "node:path";
 import { color, out, outJson } from "../core/log.ts";
 import type { Outcome } from "../core/run-schema.ts";
-import { findRoot } from "../core/workspace.ts";
+import { readAppView } from "../core/app-control.ts";
+import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { readStatus, type RunEnd } from "../run/status.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
@@ -60,6 +62,8 @@ export async function runStatus(options: { json?: boolean }): Promise<ExitCode> 
     details(d, "  ");
     if (d.next !== report.next) out(`  next: ${d.next}`);
   }
+  const app = readAppView(workspaceAt(report.root)).state;
+  if (app) out(`app: ${app.status}${app.url && app.status === "live" ? ` at ${app.url}` : ""}   (loki preview status)`);
   out(`next: ${report.next}`);
   return COMMAND_EXIT.ok;
 }

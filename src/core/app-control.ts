@@ -6,7 +6,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync } from "no
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { AppDetection, AppState, HealthRecord } from "./app-schema.ts";
-import { pidStateSync } from "./process-identity.ts";
+import { pidStateSync, processStartSync } from "./process-identity.ts";
 import { IsoTime, SCHEMA_VERSION, Version } from "./schema.ts";
 import { readJson, writeJson, type Workspace } from "./workspace.ts";
 
@@ -60,9 +60,18 @@ export type AppView = {
 };
 
 /** What .loki/app/ says now. Never throws: a missing or invalid file is null (or no records). */
+/**
+ * Whether the state's supervisor is the process that wrote it and still runs. Where process start
+ * times exist (Linux), a record without one names no process loki started: never alive.
+ */
+export function supervisorAlive(state: AppState): boolean {
+  if (state.supervisor.start === null && processStartSync(process.pid) !== undefined) return false;
+  return pidStateSync(state.supervisor.pid, state.supervisor.start) === "same";
+}
+
 export function readAppView(ws: Workspace): AppView {
   const raw = readQuiet(ws.appState, AppState);
-  const alive = raw !== null && pidStateSync(raw.supervisor.pid, raw.supervisor.start) === "same";
+  const alive = raw !== null && supervisorAlive(raw);
   return {
     state: raw === null ? null : aliveOrStopped(raw, alive),
     supervisor_alive: alive,

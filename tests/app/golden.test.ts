@@ -3,7 +3,7 @@
 // URL serves the app, and that `loki preview stop` leaves nothing listening. A toolchain that is
 // absent skips its shape with the reason.
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { HealthRecord } from "../../src/core/app-schema.ts";
@@ -98,6 +98,7 @@ describe("what a user sees around a live app", () => {
     const status = await loki(["preview", "status", "--json"], { cwd: dir });
     expect(status.code).toBe(0);
     expect(status.json()).toMatchObject({ status: "live", state: { url: restarted.state?.url } });
+    expect((await loki(["status"], { cwd: dir })).stdout).toContain(`app: live at ${restarted.state?.url}`);
     await loki(["preview", "stop"], { cwd: dir });
     const after = await loki(["preview", "status"], { cwd: dir });
     expect(after.code).toBe(1);
@@ -133,6 +134,16 @@ describe("what a user sees around a live app", () => {
       other.stop(true);
     }
   }, 60_000);
+
+  test("outside a git repository: exit 3 naming the fix, and no .loki/ written there", async () => {
+    const dir = mkdtempSync(join(process.env.TMPDIR ?? "/tmp", "not-a-repo-"));
+    writeFileSync(join(dir, "index.html"), "x");
+    const result = await preview(dir);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("is not inside a git repository");
+    expect(result.stderr).toContain("git init");
+    expect(existsSync(join(dir, ".loki"))).toBe(false);
+  });
 
   test("no app to run: exit 1 naming the override, and detection.json says what was looked for", async () => {
     const dir = fixtureRepo("override");
