@@ -1,5 +1,6 @@
 // The commander program: declares every command and flag, lazy-loads the command module that runs
-// it, and is the ONLY place where errors become exit codes and messages.
+// it, and is the ONLY place where errors become exit codes and messages. Over 400 lines because every
+// command's flags and help live here, in one place, so the help and the completion scripts agree.
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import pkg from "../package.json" with { type: "json" };
 import { isLokiError, messageOf, usageError } from "./core/errors.ts";

@@ -1,6 +1,7 @@
 // detectApp over every fixture project in tests/fixtures/apps (kind, framework, argv, cwd, fixed port and
 // the rules looked at, in order), over one small tree per framework rule, and over odd input that must
 // neither throw nor hang (broken package.json, a FIFO, a symlink out of the tree, a missing root).
+// Over 400 lines: one small case per detection rule, each a few lines, read best side by side.
 import { describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
