@@ -4,7 +4,6 @@
 import { relative } from "node:path";
 import { color, out, outJson } from "../core/log.ts";
 import type { Outcome } from "../core/run-schema.ts";
-import { readAppView } from "../core/app-control.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { readStatus, type RunEnd } from "../run/status.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
@@ -62,6 +61,8 @@ export async function runStatus(options: { json?: boolean }): Promise<ExitCode> 
     details(d, "  ");
     if (d.next !== report.next) out(`  next: ${d.next}`);
   }
+  // Loaded here only: `status --json` (scripts, the benchmark's 20 ms target) does not pay for it.
+  const { readAppView } = await import("../core/app-control.ts");
   const app = readAppView(workspaceAt(report.root)).state;
   if (app) out(`app: ${app.status}${app.url && app.status === "live" ? ` at ${app.url}` : ""}   (loki preview status)`);
   out(`next: ${report.next}`);

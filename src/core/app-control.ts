@@ -7,10 +7,14 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { AppDetection, AppState, HealthRecord } from "./app-schema.ts";
 import { pidStateSync, processStartSync } from "./process-identity.ts";
-import { IsoTime, SCHEMA_VERSION, Version } from "./schema.ts";
 import { readJson, writeJson, type Workspace } from "./workspace.ts";
 
-export const AppRestartRequest = z.object({ schema_version: Version, requested_at: IsoTime, by: z.string().min(1).max(200) }).strict();
+// Its own schema_version and time types (not schema.ts's): `loki status` reads the app view, and must
+// not build every schema loki has to start.
+const SCHEMA_VERSION = 1 as const;
+export const AppRestartRequest = z
+  .object({ schema_version: z.literal(SCHEMA_VERSION), requested_at: z.string().min(1), by: z.string().min(1).max(200) })
+  .strict();
 export type AppRestartRequest = z.infer<typeof AppRestartRequest>;
 
 /** What a state that still claims a running app says when its supervisor is gone. */
