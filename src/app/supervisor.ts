@@ -174,7 +174,7 @@ async function watchApp(o: SuperviseOptions, launched: Launched, base: Base): Pr
     }
     if (!lateSaid && tracker.status === "starting" && Date.now() - started > o.readyTimeoutMs) {
       lateSaid = true;
-      const where = state.url ?? "any port (it holds none, and printed no listening line)";
+      const where = state.url ?? "any port (it holds no listening port of its own)";
       state = { ...state, status: "unhealthy", detail: `no healthy answer on ${where} within ${Math.round(o.readyTimeoutMs / 1000)} s` };
       tracker = { ...tracker, status: "unhealthy" };
       record(o, state, null);

@@ -81,7 +81,9 @@ function explain(status: string, state: AppState | null, waitMs: number): void {
     for (const line of state?.log_tail ?? []) info(`  ${line}`);
     info("the whole log: loki preview logs · after a fix: loki preview");
   } else if (status === "stopped") {
-    info(`the preview stopped: ${state?.detail ?? "its supervisor is not running"}; start it with: loki preview`);
+    info(
+      `the preview stopped: ${state?.detail ?? "its supervisor ended (its errors: .loki/app/supervisor.log)"}; start it with: loki preview`,
+    );
   } else {
     info(
       `not live after ${Math.round(waitMs / 1000)} s (${status}${state?.detail ? `: ${state.detail}` : ""}); it keeps trying in the background`,

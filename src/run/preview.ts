@@ -4,22 +4,22 @@
 // end wait for it to be live before the summary says so.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { join } from "node:path";
 import type { AppState } from "../core/app-schema.ts";
 import type { Config } from "../core/config.ts";
 import type { Outcome } from "../core/run-schema.ts";
 import { processStartSync } from "../core/process-identity.ts";
-import { Spec } from "../core/schema.ts";
-import { readJson, userHome, type Workspace } from "../core/workspace.ts";
+import { userHome, type Workspace } from "../core/workspace.ts";
 import { effectiveStatus, ensurePreview, readPreview, type Spawned, stopPreview } from "../app/control.ts";
 import type { Wrap } from "../app/launcher.ts";
+import { specInTree } from "../app/snapshot.ts";
 import { lokiCodePaths } from "../loop/integrity.ts";
 import { cacheEnv } from "../loop/sandbox.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
 import { selfCommand } from "./background.ts";
 
-/** Starts `loki preview __supervise` for the repository, detached, its output appended to app.log. */
+/** Starts `loki preview __supervise` for the repository, detached, its own output appended to supervisor.log. */
 export function spawnSupervisor(ws: Workspace, env: Record<string, string | undefined>, runId: string | null, noSandbox = false): Spawned {
   mkdirSync(ws.appDir, { recursive: true, mode: 0o700 });
   const fd = openSync(join(ws.appDir, "supervisor.log"), "a", 0o600);
@@ -67,14 +67,8 @@ export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
 
 /** The run's spec file, when it lies in the repository: it names the held-out items. */
 function specInRepo(ws: Workspace): string[] {
-  let path: string | undefined;
-  try {
-    path = (readJson(ws.runSpec, Spec) ?? readJson(ws.spec, Spec))?.source.path;
-  } catch {
-    path = undefined;
-  }
-  if (!path || !isAbsolute(path) || relative(ws.root, path).startsWith("..")) return [];
-  return existsSync(path) ? [path] : [];
+  const rel = specInTree(ws.root);
+  return rel === null || !existsSync(join(ws.root, rel)) ? [] : [join(ws.root, rel)];
 }
 
 /** Whether a run starts the app: auto = yes, except under CI. */

@@ -129,7 +129,7 @@ describe("what a user sees around a live app", () => {
       expect(result.code).toBe(1);
       expect(status).toBe("unhealthy");
       expect(state?.url).toBeNull();
-      expect(state?.detail).toContain("holds none");
+      expect(state?.detail).toContain("holds no listening port of its own");
     } finally {
       other.stop(true);
     }
