@@ -1,6 +1,7 @@
 // Chooses the compose engine at run time: docker compose (with a daemon that answers), podman compose, then
 // podman-compose; LOKI_COMPOSE (e.g. "podman-compose") overrides the choice. Only asks; never starts anything.
 import { run } from "../core/exec.ts";
+import { withSystemPath } from "./container-runtime.ts";
 import type { AppEnv } from "./launcher.ts";
 
 export type Engine = {
@@ -20,7 +21,7 @@ export const NO_COMPOSE_ENGINE = "no compose engine found: install docker (with 
 async function works(argv: string[], env: AppEnv): Promise<boolean> {
   const [bin] = argv;
   if (!bin || !Bun.which(bin, { PATH: env.PATH ?? process.env.PATH ?? "" })) return false;
-  const result = await run(argv, { env, replaceEnv: true, timeoutMs: CHECK_MS, ephemeral: true });
+  const result = await run(argv, { env: withSystemPath(env), replaceEnv: true, timeoutMs: CHECK_MS, ephemeral: true });
   return result.ok;
 }
 

@@ -7,7 +7,17 @@ import type { Engine } from "./compose-engine.ts";
 import { waitForDependency } from "./compose-health.ts";
 import { type ComposeModel, readComposeModel } from "./compose-model.ts";
 import { composePolicyProblems } from "./compose-policy.ts";
-import { act, ask, endedLine, followLogs, publishedPort, type Runtime, removeLabelled, waitNotRunning } from "./container-runtime.ts";
+import {
+  act,
+  ask,
+  endedLine,
+  followLogs,
+  publishedPort,
+  type Runtime,
+  removeLabelled,
+  waitNotRunning,
+  withSystemPath,
+} from "./container-runtime.ts";
 import type { LaunchContext, Launched } from "./launcher.ts";
 
 const UP_MS = 20 * 60_000;
@@ -102,7 +112,7 @@ export async function launchCompose(ctx: LaunchContext, choice: ComposeChoice, e
   const refusal = model ? [...composePolicyProblems(model, ctx.root), ...problems] : problems;
   if (model && !model.order.includes(choice.primary)) refusal.push(`service ${choice.primary} is no longer in ${choice.file}`);
   const abort = new AbortController();
-  const rt: Runtime = { bin: engine.runtime, env: model?.env ?? env, cwd: ctx.root, log: ctx.log };
+  const rt: Runtime = { bin: engine.runtime, env: withSystemPath(model?.env ?? env), cwd: ctx.root, log: ctx.log };
   if (!model || refusal.length > 0) {
     const why = `loki will not run ${choice.file}: ${refusal.join("; ")}`;
     ctx.log(`loki: ${why}\n`);

@@ -105,3 +105,13 @@ export async function removeLabelled(rt: Runtime, label: string): Promise<void> 
   const ids = nets.ok ? nets.stdout.split("\n").filter((id) => id.trim() !== "") : [];
   if (ids.length > 0) await act(rt, [rt.bin, "network", "rm", ...ids], QUERY_MS);
 }
+
+/**
+ * The engine's environment with the system directories on PATH: podman's network backend (netavark)
+ * runs iptables from /usr/sbin, which a user's (or CI's) PATH may lack — then every container fails to start.
+ */
+export function withSystemPath(env: AppEnv): AppEnv {
+  const parts = (env.PATH ?? "").split(":").filter((part) => part !== "");
+  for (const dir of ["/usr/local/sbin", "/usr/sbin", "/sbin"]) if (!parts.includes(dir)) parts.push(dir);
+  return { ...env, PATH: parts.join(":") };
+}

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { act, ask, containerState, endedLine, followLogs, type Runtime, waitNotRunning } from "./container-runtime.ts";
+import { act, ask, containerState, endedLine, followLogs, type Runtime, waitNotRunning, withSystemPath } from "./container-runtime.ts";
 import type { LaunchContext, Launched } from "./launcher.ts";
 
 const BUILD_MS = 30 * 60_000;
@@ -92,7 +92,7 @@ export async function launchDockerfile(
   containerName: string,
 ): Promise<Launched> {
   // ctx.env is the whole environment, as for an app's own process; the container itself gets only PORT.
-  const rt: Runtime = { bin: engineRuntime, env: ctx.env, cwd: ctx.root, log: ctx.log };
+  const rt: Runtime = { bin: engineRuntime, env: withSystemPath(ctx.env), cwd: ctx.root, log: ctx.log };
   const dockerfile = findDockerfile(ctx.root);
   const containerPort = dockerfile
     ? (exposedPort(readFileSync(join(ctx.root, dockerfile), "utf8")) ?? DEFAULT_CONTAINER_PORT)

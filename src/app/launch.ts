@@ -38,6 +38,8 @@ export async function launch(detection: AppDetection, ctx: LaunchContext): Promi
     case "dockerfile": {
       // Loaded only for container projects: a process or a static site starts without them.
       const { composeEngine, containerRuntime, NO_COMPOSE_ENGINE } = await import("./compose-engine.ts");
+      const { withSystemPath } = await import("./container-runtime.ts");
+      const env = withSystemPath(ctx.env);
       const project = projectName(ctx.root);
       // The stack runs from loki's private copy of the tree: the agent, at work meanwhile, cannot change
       // the compose file or a build context between loki's check and the engine's read, and neither a
@@ -46,18 +48,18 @@ export async function launch(detection: AppDetection, ctx: LaunchContext): Promi
         throw new LaunchError(`the tree could not be copied to run: ${error instanceof Error ? error.message : String(error)}`);
       });
       ctx.log(`loki: running from a copy of the tree (${copy.files} files) in ${copy.dir}\n`);
-      const inCopy = { ...ctx, root: copy.dir };
+      const inCopy = { ...ctx, root: copy.dir, env };
       if (detection.kind === "dockerfile") {
         // A Dockerfile needs only the runtime, not compose.
-        const runtime = await containerRuntime(ctx.env);
+        const runtime = await containerRuntime(env);
         if (!runtime) throw new LaunchError("no container runtime: install docker or podman to run this Dockerfile");
         const { launchDockerfile } = await import("./dockerfile.ts");
         return { launched: await launchDockerfile(inCopy, runtime, `localhost/${project}:preview`, project), project };
       }
-      const engine = await composeEngine(ctx.env);
+      const engine = await composeEngine(env);
       if (!engine) throw new LaunchError(NO_COMPOSE_ENGINE);
       // Checked again on the copy: that is what the engine reads.
-      const checked = detectCompose(copy.dir, ctx.env);
+      const checked = detectCompose(copy.dir, env);
       if (checked === null) throw new LaunchError("the compose file is not in the tree's copy (is it ignored by git?)");
       if ("problem" in checked) throw new LaunchError(checked.problem);
       const { launchCompose } = await import("./compose.ts");
@@ -74,11 +76,12 @@ export async function launch(detection: AppDetection, ctx: LaunchContext): Promi
  */
 export async function removeProject(root: string, project: string, env: AppEnv): Promise<void> {
   const { containerRuntime } = await import("./compose-engine.ts");
-  const { removeContainers, removeLabelled, containersLabelled } = await import("./container-runtime.ts");
+  const { removeContainers, removeLabelled, containersLabelled, withSystemPath } = await import("./container-runtime.ts");
   const { projectLabel } = await import("./compose.ts");
-  const bin = await containerRuntime(env);
+  const engineEnv = withSystemPath(env);
+  const bin = await containerRuntime(engineEnv);
   if (!bin) return;
-  const rt = { bin, env, cwd: root, log: () => {} };
+  const rt = { bin, env: engineEnv, cwd: root, log: () => {} };
   await removeLabelled(rt, projectLabel(project));
   const named = await containersLabelled(rt, `loki.preview=${project}`);
   await removeContainers(rt, named);
