@@ -25,7 +25,10 @@ describe.skipIf(skip !== null)(`loki preview with containers${skip ? ` (skipped:
   test("a compose stack: the web service is surfaced and live; stop leaves nothing of the project", async () => {
     const dir = fixtureRepo("compose-stack");
     dirs.push(dir);
-    const env = { ...podmanEnv(), WEB_PORT: String(await freePort()), DB_PORT: String(await freePort()) };
+    // A PATH without /usr/sbin (as some CI runners and login shells have it): podman's network backend
+    // still finds iptables, because loki puts the system directories back for the engine.
+    const noSbin = (process.env.PATH ?? "").split(":").filter((part) => !/\/sbin$/.test(part)).join(":");
+    const env = { ...podmanEnv(), WEB_PORT: String(await freePort()), DB_PORT: String(await freePort()), PATH: noSbin };
     const started = await loki(["preview", "--no-open", "--json", "--wait", "90"], { cwd: dir, env });
     const { status, state } = started.json<{
       status: string;
