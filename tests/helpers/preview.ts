@@ -19,6 +19,12 @@ export function fixtureRepo(shape: string): string {
   const dir = mkdtempSync(join(process.env.TMPDIR ?? "/tmp", `app-${shape}-`));
   cpSync(join(FIXTURES, shape), dir, { recursive: true });
   Bun.spawnSync(["git", "init", "-q"], { cwd: dir });
+  if (shape === "bun") {
+    // This bun, by a link inside the repository: a bun found only through a node_modules/.bin under /tmp
+    // would be out of the app's sandbox (its /tmp is private); loki keeps its own runtime visible.
+    mkdirSync(join(dir, ".bin"));
+    symlinkSync(process.execPath, join(dir, ".bin", "bun"));
+  }
   if (shape === "vite") {
     // A node_modules of its own (Vite writes its cache there), whose vite is loki's.
     mkdirSync(join(dir, "node_modules", ".bin"), { recursive: true });
