@@ -55,7 +55,7 @@ describe("loki preview runs each shape until it is live", () => {
       async () => {
         const dir = fixtureRepo(s.shape);
         await s.prepare?.(dir);
-        const path = s.shape === "bun" ? { PATH: `${join(dir, ".bin")}:${process.env.PATH}` } : {};
+        const path: Record<string, string> = s.shape === "bun" ? { PATH: `${join(dir, ".bin")}:${process.env.PATH}` } : {};
         const result = await preview(dir, ["--json", "--wait", "90"], { ...s.env, ...path });
         const { status, state } = stateOf(result);
         if (status !== "live") console.error(readFileSync(join(dir, ".loki", "app", "app.log"), "utf8").slice(-3000));
