@@ -27,7 +27,10 @@ describe.skipIf(skip !== null)(`loki preview with containers${skip ? ` (skipped:
     dirs.push(dir);
     // A PATH without /usr/sbin (as some CI runners and login shells have it): podman's network backend
     // still finds iptables, because loki puts the system directories back for the engine.
-    const noSbin = (process.env.PATH ?? "").split(":").filter((part) => !/\/sbin$/.test(part)).join(":");
+    const noSbin = (process.env.PATH ?? "")
+      .split(":")
+      .filter((part) => !/\/sbin$/.test(part))
+      .join(":");
     const env = { ...podmanEnv(), WEB_PORT: String(await freePort()), DB_PORT: String(await freePort()), PATH: noSbin };
     const started = await loki(["preview", "--no-open", "--json", "--wait", "90"], { cwd: dir, env });
     const { status, state } = started.json<{
