@@ -13,6 +13,7 @@ import { bigOpenApi, longPrd } from "./fixtures.ts";
 import { benchLoop } from "./loop.ts";
 import { type Measured, paired, spawnWall, timed } from "./measure.ts";
 import { misses, type Row, renderRows, summary, type Target } from "./report.ts";
+import { benchMemory, recallMeets, renderRecall } from "./memory.ts";
 import { benchPreview } from "./preview.ts";
 import { benchSandbox, SANDBOX_TARGET_MS } from "./sandbox.ts";
 import { benchSecrets } from "./secrets.ts";
@@ -148,12 +149,18 @@ const preview = await benchPreview();
 record("preview: app ready → reported live (3 healthy answers in a row)", "3 back-to-back GETs", preview.lag, atMost(1000));
 record("preview: `loki preview` on a live app (wall)", "loki version (wall)", preview.attach, atMost(200));
 
+const memory = await benchMemory();
+for (const row of memory.rows) record(row.name, row.floorIs, row, row.target, row.unit);
+
 const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(" ");
 console.log(
   `loki benchmarks (bun ${Bun.version}, ${process.platform}-${process.arch}; load average ${load(loadBefore)} at the start, ${load(loadavg())} at the end)`,
 );
 console.log("ratio: the work's cost over its floor's (for the throughput, floor MB/s over median MB/s); 1.0× is the floor");
 for (const line of renderRows(rows)) console.log(line);
+// Recall is unitless and judged against a multiple of its floor (plain token overlap): its own line.
+console.log(renderRecall(memory.recall));
+if (!recallMeets(memory.recall)) process.exitCode = 1;
 const outcome = summary(rows);
 if (misses(rows).length > 0) {
   console.error(outcome);
