@@ -303,6 +303,31 @@ export function buildProgram(): Command {
     .option("--no-sandbox")
     .action(lazy(() => import("./commands/preview.ts"), "runSupervise"));
   preview(program.command("open").description("alias of loki preview: open the app built here"));
+  const memory = program.command("memory").description("this project's memory of past iterations: list, search, show, reindex");
+  memory
+    .command("list")
+    .description("the latest episodes (one per iteration of every run)")
+    .option("-n, --last <n>", "how many (default 20)", positiveInt)
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/memory.ts"), "runMemoryList"));
+  memory
+    .command("search")
+    .description("the episodes most relevant to some words (BM25 over goals, failures and files)")
+    .argument("<query>", "words to look for, e.g. an error message")
+    .option("-k, --limit <n>", "how many results (default 5)", positiveInt)
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/memory.ts"), "runMemorySearch"));
+  memory
+    .command("show")
+    .description("one episode, whole")
+    .argument("<id>", "an episode id from loki memory list")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/memory.ts"), "runMemoryShow"));
+  memory
+    .command("reindex")
+    .description("rebuild the memory's search index from its episodes")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/memory.ts"), "runMemoryReindex"));
   program
     .command("doctor")
     .description("check git, bun and every provider CLI (version, login); exit 1 when no provider is usable")

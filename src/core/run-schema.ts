@@ -160,7 +160,14 @@ export const LokiEvent = z.discriminatedUnion("kind", [
     budget_usd: z.number().nullable(),
   }),
   z.object({ ...EventBase, kind: z.literal("iteration_started") }),
-  z.object({ ...EventBase, kind: z.literal("prompt_built"), bytes: z.number().int(), items: z.number().int() }),
+  z.object({
+    ...EventBase,
+    kind: z.literal("prompt_built"),
+    bytes: z.number().int(),
+    items: z.number().int(),
+    /** Ids of the memories (earlier runs' episodes) the prompt carried. */
+    memories: z.array(z.string()).optional(),
+  }),
   z.object({ ...EventBase, kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),
   z.object({
     ...EventBase,
@@ -267,6 +274,14 @@ export const Episode = z.object({
   files_changed: z.number().int(),
   failures: z.array(z.string()),
   claimed_done: z.boolean(),
+  /** Stable id (`ep_<run>_<iteration>_<n>`), the model, what was being built (spec title and the VISIBLE
+   *  items only: a held-out item's text never enters memory), each failed gate with a fingerprint of its
+   *  failure (memory/episodes.ts failureFingerprint), and the files the run had changed. Absent in older episodes. */
+  id: z.string().optional(),
+  model: z.string().optional(),
+  goal: z.string().optional(),
+  errors: z.array(z.object({ type: z.string(), message: z.string(), fingerprint: z.string() })).optional(),
+  files: z.array(z.string()).optional(),
 });
 export type Episode = z.infer<typeof Episode>;
 

@@ -1,7 +1,7 @@
 // Compound, the last phase of an iteration: continuity notes and the episode memory keeps, then the
 // decision whether to ask for the ship gate (the agent claimed done, or all is green and settled).
 import { existsSync } from "node:fs";
-import { recordEpisode } from "../memory/episodes.ts";
+import { episodeErrors, episodeFiles, episodeGoal, recordEpisode } from "../memory/episodes.ts";
 import { updateContinuity } from "./continuity.ts";
 import type { LoopEnv } from "./env.ts";
 import { doneSignalPath } from "./signals.ts";
@@ -32,6 +32,11 @@ export function compound(
     files_changed: change.files.length,
     failures: feedback.map((f) => f.split("\n")[0] ?? f),
     claimed_done: claimed,
+    id: `ep_${record.state.run_id}_${n}`,
+    model: record.state.model,
+    goal: episodeGoal(env.spec.title, env.visible),
+    errors: episodeErrors(verified.gates),
+    files: episodeFiles(change.files.map((file) => file.path)),
   });
   const looksMet = verdict.verdict === "VERIFIED" && !changed && n > 1;
   return claimed ? "the agent claimed done" : looksMet ? "all checks green and the agent made no further changes" : undefined;

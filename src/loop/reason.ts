@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pastFailures } from "../memory/episodes.ts";
+import { relevantMemories } from "../memory/recall.ts";
 import { readLearnings } from "./continuity.ts";
 import type { LoopEnv } from "./env.ts";
 import { renderPrompt, type RenderedPrompt } from "./prompt.ts";
@@ -20,6 +21,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
   const n = record.state.iteration;
   const human = takeHumanInput(record.ws, env.env, n);
   if (human && "refused" in human) record.emit({ kind: "warning", message: human.refused });
+  const memories = relevantMemories(record.ws, visibleTexts(env).join("\n"), record.state.run_id);
   const rendered = renderPrompt({
     spec: { title: env.spec.title, ...(env.spec.summary ? { summary: env.spec.summary } : {}) },
     items: env.visible,
@@ -28,6 +30,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     maxIterations: record.state.caps.max_iterations,
     feedback: record.state.feedback,
     pastFailures: pastFailures(record.ws),
+    memories,
     ...(human && "text" in human ? { humanInput: human.text } : {}),
     learnings: readLearnings(record.ws),
     skills: skillsFor("build", "build", undefined, { multi_service: multiServiceReason(visibleTexts(env)) !== null }),
@@ -37,6 +40,8 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     kind: "prompt_built",
     bytes: Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt),
     items: env.visible.length,
+    // Which memories this prompt was given: the proof of what memory did starts here.
+    ...(memories.length > 0 ? { memories: memories.map((m) => m.id) } : {}),
   });
   return rendered;
 }

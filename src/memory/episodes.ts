@@ -1,15 +1,55 @@
-// Episodic memory: one record per iteration (what was tried, what failed) and the retrieval of
-// this project's recent failures for the next prompt's "PAST FAILURES TO AVOID".
+// Episodic memory: one record per iteration (what was being built, what was tried, which gates failed
+// and how, which files), and the retrieval of this project's recent failures for the next prompt's
+// "PAST FAILURES TO AVOID". Failures get a fingerprint, so a later run can tell it hit the same one again.
+import { sha256 } from "../core/hash.ts";
+import type { Episode } from "../core/run-schema.ts";
+import type { GateResult } from "../core/schema.ts";
 import { appendJsonl, readJsonl, type Workspace } from "../core/workspace.ts";
-import { Episode } from "../core/run-schema.ts";
+import { Episode as EpisodeSchema } from "../core/run-schema.ts";
+
+const MESSAGE_CHARS = 300;
+const GOAL_CHARS = 1000;
+const FILES = 50;
 
 export function recordEpisode(ws: Workspace, episode: Episode): void {
-  appendJsonl(ws.episodes, Episode, episode);
+  appendJsonl(ws.episodes, EpisodeSchema, episode);
 }
+
+/**
+ * The same failure across runs and machines, whatever varies in its text: numbers, hex ids, temporary
+ * paths and quoted values become placeholders, then gate and text are hashed together.
+ */
+export function failureFingerprint(type: string, message: string): string {
+  const normal = message
+    .toLowerCase()
+    .replace(/\/(tmp|var\/folders|private)\/[^\s:'"]+/g, "<tmp>")
+    .replace(/\b[0-9a-f]{7,64}\b/g, "<hex>")
+    .replace(/\d+(\.\d+)?/g, "#")
+    .replace(/\s+/g, " ")
+    .trim();
+  return sha256(`${type}\0${normal}`).slice(0, 16);
+}
+
+/** The failed gates of an iteration as episode errors: type, the one-line reason, its fingerprint. */
+export function episodeErrors(gates: readonly GateResult[]): NonNullable<Episode["errors"]> {
+  return gates
+    .filter((gate) => gate.status === "fail")
+    .map((gate) => {
+      const message = (gate.reason.split("\n")[0] ?? "").slice(0, MESSAGE_CHARS);
+      return { type: gate.id, message, fingerprint: failureFingerprint(gate.id, message) };
+    });
+}
+
+/** What the run builds, from what the building agent may see: the title and the visible items. */
+export function episodeGoal(title: string, visible: readonly { text: string }[]): string {
+  return [title, ...visible.map((item) => item.text)].join("\n").slice(0, GOAL_CHARS);
+}
+
+export const episodeFiles = (paths: readonly string[]) => paths.slice(0, FILES);
 
 /** Distinct failure lines from the most recent episodes (newest first), at most `limit`. */
 export function pastFailures(ws: Workspace, limit = 5): string[] {
-  const episodes = readJsonl(ws.episodes, Episode);
+  const episodes = readJsonl(ws.episodes, EpisodeSchema);
   const seen = new Set<string>();
   const out: string[] = [];
   for (const episode of episodes.reverse()) {

@@ -570,7 +570,9 @@ const DESCRIBE = {
     e.budget_usd ? ` · budget ${usd(e.budget_usd)}` : "",
   ],
   iteration_started: (e) => [`iteration ${e.iteration} started`],
-  prompt_built: (e) => [`prompt built: ${e.items} items, ${e.bytes} bytes`],
+  prompt_built: (e) => [
+    `prompt built: ${e.items} items, ${e.bytes} bytes${e.memories?.length ? `; memories given: ${e.memories.join(", ")}` : ""}`,
+  ],
   agent_started: (e) => [`agent call started: ${e.provider} · ${e.model}`],
   agent_finished: (e) => [
     `agent call ${e.ok ? "finished" : `failed (${e.error_class ?? `exit ${e.exit_code}`})`} in ${dur(e.duration_ms)}, ${usd(e.usd)} ${e.basis}`,
