@@ -37,6 +37,8 @@ export type Found = { episode: Episode; score: number };
 
 /** The `k` episodes most relevant to `query`, failures that were later fixed and recent ones first. */
 export function searchEpisodes(ws: Workspace, query: string, k: number): Found[] {
+  // No memory yet: nothing to search, and nothing (not even .loki/) written to find that out.
+  if (!existsSync(ws.episodes)) return [];
   const loaded = openStore(ws);
   const episodes = readEpisodes(ws);
   const byId = new Map(episodes.map((episode) => [episodeId(episode), episode]));
@@ -65,6 +67,7 @@ function fixedRuns(episodes: readonly Episode[]): Set<string> {
 
 /** Drops the persisted index and builds it again from the JSONL. */
 export function reindex(ws: Workspace): { episodes: number; rebuilt: string | null } {
+  if (!existsSync(ws.episodes)) return { episodes: 0, rebuilt: "no episodes yet" };
   return withLock(ws.episodes, () => {
     rmSync(indexPath(ws), { force: true });
     const loaded = refreshIndex(ws.episodes, indexPath(ws), episodeDoc);

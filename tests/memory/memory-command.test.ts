@@ -48,6 +48,9 @@ describe("loki memory", () => {
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toContain("loki memory list");
     expect((await s.loki(["memory", "search", "anything", "--json"])).json()).toEqual({ query: "anything", results: [] });
+    expect((await s.loki(["memory", "reindex", "--json"])).json()).toEqual({ episodes: 0, rebuilt: "no episodes yet" });
+    // Looking wrote nothing: no memory directory appears just because someone searched.
+    expect(existsSync(join(s.path, ".loki", "memory"))).toBe(false);
   });
 });
 
