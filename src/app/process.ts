@@ -21,6 +21,7 @@ export function launchProcess(ctx: LaunchContext, spec: ProcessSpec): Launched {
   const argv = spec.command.map((part) => part.replaceAll(PORT_TOKEN, String(ctx.port)));
   const wrapped = ctx.wrap ? ctx.wrap(argv, appEnv(ctx), cwd) : { argv, env: appEnv(ctx) };
   let announced: number | null = null;
+  let socketSeen: number | null = null;
   const spawned = spawnApp(wrapped.argv, wrapped.env, cwd);
   const child = typeof spawned === "string" ? null : spawned;
   const spawnError = typeof spawned === "string" ? spawned : null;
@@ -48,7 +49,14 @@ export function launchProcess(ctx: LaunchContext, spec: ProcessSpec): Launched {
       if (announced !== null && (held.includes(announced) || (!readable && held.length === 0))) return { port: announced, source: "log" };
       if (spec.fixedPort !== null && held.includes(spec.fixedPort)) return { port: spec.fixedPort, source: "fixed" };
       const first = held[0];
-      return first === undefined ? null : { port: first, source: "socket" };
+      if (first === undefined) return null;
+      // A socket seen before the line that announces it (the output is read a moment later): one more
+      // look first, so an app that says where it listens is credited to its line, every time.
+      if (socketSeen !== first) {
+        socketSeen = first;
+        return null;
+      }
+      return { port: first, source: "socket" };
     },
     ended,
     stop() {
