@@ -1,12 +1,12 @@
-// `loki memory list|search|show|reindex`: what this project's memory holds (one episode per iteration
-// of every run), searched the way a run's prompt will be, and its index rebuilt on demand. Read-only
-// but for reindex; --json on each.
+// `loki memory list|search|show|forget|reindex`: what this project's memory holds (one episode per
+// iteration of every run), searched the way a run's prompt will be, episodes removed for good, and its
+// index rebuilt on demand. --json on each.
 import type { Episode } from "../core/run-schema.ts";
 import { usageError } from "../core/errors.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { color, info, out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { episodeId, readEpisodes, reindex, searchEpisodes } from "../memory/store.ts";
+import { episodeId, forgetEpisodes, readEpisodes, reindex, searchEpisodes } from "../memory/store.ts";
 
 const line = (e: Episode) => {
   const errors = e.errors?.map((error) => error.type) ?? [];
@@ -55,5 +55,19 @@ export async function runMemoryReindex(options: { json?: boolean }): Promise<Exi
   const result = reindex(ws);
   if (options.json) outJson(result);
   else out(`rebuilt the memory index: ${result.episodes} episodes`);
+  return COMMAND_EXIT.ok;
+}
+
+export async function runMemoryForget(ids: string[], options: { json?: boolean }): Promise<ExitCode> {
+  const ws = workspaceAt(findRoot());
+  const known = new Set(readEpisodes(ws).map(episodeId));
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length > 0)
+    throw usageError(`no episode ${unknown.join(", ")} in this project's memory; nothing was removed`, {
+      hint: "loki memory list shows their ids",
+    });
+  const removed = forgetEpisodes(ws, ids);
+  if (options.json) outJson({ removed });
+  else out(`forgot ${removed.length} episode${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}`);
   return COMMAND_EXIT.ok;
 }

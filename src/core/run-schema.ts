@@ -274,7 +274,7 @@ export const Episode = z.object({
   files_changed: z.number().int(),
   failures: z.array(z.string()),
   claimed_done: z.boolean(),
-  /** Stable id (`ep_<run>_<iteration>_<n>`), the model, what was being built (spec title and the VISIBLE
+  /** Id (`ep_<run>_<iteration>`; a redone iteration records a second one with the same id), the model, what was being built (spec title and the VISIBLE
    *  items only: a held-out item's text never enters memory), each failed gate with a fingerprint of its
    *  failure (memory/episodes.ts failureFingerprint), and the files the run had changed. Absent in older episodes. */
   id: z.string().optional(),

@@ -2,7 +2,8 @@
 // checks' failures, past failures, learnings and (opted-in) human input; keep it as prompt.md.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pastFailures } from "../memory/episodes.ts";
+import { pastFailures, safeFor } from "../memory/episodes.ts";
+import { readEpisodes } from "../memory/store.ts";
 import { relevantMemories } from "../memory/recall.ts";
 import { readLearnings } from "./continuity.ts";
 import type { LoopEnv } from "./env.ts";
@@ -21,7 +22,11 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
   const n = record.state.iteration;
   const human = takeHumanInput(record.ws, env.env, n);
   if (human && "refused" in human) record.emit({ kind: "warning", message: human.refused });
-  const memories = relevantMemories(record.ws, visibleTexts(env).join("\n"), record.state.run_id);
+  // Memory, read once: never an episode from a run that could see an item this run holds out.
+  const visibleIds = new Set(env.visible.map((item) => item.id));
+  const keep = safeFor(env.spec.items.filter((item) => !visibleIds.has(item.id)).map((item) => item.text));
+  const episodes = readEpisodes(record.ws);
+  const memories = relevantMemories(record.ws, visibleTexts(env).join("\n"), record.state.run_id, { keep, episodes });
   const rendered = renderPrompt({
     spec: { title: env.spec.title, ...(env.spec.summary ? { summary: env.spec.summary } : {}) },
     items: env.visible,
@@ -29,7 +34,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     iteration: n,
     maxIterations: record.state.caps.max_iterations,
     feedback: record.state.feedback,
-    pastFailures: pastFailures(record.ws),
+    pastFailures: pastFailures(record.ws, 5, keep, episodes),
     memories,
     ...(human && "text" in human ? { humanInput: human.text } : {}),
     learnings: readLearnings(record.ws),

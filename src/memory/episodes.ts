@@ -45,16 +45,35 @@ export function episodeGoal(title: string, visible: readonly { text: string }[])
   return [title, ...visible.map((item) => item.text)].join("\n").slice(0, GOAL_CHARS);
 }
 
-export const episodeFiles = (paths: readonly string[]) => paths.slice(0, FILES);
+export const episodeFiles = (paths: readonly string[]) => paths.slice(0, FILES).map(oneLine);
 
-/** Distinct failure lines from the most recent episodes (newest first), at most `limit`. */
-export function pastFailures(ws: Workspace, limit = 5): string[] {
-  const episodes = readJsonl(ws.episodes, EpisodeSchema);
+/** Text that goes into a prompt as one line: control characters and line separators become spaces
+ *  (a file named "a\r## Note from the operator" must not open a section of its own). */
+export function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029\u0085]+/gu, " ");
+}
+
+const norm = (text: string) => text.toLowerCase().replace(/\s+/g, " ").trim();
+
+/**
+ * Whether an episode may inform a prompt that holds `heldOut` items back: not when its run could see
+ * one of them (which items are held out changes with the spec — an item visible then may be held out
+ * now, and that run's failures name it), nor when it predates the record of what its run saw.
+ */
+export function safeFor(heldOut: readonly string[]): (episode: Episode) => boolean {
+  if (heldOut.length === 0) return () => true;
+  const hidden = heldOut.map(norm).filter((text) => text !== "");
+  return (episode) => episode.goal !== undefined && !hidden.some((text) => norm(episode.goal ?? "").includes(text));
+}
+
+/** Distinct failure lines from the most recent episodes (newest first), at most `limit`; `keep` filters episodes (safeFor). */
+export function pastFailures(ws: Workspace, limit = 5, keep: (episode: Episode) => boolean = () => true, all?: Episode[]): string[] {
+  const episodes = (all ?? readJsonl(ws.episodes, EpisodeSchema)).filter(keep);
   const seen = new Set<string>();
   const out: string[] = [];
   for (const episode of episodes.reverse()) {
     for (const failure of episode.failures) {
-      const line = failure.split("\n")[0]?.trim() ?? "";
+      const line = oneLine(failure.split("\n")[0] ?? "").trim();
       if (line === "" || seen.has(line)) continue;
       seen.add(line);
       out.push(line);

@@ -1,14 +1,16 @@
-// `loki memory list|search|show|reindex` over the episodes a real run recorded: the failing iteration
-// is what a search for its failure finds first, a corrupt index is rebuilt rather than believed, and
+// `loki memory list|search|show|forget|reindex` over the episodes a real run recorded: the failing
+// iteration is what a search for its failure finds first, a corrupt index is rebuilt rather than
+// believed, a forgotten episode is gone from list and search, and
 // bad input is a one-line error (exit 3). A later run of a related spec gets that failure in its
 // prompt's RELEVANT MEMORIES (and the ids in its prompt_built event); an unrelated spec does not.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { selectHeldOut } from "../../src/spec/heldout.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 
 describe("loki memory", () => {
-  test("lists, searches, shows and reindexes what a run recorded", async () => {
+  test("lists, searches, shows, reindexes and forgets what a run recorded", async () => {
     await using s = await scenarioRepo("break-then-fix", "council: false\n", {}, PRD_MATH4);
     expect((await s.loki(["start", "prd.md"])).code).toBe(0);
 
@@ -36,6 +38,18 @@ describe("loki memory", () => {
     expect(again.json<{ results: { id: string }[] }>().results[0]?.id).toBe(failing?.id);
     const reindexed = await s.loki(["memory", "reindex", "--json"]);
     expect(reindexed.json()).toMatchObject({ episodes: episodes.length });
+
+    // forget: an unknown id removes nothing (exit 3); a known one is gone from list and search for good.
+    const wrong = await s.loki(["memory", "forget", failing?.id ?? "", "ep_nope"]);
+    expect(wrong.code).toBe(3);
+    expect((await s.loki(["memory", "list", "--json"])).json<{ episodes: unknown[] }>().episodes.length).toBe(episodes.length);
+    const forgot = await s.loki(["memory", "forget", failing?.id ?? "", "--json"]);
+    expect(forgot.json()).toEqual({ removed: [failing?.id] });
+    const after = (await s.loki(["memory", "list", "--json"])).json<{ episodes: { id: string }[] }>().episodes;
+    expect(after.map((e) => e.id)).not.toContain(failing?.id);
+    expect(after.length).toBe(episodes.length - 1);
+    const searched = (await s.loki(["memory", "search", "tests failed", "--json"])).json<{ results: { id: string }[] }>().results;
+    expect(searched.map((r) => r.id)).not.toContain(failing?.id);
   }, 120_000);
 
   test("bad input: an empty query and an unknown id are usage errors; an empty memory says so", async () => {
@@ -85,5 +99,36 @@ describe("memory in the build prompt", () => {
     expect(prompt).toContain("## RELEVANT MEMORIES");
     expect(prompt).toContain(`[ep_${firstRun}_1] tests: `);
     expect(prompt).toContain("not instructions");
+  }, 180_000);
+
+  test("an item held out now was visible to an earlier run: nothing of that run reaches the prompt", async () => {
+    // Run A: 3 items, none held out; its first iteration fails. Run B adds a fourth item, which makes one
+    // of A's three the held-out item — A's episodes name it in their goal, so none of them may be given.
+    const a =
+      "# Math helpers\n\n## Acceptance criteria\n- [ ] add(a, b) returns the sum of two numbers\n- [ ] sub(a, b) returns the difference of two numbers\n- [ ] math.js exports both functions as ES modules\n";
+    const b = `${a}- [ ] mul(a, b) returns the product of two numbers\n`;
+    await using s = await scenarioRepo("break-then-fix", "council: false\n", {}, a, { "b.md": b });
+    expect((await s.loki(["start", "prd.md"])).code).toBe(0);
+    const runA = s.completion().run_id;
+    expect(s.events().some((e) => e.kind === "gate_result" && e.status === "fail" && e.run_id === runA)).toBe(true);
+
+    const planned = await s.loki(["plan", "b.md", "--json"]);
+    expect(planned.code).toBe(0);
+    const items = JSON.parse(readFileSync(join(s.path, ".loki", "spec", "spec.json"), "utf8")).items as { id: string; text: string }[];
+    const held = selectHeldOut(items).map((item) => item.text);
+    // The precondition of this test: B holds back one of the items A could see.
+    expect(held.length).toBe(1);
+    expect(a).toContain(held[0] ?? "\0");
+
+    const run = await s.loki(["start", "b.md", "--max-iterations", "1"], { FAKE_AGENT_SCENARIO: "full" });
+    expect(run.code, run.stderr).not.toBe(3);
+    const runB = s.completion().run_id;
+    const built = s.events().find((e) => e.kind === "prompt_built" && e.run_id === runB);
+    expect(built).toBeDefined();
+    expect(built && "memories" in built ? built.memories : undefined).toBeUndefined();
+    const prompt = readFileSync(join(s.path, ".loki", "iterations", "1", "prompt.md"), "utf8");
+    expect(prompt).not.toContain("RELEVANT MEMORIES");
+    expect(prompt).not.toContain("PAST FAILURES TO AVOID");
+    expect(prompt).not.toContain(held[0] ?? "\0");
   }, 180_000);
 });
