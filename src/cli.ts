@@ -303,7 +303,9 @@ export function buildProgram(): Command {
     .option("--no-sandbox")
     .action(lazy(() => import("./commands/preview.ts"), "runSupervise"));
   preview(program.command("open").description("alias of loki preview: open the app built here"));
-  const memory = program.command("memory").description("this project's memory of past iterations: list, search, show, forget, reindex");
+  const memory = program
+    .command("memory")
+    .description("this project's memory of past iterations: list, search, show, stats, forget, reindex");
   memory
     .command("list")
     .description("the latest episodes (one per iteration of every run)")
@@ -323,6 +325,11 @@ export function buildProgram(): Command {
     .argument("<id>", "an episode id from loki memory list")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/memory.ts"), "runMemoryShow"));
+  memory
+    .command("stats")
+    .description("whether memory helped: repeat failures in runs given memories and in runs without")
+    .option("--json", "print as JSON")
+    .action(lazy(() => import("./commands/memory.ts"), "runMemoryStats"));
   memory
     .command("forget")
     .description("remove episodes from this project's memory for good (a prompt will not be given them again)")

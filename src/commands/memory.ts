@@ -1,11 +1,14 @@
-// `loki memory list|search|show|forget|reindex`: what this project's memory holds (one episode per
-// iteration of every run), searched the way a run's prompt will be, episodes removed for good, and its
-// index rebuilt on demand. --json on each.
+// `loki memory list|search|show|stats|forget|reindex`: what this project's memory holds (one episode per
+// iteration of every run), searched the way a run's prompt will be, whether it helped (repeat failures
+// with and without memories given), episodes removed for good, and its index rebuilt. --json on each.
 import type { Episode } from "../core/run-schema.ts";
 import { usageError } from "../core/errors.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { color, info, out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
+import { LokiEvent } from "../core/run-schema.ts";
+import { readJsonl } from "../core/workspace.ts";
+import { memoryStats } from "../memory/stats.ts";
 import { episodeId, forgetEpisodes, readEpisodes, reindex, searchEpisodes } from "../memory/store.ts";
 
 const line = (e: Episode) => {
@@ -69,5 +72,30 @@ export async function runMemoryForget(ids: string[], options: { json?: boolean }
   const removed = forgetEpisodes(ws, ids);
   if (options.json) outJson({ removed });
   else out(`forgot ${removed.length} episode${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}`);
+  return COMMAND_EXIT.ok;
+}
+
+export async function runMemoryStats(options: { json?: boolean }): Promise<ExitCode> {
+  const ws = workspaceAt(findRoot());
+  const given = new Map<string, string[]>();
+  for (const event of readJsonl(ws.events, LokiEvent, () => {}))
+    if (event.kind === "prompt_built" && event.memories?.length)
+      given.set(event.run_id, [...(given.get(event.run_id) ?? []), ...event.memories]);
+  const stats = memoryStats(readEpisodes(ws), given);
+  if (options.json) {
+    outJson(stats);
+    return COMMAND_EXIT.ok;
+  }
+  if (stats.runs.length === 0) {
+    info("no runs recorded yet: each iteration of `loki start` records an episode");
+    return COMMAND_EXIT.ok;
+  }
+  const rate = (g: typeof stats.with_memory) =>
+    g.repeat_rate === null ? "no failures" : `${(g.repeat_rate * 100).toFixed(0)} % of ${g.failures} failures were repeats`;
+  out(`runs given memories:     ${stats.with_memory.runs}  (${rate(stats.with_memory)})`);
+  out(`runs without memories:   ${stats.without_memory.runs}  (${rate(stats.without_memory)})`);
+  const again = stats.runs.reduce((sum, r) => sum + r.hit_again, 0);
+  out(`failures a given memory had described, hit again: ${again}`);
+  out("a repeat: a failure (by fingerprint) an earlier run of this project had already hit");
   return COMMAND_EXIT.ok;
 }

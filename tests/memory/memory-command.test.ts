@@ -99,6 +99,16 @@ describe("memory in the build prompt", () => {
     expect(prompt).toContain("## RELEVANT MEMORIES");
     expect(prompt).toContain(`[ep_${firstRun}_1] tests: `);
     expect(prompt).toContain("not instructions");
+
+    // stats reads the same record: three runs, the last one given memories.
+    const stats = (await s.loki(["memory", "stats", "--json"])).json<{
+      runs: { run_id: string; memories: string[] }[];
+      with_memory: { runs: number };
+    }>();
+    expect(stats.runs.map((r) => r.run_id)).toEqual([firstRun, weatherRun, moreRun]);
+    expect(stats.runs[2]?.memories).toContain(`ep_${firstRun}_1`);
+    expect(stats.with_memory.runs).toBe(1);
+    expect((await s.loki(["memory", "stats"])).stdout).toContain("runs given memories:     1");
   }, 180_000);
 
   test("an item held out now was visible to an earlier run: nothing of that run reaches the prompt", async () => {
