@@ -6,9 +6,7 @@ import { usageError } from "../core/errors.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { color, info, out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { LokiEvent } from "../core/run-schema.ts";
-import { readJsonl } from "../core/workspace.ts";
-import { memoryStats } from "../memory/stats.ts";
+import { givenMemories, memoryStats } from "../memory/stats.ts";
 import { episodeId, forgetEpisodes, readEpisodes, reindex, searchEpisodes } from "../memory/store.ts";
 
 const line = (e: Episode) => {
@@ -77,11 +75,7 @@ export async function runMemoryForget(ids: string[], options: { json?: boolean }
 
 export async function runMemoryStats(options: { json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const given = new Map<string, string[]>();
-  for (const event of readJsonl(ws.events, LokiEvent, () => {}))
-    if (event.kind === "prompt_built" && event.memories?.length)
-      given.set(event.run_id, [...(given.get(event.run_id) ?? []), ...event.memories]);
-  const stats = memoryStats(readEpisodes(ws), given);
+  const stats = memoryStats(readEpisodes(ws), givenMemories(ws));
   if (options.json) {
     outJson(stats);
     return COMMAND_EXIT.ok;

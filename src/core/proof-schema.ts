@@ -62,6 +62,19 @@ export const ProofPreview = z.object({
 });
 export type ProofPreview = z.infer<typeof ProofPreview>;
 
+/**
+ * What memory did for this run (memory/stats.ts): the earlier runs' episodes its prompts were given, its
+ * distinct failures, how many of them an earlier run of the project had already hit, and how many a
+ * given memory had described. Absent in proofs of runs that recorded no episode, and in older proofs.
+ */
+export const ProofMemory = z.object({
+  given: z.array(z.string()).max(200),
+  failures: z.number().int().nonnegative(),
+  repeats: z.number().int().nonnegative(),
+  hit_again: z.number().int().nonnegative(),
+});
+export type ProofMemory = z.infer<typeof ProofMemory>;
+
 export const Proof = z.object({
   loki_version: z.string(),
   generated_at: IsoTime,
@@ -165,6 +178,7 @@ export const Proof = z.object({
   }),
   verify_command: z.string(),
   preview: ProofPreview.optional(),
+  memory: ProofMemory.optional(),
 });
 export type Proof = z.infer<typeof Proof>;
 

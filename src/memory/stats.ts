@@ -1,7 +1,8 @@
 // Whether memory helped, from the record alone: per run (in order), its failure fingerprints, how many
 // an earlier run had already hit (repeats), whether its prompts were given memories, and whether it hit
-// again a failure one of those memories described. Pure: the episodes and events come in as data.
-import type { Episode } from "../core/run-schema.ts";
+// again a failure one of those memories described. memoryStats is pure; runMemory reads the record.
+import { Episode as EpisodeSchema, type Episode, LokiEvent } from "../core/run-schema.ts";
+import { readJsonl, type Workspace } from "../core/workspace.ts";
 
 export type RunStats = {
   run_id: string;
@@ -51,4 +52,30 @@ export function memoryStats(episodes: readonly Episode[], given: ReadonlyMap<str
     with_memory: group(runs.filter((r) => r.memories.length > 0)),
     without_memory: group(runs.filter((r) => r.memories.length === 0)),
   };
+}
+
+/** Memories each run's prompts were given, from the prompt_built events. */
+export function givenMemories(ws: Workspace): Map<string, string[]> {
+  const given = new Map<string, string[]>();
+  for (const event of readJsonl(ws.events, LokiEvent, () => {}))
+    if (event.kind === "prompt_built" && event.memories?.length)
+      given.set(event.run_id, [...(given.get(event.run_id) ?? []), ...event.memories]);
+  return given;
+}
+
+/** What memory did for run `runId` (the proof's `memory`); undefined when the run recorded no episode. Never throws. */
+export function runMemory(
+  ws: Workspace,
+  runId: string,
+): { given: string[]; failures: number; repeats: number; hit_again: number } | undefined {
+  try {
+    const stats = memoryStats(
+      readJsonl(ws.episodes, EpisodeSchema, () => {}),
+      givenMemories(ws),
+    );
+    const run = stats.runs.find((r) => r.run_id === runId);
+    return run ? { given: run.memories.slice(0, 200), failures: run.failures, repeats: run.repeats, hit_again: run.hit_again } : undefined;
+  } catch {
+    return undefined;
+  }
 }

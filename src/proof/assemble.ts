@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { internalError, usageError, workspaceError } from "../core/errors.ts";
-import { Proof, ProofFile } from "../core/proof-schema.ts";
+import { Proof, ProofFile, type ProofMemory } from "../core/proof-schema.ts";
 import { Completion, CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
 import { Checklist, Spec } from "../core/schema.ts";
 import { Session } from "../core/session-schema.ts";
@@ -17,7 +17,8 @@ import { readSubject } from "../gates/diff.ts";
 import type { Subject } from "../gates/gate.ts";
 
 /** `change`: the run's final change as the run derived it (else derived here, the same way). */
-export type ProofOptions = { includeDiff?: boolean; change?: Subject };
+/** `memory`: what memory did for the run, computed by the caller (proof/ may not read memory/'s store). */
+export type ProofOptions = { includeDiff?: boolean; change?: Subject; memory?: ProofMemory };
 export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & {
   run: Pick<Proof["run"], "outcome" | "reason" | "sandboxed" | "violations">;
   bill: Pick<Proof["bill"], "basis">;
@@ -139,6 +140,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     redaction: { total: 0, hits: [] },
     verify_command: `loki proof verify ${runId}`,
     ...(preview ? { preview } : {}),
+    ...(options.memory ? { memory: options.memory } : {}),
   };
   return Proof.parse(proof);
 }

@@ -185,6 +185,18 @@ function preview(p: Proof): string {
   );
 }
 
+/** What memory did for the run: the earlier runs' episodes it was given, and whether it failed as they had. */
+function memory(p: Proof): string {
+  const m = p.memory;
+  if (!m) return "";
+  const given =
+    m.given.length === 0
+      ? "Its prompts were given no memory of earlier runs."
+      : `Its prompts were given ${esc(m.given.length)} memor${m.given.length === 1 ? "y" : "ies"} of earlier runs: ${m.given.map((id) => `<code>${esc(id)}</code>`).join(", ")}.`;
+  const repeats = `${esc(m.failures)} distinct failure${m.failures === 1 ? "" : "s"}; ${esc(m.repeats)} of them an earlier run of this project had already hit; ${esc(m.hit_again)} hit again although a memory given had described ${m.hit_again === 1 ? "it" : "them"}.`;
+  return section("memory", "Memory", `<p>${given}</p><p class="muted">${repeats}</p>`);
+}
+
 function council(p: Proof): string {
   if (p.council.length === 0)
     return section("council", "Council", `<p>${badge("none")} No council round ran: the diff had no blind review.</p>`);
@@ -277,6 +289,7 @@ export function renderProofHtml(proof: Redacted<Proof>, prov: Provenance): strin
     change(p),
     gates(p),
     preview(p),
+    memory(p),
     council(p),
     heldOut(p),
     spec(p),

@@ -18,6 +18,7 @@ import { clearSignal } from "../loop/signals.ts";
 import { lastBlockers } from "../loop/stall.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { writeProof } from "../proof/assemble.ts";
+import { runMemory } from "../memory/stats.ts";
 import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
 import type { RunApp } from "./preview.ts";
 
@@ -83,7 +84,8 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   });
   await holdBefore("proof", record.ws, env);
   try {
-    const { file } = await writeProof(record.ws, record.state.run_id, change ? { change } : {});
+    const memory = runMemory(record.ws, record.state.run_id);
+    const { file } = await writeProof(record.ws, record.state.run_id, { ...(change ? { change } : {}), ...(memory ? { memory } : {}) });
     input.reporter.notice(`proof signed by ${file.provenance.key_fingerprint} (loki proof verify ${record.state.run_id})`);
   } catch (error) {
     input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);

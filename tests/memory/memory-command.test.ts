@@ -109,6 +109,15 @@ describe("memory in the build prompt", () => {
     expect(stats.runs[2]?.memories).toContain(`ep_${firstRun}_1`);
     expect(stats.with_memory.runs).toBe(1);
     expect((await s.loki(["memory", "stats"])).stdout).toContain("runs given memories:     1");
+
+    // The proof says it too, signed: the memories this run was given, and the first run's failures.
+    const proof = s.proof().payload;
+    expect(proof.memory?.given).toContain(`ep_${firstRun}_1`);
+    const first = JSON.parse(readFileSync(join(s.path, ".loki", "proofs", firstRun, "proof.json"), "utf8")).payload;
+    expect(first.memory).toMatchObject({ given: [], repeats: 0 });
+    expect(first.memory.failures).toBeGreaterThan(0);
+    expect(readFileSync(join(s.path, ".loki", "proofs", moreRun, "index.html"), "utf8")).toContain(`<code>ep_${firstRun}_1</code>`);
+    expect((await s.loki(["proof", "verify", moreRun])).code).toBe(0);
   }, 180_000);
 
   test("an item held out now was visible to an earlier run: nothing of that run reaches the prompt", async () => {
