@@ -1,6 +1,7 @@
 // The synthetic episodic-memory corpus the memory benchmark searches (research/MEMORY.md's method):
 // developer failures over feature areas and projects, 70 % canonical wording and 30 % paraphrase, and
 // labelled queries (lexical, held-out paraphrase, alias) with their relevant ids. Deterministic per seed.
+import { mulberry32 } from "./random.ts";
 
 export type Feature = { name: string; alias: string; table: string; column: string; component: string; fn: string; service: string };
 export type Variant = {
@@ -130,16 +131,7 @@ const GOALS: ((f: Feature) => string)[] = [
 ];
 const FIXES = ["fixed by", "resolved by", "solved with"];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
 
 function filesOf(f: Feature, style: string): string[] {

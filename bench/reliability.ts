@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { mulberry32 } from "./random.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const CLI = join(ROOT, "src", "cli.ts");
@@ -42,17 +43,7 @@ function options(argv: string[]) {
   return { n, seed, keep: argv.includes("--keep") };
 }
 
-/** mulberry32: a small seeded generator, so a failing schedule can be replayed with --seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 /** A hermetic environment like the tests' (tests/preload.ts): throwaway HOME, no credentials, the fake agent first on PATH. */
 function baseEnv(home: string): Record<string, string> {

@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AppDetection, AppState } from "../core/app-schema.ts";
-import { requestAppRestart, supervisorAlive } from "../core/app-control.ts";
+import { aliveOrStopped, requestAppRestart, supervisorAlive } from "../core/app-control.ts";
 import { signalGroup } from "../core/proc.ts";
 import { pidStateSync, signalSaved } from "../core/process-identity.ts";
 import { readJson, withLock, type Workspace, writeFileAtomic, writeJson } from "../core/workspace.ts";
@@ -28,9 +28,7 @@ export function readPreview(ws: Workspace): PreviewView {
 
 /** The status a reader should show: a supervisor that is gone leaves nothing starting or live. */
 export function effectiveStatus(view: PreviewView): AppState["status"] | "none" {
-  if (!view.state) return "none";
-  if (!view.supervisor && view.state.status !== "crashed") return "stopped";
-  return view.state.status;
+  return view.state ? aliveOrStopped(view.state, view.supervisor).status : "none";
 }
 
 export type Spawned = { pid: number; start: string | null };

@@ -37,9 +37,8 @@ export async function launch(detection: AppDetection, ctx: LaunchContext): Promi
     case "compose":
     case "dockerfile": {
       // Loaded only for container projects: a process or a static site starts without them.
+      // (Each engine call puts the system directories on PATH itself: container-runtime.ts withSystemPath.)
       const { composeEngine, containerRuntime, NO_COMPOSE_ENGINE } = await import("./compose-engine.ts");
-      const { withSystemPath } = await import("./container-runtime.ts");
-      const env = withSystemPath(ctx.env);
       const project = projectName(ctx.root);
       // The stack runs from loki's private copy of the tree: the agent, at work meanwhile, cannot change
       // the compose file or a build context between loki's check and the engine's read, and neither a
@@ -48,18 +47,18 @@ export async function launch(detection: AppDetection, ctx: LaunchContext): Promi
         throw new LaunchError(`the tree could not be copied to run: ${error instanceof Error ? error.message : String(error)}`);
       });
       ctx.log(`loki: running from a copy of the tree (${copy.files} files) in ${copy.dir}\n`);
-      const inCopy = { ...ctx, root: copy.dir, env };
+      const inCopy = { ...ctx, root: copy.dir };
       if (detection.kind === "dockerfile") {
         // A Dockerfile needs only the runtime, not compose.
-        const runtime = await containerRuntime(env);
+        const runtime = await containerRuntime(ctx.env);
         if (!runtime) throw new LaunchError("no container runtime: install docker or podman to run this Dockerfile");
         const { launchDockerfile } = await import("./dockerfile.ts");
         return { launched: await launchDockerfile(inCopy, runtime, `localhost/${project}:preview`, project), project };
       }
-      const engine = await composeEngine(env);
+      const engine = await composeEngine(ctx.env);
       if (!engine) throw new LaunchError(NO_COMPOSE_ENGINE);
       // Checked again on the copy: that is what the engine reads.
-      const checked = detectCompose(copy.dir, env);
+      const checked = detectCompose(copy.dir, ctx.env);
       if (checked === null) throw new LaunchError("the compose file is not in the tree's copy (is it ignored by git?)");
       if ("problem" in checked) throw new LaunchError(checked.problem);
       const { launchCompose } = await import("./compose.ts");

@@ -2,6 +2,7 @@
 // and the TCP ports its processes hold in LISTEN (Linux /proc) when it ignores PORT and says nothing.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { processTree } from "../core/proc.ts";
 
 /** A port on 127.0.0.1 nothing listens on at this moment (the OS's choice). */
 export function freePort(): Promise<number> {
@@ -31,34 +32,6 @@ export function listeningLine(line: string): number | null {
   const match = URL_PORT.exec(text) ?? PHRASE_PORT.exec(text);
   const port = match ? Number(match[1]) : Number.NaN;
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
-}
-
-/** `pid` and every process below it (by parent pid in /proc); just `[pid]` where /proc is absent. */
-export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  let names: string[] = [];
-  try {
-    names = readdirSync("/proc");
-  } catch {
-    return [pid];
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    const ppid = parentOf(Number(name));
-    if (ppid === null) continue;
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const next = queue.shift() as number;
-    if (out.includes(next)) continue;
-    out.push(next);
-    queue.push(...(children.get(next) ?? []));
-  }
-  return out;
 }
 
 /** The TCP ports (v4 and v6) in LISTEN held by `pid` or any process below it, lowest first. */
@@ -105,15 +78,5 @@ function readTable(path: string): string {
     return readFileSync(path, "utf8");
   } catch {
     return "";
-  }
-}
-
-function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    return Number.isInteger(ppid) ? ppid : null;
-  } catch {
-    return null;
   }
 }

@@ -3,9 +3,9 @@
 // the port its "listening on" line names, else the one its processes hold. Stop ends the whole group.
 import { join } from "node:path";
 import { PORT_TOKEN } from "../core/app-schema.ts";
-import { signalGroup } from "../core/proc.ts";
+import { processTree, signalGroup } from "../core/proc.ts";
 import type { LaunchContext, Launched } from "./launcher.ts";
-import { listeningLine, listeningPorts, processTree } from "./port.ts";
+import { listeningLine, listeningPorts } from "./port.ts";
 
 const KILL_GRACE_MS = 3000;
 

@@ -1,8 +1,9 @@
 // Whether memory helped, from the record alone: per run (in order), its failure fingerprints, how many
 // an earlier run had already hit (repeats), whether its prompts were given memories, and whether it hit
 // again a failure one of those memories described. memoryStats is pure; runMemory reads the record.
-import { Episode as EpisodeSchema, type Episode, LokiEvent } from "../core/run-schema.ts";
+import { type Episode, LokiEvent } from "../core/run-schema.ts";
 import { readJsonl, type Workspace } from "../core/workspace.ts";
+import { readEpisodes } from "./store.ts";
 
 export type RunStats = {
   run_id: string;
@@ -69,10 +70,7 @@ export function runMemory(
   runId: string,
 ): { given: string[]; failures: number; repeats: number; hit_again: number } | undefined {
   try {
-    const stats = memoryStats(
-      readJsonl(ws.episodes, EpisodeSchema, () => {}),
-      givenMemories(ws),
-    );
+    const stats = memoryStats(readEpisodes(ws), givenMemories(ws));
     const run = stats.runs.find((r) => r.run_id === runId);
     return run ? { given: run.memories.slice(0, 200), failures: run.failures, repeats: run.repeats, hit_again: run.hit_again } : undefined;
   } catch {
