@@ -305,24 +305,26 @@ export function buildProgram(): Command {
   preview(program.command("open").description("alias of loki preview: open the app built here"));
   const memory = program
     .command("memory")
-    .description("this project's memory of past iterations: list, search, show, stats, forget, reindex");
+    .description("memory of past iterations and learnings (this project's, and global): list, search, show, stats, forget, reindex");
   memory
     .command("list")
-    .description("the latest episodes (one per iteration of every run)")
+    .description("the latest episodes (one per iteration of every run) and learnings (a failure and its fix)")
     .option("-n, --last <n>", "how many (default 20)", positiveInt)
+    .option("--global", "the global store's learnings (from every project) instead")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/memory.ts"), "runMemoryList"));
   memory
     .command("search")
-    .description("the episodes most relevant to some words (BM25 over goals, failures and files)")
+    .description("the episodes and learnings most relevant to some words (BM25 over goals, failures, fixes and files)")
     .argument("<query>", "words to look for, e.g. an error message")
     .option("-k, --limit <n>", "how many results (default 5)", positiveInt)
+    .option("--no-global", "this project's stores only")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/memory.ts"), "runMemorySearch"));
   memory
     .command("show")
-    .description("one episode, whole")
-    .argument("<id>", "an episode id from loki memory list")
+    .description("one episode or learning, whole")
+    .argument("<id>", "an id from loki memory list")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/memory.ts"), "runMemoryShow"));
   memory
@@ -332,13 +334,13 @@ export function buildProgram(): Command {
     .action(lazy(() => import("./commands/memory.ts"), "runMemoryStats"));
   memory
     .command("forget")
-    .description("remove episodes from this project's memory for good (a prompt will not be given them again)")
-    .argument("<ids...>", "episode ids from loki memory list")
+    .description("remove episodes and learnings for good, from this project's store and the global one")
+    .argument("<ids...>", "ids from loki memory list")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/memory.ts"), "runMemoryForget"));
   memory
     .command("reindex")
-    .description("rebuild the memory's search index from its episodes")
+    .description("rebuild the memory stores' search indexes from their records")
     .option("--json", "print as JSON")
     .action(lazy(() => import("./commands/memory.ts"), "runMemoryReindex"));
   program

@@ -1,81 +1,141 @@
-// `loki memory list|search|show|stats|forget|reindex`: what this project's memory holds (one episode per
-// iteration of every run), searched the way a run's prompt will be, whether it helped (repeat failures
-// with and without memories given), episodes removed for good, and its index rebuilt. --json on each.
-import type { Episode } from "../core/run-schema.ts";
+// `loki memory list|search|show|stats|forget|reindex`: what memory holds (this project's episodes, one per
+// iteration, and learnings; the global store's learnings from every project), searched the way a run's
+// prompt will be, whether it helped, records removed for good from every store, indexes rebuilt. --json on each.
+import { loadConfig } from "../core/config.ts";
 import { usageError } from "../core/errors.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { color, info, out, outJson } from "../core/log.ts";
-import { findRoot, workspaceAt } from "../core/workspace.ts";
+import type { Episode, Learning } from "../core/run-schema.ts";
+import { findRoot, type Workspace, workspaceAt } from "../core/workspace.ts";
+import { type Entry, readEntries, type Scope, searchMemory, storeFiles } from "../memory/query.ts";
 import { givenMemories, memoryStats } from "../memory/stats.ts";
-import { episodeId, forgetEpisodes, readEpisodes, reindex, searchEpisodes } from "../memory/store.ts";
+import { episodeId, forgetIn, globalLearnings, projectLearnings, readEpisodes, readLearnings, reindexStore } from "../memory/store.ts";
 
-const line = (e: Episode) => {
+const when = (ts: string) => ts.slice(0, 19).replace("T", " ");
+
+const episodeLine = (e: Episode) => {
   const errors = e.errors?.map((error) => error.type) ?? [];
   const what = errors.length > 0 ? `failed ${errors.join(", ")}` : e.failures.length > 0 ? e.failures[0] : e.result.replaceAll("_", " ");
-  return `${episodeId(e)}  ${e.ts.slice(0, 19).replace("T", " ")}  ${e.result.padEnd(12)} ${what}`;
+  return `${episodeId(e)}  ${when(e.ts)}  ${e.result.padEnd(12)} ${what}`;
 };
+const learningLine = (l: Learning, store: string) =>
+  `${l.id}  ${when(l.ts)}  ${`learning${store === "global" ? " (global)" : ""}`.padEnd(20)} ${l.symptom[0] ?? ""}`;
+const entryLine = (e: Entry) => (e.kind === "episode" ? episodeLine(e.record) : learningLine(e.record, e.store));
 
-export async function runMemoryList(options: { last?: number; json?: boolean }): Promise<ExitCode> {
+/** The stores a command reads: the project's, and the global one unless memory.global is off or `global` is false. */
+function scopeOf(global?: boolean): Scope {
   const ws = workspaceAt(findRoot());
-  const episodes = readEpisodes(ws).slice(-(options.last ?? 20));
-  if (options.json) outJson({ episodes });
-  else if (episodes.length === 0) info("no episodes yet: each iteration of `loki start` records one");
-  else for (const e of episodes) out(line(e));
+  const on = global !== false && loadConfig(ws.root).config.memory.global;
+  return { ws, global: on ? globalLearnings() : null };
+}
+
+export async function runMemoryList(options: { last?: number; global?: boolean; json?: boolean }): Promise<ExitCode> {
+  const ws = workspaceAt(findRoot());
+  const last = options.last ?? 20;
+  if (options.global) {
+    const learnings = readLearnings(globalLearnings()).slice(-last);
+    if (options.json) outJson({ learnings });
+    else if (learnings.length === 0)
+      info("the global store holds no learning yet: a run that fixes a failed check adds one (memory.global)");
+    else for (const l of learnings) out(`${learningLine(l, "global")}  ${color.dim(`[${l.project}]`)}`);
+    return COMMAND_EXIT.ok;
+  }
+  const episodes = readEpisodes(ws).slice(-last);
+  const learnings = readLearnings(projectLearnings(ws)).slice(-last);
+  if (options.json) outJson({ episodes, learnings });
+  else if (episodes.length === 0 && learnings.length === 0) info("no episodes yet: each iteration of `loki start` records one");
+  else {
+    for (const e of episodes) out(episodeLine(e));
+    for (const l of learnings) out(learningLine(l, "project"));
+  }
   return COMMAND_EXIT.ok;
 }
 
-export async function runMemorySearch(query: string, options: { limit?: number; json?: boolean }): Promise<ExitCode> {
+export async function runMemorySearch(query: string, options: { limit?: number; global?: boolean; json?: boolean }): Promise<ExitCode> {
   if (query.trim() === "") throw usageError('loki memory search needs words to look for, e.g. loki memory search "cannot find module"');
-  const ws = workspaceAt(findRoot());
-  const found = searchEpisodes(ws, query, options.limit ?? 5);
-  if (options.json) outJson({ query, results: found.map((f) => ({ id: episodeId(f.episode), score: f.score, episode: f.episode })) });
-  else if (found.length === 0) info(`nothing in this project's memory matches "${query}"`);
-  else for (const f of found) out(`${color.dim(f.score.toFixed(2))}  ${line(f.episode)}`);
+  const scope = scopeOf(options.global);
+  const found = searchMemory(scope, query, options.limit ?? 5);
+  if (options.json)
+    outJson({ query, results: found.map((f) => ({ id: f.id, store: f.store, kind: f.kind, score: f.score, record: f.record })) });
+  else if (found.length === 0) info(`nothing in memory matches "${query}"`);
+  else for (const f of found) out(`${color.dim(f.score.toFixed(2))}  ${entryLine(f)}`);
   return COMMAND_EXIT.ok;
+}
+
+/** The record named `id` in any store (the project's copy of a learning before the global one). */
+function find(ws: Workspace, id: string): Entry | undefined {
+  return readEntries({ ws, global: globalLearnings() }).find((entry) => entry.id === id);
 }
 
 export async function runMemoryShow(id: string, options: { json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const episode = readEpisodes(ws).find((e) => episodeId(e) === id);
-  if (!episode) throw usageError(`no episode ${id} in this project's memory`, { hint: "loki memory list shows their ids" });
+  const entry = find(ws, id);
+  if (!entry) throw usageError(`no episode or learning ${id} in memory`, { hint: "loki memory list (or list --global) shows their ids" });
   if (options.json) {
-    outJson(episode);
+    outJson({ store: entry.store, kind: entry.kind, record: entry.record });
     return COMMAND_EXIT.ok;
   }
-  out(line(episode));
-  out(`run ${episode.run_id}, iteration ${episode.iteration}, ${episode.provider}${episode.model ? ` (${episode.model})` : ""}`);
-  if (episode.goal) out(`goal: ${episode.goal.split("\n")[0]}`);
-  for (const error of episode.errors ?? []) out(`  ${error.type}: ${error.message}  [${error.fingerprint}]`);
-  for (const failure of episode.failures) out(`  ${failure}`);
-  if (episode.files?.length) out(`files: ${episode.files.join(", ")}`);
+  out(entryLine(entry));
+  if (entry.kind === "learning") {
+    const l = entry.record;
+    out(
+      `project ${l.project}, run ${l.run_id}: iteration ${l.failed_iteration} failed, ${l.fixed_iteration} passed (${l.provider}${l.model ? `, ${l.model}` : ""})`,
+    );
+    out(`goal: ${l.goal.split("\n")[0]}`);
+    for (const s of l.symptom) out(`  symptom: ${s}`);
+    out(`  cause: ${l.cause}`);
+    out(`  fix: ${l.fix}`);
+    if (l.tags.length) out(`tags: ${l.tags.join(", ")}`);
+    return COMMAND_EXIT.ok;
+  }
+  const e = entry.record;
+  out(`run ${e.run_id}, iteration ${e.iteration}, ${e.provider}${e.model ? ` (${e.model})` : ""}`);
+  if (e.goal) out(`goal: ${e.goal.split("\n")[0]}`);
+  for (const error of e.errors ?? []) out(`  ${error.type}: ${error.message}  [${error.fingerprint}]`);
+  for (const failure of e.failures) out(`  ${failure}`);
+  if (e.files?.length) out(`files: ${e.files.join(", ")}`);
   return COMMAND_EXIT.ok;
 }
 
 export async function runMemoryReindex(options: { json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const result = reindex(ws);
-  if (options.json) outJson(result);
-  else out(`rebuilt the memory index: ${result.episodes} episodes`);
+  const rebuilt = storeFiles({ ws, global: globalLearnings() }).flatMap((file) => {
+    const result = reindexStore(file);
+    return result ? [{ store: file.name, kind: file.kind, records: result.records }] : [];
+  });
+  if (options.json) outJson({ rebuilt });
+  else if (rebuilt.length === 0) info("no memory yet: nothing to index");
+  else for (const r of rebuilt) out(`rebuilt the ${r.store} ${r.kind} index: ${r.records} ${r.kind}s`);
   return COMMAND_EXIT.ok;
 }
 
+/** Removes episodes (this project) and learnings (this project's store and the global one) for good. */
 export async function runMemoryForget(ids: string[], options: { json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const known = new Set(readEpisodes(ws).map(episodeId));
+  const known = new Set(readEntries({ ws, global: globalLearnings() }).map((entry) => entry.id));
   const unknown = ids.filter((id) => !known.has(id));
   if (unknown.length > 0)
-    throw usageError(`no episode ${unknown.join(", ")} in this project's memory; nothing was removed`, {
-      hint: "loki memory list shows their ids",
+    throw usageError(`no episode or learning ${unknown.join(", ")} in memory; nothing was removed`, {
+      hint: "loki memory list (or list --global) shows their ids",
     });
-  const removed = forgetEpisodes(ws, ids);
+  const removed = storeFiles({ ws, global: globalLearnings() }).flatMap((file) =>
+    forgetIn(file, ids).map((id) => ({ id, store: file.name })),
+  );
   if (options.json) outJson({ removed });
-  else out(`forgot ${removed.length} episode${removed.length === 1 ? "" : "s"}: ${removed.join(", ")}`);
+  else
+    for (const id of new Set(removed.map((r) => r.id)))
+      out(
+        `forgot ${id} (${removed
+          .filter((r) => r.id === id)
+          .map((r) => r.store)
+          .join(" and ")})`,
+      );
   return COMMAND_EXIT.ok;
 }
 
 export async function runMemoryStats(options: { json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const stats = memoryStats(readEpisodes(ws), givenMemories(ws));
+  const stats = memoryStats(readEpisodes(ws), givenMemories(ws), readEntries({ ws, global: globalLearnings() }));
   if (options.json) {
     outJson(stats);
     return COMMAND_EXIT.ok;

@@ -56,6 +56,19 @@ export const Evidence = z.object({
   gates: z.array(GateResult),
   /** A run's ship-gate stages after the deterministic gates (held-out evaluation, council). */
   stages: z.array(z.object({ id: z.string(), verdict: VerdictName, reasons: z.array(z.string()) })),
+  /**
+   * A run's: what memory did so far (memory/stats.ts) — the memories its prompts were given, its distinct
+   * failures, the fingerprints of those an earlier run had hit (repeated) and of those a given memory had
+   * described (hit_again_of: the memory did not help). Absent in `loki verify`'s evidence and older runs'.
+   */
+  memory: z
+    .object({
+      given: z.array(z.string()).max(200),
+      failures: z.number().int().nonnegative(),
+      repeated: z.array(z.string()).max(200),
+      hit_again_of: z.array(z.string()).max(200),
+    })
+    .optional(),
 });
 export type Evidence = z.infer<typeof Evidence>;
 

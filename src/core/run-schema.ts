@@ -165,7 +165,7 @@ export const LokiEvent = z.discriminatedUnion("kind", [
     kind: z.literal("prompt_built"),
     bytes: z.number().int(),
     items: z.number().int(),
-    /** Ids of the memories (earlier runs' episodes) the prompt carried. */
+    /** Ids of the memories (earlier runs' episodes and learnings) the prompt carried. */
     memories: z.array(z.string()).optional(),
   }),
   z.object({ ...EventBase, kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),
@@ -209,6 +209,8 @@ export const LokiEvent = z.discriminatedUnion("kind", [
   z.object({ ...EventBase, kind: z.literal("resumed") }),
   z.object({ ...EventBase, kind: z.literal("stalled"), count: z.number().int() }),
   z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),
+  /** A failure and the fix that passed its checks became a learning (memory/learnings.ts); global: also kept in ~/.loki/memory. */
+  z.object({ ...EventBase, kind: z.literal("memory_learned"), id: z.string(), symptom: z.string(), global: z.boolean() }),
   /** What grading runs changed on this iteration's tree (a greenfield run's first package.json). */
   z.object({ ...EventBase, kind: z.literal("project_detected"), detection: Detection }),
   /** A phase of the iteration ended: when it began and how long it took (the dashboard's timeline). */
@@ -274,7 +276,7 @@ export const Episode = z.object({
   files_changed: z.number().int(),
   failures: z.array(z.string()),
   claimed_done: z.boolean(),
-  /** Id (`ep_<run>_<iteration>`; a redone iteration records a second one with the same id), the model, what was being built (spec title and the VISIBLE
+  /** Id (`ep_<run>_<iteration>`, `-2`, `-3` … for an iteration redone after a crash), the model, what was being built (spec title and the VISIBLE
    *  items only: a held-out item's text never enters memory), each failed gate with a fingerprint of its
    *  failure (memory/episodes.ts failureFingerprint), and the files the run had changed. Absent in older episodes. */
   id: z.string().optional(),
@@ -282,8 +284,49 @@ export const Episode = z.object({
   goal: z.string().optional(),
   errors: z.array(z.object({ type: z.string(), message: z.string(), fingerprint: z.string() })).optional(),
   files: z.array(z.string()).optional(),
+  /** The iteration's checkpoint commit: where a later fix of its failures is diffed from. Absent in older episodes. */
+  sha: z.string().optional(),
 });
 export type Episode = z.infer<typeof Episode>;
+
+/**
+ * memory/learnings.jsonl (and ~/.loki/memory/learnings.jsonl when memory.global is on): a failure and
+ * the fix that made the next checks pass, redacted before it is written anywhere. `id` is the same in
+ * both stores, so `loki memory forget` removes it from both.
+ */
+export const Learning = z.object({
+  id: z.string().regex(/^lr_[0-9a-f]{16}$/),
+  ts: IsoTime,
+  /** The project's directory name (redacted), for the reader of the global store. */
+  project: z.string(),
+  run_id: z.string(),
+  /** The iteration that failed and the one whose checks passed after it. */
+  failed_iteration: z.number().int(),
+  fixed_iteration: z.number().int(),
+  /** What was being built (visible items only, as the episode's goal). */
+  goal: z.string(),
+  /** The failed checks, "gate: first line", and their fingerprints. */
+  symptom: z.array(z.string()),
+  fingerprints: z.array(z.string()),
+  /** The failing check's fuller words: where it pointed. */
+  cause: z.string(),
+  /** What changed between the failing checkpoint and the passing one: files with line counts, a few added lines. */
+  fix: z.string(),
+  files: z.array(z.string()),
+  tags: z.array(z.string()),
+  provider: z.string(),
+  model: z.string().optional(),
+});
+export type Learning = z.infer<typeof Learning>;
+
+/** iterations/<n>/memories.json: the memories one build prompt was given, verbatim, for the dashboard and the evidence. */
+export const GivenMemories = z.object({
+  iteration: z.number().int(),
+  memories: z.array(
+    z.object({ id: z.string(), store: z.enum(["project", "global"]), kind: z.enum(["episode", "learning"]), line: z.string() }),
+  ),
+});
+export type GivenMemories = z.infer<typeof GivenMemories>;
 
 /** state/delivery.json: what a delegated run must do once the loop ends (--pr, --ship). */
 export const Delivery = z.object({

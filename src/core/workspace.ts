@@ -50,6 +50,9 @@ export function workspaceAt(root: string) {
     costLedger: p("metrics", "cost.jsonl"),
     trustEvents: p("metrics", "trust-events.jsonl"),
     episodes: p("memory", "episodes.jsonl"),
+    learnings: p("memory", "learnings.jsonl"),
+    /** The memories iteration n's build prompt was given (memory/recall.ts), verbatim. */
+    memoriesGiven: (n: number) => p("iterations", String(n), "memories.json"),
     pause: p("PAUSE"),
     stop: p("STOP"),
     /** Requests for the run in progress (dashboard, `loki` commands), applied at its next iteration boundary. */
@@ -93,6 +96,8 @@ export function lokiHomeAt(home: string = userHome()) {
     keys: join(dir, "keys"),
     trustedKeys: join(dir, "trusted-keys.json"),
     helpCache: join(dir, "cache", "help"),
+    /** The global memory store: learnings from every project, redacted (memory.global). */
+    memory: join(dir, "memory"),
   };
 }
 

@@ -36,7 +36,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   const verified = await verifyIteration(env, dir);
   record.save({ phase: "compound", feedback: verified.feedback });
 
-  const trigger = compound(env, call, reflected.changed, verified);
+  const trigger = await compound(env, call, reflected, verified);
   // Up again on this iteration's tree, unless the ship gate grades it first (loop.ts restarts it after).
   if (!trigger) await env.app?.afterIteration(reflected.changed);
   return { ...(trigger ? { ship: { trigger, change: verified.change } } : {}), gates: verified.gates };

@@ -2,9 +2,11 @@
 // checks' failures, past failures, learnings and (opted-in) human input; keep it as prompt.md.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pastFailures, safeFor } from "../memory/episodes.ts";
-import { readEpisodes } from "../memory/store.ts";
-import { relevantMemories } from "../memory/recall.ts";
+import { writeJson } from "../core/workspace.ts";
+import { GivenMemories } from "../core/run-schema.ts";
+import { safeFor } from "../memory/episodes.ts";
+import { defaultScope } from "../memory/query.ts";
+import { memoryForPrompt } from "../memory/recall.ts";
 import { readLearnings } from "./continuity.ts";
 import type { LoopEnv } from "./env.ts";
 import { renderPrompt, type RenderedPrompt } from "./prompt.ts";
@@ -25,8 +27,11 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
   // Memory, read once: never an episode from a run that could see an item this run holds out.
   const visibleIds = new Set(env.visible.map((item) => item.id));
   const keep = safeFor(env.spec.items.filter((item) => !visibleIds.has(item.id)).map((item) => item.text));
-  const episodes = readEpisodes(record.ws);
-  const memories = relevantMemories(record.ws, visibleTexts(env).join("\n"), record.state.run_id, { keep, episodes });
+  const scope = defaultScope(record.ws, env.config.memory.global);
+  const { memories, pastFailures } = memoryForPrompt(scope, visibleTexts(env).join("\n"), record.state.run_id, { keep });
+  // What this prompt was given, verbatim, for the dashboard's feed (written even when empty: the
+  // iteration directory may hold an earlier run's file).
+  writeJson(record.ws.memoriesGiven(n), GivenMemories, { iteration: n, memories }, "process");
   const rendered = renderPrompt({
     spec: { title: env.spec.title, ...(env.spec.summary ? { summary: env.spec.summary } : {}) },
     items: env.visible,
@@ -34,7 +39,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     iteration: n,
     maxIterations: record.state.caps.max_iterations,
     feedback: record.state.feedback,
-    pastFailures: pastFailures(record.ws, 5, keep, episodes),
+    pastFailures,
     memories,
     ...(human && "text" in human ? { humanInput: human.text } : {}),
     learnings: readLearnings(record.ws),

@@ -3,7 +3,8 @@
 // On resume, an iteration about to be redone first takes back its own checkpoints (foldCheckpoints).
 import { commitCheckpoint, git } from "../core/git.ts";
 import type { OrchestratorState } from "../core/run-schema.ts";
-import { recordEpisode } from "../memory/episodes.ts";
+import { episodeGoal, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
+import { readEpisodes } from "../memory/store.ts";
 import type { CallResult } from "../providers/call.ts";
 import { budgetReason, checkBudget } from "./budget.ts";
 import { updateContinuity } from "./continuity.ts";
@@ -12,7 +13,8 @@ import type { LoopEnv, LoopResult } from "./env.ts";
 /** The subject of iteration `n`'s checkpoint commit: what foldCheckpoints looks for. */
 export const checkpointMessage = (n: number) => `loki: iteration ${n}`;
 
-export type Reflected = { changed: boolean; stop?: LoopResult; skipVerify: boolean };
+/** `sha`: the iteration's checkpoint commit (memory diffs a later fix from it). */
+export type Reflected = { changed: boolean; sha: string | null; stop?: LoopResult; skipVerify: boolean };
 
 export async function reflect(
   env: LoopEnv,
@@ -39,7 +41,7 @@ export async function reflect(
         "its work is checkpointed; the gates, held-out check and council not run",
       ),
     };
-    return { changed: checkpoint.changed, stop, skipVerify: true };
+    return { changed: checkpoint.changed, sha: checkpoint.sha, stop, skipVerify: true };
   }
   if (failure) {
     recordEpisode(record.ws, {
@@ -51,10 +53,13 @@ export async function reflect(
       files_changed: 0,
       failures: [failure.note],
       claimed_done: false,
+      id: newEpisodeId(readEpisodes(record.ws), record.state.run_id, n),
+      goal: episodeGoal(env.spec.title, env.visible),
+      ...(checkpoint.sha ? { sha: checkpoint.sha } : {}),
     });
-    return { changed: checkpoint.changed, skipVerify: true };
+    return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: true };
   }
-  return { changed: checkpoint.changed, skipVerify: false };
+  return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: false };
 }
 
 /** How many commits back foldCheckpoints looks: an iteration commits once, a few kills a few times. */

@@ -1,7 +1,9 @@
 // Verify, the fourth phase of an iteration: derive the change since the run started ONCE, run every
 // deterministic gate on it (drift re-read from the lock), and record gates.json, events and evidence.
 import { join } from "node:path";
-import type { Detection } from "../core/evidence-schema.ts";
+import type { Detection, Evidence } from "../core/evidence-schema.ts";
+import { episodeErrors } from "../memory/episodes.ts";
+import { runMemory } from "../memory/stats.ts";
 import { GateResult } from "../core/schema.ts";
 import { writeJson } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
@@ -120,10 +122,20 @@ export function writeRunEvidence(
       stages,
       sandboxed: record.state.sandboxed,
       ...(record.state.detections ? { detection: record.state.detections } : {}),
+      ...evidenceMemory(record, gates),
       ...(record.state.grader
         ? { grading: { frozen_at: record.state.grader.origin, config_change_accepted: record.state.accept_config_change === true } }
         : {}),
       now: new Date(),
     }),
   );
+}
+
+/** What memory did for the run so far, this round's failures included (its episode is recorded after). */
+function evidenceMemory(record: LoopEnv["record"], gates: GateResult[]): { memory?: Evidence["memory"] } {
+  const pending = episodeErrors(gates, record.ws.root).map((error) => error.fingerprint);
+  const memory = runMemory(record.ws, record.state.run_id, pending);
+  return memory
+    ? { memory: { given: memory.given, failures: memory.failures, repeated: memory.repeated, hit_again_of: memory.hit_again_of } }
+    : {};
 }

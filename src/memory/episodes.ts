@@ -2,17 +2,36 @@
 // and how, which files), and the retrieval of this project's recent failures for the next prompt's
 // "PAST FAILURES TO AVOID". Failures get a fingerprint, so a later run can tell it hit the same one again.
 import { sha256 } from "../core/hash.ts";
+import { redactText } from "../core/redact.ts";
 import type { Episode } from "../core/run-schema.ts";
 import type { GateResult } from "../core/schema.ts";
-import { appendJsonl, readJsonl, type Workspace } from "../core/workspace.ts";
+import { appendJsonl, type Workspace } from "../core/workspace.ts";
 import { Episode as EpisodeSchema } from "../core/run-schema.ts";
 
 const MESSAGE_CHARS = 300;
 const GOAL_CHARS = 1000;
 const FILES = 50;
 
+/** The id of run `runId`'s iteration `n`: `ep_<run>_<n>`, with `-2`, `-3` … when a crash had it redone. */
+export function newEpisodeId(episodes: readonly Episode[], runId: string, n: number): string {
+  const base = `ep_${runId}_${n}`;
+  const taken = new Set(episodes.filter((e) => e.run_id === runId && e.iteration === n).map((e) => e.id ?? base));
+  if (!taken.has(base)) return base;
+  let i = 2;
+  while (taken.has(`${base}-${i}`)) i++;
+  return `${base}-${i}`;
+}
+
+/** Appends an episode, its texts redacted: memory keeps no secret a check's output happened to print. */
 export function recordEpisode(ws: Workspace, episode: Episode): void {
-  appendJsonl(ws.episodes, EpisodeSchema, episode);
+  const r = (text: string) => redactText(text).text;
+  appendJsonl(ws.episodes, EpisodeSchema, {
+    ...episode,
+    failures: episode.failures.map(r),
+    ...(episode.goal !== undefined ? { goal: r(episode.goal) } : {}),
+    ...(episode.errors ? { errors: episode.errors.map((e) => ({ ...e, message: r(e.message) })) } : {}),
+    ...(episode.files ? { files: episode.files.map(r) } : {}),
+  });
 }
 
 /**
@@ -23,6 +42,7 @@ export function failureFingerprint(type: string, message: string): string {
   const normal = message
     .toLowerCase()
     .replace(/\/(tmp|var\/folders|private)\/[^\s:'"]+/g, "<tmp>")
+    .replace(/(?:\/[\w.@+-]+)+\/([\w.@+-]+)/g, "…/$1")
     .replace(/\b[0-9a-f]{7,64}\b/g, "<hex>")
     .replace(/\d+(\.\d+)?/g, "#")
     .replace(/\s+/g, " ")
@@ -30,14 +50,34 @@ export function failureFingerprint(type: string, message: string): string {
   return sha256(`${type}\0${normal}`).slice(0, 16);
 }
 
-/** The failed gates of an iteration as episode errors: type, the one-line reason, its fingerprint. */
-export function episodeErrors(gates: readonly GateResult[]): NonNullable<Episode["errors"]> {
+/**
+ * The failed gates of an iteration as episode errors: type, the one-line reason with the key line of
+ * its digest (a bare "tests failed: exit code 1" would make every red suite the same failure), and the
+ * fingerprint of that. The repository's own path becomes "./", so the same failure in another checkout matches.
+ */
+export function episodeErrors(gates: readonly GateResult[], root?: string): NonNullable<Episode["errors"]> {
   return gates
     .filter((gate) => gate.status === "fail")
     .map((gate) => {
-      const message = (gate.reason.split("\n")[0] ?? "").slice(0, MESSAGE_CHARS);
+      const key = keyLine(gate.digest ?? "");
+      const first = gate.reason.split("\n")[0] ?? "";
+      const text = key && !first.includes(key) ? `${first} — ${key}` : first;
+      const local = root ? text.replaceAll(`${root}/`, "./") : text;
+      const message = redactText(local).text.slice(0, MESSAGE_CHARS);
       return { type: gate.id, message, fingerprint: failureFingerprint(gate.id, message) };
     });
+}
+
+/** The line of a check's digest that says what went wrong: the first naming an error, else the first with text. */
+export function keyLine(digest: string): string {
+  const lines = digest
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  const key = lines.find(
+    (line) => /\b(error|cannot|not found|undefined|expected|failed|exception)\b/i.test(line) && !/^\d+ (fail|error)s?$/.test(line),
+  );
+  return (key ?? lines[0] ?? "").slice(0, 200);
 }
 
 /** What the run builds, from what the building agent may see: the title and the visible items. */
@@ -56,19 +96,19 @@ export function oneLine(text: string): string {
 const norm = (text: string) => text.toLowerCase().replace(/\s+/g, " ").trim();
 
 /**
- * Whether an episode may inform a prompt that holds `heldOut` items back: not when its run could see
+ * Whether an episode (or a learning: it carries its run's goal) may inform a prompt that holds `heldOut` items back: not when its run could see
  * one of them (which items are held out changes with the spec — an item visible then may be held out
  * now, and that run's failures name it), nor when it predates the record of what its run saw.
  */
-export function safeFor(heldOut: readonly string[]): (episode: Episode) => boolean {
+export function safeFor(heldOut: readonly string[]): (record: { goal?: string | undefined; run_id: string }) => boolean {
   if (heldOut.length === 0) return () => true;
   const hidden = heldOut.map(norm).filter((text) => text !== "");
-  return (episode) => episode.goal !== undefined && !hidden.some((text) => norm(episode.goal ?? "").includes(text));
+  return (record) => record.goal !== undefined && !hidden.some((text) => norm(record.goal ?? "").includes(text));
 }
 
-/** Distinct failure lines from the most recent episodes (newest first), at most `limit`; `keep` filters episodes (safeFor). */
-export function pastFailures(ws: Workspace, limit = 5, keep: (episode: Episode) => boolean = () => true, all?: Episode[]): string[] {
-  const episodes = (all ?? readJsonl(ws.episodes, EpisodeSchema)).filter(keep);
+/** Distinct failure lines from the most recent episodes (newest first), at most `limit`; `keep` filters episodes (safeFor). Pure. */
+export function pastFailures(all: readonly Episode[], limit = 5, keep: (episode: Episode) => boolean = () => true): string[] {
+  const episodes = all.filter(keep);
   const seen = new Set<string>();
   const out: string[] = [];
   for (const episode of episodes.reverse()) {

@@ -3,7 +3,8 @@
 // again a failure one of those memories described. memoryStats is pure; runMemory reads the record.
 import { type Episode, LokiEvent } from "../core/run-schema.ts";
 import { readJsonl, type Workspace } from "../core/workspace.ts";
-import { readEpisodes } from "./store.ts";
+import { type Entry, readEntries } from "./query.ts";
+import { globalLearnings, readEpisodes } from "./store.ts";
 
 export type RunStats = {
   run_id: string;
@@ -14,6 +15,9 @@ export type RunStats = {
   memories: string[];
   /** Failures an injected memory had described, hit again all the same. */
   hit_again: number;
+  /** The fingerprints behind `repeats` and `hit_again`. */
+  repeated: string[];
+  hit_again_of: string[];
 };
 
 export type Group = { runs: number; failures: number; repeats: number; repeat_rate: number | null };
@@ -22,24 +26,39 @@ export type MemoryStats = { runs: RunStats[]; with_memory: Group; without_memory
 const fingerprints = (episode: Episode) =>
   episode.errors?.length ? episode.errors.map((e) => e.fingerprint) : episode.failures.map((f) => `line:${f.split("\n")[0] ?? f}`);
 
-export function memoryStats(episodes: readonly Episode[], given: ReadonlyMap<string, readonly string[]>): MemoryStats {
+/**
+ * `entries` (query.ts readEntries) lets a given learning's fingerprints count as warned: a run given
+ * "x failed, fixed by y" that fails x all the same hit it again.
+ */
+export function memoryStats(
+  episodes: readonly Episode[],
+  given: ReadonlyMap<string, readonly string[]>,
+  entries: readonly Entry[] = [],
+): MemoryStats {
   const byRun = new Map<string, Episode[]>();
   for (const episode of episodes) byRun.set(episode.run_id, [...(byRun.get(episode.run_id) ?? []), episode]);
-  const byId = new Map(episodes.map((episode) => [episode.id ?? `ep_${episode.run_id}_${episode.iteration}`, episode]));
+  const warns = new Map<string, string[]>(
+    episodes.map((episode) => [episode.id ?? `ep_${episode.run_id}_${episode.iteration}`, fingerprints(episode)]),
+  );
+  for (const entry of entries) if (entry.kind === "learning") warns.set(entry.id, entry.record.fingerprints);
   const seen = new Set<string>();
   const runs: RunStats[] = [];
   const ordered = [...byRun].sort(([, a], [, b]) => ((a[0]?.ts ?? "") < (b[0]?.ts ?? "") ? -1 : 1));
   for (const [runId, list] of ordered) {
     const mine = new Set(list.flatMap(fingerprints));
     const memories = [...new Set(given.get(runId) ?? [])];
-    const warned = new Set(memories.flatMap((id) => (byId.get(id) ? fingerprints(byId.get(id) as Episode) : [])));
+    const warned = new Set(memories.flatMap((id) => warns.get(id) ?? []));
+    const repeated = [...mine].filter((f) => seen.has(f));
+    const again = [...mine].filter((f) => warned.has(f));
     runs.push({
       run_id: runId,
       started: list[0]?.ts ?? "",
       failures: mine.size,
-      repeats: [...mine].filter((f) => seen.has(f)).length,
+      repeats: repeated.length,
       memories,
-      hit_again: [...mine].filter((f) => warned.has(f)).length,
+      hit_again: again.length,
+      repeated,
+      hit_again_of: again,
     });
     for (const f of mine) seen.add(f);
   }
@@ -64,15 +83,48 @@ export function givenMemories(ws: Workspace): Map<string, string[]> {
   return given;
 }
 
-/** What memory did for run `runId` (the proof's `memory`); undefined when the run recorded no episode. Never throws. */
-export function runMemory(
-  ws: Workspace,
-  runId: string,
-): { given: string[]; failures: number; repeats: number; hit_again: number } | undefined {
+/** What memory did for run `runId` (the proof's and the evidence's `memory`). */
+export type RunMemory = {
+  given: string[];
+  failures: number;
+  repeats: number;
+  hit_again: number;
+  repeated: string[];
+  hit_again_of: string[];
+};
+
+/**
+ * What memory did for run `runId`; undefined when the run recorded no episode and `pending` is empty.
+ * `pending`: the fingerprints of failures the run has hit but not yet recorded (the evidence is written
+ * before the iteration's episode). Never throws.
+ */
+export function runMemory(ws: Workspace, runId: string, pending: readonly string[] = []): RunMemory | undefined {
   try {
-    const stats = memoryStats(readEpisodes(ws), givenMemories(ws));
+    const episodes = readEpisodes(ws);
+    if (pending.length > 0)
+      episodes.push({
+        ts: new Date().toISOString(),
+        run_id: runId,
+        iteration: 0,
+        provider: "",
+        result: "gates_failed",
+        files_changed: 0,
+        failures: [],
+        claimed_done: false,
+        errors: pending.map((fingerprint) => ({ type: "", message: "", fingerprint })),
+      });
+    const stats = memoryStats(episodes, givenMemories(ws), readEntries({ ws, global: globalLearnings() }));
     const run = stats.runs.find((r) => r.run_id === runId);
-    return run ? { given: run.memories.slice(0, 200), failures: run.failures, repeats: run.repeats, hit_again: run.hit_again } : undefined;
+    if (!run) return undefined;
+    const { memories, failures, repeats, hit_again, repeated, hit_again_of } = run;
+    return {
+      given: memories.slice(0, 200),
+      failures,
+      repeats,
+      hit_again,
+      repeated: repeated.slice(0, 200),
+      hit_again_of: hit_again_of.slice(0, 200),
+    };
   } catch {
     return undefined;
   }

@@ -85,7 +85,11 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   await holdBefore("proof", record.ws, env);
   try {
     const memory = runMemory(record.ws, record.state.run_id);
-    const { file } = await writeProof(record.ws, record.state.run_id, { ...(change ? { change } : {}), ...(memory ? { memory } : {}) });
+    const proofMemory = memory && { given: memory.given, failures: memory.failures, repeats: memory.repeats, hit_again: memory.hit_again };
+    const { file } = await writeProof(record.ws, record.state.run_id, {
+      ...(change ? { change } : {}),
+      ...(proofMemory ? { memory: proofMemory } : {}),
+    });
     input.reporter.notice(`proof signed by ${file.provenance.key_fingerprint} (loki proof verify ${record.state.run_id})`);
   } catch (error) {
     input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);

@@ -42,6 +42,7 @@ const FORMAT: Formatters = {
   resumed: () => null,
   stalled: (e) => `  no code changes in ${e.count} iterations`,
   warning: (e) => `  warning: ${e.message}`,
+  memory_learned: (e) => `  learned ${e.id} from the fix of: ${e.symptom}${e.global ? " (kept for your other projects too)" : ""}`,
   // The live status line shows the phase; the timeline is the dashboard's.
   phase_finished: () => null,
   model_switched: (e) => `  model ${e.from} → ${e.to} from this iteration on (asked by ${e.by})`,

@@ -28,6 +28,7 @@ export type EvidenceInput = {
   sandboxed?: boolean;
   grading?: Evidence["grading"];
   detection?: Evidence["detection"];
+  memory?: Evidence["memory"];
   /** Defaults to the verdict's own code (0 VERIFIED, 1 CONCERNS, 2 BLOCKED). */
   exitCode?: number;
   now: Date;
@@ -59,6 +60,7 @@ export function buildEvidence(input: EvidenceInput): Evidence {
     baseline: input.baseline,
     gates: input.gates,
     stages: input.stages ?? [],
+    ...(input.memory === undefined ? {} : { memory: input.memory }),
   });
 }
 

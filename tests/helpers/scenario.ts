@@ -88,7 +88,9 @@ export async function scenarioRepo(
     files: {
       "package.json": packageJson("bun test"),
       "prd.md": prd,
-      "loki.yaml": `backoff_base_seconds: 0.01\nbackoff_max_seconds: 0.05\nallow_root: true\n${config}`,
+      // The global memory store (~/.loki/memory) is shared by every scenario of a test file (one HOME per
+      // file): off unless a test turns it on, so one test's learnings never reach another's prompts.
+      "loki.yaml": `backoff_base_seconds: 0.01\nbackoff_max_seconds: 0.05\nallow_root: true\n${/^memory:/m.test(config) ? "" : "memory:\n  global: false\n"}${config}`,
       ".gitignore": "node_modules/\n",
       ...files,
     },

@@ -188,6 +188,10 @@ describe("reporter", () => {
       [{ ...base, kind: "stalled", count: 3 }, "  no code changes in 3 iterations"],
       [{ ...base, kind: "warning", message: "careful" }, "  warning: careful"],
       [
+        { ...base, kind: "memory_learned", id: "lr_0123456789abcdef", symptom: "static: cannot find module", global: true },
+        "  learned lr_0123456789abcdef from the fix of: static: cannot find module (kept for your other projects too)",
+      ],
+      [
         {
           ...base,
           kind: "project_detected",
