@@ -1,7 +1,7 @@
 // The dashboard's HTTP server (Bun.serve on 127.0.0.1 only): the page's files open to our Host; the
-// launch and proof keys (keys.ts); the snapshot, stream, diff, proof and controls behind guard.ts's token
-// and checks. It never starts, kills or edits a run: controls go through the injected DashboardDeps, and
-// the app preview's restart only leaves a request for its supervisor (app-restart.ts).
+// launch and proof keys (keys.ts); the snapshot, stream, diff, proof, memories given (memories.ts) and controls
+// behind guard.ts's token and checks. It never starts, kills or edits a run: controls go through the injected
+// DashboardDeps, and the app preview's restart only leaves a request for its supervisor (app-restart.ts).
 import { realpathSync } from "node:fs";
 import { sep } from "node:path";
 import type { Server } from "bun";
@@ -18,6 +18,7 @@ import type { DashboardDeps } from "./deps.ts";
 import { createDiffReader, readRunStart } from "./diff.ts";
 import { hasToken, hostAllowed, json, newSession, PROOF_CSP, rateLimiter, secure, spendProofKey, text, unauthorized } from "./guard.ts";
 import { handleProofKey, handleSession } from "./keys.ts";
+import { handleMemories } from "./memories.ts";
 import { readSnapshot, type Snapshot } from "./snapshot.ts";
 import { createStreamHub } from "./stream.ts";
 import { parseOffset } from "./tail.ts";
@@ -148,6 +149,7 @@ async function route(
     const file = await diff.file(Number(diffIndex[1]));
     return file ? json(200, file) : json(404, { ok: false, message: "no such file in the diff list" });
   }
+  if (path.startsWith("/api/iterations/")) return handleMemories(path, root);
   if (path === "/api/proof/verify") {
     const run = readRunStart(root);
     const check = run && /^[A-Za-z0-9_-]{1,64}$/.test(run.run_id) ? await deps.verifyProof(root, run.run_id) : null;

@@ -571,7 +571,8 @@ const DESCRIBE = {
   ],
   iteration_started: (e) => [`iteration ${e.iteration} started`],
   prompt_built: (e) => [
-    `prompt built: ${e.items} items, ${e.bytes} bytes${e.memories?.length ? `; memories given: ${e.memories.join(", ")}` : ""}`,
+    `prompt built: ${e.items} items, ${e.bytes} bytes`,
+    Array.isArray(e.memories) && e.memories.length ? ["; ", memoriesButton(e), h("span", "muted", ` ${e.memories.join(", ")}`)] : "",
   ],
   agent_started: (e) => [`agent call started: ${e.provider} · ${e.model}`],
   agent_finished: (e) => [
@@ -590,6 +591,7 @@ const DESCRIBE = {
   resumed: () => ["run resumed"],
   stalled: (e) => [`stalled: no progress for ${e.count} iterations`],
   warning: (e) => [`warning: ${e.message}`],
+  memory_learned: (e) => [`learned ${e.id} from the fix of: ${e.symptom}`, e.global ? " (kept for your other projects too)" : ""],
   project_detected: () => ["project detection changed"],
   run_finished: (e) => [`run finished: ${e.outcome} (exit ${e.exit_code}): ${e.reason}`],
   phase_finished: (e) => [`phase ${e.phase} finished in ${dur(e.ms)}`],
@@ -602,19 +604,59 @@ const WARN = /^(budget_warning|retry|warning|model_fallback|provider_failover|pa
 
 function feedRow(e, id) {
   const describe = DESCRIBE[e.kind];
-  const text = describe
-    ? describe(e).join("")
-    : `${e.kind}: ${JSON.stringify({ ...e, ts: undefined, run_id: undefined, kind: undefined }).slice(0, 300)}`;
+  // A description is text and, for a few kinds, a control (h() takes both: strings become text nodes).
+  const parts = describe
+    ? describe(e)
+    : [`${e.kind}: ${JSON.stringify({ ...e, ts: undefined, run_id: undefined, kind: undefined }).slice(0, 300)}`];
   const bad = (BAD.test(e.kind) && e.outcome !== "verified") || e.ok === false || e.status === "fail" || e.verdict === "BLOCKED";
   const row = h(
     "div",
     `row ${bad ? "bad" : WARN.test(e.kind) ? "warn" : ""}`,
     h("span", "t", clock(e.ts)),
     h("span", "i", `#${e.iteration ?? "?"}`),
-    h("span", "m", text),
+    h("span", "m", ...parts),
   );
   if (id) row.dataset.id = id;
   return row;
+}
+
+/** "memories given: N" on a prompt_built line: activated, the memories themselves, fetched and shown under the entry. */
+function memoriesButton(e) {
+  const btn = h("button", "small memories-btn", `memories given: ${e.memories.length}`);
+  btn.type = "button";
+  btn.setAttribute("aria-expanded", "false");
+  btn.addEventListener("click", () => toggleMemories(btn, e.iteration));
+  return btn;
+}
+async function toggleMemories(btn, iteration) {
+  const entry = btn.parentElement;
+  const shown = entry.querySelector(".memories");
+  btn.setAttribute("aria-expanded", String(!shown));
+  if (shown) return void shown.remove();
+  const box = h("div", "memories", h("span", "muted", "memories: loading…"));
+  box.setAttribute("aria-live", "polite");
+  entry.append(box);
+  const n = Number(iteration);
+  if (!Number.isInteger(n) || n < 1) return void box.replaceChildren(h("span", "muted", "memories: unknown (no iteration number)"));
+  const res = await api(`/api/iterations/${n}/memories`).catch(() => null);
+  const answer = res ? await res.json().catch(() => null) : null;
+  if (!res?.ok || !Array.isArray(answer?.memories)) {
+    const why = typeof answer?.message === "string" ? answer.message : `could not load (${res ? res.status : "offline"})`;
+    return void box.replaceChildren(h("span", res?.status === 404 ? "muted" : "bad", `memories: ${why}`));
+  }
+  if (!answer.memories.length) return void box.replaceChildren(h("span", "muted", "memories: none recorded for this iteration"));
+  const item = (m) =>
+    h(
+      "li",
+      null,
+      chip(m.store ?? "unknown", ""),
+      " ",
+      chip(m.kind ?? "unknown", ""),
+      " ",
+      h("span", "mono", m.id ?? ""),
+      h("div", "line", m.line ?? ""),
+    );
+  box.replaceChildren(h("ul", "memories-list", answer.memories.map(item)));
 }
 
 const feed = () => $("feed");

@@ -14,7 +14,7 @@ import { git, type TmpDir, tmpdir } from "../helpers/tmp.ts";
 /** Hold no data and no secret: open to anyone who names our Host. */
 export const PAGE_ROUTES = ["/", "/app.js", "/style.css", "/favicon.svg"];
 /** The run itself: only with the token. */
-export const DATA_ROUTES = ["/api/snapshot", "/events", "/api/diff", "/api/diff/0", "/api/proof/verify"];
+export const DATA_ROUTES = ["/api/snapshot", "/events", "/api/diff", "/api/diff/0", "/api/proof/verify", "/api/iterations/1/memories"];
 
 export type Harness = {
   dir: TmpDir;
