@@ -89,7 +89,9 @@ export async function runMemoryShow(id: string, options: { json?: boolean }): Pr
     return COMMAND_EXIT.ok;
   }
   const e = entry.record;
-  out(`run ${e.run_id}, iteration ${e.iteration}, ${e.provider}${e.model ? ` (${e.model})` : ""}`);
+  out(
+    `run ${e.run_id}, iteration ${e.iteration}, ${e.provider}${e.model ? ` (${e.model})` : ""}${e.usd !== undefined ? `, $${e.usd.toFixed(2)}` : ""}`,
+  );
   if (e.goal) out(`goal: ${e.goal.split("\n")[0]}`);
   for (const error of e.errors ?? []) out(`  ${error.type}: ${error.message}  [${error.fingerprint}]`);
   for (const failure of e.failures) out(`  ${failure}`);

@@ -286,6 +286,8 @@ export const Episode = z.object({
   files: z.array(z.string()).optional(),
   /** The iteration's checkpoint commit: where a later fix of its failures is diffed from. Absent in older episodes. */
   sha: z.string().optional(),
+  /** What the iteration's agent calls cost (the cost ledger's entries for it). Absent in older episodes. */
+  usd: z.number().nonnegative().optional(),
 });
 export type Episode = z.infer<typeof Episode>;
 

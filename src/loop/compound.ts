@@ -3,7 +3,7 @@
 // the ship gate (the agent claimed done, or all is green and settled).
 import { existsSync } from "node:fs";
 import type { Episode } from "../core/run-schema.ts";
-import { episodeErrors, episodeFiles, episodeGoal, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
+import { episodeErrors, episodeFiles, episodeGoal, iterationCost, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
 import { learnFromFix } from "../memory/learnings.ts";
 import { globalLearnings, readEpisodes } from "../memory/store.ts";
 import { updateContinuity } from "./continuity.ts";
@@ -44,6 +44,7 @@ export async function compound(
     errors: episodeErrors(verified.gates, record.ws.root),
     files: episodeFiles(change.files.map((file) => file.path)),
     ...(reflected.sha ? { sha: reflected.sha } : {}),
+    usd: iterationCost(record.ws, record.state.run_id, n),
   };
   recordEpisode(record.ws, episode);
   if (verdict.verdict === "VERIFIED") await learn(env, episode, runEpisodes);

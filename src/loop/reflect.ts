@@ -3,7 +3,7 @@
 // On resume, an iteration about to be redone first takes back its own checkpoints (foldCheckpoints).
 import { commitCheckpoint, git } from "../core/git.ts";
 import type { OrchestratorState } from "../core/run-schema.ts";
-import { episodeGoal, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
+import { episodeGoal, iterationCost, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
 import { readEpisodes } from "../memory/store.ts";
 import type { CallResult } from "../providers/call.ts";
 import { budgetReason, checkBudget } from "./budget.ts";
@@ -56,6 +56,8 @@ export async function reflect(
       id: newEpisodeId(readEpisodes(record.ws), record.state.run_id, n),
       goal: episodeGoal(env.spec.title, env.visible),
       ...(checkpoint.sha ? { sha: checkpoint.sha } : {}),
+      model: record.state.model,
+      usd: iterationCost(record.ws, record.state.run_id, n),
     });
     return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: true };
   }

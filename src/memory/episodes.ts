@@ -5,12 +5,24 @@ import { sha256 } from "../core/hash.ts";
 import { redactText } from "../core/redact.ts";
 import type { Episode } from "../core/run-schema.ts";
 import type { GateResult } from "../core/schema.ts";
-import { appendJsonl, type Workspace } from "../core/workspace.ts";
-import { Episode as EpisodeSchema } from "../core/run-schema.ts";
+import { appendJsonl, readJsonl, type Workspace } from "../core/workspace.ts";
+import { CostEntry, Episode as EpisodeSchema } from "../core/run-schema.ts";
 
 const MESSAGE_CHARS = 300;
 const GOAL_CHARS = 1000;
 const FILES = 50;
+
+/** What iteration `n` of run `runId` cost so far: its entries in the cost ledger (build and review calls alike). */
+export function iterationCost(ws: Workspace, runId: string, n: number): number {
+  try {
+    const usd = readJsonl(ws.costLedger, CostEntry, () => {})
+      .filter((entry) => entry.run_id === runId && entry.iteration === n)
+      .reduce((sum, entry) => sum + entry.usd, 0);
+    return Math.round(usd * 1e6) / 1e6;
+  } catch {
+    return 0;
+  }
+}
 
 /** The id of run `runId`'s iteration `n`: `ep_<run>_<n>`, with `-2`, `-3` … when a crash had it redone. */
 export function newEpisodeId(episodes: readonly Episode[], runId: string, n: number): string {

@@ -66,6 +66,13 @@ describe("memory across projects", () => {
     );
     expect(projectMemory.join("\n")).not.toContain(TOKEN);
     expect(readFileSync(join(a.path, ".loki", "memory", "learnings.jsonl"), "utf8")).toContain(id);
+    // Each episode says what its iteration cost (the scripted agent bills $0.05 a call) and where it was checkpointed.
+    const episodes = readFileSync(join(a.path, ".loki", "memory", "episodes.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(episodes.map((e) => e.usd)).toEqual([0.05, 0.05]);
+    expect(episodes.every((e) => /^[0-9a-f]{40}$/.test(e.sha))).toBe(true);
 
     await using b = await scenarioRepo("full", GLOBAL, {}, RELATED);
     expect((await b.loki(["start", "prd.md", "--max-iterations", "1"])).code).not.toBe(3);
