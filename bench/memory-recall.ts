@@ -37,6 +37,7 @@ const asLearning = (e: CorpusEpisode, i: number): Learning => ({
   failed_iteration: 1,
   fixed_iteration: 2,
   goal: e.goal,
+  seen: [],
   symptom: e.errors.map((x) => `${x.type}: ${x.message}`),
   fingerprints: ["0".repeat(16)],
   cause: e.summary,

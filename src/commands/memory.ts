@@ -111,27 +111,40 @@ export async function runMemoryReindex(options: { json?: boolean }): Promise<Exi
   return COMMAND_EXIT.ok;
 }
 
-/** Removes episodes (this project) and learnings (this project's store and the global one) for good. */
+/**
+ * Removes episodes (this project) and learnings (this project's store and the global one) for good; a
+ * forgotten episode takes with it the learnings made from its failure (they quote it).
+ */
 export async function runMemoryForget(ids: string[], options: { json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const known = new Set(readEntries({ ws, global: globalLearnings() }).map((entry) => entry.id));
+  const entries = readEntries({ ws, global: globalLearnings() });
+  const known = new Set(entries.map((entry) => entry.id));
   const unknown = ids.filter((id) => !known.has(id));
   if (unknown.length > 0)
     throw usageError(`no episode or learning ${unknown.join(", ")} in memory; nothing was removed`, {
       hint: "loki memory list (or list --global) shows their ids",
     });
+  const episodes = entries.flatMap((entry) => (entry.kind === "episode" && ids.includes(entry.id) ? [entry.record] : []));
+  const derived = entries.flatMap((entry) =>
+    entry.kind === "learning" && episodes.some((e) => e.run_id === entry.record.run_id && e.iteration === entry.record.failed_iteration)
+      ? [entry.id]
+      : [],
+  );
+  const wanted = [...new Set([...ids, ...derived])];
   const removed = storeFiles({ ws, global: globalLearnings() }).flatMap((file) =>
-    forgetIn(file, ids).map((id) => ({ id, store: file.name })),
+    forgetIn(file, wanted).map((id) => ({ id, store: file.name })),
   );
   if (options.json) outJson({ removed });
-  else
+  else {
     for (const id of new Set(removed.map((r) => r.id)))
       out(
         `forgot ${id} (${removed
           .filter((r) => r.id === id)
           .map((r) => r.store)
-          .join(" and ")})`,
+          .join(" and ")})${ids.includes(id) ? "" : ": a learning made from a forgotten episode"}`,
       );
+    info("prompts already sent keep their copy (.loki/iterations/<n>/prompt.md)");
+  }
   return COMMAND_EXIT.ok;
 }
 

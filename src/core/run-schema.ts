@@ -266,6 +266,9 @@ export const Completion = z.object({
 });
 export type Completion = z.infer<typeof Completion>;
 
+/** A full commit id (sha-1 or sha-256): what memory hands to git, never an option or a range. */
+const GitSha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/);
+
 /** memory/episodes.jsonl: what one iteration tried and what failed, for later prompts. */
 export const Episode = z.object({
   ts: IsoTime,
@@ -285,7 +288,9 @@ export const Episode = z.object({
   errors: z.array(z.object({ type: z.string(), message: z.string(), fingerprint: z.string() })).optional(),
   files: z.array(z.string()).optional(),
   /** The iteration's checkpoint commit: where a later fix of its failures is diffed from. Absent in older episodes. */
-  sha: z.string().optional(),
+  sha: GitSha.optional(),
+  /** A hash of each item the run could see (memory/episodes.ts seenHashes): the held-out filter's test. Absent in older episodes. */
+  seen: z.array(z.string()).optional(),
   /** What the iteration's agent calls cost (the cost ledger's entries for it). Absent in older episodes. */
   usd: z.number().nonnegative().optional(),
 });
@@ -305,8 +310,9 @@ export const Learning = z.object({
   /** The iteration that failed and the one whose checks passed after it. */
   failed_iteration: z.number().int(),
   fixed_iteration: z.number().int(),
-  /** What was being built (visible items only, as the episode's goal). */
+  /** What was being built (visible items only, as the episode's goal), and a hash of each of them (the episode's `seen`). */
   goal: z.string(),
+  seen: z.array(z.string()),
   /** The failed checks, "gate: first line", and their fingerprints. */
   symptom: z.array(z.string()),
   fingerprints: z.array(z.string()),

@@ -3,7 +3,7 @@
 // the ship gate (the agent claimed done, or all is green and settled).
 import { existsSync } from "node:fs";
 import type { Episode } from "../core/run-schema.ts";
-import { episodeErrors, episodeFiles, episodeGoal, iterationCost, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
+import { episodeErrors, episodeFiles, episodeGoal, iterationCost, newEpisodeId, recordEpisode, seenHashes } from "../memory/episodes.ts";
 import { learnFromFix } from "../memory/learnings.ts";
 import { globalLearnings, readEpisodes } from "../memory/store.ts";
 import { updateContinuity } from "./continuity.ts";
@@ -41,6 +41,7 @@ export async function compound(
     id: newEpisodeId(runEpisodes, record.state.run_id, n),
     model: record.state.model,
     goal: episodeGoal(env.spec.title, env.visible),
+    seen: seenHashes(env.visible),
     errors: episodeErrors(verified.gates, record.ws.root),
     files: episodeFiles(change.files.map((file) => file.path)),
     ...(reflected.sha ? { sha: reflected.sha } : {}),

@@ -3,7 +3,7 @@
 // On resume, an iteration about to be redone first takes back its own checkpoints (foldCheckpoints).
 import { commitCheckpoint, git } from "../core/git.ts";
 import type { OrchestratorState } from "../core/run-schema.ts";
-import { episodeGoal, iterationCost, newEpisodeId, recordEpisode } from "../memory/episodes.ts";
+import { episodeGoal, iterationCost, newEpisodeId, recordEpisode, seenHashes } from "../memory/episodes.ts";
 import { readEpisodes } from "../memory/store.ts";
 import type { CallResult } from "../providers/call.ts";
 import { budgetReason, checkBudget } from "./budget.ts";
@@ -55,6 +55,7 @@ export async function reflect(
       claimed_done: false,
       id: newEpisodeId(readEpisodes(record.ws), record.state.run_id, n),
       goal: episodeGoal(env.spec.title, env.visible),
+      seen: seenHashes(env.visible),
       ...(checkpoint.sha ? { sha: checkpoint.sha } : {}),
       model: record.state.model,
       usd: iterationCost(record.ws, record.state.run_id, n),

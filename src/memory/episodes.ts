@@ -75,6 +75,7 @@ export function episodeErrors(gates: readonly GateResult[], root?: string): NonN
       const first = gate.reason.split("\n")[0] ?? "";
       const text = key && !first.includes(key) ? `${first} — ${key}` : first;
       const local = root ? text.replaceAll(`${root}/`, "./") : text;
+      // Redacted whole, then cut: a token cut short first is no longer one the rules recognise.
       const message = redactText(local).text.slice(0, MESSAGE_CHARS);
       return { type: gate.id, message, fingerprint: failureFingerprint(gate.id, message) };
     });
@@ -89,8 +90,16 @@ export function keyLine(digest: string): string {
   const key = lines.find(
     (line) => /\b(error|cannot|not found|undefined|expected|failed|exception)\b/i.test(line) && !/^\d+ (fail|error)s?$/.test(line),
   );
-  return (key ?? lines[0] ?? "").slice(0, 200);
+  // Cut far past what an episode keeps (MESSAGE_CHARS): the caller redacts, then cuts to that — a token
+  // this cut splits lies past the final cut, never in the message.
+  return (key ?? lines[0] ?? "").slice(0, 2000);
 }
+
+/** A fingerprint of an item's text as the held-out filter compares them (case and spacing aside). */
+export const itemHash = (text: string) => sha256(norm(text)).slice(0, 16);
+
+/** What a record's run could see, whole (its goal is cut and redacted): one hash per visible item. */
+export const seenHashes = (visible: readonly { text: string }[]) => visible.map((item) => itemHash(item.text));
 
 /** What the run builds, from what the building agent may see: the title and the visible items. */
 export function episodeGoal(title: string, visible: readonly { text: string }[]): string {
@@ -108,14 +117,23 @@ export function oneLine(text: string): string {
 const norm = (text: string) => text.toLowerCase().replace(/\s+/g, " ").trim();
 
 /**
- * Whether an episode (or a learning: it carries its run's goal) may inform a prompt that holds `heldOut` items back: not when its run could see
- * one of them (which items are held out changes with the spec — an item visible then may be held out
- * now, and that run's failures name it), nor when it predates the record of what its run saw.
+ * Whether an episode (or a learning: it carries its run's) may inform a prompt that holds `heldOut` items
+ * back: not when its run could see one of them (which items are held out changes with the spec — an item
+ * visible then may be held out now, and that run's failures name it). Decided on `seen`, the hashes of
+ * every item the run could see, taken before any cut or redaction; and, as a second test, on the goal.
+ * A record without `seen` (older) is never given while anything is held out.
  */
-export function safeFor(heldOut: readonly string[]): (record: { goal?: string | undefined; run_id: string }) => boolean {
+export function safeFor(
+  heldOut: readonly string[],
+): (record: { goal?: string | undefined; seen?: string[] | undefined; run_id: string }) => boolean {
   if (heldOut.length === 0) return () => true;
   const hidden = heldOut.map(norm).filter((text) => text !== "");
-  return (record) => record.goal !== undefined && !hidden.some((text) => norm(record.goal ?? "").includes(text));
+  const hashes = new Set(heldOut.map(itemHash));
+  return (record) =>
+    record.seen !== undefined &&
+    !record.seen.some((hash) => hashes.has(hash)) &&
+    record.goal !== undefined &&
+    !hidden.some((text) => norm(record.goal ?? "").includes(text));
 }
 
 /** Distinct failure lines from the most recent episodes (newest first), at most `limit`; `keep` filters episodes (safeFor). Pure. */

@@ -9,7 +9,7 @@ import { type Episode, Learning } from "../core/run-schema.ts";
 import { GateResult } from "../core/schema.ts";
 import { appendJsonl, readJson, type Workspace } from "../core/workspace.ts";
 import { keyLine, oneLine } from "./episodes.ts";
-import { projectLearnings, type StoreFile } from "./store.ts";
+import { projectLearnings, readLearnings, type StoreFile } from "./store.ts";
 
 /** What changed between two checkpoints: per file the lines added and removed, and the first added lines of each. */
 export type FixDiff = { files: { path: string; added: number; removed: number }[]; lines: { path: string; text: string }[] };
@@ -19,12 +19,18 @@ const CAUSE_CHARS = 400;
 const FIX_FILES = 6;
 const FIX_LINES = 4;
 const LINE_CHARS = 120;
+/** Files a learning names (and its index holds): a fix touching more is summed up as "and N more". */
+const FILES = 12;
+/** A git call of memory's: a diff of two checkpoints; never a wait the iteration notices. */
+const GIT_TIMEOUT_MS = 30_000;
 
 /** The episode of `runId` whose failure the passing iteration fixed: its latest failed one since its last passing one. */
 export function failureToLearnFrom(runEpisodes: readonly Episode[]): Episode | undefined {
   for (let i = runEpisodes.length - 1; i >= 0; i--) {
     const e = runEpisodes[i] as Episode;
-    if (e.result === "progress" || e.result === "shipped") return undefined;
+    // A green iteration (one that committed nothing too) ends the search: what failed before it was settled then.
+    const green = (e.errors?.length ?? 0) === 0 && e.failures.length === 0 && e.result !== "agent_error";
+    if (e.result === "progress" || e.result === "shipped" || green) return undefined;
     if (e.result === "gates_failed" && (e.errors?.length ?? 0) > 0 && e.sha) return e;
   }
   return undefined;
@@ -57,14 +63,16 @@ export function extractLearning(input: {
   const cause = [...new Set(said.map((line) => line.trim()))].join(" | ").replaceAll(`${input.root}/`, "./");
   const files = diff.files.slice(0, FIX_FILES).map((f) => `${f.path} (+${f.added} −${f.removed})`);
   const more = diff.files.length > FIX_FILES ? ` and ${diff.files.length - FIX_FILES} more` : "";
-  const lines = fixLines(diff, `${errors.map((e) => e.message).join(" ")} ${cause}`).map((line) => `+ ${clip(line.trim(), LINE_CHARS)}`);
+  const lines = fixLines(diff, `${errors.map((e) => e.message).join(" ")} ${cause}`).map(
+    (line) => `+ ${clip(clean(line.trim()), LINE_CHARS)}`,
+  );
   const fix = `changed ${files.join(", ") || "no file"}${more}${lines.length > 0 ? `; added: ${lines.join(" ; ")}` : ""}`;
   const tags = new Set<string>(errors.map((e) => e.type));
   for (const f of diff.files) {
+    // Plain extensions only: a file name is the agent's to choose, and tags are searched.
     const ext = extname(f.path).slice(1).toLowerCase();
-    if (ext) tags.add(ext);
+    if (/^[a-z0-9]{1,8}$/.test(ext)) tags.add(ext);
   }
-  const clean = (text: string) => oneLine(redactText(text).text);
   return Learning.parse({
     id: `lr_${sha256(`${failed.run_id}\0${failed.iteration}\0${errors.map((e) => e.fingerprint).join(",")}`).slice(0, 16)}`,
     ts: fixed.ts,
@@ -73,37 +81,44 @@ export function extractLearning(input: {
     failed_iteration: failed.iteration,
     fixed_iteration: fixed.iteration,
     goal: redactText(failed.goal ?? "").text,
+    seen: failed.seen ?? [],
     symptom: errors.map((e) => clean(`${e.type}: ${e.message}`)),
     fingerprints: errors.map((e) => e.fingerprint),
-    cause: clean(clip(cause, CAUSE_CHARS)),
+    cause: clip(clean(cause), CAUSE_CHARS),
     fix: clean(fix),
-    files: diff.files.slice(0, 50).map((f) => clean(f.path)),
+    files: diff.files.slice(0, FILES).map((f) => clean(f.path)),
     tags: [...tags].slice(0, 12).map(clean),
     provider: fixed.provider,
     ...(fixed.model ? { model: fixed.model } : {}),
   });
 }
 
-/** What changed from `from` to `to` in `root` (git diff --numstat and the added lines of its patch). */
+/**
+ * What changed from `from` to `to` in `root`: per file the lines added and removed (`--numstat -z`, names
+ * unquoted) and the first added lines of each. A patch line is a file header only between `diff --git`
+ * and the first hunk: an added line that reads "++ x" (shown "+++ x") is content, not a path.
+ */
 export async function fixDiff(root: string, from: string, to: string): Promise<FixDiff> {
-  const numstat = await git(["diff", "--numstat", "--no-renames", from, to], { cwd: root });
+  const args = ["-c", "core.quotepath=false", "diff", "--no-ext-diff", "--no-textconv", "--no-renames", "--no-color"];
+  const range = ["--end-of-options", from, to];
+  const numstat = await git([...args, "--numstat", "-z", ...range], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
   const files = numstat.stdout
-    .split("\n")
+    .split("\0")
     .filter(Boolean)
     .map((row) => {
       const [added, removed, ...path] = row.split("\t");
       return { path: path.join("\t"), added: Number(added) || 0, removed: Number(removed) || 0 };
     });
-  const patch = await git(
-    ["diff", "--no-ext-diff", "--no-textconv", "--unified=0", "--no-renames", "--no-color", "--no-prefix", from, to],
-    { cwd: root },
-  );
+  const patch = await git([...args, "--unified=0", "--no-prefix", ...range], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
   const lines: FixDiff["lines"] = [];
   const perFile = new Map<string, number>();
   let path = "";
+  let header = false;
   for (const line of patch.stdout.split("\n")) {
-    if (line.startsWith("+++ ")) path = line.slice(4);
-    else if (line.startsWith("+") && line.slice(1).trim() !== "" && (perFile.get(path) ?? 0) < FIX_LINES) {
+    if (line.startsWith("diff --git ")) header = true;
+    else if (header && line.startsWith("+++ ")) path = line.slice(4);
+    else if (line.startsWith("@@")) header = false;
+    else if (!header && line.startsWith("+") && line.slice(1).trim() !== "" && (perFile.get(path) ?? 0) < FIX_LINES) {
       perFile.set(path, (perFile.get(path) ?? 0) + 1);
       lines.push({ path, text: line.slice(1) });
     }
@@ -133,11 +148,16 @@ export async function learnFromFix(
   global: StoreFile | null,
   warn: (message: string) => void,
 ): Promise<Learning | undefined> {
+  // Only a passing iteration that committed something fixed anything (a green one with no change was a flake).
+  if (fixed.result !== "progress") return undefined;
   const failed = failureToLearnFrom(runEpisodes);
-  if (!failed?.sha || !fixed.sha) return undefined;
+  if (!failed?.sha || !fixed.sha || failed.sha === fixed.sha) return undefined;
   const diff = await fixDiff(ws.root, failed.sha, fixed.sha);
+  if (diff.files.length === 0) return undefined;
   const gates = readGates(ws, failed.iteration);
   const learning = extractLearning({ failed, fixed, diff, gates, project: basename(ws.root), root: ws.root });
+  // Learned once: a second passing iteration after the same failure adds nothing.
+  if (readLearnings(projectLearnings(ws)).some((l) => l.id === learning.id)) return undefined;
   appendJsonl(projectLearnings(ws).jsonl, Learning, learning);
   if (global) {
     try {
@@ -159,6 +179,9 @@ function readGates(ws: Workspace, iteration: number): GateResult[] {
     return [];
   }
 }
+
+/** Redacted (whole, before any cut) and one line. */
+const clean = (text: string) => oneLine(redactText(text).text);
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -22,9 +22,12 @@ const PAST_FAILURES = 5;
 export function memoryLine(entry: Entry): string | null {
   if (entry.kind === "learning") {
     const l = entry.record;
-    const from = entry.store === "global" ? `(in project ${l.project}) ` : "";
     // Both halves kept whole enough to read: the line's cut must not take the fix away.
-    return clean(`${from}${clip(l.symptom.slice(0, 2).join("; "), HALF)} → fixed by: ${clip(l.fix, HALF)}`);
+    if (entry.store === "project") return clean(`${clip(l.symptom.slice(0, 2).join("; "), HALF)} → fixed by: ${clip(l.fix, HALF)}`);
+    // Another project's: what failed and which files the fix changed, none of that agent's added lines
+    // (text another agent chose word for word has no place in this one's prompt beyond the failure itself).
+    const files = l.fix.split("; added: ")[0] ?? "";
+    return clean(`(in another of your projects) ${clip(l.symptom[0] ?? "", HALF)} → fixed by: ${clip(files, HALF)}`);
   }
   const e = entry.record;
   // The gates' errors when recorded (the feedback lines say the same in other words), else the lines.
@@ -43,7 +46,11 @@ export function memoryForPrompt(
   scope: Scope,
   query: string,
   runId: string,
-  options: { k?: number; keep?: (record: { goal?: string | undefined; run_id: string }) => boolean; episodes?: Episode[] } = {},
+  options: {
+    k?: number;
+    keep?: (record: { goal?: string | undefined; seen?: string[] | undefined; run_id: string }) => boolean;
+    episodes?: Episode[];
+  } = {},
 ): PromptMemory {
   const k = options.k ?? 5;
   const keep = options.keep ?? (() => true);

@@ -194,7 +194,9 @@ function memory(p: Proof): string {
       ? "Its prompts were given no memory of earlier runs."
       : `Its prompts were given ${esc(m.given.length)} memor${m.given.length === 1 ? "y" : "ies"} of earlier runs: ${m.given.map((id) => `<code>${esc(id)}</code>`).join(", ")}.`;
   const repeats = `${esc(m.failures)} distinct failure${m.failures === 1 ? "" : "s"}; ${esc(m.repeats)} of them an earlier run of this project had already hit; ${esc(m.hit_again)} hit again although a memory given had described ${m.hit_again === 1 ? "it" : "them"}.`;
-  return section("memory", "Memory", `<p>${given}</p><p class="muted">${repeats}</p>`);
+  const basis =
+    "Counted from fingerprints of the checks' output, which the code under test prints: a measure of memory, not part of the verdict.";
+  return section("memory", "Memory", `<p>${given}</p><p class="muted">${repeats}</p><p class="muted">${basis}</p>`);
 }
 
 function council(p: Proof): string {

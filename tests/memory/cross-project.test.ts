@@ -80,8 +80,10 @@ describe("memory across projects", () => {
     expect(given(b, runB)).toContain(id);
     const prompt = readFileSync(join(b.path, ".loki", "iterations", "1", "prompt.md"), "utf8");
     expect(prompt).toContain("## RELEVANT MEMORIES");
-    expect(prompt).toContain(`- [${id}] (in project ${basename(a.path)}) tests: `);
-    expect(prompt).toContain("→ fixed by: changed math.js (+1 −1), round.js (+1 −0)");
+    expect(prompt).toContain(`- [${id}] (in another of your projects) tests: `);
+    // Another project's fix is named by its files; the lines its agent wrote stay out of this prompt.
+    expect(prompt).toContain("→ fixed by: changed math.js (+1 −1), round.js (+1 −0)\n");
+    expect(prompt).not.toContain("export const round");
     expect(prompt).not.toContain(TOKEN);
     const shown = JSON.parse(readFileSync(join(b.path, ".loki", "iterations", "1", "memories.json"), "utf8"));
     expect(shown.memories).toContainEqual(expect.objectContaining({ id, store: "global", kind: "learning" }));

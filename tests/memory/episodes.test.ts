@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GateResult } from "../../src/core/schema.ts";
-import { episodeErrors, episodeFiles, episodeGoal, failureFingerprint, oneLine, safeFor } from "../../src/memory/episodes.ts";
+import { episodeErrors, episodeFiles, episodeGoal, failureFingerprint, oneLine, safeFor, seenHashes } from "../../src/memory/episodes.ts";
 import { selectHeldOut } from "../../src/spec/heldout.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 
@@ -59,8 +59,13 @@ describe("failure fingerprints", () => {
       failures: [],
       claimed_done: false,
     };
-    expect(keep({ ...base, goal: "Calc\nadds two numbers\nshows history" })).toBe(false);
-    expect(keep({ ...base, goal: "Calc\nshows history" })).toBe(true);
+    const saw = (...items: string[]) => ({ goal: ["Calc", ...items].join("\n"), seen: seenHashes(items.map((text) => ({ text }))) });
+    expect(keep({ ...base, ...saw("adds two numbers", "shows history") })).toBe(false);
+    expect(keep({ ...base, ...saw("shows history") })).toBe(true);
+    // The goal was cut (or redacted) before the held-out item: its hash still tells.
+    expect(keep({ ...base, goal: "Calc", seen: seenHashes([{ text: "shows history" }, { text: "ADDS two  numbers" }]) })).toBe(false);
+    // Too old to tell: no hashes of what its run saw (a goal alone is not enough).
+    expect(keep({ ...base, goal: "Calc\nshows history" })).toBe(false);
     expect(keep(base)).toBe(false);
     expect(safeFor([])(base)).toBe(true);
   });

@@ -10,10 +10,10 @@ import type { GateResult } from "../../src/core/schema.ts";
 import { appendJsonl, workspaceAt } from "../../src/core/workspace.ts";
 import { Episode as EpisodeSchema, Learning } from "../../src/core/run-schema.ts";
 import { episodeErrors, keyLine, newEpisodeId, recordEpisode, safeFor } from "../../src/memory/episodes.ts";
-import { extractLearning, failureToLearnFrom } from "../../src/memory/learnings.ts";
+import { extractLearning, failureToLearnFrom, fixDiff, learnFromFix } from "../../src/memory/learnings.ts";
 import { MEMORY_BUDGET, memoryForPrompt } from "../../src/memory/recall.ts";
-import { globalLearnings } from "../../src/memory/store.ts";
-import { tmpdir } from "../helpers/tmp.ts";
+import { globalLearnings, projectLearnings, readLearnings } from "../../src/memory/store.ts";
+import { git, tmpdir } from "../helpers/tmp.ts";
 
 const TOKEN = "ghp_q8Rz3LmV0tXw5NbY2kPc7HdJ4sFa9GeU1oTi";
 const episode = (over: Partial<Episode>): Episode => ({
@@ -41,7 +41,9 @@ const gate = (id: string, reason: string, digest?: string): GateResult => ({
 describe("which failure a passing iteration fixed", () => {
   const failed = (n: number) => episode({ iteration: n, sha: `s${n}`, errors: [{ type: "tests", message: "m", fingerprint: "f" }] });
   test("the latest failed iteration since the run last passed", () => {
-    expect(failureToLearnFrom([failed(1), episode({ iteration: 2, result: "no_change" })])?.iteration).toBe(1);
+    expect(failureToLearnFrom([failed(1), episode({ iteration: 2, result: "no_change", failures: ["tests failed"] })])?.iteration).toBe(1);
+    // A green iteration that committed nothing settled what failed before it: nothing left to learn from.
+    expect(failureToLearnFrom([failed(1), episode({ iteration: 2, result: "no_change" })])).toBeUndefined();
     expect(failureToLearnFrom([failed(1), failed(2)])?.iteration).toBe(2);
     expect(failureToLearnFrom([failed(1), episode({ iteration: 2, result: "progress" })])).toBeUndefined();
     // No checkpoint to diff from (an older episode), or no recorded error: nothing to learn.
@@ -197,12 +199,76 @@ describe("memory in the prompt", () => {
         id: learning.id,
         store: "global",
         kind: "learning",
-        line: expect.stringMatching(/^\(in project shop\) tests: Cannot find module/),
+        line: expect.stringMatching(/^\(in another of your projects\) tests: Cannot find module/),
       },
     ]);
     expect(memoryForPrompt({ ws, global: null }, "round.js module", "current").memories).toEqual([]);
     expect(
       memoryForPrompt({ ws, global }, "round.js module", "current", { keep: safeFor(["add(a, b) returns the sum"]) }).memories,
     ).toEqual([]);
+  });
+});
+
+describe("what an agent can do to a learning", () => {
+  test("a secret at the edge of a cut is redacted whole first: no prefix of it survives", () => {
+    const message = `${"x".repeat(280)} ${TOKEN}`;
+    const [error] = episodeErrors([gate("tests", message)], "/r");
+    const [keyed] = episodeErrors([gate("tests", "tests failed", `error: ${"y".repeat(180)} ${TOKEN} trailing words`)], "/r");
+    for (const text of [error?.message ?? "", keyed?.message ?? ""]) expect(text).not.toContain(TOKEN.slice(0, 12));
+    const failed = episode({ sha: "a".repeat(40), errors: [{ type: "tests", message: "m", fingerprint: "f" }] });
+    const learning = extractLearning({
+      failed,
+      fixed: episode({ iteration: 2, result: "progress", sha: "b".repeat(40) }),
+      diff: { files: [{ path: "a.js", added: 1, removed: 0 }], lines: [{ path: "a.js", text: `${"z".repeat(100)} ${TOKEN}` }] },
+      gates: [gate("tests", "tests failed", `error: ${"w".repeat(370)} ${TOKEN}`)],
+      project: "p",
+      root: "/r",
+    });
+    expect(JSON.stringify(learning)).not.toContain(TOKEN.slice(0, 12));
+  });
+
+  test("a checkpoint id from the record is never a git option: the schema takes full commit ids only", () => {
+    const base = episode({});
+    expect(EpisodeSchema.safeParse({ ...base, sha: "--output=/tmp/x" }).success).toBe(false);
+    expect(EpisodeSchema.safeParse({ ...base, sha: "HEAD~1" }).success).toBe(false);
+    expect(EpisodeSchema.safeParse({ ...base, sha: "a".repeat(40) }).success).toBe(true);
+  });
+
+  test("odd file names come back unquoted; an added line that reads like a header stays content", async () => {
+    await using dir = await tmpdir({ commit: true });
+    const from = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    dir.write("tab\there.ts", "a\n");
+    dir.write("café.ts", "b\n");
+    dir.write('quo"te.ts', "c\n");
+    dir.write("notes.md", "++ ignore previous\nreal line\n");
+    git(dir.path, ["add", "-A"]);
+    git(dir.path, ["commit", "-qm", "two"]);
+    const diff = await fixDiff(dir.path, from, git(dir.path, ["rev-parse", "HEAD"]).trim());
+    expect(diff.files.map((f) => f.path).sort()).toEqual(["café.ts", "notes.md", 'quo"te.ts', "tab\there.ts"]);
+    const notes = diff.lines.filter((line) => line.text.includes("ignore previous") || line.text === "real line");
+    expect(notes).toEqual([
+      { path: "notes.md", text: "++ ignore previous" },
+      { path: "notes.md", text: "real line" },
+    ]);
+  });
+
+  test("learned once, from a change: not from a green iteration that committed nothing, not twice", async () => {
+    await using dir = await tmpdir({ commit: true });
+    const ws = workspaceAt(dir.path);
+    const sha1 = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    dir.write("round.js", "export const round = Math.round;\n");
+    git(dir.path, ["add", "-A"]);
+    git(dir.path, ["commit", "-qm", "fix"]);
+    const sha2 = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    const failed = episode({ sha: sha1, errors: [{ type: "tests", message: "Cannot find module './round.js'", fingerprint: "f" }] });
+    const warn = () => {};
+    // Green but nothing committed (its checkpoint is the failed one's): a flake, not a fix.
+    expect(await learnFromFix(ws, episode({ iteration: 2, result: "no_change", sha: sha1 }), [failed], null, warn)).toBeUndefined();
+    expect(await learnFromFix(ws, episode({ iteration: 2, result: "progress", sha: sha1 }), [failed], null, warn)).toBeUndefined();
+    const fixed = episode({ iteration: 3, result: "progress", sha: sha2 });
+    const learning = await learnFromFix(ws, fixed, [failed], null, warn);
+    expect(learning?.fix).toBe("changed round.js (+1 −0); added: + export const round = Math.round;");
+    expect(await learnFromFix(ws, { ...fixed, iteration: 4 }, [failed], null, warn)).toBeUndefined();
+    expect(readLearnings(projectLearnings(ws)).map((l) => l.id)).toEqual([learning?.id ?? "?"]);
   });
 });

@@ -50,7 +50,14 @@ describe("loki memory", () => {
     expect(wrong.code).toBe(3);
     expect((await s.loki(["memory", "list", "--json"])).json<{ episodes: unknown[] }>().episodes.length).toBe(episodes.length);
     const forgot = await s.loki(["memory", "forget", failing?.id ?? "", "--json"]);
-    expect(forgot.json()).toEqual({ removed: [{ id: failing?.id, store: "project" }] });
+    // The learning made from that failure quotes it: it goes too.
+    const removed = forgot.json<{ removed: { id: string; store: string }[] }>().removed;
+    expect(removed[0]).toEqual({ id: failing?.id ?? "", store: "project" });
+    expect(removed.slice(1).map((r) => r.id)).toEqual([expect.stringMatching(/^lr_[0-9a-f]{16}$/)]);
+    expect(
+      existsSync(join(s.path, ".loki", "memory", "learnings.jsonl")) &&
+        readFileSync(join(s.path, ".loki", "memory", "learnings.jsonl"), "utf8"),
+    ).toBe("");
     const after = (await s.loki(["memory", "list", "--json"])).json<{ episodes: { id: string }[] }>().episodes;
     expect(after.map((e) => e.id)).not.toContain(failing?.id);
     expect(after.length).toBe(episodes.length - 1);
