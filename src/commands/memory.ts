@@ -15,7 +15,14 @@ const when = (ts: string) => ts.slice(0, 19).replace("T", " ");
 
 const episodeLine = (e: Episode) => {
   const errors = e.errors?.map((error) => error.type) ?? [];
-  const what = errors.length > 0 ? `failed ${errors.join(", ")}` : e.failures.length > 0 ? e.failures[0] : e.result.replaceAll("_", " ");
+  const what =
+    errors.length > 0
+      ? `failed ${errors.join(", ")}`
+      : e.failures.length > 0
+        ? e.failures[0]
+        : e.result === "progress"
+          ? "checks passed"
+          : e.result.replaceAll("_", " ");
   return `${episodeId(e)}  ${when(e.ts)}  ${e.result.padEnd(12)} ${what}`;
 };
 const learningLine = (l: Learning, store: string) =>
