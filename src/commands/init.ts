@@ -3,30 +3,55 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import cliTool from "../../templates/cli-tool.md" with { type: "text" };
-import fullstack from "../../templates/fullstack-compose.md" with { type: "text" };
-import landing from "../../templates/landing-page.md" with { type: "text" };
-import library from "../../templates/library.md" with { type: "text" };
-import restApi from "../../templates/rest-api-auth.md" with { type: "text" };
-import todoApp from "../../templates/todo-app.md" with { type: "text" };
 import { usageError } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
 import { commitCheckpoint, isRepo } from "../core/git.ts";
 import { info, out, outJson } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import { COMMAND_EXIT, ERROR_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { TEMPLATE_SOURCES } from "./init-templates.ts";
 
-const SOURCES = [todoApp, restApi, cliTool, landing, fullstack, library];
 const FRONT_MATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
 
-export type Template = { name: string; description: string; body: string };
+export type Template = { name: string; category: string; description: string; body: string };
 
 export function templates(): Template[] {
-  return SOURCES.map((source) => {
+  return TEMPLATE_SOURCES.map((source) => {
     const match = FRONT_MATTER.exec(source);
-    const meta = (match ? parseYaml(match[1] ?? "") : {}) as { template?: string; description?: string };
-    return { name: meta.template ?? "unnamed", description: meta.description ?? "", body: match ? source.slice(match[0].length) : source };
+    const meta = (match ? parseYaml(match[1] ?? "") : {}) as { template?: string; category?: string; description?: string };
+    return {
+      name: meta.template ?? "unnamed",
+      category: meta.category ?? "other",
+      description: meta.description ?? "",
+      body: match ? source.slice(match[0].length) : source,
+    };
   });
+}
+
+/** Templates grouped by category: categories in order of first appearance, templates in source order. */
+function groupTemplates(all: Template[]): { category: string; templates: Template[] }[] {
+  const groups = new Map<string, Template[]>();
+  for (const t of all) groups.set(t.category, [...(groups.get(t.category) ?? []), t]);
+  return [...groups].map(([category, members]) => ({ category, templates: members }));
+}
+
+function listTemplates(all: Template[], json: boolean | undefined): void {
+  const groups = groupTemplates(all);
+  if (json) {
+    outJson({ templates: groups.flatMap((g) => g.templates.map(({ name, category, description }) => ({ name, category, description }))) });
+    return;
+  }
+  const width = Math.max(...all.map((t) => t.name.length)) + 2;
+  groups.forEach((group, i) => {
+    if (i > 0) out();
+    out(`${group.category}:`);
+    for (const t of group.templates) out(`  ${t.name.padEnd(width)}${t.description}`);
+  });
+}
+
+/** The template a mistyped name most likely meant: one containing it, else one sharing its first letters. */
+function nearestTemplate(all: Template[], name: string): Template | undefined {
+  return all.find((t) => t.name.includes(name)) ?? all.find((t) => t.name.startsWith(name.slice(0, 3)));
 }
 
 type InitOptions = { template?: string; list?: boolean; force?: boolean; json?: boolean };
@@ -35,13 +60,12 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
   const all = templates();
   if (options.list || !options.template) {
     if (!options.list) info("choose a template with --template <name>:");
-    if (options.json) outJson({ templates: all.map(({ name, description }) => ({ name, description })) });
-    else for (const t of all) out(`${t.name.padEnd(20)} ${t.description}`);
+    listTemplates(all, options.json);
     return options.list ? COMMAND_EXIT.ok : ERROR_EXIT.usage;
   }
   const chosen = all.find((t) => t.name === options.template);
   if (!chosen) {
-    const near = all.find((t) => t.name.startsWith(options.template!.slice(0, 3)));
+    const near = nearestTemplate(all, options.template);
     throw usageError(`unknown template "${options.template}"${near ? ` (did you mean ${near.name}?)` : ""}`, {
       hint: "list them with `loki init --list`",
     });

@@ -197,17 +197,13 @@ describe("init", () => {
     expect(git(dir.path, ["status", "--porcelain"])).toContain("existing/");
   });
 
-  test("lists six templates; an unknown name suggests the nearest", async () => {
+  test("lists the templates (the first six among them); an unknown name suggests the nearest", async () => {
     await using dir = await tmpdir();
     const list = (await loki(["init", "--list", "--json"], { cwd: dir.path })).json<{ templates: { name: string }[] }>();
-    expect(list.templates.map((t) => t.name).sort()).toEqual([
-      "cli-tool",
-      "fullstack-compose",
-      "landing-page",
-      "library",
-      "rest-api-auth",
-      "todo-app",
-    ]);
+    const names = list.templates.map((t) => t.name);
+    expect(names.length).toBeGreaterThanOrEqual(20);
+    for (const name of ["cli-tool", "fullstack-compose", "landing-page", "library", "rest-api-auth", "todo-app"])
+      expect(names).toContain(name);
     const bad = await loki(["init", "x", "--template", "todo"], { cwd: dir.path });
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("did you mean todo-app?");

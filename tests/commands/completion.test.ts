@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildProgram } from "../../src/cli.ts";
 import { optionValues } from "../../src/commands/completion.ts";
+import { templates } from "../../src/commands/init.ts";
 import { completionTree, longFlags } from "../../src/commands/completion/tree.ts";
 import { loki } from "../helpers/cli.ts";
 import { git, tmpdir, type TmpDir } from "../helpers/tmp.ts";
@@ -58,7 +59,10 @@ function fish(line: string): string[] {
 }
 
 const PROVIDERS = ["aider", "claude", "cline", "codex", "opencode"];
-const TEMPLATES = ["cli-tool", "fullstack-compose", "landing-page", "library", "rest-api-auth", "todo-app"];
+/** Every embedded template, as `loki init --list` names them. */
+const TEMPLATES = templates()
+  .map((t) => t.name)
+  .sort();
 
 /** [line being typed, what every shell offers]: the same answers from all three scripts. */
 const CASES: [string, string[]][] = [
