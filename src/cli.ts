@@ -132,6 +132,15 @@ export function buildProgram(): Command {
       ),
   ).action(lazy(() => import("./commands/run.ts"), "runStart"));
   runFlags(
+    program
+      .command("quick")
+      .description(
+        "build a one-line task in this repository with small caps (5 iterations, $3 unless --max-iterations/--budget): the same gates and proof as start",
+      )
+      .argument("<task>", 'what to build, e.g. "add a dark mode toggle to the settings page"')
+      .option("--no-dashboard", "do not open the live dashboard"),
+  ).action(lazy(() => import("./commands/quick.ts"), "runQuick"));
+  runFlags(
     program.command("resume").description("continue a stopped, interrupted or crashed run from its saved state (or un-pause a live one)"),
   )
     .addOption(new Option("--background-child").hideHelp())
@@ -236,6 +245,43 @@ export function buildProgram(): Command {
     .option("--json", "print the plan as JSON (schema: docs/reference/plan-json.md)")
     .action(lazy(() => import("./commands/plan.ts"), "runPlan"));
 
+  program
+    .command("grill")
+    .description(
+      "interrogate a spec before building it: one read-only, sandboxed model call lists ambiguities, contradictions, missing and untestable criteria, each on a spec line (exit 0 clean, 1 findings)",
+    )
+    .argument("[spec]", "PRD file, JSON/YAML/OpenAPI file, OpenSpec dir, issue or a quoted brief")
+    .option("--prd <file>", "treat the argument as a PRD file")
+    .option("--issue <ref>", "treat the argument as an issue reference")
+    .option("--openspec <dir>", "an OpenSpec change directory")
+    .option("--provider <name>", `coding-agent CLI to ask (${PROVIDER_LIST})`, oneOf("--provider", PROVIDER_IDS))
+    .option("--model <model>", "model id or alias (default: the provider's review model for the spec's tier)")
+    .option("--budget <usd>", "the most the call may cost (default $1)", positiveNumber)
+    .option("--write", 'append the questions to the Markdown spec as an "Open questions" section')
+    .option("--no-sandbox", "run the call without loki's OS sandbox")
+    .option("--json", "print the findings as JSON")
+    .action(lazy(() => import("./commands/grill.ts"), "runGrill"));
+
+  program
+    .command("review")
+    .description(
+      "review a change: loki verify's gates plus one read-only, sandboxed reviewer model, findings on file:line (exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED, 3 could not review)",
+    )
+    .option("--staged", "review the staged changes against HEAD (default: this branch against its base, plus the working tree)")
+    .option("--diff <base>", "review the commits since <base>, as loki verify <base> grades them")
+    .option(
+      "--min-severity <level>",
+      "show and count findings at or above critical, high, medium or low (default low)",
+      oneOf("--min-severity", ["critical", "high", "medium", "low"]),
+    )
+    .option("--provider <name>", `coding-agent CLI to ask (${PROVIDER_LIST})`, oneOf("--provider", PROVIDER_IDS))
+    .option("--model <model>", "model id or alias (default: the provider's review model)")
+    .option("--budget <usd>", "the most the model call may cost (default $1)", positiveNumber)
+    .option("--sarif <file>", "also write the gates' and the reviewer's findings as SARIF 2.1.0")
+    .option("--no-sandbox", "run the call without loki's OS sandbox")
+    .option("--json", "print the verdict, gates and findings as JSON (docs/review.md)")
+    .action(lazy(() => import("./commands/review.ts"), "runReview"));
+
   const spec = program.command("spec").description("lock the spec and detect drift from it");
   spec
     .command("lock")
@@ -258,6 +304,23 @@ export function buildProgram(): Command {
     .option("--force", "overwrite an existing prd.md")
     .option("--json", "print the result as JSON")
     .action(lazy(() => import("./commands/init.ts"), "runInit"));
+  program
+    .command("quickstart")
+    .description(
+      "a guided first build: setup check, your idea, the template that fits, the quote — then the build (Enter four times builds the Todo app)",
+    )
+    .action(lazy(() => import("./commands/quickstart.ts"), "runQuickstart"));
+  program
+    .command("demo")
+    .description("build a tiny bundled sample end to end in a new temporary directory, after you confirm its quote")
+    .option("-y, --yes", "build without asking (for scripts)")
+    .option("--dir <path>", "build there instead of a new temporary directory (must not exist)")
+    .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`, oneOf("--provider", PROVIDER_IDS))
+    .option("--model <model>", "model id or alias")
+    .option("--budget <usd>", "hard cap in US dollars (default $2)", positiveNumber)
+    .option("--no-sandbox", "run the agent without loki's OS sandbox")
+    .option("--no-dashboard", "do not open the live dashboard")
+    .action(lazy(() => import("./commands/demo.ts"), "runDemo"));
 
   program.commandsGroup(INSPECT);
   program

@@ -24,7 +24,7 @@ import { pauseRun } from "../run/control.ts";
 import { autoOpenDashboard } from "../run/dashboard-policy.ts";
 import { childVerbosityEnv, verbosity } from "../core/verbosity.ts";
 
-type RunOptions = {
+export type RunOptions = {
   provider?: string;
   model?: string;
   budget?: number;
@@ -38,6 +38,8 @@ type RunOptions = {
   prd?: string;
   issue?: string;
   openspec?: string;
+  /** The spec is this brief, whatever it looks like (`loki quick`). */
+  brief?: string;
   backgroundChild?: boolean;
   sandbox?: boolean;
   worktree?: boolean;
@@ -60,6 +62,7 @@ export const INVOCATION_OPTIONS = [
   "prd",
   "issue",
   "openspec",
+  "brief",
   "backgroundChild",
   "dashboard",
 ] as const satisfies readonly (keyof RunOptions)[];
@@ -100,7 +103,12 @@ export async function runStart(arg: string | undefined, options: RunOptions): Pr
     throw usageError("--branch cannot be combined with --worktree, --pr, --ship or --bg (they name the branch loki/issue-<n>)");
   const input = {
     arg,
-    explicit: { prd: options.prd, issue: options.issue, openspec: options.openspec },
+    explicit: {
+      prd: options.prd,
+      issue: options.issue,
+      openspec: options.openspec,
+      ...(options.brief !== undefined ? { brief: options.brief } : {}),
+    },
     cwd: process.cwd(),
     env: process.env,
     flags: flagsOf(options),

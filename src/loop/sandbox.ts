@@ -83,7 +83,7 @@ function specInRepo(env: LoopEnv): string[] {
  * install, the whole node_modules it came from (codex's native binary is a sibling package) — all
  * read-only, and visible even under /tmp, which the sandbox makes private.
  */
-function providerInstall(binaryPath: string): string[] {
+export function providerInstall(binaryPath: string): string[] {
   try {
     const real = realpathSync(binaryPath);
     const modules = real.lastIndexOf("/node_modules/");
@@ -94,7 +94,7 @@ function providerInstall(binaryPath: string): string[] {
 }
 
 /** The binary by its real path: a symlink such as node_modules/.bin/claude is not mounted in the sandbox. */
-function realBinary(argv: string[]): string[] {
+export function realBinary(argv: string[]): string[] {
   try {
     return [realpathSync(argv[0] ?? ""), ...argv.slice(1)];
   } catch {

@@ -1,5 +1,6 @@
 // Spec → Plan: the honest quote (iterations, tokens, dollars per model, time, provider). Pure:
 // prices come from the one dated table in src/data/pricing.json via core/models.ts.
+import { vagueWarning } from "./vague.ts";
 import type { ProviderId } from "../core/config.ts";
 import { PRICING, priceTokens, resolveModel, type Tokens } from "../core/models.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
@@ -57,6 +58,8 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
     selected: model === build.model,
   }));
   const warnings = [...spec.warnings];
+  const vague = vagueWarning(spec);
+  if (vague) warnings.push(vague);
   const basis = priceTokens(build.model, ITERATION_TOKENS[tier], provider.id).basis;
   if (basis === "fallback")
     warnings.push(`no price listed for ${build.model}; quoted at the most expensive ${provider.id} model in the table`);

@@ -13,7 +13,8 @@ export type SpecTarget =
   | { kind: "origin-issue"; number: number };
 
 export type Probe = (path: string) => "file" | "dir" | null;
-export type Explicit = { prd?: string; issue?: string; openspec?: string };
+/** What a flag or command says the argument is: a PRD file, an issue, an OpenSpec change, a brief (`loki quick`). */
+export type Explicit = { prd?: string; issue?: string; openspec?: string; brief?: string };
 
 export const DISCOVERY = ["prd.md", "PRD.md", "SPEC.md", "spec.md", "spec.json", "spec.yaml", "spec.yml", "docs/prd.md"];
 const FORMATS: Record<string, "markdown" | "json" | "yaml" | "text"> = {
@@ -30,6 +31,10 @@ const JIRA_KEY = /^[A-Z][A-Z0-9]+-\d+$/;
 const NUMBER = /^#?(\d+)$/;
 
 export function detectSpec(arg: string | undefined, explicit: Explicit, cwd: string, probe: Probe): SpecTarget {
+  if (explicit.brief !== undefined) {
+    if (explicit.brief.trim() === "") throw usageError('the brief is empty: say what to build, e.g. "add a dark mode toggle"');
+    return { kind: "brief", text: explicit.brief.trim() };
+  }
   if (explicit.prd !== undefined) return explicitFile(explicit.prd, cwd, probe);
   if (explicit.issue !== undefined) {
     return (

@@ -58,6 +58,8 @@ export function rereadArgs(source: SpecSource): { arg?: string; explicit: Explic
   if (source.kind === "openspec" && source.path) return { explicit: { openspec: source.path } };
   if (source.kind === "issue") return { explicit: { issue: source.ref } };
   if (source.path) return { explicit: { prd: source.path } };
+  // A brief is read as one whatever it looks like (a one-word brief is no file, no issue).
+  if (source.kind === "brief") return { explicit: { brief: source.ref } };
   return { arg: source.ref, explicit: {} };
 }
 

@@ -2,7 +2,7 @@
 // fresh global prefix, into a fresh project, and run through npx and bunx — each on a PATH with node
 // and git but no Bun. The npm registry serves the dependencies (a shared cache makes repeats quick).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecResult } from "../../src/core/exec.ts";
@@ -109,6 +109,96 @@ describe("npm install -g, on a PATH without bun", () => {
     expect(evidence).toMatchObject({ verdict: "CONCERNS", exit_code: 1, repo: { branch: "feature" } });
     expect(evidence.reasons.join("\n")).toContain("no test runner found");
   });
+});
+
+describe("loki quickstart from the installed package, with no Claude Code anywhere", () => {
+  /** A terminal session of `loki quickstart` in `dir` that answers each prompt with `keys` when it shows. */
+  async function quickstart(
+    dir: string,
+    answers: [string, string][],
+    env: Record<string, string>,
+  ): Promise<{ code: number; screen: string }> {
+    const run = Bun.spawn(["script", "-qec", "stty cols 120 rows 40; loki quickstart", "/dev/null"], {
+      cwd: dir,
+      env,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let screen = "";
+    const reader = (async () => {
+      for await (const chunk of run.stdout) screen += new TextDecoder().decode(chunk);
+    })();
+    for (const [prompt, keys] of answers) {
+      for (const deadline = Date.now() + 60_000; !screen.includes(prompt); await Bun.sleep(25))
+        if (Date.now() > deadline) throw new Error(`waiting for "${prompt}"; the screen shows:\n${screen}`);
+      await Bun.sleep(150);
+      run.stdin.write(keys);
+      run.stdin.flush();
+    }
+    // A session that hangs is ended (and its screen shown), not left to the test's timeout.
+    const watchdog = setTimeout(() => run.kill("SIGKILL"), 150_000);
+    const code = await run.exited;
+    clearTimeout(watchdog);
+    await reader;
+    return { code, screen };
+  }
+
+  /** `npm` as quickstart calls it, without the network: "installs" the scripted claude into the project. */
+  function fakeNpm(): string {
+    const bin = join(work, "fake-npm");
+    mkdirSync(bin, { recursive: true });
+    const claude = join(ROOT, "tests", "fixtures", "agents", "claude");
+    writeFileSync(
+      join(bin, "npm"),
+      `#!/bin/sh\ncase "$*" in *@anthropic-ai/claude-code*) mkdir -p node_modules/.bin && ln -sf '${claude}' node_modules/.bin/claude && printf '{"devDependencies":{"@anthropic-ai/claude-code":"*"}}\\n' > package.json && exit 0;; esac\nexit 9\n`,
+      { mode: 0o755 },
+    );
+    return bin;
+  }
+
+  const session = (name: string) => {
+    const dir = join(work, name);
+    mkdirSync(dir, { recursive: true });
+    // The scripted claude keeps its call count in claude's own state dir: the one place its sandbox lets it write.
+    const claudeDir = join(process.env.HOME ?? work, ".claude");
+    mkdirSync(claudeDir, { recursive: true });
+    const state = mkdtempSync(join(claudeDir, "fake-agent-"));
+    const env = cleanEnv(`${fakeNpm()}:${onPath}`, {
+      TERM: "xterm",
+      ANTHROPIC_API_KEY: "test-key",
+      FAKE_BUN: process.execPath,
+      FAKE_AGENT_SCENARIO: "greenfield",
+      FAKE_AGENT_STATE: state,
+    });
+    delete env.CI;
+    return { dir, env };
+  };
+
+  test("declining the install builds nothing and says how to install it", async () => {
+    const { dir, env } = session("qs-decline");
+    const { code, screen } = await quickstart(dir, [["Install Claude Code into the new project", "n\r"]], env);
+    expect(code, screen).toBe(1);
+    expect(screen).toContain("Claude Code is not installed");
+    expect(screen).toContain("nothing installed: install it yourself (npm install -g @anthropic-ai/claude-code)");
+    expect(readdirSync(dir)).toEqual([]);
+  }, 120_000);
+
+  test("Enter at every step: Claude Code goes into the new project, and the Todo build runs and verifies", async () => {
+    const { dir, env } = session("qs-install");
+    const enter: [string, string][] = [
+      "Install Claude Code into the new project",
+      "What do you want to build?",
+      "Start from this template",
+      "Build it in ./todo-app?",
+    ].map((p) => [p, "\r"]);
+    const { code, screen } = await quickstart(dir, enter, env);
+    expect(code, screen).toBe(0);
+    const app = join(dir, "todo-app");
+    expect(readlinkSync(join(app, "node_modules", ".bin", "claude"))).toEndWith("agents/claude");
+    expect(readFileSync(join(app, ".gitignore"), "utf8")).toContain("node_modules/");
+    expect(JSON.parse(readFileSync(join(app, ".loki", "state", "completion.json"), "utf8"))).toMatchObject({ outcome: "verified" });
+  }, 180_000);
 });
 
 describe("a project that installed the tarball (no install scripts run)", () => {

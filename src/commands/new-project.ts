@@ -1,0 +1,85 @@
+// What `loki demo` and `loki quickstart` share: rank the starter templates for a one-line idea (BM25
+// over their names, categories, descriptions and text; no model call), quote a PRD as `loki plan`
+// would, and make a new project directory with the PRD and a first commit.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config, ProviderId } from "../core/config.ts";
+import { commitCheckpoint } from "../core/git.ts";
+import { run } from "../core/exec.ts";
+import { usageError } from "../core/errors.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
+import type { Plan } from "../core/schema.ts";
+import { buildIndex, searchMany } from "../memory/bm25.ts";
+import { buildPlan } from "../plan/plan.ts";
+import { installedProviders } from "../providers/detect.ts";
+import { loadProvider } from "../providers/registry.ts";
+import { readSpec } from "../spec/read.ts";
+import type { Template } from "./init.ts";
+
+export type Ranked = { template: Template; score: number };
+
+/** The templates best matching `idea`, best first; every template is listed (unmatched ones last, in gallery order). */
+export function rankTemplates(templates: readonly Template[], idea: string): Ranked[] {
+  const index = buildIndex(
+    templates.map((t) => ({
+      id: t.name,
+      text: `${t.name.replaceAll("-", " ")}\n${t.category}\n${t.description}\n${t.description}\n${t.body}`,
+    })),
+  );
+  const hits = new Map(searchMany([index], idea, templates.length).map((hit) => [hit.id, hit.score]));
+  return templates
+    .map((template, order) => ({ template, score: hits.get(template.name) ?? 0, order }))
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .map(({ template, score }) => ({ template, score }));
+}
+
+/** The quote of a PRD text, as `loki plan` prints it (read from a private temp copy: nothing written here). */
+export async function quotePrd(prd: string, config: Config, cwd: string): Promise<Plan> {
+  const dir = mkdtempSync(join(tmpdir(), "loki-quote-"));
+  try {
+    const file = join(dir, "prd.md");
+    writeFileSync(file, prd);
+    const spec = await readSpec(file, { cwd: dir, config, env: process.env });
+    return buildPlan(spec, {
+      provider: config.provider as ProviderId,
+      providerChosen: false,
+      model: config.model,
+      maxIterations: config.max_iterations,
+      heldOut: 0,
+      installed: await installedProviders({ env: process.env, cwd }),
+      firstClass: await loadProvider(PROVIDER_IDS[0]),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A directory under `parent` named `name`, or `name-2`, `name-3` … when taken. */
+export function freeDir(parent: string, name: string): string {
+  for (let i = 1; ; i++) {
+    const dir = join(parent, i === 1 ? name : `${name}-${i}`);
+    if (!existsSync(dir)) return dir;
+  }
+}
+
+/** Makes `dir` a new git repository holding `files` (prd.md …) in a first commit. */
+export async function createProject(dir: string, files: Record<string, string>, message: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const init = await run(["git", "init", "-q"], { cwd: dir, timeoutMs: 30_000 });
+  if (!init.ok) throw usageError(`git init failed in ${dir}: ${init.digest}`, { hint: "is git installed? run `loki doctor`" });
+  await commitCheckpoint(dir, message);
+}
+
+/** The quote in four lines: complexity, iterations, dollars, time. */
+export function quoteLines(plan: Plan): string[] {
+  const usd = (n: number) => `$${n.toFixed(2)}`;
+  const { iterations, cost, time, complexity, items } = plan;
+  return [
+    `${items.total} items · complexity ${complexity.tier}`,
+    `iterations ~${iterations.estimate} (${iterations.low}–${iterations.high})`,
+    `cost ~${usd(cost.usd.estimate)} (${usd(cost.usd.low)}–${usd(cost.usd.high)}) with ${plan.models.build}`,
+    `time ~${time.minutes.estimate} min (${time.minutes.low}–${time.minutes.high})`,
+  ];
+}
