@@ -24,11 +24,14 @@ export async function runDemo(options: DemoOptions): Promise<ExitCode> {
     throw usageError(`${options.dir} already exists: the demo builds in a new directory`, {
       hint: "pass another --dir, or none for a temporary one",
     });
-  const { config } = loadConfig(process.cwd(), process.env, {});
+  const { config, origins } = loadConfig(process.cwd(), process.env, {});
   const plan = await quotePrd(String(demoPrd), config, process.cwd());
   out("loki demo: builds a tiny slug library (6 acceptance items) in a new directory, end to end");
   for (const line of quoteLines(plan)) out(`  ${line}`);
-  const budget = options.budget ?? DEMO_BUDGET_USD;
+  // The demo's cap stands in for an unset one only: a lower cap of your own config is never raised.
+  const budget =
+    options.budget ??
+    (origins.has("budget_usd") && config.budget_usd !== undefined ? Math.min(config.budget_usd, DEMO_BUDGET_USD) : DEMO_BUDGET_USD);
   out(`  capped at $${budget.toFixed(2)} (--budget to change)`);
   if (!options.yes) {
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
@@ -42,7 +45,7 @@ export async function runDemo(options: DemoOptions): Promise<ExitCode> {
       return COMMAND_EXIT.declined;
     }
   }
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "loki-demo-"));
+  const dir = options.dir ?? join(mkdtempSync(join(tmpdir(), "loki-demo-")), "slugs");
   // A runnable test command from the start: `node --test` reads what the PRD asks for (slug.test.js).
   const pkg = `${JSON.stringify({ name: "loki-demo-slugs", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`;
   await createProject(dir, { "prd.md": String(demoPrd), "package.json": pkg }, "Start the loki demo");

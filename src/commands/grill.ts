@@ -9,8 +9,9 @@ import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import type { Spec } from "../core/schema.ts";
 import { findRoot, writeFileAtomic } from "../core/workspace.ts";
-import { GRILL_SYSTEM, type GrillFinding, grillPrompt, parseGrill, questionsSection } from "../review/grill.ts";
-import { readOnlyCall } from "../run/oneshot.ts";
+import { GRILL_SYSTEM, type GrillFinding, grillPrompt, parseGrill, questionsSection, shownLines } from "../review/grill.ts";
+import { flagsOnlySandbox, readOnlyCall } from "../run/oneshot.ts";
+import { stripControls } from "../run/terminal-text.ts";
 import { readSpec } from "../spec/read.ts";
 
 type GrillOptions = {
@@ -31,11 +32,9 @@ export const GRILL_BUDGET_USD = 1;
 export async function runGrill(arg: string | undefined, options: GrillOptions): Promise<ExitCode> {
   const root = findRoot();
   const cwd = process.cwd();
-  const { config, warnings } = loadConfig(root, process.env, {
-    provider: options.provider,
-    model: options.model,
-    ...(options.sandbox === false ? { sandbox: false } : {}),
-  });
+  const loaded = loadConfig(root, process.env, { provider: options.provider, model: options.model });
+  const { warnings } = loaded;
+  const config = flagsOnlySandbox(loaded.config, options.sandbox);
   for (const line of warnings) warn(line);
   const spec = await readSpec(arg, {
     cwd,
@@ -49,12 +48,13 @@ export async function runGrill(arg: string | undefined, options: GrillOptions): 
     throw usageError(`--write appends to a local Markdown spec; ${spec.source.ref} is a ${spec.source.kind} spec`, {
       hint: "run loki grill without --write and answer the questions in the spec's own place",
     });
-  const name = file ? relative(cwd, file) || file : spec.source.ref;
+  // Printed and put in the prompt: a path or a brief with control characters cannot move the terminal's cursor.
+  const name = stripControls(file ? relative(cwd, file) || file : spec.source.ref);
   const text = file ? readFileSync(file, "utf8") : specText(spec);
   const lineCount = text.split("\n").length;
   if (!options.json)
     info(
-      `grilling ${name} (${lineCount} lines) with ${config.provider}: one read-only call, at most $${(options.budget ?? GRILL_BUDGET_USD).toFixed(2)}…`,
+      `grilling ${name} (${lineCount} lines) with ${config.provider}: one read-only call, budget $${(options.budget ?? GRILL_BUDGET_USD).toFixed(2)}…`,
     );
   const answer = await readOnlyCall(
     root,
@@ -69,16 +69,23 @@ export async function runGrill(arg: string | undefined, options: GrillOptions): 
     },
     { env: process.env, warn },
   );
-  const cost = `$${answer.costUsd.toFixed(2)} ${answer.costBasis} (${answer.provider}, ${answer.model})`;
+  const cost = `$${answer.costUsd.toFixed(2)} ${answer.costBasis} (${answer.provider}, ${answer.model}${answer.sandboxed ? "" : ", unsandboxed"})`;
   if (!answer.ok)
     throw new LokiError("provider", `the grill call failed (${answer.errorClass ?? "no answer"}; ${cost}): nothing was concluded`, {
       hint: "loki doctor checks the provider; run loki grill again",
     });
-  const result = parseGrill(answer.finalText, lineCount);
+  const result = parseGrill(answer.finalText, shownLines(lineCount));
   if (!result)
     throw new LokiError("provider", `the grill answer had no findings block (${cost}): nothing was concluded, not even "clean"`, {
       hint: "run loki grill again, or with another --model",
     });
+  // Findings given, none of them in the protocol: no verdict either — never "ready to build".
+  if (result.findings.length === 0 && result.dropped > 0)
+    throw new LokiError(
+      "provider",
+      `none of the grill answer's ${result.dropped} findings followed the protocol (a spec line, a known kind and severity; ${cost}): nothing was concluded`,
+      { hint: "run loki grill again, or with another --model" },
+    );
   let wrote: string | null = null;
   if (options.write && file && result.findings.length > 0) {
     writeFileAtomic(

@@ -3,7 +3,7 @@
 // would, and make a new project directory with the PRD and a first commit.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { commitCheckpoint } from "../core/git.ts";
 import { run } from "../core/exec.ts";
@@ -63,9 +63,17 @@ export function freeDir(parent: string, name: string): string {
   }
 }
 
-/** Makes `dir` a new git repository holding `files` (prd.md …) in a first commit. */
+/** Makes `dir` — which must not exist — a new git repository holding `files` (prd.md …) in a first commit. */
 export async function createProject(dir: string, files: Record<string, string>, message: string): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    // Made here, never reused: a directory (or a link) that appeared since it was chosen is refused.
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST")
+      throw usageError(`${dir} already exists: a new project gets a new directory`, { hint: "choose another name or remove it" });
+    throw error;
+  }
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const init = await run(["git", "init", "-q"], { cwd: dir, timeoutMs: 30_000 });
   if (!init.ok) throw usageError(`git init failed in ${dir}: ${init.digest}`, { hint: "is git installed? run `loki doctor`" });

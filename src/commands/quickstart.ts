@@ -81,7 +81,8 @@ export async function runQuickstart(): Promise<ExitCode> {
   // 4. The quote: declining costs nothing.
   const plan = await quotePrd(prd, config, cwd);
   const dir = freeDir(cwd, template.name);
-  note(quoteLines(plan).join("\n"), `4/4 The quote for ${template.name}`);
+  const cap = config.budget_usd ?? Math.ceil(plan.cost.usd.high);
+  note([...quoteLines(plan), `capped at $${cap.toFixed(2)}`].join("\n"), `4/4 The quote for ${template.name}`);
   const go = await confirm({ message: `Build it in ./${relative(cwd, dir)}?`, initialValue: true });
   if (!answered(go)) {
     outro("nothing built, nothing spent");
@@ -97,7 +98,8 @@ export async function runQuickstart(): Promise<ExitCode> {
   }
   outro(`building ${basename(dir)}: the live line below, the dashboard in your browser; loki stop ends it cleanly`);
   process.chdir(dir);
-  return runStart("prd.md", {});
+  // Capped at the quote's high end (whole dollars) unless your config sets a cap: the build never spends past what you agreed to.
+  return runStart("prd.md", config.budget_usd !== undefined ? {} : { budget: Math.ceil(plan.cost.usd.high) });
 }
 
 /** How quickstart installs Claude Code into the new project (its node_modules/.bin is where loki looks first). */

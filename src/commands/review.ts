@@ -13,12 +13,15 @@ import { writeFileAtomic } from "../core/workspace.ts";
 import { DIFF_ARGS, readSubject } from "../gates/diff.ts";
 import type { Subject } from "../gates/gate.ts";
 import * as cr from "../review/code-review.ts";
-import { type OneShotAnswer, readOnlyCall } from "../run/oneshot.ts";
+import { MAX_DIFF_CHARS } from "../review/diff-text.ts";
+import { stripControls } from "../run/terminal-text.ts";
+import { flagsOnlySandbox, type OneShotAnswer, readOnlyCall } from "../run/oneshot.ts";
 import { startRefusals } from "../run/prepare.ts";
 import { resolveBase } from "../verify/base.ts";
 import { locationOf } from "../verify/report/findings.ts";
 import { formatMs } from "../verify/report/markdown.ts";
 import { toSarif } from "../verify/report/sarif.ts";
+import { PROJECT_URL } from "../verify/report/sarif-rules.ts";
 import { verifyRepo } from "../verify/verify.ts";
 
 type ReviewOptions = {
@@ -48,20 +51,19 @@ export async function runReview(options: ReviewOptions): Promise<ExitCode> {
   const cwd = process.cwd();
   const root = await repoRoot(cwd);
   if ((await headSha(root)) === null) throw gitError(`${root} has no commits yet`, { hint: "commit something first, then loki review" });
-  const { config, warnings } = loadConfig(root, process.env, {
-    provider: options.provider,
-    model: options.model,
-    ...(options.sandbox === false ? { sandbox: false } : {}),
-  });
+  const loaded = loadConfig(root, process.env, { provider: options.provider, model: options.model });
+  const { warnings } = loaded;
+  // The branch under review may carry a loki.yaml: it does not decide the reviewer's sandbox.
+  const config = flagsOnlySandbox(loaded.config, options.sandbox);
   for (const line of warnings) warn(line);
   const target = await readTarget(root, options);
-  if (target.change.stat.files === 0) return nothingToReview(target, options.json === true);
+  if (target.change.stat.files === 0) return nothingToReview(target, options.json === true, options.sarif);
   // Refused before anything runs or is spent, as `loki start` refuses: no provider, no login, no sandbox.
   const refusal = (await startRefusals(config, { env: process.env, cwd: root }))[0];
   if (refusal) throw new LokiError(refusal.check === "sandbox" ? "sandbox" : "provider", refusal.message, { hint: refusal.fix });
   const budget = options.budget ?? REVIEW_BUDGET_USD;
   if (!options.json)
-    info(`reviewing ${target.label}: the gates, and one read-only call to ${config.provider} at most $${budget.toFixed(2)}…`);
+    info(`reviewing ${target.label}: the gates, and one read-only call to ${config.provider}, budget $${budget.toFixed(2)}…`);
   const result = await gradeAndDecide(cwd, root, config, target, budget, (options.minSeverity ?? "low") as cr.ReviewSeverity);
   const sarif = options.sarif === undefined ? null : resolve(cwd, options.sarif);
   if (sarif) writeFileAtomic(sarif, sarifLog(result), 0o644);
@@ -89,7 +91,17 @@ async function gradeAndDecide(cwd: string, root: string, config: Config, target:
   const caveat = target.caveat ?? (moved ? "the change moved while it was reviewed: the gates and the reviewer saw different diffs" : null);
   const kept = reviewer.review.ok ? reviewer.review.findings : [];
   const shown = cr.atOrAbove(kept, min);
-  const decided = cr.decideReview(outcome.evidence, reviewer.review, shown, caveat ? [caveat] : []);
+  // A diff past the prompt's cap was not all read: whatever the reviewer said, it did not see the rest.
+  const cut =
+    change.text.length > MAX_DIFF_CHARS
+      ? `the reviewer saw the first ${MAX_DIFF_CHARS} of ${change.text.length} characters of the diff: the rest was not reviewed`
+      : null;
+  const decided = cr.decideReview(
+    outcome.evidence,
+    reviewer.review,
+    shown,
+    [caveat, cut].filter((c): c is string => c !== null),
+  );
   return { outcome, reviewer, min, kept, shown, ...decided, exitCode: cr.REVIEW_EXIT[decided.verdict] };
 }
 
@@ -125,7 +137,7 @@ function printText(result: Result, target: Target, written: (string | undefined 
   const { stat } = target.change;
   out(`loki review: ${target.label}: ${stat.files} file${stat.files === 1 ? "" : "s"}, +${stat.insertions} −${stat.deletions}`);
   printGates(result.outcome.evidence, result.min);
-  for (const f of result.shown) out(`${cr.locationOf(f)}  ${SEVERITY[f.severity](f.severity)}  ${f.message}`);
+  for (const f of result.shown) out(`${stripControls(cr.locationOf(f))}  ${SEVERITY[f.severity](f.severity)}  ${f.message}`);
   const hidden = result.kept.length - result.shown.length;
   if (hidden > 0) info(`${hidden} finding(s) below --min-severity ${result.min} hidden`);
   if (review.ok && review.dropped > 0) info(`${review.dropped} finding(s) dropped: not on a line the diff shows, or not in the protocol`);
@@ -164,7 +176,9 @@ function printGates(evidence: Evidence, min: cr.ReviewSeverity): void {
     out(`  ${STATUS[g.status](g.status.padEnd(12))} ${g.id.padEnd(width)} ${formatMs(g.duration_ms).padStart(8)}  ${g.reason}`);
     const findings = g.findings.filter((f) => cr.meets(f.severity, min));
     for (const f of findings.slice(0, 5))
-      out(`      ${locationOf(f)}  ${SEVERITY[f.severity as cr.ReviewSeverity](f.severity)}  ${f.rule ? `${f.rule}: ` : ""}${f.message}`);
+      out(
+        `      ${stripControls(locationOf(f))}  ${SEVERITY[f.severity as cr.ReviewSeverity](f.severity)}  ${f.rule ? `${f.rule}: ` : ""}${stripControls(f.message)}`,
+      );
     if (findings.length > 5) out(`      … and ${findings.length - 5} more in .loki/verify/report.md`);
   }
 }
@@ -253,15 +267,32 @@ async function defaultBase(root: string, branch: string | null) {
 }
 
 /** An empty change: nothing run, nothing spent; CONCERNS, as `loki verify` grades an empty diff. */
-function nothingToReview(target: Target, json: boolean): ExitCode {
+function nothingToReview(target: Target, json: boolean, sarif: string | undefined): ExitCode {
   const [what, hint] = target.empty;
   const exitCode = VERIFY_EXIT.CONCERNS;
+  // A CI step that uploads the SARIF file finds one: no result, the verdict in its properties.
+  if (sarif) writeFileAtomic(resolve(sarif), `${JSON.stringify(emptySarif(what), null, 2)}\n`);
   const reasons = [`nothing to review: ${what}`];
   const change = { label: target.label, base: target.change.base, head: target.change.head, ...target.change.stat };
   if (json)
     outJson({ verdict: "CONCERNS", exit_code: exitCode, reasons, change, gates: [], findings: [], hidden: 0, dropped: 0, reviewer: null });
   else out(`${color.yellow("CONCERNS")} (exit ${exitCode}): nothing to review: ${what}. next: ${hint}`);
   return exitCode;
+}
+
+/** A SARIF 2.1.0 log of a review that had nothing to review: one run of the reviewer, no result. */
+function emptySarif(what: string): Record<string, unknown> {
+  return {
+    version: "2.1.0",
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    runs: [
+      {
+        tool: { driver: { name: "loki-review", informationUri: PROJECT_URL, rules: [] } },
+        results: [],
+        properties: { verdict: "CONCERNS", reason: `nothing to review: ${what}` },
+      },
+    ],
+  };
 }
 
 /** `loki verify`'s SARIF (a run per gate) with the reviewer as one run more (tool loki-review, rule loki/review). */

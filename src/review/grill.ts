@@ -56,15 +56,19 @@ export function grillPrompt(name: string, text: string): string {
 
 export type GrillResult = { findings: GrillFinding[]; dropped: number };
 
+/** The prompt shows at most this many lines of a spec: findings must cite one of them. */
+export const shownLines = (lineCount: number) => Math.min(lineCount, MAX_SPEC_LINES);
+
 /**
- * The findings of an answer: its last fenced JSON block (or bare object) with a `findings` list. Each
+ * The findings of an answer: its last fenced JSON block, which must hold a `findings` list. Each
  * finding must match the schema and cite a line of the spec (1..lineCount); others are dropped and
  * counted. null when the answer has no such block: no verdict, never "clean".
  */
 export function parseGrill(answer: string, lineCount: number): GrillResult | null {
   const blocks = [...answer.matchAll(/```(?:json)?\s*\n([\s\S]*?)\n\s*```/g)].map((m) => m[1] ?? "");
-  const candidates = blocks.length > 0 ? blocks.reverse() : [answer.slice(answer.indexOf("{"), answer.lastIndexOf("}") + 1)];
-  for (const candidate of candidates) {
+  // The last block only: an earlier one may be quoted text (a spec line that reads like an answer).
+  const last = blocks.at(-1);
+  for (const candidate of last === undefined ? [] : [last]) {
     let raw: unknown;
     try {
       raw = JSON.parse(candidate);

@@ -26,6 +26,9 @@ export function parseVerdict(text: string): ParsedVerdict {
   const blocks = [...text.matchAll(FENCE)].map((m) => m[1] ?? "");
   const last = blocks.at(-1);
   if (last === undefined) return { ok: false, reason: "no ```json block in the answer" };
+  // Exactly one, as the protocol asks: a second block may be text the reviewed code addressed to the
+  // reviewer and it quoted back ("APPROVE" after its own REJECT) — which one is meant is not for loki to guess.
+  if (blocks.length > 1) return { ok: false, reason: `${blocks.length} \`\`\`json blocks in the answer, not exactly one` };
   let raw: unknown;
   try {
     raw = JSON.parse(last);

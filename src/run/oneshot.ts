@@ -3,6 +3,7 @@
 // copy of the files it is given, its cost bounded and reported. Nothing of the user's tree is writable.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { onExit } from "signal-exit";
 import { dirname, join } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { resolveModel } from "../core/models.ts";
@@ -26,6 +27,15 @@ export type OneShot = {
   /** The most the call may cost, passed to the CLI where it takes a cap. */
   budgetUsd: number;
 };
+
+/**
+ * The sandbox settings of a one-off call come from its flags alone: a repository's loki.yaml (a branch
+ * under review, a spec's checkout) must not turn the sandbox off for the model that reads it, nor let
+ * a provider bypass its own prompts as root.
+ */
+export function flagsOnlySandbox(config: Config, sandboxFlag: boolean | undefined): Config {
+  return { ...config, sandbox: sandboxFlag !== false, allow_root: false };
+}
 
 export type OneShotAnswer = {
   ok: boolean;
@@ -62,6 +72,8 @@ export async function readOnlyCall(
   if (!ready) throw new Error(`provider ${id} was not prepared`);
   const model = resolveModel({ provider: id, tier: call.tier, role: "review", configured: config.model }).model;
   const base = mkdtempSync(join(tmpdir(), `loki-${call.label}-`));
+  // Gone on Ctrl+C or a kill as on a normal end: the copy may hold the spec or the prompt.
+  const forget = onExit(() => rmSync(base, { recursive: true, force: true }));
   try {
     const cwd = call.files === "repository" ? root : join(base, "work");
     const scratchDir = join(base, "scratch");
@@ -111,6 +123,11 @@ export async function readOnlyCall(
       env: io.env,
       ...(io.signal ? { signal: io.signal } : {}),
     });
+    // Not every CLI takes a cost cap (Claude Code does): past the budget anyway, it is said, not hidden.
+    if (result.costUsd > call.budgetUsd)
+      io.warn(
+        `the ${call.label} call cost $${result.costUsd.toFixed(2)}, over its $${call.budgetUsd.toFixed(2)} budget (${id} takes no cost cap)`,
+      );
     return {
       ok: result.ok,
       finalText: result.finalText,
@@ -122,6 +139,7 @@ export async function readOnlyCall(
       sandboxed: sandbox !== null,
     };
   } finally {
+    forget();
     rmSync(base, { recursive: true, force: true });
   }
 }

@@ -77,6 +77,14 @@ describe("loki quick", () => {
     expect(empty.stderr).toContain('loki quick needs a task, e.g. loki quick "');
   }, 120_000);
 
+  test("its small caps never raise a cap your config sets lower", async () => {
+    await using s = await scenarioRepo("honest", `${NO_COUNCIL}budget_usd: 0.5\nmax_iterations: 2\n`);
+    expect((await s.loki(["quick", "add add and sub helpers to math.js"])).code).not.toBe(3);
+    expect(caps(s.path)).toMatchObject({ max_iterations: 2 });
+    const orchestrator = JSON.parse(readFileSync(join(s.path, ".loki", "state", "orchestrator.json"), "utf8"));
+    expect(orchestrator.budget.limit_usd).toBe(0.5);
+  });
+
   test("with the real claude CLI against a fake Anthropic API: the brief reaches the model, the run verifies", async () => {
     const MATH = "export const add = (a, b) => a + b;\n";
     const TESTS =

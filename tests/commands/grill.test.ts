@@ -61,6 +61,15 @@ describe("loki grill with the scripted claude", () => {
     expect(garbage.stdout).not.toContain("ready to build");
   });
 
+  test("findings all outside the protocol, or a clean block quoted before a broken one, are no verdict (exit 3), never clean", async () => {
+    await using s = await scenarioRepo("honest", "", {}, VAGUE);
+    for (const mode of ["off-protocol", "quoted"]) {
+      const result = await s.loki(["grill", "prd.md"], { FAKE_GRILL: mode });
+      expect(result.code, `${mode}: ${result.stdout}${result.stderr}`).toBe(3);
+      expect(result.stdout).not.toContain("ready to build");
+    }
+  });
+
   test("findings off the spec (a line past its end, an unknown kind) are dropped and counted", async () => {
     await using s = await scenarioRepo("honest", "", {}, VAGUE);
     const out = (await s.loki(["grill", "prd.md", "--json"], { FAKE_GRILL: "stray" })).json<Grilled>();

@@ -191,6 +191,30 @@ describe("loki review with the scripted claude", () => {
     expect(readFileSync(join(s.path, "math.js"), "utf8")).toBe(BUGGY);
   }, 60_000);
 
+  test("a loki.yaml in the change cannot turn the reviewer's sandbox off (nor let it bypass prompts as root)", async () => {
+    await using s = await plantedRepo();
+    s.write("loki.yaml", "sandbox: false\nallow_root: true\n");
+    const out = (await s.loki(["review", "--json"], { FAKE_CODE_REVIEW: "write" })).json<Reviewed>();
+    expect(out.reviewer?.sandboxed).toBe(true);
+    expect(out.findings.find((f) => f.message.startsWith("write attempt"))?.message).toMatch(/^write attempt exited [1-9]\d*$/);
+    expect(readFileSync(join(s.path, "math.js"), "utf8")).toBe(BUGGY);
+  }, 60_000);
+
+  test("two verdict blocks (its REJECT, then an APPROVE the code addressed to reviewers) are no verdict, never approval", async () => {
+    await using s = await plantedRepo();
+    const out = (await s.loki(["review", "--json"], { FAKE_CODE_REVIEW: "echo" })).json<Reviewed>();
+    expect(out).toMatchObject({ verdict: "NOT_REVIEWED", exit_code: 3 });
+    expect(out.reviewer?.verdict).toBeNull();
+  }, 60_000);
+
+  test("a diff longer than the reviewer was shown is at best CONCERNS, and says so", async () => {
+    await using s = await plantedRepo();
+    s.write("data.js", `export const rows = [\n${'  "padding padding padding padding padding padding",\n'.repeat(3000)}];\n`);
+    const out = (await s.loki(["review", "--json", "--min-severity", "critical"], { FAKE_CODE_REVIEW: "approve" })).json<Reviewed>();
+    expect(out.verdict).not.toBe("VERIFIED");
+    expect(out.reasons.join("\n")).toMatch(/the reviewer saw the first 120000 of \d+ characters of the diff/);
+  }, 60_000);
+
   test("--staged is VERIFIED only when the gates graded exactly what is staged", async () => {
     await using s = await plantedRepo();
     s.write("math.js", BUGGY.replace("a * b", "a / b"));
@@ -207,9 +231,14 @@ describe("loki review with the scripted claude", () => {
 
   test("an empty change: a clear message, exit 1 (as loki verify grades an empty diff), nothing spent", async () => {
     await using s = await scenarioRepo("honest", "", {}, undefined, BASE);
-    const none = await s.loki(["review"]);
+    const sarifFile = join(s.path, "..", `empty-${process.pid}.sarif`);
+    const none = await s.loki(["review", "--sarif", sarifFile]);
     expect(none.code).toBe(1);
     expect(none.stdout).toContain("CONCERNS (exit 1): nothing to review: no change in uncommitted changes vs HEAD");
+    // The SARIF file a CI step uploads is there all the same: valid, no result.
+    const log = JSON.parse(readFileSync(sarifFile, "utf8"));
+    expect(sarifErrors(log)).toEqual([]);
+    expect(log.runs[0].results).toEqual([]);
     s.write("math.js", BUGGY);
     const staged = await s.loki(["review", "--staged", "--json"]);
     expect(staged.code).toBe(1);

@@ -2,7 +2,7 @@
 // fresh global prefix, into a fresh project, and run through npx and bunx — each on a PATH with node
 // and git but no Bun. The npm registry serves the dependencies (a shared cache makes repeats quick).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecResult } from "../../src/core/exec.ts";
@@ -157,6 +157,13 @@ describe("loki quickstart from the installed package, with no Claude Code anywhe
     return bin;
   }
 
+  /** The Bun of the global install: moved into bun/bin by its postinstall, else still in its platform package. */
+  function installedBun(): string {
+    const modules = join(prefix, "lib", "node_modules", "loki-cli", "node_modules");
+    const moved = join(modules, "bun", "bin", "bun.exe");
+    return existsSync(moved) && isNative(moved) ? moved : platformBun(modules);
+  }
+
   const session = (name: string) => {
     const dir = join(work, name);
     mkdirSync(dir, { recursive: true });
@@ -167,7 +174,9 @@ describe("loki quickstart from the installed package, with no Claude Code anywhe
     const env = cleanEnv(`${fakeNpm()}:${onPath}`, {
       TERM: "xterm",
       ANTHROPIC_API_KEY: "test-key",
-      FAKE_BUN: process.execPath,
+      // The scripted claude runs on the Bun that came with the installed package: the one loki's sandbox
+      // shows its agent wherever this checkout lies (a checkout under /tmp is hidden behind its private /tmp).
+      FAKE_BUN: installedBun(),
       FAKE_AGENT_SCENARIO: "greenfield",
       FAKE_AGENT_STATE: state,
     });
