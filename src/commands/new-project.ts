@@ -80,14 +80,17 @@ export async function createProject(dir: string, files: Record<string, string>, 
   await commitCheckpoint(dir, message);
 }
 
-/** The quote in four lines: complexity, iterations, dollars, time. */
+/** The quote as `loki plan` prints it, in short: items and complexity, iterations, tokens, dollars per model (the chosen one marked), time. */
 export function quoteLines(plan: Plan): string[] {
   const usd = (n: number) => `$${n.toFixed(2)}`;
-  const { iterations, cost, time, complexity, items } = plan;
+  const { iterations, cost, time, complexity, items, tokens } = plan;
+  const total = tokens.total_estimate;
+  const k = (n: number) => (n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : `${Math.round(n / 1000)}k`);
   return [
     `${items.total} items · complexity ${complexity.tier}`,
     `iterations ~${iterations.estimate} (${iterations.low}–${iterations.high})`,
-    `cost ~${usd(cost.usd.estimate)} (${usd(cost.usd.low)}–${usd(cost.usd.high)}) with ${plan.models.build}`,
+    `tokens ~${k(total.input + total.cache_read + total.cache_write)} in, ~${k(total.output)} out`,
+    ...cost.by_model.map((m) => `${m.selected ? "▸" : " "} ${m.model}: ~${usd(m.usd.estimate)} (${usd(m.usd.low)}–${usd(m.usd.high)})`),
     `time ~${time.minutes.estimate} min (${time.minutes.low}–${time.minutes.high})`,
   ];
 }

@@ -45,6 +45,7 @@ describe("loki quickstart", () => {
     expect(code, screen).toBe(0);
     expect(screen).toContain("1/4 Setup");
     expect(screen).toContain("4/4 The quote for todo-app");
+    expect(screen).toMatch(/▸ claude-[\w.-]+: ~\$/);
     const dir = join(s.path, "todo-app");
     expect(readFileSync(join(dir, "prd.md"), "utf8")).toStartWith("# Tickoff: a small, accessible web todo app");
     expect(state(dir)).toMatchObject({ outcome: "verified" });
@@ -130,7 +131,11 @@ describe("loki demo", () => {
     const target = join(s.path, "..", `demo-${process.pid}-no`);
     const result = await s.loki(["demo", "--dir", target]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/cost ~\$\d+\.\d\d/);
+    // The quote as plan gives it: iterations, tokens, dollars per model (the chosen one marked), time.
+    expect(result.stdout).toMatch(/iterations ~\d+ \(\d+–\d+\)/);
+    expect(result.stdout).toMatch(/tokens ~\d+k in, ~\d+k out/);
+    expect(result.stdout).toMatch(/▸ claude-[\w.-]+: ~\$\d+\.\d\d \(\$\d+\.\d\d–\$\d+\.\d\d\)/);
+    expect(result.stdout).toMatch(/time ~\d+ min/);
     expect(result.stderr).toContain("nothing built: in a script, confirm with loki demo --yes");
     expect(existsSync(target)).toBe(false);
   });
