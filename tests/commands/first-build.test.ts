@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cliBundle } from "../helpers/cli-bundle.ts";
-import { cwd, startFakeAnthropic, type AnthropicTurn } from "../helpers/fake-anthropic.ts";
+import { approveReadOnly, cwd, startFakeAnthropic, type AnthropicTurn } from "../helpers/fake-anthropic.ts";
 import { loki } from "../helpers/cli.ts";
 import { claudeEnv, cliSandbox } from "../helpers/real-cli.ts";
 import { NO_COUNCIL, scenarioRepo, until } from "../helpers/scenario.ts";
@@ -97,15 +97,8 @@ describe("loki quick", () => {
     ];
     let builds = 0;
     await using api = await startFakeAnthropic((req) => {
-      const asked = JSON.stringify(req.body.messages ?? []);
-      if (/# (Held-out acceptance check|Review: |Devil's advocate)/.test(asked)) {
-        const items = [...asked.matchAll(/- \[(ac-[0-9a-f]+(?:-\d+)?)\]/g)].map((m) => ({
-          id: m[1],
-          status: "pass",
-          evidence: "math.js:1",
-        }));
-        return { text: `\`\`\`json\n${JSON.stringify({ verdict: "APPROVE", findings: [], items })}\n\`\`\`` };
-      }
+      const review = approveReadOnly(req);
+      if (review) return review;
       return build[Math.min(builds++, build.length - 1)] as AnthropicTurn;
     });
     await using box = await cliSandbox();

@@ -205,6 +205,17 @@ function messageEvents(message: Message): Record<string, unknown>[] {
 }
 
 /**
+ * A script's answer to a run's read-only calls (held-out judge, reviewers, devil's advocate): APPROVE,
+ * every item it names passed. null for any other call (a build turn, for the script to give).
+ */
+export function approveReadOnly(req: AnthropicRequest): AnthropicTurn | null {
+  const asked = JSON.stringify(req.body.messages ?? []);
+  if (!/# (Held-out acceptance check|Review: |Devil's advocate)/.test(asked)) return null;
+  const items = [...asked.matchAll(/- \[(ac-[0-9a-f]+(?:-\d+)?)\]/g)].map((m) => ({ id: m[1], status: "pass", evidence: "math.js:1" }));
+  return { text: `\`\`\`json\n${JSON.stringify({ verdict: "APPROVE", findings: [], items })}\n\`\`\`` };
+}
+
+/**
  * The turn for conversation step `step` (1-based). Steps count the tool results the CLI has sent back,
  * not requests: a CLI that retries a request (a dropped stream, a timeout under load) must get the
  * same turn again, as from a real model, not the script's next one.
