@@ -12,6 +12,7 @@ import { renderBash } from "./completion/bash.ts";
 import { renderFish } from "./completion/fish.ts";
 import { completionTree, words, type CommandSpec, type OptionValues } from "./completion/tree.ts";
 import { renderZsh } from "./completion/zsh.ts";
+import { SEVERITIES } from "../review/code-review.ts";
 import { templates } from "./init.ts";
 
 export type Shell = "bash" | "zsh" | "fish";
@@ -29,6 +30,7 @@ export function optionValues(): OptionValues {
     "--block-on": words(Severity.options, true),
     "--only": words(gates, true),
     "--skip": words(gates, true),
+    "--min-severity": words(SEVERITIES),
   };
 }
 

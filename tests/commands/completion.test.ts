@@ -69,6 +69,7 @@ const CASES: [string, string[]][] = [
   ["loki pro", ["proof", "provider"]],
   ["loki proof s", ["share", "show"]],
   ["loki verify --sa", ["--sarif"]],
+  ["loki review --min-severity ", ["critical", "high", "low", "medium"]],
   ["loki --quiet start --ver", ["--verbose"]],
   ["loki start --provider c", ["claude", "cline", "codex"]],
   ["loki resume --provider ", PROVIDERS],
