@@ -16,6 +16,10 @@ export const GraderConfig = z.object({
   lint: FrozenCommand.nullable(),
   /** loki.yaml's `verify:` section as it was. */
   verify: z.record(z.string(), z.string()),
+  /** loki.yaml's other trust settings as they were (`heldout`, `council`, `sandbox`, `allow_root`):
+   *  key → JSON. A diff that turns off the held-out check, the council or the sandbox for the runs
+   *  after it changes how they are graded. Absent in configurations frozen by an older loki. */
+  settings: z.record(z.string(), z.string()).optional(),
   /** The root .lokiignore's text, null when there was none. */
   lokiignore: z.string().nullable(),
   /** The root .gitattributes' text, null when there was none (nested ones are judged by the diff's paths). */

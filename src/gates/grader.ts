@@ -36,6 +36,7 @@ export async function freezeGrader(tree: Tree, config: Config): Promise<GraderCo
     build: project.build,
     lint: project.lint,
     verify: verifySection(tree.read("loki.yaml")),
+    settings: trustSettings(tree.read("loki.yaml")),
     lokiignore: tree.read(".lokiignore"),
     gitattributes: tree.read(".gitattributes"),
     scripts,
@@ -55,11 +56,26 @@ export function verifySection(text: string | null): Record<string, string> {
   return Object.fromEntries(Object.entries(verify).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+/** The loki.yaml keys besides `verify:` that decide how later runs are graded and confined. */
+export const TRUST_SETTINGS = ["heldout", "council", "sandbox", "allow_root"] as const;
+
+/** loki.yaml's trust settings as written (key → JSON; {} when absent); a file that does not parse is its own value. */
+export function trustSettings(text: string | null): Record<string, string> {
+  if (text === null) return {};
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) return { "(loki.yaml)": "does not parse" };
+  const value: unknown = doc.toJS();
+  if (!value || typeof value !== "object") return {};
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(TRUST_SETTINGS.filter((key) => record[key] !== undefined).map((key) => [key, JSON.stringify(record[key])]));
+}
+
 /**
  * Every way `head` differs from the frozen configuration. A command the base lacked is detection,
  * not a change (a greenfield repository gets its first test command from the agent); a command,
  * a script or file it runs, a runner setting, `.lokiignore` or loki.yaml `verify:` that changed is
- * a change. (.gitattributes is not: binary-ness is read with the base's attributes.)
+ * a change, and so is loki.yaml's `heldout`, `council`, `sandbox` or `allow_root`.
+ * (.gitattributes is not: binary-ness is read with the base's attributes.)
  */
 export function graderChanges(frozen: GraderConfig, head: GraderConfig, files: readonly ChangedFile[]): GraderChange[] {
   const changes: GraderChange[] = [];
@@ -76,6 +92,14 @@ export function graderChanges(frozen: GraderConfig, head: GraderConfig, files: r
     if (before !== after)
       changes.push({ what: `loki.yaml verify.${key}`, before: before ?? "(unset)", after: after ?? "(unset)", file: "loki.yaml" });
   }
+  // Compared when the base's were recorded (a configuration frozen by an older loki has none).
+  if (frozen.settings && head.settings)
+    for (const key of [...new Set([...Object.keys(frozen.settings), ...Object.keys(head.settings)])].sort()) {
+      const before = frozen.settings[key];
+      const after = head.settings[key];
+      if (before !== after)
+        changes.push({ what: `loki.yaml ${key}`, before: before ?? "(unset)", after: after ?? "(unset)", file: "loki.yaml" });
+    }
   if (frozen.lokiignore !== head.lokiignore)
     changes.push({ what: ".lokiignore", before: lines(frozen.lokiignore), after: lines(head.lokiignore), file: ".lokiignore" });
   for (const [name, before] of Object.entries(frozen.scripts ?? {})) {

@@ -50,8 +50,15 @@ describe("graderChanges", () => {
       [],
     ],
     ["loki.yaml verify.test added", { "loki.yaml": "verify:\n  test: 'true'\n" }, ["loki.yaml verify.test"]],
-    ["loki.yaml broken", { "loki.yaml": "verify: [\n" }, ["loki.yaml verify.(loki.yaml)"]],
-    ["loki.yaml other keys only", { "loki.yaml": "council: false\n" }, []],
+    ["loki.yaml broken", { "loki.yaml": "verify: [\n" }, ["loki.yaml verify.(loki.yaml)", "loki.yaml (loki.yaml)"]],
+    // The settings that decide how the runs after this diff are graded and confined are grading too.
+    ["loki.yaml council turned off", { "loki.yaml": "council: false\n" }, ["loki.yaml council"]],
+    [
+      "loki.yaml held-out check and sandbox turned off",
+      { "loki.yaml": "heldout: false\nsandbox: false\n" },
+      ["loki.yaml heldout", "loki.yaml sandbox"],
+    ],
+    ["loki.yaml other keys only", { "loki.yaml": "max_iterations: 5\nmodel: opus\n" }, []],
     [".lokiignore added", { ".lokiignore": "src/\n" }, [".lokiignore"]],
     // loki reads only the root .lokiignore, and attributes from the base: these change no grading.
     ["a nested .lokiignore (never read)", { "src/.lokiignore": "*\n" }, []],

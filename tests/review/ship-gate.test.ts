@@ -152,6 +152,31 @@ describe("trust stages at the ship gate", () => {
     expect(gates.find((g) => g.id === "tamper")).toMatchObject({ status: "fail", findings: [{ rule: "skip-marker" }] });
   });
 
+  test("a diff that turns off the council and the held-out check in loki.yaml for later runs is BLOCKED", async () => {
+    await using s = await scenarioRepo("disable-council", "", {}, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
+    expect(result.code).toBe(2);
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+      findings: { rule?: string; message: string }[];
+    }[];
+    const grader = gates.find((g) => g.id === "grader_config");
+    expect(grader?.status).toBe("fail");
+    expect(grader?.findings.map((f) => f.message.split(" (")[0])).toEqual([
+      "loki.yaml council changed in the graded diff",
+      "loki.yaml heldout changed in the graded diff",
+    ]);
+    // The honest twin: the same build, loki.yaml untouched, passes this gate.
+    await using honest = await scenarioRepo("full", "", {}, PRD_MATH4);
+    await honest.loki(["start", "prd.md", "--max-iterations", "1"]);
+    const twin = JSON.parse(readFileSync(join(honest.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+    }[];
+    expect(twin.find((g) => g.id === "grader_config")?.status).toBe("pass");
+  }, 60_000);
+
   test("rewriting the test script to `node -e 0` over a wrong implementation blocks: the frozen script ran red", async () => {
     await using s = await scenarioRepo("rewrite-test-script", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
