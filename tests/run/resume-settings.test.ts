@@ -26,11 +26,17 @@ describe("loki resume keeps the settings the run started with", () => {
     expect(state.iteration).toBe(2);
     expect(state.sandboxed).toBe(true);
     expect(state.outcome).not.toBe("verified");
-    // The held-out item stayed hidden from its build call (it built the same tree again), so the
-    // held-out evaluation of that tree still stands: failed.
-    const heldout = JSON.parse(readFileSync(join(s.path, ".loki", "state", "heldout-result.json"), "utf8"));
-    expect(heldout).toMatchObject({ run_id: state.run_id, verdict: "BLOCKED", failed: 1 });
-    expect(resumed.stderr).toContain("heldout: a held-out acceptance item failed");
+    // And the loki.yaml edit itself is a change to how the runs after it are graded: the grader_config
+    // gate blocks it, naming each setting, before any ship-gate stage could pass.
+    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")) as {
+      id: string;
+      status: string;
+      findings: { message: string }[];
+    }[];
+    const grader = gates.find((g) => g.id === "grader_config");
+    expect(grader?.status).toBe("fail");
+    for (const key of ["council", "heldout", "sandbox"])
+      expect(grader?.findings.map((f) => f.message).join("\n")).toContain(`loki.yaml ${key} changed in the graded diff`);
   }, 120_000);
 
   test("a state from before the settings were saved takes them from the start commit's loki.yaml", async () => {
