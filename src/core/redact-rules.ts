@@ -81,7 +81,9 @@ export const SECRET_RULES: readonly RedactionRule[] = [
     // Real keys are random: a run of lowercase words like `sk-learn-compatible-v2` is prose.
     keep: (value) => !HAS_UPPER_LOWER_DIGIT.test(value.slice(3)),
   },
-  { id: "github-token", pattern: rx(String.raw`${B}(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{82,251})(?![A-Za-z0-9_])`) },
+  // A GitHub token's prefix and length are distinctive enough to be found glued to a word too
+  // (`ep_ghp_…`, `wghp_…`): a token a word boundary would hide is still a token.
+  { id: "github-token", pattern: rx(String.raw`(?:gh[pousr]_[A-Za-z0-9]{36,251}|${B}github_pat_[A-Za-z0-9_]{82,251})(?![A-Za-z0-9_])`) },
   { id: "aws-access-key-id", pattern: rx(String.raw`${B}(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9_\-])`) },
   { id: "slack-token", pattern: rx(String.raw`${B}xox[abposr]-[A-Za-z0-9\-]{10,255}`) },
   { id: "stripe-key", pattern: rx(String.raw`${B}[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}`) },

@@ -25,6 +25,9 @@ const CASES: [string, string, string][] = [
   ["aws-secret-access-key", `aws_secret_access_key = ${AWS_SECRET}`, `aws_secret_access_key = ${R("aws-secret-access-key")}`],
   ["aws-secret-access-key", `{"secretAccessKey":"${AWS_SECRET}"}`, `{"secretAccessKey":"${R("aws-secret-access-key")}"}`],
   ["github-token", `const token = "${GHP}";`, `const token = "${R("github-token")}";`],
+  // Glued to a word (an id built from it, a variable name): still a token.
+  ["github-token", `id=ep_${GHP}`, `id=ep_${R("github-token")}`],
+  ["github-token", `prefix${GHP} end`, `prefix${R("github-token")} end`],
   ["github-token", `GH=${fake("github_" + "pat_", 82, "11UnitFake_x9")}`, `GH=${R("github-token")}`],
   ["anthropic-key", `k ${fake("sk-" + "ant-", 40, "api03-UnitFake9")} x`, `k ${R("anthropic-key")} x`],
   ["openai-key", `k=${fake("sk-" + "proj-", 48, "UnitFake9Oa")}`, `k=${R("openai-key")}`],
