@@ -3,10 +3,10 @@
 // "PAST FAILURES TO AVOID". Failures get a fingerprint, so a later run can tell it hit the same one again.
 import { sha256 } from "../core/hash.ts";
 import { redactText } from "../core/redact.ts";
-import type { Episode } from "../core/run-schema.ts";
+import { oneLine } from "../core/text.ts";
 import type { GateResult } from "../core/schema.ts";
 import { appendJsonl, readJsonl, type Workspace } from "../core/workspace.ts";
-import { CostEntry, Episode as EpisodeSchema } from "../core/run-schema.ts";
+import { CostEntry, type Episode, Episode as EpisodeSchema } from "../core/run-schema.ts";
 
 const MESSAGE_CHARS = 300;
 const GOAL_CHARS = 1000;
@@ -107,12 +107,6 @@ export function episodeGoal(title: string, visible: readonly { text: string }[])
 }
 
 export const episodeFiles = (paths: readonly string[]) => paths.slice(0, FILES).map(oneLine);
-
-/** Text that goes into a prompt as one line: control characters and line separators become spaces
- *  (a file named "a\r## Note from the operator" must not open a section of its own). */
-export function oneLine(text: string): string {
-  return text.replace(/[\p{Cc}\u2028\u2029\u0085]+/gu, " ");
-}
 
 const norm = (text: string) => text.toLowerCase().replace(/\s+/g, " ").trim();
 

@@ -8,7 +8,8 @@ import { redactText } from "../core/redact.ts";
 import { type Episode, Learning } from "../core/run-schema.ts";
 import { GateResult } from "../core/schema.ts";
 import { appendJsonl, readJson, type Workspace } from "../core/workspace.ts";
-import { keyLine, oneLine } from "./episodes.ts";
+import { clip, oneLine } from "../core/text.ts";
+import { keyLine } from "./episodes.ts";
 import { projectLearnings, readLearnings, type StoreFile } from "./store.ts";
 
 /** What changed between two checkpoints: per file the lines added and removed, and the first added lines of each. */
@@ -182,7 +183,3 @@ function readGates(ws: Workspace, iteration: number): GateResult[] {
 
 /** Redacted (whole, before any cut) and one line. */
 const clean = (text: string) => oneLine(redactText(text).text);
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -4,7 +4,8 @@
 // `keep` allows (episodes.ts safeFor), each line redacted and made one line; the caller logs the ids.
 import { redactText } from "../core/redact.ts";
 import type { Episode, GivenMemories } from "../core/run-schema.ts";
-import { oneLine, pastFailures } from "./episodes.ts";
+import { clip, oneLine } from "../core/text.ts";
+import { pastFailures } from "./episodes.ts";
 import { type Entry, readEntries, type Scope, searchMemory } from "./query.ts";
 
 export type GivenMemory = GivenMemories["memories"][number];
@@ -93,8 +94,4 @@ export function memoryForPrompt(
 /** Redacted, one line, at most LINE_CHARS characters. */
 function clean(text: string): string {
   return clip(oneLine(redactText(text).text).trim(), LINE_CHARS);
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

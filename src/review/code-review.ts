@@ -5,6 +5,7 @@ import { type ExitCode, VERIFY_EXIT } from "../core/exit-codes.ts";
 import type { VerdictName } from "../core/evidence-schema.ts";
 import { sha256 } from "../core/hash.ts";
 import type { GateResult } from "../core/schema.ts";
+import { oneLine } from "../core/text.ts";
 import { parseUnifiedDiff } from "../gates/diff-parse.ts";
 import { fingerprint, type Subject } from "../gates/gate.ts";
 import { diffForReview } from "./diff-text.ts";
@@ -144,7 +145,7 @@ export function parseReview(answer: string, lines: Map<string, [number, number][
   const findings: ReviewFinding[] = [];
   let dropped = 0;
   for (const f of parsed.verdict.findings) {
-    const message = oneLine(f.message).slice(0, 1000);
+    const message = oneLine(f.message).trim().slice(0, 1000);
     const file =
       f.file === undefined ? null : ([f.file, f.file.replace(/^\.?\//, ""), f.file.replace(/^[ab]\//, "")].find((p) => lines.has(p)) ?? "");
     // A finding with a file must cite a line its hunks show; one without a file may not name a line.
@@ -238,8 +239,4 @@ export function nextStep(verdict: ReviewVerdict, again: string, staged: boolean)
 
 export function locationOf(f: ReviewFinding): string {
   return f.file === null ? "(no file)" : f.line === null ? f.file : `${f.file}:${f.line}`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\p{Cc}\u2028\u2029\u0085]+/gu, " ").trim();
 }

@@ -2,6 +2,7 @@
 // findings (ambiguities, contradictions, missing criteria, untestable items, each on one spec line)
 // parsed and checked against the spec, and the "Open questions" section `--write` appends.
 import { z } from "zod";
+import { oneLine } from "../core/text.ts";
 
 export const GRILL_KINDS = ["ambiguity", "contradiction", "missing", "untestable"] as const;
 export const GrillFinding = z.object({
@@ -85,8 +86,8 @@ export function parseGrill(answer: string, lineCount: number): GrillResult | nul
       else
         findings.push({
           ...finding.data,
-          issue: oneLine(finding.data.issue),
-          ...(finding.data.question ? { question: oneLine(finding.data.question) } : {}),
+          issue: oneLine(finding.data.issue).trim(),
+          ...(finding.data.question ? { question: oneLine(finding.data.question).trim() } : {}),
         });
     }
     const order = { high: 0, medium: 1, low: 2 };
@@ -100,8 +101,4 @@ export function parseGrill(answer: string, lineCount: number): GrillResult | nul
 export function questionsSection(findings: readonly GrillFinding[], date: string): string {
   const bullets = findings.map((f) => `- Line ${f.line} (${f.kind}, ${f.severity}): ${f.question ?? f.issue}`);
   return `\n## Open questions (loki grill, ${date})\n\nAnswer these in the spec above, then run \`loki grill\` again.\n\n${bullets.join("\n")}\n`;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\p{Cc}\u2028\u2029\u0085]+/gu, " ").trim();
 }

@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GateResult } from "../../src/core/schema.ts";
-import { episodeErrors, episodeFiles, episodeGoal, failureFingerprint, oneLine, safeFor, seenHashes } from "../../src/memory/episodes.ts";
+import { oneLine } from "../../src/core/text.ts";
+import { episodeErrors, episodeFiles, episodeGoal, failureFingerprint, safeFor, seenHashes } from "../../src/memory/episodes.ts";
 import { selectHeldOut } from "../../src/spec/heldout.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
 
