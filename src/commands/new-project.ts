@@ -4,18 +4,15 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { Config, ProviderId } from "../core/config.ts";
 import { commitCheckpoint } from "../core/git.ts";
 import { run } from "../core/exec.ts";
 import { usageError } from "../core/errors.ts";
-import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { Plan } from "../core/schema.ts";
 import { buildIndex, searchMany } from "../memory/bm25.ts";
-import { buildPlan } from "../plan/plan.ts";
-import { installedProviders } from "../providers/detect.ts";
-import { loadProvider } from "../providers/registry.ts";
 import { readSpec } from "../spec/read.ts";
+import type { Config } from "../core/config.ts";
 import type { Template } from "./init.ts";
+import { quoteSpec } from "./plan.ts";
 
 export type Ranked = { template: Template; score: number };
 
@@ -41,15 +38,7 @@ export async function quotePrd(prd: string, config: Config, cwd: string): Promis
     const file = join(dir, "prd.md");
     writeFileSync(file, prd);
     const spec = await readSpec(file, { cwd: dir, config, env: process.env });
-    return buildPlan(spec, {
-      provider: config.provider as ProviderId,
-      providerChosen: false,
-      model: config.model,
-      maxIterations: config.max_iterations,
-      heldOut: 0,
-      installed: await installedProviders({ env: process.env, cwd }),
-      firstClass: await loadProvider(PROVIDER_IDS[0]),
-    });
+    return await quoteSpec(spec, config, { providerChosen: false, heldOut: 0, cwd });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,10 +2,10 @@
 // .loki/spec/spec.json and the visible checklist, print the quote — tier, iterations, tokens, dollars
 // per model, time — and warn when `loki start` would refuse right now (the rules of run/prepare.ts).
 import { relative } from "node:path";
-import { loadConfig, type ProviderId } from "../core/config.ts";
+import { type Config, loadConfig, type ProviderId } from "../core/config.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
-import type { Plan } from "../core/schema.ts";
+import type { Plan, Spec } from "../core/schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { installedProviders } from "../providers/detect.ts";
@@ -47,14 +47,10 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   assertPromptFits(spec, loaded.config);
   const ws = workspaceAt(root);
   const checklist = writeIntake(ws, spec);
-  const quote = buildPlan(spec, {
-    provider: loaded.config.provider as ProviderId,
+  const quote = await quoteSpec(spec, loaded.config, {
     providerChosen: loaded.origins.has("provider"),
-    model: loaded.config.model,
-    maxIterations: loaded.config.max_iterations,
     heldOut: checklist.held_out_count,
-    installed: await installedProviders({ env: process.env, cwd }),
-    firstClass: await loadProvider(PROVIDER_IDS[0]),
+    cwd,
   });
   const plan: Plan = { ...quote, start_refusals: await refusals };
   if (options.json) {
@@ -66,6 +62,19 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
   printPlan(plan);
   info(color.dim(`wrote ${relative(cwd, ws.spec)} and ${relative(cwd, ws.checklist)}`));
   return COMMAND_EXIT.ok;
+}
+
+/** The quote of a spec under `config`, with the providers installed here: `loki plan`'s, and what quickstart and demo show. */
+export async function quoteSpec(spec: Spec, config: Config, context: { providerChosen: boolean; heldOut: number; cwd: string }) {
+  return buildPlan(spec, {
+    provider: config.provider as ProviderId,
+    providerChosen: context.providerChosen,
+    model: config.model,
+    maxIterations: config.max_iterations,
+    heldOut: context.heldOut,
+    installed: await installedProviders({ env: process.env, cwd: context.cwd }),
+    firstClass: await loadProvider(PROVIDER_IDS[0]),
+  });
 }
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
