@@ -4,7 +4,18 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HeldoutResult } from "../../src/core/evidence-schema.ts";
+import { GateResult } from "../../src/core/schema.ts";
 import { agentPrompt, PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
+
+/** Iteration `n`'s gates.json as the tests here read it. */
+type GateRecord = {
+  id: string;
+  status: string;
+  reason: string;
+  findings: { rule?: string; message: string; file?: string; line?: number }[];
+};
+const iterationGates = (path: string, n: number) =>
+  GateResult.array().parse(JSON.parse(readFileSync(join(path, ".loki", "iterations", String(n), "gates.json"), "utf8")));
 
 const heldout = (path: string) =>
   HeldoutResult.parse(JSON.parse(readFileSync(join(path, ".loki", "state", "heldout-result.json"), "utf8")));
@@ -144,11 +155,7 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("skip-failing-test", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "2"]);
     expect(result.code).toBe(2);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "2", "gates.json"), "utf8")) as {
-      id: string;
-      status: string;
-      findings: { rule?: string }[];
-    }[];
+    const gates = iterationGates(s.path, 2);
     expect(gates.find((g) => g.id === "tamper")).toMatchObject({ status: "fail", findings: [{ rule: "skip-marker" }] });
   });
 
@@ -156,11 +163,7 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("disable-council", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
     expect(result.code).toBe(2);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
-      id: string;
-      status: string;
-      findings: { rule?: string; message: string }[];
-    }[];
+    const gates = iterationGates(s.path, 1);
     const grader = gates.find((g) => g.id === "grader_config");
     expect(grader?.status).toBe("fail");
     expect(grader?.findings.map((f) => f.message.split(" (")[0])).toEqual([
@@ -170,10 +173,7 @@ describe("trust stages at the ship gate", () => {
     // The honest twin: the same build, loki.yaml untouched, passes this gate.
     await using honest = await scenarioRepo("full", "", {}, PRD_MATH4);
     await honest.loki(["start", "prd.md", "--max-iterations", "1"]);
-    const twin = JSON.parse(readFileSync(join(honest.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
-      id: string;
-      status: string;
-    }[];
+    const twin = iterationGates(honest.path, 1);
     expect(twin.find((g) => g.id === "grader_config")?.status).toBe("pass");
   }, 60_000);
 
@@ -181,11 +181,7 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("rewrite-test-script", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
     expect(result.code).toBe(2);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
-      id: string;
-      status: string;
-      findings: { rule?: string; message: string }[];
-    }[];
+    const gates = iterationGates(s.path, 1);
     const grader = gates.find((g) => g.id === "grader_config");
     expect(grader).toMatchObject({ status: "fail", findings: [{ rule: "grader_config_changed" }] });
     expect(grader?.findings[0]?.message).toContain("bun test → node -e 0");
@@ -198,11 +194,7 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("rewrite-test-script", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1", "--accept-config-change"]);
     expect(result.code).not.toBe(0);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
-      id: string;
-      status: string;
-      reason: string;
-    }[];
+    const gates = iterationGates(s.path, 1);
     expect(gates.find((g) => g.id === "grader_config")).toMatchObject({ status: "pass" });
     expect(gates.find((g) => g.id === "grader_config")?.reason).toStartWith("accepted change to the grading configuration");
     const tests = gates.find((g) => g.id === "tests");
@@ -217,11 +209,7 @@ describe("trust stages at the ship gate", () => {
     await using s = await scenarioRepo("secret", "", {}, PRD_MATH4);
     const result = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
     expect(result.code).toBe(2);
-    const gates = JSON.parse(readFileSync(join(s.path, ".loki", "iterations", "1", "gates.json"), "utf8")) as {
-      id: string;
-      status: string;
-      findings: { file?: string; line?: number }[];
-    }[];
+    const gates = iterationGates(s.path, 1);
     expect(gates.find((g) => g.id === "secrets")).toMatchObject({ status: "fail", findings: [{ file: "config.js", line: 1 }] });
     const record =
       readFileSync(join(s.path, ".loki", "events.jsonl"), "utf8") +
