@@ -8,7 +8,6 @@ import type { Evidence } from "../core/evidence-schema.ts";
 import { type ExitCode, VERIFY_EXIT } from "../core/exit-codes.ts";
 import { currentBranch, dirtyFiles, git, headSha, repoRoot, workingTreeHash } from "../core/git.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
-import type { GateStatus } from "../core/schema.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import { DIFF_ARGS, readSubject } from "../gates/diff.ts";
 import type { Subject } from "../gates/gate.ts";
@@ -19,10 +18,10 @@ import { flagsOnlySandbox, type OneShotAnswer, readOnlyCall } from "../run/onesh
 import { startRefusals } from "../run/prepare.ts";
 import { resolveBase } from "../verify/base.ts";
 import { locationOf } from "../verify/report/findings.ts";
-import { formatMs } from "../verify/report/markdown.ts";
 import { toSarif } from "../verify/report/sarif.ts";
 import { PROJECT_URL } from "../verify/report/sarif-rules.ts";
 import { verifyRepo } from "../verify/verify.ts";
+import { gateLine } from "./verify.ts";
 
 type ReviewOptions = {
   staged?: boolean;
@@ -162,18 +161,11 @@ const VERDICT: Record<cr.ReviewVerdict, (t: string) => string> = {
   BLOCKED: color.red,
   NOT_REVIEWED: color.red,
 };
-const STATUS: Record<GateStatus, (t: string) => string> = {
-  pass: color.green,
-  fail: color.red,
-  inconclusive: color.yellow,
-  skipped: color.dim,
-};
-
 /** One line per gate, as `loki verify` prints them, each with its findings at or above `min` (at most 5). */
 function printGates(evidence: Evidence, min: cr.ReviewSeverity): void {
   const width = Math.max(...evidence.gates.map((g) => g.id.length));
   for (const g of evidence.gates) {
-    out(`  ${STATUS[g.status](g.status.padEnd(12))} ${g.id.padEnd(width)} ${formatMs(g.duration_ms).padStart(8)}  ${g.reason}`);
+    out(gateLine(g, width));
     const findings = g.findings.filter((f) => cr.meets(f.severity, min));
     for (const f of findings.slice(0, 5))
       out(

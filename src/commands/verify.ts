@@ -76,6 +76,11 @@ const VERDICT: Record<Evidence["verdict"], (text: string) => string> = {
 };
 const MAX_PRINTED_FINDINGS = 200;
 
+/** One gate as `loki verify` prints it (and `loki review`): status, id, duration, reason. */
+export function gateLine(gate: Evidence["gates"][number], idWidth: number): string {
+  return `  ${STATUS[gate.status](gate.status.padEnd(12))} ${gate.id.padEnd(idWidth)} ${formatMs(gate.duration_ms).padStart(8)}  ${gate.reason}`;
+}
+
 function printHuman(outcome: VerifyOutcome, cwd: string, verbose: boolean): void {
   const { evidence, base, written } = outcome;
   const { subject } = evidence;
@@ -84,10 +89,7 @@ function printHuman(outcome: VerifyOutcome, cwd: string, verbose: boolean): void
     `loki verify: ${base.ref} (${base.how}, merge base ${evidence.repo.base.slice(0, 7)})${worktree}: ${subject.files} file${subject.files === 1 ? "" : "s"}, +${subject.insertions} −${subject.deletions}, scope ${subject.scope}`,
   );
   const idWidth = Math.max(...evidence.gates.map((g) => g.id.length));
-  for (const gate of evidence.gates) {
-    const status = STATUS[gate.status](gate.status.padEnd(12));
-    out(`  ${status} ${gate.id.padEnd(idWidth)} ${formatMs(gate.duration_ms).padStart(8)}  ${gate.reason}`);
-  }
+  for (const gate of evidence.gates) out(gateLine(gate, idWidth));
   if (verbose) for (const d of evidence.detection ?? []) out(`grading ran ${describeDetection(d)}`);
   const findings = allFindings(evidence);
   const shown = verbose ? findings : findings.slice(0, MAX_PRINTED_FINDINGS);
