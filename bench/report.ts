@@ -10,7 +10,7 @@ import type { Measured } from "./measure.ts";
 export type Target = { kind: "at-most" | "at-least" | "over-floor-at-most" | "ratio-at-most"; value: number };
 
 /** `floorIs`: what the floor measured, in a few words. */
-export type Row = Measured & { name: string; floorIs: string; unit: "ms" | "MB" | "MB/s"; target: Target };
+export type Row = Measured & { name: string; floorIs: string; unit: "ms" | "MB" | "MB/s" | "USD" | "calls"; target: Target };
 
 /** How many times the floor's cost the work costs: 1× is the physical bound. For a throughput
  *  (higher is better) that is floor ÷ median, so that every ratio reads the same way. */
@@ -30,7 +30,8 @@ export function misses(rows: readonly Row[]): Row[] {
   return rows.filter((row) => !meets(row));
 }
 
-const figure = (value: number, unit: Row["unit"]) => `${value.toFixed(unit === "MB" ? 2 : 1)} ${unit}`;
+const figure = (value: number, unit: Row["unit"]) =>
+  unit === "USD" ? `$${value.toFixed(2)}` : unit === "calls" ? `${value} ${unit}` : `${value.toFixed(unit === "MB" ? 2 : 1)} ${unit}`;
 
 function targetText(row: Row): string {
   const { kind, value } = row.target;

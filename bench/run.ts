@@ -15,6 +15,7 @@ import { type Measured, paired, spawnWall, timed } from "./measure.ts";
 import { misses, type Row, renderRows, summary, type Target } from "./report.ts";
 import { benchMemory, recallMeets, renderRecall } from "./memory.ts";
 import { benchPreview } from "./preview.ts";
+import { PLANNING_SHARE, planningQuotes, planningRuns } from "./planning.ts";
 import { benchSandbox, SANDBOX_TARGET_MS } from "./sandbox.ts";
 import { benchSecrets } from "./secrets.ts";
 import { benchVerify, TARGET as VERIFY_TARGET } from "./verify.ts";
@@ -148,6 +149,22 @@ record(
 const preview = await benchPreview();
 record("preview: app ready → reported live (3 healthy answers in a row)", "3 back-to-back GETs", preview.lag, atMost(1000));
 record("preview: `loki preview` on a live app (wall)", "loki version (wall)", preview.attach, atMost(200));
+
+const quotes = await planningQuotes();
+const dearest = quotes.reduce((a, b) => (b.with / b.without > a.with / a.without ? b : a));
+record(
+  `planning pass: standard run's quote with it (dearest share of ${quotes.length} standard templates: ${dearest.name})`,
+  "the quote without it",
+  { median: dearest.with, floor: dearest.without, runs: quotes.length },
+  { kind: "ratio-at-most", value: 1 + PLANNING_SHARE },
+  "USD",
+);
+const planning = planningRuns();
+record("planning pass: agent calls before a planned run's first build call", "one planning call", planning.calls, atMost(1), "calls");
+record("planning pass: run start → first build call (zero-latency agent)", "the same run unplanned", planning.firstBuild, {
+  kind: "over-floor-at-most",
+  value: 1000,
+});
 
 const memory = await benchMemory();
 for (const row of memory.rows) record(row.name, row.floorIs, row, row.target, row.unit);

@@ -8,6 +8,7 @@ import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { Plan, Spec } from "../core/schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { buildPlan } from "../plan/plan.ts";
+import { configLevers } from "../core/models.ts";
 import { installedProviders } from "../providers/detect.ts";
 import { loadProvider } from "../providers/registry.ts";
 import { assertPromptFits, startRefusals } from "../run/prepare.ts";
@@ -69,7 +70,8 @@ export async function quoteSpec(spec: Spec, config: Config, context: { providerC
   return buildPlan(spec, {
     provider: config.provider as ProviderId,
     providerChosen: context.providerChosen,
-    model: config.model,
+    levers: configLevers(config),
+    planner: config.planner.mode,
     maxIterations: config.max_iterations,
     heldOut: context.heldOut,
     installed: await installedProviders({ env: process.env, cwd: context.cwd }),
@@ -93,7 +95,10 @@ function printPlan(plan: Plan): void {
   for (const reason of complexity.reasons) out(`              - ${reason}`);
   out(`iterations  ${range(iterations, String)}; cap ${iterations.cap}`);
   out(`provider    ${plan.provider.recommended} — ${plan.provider.reason}`);
-  out(`models      build ${plan.models.build}, review ${plan.models.review} (${plan.models.source})`);
+  const m = plan.models;
+  const planning = m.plan ? `, planning ${m.plan} (${m.tiers.reason})` : "";
+  out(`models      build ${m.build} (${m.tiers.act}), review ${m.review} (${m.tiers.verify})${planning}; ${m.source}`);
+  if (m.max_tier !== "planning") out(`              ceiling: max_tier ${m.max_tier}`);
   const total = t.total_estimate;
   out(
     `tokens      ~${tokens(total.input + total.cache_read + total.cache_write + total.output)} (input ${tokens(total.input)}, cache read ${tokens(total.cache_read)}, cache write ${tokens(total.cache_write)}, output ${tokens(total.output)})`,
@@ -101,6 +106,8 @@ function printPlan(plan: Plan): void {
   out(
     `cost        ${color.bold(range(cost.usd, usd))}  pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`,
   );
+  if (cost.planning_usd > 0)
+    out(`              includes the planning pass: ~${usd(cost.planning_usd)} (without it ${range(cost.without_planning, usd)})`);
   for (const row of cost.by_model) out(`              ${row.selected ? "*" : " "} ${row.model.padEnd(20)} ${range(row.usd, usd)}`);
   out(`time        ${range(plan.time.minutes, (m) => `${m} min`)}`);
   const ref = plan.spec.kind === "brief" ? JSON.stringify(plan.spec.ref) : plan.spec.ref;

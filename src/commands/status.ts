@@ -1,9 +1,11 @@
-// `loki status [--json]`: print the current run of this repository ("inactive" when none), and the
-// runs delegated to worktrees — each finished one by its outcome, a dead one with why, its log and what next —
-// and the Live App Preview's status when one has run here.
+// `loki status [--json]`: print the current run of this repository ("inactive" when none) with its task
+// queue, the runs delegated to worktrees — each finished one by its outcome, a dead one with why, its log and
+// what next — and the Live App Preview's status when one has run here. Never prints a checklist item's text.
 import { relative } from "node:path";
 import { color, out, outJson } from "../core/log.ts";
+import type { QueueView } from "../core/queue-schema.ts";
 import type { Outcome } from "../core/run-schema.ts";
+import { clip, oneLine } from "../core/text.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { readStatus, type RunEnd } from "../run/status.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
@@ -32,6 +34,31 @@ function details(end: RunEnd, indent: string): void {
   if (end.log && (end.reason || end.outcome)) out(`${indent}log: ${relative(process.cwd(), end.log) || end.log}`);
 }
 
+/** A planner's title or a check's failure as one line of at most `max` characters (terminal-safe). */
+const line = (text: string, max: number) => clip(oneLine(text).trim(), max);
+
+/** The queue in one line, then one per dead-lettered task. The checklist worked as its one task says
+ *  nothing more than the run's own lines — but when the planner failed to plan, that is said. */
+export function queueLines(q: QueueView): string[] {
+  const total = q.done.length + (q.current ? 1 : 0) + q.pending.length + q.dead_letter.length;
+  const single = q.source !== "planner" && total === 1 && q.dead_letter.length === 0;
+  if (total === 0 || (single && q.source === "checklist")) return [];
+  if (single) return ["tasks: the planner gave no usable plan; the checklist is worked as one task"];
+  const attempt = q.current && q.current.attempts > 0 ? ` (attempt ${q.current.attempts + 1})` : "";
+  const parts = [
+    `${q.done.length} done`,
+    q.current ? `current ${q.current.id} "${line(q.current.title, 60)}"${attempt}` : "no current task",
+    `${q.pending.length} pending`,
+    ...(q.dead_letter.length > 0 ? [`${q.dead_letter.length} dead-lettered`] : []),
+    ...(q.replans > 0 ? [`${q.replans} re-plan${q.replans === 1 ? "" : "s"}`] : []),
+  ];
+  const dead = q.dead_letter.map(
+    (t) =>
+      `  dead-lettered ${t.id} "${line(t.title, 60)}" after ${t.attempts} attempt${t.attempts === 1 ? "" : "s"}${t.last_failure ? `: ${line(t.last_failure, 100)}` : ""}`,
+  );
+  return [`tasks: ${parts.join(" · ")}`, ...dead];
+}
+
 export async function runStatus(options: { json?: boolean }): Promise<ExitCode> {
   const report = await readStatus(findRoot());
   if (options.json) {
@@ -52,6 +79,7 @@ export async function runStatus(options: { json?: boolean }): Promise<ExitCode> 
         `iteration ${p.iteration}/${p.max_iterations}  phase ${p.phase}  model ${p.model}  spent ${money}${p.last_verdict ? `  last ship gate ${p.last_verdict}` : ""}${p.outcome ? `  outcome ${p.outcome}` : ""}`,
       );
     }
+    if (report.queue) for (const text of queueLines(report.queue)) out(text);
     details(report, "");
     if (report.signals.pause || report.signals.stop)
       out(`signals: ${[report.signals.pause && "PAUSE", report.signals.stop && "STOP"].filter(Boolean).join(", ")}`);

@@ -6,6 +6,7 @@ import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { deepMerge, envLayer, parseConfigText, readConfigFile, unknownKeys, type Raw } from "./config-layers.ts";
 import { configError } from "./errors.ts";
+import { MODEL_TIERS } from "./model-tiers.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
 
 export const ProviderId = z.enum(PROVIDER_IDS);
@@ -20,6 +21,21 @@ export const Config = z.object({
   /** A model the provider may switch to mid-call when the main one is overloaded (claude). */
   fallback_model: z.string().min(1).optional(),
   failover: z.array(ProviderId).default(() => []),
+  /** The most expensive model tier any call of a run may use (LOKI_MAX_TIER): fast < development < planning. */
+  max_tier: z.enum(MODEL_TIERS).default("planning"),
+  /** Per-phase models: a tier name or a model, for the planning pass (reason), build calls (act), the judge and council (verify). */
+  models: z
+    .object({ reason: z.string().min(1).optional(), act: z.string().min(1).optional(), verify: z.string().min(1).optional() })
+    .default(() => ({})),
+  /** The planning pass and task queue: auto plans standard and complex specs; escalation and dead-letter thresholds. */
+  planner: z
+    .object({
+      mode: z.enum(["auto", "on", "off"]).default("auto"),
+      escalate_after: z.number().int().min(1).max(50).default(3),
+      dead_letter_after: z.number().int().min(1).max(100).default(5),
+      replan_every: z.number().int().min(1).max(100).default(3),
+    })
+    .default(() => ({ mode: "auto" as const, escalate_after: 3, dead_letter_after: 5, replan_every: 3 })),
   effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
   budget_usd: z.number().positive().optional(),
   max_iterations: z.number().int().positive().max(1000).default(25),

@@ -229,6 +229,22 @@ export async function commitCheckpoint(
   return { ...(await headAndTree(dir)), changed: true };
 }
 
+/** Commits exactly `paths` (loki's own files, e.g. the planner's architecture note); nothing else staged goes in. */
+export async function commitPaths(dir: string, paths: readonly string[], message: string): Promise<string> {
+  const off = await filtersOff(dir);
+  const add = await git([...off, "add", "--", ...paths], { cwd: dir, timeoutMs: 120_000 });
+  if (!add.ok) throw gitError(`git add failed: ${add.digest}`);
+  const commit = await git([...off, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--", ...paths], {
+    cwd: dir,
+    env: await commitIdentity(dir),
+    timeoutMs: 120_000,
+  });
+  if (!commit.ok) throw gitError(`commit failed: ${commit.digest}`);
+  const head = await headAndTree(dir);
+  if (!head.sha) throw gitError("commit made no HEAD");
+  return head.sha;
+}
+
 /** HEAD and its tree in one git call (`--`: a file named HEAD is never taken for them); nulls before the first commit. */
 async function headAndTree(dir: string): Promise<{ sha: string | null; tree: string | null }> {
   const result = await git(["rev-parse", "HEAD", "HEAD^{tree}", "--"], { cwd: dir, timeoutMs: 10_000 });

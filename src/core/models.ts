@@ -3,8 +3,12 @@
 // The default-model table is here, not in the provider records, so `plan` (core only) can read it.
 import { z } from "zod";
 import pricingData from "../data/pricing.json" with { type: "json" };
-import type { ProviderId } from "./config.ts";
+import type { Config, ProviderId } from "./config.ts";
+import { configError } from "./errors.ts";
 import type { ComplexityTier } from "./schema.ts";
+import { MODEL_TIERS, type ModelTier, type RunPhase } from "./model-tiers.ts";
+
+export { MODEL_TIERS, type ModelTier, type RunPhase };
 
 const ModelPrice = z.object({
   provider: z.string(),
@@ -35,8 +39,17 @@ export const MODEL_ALIASES: Record<string, string> = {
   haiku: "claude-haiku-5-5",
 };
 
-/** The model a provider runs per complexity tier (build) and for review/judge calls. */
-export type ModelDefaults = Readonly<Record<ComplexityTier, string> & { review: string }>;
+/**
+ * Model tiers, cheapest first. A run's phases each run at a tier (PHASE_TIERS): Reason (the planning
+ * pass) at `planning`, Act (build calls) and Verify (held-out judge, council, devil's advocate) at
+ * `development`. `max_tier` caps every phase; `fast` is there for a user who lowers a phase to it.
+ */
+export const PHASE_TIERS: Readonly<Record<RunPhase, ModelTier>> = { reason: "planning", act: "development", verify: "development" };
+/** The phase a provider call belongs to, by its role. */
+export const ROLE_PHASE: Readonly<Record<Role | "plan", RunPhase>> = { plan: "reason", build: "act", review: "verify", judge: "verify" };
+
+/** A provider's models per tier; `development` by the spec's complexity tier. */
+export type ModelDefaults = Readonly<Record<ComplexityTier, string> & { planning: string; fast: string }>;
 
 /**
  * Each provider's default models. Its record (src/providers/<id>.ts) exposes its row as `models`;
@@ -44,26 +57,135 @@ export type ModelDefaults = Readonly<Record<ComplexityTier, string> & { review: 
  * loading provider modules. tests/providers/records.test.ts checks every row is priced.
  */
 export const DEFAULT_MODELS: Readonly<Record<ProviderId, ModelDefaults>> = {
-  claude: { simple: "claude-sonnet-5-5", standard: "claude-sonnet-5-5", complex: "claude-opus-5-5", review: "claude-sonnet-5-5" },
-  codex: { simple: "gpt-6.1-sol", standard: "gpt-6.1-sol", complex: "gpt-6.1-sol", review: "gpt-6.1-sol" },
-  cline: { simple: "claude-sonnet-4-5", standard: "claude-sonnet-4-5", complex: "claude-sonnet-4-5", review: "claude-sonnet-4-5" },
-  aider: { simple: "claude-sonnet-5-5", standard: "claude-sonnet-5-5", complex: "claude-sonnet-5-5", review: "claude-sonnet-5-5" },
-  opencode: { simple: "claude-sonnet-5-5", standard: "claude-sonnet-5-5", complex: "claude-sonnet-5-5", review: "claude-sonnet-5-5" },
+  claude: {
+    planning: "claude-opus-5-5",
+    simple: "claude-sonnet-5-5",
+    standard: "claude-sonnet-5-5",
+    complex: "claude-sonnet-5-5",
+    fast: "claude-haiku-5-5",
+  },
+  codex: { planning: "gpt-6.1-sol", simple: "gpt-6.1-sol", standard: "gpt-6.1-sol", complex: "gpt-6.1-sol", fast: "gpt-5.6-terra" },
+  cline: {
+    planning: "claude-sonnet-4-5",
+    simple: "claude-sonnet-4-5",
+    standard: "claude-sonnet-4-5",
+    complex: "claude-sonnet-4-5",
+    fast: "claude-sonnet-4-5",
+  },
+  aider: {
+    planning: "claude-sonnet-5-5",
+    simple: "claude-sonnet-5-5",
+    standard: "claude-sonnet-5-5",
+    complex: "claude-sonnet-5-5",
+    fast: "claude-sonnet-5-5",
+  },
+  opencode: {
+    planning: "claude-sonnet-5-5",
+    simple: "claude-sonnet-5-5",
+    standard: "claude-sonnet-5-5",
+    complex: "claude-sonnet-5-5",
+    fast: "claude-sonnet-5-5",
+  },
 };
 
-export type ResolvedModel = { provider: ProviderId; model: string; source: "configured" | "default" };
+/**
+ * `configured`: the user's model for every phase (--model, `model:`, LOKI_MODEL); `phase`: loki.yaml
+ * `models.<phase>`, a tier name or a model, over it; `switched`: a model the dashboard switched the
+ * run's build calls to, over both; `maxTier`: the ceiling every phase's model must sit under.
+ */
+export type ModelLevers = {
+  configured?: string | undefined;
+  phases?: Partial<Record<RunPhase, string>> | undefined;
+  switched?: string | undefined;
+  maxTier?: ModelTier | undefined;
+};
+export type ResolvedModel = {
+  provider: ProviderId;
+  model: string;
+  tier: ModelTier;
+  source: "switched" | "phase" | "configured" | "default";
+};
 
-/** The model a provider is dispatched with: the user's choice (aliases expanded) or the tier default. */
+/**
+ * The ONE function that decides which model a call runs: `plan`'s quote, the build call, the planning
+ * pass, the judge, the reviewers and a failover all ask it, so what is quoted is what is dispatched.
+ */
+export function modelFor(input: { provider: ProviderId; tier: ComplexityTier; phase: RunPhase; levers?: ModelLevers }): ResolvedModel {
+  const { provider, phase } = input;
+  const levers = input.levers ?? {};
+  const ceiling = levers.maxTier ?? "planning";
+  const phaseChoice = levers.phases?.[phase];
+  const chosen: [string, ResolvedModel["source"]] | undefined =
+    phase === "act" && levers.switched
+      ? [levers.switched, "switched"]
+      : phaseChoice
+        ? [phaseChoice, "phase"]
+        : levers.configured
+          ? [levers.configured, "configured"]
+          : undefined;
+  if (chosen && !isTier(chosen[0])) {
+    const model = MODEL_ALIASES[chosen[0]] ?? chosen[0];
+    const tier = tierOf(provider, model);
+    if (rank(tier) > rank(ceiling))
+      throw configError(`${model} is a ${tier}-tier model, above max_tier ${ceiling} (set by ${LEVER_NAME[chosen[1]](phase)})`, {
+        hint: `choose a model at or under the ${ceiling} tier, or raise max_tier (loki.yaml, LOKI_MAX_TIER)`,
+      });
+    return { provider, model, tier, source: chosen[1] };
+  }
+  const wanted = chosen ? (chosen[0] as ModelTier) : PHASE_TIERS[phase];
+  const tier = rank(wanted) > rank(ceiling) ? ceiling : wanted;
+  return { provider, model: tierModel(provider, tier, input.tier), tier, source: chosen ? chosen[1] : "default" };
+}
+
+/** The model a provider runs at `tier` (development: by the spec's complexity). */
+export function tierModel(provider: ProviderId, tier: ModelTier, complexity: ComplexityTier): string {
+  const row = DEFAULT_MODELS[provider];
+  return tier === "planning" ? row.planning : tier === "fast" ? row.fast : row[complexity];
+}
+
+/**
+ * The tier a model sits at for a provider, by its price against the provider's tier models: above the
+ * development model's output price is planning, above the fast model's is development, else fast.
+ * A model with no listed price is counted as planning: a ceiling is never passed by an unknown.
+ */
+export function tierOf(provider: ProviderId, model: string): ModelTier {
+  const price = PRICING.models[model]?.output;
+  if (price === undefined) return "planning";
+  const row = DEFAULT_MODELS[provider];
+  const of = (m: string) => PRICING.models[m]?.output ?? Number.POSITIVE_INFINITY;
+  if (price > Math.max(of(row.standard), of(row.complex))) return "planning";
+  if (price > of(row.fast)) return "development";
+  return "fast";
+}
+
+export function isTier(value: string): value is ModelTier {
+  return (MODEL_TIERS as readonly string[]).includes(value);
+}
+
+const LEVER_NAME: Record<ResolvedModel["source"], (phase: RunPhase) => string> = {
+  switched: () => "the model switch",
+  phase: (phase) => `models.${phase}`,
+  configured: () => "--model / model: / LOKI_MODEL",
+  default: () => "the tier default",
+};
+
+const rank = (tier: ModelTier) => MODEL_TIERS.indexOf(tier);
+
+/** The levers a run's configuration sets (the dashboard's switch is the run's, not the config's). */
+export function configLevers(config: Pick<Config, "model" | "models" | "max_tier">): ModelLevers {
+  return { configured: config.model, phases: config.models, maxTier: config.max_tier };
+}
+
+/** A build/review/judge call's model: modelFor by the role's phase (kept for callers that have a role). */
 export function resolveModel(input: {
   provider: ProviderId;
   tier: ComplexityTier;
   role: Role;
   configured?: string | undefined;
+  levers?: ModelLevers;
 }): ResolvedModel {
-  if (input.configured)
-    return { provider: input.provider, model: MODEL_ALIASES[input.configured] ?? input.configured, source: "configured" };
-  const defaults = DEFAULT_MODELS[input.provider];
-  return { provider: input.provider, model: input.role === "build" ? defaults[input.tier] : defaults.review, source: "default" };
+  const levers = input.levers ?? (input.configured ? { configured: input.configured } : {});
+  return modelFor({ provider: input.provider, tier: input.tier, phase: ROLE_PHASE[input.role], levers });
 }
 
 /**

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { AppKind, AppStatus, HealthRecord } from "./app-schema.ts";
 import { CouncilRound, VerdictName } from "./evidence-schema.ts";
+import { QueueView } from "./queue-schema.ts";
 import { Outcome } from "./run-schema.ts";
 import { GateResult, IsoTime, Sha256, SpecItemKind, SpecSourceKind, TokenCounts } from "./schema.ts";
 
@@ -74,6 +75,14 @@ export const ProofMemory = z.object({
   hit_again: z.number().int().nonnegative(),
 });
 export type ProofMemory = z.infer<typeof ProofMemory>;
+
+/**
+ * The planner's task queue as the run ended (core/queue.ts's view: task ids, titles, counts and the
+ * dead-lettered tasks' last failures; never an item's text). Absent in proofs of runs without a queue,
+ * and in proofs written before it.
+ */
+export const ProofQueue = QueueView;
+export type ProofQueue = z.infer<typeof ProofQueue>;
 
 export const Proof = z.object({
   loki_version: z.string(),
@@ -167,7 +176,7 @@ export const Proof = z.object({
   providers: z.object({
     chain: z.array(z.string()),
     used: z.array(
-      z.object({ provider: z.string(), model: z.string(), role: z.enum(["build", "review", "judge"]), calls: z.number().int() }),
+      z.object({ provider: z.string(), model: z.string(), role: z.enum(["build", "review", "judge", "plan"]), calls: z.number().int() }),
     ),
     failovers: z.array(z.object({ iteration: z.number().int(), from: z.string(), to: z.string(), reason: z.string() })),
   }),
@@ -179,6 +188,7 @@ export const Proof = z.object({
   verify_command: z.string(),
   preview: ProofPreview.optional(),
   memory: ProofMemory.optional(),
+  queue: ProofQueue.optional(),
 });
 export type Proof = z.infer<typeof Proof>;
 

@@ -19,7 +19,7 @@ export const Outcome = z.enum([
   "interrupted",
 ]);
 export type Outcome = z.infer<typeof Outcome>;
-export const Phase = z.enum(["starting", "reason", "act", "reflect", "verify", "compound", "ship", "done"]);
+export const Phase = z.enum(["starting", "plan", "reason", "act", "reflect", "verify", "compound", "ship", "done"]);
 export type Phase = z.infer<typeof Phase>;
 
 /**
@@ -135,7 +135,7 @@ export const CostEntry = z.object({
   run_id: z.string(),
   iteration: z.number().int(),
   call_id: z.string(),
-  role: z.enum(["build", "review", "judge"]),
+  role: z.enum(["build", "review", "judge", "plan"]),
   provider: z.string(),
   model: z.string(),
   usd: z.number().nonnegative(),
@@ -211,6 +211,34 @@ export const LokiEvent = z.discriminatedUnion("kind", [
   z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),
   /** A failure and the fix that passed its checks became a learning (memory/learnings.ts); global: also kept in ~/.loki/memory. */
   z.object({ ...EventBase, kind: z.literal("memory_learned"), id: z.string(), symptom: z.string(), global: z.boolean() }),
+  /** The run's task queue was made: by the planning pass (planner), its fallback, or the checklist as one task. */
+  z.object({
+    ...EventBase,
+    kind: z.literal("plan_made"),
+    source: z.enum(["planner", "fallback", "checklist"]),
+    tasks: z.number().int(),
+    calls: z.number().int(),
+    architecture: z.string().nullable(),
+    note: z.string().optional(),
+  }),
+  /** An iteration took up a task, and how its attempt ended (done, one more failure, dead-lettered). */
+  z.object({
+    ...EventBase,
+    kind: z.literal("task_started"),
+    task: z.string(),
+    title: z.string(),
+    role: z.string(),
+    attempt: z.number().int(),
+  }),
+  z.object({
+    ...EventBase,
+    kind: z.literal("task_finished"),
+    task: z.string(),
+    outcome: z.enum(["done", "retry", "dead_letter"]),
+    attempts: z.number().int(),
+  }),
+  /** A failed ship gate's findings became tasks (at most once per planner.replan_every iterations). */
+  z.object({ ...EventBase, kind: z.literal("replanned"), tasks: z.array(z.string()), reasons: z.number().int() }),
   /** What grading runs changed on this iteration's tree (a greenfield run's first package.json). */
   z.object({ ...EventBase, kind: z.literal("project_detected"), detection: Detection }),
   /** A phase of the iteration ended: when it began and how long it took (the dashboard's timeline). */
@@ -261,6 +289,8 @@ export const Completion = z.object({
   sandboxed: z.boolean().optional(),
   /** The Live App Preview at the end of the run: its status and URL (live only on 3 healthy answers). Absent when no app ran. */
   app: z.object({ status: z.string(), url: z.string().nullable(), detail: z.string().nullable() }).nullable().optional(),
+  /** Tasks the run gave up on after planner.dead_letter_after failed attempts (absent: none, or an older summary). */
+  dead_letter: z.array(z.object({ id: z.string(), title: z.string(), attempts: z.number().int() })).optional(),
   next: z.string(),
   finished_at: IsoTime,
 });

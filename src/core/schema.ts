@@ -1,6 +1,7 @@
 // zod schemas: the one definition of every shape persisted under .loki/ or passed between stages.
 // A schema and its type share one PascalCase name. No I/O here; no imports from other src folders.
 import { z } from "zod";
+import { MODEL_TIERS } from "./model-tiers.ts";
 
 export const SCHEMA_VERSION = 1 as const;
 export const Version = z.literal(SCHEMA_VERSION);
@@ -197,6 +198,7 @@ export const TokenCounts = z.object({
 const Range = z.object({ low: z.number(), estimate: z.number(), high: z.number() });
 
 /** `loki plan --json`: the quote. Documented in docs/reference/plan-json.md. */
+const ModelTierName = z.enum(MODEL_TIERS);
 export const Plan = z.object({
   schema_version: Version,
   spec: z.object({ title: z.string(), kind: SpecSourceKind, ref: z.string(), sha256: Sha256 }),
@@ -208,9 +210,15 @@ export const Plan = z.object({
     provider: z.string(),
     build: z.string(),
     review: z.string(),
-    source: z.enum(["configured", "default"]),
+    /** The planning pass's model; null when the run makes none (simple specs, planner off). */
+    plan: z.string().nullable(),
+    source: z.enum(["switched", "phase", "configured", "default"]),
+    /** Each phase's model tier (fast < development < planning), and the ceiling. */
+    tiers: z.object({ reason: ModelTierName.nullable(), act: ModelTierName, verify: ModelTierName }),
+    max_tier: ModelTierName,
   }),
   tokens: z.object({
+    planning: TokenCounts.nullable(),
     per_iteration: TokenCounts,
     ship_gate_per_attempt: TokenCounts,
     ship_gate_attempts: z.number().int(),
@@ -222,6 +230,9 @@ export const Plan = z.object({
     usd: Range,
     basis: z.enum(["table", "fallback"]),
     by_model: z.array(z.object({ model: z.string(), usd: Range, selected: z.boolean() })),
+    /** What the planning pass adds (0 without one), and the quote without it. */
+    planning_usd: z.number(),
+    without_planning: Range,
   }),
   time: z.object({ minutes: Range }),
   provider: z.object({ recommended: z.string(), reason: z.string(), installed: z.array(z.string()) }),

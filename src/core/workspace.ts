@@ -53,6 +53,12 @@ export function workspaceAt(root: string) {
     learnings: p("memory", "learnings.jsonl"),
     /** The memories iteration n's build prompt was given (memory/recall.ts), verbatim. */
     memoriesGiven: (n: number) => p("iterations", String(n), "memories.json"),
+    /** The planner's task queue (core/queue.ts): one file per list, and the plan's record. */
+    queueDir: p("queue"),
+    queueList: (list: "pending" | "current" | "done" | "dead-letter") => p("queue", `${list}.json`),
+    queuePlan: p("queue", "plan.json"),
+    /** The planning pass's transcripts and prompt (its own directory: it runs before iteration 1). */
+    planningDir: p("planning"),
     pause: p("PAUSE"),
     stop: p("STOP"),
     /** Requests for the run in progress (dashboard, `loki` commands), applied at its next iteration boundary. */

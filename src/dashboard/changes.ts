@@ -1,11 +1,23 @@
 // Which dashboard panels a changed .loki/ file feeds: the names in the stream's `state` event
 // (`{"changed":[...]}`), so the page knows its snapshot is out of date. Pure: names in, names out.
 
-/** A panel of the snapshot (its `ages` keys), plus `app` and `events` (events.jsonl was replaced: reset the feed). */
-export type Panel = "status" | "cost" | "timeline" | "checklist" | "gates" | "council" | "outcome" | "app" | "events";
+/** A panel of the snapshot (its `ages` keys), plus `queue` (the Tasks panel, its age its own) and `events`
+ *  (events.jsonl was replaced: reset the feed). */
+export type Panel = "status" | "cost" | "timeline" | "checklist" | "gates" | "council" | "outcome" | "app" | "queue" | "events";
 
 /** The directories under .loki/ that are watched besides .loki/ itself and each iterations/<n>/. */
-export const WATCHED_DIRS = ["state", "checklist", "council", "verify", "metrics", "iterations", "app", "control", "proofs"] as const;
+export const WATCHED_DIRS = [
+  "state",
+  "checklist",
+  "council",
+  "verify",
+  "metrics",
+  "iterations",
+  "app",
+  "control",
+  "proofs",
+  "queue",
+] as const;
 
 /** Files of .loki/ itself, by name. events.jsonl is the stream's own business. */
 const TOP: Record<string, Panel[]> = {
@@ -17,6 +29,8 @@ const TOP: Record<string, Panel[]> = {
   // The app's directory appears when a preview first starts: its state.json may be written before the
   // watch on it is attached, so the directory's creation already tells the page to look.
   app: ["app"],
+  // A new queue replaces the whole directory (core/queue.ts): its creation is news, as the app's is.
+  queue: ["queue"],
 };
 
 /** Files of .loki/state/, by name; any other state file counts as status. */
@@ -34,6 +48,7 @@ const BY_DIR: Record<string, Panel[]> = {
   app: ["app"],
   control: ["status"],
   proofs: ["outcome"],
+  queue: ["queue"],
 };
 
 /**

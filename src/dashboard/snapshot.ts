@@ -1,5 +1,5 @@
-// The dashboard's snapshot: this run's .loki/ (its own events and costs; the files hold every run), the app
-// preview's records (.loki/app/), `loki status` and the model list the controls offer, projected into the JSON
+// The dashboard's snapshot: this run's .loki/ (its own events, costs and task queue; the files hold every
+// run), the app preview's records (.loki/app/), `loki status` and the model list the controls offer, projected into the JSON
 // the page renders. Never git, the network or ~/.loki; unknown is null, never 0; strings redacted again;
 // held-out sealed while live.
 import { LIVE_STATUSES } from "../core/session-schema.ts";
@@ -11,6 +11,7 @@ import { projectAlerts, type Alert } from "./snapshot-alerts.ts";
 import { appAge, projectApp, type AppPanelView } from "./snapshot-app.ts";
 import { mayReveal, newRedactor, redactDeep, sealDeep } from "./snapshot-clean.ts";
 import { projectCost, type CostView } from "./snapshot-cost.ts";
+import { projectQueue, type QueuePanelView } from "./snapshot-queue.ts";
 import { mtimeOf, newest, readEvents, readLedger, readValid } from "./snapshot-read.ts";
 import {
   checklistAge,
@@ -47,6 +48,8 @@ export type Snapshot = {
   outcome: OutcomeView | null;
   /** The Live App Preview (.loki/app/), or null when there is none. */
   app: AppPanelView | null;
+  /** The run's task queue (.loki/queue/) with its own age, or null when the run has none. */
+  queue: QueuePanelView | null;
   models: string[];
   ages: Record<"status" | "cost" | "timeline" | "checklist" | "gates" | "council" | "outcome" | "app", string | null>;
 };
@@ -95,6 +98,7 @@ export async function readSnapshot(root: string, deps: DashboardDeps, options: {
     }),
     outcome: completion ? projectOutcome(ws, completion) : null,
     app: projectApp(ws),
+    queue: projectQueue(ws, runId),
     models,
     ages: {
       status: newest(mtimeOf(ws.session), mtimeOf(ws.orchestrator)),

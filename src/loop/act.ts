@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
-import { resolveModel } from "../core/models.ts";
+import { configLevers, modelFor } from "../core/models.ts";
 import { processStartSync } from "../core/process-identity.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, budgetReason } from "./budget.ts";
@@ -59,11 +59,11 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     },
     ...(env.config.fallback_model
       ? {
-          fallbackModel: resolveModel({
+          fallbackModel: modelFor({
             provider: id,
             tier: env.spec.complexity.tier,
-            role: "build",
-            configured: env.config.fallback_model,
+            phase: "act",
+            levers: { ...configLevers(env.config), configured: env.config.fallback_model, phases: {} },
           }).model,
         }
       : {}),
@@ -153,7 +153,7 @@ export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => nu
   const next = chain[chain.indexOf(call.provider) + 1];
   const exhausted = retries.consecutive > config.max_retries;
   if (next && (call.errorClass === "rate_limit" || exhausted)) {
-    const model = resolveModel({ provider: next, tier: env.spec.complexity.tier, role: "build", configured: config.model }).model;
+    const model = modelFor({ provider: next, tier: env.spec.complexity.tier, phase: "act", levers: configLevers(config) }).model;
     record.save({ provider: next, model, retries: { consecutive: 0, total: retries.total } });
     record.emit({ kind: "provider_failover", from: call.provider, to: next, reason: call.errorClass ?? "error" });
     env.notice(`provider ${call.provider} failed (${call.errorClass}); switching to ${next}`);

@@ -9,6 +9,7 @@ import { globalLearnings, readEpisodes } from "../memory/store.ts";
 import { updateContinuity } from "./continuity.ts";
 import type { LoopEnv } from "./env.ts";
 import { doneSignalPath } from "./signals.ts";
+import { settleTask, tasksLeft } from "./tasks.ts";
 import type { Verified } from "./verify.ts";
 
 /** The reason to run the ship gate now, or undefined to keep iterating. */
@@ -48,8 +49,15 @@ export async function compound(
     usd: iterationCost(record.ws, record.state.run_id, n),
   };
   recordEpisode(record.ws, episode);
+  // The task worked this iteration: done on passing checks (or, inconclusive ones, with a change made).
+  const passed = verdict.verdict === "VERIFIED" || (verdict.verdict === "CONCERNS" && changed);
+  settleTask(
+    env,
+    passed,
+    feedback.map((f) => f.split("\n")[0] ?? f),
+  );
   if (verdict.verdict === "VERIFIED") await learn(env, episode, runEpisodes);
-  const looksMet = verdict.verdict === "VERIFIED" && !changed && n > 1;
+  const looksMet = verdict.verdict === "VERIFIED" && !changed && n > 1 && !tasksLeft(env);
   return claimed ? "the agent claimed done" : looksMet ? "all checks green and the agent made no further changes" : undefined;
 }
 

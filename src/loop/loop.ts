@@ -14,6 +14,10 @@ import { trustSink } from "./trust-sink.ts";
 import { clearSignal, doneSignalPath, readSignals, signalReason } from "./signals.ts";
 import { lastBlockers, stallReason } from "./stall.ts";
 import { applyRequests } from "./requests.ts";
+import { configLevers } from "../core/models.ts";
+import { ensureQueue } from "./planner.ts";
+import { deadLetters, replan } from "./tasks.ts";
+import { withDeadLetterStage } from "./ship-items.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -24,7 +28,10 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
   const elapsed = () => elapsedBefore + (clock.now() - sessionStart);
   const remainingMs = () => (record.state.caps.max_duration_s === null ? null : record.state.caps.max_duration_s * 1000 - elapsed());
   record.save({ status: "running" });
-  const result = await loopSteps(env, elapsed, remainingMs);
+  // The task queue first: a planning pass for a standard or complex spec (once; a resume finds it).
+  const stop = await checkBoundary(env, remainingMs);
+  if (!stop) await ensureQueue(env);
+  const result = stop ?? (await loopSteps(env, elapsed, remainingMs));
   // The last iteration's time counts too: a resume's time cap and the dashboard read it.
   record.save({ elapsed_ms: elapsed() });
   return result;
@@ -47,7 +54,7 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
       clearSignal(doneSignalPath(record.ws));
       // A grader swapped since the last agent call is a violation before the ship gate reads them.
       guardIntegrity(record, "ship gate");
-      const ship = await runShipGate(env.stages, {
+      const ship = await runShipGate(withDeadLetterStage(env.stages, deadLetters(env).length > 0), {
         ws: record.ws,
         runId: record.state.run_id,
         iteration: record.state.iteration,
@@ -79,6 +86,8 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
         record.save({ phase: "done" });
         return { outcome: "verified", reason: `every ship-gate stage verified (${ship.stages.map((s) => s.id).join(", ")})` };
       }
+      // What the gate found becomes the next tasks (never an item's text: the reasons name categories).
+      replan(env, ship.reasons);
       await env.app?.afterIteration(true);
     }
     if (record.state.stagnation.count >= env.config.stagnation_limit) {
@@ -95,7 +104,7 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
 async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Promise<LoopResult | undefined> {
   const { record } = env;
   if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted; state saved" };
-  applyRequests(record);
+  applyRequests(record, { levers: configLevers(env.config), tier: env.spec.complexity.tier });
   let signals = readSignals(record.ws);
   if (signals.pause && !signals.stop) {
     record.save({ status: "paused" });
@@ -108,7 +117,7 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
     }
     if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted while paused; state saved" };
     // What was asked while paused (a model, a higher cap) holds from the iteration that follows.
-    applyRequests(record);
+    applyRequests(record, { levers: configLevers(env.config), tier: env.spec.complexity.tier });
     record.save({ status: "running" });
     record.emit({ kind: "resumed" });
   }

@@ -17,6 +17,19 @@ export type PromptInput = {
   humanInput?: string;
   learnings?: string;
   skills: Skill[];
+  /** The planner's task this iteration works (absent: no plan, or the checklist as one task). */
+  task?: {
+    id: string;
+    title: string;
+    items: string[];
+    size: string;
+    attempts: number;
+    escalate: boolean;
+    failures: string[];
+    done: number;
+    total: number;
+    architecture: string | null;
+  };
 };
 
 export type RenderedPrompt = { system: string; prompt: string };
@@ -30,6 +43,7 @@ export function renderPrompt(input: PromptInput): RenderedPrompt {
   if (input.spec.summary) parts.push("", input.spec.summary);
   const hidden = input.heldOutCount > 0 ? `; ${input.heldOutCount} more are held out and checked at the end` : "";
   parts.push("", `## Acceptance items (${input.items.length} shown${hidden})`, renderItems(input.items));
+  if (input.task) parts.push("", ...taskSection(input.task));
   parts.push("", `## Iteration ${input.iteration} of at most ${input.maxIterations}`);
   parts.push(
     input.iteration === 1
@@ -48,6 +62,24 @@ export function renderPrompt(input: PromptInput): RenderedPrompt {
   if (input.learnings) parts.push("", "## Learnings so far", input.learnings.trim());
   if (input.humanInput) parts.push("", "## Note from the operator", input.humanInput.trim());
   return { system, prompt: `${parts.join("\n")}\n` };
+}
+
+function taskSection(task: NonNullable<PromptInput["task"]>): string[] {
+  const serves = task.items.length > 0 ? `serves ${task.items.join(", ")}; ` : "";
+  const lines = [
+    `## Your task now: [${task.id}] ${task.title}`,
+    `(${serves}size ${task.size}; task ${task.done + 1} of ${task.total})`,
+    "Work on this task in this iteration and leave the tests passing; the items above are the whole goal, for context.",
+  ];
+  if (task.architecture) lines.push(`The plan's architecture note is ${task.architecture}: keep to it, or update it when you must depart.`);
+  if (task.escalate)
+    lines.push(
+      "",
+      `## This task has failed ${task.attempts} times`,
+      "Try a simpler approach: the smallest change that makes its checks pass, fewer moving parts, no new dependency unless it removes code.",
+      ...task.failures.slice(0, 5).map((f) => `- last time: ${f.replaceAll("\n", " ").slice(0, 300)}`),
+    );
+  return lines;
 }
 
 function cap(text: string, max: number): string {

@@ -13,6 +13,7 @@ import { renderPrompt, type RenderedPrompt } from "./prompt.ts";
 import { takeHumanInput } from "./signals.ts";
 import { skillsFor } from "./skills.ts";
 import { multiServiceReason } from "../app/contract.ts";
+import { beginTask } from "./tasks.ts";
 
 /** What the build agent sees of the spec: its title, summary and visible items (never a held-out one). */
 export function visibleTexts(env: Pick<LoopEnv, "spec" | "visible">): string[] {
@@ -32,6 +33,9 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
   // What this prompt was given, verbatim, for the dashboard's feed (written even when empty: the
   // iteration directory may hold an earlier run's file).
   writeJson(record.ws.memoriesGiven(n), GivenMemories, { iteration: n, memories }, "process");
+  const brief = beginTask(env);
+  // The checklist as one task is today's prompt: a task section and a role module only for a planned task.
+  const planned = brief && brief.task.origin !== "checklist" ? brief : null;
   const rendered = renderPrompt({
     spec: { title: env.spec.title, ...(env.spec.summary ? { summary: env.spec.summary } : {}) },
     items: env.visible,
@@ -43,7 +47,26 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     memories,
     ...(human && "text" in human ? { humanInput: human.text } : {}),
     learnings: readLearnings(record.ws),
-    skills: skillsFor("build", "build", undefined, { multi_service: multiServiceReason(visibleTexts(env)) !== null }),
+    skills: skillsFor("build", "build", undefined, {
+      multi_service: multiServiceReason(visibleTexts(env)) !== null,
+      ...(planned ? { task_role: planned.task.role } : {}),
+    }),
+    ...(planned
+      ? {
+          task: {
+            id: planned.task.id,
+            title: planned.task.title,
+            items: planned.task.items,
+            size: planned.task.size,
+            attempts: planned.task.attempts,
+            escalate: planned.escalate,
+            failures: planned.task.failures,
+            done: planned.done,
+            total: planned.total,
+            architecture: planned.architecture,
+          },
+        }
+      : {}),
   });
   writeFileSync(join(dir, "prompt.md"), `${rendered.system}\n\n---\n\n${rendered.prompt}`, { mode: 0o600 });
   record.emit({

@@ -3,16 +3,19 @@
 // again here (the file is data, not a command), applied to the run's state and told as events.
 import { renameSync, rmSync } from "node:fs";
 import type { z } from "zod";
-import { switchableModels } from "../core/models.ts";
+import { modelFor, switchableModels, type ModelLevers } from "../core/models.ts";
+import type { ProviderId } from "../core/config.ts";
+import { messageOf } from "../core/errors.ts";
+import type { ComplexityTier } from "../core/schema.ts";
 import { BudgetRequest, ModelRequest } from "../core/run-schema.ts";
 import { readJson } from "../core/workspace.ts";
 import { WARN_FRACTION } from "./budget.ts";
 import type { RunRecord } from "./run-state.ts";
 
 /** Applies what is waiting; each request file is removed once read, whether it was applied or refused. */
-export function applyRequests(record: RunRecord): void {
+export function applyRequests(record: RunRecord, run: SwitchContext): void {
   const model = take(record, record.ws.modelRequest, ModelRequest);
-  if (model) applyModel(record, model);
+  if (model) applyModel(record, model, run);
   const budget = take(record, record.ws.budgetRequest, BudgetRequest);
   if (budget) applyBudget(record, budget);
 }
@@ -38,11 +41,21 @@ function take<T extends z.ZodType<{ run_id: string }>>(record: RunRecord, path: 
   return value?.run_id === record.state.run_id ? value : null;
 }
 
-function applyModel(record: RunRecord, request: ModelRequest): void {
+/** What a switch is checked against: the run's model levers (its ceiling) and the spec's complexity. */
+type SwitchContext = { levers: ModelLevers; tier: ComplexityTier };
+
+function applyModel(record: RunRecord, request: ModelRequest, run: SwitchContext): void {
   const { provider, model } = record.state;
   if (request.model === model) return;
   if (!switchableModels(provider).includes(request.model)) {
     record.emit({ kind: "warning", message: `model ${request.model} is not one ${provider} runs here; the run keeps ${model}` });
+    return;
+  }
+  // The same function as every dispatch: a switch above max_tier is refused, as --model would be.
+  try {
+    modelFor({ provider: provider as ProviderId, tier: run.tier, phase: "act", levers: { ...run.levers, switched: request.model } });
+  } catch (error) {
+    record.emit({ kind: "warning", message: `model ${request.model} refused: ${messageOf(error)}; the run keeps ${model}` });
     return;
   }
   record.emit({ kind: "model_switched", from: model, to: request.model, by: request.by });

@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { ProviderId } from "../core/config.ts";
-import { resolveModel } from "../core/models.ts";
+import { configLevers, modelFor, ROLE_PHASE } from "../core/models.ts";
 import { callProvider } from "../providers/call.ts";
 import type { ReviewAgent } from "../review/agent.ts";
 import type { LoopEnv } from "./env.ts";
@@ -21,9 +21,12 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
     parallel: (calls) => Boolean(ready?.provider.capabilities.parallel) && roomForParallel(record, calls),
     call: async (req) => {
       if (!ready) throw new Error(`provider ${id} was not prepared`);
-      const model = resolveModel({ provider: id, tier: env.spec.complexity.tier, role: req.role, configured: env.config.model }).model;
+      const phase = req.phase ?? ROLE_PHASE[req.role];
+      // The planner reads like a reviewer: the provider runs it with the review role's read-only flags.
+      const invocationRole = req.role === "plan" ? "review" : req.role;
+      const model = modelFor({ provider: id, tier: env.spec.complexity.tier, phase, levers: configLevers(env.config) }).model;
       const n = record.state.iteration;
-      const transcript = join(record.ws.iteration(n), `${req.label}.jsonl`);
+      const transcript = join(req.transcriptDir ? join(record.ws.dir, req.transcriptDir) : record.ws.iteration(n), `${req.label}.jsonl`);
       // A grader whose code changed since the run started is never run: the call fails, the run is blocked.
       const tampered = guardIntegrity(record, req.label);
       if (tampered.length > 0)
@@ -55,9 +58,9 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         prompt: req.prompt,
         systemPrompt: req.systemPrompt,
         model,
-        role: req.role,
+        role: invocationRole,
         ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
-        ...callSettings(env, { role: req.role, cwd: req.cwd, scratchDir, ready }),
+        ...callSettings(env, { role: invocationRole, cwd: req.cwd, scratchDir, ready }),
         transcript,
         onEvent: (event) => watchToolCall(record, req.label, event),
       });

@@ -1,29 +1,53 @@
-// Prompt modules from skills/ (embedded in the binary at build time), selected by phase and role.
+// Prompt modules from skills/ (embedded in the binary at build time), selected by phase, role, the
+// spec's facts and the role of the task worked.
 // Parsing is pure; the only "I/O" is the bundler's static text imports.
 import { parse as parseYaml } from "yaml";
 import buildCore from "../../skills/build-core.md" with { type: "text" };
 import buildDone from "../../skills/build-done.md" with { type: "text" };
 import reviewCore from "../../skills/review-core.md" with { type: "text" };
 import runContract from "../../skills/run-contract.md" with { type: "text" };
+import planCore from "../../skills/plan-core.md" with { type: "text" };
+import taskBackend from "../../skills/task-backend.md" with { type: "text" };
+import taskFrontend from "../../skills/task-frontend.md" with { type: "text" };
+import taskTests from "../../skills/task-tests.md" with { type: "text" };
+import taskInfrastructure from "../../skills/task-infrastructure.md" with { type: "text" };
+import taskDocs from "../../skills/task-docs.md" with { type: "text" };
+import type { TaskRole } from "../core/queue-schema.ts";
 
-/** `when`: a fact about the spec the module is only for (SkillFacts); absent = always. */
-export type Skill = { name: string; phases: string[]; roles: string[]; order: number; body: string; when?: keyof SkillFacts };
-/** What the prompt builder knows about the spec when it picks modules. */
-export type SkillFacts = { multi_service?: boolean };
+/** `when`: a fact about the spec the module is only for (SkillFacts); absent = always. `task_role`: only
+ *  for an iteration working a task of that role (the planner's queue). */
+export type Skill = {
+  name: string;
+  phases: string[];
+  roles: string[];
+  order: number;
+  body: string;
+  when?: "multi_service";
+  task_role?: TaskRole;
+};
+/** What the prompt builder knows about the spec (and the task worked) when it picks modules. */
+export type SkillFacts = { multi_service?: boolean; task_role?: TaskRole };
 const SOURCES: Record<string, string> = {
   "build-core": buildCore,
   "build-done": buildDone,
   "review-core": reviewCore,
   "run-contract": runContract,
+  "plan-core": planCore,
+  "task-backend": taskBackend,
+  "task-frontend": taskFrontend,
+  "task-tests": taskTests,
+  "task-infrastructure": taskInfrastructure,
+  "task-docs": taskDocs,
 };
 const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 export function parseSkill(name: string, source: string): Skill {
   const match = FRONT.exec(source);
-  const meta = (match ? parseYaml(match[1] ?? "") : {}) as { phases?: string[]; roles?: string[]; order?: number; when?: keyof SkillFacts };
+  const meta = (match ? parseYaml(match[1] ?? "") : {}) as Partial<Pick<Skill, "phases" | "roles" | "order" | "when" | "task_role">>;
   return {
     name,
     ...(meta.when ? { when: meta.when } : {}),
+    ...(meta.task_role ? { task_role: meta.task_role } : {}),
     phases: meta.phases ?? [],
     roles: meta.roles ?? [],
     order: meta.order ?? 50,
@@ -40,6 +64,12 @@ export function allSkills(): Skill[] {
 /** The modules for a phase and role (and the spec's facts), in their declared order. */
 export function skillsFor(phase: string, role: string, skills: Skill[] = allSkills(), facts: SkillFacts = {}): Skill[] {
   return skills
-    .filter((s) => s.phases.includes(phase) && s.roles.includes(role) && (s.when === undefined || facts[s.when] === true))
+    .filter(
+      (s) =>
+        s.phases.includes(phase) &&
+        s.roles.includes(role) &&
+        (s.when === undefined || facts[s.when] === true) &&
+        (s.task_role === undefined || s.task_role === facts.task_role),
+    )
     .sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }

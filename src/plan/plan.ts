@@ -2,7 +2,8 @@
 // prices come from the one dated table in src/data/pricing.json via core/models.ts.
 import { vagueWarning } from "./vague.ts";
 import type { ProviderId } from "../core/config.ts";
-import { PRICING, priceTokens, resolveModel, type Tokens } from "../core/models.ts";
+import { modelFor, PRICING, priceTokens, type ModelLevers, type Tokens } from "../core/models.ts";
+import { plannerRuns, type PlannerMode } from "./planner-policy.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import { SCHEMA_VERSION, type ComplexityTier, type Plan, type Spec } from "../core/schema.ts";
 
@@ -10,7 +11,10 @@ export type PlanInput = {
   provider: ProviderId;
   /** The provider was chosen by flag, env or config file (not the built-in default). */
   providerChosen: boolean;
-  model?: string | undefined;
+  /** Every model lever the run's configuration sets (core/models.ts modelFor decides the models). */
+  levers?: ModelLevers;
+  /** Default auto: standard and complex specs get a planning pass. */
+  planner?: PlannerMode;
   maxIterations: number;
   heldOut: number;
   /** Provider CLIs found on this machine, in preference order. */
@@ -23,6 +27,7 @@ const ITERATIONS: Record<ComplexityTier, [number, number]> = { simple: [2, 5], s
 const MINUTES_PER_ITERATION: Record<ComplexityTier, number> = { simple: 3, standard: 5, complex: 8 };
 const SHIP_GATE_ATTEMPTS: Record<ComplexityTier, number> = { simple: 1, standard: 2, complex: 3 };
 const SHIP_GATE_MINUTES = 2;
+const PLANNING_MINUTES = 2;
 /** One build iteration: the agent re-reads the repo from cache, writes fresh context and code. */
 const ITERATION_TOKENS: Record<ComplexityTier, Tokens> = {
   simple: { input: 15_000, cache_read: 60_000, cache_write: 10_000, output: 6_000 },
@@ -31,6 +36,12 @@ const ITERATION_TOKENS: Record<ComplexityTier, Tokens> = {
 };
 /** One ship-gate attempt: held-out judge, three reviewers and a devil's advocate (4.5 calls on average). */
 const SHIP_GATE_TOKENS: Tokens = { input: 45_000, cache_read: 135_000, cache_write: 36_000, output: 9_000 };
+/** The planning pass: one read-only call that reads the spec and the repository's layout, and writes a task
+ *  graph and an architecture note. Its input grows with the spec (≈ 1.4 tokens a word), the rest does not. */
+const PLANNING_TOKENS: Tokens = { input: 8_000, cache_read: 30_000, cache_write: 8_000, output: 3_000 };
+export function planningTokensFor(spec: Pick<Spec, "stats">): Tokens {
+  return { ...PLANNING_TOKENS, input: PLANNING_TOKENS.input + Math.ceil(spec.stats.words * 1.4) };
+}
 
 export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const tier = spec.complexity.tier;
@@ -38,23 +49,28 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const [min, max] = ITERATIONS[tier];
   const iterations = { low: Math.min(min, cap), estimate: Math.min(Math.round((min + max) / 2), cap), high: Math.min(max, cap), cap };
   const provider = recommendProvider(input);
-  const build = resolveModel({ provider: provider.id, tier, role: "build", configured: input.model });
-  const review = resolveModel({ provider: provider.id, tier, role: "review", configured: input.model });
+  const levers = input.levers ?? {};
+  const build = modelFor({ provider: provider.id, tier, phase: "act", levers });
+  const review = modelFor({ provider: provider.id, tier, phase: "verify", levers });
+  const planning = plannerRuns(input.planner ?? "auto", tier) ? modelFor({ provider: provider.id, tier, phase: "reason", levers }) : null;
   const gates = SHIP_GATE_ATTEMPTS[tier];
-  const quote = (buildModel: string, reviewModel: string, n: number) =>
+  const planningTokens = planningTokensFor(spec);
+  const planningUsd = (model: string | null) => (model ? priceTokens(model, planningTokens, provider.id).usd : 0);
+  const quote = (buildModel: string, reviewModel: string, planModel: string | null, n: number) =>
+    planningUsd(planModel) +
     priceTokens(buildModel, scale(ITERATION_TOKENS[tier], n), provider.id).usd +
     priceTokens(reviewModel, scale(SHIP_GATE_TOKENS, gates), provider.id).usd;
-  const range = (buildModel: string, reviewModel: string) => ({
-    low: cents(quote(buildModel, reviewModel, iterations.low)),
-    estimate: cents(quote(buildModel, reviewModel, iterations.estimate)),
-    high: cents(quote(buildModel, reviewModel, iterations.high)),
+  const range = (buildModel: string, reviewModel: string, planModel: string | null) => ({
+    low: cents(quote(buildModel, reviewModel, planModel, iterations.low)),
+    estimate: cents(quote(buildModel, reviewModel, planModel, iterations.estimate)),
+    high: cents(quote(buildModel, reviewModel, planModel, iterations.high)),
   });
   const familyModels = Object.entries(PRICING.models)
     .filter(([, price]) => price.provider === provider.id)
     .map(([model]) => model);
   const byModel = [...new Set([build.model, ...familyModels])].map((model) => ({
     model,
-    usd: model === build.model ? range(build.model, review.model) : range(model, model),
+    usd: model === build.model ? range(build.model, review.model, planning?.model ?? null) : range(model, model, planning ? model : null),
     selected: model === build.model,
   }));
   const warnings = [...spec.warnings];
@@ -63,7 +79,7 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const basis = priceTokens(build.model, ITERATION_TOKENS[tier], provider.id).basis;
   if (basis === "fallback")
     warnings.push(`no price listed for ${build.model}; quoted at the most expensive ${provider.id} model in the table`);
-  const minutes = (n: number) => n * MINUTES_PER_ITERATION[tier] + gates * SHIP_GATE_MINUTES;
+  const minutes = (n: number) => n * MINUTES_PER_ITERATION[tier] + gates * SHIP_GATE_MINUTES + (planning ? PLANNING_MINUTES : 0);
   return {
     schema_version: SCHEMA_VERSION,
     spec: { title: spec.title, kind: spec.source.kind, ref: spec.source.ref, sha256: spec.source.sha256 },
@@ -71,14 +87,34 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
     complexity: spec.complexity,
     stats: spec.stats,
     iterations,
-    models: { provider: provider.id, build: build.model, review: review.model, source: build.source },
+    models: {
+      provider: provider.id,
+      build: build.model,
+      review: review.model,
+      plan: planning?.model ?? null,
+      source: build.source,
+      tiers: { act: build.tier, verify: review.tier, reason: planning?.tier ?? null },
+      max_tier: levers.maxTier ?? "planning",
+    },
     tokens: {
+      planning: planning ? planningTokens : null,
       per_iteration: ITERATION_TOKENS[tier],
       ship_gate_per_attempt: SHIP_GATE_TOKENS,
       ship_gate_attempts: gates,
-      total_estimate: add(scale(ITERATION_TOKENS[tier], iterations.estimate), scale(SHIP_GATE_TOKENS, gates)),
+      total_estimate: add(
+        add(scale(ITERATION_TOKENS[tier], iterations.estimate), scale(SHIP_GATE_TOKENS, gates)),
+        planning ? planningTokens : scale(planningTokens, 0),
+      ),
     },
-    cost: { currency: "USD", pricing_as_of: PRICING.as_of, usd: range(build.model, review.model), basis, by_model: byModel },
+    cost: {
+      currency: "USD",
+      pricing_as_of: PRICING.as_of,
+      usd: range(build.model, review.model, planning?.model ?? null),
+      basis,
+      by_model: byModel,
+      planning_usd: cents(planningUsd(planning?.model ?? null)),
+      without_planning: range(build.model, review.model, null),
+    },
     time: { minutes: { low: minutes(iterations.low), estimate: minutes(iterations.estimate), high: minutes(iterations.high) } },
     provider: { recommended: provider.id, reason: provider.reason, installed: input.installed },
     warnings,

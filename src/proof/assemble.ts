@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { internalError, usageError, workspaceError } from "../core/errors.ts";
-import { Proof, ProofFile, type ProofMemory } from "../core/proof-schema.ts";
+import { Proof, ProofFile, type ProofMemory, type ProofQueue } from "../core/proof-schema.ts";
 import { Completion, CostEntry, LokiEvent, OrchestratorState } from "../core/run-schema.ts";
 import { Checklist, Spec } from "../core/schema.ts";
 import { Session } from "../core/session-schema.ts";
@@ -18,7 +18,8 @@ import type { Subject } from "../gates/gate.ts";
 
 /** `change`: the run's final change as the run derived it (else derived here, the same way). */
 /** `memory`: what memory did for the run, computed by the caller (proof/ may not read memory/'s store). */
-export type ProofOptions = { includeDiff?: boolean; change?: Subject; memory?: ProofMemory };
+/** `queue`: the run's task queue as its caller read it (core/queue.ts's readQueueView); absent: none. */
+export type ProofOptions = { includeDiff?: boolean; change?: Subject; memory?: ProofMemory; queue?: ProofQueue };
 export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & {
   run: Pick<Proof["run"], "outcome" | "reason" | "sandboxed" | "violations">;
   bill: Pick<Proof["bill"], "basis">;
@@ -141,6 +142,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     verify_command: `loki proof verify ${runId}`,
     ...(preview ? { preview } : {}),
     ...(options.memory ? { memory: options.memory } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
   };
   return Proof.parse(proof);
 }

@@ -2,13 +2,11 @@
 // file rendered from a REDACTED payload only. Every string from the payload goes through esc().
 import type { Proof, Provenance } from "../core/proof-schema.ts";
 import { PROOF_CSS } from "./css.ts";
+import { esc } from "./html-escape.ts";
+import { tasksSection } from "./html-tasks.ts";
 import type { Redacted } from "./redact.ts";
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
+export { esc };
 
 const BANNER: Record<Proof["headline"]["verdict"], string> = { VERIFIED: "v-ok", "VERIFIED WITH GAPS": "v-gap", "NOT VERIFIED": "v-bad" };
 const TONE: Record<string, string> = {
@@ -290,6 +288,7 @@ export function renderProofHtml(proof: Redacted<Proof>, prov: Provenance): strin
     bill(p),
     change(p),
     gates(p),
+    tasksSection(p),
     preview(p),
     memory(p),
     council(p),

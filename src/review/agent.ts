@@ -1,14 +1,20 @@
 // What the review stage needs from whoever runs the agents (the loop): one read-only call at a time
-// for a reviewer, the devil's advocate or the held-out judge, billed by the caller. Types only.
+// for a reviewer, the devil's advocate, the held-out judge or the planner, billed by the caller. Types only.
+import type { RunPhase } from "../core/model-tiers.ts";
 
 export type ReviewCall = {
-  role: "review" | "judge";
+  /** plan: the planning pass, read-only like a reviewer (billed as plan, at the reason phase's tier). */
+  role: "review" | "judge" | "plan";
   /** File-safe name: review-security, judge, devils-advocate… (transcripts are named after it). */
   label: string;
   prompt: string;
   systemPrompt: string;
   /** The review copy to work in (never the user's tree). */
   cwd: string;
+  /** The run phase whose model tier the call runs at (core/models.ts); default: the role's (verify). */
+  phase?: RunPhase;
+  /** Where its transcript goes, relative to .loki/ (default: the iteration's directory). */
+  transcriptDir?: string;
 };
 
 export type ReviewAnswer = {

@@ -6,16 +6,13 @@
 import type { Subject } from "../gates/gate.ts";
 import type { HeldoutResult, VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
-import { renderItems } from "../spec/items.ts";
 import { SCHEMA_VERSION, type Spec } from "../core/schema.ts";
 import { treeOfHead } from "../core/git.ts";
 import { userHome, type Workspace } from "../core/workspace.ts";
 import { detectSandbox, type SandboxAvailability } from "../sandbox/detect.ts";
 import type { ReviewAgent, TrustSink } from "./agent.ts";
-import { diffForReview } from "./diff-text.ts";
 import { readCachedVerdict, writeSealedResult } from "./heldout-cache.ts";
-import { inReviewTrees } from "./review-tree.ts";
-import { PROTOCOL, parseVerdict } from "./verdict.ts";
+import { judgeItems } from "./items-judge.ts";
 import { commandMode, refusalFor, runVerifyCommand, type CommandMode } from "./verify-command.ts";
 
 export type HeldoutInput = {
@@ -149,50 +146,15 @@ function reasonsOf(items: readonly Judged[]): string[] {
   ];
 }
 
-async function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[] | { notRun: string }> {
-  const diff = diffForReview(input.change);
-  const prompt = [
-    "# Held-out acceptance check",
-    "",
-    "Decide, from the repository and the change below, whether each acceptance item is met. Be strict:",
-    "an item is `pass` only with concrete evidence (file:line). Do not modify anything.",
-    "",
-    "## Items",
-    renderItems(items),
-    "",
-    "## The change since the run started",
-    diff,
-    "",
-    PROTOCOL,
-  ].join("\n");
-  const [isolated] = await inReviewTrees(input.ws.root, ["judge"], false, (label, dir) =>
-    input.agent.call({ role: "judge", label, prompt, systemPrompt: "You are a strict, read-only acceptance judge.", cwd: dir }),
-  );
-  if (!isolated) return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: "the judge did not run" }));
-  const stop = isolated.result.budgetStop;
-  if (stop && !isolated.mutation)
-    return {
-      notRun:
-        stop.how === "refused"
-          ? "the held-out judge did not run: the run's budget is spent"
-          : "the run's budget stopped the held-out judge",
-    };
-  if (isolated.mutation) {
-    input.trust("reviewer_mutation", { role: "judge", detail: isolated.mutation });
-    return items.map((i) => ({
-      id: i.id,
-      status: "unknown",
-      method: "judge",
-      evidence: `verdict discarded: the judge ${isolated.mutation}`,
-    }));
-  }
-  const parsed = parseVerdict(isolated.result.finalText);
-  if (!parsed.ok)
-    return items.map((i) => ({ id: i.id, status: "unknown", method: "judge", evidence: `judge answer unusable: ${parsed.reason}` }));
-  return items.map((i) => {
-    const answer = parsed.verdict.items.find((a) => a.id === i.id);
-    return answer
-      ? { id: i.id, status: answer.status, method: "judge", evidence: answer.evidence ?? "" }
-      : { id: i.id, status: "unknown", method: "judge", evidence: "the judge did not answer for this item" };
+function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[] | { notRun: string }> {
+  return judgeItems({
+    root: input.ws.root,
+    change: input.change,
+    agent: input.agent,
+    trust: input.trust,
+    items,
+    heading: "Held-out acceptance check",
+    label: "judge",
+    who: "the held-out judge",
   });
 }

@@ -4,6 +4,8 @@ import { run, whichBinary } from "../core/exec.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { Completion, type Outcome } from "../core/run-schema.ts";
 import { writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
+import { readQueueView } from "../core/queue.ts";
+import { oneLine } from "../core/text.ts";
 
 /** What nextStep needs to know about the run besides its outcome. */
 export type NextContext = {
@@ -65,12 +67,24 @@ export function writeCompletion(ws: Workspace, completion: Omit<Completion, "sch
     ...(saved.sandboxed === false ? [`sandbox:    none — unsandboxed: held-out secrecy and state integrity not enforced`] : []),
     ...(saved.pr_url ? [`pull request: ${saved.pr_url}`] : []),
     ...(saved.app ? [`app:        ${appLine(saved.app)}`] : []),
+    ...(saved.dead_letter && saved.dead_letter.length > 0
+      ? [
+          `dead-lettered tasks (gave up after repeated failures): ${saved.dead_letter.length}`,
+          ...saved.dead_letter.map((t) => `  - [${t.id}] ${oneLine(t.title)} (${t.attempts} attempts)`),
+        ]
+      : []),
     `proof:      .loki/proofs/${saved.run_id}/index.html   (loki proof open · loki proof verify)`,
     `next:       ${saved.next}`,
     `finished:   ${saved.finished_at}`,
   ];
   writeFileAtomic(ws.completionText, `${lines.join("\n")}\n`);
   return saved;
+}
+
+/** The run's dead-lettered tasks for its summary (nothing when there are none). */
+export function deadLetterSummary(record: { ws: Workspace; state: { run_id: string } }): Pick<Completion, "dead_letter"> {
+  const dead = readQueueView(record.ws, record.state.run_id)?.dead_letter ?? [];
+  return dead.length > 0 ? { dead_letter: dead.map((t) => ({ id: t.id, title: t.title, attempts: t.attempts })) } : {};
 }
 
 /** "Your app is live at …" only when its health said live; otherwise what it was, and where to look. */
@@ -89,6 +103,7 @@ export function completionLine(c: Completion): string {
     ...(c.pr_url ? [`pull request ${c.pr_url}`] : []),
     ...(c.app?.status === "live" && c.app.url ? [`your app is live at ${c.app.url}`] : []),
     ...(c.sandboxed === false ? ["unsandboxed: held-out secrecy and state integrity not enforced"] : []),
+    ...(c.dead_letter && c.dead_letter.length > 0 ? [`${c.dead_letter.length} task(s) dead-lettered`] : []),
   ];
   return `${headlineOf(c)} — ${c.reason}${extra.length > 0 ? ` (${extra.join("; ")})` : ""}`;
 }

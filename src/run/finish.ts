@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { messageOf } from "../core/errors.ts";
+import { readQueueView } from "../core/queue.ts";
 import { RUN_EXIT } from "../core/exit-codes.ts";
 import { headSha } from "../core/git.ts";
 import { Completion, LokiEvent, type OrchestratorState, type Outcome } from "../core/run-schema.ts";
@@ -19,7 +20,7 @@ import { lastBlockers } from "../loop/stall.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { writeProof } from "../proof/assemble.ts";
 import { runMemory } from "../memory/stats.ts";
-import { nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
+import { deadLetterSummary, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
 import type { RunApp } from "./preview.ts";
 
 const STATUS: Record<Outcome, RunStatus> = {
@@ -74,6 +75,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
     pr_url: null,
     sandboxed: record.state.sandboxed,
     ...(app ? { app } : {}),
+    ...deadLetterSummary(record),
     next: nextStep(result.outcome, {
       startSha: record.state.start_sha,
       branch: record.state.branch,
@@ -86,9 +88,11 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   try {
     const memory = runMemory(record.ws, record.state.run_id);
     const proofMemory = memory && { given: memory.given, failures: memory.failures, repeats: memory.repeats, hit_again: memory.hit_again };
+    const queue = readQueueView(record.ws, record.state.run_id);
     const { file } = await writeProof(record.ws, record.state.run_id, {
       ...(change ? { change } : {}),
       ...(proofMemory ? { memory: proofMemory } : {}),
+      ...(queue ? { queue } : {}),
     });
     input.reporter.notice(`proof signed by ${file.provenance.key_fingerprint} (loki proof verify ${record.state.run_id})`);
   } catch (error) {

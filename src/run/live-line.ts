@@ -61,6 +61,7 @@ export function formatDuration(ms: number): string {
 
 const PHASE_WORD: Record<Phase, (provider: string) => string> = {
   starting: () => "starting",
+  plan: (provider) => `planning (${provider})`,
   reason: () => "reason",
   act: (provider) => `act (${provider})`,
   reflect: () => "checkpoint",

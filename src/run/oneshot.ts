@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { onExit } from "signal-exit";
 import { dirname, join } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
-import { resolveModel } from "../core/models.ts";
+import { configLevers, modelFor } from "../core/models.ts";
 import type { ComplexityTier } from "../core/schema.ts";
 import { userHome } from "../core/workspace.ts";
 import { callProvider } from "../providers/call.ts";
@@ -70,7 +70,7 @@ export async function readOnlyCall(
   });
   const ready = providers.get(id);
   if (!ready) throw new Error(`provider ${id} was not prepared`);
-  const model = resolveModel({ provider: id, tier: call.tier, role: "review", configured: config.model }).model;
+  const model = modelFor({ provider: id, tier: call.tier, phase: "verify", levers: configLevers(config) }).model;
   const base = mkdtempSync(join(tmpdir(), `loki-${call.label}-`));
   // Gone on Ctrl+C or a kill as on a normal end: the copy may hold the spec or the prompt.
   const forget = onExit(() => rmSync(base, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { gitError, LokiError, specError, usageError } from "../core/errors.ts";
-import { resolveModel } from "../core/models.ts";
+import { configLevers, modelFor } from "../core/models.ts";
 import { dirtyFiles, git, headSha } from "../core/git.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { authOf, type DetectContext, locateProvider, providerProblem } from "../providers/detect.ts";
@@ -74,7 +74,10 @@ async function assertUsableBranch(root: string, branch: string): Promise<void> {
  * A spec whose first build prompt — rendered as the loop renders it, held-out items left out — would
  * not fit the build model's window is refused (exit 3) before anything is written: no run could send it.
  */
-export function assertPromptFits(spec: Spec, config: Pick<Config, "provider" | "model" | "heldout" | "max_iterations">): void {
+export function assertPromptFits(
+  spec: Spec,
+  config: Pick<Config, "provider" | "model" | "models" | "max_tier" | "heldout" | "max_iterations">,
+): void {
   const hidden = new Set(config.heldout ? selectHeldOut(spec.items).map((item) => item.id) : []);
   const items = spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
   const rendered = renderPrompt({
@@ -90,7 +93,7 @@ export function assertPromptFits(spec: Spec, config: Pick<Config, "provider" | "
     }),
   });
   const provider = config.provider as ProviderId;
-  const model = resolveModel({ provider, tier: spec.complexity.tier, role: "build", configured: config.model }).model;
+  const model = modelFor({ provider, tier: spec.complexity.tier, phase: "act", levers: configLevers(config) }).model;
   const fit = promptFit(Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt), model, provider);
   if (fit.fits) return;
   throw specError(promptTooLarge(fit), {

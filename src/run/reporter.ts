@@ -47,6 +47,16 @@ const FORMAT: Formatters = {
   phase_finished: () => null,
   model_switched: (e) => `  model ${e.from} → ${e.to} from this iteration on (asked by ${e.by})`,
   budget_raised: (e) => `  budget cap ${e.from === null ? "none" : `$${e.from.toFixed(2)}`} → $${e.to.toFixed(2)} (asked by ${e.by})`,
+  plan_made: (e) =>
+    e.source === "checklist"
+      ? null
+      : `planned ${e.tasks} task${e.tasks === 1 ? "" : "s"}${e.source === "fallback" ? ` (no usable plan: ${e.note ?? "fallback"}; working the checklist as one task)` : ""}${e.architecture ? `; architecture note ${e.architecture}` : ""}`,
+  task_started: (e) => (e.task === "checklist" ? null : `  task ${e.task}: ${e.title}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`),
+  task_finished: (e) =>
+    e.task === "checklist" || e.outcome === "retry"
+      ? null
+      : `  task ${e.task} ${e.outcome === "done" ? "done" : `dead-lettered after ${e.attempts} failed attempts`}`,
+  replanned: (e) => `  ship gate findings became ${e.tasks.length} new task${e.tasks.length === 1 ? "" : "s"}: ${e.tasks.join(", ")}`,
   project_detected: (e) => `  grading now runs ${describeDetection(e.detection)}`,
   run_finished: (e) => `finished: ${e.outcome} (exit ${e.exit_code}) — ${e.reason}`,
 };

@@ -6,7 +6,7 @@ import { loadConfig, parseDuration, type Config, type ProviderId } from "../core
 import { startSettings } from "./settings.ts";
 import { repoRoot } from "../core/git.ts";
 import { readStartSnapshot } from "../gates/unseen.ts";
-import { resolveModel } from "../core/models.ts";
+import { configLevers, modelFor } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
@@ -113,11 +113,22 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   writeJson(ws.runSpec, Spec, spec);
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
   const chain = [...providers.keys()];
-  const model = resolveModel({
+  // Every phase's model on every provider of the chain, checked now: a ceiling never stops a run midway.
+  for (const id of chain)
+    for (const phase of ["reason", "act", "verify"] as const)
+      modelFor({ provider: id as ProviderId, tier: spec.complexity.tier, phase, levers: configLevers(config) });
+  if (config.fallback_model)
+    modelFor({
+      provider: chain[0] as ProviderId,
+      tier: spec.complexity.tier,
+      phase: "act",
+      levers: { ...configLevers(config), configured: config.fallback_model, phases: {} },
+    });
+  const model = modelFor({
     provider: chain[0] as ProviderId,
     tier: spec.complexity.tier,
-    role: "build",
-    configured: config.model,
+    phase: "act",
+    levers: configLevers(config),
   }).model;
   const maxDurationS = config.max_duration ? parseDuration(config.max_duration) : null;
   // After the branch switch, before any agent call: what the git_integrity gate compares against.

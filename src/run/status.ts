@@ -1,10 +1,12 @@
-// Run status derived from .loki/ alone (session, state, completion summary, the run's log tail,
-// whether the session's pid is still the run's process — not one that reused the number): no git, no
-// network, so `loki status` answers instantly even mid-run. A
+// Run status derived from .loki/ alone (session, state, completion summary, the run's task queue, the
+// run's log tail, whether the session's pid is still the run's process — not one that reused the number):
+// no git, no network, so `loki status` answers instantly even mid-run. A
 // finished run's next step is its completion summary's; a dead run says why, where its log is and what to run.
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pidState, type PidState } from "../core/process-identity.ts";
+import { readQueueView } from "../core/queue.ts";
+import type { QueueView } from "../core/queue-schema.ts";
 import { Outcome } from "../core/run-schema.ts";
 import { LIVE_STATUSES, RunEnding, RunProgress, Session, type StatusProgress } from "../core/session-schema.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
@@ -42,6 +44,8 @@ export type StatusReport = RunEnd & {
   delegated: DelegatedRun[];
   /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
   progress: StatusProgress | null;
+  /** The run's task queue (.loki/queue/): ids, titles and counts; null when it has none (or it is unreadable). */
+  queue: QueueView | null;
 };
 
 const START = "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)";
@@ -104,6 +108,7 @@ async function readOwnStatus(root: string): Promise<Omit<StatusReport, "delegate
     updated_at: session.updated_at,
     signals,
     progress,
+    queue: readQueueView(ws, session.run_id),
     ...runEnd(ws, session, status, run, pid),
   };
 }
@@ -167,5 +172,6 @@ function empty(root: string, signals: StatusReport["signals"]): Omit<StatusRepor
     updated_at: null,
     signals,
     progress: null,
+    queue: null,
   };
 }

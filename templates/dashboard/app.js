@@ -199,6 +199,53 @@ function renderChecklist(c) {
   );
 }
 
+/** The planner's task queue: counts, then the dead-lettered tasks first, the current one, pending and done.
+ *  Titles and failures come from an agent and the checks: text nodes only (h()), like every other string. */
+const SOURCE_NOTE = {
+  planner: null,
+  fallback: "the planner gave no usable plan: the checklist is worked as one task",
+  checklist: "no planning pass: the checklist is worked as one task",
+};
+const TASK_TONE = { "dead-lettered": "bad", current: "warn", pending: "", done: "good" };
+function renderTasks(q) {
+  if (!q) return fill("p-tasks", h("p", "muted", "no task queue for this run"));
+  const task = (state, t, ...rest) =>
+    h("li", null, chip(state, TASK_TONE[state]), " ", h("span", "mono", t.id ?? ""), " ", t.title ?? "", ...rest);
+  const cur = q.current;
+  const counts = [
+    `${q.done.length} done`,
+    `${cur ? 1 : 0} current`,
+    `${q.pending.length} pending`,
+    `${q.dead_letter.length} dead-lettered`,
+    q.replans ? `${q.replans} re-plan${q.replans === 1 ? "" : "s"}` : null,
+  ];
+  fill(
+    "p-tasks",
+    h("p", "task-counts", counts.filter(Boolean).join(" · ")),
+    SOURCE_NOTE[q.source] ? h("p", "muted", SOURCE_NOTE[q.source]) : null,
+    q.dead_letter.length
+      ? h(
+          "ul",
+          "items dead-letter",
+          q.dead_letter.map((t) =>
+            task(
+              "dead-lettered",
+              t,
+              h("span", "muted", ` after ${t.attempts} attempt${t.attempts === 1 ? "" : "s"}`),
+              t.last_failure ? h("div", "bad task-failure", t.last_failure) : null,
+            ),
+          ),
+        )
+      : null,
+    h(
+      "ul",
+      "items tasks",
+      cur ? task("current", cur, cur.attempts ? h("span", "muted", ` attempt ${cur.attempts + 1}`) : null) : null,
+      q.pending.map((t) => task("pending", t, t.deps?.length ? h("span", "muted", ` after ${t.deps.join(", ")}`) : null)),
+      q.done.map((t) => task("done", t, t.items?.length ? h("span", "muted", ` (${t.items.join(", ")})`) : null)),
+    ),
+  );
+}
 function findingList(findings) {
   if (!findings?.length) return null;
   return h(
@@ -556,6 +603,7 @@ function render(s) {
   renderOutcome(s.outcome, s.status);
   renderTimeline(s.timeline);
   renderChecklist(s.checklist);
+  renderTasks(s.queue);
   renderGates(s.gates);
   renderCouncil(s.council);
   renderApp(s.app);
@@ -834,6 +882,7 @@ function tickAges() {
     p.querySelector(".age").textContent = `updated ${iso ? ago(iso) : "unknown"}`;
   }
   $("p-feed").querySelector(".age").textContent = lastEventTs ? `last event ${ago(lastEventTs)}` : "no events yet";
+  $("p-tasks").querySelector(".age").textContent = snap?.queue ? `updated ${ago(snap.queue.updated_at)}` : "";
   $("p-diff").querySelector(".age").textContent = diffAt ? `fetched ${ago(new Date(diffAt).toISOString())}` : "";
   const el = document.querySelector("#p-status .elapsed");
   if (el && snap) el.textContent = dur(elapsedOf(snap));

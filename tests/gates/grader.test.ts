@@ -59,6 +59,11 @@ describe("graderChanges", () => {
       ["loki.yaml heldout", "loki.yaml sandbox"],
     ],
     ["loki.yaml other keys only", { "loki.yaml": "max_iterations: 5\nmodel: opus\n" }, []],
+    [
+      "loki.yaml: a cheaper reviewer, a lower ceiling",
+      { "loki.yaml": "models:\n  verify: claude-haiku-5-5\nmax_tier: fast\n" },
+      ["loki.yaml max_tier", "loki.yaml models"],
+    ],
     [".lokiignore added", { ".lokiignore": "src/\n" }, [".lokiignore"]],
     // loki reads only the root .lokiignore, and attributes from the base: these change no grading.
     ["a nested .lokiignore (never read)", { "src/.lokiignore": "*\n" }, []],

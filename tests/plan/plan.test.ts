@@ -63,7 +63,7 @@ describe("buildPlan", () => {
   });
 
   test("an unknown model is never free: priced at its provider's dearest model and flagged", () => {
-    const plan = buildPlan(makeSpec(manyItems(5)), { ...base, model: "claude-mystery-9" });
+    const plan = buildPlan(makeSpec(manyItems(5)), { ...base, levers: { configured: "claude-mystery-9" } });
     expect(plan.models.build).toBe("claude-mystery-9");
     expect(plan.cost.basis).toBe("fallback");
     expect(plan.cost.usd.estimate).toBeGreaterThan(0);

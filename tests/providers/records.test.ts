@@ -104,7 +104,7 @@ describe.each(PROVIDER_IDS.map((id) => [id]))("%s record", (id) => {
     for (const tier of TIERS) {
       for (const role of ROLES) {
         const model = resolveModel({ provider: id, tier, role }).model;
-        expect(model).toBe(role === "build" ? record.models[tier] : record.models.review);
+        expect(model).toBe(record.models[tier]);
         expect(PRICING.models[model]).toBeDefined();
         expect(priceTokens(model, { input: 1, output: 1, cache_read: 0, cache_write: 0 }, id).basis).toBe("table");
       }

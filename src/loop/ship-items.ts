@@ -1,0 +1,49 @@
+// The ship gate's extra stage for a run that dead-lettered tasks: a read-only judge of every visible
+// item against the change, each of which must pass (unknown is not a pass). With the held-out stage
+// that judges every held-out item, such a run ends VERIFIED only when every item still verifies.
+import type { ShipStage } from "./ship.ts";
+import { judgeItems } from "../review/items-judge.ts";
+import { revealHeldOut } from "../spec/heldout-store.ts";
+
+export const DEAD_LETTER_STAGE_ID = "items";
+
+export const itemsStage: ShipStage = {
+  id: DEAD_LETTER_STAGE_ID,
+  title: "every-item check (tasks were dead-lettered)",
+  run: async (ctx) => {
+    // The held-out stage judges those; here every item the agent was shown.
+    let hidden: Set<string>;
+    try {
+      hidden = new Set(revealHeldOut(ctx.ws, ctx.runId).items.map((item) => item.id));
+    } catch {
+      hidden = new Set();
+    }
+    const items = ctx.spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
+    const judged = await judgeItems({
+      root: ctx.ws.root,
+      change: ctx.change,
+      agent: ctx.agent,
+      trust: ctx.trust,
+      items,
+      heading: "Acceptance check (dead-lettered tasks)",
+      label: "judge-items",
+      who: "the every-item judge",
+    });
+    if (!Array.isArray(judged)) return { verdict: "CONCERNS", reasons: [judged.notRun] };
+    const failed = judged.filter((j) => j.status === "fail");
+    const unknown = judged.filter((j) => j.status === "unknown");
+    const reasons = [
+      ...failed.map((j) => `item ${j.id} is not met: ${j.evidence || "the judge gave no evidence"}`),
+      ...unknown.map((j) => `item ${j.id} could not be checked: ${j.evidence || "no evidence"}`),
+    ];
+    return { verdict: failed.length > 0 ? "BLOCKED" : unknown.length > 0 ? "CONCERNS" : "VERIFIED", reasons };
+  },
+};
+
+/** The run's stages, with the every-item check before the council when tasks were dead-lettered. */
+export function withDeadLetterStage(stages: readonly ShipStage[], deadLettered: boolean): readonly ShipStage[] {
+  if (!deadLettered || stages.some((s) => s.id === DEAD_LETTER_STAGE_ID)) return stages;
+  const council = stages.findIndex((s) => s.id === "council");
+  const at = council === -1 ? stages.length : council;
+  return [...stages.slice(0, at), itemsStage, ...stages.slice(at)];
+}
