@@ -8,27 +8,13 @@ import { emptyQueue, type Queue, queueView, readQueue, readQueueView, saveQueue,
 import { QUEUE_LISTS, type QueueList, type QueuePlan, QueueView, type Task } from "../../src/core/queue-schema.ts";
 import { type Workspace, workspaceAt } from "../../src/core/workspace.ts";
 import { tmpdir } from "../helpers/tmp.ts";
+import { testPlan, testTask } from "../helpers/queue.ts";
 
 const RUN = "run-1";
 
-function task(id: string, over: Partial<Task> = {}): Task {
-  return { id, title: `Task ${id}`, items: [], deps: [], size: "M", role: "backend", origin: "plan", attempts: 0, failures: [], ...over };
-}
+const task = (id: string, over: Partial<Task> = {}) => testTask(id, `Task ${id}`, over);
 
-function plan(runId = RUN, over: Partial<QueuePlan> = {}): QueuePlan {
-  return {
-    schema_version: 1,
-    run_id: runId,
-    source: "planner",
-    created_at: "2026-01-01T00:00:00.000Z",
-    architecture: null,
-    calls: 1,
-    replans: [],
-    escalate_after: 3,
-    dead_letter_after: 5,
-    ...over,
-  };
-}
+const plan = (runId = RUN, over: Partial<QueuePlan> = {}) => testPlan(runId, { created_at: "2026-01-01T00:00:00.000Z", ...over });
 
 const ids = (queue: Queue) => Object.fromEntries(QUEUE_LISTS.map((list) => [list, queue[list].map((t) => t.id)]));
 const fileText = (ws: Workspace, list: QueueList) => readFileSync(ws.queueList(list), "utf8");

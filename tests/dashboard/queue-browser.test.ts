@@ -8,6 +8,7 @@ import type { QueuePlan, Task } from "../../src/core/queue-schema.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { launchChromium, live, SKIP, text, waitText } from "../helpers/chromium.ts";
 import { startHarness } from "./harness.ts";
+import { testPlan, testTask } from "../helpers/queue.ts";
 
 const XSS = "<img src=x onerror=alert(1)>";
 const XSS_FAILURE = '<script>window.__x=1</script><img src=x onerror="window.__x=2">';
@@ -24,17 +25,7 @@ function task(id: string, title: string, over: Partial<Task> = {}): Task {
   return { id, title, items: [], deps: [], size: "S", role: "backend", origin: "plan", attempts: 0, failures: [], ...over };
 }
 
-const PLAN: QueuePlan = {
-  schema_version: 1,
-  run_id: "r-test",
-  source: "planner",
-  created_at: "2026-01-01T12:00:00.000Z",
-  architecture: null,
-  calls: 1,
-  replans: [],
-  escalate_after: 2,
-  dead_letter_after: 3,
-};
+const PLAN = testPlan("r-test", { escalate_after: 2, dead_letter_after: 3 });
 
 live("the Tasks panel", () => {
   test("lists the queue with counts, shows untrusted titles as text, and follows a move live", async () => {

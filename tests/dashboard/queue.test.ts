@@ -11,25 +11,12 @@ import { tmpdir } from "../helpers/tmp.ts";
 import { FAKE_GITHUB_TOKEN } from "../helpers/verify-repo.ts";
 import { type Harness, openStream, startHarness } from "./harness.ts";
 import { RUN_ID, snap, state, writeLoki } from "./snapshot-fixture.ts";
+import { testPlan, testTask } from "../helpers/queue.ts";
 
-function task(id: string, title: string, over: Partial<Task> = {}): Task {
-  return { id, title, items: [], deps: [], size: "S", role: "backend", origin: "plan", attempts: 0, failures: [], ...over };
-}
+const task = (id: string, title: string, over: Partial<Task> = {}) => testTask(id, title, { size: "S", ...over });
 
-function plan(runId: string, over: Partial<QueuePlan> = {}): QueuePlan {
-  return {
-    schema_version: 1,
-    run_id: runId,
-    source: "planner",
-    created_at: "2026-01-01T12:00:00.000Z",
-    architecture: null,
-    calls: 1,
-    replans: [{ iteration: 3, tasks: ["t3"] }],
-    escalate_after: 2,
-    dead_letter_after: 3,
-    ...over,
-  };
-}
+const plan = (runId: string, over: Partial<QueuePlan> = {}) =>
+  testPlan(runId, { replans: [{ iteration: 3, tasks: ["t3"] }], escalate_after: 2, dead_letter_after: 3, ...over });
 
 describe("snapshot: the run's task queue", () => {
   test("done, current, pending and dead-lettered tasks by id and title, with the queue's age; secrets redacted", async () => {

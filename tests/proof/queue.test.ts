@@ -15,6 +15,7 @@ import { cliBundle } from "../helpers/cli-bundle.ts";
 import { loki } from "../helpers/cli.ts";
 import { HELD, NO_COUNCIL, type Scenario, scenarioRepo } from "../helpers/scenario.ts";
 import { FAKE_GITHUB_TOKEN } from "../helpers/verify-repo.ts";
+import { testPlan, testTask } from "../helpers/queue.ts";
 
 const XSS = "<img src=x onerror=alert(1)>";
 const FAILURE = `tests: 1 failing; the log said token=${FAKE_GITHUB_TOKEN}`;
@@ -25,23 +26,15 @@ let s: Scenario;
 let runId: string;
 const copies: string[] = [];
 
-function task(id: string, title: string, over: Partial<Task> = {}): Task {
-  return { id, title, items: [], deps: [], size: "S", role: "backend", origin: "plan", attempts: 0, failures: [], ...over };
-}
+const task = (id: string, title: string, over: Partial<Task> = {}) => testTask(id, title, { size: "S", ...over });
 
-function plan(run: string): QueuePlan {
-  return {
-    schema_version: 1,
-    run_id: run,
-    source: "planner",
+const plan = (run: string) =>
+  testPlan(run, {
     created_at: new Date().toISOString(),
-    architecture: null,
-    calls: 1,
     replans: [{ iteration: 1, tasks: ["t3"] }],
     escalate_after: 2,
     dead_letter_after: 3,
-  };
-}
+  });
 
 /** The queue a run leaves: one task done, one dead-lettered (its failure names a secret), one pending (which
  *  the loop, working the queue, may start before the run ends). */

@@ -8,27 +8,13 @@ import type { QueuePlan, Task } from "../../src/core/queue-schema.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { loki } from "../helpers/cli.ts";
 import { type TmpDir, tmpdir } from "../helpers/tmp.ts";
+import { testPlan, testTask } from "../helpers/queue.ts";
 
 const RUN = "20260101-120000-queue";
 
-function task(id: string, title: string, over: Partial<Task> = {}): Task {
-  return { id, title, items: [], deps: [], size: "M", role: "backend", origin: "plan", attempts: 0, failures: [], ...over };
-}
+const task = (id: string, title: string, over: Partial<Task> = {}) => testTask(id, title, over);
 
-function plan(over: Partial<QueuePlan> = {}): QueuePlan {
-  return {
-    schema_version: 1,
-    run_id: RUN,
-    source: "planner",
-    created_at: "2026-01-01T12:00:00.000Z",
-    architecture: null,
-    calls: 1,
-    replans: [],
-    escalate_after: 2,
-    dead_letter_after: 3,
-    ...over,
-  };
-}
+const plan = (over: Partial<QueuePlan> = {}) => testPlan(RUN, { escalate_after: 2, dead_letter_after: 3, ...over });
 
 /** A repository whose session is run RUN (its process gone: a dead run still shows its queue). */
 async function repo(): Promise<TmpDir> {
