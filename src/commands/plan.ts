@@ -8,7 +8,7 @@ import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { Plan, Spec } from "../core/schema.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
 import { buildPlan } from "../plan/plan.ts";
-import { configLevers } from "../core/models.ts";
+import { assertChoicesRun, configLevers } from "../core/models.ts";
 import { installedProviders } from "../providers/detect.ts";
 import { loadProvider } from "../providers/registry.ts";
 import { assertPromptFits, startRefusals } from "../run/prepare.ts";
@@ -67,6 +67,7 @@ export async function runPlan(arg: string | undefined, options: PlanOptions): Pr
 
 /** The quote of a spec under `config`, with the providers installed here: `loki plan`'s, and what quickstart and demo show. */
 export async function quoteSpec(spec: Spec, config: Config, context: { providerChosen: boolean; heldOut: number; cwd: string }) {
+  assertChoicesRun(config.provider as ProviderId, configLevers(config));
   return buildPlan(spec, {
     provider: config.provider as ProviderId,
     providerChosen: context.providerChosen,

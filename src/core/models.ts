@@ -114,15 +114,14 @@ export function modelFor(input: { provider: ProviderId; tier: ComplexityTier; ph
   const { provider, phase } = input;
   const levers = input.levers ?? {};
   const ceiling = levers.maxTier ?? "planning";
-  const phaseChoice = levers.phases?.[phase];
-  const chosen: [string, ResolvedModel["source"]] | undefined =
-    phase === "act" && levers.switched
-      ? [levers.switched, "switched"]
-      : phaseChoice
-        ? [phaseChoice, "phase"]
-        : levers.configured
-          ? [levers.configured, "configured"]
-          : undefined;
+  // In precedence order; a model another vendor's provider runs (`--model opus` on a codex failover) is
+  // not this provider's to run, and leaves the choice to the next lever.
+  const candidates: [string | undefined, ResolvedModel["source"]][] = [
+    [phase === "act" ? levers.switched : undefined, "switched"],
+    [levers.phases?.[phase], "phase"],
+    [levers.configured, "configured"],
+  ];
+  const chosen = candidates.find((c): c is [string, ResolvedModel["source"]] => c[0] !== undefined && runsOn(provider, c[0]));
   if (chosen && !isTier(chosen[0])) {
     const model = MODEL_ALIASES[chosen[0]] ?? chosen[0];
     const tier = tierOf(provider, model);
@@ -192,13 +191,41 @@ export function resolveModel(input: {
  * The models a run on `provider` may switch to mid-run (the dashboard's model control): the priced
  * ones its default model's vendor offers, so the budget, the quote and the dispatch agree on a price.
  */
-export function switchableModels(provider: string): string[] {
-  const defaults = (DEFAULT_MODELS as Record<string, ModelDefaults | undefined>)[provider];
-  const vendor = defaults ? PRICING.models[defaults.standard]?.provider : undefined;
+export function switchableModels(provider: string, maxTier: ModelTier = "planning"): string[] {
+  const vendor = vendorOf(provider);
   if (!vendor) return [];
   return Object.entries(PRICING.models)
-    .filter(([, price]) => price.provider === vendor)
+    .filter(([id, price]) => price.provider === vendor && rank(tierOf(provider as ProviderId, id)) <= rank(maxTier))
     .map(([id]) => id);
+}
+
+/**
+ * The run's own provider must run what the user chose: `--provider codex --model opus` is refused (exit 3)
+ * rather than quietly run codex's default. A failover provider just skips a choice it cannot run.
+ */
+export function assertChoicesRun(provider: ProviderId, levers: ModelLevers): void {
+  const explicit: [string | undefined, string][] = [
+    [levers.configured, "--model / model: / LOKI_MODEL"],
+    ...(["reason", "act", "verify"] as const).map((phase): [string | undefined, string] => [levers.phases?.[phase], `models.${phase}`]),
+  ];
+  for (const [choice, lever] of explicit)
+    if (choice !== undefined && !runsOn(provider, choice))
+      throw configError(`${MODEL_ALIASES[choice] ?? choice} (${lever}) is not a model ${provider} runs`, {
+        hint: `choose one of ${switchableModels(provider).join(", ")}, or a tier name (fast, development, planning)`,
+      });
+}
+
+/** Whose models a provider runs: its default model's vendor in the pricing table (cline runs claude's). */
+function vendorOf(provider: string): string | undefined {
+  const defaults = (DEFAULT_MODELS as Record<string, ModelDefaults | undefined>)[provider];
+  return defaults ? PRICING.models[defaults.standard]?.provider : undefined;
+}
+
+/** A tier name, a model the table lists for the provider's vendor, or one it does not list (the user's call). */
+function runsOn(provider: ProviderId, choice: string): boolean {
+  if (isTier(choice)) return true;
+  const listed = PRICING.models[MODEL_ALIASES[choice] ?? choice];
+  return listed === undefined || listed.provider === vendorOf(provider);
 }
 
 export type Tokens = { input: number; output: number; cache_read: number; cache_write: number };

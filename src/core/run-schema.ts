@@ -5,6 +5,7 @@ import { GraderConfig } from "./grader-schema.ts";
 import { Detection } from "./evidence-schema.ts";
 import { GateStatus, IsoTime, Sha256, TokenCounts, Version } from "./schema.ts";
 import { RunStatus } from "./session-schema.ts";
+import { MODEL_TIERS } from "./model-tiers.ts";
 
 export const Outcome = z.enum([
   "verified",
@@ -121,6 +122,8 @@ export const OrchestratorState = z.object({
   accept_config_change: z.boolean().optional(),
   /** Each iteration re-detects the project; a new entry whenever what grading runs changed. */
   detections: z.array(Detection).optional(),
+  /** The model ceiling the run started with (`max_tier`): what the dashboard offers and a switch may choose. Absent in older states. */
+  max_tier: z.enum(MODEL_TIERS).optional(),
   /** The flags the run was last (re)started with, but its caps (applied to caps and budget); absent in older states. */
   flags: RunFlags.optional(),
   updated_at: IsoTime,

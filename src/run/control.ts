@@ -3,14 +3,23 @@
 // them. Each only leaves a signal or a request in .loki/ (or signals the run's own process, for "stop
 // now"); the run applies it at its next boundary. None starts a run, and none can waive a check.
 import { usageError } from "../core/errors.ts";
-import { switchableModels } from "../core/models.ts";
+import { switchableModels, type ModelTier } from "../core/models.ts";
 import { signalSaved } from "../core/process-identity.ts";
-import { BudgetRequest, ModelRequest } from "../core/run-schema.ts";
+import { BudgetRequest, ModelRequest, OrchestratorState } from "../core/run-schema.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { LIVE_STATUSES, Session } from "../core/session-schema.ts";
 import { readJson, writeJson, workspaceAt } from "../core/workspace.ts";
 import { clearSignal, setSignal } from "../loop/signals.ts";
 import { readStatus, type StatusReport } from "./status.ts";
+
+/** The run's model ceiling (max_tier at its start; none recorded: no ceiling). */
+function ceiling(root: string): ModelTier {
+  try {
+    return readJson(workspaceAt(root).orchestrator, OrchestratorState)?.max_tier ?? "planning";
+  } catch {
+    return "planning";
+  }
+}
 
 export type ControlAnswer = { ok: true; message: string } | { ok: false; status: 409 | 422; message: string };
 
@@ -66,14 +75,15 @@ export async function stopRun(root: string, mode: "iteration" | "now", by: strin
 /** The models the live run's provider can switch to; empty without a live run. */
 export async function runModels(root: string): Promise<string[]> {
   const status = await readStatus(root);
-  return status.run_id && status.provider && LIVE.includes(status.status) ? switchableModels(status.provider) : [];
+  return status.run_id && status.provider && LIVE.includes(status.status) ? switchableModels(status.provider, ceiling(root)) : [];
 }
 
 export async function requestModel(root: string, model: string, by: string): Promise<ControlAnswer> {
   const run = await liveRun(root);
   if (isAnswer(run)) return run;
-  const choices = switchableModels(run.provider ?? "");
-  if (!choices.includes(model)) return refuse(422, `${model} is not a model ${run.provider} runs here (one of: ${choices.join(", ")})`);
+  const choices = switchableModels(run.provider ?? "", ceiling(root));
+  if (!choices.includes(model))
+    return refuse(422, `${model} is not a model ${run.provider} runs here under its max_tier (one of: ${choices.join(", ")})`);
   if (run.progress?.model === model) return refuse(409, `run ${run.run_id} already runs ${model}`);
   writeJson(workspaceAt(root).modelRequest, ModelRequest, {
     schema_version: SCHEMA_VERSION,

@@ -6,7 +6,7 @@ import { loadConfig, parseDuration, type Config, type ProviderId } from "../core
 import { startSettings } from "./settings.ts";
 import { repoRoot } from "../core/git.ts";
 import { readStartSnapshot } from "../gates/unseen.ts";
-import { configLevers, modelFor } from "../core/models.ts";
+import { assertChoicesRun, configLevers, modelFor } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
@@ -114,6 +114,7 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
   const chain = [...providers.keys()];
   // Every phase's model on every provider of the chain, checked now: a ceiling never stops a run midway.
+  assertChoicesRun(chain[0] as ProviderId, configLevers(config));
   for (const id of chain)
     for (const phase of ["reason", "act", "verify"] as const)
       modelFor({ provider: id as ProviderId, tier: spec.complexity.tier, phase, levers: configLevers(config) });
@@ -150,6 +151,7 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   const grader = await freezeGrader(fsTree(root), config);
   state.grader = { ...grader, origin: `run start (${startSha.slice(0, 12)})`, programs: graderPrograms(root, grader) };
   state.accept_config_change = input.flags.accept_config_change === true;
+  state.max_tier = config.max_tier;
   // A resume keeps these whatever loki.yaml says by then (the agent can write it).
   state.settings = startSettings(config);
   // Every later process of this run (a --bg child, a resume) runs with the flags given here.

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { LokiError } from "../../src/core/errors.ts";
 import {
+  assertChoicesRun,
   configLevers,
   DEFAULT_MODELS,
   MODEL_TIERS,
@@ -112,10 +113,21 @@ describe("precedence: switched (act only) > phase override > configured pin > de
   test("a phase override may be a tier name, a model, or an alias", () => {
     expect(on("reason", { phases: { reason: "fast" } })).toEqual({ provider: "claude", model: HAIKU, tier: "fast", source: "phase" });
     expect(on("act", { phases: { act: "planning" } })).toMatchObject({ model: OPUS, tier: "planning", source: "phase" });
-    expect(on("verify", { phases: { verify: "gpt-5.6-luna" } })).toMatchObject({ model: "gpt-5.6-luna", source: "phase" });
+    expect(on("verify", { phases: { verify: "claude-sonnet-4-5" } })).toMatchObject({ model: "claude-sonnet-4-5", source: "phase" });
     expect(on("reason", { phases: { reason: "opus" } })).toMatchObject({ model: OPUS, tier: "planning", source: "phase" });
     expect(on("act", { configured: "haiku" }).model).toBe(HAIKU);
     expect(on("act", { switched: "sonnet" }).model).toBe(SONNET);
+  });
+
+  test("another vendor's model is not this provider's to run: a failover skips it, the run's own provider refuses it", () => {
+    // `--model opus` with a codex failover: codex runs its own tier model, never claude-opus-5-5.
+    const codex = modelFor({ provider: "codex", tier: "standard", phase: "act", levers: { configured: "opus" } });
+    expect(codex).toMatchObject({ model: "gpt-6.1-sol", source: "default" });
+    expect(on("verify", { phases: { verify: "gpt-5.6-luna" }, configured: "haiku" })).toMatchObject({ model: HAIKU, source: "configured" });
+    expect(() => assertChoicesRun("codex", { configured: "opus" })).toThrow(/claude-opus-5-5 \(--model .*\) is not a model codex runs/);
+    expect(() => assertChoicesRun("claude", { phases: { verify: "gpt-5.6-luna" } })).toThrow(/models\.verify/);
+    // A tier name, a model of its vendor, or an unpriced model the user names are all runnable.
+    expect(() => assertChoicesRun("claude", { configured: "fast", phases: { act: "claude-next-9" } })).not.toThrow();
   });
 
   test("a tier name given as the pin is reported as the pin, not as a phase override", () => {

@@ -50,11 +50,16 @@ const ERROR_TYPES: Record<number, string> = {
   529: "overloaded_error",
 };
 
-export async function startFakeAnthropic(script: AnthropicScript): Promise<FakeAnthropic> {
+/** `hold`: a promise a request waits on before it is answered (its CLI stays mid-call meanwhile). */
+export async function startFakeAnthropic(
+  script: AnthropicScript,
+  options: { hold?: (req: AnthropicRequest) => Promise<void> | undefined } = {},
+): Promise<FakeAnthropic> {
   return serveModelApi({
     modelPath: "/v1/messages",
     record,
-    answer(req, call) {
+    async answer(req, call) {
+      await options.hold?.(req);
       const turn = pickTurn(script, req, conversationStep(req), { text: "" });
       if ("status" in turn) return errorResponse(turn);
       const message = buildMessage(turn, req, call);
@@ -75,7 +80,7 @@ export function serveModelApi<Req extends { method: string; path: string }>(api:
   modelPath: string;
   record: (request: Request, url: URL) => Promise<Req>;
   /** Answers model call number `call` (from 1). */
-  answer: (req: Req, call: number) => Response;
+  answer: (req: Req, call: number) => Response | Promise<Response>;
   other: (req: Req) => Response;
 }): FakeModelApi<Req> {
   const requests: Req[] = [];
