@@ -215,6 +215,28 @@ export function assertChoicesRun(provider: ProviderId, levers: ModelLevers): voi
       });
 }
 
+/**
+ * Every call a run can make, checked before it spends or writes anything (start, and resume with the
+ * settings the run kept): each phase on each provider of the chain, the fallback model on each, and the
+ * model a resumed run's build calls are on. A ceiling or a choice refused here never stops a run midway.
+ */
+export function assertRunModels(
+  chain: readonly ProviderId[],
+  tier: ComplexityTier,
+  config: Pick<Config, "model" | "models" | "max_tier" | "fallback_model">,
+  current?: { provider: ProviderId; model: string },
+): void {
+  const levers = configLevers(config);
+  const first = chain[0];
+  if (first) assertChoicesRun(first, levers);
+  for (const provider of chain) {
+    for (const phase of ["reason", "act", "verify"] as const) modelFor({ provider, tier, phase, levers });
+    if (config.fallback_model)
+      modelFor({ provider, tier, phase: "act", levers: { ...levers, configured: config.fallback_model, phases: {} } });
+  }
+  if (current) modelFor({ provider: current.provider, tier, phase: "act", levers: { ...levers, switched: current.model } });
+}
+
 /** Whose models a provider runs: its default model's vendor in the pricing table (cline runs claude's). */
 function vendorOf(provider: string): string | undefined {
   const defaults = (DEFAULT_MODELS as Record<string, ModelDefaults | undefined>)[provider];

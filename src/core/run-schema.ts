@@ -68,7 +68,16 @@ export const RunFlags = z.object({
 export type RunFlags = z.infer<typeof RunFlags>;
 
 /** What a run keeps from its start, whatever loki.yaml says later (run/settings.ts). */
-export const RunSettings = z.object({ heldout: z.boolean(), council: z.boolean(), sandbox: z.boolean(), allow_root: z.boolean() });
+export const RunSettings = z.object({
+  heldout: z.boolean(),
+  council: z.boolean(),
+  sandbox: z.boolean(),
+  allow_root: z.boolean(),
+  /** The model levers (who judges and reviews, and their ceiling); absent in older states. `model`: null = no pin. */
+  models: z.object({ reason: z.string().optional(), act: z.string().optional(), verify: z.string().optional() }).optional(),
+  max_tier: z.enum(MODEL_TIERS).optional(),
+  model: z.string().nullable().optional(),
+});
 export type RunSettings = z.infer<typeof RunSettings>;
 
 /** state/orchestrator.json: everything `loki resume` needs to continue a run. */

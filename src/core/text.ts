@@ -11,3 +11,13 @@ export function oneLine(text: string): string {
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
+
+/** What a held-out id or text is replaced by wherever it must not be read. */
+export const SEALED = "[held-out]";
+
+/** A function that replaces each of `sealed` in a text by SEALED, longest first; null when there is none. */
+export function sealer(sealed: readonly string[]): ((text: string) => string) | null {
+  const needles = [...new Set(sealed)].filter((s) => s.trim().length > 0).sort((a, b) => b.length - a.length);
+  if (needles.length === 0) return null;
+  return (text) => needles.reduce((out, needle) => (out.includes(needle) ? out.split(needle).join(SEALED) : out), text);
+}

@@ -5,9 +5,10 @@ import { LIVE_STATUSES } from "../core/session-schema.ts";
 import { newRedactionPass, redactString, type RedactionPass } from "../core/redact.ts";
 import type { Completion, OrchestratorState } from "../core/run-schema.ts";
 import type { RunStatusView } from "./deps.ts";
+import { SEALED, sealer } from "../core/text.ts";
 
 /** What stands in for a held-out item's id or text while the run is live. */
-export const SEALED = "[held-out]";
+export { SEALED, sealer };
 
 /**
  * The run is over by every account .loki/ gives — `loki status`, the loop's own state, a completion
@@ -39,13 +40,6 @@ export function redactDeep<T>(value: T, redact: Redact): T {
 export function sealDeep<T>(value: T, sealed: readonly string[]): T {
   const seal = sealer(sealed);
   return seal ? (mapStrings(value, seal) as T) : value;
-}
-
-/** A function that replaces each of `sealed` in a text by SEALED, longest first; null when there is none. */
-export function sealer(sealed: readonly string[]): ((text: string) => string) | null {
-  const needles = [...new Set(sealed)].filter((s) => s.trim().length > 0).sort((a, b) => b.length - a.length);
-  if (needles.length === 0) return null;
-  return (text) => needles.reduce((out, needle) => (out.includes(needle) ? out.split(needle).join(SEALED) : out), text);
 }
 
 function mapStrings(value: unknown, map: (text: string) => string): unknown {

@@ -18,6 +18,7 @@ import { configLevers } from "../core/models.ts";
 import { ensureQueue } from "./planner.ts";
 import { deadLetters, replan } from "./tasks.ts";
 import { withDeadLetterStage } from "./ship-items.ts";
+import { heldOutSeal } from "./heldout-seal.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -78,16 +79,19 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
       );
       if (ship.budget) return { outcome: "budget_exceeded", reason: ship.budget };
       if (ship.fatal) return { outcome: "error", reason: ship.fatal };
+      // The council saw every item: what the next prompts and tasks keep of its reasons names no held-out one.
+      const seal = heldOutSeal(record.ws, record.state.run_id);
+      const reasons = ship.reasons.map(seal);
       record.save({
         last_verdict: ship.verdict,
-        feedback: ship.verdict === "VERIFIED" ? [] : [...ship.reasons, ...record.state.feedback].slice(0, 20),
+        feedback: ship.verdict === "VERIFIED" ? [] : [...reasons, ...record.state.feedback].slice(0, 20),
       });
       if (ship.verdict === "VERIFIED") {
         record.save({ phase: "done" });
         return { outcome: "verified", reason: `every ship-gate stage verified (${ship.stages.map((s) => s.id).join(", ")})` };
       }
       // What the gate found becomes the next tasks (never an item's text: the reasons name categories).
-      replan(env, ship.reasons);
+      replan(env, reasons);
       await env.app?.afterIteration(true);
     }
     if (record.state.stagnation.count >= env.config.stagnation_limit) {

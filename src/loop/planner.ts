@@ -2,10 +2,10 @@
 // sandboxed call at the planning tier, in its own review copy, that sees the visible items only and
 // answers with an architecture note and a task graph. An unusable answer is asked for once more, then
 // the run works the checklist as one task, with a warning: planning never stalls a run.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, mkdirSync, rmSync, type Stats, writeFileSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
 import { messageOf } from "../core/errors.ts";
-import { commitPaths, git } from "../core/git.ts";
+import { commitPaths, git, headSha } from "../core/git.ts";
 import { readQueue, writeNewQueue } from "../core/queue.ts";
 import type { QueuePlan, Task } from "../core/queue-schema.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
@@ -19,6 +19,7 @@ import type { LoopEnv } from "./env.ts";
 import { reviewAgent } from "./review-agent.ts";
 import { skillsFor } from "./skills.ts";
 import { trust } from "./trust-sink.ts";
+import { heldOutSeal } from "./heldout-seal.ts";
 
 export const ARCHITECTURE_NOTE = "docs/architecture.md";
 const EXISTING_NOTES = ["docs/architecture.md", "ARCHITECTURE.md", "docs/ARCHITECTURE.md", "architecture.md"];
@@ -37,11 +38,14 @@ export async function ensureQueue(env: LoopEnv): Promise<void> {
     replans: [],
     ...limits,
   };
-  if (!plannerRuns(env.config.planner.mode, env.spec.complexity.tier)) {
+  // Planning happens before the first iteration only: a run resumed past it (one started by an older
+  // loki) never plans, and never moves its base over work already done.
+  const midRun = record.state.iteration > 0;
+  if (midRun || !plannerRuns(env.config.planner.mode, env.spec.complexity.tier)) {
     const plan: QueuePlan = {
       ...base,
       source: "checklist",
-      note: `${env.spec.complexity.tier} spec: no planning pass`,
+      note: midRun ? "resumed without a queue: no planning pass mid-run" : `${env.spec.complexity.tier} spec: no planning pass`,
       architecture: null,
       calls: 0,
     };
@@ -97,6 +101,9 @@ async function planningPass(env: LoopEnv, visibleIds: string[]): Promise<Planned
     const answer = await askPlanner(env, asked, call);
     if ("stop" in answer) return { ok: false, reason: answer.stop, calls: call };
     const parsed = parsePlanAnswer(answer.text, visibleIds);
+    // The planner never sees a held-out item; a plan that names one anyway is not used, nor asked again.
+    if (parsed.ok && namesHeldOut(env, parsed))
+      return { ok: false, reason: "the plan names a held-out item; it was discarded", calls: call };
     if (parsed.ok) return { ...parsed, calls: call };
     reason = parsed.reason;
   }
@@ -108,8 +115,18 @@ async function askPlanner(env: LoopEnv, prompt: string, call: number): Promise<{
     .map((s) => s.body)
     .join("\n\n");
   const label = call === 1 ? "planner" : "planner-retry";
-  const [isolated] = await inReviewTrees(env.record.ws.root, [label], false, (name, cwd) =>
-    reviewAgent(env).call({ role: "plan", phase: "reason", label: name, prompt, systemPrompt: system, cwd, transcriptDir: "planning" }),
+  const root = env.record.ws.root;
+  const [isolated] = await inReviewTrees(root, [label], false, (name, cwd) =>
+    reviewAgent(env).call({
+      role: "plan",
+      phase: "reason",
+      label: name,
+      prompt,
+      systemPrompt: system,
+      cwd,
+      transcriptDir: "planning",
+      hidden: plannerHidden(env, cwd),
+    }),
   );
   if (!isolated) return { stop: "the planner did not run" };
   if (isolated.mutation) {
@@ -120,6 +137,28 @@ async function askPlanner(env: LoopEnv, prompt: string, call: number): Promise<{
   if (result.budgetStop) return { stop: "the run's budget stopped the planning pass" };
   if (!result.ok) return { stop: `the planning call failed (${result.errorClass ?? "error"})` };
   return { text: result.finalText };
+}
+
+/**
+ * What the planner must not read besides what no call reads: the spec file (it names the held-out
+ * items), in the repository and in its copy, and git — whose objects hold every committed spec.
+ */
+function plannerHidden(env: LoopEnv, copy: string): string[] {
+  const root = env.record.ws.root;
+  const spec = env.spec.source.path;
+  const inRepo = spec && isAbsolute(spec) && !relative(root, spec).startsWith("..") ? relative(root, spec) : null;
+  return [
+    ...(spec && isAbsolute(spec) ? [spec] : []),
+    ...(inRepo ? [join(copy, inRepo)] : []),
+    join(root, ".git"),
+    ...(env.sandbox?.gitCommonDir ? [env.sandbox.gitCommonDir] : []),
+  ];
+}
+
+/** Whether the plan's note or a task's title holds a held-out item's id or text (loki reveals them to check). */
+function namesHeldOut(env: LoopEnv, plan: { architecture: string; tasks: Task[] }): boolean {
+  const seal = heldOutSeal(env.record.ws, env.record.state.run_id);
+  return [plan.architecture, ...plan.tasks.map((t) => t.title)].some((text) => seal(text) !== text);
 }
 
 async function planPrompt(env: LoopEnv): Promise<string> {
@@ -142,32 +181,56 @@ async function planPrompt(env: LoopEnv): Promise<string> {
 
 /**
  * Commits the note as docs/architecture.md when the repository has none, then moves the run's base to
- * that commit: loki's own file is never graded as the agent's work (an empty diff stays empty).
- * A note holding a secret is not written; nor is anything when the repository already has a note.
+ * that commit: loki's own file is never graded as the agent's work (an empty diff stays empty). Only
+ * on the run's start commit (HEAD unmoved), only into a real docs/ directory of the repository (never
+ * through a symlink), only a new file; a note that holds what looks like a secret is not written.
  */
 async function writeArchitecture(env: LoopEnv, text: string): Promise<QueuePlan["architecture"]> {
   const { record } = env;
   const root = record.ws.root;
   const bytes = Buffer.byteLength(text);
-  const existing = EXISTING_NOTES.find((path) => existsSync(join(root, path)));
+  const existing = EXISTING_NOTES.find((path) => present(join(root, path)));
   if (existing) return { path: existing, sha: null, bytes };
-  if (findSecrets(text).length > 0) {
-    record.emit({ kind: "warning", message: "planner: the architecture note holds what looks like a secret; not written" });
+  const skip = (why: string) => {
+    record.emit({ kind: "warning", message: `planner: architecture note not written: ${why}` });
     return null;
-  }
+  };
+  if (findSecrets(text).length > 0) return skip("it holds what looks like a secret");
+  if ((await headSha(root)) !== record.state.start_sha) return skip("the repository moved since the run started");
   const docs = join(root, "docs");
-  const madeDocs = !existsSync(docs);
+  const docsStat = lstatOrNull(docs);
+  if (docsStat && !docsStat.isDirectory()) return skip("docs/ is not a directory");
+  if (!docsStat) mkdirSync(docs);
+  const note = join(root, ARCHITECTURE_NOTE);
   let sha: string;
   try {
-    mkdirSync(docs, { recursive: true });
-    writeFileSync(join(root, ARCHITECTURE_NOTE), `${text}\n`);
+    // wx: a new file or nothing — never through a link planted since the check above.
+    writeFileSync(note, `${text}\n`, { flag: "wx" });
+  } catch (error) {
+    if (!docsStat) rmSync(docs, { recursive: true, force: true });
+    return skip(messageOf(error));
+  }
+  try {
     sha = await commitPaths(root, [ARCHITECTURE_NOTE], "loki: architecture note (planning pass)");
   } catch (error) {
     // An ignored docs/ (or a failing commit) keeps the note out of the repository, and the tree as it was.
-    rmSync(madeDocs ? docs : join(root, ARCHITECTURE_NOTE), { recursive: true, force: true });
-    record.emit({ kind: "warning", message: `planner: architecture note not committed: ${messageOf(error)}` });
-    return null;
+    rmSync(note, { force: true });
+    if (!docsStat) rmSync(docs, { recursive: true, force: true });
+    return skip(`not committed: ${messageOf(error)}`);
   }
   record.save({ start_sha: sha, git_snapshot: await readStartSnapshot(root, sha) });
   return { path: ARCHITECTURE_NOTE, sha, bytes };
+}
+
+/** Whether anything is at `path` — a dangling symlink counts (existsSync would follow it and say no). */
+function present(path: string): boolean {
+  return lstatOrNull(path) !== null;
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }

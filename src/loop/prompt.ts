@@ -2,6 +2,7 @@
 // in), the last checks' failures as a short digest, past failures and relevant memories, and the skills.
 import { renderItems } from "../spec/items.ts";
 import type { Skill } from "./skills.ts";
+import { clip, oneLine } from "../core/text.ts";
 
 export type PromptInput = {
   /** Title and summary only: the spec file itself may name held-out items. */
@@ -67,7 +68,7 @@ export function renderPrompt(input: PromptInput): RenderedPrompt {
 function taskSection(task: NonNullable<PromptInput["task"]>): string[] {
   const serves = task.items.length > 0 ? `serves ${task.items.join(", ")}; ` : "";
   const lines = [
-    `## Your task now: [${task.id}] ${task.title}`,
+    `## Your task now: [${task.id}] ${clip(oneLine(task.title), 300)}`,
     `(${serves}size ${task.size}; task ${task.done + 1} of ${task.total})`,
     "Work on this task in this iteration and leave the tests passing; the items above are the whole goal, for context.",
   ];
@@ -77,7 +78,7 @@ function taskSection(task: NonNullable<PromptInput["task"]>): string[] {
       "",
       `## This task has failed ${task.attempts} times`,
       "Try a simpler approach: the smallest change that makes its checks pass, fewer moving parts, no new dependency unless it removes code.",
-      ...task.failures.slice(0, 5).map((f) => `- last time: ${f.replaceAll("\n", " ").slice(0, 300)}`),
+      ...task.failures.slice(0, 5).map((f) => `- last time: ${clip(oneLine(f), 300)}`),
     );
   return lines;
 }

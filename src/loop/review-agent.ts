@@ -60,7 +60,7 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
         model,
         role: invocationRole,
         ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
-        ...callSettings(env, { role: invocationRole, cwd: req.cwd, scratchDir, ready }),
+        ...callSettings(env, { role: invocationRole, cwd: req.cwd, scratchDir, ready, ...(req.hidden ? { hidden: req.hidden } : {}) }),
         transcript,
         onEvent: (event) => watchToolCall(record, req.label, event),
       });

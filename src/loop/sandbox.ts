@@ -10,7 +10,8 @@ import type { CallRequest } from "../providers/call.ts";
 import type { LoopEnv, ReadyProvider } from "./env.ts";
 import { lokiCodePaths, providerCodePaths } from "./integrity.ts";
 
-export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider };
+/** `hidden`: what this call must not see besides what every call of its role does. */
+export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider; hidden?: string[] };
 
 /** What every agent call of the run shares: where it works, the run's rules and limits, its sandbox. */
 export function callSettings(env: LoopEnv, call: CallSandbox) {
@@ -43,7 +44,7 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
     repo: call.cwd,
     scratch: call.scratchDir,
     providerStateDirs: stateDirs.filter(existsSync),
-    hidden: [...standardHidden(home, root), ...(call.role === "build" ? specInRepo(env) : [])],
+    hidden: [...standardHidden(home, root), ...(call.role === "build" ? specFile(env) : []), ...(call.hidden ?? [])],
     readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(call.ready.binaryPath)],
     ...(call.role === "build" && sandbox.gitCommonDir ? { gitCommonDir: sandbox.gitCommonDir } : {}),
   });
@@ -70,11 +71,11 @@ export function cacheEnv(scratchDir: string): Record<string, string> {
   };
 }
 
-/** The spec file names the held-out items: the build agent must not read it when it is in the repo. */
-function specInRepo(env: LoopEnv): string[] {
+/** The spec file names the held-out items: the build agent must not read it, in the repository or not
+ *  (every path outside the repository is readable in the sandbox unless hidden). */
+function specFile(env: LoopEnv): string[] {
   const file = env.spec.source.path;
-  if (!file || !isAbsolute(file)) return [];
-  return relative(env.record.ws.root, file).startsWith("..") ? [] : [file];
+  return file && isAbsolute(file) ? [file] : [];
 }
 
 /**

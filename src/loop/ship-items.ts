@@ -2,7 +2,7 @@
 // item against the change, each of which must pass (unknown is not a pass). With the held-out stage
 // that judges every held-out item, such a run ends VERIFIED only when every item still verifies.
 import type { ShipStage } from "./ship.ts";
-import { judgeItems } from "../review/items-judge.ts";
+import { decideItems } from "../review/heldout-eval.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
 
 export const DEAD_LETTER_STAGE_ID = "items";
@@ -11,27 +11,31 @@ export const itemsStage: ShipStage = {
   id: DEAD_LETTER_STAGE_ID,
   title: "every-item check (tasks were dead-lettered)",
   run: async (ctx) => {
-    // The held-out stage judges those; here every item the agent was shown.
+    // The held-out stage judges those; here every item the agent was shown. A store that cannot be
+    // read stops here too (never a guess that would name a held-out item in a reason).
     let hidden: Set<string>;
     try {
       hidden = new Set(revealHeldOut(ctx.ws, ctx.runId).items.map((item) => item.id));
-    } catch {
-      hidden = new Set();
+    } catch (error) {
+      const reason = `the held-out items could not be revealed: ${(error as Error).message}`;
+      return { verdict: "CONCERNS", reasons: [reason], fatal: reason };
     }
-    const items = ctx.spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
-    const judged = await judgeItems({
-      root: ctx.ws.root,
-      change: ctx.change,
-      agent: ctx.agent,
-      trust: ctx.trust,
-      items,
-      heading: "Acceptance check (dead-lettered tasks)",
-      label: "judge-items",
-      who: "the every-item judge",
-    });
-    if (!Array.isArray(judged)) return { verdict: "CONCERNS", reasons: [judged.notRun] };
-    const failed = judged.filter((j) => j.status === "fail");
-    const unknown = judged.filter((j) => j.status === "unknown");
+    const items = ctx.spec.items.filter((item) => !hidden.has(item.id));
+    const decided = await decideItems(
+      {
+        ws: ctx.ws,
+        change: ctx.change,
+        spec: ctx.spec,
+        agent: ctx.agent,
+        trust: ctx.trust,
+        ...(ctx.sandbox ? { sandbox: ctx.sandbox } : { allowUnsandboxed: true }),
+      },
+      items.map((item) => ({ id: item.id, text: item.text, ...(item.verify ? { verify: item.verify } : {}) })),
+      { heading: "Acceptance check (dead-lettered tasks)", label: "judge-items", who: "the every-item judge" },
+    );
+    if (!("judged" in decided)) return { verdict: "CONCERNS", reasons: [decided.notRun] };
+    const failed = decided.judged.filter((j) => j.status === "fail");
+    const unknown = decided.judged.filter((j) => j.status === "unknown");
     const reasons = [
       ...failed.map((j) => `item ${j.id} is not met: ${j.evidence || "the judge gave no evidence"}`),
       ...unknown.map((j) => `item ${j.id} could not be checked: ${j.evidence || "no evidence"}`),

@@ -76,7 +76,9 @@ export function replan(env: LoopEnv, reasons: readonly string[]): void {
   if (tasks.length === 0) return;
   // The task in hand goes back to the head of pending, behind the fixes: the fixes come first.
   const after: Queue = { ...read.queue, current: [], pending: [...tasks, ...read.queue.current, ...read.queue.pending] };
-  saveQueue(record.ws, record.state.run_id, read.queue, after);
+  // The re-plan is recorded first: a crash before the tasks land loses them (the reasons are still the
+  // next prompt's feedback), and never re-adds them before replan_every.
   writePlan(record.ws, { ...read.plan, replans: [...read.plan.replans, { iteration: n, tasks: tasks.map((t) => t.id) }] });
+  saveQueue(record.ws, record.state.run_id, read.queue, after);
   record.emit({ kind: "replanned", tasks: tasks.map((t) => t.id), reasons: reasons.length });
 }

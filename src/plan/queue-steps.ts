@@ -5,6 +5,7 @@
 import type { Queue } from "../core/queue.ts";
 import type { Task } from "../core/queue-schema.ts";
 import { freeId, roleOf } from "./tasks.ts";
+import { clip, oneLine } from "../core/text.ts";
 
 export type Limits = { escalate_after: number; dead_letter_after: number };
 
@@ -36,7 +37,8 @@ export function settleAttempt(
     return { queue: { ...queue, current: [], done: [...queue.done, done] }, task: done, outcome: "done" };
   }
   const failed = { ...task, attempts: task.attempts + 1, failures: result.failures.slice(0, 10) };
-  if (failed.attempts >= limits.dead_letter_after) {
+  // The checklist as one task is the whole goal: giving up on it would leave nothing to work.
+  if (failed.attempts >= limits.dead_letter_after && task.origin !== "checklist") {
     const dead = { ...failed, ended: result.iteration };
     return { queue: { ...queue, current: [], "dead-letter": [...queue["dead-letter"], dead] }, task: dead, outcome: "dead_letter" };
   }
@@ -63,7 +65,7 @@ export function replanTasks(queue: Queue, reasons: readonly string[], max = 5): 
   return unique.map((reason) => {
     const id = freeId("fix", taken);
     taken.add(id);
-    const title = `Fix what the ship gate found: ${reason}`.slice(0, 300);
+    const title = clip(oneLine(`Fix what the ship gate found: ${reason}`), 300);
     return { id, title, items: [], deps: [], size: "M", role: roleOf(undefined, reason), origin: "replan", attempts: 0, failures: [] };
   });
 }

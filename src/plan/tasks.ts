@@ -3,9 +3,11 @@
 // role for every task, and the tasks a failed ship gate adds. No I/O; the loop stores the result.
 import { z } from "zod";
 import { TASK_ROLES, type Task, type TaskRole } from "../core/queue-schema.ts";
+import { clip, oneLine } from "../core/text.ts";
 
 export const MAX_TASKS = 30;
 export const MAX_ARCHITECTURE_CHARS = 20_000;
+const MAX_TITLE = 200;
 
 const Answer = z.object({
   architecture: z.string().max(MAX_ARCHITECTURE_CHARS),
@@ -51,9 +53,9 @@ export function parsePlanAnswer(text: string, visibleIds: readonly string[]): Pl
   }
   const visible = new Set(visibleIds);
   for (const task of given) {
-    const unknown = task.items.find((id) => !visible.has(id));
-    if (unknown !== undefined)
-      return { ok: false, reason: `task ${task.id} names ${JSON.stringify(unknown)}, not an item of the checklist` };
+    // The unknown id is not repeated: it may be one the planner was never meant to know.
+    if (task.items.some((id) => !visible.has(id)))
+      return { ok: false, reason: `task ${task.id} names an item that is not on the checklist` };
     const dep = task.deps.find((d) => !ids.has(d) || d === task.id);
     if (dep !== undefined) return { ok: false, reason: `task ${task.id} depends on ${JSON.stringify(dep)}, not another task of the plan` };
   }
@@ -61,7 +63,8 @@ export function parsePlanAnswer(text: string, visibleIds: readonly string[]): Pl
   if (!ordered) return { ok: false, reason: "the tasks' dependencies form a cycle" };
   const tasks: Task[] = ordered.map((t) => ({
     id: t.id,
-    title: t.title,
+    // One line: a title goes into every build prompt of its task, and must not open a section there.
+    title: clip(oneLine(t.title).trim(), MAX_TITLE) || t.id,
     items: [...new Set(t.items)],
     deps: [...new Set(t.deps)],
     size: t.size,

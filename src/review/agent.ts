@@ -15,6 +15,8 @@ export type ReviewCall = {
   phase?: RunPhase;
   /** Where its transcript goes, relative to .loki/ (default: the iteration's directory). */
   transcriptDir?: string;
+  /** Paths this call must not see, besides what no call sees (the planner: the spec file and git). */
+  hidden?: string[];
 };
 
 export type ReviewAnswer = {

@@ -68,18 +68,10 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
     const item = input.spec.items.find((i) => i.id === id);
     return item?.section ?? item?.kind ?? "acceptance";
   };
-  const commands = await byCommands(
-    input,
-    items.filter((i) => i.verify),
-  );
-  const rest = items.filter((i) => !i.verify || commands.notRun.has(i.id));
-  const answers = rest.length > 0 ? await byJudge(input, rest) : [];
-  if (!Array.isArray(answers)) return { verdict: "CONCERNS", reasons: [answers.notRun], result: null };
-  const noted = answers.map((j) => {
-    const note = commands.notRun.get(j.id);
-    return note === undefined ? j : { ...j, evidence: `${note}; judge: ${j.evidence}` };
-  });
-  const judged: Judged[] = [...commands.decided, ...noted].map((j) => ({ ...j, category: category(j.id) }));
+  const decided = await decideItems(input, items, HELD_OUT_JUDGE);
+  if (!("judged" in decided)) return { verdict: "CONCERNS", reasons: [decided.notRun], result: null };
+  const { commands } = decided;
+  const judged: Judged[] = decided.judged.map((j) => ({ ...j, category: category(j.id) }));
 
   const failed = judged.filter((j) => j.status === "fail");
   const unknown = judged.filter((j) => j.status === "unknown");
@@ -107,9 +99,35 @@ export async function evaluateHeldOut(input: HeldoutInput): Promise<HeldoutOutco
 }
 
 type ByCommands = { decided: Omit<Judged, "category">[]; notRun: Map<string, string>; mode: string | null };
+type JudgeName = { heading: string; label: string; who: string };
+const HELD_OUT_JUDGE: JudgeName = { heading: "Held-out acceptance check", label: "judge", who: "the held-out judge" };
+
+/**
+ * Items with a `verify:` command decided by running it (where the spec may run commands), the rest
+ * — and those whose command may not run, noted — by a read-only judge. Shared by the held-out stage
+ * and the every-item stage of a run with dead-lettered tasks.
+ */
+export async function decideItems(
+  input: Omit<HeldoutInput, "runId" | "iteration">,
+  items: Item[],
+  judge: JudgeName,
+): Promise<{ judged: Omit<Judged, "category">[]; commands: ByCommands } | { notRun: string }> {
+  const commands = await byCommands(
+    input,
+    items.filter((i) => i.verify),
+  );
+  const rest = items.filter((i) => !i.verify || commands.notRun.has(i.id));
+  const answers = rest.length > 0 ? await byJudge(input, rest, judge) : [];
+  if (!Array.isArray(answers)) return { notRun: answers.notRun };
+  const noted = answers.map((j) => {
+    const note = commands.notRun.get(j.id);
+    return note === undefined ? j : { ...j, evidence: `${note}; judge: ${j.evidence}` };
+  });
+  return { judged: [...commands.decided, ...noted], commands };
+}
 
 /** Items decided by their own command; those whose command may not run are noted for the judge. */
-async function byCommands(input: HeldoutInput, items: Item[]): Promise<ByCommands> {
+async function byCommands(input: Omit<HeldoutInput, "runId" | "iteration">, items: Item[]): Promise<ByCommands> {
   const out: ByCommands = { decided: [], notRun: new Map(), mode: null };
   if (items.length === 0) return out;
   const mode = await modeFor(input);
@@ -132,7 +150,7 @@ async function byCommands(input: HeldoutInput, items: Item[]): Promise<ByCommand
 }
 
 /** An issue's commands are never run: its evaluation needs no sandbox probe. */
-async function modeFor(input: HeldoutInput): Promise<CommandMode> {
+async function modeFor(input: Omit<HeldoutInput, "runId" | "iteration">): Promise<CommandMode> {
   const refused = refusalFor(input.spec.source);
   if (refused !== null) return { mode: "not-run", reason: refused };
   return commandMode(input.spec.source, input.sandbox ?? (await detectSandbox()), input.allowUnsandboxed ?? false);
@@ -146,15 +164,10 @@ function reasonsOf(items: readonly Judged[]): string[] {
   ];
 }
 
-function byJudge(input: HeldoutInput, items: Item[]): Promise<Omit<Judged, "category">[] | { notRun: string }> {
-  return judgeItems({
-    root: input.ws.root,
-    change: input.change,
-    agent: input.agent,
-    trust: input.trust,
-    items,
-    heading: "Held-out acceptance check",
-    label: "judge",
-    who: "the held-out judge",
-  });
+function byJudge(
+  input: Omit<HeldoutInput, "runId" | "iteration">,
+  items: Item[],
+  judge: JudgeName,
+): Promise<Omit<Judged, "category">[] | { notRun: string }> {
+  return judgeItems({ root: input.ws.root, change: input.change, agent: input.agent, trust: input.trust, items, ...judge });
 }

@@ -10,7 +10,7 @@ import { signalSaved } from "../core/process-identity.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import type { LoopResult } from "../loop/env.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
-import { priceTokens } from "../core/models.ts";
+import { assertRunModels, priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
 import { executeRun, withTrackedChildren, type Reporter } from "./execute.ts";
 import { clearLeftovers } from "./children.ts";
@@ -57,6 +57,10 @@ async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorS
   if (!spec)
     throw usageError(`run ${saved.run_id} has no saved spec (.loki/state/run-spec.json)`, { hint: "start a new run: loki start ./prd.md" });
   const config = await resumeConfig(root, saved, input);
+  assertRunModels(saved.chain as ProviderId[], spec.complexity.tier, config, {
+    provider: saved.provider as ProviderId,
+    model: saved.model,
+  });
   clearSignal(ws.pause);
   clearSignal(ws.stop);
 

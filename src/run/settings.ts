@@ -1,6 +1,7 @@
 // The settings a run keeps from its start: held-out evaluation, the council, the sandbox and root
-// mode. The agent can write loki.yaml; a resume that read them from it again would let the diff turn
-// off its own grading, so they are saved in the run's state and only a flag given to resume wins.
+// mode, and the model levers (who judges and reviews, and the ceiling). The agent can write loki.yaml;
+// a resume that read them from it again would let the diff turn off its own grading or cheapen its
+// reviewers, so they are saved in the run's state and only a flag given to resume wins.
 import type { Config } from "../core/config.ts";
 import type { RunFlags, RunSettings } from "../core/run-schema.ts";
 
@@ -8,7 +9,15 @@ const KEPT = ["heldout", "council", "sandbox", "allow_root"] as const satisfies 
 
 /** What the run starts with (the loaded config: files, environment and flags). */
 export function startSettings(config: Config): RunSettings {
-  return { heldout: config.heldout, council: config.council, sandbox: config.sandbox, allow_root: config.allow_root };
+  return {
+    heldout: config.heldout,
+    council: config.council,
+    sandbox: config.sandbox,
+    allow_root: config.allow_root,
+    models: config.models,
+    max_tier: config.max_tier,
+    model: config.model ?? null,
+  };
 }
 
 /**
@@ -23,5 +32,21 @@ export function keptSettings(current: Config, saved: RunSettings, flags: RunFlag
     config[key] = flag ?? saved[key];
     if (flag === undefined && current[key] !== saved[key]) ignored.push(`${key}: ${current[key]} (the run keeps ${saved[key]})`);
   }
+  // The model levers, when the run recorded them: --model given to resume is the one lever a flag sets.
+  if (saved.max_tier !== undefined) keep(config, ignored, "max_tier", current.max_tier, saved.max_tier);
+  if (saved.models !== undefined) keep(config, ignored, "models", current.models, saved.models);
+  if (saved.model !== undefined && flags.model === undefined) keep(config, ignored, "model", current.model, saved.model ?? undefined);
   return { config, ignored };
+}
+
+function keep<K extends "max_tier" | "models" | "model">(
+  config: Config,
+  ignored: string[],
+  key: K,
+  now: Config[K],
+  saved: Config[K],
+): void {
+  config[key] = saved;
+  const show = (value: unknown) => (value === undefined ? "(none)" : JSON.stringify(value));
+  if (JSON.stringify(now) !== JSON.stringify(saved)) ignored.push(`${key}: ${show(now)} (the run keeps ${show(saved)})`);
 }

@@ -6,7 +6,7 @@ import { loadConfig, parseDuration, type Config, type ProviderId } from "../core
 import { startSettings } from "./settings.ts";
 import { repoRoot } from "../core/git.ts";
 import { readStartSnapshot } from "../gates/unseen.ts";
-import { assertChoicesRun, configLevers, modelFor } from "../core/models.ts";
+import { assertRunModels, configLevers, modelFor } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
@@ -98,6 +98,8 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   const startSha = await assertCleanStart(root, input.branch);
   const spec = input.intake?.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   assertPromptFits(spec, config);
+  // Every call's model, before anything of the run is written or switched: a ceiling never stops a run midway.
+  assertRunModels(providerChain(config), spec.complexity.tier, config);
   const allowRoot = config.allow_root;
   const sandbox = await prepareSandbox(config, root, input.reporter.warn);
   const providers = await prepareProviders(config, providerChain(config), {
@@ -113,18 +115,6 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   writeJson(ws.runSpec, Spec, spec);
   if (config.heldout) commitHeldOut(ws, runId, spec.items, now);
   const chain = [...providers.keys()];
-  // Every phase's model on every provider of the chain, checked now: a ceiling never stops a run midway.
-  assertChoicesRun(chain[0] as ProviderId, configLevers(config));
-  for (const id of chain)
-    for (const phase of ["reason", "act", "verify"] as const)
-      modelFor({ provider: id as ProviderId, tier: spec.complexity.tier, phase, levers: configLevers(config) });
-  if (config.fallback_model)
-    modelFor({
-      provider: chain[0] as ProviderId,
-      tier: spec.complexity.tier,
-      phase: "act",
-      levers: { ...configLevers(config), configured: config.fallback_model, phases: {} },
-    });
   const model = modelFor({
     provider: chain[0] as ProviderId,
     tier: spec.complexity.tier,

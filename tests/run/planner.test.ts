@@ -2,7 +2,8 @@
 // by task, a malformed plan (retried once, then the checklist), a planner that writes or leaks a key,
 // a task that fails until it is dead-lettered, and the empty diff that loki's own architecture commit must not hide.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir as tmpdirSync } from "node:os";
 import { join } from "node:path";
 import { QueueFile, QueuePlan } from "../../src/core/queue-schema.ts";
 import { Spec } from "../../src/core/schema.ts";
@@ -87,7 +88,7 @@ describe("planning pass", () => {
 
   for (const [mode, reason] of [
     ["cycle", /dependencies form a cycle/],
-    ["unknown-item", /names "ac-00000000", not an item of the checklist/],
+    ["unknown-item", /task t1 names an item that is not on the checklist/],
   ] as const)
     test(`a plan whose ${mode} breaks the graph is not used`, async () => {
       await using s = await scenarioRepo("honest", PLANNED, { FAKE_PLAN: mode }, PRD);
@@ -111,6 +112,78 @@ describe("planning pass", () => {
     expect(queuePlan(s).note).toMatch(/wrote to its review copy/);
     expect(s.trustEvents().filter((e) => e.kind === "reviewer_mutation")).toHaveLength(1);
     expect(existsSync(join(s.path, "planner-was-here.txt"))).toBe(false);
+  });
+
+  test("the planner cannot read the held-out items: not the spec in its copy or the repository, not git", async () => {
+    await using s = await scenarioRepo("tasks", PLANNED, { FAKE_PLAN: "read-spec" }, PRD_MATH4);
+    const result = await s.loki(["start", "prd.md", "--yes"], { FAKE_PLAN_SPEC: join(s.path, "prd.md") });
+    expect(result.code, result.stderr).toBe(0);
+    const { hidden, shown } = items(s);
+    const note = readFileSync(join(s.path, "docs", "architecture.md"), "utf8");
+    // It tried all four (each left its heading), and read none of the spec's items.
+    expect(note).toContain("## git show HEAD:prd.md");
+    for (const item of [...hidden, ...shown]) expect(note).not.toContain(item.text);
+    expect(queuePlan(s).source).toBe("planner");
+  });
+
+  test("unsandboxed, a plan that names a held-out item is discarded: the note is never written, the run works the checklist", async () => {
+    await using s = await scenarioRepo("honest", PLANNED, { FAKE_PLAN: "read-spec" }, PRD_MATH4);
+    await s.loki(["start", "prd.md", "--yes", "--no-sandbox"], { FAKE_PLAN_SPEC: join(s.path, "prd.md") });
+    expect(queuePlan(s)).toMatchObject({ source: "fallback", calls: 1, architecture: null });
+    expect(queuePlan(s).note).toBe("the plan names a held-out item; it was discarded");
+    expect(existsSync(join(s.path, "docs", "architecture.md"))).toBe(false);
+    const queueText = readdirSync(join(s.path, ".loki", "queue"))
+      .map((f) => readFileSync(join(s.path, ".loki", "queue", f), "utf8"))
+      .join("\n");
+    for (const item of items(s).hidden) expect(queueText).not.toContain(item.text);
+  });
+
+  test("a note is never written through a symlink, nor over a docs/ that is not a directory", async () => {
+    const outside = join(tmpdirSync(), "planted-authorized_keys");
+    await using linked = await scenarioRepo("tasks", PLANNED, {}, PRD_MATH4);
+    mkdirSync(join(linked.path, "docs"));
+    symlinkSync(outside, join(linked.path, "docs", "architecture.md"));
+    git(linked.path, ["add", "-A"]);
+    git(linked.path, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a dangling link"]);
+    expect((await linked.loki(["start", "prd.md", "--yes"])).code).toBe(0);
+    expect(existsSync(outside)).toBe(false);
+    expect(lstatSync(join(linked.path, "docs", "architecture.md")).isSymbolicLink()).toBe(true);
+    expect(queuePlan(linked).architecture).toMatchObject({ path: "docs/architecture.md", sha: null });
+    const start = linked.orchestrator().start_sha;
+    expect(git(linked.path, ["diff", "--name-only", start, "HEAD"]).trim().split("\n").sort()).toEqual(["math.js", "math.test.js"]);
+
+    await using file = await scenarioRepo("tasks", PLANNED, {}, PRD_MATH4);
+    writeFileSync(join(file.path, "docs"), "not a directory\n");
+    git(file.path, ["add", "-A"]);
+    git(file.path, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "docs is a file"]);
+    const result = await file.loki(["start", "prd.md", "--yes"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(file.path, "docs"), "utf8")).toBe("not a directory\n");
+    expect(result.stderr).toContain("architecture note not written: docs/ is not a directory");
+  });
+
+  test("a resume that finds no queue never plans mid-run, nor moves the run's base over work done", async () => {
+    await using s = await scenarioRepo("tasks", `${PLANNED}max_iterations: 1\n`, {}, PRD_MATH4);
+    await s.loki(["start", "prd.md", "--yes"]);
+    const before = s.orchestrator().start_sha;
+    rmSync(join(s.path, ".loki", "queue"), { recursive: true });
+    await s.loki(["resume", "--max-iterations", "3"]);
+    expect(s.ledger().filter((e) => e.role === "plan")).toHaveLength(1);
+    expect(s.orchestrator().start_sha).toBe(before);
+    expect(queuePlan(s)).toMatchObject({ source: "checklist", note: "resumed without a queue: no planning pass mid-run" });
+  });
+
+  test("a resume keeps the models the run started with, whatever loki.yaml says by then", async () => {
+    await using s = await scenarioRepo("honest", "council: false\nmax_iterations: 1\n", {}, PRD);
+    await s.loki(["start", "prd.md", "--yes"]);
+    // What an agent with a shell could commit between two processes of the run: a cheaper pin for every
+    // call, reviewers included (the pin is no grading key: the diff's gates let it through).
+    writeFileSync(join(s.path, "loki.yaml"), `${readFileSync(join(s.path, "loki.yaml"), "utf8")}model: claude-haiku-5-5\n`);
+    git(s.path, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "cheaper"]);
+    const result = await s.loki(["resume", "--max-iterations", "3"]);
+    expect(result.stderr).toMatch(/a run keeps its grading and sandbox settings: .*model: "claude-haiku-5-5" \(the run keeps \(none\)\)/);
+    expect(new Set(s.ledger().map((e) => e.model))).toEqual(new Set(["claude-sonnet-5-5"]));
+    expect(s.ledger().some((e) => e.role === "judge")).toBe(true);
   });
 
   test("an architecture note holding a key is never written into the repository", async () => {

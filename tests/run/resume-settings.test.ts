@@ -15,7 +15,15 @@ describe("loki resume keeps the settings the run started with", () => {
     const first = await s.loki(["start", "prd.md", "--max-iterations", "1"]);
     expect(first.code, first.stderr).toBe(2);
     expect(readFileSync(join(s.path, "loki.yaml"), "utf8")).toContain("council: false");
-    expect(s.orchestrator().settings).toEqual({ heldout: true, council: true, sandbox: true, allow_root: true });
+    expect(s.orchestrator().settings).toEqual({
+      heldout: true,
+      council: true,
+      sandbox: true,
+      allow_root: true,
+      models: {},
+      max_tier: "planning",
+      model: null,
+    });
 
     const resumed = await s.loki(["resume", "--max-iterations", "2"]);
     expect(resumed.code, resumed.stderr).toBe(2);
