@@ -68,6 +68,14 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
       argv.push("--permission-mode", "acceptEdits");
     }
   }
+  if (req.role !== "build") {
+    // A grader answers to loki alone: no user or project settings (their env can point the API elsewhere,
+    // their hooks and CLAUDE.md reach into the prompt — and the agent can write both), no MCP server
+    // but loki's, and no session file keeping the prompt (it names held-out items) where the agent reads.
+    if (has("--setting-sources")) argv.push("--setting-sources", "");
+    if (has("--strict-mcp-config")) argv.push("--strict-mcp-config");
+    if (has("--no-session-persistence")) argv.push("--no-session-persistence");
+  }
   // Review/judge get no bypass: in -p mode anything that would prompt is denied.
   const denied = [...(req.role === "build" ? [] : REVIEW_DENIED_TOOLS), ...req.denyRead.flatMap(readDenyRules)];
   // Variadic flag: last, so it cannot swallow what follows it.
