@@ -4,7 +4,7 @@
 import { z } from "zod";
 import pricingData from "../data/pricing.json" with { type: "json" };
 import type { Config, ProviderId } from "./config.ts";
-import { configError } from "./errors.ts";
+import { configError, messageOf } from "./errors.ts";
 import type { ComplexityTier } from "./schema.ts";
 import { MODEL_TIERS, type ModelTier, type RunPhase } from "./model-tiers.ts";
 
@@ -231,8 +231,16 @@ export function assertRunModels(
   if (first) assertChoicesRun(first, levers);
   for (const provider of chain) {
     for (const phase of ["reason", "act", "verify"] as const) modelFor({ provider, tier, phase, levers });
-    if (config.fallback_model)
-      modelFor({ provider, tier, phase: "act", levers: { ...levers, configured: config.fallback_model, phases: {} } });
+    if (config.fallback_model) {
+      const fallback = { ...levers, configured: config.fallback_model, phases: {} };
+      try {
+        modelFor({ provider, tier, phase: "act", levers: fallback });
+      } catch (error) {
+        throw configError(`fallback_model: ${messageOf(error).replace(/ \(set by [^)]*\)$/, "")}`, {
+          hint: `choose a fallback_model at or under max_tier ${config.max_tier}, or raise max_tier`,
+        });
+      }
+    }
   }
   if (current) modelFor({ provider: current.provider, tier, phase: "act", levers: { ...levers, switched: current.model } });
 }

@@ -55,7 +55,7 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
       clearSignal(doneSignalPath(record.ws));
       // A grader swapped since the last agent call is a violation before the ship gate reads them.
       guardIntegrity(record, "ship gate");
-      const ship = await runShipGate(withDeadLetterStage(env.stages, deadLetters(env).length > 0), {
+      const ship = await runShipGate(withDeadLetterStage(env.stages, deadLetters(env).length > 0, env.config.heldout), {
         ws: record.ws,
         runId: record.state.run_id,
         iteration: record.state.iteration,

@@ -3,7 +3,7 @@
 // answers with an architecture note and a task graph. An unusable answer is asked for once more, then
 // the run works the checklist as one task, with a warning: planning never stalls a run.
 import { lstatSync, mkdirSync, rmSync, type Stats, writeFileSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { join } from "node:path";
 import { messageOf } from "../core/errors.ts";
 import { commitPaths, git, headSha } from "../core/git.ts";
 import { readQueue, writeNewQueue } from "../core/queue.ts";
@@ -19,7 +19,9 @@ import type { LoopEnv } from "./env.ts";
 import { reviewAgent } from "./review-agent.ts";
 import { skillsFor } from "./skills.ts";
 import { trust } from "./trust-sink.ts";
-import { heldOutSeal } from "./heldout-seal.ts";
+import { heldOutNamer } from "./heldout-seal.ts";
+import { specPaths } from "./sandbox.ts";
+import { visibleTexts } from "./reason.ts";
 
 export const ARCHITECTURE_NOTE = "docs/architecture.md";
 const EXISTING_NOTES = ["docs/architecture.md", "ARCHITECTURE.md", "docs/ARCHITECTURE.md", "architecture.md"];
@@ -145,20 +147,19 @@ async function askPlanner(env: LoopEnv, prompt: string, call: number): Promise<{
  */
 function plannerHidden(env: LoopEnv, copy: string): string[] {
   const root = env.record.ws.root;
-  const spec = env.spec.source.path;
-  const inRepo = spec && isAbsolute(spec) && !relative(root, spec).startsWith("..") ? relative(root, spec) : null;
   return [
-    ...(spec && isAbsolute(spec) ? [spec] : []),
-    ...(inRepo ? [join(copy, inRepo)] : []),
+    ...specPaths(env.spec.source.path, [root, copy]),
     join(root, ".git"),
     ...(env.sandbox?.gitCommonDir ? [env.sandbox.gitCommonDir] : []),
   ];
 }
 
-/** Whether the plan's note or a task's title holds a held-out item's id or text (loki reveals them to check). */
+/** Whether the plan's note or a task's title names a held-out item (loki reveals them to check); with
+ *  items held out and none revealable, every plan does (fail closed). */
 function namesHeldOut(env: LoopEnv, plan: { architecture: string; tasks: Task[] }): boolean {
-  const seal = heldOutSeal(env.record.ws, env.record.state.run_id);
-  return [plan.architecture, ...plan.tasks.map((t) => t.title)].some((text) => seal(text) !== text);
+  if (env.heldOutCount === 0) return false;
+  const names = heldOutNamer(env.record.ws, env.record.state.run_id, visibleTexts(env));
+  return names === null || [plan.architecture, ...plan.tasks.map((t) => t.title)].some(names);
 }
 
 async function planPrompt(env: LoopEnv): Promise<string> {

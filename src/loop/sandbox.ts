@@ -74,8 +74,35 @@ export function cacheEnv(scratchDir: string): Record<string, string> {
 /** The spec file names the held-out items: the build agent must not read it, in the repository or not
  *  (every path outside the repository is readable in the sandbox unless hidden). */
 function specFile(env: LoopEnv): string[] {
-  const file = env.spec.source.path;
-  return file && isAbsolute(file) ? [file] : [];
+  return specPaths(env.spec.source.path, [env.record.ws.root]);
+}
+
+/**
+ * Every path the spec can be read at: as given, its real path (through any symlink), and — when it lies
+ * in a git checkout — the same file in each of `checkouts` (a delegated run's worktree, a review copy),
+ * which check out the same tree. Never a path that holds a checkout (an OpenSpec change at its root).
+ */
+export function specPaths(spec: string | undefined, checkouts: readonly string[]): string[] {
+  if (!spec || !isAbsolute(spec)) return [];
+  let real = spec;
+  try {
+    real = realpathSync(spec);
+  } catch {
+    // A spec gone since it was read: its path is still hidden.
+  }
+  const top = checkoutOf(dirname(real));
+  const rel = top ? relative(top, real) : "";
+  const inCheckouts = rel !== "" && !rel.startsWith("..") ? checkouts.map((c) => join(c, rel)) : [];
+  const holdsCheckout = (path: string) => checkouts.some((c) => c === path || c.startsWith(`${path}/`));
+  return [...new Set([spec, real, ...inCheckouts])].filter((path) => !holdsCheckout(path));
+}
+
+/** The nearest directory at or above `dir` with a `.git` entry (a repository or a worktree). */
+function checkoutOf(dir: string): string | null {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, ".git"))) return at;
+    if (dirname(at) === at) return null;
+  }
 }
 
 /**

@@ -7,19 +7,21 @@ import { revealHeldOut } from "../spec/heldout-store.ts";
 
 export const DEAD_LETTER_STAGE_ID = "items";
 
-export const itemsStage: ShipStage = {
+/** `heldout`: the run holds items out (the held-out stage judges those; a store that cannot be read then fails closed). */
+export const itemsStage = (heldout: boolean): ShipStage => ({
   id: DEAD_LETTER_STAGE_ID,
   title: "every-item check (tasks were dead-lettered)",
   run: async (ctx) => {
     // The held-out stage judges those; here every item the agent was shown. A store that cannot be
     // read stops here too (never a guess that would name a held-out item in a reason).
-    let hidden: Set<string>;
-    try {
-      hidden = new Set(revealHeldOut(ctx.ws, ctx.runId).items.map((item) => item.id));
-    } catch (error) {
-      const reason = `the held-out items could not be revealed: ${(error as Error).message}`;
-      return { verdict: "CONCERNS", reasons: [reason], fatal: reason };
-    }
+    let hidden = new Set<string>();
+    if (heldout)
+      try {
+        hidden = new Set(revealHeldOut(ctx.ws, ctx.runId).items.map((item) => item.id));
+      } catch (error) {
+        const reason = `the held-out items could not be revealed: ${(error as Error).message}`;
+        return { verdict: "CONCERNS", reasons: [reason], fatal: reason };
+      }
     const items = ctx.spec.items.filter((item) => !hidden.has(item.id));
     const decided = await decideItems(
       {
@@ -42,12 +44,12 @@ export const itemsStage: ShipStage = {
     ];
     return { verdict: failed.length > 0 ? "BLOCKED" : unknown.length > 0 ? "CONCERNS" : "VERIFIED", reasons };
   },
-};
+});
 
 /** The run's stages, with the every-item check before the council when tasks were dead-lettered. */
-export function withDeadLetterStage(stages: readonly ShipStage[], deadLettered: boolean): readonly ShipStage[] {
+export function withDeadLetterStage(stages: readonly ShipStage[], deadLettered: boolean, heldout: boolean): readonly ShipStage[] {
   if (!deadLettered || stages.some((s) => s.id === DEAD_LETTER_STAGE_ID)) return stages;
   const council = stages.findIndex((s) => s.id === "council");
   const at = council === -1 ? stages.length : council;
-  return [...stages.slice(0, at), itemsStage, ...stages.slice(at)];
+  return [...stages.slice(0, at), itemsStage(heldout), ...stages.slice(at)];
 }

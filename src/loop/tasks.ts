@@ -2,7 +2,7 @@
 // (Compound: done, one more failed attempt, dead-lettered), and the tasks a failed ship gate adds
 // (at most once per planner.replan_every iterations). Every change is saved before it is told.
 import { readQueue, saveQueue, writePlan, type Queue } from "../core/queue.ts";
-import type { Task } from "../core/queue-schema.ts";
+import type { QueuePlan, Task } from "../core/queue-schema.ts";
 import { escalated, replanTasks, settleAttempt, takeNext, workLeft, type Limits } from "../plan/queue-steps.ts";
 import type { LoopEnv } from "./env.ts";
 
@@ -16,8 +16,9 @@ export type TaskBrief = {
   architecture: string | null;
 };
 
-function limitsOf(env: LoopEnv): Limits {
-  return { escalate_after: env.config.planner.escalate_after, dead_letter_after: env.config.planner.dead_letter_after };
+/** The thresholds the queue was made with (plan.json): a resume never reads them again from loki.yaml. */
+function limitsOf(plan: QueuePlan): Limits {
+  return { escalate_after: plan.escalate_after, dead_letter_after: plan.dead_letter_after };
 }
 
 /** The task this iteration works (taken from pending when none is current), or null: none left, or no queue. */
@@ -33,7 +34,7 @@ export function beginTask(env: LoopEnv): TaskBrief | null {
   const all = Object.values(next.queue).flat();
   return {
     task,
-    escalate: escalated(task, limitsOf(env)),
+    escalate: escalated(task, limitsOf(read.plan)),
     done: next.queue.done.length + next.queue["dead-letter"].length,
     total: all.length,
     architecture: read.plan.architecture?.path ?? null,
@@ -45,7 +46,7 @@ export function settleTask(env: LoopEnv, passed: boolean, failures: string[]): v
   const { record } = env;
   const read = readQueue(record.ws, record.state.run_id);
   if (!read) return;
-  const settled = settleAttempt(read.queue, { passed, failures, iteration: record.state.iteration }, limitsOf(env));
+  const settled = settleAttempt(read.queue, { passed, failures, iteration: record.state.iteration }, limitsOf(read.plan));
   if (!settled.task || !settled.outcome) return;
   saveQueue(record.ws, record.state.run_id, read.queue, settled.queue);
   record.emit({ kind: "task_finished", task: settled.task.id, outcome: settled.outcome, attempts: settled.task.attempts });

@@ -138,6 +138,30 @@ describe("planning pass", () => {
     for (const item of items(s).hidden) expect(queueText).not.toContain(item.text);
   });
 
+  test("a delegated run's planner (--worktree) and one given the spec through a symlink cannot read it either", async () => {
+    await using s = await scenarioRepo("tasks", `${PLANNED}max_iterations: 1\n`, { FAKE_PLAN: "read-spec" }, PRD_MATH4);
+    await s.loki(["start", "prd.md", "--worktree", "--yes"], { FAKE_PLAN_SPEC: join(s.path, "prd.md") });
+    const trees = join(s.path, ".loki", "worktrees");
+    const tree = join(trees, readdirSync(trees)[0] ?? "");
+    const plan = QueuePlan.parse(JSON.parse(readFileSync(join(tree, ".loki", "queue", "plan.json"), "utf8")));
+    expect(plan.source).toBe("planner");
+    const note = readFileSync(join(tree, "docs", "architecture.md"), "utf8");
+    expect(note).toContain("## cat prd.md");
+    expect(note).not.toContain("returns the quotient");
+
+    await using linked = await scenarioRepo("tasks", PLANNED, { FAKE_PLAN: "read-spec" }, PRD_MATH4);
+    const link = join(tmpdirSync(), `loki-spec-link-${process.pid}-${Date.now()}.md`);
+    symlinkSync(join(linked.path, "prd.md"), link);
+    try {
+      const result = await linked.loki(["start", link, "--yes"], { FAKE_PLAN_SPEC: link });
+      expect(result.code, result.stderr).toBe(0);
+    } finally {
+      rmSync(link, { force: true });
+    }
+    expect(queuePlan(linked).source).toBe("planner");
+    expect(readFileSync(join(linked.path, "docs", "architecture.md"), "utf8")).not.toContain("returns the quotient");
+  });
+
   test("a note is never written through a symlink, nor over a docs/ that is not a directory", async () => {
     const outside = join(tmpdirSync(), "planted-authorized_keys");
     await using linked = await scenarioRepo("tasks", PLANNED, {}, PRD_MATH4);
@@ -212,7 +236,7 @@ describe("planning pass", () => {
 });
 
 describe("escalation and the dead-letter queue", () => {
-  async function stuckRun(fixLast: boolean) {
+  async function stuckRun(fixLast: boolean, extra = "") {
     const probe = await scenarioRepo("tasks", PLANNED, {}, PRD_MATH4);
     await probe.loki(["plan", "prd.md"]);
     const spec = Spec.parse(JSON.parse(readFileSync(join(probe.path, ".loki", "spec", "spec.json"), "utf8")));
@@ -222,7 +246,7 @@ describe("escalation and the dead-letter queue", () => {
     const stuck = fnOf(first?.text ?? "");
     const s = await scenarioRepo(
       "tasks",
-      `${PLANNED}max_iterations: 9\nstagnation_limit: 20\n`,
+      `${PLANNED}max_iterations: 9\nstagnation_limit: 20\n${extra}`,
       { FAKE_STUCK: stuck, FAKE_JUDGE: "check-functions", ...(fixLast ? { FAKE_STUCK_FIX_LAST: "1" } : {}) },
       PRD_MATH4,
     );
@@ -248,6 +272,14 @@ describe("escalation and the dead-letter queue", () => {
     expect(completion.dead_letter).toMatchObject([{ id: "t1", attempts: 5 }]);
     expect(readFileSync(join(s.path, ".loki", "COMPLETION.txt"), "utf8")).toMatch(/dead-lettered tasks .*: 1\n {2}- \[t1\]/);
     expect(s.proof().payload.queue?.dead_letter.map((t) => t.id)).toEqual(["t1"]);
+  });
+
+  test("held-out off: a run that dead-lettered a task and then built everything still verifies", async () => {
+    const { s, result } = await stuckRun(true, "heldout: false\n");
+    await using _ = s;
+    expect(queueList(s, "dead-letter").map((t) => t.id)).toEqual(["t1"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(s.completion().reason).toContain("items");
   });
 
   test("with a task dead-lettered, VERIFIED needs every visible item to pass the every-item check too", async () => {
