@@ -1,11 +1,11 @@
 // `loki init [dir] --template <name>`: write a starter PRD (embedded in the binary) as <dir>/prd.md
 // and make <dir> a git repository (with a first commit) if it is not in one. `--list` shows them.
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { usageError } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
-import { commitCheckpoint, isRepo } from "../core/git.ts";
+import { isRepo, keepOutOfGit, repoRoot as repoTop } from "../core/git.ts";
 import { info, out, outJson } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import { COMMAND_EXIT, ERROR_EXIT, type ExitCode } from "../core/exit-codes.ts";
@@ -85,17 +85,18 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
   if (initialized) {
     const result = await run(["git", "init", "-q"], { cwd: target, timeoutMs: 30_000 });
     if (!result.ok) throw usageError(`git init failed in ${target}: ${result.digest}`, { hint: "is git installed? run `loki doctor`" });
-    // A new repository gets its first commit, so `loki start` has a clean tree to start from.
-    await commitCheckpoint(target, `Start from the loki template ${chosen.name}`);
   }
+  // The PRD names the held-out items: kept out of git (.git/info/exclude), they never enter its history,
+  // where the agent could read them. A new repository gets a first commit, so `loki start` has one.
+  const inRepo = relative(await repoTop(target), join(realpathSync(target), "prd.md"));
+  await keepOutOfGit(target, inRepo, `Start from the loki template ${chosen.name}`);
   const rel = relative(process.cwd(), prd) || "prd.md";
   if (options.json) outJson({ template: chosen.name, prd, git_initialized: initialized });
   else {
     out(`wrote ${rel} from template ${chosen.name}${initialized ? " (new git repository, first commit made)" : ""}`);
+    out(`${rel} is kept out of git (.git/info/exclude): the held-out items it names never enter history, where the agent could read them`);
     const into = relative(process.cwd(), target);
-    out(
-      `next: edit it, ${initialized ? "commit, " : "commit it, "}then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`,
-    );
+    out(`next: edit it, then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`);
   }
   return COMMAND_EXIT.ok;
 }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { commitCheckpoint } from "../core/git.ts";
+import { keepOutOfGit } from "../core/git.ts";
 import { run } from "../core/exec.ts";
 import { usageError } from "../core/errors.ts";
 import type { Plan } from "../core/schema.ts";
@@ -52,7 +52,8 @@ export function freeDir(parent: string, name: string): string {
   }
 }
 
-/** Makes `dir` — which must not exist — a new git repository holding `files` (prd.md …) in a first commit. */
+/** Makes `dir` — which must not exist — a new git repository holding `files` in a first commit; prd.md is
+ *  kept out of git (core/git.ts keepOutOfGit), so its held-out items never enter history. */
 export async function createProject(dir: string, files: Record<string, string>, message: string): Promise<void> {
   mkdirSync(dirname(dir), { recursive: true });
   try {
@@ -66,7 +67,7 @@ export async function createProject(dir: string, files: Record<string, string>, 
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const init = await run(["git", "init", "-q"], { cwd: dir, timeoutMs: 30_000 });
   if (!init.ok) throw usageError(`git init failed in ${dir}: ${init.digest}`, { hint: "is git installed? run `loki doctor`" });
-  await commitCheckpoint(dir, message);
+  await keepOutOfGit(dir, "prd.md", message);
 }
 
 /** The quote as `loki plan` prints it, in short: items and complexity, iterations, tokens, dollars per model (the chosen one marked), time. */

@@ -3,7 +3,7 @@
 // system/global config, no attribute files, no hooks, no fsmonitor). Queries return null/false on
 // failure; the functions that must succeed (repoRoot, workingTreeHash, dirtyFiles, switchBranch,
 // commitCheckpoint, readGitSnapshot) throw a gitError naming the next step.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { gitError } from "./errors.ts";
@@ -227,6 +227,31 @@ export async function commitCheckpoint(
   });
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { ...(await headAndTree(dir)), changed: true };
+}
+
+/**
+ * Keeps `rel` (a spec) out of git in the repository at `dir` — a line in its local .git/info/exclude,
+ * never a committed file — so the held-out items it names never enter history, where anything run in
+ * the repository can read them. Then a first commit, empty if nothing else is there, when it has none.
+ */
+export async function keepOutOfGit(dir: string, rel: string, firstCommit: string): Promise<void> {
+  const common = await git(["rev-parse", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 });
+  if (!common.ok) throw gitError(`not a git repository: ${common.digest}`);
+  const info = join(isAbsolute(common.stdout.trim()) ? common.stdout.trim() : join(dir, common.stdout.trim()), "info");
+  mkdirSync(info, { recursive: true });
+  const exclude = join(info, "exclude");
+  const line = `/${rel}`;
+  const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
+  if (!now.split("\n").includes(line)) appendFileSync(exclude, `${now === "" || now.endsWith("\n") ? "" : "\n"}${line}\n`);
+  if (await headSha(dir)) return;
+  const made = await commitCheckpoint(dir, firstCommit);
+  if (made.sha) return;
+  const empty = await git(["commit", "--quiet", "--allow-empty", "--no-verify", "--no-gpg-sign", "-m", firstCommit], {
+    cwd: dir,
+    env: await commitIdentity(dir),
+    timeoutMs: 30_000,
+  });
+  if (!empty.ok) throw gitError(`first commit failed: ${empty.digest}`);
 }
 
 /** Commits exactly `paths` (loki's own files, e.g. the planner's architecture note); nothing else staged goes in. */

@@ -17,6 +17,7 @@ import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
 import type { LoopEnv } from "./env.ts";
 import { trustAll } from "./trust-sink.ts";
+import { specPaths } from "./sandbox.ts";
 
 export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
@@ -45,7 +46,12 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
     heldout: null,
     gitSnapshot: record.state.git_snapshot ?? null,
     // With the run's bwrap, the project's code the gates run sees no ~/.loki and no .loki/.
-    ...gateConfinement(env.sandbox?.kind === "bwrap" ? env.sandbox.path : null, record.ws.root, record.ws.dir),
+    ...gateConfinement(
+      env.sandbox?.kind === "bwrap" ? env.sandbox.path : null,
+      record.ws.root,
+      record.ws.dir,
+      specPaths(env.spec.source.path, [record.ws.root]),
+    ),
   });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);
   // One append per stream for the round, not two per gate: each append is a lock and an fsync.

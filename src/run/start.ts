@@ -1,10 +1,11 @@
 // Starting and resuming a run: validate everything up front, set up the run's state (spec copy,
 // held-out commitment, orchestrator state), then execute the loop with signal handling and write
 // the completion summary whatever the outcome.
+import { isAbsolute, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
 import { startSettings } from "./settings.ts";
-import { repoRoot } from "../core/git.ts";
+import { git, repoRoot } from "../core/git.ts";
 import { readStartSnapshot } from "../gates/unseen.ts";
 import { assertRunModels, configLevers, modelFor } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
@@ -100,6 +101,8 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   assertPromptFits(spec, config);
   // Every call's model, before anything of the run is written or switched: a ceiling never stops a run midway.
   assertRunModels(providerChain(config), spec.complexity.tier, config);
+  const exposed = config.heldout && selectHeldOut(spec.items).length > 0 ? await specInHistory(root, spec.source.path) : null;
+  if (exposed) input.reporter.warn(exposedWarning(exposed));
   const allowRoot = config.allow_root;
   const sandbox = await prepareSandbox(config, root, input.reporter.warn);
   const providers = await prepareProviders(config, providerChain(config), {
@@ -165,6 +168,7 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
   });
   trust(record, "run_start", { provider: state.provider, model, items: spec.items.length });
   if (!sandbox) record.emit({ kind: "warning", message: UNSANDBOXED });
+  if (exposed) record.emit({ kind: "warning", message: exposedWarning(exposed) });
   return {
     ws,
     runId,
@@ -197,4 +201,17 @@ export function visibleItems(spec: Spec, heldout: boolean): { id: string; text: 
 
 export async function loadRunSpec(ws: ReturnType<typeof workspaceAt>): Promise<Spec | undefined> {
   return readJson(ws.runSpec, Spec);
+}
+
+/** The spec's path in the repository when git history holds it (any commit, any branch); else null. */
+async function specInHistory(root: string, path: string | undefined): Promise<string | null> {
+  if (!path || !isAbsolute(path)) return null;
+  const rel = relative(root, path);
+  if (rel === "" || rel.startsWith("..")) return null;
+  const seen = await git(["log", "--all", "-1", "--format=%H", "--", rel], { cwd: root, timeoutMs: 30_000 });
+  return seen.ok && seen.stdout.trim() !== "" ? rel : null;
+}
+
+function exposedWarning(rel: string): string {
+  return `${rel} is in this repository's git history, so its held-out items are too: anything run here — the agent, the tests it writes — can read them with git. For held-out items the agent cannot see, keep the spec out of git (a path in .git/info/exclude, or outside the repository) from the first commit`;
 }

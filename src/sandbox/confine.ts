@@ -2,6 +2,7 @@
 // the user would run them — same files, same network, writable — except that loki's private
 // directories are empty and nothing they start outlives them. Builds the bwrap argv (Linux); spawns
 // nothing. A hidden directory that does not exist yet gets its (empty) mount point made by bwrap.
+import { statSync } from "node:fs";
 import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
 import { standardHidden, within } from "./policy.ts";
@@ -22,6 +23,12 @@ export function confineArgv(argv: string[], cwd: string, hidden: readonly string
   const mounts: string[] = [];
   const rebind: string[] = [];
   for (const path of [...new Set(hidden.map(realPath))].sort((a, b) => a.length - b.length)) {
+    // A hidden file is /dev/null on a mount without devices (unreadable); a directory, or what does not
+    // exist yet, an empty tmpfs.
+    if (isFile(path)) {
+      mounts.push("--ro-bind", "/dev/null", path);
+      continue;
+    }
     mounts.push("--tmpfs", path);
     if (within(dir, path)) rebind.push(dir);
   }
@@ -47,11 +54,26 @@ export function confineArgv(argv: string[], cwd: string, hidden: readonly string
 
 /**
  * The gates' confinement for the repository at `root`: what every agent role must not see
- * (policy.ts standardHidden: ~/.loki, the repository's .loki/, a run's private dir) is hidden.
+ * (policy.ts standardHidden: ~/.loki, the repository's .loki/, a run's private dir) and the run's spec
+ * file (`spec`: every path it can be read at) are hidden.
  * Spread into a GateContext; empty without bwrap (then commands run as they are).
  */
-export function gateConfinement(bwrap: string | null, root: string, privateRunDir?: string): { confine?: Confine } {
+export function gateConfinement(
+  bwrap: string | null,
+  root: string,
+  privateRunDir?: string,
+  spec: readonly string[] = [],
+): { confine?: Confine } {
   if (bwrap === null) return {};
-  const hidden = standardHidden(userHome(), root, privateRunDir);
+  // The spec names the held-out items: the project's code (which the agent wrote) must not copy it out.
+  const hidden = [...standardHidden(userHome(), root, privateRunDir), ...spec];
   return { confine: (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap) };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -36,6 +36,32 @@ test("peek", () => {
 
 const STALE = 'require("node:test")("a stale copy under .loki", () => { throw new Error("not this project\'s test"); });\n';
 
+describe("graded commands run with the spec file unreadable", () => {
+  test("a hidden file cannot be read — in the repository or outside it — and the files beside it are as they are", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "confined-spec-"));
+    const outside = join(scratch, "specs", "prd.md");
+    const repo = join(scratch, "repo");
+    writeFiles(scratch, { "specs/prd.md": `- [ ] ${HELD_OUT}\n`, "repo/prd.md": `- [ ] ${HELD_OUT}\n`, "repo/math.js": "1;\n" });
+    try {
+      const run = (argv: string[]) => Bun.spawnSync(confineArgv(argv, repo, [outside, join(repo, "prd.md")]), { cwd: repo });
+      for (const file of [outside, join(repo, "prd.md")]) {
+        // /dev/null on a mount without devices: the read is refused, and yields nothing.
+        const read = run(["cat", file]);
+        expect({ out: read.stdout.toString(), err: read.stderr.toString() }).toEqual({
+          out: "",
+          err: expect.not.stringContaining(HELD_OUT),
+        });
+        // Read-only: a test cannot put the items back under the name either.
+        expect(run(["sh", "-c", `echo x > ${JSON.stringify(file)}`]).exitCode).not.toBe(0);
+      }
+      expect(run(["cat", "math.js"]).stdout.toString()).toBe("1;\n");
+      expect(readFileSync(outside, "utf8")).toContain(HELD_OUT);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("graded commands run with loki's private directories empty", () => {
   test("a test reading ~/.loki and .loki/ sees empty directories; a stale test under .loki/ is not run; its daemon dies with it", async () => {
     const scratch = mkdtempSync(join(tmpdir(), "confined-"));
