@@ -55,7 +55,7 @@ export function renderRows(rows: readonly Row[]): string[] {
     row.name,
     figure(row.median, row.unit),
     figure(row.floor, row.unit),
-    `${ratio(row).toFixed(1)}×`,
+    `${ratio(row).toFixed(row.target.kind === "ratio-at-most" && row.target.value < 1.5 ? 2 : 1)}×`,
     targetText(row),
     String(row.runs),
     verdict(row),
