@@ -41,6 +41,12 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     });
   }
   if (has("--disable")) argv.push("--disable", "plugins");
+  if (req.role !== "build") {
+    // A grader keeps no session file (its prompt names held-out items, and ~/.codex is the agent's to read)
+    // and loads no execpolicy rules the agent could have written. config.toml stays: it may hold the user's gateway.
+    if (has("--ephemeral")) argv.push("--ephemeral");
+    if (has("--ignore-rules")) argv.push("--ignore-rules");
+  }
   // `-` reads the prompt from stdin. exec has no append-system-prompt: the system prompt leads it.
   argv.push("-");
   // codex-bwrap mount targets go to TMPDIR (its daemon dir stays in /tmp regardless).

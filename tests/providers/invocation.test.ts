@@ -158,8 +158,13 @@ describe("codex.invocation", () => {
     expect(codex.invocation(FULL, CODEX_HELP).stdin).toBe(PROMPT);
   });
 
-  test("review and judge run in the read-only sandbox", () => {
-    for (const role of ["review", "judge"] as const) expect(codex.invocation(request({ role }), CODEX_HELP).argv).toContain("read-only");
+  test("review and judge run in the read-only sandbox, keep no session file and load no execpolicy rules", () => {
+    for (const role of ["review", "judge"] as const) {
+      const { argv } = codex.invocation(request({ role }), CODEX_HELP);
+      expect(argv).toContain("read-only");
+      expect(argv).toEqual(expect.arrayContaining(["--ephemeral", "--ignore-rules"]));
+    }
+    expect(codex.invocation(request(), CODEX_HELP).argv).not.toContain("--ephemeral");
     expect(codex.invocation(request({ role: "review" }), CODEX_HELP).argv).not.toContain("workspace-write");
   });
 
