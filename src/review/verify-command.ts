@@ -75,7 +75,7 @@ export async function runVerifyCommand(
     const wrapped = sandboxCommand(
       policy,
       ["sh", "-c", command],
-      env,
+      { ...env, ...buildCaches(scratch) },
       mode.sandbox.kind === "bwrap" && mode.sandbox.path ? { bwrap: mode.sandbox.path } : {},
     );
     const result = await run(wrapped.argv, { cwd: options.root, env: wrapped.env, replaceEnv: true, timeoutMs: options.timeoutMs });
@@ -83,6 +83,24 @@ export async function runVerifyCommand(
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The repository and HOME are read-only to a verify command: what a build writes as it runs (cargo's
+ * target/, go's build cache, package caches) goes to the command's scratch dir, so `cargo test` or
+ * `go test` can pass here as in a shell.
+ */
+function buildCaches(scratch: string): Record<string, string> {
+  const cache = join(scratch, "cache");
+  return {
+    XDG_CACHE_HOME: cache,
+    CARGO_TARGET_DIR: join(scratch, "target"),
+    GOCACHE: join(cache, "go-build"),
+    npm_config_cache: join(cache, "npm"),
+    PIP_CACHE_DIR: join(cache, "pip"),
+    BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
 }
 
 function verdictOf(command: string, result: ExecResult, note: string): CommandVerdict {

@@ -12,7 +12,7 @@ import type { SpecSource } from "../../src/core/schema.ts";
 import { userHome, writeJson } from "../../src/core/workspace.ts";
 import { Spec } from "../../src/core/schema.ts";
 import { evaluateHeldOut, type HeldoutOutcome } from "../../src/review/heldout-eval.ts";
-import { commandEnv, commandMode, NOT_FROM_TRACKER } from "../../src/review/verify-command.ts";
+import { commandEnv, commandMode, NOT_FROM_TRACKER, runVerifyCommand } from "../../src/review/verify-command.ts";
 import { detectSandbox, type SandboxAvailability } from "../../src/sandbox/detect.ts";
 import { heldOutStorePath, revealHeldOut } from "../../src/spec/heldout-store.ts";
 import { commitChange, issueSpecRepo, localSpecRepo, RUN_ID, scriptedJudge, specWithHeldOutCommands, type HeldoutRepo } from "./fixture.ts";
@@ -101,6 +101,32 @@ describe.skipIf(process.platform !== "linux")("verify commands from a local spec
     expect(commanded).toMatchObject({ status: "pass", evidence: "`test -f src/x.js` exited 0" });
     expect(judge.prompts).toHaveLength(1);
     expect(judge.prompts[0]).not.toContain(`[${commanded?.id}]`);
+  });
+});
+
+describe.skipIf(process.platform !== "linux" || !Bun.which("go"))("a verify command that builds (real bwrap)", () => {
+  test("`go test` passes with the repository and HOME read-only: its build cache goes to the command's scratch", async () => {
+    const sandbox = await detectSandbox();
+    if (!sandbox.available) throw new Error(`bwrap is required here: ${sandbox.reason}`);
+    const root = join(tmpdir(), `loki-verify-go-${randomBytes(4).toString("hex")}`);
+    const home = join(tmpdir(), `loki-verify-home-${randomBytes(4).toString("hex")}`);
+    const files: Record<string, string> = {
+      "go.mod": "module example.com/m\n\ngo 1.21\n",
+      "sum.go": "package m\n\nfunc Sum(a, b int) int { return a + b }\n",
+      "sum_test.go": 'package m\n\nimport "testing"\n\nfunc TestSum(t *testing.T) {\n\tif Sum(2, 3) != 5 {\n\t\tt.Fatal("sum")\n\t}\n}\n',
+    };
+    for (const [name, text] of Object.entries(files)) await Bun.write(join(root, name), text);
+    await Bun.write(join(home, ".keep"), "");
+    await run(["git", "init", "-q"], { cwd: root, timeoutMs: 10_000 });
+    try {
+      const verdict = await runVerifyCommand({ mode: "sandboxed", sandbox }, "go test ./...", { root, home, timeoutMs: 120_000 });
+      expect(verdict).toEqual({ status: "pass", evidence: "`go test ./...` exited 0" });
+      // Nothing was written into the repository.
+      expect(existsSync(join(root, "target"))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 
