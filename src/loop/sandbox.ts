@@ -9,6 +9,7 @@ import { sandboxCommand } from "../sandbox/wrap.ts";
 import type { CallRequest } from "../providers/call.ts";
 import type { LoopEnv, ReadyProvider } from "./env.ts";
 import { lokiCodePaths, providerCodePaths } from "./integrity.ts";
+import { cachesIn } from "../sandbox/caches.ts";
 
 /** `hidden`: what this call must not see besides what every call of its role does. */
 export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider; hidden?: string[] };
@@ -59,16 +60,8 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
  */
 export function cacheEnv(scratchDir: string): Record<string, string> {
   const cache = join(scratchDir, "cache");
-  return {
-    XDG_CACHE_HOME: cache,
-    npm_config_cache: join(cache, "npm"),
-    YARN_CACHE_FOLDER: join(cache, "yarn"),
-    BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
-    PIP_CACHE_DIR: join(cache, "pip"),
-    GOCACHE: join(cache, "go-build"),
-    GOMODCACHE: join(cache, "go-mod"),
-    CARGO_HOME: join(cache, "cargo"),
-  };
+  // An agent installs: its module and crate downloads land in scratch too.
+  return { ...cachesIn(scratchDir), GOMODCACHE: join(cache, "go-mod"), CARGO_HOME: join(cache, "cargo") };
 }
 
 /** The spec file names the held-out items: the build agent must not read it, in the repository or not

@@ -10,6 +10,7 @@ import type { SpecSource } from "../core/schema.ts";
 import type { SandboxAvailability } from "../sandbox/detect.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
+import { cachesIn } from "../sandbox/caches.ts";
 
 export const NOT_FROM_TRACKER = "not run: verify commands from a tracker issue are never executed";
 
@@ -91,16 +92,7 @@ export async function runVerifyCommand(
  * `go test` can pass here as in a shell.
  */
 function buildCaches(scratch: string): Record<string, string> {
-  const cache = join(scratch, "cache");
-  return {
-    XDG_CACHE_HOME: cache,
-    CARGO_TARGET_DIR: join(scratch, "target"),
-    GOCACHE: join(cache, "go-build"),
-    npm_config_cache: join(cache, "npm"),
-    PIP_CACHE_DIR: join(cache, "pip"),
-    BUN_INSTALL_CACHE_DIR: join(cache, "bun"),
-    PYTHONDONTWRITEBYTECODE: "1",
-  };
+  return { ...cachesIn(scratch), CARGO_TARGET_DIR: join(scratch, "target"), PYTHONDONTWRITEBYTECODE: "1" };
 }
 
 function verdictOf(command: string, result: ExecResult, note: string): CommandVerdict {
