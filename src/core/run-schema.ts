@@ -77,6 +77,7 @@ export const RunSettings = z.object({
   models: z.object({ reason: z.string().optional(), act: z.string().optional(), verify: z.string().optional() }).optional(),
   max_tier: z.enum(MODEL_TIERS).optional(),
   model: z.string().nullable().optional(),
+  fallback_model: z.string().nullable().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettings>;
 

@@ -17,6 +17,7 @@ export function startSettings(config: Config): RunSettings {
     models: config.models,
     max_tier: config.max_tier,
     model: config.model ?? null,
+    fallback_model: config.fallback_model ?? null,
   };
 }
 
@@ -36,10 +37,12 @@ export function keptSettings(current: Config, saved: RunSettings, flags: RunFlag
   if (saved.max_tier !== undefined) keep(config, ignored, "max_tier", current.max_tier, saved.max_tier);
   if (saved.models !== undefined) keep(config, ignored, "models", current.models, saved.models);
   if (saved.model !== undefined && flags.model === undefined) keep(config, ignored, "model", current.model, saved.model ?? undefined);
+  if (saved.fallback_model !== undefined)
+    keep(config, ignored, "fallback_model", current.fallback_model, saved.fallback_model ?? undefined);
   return { config, ignored };
 }
 
-function keep<K extends "max_tier" | "models" | "model">(
+function keep<K extends "max_tier" | "models" | "model" | "fallback_model">(
   config: Config,
   ignored: string[],
   key: K,

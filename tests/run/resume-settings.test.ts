@@ -23,6 +23,7 @@ describe("loki resume keeps the settings the run started with", () => {
       models: {},
       max_tier: "planning",
       model: null,
+      fallback_model: null,
     });
 
     const resumed = await s.loki(["resume", "--max-iterations", "2"]);
