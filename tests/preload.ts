@@ -49,6 +49,18 @@ writeFileSync(
 process.env.GIT_CONFIG_GLOBAL = gitconfig;
 process.env.GIT_CONFIG_NOSYSTEM = "1";
 
+// Bun.spawn and Bun.spawnSync without an `env` pass the environment the process STARTED with, not
+// process.env as changed above: a test's `git commit` would read the developer's ~/.gitconfig (and fail
+// on a machine with no git identity), a child would write the real HOME. Every child gets process.env.
+type Spawn = typeof Bun.spawn;
+const withEnv = (first: unknown, options?: object): unknown[] =>
+  Array.isArray(first) ? [first, { env: process.env, ...options }] : [{ env: process.env, ...(first as object) }];
+const spawn = Bun.spawn;
+const spawnSync = Bun.spawnSync;
+Bun.spawn = ((first: unknown, options?: object) => (spawn as (...args: unknown[]) => unknown)(...withEnv(first, options))) as Spawn;
+Bun.spawnSync = ((first: unknown, options?: object) =>
+  (spawnSync as (...args: unknown[]) => unknown)(...withEnv(first, options))) as typeof Bun.spawnSync;
+
 // A preload's afterAll runs once its file (under --parallel) or the whole serial run is over.
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
