@@ -159,7 +159,8 @@ describe("hardened git", () => {
           .map((l) => l.split(": ")),
       );
     await using repo = await tmpdir({ commit: true });
-    for (const setting of ["gc.auto=1", "gc.autoDetach=false", "maintenance.autoDetach=false"])
+    // The suite's global config turns maintenance off (tests/preload.ts): this repository turns it back on, as plain git has it.
+    for (const setting of ["gc.auto=1", "gc.autoDetach=false", "maintenance.auto=true", "maintenance.autoDetach=false"])
       git(repo.path, ["config", ...setting.split("=")]);
     for (const [name, text] of Object.entries(files)) repo.write(name, text);
     await commitCheckpoint(repo.path, "loki: iteration 1");
