@@ -55,7 +55,8 @@ export async function takeRunLock(
         continue;
       }
       const handing = options.handOverFrom !== undefined && (owner === null || owner.pid === options.handOverFrom);
-      if (handing && Date.now() < deadline) {
+      // A lock taken this instant names its owner a moment later: wait for it, to say whose run it is.
+      if ((handing || owner === null) && Date.now() < deadline) {
         await Bun.sleep(50);
         continue;
       }
