@@ -15,7 +15,8 @@ const MAX_BYTES = 1024 * 1024 * 1024;
 export const snapshotDir = (root: string) => join(root, ".loki", "tmp", "app-src");
 
 /** The run's spec file, relative to `root`, when it lies in the repository (it names held-out items). */
-export function specInTree(root: string): string | null {
+/** The run's spec file (the run's copy of the spec names where it was read), absolute; null when none is recorded. */
+export function runSpecPath(root: string): string | null {
   let path: string | undefined;
   try {
     path = (readJson(join(root, ".loki", "state", "run-spec.json"), Spec) ?? readJson(join(root, ".loki", "spec", "spec.json"), Spec))
@@ -23,7 +24,12 @@ export function specInTree(root: string): string | null {
   } catch {
     path = undefined;
   }
-  if (!path || !isAbsolute(path)) return null;
+  return path && isAbsolute(path) ? path : null;
+}
+
+export function specInTree(root: string): string | null {
+  const path = runSpecPath(root);
+  if (!path) return null;
   const rel = relative(root, path);
   return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? null : rel;
 }

@@ -3,7 +3,7 @@
 // — stop the app while loki grades, (re)start it after an iteration that changed the tree, and at the
 // end wait for it to be live before the summary says so.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { AppState } from "../core/app-schema.ts";
 import type { Config } from "../core/config.ts";
@@ -12,7 +12,8 @@ import { processStartSync } from "../core/process-identity.ts";
 import { userHome, type Workspace } from "../core/workspace.ts";
 import { effectiveStatus, ensurePreview, readPreview, type Spawned, stopPreview } from "../app/control.ts";
 import type { Wrap } from "../app/launcher.ts";
-import { specInTree } from "../app/snapshot.ts";
+import { runSpecPath } from "../app/snapshot.ts";
+import { specPaths } from "../loop/sandbox.ts";
 import { lokiCodePaths } from "../loop/integrity.ts";
 import { cacheEnv } from "../loop/sandbox.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly } from "../sandbox/policy.ts";
@@ -40,7 +41,7 @@ export function spawnSupervisor(ws: Workspace, env: Record<string, string | unde
 
 /**
  * The sandbox the app runs in: the build agent's policy (the repository writable, the rest read-only,
- * a private /tmp; ~/.loki, .loki/ and a spec inside the repository that names held-out items hidden),
+ * a private /tmp; ~/.loki, .loki/ and the spec that names held-out items, wherever it lies, hidden),
  * so running what the agent wrote gives it no reach it did not already have.
  */
 export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
@@ -53,7 +54,7 @@ export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
     repo: ws.root,
     scratch,
     providerStateDirs: [],
-    hidden: [...standardHidden(home, ws.root), ...specInRepo(ws)],
+    hidden: [...standardHidden(home, ws.root), ...specPaths(runSpecPath(ws.root) ?? undefined, [ws.root])],
     // .git stays read-only: what the app runs is never what commits (and after a verified ship gate,
     // nothing may move the branch a delivery pushes).
     readOnly: [...standardReadOnly(home), ...lokiCodePaths(), join(ws.root, ".git")],
@@ -63,12 +64,6 @@ export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
     const wrapped = sandboxCommand({ ...policy, cwd }, argv, { ...caches, ...env }, bwrap ? { bwrap } : {});
     return { argv: wrapped.argv, env: wrapped.env };
   };
-}
-
-/** The run's spec file, when it lies in the repository: it names the held-out items. */
-function specInRepo(ws: Workspace): string[] {
-  const rel = specInTree(ws.root);
-  return rel === null || !existsSync(join(ws.root, rel)) ? [] : [join(ws.root, rel)];
 }
 
 /** Whether a run starts the app: auto = yes, except under CI. */

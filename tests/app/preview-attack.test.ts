@@ -21,6 +21,7 @@ const results = [
   attempt("state", () => fs.readFileSync(".loki/state/orchestrator.json", "utf8")),
   attempt("bashrc", () => (fs.appendFileSync(home + "/.bashrc", "echo pwned\\n"), "written")),
   attempt("git", () => (fs.writeFileSync(".git/refs/heads/planted", "0".repeat(40) + "\\n"), "written")),
+  attempt("spec", () => fs.readFileSync(fs.readFileSync("spec-path.txt", "utf8").trim(), "utf8")),
   attempt("own", () => (fs.writeFileSync("app-wrote.txt", "mine"), fs.readFileSync("README.md", "utf8"))),
 ];
 // A daemon in a new session, to outlive the app.
@@ -38,11 +39,16 @@ describe("an app in loki preview", () => {
     mkdirSync(join(home, ".loki", "keys"), { recursive: true });
     writeFileSync(join(home, ".loki", "keys", "signing.pem"), "PRIVATE");
     writeFileSync(join(home, ".bashrc"), "# mine\n");
+    // The spec names the held-out items; it lies outside the repository, in HOME, which the app can read.
+    const spec = join(home, "specs", "prd.md");
+    mkdirSync(join(home, "specs"), { recursive: true });
+    writeFileSync(spec, "# Spec\n\n## Acceptance criteria\n- [ ] SECRET-HELD-OUT-ITEM works\n- [ ] b\n- [ ] c\n- [ ] d\n");
     // The agent also wrote `sandbox: false` into the tree's loki.yaml: only loki's caller decides that.
     await using repo = await tmpdir({
       commit: true,
-      files: { "server.js": ATTACK, "README.md": "readme", "loki.yaml": "sandbox: false\n" },
+      files: { "server.js": ATTACK, "README.md": "readme", "loki.yaml": "sandbox: false\n", "spec-path.txt": `${spec}\n` },
     });
+    expect((await loki(["plan", spec], { cwd: repo.path })).code).toBe(0);
     mkdirSync(join(repo.path, ".loki", "state"), { recursive: true });
     writeFileSync(join(repo.path, ".loki", "state", "orchestrator.json"), '{"secret":"state"}');
     const env = { LOKI_APP_COMMAND: "node server.js" };
@@ -58,6 +64,9 @@ describe("an app in loki preview", () => {
       expect(by.key?.ok).toBe(false);
       expect(by.state?.ok).toBe(false);
       expect(by.bashrc?.ok).toBe(false);
+      // Nor the spec, outside the repository as it is.
+      expect(by.spec?.ok).toBe(false);
+      expect(by.spec?.out).not.toContain("SECRET-HELD-OUT-ITEM");
       // .git is read-only to it: nothing it runs can move a branch.
       expect(by.git?.ok).toBe(false);
       expect(existsSync(join(repo.path, ".git", "refs", "heads", "planted"))).toBe(false);
