@@ -14,6 +14,8 @@ const RUN_STALE_MS = 30_000;
 const RUN_HEARTBEAT_MS = 5_000;
 /** How long a --bg child waits for its parent to hand it the run lock. */
 const HANDOVER_WAIT_MS = 15_000;
+/** How long a lock that names no owner yet is given to name one (its owner writes it right after taking it). */
+const OWNER_WAIT_MS = 2_000;
 
 /** A run lock this process holds: where to say it was lost (the run's event stream, once there is one). */
 type Held = { owner: LockOwner; release: () => Promise<void>; warn: (message: string) => void };
@@ -33,7 +35,8 @@ export async function takeRunLock(
   if (held.has(lockDir)) return;
   mkdirSync(dirname(lockDir), { recursive: true, mode: 0o700 });
   const me: LockOwner = { pid: process.pid, start: await ownStart(), run_id: runId, acquired_at: new Date().toISOString() };
-  const deadline = Date.now() + HANDOVER_WAIT_MS;
+  const started = Date.now();
+  const deadline = started + HANDOVER_WAIT_MS;
   for (;;) {
     try {
       const release = await lockAsync(lockDir, {
@@ -55,8 +58,8 @@ export async function takeRunLock(
         continue;
       }
       const handing = options.handOverFrom !== undefined && (owner === null || owner.pid === options.handOverFrom);
-      // A lock taken this instant names its owner a moment later: wait for it, to say whose run it is.
-      if ((handing || owner === null) && Date.now() < deadline) {
+      // A lock taken this instant names its owner a moment later: wait (briefly) for it, to say whose run it is.
+      if ((handing && Date.now() < deadline) || (owner === null && Date.now() < started + OWNER_WAIT_MS)) {
         await Bun.sleep(50);
         continue;
       }
