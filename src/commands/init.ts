@@ -89,7 +89,7 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
   // The PRD names the held-out items: kept out of git (.git/info/exclude), they never enter its history,
   // where the agent could read them. A new repository gets a first commit, so `loki start` has one.
   const inRepo = relative(await repoTop(target), join(realpathSync(target), "prd.md"));
-  await keepOutOfGit(target, inRepo, `Start from the loki template ${chosen.name}`);
+  await keepOutOfGit(target, inRepo, initialized ? `Start from the loki template ${chosen.name}` : null);
   const rel = relative(process.cwd(), prd) || "prd.md";
   if (options.json) outJson({ template: chosen.name, prd, git_initialized: initialized });
   else {

@@ -212,11 +212,16 @@ async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
 export async function commitCheckpoint(
   dir: string,
   message: string,
+  never: readonly string[] = [],
 ): Promise<{ sha: string | null; tree: string | null; changed: boolean }> {
   // add, and commit's index refresh too, would hash a racily clean file through its filter.
   const off = await filtersOff(dir);
-  const add = await git([...off, "add", "-A", "--", "."], { cwd: dir, timeoutMs: 120_000 });
-  if (!add.ok) throw gitError(`git add failed: ${add.digest}`);
+  // `never`: repository paths no checkpoint stages, whatever a .gitignore the agent wrote says (the spec).
+  const skip = never.map((rel) => `:(exclude,literal,top)${rel}`);
+  const add = await git([...off, "add", "-A", "--", ".", ...skip], { cwd: dir, timeoutMs: 120_000 });
+  // A skipped path that is also ignored makes git say so and exit 1, having staged everything else.
+  const onlyIgnored = skip.length > 0 && add.exitCode === 1 && /are ignored by one of your \.gitignore files/.test(add.stderr);
+  if (!add.ok && !onlyIgnored) throw gitError(`git add failed: ${add.digest}`);
   const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
   if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
   const env = await commitIdentity(dir);
@@ -232,19 +237,21 @@ export async function commitCheckpoint(
 /**
  * Keeps `rel` (a spec) out of git in the repository at `dir` — a line in its local .git/info/exclude,
  * never a committed file — so the held-out items it names never enter history, where anything run in
- * the repository can read them. Then a first commit, empty if nothing else is there, when it has none.
+ * the repository can read them. `firstCommit`: a repository loki just made gets a first commit (empty if
+ * nothing else is there); null leaves an existing repository's history alone.
  */
-export async function keepOutOfGit(dir: string, rel: string, firstCommit: string): Promise<void> {
+export async function keepOutOfGit(dir: string, rel: string, firstCommit: string | null): Promise<void> {
   const common = await git(["rev-parse", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 });
   if (!common.ok) throw gitError(`not a git repository: ${common.digest}`);
   const info = join(isAbsolute(common.stdout.trim()) ? common.stdout.trim() : join(dir, common.stdout.trim()), "info");
   mkdirSync(info, { recursive: true });
   const exclude = join(info, "exclude");
-  const line = `/${rel}`;
+  // An exclude pattern: glob characters and a leading ! or # are escaped, so the line names this path only.
+  const line = `/${rel.replace(/[[\]*?\\]/g, "\\$&").replace(/^[!#]/, "\\$&")}`;
   const now = existsSync(exclude) ? readFileSync(exclude, "utf8") : "";
   if (!now.split("\n").includes(line)) appendFileSync(exclude, `${now === "" || now.endsWith("\n") ? "" : "\n"}${line}\n`);
-  if (await headSha(dir)) return;
-  const made = await commitCheckpoint(dir, firstCommit);
+  if (firstCommit === null || (await headSha(dir))) return;
+  const made = await commitCheckpoint(dir, firstCommit, [rel]);
   if (made.sha) return;
   const empty = await git(["commit", "--quiet", "--allow-empty", "--no-verify", "--no-gpg-sign", "-m", firstCommit], {
     cwd: dir,

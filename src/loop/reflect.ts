@@ -9,6 +9,8 @@ import type { CallResult } from "../providers/call.ts";
 import { budgetReason, checkBudget } from "./budget.ts";
 import { updateContinuity } from "./continuity.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
+import { isAbsolute, relative } from "node:path";
+import { specPaths } from "./sandbox.ts";
 
 /** The subject of iteration `n`'s checkpoint commit: what foldCheckpoints looks for. */
 export const checkpointMessage = (n: number) => `loki: iteration ${n}`;
@@ -24,7 +26,8 @@ export async function reflect(
   const { record } = env;
   const n = record.state.iteration;
   record.save({ phase: "reflect" });
-  const checkpoint = await commitCheckpoint(record.ws.root, checkpointMessage(n));
+  // The spec is never staged, whatever a .gitignore the agent wrote says: its held-out items stay out of history.
+  const checkpoint = await commitCheckpoint(record.ws.root, checkpointMessage(n), specInCheckout(env));
   record.emit({ kind: "checkpoint", sha: checkpoint.sha, changed: checkpoint.changed });
   const tree = checkpoint.tree;
   const stagnant = tree !== null && tree === record.state.stagnation.last_tree;
@@ -101,4 +104,12 @@ export async function foldCheckpoints(
   if (!ancestor.ok) return null;
   const reset = await git(["reset", "--soft", "--quiet", to], { cwd: root, timeoutMs: 60_000 });
   return reset.ok ? { to, commits } : null;
+}
+
+/** The spec's path in the run's checkout, when it lies there (repository-relative), for the checkpoint to skip. */
+function specInCheckout(env: LoopEnv): string[] {
+  const root = env.record.ws.root;
+  return specPaths(env.spec.source.path, [root])
+    .map((path) => relative(root, path))
+    .filter((rel) => rel !== "" && !rel.startsWith("..") && !isAbsolute(rel));
 }

@@ -1,7 +1,7 @@
 // What each agent call the loop makes shares — its settings and its sandbox: the role's policy
 // (src/sandbox/) from the run's facts: the repository, the call's scratch dir, the provider's state,
 // what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { userHome } from "../core/workspace.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly, type SandboxRole } from "../sandbox/policy.ts";
@@ -85,9 +85,31 @@ export function specPaths(spec: string | undefined, checkouts: readonly string[]
   }
   const top = checkoutOf(dirname(real));
   const rel = top ? relative(top, real) : "";
-  const inCheckouts = rel !== "" && !rel.startsWith("..") ? checkouts.map((c) => join(c, rel)) : [];
+  // Only checkouts of the spec's own repository hold the same file (a spec in a notes repository or a
+  // dotfiles HOME says nothing of this project's paths).
+  const same = top ? checkouts.filter((c) => sameRepository(top, c)) : [];
+  const inCheckouts = rel !== "" && !rel.startsWith("..") ? same.map((c) => join(c, rel)) : [];
   const holdsCheckout = (path: string) => checkouts.some((c) => c === path || c.startsWith(`${path}/`));
   return [...new Set([spec, real, ...inCheckouts])].filter((path) => !holdsCheckout(path));
+}
+
+/** Whether `checkout` is `top` or a worktree of its repository (its `.git` file points into top's .git). */
+function sameRepository(top: string, checkout: string): boolean {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  const home = real(top);
+  if (real(checkout) === home) return true;
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(join(checkout, ".git"), "utf8"))?.[1]?.trim() ?? "";
+    return real(pointer).startsWith(`${join(home, ".git")}/`);
+  } catch {
+    return false;
+  }
 }
 
 /** The nearest directory at or above `dir` with a `.git` entry (a repository or a worktree). */

@@ -18,6 +18,7 @@ import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
 import type { LoopEnv } from "./env.ts";
 import { trustAll } from "./trust-sink.ts";
 import { specPaths } from "./sandbox.ts";
+import { existsSync } from "node:fs";
 
 export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
@@ -50,7 +51,8 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
       env.sandbox?.kind === "bwrap" ? env.sandbox.path : null,
       record.ws.root,
       record.ws.dir,
-      specPaths(env.spec.source.path, [record.ws.root]),
+      // Only what exists: a path that does not would be made (empty) on the host by the mount.
+      specPaths(env.spec.source.path, [record.ws.root]).filter((path) => existsSync(path)),
     ),
   });
   writeJson(join(dir, "gates.json"), GateResult.array(), gates);

@@ -3,7 +3,7 @@
 // — stop the app while loki grades, (re)start it after an iteration that changed the tree, and at the
 // end wait for it to be live before the summary says so.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { AppState } from "../core/app-schema.ts";
 import type { Config } from "../core/config.ts";
@@ -54,7 +54,10 @@ export function appWrap(ws: Workspace, bwrap: string | null): Wrap | undefined {
     repo: ws.root,
     scratch,
     providerStateDirs: [],
-    hidden: [...standardHidden(home, ws.root), ...specPaths(runSpecPath(ws.root) ?? undefined, [ws.root])],
+    hidden: [
+      ...standardHidden(home, ws.root),
+      ...specPaths(runSpecPath(ws.root) ?? undefined, [ws.root]).filter((path) => existsSync(path)),
+    ],
     // .git stays read-only: what the app runs is never what commits (and after a verified ship gate,
     // nothing may move the branch a delivery pushes).
     readOnly: [...standardReadOnly(home), ...lokiCodePaths(), join(ws.root, ".git")],

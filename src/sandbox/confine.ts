@@ -2,7 +2,9 @@
 // the user would run them — same files, same network, writable — except that loki's private
 // directories are empty and nothing they start outlives them. Builds the bwrap argv (Linux); spawns
 // nothing. A hidden directory that does not exist yet gets its (empty) mount point made by bwrap.
-import { statSync } from "node:fs";
+import { rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
 import { standardHidden, within } from "./policy.ts";
@@ -23,10 +25,10 @@ export function confineArgv(argv: string[], cwd: string, hidden: readonly string
   const mounts: string[] = [];
   const rebind: string[] = [];
   for (const path of [...new Set(hidden.map(realPath))].sort((a, b) => a.length - b.length)) {
-    // A hidden file is /dev/null on a mount without devices (unreadable); a directory, or what does not
-    // exist yet, an empty tmpfs.
+    // A hidden file reads as an empty, read-only regular file (project code that reads every file still
+    // runs); a directory, or what does not exist yet, is an empty tmpfs.
     if (isFile(path)) {
-      mounts.push("--ro-bind", "/dev/null", path);
+      mounts.push("--ro-bind", emptyFile(), path);
       continue;
     }
     mounts.push("--tmpfs", path);
@@ -76,4 +78,17 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** An empty, read-only regular file of this user's, bound over each hidden file. */
+function emptyFile(): string {
+  const path = join(tmpdir(), `loki-empty-${process.getuid?.() ?? "user"}`);
+  try {
+    if (statSync(path).isFile() && statSync(path).size === 0) return path;
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // Not there yet.
+  }
+  writeFileSync(path, "", { mode: 0o444 });
+  return path;
 }
