@@ -1,5 +1,5 @@
 // Which model a provider runs for a given tier and role, and what its tokens cost. The plan's
-// quote and the loop's dispatch both call resolveModel, so the quote prices what actually runs.
+// quote and the loop's dispatch both call modelFor, so the quote prices what actually runs.
 // The default-model table is here, not in the provider records, so `plan` (core only) can read it.
 import { z } from "zod";
 import pricingData from "../data/pricing.json" with { type: "json" };
@@ -173,18 +173,6 @@ const rank = (tier: ModelTier) => MODEL_TIERS.indexOf(tier);
 /** The levers a run's configuration sets (the dashboard's switch is the run's, not the config's). */
 export function configLevers(config: Pick<Config, "model" | "models" | "max_tier">): ModelLevers {
   return { configured: config.model, phases: config.models, maxTier: config.max_tier };
-}
-
-/** A build/review/judge call's model: modelFor by the role's phase (kept for callers that have a role). */
-export function resolveModel(input: {
-  provider: ProviderId;
-  tier: ComplexityTier;
-  role: Role;
-  configured?: string | undefined;
-  levers?: ModelLevers;
-}): ResolvedModel {
-  const levers = input.levers ?? (input.configured ? { configured: input.configured } : {});
-  return modelFor({ provider: input.provider, tier: input.tier, phase: ROLE_PHASE[input.role], levers });
 }
 
 /**

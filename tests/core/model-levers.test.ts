@@ -11,7 +11,7 @@ import {
   modelFor,
   PHASE_TIERS,
   type RunPhase,
-  resolveModel,
+  ROLE_PHASE,
   tierModel,
   tierOf,
 } from "../../src/core/models.ts";
@@ -184,7 +184,7 @@ describe("max_tier", () => {
   });
 });
 
-describe("configLevers and resolveModel", () => {
+describe("configLevers and ROLE_PHASE", () => {
   test("the config's model, models and max_tier are the pin, the phase overrides and the ceiling", () => {
     const levers = configLevers({ model: "haiku", models: { reason: "development" }, max_tier: "development" });
     expect(levers).toEqual({ configured: "haiku", phases: { reason: "development" }, maxTier: "development" });
@@ -194,16 +194,16 @@ describe("configLevers and resolveModel", () => {
 
   test("a role resolves by its phase: build → act, review and judge → verify", () => {
     const levers: ModelLevers = { phases: { act: "fast", verify: OPUS } };
-    expect(resolveModel({ provider: "claude", tier: "simple", role: "build", levers }).model).toBe(HAIKU);
-    expect(resolveModel({ provider: "claude", tier: "simple", role: "review", levers }).model).toBe(OPUS);
-    expect(resolveModel({ provider: "claude", tier: "simple", role: "judge", levers }).model).toBe(OPUS);
-    expect(resolveModel({ provider: "claude", tier: "simple", role: "judge", configured: "haiku" })).toMatchObject({
+    const byRole = (role: keyof typeof ROLE_PHASE, l: ModelLevers) =>
+      modelFor({ provider: "claude", tier: "simple", phase: ROLE_PHASE[role], levers: l });
+    expect(byRole("build", levers).model).toBe(HAIKU);
+    expect(byRole("review", levers).model).toBe(OPUS);
+    expect(byRole("judge", levers).model).toBe(OPUS);
+    expect(byRole("judge", { configured: "haiku" })).toMatchObject({
       model: HAIKU,
       source: "configured",
     });
-    expect(resolveModel({ provider: "codex", tier: "complex", role: "build" })).toEqual(
-      modelFor({ provider: "codex", tier: "complex", phase: "act" }),
-    );
+    expect(ROLE_PHASE).toEqual({ plan: "reason", build: "act", review: "verify", judge: "verify" });
   });
 });
 

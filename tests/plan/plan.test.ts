@@ -1,6 +1,6 @@
 // Complexity grading, the plan's quote, and drift detection against a lock — all pure.
 import { describe, expect, test } from "bun:test";
-import { PRICING, priceTokens, resolveModel } from "../../src/core/models.ts";
+import { modelFor, PRICING, priceTokens } from "../../src/core/models.ts";
 import { Plan } from "../../src/core/schema.ts";
 import { buildPlan } from "../../src/plan/plan.ts";
 import { claude } from "../../src/providers/claude.ts";
@@ -39,7 +39,7 @@ describe("buildPlan", () => {
   test("conforms to the documented schema and prices the model the loop will dispatch", () => {
     const spec = makeSpec(manyItems(10));
     const plan = Plan.parse(buildPlan(spec, { ...base, installed: ["claude"] }));
-    const dispatched = resolveModel({ provider: "claude", tier: spec.complexity.tier, role: "build" });
+    const dispatched = modelFor({ provider: "claude", tier: spec.complexity.tier, phase: "act" });
     expect(plan.models.build).toBe(dispatched.model);
     expect(plan.cost.by_model.find((m) => m.selected)?.model).toBe(dispatched.model);
     expect(plan.cost.pricing_as_of).toBe(PRICING.as_of);
@@ -68,7 +68,7 @@ describe("buildPlan", () => {
     expect(plan.cost.basis).toBe("fallback");
     expect(plan.cost.usd.estimate).toBeGreaterThan(0);
     expect(plan.warnings.join()).toMatch(/no price listed for claude-mystery-9/);
-    expect(resolveModel({ provider: "claude", tier: "simple", role: "build", configured: "opus" }).model).toBe("claude-opus-5-5");
+    expect(modelFor({ provider: "claude", tier: "simple", phase: "act", levers: { configured: "opus" } }).model).toBe("claude-opus-5-5");
   });
 
   test("iterations respect the cap", () => {

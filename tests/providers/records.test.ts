@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { PRICING, priceTokens, resolveModel, type Role } from "../../src/core/models.ts";
+import { modelFor, PRICING, priceTokens, ROLE_PHASE, type Role } from "../../src/core/models.ts";
 import { PROVIDER_IDS } from "../../src/core/provider-ids.ts";
 import type { ComplexityTier } from "../../src/core/schema.ts";
 import type { Provider } from "../../src/providers/provider.ts";
@@ -103,7 +103,7 @@ describe.each(PROVIDER_IDS.map((id) => [id]))("%s record", (id) => {
   test("default models: resolvable for every tier and role, and priced from the table", () => {
     for (const tier of TIERS) {
       for (const role of ROLES) {
-        const model = resolveModel({ provider: id, tier, role }).model;
+        const model = modelFor({ provider: id, tier, phase: ROLE_PHASE[role] }).model;
         expect(model).toBe(record.models[tier]);
         expect(PRICING.models[model]).toBeDefined();
         expect(priceTokens(model, { input: 1, output: 1, cache_read: 0, cache_write: 0 }, id).basis).toBe("table");
