@@ -50,6 +50,25 @@ export function benchRepo(work: string, options: { stepFile: string; config: str
   return { repo, bin };
 }
 
+/** `loki start prd.md` from source in a bench repo, with `bin` (the fake agent) first on PATH, no model traffic. */
+export function benchStart(repo: string, bin: string) {
+  const env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    ANTHROPIC_API_KEY: "bench",
+    ANTHROPIC_BASE_URL: "http://127.0.0.1:9",
+    CI: "true",
+    NO_COLOR: "1",
+  };
+  return Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], {
+    cwd: repo,
+    env,
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+}
+
 function setup(): string {
   return benchRepo(WORK, {
     stepFile: "src/step.js",
@@ -94,21 +113,7 @@ async function checkpointFloor(repo: string): Promise<number> {
  *  bytes (without agent transcripts) against the bytes of events.jsonl, the events as written. */
 export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured }> {
   const repo = setup();
-  const env = {
-    ...process.env,
-    PATH: `${join(WORK, "bin")}:${process.env.PATH}`,
-    ANTHROPIC_API_KEY: "bench",
-    ANTHROPIC_BASE_URL: "http://127.0.0.1:9",
-    CI: "true",
-    NO_COLOR: "1",
-  };
-  const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], {
-    cwd: repo,
-    env,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const result = benchStart(repo, join(WORK, "bin"));
   if (result.exitCode !== 1) throw new Error(`bench run exited ${result.exitCode}: ${result.stderr.toString().slice(-500)}`);
   const eventsPath = join(repo, ".loki", "events.jsonl");
   const events = readJsonl(eventsPath, LokiEvent);

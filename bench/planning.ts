@@ -10,7 +10,7 @@ import { readJsonl } from "../src/core/workspace.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { loadProvider } from "../src/providers/registry.ts";
 import { readSpec } from "../src/spec/read.ts";
-import { benchRepo } from "./loop.ts";
+import { benchRepo, benchStart } from "./loop.ts";
 import { type Measured, median } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -66,15 +66,8 @@ function startRun(planner: "on" | "off"): StartRun {
   });
   writeFileSync(join(bin, "claude"), fakeAgent);
   chmodSync(join(bin, "claude"), 0o755);
-  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ANTHROPIC_API_KEY: "bench", CI: "true", NO_COLOR: "1" };
   const started = Date.now();
-  const result = Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], {
-    cwd: repo,
-    env,
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+  const result = benchStart(repo, bin);
   if (result.exitCode === 3) throw new Error(`bench run failed: ${result.stderr.toString().slice(-500)}`);
   const events = readJsonl(join(repo, ".loki", "events.jsonl"), LokiEvent);
   const runStart = Date.parse(events.find((e) => e.kind === "run_started")?.ts ?? String(started));
