@@ -5,7 +5,7 @@ import { join, relative, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { usageError } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
-import { isRepo, keepOutOfGit, repoRoot as repoTop } from "../core/git.ts";
+import { headSha, isRepo, keepOutOfGit, repoRoot as repoTop } from "../core/git.ts";
 import { info, out, outJson } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import { COMMAND_EXIT, ERROR_EXIT, type ExitCode } from "../core/exit-codes.ts";
@@ -96,7 +96,9 @@ export async function runInit(dir: string, options: InitOptions): Promise<ExitCo
     out(`wrote ${rel} from template ${chosen.name}${initialized ? " (new git repository, first commit made)" : ""}`);
     out(`${rel} is kept out of git (.git/info/exclude): the held-out items it names never enter history, where the agent could read them`);
     const into = relative(process.cwd(), target);
-    out(`next: edit it, then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`);
+    // An existing repository with no commit yet: loki start needs one, and init makes none there.
+    const commit = (await headSha(target)) ? "" : 'commit your files (git add -A && git commit -m "initial"), ';
+    out(`next: edit it, ${commit}then ${into ? `cd ${into} && ` : ""}loki plan (quote) or loki start (build)`);
   }
   return COMMAND_EXIT.ok;
 }

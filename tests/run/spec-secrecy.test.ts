@@ -34,6 +34,8 @@ describe("keeping the spec out of history holds against the agent", () => {
     expect(init.code, init.stderr).toBe(0);
     expect(Bun.spawnSync(["git", "rev-parse", "--verify", "-q", "HEAD"], { cwd: repo.path }).exitCode).not.toBe(0);
     expect(readFileSync(join(repo.path, ".git", "info", "exclude"), "utf8")).toContain("/prd.md\n");
+    // loki start needs a commit: the next step says to make one.
+    expect(init.stdout).toContain('next: edit it, commit your files (git add -A && git commit -m "initial"), then');
   });
 
   test("a spec in another repository says nothing of this project's paths", async () => {
