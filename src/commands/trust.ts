@@ -51,10 +51,12 @@ export async function runCost(options: { last?: number; json?: boolean }): Promi
     out(`run ${bill.run_id}  $${bill.usd.toFixed(4)} (${bill.basis})  ${bill.calls} calls`);
     for (const it of bill.iterations)
       out(
-        `  iteration ${String(it.iteration).padStart(2)}  $${it.usd.toFixed(4)}  ${it.basis === "exact" ? "exact" : `${it.basis} *`}  ${it.roles.join(", ")}`,
+        `  iteration ${String(it.iteration).padStart(2)}  $${it.usd.toFixed(4)}  ${it.basis === "exact" || it.basis === "declared" ? it.basis : `${it.basis} *`}  ${it.roles.join(", ")}`,
       );
   }
-  if (shown.some((b) => b.basis !== "exact"))
+  if (shown.some((b) => b.basis === "declared"))
+    out("declared: token counts at the price you declared for the provider (providers.<id>.price in loki.yaml)");
+  if (shown.some((b) => b.basis === "estimated" || b.basis === "mixed"))
     out("* estimated: priced from token counts with src/data/pricing.json, or at a conservative floor when a call reported nothing");
   return COMMAND_EXIT.ok;
 }

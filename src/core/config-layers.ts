@@ -75,6 +75,14 @@ function coerceEnv(value: string, schema: z.ZodType | undefined): unknown {
       .split(",")
       .map((v) => v.trim())
       .filter(Boolean);
+  // A mapping (providers.<id>.config) comes as JSON; anything else is left for the schema to refuse, named.
+  if (base instanceof z.ZodRecord) {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
   if (base instanceof z.ZodNumber) return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
   if (base instanceof z.ZodBoolean)
     return ["1", "true", "yes", "on"].includes(value.toLowerCase())

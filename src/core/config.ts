@@ -4,6 +4,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
+import { ProvidersConfig } from "./endpoints.ts";
 import { deepMerge, envLayer, parseConfigText, readConfigFile, unknownKeys, type Raw } from "./config-layers.ts";
 import { configError } from "./errors.ts";
 import { MODEL_TIERS } from "./model-tiers.ts";
@@ -21,6 +22,12 @@ export const Config = z.object({
   /** A model the provider may switch to mid-call when the main one is overloaded (claude). */
   fallback_model: z.string().min(1).optional(),
   failover: z.array(ProviderId).default(() => []),
+  /** With a failover chain: the rate-limit/overloaded retries a provider may report in one call before loki switches. */
+  failover_after_retries: z.number().int().min(1).max(50).default(1),
+  /** Custom endpoints, keys, models and prices per provider (core/endpoints.ts). */
+  providers: ProvidersConfig,
+  /** LOKI_MODEL_OVERRIDE: the one model every call runs on a provider with a custom base URL (a local model). */
+  model_override: z.string().min(1).optional(),
   /** The most expensive model tier any call of a run may use (LOKI_MAX_TIER): fast < development < planning. */
   max_tier: z.enum(MODEL_TIERS).default("planning"),
   /** Per-phase models: a tier name or a model, for the planning pass (reason), build calls (act), the judge and council (verify). */

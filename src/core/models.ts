@@ -4,6 +4,7 @@
 import { z } from "zod";
 import pricingData from "../data/pricing.json" with { type: "json" };
 import type { Config, ProviderId } from "./config.ts";
+import { type ProviderLevers, providerLevers } from "./endpoints.ts";
 import { configError, messageOf } from "./errors.ts";
 import type { ComplexityTier } from "./schema.ts";
 import { MODEL_TIERS, type ModelTier, type RunPhase } from "./model-tiers.ts";
@@ -98,12 +99,14 @@ export type ModelLevers = {
   phases?: Partial<Record<RunPhase, string>> | undefined;
   switched?: string | undefined;
   maxTier?: ModelTier | undefined;
+  /** `providers.<id>`: LOKI_MODEL_OVERRIDE where a custom base URL is set, the provider's own model(s), its declared price. */
+  providers?: Partial<Record<ProviderId, ProviderLevers>> | undefined;
 };
 export type ResolvedModel = {
   provider: ProviderId;
   model: string;
   tier: ModelTier;
-  source: "switched" | "phase" | "configured" | "default";
+  source: "override" | "switched" | "phase" | "provider" | "configured" | "default";
 };
 
 /**
@@ -114,29 +117,42 @@ export function modelFor(input: { provider: ProviderId; tier: ComplexityTier; ph
   const { provider, phase } = input;
   const levers = input.levers ?? {};
   const ceiling = levers.maxTier ?? "planning";
+  const own = levers.providers?.[provider];
+  // A custom endpoint serving one model (LOKI_MODEL_OVERRIDE), then the dashboard's switch.
+  if (own?.override) return { provider, model: own.override, tier: capped(PHASE_TIERS[phase], ceiling), source: "override" };
+  const switched = phase === "act" ? levers.switched : undefined;
+  // A provider with models of its own (`providers.<id>.model(s)`) runs them, each at the tier the user named it for:
+  // a global model (models.<phase>, model:) is not sent to its endpoint, and no loki default overrides them.
+  const owned = own?.model !== undefined || own?.models !== undefined;
   // In precedence order; a model another vendor's provider runs (`--model opus` on a codex failover) is
   // not this provider's to run, and leaves the choice to the next lever.
   const candidates: [string | undefined, ResolvedModel["source"]][] = [
-    [phase === "act" ? levers.switched : undefined, "switched"],
+    [switched, "switched"],
     [levers.phases?.[phase], "phase"],
     [levers.configured, "configured"],
   ];
-  const chosen = candidates.find((c): c is [string, ResolvedModel["source"]] => c[0] !== undefined && runsOn(provider, c[0]));
+  const chosen = candidates.find(
+    (c): c is [string, ResolvedModel["source"]] =>
+      c[0] !== undefined && runsOn(provider, c[0]) && (!owned || isTier(c[0]) || c[1] === "switched"),
+  );
   if (chosen && !isTier(chosen[0])) {
     const model = MODEL_ALIASES[chosen[0]] ?? chosen[0];
-    const tier = tierOf(provider, model);
+    const tier = tierOf(provider, model, own?.price);
     if (rank(tier) > rank(ceiling))
       throw configError(`${model} is a ${tier}-tier model, above max_tier ${ceiling} (set by ${LEVER_NAME[chosen[1]](phase)})`, {
         hint: `choose a model at or under the ${ceiling} tier, or raise max_tier (loki.yaml, LOKI_MAX_TIER)`,
       });
     return { provider, model, tier, source: chosen[1] };
   }
-  const wanted = chosen ? (chosen[0] as ModelTier) : PHASE_TIERS[phase];
-  const tier = rank(wanted) > rank(ceiling) ? ceiling : wanted;
+  const tier = capped(chosen ? (chosen[0] as ModelTier) : PHASE_TIERS[phase], ceiling);
+  const mineAtTier = own?.models?.[tier] ?? own?.model;
+  if (mineAtTier) return { provider, model: mineAtTier, tier, source: "provider" };
   return { provider, model: tierModel(provider, tier, input.tier), tier, source: chosen ? chosen[1] : "default" };
 }
 
-/** The model a provider runs at `tier` (development: by the spec's complexity). */
+const capped = (wanted: ModelTier, ceiling: ModelTier): ModelTier => (rank(wanted) > rank(ceiling) ? ceiling : wanted);
+
+/** loki's default model for a provider at `tier` (development: by the spec's complexity). */
 export function tierModel(provider: ProviderId, tier: ModelTier, complexity: ComplexityTier): string {
   const row = DEFAULT_MODELS[provider];
   return tier === "planning" ? row.planning : tier === "fast" ? row.fast : row[complexity];
@@ -147,8 +163,8 @@ export function tierModel(provider: ProviderId, tier: ModelTier, complexity: Com
  * development model's output price is planning, above the fast model's is development, else fast.
  * A model with no listed price is counted as planning: a ceiling is never passed by an unknown.
  */
-export function tierOf(provider: ProviderId, model: string): ModelTier {
-  const price = PRICING.models[model]?.output;
+export function tierOf(provider: ProviderId, model: string, declared?: { output: number }): ModelTier {
+  const price = declared?.output ?? PRICING.models[model]?.output;
   if (price === undefined) return "planning";
   const row = DEFAULT_MODELS[provider];
   const of = (m: string) => PRICING.models[m]?.output ?? Number.POSITIVE_INFINITY;
@@ -162,6 +178,8 @@ export function isTier(value: string): value is ModelTier {
 }
 
 const LEVER_NAME: Record<ResolvedModel["source"], (phase: RunPhase) => string> = {
+  override: () => "LOKI_MODEL_OVERRIDE / model_override",
+  provider: () => "providers.<id>.model",
   switched: () => "the model switch",
   phase: (phase) => `models.${phase}`,
   configured: () => "--model / model: / LOKI_MODEL",
@@ -170,9 +188,16 @@ const LEVER_NAME: Record<ResolvedModel["source"], (phase: RunPhase) => string> =
 
 const rank = (tier: ModelTier) => MODEL_TIERS.indexOf(tier);
 
-/** The levers a run's configuration sets (the dashboard's switch is the run's, not the config's). */
-export function configLevers(config: Pick<Config, "model" | "models" | "max_tier">): ModelLevers {
-  return { configured: config.model, phases: config.models, maxTier: config.max_tier };
+/**
+ * The levers a run's configuration sets (the dashboard's switch is the run's, not the config's). `env`
+ * tells whether a provider has a custom base URL (ANTHROPIC_BASE_URL too): LOKI_MODEL_OVERRIDE needs one.
+ */
+export function configLevers(
+  config: Pick<Config, "model" | "models" | "max_tier"> & Partial<Pick<Config, "providers" | "model_override">>,
+  env: Record<string, string | undefined> = process.env,
+): ModelLevers {
+  const providers = providerLevers({ providers: config.providers ?? {}, model_override: config.model_override }, env);
+  return { configured: config.model, phases: config.models, maxTier: config.max_tier, providers };
 }
 
 /**
@@ -211,7 +236,7 @@ export function assertChoicesRun(provider: ProviderId, levers: ModelLevers): voi
 export function assertRunModels(
   chain: readonly ProviderId[],
   tier: ComplexityTier,
-  config: Pick<Config, "model" | "models" | "max_tier" | "fallback_model">,
+  config: Pick<Config, "model" | "models" | "max_tier" | "fallback_model"> & Partial<Pick<Config, "providers" | "model_override">>,
   current?: { provider: ProviderId; model: string },
 ): void {
   const levers = configLevers(config);
@@ -247,15 +272,28 @@ function runsOn(provider: ProviderId, choice: string): boolean {
 }
 
 export type Tokens = { input: number; output: number; cache_read: number; cache_write: number };
-export type PricedCost = { usd: number; priced_as: string; basis: "table" | "fallback" };
+export type PricedCost = { usd: number; priced_as: string; basis: "table" | "fallback" | "declared" };
+/** How one call's dollars were found: the CLI's own figure, loki's table or fallback, or the user's declared price. */
+export type CallBasis = "exact" | "estimated" | "declared";
+export type BillBasis = CallBasis | "mixed" | "none";
 
 /**
- * Dollars for `tokens` on `model`. A model missing from the table is priced as its provider's
- * most expensive listed model and marked "fallback": an unknown price is never $0.
+ * Dollars for `tokens` on `model`. A price the user declared for the provider (`providers.<id>.price`,
+ * 0 allowed) wins. A model missing from the table is priced as its provider's most expensive listed
+ * model and marked "fallback": an unknown price is never $0.
  */
-export function priceTokens(model: string, tokens: Tokens, provider?: ProviderId): PricedCost {
+export function priceTokens(
+  model: string,
+  tokens: Tokens,
+  provider?: ProviderId,
+  declared?: { input: number; output: number },
+): PricedCost {
   const listed = PRICING.models[model];
-  const [pricedAs, price, basis] = listed ? [model, listed, "table" as const] : [...fallbackPrice(provider), "fallback" as const];
+  const [pricedAs, price, basis] = declared
+    ? [model, declared, "declared" as const]
+    : listed
+      ? [model, listed, "table" as const]
+      : [...fallbackPrice(provider), "fallback" as const];
   const perToken = (dollarsPerMillion: number) => dollarsPerMillion / 1_000_000;
   const usd =
     tokens.input * perToken(price.input) +
@@ -275,6 +313,14 @@ export function contextWindow(model: string, provider?: ProviderId): { tokens: n
   const entries = Object.values(PRICING.models);
   const pool = entries.filter((p) => p.provider === provider);
   return { tokens: Math.min(...(pool.length > 0 ? pool : entries).map((p) => p.context)), basis: "fallback" };
+}
+
+/** A bill's basis: exact or declared (every call), estimated (every call), mixed (some estimated), none. */
+export function billBasis(entries: readonly { basis: CallBasis }[]): BillBasis {
+  if (entries.length === 0) return "none";
+  const estimated = entries.filter((e) => e.basis === "estimated").length;
+  if (estimated > 0) return estimated === entries.length ? "estimated" : "mixed";
+  return entries.some((e) => e.basis === "declared") ? "declared" : "exact";
 }
 
 function fallbackPrice(provider: ProviderId | undefined): [string, z.infer<typeof ModelPrice>] {

@@ -18,7 +18,7 @@ export type ProofSchemaVersion = z.infer<typeof ProofSchemaVersion>;
 export const HeadlineVerdict = z.enum(["VERIFIED", "VERIFIED WITH GAPS", "NOT VERIFIED"]);
 export type HeadlineVerdict = z.infer<typeof HeadlineVerdict>;
 
-const CostBasis = z.enum(["exact", "estimated", "mixed", "none"]);
+const CostBasis = z.enum(["exact", "estimated", "declared", "mixed", "none"]);
 const ItemResult = z.object({ status: z.enum(["pass", "fail", "unknown"]), method: z.enum(["command", "judge"]), evidence: z.string() });
 
 export const ProofFileChange = z.object({

@@ -6,6 +6,7 @@ import { Detection } from "./evidence-schema.ts";
 import { GateStatus, IsoTime, Sha256, TokenCounts, Version } from "./schema.ts";
 import { RunStatus } from "./session-schema.ts";
 import { MODEL_TIERS } from "./model-tiers.ts";
+import { ProvidersConfig } from "./endpoints.ts";
 
 export const Outcome = z.enum([
   "verified",
@@ -78,6 +79,9 @@ export const RunSettings = z.object({
   max_tier: z.enum(MODEL_TIERS).optional(),
   model: z.string().nullable().optional(),
   fallback_model: z.string().nullable().optional(),
+  /** The endpoints, models and prices per provider (where graders run, what calls cost), and the override. */
+  providers: ProvidersConfig.optional(),
+  model_override: z.string().nullable().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettings>;
 
@@ -152,7 +156,8 @@ export const CostEntry = z.object({
   provider: z.string(),
   model: z.string(),
   usd: z.number().nonnegative(),
-  basis: z.enum(["exact", "estimated"]),
+  /** declared: priced at the user's own price for the provider (providers.<id>.price). */
+  basis: z.enum(["exact", "estimated", "declared"]),
   tokens: TokenMap,
   duration_ms: z.number().nonnegative(),
   note: z.string().optional(),
@@ -192,7 +197,7 @@ export const LokiEvent = z.discriminatedUnion("kind", [
     exit_code: z.number().int().nullable(),
     error_class: z.string().nullable(),
     usd: z.number(),
-    basis: z.enum(["exact", "estimated"]),
+    basis: z.enum(["exact", "estimated", "declared"]),
     duration_ms: z.number(),
     claimed_done: z.boolean(),
   }),
@@ -296,7 +301,7 @@ export const Completion = z.object({
   branch: z.string().nullable(),
   iterations: z.number().int(),
   diffstat: z.object({ files: z.number().int(), insertions: z.number().int(), deletions: z.number().int() }),
-  cost: z.object({ usd: z.number(), basis: z.enum(["exact", "estimated", "mixed", "none"]) }),
+  cost: z.object({ usd: z.number(), basis: z.enum(["exact", "estimated", "declared", "mixed", "none"]) }),
   pr_url: z.string().nullable(),
   /** false: the run's agents ran without loki's sandbox (--no-sandbox). Absent in older summaries. */
   sandboxed: z.boolean().optional(),

@@ -212,7 +212,7 @@ export const Plan = z.object({
     review: z.string(),
     /** The planning pass's model; null when the run makes none (simple specs, planner off). */
     plan: z.string().nullable(),
-    source: z.enum(["switched", "phase", "configured", "default"]),
+    source: z.enum(["override", "switched", "phase", "provider", "configured", "default"]),
     /** Each phase's model tier (fast < development < planning), and the ceiling. */
     tiers: z.object({ reason: ModelTierName.nullable(), act: ModelTierName, verify: ModelTierName }),
     max_tier: ModelTierName,
@@ -228,7 +228,7 @@ export const Plan = z.object({
     currency: z.literal("USD"),
     pricing_as_of: z.string(),
     usd: Range,
-    basis: z.enum(["table", "fallback"]),
+    basis: z.enum(["table", "fallback", "declared"]),
     by_model: z.array(z.object({ model: z.string(), usd: Range, selected: z.boolean() })),
     /** What the planning pass adds (0 without one), and the quote without it. */
     planning_usd: z.number(),

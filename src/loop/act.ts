@@ -1,6 +1,7 @@
 // Act, the second phase of an iteration: one build call on the run's current provider, bounded by the
 // budget left and billed (spend.ts); a failure becomes a retry with backoff, a failover or a stop, bounded
-// by max_retries. Provider failures are data; only an unwritable transcript is thrown, once billed.
+// by max_retries. With a provider to fail over to, the CLI's first throttle retry ends the call (failover
+// within seconds). Provider failures are data; only an unwritable transcript is thrown, once billed.
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
@@ -36,6 +37,8 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   record.emit({ kind: "agent_started", provider: id, model: record.state.model, call_id: callId });
   const scratchDir = join(record.ws.scratch(record.state.run_id), id);
   mkdirSync(scratchDir, { recursive: true });
+  const chain = record.state.chain as ProviderId[];
+  const canFailOver = chain.indexOf(id) + 1 < chain.length;
   const result = await callProvider(ready.provider, {
     prompt: rendered.prompt,
     systemPrompt: rendered.system,
@@ -45,6 +48,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     ...(remaining === undefined ? {} : { remainingBudgetUsd: remaining }),
     ...callSettings(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
     transcript,
+    ...(canFailOver ? { stopAfterRetries: env.config.failover_after_retries } : {}),
     onSpawn: (pid) => {
       // Its start time, so a resume kills this call's leftovers and never a process that reused the pid.
       const start = processStartSync(pid);
@@ -63,7 +67,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
             provider: id,
             tier: env.spec.complexity.tier,
             phase: "act",
-            levers: { ...configLevers(env.config), configured: env.config.fallback_model, phases: {} },
+            levers: { ...configLevers(env.config, env.env), configured: env.config.fallback_model, phases: {} },
           }).model,
         }
       : {}),
@@ -119,8 +123,15 @@ function refusedCall(provider: ProviderId): Acted {
   };
 }
 
-/** A failed call: stop (interrupted, fatal), fail over, or back off — bounded by max_retries. */
-export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => number | null): Promise<{ stop?: LoopResult; note: string }> {
+/**
+ * A failed call: stop (interrupted, fatal), fail over, or back off — bounded by max_retries. `switched`:
+ * the run moved to the next provider, which redoes the same iteration (a failover spends no iteration).
+ */
+export async function onFailure(
+  env: LoopEnv,
+  call: Acted,
+  remainingMs: () => number | null,
+): Promise<{ stop?: LoopResult; note: string; switched?: true }> {
   const { record, config } = env;
   const note = `${call.provider} call failed (${call.errorClass ?? "error"})${call.finalText ? `: ${call.finalText.split("\n")[0]?.slice(0, 200)}` : ""}`;
   if (env.signal.aborted) return { stop: { outcome: "interrupted", reason: "interrupted during the agent call; state saved" }, note };
@@ -152,12 +163,13 @@ export async function onFailure(env: LoopEnv, call: Acted, remainingMs: () => nu
   const chain = record.state.chain as ProviderId[];
   const next = chain[chain.indexOf(call.provider) + 1];
   const exhausted = retries.consecutive > config.max_retries;
-  if (next && (call.errorClass === "rate_limit" || exhausted)) {
-    const model = modelFor({ provider: next, tier: env.spec.complexity.tier, phase: "act", levers: configLevers(config) }).model;
+  const throttled = call.errorClass === "rate_limit" || call.errorClass === "overloaded";
+  if (next && (throttled || exhausted)) {
+    const model = modelFor({ provider: next, tier: env.spec.complexity.tier, phase: "act", levers: configLevers(config, env.env) }).model;
     record.save({ provider: next, model, retries: { consecutive: 0, total: retries.total } });
     record.emit({ kind: "provider_failover", from: call.provider, to: next, reason: call.errorClass ?? "error" });
     env.notice(`provider ${call.provider} failed (${call.errorClass}); switching to ${next}`);
-    return { note };
+    return { note, switched: true };
   }
   if (exhausted)
     return {

@@ -23,8 +23,14 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
 
   const rendered = reason(env, dir);
 
-  const call = await act(env, rendered, join(dir, "agent.jsonl"));
-  const failure = call.ok ? undefined : await onFailure(env, call, remainingMs);
+  let call = await act(env, rendered, join(dir, "agent.jsonl"));
+  let failure = call.ok ? undefined : await onFailure(env, call, remainingMs);
+  // A failover redoes this iteration's call on the next provider, with the same prompt: it spends no
+  // iteration. The chain only moves forward, so this ends.
+  while (failure?.switched) {
+    call = await act(env, rendered, join(dir, "agent.jsonl"));
+    failure = call.ok ? undefined : await onFailure(env, call, remainingMs);
+  }
   if (call.ok && record.state.retries.consecutive > 0) record.save({ retries: { ...record.state.retries, consecutive: 0 } });
 
   const reflected = await reflect(env, call, failure);

@@ -108,7 +108,7 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
 async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Promise<LoopResult | undefined> {
   const { record } = env;
   if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted; state saved" };
-  applyRequests(record, { levers: configLevers(env.config), tier: env.spec.complexity.tier });
+  applyRequests(record, { levers: configLevers(env.config, env.env), tier: env.spec.complexity.tier });
   let signals = readSignals(record.ws);
   if (signals.pause && !signals.stop) {
     record.save({ status: "paused" });
@@ -121,7 +121,7 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
     }
     if (env.signal.aborted) return { outcome: "interrupted", reason: "interrupted while paused; state saved" };
     // What was asked while paused (a model, a higher cap) holds from the iteration that follows.
-    applyRequests(record, { levers: configLevers(env.config), tier: env.spec.complexity.tier });
+    applyRequests(record, { levers: configLevers(env.config, env.env), tier: env.spec.complexity.tier });
     record.save({ status: "running" });
     record.emit({ kind: "resumed" });
   }

@@ -24,7 +24,7 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
       const phase = req.phase ?? ROLE_PHASE[req.role];
       // The planner reads like a reviewer: the provider runs it with the review role's read-only flags.
       const invocationRole = req.role === "plan" ? "review" : req.role;
-      const model = modelFor({ provider: id, tier: env.spec.complexity.tier, phase, levers: configLevers(env.config) }).model;
+      const model = modelFor({ provider: id, tier: env.spec.complexity.tier, phase, levers: configLevers(env.config, env.env) }).model;
       const n = record.state.iteration;
       const transcript = join(req.transcriptDir ? join(record.ws.dir, req.transcriptDir) : record.ws.iteration(n), `${req.label}.jsonl`);
       // A grader whose code changed since the run started is never run: the call fails, the run is blocked.

@@ -3,6 +3,7 @@
 // Every event is also a debug line in .loki/logs/loki.log, with the subprocesses around it.
 import type { Config, ProviderId } from "../core/config.ts";
 import { logDebug, useLogFile } from "../core/log.ts";
+import { type BillBasis, billBasis } from "../core/models.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState, type Phase } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
@@ -130,14 +131,10 @@ export function initialState(run: NewRun, status: RunStatus = "starting"): Orche
 }
 
 /** Total billed so far for a run, from the ledger (the source of truth after a crash). */
-export function ledgerSpend(
-  ws: Workspace,
-  runId: string,
-): { usd: number; estimated: number; calls: Set<string>; basis: "exact" | "estimated" | "mixed" | "none" } {
+export function ledgerSpend(ws: Workspace, runId: string): { usd: number; estimated: number; calls: Set<string>; basis: BillBasis } {
   const entries = readJsonl(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
-  const exact = entries.filter((e) => e.basis === "exact").length;
   return {
-    basis: entries.length === 0 ? "none" : exact === entries.length ? "exact" : exact === 0 ? "estimated" : "mixed",
+    basis: billBasis(entries),
     usd: entries.reduce((sum, e) => sum + e.usd, 0),
     estimated: entries.filter((e) => e.basis === "estimated").reduce((sum, e) => sum + e.usd, 0),
     calls: new Set(entries.map((e) => e.call_id)),

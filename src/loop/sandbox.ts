@@ -3,6 +3,7 @@
 // what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
 import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
+import { callEndpoint } from "../core/endpoints.ts";
 import { userHome } from "../core/workspace.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly, type SandboxRole } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
@@ -25,6 +26,7 @@ export function callSettings(env: LoopEnv, call: CallSandbox) {
     wrap: sandboxFor(env, call),
     binaryPath: call.ready.binaryPath,
     help: call.ready.help,
+    ...callEndpoint(env.config, call.ready.provider.id, env.env),
     env: env.env,
     signal: env.signal,
     timeoutMs: env.config.agent_timeout_seconds * 1000,

@@ -72,7 +72,7 @@ export function headline(facts: HeadlineFacts): Proof["headline"] {
       `all ${ran} gates that apply passed${skipped.length ? ` (${skipped.length} did not apply: ${skipped.map((g) => g.id).join(", ")})` : ""}`,
       heldOut.count === 1 ? "the 1 held-out item passed" : `all ${heldOut.count} held-out items passed`,
       `council round ${last?.round ?? 0} passed (${approvals} of ${last?.reviewers.length ?? 0} approved)`,
-      "costs are exact",
+      bill.basis === "declared" ? "costs are at the price the user declared for the provider (providers.<id>.price)" : "costs are exact",
     ],
   };
 }

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { messageOf } from "../core/errors.ts";
+import { billBasis } from "../core/models.ts";
 import { CouncilRound, Evidence, HeldoutResult } from "../core/evidence-schema.ts";
 import { heldOutStorePath, revealHeldOut } from "../spec/heldout-store.ts";
 import type { Proof, ProofFileChange } from "../core/proof-schema.ts";
@@ -86,9 +87,7 @@ export function billOf(entries: readonly CostEntry[], budget: Proof["bill"]["bud
 }
 
 function basisOf(entries: readonly CostEntry[]): Proof["bill"]["basis"] {
-  if (entries.length === 0) return "none";
-  const exact = entries.filter((e) => e.basis === "exact").length;
-  return exact === entries.length ? "exact" : exact === 0 ? "estimated" : "mixed";
+  return billBasis(entries);
 }
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;

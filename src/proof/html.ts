@@ -16,6 +16,7 @@ const TONE: Record<string, string> = {
   passed: "s-ok",
   VERIFIED: "s-ok",
   exact: "s-ok",
+  declared: "s-ok",
   revealed: "s-ok",
   skipped: "s-gap",
   inconclusive: "s-gap",
@@ -107,7 +108,7 @@ function bill(p: Proof): string {
     "bill",
     "The bill",
     table(["model", "tokens in / out", "USD", "basis"], rows, [1, 2]) +
-      `<p class="muted">${esc(budget)}. Exact = reported by the provider; estimated = computed from tokens.</p>`,
+      `<p class="muted">${esc(budget)}. Exact = reported by the provider; declared = tokens at the price the user declared for the provider; estimated = computed from tokens.</p>`,
   );
 }
 

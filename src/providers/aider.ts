@@ -32,7 +32,10 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   const argv = ["aider"];
   if (has("--message-file")) argv.push("--message-file", task.path);
   else argv.push(...(has("--read") ? ["--read", task.path] : []), `--message=${readTaskIn(task)}`);
-  argv.push("--model", req.model);
+  // A custom endpoint (providers.aider) goes through litellm's own variables; the model names its protocol.
+  const endpoint = req.endpoint;
+  const prefix = endpoint?.baseUrl ? `${endpoint.api}/` : "";
+  argv.push("--model", prefix && !req.model.startsWith(prefix) ? `${prefix}${req.model}` : req.model);
   argv.push(...QUIET_FLAGS.filter(has));
   // History files default to the repo root; keep them out of the diff.
   if (has("--chat-history-file")) argv.push("--chat-history-file", join(req.scratchDir, "aider.chat.history.md"));
@@ -40,7 +43,18 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   if (req.effort && has("--reasoning-effort")) argv.push("--reasoning-effort", effortUpTo(req.effort, "high"));
   // aider has no read-only mode; --dry-run stops it writing files, the tree hash does the rest.
   if (req.role !== "build" && has("--dry-run")) argv.push("--dry-run");
-  return { argv, env: {}, files: [task] };
+  argv.push(...(endpoint?.extraArgs ?? []));
+  return { argv, env: endpointEnv(endpoint), files: [task] };
+}
+
+/** litellm's variables for an endpoint: OPENAI_API_BASE/KEY for an OpenAI-compatible one, ANTHROPIC_* for Anthropic's. */
+function endpointEnv(endpoint: InvocationRequest["endpoint"]): Record<string, string> {
+  if (!endpoint) return {};
+  const env: Record<string, string> = {};
+  const vendor = endpoint.api === "anthropic" ? "ANTHROPIC" : "OPENAI";
+  if (endpoint.baseUrl) env[endpoint.api === "anthropic" ? "ANTHROPIC_BASE_URL" : "OPENAI_API_BASE"] = endpoint.baseUrl;
+  if (endpoint.apiKey) env[`${vendor}_API_KEY`] = endpoint.apiKey;
+  return env;
 }
 
 const TOKENS_LINE = /^Tokens:\s*(.+?\breceived)\.?(?:\s+Cost:\s*\$([\d.,]+)\s*message)?/;

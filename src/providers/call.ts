@@ -1,9 +1,11 @@
 // One provider call: the invocation, the prompt handed over (stdin or a 0600 file, never argv), the CLI
 // spawned (own process group, timeouts), its stdout kept as the transcript (redacted, 0600, whole lines),
-// parsed and summarized. A CLI that cannot start is not_started; an unwritable transcript stops the call.
+// parsed and summarized. A CLI that cannot start is not_started; an unwritable transcript stops the call,
+// and so does the Nth rate-limit/overloaded retry the CLI reports when the caller can fail over.
 import { accessSync, constants, rmSync } from "node:fs";
 import { type ExecResult, run } from "../core/exec.ts";
 import { appendLine, replaceFile } from "../core/durable.ts";
+import { PRICING } from "../core/models.ts";
 import type { LokiError } from "../core/errors.ts";
 import { redactText } from "../core/redact.ts";
 import { summarizeCall, type CallOutcome } from "./outcome.ts";
@@ -20,6 +22,15 @@ export type CallRequest = InvocationRequest & {
   signal?: AbortSignal;
   onEvent?: (event: ProviderEvent) => void;
   onSpawn?: (pid: number) => void;
+  /** The user's price for this provider (providers.<id>.price): every token is billed at it, "declared". */
+  price?: { input: number; output: number };
+  /** The call goes to a custom base URL: the CLI's cost figure is its own table's, exact only for a model loki's table lists too. */
+  customBaseUrl?: boolean;
+  /**
+   * Stop the call at the CLI's Nth retry event for a rate limit or overload (the caller has a provider to
+   * fail over to): the call ends rate_limit/overloaded at once instead of sitting out the CLI's own retries.
+   */
+  stopAfterRetries?: number;
   /** Puts the final argv/env in loki's OS sandbox (the loop builds it per role); absent = unsandboxed. */
   wrap?: (argv: string[], env: Record<string, string | undefined>) => { argv: string[]; env: Record<string, string | undefined> };
 };
@@ -48,6 +59,17 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
   req.signal?.addEventListener("abort", onAbort, { once: true });
   if (req.signal?.aborted) stop.abort();
   let transcriptError: LokiError | null = null;
+  let throttled: "rate_limit" | "overloaded" | null = null;
+  let retries = 0;
+  const onRetry = (event: ProviderEvent) => {
+    if (event.kind !== "retry" || req.stopAfterRetries === undefined || throttled) return;
+    const kind = throttleOf(event.errorStatus);
+    if (!kind) return;
+    retries += 1;
+    if (retries < req.stopAfterRetries) return;
+    throttled = kind;
+    stop.abort();
+  };
   let exec: ExecResult;
   try {
     exec = await run(argv, {
@@ -73,6 +95,7 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
         for (const event of provider.parse(line)) {
           events.push(event);
           req.onEvent?.(event);
+          onRetry(event);
         }
       },
     });
@@ -80,9 +103,13 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
     req.signal?.removeEventListener("abort", onAbort);
     removePromptFiles(files);
   }
-  const outcome = summarizeCall(events, exec, req.model, provider);
+  const outcome = summarizeCall(events, exec, req.model, provider, {
+    ...(req.price ? { declared: req.price } : {}),
+    reportedExact: !req.customBaseUrl || PRICING.models[req.model] !== undefined,
+  });
   return {
     ...outcome,
+    ...(throttled && !transcriptError && !req.signal?.aborted ? { ok: false, errorClass: throttled } : {}),
     exitCode: exec.exitCode,
     stderrTail: exec.stderr.split("\n").slice(-20).join("\n"),
     spawnError: exec.spawnError,
@@ -106,6 +133,11 @@ function cannotRun(path: string): string | null {
 function notStarted(provider: Pick<Provider, "id" | "capabilities">, req: CallRequest, why: string): Omit<CallResult, "transcriptError"> {
   const exit = { exitCode: null, timedOut: false, signal: null, spawnError: why, durationMs: 0 };
   return { ...summarizeCall([], exit, req.model, provider), exitCode: null, stderrTail: "", spawnError: why };
+}
+
+/** The error class of a retry the CLI reported, when it is a throttle: 429 a rate limit; 529 and 503 an overload. */
+function throttleOf(status: number | undefined): "rate_limit" | "overloaded" | null {
+  return status === 429 ? "rate_limit" : status === 529 || status === 503 ? "overloaded" : null;
 }
 
 /** Calls in flight per prompt file: two calls with the same prompt share one (it is named by content). */

@@ -49,6 +49,17 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     CLAUDE_CODE_TMPDIR: req.scratchDir,
     XDG_RUNTIME_DIR: req.scratchDir,
   };
+  // A custom endpoint (providers.claude): Claude Code's own variables, and its --settings for `config`.
+  const endpoint = req.endpoint;
+  if (endpoint?.baseUrl) env.ANTHROPIC_BASE_URL = endpoint.baseUrl;
+  if (endpoint?.apiKey) env.ANTHROPIC_API_KEY = endpoint.apiKey;
+  if (endpoint && Object.keys(endpoint.config).length > 0) {
+    if (!has("--settings"))
+      throw new LokiError("provider", "providers.claude.config is set but this claude does not advertise --settings", {
+        hint: "upgrade Claude Code (npm install -g @anthropic-ai/claude-code) or remove providers.claude.config",
+      });
+    argv.push("--settings", JSON.stringify(endpoint.config));
+  }
   if (systemFile) argv.push("--append-system-prompt-file", systemFile.path);
   if (req.effort && has("--effort")) argv.push("--effort", req.effort);
   if (req.fallbackModel && req.fallbackModel !== req.model && has("--fallback-model")) argv.push("--fallback-model", req.fallbackModel);
@@ -76,6 +87,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     if (has("--strict-mcp-config")) argv.push("--strict-mcp-config");
     if (has("--no-session-persistence")) argv.push("--no-session-persistence");
   }
+  argv.push(...(endpoint?.extraArgs ?? []));
   // Review/judge get no bypass: in -p mode anything that would prompt is denied.
   const denied = [...(req.role === "build" ? [] : REVIEW_DENIED_TOOLS), ...req.denyRead.flatMap(readDenyRules)];
   // Variadic flag: last, so it cannot swallow what follows it.

@@ -27,7 +27,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   // Inside loki's sandbox codex's own bwrap cannot start (no nested user namespaces) and every command
   // would fail: loki's sandbox already makes review and judge calls read-only.
   if (has("-s")) argv.push("-s", req.sandboxed ? "danger-full-access" : req.role === "build" ? "workspace-write" : "read-only");
-  const extra = extraConfig();
+  const extra = [...endpointConfig(req), ...extraConfig()];
   if (has("-c")) {
     if (req.effort) argv.push("-c", `model_reasoning_effort=${effortUpTo(req.effort, "xhigh")}`);
     // With --disable plugins: without them codex tries chatgpt.com and github.com first, ~5 s offline (PROVIDERS §3.2).
@@ -36,11 +36,12 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     for (const pair of extra) argv.push("-c", pair);
   } else if (extra.length > 0) {
     // Dropping a gateway config silently would send the prompt to the default provider instead.
-    throw new LokiError("provider", `${CODEX_CONFIG_ENV} is set but this codex does not advertise -c`, {
-      hint: "upgrade codex (npm install -g @openai/codex) or unset the variable",
+    throw new LokiError("provider", `${req.endpoint ? "providers.codex" : CODEX_CONFIG_ENV} is set but this codex does not advertise -c`, {
+      hint: `upgrade codex (npm install -g @openai/codex) or ${req.endpoint ? "remove providers.codex from loki.yaml" : "unset the variable"}`,
     });
   }
   if (has("--disable")) argv.push("--disable", "plugins");
+  argv.push(...(req.endpoint?.extraArgs ?? []));
   if (req.role !== "build") {
     // A grader keeps no session file (its prompt names held-out items, and ~/.codex is the agent's to read)
     // and loads no execpolicy rules the agent could have written. config.toml stays: it may hold the user's gateway.
@@ -49,8 +50,41 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   }
   // `-` reads the prompt from stdin. exec has no append-system-prompt: the system prompt leads it.
   argv.push("-");
-  // codex-bwrap mount targets go to TMPDIR (its daemon dir stays in /tmp regardless).
-  return { argv, env: { TMPDIR: req.scratchDir }, stdin: withSystemPrompt(req.prompt, req.systemPrompt) };
+  // codex-bwrap mount targets go to TMPDIR (its daemon dir stays in /tmp regardless). With a key variable
+  // and no base URL, the key is codex's own API key: `exec` takes it from CODEX_API_KEY, no login needed.
+  const env: Record<string, string> = { TMPDIR: req.scratchDir };
+  if (req.endpoint?.apiKey && !req.endpoint.baseUrl) env.CODEX_API_KEY = req.endpoint.apiKey;
+  return { argv, env, stdin: withSystemPrompt(req.prompt, req.systemPrompt) };
+}
+
+/** The model provider providers.codex configures, as `-c` pairs: its base URL (Responses API), its key variable, then `config`. */
+export function endpointConfig(req: Pick<InvocationRequest, "endpoint">): string[] {
+  const endpoint = req.endpoint;
+  if (!endpoint) return [];
+  const pairs: string[] = [];
+  if (endpoint.baseUrl) {
+    const fields = {
+      name: "loki",
+      base_url: endpoint.baseUrl,
+      wire_api: "responses",
+      ...(endpoint.apiKeyEnv ? { env_key: endpoint.apiKeyEnv } : {}),
+    };
+    pairs.push('model_provider="loki"', `model_providers.loki=${toml(fields)}`);
+  }
+  for (const [key, value] of Object.entries(endpoint.config)) pairs.push(`${key}=${toml(value)}`);
+  return pairs;
+}
+
+/** A JSON value as a TOML value for `-c` (strings as basic strings, objects as inline tables). */
+function toml(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `[${value.map(toml).join(",")}]`;
+  if (value && typeof value === "object")
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)}=${toml(v)}`)
+      .join(",")}}`;
+  return '""';
 }
 
 function extraConfig(): string[] {

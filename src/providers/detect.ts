@@ -8,7 +8,7 @@ import type { ProviderId } from "../core/config.ts";
 import { run } from "../core/exec.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import { type BinarySource, commandFor, type LocatedBinary, locateBinary, whereFound } from "./locate.ts";
-import type { Provider } from "./provider.ts";
+import type { Endpoint, Provider } from "./provider.ts";
 import { loadProviders } from "./registry.ts";
 
 /** The facts detection reads from a provider's record. */
@@ -32,8 +32,11 @@ export type ProviderStatus = {
   fix: string | null;
 };
 
-/** `cwd`: where the search starts and where the user types the hints (the repository root for start). */
-export type DetectContext = { env: Record<string, string | undefined>; cwd: string };
+/**
+ * `cwd`: where the search starts and where the user types the hints (the repository root for start).
+ * `endpoints`: the custom endpoints loki.yaml configures (`providers.<id>`): their key is the login.
+ */
+export type DetectContext = { env: Record<string, string | undefined>; cwd: string; endpoints?: Partial<Record<ProviderId, Endpoint>> };
 
 /** Where a provider binary is: see providers/locate.ts. No spawn. */
 export function locateProvider(info: Pick<Provider, "binary">, ctx: DetectContext): LocatedBinary | null {
@@ -54,12 +57,18 @@ export function foundAt(status: Pick<ProviderStatus, "path" | "found_in">, cwd: 
 
 /** What is wrong with a provider and its fix, in the order a user meets it; null when usable. */
 export function providerProblem(
-  info: Pick<Provider, "title" | "binary" | "install" | "login">,
+  info: Pick<Provider, "id" | "title" | "binary" | "install" | "login">,
   found: LocatedBinary | null,
   auth: AuthState,
   ctx: DetectContext,
 ): { message: string; fix: string } | null {
   if (!found) return { message: `${info.title} is not installed`, fix: info.install };
+  const endpoint = ctx.endpoints?.[info.id];
+  if (auth === "missing" && endpoint?.apiKeyEnv)
+    return {
+      message: `${info.title} is configured for ${endpoint.baseUrl ?? "its vendor's API"} with its key in $${endpoint.apiKeyEnv}, which is not set`,
+      fix: `export ${endpoint.apiKeyEnv}=<your key> (or change providers.${info.id}.api_key_env in loki.yaml)`,
+    };
   if (auth === "missing")
     return {
       message: `${info.title} is installed (${whereFound(found, ctx.cwd)}) but not logged in`,
@@ -68,7 +77,12 @@ export function providerProblem(
   return null;
 }
 
-export function authOf(info: Pick<Provider, "auth">, ctx: DetectContext): { auth: AuthState; source: string | null } {
+export function authOf(info: Pick<Provider, "id" | "auth">, ctx: DetectContext): { auth: AuthState; source: string | null } {
+  // A configured endpoint logs in with its own key variable, or with none (a local model needs no key).
+  const endpoint = ctx.endpoints?.[info.id];
+  if (endpoint?.apiKeyEnv)
+    return ctx.env[endpoint.apiKeyEnv] ? { auth: "ok", source: `$${endpoint.apiKeyEnv}` } : { auth: "missing", source: null };
+  if (endpoint?.baseUrl) return { auth: "ok", source: `${endpoint.baseUrl} (no key configured)` };
   const facts = info.auth;
   const envHit = facts.env.find((name) => Boolean(ctx.env[name]));
   if (envHit) return { auth: "ok", source: `$${envHit}` };

@@ -1,5 +1,6 @@
 // Environment diagnosis for `loki doctor`: git, the Bun runtime, and every provider CLI (installed,
-// version, login), each failing check with the exact command that fixes it. No network calls.
+// version, login — a configured endpoint's key variable is its login), each failing check with the exact
+// command that fixes it. No network calls here (providers/endpoint-check.ts makes doctor's only one).
 import { run } from "../core/exec.ts";
 import { detectProvider, type DetectContext, type ProviderStatus } from "./detect.ts";
 import { loadProviders } from "./registry.ts";

@@ -2,7 +2,7 @@
 // class, what it cost (exact, or estimated from tokens — never $0 for a CLI that ran; a CLI that
 // never started costs nothing). Pure: events + exit in, data out.
 import type { ProviderId } from "../core/config.ts";
-import { priceTokens, type Tokens } from "../core/models.ts";
+import { type CallBasis, priceTokens, type Tokens } from "../core/models.ts";
 import type { ErrorClass, Provider, ProviderEvent } from "./provider.ts";
 
 export type CallExit = { exitCode: number | null; timedOut: boolean; signal: string | null; spawnError: string | null; durationMs: number };
@@ -15,7 +15,7 @@ export type CallOutcome = {
   errorClass: ErrorClass | "timeout" | "not_started" | null;
   retryAfterMs?: number;
   costUsd: number;
-  costBasis: "exact" | "estimated";
+  costBasis: CallBasis;
   /** By model; "*" is the dispatched model (for CLIs whose usage does not name it). */
   usage: Record<string, Tokens>;
   finalText: string;
@@ -29,12 +29,18 @@ export const FLOOR_TOKENS: Tokens = { input: 20_000, output: 2_000, cache_read: 
 
 const DONE_MARKER = "LOKI_DONE";
 
-/** `provider`: the record whose call this was (its id prices estimates; capabilities.resultRequired says whether exit 0 alone is success). */
+/**
+ * `provider`: the record whose call this was (its id prices estimates; capabilities.resultRequired says
+ * whether exit 0 alone is success). `pricing.declared`: the user's price for the provider, which every
+ * token is billed at; `pricing.reportedExact: false`: the CLI's own cost figure is a guess (a model it
+ * does not know, at a custom endpoint), so tokens are priced instead, "estimated".
+ */
 export function summarizeCall(
   events: ProviderEvent[],
   exec: CallExit,
   model: string,
   provider: Pick<Provider, "id" | "capabilities">,
+  pricing: { declared?: { input: number; output: number }; reportedExact?: boolean } = {},
 ): CallOutcome {
   if (exec.spawnError !== null) return notStarted(exec.durationMs);
   const results = events.filter((e) => e.kind === "result");
@@ -46,7 +52,9 @@ export function summarizeCall(
   const usage: Record<string, Tokens> = {};
   for (const result of results) for (const [key, tokens] of Object.entries(result.usage)) usage[key] = addTokens(usage[key], tokens);
 
-  const cost = costOf(results, model, provider.id);
+  const declared = pricing.declared;
+  const priced = pricing.reportedExact === false ? results.map((r) => ({ ...r, costUsd: null })) : results;
+  const cost = declared ? declaredCost(results, model, declared) : costOf(priced, model, provider.id);
   const finalText = [...results].reverse().find((r) => r.text !== "")?.text ?? texts.at(-1) ?? "";
   const exitedCleanly = exec.exitCode === 0 && !exec.timedOut;
   const ok = exitedCleanly && !failed && errors.length === 0 && (results.length > 0 || !provider.capabilities.resultRequired);
@@ -110,6 +118,14 @@ function costOf(results: ResultEvent[], model: string, provider: ProviderId): { 
   if (exact) return { usd, basis: "exact" };
   if (usd === 0) usd = priceTokens(model, FLOOR_TOKENS, provider).usd;
   return { usd, basis: "estimated" };
+}
+
+/** The user's price for every token the call reported (what the CLI says it cost is its own table's guess). */
+function declaredCost(results: ResultEvent[], model: string, price: { input: number; output: number }): { usd: number; basis: "declared" } {
+  let usd = 0;
+  for (const result of results) for (const tokens of Object.values(result.usage)) usd += priceTokens(model, tokens, undefined, price).usd;
+  if (usd === 0) usd = priceTokens(model, FLOOR_TOKENS, undefined, price).usd;
+  return { usd, basis: "declared" };
 }
 
 function addTokens(a: Tokens | undefined, b: Tokens): Tokens {

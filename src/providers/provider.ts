@@ -2,7 +2,10 @@
 // install, log in and detect it, where it keeps state, its argv/env per role and its output parser.
 // Types only; the records are src/providers/<id>.ts, listed once in registry.ts.
 import type { ProviderId } from "../core/config.ts";
+import type { Endpoint } from "../core/endpoints.ts";
 import type { ModelDefaults, Role, Tokens } from "../core/models.ts";
+
+export type { Endpoint };
 
 export type Effort = "low" | "medium" | "high" | "xhigh" | "max";
 
@@ -29,6 +32,8 @@ export type InvocationRequest = {
    * and sandbox add nothing there (a nested sandbox cannot even start), so they are turned off.
    */
   sandboxed?: boolean;
+  /** loki.yaml `providers.<id>`: a custom endpoint the record maps onto its CLI's own mechanism; absent = the CLI's defaults. */
+  endpoint?: Endpoint;
 };
 
 /**

@@ -3,6 +3,7 @@
 // is "no data", never a row of zeros.
 import { TrustEvent } from "../core/evidence-schema.ts";
 import { CostEntry } from "../core/run-schema.ts";
+import { type BillBasis, billBasis } from "../core/models.ts";
 import { readJsonl, type Workspace } from "../core/workspace.ts";
 
 const rate = (hit: number, all: number) => (all === 0 ? null : Math.round((hit / all) * 1000) / 1000);
@@ -73,13 +74,16 @@ export type RunBill = {
   run_id: string;
   first: string;
   usd: number;
-  basis: "exact" | "estimated" | "mixed";
+  basis: Exclude<BillBasis, "none">;
   calls: number;
-  iterations: { iteration: number; usd: number; basis: "exact" | "estimated" | "mixed"; roles: string[] }[];
+  iterations: { iteration: number; usd: number; basis: Exclude<BillBasis, "none">; roles: string[] }[];
 };
 
-const basisOf = (entries: CostEntry[]): RunBill["basis"] =>
-  entries.every((e) => e.basis === "exact") ? "exact" : entries.every((e) => e.basis === "estimated") ? "estimated" : "mixed";
+/** Never "none": a bill is made only of entries. */
+const basisOf = (entries: CostEntry[]): RunBill["basis"] => {
+  const basis = billBasis(entries);
+  return basis === "none" ? "exact" : basis;
+};
 
 /** Per run (oldest first), per iteration, with whether the dollars are exact or estimated. */
 export function bills(ledger: CostEntry[]): RunBill[] {

@@ -4,9 +4,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { onExit } from "signal-exit";
+import { callEndpoint } from "../core/endpoints.ts";
 import { dirname, join } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
-import { configLevers, modelFor } from "../core/models.ts";
+import { type CallBasis, configLevers, modelFor } from "../core/models.ts";
 import type { ComplexityTier } from "../core/schema.ts";
 import { userHome } from "../core/workspace.ts";
 import { callProvider } from "../providers/call.ts";
@@ -41,7 +42,7 @@ export type OneShotAnswer = {
   ok: boolean;
   finalText: string;
   costUsd: number;
-  costBasis: "exact" | "estimated";
+  costBasis: CallBasis;
   provider: ProviderId;
   model: string;
   errorClass: string | null;
@@ -70,7 +71,7 @@ export async function readOnlyCall(
   });
   const ready = providers.get(id);
   if (!ready) throw new Error(`provider ${id} was not prepared`);
-  const model = modelFor({ provider: id, tier: call.tier, phase: "verify", levers: configLevers(config) }).model;
+  const model = modelFor({ provider: id, tier: call.tier, phase: "verify", levers: configLevers(config, io.env) }).model;
   const base = mkdtempSync(join(tmpdir(), `loki-${call.label}-`));
   // Gone on Ctrl+C or a kill as on a normal end: the copy may hold the spec or the prompt.
   const forget = onExit(() => rmSync(base, { recursive: true, force: true }));
@@ -117,6 +118,7 @@ export async function readOnlyCall(
         : {}),
       binaryPath: ready.binaryPath,
       help: ready.help,
+      ...callEndpoint(config, id, io.env),
       transcript: join(scratchDir, `${call.label}.jsonl`),
       timeoutMs: config.agent_timeout_seconds * 1000,
       idleTimeoutMs: config.agent_idle_seconds * 1000,

@@ -3,6 +3,7 @@
 // `start`/`resume` (which refuse) and `plan` (which warns): provider installed, logged in, sandbox, root.
 import { isAbsolute, relative } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
+import { configuredEndpoints } from "../core/endpoints.ts";
 import { gitError, LokiError, specError, usageError } from "../core/errors.ts";
 import { configLevers, modelFor } from "../core/models.ts";
 import { dirtyFiles, git, headSha } from "../core/git.ts";
@@ -156,7 +157,8 @@ const FIX_ORDER: readonly Refusal["check"][] = ["install", "login", "sandbox", "
 export async function startRefusals(config: Config, ctx: DetectContext): Promise<Refusal[]> {
   const [sandbox, info] = await Promise.all([config.sandbox ? detectSandbox() : null, loadProvider(config.provider)]);
   const run = { root: isRoot(), allowRoot: config.allow_root, sandboxed: sandbox?.available === true };
-  return [checkProvider(info, { ...ctx, run }).refusal, sandboxRefusal(config.sandbox, sandbox)]
+  const endpoints = configuredEndpoints(config, ctx.env);
+  return [checkProvider(info, { ...ctx, run, endpoints }).refusal, sandboxRefusal(config.sandbox, sandbox)]
     .filter((r) => r !== null)
     .sort((a, b) => FIX_ORDER.indexOf(a.check) - FIX_ORDER.indexOf(b.check));
 }
@@ -194,9 +196,10 @@ export async function prepareProviders(
 ): Promise<Map<ProviderId, ReadyProvider>> {
   const ready = new Map<ProviderId, ReadyProvider>();
   const run = { root: isRoot(), allowRoot: ctx.allowRoot, sandboxed: ctx.sandboxed };
+  const endpoints = configuredEndpoints(config, ctx.env);
   for (const [index, id] of chain.entries()) {
     const info = await loadProvider(id);
-    const checked = checkProvider(info, { ...ctx, run });
+    const checked = checkProvider(info, { ...ctx, run, endpoints });
     if (checked.refusal) {
       if (index === 0) throw refuse(checked.refusal);
       ctx.warn(`${checked.refusal.message}; ${id} dropped from the failover chain`);

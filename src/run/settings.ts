@@ -1,5 +1,6 @@
 // The settings a run keeps from its start: held-out evaluation, the council, the sandbox and root
-// mode, and the model levers (who judges and reviews, and the ceiling). The agent can write loki.yaml;
+// mode, the model levers (who judges and reviews, and the ceiling) and the providers' endpoints and
+// prices (where the graders' calls go, what they cost). The agent can write loki.yaml;
 // a resume that read them from it again would let the diff turn off its own grading or cheapen its
 // reviewers, so they are saved in the run's state and only a flag given to resume wins.
 import type { Config } from "../core/config.ts";
@@ -18,6 +19,8 @@ export function startSettings(config: Config): RunSettings {
     max_tier: config.max_tier,
     model: config.model ?? null,
     fallback_model: config.fallback_model ?? null,
+    providers: config.providers,
+    model_override: config.model_override ?? null,
   };
 }
 
@@ -39,10 +42,13 @@ export function keptSettings(current: Config, saved: RunSettings, flags: RunFlag
   if (saved.model !== undefined && flags.model === undefined) keep(config, ignored, "model", current.model, saved.model ?? undefined);
   if (saved.fallback_model !== undefined)
     keep(config, ignored, "fallback_model", current.fallback_model, saved.fallback_model ?? undefined);
+  if (saved.providers !== undefined) keep(config, ignored, "providers", current.providers, saved.providers);
+  if (saved.model_override !== undefined)
+    keep(config, ignored, "model_override", current.model_override, saved.model_override ?? undefined);
   return { config, ignored };
 }
 
-function keep<K extends "max_tier" | "models" | "model" | "fallback_model">(
+function keep<K extends "max_tier" | "models" | "model" | "fallback_model" | "providers" | "model_override">(
   config: Config,
   ignored: string[],
   key: K,

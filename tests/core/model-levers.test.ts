@@ -187,7 +187,7 @@ describe("max_tier", () => {
 describe("configLevers and ROLE_PHASE", () => {
   test("the config's model, models and max_tier are the pin, the phase overrides and the ceiling", () => {
     const levers = configLevers({ model: "haiku", models: { reason: "development" }, max_tier: "development" });
-    expect(levers).toEqual({ configured: "haiku", phases: { reason: "development" }, maxTier: "development" });
+    expect(levers).toEqual({ configured: "haiku", phases: { reason: "development" }, maxTier: "development", providers: {} });
     expect(on("reason", levers)).toMatchObject({ model: SONNET, source: "phase" });
     expect(on("act", levers)).toMatchObject({ model: HAIKU, source: "configured" });
   });
