@@ -10,6 +10,7 @@ import { benchDashboard } from "./dashboard.ts";
 import { benchDiff } from "./diff.ts";
 import { benchDifferential } from "./differential.ts";
 import { bigOpenApi, longPrd } from "./fixtures.ts";
+import { benchFailover, FAILOVER_TARGET_MS } from "./failover.ts";
 import { benchLoop } from "./loop.ts";
 import { type Measured, paired, spawnWall, timed } from "./measure.ts";
 import { misses, type Row, renderRows, summary, type Target } from "./report.ts";
@@ -165,6 +166,14 @@ record("planning pass: run start → first build call (zero-latency agent)", "th
   kind: "over-floor-at-most",
   value: 1000,
 });
+
+const failover = await benchFailover();
+record(
+  "failover: first 429 → first request at the next provider (real claude → real codex)",
+  "codex alone: spawn → first request",
+  failover,
+  atMost(FAILOVER_TARGET_MS),
+);
 
 const memory = await benchMemory();
 for (const row of memory.rows) record(row.name, row.floorIs, row, row.target, row.unit);
