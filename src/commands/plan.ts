@@ -3,6 +3,7 @@
 // per model, time — and warn when `loki start` would refuse right now (the rules of run/prepare.ts).
 import { relative } from "node:path";
 import { type Config, loadConfig, type ProviderId } from "../core/config.ts";
+import { endpointLabel, settingsOf } from "../core/endpoints.ts";
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import type { Plan, Spec } from "../core/schema.ts";
@@ -77,6 +78,12 @@ export async function quoteSpec(spec: Spec, config: Config, context: { providerC
     heldOut: context.heldOut,
     installed: await installedProviders({ env: process.env, cwd: context.cwd }),
     firstClass: await loadProvider(PROVIDER_IDS[0]),
+    endpoints: Object.fromEntries(
+      PROVIDER_IDS.flatMap((id) => {
+        const origin = endpointLabel(settingsOf(config, id, process.env).base_url);
+        return origin ? [[id, origin]] : [];
+      }),
+    ),
   });
 }
 
@@ -100,17 +107,19 @@ function printPlan(plan: Plan): void {
   const planning = m.plan ? `, planning ${m.plan} (${m.tiers.reason})` : "";
   out(`models      build ${m.build} (${m.tiers.act}), review ${m.review} (${m.tiers.verify})${planning}; ${m.source}`);
   if (m.max_tier !== "planning") out(`              ceiling: max_tier ${m.max_tier}`);
+  if (m.endpoint) out(`endpoint    ${m.endpoint} (providers.${m.provider} or its CLI's own base-URL variable)`);
   const total = t.total_estimate;
   out(
     `tokens      ~${tokens(total.input + total.cache_read + total.cache_write + total.output)} (input ${tokens(total.input)}, cache read ${tokens(total.cache_read)}, cache write ${tokens(total.cache_write)}, output ${tokens(total.output)})`,
   );
   out(
-    `cost        ${color.bold(range(cost.usd, usd))}  pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`,
+    `cost        ${color.bold(range(cost.usd, usd))}  ${cost.basis === "declared" ? `at the price declared in providers.${m.provider}.price` : `pricing as of ${cost.pricing_as_of}${cost.basis === "fallback" ? " (fallback price)" : ""}`}`,
   );
   if (cost.planning_usd > 0)
     out(`              includes the planning pass: ~${usd(cost.planning_usd)} (without it ${range(cost.without_planning, usd)})`);
   for (const row of cost.by_model) out(`              ${row.selected ? "*" : " "} ${row.model.padEnd(20)} ${range(row.usd, usd)}`);
   out(`time        ${range(plan.time.minutes, (m) => `${m} min`)}`);
   const ref = plan.spec.kind === "brief" ? JSON.stringify(plan.spec.ref) : plan.spec.ref;
-  out(`next        loki start ${ref} --budget ${Math.ceil(plan.cost.usd.high)}   (checklist: .loki/checklist/checklist.json)`);
+  const budget = Math.ceil(plan.cost.usd.high) > 0 ? ` --budget ${Math.ceil(plan.cost.usd.high)}` : "";
+  out(`next        loki start ${ref}${budget}   (checklist: .loki/checklist/checklist.json)`);
 }

@@ -179,6 +179,8 @@ export const Proof = z.object({
       z.object({ provider: z.string(), model: z.string(), role: z.enum(["build", "review", "judge", "plan"]), calls: z.number().int() }),
     ),
     failovers: z.array(z.object({ iteration: z.number().int(), from: z.string(), to: z.string(), reason: z.string() })),
+    /** A chain provider's custom endpoint (origin only), when its calls did not go to its vendor's API. */
+    endpoints: z.record(z.string(), z.string()).optional(),
   }),
   /** What the single redaction pass replaced (rule names and counts only). */
   redaction: z.object({

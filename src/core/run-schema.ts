@@ -82,6 +82,8 @@ export const RunSettings = z.object({
   /** The endpoints, models and prices per provider (where graders run, what calls cost), and the override. */
   providers: ProvidersConfig.optional(),
   model_override: z.string().nullable().optional(),
+  /** Where each provider's calls went when not to its vendor: the origin of its custom base URL (ANTHROPIC_BASE_URL too). */
+  endpoints: z.record(z.string(), z.string()).optional(),
 });
 export type RunSettings = z.infer<typeof RunSettings>;
 

@@ -216,6 +216,8 @@ export const Plan = z.object({
     /** Each phase's model tier (fast < development < planning), and the ceiling. */
     tiers: z.object({ reason: ModelTierName.nullable(), act: ModelTierName, verify: ModelTierName }),
     max_tier: ModelTierName,
+    /** The recommended provider's custom endpoint (origin only), when it has one; absent: its vendor's API. */
+    endpoint: z.string().optional(),
   }),
   tokens: z.object({
     planning: TokenCounts.nullable(),

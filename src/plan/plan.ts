@@ -21,6 +21,8 @@ export type PlanInput = {
   installed: ProviderId[];
   /** From the first-class provider's record (PROVIDER_IDS[0]): named when it is not installed. */
   firstClass: { id: ProviderId; title: string; install: string };
+  /** Each provider's custom endpoint (its origin), when it has one (core/endpoints.ts). */
+  endpoints?: Partial<Record<ProviderId, string>>;
 };
 
 const ITERATIONS: Record<ComplexityTier, [number, number]> = { simple: [2, 5], standard: [5, 12], complex: [12, 25] };
@@ -55,19 +57,27 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const planning = plannerRuns(input.planner ?? "auto", tier) ? modelFor({ provider: provider.id, tier, phase: "reason", levers }) : null;
   const gates = SHIP_GATE_ATTEMPTS[tier];
   const planningTokens = planningTokensFor(spec);
-  const planningUsd = (model: string | null) => (model ? priceTokens(model, planningTokens, provider.id).usd : 0);
+  // A price the user declared for the provider prices every model it runs (the dispatch bills at it too).
+  const declared = levers.providers?.[provider.id]?.price;
+  const price = (model: string, tokens: Tokens) => priceTokens(model, tokens, provider.id, declared);
+  const planningUsd = (model: string | null) => (model ? price(model, planningTokens).usd : 0);
   const quote = (buildModel: string, reviewModel: string, planModel: string | null, n: number) =>
     planningUsd(planModel) +
-    priceTokens(buildModel, scale(ITERATION_TOKENS[tier], n), provider.id).usd +
-    priceTokens(reviewModel, scale(SHIP_GATE_TOKENS, gates), provider.id).usd;
+    price(buildModel, scale(ITERATION_TOKENS[tier], n)).usd +
+    price(reviewModel, scale(SHIP_GATE_TOKENS, gates)).usd;
   const range = (buildModel: string, reviewModel: string, planModel: string | null) => ({
     low: cents(quote(buildModel, reviewModel, planModel, iterations.low)),
     estimate: cents(quote(buildModel, reviewModel, planModel, iterations.estimate)),
     high: cents(quote(buildModel, reviewModel, planModel, iterations.high)),
   });
-  const familyModels = Object.entries(PRICING.models)
-    .filter(([, price]) => price.provider === provider.id)
-    .map(([model]) => model);
+  // The table's alternatives, unless the provider runs models of its own or at a declared price (an endpoint of the user's).
+  const own = levers.providers?.[provider.id];
+  const familyModels =
+    declared || own?.model || own?.models || own?.override
+      ? []
+      : Object.entries(PRICING.models)
+          .filter(([, price]) => price.provider === provider.id)
+          .map(([model]) => model);
   const byModel = [...new Set([build.model, ...familyModels])].map((model) => ({
     model,
     usd: model === build.model ? range(build.model, review.model, planning?.model ?? null) : range(model, model, planning ? model : null),
@@ -76,7 +86,7 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
   const warnings = [...spec.warnings];
   const vague = vagueWarning(spec);
   if (vague) warnings.push(vague);
-  const basis = priceTokens(build.model, ITERATION_TOKENS[tier], provider.id).basis;
+  const basis = price(build.model, ITERATION_TOKENS[tier]).basis;
   if (basis === "fallback")
     warnings.push(`no price listed for ${build.model}; quoted at the most expensive ${provider.id} model in the table`);
   const minutes = (n: number) => n * MINUTES_PER_ITERATION[tier] + gates * SHIP_GATE_MINUTES + (planning ? PLANNING_MINUTES : 0);
@@ -95,6 +105,7 @@ export function buildPlan(spec: Spec, input: PlanInput): Plan {
       source: build.source,
       tiers: { act: build.tier, verify: review.tier, reason: planning?.tier ?? null },
       max_tier: levers.maxTier ?? "planning",
+      ...(input.endpoints?.[provider.id] ? { endpoint: input.endpoints[provider.id] } : {}),
     },
     tokens: {
       planning: planning ? planningTokens : null,

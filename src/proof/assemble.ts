@@ -137,7 +137,7 @@ export async function assembleProof(ws: Workspace, runId: string, options: Proof
     council,
     held_out: heldOut,
     timing: timingOf(events, entries),
-    providers: providersOf(chain, events, entries),
+    providers: providersOf(chain, events, entries, orchestrator?.settings?.endpoints),
     redaction: { total: 0, hits: [] },
     verify_command: `loki proof verify ${runId}`,
     ...(preview ? { preview } : {}),

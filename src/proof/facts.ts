@@ -178,7 +178,12 @@ export function timingOf(events: readonly LokiEvent[], entries: readonly CostEnt
   return { iterations };
 }
 
-export function providersOf(chain: readonly string[], events: readonly LokiEvent[], entries: readonly CostEntry[]): Proof["providers"] {
+export function providersOf(
+  chain: readonly string[],
+  events: readonly LokiEvent[],
+  entries: readonly CostEntry[],
+  endpoints: Readonly<Record<string, string>> = {},
+): Proof["providers"] {
   const used = new Map<string, Proof["providers"]["used"][number]>();
   for (const e of entries) {
     const key = `${e.provider}\0${e.model}\0${e.role}`;
@@ -192,5 +197,6 @@ export function providersOf(chain: readonly string[], events: readonly LokiEvent
         ? [{ iteration: e.iteration, from: e.from, to: e.to, reason: `model fallback (${e.reason})` }]
         : [],
   );
-  return { chain: [...chain], used: [...used.values()], failovers };
+  const custom = Object.entries(endpoints).filter(([id]) => chain.includes(id));
+  return { chain: [...chain], used: [...used.values()], failovers, ...(custom.length ? { endpoints: Object.fromEntries(custom) } : {}) };
 }

@@ -259,10 +259,11 @@ function providers(p: Proof): string {
   const failovers = p.providers.failovers.map(
     (f) => `<li>iteration ${esc(f.iteration)}: ${esc(f.from)} → ${esc(f.to)} (${esc(f.reason)})</li>`,
   );
+  const endpoints = Object.entries(p.providers.endpoints ?? {}).map(([id, origin]) => `${esc(id)} → <code>${esc(origin)}</code>`);
   return section(
     "providers",
     "Provider and models",
-    `<p>Failover chain: <code>${esc(p.providers.chain.join(" → ") || "—")}</code></p>${used}${failovers.length ? `<h3>Failovers</h3><ul class="items">${failovers.join("")}</ul>` : ""}`,
+    `<p>Failover chain: <code>${esc(p.providers.chain.join(" → ") || "—")}</code></p>${endpoints.length ? `<p>Custom endpoints: ${endpoints.join(", ")}</p>` : ""}${used}${failovers.length ? `<h3>Failovers</h3><ul class="items">${failovers.join("")}</ul>` : ""}`,
   );
 }
 

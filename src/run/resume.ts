@@ -203,7 +203,8 @@ async function settleInterruptedCall(record: ReturnType<typeof openRunRecord>): 
       message: `the interrupted agent call's pid ${active.pid} now belongs to another process: not signalled`,
     });
   if (!ledgerSpend(record.ws, record.state.run_id).calls.has(active.call_id)) {
-    const floor = priceTokens(record.state.model, FLOOR_TOKENS, record.state.provider as ProviderId);
+    const provider = record.state.provider as ProviderId;
+    const floor = priceTokens(record.state.model, FLOOR_TOKENS, provider, record.state.settings?.providers?.[provider]?.price);
     record.bill({
       iteration: active.iteration,
       call_id: active.call_id,

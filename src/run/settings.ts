@@ -5,11 +5,18 @@
 // reviewers, so they are saved in the run's state and only a flag given to resume wins.
 import type { Config } from "../core/config.ts";
 import type { RunFlags, RunSettings } from "../core/run-schema.ts";
+import { endpointLabel, settingsOf } from "../core/endpoints.ts";
+import { PROVIDER_IDS } from "../core/provider-ids.ts";
 
 const KEPT = ["heldout", "council", "sandbox", "allow_root"] as const satisfies readonly (keyof RunSettings)[];
 
 /** What the run starts with (the loaded config: files, environment and flags). */
-export function startSettings(config: Config): RunSettings {
+export function startSettings(config: Config, env: Record<string, string | undefined> = process.env): RunSettings {
+  const endpoints: Record<string, string> = {};
+  for (const id of PROVIDER_IDS) {
+    const origin = endpointLabel(settingsOf(config, id, env).base_url);
+    if (origin) endpoints[id] = origin;
+  }
   return {
     heldout: config.heldout,
     council: config.council,
@@ -21,6 +28,7 @@ export function startSettings(config: Config): RunSettings {
     fallback_model: config.fallback_model ?? null,
     providers: config.providers,
     model_override: config.model_override ?? null,
+    endpoints,
   };
 }
 

@@ -114,6 +114,7 @@ describe("providers.<id> endpoints with the real CLIs", () => {
     expect(proof.headline.verdict).toBe("VERIFIED");
     expect(proof.bill.basis).toBe("declared");
     expect(proof.headline.reasons.join("\n")).toContain("declared for the provider");
+    expect(proof.providers.endpoints).toEqual({ claude: api.url });
     // The key is named in loki.yaml, never written to loki's records.
     expect(readFileSync(join(r.path, ".loki", "events.jsonl"), "utf8")).not.toContain("sk-gateway-7f3a");
   });
@@ -193,6 +194,8 @@ describe("providers.<id> endpoints with the real CLIs", () => {
     const failovers = r.events().flatMap((e) => (e.kind === "provider_failover" ? [e] : []));
     expect(failovers).toMatchObject([{ from: "claude", to: "codex", reason: "rate_limit", iteration: 1 }]);
     expect(r.completion()).toMatchObject({ outcome: "verified", iterations: 1 });
-    expect(r.proof().providers.failovers).toMatchObject([{ iteration: 1, from: "claude", to: "codex", reason: "rate_limit" }]);
+    const proof = r.proof();
+    expect(proof.providers.failovers).toMatchObject([{ iteration: 1, from: "claude", to: "codex", reason: "rate_limit" }]);
+    expect(proof.providers.endpoints).toEqual({ claude: anthropic.url, codex: openai.url });
   });
 });
