@@ -11,6 +11,7 @@ import { color, info, out, outJson, warn } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import { DIFF_ARGS, readSubject } from "../gates/diff.ts";
 import type { Subject } from "../gates/gate.ts";
+import { commitTree } from "../gates/tree.ts";
 import * as cr from "../review/code-review.ts";
 import { MAX_DIFF_CHARS } from "../review/diff-text.ts";
 import { stripControls } from "../run/terminal-text.ts";
@@ -53,9 +54,18 @@ export async function runReview(options: ReviewOptions): Promise<ExitCode> {
   const loaded = loadConfig(root, process.env, { provider: options.provider, model: options.model });
   const { warnings } = loaded;
   // The branch under review may carry a loki.yaml: it does not decide the reviewer's sandbox.
-  const config = flagsOnlySandbox(loaded.config, options.sandbox);
   for (const line of warnings) warn(line);
   const target = await readTarget(root, options);
+  // Nor where the reviewer's calls go: the endpoints and the override come from the base's loki.yaml.
+  const base = loadConfig(
+    root,
+    process.env,
+    { provider: options.provider, model: options.model },
+    {
+      lokiYaml: (await commitTree(root, target.base)).read("loki.yaml"),
+    },
+  ).config;
+  const config = { ...flagsOnlySandbox(loaded.config, options.sandbox), providers: base.providers, model_override: base.model_override };
   if (target.change.stat.files === 0) return nothingToReview(target, options.json === true, options.sarif);
   // Refused before anything runs or is spent, as `loki start` refuses: no provider, no login, no sandbox.
   const refusal = (await startRefusals(config, { env: process.env, cwd: root }))[0];

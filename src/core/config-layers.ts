@@ -70,6 +70,14 @@ export function envLayer(env: Record<string, string | undefined>, schema: z.ZodT
 
 function coerceEnv(value: string, schema: z.ZodType | undefined): unknown {
   const base = schema ? unwrap(schema) : undefined;
+  // A list is comma-separated, or JSON when an item holds a comma (LOKI_PROVIDERS_<ID>_EXTRA_ARGS='["--x=1,2"]').
+  if (base instanceof z.ZodArray && value.trim().startsWith("[")) {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
   if (base instanceof z.ZodArray)
     return value
       .split(",")

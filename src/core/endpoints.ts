@@ -27,22 +27,25 @@ export type Endpoint = {
   config: Readonly<Record<string, unknown>>;
 };
 
-export const ProviderSettings = z.object({
-  /** The API the CLI calls instead of its vendor's (a gateway, Ollama, vLLM, LM Studio). */
-  base_url: z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }).optional(),
-  /** The wire protocol at base_url (cline, opencode, aider): Anthropic Messages or OpenAI-compatible. */
-  api: z.enum(["anthropic", "openai"]).optional(),
-  /** The variable that holds the key for base_url: loki.yaml names it, the key itself stays in the environment. */
-  api_key_env: EnvName.optional(),
-  /** The model this provider runs for every phase, unless `models` names one for the phase's tier. */
-  model: z.string().min(1).optional(),
-  models: z.object(Object.fromEntries(MODEL_TIERS.map((tier) => [tier, z.string().min(1).optional()]))).optional(),
-  /** USD per million tokens; 0 is allowed: a free local model. Every call on this provider is then billed "declared". */
-  price: z.object({ input: Usd, output: Usd }).strict().optional(),
-  /** Escape hatches: argv appended to every call, and config merged into what loki generates for the CLI. */
-  extra_args: z.array(z.string()).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
-});
+export const ProviderSettings = z
+  .object({
+    /** The API the CLI calls instead of its vendor's (a gateway, Ollama, vLLM, LM Studio). */
+    base_url: z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }).optional(),
+    /** The wire protocol at base_url (cline, opencode, aider): Anthropic Messages or OpenAI-compatible. */
+    api: z.enum(["anthropic", "openai"]).optional(),
+    /** The variable that holds the key for base_url: loki.yaml names it, the key itself stays in the environment. */
+    api_key_env: EnvName.optional(),
+    /** The model this provider runs for every phase, unless `models` names one for the phase's tier. */
+    model: z.string().min(1).optional(),
+    models: z.object(Object.fromEntries(MODEL_TIERS.map((tier) => [tier, z.string().min(1).optional()]))).optional(),
+    /** USD per million tokens; 0 is allowed: a free local model. Every call on this provider is then billed "declared". */
+    price: z.object({ input: Usd, output: Usd }).strict().optional(),
+    /** Escape hatches: argv appended to every call, and config merged into what loki generates for the CLI. */
+    extra_args: z.array(z.string()).optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+  })
+  // A misspelt key (baseurl) would send the calls to the vendor's API with the vendor's key: an error, not a warning.
+  .strict();
 export type ProviderSettings = z.infer<typeof ProviderSettings>;
 
 /** What each CLI can speak at a custom base URL: claude only Anthropic's API, codex only OpenAI's (Responses). */
@@ -55,6 +58,7 @@ export const ProvidersConfig = z
       z.ZodOptional<typeof ProviderSettings>
     >,
   )
+  .strict()
   .superRefine((providers, ctx) => {
     for (const id of PROVIDER_IDS) {
       const api = providers[id]?.api;
@@ -94,7 +98,8 @@ export function endpointOf(config: Settings, id: ProviderIdName, env: Record<str
   if (!own) return undefined;
   const keyEnv = own.api_key_env ?? null;
   return {
-    baseUrl: settingsOf(config, id, env).base_url ?? null,
+    // loki.yaml's own: a CLI's own base-URL variable (ANTHROPIC_BASE_URL) reaches it through the environment.
+    baseUrl: own.base_url ?? null,
     api: own.api ?? DEFAULT_API[id],
     apiKeyEnv: keyEnv,
     apiKey: keyEnv ? (env[keyEnv] ?? null) : null,

@@ -122,7 +122,8 @@ export function modelFor(input: { provider: ProviderId; tier: ComplexityTier; ph
   if (own?.override) return { provider, model: own.override, tier: capped(PHASE_TIERS[phase], ceiling), source: "override" };
   const switched = phase === "act" ? levers.switched : undefined;
   // A provider with models of its own (`providers.<id>.model(s)`) runs them, each at the tier the user named it for:
-  // a global model (models.<phase>, model:) is not sent to its endpoint, and no loki default overrides them.
+  // a global model (models.<phase>, model:, the dashboard's switch) is not sent to its endpoint, and no loki
+  // default overrides them — a tier it names no model for takes its nearest one.
   const owned = own?.model !== undefined || own?.models !== undefined;
   // In precedence order; a model another vendor's provider runs (`--model opus` on a codex failover) is
   // not this provider's to run, and leaves the choice to the next lever.
@@ -132,8 +133,7 @@ export function modelFor(input: { provider: ProviderId; tier: ComplexityTier; ph
     [levers.configured, "configured"],
   ];
   const chosen = candidates.find(
-    (c): c is [string, ResolvedModel["source"]] =>
-      c[0] !== undefined && runsOn(provider, c[0]) && (!owned || isTier(c[0]) || c[1] === "switched"),
+    (c): c is [string, ResolvedModel["source"]] => c[0] !== undefined && runsOn(provider, c[0]) && (!owned || isTier(c[0])),
   );
   if (chosen && !isTier(chosen[0])) {
     const model = MODEL_ALIASES[chosen[0]] ?? chosen[0];
@@ -145,9 +145,17 @@ export function modelFor(input: { provider: ProviderId; tier: ComplexityTier; ph
     return { provider, model, tier, source: chosen[1] };
   }
   const tier = capped(chosen ? (chosen[0] as ModelTier) : PHASE_TIERS[phase], ceiling);
-  const mineAtTier = own?.models?.[tier] ?? own?.model;
+  const mineAtTier = own?.models?.[tier] ?? own?.model ?? nearestOwn(own?.models, tier);
   if (mineAtTier) return { provider, model: mineAtTier, tier, source: "provider" };
   return { provider, model: tierModel(provider, tier, input.tier), tier, source: chosen ? chosen[1] : "default" };
+}
+
+/** The provider's own model nearest `tier`: the next cheaper tier first, then the next dearer. */
+function nearestOwn(models: Partial<Record<ModelTier, string | undefined>> | undefined, tier: ModelTier): string | undefined {
+  if (!models) return undefined;
+  const at = rank(tier);
+  const order = [...MODEL_TIERS.slice(0, at).reverse(), ...MODEL_TIERS.slice(at + 1)];
+  return order.map((t) => models[t]).find((m) => m !== undefined);
 }
 
 const capped = (wanted: ModelTier, ceiling: ModelTier): ModelTier => (rank(wanted) > rank(ceiling) ? ceiling : wanted);

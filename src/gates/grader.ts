@@ -58,8 +58,9 @@ export function verifySection(text: string | null): Record<string, string> {
 
 /** The loki.yaml keys besides `verify:` that decide how later runs are graded and confined. `models`
  *  (per phase: who judges and reviews) and `max_tier` (their ceiling) count: a cheaper reviewer is an
- *  easier one. `model`, the pin a user changes for cost, does not. */
-export const TRUST_SETTINGS = ["heldout", "council", "sandbox", "allow_root", "models", "max_tier"] as const;
+ *  easier one. So do `providers` and `model_override`: where the graders' calls go, with which key and
+ *  model, and what they are billed. `model`, the pin a user changes for cost, does not. */
+export const TRUST_SETTINGS = ["heldout", "council", "sandbox", "allow_root", "models", "max_tier", "providers", "model_override"] as const;
 
 /** loki.yaml's trust settings as written (key → JSON; {} when absent); a file that does not parse is its own value. */
 export function trustSettings(text: string | null): Record<string, string> {

@@ -27,7 +27,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   let failure = call.ok ? undefined : await onFailure(env, call, remainingMs);
   // A failover redoes this iteration's call on the next provider, with the same prompt: it spends no
   // iteration. The chain only moves forward, so this ends.
-  while (failure?.switched) {
+  while (failure?.switched && (remainingMs() ?? 1) > 0) {
     call = await act(env, rendered, join(dir, "agent.jsonl"));
     failure = call.ok ? undefined : await onFailure(env, call, remainingMs);
   }

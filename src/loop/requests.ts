@@ -53,7 +53,14 @@ function applyModel(record: RunRecord, request: ModelRequest, run: SwitchContext
   }
   // The same function as every dispatch: a switch above max_tier is refused, as --model would be.
   try {
-    modelFor({ provider: provider as ProviderId, tier: run.tier, phase: "act", levers: { ...run.levers, switched: request.model } });
+    const resolved = modelFor({
+      provider: provider as ProviderId,
+      tier: run.tier,
+      phase: "act",
+      levers: { ...run.levers, switched: request.model },
+    });
+    // A provider on models of its own (providers.<id>.model, LOKI_MODEL_OVERRIDE) is not switched to a vendor's.
+    if (resolved.model !== request.model) throw new Error(`${provider} runs ${resolved.model} here (${resolved.source})`);
   } catch (error) {
     record.emit({ kind: "warning", message: `model ${request.model} refused: ${messageOf(error)}; the run keeps ${model}` });
     return;

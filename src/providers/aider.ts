@@ -52,7 +52,11 @@ function endpointEnv(endpoint: InvocationRequest["endpoint"]): Record<string, st
   if (!endpoint) return {};
   const env: Record<string, string> = {};
   const vendor = endpoint.api === "anthropic" ? "ANTHROPIC" : "OPENAI";
-  if (endpoint.baseUrl) env[endpoint.api === "anthropic" ? "ANTHROPIC_BASE_URL" : "OPENAI_API_BASE"] = endpoint.baseUrl;
+  if (endpoint.baseUrl) {
+    env[endpoint.api === "anthropic" ? "ANTHROPIC_BASE_URL" : "OPENAI_API_BASE"] = endpoint.baseUrl;
+    // An endpoint with no key of its own never receives the user's vendor keys from loki's environment.
+    for (const name of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]) env[name] = "";
+  }
   if (endpoint.apiKey) env[`${vendor}_API_KEY`] = endpoint.apiKey;
   return env;
 }

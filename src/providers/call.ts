@@ -107,9 +107,12 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
     ...(req.price ? { declared: req.price } : {}),
     reportedExact: !req.customBaseUrl || PRICING.models[req.model] !== undefined,
   });
+  // Stopped at its first throttled request, before any answer: the API billed nothing (a 429 costs nothing).
+  const unanswered = events.every((e) => e.kind === "init" || e.kind === "retry");
   return {
     ...outcome,
     ...(throttled && !transcriptError && !req.signal?.aborted ? { ok: false, errorClass: throttled } : {}),
+    ...(throttled && unanswered ? { costUsd: 0, costBasis: "exact" as const, usage: {} } : {}),
     exitCode: exec.exitCode,
     stderrTail: exec.stderr.split("\n").slice(-20).join("\n"),
     spawnError: exec.spawnError,

@@ -5,7 +5,7 @@ import { isAbsolute, join } from "node:path";
 import { LokiError } from "../core/errors.ts";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { isObject, type Json, num, parseJsonLine, promptFile, str, withSystemPrompt } from "./lines.ts";
-import type { Env, ErrorClass, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Env, ErrorClass, HelpInfo, Invocation, InvocationRequest, PromptFile, Provider, ProviderEvent } from "./provider.ts";
 
 /**
  * Tools removed for review/judge. Edit/Write/NotebookEdit disappear from the request; the Bash
@@ -49,16 +49,24 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     CLAUDE_CODE_TMPDIR: req.scratchDir,
     XDG_RUNTIME_DIR: req.scratchDir,
   };
-  // A custom endpoint (providers.claude): Claude Code's own variables, and its --settings for `config`.
+  // A custom endpoint (providers.claude): Claude Code's own variables, and its --settings for `config`
+  // (a 0600 file: argv is readable by every user in /proc). An endpoint with no key of its own never
+  // receives the user's Anthropic key or token from loki's environment.
   const endpoint = req.endpoint;
-  if (endpoint?.baseUrl) env.ANTHROPIC_BASE_URL = endpoint.baseUrl;
-  if (endpoint?.apiKey) env.ANTHROPIC_API_KEY = endpoint.apiKey;
+  const files: PromptFile[] = [];
+  if (endpoint?.baseUrl) {
+    env.ANTHROPIC_BASE_URL = endpoint.baseUrl;
+    env.ANTHROPIC_API_KEY = endpoint.apiKey ?? "";
+    env.ANTHROPIC_AUTH_TOKEN = "";
+  } else if (endpoint?.apiKey) env.ANTHROPIC_API_KEY = endpoint.apiKey;
   if (endpoint && Object.keys(endpoint.config).length > 0) {
     if (!has("--settings"))
       throw new LokiError("provider", "providers.claude.config is set but this claude does not advertise --settings", {
         hint: "upgrade Claude Code (npm install -g @anthropic-ai/claude-code) or remove providers.claude.config",
       });
-    argv.push("--settings", JSON.stringify(endpoint.config));
+    const settings = promptFile(req.scratchDir, "settings", JSON.stringify(endpoint.config));
+    files.push(settings);
+    argv.push("--settings", settings.path);
   }
   if (systemFile) argv.push("--append-system-prompt-file", systemFile.path);
   if (req.effort && has("--effort")) argv.push("--effort", req.effort);
@@ -92,7 +100,8 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   const denied = [...(req.role === "build" ? [] : REVIEW_DENIED_TOOLS), ...req.denyRead.flatMap(readDenyRules)];
   // Variadic flag: last, so it cannot swallow what follows it.
   if (denied.length > 0 && has("--disallowedTools")) argv.push("--disallowedTools", ...denied);
-  return { argv, env, stdin, ...(systemFile ? { files: [systemFile] } : {}) };
+  if (systemFile) files.push(systemFile);
+  return { argv, env, stdin, ...(files.length > 0 ? { files } : {}) };
 }
 
 function isRootUser(): boolean {

@@ -1,60 +1,70 @@
-// Cline CLI (`cline --json`): its record — install, login, state, argv/env per role, the NDJSON
-// parser, and the seeding of its isolated data dir. Cline keeps per-run state (and persists -m) in
-// --data-dir, so each call gets its own.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+// Cline CLI (`cline --json`): its record — install, login, state, argv/env per role (read-only roles: plan
+// mode, every write/shell/spawn tool off), the NDJSON parser. Each call gets its own --data-dir holding the
+// login, or with `providers.cline` settings loki generates (cline-config.ts) and --config there too.
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
+import {
+  clineConfigDir,
+  clineDataDir,
+  clineModelArg,
+  clineProviderId,
+  DATA_DIR,
+  globalSettingsPath,
+  LOGIN_FILE,
+  ownsSettings,
+  seedClineData,
+  seededLoginModel,
+} from "./cline-config.ts";
 import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, promptFile, readTaskIn, str, withSystemPrompt } from "./lines.ts";
 import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
-/** The user's cline data dir (its default --data-dir) and the login inside it. */
-const DATA_DIR = ".cline/data";
-const LOGIN_FILE = "settings/providers.json";
+export { clineDataDir, seedClineData } from "./cline-config.ts";
 
-/** Cline's state for one call: `<scratchDir>/cline` (settings/providers.json holds the login). */
-export function clineDataDir(scratchDir: string): string {
-  return join(scratchDir, "cline");
-}
+/** Vendor keys cline falls back to when its settings hold none: never sent to a custom endpoint. */
+const VENDOR_KEY_ENV = ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "CLINE_API_KEY"];
 
-function globalSettingsPath(scratchDir: string): string {
-  return join(clineDataDir(scratchDir), "global-settings.json");
-}
-
-/**
- * Prepare the isolated data dir before a call: copy the user's login (providers.json from
- * ~/.cline/data) and write the telemetry opt-out. Without the copy cline falls back to its own
- * hosted provider. Returns whether a login was found.
- */
-export function seedClineData(scratchDir: string, home: string = process.env.HOME ?? ""): boolean {
-  const settings = join(clineDataDir(scratchDir), "settings");
-  mkdirSync(settings, { recursive: true });
-  writeFileSync(globalSettingsPath(scratchDir), `${JSON.stringify({ telemetryOptOut: true })}\n`);
-  const login = join(home, DATA_DIR, LOGIN_FILE);
-  if (!existsSync(login)) return false;
-  copyFileSync(login, join(settings, "providers.json"));
-  return true;
+/** Seeds the call's data dir (login or generated settings, the role's global settings); `home` for tests. */
+export function prepareClineCall(req: InvocationRequest, home: string = process.env.HOME ?? ""): boolean {
+  return seedClineData(req.scratchDir, home, { role: req.role, endpoint: req.endpoint, model: req.model });
 }
 
 function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   const has = (flag: string) => help.flags.has(flag);
+  // An endpoint with its own URL or key: loki's generated settings, not the user's login.
+  const endpoint = ownsSettings(req.endpoint) ? req.endpoint : undefined;
+  const own = endpoint !== undefined;
   const argv = ["cline", "--json"];
   // Without auto-approve and no TTY every tool call fails, yet the run ends "completed" (PROVIDERS §4.1).
   if (has("--auto-approve")) argv.push("--auto-approve", "true");
-  // Plan mode offers no editor tool; run_commands stays, so shell writes remain possible.
+  // Plan mode drops the editor; the role's global settings disable the remaining write/shell/spawn tools.
   if (req.role !== "build" && has("--plan")) argv.push("--plan");
-  if (has("-m")) argv.push("-m", req.model);
+  // The provider is named so a settings file cline could not read never means "its hosted provider".
+  if (endpoint && has("-P")) argv.push("-P", clineProviderId(endpoint));
+  const model = clineModelArg(req.model, { ownSettings: own, loginModel: own ? null : seededLoginModel(req.scratchDir) });
+  if (model !== null && has("-m")) argv.push("-m", model);
   if (req.effort && has("--thinking")) argv.push("--thinking", effortUpTo(req.effort, "xhigh"));
   if (has("--data-dir")) argv.push("--data-dir", clineDataDir(req.scratchDir));
+  if (own && has("--config")) argv.push("--config", clineConfigDir(req.scratchDir));
   if (has("-c")) argv.push("-c", req.cwd);
+  argv.push(...(req.endpoint?.extraArgs ?? []));
   // cline reads no prompt from stdin or a file flag: the argv only names the file that holds it.
   // -s replaces cline's own system prompt, so ours leads the user prompt instead.
   const task = promptFile(req.scratchDir, "prompt", withSystemPrompt(req.prompt, req.systemPrompt));
   argv.push(readTaskIn(task));
-  const env = {
+  const env: Record<string, string> = {
     // The default hub backend leaves a detached daemon running after cline exits.
     CLINE_SESSION_BACKEND_MODE: "local",
-    // Only this variable makes cline read the telemetry opt-out (seedClineData writes the file).
-    CLINE_GLOBAL_SETTINGS_PATH: globalSettingsPath(req.scratchDir),
+    // Only this variable makes cline read the global settings prepare() wrote (opt-out, disabled tools).
+    CLINE_GLOBAL_SETTINGS_PATH: globalSettingsPath(req.scratchDir, req.role),
+    ...(own
+      ? {
+          // The same dirs as --data-dir/--config, for a cline that reads only the variables.
+          CLINE_DATA_DIR: clineDataDir(req.scratchDir),
+          CLINE_DIR: clineConfigDir(req.scratchDir),
+          // cline reads these when its settings hold no key: the user's vendor key must not reach an endpoint.
+          ...Object.fromEntries(VENDOR_KEY_ENV.map((name) => [name, ""])),
+        }
+      : {}),
   };
   return { argv, env, files: [task] };
 }
@@ -83,11 +93,7 @@ function agentEvents(event: Json): ProviderEvent[] {
   if (event.type === "content_start" && event.contentType === "tool") {
     return [{ kind: "tool_use", tool: str(event.toolName) ?? "unknown", input: event.input }];
   }
-  if (event.type === "content_end" && event.contentType === "tool") {
-    const output = obj(event.output);
-    const error = str(output.error) ?? str(event.error);
-    return [{ kind: "tool_result", isError: error !== undefined || output.success === false, text: error ?? str(output.result) }];
-  }
+  if (event.type === "content_end" && event.contentType === "tool") return [toolResult(event)];
   // content_end carries the whole text block; content_start may repeat it as it streams.
   if (event.type === "content_end" && event.contentType === "text") {
     const text = str(event.text) ?? "";
@@ -99,6 +105,19 @@ function agentEvents(event: Json): ProviderEvent[] {
     return [{ kind: "error", errorClass: classifyMessage(message), message }];
   }
   return [];
+}
+
+/**
+ * One object (editor), or one per item for the batch tools (read_files, search_codebase, run_commands:
+ * `[{query, result, success, error?}]`): an error if any item failed, the items' texts joined.
+ */
+function toolResult(event: Json): ProviderEvent {
+  const items = Array.isArray(event.output) ? event.output.map(obj) : [obj(event.output)];
+  const failed = items.some((item) => item.success === false || str(item.error) !== undefined);
+  const texts = items.flatMap((item) => str(item.result) ?? str(item.error) ?? []);
+  const single = items.length === 1 ? (str(items[0]?.error) ?? str(event.error)) : undefined;
+  const text = single ?? (texts.length > 0 ? texts.join("\n") : str(event.error));
+  return { kind: "tool_result", isError: failed || str(event.error) !== undefined, text };
 }
 
 function resultEvent(event: Json): ProviderEvent {
@@ -143,7 +162,7 @@ export const cline: Provider = {
   capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false, resultRequired: true },
   models: DEFAULT_MODELS.cline,
   stateDirs,
-  prepare: (req) => void seedClineData(req.scratchDir),
+  prepare: (req) => void prepareClineCall(req),
   invocation,
   parse,
 };

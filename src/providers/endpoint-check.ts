@@ -22,13 +22,14 @@ function headersFor(endpoint: Pick<Endpoint, "api" | "apiKey">): Record<string, 
     : { authorization: `Bearer ${endpoint.apiKey}` };
 }
 
-/** Model ids in a models-list answer (Anthropic, OpenAI and Ollama's /v1 all use data[].id). */
-export function listedModels(body: unknown): string[] | null {
+/** Model ids in a models-list answer (Anthropic, OpenAI and Ollama's /v1 all use data[].id); `more`: a page of a longer list. */
+export function listedModels(body: unknown): { ids: string[]; more: boolean } | null {
   const data = body && typeof body === "object" ? (body as { data?: unknown }).data : undefined;
   if (!Array.isArray(data)) return null;
-  return data.flatMap((m) =>
+  const ids = data.flatMap((m) =>
     m && typeof m === "object" && typeof (m as { id?: unknown }).id === "string" ? [(m as { id: string }).id] : [],
   );
+  return { ids, more: (body as { has_more?: unknown }).has_more === true };
 }
 
 /** One endpoint's check. `model`: the model loki will send it (modelFor), checked against the list when there is one. */
@@ -85,14 +86,17 @@ export async function checkEndpoint(
       detail: `${origin} answers, but GET ${new URL(url).pathname} returned HTTP ${response.status}: model ${model} not checked`,
       fix: null,
     };
-  const models = listedModels(await response.json().catch(() => null));
-  if (models && models.length > 0 && !models.includes(model))
+  const listed = listedModels(await response.json().catch(() => null));
+  const models = listed?.ids ?? null;
+  // A dated id (claude-sonnet-4-5-20250929) serves its alias; a paged list may hold the model further on.
+  const served = models === null || models.length === 0 || models.some((m) => m === model || m.startsWith(`${model}-`));
+  if (!served && models)
     return {
       name,
-      status: "fail",
+      status: listed?.more ? "warn" : "fail",
       version: null,
-      detail: `${origin} does not serve ${model} (it lists ${models.slice(0, 8).join(", ")}${models.length > 8 ? ", …" : ""})`,
-      fix: `set providers.${id}.model to one it serves (or pull ${model} there)`,
+      detail: `${origin} ${listed?.more ? "does not list" : "does not serve"} ${model}${listed?.more ? " on the first page of its models" : ""} (it lists ${models.slice(0, 8).join(", ")}${models.length > 8 ? ", …" : ""})`,
+      fix: listed?.more ? null : `set providers.${id}.model to one it serves (or pull ${model} there)`,
     };
   return {
     name,

@@ -41,8 +41,9 @@ export function classifyMessage(message: string): ErrorClass {
  * A prompt as a file in the call's scratch dir, named by its content: concurrent calls sharing a
  * scratch dir never overwrite each other's, and the name says nothing of the text.
  */
-export function promptFile(scratchDir: string, kind: "prompt" | "system", content: string): PromptFile {
-  return { path: join(scratchDir, `loki-${kind}-${sha256(content).slice(0, 16)}.md`), content };
+export function promptFile(scratchDir: string, kind: "prompt" | "system" | "settings", content: string): PromptFile {
+  const ext = kind === "settings" ? "json" : "md";
+  return { path: join(scratchDir, `loki-${kind}-${sha256(content).slice(0, 16)}.${ext}`), content };
 }
 
 /** The short argv instruction for a CLI that reads its prompt neither from stdin nor from a file flag. */

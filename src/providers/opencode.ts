@@ -1,9 +1,10 @@
 // OpenCode (`opencode run --format json`, the prompt on stdin): its record — install, login, state,
-// argv per role and the NDJSON parser. Built from the documented `run` flags and event shapes (not
-// installed here, no sample captured); without --format json it prints text lines. No I/O here.
+// argv/env per role and the NDJSON parser, checked against the real CLI (devDependency opencode-ai
+// 1.18.33, tests/providers/opencode-contract.test.ts). A custom endpoint: opencode-config.ts.
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
+import { deepMerge, endpointModel, isolatedEnv, isolates, readOnlyOverlay, writeIsolatedState } from "./opencode-config.ts";
 import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** Usage key for the dispatched model: step_finish events do not name it. */
@@ -19,15 +20,39 @@ export function opencodeModel(model: string): string {
 
 function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   const has = (flag: string) => help.flags.has(flag);
+  const endpoint = isolates(req.endpoint) ? req.endpoint : null;
   const argv = ["opencode", "run"];
   if (has("--format")) argv.push("--format", "json");
-  argv.push("--model", opencodeModel(req.model));
-  // The built-in plan agent denies edits; its bash stays, so the tree hash is the real guard.
+  argv.push("--model", endpoint ? endpointModel(endpoint, req.model) : opencodeModel(req.model));
+  // Review roles run as the plan agent (its prompt says read-only), with every tool that is not a read denied.
   if (req.role !== "build" && has("--agent")) argv.push("--agent", "plan");
   // Nobody is there to answer a permission prompt in a headless build.
   if (req.role === "build" && has("--auto")) argv.push("--auto");
+  // A session with a title gets no title-generating model call (one more request, unbilled in the events).
+  if (has("--title")) argv.push("--title", `loki ${req.role}`);
+  argv.push(...(req.endpoint?.extraArgs ?? []));
+  // `opencode run` works in $PWD when it is set, not in the directory it was started in: loki's own PWD
+  // (where loki was started) would send the agent to the wrong checkout.
+  const env: Record<string, string> = { PWD: req.cwd, ...(endpoint ? isolatedEnv({ ...req, endpoint }) : {}) };
+  const content = configContent(req, endpoint !== null);
+  if (content) env.OPENCODE_CONFIG_CONTENT = JSON.stringify(content);
   // `run` with no message argument takes the message from stdin (it appends piped stdin to it).
-  return { argv, env: {}, stdin: withSystemPrompt(req.prompt, req.systemPrompt) };
+  return { argv, env, stdin: withSystemPrompt(req.prompt, req.systemPrompt) };
+}
+
+/**
+ * OPENCODE_CONFIG_CONTENT, merged after every config file opencode reads (the project's too): the read-only
+ * rules of a review role, and — without a generated opencode.json to hold it — the endpoint's `config`.
+ */
+function configContent(req: InvocationRequest, generated: boolean): Json | null {
+  const own = generated ? {} : { ...(req.endpoint?.config ?? {}) };
+  if (req.role !== "build") return deepMerge(own, readOnlyOverlay());
+  return Object.keys(own).length > 0 ? own : null;
+}
+
+/** With an endpoint of its own, the call's state root and generated opencode.json are written first. */
+function prepare(req: InvocationRequest): void {
+  if (isolates(req.endpoint)) writeIsolatedState({ ...req, endpoint: req.endpoint });
 }
 
 function parse(line: string): ProviderEvent[] {
@@ -85,13 +110,27 @@ function stepResult(part: Json): ProviderEvent {
   };
 }
 
+/** An `error` line: APIError carries the HTTP status and response headers (retry-after), ProviderAuthError a missing key. */
 function errorEvent(error: Json): ProviderEvent {
   const name = str(error.name) ?? "Error";
   const data = obj(error.data);
   const message = str(data.message) ?? str(error.message) ?? name;
   const status = num(data.statusCode);
   const errorClass = name === "ProviderAuthError" ? "auth" : classifyMessage(`${status ?? ""} ${name}: ${message}`);
-  return { kind: "error", errorClass, message };
+  const retryAfterMs = retryAfter(obj(data.responseHeaders));
+  return { kind: "error", errorClass, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+}
+
+/** `retry-after-ms`, or `retry-after` in seconds or as an HTTP date. */
+function retryAfter(headers: Json): number | undefined {
+  const ms = Number(str(headers["retry-after-ms"]) ?? Number.NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = str(headers["retry-after"]);
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() !== "" && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** The XDG base dirs opencode writes (data, config, cache, state), each moved by its XDG_* variable. */
@@ -128,6 +167,7 @@ export const opencode: Provider = {
   capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false, resultRequired: false },
   models: DEFAULT_MODELS.opencode,
   stateDirs,
+  prepare,
   invocation,
   parse,
 };

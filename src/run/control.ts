@@ -3,7 +3,7 @@
 // them. Each only leaves a signal or a request in .loki/ (or signals the run's own process, for "stop
 // now"); the run applies it at its next boundary. None starts a run, and none can waive a check.
 import { usageError } from "../core/errors.ts";
-import { switchableModels, type ModelTier } from "../core/models.ts";
+import { switchableModels } from "../core/models.ts";
 import { signalSaved } from "../core/process-identity.ts";
 import { BudgetRequest, ModelRequest, OrchestratorState } from "../core/run-schema.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
@@ -13,12 +13,18 @@ import { clearSignal, setSignal } from "../loop/signals.ts";
 import { readStatus, type StatusReport } from "./status.ts";
 
 /** The run's model ceiling (max_tier at its start; none recorded: no ceiling). */
-function ceiling(root: string): ModelTier {
+/** What the live run on `provider` may switch to: none when it runs models of its own (providers.<id>, the override). */
+function choicesFor(root: string, provider: string): string[] {
+  let state: OrchestratorState | null = null;
   try {
-    return readJson(workspaceAt(root).orchestrator, OrchestratorState)?.max_tier ?? "planning";
+    state = readJson(workspaceAt(root).orchestrator, OrchestratorState) ?? null;
   } catch {
-    return "planning";
+    state = null;
   }
+  const settings = state?.settings;
+  const own = settings?.providers?.[provider as keyof NonNullable<typeof settings.providers>];
+  if (own?.model || own?.models || (settings?.model_override && settings.endpoints?.[provider])) return [];
+  return switchableModels(provider, state?.max_tier ?? "planning");
 }
 
 export type ControlAnswer = { ok: true; message: string } | { ok: false; status: 409 | 422; message: string };
@@ -75,15 +81,20 @@ export async function stopRun(root: string, mode: "iteration" | "now", by: strin
 /** The models the live run's provider can switch to; empty without a live run. */
 export async function runModels(root: string): Promise<string[]> {
   const status = await readStatus(root);
-  return status.run_id && status.provider && LIVE.includes(status.status) ? switchableModels(status.provider, ceiling(root)) : [];
+  return status.run_id && status.provider && LIVE.includes(status.status) ? choicesFor(root, status.provider) : [];
 }
 
 export async function requestModel(root: string, model: string, by: string): Promise<ControlAnswer> {
   const run = await liveRun(root);
   if (isAnswer(run)) return run;
-  const choices = switchableModels(run.provider ?? "", ceiling(root));
+  const choices = choicesFor(root, run.provider ?? "");
   if (!choices.includes(model))
-    return refuse(422, `${model} is not a model ${run.provider} runs here under its max_tier (one of: ${choices.join(", ")})`);
+    return refuse(
+      422,
+      choices.length === 0
+        ? `run ${run.run_id} runs ${run.provider}'s own models (providers.${run.provider} or LOKI_MODEL_OVERRIDE): there is no model to switch to`
+        : `${model} is not a model ${run.provider} runs here under its max_tier (one of: ${choices.join(", ")})`,
+    );
   if (run.progress?.model === model) return refuse(409, `run ${run.run_id} already runs ${model}`);
   writeJson(workspaceAt(root).modelRequest, ModelRequest, {
     schema_version: SCHEMA_VERSION,

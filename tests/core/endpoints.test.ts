@@ -79,9 +79,11 @@ describe("which model a provider with models of its own runs", () => {
     expect(on(c, "claude", "reason")).toMatchObject({ model: "big-local", tier: "planning" });
     expect(on(c, "claude", "act")).toMatchObject({ model: "mid-local", tier: "development" });
     expect(on(c, "claude", "verify")).toMatchObject({ model: "small-local", tier: "fast" });
-    // A tier the provider names no model for falls back to loki's default for it.
-    const partial = config({ providers: { claude: { models: { planning: "big-local" } } } });
-    expect(on(partial, "claude", "act")).toMatchObject({ model: "claude-sonnet-5-5", source: "default" });
+    // A tier the provider names no model for takes its nearest own model (cheaper first): never loki's default.
+    const partial = config({ providers: { claude: { models: { planning: "big-local", fast: "small-local" } } } });
+    expect(on(partial, "claude", "act")).toMatchObject({ model: "small-local", source: "provider" });
+    const onlyBig = config({ providers: { claude: { models: { planning: "big-local" } } } });
+    expect(on(onlyBig, "claude", "verify")).toMatchObject({ model: "big-local", source: "provider" });
   });
 
   test("the override wins over everything on its provider, and only there", () => {
@@ -128,9 +130,19 @@ describe("records map an endpoint onto their CLI", () => {
 
   test("claude: ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY in its env (never argv), extra args before the variadic flag", () => {
     const inv = claude.invocation(request({ endpoint, role: "review" }), helpFrom("claude.txt", "2.1.330"));
-    expect(inv.env).toMatchObject({ ANTHROPIC_BASE_URL: "http://127.0.0.1:8080", ANTHROPIC_API_KEY: "sk-gw" });
+    expect(inv.env).toMatchObject({ ANTHROPIC_BASE_URL: "http://127.0.0.1:8080", ANTHROPIC_API_KEY: "sk-gw", ANTHROPIC_AUTH_TOKEN: "" });
     expect(inv.argv.join(" ")).not.toContain("sk-gw");
     expect(inv.argv.indexOf("--max-turns")).toBeLessThan(inv.argv.indexOf("--disallowedTools"));
+  });
+
+  test("claude: a keyless endpoint gets blank vendor keys (never the user's); config goes in a 0600 settings file, not argv", () => {
+    const keyless = { ...endpoint, apiKeyEnv: null, apiKey: null, config: { env: { SECRETISH: "v" } } };
+    const inv = claude.invocation(request({ endpoint: keyless, role: "review" }), helpFrom("claude.txt", "2.1.330"));
+    expect(inv.env).toMatchObject({ ANTHROPIC_API_KEY: "", ANTHROPIC_AUTH_TOKEN: "" });
+    const settings = inv.argv[inv.argv.indexOf("--settings") + 1] ?? "";
+    expect(settings).toEndWith(".json");
+    expect(inv.files?.find((f) => f.path === settings)?.content).toBe('{"env":{"SECRETISH":"v"}}');
+    expect(inv.argv.join(" ")).not.toContain("SECRETISH");
   });
 
   test("codex: a model provider of its own as -c pairs naming the key's variable (the key stays out of argv), then config", () => {
@@ -162,7 +174,7 @@ describe("records map an endpoint onto their CLI", () => {
   test("aider: litellm's variables, the model prefixed with the protocol", () => {
     const help = { version: "0.86.0", flags: new Set(["--model"]) };
     const inv = aider.invocation(request({ model: "qwen3", endpoint: { ...endpoint, api: "openai" } }), help);
-    expect(inv.env).toEqual({ OPENAI_API_BASE: "http://127.0.0.1:8080", OPENAI_API_KEY: "sk-gw" });
+    expect(inv.env).toEqual({ OPENAI_API_BASE: "http://127.0.0.1:8080", OPENAI_API_KEY: "sk-gw", ANTHROPIC_API_KEY: "" });
     expect(inv.argv[inv.argv.indexOf("--model") + 1]).toBe("openai/qwen3");
   });
 });

@@ -64,6 +64,14 @@ describe("graderChanges", () => {
       { "loki.yaml": "models:\n  verify: claude-haiku-5-5\nmax_tier: fast\n" },
       ["loki.yaml max_tier", "loki.yaml models"],
     ],
+    [
+      "loki.yaml: the graders sent to another endpoint at a price of 0, every call on one model",
+      {
+        "loki.yaml":
+          "providers:\n  claude:\n    base_url: https://agent.example\n    price: { input: 0, output: 0 }\nmodel_override: tiny\n",
+      },
+      ["loki.yaml model_override", "loki.yaml providers"],
+    ],
     [".lokiignore added", { ".lokiignore": "src/\n" }, [".lokiignore"]],
     // loki reads only the root .lokiignore, and attributes from the base: these change no grading.
     ["a nested .lokiignore (never read)", { "src/.lokiignore": "*\n" }, []],

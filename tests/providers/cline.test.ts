@@ -1,10 +1,13 @@
-// Cline `--json` parsing over every real sample, its call outcomes, and the seeding of the isolated
-// data dir (login copied from ~/.cline, telemetry opt-out written).
+// Cline `--json` parsing over every real sample (and the batch tools' per-item output), its call
+// outcomes, the seeding of the isolated data dir, and which model cline runs (a loki default never
+// overrides the model the user's login names). Endpoint settings: cline-config.test.ts.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_MODELS } from "../../src/core/models.ts";
 import { cline, seedClineData } from "../../src/providers/cline.ts";
+import { clineModelArg, loginModel } from "../../src/providers/cline-config.ts";
 import { summarizeCall } from "../../src/providers/outcome.ts";
 import { exitWith, parseSample } from "../helpers/provider-fixtures.ts";
 
@@ -132,5 +135,48 @@ describe("seedClineData", () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("cline.parse: the batch tools' per-item output", () => {
+  const toolEnd = (toolName: string, output: unknown) =>
+    JSON.stringify({ type: "agent_event", event: { type: "content_end", contentType: "tool", toolName, output } });
+
+  test("read_files/search_codebase: the items' texts; run_commands: an error when any command failed", () => {
+    expect(cline.parse(toolEnd("read_files", [{ query: "/r/a.txt", result: "1 | hello", success: true }]))).toEqual([
+      { kind: "tool_result", isError: false, text: "1 | hello" },
+    ]);
+    const commands = [
+      { query: "echo hi", result: "hi\n", success: true },
+      { query: "false", result: "[Command exited with code 1]", error: "Command exited with code 1", success: false },
+    ];
+    expect(cline.parse(toolEnd("run_commands", commands))).toEqual([
+      { kind: "tool_result", isError: true, text: "hi\n\n[Command exited with code 1]" },
+    ]);
+  });
+
+  test("a tool the settings removed: the refusal is the error text", () => {
+    const refused = "Tool call run_commands was rejected before execution: AI_NoSuchToolError";
+    expect(cline.parse(toolEnd("run_commands", { error: refused }))).toEqual([{ kind: "tool_result", isError: true, text: refused }]);
+  });
+});
+
+describe("which model cline runs", () => {
+  const login = (model?: string, lastUsed = "anthropic") =>
+    JSON.stringify({ version: 1, lastUsedProvider: lastUsed, providers: { anthropic: { settings: { provider: "anthropic", model } } } });
+
+  test("the login's model is its last-used provider's", () => {
+    expect(loginModel(login("user-model"))).toBe("user-model");
+    expect(loginModel(login(undefined))).toBeNull();
+    expect(loginModel(login("user-model", "openrouter"))).toBeNull();
+    expect(loginModel("{not json")).toBeNull();
+  });
+
+  test("a loki default never overrides the login's model; a chosen model does; with loki's settings it is always loki's", () => {
+    const lokiDefault = DEFAULT_MODELS.cline.standard;
+    expect(clineModelArg(lokiDefault, { ownSettings: false, loginModel: "user-model" })).toBeNull();
+    expect(clineModelArg("claude-opus-5-5", { ownSettings: false, loginModel: "user-model" })).toBe("claude-opus-5-5");
+    expect(clineModelArg(lokiDefault, { ownSettings: false, loginModel: null })).toBe(lokiDefault);
+    expect(clineModelArg(lokiDefault, { ownSettings: true, loginModel: "user-model" })).toBe(lokiDefault);
   });
 });

@@ -15,7 +15,8 @@ import { helpFrom, NO_HELP, request } from "../helpers/provider-fixtures.ts";
 const CLAUDE_HELP = helpFrom("claude.txt", "2.1.330");
 const CODEX_HELP = helpFrom("codex-exec.txt", "0.169.0");
 const CLINE_HELP = helpFrom("cline.txt", "3.0.65");
-// Documented options (aider.chat/docs/config/options.html; opencode.ai/docs/cli): neither CLI is installable here.
+// aider: its documented options (aider.chat/docs/config/options.html; a PyPI package, not installable here). opencode: a
+// subset of the real 1.18.33 `run --help` (its full record is tested against the real CLI in opencode-contract.test.ts).
 const AIDER_HELP: HelpInfo = {
   version: "0.86.0",
   flags: new Set([

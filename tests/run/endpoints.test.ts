@@ -193,6 +193,8 @@ describe("providers.<id> endpoints with the real CLIs", () => {
     expect(anthropic.modelCalls().length).toBeLessThanOrEqual(2);
     const failovers = r.events().flatMap((e) => (e.kind === "provider_failover" ? [e] : []));
     expect(failovers).toMatchObject([{ from: "claude", to: "codex", reason: "rate_limit", iteration: 1 }]);
+    // The throttled call got no answer: it costs nothing, exactly (no floor estimate).
+    expect(r.ledger().filter((e) => e.provider === "claude")).toMatchObject([{ role: "build", usd: 0, basis: "exact" }]);
     expect(r.completion()).toMatchObject({ outcome: "verified", iterations: 1 });
     const proof = r.proof();
     expect(proof.providers.failovers).toMatchObject([{ iteration: 1, from: "claude", to: "codex", reason: "rate_limit" }]);

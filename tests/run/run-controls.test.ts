@@ -55,6 +55,19 @@ describe("run controls", () => {
     expect(Date.parse(act?.started_at ?? "")).toBeGreaterThan(0);
   });
 
+  test("a run on a provider's own models (providers.<id>.model) offers no switch and refuses one to a vendor model", async () => {
+    await using s = await scenarioRepo("break-then-fix", `${NO_COUNCIL}providers:\n  claude:\n    model: local-coder\n`, HELD);
+    const run = spawnStart(s, ["--budget", "5", "--max-iterations", "3"]);
+    await until(inCall(s));
+    expect(await runModels(s.path)).toEqual([]);
+    const refused = await requestModel(s.path, "claude-haiku-5-5", "test");
+    expect(refused).toMatchObject({ ok: false, status: 422, message: expect.stringContaining("own models") });
+    s.release();
+    await exitOf(run);
+    expect(argvOf(s).map(modelOf)).toEqual(expect.arrayContaining(["local-coder"]));
+    expect(new Set(argvOf(s).map(modelOf))).toEqual(new Set(["local-coder"]));
+  });
+
   test("a request file forged or torn in .loki/control/ is refused by the run and changes nothing", async () => {
     await using s = await scenarioRepo("break-then-fix", NO_COUNCIL, HELD);
     const run = spawnStart(s, ["--budget", "5", "--max-iterations", "3"]);
