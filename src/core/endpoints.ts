@@ -48,6 +48,21 @@ export const ProviderSettings = z
   .strict();
 export type ProviderSettings = z.infer<typeof ProviderSettings>;
 
+/** Each protocol's vendor URL, written out for an endpoint with a key and no URL (so ANTHROPIC_BASE_URL & co. cannot redirect the key). */
+const VENDOR_URL: Readonly<Record<Endpoint["api"], string>> = {
+  anthropic: "https://api.anthropic.com",
+  openai: "https://api.openai.com/v1",
+};
+
+/**
+ * The base URL as SDK clients take it (cline's providers, opencode's @ai-sdk ones): Anthropic's with `/v1`
+ * (loki's is ANTHROPIC_BASE_URL's form, without it); OpenAI-compatible URLs end in /v1 by convention already.
+ */
+export function sdkBaseUrl(endpoint: Pick<Endpoint, "baseUrl" | "api">): string {
+  const url = (endpoint.baseUrl ?? VENDOR_URL[endpoint.api]).replace(/\/+$/, "");
+  return endpoint.api === "anthropic" && !/\/v1$/.test(url) ? `${url}/v1` : url;
+}
+
 /** What each CLI can speak at a custom base URL: claude only Anthropic's API, codex only OpenAI's (Responses). */
 const ONLY_API: Readonly<Partial<Record<ProviderIdName, Endpoint["api"]>>> = { claude: "anthropic", codex: "openai" };
 

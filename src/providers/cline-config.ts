@@ -9,6 +9,7 @@ import { configError } from "../core/errors.ts";
 import { DEFAULT_MODELS, type Role } from "../core/models.ts";
 import { isObject, type Json, str } from "./lines.ts";
 import type { Endpoint } from "./provider.ts";
+import { sdkBaseUrl } from "../core/endpoints.ts";
 
 /** The user's cline data dir (its default --data-dir) and the login inside it. */
 export const DATA_DIR = ".cline/data";
@@ -43,21 +44,6 @@ export function clineProviderId(endpoint: Pick<Endpoint, "api" | "config">): str
   const named = endpoint.config.provider;
   if (typeof named === "string") return named;
   return endpoint.api === "anthropic" ? "anthropic" : "openai-compatible";
-}
-
-/** Each protocol's vendor URL, written out for a null base URL so ANTHROPIC_BASE_URL & co. cannot redirect the key. */
-const VENDOR_URL: Readonly<Record<Endpoint["api"], string>> = {
-  anthropic: "https://api.anthropic.com",
-  openai: "https://api.openai.com/v1",
-};
-
-/**
- * Cline's Anthropic provider takes the base URL with `/v1` (its default is https://api.anthropic.com/v1);
- * loki's is ANTHROPIC_BASE_URL's form, without it. OpenAI-compatible URLs already end in /v1 by convention.
- */
-export function clineBaseUrl(endpoint: Pick<Endpoint, "baseUrl" | "api">): string {
-  const url = (endpoint.baseUrl ?? VENDOR_URL[endpoint.api]).replace(/\/+$/, "");
-  return endpoint.api === "anthropic" && !/\/v1$/.test(url) ? `${url}/v1` : url;
 }
 
 /** Tools a review, judge or planning call must not have: write, edit, shell, web, sub-agents and teams, questions. */
@@ -159,7 +145,7 @@ export function endpointSettings(endpoint: Endpoint, model: string): Json {
     provider: clineProviderId(endpoint),
     ...(endpoint.apiKey ? { apiKey: endpoint.apiKey } : {}),
     model,
-    baseUrl: clineBaseUrl(endpoint),
+    baseUrl: sdkBaseUrl(endpoint),
   };
   const settings = deepMerge(own, endpoint.config);
   const checked = ClineSettings.safeParse(settings);

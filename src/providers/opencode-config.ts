@@ -8,6 +8,7 @@ import { sha256 } from "../core/hash.ts";
 import type { Role } from "../core/models.ts";
 import { isObject, type Json } from "./lines.ts";
 import type { Endpoint, InvocationRequest } from "./provider.ts";
+import { sdkBaseUrl } from "../core/endpoints.ts";
 
 /** The opencode provider an OpenAI-compatible endpoint becomes; `--model` is `loki/<model>`. */
 export const ENDPOINT_PROVIDER = "loki";
@@ -17,18 +18,6 @@ export const FALLBACK_KEY_ENV = "LOKI_OPENCODE_API_KEY";
 /** An endpoint with its own URL or key replaces the user's opencode setup; one that only picks a model, args or config keeps it. */
 export function isolates(endpoint: Endpoint | undefined): endpoint is Endpoint {
   return endpoint !== undefined && (endpoint.baseUrl !== null || endpoint.apiKeyEnv !== null || endpoint.apiKey !== null);
-}
-
-/** Each protocol's vendor URL, for an endpoint that sets a key but no URL. */
-const VENDOR_URL: Readonly<Record<Endpoint["api"], string>> = {
-  anthropic: "https://api.anthropic.com/v1",
-  openai: "https://api.openai.com/v1",
-};
-
-/** @ai-sdk/anthropic wants `/v1` on its baseURL; loki's Anthropic URLs are ANTHROPIC_BASE_URL's form, without it. */
-export function endpointBaseUrl(endpoint: Pick<Endpoint, "baseUrl" | "api">): string {
-  const url = (endpoint.baseUrl ?? VENDOR_URL[endpoint.api]).replace(/\/+$/, "");
-  return endpoint.api === "anthropic" && !/\/v1$/.test(url) ? `${url}/v1` : url;
 }
 
 /** Anthropic's protocol runs on opencode's own `anthropic` provider (its prices, its headers); the rest on `loki`. */
@@ -88,7 +77,7 @@ export function generatedConfig(endpoint: Endpoint, model: string, role: Role): 
   const provider = endpointProvider(endpoint);
   const id = endpointModelId(endpoint, model);
   const keyEnv = keyEnvOf(endpoint);
-  const options: Json = { baseURL: endpointBaseUrl(endpoint), ...(keyEnv ? { apiKey: `{env:${keyEnv}}` } : {}) };
+  const options: Json = { baseURL: sdkBaseUrl(endpoint), ...(keyEnv ? { apiKey: `{env:${keyEnv}}` } : {}) };
   const entry: Json = {
     ...(provider === ENDPOINT_PROVIDER ? { npm: "@ai-sdk/openai-compatible", name: "loki endpoint" } : {}),
     options,

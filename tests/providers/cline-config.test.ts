@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
 import { DEFAULT_MODELS } from "../../src/core/models.ts";
+import { sdkBaseUrl } from "../../src/core/endpoints.ts";
 import { cline, prepareClineCall } from "../../src/providers/cline.ts";
 import {
-  clineBaseUrl,
   clineGlobalSettings,
   clineProviderId,
   deepMerge,
@@ -35,11 +35,11 @@ const endpoint = (overrides: Partial<Endpoint> = {}): Endpoint => ({
 
 describe("cline endpoint settings (pure)", () => {
   test("base URL: Anthropic's gets /v1 like cline's default, OpenAI-compatible is kept; null is the vendor's, written out", () => {
-    expect(clineBaseUrl({ baseUrl: "http://127.0.0.1:8080", api: "anthropic" })).toBe("http://127.0.0.1:8080/v1");
-    expect(clineBaseUrl({ baseUrl: "https://gw.example/anthropic/v1/", api: "anthropic" })).toBe("https://gw.example/anthropic/v1");
-    expect(clineBaseUrl({ baseUrl: "http://127.0.0.1:11434/v1/", api: "openai" })).toBe("http://127.0.0.1:11434/v1");
-    expect(clineBaseUrl({ baseUrl: null, api: "anthropic" })).toBe("https://api.anthropic.com/v1");
-    expect(clineBaseUrl({ baseUrl: null, api: "openai" })).toBe("https://api.openai.com/v1");
+    expect(sdkBaseUrl({ baseUrl: "http://127.0.0.1:8080", api: "anthropic" })).toBe("http://127.0.0.1:8080/v1");
+    expect(sdkBaseUrl({ baseUrl: "https://gw.example/anthropic/v1/", api: "anthropic" })).toBe("https://gw.example/anthropic/v1");
+    expect(sdkBaseUrl({ baseUrl: "http://127.0.0.1:11434/v1/", api: "openai" })).toBe("http://127.0.0.1:11434/v1");
+    expect(sdkBaseUrl({ baseUrl: null, api: "anthropic" })).toBe("https://api.anthropic.com/v1");
+    expect(sdkBaseUrl({ baseUrl: null, api: "openai" })).toBe("https://api.openai.com/v1");
   });
 
   test("the provider's settings: protocol, URL, key and model, with `config` deep-merged over them", () => {

@@ -6,8 +6,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "../helpers/tmp.ts";
 import { opencode } from "../../src/providers/opencode.ts";
+import { sdkBaseUrl } from "../../src/core/endpoints.ts";
 import {
-  endpointBaseUrl,
   endpointModel,
   FALLBACK_KEY_ENV,
   generatedConfig,
@@ -47,9 +47,9 @@ describe("opencode endpoint config", () => {
   });
 
   test("base URLs: Anthropic's gets /v1, an unset one is the vendor's; models are <provider>/<model>", () => {
-    expect(endpointBaseUrl({ baseUrl: "http://127.0.0.1:8080/", api: "anthropic" })).toBe("http://127.0.0.1:8080/v1");
-    expect(endpointBaseUrl({ baseUrl: "http://gw/v1/", api: "openai" })).toBe("http://gw/v1");
-    expect(endpointBaseUrl({ baseUrl: null, api: "openai" })).toBe("https://api.openai.com/v1");
+    expect(sdkBaseUrl({ baseUrl: "http://127.0.0.1:8080/", api: "anthropic" })).toBe("http://127.0.0.1:8080/v1");
+    expect(sdkBaseUrl({ baseUrl: "http://gw/v1/", api: "openai" })).toBe("http://gw/v1");
+    expect(sdkBaseUrl({ baseUrl: null, api: "openai" })).toBe("https://api.openai.com/v1");
     expect(endpointModel({ api: "openai" }, "local-coder")).toBe("loki/local-coder");
     expect(endpointModel({ api: "openai" }, "qwen/qwen3-coder")).toBe("loki/qwen/qwen3-coder");
     expect(endpointModel({ api: "anthropic" }, "anthropic/claude-sonnet-5-5")).toBe("anthropic/claude-sonnet-5-5");
