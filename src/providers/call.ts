@@ -107,8 +107,9 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
     ...(req.price ? { declared: req.price } : {}),
     reportedExact: !req.customBaseUrl || PRICING.models[req.model] !== undefined,
   });
-  // Stopped at its first throttled request, before any answer: the API billed nothing (a 429 costs nothing).
-  const unanswered = events.every((e) => e.kind === "init" || e.kind === "retry");
+  // Stopped while its first request was being throttled: a call asks again only after a tool ran, so with no
+  // tool call and no result, no request of it was answered — the API billed nothing (a 429 costs nothing).
+  const unanswered = !events.some((e) => e.kind === "tool_use" || e.kind === "result");
   return {
     ...outcome,
     ...(throttled && !transcriptError && !req.signal?.aborted ? { ok: false, errorClass: throttled } : {}),

@@ -135,7 +135,8 @@ describe("doctor and provider", () => {
     });
     const ready = await loki(["doctor", "--json"], { cwd: dir.path, env: { PATH, ANTHROPIC_API_KEY: "test-key" } });
     expect(ready.code).toBe(0);
-    expect(ready.json()).toMatchObject({ ok: true, usable_providers: ["claude"] });
+    // OpenCode, found next to loki (its devDependency), takes the same key: usable too.
+    expect(ready.json()).toMatchObject({ ok: true, usable_providers: ["claude", "opencode"] });
     const human = await loki(["doctor"], { cwd: dir.path, env: { PATH, ANTHROPIC_API_KEY: "test-key" } });
     expect(human.stdout).toContain("ready ($ANTHROPIC_API_KEY)");
     expect(human.stdout).not.toContain("test-key");

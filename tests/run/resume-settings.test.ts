@@ -24,6 +24,9 @@ describe("loki resume keeps the settings the run started with", () => {
       max_tier: "planning",
       model: null,
       fallback_model: null,
+      providers: {},
+      model_override: null,
+      endpoints: {},
     });
 
     const resumed = await s.loki(["resume", "--max-iterations", "2"]);
