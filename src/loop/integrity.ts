@@ -1,6 +1,6 @@
-// Fingerprints of the code that grades a run — loki's own files and the provider CLIs it resolved —
-// taken at run start and compared before every build, review and judge call: in an unsandboxed run
-// the agent could otherwise swap the grader mid-run. Per file: size, mtime, ctime and inode (an
+// Fingerprints of what grades a run — loki's own files, the provider CLIs it resolved and the user
+// config their graders read — taken at run start and compared before every build, review and judge
+// call: the agent could otherwise swap the grader (unsandboxed) or its config (in a writable state dir). Per file: size, mtime, ctime and inode (an
 // unprivileged process cannot set ctime back), plus a sha256 of the content for files under 1 MiB.
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
@@ -111,8 +111,8 @@ export function projectBinCandidates(root: string): string[] {
 }
 
 /** The baseline a run records at start (and again on resume). */
-export function takeIntegrity(binaryPaths: readonly string[], root?: string): RunIntegrity {
-  const watched = [...binaryPaths.flatMap(providerCodePaths), ...(root === undefined ? [] : projectBinCandidates(root))];
+export function takeIntegrity(binaryPaths: readonly string[], root?: string, graderConfig: readonly string[] = []): RunIntegrity {
+  const watched = [...binaryPaths.flatMap(providerCodePaths), ...(root === undefined ? [] : projectBinCandidates(root)), ...graderConfig];
   return { loki: fingerprintInstall(lokiCodePaths()), provider: fingerprintInstall(watched) };
 }
 
@@ -136,6 +136,8 @@ function diff(kind: Drift["kind"], before: Fingerprints, now: Fingerprints): Dri
 /** How a drift reads as a trust violation. */
 export function driftReason(drift: Drift): string {
   if (drift.kind === "loki") return `loki's own code changed during the run: ${drift.path}`;
+  if (/\.(json|jsonc|toml)$/.test(drift.path))
+    return `a provider CLI's config, which its graders read, ${drift.appeared ? "appeared" : "changed"} during the run: ${drift.path}`;
   return drift.appeared
     ? `a provider CLI appeared during the run where loki looks for one first: ${drift.path}`
     : `the provider CLI changed during the run: ${drift.path}`;

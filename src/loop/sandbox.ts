@@ -3,7 +3,7 @@
 // what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
 import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
-import { callEndpoint } from "../core/endpoints.ts";
+import { callEndpoint, endpointOf } from "../core/endpoints.ts";
 import { userHome } from "../core/workspace.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly, type SandboxRole } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
@@ -40,14 +40,19 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
   if (!sandbox) return undefined;
   const home = userHome();
   const root = env.record.ws.root;
-  const stateDirs = call.ready.provider.stateDirs(home, env.env);
+  const provider = call.ready.provider;
+  const stateDirs = provider.stateDirs(home, env.env, endpointOf(env.config, provider.id, env.env));
   for (const dir of stateDirs) if (!/\.json$/.test(dir)) mkdirSync(dir, { recursive: true });
   const policy = sandboxPolicy({
     role: call.role,
     repo: call.cwd,
     scratch: call.scratchDir,
     providerStateDirs: stateDirs.filter(existsSync),
-    hidden: [...standardHidden(home, root), ...(call.role === "build" ? specFile(env) : []), ...(call.hidden ?? [])],
+    hidden: [
+      ...standardHidden(home, root),
+      ...(call.role === "build" ? specFile(env) : (provider.graderHidden?.(call.cwd, home) ?? [])),
+      ...(call.hidden ?? []),
+    ],
     readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(call.ready.binaryPath)],
     ...(call.role === "build" && sandbox.gitCommonDir ? { gitCommonDir: sandbox.gitCommonDir } : {}),
   });

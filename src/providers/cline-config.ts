@@ -158,6 +158,12 @@ export function endpointSettings(endpoint: Endpoint, model: string): Json {
   return settings;
 }
 
+/** The generated providers.json as a call file: written 0600 before the spawn, removed after it (call.ts). */
+export function providersCallFile(scratchDir: string, endpoint: Endpoint, model: string): { path: string; content: string } {
+  const file = providersFile(endpointSettings(endpoint, model), new Date());
+  return { path: providersPath(scratchDir), content: `${JSON.stringify(file, null, 2)}\n` };
+}
+
 /** cline's providers.json holding one provider, the one it uses (`lastUsedProvider`). */
 export function providersFile(settings: Json, now: Date): Json {
   const id = String(settings.provider);
@@ -211,9 +217,9 @@ export function seedClineData(
   mkdirSync(join(clineDataDir(scratchDir), "settings"), { recursive: true, mode: 0o700 });
   replaceFile(globalSettingsPath(scratchDir, role), `${JSON.stringify(clineGlobalSettings(role, call.endpoint))}\n`, 0o600, "process");
   if (ownsSettings(call.endpoint)) {
+    // The generated providers.json holds the key: the invocation hands it over as a call file (0600,
+    // removed when the call ends), so no key outlives the call in the run's scratch space.
     mkdirSync(clineConfigDir(scratchDir), { recursive: true, mode: 0o700 });
-    const file = providersFile(endpointSettings(call.endpoint, call.model ?? ""), new Date());
-    replaceFile(providersPath(scratchDir), `${JSON.stringify(file, null, 2)}\n`, 0o600, "process");
     return false;
   }
   const login = join(home, DATA_DIR, LOGIN_FILE);

@@ -12,11 +12,12 @@ import {
   globalSettingsPath,
   LOGIN_FILE,
   ownsSettings,
+  providersCallFile,
   seedClineData,
   seededLoginModel,
 } from "./cline-config.ts";
 import { classifyMessage, effortUpTo, type Json, num, obj, parseJsonLine, promptFile, readTaskIn, str, withSystemPrompt } from "./lines.ts";
-import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Endpoint, Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 export { clineDataDir, seedClineData } from "./cline-config.ts";
 
@@ -66,7 +67,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
         }
       : {}),
   };
-  return { argv, env, files: [task] };
+  return { argv, env, files: endpoint ? [task, providersCallFile(req.scratchDir, endpoint, req.model)] : [task] };
 }
 
 function parse(line: string): ProviderEvent[] {
@@ -144,10 +145,17 @@ function resultEvent(event: Json): ProviderEvent {
   };
 }
 
-/** ~/.cline/data, or CLINE_DATA_DIR, which replaces it (used only when --data-dir is not advertised). */
-function stateDirs(home: string, env: Env): string[] {
+/** ~/.cline/data, or CLINE_DATA_DIR, which replaces it (used only when --data-dir is not advertised); none
+ *  with an endpoint of its own (its state is the call's scratch dir). */
+function stateDirs(home: string, env: Env, endpoint?: Endpoint): string[] {
+  if (ownsSettings(endpoint)) return [];
   const moved = env.CLINE_DATA_DIR;
   return [moved && isAbsolute(moved) ? moved : join(home, DATA_DIR)];
+}
+
+/** cline runs project and user hooks and plugins and reads their rules and skills (3.0.65): none for a grader. */
+function graderHidden(cwd: string, home: string): string[] {
+  return [".cline", ".clinerules", ".agents"].map((d) => join(cwd, d)).concat(join(home, "Documents", "Cline"), join(home, ".agents"));
 }
 
 export const cline: Provider = {
@@ -162,6 +170,9 @@ export const cline: Provider = {
   capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false, resultRequired: true },
   models: DEFAULT_MODELS.cline,
   stateDirs,
+  graderHidden,
+  // The login every call copies: its base URL and key decide where a grader's calls go.
+  graderConfig: (home, env) => stateDirs(home, env).map((dir) => join(dir, LOGIN_FILE)),
   prepare: (req) => void prepareClineCall(req),
   invocation,
   parse,

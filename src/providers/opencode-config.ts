@@ -132,6 +132,8 @@ export function isolatedEnv(req: InvocationRequest & { endpoint: Endpoint }): Re
     OPENCODE_DISABLE_SHARE: "1",
   });
   if (req.endpoint.apiKeyEnv === null && req.endpoint.apiKey) env[FALLBACK_KEY_ENV] = req.endpoint.apiKey;
+  // Its providers fall back to the vendor key variables: the user's keys never reach an endpoint not given them.
+  for (const name of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]) if (name !== req.endpoint.apiKeyEnv) env[name] = "";
   return env;
 }
 

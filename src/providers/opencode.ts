@@ -5,7 +5,7 @@ import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
 import { deepMerge, endpointModel, isolatedEnv, isolates, readOnlyOverlay, writeIsolatedState } from "./opencode-config.ts";
-import type { Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
+import type { Endpoint, Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** Usage key for the dispatched model: step_finish events do not name it. */
 const DISPATCHED_MODEL = "*";
@@ -34,6 +34,8 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   // `opencode run` works in $PWD when it is set, not in the directory it was started in: loki's own PWD
   // (where loki was started) would send the agent to the wrong checkout.
   const env: Record<string, string> = { PWD: req.cwd, ...(endpoint ? isolatedEnv({ ...req, endpoint }) : {}) };
+  // A grader takes no config from the project (the agent writes it): its endpoint, MCP servers, plugins, agents.
+  if (req.role !== "build") env.OPENCODE_DISABLE_PROJECT_CONFIG = "1";
   const content = configContent(req, endpoint !== null);
   if (content) env.OPENCODE_CONFIG_CONTENT = JSON.stringify(content);
   // `run` with no message argument takes the message from stdin (it appends piped stdin to it).
@@ -141,7 +143,15 @@ const XDG: [variable: string, fallback: string][] = [
   ["XDG_STATE_HOME", ".local/state"],
 ];
 
-function stateDirs(home: string, env: Env): string[] {
+/** opencode loads a project's opencode.json(c) and .opencode/ (agents, plugins, MCP servers) and ~/.opencode:
+ *  none for a grader (a committed .opencode/ also crashes it in a read-only copy: it writes .opencode/.gitignore). */
+function graderHidden(cwd: string, home: string): string[] {
+  return [join(cwd, ".opencode"), join(cwd, "opencode.json"), join(cwd, "opencode.jsonc"), join(home, ".opencode")];
+}
+
+function stateDirs(home: string, env: Env, endpoint?: Endpoint): string[] {
+  // With an endpoint of its own every XDG dir is the call's scratch dir: nothing of the user's is mounted.
+  if (isolates(endpoint)) return [];
   return XDG.map(([variable, fallback]) => {
     const base = env[variable];
     return join(base && isAbsolute(base) ? base : join(home, fallback), "opencode");
@@ -167,6 +177,12 @@ export const opencode: Provider = {
   capabilities: { readOnly: "tools", cost: "exact", parallel: true, pathRules: false, resultRequired: false },
   models: DEFAULT_MODELS.opencode,
   stateDirs,
+  graderHidden,
+  // Its global config (providers, MCP servers, plugins): XDG_CONFIG_HOME/opencode.
+  graderConfig: (home, env) => {
+    const dir = stateDirs(home, env)[0] ?? join(home, ".config", "opencode");
+    return ["opencode.json", "opencode.jsonc", "config.json"].map((name) => join(dir, name));
+  },
   prepare,
   invocation,
   parse,

@@ -140,7 +140,19 @@ export type Provider = {
    * The CLI's own state it must be able to write: absolute paths (files or directories, which may
    * not exist yet) under `home`, unless a variable the CLI honours moves them (CODEX_HOME, XDG_*).
    */
-  stateDirs: (home: string, env: Env) => string[];
+  stateDirs: (home: string, env: Env, endpoint?: Endpoint) => string[];
+  /**
+   * What the CLI would run or read from the project or the user's home besides the task — hooks, plugins,
+   * rules, its project config — which the agent can plant there: loki's sandbox hides these paths from
+   * every non-build call, so no grader runs the agent's code or takes its instructions or endpoint.
+   */
+  graderHidden?: (cwd: string, home: string) => string[];
+  /**
+   * The user's own config files this CLI's graders read (their endpoint, their MCP servers), which a
+   * build call can write (they sit in its writable state dirs): watched from run start like the CLI's
+   * code, so a grader never runs on a config the agent changed.
+   */
+  graderConfig?: (home: string, env: Env) => string[];
   /** Side effects a call needs first (e.g. seeding an isolated data dir); invocation stays pure. */
   prepare?: (req: InvocationRequest) => void;
   /** argv and env for one headless call. Uses only flags `help` advertises. */

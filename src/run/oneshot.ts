@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { onExit } from "signal-exit";
-import { callEndpoint } from "../core/endpoints.ts";
+import { callEndpoint, endpointOf } from "../core/endpoints.ts";
 import { dirname, join } from "node:path";
 import type { Config, ProviderId } from "../core/config.ts";
 import { type CallBasis, configLevers, modelFor } from "../core/models.ts";
@@ -88,14 +88,14 @@ export async function readOnlyCall(
       mkdirSync(cwd, { recursive: true });
     }
     const home = userHome();
-    const stateDirs = ready.provider.stateDirs(home, io.env);
+    const stateDirs = ready.provider.stateDirs(home, io.env, endpointOf(config, id, io.env));
     for (const dir of stateDirs) if (!/\.json$/.test(dir)) mkdirSync(dir, { recursive: true });
     const policy = sandboxPolicy({
       role: "review",
       repo: cwd,
       scratch: scratchDir,
       providerStateDirs: stateDirs,
-      hidden: standardHidden(home, root),
+      hidden: [...standardHidden(home, root), ...(ready.provider.graderHidden?.(cwd, home) ?? [])],
       readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(ready.binaryPath)],
     });
     const caches = cacheEnv(scratchDir);

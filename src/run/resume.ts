@@ -9,7 +9,7 @@ import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
 import { signalSaved } from "../core/process-identity.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import type { LoopResult } from "../loop/env.ts";
-import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
+import { readJson, userHome, workspaceAt, type Workspace } from "../core/workspace.ts";
 import { assertRunModels, priceTokens } from "../core/models.ts";
 import { FLOOR_TOKENS } from "../providers/outcome.ts";
 import { executeRun, withTrackedChildren, type Reporter } from "./execute.ts";
@@ -103,6 +103,7 @@ async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorS
     integrity: takeIntegrity(
       [...providers.values()].map((p) => p.binaryPath),
       ws.root,
+      [...providers.values()].flatMap((p) => p.provider.graderConfig?.(userHome(), process.env) ?? []),
     ),
   });
   // A state from before frozen grading: the start commit is what the run began from.

@@ -11,7 +11,7 @@ import { assertRunModels, configLevers, modelFor } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
 import { OrchestratorState, type RunFlags } from "../core/run-schema.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
-import { ensureWorkspace, readJson, workspaceAt, writeJson, type Workspace } from "../core/workspace.ts";
+import { ensureWorkspace, readJson, userHome, workspaceAt, writeJson, type Workspace } from "../core/workspace.ts";
 import { freezeGrader } from "../gates/grader.ts";
 import { graderPrograms } from "../gates/programs.ts";
 import { fsTree } from "../gates/tree.ts";
@@ -155,6 +155,7 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
     integrity: takeIntegrity(
       [...providers.values()].map((p) => p.binaryPath),
       ws.root,
+      [...providers.values()].flatMap((p) => p.provider.graderConfig?.(userHome(), process.env) ?? []),
     ),
   });
   record.emit({

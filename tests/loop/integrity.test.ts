@@ -4,7 +4,14 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { driftReason, fingerprintInstall, lokiCodePaths, providerCodePaths } from "../../src/loop/integrity.ts";
+import {
+  driftReason,
+  fingerprintInstall,
+  integrityDrift,
+  lokiCodePaths,
+  providerCodePaths,
+  takeIntegrity,
+} from "../../src/loop/integrity.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const changed = (a: Record<string, string>, b: Record<string, string>) =>
@@ -97,5 +104,37 @@ describe("what is fingerprinted", () => {
   test("a drift reads as the violation the run records", () => {
     expect(driftReason({ kind: "loki", path: "/x/src/a.ts" })).toBe("loki's own code changed during the run: /x/src/a.ts");
     expect(driftReason({ kind: "provider", path: "/bin/claude" })).toBe("the provider CLI changed during the run: /bin/claude");
+  });
+});
+
+describe("the graders' CLI config", () => {
+  test("a provider's config file its graders read, written or created during the run, is drift named as config", async () => {
+    await using dir = await tmpdir();
+    const login = join(dir.path, "providers.json");
+    writeFileSync(login, '{"baseUrl":"https://api.anthropic.com"}');
+    const toml = join(dir.path, "config.toml");
+    const baseline = takeIntegrity([], undefined, [login, toml]);
+    expect(integrityDrift(baseline)).toEqual([]);
+    writeFileSync(login, '{"baseUrl":"http://agent.example"}');
+    writeFileSync(toml, 'model_provider="agent"\n');
+    const drift = integrityDrift(baseline).filter((d) => d.kind === "provider");
+    expect(drift.map((d) => d.path).sort()).toEqual([toml, login].sort());
+    expect(drift.map(driftReason)).toEqual([
+      `a provider CLI's config, which its graders read, appeared during the run: ${toml}`,
+      `a provider CLI's config, which its graders read, changed during the run: ${login}`,
+    ]);
+  });
+
+  test("each record names the files: the cline login, opencode's global config, codex's config.toml", async () => {
+    const { cline } = await import("../../src/providers/cline.ts");
+    const { opencode } = await import("../../src/providers/opencode.ts");
+    const { codex } = await import("../../src/providers/codex.ts");
+    expect(cline.graderConfig?.("/h", {})).toEqual(["/h/.cline/data/settings/providers.json"]);
+    expect(opencode.graderConfig?.("/h", { XDG_CONFIG_HOME: "/x" })).toEqual([
+      "/x/opencode/opencode.json",
+      "/x/opencode/opencode.jsonc",
+      "/x/opencode/config.json",
+    ]);
+    expect(codex.graderConfig?.("/h", { CODEX_HOME: "/c" })).toEqual(["/c/config.toml"]);
   });
 });

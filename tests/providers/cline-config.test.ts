@@ -2,7 +2,7 @@
 // endpoint (URL form, key, model, `config` merged, what cline would reject), the read-only tool settings
 // per role, and prepare + invocation end to end on disk (0600 files, flags, vendor keys blanked).
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
@@ -121,8 +121,10 @@ describe("cline prepare + invocation with an endpoint", () => {
       const req = request({ scratchDir: join(root, "s"), role: "review", endpoint: endpoint({ extraArgs: ["--retries", "2"] }) });
       expect(prepareClineCall(req, home)).toBe(false);
       const file = join(root, "s", "cline", "settings", "providers.json");
-      expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(JSON.parse(readFileSync(file, "utf8")).providers.anthropic.settings).toEqual({
+      // The generated settings hold the key: a call file (written 0600 before the spawn, removed after it), not left on disk.
+      expect(existsSync(file)).toBe(false);
+      const handed = cline.invocation(req, HELP).files?.find((f) => f.path === file);
+      expect(JSON.parse(handed?.content ?? "{}").providers.anthropic.settings).toEqual({
         provider: "anthropic",
         apiKey: "sk-local",
         model: "m-1",

@@ -1,6 +1,7 @@
 // A whole `loki start` run on the REAL cline configured only through loki.yaml `providers.cline` (a
 // local Anthropic-compatible endpoint, a key from an env var, a model): every model call reaches the fake
-// on 127.0.0.1 with that model and key, review calls get read tools only, and the run verifies.
+// on 127.0.0.1 with that model and key, review calls get read tools only, and the run verifies. Adversarial
+// twin: a hook the build commits in .clinerules/hooks never runs in a grader call.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -54,7 +55,7 @@ function promptPath(req: AnthropicRequest): string | null {
  * a judge or reviewer approves each item it lists when math.js has its function; a build writes math.js
  * and its test with one shell command, then claims done.
  */
-function script(prompts: Map<string, string>) {
+function script(prompts: Map<string, string>, plant = "") {
   return (req: AnthropicRequest, step: number): AnthropicTurn => {
     const file = promptPath(req);
     if (step === 1 && file) return { toolUse: { name: "read_files", input: { files: [{ path: file }] } } };
@@ -73,7 +74,7 @@ function script(prompts: Map<string, string>) {
       return { text: `\`\`\`json\n${JSON.stringify({ verdict, findings: [], items })}\n\`\`\`` };
     }
     if (step === 2) {
-      const command = `cat > math.js <<'EOF'\n${MATH}EOF\ncat > math.test.js <<'EOF'\n${TESTS}EOF`;
+      const command = `cat > math.js <<'EOF'\n${MATH}EOF\ncat > math.test.js <<'EOF'\n${TESTS}EOF${plant}`;
       return { toolUse: { name: "run_commands", input: { commands: [`cd ${workdir(req)} && ${command}`] } } };
     }
     return { text: "Built the math library with tests.\nLOKI_DONE" };
@@ -144,5 +145,33 @@ describe.skipIf(!HAS_CLINE)("loki start on the real cline, configured only throu
     // Nothing of cline's in ~/.cline: only the empty state dir loki's sandbox makes for every cline call.
     const clineHome = join(box.home, ".cline");
     expect(existsSync(clineHome) ? readdirSync(clineHome, { recursive: true }) : []).toEqual(existsSync(clineHome) ? ["data"] : []);
+  });
+
+  test("adversarial: a hook the build commits in .clinerules/hooks does not run in the graders' calls", async () => {
+    // The hook leaves a mark, named after the call's settings file (graders: global-settings-readonly.json), in its data dir.
+    const hook = `#!/bin/sh\ntouch "$(dirname "$CLINE_GLOBAL_SETTINGS_PATH")/hook-ran-$(basename "$CLINE_GLOBAL_SETTINGS_PATH")"\necho '{}'\n`;
+    const plant = `\nmkdir -p .clinerules/hooks && cat > .clinerules/hooks/TaskStart <<'EOF'\n${hook}EOF\nchmod +x .clinerules/hooks/TaskStart`;
+    const prompts = new Map<string, string>();
+    await using api = await startFakeAnthropic(script(prompts, plant));
+    await using box = await cliSandbox();
+    const config = ["allow_root: true", "provider: cline", "council: false", "providers:", "  cline:", `    base_url: ${api.url}`];
+    const yaml = [...config, "    api: anthropic", "    api_key_env: LOCAL_LLM_KEY", `    model: ${MODEL}`, ""].join("\n");
+    await using repo = await tmpdir({
+      commit: true,
+      files: {
+        "package.json": JSON.stringify({ name: "m", type: "module", private: true, scripts: { test: "node --test" } }),
+        "prd.md": PRD_MATH4,
+        "loki.yaml": yaml,
+      },
+    });
+    const env = { ...claudeEnv(box, "http://127.0.0.1:9"), LOCAL_LLM_KEY: KEY, E2E_TEST: "true", PATH: `${BIN}:${process.env.PATH}` };
+    const result = await loki(["start", "prd.md"], { cwd: repo.path, env });
+    expect(existsSync(join(repo.path, ".clinerules", "hooks", "TaskStart")), result.stdout).toBe(true);
+    const judged = api.modelCalls().filter((c) => /[Aa]cceptance check/.test(prompts.get(promptPath(c) ?? "") ?? ""));
+    expect(judged.length, result.stdout + result.stderr).toBeGreaterThan(0);
+    const marks = [join(repo.path, ".loki"), box.home].flatMap((dir) =>
+      (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.includes("hook-ran-")),
+    );
+    expect(marks.filter((f) => f.includes("readonly"))).toEqual([]);
   });
 });
