@@ -44,7 +44,12 @@ export const GitSnapshot = z.object({
 });
 export type GitSnapshot = z.infer<typeof GitSnapshot>;
 /** path → fingerprint of the code that grades a run: loki's own files and the provider CLIs'. */
-export const RunIntegrity = z.object({ loki: z.record(z.string(), z.string()), provider: z.record(z.string(), z.string()) });
+export const RunIntegrity = z.object({
+  loki: z.record(z.string(), z.string()),
+  provider: z.record(z.string(), z.string()),
+  /** The user config the providers' graders read, by what it says (loki/integrity.ts configPrint); absent in older states. */
+  config: z.record(z.string(), z.string()).optional(),
+});
 export type RunIntegrity = z.infer<typeof RunIntegrity>;
 
 /**

@@ -5,6 +5,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import canonicalize from "canonicalize";
+import { parse as parseJsonc } from "jsonc-parser";
 import type { RunIntegrity } from "../core/run-schema.ts";
 import { PROVIDER_IDS } from "../core/provider-ids.ts";
 import { selfLocation } from "../core/self.ts";
@@ -15,7 +17,7 @@ const HASH_LIMIT = 1024 * 1024;
 
 export type Fingerprints = Record<string, string>;
 /** `appeared`: the path was missing in the baseline. */
-export type Drift = { kind: "loki" | "provider"; path: string; appeared?: boolean };
+export type Drift = { kind: "loki" | "provider" | "config"; path: string; appeared?: boolean };
 
 /**
  * path → fingerprint for every file under `paths` (directories walked; a missing path is recorded as
@@ -112,8 +114,32 @@ export function projectBinCandidates(root: string): string[] {
 
 /** The baseline a run records at start (and again on resume). */
 export function takeIntegrity(binaryPaths: readonly string[], root?: string, graderConfig: readonly string[] = []): RunIntegrity {
-  const watched = [...binaryPaths.flatMap(providerCodePaths), ...(root === undefined ? [] : projectBinCandidates(root)), ...graderConfig];
-  return { loki: fingerprintInstall(lokiCodePaths()), provider: fingerprintInstall(watched) };
+  const watched = [...binaryPaths.flatMap(providerCodePaths), ...(root === undefined ? [] : projectBinCandidates(root))];
+  return { loki: fingerprintInstall(lokiCodePaths()), provider: fingerprintInstall(watched), config: configPrints(graderConfig) };
+}
+
+/**
+ * What a grader config file says, not its bytes: a CLI may rewrite its own config as it loads it
+ * (opencode adds a `$schema` key, or creates an empty global config), and that is no change. JSON(C)
+ * is compared parsed, without `$schema`, keys sorted; a missing file and an empty mapping are the same.
+ */
+export function configPrints(paths: readonly string[]): Record<string, string> {
+  return Object.fromEntries(paths.map((path) => [path, configPrint(path)]));
+}
+
+function configPrint(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? "empty" : "unreadable";
+  }
+  if (!/\.jsonc?$/.test(path)) return text.trim() === "" ? "empty" : createHash("sha256").update(text).digest("hex");
+  const value: unknown = parseJsonc(text);
+  const meaning = value && typeof value === "object" && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : value;
+  if (meaning && typeof meaning === "object" && !Array.isArray(meaning)) delete (meaning as Record<string, unknown>).$schema;
+  const canonical = canonicalize(meaning ?? null) ?? "null";
+  return canonical === "{}" || canonical === "null" ? "empty" : createHash("sha256").update(canonical).digest("hex");
 }
 
 /** Every path whose fingerprint differs from the baseline now (changed, added under a walked
@@ -122,6 +148,7 @@ export function integrityDrift(baseline: RunIntegrity): Drift[] {
   return [
     ...diff("loki", baseline.loki, fingerprintInstall(lokiCodePaths(), baseline.loki)),
     ...diff("provider", baseline.provider, fingerprintInstall(Object.keys(baseline.provider), baseline.provider)),
+    ...diff("config", baseline.config ?? {}, configPrints(Object.keys(baseline.config ?? {}))),
   ];
 }
 
@@ -136,8 +163,7 @@ function diff(kind: Drift["kind"], before: Fingerprints, now: Fingerprints): Dri
 /** How a drift reads as a trust violation. */
 export function driftReason(drift: Drift): string {
   if (drift.kind === "loki") return `loki's own code changed during the run: ${drift.path}`;
-  if (/\.(json|jsonc|toml)$/.test(drift.path))
-    return `a provider CLI's config, which its graders read, ${drift.appeared ? "appeared" : "changed"} during the run: ${drift.path}`;
+  if (drift.kind === "config") return `a provider CLI's config, which its graders read, changed during the run: ${drift.path}`;
   return drift.appeared
     ? `a provider CLI appeared during the run where loki looks for one first: ${drift.path}`
     : `the provider CLI changed during the run: ${drift.path}`;

@@ -9,7 +9,7 @@ import { callProvider } from "../providers/call.ts";
 import type { ReviewAgent } from "../review/agent.ts";
 import type { LoopEnv } from "./env.ts";
 import { guardIntegrity } from "./integrity.ts";
-import { callSettings } from "./sandbox.ts";
+import { callSettings, plantedLinks } from "./sandbox.ts";
 import { chargeCall, nextCall, roomForParallel } from "./spend.ts";
 import { watchToolCall } from "./trust-sink.ts";
 
@@ -28,7 +28,8 @@ export function reviewAgent(env: LoopEnv): ReviewAgent {
       const n = record.state.iteration;
       const transcript = join(req.transcriptDir ? join(record.ws.dir, req.transcriptDir) : record.ws.iteration(n), `${req.label}.jsonl`);
       // A grader whose code changed since the run started is never run: the call fails, the run is blocked.
-      const tampered = guardIntegrity(record, req.label);
+      // So is one whose CLI would follow a link the agent planted where its config is kept (sandbox.ts).
+      const tampered = [...guardIntegrity(record, req.label), ...plantedLinks(ready.provider, req.cwd, env.env)];
       if (tampered.length > 0)
         return {
           ok: false,

@@ -1,7 +1,7 @@
 // What each agent call the loop makes shares — its settings and its sandbox: the role's policy
 // (src/sandbox/) from the run's facts: the repository, the call's scratch dir, the provider's state,
 // what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
-import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { callEndpoint, endpointOf } from "../core/endpoints.ts";
 import { userHome } from "../core/workspace.ts";
@@ -34,6 +34,24 @@ export function callSettings(env: LoopEnv, call: CallSandbox) {
   };
 }
 
+/**
+ * The paths a grader must not see (Provider.graderHidden) that are symbolic links: the sandbox hides a
+ * path by mounting over what it resolves to, and the CLI would follow the link to its hooks and config —
+ * so a grader call is refused instead, naming each link. An honest repository keeps none there.
+ */
+export function plantedLinks(provider: ReadyProvider["provider"], cwd: string, env: Record<string, string | undefined>): string[] {
+  const links = (provider.graderHidden?.(cwd, userHome(), env) ?? []).filter(isLink);
+  return links.map((path) => `refused: ${path} is a symbolic link, and ${provider.id} would read its config, hooks or plugins through it`);
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** The wrap for one call, or undefined when the run is unsandboxed. */
 export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"] {
   const sandbox = env.sandbox;
@@ -50,7 +68,8 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
     providerStateDirs: stateDirs.filter(existsSync),
     hidden: [
       ...standardHidden(home, root),
-      ...(call.role === "build" ? specFile(env) : (provider.graderHidden?.(call.cwd, home) ?? [])),
+      // A link is never hidden through (its target would be): plantedLinks refuses such a grader call first.
+      ...(call.role === "build" ? specFile(env) : (provider.graderHidden?.(call.cwd, home, env.env) ?? []).filter((p) => !isLink(p))),
       ...(call.hidden ?? []),
     ],
     readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(call.ready.binaryPath)],

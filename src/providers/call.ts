@@ -102,14 +102,16 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
   } finally {
     req.signal?.removeEventListener("abort", onAbort);
     removePromptFiles(files);
+    provider.cleanup?.(req);
   }
   const outcome = summarizeCall(events, exec, req.model, provider, {
     ...(req.price ? { declared: req.price } : {}),
     reportedExact: !req.customBaseUrl || PRICING.models[req.model] !== undefined,
   });
-  // Stopped while its first request was being throttled: a call asks again only after a tool ran, so with no
-  // tool call and no result, no request of it was answered — the API billed nothing (a 429 costs nothing).
-  const unanswered = !events.some((e) => e.kind === "tool_use" || e.kind === "result");
+  // Stopped while its first request was being throttled, before any answer: nothing but its start, the
+  // retries and errors reported — the API billed nothing (a 429 costs nothing). Any text or tool call means
+  // a request was answered (a reply cut at max_tokens is resumed with no tool call between): billed as usual.
+  const unanswered = events.every((e) => e.kind === "init" || e.kind === "retry" || e.kind === "error");
   return {
     ...outcome,
     ...(throttled && !transcriptError && !req.signal?.aborted ? { ok: false, errorClass: throttled } : {}),

@@ -1,6 +1,7 @@
 // Cline CLI (`cline --json`): its record — install, login, state, argv/env per role (read-only roles: plan
 // mode, every write/shell/spawn tool off), the NDJSON parser. Each call gets its own --data-dir holding the
 // login, or with `providers.cline` settings loki generates (cline-config.ts) and --config there too.
+import { rmSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import {
@@ -13,6 +14,7 @@ import {
   LOGIN_FILE,
   ownsSettings,
   providersCallFile,
+  providersPath,
   seedClineData,
   seededLoginModel,
 } from "./cline-config.ts";
@@ -172,8 +174,10 @@ export const cline: Provider = {
   stateDirs,
   graderHidden,
   // The login every call copies: its base URL and key decide where a grader's calls go.
-  graderConfig: (home, env) => stateDirs(home, env).map((dir) => join(dir, LOGIN_FILE)),
+  graderConfig: (home, env, endpoint) => stateDirs(home, env, endpoint).map((dir) => join(dir, LOGIN_FILE)),
   prepare: (req) => void prepareClineCall(req),
+  // The login prepare() copied holds the user's key: gone when the call ends (generated settings are a call file).
+  cleanup: (req) => rmSync(providersPath(req.scratchDir), { force: true }),
   invocation,
   parse,
 };

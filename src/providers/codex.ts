@@ -206,6 +206,8 @@ export const codex: Provider = {
   capabilities: { readOnly: "sandbox", cost: "estimated", parallel: false, pathRules: false, resultRequired: true },
   models: DEFAULT_MODELS.codex,
   stateDirs,
+  // Its home's AGENTS.md is read into every call's instructions: build calls can write it (a writable state dir).
+  graderHidden: (_cwd, home, env) => stateDirs(home, env).map((dir) => join(dir, "AGENTS.md")),
   // Its config.toml names the model provider (and MCP servers) a grader call uses.
   graderConfig: (home, env) => stateDirs(home, env).map((dir) => join(dir, "config.toml")),
   invocation,

@@ -28,14 +28,19 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   if (req.role !== "build" && has("--agent")) argv.push("--agent", "plan");
   // Nobody is there to answer a permission prompt in a headless build.
   if (req.role === "build" && has("--auto")) argv.push("--auto");
+  if (req.role !== "build" && has("--pure")) argv.push("--pure");
   // A session with a title gets no title-generating model call (one more request, unbilled in the events).
   if (has("--title")) argv.push("--title", `loki ${req.role}`);
   argv.push(...(req.endpoint?.extraArgs ?? []));
   // `opencode run` works in $PWD when it is set, not in the directory it was started in: loki's own PWD
   // (where loki was started) would send the agent to the wrong checkout.
   const env: Record<string, string> = { PWD: req.cwd, ...(endpoint ? isolatedEnv({ ...req, endpoint }) : {}) };
-  // A grader takes no config from the project (the agent writes it): its endpoint, MCP servers, plugins, agents.
-  if (req.role !== "build") env.OPENCODE_DISABLE_PROJECT_CONFIG = "1";
+  // A grader takes no config from the project (the agent writes it): its endpoint, MCP servers, plugins, agents;
+  // nor skills from .agents/ or .claude/, nor any plugin (--pure), the user's included: build calls may write them.
+  if (req.role !== "build") {
+    env.OPENCODE_DISABLE_PROJECT_CONFIG = "1";
+    env.OPENCODE_DISABLE_EXTERNAL_SKILLS = "1";
+  }
   const content = configContent(req, endpoint !== null);
   if (content) env.OPENCODE_CONFIG_CONTENT = JSON.stringify(content);
   // `run` with no message argument takes the message from stdin (it appends piped stdin to it).
@@ -145,8 +150,10 @@ const XDG: [variable: string, fallback: string][] = [
 
 /** opencode loads a project's opencode.json(c) and .opencode/ (agents, plugins, MCP servers) and ~/.opencode:
  *  none for a grader (a committed .opencode/ also crashes it in a read-only copy: it writes .opencode/.gitignore). */
-function graderHidden(cwd: string, home: string): string[] {
-  return [join(cwd, ".opencode"), join(cwd, "opencode.json"), join(cwd, "opencode.jsonc"), join(home, ".opencode")];
+function graderHidden(cwd: string, home: string, env: Env): string[] {
+  const project = [".opencode", "opencode.json", "opencode.jsonc"].map((name) => join(cwd, name));
+  // The global instructions file sits in its config dir, which build calls may write.
+  return [...project, join(home, ".opencode"), join(stateDirs(home, env)[0] ?? join(home, ".config", "opencode"), "AGENTS.md")];
 }
 
 function stateDirs(home: string, env: Env, endpoint?: Endpoint): string[] {
@@ -179,9 +186,9 @@ export const opencode: Provider = {
   stateDirs,
   graderHidden,
   // Its global config (providers, MCP servers, plugins): XDG_CONFIG_HOME/opencode.
-  graderConfig: (home, env) => {
-    const dir = stateDirs(home, env)[0] ?? join(home, ".config", "opencode");
-    return ["opencode.json", "opencode.jsonc", "config.json"].map((name) => join(dir, name));
+  graderConfig: (home, env, endpoint) => {
+    const dir = stateDirs(home, env, endpoint)[0];
+    return dir ? ["opencode.json", "opencode.jsonc", "config.json"].map((name) => join(dir, name)) : [];
   },
   prepare,
   invocation,

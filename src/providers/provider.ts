@@ -146,15 +146,17 @@ export type Provider = {
    * rules, its project config — which the agent can plant there: loki's sandbox hides these paths from
    * every non-build call, so no grader runs the agent's code or takes its instructions or endpoint.
    */
-  graderHidden?: (cwd: string, home: string) => string[];
+  graderHidden?: (cwd: string, home: string, env: Env) => string[];
   /**
    * The user's own config files this CLI's graders read (their endpoint, their MCP servers), which a
    * build call can write (they sit in its writable state dirs): watched from run start like the CLI's
    * code, so a grader never runs on a config the agent changed.
    */
-  graderConfig?: (home: string, env: Env) => string[];
+  graderConfig?: (home: string, env: Env, endpoint?: Endpoint) => string[];
   /** Side effects a call needs first (e.g. seeding an isolated data dir); invocation stays pure. */
   prepare?: (req: InvocationRequest) => void;
+  /** What the call leaves behind that must not outlive it (a copied login holding a key); run when it ends. */
+  cleanup?: (req: InvocationRequest) => void;
   /** argv and env for one headless call. Uses only flags `help` advertises. */
   invocation: (req: InvocationRequest, help: HelpInfo) => Invocation;
   /** Events in one line of the CLI's stdout (none for noise). Never throws. */

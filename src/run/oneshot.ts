@@ -13,7 +13,8 @@ import { userHome } from "../core/workspace.ts";
 import { callProvider } from "../providers/call.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
-import { cacheEnv, providerInstall, realBinary } from "../loop/sandbox.ts";
+import { cacheEnv, plantedLinks, providerInstall, realBinary } from "../loop/sandbox.ts";
+import { LokiError } from "../core/errors.ts";
 import { lokiCodePaths } from "../loop/integrity.ts";
 import { isRoot, prepareProviders, prepareSandbox } from "./prepare.ts";
 
@@ -95,10 +96,15 @@ export async function readOnlyCall(
       repo: cwd,
       scratch: scratchDir,
       providerStateDirs: stateDirs,
-      hidden: [...standardHidden(home, root), ...(ready.provider.graderHidden?.(cwd, home) ?? [])],
+      hidden: [...standardHidden(home, root), ...(ready.provider.graderHidden?.(cwd, home, io.env) ?? [])],
       readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(ready.binaryPath)],
     });
     const caches = cacheEnv(scratchDir);
+    const planted = plantedLinks(ready.provider, cwd, io.env);
+    if (planted.length > 0)
+      throw new LokiError("provider", planted.join("; "), {
+        hint: "a reviewer does not run through a link where its CLI keeps hooks and config: remove the link, then run again",
+      });
     const result = await callProvider(ready.provider, {
       prompt: call.prompt,
       systemPrompt: call.systemPrompt,

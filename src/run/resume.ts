@@ -3,6 +3,7 @@
 // is killed with its group first (only while each pid is still that process), and that call billed
 // once, conservatively. A run killed while finishing is not relaunched: its end is completed.
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
+import { endpointOf } from "../core/endpoints.ts";
 import { repoRoot } from "../core/git.ts";
 import { usageError } from "../core/errors.ts";
 import { takeRunLock, underRunLock, warnRunLockTo } from "../core/run-lock.ts";
@@ -103,7 +104,9 @@ async function resumeRun(input: ResumeInput, ws: Workspace, saved: OrchestratorS
     integrity: takeIntegrity(
       [...providers.values()].map((p) => p.binaryPath),
       ws.root,
-      [...providers.values()].flatMap((p) => p.provider.graderConfig?.(userHome(), process.env) ?? []),
+      [...providers.values()].flatMap(
+        (p) => p.provider.graderConfig?.(userHome(), process.env, endpointOf(config, p.provider.id, process.env)) ?? [],
+      ),
     ),
   });
   // A state from before frozen grading: the start commit is what the run began from.

@@ -4,6 +4,7 @@
 import { isAbsolute, relative } from "node:path";
 import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
+import { endpointOf } from "../core/endpoints.ts";
 import { startSettings } from "./settings.ts";
 import { git, repoRoot } from "../core/git.ts";
 import { readStartSnapshot } from "../gates/unseen.ts";
@@ -155,7 +156,9 @@ async function setUpRun(input: StartInput, ws: Workspace, config: Config, runId:
     integrity: takeIntegrity(
       [...providers.values()].map((p) => p.binaryPath),
       ws.root,
-      [...providers.values()].flatMap((p) => p.provider.graderConfig?.(userHome(), process.env) ?? []),
+      [...providers.values()].flatMap(
+        (p) => p.provider.graderConfig?.(userHome(), process.env, endpointOf(config, p.provider.id, process.env)) ?? [],
+      ),
     ),
   });
   record.emit({

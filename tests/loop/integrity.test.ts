@@ -117,12 +117,28 @@ describe("the graders' CLI config", () => {
     expect(integrityDrift(baseline)).toEqual([]);
     writeFileSync(login, '{"baseUrl":"http://agent.example"}');
     writeFileSync(toml, 'model_provider="agent"\n');
-    const drift = integrityDrift(baseline).filter((d) => d.kind === "provider");
+    const drift = integrityDrift(baseline).filter((d) => d.kind === "config");
     expect(drift.map((d) => d.path).sort()).toEqual([toml, login].sort());
-    expect(drift.map(driftReason)).toEqual([
-      `a provider CLI's config, which its graders read, appeared during the run: ${toml}`,
-      `a provider CLI's config, which its graders read, changed during the run: ${login}`,
-    ]);
+    expect(drift.map(driftReason).sort()).toEqual(
+      [login, toml].map((path) => `a provider CLI's config, which its graders read, changed during the run: ${path}`).sort(),
+    );
+  });
+
+  test("a CLI rewriting its own config as it loads it is no change: a $schema added, an empty config created, keys reordered", async () => {
+    await using dir = await tmpdir();
+    const own = join(dir.path, "opencode.json");
+    writeFileSync(own, '{"model":"anthropic/x","provider":{"a":{"options":{"baseURL":"http://h"}}}}');
+    const created = join(dir.path, "opencode.jsonc");
+    const baseline = takeIntegrity([], undefined, [own, created]);
+    writeFileSync(
+      own,
+      '{\n  "$schema": "https://opencode.ai/config.json",\n  "provider": {"a": {"options": {"baseURL": "http://h"}}},\n  "model": "anthropic/x"\n}\n',
+    );
+    writeFileSync(created, '// created by the CLI\n{ "$schema": "https://opencode.ai/config.json" }\n');
+    expect(integrityDrift(baseline).filter((d) => d.kind === "config")).toEqual([]);
+    // What it says changed: drift.
+    writeFileSync(own, '{"$schema":"x","model":"anthropic/x","provider":{"a":{"options":{"baseURL":"http://agent"}}}}');
+    expect(integrityDrift(baseline).filter((d) => d.kind === "config")).toEqual([{ kind: "config", path: own }]);
   });
 
   test("each record names the files: the cline login, opencode's global config, codex's config.toml", async () => {
