@@ -130,6 +130,10 @@ export function configPrints(paths: readonly string[]): Record<string, string> {
 function configPrint(path: string): string {
   let text: string;
   try {
+    // Never read what is not a small regular file: a FIFO or device put there would block the run for good.
+    const stat = statSync(path);
+    if (!stat.isFile()) return `special:${stat.mode}`;
+    if (stat.size >= HASH_LIMIT) return `large:${stat.size}:${stat.mtimeMs}:${stat.ino}`;
     text = readFileSync(path, "utf8");
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ENOENT" ? "empty" : "unreadable";

@@ -5,7 +5,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "no
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { callEndpoint, endpointOf } from "../core/endpoints.ts";
 import { userHome } from "../core/workspace.ts";
-import { sandboxPolicy, standardHidden, standardReadOnly, type SandboxRole } from "../sandbox/policy.ts";
+import { sandboxPolicy, standardHidden, standardReadOnly, within, type SandboxRole } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
 import type { CallRequest } from "../providers/call.ts";
 import type { LoopEnv, ReadyProvider } from "./env.ts";
@@ -40,8 +40,21 @@ export function callSettings(env: LoopEnv, call: CallSandbox) {
  * so a grader call is refused instead, naming each link. An honest repository keeps none there.
  */
 export function plantedLinks(provider: ReadyProvider["provider"], cwd: string, env: Record<string, string | undefined>): string[] {
-  const links = (provider.graderHidden?.(cwd, userHome(), env) ?? []).filter(isLink);
+  // In the copy under review only: a link in the user's home (a dotfile manager's) is theirs, not the agent's.
+  const links = (provider.graderHidden?.(cwd, userHome(), env) ?? []).filter((path) => within(path, cwd) && isLink(path));
   return links.map((path) => `refused: ${path} is a symbolic link, and ${provider.id} would read its config, hooks or plugins through it`);
+}
+
+/** A grader path the sandbox may mount over: not a link, or a link outside `cwd` whose target neither is nor holds it. */
+function hideable(path: string, cwd: string): boolean {
+  if (!isLink(path)) return true;
+  if (within(path, cwd)) return false;
+  try {
+    const target = realpathSync(path);
+    return !within(target, cwd) && !within(cwd, target);
+  } catch {
+    return false;
+  }
 }
 
 function isLink(path: string): boolean {
@@ -68,8 +81,11 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
     providerStateDirs: stateDirs.filter(existsSync),
     hidden: [
       ...standardHidden(home, root),
-      // A link is never hidden through (its target would be): plantedLinks refuses such a grader call first.
-      ...(call.role === "build" ? specFile(env) : (provider.graderHidden?.(call.cwd, home, env.env) ?? []).filter((p) => !isLink(p))),
+      // A link is hidden through (its target is) only outside the copy under review, and never onto it:
+      // plantedLinks refuses a grader call with a link inside it.
+      ...(call.role === "build"
+        ? specFile(env)
+        : (provider.graderHidden?.(call.cwd, home, env.env) ?? []).filter((p) => hideable(p, call.cwd))),
       ...(call.hidden ?? []),
     ],
     readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...providerInstall(call.ready.binaryPath)],

@@ -45,7 +45,16 @@ export type CallResult = CallOutcome & {
 };
 
 export async function callProvider(provider: Provider, req: CallRequest): Promise<CallResult> {
-  provider.prepare?.(req);
+  // What prepare() leaves (a copied login holding a key) goes whichever way the call ends, a throw included.
+  try {
+    provider.prepare?.(req);
+    return await runCall(provider, req);
+  } finally {
+    provider.cleanup?.(req);
+  }
+}
+
+async function runCall(provider: Provider, req: CallRequest): Promise<CallResult> {
   const invocation = provider.invocation(req, req.help);
   const unrunnable = cannotRun(req.binaryPath);
   if (unrunnable) return { ...notStarted(provider, req, unrunnable), transcriptError: null };
@@ -102,7 +111,6 @@ export async function callProvider(provider: Provider, req: CallRequest): Promis
   } finally {
     req.signal?.removeEventListener("abort", onAbort);
     removePromptFiles(files);
-    provider.cleanup?.(req);
   }
   const outcome = summarizeCall(events, exec, req.model, provider, {
     ...(req.price ? { declared: req.price } : {}),

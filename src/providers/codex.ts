@@ -207,7 +207,7 @@ export const codex: Provider = {
   models: DEFAULT_MODELS.codex,
   stateDirs,
   // Its home's AGENTS.md is read into every call's instructions: build calls can write it (a writable state dir).
-  graderHidden: (_cwd, home, env) => stateDirs(home, env).map((dir) => join(dir, "AGENTS.md")),
+  graderHidden: (_cwd, home, env) => stateDirs(home, env).flatMap((dir) => [join(dir, "AGENTS.md"), join(dir, "AGENTS.override.md")]),
   // Its config.toml names the model provider (and MCP servers) a grader call uses.
   graderConfig: (home, env) => stateDirs(home, env).map((dir) => join(dir, "config.toml")),
   invocation,

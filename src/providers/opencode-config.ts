@@ -1,7 +1,7 @@
 // OpenCode's config for one call: with a custom endpoint, an opencode.json loki generates in the call's
 // scratch dir (its provider, model and key by variable name) and every XDG dir moved there, so the user's
 // own config, login and data are never read or written; the read-only rules review roles get. Pure builders + prepare's writes.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { replaceFile } from "../core/durable.ts";
 import { sha256 } from "../core/hash.ts";
@@ -148,6 +148,35 @@ const PLUGIN_SEED: Readonly<Record<string, string>> = {
 };
 
 /** prepare(): the state root's dirs (0700), the seeded config dir, and the generated opencode.json (0600). */
+/** The config files a grader without an endpoint takes from the user's config dir: nothing else from it. */
+export const GRADER_CONFIG_FILES = ["opencode.json", "opencode.jsonc", "config.json"] as const;
+
+/** A grader's own XDG config home: `<scratch>/opencode-grader`. */
+export function graderConfigHome(scratchDir: string): string {
+  return join(scratchDir, "opencode-grader");
+}
+
+/**
+ * A grader without an endpoint of its own gets a config dir of its own holding copies of the user's
+ * config files only (what loki watches from run start): the tools, agents, commands, plugins and
+ * AGENTS.md a build call could have written beside them in the user's config dir never load.
+ */
+export function writeGraderConfig(scratchDir: string, userConfigDir: string): void {
+  const dir = join(graderConfigHome(scratchDir), "opencode");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "node_modules"), { recursive: true, mode: 0o700 });
+  for (const [name, text] of Object.entries(PLUGIN_SEED)) replaceFile(join(dir, name), text, 0o600, "process");
+  for (const name of GRADER_CONFIG_FILES) {
+    let text: string;
+    try {
+      text = readFileSync(join(userConfigDir, name), "utf8");
+    } catch {
+      continue;
+    }
+    replaceFile(join(dir, name), text, 0o600, "process");
+  }
+}
+
 export function writeIsolatedState(req: InvocationRequest & { endpoint: Endpoint }): void {
   const root = stateRoot(req.scratchDir);
   for (const dir of [...Object.values(XDG_DIRS), "home"]) mkdirSync(join(root, dir), { recursive: true, mode: 0o700 });

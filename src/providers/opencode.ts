@@ -4,7 +4,17 @@
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
 import { classifyMessage, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
-import { deepMerge, endpointModel, isolatedEnv, isolates, readOnlyOverlay, writeIsolatedState } from "./opencode-config.ts";
+import {
+  deepMerge,
+  endpointModel,
+  GRADER_CONFIG_FILES,
+  graderConfigHome,
+  isolatedEnv,
+  isolates,
+  readOnlyOverlay,
+  writeGraderConfig,
+  writeIsolatedState,
+} from "./opencode-config.ts";
 import type { Endpoint, Env, HelpInfo, Invocation, InvocationRequest, Provider, ProviderEvent } from "./provider.ts";
 
 /** Usage key for the dispatched model: step_finish events do not name it. */
@@ -35,6 +45,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   // `opencode run` works in $PWD when it is set, not in the directory it was started in: loki's own PWD
   // (where loki was started) would send the agent to the wrong checkout.
   const env: Record<string, string> = { PWD: req.cwd, ...(endpoint ? isolatedEnv({ ...req, endpoint }) : {}) };
+  if (!endpoint && req.role !== "build") env.XDG_CONFIG_HOME = graderConfigHome(req.scratchDir);
   // A grader takes no config from the project (the agent writes it): its endpoint, MCP servers, plugins, agents;
   // nor skills from .agents/ or .claude/, nor any plugin (--pure), the user's included: build calls may write them.
   if (req.role !== "build") {
@@ -57,9 +68,20 @@ function configContent(req: InvocationRequest, generated: boolean): Json | null 
   return Object.keys(own).length > 0 ? own : null;
 }
 
-/** With an endpoint of its own, the call's state root and generated opencode.json are written first. */
+/** With an endpoint of its own, the call's state root and generated opencode.json are written first; a
+ *  grader without one gets its own config dir with only the user's config files. */
 function prepare(req: InvocationRequest): void {
   if (isolates(req.endpoint)) writeIsolatedState({ ...req, endpoint: req.endpoint });
+  else if (req.role !== "build") {
+    // The call's own environment (the caller's HOME and XDG dirs) when it carries one.
+    const env = "env" in req ? (req as { env: Env }).env : process.env;
+    writeGraderConfig(req.scratchDir, userConfigDir(env.HOME ?? "", env));
+  }
+}
+
+/** The user's opencode config dir ($XDG_CONFIG_HOME/opencode, else ~/.config/opencode). */
+function userConfigDir(home: string, env: Env): string {
+  return stateDirs(home, env)[0] ?? join(home, ".config", "opencode");
 }
 
 function parse(line: string): ProviderEvent[] {
@@ -153,7 +175,7 @@ const XDG: [variable: string, fallback: string][] = [
 function graderHidden(cwd: string, home: string, env: Env): string[] {
   const project = [".opencode", "opencode.json", "opencode.jsonc"].map((name) => join(cwd, name));
   // The global instructions file sits in its config dir, which build calls may write.
-  return [...project, join(home, ".opencode"), join(stateDirs(home, env)[0] ?? join(home, ".config", "opencode"), "AGENTS.md")];
+  return [...project, join(home, ".opencode"), join(userConfigDir(home, env), "AGENTS.md")];
 }
 
 function stateDirs(home: string, env: Env, endpoint?: Endpoint): string[] {
@@ -186,10 +208,8 @@ export const opencode: Provider = {
   stateDirs,
   graderHidden,
   // Its global config (providers, MCP servers, plugins): XDG_CONFIG_HOME/opencode.
-  graderConfig: (home, env, endpoint) => {
-    const dir = stateDirs(home, env, endpoint)[0];
-    return dir ? ["opencode.json", "opencode.jsonc", "config.json"].map((name) => join(dir, name)) : [];
-  },
+  graderConfig: (home, env, endpoint) =>
+    isolates(endpoint) ? [] : GRADER_CONFIG_FILES.map((name) => join(userConfigDir(home, env), name)),
   prepare,
   invocation,
   parse,

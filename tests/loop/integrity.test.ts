@@ -141,6 +141,16 @@ describe("the graders' CLI config", () => {
     expect(integrityDrift(baseline).filter((d) => d.kind === "config")).toEqual([{ kind: "config", path: own }]);
   });
 
+  test("a FIFO or device put where a config file was is a change, never a read that blocks the run", async () => {
+    await using dir = await tmpdir();
+    const file = join(dir.path, "config.json");
+    writeFileSync(file, '{"a":1}');
+    const baseline = takeIntegrity([], undefined, [file]);
+    rmSync(file);
+    Bun.spawnSync(["mkfifo", file]);
+    expect(integrityDrift(baseline).filter((d) => d.kind === "config")).toEqual([{ kind: "config", path: file }]);
+  });
+
   test("each record names the files: the cline login, opencode's global config, codex's config.toml", async () => {
     const { cline } = await import("../../src/providers/cline.ts");
     const { opencode } = await import("../../src/providers/opencode.ts");
