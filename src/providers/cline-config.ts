@@ -7,7 +7,7 @@ import { z } from "zod";
 import { replaceFile } from "../core/durable.ts";
 import { configError } from "../core/errors.ts";
 import { DEFAULT_MODELS, type Role } from "../core/models.ts";
-import { isObject, type Json, str } from "./lines.ts";
+import { deepMerge, isObject, type Json, str } from "./lines.ts";
 import type { Endpoint } from "./provider.ts";
 import { sdkBaseUrl } from "../core/endpoints.ts";
 
@@ -89,16 +89,6 @@ export function clineGlobalSettings(role: Role | "plan", endpoint: Endpoint | un
   if (readOnly) settings.disabledTools = [...READ_ONLY_DISABLED_TOOLS];
   if (readOnly || ownsSettings(endpoint)) settings.tools = { web_search: { enabled: false } };
   return settings;
-}
-
-/** Objects merge key by key; anything else in `over` replaces what `base` has. */
-export function deepMerge(base: Json, over: Readonly<Record<string, unknown>>): Json {
-  const merged: Json = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = merged[key];
-    merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
-  }
-  return merged;
 }
 
 const PosInt = z.number().int().positive();

@@ -11,6 +11,16 @@ export const str = (value: unknown): string | undefined => (typeof value === "st
 export const num = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
 export const obj = (value: unknown): Json => (isObject(value) ? value : {});
 
+/** Objects merge key by key; anything else in `over` replaces what `base` has (generated CLI config under `config`). */
+export function deepMerge(base: Json, over: Readonly<Record<string, unknown>>): Json {
+  const merged: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = merged[key];
+    merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+  }
+  return merged;
+}
+
 /** The JSON object on this line, or null for noise (warnings, banners, partial lines). */
 export function parseJsonLine(line: string): Json | null {
   if (!line.trimStart().startsWith("{")) return null;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { replaceFile } from "../core/durable.ts";
 import { sha256 } from "../core/hash.ts";
 import type { Role } from "../core/models.ts";
-import { isObject, type Json } from "./lines.ts";
+import { deepMerge, type Json } from "./lines.ts";
 import type { Endpoint, InvocationRequest } from "./provider.ts";
 import { sdkBaseUrl } from "../core/endpoints.ts";
 
@@ -60,16 +60,6 @@ export const READ_ONLY_PERMISSION: Readonly<Record<string, string>> = {
 export function readOnlyOverlay(): Json {
   const permission = { ...READ_ONLY_PERMISSION };
   return { permission, agent: { plan: { permission }, build: { permission } } };
-}
-
-/** Objects merge key by key; anything else in `over` replaces what `base` has. */
-export function deepMerge(base: Json, over: Readonly<Record<string, unknown>>): Json {
-  const merged: Json = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const current = merged[key];
-    merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
-  }
-  return merged;
 }
 
 /** The opencode.json for a call on `endpoint`: one provider, one model, no sharing or updates; `config`, then the role's rules, over it. */

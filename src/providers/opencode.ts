@@ -3,9 +3,8 @@
 // 1.18.33, tests/providers/opencode-contract.test.ts). A custom endpoint: opencode-config.ts.
 import { isAbsolute, join } from "node:path";
 import { DEFAULT_MODELS, type Tokens } from "../core/models.ts";
-import { classifyMessage, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
+import { classifyMessage, deepMerge, type Json, num, obj, parseJsonLine, str, withSystemPrompt } from "./lines.ts";
 import {
-  deepMerge,
   endpointModel,
   GRADER_CONFIG_FILES,
   graderConfigHome,

@@ -8,15 +8,9 @@ import { join } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
 import { DEFAULT_MODELS } from "../../src/core/models.ts";
 import { sdkBaseUrl } from "../../src/core/endpoints.ts";
+import { deepMerge } from "../../src/providers/lines.ts";
 import { cline, prepareClineCall } from "../../src/providers/cline.ts";
-import {
-  clineGlobalSettings,
-  clineProviderId,
-  deepMerge,
-  endpointSettings,
-  ownsSettings,
-  providersFile,
-} from "../../src/providers/cline-config.ts";
+import { clineGlobalSettings, clineProviderId, endpointSettings, ownsSettings, providersFile } from "../../src/providers/cline-config.ts";
 import type { Endpoint } from "../../src/providers/provider.ts";
 import { helpFrom, request } from "../helpers/provider-fixtures.ts";
 
