@@ -62,6 +62,21 @@ A tiny ES-module math library with add, sub, mul and div, each with a unit test.
 - [ ] div(a, b) returns the quotient of two numbers
 `;
 
+/** A correct solution of PRD_MATH4 and its tests, for scripted model answers. */
+export const MATH4 = `export const add = (a, b) => a + b;
+export const sub = (a, b) => a - b;
+export const mul = (a, b) => a * b;
+export const div = (a, b) => a / b;
+`;
+export const MATH4_TESTS = `import { test } from "node:test";
+import assert from "node:assert";
+import { add, sub, mul, div } from "./math.js";
+test("add", () => assert.strictEqual(add(6, 3), 9));
+test("sub", () => assert.strictEqual(sub(6, 3), 3));
+test("mul", () => assert.strictEqual(mul(6, 3), 18));
+test("div", () => assert.strictEqual(div(6, 3), 2));
+`;
+
 /**
  * loki.yaml for a scenario about something other than the ship gate: no council. Its reviewers, review
  * copies and verdicts have their own tests (tests/review/, scenarios.test.ts); here they would be about

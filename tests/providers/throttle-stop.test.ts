@@ -12,12 +12,13 @@ const INIT = { type: "system", subtype: "init", session_id: "s", model: "claude-
 const retry = (status: number) => ({ type: "system", subtype: "api_retry", attempt: 1, retry_delay_ms: 30000, error_status: status });
 const TEXT = { type: "assistant", message: { model: "claude-sonnet-5-5", content: [{ type: "text", text: "half an answer" }] } };
 
-/** A `claude` that prints `lines` (JSON), then waits as Claude Code does before its next attempt. */
-async function scripted(lines: unknown[], options: { stopAfterRetries?: number } = {}) {
+/** A `claude` that prints `lines` (JSON), then waits as Claude Code does before its next attempt (or exits: `wait: false`). */
+async function scripted(lines: unknown[], options: { stopAfterRetries?: number; wait?: false } = {}) {
+  const { wait, ...call } = options;
   const dir = await tmpdir();
   const bin = join(dir.path, "claude");
   const printed = lines.map((l) => `echo '${JSON.stringify(l)}'`).join("\n");
-  writeFileSync(bin, `#!/bin/sh\n${printed}\nsleep 30\n`);
+  writeFileSync(bin, `#!/bin/sh\n${printed}\n${wait === false ? "" : "sleep 30\n"}`);
   chmodSync(bin, 0o755);
   const started = performance.now();
   const result = await callProvider(claude, {
@@ -35,7 +36,7 @@ async function scripted(lines: unknown[], options: { stopAfterRetries?: number }
     timeoutMs: 60_000,
     idleTimeoutMs: 60_000,
     env: { PATH: process.env.PATH },
-    ...options,
+    ...call,
   });
   await dir[Symbol.asyncDispose]();
   return { result, ms: performance.now() - started };
@@ -61,29 +62,9 @@ describe("the stop at a throttle retry", () => {
   });
 
   test("no failover waiting (no stopAfterRetries): the CLI's own retries run their course", async () => {
-    const dir = await tmpdir();
     // A CLI that reports a retry, then recovers and answers: never stopped.
-    const bin = join(dir.path, "claude");
     const done = { type: "result", subtype: "success", is_error: false, result: "ok", total_cost_usd: 0.01, usage: {} };
-    writeFileSync(bin, `#!/bin/sh\necho '${JSON.stringify(INIT)}'\necho '${JSON.stringify(retry(429))}'\necho '${JSON.stringify(done)}'\n`);
-    chmodSync(bin, 0o755);
-    const result = await callProvider(claude, {
-      prompt: "go",
-      model: "claude-sonnet-5-5",
-      role: "build",
-      cwd: dir.path,
-      scratchDir: dir.path,
-      denyRead: [],
-      allowRoot: true,
-      sandboxed: true,
-      binaryPath: bin,
-      help: { version: "2.1.330", flags: new Set(["--output-format"]) },
-      transcript: join(dir.path, "agent.jsonl"),
-      timeoutMs: 60_000,
-      idleTimeoutMs: 60_000,
-      env: { PATH: process.env.PATH },
-    });
-    await dir[Symbol.asyncDispose]();
+    const { result } = await scripted([INIT, retry(429), done], { wait: false });
     expect(result).toMatchObject({ ok: true, errorClass: null });
   });
 });

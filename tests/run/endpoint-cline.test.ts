@@ -10,25 +10,14 @@ import { type AnthropicRequest, type AnthropicTurn, isRecord, startFakeAnthropic
 import { loki } from "../helpers/cli.ts";
 import { claudeEnv, cliSandbox } from "../helpers/real-cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
-import { PRD_MATH4 } from "../helpers/scenario.ts";
+import { MATH4, MATH4_TESTS, PRD_MATH4 } from "../helpers/scenario.ts";
 
 const BIN = resolve(import.meta.dir, "..", "..", "node_modules", ".bin");
 const HAS_CLINE = existsSync(join(BIN, "cline"));
 const KEY = "sk-local-run-5e1d";
 const MODEL = "local-coder";
-const MATH = `export const add = (a, b) => a + b;
-export const sub = (a, b) => a - b;
-export const mul = (a, b) => a * b;
-export const div = (a, b) => a / b;
-`;
-const TESTS = `import { test } from "node:test";
-import assert from "node:assert";
-import { add, sub, mul, div } from "./math.js";
-test("add", () => assert.strictEqual(add(6, 3), 9));
-test("sub", () => assert.strictEqual(sub(6, 3), 3));
-test("mul", () => assert.strictEqual(mul(6, 3), 18));
-test("div", () => assert.strictEqual(div(6, 3), 2));
-`;
+const MATH = MATH4;
+const TESTS = MATH4_TESTS;
 
 /** Every text the request's messages carry, one per line. */
 function asked(req: AnthropicRequest): string {
