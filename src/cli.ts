@@ -334,6 +334,17 @@ export function buildProgram(): Command {
     .option("--port <n>", "port to try first (default 57374; the next free one when taken)", portNumber)
     .option("--no-open", "print the link without opening a browser")
     .action(lazy(() => import("./commands/dashboard.ts"), "runDashboard"));
+  program
+    .command("mcp")
+    .description("serve loki to other agents over MCP: start, watch, verify, prove and stop runs (stdio, or --http)")
+    .option("--http", "serve Streamable HTTP on 127.0.0.1 instead of stdio (a bearer token is required)")
+    .option("--port <n>", "the --http port (default 57380; 0 picks a free one)", portNumber)
+    .addOption(
+      new Option("--tools <set>", "core: the six run tools (default); all: + plan, memory, cost, trust").choices(["core", "all", "child"]),
+    )
+    .option("--repo <dir>", "the repository to serve (default: the one the current directory is in)")
+    .addOption(new Option("--base <rev>", "loki_verify's default base").hideHelp())
+    .action(lazy(() => import("./commands/mcp.ts"), "runMcp"));
   const preview = (command: Command) =>
     command
       .option("--open", "open the app in a browser (default when interactive)")

@@ -1,6 +1,7 @@
 // Where loki's own code lies on disk: its package root, and the directory the running code came from
 // (src/ from source, dist/cli/ in the package's bundle), or nothing of the sort inside a compiled binary.
 // Bun's bundler writes import.meta.dir as the build machine's path, so the bundle asks Bun.main instead.
+// And how to run this same loki again (a --bg child, the preview supervisor, the MCP server's tool calls).
 import { basename, dirname, join, resolve } from "node:path";
 
 /** Set to true by scripts/build-cli.ts (Bun.build's `define`) in the package's bundle only. */
@@ -26,4 +27,15 @@ export function selfLocation(): SelfLocation {
   const embedded = (path: string) => path.startsWith("/$bunfs") || path.includes("~BUN");
   const compiled = embedded(here) || embedded(Bun.main);
   return { root, code: basename(dirname(here)) === "src" ? join(root, "src") : here, compiled };
+}
+
+/** How to run this same loki again: the compiled binary alone, or the runtime plus the entry script —
+ *  with bin/loki.js's flags, so Bun reads neither the repository's bunfig.toml nor its .env files. */
+export function selfCommand(): string[] {
+  const script = process.argv[1];
+  const self = selfLocation();
+  const config = join(self.root, "bin", "loki.bunfig.toml");
+  return self.compiled || !script || script === process.execPath
+    ? [process.execPath]
+    : [process.execPath, "--no-env-file", `--config=${config}`, script];
 }

@@ -104,6 +104,8 @@ export function lokiHomeAt(home: string = userHome()) {
     helpCache: join(dir, "cache", "help"),
     /** The global memory store: learnings from every project, redacted (memory.global). */
     memory: join(dir, "memory"),
+    /** The bearer token `loki mcp --http` asks for when LOKI_MCP_TOKEN is not set (0600). */
+    mcpToken: join(dir, "mcp", "token"),
   };
 }
 

@@ -4,31 +4,22 @@
 // with the child's own error, when the child ends before that.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, relative } from "node:path";
 import { internalError } from "../core/errors.ts";
 import { handOverRunLock } from "../core/run-lock.ts";
 import { processStart } from "../core/process-identity.ts";
-import { selfLocation } from "../core/self.ts";
+import { selfCommand } from "../core/self.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { readJson } from "../core/workspace.ts";
 import { OrchestratorState } from "../core/run-schema.ts";
 import { writeSession } from "../loop/run-state.ts";
 import { readLogTail } from "./run-log.ts";
 
+export { selfCommand };
+
 /** How long the parent watches the child start (providers, sandbox probe) before leaving it be. */
 const START_WATCH_MS = 20_000;
 const POLL_MS = 100;
-
-/** How to run this same loki again: the compiled binary alone, or the runtime plus the entry script —
- *  with bin/loki.js's flags, so Bun reads neither the repository's bunfig.toml nor its .env files. */
-export function selfCommand(): string[] {
-  const script = process.argv[1];
-  const self = selfLocation();
-  const config = join(self.root, "bin", "loki.bunfig.toml");
-  return self.compiled || !script || script === process.execPath
-    ? [process.execPath]
-    : [process.execPath, "--no-env-file", `--config=${config}`, script];
-}
 
 export async function spawnBackground(
   ws: Workspace,
