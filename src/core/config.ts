@@ -95,6 +95,8 @@ export const Config = z.object({
     .default(() => ({ preview: "auto" as const, ready_timeout_seconds: 120, max_restarts: 3 })),
   /** Memory across runs: global also keeps each learning (redacted) in ~/.loki/memory for the user's other projects, and searches it. */
   memory: z.object({ global: z.boolean().default(true) }).default(() => ({ global: true })),
+  /** children: offer the build agent loki's MCP server (loki_verify alone: its work graded by the run's gates). claude and codex. */
+  mcp: z.object({ children: z.boolean().default(false) }).default(() => ({ children: false })),
   /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself);
    *  secret_scanner: which scanners the secrets gate runs (SecretScanner; unset = auto). */
   verify: z

@@ -2,8 +2,8 @@
 // sanctioned ways to write there: validated atomic JSON writes and JSONL appends under a lock
 // (core/durable.ts makes both whole-or-nothing), and the readers that validate them.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { homedir, tmpdir } from "node:os";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { z } from "zod";
 import { appendLine, replaceFile, type Durability } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
@@ -91,6 +91,17 @@ export function userHome(): string {
 }
 
 export type LokiHome = ReturnType<typeof lokiHomeAt>;
+
+/**
+ * The temp dir for work about the repository at `root` (a test run's report, a copy of the change):
+ * os.tmpdir(), unless that lies inside the repository (an agent CLI's TMPDIR is its scratch dir under
+ * .loki/), where the project's test runner would collect it — then the system's /tmp.
+ */
+export function tempOutside(root: string): string {
+  const temp = resolve(tmpdir());
+  const rel = relative(resolve(root), temp);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)) ? "/tmp" : temp;
+}
 
 /** Path map of ~/.loki: loki's private state (held-out stores, signing keys, trusted keys, caches). Pure. */
 export function lokiHomeAt(home: string = userHome()) {

@@ -47,8 +47,10 @@ export async function readSubject(root: string, base: string, options: { include
   const head = options.head ?? resolved.head;
   const argv = [...DIFF_ARGS, baseSha];
   if (!options.includeWorktree) argv.push(head);
+  const masked = options.includeWorktree ? await maskedPaths(top) : [];
+  const skip = masked.map((path) => `:(exclude,literal,top)${path}`);
   const diffing = Promise.all([
-    mustRun("diff", [...argv, "--"], top, baseSha),
+    mustRun("diff", [...argv, "--", ...skip], top, baseSha),
     options.includeWorktree ? mustRun("ls-files", ["ls-files", "--others", "--exclude-standard", "-z"], top, baseSha) : "",
   ]).then(([text, untracked]) => ({
     text,
@@ -63,12 +65,31 @@ export async function readSubject(root: string, base: string, options: { include
   );
   const [{ text, tracked, untracked }, binaryByAttribute] = await Promise.all([diffing, attributes]);
   const change = { root: top, base: baseSha, head, includeWorktree: options.includeWorktree, text, files: tracked };
-  const textDiff = (paths: readonly string[]) => mustRun("diff --text", [...argv, "--text", "--", ...paths], top, baseSha);
+  const textDiff = (paths: readonly string[]) => mustRun("diff --text", [...argv, "--text", "--", ...paths, ...skip], top, baseSha);
   const { text: diff, files } = await applyBinaryRule(change, binaryByAttribute, textDiff);
   for (const file of untracked) files.push({ ...file, binary: file.binary || binaryByAttribute.has(file.path) });
   const sum = (count: (file: ChangedFile) => number) => files.reduce((total, file) => total + count(file), 0);
   const stat = { files: files.length, insertions: sum((f) => f.added.length), deletions: sum((f) => f.removedCount) };
   return { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files, text: diff, sha256: sha256(diff), stat };
+}
+
+/**
+ * Tracked files the working tree holds as something git cannot hash (a device, a FIFO, a socket): what a
+ * sandbox mounts over a path it hides — the run's spec, seen by `loki verify` inside an agent's call (mcp
+ * children). Left out of the diff: no commit can hold such a file, so it is no change of the agent's.
+ */
+async function maskedPaths(top: string): Promise<string[]> {
+  const modified = await git(["ls-files", "-m", "-z"], { cwd: top, timeoutMs: GIT_TIMEOUT_MS });
+  if (!modified.ok) return [];
+  return modified.stdout.split("\0").filter((path) => {
+    if (path === "") return false;
+    try {
+      const stat = lstatSync(join(top, path));
+      return !stat.isFile() && !stat.isSymbolicLink() && !stat.isDirectory();
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function mustRun(name: string, argv: string[], cwd: string, baseSha: string): Promise<string> {

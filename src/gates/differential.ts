@@ -15,7 +15,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, extname, join } from "node:path";
 import { type ExecResult, run } from "../core/exec.ts";
 import { filtersOff, git } from "../core/git.ts";
@@ -34,6 +33,7 @@ import {
 import { planTestRun, type ReportReading, readReport, reportMtimes } from "./runners/plan.ts";
 import type { TestResult } from "./runners/report.ts";
 import { isTestPath } from "./tamper.ts";
+import { tempOutside } from "../core/workspace.ts";
 
 const CODE = new Set(".js .jsx .mjs .cjs .ts .tsx .mts .cts .py .go .rs .rb .java .kt .cs .php .swift .c .cc .cpp .h".split(" "));
 /** Where an empty file is a valid module, the base copy holds the change's new modules empty. */
@@ -66,8 +66,8 @@ export const differentialGate: Gate = {
     const scratch: string[] = [];
     try {
       const [base, head] = await Promise.all([
-        runOn(command, paths, scratch, { signal, confine }, (dir) => baseWithHeadTests(subject, tests, dir)),
-        runOn(command, paths, scratch, { signal, confine }, (dir) => headTree(subject, dir)),
+        runOn(command, paths, scratch, { signal, confine, root: subject.root }, (dir) => baseWithHeadTests(subject, tests, dir)),
+        runOn(command, paths, scratch, { signal, confine, root: subject.root }, (dir) => headTree(subject, dir)),
       ]);
       if (typeof head === "string") return inconclusive(head);
       if (typeof base === "string") return inconclusive(base);
@@ -125,12 +125,13 @@ async function runOn(
   command: Command,
   files: string[],
   scratch: string[],
-  { signal, confine }: Pick<GateContext, "signal" | "confine">,
+  { signal, confine, root }: Pick<GateContext, "signal" | "confine"> & { root: string },
   copy: Copy,
 ): Promise<Side | string> {
   // Both copies look alike from inside (random names, same layout): a test cannot tell which one it is in.
-  const dir = mkdtempSync(join(tmpdir(), "loki-differential-"));
-  const reportDir = mkdtempSync(join(tmpdir(), "t"));
+  // Outside the repository: its .loki/ is hidden from the project's commands (a TMPDIR may lie there).
+  const dir = mkdtempSync(join(tempOutside(root), "loki-differential-"));
+  const reportDir = mkdtempSync(join(tempOutside(root), "t"));
   scratch.push(dir, reportDir);
   const built = await copy(dir);
   if (built !== null) return built;

@@ -2,12 +2,12 @@
 // project has it installed) mutates only the diff's changed JS/TS lines and runs the frozen test
 // command against each mutant, time-boxed; the score goes into the evidence and a low one is a finding.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { run } from "../core/exec.ts";
 import { envTimeoutMs, projectPath, shownCommand } from "./command-run.ts";
 import { fingerprint, type ChangedFile, type Gate, type GateOutcome, inconclusive, projectArgv } from "./gate.ts";
 import { isTestPath } from "./tamper.ts";
+import { tempOutside } from "../core/workspace.ts";
 
 const JS = new Set([".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"]);
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -50,7 +50,7 @@ export const mutationGate: Gate = {
   run: async ({ subject, project, signal, confine }) => {
     const command = project.test;
     if (command === null) return { status: "skipped", reason: "no test command", findings: [] };
-    const work = mkdtempSync(join(tmpdir(), "loki-mutation-"));
+    const work = mkdtempSync(join(tempOutside(subject.root), "loki-mutation-"));
     try {
       const report = join(work, "mutation.json");
       const config = join(work, "stryker.config.json");

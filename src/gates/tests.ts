@@ -4,7 +4,7 @@
 // test executed, a timeout, a runner that cannot start, or a working tree that is not the graded
 // commit are inconclusive — never a pass (DESIGN §5).
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempOutside } from "../core/workspace.ts";
 import { join } from "node:path";
 import { run } from "../core/exec.ts";
 import { git } from "../core/git.ts";
@@ -39,8 +39,9 @@ export const testsGate: Gate = {
     const declared = frozen !== undefined && acceptConfigChange !== true ? frozen.verify : config.verify;
     const configuredReport = declared.test_report?.trim() || undefined;
     // Reports go where the tests cannot guess: a fresh private directory with no telltale name
-    // (tests can list the temp dir), removed once read.
-    const reportDir = mkdtempSync(join(tmpdir(), "t"));
+    // (tests can list the temp dir), removed once read — never inside the repository (a TMPDIR there, as
+    // an agent CLI's scratch dir is, puts the report among the files the runner collects: node --test exits 7).
+    const reportDir = mkdtempSync(join(tempOutside(subject.root), "t"));
     let reading: ReportReading;
     let plan: ReturnType<typeof planTestRun>;
     let result: Awaited<ReturnType<typeof run>>;

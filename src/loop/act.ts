@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { configLevers, modelFor } from "../core/models.ts";
 import { processStartSync } from "../core/process-identity.ts";
+import { selfCommand } from "../core/self.ts";
 import { callProvider, type CallResult } from "../providers/call.ts";
 import { backoffMs, budgetReason } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
@@ -49,6 +50,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     ...callSettings(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
     transcript,
     ...(canFailOver ? { stopAfterRetries: env.config.failover_after_retries } : {}),
+    ...(env.config.mcp.children ? { mcpServer: childMcpServer(record.ws.root, record.state.start_sha) } : {}),
     onSpawn: (pid) => {
       // Its start time, so a resume kills this call's leftovers and never a process that reused the pid.
       const start = processStartSync(pid);
@@ -104,6 +106,12 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   record.save({ active_call: null });
   if (result.transcriptError) throw result.transcriptError;
   return { ...result, provider: id };
+}
+
+/** `loki mcp --tools child` for this run: loki_verify grades the agent's uncommitted work against the run's start. */
+export function childMcpServer(root: string, startSha: string): { command: string; args: string[] } {
+  const [command, ...args] = selfCommand();
+  return { command: command as string, args: [...args, "mcp", "--tools", "child", "--repo", root, "--base", startSha] };
 }
 
 function refusedCall(provider: ProviderId): Acted {

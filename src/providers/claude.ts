@@ -95,6 +95,13 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     if (has("--strict-mcp-config")) argv.push("--strict-mcp-config");
     if (has("--no-session-persistence")) argv.push("--no-session-persistence");
   }
+  if (req.mcpServer && req.role === "build" && has("--mcp-config")) {
+    const config = promptFile(req.scratchDir, "mcp", JSON.stringify({ mcpServers: { loki: req.mcpServer } }));
+    files.push(config);
+    // Variadic flags in their = form: neither can swallow what follows. The allow rule matters without the bypass.
+    argv.push(`--mcp-config=${config.path}`);
+    if (has("--allowedTools")) argv.push("--allowedTools=mcp__loki__*");
+  }
   argv.push(...(endpoint?.extraArgs ?? []));
   // Review/judge get no bypass: in -p mode anything that would prompt is denied.
   const denied = [...(req.role === "build" ? [] : REVIEW_DENIED_TOOLS), ...req.denyRead.flatMap(readDenyRules)];

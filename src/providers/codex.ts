@@ -27,7 +27,7 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
   // Inside loki's sandbox codex's own bwrap cannot start (no nested user namespaces) and every command
   // would fail: loki's sandbox already makes review and judge calls read-only.
   if (has("-s")) argv.push("-s", req.sandboxed ? "danger-full-access" : req.role === "build" ? "workspace-write" : "read-only");
-  const extra = [...endpointConfig(req), ...extraConfig()];
+  const extra = [...endpointConfig(req), ...mcpConfig(req), ...extraConfig()];
   if (has("-c")) {
     if (req.effort) argv.push("-c", `model_reasoning_effort=${effortUpTo(req.effort, "xhigh")}`);
     // With --disable plugins: without them codex tries chatgpt.com and github.com first, ~5 s offline (PROVIDERS §3.2).
@@ -73,6 +73,12 @@ export function endpointConfig(req: Pick<InvocationRequest, "endpoint">): string
   }
   for (const [key, value] of Object.entries(endpoint.config)) pairs.push(`${key}=${toml(value)}`);
   return pairs;
+}
+
+/** mcp.children: loki's server for a build call, its tools approved up front (`exec` would otherwise reject every call). */
+export function mcpConfig(req: Pick<InvocationRequest, "mcpServer" | "role">): string[] {
+  if (!req.mcpServer || req.role !== "build") return [];
+  return [`mcp_servers.loki=${toml({ ...req.mcpServer, default_tools_approval_mode: "approve" })}`];
 }
 
 /** A JSON value as a TOML value for `-c` (strings as basic strings, objects as inline tables). */

@@ -51,8 +51,8 @@ export function classifyMessage(message: string): ErrorClass {
  * A prompt as a file in the call's scratch dir, named by its content: concurrent calls sharing a
  * scratch dir never overwrite each other's, and the name says nothing of the text.
  */
-export function promptFile(scratchDir: string, kind: "prompt" | "system" | "settings", content: string): PromptFile {
-  const ext = kind === "settings" ? "json" : "md";
+export function promptFile(scratchDir: string, kind: "prompt" | "system" | "settings" | "mcp", content: string): PromptFile {
+  const ext = kind === "settings" || kind === "mcp" ? "json" : "md";
   return { path: join(scratchDir, `loki-${kind}-${sha256(content).slice(0, 16)}.${ext}`), content };
 }
 

@@ -32,6 +32,11 @@ export type InvocationRequest = {
    * and sandbox add nothing there (a nested sandbox cannot even start), so they are turned off.
    */
   sandboxed?: boolean;
+  /**
+   * A build call's MCP server (loki.yaml `mcp.children`): `loki mcp --tools child`, started by the CLI
+   * itself inside the call's sandbox; its tools are allowed without a prompt (claude and codex).
+   */
+  mcpServer?: { command: string; args: string[] };
   /** loki.yaml `providers.<id>`: a custom endpoint the record maps onto its CLI's own mechanism; absent = the CLI's defaults. */
   endpoint?: Endpoint;
 };

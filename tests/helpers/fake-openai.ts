@@ -11,7 +11,8 @@ export type ResponsesRequest = RecordedRequest & { instructions: string };
 type Text<T> = T | ((req: ResponsesRequest) => T);
 export type ResponsesTurn =
   | { text: string; usage?: Usage }
-  | { functionCall: { name: string; arguments: Text<Record<string, unknown>> }; usage?: Usage }
+  /** `namespace`: an MCP server's tools come as one (codex names loki's `mcp__loki`); the call must name it. */
+  | { functionCall: { name: string; namespace?: string; arguments: Text<Record<string, unknown>> }; usage?: Usage }
   | { customToolCall: { name: string; input: Text<string> }; usage?: Usage }
   | ErrorTurn;
 export type ResponsesScript = Script<ResponsesRequest, ResponsesTurn>;
@@ -145,6 +146,7 @@ function buildResponse(turn: Exclude<ResponsesTurn, { status: number }>, req: Re
       id: `fc_fake_${call}`,
       call_id: callId,
       name: turn.functionCall.name,
+      ...(turn.functionCall.namespace ? { namespace: turn.functionCall.namespace } : {}),
       arguments: JSON.stringify(typeof args === "function" ? args(req) : args),
       status: "completed",
     };
