@@ -476,6 +476,9 @@ function globalOptions(program: Command): void {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--no-color")) process.env.NO_COLOR = "1";
+  // The MCP server's bearer token is `loki mcp`'s alone: no other loki process keeps it, so no agent, grader
+  // or test command it starts can inherit it (and reach the HTTP server from inside a run).
+  if (argv.find((a) => !a.startsWith("-")) !== "mcp") delete process.env.LOKI_MCP_TOKEN;
   const program = buildProgram();
   const args = argv.length === 0 ? ["help"] : argv;
   try {

@@ -8,12 +8,17 @@ import { sealer } from "./snapshot-clean.ts";
 import { readValid } from "./snapshot-read.ts";
 import { readProof, readRounds, sealedStrings } from "./snapshot-review.ts";
 
+/** Is the workspace's run over by its own files: a completion summary of this run, a loop state no longer live? */
+export function runIsOver(ws: Workspace): boolean {
+  const state = readValid(ws.orchestrator, OrchestratorState);
+  const completion = readValid(ws.completion, Completion);
+  return completion !== null && state !== null && completion.run_id === state.run_id && !LIVE_STATUSES.includes(state.status);
+}
+
 /** A function that seals one raw events.jsonl line (JSON text); the identity once the run is over. */
 export function streamSeal(ws: Workspace): (line: string) => string {
   const state = readValid(ws.orchestrator, OrchestratorState);
-  const completion = readValid(ws.completion, Completion);
-  const over = completion !== null && state !== null && completion.run_id === state.run_id && !LIVE_STATUSES.includes(state.status);
-  if (over) return (line) => line;
+  if (runIsOver(ws)) return (line) => line;
   const strings = sealedStrings(ws, readRounds(ws), readProof(ws, state?.run_id ?? null));
   // A line is JSON: a text with quotes or backslashes appears there escaped, so both forms are sealed.
   const seal = sealer(strings.flatMap((text) => [text, JSON.stringify(text).slice(1, -1)]));

@@ -6,8 +6,17 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { bearerMatches } from "./token.ts";
 
-/** Sessions held at once; past it a new client is told to retry (503) rather than grow memory. */
+/** Sessions held at once: past it the one idle longest is closed for a new client. */
 const MAX_SESSIONS = 32;
+/** A session no request has touched for this long is closed (a client that went away without DELETE). */
+const IDLE_MS = 30 * 60_000;
+
+type Session = { transport: WebStandardStreamableHTTPServerTransport; server: McpServer; seen: number };
+
+async function closeSession(session: Session): Promise<void> {
+  await session.transport.close().catch(() => {});
+  await session.server.close().catch(() => {});
+}
 
 export type HttpServer = { url: string; port: number; stop: () => Promise<void> };
 
@@ -24,7 +33,21 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
   new Response(`${body}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 
 export function serveHttp(makeServer: () => McpServer, options: { port: number; token: string; log: (text: string) => void }): HttpServer {
-  const sessions = new Map<string, { transport: WebStandardStreamableHTTPServerTransport; server: McpServer }>();
+  const sessions = new Map<string, Session>();
+
+  /** Closes idle sessions, then the one idle longest while the table is full. */
+  async function makeRoom(now: number): Promise<void> {
+    for (const [id, session] of sessions)
+      if (now - session.seen > IDLE_MS) {
+        sessions.delete(id);
+        await closeSession(session);
+      }
+    while (sessions.size >= MAX_SESSIONS) {
+      const [id, oldest] = [...sessions].reduce((a, b) => (b[1].seen < a[1].seen ? b : a));
+      sessions.delete(id);
+      await closeSession(oldest);
+    }
+  }
   let hosts: string[] = [];
   let origins: string[] = [];
 
@@ -41,10 +64,13 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
       });
     const id = req.headers.get("mcp-session-id");
     const known = id === null ? undefined : sessions.get(id);
-    if (known) return known.transport.handleRequest(req);
+    if (known) {
+      known.seen = Date.now();
+      return known.transport.handleRequest(req);
+    }
     if (id !== null) return text(404, "unknown session: initialize again");
     if (req.method !== "POST") return text(405, "a session starts with a POST of initialize", { allow: "POST" });
-    if (sessions.size >= MAX_SESSIONS) return text(503, `busy: ${MAX_SESSIONS} sessions are open; close one (DELETE /mcp)`);
+    await makeRoom(Date.now());
     const server = makeServer();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
@@ -52,7 +78,7 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
       allowedHosts: hosts,
       allowedOrigins: origins,
       onsessioninitialized: (sessionId) => {
-        sessions.set(sessionId, { transport, server });
+        sessions.set(sessionId, { transport, server, seen: Date.now() });
       },
       onsessionclosed: (sessionId) => {
         sessions.delete(sessionId);
@@ -62,7 +88,10 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
-    return transport.handleRequest(req);
+    const response = await transport.handleRequest(req);
+    // Not an initialize (or refused): no session was made, and nothing may keep this pair alive.
+    if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await closeSession({ transport, server, seen: 0 });
+    return response;
   }
 
   const bun = Bun.serve({
@@ -85,10 +114,7 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
     url: `http://127.0.0.1:${port}/mcp`,
     port,
     stop: async () => {
-      for (const { transport, server } of sessions.values()) {
-        await transport.close().catch(() => {});
-        await server.close().catch(() => {});
-      }
+      for (const session of sessions.values()) await closeSession(session);
       sessions.clear();
       await bun.stop(true);
     },

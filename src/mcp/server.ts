@@ -24,7 +24,13 @@ export function createServer(options: ServerOptions): McpServer {
     { instructions: child ? "loki_verify grades your uncommitted work with the run's deterministic gates." : INSTRUCTIONS },
   );
   registerTools(
-    { server, root: options.root, log: options.log, verify: { ...(options.base ? { base: options.base } : {}), uncommitted: child } },
+    {
+      server,
+      root: options.root,
+      log: options.log,
+      child,
+      verify: { ...(options.base ? { base: options.base } : {}), uncommitted: child },
+    },
     options.tools,
   );
   if (!child) {

@@ -4,7 +4,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { callLoki } from "./call.ts";
-import { insideRepo, looksLikePath } from "./paths.ts";
+import { git } from "../core/git.ts";
+import { insideRepo, looksLikePath, ToolInputError } from "./paths.ts";
 import { callFailure, fail, isErrorJson, isRecord, ok } from "./result.ts";
 
 export type StartInput = { spec: string; provider?: string; budget_usd?: number; max_iterations?: number };
@@ -13,14 +14,55 @@ const PLAN_TIMEOUT_MS = 120_000;
 /** `--bg` returns once the child's loop runs (or it fails): preparing, then up to 20 s of watching. */
 const START_TIMEOUT_MS = 300_000;
 
-/** The spec as loki's argv takes it: a path checked to stay in the repository, else the text as given. */
-export function specArgument(root: string, spec: string): string {
+/** Where an issue URL may point: the forges' own hosts, over https. A self-hosted one must be the repository's origin. */
+const FORGE_HOSTS = ["github.com", "gitlab.com", "dev.azure.com"];
+const FORGE_SUFFIXES = [".atlassian.net", ".visualstudio.com"];
+
+/**
+ * The spec as loki's argv takes it: a path checked to stay in the repository; an issue URL checked to
+ * name a forge (fetching it sends the user's forge token to that host); else the text as given.
+ */
+export async function specArgument(root: string, spec: string): Promise<string> {
   const trimmed = spec.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    await checkIssueUrl(root, trimmed);
+    return trimmed;
+  }
   return looksLikePath(root, trimmed) ? insideRepo(root, trimmed, "spec") : trimmed;
 }
 
+async function checkIssueUrl(root: string, text: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ToolInputError(`spec ${JSON.stringify(text)} is not a valid URL`);
+  }
+  const host = url.hostname.toLowerCase();
+  const origin = await originHost(root);
+  const known = FORGE_HOSTS.includes(host) || FORGE_SUFFIXES.some((s) => host.endsWith(s)) || host === origin;
+  if (url.protocol !== "https:" || !known)
+    throw new ToolInputError(
+      `spec URL ${url.origin} is not an issue on a known forge over https (github.com, gitlab.com, *.atlassian.net, dev.azure.com${origin ? `, or ${origin}: this repository's origin` : ""}); loki sends your forge token there`,
+    );
+}
+
+/** The host of the repository's `origin` remote (https or scp-like ssh), or null. */
+async function originHost(root: string): Promise<string | null> {
+  const result = await git(["remote", "get-url", "origin"], { cwd: root, timeoutMs: 10_000 });
+  if (!result.ok) return null;
+  const remote = result.stdout.trim();
+  const scp = /^[^@/]+@([^:/]+):/.exec(remote);
+  if (scp) return (scp[1] as string).toLowerCase();
+  try {
+    return new URL(remote).hostname.toLowerCase() || null;
+  } catch {
+    return null;
+  }
+}
+
 export async function startRun(server: McpServer, root: string, input: StartInput, signal: AbortSignal): Promise<CallToolResult> {
-  const spec = specArgument(root, input.spec);
+  const spec = await specArgument(root, input.spec);
   const flags = [
     ...(input.provider ? ["--provider", input.provider] : []),
     ...(input.max_iterations !== undefined ? ["--max-iterations", String(input.max_iterations)] : []),

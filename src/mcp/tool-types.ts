@@ -9,6 +9,8 @@ export type ToolContext = {
   server: McpServer;
   root: string;
   log: (text: string) => void;
+  /** The child set (mcp.children): served to a run's agent, inside its sandbox. */
+  child: boolean;
   /** loki_verify's defaults (the child set: the run's start commit, uncommitted changes included). */
   verify: { base?: string; uncommitted: boolean };
 };

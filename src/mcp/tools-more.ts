@@ -19,9 +19,12 @@ export function moreTools(ctx: ToolContext): ToolDef[] {
       name: "loki_plan",
       description: "Quote a spec: acceptance items, complexity, iterations, cost and time, and why start would refuse now.",
       input: { spec: z.string().min(1).max(4000).describe("spec path, issue ref or brief") },
-      annotations: { ...READ, openWorldHint: true },
-      run: (input: { spec: string }, extra) =>
-        withProgress(extra, "quoting", () => json(["plan", "--json", "--", specArgument(root, input.spec)], "loki plan", extra.signal)),
+      // Not read-only: it writes .loki/spec and may fetch an issue with the user's forge token.
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      run: async (input: { spec: string }, extra) => {
+        const spec = await specArgument(root, input.spec);
+        return withProgress(extra, "quoting", () => json(["plan", "--json", "--", spec], "loki plan", extra.signal));
+      },
     },
     {
       name: "loki_memory_search",

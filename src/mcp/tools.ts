@@ -1,6 +1,7 @@
 // The default six tools of the MCP server (`loki mcp`): status, start, events, verify, proof, stop — each
 // a thin call of loki's own pipeline, with zod-checked input and annotations saying what it touches.
 import { z } from "zod";
+import { LIVE_STATUSES } from "../core/session-schema.ts";
 import { readStatus } from "../run/status.ts";
 import { callLoki } from "./call.ts";
 import { readEvents } from "./events.ts";
@@ -75,6 +76,7 @@ export function coreTools(ctx: ToolContext): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       run: (input: { base?: string; uncommitted?: boolean }, extra) =>
         withProgress(extra, "verifying", async () => {
+          if (!ctx.child) await refuseDuringRun(root);
           const base = input.base ?? ctx.verify.base;
           const argv = [
             "verify",
@@ -82,7 +84,7 @@ export function coreTools(ctx: ToolContext): ToolDef[] {
             ...((input.uncommitted ?? ctx.verify.uncommitted) ? ["--uncommitted"] : []),
             ...(base ? ["--", base] : []),
           ];
-          const call = await callLoki(argv, { cwd: root, timeoutMs: VERIFY_TIMEOUT_MS, signal: extra.signal });
+          const call = await oneAtATime(() => callLoki(argv, { cwd: root, timeoutMs: VERIFY_TIMEOUT_MS, signal: extra.signal }));
           if (call.code === 3 || isErrorJson(call) || !isRecord(call.json)) return callFailure(call, "loki verify");
           return ok(verdictOf(call.json));
         }),
@@ -114,6 +116,27 @@ export function coreTools(ctx: ToolContext): ToolDef[] {
       },
     },
   ];
+}
+
+/**
+ * A run working in this checkout is graded by its own gates, its spec and held-out store hidden from the
+ * tests they run. `loki verify` from here would run the tree's tests — the agent's, mid-run — on the host
+ * with the spec in reach, so loki_verify waits for the run (the child set runs inside the run's sandbox).
+ */
+async function refuseDuringRun(root: string): Promise<void> {
+  const status = await readStatus(root);
+  if (status.run_id && status.pid_alive && LIVE_STATUSES.includes(status.status))
+    throw new ToolInputError(
+      `run ${status.run_id} is working in this checkout: its own gates grade it; loki_verify runs when it has ended (watch it with loki_events, or loki_stop it)`,
+    );
+}
+
+/** A verify runs the project's whole test suite: one at a time, the rest wait their turn. */
+let verifying: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const next = verifying.then(work, work);
+  verifying = next.catch(() => {});
+  return next;
 }
 
 /** The evidence cut to what a caller decides on: verdict, reasons, each gate, the first findings. */

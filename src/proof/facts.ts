@@ -92,10 +92,12 @@ function basisOf(entries: readonly CostEntry[]): Proof["bill"]["basis"] {
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
-/** The run's evidence.json gates when it wrote one, else its last iteration's gates.json. */
+/** The run's evidence.json gates when it wrote one, else its last iteration's gates.json. A `loki verify`
+ *  run here in between (its base the caller's choice) names the run too, but is not the run's evidence. */
 export function gatesOf(ws: Workspace, runId: string, iterations: number): Proof["gates"] {
   const evidence = readOptional(ws.evidence, Evidence);
-  if (evidence && evidence.run_id === runId) return { source: "evidence", verdict: evidence.verdict, results: evidence.gates };
+  if (evidence && evidence.run_id === runId && evidence.source === "run")
+    return { source: "evidence", verdict: evidence.verdict, results: evidence.gates };
   for (let n = iterations; n >= 1; n--) {
     const results = readOptional(join(ws.iteration(n), "gates.json"), z.array(GateResult));
     if (results) return { source: "iteration", verdict: verdictOf(results).verdict, results };

@@ -1,0 +1,159 @@
+// What an agent loki drives would try with loki's MCP server, each next to the honest twin: take the
+// bearer token from its environment or its tests' (no loki process but `loki mcp` keeps it), run its own
+// tests outside its sandbox mid-run through loki_verify, read a live run's proof, point an issue URL at a
+// host that collects forge tokens, or crowd out the HTTP sessions.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gatesOf } from "../../src/proof/facts.ts";
+import { workspaceAt } from "../../src/core/workspace.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
+import { git } from "../helpers/tmp.ts";
+import { httpServer, stdioClient, type McpClient } from "../helpers/mcp-client.ts";
+import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
+import { tmpdir } from "../helpers/tmp.ts";
+
+const TOKEN = "attack-token-0123456789abcdefghij";
+const open: McpClient[] = [];
+afterAll(async () => {
+  for (const client of open) await client.close().catch(() => {});
+});
+const keep = (c: McpClient) => {
+  open.push(c);
+  return c;
+};
+
+/** A project whose test writes what it can see of LOKI_MCP_TOKEN into the repository. */
+const SNOOP = {
+  "package.json": JSON.stringify({ name: "s", type: "module", private: true, scripts: { test: "node --test" } }),
+  "snoop.test.js":
+    'import { test } from "node:test";\nimport { writeFileSync } from "node:fs";\ntest("snoop", () => writeFileSync("seen.txt", process.env.LOKI_MCP_TOKEN ?? "none"));\n',
+};
+
+describe("the bearer token stays with loki mcp", () => {
+  test("tests run by `loki verify` never see LOKI_MCP_TOKEN, nor those loki_verify runs for the server that holds it", async () => {
+    await using repo = await tmpdir({ commit: true, files: SNOOP });
+    writeFileSync(join(repo.path, "a.js"), "export const a = 1;\n");
+    const cli = Bun.spawnSync([process.execPath, cliBundle(), "verify", "--uncommitted", "HEAD"], {
+      cwd: repo.path,
+      env: { ...process.env, LOKI_MCP_TOKEN: TOKEN },
+    });
+    expect(cli.exitCode).not.toBe(3);
+    expect(readFileSync(join(repo.path, "seen.txt"), "utf8")).toBe("none");
+    const client = keep(await stdioClient(repo.path, [], { LOKI_MCP_TOKEN: TOKEN }));
+    writeFileSync(join(repo.path, "seen.txt"), "");
+    const verify = await client.tool("loki_verify", { base: "HEAD", uncommitted: true });
+    expect(verify.isError, verify.text).toBe(false);
+    expect(readFileSync(join(repo.path, "seen.txt"), "utf8")).toBe("none");
+  }, 60_000);
+});
+
+describe("a live run", () => {
+  test("loki_verify waits for a run working in this checkout; its proof is not served while it lives", async () => {
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD);
+    const run = Bun.spawn([process.execPath, cliBundle(), "start", "prd.md"], {
+      cwd: s.path,
+      env: { ...process.env, ...s.env },
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started"))) {
+        if (Date.now() > deadline) throw new Error("the run did not start");
+        await Bun.sleep(50);
+      }
+      const client = keep(await stdioClient(s.path, [], s.env));
+      const verify = await client.tool("loki_verify", { base: "HEAD", uncommitted: true });
+      expect(verify.isError).toBe(true);
+      expect(verify.text).toMatch(/is working in this checkout/);
+      const runId = s.events()[0]?.run_id as string;
+      await expect(client.readResource({ uri: `loki://runs/${runId}/proof` })).rejects.toThrow(/is not over/);
+      s.release();
+      expect(await run.exited).toBe(0);
+      // Over: the honest twin — both answer.
+      const after = await client.tool("loki_verify", { base: "HEAD~1" });
+      expect(after.isError, after.text).toBe(false);
+      const proof = await client.readResource({ uri: `loki://runs/${runId}/proof` });
+      expect(JSON.parse(String((proof.contents[0] as { text: string }).text)).payload.run.id).toBe(runId);
+    } finally {
+      run.kill();
+    }
+  }, 120_000);
+
+  test("evidence a `loki verify` wrote under the run's id is not the run's: the proof takes its iteration's gates", async () => {
+    await using repo = await tmpdir({ commit: true });
+    writeFileSync(join(repo.path, "a.txt"), "a\n");
+    const verify = Bun.spawnSync([process.execPath, cliBundle(), "verify", "--uncommitted", "HEAD"], { cwd: repo.path });
+    expect(verify.exitCode).toBe(1);
+    const ws = workspaceAt(repo.path);
+    const written = JSON.parse(readFileSync(ws.evidence, "utf8"));
+    expect(written.source).toBe("verify");
+    writeFileSync(ws.evidence, JSON.stringify({ ...written, run_id: "r1" }));
+    expect(gatesOf(ws, "r1", 0).source).toBe("none");
+    writeFileSync(ws.evidence, JSON.stringify({ ...written, run_id: "r1", source: "run" }));
+    expect(gatesOf(ws, "r1", 0).source).toBe("evidence");
+  });
+});
+
+describe("issue URLs", () => {
+  test("a spec URL must be https on a known forge or the repository's origin: a token-collecting host is refused", async () => {
+    await using repo = await tmpdir({ commit: true });
+    git(repo.path, ["remote", "add", "origin", "git@git.corp.example:team/app.git"]);
+    const client = keep(await stdioClient(repo.path, ["--tools", "all"]));
+    for (const url of [
+      "http://127.0.0.1:9/o/r/issues/1",
+      "https://evil.example/o/r/issues/1",
+      "http://github.com/o/r/issues/1",
+      "https://github.com.evil.example/o/r/issues/1",
+    ]) {
+      for (const tool of ["loki_plan", "loki_start"]) {
+        const answer = await client.tool(tool, { spec: url });
+        expect(answer.isError).toBe(true);
+        expect(answer.text).toContain("is not an issue on a known forge over https");
+        expect(answer.text).toContain("git.corp.example: this repository's origin");
+      }
+    }
+    const tools = (await client.listTools()).tools;
+    expect(tools.find((t) => t.name === "loki_plan")?.annotations?.readOnlyHint).toBe(false);
+  }, 60_000);
+});
+
+describe("HTTP sessions", () => {
+  test("past 32 sessions the one idle longest is closed for the new client, which is never turned away", async () => {
+    await using repo = await tmpdir({ commit: true });
+    await using server = await httpServer(repo.path, { LOKI_MCP_TOKEN: TOKEN });
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 34; i++) {
+      const response = await fetch(server.url, { method: "POST", headers, body: init });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+      ids.push(response.headers.get("mcp-session-id") as string);
+    }
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list", params: {} });
+    const ask = (id: string) =>
+      fetch(server.url, {
+        method: "POST",
+        headers: { ...headers, "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" },
+        body: list,
+      });
+    const first = await ask(ids[0] as string);
+    expect(first.status).toBe(404);
+    await first.body?.cancel();
+    const last = await ask(ids[33] as string);
+    expect(last.status).toBe(200);
+    await last.body?.cancel();
+    // A POST that is no initialize makes no session and leaves nothing behind.
+    const stray = await fetch(server.url, { method: "POST", headers, body: list });
+    expect(stray.status).toBeGreaterThanOrEqual(400);
+    await stray.body?.cancel();
+  }, 60_000);
+});
