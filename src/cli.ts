@@ -162,6 +162,11 @@ export function buildProgram(): Command {
     .description("grade this branch's diff with deterministic gates: exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED, 3 could not verify")
     .argument("[base]", "what to diff against (default: the branch's upstream, else origin/HEAD, else main/master)")
     .option("--uncommitted", "include uncommitted and untracked changes")
+    .addOption(
+      new Option("--masked <path>", "a path a sandbox masks, left out of an --uncommitted diff (repeatable)")
+        .argParser((value: string, previous: string[] = []) => [...previous, value])
+        .hideHelp(),
+    )
     .option("--scope <scope>", "which lines findings may point at: diff (default), files, repo")
     .option("--only <gates>", "run only these gates (comma-separated ids)")
     .option("--skip <gates>", "skip these gates (comma-separated ids)")
@@ -340,10 +345,18 @@ export function buildProgram(): Command {
     .option("--http", "serve Streamable HTTP on 127.0.0.1 instead of stdio (a bearer token is required)")
     .option("--port <n>", "the --http port (default 57380; 0 picks a free one)", portNumber)
     .addOption(
-      new Option("--tools <set>", "core: the six run tools (default); all: + plan, memory, cost, trust").choices(["core", "all", "child"]),
+      new Option(
+        "--tools <set>",
+        "core: the six run tools (default); all: + plan, memory, cost, trust; child: loki_verify alone (mcp.children)",
+      ).choices(["core", "all", "child"]),
     )
     .option("--repo <dir>", "the repository to serve (default: the one the current directory is in)")
     .addOption(new Option("--base <rev>", "loki_verify's default base").hideHelp())
+    .addOption(
+      new Option("--masked <path>", "a path the sandbox masks, passed to loki_verify's loki verify (repeatable)")
+        .argParser((value: string, previous: string[] = []) => [...previous, value])
+        .hideHelp(),
+    )
     .action(lazy(() => import("./commands/mcp.ts"), "runMcp"));
   const preview = (command: Command) =>
     command

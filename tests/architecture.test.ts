@@ -1,4 +1,5 @@
-// Enforces DESIGN §2's import rules between src/ folders, and that no module import cycle exists.
+// Enforces DESIGN §2's import rules between src/ folders, that no module import cycle exists, and that no
+// Bun.spawn in src/ goes without an explicit env (it would not see variables loki removed, e.g. LOKI_MCP_TOKEN).
 // The checker itself is tested on synthetic graphs, so a broken checker cannot pass silently.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -101,6 +102,21 @@ export function findCycle(graph: Graph): string[] | null {
   return null;
 }
 
+/** Files (or texts) with a Bun.spawn/spawnSync call whose options, up to its closing `)`, name no `env`. */
+export function envlessSpawns(files: string[], texts: string[] = []): string[] {
+  const sources = [
+    ...files.map((f) => ({ name: relative(SRC, f), text: readFileSync(f, "utf8") })),
+    ...texts.map((text, i) => ({ name: `<text ${i}>`, text })),
+  ];
+  const out: string[] = [];
+  for (const { name, text } of sources)
+    for (const match of text.matchAll(/Bun\.spawn(?:Sync)?\(/g)) {
+      const call = text.slice(match.index, text.indexOf(");", match.index) + 2);
+      if (!/\benv\b/.test(call)) out.push(name);
+    }
+  return out;
+}
+
 describe("architecture", () => {
   const graph = buildGraph();
 
@@ -120,6 +136,11 @@ describe("architecture", () => {
   test("every file under src/ is in a known layer", () => {
     const unknown = [...graph.keys()].map(layerOf).filter((l) => !(l in ALLOWED));
     expect(unknown).toEqual([]);
+  });
+
+  test("every Bun.spawn names its env: without one Bun hands over the environment loki started with, not process.env now", () => {
+    expect(envlessSpawns(sourceFiles(SRC).filter((f) => f.endsWith(".ts")))).toEqual([]);
+    expect(envlessSpawns([], ['Bun.spawn([a], { stdin: "ignore" });', 'Bun.spawn([a], { env, stdin: "ignore" });'])).toEqual(["<text 0>"]);
   });
 
   test("the checkers catch a violation and a cycle", () => {

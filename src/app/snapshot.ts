@@ -4,8 +4,9 @@
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import { git } from "../core/git.ts";
-import { Spec } from "../core/schema.ts";
-import { readJson } from "../core/workspace.ts";
+import { runSpecPath } from "../core/run-spec.ts";
+
+export { runSpecPath };
 
 /** Beyond these, the copy is refused: a container project should not need a tree this large to start. */
 const MAX_FILES = 100_000;
@@ -15,17 +16,6 @@ const MAX_BYTES = 1024 * 1024 * 1024;
 export const snapshotDir = (root: string) => join(root, ".loki", "tmp", "app-src");
 
 /** The run's spec file, relative to `root`, when it lies in the repository (it names held-out items). */
-/** The run's spec file (the run's copy of the spec names where it was read), absolute; null when none is recorded. */
-export function runSpecPath(root: string): string | null {
-  let path: string | undefined;
-  try {
-    path = (readJson(join(root, ".loki", "state", "run-spec.json"), Spec) ?? readJson(join(root, ".loki", "spec", "spec.json"), Spec))
-      ?.source.path;
-  } catch {
-    path = undefined;
-  }
-  return path && isAbsolute(path) ? path : null;
-}
 
 export function specInTree(root: string): string | null {
   const path = runSpecPath(root);

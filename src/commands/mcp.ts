@@ -4,6 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { usageError } from "../core/errors.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { repoRoot } from "../core/git.ts";
 import { findRoot, lokiHomeAt } from "../core/workspace.ts";
 import { serveHttp } from "../mcp/http.ts";
 import { createServer, toolCount } from "../mcp/server.ts";
@@ -11,16 +12,25 @@ import { serveStdio } from "../mcp/stdio.ts";
 import { loadToken } from "../mcp/token.ts";
 import type { ToolSet } from "../mcp/registry.ts";
 
-export type McpOptions = { http?: boolean; port?: number; tools?: ToolSet; repo?: string; base?: string };
+export type McpOptions = { http?: boolean; port?: number; tools?: ToolSet; repo?: string; base?: string; masked?: string[] };
 
 export const DEFAULT_MCP_PORT = 57380;
 
 const log = (text: string) => process.stderr.write(`loki mcp: ${text}\n`);
 
 export async function runMcp(options: McpOptions): Promise<ExitCode> {
-  const root = repoRoot(options.repo);
+  const root = serveRoot(options.repo);
+  // Every tool works on a git repository: say so now, not on each call.
+  await repoRoot(root);
   const tools = options.tools ?? "core";
-  const make = () => createServer({ root, tools, log, ...(options.base ? { base: options.base } : {}) });
+  const make = () =>
+    createServer({
+      root,
+      tools,
+      log,
+      ...(options.base ? { base: options.base } : {}),
+      ...(options.masked ? { masked: options.masked } : {}),
+    });
   if (!options.http) {
     if (options.port !== undefined) throw usageError("--port is for --http", { hint: "loki mcp --http --port 57380" });
     log(`serving ${root} over stdio (${toolCount(tools)} tools)`);
@@ -47,7 +57,7 @@ export async function runMcp(options: McpOptions): Promise<ExitCode> {
   return COMMAND_EXIT.ok;
 }
 
-function repoRoot(repo: string | undefined): string {
+function serveRoot(repo: string | undefined): string {
   if (repo === undefined) return findRoot();
   const dir = resolve(repo);
   if (!existsSync(dir) || !statSync(dir).isDirectory())

@@ -22,7 +22,8 @@ export async function openInBrowser(target: string, say: Say, what: "link" | "fi
   }
   let child: ReturnType<typeof Bun.spawn>;
   try {
-    child = Bun.spawn([opener, target], { stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
+    // env given: Bun.spawn without one hands over the environment loki started with, not process.env now.
+    child = Bun.spawn([opener, target], { env: { ...process.env }, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
   } catch (error) {
     say.warn(`${basename(opener)} could not start (${error instanceof Error ? error.message : String(error)}); ${yourself}`);
     return;

@@ -17,6 +17,7 @@ import { verbosity } from "../core/verbosity.ts";
 
 export type VerifyFlags = {
   uncommitted?: boolean;
+  masked?: string[];
   scope?: string;
   only?: string;
   skip?: string;
@@ -36,6 +37,7 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
     cwd,
     base,
     uncommitted: flags.uncommitted === true,
+    ...(flags.masked ? { masked: flags.masked } : {}),
     scope: parseScope(flags.scope),
     gates: selectGates(ALL_GATES, flags.only, flags.skip),
     blockOn: parseBlockOn(flags.blockOn),

@@ -15,10 +15,15 @@ export function runIsOver(ws: Workspace): boolean {
   return completion !== null && state !== null && completion.run_id === state.run_id && !LIVE_STATUSES.includes(state.status);
 }
 
+/** Is the run over for good: verified, the one outcome `loki resume` does not continue (with the same held-out items)? */
+export function runIsFinal(ws: Workspace): boolean {
+  return runIsOver(ws) && readValid(ws.completion, Completion)?.outcome === "verified";
+}
+
 /** A function that seals one raw events.jsonl line (JSON text); the identity once the run is over. */
-export function streamSeal(ws: Workspace): (line: string) => string {
+export function streamSeal(ws: Workspace, over: boolean = runIsOver(ws)): (line: string) => string {
   const state = readValid(ws.orchestrator, OrchestratorState);
-  if (runIsOver(ws)) return (line) => line;
+  if (over) return (line) => line;
   const strings = sealedStrings(ws, readRounds(ws), readProof(ws, state?.run_id ?? null));
   // A line is JSON: a text with quotes or backslashes appears there escaped, so both forms are sealed.
   const seal = sealer(strings.flatMap((text) => [text, JSON.stringify(text).slice(1, -1)]));

@@ -41,13 +41,17 @@ export const DIFF_ARGS = [
 ];
 
 /** The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`. */
-export async function readSubject(root: string, base: string, options: { includeWorktree: boolean; head?: string }): Promise<Subject> {
+export async function readSubject(
+  root: string,
+  base: string,
+  options: { includeWorktree: boolean; head?: string; masked?: readonly string[] },
+): Promise<Subject> {
   const resolved = await resolveRevisions(root, base);
   const { top, baseSha } = resolved;
   const head = options.head ?? resolved.head;
   const argv = [...DIFF_ARGS, baseSha];
   if (!options.includeWorktree) argv.push(head);
-  const masked = options.includeWorktree ? await maskedPaths(top) : [];
+  const masked = options.includeWorktree ? maskedPaths(top, options.masked ?? []) : [];
   const skip = masked.map((path) => `:(exclude,literal,top)${path}`);
   const diffing = Promise.all([
     mustRun("diff", [...argv, "--", ...skip], top, baseSha),
@@ -74,15 +78,13 @@ export async function readSubject(root: string, base: string, options: { include
 }
 
 /**
- * Tracked files the working tree holds as something git cannot hash (a device, a FIFO, a socket): what a
- * sandbox mounts over a path it hides — the run's spec, seen by `loki verify` inside an agent's call (mcp
- * children). Left out of the diff: no commit can hold such a file, so it is no change of the agent's.
+ * Of the paths the caller knows a sandbox masks (the run's spec, seen by `loki verify` inside an agent's
+ * call: mcp.children), those the working tree holds as what git cannot hash (a device where the file was).
+ * Only these are left out of the diff: any other tracked file turned into a FIFO or a device stays in, and
+ * fails the diff — it is no change to hide.
  */
-async function maskedPaths(top: string): Promise<string[]> {
-  const modified = await git(["ls-files", "-m", "-z"], { cwd: top, timeoutMs: GIT_TIMEOUT_MS });
-  if (!modified.ok) return [];
-  return modified.stdout.split("\0").filter((path) => {
-    if (path === "") return false;
+function maskedPaths(top: string, known: readonly string[]): string[] {
+  return known.filter((path) => {
     try {
       const stat = lstatSync(join(top, path));
       return !stat.isFile() && !stat.isSymbolicLink() && !stat.isDirectory();

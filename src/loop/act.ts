@@ -3,7 +3,7 @@
 // by max_retries. With a provider to fail over to, the CLI's first throttle retry ends the call (failover
 // within seconds). Provider failures are data; only an unwritable transcript is thrown, once billed.
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import type { ProviderId } from "../core/config.ts";
 import { configLevers, modelFor } from "../core/models.ts";
 import { processStartSync } from "../core/process-identity.ts";
@@ -13,7 +13,7 @@ import { backoffMs, budgetReason } from "./budget.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import type { RenderedPrompt } from "./prompt.ts";
 import { guardIntegrity } from "./integrity.ts";
-import { callSettings } from "./sandbox.ts";
+import { callSettings, specPaths } from "./sandbox.ts";
 import { readSignals } from "./signals.ts";
 import { chargeCall, nextCall } from "./spend.ts";
 import { watchToolCall } from "./trust-sink.ts";
@@ -50,7 +50,9 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     ...callSettings(env, { role: "build", cwd: record.ws.root, scratchDir, ready }),
     transcript,
     ...(canFailOver ? { stopAfterRetries: env.config.failover_after_retries } : {}),
-    ...(env.config.mcp.children ? { mcpServer: childMcpServer(record.ws.root, record.state.start_sha) } : {}),
+    ...(env.config.mcp.children
+      ? { mcpServer: childMcpServer(record.ws.root, record.state.start_sha, specPaths(env.spec.source.path, [record.ws.root])) }
+      : {}),
     onSpawn: (pid) => {
       // Its start time, so a resume kills this call's leftovers and never a process that reused the pid.
       const start = processStartSync(pid);
@@ -108,10 +110,17 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   return { ...result, provider: id };
 }
 
-/** `loki mcp --tools child` for this run: loki_verify grades the agent's uncommitted work against the run's start. */
-export function childMcpServer(root: string, startSha: string): { command: string; args: string[] } {
+/**
+ * `loki mcp --tools child` for this run: loki_verify grades the agent's uncommitted work against the run's
+ * start. The spec's paths in the repository are masked in the agent's sandbox: the diff leaves them out.
+ */
+export function childMcpServer(root: string, startSha: string, spec: readonly string[]): { command: string; args: string[] } {
   const [command, ...args] = selfCommand();
-  return { command: command as string, args: [...args, "mcp", "--tools", "child", "--repo", root, "--base", startSha] };
+  const masked = spec.map((path) => relative(root, path)).filter((rel) => rel !== "" && !rel.startsWith("..") && !isAbsolute(rel));
+  return {
+    command: command as string,
+    args: [...args, "mcp", "--tools", "child", "--repo", root, "--base", startSha, ...masked.flatMap((rel) => ["--masked", rel])],
+  };
 }
 
 function refusedCall(provider: ProviderId): Acted {

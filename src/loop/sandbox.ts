@@ -1,8 +1,8 @@
 // What each agent call the loop makes shares — its settings and its sandbox: the role's policy
 // (src/sandbox/) from the run's facts: the repository, the call's scratch dir, the provider's state,
 // what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative } from "node:path";
+import { existsSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { callEndpoint, endpointOf } from "../core/endpoints.ts";
 import { userHome } from "../core/workspace.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly, within, type SandboxRole } from "../sandbox/policy.ts";
@@ -11,6 +11,9 @@ import type { CallRequest } from "../providers/call.ts";
 import type { LoopEnv, ReadyProvider } from "./env.ts";
 import { lokiCodePaths, providerCodePaths } from "./integrity.ts";
 import { cachesIn } from "../sandbox/caches.ts";
+import { specPaths } from "../sandbox/spec-paths.ts";
+
+export { specPaths };
 
 /** `hidden`: what this call must not see besides what every call of its role does. */
 export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider; hidden?: string[] };
@@ -110,56 +113,6 @@ export function cacheEnv(scratchDir: string): Record<string, string> {
  *  (every path outside the repository is readable in the sandbox unless hidden). */
 function specFile(env: LoopEnv): string[] {
   return specPaths(env.spec.source.path, [env.record.ws.root]);
-}
-
-/**
- * Every path the spec can be read at: as given, its real path (through any symlink), and — when it lies
- * in a git checkout — the same file in each of `checkouts` (a delegated run's worktree, a review copy),
- * which check out the same tree. Never a path that holds a checkout (an OpenSpec change at its root).
- */
-export function specPaths(spec: string | undefined, checkouts: readonly string[]): string[] {
-  if (!spec || !isAbsolute(spec)) return [];
-  let real = spec;
-  try {
-    real = realpathSync(spec);
-  } catch {
-    // A spec gone since it was read: its path is still hidden.
-  }
-  const top = checkoutOf(dirname(real));
-  const rel = top ? relative(top, real) : "";
-  // Only checkouts of the spec's own repository hold the same file (a spec in a notes repository or a
-  // dotfiles HOME says nothing of this project's paths).
-  const same = top ? checkouts.filter((c) => sameRepository(top, c)) : [];
-  const inCheckouts = rel !== "" && !rel.startsWith("..") ? same.map((c) => join(c, rel)) : [];
-  const holdsCheckout = (path: string) => checkouts.some((c) => c === path || c.startsWith(`${path}/`));
-  return [...new Set([spec, real, ...inCheckouts])].filter((path) => !holdsCheckout(path));
-}
-
-/** Whether `checkout` is `top` or a worktree of its repository (its `.git` file points into top's .git). */
-function sameRepository(top: string, checkout: string): boolean {
-  const real = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return path;
-    }
-  };
-  const home = real(top);
-  if (real(checkout) === home) return true;
-  try {
-    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(join(checkout, ".git"), "utf8"))?.[1]?.trim() ?? "";
-    return real(pointer).startsWith(`${join(home, ".git")}/`);
-  } catch {
-    return false;
-  }
-}
-
-/** The nearest directory at or above `dir` with a `.git` entry (a repository or a worktree). */
-function checkoutOf(dir: string): string | null {
-  for (let at = dir; ; at = dirname(at)) {
-    if (existsSync(join(at, ".git"))) return at;
-    if (dirname(at) === at) return null;
-  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { open } from "node:fs/promises";
 import { redactText } from "../core/redact.ts";
 import { LokiEvent } from "../core/run-schema.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { streamSeal } from "../dashboard/stream-seal.ts";
+import { runIsFinal, streamSeal } from "../dashboard/stream-seal.ts";
 import { ToolInputError } from "./paths.ts";
 
 export type EventPage = {
@@ -62,7 +62,8 @@ export async function readEvents(ws: Workspace, cursorValue: string | undefined,
         at.skipping = end === -1;
         bytes = end === -1 ? bytes.subarray(bytes.length) : bytes.subarray(end + 1);
       }
-      const seal = streamSeal(ws);
+      // Sealed until the run is over for good: a stopped or capped run resumes with the same held-out items.
+      const seal = streamSeal(ws, runIsFinal(ws));
       let start = 0;
       while (events.length < limit) {
         const end = bytes.indexOf(0x0a, start);

@@ -1,22 +1,11 @@
 // `loki mcp --http`: Streamable HTTP on 127.0.0.1 only, one transport (and one server) per session.
 // Before the protocol sees a request: a foreign Host or Origin is refused (403, DNS rebinding), a
-// missing or wrong bearer token too (401, compared in constant time), any path but /mcp is 404.
+// missing or wrong bearer token too (401, compared in constant time), any path but /mcp is 404. Sessions: sessions.ts.
 import { randomUUID } from "node:crypto";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { closeSession, isInitialize, MAX_SESSIONS, Sessions } from "./sessions.ts";
 import { bearerMatches } from "./token.ts";
-
-/** Sessions held at once: past it the one idle longest is closed for a new client. */
-const MAX_SESSIONS = 32;
-/** A session no request has touched for this long is closed (a client that went away without DELETE). */
-const IDLE_MS = 30 * 60_000;
-
-type Session = { transport: WebStandardStreamableHTTPServerTransport; server: McpServer; seen: number };
-
-async function closeSession(session: Session): Promise<void> {
-  await session.transport.close().catch(() => {});
-  await session.server.close().catch(() => {});
-}
 
 export type HttpServer = { url: string; port: number; stop: () => Promise<void> };
 
@@ -33,21 +22,7 @@ const text = (status: number, body: string, headers: Record<string, string> = {}
   new Response(`${body}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 
 export function serveHttp(makeServer: () => McpServer, options: { port: number; token: string; log: (text: string) => void }): HttpServer {
-  const sessions = new Map<string, Session>();
-
-  /** Closes idle sessions, then the one idle longest while the table is full. */
-  async function makeRoom(now: number): Promise<void> {
-    for (const [id, session] of sessions)
-      if (now - session.seen > IDLE_MS) {
-        sessions.delete(id);
-        await closeSession(session);
-      }
-    while (sessions.size >= MAX_SESSIONS) {
-      const [id, oldest] = [...sessions].reduce((a, b) => (b[1].seen < a[1].seen ? b : a));
-      sessions.delete(id);
-      await closeSession(oldest);
-    }
-  }
+  const sessions = new Sessions();
   let hosts: string[] = [];
   let origins: string[] = [];
 
@@ -63,14 +38,12 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
         "www-authenticate": 'Bearer realm="loki"',
       });
     const id = req.headers.get("mcp-session-id");
-    const known = id === null ? undefined : sessions.get(id);
-    if (known) {
-      known.seen = Date.now();
-      return known.transport.handleRequest(req);
-    }
+    const known = id === null ? undefined : sessions.table.get(id);
+    if (known) return sessions.serve(known, req);
     if (id !== null) return text(404, "unknown session: initialize again");
     if (req.method !== "POST") return text(405, "a session starts with a POST of initialize", { allow: "POST" });
-    await makeRoom(Date.now());
+    if (!(await isInitialize(req))) return text(400, "no session: send initialize first (its answer carries mcp-session-id)");
+    if (!(await sessions.makeRoom(Date.now()))) return text(503, `busy: ${MAX_SESSIONS} sessions are at work; retry shortly`);
     const server = makeServer();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
@@ -78,19 +51,19 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
       allowedHosts: hosts,
       allowedOrigins: origins,
       onsessioninitialized: (sessionId) => {
-        sessions.set(sessionId, { transport, server, seen: Date.now() });
+        sessions.table.set(sessionId, { transport, server, seen: Date.now(), busy: 0 });
       },
       onsessionclosed: (sessionId) => {
-        sessions.delete(sessionId);
+        sessions.table.delete(sessionId);
       },
     });
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) sessions.table.delete(transport.sessionId);
     };
     await server.connect(transport);
     const response = await transport.handleRequest(req);
     // Not an initialize (or refused): no session was made, and nothing may keep this pair alive.
-    if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await closeSession({ transport, server, seen: 0 });
+    if (transport.sessionId === undefined || !sessions.table.has(transport.sessionId)) await closeSession({ transport, server });
     return response;
   }
 
@@ -114,8 +87,7 @@ export function serveHttp(makeServer: () => McpServer, options: { port: number; 
     url: `http://127.0.0.1:${port}/mcp`,
     port,
     stop: async () => {
-      for (const session of sessions.values()) await closeSession(session);
-      sessions.clear();
+      await sessions.closeAll();
       await bun.stop(true);
     },
   };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { redactText } from "../core/redact.ts";
-import { runIsOver, streamSeal } from "../dashboard/stream-seal.ts";
+import { runIsFinal, streamSeal } from "../dashboard/stream-seal.ts";
 import { readEvents } from "./events.ts";
 import { ToolInputError } from "./paths.ts";
 import { isRecord } from "./result.ts";
@@ -41,11 +41,14 @@ async function read(kind: Kind, target: RunTarget, runId: string): Promise<strin
     const text = existsSync(ws.evidence) ? readFileSync(ws.evidence, "utf8") : null;
     const evidence = text === null ? null : (JSON.parse(text) as unknown);
     if (!isRecord(evidence) || evidence.run_id !== runId) throw new ToolInputError(`run ${runId} has no gate evidence yet`);
-    return redactText(streamSeal(ws)(text as string)).text;
+    return redactText(streamSeal(ws, runIsFinal(ws))(text as string)).text;
   }
-  // A stopped run's proof reveals its held-out items, and `loki resume` goes on with the same ones: served
-  // only once the run is over (a run with a later segment under way is not).
-  if (!runIsOver(ws)) throw new ToolInputError(`run ${runId} is not over: its proof is served once it has ended`);
+  // A proof reveals the run's held-out items, and `loki resume` goes on with the same ones after any end but
+  // a verified one: served only then (`loki proof show` in a terminal shows any run's).
+  if (!runIsFinal(ws))
+    throw new ToolInputError(
+      `run ${runId} is not over for good (loki resume would go on with its held-out items): its proof is served once it has verified`,
+    );
   const path = join(ws.proof(runId), "proof.json");
   if (!existsSync(path)) throw new ToolInputError(`run ${runId} has no proof (a run writes it when it ends)`);
   return readFileSync(path, "utf8");

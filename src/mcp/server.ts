@@ -11,6 +11,8 @@ export type ServerOptions = {
   log: (text: string) => void;
   /** loki_verify's default base (the child set gets the run's start commit). */
   base?: string;
+  /** Paths the child's sandbox masks: loki_verify passes them to loki verify (--masked). */
+  masked?: string[];
 };
 
 const INSTRUCTIONS =
@@ -29,7 +31,7 @@ export function createServer(options: ServerOptions): McpServer {
       root: options.root,
       log: options.log,
       child,
-      verify: { ...(options.base ? { base: options.base } : {}), uncommitted: child },
+      verify: { ...(options.base ? { base: options.base } : {}), uncommitted: child, masked: options.masked ?? [] },
     },
     options.tools,
   );

@@ -12,7 +12,7 @@ export type ToolContext = {
   /** The child set (mcp.children): served to a run's agent, inside its sandbox. */
   child: boolean;
   /** loki_verify's defaults (the child set: the run's start commit, uncommitted changes included). */
-  verify: { base?: string; uncommitted: boolean };
+  verify: { base?: string; uncommitted: boolean; masked: string[] };
 };
 
 export type ToolDef = {

@@ -76,15 +76,15 @@ export function coreTools(ctx: ToolContext): ToolDef[] {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       run: (input: { base?: string; uncommitted?: boolean }, extra) =>
         withProgress(extra, "verifying", async () => {
-          if (!ctx.child) await refuseDuringRun(root);
           const base = input.base ?? ctx.verify.base;
-          const argv = [
-            "verify",
-            "--json",
-            ...((input.uncommitted ?? ctx.verify.uncommitted) ? ["--uncommitted"] : []),
-            ...(base ? ["--", base] : []),
-          ];
-          const call = await oneAtATime(() => callLoki(argv, { cwd: root, timeoutMs: VERIFY_TIMEOUT_MS, signal: extra.signal }));
+          const uncommitted =
+            (input.uncommitted ?? ctx.verify.uncommitted) ? ["--uncommitted", ...ctx.verify.masked.flatMap((p) => ["--masked", p])] : [];
+          const argv = ["verify", "--json", ...uncommitted, ...(base ? ["--", base] : [])];
+          // Checked when its turn comes, not before waiting behind another verify.
+          const call = await oneAtATime(async () => {
+            if (!ctx.child) await refuseDuringRun(root);
+            return callLoki(argv, { cwd: root, timeoutMs: VERIFY_TIMEOUT_MS, signal: extra.signal });
+          });
           if (call.code === 3 || isErrorJson(call) || !isRecord(call.json)) return callFailure(call, "loki verify");
           return ok(verdictOf(call.json));
         }),

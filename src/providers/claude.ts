@@ -100,6 +100,8 @@ function invocation(req: InvocationRequest, help: HelpInfo): Invocation {
     files.push(config);
     // Variadic flags in their = form: neither can swallow what follows. The allow rule matters without the bypass.
     argv.push(`--mcp-config=${config.path}`);
+    // Claude connects MCP servers in the background by default: the first turn would find no loki tool.
+    env.MCP_CONNECTION_NONBLOCKING = "0";
     if (has("--allowedTools")) argv.push("--allowedTools=mcp__loki__*");
   }
   argv.push(...(endpoint?.extraArgs ?? []));

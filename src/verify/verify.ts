@@ -1,6 +1,7 @@
 // `loki verify` as a function: resolve the base → read the diff → check spec drift → run the gates
 // concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
 // (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig, type Config, type SecretScanner } from "../core/config.ts";
 import { configError, gitError, messageOf, usageError } from "../core/errors.ts";
@@ -26,11 +27,15 @@ import { buildEvidence, writeEvidence, type Scope } from "./evidence.ts";
 import { COMMAND_EXIT, VERIFY_EXIT } from "../core/exit-codes.ts";
 import { reportsOf, type Renderers, type Reports } from "./report/formats.ts";
 import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
+import { runSpecPath } from "../core/run-spec.ts";
+import { specPaths } from "../sandbox/spec-paths.ts";
 
 export type VerifyOptions = {
   cwd: string;
   base?: string;
   uncommitted?: boolean;
+  /** Repository paths a sandbox masks (`--masked`, from mcp.children): left out of an uncommitted diff when not a file. */
+  masked?: string[];
   scope?: Scope;
   /** Default: every gate (ALL_GATES), narrowed by selectGates. */
   gates?: readonly Gate[];
@@ -137,7 +142,10 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const known = options.baseline === undefined ? null : readBaseline(resolve(options.cwd, options.baseline), options.baseline);
   const branch = await currentBranch(root);
   const base = await resolveBase(root, options.base, branch);
-  const subject = await readSubject(root, base.mergeBase, { includeWorktree: options.uncommitted === true });
+  const subject = await readSubject(root, base.mergeBase, {
+    includeWorktree: options.uncommitted === true,
+    ...(options.masked ? { masked: options.masked } : {}),
+  });
   const loaded = loadConfig(root);
   const accepted = options.acceptConfigChange === true;
   // The grader's configuration is the merge base's: a pull request cannot switch off what grades it.
@@ -164,7 +172,16 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     drift,
     heldout,
     gitSnapshot: undefined,
-    ...(await sandbox.then((s) => gateConfinement(s.available && s.kind === "bwrap" ? s.path : null, root))),
+    // The project's code (a run's agent may have written it) sees no ~/.loki, no .loki/ and not the spec of
+    // the repository's run: stopped or capped, that run resumes with the held-out items the spec names.
+    ...(await sandbox.then((s) =>
+      gateConfinement(
+        s.available && s.kind === "bwrap" ? s.path : null,
+        root,
+        undefined,
+        specPaths(runSpecPath(root) ?? undefined, [root]).filter((path) => existsSync(path)),
+      ),
+    )),
   };
 
   const runnable = gates.filter((g) => !preset.has(g.id));

@@ -9,7 +9,7 @@ import { gatesOf } from "../../src/proof/facts.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 import { git } from "../helpers/tmp.ts";
-import { httpServer, stdioClient, type McpClient } from "../helpers/mcp-client.ts";
+import { httpClient, httpServer, stdioClient, type McpClient } from "../helpers/mcp-client.ts";
 import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
@@ -82,6 +82,14 @@ describe("a live run", () => {
     }
   }, 120_000);
 
+  test("a stopped run resumes with its held-out items: its proof is not served", async () => {
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD);
+    const client = keep(await stdioClient(s.path, [], s.env));
+    const runId = (await client.tool("loki_start", { spec: "prd.md" })).json<{ run_id: string }>().run_id;
+    expect((await client.tool("loki_stop", { run_id: runId })).json()).toMatchObject({ stopped: true });
+    await expect(client.readResource({ uri: `loki://runs/${runId}/proof` })).rejects.toThrow(/not over for good/);
+  }, 120_000);
+
   test("evidence a `loki verify` wrote under the run's id is not the run's: the proof takes its iteration's gates", async () => {
     await using repo = await tmpdir({ commit: true });
     writeFileSync(join(repo.path, "a.txt"), "a\n");
@@ -95,6 +103,68 @@ describe("a live run", () => {
     writeFileSync(ws.evidence, JSON.stringify({ ...written, run_id: "r1", source: "run" }));
     expect(gatesOf(ws, "r1", 0).source).toBe("evidence");
   });
+});
+
+describe("what the diff shows", () => {
+  test("a tracked test turned into a FIFO is no hidden change: --uncommitted cannot verify; a path the sandbox masks (--masked) is left out", async () => {
+    const { mkfifoSync } = await import("./fifo.ts");
+    await using repo = await tmpdir({
+      commit: true,
+      files: {
+        ...SNOOP,
+        "sub.js": "export const sub = (a, b) => a - b;\n",
+        "sub.test.js":
+          'import { test } from "node:test";\nimport assert from "node:assert";\nimport { sub } from "./sub.js";\ntest("sub", () => assert.strictEqual(sub(3, 1), 2));\n',
+        "prd.md": "# spec\n",
+      },
+    });
+    writeFileSync(join(repo.path, "sub.js"), "export const sub = (a, b) => a + b;\n");
+    const { rmSync } = await import("node:fs");
+    rmSync(join(repo.path, "sub.test.js"));
+    mkfifoSync(join(repo.path, "sub.test.js"));
+    const verify = (args: string[]) =>
+      Bun.spawnSync([process.execPath, cliBundle(), "verify", "--uncommitted", ...args, "HEAD"], { cwd: repo.path });
+    const hidden = verify([]);
+    expect(hidden.exitCode).toBe(3);
+    expect(hidden.stderr.toString()).toContain("sub.test.js");
+    // Named as masked, it is still no regular file's change to leave out: only a masked path is dropped.
+    expect(verify(["--masked", "prd.md"]).exitCode).toBe(3);
+    // The honest twin: the sandbox's mask over the spec (a FIFO stands in for its device) is left out.
+    rmSync(join(repo.path, "sub.test.js"));
+    git(repo.path, ["checkout", "--", "sub.test.js", "sub.js"]);
+    writeFileSync(join(repo.path, "sub.js"), "export const sub = (a, b) => a - b;\nexport const two = 2;\n");
+    rmSync(join(repo.path, "prd.md"));
+    mkfifoSync(join(repo.path, "prd.md"));
+    expect(verify([]).exitCode).toBe(3);
+    const masked = verify(["--masked", "prd.md", "--json"]);
+    expect(masked.exitCode, masked.stderr.toString()).not.toBe(3);
+    expect(JSON.parse(masked.stdout.toString()).subject.files).toBe(1);
+  }, 60_000);
+
+  test("the tests `loki verify` runs cannot read the spec of the repository's run (it names held-out items)", async () => {
+    await using repo = await tmpdir({
+      commit: true,
+      files: {
+        "package.json": SNOOP["package.json"],
+        "peek.test.js":
+          'import { test } from "node:test";\nimport { readFileSync, writeFileSync } from "node:fs";\ntest("peek", () => { let t = "unreadable"; try { t = readFileSync("notes/prd.md", "utf8") || "empty"; } catch {} writeFileSync("peeked.txt", t); });\n',
+      },
+    });
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(repo.path, "notes"));
+    writeFileSync(join(repo.path, ".git", "info", "exclude"), "notes/\npeeked.txt\n");
+    writeFileSync(join(repo.path, "notes", "prd.md"), "# Spec\n\n## Acceptance criteria\n- [ ] the secret held-out item\n");
+    writeFileSync(join(repo.path, "a.js"), "export const a = 1;\n");
+    const verify = () => Bun.spawnSync([process.execPath, cliBundle(), "verify", "--uncommitted", "HEAD"], { cwd: repo.path });
+    // No run here: the project's own tests may read its files.
+    verify();
+    expect(readFileSync(join(repo.path, "peeked.txt"), "utf8")).toContain("held-out item");
+    // A run's spec (its plan records where it was read): hidden from them.
+    const plan = Bun.spawnSync([process.execPath, cliBundle(), "plan", "notes/prd.md"], { cwd: repo.path });
+    expect(plan.exitCode).toBe(0);
+    verify();
+    expect(readFileSync(join(repo.path, "peeked.txt"), "utf8")).not.toContain("held-out item");
+  }, 60_000);
 });
 
 describe("issue URLs", () => {
@@ -151,9 +221,40 @@ describe("HTTP sessions", () => {
     const last = await ask(ids[33] as string);
     expect(last.status).toBe(200);
     await last.body?.cancel();
-    // A POST that is no initialize makes no session and leaves nothing behind.
+    // A POST that is no initialize makes no session, evicts none, and leaves nothing behind.
     const stray = await fetch(server.url, { method: "POST", headers, body: list });
     expect(stray.status).toBeGreaterThanOrEqual(400);
     await stray.body?.cancel();
+  }, 60_000);
+
+  test("a session with a call under way is never the one evicted: its answer arrives", async () => {
+    await using repo = await tmpdir({
+      commit: true,
+      files: {
+        "package.json": SNOOP["package.json"],
+        "slow.test.js":
+          'import { test } from "node:test";\ntest("slow", async () => { await new Promise((r) => setTimeout(r, 3000)); });\n',
+      },
+    });
+    writeFileSync(join(repo.path, "a.js"), "export const a = 1;\n");
+    await using server = await httpServer(repo.path, { LOKI_MCP_TOKEN: TOKEN });
+    const busy = keep(await httpClient(server.url, TOKEN));
+    const answer = busy.tool("loki_verify", { base: "HEAD", uncommitted: true });
+    await Bun.sleep(300);
+    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } },
+    });
+    for (let i = 0; i < 33; i++) {
+      const response = await fetch(server.url, { method: "POST", headers, body: init });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    }
+    const verdict = await answer;
+    expect(verdict.isError, verdict.text).toBe(false);
+    expect(verdict.json<{ gates: { id: string; status: string }[] }>().gates.find((g) => g.id === "tests")?.status).toBe("pass");
   }, 60_000);
 });

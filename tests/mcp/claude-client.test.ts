@@ -40,7 +40,8 @@ async function runClaudeWithLoki(flags: string[]) {
   ];
   const run = await runCli(argv, {
     cwd: repo.path,
-    env: claudeEnv(box, api.url),
+    // Connected before the first turn (claude connects MCP servers in the background by default).
+    env: { ...claudeEnv(box, api.url), MCP_CONNECTION_NONBLOCKING: "0" },
     input: "What is loki doing in this repository?",
     timeoutMs: 120_000,
   });

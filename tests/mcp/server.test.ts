@@ -8,6 +8,7 @@ import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { httpClient, httpServer, stdioClient, type McpClient } from "../helpers/mcp-client.ts";
 import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const TOKEN = "test-token-0123456789abcdefghij";
 const open: McpClient[] = [];
@@ -58,6 +59,14 @@ describe("tools", () => {
     ]);
     const child = keep(await stdioClient(repo.path, ["--tools", "child"]));
     expect((await child.listTools()).tools.map((t) => t.name)).toEqual(["loki_verify"]);
+    const prompts = await client.listPrompts();
+    expect(prompts.prompts.map((p) => p.name)).toEqual(["loki_start"]);
+    const prompt = await client.getPrompt({ name: "loki_start", arguments: { spec: "prd.md" } });
+    const said = (prompt.messages[0]?.content as { text: string }).text;
+    expect(said).toContain("Build this with loki: prd.md");
+    expect(said).toMatch(/loki_start[\s\S]*loki_events[\s\S]*loki_proof/);
+    const templates = (await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate);
+    expect(templates.sort()).toEqual(["loki://runs/{run_id}/events", "loki://runs/{run_id}/evidence", "loki://runs/{run_id}/proof"]);
   });
 
   test("status, verify and the extra tools answer with their commands' JSON", async () => {
@@ -111,6 +120,27 @@ describe("tools", () => {
     expect(unknown.isError).toBe(true);
     // Nothing was started by any of it, and the server still answers.
     expect((await client.tool("loki_status")).json<Status>().status).toBe("inactive");
+  }, 60_000);
+});
+
+describe("where it serves", () => {
+  test("outside a git repository it exits 3 and says so; --repo serves one from anywhere; bad flags are exit 3", async () => {
+    await using plain = await tmpdir();
+    await using repo = await tmpdir({ commit: true });
+    const mcp = (cwd: string, args: string[]) =>
+      Bun.spawnSync([process.execPath, cliBundle(), "mcp", ...args], {
+        cwd,
+        stdin: "ignore",
+        env: { ...process.env, LOKI_MCP_TOKEN: TOKEN },
+      });
+    const outside = mcp(plain.path, []);
+    expect(outside.exitCode).toBe(3);
+    expect(outside.stderr.toString()).toContain("is not inside a git repository");
+    expect(mcp(plain.path, ["--port", "1"]).exitCode).toBe(3);
+    expect(mcp(plain.path, ["--tools", "most"]).exitCode).toBe(3);
+    expect(mcp(plain.path, ["--repo", join(plain.path, "nope")]).stderr.toString()).toContain("is not a directory");
+    const client = keep(await stdioClient(plain.path, ["--repo", repo.path]));
+    expect((await client.tool("loki_status")).json<Status>().root).toBe(repo.path);
   }, 60_000);
 });
 
