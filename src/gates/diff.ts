@@ -79,15 +79,15 @@ export async function readSubject(
 
 /**
  * Of the paths the caller knows a sandbox masks (the run's spec, seen by `loki verify` inside an agent's
- * call: mcp.children), those the working tree holds as what git cannot hash (a device where the file was).
- * Only these are left out of the diff: any other tracked file turned into a FIFO or a device stays in, and
- * fails the diff — it is no change to hide.
+ * call: mcp.children), those the working tree does not hold as the file it was: a device over a spec file,
+ * an empty directory over a spec directory. Only these are left out of the diff: any other tracked file
+ * turned into a FIFO or a device stays in, and fails the diff — it is no change to hide.
  */
 function maskedPaths(top: string, known: readonly string[]): string[] {
   return known.filter((path) => {
     try {
       const stat = lstatSync(join(top, path));
-      return !stat.isFile() && !stat.isSymbolicLink() && !stat.isDirectory();
+      return !stat.isFile() && !stat.isSymbolicLink();
     } catch {
       return false;
     }

@@ -27,7 +27,7 @@ import { buildEvidence, writeEvidence, type Scope } from "./evidence.ts";
 import { COMMAND_EXIT, VERIFY_EXIT } from "../core/exit-codes.ts";
 import { reportsOf, type Renderers, type Reports } from "./report/formats.ts";
 import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
-import { runSpecPath } from "../core/run-spec.ts";
+import { resumableRunSpec } from "../core/run-spec.ts";
 import { specPaths } from "../sandbox/spec-paths.ts";
 
 export type VerifyOptions = {
@@ -173,13 +173,13 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     heldout,
     gitSnapshot: undefined,
     // The project's code (a run's agent may have written it) sees no ~/.loki, no .loki/ and not the spec of
-    // the repository's run: stopped or capped, that run resumes with the held-out items the spec names.
+    // a run here that can still resume (stopped, capped, crashed): it goes on with the held-out items it names.
     ...(await sandbox.then((s) =>
       gateConfinement(
         s.available && s.kind === "bwrap" ? s.path : null,
         root,
         undefined,
-        specPaths(runSpecPath(root) ?? undefined, [root]).filter((path) => existsSync(path)),
+        specPaths(resumableRunSpec(root) ?? undefined, [root]).filter((path) => existsSync(path)),
       ),
     )),
   };

@@ -4,6 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll } from "bun:test";
 import { cliBundle } from "./cli-bundle.ts";
 
 export type ToolAnswer = { isError: boolean; text: string; json: <T = Record<string, unknown>>() => T };
@@ -82,4 +83,38 @@ export async function httpClient(url: string, token: string): Promise<McpClient>
   const client = new Client({ name: "loki-test", version: "1.0.0" });
   await client.connect(transport);
   return withTool(client, () => "");
+}
+
+/** A test file's client keeper: every client passed to `keep` is closed after the file's tests. */
+export function keeper(): (client: McpClient) => McpClient {
+  const open: McpClient[] = [];
+  afterAll(async () => {
+    for (const client of open) await client.close().catch(() => {});
+  });
+  return (client) => {
+    open.push(client);
+    return client;
+  };
+}
+
+/** An initialize request's body, as a client opening a session sends it. */
+export const INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+});
+
+/** POSTs `body` to the server's /mcp with the bearer token (and `headers`), as a raw client would. */
+export function post(url: string, token: string, body: string = INITIALIZE, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...headers,
+    },
+    body,
+  });
 }

@@ -2,26 +2,19 @@
 // bearer token from its environment or its tests' (no loki process but `loki mcp` keeps it), run its own
 // tests outside its sandbox mid-run through loki_verify, read a live run's proof, point an issue URL at a
 // host that collects forge tokens, or crowd out the HTTP sessions.
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gatesOf } from "../../src/proof/facts.ts";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 import { git } from "../helpers/tmp.ts";
-import { httpClient, httpServer, stdioClient, type McpClient } from "../helpers/mcp-client.ts";
+import { httpClient, httpServer, keeper, post, stdioClient } from "../helpers/mcp-client.ts";
 import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
 const TOKEN = "attack-token-0123456789abcdefghij";
-const open: McpClient[] = [];
-afterAll(async () => {
-  for (const client of open) await client.close().catch(() => {});
-});
-const keep = (c: McpClient) => {
-  open.push(c);
-  return c;
-};
+const keep = keeper();
 
 /** A project whose test writes what it can see of LOKI_MCP_TOKEN into the repository. */
 const SNOOP = {
@@ -116,6 +109,7 @@ describe("what the diff shows", () => {
         "sub.test.js":
           'import { test } from "node:test";\nimport assert from "node:assert";\nimport { sub } from "./sub.js";\ntest("sub", () => assert.strictEqual(sub(3, 1), 2));\n',
         "prd.md": "# spec\n",
+        "openspec/change/proposal.md": "# change\n",
       },
     });
     writeFileSync(join(repo.path, "sub.js"), "export const sub = (a, b) => a + b;\n");
@@ -139,32 +133,55 @@ describe("what the diff shows", () => {
     const masked = verify(["--masked", "prd.md", "--json"]);
     expect(masked.exitCode, masked.stderr.toString()).not.toBe(3);
     expect(JSON.parse(masked.stdout.toString()).subject.files).toBe(1);
+    // A spec directory the sandbox covers with an empty tmpfs: its files do not read as deleted.
+    rmSync(join(repo.path, "openspec", "change", "proposal.md"));
+    const files = (args: string[]) => JSON.parse(verify([...args, "--json"]).stdout.toString()).subject.files as number;
+    const seen = files(["--masked", "prd.md"]);
+    expect(files(["--masked", "prd.md", "--masked", "openspec/change"])).toBe(seen - 1);
   }, 60_000);
 
-  test("the tests `loki verify` runs cannot read the spec of the repository's run (it names held-out items)", async () => {
-    await using repo = await tmpdir({
-      commit: true,
-      files: {
-        "package.json": SNOOP["package.json"],
-        "peek.test.js":
-          'import { test } from "node:test";\nimport { readFileSync, writeFileSync } from "node:fs";\ntest("peek", () => { let t = "unreadable"; try { t = readFileSync("notes/prd.md", "utf8") || "empty"; } catch {} writeFileSync("peeked.txt", t); });\n',
-      },
-    });
+  test("the tests `loki verify` runs cannot read the spec of a run that can still resume (it names held-out items)", async () => {
+    const peek =
+      'import { test } from "node:test";\nimport { readFileSync, writeFileSync } from "node:fs";\ntest("peek", () => { let t = "unreadable"; try { t = readFileSync("notes/prd.md", "utf8") || "empty"; } catch {} writeFileSync("peeked.txt", t); });\n';
+    await using s = await scenarioRepo("honest", NO_COUNCIL, HELD, undefined, { "peek.test.js": peek });
     const { mkdirSync } = await import("node:fs");
-    mkdirSync(join(repo.path, "notes"));
-    writeFileSync(join(repo.path, ".git", "info", "exclude"), "notes/\npeeked.txt\n");
-    writeFileSync(join(repo.path, "notes", "prd.md"), "# Spec\n\n## Acceptance criteria\n- [ ] the secret held-out item\n");
-    writeFileSync(join(repo.path, "a.js"), "export const a = 1;\n");
-    const verify = () => Bun.spawnSync([process.execPath, cliBundle(), "verify", "--uncommitted", "HEAD"], { cwd: repo.path });
-    // No run here: the project's own tests may read its files.
+    mkdirSync(join(s.path, "notes"));
+    writeFileSync(join(s.path, ".git", "info", "exclude"), "notes/\npeeked.txt\n");
+    writeFileSync(join(s.path, "notes", "prd.md"), readFileSync(join(s.path, "prd.md"), "utf8"));
+    writeFileSync(join(s.path, "a.js"), "export const a = 1;\n");
+    git(s.path, ["add", "a.js"]);
+    git(s.path, ["commit", "-qm", "a"]);
+    const verify = () =>
+      Bun.spawnSync([process.execPath, cliBundle(), "verify", "HEAD~1"], { cwd: s.path, env: { ...process.env, ...s.env } });
+    const peeked = () => readFileSync(join(s.path, "peeked.txt"), "utf8");
+    // No run here, or only a plan: the project's own tests may read its files.
     verify();
-    expect(readFileSync(join(repo.path, "peeked.txt"), "utf8")).toContain("held-out item");
-    // A run's spec (its plan records where it was read): hidden from them.
-    const plan = Bun.spawnSync([process.execPath, cliBundle(), "plan", "notes/prd.md"], { cwd: repo.path });
-    expect(plan.exitCode).toBe(0);
+    expect(peeked()).toContain("returns the sum");
+    expect((await s.loki(["plan", "notes/prd.md"])).code).toBe(0);
     verify();
-    expect(readFileSync(join(repo.path, "peeked.txt"), "utf8")).not.toContain("held-out item");
-  }, 60_000);
+    expect(peeked()).toContain("returns the sum");
+    // A run stopped mid-way resumes with the held-out items its spec names: hidden from them.
+    const run = Bun.spawn([process.execPath, cliBundle(), "start", "notes/prd.md"], {
+      cwd: s.path,
+      env: { ...process.env, ...s.env },
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(join(s.path, ".loki", "events.jsonl")) && s.events().some((e) => e.kind === "agent_started"))) {
+      if (Date.now() > deadline || run.exitCode !== null) {
+        run.kill();
+        const events = existsSync(join(s.path, ".loki", "events.jsonl")) ? s.events().map((e) => e.kind) : [];
+        throw new Error(`the run did not start: ${await new Response(run.stderr).text()} ${JSON.stringify(events)}`);
+      }
+      await Bun.sleep(50);
+    }
+    expect((await s.loki(["stop"])).code).toBe(0);
+    await run.exited;
+    verify();
+    expect(peeked()).not.toContain("returns the sum");
+  }, 120_000);
 });
 
 describe("issue URLs", () => {
@@ -194,27 +211,15 @@ describe("HTTP sessions", () => {
   test("past 32 sessions the one idle longest is closed for the new client, which is never turned away", async () => {
     await using repo = await tmpdir({ commit: true });
     await using server = await httpServer(repo.path, { LOKI_MCP_TOKEN: TOKEN });
-    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const init = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } },
-    });
     const ids: string[] = [];
     for (let i = 0; i < 34; i++) {
-      const response = await fetch(server.url, { method: "POST", headers, body: init });
+      const response = await post(server.url, TOKEN);
       expect(response.status).toBe(200);
       await response.body?.cancel();
       ids.push(response.headers.get("mcp-session-id") as string);
     }
     const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list", params: {} });
-    const ask = (id: string) =>
-      fetch(server.url, {
-        method: "POST",
-        headers: { ...headers, "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" },
-        body: list,
-      });
+    const ask = (id: string) => post(server.url, TOKEN, list, { "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" });
     const first = await ask(ids[0] as string);
     expect(first.status).toBe(404);
     await first.body?.cancel();
@@ -222,7 +227,7 @@ describe("HTTP sessions", () => {
     expect(last.status).toBe(200);
     await last.body?.cancel();
     // A POST that is no initialize makes no session, evicts none, and leaves nothing behind.
-    const stray = await fetch(server.url, { method: "POST", headers, body: list });
+    const stray = await post(server.url, TOKEN, list);
     expect(stray.status).toBeGreaterThanOrEqual(400);
     await stray.body?.cancel();
   }, 60_000);
@@ -241,15 +246,8 @@ describe("HTTP sessions", () => {
     const busy = keep(await httpClient(server.url, TOKEN));
     const answer = busy.tool("loki_verify", { base: "HEAD", uncommitted: true });
     await Bun.sleep(300);
-    const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const init = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } },
-    });
     for (let i = 0; i < 33; i++) {
-      const response = await fetch(server.url, { method: "POST", headers, body: init });
+      const response = await post(server.url, TOKEN);
       expect(response.status).toBe(200);
       await response.body?.cancel();
     }

@@ -1,24 +1,17 @@
 // `loki mcp` with the MCP SDK's own client, over stdio and Streamable HTTP: the tool sets and their
 // token budget, refused arguments (paths out of the repository, option-like refs, forged cursors), a
 // real background run started, watched, proven and stopped through the tools, and the HTTP guards.
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { httpClient, httpServer, stdioClient, type McpClient } from "../helpers/mcp-client.ts";
+import { httpClient, httpServer, INITIALIZE, keeper, stdioClient } from "../helpers/mcp-client.ts";
 import { HELD, NO_COUNCIL, scenarioRepo } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 
 const TOKEN = "test-token-0123456789abcdefghij";
-const open: McpClient[] = [];
-afterAll(async () => {
-  for (const client of open) await client.close().catch(() => {});
-});
-const keep = (c: McpClient) => {
-  open.push(c);
-  return c;
-};
+const keep = keeper();
 
 type Status = { status: string; run_id: string | null; root: string; delegated: { run_id: string; status: string; dir: string }[] };
 type Page = {
@@ -226,17 +219,11 @@ describe("Streamable HTTP", () => {
     await using server = await httpServer(repo.path, { LOKI_MCP_TOKEN: TOKEN });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const port = new URL(server.url).port;
-    const init = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "curl", version: "1" } },
-    });
     const post = (headers: Record<string, string>, path = "/mcp") =>
       fetch(`http://127.0.0.1:${port}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
-        body: init,
+        body: INITIALIZE,
       });
     const auth = { authorization: `Bearer ${TOKEN}` };
     expect((await post({})).status).toBe(401);
