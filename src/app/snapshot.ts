@@ -16,7 +16,6 @@ const MAX_BYTES = 1024 * 1024 * 1024;
 export const snapshotDir = (root: string) => join(root, ".loki", "tmp", "app-src");
 
 /** The run's spec file, relative to `root`, when it lies in the repository (it names held-out items). */
-
 export function specInTree(root: string): string | null {
   const path = runSpecPath(root);
   if (!path) return null;

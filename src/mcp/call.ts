@@ -18,15 +18,13 @@ export type CallOptions = {
   cwd: string;
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Extra environment for the child (a --bg run keeps it). */
-  env?: Record<string, string>;
 };
 
 /** Variables the server holds that no child needs: the HTTP bearer token above all. */
 const WITHHELD = ["LOKI_MCP_TOKEN"];
 
 export async function callLoki(args: readonly string[], options: CallOptions): Promise<LokiCall> {
-  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...options.env };
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined };
   for (const name of WITHHELD) env[name] = undefined;
   const result = await run([...selfCommand(), ...args], {
     cwd: options.cwd,
