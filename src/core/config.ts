@@ -16,6 +16,17 @@ export type ProviderId = z.infer<typeof ProviderId>;
 const DURATION = /^\d+(\.\d+)?(s|m|h)?$/;
 const Url = z.url({ message: "expected a URL such as https://host/path" });
 
+/** Where the trackers' APIs are: the user's forge tokens are sent there (a run keeps them from its start: RunSettings). */
+export const TrackersConfig = z.object({
+  github: z.object({ api_url: Url.optional() }).default(() => ({})),
+  gitlab: z.object({ api_url: Url.optional() }).default(() => ({})),
+  jira: z.object({ base_url: Url.optional(), email: z.string().optional() }).default(() => ({})),
+  azure: z.object({ org_url: Url.optional() }).default(() => ({})),
+  /** Retries for 429/5xx responses, and the longest retry-after loki will honor. */
+  retries: z.number().int().min(0).max(10).default(3),
+  max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
+});
+
 export const Config = z.object({
   provider: ProviderId.default(PROVIDER_IDS[0]),
   model: z.string().min(1).optional(),
@@ -69,17 +80,7 @@ export const Config = z.object({
   allow_root: z.boolean().default(false),
   /** Every agent call runs in loki's OS sandbox; false (--no-sandbox) runs unsandboxed, marked so everywhere. */
   sandbox: z.boolean().default(true),
-  trackers: z
-    .object({
-      github: z.object({ api_url: Url.optional() }).default(() => ({})),
-      gitlab: z.object({ api_url: Url.optional() }).default(() => ({})),
-      jira: z.object({ base_url: Url.optional(), email: z.string().optional() }).default(() => ({})),
-      azure: z.object({ org_url: Url.optional() }).default(() => ({})),
-      /** Retries for 429/5xx responses, and the longest retry-after loki will honor. */
-      retries: z.number().int().min(0).max(10).default(3),
-      max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
-    })
-    .default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
+  trackers: TrackersConfig.default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
   /** The Live App Preview (loki preview, and during loki start): how to run the app, whether a run starts it. */
   app: z
     .object({

@@ -2,6 +2,7 @@
 // it, the flags of the invocation that started it, and the settings it keeps whatever loki.yaml says
 // later (run/settings.ts). Re-exported by run-schema.ts, whose orchestrator state holds them.
 import { z } from "zod";
+import { TrackersConfig } from "./config.ts";
 import { ProvidersConfig } from "./endpoints.ts";
 import { MODEL_TIERS } from "./model-tiers.ts";
 
@@ -51,5 +52,7 @@ export const RunSettings = z.object({
   model_override: z.string().nullable().optional(),
   /** Where each provider's calls went when not to its vendor: the origin of its custom base URL (ANTHROPIC_BASE_URL too). */
   endpoints: z.record(z.string(), z.string()).optional(),
+  /** Where the forge tokens go (issue fetch, PR, merge, comments): delivery after the run uses these, not loki.yaml as the agent left it. */
+  trackers: TrackersConfig.optional(),
 });
 export type RunSettings = z.infer<typeof RunSettings>;

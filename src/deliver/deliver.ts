@@ -10,7 +10,7 @@ import { Evidence } from "../core/evidence-schema.ts";
 import { run } from "../core/exec.ts";
 import { headSha } from "../core/git.ts";
 import { ProofFile } from "../core/proof-schema.ts";
-import { Delivery, type Completion } from "../core/run-schema.ts";
+import { Delivery, OrchestratorState, type Completion } from "../core/run-schema.ts";
 import { readJson, type Workspace } from "../core/workspace.ts";
 import { commentOnIssue } from "../forge/comment.ts";
 import { mergePullRequest, upsertPullRequest, waitForChecks } from "../forge/delivery.ts";
@@ -34,7 +34,11 @@ export async function deliver(
 ): Promise<Delivered> {
   const delivery = readJson(ws.delivery, Delivery);
   if (!delivery || delivery.run_id !== completion.run_id) return { completion, delivery: null };
-  const ctx: FetchContext = { config: loadConfig(ws.root, env).config, env };
+  // The trackers' URLs as the run started: loki.yaml in this tree is the agent's to write, and a
+  // tracker URL of its choosing would receive the forge token with the push, the PR and the comments.
+  const config = loadConfig(ws.root, env).config;
+  const trackers = readJson(ws.orchestrator, OrchestratorState)?.settings?.trackers;
+  const ctx: FetchContext = { config: trackers ? { ...config, trackers } : config, env };
   const issue = delivery.issue as IssueRef | null;
   const outcome = completion.outcome;
   let step: Step | null = null;

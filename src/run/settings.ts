@@ -1,6 +1,7 @@
 // The settings a run keeps from its start: held-out evaluation, the council, the sandbox and root
-// mode, the model levers (who judges and reviews, and the ceiling) and the providers' endpoints and
-// prices (where the graders' calls go, what they cost). The agent can write loki.yaml;
+// mode, the model levers (who judges and reviews, and the ceiling), the providers' endpoints and
+// prices (where the graders' calls go, what they cost) and the trackers' API URLs (where the forge
+// tokens go). The agent can write loki.yaml;
 // a resume that read them from it again would let the diff turn off its own grading or cheapen its
 // reviewers, so they are saved in the run's state and only a flag given to resume wins.
 import type { Config } from "../core/config.ts";
@@ -29,6 +30,7 @@ export function startSettings(config: Config, env: Record<string, string | undef
     providers: config.providers,
     model_override: config.model_override ?? null,
     endpoints,
+    trackers: config.trackers,
   };
 }
 
@@ -53,10 +55,11 @@ export function keptSettings(current: Config, saved: RunSettings, flags: RunFlag
   if (saved.providers !== undefined) keep(config, ignored, "providers", current.providers, saved.providers);
   if (saved.model_override !== undefined)
     keep(config, ignored, "model_override", current.model_override, saved.model_override ?? undefined);
+  if (saved.trackers !== undefined) keep(config, ignored, "trackers", current.trackers, saved.trackers);
   return { config, ignored };
 }
 
-function keep<K extends "max_tier" | "models" | "model" | "fallback_model" | "providers" | "model_override">(
+function keep<K extends "max_tier" | "models" | "model" | "fallback_model" | "providers" | "model_override" | "trackers">(
   config: Config,
   ignored: string[],
   key: K,
