@@ -27,6 +27,7 @@ describe("loki resume keeps the settings the run started with", () => {
       providers: {},
       model_override: null,
       endpoints: {},
+      trackers: { github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 },
     });
 
     const resumed = await s.loki(["resume", "--max-iterations", "2"]);
