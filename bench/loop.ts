@@ -111,7 +111,7 @@ async function checkpointFloor(repo: string): Promise<number> {
 
 /** Median per-iteration overhead over the run's iterations against the checkpoint floor; `.loki/`
  *  bytes (without agent transcripts) against the bytes of events.jsonl, the events as written. */
-export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured }> {
+export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured; promptBytes: Measured }> {
   const repo = setup();
   const result = benchStart(repo, join(WORK, "bin"));
   if (result.exitCode !== 1) throw new Error(`bench run exited ${result.exitCode}: ${result.stderr.toString().slice(-500)}`);
@@ -129,18 +129,23 @@ export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Meas
   const overheadMs = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
   const lokiBytes = sizeOf(join(repo, ".loki"), (path) => path.endsWith("agent.jsonl"));
   const eventBytes = statSync(eventsPath).size;
+  // The prompt of the last iteration against iteration 2's, the first to carry the same feedback (the run
+  // fails the same way every time): what the learnings, past failures and checks add as iterations pile up.
+  const prompt = (n: number) => statSync(join(repo, ".loki", "iterations", String(n), "prompt.md")).size;
   const floorMs = await checkpointFloor(repo);
   return {
     overhead: { median: overheadMs, floor: floorMs, runs: starts.length },
     lokiBytes: { median: lokiBytes, floor: eventBytes, runs: 1 },
+    promptBytes: { median: prompt(starts.length), floor: prompt(2), runs: 1 },
   };
 }
 
 if (import.meta.main) {
-  const { overhead, lokiBytes } = await benchLoop();
+  const { overhead, lokiBytes, promptBytes } = await benchLoop();
   console.log(
     `loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations, floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`,
   );
+  console.log(`prompt: iteration ${overhead.runs} ${promptBytes.median} bytes, iteration 2 ${promptBytes.floor} bytes`);
   console.log(
     `.loki/: ${(lokiBytes.median / 1024).toFixed(0)} KB without transcripts, events.jsonl ${(lokiBytes.floor / 1024).toFixed(0)} KB, ${(lokiBytes.median / lokiBytes.floor).toFixed(1)}×`,
   );

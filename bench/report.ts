@@ -10,7 +10,7 @@ import type { Measured } from "./measure.ts";
 export type Target = { kind: "at-most" | "at-least" | "over-floor-at-most" | "ratio-at-most"; value: number };
 
 /** `floorIs`: what the floor measured, in a few words. */
-export type Row = Measured & { name: string; floorIs: string; unit: "ms" | "MB" | "MB/s" | "USD" | "calls"; target: Target };
+export type Row = Measured & { name: string; floorIs: string; unit: "ms" | "KB" | "MB" | "MB/s" | "USD" | "calls"; target: Target };
 
 /** How many times the floor's cost the work costs: 1× is the physical bound. For a throughput
  *  (higher is better) that is floor ÷ median, so that every ratio reads the same way. */

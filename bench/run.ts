@@ -121,6 +121,13 @@ record(
   atMost(5),
   "MB",
 );
+record(
+  `prompt size at iteration ${loop.overhead.runs}, the same feedback every iteration`,
+  "iteration 2's prompt",
+  { ...loop.promptBytes, median: loop.promptBytes.median / 1024, floor: loop.promptBytes.floor / 1024 },
+  { kind: "ratio-at-most", value: 1.5 },
+  "KB",
+);
 const sandbox = await benchSandbox();
 record(
   `sandbox (${sandbox.kind}) per agent call, \`true\` via core/exec`,

@@ -1,24 +1,60 @@
 // Continuity notes (.loki/CONTINUITY.md): a status block rewritten each iteration and a learnings
-// section that is only ever appended to — an iteration's lesson is never wiped by a later one.
+// section no lesson is ever removed from — a repeat is merged into its earlier line as a count (×N)
+// and moved last. A prompt gets the most recent learnings within a cap, so it stops growing.
 import { readFileSync } from "node:fs";
 import { writeFileAtomic, type Workspace } from "../core/workspace.ts";
 
 const LEARNINGS = "## Learnings";
+/** What a prompt takes: the latest this many learnings, within this many bytes. */
+const PROMPT_LEARNINGS = 8;
+const PROMPT_BYTES = 1500;
 
-export function readLearnings(ws: Workspace): string {
+const COUNT = / \(×(\d+)\)$/;
+
+function readLearnings(ws: Workspace): string {
   const text = read(ws);
   const at = text.indexOf(LEARNINGS);
   return at === -1 ? "" : text.slice(at + LEARNINGS.length).trim();
 }
 
-/** Rewrite the status block; append `learning` (when any) below the existing learnings. */
+/** The learnings a prompt gets: the most recent first-to-last, at most PROMPT_LEARNINGS lines and PROMPT_BYTES. */
+export function promptLearnings(ws: Workspace): string {
+  const lines = learningLines(readLearnings(ws));
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const line of [...lines].reverse()) {
+    if (kept.length === PROMPT_LEARNINGS || bytes + line.length + 1 > PROMPT_BYTES) break;
+    kept.unshift(line);
+    bytes += line.length + 1;
+  }
+  const left = lines.length - kept.length;
+  return [...kept, ...(left > 0 ? [`(${left} earlier learning${left === 1 ? "" : "s"} left out)`] : [])].join("\n");
+}
+
+/** Rewrite the status block; add `learning` (when any) last — a repeat of an earlier one replaces it, counted. */
 export function updateContinuity(ws: Workspace, status: string[], learning?: string): void {
-  const previous = readLearnings(ws);
-  const learnings = [previous, learning ? `- ${learning.replace(/\s*\n\s*/g, " ")}` : ""].filter(Boolean).join("\n");
+  const lines = learningLines(readLearnings(ws));
+  if (learning) merge(lines, `- ${learning.replace(/\s*\n\s*/g, " ").trim()}`);
   writeFileAtomic(
     ws.continuity,
-    `# Continuity\n\n## Status\n${status.map((line) => `- ${line}`).join("\n")}\n\n${LEARNINGS}\n${learnings}\n`,
+    `# Continuity\n\n## Status\n${status.map((line) => `- ${line}`).join("\n")}\n\n${LEARNINGS}\n${lines.join("\n")}\n`,
   );
+}
+
+/** `line` added last; an earlier line with the same lesson is removed and its count carried on. */
+export function merge(lines: string[], line: string): void {
+  const at = lines.findIndex((l) => l.replace(COUNT, "") === line);
+  if (at === -1) {
+    lines.push(line);
+    return;
+  }
+  const count = Number(COUNT.exec(lines[at] as string)?.[1] ?? 1) + 1;
+  lines.splice(at, 1);
+  lines.push(`${line} (×${count})`);
+}
+
+function learningLines(text: string): string[] {
+  return text.split("\n").filter((line) => line.trim() !== "");
 }
 
 function read(ws: Workspace): string {

@@ -7,7 +7,7 @@ import { GivenMemories } from "../core/run-schema.ts";
 import { safeFor } from "../memory/episodes.ts";
 import { defaultScope } from "../memory/query.ts";
 import { memoryForPrompt } from "../memory/recall.ts";
-import { readLearnings } from "./continuity.ts";
+import { promptLearnings } from "./continuity.ts";
 import type { LoopEnv } from "./env.ts";
 import { renderPrompt, type RenderedPrompt } from "./prompt.ts";
 import { takeHumanInput } from "./signals.ts";
@@ -46,7 +46,7 @@ export function reason(env: LoopEnv, dir: string): RenderedPrompt {
     pastFailures,
     memories,
     ...(human && "text" in human ? { humanInput: human.text } : {}),
-    learnings: readLearnings(record.ws),
+    learnings: promptLearnings(record.ws),
     skills: skillsFor("build", "build", undefined, {
       multi_service: multiServiceReason(visibleTexts(env)) !== null,
       ...(planned ? { task_role: planned.task.role } : {}),
