@@ -23,10 +23,20 @@ export function promptLearnings(ws: Workspace): string {
   const kept: string[] = [];
   let bytes = 0;
   for (const line of [...lines].reverse()) {
-    if (kept.length === PROMPT_LEARNINGS || bytes + line.length + 1 > PROMPT_BYTES) break;
+    const size = Buffer.byteLength(line) + 1;
+    if (kept.length === PROMPT_LEARNINGS || bytes + size > PROMPT_BYTES) break;
     kept.unshift(line);
-    bytes += line.length + 1;
+    bytes += size;
   }
+  // The latest lesson is never left out whole: one longer than the cap is cut to it.
+  const latest = lines.at(-1);
+  if (kept.length === 0 && latest !== undefined)
+    kept.push(
+      `${Buffer.from(latest)
+        .subarray(0, PROMPT_BYTES - 3)
+        .toString("utf8")
+        .replace(/\uFFFD$/, "")}…`,
+    );
   const left = lines.length - kept.length;
   return [...kept, ...(left > 0 ? [`(${left} earlier learning${left === 1 ? "" : "s"} left out)`] : [])].join("\n");
 }

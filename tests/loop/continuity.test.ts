@@ -56,5 +56,11 @@ describe("continuity learnings", () => {
     expect(prompt.length).toBeLessThanOrEqual(1500 + 40);
     expect(prompt).toContain("- first line second line");
     expect(prompt).toMatch(/\(\d+ earlier learnings left out\)$/);
+    // One lesson longer than the whole cap: cut, never left out.
+    updateContinuity(ws, ["s"], `huge ${"y".repeat(5000)}`);
+    const huge = promptLearnings(ws).split("\n");
+    expect(huge[0]).toStartWith("- huge yyy");
+    expect(huge[0]).toEndWith("…");
+    expect(Buffer.byteLength(huge[0] as string)).toBeLessThanOrEqual(1500);
   });
 });
