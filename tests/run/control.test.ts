@@ -180,8 +180,10 @@ describe("controlling a run", () => {
     const logPath = join(dir, ".loki", "logs", `run-${completion.run_id}.log`);
     await until(() => readFileSync(logPath, "utf8").includes("finished: verified"));
     expect(existsSync(join(dir, ".loki", "proofs", completion.run_id, "index.html"))).toBe(true);
-    await until(() => existsSync(join(s.state, "notified")));
-    expect(readFileSync(join(s.state, "notified"), "utf8")).toContain("loki: verified");
+    // The notifier's `>>` makes the file before it writes the line: wait for the line, not the file.
+    const notified = join(s.state, "notified");
+    await until(() => existsSync(notified) && readFileSync(notified, "utf8").includes("\n"));
+    expect(readFileSync(notified, "utf8")).toContain("loki: verified");
     // The user's own checkout was never touched.
     expect(existsSync(join(s.path, "math.js"))).toBe(false);
   });
