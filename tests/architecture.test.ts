@@ -27,9 +27,9 @@ const ALLOWED: Record<string, string[]> = {
   run: [...BELOW_LOOP, "loop"],
   deliver: [...BELOW_LOOP, "loop", "run"],
   dashboard: ["core"],
-  // Its tools call loki's own commands as child processes; it reads run status (run/status.ts) and seals
-  // events as the dashboard's stream does (dashboard/stream-seal.ts).
-  mcp: ["core", "run", "dashboard"],
+  // Its tools call loki's own commands as child processes; it reads run status (run/status.ts), seals
+  // events as the dashboard's stream does (dashboard/stream-seal.ts) and reads git remotes as spec/ does.
+  mcp: ["core", "spec", "run", "dashboard"],
   commands: [...BELOW_LOOP, "loop", "run", "deliver", "dashboard", "mcp"],
   cli: ["core", "commands"],
 };

@@ -4,7 +4,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { callLoki } from "./call.ts";
-import { git } from "../core/git.ts";
+import { remoteUrl } from "../core/git.ts";
+import { parseRemoteUrl } from "../spec/detect.ts";
 import { insideRepo, looksLikePath, ToolInputError } from "./paths.ts";
 import { callFailure, fail, isErrorJson, isRecord, ok } from "./result.ts";
 
@@ -47,18 +48,10 @@ async function checkIssueUrl(root: string, text: string): Promise<void> {
     );
 }
 
-/** The host of the repository's `origin` remote (https or scp-like ssh), or null. */
+/** The host of the repository's `origin` remote, or null. */
 async function originHost(root: string): Promise<string | null> {
-  const result = await git(["remote", "get-url", "origin"], { cwd: root, timeoutMs: 10_000 });
-  if (!result.ok) return null;
-  const remote = result.stdout.trim();
-  const scp = /^[^@/]+@([^:/]+):/.exec(remote);
-  if (scp) return (scp[1] as string).toLowerCase();
-  try {
-    return new URL(remote).hostname.toLowerCase() || null;
-  } catch {
-    return null;
-  }
+  const url = await remoteUrl(root);
+  return url ? (parseRemoteUrl(url)?.host ?? null) : null;
 }
 
 export async function startRun(server: McpServer, root: string, input: StartInput, signal: AbortSignal): Promise<CallToolResult> {
