@@ -6,8 +6,6 @@ import { dirname, isAbsolute, join, relative } from "node:path";
 import { git } from "../core/git.ts";
 import { runSpecPath } from "../core/run-spec.ts";
 
-export { runSpecPath };
-
 /** Beyond these, the copy is refused: a container project should not need a tree this large to start. */
 const MAX_FILES = 100_000;
 const MAX_BYTES = 1024 * 1024 * 1024;

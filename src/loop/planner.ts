@@ -20,7 +20,7 @@ import { reviewAgent } from "./review-agent.ts";
 import { skillsFor } from "./skills.ts";
 import { trust } from "./trust-sink.ts";
 import { heldOutNamer } from "./heldout-seal.ts";
-import { specPaths } from "./sandbox.ts";
+import { specPaths } from "../sandbox/spec-paths.ts";
 import { visibleTexts } from "./reason.ts";
 
 export const ARCHITECTURE_NOTE = "docs/architecture.md";

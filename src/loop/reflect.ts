@@ -10,7 +10,7 @@ import { budgetReason, checkBudget } from "./budget.ts";
 import { updateContinuity } from "./continuity.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
 import { isAbsolute, relative } from "node:path";
-import { specPaths } from "./sandbox.ts";
+import { specPaths } from "../sandbox/spec-paths.ts";
 
 /** The subject of iteration `n`'s checkpoint commit: what foldCheckpoints looks for. */
 export const checkpointMessage = (n: number) => `loki: iteration ${n}`;

@@ -14,8 +14,6 @@ import { lokiCodePaths, providerCodePaths } from "./integrity.ts";
 import { cachesIn } from "../sandbox/caches.ts";
 import { specPaths } from "../sandbox/spec-paths.ts";
 
-export { specPaths };
-
 /** `hidden`: what this call must not see besides what every call of its role does. */
 export type CallSandbox = { role: SandboxRole; cwd: string; scratchDir: string; ready: ReadyProvider; hidden?: string[] };
 

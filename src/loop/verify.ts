@@ -17,7 +17,7 @@ import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
 import type { LoopEnv } from "./env.ts";
 import { trustAll } from "./trust-sink.ts";
-import { specPaths } from "./sandbox.ts";
+import { specPaths } from "../sandbox/spec-paths.ts";
 import { existsSync } from "node:fs";
 
 export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };

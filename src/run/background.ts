@@ -15,8 +15,6 @@ import { OrchestratorState } from "../core/run-schema.ts";
 import { writeSession } from "../loop/run-state.ts";
 import { readLogTail } from "./run-log.ts";
 
-export { selfCommand };
-
 /** How long the parent watches the child start (providers, sandbox probe) before leaving it be. */
 const START_WATCH_MS = 20_000;
 const POLL_MS = 100;

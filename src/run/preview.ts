@@ -12,13 +12,13 @@ import { processStartSync } from "../core/process-identity.ts";
 import { userHome, type Workspace } from "../core/workspace.ts";
 import { effectiveStatus, ensurePreview, readPreview, type Spawned, stopPreview } from "../app/control.ts";
 import type { Wrap } from "../app/launcher.ts";
-import { runSpecPath } from "../app/snapshot.ts";
-import { specPaths } from "../loop/sandbox.ts";
+import { runSpecPath } from "../core/run-spec.ts";
+import { specPaths } from "../sandbox/spec-paths.ts";
 import { lokiCodePaths } from "../loop/integrity.ts";
 import { cacheEnv } from "../loop/sandbox.ts";
 import { sandboxPolicy, standardHidden, standardReadOnly } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
-import { selfCommand } from "./background.ts";
+import { selfCommand } from "../core/self.ts";
 
 /** Starts `loki preview __supervise` for the repository, detached, its own output appended to supervisor.log. */
 export function spawnSupervisor(ws: Workspace, env: Record<string, string | undefined>, runId: string | null, noSandbox = false): Spawned {

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "../../src/core/session-schema.ts";
-import { selfCommand } from "../../src/run/background.ts";
+import { selfCommand } from "../../src/core/self.ts";
 import { cleanEnv, HOSTILE_REPO, pathWithoutBun, ROOT, sh } from "../helpers/package.ts";
 import { alive, processesWith, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
 import { tmpdir } from "../helpers/tmp.ts";

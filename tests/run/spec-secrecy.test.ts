@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, realpathSync, rmSync } from "node:fs";
 import { commitCheckpoint, keepOutOfGit } from "../../src/core/git.ts";
-import { specPaths } from "../../src/loop/sandbox.ts";
+import { specPaths } from "../../src/sandbox/spec-paths.ts";
 import { join } from "node:path";
 import { loki } from "../helpers/cli.ts";
 import { PRD_MATH4, scenarioRepo } from "../helpers/scenario.ts";
