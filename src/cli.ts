@@ -358,6 +358,41 @@ export function buildProgram(): Command {
         .hideHelp(),
     )
     .action(lazy(() => import("./commands/mcp.ts"), "runMcp"));
+  const ci = program
+    .command("ci")
+    .description("run labelled issues on GitHub Actions: install the workflow; build and deliver are its two jobs")
+    .addHelpText("after", "\nThe --json contract (for GitLab CI, Buildkite, Kubernetes Jobs): docs/scale-out.md.");
+  ci.command("install")
+    .description("write .github/workflows/loki.yml and the CI signing key, and say which secrets and label to set")
+    .option("--provider <name>", "coding-agent CLI the workflow installs (claude or codex)", oneOf("--provider", PROVIDER_IDS))
+    .option("--label <name>", "the issue label that starts a run (default loki)")
+    .option("--budget <usd>", "hard cap per run in US dollars (default 5)", positiveNumber)
+    .option("--max-duration <time>", "time cap per run, e.g. 45m (default); the job's timeout is 15 minutes later")
+    .option("--runner <label>", "runs-on label of the build job (default ubuntu-latest)")
+    .option("--new-key", "make a new CI signing key (then set LOKI_SIGNING_KEY again)")
+    .option("--force", "replace a .github/workflows/loki.yml loki did not write")
+    .option("--json", "print what was written and the steps as JSON")
+    .action(lazy(() => import("./commands/ci.ts"), "runCiInstall"));
+  ci.command("build")
+    .description("the build job: run an issue in a worktree (read-only token, sandboxed, capped) and pack the artifact")
+    .argument("<issue>", "owner/repo#N or an issue URL")
+    .option("--out <dir>", "new directory for the artifact, outside the repository (default ./loki-artifact)")
+    .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`, oneOf("--provider", PROVIDER_IDS))
+    .option("--model <model>", "model id or alias")
+    .option("--budget <usd>", "hard cap in US dollars (exit of the run 4)", positiveNumber)
+    .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
+    .option("--max-duration <time>", "time cap of active running, e.g. 45m")
+    .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")
+    .option("--no-sandbox", "run the agent without loki's OS sandbox (marked unsandboxed in the proof)")
+    .option("--json", "print the artifact's manifest as JSON (the run's progress goes to stderr)")
+    .action(lazy(() => import("./commands/ci.ts"), "runCiBuild"));
+  ci.command("deliver")
+    .description("the deliver job: check the artifact's proof against the CI key, then push and open the PR (or loki/wip-<n>)")
+    .argument("<artifact>", "the directory `loki ci build --out` wrote")
+    .option("--issue <ref>", "the issue the workflow ran for (owner/repo#N): the branch is named from it, never from the artifact")
+    .option("--key <key>", "the CI key's public half: PEM text or a .pub file")
+    .option("--json", "print what was delivered as JSON")
+    .action(lazy(() => import("./commands/ci.ts"), "runCiDeliver"));
   const preview = (command: Command) =>
     command
       .option("--open", "open the app in a browser (default when interactive)")
@@ -492,6 +527,8 @@ export async function main(argv: string[]): Promise<number> {
   // The MCP server's bearer token is `loki mcp`'s alone: no other loki process keeps it, so no agent, grader
   // or test command it starts can inherit it (and reach the HTTP server from inside a run).
   if (argv.find((a) => !a.startsWith("-")) !== "mcp") delete process.env.LOKI_MCP_TOKEN;
+  // The CI signing key is `loki ci build`'s to install (and drop) before its run; no other command keeps it.
+  if (argv.find((a) => !a.startsWith("-")) !== "ci") delete process.env.LOKI_SIGNING_KEY;
   const program = buildProgram();
   const args = argv.length === 0 ? ["help"] : argv;
   try {

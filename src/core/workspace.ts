@@ -117,6 +117,8 @@ export function lokiHomeAt(home: string = userHome()) {
     memory: join(dir, "memory"),
     /** The bearer token `loki mcp --http` asks for when LOKI_MCP_TOKEN is not set (0600). */
     mcpToken: join(dir, "mcp", "token"),
+    /** CI signing keys `loki ci install` made, one per repository (0600): each goes into a repository secret. */
+    ciKey: (slug: string) => join(dir, "ci", `${slug}.key`),
   };
 }
 

@@ -14,9 +14,11 @@ import type { IssueRef } from "../forge/types.ts";
 import { branchFor, prepareWorktree, startPoint } from "./worktree.ts";
 import { detectSpec } from "../spec/detect.ts";
 import { probe, readSpec } from "../spec/read.ts";
+import type { Spec } from "../core/schema.ts";
 import { newRunId, prepareStart, type StartInput } from "../run/start.ts";
 
-export type DelegateInput = StartInput & { pr: boolean; ship: boolean };
+/** `spec`: read already (`loki ci build` reads the issue, then drops the token before the run). */
+export type DelegateInput = StartInput & { pr: boolean; ship: boolean; spec?: Spec };
 
 export async function prepareDelegated(input: DelegateInput) {
   const root = await repoRoot(input.cwd);
@@ -24,7 +26,7 @@ export async function prepareDelegated(input: DelegateInput) {
   const target = detectSpec(input.arg, input.explicit, input.cwd, probe);
   const issue: IssueRef | null = target.kind === "issue" ? target.ref : null;
   // The issue must exist (and the tracker answer) before anything else is set up.
-  const spec = await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit });
+  const spec = input.spec ?? (await readSpec(input.arg, { cwd: input.cwd, config, env: input.env, explicit: input.explicit }));
   let repo: RepoRef | null = null;
   let base: string | null = null;
   let blocked: string | null = null;

@@ -1,18 +1,23 @@
-// The pull request's description, from the run's own record: what changed, the verdict, the gates,
-// the council, the cost, the proof's fingerprint and how to re-check it, and `Closes #n`. Pure.
+// The pull request's description, from the run's own record (or, in CI, from its signed proof alone):
+// what changed, the verdict, the gates, the council, the cost, the proof's fingerprint and how to
+// re-check it, and `Closes #n`. Pure.
 import type { Evidence } from "../core/evidence-schema.ts";
 import type { Proof } from "../core/proof-schema.ts";
 import type { Completion } from "../core/run-schema.ts";
 import { issueKey, type IssueRef } from "../forge/types.ts";
 
+type RunFacts = Pick<Completion, "run_id" | "outcome" | "reason" | "iterations" | "diffstat" | "cost">;
+
 export type PrFacts = {
   title: string;
-  completion: Completion;
-  evidence: Evidence | null;
+  completion: RunFacts;
+  evidence: Pick<Evidence, "gates"> | null;
   council: Proof["council"][number] | null;
   proof: { headline: string; sha256: string; fingerprint: string } | null;
   issue: IssueRef | null;
   files: string[];
+  /** Where the proof can be read and re-checked (default: the machine that ran it). */
+  proofWhere?: string;
 };
 
 const MARK: Record<string, string> = { pass: "✅", fail: "❌", inconclusive: "⚠️", skipped: "➖" };
@@ -47,12 +52,39 @@ export function pullRequestBody(facts: PrFacts): string {
       `Signed proof \`${c.run_id}\`: sha256 \`${facts.proof.sha256}\`, key \`${facts.proof.fingerprint}\`.`,
     );
     lines.push(
-      `Re-check it in a clone of this branch: \`loki proof verify ${c.run_id}\` (the proof is in \`.loki/proofs/${c.run_id}/\` on the machine that ran it; \`loki proof share ${c.run_id}\` publishes it).`,
+      facts.proofWhere ??
+        `Re-check it in a clone of this branch: \`loki proof verify ${c.run_id}\` (the proof is in \`.loki/proofs/${c.run_id}/\` on the machine that ran it; \`loki proof share ${c.run_id}\` publishes it).`,
     );
   }
   const closes = closesLine(facts.issue);
   if (closes) lines.push("", closes);
   return `${lines.join("\n")}\n`;
+}
+
+/** The facts of a pull request told by a signed proof alone (`loki ci deliver`: nothing else is trusted). */
+export function proofPrFacts(
+  file: { payload: Proof; provenance: { canonical_sha256: string; key_fingerprint: string } },
+  issue: IssueRef,
+  proofWhere: string,
+): PrFacts {
+  const p = file.payload;
+  return {
+    title: p.spec.title,
+    completion: {
+      run_id: p.run.id,
+      outcome: p.run.outcome,
+      reason: p.run.reason,
+      iterations: p.run.iterations,
+      diffstat: p.change.diffstat,
+      cost: { usd: p.bill.total_usd, basis: p.bill.basis },
+    },
+    evidence: { gates: p.gates.results },
+    council: p.council.at(-1) ?? null,
+    proof: { headline: p.headline.verdict, sha256: file.provenance.canonical_sha256, fingerprint: file.provenance.key_fingerprint },
+    issue,
+    files: p.change.files.map((f) => f.path),
+    proofWhere,
+  };
 }
 
 export function issueLabel(ref: IssueRef | null): string | null {

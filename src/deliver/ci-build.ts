@@ -1,0 +1,157 @@
+// `loki ci build <owner/repo#n> --out DIR`: the read-only half of a CI delivery. Reads the issue with the
+// job's token, drops every forge token before any agent starts, runs the issue in a worktree (sandboxed,
+// capped) and packs the artifact: the signed proof, redacted evidence, and the commits as a git bundle.
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { CI_FILES, CI_MANIFEST_VERSION, CiManifest } from "../core/ci-schema.ts";
+import { loadConfig } from "../core/config.ts";
+import { usageError, workspaceError } from "../core/errors.ts";
+import { RUN_EXIT } from "../core/exit-codes.ts";
+import { git, repoRoot } from "../core/git.ts";
+import { ProofFile } from "../core/proof-schema.ts";
+import type { Completion } from "../core/run-schema.ts";
+import { scanLines } from "../core/secrets/detect.ts";
+import { readJson, userHome, workspaceAt, writeFileAtomic, writeJson } from "../core/workspace.ts";
+import { readSubject } from "../gates/diff.ts";
+import { installSigningKey } from "../proof/ci-key.ts";
+import { redactText } from "../proof/redact.ts";
+import type { Reporter } from "../run/execute.ts";
+import type { RunFlags } from "../core/run-start-schema.ts";
+import { detectSpec } from "../spec/detect.ts";
+import { probe, readSpec } from "../spec/read.ts";
+import { prepareDelegated } from "./delegate.ts";
+
+/** Tokens that let a process write to a forge or tracker: read for the issue, then gone before any agent runs. */
+export const FORGE_TOKENS = [
+  "GITHUB_TOKEN",
+  "GH_TOKEN",
+  "GITLAB_TOKEN",
+  "CI_JOB_TOKEN",
+  "JIRA_API_TOKEN",
+  "JIRA_TOKEN",
+  "AZURE_DEVOPS_TOKEN",
+  "SYSTEM_ACCESSTOKEN",
+] as const;
+
+/** Outcomes whose commits travel in the artifact: verified work, and work a cap stopped (a WIP branch). */
+export const CAPPED = new Set(["budget_exceeded", "max_duration", "max_iterations", "interrupted", "stalled", "stopped"]);
+
+export type CiBuildInput = {
+  issue: string;
+  out: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  flags: RunFlags;
+  reporter: Reporter;
+  lokiVersion: string;
+};
+
+export type CiBuilt = CiManifest & { artifact: string };
+
+export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
+  const root = await repoRoot(input.cwd);
+  const out = resolve(input.cwd, input.out);
+  checkOut(out, root);
+  const target = detectSpec(input.issue, {}, input.cwd, probe);
+  if (target.kind !== "issue")
+    throw usageError(`"${input.issue}" is not an issue reference`, { hint: "give it as owner/repo#N (or an issue URL)" });
+  // The signing key first, and out of the environment: no process loki starts may see it.
+  const secret = input.env.LOKI_SIGNING_KEY;
+  delete input.env.LOKI_SIGNING_KEY;
+  if (secret?.trim()) input.reporter.notice(`signing with the CI key ${installSigningKey(secret).fingerprint}`);
+  else input.reporter.warn("LOKI_SIGNING_KEY is not set: this proof is signed by a new key, which the deliver job will not trust");
+  const config = loadConfig(root, input.env, input.flags).config;
+  const spec = await readSpec(input.issue, { cwd: input.cwd, config, env: input.env, explicit: {} });
+  for (const name of FORGE_TOKENS) delete input.env[name];
+  const prepared = await prepareDelegated({
+    arg: input.issue,
+    explicit: {},
+    cwd: input.cwd,
+    env: input.env,
+    flags: input.flags,
+    reporter: input.reporter,
+    pr: false,
+    ship: false,
+    spec,
+  });
+  const completion = await prepared.execute();
+  return await pack(prepared.ws.root, completion, { out, issue: input.issue, lokiVersion: input.lokiVersion });
+}
+
+/** The artifact directory: new or empty, and outside the repository (its files are no part of the change). */
+function checkOut(out: string, root: string): void {
+  const inside = relative(root, out);
+  if (inside === "" || (!inside.startsWith("..") && !isAbsolute(inside)))
+    throw usageError(`--out ${out} is inside the repository`, { hint: 'put the artifact outside it, e.g. --out "$RUNNER_TEMP/loki-run"' });
+  if (existsSync(out) && readdirSync(out).length > 0)
+    throw usageError(`--out ${out} is not empty`, { hint: "give a new directory: an artifact holds one run" });
+}
+
+type PackOptions = { out: string; issue: string; lokiVersion: string };
+
+async function pack(worktree: string, completion: Completion, options: PackOptions): Promise<CiBuilt> {
+  const ws = workspaceAt(worktree);
+  const runId = completion.run_id;
+  const proofDir = ws.proof(runId);
+  const proof = readJson(join(proofDir, "proof.json"), ProofFile);
+  if (!proof) throw workspaceError(`run ${runId} ended ${completion.outcome} but left no proof in ${proofDir}`);
+  const { start_sha: start, head_sha: head, branch } = proof.payload.change;
+  if (!branch) throw workspaceError(`run ${runId} ran on no branch: a CI run works in its worktree's branch`);
+  mkdirSync(join(options.out, CI_FILES.evidenceDir), { recursive: true });
+  copyFiles(proofDir, join(options.out, CI_FILES.proofDir, runId));
+  for (const file of [ws.completion, ws.evidence, ws.completionText, ws.heldoutResult]) {
+    if (!existsSync(file)) continue;
+    const text = redactText(readFileSync(file, "utf8"), { home: userHome() }).text;
+    writeFileAtomic(join(options.out, CI_FILES.evidenceDir, file.split("/").pop() ?? "file"), text, 0o644);
+  }
+  const outcome = proof.payload.run.outcome;
+  let noBundle: string | null = null;
+  if (head === start) noBundle = "the run made no commits";
+  else if (outcome !== "verified" && !CAPPED.has(outcome)) noBundle = `the run ended ${outcome}: its commits are not delivered`;
+  else noBundle = await secretsIn(worktree, start, head);
+  if (noBundle === null) {
+    await mustRun(["bundle", "create", "--quiet", join(options.out, CI_FILES.bundle), `refs/heads/${branch}`, `^${start}`], worktree);
+    await mustRun(
+      ["diff", "--no-ext-diff", "--no-textconv", "--binary", `--output=${join(options.out, CI_FILES.patch)}`, start, head],
+      worktree,
+    );
+  }
+  // Last: an artifact without its manifest is a torn one, and `loki ci deliver` refuses it.
+  const manifest = writeJson(join(options.out, CI_FILES.manifest), CiManifest, {
+    schema_version: CI_MANIFEST_VERSION,
+    loki_version: options.lokiVersion,
+    run_id: runId,
+    issue: options.issue,
+    branch,
+    outcome,
+    exit_code: RUN_EXIT[outcome],
+    start_sha: start,
+    head_sha: head,
+    cost_usd: proof.payload.bill.total_usd,
+    proof: { fingerprint: proof.provenance.key_fingerprint, sha256: proof.provenance.canonical_sha256 },
+    bundle: noBundle === null ? CI_FILES.bundle : null,
+    no_bundle_reason: noBundle,
+  });
+  return { ...manifest, artifact: options.out };
+}
+
+/** Why the change may not travel (a secret in its added lines), or null. Stricter than the gate: no allow markers. */
+export async function secretsIn(root: string, start: string, head: string): Promise<string | null> {
+  const subject = await readSubject(root, start, { includeWorktree: false, head });
+  const hits = subject.files.flatMap((f) => scanLines(f.added).map((h) => `${f.path}:${h.line} (${h.rule.id})`));
+  return hits.length === 0 ? null : `the change adds ${hits.length} secret${hits.length === 1 ? "" : "s"}: ${hits.slice(0, 3).join(", ")}`;
+}
+
+function copyFiles(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) {
+    const path = join(from, name);
+    if (lstatSync(path).isFile()) copyFileSync(path, join(to, name));
+  }
+}
+
+async function mustRun(argv: string[], cwd: string): Promise<string> {
+  const result = await git(argv, { cwd, timeoutMs: 300_000 });
+  if (!result.ok) throw workspaceError(`git ${argv.slice(0, 2).join(" ")} failed: ${result.digest}`);
+  return result.stdout;
+}

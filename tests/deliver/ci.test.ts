@@ -1,0 +1,297 @@
+// `loki ci build` → artifact → `loki ci deliver`, as the workflow's two jobs: two processes with their
+// own HOMEs, a fake GitHub on 127.0.0.1, a bare origin and the scripted fake agent. Only a proof the CI
+// key signed, for this issue's branch, gets pushed; a capped run's work lands on loki/wip-<n>.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { proofDigest } from "../../src/proof/sign.ts";
+import { startFakeForge, type FakeForge } from "../helpers/fake-forge.ts";
+import { NO_COUNCIL, PRD_MATH4, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
+import { git } from "../helpers/tmp.ts";
+import { parse } from "yaml";
+import { renderWorkflow } from "../../src/deliver/ci-workflow.ts";
+import { fakeBinDir, loki } from "../helpers/cli.ts";
+import { cliBundle } from "../helpers/cli-bundle.ts";
+
+const ISSUE_BODY = PRD_MATH4.split("\n").slice(2).join("\n");
+/** The CI key of this file's runs: its HOME signs with it (a HOME keeps one key), as a runner with the secret would. */
+const CI = generateKeyPairSync("ed25519");
+const CI_PRIVATE = String(CI.privateKey.export({ type: "pkcs8", format: "pem" }));
+const CI_PUBLIC = String(CI.publicKey.export({ type: "spki", format: "pem" }));
+
+// The build job's HOME is a runner's: fresh, so LOKI_SIGNING_KEY becomes its key (a HOME where another
+// test file's runs made a key first would refuse it, rightly).
+const fileHome = process.env.HOME ?? "";
+beforeAll(() => {
+  process.env.HOME = mkdtempSync(join(fileHome, "ci-runner-"));
+});
+afterAll(() => {
+  process.env.HOME = fileHome;
+});
+
+type Setup = {
+  s: Scenario;
+  forge: FakeForge;
+  origin: string;
+  artifact: string;
+  build: (extra?: string[], env?: Record<string, string>) => ReturnType<Scenario["loki"]>;
+  [Symbol.asyncDispose]: () => Promise<void>;
+};
+
+async function setup(scenario: string, env: Record<string, string> = {}): Promise<Setup> {
+  const forge = await startFakeForge();
+  forge.github.addRepo("acme/shop");
+  forge.github.addIssue("acme/shop", 7, { title: "Math helpers", body: ISSUE_BODY });
+  const s = await scenarioRepo(scenario, NO_COUNCIL, { ...forge.env, ...env }, PRD_MATH4);
+  const origin = `${s.path}-origin.git`;
+  git(s.path, ["clone", "--quiet", "--bare", s.path, origin]);
+  git(s.path, ["remote", "add", "origin", origin]);
+  git(s.path, ["fetch", "--quiet", "origin"]);
+  const artifact = `${s.path}-artifact`;
+  // The deliver job: a fresh full clone of origin and a HOME of its own (no signing key, no trust list).
+  const checkout = `${s.path}-deliver`;
+  const home = `${s.path}-deliver-home`;
+  mkdirSync(home);
+  git(s.path, ["clone", "--quiet", origin, checkout]);
+  return {
+    s,
+    forge,
+    origin,
+    artifact,
+    build: (extra = [], more = {}) =>
+      s.loki(["ci", "build", "acme/shop#7", "--out", artifact, "--json", ...extra], { LOKI_SIGNING_KEY: CI_PRIVATE, ...more }),
+    [Symbol.asyncDispose]: async () => {
+      await s[Symbol.asyncDispose]();
+      await forge[Symbol.asyncDispose]();
+      Bun.spawnSync(["rm", "-rf", origin, artifact, checkout, home, `${s.path}-runner`, `${s.path}-deliver-temp`, `${s.path}-bin`], {
+        env: {},
+      });
+    },
+  };
+}
+
+/** `loki ci deliver` runs in the deliver job's checkout: the helper's cwd is the scenario, so run it there. */
+async function deliverIn(t: Setup, args: string[] = ["--key", CI_PUBLIC], issue = "acme/shop#7") {
+  const checkout = `${t.s.path}-deliver`;
+  const home = `${t.s.path}-deliver-home`;
+  return loki(["ci", "deliver", t.artifact, "--issue", issue, "--json", ...args], {
+    cwd: checkout,
+    env: { ...t.s.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config") },
+  });
+}
+
+/** The workflow `loki ci install` writes, for this file's CI key. */
+const WORKFLOW = parse(
+  renderWorkflow({
+    lokiVersion: "0.0.0",
+    provider: "claude",
+    providerPackages: ["@anthropic-ai/claude-code"],
+    providerSecret: "ANTHROPIC_API_KEY",
+    label: "loki",
+    budgetUsd: 5,
+    maxDurationMinutes: 45,
+    runner: "ubuntu-latest",
+    publicKeyPem: CI_PUBLIC,
+  }),
+) as { jobs: Record<string, { steps: { name?: string; run?: string; env?: Record<string, string> }[] }> };
+
+/**
+ * Runs one of the workflow's steps as the runner would: its `run:` script in bash, with its env, where each
+ * `${{ }}` value is what GitHub would put there (`values`, by variable name) and `loki` is this checkout's.
+ */
+async function runStep(t: Setup, job: string, name: string, values: Record<string, string>, cwd: string, home: string) {
+  const step = WORKFLOW.jobs[job]?.steps.find((st) => st.name === name);
+  if (!step?.run) throw new Error(`no step "${name}" in job ${job}`);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(step.env ?? {})) env[key] = value.includes("${{") ? (values[key] ?? "") : value;
+  const bin = fakeBinDir(`${t.s.path}-bin`, {
+    loki: `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cliBundle())} "$@"\n`,
+  });
+  const proc = Bun.spawn(["bash", "-e", "-c", step.run], {
+    cwd,
+    env: {
+      ...t.s.env,
+      ...env,
+      PATH: `${bin}:${t.s.env.PATH}`,
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      GITHUB_REPOSITORY: "acme/shop",
+      RUNNER_TEMP: values.RUNNER_TEMP ?? "",
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** The branch's commit on origin, "" when origin has no such branch. */
+const remoteHead = (origin: string, branch: string) =>
+  Bun.spawnSync(["git", "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: origin, env: { PATH: process.env.PATH } })
+    .stdout.toString()
+    .trim();
+const manifest = (t: Setup) => JSON.parse(readFileSync(join(t.artifact, "manifest.json"), "utf8"));
+
+describe("loki ci: build and deliver as two jobs", () => {
+  test("verified: the build packs a signed artifact with no token left for the agent; deliver pushes loki/issue-7 and opens the PR", async () => {
+    await using t = await setup("ci-snoop");
+    // The workflow's own build step: the issue number from the event, the secrets, the runner's temp dir.
+    const runnerTemp = `${t.s.path}-runner`;
+    mkdirSync(runnerTemp);
+    const secrets = {
+      ISSUE: "7",
+      GITHUB_TOKEN: t.forge.env.GITHUB_TOKEN ?? "",
+      ANTHROPIC_API_KEY: "test-key",
+      LOKI_SIGNING_KEY: CI_PRIVATE,
+      RUNNER_TEMP: runnerTemp,
+    };
+    const built = await runStep(t, "build", "Build the issue with loki", secrets, t.s.path, process.env.HOME ?? "");
+    expect(built.code, built.stderr).toBe(0);
+    // The upload/download-artifact steps between the jobs: a copy of the directory.
+    const deliverTemp = `${t.s.path}-deliver-temp`;
+    mkdirSync(deliverTemp);
+    for (const to of [t.artifact, join(deliverTemp, "loki-run")])
+      Bun.spawnSync(["cp", "-r", join(runnerTemp, "loki-run"), to], { env: { PATH: process.env.PATH } });
+    const out = JSON.parse(built.stdout);
+    expect(out).toMatchObject({ ok: true, outcome: "verified", exit_code: 0, branch: "loki/issue-7", bundle: "run.bundle" });
+    expect(out.proof.fingerprint).toHaveLength(16);
+    for (const file of ["manifest.json", "run.bundle", "change.patch", `proof/${out.run_id}/proof.json`, "evidence/completion.json"])
+      expect(existsSync(join(t.artifact, file)), file).toBe(true);
+    expect(readFileSync(join(t.artifact, "change.patch"), "utf8")).toContain("+export const div");
+    // What the agent could reach: no forge token, no signing key in its environment or on disk.
+    const snoop = JSON.parse(readFileSync(join(t.s.state, "snoop.json"), "utf8"));
+    expect(snoop).toEqual({ GITHUB_TOKEN: null, GH_TOKEN: null, LOKI_SIGNING_KEY: null, key_file: null });
+    expect(remoteHead(t.origin, "loki/issue-7"), "the build job pushes nothing").toBe("");
+
+    const delivered = await runStep(
+      t,
+      "deliver",
+      "Check the proof, then push and open the pull request",
+      { ISSUE: "7", GITHUB_TOKEN: t.forge.env.GITHUB_TOKEN ?? "", RUNNER_TEMP: deliverTemp },
+      `${t.s.path}-deliver`,
+      `${t.s.path}-deliver-home`,
+    );
+    expect(delivered.code, delivered.stderr).toBe(0);
+    const result = JSON.parse(delivered.stdout);
+    expect(result).toMatchObject({
+      ok: true,
+      action: "pr_opened",
+      branch: "loki/issue-7",
+      outcome: "verified",
+      proof: { status: "clean" },
+    });
+    expect(remoteHead(t.origin, "loki/issue-7")).toBe(out.head_sha);
+    const [pr, ...more] = t.forge.github.pulls;
+    expect(more).toHaveLength(0);
+    expect(pr).toMatchObject({ head: "loki/issue-7", base: "main", title: "Math helpers" });
+    expect(pr?.body).toContain("Closes #7");
+    expect(pr?.body).toContain(out.proof.sha256);
+    expect(pr?.body).toContain("loki-run");
+    expect(t.forge.github.comments.at(-1)?.body).toContain("loki verified this work");
+
+    // Delivered again (a re-run of the job): the PR is updated, never duplicated.
+    const again = JSON.parse((await deliverIn(t)).stdout);
+    expect(again.action).toBe("pr_updated");
+    expect(t.forge.github.pulls).toHaveLength(1);
+  }, 240_000);
+
+  test("attacks on the artifact: a commit added after the proof, a re-signed proof, another key, another issue — nothing is pushed", async () => {
+    await using t = await setup("full");
+    expect((await t.build()).code).toBe(0);
+    const runId = manifest(t).run_id;
+    const proofPath = join(t.artifact, "proof", runId, "proof.json");
+    const original = readFileSync(proofPath, "utf8");
+
+    // Another issue: the branch is named from --issue, never from the artifact.
+    const other = await deliverIn(t, ["--key", CI_PUBLIC], "acme/shop#8");
+    expect(other.code).toBe(1);
+    expect(JSON.parse(other.stdout)).toMatchObject({ ok: false, action: "none" });
+
+    // The proof re-signed with a fresh key after its outcome was upgraded: untrusted, whatever it says.
+    const fresh = generateKeyPairSync("ed25519");
+    const proof = JSON.parse(original);
+    proof.payload.headline = { verdict: "VERIFIED", reasons: ["all good"] };
+    const digest = proofDigest(2, proof.payload);
+    proof.provenance = {
+      ...proof.provenance,
+      canonical_sha256: digest,
+      signature: sign(null, Buffer.from(digest, "utf8"), fresh.privateKey).toString("base64"),
+      public_key: String(fresh.publicKey.export({ type: "spki", format: "pem" })),
+    };
+    writeFileSync(proofPath, JSON.stringify(proof));
+    const resigned = await deliverIn(t);
+    expect(resigned.code).toBe(1);
+    expect(JSON.parse(resigned.stdout).proof.status).not.toBe("clean");
+    writeFileSync(proofPath, original);
+
+    // A key other than the workflow's (the artifact's own signer, say) is not the CI key.
+    const wrongKey = String(generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }));
+    const wrong = await deliverIn(t, ["--key", wrongKey]);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout).proof.status).toBe("untrusted_signer");
+
+    // A commit slipped into the bundle after the run: the branch drifted from the proof's head.
+    const wt = join(t.s.path, ".loki", "worktrees", "loki-issue-7");
+    writeFileSync(join(wt, "backdoor.js"), "export const x = 1;\n");
+    git(wt, ["add", "backdoor.js"]);
+    git(wt, ["-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "backdoor"]);
+    git(wt, ["bundle", "create", "--quiet", join(t.artifact, "run.bundle"), "refs/heads/loki/issue-7", `^${manifest(t).start_sha}`]);
+    const drifted = await deliverIn(t);
+    expect(drifted.code).toBe(1);
+    expect(JSON.parse(drifted.stdout).proof.status).toBe("drifted");
+
+    expect(remoteHead(t.origin, "loki/issue-7"), "nothing reached origin").toBe("");
+    expect(t.forge.github.pulls).toHaveLength(0);
+    expect(t.forge.github.comments.at(-1)?.body).toContain("did not deliver");
+  }, 240_000);
+
+  test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {
+    await using t = await setup("break-then-fix", { FAKE_AGENT_COST: "3" });
+    const built = await t.build(["--budget", "5"]);
+    expect(built.code, built.stderr).toBe(0);
+    const out = JSON.parse(built.stdout);
+    expect(out).toMatchObject({ outcome: "budget_exceeded", exit_code: 4, bundle: "run.bundle" });
+    const delivered = await deliverIn(t);
+    expect(delivered.code).toBe(4);
+    expect(JSON.parse(delivered.stdout)).toMatchObject({ action: "wip_pushed", branch: "loki/wip-7", outcome: "budget_exceeded" });
+    expect(remoteHead(t.origin, "loki/wip-7")).toBe(out.head_sha);
+    expect(remoteHead(t.origin, "loki/issue-7")).toBe("");
+    expect(t.forge.github.pulls).toHaveLength(0);
+    const comment = t.forge.github.comments.at(-1)?.body ?? "";
+    expect(comment).toContain("budget_exceeded");
+    expect(comment).toContain("loki/wip-7");
+  }, 240_000);
+
+  test("a secret in the change: no commits leave the build job, the secret is in no file of the artifact, nothing is pushed", async () => {
+    await using t = await setup("secret");
+    const built = await t.build(["--max-iterations", "2"]);
+    expect(built.code, built.stderr).toBe(0);
+    const out = JSON.parse(built.stdout);
+    expect(out.outcome).not.toBe("verified");
+    expect(out.bundle).toBeNull();
+    expect(out.no_bundle_reason).toBeTruthy();
+    expect(existsSync(join(t.artifact, "run.bundle"))).toBe(false);
+    const leaked = Bun.spawnSync(["grep", "-rl", "LOKITST", t.artifact], { env: { PATH: process.env.PATH } }).stdout.toString();
+    expect(leaked, "files of the artifact holding the secret").toBe("");
+    const delivered = await deliverIn(t);
+    expect(JSON.parse(delivered.stdout)).toMatchObject({ action: "none" });
+    expect(remoteHead(t.origin, "loki/wip-7")).toBe("");
+    expect(remoteHead(t.origin, "loki/issue-7")).toBe("");
+  }, 240_000);
+
+  test("bad input: no manifest, a repository-internal --out, a fingerprint for --key — clear errors, exit 3", async () => {
+    await using t = await setup("full");
+    mkdirSync(t.artifact);
+    const torn = await deliverIn(t);
+    expect(torn.code).toBe(3);
+    expect(torn.stderr).toContain("manifest.json is missing");
+    const inside = await t.s.loki(["ci", "build", "acme/shop#7", "--out", "art"], { LOKI_SIGNING_KEY: CI_PRIVATE });
+    expect(inside.code).toBe(3);
+    expect(inside.stderr).toContain("inside the repository");
+    writeFileSync(join(t.artifact, "manifest.json"), "{}");
+    const fingerprint = await deliverIn(t, ["--key", "0123456789abcdef"]);
+    expect(fingerprint.code).toBe(3);
+    expect(fingerprint.stderr).toContain("not a fingerprint");
+  }, 60_000);
+});
