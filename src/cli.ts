@@ -383,8 +383,11 @@ export function buildProgram(): Command {
     .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
     .option("--max-duration <time>", "time cap of active running, e.g. 45m")
     .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")
-    .option("--no-sandbox", "run the agent without loki's OS sandbox (marked unsandboxed in the proof)")
     .option("--json", "print the artifact's manifest as JSON (the run's progress goes to stderr)")
+    .addHelpText(
+      "after",
+      "\nThe agent always runs in loki's sandbox here (loki.yaml's sandbox: false does not apply): outside it,\nit could read the signing key. LOKI_SIGNING_KEY (the CI key's private half) is installed, then dropped.",
+    )
     .action(lazy(() => import("./commands/ci.ts"), "runCiBuild"));
   ci.command("deliver")
     .description("the deliver job: check the artifact's proof against the CI key, then push and open the PR (or loki/wip-<n>)")

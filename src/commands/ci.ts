@@ -90,7 +90,7 @@ export async function runCiInstall(options: CiInstallOptions): Promise<ExitCode>
       path,
       created: existing === null,
       repo: slug,
-      key: { fingerprint: key.fingerprint, private_key_file: key.file },
+      key: { fingerprint: key.fingerprint, public_key: key.publicPem, private_key_file: key.file },
       secrets: ["LOKI_SIGNING_KEY", secret],
       label: options.label ?? "loki",
       steps,
@@ -114,11 +114,14 @@ function ciKey(existing: string | null, slug: string, rotate: boolean): { public
   const inWorkflow = existing === null || rotate ? null : workflowKey(existing);
   if (inWorkflow && onFile?.publicPem !== inWorkflow)
     return { publicPem: inWorkflow, fingerprint: fingerprintOf(createPublicKey(inWorkflow)), file: null };
-  if (onFile && !rotate) return { ...onFile, file };
-  const pair = newCiKey();
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, pair.privatePem, { mode: 0o600 });
-  return { ...pair, file };
+  const pair = onFile && !rotate ? onFile : newCiKey();
+  if (pair !== onFile) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, pair.privatePem, { mode: 0o600 });
+  }
+  // The public half beside it: what another job runner's deliver step passes as --key.
+  writeFileAtomic(file.replace(/\.key$/, ".pub"), pair.publicPem, 0o644);
+  return { publicPem: pair.publicPem, fingerprint: pair.fingerprint, file };
 }
 
 export type CiBuildOptions = RunOptions & { out?: string };

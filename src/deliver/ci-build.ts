@@ -60,7 +60,9 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   delete input.env.LOKI_SIGNING_KEY;
   if (secret?.trim()) input.reporter.notice(`signing with the CI key ${installSigningKey(secret).fingerprint}`);
   else input.reporter.warn("LOKI_SIGNING_KEY is not set: this proof is signed by a new key, which the deliver job will not trust");
-  const config = loadConfig(root, input.env, input.flags).config;
+  // Always in the sandbox, whatever loki.yaml says: outside it the agent could read the signing key.
+  const flags: RunFlags = { ...input.flags, sandbox: true };
+  const config = loadConfig(root, input.env, flags).config;
   const spec = await readSpec(input.issue, { cwd: input.cwd, config, env: input.env, explicit: {} });
   for (const name of FORGE_TOKENS) delete input.env[name];
   const prepared = await prepareDelegated({
@@ -68,7 +70,7 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
     explicit: {},
     cwd: input.cwd,
     env: input.env,
-    flags: input.flags,
+    flags,
     reporter: input.reporter,
     pr: false,
     ship: false,
@@ -78,11 +80,13 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   return await pack(prepared.ws.root, completion, { out, issue: input.issue, lokiVersion: input.lokiVersion });
 }
 
-/** The artifact directory: new or empty, and outside the repository (its files are no part of the change). */
+/** The artifact directory: new or empty, and not loki's own (.loki/ is where the run's state lives). */
 function checkOut(out: string, root: string): void {
-  const inside = relative(root, out);
-  if (inside === "" || (!inside.startsWith("..") && !isAbsolute(inside)))
-    throw usageError(`--out ${out} is inside the repository`, { hint: 'put the artifact outside it, e.g. --out "$RUNNER_TEMP/loki-run"' });
+  const inside = relative(join(root, ".loki"), out);
+  if (out === root || inside === "" || (!inside.startsWith("..") && !isAbsolute(inside)))
+    throw usageError(`--out ${out} is the repository or inside its .loki/`, {
+      hint: 'give a directory of its own, e.g. --out "$RUNNER_TEMP/loki-run"',
+    });
   if (existsSync(out) && readdirSync(out).length > 0)
     throw usageError(`--out ${out} is not empty`, { hint: "give a new directory: an artifact holds one run" });
 }

@@ -95,6 +95,8 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
     return refuse("untrusted_signer", signer, `its proof is signed by ${signer}, not by the CI key ${key.fingerprint}`);
   const proof = ProofFile.parse(JSON.parse(readFileSync(join(ws.proof(runId), "proof.json"), "utf8")));
   const p = proof.payload;
+  if (p.run.sandboxed === false)
+    return refuse("clean", signer, "its agents ran without loki's sandbox, where they could reach the signing key");
   if (p.change.branch !== branch) return refuse("tampered", signer, `its proof is for branch ${p.change.branch}, not ${branch}`);
   const source = p.spec.source.kind === "issue" ? issueFromRef(p.spec.source.ref) : null;
   if (!source || issueKey(source) !== issueKey(issue))

@@ -39,11 +39,13 @@ type Setup = {
   [Symbol.asyncDispose]: () => Promise<void>;
 };
 
-async function setup(scenario: string, env: Record<string, string> = {}): Promise<Setup> {
+async function setup(scenario: string, env: Record<string, string> = {}, config = ""): Promise<Setup> {
   const forge = await startFakeForge();
   forge.github.addRepo("acme/shop");
   forge.github.addIssue("acme/shop", 7, { title: "Math helpers", body: ISSUE_BODY });
-  const s = await scenarioRepo(scenario, NO_COUNCIL, { ...forge.env, ...env }, PRD_MATH4);
+  forge.gitlab.addProject("team/web/shop");
+  forge.gitlab.addIssue("team/web/shop", 3, { title: "Math helpers", description: ISSUE_BODY });
+  const s = await scenarioRepo(scenario, NO_COUNCIL + config, { ...forge.env, ...env }, PRD_MATH4);
   const origin = `${s.path}-origin.git`;
   git(s.path, ["clone", "--quiet", "--bare", s.path, origin]);
   git(s.path, ["remote", "add", "origin", origin]);
@@ -246,6 +248,27 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(t.forge.github.comments.at(-1)?.body).toContain("did not deliver");
   }, 240_000);
 
+  test("loki.yaml's sandbox: false does not reach `loki ci build`: the agent still cannot read the signing key", async () => {
+    await using t = await setup("ci-snoop", {}, "sandbox: false\n");
+    const built = await t.build();
+    expect(built.code, built.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(t.s.state, "snoop.json"), "utf8")).key_file).toBeNull();
+    expect(JSON.parse(readFileSync(join(t.artifact, "proof", manifest(t).run_id, "proof.json"), "utf8")).payload.run.sandboxed).toBe(true);
+  }, 240_000);
+
+  test("GitLab: the same two commands open a merge request from loki/issue-3 and note it on the issue", async () => {
+    await using t = await setup("full");
+    const built = await t.s.loki(["ci", "build", "team/web/shop#3", "--out", t.artifact, "--json"], { LOKI_SIGNING_KEY: CI_PRIVATE });
+    expect(built.code, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ outcome: "verified", branch: "loki/issue-3" });
+    const delivered = await deliverIn(t, ["--key", CI_PUBLIC], "team/web/shop#3");
+    expect(delivered.code, delivered.stderr).toBe(0);
+    expect(JSON.parse(delivered.stdout)).toMatchObject({ action: "pr_opened", branch: "loki/issue-3" });
+    expect(t.forge.gitlab.mergeRequests[0]).toMatchObject({ source_branch: "loki/issue-3", target_branch: "main" });
+    expect(t.forge.gitlab.notes.at(-1)?.body).toContain("loki verified this work");
+    expect(remoteHead(t.origin, "loki/issue-3")).toBe(JSON.parse(built.stdout).head_sha);
+  }, 240_000);
+
   test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {
     await using t = await setup("break-then-fix", { FAKE_AGENT_COST: "3" });
     const built = await t.build(["--budget", "5"]);
@@ -280,15 +303,15 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(remoteHead(t.origin, "loki/issue-7")).toBe("");
   }, 240_000);
 
-  test("bad input: no manifest, a repository-internal --out, a fingerprint for --key — clear errors, exit 3", async () => {
+  test("bad input: no manifest, --out in .loki/, a fingerprint for --key — clear errors, exit 3", async () => {
     await using t = await setup("full");
     mkdirSync(t.artifact);
     const torn = await deliverIn(t);
     expect(torn.code).toBe(3);
     expect(torn.stderr).toContain("manifest.json is missing");
-    const inside = await t.s.loki(["ci", "build", "acme/shop#7", "--out", "art"], { LOKI_SIGNING_KEY: CI_PRIVATE });
+    const inside = await t.s.loki(["ci", "build", "acme/shop#7", "--out", ".loki/art"], { LOKI_SIGNING_KEY: CI_PRIVATE });
     expect(inside.code).toBe(3);
-    expect(inside.stderr).toContain("inside the repository");
+    expect(inside.stderr).toContain("inside its .loki/");
     writeFileSync(join(t.artifact, "manifest.json"), "{}");
     const fingerprint = await deliverIn(t, ["--key", "0123456789abcdef"]);
     expect(fingerprint.code).toBe(3);
