@@ -23,6 +23,8 @@ export const CiManifest = z
     exit_code: z.number().int(),
     start_sha: Sha1,
     head_sha: Sha1,
+    /** The one commit the bundle carries: the run's head tree on its start (null without a bundle). */
+    commit: Sha1.nullable(),
     cost_usd: z.number().nonnegative(),
     proof: z.object({ fingerprint: z.string().max(64), sha256: Sha256 }),
     /** run.bundle (start..head) and change.patch; null with the reason when the artifact carries no commits. */
@@ -31,6 +33,9 @@ export const CiManifest = z
   })
   .strict();
 export type CiManifest = z.infer<typeof CiManifest>;
+
+/** The bundle's one ref is this prefix and the branch (refs/loki-ci/loki/issue-7): never a branch of the checkout. */
+export const CI_BUNDLE_REF = "refs/loki-ci/";
 
 /** The files of an artifact directory, by role. */
 export const CI_FILES = {

@@ -261,6 +261,17 @@ export async function keepOutOfGit(dir: string, rel: string, firstCommit: string
   if (!empty.ok) throw gitError(`first commit failed: ${empty.digest}`);
 }
 
+/** One commit on `parent` with `commit`'s tree (a run's checkpoints as one): no other history comes with it. */
+export async function squashOnto(dir: string, commit: string, parent: string, message: string): Promise<string> {
+  const made = await git(["commit-tree", `${commit}^{tree}`, "-p", parent, "-m", message], {
+    cwd: dir,
+    env: await commitIdentity(dir),
+    timeoutMs: 60_000,
+  });
+  if (!made.ok) throw gitError(`git commit-tree failed: ${made.digest}`);
+  return made.stdout.trim();
+}
+
 /** Commits exactly `paths` (loki's own files, e.g. the planner's architecture note); nothing else staged goes in. */
 export async function commitPaths(dir: string, paths: readonly string[], message: string): Promise<string> {
   const off = await filtersOff(dir);

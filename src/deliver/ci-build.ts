@@ -3,11 +3,11 @@
 // capped) and packs the artifact: the signed proof, redacted evidence, and the commits as a git bundle.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { CI_FILES, CI_MANIFEST_VERSION, CiManifest } from "../core/ci-schema.ts";
+import { CI_BUNDLE_REF, CI_FILES, CI_MANIFEST_VERSION, CiManifest } from "../core/ci-schema.ts";
 import { loadConfig } from "../core/config.ts";
 import { usageError, workspaceError } from "../core/errors.ts";
 import { RUN_EXIT } from "../core/exit-codes.ts";
-import { git, repoRoot } from "../core/git.ts";
+import { git, repoRoot, squashOnto } from "../core/git.ts";
 import { ProofFile } from "../core/proof-schema.ts";
 import type { Completion } from "../core/run-schema.ts";
 import { scanLines } from "../core/secrets/detect.ts";
@@ -113,10 +113,22 @@ async function pack(worktree: string, completion: Completion, options: PackOptio
   if (head === start) noBundle = "the run made no commits";
   else if (outcome !== "verified" && !CAPPED.has(outcome)) noBundle = `the run ended ${outcome}: its commits are not delivered`;
   else noBundle = await secretsIn(worktree, start, head);
+  let commit: string | null = null;
   if (noBundle === null) {
-    await mustRun(["bundle", "create", "--quiet", join(options.out, CI_FILES.bundle), `refs/heads/${branch}`, `^${start}`], worktree);
+    // The run as one commit on its start, with its head's tree: no checkpoint, message or other history
+    // the agent made travels (a secret committed then removed, a grafted unrelated history).
+    commit = await squashOnto(
+      worktree,
+      head,
+      start,
+      `${proof.payload.spec.title}\n\nloki run ${runId}; proof sha256 ${proof.provenance.canonical_sha256}`,
+    );
+    const ref = `${CI_BUNDLE_REF}${branch}`;
+    await mustRun(["update-ref", ref, commit], worktree);
+    await mustRun(["bundle", "create", "--quiet", join(options.out, CI_FILES.bundle), ref, `^${start}`], worktree);
+    await mustRun(["update-ref", "-d", ref], worktree);
     await mustRun(
-      ["diff", "--no-ext-diff", "--no-textconv", "--binary", `--output=${join(options.out, CI_FILES.patch)}`, start, head],
+      ["diff", "--no-ext-diff", "--no-textconv", "--binary", `--output=${join(options.out, CI_FILES.patch)}`, start, commit],
       worktree,
     );
   }
@@ -131,6 +143,7 @@ async function pack(worktree: string, completion: Completion, options: PackOptio
     exit_code: RUN_EXIT[outcome],
     start_sha: start,
     head_sha: head,
+    commit,
     cost_usd: proof.payload.bill.total_usd,
     proof: { fingerprint: proof.provenance.key_fingerprint, sha256: proof.provenance.canonical_sha256 },
     bundle: noBundle === null ? CI_FILES.bundle : null,
@@ -143,7 +156,10 @@ async function pack(worktree: string, completion: Completion, options: PackOptio
 export async function secretsIn(root: string, start: string, head: string): Promise<string | null> {
   const subject = await readSubject(root, start, { includeWorktree: false, head });
   const hits = subject.files.flatMap((f) => scanLines(f.added).map((h) => `${f.path}:${h.line} (${h.rule.id})`));
-  return hits.length === 0 ? null : `the change adds ${hits.length} secret${hits.length === 1 ? "" : "s"}: ${hits.slice(0, 3).join(", ")}`;
+  if (hits.length === 0) return null;
+  // Paths can hold a secret too: the reason is posted on the issue.
+  const where = redactText(hits.slice(0, 3).join(", "), { home: userHome() }).text;
+  return `the change adds ${hits.length} secret${hits.length === 1 ? "" : "s"}: ${where}`;
 }
 
 function copyFiles(from: string, to: string): void {

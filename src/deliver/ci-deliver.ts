@@ -2,12 +2,13 @@
 // artifact came from a job an agent worked in, so nothing in it is taken on its word: the proof must be
 // CLEAN under the one key given, be for this issue's branch and start on the base branch, and only the
 // commits it covers are pushed — loki/issue-<n> with a pull request when verified, loki/wip-<n> when a cap hit.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { CI_FILES, CiManifest } from "../core/ci-schema.ts";
+import { createPublicKey } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+import { CI_BUNDLE_REF, CI_FILES, CiManifest } from "../core/ci-schema.ts";
 import { loadConfig } from "../core/config.ts";
 import { messageOf, usageError, workspaceError } from "../core/errors.ts";
-import { PROOF_EXIT, RUN_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { DELIVERY_EXIT, PROOF_EXIT, RUN_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { git, repoRoot } from "../core/git.ts";
 import { oneLine } from "../core/text.ts";
 import { ProofFile } from "../core/proof-schema.ts";
@@ -16,7 +17,7 @@ import { commentOnIssue } from "../forge/comment.ts";
 import { inspectRepo, repoFromIssue, upsertPullRequest } from "../forge/delivery.ts";
 import { issueKey, type FetchContext, type IssueRef } from "../forge/types.ts";
 import { readKeyInput } from "../proof/trust.ts";
-import { verifyProof, type ProofStatus } from "../proof/verify.ts";
+import { changeChecks, verifyProof, type ProofStatus } from "../proof/verify.ts";
 import type { Reporter } from "../run/execute.ts";
 import { detectSpec } from "../spec/detect.ts";
 import { probe } from "../spec/read.ts";
@@ -41,6 +42,7 @@ export type CiDelivered = {
 export type CiDeliverInput = { artifact: string; issue: string; key: string; cwd: string; env: NodeJS.ProcessEnv; reporter: Reporter };
 
 const MANIFEST_MAX = 64 * 1024;
+const PROOF_MAX = 32 * 1024 * 1024;
 
 export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
   const root = await repoRoot(input.cwd);
@@ -58,7 +60,9 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
   const ws = workspaceAt(root);
   ensureWorkspace(ws);
   const proofFile = join(input.artifact, CI_FILES.proofDir, runId, "proof.json");
-  if (!existsSync(proofFile)) throw workspaceError(`the artifact has no proof for run ${runId} (${proofFile})`);
+  if (!insideArtifact(input.artifact, proofFile) || !lstatSync(proofFile).isFile())
+    throw workspaceError(`the artifact has no proof for run ${runId} (${proofFile} is missing or not a file)`);
+  if (lstatSync(proofFile).size > PROOF_MAX) throw workspaceError(`${proofFile} is larger than any proof loki writes`);
   mkdirSync(ws.proof(runId), { recursive: true });
   writeFileAtomic(join(ws.proof(runId), "proof.json"), readFileSync(proofFile, "utf8"), 0o644);
   const base: Omit<CiDelivered, "ok" | "action" | "reason" | "exit_code" | "proof"> = {
@@ -76,67 +80,89 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
     return { ...base, ok: false, proof: { status, signer }, action: "none", reason: why, comment_url: comment, exit_code: code };
   };
 
-  // The commits, on the branch the proof must name; then the proof, under the one key given.
-  const misplaced = await placeCommits(root, input.artifact, manifest, branch);
-  if (misplaced) return refuse("tampered", null, misplaced);
+  // The one commit the artifact carries for this issue's branch, then the proof under the one key given.
+  const placed = await placeCommit(root, input.artifact, manifest, branch);
+  if (typeof placed === "string") return refuse("tampered", null, placed);
+  const commit = placed.commit;
   const checked = await verifyProof(ws, runId, { key });
   const signer = checked.signer.fingerprint;
-  const failed = checked.checks.filter((c) => !c.ok);
-  // Commits the build kept back (a secret, an outcome that is not delivered) cannot be re-derived here:
-  // the proof's hash, signature and signer must still hold, and nothing is pushed.
-  const packed = !(manifest.bundle === null && checked.status === "unusable" && failed.every((c) => c.name === "commits"));
-  if (checked.status !== "clean" && packed)
+  // The run's own commits stay in the build job (only the one carrying its tree travels), and what is
+  // pushed is that commit, not a branch: a missing head or branch is no failure here — the change is
+  // checked against the commit below. Everything else (hash, signature, signer, schema) must hold.
+  const failed = checked.checks.filter((c) => !c.ok && c.name !== "commits" && c.name !== "branch");
+  if (failed.length > 0)
     return refuse(
       checked.status,
       signer,
       `its proof is ${checked.status.replaceAll("_", " ")} (${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")})`,
     );
-  if (signer !== key.fingerprint)
-    return refuse("untrusted_signer", signer, `its proof is signed by ${signer}, not by the CI key ${key.fingerprint}`);
   const proof = ProofFile.parse(JSON.parse(readFileSync(join(ws.proof(runId), "proof.json"), "utf8")));
+  // The CI key itself, matched on the whole key: not this machine's key, not one on its trust list.
+  if (signer !== key.fingerprint || !sameKey(proof.provenance.public_key, key.key.publicPem))
+    return refuse("untrusted_signer", signer, `its proof is signed by ${signer}, not by the CI key ${key.fingerprint}`);
   const p = proof.payload;
   if (p.run.sandboxed === false)
     return refuse("clean", signer, "its agents ran without loki's sandbox, where they could reach the signing key");
   if (p.change.branch !== branch) return refuse("tampered", signer, `its proof is for branch ${p.change.branch}, not ${branch}`);
   const source = p.spec.source.kind === "issue" ? issueFromRef(p.spec.source.ref) : null;
-  if (!source || issueKey(source) !== issueKey(issue))
+  if (!source || source.tracker !== issue.tracker || issueKey(source) !== issueKey(issue))
     return refuse("tampered", signer, `its proof is for ${p.spec.source.kind} ${p.spec.source.ref}, not ${issueKey(issue)}`);
   const repo = repoFromIssue(issue);
   if (!repo) throw usageError(`${issueKey(issue)}: only GitHub and GitLab issues are delivered from CI`);
   const defaultBranch = (await inspectRepo(repo, ctx)).defaultBranch;
-  const onBase = await git(["merge-base", "--is-ancestor", p.change.start_sha, `refs/remotes/origin/${defaultBranch}`], { cwd: root });
-  if (!onBase.ok)
-    return refuse("clean", signer, `the run started at ${p.change.start_sha.slice(0, 12)}, which is not on origin/${defaultBranch}`);
+  const start = p.change.start_sha;
+  const onBase = await git(["merge-base", "--is-ancestor", start, `refs/remotes/origin/${defaultBranch}`], { cwd: root });
+  if (!onBase.ok) return refuse("clean", signer, `the run started at ${start.slice(0, 12)}, which is not on origin/${defaultBranch}`);
+  if (commit) {
+    const parents = (await git(["rev-list", "--parents", "-n", "1", commit], { cwd: root })).stdout.trim().split(" ").slice(1);
+    if (parents.length !== 1 || parents[0] !== start)
+      return refuse(
+        "tampered",
+        signer,
+        `the artifact's commit ${commit.slice(0, 12)} is not one commit on the run's start ${start.slice(0, 12)}`,
+      );
+    const change = (await changeChecks(root, p.change, commit)).filter((c) => !c.ok);
+    if (change.length > 0)
+      return refuse(
+        "tampered",
+        signer,
+        `the artifact's commit is not the change the proof signs (${change.map((c) => c.detail).join("; ")})`,
+      );
+  }
 
   const outcome = p.run.outcome;
-  const done = { ...base, outcome, proof: { status: checked.status, signer } };
-  const where = `The signed proof is in the workflow run's \`loki-run\` artifact; re-check it with \`loki ci deliver\`, or copy \`proof/${runId}/\` to \`.loki/proofs/\` in a clone with this branch and run \`loki proof verify ${runId} --key <the CI key>\`.`;
-  if (outcome === "verified" && !packed) return refuse(checked.status, signer, "a verified run's artifact carries no commits");
-  if (outcome === "verified") {
-    await push(root, p.change.head_sha, branch);
+  const done = { ...base, outcome, proof: { status: "clean" as const, signer } };
+  const pushFailed = async (to: string, error: string): Promise<CiDelivered> => {
+    const why = `the push of ${to} was rejected (${oneLine(error).slice(0, 300)})`;
+    const comment = await comment_(
+      issue,
+      `⚠️ loki ${outcome} run \`${runId}\`, but ${why}. A token of the workflow cannot push changes to .github/workflows/.`,
+      ctx,
+      input.reporter,
+    );
+    return { ...done, ok: false, action: "none", comment_url: comment, reason: why, exit_code: DELIVERY_EXIT.delivery_failed };
+  };
+  const where = `This branch holds the run as one commit whose tree is the run's head ${p.change.head_sha.slice(0, 12)}; the signed proof is in the workflow run's \`loki-run\` artifact (\`loki ci deliver\` re-checks it).`;
+  if (outcome === "verified" && !commit) return refuse("clean", signer, "a verified run's artifact carries no commit");
+  if (outcome === "verified" && commit) {
+    const pushed = await push(root, commit, branch);
+    if (pushed) return pushFailed(branch, pushed);
     const body = pullRequestBody(proofPrFacts(proof, issue, where));
     const pr = await upsertPullRequest({ repo, head: branch, base: defaultBranch, title: p.spec.title, body }, ctx);
     input.reporter.notice(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
     const text = `✅ loki verified this work: pull request ${pr.url}\n\nBranch \`${branch}\` · ${p.run.iterations} iterations · $${p.bill.total_usd.toFixed(2)} (${p.bill.basis}) · run \`${runId}\` · proof key \`${signer}\``;
     const comment = await comment_(issue, text, ctx, input.reporter);
-    return {
-      ...done,
-      ok: true,
-      action: pr.created ? "pr_opened" : "pr_updated",
-      branch,
-      pr_url: pr.url,
-      comment_url: comment,
-      reason: p.run.reason,
-      exit_code: RUN_EXIT.verified,
-    };
+    const action = pr.created ? "pr_opened" : "pr_updated";
+    return { ...done, ok: true, action, branch, pr_url: pr.url, comment_url: comment, reason: p.run.reason, exit_code: RUN_EXIT.verified };
   }
   const head = `⚠️ loki stopped: ${outcome} — ${p.run.reason}`;
   const cost = `${p.run.iterations} iterations · $${p.bill.total_usd.toFixed(2)} (${p.bill.basis}) · run \`${runId}\``;
-  if (packed && CAPPED.has(outcome) && p.change.head_sha !== p.change.start_sha) {
-    const secret = await secretsIn(root, p.change.start_sha, p.change.head_sha);
+  if (commit && CAPPED.has(outcome)) {
+    const secret = await secretsIn(root, start, commit);
     if (secret) return refuse("clean", signer, `the work so far was not pushed: ${secret}`);
     const wip = `loki/wip-${n}`;
-    await push(root, p.change.head_sha, wip);
+    const pushed = await push(root, commit, wip);
+    if (pushed) return pushFailed(wip, pushed);
     const text = `${head}\n\nNothing finished is lost: the work so far (${p.change.diffstat.files} files, +${p.change.diffstat.insertions} −${p.change.diffstat.deletions}) is on branch \`${wip}\`. It is not verified; no pull request was opened.\n\n${cost}`;
     const comment = await comment_(issue, text, ctx, input.reporter);
     return {
@@ -149,13 +175,30 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
       exit_code: RUN_EXIT[outcome],
     };
   }
-  const why = !packed
-    ? `the build job kept its commits back (${oneLine(manifest.no_bundle_reason ?? "no reason given").slice(0, 300)})`
-    : p.change.head_sha === p.change.start_sha
+  const why =
+    p.change.head_sha === start
       ? "the run made no commits"
-      : `a run that ended ${outcome} is not delivered`;
+      : !commit
+        ? `the build job kept its commits back (${oneLine(manifest.no_bundle_reason ?? "no reason given").slice(0, 300)})`
+        : `a run that ended ${outcome} is not delivered`;
   const comment = await comment_(issue, `${head}\n\nNothing was pushed: ${why}.\n\n${cost}`, ctx, input.reporter);
   return { ...done, ok: false, action: "none", comment_url: comment, reason: p.run.reason, exit_code: RUN_EXIT[outcome] };
+}
+
+/** The file exists and, links resolved, is in the artifact directory (a linked proof/ dir is not). */
+function insideArtifact(artifact: string, file: string): boolean {
+  if (!existsSync(file)) return false;
+  const rel = relative(realpathSync(artifact), realpathSync(file));
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+function sameKey(embedded: string, pem: string): boolean {
+  try {
+    const der = (text: string) => createPublicKey(text).export({ type: "spki", format: "der" });
+    return der(embedded).equals(der(pem));
+  } catch {
+    return false;
+  }
 }
 
 function issueOf(text: string): IssueRef & { number: number } {
@@ -179,7 +222,9 @@ function readManifest(dir: string): CiManifest {
     throw usageError(`${dir} is not a whole loki CI artifact: ${CI_FILES.manifest} is missing`, {
       hint: "point at the directory `loki ci build --out` wrote (the build may have stopped before packing)",
     });
-  if (statSync(path).size > MANIFEST_MAX) throw workspaceError(`${path} is larger than any manifest loki writes`);
+  // Regular files only: a link to /proc/self/environ would read this job's tokens into an error message.
+  if (!lstatSync(path).isFile()) throw workspaceError(`${path} is not a regular file`);
+  if (lstatSync(path).size > MANIFEST_MAX) throw workspaceError(`${path} is larger than any manifest loki writes`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -192,41 +237,43 @@ function readManifest(dir: string): CiManifest {
   return parsed.data;
 }
 
-/** The artifact's commits as refs/heads/<branch> here (a run without commits: its start commit); or why they are not this issue's. */
-async function placeCommits(root: string, artifact: string, manifest: CiManifest, branch: string): Promise<string | null> {
-  const bundle = manifest.bundle === null ? null : join(artifact, CI_FILES.bundle);
-  if (bundle) {
-    if (!existsSync(bundle)) throw workspaceError(`the artifact names ${CI_FILES.bundle} but has none`);
-    const heads = await git(["bundle", "list-heads", bundle], { cwd: root });
-    if (!heads.ok) throw workspaceError(`${bundle} is not a git bundle: ${heads.digest}`);
-    const names = heads.stdout
-      .split("\n")
-      .map((line) => line.split(" ")[1] ?? "")
-      .filter(Boolean);
-    if (!names.includes(`refs/heads/${branch}`)) return `the artifact holds commits for ${names.join(", ") || "no branch"}, not ${branch}`;
-    const fetched = await git(
-      ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", bundle, `+refs/heads/${branch}:refs/heads/${branch}`],
-      {
-        cwd: root,
-        timeoutMs: 300_000,
-      },
-    );
-    if (!fetched.ok)
-      throw workspaceError(`cannot take the commits from ${bundle}: ${fetched.digest}`, { hint: "check out with fetch-depth: 0" });
-    return null;
-  }
-  // No commits travelled: the branch is placed only when the head is here (a run that made none).
-  if ((await git(["cat-file", "-e", `${manifest.head_sha}^{commit}`], { cwd: root })).ok) {
-    const at = await git(["update-ref", `refs/heads/${branch}`, manifest.head_sha], { cwd: root });
-    if (!at.ok) throw workspaceError(`cannot place ${branch} at ${manifest.head_sha.slice(0, 12)}: ${at.stderr.trim()}`);
-  }
-  return null;
+/** The artifact's one commit for `branch`, fetched here (null: it carries none); or why it is not this issue's. */
+async function placeCommit(
+  root: string,
+  artifact: string,
+  manifest: CiManifest,
+  branch: string,
+): Promise<{ commit: string | null } | string> {
+  if (manifest.bundle === null) return { commit: null };
+  const bundle = join(artifact, CI_FILES.bundle);
+  if (!insideArtifact(artifact, bundle) || !lstatSync(bundle).isFile())
+    throw workspaceError(`the artifact names ${CI_FILES.bundle} but has no such file`);
+  const heads = await git(["bundle", "list-heads", bundle], { cwd: root });
+  if (!heads.ok) throw workspaceError(`${bundle} is not a git bundle: ${heads.digest}`);
+  const ref = `${CI_BUNDLE_REF}${branch}`;
+  const names = heads.stdout
+    .split("\n")
+    .map((line) => line.split(" ")[1] ?? "")
+    .filter(Boolean);
+  if (!names.includes(ref)) return `the artifact holds commits for ${names.join(", ") || "nothing"}, not ${branch}`;
+  const fetched = await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", bundle, `+${ref}:${ref}`], {
+    cwd: root,
+    timeoutMs: 300_000,
+  });
+  if (!fetched.ok)
+    throw workspaceError(`cannot take the commit from ${bundle}: ${fetched.digest}`, {
+      hint: "check out with full history (fetch-depth: 0)",
+    });
+  const tip = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: root });
+  if (!tip.ok) throw workspaceError(`the bundle's ${ref} is not a commit`);
+  return { commit: tip.stdout.trim() };
 }
 
-async function push(root: string, sha: string, branch: string): Promise<void> {
+/** Pushes `sha` to `branch` on origin; the error when the push was refused. */
+async function push(root: string, sha: string, branch: string): Promise<string | null> {
   // loki/issue-<n> and loki/wip-<n> are loki's: a new run replaces what an earlier one pushed there.
   const pushed = await git(["push", "--quiet", "--force", "origin", `${sha}:refs/heads/${branch}`], { cwd: root, timeoutMs: 300_000 });
-  if (!pushed.ok) throw workspaceError(`git push of ${branch} to origin was rejected: ${pushed.digest}`);
+  return pushed.ok ? null : pushed.digest;
 }
 
 async function comment_(issue: IssueRef, body: string, ctx: FetchContext, reporter: Reporter): Promise<string | null> {

@@ -31,7 +31,7 @@ export function pullRequestBody(facts: PrFacts): string {
     "",
     "### What changed",
     `${c.diffstat.files} files, +${c.diffstat.insertions} −${c.diffstat.deletions} over ${c.iterations} iteration${c.iterations === 1 ? "" : "s"}`,
-    ...facts.files.slice(0, 30).map((f) => `- \`${f}\``),
+    ...facts.files.slice(0, 30).map((f) => `- ${codeSpan(f)}`),
     ...(facts.files.length > 30 ? [`- … and ${facts.files.length - 30} more`] : []),
   ];
   if (facts.evidence) {
@@ -85,6 +85,13 @@ export function proofPrFacts(
     files: p.change.files.map((f) => f.path),
     proofWhere,
   };
+}
+
+/** A path as inline code whatever it holds: a fence longer than any backtick run in it (CommonMark). */
+function codeSpan(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  return longest === 0 ? `${fence}${text}${fence}` : `${fence} ${text.replace(/\n/g, " ")} ${fence}`;
 }
 
 export function issueLabel(ref: IssueRef | null): string | null {

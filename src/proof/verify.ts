@@ -125,30 +125,42 @@ export async function verifyProof(ws: Workspace, runId: string, options: VerifyO
   );
   if (missing.length > 0) return done();
 
-  const derived = await deriveChange(ws.root, change.start_sha, change.head_sha);
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  // File paths were redacted in the proof; compare them redacted the same way.
-  const files = derived.files.map((f) => ({ ...f, path: redactText(f.path, { home: userHome() }).text }));
-  check(
-    "diff",
-    derived.diff_sha256 === change.diff_sha256,
-    derived.diff_sha256 === change.diff_sha256
-      ? `git diff ${change.start_sha.slice(0, 12)} ${change.head_sha.slice(0, 12)} hashes to the recorded ${derived.diff_sha256.slice(0, 16)}…`
-      : `git diff start..head hashes to ${derived.diff_sha256}, the proof says ${change.diff_sha256}`,
-    "tampered",
-  );
-  const d = derived.diffstat;
-  check(
-    "diffstat",
-    same(d, change.diffstat) && same(files, change.files),
-    same(d, change.diffstat) && same(files, change.files)
-      ? `${d.files} files, +${d.insertions} -${d.deletions}`
-      : `the repository says ${d.files} files, +${d.insertions} -${d.deletions}; the proof says ${change.diffstat.files} files, +${change.diffstat.insertions} -${change.diffstat.deletions} (or other files)`,
-    "tampered",
-  );
+  for (const c of await changeChecks(ws.root, change, change.head_sha)) check(c.name, c.ok, c.detail, "tampered");
   const drift = await branchDrift(ws.root, change.branch, change.head_sha);
   check("branch", drift.ok, drift.detail, "drifted");
   return done();
+}
+
+type Change = ProofFile["payload"]["change"];
+
+/**
+ * Whether `commit`'s tree, diffed from the proof's start, is the change the proof records: the diff's
+ * hash, its stat and its files (paths compared redacted, as the proof has them). `commit` is the run's
+ * head, or a commit with the same tree (`loki ci` delivers the run as one commit on its start).
+ */
+export async function changeChecks(root: string, change: Change, commit: string): Promise<ProofCheck[]> {
+  const derived = await deriveChange(root, change.start_sha, commit);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const files = derived.files.map((f) => ({ ...f, path: redactText(f.path, { home: userHome() }).text }));
+  const d = derived.diffstat;
+  const hashOk = derived.diff_sha256 === change.diff_sha256;
+  const statOk = same(d, change.diffstat) && same(files, change.files);
+  return [
+    {
+      name: "diff",
+      ok: hashOk,
+      detail: hashOk
+        ? `git diff ${change.start_sha.slice(0, 12)} ${commit.slice(0, 12)} hashes to the recorded ${derived.diff_sha256.slice(0, 16)}…`
+        : `git diff start..head hashes to ${derived.diff_sha256}, the proof says ${change.diff_sha256}`,
+    },
+    {
+      name: "diffstat",
+      ok: statOk,
+      detail: statOk
+        ? `${d.files} files, +${d.insertions} -${d.deletions}`
+        : `the repository says ${d.files} files, +${d.insertions} -${d.deletions}; the proof says ${change.diffstat.files} files, +${change.diffstat.insertions} -${change.diffstat.deletions} (or other files)`,
+    },
+  ];
 }
 
 async function commitExists(root: string, sha: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { loadConfig, parseDuration, type Config, type ProviderId } from "../core/config.ts";
 import { endpointOf } from "../core/endpoints.ts";
 import { startSettings } from "./settings.ts";
-import { git, repoRoot } from "../core/git.ts";
+import { git, keepOutOfGit, repoRoot } from "../core/git.ts";
 import { readStartSnapshot } from "../gates/unseen.ts";
 import { assertRunModels, configLevers, modelFor } from "../core/models.ts";
 import { Spec } from "../core/schema.ts";
@@ -89,8 +89,10 @@ export async function prepareStart(input: StartInput) {
   const loaded = loadConfig(root, input.env, input.flags);
   for (const line of loaded.warnings) input.reporter.warn(line);
   const runId = input.intake?.runId ?? newRunId(new Date());
-  // .loki/ keeps its .gitignore, so the lock inside it leaves the working tree clean.
+  // .loki/ keeps its .gitignore, so the lock inside it leaves the working tree clean. The agent's sandbox
+  // hides that .gitignore (and binds its scratch dir inside .loki/): the exclude keeps its own `git add -A` out.
   ensureWorkspace(ws);
+  await keepOutOfGit(root, ".loki", null);
   await takeRunLock(ws.runLock, runId, { warn: input.reporter.warn });
   return await underRunLock(ws.runLock, () => setUpRun(input, ws, loaded.config, runId));
 }

@@ -183,7 +183,7 @@ describe("loki ci: build and deliver as two jobs", () => {
       outcome: "verified",
       proof: { status: "clean" },
     });
-    expect(remoteHead(t.origin, "loki/issue-7")).toBe(out.head_sha);
+    expect(remoteHead(t.origin, "loki/issue-7")).toBe(out.commit);
     const [pr, ...more] = t.forge.github.pulls;
     expect(more).toHaveLength(0);
     expect(pr).toMatchObject({ head: "loki/issue-7", base: "main", title: "Math helpers" });
@@ -233,15 +233,43 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(wrong.code).toBe(1);
     expect(JSON.parse(wrong.stdout).proof.status).toBe("untrusted_signer");
 
-    // A commit slipped into the bundle after the run: the branch drifted from the proof's head.
+    // Another commit in place of the run's: on top of it (not one commit on the start), or with its tree
+    // plus a backdoor squashed onto the start (not the change the proof signs).
     const wt = join(t.s.path, ".loki", "worktrees", "loki-issue-7");
+    const made = manifest(t);
+    git(wt, ["checkout", "--quiet", "--detach", made.commit]);
     writeFileSync(join(wt, "backdoor.js"), "export const x = 1;\n");
     git(wt, ["add", "backdoor.js"]);
     git(wt, ["-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "backdoor"]);
-    git(wt, ["bundle", "create", "--quiet", join(t.artifact, "run.bundle"), "refs/heads/loki/issue-7", `^${manifest(t).start_sha}`]);
-    const drifted = await deliverIn(t);
-    expect(drifted.code).toBe(1);
-    expect(JSON.parse(drifted.stdout).proof.status).toBe("drifted");
+    const onTop = git(wt, ["rev-parse", "HEAD"]).trim();
+    const squashed = git(wt, [
+      "-c",
+      "user.name=x",
+      "-c",
+      "user.email=x@x",
+      "commit-tree",
+      `${onTop}^{tree}`,
+      "-p",
+      made.start_sha,
+      "-m",
+      "x",
+    ]).trim();
+    for (const forged of [onTop, squashed]) {
+      git(wt, ["update-ref", "refs/loki-ci/loki/issue-7", forged]);
+      git(wt, ["bundle", "create", "--quiet", join(t.artifact, "run.bundle"), "refs/loki-ci/loki/issue-7", `^${made.start_sha}`]);
+      const swapped = await deliverIn(t);
+      expect(swapped.code, forged).toBe(1);
+      expect(JSON.parse(swapped.stdout)).toMatchObject({ ok: false, action: "none" });
+    }
+
+    // proof.json as a link to a file holding the deliver job's token (as /proc/self/environ would).
+    const environ = join(t.artifact, "..", "environ");
+    writeFileSync(environ, "GITHUB_TOKEN=ghs_leakedleakedleaked\n");
+    Bun.spawnSync(["ln", "-sf", environ, proofPath], { env: { PATH: process.env.PATH } });
+    const linked = await deliverIn(t);
+    expect(linked.code).toBe(3);
+    expect(linked.stdout + linked.stderr).not.toContain("leaked");
+    expect(t.forge.github.comments.map((c) => c.body).join("\n")).not.toContain("leaked");
 
     expect(remoteHead(t.origin, "loki/issue-7"), "nothing reached origin").toBe("");
     expect(t.forge.github.pulls).toHaveLength(0);
@@ -266,7 +294,45 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(JSON.parse(delivered.stdout)).toMatchObject({ action: "pr_opened", branch: "loki/issue-3" });
     expect(t.forge.gitlab.mergeRequests[0]).toMatchObject({ source_branch: "loki/issue-3", target_branch: "main" });
     expect(t.forge.gitlab.notes.at(-1)?.body).toContain("loki verified this work");
-    expect(remoteHead(t.origin, "loki/issue-3")).toBe(JSON.parse(built.stdout).head_sha);
+    expect(remoteHead(t.origin, "loki/issue-3")).toBe(JSON.parse(built.stdout).commit);
+  }, 240_000);
+
+  test("an agent that commits with `git add -A` commits none of loki's scratch under .loki/", async () => {
+    await using t = await setup("commit-all");
+    const built = await t.build();
+    expect(built.code, built.stderr).toBe(0);
+    const out = JSON.parse(built.stdout);
+    expect(out.outcome).toBe("verified");
+    const files = git(t.s.path, ["diff", "--name-only", out.start_sha, out.head_sha]).trim().split("\n");
+    expect(files.filter((f) => f.startsWith(".loki"))).toEqual([]);
+    expect(files).toContain("math.js");
+  }, 240_000);
+
+  test("history the agent made never leaves: a secret committed then removed, an unrelated history merged in — one commit on main is pushed", async () => {
+    for (const scenario of ["history-secret", "orphan-merge"]) {
+      await using t = await setup(scenario);
+      const built = await t.build();
+      expect(built.code, built.stderr).toBe(0);
+      const out = JSON.parse(built.stdout);
+      expect(out.outcome, scenario).toBe("verified");
+      const delivered = await deliverIn(t);
+      expect(delivered.code, delivered.stderr).toBe(0);
+      const pushed = remoteHead(t.origin, "loki/issue-7");
+      expect(pushed).toBe(out.commit);
+      expect(git(t.origin, ["rev-list", "--parents", "-n", "1", pushed]).trim()).toBe(`${pushed} ${out.start_sha}`);
+      const objects = git(t.origin, ["rev-list", "--objects", "refs/heads/loki/issue-7"]);
+      expect(objects).not.toContain("evil.yml");
+      expect(objects).not.toContain("deploy.js");
+      expect(git(t.origin, ["diff", "--name-only", out.start_sha, pushed]).trim().split("\n").sort()).toEqual(["math.js", "math.test.js"]);
+      // Every object the bundle brought into the deliver job's checkout: neither the secret nor the graft.
+      const all = Bun.spawnSync(["git", "cat-file", "--batch-all-objects", "--batch"], {
+        cwd: `${t.s.path}-deliver`,
+        env: { PATH: process.env.PATH },
+      });
+      expect(all.stdout.toString()).toContain("export const div");
+      expect(all.stdout.toString()).not.toContain("LOKITST");
+      expect(all.stdout.toString()).not.toContain("planted-outside-the-diff");
+    }
   }, 240_000);
 
   test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {
@@ -278,7 +344,7 @@ describe("loki ci: build and deliver as two jobs", () => {
     const delivered = await deliverIn(t);
     expect(delivered.code).toBe(4);
     expect(JSON.parse(delivered.stdout)).toMatchObject({ action: "wip_pushed", branch: "loki/wip-7", outcome: "budget_exceeded" });
-    expect(remoteHead(t.origin, "loki/wip-7")).toBe(out.head_sha);
+    expect(remoteHead(t.origin, "loki/wip-7")).toBe(out.commit);
     expect(remoteHead(t.origin, "loki/issue-7")).toBe("");
     expect(t.forge.github.pulls).toHaveLength(0);
     const comment = t.forge.github.comments.at(-1)?.body ?? "";
