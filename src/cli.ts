@@ -376,7 +376,8 @@ export function buildProgram(): Command {
   ci.command("build")
     .description("the build job: run an issue in a worktree (read-only token, sandboxed, capped) and pack the artifact")
     .argument("<issue>", "owner/repo#N or an issue URL")
-    .option("--out <dir>", "new directory for the artifact, outside the repository (default ./loki-artifact)")
+    .option("--out <dir>", "new directory for the artifact, not under .loki/ (default ./loki-artifact)")
+    .option("--signing-key <file>", "the CI key's private half (PEM): read into memory, then the file is removed")
     .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`, oneOf("--provider", PROVIDER_IDS))
     .option("--model <model>", "model id or alias")
     .option("--budget <usd>", "hard cap in US dollars (exit of the run 4)", positiveNumber)
@@ -386,7 +387,7 @@ export function buildProgram(): Command {
     .option("--json", "print the artifact's manifest as JSON (the run's progress goes to stderr)")
     .addHelpText(
       "after",
-      "\nThe agent always runs in loki's sandbox here (loki.yaml's sandbox: false does not apply): outside it,\nit could read the signing key. LOKI_SIGNING_KEY (the CI key's private half) is installed, then dropped.",
+      "\nThe agent always runs in loki's sandbox here (loki.yaml's sandbox: false does not apply): outside it,\nit could read the signing key. The key is held in memory only: --signing-key's file is removed once read.",
     )
     .action(lazy(() => import("./commands/ci.ts"), "runCiBuild"));
   ci.command("deliver")
@@ -530,8 +531,9 @@ export async function main(argv: string[]): Promise<number> {
   // The MCP server's bearer token is `loki mcp`'s alone: no other loki process keeps it, so no agent, grader
   // or test command it starts can inherit it (and reach the HTTP server from inside a run).
   if (argv.find((a) => !a.startsWith("-")) !== "mcp") delete process.env.LOKI_MCP_TOKEN;
-  // The CI signing key is `loki ci build`'s to install (and drop) before its run; no other command keeps it.
-  if (argv.find((a) => !a.startsWith("-")) !== "ci") delete process.env.LOKI_SIGNING_KEY;
+  // The CI signing key reaches `loki ci build` as a file, never through the environment (a process of the
+  // same user reads another's initial environment in /proc): none is kept if one was set anyway.
+  delete process.env.LOKI_SIGNING_KEY;
   const program = buildProgram();
   const args = argv.length === 0 ? ["help"] : argv;
   try {

@@ -124,7 +124,7 @@ function ciKey(existing: string | null, slug: string, rotate: boolean): { public
   return { publicPem: pair.publicPem, fingerprint: pair.fingerprint, file };
 }
 
-export type CiBuildOptions = RunOptions & { out?: string };
+export type CiBuildOptions = RunOptions & { out?: string; signingKey?: string };
 
 export async function runCiBuild(issue: string, options: CiBuildOptions): Promise<ExitCode> {
   const reporter = createReporter("plain", {});
@@ -136,6 +136,7 @@ export async function runCiBuild(issue: string, options: CiBuildOptions): Promis
     flags: flagsOf(options),
     reporter,
     lokiVersion: pkg.version,
+    ...(options.signingKey ? { signingKey: options.signingKey } : {}),
   });
   if (options.json) outJson({ ok: true, ...built });
   else {

@@ -13,7 +13,7 @@ import type { Completion } from "../core/run-schema.ts";
 import { scanLines } from "../core/secrets/detect.ts";
 import { readJson, userHome, workspaceAt, writeFileAtomic, writeJson } from "../core/workspace.ts";
 import { readSubject } from "../gates/diff.ts";
-import { installSigningKey } from "../proof/ci-key.ts";
+import { holdCiKey } from "../proof/ci-key.ts";
 import { redactText } from "../proof/redact.ts";
 import type { Reporter } from "../run/execute.ts";
 import type { RunFlags } from "../core/run-start-schema.ts";
@@ -44,6 +44,8 @@ export type CiBuildInput = {
   flags: RunFlags;
   reporter: Reporter;
   lokiVersion: string;
+  /** The CI key's private half (PKCS#8 PEM) in a file, removed once read. */
+  signingKey?: string;
 };
 
 export type CiBuilt = CiManifest & { artifact: string };
@@ -55,11 +57,9 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   const target = detectSpec(input.issue, {}, input.cwd, probe);
   if (target.kind !== "issue")
     throw usageError(`"${input.issue}" is not an issue reference`, { hint: "give it as owner/repo#N (or an issue URL)" });
-  // The signing key first, and out of the environment: no process loki starts may see it.
-  const secret = input.env.LOKI_SIGNING_KEY;
-  delete input.env.LOKI_SIGNING_KEY;
-  if (secret?.trim()) input.reporter.notice(`signing with the CI key ${installSigningKey(secret).fingerprint}`);
-  else input.reporter.warn("LOKI_SIGNING_KEY is not set: this proof is signed by a new key, which the deliver job will not trust");
+  // The signing key first: read into memory and its file removed, before anything of the run starts.
+  if (input.signingKey) input.reporter.notice(`signing with the CI key ${holdCiKey(input.signingKey).fingerprint}`);
+  else input.reporter.warn("no --signing-key: this proof is signed by this machine's key, which the deliver job does not trust");
   // Always in the sandbox, whatever loki.yaml says: outside it the agent could read the signing key.
   const flags: RunFlags = { ...input.flags, sandbox: true };
   const config = loadConfig(root, input.env, flags).config;

@@ -116,14 +116,17 @@ jobs:
           if ! command -v bwrap >/dev/null; then sudo apt-get update -q && sudo apt-get install -y -q bubblewrap; fi
           # Ubuntu 24.04 keeps unprivileged user namespaces (which bwrap needs) behind AppArmor.
           if [ "$(sysctl -n kernel.apparmor_restrict_unprivileged_userns 2>/dev/null)" = 1 ]; then sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0; fi
+      - name: Hand loki the CI signing key
+        env:
+          LOKI_SIGNING_KEY: \${{ secrets.LOKI_SIGNING_KEY }}
+        run: umask 077 && printf '%s\\n' "$LOKI_SIGNING_KEY" > "$RUNNER_TEMP/loki-signing.key"
       - name: Build the issue with loki
         timeout-minutes: ${s.maxDurationMinutes + 10}
         env:
           ISSUE: ${ISSUE}
           GITHUB_TOKEN: \${{ github.token }}
           ${s.providerSecret}: \${{ secrets.${s.providerSecret} }}
-          LOKI_SIGNING_KEY: \${{ secrets.LOKI_SIGNING_KEY }}
-        run: loki ci build "$GITHUB_REPOSITORY#$ISSUE" --out "$RUNNER_TEMP/${ARTIFACT_NAME}" --provider ${s.provider} --budget ${budget} --max-duration ${s.maxDurationMinutes}m --json
+        run: loki ci build "$GITHUB_REPOSITORY#$ISSUE" --signing-key "$RUNNER_TEMP/loki-signing.key" --out "$RUNNER_TEMP/${ARTIFACT_NAME}" --provider ${s.provider} --budget ${budget} --max-duration ${s.maxDurationMinutes}m --json
       - uses: actions/upload-artifact@v4
         with:
           name: ${ARTIFACT_NAME}

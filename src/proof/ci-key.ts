@@ -1,10 +1,10 @@
 // The CI signing key: `loki ci install` makes a pair (the private half goes into the repository secret
-// LOKI_SIGNING_KEY, the public half into the workflow), and `loki ci build` installs the secret as the
-// runner's signing key before any agent starts, so the deliver job can tell its proofs from any other.
+// LOKI_SIGNING_KEY, the public half into the workflow), and `loki ci build --signing-key FILE` holds the
+// secret in memory to sign its proof, so the deliver job can tell its proofs from any other.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { messageOf, usageError, workspaceError } from "../core/errors.ts";
-import { fingerprintOf, keyPaths } from "./sign.ts";
+import { readFileSync, rmSync } from "node:fs";
+import { messageOf, usageError } from "../core/errors.ts";
+import { fingerprintOf, holdSigningKey } from "./sign.ts";
 
 export type CiKeyPair = { privatePem: string; publicPem: string; fingerprint: string };
 
@@ -40,29 +40,20 @@ export function ciKeyFrom(privatePem: string, what: string): CiKeyPair {
 }
 
 /**
- * Make `privatePem` this user's signing key (~/.loki/keys/, 0600): the proofs of this HOME's runs are
- * then signed by it. A HOME that already signs with another key is refused, never overwritten.
+ * Sign this process's proofs with the key in `file`, held in memory only: the file is read, then removed,
+ * before any agent starts, so nothing the run starts can read it (nor the key from this process's environment).
  */
-export function installSigningKey(privatePem: string): { fingerprint: string; installed: boolean } {
-  const pair = ciKeyFrom(privatePem, "LOKI_SIGNING_KEY");
-  const paths = keyPaths();
-  if (existsSync(paths.key)) {
-    let current: string | null = null;
-    try {
-      current = ciKeyFrom(readFileSync(paths.key, "utf8"), paths.key).fingerprint;
-    } catch {
-      current = null;
-    }
-    if (current === pair.fingerprint) return { fingerprint: pair.fingerprint, installed: false };
-    throw workspaceError(
-      `${paths.key} holds another signing key than LOKI_SIGNING_KEY (${pair.fingerprint}): loki does not replace a key`,
-      {
-        hint: "run `loki ci build` where HOME is fresh, as on a CI runner (or HOME=$(mktemp -d) loki ci build …)",
-      },
-    );
+export function holdCiKey(file: string): { fingerprint: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw usageError(`cannot read the signing key ${file}: ${messageOf(error)}`, {
+      hint: "write the LOKI_SIGNING_KEY secret to a file first (the workflow `loki ci install` writes does)",
+    });
   }
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  writeFileSync(paths.key, pair.privatePem, { mode: 0o600, flag: "wx" });
-  writeFileSync(paths.pub, pair.publicPem, { mode: 0o644 });
-  return { fingerprint: pair.fingerprint, installed: true };
+  const pair = ciKeyFrom(text, file);
+  rmSync(file, { force: true });
+  holdSigningKey({ privateKey: createPrivateKey(pair.privatePem), publicPem: pair.publicPem, fingerprint: pair.fingerprint });
+  return { fingerprint: pair.fingerprint };
 }

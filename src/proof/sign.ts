@@ -25,8 +25,16 @@ export function fingerprintOf(publicKey: KeyObject): string {
     .slice(0, 16);
 }
 
-/** This user's signing key; generated on first use. */
+/** A key held in memory for this process (`loki ci build --signing-key`): it signs in place of the key file. */
+let held: SigningKey | null = null;
+
+export function holdSigningKey(key: SigningKey): void {
+  held = key;
+}
+
+/** This user's signing key (or the one held for this process); generated on first use. */
 export function signingKey(): SigningKey {
+  if (held) return held;
   const paths = keyPaths();
   if (!existsSync(paths.key)) {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });

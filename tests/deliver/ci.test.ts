@@ -3,7 +3,7 @@
 // key signed, for this issue's branch, gets pushed; a capped run's work lands on loki/wip-<n>.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { proofDigest } from "../../src/proof/sign.ts";
 import { startFakeForge, type FakeForge } from "../helpers/fake-forge.ts";
@@ -20,8 +20,7 @@ const CI = generateKeyPairSync("ed25519");
 const CI_PRIVATE = String(CI.privateKey.export({ type: "pkcs8", format: "pem" }));
 const CI_PUBLIC = String(CI.publicKey.export({ type: "spki", format: "pem" }));
 
-// The build job's HOME is a runner's: fresh, so LOKI_SIGNING_KEY becomes its key (a HOME where another
-// test file's runs made a key first would refuse it, rightly).
+// The build job's HOME is a runner's: fresh (no key of its own, as on a hosted runner).
 const fileHome = process.env.HOME ?? "";
 beforeAll(() => {
   process.env.HOME = mkdtempSync(join(fileHome, "ci-runner-"));
@@ -62,7 +61,7 @@ async function setup(scenario: string, env: Record<string, string> = {}, config 
     origin,
     artifact,
     build: (extra = [], more = {}) =>
-      s.loki(["ci", "build", "acme/shop#7", "--out", artifact, "--json", ...extra], { LOKI_SIGNING_KEY: CI_PRIVATE, ...more }),
+      s.loki(["ci", "build", "acme/shop#7", "--signing-key", keyFile(s), "--out", artifact, "--json", ...extra], more),
     [Symbol.asyncDispose]: async () => {
       await s[Symbol.asyncDispose]();
       await forge[Symbol.asyncDispose]();
@@ -71,6 +70,13 @@ async function setup(scenario: string, env: Record<string, string> = {}, config 
       });
     },
   };
+}
+
+/** The CI key's private half as the workflow hands it over: a file, which `loki ci build` removes once read. */
+function keyFile(s: Scenario): string {
+  const path = `${s.path}-ci.key`;
+  writeFileSync(path, CI_PRIVATE, { mode: 0o600 });
+  return path;
 }
 
 /** `loki ci deliver` runs in the deliver job's checkout: the helper's cwd is the scenario, so run it there. */
@@ -148,7 +154,11 @@ describe("loki ci: build and deliver as two jobs", () => {
       LOKI_SIGNING_KEY: CI_PRIVATE,
       RUNNER_TEMP: runnerTemp,
     };
+    const handed = await runStep(t, "build", "Hand loki the CI signing key", secrets, t.s.path, process.env.HOME ?? "");
+    expect(handed.code, handed.stderr).toBe(0);
+    expect(statSync(join(runnerTemp, "loki-signing.key")).mode & 0o777).toBe(0o600);
     const built = await runStep(t, "build", "Build the issue with loki", secrets, t.s.path, process.env.HOME ?? "");
+    expect(existsSync(join(runnerTemp, "loki-signing.key")), "the key file is gone once loki read it").toBe(false);
     expect(built.code, built.stderr).toBe(0);
     // The upload/download-artifact steps between the jobs: a copy of the directory.
     const deliverTemp = `${t.s.path}-deliver-temp`;
@@ -286,7 +296,7 @@ describe("loki ci: build and deliver as two jobs", () => {
 
   test("GitLab: the same two commands open a merge request from loki/issue-3 and note it on the issue", async () => {
     await using t = await setup("full");
-    const built = await t.s.loki(["ci", "build", "team/web/shop#3", "--out", t.artifact, "--json"], { LOKI_SIGNING_KEY: CI_PRIVATE });
+    const built = await t.s.loki(["ci", "build", "team/web/shop#3", "--signing-key", keyFile(t.s), "--out", t.artifact, "--json"]);
     expect(built.code, built.stderr).toBe(0);
     expect(JSON.parse(built.stdout)).toMatchObject({ outcome: "verified", branch: "loki/issue-3" });
     const delivered = await deliverIn(t, ["--key", CI_PUBLIC], "team/web/shop#3");
@@ -375,7 +385,7 @@ describe("loki ci: build and deliver as two jobs", () => {
     const torn = await deliverIn(t);
     expect(torn.code).toBe(3);
     expect(torn.stderr).toContain("manifest.json is missing");
-    const inside = await t.s.loki(["ci", "build", "acme/shop#7", "--out", ".loki/art"], { LOKI_SIGNING_KEY: CI_PRIVATE });
+    const inside = await t.s.loki(["ci", "build", "acme/shop#7", "--signing-key", keyFile(t.s), "--out", ".loki/art"]);
     expect(inside.code).toBe(3);
     expect(inside.stderr).toContain("inside its .loki/");
     writeFileSync(join(t.artifact, "manifest.json"), "{}");
