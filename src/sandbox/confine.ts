@@ -1,13 +1,14 @@
 // Graded commands (tests, build, lint: the project's code, which the agent may have written) run as
 // the user would run them — same files, same network, writable — except that loki's private
-// directories are empty and nothing they start outlives them. Builds the bwrap argv (Linux); spawns
-// nothing. A hidden directory that does not exist yet gets its (empty) mount point made by bwrap.
-import { rmSync, statSync, writeFileSync } from "node:fs";
+// directories are empty, what loki itself runs later (PATH, its own code) is read-only, and nothing
+// they start outlives them. Builds the bwrap argv (Linux); spawns nothing.
+import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "node:path";
+import { selfCommand, selfLocation } from "../core/self.ts";
 import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
-import { standardHidden, within } from "./policy.ts";
+import { standardHidden, standardReadOnly, within } from "./policy.ts";
 import { realPath } from "./wrap.ts";
 
 /** A command that runs the project's code, put where `hidden` (real or not) shows empty directories. */
@@ -20,9 +21,16 @@ export type Confine = (argv: string[], cwd: string) => string[];
  * is emptied too, and the working directory bound back inside it. The user namespace without
  * capabilities keeps a root caller from unmounting the tmpfs to see beneath it.
  */
-export function confineArgv(argv: string[], cwd: string, hidden: readonly string[], bwrap = "bwrap"): string[] {
+export function confineArgv(
+  argv: string[],
+  cwd: string,
+  hidden: readonly string[],
+  bwrap = "bwrap",
+  readOnly: readonly ReadOnlyMount[] = [],
+): string[] {
   const dir = realPath(cwd);
   const mounts: string[] = [];
+  for (const mount of readOnly) mounts.push(...(mount.kind === "bind" ? ["--ro-bind", mount.path, mount.path] : ["--tmpfs", mount.path]));
   const rebind: string[] = [];
   for (const path of [...new Set(hidden.map(realPath))].sort((a, b) => a.length - b.length)) {
     // A hidden file reads as an empty, read-only regular file (project code that reads every file still
@@ -69,7 +77,71 @@ export function gateConfinement(
   if (bwrap === null) return {};
   // The spec names the held-out items: the project's code (which the agent wrote) must not copy it out.
   const hidden = [...standardHidden(userHome(), root, privateRunDir), ...spec];
-  return { confine: (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap) };
+  const readOnly = readOnlyMounts(protectedPaths(process.env), [root, ...hidden]);
+  return { confine: (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap, readOnly) };
+}
+
+/** A path the project's code must not change: bound read-only, or (missing) an empty tmpfs, so a
+ *  directory on PATH it could create stays empty on the host. */
+export type ReadOnlyMount = { kind: "bind" | "tmpfs"; path: string };
+
+/**
+ * What loki runs or reads as code after a graded command, outside any sandbox: every directory on its
+ * PATH (a `git` planted there would run with loki's rights), its own code and runtime, the runtime's
+ * and git's start-up files, and a CI runner's files that later steps act on ($RUNNER_TEMP, GITHUB_ENV…).
+ */
+export function protectedPaths(env: Record<string, string | undefined>): string[] {
+  const home = userHome();
+  const self = selfLocation();
+  const launch = selfCommand().map((arg) => (arg.startsWith("--config=") ? arg.slice("--config=".length) : arg));
+  const ci = ["RUNNER_TEMP", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"].map((k) => env[k]);
+  return [
+    ...(env.PATH ?? "").split(":"),
+    dirname(process.execPath),
+    ...(self.compiled ? [] : [self.root]),
+    ...launch,
+    ...standardReadOnly(home).slice(1),
+    join(home, ".bunfig.toml"),
+    join(env.XDG_CONFIG_HOME || join(home, ".config"), ".bunfig.toml"),
+    join(home, ".npmrc"),
+    ...ci,
+  ].filter((p): p is string => typeof p === "string" && isAbsolute(p));
+}
+
+/**
+ * The mounts for `paths`, leaving out any that holds or lies in what must stay as it is (`keep`: the
+ * repository the command builds, the hidden directories). A missing path under `home` (~/.local/bin,
+ * ~/go/bin: where the user, and so the command, can make one) gets a tmpfs at its topmost missing
+ * directory; elsewhere it is left alone (bwrap could not make that mount point, and running as root
+ * says nothing about /proc or a read-only /usr).
+ */
+export function readOnlyMounts(paths: readonly string[], keep: readonly string[], home: string = userHome()): ReadOnlyMount[] {
+  const userArea = realPath(home);
+  const kept = keep.map(realPath);
+  const mounts = new Map<string, ReadOnlyMount>();
+  for (const raw of paths) {
+    const path = realPath(normalize(raw));
+    if (path === "/" || kept.some((k) => within(k, path) || within(path, k))) continue;
+    if (existsSync(path)) {
+      mounts.set(path, { kind: "bind", path });
+      continue;
+    }
+    let top = path;
+    while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
+    if (!within(dirname(top), userArea) || !writable(dirname(top)) || kept.some((k) => within(k, top) || within(top, k))) continue;
+    mounts.set(top, { kind: "tmpfs", path: top });
+  }
+  // Parents before children: a bind over a directory must not cover a mount made inside it.
+  return [...mounts.values()].sort((a, b) => a.path.length - b.path.length);
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isFile(path: string): boolean {

@@ -345,6 +345,25 @@ describe("loki ci: build and deliver as two jobs", () => {
     }
   }, 240_000);
 
+  test("a test the agent wrote plants `git` on loki's PATH: the directories are read-only to it (an empty tmpfs when missing), the run still verifies", async () => {
+    const targets = mkdtempSync(join(process.env.TMPDIR ?? "/tmp", "plant-"));
+    const existing = join(targets, "plant-target-bin");
+    const missing = join(targets, "plant-target-missing", "bin");
+    mkdirSync(existing);
+    const marker = join(targets, "planted-git-ran");
+    await using t = await setup("plant-git", { FAKE_PLANT_MARKER: marker });
+    const built = await t.build([], { PATH: `${existing}:${missing}:${t.s.env.PATH}` });
+    expect(built.code, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout).outcome).toBe("verified");
+    expect(git(t.s.path, ["show", `${JSON.parse(built.stdout).head_sha}:math.test.js`]), "the payload was graded").toContain(
+      "plant-target",
+    );
+    expect(existsSync(join(existing, "git")), "planted in a PATH directory").toBe(false);
+    expect(existsSync(join(missing, "git")), "planted in a PATH directory it made").toBe(false);
+    expect(existsSync(marker), "loki ran the planted git").toBe(false);
+    Bun.spawnSync(["rm", "-rf", targets], { env: { PATH: process.env.PATH } });
+  }, 240_000);
+
   test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {
     await using t = await setup("break-then-fix", { FAKE_AGENT_COST: "3" });
     const built = await t.build(["--budget", "5"]);

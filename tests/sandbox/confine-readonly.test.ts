@@ -1,0 +1,60 @@
+// What graded commands may not change: the directories loki runs programs from later (PATH), its own
+// code and a CI runner's files. Which mounts readOnlyMounts makes, and that bwrap really enforces them.
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { confineArgv, protectedPaths, readOnlyMounts } from "../../src/sandbox/confine.ts";
+import { tmpdir } from "../helpers/tmp.ts";
+
+describe("readOnlyMounts", () => {
+  test("an existing directory is bound read-only; a missing one in HOME gets a tmpfs at its topmost missing directory, elsewhere nothing", async () => {
+    await using dir = await tmpdir();
+    const bin = join(dir.path, "bin");
+    mkdirSync(bin);
+    const mounts = readOnlyMounts([bin, join(dir.path, "go", "bin"), "/proc/nonexistent-loki/bin", "/nonexistent-loki/bin"], [], dir.path);
+    expect(mounts).toEqual([
+      { kind: "tmpfs", path: join(dir.path, "go") },
+      { kind: "bind", path: bin },
+    ]);
+  });
+
+  test("leaves out what holds or lies in the repository and the hidden directories, and / itself", async () => {
+    await using dir = await tmpdir();
+    const repo = join(dir.path, "repo");
+    mkdirSync(join(repo, "node_modules", ".bin"), { recursive: true });
+    expect(readOnlyMounts([dir.path, join(repo, "node_modules", ".bin"), "/"], [repo])).toEqual([]);
+  });
+
+  test("protectedPaths names every PATH directory, loki's runtime and a CI runner's command files", () => {
+    const paths = protectedPaths({
+      PATH: "/opt/tool/bin:relative/bin:/usr/bin",
+      RUNNER_TEMP: "/runner/_temp",
+      GITHUB_ENV: "/runner/_temp/env",
+    });
+    expect(paths).toContain("/opt/tool/bin");
+    expect(paths).toContain("/usr/bin");
+    expect(paths).not.toContain("relative/bin");
+    expect(paths).toContain("/runner/_temp");
+    expect(paths).toContain("/runner/_temp/env");
+    expect(paths.some((p) => p.endsWith(".bunfig.toml"))).toBe(true);
+  });
+});
+
+describe.skipIf(!Bun.which("bwrap"))("confineArgv with read-only mounts (real bwrap)", () => {
+  test("a command can write its working directory but not a protected PATH directory, nor create a missing one", async () => {
+    await using dir = await tmpdir();
+    const work = join(dir.path, "work");
+    const bin = join(dir.path, "bin");
+    mkdirSync(work);
+    mkdirSync(bin);
+    const missing = join(dir.path, "later", "bin");
+    const script = `echo ok > out.txt; echo x > ${bin}/git; mkdir -p ${missing} && echo x > ${missing}/git; exit 0`;
+    const argv = confineArgv(["sh", "-c", script], work, [], "bwrap", readOnlyMounts([bin, missing], [work], dir.path));
+    const proc = Bun.spawnSync(argv, { cwd: work, env: { PATH: "/usr/bin:/bin" } });
+    expect(proc.exitCode, proc.stderr.toString()).toBe(0);
+    expect(existsSync(join(work, "out.txt"))).toBe(true);
+    expect(existsSync(join(bin, "git"))).toBe(false);
+    expect(existsSync(join(missing, "git"))).toBe(false);
+    writeFileSync(join(bin, "keep"), "");
+  });
+});
