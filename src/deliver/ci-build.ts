@@ -20,6 +20,7 @@ import type { RunFlags } from "../core/run-start-schema.ts";
 import { detectSpec } from "../spec/detect.ts";
 import { probe, readSpec } from "../spec/read.ts";
 import { prepareDelegated } from "./delegate.ts";
+import { branchFor, worktreeDir } from "./worktree.ts";
 
 /** Tokens that let a process write to a forge or tracker: read for the issue, then gone before any agent runs. */
 export const FORGE_TOKENS = [
@@ -65,6 +66,9 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   const config = loadConfig(root, input.env, flags).config;
   const spec = await readSpec(input.issue, { cwd: input.cwd, config, env: input.env, explicit: {} });
   for (const name of FORGE_TOKENS) delete input.env[name];
+  // A CI run starts from the checkout: a branch or worktree left by an earlier job (a self-hosted runner
+  // keeps them) would start it from that job's head instead.
+  await dropEarlierAttempt(root, branchFor(target.ref, "ci"), input.reporter);
   const prepared = await prepareDelegated({
     arg: input.issue,
     explicit: {},
@@ -78,6 +82,19 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   });
   const completion = await prepared.execute();
   return await pack(prepared.ws.root, completion, { out, issue: input.issue, lokiVersion: input.lokiVersion });
+}
+
+async function dropEarlierAttempt(root: string, branch: string, reporter: Reporter): Promise<void> {
+  const dir = worktreeDir(root, branch);
+  if (existsSync(dir)) {
+    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 120_000 });
+    reporter.notice(`removed the worktree of an earlier attempt at ${dir}`);
+  }
+  await git(["worktree", "prune"], { cwd: root, timeoutMs: 60_000 });
+  if ((await git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: root })).ok) {
+    await mustRun(["branch", "-D", branch], root);
+    reporter.notice(`deleted the branch ${branch} an earlier attempt left`);
+  }
 }
 
 /** The artifact directory: new or empty, and not loki's own (.loki/ is where the run's state lives). */
@@ -101,7 +118,12 @@ async function pack(worktree: string, completion: Completion, options: PackOptio
   if (!proof) throw workspaceError(`run ${runId} ended ${completion.outcome} but left no proof in ${proofDir}`);
   const { start_sha: start, head_sha: head, branch } = proof.payload.change;
   if (!branch) throw workspaceError(`run ${runId} ran on no branch: a CI run works in its worktree's branch`);
-  mkdirSync(join(options.out, CI_FILES.evidenceDir), { recursive: true });
+  // Checked again now that the run is over: anything that appeared there meanwhile (a link to a key,
+  // say, that an upload would follow) is not loki's, and the artifact is not packed over it.
+  if (existsSync(options.out) && (!lstatSync(options.out).isDirectory() || readdirSync(options.out).length > 0))
+    throw workspaceError(`--out ${options.out} was changed during the run: loki packs only into an empty directory of its own`);
+  mkdirSync(options.out, { recursive: true, mode: 0o700 });
+  mkdirSync(join(options.out, CI_FILES.evidenceDir));
   copyFiles(proofDir, join(options.out, CI_FILES.proofDir, runId));
   for (const file of [ws.completion, ws.evidence, ws.completionText, ws.heldoutResult]) {
     if (!existsSync(file)) continue;

@@ -62,7 +62,10 @@ export function coreTools(ctx: ToolContext): ToolDef[] {
         const target = await runTarget(root, input.run_id);
         const page = await readEvents(target.ws, input.cursor, input.limit ?? 100, target.runId);
         const status = await readStatus(target.ws.root);
-        return ok({ run_id: target.runId, status: status.status, outcome: status.outcome, ...page });
+        // The state says the run ended a moment before its run_finished event is written: until the
+        // process is gone, it is still stopping (a client that stops polling at "completed" misses the end).
+        const ending = status.pid_alive && ["completed", "blocked", "failed", "stopped"].includes(status.status);
+        return ok({ run_id: target.runId, status: ending ? "stopping" : status.status, outcome: status.outcome, ...page });
       },
     },
     {

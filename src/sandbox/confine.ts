@@ -90,42 +90,49 @@ export type ReadOnlyMount = { kind: "bind" | "tmpfs"; path: string };
  * PATH (a `git` planted there would run with loki's rights), its own code and runtime, the runtime's
  * and git's start-up files, and a CI runner's files that later steps act on ($RUNNER_TEMP, GITHUB_ENV…).
  */
-export function protectedPaths(env: Record<string, string | undefined>): string[] {
+export function protectedPaths(env: Record<string, string | undefined>): Protected {
   const home = userHome();
   const self = selfLocation();
   const launch = selfCommand().map((arg) => (arg.startsWith("--config=") ? arg.slice("--config=".length) : arg));
   const ci = ["RUNNER_TEMP", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"].map((k) => env[k]);
-  return [
-    ...(env.PATH ?? "").split(":"),
-    dirname(process.execPath),
-    ...(self.compiled ? [] : [self.root]),
-    ...launch,
-    ...standardReadOnly(home).slice(1),
-    join(home, ".bunfig.toml"),
-    join(env.XDG_CONFIG_HOME || join(home, ".config"), ".bunfig.toml"),
-    join(home, ".npmrc"),
-    ...ci,
-  ].filter((p): p is string => typeof p === "string" && isAbsolute(p));
+  const absolute = (paths: (string | undefined)[]) => paths.filter((p): p is string => typeof p === "string" && isAbsolute(p));
+  return {
+    dirs: absolute([...(env.PATH ?? "").split(":"), dirname(process.execPath), ...(self.compiled ? [] : [self.root])]),
+    files: absolute([
+      ...launch,
+      ...standardReadOnly(home).slice(1),
+      join(home, ".bunfig.toml"),
+      join(env.XDG_CONFIG_HOME || join(home, ".config"), ".bunfig.toml"),
+      join(home, ".npmrc"),
+      ...ci,
+    ]),
+  };
 }
+
+/** Directories (a missing one is kept from being made) and files or directories (kept only if there). */
+export type Protected = { dirs: string[]; files: string[] };
 
 /**
  * The mounts for `paths`, leaving out any that holds or lies in what must stay as it is (`keep`: the
- * repository the command builds, the hidden directories). A missing path under `home` (~/.local/bin,
+ * repository the command builds, the hidden directories). A missing directory under `home` (~/.local/bin,
  * ~/go/bin: where the user, and so the command, can make one) gets a tmpfs at its topmost missing
  * directory; elsewhere it is left alone (bwrap could not make that mount point, and running as root
  * says nothing about /proc or a read-only /usr).
  */
-export function readOnlyMounts(paths: readonly string[], keep: readonly string[], home: string = userHome()): ReadOnlyMount[] {
+export function readOnlyMounts(paths: Protected, keep: readonly string[], home: string = userHome()): ReadOnlyMount[] {
   const userArea = realPath(home);
   const kept = keep.map(realPath);
   const mounts = new Map<string, ReadOnlyMount>();
-  for (const raw of paths) {
+  const dirs = new Set(paths.dirs);
+  for (const raw of [...paths.dirs, ...paths.files]) {
     const path = realPath(normalize(raw));
     if (path === "/" || kept.some((k) => within(k, path) || within(path, k))) continue;
     if (existsSync(path)) {
       mounts.set(path, { kind: "bind", path });
       continue;
     }
+    // A missing file stays missing: a tmpfs there would leave a directory where a dotfile belongs.
+    if (!dirs.has(raw)) continue;
     let top = path;
     while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
     if (!within(dirname(top), userArea) || !writable(dirname(top)) || kept.some((k) => within(k, top) || within(top, k))) continue;

@@ -18,12 +18,18 @@ describe("docs/scale-out.md", () => {
       "# loki-issue-7.yaml — kubectl apply -f loki-issue-7.yaml",
     ]);
     for (const block of yaml) for (const parsed of parseAllDocuments(block.text)) expect(parsed.errors).toEqual([]);
+    type Container = { name: string; env?: { name: string }[]; volumeMounts?: { name: string }[] };
     const job = parseAllDocuments(yaml[1]?.text ?? "")[0]?.toJS() as {
       kind: string;
-      spec: { template: { spec: { initContainers: unknown[] } } };
+      spec: { template: { spec: { initContainers: Container[]; containers: Container[] } } };
     };
     expect(job.kind).toBe("Job");
-    expect(job.spec.template.spec.initContainers).toHaveLength(1);
+    const pod = job.spec.template.spec;
+    expect(pod.initContainers.map((c) => c.name)).toEqual(["key", "build"]);
+    // The signing key's secret is mounted by the one container that runs no agent; no container gets it as env.
+    const all = [...pod.initContainers, ...pod.containers];
+    expect(all.filter((c) => c.volumeMounts?.some((m) => m.name === "signing")).map((c) => c.name)).toEqual(["key"]);
+    expect(all.flatMap((c) => c.env ?? []).map((e) => e.name)).not.toContain("LOKI_SIGNING_KEY");
   });
 
   test("every `loki ci` line passes only flags the command has", async () => {

@@ -346,7 +346,8 @@ describe("loki ci: build and deliver as two jobs", () => {
   }, 240_000);
 
   test("a test the agent wrote plants `git` on loki's PATH: the directories are read-only to it (an empty tmpfs when missing), the run still verifies", async () => {
-    const targets = mkdtempSync(join(process.env.TMPDIR ?? "/tmp", "plant-"));
+    // In HOME, as ~/.local/bin is: where a missing PATH directory is one the user (so a test) can make.
+    const targets = mkdtempSync(join(process.env.HOME ?? "/tmp", "plant-"));
     const existing = join(targets, "plant-target-bin");
     const missing = join(targets, "plant-target-missing", "bin");
     mkdirSync(existing);
@@ -362,6 +363,28 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(existsSync(join(missing, "git")), "planted in a PATH directory it made").toBe(false);
     expect(existsSync(marker), "loki ran the planted git").toBe(false);
     Bun.spawnSync(["rm", "-rf", targets], { env: { PATH: process.env.PATH } });
+  }, 240_000);
+
+  test("a second job in the same checkout starts from the checkout, not from the branch an earlier attempt left", async () => {
+    await using t = await setup("full");
+    const first = JSON.parse((await t.build()).stdout);
+    Bun.spawnSync(["rm", "-rf", t.artifact], { env: { PATH: process.env.PATH } });
+    const again = await t.build();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain("deleted the branch loki/issue-7");
+    const second = JSON.parse(again.stdout);
+    expect(second).toMatchObject({ outcome: "verified", start_sha: first.start_sha });
+    expect((await deliverIn(t)).code).toBe(0);
+  }, 240_000);
+
+  test("something linked into --out during the run: the artifact is not packed over it (exit 3), nothing to upload", async () => {
+    await using t = await setup("plant-out", { FAKE_PLANT_OUT: `${process.env.TMPDIR}/plant-out-${process.pid}` });
+    const out = `${process.env.TMPDIR}/plant-out-${process.pid}`;
+    const built = await t.s.loki(["ci", "build", "acme/shop#7", "--signing-key", keyFile(t.s), "--out", out, "--json"]);
+    expect(built.code).toBe(3);
+    expect(JSON.parse(built.stdout).error.message).toContain("was changed during the run");
+    expect(existsSync(join(out, "manifest.json"))).toBe(false);
+    Bun.spawnSync(["rm", "-rf", out], { env: { PATH: process.env.PATH } });
   }, 240_000);
 
   test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {

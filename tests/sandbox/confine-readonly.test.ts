@@ -7,11 +7,12 @@ import { confineArgv, protectedPaths, readOnlyMounts } from "../../src/sandbox/c
 import { tmpdir } from "../helpers/tmp.ts";
 
 describe("readOnlyMounts", () => {
-  test("an existing directory is bound read-only; a missing one in HOME gets a tmpfs at its topmost missing directory, elsewhere nothing", async () => {
+  test("an existing directory is bound read-only; a missing one in HOME gets a tmpfs at its topmost missing directory, elsewhere nothing; a missing file nothing", async () => {
     await using dir = await tmpdir();
     const bin = join(dir.path, "bin");
     mkdirSync(bin);
-    const mounts = readOnlyMounts([bin, join(dir.path, "go", "bin"), "/proc/nonexistent-loki/bin", "/nonexistent-loki/bin"], [], dir.path);
+    const dirs = [bin, join(dir.path, "go", "bin"), "/proc/nonexistent-loki/bin", "/nonexistent-loki/bin"];
+    const mounts = readOnlyMounts({ dirs, files: [join(dir.path, ".bashrc")] }, [], dir.path);
     expect(mounts).toEqual([
       { kind: "tmpfs", path: join(dir.path, "go") },
       { kind: "bind", path: bin },
@@ -22,7 +23,7 @@ describe("readOnlyMounts", () => {
     await using dir = await tmpdir();
     const repo = join(dir.path, "repo");
     mkdirSync(join(repo, "node_modules", ".bin"), { recursive: true });
-    expect(readOnlyMounts([dir.path, join(repo, "node_modules", ".bin"), "/"], [repo])).toEqual([]);
+    expect(readOnlyMounts({ dirs: [dir.path, join(repo, "node_modules", ".bin"), "/"], files: [] }, [repo])).toEqual([]);
   });
 
   test("protectedPaths names every PATH directory, loki's runtime and a CI runner's command files", () => {
@@ -31,12 +32,12 @@ describe("readOnlyMounts", () => {
       RUNNER_TEMP: "/runner/_temp",
       GITHUB_ENV: "/runner/_temp/env",
     });
-    expect(paths).toContain("/opt/tool/bin");
-    expect(paths).toContain("/usr/bin");
-    expect(paths).not.toContain("relative/bin");
-    expect(paths).toContain("/runner/_temp");
-    expect(paths).toContain("/runner/_temp/env");
-    expect(paths.some((p) => p.endsWith(".bunfig.toml"))).toBe(true);
+    expect(paths.dirs).toContain("/opt/tool/bin");
+    expect(paths.dirs).toContain("/usr/bin");
+    expect(paths.dirs).not.toContain("relative/bin");
+    expect(paths.files).toContain("/runner/_temp");
+    expect(paths.files).toContain("/runner/_temp/env");
+    expect(paths.files.some((p) => p.endsWith(".bunfig.toml"))).toBe(true);
   });
 });
 
@@ -49,7 +50,13 @@ describe.skipIf(!Bun.which("bwrap"))("confineArgv with read-only mounts (real bw
     mkdirSync(bin);
     const missing = join(dir.path, "later", "bin");
     const script = `echo ok > out.txt; echo x > ${bin}/git; mkdir -p ${missing} && echo x > ${missing}/git; exit 0`;
-    const argv = confineArgv(["sh", "-c", script], work, [], "bwrap", readOnlyMounts([bin, missing], [work], dir.path));
+    const argv = confineArgv(
+      ["sh", "-c", script],
+      work,
+      [],
+      "bwrap",
+      readOnlyMounts({ dirs: [bin, missing], files: [] }, [work], dir.path),
+    );
     const proc = Bun.spawnSync(argv, { cwd: work, env: { PATH: "/usr/bin:/bin" } });
     expect(proc.exitCode, proc.stderr.toString()).toBe(0);
     expect(existsSync(join(work, "out.txt"))).toBe(true);
