@@ -1,11 +1,11 @@
 // `loki ci build <owner/repo#n> --out DIR`: the read-only half of a CI delivery. Reads the issue with the
 // job's token, drops every forge token before any agent starts, runs the issue in a worktree (sandboxed,
-// capped) and packs the artifact: the signed proof, redacted evidence, and the commits as a git bundle.
+// capped) and packs the artifact: the signed proof, redacted evidence, and the change as one commit in a git bundle.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { CI_BUNDLE_REF, CI_FILES, CI_MANIFEST_VERSION, CiManifest } from "../core/ci-schema.ts";
 import { loadConfig } from "../core/config.ts";
-import { usageError, workspaceError } from "../core/errors.ts";
+import { LokiError, usageError, workspaceError } from "../core/errors.ts";
 import { RUN_EXIT } from "../core/exit-codes.ts";
 import { git, repoRoot, squashOnto } from "../core/git.ts";
 import { ProofFile } from "../core/proof-schema.ts";
@@ -19,6 +19,8 @@ import type { Reporter } from "../run/execute.ts";
 import type { RunFlags } from "../core/run-start-schema.ts";
 import { detectSpec } from "../spec/detect.ts";
 import { probe, readSpec } from "../spec/read.ts";
+import { fetchIssue } from "../forge/issue.ts";
+import type { FetchContext, IssueRef } from "../forge/types.ts";
 import { prepareDelegated } from "./delegate.ts";
 import { branchFor, worktreeDir } from "./worktree.ts";
 
@@ -65,6 +67,7 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   const flags: RunFlags = { ...input.flags, sandbox: true };
   const config = loadConfig(root, input.env, flags).config;
   const spec = await readSpec(input.issue, { cwd: input.cwd, config, env: input.env, explicit: {} });
+  await sameAsLabelled(target.ref, { config, env: input.env });
   for (const name of FORGE_TOKENS) delete input.env[name];
   // A CI run starts from the checkout: a branch or worktree left by an earlier job (a self-hosted runner
   // keeps them) would start it from that job's head instead.
@@ -82,6 +85,24 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   });
   const completion = await prepared.execute();
   return await pack(prepared.ws.root, completion, { out, issue: input.issue, lokiVersion: input.lokiVersion });
+}
+
+/**
+ * What a maintainer labelled is what is built: the workflow passes the issue's title and body as the
+ * `issues` event saw them (LOKI_ISSUE_EVENT=issues, LOKI_ISSUE_TITLE, LOKI_ISSUE_BODY); an issue edited
+ * since is refused before any agent spend. Other triggers (a run started by hand) pass none.
+ */
+async function sameAsLabelled(ref: IssueRef, ctx: FetchContext): Promise<void> {
+  const env = ctx.env;
+  const labelled = env.LOKI_ISSUE_EVENT === "issues" ? { title: env.LOKI_ISSUE_TITLE ?? "", body: env.LOKI_ISSUE_BODY ?? "" } : null;
+  for (const name of ["LOKI_ISSUE_EVENT", "LOKI_ISSUE_TITLE", "LOKI_ISSUE_BODY"]) delete env[name];
+  if (!labelled) return;
+  const now = await fetchIssue(ref, ctx);
+  const same = (a: string, b: string) => a.replace(/\r\n/g, "\n").trim() === b.replace(/\r\n/g, "\n").trim();
+  if (!same(now.title, labelled.title) || !same(now.body, labelled.body))
+    throw new LokiError("tracker", `${now.key} was edited after it was labelled: loki builds only the text a maintainer labelled`, {
+      hint: "read the new text, then remove the label and add it again",
+    });
 }
 
 async function dropEarlierAttempt(root: string, branch: string, reporter: Reporter): Promise<void> {
@@ -134,7 +155,9 @@ async function pack(worktree: string, completion: Completion, options: PackOptio
   let noBundle: string | null = null;
   if (head === start) noBundle = "the run made no commits";
   else if (outcome !== "verified" && !CAPPED.has(outcome)) noBundle = `the run ended ${outcome}: its commits are not delivered`;
-  else noBundle = await secretsIn(worktree, start, head);
+  // Verified work passed the secrets gate (its allow markers and .lokiignore honoured); capped work
+  // may never have been graded, so it travels only without a secret in its added lines.
+  else if (outcome !== "verified") noBundle = await secretsIn(worktree, start, head);
   let commit: string | null = null;
   if (noBundle === null) {
     // The run as one commit on its start, with its head's tree: no checkpoint, message or other history

@@ -148,7 +148,15 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
     const pushed = await push(root, commit, branch);
     if (pushed) return pushFailed(branch, pushed);
     const body = pullRequestBody(proofPrFacts(proof, issue, where));
-    const pr = await upsertPullRequest({ repo, head: branch, base: defaultBranch, title: p.spec.title, body }, ctx);
+    let pr: Awaited<ReturnType<typeof upsertPullRequest>>;
+    try {
+      pr = await upsertPullRequest({ repo, head: branch, base: defaultBranch, title: p.spec.title, body }, ctx);
+    } catch (error) {
+      const why = `pushed ${branch}, but the pull request could not be opened: ${oneLine(messageOf(error)).slice(0, 300)}`;
+      const hint = "On GitHub: Settings → Actions → General → allow GitHub Actions to create pull requests.";
+      const comment = await comment_(issue, `⚠️ loki verified run \`${runId}\` and ${why}. ${hint}`, ctx, input.reporter);
+      return { ...done, ok: false, action: "none", branch, comment_url: comment, reason: why, exit_code: DELIVERY_EXIT.delivery_failed };
+    }
     input.reporter.notice(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
     const text = `✅ loki verified this work: pull request ${pr.url}\n\nBranch \`${branch}\` · ${p.run.iterations} iterations · $${p.bill.total_usd.toFixed(2)} (${p.bill.basis}) · run \`${runId}\` · proof key \`${signer}\``;
     const comment = await comment_(issue, text, ctx, input.reporter);

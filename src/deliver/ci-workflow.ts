@@ -30,7 +30,16 @@ const RUNNER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 const PACKAGE = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*(@[A-Za-z0-9._^~-]+)?$/;
 /** Environment variables the workflow's steps set themselves. */
-const RESERVED = ["ISSUE", "ACTOR", "GH_TOKEN", "LOKI_SIGNING_KEY", "LOKI_CI_KEY"];
+const RESERVED = [
+  "ISSUE",
+  "ACTOR",
+  "GH_TOKEN",
+  "LOKI_SIGNING_KEY",
+  "LOKI_CI_KEY",
+  "LOKI_ISSUE_EVENT",
+  "LOKI_ISSUE_TITLE",
+  "LOKI_ISSUE_BODY",
+];
 const PEM = /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----\n?$/;
 
 /** Why these settings cannot be written into a workflow (each value lands in YAML and in `${{ }}` expressions), or null. */
@@ -124,6 +133,10 @@ jobs:
         timeout-minutes: ${s.maxDurationMinutes + 10}
         env:
           ISSUE: ${ISSUE}
+          # The text as labelled: loki refuses an issue edited since (what a maintainer approved is what is built).
+          LOKI_ISSUE_EVENT: \${{ github.event_name }}
+          LOKI_ISSUE_TITLE: \${{ github.event.issue.title }}
+          LOKI_ISSUE_BODY: \${{ github.event.issue.body }}
           GITHUB_TOKEN: \${{ github.token }}
           ${s.providerSecret}: \${{ secrets.${s.providerSecret} }}
         run: loki ci build "$GITHUB_REPOSITORY#$ISSUE" --signing-key "$RUNNER_TEMP/loki-signing.key" --out "$RUNNER_TEMP/${ARTIFACT_NAME}" --provider ${s.provider} --budget ${budget} --max-duration ${s.maxDurationMinutes}m --json

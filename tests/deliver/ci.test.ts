@@ -153,6 +153,10 @@ describe("loki ci: build and deliver as two jobs", () => {
       ANTHROPIC_API_KEY: "test-key",
       LOKI_SIGNING_KEY: CI_PRIVATE,
       RUNNER_TEMP: runnerTemp,
+      // The `issues` event's copy of the issue, as labelled.
+      LOKI_ISSUE_EVENT: "issues",
+      LOKI_ISSUE_TITLE: "Math helpers",
+      LOKI_ISSUE_BODY: ISSUE_BODY,
     };
     const handed = await runStep(t, "build", "Hand loki the CI signing key", secrets, t.s.path, process.env.HOME ?? "");
     expect(handed.code, handed.stderr).toBe(0);
@@ -385,6 +389,39 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(JSON.parse(built.stdout).error.message).toContain("was changed during the run");
     expect(existsSync(join(out, "manifest.json"))).toBe(false);
     Bun.spawnSync(["rm", "-rf", out], { env: { PATH: process.env.PATH } });
+  }, 240_000);
+
+  test("the forge says no — the push rejected, the pull request refused — the issue is told what to change, exit 3", async () => {
+    await using t = await setup("full");
+    expect((await t.build()).code).toBe(0);
+    const hook = join(t.origin, "hooks", "pre-receive");
+    writeFileSync(hook, "#!/bin/sh\necho 'refusing to allow a GitHub App to create or update workflow' >&2\nexit 1\n", { mode: 0o755 });
+    const rejected = await deliverIn(t);
+    expect(rejected.code).toBe(3);
+    expect(JSON.parse(rejected.stdout)).toMatchObject({ ok: false, action: "none" });
+    expect(t.forge.github.comments.at(-1)?.body).toContain("the push of loki/issue-7 was rejected");
+    Bun.spawnSync(["rm", hook], { env: { PATH: process.env.PATH } });
+    t.forge.override("POST", /\/pulls$/, {
+      status: 403,
+      json: { message: "GitHub Actions is not permitted to create or approve pull requests." },
+    });
+    const refused = await deliverIn(t);
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, action: "none", branch: "loki/issue-7" });
+    expect(t.forge.github.comments.at(-1)?.body).toContain("allow GitHub Actions to create pull requests");
+    expect(t.forge.github.pulls).toHaveLength(0);
+  }, 240_000);
+
+  test("an issue edited after it was labelled is not built: exit 3 before any agent call, nothing packed", async () => {
+    await using t = await setup("full");
+    const labelled = { LOKI_ISSUE_EVENT: "issues", LOKI_ISSUE_TITLE: "Math helpers", LOKI_ISSUE_BODY: "Add an add() function." };
+    const built = await t.build([], labelled);
+    expect(built.code).toBe(3);
+    expect(built.stderr).toContain("was edited after it was labelled");
+    expect(existsSync(join(t.s.state, "calls")), "no agent call").toBe(false);
+    expect(existsSync(join(t.artifact, "manifest.json"))).toBe(false);
+    // A run started by hand (workflow_dispatch) builds the issue as it is now.
+    expect((await t.build([], { ...labelled, LOKI_ISSUE_EVENT: "workflow_dispatch" })).code).toBe(0);
   }, 240_000);
 
   test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {
