@@ -380,7 +380,7 @@ export function buildProgram(): Command {
     .option("--signing-key <file>", "the CI key's private half (PEM): read into memory, then the file is removed")
     .option("--provider <name>", `coding-agent CLI: ${PROVIDER_LIST}`, oneOf("--provider", PROVIDER_IDS))
     .option("--model <model>", "model id or alias")
-    .option("--budget <usd>", "hard cap in US dollars (exit of the run 4)", positiveNumber)
+    .option("--budget <usd>", "hard cap in US dollars (a capped run ends budget_exceeded: its work goes to loki/wip-<n>)", positiveNumber)
     .option("--max-iterations <n>", "iteration cap (default 25)", positiveInt)
     .option("--max-duration <time>", "time cap of active running, e.g. 45m")
     .option("-y, --yes", "opt in to the provider's sandbox-bypass mode when running as root")

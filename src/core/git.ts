@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { gitError } from "./errors.ts";
 import { type ExecOptions, type ExecResult, run } from "./exec.ts";
+import { pinBinary, pinnedPath } from "./pinned.ts";
 import { sha256 } from "./hash.ts";
 import type { GitSnapshot } from "./run-schema.ts";
 
@@ -46,9 +47,16 @@ const HARDENED_CONFIG = [
   "gc.auto=0",
 ];
 
+/**
+ * git as this process found it when it started, on PATH's absolute directories: a `git` a graded command
+ * planted on PATH later (or a relative PATH entry in the repository) is never the one loki runs, and the
+ * file is checked to be the same one before every call.
+ */
+const GIT = pinBinary("git");
+
 /** argv for a hardened git call: `git <hardening> <args>`. */
 export function gitArgv(args: readonly string[], safeDirectories: readonly string[] = []): string[] {
-  return ["git", ...HARDENED_CONFIG, ...safeDirectories.flatMap((dir) => ["-c", `safe.directory=${dir}`]), ...args];
+  return [pinnedPath(GIT), ...HARDENED_CONFIG, ...safeDirectories.flatMap((dir) => ["-c", `safe.directory=${dir}`]), ...args];
 }
 
 let safeDirectories: Promise<string[]> | undefined;
@@ -59,7 +67,7 @@ let safeDirectories: Promise<string[]> | undefined;
  * user still works as it did.
  */
 function userSafeDirectories(): Promise<string[]> {
-  safeDirectories ??= run(["git", "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) =>
+  safeDirectories ??= run([pinnedPath(GIT), "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) =>
     r.ok ? r.stdout.split("\n").filter(Boolean) : [],
   );
   return safeDirectories;

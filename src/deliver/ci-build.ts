@@ -63,6 +63,8 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   // The signing key first: read into memory and its file removed, before anything of the run starts.
   if (input.signingKey) input.reporter.notice(`signing with the CI key ${holdCiKey(input.signingKey).fingerprint}`);
   else input.reporter.warn("no --signing-key: this proof is signed by this machine's key, which the deliver job does not trust");
+  // The project's commands are confined as on a CI machine (sandbox/confine.ts: no container engine socket).
+  input.env.LOKI_CI_BUILD = "1";
   // Always in the sandbox, whatever loki.yaml says: outside it the agent could read the signing key.
   const flags: RunFlags = { ...input.flags, sandbox: true };
   const config = loadConfig(root, input.env, flags).config;

@@ -3,7 +3,8 @@
 // CLEAN under the one key given, be for this issue's branch and start on the base branch, and only the
 // commits it covers are pushed — loki/issue-<n> with a pull request when verified, loki/wip-<n> when a cap hit.
 import { createPublicKey } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import { CI_BUNDLE_REF, CI_FILES, CiManifest } from "../core/ci-schema.ts";
 import { loadConfig } from "../core/config.ts";
@@ -121,7 +122,7 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
         signer,
         `the artifact's commit ${commit.slice(0, 12)} is not one commit on the run's start ${start.slice(0, 12)}`,
       );
-    const change = (await changeChecks(root, p.change, commit)).filter((c) => !c.ok);
+    const change = (await atCommit(root, commit, (tree) => changeChecks(tree, p.change, commit))).filter((c) => !c.ok);
     if (change.length > 0)
       return refuse(
         "tampered",
@@ -191,6 +192,22 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
         : `a run that ended ${outcome} is not delivered`;
   const comment = await comment_(issue, `${head}\n\nNothing was pushed: ${why}.\n\n${cost}`, ctx, input.reporter);
   return { ...done, ok: false, action: "none", comment_url: comment, reason: p.run.reason, exit_code: RUN_EXIT[outcome] };
+}
+
+/**
+ * `work` run in a checkout of `commit` of its own: git reads .gitattributes (a diff's hunk headers) from
+ * the working tree, and the build derived the proof's diff in a tree at the run's head, not the default branch.
+ */
+async function atCommit<T>(root: string, commit: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "loki-ci-deliver-"));
+  const added = await git(["worktree", "add", "--quiet", "--detach", dir, commit], { cwd: root, timeoutMs: 300_000 });
+  if (!added.ok) throw workspaceError(`cannot check out ${commit.slice(0, 12)} to compare it with the proof: ${added.digest}`);
+  try {
+    return await work(dir);
+  } finally {
+    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 120_000 });
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The file exists and, links resolved, is in the artifact directory (a linked proof/ dir is not). */

@@ -72,10 +72,24 @@ export async function deliver(
 }
 
 async function openPr(ws: Workspace, delivery: Delivery, completion: Completion, ctx: FetchContext, reporter: Reporter) {
-  const push = await run(["git", "push", "--quiet", "--set-upstream", "origin", `HEAD:refs/heads/${delivery.branch}`], {
-    cwd: ws.root,
-    timeoutMs: 300_000,
-  });
+  // The user's own git (their credentials), but no hook: .git/hooks was the agent's to write in this run.
+  const push = await run(
+    [
+      "git",
+      "-c",
+      "core.hooksPath=/dev/null",
+      "push",
+      "--no-verify",
+      "--quiet",
+      "--set-upstream",
+      "origin",
+      `HEAD:refs/heads/${delivery.branch}`,
+    ],
+    {
+      cwd: ws.root,
+      timeoutMs: 300_000,
+    },
+  );
   if (!push.ok) throw new Error(`git push to origin was rejected: ${push.digest}`);
   reporter.notice(`pushed ${delivery.branch} to origin`);
   const proof = proofFacts(ws, completion.run_id);

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceAt } from "../core/workspace.ts";
 import { gitError } from "../core/errors.ts";
-import { run } from "../core/exec.ts";
+import { git as hardenedGit } from "../core/git.ts";
 import type { IssueRef } from "../forge/types.ts";
 
 export type Worktree = { dir: string; branch: string; state: "created" | "reused-branch" | "reused-worktree"; startPoint: string };
@@ -28,8 +28,9 @@ export function worktreeDir(root: string, branch: string): string {
   return join(workspaceAt(root).worktrees, branch.replace(/[^A-Za-z0-9._-]+/g, "-"));
 }
 
+/** Hardened git (core/git.ts): a hook or config an earlier run's agent left in .git runs nothing here. */
 async function git(root: string, args: string[]) {
-  return run(["git", ...args], { cwd: root, timeoutMs: 120_000 });
+  return hardenedGit(args, { cwd: root, timeoutMs: 120_000 });
 }
 
 /** Where new work starts: origin's default branch when it is known locally, else HEAD. */

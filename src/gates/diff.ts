@@ -28,6 +28,8 @@ export const DIFF_ARGS = [
   "--no-color",
   "--no-ext-diff",
   "--no-textconv",
+  // A submodule's pointer change is part of the change, whatever .gitmodules or the config says to ignore.
+  "--ignore-submodules=none",
   "--no-relative",
   "--full-index",
   "-U3",

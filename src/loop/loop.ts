@@ -19,6 +19,7 @@ import { ensureQueue } from "./planner.ts";
 import { deadLetters, replan } from "./tasks.ts";
 import { withDeadLetterStage } from "./ship-items.ts";
 import { heldOutSeal } from "./heldout-seal.ts";
+import { treeOf } from "../core/git.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -86,6 +87,13 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
         last_verdict: ship.verdict,
         feedback: ship.verdict === "VERIFIED" ? [] : [...reasons, ...record.state.feedback].slice(0, 20),
       });
+      // What was graded is what ends the run: a graded command (the project's tests, which the agent
+      // wrote) that moved the branch meanwhile would have its own commit signed and delivered.
+      const moved = ship.verdict === "VERIFIED" ? await movedSinceGraded(record.ws.root, step.ship.change.head) : null;
+      if (moved) {
+        record.save({ violations: [...record.state.violations, moved] });
+        return { outcome: "blocked", reason: moved };
+      }
       if (ship.verdict === "VERIFIED") {
         record.save({ phase: "done" });
         return { outcome: "verified", reason: `every ship-gate stage verified (${ship.stages.map((s) => s.id).join(", ")})` };
@@ -147,4 +155,11 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
     };
   }
   return undefined;
+}
+
+/** Why the branch is not where it was graded (its tree changed since), or null. */
+async function movedSinceGraded(root: string, graded: string): Promise<string | null> {
+  const [now, then] = await Promise.all([treeOf(root, "HEAD"), treeOf(root, graded)]);
+  if (now !== null && now === then) return null;
+  return `the branch moved after it was graded (HEAD's tree ${now?.slice(0, 12) ?? "unreadable"} is not the graded ${graded.slice(0, 12)}'s): something the gates ran changed it`;
 }

