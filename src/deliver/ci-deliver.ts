@@ -2,27 +2,23 @@
 // artifact came from a job an agent worked in, so nothing in it is taken on its word: the proof must be
 // CLEAN under the one key given, be for this issue's branch and start on the base branch, and only the
 // commits it covers are pushed — loki/issue-<n> with a pull request when verified, loki/wip-<n> when a cap hit.
-import { createPublicKey } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { isAbsolute, join, relative } from "node:path";
-import { CI_BUNDLE_REF, CI_FILES, CiManifest } from "../core/ci-schema.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfig } from "../core/config.ts";
-import { messageOf, usageError, workspaceError } from "../core/errors.ts";
+import { messageOf, usageError } from "../core/errors.ts";
 import { DELIVERY_EXIT, PROOF_EXIT, RUN_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { git, repoRoot } from "../core/git.ts";
 import { oneLine } from "../core/text.ts";
 import { ProofFile } from "../core/proof-schema.ts";
-import { ensureWorkspace, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
+import { ensureWorkspace, workspaceAt } from "../core/workspace.ts";
 import { commentOnIssue } from "../forge/comment.ts";
 import { inspectRepo, repoFromIssue, upsertPullRequest } from "../forge/delivery.ts";
 import { issueKey, type FetchContext, type IssueRef } from "../forge/types.ts";
 import { readKeyInput } from "../proof/trust.ts";
 import { changeChecks, verifyProof, type ProofStatus } from "../proof/verify.ts";
 import type { Reporter } from "../run/execute.ts";
-import { detectSpec } from "../spec/detect.ts";
-import { probe } from "../spec/read.ts";
 import { CAPPED, secretsIn } from "./ci-build.ts";
+import { atCommit, copyProof, issueFromRef, issueOf, placeCommit, readManifest, sameKey } from "./ci-artifact.ts";
 import { proofPrFacts, pullRequestBody } from "./pr-body.ts";
 
 export type CiAction = "pr_opened" | "pr_updated" | "wip_pushed" | "none";
@@ -42,9 +38,6 @@ export type CiDelivered = {
 
 export type CiDeliverInput = { artifact: string; issue: string; key: string; cwd: string; env: NodeJS.ProcessEnv; reporter: Reporter };
 
-const MANIFEST_MAX = 64 * 1024;
-const PROOF_MAX = 32 * 1024 * 1024;
-
 export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
   const root = await repoRoot(input.cwd);
   const issue = issueOf(input.issue);
@@ -60,12 +53,7 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
   const ctx: FetchContext = { config: loadConfig(root, input.env).config, env: input.env };
   const ws = workspaceAt(root);
   ensureWorkspace(ws);
-  const proofFile = join(input.artifact, CI_FILES.proofDir, runId, "proof.json");
-  if (!insideArtifact(input.artifact, proofFile) || !lstatSync(proofFile).isFile())
-    throw workspaceError(`the artifact has no proof for run ${runId} (${proofFile} is missing or not a file)`);
-  if (lstatSync(proofFile).size > PROOF_MAX) throw workspaceError(`${proofFile} is larger than any proof loki writes`);
-  mkdirSync(ws.proof(runId), { recursive: true });
-  writeFileAtomic(join(ws.proof(runId), "proof.json"), readFileSync(proofFile, "utf8"), 0o644);
+  copyProof(input.artifact, runId, ws.proof(runId));
   const base: Omit<CiDelivered, "ok" | "action" | "reason" | "exit_code" | "proof"> = {
     run_id: runId,
     issue: issueKey(issue),
@@ -192,106 +180,6 @@ export async function ciDeliver(input: CiDeliverInput): Promise<CiDelivered> {
         : `a run that ended ${outcome} is not delivered`;
   const comment = await comment_(issue, `${head}\n\nNothing was pushed: ${why}.\n\n${cost}`, ctx, input.reporter);
   return { ...done, ok: false, action: "none", comment_url: comment, reason: p.run.reason, exit_code: RUN_EXIT[outcome] };
-}
-
-/**
- * `work` run in a checkout of `commit` of its own: git reads .gitattributes (a diff's hunk headers) from
- * the working tree, and the build derived the proof's diff in a tree at the run's head, not the default branch.
- */
-async function atCommit<T>(root: string, commit: string, work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), "loki-ci-deliver-"));
-  const added = await git(["worktree", "add", "--quiet", "--detach", dir, commit], { cwd: root, timeoutMs: 300_000 });
-  if (!added.ok) throw workspaceError(`cannot check out ${commit.slice(0, 12)} to compare it with the proof: ${added.digest}`);
-  try {
-    return await work(dir);
-  } finally {
-    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 120_000 });
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** The file exists and, links resolved, is in the artifact directory (a linked proof/ dir is not). */
-function insideArtifact(artifact: string, file: string): boolean {
-  if (!existsSync(file)) return false;
-  const rel = relative(realpathSync(artifact), realpathSync(file));
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
-}
-
-function sameKey(embedded: string, pem: string): boolean {
-  try {
-    const der = (text: string) => createPublicKey(text).export({ type: "spki", format: "der" });
-    return der(embedded).equals(der(pem));
-  } catch {
-    return false;
-  }
-}
-
-function issueOf(text: string): IssueRef & { number: number } {
-  const ref = issueFromRef(text);
-  if (!ref || !("number" in ref)) throw usageError(`"${text}" is not a GitHub or GitLab issue`, { hint: "give it as owner/repo#N" });
-  return ref;
-}
-
-function issueFromRef(text: string): (IssueRef & { number: number }) | null {
-  try {
-    const target = detectSpec(text, {}, "/", probe);
-    return target.kind === "issue" && "number" in target.ref ? target.ref : null;
-  } catch {
-    return null;
-  }
-}
-
-function readManifest(dir: string): CiManifest {
-  const path = join(dir, CI_FILES.manifest);
-  if (!existsSync(path))
-    throw usageError(`${dir} is not a whole loki CI artifact: ${CI_FILES.manifest} is missing`, {
-      hint: "point at the directory `loki ci build --out` wrote (the build may have stopped before packing)",
-    });
-  // Regular files only: a link to /proc/self/environ would read this job's tokens into an error message.
-  if (!lstatSync(path).isFile()) throw workspaceError(`${path} is not a regular file`);
-  if (lstatSync(path).size > MANIFEST_MAX) throw workspaceError(`${path} is larger than any manifest loki writes`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw workspaceError(`${path} is not JSON (${messageOf(error)})`);
-  }
-  const parsed = CiManifest.safeParse(raw);
-  if (!parsed.success)
-    throw workspaceError(`${path} is not a loki CI manifest: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
-
-/** The artifact's one commit for `branch`, fetched here (null: it carries none); or why it is not this issue's. */
-async function placeCommit(
-  root: string,
-  artifact: string,
-  manifest: CiManifest,
-  branch: string,
-): Promise<{ commit: string | null } | string> {
-  if (manifest.bundle === null) return { commit: null };
-  const bundle = join(artifact, CI_FILES.bundle);
-  if (!insideArtifact(artifact, bundle) || !lstatSync(bundle).isFile())
-    throw workspaceError(`the artifact names ${CI_FILES.bundle} but has no such file`);
-  const heads = await git(["bundle", "list-heads", bundle], { cwd: root });
-  if (!heads.ok) throw workspaceError(`${bundle} is not a git bundle: ${heads.digest}`);
-  const ref = `${CI_BUNDLE_REF}${branch}`;
-  const names = heads.stdout
-    .split("\n")
-    .map((line) => line.split(" ")[1] ?? "")
-    .filter(Boolean);
-  if (!names.includes(ref)) return `the artifact holds commits for ${names.join(", ") || "nothing"}, not ${branch}`;
-  const fetched = await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", bundle, `+${ref}:${ref}`], {
-    cwd: root,
-    timeoutMs: 300_000,
-  });
-  if (!fetched.ok)
-    throw workspaceError(`cannot take the commit from ${bundle}: ${fetched.digest}`, {
-      hint: "check out with full history (fetch-depth: 0)",
-    });
-  const tip = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: root });
-  if (!tip.ok) throw workspaceError(`the bundle's ${ref} is not a commit`);
-  return { commit: tip.stdout.trim() };
 }
 
 /** Pushes `sha` to `branch` on origin; the error when the push was refused. */
