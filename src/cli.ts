@@ -6,6 +6,7 @@ import pkg from "../package.json" with { type: "json" };
 import { isLokiError, messageOf, usageError } from "./core/errors.ts";
 import { PROVIDER_IDS } from "./core/provider-ids.ts";
 import { COMMAND_EXIT, ERROR_EXIT, exitCodeFor, type ExitCode } from "./core/exit-codes.ts";
+import { absolutePath } from "./core/pinned.ts";
 import { setVerbosity } from "./core/verbosity.ts";
 
 /** A command: returns the exit code it looked up in core/exit-codes.ts; this file sets it. */
@@ -531,6 +532,9 @@ export async function main(argv: string[]): Promise<number> {
   // The MCP server's bearer token is `loki mcp`'s alone: no other loki process keeps it, so no agent, grader
   // or test command it starts can inherit it (and reach the HTTP server from inside a run).
   if (argv.find((a) => !a.startsWith("-")) !== "mcp") delete process.env.LOKI_MCP_TOKEN;
+  // A relative PATH entry is looked up from each child's working directory — the repository the agent
+  // writes: no program loki starts (git, tar, a provider) is found through one.
+  process.env.PATH = absolutePath(process.env.PATH);
   // The CI signing key reaches `loki ci build` as a file, never through the environment (a process of the
   // same user reads another's initial environment in /proc): none is kept if one was set anyway.
   delete process.env.LOKI_SIGNING_KEY;

@@ -54,6 +54,11 @@ const HARDENED_CONFIG = [
  */
 const GIT = pinBinary("git");
 
+/** The pinned git, for the calls that keep the user's own config (their identity, their push credentials). */
+export function gitBinary(): string {
+  return pinnedPath(GIT);
+}
+
 /** argv for a hardened git call: `git <hardening> <args>`. */
 export function gitArgv(args: readonly string[], safeDirectories: readonly string[] = []): string[] {
   return [pinnedPath(GIT), ...HARDENED_CONFIG, ...safeDirectories.flatMap((dir) => ["-c", `safe.directory=${dir}`]), ...args];
@@ -206,7 +211,7 @@ function commitIdentity(dir: string): Promise<Record<string, string>> {
  */
 async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
   const read = async (key: string) => {
-    const result = await run(["git", "config", "--get", key], { cwd: dir, env: { GIT_CONFIG_NOSYSTEM: "1" }, timeoutMs: 10_000 });
+    const result = await run([gitBinary(), "config", "--get", key], { cwd: dir, env: { GIT_CONFIG_NOSYSTEM: "1" }, timeoutMs: 10_000 });
     return result.ok ? result.stdout.trim() : "";
   };
   const [name, email] = await Promise.all([read("user.name"), read("user.email")]);

@@ -3,7 +3,7 @@
 // nothing written later — a `git` a graded test planted on PATH, a relative PATH entry in the
 // repository, a directory renamed under a read-only bind — is ever the program loki runs.
 import { statSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { delimiter, isAbsolute } from "node:path";
 import { internalError } from "./errors.ts";
 
 export type Pinned = { name: string; path: string; id: string | null };
@@ -11,9 +11,9 @@ export type Pinned = { name: string; path: string; id: string | null };
 /** PATH without its relative and empty entries (each resolved against whatever directory a spawn uses). */
 export function absolutePath(path: string | undefined): string {
   return (path ?? "")
-    .split(":")
+    .split(delimiter)
     .filter((dir) => dir !== "" && isAbsolute(dir))
-    .join(":");
+    .join(delimiter);
 }
 
 export function pinBinary(name: string, path: string | undefined = process.env.PATH): Pinned {

@@ -37,8 +37,9 @@ export async function atCommit<T>(root: string, commit: string, work: (dir: stri
   try {
     return await work(dir);
   } finally {
-    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 120_000 });
+    await git(["worktree", "remove", "--force", dir], { cwd: root, timeoutMs: 120_000 }).catch(() => null);
     rmSync(dir, { recursive: true, force: true });
+    await git(["worktree", "prune"], { cwd: root, timeoutMs: 60_000 }).catch(() => null);
   }
 }
 

@@ -8,7 +8,7 @@ import { messageOf } from "../core/errors.ts";
 import { runExitCode, type DeliveryResult } from "../core/exit-codes.ts";
 import { Evidence } from "../core/evidence-schema.ts";
 import { run } from "../core/exec.ts";
-import { headSha } from "../core/git.ts";
+import { gitBinary, headSha } from "../core/git.ts";
 import { ProofFile } from "../core/proof-schema.ts";
 import { Delivery, OrchestratorState, type Completion } from "../core/run-schema.ts";
 import { readJson, type Workspace } from "../core/workspace.ts";
@@ -72,18 +72,18 @@ export async function deliver(
 }
 
 async function openPr(ws: Workspace, delivery: Delivery, completion: Completion, ctx: FetchContext, reporter: Reporter) {
-  // The user's own git (their credentials), but no hook: .git/hooks was the agent's to write in this run.
+  // The user's own git (their credentials) as found at start, but no hook: .git/hooks was the agent's to write.
   const push = await run(
     [
-      "git",
+      gitBinary(),
       "-c",
       "core.hooksPath=/dev/null",
       "push",
       "--no-verify",
       "--quiet",
-      "--set-upstream",
       "origin",
-      `HEAD:refs/heads/${delivery.branch}`,
+      // The commit the run ended on and its proof names, not whatever HEAD is by now.
+      `${completion.head_sha ?? "HEAD"}:refs/heads/${delivery.branch}`,
     ],
     {
       cwd: ws.root,

@@ -19,7 +19,7 @@ import { ensureQueue } from "./planner.ts";
 import { deadLetters, replan } from "./tasks.ts";
 import { withDeadLetterStage } from "./ship-items.ts";
 import { heldOutSeal } from "./heldout-seal.ts";
-import { treeOf } from "../core/git.ts";
+import { headSha } from "../core/git.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -157,9 +157,9 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
   return undefined;
 }
 
-/** Why the branch is not where it was graded (its tree changed since), or null. */
+/** Why the branch is not where it was graded (HEAD is another commit, even one with the same tree), or null. */
 async function movedSinceGraded(root: string, graded: string): Promise<string | null> {
-  const [now, then] = await Promise.all([treeOf(root, "HEAD"), treeOf(root, graded)]);
-  if (now !== null && now === then) return null;
-  return `the branch moved after it was graded (HEAD's tree ${now?.slice(0, 12) ?? "unreadable"} is not the graded ${graded.slice(0, 12)}'s): something the gates ran changed it`;
+  const now = await headSha(root);
+  if (now === graded) return null;
+  return `the branch moved after it was graded (HEAD is ${now?.slice(0, 12) ?? "unreadable"}, the graded commit ${graded.slice(0, 12)}): something the gates ran changed it`;
 }

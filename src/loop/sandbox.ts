@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { callEndpoint, endpointOf } from "../core/endpoints.ts";
 import { selfCommand } from "../core/self.ts";
 import { userHome } from "../core/workspace.ts";
-import { sandboxPolicy, standardHidden, engineSockets, standardReadOnly, within, type SandboxRole } from "../sandbox/policy.ts";
+import { sandboxPolicy, standardHidden, engineSockets, runtimeDir, standardReadOnly, within, type SandboxRole } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
 import type { CallRequest } from "../providers/call.ts";
 import type { LoopEnv, ReadyProvider } from "./env.ts";
@@ -95,6 +95,7 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
     hidden: [
       ...standardHidden(home, root),
       ...engineSockets(),
+      ...runtimeDir(),
       // A link is hidden through (its target is) only outside the copy under review, and never onto it:
       // plantedLinks refuses a grader call with a link inside it.
       ...(call.role === "build"

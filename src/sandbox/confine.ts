@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, normalize } from "node:path";
 import { selfCommand, selfLocation } from "../core/self.ts";
 import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
-import { engineSockets, standardHidden, standardReadOnly, within } from "./policy.ts";
+import { engineSockets, runtimeDir, standardHidden, standardReadOnly, within } from "./policy.ts";
 import { realPath } from "./wrap.ts";
 
 /** A command that runs the project's code, put where `hidden` (real or not) shows empty directories. */
@@ -30,14 +30,7 @@ export function confineArgv(
 ): string[] {
   const dir = realPath(cwd);
   const mounts: string[] = [];
-  for (const mount of readOnly)
-    mounts.push(
-      ...(mount.kind === "bind"
-        ? ["--ro-bind", mount.path, mount.path]
-        : mount.kind === "empty"
-          ? ["--ro-bind", emptyFile(), mount.path]
-          : ["--tmpfs", mount.path]),
-    );
+  for (const mount of readOnly) mounts.push(...(mount.kind === "bind" ? ["--ro-bind", mount.path, mount.path] : ["--tmpfs", mount.path]));
   const rebind: string[] = [];
   for (const path of [...new Set(hidden.map(realPath))].sort((a, b) => a.length - b.length)) {
     // A hidden file reads as an empty, read-only regular file (project code that reads every file still
@@ -94,7 +87,7 @@ export function gateConfinement(
 
 /** A path the project's code must not change: bound read-only, or (missing) an empty tmpfs, so a
  *  directory on PATH it could create stays empty on the host. */
-export type ReadOnlyMount = { kind: "bind" | "tmpfs" | "empty"; path: string };
+export type ReadOnlyMount = { kind: "bind" | "tmpfs"; path: string };
 
 /**
  * What loki runs or reads as code after a graded command, outside any sandbox: every directory on its
@@ -123,13 +116,11 @@ export function protectedPaths(env: Record<string, string | undefined>): Protect
       join(home, ".npmrc"),
       ...ci,
     ]),
-    emptyIfMissing: [join(home, ".gitconfig")],
   };
 }
 
-/** Directories (a missing one is kept from being made), files or directories (kept only if there), and
- *  files that read empty when missing (~/.gitconfig: the user's own git, in a `--pr` push, reads it). */
-export type Protected = { dirs: string[]; files: string[]; emptyIfMissing?: string[] };
+/** Directories (a missing one is kept from being made), and files or directories (kept only if there). */
+export type Protected = { dirs: string[]; files: string[] };
 
 /**
  * The mounts for `paths`, leaving out any that holds or lies in what must stay as it is (`keep`: the
@@ -143,34 +134,26 @@ export function readOnlyMounts(paths: Protected, keep: readonly string[], home: 
   const kept = keep.map(realPath);
   const mounts = new Map<string, ReadOnlyMount>();
   const dirs = new Set(paths.dirs);
-  const empty = new Set(paths.emptyIfMissing ?? []);
-  for (const raw of [...paths.dirs, ...paths.files, ...empty]) {
+  for (const raw of [...paths.dirs, ...paths.files]) {
     const path = realPath(normalize(raw));
     if (path === "/" || kept.some((k) => within(k, path) || within(path, k))) continue;
     if (existsSync(path)) {
       mounts.set(path, { kind: "bind", path });
       continue;
     }
-    if (empty.has(raw)) {
-      if (within(dirname(path), userArea) && existsSync(dirname(path)) && writable(dirname(path)))
-        mounts.set(path, { kind: "empty", path });
-      continue;
-    }
-    // Any other missing file stays missing: a tmpfs there would leave a directory where a dotfile belongs.
+    // A missing file stays missing: a tmpfs there would leave a directory where a dotfile belongs.
     if (!dirs.has(raw)) continue;
     let top = path;
     while (!existsSync(dirname(top)) && dirname(top) !== top) top = dirname(top);
     if (!within(dirname(top), userArea) || !writable(dirname(top)) || kept.some((k) => within(k, top) || within(top, k))) continue;
     mounts.set(top, { kind: "tmpfs", path: top });
   }
-  // Parents before children: a bind over a directory must not cover a mount made inside it.
-  return [...mounts.values()].sort((a, b) => a.path.length - b.path.length);
-}
-
-/** The user's runtime directory (/run/user/<uid>: the session bus, `systemd-run --user`), when there is one. */
-function runtimeDir(): string[] {
-  const uid = process.getuid?.();
-  return uid === undefined || !existsSync(`/run/user/${uid}`) ? [] : [`/run/user/${uid}`];
+  // A missing directory inside a read-only bind needs nothing (nothing can make it there) and could not
+  // get a mount point either. Parents before children: a bind must not cover a mount made inside it.
+  const binds = [...mounts.values()].filter((m) => m.kind === "bind").map((m) => m.path);
+  return [...mounts.values()]
+    .filter((m) => m.kind === "bind" || !binds.some((b) => within(m.path, b)))
+    .sort((a, b) => a.path.length - b.path.length);
 }
 
 function writable(dir: string): boolean {

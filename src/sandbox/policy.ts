@@ -115,6 +115,13 @@ export function engineSockets(): string[] {
   );
 }
 
+/** The user's runtime directory (/run/user/<uid>: the session bus, through which `systemd-run --user`
+ *  starts a process outside any sandbox, and a rootless container engine's socket), when there is one. */
+export function runtimeDir(): string[] {
+  const uid = process.getuid?.();
+  return uid === undefined || !existsSync(`/run/user/${uid}`) ? [] : [`/run/user/${uid}`];
+}
+
 /**
  * Read-only by name, so they stay read-only wherever they live: HOME itself (re-exposed when it
  * lies under the private /tmp, as in tests), git's global config and the shell start-up files.

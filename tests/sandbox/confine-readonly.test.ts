@@ -19,6 +19,13 @@ describe("readOnlyMounts", () => {
     ]);
   });
 
+  test("a missing directory inside a read-only bound one gets no mount of its own (nothing can make it there)", async () => {
+    await using dir = await tmpdir();
+    const bin = join(dir.path, "bin");
+    mkdirSync(bin);
+    expect(readOnlyMounts({ dirs: [bin, join(bin, "sub")], files: [] }, [], dir.path)).toEqual([{ kind: "bind", path: bin }]);
+  });
+
   test("leaves out what holds or lies in the repository and the hidden directories, and / itself", async () => {
     await using dir = await tmpdir();
     const repo = join(dir.path, "repo");
@@ -39,19 +46,6 @@ describe("readOnlyMounts", () => {
     expect(paths.files).toContain("/runner/_temp/env");
     expect(paths.files.some((p) => p.endsWith(".bunfig.toml"))).toBe(true);
   });
-});
-
-test("a missing ~/.gitconfig reads empty to a graded command, which cannot write one for the user's own git", async () => {
-  await using dir = await tmpdir();
-  const gitconfig = join(dir.path, ".gitconfig");
-  const mounts = readOnlyMounts({ dirs: [], files: [], emptyIfMissing: [gitconfig] }, [], dir.path);
-  expect(mounts).toEqual([{ kind: "empty", path: gitconfig }]);
-  if (!Bun.which("bwrap")) return;
-  const work = join(dir.path, "work");
-  mkdirSync(work);
-  const argv = confineArgv(["sh", "-c", `printf '[core]\\n\\tsshCommand = evil\\n' > ${gitconfig}; exit 0`], work, [], "bwrap", mounts);
-  expect(Bun.spawnSync(argv, { cwd: work, env: { PATH: "/usr/bin:/bin" } }).exitCode).toBe(0);
-  expect(existsSync(gitconfig) ? readFileSync(gitconfig, "utf8") : "").toBe("");
 });
 
 describe.skipIf(!Bun.which("bwrap"))("confineArgv with read-only mounts (real bwrap)", () => {
