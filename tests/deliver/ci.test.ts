@@ -203,7 +203,7 @@ describe("loki ci: build and deliver as two jobs", () => {
     expect(t.forge.github.pulls).toHaveLength(1);
   }, 240_000);
 
-  test("attacks on the artifact: a commit added after the proof, a re-signed proof, another key, another issue — nothing is pushed", async () => {
+  test("attacks on the artifact: another issue, a re-signed proof, another key, a commit in place of the run's, a linked proof — nothing is pushed", async () => {
     await using t = await setup("full");
     expect((await t.build()).code).toBe(0);
     const runId = manifest(t).run_id;
