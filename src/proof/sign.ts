@@ -1,6 +1,6 @@
 // Signing proofs: the per-user ed25519 key in ~/.loki/keys/ (created on first use, private key
-// mode 0600), the digest a proof's signature covers (per proof schema version), and checking a
-// signature. No file I/O beyond the key files.
+// mode 0600) or one held in memory for this process (`loki ci build`), the digest a proof's signature
+// covers (per proof schema version), and checking a signature. No file I/O beyond the key files.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
