@@ -69,6 +69,7 @@ export async function runCiInstall(options: CiInstallOptions): Promise<ExitCode>
   const problem = checkWorkflowSettings(settings);
   if (problem) throw usageError(problem, { hint: "see `loki ci install --help`" });
   const yaml = renderWorkflow(settings);
+  key.save();
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic(path, yaml, 0o644);
   const on = slug ? ` --repo ${slug}` : "";
@@ -107,21 +108,26 @@ export async function runCiInstall(options: CiInstallOptions): Promise<ExitCode>
   return COMMAND_EXIT.ok;
 }
 
-/** The workflow's key: kept when loki wrote it before (its private half is in the secret already), else this repository's key file, else a new one. */
-function ciKey(existing: string | null, slug: string, rotate: boolean): { publicPem: string; fingerprint: string; file: string | null } {
+type CiKey = { publicPem: string; fingerprint: string; file: string | null; save: () => void };
+
+/** The workflow's key: kept when loki wrote it before (its private half is in the secret already), else
+ *  this repository's key file, else a new one — written by `save`, once the settings are known to be good. */
+function ciKey(existing: string | null, slug: string, rotate: boolean): CiKey {
   const file = lokiHomeAt().ciKey(slug.replace(/[^A-Za-z0-9._-]+/g, "-"));
   const onFile = existsSync(file) ? ciKeyFrom(readFileSync(file, "utf8"), file) : null;
   const inWorkflow = existing === null || rotate ? null : workflowKey(existing);
   if (inWorkflow && onFile?.publicPem !== inWorkflow)
-    return { publicPem: inWorkflow, fingerprint: fingerprintOf(createPublicKey(inWorkflow)), file: null };
+    return { publicPem: inWorkflow, fingerprint: fingerprintOf(createPublicKey(inWorkflow)), file: null, save: () => {} };
   const pair = onFile && !rotate ? onFile : newCiKey();
-  if (pair !== onFile) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, pair.privatePem, { mode: 0o600 });
-  }
-  // The public half beside it: what another job runner's deliver step passes as --key.
-  writeFileAtomic(file.replace(/\.key$/, ".pub"), pair.publicPem, 0o644);
-  return { publicPem: pair.publicPem, fingerprint: pair.fingerprint, file };
+  const save = () => {
+    if (pair !== onFile) {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, pair.privatePem, { mode: 0o600 });
+    }
+    // The public half beside it: what another job runner's deliver step passes as --key.
+    writeFileAtomic(file.replace(/\.key$/, ".pub"), pair.publicPem, 0o644);
+  };
+  return { publicPem: pair.publicPem, fingerprint: pair.fingerprint, file, save };
 }
 
 export type CiBuildOptions = RunOptions & { out?: string; signingKey?: string };

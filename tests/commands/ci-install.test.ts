@@ -8,9 +8,9 @@ import { workflowKey } from "../../src/deliver/ci-workflow.ts";
 import { loki } from "../helpers/cli.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
-async function repo() {
+async function repo(origin = "https://github.com/acme/shop.git") {
   const dir = await tmpdir({ commit: true });
-  git(dir.path, ["remote", "add", "origin", "https://github.com/acme/shop.git"]);
+  git(dir.path, ["remote", "add", "origin", origin]);
   return dir;
 }
 
@@ -83,7 +83,7 @@ describe("loki ci install", () => {
   });
 
   test("settings that cannot be written, and a provider that does not install from npm: exit 3, nothing written", async () => {
-    await using dir = await repo();
+    await using dir = await repo("https://github.com/acme/refused.git");
     for (const [args, message] of [
       [["--label", "x'y"], "no quotes"],
       [["--runner", "windows-latest"], "needs Linux"],
@@ -96,6 +96,9 @@ describe("loki ci install", () => {
       expect(result.stderr).toContain(message);
     }
     expect(existsSync(join(dir.path, ".github"))).toBe(false);
+    expect(existsSync(join(process.env.HOME ?? "", ".loki", "ci", "acme-refused.key")), "no key made for a workflow not written").toBe(
+      false,
+    );
   });
 
   test("outside a git repository: exit 3 naming what to do", async () => {
