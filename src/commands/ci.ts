@@ -1,7 +1,6 @@
 // `loki ci install | build | deliver`: run delegated issues on GitHub Actions (or any job runner through
 // the --json contract in docs/scale-out.md). install writes the workflow and the CI signing key; build and
 // deliver are its two jobs. Thin: the work is in src/deliver/ci-*.ts.
-import { createPublicKey } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -17,7 +16,7 @@ import { ciDeliver } from "../deliver/ci-deliver.ts";
 import { checkWorkflowSettings, renderWorkflow, WORKFLOW_MARK, WORKFLOW_PATH, workflowKey } from "../deliver/ci-workflow.ts";
 import { repoFromRemote } from "../forge/delivery.ts";
 import { ciKeyFrom, newCiKey } from "../proof/ci-key.ts";
-import { fingerprintOf } from "../proof/sign.ts";
+import { readKeyInput } from "../proof/trust.ts";
 import { loadProvider } from "../providers/registry.ts";
 import { createReporter } from "../run/reporter.ts";
 import { flagsOf, type RunOptions } from "./run.ts";
@@ -117,7 +116,7 @@ function ciKey(existing: string | null, slug: string, rotate: boolean): CiKey {
   const onFile = existsSync(file) ? ciKeyFrom(readFileSync(file, "utf8"), file) : null;
   const inWorkflow = existing === null || rotate ? null : workflowKey(existing);
   if (inWorkflow && onFile?.publicPem !== inWorkflow)
-    return { publicPem: inWorkflow, fingerprint: fingerprintOf(createPublicKey(inWorkflow)), file: null, save: () => {} };
+    return { publicPem: inWorkflow, fingerprint: readKeyInput(inWorkflow).fingerprint, file: null, save: () => {} };
   const pair = onFile && !rotate ? onFile : newCiKey();
   const save = () => {
     if (pair !== onFile) {

@@ -2,7 +2,8 @@
 // (src/ from source, dist/cli/ in the package's bundle), or nothing of the sort inside a compiled binary.
 // Bun's bundler writes import.meta.dir as the build machine's path, so the bundle asks Bun.main instead.
 // And how to run this same loki again (a --bg child, the preview supervisor, the MCP server's tool calls).
-import { basename, dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
 /** Set to true by scripts/build-cli.ts (Bun.build's `define`) in the package's bundle only. */
 declare const LOKI_BUNDLE: boolean | undefined;
@@ -38,4 +39,11 @@ export function selfCommand(): string[] {
   return self.compiled || !script || script === process.execPath
     ? [process.execPath]
     : [process.execPath, "--no-env-file", `--config=${config}`, script];
+}
+
+/** The files `selfCommand()` runs loki with (its runtime flags' config, the entry script) that exist on disk. */
+export function selfLaunchFiles(): string[] {
+  return selfCommand()
+    .map((arg) => (arg.startsWith("--config=") ? arg.slice("--config=".length) : arg))
+    .filter((arg) => isAbsolute(arg) && existsSync(arg));
 }

@@ -10,8 +10,7 @@ import { messageOf, usageError, workspaceError } from "../core/errors.ts";
 import { git } from "../core/git.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import type { IssueRef } from "../forge/types.ts";
-import { detectSpec } from "../spec/detect.ts";
-import { probe } from "../spec/read.ts";
+import { parseIssueArg } from "../spec/detect.ts";
 
 const MANIFEST_MAX = 64 * 1024;
 const PROOF_MAX = 32 * 1024 * 1024;
@@ -67,8 +66,8 @@ export function issueOf(text: string): IssueRef & { number: number } {
 
 export function issueFromRef(text: string): (IssueRef & { number: number }) | null {
   try {
-    const target = detectSpec(text, {}, "/", probe);
-    return target.kind === "issue" && "number" in target.ref ? target.ref : null;
+    const target = parseIssueArg(text.trim());
+    return target?.kind === "issue" && "number" in target.ref ? target.ref : null;
   } catch {
     return null;
   }

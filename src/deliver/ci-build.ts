@@ -17,8 +17,8 @@ import { holdCiKey } from "../proof/ci-key.ts";
 import { redactText } from "../proof/redact.ts";
 import type { Reporter } from "../run/execute.ts";
 import type { RunFlags } from "../core/run-start-schema.ts";
-import { detectSpec } from "../spec/detect.ts";
-import { probe, readSpec } from "../spec/read.ts";
+import { parseIssueArg } from "../spec/detect.ts";
+import { readSpec } from "../spec/read.ts";
 import { fetchIssue } from "../forge/issue.ts";
 import type { FetchContext, IssueRef } from "../forge/types.ts";
 import { prepareDelegated } from "./delegate.ts";
@@ -57,8 +57,8 @@ export async function ciBuild(input: CiBuildInput): Promise<CiBuilt> {
   const root = await repoRoot(input.cwd);
   const out = resolve(input.cwd, input.out);
   checkOut(out, root);
-  const target = detectSpec(input.issue, {}, input.cwd, probe);
-  if (target.kind !== "issue")
+  const target = parseIssueArg(input.issue.trim());
+  if (target?.kind !== "issue")
     throw usageError(`"${input.issue}" is not an issue reference`, { hint: "give it as owner/repo#N (or an issue URL)" });
   // The signing key first: read into memory and its file removed, before anything of the run starts.
   if (input.signingKey) input.reporter.notice(`signing with the CI key ${holdCiKey(input.signingKey).fingerprint}`);

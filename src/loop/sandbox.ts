@@ -2,9 +2,9 @@
 // (src/sandbox/) from the run's facts: the repository, the call's scratch dir, the provider's state,
 // what must stay hidden (~/.loki, .loki/, the spec naming held-out items) and read-only (loki, the CLI).
 import { existsSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, join } from "node:path";
 import { callEndpoint, endpointOf } from "../core/endpoints.ts";
-import { selfCommand } from "../core/self.ts";
+import { selfLaunchFiles } from "../core/self.ts";
 import { userHome } from "../core/workspace.ts";
 import { sandboxPolicy, standardHidden, engineSockets, runtimeDir, standardReadOnly, within, type SandboxRole } from "../sandbox/policy.ts";
 import { sandboxCommand } from "../sandbox/wrap.ts";
@@ -67,16 +67,9 @@ function isLink(path: string): boolean {
   }
 }
 
-/**
- * The files `selfCommand()` runs loki with (its runtime flags' config, the entry script): visible, read-only,
- * wherever they lie — even under /tmp, which the sandbox makes private — so a call can start loki again
- * (mcp.children: the agent's CLI starts `loki mcp` inside the sandbox).
- */
-function lokiLaunchFiles(): string[] {
-  return selfCommand()
-    .map((arg) => (arg.startsWith("--config=") ? arg.slice("--config=".length) : arg))
-    .filter((arg) => isAbsolute(arg) && existsSync(arg));
-}
+// selfLaunchFiles (core/self.ts): the files `selfCommand()` runs loki with are visible, read-only, wherever
+// they lie — even under /tmp, which the sandbox makes private — so a call can start loki again
+// (mcp.children: the agent's CLI starts `loki mcp` inside the sandbox).
 
 /** The wrap for one call, or undefined when the run is unsandboxed. */
 export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"] {
@@ -103,7 +96,7 @@ export function sandboxFor(env: LoopEnv, call: CallSandbox): CallRequest["wrap"]
         : (provider.graderHidden?.(call.cwd, home, env.env) ?? []).filter((p) => hideable(p, call.cwd))),
       ...(call.hidden ?? []),
     ],
-    readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...lokiLaunchFiles(), ...providerInstall(call.ready.binaryPath)],
+    readOnly: [...standardReadOnly(home), ...lokiCodePaths(), ...selfLaunchFiles(), ...providerInstall(call.ready.binaryPath)],
     ...(call.role === "build" && sandbox.gitCommonDir ? { gitCommonDir: sandbox.gitCommonDir } : {}),
   });
   const caches = cacheEnv(call.scratchDir);

@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, normalize } from "node:path";
-import { selfCommand, selfLocation } from "../core/self.ts";
+import { selfLaunchFiles, selfLocation } from "../core/self.ts";
 import { userHome } from "../core/workspace.ts";
 import { BWRAP_ISOLATION } from "./bwrap.ts";
 import { engineSockets, runtimeDir, standardHidden, standardReadOnly, within } from "./policy.ts";
@@ -97,7 +97,6 @@ export type ReadOnlyMount = { kind: "bind" | "tmpfs"; path: string };
 export function protectedPaths(env: Record<string, string | undefined>): Protected {
   const home = userHome();
   const self = selfLocation();
-  const launch = selfCommand().map((arg) => (arg.startsWith("--config=") ? arg.slice("--config=".length) : arg));
   const ci = ["RUNNER_TEMP", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"].map((k) => env[k]);
   const absolute = (paths: (string | undefined)[]) => paths.filter((p): p is string => typeof p === "string" && isAbsolute(p));
   return {
@@ -109,7 +108,7 @@ export function protectedPaths(env: Record<string, string | undefined>): Protect
       join(home, ".config", "git"),
     ]),
     files: absolute([
-      ...launch,
+      ...selfLaunchFiles(),
       ...standardReadOnly(home).slice(1),
       join(home, ".bunfig.toml"),
       join(env.XDG_CONFIG_HOME || join(home, ".config"), ".bunfig.toml"),
