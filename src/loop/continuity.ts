@@ -52,7 +52,7 @@ export function updateContinuity(ws: Workspace, status: string[], learning?: str
 }
 
 /** `line` added last; an earlier line with the same lesson is removed and its count carried on. */
-export function merge(lines: string[], line: string): void {
+function merge(lines: string[], line: string): void {
   const at = lines.findIndex((l) => l.replace(COUNT, "") === line);
   if (at === -1) {
     lines.push(line);
