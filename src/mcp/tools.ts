@@ -60,10 +60,11 @@ export function coreTools(ctx: ToolContext): ToolDef[] {
       annotations: READ,
       run: async (input: { run_id?: string; cursor?: string; limit?: number }) => {
         const target = await runTarget(root, input.run_id);
-        const page = await readEvents(target.ws, input.cursor, input.limit ?? 100, target.runId);
+        // Status first, then events: the state says the run ended a moment before its run_finished
+        // event is written, so until the process is gone it is still stopping; once it is gone, events
+        // read after that hold the end (read before, a client stopping at "completed" misses it).
         const status = await readStatus(target.ws.root);
-        // The state says the run ended a moment before its run_finished event is written: until the
-        // process is gone, it is still stopping (a client that stops polling at "completed" misses the end).
+        const page = await readEvents(target.ws, input.cursor, input.limit ?? 100, target.runId);
         const ending = status.pid_alive && ["completed", "blocked", "failed", "stopped"].includes(status.status);
         return ok({ run_id: target.runId, status: ending ? "stopping" : status.status, outcome: status.outcome, ...page });
       },
