@@ -120,32 +120,33 @@ function readDisk(full: string, maxBytes: number): RawContent | null {
   }
 }
 
+/** Past this many .gitattributes candidates, one listing of the base's whole tree is cheaper than naming them. */
+const NAMED_LOOKUP_MAX = 256;
+
 /**
- * The paths whose attributes AT `base` say `-diff` or `binary` — read from a throwaway index of
- * the base tree, so a .gitattributes the diff adds or edits has no say. `paths` may still be
- * pending: the index is built meanwhile. When the base has no .gitattributes, nothing is binary by
+ * The paths whose attributes AT `base` say `-diff` or `binary` — read from a throwaway index holding
+ * just the base's .gitattributes files that apply to them (the root's and their directories'), so a
+ * .gitattributes the diff adds or edits has no say. `paths` may still be pending: $GIT_DIR's
+ * attributes file is found meanwhile. When no such file exists at the base, nothing is binary by
  * attribute and check-attr is not run ($GIT_DIR/info/attributes is the user's, not the diff's).
  */
 export async function binaryByBaseAttributes(root: string, base: string, paths: PromiseLike<readonly string[]>): Promise<Set<string>> {
   const pending = Promise.resolve(paths);
   pending.catch(() => undefined); // the caller reports its own failure; only ours may surface here
+  const infoDir = git(["rev-parse", "--git-path", "info/attributes"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+  const wanted = await pending;
+  if (wanted.length === 0) return new Set();
+  const [info, entries] = await Promise.all([infoDir, baseAttributeFiles(root, base, wanted)]);
+  const infoFile = resolve(root, info.stdout.trim());
+  const hasInfo = info.ok && lstatSync(infoFile, { throwIfNoEntry: false })?.isFile() === true;
+  if (entries.length === 0 && !hasInfo) return new Set();
   const scratch = mkdtempSync(join(tmpdir(), "loki-attr-"));
   const env = { GIT_INDEX_FILE: join(scratch, "index") };
-  const inBase = (args: string[], input?: string) =>
-    git(args, { cwd: root, env, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_BATCH_BYTES, ...(input === undefined ? {} : { input }) });
+  const inBase = (args: string[], input: string) =>
+    git(args, { cwd: root, env, input, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_BATCH_BYTES });
   try {
-    const [infoDir, listed] = await Promise.all([
-      git(["rev-parse", "--git-path", "info/attributes"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS }),
-      inBase(["read-tree", base]).then((read) =>
-        read.ok
-          ? inBase(["ls-files", "--cached", "-z", "--", ":(glob)**/.gitattributes"])
-          : Promise.reject(gitError(`git read-tree ${base} failed: ${read.digest}`)),
-      ),
-    ]);
-    const wanted = await pending;
-    const infoFile = resolve(root, infoDir.stdout.trim());
-    const hasInfo = infoDir.ok && lstatSync(infoFile, { throwIfNoEntry: false })?.isFile() === true;
-    if (wanted.length === 0 || (listed.ok && listed.stdout === "" && !hasInfo)) return new Set();
+    const indexed = await inBase(["update-index", "-z", "--index-info"], entries.map((entry) => `${entry}\0`).join(""));
+    if (!indexed.ok) throw gitError(`git update-index failed: ${indexed.digest || indexed.spawnError}`);
     const checked = await inBase(["check-attr", "--cached", "-z", "--stdin", "diff", "binary"], `${wanted.join("\0")}\0`);
     if (!checked.ok) throw gitError(`git check-attr failed: ${checked.digest || checked.spawnError}`);
     const fields = checked.stdout.split("\0");
@@ -158,6 +159,36 @@ export async function binaryByBaseAttributes(root: string, base: string, paths: 
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Where git looks for the attributes of `paths`: .gitattributes in the root and in every directory above them. */
+export function attributeFileCandidates(paths: readonly string[]): string[] {
+  const dirs = new Set<string>([""]);
+  for (const path of paths)
+    for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) dirs.add(path.slice(0, slash + 1));
+  return [...dirs].map((dir) => `${dir}.gitattributes`);
+}
+
+/** The base's .gitattributes entries among the candidates, as `ls-tree` lines ("<mode> <type> <id>\t<path>",
+ *  blobs only) that `update-index --index-info` takes: one ls-tree naming them (literally), or the whole tree. */
+async function baseAttributeFiles(root: string, base: string, paths: readonly string[]): Promise<string[]> {
+  const candidates = attributeFileCandidates(paths);
+  const named = candidates.length <= NAMED_LOOKUP_MAX;
+  const listed = await git(
+    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", base, ...(named ? ["--", ...candidates] : [])],
+    {
+      cwd: root,
+      env: { GIT_LITERAL_PATHSPECS: "1" },
+      timeoutMs: GIT_TIMEOUT_MS,
+      maxOutputBytes: MAX_BATCH_BYTES,
+    },
+  );
+  if (!listed.ok || listed.truncated) throw gitError(`git ls-tree ${base} failed: ${listed.digest || listed.spawnError || "too large"}`);
+  const wanted = new Set(candidates);
+  return listed.stdout.split("\0").filter((line) => {
+    const tab = line.indexOf("\t");
+    return tab > 0 && line.slice(0, tab).split(" ")[1] === "blob" && wanted.has(line.slice(tab + 1));
+  });
 }
 
 /** A printable run: ≥ 8 characters of printable ASCII or tab, as `strings` finds them, with its line. */

@@ -14,23 +14,28 @@ const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 export type Commit = { root: string; head: string };
 
-/** Per commit object (a Subject): its blob ids, and the texts already read. A commit cannot change. */
-const memo = new WeakMap<Commit, { ids: Promise<Map<string, string> | null>; texts: Map<string, string | null> }>();
+/** Past this many paths not yet looked up, one listing of the whole tree is cheaper than naming them. */
+const NAMED_LOOKUP_MAX = 256;
+
+/** Per commit object (a Subject): blob ids looked up so far (null: not a regular file's blob there),
+ *  whether the whole tree has been listed, and the texts already read. A commit cannot change. */
+type Memo = { ids: Map<string, string | null>; whole: boolean; failed: boolean; texts: Map<string, string | null> };
+const memo = new WeakMap<Commit, Memo>();
 
 /** Each path's text at `commit.head` (UTF-8); null when absent, not a regular file's blob, or too large. */
 export async function readCommitFiles(commit: Commit, paths: readonly string[]): Promise<(string | null)[]> {
   let entry = memo.get(commit);
   if (!entry) {
-    entry = { ids: blobIds(commit), texts: new Map() };
+    entry = { ids: new Map(), whole: false, failed: false, texts: new Map() };
     memo.set(commit, entry);
   }
   const { texts } = entry;
-  const ids = await entry.ids;
+  const unread = [...new Set(paths)].filter((path) => !texts.has(path));
+  await lookUp(commit, entry, unread);
   const rest: string[] = [];
-  for (const path of new Set(paths)) {
-    if (texts.has(path)) continue;
-    const id = ids?.get(path);
-    const text = id === undefined ? null : sameOnDisk(join(commit.root, path), id);
+  for (const path of unread) {
+    const id = entry.ids.get(path);
+    const text = id === undefined || id === null ? null : sameOnDisk(join(commit.root, path), id);
     if (text === null) rest.push(path);
     else texts.set(path, text);
   }
@@ -48,21 +53,36 @@ export async function readCommitFiles(commit: Commit, paths: readonly string[]):
   return paths.map((path) => texts.get(path) ?? null);
 }
 
-/** Regular files' blob ids by path (symlinks and submodules left out: they are not read from disk). */
-async function blobIds(commit: Commit): Promise<Map<string, string> | null> {
-  const listed = await git(["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit.head], {
-    cwd: commit.root,
-    timeoutMs: GIT_TIMEOUT_MS,
-    maxOutputBytes: 256 << 20,
-  });
-  if (!listed.ok || listed.truncated) return null;
-  const ids = new Map<string, string>();
+/**
+ * Records the blob ids of `paths` not looked up yet: `ls-tree` naming just them (literal paths), or,
+ * for many, the whole tree once. Symlinks and submodules are recorded as null: not read from disk. A
+ * failed listing leaves them unknown (read through cat-file, as if nothing were on disk).
+ */
+async function lookUp(commit: Commit, entry: Memo, paths: readonly string[]): Promise<void> {
+  const wanted = entry.whole || entry.failed ? [] : paths.filter((path) => !entry.ids.has(path));
+  if (wanted.length === 0) return;
+  const named = wanted.length <= NAMED_LOOKUP_MAX;
+  const listed = await git(
+    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit.head, ...(named ? ["--", ...wanted] : [])],
+    {
+      cwd: commit.root,
+      env: { GIT_LITERAL_PATHSPECS: "1" },
+      timeoutMs: GIT_TIMEOUT_MS,
+      maxOutputBytes: 256 << 20,
+    },
+  );
+  if (!listed.ok || listed.truncated) {
+    entry.failed = true;
+    return;
+  }
   for (const line of listed.stdout.split("\0")) {
     const tab = line.indexOf("\t");
     const [mode, type, id] = line.slice(0, tab).split(" ");
-    if (tab > 0 && type === "blob" && (mode === "100644" || mode === "100755") && id) ids.set(line.slice(tab + 1), id);
+    if (tab > 0 && type === "blob" && (mode === "100644" || mode === "100755") && id) entry.ids.set(line.slice(tab + 1), id);
   }
-  return ids;
+  // A named path the listing did not give as a regular file is none at this commit.
+  for (const path of wanted) if (!entry.ids.has(path)) entry.ids.set(path, null);
+  if (!named) entry.whole = true;
 }
 
 /** The file's text when the bytes read from it are the blob `id` (what was hashed is what is returned); else null.

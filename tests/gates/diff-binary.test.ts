@@ -64,6 +64,30 @@ describe("readSubject: binary by loki's rule", () => {
     expect(byPath((await readSubject(dir.path, base, { includeWorktree: false })).files)["a.dat"]?.binary).toBe(true);
   });
 
+  test("a nested directory's .gitattributes at the base decides for its files only; a sibling's has no say", async () => {
+    await using dir = await tmpdir({
+      commit: true,
+      files: {
+        "assets/deep/.gitattributes": "*.dat binary\n",
+        "assets/deep/a.dat": "one\n",
+        "other/.gitattributes": "*.txt -diff\n",
+        "assets/deep/b.txt": "one\n",
+        "assets/c.dat": "one\n",
+        "weird dir*/[x]/.gitattributes": "*.txt binary\n",
+        "weird dir*/[x]/d.txt": "one\n",
+      },
+    });
+    const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    for (const path of ["assets/deep/a.dat", "assets/deep/b.txt", "assets/c.dat", "weird dir*/[x]/d.txt"]) dir.write(path, "two\n");
+    commitAll(dir.path);
+    const files = byPath((await readSubject(dir.path, base, { includeWorktree: false })).files);
+    expect(
+      Object.fromEntries(
+        ["assets/deep/a.dat", "assets/deep/b.txt", "assets/c.dat", "weird dir*/[x]/d.txt"].map((p) => [p, files[p]?.binary]),
+      ),
+    ).toEqual({ "assets/deep/a.dat": true, "assets/deep/b.txt": false, "assets/c.dat": false, "weird dir*/[x]/d.txt": true });
+  });
+
   test("a NUL byte makes a file binary even when the diff's attributes force a text diff", async () => {
     await using dir = await tmpdir({ commit: true, files: { "a.txt": "one\n", "b.txt": "one\n" } });
     const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
