@@ -31,7 +31,8 @@ const ALLOWED: Record<string, string[]> = {
   // events as the dashboard's stream does (dashboard/stream-seal.ts) and reads git remotes as spec/ does.
   mcp: ["core", "spec", "run", "dashboard"],
   commands: [...BELOW_LOOP, "loop", "run", "deliver", "dashboard", "mcp"],
-  cli: ["core", "commands"],
+  program: ["core", "commands"],
+  cli: ["core", "commands", "program"],
 };
 
 type Graph = Map<string, string[]>;

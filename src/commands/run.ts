@@ -85,7 +85,7 @@ export function flagsOf(options: RunOptions): RunFlags {
   };
 }
 
-// --quiet/--verbose are global flags (cli.ts): how the output reads, not how the run runs.
+// --quiet/--verbose are global flags (program.ts): how the output reads, not how the run runs.
 function reporterFor(options: RunOptions) {
   const level = verbosity();
   return createReporter(reporterMode(Boolean(options.json), Boolean(process.stderr.isTTY), process.env), {

@@ -1,5 +1,5 @@
 // `loki verify [base]`: parse flags → verifyRepo → print (gates, findings, verdict; or --json).
-// Exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED; errors become exit 3 in cli.ts. In GitHub Actions it
+// Exit 0 VERIFIED, 1 CONCERNS, 2 BLOCKED; errors become exit 3 in program.ts. In GitHub Actions it
 // also prints annotations and appends a job summary. --quiet prints the verdict line alone, --verbose
 // every finding and the commands grading ran. No verification logic lives here.
 import { appendFileSync } from "node:fs";

@@ -1,5 +1,5 @@
 // Named, typed errors for everything a user can get wrong. Each carries a hint naming the next
-// command; its exit code comes from the one map (core/exit-codes.ts, exitCodeFor), applied in cli.ts.
+// command; its exit code comes from the one map (core/exit-codes.ts, exitCodeFor), applied in program.ts.
 
 /** What went wrong, by kind. Each kind's exit code is in core/exit-codes.ts (ERROR_EXIT). */
 export type ErrorKind =

@@ -1,6 +1,6 @@
 // The ONE exit-code map (DESIGN §4): error kind, `loki verify` verdict, run outcome, delivery result,
 // proof check → process exit code. Every table is total over its union, so a new kind without a code
-// does not compile. Commands return codes looked up here; only cli.ts sets process.exitCode.
+// does not compile. Commands return codes looked up here; only program.ts (and the entry, src/cli.ts, with the code it returns) sets process.exitCode.
 import type { ErrorKind } from "./errors.ts";
 import { isLokiError } from "./errors.ts";
 import type { VerdictName } from "./evidence-schema.ts";

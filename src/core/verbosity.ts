@@ -1,11 +1,11 @@
 // How much a command says besides its result: the global --quiet (errors and the final result line
-// only) and --verbose (every detail it has), chosen once by cli.ts. Machine output (--json) never
+// only) and --verbose (every detail it has), chosen once by program.ts. Machine output (--json) never
 // depends on it. A --bg child has no flags of its own: LOKI_VERBOSE carries --verbose to it.
 export type Verbosity = "quiet" | "normal" | "verbose";
 
 let chosen: Verbosity | null = null;
 
-/** Set by cli.ts from the global flags, before any command runs (null: neither flag given). */
+/** Set by program.ts from the global flags, before any command runs (null: neither flag given). */
 export function setVerbosity(level: Verbosity | null): void {
   chosen = level;
 }

@@ -83,7 +83,7 @@ export function eventLine(e: LokiEvent, verbose: boolean): string | null {
 
 export type ReporterOptions = {
   verbose?: boolean;
-  /** --quiet: no progress, notices or warnings on stderr (errors are cli.ts's); --json events still stream. */
+  /** --quiet: no progress, notices or warnings on stderr (errors are program.ts's); --json events still stream. */
   quiet?: boolean;
   /** stderr by default. */
   write?: (text: string) => void;

@@ -5,7 +5,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Workspace } from "../core/workspace.ts";
 
 const TAIL_BYTES = 64 * 1024;
-// cli.ts prints a LokiError as `error: <message>` and `hint: <hint>` (colored on a TTY only).
+// program.ts prints a LokiError as `error: <message>` and `hint: <hint>` (colored on a TTY only).
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
 export type LogTail = {

@@ -6,49 +6,14 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pidState, type PidState } from "../core/process-identity.ts";
 import { readQueueView } from "../core/queue.ts";
-import type { QueueView } from "../core/queue-schema.ts";
 import { Outcome } from "../core/run-schema.ts";
-import { LIVE_STATUSES, RunEnding, RunProgress, Session, type StatusProgress } from "../core/session-schema.ts";
+import { LIVE_STATUSES, RunEnding, RunProgress, Session } from "../core/session-schema.ts";
 import { readJson, workspaceAt, type Workspace } from "../core/workspace.ts";
 import { nextStep } from "./completion.ts";
 import { readLogTail, runLogPath } from "./run-log.ts";
+import { emptyStatus, START, type DelegatedRun, type RunEnd, type Status, type StatusReport } from "./status-report.ts";
 
-type Status = "inactive" | "running" | "paused" | "stopping" | "stopped" | "completed" | "failed" | "blocked" | "starting" | "dead";
-
-/** How a run ended — or why its process is gone — where its output is, and what to run next. */
-export type RunEnd = {
-  /** The finished run's outcome (state/completion.json): `interrupted`, `stalled`, `budget_exceeded`…; null while it runs. */
-  outcome: Outcome | null;
-  /** Why it ended (the completion's reason), or why a dead run's process is gone (the last error it logged). */
-  reason: string | null;
-  /** The run's log: a --bg run's own, else .loki/logs/loki.log, else its event stream. */
-  log: string | null;
-  next: string;
-};
-
-export type DelegatedRun = RunEnd & { dir: string; run_id: string; status: string; pid_alive: boolean; spec: string };
-
-export type StatusReport = RunEnd & {
-  schema_version: 1;
-  status: Status;
-  root: string;
-  run_id: string | null;
-  pid: number | null;
-  pid_alive: boolean;
-  provider: string | null;
-  spec: string | null;
-  started_at: string | null;
-  updated_at: string | null;
-  signals: { pause: boolean; stop: boolean };
-  /** Runs delegated to worktrees (--worktree, --pr, --ship, --bg) under .loki/worktrees/. */
-  delegated: DelegatedRun[];
-  /** Where the run is: iteration, phase, spend — from state/orchestrator.json. */
-  progress: StatusProgress | null;
-  /** The run's task queue (.loki/queue/): ids, titles and counts; null when it has none (or it is unreadable). */
-  queue: QueueView | null;
-};
-
-const START = "loki start ./prd.md (or `loki plan ./prd.md` for a quote first)";
+export type { DelegatedRun, RunEnd, StatusReport };
 
 export async function readStatus(root: string): Promise<StatusReport> {
   const own = await readOwnStatus(root);
@@ -75,7 +40,7 @@ async function readOwnStatus(root: string): Promise<Omit<StatusReport, "delegate
   const ws = workspaceAt(root);
   const session = readJson(ws.session, Session);
   const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
-  if (!session) return { ...empty(root, signals), outcome: null, reason: null, log: null, next: START };
+  if (!session) return { ...emptyStatus(root, signals), outcome: null, reason: null, log: null, next: START };
   // The session's pid is the run only while it names the process that wrote it.
   const pid = await pidState(session.pid, session.pid_start);
   const alive = pid === "same";
@@ -156,22 +121,4 @@ function deadEnd(
     ? `${fresh.hint ? `${fresh.hint}; then ` : "fix that, then "}continue it: loki resume`
     : (end.done?.next ?? "continue it from its saved state: loki resume");
   return { outcome: end.outcome, reason, log: end.log, next };
-}
-
-function empty(root: string, signals: StatusReport["signals"]): Omit<StatusReport, keyof RunEnd | "delegated"> {
-  return {
-    schema_version: 1,
-    status: "inactive",
-    root,
-    run_id: null,
-    pid: null,
-    pid_alive: false,
-    provider: null,
-    spec: null,
-    started_at: null,
-    updated_at: null,
-    signals,
-    progress: null,
-    queue: null,
-  };
 }

@@ -1,6 +1,6 @@
 // `loki verify` as a function: resolve the base → read the diff → check spec drift → run the gates
 // concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
-// (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in cli.ts).
+// (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in program.ts).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig, type Config, type SecretScanner } from "../core/config.ts";

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { buildProgram } from "../../src/cli.ts";
+import { buildProgram } from "../../src/program.ts";
 import { optionValues } from "../../src/commands/completion.ts";
 import { templates } from "../../src/commands/init.ts";
 import { completionTree, longFlags } from "../../src/commands/completion/tree.ts";

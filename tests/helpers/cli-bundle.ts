@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 const ROOT = resolve(import.meta.dir, "..", "..");
 /** Everything the bundle is made of: Bun inlines the text and JSON imports from these too, and the
  *  dependencies package-lock.json pins. */
-const INPUTS = ["src", "templates", "skills", "package.json", "package-lock.json", "scripts/build-cli.ts"];
+const INPUTS = ["src", "templates", "skills", "package.json", "package-lock.json", "scripts/build-cli.ts", "scripts/piped-help.ts"];
 const STALE_MS = 60 * 60_000;
 
 let built: string | undefined;

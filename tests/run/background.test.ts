@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProgram } from "../../src/cli.ts";
+import { buildProgram } from "../../src/program.ts";
 import { flagsOf, INVOCATION_OPTIONS } from "../../src/commands/run.ts";
 import { OrchestratorState, RunFlags } from "../../src/core/run-schema.ts";
 import { parseLogTail } from "../../src/run/run-log.ts";
