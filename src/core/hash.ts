@@ -1,12 +1,12 @@
 // Hashing and canonical JSON: sha256 hex digests, RFC 8785 (JCS) canonical JSON so the same value
 // hashes the same on every machine and in any outside RFC 8785 implementation, and the sorted-keys
 // form loki used before (kept to check what was hashed with it). Pure.
-import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { internalError } from "./errors.ts";
 
+/** Strings are hashed as UTF-8. Bun's one-shot hasher: a spec's ids are hashed by the ten thousand. */
 export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return Bun.CryptoHasher.hash("sha256", data, "hex");
 }
 
 /**

@@ -3,17 +3,17 @@
 import type { Checklist, SpecItem } from "../core/schema.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { sha256 } from "../core/hash.ts";
+import { normalizeText } from "./item-text.ts";
 import type { RawItem } from "./types.ts";
 
 /** Case, spacing, Unicode form and trailing punctuation do not change an item's identity. */
 export function normalizeItemText(text: string): string {
-  return text
-    .normalize("NFKC")
-    .toLowerCase()
-    .replace(/\s+/g, " ")
-    .replace(/[\s.;:,!]+$/u, "")
-    .trim();
+  const lower = normalizeText(text.normalize("NFKC").toLowerCase());
+  // Only a text ending in one of these has a tail to cut (the pattern is not run on every item).
+  return TAIL_CHAR.test(lower.slice(-1)) ? lower.replace(/[\s.;:,!]+$/u, "").trim() : lower;
 }
+
+const TAIL_CHAR = /^[\s.;:,!]$/u;
 
 export function itemId(text: string): string {
   return `ac-${sha256(normalizeItemText(text)).slice(0, 10)}`;

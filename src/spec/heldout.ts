@@ -13,10 +13,21 @@ export function heldOutCount(total: number): number {
   return Math.min(5, Math.max(1, Math.floor(0.25 * total + 0.5)));
 }
 
-/** The held-out items: lowest sha256(id) first. Deterministic for a given set of ids. */
+/** The held-out items: lowest sha256(id) first (an equal rank: the earlier item first). Deterministic
+ *  for a given set of ids. Keeps only the few lowest while it ranks, never a sorted copy of every item. */
 export function selectHeldOut<T extends { id: string }>(items: readonly T[]): T[] {
-  const ranked = items.map((item) => ({ item, rank: sha256(item.id) })).sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
-  return ranked.slice(0, heldOutCount(items.length)).map((entry) => entry.item);
+  const count = heldOutCount(items.length);
+  if (count === 0) return [];
+  const lowest: { item: T; rank: string }[] = [];
+  for (const item of items) {
+    const rank = sha256(item.id);
+    if (lowest.length === count && !(rank < (lowest[count - 1] as { rank: string }).rank)) continue;
+    let at = lowest.length;
+    while (at > 0 && rank < (lowest[at - 1] as { rank: string }).rank) at--;
+    lowest.splice(at, 0, { item, rank });
+    if (lowest.length > count) lowest.pop();
+  }
+  return lowest.map((entry) => entry.item);
 }
 
 export type CommittedHeldOut = { commitment: HeldOutCommitment; store: HeldOutStore; storePath: string };

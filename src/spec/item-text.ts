@@ -1,9 +1,12 @@
 // Text helpers shared by the spec parsers: item-text normalization (item ids hash this text, so
 // it must be deterministic), sentence/paragraph cutting, and offset→line mapping. Pure.
 
+/** Whitespace that collapsing would change: any but a lone space. */
+const UNNORMAL_SPACE = /[^\S ]|  /;
+
 /** Trim and collapse inner whitespace; the one normalization every item text goes through. */
 export function normalizeText(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
+  return (UNNORMAL_SPACE.test(text) ? text.replace(/\s+/g, " ") : text).trim();
 }
 
 /** Cut to at most `max` characters at a word boundary, marking the cut with an ellipsis. */
@@ -36,6 +39,8 @@ const VERIFY_BULLET = /^verify:\s*`([^`]+)`\s*$/i;
 
 /** Splits a trailing "(verify: `cmd`)" off an item text. */
 export function extractVerify(text: string): { text: string; verify?: string } {
+  // The suffix ends in ")" and spaces only: any other text is kept without running the pattern.
+  if (!text.trimEnd().endsWith(")")) return { text };
   const match = VERIFY_SUFFIX.exec(text);
   if (!match?.[1]) return { text };
   return { text: text.slice(0, match.index).trimEnd(), verify: match[1].trim() };

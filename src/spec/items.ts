@@ -2,5 +2,5 @@
 // Shared by the build prompt (loop) and the reviewer and judge prompts (review). Pure.
 
 export function renderItems(items: readonly { id: string; text: string }[]): string {
-  return items.map((item) => `- [${item.id}] ${item.text.replace(/\s*\n\s*/g, " ")}`).join("\n");
+  return items.map((item) => `- [${item.id}] ${item.text.includes("\n") ? item.text.replace(/\s*\n\s*/g, " ") : item.text}`).join("\n");
 }

@@ -104,16 +104,22 @@ export function collectListItems(lines: MdLine[]): { items: RawItem[]; sections:
 function itemsFromNodes(nodes: ListNode[]): RawItem[] {
   const texts = new Map<ListNode, { text: string; verify?: string }>();
   for (const node of nodes) {
-    const command = verifyBullet(normalizeText(node.parts.join(" ")));
+    const whole = normalizeText(node.parts.join(" "));
+    const command = verifyBullet(whole);
     if (command !== undefined && node.parent) {
       node.parent.verify = command;
       continue;
     }
     // A continuation line that is just "verify: `cmd`" attaches the command, like a nested bullet.
-    const body = node.parts.filter((part) => verifyBullet(part) === undefined);
-    const inline = node.parts.map(verifyBullet).find((cmd) => cmd !== undefined);
+    const body: string[] = [];
+    let inline: string | undefined;
+    for (const part of node.parts) {
+      const cmd = verifyBullet(part);
+      if (cmd === undefined) body.push(part);
+      else inline ??= cmd;
+    }
     if (inline !== undefined) node.verify = inline;
-    texts.set(node, extractVerify(normalizeText(body.join(" "))));
+    texts.set(node, extractVerify(body.length === node.parts.length ? whole : normalizeText(body.join(" "))));
     if (node.parent) node.parent.children++;
   }
   const items: RawItem[] = [];
