@@ -1,6 +1,6 @@
 // `loki plan` on a 20,000-line PRD, pinned: the items, ids, sections, stats, checklist and quote it
 // produces (every field but the timestamps) are the ones loki has always produced for this input,
-// read back through loki's own validating reader.
+// read back through loki's own validating reader from files written on one line (they are large).
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -74,7 +74,7 @@ function bigPrd(): string {
 const digest = (value: unknown) => sha256(canonicalJson(value));
 
 describe("plan on a 20,000-line PRD", () => {
-  test("produces the pinned items, checklist and quote", async () => {
+  test("produces the pinned items, checklist and quote, in compact files", async () => {
     await using dir = await tmpdir({ git: true });
     dir.write("prd.md", bigPrd());
     const result = await loki(["plan", "prd.md", "--json"], { cwd: dir.path });
@@ -103,6 +103,12 @@ describe("plan on a 20,000-line PRD", () => {
     const plan = Plan.parse(result.json());
     const { spec: planSpec, items, complexity, stats, iterations, warnings } = plan;
     expect(digest({ planSpec, items, complexity, stats, iterations, warnings })).toBe(PINNED.planDigest);
+
+    for (const path of [ws.spec, ws.checklist]) {
+      const text = readFileSync(path, "utf8");
+      expect(text.endsWith("}\n")).toBe(true);
+      expect(text.slice(0, -1)).not.toContain("\n");
+    }
   });
 });
 

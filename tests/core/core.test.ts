@@ -8,7 +8,7 @@ import { loadConfig, parseDuration } from "../../src/core/config.ts";
 import { digestOf, run } from "../../src/core/exec.ts";
 import { workingTreeHash } from "../../src/core/git.ts";
 import { fileLogger } from "../../src/core/log.ts";
-import { appendJsonl, appendJsonlMany, readJson, readJsonl, writeJson } from "../../src/core/workspace.ts";
+import { appendJsonl, appendJsonlMany, COMPACT_JSON_BYTES, readJson, readJsonl, writeJson } from "../../src/core/workspace.ts";
 import { loki } from "../helpers/cli.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -90,6 +90,22 @@ describe("workspace", () => {
     writeFileSync(file, "{ torn");
     expect(() => readJson(file, Rec)).toThrow(/not valid JSON/);
     expect(readJson(join(dir.path, "missing.json"), Rec)).toBeUndefined();
+  });
+
+  test("writeJson indents a small file and writes a large one on one line; readJson takes both back", async () => {
+    await using dir = await tmpdir();
+    const List = z.object({ items: z.array(Rec) });
+    const small = { items: [{ n: 1, who: "x" }] };
+    const large = { items: Array.from({ length: COMPACT_JSON_BYTES / 10 }, (_, n) => ({ n, who: "x" })) };
+    const file = join(dir.path, "list.json");
+    writeJson(file, List, small);
+    expect(readFileSync(file, "utf8")).toBe(`${JSON.stringify(small, null, 2)}\n`);
+    expect(readJson(file, List)).toEqual(small);
+    writeJson(file, List, large);
+    const text = readFileSync(file, "utf8");
+    expect(text).toBe(`${JSON.stringify(large)}\n`);
+    expect(text.length).toBeGreaterThan(COMPACT_JSON_BYTES);
+    expect(readJson(file, List)).toEqual(large);
   });
 
   test("a file from a newer loki is named as such (never overwritten, never 'corrupt')", async () => {
