@@ -39,12 +39,14 @@ type ListNode = {
   verify?: string;
 };
 
-type Heading = { level: number; title: string; cls: SectionClass };
+export type Heading = { level: number; title: string; cls: SectionClass };
 
 /** Sections with their effective class (exclusion and item sections are inherited). */
 export function walkSections(lines: MdLine[], visit: (line: MdLine, heading: Heading | undefined) => void): SpecSection[] {
   const sections: SpecSection[] = [];
   const stack: Heading[] = [];
+  // A PRD repeats its headings ("Requirements", "Acceptance criteria" under every feature): each title is classified once.
+  const classes = new Map<string, SectionClass>();
   let titled = false;
   for (const line of lines) {
     if (line.kind === "heading") {
@@ -53,7 +55,11 @@ export function walkSections(lines: MdLine[], visit: (line: MdLine, heading: Hea
       // The document title names the product, not a section: it never excludes the whole spec.
       const isTitle = line.level === 1 && !titled;
       titled ||= line.level === 1;
-      const classified = headingClass(line.text);
+      let classified = classes.get(line.text);
+      if (classified === undefined) {
+        classified = headingClass(line.text);
+        classes.set(line.text, classified);
+      }
       const own = isTitle && classified === "exclude" ? "plain" : classified;
       const cls = outer === "exclude" || own === "exclude" ? "exclude" : own === "plain" ? outer : own;
       stack.push({ level: line.level, title: line.text, cls });
@@ -64,11 +70,16 @@ export function walkSections(lines: MdLine[], visit: (line: MdLine, heading: Hea
   return sections;
 }
 
-export function collectListItems(lines: MdLine[]): { items: RawItem[]; sections: SpecSection[] } {
+/** The list items and sections; `also` sees every line in the same walk (the callers' own pass over the sections). */
+export function collectListItems(
+  lines: MdLine[],
+  also?: (line: MdLine, heading: Heading | undefined) => void,
+): { items: RawItem[]; sections: SpecSection[] } {
   const nodes: ListNode[] = [];
   let open: ListNode[] = [];
   let blank = false;
   const sections = walkSections(lines, (line, heading) => {
+    also?.(line, heading);
     if (line.kind === "heading") open = [];
     if (line.kind === "blank") blank = true;
     if (line.kind === "entry") {

@@ -12,7 +12,10 @@ export const NO_ITEMS_WARNING = "no acceptance items found; using section headin
 export function parseMarkdown(text: string, file?: string): ParsedSpec {
   const scanned = scanMarkdown(text);
   const { lines } = scanned;
-  const { items, sections } = collectListItems(lines);
+  const inScope: string[] = [];
+  const { items, sections } = collectListItems(lines, (line, heading) => {
+    if (heading?.cls !== "exclude") inScope.push(line.kind === "blank" ? "" : line.text);
+  });
   const warnings: string[] = [];
   if (items.length === 0) {
     items.push(...headingItems(lines));
@@ -26,16 +29,8 @@ export function parseMarkdown(text: string, file?: string): ParsedSpec {
   }
   const { title, line } = titleOf(lines, scanned.frontTitle);
   const summary = summaryAfter(lines, line);
-  return { title, ...(summary ? { summary } : {}), sections, items, text: inScopeText(lines), endpoints: 0, warnings };
-}
-
-/** The prose complexity is graded on: out-of-scope and non-goal sections name what will NOT be built. */
-function inScopeText(lines: MdLine[]): string {
-  const kept: string[] = [];
-  walkSections(lines, (line, heading) => {
-    if (heading?.cls !== "exclude") kept.push(line.kind === "blank" ? "" : line.text);
-  });
-  return kept.join("\n");
+  // The prose complexity is graded on: out-of-scope and non-goal sections name what will NOT be built.
+  return { title, ...(summary ? { summary } : {}), sections, items, text: inScope.join("\n"), endpoints: 0, warnings };
 }
 
 /** First `# ` heading, else the front-matter title, else the first line with text. */
