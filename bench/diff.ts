@@ -3,7 +3,7 @@
 // `git diff --numstat <base> HEAD` on the same repo. The repo lives in bench/.tmp/ and is reused.
 import { readSubject } from "../src/gates/diff.ts";
 import { gitDiffFloor, type Measured, paired } from "./measure.ts";
-import { BIG_REPO, CHANGED, CHANGED_LINES, prepareBigRepo } from "./util.ts";
+import { atChange, BIG_REPO, CHANGED, CHANGED_LINES } from "./util.ts";
 
 const RUNS = 5;
 
@@ -20,7 +20,7 @@ async function readOnce(base: string): Promise<number> {
 
 /** Median wall ms of readSubject and of its git floor over RUNS runs (after one warm-up each). */
 export function benchDiff(): Promise<Measured> {
-  const base = prepareBigRepo();
+  const base = atChange("feature");
   return paired(
     () => readOnce(base),
     () => gitDiffFloor(BIG_REPO, base),

@@ -36,10 +36,10 @@ export async function timed(fn: () => unknown): Promise<number> {
   return performance.now() - started;
 }
 
-/** Wall ms of one spawn of `argv` with no output read (the compiled binary and its floors). */
-export function spawnWall(argv: string[], cwd: string): number {
+/** Wall ms of one spawn of `argv` (the compiled binary and its floors), its output dropped or read through a pipe. */
+export function spawnWall(argv: string[], cwd: string, stdout: "ignore" | "pipe" = "ignore"): number {
   const started = performance.now();
-  const result = Bun.spawnSync(argv, { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const result = Bun.spawnSync(argv, { cwd, stdin: "ignore", stdout, stderr: "pipe" });
   const elapsed = performance.now() - started;
   if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${result.exitCode}: ${result.stderr.toString()}`);
   return elapsed;

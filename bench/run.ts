@@ -19,7 +19,8 @@ import { benchPreview } from "./preview.ts";
 import { PLANNING_SHARE, planningQuotes, planningRuns } from "./planning.ts";
 import { benchSandbox, SANDBOX_TARGET_MS } from "./sandbox.ts";
 import { benchSecrets } from "./secrets.ts";
-import { benchVerify, TARGET as VERIFY_TARGET } from "./verify.ts";
+import { benchStartup, STARTUP_RATIO } from "./startup.ts";
+import { benchVerify, VERIFY_TARGETS } from "./verify.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const TMP = join(ROOT, "bench", ".tmp");
@@ -54,8 +55,9 @@ const wall = (argv: string[], floor: string[], runs: number) =>
     runs,
     2,
   );
-record("binary: loki version (wall)", "spawn /bin/true", await wall([BIN, "version"], ["/bin/true"], 40), atMost(20));
-record("binary: loki status --json (wall)", "spawn /bin/true", await wall([BIN, "status", "--json"], ["/bin/true"], 40), atMost(20));
+Bun.spawnSync(["git", "init", "-q", repo]);
+for (const { name, measured } of await benchStartup(TMP, repo))
+  record(`startup, compiled: ${name} (wall)`, "compiled hello-world", measured, { kind: "ratio-at-most", value: STARTUP_RATIO });
 record(
   "binary: loki plan prd-2000.md --json (wall)",
   "spawn cat prd-2000.md",
@@ -80,14 +82,19 @@ record(
 );
 
 record("in-process: diff subject, 1,000 files / 50,000 lines in a 20,000-file repo", "git diff --numstat", await benchDiff(), atMost(1500));
-const verify = await benchVerify();
-record(
-  "loki verify (from source) on that diff (secrets, static, tamper, drift), wall",
-  "git diff --numstat",
-  verify.wall,
-  atMost(VERIFY_TARGET.ms),
-);
-record("loki verify peak RSS", "RSS of bun -e 0", verify.rss, atMost(VERIFY_TARGET.rssMb), "MB");
+const small = await benchVerify("small", 15);
+record("loki verify, compiled: 10-file / 500-line change in a 20,000-file repo (wall)", "git diff --numstat", small.wall, {
+  kind: "ratio-at-most",
+  value: VERIFY_TARGETS.smallRatio,
+});
+const big = await benchVerify("feature", 7);
+record("loki verify, compiled: 1,000-file / 50,000-line change (wall)", "git diff --numstat", big.wall, {
+  kind: "ratio-at-most",
+  value: VERIFY_TARGETS.bigRatio,
+});
+record("loki verify peak RSS on that change", "RSS of loki version", big.rss, atMost(VERIFY_TARGETS.bigRssMb), "MB");
+const huge = await benchVerify("huge", 3);
+record("loki verify peak RSS, 10,000-file / 500,000-line change", "RSS of loki version", huge.rss, atMost(VERIFY_TARGETS.hugeRssMb), "MB");
 record(
   "secret scanning throughput (50 MB of added text)",
   "one regex, one pass",

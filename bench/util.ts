@@ -1,12 +1,16 @@
-// Shared benchmark fixture: the big repository (20,000 files, then a 1,000-file / 50,000-line
-// change on a feature branch), built once in bench/.tmp/ and reused by the diff and verify rows.
+// Shared benchmark fixture: the big repository (20,000 files) and three changes on branches of its base
+// commit, each rewriting 50 lines in each of N files — small (10 files), feature (1,000) and huge
+// (10,000) — built once in bench/.tmp/ and reused by the diff and verify rows.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const BIG_REPO = join(resolve(import.meta.dir, ".tmp"), "big-repo");
-const READY = join(BIG_REPO, ".git", "loki-bench-ready");
+const READY = join(BIG_REPO, ".git", "loki-bench-ready-3");
 export const FILES = 20_000;
 export const CHANGED = 1_000;
+/** The changes, by branch: how many files each rewrites (spread evenly over the repository). */
+export const CHANGES = { small: 10, feature: CHANGED, huge: 10_000 } as const;
+export type Change = keyof typeof CHANGES;
 const LINES_PER_FILE = 60;
 export const CHANGED_LINES = 50;
 const REPO = BIG_REPO;
@@ -41,7 +45,7 @@ function body(i: number, changed: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Builds the repo once; returns the base sha (the commit before the big change). */
+/** Builds the repo once; returns the base sha (the commit every change branches from). */
 export function prepareBigRepo(): string {
   if (existsSync(READY)) return readFileSync(READY, "utf8").trim();
   rmSync(REPO, { recursive: true, force: true });
@@ -56,12 +60,22 @@ export function prepareBigRepo(): string {
   git(["add", "-A"]);
   git(["commit", "-qm", "base: 20,000 files"]);
   const base = git(["rev-parse", "HEAD"]);
-  git(["checkout", "-q", "-b", "feature"]);
-  for (let k = 0; k < CHANGED; k++) {
-    const i = k * (FILES / CHANGED);
-    writeFileSync(join(REPO, fileName(i)), body(i, true));
+  for (const [branch, files] of Object.entries(CHANGES)) {
+    git(["checkout", "-q", "-b", branch, base]);
+    for (let k = 0; k < files; k++) {
+      const i = k * (FILES / files);
+      writeFileSync(join(REPO, fileName(i)), body(i, true));
+    }
+    git(["commit", "-qam", `change: ${files} files, ${files * CHANGED_LINES} lines`]);
   }
-  git(["commit", "-qam", "change: 1,000 files, 50,000 lines"]);
+  git(["checkout", "-q", "feature"]);
   writeFileSync(READY, `${base}\n`);
+  return base;
+}
+
+/** Puts the repository's HEAD (and working tree) on one of the changes; returns the base sha. */
+export function atChange(change: Change): string {
+  const base = prepareBigRepo();
+  if (git(["rev-parse", "--abbrev-ref", "HEAD"]) !== change) git(["checkout", "-q", "-f", change]);
   return base;
 }

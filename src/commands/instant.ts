@@ -2,7 +2,7 @@
 // (`-v`, `--version`, `-V`, `version --json`), `loki status --json` in a repository with no run, and
 // the root help printed to a pipe when a build put it in (LOKI_HELP: scripts/piped-help.ts). Only
 // these exact argvs; anything else — another flag, a run to report, a terminal — is the program's.
-import { isatty } from "node:tty";
+import { fstatSync } from "node:fs";
 import { findRoot } from "../core/paths.ts";
 import { inactiveStatus } from "../run/status-report.ts";
 import { versionText } from "./version.ts";
@@ -21,9 +21,16 @@ export function quickAnswer(argv: readonly string[]): string | null {
     const report = inactiveStatus(findRoot());
     return report && `${JSON.stringify(report, null, 2)}\n`;
   }
-  // A terminal's help is wrapped to its width; a pipe's is the 80 columns the build rendered. (isatty,
-  // not process.stdout.isTTY: setting up Node's stdout stream costs more than the rest of the answer.)
+  // A terminal's help is wrapped to its width; a pipe's is the 80 columns the build rendered.
   const help = typeof LOKI_HELP === "string" ? LOKI_HELP : null;
-  if (help !== null && !isatty(1) && (argv.length === 0 || (argv.length === 1 && HELP_FLAGS.has(argv[0] as string)))) return help;
+  if (help !== null && (argv.length === 0 || (argv.length === 1 && HELP_FLAGS.has(argv[0] as string))) && !onTerminal()) return help;
   return null;
+}
+
+/** Whether stdout is a terminal. A pipe or a file is not (one fstat); only for a character device is
+ *  node:tty asked — loaded here only, and not process.stdout.isTTY: either costs more than the rest. */
+function onTerminal(): boolean {
+  if (!fstatSync(1).isCharacterDevice()) return false;
+  const { isatty } = require("node:tty") as typeof import("node:tty");
+  return isatty(1);
 }
