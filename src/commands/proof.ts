@@ -8,7 +8,7 @@ import { usageError } from "../core/errors.ts";
 import { KeyFingerprint } from "../core/trust-schema.ts";
 import { findRoot, lokiHomeAt, workspaceAt } from "../core/workspace.ts";
 import { localFingerprint } from "../proof/sign.ts";
-import { listProofs, readProof, resolveProofRun } from "../proof/store.ts";
+import { listProofSummaries, readProof, resolveProofRun } from "../proof/store.ts";
 import { keyBehindFingerprint, readKeyInput, readTrustList, trustKey, untrustKey } from "../proof/trust.ts";
 import { verifyProof } from "../proof/verify.ts";
 import { openInBrowser } from "./open-browser.ts";
@@ -22,23 +22,9 @@ const tone = (verdict: string) =>
 
 export async function runProofList(options: JsonOption): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
-  const proofs = listProofs(ws);
+  const proofs = listProofSummaries(ws);
   if (options.json) {
-    outJson(
-      proofs.map((p) => {
-        const payload = p.file?.payload;
-        return {
-          run_id: p.run_id,
-          path: p.json,
-          finished_at: payload?.run.finished_at ?? null,
-          headline: payload?.headline.verdict ?? null,
-          cost_usd: payload?.bill.total_usd ?? null,
-          cost_basis: payload?.bill.basis ?? null,
-          files: payload?.change.diffstat.files ?? null,
-          problem: p.problem,
-        };
-      }),
-    );
+    outJson(proofs);
     return COMMAND_EXIT.ok;
   }
   if (proofs.length === 0) {
@@ -47,15 +33,9 @@ export async function runProofList(options: JsonOption): Promise<ExitCode> {
     return COMMAND_EXIT.ok;
   }
   const rows = proofs.map((p) => {
-    const payload = p.file?.payload;
-    if (!payload) return [p.run_id, "-", `(unreadable: ${p.problem})`, "-", "-"];
-    return [
-      p.run_id,
-      payload.run.finished_at.slice(0, 19).replace("T", " "),
-      payload.headline.verdict,
-      `${money(payload.bill.total_usd)} ${payload.bill.basis}`,
-      String(payload.change.diffstat.files),
-    ];
+    if (p.finished_at === null || p.headline === null || p.cost_usd === null || p.files === null)
+      return [p.run_id, "-", `(unreadable: ${p.problem})`, "-", "-"];
+    return [p.run_id, p.finished_at.slice(0, 19).replace("T", " "), p.headline, `${money(p.cost_usd)} ${p.cost_basis}`, String(p.files)];
   });
   const head = ["RUN", "FINISHED (UTC)", "HEADLINE", "COST", "FILES"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

@@ -2,14 +2,13 @@
 // Nothing recorded yet: "no data yet", never a table of zeros.
 import { out, outJson } from "../core/log.ts";
 import { findRoot, workspaceAt } from "../core/workspace.ts";
-import { bills, readTrustData, trajectory } from "../run/metrics.ts";
+import { readBills, readTrajectory } from "../run/metrics.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
 
 const pct = (v: number | null) => (v === null ? "no data" : `${Math.round(v * 100)} %`);
 
 export async function runTrust(options: { json?: boolean }): Promise<ExitCode> {
-  const { events, ledger } = readTrustData(workspaceAt(findRoot()));
-  const t = trajectory(events, ledger);
+  const t = readTrajectory(workspaceAt(findRoot()));
   if (options.json) {
     outJson({ schema_version: 1, trajectory: t });
     return COMMAND_EXIT.ok;
@@ -36,8 +35,7 @@ export async function runTrust(options: { json?: boolean }): Promise<ExitCode> {
 }
 
 export async function runCost(options: { last?: number; json?: boolean }): Promise<ExitCode> {
-  const { ledger } = readTrustData(workspaceAt(findRoot()));
-  const all = bills(ledger);
+  const all = readBills(workspaceAt(findRoot()));
   const shown = options.last ? all.slice(-options.last) : all;
   if (options.json) {
     outJson({ schema_version: 1, runs: shown, total_usd: Math.round(shown.reduce((s, r) => s + r.usd, 0) * 10000) / 10000 });

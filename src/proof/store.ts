@@ -35,6 +35,35 @@ export function listProofs(ws: Workspace): ProofEntry[] {
   return ids.map((id) => entryOf(ws, id)).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
+/** `loki proof list`'s row of a proof: what its proof.json says, or why it cannot be read (all null then). */
+export type ProofSummary = {
+  run_id: string;
+  path: string;
+  finished_at: string | null;
+  headline: string | null;
+  cost_usd: number | null;
+  cost_basis: string | null;
+  files: number | null;
+  problem: string | null;
+};
+
+/** Every proof's row, in listProofs' order. */
+export function listProofSummaries(ws: Workspace): ProofSummary[] {
+  return listProofs(ws).map((p) => {
+    const payload = p.file?.payload;
+    return {
+      run_id: p.run_id,
+      path: p.json,
+      finished_at: payload?.run.finished_at ?? null,
+      headline: payload?.headline.verdict ?? null,
+      cost_usd: payload?.bill.total_usd ?? null,
+      cost_basis: payload?.bill.basis ?? null,
+      files: payload?.change.diffstat.files ?? null,
+      problem: p.problem,
+    };
+  });
+}
+
 /** The run a proof command means: the one named, else the latest proof. Throws when none exists. */
 export function resolveProofRun(ws: Workspace, run: string | undefined): string {
   if (run !== undefined) {

@@ -111,3 +111,14 @@ export function bills(ledger: CostEntry[]): RunBill[] {
 export function readTrustData(ws: Workspace): { events: TrustEvent[]; ledger: CostEntry[] } {
   return { events: readJsonl(ws.trustEvents, TrustEvent), ledger: readJsonl(ws.costLedger, CostEntry) };
 }
+
+/** `loki trust`'s figures for the repository's whole history. */
+export function readTrajectory(ws: Workspace): Trajectory | null {
+  const { events, ledger } = readTrustData(ws);
+  return trajectory(events, ledger);
+}
+
+/** `loki cost`'s bills for the repository's whole history. */
+export function readBills(ws: Workspace): RunBill[] {
+  return bills(readJsonl(ws.costLedger, CostEntry));
+}
