@@ -325,10 +325,18 @@ export function contextWindow(model: string, provider?: ProviderId): { tokens: n
 
 /** A bill's basis: exact or declared (every call), estimated (every call), mixed (some estimated), none. */
 export function billBasis(entries: readonly { basis: CallBasis }[]): BillBasis {
-  if (entries.length === 0) return "none";
-  const estimated = entries.filter((e) => e.basis === "estimated").length;
-  if (estimated > 0) return estimated === entries.length ? "estimated" : "mixed";
-  return entries.some((e) => e.basis === "declared") ? "declared" : "exact";
+  return basisOfCounts({
+    calls: entries.length,
+    estimated: entries.filter((e) => e.basis === "estimated").length,
+    declared: entries.filter((e) => e.basis === "declared").length,
+  });
+}
+
+/** The same from how many calls there were and how many of them were estimated or declared. */
+export function basisOfCounts(counts: { calls: number; estimated: number; declared: number }): BillBasis {
+  if (counts.calls === 0) return "none";
+  if (counts.estimated > 0) return counts.estimated === counts.calls ? "estimated" : "mixed";
+  return counts.declared > 0 ? "declared" : "exact";
 }
 
 function fallbackPrice(provider: ProviderId | undefined): [string, z.infer<typeof ModelPrice>] {

@@ -40,6 +40,8 @@ export function workspaceAt(root: string) {
     proof: (runId: string) => p("proofs", runId),
     costLedger: p("metrics", "cost.jsonl"),
     trustEvents: p("metrics", "trust-events.jsonl"),
+    /** What `loki trust`, `cost` and `proof list` folded of the history so far (core/jsonl.ts); rebuilt when stale. */
+    summary: (name: "trust-events" | "cost" | "proofs") => p("summaries", `${name}.json`),
     episodes: p("memory", "episodes.jsonl"),
     learnings: p("memory", "learnings.jsonl"),
     /** The memories iteration n's build prompt was given (memory/recall.ts), verbatim. */

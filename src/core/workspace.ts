@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { appendLine, replaceFile, type Durability } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { withLock } from "./lock.ts";
-import { warn } from "./log.ts";
+import { parseJsonlLine, unreadableMessage, unreadableReport } from "./jsonl.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 
 // The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
@@ -99,21 +99,15 @@ export function appendJsonlMany<S extends z.ZodType>(path: string, schema: S, re
   withLock(path, () => appendLine(path, lines.join("")));
 }
 
-/** Streams whose bad lines were already reported in this process: one warning per file, not per read. */
-const reported = new Set<string>();
-
 /**
  * Read a JSONL stream. A line that is not a valid record (a torn tail from a crash, a hand edit) is
  * skipped and reported once — the rest of the stream still counts; it never makes the whole stream
- * unreadable. `report` receives the problem (default: a warning on stderr).
+ * unreadable. `report` receives the problem (default: a warning on stderr, once per stream).
  */
 export function readJsonl<S extends z.ZodType>(
   path: string,
   schema: S,
-  report: (problem: string) => void = (problem) => {
-    if (!reported.has(path)) warn(problem);
-    reported.add(path);
-  },
+  report: (problem: string) => void = unreadableReport(path),
 ): z.output<S>[] {
   let text: string;
   try {
@@ -125,18 +119,10 @@ export function readJsonl<S extends z.ZodType>(
   const out: z.output<S>[] = [];
   const bad: number[] = [];
   text.split("\n").forEach((line, index) => {
-    if (line.trim() === "") return;
-    try {
-      const parsed = schema.safeParse(JSON.parse(line));
-      if (parsed.success) out.push(parsed.data);
-      else bad.push(index + 1);
-    } catch {
-      bad.push(index + 1);
-    }
+    const parsed = parseJsonlLine(line, schema);
+    if (parsed.kind === "record") out.push(parsed.record);
+    else if (parsed.kind === "bad") bad.push(index + 1);
   });
-  if (bad.length > 0)
-    report(
-      `${path}: skipped ${bad.length} unreadable line${bad.length === 1 ? "" : "s"} (line ${bad.slice(0, 5).join(", ")}${bad.length > 5 ? ", …" : ""}); the other ${out.length} records count`,
-    );
+  if (bad.length > 0) report(unreadableMessage(path, { lines: 0, good: out.length, bad: { count: bad.length, first: bad } }));
   return out;
 }
