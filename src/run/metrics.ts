@@ -3,8 +3,10 @@
 // is "no data", never a row of zeros.
 import { TrustEvent } from "../core/evidence-schema.ts";
 import { CostEntry } from "../core/run-schema.ts";
-import { type BillBasis, billBasis } from "../core/models.ts";
-import { readJsonl, type Workspace } from "../core/workspace.ts";
+import { type BillBasis, basisOfCounts } from "../core/models.ts";
+import { type Fold, foldJsonl } from "../core/jsonl.ts";
+import type { Workspace } from "../core/workspace.ts";
+import { LEDGER_FOLD, type LedgerTally, TRUST_FOLD, type TrustTally } from "./history-tally.ts";
 
 const rate = (hit: number, all: number) => (all === 0 ? null : Math.round((hit / all) * 1000) / 1000);
 const median = (values: number[]) => {
@@ -31,44 +33,44 @@ export type Trajectory = {
 };
 
 /** Computed from trust events and the cost ledger; null where there is nothing to compute from. */
-export function trajectory(events: TrustEvent[], ledger: CostEntry[]): Trajectory | null {
-  const runs = new Set(events.filter((e) => e.kind === "run_start").map((e) => e.run_id));
-  if (runs.size === 0) return null;
+export function trajectory(events: readonly TrustEvent[], ledger: readonly CostEntry[]): Trajectory | null {
+  return trajectoryOf(tallied(TRUST_FOLD, events), tallied(LEDGER_FOLD, ledger));
+}
+
+/** The same from the tallies of the trust events and of the ledger. */
+export function trajectoryOf(t: TrustTally, ledger: LedgerTally): Trajectory | null {
+  if (t.runs.size === 0) return null;
   // A resumed run completes again: only its latest outcome counts (a stall later verified is one verified run).
-  const latest = new Map<string, TrustEvent>();
-  for (const e of events) if (e.kind === "completion") latest.set(e.run_id, e);
-  const completions = [...latest.values()];
+  const completions = [...t.latest];
   const outcomes: Record<string, number> = {};
-  for (const c of completions) outcomes[String(c.data.outcome)] = (outcomes[String(c.data.outcome)] ?? 0) + 1;
-  const verified = completions.filter((c) => c.data.outcome === "verified");
-  const votes = events.filter((e) => e.kind === "council_vote");
-  const rounds = new Map<string, { approve: number; all: number }>();
-  for (const v of votes) {
-    const key = `${v.run_id}#${v.iteration}`;
-    const r = rounds.get(key) ?? { approve: 0, all: 0 };
-    r.all += 1;
-    if (v.data.verdict === "APPROVE") r.approve += 1;
-    rounds.set(key, r);
-  }
-  const gates = events.filter((e) => e.kind === "gate_result" && e.data.status !== "skipped");
-  const heldout = events.filter((e) => e.kind === "heldout_eval");
-  const costOf = (runId: string) => ledger.filter((l) => l.run_id === runId).reduce((sum, l) => sum + l.usd, 0);
+  for (const [, c] of completions) outcomes[String(c.outcome)] = (outcomes[String(c.outcome)] ?? 0) + 1;
+  const verified = completions.filter(([, c]) => c.outcome === "verified");
+  const rounds = [...t.rounds.values()];
+  const costOf = (runId: string) => ledger.get(runId)?.usd ?? 0;
   return {
-    runs: runs.size,
-    unfinished: [...runs].filter((id) => !latest.has(id)).length,
+    runs: t.runs.size,
+    unfinished: [...t.runs].filter((id) => !t.latest.has(id)).length,
     outcomes,
     verified_runs: verified.length,
-    council_pass_rate: rate([...rounds.values()].filter((r) => r.approve >= 2).length, rounds.size),
-    council_rounds: rounds.size,
-    gate_pass_rate: rate(gates.filter((g) => g.data.status === "pass").length, gates.length),
-    gate_results: gates.length,
-    reviewer_mutations: events.filter((e) => e.kind === "reviewer_mutation").length,
-    heldout_fail_rate: rate(heldout.filter((h) => Number(h.data.failed) > 0).length, heldout.length),
-    iterations_to_completion: median(verified.map((c) => Number(c.data.iterations))),
+    council_pass_rate: rate(rounds.filter((r) => r.approve >= 2).length, rounds.length),
+    council_rounds: rounds.length,
+    gate_pass_rate: rate(t.gates.pass, t.gates.all),
+    gate_results: t.gates.all,
+    reviewer_mutations: t.mutations,
+    heldout_fail_rate: rate(t.heldout.failed, t.heldout.all),
+    iterations_to_completion: median(verified.map(([, c]) => Number(c.iterations))),
     cost_per_verified_run_usd:
-      verified.length === 0 ? null : Math.round((verified.reduce((sum, c) => sum + costOf(c.run_id), 0) / verified.length) * 10000) / 10000,
+      verified.length === 0
+        ? null
+        : Math.round((verified.reduce((sum, [runId]) => sum + costOf(runId), 0) / verified.length) * 10000) / 10000,
   };
 }
+
+const tallied = <R, S>(fold: Fold<R, S>, records: readonly R[]): S => {
+  const state = fold.empty();
+  for (const record of records) fold.add(state, record);
+  return state;
+};
 
 export type RunBill = {
   run_id: string;
@@ -80,45 +82,38 @@ export type RunBill = {
 };
 
 /** Never "none": a bill is made only of entries. */
-const basisOf = (entries: CostEntry[]): RunBill["basis"] => {
-  const basis = billBasis(entries);
+const basisOf = (counts: Parameters<typeof basisOfCounts>[0]): RunBill["basis"] => {
+  const basis = basisOfCounts(counts);
   return basis === "none" ? "exact" : basis;
 };
 
+const cents = (usd: number) => Math.round(usd * 10000) / 10000;
+
 /** Per run (oldest first), per iteration, with whether the dollars are exact or estimated. */
-export function bills(ledger: CostEntry[]): RunBill[] {
-  const byRun = new Map<string, CostEntry[]>();
-  for (const entry of ledger) byRun.set(entry.run_id, [...(byRun.get(entry.run_id) ?? []), entry]);
-  return [...byRun.entries()].map(([runId, entries]) => {
-    const byIteration = new Map<number, CostEntry[]>();
-    for (const e of entries) byIteration.set(e.iteration, [...(byIteration.get(e.iteration) ?? []), e]);
-    return {
-      run_id: runId,
-      first: entries[0]?.ts ?? "",
-      usd: Math.round(entries.reduce((sum, e) => sum + e.usd, 0) * 10000) / 10000,
-      basis: basisOf(entries),
-      calls: entries.length,
-      iterations: [...byIteration.entries()].map(([iteration, es]) => ({
-        iteration,
-        usd: Math.round(es.reduce((s, e) => s + e.usd, 0) * 10000) / 10000,
-        basis: basisOf(es),
-        roles: [...new Set(es.map((e) => e.role))],
-      })),
-    };
-  });
+export function bills(ledger: readonly CostEntry[]): RunBill[] {
+  return billsOf(tallied(LEDGER_FOLD, ledger));
 }
 
-export function readTrustData(ws: Workspace): { events: TrustEvent[]; ledger: CostEntry[] } {
-  return { events: readJsonl(ws.trustEvents, TrustEvent), ledger: readJsonl(ws.costLedger, CostEntry) };
+/** The same from the ledger's tally. */
+export function billsOf(ledger: LedgerTally): RunBill[] {
+  return [...ledger].map(([runId, run]) => ({
+    run_id: runId,
+    first: run.first,
+    usd: cents(run.usd),
+    basis: basisOf(run),
+    calls: run.calls,
+    iterations: [...run.iterations].map(([iteration, it]) => ({ iteration, usd: cents(it.usd), basis: basisOf(it), roles: [...it.roles] })),
+  }));
 }
+
+const readLedger = (ws: Workspace) => foldJsonl(ws.costLedger, ws.summary("cost"), CostEntry, LEDGER_FOLD);
 
 /** `loki trust`'s figures for the repository's whole history. */
 export function readTrajectory(ws: Workspace): Trajectory | null {
-  const { events, ledger } = readTrustData(ws);
-  return trajectory(events, ledger);
+  return trajectoryOf(foldJsonl(ws.trustEvents, ws.summary("trust-events"), TrustEvent, TRUST_FOLD), readLedger(ws));
 }
 
 /** `loki cost`'s bills for the repository's whole history. */
 export function readBills(ws: Workspace): RunBill[] {
-  return bills(readJsonl(ws.costLedger, CostEntry));
+  return billsOf(readLedger(ws));
 }
