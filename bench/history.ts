@@ -3,7 +3,7 @@
 // to its floor: reading the raw bytes of the files its data comes from. Each must stay within 3×.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { listProofs } from "../src/proof/store.ts";
+import { listProofSummaries } from "../src/proof/summaries.ts";
 import { readBills, readTrajectory } from "../src/run/metrics.ts";
 import { historyRepo } from "./history-fixture.ts";
 import { type Measured, paired, timed } from "./measure.ts";
@@ -44,7 +44,7 @@ export async function benchHistory(): Promise<HistoryRow[]> {
     {
       name: `loki proof list, ${proofFiles.length} proofs (in-process)`,
       floorIs: "read every proof.json",
-      measured: await paired(() => timed(() => listProofs(ws)), readAll(proofFiles), SAMPLES, 2),
+      measured: await paired(() => timed(() => listProofSummaries(ws)), readAll(proofFiles), SAMPLES, 2),
     },
   ];
 }

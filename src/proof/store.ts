@@ -13,14 +13,18 @@ const NO_PROOFS_HINT = "run `loki start` first: a proof is written when a run en
 function entryOf(ws: Workspace, runId: string): ProofEntry {
   const dir = ws.proof(runId);
   const json = join(dir, "proof.json");
-  const base = { run_id: runId, dir, json, html: join(dir, "index.html") };
+  return { run_id: runId, dir, json, html: join(dir, "index.html"), ...parseProof(() => readFileSync(json, "utf8")) };
+}
+
+/** A proof.json's content, or why it cannot be read: what `read` returns, parsed and checked against the schema. */
+export function parseProof(read: () => string): { file: ProofFile | null; problem: string | null } {
   try {
-    const parsed = ProofFile.safeParse(JSON.parse(readFileSync(json, "utf8")));
-    if (parsed.success) return { ...base, file: parsed.data, problem: null };
-    return { ...base, file: null, problem: `does not match the proof schema at ${parsed.error.issues[0]?.path.join(".") || "(root)"}` };
+    const parsed = ProofFile.safeParse(JSON.parse(read()));
+    if (parsed.success) return { file: parsed.data, problem: null };
+    return { file: null, problem: `does not match the proof schema at ${parsed.error.issues[0]?.path.join(".") || "(root)"}` };
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    return { ...base, file: null, problem: missing ? "proof.json is missing" : "proof.json is not valid JSON" };
+    return { file: null, problem: missing ? "proof.json is missing" : "proof.json is not valid JSON" };
   }
 }
 
@@ -33,35 +37,6 @@ export function listProofs(ws: Workspace): ProofEntry[] {
     .map((e) => e.name);
   const key = (e: ProofEntry) => `${e.file?.payload.run.finished_at ?? ""}\0${e.run_id}`;
   return ids.map((id) => entryOf(ws, id)).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-/** `loki proof list`'s row of a proof: what its proof.json says, or why it cannot be read (all null then). */
-export type ProofSummary = {
-  run_id: string;
-  path: string;
-  finished_at: string | null;
-  headline: string | null;
-  cost_usd: number | null;
-  cost_basis: string | null;
-  files: number | null;
-  problem: string | null;
-};
-
-/** Every proof's row, in listProofs' order. */
-export function listProofSummaries(ws: Workspace): ProofSummary[] {
-  return listProofs(ws).map((p) => {
-    const payload = p.file?.payload;
-    return {
-      run_id: p.run_id,
-      path: p.json,
-      finished_at: payload?.run.finished_at ?? null,
-      headline: payload?.headline.verdict ?? null,
-      cost_usd: payload?.bill.total_usd ?? null,
-      cost_basis: payload?.bill.basis ?? null,
-      files: payload?.change.diffstat.files ?? null,
-      problem: p.problem,
-    };
-  });
 }
 
 /** The run a proof command means: the one named, else the latest proof. Throws when none exists. */

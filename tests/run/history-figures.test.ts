@@ -7,7 +7,8 @@ import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
 import { TrustEvent } from "../../src/core/evidence-schema.ts";
 import { CostEntry } from "../../src/core/run-schema.ts";
 import { readJsonl } from "../../src/core/workspace.ts";
-import { listProofs, listProofSummaries } from "../../src/proof/store.ts";
+import { listProofs } from "../../src/proof/store.ts";
+import { listProofSummaries } from "../../src/proof/summaries.ts";
 import { readBills, readTrajectory } from "../../src/run/metrics.ts";
 import { oldBills, oldTrajectory } from "../helpers/history-oracle.ts";
 
