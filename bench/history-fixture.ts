@@ -1,5 +1,5 @@
 // A throwaway repository holding N runs of history, each recorded by loki's own writers (the run
-// record, the trust sink, the spend meter, the council file, writeCompletion, writeProof): iterations
+// record and its ledger, the trust sink, the council file, writeCompletion, writeProof): iterations
 // with gate rounds, council rounds, held-out judging and several agent calls each, for bench/history.ts.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +11,6 @@ import { GateResult, SCHEMA_VERSION, Spec } from "../src/core/schema.ts";
 import { appendJsonlMany, ensureWorkspace, readJsonl, type Workspace, workspaceAt, writeJson } from "../src/core/workspace.ts";
 import { readSubject } from "../src/gates/diff.ts";
 import { initialState, openRunRecord, type RunRecord } from "../src/loop/run-state.ts";
-import { chargeCall } from "../src/loop/spend.ts";
 import { trust, trustAll } from "../src/loop/trust-sink.ts";
 import { writeProof } from "../src/proof/assemble.ts";
 import { writeCompletion } from "../src/run/completion.ts";
@@ -55,24 +54,29 @@ const reviewer = (role: string, verdict: ReviewerRecord["verdict"], round: numbe
   usd: 0.041,
 });
 
-/** One agent call through the run's spend meter: the ledger line, the budget, the 80 % warning. */
+/** One agent call's line in the ledger, through the run record's own writer (as the spend meter bills it;
+ *  the meter's state saves, two durable writes per call, are left out: nothing here reads them). */
 function call(record: RunRecord, i: number, n: number, role: CostEntry["role"]): void {
   const usd = Math.round((0.02 + ((i * 7 + n * 13) % 40) / 1000) * 1e6) / 1e6;
   const model = role === "build" ? "claude-sonnet-5-5" : "claude-haiku-5";
-  chargeCall(
-    { record, notice: () => {} },
-    {
-      iteration: record.state.iteration,
-      call_id: `c-${i}-${n}`,
-      role,
-      provider: "claude",
-      model,
-      usd,
-      basis: n % 17 === 0 ? "estimated" : "exact",
-      tokens: { [model]: { input: 12_000 + n * 31, output: 900 + n, cache_read: 40_000, cache_write: 2_000 } },
-      duration_ms: 20_000 + n * 100,
-    },
-  );
+  record.bill({
+    iteration: record.state.iteration,
+    call_id: `c-${i}-${n}`,
+    role,
+    provider: "claude",
+    model,
+    usd,
+    basis: n % 17 === 0 ? "estimated" : "exact",
+    tokens: { [model]: { input: 12_000 + n * 31, output: 900 + n, cache_read: 40_000, cache_write: 2_000 } },
+    duration_ms: 20_000 + n * 100,
+  });
+  const { spent_usd, limit_usd, warned } = record.state.budget;
+  const spent = spent_usd + usd;
+  record.state = {
+    ...record.state,
+    budget: { ...record.state.budget, spent_usd: spent, warned: warned || (limit_usd !== null && spent >= 0.8 * limit_usd) },
+  };
+  if (!warned && record.state.budget.warned) trust(record, "budget_warning", { spent_usd: spent, limit_usd, role });
 }
 
 /** The ship gate of the run's last iteration: a council round (with the devil's advocate when unanimous) and the held-out judge. */

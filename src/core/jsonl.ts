@@ -1,8 +1,6 @@
-// Reading loki's JSONL streams. One line as every stream is read: blank is nothing, a line that is not
-// valid JSON or not a valid record is unreadable (skipped, never fatal, warned of once per stream). And
-// a stream folded into a summary kept in .loki/summaries/, so a long history folds only what is new:
-// the summary is used only for the same file, not cut back, its last folded bytes unchanged, and at the
-// same size not modified since; anything else (missing, torn, replaced, edited) folds the whole stream.
+// Reading loki's JSONL streams: one line as every stream is read (unreadable lines skipped, warned of
+// once), and a stream folded into a summary kept in .loki/summaries/ so a long history folds only what
+// is new — the summary is believed only for the very bytes it folded (see stillHolds), else refolded.
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import type { z } from "zod";
 import { replaceFile } from "./durable.ts";

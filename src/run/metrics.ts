@@ -102,7 +102,7 @@ export function billsOf(ledger: LedgerTally): RunBill[] {
     usd: cents(run.usd),
     basis: basisOf(run),
     calls: run.calls,
-    iterations: [...run.iterations].map(([iteration, it]) => ({ iteration, usd: cents(it.usd), basis: basisOf(it), roles: [...it.roles] })),
+    iterations: [...run.iterations].map(([iteration, it]) => ({ iteration, usd: cents(it.usd), basis: basisOf(it), roles: it.roles })),
   }));
 }
 
