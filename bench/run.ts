@@ -19,6 +19,8 @@ import { benchPreview } from "./preview.ts";
 import { PLANNING_SHARE, planningQuotes, planningRuns } from "./planning.ts";
 import { benchSandbox, SANDBOX_TARGET_MS } from "./sandbox.ts";
 import { benchSecrets } from "./secrets.ts";
+import { benchHistory, HISTORY_RATIO } from "./history.ts";
+import { benchBigPlan, PLAN_TARGET } from "./plan-big.ts";
 import { benchStartup, STARTUP_RATIO } from "./startup.ts";
 import { benchVerify, VERIFY_TARGETS } from "./verify.ts";
 
@@ -64,6 +66,12 @@ record(
   await wall([BIN, "plan", prd, "--json"], ["cat", prd], 20),
   atMost(100),
 );
+
+const bigPlan = await benchBigPlan(BIN);
+record("binary: loki plan prd-20000.md --json (wall)", "spawn cat prd-20000.md", bigPlan.wall, atMost(PLAN_TARGET.ms));
+record("binary: loki plan prd-20000.md --json, peak RSS", "RSS of loki version", bigPlan.rss, atMost(PLAN_TARGET.rssMb), "MB");
+for (const { name, floorIs, measured } of await benchHistory())
+  record(name, floorIs, measured, { kind: "ratio-at-most", value: HISTORY_RATIO });
 
 // In-process spec reading: floor = reading the same bytes and doing the least any reader must.
 const config = loadConfig(repo, {}).config;
