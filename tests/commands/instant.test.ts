@@ -2,7 +2,7 @@
 // every form, an idle repository's `status --json`, and the piped root help must print the same bytes
 // as the program does when a global flag sends the call there — and step aside whenever they cannot.
 import { describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cliBundle } from "../helpers/cli-bundle.ts";
 import { loki } from "../helpers/cli.ts";
@@ -64,6 +64,24 @@ describe("the entry answers as the program would", () => {
     expect(delegated.instant.json()).toMatchObject({ status: "inactive", delegated: [{ run_id: "r1", status: "dead" }] });
   });
 
+  test("a session that cannot be looked at (a looping link, .loki a file) is the program's error, not an idle report", async () => {
+    await using dir = await tmpdir({ commit: true });
+    dir.write(".loki/.keep", "");
+    symlinkSync("session.json", join(dir.path, ".loki", "session.json"));
+    const loop = await both(["status", "--json"], dir.path);
+    expect([loop.instant.code, loop.instant.stdout, loop.instant.stderr]).toEqual([
+      loop.program.code,
+      loop.program.stdout,
+      loop.program.stderr,
+    ]);
+    expect(loop.instant.code).toBe(3);
+    rmSync(join(dir.path, ".loki"), { recursive: true });
+    dir.write(".loki", "not a directory\n");
+    const file = await both(["status", "--json"], dir.path);
+    expect([file.instant.code, file.instant.stderr]).toEqual([file.program.code, file.program.stderr]);
+    expect(file.instant.code).toBe(3);
+  });
+
   test("the root help printed to a pipe is the program's, in every form that asks for it", async () => {
     await using dir = await tmpdir();
     const program = await loki(["--quiet", "--help"], { cwd: dir.path });
@@ -94,5 +112,20 @@ describe("the entry answers as the program would", () => {
     expect(instant?.exitCode).toBe(program?.exitCode as number);
     expect(instant?.stderr.toString()).toBe(program?.stderr.toString() as string);
     expect(instant?.stderr.toString()).not.toMatch(/^\s+at /m);
+  });
+
+  test("output that cannot be written (a full disk) is exit 3 with one line, answered or not", async () => {
+    await using dir = await tmpdir();
+    for (const args of ["version", "status --json", "--help", "-q version", "-q status --json"]) {
+      const full = Bun.spawnSync(["bash", "-c", `"${process.execPath}" "${cliBundle()}" ${args} >/dev/full`], {
+        cwd: dir.path,
+        stderr: "pipe",
+      });
+      expect({ args, code: full.exitCode, err: full.stderr.toString() }).toEqual({
+        args,
+        code: 3,
+        err: "error: could not write stdout: ENOSPC\n",
+      });
+    }
   });
 });
