@@ -9,6 +9,7 @@ import { workspaceError } from "./errors.ts";
 import { withLock } from "./lock.ts";
 import { parseJsonlLine, unreadableMessage, unreadableReport } from "./jsonl.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
+import { validatedBy } from "./validated.ts";
 
 // The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
 export { withLock };
@@ -39,8 +40,14 @@ export function jsonText(value: unknown): string {
   return compact.length > COMPACT_JSON_BYTES ? `${compact}\n` : `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** Validate `value` against `schema`, then write it atomically as JSON (jsonText; durability: core/durable.ts). */
+/** Validate `value` against `schema`, then write it atomically as JSON (jsonText; durability: core/durable.ts).
+ *  A value parseFrozen (core/validated.ts) produced for this same schema is valid as it stands: it is written
+ *  as is, not parsed a second time (a 20,000-item spec is validated once per command, not once per use). */
 export function writeJson<S extends z.ZodType>(path: string, schema: S, value: z.input<S>, durability: Durability = "power"): z.output<S> {
+  if (validatedBy(value, schema)) {
+    writeFileAtomic(path, jsonText(value), 0o600, durability);
+    return value as z.output<S>;
+  }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw workspaceError(`refusing to write invalid data to ${path}: ${parsed.error.issues[0]?.message ?? "invalid"}`, {

@@ -14,7 +14,7 @@ import type { LocatedBinary } from "../providers/locate.ts";
 import type { Provider } from "../providers/provider.ts";
 import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
-import { selectHeldOut } from "../spec/heldout.ts";
+import { heldOutIds } from "../spec/heldout.ts";
 import { promptFit, promptTooLarge } from "../plan/prompt-limit.ts";
 import { renderPrompt } from "../loop/prompt.ts";
 import { skillsFor } from "../loop/skills.ts";
@@ -79,7 +79,7 @@ export function assertPromptFits(
   spec: Spec,
   config: Pick<Config, "provider" | "model" | "models" | "max_tier" | "heldout" | "max_iterations">,
 ): void {
-  const hidden = new Set(config.heldout ? selectHeldOut(spec.items).map((item) => item.id) : []);
+  const hidden: ReadonlySet<string> = config.heldout ? heldOutIds(spec) : new Set();
   const items = spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
   const rendered = renderPrompt({
     spec: { title: spec.title, ...(spec.summary ? { summary: spec.summary } : {}) },

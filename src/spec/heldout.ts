@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import { canonicalJson, sha256 } from "../core/hash.ts";
 import { heldOutStorePath, itemCommitment, projectKey } from "./heldout-store.ts";
-import { HeldOutCommitment, HeldOutStore, SCHEMA_VERSION, type SpecItem } from "../core/schema.ts";
+import { HeldOutCommitment, HeldOutStore, SCHEMA_VERSION, Spec, type SpecItem } from "../core/schema.ts";
+import { memoOfValidated } from "../core/validated.ts";
 import { writeJson, type Workspace } from "../core/workspace.ts";
 
 /** clamp(round_half_up(0.25·N), 1, 5) items, none when N < 4. */
@@ -29,6 +30,12 @@ export function selectHeldOut<T extends { id: string }>(items: readonly T[]): T[
   }
   return lowest.map((entry) => entry.item);
 }
+
+/** The ids of a spec's held-out items; once per spec readSpec produced (plan checks the prompt, then writes the checklist). */
+export const heldOutIds: (spec: Spec) => ReadonlySet<string> = memoOfValidated(
+  Spec,
+  (spec) => new Set(selectHeldOut(spec.items).map((item) => item.id)),
+);
 
 export type CommittedHeldOut = { commitment: HeldOutCommitment; store: HeldOutStore; storePath: string };
 

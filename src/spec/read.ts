@@ -9,13 +9,14 @@ import { sha256 } from "../core/hash.ts";
 import { buildChecklist, assignIds } from "./checklist.ts";
 import { SCHEMA_VERSION, Checklist, Spec, type SpecSource } from "../core/schema.ts";
 import { writeJson, ensureWorkspace, type Workspace } from "../core/workspace.ts";
+import { parseFrozen } from "../core/validated.ts";
 import { fetchIssue } from "../forge/issue.ts";
 import type { IssueRef } from "../forge/types.ts";
 import { issueKey } from "../forge/types.ts";
 import { parseBrief } from "./brief.ts";
 import { gradeComplexity, specStats } from "./complexity.ts";
 import { detectSpec, parseRemoteUrl, type Explicit, type SpecTarget } from "./detect.ts";
-import { selectHeldOut } from "./heldout.ts";
+import { heldOutIds } from "./heldout.ts";
 import { parseMarkdown } from "./markdown.ts";
 import { isOpenApi, parseOpenApi } from "./openapi.ts";
 import { openSpecFiles, parseOpenSpec } from "./openspec.ts";
@@ -31,7 +32,8 @@ export async function readSpec(arg: string | undefined, options: ReadOptions): P
   const { parsed, source } = await loadAndParse(target, options);
   const items = assignIds(parsed.items);
   const stats = specStats(parsed);
-  return Spec.parse({
+  // Validated once, and frozen: writeIntake writes this very value without parsing it again.
+  return parseFrozen(Spec, {
     schema_version: SCHEMA_VERSION,
     title: parsed.title,
     ...(parsed.summary ? { summary: parsed.summary } : {}),
@@ -49,8 +51,7 @@ export async function readSpec(arg: string | undefined, options: ReadOptions): P
 export function writeIntake(ws: Workspace, spec: Spec, now: Date = new Date()): Checklist {
   ensureWorkspace(ws);
   writeJson(ws.spec, Spec, spec);
-  const heldOut = new Set(selectHeldOut(spec.items).map((item) => item.id));
-  return writeJson(ws.checklist, Checklist, buildChecklist(spec.items, heldOut, spec.source.sha256, now));
+  return writeJson(ws.checklist, Checklist, buildChecklist(spec.items, heldOutIds(spec), spec.source.sha256, now));
 }
 
 /** How to read a recorded spec source again (spec status, resume): the same file, dir, issue or brief. */
