@@ -1,6 +1,6 @@
 // The build prompt, rendered from data: the visible items only (held-out items are never passed
 // in), the last checks' failures as a short digest, past failures and relevant memories, and the skills.
-import { renderItems } from "../spec/items.ts";
+import { renderedItemsBytes, renderItems } from "../spec/items.ts";
 import type { Skill } from "./skills.ts";
 import { clip, oneLine } from "../core/text.ts";
 
@@ -38,12 +38,29 @@ export type RenderedPrompt = { system: string; prompt: string };
 const MAX_FEEDBACK_CHARS = 4000;
 
 export function renderPrompt(input: PromptInput): RenderedPrompt {
+  const { system, head, tail } = promptFrame(input);
+  return { system, prompt: `${head}${renderItems(input.items)}${tail}` };
+}
+
+/**
+ * The UTF-8 bytes of renderPrompt(input)'s system and prompt together, without building the prompt (a
+ * 20,000-item spec's is over 1 MB): the same frame, and the items' bytes counted line by line. Each
+ * piece meets the next at an ASCII character, so the bytes of the pieces add up to those of the whole.
+ */
+export function promptBytes(input: PromptInput): number {
+  const { system, head, tail } = promptFrame(input);
+  return Buffer.byteLength(system) + Buffer.byteLength(head) + renderedItemsBytes(input.items) + Buffer.byteLength(tail);
+}
+
+/** Everything of the prompt but its items: the prompt is `head`, the rendered items, then `tail`. */
+function promptFrame(input: PromptInput): { system: string; head: string; tail: string } {
   const system = input.skills.map((s) => s.body).join("\n\n");
-  const parts: string[] = [];
-  parts.push(`# Task: ${input.spec.title}`);
-  if (input.spec.summary) parts.push("", input.spec.summary);
+  const head: string[] = [];
+  head.push(`# Task: ${input.spec.title}`);
+  if (input.spec.summary) head.push("", input.spec.summary);
   const hidden = input.heldOutCount > 0 ? `; ${input.heldOutCount} more are held out and checked at the end` : "";
-  parts.push("", `## Acceptance items (${input.items.length} shown${hidden})`, renderItems(input.items));
+  head.push("", `## Acceptance items (${input.items.length} shown${hidden})`);
+  const parts: string[] = [];
   if (input.task) parts.push("", ...taskSection(input.task));
   parts.push("", `## Iteration ${input.iteration} of at most ${input.maxIterations}`);
   parts.push(
@@ -62,7 +79,8 @@ export function renderPrompt(input: PromptInput): RenderedPrompt {
     );
   if (input.learnings) parts.push("", "## Learnings so far", input.learnings.trim());
   if (input.humanInput) parts.push("", "## Note from the operator", input.humanInput.trim());
-  return { system, prompt: `${parts.join("\n")}\n` };
+  // The items are one part among the others: one newline on each side of them, and one at the end.
+  return { system, head: `${head.join("\n")}\n`, tail: `\n${parts.join("\n")}\n` };
 }
 
 function taskSection(task: NonNullable<PromptInput["task"]>): string[] {

@@ -16,7 +16,7 @@ import { failoverChain, loadProvider } from "../providers/registry.ts";
 import { heldOutStorePath } from "../spec/heldout-store.ts";
 import { heldOutIds } from "../spec/heldout.ts";
 import { promptFit, promptTooLarge } from "../plan/prompt-limit.ts";
-import { renderPrompt } from "../loop/prompt.ts";
+import { promptBytes } from "../loop/prompt.ts";
 import { skillsFor } from "../loop/skills.ts";
 import { multiServiceReason } from "../app/contract.ts";
 import type { ReadyProvider, RunSandbox } from "../loop/env.ts";
@@ -80,8 +80,9 @@ export function assertPromptFits(
   config: Pick<Config, "provider" | "model" | "models" | "max_tier" | "heldout" | "max_iterations">,
 ): void {
   const hidden: ReadonlySet<string> = config.heldout ? heldOutIds(spec) : new Set();
-  const items = spec.items.filter((item) => !hidden.has(item.id)).map((item) => ({ id: item.id, text: item.text }));
-  const rendered = renderPrompt({
+  const items = hidden.size === 0 ? spec.items : spec.items.filter((item) => !hidden.has(item.id));
+  // Measured as rendered, without rendering it: the first prompt of a 20,000-item spec is over 1 MB.
+  const bytes = promptBytes({
     spec: { title: spec.title, ...(spec.summary ? { summary: spec.summary } : {}) },
     items,
     heldOutCount: hidden.size,
@@ -95,7 +96,7 @@ export function assertPromptFits(
   });
   const provider = config.provider as ProviderId;
   const model = modelFor({ provider, tier: spec.complexity.tier, phase: "act", levers: configLevers(config) }).model;
-  const fit = promptFit(Buffer.byteLength(rendered.system) + Buffer.byteLength(rendered.prompt), model, provider);
+  const fit = promptFit(bytes, model, provider);
   if (fit.fits) return;
   throw specError(promptTooLarge(fit), {
     hint: "split the spec and run the parts one after another, or pass only the part to build now",
