@@ -27,6 +27,19 @@ describe("complexity", () => {
     expect(spec.stats.data_stores).toEqual(["postgresql", "redis", "elasticsearch"]);
   });
 
+  test("a name counts wherever its pattern occurs, also inside another name's phrase or right after it", () => {
+    const stats = (text: string) => makeSpec(manyItems(1), text).stats;
+    const overlapping = stats(
+      "GitHub webhooks over AWS S3, OAuth2 and SSO; a background worker process, a job queue; Redis, then MongoDB.",
+    );
+    expect(overlapping.integrations).toEqual(["github api", "oauth", "s3", "webhooks", "sso"]);
+    expect(overlapping.services).toEqual(["worker"]);
+    expect(overlapping.data_stores).toEqual(["mongodb", "redis"]);
+    const bounded = stats("xstripe stripes redis_cache docker-composer a microservice spa-like");
+    expect([bounded.integrations, bounded.data_stores, bounded.services]).toEqual([[], [], ["frontend", "microservices"]]);
+    expect(stats("React Native and iOS, Kafka via cron").services).toEqual(["queue", "scheduler", "mobile"]);
+  });
+
   test("a moderate spec is standard", () => {
     const spec = makeSpec(manyItems(25), "The API uses PostgreSQL and Redis.");
     expect(spec.complexity.tier).toBe("standard");
