@@ -43,7 +43,7 @@ const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
 
 export function parseSkill(name: string, source: string): Skill {
   const match = FRONT.exec(source);
-  const meta = (match ? parseYaml(match[1] ?? "") : {}) as Partial<Pick<Skill, "phases" | "roles" | "order" | "when" | "task_role">>;
+  const meta = (match ? frontMatter(match[1] ?? "") : {}) as Partial<Pick<Skill, "phases" | "roles" | "order" | "when" | "task_role">>;
   return {
     name,
     ...(meta.when ? { when: meta.when } : {}),
@@ -53,6 +53,25 @@ export function parseSkill(name: string, source: string): Skill {
     order: meta.order ?? 50,
     body: (match ? source.slice(match[0].length) : source).trim(),
   };
+}
+
+const FLAT_LINE = /^([a-z_]+): (?:(0|[1-9][0-9]{0,8})|([a-z][a-z_-]*)|\[([a-z][a-z_-]*(?:, [a-z][a-z_-]*)*)?\])$/;
+
+/**
+ * The front matter as YAML reads it. Every module's is flat — `key: 10`, `key: word`, `key: [a, b]` —
+ * and read here line by line as YAML would (YAML costs a one-shot command 10–20 ms for ten modules);
+ * anything else (a comment, a quote, a repeated key, true/false/null) is left to the YAML parser.
+ */
+export function frontMatter(block: string): unknown {
+  const meta: Record<string, string | number | string[]> = {};
+  for (const line of block.split("\n")) {
+    const [, key, number, word, list] = FLAT_LINE.exec(line) ?? [];
+    const words = list === undefined ? [] : list.split(", ");
+    if (key === undefined || key in meta || [word, ...words].some((w) => w === "true" || w === "false" || w === "null"))
+      return parseYaml(block);
+    meta[key] = number !== undefined ? Number(number) : (word ?? words);
+  }
+  return meta;
 }
 
 let cache: Skill[] | undefined;

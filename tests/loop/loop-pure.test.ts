@@ -1,13 +1,14 @@
 // Pure parts of the loop: budget thresholds and per-call caps, backoff bounds, the prompt (visible
 // items only, feedback digest, past failures), skills selection, and HUMAN_INPUT safety.
 import { describe, expect, test } from "bun:test";
-import { existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { workspaceAt } from "../../src/core/workspace.ts";
 import { backoffMs, checkBudget, remainingBudget } from "../../src/loop/budget.ts";
 import { renderPrompt } from "../../src/loop/prompt.ts";
 import { takeHumanInput } from "../../src/loop/signals.ts";
-import { parseSkill, skillsFor } from "../../src/loop/skills.ts";
+import { frontMatter, parseSkill, skillsFor } from "../../src/loop/skills.ts";
 import { multiServiceReason } from "../../src/app/contract.ts";
 import { visibleTexts } from "../../src/loop/reason.ts";
 import { tmpdir } from "../helpers/tmp.ts";
@@ -71,6 +72,27 @@ describe("prompt", () => {
     expect(skill).toEqual({ name: "x", phases: ["build"], roles: ["build"], order: 5, body: "Body" });
     expect(skillsFor("build", "build").map((s) => s.name)).toEqual(["build-core", "build-done"]);
     expect(skillsFor("ship", "review").map((s) => s.name)).toEqual(["review-core"]);
+  });
+
+  test("front matter reads as YAML reads it: every shipped module's, and what falls outside the flat form", () => {
+    const dir = join(import.meta.dir, "../../skills");
+    const blocks = readdirSync(dir)
+      .filter((name) => name.endsWith(".md") && name !== "README.md")
+      .map((name) => /^---\n([\s\S]*?)\n---\n/.exec(readFileSync(join(dir, name), "utf8"))?.[1] ?? "");
+    expect(blocks.length).toBeGreaterThanOrEqual(10);
+    const others = [
+      "order: 010",
+      "order: 1e3",
+      "when: true",
+      "roles: [a, null]",
+      "phases: [ a ]",
+      "when: x # note",
+      "when: 'x'",
+      "a: 1\r",
+      "",
+    ];
+    for (const block of [...blocks, ...others]) expect({ block, meta: frontMatter(block) }).toEqual({ block, meta: parseYaml(block) });
+    expect(() => frontMatter("order: 1\norder: 2")).toThrow();
   });
 
   test("the run contract is only for specs that need several services", () => {
