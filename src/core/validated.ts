@@ -46,6 +46,15 @@ export function memoOfValidated<S extends z.ZodType, V>(schema: S, compute: (val
 /** Freezes every object and array of a parse output. Such an output is a tree of zod's own copies
  *  (parseFrozen is for schemas of plain data, not z.unknown() holding the caller's objects). */
 function deepFreeze(value: object): void {
+  if (Array.isArray(value))
+    for (let at = 0; at < value.length; at++) {
+      const item: unknown = value[at];
+      if (typeof item === "object" && item !== null) deepFreeze(item);
+    }
+  else
+    for (const key in value) {
+      const item: unknown = (value as Record<string, unknown>)[key];
+      if (typeof item === "object" && item !== null) deepFreeze(item);
+    }
   Object.freeze(value);
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (typeof item === "object" && item !== null) deepFreeze(item);
 }

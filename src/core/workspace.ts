@@ -26,7 +26,7 @@ export function ensureWorkspace(ws: Workspace): void {
 
 /** Write `text` so readers see either the old file or the whole new one, never a torn file (core/durable.ts).
  *  Files under `.loki/` and `~/.loki` are the user's alone (0600); pass 0o644 for what the user shares. */
-export function writeFileAtomic(path: string, text: string, mode = 0o600, durability: Durability = "power"): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array, mode = 0o600, durability: Durability = "power"): void {
   replaceFile(path, text, mode, durability);
 }
 
@@ -40,12 +40,22 @@ export function jsonText(value: unknown): string {
   return compact.length > COMPACT_JSON_BYTES ? `${compact}\n` : `${JSON.stringify(value, null, 2)}\n`;
 }
 
+/** jsonText(value) as UTF-8: a large file's line is encoded straight into its bytes, never first
+ *  copied into a string one newline longer (a 20,000-item spec's is 2 MB). */
+function jsonBytes(value: unknown): Uint8Array {
+  const compact = JSON.stringify(value);
+  if (compact.length <= COMPACT_JSON_BYTES) return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+  const bytes = Buffer.allocUnsafe(Buffer.byteLength(compact, "utf8") + 1);
+  bytes[bytes.write(compact, "utf8")] = 0x0a;
+  return bytes;
+}
+
 /** Validate `value` against `schema`, then write it atomically as JSON (jsonText; durability: core/durable.ts).
  *  A value parseFrozen (core/validated.ts) produced for this same schema is valid as it stands: it is written
  *  as is, not parsed a second time (a 20,000-item spec is validated once per command, not once per use). */
 export function writeJson<S extends z.ZodType>(path: string, schema: S, value: z.input<S>, durability: Durability = "power"): z.output<S> {
   if (validatedBy(value, schema)) {
-    writeFileAtomic(path, jsonText(value), 0o600, durability);
+    writeFileAtomic(path, jsonBytes(value), 0o600, durability);
     return value as z.output<S>;
   }
   const parsed = schema.safeParse(value);
@@ -54,7 +64,7 @@ export function writeJson<S extends z.ZodType>(path: string, schema: S, value: z
       data: { issues: parsed.error.issues },
     });
   }
-  writeFileAtomic(path, jsonText(parsed.data), 0o600, durability);
+  writeFileAtomic(path, jsonBytes(parsed.data), 0o600, durability);
   return parsed.data;
 }
 

@@ -1,6 +1,6 @@
 // Stable item ids and the visible checklist. An id is a hash of the item's normalized text, so the
 // same text gets the same id on every run and machine; repeats get -2, -3… in document order. Pure.
-import type { Checklist, SpecItem } from "../core/schema.ts";
+import type { Checklist, ChecklistItem, SpecItem } from "../core/schema.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { sha256 } from "../core/hash.ts";
 import { normalizeText } from "./item-text.ts";
@@ -48,15 +48,17 @@ export function buildChecklist(items: SpecItem[], heldOutIds: ReadonlySet<string
   return {
     schema_version: SCHEMA_VERSION,
     spec_sha256: specSha256,
-    items: visible.map((item) => ({
-      id: item.id,
-      text: item.text,
-      kind: item.kind,
-      ...(item.section === undefined ? {} : { section: item.section }),
-      ...(item.source.line === undefined ? {} : { source_line: item.source.line }),
-      status: "pending" as const,
-    })),
+    items: visible.map(pendingItem),
     held_out_count: items.length - visible.length,
     updated_at: now.toISOString(),
   };
+}
+
+/** An item as the checklist lists it: its keys in this order, the optional two only when set (one
+ *  literal per case, no intermediate objects for 20,000 items). */
+function pendingItem({ id, text, kind, section, source: { line } }: SpecItem): ChecklistItem {
+  const status = "pending";
+  if (section !== undefined)
+    return line === undefined ? { id, text, kind, section, status } : { id, text, kind, section, source_line: line, status };
+  return line === undefined ? { id, text, kind, status } : { id, text, kind, source_line: line, status };
 }
