@@ -50,7 +50,9 @@ function frontMatterEnd(rows: string[]): { end: number; title?: string } {
 }
 
 export function scanMarkdown(source: string): ScannedMarkdown {
-  const rows = source.replace(/^\uFEFF/, "").split(/\r?\n|\r/);
+  const text = source.replace(/^\uFEFF/, "");
+  // Without a carriage return the line-break pattern can only match "\n": the plain split is the same, and far cheaper on 1 MB.
+  const rows = text.includes("\r") ? text.split(/\r?\n|\r/) : text.split("\n");
   const front = frontMatterEnd(rows);
   const lines: MdLine[] = [];
   const kept: string[] = [];
