@@ -98,6 +98,18 @@ export function readOnly(args: readonly string[]): boolean {
   return QUERIES.has(command) || (command === "config" && (args[i + 1] ?? "").startsWith("--get"));
 }
 
+/**
+ * Whether `paths` may be named on one git command line: at most 256 of them and 64 KiB in all (far
+ * under the kernel's argv limits, so a deep or long path cannot make the spawn fail with E2BIG).
+ * Past that, callers list the whole tree once instead.
+ */
+export function nameable(paths: readonly string[]): boolean {
+  if (paths.length > 256) return false;
+  let bytes = 0;
+  for (const path of paths) bytes += Buffer.byteLength(path) + 1;
+  return bytes <= 64 * 1024;
+}
+
 export async function isRepo(dir: string): Promise<boolean> {
   const result = await git(["rev-parse", "--is-inside-work-tree"], { cwd: dir, timeoutMs: 10_000 });
   return result.ok && result.stdout.trim() === "true";

@@ -5,7 +5,7 @@ import { closeSync, lstatSync, mkdtempSync, openSync, readFileSync, readlinkSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gitError } from "../core/errors.ts";
-import { git } from "../core/git.ts";
+import { git, nameable } from "../core/git.ts";
 
 /** git's own window for its binary heuristic. */
 export const NUL_WINDOW = 8000;
@@ -120,9 +120,6 @@ function readDisk(full: string, maxBytes: number): RawContent | null {
   }
 }
 
-/** Past this many .gitattributes candidates, one listing of the base's whole tree is cheaper than naming them. */
-const NAMED_LOOKUP_MAX = 256;
-
 /**
  * The paths whose attributes AT `base` say `-diff` or `binary` — read from a throwaway index holding
  * just the base's .gitattributes files that apply to them (the root's and their directories'), so a
@@ -173,7 +170,7 @@ export function attributeFileCandidates(paths: readonly string[]): string[] {
  *  blobs only) that `update-index --index-info` takes: one ls-tree naming them (literally), or the whole tree. */
 async function baseAttributeFiles(root: string, base: string, paths: readonly string[]): Promise<string[]> {
   const candidates = attributeFileCandidates(paths);
-  const named = candidates.length <= NAMED_LOOKUP_MAX;
+  const named = nameable(candidates);
   const listed = await git(
     ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", base, ...(named ? ["--", ...candidates] : [])],
     {

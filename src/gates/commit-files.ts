@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { git } from "../core/git.ts";
+import { git, nameable } from "../core/git.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
 /** A file past this is not read: null here; an untracked one in the diff is recorded as binary (diff.ts). */
@@ -13,9 +13,6 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 export type Commit = { root: string; head: string };
-
-/** Past this many paths not yet looked up, one listing of the whole tree is cheaper than naming them. */
-const NAMED_LOOKUP_MAX = 256;
 
 /** Per commit object (a Subject): blob ids looked up so far (null: not a regular file's blob there),
  *  whether the whole tree has been listed, and the texts already read. A commit cannot change. */
@@ -61,7 +58,7 @@ export async function readCommitFiles(commit: Commit, paths: readonly string[]):
 async function lookUp(commit: Commit, entry: Memo, paths: readonly string[]): Promise<void> {
   const wanted = entry.whole || entry.failed ? [] : paths.filter((path) => !entry.ids.has(path));
   if (wanted.length === 0) return;
-  const named = wanted.length <= NAMED_LOOKUP_MAX;
+  const named = nameable(wanted);
   const listed = await git(
     ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit.head, ...(named ? ["--", ...wanted] : [])],
     {

@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChangedFile } from "../../src/gates/gate.ts";
+import { binaryByBaseAttributes } from "../../src/gates/blobs.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -119,5 +120,22 @@ describe("readSubject: binary by loki's rule", () => {
     });
     expect(files["new.ts"]).toMatchObject({ binary: false, added: [{ line: 1, text: "export const n = 1;" }] });
     expect(files["raw.bin"]?.binary).toBe(true);
+  });
+
+  test("a path too long to name on one command line is looked up in the base's whole tree (no E2BIG)", async () => {
+    await using dir = await tmpdir({ commit: true, files: { ".gitattributes": "*.dat binary\n" } });
+    const plumb = (args: string[], input: string) => {
+      const r = Bun.spawnSync(["git", ...args], { cwd: dir.path, stdin: new TextEncoder().encode(input), stdout: "pipe", stderr: "pipe" });
+      if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+      return r.stdout.toString().trim();
+    };
+    // 220 directories of 600-byte names (no file system holds the path; git's trees do): 132 KB.
+    let tree = plumb(["mktree"], `100644 blob ${plumb(["hash-object", "-w", "--stdin"], "one\n")}\tx.dat\n`);
+    const names = Array.from({ length: 220 }, (_, i) => `${String(i).padStart(3, "0")}${"d".repeat(597)}`);
+    for (const name of [...names].reverse()) tree = plumb(["mktree"], `040000 tree ${tree}\t${name}\n`);
+    const top = `${git(dir.path, ["ls-tree", "HEAD"]).trim()}\n040000 tree ${tree}\t${names[0]}\n`;
+    const base = plumb(["commit-tree", plumb(["mktree"], top), "-m", "deep"], "");
+    const deep = `${names.join("/")}/x.dat`;
+    expect([...(await binaryByBaseAttributes(dir.path, base, Promise.resolve([deep])))]).toEqual([deep]);
   });
 });
