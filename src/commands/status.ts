@@ -89,7 +89,7 @@ export async function runStatus(options: { json?: boolean }): Promise<ExitCode> 
     details(d, "  ");
     if (d.next !== report.next) out(`  next: ${d.next}`);
   }
-  // Loaded here only: `status --json` (scripts, the benchmark's 20 ms target) does not pay for it.
+  // Loaded here only: `status --json` of a repository with a run does not pay for it.
   const { readAppView } = await import("../core/app-control.ts");
   const app = readAppView(workspaceAt(report.root)).state;
   if (app) out(`app: ${app.status}${app.url && app.status === "live" ? ` at ${app.url}` : ""}   (loki preview status)`);
