@@ -105,6 +105,8 @@ export function lokiHomeAt(home: string = userHome()) {
     heldOut: (project: string, runId: string) => join(dir, "heldout", project, `${runId}.json`),
     keys: join(dir, "keys"),
     trustedKeys: join(dir, "trusted-keys.json"),
+    /** The 32 random bytes that seal .loki/summaries/ (core/summary-seal.ts), 0600: a summary without their MAC is rebuilt. */
+    summaryKey: join(dir, "keys", "summaries.key"),
     helpCache: join(dir, "cache", "help"),
     /** The global memory store: learnings from every project, redacted (memory.global). */
     memory: join(dir, "memory"),

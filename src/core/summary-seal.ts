@@ -1,0 +1,89 @@
+// Seals the summaries in .loki/summaries/ with an HMAC-SHA256 under a per-user key kept in ~/.loki
+// (which the agent's sandbox hides): a summary loki did not write, or one moved to another name, is
+// never believed. Never throws: without a key (~/.loki not writable) there are no summaries at all.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { replaceFile } from "./durable.ts";
+import { lokiHomeAt } from "./paths.ts";
+
+export type SummaryKey = { readonly bytes: Buffer };
+
+const KEY_BYTES = 32;
+/** Domain separation: this key MACs nothing else, and a summary's MAC names the file it was written as. */
+const CONTEXT = "loki/summary/v1\n";
+
+/** The key by its path, once per process (a test moves HOME: another path, another key). */
+const loaded = new Map<string, SummaryKey | null>();
+
+/** This user's summary key, created on first use; null when ~/.loki cannot hold one (then no summary is read or written). */
+export function summaryKey(): SummaryKey | null {
+  const path = lokiHomeAt().summaryKey;
+  if (!loaded.has(path)) loaded.set(path, loadOrCreate(path));
+  return loaded.get(path) ?? null;
+}
+
+/** The key file's 32 bytes; undefined when there is none yet, null when it is unreadable or not a key. */
+function readKey(path: string): SummaryKey | null | undefined {
+  try {
+    const bytes = readFileSync(path);
+    return bytes.length === KEY_BYTES ? { bytes } : null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : null;
+  }
+}
+
+function loadOrCreate(path: string): SummaryKey | null {
+  const existing = readKey(path);
+  if (existing !== undefined) return existing;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(tmp, randomBytes(KEY_BYTES), { mode: 0o600, flag: "wx" });
+    try {
+      // A link, not a rename: it appears whole, and fails when another loki made the key first —
+      // then both use that one, so two first uses never write under two keys.
+      linkSync(tmp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") return null;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  } catch {
+    return null;
+  }
+  return readKey(path) ?? null;
+}
+
+const macOf = (key: SummaryKey, path: string, body: Uint8Array) =>
+  createHmac("sha256", key.bytes)
+    .update(`${CONTEXT}${resolve(path)}\n`)
+    .update(body)
+    .digest("hex");
+
+/** The body of the summary at `path` if loki sealed it there with `key`; null when missing, unsealed or forged. */
+export function readSealed(path: string, key: SummaryKey): string | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return null;
+  }
+  const newline = bytes.indexOf(10);
+  if (newline < 0) return null;
+  const body = bytes.subarray(newline + 1);
+  const given = bytes.subarray(0, newline);
+  const expected = Buffer.from(macOf(key, path, body));
+  return given.length === expected.length && timingSafeEqual(given, expected) ? body.toString("utf8") : null;
+}
+
+/** Writes `body` sealed at `path` (whole: temp file + rename); a disk that refuses it costs only speed. */
+export function writeSealed(path: string, key: SummaryKey, body: string): void {
+  const bytes = Buffer.from(body, "utf8");
+  try {
+    // "process": a summary lost to a power cut is rebuilt from the files, which are what counts.
+    replaceFile(path, Buffer.concat([Buffer.from(`${macOf(key, path, bytes)}\n`), bytes]), 0o600, "process");
+  } catch {
+    // A read-only or full disk: the figures are right all the same, only not kept for the next read.
+  }
+}
