@@ -1,11 +1,13 @@
 // Reading loki's JSONL streams: one line as every stream is read (unreadable lines skipped, warned of
 // once), and a stream folded into a summary kept in .loki/summaries/ so a long history folds only what
-// is new — the summary is believed only for the very bytes it folded (see stillHolds), else refolded.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+// is new — the summary is believed only when loki sealed it and for the very bytes it folded (see
+// stillHolds), else refolded.
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { z } from "zod";
-import { replaceFile } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { warn } from "./log.ts";
+import { readSealed, type SummaryKey, summaryKey, writeSealed } from "./summary-seal.ts";
 
 export type JsonlLine<T> = { kind: "blank" } | { kind: "record"; record: T } | { kind: "bad" };
 
@@ -50,14 +52,14 @@ export type Fold<R, S> = {
   decode: (raw: unknown) => S | null;
 };
 
-/** Which file a summary was folded from: its inode, and its size and modification time then. */
-export type FileIdentity = { ino: string; size: number; mtime: string };
+/** Which file a summary was folded from: its device and inode, and its size and times then (ctime: no utimes sets it). */
+export type FileIdentity = { dev: string; ino: string; size: number; mtime: string; ctime: string };
 
 type Saved = FileIdentity & {
   version: string;
   /** Bytes of the stream folded: whole lines only (a torn tail is folded afresh at every read). */
   offset: number;
-  /** Hash of the last CHECKED bytes folded: a stream cut back or rewritten there does not match. */
+  /** sha256 of every byte folded, [0, offset): a stream changed anywhere there does not match. */
   check: string;
   lines: number;
   good: number;
@@ -65,21 +67,19 @@ type Saved = FileIdentity & {
   state: unknown;
 };
 
-const CHECKED = 4096;
-const hashOf = (bytes: Uint8Array) => Bun.hash(bytes).toString(16);
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isString = (v: unknown): v is string => typeof v === "string";
 
-/** A summary file this code wrote, by its shape (it sits in .loki/: read as data, like everything there). */
-function readSaved(path: string): Saved | null {
+/** The summary loki sealed at `path`, by its shape (it sits in .loki/: read as data, like everything there). */
+function readSaved(path: string, key: SummaryKey): Saved | null {
+  const body = readSealed(path, key);
+  if (body === null) return null;
   try {
-    const s = JSON.parse(readFileSync(path, "utf8")) as Partial<Saved> | null;
+    const s = JSON.parse(body) as Partial<Saved> | null;
     const ok =
-      typeof s?.version === "string" &&
-      typeof s.ino === "string" &&
-      typeof s.mtime === "string" &&
-      typeof s.check === "string" &&
-      [s.size, s.offset, s.lines, s.good, s.bad?.count].every(isCount) &&
-      Array.isArray(s.bad?.first) &&
+      [s?.version, s?.dev, s?.ino, s?.mtime, s?.ctime, s?.check].every(isString) &&
+      [s?.size, s?.offset, s?.lines, s?.good, s?.bad?.count].every(isCount) &&
+      Array.isArray(s?.bad?.first) &&
       s.bad.first.every(isCount);
     return ok ? (s as Saved) : null;
   } catch {
@@ -88,17 +88,18 @@ function readSaved(path: string): Saved | null {
 }
 
 /**
- * Whether `saved` summed up this very file's first `saved.offset` bytes: the same inode, not cut
- * back, its last folded bytes unchanged, and — at the same size — not modified since (an edit in place).
+ * Whether `saved` summed up this very file's first `saved.offset` bytes: the same device and inode,
+ * not cut back, every folded byte unchanged (`prefix`: their hash), and — at the same size — not
+ * modified nor its inode changed since.
  */
-function stillHolds(saved: Saved, now: FileIdentity, folded: Uint8Array): boolean {
-  if (saved.ino !== now.ino || now.size < saved.offset) return false;
-  if (now.size === saved.size && now.mtime !== saved.mtime) return false;
-  return hashOf(folded) === saved.check;
+function stillHolds(saved: Saved, now: FileIdentity, prefix: () => string): boolean {
+  if (saved.dev !== now.dev || saved.ino !== now.ino || now.size < saved.offset) return false;
+  if (now.size === saved.size && (now.mtime !== saved.mtime || now.ctime !== saved.ctime)) return false;
+  return prefix() === saved.check;
 }
 
-/** The file's bytes from `from` to its end, with its identity taken from the same open file. */
-function readFrom(path: string, from: number): { identity: FileIdentity; bytes: Buffer } | null {
+/** The file's bytes, with its identity taken from the same open file. */
+function readWhole(path: string): { identity: FileIdentity; bytes: Buffer } | null {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -108,16 +109,21 @@ function readFrom(path: string, from: number): { identity: FileIdentity; bytes: 
   }
   try {
     const st = fstatSync(fd, { bigint: true });
-    const size = Number(st.size);
-    const start = Math.min(from, size);
-    const bytes = Buffer.allocUnsafe(size - start);
+    const bytes = Buffer.allocUnsafe(Number(st.size));
     let done = 0;
     while (done < bytes.length) {
-      const n = readSync(fd, bytes, done, bytes.length - done, start + done);
+      const n = readSync(fd, bytes, done, bytes.length - done, done);
       if (n === 0) break;
       done += n;
     }
-    return { identity: { ino: String(st.ino), size, mtime: String(st.mtimeNs) }, bytes: bytes.subarray(0, done) };
+    const identity = {
+      dev: String(st.dev),
+      ino: String(st.ino),
+      size: Number(st.size),
+      mtime: String(st.mtimeNs),
+      ctime: String(st.ctimeNs),
+    };
+    return { identity, bytes: bytes.subarray(0, done) };
   } catch (error) {
     throw workspaceError(`could not read ${path}`, { cause: error });
   } finally {
@@ -128,7 +134,8 @@ function readFrom(path: string, from: number): { identity: FileIdentity; bytes: 
 /**
  * The fold of every valid record of the JSONL stream at `path`, as readJsonl would read them: a line
  * that is not a valid record is skipped and reported (once per stream per process, the same words).
- * Brings the summary at `summaryPath` up to date; a summary that cannot be written costs only speed.
+ * Brings the summary at `summaryPath` up to date; a summary that cannot be written costs only speed,
+ * and without a summary key (core/summary-seal.ts) none is read or written.
  */
 export function foldJsonl<Sc extends z.ZodType, S>(
   path: string,
@@ -137,21 +144,28 @@ export function foldJsonl<Sc extends z.ZodType, S>(
   fold: Fold<z.output<Sc>, S>,
   report: (problem: string) => void = unreadableReport(path),
 ): S {
-  const saved = readSaved(summaryPath);
+  const key = summaryKey();
+  const saved = key ? readSaved(summaryPath, key) : null;
   const usable = saved?.version === fold.version ? saved : null;
-  const checkFrom = usable ? Math.max(0, usable.offset - CHECKED) : 0;
-  const first = readFrom(path, checkFrom);
-  if (!first) return fold.empty();
-  const kept =
-    usable && stillHolds(usable, first.identity, first.bytes.subarray(0, usable.offset - checkFrom)) ? fold.decode(usable.state) : null;
-  const base = kept !== null ? usable : null;
-  // Refolding from the start: the whole file, read afresh (it changed under the summary).
-  const read = base || checkFrom === 0 ? first : readFrom(path, 0);
+  const read = readWhole(path);
   if (!read) return fold.empty();
   const { identity } = read;
+  // One running hash over the file: the folded prefix checked, then carried on over what is folded now.
+  let hash = createHash("sha256");
+  let hashed = 0;
+  const hashTo = (offset: number) => {
+    hash.update(read.bytes.subarray(hashed, offset));
+    hashed = offset;
+    return hash.copy().digest("hex");
+  };
+  const kept = usable && stillHolds(usable, identity, () => hashTo(usable.offset)) ? fold.decode(usable.state) : null;
+  const base = kept !== null ? usable : null;
+  if (!base) {
+    hash = createHash("sha256");
+    hashed = 0;
+  }
   const from = base?.offset ?? 0;
-  const readStart = base ? checkFrom : 0;
-  const bytes = read.bytes.subarray(from - readStart);
+  const bytes = read.bytes.subarray(from);
   const state = kept ?? fold.empty();
   const whole: Unreadable = {
     lines: base?.lines ?? 0,
@@ -174,11 +188,12 @@ export function foldJsonl<Sc extends z.ZodType, S>(
       take(line, state, whole);
       whole.lines += 1;
     }
-  // Also when only the torn tail changed: a later edit in place is then told by its time at the same size.
-  if (end > 0 || !base || base.size !== identity.size || base.mtime !== identity.mtime) {
+  // Also when only the torn tail changed: the summary then holds the file's new size and times.
+  const same = base && base.size === identity.size && base.mtime === identity.mtime && base.ctime === identity.ctime;
+  if (key && (end > 0 || !same)) {
     const offset = from + end;
-    const check = hashOf(read.bytes.subarray(Math.max(0, offset - CHECKED) - readStart, offset - readStart));
-    writeSummary(summaryPath, { version: fold.version, ...identity, offset, check, ...whole, state: fold.encode(state) });
+    const saved: Saved = { version: fold.version, ...identity, offset, check: hashTo(offset), ...whole, state: fold.encode(state) };
+    writeSealed(summaryPath, key, JSON.stringify(saved));
   }
   let folded = state;
   // A torn tail (a writer died mid-line, or is writing it now) counts for this read only, as readJsonl counts it.
@@ -189,13 +204,4 @@ export function foldJsonl<Sc extends z.ZodType, S>(
   }
   if (seen.bad.count > 0) report(unreadableMessage(path, seen));
   return folded;
-}
-
-function writeSummary(path: string, saved: Saved): void {
-  try {
-    // "process": a summary lost to a power cut is refolded from the stream, which is what counts.
-    replaceFile(path, JSON.stringify(saved), 0o600, "process");
-  } catch {
-    // A read-only or full disk: the figures are right all the same, only not kept for the next read.
-  }
 }

@@ -1,11 +1,11 @@
-// `loki proof list`'s rows: what each proof.json says, kept in .loki/summaries/proofs.json by the file's
-// identity (inode, size, modification time), so a long history parses only the proofs new or changed
-// since the last listing. A row is reused only for the very file it was read from; never a proof's check.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+// `loki proof list`'s rows: what each proof.json says, kept in .loki/summaries/proofs.json (sealed by
+// core/summary-seal.ts) by the file's identity (device, inode, size, modification and change times), so
+// a long history parses only the proofs new or changed since. A row is reused only for the very file it was read from.
+import { type BigIntStats, closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import type { FileIdentity } from "../core/jsonl.ts";
-import { replaceFile } from "../core/durable.ts";
+import { readSealed, type SummaryKey, summaryKey, writeSealed } from "../core/summary-seal.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { parseProof } from "./store.ts";
 
@@ -33,12 +33,16 @@ const isRow = (r: Partial<Content> | undefined): r is Content =>
   [r.finished_at, r.headline, r.cost_basis, r.problem].every((v) => v === null || isString(v)) &&
   [r.cost_usd, r.files].every((v) => v === null || typeof v === "number");
 
-/** The kept rows by run id; none when the file is missing, of another version, or not one this code wrote. */
-function readKept(path: string): Map<string, Kept> {
+/** The kept rows by run id; none when the file is missing, of another version, or not sealed by loki. */
+function readKept(path: string, key: SummaryKey): Map<string, Kept> {
+  const body = readSealed(path, key);
+  if (body === null) return new Map();
   try {
-    const saved = JSON.parse(readFileSync(path, "utf8")) as { version?: unknown; rows?: Partial<Kept>[] };
+    const saved = JSON.parse(body) as { version?: unknown; rows?: Partial<Kept>[] };
     if (saved.version !== VERSION || !Array.isArray(saved.rows)) return new Map();
-    const ok = saved.rows.every((k) => [k.run_id, k.ino, k.mtime].every(isString) && Number.isInteger(k.size) && isRow(k.row));
+    const ok = saved.rows.every(
+      (k) => [k.run_id, k.dev, k.ino, k.mtime, k.ctime].every(isString) && Number.isInteger(k.size) && isRow(k.row),
+    );
     return ok ? new Map((saved.rows as Kept[]).map((k) => [k.run_id, k])) : new Map();
   } catch {
     return new Map();
@@ -55,7 +59,7 @@ function readRow(path: string): { identity: FileIdentity | null; row: Content } 
       const bytes = Buffer.allocUnsafe(Number(st.size));
       let done = 0;
       for (let n = 1; n > 0 && done < bytes.length; done += n) n = readSync(fd, bytes, done, bytes.length - done, done);
-      identity = { ino: String(st.ino), size: Number(st.size), mtime: String(st.mtimeNs) };
+      identity = identityFrom(st);
       return bytes.toString("utf8", 0, done);
     } finally {
       closeSync(fd);
@@ -77,7 +81,8 @@ function readRow(path: string): { identity: FileIdentity | null; row: Content } 
 export function listProofSummaries(ws: Workspace): ProofSummary[] {
   const root = join(ws.dir, "proofs");
   if (!existsSync(root)) return [];
-  const kept = readKept(ws.summary("proofs"));
+  const key = summaryKey();
+  const kept = key ? readKept(ws.summary("proofs"), key) : new Map<string, Kept>();
   const ids = readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name);
@@ -87,34 +92,41 @@ export function listProofSummaries(ws: Workspace): ProofSummary[] {
     const path = join(ws.proof(id), "proof.json");
     const was = kept.get(id);
     const now = identityOf(path);
-    if (was && now && was.ino === now.ino && was.size === now.size && was.mtime === now.mtime) {
+    if (was && now && sameFile(was, now)) {
       next.push(was);
       return { run_id: id, path, ...was.row };
     }
     changed = true;
     const { identity, row } = readRow(path);
-    if (identity) next.push({ run_id: id, ...identity, row });
+    if (identity && settled(identity)) next.push({ run_id: id, ...identity, row });
     return { run_id: id, path, ...row };
   });
-  if (changed) keep(ws.summary("proofs"), next);
-  const key = (r: ProofSummary) => `${r.finished_at ?? ""}\0${r.run_id}`;
-  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  if (key && changed) writeSealed(ws.summary("proofs"), key, JSON.stringify({ version: VERSION, rows: next }));
+  const order = (r: ProofSummary) => `${r.finished_at ?? ""}\0${r.run_id}`;
+  return rows.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
+
+const identityFrom = (st: BigIntStats): FileIdentity => ({
+  dev: String(st.dev),
+  ino: String(st.ino),
+  size: Number(st.size),
+  mtime: String(st.mtimeNs),
+  ctime: String(st.ctimeNs),
+});
+
+const sameFile = (a: FileIdentity, b: FileIdentity) =>
+  a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime;
+
+/** A file system's clock ticks coarsely (a second on some): a file changed within this of its reading could change again unseen. */
+const RACY_NS = 2_000_000_000n;
+
+/** Whether a row may be kept: its file's last change is older than a rewrite within the same tick could hide. */
+const settled = (identity: FileIdentity) => BigInt(Date.now()) * 1_000_000n - BigInt(identity.ctime) > RACY_NS;
 
 function identityOf(path: string): FileIdentity | null {
   try {
-    const st = statSync(path, { bigint: true });
-    return { ino: String(st.ino), size: Number(st.size), mtime: String(st.mtimeNs) };
+    return identityFrom(statSync(path, { bigint: true }));
   } catch {
     return null;
-  }
-}
-
-function keep(path: string, rows: Kept[]): void {
-  try {
-    // "process": rows lost to a power cut are read again from the proofs.
-    replaceFile(path, JSON.stringify({ version: VERSION, rows }), 0o600, "process");
-  } catch {
-    // A read-only or full disk: the list is right all the same, only not kept for the next one.
   }
 }

@@ -1,8 +1,9 @@
 // A JSONL stream's kept summary: every read folds exactly the records readJsonl reads, and warns of
 // the same unreadable lines, whether the summary is fresh, missing, damaged, of another version, or
-// stale because the stream was appended to, torn, cut back, replaced or edited in place.
+// stale because the stream was appended to, torn, cut back, replaced or edited in place — anywhere,
+// with its modification time set back or not — and whether or not loki sealed it.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { type Fold, foldJsonl } from "../../src/core/jsonl.ts";
@@ -36,6 +37,8 @@ afterEach(async () => {
   await dir[Symbol.asyncDispose]();
 });
 
+/** The summary's content under its seal (its first line). */
+const body = () => JSON.parse(readFileSync(summary, "utf8").split("\n").slice(1).join("\n"));
 const line = (n: number, tag = "x") => `${JSON.stringify({ n, tag })}\n`;
 /** The fold's records and warning against readJsonl's. */
 function same(version?: string): Rec[] {
@@ -62,7 +65,7 @@ describe("a kept JSONL summary", () => {
     expect(same()).toHaveLength(5);
     appendFileSync(stream, `\n${line(7)}{"n":8,`);
     expect(same().map((r) => r.n)).toEqual([1, 2, 3, 5, 6, 7]);
-    expect(JSON.parse(readFileSync(summary, "utf8")).bad.count).toBe(2);
+    expect(body().bad.count).toBe(2);
   });
 
   test("a stream cut back, replaced by another file, or edited in place at the same size is refolded", () => {
@@ -82,17 +85,95 @@ describe("a kept JSONL summary", () => {
   test("a damaged, foreign or other-version summary is refolded; an unwritable one only costs speed", () => {
     writeFileSync(stream, [1, 2].map((n) => line(n)).join(""));
     same();
-    const kept = JSON.parse(readFileSync(summary, "utf8"));
+    const kept = body();
     writeFileSync(summary, JSON.stringify({ ...kept, state: [{ n: 99, tag: "forged" }, "x"] }));
     expect(same()).toHaveLength(2);
     writeFileSync(summary, "{ torn");
     expect(same()).toHaveLength(2);
     expect(same("t/2")).toHaveLength(2);
-    expect(JSON.parse(readFileSync(summary, "utf8")).version).toBe("t/2");
+    expect(body().version).toBe("t/2");
     // Where the summary should go, a file stands (ENOTDIR, whoever runs the test).
     rmSync(join(dir.path, "summaries"), { recursive: true });
     writeFileSync(join(dir.path, "summaries"), "");
     appendFileSync(stream, line(3));
     expect(same("t/3")).toHaveLength(3);
+  });
+});
+
+/** A fold that counts the records it is given: how much of the stream a read folded. */
+function counting(): { fold: Fold<Rec, Rec[]>; added: () => number } {
+  let added = 0;
+  const inner = fold();
+  return { fold: { ...inner, add: (state, record) => (added++, inner.add(state, record)) }, added: () => added };
+}
+
+describe("a kept JSONL summary against edits it did not see", () => {
+  // Long enough that the edited line lies far before the last 4 KB folded.
+  const lines = (tag: string) => Array.from({ length: 1000 }, (_, n) => line(n, n === 3 ? tag : "a")).join("");
+
+  test("a line edited in place far before the end, the same length, then one line appended", () => {
+    writeFileSync(stream, lines("a"));
+    same();
+    writeFileSync(stream, lines("z"));
+    appendFileSync(stream, line(1000));
+    const got = same();
+    expect(got[3]?.tag).toBe("z");
+    expect(got).toHaveLength(1001);
+  });
+
+  test("a same-size edit far before the end with its modification time set back", () => {
+    writeFileSync(stream, lines("a"));
+    same();
+    // touch -r keeps the nanoseconds (utimes from a Date would not, and the edit would show).
+    const times = join(dir.path, "times");
+    writeFileSync(times, "");
+    expect(Bun.spawnSync(["touch", "-r", stream, times]).exitCode).toBe(0);
+    writeFileSync(stream, lines("z"));
+    expect(Bun.spawnSync(["touch", "-r", times, stream]).exitCode).toBe(0);
+    expect(statSync(stream, { bigint: true }).mtimeNs).toBe(statSync(times, { bigint: true }).mtimeNs);
+    expect(same()[3]?.tag).toBe("z");
+  });
+
+  test("a summary edited by hand (its seal kept) is not believed", () => {
+    writeFileSync(stream, [1, 2].map((n) => line(n)).join(""));
+    same();
+    const text = readFileSync(summary, "utf8");
+    expect(text).toContain('{"n":2,"tag":"x"}');
+    writeFileSync(summary, text.replace('{"n":2,"tag":"x"}', '{"n":9,"tag":"x"}'));
+    expect(same().map((r) => r.n)).toEqual([1, 2]);
+  });
+
+  test("an honest repeat reuses the summary untouched, and an append folds only the new lines", () => {
+    writeFileSync(stream, [1, 2, 3].map((n) => line(n)).join(""));
+    const { fold: f, added } = counting();
+    const read = () => {
+      const got = foldJsonl(stream, summary, Rec, f, () => {});
+      expect(got).toEqual(readJsonl(stream, Rec, () => {}));
+    };
+    read();
+    expect(added()).toBe(3);
+    const kept = readFileSync(summary, "utf8");
+    read();
+    expect(added()).toBe(3);
+    expect(readFileSync(summary, "utf8")).toBe(kept);
+    appendFileSync(stream, [4, 5].map((n) => line(n)).join(""));
+    read();
+    expect(added()).toBe(5);
+  });
+
+  test("without a writable ~/.loki no summary is read or written, and the records are the same", () => {
+    const home = process.env.HOME;
+    // HOME under a regular file: ~/.loki cannot be made, whoever runs the test.
+    writeFileSync(join(dir.path, "not-a-dir"), "");
+    process.env.HOME = join(dir.path, "not-a-dir", "home");
+    try {
+      writeFileSync(stream, [1, 2].map((n) => line(n)).join(""));
+      expect(same()).toHaveLength(2);
+      appendFileSync(stream, line(3));
+      expect(same()).toHaveLength(3);
+      expect(() => readFileSync(summary)).toThrow();
+    } finally {
+      process.env.HOME = home;
+    }
   });
 });
