@@ -2,12 +2,11 @@
 // once), and a stream folded into a summary kept in .loki/summaries/ so a long history folds only what
 // is new — the summary is believed only when loki sealed it and for the very bytes it folded (see
 // stillHolds), else refolded.
-import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { z } from "zod";
 import { workspaceError } from "./errors.ts";
 import { warn } from "./log.ts";
-import { readSealed, type SummaryKey, summaryKey, writeSealed } from "./summary-seal.ts";
+import { readSealed, type SummaryKey, summaryKey, tagHolds, tagOf, writeSealed } from "./summary-seal.ts";
 
 export type JsonlLine<T> = { kind: "blank" } | { kind: "record"; record: T } | { kind: "bad" };
 
@@ -59,7 +58,7 @@ type Saved = FileIdentity & {
   version: string;
   /** Bytes of the stream folded: whole lines only (a torn tail is folded afresh at every read). */
   offset: number;
-  /** sha256 of every byte folded, [0, offset): a stream changed anywhere there does not match. */
+  /** A keyed tag of every byte folded, [0, offset) (tagOf): a stream changed anywhere there does not match. */
   check: string;
   lines: number;
   good: number;
@@ -89,13 +88,13 @@ function readSaved(path: string, key: SummaryKey): Saved | null {
 
 /**
  * Whether `saved` summed up this very file's first `saved.offset` bytes: the same device and inode,
- * not cut back, every folded byte unchanged (`prefix`: their hash), and — at the same size — not
+ * not cut back, every folded byte unchanged (`bytes`: the file's now), and — at the same size — not
  * modified nor its inode changed since.
  */
-function stillHolds(saved: Saved, now: FileIdentity, prefix: () => string): boolean {
+function stillHolds(saved: Saved, now: FileIdentity, bytes: Buffer, key: SummaryKey): boolean {
   if (saved.dev !== now.dev || saved.ino !== now.ino || now.size < saved.offset) return false;
   if (now.size === saved.size && (now.mtime !== saved.mtime || now.ctime !== saved.ctime)) return false;
-  return prefix() === saved.check;
+  return tagHolds(key, bytes.subarray(0, saved.offset), saved.check);
 }
 
 /** The file's bytes, with its identity taken from the same open file. */
@@ -150,20 +149,8 @@ export function foldJsonl<Sc extends z.ZodType, S>(
   const read = readWhole(path);
   if (!read) return fold.empty();
   const { identity } = read;
-  // One running hash over the file: the folded prefix checked, then carried on over what is folded now.
-  let hash = createHash("sha256");
-  let hashed = 0;
-  const hashTo = (offset: number) => {
-    hash.update(read.bytes.subarray(hashed, offset));
-    hashed = offset;
-    return hash.copy().digest("hex");
-  };
-  const kept = usable && stillHolds(usable, identity, () => hashTo(usable.offset)) ? fold.decode(usable.state) : null;
+  const kept = key && usable && stillHolds(usable, identity, read.bytes, key) ? fold.decode(usable.state) : null;
   const base = kept !== null ? usable : null;
-  if (!base) {
-    hash = createHash("sha256");
-    hashed = 0;
-  }
   const from = base?.offset ?? 0;
   const bytes = read.bytes.subarray(from);
   const state = kept ?? fold.empty();
@@ -192,7 +179,14 @@ export function foldJsonl<Sc extends z.ZodType, S>(
   const same = base && base.size === identity.size && base.mtime === identity.mtime && base.ctime === identity.ctime;
   if (key && (end > 0 || !same)) {
     const offset = from + end;
-    const saved: Saved = { version: fold.version, ...identity, offset, check: hashTo(offset), ...whole, state: fold.encode(state) };
+    const saved: Saved = {
+      version: fold.version,
+      ...identity,
+      offset,
+      check: tagOf(key, read.bytes.subarray(0, offset)),
+      ...whole,
+      state: fold.encode(state),
+    };
     writeSealed(summaryPath, key, JSON.stringify(saved));
   }
   let folded = state;
