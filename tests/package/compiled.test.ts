@@ -13,13 +13,12 @@ const out = mkdtempSync(join(osTmp(), "loki-compiled-"));
 const binary = join(out, "loki");
 const noBun = pathWithoutBun();
 
-/** The build script's argv with its output file moved to `file`. */
+const BUILD_SCRIPT = "scripts/build-binary.ts";
+
+/** The build script's argv (`bun scripts/build-binary.ts [outfile]`) with its output file moved to `file`. */
 function buildArgv(file: string): string[] {
-  const words = pkg.scripts.build.split(/\s+/);
-  const outfile = words.indexOf("--outfile");
-  if (words[0] !== "bun" || outfile < 0) throw new Error(`unexpected build script: ${pkg.scripts.build}`);
-  words.splice(outfile + 1, 1, file);
-  return [process.execPath, ...words.slice(1)];
+  if (pkg.scripts.build !== `bun ${BUILD_SCRIPT}`) throw new Error(`unexpected build script: ${pkg.scripts.build}`);
+  return [process.execPath, BUILD_SCRIPT, file];
 }
 
 beforeAll(async () => {
@@ -30,8 +29,9 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("the compiled binary", () => {
   test("is built without autoloading .env or bunfig.toml", () => {
-    expect(pkg.scripts.build).toContain("--no-compile-autoload-dotenv");
-    expect(pkg.scripts.build).toContain("--no-compile-autoload-bunfig");
+    const script = readFileSync(join(ROOT, BUILD_SCRIPT), "utf8");
+    expect(script).toContain("autoloadDotenv: false");
+    expect(script).toContain("autoloadBunfig: false");
   });
 
   test("version and doctor --json, with no bun on PATH", async () => {
