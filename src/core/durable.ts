@@ -1,6 +1,7 @@
 // Durable file writes, the only way loki writes its state: a whole-file replace that either lands
 // every byte (temp file, full-write loop, fsync, rename, directory fsync) or leaves the old file
-// intact, and a line append that never leaves a torn line behind. Failures name the file and cause.
+// intact, a line append that never leaves a torn line behind, and the syncs a loop iteration groups
+// until its boundary (syncOwed). Failures name the file and cause.
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { workspaceError, type LokiError } from "./errors.ts";
@@ -41,14 +42,16 @@ function writeAll(fd: number, bytes: Uint8Array, position?: number): void {
   }
 }
 
-/** fsync a directory so a rename in it survives a power loss; not every platform allows it. */
-function syncDir(dir: string): void {
+/** fsync a directory so a rename in it survives a power loss; not every platform allows it (false). */
+function syncDir(dir: string): boolean {
   let fd: number | null = null;
   try {
     fd = openSync(dir, "r");
     fsyncSync(fd);
+    return true;
   } catch {
     // some file systems (and Windows) refuse to fsync a directory: the rename is then as durable as they make it
+    return false;
   } finally {
     if (fd !== null) closeSync(fd);
   }
@@ -61,8 +64,46 @@ function syncDir(dir: string): void {
  * only live processes need (state/children.json, rewritten at every spawn it records) and a call's transcript
  * (one append per line of agent output, which a resume after a power loss never reads: it makes the
  * call again).
+ *
+ * "boundary": through a power loss from the next syncOwed() on — the loop's iteration boundary —
+ * and through the writer being killed at once. A replaced file's own bytes are still fsynced before
+ * its rename, so it is never torn, even by a power loss: what waits is its directory's fsync (a power
+ * loss before the boundary may undo the rename: the old file, whole) and an append's fsync (a power
+ * loss may drop the line, or leave a torn tail that the next append and every reader cut off). Readers
+ * see the write at once either way. Only for records a resume rebuilds when they fall back to the
+ * last boundary: the iteration in progress is redone from its start (loop/loop.ts).
  */
-export type Durability = "power" | "process";
+export type Durability = "power" | "boundary" | "process";
+
+/** What "boundary" writes still owe: directories whose renames, and files whose appends, are not yet on disk. */
+const owed = { dirs: new Set<string>(), files: new Set<string>() };
+
+/**
+ * Make every "boundary" write so far durable: one fsync per appended file and per directory a file
+ * was renamed into, whatever the number of writes; returns how many it made. A file or directory
+ * gone since is skipped; a file that cannot be synced is a write failure (its lines may not be on disk).
+ */
+export function syncOwed(): number {
+  const files = [...owed.files];
+  const dirs = [...owed.dirs];
+  owed.files.clear();
+  owed.dirs.clear();
+  let synced = 0;
+  for (const file of files) {
+    let fd: number | null = null;
+    try {
+      fd = openSync(file, "r");
+      fsyncSync(fd);
+      synced += 1;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw writeFailure(file, error);
+    } finally {
+      if (fd !== null) closeQuietly(fd);
+    }
+  }
+  for (const dir of dirs) if (syncDir(dir)) synced += 1;
+  return synced;
+}
 
 /** Readers see the old file or the whole new one; on any failure the old file is intact and the temp file gone. */
 export function replaceFile(path: string, content: string | Uint8Array, mode = 0o600, durability: Durability = "power"): void {
@@ -73,11 +114,12 @@ export function replaceFile(path: string, content: string | Uint8Array, mode = 0
   try {
     fd = openTemp(tmp, dir, mode);
     writeAll(fd, bytes);
-    if (durability === "power") fsyncSync(fd);
+    if (durability !== "process") fsyncSync(fd);
     closeSync(fd);
     fd = null;
     renameSync(tmp, path);
     if (durability === "power") syncDir(dir);
+    else if (durability === "boundary") owed.dirs.add(dir);
   } catch (error) {
     if (fd !== null) closeQuietly(fd);
     // On a read-only or full file system removing the temp file can fail too: the write's own error is the one to report.
@@ -105,6 +147,7 @@ export function appendLine(path: string, line: string, mode = 0o600, durability:
     try {
       writeAll(fd, bytes, keep);
       if (durability === "power") fsyncSync(fd);
+      else if (durability === "boundary") owed.files.add(path);
     } catch (error) {
       ftruncateSync(fd, keep);
       throw error;

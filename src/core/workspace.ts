@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { z } from "zod";
-import { appendLine, replaceFile, type Durability } from "./durable.ts";
+import { appendLine, replaceFile, syncOwed, type Durability } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { withLock } from "./lock.ts";
 import { parseJsonlLine, unreadableMessage, unreadableReport } from "./jsonl.ts";
@@ -12,7 +12,9 @@ import { SCHEMA_VERSION } from "./schema.ts";
 import { validatedBy } from "./validated.ts";
 
 // The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
-export { withLock };
+// syncOwed makes the "boundary" writes so far durable: the loop calls it at each iteration boundary.
+export { syncOwed, withLock };
+export type { Durability };
 
 import type { Workspace } from "./paths.ts";
 export { findRoot, lokiHomeAt, tempOutside, userHome, workspaceAt, type LokiHome, type Workspace } from "./paths.ts";
@@ -100,20 +102,25 @@ export function readJson<S extends z.ZodType>(path: string, schema: S): z.output
   return parsed.data;
 }
 
-/** Validate and append one JSON line under the file's lock: whole or not at all (core/durable.ts). */
-export function appendJsonl<S extends z.ZodType>(path: string, schema: S, record: z.input<S>): void {
-  appendJsonlMany(path, schema, [record]);
+/** Validate and append one JSON line under the file's lock: whole or not at all (durability: core/durable.ts). */
+export function appendJsonl<S extends z.ZodType>(path: string, schema: S, record: z.input<S>, durability: Durability = "power"): void {
+  appendJsonlMany(path, schema, [record], durability);
 }
 
 /** Validate every record, then append them in one write under one lock: all the lines or none. */
-export function appendJsonlMany<S extends z.ZodType>(path: string, schema: S, records: readonly z.input<S>[]): void {
+export function appendJsonlMany<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  records: readonly z.input<S>[],
+  durability: Durability = "power",
+): void {
   const lines = records.map((record) => {
     const parsed = schema.safeParse(record);
     if (!parsed.success) throw workspaceError(`refusing to append invalid record to ${path}: ${parsed.error.issues[0]?.message}`);
     return `${JSON.stringify(parsed.data)}\n`;
   });
   if (lines.length === 0) return;
-  withLock(path, () => appendLine(path, lines.join("")));
+  withLock(path, () => appendLine(path, lines.join(""), 0o600, durability));
 }
 
 /**

@@ -48,7 +48,7 @@ export async function compound(
     ...(reflected.sha ? { sha: reflected.sha } : {}),
     usd: iterationCost(record.ws, record.state.run_id, n),
   };
-  recordEpisode(record.ws, episode);
+  recordEpisode(record.ws, episode, "boundary");
   // The task worked this iteration: done on passing checks (or, inconclusive ones, with a change made).
   const passed = verdict.verdict === "VERIFIED" || (verdict.verdict === "CONCERNS" && changed);
   settleTask(

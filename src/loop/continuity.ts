@@ -41,13 +41,16 @@ export function promptLearnings(ws: Workspace): string {
   return [...kept, ...(left > 0 ? [`(${left} earlier learning${left === 1 ? "" : "s"} left out)`] : [])].join("\n");
 }
 
-/** Rewrite the status block; add `learning` (when any) last — a repeat of an earlier one replaces it, counted. */
+/** Rewrite the status block; add `learning` (when any) last — a repeat of an earlier one replaces it, counted.
+ *  Synced at the iteration's boundary: the iteration that writes it is redone after a power loss. */
 export function updateContinuity(ws: Workspace, status: string[], learning?: string): void {
   const lines = learningLines(readLearnings(ws));
   if (learning) merge(lines, `- ${learning.replace(/\s*\n\s*/g, " ").trim()}`);
   writeFileAtomic(
     ws.continuity,
     `# Continuity\n\n## Status\n${status.map((line) => `- ${line}`).join("\n")}\n\n${LEARNINGS}\n${lines.join("\n")}\n`,
+    0o600,
+    "boundary",
   );
 }
 

@@ -20,6 +20,7 @@ import { deadLetters, replan } from "./tasks.ts";
 import { withDeadLetterStage } from "./ship-items.ts";
 import { heldOutSeal } from "./heldout-seal.ts";
 import { headSha } from "../core/git.ts";
+import { syncOwed } from "../core/workspace.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -42,11 +43,15 @@ export async function runLoop(env: LoopEnv): Promise<LoopResult> {
 async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () => number | null): Promise<LoopResult> {
   const { record } = env;
   for (;;) {
-    record.save({ elapsed_ms: elapsed() });
     const boundary = await checkBoundary(env, remainingMs);
     if (boundary) return boundary;
     const redo = record.state.phase !== "done" && record.state.phase !== "starting" && record.state.iteration > 0;
-    record.save({ iteration: redo ? record.state.iteration : record.state.iteration + 1, phase: "reason" });
+    // The time so far with it: a boundary that ends the run instead has runLoop save it.
+    record.save({ elapsed_ms: elapsed(), iteration: redo ? record.state.iteration : record.state.iteration + 1, phase: "reason" });
+    // The iteration boundary: everything written so far, this save too, is on disk before the iteration
+    // touches the repository. A power loss from here on takes the run's record back no further than
+    // this point, and a resume redoes the iteration (run-state.ts says which saves may wait for it).
+    syncOwed();
     record.emit({ kind: "iteration_started" });
 
     const step = await runIteration(env, remainingMs);
@@ -108,7 +113,8 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
       const blockers = lastBlockers(record.ws, record.state.iteration, record.state.feedback);
       return { outcome: "stalled", reason: stallReason(record.state.stagnation.count, blockers) };
     }
-    record.save({ phase: "done" });
+    // The time so far is saved with the iteration's end: a kill while paused at the boundary keeps it.
+    record.save({ phase: "done", elapsed_ms: elapsed() });
   }
 }
 

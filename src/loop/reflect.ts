@@ -47,22 +47,26 @@ export async function reflect(
     return { changed: checkpoint.changed, sha: checkpoint.sha, stop, skipVerify: true };
   }
   if (failure) {
-    recordEpisode(record.ws, {
-      ts: new Date().toISOString(),
-      run_id: record.state.run_id,
-      iteration: n,
-      provider: call.provider,
-      result: "agent_error",
-      files_changed: 0,
-      failures: [failure.note],
-      claimed_done: false,
-      id: newEpisodeId(readEpisodes(record.ws), record.state.run_id, n),
-      goal: episodeGoal(env.spec.title, env.visible),
-      seen: seenHashes(env.visible),
-      ...(checkpoint.sha ? { sha: checkpoint.sha } : {}),
-      model: record.state.model,
-      usd: iterationCost(record.ws, record.state.run_id, n),
-    });
+    recordEpisode(
+      record.ws,
+      {
+        ts: new Date().toISOString(),
+        run_id: record.state.run_id,
+        iteration: n,
+        provider: call.provider,
+        result: "agent_error",
+        files_changed: 0,
+        failures: [failure.note],
+        claimed_done: false,
+        id: newEpisodeId(readEpisodes(record.ws), record.state.run_id, n),
+        goal: episodeGoal(env.spec.title, env.visible),
+        seen: seenHashes(env.visible),
+        ...(checkpoint.sha ? { sha: checkpoint.sha } : {}),
+        model: record.state.model,
+        usd: iterationCost(record.ws, record.state.run_id, n),
+      },
+      "boundary",
+    );
     return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: true };
   }
   return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: false };

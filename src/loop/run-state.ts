@@ -1,5 +1,6 @@
 // The run's durable record: orchestrator state and session (atomic writes at every phase change),
-// the event stream and the cost ledger (locked appends). A kill -9 at any point leaves these valid.
+// the event stream and the cost ledger (locked appends). A kill -9 at any point leaves these valid;
+// a power loss leaves them as at the last iteration boundary at the earliest (saveDurability).
 // Every event is also a debug line in .loki/logs/loki.log, with the subprocesses around it.
 import type { Config, ProviderId } from "../core/config.ts";
 import { logDebug, useLogFile } from "../core/log.ts";
@@ -8,7 +9,7 @@ import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState, type Phase } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
-import { appendJsonl, appendJsonlMany, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
+import { appendJsonl, appendJsonlMany, type Durability, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
 
 export type EventBody = LokiEvent extends infer E ? (E extends LokiEvent ? Omit<E, "ts" | "run_id" | "iteration"> : never) : never;
 
@@ -21,6 +22,30 @@ export type RunRecord = {
   emitAll: (events: readonly EventBody[]) => LokiEvent[];
   bill: (entry: Omit<CostEntry, "ts" | "run_id">) => void;
 };
+
+/**
+ * State a power loss may take back to the last iteration boundary (loop/loop.ts syncs it there):
+ * within the iteration in progress, which a resume redoes from its start whatever phase it finds —
+ * its checkpoint commits folded back, its spend re-read from the ledger, its stagnation, feedback and
+ * detections recomputed. Everything else is synced before the save returns: a violation or a running
+ * call (resume kills and bills it from active_call) must survive the loss of the machine, as must an
+ * outcome, a status, a provider switch, a budget limit the user raised and the settings. The ledger
+ * line a call's clearing follows is itself synced first (bill), so a cleared active_call never hides
+ * an unbilled call.
+ */
+const REDONE_KEYS: ReadonlySet<string> = new Set(["phase", "iteration", "elapsed_ms", "stagnation", "feedback", "detections"]);
+
+export function saveDurability(patch: Partial<OrchestratorState>, state: OrchestratorState): Durability {
+  const redone = (key: string) =>
+    REDONE_KEYS.has(key) ||
+    (key === "active_call" && patch.active_call === null) ||
+    (key === "budget" && patch.budget?.limit_usd === state.budget.limit_usd);
+  const keys = Object.keys(patch);
+  return keys.length > 0 && keys.every(redone) ? "boundary" : "power";
+}
+
+/** Events synced as they are written: resume reads a leg's extent from them (run/finish.ts unfinishedEnd). */
+const LEG_EVENTS: ReadonlySet<LokiEvent["kind"]> = new Set(["run_started", "run_finished"]);
 
 /** The phases of an iteration (and the ship gate) whose length the timeline shows. */
 const TIMED: ReadonlySet<Phase> = new Set(["reason", "act", "reflect", "verify", "compound", "ship"]);
@@ -35,6 +60,9 @@ export function openRunRecord(
   // When the phase in progress began: known only for phases this process entered (a resumed run's
   // first phase began in another process, so its length is not made up).
   let phaseSince: Date | null = null;
+  // What session.json says, as this record last wrote it: rewritten when that changes or an iteration
+  // begins (its updated_at is then at most an iteration old), not at every phase.
+  let sessionSaid: string | null = null;
   const record: RunRecord = {
     ws,
     state: initial,
@@ -50,8 +78,20 @@ export function openRunRecord(
           });
         phaseSince = at;
       }
-      record.state = writeJson(ws.orchestrator, OrchestratorState, { ...record.state, ...patch, updated_at: now().toISOString() });
-      writeSession(ws, record.state, process.pid, ownStartSync());
+      const durability = saveDurability(patch, record.state);
+      const before = record.state.iteration;
+      record.state = writeJson(
+        ws.orchestrator,
+        OrchestratorState,
+        { ...record.state, ...patch, updated_at: now().toISOString() },
+        durability,
+      );
+      const pidStart = ownStartSync();
+      const says = JSON.stringify([record.state.run_id, record.state.status, record.state.provider, record.state.spec.ref, pidStart]);
+      if (says !== sessionSaid || record.state.iteration !== before) {
+        writeSession(ws, record.state, process.pid, pidStart, durability);
+        sessionSaid = says;
+      }
       return record.state;
     },
     emit(body) {
@@ -60,7 +100,9 @@ export function openRunRecord(
     emitAll(bodies) {
       const ts = now().toISOString();
       const events = bodies.map((body) => LokiEvent.parse({ ...body, ts, run_id: record.state.run_id, iteration: record.state.iteration }));
-      appendJsonlMany(ws.events, LokiEvent, events);
+      // Visible to the dashboard at once; on disk for a power loss from the iteration's boundary on —
+      // except a leg's first and last events, which say where a resume's leg begins and whether it ended.
+      appendJsonlMany(ws.events, LokiEvent, events, events.some((e) => LEG_EVENTS.has(e.kind)) ? "power" : "boundary");
       for (const event of events) {
         logDebug({ run_id: event.run_id, iteration: event.iteration, phase: record.state.phase, event }, `event ${event.kind}`);
         onEvent(event);
@@ -68,25 +110,37 @@ export function openRunRecord(
       return events;
     },
     bill(entry) {
+      // Synced before it returns: the save that clears the billed call follows it (REDONE_KEYS).
       appendJsonl(ws.costLedger, CostEntry, { ...entry, ts: now().toISOString(), run_id: record.state.run_id });
     },
   };
   return record;
 }
 
-export function writeSession(ws: Workspace, state: OrchestratorState, pid: number, pidStart: string | null): void {
+export function writeSession(
+  ws: Workspace,
+  state: OrchestratorState,
+  pid: number,
+  pidStart: string | null,
+  durability: Durability = "power",
+): void {
   const previous = readJson(ws.session, Session);
-  writeJson(ws.session, Session, {
-    schema_version: SCHEMA_VERSION,
-    run_id: state.run_id,
-    pid,
-    ...(pidStart ? { pid_start: pidStart } : {}),
-    status: state.status,
-    provider: state.provider,
-    spec: state.spec.ref,
-    started_at: previous?.run_id === state.run_id ? previous.started_at : state.updated_at,
-    updated_at: state.updated_at,
-  });
+  writeJson(
+    ws.session,
+    Session,
+    {
+      schema_version: SCHEMA_VERSION,
+      run_id: state.run_id,
+      pid,
+      ...(pidStart ? { pid_start: pidStart } : {}),
+      status: state.status,
+      provider: state.provider,
+      spec: state.spec.ref,
+      started_at: previous?.run_id === state.run_id ? previous.started_at : state.updated_at,
+      updated_at: state.updated_at,
+    },
+    durability,
+  );
 }
 
 export type NewRun = {

@@ -55,7 +55,8 @@ export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verifi
       specPaths(env.spec.source.path, [record.ws.root]).filter((path) => existsSync(path)),
     ),
   });
-  writeJson(join(dir, "gates.json"), GateResult.array(), gates);
+  // gates.json, the evidence and the iteration's events: redone with the iteration after a power loss (run-state.ts).
+  writeJson(join(dir, "gates.json"), GateResult.array(), gates, "boundary");
   // One append per stream for the round, not two per gate: each append is a lock and an fsync.
   record.emitAll(gates.map((gate) => ({ kind: "gate_result" as const, gate: gate.id, status: gate.status, reason: gate.reason })));
   trustAll(
@@ -136,6 +137,7 @@ export function writeRunEvidence(
         : {}),
       now: new Date(),
     }),
+    { durability: "boundary" },
   );
 }
 

@@ -5,7 +5,7 @@ import { sha256 } from "../core/hash.ts";
 import { redactText } from "../core/redact.ts";
 import { oneLine } from "../core/text.ts";
 import type { GateResult } from "../core/schema.ts";
-import { appendJsonl, readJsonl, type Workspace } from "../core/workspace.ts";
+import { appendJsonl, type Durability, readJsonl, type Workspace } from "../core/workspace.ts";
 import { CostEntry, type Episode, Episode as EpisodeSchema } from "../core/run-schema.ts";
 
 const MESSAGE_CHARS = 300;
@@ -34,16 +34,22 @@ export function newEpisodeId(episodes: readonly Episode[], runId: string, n: num
   return `${base}-${i}`;
 }
 
-/** Appends an episode, its texts redacted: memory keeps no secret a check's output happened to print. */
-export function recordEpisode(ws: Workspace, episode: Episode): void {
+/** Appends an episode, its texts redacted: memory keeps no secret a check's output happened to print.
+ *  `durability`: the loop's episodes are synced at its iteration boundary (core/durable.ts). */
+export function recordEpisode(ws: Workspace, episode: Episode, durability: Durability = "power"): void {
   const r = (text: string) => redactText(text).text;
-  appendJsonl(ws.episodes, EpisodeSchema, {
-    ...episode,
-    failures: episode.failures.map(r),
-    ...(episode.goal !== undefined ? { goal: r(episode.goal) } : {}),
-    ...(episode.errors ? { errors: episode.errors.map((e) => ({ ...e, message: r(e.message) })) } : {}),
-    ...(episode.files ? { files: episode.files.map(r) } : {}),
-  });
+  appendJsonl(
+    ws.episodes,
+    EpisodeSchema,
+    {
+      ...episode,
+      failures: episode.failures.map(r),
+      ...(episode.goal !== undefined ? { goal: r(episode.goal) } : {}),
+      ...(episode.errors ? { errors: episode.errors.map((e) => ({ ...e, message: r(e.message) })) } : {}),
+      ...(episode.files ? { files: episode.files.map(r) } : {}),
+    },
+    durability,
+  );
 }
 
 /**

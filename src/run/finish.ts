@@ -11,7 +11,7 @@ import { RUN_EXIT } from "../core/exit-codes.ts";
 import { headSha } from "../core/git.ts";
 import { Completion, LokiEvent, type OrchestratorState, type Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
-import { readJson, readJsonl, writeFileAtomic, type Workspace } from "../core/workspace.ts";
+import { readJson, readJsonl, syncOwed, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import { readSubject } from "../gates/diff.ts";
 import type { LoopResult } from "../loop/env.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
@@ -47,6 +47,8 @@ export type FinishInput = {
 /** The end of every run: summary, proof, state, final event — in that order; returns the summary. */
 export async function finishRun(input: FinishInput, result: LoopResult): Promise<Completion> {
   const { record, env } = input;
+  // What the loop left owed is on disk before the run's end is written: the end's own order below holds.
+  syncOwed();
   if (result.outcome === "stopped") clearSignal(record.ws.stop);
   const exitCode = RUN_EXIT[result.outcome];
   await holdBefore("completion", record.ws, env);
@@ -108,6 +110,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
     await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
   // Last: the next run may start only once this one's end is all on disk.
+  syncOwed();
   await releaseRunLock(record.ws.runLock);
   return completion;
 }

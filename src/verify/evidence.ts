@@ -4,7 +4,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import { Evidence, type VerdictName } from "../core/evidence-schema.ts";
 import { SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
-import { ensureWorkspace, writeFileAtomic, type Workspace } from "../core/workspace.ts";
+import { type Durability, ensureWorkspace, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import type { Subject } from "../gates/gate.ts";
 import { reportsOf, type Reports } from "./report/formats.ts";
 import { VERIFY_EXIT } from "../core/exit-codes.ts";
@@ -67,19 +67,22 @@ export function buildEvidence(input: EvidenceInput): Evidence {
 /**
  * Atomic writes of everything under .loki/verify/ (each file whole or not at all). `reports` is
  * the caller's when it writes the same formats elsewhere too (--sarif, --junit, --json): each
- * format is then rendered once for all of them.
+ * format is then rendered once for all of them. `durability`: a run's loop rewrites them every
+ * iteration, synced at its boundary (core/durable.ts).
  */
 export function writeEvidence(
   ws: Workspace,
   evidence: Evidence,
-  reports: Reports = reportsOf(evidence),
+  options: { reports?: Reports; durability?: Durability } = {},
 ): { evidence: string; report: string; sarif: string; junit: string } {
+  const reports = options.reports ?? reportsOf(evidence);
+  const durability = options.durability ?? "power";
   ensureWorkspace(ws);
   const paths = { evidence: ws.evidence, report: ws.report, sarif: ws.sarif, junit: ws.junit };
   // JSON first: it validates the record, so an invalid one leaves every old file in place.
-  writeFileAtomic(paths.evidence, reports("json"));
-  writeFileAtomic(paths.report, reports("markdown"));
-  writeFileAtomic(paths.sarif, reports("sarif"));
-  writeFileAtomic(paths.junit, reports("junit"));
+  writeFileAtomic(paths.evidence, reports("json"), 0o600, durability);
+  writeFileAtomic(paths.report, reports("markdown"), 0o600, durability);
+  writeFileAtomic(paths.sarif, reports("sarif"), 0o600, durability);
+  writeFileAtomic(paths.junit, reports("junit"), 0o600, durability);
   return paths;
 }

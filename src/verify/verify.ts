@@ -234,7 +234,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     written.baseline = { path, fingerprints: writeBaseline(path, scoped) };
     return { evidence, exitCode: COMMAND_EXIT.ok, base, warnings: loaded.warnings, reports, written };
   }
-  const paths = writeEvidence(ws, evidence, reports);
+  const paths = writeEvidence(ws, evidence, { reports });
   written.evidence = paths.evidence;
   written.report = paths.report;
   if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"), 0o644);
