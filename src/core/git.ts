@@ -140,6 +140,7 @@ export async function remoteUrl(dir: string, remote = "origin"): Promise<string 
  * ended (nothing it started outlives the call), right before the git call it guards.
  */
 export async function filtersOff(dir: string): Promise<string[]> {
+  if (!configMayDefineFilters(dir)) return [];
   const listed = await git(["config", "--get-regexp", "^filter\\."], { cwd: dir, timeoutMs: 10_000 });
   const names = new Set<string>();
   for (const line of listed.stdout.split("\n")) {
@@ -151,6 +152,34 @@ export async function filtersOff(dir: string): Promise<string[]> {
   return [...names].flatMap((name) =>
     ["clean=", "smudge=", "process=", "required=false"].flatMap((setting) => ["-c", `filter.${name}.${setting}`]),
   );
+}
+
+/** Variables that point git at another repository or add settings (GIT_CONFIG_COUNT's KEY_n too). */
+const GIT_LOCATION_VARS = new Set([
+  "GIT_DIR",
+  "GIT_COMMON_DIR",
+  "GIT_WORK_TREE",
+  "GIT_CEILING_DIRECTORIES",
+  "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+]);
+
+/**
+ * Whether git's config in `dir` may define a filter driver, read from the file itself (a checkpoint's
+ * cost stays one spawn lower): false only when `dir` holds a `.git` directory, no variable points git
+ * elsewhere or adds settings (GIT_CONFIG_*, beyond the hardened ones), there is no config.worktree,
+ * and .git/config says neither "filter" nor "include" anywhere (a section name is spelled out, in any
+ * case). Read right before the git call it guards, as filtersOff is. Anything else answers true,
+ * and git is asked.
+ */
+export function configMayDefineFilters(dir: string): boolean {
+  const redirected = (name: string) => GIT_LOCATION_VARS.has(name) || (name.startsWith("GIT_CONFIG") && !(name in HARDENED_GIT_ENV));
+  if (Object.keys(process.env).some(redirected)) return true;
+  try {
+    if (!statSync(join(dir, ".git")).isDirectory() || existsSync(join(dir, ".git", "config.worktree"))) return true;
+    return /filter|include/i.test(readFileSync(join(dir, ".git", "config"), "latin1"));
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -247,16 +276,18 @@ export async function commitCheckpoint(
   // A skipped path that is also ignored makes git say so and exit 1, having staged everything else.
   const onlyIgnored = skip.length > 0 && add.exitCode === 1 && /are ignored by one of your \.gitignore files/.test(add.stderr);
   if (!add.ok && !onlyIgnored) throw gitError(`git add failed: ${add.digest}`);
-  const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
-  if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
+  // Commit first (most iterations change something): a commit that refuses is asked whether anything
+  // was staged only then — nothing staged is an unchanged iteration, anything else a failed commit.
   const env = await commitIdentity(dir);
   const commit = await git([...off, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], {
     cwd: dir,
     env,
     timeoutMs: 120_000,
   });
-  if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
-  return { ...(await headAndTree(dir)), changed: true };
+  if (commit.ok) return { ...(await headAndTree(dir)), changed: true };
+  const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
+  if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
+  throw gitError(`checkpoint commit failed: ${commit.digest}`);
 }
 
 /**
@@ -328,6 +359,24 @@ export async function treeOf(dir: string, commit: string): Promise<string | null
 }
 
 /**
+ * The git directory, the common one (a linked worktree's files are there) and the tree `startSha`
+ * resolves to (null: none), in one spawn; the start commit that no longer resolves asks again apart.
+ */
+async function gitDirsAndTree(dir: string, startSha: string): Promise<{ gitDir: string; commonDir: string; startTree: string | null }> {
+  const both = await git(["rev-parse", "--git-dir", "--git-common-dir", `${startSha}^{tree}`, "--"], { cwd: dir, timeoutMs: 10_000 });
+  const [gitDir, commonDir, tree] = both.stdout.split("\n").map((line) => line.trim());
+  if (both.ok && gitDir && commonDir && tree && /^[0-9a-f]{40,64}$/.test(tree) && !startSha.startsWith("-"))
+    return { gitDir: resolve(dir, gitDir), commonDir: resolve(dir, commonDir), startTree: tree };
+  const [dirs, startTree] = await Promise.all([
+    git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 }),
+    treeOf(dir, startSha),
+  ]);
+  const [apart, common] = dirs.stdout.split("\n").map((line) => resolve(dir, line.trim()));
+  if (!dirs.ok || apart === undefined || common === undefined) throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
+  return { gitDir: apart, commonDir: common, startTree };
+}
+
+/**
  * The git internals an agent could use to redefine what git shows or runs (config, hooks,
  * info/attributes, info/exclude, replace refs) plus the tree of `startSha`: recorded at run start
  * and read again by the git_integrity gate. A linked worktree's files are found through its common git dir.
@@ -340,14 +389,11 @@ export async function readGitSnapshot(dir: string, startSha: string): Promise<Gi
 
 /** readGitSnapshot's record, with `start_tree` "" when `startSha` no longer resolves to a tree. */
 export async function gitSnapshotOf(dir: string, startSha: string): Promise<GitSnapshot> {
-  const [dirs, startTree, refs] = await Promise.all([
-    git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 }),
-    treeOf(dir, startSha),
+  const [located, refs] = await Promise.all([
+    gitDirsAndTree(dir, startSha),
     git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/"], { cwd: dir, timeoutMs: 10_000 }),
   ]);
-  const [gitDir, commonDir] = dirs.stdout.split("\n").map((line) => resolve(dir, line.trim()));
-  if (!dirs.ok || gitDir === undefined || commonDir === undefined)
-    throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
+  const { gitDir, commonDir, startTree } = located;
   if (!refs.ok) throw gitError(`git for-each-ref refs/replace failed: ${refs.digest}`);
   const files: Record<string, string> = {};
   const record = (file: string) => {

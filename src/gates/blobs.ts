@@ -125,17 +125,27 @@ function readDisk(full: string, maxBytes: number): RawContent | null {
  * just the base's .gitattributes files that apply to them (the root's and their directories'), so a
  * .gitattributes the diff adds or edits has no say. `paths` may still be pending: $GIT_DIR's
  * attributes file is found meanwhile. When no such file exists at the base, nothing is binary by
- * attribute and check-attr is not run ($GIT_DIR/info/attributes is the user's, not the diff's).
+ * attribute and check-attr is not run unless $GIT_DIR/info/attributes (the user's, not the diff's) is
+ * there: `infoAttributes` is its path when the caller already asked git for it.
  */
-export async function binaryByBaseAttributes(root: string, base: string, paths: PromiseLike<readonly string[]>): Promise<Set<string>> {
+export async function binaryByBaseAttributes(
+  root: string,
+  base: string,
+  paths: PromiseLike<readonly string[]>,
+  infoAttributes?: string | null,
+): Promise<Set<string>> {
   const pending = Promise.resolve(paths);
   pending.catch(() => undefined); // the caller reports its own failure; only ours may surface here
-  const infoDir = git(["rev-parse", "--git-path", "info/attributes"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+  const info =
+    infoAttributes !== undefined
+      ? Promise.resolve(infoAttributes)
+      : git(["rev-parse", "--git-path", "info/attributes"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS }).then((r) =>
+          r.ok ? resolve(root, r.stdout.trim()) : null,
+        );
   const wanted = await pending;
   if (wanted.length === 0) return new Set();
-  const [info, entries] = await Promise.all([infoDir, baseAttributeFiles(root, base, wanted)]);
-  const infoFile = resolve(root, info.stdout.trim());
-  const hasInfo = info.ok && lstatSync(infoFile, { throwIfNoEntry: false })?.isFile() === true;
+  const [infoFile, entries] = await Promise.all([info, baseAttributeFiles(root, base, wanted)]);
+  const hasInfo = infoFile !== null && lstatSync(infoFile, { throwIfNoEntry: false })?.isFile() === true;
   if (entries.length === 0 && !hasInfo) return new Set();
   const scratch = mkdtempSync(join(tmpdir(), "loki-attr-"));
   const env = { GIT_INDEX_FILE: join(scratch, "index") };

@@ -2,7 +2,7 @@
 // pinned `git diff` (`--text` for what only git calls binary: binary.ts): text, sha256, stat, numbered lines;
 // and its files as it has them (a commit's: its blobs, commit-files.ts). Reads only; throws on a bad base or git.
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
 import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
@@ -68,6 +68,7 @@ export async function readSubject(
     top,
     baseSha,
     diffing.then((d) => [...d.tracked, ...d.untracked].map((f) => f.path)),
+    resolved.infoAttributes,
   );
   const [{ text, tracked, untracked }, binaryByAttribute] = await Promise.all([diffing, attributes]);
   const change = { root: top, base: baseSha, head, includeWorktree: options.includeWorktree, text, files: tracked };
@@ -107,13 +108,21 @@ async function mustRun(name: string, argv: string[], cwd: string, baseSha: strin
   return result.stdout;
 }
 
-async function resolveRevisions(root: string, base: string): Promise<{ top: string; head: string; baseSha: string }> {
-  // One spawn on the happy path; the slow path below exists to say exactly what is wrong.
+async function resolveRevisions(
+  root: string,
+  base: string,
+): Promise<{ top: string; head: string; baseSha: string; infoAttributes?: string }> {
+  // One spawn on the happy path (with where $GIT_DIR/info/attributes is, for the base's attributes);
+  // the slow path below exists to say exactly what is wrong.
   if (base.trim() !== "" && !base.startsWith("-")) {
-    const fast = await git(["rev-parse", "--show-toplevel", "HEAD", `${base}^{commit}`, "--"], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
-    const [top, head, baseSha] = fast.stdout.split("\n");
+    const fast = await git(["rev-parse", "--show-toplevel", "--git-path", "info/attributes", "HEAD", `${base}^{commit}`, "--"], {
+      cwd: root,
+      timeoutMs: GIT_TIMEOUT_MS,
+    });
+    const [top, info, head, baseSha] = fast.stdout.split("\n");
     const sha = /^[0-9a-f]{40,64}$/;
-    if (fast.ok && top && head && baseSha && sha.test(head) && sha.test(baseSha)) return { top, head, baseSha };
+    if (fast.ok && top && info && head && baseSha && sha.test(head) && sha.test(baseSha))
+      return { top, head, baseSha, infoAttributes: resolve(root, info) };
   }
   const top = await repoRoot(root);
   if ((await headSha(top)) === null)

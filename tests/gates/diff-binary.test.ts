@@ -89,6 +89,16 @@ describe("readSubject: binary by loki's rule", () => {
     ).toEqual({ "assets/deep/a.dat": true, "assets/deep/b.txt": false, "assets/c.dat": false, "weird dir*/[x]/d.txt": true });
   });
 
+  test("a base without .gitattributes, read again (each iteration): $GIT_DIR/info/attributes written since still decides", async () => {
+    await using dir = await tmpdir({ commit: true, files: { "a.dat": "one\n" } });
+    const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
+    dir.write("a.dat", "two\n");
+    commitAll(dir.path);
+    expect(byPath((await readSubject(dir.path, base, { includeWorktree: false })).files)["a.dat"]?.binary).toBe(false);
+    writeFileSync(join(dir.path, ".git", "info", "attributes"), "*.dat binary\n");
+    expect(byPath((await readSubject(dir.path, base, { includeWorktree: false })).files)["a.dat"]?.binary).toBe(true);
+  });
+
   test("a NUL byte makes a file binary even when the diff's attributes force a text diff", async () => {
     await using dir = await tmpdir({ commit: true, files: { "a.txt": "one\n", "b.txt": "one\n" } });
     const base = git(dir.path, ["rev-parse", "HEAD"]).trim();

@@ -57,7 +57,8 @@ describe("the record's saves", () => {
       () => new Date((clock += 1000)),
     );
     const session = () => JSON.parse(readFileSync(ws.session, "utf8")) as { status: string; updated_at: string };
-    const orchestrator = () => JSON.parse(readFileSync(ws.orchestrator, "utf8")) as { phase: string; iteration: number; updated_at: string };
+    const orchestrator = () =>
+      JSON.parse(readFileSync(ws.orchestrator, "utf8")) as { phase: string; iteration: number; updated_at: string };
 
     record.save({ status: "running" });
     const first = session().updated_at;
