@@ -141,6 +141,14 @@ export function breakLock(lockDir: string, dead: LockOwner): boolean {
   }
 }
 
+/** Remove the append lock of `path` when a dead process left it (a kill mid-append): for a writer that
+ *  appends under another lock it holds, which would otherwise leave it there for good. */
+export function clearDeadLock(path: string): void {
+  const lockDir = `${path}.lock`;
+  const owner = readLockOwner(lockDir);
+  if (owner && pidStateSync(owner.pid, owner.start) !== "same") breakLock(lockDir, owner);
+}
+
 /** Run `fn` holding the append lock of `path` (a sibling `.lock` directory). A lock left by a dead process is broken at once. */
 export function withLock<T>(path: string, fn: () => T): T {
   const lockDir = `${path}.lock`;

@@ -87,6 +87,11 @@ function lost(lockDir: string, error: Error): void {
   run?.warn(`the run lock ${lockDir} was lost (${messageOf(error)}): another loki run may start here while this one runs`);
 }
 
+/** Whether this process holds the run lock at `lockDir` now (not lost, not handed over). */
+export function holdsRunLock(lockDir: string): boolean {
+  return held.has(lockDir);
+}
+
 /** Where warnings about the held run lock go from now on (the run's event stream, once it has one). */
 export function warnRunLockTo(lockDir: string, warn: (message: string) => void): void {
   const run = held.get(lockDir);

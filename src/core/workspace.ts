@@ -6,14 +6,14 @@ import { join } from "node:path";
 import type { z } from "zod";
 import { appendLine, replaceFile, syncOwed, type Durability } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
-import { withLock } from "./lock.ts";
+import { clearDeadLock, withLock } from "./lock.ts";
 import { parseJsonlLine, unreadableMessage, unreadableReport } from "./jsonl.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 import { validatedBy } from "./validated.ts";
 
 // The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
 // syncOwed makes the "boundary" writes so far durable: the loop calls it at each iteration boundary.
-export { syncOwed, withLock };
+export { clearDeadLock, syncOwed, withLock };
 export type { Durability };
 
 import type { Workspace } from "./paths.ts";
@@ -107,12 +107,17 @@ export function appendJsonl<S extends z.ZodType>(path: string, schema: S, record
   appendJsonlMany(path, schema, [record], durability);
 }
 
-/** Validate every record, then append them in one write under one lock: all the lines or none. */
+/**
+ * Validate every record, then append them in one write under one lock: all the lines or none.
+ * `lockHeld`: the caller holds the lock every writer of this stream takes (the run lock, for the
+ * run's own events.jsonl: loop/run-state.ts), so the append lock would only add syscalls.
+ */
 export function appendJsonlMany<S extends z.ZodType>(
   path: string,
   schema: S,
   records: readonly z.input<S>[],
   durability: Durability = "power",
+  lockHeld = false,
 ): void {
   const lines = records.map((record) => {
     const parsed = schema.safeParse(record);
@@ -120,7 +125,8 @@ export function appendJsonlMany<S extends z.ZodType>(
     return `${JSON.stringify(parsed.data)}\n`;
   });
   if (lines.length === 0) return;
-  withLock(path, () => appendLine(path, lines.join(""), 0o600, durability));
+  if (lockHeld) appendLine(path, lines.join(""), 0o600, durability);
+  else withLock(path, () => appendLine(path, lines.join(""), 0o600, durability));
 }
 
 /**

@@ -92,21 +92,25 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
     duration_ms: result.durationMs,
     claimed_done: result.claimedDone,
   });
-  // A CLI that never started called no model: there is nothing to bill.
+  // Cleared only once the ledger has the call (chargeCall bills first, then saves the state with it):
+  // resume bills an active call it cannot find there. A CLI that never started called no model: nothing to bill.
   if (result.errorClass !== "not_started")
-    chargeCall(env, {
-      iteration: record.state.iteration,
-      call_id: callId,
-      role: "build",
-      provider: id,
-      model: record.state.model,
-      usd: result.costUsd,
-      basis: result.costBasis,
-      tokens: result.usage,
-      duration_ms: result.durationMs,
-    });
-  // Cleared only once the ledger has the call: resume bills an active call it cannot find there.
-  record.save({ active_call: null });
+    chargeCall(
+      env,
+      {
+        iteration: record.state.iteration,
+        call_id: callId,
+        role: "build",
+        provider: id,
+        model: record.state.model,
+        usd: result.costUsd,
+        basis: result.costBasis,
+        tokens: result.usage,
+        duration_ms: result.durationMs,
+      },
+      { active_call: null },
+    );
+  else record.save({ active_call: null });
   if (result.transcriptError) throw result.transcriptError;
   return { ...result, provider: id };
 }

@@ -39,7 +39,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
 
   // The app never runs while loki grades: it could hold a port a test needs, or write the tree.
   await env.app?.beforeGrading();
-  const verified = await verifyIteration(env, dir);
+  const verified = await verifyIteration(env, dir, { stagnation: reflected.stagnation });
   record.save({ phase: "compound", feedback: verified.feedback });
 
   const trigger = await compound(env, call, reflected, verified);

@@ -15,8 +15,15 @@ import { specPaths } from "../sandbox/spec-paths.ts";
 /** The subject of iteration `n`'s checkpoint commit: what foldCheckpoints looks for. */
 export const checkpointMessage = (n: number) => `loki: iteration ${n}`;
 
-/** `sha`: the iteration's checkpoint commit (memory diffs a later fix from it). */
-export type Reflected = { changed: boolean; sha: string | null; stop?: LoopResult; skipVerify: boolean };
+/** `sha`: the iteration's checkpoint commit (memory diffs a later fix from it). `stagnation`: saved
+ *  here when the iteration stops or skips its checks, else with the verify phase's save (one write less). */
+export type Reflected = {
+  changed: boolean;
+  sha: string | null;
+  stop?: LoopResult;
+  skipVerify: boolean;
+  stagnation: OrchestratorState["stagnation"];
+};
 
 export async function reflect(
   env: LoopEnv,
@@ -31,8 +38,9 @@ export async function reflect(
   record.emit({ kind: "checkpoint", sha: checkpoint.sha, changed: checkpoint.changed });
   const tree = checkpoint.tree;
   const stagnant = tree !== null && tree === record.state.stagnation.last_tree;
-  record.save({ stagnation: { count: stagnant ? record.state.stagnation.count + 1 : 0, last_tree: tree } });
+  const stagnation = { count: stagnant ? record.state.stagnation.count + 1 : 0, last_tree: tree };
   const overBudget = checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded";
+  if (failure?.stop || overBudget || failure) record.save({ stagnation });
   if (failure?.stop || overBudget) {
     updateContinuity(record.ws, [`iteration ${n}: ${failure?.stop?.reason ?? "budget exhausted"}`]);
     const stop = failure?.stop ?? {
@@ -44,7 +52,7 @@ export async function reflect(
         "its work is checkpointed; the gates, held-out check and council not run",
       ),
     };
-    return { changed: checkpoint.changed, sha: checkpoint.sha, stop, skipVerify: true };
+    return { changed: checkpoint.changed, sha: checkpoint.sha, stop, skipVerify: true, stagnation };
   }
   if (failure) {
     recordEpisode(
@@ -67,9 +75,9 @@ export async function reflect(
       },
       "boundary",
     );
-    return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: true };
+    return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: true, stagnation };
   }
-  return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: false };
+  return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: false, stagnation };
 }
 
 /** How many commits back foldCheckpoints looks: an iteration commits once, a few kills a few times. */

@@ -8,8 +8,18 @@ import { type BillBasis, billBasis } from "../core/models.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState, type Phase } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
+import { holdsRunLock } from "../core/run-lock.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
-import { appendJsonl, appendJsonlMany, type Durability, readJson, readJsonl, writeJson, type Workspace } from "../core/workspace.ts";
+import {
+  appendJsonl,
+  appendJsonlMany,
+  clearDeadLock,
+  type Durability,
+  readJson,
+  readJsonl,
+  writeJson,
+  type Workspace,
+} from "../core/workspace.ts";
 
 export type EventBody = LokiEvent extends infer E ? (E extends LokiEvent ? Omit<E, "ts" | "run_id" | "iteration"> : never) : never;
 
@@ -57,6 +67,8 @@ export function openRunRecord(
   now: () => Date = () => new Date(),
 ): RunRecord {
   useLogFile(ws.logFile);
+  // Appended under the run lock (emitAll): an append lock a killed run left is removed here, not by a next append.
+  if (holdsRunLock(ws.runLock)) clearDeadLock(ws.events);
   // When the phase in progress began: known only for phases this process entered (a resumed run's
   // first phase began in another process, so its length is not made up).
   let phaseSince: Date | null = null;
@@ -102,7 +114,10 @@ export function openRunRecord(
       const events = bodies.map((body) => LokiEvent.parse({ ...body, ts, run_id: record.state.run_id, iteration: record.state.iteration }));
       // Visible to the dashboard at once; on disk for a power loss from the iteration's boundary on —
       // except a leg's first and last events, which say where a resume's leg begins and whether it ended.
-      appendJsonlMany(ws.events, LokiEvent, events, events.some((e) => LEG_EVENTS.has(e.kind)) ? "power" : "boundary");
+      const durability = events.some((e) => LEG_EVENTS.has(e.kind)) ? "power" : "boundary";
+      // Only a run writes its events, and only under the run lock (start.ts, resume.ts): held, it is
+      // the stream's append lock. Lost or handed over, the append lock is taken as by any writer.
+      appendJsonlMany(ws.events, LokiEvent, events, durability, holdsRunLock(ws.runLock));
       for (const event of events) {
         logDebug({ run_id: event.run_id, iteration: event.iteration, phase: record.state.phase, event }, `event ${event.kind}`);
         onEvent(event);

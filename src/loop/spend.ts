@@ -1,7 +1,7 @@
 // The run's money around every agent call — build, held-out judge, reviewers, devil's advocate:
 // before it, whether it may start and its bound (budget.ts decides); after it, the bill in the
 // ledger and in state, the 80 % warning once per run and the crossing of the cap, before the next call.
-import { CostEntry } from "../core/run-schema.ts";
+import { CostEntry, type OrchestratorState } from "../core/run-schema.ts";
 import { readJsonl } from "../core/workspace.ts";
 import { crossedCap, nextCallBudget, parallelFits, warningDue, type NextCall } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
@@ -22,9 +22,14 @@ export function roomForParallel(record: RunRecord, calls: number): boolean {
   return parallelFits(spent_usd, limit_usd, calls, costliest);
 }
 
-/** One call's cost: into the ledger, then into state; then the 80 % warning (once per run, kept in
- *  state across resumes) and the budget_exceeded event when this call took the spend past the cap. */
-export function chargeCall(env: Pick<LoopEnv, "record" | "notice">, entry: Omit<CostEntry, "ts" | "run_id">): void {
+/** One call's cost: into the ledger, then into state (with `settled`, what the caller saves once the
+ *  call is billed, in the same write); then the 80 % warning (once per run, kept in state across
+ *  resumes) and the budget_exceeded event when this call took the spend past the cap. */
+export function chargeCall(
+  env: Pick<LoopEnv, "record" | "notice">,
+  entry: Omit<CostEntry, "ts" | "run_id">,
+  settled: Partial<OrchestratorState> = {},
+): void {
   const { record } = env;
   record.bill(entry);
   const before = record.state.budget;
@@ -32,6 +37,7 @@ export function chargeCall(env: Pick<LoopEnv, "record" | "notice">, entry: Omit<
   const limit = before.limit_usd;
   const warn = warningDue(spent, limit, before.warned);
   record.save({
+    ...settled,
     budget: {
       ...before,
       spent_usd: spent,

@@ -2,6 +2,7 @@
 // deterministic gate on it (drift re-read from the lock), and record gates.json, events and evidence.
 import { join } from "node:path";
 import type { Detection, Evidence } from "../core/evidence-schema.ts";
+import type { OrchestratorState } from "../core/run-schema.ts";
 import { episodeErrors } from "../memory/episodes.ts";
 import { runMemory } from "../memory/stats.ts";
 import { GateResult } from "../core/schema.ts";
@@ -22,9 +23,10 @@ import { existsSync } from "node:fs";
 
 export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
-export async function verifyIteration(env: LoopEnv, dir: string): Promise<Verified> {
+/** `carried`: what the previous phase leaves for this phase's first save (reflect's stagnation count). */
+export async function verifyIteration(env: LoopEnv, dir: string, carried: Partial<OrchestratorState> = {}): Promise<Verified> {
   const { record } = env;
-  record.save({ phase: "verify" });
+  record.save({ ...carried, phase: "verify" });
   const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
   const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
