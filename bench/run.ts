@@ -126,7 +126,7 @@ record(
   `loop overhead per iteration (zero-latency agent, 1,000-file repo, ${loop.overhead.runs} iterations)`,
   "git add -A + commit",
   loop.overhead,
-  atMost(150),
+  { kind: "ratio-at-most", value: 2 },
 );
 const bytes = loop.lokiBytes;
 record(
