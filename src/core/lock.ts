@@ -32,13 +32,8 @@ export type LockOwner = z.infer<typeof LockOwner>;
 const OWNER_FILE = "owner.json";
 /** An append lock is held for one write: a waiter gives up after this long… */
 const APPEND_WAIT_MS = 5_000;
-/**
- * …and age breaks it before then, but only a lock that names no live owner: lockFs never removes a
- * live owner's, however slow it is. A lock is named in the same synchronous step that makes it, so
- * one still unnamed this long was left by a process killed in between (at 15 s, past the wait, the
- * next writer — a resume — timed out on it instead).
- */
-const APPEND_STALE_MS = 3_000;
+/** …and age alone breaks it only later than that, so a waiter never breaks a slow but live holder. */
+const APPEND_STALE_MS = 15_000;
 /** A breaker holds its guard for two syscalls; one older than this was left by a crash. */
 const BREAK_GUARD_STALE_MS = 2_000;
 
