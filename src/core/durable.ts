@@ -89,6 +89,9 @@ export function syncOwed(): number {
   owed.files.clear();
   owed.dirs.clear();
   let synced = 0;
+  let failed: Error | null = null;
+  // Every entry is tried before a failure is thrown: one file that cannot be synced leaves none of
+  // the others unsynced and no longer owed.
   for (const file of files) {
     let fd: number | null = null;
     try {
@@ -96,12 +99,13 @@ export function syncOwed(): number {
       fsyncSync(fd);
       synced += 1;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw writeFailure(file, error);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") failed ??= writeFailure(file, error);
     } finally {
       if (fd !== null) closeQuietly(fd);
     }
   }
   for (const dir of dirs) if (syncDir(dir)) synced += 1;
+  if (failed) throw failed;
   return synced;
 }
 

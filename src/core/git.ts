@@ -120,7 +120,6 @@ export async function remoteUrl(dir: string, remote = "origin"): Promise<string 
  * ended (nothing it started outlives the call), right before the git call it guards.
  */
 export async function filtersOff(dir: string): Promise<string[]> {
-  if (!configMayDefineFilters(dir)) return [];
   const listed = await git(["config", "--get-regexp", "^filter\\."], { cwd: dir, timeoutMs: 10_000 });
   const names = new Set<string>();
   for (const line of listed.stdout.split("\n")) {
@@ -132,34 +131,6 @@ export async function filtersOff(dir: string): Promise<string[]> {
   return [...names].flatMap((name) =>
     ["clean=", "smudge=", "process=", "required=false"].flatMap((setting) => ["-c", `filter.${name}.${setting}`]),
   );
-}
-
-/** Variables that point git at another repository or add settings (GIT_CONFIG_COUNT's KEY_n too). */
-const GIT_LOCATION_VARS = new Set([
-  "GIT_DIR",
-  "GIT_COMMON_DIR",
-  "GIT_WORK_TREE",
-  "GIT_CEILING_DIRECTORIES",
-  "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-]);
-
-/**
- * Whether git's config in `dir` may define a filter driver, read from the file itself (a checkpoint's
- * cost stays one spawn lower): false only when `dir` holds a `.git` directory, no variable points git
- * elsewhere or adds settings (GIT_CONFIG_*, beyond the hardened ones), there is no config.worktree,
- * and .git/config says neither "filter" nor "include" anywhere (a section name is spelled out, in any
- * case). Read right before the git call it guards, as filtersOff is. Anything else answers true,
- * and git is asked.
- */
-export function configMayDefineFilters(dir: string): boolean {
-  const redirected = (name: string) => GIT_LOCATION_VARS.has(name) || (name.startsWith("GIT_CONFIG") && !(name in HARDENED_GIT_ENV));
-  if (Object.keys(process.env).some(redirected)) return true;
-  try {
-    if (!statSync(join(dir, ".git")).isDirectory() || existsSync(join(dir, ".git", "config.worktree"))) return true;
-    return /filter|include/i.test(readFileSync(join(dir, ".git", "config"), "latin1"));
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -256,18 +227,18 @@ export async function commitCheckpoint(
   // A skipped path that is also ignored makes git say so and exit 1, having staged everything else.
   const onlyIgnored = skip.length > 0 && add.exitCode === 1 && /are ignored by one of your \.gitignore files/.test(add.stderr);
   if (!add.ok && !onlyIgnored) throw gitError(`git add failed: ${add.digest}`);
-  // Commit first (most iterations change something): a commit that refuses is asked whether anything
-  // was staged only then — nothing staged is an unchanged iteration, anything else a failed commit.
+  // What was staged is asked before committing: a commit with nothing staged can still succeed (a merge
+  // the agent left pending makes a two-parent commit of an unchanged tree), and is no checkpoint.
+  const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
+  if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
   const env = await commitIdentity(dir);
   const commit = await git([...off, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], {
     cwd: dir,
     env,
     timeoutMs: 120_000,
   });
-  if (commit.ok) return { ...(await headAndTree(dir)), changed: true };
-  const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
-  if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
-  throw gitError(`checkpoint commit failed: ${commit.digest}`);
+  if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
+  return { ...(await headAndTree(dir)), changed: true };
 }
 
 /**

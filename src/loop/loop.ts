@@ -129,6 +129,8 @@ async function checkBoundary(env: LoopEnv, remainingMs: () => number | null): Pr
     const by = signalReason(record.ws.pause);
     record.emit({ kind: "paused", ...(by ? { by } : {}) });
     env.notice("paused: remove .loki/PAUSE or run `loki resume` to continue");
+    // A pause may last hours: what the last iteration wrote is made durable before waiting, not after.
+    syncOwed();
     while (signals.pause && !signals.stop && !env.signal.aborted) {
       await env.clock.sleep(PAUSE_POLL_MS, env.signal);
       signals = readSignals(record.ws);

@@ -1,47 +1,15 @@
-// A checkpoint's git calls (core/git.ts): the filter check read from .git/config when it can say
-// "none" and git asked whenever it cannot, a filter reached through an include still never running,
-// a commit that fails still failing, and the number of git processes a changed checkpoint takes.
+// A checkpoint's git calls (core/git.ts): a filter driver reached through an include or through a
+// .git/commondir the agent wrote never runs, a pending merge of an unchanged tree is no checkpoint, a
+// commit that fails still fails, and the git processes a checkpoint takes.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { commitCheckpoint, configMayDefineFilters } from "../../src/core/git.ts";
+import { commitCheckpoint } from "../../src/core/git.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const saved = { ...process.env };
 afterEach(() => {
   for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-});
-
-describe("whether the repository's config may define a filter", () => {
-  test("a plain repository's config defines none: no git call is needed", async () => {
-    await using repo = await tmpdir({ commit: true });
-    expect(configMayDefineFilters(repo.path)).toBe(false);
-  });
-
-  test("a filter, an include, an includeIf, a config.worktree or a redirecting variable: git is asked", async () => {
-    const cases: [string, (path: string) => void][] = [
-      ["filter", (path) => git(path, ["config", "filter.x.clean", "cat"])],
-      ["include", (path) => git(path, ["config", "include.path", "../other.cfg"])],
-      ["includeIf", (path) => git(path, ["config", "includeIf.gitdir:/.path", "../other.cfg"])],
-      ["config.worktree", (path) => writeFileSync(join(path, ".git", "config.worktree"), "")],
-      ["GIT_CONFIG_COUNT", () => Object.assign(process.env, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "filter.x.clean" })],
-      ["GIT_DIR", () => Object.assign(process.env, { GIT_DIR: "/elsewhere" })],
-    ];
-    for (const [name, make] of cases) {
-      await using repo = await tmpdir({ commit: true });
-      make(repo.path);
-      expect([name, configMayDefineFilters(repo.path)]).toEqual([name, true]);
-      for (const variable of ["GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_DIR"]) delete process.env[variable];
-    }
-  });
-
-  test("a linked worktree (.git is a file) or no repository at all: git is asked", async () => {
-    await using repo = await tmpdir({ commit: true });
-    git(repo.path, ["worktree", "add", "-q", join(repo.path, "wt")]);
-    expect(configMayDefineFilters(join(repo.path, "wt"))).toBe(true);
-    await using plain = await tmpdir();
-    expect(configMayDefineFilters(plain.path)).toBe(true);
-  });
 });
 
 describe("a checkpoint", () => {
@@ -63,6 +31,39 @@ describe("a checkpoint", () => {
     expect(git(repo.path, ["show", "HEAD:a.txt"])).toBe("as written\n");
   });
 
+  test("a filter driver in the config a .git/commondir the agent wrote points to never runs", async () => {
+    await using repo = await tmpdir({ commit: true });
+    await using outside = await tmpdir();
+    const marker = join(outside.path, "filter-ran");
+    const script = join(outside.path, "filter.sh");
+    writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\ncat\n`);
+    chmodSync(script, 0o755);
+    // The agent's own common dir: git's objects, refs and info through links, and a config with a filter.
+    const own = join(repo.path, ".agentgit");
+    mkdirSync(own);
+    for (const part of ["objects", "refs", "info", "HEAD"]) symlinkSync(join(repo.path, ".git", part), join(own, part));
+    writeFileSync(join(own, "config"), `[core]\n\trepositoryformatversion = 0\n[filter "x"]\n\tclean = ${script}\n`);
+    writeFileSync(join(repo.path, ".git", "commondir"), "../.agentgit\n");
+    repo.write(".gitattributes", "*.txt filter=x\n");
+    repo.write("a.txt", "as written\n");
+    await commitCheckpoint(repo.path, "loki: iteration 1").catch(() => undefined);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("a merge the agent left pending over an unchanged tree makes no checkpoint commit", async () => {
+    await using repo = await tmpdir({ commit: true });
+    const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    git(repo.path, ["checkout", "-q", "-b", "side"]);
+    repo.write("side.txt", "side\n");
+    git(repo.path, ["add", "-A"]);
+    git(repo.path, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "side"]);
+    git(repo.path, ["checkout", "-q", "-"]);
+    git(repo.path, ["-c", "user.name=t", "-c", "user.email=t@t", "merge", "-q", "-s", "ours", "--no-commit", "side"]);
+    const checkpoint = await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(checkpoint).toMatchObject({ sha: start, changed: false });
+    expect(git(repo.path, ["rev-parse", "HEAD"]).trim()).toBe(start);
+  });
+
   test("a commit git refuses with changes staged is an error, never an unchanged iteration", async () => {
     await using repo = await tmpdir({ commit: true });
     // A name of only disallowed characters: git refuses to commit with it.
@@ -71,7 +72,7 @@ describe("a checkpoint", () => {
     await expect(commitCheckpoint(repo.path, "loki: iteration 1")).rejects.toThrow("checkpoint commit failed");
   });
 
-  test("a changed tree takes three git processes (add, commit, HEAD and its tree); an unchanged one asks what was staged", async () => {
+  test("a changed tree takes five git processes (filters, add, what was staged, commit, HEAD and its tree); an unchanged one four", async () => {
     await using repo = await tmpdir({ commit: true });
     // The commit identity is read once per repository and process: by the first checkpoint, untraced.
     repo.write("a.txt", "zero\n");
@@ -89,10 +90,10 @@ describe("a checkpoint", () => {
         .filter((event) => event.event === "start")
         .map((event) => (event.argv ?? []).filter((arg, i, all) => arg !== "-c" && all[i - 1] !== "-c")[1]);
     expect(changed.changed).toBe(true);
-    expect(commands()).toEqual(["add", "commit", "rev-parse"]);
+    expect(commands()).toEqual(["config", "add", "diff", "commit", "rev-parse"]);
     writeFileSync(trace, "");
     const unchanged = await commitCheckpoint(repo.path, "loki: iteration 3");
     expect(unchanged).toEqual({ ...changed, changed: false });
-    expect(commands()).toEqual(["add", "commit", "diff", "rev-parse"]);
+    expect(commands()).toEqual(["config", "add", "diff", "rev-parse"]);
   });
 });
