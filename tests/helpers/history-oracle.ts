@@ -1,8 +1,10 @@
 // The trust trajectory and the bills as loki computed them before it kept summaries: every record
 // of the whole history, folded afresh. Tests compare today's figures with these, which must not change.
-import type { TrustEvent } from "../../src/core/evidence-schema.ts";
+import { TrustEvent } from "../../src/core/evidence-schema.ts";
 import { type BillBasis, billBasis } from "../../src/core/models.ts";
-import type { CostEntry } from "../../src/core/run-schema.ts";
+import { CostEntry } from "../../src/core/run-schema.ts";
+import { readJsonl, type Workspace } from "../../src/core/workspace.ts";
+import { listProofs } from "../../src/proof/store.ts";
 import type { RunBill, Trajectory } from "../../src/run/metrics.ts";
 
 const rate = (hit: number, all: number) => (all === 0 ? null : Math.round((hit / all) * 1000) / 1000);
@@ -77,4 +79,23 @@ export function oldBills(ledger: CostEntry[]): RunBill[] {
       })),
     };
   });
+}
+
+const quiet = () => {};
+
+/** What the commands showed before any summary existed: every line and every proof of `ws` parsed afresh. */
+export function fullReading(ws: Workspace) {
+  const events = readJsonl(ws.trustEvents, TrustEvent, quiet);
+  const ledger = readJsonl(ws.costLedger, CostEntry, quiet);
+  const proofs = listProofs(ws).map((p) => ({
+    run_id: p.run_id,
+    path: p.json,
+    finished_at: p.file?.payload.run.finished_at ?? null,
+    headline: p.file?.payload.headline.verdict ?? null,
+    cost_usd: p.file?.payload.bill.total_usd ?? null,
+    cost_basis: p.file?.payload.bill.basis ?? null,
+    files: p.file?.payload.change.diffstat.files ?? null,
+    problem: p.problem,
+  }));
+  return { trajectory: oldTrajectory(events, ledger), bills: oldBills(ledger), proofs };
 }

@@ -4,13 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
-import { TrustEvent } from "../../src/core/evidence-schema.ts";
-import { CostEntry } from "../../src/core/run-schema.ts";
-import { readJsonl } from "../../src/core/workspace.ts";
 import { listProofs } from "../../src/proof/store.ts";
 import { listProofSummaries } from "../../src/proof/summaries.ts";
 import { readBills, readTrajectory } from "../../src/run/metrics.ts";
-import { oldBills, oldTrajectory } from "../helpers/history-oracle.ts";
+import { fullReading } from "../helpers/history-oracle.ts";
 
 let repo: HistoryRepo;
 beforeAll(async () => {
@@ -20,24 +17,7 @@ afterAll(async () => {
   await repo[Symbol.asyncDispose]();
 });
 
-const quiet = () => {};
-/** What the commands showed before any summary existed: every line and every proof parsed afresh. */
-function expected() {
-  const { ws } = repo;
-  const events = readJsonl(ws.trustEvents, TrustEvent, quiet);
-  const ledger = readJsonl(ws.costLedger, CostEntry, quiet);
-  const proofs = listProofs(ws).map((p) => ({
-    run_id: p.run_id,
-    path: p.json,
-    finished_at: p.file?.payload.run.finished_at ?? null,
-    headline: p.file?.payload.headline.verdict ?? null,
-    cost_usd: p.file?.payload.bill.total_usd ?? null,
-    cost_basis: p.file?.payload.bill.basis ?? null,
-    files: p.file?.payload.change.diffstat.files ?? null,
-    problem: p.problem,
-  }));
-  return { trajectory: oldTrajectory(events, ledger), bills: oldBills(ledger), proofs };
-}
+const expected = () => fullReading(repo.ws);
 
 function actual() {
   const { ws } = repo;

@@ -5,14 +5,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
-import { TrustEvent } from "../../src/core/evidence-schema.ts";
-import { CostEntry } from "../../src/core/run-schema.ts";
-import { readJsonl } from "../../src/core/workspace.ts";
 import { listProofs } from "../../src/proof/store.ts";
 import { listProofSummaries } from "../../src/proof/summaries.ts";
 import { readBills, readTrajectory } from "../../src/run/metrics.ts";
 import { loki } from "../helpers/cli.ts";
-import { oldBills, oldTrajectory } from "../helpers/history-oracle.ts";
+import { fullReading } from "../helpers/history-oracle.ts";
 
 let repo: HistoryRepo;
 beforeAll(async () => {
@@ -22,24 +19,8 @@ afterAll(async () => {
   await repo[Symbol.asyncDispose]();
 });
 
-const quiet = () => {};
-/** The figures of every line parsed afresh, and the proofs' rows as each proof.json says. */
-function expected() {
-  const { ws } = repo;
-  const events = readJsonl(ws.trustEvents, TrustEvent, quiet);
-  const ledger = readJsonl(ws.costLedger, CostEntry, quiet);
-  const proofs = listProofs(ws).map((p) => ({
-    run_id: p.run_id,
-    path: p.json,
-    finished_at: p.file?.payload.run.finished_at ?? null,
-    headline: p.file?.payload.headline.verdict ?? null,
-    cost_usd: p.file?.payload.bill.total_usd ?? null,
-    cost_basis: p.file?.payload.bill.basis ?? null,
-    files: p.file?.payload.change.diffstat.files ?? null,
-    problem: p.problem,
-  }));
-  return { trajectory: oldTrajectory(events, ledger), bills: oldBills(ledger), proofs };
-}
+const expected = () => fullReading(repo.ws);
+
 const actual = () => ({ trajectory: readTrajectory(repo.ws), bills: readBills(repo.ws), proofs: listProofSummaries(repo.ws) });
 
 /** Replaces the first match in `path`, checking the edit keeps the file's size. */
