@@ -1,18 +1,8 @@
 // loki's locks, on proper-lockfile (a lock directory whose mtime the holder keeps fresh), and the
-// short-held append lock (withLock). Each lock names its owner (pid + process start) inside it, so a
+// short-held append lock (withLock). Each lock is created naming its owner (pid + process start), so a
 // lock whose owner died is broken at once; age breaks only a lock whose owner cannot be read or is dead.
-import {
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { lockSync } from "proper-lockfile";
 import { z } from "zod";
@@ -55,14 +45,17 @@ export function writeOwner(lockDir: string, owner: LockOwner, replace = false): 
   renameSync(temp, file);
 }
 
-/** Remove a lock directory: its owner file, then the directory (a stray file left by a crash too). */
+/** Remove a lock directory: first renamed away whole (never an empty lock directory another process
+ *  could take in between), then deleted with its owner file and any stray file a crash left. */
 function removeLockDir(lockDir: string): void {
+  const gone = `${lockDir}.gone.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
-    unlinkSync(join(lockDir, OWNER_FILE));
-    rmdirSync(lockDir);
-  } catch {
-    rmSync(lockDir, { recursive: true, force: true });
+    renameSync(lockDir, gone);
+  } catch (error) {
+    if (errno(error) === "ENOENT") return;
+    throw error;
   }
+  rmSync(gone, { recursive: true, force: true });
 }
 
 const sameOwner = (a: LockOwner | null, b: LockOwner | null) =>
@@ -76,18 +69,21 @@ export const errno = (error: unknown) => (error as NodeJS.ErrnoException | undef
  */
 export function lockFs(me: LockOwner, adopt: boolean) {
   const mine = (owner: LockOwner | null) => owner !== null && owner.pid === me.pid && owner.start === me.start;
+  // The lock is made already named: its owner is written into a private directory that is then
+  // renamed onto the lock's name, so no process ever finds the lock without its owner (one killed
+  // midway leaves only its private directory, which holds no one up).
   const mkdir = (path: string) => {
+    const own = `${path}.new.${process.pid}.${randomBytes(4).toString("hex")}`;
+    mkdirSync(own, { mode: 0o700 });
     try {
-      mkdirSync(path, { mode: 0o700 });
+      writeOwner(own, me);
+      renameSync(own, path);
     } catch (error) {
-      if (errno(error) === "EEXIST" && adopt && mine(readLockOwner(path))) return;
-      throw error;
-    }
-    try {
-      writeOwner(path, me);
-    } catch (error) {
-      rmSync(path, { recursive: true, force: true });
-      throw error;
+      rmSync(own, { recursive: true, force: true });
+      const code = errno(error);
+      if (code !== "EEXIST" && code !== "ENOTEMPTY") throw error;
+      if (adopt && mine(readLockOwner(path))) return;
+      throw Object.assign(new Error(`EEXIST: lock ${path} is held`), { code: "EEXIST" });
     }
   };
   const rmdir = (path: string) => {

@@ -85,6 +85,27 @@ describe("the append lock", () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  test("writers killed at random moments while appending never leave a lock that holds the next one up", async () => {
+    await using dir = await tmpdir();
+    const file = join(dir.path, "events.jsonl");
+    const script = join(dir.path, "writer.ts");
+    writeFileSync(
+      script,
+      `import { z } from "zod";\nimport { appendJsonl } from ${JSON.stringify(join(import.meta.dir, "../../src/core/workspace.ts"))};\n` +
+        `for (let n = 0; ; n++) appendJsonl(${JSON.stringify(file)}, z.object({ n: z.number() }), { n });\n`,
+    );
+    for (let round = 0; round < 25; round++) {
+      const writer = Bun.spawn([process.execPath, script], { cwd: join(import.meta.dir, "../.."), stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(60 + ((round * 7) % 40));
+      writer.kill("SIGKILL");
+      await writer.exited;
+      expect(timedAppend(file)).toBeLessThan(1_000);
+    }
+    // Every line whole (a torn tail is cut by the next append), and no lock left behind.
+    for (const line of readFileSync(file, "utf8").trimEnd().split("\n")) expect(Rec.safeParse(JSON.parse(line)).success).toBe(true);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+  }, 60_000);
+
   test("the lock names its holder while held, and is gone after", async () => {
     await using dir = await tmpdir();
     const file = join(dir.path, "events.jsonl");
