@@ -52,8 +52,9 @@ function removeLockDir(lockDir: string): void {
   try {
     renameSync(lockDir, gone);
   } catch (error) {
-    if (errno(error) === "ENOENT") return;
-    throw error;
+    // Gone already; or it cannot be moved (no permission on its directory): deleted where it is, as before.
+    if (errno(error) !== "ENOENT") rmSync(lockDir, { recursive: true, force: true });
+    return;
   }
   rmSync(gone, { recursive: true, force: true });
 }
