@@ -4,6 +4,7 @@
 // each read through a pipe as a script reads them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { compileBinary } from "../scripts/build-binary.ts";
 import { type Measured, paired, spawnWall } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -12,21 +13,13 @@ const RUNS = 40;
 /** Each command's wall as a multiple of the hello-world's. */
 export const STARTUP_RATIO = 2;
 
-/** The floor: `console.log("hello")` compiled with dist/loki's flags (scripts/build-binary.ts). */
+/** The floor: `console.log("hello")` compiled by dist/loki's own build (scripts/build-binary.ts). */
 async function helloWorld(dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const entry = join(dir, "hello.ts");
   const outfile = join(dir, "hello");
   writeFileSync(entry, 'console.log("hello");\n');
-  const built = await Bun.build({
-    entrypoints: [entry],
-    compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
-    bytecode: true,
-    minify: true,
-    format: "esm",
-    splitting: true,
-  });
-  if (!built.success) throw new Error(`building the hello-world failed: ${built.logs.map(String).join("\n")}`);
+  await compileBinary(entry, outfile);
   return outfile;
 }
 

@@ -1,5 +1,5 @@
 // The map of loki's paths — the repository's .loki/ and the user's private ~/.loki — and how the
-// repository root is found. Pure (no spawn, creates nothing) and light: the entry answers
+// repository root is found (existence checks only: no spawn, nothing created) and light: the entry answers
 // `loki status --json` with it before any schema loads. core/workspace.ts re-exports it.
 import { existsSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";

@@ -169,7 +169,7 @@ export async function binaryByBaseAttributes(
 }
 
 /** Where git looks for the attributes of `paths`: .gitattributes in the root and in every directory above them. */
-export function attributeFileCandidates(paths: readonly string[]): string[] {
+function attributeFileCandidates(paths: readonly string[]): string[] {
   const dirs = new Set<string>([""]);
   for (const path of paths)
     for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1)) dirs.add(path.slice(0, slash + 1));
