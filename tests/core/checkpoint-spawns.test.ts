@@ -12,14 +12,20 @@ afterEach(() => {
   for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
 });
 
+/** A filter driver's clean command in `dir` that leaves a marker file when it runs (on the host). */
+function filterDriver(dir: string): { marker: string; script: string } {
+  const marker = join(dir, "filter-ran");
+  const script = join(dir, "filter.sh");
+  writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\ncat\n`);
+  chmodSync(script, 0o755);
+  return { marker, script };
+}
+
 describe("a checkpoint", () => {
   test("a filter driver defined in an included file never runs (plain git add runs it)", async () => {
     await using repo = await tmpdir({ commit: true });
     await using outside = await tmpdir();
-    const marker = join(outside.path, "filter-ran");
-    const script = join(outside.path, "filter.sh");
-    writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\ncat\n`);
-    chmodSync(script, 0o755);
+    const { marker, script } = filterDriver(outside.path);
     const included = join(outside.path, "included.cfg");
     writeFileSync(included, `[filter "ev"]\n\tclean = ${script}\n`);
     git(repo.path, ["config", "include.path", included]);
@@ -34,10 +40,7 @@ describe("a checkpoint", () => {
   test("a filter driver in the config a .git/commondir the agent wrote points to never runs", async () => {
     await using repo = await tmpdir({ commit: true });
     await using outside = await tmpdir();
-    const marker = join(outside.path, "filter-ran");
-    const script = join(outside.path, "filter.sh");
-    writeFileSync(script, `#!/bin/sh\necho ran >> ${JSON.stringify(marker)}\ncat\n`);
-    chmodSync(script, 0o755);
+    const { marker, script } = filterDriver(outside.path);
     // The agent's own common dir: git's objects, refs and info through links, and a config with a filter.
     const own = join(repo.path, ".agentgit");
     mkdirSync(own);
