@@ -2,7 +2,7 @@
 // once), and a stream folded into a summary kept in .loki/summaries/ so a long history folds only what
 // is new — the summary is believed only when loki sealed it and for the very bytes it folded (see
 // stillHolds), else refolded.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { type BigIntStats, closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { z } from "zod";
 import { workspaceError } from "./errors.ts";
 import { warn } from "./log.ts";
@@ -53,6 +53,15 @@ export type Fold<R, S> = {
 
 /** Which file a summary was folded from: its device and inode, and its size and times then (ctime: no utimes sets it). */
 export type FileIdentity = { dev: string; ino: string; size: number; mtime: string; ctime: string };
+
+/** A file's identity from its stat (bigint: nanosecond times as git and the kernel keep them). */
+export const identityFrom = (st: BigIntStats): FileIdentity => ({
+  dev: String(st.dev),
+  ino: String(st.ino),
+  size: Number(st.size),
+  mtime: String(st.mtimeNs),
+  ctime: String(st.ctimeNs),
+});
 
 type Saved = FileIdentity & {
   version: string;
@@ -115,14 +124,7 @@ function readWhole(path: string): { identity: FileIdentity; bytes: Buffer } | nu
       if (n === 0) break;
       done += n;
     }
-    const identity = {
-      dev: String(st.dev),
-      ino: String(st.ino),
-      size: Number(st.size),
-      mtime: String(st.mtimeNs),
-      ctime: String(st.ctimeNs),
-    };
-    return { identity, bytes: bytes.subarray(0, done) };
+    return { identity: identityFrom(st), bytes: bytes.subarray(0, done) };
   } catch (error) {
     throw workspaceError(`could not read ${path}`, { cause: error });
   } finally {

@@ -1,10 +1,10 @@
 // `loki proof list`'s rows: what each proof.json says, kept in .loki/summaries/proofs.json (sealed by
 // core/summary-seal.ts) by the file's identity (device, inode, size, modification and change times), so
 // a long history parses only the proofs new or changed since. A row is reused only for the very file it was read from.
-import { type BigIntStats, closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import type { FileIdentity } from "../core/jsonl.ts";
+import { type FileIdentity, identityFrom } from "../core/jsonl.ts";
 import { readSealed, type SummaryKey, summaryKey, writeSealed } from "../core/summary-seal.ts";
 import type { Workspace } from "../core/workspace.ts";
 import { parseProof } from "./store.ts";
@@ -105,14 +105,6 @@ export function listProofSummaries(ws: Workspace): ProofSummary[] {
   const order = (r: ProofSummary) => `${r.finished_at ?? ""}\0${r.run_id}`;
   return rows.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
-
-const identityFrom = (st: BigIntStats): FileIdentity => ({
-  dev: String(st.dev),
-  ino: String(st.ino),
-  size: Number(st.size),
-  mtime: String(st.mtimeNs),
-  ctime: String(st.ctimeNs),
-});
 
 const sameFile = (a: FileIdentity, b: FileIdentity) =>
   a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime;

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSy
 import { join } from "node:path";
 import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
 import { listProofs } from "../../src/proof/store.ts";
+import { identityFrom } from "../../src/core/jsonl.ts";
 import { listProofSummaries } from "../../src/proof/summaries.ts";
 import { readBills, readTrajectory } from "../../src/run/metrics.ts";
 import { loki } from "../helpers/cli.ts";
@@ -81,14 +82,7 @@ describe("summaries against a writer of .loki/", () => {
     const { seal, body } = splitSummary(ws.summary("proofs"));
     const rows = body.rows as { run_id: string; row: Record<string, unknown> }[];
     for (const p of [bogus, honest]) {
-      const st = statSync(p.json, { bigint: true });
-      const identity = {
-        dev: String(st.dev),
-        ino: String(st.ino),
-        size: Number(st.size),
-        mtime: String(st.mtimeNs),
-        ctime: String(st.ctimeNs),
-      };
+      const identity = identityFrom(statSync(p.json, { bigint: true }));
       const row = {
         finished_at: "2026-01-01T00:00:00.000Z",
         headline: "VERIFIED",
