@@ -138,6 +138,10 @@ export async function stopPreview(ws: Workspace, by: string, graceMs = 20_000): 
   const tidy = readPreview(ws).state;
   // Only loki's own project name for this repository is ever taken down.
   if (state.project === projectName(ws.root) && tidy?.status !== "stopped") await removeProject(ws.root, state.project, process.env);
+  // A supervisor that ended before it could record its end (signalled while it was still launching,
+  // or killed after the grace) leaves "starting" or "live" behind: the last record says stopped.
+  if (tidy && tidy.status !== "stopped" && tidy.status !== "crashed")
+    writeJson(ws.appState, AppState, { ...aliveOrStopped(tidy, false), updated_at: new Date().toISOString() }, "process");
   return { was: state, stopped: supervisor };
 }
 
