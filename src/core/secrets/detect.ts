@@ -32,70 +32,78 @@ const woken = new Uint32Array(SECRET_RULES.length);
 let generation = 0;
 
 /**
- * The compiled rules: `regexes` with `d` (the secret group's own indices, so a hit is located without
- * searching for it again), and the keyword automaton, a DFA over ASCII (upper case folded) whose
- * `out[state]` lists the rules it wakes. Built at the first scan, not at import: about 15 ms every
- * loki process that never scans (`status`, `version`) would otherwise pay.
+ * The compiled rules: the keyword automaton, a DFA over ASCII (upper case folded) whose `out[state]`
+ * lists the rules it wakes, and each rule's regex with `d` (the secret group's own indices, so a hit is
+ * located without searching for it again), compiled the first time its rule wakes: most scans wake few.
+ * Built at the first scan, not at import, so a loki process that never scans (`status`, `version`) pays nothing.
  */
-type Tables = { regexes: RegExp[]; delta: Int32Array; out: Int32Array[]; wakes: Uint8Array };
+type Tables = { regexes: (RegExp | undefined)[]; delta: Int32Array; out: Int32Array[]; wakes: Uint8Array };
 let built: Tables | undefined;
 
 function tables(): Tables {
-  if (!built) {
-    const { DELTA, OUT, WAKES } = buildAutomaton(SECRET_RULES.map((r) => r.keywords));
-    const regexes = SECRET_RULES.map((r) => new RegExp(r.regex.source, `${r.regex.flags.replace(/[gd]/g, "")}gd`));
-    built = { regexes, delta: DELTA, out: OUT, wakes: WAKES };
-  }
+  built ??= { regexes: new Array(SECRET_RULES.length), ...buildAutomaton(SECRET_RULES.map((r) => r.keywords)) };
   return built;
 }
 
-function buildAutomaton(keywordsByRule: readonly (readonly string[])[]) {
-  const next: Map<number, number>[] = [new Map()];
-  const out: Set<number>[] = [new Set()];
+function regexOf(t: Tables, index: number): RegExp {
+  let regex = t.regexes[index];
+  if (regex === undefined) {
+    const { source, flags } = (SECRET_RULES[index] as SecretRule).regex;
+    regex = t.regexes[index] = new RegExp(source, `${flags.replace(/[gd]/g, "")}gd`);
+  }
+  return regex;
+}
+
+/** Aho-Corasick over the keywords: the trie's edges go straight into `delta` (-1 where none), then a
+ *  breadth-first pass fills each missing edge from the state's failure link. Typed arrays throughout. */
+function buildAutomaton(keywordsByRule: readonly (readonly string[])[]): Omit<Tables, "regexes"> {
+  const size = keywordsByRule.reduce((n, keywords) => n + keywords.reduce((m, k) => m + k.length, 0), 1);
+  let delta = new Int32Array(size * 128).fill(-1);
+  const out: number[][] = [[]];
   keywordsByRule.forEach((keywords, rule) => {
     for (const keyword of keywords) {
       let state = 0;
-      for (const c of keyword) {
-        const code = c.charCodeAt(0);
+      for (let i = 0; i < keyword.length; i++) {
+        const code = keyword.charCodeAt(i);
         if (code > 127 || (code >= 65 && code <= 90)) throw internalError(`secret rule keyword "${keyword}" must be lowercase ASCII`);
-        let to = next[state]?.get(code);
-        if (to === undefined) {
-          to = next.length;
-          next.push(new Map());
-          out.push(new Set());
-          next[state]?.set(code, to);
+        let to = delta[state * 128 + code] as number;
+        if (to === -1) {
+          to = out.length;
+          out.push([]);
+          delta[state * 128 + code] = to;
         }
         state = to;
       }
-      out[state]?.add(rule);
+      if (!out[state]?.includes(rule)) out[state]?.push(rule);
     }
   });
+  delta = delta.slice(0, out.length * 128);
   // Breadth-first: each state's failure link is complete before its children need it.
-  const delta = new Int32Array(next.length * 128);
-  const fail = new Int32Array(next.length);
-  const queue: number[] = [];
+  const fail = new Int32Array(out.length);
+  const queue = new Int32Array(out.length);
+  let tail = 0;
   for (let c = 0; c < 128; c++) {
-    const to = next[0]?.get(c) ?? 0;
-    delta[c] = to;
-    if (to !== 0) queue.push(to);
+    if (delta[c] === -1) delta[c] = 0;
+    else queue[tail++] = delta[c] as number;
   }
-  for (let head = 0; head < queue.length; head++) {
-    const state = queue[head] ?? 0;
-    for (const rule of out[fail[state] ?? 0] ?? []) out[state]?.add(rule);
+  for (let head = 0; head < tail; head++) {
+    const state = queue[head] as number;
+    const link = fail[state] as number;
+    for (const rule of out[link] as number[]) if (!out[state]?.includes(rule)) out[state]?.push(rule);
     for (let c = 0; c < 128; c++) {
-      const to = next[state]?.get(c);
-      if (to === undefined) delta[state * 128 + c] = delta[(fail[state] ?? 0) * 128 + c] ?? 0;
+      const to = delta[state * 128 + c] as number;
+      const fallback = delta[link * 128 + c] as number;
+      if (to === -1) delta[state * 128 + c] = fallback;
       else {
-        fail[to] = delta[(fail[state] ?? 0) * 128 + c] ?? 0;
-        delta[state * 128 + c] = to;
-        queue.push(to);
+        fail[to] = fallback;
+        queue[tail++] = to;
       }
     }
   }
   return {
-    DELTA: delta,
-    OUT: out.map((rules) => Int32Array.from(rules)),
-    WAKES: Uint8Array.from(out, (rules) => (rules.size > 0 ? 1 : 0)),
+    delta,
+    out: out.map((rules) => Int32Array.from(rules.sort((a, b) => a - b))),
+    wakes: Uint8Array.from(out, (rules) => (rules.length > 0 ? 1 : 0)),
   };
 }
 
@@ -148,7 +156,7 @@ function matchLine(t: Tables, text: string, emit: (rule: SecretRule, start: numb
   for (let i = 0; i < SECRET_RULES.length; i++) {
     if (woken[i] !== generation) continue;
     const rule = SECRET_RULES[i] as SecretRule;
-    const regex = t.regexes[i] as RegExp;
+    const regex = regexOf(t, i);
     regex.lastIndex = 0;
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
       if (m[0] === "") regex.lastIndex++;
