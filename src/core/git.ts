@@ -101,6 +101,21 @@ export async function repoRoot(dir: string): Promise<string> {
   return result.stdout.trim();
 }
 
+/**
+ * The repository's top level, its HEAD commit (null before the first commit) and where
+ * $GIT_DIR/info/attributes is (absolute), in one spawn; when that fails, repoRoot and headSha say why.
+ */
+export async function repoHead(dir: string): Promise<{ root: string; head: string | null; infoAttributes?: string }> {
+  const result = await git(["rev-parse", "--show-toplevel", "--git-path", "info/attributes", "--verify", "--quiet", "HEAD"], {
+    cwd: dir,
+    timeoutMs: 10_000,
+  });
+  const [root, info, head] = result.stdout.split("\n");
+  if (result.ok && root && info && head && /^[0-9a-f]{40,64}$/.test(head)) return { root, head, infoAttributes: resolve(dir, info) };
+  const top = await repoRoot(dir);
+  return { root: top, head: await headSha(top) };
+}
+
 export async function headSha(dir: string): Promise<string | null> {
   const result = await git(["rev-parse", "--verify", "--quiet", "HEAD"], { cwd: dir, timeoutMs: 10_000 });
   return result.ok ? result.stdout.trim() : null;

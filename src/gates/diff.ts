@@ -42,13 +42,19 @@ export const DIFF_ARGS = [
   "--dst-prefix=b/",
 ];
 
-/** The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`. */
+/** What readSubject would resolve itself: the top level, HEAD and $GIT_DIR/info/attributes (absolute). */
+export type Revisions = { top: string; head: string; infoAttributes: string };
+
+/**
+ * The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`.
+ * With `options.revisions` (already read by the caller), `base` must be a full commit id.
+ */
 export async function readSubject(
   root: string,
   base: string,
-  options: { includeWorktree: boolean; head?: string; masked?: readonly string[] },
+  options: { includeWorktree: boolean; head?: string; masked?: readonly string[]; revisions?: Revisions },
 ): Promise<Subject> {
-  const resolved = await resolveRevisions(root, base);
+  const resolved = options.revisions ? { ...options.revisions, baseSha: base } : await resolveRevisions(root, base);
   const { top, baseSha } = resolved;
   const head = options.head ?? resolved.head;
   const argv = [...DIFF_ARGS, baseSha];

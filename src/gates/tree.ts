@@ -21,6 +21,7 @@ export type Tree = {
 export const READ_AHEAD = ["package.json", "GNUmakefile", "makefile", "Makefile", "loki.yaml", ".lokiignore", ".gitattributes"];
 const LISTED_DIRS = ["", "tests"];
 const GIT_TIMEOUT_MS = 30_000;
+const READ_AT_ONCE = 8;
 
 export function fsTree(root: string): Tree {
   return {
@@ -48,11 +49,14 @@ export function fsTree(root: string): Tree {
 export async function commitTree(root: string, rev: string): Promise<Tree> {
   const listed = new Map<string, string[]>();
   const blobs = new Map<string, string>();
-  for (const dir of LISTED_DIRS) {
-    const result = await git(["ls-tree", "-z", `${rev}:${dir}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+  const listings = await Promise.all(
+    LISTED_DIRS.map((dir) => git(["ls-tree", "-z", `${rev}:${dir}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS })),
+  );
+  LISTED_DIRS.forEach((dir, i) => {
+    const result = listings[i] as (typeof listings)[number];
     if (result.exitCode !== 0) {
       if (dir === "") throw new Error(`git ls-tree ${rev}: ${result.stderr.trim()}`);
-      continue;
+      return;
     }
     const entries = result.stdout.split("\0").filter((line) => line !== "");
     listed.set(
@@ -64,12 +68,21 @@ export async function commitTree(root: string, rev: string): Promise<Tree> {
         const [meta = "", name = ""] = line.split("\t");
         if (meta.split(" ")[1] === "blob") blobs.set(name, "");
       }
-  }
+  });
   const contents = new Map<string, string>();
-  for (const name of READ_AHEAD.filter((n) => blobs.has(n))) {
-    const shown = await git(["cat-file", "blob", `${rev}:${name}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
-    if (shown.exitCode === 0) contents.set(name, shown.stdout);
-  }
+  // Each file is its own `git cat-file`, READ_AT_ONCE of them side by side.
+  const readAll = async (paths: readonly string[]) => {
+    for (let from = 0; from < paths.length; from += READ_AT_ONCE) {
+      const batch = paths.slice(from, from + READ_AT_ONCE);
+      const shown = await Promise.all(
+        batch.map((path) => git(["cat-file", "blob", `${rev}:${path}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS })),
+      );
+      batch.forEach((path, i) => {
+        if (shown[i]?.exitCode === 0) contents.set(path, shown[i].stdout);
+      });
+    }
+  };
+  await readAll(READ_AHEAD.filter((n) => blobs.has(n)));
   return {
     origin: `commit ${rev.slice(0, 12)}`,
     has: (rel) => {
@@ -78,11 +91,6 @@ export async function commitTree(root: string, rev: string): Promise<Tree> {
     },
     read: (rel) => contents.get(rel) ?? null,
     list: (dir) => listed.get(dir) ?? [],
-    preload: async (paths) => {
-      for (const path of paths.filter((p) => !contents.has(p))) {
-        const shown = await git(["cat-file", "blob", `${rev}:${path}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
-        if (shown.exitCode === 0) contents.set(path, shown.stdout);
-      }
-    },
+    preload: (paths) => readAll(paths.filter((p) => !contents.has(p))),
   };
 }

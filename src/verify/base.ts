@@ -9,6 +9,8 @@ const SHALLOW_HINT =
   "this is a shallow clone without the base's history: run `git fetch --unshallow` (GitHub Actions: `fetch-depth: 0` on actions/checkout; GitLab CI: GIT_DEPTH: 0)";
 
 export type ResolvedBase = { ref: string; sha: string; mergeBase: string; how: "explicit" | "upstream" | "origin/HEAD" | "default branch" };
+/** The branch checked out (null when detached); a promise of it, so that a named base resolves while it is read. */
+type Branch = string | null | Promise<string | null>;
 
 const git = (root: string, args: string[]) => hardenedGit(args, { cwd: root, timeoutMs: TIMEOUT_MS });
 
@@ -23,8 +25,8 @@ async function isShallow(root: string): Promise<boolean> {
 }
 
 /** The default base: a branch this one was cut from, never the branch's own remote copy. */
-async function defaultBase(root: string, branch: string | null): Promise<{ ref: string; how: ResolvedBase["how"] } | null> {
-  const upstream = await git(root, ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]);
+async function defaultBase(root: string, current: Branch): Promise<{ ref: string; how: ResolvedBase["how"] } | null> {
+  const [branch, upstream] = await Promise.all([current, git(root, ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"])]);
   const name = upstream.ok ? upstream.stdout.trim() : "";
   // `git push -u` makes origin/<branch> the upstream: diffing against it shows only unpushed commits.
   const ownCopy = branch !== null && name.slice(name.indexOf("/") + 1) === branch && name !== branch;
@@ -37,7 +39,7 @@ async function defaultBase(root: string, branch: string | null): Promise<{ ref: 
   return null;
 }
 
-export async function resolveBase(root: string, base: string | undefined, branch: string | null): Promise<ResolvedBase> {
+export async function resolveBase(root: string, base: string | undefined, branch: Branch): Promise<ResolvedBase> {
   const chosen = base !== undefined ? { ref: base, how: "explicit" as const } : await defaultBase(root, branch);
   if (chosen === null) {
     const hint = (await isShallow(root)) ? SHALLOW_HINT : "name one: loki verify origin/main (or fetch it first: git fetch origin main)";

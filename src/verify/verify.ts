@@ -1,14 +1,13 @@
 // `loki verify` as a function: resolve the base → read the diff → check spec drift → run the gates
 // concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
 // (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in program.ts).
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig, type Config, type SecretScanner } from "../core/config.ts";
 import { configError, gitError, messageOf, usageError } from "../core/errors.ts";
 import { whichBinary } from "../core/exec.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
-import { currentBranch, headSha, repoRoot } from "../core/git.ts";
-import { OrchestratorState } from "../core/run-schema.ts";
+import { currentBranch, repoHead } from "../core/git.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
 import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
@@ -27,7 +26,6 @@ import { buildEvidence, writeEvidence, type Scope } from "./evidence.ts";
 import { COMMAND_EXIT, VERIFY_EXIT } from "../core/exit-codes.ts";
 import { reportsOf, type Renderers, type Reports } from "./report/formats.ts";
 import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
-import { resumableRunSpec } from "../core/run-spec.ts";
 import { specPaths } from "../sandbox/spec-paths.ts";
 
 export type VerifyOptions = {
@@ -132,26 +130,37 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const scope = options.scope ?? "diff";
   const blockOn = options.blockOn ?? DEFAULT_BLOCK_ON;
   const gates = options.gates ?? ALL_GATES;
-  const root = await repoRoot(options.cwd);
   // Probed while the diff is read: with bwrap here, the project's code the gates run (tests, build,
   // lint, mutation) sees no ~/.loki (keys, held-out stores) and no .loki/.
   const sandbox = detectSandbox();
-  if ((await headSha(root)) === null)
+  // Independent git reads run side by side (a named base resolves while HEAD and the branch are read);
+  // their errors are thrown in the order the checks read: repository, first commit, baseline, base.
+  const repo = repoHead(options.cwd);
+  const branchRead = currentBranch(options.cwd);
+  const baseRead = resolveBase(options.cwd, options.base, branchRead);
+  baseRead.catch(() => undefined);
+  branchRead.catch(() => undefined);
+  const { root, head, infoAttributes } = await repo;
+  if (head === null)
     throw gitError(`${root} has no commits yet`, { hint: "commit something first, then verify the branch against its base" });
   // Read before any gate runs: a bad baseline must fail fast, not after a ten-minute test suite.
   const known = options.baseline === undefined ? null : readBaseline(resolve(options.cwd, options.baseline), options.baseline);
-  const branch = await currentBranch(root);
-  const base = await resolveBase(root, options.base, branch);
+  const branch = await branchRead;
+  const base = await baseRead;
+  // The grader's configuration is the merge base's: a pull request cannot switch off what grades it.
+  // Its tree is listed while the diff is read.
+  const baseTree = commitTree(root, base.mergeBase);
+  baseTree.catch(() => undefined);
   const subject = await readSubject(root, base.mergeBase, {
     includeWorktree: options.uncommitted === true,
     ...(options.masked ? { masked: options.masked } : {}),
+    ...(infoAttributes ? { revisions: { top: root, head, infoAttributes } } : {}),
   });
   const loaded = loadConfig(root);
   const accepted = options.acceptConfigChange === true;
-  // The grader's configuration is the merge base's: a pull request cannot switch off what grades it.
-  const baseTree = await commitTree(root, base.mergeBase);
-  const baseConfig = frozenConfig(root, baseTree.read("loki.yaml"), loaded.config);
-  const frozen = { ...(await freezeGrader(baseTree, baseConfig)), origin: `merge base ${base.mergeBase.slice(0, 12)}` };
+  const tree = await baseTree;
+  const baseConfig = frozenConfig(root, tree.read("loki.yaml"), loaded.config);
+  const frozen = { ...(await freezeGrader(tree, baseConfig)), origin: `merge base ${base.mergeBase.slice(0, 12)}` };
   const config = withSecretScanner(accepted ? loaded.config : baseConfig, options.secretScanner, gates);
   const ws = workspaceAt(root);
   // Gates whose input could not be had are graded here, without running: never a crash, never a pass.
@@ -161,7 +170,8 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const drift = gates.some((g) => g.id === "spec_drift")
     ? await checkDrift(root, loaded.config, options.env ?? process.env, { refetchIssue: true })
     : undefined;
-  const heldout = readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
+  const heldout = await readHeldout(ws, (status, reason) => preset.set("heldout", { status, reason }));
+  const runSpec = absent(ws.runSpec) ? null : (await import("../core/run-spec.ts")).resumableRunSpec(root);
   const project = gradingProject(frozen, detectProject(root, loaded.config), accepted);
   const ctx: GateContext = {
     subject,
@@ -179,7 +189,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
         s.available && s.kind === "bwrap" ? s.path : null,
         root,
         undefined,
-        specPaths(resumableRunSpec(root) ?? undefined, [root]).filter((path) => existsSync(path)),
+        specPaths(runSpec ?? undefined, [root]).filter((path) => existsSync(path)),
       ),
     )),
   };
@@ -253,13 +263,16 @@ function frozenConfig(root: string, lokiYaml: string | null, current: Config): C
 
 /**
  * The current run's held-out evaluation; undefined (the gate's "no loki run") without a run. A run
- * with no result for it yet, or unreadable run state, is graded through `preset` instead.
+ * with no result for it yet, or unreadable run state, is graded through `preset` instead. The run
+ * schemas load only when there is a run's state to read: they are a fifth of verify's start-up.
  */
-function readHeldout(
+async function readHeldout(
   ws: ReturnType<typeof workspaceAt>,
   preset: (status: "inconclusive" | "skipped", reason: string) => void,
-): HeldoutSummary | undefined {
+): Promise<HeldoutSummary | undefined> {
+  if (absent(ws.orchestrator)) return undefined;
   try {
+    const { OrchestratorState } = await import("../core/run-schema.ts");
     const state = readJson(ws.orchestrator, OrchestratorState);
     if (!state) return undefined;
     const result = readJson(ws.heldoutResult, HeldoutResult);
@@ -270,4 +283,14 @@ function readHeldout(
     preset("inconclusive", `the run's held-out result could not be read: ${messageOf(error)}`);
   }
   return undefined;
+}
+
+/** Nothing at `path` as readJson sees it (ENOENT, a dangling link too); anything else is read, and its error reported. */
+function absent(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
+  }
 }
