@@ -262,8 +262,9 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
   const exitCode = child.exitCode;
   const signal = child.signalCode === null ? null : String(child.signalCode);
   const durationMs = Math.round(performance.now() - started);
-  const digest = digestOf(stdout, stderr);
   const ok = exitCode === 0 && !timedOut;
+  // A failure's digest now (its log line carries it); a success's when first read: most never are, and a diff's stdout is megabytes.
+  let digest = ok ? undefined : digestOf(stdout, stderr);
   // A call that went well is named by its pid alone (its "exec started" line has the command): half the
   // bytes to redact and write for the hundred-odd calls of a run. A failure's line stands on its own.
   logDebug(
@@ -279,7 +280,23 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
     },
     "exec finished",
   );
-  return { argv, exitCode, signal, timedOut, timeoutKind, spawnError: null, durationMs, stdout, stderr, truncated, digest, ok };
+  return {
+    argv,
+    exitCode,
+    signal,
+    timedOut,
+    timeoutKind,
+    spawnError: null,
+    durationMs,
+    stdout,
+    stderr,
+    truncated,
+    get digest() {
+      digest ??= digestOf(stdout, stderr);
+      return digest;
+    },
+    ok,
+  };
 }
 
 /** Whole lines of each stream, decoded as they arrive (a character split across chunks stays whole). */
