@@ -25,6 +25,18 @@ export const WORKFLOW_PATH = ".github/workflows/loki.yml";
 /** The artifact the build job uploads and the deliver job downloads. */
 export const ARTIFACT_NAME = "loki-run";
 
+/**
+ * Every action the workflow uses, pinned to the commit its major tag named when this loki was released:
+ * whoever controls an action's repository can move a tag, not a commit, and the deliver job holds a
+ * token that writes. The comment keeps the version (Dependabot updates both).
+ */
+export const PINNED_ACTIONS = {
+  checkout: "actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0",
+  setupNode: "actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0",
+  uploadArtifact: "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2",
+  downloadArtifact: "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0",
+} as const;
+
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,49}$/;
 const RUNNER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -112,11 +124,11 @@ jobs:
             admin|maintain|write) echo "$ACTOR has $role access: building" ;;
             *) echo "::error::$ACTOR has $role access to $GITHUB_REPOSITORY; loki builds only for people with write access"; exit 1 ;;
           esac
-      - uses: actions/checkout@v4
+      - uses: ${PINNED_ACTIONS.checkout}
         with:
           fetch-depth: 0
           persist-credentials: false
-      - uses: actions/setup-node@v4
+      - uses: ${PINNED_ACTIONS.setupNode}
         with:
           node-version: "22"
       - name: Install loki, ${s.provider} and the sandbox
@@ -140,7 +152,7 @@ jobs:
           GITHUB_TOKEN: \${{ github.token }}
           ${s.providerSecret}: \${{ secrets.${s.providerSecret} }}
         run: loki ci build "$GITHUB_REPOSITORY#$ISSUE" --signing-key "$RUNNER_TEMP/loki-signing.key" --out "$RUNNER_TEMP/${ARTIFACT_NAME}" --provider ${s.provider} --budget ${budget} --max-duration ${s.maxDurationMinutes}m --json
-      - uses: actions/upload-artifact@v4
+      - uses: ${PINNED_ACTIONS.uploadArtifact}
         with:
           name: ${ARTIFACT_NAME}
           path: \${{ runner.temp }}/${ARTIFACT_NAME}
@@ -159,14 +171,14 @@ jobs:
       pull-requests: write
       issues: write
     steps:
-      - uses: actions/checkout@v4
+      - uses: ${PINNED_ACTIONS.checkout}
         with:
           fetch-depth: 0
-      - uses: actions/setup-node@v4
+      - uses: ${PINNED_ACTIONS.setupNode}
         with:
           node-version: "22"
       - run: npm install -g loki-cli@${s.lokiVersion}
-      - uses: actions/download-artifact@v4
+      - uses: ${PINNED_ACTIONS.downloadArtifact}
         with:
           name: ${ARTIFACT_NAME}
           path: \${{ runner.temp }}/${ARTIFACT_NAME}

