@@ -125,9 +125,12 @@ async function resolveRevisions(
       cwd: root,
       timeoutMs: GIT_TIMEOUT_MS,
     });
-    const [top, info, head, baseSha] = fast.stdout.split("\n");
+    // Exactly these lines (and the `--` git echoes): a path with a line break in it could pass for the next answer.
+    const lines = fast.stdout.split("\n");
+    const [top, info, head, baseSha, dashes, end] = lines;
     const sha = /^[0-9a-f]{40,64}$/;
-    if (fast.ok && top && info && head && baseSha && sha.test(head) && sha.test(baseSha))
+    const shaped = lines.length === 6 && dashes === "--" && end === "";
+    if (fast.ok && shaped && top && info && head && baseSha && sha.test(head) && sha.test(baseSha))
       return { top, head, baseSha, infoAttributes: resolve(root, info) };
   }
   const top = await repoRoot(root);

@@ -7,7 +7,7 @@ import { loadConfig, type Config, type SecretScanner } from "../core/config.ts";
 import { configError, gitError, messageOf, usageError } from "../core/errors.ts";
 import { whichBinary } from "../core/exec.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
-import { currentBranch, repoHead } from "../core/git.ts";
+import { currentBranch, ownWorkTree, repoHead } from "../core/git.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
 import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
@@ -140,9 +140,18 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const baseRead = resolveBase(options.cwd, options.base, branchRead);
   baseRead.catch(() => undefined);
   branchRead.catch(() => undefined);
-  const { root, head, infoAttributes } = await repo;
+  const repository = await repo;
+  const { root, head } = repository;
   if (head === null)
     throw gitError(`${root} has no commits yet`, { hint: "commit something first, then verify the branch against its base" });
+  const { gitDir, infoAttributes } = repository;
+  // A `core.worktree` the repository's config sets (an agent can write .git/config) would grade
+  // another directory, even another repository; a GIT_WORK_TREE or GIT_DIR the user set is theirs.
+  const chosen = process.env.GIT_WORK_TREE !== undefined || process.env.GIT_DIR !== undefined;
+  if (!chosen && !ownWorkTree(root, gitDir))
+    throw gitError(`git's work tree here is ${root}, which is not ${gitDir}'s own: core.worktree in its config points elsewhere`, {
+      hint: `verify from a checkout of its own, or remove the setting: git config --unset core.worktree`,
+    });
   // Read before any gate runs: a bad baseline must fail fast, not after a ten-minute test suite.
   const known = options.baseline === undefined ? null : readBaseline(resolve(options.cwd, options.baseline), options.baseline);
   const branch = await branchRead;
@@ -154,7 +163,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const subject = await readSubject(root, base.mergeBase, {
     includeWorktree: options.uncommitted === true,
     ...(options.masked ? { masked: options.masked } : {}),
-    ...(infoAttributes ? { revisions: { top: root, head, infoAttributes } } : {}),
+    revisions: { top: root, head, infoAttributes },
   });
   const loaded = loadConfig(root);
   const accepted = options.acceptConfigChange === true;
