@@ -1,7 +1,7 @@
-// The map of loki's paths — the repository's .loki/ and the user's private ~/.loki — and how the
-// repository root is found (existence checks only: no spawn, nothing created) and light: the entry answers
+// The map of loki's paths — the repository's .loki/ and the user's private ~/.loki — and how the repository
+// root is found (existence checks only: no spawn, nothing created), light enough for the entry to answer
 // `loki status --json` with it before any schema loads. core/workspace.ts re-exports it.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 
@@ -125,5 +125,15 @@ export function findRoot(start: string = process.cwd()): string {
     const parent = dirname(dir);
     if (parent === dir) return resolve(start);
     dir = parent;
+  }
+}
+
+/** Whether nothing is at `path` (ENOENT, a dangling link included: what readFileSync finds absent); any other answer is not absence. */
+export function absent(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT";
   }
 }

@@ -17,7 +17,7 @@ export { clearDeadLock, syncOwed, withLock };
 export type { Durability };
 
 import type { Workspace } from "./paths.ts";
-export { findRoot, lokiHomeAt, tempOutside, userHome, workspaceAt, type LokiHome, type Workspace } from "./paths.ts";
+export { absent, findRoot, lokiHomeAt, tempOutside, userHome, workspaceAt, type LokiHome, type Workspace } from "./paths.ts";
 
 /** Create `.loki/` (with a `.gitignore` of `*`) if missing. */
 export function ensureWorkspace(ws: Workspace): void {

@@ -1,8 +1,8 @@
 // The shape of `loki status`'s report, and the whole report of a repository with no run here or in its
 // worktrees, from a few existence checks. Light on purpose (types only from the schemas): the entry
 // (src/cli.ts, via commands/instant.ts) answers `loki status --json` with it; run/status.ts reads the rest.
-import { existsSync, statSync } from "node:fs";
-import { workspaceAt } from "../core/paths.ts";
+import { existsSync } from "node:fs";
+import { absent, workspaceAt } from "../core/paths.ts";
 import type { QueueView } from "../core/queue-schema.ts";
 import type { Outcome } from "../core/run-schema.ts";
 import type { StatusProgress } from "../core/session-schema.ts";
@@ -74,14 +74,4 @@ export function inactiveStatus(root: string): StatusReport | null {
   if (!absent(ws.session) || existsSync(ws.worktrees)) return null;
   const signals = { pause: existsSync(ws.pause), stop: existsSync(ws.stop) };
   return { ...emptyStatus(root, signals), outcome: null, reason: null, log: null, next: START, delegated: [] };
-}
-
-/** Whether nothing is at `path` (ENOENT, a dangling link included); any other answer is not absence. */
-function absent(path: string): boolean {
-  try {
-    statSync(path);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT";
-  }
 }

@@ -1,7 +1,7 @@
 // `loki verify` as a function: resolve the base → read the diff → check spec drift → run the gates
 // concurrently → scope and baseline filters → verdict → evidence, each report format rendered once
 // (.loki/verify/ + --sarif/--junit). Prints nothing; every user error is a LokiError (exit 3 in program.ts).
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig, type Config, type SecretScanner } from "../core/config.ts";
 import { configError, gitError, messageOf, usageError } from "../core/errors.ts";
@@ -9,7 +9,7 @@ import { whichBinary } from "../core/exec.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch, ownWorkTree, repoHead } from "../core/git.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
-import { readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
+import { absent, readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
 import { describeProject } from "../gates/command-run.ts";
 import { detectProject } from "../gates/detect.ts";
@@ -292,14 +292,4 @@ async function readHeldout(
     preset("inconclusive", `the run's held-out result could not be read: ${messageOf(error)}`);
   }
   return undefined;
-}
-
-/** Nothing at `path` as readJson sees it (ENOENT, a dangling link too); anything else is read, and its error reported. */
-function absent(path: string): boolean {
-  try {
-    statSync(path);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ENOENT";
-  }
 }
