@@ -27,6 +27,9 @@ export type ExecOptions = {
   /** Bytes kept per stream (default 8 MiB); past them the group is ended and the result says truncated. */
   maxOutputBytes?: number;
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Takes stdout's bytes as they arrive, within maxOutputBytes, instead of keeping them: the result's
+   *  stdout is then "" (a large output parsed as it streams is never held whole). */
+  onStdout?: (chunk: Uint8Array) => void;
   signal?: AbortSignal;
   /** Written to the child's stdin, which is then closed; without it stdin is ignored. */
   input?: string;
@@ -98,8 +101,8 @@ function childEnv(options: ExecOptions): Record<string, string> {
 }
 
 /**
- * Reads one output stream to its end: its first `max` bytes kept (past them `over` is called, once),
- * every chunk reported (idle timer, lines). A read error ends the reading, never the caller.
+ * Reads one output stream to its end: its first `max` bytes kept (or handed to `sink`; past them `over`
+ * is called, once), every chunk reported (idle timer, lines). A read error ends the reading, never the caller.
  */
 async function collect(
   stream: ReadableStream<Uint8Array>,
@@ -107,6 +110,7 @@ async function collect(
   over: () => void,
   onChunk: (chunk: Uint8Array) => void,
   abandon: Promise<void>,
+  sink?: (chunk: Uint8Array) => void,
 ): Promise<Uint8Array[]> {
   const kept: Uint8Array[] = [];
   let left = max;
@@ -120,7 +124,8 @@ async function collect(
       onChunk(chunk);
       if (left <= 0) continue;
       const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-      kept.push(part);
+      if (sink) sink(part);
+      else kept.push(part);
       left -= part.length;
       if (chunk.length > part.length) over();
     }
@@ -233,6 +238,7 @@ export async function run(argv: string[], options: ExecOptions = {}): Promise<Ex
         lines?.push(chunk, "stdout");
       },
       abandon,
+      options.onStdout,
     ),
     collect(
       child.stderr,

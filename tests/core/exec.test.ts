@@ -20,6 +20,22 @@ async function until(check: () => boolean, ms = 5000): Promise<boolean> {
 }
 
 describe("exec's limits", () => {
+  test("stdout handed to onStdout is not kept, and the cap still ends the process at the same byte", async () => {
+    const seen: Uint8Array[] = [];
+    const result = await run(["sh", "-c", "yes loki"], {
+      maxOutputBytes: 1000,
+      timeoutMs: 10_000,
+      killGraceMs: 200,
+      onStdout: (chunk) => seen.push(chunk),
+    });
+    expect(result).toMatchObject({ truncated: true, stdout: "", ok: false });
+    expect(Buffer.concat(seen).toString()).toBe("loki\n".repeat(200));
+    const whole: Uint8Array[] = [];
+    const done = await run(["printf", "a\\nb"], { onStdout: (chunk) => whole.push(chunk) });
+    expect(done).toMatchObject({ ok: true, stdout: "", truncated: false });
+    expect(Buffer.concat(whole).toString()).toBe("a\nb");
+  });
+
   test("output past the cap ends the process: the first bytes are kept and the result says truncated", async () => {
     const result = await run(["sh", "-c", "yes loki"], { maxOutputBytes: 1000, timeoutMs: 10_000, killGraceMs: 200 });
     expect(result).toMatchObject({ truncated: true, timedOut: false, ok: false, signal: "SIGTERM" });
