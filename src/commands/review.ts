@@ -10,7 +10,7 @@ import { currentBranch, dirtyFiles, git, headSha, repoRoot, workingTreeHash } fr
 import { color, info, out, outJson, warn } from "../core/log.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import { DIFF_ARGS, readSubject } from "../gates/diff.ts";
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 import { commitTree } from "../gates/tree.ts";
 import * as cr from "../review/code-review.ts";
 import { MAX_DIFF_CHARS } from "../review/diff-text.ts";
@@ -40,7 +40,7 @@ type ReviewOptions = {
 export const REVIEW_BUDGET_USD = 1;
 
 /** The change under review, and the `loki verify` base and --uncommitted that grade the same change. */
-type Target = { label: string; change: Subject; base: string; uncommitted: boolean; empty: [string, string]; caveat: string | null };
+type Target = { label: string; change: DiffSubject; base: string; uncommitted: boolean; empty: [string, string]; caveat: string | null };
 type Reviewer = { answer: OneShotAnswer; review: cr.ParsedReview; durationMs: number };
 
 export async function runReview(options: ReviewOptions): Promise<ExitCode> {
@@ -194,7 +194,7 @@ async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<readonly [A,
 }
 
 /** The one model call, in the repository itself, read-only; unsandboxed, a changed working tree discards it. */
-async function askReviewer(root: string, config: Config, change: Subject, label: string, budgetUsd: number): Promise<Reviewer> {
+async function askReviewer(root: string, config: Config, change: DiffSubject, label: string, budgetUsd: number): Promise<Reviewer> {
   const before = config.sandbox ? null : await workingTreeHash(root);
   const started = performance.now();
   const answer = await readOnlyCall(

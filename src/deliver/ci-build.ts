@@ -202,7 +202,7 @@ async function pack(worktree: string, completion: Completion, options: PackOptio
 /** Why the change may not travel (a secret in its added lines), or null. Stricter than the gate: no allow markers. */
 export async function secretsIn(root: string, start: string, head: string): Promise<string | null> {
   const subject = await readSubject(root, start, { includeWorktree: false, head });
-  const hits = subject.files.flatMap((f) => scanLines(f.added).map((h) => `${f.path}:${h.line} (${h.rule.id})`));
+  const hits = subject.files.flatMap((f) => scanLines(f.added.lines()).map((h) => `${f.path}:${h.line} (${h.rule.id})`));
   if (hits.length === 0) return null;
   // Paths can hold a secret too: the reason is posted on the issue.
   const where = redactText(hits.slice(0, 3).join(", "), { home: userHome() }).text;

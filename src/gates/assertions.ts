@@ -3,7 +3,8 @@
 // truthiness, type, length or presence, or compares two computed values (a tautology such as
 // `add(2, 3)` vs `add(3, 2)`). Pure; reads JS/TS, Python, Go, Rust and JUnit-style names.
 import { extname } from "node:path";
-import type { ChangedFile } from "./gate.ts";
+import { removedLines } from "./diff-lines.ts";
+import type { ChangedFile, Line } from "./gate.ts";
 import {
   CAMEL_STRONG,
   GO_VALUE_CHECK,
@@ -210,7 +211,7 @@ export function classifyLine(text: string, family: string): Strength[] {
 
 type Located = { line: number; text: string; strength: Strength };
 /** Each assertion graded with the side's own one-off locals spelled out (`want := add(2, 3)` then `== want`). */
-function locate(lines: ChangedFile["added"], family: string): Located[] {
+function locate(lines: readonly Line[], family: string): Located[] {
   const bindings = localBindings(lines.map((l) => l.text));
   return lines.flatMap(({ line, text }) =>
     classifyLine(inlineBindings(text, bindings), family).map((strength) => ({ line, text: text.trim(), strength })),
@@ -229,11 +230,13 @@ export type Weakening = {
  * Strong assertions removed and weak ones added in their place: more strong ones removed than
  * added, and at least one new weak one. A line only moved (same text on both sides) adds nothing.
  */
-export function findWeakening(file: Pick<ChangedFile, "added" | "removed">, family: string): Weakening | null {
-  const removedText = new Set(file.removed.map((r) => r.text.trim()));
-  const addedText = new Set(file.added.map((a) => a.text.trim()));
-  const removed = locate(file.removed, family).filter((r) => r.strength === "strong");
-  const added = locate(file.added, family);
+export function findWeakening(file: Pick<ChangedFile, "path" | "added" | "removed">, family: string): Weakening | null {
+  const before = removedLines(file);
+  const addedLines = file.added.lines();
+  const removedText = new Set(before.map((r) => r.text.trim()));
+  const addedText = new Set(addedLines.map((a) => a.text.trim()));
+  const removed = locate(before, family).filter((r) => r.strength === "strong");
+  const added = locate(addedLines, family);
   const strong = added.filter((a) => a.strength === "strong");
   const weak = added.find((a) => a.strength === "weak" && !removedText.has(a.text));
   if (removed.length <= strong.length || weak === undefined) return null;

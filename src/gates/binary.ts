@@ -8,15 +8,10 @@ import type { ChangedFile } from "./gate.ts";
 /** Larger content is judged by its first bytes only (it is never turned into text lines). */
 const MAX_TEXT_BYTES = 16 * 1024 * 1024;
 
-export type TrackedChange = {
-  root: string;
-  base: string;
-  head: string;
-  includeWorktree: boolean;
-  /** The pinned diff and its parse. */
-  text: string;
-  files: ChangedFile[];
-};
+/** The pinned diff as read: its parse, its text when kept (null when not), whether it holds a NUL byte. */
+export type DiffRead = { files: ChangedFile[]; text: string | null; mayHoldNul: boolean };
+
+export type TrackedChange = DiffRead & { root: string; base: string; head: string; includeWorktree: boolean };
 
 /** The same diff run again with `--text` for just these pathspecs. */
 export type TextDiff = (paths: readonly string[]) => Promise<string>;
@@ -30,13 +25,12 @@ export async function applyBinaryRule(
   change: TrackedChange,
   binaryByAttribute: ReadonlySet<string>,
   textDiff: TextDiff,
-): Promise<{ text: string; files: ChangedFile[] }> {
+): Promise<{ text: string | null; files: ChangedFile[] }> {
   const label = new Map<string, boolean>();
   const suspects: ChangedFile[] = [];
-  const mayHoldNul = change.text.includes("\0");
   for (const file of change.files) {
     if (binaryByAttribute.has(file.path)) label.set(file.path, true);
-    else if (file.binary || (mayHoldNul && file.added.some((l) => l.text.includes("\0")))) suspects.push(file);
+    else if (file.binary || (change.mayHoldNul && file.added.lines().some((l) => l.text.includes("\0")))) suspects.push(file);
   }
   const contents = await readCurrent(change, suspects);
   const toText: ChangedFile[] = [];
@@ -50,8 +44,9 @@ export async function applyBinaryRule(
   let { text, files } = change;
   if (toText.length > 0) {
     const paths = new Set(toText.flatMap((f) => [f.path, ...(f.oldPath ? [f.oldPath] : [])]));
-    text = spliceStanzas(text, await textDiff([...paths].map((p) => `:(literal)${p}`)), paths);
-    files = parseUnifiedDiff(text);
+    const replacement = await textDiff([...paths].map((p) => `:(literal)${p}`));
+    files = spliceFiles(files, parseUnifiedDiff(replacement), paths);
+    if (text !== null) text = spliceStanzas(text, replacement, paths);
   }
   for (const file of files) {
     const binary = label.get(file.path);
@@ -97,6 +92,24 @@ export function stanzasOf(text: string): string[] {
   return stanzas;
 }
 
+/** A binary stanza (git's "Binary files" line) that names one of `paths`, either side. */
+const replaced = (file: ChangedFile, paths: ReadonlySet<string>) =>
+  file.binary && (paths.has(file.path) || (file.oldPath !== undefined && paths.has(file.oldPath)));
+
+/** spliceStanzas on the parsed files: each stanza parses alone, so this is the parse of the spliced text. */
+function spliceFiles(files: readonly ChangedFile[], replacement: ChangedFile[], paths: ReadonlySet<string>): ChangedFile[] {
+  const out: ChangedFile[] = [];
+  let placed = false;
+  for (const file of files) {
+    if (!replaced(file, paths)) out.push(file);
+    else if (!placed) {
+      out.push(...replacement);
+      placed = true;
+    }
+  }
+  return out;
+}
+
 /**
  * The diff with every binary stanza that names one of `paths` (either side) removed, and the
  * `--text` diff of those paths put where the first of them was: a group, because with `--text`
@@ -107,7 +120,7 @@ function spliceStanzas(text: string, replacement: string, paths: ReadonlySet<str
   let placed = false;
   for (const stanza of stanzasOf(text)) {
     const file = stanza.includes("\nBinary files ") ? parseUnifiedDiff(stanza)[0] : undefined;
-    if (file === undefined || !(paths.has(file.path) || (file.oldPath !== undefined && paths.has(file.oldPath)))) out.push(stanza);
+    if (file === undefined || !replaced(file, paths)) out.push(stanza);
     else if (!placed) {
       out.push(replacement);
       placed = true;

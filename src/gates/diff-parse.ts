@@ -1,79 +1,142 @@
-// Parses `git diff` output into ChangedFiles: paths (C-quoted or not), status, renames, binary
-// markers, and added/removed lines with their line numbers. Pure; reads no files.
+// Parses `git diff` output into ChangedFiles as it streams, byte chunk by byte chunk: paths (C-quoted or
+// not), status, renames, binary markers, and added/removed lines with their line numbers, kept compactly
+// (diff-lines.ts; removed ones only where test-paths.ts says a gate reads them). Pure; reads no files.
+import { LineBuilder, NO_LINES } from "./diff-lines.ts";
 import type { ChangedFile } from "./gate.ts";
+import { keepsRemovedLines } from "./test-paths.ts";
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const SPACE = 0x20;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+
+/** The file being read; `keepRemoved` is settled at its first removed line, once its headers are read. */
+type Building = { file: ChangedFile; keepRemoved: boolean | undefined };
 
 /**
- * Parses `git diff -M` output (any context width) line by line (no lookahead), so it can be fed from a stream.
- * Hunk line counts decide what is content: an added line "++x" is "+++x" in the diff, not a header.
+ * Parses `git diff -M` output (any context width) line by line (no lookahead). Hunk line counts decide
+ * what is content: an added line "++x" is "+++x" in the diff, not a header. Content lines are never
+ * decoded here; header lines are, one at a time, as decoding the whole text would have them.
  */
-export function createDiffParser(): { line: (text: string) => void; finish: () => ChangedFile[] } {
+function createLineParser(): { line: (bytes: Uint8Array, start: number, end: number) => void; finish: () => ChangedFile[] } {
   const files: ChangedFile[] = [];
-  let current: ChangedFile | null = null;
+  // One pair of builders for the whole diff: files are read one after the other.
+  const added = new LineBuilder();
+  const removed = new LineBuilder();
+  let current: Building | null = null;
   let oldLeft = 0;
   let newLeft = 0;
   let nextLine = 0;
   let oldLine = 0;
 
-  const line = (text: string) => {
+  const close = () => {
+    if (current === null) return;
+    const { file } = current;
+    file.added = added.finish();
+    file.removed = (current.keepRemoved ?? keepsRemovedLines(file.path, file.oldPath)) ? removed.finish() : null;
+  };
+
+  const line = (bytes: Uint8Array, start: number, end: number) => {
     if (current && (oldLeft > 0 || newLeft > 0)) {
-      const mark = text[0];
-      if (mark === "+") {
-        current.added.push({ line: nextLine++, text: text.slice(1) });
+      const mark = start < end ? bytes[start] : undefined;
+      if (mark === PLUS) {
+        added.push(bytes, start + 1, end, nextLine++);
         newLeft--;
         return;
       }
-      if (mark === "-") {
-        current.removed.push({ line: oldLine++, text: text.slice(1) });
-        current.removedCount++;
+      if (mark === MINUS) {
+        // The path is settled by the first hunk: its headers (renames included) come before it.
+        current.keepRemoved ??= keepsRemovedLines(current.file.path, current.file.oldPath);
+        if (current.keepRemoved) removed.push(bytes, start + 1, end, oldLine);
+        oldLine++;
+        current.file.removedCount++;
         oldLeft--;
         return;
       }
-      if (mark === " ") {
+      if (mark === SPACE) {
         nextLine++;
         oldLine++;
         oldLeft--;
         newLeft--;
         return;
       }
-      if (mark === "\\") return;
+      if (mark === BACKSLASH) return;
       oldLeft = newLeft = 0; // a short hunk: fall through and read the line as a header
     }
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("utf8");
     if (text.startsWith("diff --git ")) {
+      close();
       const [oldPath, path] = headerPaths(text.slice("diff --git ".length));
-      current = { path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 };
-      if (oldPath !== path) current.oldPath = oldPath;
-      files.push(current);
+      const file: ChangedFile = { path, status: "modified", binary: false, added: NO_LINES, removed: null, removedCount: 0 };
+      if (oldPath !== path) file.oldPath = oldPath;
+      files.push(file);
+      current = { file, keepRemoved: undefined };
       return;
     }
     if (current === null) return;
+    const file = current.file;
     const hunk = HUNK.exec(text);
     if (hunk) {
       oldLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
       newLeft = hunk[4] === undefined ? 1 : Number(hunk[4]);
       oldLine = Number(hunk[1]);
       nextLine = Number(hunk[3]);
-    } else if (text.startsWith("new file mode")) current.status = "added";
-    else if (text.startsWith("deleted file mode")) current.status = "deleted";
+    } else if (text.startsWith("new file mode")) file.status = "added";
+    else if (text.startsWith("deleted file mode")) file.status = "deleted";
     else if (text.startsWith("rename from ")) {
-      current.status = "renamed";
-      current.oldPath = unquote(text.slice("rename from ".length));
-    } else if (text.startsWith("rename to ")) current.path = unquote(text.slice("rename to ".length));
-    else if (text.startsWith("Binary files ")) current.binary = true;
+      file.status = "renamed";
+      file.oldPath = unquote(text.slice("rename from ".length));
+    } else if (text.startsWith("rename to ")) file.path = unquote(text.slice("rename to ".length));
+    else if (text.startsWith("Binary files ")) file.binary = true;
   };
-  return { line, finish: () => files };
+  return {
+    line,
+    finish: () => {
+      close();
+      current = null;
+      return files;
+    },
+  };
+}
+
+/**
+ * A parser fed the diff's bytes as they arrive (`push` each chunk, then `finish`): lines are cut at
+ * newlines, a line split across chunks is joined first, and nothing of a chunk is kept after `push`.
+ */
+export function createDiffParser(): { push: (chunk: Uint8Array) => void; finish: () => ChangedFile[] } {
+  const parser = createLineParser();
+  let carry: Uint8Array[] = [];
+  return {
+    push(chunk) {
+      let start = 0;
+      for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+        if (carry.length === 0) parser.line(chunk, start, end);
+        else {
+          const joined = Buffer.concat([...carry, chunk.subarray(start, end)]);
+          carry = [];
+          parser.line(joined, 0, joined.length);
+        }
+        start = end + 1;
+      }
+      // The rest of a line continues in the next chunk: copied, so the chunk itself is not held.
+      if (start < chunk.length) carry.push(chunk.slice(start));
+    },
+    finish() {
+      if (carry.length > 0) {
+        const joined = Buffer.concat(carry);
+        carry = [];
+        parser.line(joined, 0, joined.length);
+      }
+      return parser.finish();
+    },
+  };
 }
 
 export function parseUnifiedDiff(text: string): ChangedFile[] {
   const parser = createDiffParser();
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    parser.line(text.slice(start, end));
-    start = end + 1;
-  }
+  parser.push(Buffer.from(text, "utf8"));
   return parser.finish();
 }
 

@@ -1,16 +1,18 @@
 // The change (Subject): base commit to HEAD (or to the working tree, untracked files included), from ONE
-// pinned `git diff` (`--text` for what only git calls binary: binary.ts): text, sha256, stat, numbered lines;
-// and its files as it has them (a commit's: its blobs, commit-files.ts). Reads only; throws on a bad base or git.
+// pinned `git diff` parsed as it streams (`--text` for what only git calls binary: binary.ts): stat, numbered
+// lines kept compactly, text and sha256 when asked; and its files as it has them (a commit's: its blobs,
+// commit-files.ts). Reads only; throws on a bad base or git.
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
 import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
-import { applyBinaryRule } from "./binary.ts";
+import { applyBinaryRule, type DiffRead } from "./binary.ts";
 import { binaryByBaseAttributes } from "./blobs.ts";
 import { MAX_FILE_BYTES, readCommitFiles } from "./commit-files.ts";
-import { parseUnifiedDiff } from "./diff-parse.ts";
-import type { ChangedFile, Subject } from "./gate.ts";
+import { createDiffParser } from "./diff-parse.ts";
+import { linesOf, NO_LINES } from "./diff-lines.ts";
+import type { ChangedFile, DiffSubject, Subject } from "./gate.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
 const MAX_DIFF_BYTES = 256 * 1024 * 1024;
@@ -44,46 +46,74 @@ export const DIFF_ARGS = [
 
 /** What readSubject would resolve itself: the top level, HEAD and $GIT_DIR/info/attributes (absolute). */
 export type Revisions = { top: string; head: string; infoAttributes: string };
+type ReadOptions = { includeWorktree: boolean; head?: string; masked?: readonly string[]; revisions?: Revisions };
 
 /**
  * The change from `base` to `options.head` (default HEAD), or to the working tree with `includeWorktree`.
- * With `options.revisions` (already read by the caller), `base` must be a full commit id.
+ * With `options.revisions` (already read by the caller), `base` must be a full commit id. The diff is
+ * parsed as git writes it; its text is kept (and hashed) unless `text: false`: the gates need only the
+ * parsed files, and a large diff's text would be held whole for nothing.
  */
-export async function readSubject(
-  root: string,
-  base: string,
-  options: { includeWorktree: boolean; head?: string; masked?: readonly string[]; revisions?: Revisions },
-): Promise<Subject> {
+export async function readSubject(root: string, base: string, options: ReadOptions & { text: false }): Promise<Subject>;
+export async function readSubject(root: string, base: string, options: ReadOptions & { text?: true }): Promise<DiffSubject>;
+export async function readSubject(root: string, base: string, options: ReadOptions & { text?: boolean }): Promise<Subject | DiffSubject> {
   const resolved = options.revisions ? { ...options.revisions, baseSha: base } : await resolveRevisions(root, base);
   const { top, baseSha } = resolved;
   const head = options.head ?? resolved.head;
+  const keepText = options.text !== false;
   const argv = [...DIFF_ARGS, baseSha];
   if (!options.includeWorktree) argv.push(head);
   const masked = options.includeWorktree ? maskedPaths(top, options.masked ?? []) : [];
   const skip = masked.map((path) => `:(exclude,literal,top)${path}`);
   const diffing = Promise.all([
-    mustRun("diff", [...argv, "--", ...skip], top, baseSha),
+    streamDiff([...argv, "--", ...skip], top, baseSha, keepText),
     options.includeWorktree ? mustRun("ls-files", ["ls-files", "--others", "--exclude-standard", "-z"], top, baseSha) : "",
-  ]).then(([text, untracked]) => ({
-    text,
-    tracked: parseUnifiedDiff(text),
+  ]).then(([tracked, untracked]) => ({
+    tracked,
     untracked: untracked.split("\0").flatMap((path) => readUntracked(top, path)),
   }));
   // The base's index is built while git diffs; a failed diff rejects both, and is the error we throw.
   const attributes = binaryByBaseAttributes(
     top,
     baseSha,
-    diffing.then((d) => [...d.tracked, ...d.untracked].map((f) => f.path)),
+    diffing.then((d) => [...d.tracked.files, ...d.untracked].map((f) => f.path)),
     resolved.infoAttributes,
   );
-  const [{ text, tracked, untracked }, binaryByAttribute] = await Promise.all([diffing, attributes]);
-  const change = { root: top, base: baseSha, head, includeWorktree: options.includeWorktree, text, files: tracked };
+  const [{ tracked, untracked }, binaryByAttribute] = await Promise.all([diffing, attributes]);
+  const change = { root: top, base: baseSha, head, includeWorktree: options.includeWorktree, ...tracked };
   const textDiff = (paths: readonly string[]) => mustRun("diff --text", [...argv, "--text", "--", ...paths, ...skip], top, baseSha);
   const { text: diff, files } = await applyBinaryRule(change, binaryByAttribute, textDiff);
   for (const file of untracked) files.push({ ...file, binary: file.binary || binaryByAttribute.has(file.path) });
   const sum = (count: (file: ChangedFile) => number) => files.reduce((total, file) => total + count(file), 0);
   const stat = { files: files.length, insertions: sum((f) => f.added.length), deletions: sum((f) => f.removedCount) };
-  return { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files, text: diff, sha256: sha256(diff), stat };
+  const subject: Subject = { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files, stat };
+  return diff === null ? subject : { ...subject, text: diff, sha256: sha256(diff) };
+}
+
+/**
+ * The pinned diff parsed as git writes it (diff-parse.ts), never held whole unless `keepText`; whether
+ * it holds a NUL byte anywhere (binary.ts reads those files' bytes).
+ */
+async function streamDiff(argv: string[], cwd: string, baseSha: string, keepText: boolean): Promise<DiffRead> {
+  const parser = createDiffParser();
+  const chunks: Uint8Array[] = [];
+  let mayHoldNul = false;
+  let failure: unknown = null;
+  const onStdout = (chunk: Uint8Array) => {
+    if (failure !== null) return;
+    try {
+      if (keepText) chunks.push(chunk);
+      if (!mayHoldNul && chunk.indexOf(0) !== -1) mayHoldNul = true;
+      parser.push(chunk);
+    } catch (error) {
+      failure = error;
+    }
+  };
+  await mustRun("diff", argv, cwd, baseSha, onStdout);
+  // A parse that threw is a broken invariant, not a short diff: never grade what was read before it.
+  if (failure !== null) throw failure;
+  const files = parser.finish();
+  return { files, text: keepText ? Buffer.concat(chunks).toString("utf8") : null, mayHoldNul };
 }
 
 /**
@@ -103,8 +133,14 @@ function maskedPaths(top: string, known: readonly string[]): string[] {
   });
 }
 
-async function mustRun(name: string, argv: string[], cwd: string, baseSha: string): Promise<string> {
-  const result = await git(argv, { cwd, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_DIFF_BYTES });
+async function mustRun(
+  name: string,
+  argv: string[],
+  cwd: string,
+  baseSha: string,
+  onStdout?: (chunk: Uint8Array) => void,
+): Promise<string> {
+  const result = await git(argv, { cwd, timeoutMs: GIT_TIMEOUT_MS, maxOutputBytes: MAX_DIFF_BYTES, ...(onStdout ? { onStdout } : {}) });
   if (result.truncated)
     throw gitError(`the diff since ${baseSha.slice(0, 7)} is larger than ${MAX_DIFF_BYTES >> 20} MiB`, {
       hint: "verify against a closer base commit",
@@ -199,16 +235,16 @@ function readUntracked(root: string, path: string): ChangedFile[] {
 }
 
 function readUntrackedFile(root: string, path: string): ChangedFile {
-  const file: ChangedFile = { path, status: "added", binary: false, added: [], removed: [], removedCount: 0 };
+  const file: ChangedFile = { path, status: "added", binary: false, added: NO_LINES, removed: NO_LINES, removedCount: 0 };
   const full = join(root, path);
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (stat === undefined) return file; // deleted between listing and reading
-  if (stat.isSymbolicLink()) return { ...file, added: [{ line: 1, text: readlinkSync(full) }] };
+  if (stat.isSymbolicLink()) return { ...file, added: linesOf([{ line: 1, text: readlinkSync(full) }]) };
   if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return { ...file, binary: stat.isFile() };
   const bytes = readFileSync(full);
   // git's own heuristic: a NUL in the first 8,000 bytes makes a file binary.
   if (bytes.subarray(0, 8000).includes(0)) return { ...file, binary: true };
   const lines = bytes.toString("utf8").split("\n");
   if (lines.at(-1) === "") lines.pop();
-  return { ...file, added: lines.map((text, i) => ({ line: i + 1, text })) };
+  return { ...file, added: linesOf(lines.map((text, i) => ({ line: i + 1, text }))) };
 }

@@ -32,7 +32,7 @@ import {
 } from "./gate.ts";
 import { planTestRun, type ReportReading, readReport, reportMtimes } from "./runners/plan.ts";
 import type { TestResult } from "./runners/report.ts";
-import { isTestPath } from "./tamper.ts";
+import { isTestPath } from "./test-paths.ts";
 import { tempOutside } from "../core/workspace.ts";
 
 const CODE = new Set(".js .jsx .mjs .cjs .ts .tsx .mts .cts .py .go .rs .rb .java .kt .cs .php .swift .c .cc .cpp .h".split(" "));

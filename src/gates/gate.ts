@@ -9,23 +9,32 @@ import type { GitSnapshot } from "../core/run-schema.ts";
 import { GateResult, type Severity, type SpecDrift } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
 
+/** One line of a file with its line number (in the new version when added, the old one when removed). */
+export type Line = { line: number; text: string };
+
+/**
+ * A file's added or removed lines, kept compactly (gates/diff-lines.ts): `length` costs nothing,
+ * `lines()` builds the numbered lines afresh on each call, so a gate holds one file's lines at a time.
+ */
+export type Lines = { readonly length: number; lines: () => Line[] };
+
 export type ChangedFile = {
   path: string;
   status: "added" | "modified" | "deleted" | "renamed";
   oldPath?: string;
   binary: boolean;
   /** Added lines with their line numbers in the new version (none for binary or deleted files). */
-  added: { line: number; text: string }[];
-  /** Removed lines with their line numbers in the old version (tamper compares them with `added`). */
-  removed: { line: number; text: string }[];
+  added: Lines;
+  /** Removed lines with their line numbers in the old version, kept only for the files a gate reads
+   *  them of (keepsRemovedLines: tests, runner configuration); null for every other file. */
+  removed: Lines | null;
   removedCount: number;
 };
 
-/** What the gates grade: the diff from `base` to `head` (plus the working tree when included). */
 /**
  * The change being graded, derived ONCE (gates/diff.ts) and passed to gates, reviewers, completion,
- * delivery and the proof: parsed files, the unified diff text (tracked files; untracked ones are in
- * `files` only), its sha256 and the stat.
+ * delivery and the proof: its parsed files and stat. Gates need no more; a DiffSubject also has the
+ * unified diff text (tracked files; untracked ones are in `files` only) and its sha256.
  */
 export type Subject = {
   root: string;
@@ -33,10 +42,11 @@ export type Subject = {
   head: string;
   includesWorktree: boolean;
   files: ChangedFile[];
-  text: string;
-  sha256: string;
   stat: { files: number; insertions: number; deletions: number };
 };
+
+/** A Subject with its diff text, for what shows or seals the diff itself (reviewers, the proof). */
+export type DiffSubject = Subject & { text: string; sha256: string };
 
 /** A held-out evaluation's outcome, as the heldout gate needs it (computed by trust/, passed in). */
 export type HeldoutSummary = { run_id: string; passed: number; failed: number; unknown: number };

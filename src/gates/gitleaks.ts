@@ -34,9 +34,10 @@ export async function runGitleaks(
     for (const file of files) {
       // The diff must not configure the scanner that grades it.
       if (basename(file.path).startsWith(".gitleaks") || file.path.split("/").includes("..")) continue;
-      const lines: string[] = new Array<string>(file.added.at(-1)?.line ?? 0).fill("");
+      const added = file.added.lines();
+      const lines: string[] = new Array<string>(added.at(-1)?.line ?? 0).fill("");
       // Runs of a binary file can share a line: they stay apart, as they are in the file.
-      for (const { line, text } of file.added) lines[line - 1] = lines[line - 1] ? `${lines[line - 1]}\t${text}` : text;
+      for (const { line, text } of added) lines[line - 1] = lines[line - 1] ? `${lines[line - 1]}\t${text}` : text;
       mkdirSync(dirname(join(source, file.path)), { recursive: true });
       writeFileSync(join(source, file.path), `${lines.join("\n")}\n`);
     }

@@ -3,6 +3,7 @@
 // (jest/vitest/mocha/pytest settings, conftest hooks) and binaries that would shadow the system's.
 // Pure: text in, names and findings out.
 import type { Command } from "./detect.ts";
+import { removedLines } from "./diff-lines.ts";
 import type { ChangedFile } from "./gate.ts";
 
 /** `npm run x`, `npm test`, `pnpm x`, `yarn x`, `bun run x`: the script names a shell text calls. */
@@ -86,7 +87,8 @@ export function runnerConfigChanges(files: readonly ChangedFile[]): { path: stri
   const out: { path: string; lines: string[] }[] = [];
   for (const file of files) {
     const name = file.path.split("/").pop() ?? "";
-    const touched = [...file.added, ...file.removed].map((l) => l.text.trim()).filter((t) => t !== "");
+    if (!RUNNER_CONFIG.test(name) && !MIXED_CONFIG.some(([pattern]) => pattern.test(name))) continue;
+    const touched = [...file.added.lines(), ...removedLines(file)].map((l) => l.text.trim()).filter((t) => t !== "");
     if (RUNNER_CONFIG.test(name)) out.push({ path: file.path, lines: touched.slice(0, 3) });
     for (const [pattern, relevant] of MIXED_CONFIG) {
       if (!pattern.test(name)) continue;

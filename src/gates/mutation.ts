@@ -6,7 +6,7 @@ import { extname, join } from "node:path";
 import { run } from "../core/exec.ts";
 import { envTimeoutMs, projectPath, shownCommand } from "./command-run.ts";
 import { fingerprint, type ChangedFile, type Gate, type GateOutcome, inconclusive, projectArgv } from "./gate.ts";
-import { isTestPath } from "./tamper.ts";
+import { isTestPath } from "./test-paths.ts";
 import { tempOutside } from "../core/workspace.ts";
 
 const JS = new Set([".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"]);
@@ -26,7 +26,10 @@ const stryker = (root: string) => join(root, "node_modules", ".bin", "stryker");
 export function mutateRanges(files: readonly ChangedFile[]): string[] {
   const ranges: string[] = [];
   for (const file of files.filter(mutable)) {
-    const lines = file.added.map((l) => l.line).sort((a, b) => a - b);
+    const lines = file.added
+      .lines()
+      .map((l) => l.line)
+      .sort((a, b) => a - b);
     let start = lines[0] ?? 0;
     for (const [i, line] of lines.entries()) {
       const next = lines[i + 1];

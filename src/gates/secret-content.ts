@@ -4,6 +4,7 @@
 // real bytes), whose lines no diff shows any more. Reads blobs; never throws for content.
 import type { Finding } from "../core/schema.ts";
 import { binaryByBaseAttributes, hasNulByte, printableRuns, type RawContent, readRaw } from "./blobs.ts";
+import { linesOf } from "./diff-lines.ts";
 import { type ChangedFile, fingerprint, type Subject } from "./gate.ts";
 
 /** A binary file larger than this is not scanned, and the gate says so with a finding. */
@@ -68,7 +69,7 @@ export async function readBinaryContent(subject: Subject, binaries: readonly Cha
     }
     const old = new Set(base?.complete ? printableRuns(base.bytes).map((r) => r.text) : []);
     const added = printableRuns(content.bytes).filter((r) => !old.has(r.text));
-    if (added.length > 0) files.push({ ...file, added });
+    if (added.length > 0) files.push({ ...file, added: linesOf(added) });
   });
   // A base attribute (-diff, binary) made it binary on both sides: only a NUL byte turns text into binary.
   const byAttribute =

@@ -52,14 +52,14 @@ type Candidate = {
 async function findCandidates(scanned: readonly ChangedFile[], bin: string | null, signal?: AbortSignal) {
   const candidates: Candidate[] = [];
   for (const file of scanned)
-    for (const { line, text, rule, secret } of scanLines(file.added))
+    for (const { line, text, rule, secret } of scanLines(file.added.lines()))
       candidates.push({ file, line, text, rule: rule.id, title: rule.title, severity: rule.severity, secret });
   const seen = new Set(candidates.map((c) => `${c.file.path}\0${c.line}`));
   const leaks = bin !== null && scanned.length > 0 ? await runGitleaks(bin, scanned, signal) : null;
   for (const hit of leaks?.status === "ran" ? leaks.hits : []) {
     const file = scanned.find((f) => f.path === hit.file);
     if (file === undefined || seen.has(`${hit.file}\0${hit.line}`)) continue;
-    const text = file.added.find((l) => l.line === hit.line)?.text ?? "";
+    const text = file.added.lines().find((l) => l.line === hit.line)?.text ?? "";
     const title = `${hit.title} (gitleaks)`;
     candidates.push({ file, line: hit.line, text, rule: `gitleaks:${hit.rule}`, title, severity: "high", secret: hit.secret || text });
   }

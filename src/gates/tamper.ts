@@ -5,15 +5,10 @@ import { basename } from "node:path";
 import type { Finding } from "../core/schema.ts";
 import { COMMENT_LINE, countAssertions, familyOf, findWeakening } from "./assertions.ts";
 import { readSubjectFiles } from "./diff.ts";
+import { removedLines } from "./diff-lines.ts";
 import { fingerprint, type ChangedFile, type Gate } from "./gate.ts";
 import { inString } from "./source-text.ts";
-
-/** `src/test/` is covered by `test/`: any directory named test, tests, __tests__ or spec. */
-export function isTestPath(path: string): boolean {
-  return (
-    /(?:^|\/)(?:test|tests|__tests__|spec)\//.test(path) || /\.(?:test|spec)\.[^/.]+$|_test\.(?:go|py)$|(?:^|\/)test_[^/]*\.py$/.test(path)
-  );
-}
+import { isTestPath } from "./test-paths.ts";
 
 const MARKERS: Record<string, RegExp> = {
   js: /\b(?:it|test|describe|context|suite|specify|bench)(?:\.\w+)*\.(?:skip|only|todo|skipIf|runIf)\b|\b(?:xit|xdescribe|xtest|xcontext|xspecify|fit|fdescribe)\s*\(/,
@@ -74,12 +69,14 @@ const CONDITIONAL = /\.(?:skipIf|runIf)\b|@pytest\.mark\.skipif\b/;
 function testFindings(file: ChangedFile): Finding[] {
   if (file.status === "deleted") return [finding("test-deleted", file.path, 1, `test file deleted: ${file.path}`, file.path)];
   const out: Finding[] = [];
+  const addedLines = file.added.lines();
+  const dropped = removedLines(file);
   if (file.oldPath !== undefined && isTestPath(file.oldPath) && !isTestPath(file.path)) {
     out.push(
       finding(
         "test-renamed-away",
         file.path,
-        file.added[0]?.line ?? 1,
+        addedLines[0]?.line ?? 1,
         `test file ${file.oldPath} renamed to a non-test path: ${file.path}`,
         file.oldPath,
       ),
@@ -88,8 +85,8 @@ function testFindings(file: ChangedFile): Finding[] {
   const family = familyOf(file.path);
   const marker = MARKERS[family];
   // A line that was already there (moved, re-indented) adds no marker.
-  const before = new Set(file.removed.map((r) => r.text.trim()));
-  for (const { line, text } of marker ? file.added : []) {
+  const before = new Set(dropped.map((r) => r.text.trim()));
+  for (const { line, text } of marker ? addedLines : []) {
     const hit = marker?.exec(text);
     if (hit && !COMMENT_LINE.test(text) && !inString(text, hit.index) && !before.has(text.trim())) {
       const conditional = CONDITIONAL.test(hit[0]);
@@ -105,14 +102,14 @@ function testFindings(file: ChangedFile): Finding[] {
       );
     }
   }
-  const removed = countAssertions(file.removed.map((r) => r.text));
-  const added = countAssertions(file.added.map((a) => a.text));
+  const removed = countAssertions(dropped.map((r) => r.text));
+  const added = countAssertions(addedLines.map((a) => a.text));
   if (removed > added) {
     out.push(
       finding(
         "fewer-assertions",
         file.path,
-        file.added[0]?.line ?? 1,
+        addedLines[0]?.line ?? 1,
         `fewer assertions in ${file.path}: ${removed} removed, ${added} added`,
         "fewer assertions",
       ),
@@ -149,7 +146,7 @@ function configFindings(file: ChangedFile, text: string | null): Finding[] {
   const style = text === null ? "lines" : styleOf(name);
   const lines = (text ?? "").split("\n");
   const out: Finding[] = [];
-  for (const { line, text: added } of file.added) {
+  for (const { line, text: added } of file.added.lines()) {
     if (COMMENT_LINE.test(added)) continue;
     const hit = EXCLUSION.exec(added);
     const fires = style === "lines" ? firesOnLine(name, added, hit) : firesInStructure(name, style, lines, line, added, hit);

@@ -6,7 +6,7 @@ import { familyOf } from "./assertions.ts";
 import { listSubjectFiles, readSubjectFiles } from "./diff.ts";
 import { fingerprint, type Gate, type Subject } from "./gate.ts";
 import { isTestFile, readPackage, referencesOf, type Reference, type RepoIndex } from "./imports.ts";
-import { isTestPath } from "./tamper.ts";
+import { isTestPath } from "./test-paths.ts";
 
 const SOURCE =
   /\.(?:[cm]?[jt]sx?|vue|svelte|py|go|rs|rb|java|kts?|scala|groovy|php|cs|swift|c|cc|cpp|h|hpp|m|sh|bash|zsh|ex|exs|lua|pl|r|R|jl|dart)$/;

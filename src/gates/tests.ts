@@ -12,7 +12,7 @@ import { familyOf } from "./assertions.ts";
 import { envTimeoutMs, shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome, type Subject, inconclusive, projectArgv } from "./gate.ts";
 import { planTestRun, readReport, type ReportReading, reportMtimes } from "./runners/plan.ts";
-import { isTestPath } from "./tamper.ts";
+import { isTestPath } from "./test-paths.ts";
 import { listSubjectFiles } from "./diff.ts";
 
 export type TestCounts = { passed: number; failed: number; skipped?: number; runner: string };

@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { GateResult } from "../core/schema.ts";
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 import { act, onFailure } from "./act.ts";
 import { compound } from "./compound.ts";
 import type { LoopEnv, LoopResult } from "./env.ts";
@@ -13,7 +13,7 @@ import { reflect } from "./reflect.ts";
 import { verifyIteration } from "./verify.ts";
 
 /** What one iteration hands the loop: a stop, or its gates — and, when it asks for the ship gate, why and the change. */
-export type IterationStep = { stop?: LoopResult; ship?: { trigger: string; change: Subject }; gates: GateResult[] };
+export type IterationStep = { stop?: LoopResult; ship?: { trigger: string; change: DiffSubject }; gates: GateResult[] };
 
 export async function runIteration(env: LoopEnv, remainingMs: () => number | null): Promise<IterationStep> {
   const { record } = env;

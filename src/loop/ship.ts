@@ -3,7 +3,7 @@
 // whose agent call the run's budget stopped is not a pass: the gate ends there, saying what did not run.
 import type { GateResult, Spec } from "../core/schema.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
+import { verdictOf, type DiffSubject, type Verdict } from "../gates/gate.ts";
 import type { ReviewAgent, ReviewAnswer, TrustSink } from "../review/agent.ts";
 import type { SandboxAvailability } from "../sandbox/detect.ts";
 import { runCouncil } from "../review/council.ts";
@@ -15,7 +15,7 @@ export type ShipContext = {
   runId: string;
   iteration: number;
   /** This iteration's change (derived once, in the iteration's Verify phase). */
-  change: Subject;
+  change: DiffSubject;
   spec: Spec;
   /** This iteration's deterministic gate results. */
   gates: GateResult[];

@@ -12,7 +12,7 @@ import { describeProject } from "../gates/command-run.ts";
 import { detectProject, type Project } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
 import { gradingProject } from "../gates/grader.ts";
-import { runGates, verdictOf, type Subject, type Verdict } from "../gates/gate.ts";
+import { runGates, verdictOf, type DiffSubject, type Verdict } from "../gates/gate.ts";
 import { gateConfinement } from "../sandbox/confine.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
@@ -21,7 +21,7 @@ import { trustAll } from "./trust-sink.ts";
 import { specPaths } from "../sandbox/spec-paths.ts";
 import { existsSync } from "node:fs";
 
-export type Verified = { change: Subject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
+export type Verified = { change: DiffSubject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
 /** `carried`: what the previous phase leaves for this phase's first save (reflect's stagnation count). */
 export async function verifyIteration(env: LoopEnv, dir: string, carried: Partial<OrchestratorState> = {}): Promise<Verified> {
@@ -112,7 +112,7 @@ export function asksForNewBehaviour(items: readonly string[]): boolean {
 /** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */
 export function writeRunEvidence(
   record: LoopEnv["record"],
-  change: Subject,
+  change: DiffSubject,
   gates: GateResult[],
   verdict: { verdict: Verdict; reasons: string[] },
   stages: { id: string; verdict: Verdict; reasons: string[] }[],

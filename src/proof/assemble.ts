@@ -14,12 +14,12 @@ import { previewOf } from "./preview.ts";
 import { signProof } from "./sign.ts";
 import { redact, type Redacted, type RedactionSummary } from "./redact.ts";
 import { readSubject } from "../gates/diff.ts";
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 
 /** `change`: the run's final change as the run derived it (else derived here, the same way). */
 /** `memory`: what memory did for the run, computed by the caller (proof/ may not read memory/'s store). */
 /** `queue`: the run's task queue as its caller read it (core/queue.ts's readQueueView); absent: none. */
-export type ProofOptions = { includeDiff?: boolean; change?: Subject; memory?: ProofMemory; queue?: ProofQueue };
+export type ProofOptions = { includeDiff?: boolean; change?: DiffSubject; memory?: ProofMemory; queue?: ProofQueue };
 export type HeadlineFacts = Pick<Proof, "gates" | "council" | "held_out"> & {
   run: Pick<Proof["run"], "outcome" | "reason" | "sandboxed" | "violations">;
   bill: Pick<Proof["bill"], "basis">;

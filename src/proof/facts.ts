@@ -12,7 +12,7 @@ import { CostEntry, LokiEvent } from "../core/run-schema.ts";
 import { GateResult, HeldOutCommitment } from "../core/schema.ts";
 import { readJson, type Workspace } from "../core/workspace.ts";
 import { readSubject } from "../gates/diff.ts";
-import { verdictOf, type Subject } from "../gates/gate.ts";
+import { verdictOf, type DiffSubject } from "../gates/gate.ts";
 
 /** Every valid record of a JSONL stream; lines this version cannot read are skipped, not fatal. */
 export function readRecords<S extends z.ZodType>(path: string, schema: S): z.output<S>[] {
@@ -52,7 +52,7 @@ export type DerivedChange = {
 };
 
 /** What the proof records of a change: its text, hash, per-file counts and stat. Pure. */
-export function changeFacts(change: Subject): DerivedChange {
+export function changeFacts(change: DiffSubject): DerivedChange {
   const files = change.files.map((f) => ({ path: f.path, insertions: f.added.length, deletions: f.removedCount, binary: f.binary }));
   return { diff: change.text, diff_sha256: change.sha256, files, diffstat: change.stat };
 }

@@ -7,7 +7,7 @@ import { sha256 } from "../core/hash.ts";
 import type { GateResult } from "../core/schema.ts";
 import { oneLine } from "../core/text.ts";
 import { parseUnifiedDiff } from "../gates/diff-parse.ts";
-import { fingerprint, type Subject } from "../gates/gate.ts";
+import { fingerprint, type DiffSubject } from "../gates/gate.ts";
 import { diffForReview } from "./diff-text.ts";
 import { PROTOCOL, parseVerdict, type VerdictJson } from "./verdict.ts";
 
@@ -36,7 +36,7 @@ export const REVIEW_SYSTEM = [
 ].join(" ");
 
 /** The prompt: what to look for, how to cite it, the verdict protocol, then the diff (capped). */
-export function reviewPrompt(label: string, change: Subject): string {
+export function reviewPrompt(label: string, change: DiffSubject): string {
   return [
     `# Code review: ${label}`,
     "",
@@ -63,13 +63,13 @@ export function reviewPrompt(label: string, change: Subject): string {
 }
 
 /** The subject with its untracked text files written into the diff text (git diff leaves them out). */
-export function withUntracked(change: Subject): Subject {
+export function withUntracked(change: DiffSubject): DiffSubject {
   const inText = new Set(parseUnifiedDiff(change.text).map((f) => f.path));
   const missing = change.files.filter((f) => f.status === "added" && !f.binary && f.added.length > 0 && !inText.has(f.path));
   if (missing.length === 0) return change;
   const sections = missing.map((f) => {
     const q = (prefix: string) => quotePath(`${prefix}${f.path}`);
-    const lines = f.added.map((l) => `+${l.text}`);
+    const lines = f.added.lines().map((l) => `+${l.text}`);
     return [
       `diff --git ${q("a/")} ${q("b/")}`,
       "new file mode 100644",
@@ -93,7 +93,7 @@ function quotePath(path: string): string {
 }
 
 /** A Subject from one diff's text (the staged diff: `git diff --cached`), for the prompt and the line check. */
-export function subjectOfDiff(root: string, head: string, text: string): Subject {
+export function subjectOfDiff(root: string, head: string, text: string): DiffSubject {
   const files = parseUnifiedDiff(text);
   const sum = (count: (f: (typeof files)[number]) => number) => files.reduce((total, f) => total + count(f), 0);
   const stat = { files: files.length, insertions: sum((f) => f.added.length), deletions: sum((f) => f.removedCount) };

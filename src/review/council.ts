@@ -2,7 +2,7 @@
 // security — each with the spec, the diff and the gate results, none seeing another's verdict.
 // Pass: ≥ 2 APPROVE and no critical/high finding; a unanimous APPROVE must survive a devil's advocate.
 // A reviewer the run's budget stopped is no vote: the council then does not pass (nor record a round if none ran).
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { CouncilRound, type ReviewerRecord, type VerdictName } from "../core/evidence-schema.ts";
@@ -18,7 +18,7 @@ export type CouncilInput = {
   ws: Workspace;
   runId: string;
   iteration: number;
-  change: Subject;
+  change: DiffSubject;
   spec: Spec;
   gates: GateResult[];
   agent: ReviewAgent;

@@ -1,11 +1,11 @@
 // The change under review as text for reviewer and judge prompts, rendered from the run's one
 // Change (gates/diff.ts): a stat line per file, then the diff capped so a huge change cannot blow
 // the prompt; the cap is stated, never silent. Pure.
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 
 export const MAX_DIFF_CHARS = 120_000;
 
-export function diffForReview(change: Subject, maxChars = MAX_DIFF_CHARS): string {
+export function diffForReview(change: DiffSubject, maxChars = MAX_DIFF_CHARS): string {
   const stat = change.files.map(
     (f) => ` ${f.oldPath ? `${f.oldPath} => ` : ""}${f.path} | ${f.binary ? "binary" : `+${f.added.length} -${f.removedCount}`}`,
   );

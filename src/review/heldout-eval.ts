@@ -3,7 +3,7 @@
 // those items and the diff. `fail` blocks; `unknown`, missing items or an unusable answer are
 // inconclusive. Results name no item text, and are reused only under loki's seal (heldout-cache.ts).
 // A judge the run's budget stopped decided nothing: no result is sealed, so a resumed run asks again.
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 import type { HeldoutResult, VerdictName } from "../core/evidence-schema.ts";
 import { revealHeldOut } from "../spec/heldout-store.ts";
 import { SCHEMA_VERSION, type Spec } from "../core/schema.ts";
@@ -19,7 +19,7 @@ export type HeldoutInput = {
   ws: Workspace;
   runId: string;
   iteration: number;
-  change: Subject;
+  change: DiffSubject;
   /** Its `source` decides whether verify commands may run at all (local files only). */
   spec: Spec;
   agent: ReviewAgent;

@@ -1,7 +1,7 @@
 // A read-only judge of acceptance items against the change: one call in its own review copy, its answer
 // in the verdict protocol, one status per item. No answer, a mutation or an unusable answer leaves every
 // item `unknown` (never a pass). Used for the held-out items and, when tasks were dead-lettered, for every visible one.
-import type { Subject } from "../gates/gate.ts";
+import type { DiffSubject } from "../gates/gate.ts";
 import type { HeldoutResult } from "../core/evidence-schema.ts";
 import { renderItems } from "../spec/items.ts";
 import type { ReviewAgent, TrustSink } from "./agent.ts";
@@ -12,7 +12,7 @@ import { PROTOCOL, parseVerdict } from "./verdict.ts";
 export type Judged = Omit<HeldoutResult["items"][number], "category">;
 export type JudgeInput = {
   root: string;
-  change: Subject;
+  change: DiffSubject;
   agent: ReviewAgent;
   trust: TrustSink;
   items: { id: string; text: string }[];

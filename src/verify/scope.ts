@@ -3,7 +3,8 @@
 // The other gates grade the change itself (or the whole project) and see the real diff subject.
 import { gitError } from "../core/errors.ts";
 import { git } from "../core/git.ts";
-import type { ChangedFile, Subject } from "../gates/gate.ts";
+import { linesOf, NO_LINES } from "../gates/diff-lines.ts";
+import type { ChangedFile, Line, Subject } from "../gates/gate.ts";
 import type { Scope } from "./evidence.ts";
 
 /** Gates whose findings come from reading lines: they can honour `files` and `repo`. */
@@ -45,18 +46,22 @@ export async function widenSubject(subject: Subject, scope: Scope): Promise<Subj
   if (result.exitCode !== 0 && result.exitCode !== 1)
     throw gitError(`git grep failed: ${result.digest || result.spawnError || `exit ${result.exitCode}`}`);
   const lines = parseGrep(result.stdout, subject.includesWorktree ? "" : "HEAD:");
-  if (scope === "files") return { ...subject, files: subject.files.map((f) => ({ ...f, added: lines.get(f.path) ?? f.added })) };
+  const linesAt = (path: string) => {
+    const found = lines.get(path);
+    return found === undefined ? undefined : linesOf(found);
+  };
+  if (scope === "files") return { ...subject, files: subject.files.map((f) => ({ ...f, added: linesAt(f.path) ?? f.added })) };
   const changed = new Map(subject.files.map((f) => [f.path, f]));
   const files: ChangedFile[] = [...lines].map(([path, added]) => ({
-    ...(changed.get(path) ?? { path, status: "modified" as const, binary: false, removed: [], removedCount: 0 }),
-    added,
+    ...(changed.get(path) ?? { path, status: "modified" as const, binary: false, removed: NO_LINES, removedCount: 0 }),
+    added: linesOf(added),
   }));
   return { ...subject, files: [...files, ...subject.files.filter((f) => !lines.has(f.path))] };
 }
 
 /** `[rev:]path\0line\0text` per line → path → numbered lines. */
-export function parseGrep(output: string, prefix: string): Map<string, ChangedFile["added"]> {
-  const files = new Map<string, ChangedFile["added"]>();
+export function parseGrep(output: string, prefix: string): Map<string, Line[]> {
+  const files = new Map<string, Line[]>();
   let start = 0;
   while (start < output.length) {
     let end = output.indexOf("\n", start);

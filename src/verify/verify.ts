@@ -160,7 +160,9 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   // Its tree is listed while the diff is read.
   const baseTree = commitTree(root, base.mergeBase);
   baseTree.catch(() => undefined);
+  // The gates need the parsed files only: the diff's text is not kept (a large one would be held whole).
   const subject = await readSubject(root, base.mergeBase, {
+    text: false,
     includeWorktree: options.uncommitted === true,
     ...(options.masked ? { masked: options.masked } : {}),
     revisions: { top: root, head, infoAttributes },

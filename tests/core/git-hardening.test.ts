@@ -124,7 +124,7 @@ describe("hardened git", () => {
     try {
       const again = await readSubject(repo.path, start, { includeWorktree: false });
       expect(again.sha256).toBe(plain.sha256);
-      expect(again.files[0]?.added.map((l) => l.line)).toEqual([3, 9]);
+      expect(again.files[0]?.added.lines().map((l) => l.line)).toEqual([3, 9]);
     } finally {
       process.env.GIT_CONFIG_GLOBAL = saved;
     }

@@ -15,6 +15,7 @@ import {
   type Audit,
 } from "../../src/gates/deps.ts";
 import type { ChangedFile, GateContext } from "../../src/gates/gate.ts";
+import { NO_LINES } from "../../src/gates/diff-lines.ts";
 import { Config } from "../../src/core/config.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import { subjectOf } from "../helpers/subject.ts";
@@ -298,7 +299,9 @@ describe("planAudits and when", () => {
       await using go = await tmpdir({ files: { "go.mod": "module x\n", "go.sum": "" } });
       const ctx = (root: string, paths: string[]): GateContext => ({
         subject: subjectOf(
-          paths.map((path): ChangedFile => ({ path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 })),
+          paths.map(
+            (path): ChangedFile => ({ path, status: "modified", binary: false, added: NO_LINES, removed: NO_LINES, removedCount: 0 }),
+          ),
           { root, base: "b", head: "h", includesWorktree: false },
         ),
         project: { kinds: [], test: null, build: null, lint: null },

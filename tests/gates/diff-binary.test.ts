@@ -8,8 +8,9 @@ import type { ChangedFile } from "../../src/gates/gate.ts";
 import { binaryByBaseAttributes } from "../../src/gates/blobs.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
+import { plainFile } from "../helpers/subject.ts";
 
-const byPath = (files: ChangedFile[]) => Object.fromEntries(files.map((f) => [f.path, f]));
+const byPath = (files: ChangedFile[]) => Object.fromEntries(files.map((f) => [f.path, plainFile(f)]));
 const PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000", "hex");
 const TEST_BEFORE = 'test("adds", () => {\n  expect(add(1, 2)).toBe(3);\n  expect(add(2, 2)).toBe(4);\n});\n';
 // The agent's edit, as file content: a skipped test behind `-diff`, which tamper must still see.
@@ -47,7 +48,8 @@ describe("readSubject: binary by loki's rule", () => {
       ],
     });
     expect(files["src/add.ts"]?.added).toEqual([{ line: 1, text: "export const add = (a: number, b: number) => a + b;" }]);
-    expect(files["gone.js"]).toMatchObject({ status: "deleted", binary: false, removed: [{ line: 1, text: "x" }] });
+    // Its removed line is counted (no gate reads a non-test file's removed lines, so they are not kept).
+    expect(files["gone.js"]).toMatchObject({ status: "deleted", binary: false, removed: null, removedCount: 1 });
     expect(files["logo.png"]).toMatchObject({ status: "added", binary: true, added: [] });
     // Reviewers and the proof read the text: it carries the lines too, and only the real binary stays hidden.
     expect(subject.text).toContain("+test.skip(");

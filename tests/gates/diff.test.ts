@@ -7,10 +7,11 @@ import { isLokiError } from "../../src/core/errors.ts";
 import type { ChangedFile } from "../../src/gates/gate.ts";
 import { readSubject, readSubjectFiles } from "../../src/gates/diff.ts";
 import { parseUnifiedDiff, unquote } from "../../src/gates/diff-parse.ts";
+import { plainFile } from "../helpers/subject.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const lines = (n: number, prefix = "line") => Array.from({ length: n }, (_, i) => `${prefix} ${i + 1}\n`).join("");
-const byPath = (files: ChangedFile[]) => Object.fromEntries(files.map((f) => [f.path, f]));
+const byPath = (files: ChangedFile[]) => Object.fromEntries(files.map((f) => [f.path, plainFile(f)]));
 const head = (dir: string) => git(dir, ["rev-parse", "HEAD"]).trim();
 
 async function thrown(promise: Promise<unknown>): Promise<unknown> {
@@ -62,15 +63,16 @@ describe("readSubject", () => {
         { line: 5, text: "++ plus" },
         { line: 6, text: "-- minus" },
       ],
-      removed: [{ line: 2, text: "b" }],
+      // Counted, not kept: no gate reads the removed lines of a file that is neither a test nor runner configuration.
+      removed: null,
       removedCount: 1,
     });
-    expect(files["del.txt"]).toMatchObject({ status: "deleted", added: [], removed: [{ line: 1, text: "gone" }], removedCount: 1 });
+    expect(files["del.txt"]).toMatchObject({ status: "deleted", added: [], removed: null, removedCount: 1 });
     expect(files["new/name.txt"]).toMatchObject({
       status: "renamed",
       oldPath: "old/name.txt",
       added: [{ line: 21, text: "tail" }],
-      removed: [],
+      removed: null,
       removedCount: 0,
     });
     expect(files["img.bin"]).toMatchObject({ status: "modified", binary: true, added: [] });
@@ -97,7 +99,7 @@ describe("readSubject", () => {
     expect(subject.base).toMatch(/^[0-9a-f]{40}$/);
     expect(subject.files.map((f) => f.path).sort()).toEqual([...odd.filter((p) => p !== "with space.txt"), "moved with space.txt"].sort());
     for (const file of subject.files)
-      expect(file.added).toEqual([{ line: 1, text: file.path === "moved with space.txt" ? "with space.txt" : file.path }]);
+      expect(file.added.lines()).toEqual([{ line: 1, text: file.path === "moved with space.txt" ? "with space.txt" : file.path }]);
   });
 
   test("a user's diff config (no prefix, external diff, color) does not change the parse", async () => {
@@ -113,8 +115,8 @@ describe("readSubject", () => {
     dir.write("a/a.txt", "1\n2\n");
     git(dir.path, ["commit", "-qam", "two"]);
     const subject = await readSubject(dir.path, base, { includeWorktree: false });
-    expect(subject.files).toEqual([
-      { path: "a/a.txt", status: "modified", binary: false, added: [{ line: 2, text: "2" }], removed: [], removedCount: 0 },
+    expect(subject.files.map(plainFile)).toEqual([
+      { path: "a/a.txt", status: "modified", binary: false, added: [{ line: 2, text: "2" }], removed: null, removedCount: 0 },
     ]);
   });
 
@@ -212,10 +214,10 @@ describe("readSubjectFiles", () => {
 describe("parseUnifiedDiff", () => {
   test("hunk counts, not prefixes, decide content; no-newline markers are skipped", () => {
     const text = [
-      "diff --git a/x b/x",
+      "diff --git a/test/x b/test/x",
       "index 1..2 100644",
-      "--- a/x",
-      "+++ b/x",
+      "--- a/test/x",
+      "+++ b/test/x",
       "@@ -1,2 +1,3 @@",
       "---- was a header look-alike",
       "-b",
@@ -224,9 +226,9 @@ describe("parseUnifiedDiff", () => {
       "\\ No newline at end of file",
       "+d",
     ].join("\n");
-    expect(parseUnifiedDiff(text)).toEqual([
+    expect(parseUnifiedDiff(text).map(plainFile)).toEqual([
       {
-        path: "x",
+        path: "test/x",
         status: "modified",
         binary: false,
         added: [
@@ -245,9 +247,9 @@ describe("parseUnifiedDiff", () => {
 
   test("removed lines carry old-file line numbers across hunks, context lines included", () => {
     const text = [
-      "diff --git a/y b/y",
-      "--- a/y",
-      "+++ b/y",
+      "diff --git a/test/y b/test/y",
+      "--- a/test/y",
+      "+++ b/test/y",
       "@@ -5,2 +4,0 @@",
       "-five",
       "-six",
@@ -260,13 +262,13 @@ describe("parseUnifiedDiff", () => {
       " twenty-two",
     ].join("\n");
     const [file] = parseUnifiedDiff(text);
-    expect(file?.removed).toEqual([
+    expect(file?.removed?.lines()).toEqual([
       { line: 5, text: "five" },
       { line: 6, text: "six" },
       { line: 10, text: "ten" },
       { line: 21, text: "twenty-one" },
     ]);
-    expect(file?.added).toEqual([{ line: 8, text: "eight" }]);
+    expect(file?.added.lines()).toEqual([{ line: 8, text: "eight" }]);
     expect(file?.removedCount).toBe(4);
   });
 

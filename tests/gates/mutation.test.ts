@@ -8,6 +8,7 @@ import { Config } from "../../src/core/config.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { runGates } from "../../src/gates/gate.ts";
+import { linesOf, NO_LINES } from "../../src/gates/diff-lines.ts";
 import { mutateRanges, mutationGate } from "../../src/gates/mutation.ts";
 import { verifyRepo } from "../helpers/verify-repo.ts";
 
@@ -34,8 +35,8 @@ async function grade(testFile: string, installed = true) {
 
 describe.skipIf(!existsSync(join(MODULES, ".bin", "stryker")))("mutation (StrykerJS)", () => {
   test("mutates only the changed lines", () => {
-    const file = { path: "a.js", status: "modified" as const, binary: false, removed: [], removedCount: 0 };
-    const added = [1, 2, 3, 7, 9, 10].map((line) => ({ line, text: "x" }));
+    const file = { path: "a.js", status: "modified" as const, binary: false, removed: NO_LINES, removedCount: 0 };
+    const added = linesOf([1, 2, 3, 7, 9, 10].map((line) => ({ line, text: "x" })));
     expect(mutateRanges([{ ...file, added }])).toEqual(["a.js:1-3", "a.js:7-7", "a.js:9-10"]);
     expect(
       mutateRanges([

@@ -8,6 +8,7 @@ import type { GateResult } from "../../src/core/schema.ts";
 import { detectProject } from "../../src/gates/detect.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { runGates, type ChangedFile } from "../../src/gates/gate.ts";
+import { NO_LINES } from "../../src/gates/diff-lines.ts";
 import { planTools, staticGate, syntaxError, toolFindings } from "../../src/gates/static.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
@@ -81,7 +82,7 @@ describe("toolFindings", () => {
 
 describe("planTools", () => {
   const live = (...paths: string[]): ChangedFile[] =>
-    paths.map((path) => ({ path, status: "modified", binary: false, added: [], removed: [], removedCount: 0 }));
+    paths.map((path) => ({ path, status: "modified", binary: false, added: NO_LINES, removed: NO_LINES, removedCount: 0 }));
 
   test("tsconfig.json without a project-local tsc is reported missing, never run from PATH", async () => {
     await using dir = await tmpdir({ files: { "tsconfig.json": "{}" } });

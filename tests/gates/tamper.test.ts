@@ -3,8 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import type { GateResult } from "../../src/core/schema.ts";
 import type { ChangedFile } from "../../src/gates/gate.ts";
+import { linesOf, NO_LINES } from "../../src/gates/diff-lines.ts";
 import { countAssertions } from "../../src/gates/assertions.ts";
-import { isTestPath, tamperGate } from "../../src/gates/tamper.ts";
+import { tamperGate } from "../../src/gates/tamper.ts";
+import { isTestPath } from "../../src/gates/test-paths.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 import { gradeOne, subjectOf } from "../helpers/subject.ts";
 
@@ -15,8 +17,8 @@ function changed(path: string, added: string[], removed: string[] = [], extra: P
     path,
     status: "modified",
     binary: false,
-    added: numbered(added),
-    removed: numbered(removed),
+    added: linesOf(numbered(added)),
+    removed: linesOf(numbered(removed)),
     removedCount: removed.length,
     ...extra,
   };
@@ -179,7 +181,7 @@ describe("test-runner config that excludes tests", () => {
     await using dir = await tmpdir({ files: { [path]: text } });
     const all = text.split("\n");
     const added = lines.map((line) => ({ line, text: all[line - 1] ?? "" }));
-    return tamper([{ path, status: "modified", binary: false, added, removed: [], removedCount: 0 }], dir.path);
+    return tamper([{ path, status: "modified", binary: false, added: linesOf(added), removed: NO_LINES, removedCount: 0 }], dir.path);
   }
   const jest =
     'module.exports = {\n  testPathIgnorePatterns: [\n    "/node_modules/",\n    "/auth/",\n  ],\n  coveragePathIgnorePatterns: [\n    "/gen/",\n  ],\n};\n';

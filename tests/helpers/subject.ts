@@ -3,12 +3,26 @@
 // gate's result on a subject.
 import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
-import { runGates, type ChangedFile, type Gate, type Subject } from "../../src/gates/gate.ts";
+import { linesOf } from "../../src/gates/diff-lines.ts";
+import { runGates, type ChangedFile, type DiffSubject, type Gate, type Line, type Subject } from "../../src/gates/gate.ts";
 
-export function subjectOf(files: ChangedFile[], at: { root: string; base: string; head: string; includesWorktree: boolean }): Subject {
+export function subjectOf(files: ChangedFile[], at: { root: string; base: string; head: string; includesWorktree: boolean }): DiffSubject {
   const insertions = files.reduce((n, f) => n + f.added.length, 0);
   const deletions = files.reduce((n, f) => n + f.removedCount, 0);
   return { ...at, files, text: "", sha256: "", stat: { files: files.length, insertions, deletions } };
+}
+
+/** A file written as plain data (lines as arrays), as gate tests write their inputs. */
+export type PlainFile = Omit<ChangedFile, "added" | "removed"> & { added: Line[]; removed: Line[] | null };
+
+/** A ChangedFile from plain data: its lines held as a parsed diff's are read (Lines). */
+export function fileOf(file: PlainFile): ChangedFile {
+  return { ...file, added: linesOf(file.added), removed: file.removed === null ? null : linesOf(file.removed) };
+}
+
+/** A parsed file as plain data (its lines built), to compare with expected values. */
+export function plainFile(file: ChangedFile): PlainFile {
+  return { ...file, added: file.added.lines(), removed: file.removed === null ? null : file.removed.lines() };
 }
 
 /** One gate's result on `subject`, with no project commands and the default config. */
