@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { git, nameable } from "../core/git.ts";
+import { fileRead } from "./diff-lines.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
 /** A file past this is not read: null here; an untracked one in the diff is recorded as binary (diff.ts). */
@@ -19,18 +20,60 @@ export type Commit = { root: string; head: string };
 type Memo = { ids: Map<string, string | null>; whole: boolean; failed: boolean; texts: Map<string, string | null> };
 const memo = new WeakMap<Commit, Memo>();
 
-/** Each path's text at `commit.head` (UTF-8); null when absent, not a regular file's blob, or too large. */
-export async function readCommitFiles(commit: Commit, paths: readonly string[]): Promise<(string | null)[]> {
+/** Files read at once by readEachCommitFile: what it holds at a time, whatever the number of files. */
+const EACH_BATCH = 256;
+
+function memoOf(commit: Commit): Memo {
   let entry = memo.get(commit);
   if (!entry) {
     entry = { ids: new Map(), whole: false, failed: false, texts: new Map() };
     memo.set(commit, entry);
   }
+  return entry;
+}
+
+/** Each path's text at `commit.head` (UTF-8); null when absent, not a regular file's blob, or too large. */
+export async function readCommitFiles(commit: Commit, paths: readonly string[]): Promise<(string | null)[]> {
+  const entry = memoOf(commit);
   const { texts } = entry;
   const unread = [...new Set(paths)].filter((path) => !texts.has(path));
   await lookUp(commit, entry, unread);
+  for (const [path, text] of await readTexts(commit, entry, unread)) texts.set(path, text);
+  return paths.map((path) => texts.get(path) ?? null);
+}
+
+/**
+ * readCommitFiles for many files (a whole change's), a batch at a time and none kept: `visit` sees
+ * each path's text in the order given, and only one batch of texts is held at once.
+ */
+export async function readEachCommitFile(
+  commit: Commit,
+  paths: readonly string[],
+  visit: (path: string, text: string | null) => void,
+): Promise<void> {
+  const entry = memoOf(commit);
+  const unread = [...new Set(paths)].filter((path) => !entry.texts.has(path));
+  await lookUp(commit, entry, unread);
+  // A batch's texts live in visitBatch's frame only: gone once it returns, before the collector is nudged.
+  const visitBatch = async (batch: readonly string[]) => {
+    const read = await readTexts(
+      commit,
+      entry,
+      batch.filter((path) => !entry.texts.has(path)),
+    );
+    for (const path of batch) visit(path, entry.texts.get(path) ?? read.get(path) ?? null);
+  };
+  for (let start = 0; start < paths.length; start += EACH_BATCH) {
+    await visitBatch(paths.slice(start, start + EACH_BATCH));
+    fileRead(EACH_BATCH);
+  }
+}
+
+/** The texts of `paths` (looked up already): from disk when the bytes are the blob, else from git. */
+async function readTexts(commit: Commit, entry: Memo, paths: readonly string[]): Promise<Map<string, string | null>> {
+  const texts = new Map<string, string | null>();
   const rest: string[] = [];
-  for (const path of unread) {
+  for (const path of new Set(paths)) {
     const id = entry.ids.get(path);
     const text = id === undefined || id === null ? null : sameOnDisk(join(commit.root, path), id);
     if (text === null) rest.push(path);
@@ -47,7 +90,7 @@ export async function readCommitFiles(commit: Commit, paths: readonly string[]):
     });
     texts.set(path, shown.ok && !shown.truncated ? shown.stdout : null);
   }
-  return paths.map((path) => texts.get(path) ?? null);
+  return texts;
 }
 
 /**

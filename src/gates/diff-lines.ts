@@ -12,6 +12,27 @@ export function linesOf(lines: readonly Line[]): Lines {
 
 export const NO_LINES: Lines = linesOf([]);
 
+/** How many file reads (a file's lines built, a batch of its texts read) between two nudges of the collector. */
+const COLLECT_EVERY = 256;
+/** Every this many nudges, a full collection: what lived across an await (a batch) is old by then. */
+const FULL_EVERY = 8;
+let reads = 0;
+let nudges = 0;
+
+/**
+ * Called after each file read by a pass over a whole change: every COLLECT_EVERY reads, a young-generation
+ * collection (well under a millisecond) lets the next files reuse what the last ones left behind, and every
+ * FULL_EVERY of those a full one (a few ms). Without them a 10,000-file pass piles up tens of MB of garbage
+ * before the collector runs on its own (peak RSS); a change under 2,048 files never pays for a full one.
+ */
+export function fileRead(weight = 1): void {
+  reads += weight;
+  if (reads < COLLECT_EVERY) return;
+  reads = 0;
+  nudges = (nudges + 1) % FULL_EVERY;
+  Bun.gc(nudges === 0);
+}
+
 /** A file's lines past this many bytes are kept deflated: a 10,000-file diff's added lines are then
  *  several times smaller in memory, for about 10 ms per 4 MB to pack and as much to unpack when read. */
 const DEFLATE_FROM = 1024;
@@ -62,6 +83,7 @@ export class LineBuilder {
     return {
       length: count,
       lines: () => {
+        fileRead();
         const bytes = deflated ? Bun.inflateSync(packed) : packed;
         // Buffer#toString never strips a leading byte-order mark (TextDecoder would): a line may start with one.
         const texts = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8").split("\n");

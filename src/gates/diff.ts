@@ -9,9 +9,9 @@ import { git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
 import { applyBinaryRule, type DiffRead } from "./binary.ts";
 import { binaryByBaseAttributes } from "./blobs.ts";
-import { MAX_FILE_BYTES, readCommitFiles } from "./commit-files.ts";
+import { MAX_FILE_BYTES, readCommitFiles, readEachCommitFile } from "./commit-files.ts";
 import { createDiffParser } from "./diff-parse.ts";
-import { linesOf, NO_LINES } from "./diff-lines.ts";
+import { fileRead, linesOf, NO_LINES } from "./diff-lines.ts";
 import type { ChangedFile, DiffSubject, Subject } from "./gate.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
@@ -105,6 +105,8 @@ async function streamDiff(argv: string[], cwd: string, baseSha: string, keepText
       if (keepText) chunks.push(chunk);
       if (!mayHoldNul && chunk.indexOf(0) !== -1) mayHoldNul = true;
       parser.push(chunk);
+      // About one file's worth of diff per 4 KiB: the parse leaves header strings and joined lines behind.
+      fileRead(chunk.length / 4096);
     } catch (error) {
       failure = error;
     }
@@ -221,6 +223,16 @@ export async function readSubjectFiles(subject: Subject, paths: readonly string[
       return null;
     }
   });
+}
+
+/** readSubjectFiles for a whole change's files, one batch at a time, none kept: `visit` sees each in order. */
+export async function readEachSubjectFile(
+  subject: Subject,
+  paths: readonly string[],
+  visit: (path: string, text: string | null) => void,
+): Promise<void> {
+  if (!subject.includesWorktree) return readEachCommitFile(subject, paths, visit);
+  for (const path of paths) visit(path, (await readSubjectFiles(subject, [path]))[0] ?? null);
 }
 
 /** One untracked file as git would show it when added: every line new (a link: its target). None

@@ -8,7 +8,7 @@ import { parseAllDocuments } from "yaml";
 import { messageOf } from "../core/errors.ts";
 import { run, whichBinary, type ExecResult } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
-import { readSubjectFiles } from "./diff.ts";
+import { readEachSubjectFile } from "./diff.ts";
 import { fingerprint, type ChangedFile, type Gate, type GateContext, type GateOutcome, type Subject, projectArgv } from "./gate.ts";
 
 type Tool = { name: string; argv: string[] };
@@ -187,12 +187,11 @@ async function builtInCheck(subject: Subject, live: ChangedFile[], missing: stri
   const paths = live.filter((f) => checkable(f.path)).map((f) => f.path);
   const details = { checked: paths.length, missing };
   if (paths.length === 0) return { status: "pass", reason: `nothing to check — ${why}`, findings: [], details };
-  const texts = await readSubjectFiles(subject, paths);
   const findings: Finding[] = [];
   const unread: string[] = [];
-  paths.forEach((path, i) => {
-    const text = texts[i];
-    if (text === null || text === undefined) return void unread.push(path);
+  // Every changed file may be checked: read a batch at a time, so a 10,000-file change is never held whole.
+  await readEachSubjectFile(subject, paths, (path, text) => {
+    if (text === null) return void unread.push(path);
     const error = syntaxError(path, text);
     if (error) findings.push(finding("syntax", path, error.line, error.message, "high"));
   });

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { isLokiError } from "../../src/core/errors.ts";
 import type { ChangedFile } from "../../src/gates/gate.ts";
-import { readSubject, readSubjectFiles } from "../../src/gates/diff.ts";
+import { readEachSubjectFile, readSubject, readSubjectFiles } from "../../src/gates/diff.ts";
 import { parseUnifiedDiff, unquote } from "../../src/gates/diff-parse.ts";
 import { plainFile } from "../helpers/subject.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
@@ -205,9 +205,35 @@ describe("readSubjectFiles", () => {
     expect(await readSubjectFiles(subject, paths)).toEqual([committed, null, null, "a\u0000é\n", "jest.config.js", "odd\n"]);
     // Asked again (another gate of the same round): the same answers.
     expect(await readSubjectFiles(subject, ["jest.config.js", "dir/bin"])).toEqual([committed, "a\u0000é\n"]);
+    // Read one by one for a pass over the whole change: the same answers, in the order asked.
+    const visited: [string, string | null][] = [];
+    await readEachSubjectFile(await readSubject(dir.path, base, { includeWorktree: false }), paths, (path, text) =>
+      visited.push([path, text]),
+    );
+    expect(visited).toEqual(paths.map((path, i) => [path, [committed, null, null, "a\u0000é\n", "jest.config.js", "odd\n"][i] ?? null]));
     // With the working tree included, the working tree is what is graded.
     const worktree = await readSubject(dir.path, base, { includeWorktree: true });
     expect(await readSubjectFiles(worktree, ["jest.config.js", "missing.txt"])).toEqual(["module.exports = {};\n", null]);
+    const fromDisk: [string, string | null][] = [];
+    await readEachSubjectFile(worktree, ["jest.config.js", "missing.txt"], (path, text) => fromDisk.push([path, text]));
+    expect(fromDisk).toEqual([
+      ["jest.config.js", "module.exports = {};\n"],
+      ["missing.txt", null],
+    ]);
+  });
+
+  test("readEachSubjectFile: a change larger than a batch is visited whole and in order, each file as committed", async () => {
+    const names = Array.from({ length: 600 }, (_, i) => `f/${String(i).padStart(3, "0")}.txt`);
+    await using dir = await tmpdir({ commit: true, files: Object.fromEntries(names.map((name) => [name, "old\n"])) });
+    const base = head(dir.path);
+    for (const name of names) dir.write(name, `new ${name}\n`);
+    git(dir.path, ["commit", "-qam", "change"]);
+    dir.write("f/000.txt", "not committed\n");
+    const subject = await readSubject(dir.path, base, { includeWorktree: false, text: false });
+    const order = [...names].reverse();
+    const seen: [string, string | null][] = [];
+    await readEachSubjectFile(subject, order, (path, text) => seen.push([path, text]));
+    expect(seen).toEqual(order.map((name) => [name, `new ${name}\n`]));
   });
 });
 
