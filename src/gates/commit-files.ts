@@ -115,10 +115,16 @@ async function lookUp(commit: Commit, entry: Memo, paths: readonly string[]): Pr
     entry.failed = true;
     return;
   }
-  for (const line of listed.stdout.split("\0")) {
-    const tab = line.indexOf("\t");
-    const [mode, type, id] = line.slice(0, tab).split(" ");
-    if (tab > 0 && type === "blob" && (mode === "100644" || mode === "100755") && id) entry.ids.set(line.slice(tab + 1), id);
+  // `<mode> blob <id>\t<path>\0` read in place: a whole tree's listing split into lines and fields first
+  // would leave several strings per entry behind (tens of thousands for a large repository).
+  const out = listed.stdout;
+  for (let at = 0; at < out.length; ) {
+    const nul = out.indexOf("\0", at);
+    const end = nul === -1 ? out.length : nul;
+    const tab = out.indexOf("\t", at);
+    const regular = out.startsWith("100644 blob ", at) || out.startsWith("100755 blob ", at);
+    if (regular && tab > at + 12 && tab < end) entry.ids.set(out.slice(tab + 1, end), out.slice(at + 12, tab));
+    at = end + 1;
   }
   // A named path the listing did not give as a regular file is none at this commit.
   for (const path of wanted) if (!entry.ids.has(path)) entry.ids.set(path, null);
