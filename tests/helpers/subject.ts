@@ -1,9 +1,8 @@
 // A change (Subject) built from files in memory, for gate tests that need no repository: the text,
-// hash and stat are derived from the files the way readSubject derives them from git; and one
-// gate's result on a subject.
+// hash and stat are derived from the files the way readSubject derives them from git; a parsed file
+// as plain data to compare; and one gate's result on a subject.
 import { Config } from "../../src/core/config.ts";
 import type { GateResult } from "../../src/core/schema.ts";
-import { linesOf } from "../../src/gates/diff-lines.ts";
 import { runGates, type ChangedFile, type DiffSubject, type Gate, type Line, type Subject } from "../../src/gates/gate.ts";
 
 export function subjectOf(files: ChangedFile[], at: { root: string; base: string; head: string; includesWorktree: boolean }): DiffSubject {
@@ -12,13 +11,8 @@ export function subjectOf(files: ChangedFile[], at: { root: string; base: string
   return { ...at, files, text: "", sha256: "", stat: { files: files.length, insertions, deletions } };
 }
 
-/** A file written as plain data (lines as arrays), as gate tests write their inputs. */
+/** A file as plain data (its lines as arrays of numbered lines). */
 export type PlainFile = Omit<ChangedFile, "added" | "removed"> & { added: Line[]; removed: Line[] | null };
-
-/** A ChangedFile from plain data: its lines held as a parsed diff's are read (Lines). */
-export function fileOf(file: PlainFile): ChangedFile {
-  return { ...file, added: linesOf(file.added), removed: file.removed === null ? null : linesOf(file.removed) };
-}
 
 /** A parsed file as plain data (its lines built), to compare with expected values. */
 export function plainFile(file: ChangedFile): PlainFile {
