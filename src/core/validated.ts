@@ -1,7 +1,23 @@
-// Values a zod schema's own parse produced in this process, deep-frozen so nothing can change them
-// afterwards: writeJson (core/workspace.ts) writes such a value without validating it a second time.
+// Values a zod schema's own (compiled) parse produced in this process, deep-frozen so nothing can change
+// them afterwards: writeJson (core/workspace.ts) writes such a value without validating it a second time.
 // Only for loki's own freshly built values; what another process may have written is parsed on read.
-import type { z } from "zod";
+import { z } from "zod";
+
+const compiledOf = new WeakMap<z.ZodType, z.ZodType>();
+
+/**
+ * `schema` as z.compile makes it, once per schema: one generated function builds the whole output,
+ * where the runtime parser makes a payload object per field of every item of a 20,000-item spec.
+ * Same output; an invalid value is parsed again by the runtime parser, so the error is its own.
+ */
+export function compiledSchema<S extends z.ZodType>(schema: S): S {
+  let compiled = compiledOf.get(schema);
+  if (compiled === undefined) {
+    compiled = z.compile(schema);
+    compiledOf.set(schema, compiled);
+  }
+  return compiled as S;
+}
 
 /** The schema whose parse produced each value; a WeakMap, so a value dropped is forgotten with it. */
 const producedBy = new WeakMap<object, z.ZodType>();
@@ -12,7 +28,7 @@ const producedBy = new WeakMap<object, z.ZodType>();
  * freezes nothing the caller still holds; a later attempt to change it throws (modules are strict).
  */
 export function parseFrozen<S extends z.ZodType>(schema: S, value: z.input<S>): z.output<S> {
-  const data = schema.parse(value);
+  const data = compiledSchema(schema).parse(value);
   if (typeof data === "object" && data !== null) {
     deepFreeze(data);
     producedBy.set(data, schema);

@@ -9,7 +9,7 @@ import { workspaceError } from "./errors.ts";
 import { clearDeadLock, withLock } from "./lock.ts";
 import { parseJsonlLine, unreadableMessage, unreadableReport } from "./jsonl.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
-import { validatedBy } from "./validated.ts";
+import { compiledSchema, validatedBy } from "./validated.ts";
 
 // The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
 // syncOwed makes the "boundary" writes so far durable: the loop calls it at each iteration boundary.
@@ -60,7 +60,7 @@ export function writeJson<S extends z.ZodType>(path: string, schema: S, value: z
     writeFileAtomic(path, jsonBytes(value), 0o600, durability);
     return value as z.output<S>;
   }
-  const parsed = schema.safeParse(value);
+  const parsed = compiledSchema(schema).safeParse(value);
   if (!parsed.success) {
     throw workspaceError(`refusing to write invalid data to ${path}: ${parsed.error.issues[0]?.message ?? "invalid"}`, {
       data: { issues: parsed.error.issues },

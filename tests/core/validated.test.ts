@@ -1,12 +1,13 @@
 // Validate once: a value parseFrozen produced is frozen and written without a second parse; anything
-// else (a copy, a value of another schema, a hand-built object) is still validated on write.
+// else (a copy, a value of another schema, a hand-built object) is still validated on write, by a
+// compiled parser that answers as the runtime one does.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { loadConfig } from "../../src/core/config.ts";
 import { Spec } from "../../src/core/schema.ts";
-import { memoOfValidated, parseFrozen, validatedBy } from "../../src/core/validated.ts";
+import { compiledSchema, memoOfValidated, parseFrozen, validatedBy } from "../../src/core/validated.ts";
 import { writeJson } from "../../src/core/workspace.ts";
 import { heldOutIds } from "../../src/spec/heldout.ts";
 import { readSpec } from "../../src/spec/read.ts";
@@ -59,5 +60,26 @@ describe("parseFrozen", () => {
     expect(heldOutIds(spec).size).toBe(3);
     expect(heldOutIds({ ...spec })).not.toBe(heldOutIds({ ...spec }));
     expect([...heldOutIds({ ...spec })]).toEqual([...heldOutIds(spec)]);
+  });
+
+  test("the compiled parser a schema gets once gives the runtime parser's output, key order and errors", () => {
+    expect(compiledSchema(Spec)).toBe(compiledSchema(Spec));
+    const item = { source: { line: 3 }, kind: "acceptance", text: "works", id: "ac-1", extra: true, section: undefined };
+    const spec = {
+      parsed_at: "2026-01-01T00:00:00.000Z",
+      warnings: [],
+      complexity: { reasons: [], score: 0, tier: "simple" },
+      stats: { words: 1, lines: 1, sections: 0, items: 1, endpoints: 0, integrations: [], data_stores: [], services: [] },
+      items: [item],
+      sections: [],
+      source: { sha256: "a".repeat(64), ref: "prd.md", kind: "markdown" },
+      title: "App",
+      schema_version: 1,
+    };
+    expect(JSON.stringify(compiledSchema(Spec).parse(spec))).toBe(JSON.stringify(Spec.parse(spec)));
+    const bad = { ...spec, items: [{ ...item, kind: "wish" }] };
+    const issues = (schema: typeof Spec) => schema.safeParse(bad).error?.issues;
+    expect(issues(compiledSchema(Spec))).toEqual(issues(Spec));
+    expect(issues(Spec)?.[0]?.path).toEqual(["items", 0, "kind"]);
   });
 });
