@@ -115,10 +115,16 @@ export function collectListItems(
 function itemsFromNodes(nodes: ListNode[]): RawItem[] {
   const texts = new Map<ListNode, { text: string; verify?: string }>();
   for (const node of nodes) {
-    const whole = normalizeText(node.parts.join(" "));
+    const whole = normalizeText(node.parts.length === 1 ? (node.parts[0] as string) : node.parts.join(" "));
     const command = verifyBullet(whole);
     if (command !== undefined && node.parent) {
       node.parent.verify = command;
+      continue;
+    }
+    // One line that is no "verify:" bullet normalized is none as it stands: nothing to split off.
+    if (command === undefined && node.parts.length === 1) {
+      texts.set(node, extractVerify(whole));
+      if (node.parent) node.parent.children++;
       continue;
     }
     // A continuation line that is just "verify: `cmd`" attaches the command, like a nested bullet.
@@ -139,14 +145,11 @@ function itemsFromNodes(nodes: ListNode[]): RawItem[] {
     if (kind === undefined || text === "") continue;
     const group = node.parent ? texts.get(node.parent)?.text.replace(/:$/, "") : undefined;
     const command = verify ?? node.verify;
-    items.push({
-      text,
-      kind,
-      line: node.line,
-      ...(node.section !== undefined ? { section: node.section } : {}),
-      ...(group ? { group } : {}),
-      ...(command !== undefined ? { verify: command } : {}),
-    });
+    const item: RawItem = { text, kind, line: node.line };
+    if (node.section !== undefined) item.section = node.section;
+    if (group) item.group = group;
+    if (command !== undefined) item.verify = command;
+    items.push(item);
   }
   return items;
 }

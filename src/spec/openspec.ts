@@ -34,8 +34,8 @@ export function parseOpenSpec(files: OpenSpecFile[], name?: string): ParsedSpec 
   let title: string | undefined;
   let summary: string | undefined;
   for (const path of openSpecFiles([...byPath.keys()])) {
-    const scanned = scanMarkdown(byPath.get(path) ?? "");
-    texts.push(scanned.text);
+    const scanned = scanMarkdown(byPath.get(path) ?? "", { text: true });
+    texts.push(scanned.text ?? "");
     for (const l of scanned.lines) if (l.kind === "heading") sections.push({ title: l.text, level: l.level, line: l.line });
     if (path === "proposal.md") {
       const h1 = scanned.lines.find((l) => l.kind === "heading" && l.level === 1);
