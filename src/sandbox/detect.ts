@@ -54,9 +54,13 @@ async function detectBwrap(options: DetectOptions): Promise<SandboxAvailability>
       install: INSTALL_BWRAP,
     };
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const versionRun = await run([path, "--version"], { timeoutMs });
+  // Both started at once: neither needs the other, and a caller that goes on with synchronous work
+  // (`loki plan` reading a spec) would only start a second one after it, when its event loop next runs.
+  const [versionRun, probe] = await Promise.all([
+    run([path, "--version"], { timeoutMs }),
+    run([path, ...BWRAP_ISOLATION, ...BWRAP_BASE, "--chdir", "/", "--", "true"], { timeoutMs, cwd: "/" }),
+  ]);
   const version = /(\d+\.\d+(?:\.\d+)?)/.exec(versionRun.stdout)?.[1] ?? null;
-  const probe = await run([path, ...BWRAP_ISOLATION, ...BWRAP_BASE, "--chdir", "/", "--", "true"], { timeoutMs, cwd: "/" });
   if (probe.ok) return { available: true, kind: "bwrap", path, version };
   return {
     available: false,
