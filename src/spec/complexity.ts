@@ -104,12 +104,10 @@ export function specStats(parsed: ParsedSpec): SpecStats {
 }
 
 /** Runs of non-space characters: what splitting on /\s+/ leaves non-empty, counted without the pieces
- *  (a 20,000-line spec has some 150,000 words). */
+ *  (a 20,000-line spec has some 150,000 words). Each run and the spaces around it become one "x" in a
+ *  single native replace, which is cheaper than a call into the pattern per word. */
 function countWords(text: string): number {
-  const word = /\S+/g;
-  let count = 0;
-  while (word.test(text)) count++;
-  return count;
+  return /\S/.test(text) ? text.replace(/\s*\S+\s*/g, "x").length : 0;
 }
 
 function countLines(text: string): number {
