@@ -1,13 +1,13 @@
 // Output for people and logs for later: picocolors printers (stdout = results, stderr = messages;
 // NO_COLOR respected; --quiet silences messages, never errors) and the pino file log under .loki/logs/ —
 // debug by default (LOKI_LOG_LEVEL), each line redacted (core/redact.ts), 0600, size-capped with one
-// rotated generation. pino loads on first use.
+// rotated generation. pino and the redaction rules load on first use.
 import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import pc from "picocolors";
 import type { pino as Pino } from "pino";
 import { writeFailure } from "./durable.ts";
-import { redactText } from "./redact.ts";
+import type { redactText as RedactText } from "./redact.ts";
 import { verbosity } from "./verbosity.ts";
 
 const colorOn = pc.isColorSupported && !process.env.NO_COLOR;
@@ -68,8 +68,10 @@ const loggers = new Map<string, Logger>();
 export function openLog(file: string): Logger {
   const existing = loggers.get(file);
   if (existing) return existing;
-  // require, not import(): a debug line is written where it happens, and a command that never logs never loads pino.
+  // require, not import(): a debug line is written where it happens, and a command that never logs never loads
+  // pino, nor the redaction rules and the secret detector (their module init is ~3 ms of every command's start).
   const { pino } = require("pino") as { pino: typeof Pino };
+  const { redactText } = require("./redact.ts") as { redactText: typeof RedactText };
   const destination = { write: (line: string) => writeLogLine(file, redactText(line).text) };
   const logger = pino({ level: logLevel(), base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   loggers.set(file, logger);
