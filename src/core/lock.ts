@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import { lockSync } from "proper-lockfile";
+import type { lockSync as LockSync } from "proper-lockfile";
 import { z } from "zod";
 import { writeFailure } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
@@ -144,6 +144,14 @@ export function clearDeadLock(path: string): void {
   const lockDir = `${path}.lock`;
   const owner = readLockOwner(lockDir);
   if (owner && pidStateSync(owner.pid, owner.start) !== "same") breakLock(lockDir, owner);
+}
+
+let lockSyncOnce: typeof LockSync | undefined;
+/** proper-lockfile's lockSync, loaded by the first append lock: a command that appends nothing (`loki plan`)
+ *  does not load it and the graceful-fs it brings (~1 ms of its start). */
+function lockSync(...args: Parameters<typeof LockSync>): ReturnType<typeof LockSync> {
+  lockSyncOnce ??= (require("proper-lockfile") as { lockSync: typeof LockSync }).lockSync;
+  return lockSyncOnce(...args);
 }
 
 /** Run `fn` holding the append lock of `path` (a sibling `.lock` directory). A lock left by a dead process is broken at once. */
