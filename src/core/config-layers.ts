@@ -2,7 +2,7 @@
 // (a syntax error names file:line:col), the environment (ecosystem names, then LOKI_*), and the keys
 // each layer set. Reads files only; knows no schema but the one it is given (no import of config.ts).
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import type { parseDocument as ParseDocument } from "yaml";
 import { z } from "zod";
 import { configError, messageOf } from "./errors.ts";
 
@@ -32,6 +32,8 @@ export function readConfigFile(file: string): Raw | undefined {
 }
 
 export function parseConfigText(text: string, file: string): Raw {
+  // Loaded here, not with the module: most commands run where no config file exists, and read no YAML.
+  const { parseDocument } = require("yaml") as { parseDocument: typeof ParseDocument };
   const doc = parseDocument(text, { prettyErrors: false });
   const error = doc.errors[0];
   if (error) {

@@ -1,7 +1,7 @@
 // Prompt modules from skills/ (embedded in the binary at build time), selected by phase, role, the
 // spec's facts and the role of the task worked.
 // Parsing is pure; the only "I/O" is the bundler's static text imports.
-import { parse as parseYaml } from "yaml";
+import type { parse as ParseYaml } from "yaml";
 import buildCore from "../../skills/build-core.md" with { type: "text" };
 import buildDone from "../../skills/build-done.md" with { type: "text" };
 import reviewCore from "../../skills/review-core.md" with { type: "text" };
@@ -60,7 +60,8 @@ const FLAT_LINE = /^([a-z_]+): (?:(0|[1-9][0-9]{0,8})|([a-z][a-z_-]*)|\[([a-z][a
 /**
  * The front matter as YAML reads it. Every module's is flat — `key: 10`, `key: word`, `key: [a, b]` —
  * and read here line by line as YAML would (YAML costs a one-shot command 10–20 ms for ten modules);
- * anything else (a comment, a quote, a repeated key, true/false/null) is left to the YAML parser.
+ * anything else (a comment, a quote, a repeated key, true/false/null) is left to the YAML parser, loaded
+ * only then.
  */
 export function frontMatter(block: string): unknown {
   const meta: Record<string, string | number | string[]> = {};
@@ -68,7 +69,7 @@ export function frontMatter(block: string): unknown {
     const [, key, number, word, list] = FLAT_LINE.exec(line) ?? [];
     const words = list === undefined ? [] : list.split(", ");
     if (key === undefined || key in meta || [word, ...words].some((w) => w === "true" || w === "false" || w === "null"))
-      return parseYaml(block);
+      return (require("yaml") as { parse: typeof ParseYaml }).parse(block);
     meta[key] = number !== undefined ? Number(number) : (word ?? words);
   }
   return meta;

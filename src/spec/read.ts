@@ -18,9 +18,7 @@ import { gradeComplexity, specStats } from "./complexity.ts";
 import { detectSpec, parseRemoteUrl, type Explicit, type SpecTarget } from "./detect.ts";
 import { heldOutIds } from "./heldout.ts";
 import { parseMarkdown } from "./markdown.ts";
-import { isOpenApi, parseOpenApi } from "./openapi.ts";
 import { openSpecFiles, parseOpenSpec } from "./openspec.ts";
-import { assertShallow, parseJsonText, parseStructured, parseYamlText } from "./structured.ts";
 import type { ParsedSpec } from "./types.ts";
 
 export const MAX_SPEC_BYTES = 5 * 1024 * 1024;
@@ -86,6 +84,11 @@ async function loadAndParse(target: SpecTarget, options: ReadOptions): Promise<{
       };
       if (target.format === "markdown") return { parsed: parseMarkdown(text, source.ref), source };
       if (target.format === "text") return { parsed: markdownOrBrief(text, source.ref), source: { ...source, kind: "brief" } };
+      // A JSON or YAML spec's parsers, and the yaml and jsonc packages, load only for such a spec.
+      const [{ assertShallow, parseJsonText, parseStructured, parseYamlText }, { isOpenApi, parseOpenApi }] = await Promise.all([
+        import("./structured.ts"),
+        import("./openapi.ts"),
+      ]);
       const value = target.format === "json" ? parseJsonText(text, source.ref) : parseYamlText(text, source.ref);
       assertShallow(value, source.ref);
       if (isOpenApi(value)) return { parsed: parseOpenApi(value, text, source.ref), source: { ...source, kind: "openapi" } };
