@@ -56,10 +56,19 @@ async function findCandidates(scanned: readonly ChangedFile[], bin: string | nul
       candidates.push({ file, line, text, rule: rule.id, title: rule.title, severity: rule.severity, secret });
   const seen = new Set(candidates.map((c) => `${c.file.path}\0${c.line}`));
   const leaks = bin !== null && scanned.length > 0 ? await runGitleaks(bin, scanned, signal) : null;
+  // Each file's added lines by number, built once: a file's lines are decoded anew on every lines() call.
+  const byFile = new Map<ChangedFile, Map<number, string>>();
+  const lineText = (file: ChangedFile, line: number) => {
+    let texts = byFile.get(file);
+    if (texts === undefined) byFile.set(file, (texts = new Map(file.added.lines().map((l) => [l.line, l.text]))));
+    return texts.get(line) ?? "";
+  };
+  const byPath = new Map<string, ChangedFile>();
+  for (const f of scanned) if (!byPath.has(f.path)) byPath.set(f.path, f);
   for (const hit of leaks?.status === "ran" ? leaks.hits : []) {
-    const file = scanned.find((f) => f.path === hit.file);
+    const file = byPath.get(hit.file);
     if (file === undefined || seen.has(`${hit.file}\0${hit.line}`)) continue;
-    const text = file.added.lines().find((l) => l.line === hit.line)?.text ?? "";
+    const text = lineText(file, hit.line);
     const title = `${hit.title} (gitleaks)`;
     candidates.push({ file, line: hit.line, text, rule: `gitleaks:${hit.rule}`, title, severity: "high", secret: hit.secret || text });
   }

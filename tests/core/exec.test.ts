@@ -43,6 +43,21 @@ describe("exec's limits", () => {
     expect(result.stdout.startsWith("loki\nloki\n")).toBe(true);
   });
 
+  test("output that reaches the cap exactly, then goes on, is truncated and ends the process; exactly the cap is a whole answer", async () => {
+    // Pipe reads end on 4 KiB multiples: the first 64 KiB arrive whole, the rest in a read that starts at the cap.
+    const over = await run(["sh", "-c", "head -c 65536 /dev/zero; sleep 0.3; head -c 1000 /dev/zero; sleep 30"], {
+      maxOutputBytes: 65536,
+      timeoutMs: 20_000,
+      killGraceMs: 200,
+    });
+    expect(over).toMatchObject({ truncated: true, timedOut: false, ok: false });
+    expect(over.stdout).toHaveLength(65536);
+    expect(over.durationMs).toBeLessThan(10_000);
+    const whole = await run(["sh", "-c", "head -c 65536 /dev/zero"], { maxOutputBytes: 65536 });
+    expect(whole).toMatchObject({ truncated: false, ok: true });
+    expect(whole.stdout).toHaveLength(65536);
+  });
+
   test("a process silent for longer than the idle timer is ended, and says which limit ended it", async () => {
     const result = await run(["sh", "-c", "echo started; sleep 30"], { idleTimeoutMs: 300, timeoutMs: 20_000, killGraceMs: 200 });
     expect(result).toMatchObject({ timedOut: true, timeoutKind: "idle", ok: false, stdout: "started\n" });
