@@ -3,6 +3,11 @@
 import { z } from "zod";
 import { MODEL_TIERS } from "./model-tiers.ts";
 
+/**
+ * Parse option for a schema parsed a few times per process: zod's eval fast path costs more to
+ * generate (a function per object schema, on its first parse) than it saves on so few parses.
+ */
+export const JITLESS = { jitless: true } as const;
 export const SCHEMA_VERSION = 1 as const;
 export const Version = z.literal(SCHEMA_VERSION);
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a sha256 hex digest");

@@ -6,7 +6,7 @@ import { messageOf } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
 import type { GraderConfig } from "../core/grader-schema.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
-import { GateResult, type Severity, type SpecDrift } from "../core/schema.ts";
+import { GateResult, JITLESS, type Severity, type SpecDrift } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
 
 /** One line of a file with its line number (in the new version when added, the old one when removed). */
@@ -114,7 +114,7 @@ async function runOne(gate: Gate, ctx: GateContext): Promise<GateResult> {
       duration_ms: Math.round(performance.now() - started),
     };
     // A gate that returns a malformed record is a bug in that gate, not evidence: say so.
-    const checked = GateResult.safeParse(result);
+    const checked = GateResult.safeParse(result, JITLESS);
     if (checked.success) return checked.data;
     const issue = checked.error.issues[0];
     return {

@@ -3,7 +3,7 @@
 // report/formats.ts), shared by `loki verify` and a run. Never runs a gate, never decides a verdict.
 import pkg from "../../package.json" with { type: "json" };
 import { Evidence, type VerdictName } from "../core/evidence-schema.ts";
-import { SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
+import { JITLESS, SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
 import { type Durability, ensureWorkspace, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import type { Subject } from "../gates/gate.ts";
 import { reportsOf, type Reports } from "./report/formats.ts";
@@ -36,32 +36,35 @@ export type EvidenceInput = {
 
 export function buildEvidence(input: EvidenceInput): Evidence {
   const { subject } = input;
-  return Evidence.parse({
-    schema_version: SCHEMA_VERSION,
-    generated_at: input.now.toISOString(),
-    tool: { name: "loki", version: pkg.version },
-    source: input.source,
-    run_id: input.runId,
-    ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
-    ...(input.grading === undefined ? {} : { grading: input.grading }),
-    ...(input.detection === undefined ? {} : { detection: input.detection }),
-    repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
-    subject: {
-      files: subject.files.length,
-      insertions: subject.files.reduce((sum, f) => sum + f.added.length, 0),
-      deletions: subject.files.reduce((sum, f) => sum + f.removedCount, 0),
-      includes_worktree: subject.includesWorktree,
-      scope: input.scope,
+  return Evidence.parse(
+    {
+      schema_version: SCHEMA_VERSION,
+      generated_at: input.now.toISOString(),
+      tool: { name: "loki", version: pkg.version },
+      source: input.source,
+      run_id: input.runId,
+      ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
+      ...(input.grading === undefined ? {} : { grading: input.grading }),
+      ...(input.detection === undefined ? {} : { detection: input.detection }),
+      repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
+      subject: {
+        files: subject.files.length,
+        insertions: subject.files.reduce((sum, f) => sum + f.added.length, 0),
+        deletions: subject.files.reduce((sum, f) => sum + f.removedCount, 0),
+        includes_worktree: subject.includesWorktree,
+        scope: input.scope,
+      },
+      verdict: input.verdict.verdict,
+      exit_code: input.exitCode ?? Number(VERIFY_EXIT[input.verdict.verdict]),
+      reasons: input.verdict.reasons,
+      block_on: input.blockOn,
+      baseline: input.baseline,
+      gates: input.gates,
+      stages: input.stages ?? [],
+      ...(input.memory === undefined ? {} : { memory: input.memory }),
     },
-    verdict: input.verdict.verdict,
-    exit_code: input.exitCode ?? Number(VERIFY_EXIT[input.verdict.verdict]),
-    reasons: input.verdict.reasons,
-    block_on: input.blockOn,
-    baseline: input.baseline,
-    gates: input.gates,
-    stages: input.stages ?? [],
-    ...(input.memory === undefined ? {} : { memory: input.memory }),
-  });
+    JITLESS,
+  );
 }
 
 /**

@@ -2,6 +2,7 @@
 // from an evidence record — .loki/verify/*, --sarif, --junit, --json, the GitHub job summary — is
 // rendered through it, and reportsOf renders each format at most once however often it is written.
 import { Evidence } from "../../core/evidence-schema.ts";
+import { JITLESS } from "../../core/schema.ts";
 import { stepSummary } from "./github.ts";
 import { toJunit } from "./junit.ts";
 import { renderReport } from "./markdown.ts";
@@ -13,7 +14,7 @@ export type Renderers = Readonly<Record<ReportFormat, Renderer>>;
 
 export const RENDERERS: Renderers = {
   // Validated on the way out, as every JSON file under .loki/ is: the schema is the contract.
-  json: (evidence) => `${JSON.stringify(Evidence.parse(evidence), null, 2)}\n`,
+  json: (evidence) => `${JSON.stringify(Evidence.parse(evidence, JITLESS), null, 2)}\n`,
   markdown: renderReport,
   sarif: (evidence) => `${JSON.stringify(toSarif(evidence), null, 2)}\n`,
   junit: toJunit,
