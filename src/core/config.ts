@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ProvidersConfig } from "./endpoints.ts";
 import { deepMerge, envLayer, parseConfigText, readConfigFile, unknownKeys, type Raw } from "./config-layers.ts";
 import { configError } from "./errors.ts";
+import { JITLESS } from "./schema.ts";
 import { MODEL_TIERS } from "./model-tiers.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
 
@@ -168,11 +169,9 @@ export function loadConfig(
   layers.push({ origin: "flags", raw: flags });
 
   let merged: Raw = {};
-  // A handful of parses per process: zod's eval fast path would cost more to generate than it saves.
-  const once = { jitless: true };
   for (const layer of layers) {
     merged = deepMerge(merged, layer.raw);
-    const check = Config.safeParse(merged, once);
+    const check = Config.safeParse(merged, JITLESS);
     if (!check.success) {
       const issue = check.error.issues[0];
       const key = issue?.path.join(".") || "(root)";
@@ -184,7 +183,7 @@ export function loadConfig(
   }
   const origins = new Map<string, string>();
   for (const layer of layers) for (const [key, value] of Object.entries(layer.raw)) if (value !== undefined) origins.set(key, layer.origin);
-  return { config: Config.parse(merged, once), warnings, files, origins };
+  return { config: Config.parse(merged, JITLESS), warnings, files, origins };
 }
 
 /** The user file as read, or a config error naming it and every grading key it tries to set. */

@@ -6,7 +6,7 @@ import pricingData from "../data/pricing.json" with { type: "json" };
 import type { Config, ProviderId } from "./config.ts";
 import { type ProviderLevers, providerLevers } from "./endpoints.ts";
 import { configError, messageOf } from "./errors.ts";
-import type { ComplexityTier } from "./schema.ts";
+import { type ComplexityTier, JITLESS } from "./schema.ts";
 import { MODEL_TIERS, type ModelTier, type RunPhase } from "./model-tiers.ts";
 
 export { MODEL_TIERS, type ModelTier, type RunPhase };
@@ -29,7 +29,7 @@ export const Pricing = z.object({
 });
 export type Pricing = z.infer<typeof Pricing>;
 // Parsed once per process, at load: zod's eval fast path (`jitless: false`) costs more to generate than it saves.
-export const PRICING: Pricing = Pricing.parse(pricingData, { jitless: true });
+export const PRICING: Pricing = Pricing.parse(pricingData, JITLESS);
 
 export type Role = "build" | "review" | "judge";
 
