@@ -9,6 +9,7 @@ import { SCHEMA_VERSION } from "../core/schema.ts";
 import { CostEntry, LokiEvent, OrchestratorState, type Phase } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
 import { holdsRunLock } from "../core/run-lock.ts";
+import { readJsonlAgain } from "../core/jsonl-again.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
 import {
   appendJsonl,
@@ -201,7 +202,7 @@ export function initialState(run: NewRun, status: RunStatus = "starting"): Orche
 
 /** Total billed so far for a run, from the ledger (the source of truth after a crash). */
 export function ledgerSpend(ws: Workspace, runId: string): { usd: number; estimated: number; calls: Set<string>; basis: BillBasis } {
-  const entries = readJsonl(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
+  const entries = readJsonlAgain(ws.costLedger, CostEntry).filter((e) => e.run_id === runId);
   return {
     basis: billBasis(entries),
     usd: entries.reduce((sum, e) => sum + e.usd, 0),

@@ -2,7 +2,7 @@
 // before it, whether it may start and its bound (budget.ts decides); after it, the bill in the
 // ledger and in state, the 80 % warning once per run and the crossing of the cap, before the next call.
 import { CostEntry, type OrchestratorState } from "../core/run-schema.ts";
-import { readJsonl } from "../core/workspace.ts";
+import { readJsonlAgain } from "../core/jsonl-again.ts";
 import { crossedCap, nextCallBudget, parallelFits, warningDue, type NextCall } from "./budget.ts";
 import type { LoopEnv } from "./env.ts";
 import type { RunRecord } from "./run-state.ts";
@@ -17,7 +17,7 @@ export function nextCall(record: RunRecord): NextCall {
 export function roomForParallel(record: RunRecord, calls: number): boolean {
   const { spent_usd, limit_usd } = record.state.budget;
   if (limit_usd === null) return true;
-  const runs = readJsonl(record.ws.costLedger, CostEntry).filter((e) => e.run_id === record.state.run_id);
+  const runs = readJsonlAgain(record.ws.costLedger, CostEntry).filter((e) => e.run_id === record.state.run_id);
   const costliest = runs.length === 0 ? null : Math.max(...runs.map((e) => e.usd));
   return parallelFits(spent_usd, limit_usd, calls, costliest);
 }

@@ -5,7 +5,8 @@ import { sha256 } from "../core/hash.ts";
 import { redactText } from "../core/redact.ts";
 import { oneLine } from "../core/text.ts";
 import type { GateResult } from "../core/schema.ts";
-import { appendJsonl, type Durability, readJsonl, type Workspace } from "../core/workspace.ts";
+import { readJsonlAgain } from "../core/jsonl-again.ts";
+import { appendJsonl, type Durability, type Workspace } from "../core/workspace.ts";
 import { CostEntry, type Episode, Episode as EpisodeSchema } from "../core/run-schema.ts";
 
 const MESSAGE_CHARS = 300;
@@ -15,7 +16,7 @@ const FILES = 50;
 /** What iteration `n` of run `runId` cost so far: its entries in the cost ledger (build and review calls alike). */
 export function iterationCost(ws: Workspace, runId: string, n: number): number {
   try {
-    const usd = readJsonl(ws.costLedger, CostEntry, () => {})
+    const usd = readJsonlAgain(ws.costLedger, CostEntry, () => {})
       .filter((entry) => entry.run_id === runId && entry.iteration === n)
       .reduce((sum, entry) => sum + entry.usd, 0);
     return Math.round(usd * 1e6) / 1e6;

@@ -2,7 +2,8 @@
 // an earlier run had already hit (repeats), whether its prompts were given memories, and whether it hit
 // again a failure one of those memories described. memoryStats is pure; runMemory reads the record.
 import { type Episode, LokiEvent } from "../core/run-schema.ts";
-import { readJsonl, type Workspace } from "../core/workspace.ts";
+import { readJsonlAgain } from "../core/jsonl-again.ts";
+import type { Workspace } from "../core/workspace.ts";
 import { type Entry, readEntries } from "./query.ts";
 import { globalLearnings, readEpisodes } from "./store.ts";
 
@@ -77,7 +78,7 @@ export function memoryStats(
 /** Memories each run's prompts were given, from the prompt_built events. */
 export function givenMemories(ws: Workspace): Map<string, string[]> {
   const given = new Map<string, string[]>();
-  for (const event of readJsonl(ws.events, LokiEvent, () => {}))
+  for (const event of readJsonlAgain(ws.events, LokiEvent, () => {}))
     if (event.kind === "prompt_built" && event.memories?.length)
       given.set(event.run_id, [...(given.get(event.run_id) ?? []), ...event.memories]);
   return given;

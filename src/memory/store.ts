@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Episode, Learning } from "../core/run-schema.ts";
+import { readJsonlAgain } from "../core/jsonl-again.ts";
 import { lokiHomeAt, readJsonl, withLock, type Workspace, writeFileAtomic } from "../core/workspace.ts";
 import type { Doc } from "./bm25.ts";
 import { type DocOf, type LoadedIndex, loadIndex, refreshIndex } from "./index-file.ts";
@@ -71,7 +72,7 @@ export function openStore(file: StoreFile): LoadedIndex {
 }
 
 export function readEpisodes(ws: Workspace): Episode[] {
-  return existsSync(ws.episodes) ? readJsonl(ws.episodes, Episode) : [];
+  return readJsonlAgain(ws.episodes, Episode);
 }
 
 export function readLearnings(file: StoreFile): Learning[] {
