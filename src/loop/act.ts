@@ -18,6 +18,7 @@ import { callSettings } from "./sandbox.ts";
 import { readSignals } from "./signals.ts";
 import { chargeCall, nextCall } from "./spend.ts";
 import { watchToolCall } from "./trust-sink.ts";
+import { holdAt } from "./hold.ts";
 
 const FATAL = new Set(["auth", "unknown_model", "not_started"]);
 
@@ -30,7 +31,9 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   const ready = env.providers.get(id);
   if (!ready) throw new Error(`provider ${id} was not prepared`);
   const callId = `i${record.state.iteration}-${record.state.retries.total}-${Math.floor(env.clock.random() * 1e6).toString(36)}`;
-  record.save({ phase: "act" });
+  // Written with the call's start (onSpawn), a save away: a kill before it redoes the iteration either way.
+  record.stage({ phase: "act" });
+  await holdAt("loop:act", record.ws, env.env);
   guardIntegrity(record, "build");
   // The loop's boundary checks this too; here the call itself is never started past the cap.
   const allowance = nextCall(record);
@@ -94,6 +97,7 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
   });
   // Cleared only once the ledger has the call (chargeCall bills first, then saves the state with it):
   // resume bills an active call it cannot find there. A CLI that never started called no model: nothing to bill.
+  // A call that went well is followed at once by reflect's first save, which writes the clearing with it.
   if (result.errorClass !== "not_started")
     chargeCall(
       env,
@@ -109,8 +113,10 @@ export async function act(env: LoopEnv, rendered: RenderedPrompt, transcript: st
         duration_ms: result.durationMs,
       },
       { active_call: null },
+      result.ok ? "stage" : "save",
     );
   else record.save({ active_call: null });
+  await holdAt("loop:billed", record.ws, env.env);
   if (result.transcriptError) throw result.transcriptError;
   return { ...result, provider: id };
 }

@@ -21,6 +21,7 @@ import { withDeadLetterStage } from "./ship-items.ts";
 import { heldOutSeal } from "./heldout-seal.ts";
 import { headSha } from "../core/git.ts";
 import { syncOwed } from "../core/workspace.ts";
+import { holdAt } from "./hold.ts";
 
 const PAUSE_POLL_MS = 500;
 
@@ -113,8 +114,13 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
       const blockers = lastBlockers(record.ws, record.state.iteration, record.state.feedback);
       return { outcome: "stalled", reason: stallReason(record.state.stagnation.count, blockers) };
     }
-    // The time so far is saved with the iteration's end: a kill while paused at the boundary keeps it.
-    record.save({ phase: "done", elapsed_ms: elapsed() });
+    // The iteration's end, with the time so far, goes with the save that follows at the boundary — the
+    // next iteration's start, a pause (a kill while paused keeps it), or the run's end (runLoop).
+    const end = { phase: "done" as const, elapsed_ms: elapsed() };
+    // After a ship gate, saved at once: a kill before the next save would have the gate run again too.
+    if (step.ship) record.save(end);
+    else record.stage(end);
+    await holdAt("loop:iteration-end", record.ws, env.env);
   }
 }
 

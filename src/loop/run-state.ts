@@ -28,6 +28,14 @@ export type RunRecord = {
   ws: Workspace;
   state: OrchestratorState;
   save: (patch: Partial<OrchestratorState>) => OrchestratorState;
+  /**
+   * A change held in state now and written by the next save, with it: for a change a save follows
+   * within the same few steps (the phase entered just before the save that starts its call, an
+   * iteration's end before the next one's start). Only what a redo of the iteration rebuilds
+   * (REDONE_KEYS): a kill before that save leaves the state of the save before, whole, and a resume
+   * redoes the iteration as it would from there.
+   */
+  stage: (patch: Partial<OrchestratorState>) => void;
   emit: (event: EventBody) => LokiEvent;
   /** Several events at once (a round of gate results): one locked append, then each is told as emit tells one. */
   emitAll: (events: readonly EventBody[]) => LokiEvent[];
@@ -76,23 +84,28 @@ export function openRunRecord(
   // What session.json says, as this record last wrote it: rewritten when that changes or an iteration
   // begins (its updated_at is then at most an iteration old), not at every phase.
   let sessionSaid: string | null = null;
+  // The iteration orchestrator.json says: session.json is rewritten when a save changes it.
+  let written = initial.iteration;
+  /** A phase entered: the one left is told with its length (the timeline's phase_finished). */
+  const enter = (patch: Partial<OrchestratorState>) => {
+    if (patch.phase === undefined || patch.phase === record.state.phase) return;
+    const at = now();
+    if (phaseSince && TIMED.has(record.state.phase))
+      record.emit({
+        kind: "phase_finished",
+        phase: record.state.phase,
+        started_at: phaseSince.toISOString(),
+        ms: at.getTime() - phaseSince.getTime(),
+      });
+    phaseSince = at;
+  };
   const record: RunRecord = {
     ws,
     state: initial,
     save(patch) {
-      if (patch.phase !== undefined && patch.phase !== record.state.phase) {
-        const at = now();
-        if (phaseSince && TIMED.has(record.state.phase))
-          record.emit({
-            kind: "phase_finished",
-            phase: record.state.phase,
-            started_at: phaseSince.toISOString(),
-            ms: at.getTime() - phaseSince.getTime(),
-          });
-        phaseSince = at;
-      }
+      enter(patch);
+      // What stage() holds is written too, and never needs more than the save's own durability (REDONE_KEYS only).
       const durability = saveDurability(patch, record.state);
-      const before = record.state.iteration;
       record.state = writeJson(
         ws.orchestrator,
         OrchestratorState,
@@ -101,11 +114,18 @@ export function openRunRecord(
       );
       const pidStart = ownStartSync();
       const says = JSON.stringify([record.state.run_id, record.state.status, record.state.provider, record.state.spec.ref, pidStart]);
-      if (says !== sessionSaid || record.state.iteration !== before) {
+      if (says !== sessionSaid || record.state.iteration !== written) {
         writeSession(ws, record.state, process.pid, pidStart, durability);
         sessionSaid = says;
       }
+      written = record.state.iteration;
       return record.state;
+    },
+    stage(patch) {
+      if (saveDurability(patch, record.state) !== "boundary")
+        throw new Error(`stage: ${Object.keys(patch).join(", ")} must be saved at once`);
+      enter(patch);
+      record.state = { ...record.state, ...patch };
     },
     emit(body) {
       return record.emitAll([body])[0] as LokiEvent;

@@ -23,12 +23,14 @@ export function roomForParallel(record: RunRecord, calls: number): boolean {
 }
 
 /** One call's cost: into the ledger, then into state (with `settled`, what the caller saves once the
- *  call is billed, in the same write); then the 80 % warning (once per run, kept in state across
- *  resumes) and the budget_exceeded event when this call took the spend past the cap. */
+ *  call is billed, in the same write; `write` "stage": held for the caller's next save, run-state.ts);
+ *  then the 80 % warning (once per run, kept in state across resumes) and the budget_exceeded event
+ *  when this call took the spend past the cap. */
 export function chargeCall(
   env: Pick<LoopEnv, "record" | "notice">,
   entry: Omit<CostEntry, "ts" | "run_id">,
   settled: Partial<OrchestratorState> = {},
+  write: "save" | "stage" = "save",
 ): void {
   const { record } = env;
   record.bill(entry);
@@ -36,7 +38,7 @@ export function chargeCall(
   const spent = before.spent_usd + entry.usd;
   const limit = before.limit_usd;
   const warn = warningDue(spent, limit, before.warned);
-  record.save({
+  record[write]({
     ...settled,
     budget: {
       ...before,

@@ -3,7 +3,7 @@
 // that turns a reach for loki's private paths into a violation the ship gate will not pass (the
 // one way any violation is recorded).
 import { TrustEvent } from "../core/evidence-schema.ts";
-import { appendJsonlMany, lokiHomeAt, userHome } from "../core/workspace.ts";
+import { appendJsonlMany, type Durability, lokiHomeAt, userHome } from "../core/workspace.ts";
 import type { ProviderEvent } from "../providers/provider.ts";
 import { privateAccess } from "../review/private-access.ts";
 import type { TrustSink } from "../review/agent.ts";
@@ -19,14 +19,16 @@ export function trust(record: RunRecord, kind: Kind, data: Record<string, unknow
   trustAll(record, kind, [data]);
 }
 
-/** Several trust events of one kind in one locked append (a round of gate results). */
-export function trustAll(record: RunRecord, kind: Kind, data: readonly Record<string, unknown>[]): void {
+/** Several trust events of one kind in one locked append (a round of gate results). `durability`: a
+ *  violation is synced at once; what a redo of the iteration records again may wait for its boundary. */
+export function trustAll(record: RunRecord, kind: Kind, data: readonly Record<string, unknown>[], durability: Durability = "power"): void {
   const ts = new Date().toISOString();
   const { run_id, iteration } = record.state;
   appendJsonlMany(
     record.ws.trustEvents,
     TrustEvent,
     data.map((d) => ({ run_id, iteration, kind, data: d, ts })),
+    durability,
   );
 }
 

@@ -57,7 +57,8 @@ export async function verifyIteration(env: LoopEnv, dir: string, carried: Partia
       specPaths(env.spec.source.path, [record.ws.root]).filter((path) => existsSync(path)),
     ),
   });
-  // gates.json, the evidence and the iteration's events: redone with the iteration after a power loss (run-state.ts).
+  // gates.json, the evidence, the iteration's events and its gates' trust events: redone with the
+  // iteration after a power loss (run-state.ts), so synced at its boundary.
   writeJson(join(dir, "gates.json"), GateResult.array(), gates, "boundary");
   // One append per stream for the round, not two per gate: each append is a lock and an fsync.
   record.emitAll(gates.map((gate) => ({ kind: "gate_result" as const, gate: gate.id, status: gate.status, reason: gate.reason })));
@@ -65,6 +66,7 @@ export async function verifyIteration(env: LoopEnv, dir: string, carried: Partia
     record,
     "gate_result",
     gates.map((gate) => ({ gate: gate.id, status: gate.status })),
+    "boundary",
   );
   const verdict = verdictOf(gates);
   writeRunEvidence(record, change, gates, verdict, []);

@@ -18,6 +18,7 @@ import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
 import { clearSignal } from "../loop/signals.ts";
 import { lastBlockers } from "../loop/stall.ts";
 import { trust } from "../loop/trust-sink.ts";
+import { holdAt } from "../loop/hold.ts";
 import { writeProof } from "../proof/assemble.ts";
 import { runMemory } from "../memory/stats.ts";
 import { deadLetterSummary, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
@@ -51,7 +52,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   syncOwed();
   if (result.outcome === "stopped") clearSignal(record.ws.stop);
   const exitCode = RUN_EXIT[result.outcome];
-  await holdBefore("completion", record.ws, env);
+  await holdAt("finish:completion", record.ws, env);
   const head = await headSha(record.ws.root);
   // The run's final change, derived once for the summary and the proof. A git failure here must not
   // cost the summary: it is warned about, and the proof then records its own failure to derive it.
@@ -86,7 +87,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
     }),
     finished_at: new Date().toISOString(),
   });
-  await holdBefore("proof", record.ws, env);
+  await holdAt("finish:proof", record.ws, env);
   try {
     const memory = runMemory(record.ws, record.state.run_id);
     const proofMemory = memory && { given: memory.given, failures: memory.failures, repeats: memory.repeats, hit_again: memory.hit_again };
@@ -100,9 +101,9 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   } catch (error) {
     input.reporter.warn(`the proof of run could not be written: ${(error as Error).message}`);
   }
-  await holdBefore("state", record.ws, env);
+  await holdAt("finish:state", record.ws, env);
   record.save({ status: STATUS[result.outcome], outcome: result.outcome, active_call: null });
-  await holdBefore("event", record.ws, env);
+  await holdAt("finish:event", record.ws, env);
   trust(record, "completion", { outcome: result.outcome, iterations: record.state.iteration, usd: completion.cost.usd });
   record.emit({ kind: "run_finished", outcome: result.outcome, exit_code: exitCode, reason: result.reason });
   // A delegated run notifies once delivery is done (with the PR's URL): see deliver.ts.
@@ -177,17 +178,4 @@ function readOptional<T>(read: () => T | undefined): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** How long a held step waits before going on (a forgotten hold must not hang a run for good). */
-const HOLD_MS = 10 * 60_000;
-
-/**
- * Fault injection for tests and bench/reliability.ts only: with LOKI_TEST_HOLD_AT=finish:<step>,
- * the run writes .loki/tmp/held-at and waits before that step, to be killed there with kill -9.
- */
-async function holdBefore(step: "completion" | "proof" | "state" | "event", ws: Workspace, env: FinishInput["env"]): Promise<void> {
-  if (env.LOKI_TEST_HOLD_AT !== `finish:${step}`) return;
-  writeFileAtomic(join(ws.dir, "tmp", "held-at"), `finish:${step}\n`);
-  await Bun.sleep(HOLD_MS);
 }

@@ -1,5 +1,6 @@
 // The run's record (loop/run-state.ts): which saves a power loss may take back to the iteration's
-// boundary and which are synced at once, and session.json rewritten only when what it says changes.
+// boundary and which are synced at once, session.json rewritten only when what it says changes, and a
+// staged change held in state until the next save writes it.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { Config } from "../../src/core/config.ts";
@@ -75,5 +76,45 @@ describe("the record's saves", () => {
     record.save({ iteration: 2, phase: "reason" });
     expect(session().updated_at).toBe(orchestrator().updated_at);
     syncOwed();
+  });
+
+  test("a staged change is in state at once and on disk with the next save; one that must be synced at once cannot wait", async () => {
+    await using dir = await tmpdir();
+    const ws = workspaceAt(dir.path);
+    let clock = Date.parse("2026-01-01T00:00:00Z");
+    const phases: string[] = [];
+    const record = openRunRecord(
+      ws,
+      state(),
+      (event) => {
+        if (event.kind === "phase_finished") phases.push(event.phase);
+      },
+      () => new Date((clock += 1000)),
+    );
+    const orchestrator = () =>
+      JSON.parse(readFileSync(ws.orchestrator, "utf8")) as { phase: string; iteration: number; active_call: unknown };
+    record.save({ iteration: 1, phase: "reason" });
+    syncOwed();
+    record.stage({ phase: "act" });
+    expect(record.state.phase).toBe("act");
+    expect(orchestrator().phase).toBe("reason");
+    // The phase left is told when it is left, staged or saved.
+    expect(phases).toEqual(["reason"]);
+    const call = { pid: 1, iteration: 1, call_id: "i1", started_at: "2026-01-01T00:00:00Z" };
+    record.save({ active_call: call });
+    expect(orchestrator()).toMatchObject({ phase: "act", active_call: call });
+    record.stage({ active_call: null, budget: { ...record.state.budget, spent_usd: 0.5 } });
+    expect(orchestrator().active_call).toEqual(call);
+    record.save({ phase: "reflect" });
+    expect(orchestrator()).toMatchObject({ phase: "reflect", active_call: null, budget: { spent_usd: 0.5 } });
+    syncOwed();
+    for (const patch of [
+      { status: "paused" as const },
+      { violations: ["x"] },
+      { active_call: call },
+      { budget: { ...record.state.budget, limit_usd: 9 } },
+    ])
+      expect(() => record.stage(patch)).toThrow("must be saved at once");
+    expect(orchestrator()).toMatchObject({ phase: "reflect", active_call: null });
   });
 });
