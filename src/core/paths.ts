@@ -17,6 +17,7 @@ export function workspaceAt(root: string) {
     session: p("session.json"),
     config: p("config.yaml"),
     orchestrator: p("state", "orchestrator.json"),
+    integrity: p("state", "integrity.json"),
     runSpec: p("state", "run-spec.json"),
     delivery: p("state", "delivery.json"),
     completion: p("state", "completion.json"),

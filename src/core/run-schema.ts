@@ -87,7 +87,8 @@ export const OrchestratorState = z.object({
   violations: z.array(z.string()).default(() => []),
   /** Git internals at run start; absent in runs started before loki recorded them. */
   git_snapshot: GitSnapshot.optional(),
-  /** Fingerprints of loki's code and the provider CLIs taken at (re)start (loop/integrity.ts); absent in older states. */
+  /** Fingerprints of loki's code and the provider CLIs taken at (re)start (loop/integrity.ts): in the run's state in
+   *  memory, on disk in state/integrity.json (RunIntegrityFile), written once a (re)start; in this file only in older states. */
   integrity: RunIntegrity.optional(),
   /** The grading configuration frozen at run start (gates/grader.ts); absent in older states. */
   grader: GraderConfig.optional(),
@@ -104,6 +105,10 @@ export const OrchestratorState = z.object({
   updated_at: IsoTime,
 });
 export type OrchestratorState = z.infer<typeof OrchestratorState>;
+
+/** state/integrity.json: the fingerprints a run's (re)start took (loop/integrity.ts), apart from the state every save rewrites. */
+export const RunIntegrityFile = RunIntegrity.extend({ schema_version: Version, run_id: z.string() });
+export type RunIntegrityFile = z.infer<typeof RunIntegrityFile>;
 
 const TokenMap = z.record(z.string(), TokenCounts);
 

@@ -6,7 +6,7 @@ import type { Config, ProviderId } from "../core/config.ts";
 import { logDebug, useLogFile } from "../core/log.ts";
 import { type BillBasis, billBasis } from "../core/models.ts";
 import { SCHEMA_VERSION } from "../core/schema.ts";
-import { CostEntry, LokiEvent, OrchestratorState, type Phase } from "../core/run-schema.ts";
+import { CostEntry, LokiEvent, OrchestratorState, type Phase, RunIntegrityFile } from "../core/run-schema.ts";
 import { ownStartSync } from "../core/process-identity.ts";
 import { holdsRunLock } from "../core/run-lock.ts";
 import { readJsonlAgain } from "../core/jsonl-again.ts";
@@ -106,12 +106,11 @@ export function openRunRecord(
       enter(patch);
       // What stage() holds is written too, and never needs more than the save's own durability (REDONE_KEYS only).
       const durability = saveDurability(patch, record.state);
-      record.state = writeJson(
-        ws.orchestrator,
-        OrchestratorState,
-        { ...record.state, ...patch, updated_at: now().toISOString() },
-        durability,
-      );
+      if (patch.integrity) writeIntegrity(ws, record.state.run_id, patch.integrity);
+      // The fingerprints stay in state, but out of the file every save rewrites (tens of KB run from source).
+      const { integrity, ...next } = { ...record.state, ...patch, updated_at: now().toISOString() };
+      const saved = writeJson(ws.orchestrator, OrchestratorState, next, durability);
+      record.state = integrity ? { ...saved, integrity } : saved;
       const pidStart = ownStartSync();
       const says = JSON.stringify([record.state.run_id, record.state.status, record.state.provider, record.state.spec.ref, pidStart]);
       if (says !== sessionSaid || record.state.iteration !== written) {
@@ -151,6 +150,11 @@ export function openRunRecord(
     },
   };
   return record;
+}
+
+/** state/integrity.json, synced at once: what every later agent call of this (re)start is compared with. */
+function writeIntegrity(ws: Workspace, runId: string, integrity: NonNullable<OrchestratorState["integrity"]>): void {
+  writeJson(ws.integrity, RunIntegrityFile, { schema_version: SCHEMA_VERSION, run_id: runId, ...integrity });
 }
 
 export function writeSession(

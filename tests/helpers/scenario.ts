@@ -3,7 +3,7 @@
 // PRD, loop settings in loki.yaml, and the scripted fake `claude` first on PATH.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CostEntry, LokiEvent, OrchestratorState, Completion } from "../../src/core/run-schema.ts";
+import { CostEntry, LokiEvent, OrchestratorState, Completion, RunIntegrityFile } from "../../src/core/run-schema.ts";
 import { readJsonl, userHome } from "../../src/core/workspace.ts";
 import { CouncilRound, Evidence, TrustEvent } from "../../src/core/evidence-schema.ts";
 import { GateResult } from "../../src/core/schema.ts";
@@ -39,6 +39,8 @@ export type Scenario = TmpDir & {
   events: () => LokiEvent[];
   ledger: () => CostEntry[];
   orchestrator: () => OrchestratorState;
+  /** .loki/state/integrity.json: the fingerprints the run's (re)start took. */
+  integrity: () => RunIntegrityFile;
   completion: () => Completion;
   council: (round: number) => CouncilRound;
   /** .loki/iterations/<n>/gates.json: each gate's result in that iteration. */
@@ -134,6 +136,7 @@ export async function scenarioRepo(
     events: () => readJsonl(ws("events.jsonl"), LokiEvent),
     ledger: () => readJsonl(ws("metrics", "cost.jsonl"), CostEntry),
     orchestrator: () => OrchestratorState.parse(JSON.parse(readFileSync(ws("state", "orchestrator.json"), "utf8"))),
+    integrity: () => RunIntegrityFile.parse(JSON.parse(readFileSync(ws("state", "integrity.json"), "utf8"))),
     completion: () => Completion.parse(JSON.parse(readFileSync(ws("state", "completion.json"), "utf8"))),
     council: (round) => CouncilRound.parse(JSON.parse(readFileSync(ws("council", `round-${round}.json`), "utf8"))),
     gates: (iteration) => GateResult.array().parse(JSON.parse(readFileSync(ws("iterations", String(iteration), "gates.json"), "utf8"))),

@@ -1,6 +1,6 @@
 // The run's record (loop/run-state.ts): which saves a power loss may take back to the iteration's
-// boundary and which are synced at once, session.json rewritten only when what it says changes, and a
-// staged change held in state until the next save writes it.
+// boundary and which are synced at once, session.json rewritten only when what it says changes, a
+// staged change held in state until the next save writes it, and the fingerprints kept out of the file.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { Config } from "../../src/core/config.ts";
@@ -116,5 +116,23 @@ describe("the record's saves", () => {
     ])
       expect(() => record.stage(patch)).toThrow("must be saved at once");
     expect(orchestrator()).toMatchObject({ phase: "reflect", active_call: null });
+  });
+
+  test("the run's fingerprints go to state/integrity.json once, stay in state, and are not rewritten with every save", async () => {
+    await using dir = await tmpdir();
+    const ws = workspaceAt(dir.path);
+    const record = openRunRecord(ws, state(), () => {});
+    const integrity = { loki: { "/opt/loki": "1:2:3:4:abc" }, provider: { "/usr/bin/claude": "5:6:7:8:def" }, config: {} };
+    record.save({ status: "running", integrity });
+    expect(JSON.parse(readFileSync(ws.integrity, "utf8"))).toEqual({ schema_version: 1, run_id: record.state.run_id, ...integrity });
+    const onDisk = () => JSON.parse(readFileSync(ws.orchestrator, "utf8")) as Record<string, unknown>;
+    expect(onDisk().integrity).toBeUndefined();
+    record.save({ iteration: 1, phase: "reason" });
+    record.stage({ phase: "act" });
+    record.save({ phase: "reflect" });
+    expect(record.state.integrity).toEqual(integrity);
+    expect(onDisk()).toMatchObject({ phase: "reflect", iteration: 1 });
+    expect(onDisk().integrity).toBeUndefined();
+    syncOwed();
   });
 });

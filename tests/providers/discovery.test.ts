@@ -105,7 +105,7 @@ describe("from source", () => {
     symlinkSync(join(AGENTS, "claude"), wrapper);
     const result = await s.loki(["start", "prd.md"], { PATH: BARE_PATH });
     expect(result.code, result.stderr).toBe(0);
-    expect(Object.keys(s.orchestrator().integrity?.provider ?? {})).toContain(wrapper);
+    expect(Object.keys(s.integrity().provider)).toContain(wrapper);
   });
 });
 

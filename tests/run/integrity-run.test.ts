@@ -58,7 +58,7 @@ describe("an unsandboxed run whose grader is swapped mid-run", () => {
     const result = await s.loki(["start", "prd.md", "--no-sandbox"], { PATH: `${bin}:${process.env.PATH}` });
     expect(result.code, result.stderr).toBe(0);
     expect(s.orchestrator()).toMatchObject({ sandboxed: false, violations: [] });
-    expect(Object.keys(s.orchestrator().integrity?.provider ?? {})).toContain(join(bin, "claude"));
+    expect(Object.keys(s.integrity().provider)).toContain(join(bin, "claude"));
     expect(s.trustEvents().some((e) => e.kind === "grader_tampered")).toBe(false);
     expect(s.completion().outcome).toBe("verified");
     expect(s.proof().payload.headline.verdict).toBe("VERIFIED WITH GAPS");
@@ -87,9 +87,7 @@ describe("an unsandboxed run whose own loki is rewritten mid-run", () => {
     const result = await loki(["start", "prd.md", "--no-sandbox"], { cwd: s.path, env: s.env, entry });
     expect(result.code, result.stderr).toBe(0);
     expect(s.orchestrator().violations).toEqual([]);
-    expect(Object.keys(s.orchestrator().integrity?.loki ?? {})).toEqual(
-      expect.arrayContaining([entry, join(dirname(entry), "cli.js.jsc")]),
-    );
+    expect(Object.keys(s.integrity().loki)).toEqual(expect.arrayContaining([entry, join(dirname(entry), "cli.js.jsc")]));
     expect(s.completion().outcome).toBe("verified");
   });
 });
