@@ -1,7 +1,7 @@
 // `bun bench/loop.ts`: loki's own overhead per iteration (prompt, checkpoint, gates, state, events)
 // with a zero-latency fake agent on a 1,000-file repo, against its floor (a plain git commit of the
-// same one-file change); and the size .loki/ reaches in 50 iterations against the events' own bytes.
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+// same one-file change, timed before and after the run); and the size .loki/ reaches in 50 iterations.
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LokiEvent } from "../src/core/run-schema.ts";
@@ -13,16 +13,19 @@ const ROOT = resolve(import.meta.dir, "..");
 // first, and would find the real claude of loki's own devDependencies instead of the fake on PATH.
 const WORK = join(tmpdir(), "loki-bench-loop");
 const ITERATIONS = 50;
-/** Checkpoint commits timed for the floor, after one warm-up. */
+/** Checkpoint commits timed for the floor, half before the run and half after it, each half after one warm-up. */
 const FLOOR_RUNS = 20;
 const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false"];
 
-/** A `claude` that answers instantly: one changed file (`stepFile`) per call, never claims done. */
+/** A `claude` that answers instantly: one changed file (`stepFile`) per call, never claims done. Each call
+ *  appends its own start and end (epoch ms) to .bench-agent: the call's time outside them is loki's sandbox. */
 const fakeAgent = (stepFile: string) => `#!/bin/sh
 case "$1" in --version) echo "2.1.330 (Claude Code)"; exit 0;; --help) echo "  -p, --print  --output-format  --verbose  --model  --append-system-prompt"; exit 0;; esac
+t0=$(date +%s%3N)
 n=$(cat .bench-n 2>/dev/null || echo 0); n=$((n+1)); echo $n > .bench-n
 echo "export const step = $n;" > ${stepFile}
 echo '{"type":"result","subtype":"success","is_error":false,"result":"step","model_usage_since_last_result":{"claude-sonnet-5-5":{"inputTokens":10,"outputTokens":1,"costUSD":0.0001}}}'
+echo "$t0 $(date +%s%3N)" >> .bench-agent
 `;
 
 /**
@@ -38,7 +41,7 @@ export function benchRepo(work: string, options: { stepFile: string; config: str
   options.files?.(repo);
   writeFileSync(join(repo, "prd.md"), "# Bench\n\n## Acceptance criteria\n- [ ] step increments\n- [ ] nothing else changes\n");
   writeFileSync(join(repo, "loki.yaml"), options.config);
-  writeFileSync(join(repo, ".gitignore"), ".bench-n\n");
+  writeFileSync(join(repo, ".gitignore"), ".bench-n\n.bench-agent\n");
   writeFileSync(join(bin, "claude"), fakeAgent(options.stepFile));
   chmodSync(join(bin, "claude"), 0o755);
   for (const args of [
@@ -95,24 +98,40 @@ function sizeOf(dir: string, skip: (path: string) => boolean): number {
 /**
  * The floor of an iteration: what must happen at the least once the agent has changed a file —
  * recording that change in git (`git add -A` then `git commit`), as loki's checkpoint does, with
- * nothing else. Timed in the loop's repository after the run, on the same one-file change.
+ * nothing else. Timed in the loop's repository on the same one-file change, `runs` times after one
+ * warm-up; half the samples are taken before the run and half after it, so that a change in the
+ * machine's load during the run weighs on the floor as on the run.
  */
-async function checkpointFloor(repo: string): Promise<number> {
+async function checkpointFloor(repo: string, runs: number, label: string): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i <= FLOOR_RUNS; i++) {
-    writeFileSync(join(repo, "src", "step.js"), `export const step = "floor ${i}";\n`);
+  for (let i = 0; i <= runs; i++) {
+    writeFileSync(join(repo, "src", "step.js"), `export const step = "floor ${label} ${i}";\n`);
     const started = performance.now();
     await execWall(["git", "add", "-A", "--", "."], repo);
-    await execWall([...GIT, "commit", "--quiet", "--no-verify", "-m", `floor ${i}`], repo);
+    await execWall([...GIT, "commit", "--quiet", "--no-verify", "-m", `floor ${label} ${i}`], repo);
     if (i > 0) times.push(performance.now() - started);
   }
-  return median(times);
+  return times;
+}
+
+/** Per agent call, its time outside the agent process itself (.bench-agent): the sandbox's start and end, the spawn. */
+function outsideAgent(repo: string, events: LokiEvent[]): number[] {
+  const own = readFileSync(join(repo, ".bench-agent"), "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" ").map(Number));
+  const calls = events.filter((e) => e.kind === "agent_finished");
+  return calls.flatMap((call, i) => {
+    const [start, end] = own[i] ?? [];
+    return call.kind === "agent_finished" && start !== undefined && end !== undefined ? [call.duration_ms - (end - start)] : [];
+  });
 }
 
 /** Median per-iteration overhead over the run's iterations against the checkpoint floor; `.loki/`
  *  bytes (without agent transcripts) against the bytes of events.jsonl, the events as written. */
-export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured; promptBytes: Measured }> {
+export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured; promptBytes: Measured; sandboxMs: number }> {
   const repo = setup();
+  const before = await checkpointFloor(repo, FLOOR_RUNS / 2, "before");
   const result = benchStart(repo, join(WORK, "bin"));
   if (result.exitCode !== 1) throw new Error(`bench run exited ${result.exitCode}: ${result.stderr.toString().slice(-500)}`);
   const eventsPath = join(repo, ".loki", "events.jsonl");
@@ -132,8 +151,9 @@ export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Meas
   // The prompt of the last iteration against iteration 2's, the first to carry the same feedback (the run
   // fails the same way every time): what the learnings, past failures and checks add as iterations pile up.
   const prompt = (n: number) => statSync(join(repo, ".loki", "iterations", String(n), "prompt.md")).size;
-  const floorMs = await checkpointFloor(repo);
+  const floorMs = median([...before, ...(await checkpointFloor(repo, FLOOR_RUNS / 2, "after"))]);
   return {
+    sandboxMs: median(outsideAgent(repo, events)),
     overhead: { median: overheadMs, floor: floorMs, runs: starts.length },
     lokiBytes: { median: lokiBytes, floor: eventBytes, runs: 1 },
     promptBytes: { median: prompt(starts.length), floor: prompt(2), runs: 1 },
@@ -141,9 +161,12 @@ export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Meas
 }
 
 if (import.meta.main) {
-  const { overhead, lokiBytes, promptBytes } = await benchLoop();
+  const { overhead, lokiBytes, promptBytes, sandboxMs } = await benchLoop();
   console.log(
     `loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations, floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`,
+  );
+  console.log(
+    `agent call outside the agent itself (sandbox start and end, spawn; counted as the agent's, not above): median ${sandboxMs.toFixed(1)} ms`,
   );
   console.log(`prompt: iteration ${overhead.runs} ${promptBytes.median} bytes, iteration 2 ${promptBytes.floor} bytes`);
   console.log(
