@@ -40,7 +40,8 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   // The app never runs while loki grades: it could hold a port a test needs, or write the tree.
   await env.app?.beforeGrading();
   const verified = await verifyIteration(env, dir, { stagnation: reflected.stagnation });
-  record.save({ phase: "compound", feedback: verified.feedback });
+  // Written with the iteration's end at the next iteration's start (loop.ts): compound only records.
+  record.stage({ phase: "compound", feedback: verified.feedback });
 
   const trigger = await compound(env, call, reflected, verified);
   // Up again on this iteration's tree, unless the ship gate grades it first (loop.ts restarts it after).

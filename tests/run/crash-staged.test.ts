@@ -1,5 +1,5 @@
 // kill -9 where the loop holds a change for its next save (loop/run-state.ts stage): before the build
-// call starts, after the call is billed, and at an iteration's end. Each time the state on disk is the
+// call starts, after the call is billed, and at an iteration's end (its compound phase held too). Each time the state on disk is the
 // save before, whole; no file under .loki/ is torn; and `loki resume` redoes the iteration and verifies,
 // with every call billed once and the iteration's checkpoint in history once.
 import { describe, expect, test } from "bun:test";
@@ -45,7 +45,7 @@ const LEFT: Record<"loop:act" | "loop:billed" | "loop:iteration-end", (s: Scenar
     expect(s.ledger().map((e) => e.call_id)).toEqual([state.active_call?.call_id ?? "(none)"]);
   },
   "loop:iteration-end": (s) => {
-    expect(s.orchestrator()).toMatchObject({ iteration: 1, phase: "compound", active_call: null });
+    expect(s.orchestrator()).toMatchObject({ iteration: 1, phase: "verify", active_call: null });
     // The events were written as they happened: the compound phase's end is there.
     expect(s.events().some((e) => e.kind === "phase_finished" && e.phase === "compound" && e.iteration === 1)).toBe(true);
     expect(git(s.path, ["log", "--format=%s"]).split("\n")).toContain("loki: iteration 1");
