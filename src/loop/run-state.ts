@@ -11,16 +11,7 @@ import { ownStartSync } from "../core/process-identity.ts";
 import { holdsRunLock } from "../core/run-lock.ts";
 import { readJsonlAgain } from "../core/jsonl-again.ts";
 import { Session, type RunStatus } from "../core/session-schema.ts";
-import {
-  appendJsonl,
-  appendJsonlMany,
-  clearDeadLock,
-  type Durability,
-  readJson,
-  readJsonl,
-  writeJson,
-  type Workspace,
-} from "../core/workspace.ts";
+import { appendJsonlMany, clearDeadLock, type Durability, readJson, writeJson, type Workspace } from "../core/workspace.ts";
 
 export type EventBody = LokiEvent extends infer E ? (E extends LokiEvent ? Omit<E, "ts" | "run_id" | "iteration"> : never) : never;
 
@@ -76,8 +67,9 @@ export function openRunRecord(
   now: () => Date = () => new Date(),
 ): RunRecord {
   useLogFile(ws.logFile);
-  // Appended under the run lock (emitAll): an append lock a killed run left is removed here, not by a next append.
-  if (holdsRunLock(ws.runLock)) clearDeadLock(ws.events);
+  // The run's own streams — events, the cost ledger, trust events — have one writer, the run: appended
+  // under the run lock, an append lock a killed run left is removed here, not by a next append.
+  if (holdsRunLock(ws.runLock)) for (const stream of runStreams(ws)) clearDeadLock(stream);
   // When the phase in progress began: known only for phases this process entered (a resumed run's
   // first phase began in another process, so its length is not made up).
   let phaseSince: Date | null = null;
@@ -146,7 +138,8 @@ export function openRunRecord(
     },
     bill(entry) {
       // Synced before it returns: the save that clears the billed call follows it (REDONE_KEYS).
-      appendJsonl(ws.costLedger, CostEntry, { ...entry, ts: now().toISOString(), run_id: record.state.run_id });
+      const line = { ...entry, ts: now().toISOString(), run_id: record.state.run_id };
+      appendJsonlMany(ws.costLedger, CostEntry, [line], "power", holdsRunLock(ws.runLock));
     },
   };
   return record;
@@ -155,6 +148,12 @@ export function openRunRecord(
 /** state/integrity.json, synced at once: what every later agent call of this (re)start is compared with. */
 function writeIntegrity(ws: Workspace, runId: string, integrity: NonNullable<OrchestratorState["integrity"]>): void {
   writeJson(ws.integrity, RunIntegrityFile, { schema_version: SCHEMA_VERSION, run_id: runId, ...integrity });
+}
+
+/** The streams only a run writes (through its RunRecord, which only start and resume open, under the run
+ *  lock): while the run lock is held it is their append lock (emitAll, bill, loop/trust-sink.ts). */
+export function runStreams(ws: Workspace): string[] {
+  return [ws.events, ws.costLedger, ws.trustEvents];
 }
 
 export function writeSession(

@@ -3,6 +3,7 @@
 // that turns a reach for loki's private paths into a violation the ship gate will not pass (the
 // one way any violation is recorded).
 import { TrustEvent } from "../core/evidence-schema.ts";
+import { holdsRunLock } from "../core/run-lock.ts";
 import { appendJsonlMany, type Durability, lokiHomeAt, userHome } from "../core/workspace.ts";
 import type { ProviderEvent } from "../providers/provider.ts";
 import { privateAccess } from "../review/private-access.ts";
@@ -29,6 +30,8 @@ export function trustAll(record: RunRecord, kind: Kind, data: readonly Record<st
     TrustEvent,
     data.map((d) => ({ run_id, iteration, kind, data: d, ts })),
     durability,
+    // Only a run writes them (run-state.ts runStreams): the run lock it holds is their append lock.
+    holdsRunLock(record.ws.runLock),
   );
 }
 

@@ -91,11 +91,16 @@ describe("one run per repository", () => {
   test("kill -9 mid-run (mid-append too), then `loki resume` at once: the dead owner's locks are broken, no wait, no exit 3", async () => {
     await using s = await scenarioRepo("honest", NO_COUNCIL, { FAKE_AGENT_SLEEP_MS: "3000" });
     const before = await killedRun(s);
-    // The lock the killed run held names it; its append lock is what a kill mid-append leaves.
+    // The lock the killed run held names it; its append locks are what a kill mid-append leaves — on
+    // any of the streams it appends to under the run lock (events, the cost ledger, trust events).
     expect(lockOwner(s.path)).toMatchObject({ pid: session(s.path).pid, run_id: before.run_id });
-    const appendLock = lokiDir(s.path, "events.jsonl.lock");
-    mkdirSync(appendLock);
-    writeFileSync(join(appendLock, "owner.json"), JSON.stringify({ ...lockOwner(s.path), run_id: undefined }));
+    const appendLocks = [["events.jsonl.lock"], ["metrics", "cost.jsonl.lock"], ["metrics", "trust-events.jsonl.lock"]].map((parts) =>
+      lokiDir(s.path, ...parts),
+    );
+    for (const appendLock of appendLocks) {
+      mkdirSync(appendLock, { recursive: true });
+      writeFileSync(join(appendLock, "owner.json"), JSON.stringify({ ...lockOwner(s.path), run_id: undefined }));
+    }
     const started = Date.now();
     const resumed = spawnLoki(s, ["resume"], { FAKE_AGENT_SLEEP_MS: "0" });
     await until(() => s.events().some((e) => e.kind === "run_started" && e.resumed));
@@ -103,7 +108,10 @@ describe("one run per repository", () => {
     expect(Date.now() - started).toBeLessThan(4_000);
     expect(await resumed.exited).toBe(0);
     expect(s.completion()).toMatchObject({ run_id: before.run_id, outcome: "verified" });
-    expect(existsSync(appendLock)).toBe(false);
+    for (const appendLock of appendLocks) expect(existsSync(appendLock)).toBe(false);
+    // Nothing was lost to the broken locks: the resumed leg's calls are billed, its gates' trust events there.
+    expect(s.ledger().length).toBeGreaterThan(0);
+    expect(s.trustEvents().some((e) => e.kind === "gate_result")).toBe(true);
   });
 
   test("kill -9 of a run, then a new `loki start` at once: the dead run's lock is taken over", async () => {
