@@ -147,8 +147,12 @@ export function unfinishedEnd(ws: Workspace, state: OrchestratorState): LoopResu
   if (state.outcome === null) {
     if (completion) return { outcome: completion.outcome, reason: completion.reason };
     // The loop saves a VERIFIED ship gate and returns at once (loop.ts): killed before the summary,
-    // the run is verified all the same — redoing it would only pay the agent and council again.
-    if (state.phase === "done" && state.last_verdict === "VERIFIED")
+    // the run is verified all the same — redoing it would only pay the agent and council again. Only
+    // when that gate is this leg's last, of the iteration the state ends on: last_verdict outlives a
+    // redone iteration or a resumed blocked run, which no gate graded since.
+    const lastShip = events.findLast((e) => e.kind === "ship_gate" && ofLeg(e.ts));
+    const gradedLast = lastShip?.kind === "ship_gate" && lastShip.verdict === "VERIFIED" && lastShip.iteration === state.iteration;
+    if (state.phase === "done" && state.last_verdict === "VERIFIED" && gradedLast)
       return {
         outcome: "verified",
         reason: "every ship-gate stage verified; loki was killed before it wrote the run's end, and loki resume wrote it",

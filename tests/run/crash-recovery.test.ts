@@ -2,7 +2,7 @@
 // end of the run is completed — summary, proof, state, event, once each — and nothing the dead run
 // started is left running.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { userHome } from "../../src/core/workspace.ts";
 import { alive, PRD, packageJson, NO_COUNCIL, scenarioRepo, type Scenario } from "../helpers/scenario.ts";
@@ -86,6 +86,25 @@ describe("a run killed while finishing", () => {
       expect(s.trustEvents().filter((e) => e.kind === "completion")).toHaveLength(1);
     }, 90_000);
   }
+
+  test("a VERIFIED verdict from an earlier leg is not this leg's: resume grades again instead of writing verified", async () => {
+    await using s = await scenarioRepo("honest", NO_COUNCIL);
+    await killedBefore(s, "completion");
+    const calls = s.events().filter((e) => e.kind === "agent_started").length;
+    // What a resumed leg that redid the iteration without a ship gate leaves (a blocked run resumed, or a
+    // kill between the verdict's save and the run's end): last_verdict VERIFIED, no gate graded since.
+    const started = s.events().findLast((e) => e.kind === "run_started");
+    appendFileSync(
+      join(s.path, ".loki", "events.jsonl"),
+      `${JSON.stringify({ ...started, ts: new Date(Date.now() + 1000).toISOString() })}\n`,
+    );
+    expect(s.orchestrator()).toMatchObject({ phase: "done", last_verdict: "VERIFIED", outcome: null });
+    const resumed = await s.loki(["resume"]);
+    expect(resumed.stderr).not.toContain("killed while finishing");
+    // Graded again: the agent was called, and a ship gate of this leg decided the outcome.
+    expect(s.events().filter((e) => e.kind === "agent_started").length).toBeGreaterThan(calls);
+    expect(s.completion().reason).not.toContain("killed before it wrote the run's end");
+  }, 90_000);
 
   test("a state that says finished verified without its proof and summary: resume writes both instead of refusing", async () => {
     await using s = await scenarioRepo("honest", NO_COUNCIL);
