@@ -145,7 +145,7 @@ export function openRunRecord(
   return record;
 }
 
-/** state/integrity.json, synced at once: what every later agent call of this (re)start is compared with. */
+/** state/integrity.json, synced at once: a record of the fingerprints this (re)start took; the comparisons use the copy in memory. */
 function writeIntegrity(ws: Workspace, runId: string, integrity: NonNullable<OrchestratorState["integrity"]>): void {
   writeJson(ws.integrity, RunIntegrityFile, { schema_version: SCHEMA_VERSION, run_id: runId, ...integrity });
 }
