@@ -3,18 +3,7 @@
 // system/global config, no attribute files, no hooks, no fsmonitor). Queries return null/false on
 // failure; the functions that must succeed (repoRoot, workingTreeHash, dirtyFiles, switchBranch,
 // commitCheckpoint, readGitSnapshot) throw a gitError naming the next step.
-import {
-  appendFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { gitError } from "./errors.ts";
@@ -110,48 +99,6 @@ export async function repoRoot(dir: string): Promise<string> {
   const result = await git(["rev-parse", "--show-toplevel"], { cwd: dir, timeoutMs: 10_000 });
   if (!result.ok) throw gitError(`${dir} is not inside a git repository`, { hint: "run `git init` first, or cd into your repository" });
   return result.stdout.trim();
-}
-
-/**
- * The repository's top level, its git directory (absolute), its HEAD commit (null before the first
- * commit) and where $GIT_DIR/info/attributes is (absolute), in one spawn. Only output of exactly that
- * shape is taken: a path with a line break in it could pass for the next answer. Otherwise repoRoot and
- * headSha say what is wrong (not a repository, no commit yet), or the answer's shape is the error.
- */
-export async function repoHead(
-  dir: string,
-): Promise<{ root: string; head: string; gitDir: string; infoAttributes: string } | { root: string; head: null }> {
-  const result = await git(
-    ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "info/attributes", "--verify", "--quiet", "HEAD"],
-    { cwd: dir, timeoutMs: 10_000 },
-  );
-  const lines = result.stdout.split("\n");
-  const [root, gitDir, info, head, end] = lines;
-  if (result.ok && lines.length === 5 && end === "" && root && gitDir && info && head && /^[0-9a-f]{40,64}$/.test(head))
-    return { root, gitDir, head, infoAttributes: resolve(dir, info) };
-  const top = await repoRoot(dir);
-  if ((await headSha(top)) === null) return { root: top, head: null };
-  throw gitError(`git's answer for ${dir} (top level, git directory, HEAD) is not one line each`, {
-    hint: "is there a line break in the name of the repository's directory or of its git directory? verify from a checkout without one",
-  });
-}
-
-/**
- * Whether `root` is the work tree `gitDir`'s own layout gives: its `.git` is that directory, or a
- * file naming it (a linked worktree, a submodule, --separate-git-dir). False when a `core.worktree`
- * setting points git at another directory — one holding another repository, say.
- */
-export function ownWorkTree(root: string, gitDir: string): boolean {
-  const dotGit = join(root, ".git");
-  try {
-    const same = (path: string) => realpathSync(path) === realpathSync(gitDir);
-    const stat = lstatSync(dotGit);
-    if (stat.isDirectory()) return same(dotGit);
-    const named = stat.isFile() ? /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1] : undefined;
-    return named !== undefined && same(resolve(root, named.trim()));
-  } catch {
-    return false;
-  }
 }
 
 export async function headSha(dir: string): Promise<string | null> {

@@ -1,0 +1,49 @@
+// Which repository and work tree a command grades, read in one spawn (repoHead: top level, git dir,
+// HEAD, info/attributes, taken only in their exact shape) and checked (ownWorkTree: the work tree is the
+// git dir's own, not one a `core.worktree` setting points elsewhere). `loki verify` starts with them.
+import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gitError } from "./errors.ts";
+import { git, headSha, repoRoot } from "./git.ts";
+
+/**
+ * The repository's top level, its git directory (absolute), its HEAD commit (null before the first
+ * commit) and where $GIT_DIR/info/attributes is (absolute), in one spawn. Only output of exactly that
+ * shape is taken: a path with a line break in it could pass for the next answer. Otherwise repoRoot and
+ * headSha say what is wrong (not a repository, no commit yet), or the answer's shape is the error.
+ */
+export async function repoHead(
+  dir: string,
+): Promise<{ root: string; head: string; gitDir: string; infoAttributes: string } | { root: string; head: null }> {
+  const result = await git(
+    ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "info/attributes", "--verify", "--quiet", "HEAD"],
+    { cwd: dir, timeoutMs: 10_000 },
+  );
+  const lines = result.stdout.split("\n");
+  const [root, gitDir, info, head, end] = lines;
+  if (result.ok && lines.length === 5 && end === "" && root && gitDir && info && head && /^[0-9a-f]{40,64}$/.test(head))
+    return { root, gitDir, head, infoAttributes: resolve(dir, info) };
+  const top = await repoRoot(dir);
+  if ((await headSha(top)) === null) return { root: top, head: null };
+  throw gitError(`git's answer for ${dir} (top level, git directory, HEAD) is not one line each`, {
+    hint: "is there a line break in the name of the repository's directory or of its git directory? verify from a checkout without one",
+  });
+}
+
+/**
+ * Whether `root` is the work tree `gitDir`'s own layout gives: its `.git` is that directory, or a
+ * file naming it (a linked worktree, a submodule, --separate-git-dir). False when a `core.worktree`
+ * setting points git at another directory — one holding another repository, say.
+ */
+export function ownWorkTree(root: string, gitDir: string): boolean {
+  const dotGit = join(root, ".git");
+  try {
+    const same = (path: string) => realpathSync(path) === realpathSync(gitDir);
+    const stat = lstatSync(dotGit);
+    if (stat.isDirectory()) return same(dotGit);
+    const named = stat.isFile() ? /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"))?.[1] : undefined;
+    return named !== undefined && same(resolve(root, named.trim()));
+  } catch {
+    return false;
+  }
+}
