@@ -61,15 +61,11 @@ function parseLines(chunk: Buffer, after: Parsed): Parsed {
     out.lines += 1;
     if (line.trim() === "") continue;
     try {
-      out.records.push(frozen(out.schema, JSON.parse(line)));
+      // parseFrozen throws on an invalid record; the value is frozen, shared by every read that returns it.
+      out.records.push(parseFrozen(out.schema, JSON.parse(line)));
     } catch {
       out.bad.push(out.lines);
     }
   }
   return out;
-}
-
-/** A line's value as its schema's parse produced it (which throws on an invalid one), frozen: shared by every read that returns it. */
-function frozen(schema: z.ZodType, value: unknown): unknown {
-  return parseFrozen(schema, value);
 }

@@ -1,6 +1,6 @@
 // A parsed diff's lines kept compactly (Lines): one file's lines as one UTF-8 buffer and runs of line
 // numbers, not an object per line; the numbered lines are built only when a gate asks, one file at a
-// time. Pure. Which files keep their removed lines at all is test-paths.ts's keepsRemovedLines.
+// time. No I/O (fileRead nudges the collector). Which files keep their removed lines is test-paths.ts's keepsRemovedLines.
 import type { ChangedFile, Line, Lines } from "./gate.ts";
 
 const NEWLINE = 0x0a;

@@ -82,12 +82,17 @@ export const MIXED_CONFIG: [RegExp, RegExp][] = [
   [/^conftest\.py$/, /def\s+pytest_\w+|pytest_plugins|hookimpl|hookwrapper/],
 ];
 
+/** A file a test runner reads its settings from, by name (whole or mixed-purpose configuration). */
+export function isRunnerConfigName(name: string): boolean {
+  return RUNNER_CONFIG.test(name) || MIXED_CONFIG.some(([pattern]) => pattern.test(name));
+}
+
 /** One line per runner configuration file the diff changes in a way that affects what is counted. */
 export function runnerConfigChanges(files: readonly ChangedFile[]): { path: string; lines: string[] }[] {
   const out: { path: string; lines: string[] }[] = [];
   for (const file of files) {
     const name = file.path.split("/").pop() ?? "";
-    if (!RUNNER_CONFIG.test(name) && !MIXED_CONFIG.some(([pattern]) => pattern.test(name))) continue;
+    if (!isRunnerConfigName(name)) continue;
     const touched = [...file.added.lines(), ...removedLines(file)].map((l) => l.text.trim()).filter((t) => t !== "");
     if (RUNNER_CONFIG.test(name)) out.push({ path: file.path, lines: touched.slice(0, 3) });
     for (const [pattern, relevant] of MIXED_CONFIG) {

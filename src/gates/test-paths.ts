@@ -1,7 +1,7 @@
 // Which paths are tests, and which files' removed lines a parsed diff keeps for the gates that read them:
 // tests (tamper weighs removed against added assertions) and runner configuration (the grader names what
 // such a file stopped saying). Pure; every other file's removed lines are only counted.
-import { MIXED_CONFIG, RUNNER_CONFIG } from "./grader-inputs.ts";
+import { isRunnerConfigName } from "./grader-inputs.ts";
 
 /** `src/test/` is covered by `test/`: any directory named test, tests, __tests__ or spec. */
 export function isTestPath(path: string): boolean {
@@ -10,17 +10,11 @@ export function isTestPath(path: string): boolean {
   );
 }
 
-/** True for a runner configuration file, by name: the files grader-inputs' runnerConfigChanges reads lines of. */
-export function isRunnerConfig(path: string): boolean {
-  const name = path.split("/").pop() ?? "";
-  return RUNNER_CONFIG.test(name) || MIXED_CONFIG.some(([pattern]) => pattern.test(name));
-}
-
 /**
  * Whether the parse keeps a file's removed lines: every file a gate reads them of (tamper's test files,
  * either side of a rename; runner configuration). A gate that needs them of another kind of file is
  * listed here first.
  */
 export function keepsRemovedLines(path: string, oldPath: string | undefined): boolean {
-  return isTestPath(path) || (oldPath !== undefined && isTestPath(oldPath)) || isRunnerConfig(path);
+  return isTestPath(path) || (oldPath !== undefined && isTestPath(oldPath)) || isRunnerConfigName(path.split("/").pop() ?? "");
 }

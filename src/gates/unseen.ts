@@ -12,11 +12,11 @@ import { sha256 } from "../core/hash.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
 import type { Finding } from "../core/schema.ts";
 import { fingerprint } from "./gate.ts";
-import { MIXED_CONFIG, RUNNER_CONFIG } from "./grader-inputs.ts";
+import { isRunnerConfigName } from "./grader-inputs.ts";
 
 /** A file a test runner reads for its settings, by name (whole or mixed-purpose configuration). */
 export function isRunnerConfig(name: string): boolean {
-  return RUNNER_CONFIG.test(name) || MIXED_CONFIG.some(([pattern]) => pattern.test(name)) || name === "package.json";
+  return isRunnerConfigName(name) || name === "package.json";
 }
 
 /** A source file a runner collects as a test by its name (`*.test.js`, `*_test.go`, `test_*.py`…);

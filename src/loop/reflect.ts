@@ -40,7 +40,7 @@ export async function reflect(
   const stagnant = tree !== null && tree === record.state.stagnation.last_tree;
   const stagnation = { count: stagnant ? record.state.stagnation.count + 1 : 0, last_tree: tree };
   const overBudget = checkBudget(record.state.budget.spent_usd, record.state.budget.limit_usd) === "exceeded";
-  if (failure?.stop || overBudget || failure) record.save({ stagnation });
+  if (failure || overBudget) record.save({ stagnation });
   if (failure?.stop || overBudget) {
     updateContinuity(record.ws, [`iteration ${n}: ${failure?.stop?.reason ?? "budget exhausted"}`]);
     const stop = failure?.stop ?? {
