@@ -1,11 +1,13 @@
 // The trust trajectory and the bills as loki computed them before it kept summaries: every record
-// of the whole history, folded afresh. Tests compare today's figures with these, which must not change.
+// of the whole history, folded afresh (fullReading), and today's reading through the summaries
+// (summaryReading). Tests compare the two, which must not differ.
 import { TrustEvent } from "../../src/core/evidence-schema.ts";
 import { type BillBasis, billBasis } from "../../src/core/models.ts";
 import { CostEntry } from "../../src/core/run-schema.ts";
 import { readJsonl, type Workspace } from "../../src/core/workspace.ts";
 import { listProofs } from "../../src/proof/store.ts";
-import type { RunBill, Trajectory } from "../../src/run/metrics.ts";
+import { listProofSummaries } from "../../src/proof/summaries.ts";
+import { readBills, readTrajectory, type RunBill, type Trajectory } from "../../src/run/metrics.ts";
 
 const rate = (hit: number, all: number) => (all === 0 ? null : Math.round((hit / all) * 1000) / 1000);
 const median = (values: number[]) => {
@@ -98,4 +100,9 @@ export function fullReading(ws: Workspace) {
     problem: p.problem,
   }));
   return { trajectory: oldTrajectory(events, ledger), bills: oldBills(ledger), proofs };
+}
+
+/** The same three figures as the commands compute them today, through their summaries. */
+export function summaryReading(ws: Workspace) {
+  return { trajectory: readTrajectory(ws), bills: readBills(ws), proofs: listProofSummaries(ws) };
 }

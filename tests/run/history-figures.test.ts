@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
 import { listProofs } from "../../src/proof/store.ts";
-import { listProofSummaries } from "../../src/proof/summaries.ts";
-import { readBills, readTrajectory } from "../../src/run/metrics.ts";
-import { fullReading } from "../helpers/history-oracle.ts";
+import { fullReading, summaryReading } from "../helpers/history-oracle.ts";
 
 let repo: HistoryRepo;
 beforeAll(async () => {
@@ -19,10 +17,7 @@ afterAll(async () => {
 
 const expected = () => fullReading(repo.ws);
 
-function actual() {
-  const { ws } = repo;
-  return { trajectory: readTrajectory(ws), bills: readBills(ws), proofs: listProofSummaries(ws) };
-}
+const actual = () => summaryReading(repo.ws);
 
 describe("history figures", () => {
   test("the recorded history: the same figures, read once and read again", () => {

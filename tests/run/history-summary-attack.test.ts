@@ -8,9 +8,8 @@ import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
 import { listProofs } from "../../src/proof/store.ts";
 import { identityFrom } from "../../src/core/jsonl.ts";
 import { listProofSummaries } from "../../src/proof/summaries.ts";
-import { readBills, readTrajectory } from "../../src/run/metrics.ts";
 import { loki } from "../helpers/cli.ts";
-import { fullReading } from "../helpers/history-oracle.ts";
+import { fullReading, summaryReading } from "../helpers/history-oracle.ts";
 
 let repo: HistoryRepo;
 beforeAll(async () => {
@@ -22,7 +21,7 @@ afterAll(async () => {
 
 const expected = () => fullReading(repo.ws);
 
-const actual = () => ({ trajectory: readTrajectory(repo.ws), bills: readBills(repo.ws), proofs: listProofSummaries(repo.ws) });
+const actual = () => summaryReading(repo.ws);
 
 /** Replaces the first match in `path`, checking the edit keeps the file's size. */
 function editInPlace(path: string, from: RegExp, to: string): void {
