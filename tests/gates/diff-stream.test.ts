@@ -119,6 +119,7 @@ async function fixture() {
   git(dir.path, ["mv", "src/moved.ts", "lib/moved.ts"]);
   dir.write("lib/moved.ts", `${numbered(40, "// moved")}\nexport const m = 2;\n`);
   git(dir.path, ["rm", "-q", "src/gone.ts", "tests/old.test.ts"]);
+  // File content, not a skipped test of this suite: a weakened, skipped test the tamper gate must flag alike in both parses.
   dir.write("tests/math.test.ts", 'test.skip("adds", () => {\n  expect(add(1, 2)).toBeDefined();\n});\n');
   git(dir.path, ["mv", "tests/moved.test.ts", "src/not-a-test.ts"]);
   dir.write("vitest.config.ts", "export default { test: { include: ['tests/**'], exclude: ['tests/math*'] } };\n");
