@@ -79,13 +79,28 @@ function userSafeDirectories(): Promise<string[]> {
   return safeDirectories;
 }
 
-/** Runs `git <args>` hardened (see HARDENED_GIT_ENV); never throws, like exec's run. */
+/** git refused the repository as another user's ("detected dubious ownership"; the advice that
+ *  follows is a command, so it reads the same in every language): it stopped before doing anything. */
+function refusedOwnership(result: ExecResult): boolean {
+  return result.exitCode === 128 && result.stderr.includes("--add safe.directory ");
+}
+
+/**
+ * Runs `git <args>` hardened (see HARDENED_GIT_ENV); never throws, like exec's run. The user's
+ * safe.directory entries are read only once git has refused a repository as another user's (the
+ * call is then made again with them, and every later call carries them): in a repository of one's
+ * own they change nothing, and reading them would put a git process before every command's first.
+ */
 export async function git(args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  return run(gitArgv(args, await userSafeDirectories()), {
-    ephemeral: readOnly(args),
-    ...options,
-    env: { ...options.env, ...HARDENED_GIT_ENV },
-  });
+  const call = (safe: readonly string[]) =>
+    run(gitArgv(args, safe), {
+      ephemeral: readOnly(args),
+      ...options,
+      env: { ...options.env, ...HARDENED_GIT_ENV },
+    });
+  if (safeDirectories !== undefined) return call(await safeDirectories);
+  const result = await call([]);
+  return refusedOwnership(result) ? call(await userSafeDirectories()) : result;
 }
 
 export { nameable, readOnly };
