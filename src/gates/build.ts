@@ -22,7 +22,7 @@ export const buildGate: Gate = {
     const shown = `\`${shownCommand(command)}\``;
     const timeoutMs = envTimeoutMs("LOKI_BUILD_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
     const { argv, env } = commandArgv(command, subject.root);
-    const result = await run(projectArgv({ confine }, argv, subject.root), {
+    const result = await run(await projectArgv({ confine }, argv, subject.root), {
       cwd: subject.root,
       timeoutMs,
       env: { ...env, CI: "true" },

@@ -139,7 +139,7 @@ async function runOn(
   if (plan.reports.length === 0) return `loki cannot run single test files with \`${shownCommand(command)}\` (no runner it knows)`;
   const timeoutMs = envTimeoutMs("LOKI_TEST_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
   const before = reportMtimes(plan);
-  const result = await run(projectArgv({ confine }, plan.argv, dir), {
+  const result = await run(await projectArgv({ confine }, plan.argv, dir), {
     cwd: dir,
     timeoutMs,
     env: plan.env,

@@ -77,13 +77,18 @@ export type GateContext = {
   expectsNewBehaviour?: boolean;
   /** Wraps a command that runs the project's code (tests, build, lint) so loki's private directories
    *  (~/.loki, the repository's .loki/) are empty to it and nothing it starts outlives it
-   *  (sandbox/confine.ts, supplied by the caller). undefined: no sandbox here; it runs as it is. */
-  confine?: (argv: string[], cwd: string) => string[];
+   *  (sandbox/confine.ts, supplied by the caller), or the probe that finds it on a gate's first
+   *  command (`loki verify` looks for a sandbox only when a gate runs the project's code). undefined,
+   *  or a probe that finds none: no sandbox here; it runs as it is. */
+  confine?: Confine | { readonly probe: () => Promise<Confine | undefined> };
 };
 
+export type Confine = (argv: string[], cwd: string) => string[];
+
 /** The argv a gate spawns to run the project's code in `cwd` (see GateContext.confine). */
-export function projectArgv(ctx: Pick<GateContext, "confine">, argv: string[], cwd: string): string[] {
-  return ctx.confine ? ctx.confine(argv, cwd) : argv;
+export async function projectArgv(ctx: Pick<GateContext, "confine">, argv: string[], cwd: string): Promise<string[]> {
+  const confine = typeof ctx.confine === "object" ? await ctx.confine.probe() : ctx.confine;
+  return confine ? confine(argv, cwd) : argv;
 }
 
 export type GateOutcome = Omit<GateResult, "id" | "title" | "duration_ms">;

@@ -76,7 +76,7 @@ export const mutationGate: Gate = {
       );
       const timeoutMs = envTimeoutMs("LOKI_MUTATION_TIMEOUT_MS", DEFAULT_TIMEOUT_MS);
       const path = projectPath(subject.root);
-      const result = await run(projectArgv({ confine }, [stryker(subject.root), "run", config], subject.root), {
+      const result = await run(await projectArgv({ confine }, [stryker(subject.root), "run", config], subject.root), {
         cwd: subject.root,
         timeoutMs,
         env: { PATH: path, CI: "true" },

@@ -3,8 +3,7 @@
 // The reason always names what ran, and a configured tool that is missing is said, never skipped.
 import { existsSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
-import { parseAllDocuments } from "yaml";
+import type { ParseError } from "jsonc-parser";
 import { messageOf } from "../core/errors.ts";
 import { run, whichBinary, type ExecResult } from "../core/exec.ts";
 import type { Finding } from "../core/schema.ts";
@@ -103,7 +102,7 @@ function readText(file: string): string {
 async function runTool(tool: Tool, cwd: string, { signal, confine }: Pick<GateContext, "signal" | "confine">): Promise<Ran> {
   const raw = Number(process.env.LOKI_LINT_TIMEOUT_MS);
   const timeoutMs = Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_TIMEOUT_MS;
-  return { tool, result: await run(projectArgv({ confine }, tool.argv, cwd), { cwd, timeoutMs, env: { CI: "true" }, signal }) };
+  return { tool, result: await run(await projectArgv({ confine }, tool.argv, cwd), { cwd, timeoutMs, env: { CI: "true" }, signal }) };
 }
 
 /** fail if any tool failed; else inconclusive if any could not run to the end; else pass. */
@@ -226,11 +225,14 @@ export function syntaxError(path: string, text: string): { line: number; message
         path,
       );
     const errors: ParseError[] = [];
+    // The ES module build: the package's main is a UMD file whose own requires a bundle cannot follow.
+    const { parse: parseJsonc, printParseErrorCode } = require("jsonc-parser/lib/esm/main.js") as typeof import("jsonc-parser");
     parseJsonc(text, errors, { disallowComments: !lenient, allowTrailingComma: lenient, allowEmptyContent: false });
     const first = errors[0];
     return first ? { line: lineAt(text, first.offset), message: `invalid JSON: ${printParseErrorCode(first.error)}` } : null;
   }
   if (/\.ya?ml$/.test(path)) {
+    const { parseAllDocuments } = require("yaml") as typeof import("yaml");
     const docs = parseAllDocuments(text);
     for (const doc of Array.isArray(docs) ? docs : []) {
       const first = doc.errors[0];

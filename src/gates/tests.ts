@@ -48,7 +48,7 @@ export const testsGate: Gate = {
     try {
       plan = planTestRun(command, { root: subject.root, reportDir, ...(configuredReport ? { configuredReport } : {}) });
       const before = reportMtimes(plan);
-      result = await run(projectArgv({ confine }, plan.argv, subject.root), {
+      result = await run(await projectArgv({ confine }, plan.argv, subject.root), {
         cwd: subject.root,
         timeoutMs,
         env: plan.env,

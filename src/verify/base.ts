@@ -14,8 +14,11 @@ type Branch = string | null | Promise<string | null>;
 
 const git = (root: string, args: string[]) => hardenedGit(args, { cwd: root, timeoutMs: TIMEOUT_MS });
 
+/** A name rev-parse is asked to resolve at all (never an option). */
+const nameable = (ref: string) => ref.trim() !== "" && !ref.startsWith("-");
+
 async function commitOf(root: string, ref: string): Promise<string | null> {
-  if (ref.trim() === "" || ref.startsWith("-")) return null;
+  if (!nameable(ref)) return null;
   const result = await git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
   return result.ok ? result.stdout.trim() : null;
 }
@@ -45,9 +48,14 @@ export async function resolveBase(root: string, base: string | undefined, branch
     const hint = (await isShallow(root)) ? SHALLOW_HINT : "name one: loki verify origin/main (or fetch it first: git fetch origin main)";
     throw gitError("no base to verify against: this branch has no upstream, and there is no origin/HEAD, main or master", { hint });
   }
-  const sha = await commitOf(root, chosen.ref);
-  if (sha === null) throw await unknownBase(root, chosen.ref);
-  const merge = await git(root, ["merge-base", sha, "HEAD"]);
+  // The merge base is asked for with the name as rev-parse resolves it, at the same time: one
+  // git process's wait instead of two (nothing moves the ref between them; its answer counts only
+  // when the name is a commit).
+  const [sha, merge] = await Promise.all([
+    commitOf(root, chosen.ref),
+    nameable(chosen.ref) ? git(root, ["merge-base", "--end-of-options", `${chosen.ref}^{commit}`, "HEAD"]) : null,
+  ]);
+  if (sha === null || merge === null) throw await unknownBase(root, chosen.ref);
   if (!merge.ok || merge.stdout.trim() === "") {
     const shallow = await isShallow(root);
     throw gitError(`${chosen.ref} and HEAD have no common ancestor${shallow ? " in this shallow clone" : ""}`, {

@@ -17,13 +17,14 @@ import { detectProject } from "../gates/detect.ts";
 import { freezeGrader, gradingProject } from "../gates/grader.ts";
 import { commitTree } from "../gates/tree.ts";
 import { readSubject } from "../gates/diff.ts";
-import { runGates, verdictOf, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
+import { runGates, verdictOf, type Confine, type Gate, type GateContext, type HeldoutSummary } from "../gates/gate.ts";
 import { gateConfinement } from "../sandbox/confine.ts";
 import { detectSandbox } from "../sandbox/detect.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { resolveBase, type ResolvedBase } from "./base.ts";
 import { applyBaseline, applyScope, readBaseline, writeBaseline } from "./baseline.ts";
 import { buildEvidence, writeEvidence, type Scope } from "./evidence.ts";
+import { syncOwed } from "../core/durable.ts";
 import { COMMAND_EXIT, VERIFY_EXIT } from "../core/exit-codes.ts";
 import { reportsOf, type Renderers, type Reports } from "./report/formats.ts";
 import { CONTENT_GATES, scopeNote, widenSubject } from "./scope.ts";
@@ -131,9 +132,6 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const scope = options.scope ?? "diff";
   const blockOn = options.blockOn ?? DEFAULT_BLOCK_ON;
   const gates = options.gates ?? ALL_GATES;
-  // Probed while the diff is read: with bwrap here, the project's code the gates run (tests, build,
-  // lint, mutation) sees no ~/.loki (keys, held-out stores) and no .loki/.
-  const sandbox = detectSandbox();
   // Independent git reads run side by side (a named base resolves while HEAD and the branch are read);
   // their errors are thrown in the order the checks read: repository, first commit, baseline, base.
   const repo = repoHead(options.cwd);
@@ -196,14 +194,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     gitSnapshot: undefined,
     // The project's code (a run's agent may have written it) sees no ~/.loki, no .loki/ and not the spec of
     // a run here that can still resume (stopped, capped, crashed): it goes on with the held-out items it names.
-    ...(await sandbox.then((s) =>
-      gateConfinement(
-        s.available && s.kind === "bwrap" ? s.path : null,
-        root,
-        undefined,
-        specPaths(runSpec ?? undefined, [root]).filter((path) => existsSync(path)),
-      ),
-    )),
+    confine: { probe: confinementProbe(root, specPaths(runSpec ?? undefined, [root])) },
   };
 
   const runnable = gates.filter((g) => !preset.has(g.id));
@@ -256,12 +247,33 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     written.baseline = { path, fingerprints: writeBaseline(path, scoped) };
     return { evidence, exitCode: COMMAND_EXIT.ok, base, warnings: loaded.warnings, reports, written };
   }
-  const paths = writeEvidence(ws, evidence, { reports });
+  // Each file's bytes are synced before its rename, never torn; their one directory is synced once for all four.
+  const paths = writeEvidence(ws, evidence, { reports, durability: "boundary" });
+  syncOwed();
   written.evidence = paths.evidence;
   written.report = paths.report;
   if (options.sarif !== undefined) writeFileAtomic((written.sarif = resolve(options.cwd, options.sarif)), reports("sarif"), 0o644);
   if (options.junit !== undefined) writeFileAtomic((written.junit = resolve(options.cwd, options.junit)), reports("junit"), 0o644);
   return { evidence, exitCode: VERIFY_EXIT[evidence.verdict], base, warnings: loaded.warnings, reports, written };
+}
+
+/**
+ * With bwrap here, the project's code the gates run (tests, build, lint, mutation) sees no ~/.loki
+ * (keys, held-out stores) and no .loki/. Probed once, when a gate first runs such a command: a
+ * verify whose gates run none (no runner, or `--only` the diff's own checks) starts no sandbox.
+ */
+function confinementProbe(root: string, spec: readonly string[]): () => Promise<Confine | undefined> {
+  let probed: Promise<Confine | undefined> | undefined;
+  return () =>
+    (probed ??= detectSandbox().then(
+      (s) =>
+        gateConfinement(
+          s.available && s.kind === "bwrap" ? s.path : null,
+          root,
+          undefined,
+          spec.filter((path) => existsSync(path)),
+        ).confine,
+    ));
 }
 
 /** The configuration as the base's loki.yaml declares it; a base whose loki.yaml is unreadable freezes today's. */
