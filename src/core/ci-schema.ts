@@ -4,11 +4,12 @@
 import { z } from "zod";
 import { Outcome } from "./run-schema.ts";
 import { Sha256 } from "./schema.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 export const CI_MANIFEST_VERSION = 1;
 /** A run id as a path segment: the artifact names its proof directory with it. */
-export const CiRunId = z.string().regex(/^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/, "not a loki run id");
-const Sha1 = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a git commit id");
+export const CiRunId = lazySchema(() => z.string().regex(/^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/, "not a loki run id"));
+const Sha1 = lazySchema(() => z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "expected a git commit id"));
 
 export const CiManifest = z
   .object({

@@ -10,107 +10,112 @@ import { configError } from "./errors.ts";
 import { JITLESS } from "./schema.ts";
 import { MODEL_TIERS } from "./model-tiers.ts";
 import { PROVIDER_IDS } from "./provider-ids.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
-export const ProviderId = z.enum(PROVIDER_IDS);
+export const ProviderId = lazySchema(() => z.enum(PROVIDER_IDS));
 export type ProviderId = z.infer<typeof ProviderId>;
 
 const DURATION = /^\d+(\.\d+)?(s|m|h)?$/;
-const Url = z.url({ message: "expected a URL such as https://host/path" });
+const Url = lazySchema(() => z.url({ message: "expected a URL such as https://host/path" }));
 
 /** Where the trackers' APIs are: the user's forge tokens are sent there (a run keeps them from its start: RunSettings). */
-export const TrackersConfig = z.object({
-  github: z.object({ api_url: Url.optional() }).default(() => ({})),
-  gitlab: z.object({ api_url: Url.optional() }).default(() => ({})),
-  jira: z.object({ base_url: Url.optional(), email: z.string().optional() }).default(() => ({})),
-  azure: z.object({ org_url: Url.optional() }).default(() => ({})),
-  /** Retries for 429/5xx responses, and the longest retry-after loki will honor. */
-  retries: z.number().int().min(0).max(10).default(3),
-  max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
-});
+export const TrackersConfig = lazySchema(() =>
+  z.object({
+    github: z.object({ api_url: Url.optional() }).default(() => ({})),
+    gitlab: z.object({ api_url: Url.optional() }).default(() => ({})),
+    jira: z.object({ base_url: Url.optional(), email: z.string().optional() }).default(() => ({})),
+    azure: z.object({ org_url: Url.optional() }).default(() => ({})),
+    /** Retries for 429/5xx responses, and the longest retry-after loki will honor. */
+    retries: z.number().int().min(0).max(10).default(3),
+    max_retry_wait_seconds: z.number().min(0).max(3600).default(30),
+  }),
+);
 
-export const Config = z.object({
-  provider: ProviderId.default(PROVIDER_IDS[0]),
-  model: z.string().min(1).optional(),
-  /** A model the provider may switch to mid-call when the main one is overloaded (claude). */
-  fallback_model: z.string().min(1).optional(),
-  failover: z.array(ProviderId).default(() => []),
-  /** With a failover chain: the rate-limit/overloaded retries a provider may report in one call before loki switches. */
-  failover_after_retries: z.number().int().min(1).max(50).default(1),
-  /** Custom endpoints, keys, models and prices per provider (core/endpoints.ts). */
-  providers: ProvidersConfig,
-  /** LOKI_MODEL_OVERRIDE: the one model every call runs on a provider with a custom base URL (a local model). */
-  model_override: z.string().min(1).optional(),
-  /** The most expensive model tier any call of a run may use (LOKI_MAX_TIER): fast < development < planning. */
-  max_tier: z.enum(MODEL_TIERS).default("planning"),
-  /** Per-phase models: a tier name or a model, for the planning pass (reason), build calls (act), the judge and council (verify). */
-  models: z
-    .object({ reason: z.string().min(1).optional(), act: z.string().min(1).optional(), verify: z.string().min(1).optional() })
-    .default(() => ({})),
-  /** The planning pass and task queue: auto plans standard and complex specs; escalation and dead-letter thresholds. */
-  planner: z
-    .object({
-      mode: z.enum(["auto", "on", "off"]).default("auto"),
-      escalate_after: z.number().int().min(1).max(50).default(3),
-      dead_letter_after: z.number().int().min(1).max(100).default(5),
-      replan_every: z.number().int().min(1).max(100).default(3),
-    })
-    .default(() => ({ mode: "auto" as const, escalate_after: 3, dead_letter_after: 5, replan_every: 3 })),
-  effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
-  budget_usd: z.number().positive().optional(),
-  max_iterations: z.number().int().positive().max(1000).default(25),
-  max_duration: z.string().regex(DURATION, "expected a duration such as 90m, 2h or 3600").optional(),
-  heldout: z.boolean().default(true),
-  /** The blind council at the ship gate (three reviewers + devil's advocate). */
-  council: z.boolean().default(true),
-  /** The loop: per-call limits, retries, stagnation, backoff (seconds). */
-  agent_timeout_seconds: z.number().positive().default(1800),
-  agent_idle_seconds: z.number().positive().default(600),
-  max_retries: z.number().int().min(0).max(50).default(5),
-  stagnation_limit: z.number().int().min(1).max(100).default(3),
-  backoff_base_seconds: z.number().min(0).default(30),
-  backoff_max_seconds: z.number().min(0).default(600),
-  /** Delivery with --pr/--ship: how to merge, and how long to wait for the repository's checks. */
-  ship: z
-    .object({
-      merge_method: z.enum(["merge", "squash", "rebase"]).default("squash"),
-      checks_timeout_seconds: z.number().positive().default(1800),
-      poll_seconds: z.number().positive().default(15),
-    })
-    .default(() => ({ merge_method: "squash" as const, checks_timeout_seconds: 1800, poll_seconds: 15 })),
-  /** Running as root: let the provider use its sandbox-bypass mode (claude: IS_SANDBOX=1). */
-  allow_root: z.boolean().default(false),
-  /** Every agent call runs in loki's OS sandbox; false (--no-sandbox) runs unsandboxed, marked so everywhere. */
-  sandbox: z.boolean().default(true),
-  trackers: TrackersConfig.default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
-  /** The Live App Preview (loki preview, and during loki start): how to run the app, whether a run starts it. */
-  app: z
-    .object({
-      /** The command that runs the app (sh -c), over every detection rule; also LOKI_APP_COMMAND. */
-      command: z.string().min(1).optional(),
-      /** auto: loki start runs the app when one is detected, except under CI; on; off. */
-      preview: z.enum(["auto", "on", "off"]).default("auto"),
-      /** How long a start may take before the app shows as unhealthy (it keeps being probed). */
-      ready_timeout_seconds: z.number().positive().max(3600).default(120),
-      /** Crashes in a row before the preview gives up (each restart waits 1, 2, 4 … s). */
-      max_restarts: z.number().int().min(0).max(20).default(3),
-    })
-    .default(() => ({ preview: "auto" as const, ready_timeout_seconds: 120, max_restarts: 3 })),
-  /** Memory across runs: global also keeps each learning (redacted) in ~/.loki/memory for the user's other projects, and searches it. */
-  memory: z.object({ global: z.boolean().default(true) }).default(() => ({ global: true })),
-  /** children: offer the build agent loki's MCP server (loki_verify alone: its work graded by the run's gates). claude and codex. */
-  mcp: z.object({ children: z.boolean().default(false) }).default(() => ({ children: false })),
-  /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself);
-   *  secret_scanner: which scanners the secrets gate runs (SecretScanner; unset = auto). */
-  verify: z
-    .object({
-      build: z.string().optional(),
-      test: z.string().optional(),
-      lint: z.string().optional(),
-      test_report: z.string().optional(),
-      secret_scanner: z.enum(["builtin", "gitleaks", "auto"]).optional(),
-    })
-    .default(() => ({})),
-});
+export const Config = lazySchema(() =>
+  z.object({
+    provider: ProviderId.default(PROVIDER_IDS[0]),
+    model: z.string().min(1).optional(),
+    /** A model the provider may switch to mid-call when the main one is overloaded (claude). */
+    fallback_model: z.string().min(1).optional(),
+    failover: z.array(ProviderId).default(() => []),
+    /** With a failover chain: the rate-limit/overloaded retries a provider may report in one call before loki switches. */
+    failover_after_retries: z.number().int().min(1).max(50).default(1),
+    /** Custom endpoints, keys, models and prices per provider (core/endpoints.ts). */
+    providers: ProvidersConfig,
+    /** LOKI_MODEL_OVERRIDE: the one model every call runs on a provider with a custom base URL (a local model). */
+    model_override: z.string().min(1).optional(),
+    /** The most expensive model tier any call of a run may use (LOKI_MAX_TIER): fast < development < planning. */
+    max_tier: z.enum(MODEL_TIERS).default("planning"),
+    /** Per-phase models: a tier name or a model, for the planning pass (reason), build calls (act), the judge and council (verify). */
+    models: z
+      .object({ reason: z.string().min(1).optional(), act: z.string().min(1).optional(), verify: z.string().min(1).optional() })
+      .default(() => ({})),
+    /** The planning pass and task queue: auto plans standard and complex specs; escalation and dead-letter thresholds. */
+    planner: z
+      .object({
+        mode: z.enum(["auto", "on", "off"]).default("auto"),
+        escalate_after: z.number().int().min(1).max(50).default(3),
+        dead_letter_after: z.number().int().min(1).max(100).default(5),
+        replan_every: z.number().int().min(1).max(100).default(3),
+      })
+      .default(() => ({ mode: "auto" as const, escalate_after: 3, dead_letter_after: 5, replan_every: 3 })),
+    effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
+    budget_usd: z.number().positive().optional(),
+    max_iterations: z.number().int().positive().max(1000).default(25),
+    max_duration: z.string().regex(DURATION, "expected a duration such as 90m, 2h or 3600").optional(),
+    heldout: z.boolean().default(true),
+    /** The blind council at the ship gate (three reviewers + devil's advocate). */
+    council: z.boolean().default(true),
+    /** The loop: per-call limits, retries, stagnation, backoff (seconds). */
+    agent_timeout_seconds: z.number().positive().default(1800),
+    agent_idle_seconds: z.number().positive().default(600),
+    max_retries: z.number().int().min(0).max(50).default(5),
+    stagnation_limit: z.number().int().min(1).max(100).default(3),
+    backoff_base_seconds: z.number().min(0).default(30),
+    backoff_max_seconds: z.number().min(0).default(600),
+    /** Delivery with --pr/--ship: how to merge, and how long to wait for the repository's checks. */
+    ship: z
+      .object({
+        merge_method: z.enum(["merge", "squash", "rebase"]).default("squash"),
+        checks_timeout_seconds: z.number().positive().default(1800),
+        poll_seconds: z.number().positive().default(15),
+      })
+      .default(() => ({ merge_method: "squash" as const, checks_timeout_seconds: 1800, poll_seconds: 15 })),
+    /** Running as root: let the provider use its sandbox-bypass mode (claude: IS_SANDBOX=1). */
+    allow_root: z.boolean().default(false),
+    /** Every agent call runs in loki's OS sandbox; false (--no-sandbox) runs unsandboxed, marked so everywhere. */
+    sandbox: z.boolean().default(true),
+    trackers: TrackersConfig.default(() => ({ github: {}, gitlab: {}, jira: {}, azure: {}, retries: 3, max_retry_wait_seconds: 30 })),
+    /** The Live App Preview (loki preview, and during loki start): how to run the app, whether a run starts it. */
+    app: z
+      .object({
+        /** The command that runs the app (sh -c), over every detection rule; also LOKI_APP_COMMAND. */
+        command: z.string().min(1).optional(),
+        /** auto: loki start runs the app when one is detected, except under CI; on; off. */
+        preview: z.enum(["auto", "on", "off"]).default("auto"),
+        /** How long a start may take before the app shows as unhealthy (it keeps being probed). */
+        ready_timeout_seconds: z.number().positive().max(3600).default(120),
+        /** Crashes in a row before the preview gives up (each restart waits 1, 2, 4 … s). */
+        max_restarts: z.number().int().min(0).max(20).default(3),
+      })
+      .default(() => ({ preview: "auto" as const, ready_timeout_seconds: 120, max_restarts: 3 })),
+    /** Memory across runs: global also keeps each learning (redacted) in ~/.loki/memory for the user's other projects, and searches it. */
+    memory: z.object({ global: z.boolean().default(true) }).default(() => ({ global: true })),
+    /** children: offer the build agent loki's MCP server (loki_verify alone: its work graded by the run's gates). claude and codex. */
+    mcp: z.object({ children: z.boolean().default(false) }).default(() => ({ children: false })),
+    /** Commands the gates run; test_report: a JUnit XML file the test command writes (for a runner loki cannot read itself);
+     *  secret_scanner: which scanners the secrets gate runs (SecretScanner; unset = auto). */
+    verify: z
+      .object({
+        build: z.string().optional(),
+        test: z.string().optional(),
+        lint: z.string().optional(),
+        test_report: z.string().optional(),
+        secret_scanner: z.enum(["builtin", "gitleaks", "auto"]).optional(),
+      })
+      .default(() => ({})),
+  }),
+);
 export type Config = z.infer<typeof Config>;
 /** builtin: loki's rules only; gitleaks: loki's rules plus gitleaks, which must be installed; auto: plus gitleaks when on PATH. */
 export type SecretScanner = NonNullable<Config["verify"]["secret_scanner"]>;

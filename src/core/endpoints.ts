@@ -4,9 +4,12 @@
 import { z } from "zod";
 import { MODEL_TIERS, type ModelTier } from "./model-tiers.ts";
 import { PROVIDER_IDS, type ProviderId as ProviderIdName } from "./provider-ids.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the NAME of an environment variable, such as LOCAL_LLM_KEY");
-const Usd = z.number().nonnegative();
+const EnvName = lazySchema(() =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the NAME of an environment variable, such as LOCAL_LLM_KEY"),
+);
+const Usd = lazySchema(() => z.number().nonnegative());
 
 /**
  * A provider's custom endpoint, from `providers.<id>`. Each record maps it onto its

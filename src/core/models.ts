@@ -8,25 +8,30 @@ import { type ProviderLevers, providerLevers } from "./endpoints.ts";
 import { configError, messageOf } from "./errors.ts";
 import { type ComplexityTier, JITLESS } from "./schema.ts";
 import { MODEL_TIERS, type ModelTier, type RunPhase } from "./model-tiers.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
 export { MODEL_TIERS, type ModelTier, type RunPhase };
 
-const ModelPrice = z.object({
-  provider: z.string(),
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  /** The context window in tokens, from the CLI's own model table (Claude Code 2.1.330, codex 0.169). */
-  context: z.number().int().positive(),
-  note: z.string(),
-});
-export const Pricing = z.object({
-  as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  currency: z.literal("USD"),
-  unit: z.string(),
-  cache_read_multiplier: z.number().nonnegative(),
-  cache_write_multiplier: z.number().nonnegative(),
-  models: z.record(z.string(), ModelPrice),
-});
+const ModelPrice = lazySchema(() =>
+  z.object({
+    provider: z.string(),
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    /** The context window in tokens, from the CLI's own model table (Claude Code 2.1.330, codex 0.169). */
+    context: z.number().int().positive(),
+    note: z.string(),
+  }),
+);
+export const Pricing = lazySchema(() =>
+  z.object({
+    as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    currency: z.literal("USD"),
+    unit: z.string(),
+    cache_read_multiplier: z.number().nonnegative(),
+    cache_write_multiplier: z.number().nonnegative(),
+    models: z.record(z.string(), ModelPrice),
+  }),
+);
 export type Pricing = z.infer<typeof Pricing>;
 // Parsed once per process, at load: zod's eval fast path (`jitless: false`) costs more to generate than it saves.
 export const PRICING: Pricing = Pricing.parse(pricingData, JITLESS);

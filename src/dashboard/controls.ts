@@ -5,8 +5,9 @@
 import { z } from "zod";
 import type { ControlResult, DashboardDeps } from "./deps.ts";
 import { json, refuseMutation, type Session } from "./guard.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
-export const Empty = z.object({}).strict();
+export const Empty = lazySchema(() => z.object({}).strict());
 const BODIES = {
   pause: Empty,
   resume: Empty,

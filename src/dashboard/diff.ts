@@ -6,6 +6,7 @@ import { z } from "zod";
 import { git } from "../core/git.ts";
 import { redactText } from "../core/redact.ts";
 import { readJson, workspaceAt } from "../core/workspace.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 export type DiffFile = { index: number; path: string; added: number | null; deleted: number | null; binary: boolean };
 /** `error` says why the list is empty when git could not answer (never a silent "no changes"). */
@@ -22,7 +23,7 @@ export type DiffReader = {
 export const DIFF_CAP_BYTES = 256 * 1024;
 
 /** Only the fields read here: a state file from a newer engine still yields its start commit. */
-const RunStart = z.object({ run_id: z.string(), start_sha: z.string().regex(/^[0-9a-f]{40,64}$/) });
+const RunStart = lazySchema(() => z.object({ run_id: z.string(), start_sha: z.string().regex(/^[0-9a-f]{40,64}$/) }));
 export type RunStart = z.infer<typeof RunStart>;
 
 /** The run in .loki/state/orchestrator.json, or null when there is none or it is unreadable. */

@@ -8,15 +8,18 @@ import { z } from "zod";
 import { messageOf } from "../core/errors.ts";
 import { run } from "../core/exec.ts";
 import type { ChangedFile } from "./gate.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
-const GitleaksReport = z.array(
-  z.object({
-    RuleID: z.string(),
-    File: z.string(),
-    StartLine: z.number().int().positive(),
-    Secret: z.string().default(""),
-    Description: z.string().default(""),
-  }),
+const GitleaksReport = lazySchema(() =>
+  z.array(
+    z.object({
+      RuleID: z.string(),
+      File: z.string(),
+      StartLine: z.number().int().positive(),
+      Secret: z.string().default(""),
+      Description: z.string().default(""),
+    }),
+  ),
 );
 export type GitleaksHit = { rule: string; title: string; file: string; line: number; secret: string };
 export type GitleaksRun = { status: "ran"; hits: GitleaksHit[] } | { status: "failed"; error: string };

@@ -4,27 +4,30 @@
 import { z } from "zod";
 import { TASK_ROLES, type Task, type TaskRole } from "../core/queue-schema.ts";
 import { clip, oneLine } from "../core/text.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 export const MAX_TASKS = 30;
 export const MAX_ARCHITECTURE_CHARS = 20_000;
 const MAX_TITLE = 200;
 
-const Answer = z.object({
-  architecture: z.string().max(MAX_ARCHITECTURE_CHARS),
-  tasks: z
-    .array(
-      z.object({
-        id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
-        title: z.string().min(1).max(300),
-        items: z.array(z.string()).default(() => []),
-        deps: z.array(z.string()).default(() => []),
-        size: z.enum(["S", "M", "L"]).default("M"),
-        role: z.string().optional(),
-      }),
-    )
-    .min(1)
-    .max(MAX_TASKS),
-});
+const Answer = lazySchema(() =>
+  z.object({
+    architecture: z.string().max(MAX_ARCHITECTURE_CHARS),
+    tasks: z
+      .array(
+        z.object({
+          id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
+          title: z.string().min(1).max(300),
+          items: z.array(z.string()).default(() => []),
+          deps: z.array(z.string()).default(() => []),
+          size: z.enum(["S", "M", "L"]).default("M"),
+          role: z.string().optional(),
+        }),
+      )
+      .min(1)
+      .max(MAX_TASKS),
+  }),
+);
 
 export type PlanAnswer = { ok: true; architecture: string; tasks: Task[]; notes: string[] } | { ok: false; reason: string };
 

@@ -10,6 +10,7 @@ import { DEFAULT_MODELS, type Role } from "../core/models.ts";
 import { deepMerge, isObject, type Json, str } from "./lines.ts";
 import type { Endpoint } from "./provider.ts";
 import { sdkBaseUrl } from "../core/endpoints.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 /** The user's cline data dir (its default --data-dir) and the login inside it. */
 export const DATA_DIR = ".cline/data";
@@ -91,43 +92,47 @@ export function clineGlobalSettings(role: Role | "plan", endpoint: Endpoint | un
   return settings;
 }
 
-const PosInt = z.number().int().positive();
-const Section = z.record(z.string(), z.unknown());
+const PosInt = lazySchema(() => z.number().int().positive());
+const Section = lazySchema(() => z.record(z.string(), z.unknown()));
 /**
  * The types cline 3.0.65 checks in a provider's settings. A file it rejects is dropped whole, and cline
  * then runs on the vendor's default URL (or hangs): loki refuses such settings before the call instead.
  */
-const ClineSettings = z.object({
-  provider: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i),
-  apiKey: z.string().optional(),
-  model: z.string().optional(),
-  baseUrl: z.url().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  maxTokens: PosInt.optional(),
-  contextWindow: PosInt.optional(),
-  timeout: PosInt.optional(),
-  protocol: z.enum(["anthropic", "gemini", "openai-chat", "openai-responses", "openai-r1", "ai-sdk"]).optional(),
-  client: z
-    .enum([
-      "anthropic",
-      "ai-sdk",
-      "ai-sdk-community",
-      "openai",
-      "openai-compatible",
-      "openai-r1",
-      "gemini",
-      "bedrock",
-      "custom",
-      "fetch",
-      "vertex",
-    ])
-    .optional(),
-  routingProviderId: z.string().optional(),
-  region: z.string().optional(),
-  apiLine: z.enum(["china", "international"]).optional(),
-  capabilities: z.array(z.string()).optional(),
-  ...Object.fromEntries(["auth", "reasoning", "aws", "gcp", "azure", "sap", "oca", "modelCatalog"].map((key) => [key, Section.optional()])),
-});
+const ClineSettings = lazySchema(() =>
+  z.object({
+    provider: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i),
+    apiKey: z.string().optional(),
+    model: z.string().optional(),
+    baseUrl: z.url().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    maxTokens: PosInt.optional(),
+    contextWindow: PosInt.optional(),
+    timeout: PosInt.optional(),
+    protocol: z.enum(["anthropic", "gemini", "openai-chat", "openai-responses", "openai-r1", "ai-sdk"]).optional(),
+    client: z
+      .enum([
+        "anthropic",
+        "ai-sdk",
+        "ai-sdk-community",
+        "openai",
+        "openai-compatible",
+        "openai-r1",
+        "gemini",
+        "bedrock",
+        "custom",
+        "fetch",
+        "vertex",
+      ])
+      .optional(),
+    routingProviderId: z.string().optional(),
+    region: z.string().optional(),
+    apiLine: z.enum(["china", "international"]).optional(),
+    capabilities: z.array(z.string()).optional(),
+    ...Object.fromEntries(
+      ["auth", "reasoning", "aws", "gcp", "azure", "sap", "oca", "modelCatalog"].map((key) => [key, Section.optional()]),
+    ),
+  }),
+);
 
 /** The settings cline's provider gets for an endpoint: its protocol, URL, key and model, then `config` over them. */
 export function endpointSettings(endpoint: Endpoint, model: string): Json {

@@ -8,6 +8,7 @@ import { run, whichBinary } from "../core/exec.ts";
 import { sha256 } from "../core/hash.ts";
 import { lokiHomeAt, readJson, writeJson } from "../core/workspace.ts";
 import type { HelpInfo, Provider } from "./provider.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 const HELP_TIMEOUT_MS = 15_000;
 const HELP_MAX_BYTES = 1024 * 1024;
@@ -16,16 +17,18 @@ const DEFINITION_MAX_INDENT = 8;
 const FLAG = /(?:^|[\s,])(--?[A-Za-z0-9][\w-]*)/g;
 const VERSION = /\d+\.\d+\.\d+[\w.-]*/;
 
-export const HelpCache = z.object({
-  schema_version: z.literal(1),
-  /** Resolved path, size and mtime: a hit on all three skips even the `--version` spawn. */
-  binary: z.string(),
-  size: z.number(),
-  mtime_ms: z.number(),
-  subcommand: z.array(z.string()),
-  version: z.string(),
-  flags: z.array(z.string()),
-});
+export const HelpCache = lazySchema(() =>
+  z.object({
+    schema_version: z.literal(1),
+    /** Resolved path, size and mtime: a hit on all three skips even the `--version` spawn. */
+    binary: z.string(),
+    size: z.number(),
+    mtime_ms: z.number(),
+    subcommand: z.array(z.string()),
+    version: z.string(),
+    flags: z.array(z.string()),
+  }),
+);
 export type HelpCache = z.infer<typeof HelpCache>;
 
 /**

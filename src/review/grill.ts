@@ -3,17 +3,20 @@
 // parsed and checked against the spec, and the "Open questions" section `--write` appends.
 import { z } from "zod";
 import { oneLine } from "../core/text.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 export const GRILL_KINDS = ["ambiguity", "contradiction", "missing", "untestable"] as const;
-export const GrillFinding = z.object({
-  kind: z.enum(GRILL_KINDS),
-  line: z.number().int().positive(),
-  severity: z.enum(["high", "medium", "low"]),
-  issue: z.string().trim().min(1).max(1000),
-  question: z.string().trim().max(1000).optional(),
-});
+export const GrillFinding = lazySchema(() =>
+  z.object({
+    kind: z.enum(GRILL_KINDS),
+    line: z.number().int().positive(),
+    severity: z.enum(["high", "medium", "low"]),
+    issue: z.string().trim().min(1).max(1000),
+    question: z.string().trim().max(1000).optional(),
+  }),
+);
 export type GrillFinding = z.infer<typeof GrillFinding>;
-const Answer = z.object({ findings: z.array(z.unknown()).max(200) });
+const Answer = lazySchema(() => z.object({ findings: z.array(z.unknown()).max(200) }));
 
 /** At most this many findings are kept: a spec with more needs rewriting, not a longer list. */
 export const MAX_FINDINGS = 30;

@@ -1,21 +1,24 @@
 // The verdict protocol (DESIGN §5) that reviewers, the devil's advocate and the held-out judge
 // answer with: the last fenced ```json block of the final message. Unparseable = inconclusive.
 import { z } from "zod";
+import { lazySchema } from "../core/lazy-schema.ts";
 
-const VerdictJson = z.object({
-  verdict: z.enum(["APPROVE", "REJECT"]),
-  findings: z
-    .array(
-      z.object({
-        severity: z.enum(["critical", "high", "medium", "low"]),
-        file: z.string().optional(),
-        line: z.number().int().positive().optional(),
-        message: z.string(),
-      }),
-    )
-    .default([]),
-  items: z.array(z.object({ id: z.string(), status: z.enum(["pass", "fail", "unknown"]), evidence: z.string().optional() })).default([]),
-});
+const VerdictJson = lazySchema(() =>
+  z.object({
+    verdict: z.enum(["APPROVE", "REJECT"]),
+    findings: z
+      .array(
+        z.object({
+          severity: z.enum(["critical", "high", "medium", "low"]),
+          file: z.string().optional(),
+          line: z.number().int().positive().optional(),
+          message: z.string(),
+        }),
+      )
+      .default([]),
+    items: z.array(z.object({ id: z.string(), status: z.enum(["pass", "fail", "unknown"]), evidence: z.string().optional() })).default([]),
+  }),
+);
 export type VerdictJson = z.infer<typeof VerdictJson>;
 
 export type ParsedVerdict = { ok: true; verdict: VerdictJson } | { ok: false; reason: string };

@@ -7,12 +7,13 @@ import { groupMembers, processStartTime, sameProcess, signalGroup } from "../cor
 import { IsoTime, SCHEMA_VERSION, Version } from "../core/schema.ts";
 import { readJson, writeFileAtomic, writeJson, type Workspace } from "../core/workspace.ts";
 import { removeReviewCopies } from "../review/review-tree.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
-const Owned = z.object({ pid: z.number().int(), start_time: z.number().nullable() });
-const Child = Owned.extend({ command: z.string(), started_at: IsoTime });
+const Owned = lazySchema(() => z.object({ pid: z.number().int(), start_time: z.number().nullable() }));
+const Child = lazySchema(() => Owned.extend({ command: z.string(), started_at: IsoTime }));
 type Child = z.infer<typeof Child>;
 /** state/children.json: `owner` is the loki process that started `children` (its group leaders). */
-export const RunChildren = z.object({ schema_version: Version, owner: Owned, children: z.array(Child) });
+export const RunChildren = lazySchema(() => z.object({ schema_version: Version, owner: Owned, children: z.array(Child) }));
 
 /** An exit is written a moment later: the next spawn's write (git runs back to back) usually carries it. */
 const EXIT_WRITE_DELAY_MS = 200;

@@ -23,6 +23,7 @@ import { writeProof } from "../proof/assemble.ts";
 import { runMemory } from "../memory/stats.ts";
 import { deadLetterSummary, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
 import type { RunApp } from "./preview.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 const STATUS: Record<Outcome, RunStatus> = {
   verified: "completed",
@@ -128,7 +129,7 @@ async function finalApp(input: FinishInput, result: LoopResult): Promise<Complet
   }
 }
 
-const ProofStamp = z.object({ payload: z.object({ run: z.object({ id: z.string(), finished_at: z.string() }) }) });
+const ProofStamp = lazySchema(() => z.object({ payload: z.object({ run: z.object({ id: z.string(), finished_at: z.string() }) }) }));
 
 /**
  * The end a run had decided on but not finished writing when loki died, for `loki resume` to finish:

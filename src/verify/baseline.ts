@@ -11,12 +11,13 @@ import type { Subject } from "../gates/gate.ts";
 import type { Scope } from "./evidence.ts";
 import { SUPPRESSED_KEY } from "./report/findings.ts";
 import { CONTENT_GATES } from "./scope.ts";
+import { lazySchema } from "../core/lazy-schema.ts";
 
 /** Gates that scan code for known kinds of problems: their findings can be legacy debt. */
 export const BASELINE_GATES: ReadonlySet<string> = new Set(["secrets", "static", "deps"]);
 const baselinable = (gate: GateResult, f: GateResult["findings"][number]) => BASELINE_GATES.has(gate.id) && f.file !== undefined;
 
-export const Baseline = z.object({ schema_version: z.literal(SCHEMA_VERSION), fingerprints: z.array(z.string()) });
+export const Baseline = lazySchema(() => z.object({ schema_version: z.literal(SCHEMA_VERSION), fingerprints: z.array(z.string()) }));
 export type Baseline = z.infer<typeof Baseline>;
 
 const HINT = "write one with: loki verify <base> --scope repo --write-baseline .loki-baseline.json";
