@@ -9,6 +9,7 @@ import { PROVIDER_IDS } from "./core/provider-ids.ts";
 import { COMMAND_EXIT, ERROR_EXIT, exitCodeFor, type ExitCode } from "./core/exit-codes.ts";
 import { absolutePath } from "./core/pinned.ts";
 import { setVerbosity } from "./core/verbosity.ts";
+import { writeErr, writeOut } from "./core/stdio.ts";
 
 /** A command: returns the exit code it looked up in core/exit-codes.ts; this file sets it. */
 type Action = (...args: never[]) => Promise<ExitCode>;
@@ -81,7 +82,7 @@ export function buildProgram(): Command {
     .version(VERSION, "-v, --version", "print the version (as `loki version` does)")
     .showSuggestionAfterError(true)
     // Set before any subcommand is added: subcommands copy it when created.
-    .configureOutput({ outputError: (text, write) => write(commanderMessage(text)) })
+    .configureOutput({ writeOut, writeErr, outputError: (text, write) => write(commanderMessage(text)) })
     .showHelpAfterError("(run `loki help` for the list of commands)")
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .exitOverride();
@@ -519,7 +520,7 @@ function globalOptions(program: Command): void {
     // -V was the version flag before -v: kept, unlisted, for scripts that use it.
     .addOption(new Option("-V").hideHelp())
     .on("option:V", () => {
-      process.stdout.write(`${VERSION}\n`);
+      writeOut(`${VERSION}\n`);
       throw new CommanderError(0, "commander.version", VERSION);
     })
     .hook("preAction", () => {

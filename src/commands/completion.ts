@@ -14,6 +14,7 @@ import { completionTree, words, type CommandSpec, type OptionValues } from "./co
 import { renderZsh } from "./completion/zsh.ts";
 import { SEVERITIES } from "../review/code-review.ts";
 import { templates } from "./init.ts";
+import { writeOut } from "../core/stdio.ts";
 
 export type Shell = "bash" | "zsh" | "fish";
 
@@ -42,6 +43,6 @@ export function programTree(command: Command): CommandSpec {
 }
 
 export async function runCompletion(shell: Shell, _options: object, command: Command): Promise<ExitCode> {
-  process.stdout.write(RENDER[shell](programTree(command), pkg.version));
+  writeOut(RENDER[shell](programTree(command), pkg.version));
   return COMMAND_EXIT.ok;
 }

@@ -11,12 +11,13 @@ import { createServer, toolCount } from "../mcp/server.ts";
 import { serveStdio } from "../mcp/stdio.ts";
 import { loadToken } from "../mcp/token.ts";
 import type { ToolSet } from "../mcp/registry.ts";
+import { writeErr } from "../core/stdio.ts";
 
 export type McpOptions = { http?: boolean; port?: number; tools?: ToolSet; repo?: string; base?: string; masked?: string[] };
 
 export const DEFAULT_MCP_PORT = 57380;
 
-const log = (text: string) => process.stderr.write(`loki mcp: ${text}\n`);
+const log = (text: string) => writeErr(`loki mcp: ${text}\n`);
 
 export async function runMcp(options: McpOptions): Promise<ExitCode> {
   const root = serveRoot(options.repo);

@@ -10,6 +10,7 @@ import { createSecretGist } from "../forge/gist.ts";
 import { readProof, resolveProofRun } from "../proof/store.ts";
 import { verifyProof } from "../proof/verify.ts";
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { writeErr } from "../core/stdio.ts";
 
 export async function shareProof(run: string | undefined, options: { yes?: boolean; json?: boolean }): Promise<ExitCode> {
   const ws = workspaceAt(findRoot());
@@ -25,7 +26,7 @@ export async function shareProof(run: string | undefined, options: { yes?: boole
   const { payload } = entry.file;
   const redaction = payload.redaction;
   // With --json the preview goes to stderr; when loki is about to ask, it shows even under --quiet.
-  const say = !options.json ? out : options.yes ? info : (line: string) => void process.stderr.write(`${line}\n`);
+  const say = !options.json ? out : options.yes ? info : (line: string) => writeErr(`${line}\n`);
   say(`proof of run ${runId}: ${payload.headline.verdict} — ${payload.spec.title}`);
   say(
     redaction.total === 0

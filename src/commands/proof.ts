@@ -14,6 +14,7 @@ import { keyBehindFingerprint, readKeyInput, readTrustList, trustKey, untrustKey
 import { verifyProof } from "../proof/verify.ts";
 import { openInBrowser } from "./open-browser.ts";
 import { COMMAND_EXIT, PROOF_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { writeOut } from "../core/stdio.ts";
 
 type JsonOption = { json?: boolean };
 
@@ -54,7 +55,7 @@ export async function runProofShow(run: string | undefined, options: JsonOption)
   const ws = workspaceAt(findRoot());
   const entry = readProof(ws, resolveProofRun(ws, run));
   if (options.json) {
-    process.stdout.write(readFileSync(entry.json, "utf8"));
+    writeOut(readFileSync(entry.json, "utf8"));
     return COMMAND_EXIT.ok;
   }
   for (const line of summaryLines(entry.file)) out(line);

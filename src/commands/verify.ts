@@ -14,6 +14,7 @@ import { ALL_GATES } from "../gates/all.ts";
 import { parseBlockOn, parseScope, parseSecretScanner, selectGates, verifyRepo, type VerifyOutcome } from "../verify/verify.ts";
 import { COMMAND_EXIT, VERIFY_EXIT, type ExitCode } from "../core/exit-codes.ts";
 import { verbosity } from "../core/verbosity.ts";
+import { writeErr, writeOut } from "../core/stdio.ts";
 
 export type VerifyFlags = {
   uncommitted?: boolean;
@@ -52,12 +53,12 @@ export async function runVerify(base: string | undefined, flags: VerifyFlags): P
   const { evidence } = outcome;
   // The same rendering as .loki/verify/evidence.json: one JSON render per verify.
   const level = verbosity();
-  if (flags.json) process.stdout.write(outcome.reports("json"));
+  if (flags.json) writeOut(outcome.reports("json"));
   else if (level === "quiet") out(resultLine(outcome, cwd));
   else printHuman(outcome, cwd, level === "verbose");
   if (process.env.GITHUB_ACTIONS === "true" && outcome.written.baseline === undefined) {
     // stdout carries the JSON with --json; the runner reads workflow commands from stderr too.
-    const emit = flags.json ? (line: string) => process.stderr.write(`${line}\n`) : out;
+    const emit = flags.json ? (line: string) => writeErr(`${line}\n`) : out;
     for (const line of annotations(evidence)) emit(line);
     const summary = process.env.GITHUB_STEP_SUMMARY;
     if (summary) appendFileSync(summary, outcome.reports("github-summary"));

@@ -2,6 +2,7 @@
 // the entry (src/cli.ts, via commands/instant.ts) prints it before the commander program loads.
 import pkg from "../../package.json" with { type: "json" };
 import { COMMAND_EXIT, type ExitCode } from "../core/exit-codes.ts";
+import { writeOut } from "../core/stdio.ts";
 
 /** What `loki version` prints (also `-v`, `--version`); with json, the versions as JSON. */
 export function versionText(json = false): string {
@@ -11,6 +12,6 @@ export function versionText(json = false): string {
 }
 
 export async function runVersion(options: { json?: boolean }): Promise<ExitCode> {
-  process.stdout.write(versionText(options.json));
+  writeOut(versionText(options.json));
   return COMMAND_EXIT.ok;
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { Config } from "./config.ts";
 import { Evidence } from "./evidence-schema.ts";
 import { ProofFile } from "./proof-schema.ts";
+import { writeOut } from "./stdio.ts";
 
 /** Where the schemas are published, relative to the repository root. */
 export const SCHEMA_DIR = "docs/schemas";
@@ -134,5 +135,5 @@ if (import.meta.main) {
   mkdirSync(dir, { recursive: true });
   const schemas = jsonSchemas();
   for (const { file, text } of schemas) writeFileSync(join(dir, file), text);
-  process.stdout.write(`wrote ${schemas.map((s) => s.file).join(", ")} to ${SCHEMA_DIR}/\n`);
+  writeOut(`wrote ${schemas.map((s) => s.file).join(", ")} to ${SCHEMA_DIR}/\n`);
 }

@@ -4,39 +4,38 @@
 // rotated generation. pino and the redaction rules load on first use.
 import { closeSync, fchmodSync, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import pc from "picocolors";
 import type { pino as Pino } from "pino";
 import { writeFailure } from "./durable.ts";
 import type { redactText as RedactText } from "./redact.ts";
 import { verbosity } from "./verbosity.ts";
+import { color, writeErr, writeOut } from "./stdio.ts";
 
-const colorOn = pc.isColorSupported && !process.env.NO_COLOR;
-export const color = pc.createColors(colorOn);
+export { color } from "./stdio.ts";
 
 /** A result line on stdout. */
 export function out(text = ""): void {
-  process.stdout.write(`${text}\n`);
+  writeOut(`${text}\n`);
 }
 
 /** Machine-readable result on stdout. */
 export function outJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  writeOut(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function info(text: string): void {
-  if (verbosity() !== "quiet") process.stderr.write(`${text}\n`);
+  if (verbosity() !== "quiet") writeErr(`${text}\n`);
 }
 
 export function warn(text: string): void {
-  if (verbosity() !== "quiet") process.stderr.write(`${color.yellow("warning:")} ${text}\n`);
+  if (verbosity() !== "quiet") writeErr(`${color.yellow("warning:")} ${text}\n`);
 }
 
 export function errorLine(text: string): void {
-  process.stderr.write(`${color.red("error:")} ${text}\n`);
+  writeErr(`${color.red("error:")} ${text}\n`);
 }
 
 export function hintLine(text: string): void {
-  process.stderr.write(`${color.dim("hint:")} ${text}\n`);
+  writeErr(`${color.dim("hint:")} ${text}\n`);
 }
 
 export type Logger = {

@@ -3,16 +3,15 @@
 import { Writable } from "node:stream";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { reserveStdout } from "../core/stdio.ts";
 
 export async function serveStdio(server: McpServer): Promise<void> {
-  const protocolWrite = process.stdout.write.bind(process.stdout);
+  const protocolWrite = reserveStdout();
   const protocol = new Writable({
     write(chunk, encoding, done) {
       protocolWrite(chunk, encoding, done);
     },
   });
-  process.stdout.write = ((...args: Parameters<typeof process.stderr.write>) =>
-    process.stderr.write(...args)) as typeof process.stdout.write;
   const transport = new StdioServerTransport(process.stdin, protocol);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = resolve;

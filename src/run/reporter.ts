@@ -10,6 +10,7 @@ import type { Reporter } from "./execute.ts";
 import { iterationLog, type RunTotals } from "./iteration-summary.ts";
 import { formatLiveLine, livePhase } from "./live-line.ts";
 import { describeToolCall, oneLine, stripControls } from "./terminal-text.ts";
+import { writeErr, writeOut as writeStdout } from "../core/stdio.ts";
 
 export type ReporterMode = "tty" | "plain" | "json";
 
@@ -95,10 +96,10 @@ export type ReporterOptions = {
 };
 
 export function createReporter(mode: ReporterMode, options: ReporterOptions = {}): Reporter {
-  const write = options.write ?? ((t: string) => process.stderr.write(t));
+  const write = options.write ?? writeErr;
   const quiet = options.quiet === true;
   if (mode === "json") {
-    const writeOut = options.writeOut ?? ((t: string) => process.stdout.write(t));
+    const writeOut = options.writeOut ?? writeStdout;
     return {
       event: (e) => writeOut(`${JSON.stringify(e)}\n`),
       notice: (l) => {
