@@ -63,6 +63,8 @@ export function envLayer(env: Record<string, string | undefined>, schema: z.ZodT
     const value = env[name];
     if (value) setPath(layer, path, value);
   }
+  // Walking the schema for its settings' names is the cost here: not done when no LOKI_ name is set.
+  if (!Object.keys(env).some((name) => name.startsWith("LOKI_"))) return layer;
   for (const path of leafPaths(schema)) {
     const value = env[`LOKI_${path.replaceAll(".", "_").toUpperCase()}`];
     if (value !== undefined && value !== "") setPath(layer, path, coerceEnv(value, leafAt(schema, path)));

@@ -1,7 +1,6 @@
 // The frozen grading configuration: what the base says the test/build/lint commands (and the
 // scripts and files they run), secret suppressions, runner settings and loki.yaml `verify:` are,
 // how the head differs from it, and which project the gates grade with. Over Trees (gates/tree.ts).
-import { parseDocument } from "yaml";
 import type { Config } from "../core/config.ts";
 import type { GraderConfig } from "../core/grader-schema.ts";
 import { sha256 } from "../core/hash.ts";
@@ -9,6 +8,9 @@ import { detectProject, type Command, type Project } from "./detect.ts";
 import type { ChangedFile } from "./gate.ts";
 import { packageRunnerConfig, packageScripts, pathWords, runnerConfigChanges, scriptClosure } from "./grader-inputs.ts";
 import type { Tree } from "./tree.ts";
+
+/** The yaml package, loaded when a loki.yaml is first read here (its start-up is not every verify's). */
+const yaml = () => require("yaml") as typeof import("yaml");
 
 /** `program`: a program a frozen command starts (gates/programs.ts), not a file of the diff. */
 export type GraderChange = { what: string; before: string; after: string; file?: string; program?: boolean };
@@ -48,7 +50,7 @@ export async function freezeGrader(tree: Tree, config: Config): Promise<GraderCo
 /** loki.yaml's `verify:` mapping as written ({} when absent); a file that does not parse is its own value. */
 export function verifySection(text: string | null): Record<string, string> {
   if (text === null) return {};
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = yaml().parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) return { "(loki.yaml)": "does not parse" };
   const value: unknown = doc.toJS();
   const verify = value && typeof value === "object" && "verify" in value ? (value as { verify: unknown }).verify : undefined;
@@ -65,7 +67,7 @@ export const TRUST_SETTINGS = ["heldout", "council", "sandbox", "allow_root", "m
 /** loki.yaml's trust settings as written (key → JSON; {} when absent); a file that does not parse is its own value. */
 export function trustSettings(text: string | null): Record<string, string> {
   if (text === null) return {};
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = yaml().parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) return { "(loki.yaml)": "does not parse" };
   const value: unknown = doc.toJS();
   if (!value || typeof value !== "object") return {};

@@ -1,7 +1,6 @@
 // Finds acceptance items in free-form JSON/YAML values: lists under recognized keys at any
 // depth, with source lines from the raw text (JSON: forward string search; YAML: node ranges).
 // Pure; one walk of the value, one forward scan of the raw text.
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
 import type { Node as YamlNode } from "yaml";
 import type { SpecItemKind, SpecSection } from "../core/schema.ts";
 import type { RawItem } from "./types.ts";
@@ -70,6 +69,7 @@ function jsonLocator(raw: string): Locate {
 }
 
 function yamlLocator(raw: string): Locate {
+  const { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } = require("yaml") as typeof import("yaml");
   const lineCounter = new LineCounter();
   const root = parseAllDocuments(raw, { lineCounter })[0]?.contents ?? null;
   return (path, _literal, isKey) => {

@@ -1,8 +1,6 @@
 // JSON/YAML spec text → values (syntax errors become specErrors with file:line:col), and
 // free-form (non-OpenAPI) JSON/YAML specs → ParsedSpec. Pure: no fs, errors only via specError.
-import { parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import type { ParseError } from "jsonc-parser";
-import { parseAllDocuments } from "yaml";
 import type { YAMLError } from "yaml";
 import { specError } from "../core/errors.ts";
 import { collectStructured, fieldOf, ITEM_KEYS } from "./structured-items.ts";
@@ -46,6 +44,8 @@ export function parseJsonText(text: string, file?: string): unknown {
     // JSON.parse reports no position in Bun; jsonc-parser in strict mode finds the same first
     // error with its exact offset.
     const errors: ParseError[] = [];
+    // The ES module build: the package's main is a UMD file whose own requires a bundle cannot follow.
+    const { parse: parseJsonc, printParseErrorCode } = require("jsonc-parser/lib/esm/main.js") as typeof import("jsonc-parser");
     parseJsonc(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = errors[0];
     if (!first) throw syntaxError("JSON", file, 1, 1, error instanceof Error ? error.message : String(error));
@@ -73,6 +73,7 @@ function parseNativeYaml(text: string): { value: unknown } | undefined {
 export function parseYamlText(text: string, file?: string): unknown {
   const native = parseNativeYaml(text);
   if (native) return native.value;
+  const { parseAllDocuments } = require("yaml") as typeof import("yaml");
   const docs = parseAllDocuments(text);
   for (const doc of docs) {
     const error = doc.errors[0];

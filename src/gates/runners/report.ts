@@ -1,7 +1,6 @@
 // Reading a runner's report: JUnit XML (via fast-xml-parser), jest's --json, go test -json and
 // libtest's json events, each into per-test results. Pure: text in, results out. A report that is
 // empty, cut off or not of its format is `complete: false` — never a count of zero.
-import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { ReportFormat } from "./table.ts";
 
 export type TestStatus = "passed" | "failed" | "skipped";
@@ -25,6 +24,8 @@ const asNodes = (v: unknown): Node[] =>
 const str = (v: unknown): string | undefined => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
 
 function parseJunit(text: string): ParsedReport {
+  // Loaded when a JUnit report is read, not with every verify.
+  const { XMLParser, XMLValidator } = require("fast-xml-parser") as typeof import("fast-xml-parser");
   if (XMLValidator.validate(text) !== true) return broken("the JUnit report is not well-formed XML (cut off?)");
   const doc: unknown = new XMLParser({
     ignoreAttributes: false,
