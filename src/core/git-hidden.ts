@@ -1,7 +1,6 @@
 // Changes git is told not to see: a file the index marks assume-unchanged (or skip-worktree while the
 // file is on disk) is skipped by `git add -A`, `git status` and `git diff`, so a checkpoint and every
 // diff-based gate miss an edit to it while the test commands still run the edited file.
-import { createHash } from "node:crypto";
 import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gitError } from "./errors.ts";
@@ -72,7 +71,7 @@ export async function hiddenChanges(root: string): Promise<Record<string, string
 function linkBlob(file: string, idLength: number): string {
   try {
     const target = readlinkSync(file, "buffer");
-    const hash = createHash(idLength === 64 ? "sha256" : "sha1");
+    const hash = new Bun.CryptoHasher(idLength === 64 ? "sha256" : "sha1");
     return hash.update(`blob ${target.length}\0`).update(target).digest("hex");
   } catch {
     return HIDDEN_UNREADABLE;

@@ -2,21 +2,26 @@
 // short-held append lock (withLock). Each lock is created naming its owner (pid + process start), so a
 // lock whose owner died is broken at once; age breaks only a lock whose owner cannot be read or is dead.
 import { mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { lockSync as LockSync } from "proper-lockfile";
 import { z } from "zod";
 import { writeFailure } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { ownStartSync, pidStateSync } from "./process-identity.ts";
+import { lazySchema } from "./lazy-schema.ts";
 
-export const LockOwner = z.object({
-  pid: z.number().int(),
-  /** The owner's process start (core/process-identity.ts); null where it could not be read. */
-  start: z.string().nullable(),
-  run_id: z.string().optional(),
-  acquired_at: z.string(),
-});
+/** `n` random bytes as hex (Web Crypto: node:crypto is not loaded for this). */
+const randomHex = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString("hex");
+
+export const LockOwner = lazySchema(() =>
+  z.object({
+    pid: z.number().int(),
+    /** The owner's process start (core/process-identity.ts); null where it could not be read. */
+    start: z.string().nullable(),
+    run_id: z.string().optional(),
+    acquired_at: z.string(),
+  }),
+);
 export type LockOwner = z.infer<typeof LockOwner>;
 
 const OWNER_FILE = "owner.json";
@@ -48,7 +53,7 @@ export function writeOwner(lockDir: string, owner: LockOwner, replace = false): 
 /** Remove a lock directory: first renamed away whole (never an empty lock directory another process
  *  could take in between), then deleted with its owner file and any stray file a crash left. */
 function removeLockDir(lockDir: string): void {
-  const gone = `${lockDir}.gone.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const gone = `${lockDir}.gone.${process.pid}.${randomHex(4)}`;
   try {
     renameSync(lockDir, gone);
   } catch (error) {
@@ -74,7 +79,7 @@ export function lockFs(me: LockOwner, adopt: boolean) {
   // renamed onto the lock's name, so no process ever finds the lock without its owner (one killed
   // midway leaves only its private directory, which holds no one up).
   const mkdir = (path: string) => {
-    const own = `${path}.new.${process.pid}.${randomBytes(4).toString("hex")}`;
+    const own = `${path}.new.${process.pid}.${randomHex(4)}`;
     mkdirSync(own, { mode: 0o700 });
     try {
       writeOwner(own, me);

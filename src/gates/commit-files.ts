@@ -1,7 +1,6 @@
 // A commit's files by path, as the gates grade them: exactly the commit's blobs, never what the working
 // tree holds now (a graded command runs beside the gates and may rewrite it). A file on disk is used only
 // when the bytes read hash to the commit's blob id; everything else comes from `git cat-file --batch`.
-import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { git, nameable } from "../core/git.ts";
@@ -140,7 +139,7 @@ function sameOnDisk(path: string, id: string): string | null {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return null;
     const bytes = readFileSync(fd);
-    const hash = createHash(id.length === 64 ? "sha256" : "sha1");
+    const hash = new Bun.CryptoHasher(id.length === 64 ? "sha256" : "sha1");
     hash.update(`blob ${bytes.length}\0`).update(bytes);
     return hash.digest("hex") === id ? bytes.toString("utf8") : null;
   } catch {

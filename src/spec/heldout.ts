@@ -1,6 +1,5 @@
 // Held-out acceptance items (DESIGN §5), commit-reveal: the items are chosen deterministically,
 // stored outside the working tree (~/.loki/heldout/), and only salted hashes go into .loki/.
-import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import { canonicalJson, sha256 } from "../core/hash.ts";
 import { heldOutStorePath, itemCommitment, projectKey } from "./heldout-store.ts";
@@ -42,7 +41,7 @@ export type CommittedHeldOut = { commitment: HeldOutCommitment; store: HeldOutSt
 /** Select, store outside the tree, and write the commitment into .loki/checklist/held-out.json. */
 export function commitHeldOut(ws: Workspace, runId: string, items: readonly SpecItem[], now: Date = new Date()): CommittedHeldOut {
   const chosen = selectHeldOut(items);
-  const salt = randomBytes(16).toString("hex");
+  const salt = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
   const store: HeldOutStore = {
     schema_version: SCHEMA_VERSION,
     run_id: runId,

@@ -1,7 +1,6 @@
 // How loki runs a project's tests so that the results come from the runner, not from what the
 // command prints: planTestRun rewrites the (frozen) shell text so every runner segment writes a
 // report into loki's own directory; readReport reads those reports back into per-test results.
-import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { projectPath } from "../command-run.ts";
@@ -42,7 +41,7 @@ export function planTestRun(command: Command, options: PlanOptions): TestPlan {
     if (found === null) continue;
     const { runner, at, length } = found;
     // A random name: a test that finds the directory still cannot know the file before the runner writes it.
-    const file = join(options.reportDir, `${randomUUID()}.${runner.format === "junit" ? "xml" : "json"}`);
+    const file = join(options.reportDir, `${crypto.randomUUID()}.${runner.format === "junit" ? "xml" : "json"}`);
     reports.push({ runner: runner.id, format: runner.format, file, declares: runner.declares, noTests: runner.noTests });
     Object.assign(env, runner.env);
     const nameEnd = segment.words[at + length - 1]?.end ?? segment.start;
