@@ -1,6 +1,7 @@
 // What a secret rule is, the filters every rule shares (placeholders, identifiers, vendors' documented
 // example keys), and the helpers the rule tables are written with. Pure data and pure functions.
-// Token samples are fabricated at load from a fixed seed, so the source holds no token-shaped literal.
+// Token samples are fabricated from a fixed seed when first read, so the source holds no token-shaped
+// literal and a scan never pays for them.
 import type { Severity } from "../schema.ts";
 
 export type SecretRule = {
@@ -18,6 +19,23 @@ export type SecretRule = {
   allow?: readonly RegExp[];
   samples: { tp: readonly string[]; fp: readonly string[] };
 };
+
+type Samples = { tp: readonly string[]; fp: readonly string[] };
+
+/** A rule's samples, made on first read: only tests and the corpus read them, and fabricating every
+ *  rule's tokens at load was most of the rule tables' start-up. */
+export function lazySamples(make: () => Samples): Samples {
+  let made: Samples | undefined;
+  const get = () => (made ??= make());
+  return {
+    get tp() {
+      return get().tp;
+    },
+    get fp() {
+      return get().fp;
+    },
+  };
+}
 
 /**
  * Credentials that vendors publish in their documentation, and that tutorials, SDK tests and

@@ -1,7 +1,7 @@
 // Secret rules, part 4 of 6: messaging, email, productivity and monitoring services (over 400 lines:
 // one record of a few lines per rule, and splitting the table further would only scatter it). Each
 // format is the provider's documented token shape, with its own true/false samples.
-import { fake, fakeUuid, type SecretRule } from "./rule.ts";
+import { fake, fakeUuid, type SecretRule, lazySamples } from "./rule.ts";
 
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
@@ -13,7 +13,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>xoxe\.xox[bp]-\d-[A-Za-z0-9]{150,170}|xoxe-\d-[A-Za-z0-9]{140,150})(?![A-Za-z0-9])/,
     keywords: ["xoxe"],
     entropy: 3,
-    samples: { tp: [`config_token: ${fake("xoxe.xoxp-1-", 163)}`, `refresh: ${fake("xoxe-1-", 146)}`], fp: ["xoxe-1-<token>"] },
+    samples: lazySamples(() => ({
+      tp: [`config_token: ${fake("xoxe.xoxp-1-", 163)}`, `refresh: ${fake("xoxe-1-", 146)}`],
+      fp: ["xoxe-1-<token>"],
+    })),
   },
   {
     id: "slack-bot-token",
@@ -22,10 +25,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>xoxb-[0-9]{10,13}-[0-9]{10,13}[A-Za-z0-9-]*)/,
     keywords: ["xoxb-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SLACK_BOT_TOKEN=xoxb-${fake("", 13, "digits")}-${fake("-", 13, "digits").slice(1)}-${fake("", 24)}`],
       fp: ["SLACK_BOT_TOKEN=xoxb-your-bot-token", "xoxb-0000000000-0000000000"],
-    },
+    })),
   },
   {
     id: "slack-user-token",
@@ -35,10 +38,10 @@ export const APP_RULES: readonly SecretRule[] = [
     keywords: ["xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"],
     entropy: 3,
     allow: [/your|here|token|x{8}|\.\.\./i],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`token = xoxp-${fake("", 10, "digits")}-${fake("", 13, "digits")}-${fake("-", 13, "digits").slice(1)}-${fake("", 32, "hex")}`],
       fp: ["token = xoxp-your-slack-user-token-here", "xoxs-1-2"],
-    },
+    })),
   },
   {
     id: "slack-app-token",
@@ -47,10 +50,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+)\b/,
     keywords: ["xapp-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SLACK_APP_TOKEN=xapp-1-A${fake("", 10, "upper")}-${fake("", 13, "digits")}-${fake("", 64, "hex")}`],
       fp: ["SLACK_APP_TOKEN=xapp-1-X-1-x"],
-    },
+    })),
   },
   {
     id: "slack-webhook",
@@ -59,13 +62,13 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /(?<secret>https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9+/]{43,120})/,
     keywords: ["hooks.slack.com"],
     allow: [/X{8,}|0{8}\/B0{8}/],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`webhook: https://hooks.slack.com/services/${fake("T", 10, "upper")}/${fake("B", 10, "upper")}/${fake("", 24)}`],
       fp: [
         `webhook: https://hooks.slack.com/services/${"T00000000"}/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX`,
         "see https://hooks.slack.com/ for setup",
       ],
-    },
+    })),
   },
   {
     id: "microsoft-teams-webhook",
@@ -75,12 +78,12 @@ export const APP_RULES: readonly SecretRule[] = [
       String.raw`(?<secret>https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/${UUID}@${UUID}/IncomingWebhook/[0-9a-f]{32}/${UUID})`,
     ),
     keywords: ["webhook.office.com"],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `teams_url: https://acme.webhook.office.com/webhookb2/${fakeUuid("t1")}@${fakeUuid("t2")}/IncomingWebhook/${fake("", 32, "hex")}/${fakeUuid("t3")}`,
       ],
       fp: ["teams_url: https://acme.webhook.office.com/webhookb2/<id>"],
-    },
+    })),
   },
   {
     id: "discord-bot-token",
@@ -90,10 +93,10 @@ export const APP_RULES: readonly SecretRule[] = [
     // No prefix to look for: the rule runs on lines that name Discord or log a client in.
     keywords: ["discord", ".login(", "bot.run("],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`client.login("${fake("MT", 22)}.${fake("", 6, "base64url")}.${fake("", 38, "base64url")}");`],
       fp: ["bot.login(process.env.DISCORD_TOKEN)"],
-    },
+    })),
   },
   {
     id: "telegram-bot-token",
@@ -102,10 +105,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /(?<![0-9])(?<secret>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/,
     keywords: [":aa"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`TELEGRAM_BOT_TOKEN=123456789:${fake("AA", 33, "base64url")}`],
       fp: ["time: 12:AA", `TELEGRAM_BOT_TOKEN=123456789:AA${"A".repeat(33)}`],
-    },
+    })),
   },
   {
     id: "twilio-api-key",
@@ -114,7 +117,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>SK[0-9a-fA-F]{32})\b/,
     keywords: ["sk"],
     entropy: 3,
-    samples: { tp: [`twilio.apiKey = "${fake("SK", 32, "hex")}"`], fp: [`SK${"0".repeat(32)}`, "const TASK = 1"] },
+    samples: lazySamples(() => ({ tp: [`twilio.apiKey = "${fake("SK", 32, "hex")}"`], fp: [`SK${"0".repeat(32)}`, "const TASK = 1"] })),
   },
   {
     id: "twilio-account-sid",
@@ -124,10 +127,10 @@ export const APP_RULES: readonly SecretRule[] = [
     // An account SID alone is an identifier, and "ac" is in every other line: ask for Twilio context.
     keywords: ["twilio", "account_sid", "accountsid", "account-sid"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`TWILIO_ACCOUNT_SID=${fake("AC", 32, "hex")}`],
       fp: [`TWILIO_ACCOUNT_SID=AC${"x".repeat(32)}`, `ACCOUNT_SID=AC${"0".repeat(32)}`],
-    },
+    })),
   },
   {
     id: "sendgrid-api-key",
@@ -136,10 +139,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/,
     keywords: ["sg."],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SENDGRID_API_KEY=${fake("SG.", 22, "base64url")}.${fake("", 43, "base64url")}`],
       fp: ["msg.send(payload)", `SENDGRID_API_KEY=SG.${"x".repeat(22)}.${"x".repeat(43)}`],
-    },
+    })),
   },
   {
     id: "sendinblue-api-key",
@@ -148,7 +151,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16})\b/,
     keywords: ["xkeysib-", "xsmtpsib-"],
     entropy: 3,
-    samples: { tp: [`BREVO_API_KEY=${fake("xkeysib-", 64, "hex")}-${fake("", 16)}`], fp: ["xkeysib-<key>"] },
+    samples: lazySamples(() => ({ tp: [`BREVO_API_KEY=${fake("xkeysib-", 64, "hex")}-${fake("", 16)}`], fp: ["xkeysib-<key>"] })),
   },
   {
     id: "mailgun-api-key",
@@ -157,10 +160,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>(?:key|pubkey)-[0-9a-f]{32})\b/,
     keywords: ["key-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`MAILGUN_API_KEY=${fake("key-", 32, "hex")}`, `MAILGUN_PUBLIC_KEY=${fake("pubkey-", 32, "hex")}`],
       fp: ["key-value store", `MAILGUN_API_KEY=key-${"0".repeat(32)}`],
-    },
+    })),
   },
   {
     id: "mailgun-signing-key",
@@ -169,10 +172,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9-])(?<secret>[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8})(?![A-Za-z0-9-])/,
     keywords: ["mailgun"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`MAILGUN_WEBHOOK_SIGNING_KEY=${fake("", 32, "hex")}-${fake("-", 8, "hex").slice(1)}-${fake("--", 8, "hex").slice(2)}`],
       fp: ["mailgun_domain = mg.acme.io"],
-    },
+    })),
   },
   {
     id: "mailchimp-api-key",
@@ -181,10 +184,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>[0-9a-f]{32}-us\d{1,2})\b/,
     keywords: ["-us"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`mailchimp.setConfig({ apiKey: "${fake("", 32, "hex")}-us14", server: "us14" });`],
       fp: ["lang: en-us", `${"0".repeat(32)}-us1`],
-    },
+    })),
   },
   {
     id: "messagebird-api-key",
@@ -193,10 +196,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9])(?<secret>(?=[a-z0-9]*[A-Z])(?=[A-Z0-9]*[a-z])[A-Za-z0-9]{25})(?![A-Za-z0-9])/,
     keywords: ["messagebird", "message_bird", "message-bird"],
     entropy: 3.5,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`const messagebird = require("messagebird")("${fake("", 25)}");`],
       fp: ["const messagebird = require('messagebird')(process.env.MB_KEY);"],
-    },
+    })),
   },
   {
     id: "intercom-access-token",
@@ -205,7 +208,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>dG9rOj[A-Za-z0-9+/]{40,70}={0,2})/,
     keywords: ["dg9roj"],
     entropy: 3.5,
-    samples: { tp: [`INTERCOM_ACCESS_TOKEN=${fake("dG9rOj", 54, "base64")}=`], fp: ["dG9rOj is base64 of tok:"] },
+    samples: lazySamples(() => ({ tp: [`INTERCOM_ACCESS_TOKEN=${fake("dG9rOj", 54, "base64")}=`], fp: ["dG9rOj is base64 of tok:"] })),
   },
   {
     id: "linear-api-key",
@@ -214,7 +217,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>lin_api_[A-Za-z0-9]{40})\b/,
     keywords: ["lin_api_"],
     entropy: 3,
-    samples: { tp: [`LINEAR_API_KEY=${fake("lin_api_", 40)}`], fp: [`LINEAR_API_KEY=lin_api_${"x".repeat(40)}`] },
+    samples: lazySamples(() => ({ tp: [`LINEAR_API_KEY=${fake("lin_api_", 40)}`], fp: [`LINEAR_API_KEY=lin_api_${"x".repeat(40)}`] })),
   },
   {
     id: "notion-token",
@@ -223,7 +226,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ntn_[0-9]{11}[A-Za-z0-9]{32,35})\b/,
     keywords: ["ntn_"],
     entropy: 3,
-    samples: { tp: [`const notion = new Client({ auth: "${fake("ntn_", 11, "digits")}${fake("", 35)}" });`], fp: ["ntn_<token>"] },
+    samples: lazySamples(() => ({
+      tp: [`const notion = new Client({ auth: "${fake("ntn_", 11, "digits")}${fake("", 35)}" });`],
+      fp: ["ntn_<token>"],
+    })),
   },
   {
     id: "asana-pat",
@@ -232,10 +238,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /(?<![\w/])(?<secret>[12]\/\d{13,19}(?:\/\d{13,19})?:[0-9a-f]{32})\b/,
     keywords: ["asana", "1/1", "2/1"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`ASANA_ACCESS_TOKEN=2/1${fake("", 15, "digits")}/1${fake("/", 15, "digits").slice(1)}:${fake("", 32, "hex")}`],
       fp: ["ratio 2/1 of the asana tasks"],
-    },
+    })),
   },
   {
     id: "airtable-pat",
@@ -244,10 +250,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>pat[A-Za-z0-9]{14}\.[a-f0-9]{64})\b/,
     keywords: ["airtable"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`new Airtable({ apiKey: "${fake("pat", 14)}.${fake("", 64, "hex")}" })`],
       fp: ["new Airtable({ apiKey: process.env.AIRTABLE_PAT })"],
-    },
+    })),
   },
   {
     id: "typeform-token",
@@ -256,7 +262,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>tfp_[A-Za-z0-9_.=-]{55,65})(?![A-Za-z0-9_.=-])/,
     keywords: ["tfp_"],
     entropy: 3,
-    samples: { tp: [`TYPEFORM_TOKEN=${fake("tfp_", 44, "base64url")}_${fake("", 14)}`], fp: ["tfp_<token>"] },
+    samples: lazySamples(() => ({ tp: [`TYPEFORM_TOKEN=${fake("tfp_", 44, "base64url")}_${fake("", 14)}`], fp: ["tfp_<token>"] })),
   },
   {
     id: "hubspot-private-app-token",
@@ -265,7 +271,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: new RegExp(String.raw`\b(?<secret>pat-(?:na|eu)\d-${UUID})\b`),
     keywords: ["pat-na", "pat-eu"],
     entropy: 3,
-    samples: { tp: [`new hubspot.Client({ accessToken: "pat-na1-${fakeUuid("hubspot")}" })`], fp: ["pat-na1-<token>"] },
+    samples: lazySamples(() => ({
+      tp: [`new hubspot.Client({ accessToken: "pat-na1-${fakeUuid("hubspot")}" })`],
+      fp: ["pat-na1-<token>"],
+    })),
   },
   {
     id: "contentful-pat",
@@ -274,7 +283,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>CFPAT-[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/,
     keywords: ["cfpat-"],
     entropy: 3,
-    samples: { tp: [`contentful login --management-token ${fake("CFPAT-", 43, "base64url")}`], fp: ["CFPAT-<token>"] },
+    samples: lazySamples(() => ({ tp: [`contentful login --management-token ${fake("CFPAT-", 43, "base64url")}`], fp: ["CFPAT-<token>"] })),
   },
   {
     id: "frameio-token",
@@ -283,7 +292,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>fio-u-[A-Za-z0-9_=-]{64})(?![A-Za-z0-9_=-])/,
     keywords: ["fio-u-"],
     entropy: 3,
-    samples: { tp: [`FRAMEIO_TOKEN=${fake("fio-u-", 64, "base64url")}`], fp: ["fio-u-<token>"] },
+    samples: lazySamples(() => ({ tp: [`FRAMEIO_TOKEN=${fake("fio-u-", 64, "base64url")}`], fp: ["fio-u-<token>"] })),
   },
   {
     id: "onepassword-token",
@@ -293,13 +302,13 @@ export const APP_RULES: readonly SecretRule[] = [
       /\b(?<secret>ops_eyJ[A-Za-z0-9+/]{250,}={0,3}|A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5})(?![A-Za-z0-9+/=-])/,
     keywords: ["ops_eyj", "a3-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `OP_SERVICE_ACCOUNT_TOKEN=${fake("ops_eyJzaWduSW5BZGRyZXNzIjoi", 300, "base64")}`,
         `Secret Key: ${fake("A3-", 6, "upper")}-${fake("-", 6, "upper").slice(1)}-${fake("", 5, "upper")}-${fake("-", 5, "upper").slice(1)}-${fake("--", 5, "upper").slice(2)}-${fake("---", 5, "upper").slice(3)}`,
       ],
       fp: ["paper size A3-portrait"],
-    },
+    })),
   },
   {
     id: "authress-access-key",
@@ -309,10 +318,10 @@ export const APP_RULES: readonly SecretRule[] = [
       /\b(?<secret>(?:sc|ext|scauth|authress)_[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120})(?![A-Za-z0-9+/_=-])/,
     keywords: [".acc_", ".acc-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`AUTHRESS_KEY=${fake("sc_", 20, "lower")}.${fake("", 5, "lower")}.acc_${fake("", 24, "lower")}.${fake("", 60, "base64url")}`],
       fp: ["sc_<client>.<kid>.acc_<account>.<secret>"],
-    },
+    })),
   },
   {
     id: "launchdarkly-access-token",
@@ -321,7 +330,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: new RegExp(String.raw`(?<![\w-])(?<secret>api-${UUID})(?![\w-])`),
     keywords: ["api-"],
     entropy: 3,
-    samples: { tp: [`LAUNCHDARKLY_ACCESS_TOKEN=api-${fakeUuid("launchdarkly")}`], fp: ["x-api-version: 20240415"] },
+    samples: lazySamples(() => ({ tp: [`LAUNCHDARKLY_ACCESS_TOKEN=api-${fakeUuid("launchdarkly")}`], fp: ["x-api-version: 20240415"] })),
   },
   {
     id: "algolia-api-key",
@@ -330,10 +339,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9])(?<secret>[a-f0-9]{32})(?![A-Za-z0-9])/,
     keywords: ["algolia"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`const client = algoliasearch("HZ7Q2XK9PL", "${fake("", 32, "hex")}");`],
       fp: ["const client = algoliasearch(APP_ID, process.env.ALGOLIA_KEY);"],
-    },
+    })),
   },
   {
     id: "adafruit-io-key",
@@ -342,7 +351,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>aio_[A-Za-z0-9]{28})\b/,
     keywords: ["aio_"],
     entropy: 3,
-    samples: { tp: [`ADAFRUIT_IO_KEY=${fake("aio_", 28)}`], fp: ["import aio_pika"] },
+    samples: lazySamples(() => ({ tp: [`ADAFRUIT_IO_KEY=${fake("aio_", 28)}`], fp: ["import aio_pika"] })),
   },
   {
     id: "adobe-client-secret",
@@ -351,7 +360,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>p8e-[A-Za-z0-9]{32})\b/,
     keywords: ["p8e-"],
     entropy: 3,
-    samples: { tp: [`ADOBE_CLIENT_SECRET=${fake("p8e-", 32)}`], fp: ["p8e-<secret>"] },
+    samples: lazySamples(() => ({ tp: [`ADOBE_CLIENT_SECRET=${fake("p8e-", 32)}`], fp: ["p8e-<secret>"] })),
   },
   {
     id: "maxmind-license-key",
@@ -360,7 +369,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)\b/,
     keywords: ["_mmk"],
     entropy: 3,
-    samples: { tp: [`LicenseKey ${fake("", 6)}_${fake("_", 29).slice(1)}_mmk`], fp: ["LicenseKey YOUR_LICENSE_KEY_mmk"] },
+    samples: lazySamples(() => ({
+      tp: [`LicenseKey ${fake("", 6)}_${fake("_", 29).slice(1)}_mmk`],
+      fp: ["LicenseKey YOUR_LICENSE_KEY_mmk"],
+    })),
   },
   {
     id: "settlemint-token",
@@ -369,7 +381,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})\b/,
     keywords: ["sm_pat_", "sm_aat_", "sm_sat_"],
     entropy: 3,
-    samples: { tp: [`SETTLEMINT_ACCESS_TOKEN=${fake("sm_pat_", 16)}`], fp: ["sm_pat_<token>"] },
+    samples: lazySamples(() => ({ tp: [`SETTLEMINT_ACCESS_TOKEN=${fake("sm_pat_", 16)}`], fp: ["sm_pat_<token>"] })),
   },
   {
     id: "intra42-client-secret",
@@ -378,7 +390,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>s-s4t2(?:ud|af)-[a-f0-9]{64})\b/,
     keywords: ["s-s4t2"],
     entropy: 3,
-    samples: { tp: [`FT_CLIENT_SECRET=${fake("s-s4t2ud-", 64, "hex")}`], fp: ["s-s4t2ud-<secret>"] },
+    samples: lazySamples(() => ({ tp: [`FT_CLIENT_SECRET=${fake("s-s4t2ud-", 64, "hex")}`], fp: ["s-s4t2ud-<secret>"] })),
   },
   {
     id: "beamer-api-key",
@@ -387,7 +399,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>b_[A-Za-z0-9_-]{44}=?)(?![A-Za-z0-9_=-])/,
     keywords: ["beamer"],
     entropy: 3,
-    samples: { tp: [`BEAMER_API_KEY=${fake("b_", 44, "base64url")}=`], fp: ["beamer_product_id = b_widget"] },
+    samples: lazySamples(() => ({ tp: [`BEAMER_API_KEY=${fake("b_", 44, "base64url")}=`], fp: ["beamer_product_id = b_widget"] })),
   },
   {
     id: "datadog-api-key",
@@ -397,10 +409,10 @@ export const APP_RULES: readonly SecretRule[] = [
       /(?<![A-Za-z0-9])(?:datadog|dd)[\w.-]{0,20}?key["'\x60]?\s*(?::=|=>|[:=])\s*["'\x60]?(?<secret>[a-f0-9]{32}(?:[a-f0-9]{8})?)(?![a-f0-9])/i,
     keywords: ["datadog", "dd_", "dd-", "ddapi", "ddapp"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`DD_API_KEY=${fake("", 32, "hex")}`, `datadog.apiKey: '${fake("dd", 32, "hex").slice(2)}'`],
       fp: [`add_key = ${fake("add", 32, "hex").slice(3)}`, `DD_API_KEY=${"0".repeat(32)}`],
-    },
+    })),
   },
   {
     id: "dynatrace-api-token",
@@ -409,7 +421,7 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>dt0c01\.[A-Z0-9]{24}\.[A-Za-z0-9]{64})\b/,
     keywords: ["dt0c01."],
     entropy: 3,
-    samples: { tp: [`DT_API_TOKEN=${fake("dt0c01.", 24, "upper")}.${fake("", 64)}`], fp: ["dt0c01.<id>.<secret>"] },
+    samples: lazySamples(() => ({ tp: [`DT_API_TOKEN=${fake("dt0c01.", 24, "upper")}.${fake("", 64)}`], fp: ["dt0c01.<id>.<secret>"] })),
   },
   {
     id: "new-relic-key",
@@ -418,7 +430,10 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19}|[a-f0-9]{36}NRAL)(?![A-Za-z0-9_-])/,
     keywords: ["nrak-", "nrii-", "nrjs-", "nral"],
     entropy: 3,
-    samples: { tp: [`NEW_RELIC_API_KEY=${fake("NRAK-", 27, "upper")}`, `license_key: ${fake("", 36, "hex")}NRAL`], fp: ["NRAK-<key>"] },
+    samples: lazySamples(() => ({
+      tp: [`NEW_RELIC_API_KEY=${fake("NRAK-", 27, "upper")}`, `license_key: ${fake("", 36, "hex")}NRAL`],
+      fp: ["NRAK-<key>"],
+    })),
   },
   {
     id: "sentry-token",
@@ -427,9 +442,9 @@ export const APP_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sntrys_eyJpYXQiO[A-Za-z0-9+/=]{60,}_[A-Za-z0-9+/]{43}|sntryu_[a-f0-9]{64})(?![A-Za-z0-9+/=_])/,
     keywords: ["sntrys_", "sntryu_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SENTRY_AUTH_TOKEN=${fake("sntrys_eyJpYXQiO", 150, "base64")}_${fake("", 43, "base64")}`, `token=${fake("sntryu_", 64, "hex")}`],
       fp: ["sntryu_<token>"],
-    },
+    })),
   },
 ];

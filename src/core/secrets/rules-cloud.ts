@@ -1,7 +1,7 @@
 // Secret rules, part 1 of 6: cloud platforms and infrastructure services (over 250 lines: one record
 // of a few lines per rule, and splitting the table further would only scatter it). Each format is the
 // provider's documented token shape; each rule carries its own true/false samples.
-import { ASSIGN, fake, fakeUuid, rx, type SecretRule } from "./rule.ts";
+import { ASSIGN, fake, fakeUuid, rx, type SecretRule, lazySamples } from "./rule.ts";
 
 export const CLOUD_RULES: readonly SecretRule[] = [
   {
@@ -11,13 +11,13 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b/,
     keywords: ["akia", "asia", "abia", "acca"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `aws_access_key_id = ${fake("AKIA", 16, "upper").replace(/[01890]/g, "Q")}`,
         `export AWS_ACCESS_KEY_ID="${fake("ASIA", 16, "letters").toUpperCase()}"`,
       ],
       fp: [`aws_access_key_id = ${"AKIA"}IOSFODNN7EXAMPLE`, 'const PREFIX = "AKIA"; // ids start with AKIA', `${"AKIA"}AAAAAAAAAAAAAAAA`],
-    },
+    })),
   },
   {
     id: "aws-secret-access-key",
@@ -29,14 +29,14 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     ),
     keywords: ["aws", "secretaccesskey", "secret_access_key", "secret-access-key"],
     entropy: 4,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`aws_secret_access_key = ${fake("", 40, "base64")}`, `"SecretAccessKey": "${fake("k", 39, "base64")}",`],
       fp: [
         `aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/${"bPxRfiCY"}EXAMPLEKEY`,
         "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
         `aws_secret_access_key = ${"A".repeat(40)}`,
       ],
-    },
+    })),
   },
   {
     id: "aws-bedrock-api-key",
@@ -46,13 +46,13 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ABSK[A-Za-z0-9+/]{100,300}={0,2}|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/]{40,4000}={0,2})/,
     keywords: ["absk", "bedrock-api-key-"],
     entropy: 4,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `AWS_BEARER_TOKEN_BEDROCK=${fake("ABSKQmVkcm9ja0FQSUtleS", 110, "base64")}`,
         `key: ${fake("bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", 200, "base64")}`,
       ],
       fp: ["ABSK is the prefix of long-lived Bedrock keys", "bedrock-api-key-<presigned url>"],
-    },
+    })),
   },
   {
     id: "google-api-key",
@@ -61,7 +61,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/,
     keywords: ["aiza"],
     entropy: 3,
-    samples: { tp: [`apiKey: "${fake("AIza", 35, "base64url")}",`], fp: [`apiKey: "AIzaSy${"X".repeat(33)}",`, "AIzaSy-short"] },
+    samples: lazySamples(() => ({
+      tp: [`apiKey: "${fake("AIza", 35, "base64url")}",`],
+      fp: [`apiKey: "AIzaSy${"X".repeat(33)}",`, "AIzaSy-short"],
+    })),
   },
   {
     id: "google-oauth-client-secret",
@@ -70,7 +73,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>GOCSPX-[A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])/,
     keywords: ["gocspx-"],
     entropy: 3,
-    samples: { tp: [`"client_secret": "${fake("GOCSPX-", 28, "base64url")}"`], fp: ['"client_secret": "GOCSPX-<your-secret>"'] },
+    samples: lazySamples(() => ({
+      tp: [`"client_secret": "${fake("GOCSPX-", 28, "base64url")}"`],
+      fp: ['"client_secret": "GOCSPX-<your-secret>"'],
+    })),
   },
   {
     id: "azure-storage-account-key",
@@ -79,13 +85,13 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /AccountKey=(?<secret>[A-Za-z0-9+/]{86}==)/,
     keywords: ["accountkey="],
     entropy: 4,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=${fake("", 86, "base64")}==;EndpointSuffix=core.windows.net`],
       fp: [
         `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq"}/K1SZFPTOtr/KBHBeksoGMGw==;`,
         "AccountKey=<account-key>",
       ],
-    },
+    })),
   },
   {
     id: "azure-ad-client-secret",
@@ -94,10 +100,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /(?::=|=>|[:=])\s*["'\x60]?(?<secret>[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/,
     keywords: ["q~"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`AZURE_CLIENT_SECRET="${fake("Lk38Q~", 34)}"`],
       fp: ["path = ~/Q~notes", `AZURE_CLIENT_SECRET="abc8Q~${"a".repeat(34)}"`],
-    },
+    })),
   },
   {
     id: "alibaba-access-key-id",
@@ -106,7 +112,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>LTAI[A-Za-z0-9]{12,20})\b/,
     keywords: ["ltai"],
     entropy: 3,
-    samples: { tp: [`ALIBABA_CLOUD_ACCESS_KEY_ID=${fake("LTAI", 20)}`], fp: ["const LTAI = 1;", `LTAI${"0".repeat(20)}`] },
+    samples: lazySamples(() => ({
+      tp: [`ALIBABA_CLOUD_ACCESS_KEY_ID=${fake("LTAI", 20)}`],
+      fp: ["const LTAI = 1;", `LTAI${"0".repeat(20)}`],
+    })),
   },
   {
     id: "alibaba-secret-key",
@@ -115,10 +124,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9])(?<secret>(?=[a-z0-9]*[A-Z])(?=[A-Z0-9]*[a-z])[A-Za-z0-9]{30})(?![A-Za-z0-9])/,
     keywords: ["alibaba", "aliyun"],
     entropy: 3.5,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`alibaba.accessKeySecret = "${fake("", 30)}"`],
       fp: ["aliyun_region = cn-hangzhou-internal-endpoint-v2", `alibaba hash ${"0a".repeat(15)}`],
-    },
+    })),
   },
   {
     id: "digitalocean-token",
@@ -127,7 +136,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>do[opr]_v1_[a-f0-9]{64})\b/,
     keywords: ["dop_v1_", "doo_v1_", "dor_v1_"],
     entropy: 3,
-    samples: { tp: [`DIGITALOCEAN_TOKEN=${fake("dop_v1_", 64, "hex")}`], fp: [`DIGITALOCEAN_TOKEN=dop_v1_${"0".repeat(64)}`] },
+    samples: lazySamples(() => ({
+      tp: [`DIGITALOCEAN_TOKEN=${fake("dop_v1_", 64, "hex")}`],
+      fp: [`DIGITALOCEAN_TOKEN=dop_v1_${"0".repeat(64)}`],
+    })),
   },
   {
     id: "heroku-api-key",
@@ -139,10 +151,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     ),
     keywords: ["heroku"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`HEROKU_API_KEY=${fakeUuid("heroku")}`],
       fp: [`heroku_app_id = '${fakeUuid("heroku-app")}'`, "HEROKU_API_KEY=00000000-0000-0000-0000-000000000000"],
-    },
+    })),
   },
   {
     id: "heroku-api-key-v2",
@@ -151,7 +163,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>HRKU-AA[A-Za-z0-9_-]{58})(?![A-Za-z0-9_-])/,
     keywords: ["hrku-aa"],
     entropy: 3,
-    samples: { tp: [`heroku_api_key: ${fake("HRKU-AA", 58, "base64url")}`], fp: ["HRKU-AA<key>"] },
+    samples: lazySamples(() => ({ tp: [`heroku_api_key: ${fake("HRKU-AA", 58, "base64url")}`], fp: ["HRKU-AA<key>"] })),
   },
   {
     id: "flyio-token",
@@ -160,10 +172,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})/,
     keywords: ["fm1_", "fm1a_", "fm1r_", "fm2_"],
     entropy: 4,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`FLY_API_TOKEN="FlyV1 ${fake("fm2_lJPE", 160, "base64")}"`],
       fp: ["fm2_ is Fly's macaroon prefix", `fm2_${"A".repeat(120)}`],
-    },
+    })),
   },
   {
     id: "cloudflare-origin-ca-key",
@@ -172,7 +184,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>v1\.0-[a-f0-9]{24}-[a-f0-9]{146})\b/,
     keywords: ["v1.0-"],
     entropy: 3,
-    samples: { tp: [`origin_ca_key = "${fake("v1.0-", 24, "hex")}-${fake("", 146, "hex")}"`], fp: ["version: v1.0-beta"] },
+    samples: lazySamples(() => ({
+      tp: [`origin_ca_key = "${fake("v1.0-", 24, "hex")}-${fake("", 146, "hex")}"`],
+      fp: ["version: v1.0-beta"],
+    })),
   },
   {
     id: "cloudflare-api-key",
@@ -182,10 +197,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9_-])(?<secret>(?=[a-z0-9_-]*[A-Z])(?=[A-Z0-9_-]*[a-z])[A-Za-z0-9_-]{40}|[a-f0-9]{37})(?![A-Za-z0-9_-])/,
     keywords: ["cloudflare"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`cloudflare: { email: "ops@acme.io", key: "${fake("", 37, "hex")}" }`, `CLOUDFLARE_API_TOKEN=${fake("", 40, "base64url")}`],
       fp: [`# cloudflare release ${"a1b2c3d4e5".repeat(4)}`, "cloudflare_zone = acme-production-edge-network"],
-    },
+    })),
   },
   {
     id: "terraform-cloud-token",
@@ -194,10 +209,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>[a-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})(?![A-Za-z0-9_=-])/,
     keywords: ["atlasv1"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`"token": "${fake("", 14, "lower")}.atlasv1.${fake("", 67, "base64url")}"`],
       fp: ["tokens look like <id>.atlasv1.<secret>"],
-    },
+    })),
   },
   {
     id: "vault-token",
@@ -206,10 +221,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>hv[sbr]\.[A-Za-z0-9_-]{24,})(?![A-Za-z0-9_-])/,
     keywords: ["hvs.", "hvb.", "hvr."],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`VAULT_TOKEN=${fake("hvs.", 90, "base64url")}`, `vault login ${fake("hvb.", 138, "base64url")}`],
       fp: ["hvs.CAESI... is a service token", "this.hvs.length"],
-    },
+    })),
   },
   {
     id: "pulumi-access-token",
@@ -218,7 +233,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>pul-[a-f0-9]{40})\b/,
     keywords: ["pul-"],
     entropy: 3,
-    samples: { tp: [`PULUMI_ACCESS_TOKEN=${fake("pul-", 40, "hex")}`], fp: ["pul-request-template", `pul-${"0".repeat(40)}`] },
+    samples: lazySamples(() => ({
+      tp: [`PULUMI_ACCESS_TOKEN=${fake("pul-", 40, "hex")}`],
+      fp: ["pul-request-template", `pul-${"0".repeat(40)}`],
+    })),
   },
   {
     id: "doppler-token",
@@ -227,10 +245,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>dp\.(?:pt|st|ct|sa|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44})(?![A-Za-z0-9])/,
     keywords: ["dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`DOPPLER_TOKEN="${fake("dp.pt.", 43)}"`, `doppler run --token ${fake("dp.st.prd.", 40)} -- npm start`],
       fp: ["dp.pt. marks personal tokens", `DOPPLER_TOKEN=dp.pt.${"x".repeat(43)}`],
-    },
+    })),
   },
   {
     id: "planetscale-token",
@@ -239,10 +257,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>pscale_(?:tkn|oauth|pw)_[A-Za-z0-9_.=-]{32,64})(?![A-Za-z0-9_.=-])/,
     keywords: ["pscale_tkn_", "pscale_oauth_", "pscale_pw_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`PLANETSCALE_SERVICE_TOKEN=${fake("pscale_tkn_", 43, "base64url")}`, `password: "${fake("pscale_pw_", 43, "base64url")}"`],
       fp: ["pscale_pw_<password>"],
-    },
+    })),
   },
   {
     id: "grafana-token",
@@ -252,14 +270,14 @@ export const CLOUD_RULES: readonly SecretRule[] = [
       /\b(?<secret>glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9+/]{70,400}={0,2})(?![A-Za-z0-9+/=_])/,
     keywords: ["glc_", "glsa_", "eyjrijoi"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `grafana_token: ${fake("glc_eyJvIjoi", 100, "base64")}`,
         `grafana.auth = "${fake("glsa_", 32)}_${fake("", 8, "hex")}"`,
         `"grafana_api_key": "${fake("eyJrIjoi", 80)}"`,
       ],
       fp: ["glsa_ tokens belong to service accounts", "const glc_value = 1;"],
-    },
+    })),
   },
   {
     id: "databricks-token",
@@ -268,7 +286,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>dapi[a-f0-9]{32}(?:-\d)?)\b/,
     keywords: ["dapi"],
     entropy: 3,
-    samples: { tp: [`DATABRICKS_TOKEN=${fake("dapi", 32, "hex")}`], fp: ["dapi_version = 2", `DATABRICKS_TOKEN=dapi${"0".repeat(32)}`] },
+    samples: lazySamples(() => ({
+      tp: [`DATABRICKS_TOKEN=${fake("dapi", 32, "hex")}`],
+      fp: ["dapi_version = 2", `DATABRICKS_TOKEN=dapi${"0".repeat(32)}`],
+    })),
   },
   {
     id: "clickhouse-cloud-secret",
@@ -277,7 +298,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>4b1d[A-Za-z0-9]{38})\b/,
     keywords: ["4b1d"],
     entropy: 3,
-    samples: { tp: [`clickhouse_secret = "${fake("4b1d", 38)}"`], fp: ["color: #4b1d2a;"] },
+    samples: lazySamples(() => ({ tp: [`clickhouse_secret = "${fake("4b1d", 38)}"`], fp: ["color: #4b1d2a;"] })),
   },
   {
     id: "scalingo-api-token",
@@ -286,7 +307,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>tk-us-[A-Za-z0-9_-]{48})(?![A-Za-z0-9_-])/,
     keywords: ["tk-us-"],
     entropy: 3,
-    samples: { tp: [`scalingo login --api-token ${fake("tk-us-", 48, "base64url")}`], fp: ["tk-us-east-1-cluster"] },
+    samples: lazySamples(() => ({ tp: [`scalingo login --api-token ${fake("tk-us-", 48, "base64url")}`], fp: ["tk-us-east-1-cluster"] })),
   },
   {
     id: "openshift-user-token",
@@ -295,10 +316,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sha256~[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/,
     keywords: ["sha256~"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`oc login --token=${fake("sha256~", 43, "base64url")} --server=https://api.acme.io:6443`],
       fp: ["oc login --token=sha256~<token>"],
-    },
+    })),
   },
   {
     id: "okta-api-token",
@@ -307,7 +328,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /(?<![A-Za-z0-9_-])(?<secret>00[A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])/,
     keywords: ["okta"],
     entropy: 3.5,
-    samples: { tp: [`OKTA_API_TOKEN=${fake("00", 40, "base64url")}`], fp: [`okta_org_id = 00${"0".repeat(40)}`] },
+    samples: lazySamples(() => ({ tp: [`OKTA_API_TOKEN=${fake("00", 40, "base64url")}`], fp: [`okta_org_id = 00${"0".repeat(40)}`] })),
   },
   {
     id: "yandex-api-key",
@@ -316,7 +337,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>AQVN[A-Za-z0-9_-]{35,38})(?![A-Za-z0-9_-])/,
     keywords: ["aqvn"],
     entropy: 3,
-    samples: { tp: [`YC_API_KEY=${fake("AQVN", 36, "base64url")}`], fp: ["AQVN<key>"] },
+    samples: lazySamples(() => ({ tp: [`YC_API_KEY=${fake("AQVN", 36, "base64url")}`], fp: ["AQVN<key>"] })),
   },
   {
     id: "harness-token",
@@ -325,10 +346,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[0-9a-f]{24}\.[A-Za-z0-9]{20})\b/,
     keywords: ["pat.", "sat."],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`HARNESS_PLATFORM_API_KEY=${fake("pat.", 22, "base64url")}.${fake("", 24, "hex")}.${fake("", 20)}`],
       fp: ["import compat.utils"],
-    },
+    })),
   },
   {
     id: "infracost-api-key",
@@ -337,7 +358,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ico-[A-Za-z0-9]{32})\b/,
     keywords: ["ico-"],
     entropy: 3,
-    samples: { tp: [`infracost configure set api_key ${fake("ico-", 32)}`], fp: ["<link rel=favico-n>", `ico-${"a".repeat(32)}`] },
+    samples: lazySamples(() => ({
+      tp: [`infracost configure set api_key ${fake("ico-", 32)}`],
+      fp: ["<link rel=favico-n>", `ico-${"a".repeat(32)}`],
+    })),
   },
   {
     id: "prefect-api-key",
@@ -346,7 +370,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>pnu_[A-Za-z0-9]{36})\b/,
     keywords: ["pnu_"],
     entropy: 3,
-    samples: { tp: [`PREFECT_API_KEY=${fake("pnu_", 36)}`], fp: ["pnu_<key>"] },
+    samples: lazySamples(() => ({ tp: [`PREFECT_API_KEY=${fake("pnu_", 36)}`], fp: ["pnu_<key>"] })),
   },
   {
     id: "octopus-deploy-api-key",
@@ -355,10 +379,10 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>API-[A-Z0-9]{26,32})\b/,
     keywords: ["api-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`octo push --package app.zip --apiKey ${fake("API-", 26, "upper")}`],
       fp: ["X-API-KEY header", `API-${"A".repeat(26)}`],
-    },
+    })),
   },
   {
     id: "defined-networking-api-key",
@@ -367,7 +391,7 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52})(?![A-Za-z0-9=_-])/,
     keywords: ["dnkey-"],
     entropy: 3,
-    samples: { tp: [`DN_API_KEY=${fake("dnkey-", 26, "upper")}-${fake("", 52, "upper")}`], fp: ["dnkey-<key>"] },
+    samples: lazySamples(() => ({ tp: [`DN_API_KEY=${fake("dnkey-", 26, "upper")}-${fake("", 52, "upper")}`], fp: ["dnkey-<key>"] })),
   },
   {
     id: "sidekiq-secret",
@@ -376,9 +400,9 @@ export const CLOUD_RULES: readonly SecretRule[] = [
     regex: /BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM["']?\s*[=:]\s*["']?(?<secret>[a-f0-9]{8}:[a-f0-9]{8})\b/i,
     keywords: ["contribsys__com"],
     entropy: 2.5,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`BUNDLE_ENTERPRISE__CONTRIBSYS__COM=${fake("", 8, "hex")}:${fake(":", 8, "hex").slice(1)}`],
       fp: ["BUNDLE_ENTERPRISE__CONTRIBSYS__COM=${SIDEKIQ_CREDS}"],
-    },
+    })),
   },
 ];

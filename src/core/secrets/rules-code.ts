@@ -1,6 +1,6 @@
 // Secret rules, part 2 of 6: code hosting, CI and package registries (over 250 lines: one record of a
 // few lines per rule). Each format is the provider's documented token shape, with its own samples.
-import { ASSIGN, fake, fakeUuid, PLACEHOLDERS, rx, type SecretRule } from "./rule.ts";
+import { ASSIGN, fake, fakeUuid, PLACEHOLDERS, rx, type SecretRule, lazySamples } from "./rule.ts";
 
 const GITLAB_PREFIXES = ["glft-", "glimt-", "glagent-", "gloas-", "glsoat-", "glffct-"];
 
@@ -12,14 +12,14 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ghp_[A-Za-z0-9]{36})\b/,
     keywords: ["ghp_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`token: "${fake("ghp_", 36)}"`],
       fp: [
         `token: ghp_${"x".repeat(36)}`,
         "prefix ghp_ marks classic tokens",
         'createTokenAuth("ghp_PersonalAccessToken01245678900000000")',
       ],
-    },
+    })),
   },
   {
     id: "github-oauth-token",
@@ -28,7 +28,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>gho_[A-Za-z0-9]{36})\b/,
     keywords: ["gho_"],
     entropy: 3,
-    samples: { tp: [`GH_OAUTH=${fake("gho_", 36)}`], fp: ["gho_short_token_name = 1"] },
+    samples: lazySamples(() => ({ tp: [`GH_OAUTH=${fake("gho_", 36)}`], fp: ["gho_short_token_name = 1"] })),
   },
   {
     id: "github-app-token",
@@ -37,7 +37,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>gh[us]_[A-Za-z0-9]{36})\b/,
     keywords: ["ghu_", "ghs_"],
     entropy: 3,
-    samples: { tp: [`user_token = '${fake("ghu_", 36)}'`, `installation: ${fake("ghs_", 36)}`], fp: [`ghs_${"0".repeat(36)}`] },
+    samples: lazySamples(() => ({
+      tp: [`user_token = '${fake("ghu_", 36)}'`, `installation: ${fake("ghs_", 36)}`],
+      fp: [`ghs_${"0".repeat(36)}`],
+    })),
   },
   {
     id: "github-refresh-token",
@@ -46,7 +49,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ghr_[A-Za-z0-9]{36,76})\b/,
     keywords: ["ghr_"],
     entropy: 3,
-    samples: { tp: [`refresh = "${fake("ghr_", 76)}"`], fp: ["ghr_ is the refresh-token prefix"] },
+    samples: lazySamples(() => ({ tp: [`refresh = "${fake("ghr_", 76)}"`], fp: ["ghr_ is the refresh-token prefix"] })),
   },
   {
     id: "github-fine-grained-pat",
@@ -55,10 +58,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>github_pat_[A-Za-z0-9_]{82})\b/,
     keywords: ["github_pat_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`GITHUB_TOKEN=${fake("github_pat_11", 20, "upper")}_${fake("", 59)}`],
       fp: ["GITHUB_TOKEN=github_pat_<redacted>", `github_pat_11${"A".repeat(80)}`],
-    },
+    })),
   },
   {
     id: "gitlab-pat",
@@ -67,13 +70,13 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>glpat-[A-Za-z0-9_-]{20,}(?:\.[0-9a-z]{2}\.[A-Za-z0-9_-]+)?)/,
     keywords: ["glpat-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `PRIVATE-TOKEN: ${fake("glpat-", 20, "base64url")}`,
         `GITLAB_TOKEN=${fake("glpat-", 36, "base64url")}.01.${fake("", 9, "lower")}`,
       ],
       fp: [`glpat-${"x".repeat(20)}`, "see glpat-<token> in the docs"],
-    },
+    })),
   },
   {
     id: "gitlab-ci-token",
@@ -83,14 +86,14 @@ export const CODE_RULES: readonly SecretRule[] = [
       /\b(?<secret>glptt-[0-9a-f]{40}|glrt-[A-Za-z0-9_-]{20,}|gldt-[A-Za-z0-9_-]{20,}|glcbt-[0-9a-f]{1,5}_[A-Za-z0-9_-]{20,}|GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/,
     keywords: ["glptt-", "glrt-", "gldt-", "glcbt-", "gr1348941"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `--token ${fake("glrt-", 20, "base64url")}`,
         `CI_JOB_TOKEN=${fake("glcbt-", 2, "hex")}_${fake("", 20, "base64url")}`,
         `registration-token: ${fake("GR1348941", 20, "base64url")}`,
       ],
       fp: [`glrt-${"0".repeat(20)}`],
-    },
+    })),
   },
   {
     id: "gitlab-token",
@@ -100,13 +103,13 @@ export const CODE_RULES: readonly SecretRule[] = [
       /\b(?<secret>glft-[A-Za-z0-9_-]{20}|glimt-[A-Za-z0-9_-]{25}|glagent-[A-Za-z0-9_-]{50}|gloas-[A-Za-z0-9_-]{64}|glsoat-[A-Za-z0-9_-]{20}|glffct-[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/,
     keywords: GITLAB_PREFIXES,
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `https://gitlab.com/dashboard/projects.atom?feed_token=${fake("glft-", 20, "base64url")}`,
         `--set config.token=${fake("glagent-", 50, "base64url")}`,
       ],
       fp: ["glagent-helm-chart-values"],
-    },
+    })),
   },
   {
     id: "gitlab-session-cookie",
@@ -115,7 +118,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /_gitlab_session=(?<secret>[0-9a-z]{32})(?![0-9a-z])/,
     keywords: ["_gitlab_session="],
     entropy: 3,
-    samples: { tp: [`Cookie: _gitlab_session=${fake("", 32, "hex")}`], fp: ["Cookie: _gitlab_session=<session>"] },
+    samples: lazySamples(() => ({ tp: [`Cookie: _gitlab_session=${fake("", 32, "hex")}`], fp: ["Cookie: _gitlab_session=<session>"] })),
   },
   {
     id: "bitbucket-app-password",
@@ -124,7 +127,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ATBB[A-Za-z0-9_=.-]{28,40})\b/,
     keywords: ["atbb"],
     entropy: 3,
-    samples: { tp: [`BITBUCKET_APP_PASSWORD=${fake("ATBB", 32)}`], fp: ["ATBB prefixes app passwords"] },
+    samples: lazySamples(() => ({ tp: [`BITBUCKET_APP_PASSWORD=${fake("ATBB", 32)}`], fp: ["ATBB prefixes app passwords"] })),
   },
   {
     id: "atlassian-api-token",
@@ -133,7 +136,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ATATT3[A-Za-z0-9_=-]{150,250})(?![A-Za-z0-9_=-])/,
     keywords: ["atatt3"],
     entropy: 3,
-    samples: { tp: [`JIRA_API_TOKEN=${fake("ATATT3xFfGF0", 170, "base64url")}=${fake("", 8, "upper")}`], fp: ["ATATT3<token>"] },
+    samples: lazySamples(() => ({
+      tp: [`JIRA_API_TOKEN=${fake("ATATT3xFfGF0", 170, "base64url")}=${fake("", 8, "upper")}`],
+      fp: ["ATATT3<token>"],
+    })),
   },
   {
     id: "npm-token",
@@ -142,10 +148,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])/,
     keywords: ["npm_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`//registry.npmjs.org/:_authToken=${fake("npm_", 36)}`],
       fp: ["//registry.npmjs.org/:_authToken=${NPM_TOKEN}", "npm_config_cache=/tmp/npm_cache_directory_for_builds"],
-    },
+    })),
   },
   {
     id: "pypi-token",
@@ -154,7 +160,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})/,
     keywords: ["pypi-ageichlwas5vcmc"],
     entropy: 3,
-    samples: { tp: [`password = ${fake("pypi-AgEIcHlwaS5vcmc", 70, "base64url")}`], fp: ["password = pypi-AgEIcHlwaS5vcmc..."] },
+    samples: lazySamples(() => ({
+      tp: [`password = ${fake("pypi-AgEIcHlwaS5vcmc", 70, "base64url")}`],
+      fp: ["password = pypi-AgEIcHlwaS5vcmc..."],
+    })),
   },
   {
     id: "rubygems-api-key",
@@ -163,7 +172,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>rubygems_[a-f0-9]{48})\b/,
     keywords: ["rubygems_"],
     entropy: 3,
-    samples: { tp: [`:rubygems_api_key: ${fake("rubygems_", 48, "hex")}`], fp: [":rubygems_api_key: rubygems_<key>"] },
+    samples: lazySamples(() => ({ tp: [`:rubygems_api_key: ${fake("rubygems_", 48, "hex")}`], fp: [":rubygems_api_key: rubygems_<key>"] })),
   },
   {
     id: "clojars-token",
@@ -172,7 +181,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>CLOJARS_[a-z0-9]{60})\b/,
     keywords: ["clojars_"],
     entropy: 3,
-    samples: { tp: [`:password "${fake("CLOJARS_", 60, "lower")}"`], fp: ["CLOJARS_USERNAME=acme"] },
+    samples: lazySamples(() => ({ tp: [`:password "${fake("CLOJARS_", 60, "lower")}"`], fp: ["CLOJARS_USERNAME=acme"] })),
   },
   {
     id: "nuget-config-password",
@@ -181,10 +190,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /<add\s+key=["']ClearTextPassword["']\s+value=["'](?<secret>[^"']{6,})["']/i,
     keywords: ["cleartextpassword"],
     allow: [...PLACEHOLDERS, /^%\w+%$/],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`    <add key="ClearTextPassword" value="${fake("", 24)}" />`],
       fp: ['    <add key="ClearTextPassword" value="%NUGET_PASSWORD%" />', '<add key="ClearTextPassword" value="$(FEED_PAT)" />'],
-    },
+    })),
   },
   {
     id: "jfrog-token",
@@ -193,10 +202,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>AKCp[A-Za-z0-9]{69}|cmVmdGtuOjAxOj[A-Za-z0-9]{50,})\b/,
     keywords: ["akcp", "cmvmdgtuojaxoj"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`artifactory_password: ${fake("AKCp", 69)}`, `JFROG_ACCESS_TOKEN=${fake("cmVmdGtuOjAxOjE3", 48)}`],
       fp: ["AKCp is the API key prefix"],
-    },
+    })),
   },
   {
     id: "postman-api-key",
@@ -205,7 +214,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b/,
     keywords: ["pmak-"],
     entropy: 3,
-    samples: { tp: [`--postman-api-key ${fake("PMAK-", 24, "hex")}-${fake("", 34, "hex")}`], fp: ["PMAK-<key>"] },
+    samples: lazySamples(() => ({ tp: [`--postman-api-key ${fake("PMAK-", 24, "hex")}-${fake("", 34, "hex")}`], fp: ["PMAK-<key>"] })),
   },
   {
     id: "sonarqube-token",
@@ -214,10 +223,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sq[upa]_[a-f0-9]{40})\b/,
     keywords: ["squ_", "sqp_", "sqa_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SONAR_TOKEN=${fake("squ_", 40, "hex")}`, `mvn sonar:sonar -Dsonar.login=${fake("sqp_", 40, "hex")}`],
       fp: ["sqp_ marks project tokens"],
-    },
+    })),
   },
   {
     id: "sourcegraph-token",
@@ -226,7 +235,7 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sgp_(?:[a-f0-9]{16}_)?[a-f0-9]{40})\b/,
     keywords: ["sgp_"],
     entropy: 3,
-    samples: { tp: [`SRC_ACCESS_TOKEN=${fake("sgp_", 16, "hex")}_${fake("", 40, "hex")}`], fp: ["sgp_<token>"] },
+    samples: lazySamples(() => ({ tp: [`SRC_ACCESS_TOKEN=${fake("sgp_", 16, "hex")}_${fake("", 40, "hex")}`], fp: ["sgp_<token>"] })),
   },
   {
     id: "snyk-token",
@@ -238,10 +247,10 @@ export const CODE_RULES: readonly SecretRule[] = [
     ),
     keywords: ["snyk"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`snyk auth ${fakeUuid("snyk")}`, `SNYK_TOKEN=${fakeUuid("snyk-env")}`],
       fp: [`snyk monitor --org=${fakeUuid("snyk-org")}`],
-    },
+    })),
   },
   {
     id: "readme-api-key",
@@ -250,6 +259,6 @@ export const CODE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>rdme_[a-z0-9]{70})\b/,
     keywords: ["rdme_"],
     entropy: 3,
-    samples: { tp: [`rdme openapi spec.yaml --key=${fake("rdme_", 70, "lower")}`], fp: ["rdme_<key>"] },
+    samples: lazySamples(() => ({ tp: [`rdme openapi spec.yaml --key=${fake("rdme_", 70, "lower")}`], fp: ["rdme_<key>"] })),
   },
 ];

@@ -1,7 +1,7 @@
 // Secret rules, part 5 of 6: payments, commerce and social platforms. Each format is the provider's
 // documented token shape, with its own true/false samples; publishable keys (Stripe `pk_`, Mapbox
 // `pk.`) are public by design and have no rule.
-import { fake, fakeUuid, type SecretRule } from "./rule.ts";
+import { fake, fakeUuid, type SecretRule, lazySamples } from "./rule.ts";
 
 export const COMMERCE_RULES: readonly SecretRule[] = [
   {
@@ -11,10 +11,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>(?:sk|rk)_live_[A-Za-z0-9]{24,99})\b/,
     keywords: ["sk_live_", "rk_live_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`Stripe("${fake("sk_live_", 24)}")`, `STRIPE_KEY=${fake("rk_live_51", 97)}`],
       fp: ["if (key.startsWith('sk_live_')) warn()", `sk_live_${"0".repeat(24)}`],
-    },
+    })),
   },
   {
     id: "stripe-test-key",
@@ -23,10 +23,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>(?:sk|rk)_test_[A-Za-z0-9]{24,99})\b/,
     keywords: ["sk_test_", "rk_test_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`STRIPE_SECRET_KEY=${fake("sk_test_", 24)}`],
       fp: ["STRIPE_SECRET_KEY=sk_test_...", `stripe.api_key = "${"sk_"}test_4eC39HqLyjWDarjtT1zdp7dc"`],
-    },
+    })),
   },
   {
     id: "stripe-webhook-secret",
@@ -35,7 +35,7 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>whsec_[A-Za-z0-9+/=]{32,})/,
     keywords: ["whsec_"],
     entropy: 3,
-    samples: { tp: [`endpointSecret = "${fake("whsec_", 32)}"`], fp: ['endpointSecret = "whsec_..."'] },
+    samples: lazySamples(() => ({ tp: [`endpointSecret = "${fake("whsec_", 32)}"`], fp: ['endpointSecret = "whsec_..."'] })),
   },
   {
     id: "square-access-token",
@@ -44,10 +44,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sq0atp-[0-9A-Za-z_-]{22}|EAAA[A-Za-z0-9_-]{60})(?![0-9A-Za-z_-])/,
     keywords: ["sq0atp-", "eaaa"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SQUARE_ACCESS_TOKEN=${fake("sq0atp-", 22, "base64url")}`, `new Client({ accessToken: "${fake("EAAA", 60, "base64url")}" })`],
       fp: ["SQUARE_ACCESS_TOKEN=sq0atp-..."],
-    },
+    })),
   },
   {
     id: "square-oauth-secret",
@@ -56,7 +56,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sq0csp-[0-9A-Za-z_-]{43})(?![0-9A-Za-z_-])/,
     keywords: ["sq0csp-"],
     entropy: 3,
-    samples: { tp: [`square_secret: ${fake("sq0csp-", 43, "base64url")}`], fp: [`square_secret: sq0csp-${"0".repeat(43)}`] },
+    samples: lazySamples(() => ({
+      tp: [`square_secret: ${fake("sq0csp-", 43, "base64url")}`],
+      fp: [`square_secret: sq0csp-${"0".repeat(43)}`],
+    })),
   },
   {
     id: "braintree-access-token",
@@ -65,10 +68,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32})\b/,
     keywords: ["access_token$production$", "access_token$sandbox$"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`BRAINTREE_ACCESS_TOKEN=access_token$production$${fake("", 16, "lower")}$${fake("$", 32, "hex").slice(1)}`],
       fp: ["access_token$production$<merchant>$<secret>"],
-    },
+    })),
   },
   {
     id: "plaid-access-token",
@@ -77,7 +80,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/,
     keywords: ["access-production-", "access-development-", "access-sandbox-"],
     entropy: 3,
-    samples: { tp: [`plaid_access_token = "access-production-${fakeUuid("plaid")}"`], fp: ["access-production-<uuid>"] },
+    samples: lazySamples(() => ({
+      tp: [`plaid_access_token = "access-production-${fakeUuid("plaid")}"`],
+      fp: ["access-production-<uuid>"],
+    })),
   },
   {
     id: "flutterwave-key",
@@ -86,10 +92,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>FLWSECK(?:_TEST)?-[a-f0-9]{32}-X|FLWSECK_TEST[a-f0-9]{12})(?![A-Za-z0-9])/,
     keywords: ["flwseck"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`FLW_SECRET_KEY=FLWSECK_TEST-${fake("", 32, "hex")}-X`, `encryption_key: FLWSECK_TEST${fake("", 12, "hex")}`],
       fp: ["FLWSECK-<key>-X"],
-    },
+    })),
   },
   {
     id: "shippo-api-token",
@@ -98,7 +104,7 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>shippo_(?:live|test)_[a-f0-9]{40})\b/,
     keywords: ["shippo_live_", "shippo_test_"],
     entropy: 3,
-    samples: { tp: [`shippo.api_key = "${fake("shippo_live_", 40, "hex")}"`], fp: ["shippo_live_<token>"] },
+    samples: lazySamples(() => ({ tp: [`shippo.api_key = "${fake("shippo_live_", 40, "hex")}"`], fp: ["shippo_live_<token>"] })),
   },
   {
     id: "easypost-api-key",
@@ -107,7 +113,7 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>EZ[AT]K[A-Za-z0-9]{54})\b/,
     keywords: ["ezak", "eztk"],
     entropy: 3,
-    samples: { tp: [`client = easypost.EasyPostClient('${fake("EZAK", 54)}')`], fp: ["EZAK<key>"] },
+    samples: lazySamples(() => ({ tp: [`client = easypost.EasyPostClient('${fake("EZAK", 54)}')`], fp: ["EZAK<key>"] })),
   },
   {
     id: "duffel-token",
@@ -116,7 +122,7 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>duffel_(?:test|live)_[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/,
     keywords: ["duffel_test_", "duffel_live_"],
     entropy: 3,
-    samples: { tp: [`DUFFEL_ACCESS_TOKEN=${fake("duffel_live_", 43, "base64url")}`], fp: ["duffel_live_<token>"] },
+    samples: lazySamples(() => ({ tp: [`DUFFEL_ACCESS_TOKEN=${fake("duffel_live_", 43, "base64url")}`], fp: ["duffel_live_<token>"] })),
   },
   {
     id: "gocardless-token",
@@ -125,7 +131,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>live_[A-Za-z0-9_=-]{40})(?![A-Za-z0-9_=-])/,
     keywords: ["gocardless"],
     entropy: 3,
-    samples: { tp: [`GOCARDLESS_ACCESS_TOKEN=${fake("live_", 40, "base64url")}`], fp: ["gocardless_environment = live_mode"] },
+    samples: lazySamples(() => ({
+      tp: [`GOCARDLESS_ACCESS_TOKEN=${fake("live_", 40, "base64url")}`],
+      fp: ["gocardless_environment = live_mode"],
+    })),
   },
   {
     id: "shopify-token",
@@ -134,10 +143,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})\b/,
     keywords: ["shpat_", "shpss_", "shpca_", "shppa_"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`X-Shopify-Access-Token: ${fake("shpat_", 32, "hex")}`, `secret: ${fake("shpss_", 32, "hex")}`],
       fp: ["X-Shopify-Access-Token: shpat_xxxxxxxx"],
-    },
+    })),
   },
   {
     id: "twitter-bearer-token",
@@ -147,10 +156,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>A{21}[A-Za-z0-9%]{60,120})(?![A-Za-z0-9%])/,
     keywords: ["aaaaaaaaaaaaaaaaaaaaa"],
     allow: [/^A+$/],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`TWITTER_BEARER_TOKEN=${"A".repeat(21)}${fake("", 25)}%3D${fake("%3D", 50).slice(3)}`],
       fp: [`padding: ${"A".repeat(90)}`],
-    },
+    })),
   },
   {
     id: "twitter-access-token",
@@ -159,7 +168,10 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /(?<![0-9])(?<secret>\d{15,25}-[A-Za-z0-9]{20,40})\b/,
     keywords: ["twitter"],
     entropy: 3,
-    samples: { tp: [`twitter_access_token = "${fake("", 19, "digits")}-${fake("", 40)}"`], fp: ["twitter_user_id = 1234567890123456789"] },
+    samples: lazySamples(() => ({
+      tp: [`twitter_access_token = "${fake("", 19, "digits")}-${fake("", 40)}"`],
+      fp: ["twitter_user_id = 1234567890123456789"],
+    })),
   },
   {
     id: "facebook-access-token",
@@ -168,7 +180,7 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>EAA[B-Z][A-Za-z0-9]{90,})\b/,
     keywords: ["eaa"],
     entropy: 3.5,
-    samples: { tp: [`FB_PAGE_ACCESS_TOKEN=${fake("EAAC", 150)}`], fp: ["EAAC<token>"] },
+    samples: lazySamples(() => ({ tp: [`FB_PAGE_ACCESS_TOKEN=${fake("EAAC", 150)}`], fp: ["EAAC<token>"] })),
   },
   {
     id: "mapbox-secret-token",
@@ -177,9 +189,9 @@ export const COMMERCE_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>sk\.eyJ1Ijoi[A-Za-z0-9_-]{40,}\.[A-Za-z0-9_-]{22})(?![A-Za-z0-9_-])/,
     keywords: ["sk.eyj"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`MAPBOX_DOWNLOADS_TOKEN=${fake("sk.eyJ1Ijoi", 50, "base64url")}.${fake("", 22, "base64url")}`],
       fp: [`mapboxgl.accessToken = "${fake("pk.eyJ1Ijoi", 50, "base64url")}.${fake("", 22, "base64url")}";`],
-    },
+    })),
   },
 ];

@@ -1,7 +1,7 @@
 // Secret rules, part 6 of 6: formats of no single provider — private keys, age keys, JWTs, Django's
 // generated key, credentials in headers, URLs and curl, and secret-named assignments, each with its
 // own samples. Applied last (detect.ts): a provider's own rule names a token first.
-import { fake, NOT_A_SECRET, NOT_THE_SECRET_ITSELF, PLACEHOLDERS, rx, SECRET_NAMES, type SecretRule } from "./rule.ts";
+import { fake, NOT_A_SECRET, NOT_THE_SECRET_ITSELF, PLACEHOLDERS, rx, SECRET_NAMES, type SecretRule, lazySamples } from "./rule.ts";
 
 const SECRET_WORD = String.raw`(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key)`;
 /** An unquoted setting's value that is code, not a literal: member access, a call, a trailing `,`/`;`. */
@@ -15,7 +15,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     // A header alone on its line (a PEM file) or followed by key material (an escaped PEM string).
     regex: /(?<secret>-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?:\\[rn]|\s)+[A-Za-z0-9+/=]{16,}|\s*$))/,
     keywords: ["private key"],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `-----BEGIN RSA ${"PRIVATE KEY"}-----`,
         `-----BEGIN OPENSSH ${"PRIVATE KEY"}-----`,
@@ -28,7 +28,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         `const HEADER = "-----BEGIN ${"PRIVATE KEY"}-----";`,
         `"key": "-----BEGIN ${"PRIVATE KEY"}-----\\n...\\n-----END PRIVATE KEY-----"`,
       ],
-    },
+    })),
   },
   {
     id: "age-secret-key",
@@ -37,14 +37,14 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})\b/,
     keywords: ["age-secret-key-1"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `AGE-SECRET-KEY-1${fake("age", 58, "upper")
           .slice(3)
           .replace(/[BIO1]/g, "Q")}`,
       ],
       fp: ["# AGE-SECRET-KEY-1... goes in keys.txt"],
-    },
+    })),
   },
   {
     id: "jwt",
@@ -53,10 +53,10 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,})/,
     keywords: ["eyj"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`const token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${fake("eyJ", 60, "base64url")}.${fake("", 43, "base64url")}"`],
       fp: ['const header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"', "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."],
-    },
+    })),
   },
   {
     id: "jwt-base64",
@@ -67,10 +67,10 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>ZXlK[A-Za-z0-9+/]{20,}(?:LmV5S|5leU|uZXlK)[A-Za-z0-9+/]{20,}={0,2})/,
     keywords: ["zxlk"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`token: ${Buffer.from(`eyJhbGciOiJSUzI1NiJ9.${fake("eyJ", 60, "base64url")}.${fake("", 86, "base64url")}`).toString("base64")}`],
       fp: [`header: ${Buffer.from("eyJhbGciOiJSUzI1NiJ9 is a header").toString("base64")}`],
-    },
+    })),
   },
   {
     id: "django-secret-key",
@@ -79,10 +79,10 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     regex: /\b(?<secret>django-insecure-[a-z0-9!@#$%^&*(\-_=+)]{50})/,
     keywords: ["django-insecure-"],
     entropy: 3,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`SECRET_KEY = '${fake("django-insecure-", 50, "lower")}'`],
       fp: ["SECRET_KEY = os.environ['DJANGO_SECRET_KEY']  # never django-insecure-"],
-    },
+    })),
   },
   {
     id: "authorization-header",
@@ -92,7 +92,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     keywords: ["authorization"],
     entropy: 3,
     allow: PLACEHOLDERS,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [
         `curl -H "Authorization: Bearer ${fake("L0k1", 32, "base64url")}" https://api.invalid`,
         `headers: { Authorization: 'Basic ${Buffer.from(`loki:${fake("", 16)}`).toString("base64")}' }`,
@@ -102,7 +102,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         'curl -H "Authorization: Bearer <YOUR_TOKEN>"',
         "Authorization: Bearer xxxxxxxxxxxxxxxxxxxxxxxx",
       ],
-    },
+    })),
   },
   {
     id: "curl-basic-auth",
@@ -111,10 +111,10 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     regex: /\bcurl\b.*?\s(?:-u|--user)(?:\s+|=)["']?[^:\s"']{1,64}:(?<secret>[^\s"']{3,128})/,
     keywords: ["curl"],
     allow: [...PLACEHOLDERS, /^\$/],
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`curl -u deploy:${fake("", 20)} https://api.acme.io/v1/deploy`],
       fp: ["curl -u deploy:$DEPLOY_PASSWORD https://api.acme.io", "curl -u admin:<password> https://localhost:8080"],
-    },
+    })),
   },
   {
     id: "url-credentials",
@@ -123,7 +123,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     regex: /:\/\/[^:/?#@\s"'\x60]{1,64}:(?<secret>[^@/?#\s"'\x60]{3,128})@(?=[A-Za-z0-9.[-])/,
     keywords: ["://"],
     allow: PLACEHOLDERS,
-    samples: {
+    samples: lazySamples(() => ({
       tp: [`DATABASE_URL=postgres://app:${fake("", 16)}@db.internal:5432/app`, "amqp://worker:s3cr3tPa55w0rd@mq.internal"],
       fp: [
         "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
@@ -133,7 +133,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         "https://example.com/path?q=1",
         "new URL('https://abc:xyz@example.com')",
       ],
-    },
+    })),
   },
   {
     id: "generic-secret-assignment",
@@ -146,7 +146,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     keywords: SECRET_NAMES,
     entropy: 3.5,
     allow: [...PLACEHOLDERS, ...NOT_A_SECRET],
-    samples: {
+    samples: lazySamples(() => ({
       tp: ['db_password = "Lkumy*RFu!as8i5#B@k6%cZF"', '"apiKey": "Zq7vN2pX9kLw4mR8jH3c",', 'client_secret := "Zq7vN2pX9kLw4mR8jH3c"'],
       fp: [
         'password = "changeme"',
@@ -162,7 +162,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         `"passwordHash": "$2b$12$${fake("", 53, "base64").replace(/\+/g, ".")}"`,
         `token_sha256 = "${fake("", 64, "hex")}"`,
       ],
-    },
+    })),
   },
   {
     id: "generic-env-secret",
@@ -175,7 +175,7 @@ export const GENERIC_RULES: readonly SecretRule[] = [
     keywords: SECRET_NAMES,
     entropy: 3.5,
     allow: [...PLACEHOLDERS, ...NOT_A_SECRET, ...CODE_VALUE],
-    samples: {
+    samples: lazySamples(() => ({
       tp: ["DB_PASSWORD=Zq7vN2pX9kLw4mR8jH3c", "export SESSION_SECRET=Lkumy*RFu!as8i5B@k6%cZF", `  api_key: ${fake("", 32)}`],
       fp: [
         "DB_PASSWORD=changeme123",
@@ -187,6 +187,6 @@ export const GENERIC_RULES: readonly SecretRule[] = [
         "  token: getToken(request)",
         "password_min_length = 12",
       ],
-    },
+    })),
   },
 ];
