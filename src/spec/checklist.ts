@@ -26,14 +26,11 @@ export function assignIds(items: RawItem[]): SpecItem[] {
     const base = itemId(raw.text);
     const count = (seen.get(base) ?? 0) + 1;
     seen.set(base, count);
-    const item: SpecItem = {
-      id: count === 1 ? base : `${base}-${count}`,
-      text: raw.text,
-      kind: raw.kind,
-      source: {},
-    };
+    // Keys in the order of the SpecItem schema, which is the order zod's parse wrote them in.
+    const item: SpecItem = { id: count === 1 ? base : `${base}-${count}`, text: raw.text, kind: raw.kind } as SpecItem;
     if (raw.section !== undefined) item.section = raw.section;
     if (raw.group !== undefined) item.group = raw.group;
+    item.source = {};
     if (raw.file !== undefined) item.source.file = raw.file;
     if (raw.line !== undefined) item.source.line = raw.line;
     if (raw.verify !== undefined) item.verify = raw.verify;
