@@ -1,7 +1,7 @@
 // Reading loki's JSONL streams: one line as every stream is read (unreadable lines skipped, warned of
 // once), and a stream folded into a summary kept in .loki/summaries/ so a long history folds only what
 // is new — the summary is believed only when loki sealed it and for the very bytes it folded (see
-// stillHolds), else refolded.
+// stillHolds), else refolded; a view may show its figures straight from a summary that holds it all.
 import { type BigIntStats, closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { z } from "zod";
 import { workspaceError } from "./errors.ts";
@@ -46,10 +46,17 @@ export type Fold<R, S> = {
   version: string;
   empty: () => S;
   add: (state: S, record: R) => void;
-  encode: (state: S) => unknown;
-  /** The state of a summary's `state`, or null when it is not one this fold wrote. */
-  decode: (raw: unknown) => S | null;
+  /** The state as a summary keeps it, or null when it cannot be kept (then no summary is written). */
+  encode: (state: S) => Uint8Array | null;
+  /** The state of a summary's kept bytes, or null when they are not ones this fold wrote. */
+  decode: (bytes: Uint8Array) => S | null;
 };
+
+/**
+ * What a read shows of a fold: made from its state, or — when the summary holds the whole stream as it
+ * is — straight from the summary's kept bytes, no state built (`kept`: null for bytes `decode` refuses).
+ */
+export type View<S, V> = { of: (state: S) => V; kept?: (bytes: Uint8Array) => V | null };
 
 /** Which file a summary was folded from: its device and inode, and its size and times then (ctime: no utimes sets it). */
 export type FileIdentity = { dev: string; ino: string; size: number; mtime: string; ctime: string };
@@ -63,6 +70,7 @@ export const identityFrom = (st: BigIntStats): FileIdentity => ({
   ctime: String(st.ctimeNs),
 });
 
+/** A summary's first line (JSON); the fold's encoded state follows it. */
 type Saved = FileIdentity & {
   version: string;
   /** Bytes of the stream folded: whole lines only (a torn tail is folded afresh at every read). */
@@ -72,24 +80,26 @@ type Saved = FileIdentity & {
   lines: number;
   good: number;
   bad: { count: number; first: number[] };
-  state: unknown;
 };
+type Kept = { saved: Saved; state: Uint8Array };
 
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isString = (v: unknown): v is string => typeof v === "string";
 
-/** The summary loki sealed at `path`, by its shape (it sits in .loki/: read as data, like everything there). */
-function readSaved(path: string, key: SummaryKey): Saved | null {
+/** The summary loki sealed at `path` for a fold of `version`, by its shape (it sits in .loki/: read as data, like everything there). */
+function readKept(path: string, key: SummaryKey, version: string): Kept | null {
   const body = readSealed(path, key);
-  if (body === null) return null;
+  const newline = body?.indexOf(10) ?? -1;
+  if (!body || newline < 0) return null;
   try {
-    const s = JSON.parse(body) as Partial<Saved> | null;
+    const s = JSON.parse(body.toString("utf8", 0, newline)) as Partial<Saved> | null;
     const ok =
-      [s?.version, s?.dev, s?.ino, s?.mtime, s?.ctime, s?.check].every(isString) &&
-      [s?.size, s?.offset, s?.lines, s?.good, s?.bad?.count].every(isCount) &&
-      Array.isArray(s?.bad?.first) &&
+      s?.version === version &&
+      [s.dev, s.ino, s.mtime, s.ctime, s.check].every(isString) &&
+      [s.size, s.offset, s.lines, s.good, s.bad?.count].every(isCount) &&
+      Array.isArray(s.bad?.first) &&
       s.bad.first.every(isCount);
-    return ok ? (s as Saved) : null;
+    return ok ? { saved: s as Saved, state: body.subarray(newline + 1) } : null;
   } catch {
     return null;
   }
@@ -145,14 +155,58 @@ export function foldJsonl<Sc extends z.ZodType, S>(
   fold: Fold<z.output<Sc>, S>,
   report: (problem: string) => void = unreadableReport(path),
 ): S {
+  return viewJsonl(path, summaryPath, schema, fold, { of: (state) => state }, report);
+}
+
+/** The same, shown through `view`: straight from the summary when it holds every byte of the stream as it is now. */
+export function viewJsonl<Sc extends z.ZodType, S, V>(
+  path: string,
+  summaryPath: string,
+  schema: Sc,
+  fold: Fold<z.output<Sc>, S>,
+  view: View<S, V>,
+  report: (problem: string) => void = unreadableReport(path),
+): V {
   const key = summaryKey();
-  const saved = key ? readSaved(summaryPath, key) : null;
-  const usable = saved?.version === fold.version ? saved : null;
+  const kept = key ? readKept(summaryPath, key, fold.version) : null;
   const read = readWhole(path);
-  if (!read) return fold.empty();
+  if (!read) return view.of(fold.empty());
+  const { identity, bytes } = read;
+  const base = key && kept && stillHolds(kept.saved, identity, bytes, key) ? kept : null;
+  const same = base !== null && sameTimes(base.saved, identity);
+  // Nothing to fold and nothing to rewrite: the figures come from the sealed bytes, which loki wrote for these very bytes.
+  if (same && base.saved.offset === bytes.length && view.kept) {
+    const shown = view.kept(base.state);
+    if (shown !== null) {
+      if (base.saved.bad.count > 0) report(unreadableMessage(path, base.saved));
+      return shown;
+    }
+  }
+  return view.of(foldRest(read, base, same, { key, summaryPath, schema, fold, report, path }));
+}
+
+const sameTimes = (saved: FileIdentity, now: FileIdentity) =>
+  saved.size === now.size && saved.mtime === now.mtime && saved.ctime === now.ctime;
+
+type Folding<Sc extends z.ZodType, S> = {
+  key: SummaryKey | null;
+  summaryPath: string;
+  schema: Sc;
+  fold: Fold<z.output<Sc>, S>;
+  report: (problem: string) => void;
+  path: string;
+};
+
+/** The fold from the summary's state (`base`, when it holds) on: the lines after it, the summary rewritten, the torn tail. */
+function foldRest<Sc extends z.ZodType, S>(
+  read: { identity: FileIdentity; bytes: Buffer },
+  holding: Kept | null,
+  same: boolean,
+  { key, summaryPath, schema, fold, report, path }: Folding<Sc, S>,
+): S {
   const { identity } = read;
-  const kept = key && usable && stillHolds(usable, identity, read.bytes, key) ? fold.decode(usable.state) : null;
-  const base = kept !== null ? usable : null;
+  const kept = holding ? fold.decode(holding.state) : null;
+  const base = kept !== null ? holding?.saved : undefined;
   const from = base?.offset ?? 0;
   const bytes = read.bytes.subarray(from);
   const state = kept ?? fold.empty();
@@ -178,18 +232,11 @@ export function foldJsonl<Sc extends z.ZodType, S>(
       whole.lines += 1;
     }
   // Also when only the torn tail changed: the summary then holds the file's new size and times.
-  const same = base && base.size === identity.size && base.mtime === identity.mtime && base.ctime === identity.ctime;
-  if (key && (end > 0 || !same)) {
+  const encoded = key && (end > 0 || !(base && same)) ? fold.encode(state) : null;
+  if (key && encoded) {
     const offset = from + end;
-    const saved: Saved = {
-      version: fold.version,
-      ...identity,
-      offset,
-      check: tagOf(key, read.bytes.subarray(0, offset)),
-      ...whole,
-      state: fold.encode(state),
-    };
-    writeSealed(summaryPath, key, JSON.stringify(saved));
+    const saved: Saved = { version: fold.version, ...identity, offset, check: tagOf(key, read.bytes.subarray(0, offset)), ...whole };
+    writeSealed(summaryPath, key, Buffer.concat([Buffer.from(`${JSON.stringify(saved)}\n`), encoded]));
   }
   let folded = state;
   // A torn tail (a writer died mid-line, or is writing it now) counts for this read only, as readJsonl counts it.

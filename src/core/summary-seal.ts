@@ -64,7 +64,7 @@ const macOf = (key: SummaryKey, path: string, body: Uint8Array) =>
     .digest("hex");
 
 /** The body of the summary at `path` if loki sealed it there with `key`; null when missing, unsealed or forged. */
-export function readSealed(path: string, key: SummaryKey): string | null {
+export function readSealed(path: string, key: SummaryKey): Buffer | null {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -76,12 +76,12 @@ export function readSealed(path: string, key: SummaryKey): string | null {
   const body = bytes.subarray(newline + 1);
   const given = bytes.subarray(0, newline);
   const expected = Buffer.from(macOf(key, path, body));
-  return given.length === expected.length && timingSafeEqual(given, expected) ? body.toString("utf8") : null;
+  return given.length === expected.length && timingSafeEqual(given, expected) ? body : null;
 }
 
 /** Writes `body` sealed at `path` (whole: temp file + rename); a disk that refuses it costs only speed. */
-export function writeSealed(path: string, key: SummaryKey, body: string): void {
-  const bytes = Buffer.from(body, "utf8");
+export function writeSealed(path: string, key: SummaryKey, body: string | Uint8Array): void {
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   try {
     // "process": a summary lost to a power cut is rebuilt from the files, which are what counts.
     replaceFile(path, Buffer.concat([Buffer.from(`${macOf(key, path, bytes)}\n`), bytes]), 0o600, "process");

@@ -35,8 +35,8 @@ const isRow = (r: Partial<Content> | undefined): r is Content =>
 
 /** The kept rows by run id; none when the file is missing, of another version, or not sealed by loki. */
 function readKept(path: string, key: SummaryKey): Map<string, Kept> {
-  const body = readSealed(path, key);
-  if (body === null) return new Map();
+  const body = readSealed(path, key)?.toString("utf8");
+  if (body === undefined) return new Map();
   try {
     const saved = JSON.parse(body) as { version?: unknown; rows?: Partial<Kept>[] };
     if (saved.version !== VERSION || !Array.isArray(saved.rows)) return new Map();

@@ -1,10 +1,10 @@
 // The run history summed up as `loki trust` and `loki cost` need it, one record at a time: the trust
 // events' tally and the ledger's per run and per iteration, in the order the records came. Pure folds
-// (core/jsonl.ts keeps them on disk); the figures themselves are computed in metrics.ts.
+// (core/jsonl.ts keeps them on disk, the ledger's as ledger-columns.ts lays it out); the figures are metrics.ts's.
 import pkg from "../../package.json" with { type: "json" };
 import type { TrustEvent } from "../core/evidence-schema.ts";
 import type { Fold } from "../core/jsonl.ts";
-import { CostEntry } from "../core/run-schema.ts";
+import type { CostEntry } from "../core/run-schema.ts";
 
 type Counts = { usd: number; calls: number; estimated: number; declared: number };
 
@@ -18,11 +18,12 @@ const asArray = (v: unknown): unknown[] => {
 const need = (ok: boolean) => {
   if (!ok) throw new TypeError("not a tally");
 };
+const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value), "utf8");
 const decoding =
-  <S>(decode: (raw: unknown) => S) =>
-  (raw: unknown): S | null => {
+  <S>(decode: (bytes: Uint8Array) => S) =>
+  (bytes: Uint8Array): S | null => {
     try {
-      return decode(raw);
+      return decode(bytes);
     } catch {
       return null;
     }
@@ -58,7 +59,7 @@ export function addTrustEvent(t: TrustTally, e: TrustEvent): void {
 }
 
 export const TRUST_FOLD: Fold<TrustEvent, TrustTally> = {
-  version: `${pkg.version}/trust-tally/1`,
+  version: `${pkg.version}/trust-tally/2`,
   empty: () => ({
     runs: new Set(),
     latest: new Map(),
@@ -68,20 +69,21 @@ export const TRUST_FOLD: Fold<TrustEvent, TrustTally> = {
     mutations: 0,
   }),
   add: addTrustEvent,
-  encode: (t) => [
-    [...t.runs],
-    [...t.latest].map(([runId, c]) => [
-      runId,
-      c.outcome ?? null,
-      c.iterations ?? null,
-      c.outcome === undefined,
-      c.iterations === undefined,
+  encode: (t) =>
+    encodeJson([
+      [...t.runs],
+      [...t.latest].map(([runId, c]) => [
+        runId,
+        c.outcome ?? null,
+        c.iterations ?? null,
+        c.outcome === undefined,
+        c.iterations === undefined,
+      ]),
+      [...t.rounds].map(([key, r]) => [key, r.approve, r.all]),
+      [t.gates.pass, t.gates.all, t.heldout.failed, t.heldout.all, t.mutations],
     ]),
-    [...t.rounds].map(([key, r]) => [key, r.approve, r.all]),
-    [t.gates.pass, t.gates.all, t.heldout.failed, t.heldout.all, t.mutations],
-  ],
-  decode: decoding((raw) => {
-    const [runs, latest, rounds, counts] = asArray(raw).map(asArray);
+  decode: decoding((bytes) => {
+    const [runs, latest, rounds, counts] = asArray(JSON.parse(Buffer.from(bytes).toString("utf8"))).map(asArray);
     need(
       runs !== undefined &&
         latest !== undefined &&
@@ -130,81 +132,3 @@ export function addCostEntry(ledger: LedgerTally, e: CostEntry): void {
   count(it, e);
   if (!it.roles.includes(e.role)) it.roles.push(e.role);
 }
-
-/** A role as one digit in a summary, its place in the schema's list (an iteration's roles: one string, in the order they came). */
-const ROLES: readonly string[] = CostEntry.shape.role.options;
-
-// Every number of the ledger's tally goes into one Float64Array (base64): the dollar sums kept bit for
-// bit, and read back far faster than as JSON decimals. Per run: usd calls estimated declared iterations,
-// then per iteration: number usd calls estimated declared.
-export const LEDGER_FOLD: Fold<CostEntry, LedgerTally> = {
-  version: `${pkg.version}/ledger-tally/2`,
-  empty: () => new Map(),
-  add: addCostEntry,
-  encode: (ledger) => {
-    const nums: number[] = [];
-    const roles: string[] = [];
-    for (const run of ledger.values()) {
-      nums.push(run.usd, run.calls, run.estimated, run.declared, run.iterations.size);
-      for (const [n, it] of run.iterations) {
-        nums.push(n, it.usd, it.calls, it.estimated, it.declared);
-        roles.push(it.roles.map((role) => ROLES.indexOf(role)).join(""));
-      }
-    }
-    const bytes = Buffer.from(new Float64Array(nums).buffer).toString("base64");
-    return { runs: [...ledger.keys()], first: [...ledger.values()].map((run) => run.first), roles, nums: bytes };
-  },
-  decode: decoding((raw) => {
-    const { runs, first, roles, nums: b64 } = raw as { runs: unknown; first: unknown; roles: unknown; nums: unknown };
-    const ids = asArray(runs);
-    const firsts = asArray(first);
-    const letters = asArray(roles);
-    need(typeof b64 === "string" && ids.length === firsts.length);
-    const bytes = Buffer.from(b64 as string, "base64");
-    need(bytes.length % 8 === 0);
-    const nums = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-    const ledger: LedgerTally = new Map();
-    let at = 0;
-    let r = 0;
-    const whole = (v: number | undefined) => v !== undefined && Number.isInteger(v) && v >= 0;
-    const fits = (k: number) =>
-      at + k <= nums.length && Number.isFinite(nums[at]) && whole(nums[at + 1]) && whole(nums[at + 2]) && whole(nums[at + 3]);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      const firstTs = firsts[i];
-      need(typeof id === "string" && typeof firstTs === "string" && fits(5) && whole(nums[at + 4]));
-      const run: RunTally = {
-        first: firstTs as string,
-        usd: nums[at] as number,
-        calls: nums[at + 1] as number,
-        estimated: nums[at + 2] as number,
-        declared: nums[at + 3] as number,
-        iterations: new Map(),
-      };
-      const size = nums[at + 4] as number;
-      at += 5;
-      for (let k = 0; k < size; k++) {
-        const word = letters[r++];
-        at += 1;
-        need(Number.isInteger(nums[at - 1]) && fits(4) && typeof word === "string");
-        const names: string[] = [];
-        for (const digit of word as string) {
-          const name = ROLES[Number(digit)];
-          need(name !== undefined);
-          names.push(name as string);
-        }
-        run.iterations.set(nums[at - 1] as number, {
-          usd: nums[at] as number,
-          calls: nums[at + 1] as number,
-          estimated: nums[at + 2] as number,
-          declared: nums[at + 3] as number,
-          roles: names,
-        });
-        at += 4;
-      }
-      ledger.set(id as string, run);
-    }
-    need(at === nums.length && r === letters.length);
-    return ledger;
-  }),
-};

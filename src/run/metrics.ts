@@ -4,9 +4,10 @@
 import { TrustEvent } from "../core/evidence-schema.ts";
 import { CostEntry } from "../core/run-schema.ts";
 import { type BillBasis, basisOfCounts } from "../core/models.ts";
-import { type Fold, foldJsonl } from "../core/jsonl.ts";
+import { type Fold, foldJsonl, type View, viewJsonl } from "../core/jsonl.ts";
 import type { Workspace } from "../core/workspace.ts";
-import { LEDGER_FOLD, type LedgerTally, TRUST_FOLD, type TrustTally } from "./history-tally.ts";
+import { type LedgerTally, TRUST_FOLD, type TrustTally } from "./history-tally.ts";
+import { type KeptLedger, LEDGER_FOLD, readKeptLedger, rolesOf } from "./ledger-columns.ts";
 
 const rate = (hit: number, all: number) => (all === 0 ? null : Math.round((hit / all) * 1000) / 1000);
 const median = (values: number[]) => {
@@ -106,6 +107,37 @@ export function billsOf(ledger: LedgerTally): RunBill[] {
   }));
 }
 
+/** The same straight from the ledger's summary, row by row (ledger-columns.ts checked them), with no tally built. */
+export function billsOfKept({ ids, firsts, nums, counts }: KeptLedger): RunBill[] {
+  const out: RunBill[] = new Array(ids.length);
+  let at = 0;
+  let c = 0;
+  for (let r = 0; r < ids.length; r++) {
+    const size = counts[c + 3] as number;
+    const iterations: RunBill["iterations"] = new Array(size);
+    const calls = counts[c] as number;
+    const run = { calls, estimated: counts[c + 1] as number, declared: counts[c + 2] as number };
+    const usd = cents(nums[at] as number);
+    at += 1;
+    c += 4;
+    for (let k = 0; k < size; k++, at += 2, c += 4) {
+      const it = { calls: counts[c] as number, estimated: counts[c + 1] as number, declared: counts[c + 2] as number };
+      const roles = rolesOf(counts[c + 3] as number);
+      iterations[k] = { iteration: nums[at] as number, usd: cents(nums[at + 1] as number), basis: basisOf(it), roles };
+    }
+    out[r] = { run_id: ids[r] as string, first: firsts[r] as string, usd, basis: basisOf(run), calls, iterations };
+  }
+  return out;
+}
+
+const BILLS: View<LedgerTally, RunBill[]> = {
+  of: billsOf,
+  kept: (bytes) => {
+    const kept = readKeptLedger(bytes);
+    return kept && billsOfKept(kept);
+  },
+};
+
 const readLedger = (ws: Workspace) => foldJsonl(ws.costLedger, ws.summary("cost"), CostEntry, LEDGER_FOLD);
 
 /** `loki trust`'s figures for the repository's whole history. */
@@ -115,5 +147,5 @@ export function readTrajectory(ws: Workspace): Trajectory | null {
 
 /** `loki cost`'s bills for the repository's whole history. */
 export function readBills(ws: Workspace): RunBill[] {
-  return billsOf(readLedger(ws));
+  return viewJsonl(ws.costLedger, ws.summary("cost"), CostEntry, LEDGER_FOLD, BILLS);
 }

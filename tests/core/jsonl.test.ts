@@ -19,8 +19,11 @@ const fold = (version = "t/1"): Fold<Rec, Rec[]> => ({
   add: (state, record) => {
     state.push(record);
   },
-  encode: (state) => state,
-  decode: (raw) => (Array.isArray(raw) && raw.every((r) => Rec.safeParse(r).success) ? (raw as Rec[]) : null),
+  encode: (state) => Buffer.from(JSON.stringify(state)),
+  decode: (bytes) => {
+    const raw = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return Array.isArray(raw) && raw.every((r) => Rec.safeParse(r).success) ? (raw as Rec[]) : null;
+  },
 });
 
 let dir: TmpDir;
@@ -37,8 +40,8 @@ afterEach(async () => {
   await dir[Symbol.asyncDispose]();
 });
 
-/** The summary's content under its seal (its first line). */
-const body = () => JSON.parse(readFileSync(summary, "utf8").split("\n").slice(1).join("\n"));
+/** The summary's header under its seal (its first line): the JSON line before the fold's state. */
+const body = () => JSON.parse(readFileSync(summary, "utf8").split("\n")[1] ?? "");
 const line = (n: number, tag = "x") => `${JSON.stringify({ n, tag })}\n`;
 /** The fold's records and warning against readJsonl's. */
 function same(version?: string): Rec[] {

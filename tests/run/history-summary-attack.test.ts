@@ -8,6 +8,7 @@ import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
 import { listProofs } from "../../src/proof/store.ts";
 import { identityFrom } from "../../src/core/jsonl.ts";
 import { listProofSummaries } from "../../src/proof/summaries.ts";
+import { readKeptLedger } from "../../src/run/ledger-columns.ts";
 import { loki } from "../helpers/cli.ts";
 import { fullReading, summaryReading } from "../helpers/history-oracle.ts";
 
@@ -37,6 +38,15 @@ function splitSummary(path: string): { seal: string; body: Record<string, unknow
   const text = readFileSync(path, "utf8");
   const at = text.startsWith("{") ? 0 : text.indexOf("\n") + 1;
   return { seal: text.slice(0, at), body: JSON.parse(text.slice(at)) };
+}
+
+/** A JSONL summary's bytes as one binary-safe string, edited by `edit` with its seal line kept as it was. */
+function editSealed(path: string, edit: (body: string) => string): void {
+  const bytes = readFileSync(path).toString("latin1");
+  const at = bytes.indexOf("\n") + 1;
+  const body = edit(bytes.slice(at));
+  expect(body).not.toBe(bytes.slice(at));
+  writeFileSync(path, Buffer.from(bytes.slice(0, at) + body, "latin1"));
 }
 
 /** Runs `touch -r` (nanoseconds kept, as `cp -p` and `rsync -t` keep them). */
@@ -107,14 +117,12 @@ describe("summaries against a writer of .loki/", () => {
     const trust = await loki(["trust", "--json"], { cwd: root });
     const cost = await loki(["cost", "--json"], { cwd: root });
     expect([trust.code, cost.code]).toEqual([0, 0]);
-    const events = splitSummary(ws.summary("trust-events"));
-    const forgedEvents = JSON.stringify(events.body).replaceAll('"verified"', '"stalled"');
-    expect(forgedEvents).not.toBe(JSON.stringify(events.body));
-    writeFileSync(ws.summary("trust-events"), `${events.seal}${forgedEvents}`);
-    const ledger = splitSummary(ws.summary("cost"));
-    const state = ledger.body.state as { first: string[] };
-    state.first = state.first.map(() => "2001-01-01T00:00:00.000Z");
-    writeFileSync(ws.summary("cost"), `${ledger.seal}${JSON.stringify(ledger.body)}`);
+    editSealed(ws.summary("trust-events"), (body) => body.replaceAll('"verified"', '"stalled"'));
+    // Every run's first timestamp rewritten at the same length: the kept ledger is still well formed, only no longer sealed.
+    editSealed(ws.summary("cost"), (body) => body.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "2001-01-01T00:00:00.000Z"));
+    const sealed = readFileSync(ws.summary("cost"));
+    const state = sealed.subarray(sealed.indexOf(10, sealed.indexOf(10) + 1) + 1);
+    expect(readKeptLedger(state)?.firsts[0]).toBe("2001-01-01T00:00:00.000Z");
     expect((await loki(["trust", "--json"], { cwd: root })).stdout).toBe(trust.stdout);
     expect((await loki(["cost", "--json"], { cwd: root })).stdout).toBe(cost.stdout);
   });
