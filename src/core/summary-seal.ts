@@ -1,18 +1,18 @@
-// Seals the summaries in .loki/summaries/ with an HMAC-SHA256 under a per-user key kept in ~/.loki
-// (which the agent's sandbox hides): a summary loki did not write, or one moved to another name, is
-// never believed. Never throws: without a key (~/.loki not writable) there are no summaries at all.
+// Seals the summaries in .loki/summaries/ with AES-256-GMAC under a key derived from a per-user key in
+// ~/.loki (which the agent's sandbox hides): a summary loki did not write, or one moved to another name,
+// is never believed. Never throws: without a key (~/.loki not writable) there are no summaries at all.
 import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { replaceFile } from "./durable.ts";
 import { lokiHomeAt } from "./paths.ts";
 
-/** `bytes` seal the summaries; `tags`, derived from them, keys the tags of the bytes a summary folded. */
-export type SummaryKey = { readonly bytes: Buffer; readonly tags: Buffer };
+/** Two keys derived from the key file's bytes: `seal` seals the summaries, `tags` keys the tags of the bytes a summary folded. */
+export type SummaryKey = { readonly seal: Buffer; readonly tags: Buffer };
 
 const KEY_BYTES = 32;
-/** Domain separation: this key MACs nothing else, and a summary's MAC names the file it was written as. */
-const CONTEXT = "loki/summary/v1\n";
+/** Domain separation: the seal key MACs nothing else, and a summary's seal names the file it was written as. */
+const CONTEXT = "loki/summary/v2\n";
 
 /** The key by its path, once per process (a test moves HOME: another path, another key). */
 const loaded = new Map<string, SummaryKey | null>();
@@ -28,8 +28,8 @@ export function summaryKey(): SummaryKey | null {
 function readKey(path: string): SummaryKey | null | undefined {
   try {
     const bytes = readFileSync(path);
-    const tags = createHmac("sha256", bytes).update("loki/summary-folded-bytes/v1").digest();
-    return bytes.length === KEY_BYTES ? { bytes, tags } : null;
+    const derive = (purpose: string) => createHmac("sha256", bytes).update(purpose).digest();
+    return bytes.length === KEY_BYTES ? { seal: derive("loki/summary-seal/v2"), tags: derive("loki/summary-folded-bytes/v1") } : null;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : null;
   }
@@ -57,11 +57,8 @@ function loadOrCreate(path: string): SummaryKey | null {
   return readKey(path) ?? null;
 }
 
-const macOf = (key: SummaryKey, path: string, body: Uint8Array) =>
-  createHmac("sha256", key.bytes)
-    .update(`${CONTEXT}${resolve(path)}\n`)
-    .update(body)
-    .digest("hex");
+const sealOf = (key: SummaryKey, path: string, body: Uint8Array, nonce?: Buffer) =>
+  gmacOf(key.seal, [Buffer.from(`${CONTEXT}${resolve(path)}\n`), body], nonce);
 
 /** The body of the summary at `path` if loki sealed it there with `key`; null when missing, unsealed or forged. */
 export function readSealed(path: string, key: SummaryKey): Buffer | null {
@@ -74,9 +71,7 @@ export function readSealed(path: string, key: SummaryKey): Buffer | null {
   const newline = bytes.indexOf(10);
   if (newline < 0) return null;
   const body = bytes.subarray(newline + 1);
-  const given = bytes.subarray(0, newline);
-  const expected = Buffer.from(macOf(key, path, body));
-  return given.length === expected.length && timingSafeEqual(given, expected) ? body : null;
+  return gmacHolds(bytes.toString("latin1", 0, newline), (nonce) => sealOf(key, path, body, nonce)) ? body : null;
 }
 
 /** Writes `body` sealed at `path` (whole: temp file + rename); a disk that refuses it costs only speed. */
@@ -84,7 +79,7 @@ export function writeSealed(path: string, key: SummaryKey, body: string | Uint8A
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   try {
     // "process": a summary lost to a power cut is rebuilt from the files, which are what counts.
-    replaceFile(path, Buffer.concat([Buffer.from(`${macOf(key, path, bytes)}\n`), bytes]), 0o600, "process");
+    replaceFile(path, Buffer.concat([Buffer.from(`${sealOf(key, path, bytes)}\n`), bytes]), 0o600, "process");
   } catch {
     // A read-only or full disk: the figures are right all the same, only not kept for the next read.
   }
@@ -93,24 +88,31 @@ export function writeSealed(path: string, key: SummaryKey, body: string | Uint8A
 const NONCE_BYTES = 12;
 
 /**
- * A keyed tag of `bytes` ("nonce:tag", hex): AES-256-GMAC (GCM with `bytes` as associated data, no
+ * A keyed tag of `parts` ("nonce:tag", hex): AES-256-GMAC (GCM with the parts as associated data, no
  * plaintext) under a fresh random nonce — a fresh one at every write, so tags in summaries anyone
  * can read never reveal the hash key. Unlike a fast unkeyed hash (wyhash, xxhash), no one without
- * the key can make two contents with one tag; unlike sha256 (~6× slower here), it costs less than
- * reading the bytes.
+ * the key can make two contents with one tag; unlike sha256 or its HMAC (~6× slower here), it costs
+ * less than reading the bytes.
  */
-export function tagOf(key: SummaryKey, bytes: Uint8Array, nonce: Buffer = randomBytes(NONCE_BYTES)): string {
-  const gmac = createCipheriv("aes-256-gcm", key.tags, nonce);
-  gmac.setAAD(bytes);
+function gmacOf(key: Buffer, parts: readonly Uint8Array[], nonce: Buffer = randomBytes(NONCE_BYTES)): string {
+  const gmac = createCipheriv("aes-256-gcm", key, nonce);
+  for (const part of parts) gmac.setAAD(part);
   gmac.final();
   return `${nonce.toString("hex")}:${gmac.getAuthTag().toString("hex")}`;
 }
 
-/** Whether `tag` (from tagOf) is `bytes`'s under `key`. */
-export function tagHolds(key: SummaryKey, bytes: Uint8Array, tag: string): boolean {
+/** Whether `tag` is the one `tagWith` makes under the nonce `tag` names (a nonce of any other length: never). */
+function gmacHolds(tag: string, tagWith: (nonce: Buffer) => string): boolean {
   const nonce = Buffer.from(tag.slice(0, tag.indexOf(":")), "hex");
   if (nonce.length !== NONCE_BYTES) return false;
-  const expected = Buffer.from(tagOf(key, bytes, nonce));
-  const given = Buffer.from(tag);
+  const expected = Buffer.from(tagWith(nonce));
+  const given = Buffer.from(tag, "latin1");
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
+
+/** The keyed tag (gmacOf, under the key's `tags`) of the bytes a summary folded. */
+export const tagOf = (key: SummaryKey, bytes: Uint8Array): string => gmacOf(key.tags, [bytes]);
+
+/** Whether `tag` (from tagOf) is `bytes`'s under `key`. */
+export const tagHolds = (key: SummaryKey, bytes: Uint8Array, tag: string): boolean =>
+  gmacHolds(tag, (nonce) => gmacOf(key.tags, [bytes], nonce));

@@ -78,7 +78,7 @@ describe("the ledger's sealed summary", () => {
     writeSealed(summary(), key, body);
     expect(readBills(repo.ws)).toEqual(billsOf(tally));
     expect(billsOf(tally)).not.toEqual(want);
-    writeSealed(summary(), { bytes: randomBytes(32), tags: randomBytes(32) }, body);
+    writeSealed(summary(), { seal: randomBytes(32), tags: randomBytes(32) }, body);
     plantAndRead(readFileSync(summary()));
   });
 
