@@ -35,11 +35,11 @@ export type Trajectory = {
 
 /** Computed from trust events and the cost ledger; null where there is nothing to compute from. */
 export function trajectory(events: readonly TrustEvent[], ledger: readonly CostEntry[]): Trajectory | null {
-  return trajectoryOf(tallied(TRUST_FOLD, events), tallied(LEDGER_FOLD, ledger));
+  return trajectoryOf(tallied(TRUST_FOLD, events), dollarsOf(tallied(LEDGER_FOLD, ledger)));
 }
 
-/** The same from the tallies of the trust events and of the ledger. */
-export function trajectoryOf(t: TrustTally, ledger: LedgerTally): Trajectory | null {
+/** The same from the trust events' tally and each run's dollars (as the ledger summed them). */
+export function trajectoryOf(t: TrustTally, dollars: ReadonlyMap<string, number>): Trajectory | null {
   if (t.runs.size === 0) return null;
   // A resumed run completes again: only its latest outcome counts (a stall later verified is one verified run).
   const completions = [...t.latest];
@@ -47,7 +47,7 @@ export function trajectoryOf(t: TrustTally, ledger: LedgerTally): Trajectory | n
   for (const [, c] of completions) outcomes[String(c.outcome)] = (outcomes[String(c.outcome)] ?? 0) + 1;
   const verified = completions.filter(([, c]) => c.outcome === "verified");
   const rounds = [...t.rounds.values()];
-  const costOf = (runId: string) => ledger.get(runId)?.usd ?? 0;
+  const costOf = (runId: string) => dollars.get(runId) ?? 0;
   return {
     runs: t.runs.size,
     unfinished: [...t.runs].filter((id) => !t.latest.has(id)).length,
@@ -138,11 +138,35 @@ const BILLS: View<LedgerTally, RunBill[]> = {
   },
 };
 
-const readLedger = (ws: Workspace) => foldJsonl(ws.costLedger, ws.summary("cost"), CostEntry, LEDGER_FOLD);
+/** Each run's dollars, unrounded. */
+const dollarsOf = (ledger: LedgerTally) => new Map([...ledger].map(([runId, run]) => [runId, run.usd]));
+
+/** The same straight from the ledger's summary: each run's first number (its row is 1 + 2 per iteration long). */
+function dollarsOfKept({ ids, nums, counts }: KeptLedger): Map<string, number> {
+  const dollars = new Map<string, number>();
+  let at = 0;
+  let c = 0;
+  for (const id of ids) {
+    const size = counts[c + 3] as number;
+    dollars.set(id, nums[at] as number);
+    at += 1 + 2 * size;
+    c += 4 * (1 + size);
+  }
+  return dollars;
+}
+
+const DOLLARS: View<LedgerTally, Map<string, number>> = {
+  of: dollarsOf,
+  kept: (bytes) => {
+    const kept = readKeptLedger(bytes);
+    return kept && dollarsOfKept(kept);
+  },
+};
 
 /** `loki trust`'s figures for the repository's whole history. */
 export function readTrajectory(ws: Workspace): Trajectory | null {
-  return trajectoryOf(foldJsonl(ws.trustEvents, ws.summary("trust-events"), TrustEvent, TRUST_FOLD), readLedger(ws));
+  const dollars = viewJsonl(ws.costLedger, ws.summary("cost"), CostEntry, LEDGER_FOLD, DOLLARS);
+  return trajectoryOf(foldJsonl(ws.trustEvents, ws.summary("trust-events"), TrustEvent, TRUST_FOLD), dollars);
 }
 
 /** `loki cost`'s bills for the repository's whole history. */

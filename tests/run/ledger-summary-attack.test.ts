@@ -1,4 +1,4 @@
-// `loki cost` read straight from the ledger's sealed binary summary: the honest summary is used as it
+// `loki cost` (and `loki trust`'s dollars) read straight from the ledger's sealed binary summary: the honest summary is used as it
 // is, and one with any bit flipped, cut short, lengthened, sealed under another key or moved from
 // another name is not believed — the bills are then the ledger's own, and the summary is rebuilt.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -7,15 +7,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { historyRepo, type HistoryRepo } from "../../bench/history-fixture.ts";
 import { summaryKey, writeSealed } from "../../src/core/summary-seal.ts";
 import { encodeLedger, readKeptLedger, tallyOfKept } from "../../src/run/ledger-columns.ts";
-import { billsOf, type RunBill, readBills } from "../../src/run/metrics.ts";
+import { billsOf, type RunBill, readBills, readTrajectory, type Trajectory } from "../../src/run/metrics.ts";
 import { fullReading } from "../helpers/history-oracle.ts";
 
 let repo: HistoryRepo;
 let want: RunBill[];
+let wantTrajectory: Trajectory | null;
 let honest: Buffer;
 beforeAll(async () => {
   repo = await historyRepo(12);
-  want = fullReading(repo.ws).bills;
+  ({ bills: want, trajectory: wantTrajectory } = fullReading(repo.ws));
   readBills(repo.ws);
   honest = readFileSync(repo.ws.summary("cost"));
 }, 120_000);
@@ -27,10 +28,12 @@ const summary = () => repo.ws.summary("cost");
 /** Where the kept state starts: after the seal line and the header line. */
 const stateAt = (bytes: Buffer) => bytes.indexOf(10, bytes.indexOf(10) + 1) + 1;
 
-/** Plants `bytes` as the cost summary, reads the bills, and checks they are the ledger's own and that the plant was replaced. */
+/** Plants `bytes` as the cost summary, reads the bills (and the trajectory, its dollars), checks they are the ledger's own and that the plant was replaced. */
 function plantAndRead(bytes: Uint8Array): void {
   writeFileSync(summary(), bytes);
   expect(readBills(repo.ws)).toEqual(want);
+  writeFileSync(summary(), bytes);
+  expect(readTrajectory(repo.ws)).toEqual(wantTrajectory);
   expect(readFileSync(summary()).equals(Buffer.from(bytes))).toBe(false);
   expect(readBills(repo.ws)).toEqual(want);
 }
@@ -78,6 +81,9 @@ describe("the ledger's sealed summary", () => {
     writeSealed(summary(), key, body);
     expect(readBills(repo.ws)).toEqual(billsOf(tally));
     expect(billsOf(tally)).not.toEqual(want);
+    const dearer = wantTrajectory?.cost_per_verified_run_usd ?? 0;
+    expect(dearer).toBeGreaterThan(0);
+    expect(readTrajectory(repo.ws)?.cost_per_verified_run_usd).toBeCloseTo(dearer * 10, 2);
     writeSealed(summary(), { seal: randomBytes(32), tags: randomBytes(32) }, body);
     plantAndRead(readFileSync(summary()));
   });
