@@ -1,11 +1,13 @@
 // Seals the summaries in .loki/summaries/ with AES-256-GMAC under a key derived from a per-user key in
 // ~/.loki (which the agent's sandbox hides): a summary loki did not write, or one moved to another name,
 // is never believed. Never throws: without a key (~/.loki not writable) there are no summaries at all.
-import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { replaceFile } from "./durable.ts";
 import { lokiHomeAt } from "./paths.ts";
+
+/** node:crypto, loaded when a summary is first sealed or read: loading it costs ~3 ms of every command's start. */
+const nodeCrypto = () => require("node:crypto") as typeof import("node:crypto");
 
 /** Two keys derived from the key file's bytes: `seal` seals the summaries, `tags` keys the tags of the bytes a summary folded. */
 export type SummaryKey = { readonly seal: Buffer; readonly tags: Buffer };
@@ -28,7 +30,7 @@ export function summaryKey(): SummaryKey | null {
 function readKey(path: string): SummaryKey | null | undefined {
   try {
     const bytes = readFileSync(path);
-    const derive = (purpose: string) => createHmac("sha256", bytes).update(purpose).digest();
+    const derive = (purpose: string) => nodeCrypto().createHmac("sha256", bytes).update(purpose).digest();
     return bytes.length === KEY_BYTES ? { seal: derive("loki/summary-seal/v2"), tags: derive("loki/summary-folded-bytes/v1") } : null;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : null;
@@ -40,8 +42,8 @@ function loadOrCreate(path: string): SummaryKey | null {
   if (existing !== undefined) return existing;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-    writeFileSync(tmp, randomBytes(KEY_BYTES), { mode: 0o600, flag: "wx" });
+    const tmp = `${path}.${process.pid}.${nodeCrypto().randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(tmp, nodeCrypto().randomBytes(KEY_BYTES), { mode: 0o600, flag: "wx" });
     try {
       // A link, not a rename: it appears whole, and fails when another loki made the key first —
       // then both use that one, so two first uses never write under two keys.
@@ -94,7 +96,9 @@ const NONCE_BYTES = 12;
  * the key can make two contents with one tag; unlike sha256 or its HMAC (~6× slower here), it costs
  * less than reading the bytes.
  */
-function gmacOf(key: Buffer, parts: readonly Uint8Array[], nonce: Buffer = randomBytes(NONCE_BYTES)): string {
+function gmacOf(key: Buffer, parts: readonly Uint8Array[], nonce?: Buffer): string {
+  const { createCipheriv, randomBytes } = nodeCrypto();
+  nonce ??= randomBytes(NONCE_BYTES);
   const gmac = createCipheriv("aes-256-gcm", key, nonce);
   for (const part of parts) gmac.setAAD(part);
   gmac.final();
@@ -107,7 +111,7 @@ function gmacHolds(tag: string, tagWith: (nonce: Buffer) => string): boolean {
   if (nonce.length !== NONCE_BYTES) return false;
   const expected = Buffer.from(tagWith(nonce));
   const given = Buffer.from(tag, "latin1");
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return expected.length === given.length && nodeCrypto().timingSafeEqual(expected, given);
 }
 
 /** The keyed tag (gmacOf, under the key's `tags`) of the bytes a summary folded. */
