@@ -76,7 +76,20 @@ const RUN = "Run a build:";
 const WORKFLOW = "Plan a build:";
 const INSPECT = "Inspect and configure:";
 
-export function buildProgram(): Command {
+/** Commands whose work reads the whole program: help lists every command, completion prints them all. */
+const WHOLE_PROGRAM = new Set(["help", "completion"]);
+
+/**
+ * A stand-in for a command not built: it takes every call a declaration below makes (options, actions,
+ * subcommands) and adds nothing, so the declarations read the same with or without it.
+ */
+const SKIPPED: Command = new Proxy(() => {}, { get: (_, key) => (key === "then" ? undefined : () => SKIPPED) }) as unknown as Command;
+
+/**
+ * The program; with `only`, only that top-level command is built (the others are declared against
+ * SKIPPED): building every command's options is most of the program's start-up, and a call runs one.
+ */
+export function buildProgram(only?: string): Command {
   const program = new Command("loki")
     .description("Spec in, verified diff out. Turns a spec into acceptance items and drives a coding agent until they are verifiably met.")
     .version(VERSION, "-v, --version", "print the version (as `loki version` does)")
@@ -87,6 +100,11 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
     .exitOverride();
   globalOptions(program);
+  if (only !== undefined) {
+    const add = program.command.bind(program) as (nameAndArgs: string, ...rest: unknown[]) => Command;
+    program.command = ((nameAndArgs: string, ...rest: unknown[]) =>
+      nameAndArgs.split(" ")[0] === only ? add(nameAndArgs, ...rest) : SKIPPED) as Command["command"];
+  }
 
   program.commandsGroup(RUN);
   const runFlags = (command: Command) =>
@@ -540,8 +558,12 @@ export async function main(argv: string[]): Promise<number> {
   // The CI signing key reaches `loki ci build` as a file, never through the environment (a process of the
   // same user reads another's initial environment in /proc): none is kept if one was set anyway.
   delete process.env.LOKI_SIGNING_KEY;
-  const program = buildProgram();
   const args = argv.length === 0 ? ["help"] : argv;
+  // Global options take no value: the first word that is not an option names the command.
+  const named = args.find((a) => !a.startsWith("-"));
+  let program = named === undefined || WHOLE_PROGRAM.has(named) ? buildProgram() : buildProgram(named);
+  // Not a command's name (a typo, an alias): the whole program, which answers it as it always has.
+  if (named !== undefined && !program.commands.some((c) => c.name() === named)) program = buildProgram();
   try {
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : COMMAND_EXIT.ok;
