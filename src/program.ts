@@ -561,6 +561,9 @@ export async function main(argv: string[]): Promise<number> {
   const args = argv.length === 0 ? ["help"] : argv;
   // Global options take no value: the first word that is not an option names the command.
   const named = args.find((a) => !a.startsWith("-"));
+  // git's safe.directory entries are read while the command's modules load (core/git.ts).
+  if (named !== undefined && !WHOLE_PROGRAM.has(named) && named !== "version")
+    void import("./core/git.ts").then((g) => g.prefetchSafeDirectories());
   let program = named === undefined || WHOLE_PROGRAM.has(named) ? buildProgram() : buildProgram(named);
   // Not a command's name (a typo, an alias): the whole program, which answers it as it always has.
   if (named !== undefined && !program.commands.some((c) => c.name() === named)) program = buildProgram();

@@ -70,7 +70,10 @@ let safeDirectories: Promise<string[]> | undefined;
 /**
  * The user's own `safe.directory` entries (system and global config), read once per process: the
  * one setting of theirs hardened git keeps, so a CI container whose checkout belongs to another
- * user still works as it did.
+ * user still works as it did. Every hardened call carries them: a call made without them in such a
+ * checkout would see no repository at all (`git config` reads no filter drivers, and answers).
+ * The program starts reading them while the command's modules load (prefetchSafeDirectories), so the
+ * first git call of a command does not wait for one more process.
  */
 function userSafeDirectories(): Promise<string[]> {
   safeDirectories ??= run([pinnedPath(GIT), "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) =>
@@ -79,28 +82,18 @@ function userSafeDirectories(): Promise<string[]> {
   return safeDirectories;
 }
 
-/** git refused the repository as another user's ("detected dubious ownership"; the advice that
- *  follows is a command, so it reads the same in every language): it stopped before doing anything. */
-function refusedOwnership(result: ExecResult): boolean {
-  return result.exitCode === 128 && result.stderr.includes("--add safe.directory ");
+/** Starts reading the user's safe.directory entries now (see userSafeDirectories). */
+export function prefetchSafeDirectories(): void {
+  void userSafeDirectories();
 }
 
-/**
- * Runs `git <args>` hardened (see HARDENED_GIT_ENV); never throws, like exec's run. The user's
- * safe.directory entries are read only once git has refused a repository as another user's (the
- * call is then made again with them, and every later call carries them): in a repository of one's
- * own they change nothing, and reading them would put a git process before every command's first.
- */
+/** Runs `git <args>` hardened (see HARDENED_GIT_ENV); never throws, like exec's run. */
 export async function git(args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const call = (safe: readonly string[]) =>
-    run(gitArgv(args, safe), {
-      ephemeral: readOnly(args),
-      ...options,
-      env: { ...options.env, ...HARDENED_GIT_ENV },
-    });
-  if (safeDirectories !== undefined) return call(await safeDirectories);
-  const result = await call([]);
-  return refusedOwnership(result) ? call(await userSafeDirectories()) : result;
+  return run(gitArgv(args, await userSafeDirectories()), {
+    ephemeral: readOnly(args),
+    ...options,
+    env: { ...options.env, ...HARDENED_GIT_ENV },
+  });
 }
 
 export { nameable, readOnly };
@@ -193,7 +186,12 @@ export async function currentBranch(dir: string): Promise<string | null> {
 /** Switch to `branch`, creating it at HEAD when it does not exist. */
 export async function switchBranch(dir: string, branch: string): Promise<void> {
   const exists = (await git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: dir })).ok;
-  const result = await git(exists ? ["switch", "--quiet", branch] : ["switch", "--quiet", "-c", branch], { cwd: dir, timeoutMs: 60_000 });
+  // A switch checks files out, which runs smudge filters: none of the repository's own.
+  const off = await filtersOff(dir);
+  const result = await git([...off, ...(exists ? ["switch", "--quiet", branch] : ["switch", "--quiet", "-c", branch])], {
+    cwd: dir,
+    timeoutMs: 60_000,
+  });
   if (!result.ok)
     throw gitError(`could not switch to branch ${branch}: ${result.digest}`, {
       hint: "commit or stash your changes, or choose another --branch",

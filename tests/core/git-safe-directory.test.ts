@@ -1,6 +1,6 @@
 // A checkout that belongs to another user (a CI container's, a shared volume) is one git refuses
 // unless the user's own config lists it in safe.directory: loki's hardened git keeps exactly that
-// entry, read only once git has refused. Needs root (to hand the repository to another user).
+// entry, on every call. Needs root (to hand the repository to another user).
 import { describe, expect, test } from "bun:test";
 import { chownSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
