@@ -4,7 +4,7 @@
 import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gitError } from "./errors.ts";
-import { git } from "./git.ts";
+import { filtersOff, git } from "./git.ts";
 
 /** What stands for a flagged file's content when it is not there, or cannot be hashed. */
 export const HIDDEN_DELETED = "deleted";
@@ -51,8 +51,9 @@ export async function hiddenChanges(root: string): Promise<Record<string, string
   const nameable = present.filter((entry) => !entry.path.includes("\n"));
   for (const entry of present) if (entry.path.includes("\n")) hidden[entry.path] = HIDDEN_UNREADABLE;
   if (nameable.length === 0) return hidden;
-  // With the path's own filters (eol, clean), as `git add` would hash it: an untouched checkout matches.
-  const hashed = await git(["hash-object", "--stdin-paths"], {
+  // With the path's own line-ending conversion, as `git add` would hash it: an untouched checkout matches.
+  // Never with the repository's filter drivers: a clean command in .git/config would run here, on the host.
+  const hashed = await git([...(await filtersOff(root)), "hash-object", "--stdin-paths"], {
     cwd: root,
     input: `${nameable.map((entry) => entry.path).join("\n")}\n`,
     timeoutMs: 120_000,

@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gitError, messageOf } from "../core/errors.ts";
-import { git, headSha, repoRoot } from "../core/git.ts";
+import { filtersOff, git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
 import { applyBinaryRule, type DiffRead } from "./binary.ts";
 import { binaryByBaseAttributes } from "./blobs.ts";
@@ -61,7 +61,10 @@ export async function readSubject(root: string, base: string, options: ReadOptio
   const { top, baseSha } = resolved;
   const head = options.head ?? resolved.head;
   const keepText = options.text !== false;
-  const argv = [...DIFF_ARGS, baseSha];
+  // Files on disk are compared through clean filters: none of the repository's own, which would run
+  // their command on the host (core/git.ts filtersOff). Two commits' trees run no filter.
+  const off = options.includeWorktree ? await filtersOff(top) : [];
+  const argv = [...off, ...DIFF_ARGS, baseSha];
   if (!options.includeWorktree) argv.push(head);
   const masked = options.includeWorktree ? maskedPaths(top, options.masked ?? []) : [];
   const skip = masked.map((path) => `:(exclude,literal,top)${path}`);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tempOutside } from "../core/workspace.ts";
 import { join } from "node:path";
 import { run } from "../core/exec.ts";
-import { git } from "../core/git.ts";
+import { filtersOff, git } from "../core/git.ts";
 import { familyOf } from "./assertions.ts";
 import { envTimeoutMs, shownCommand } from "./command-run.ts";
 import { fingerprint, type Gate, type GateOutcome, type Subject, inconclusive, projectArgv } from "./gate.ts";
@@ -122,7 +122,8 @@ export async function worktreeDrift(subject: Subject): Promise<string | null> {
   if (subject.includesWorktree) return null;
   const opts = { cwd: subject.root, timeoutMs: 60_000 };
   const [tracked, untracked] = await Promise.all([
-    git(["diff", "--name-only", "-z", "--no-renames", subject.head, "--"], opts),
+    // Comparing files on disk runs clean filters: none of the repository's own (core/git.ts filtersOff).
+    filtersOff(subject.root).then((off) => git([...off, "diff", "--name-only", "-z", "--no-renames", subject.head, "--"], opts)),
     git(["ls-files", "-z", "--others", "--exclude-standard"], opts),
   ]);
   if (!tracked.ok || !untracked.ok)

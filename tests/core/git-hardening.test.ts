@@ -4,7 +4,16 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { commitCheckpoint, dirtyFiles, filtersOff, gitArgv, git as hardenedGit, headSha, workingTreeHash } from "../../src/core/git.ts";
+import {
+  commitCheckpoint,
+  dirtyFiles,
+  filtersOff,
+  gitArgv,
+  git as hardenedGit,
+  headSha,
+  switchBranch,
+  workingTreeHash,
+} from "../../src/core/git.ts";
 import { readSubject } from "../../src/gates/diff.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 import { absolutePath } from "../../src/core/pinned.ts";
@@ -171,4 +180,21 @@ describe("hardened git", () => {
     git(repo.path, ["commit", "-qam", "plain"]);
     expect(objects(repo.path)).toMatchObject({ packs: "1", count: "0" });
   }, 30_000);
+
+  test("switching to the run's branch checks files out without the repository's smudge filter (plain git runs it)", async () => {
+    await using repo = await tmpdir({ commit: true, files: { "a.txt": "one\n" } });
+    git(repo.path, ["checkout", "-q", "-b", "other"]);
+    repo.write("a.txt", "two\n");
+    git(repo.path, ["commit", "-qam", "other"]);
+    git(repo.path, ["checkout", "-q", "-"]);
+    const marker = join(repo.path, "..", `smudge-ran-${Date.now()}`);
+    git(repo.path, ["config", "filter.evil.smudge", `sh -c 'touch ${marker}; cat'`]);
+    writeFileSync(join(repo.path, ".git", "info", "attributes"), "* filter=evil\n");
+    await switchBranch(repo.path, "other");
+    expect(existsSync(marker)).toBe(false);
+    expect(git(repo.path, ["show", "HEAD:a.txt"])).toBe("two\n");
+    git(repo.path, ["checkout", "-q", "-"]);
+    git(repo.path, ["checkout", "-q", "other"]);
+    expect(existsSync(marker)).toBe(true);
+  });
 });
