@@ -176,25 +176,45 @@ function attributeFileCandidates(paths: readonly string[]): string[] {
   return [...dirs].map((dir) => `${dir}.gitattributes`);
 }
 
+/**
+ * Per repository and base commit id, what each .gitattributes candidate is at that base: its ls-tree
+ * line, or null when the base has none there. A commit id names its tree for good, so a loop that grades
+ * every iteration against its run-start commit lists the base once, not once per iteration; only a full
+ * object id loki resolved itself is a key (never a name such as HEAD, which moves).
+ */
+const baseListings = new Map<string, Map<string, string | null>>();
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
 /** The base's .gitattributes entries among the candidates, as `ls-tree` lines ("<mode> <type> <id>\t<path>",
- *  blobs only) that `update-index --index-info` takes: one ls-tree naming them (literally), or the whole tree. */
+ *  blobs only) that `update-index --index-info` takes: one ls-tree naming those not known yet (literally), or the whole tree. */
 async function baseAttributeFiles(root: string, base: string, paths: readonly string[]): Promise<string[]> {
   const candidates = attributeFileCandidates(paths);
-  const named = nameable(candidates);
-  const listed = await git(
-    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", base, ...(named ? ["--", ...candidates] : [])],
-    {
-      cwd: root,
-      env: { GIT_LITERAL_PATHSPECS: "1" },
-      timeoutMs: GIT_TIMEOUT_MS,
-      maxOutputBytes: MAX_BATCH_BYTES,
-    },
-  );
-  if (!listed.ok || listed.truncated) throw gitError(`git ls-tree ${base} failed: ${listed.digest || listed.spawnError || "too large"}`);
-  const wanted = new Set(candidates);
-  return listed.stdout.split("\0").filter((line) => {
-    const tab = line.indexOf("\t");
-    return tab > 0 && line.slice(0, tab).split(" ")[1] === "blob" && wanted.has(line.slice(tab + 1));
+  const key = OBJECT_ID.test(base) ? `${root}\0${base}` : null;
+  const known = (key === null ? undefined : baseListings.get(key)) ?? new Map<string, string | null>();
+  const unknown = candidates.filter((path) => !known.has(path));
+  if (unknown.length > 0) {
+    const named = nameable(unknown);
+    const listed = await git(
+      ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", base, ...(named ? ["--", ...unknown] : [])],
+      {
+        cwd: root,
+        env: { GIT_LITERAL_PATHSPECS: "1" },
+        timeoutMs: GIT_TIMEOUT_MS,
+        maxOutputBytes: MAX_BATCH_BYTES,
+      },
+    );
+    if (!listed.ok || listed.truncated) throw gitError(`git ls-tree ${base} failed: ${listed.digest || listed.spawnError || "too large"}`);
+    const wanted = new Set(unknown);
+    for (const path of unknown) known.set(path, null);
+    for (const line of listed.stdout.split("\0")) {
+      const tab = line.indexOf("\t");
+      if (tab > 0 && line.slice(0, tab).split(" ")[1] === "blob" && wanted.has(line.slice(tab + 1))) known.set(line.slice(tab + 1), line);
+    }
+    if (key !== null) baseListings.set(key, known);
+  }
+  return candidates.flatMap((path) => {
+    const line = known.get(path);
+    return line ? [line] : [];
   });
 }
 

@@ -31,6 +31,16 @@ function memoOf(commit: Commit): Memo {
   return entry;
 }
 
+/**
+ * Blob ids of `commit.head` already known (the diff that produced the commit's Subject names them:
+ * diff-parse.ts NewSideIds), so reading those files lists no tree. Ids git gave for this very commit
+ * object; a path already looked up keeps what it has.
+ */
+export function knowBlobIds(commit: Commit, ids: ReadonlyMap<string, string | null>): void {
+  const entry = memoOf(commit);
+  for (const [path, id] of ids) if (!entry.ids.has(path)) entry.ids.set(path, id);
+}
+
 /** Each path's text at `commit.head` (UTF-8); null when absent, not a regular file's blob, or too large. */
 export async function readCommitFiles(commit: Commit, paths: readonly string[]): Promise<(string | null)[]> {
   const entry = memoOf(commit);

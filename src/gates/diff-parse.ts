@@ -1,6 +1,7 @@
 // Parses `git diff` output into ChangedFiles as it streams, byte chunk by byte chunk: paths (C-quoted or
 // not), status, renames, binary markers, and added/removed lines with their line numbers, kept compactly
-// (diff-lines.ts; removed ones only where test-paths.ts says a gate reads them). Pure; reads no files.
+// (diff-lines.ts; removed ones only where test-paths.ts says a gate reads them), and each new side's
+// blob id from the `index` line. Pure; reads no files.
 import { LineBuilder, NO_LINES } from "./diff-lines.ts";
 import type { ChangedFile } from "./gate.ts";
 import { keepsRemovedLines } from "./test-paths.ts";
@@ -12,16 +13,33 @@ const SPACE = 0x20;
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 
-/** The file being read; `keepRemoved` is settled at its first removed line, once its headers are read. */
-type Building = { file: ChangedFile; keepRemoved: boolean | undefined };
+/** The file being read; `keepRemoved` is settled at its first removed line, once its headers are read;
+ *  `id` and `mode`: its new side's object id and mode, as its `index` and mode lines give them. */
+type Building = { file: ChangedFile; keepRemoved: boolean | undefined; id?: string; mode?: string };
+
+/**
+ * Per path on the new side, its object id when the diff names it (`--full-index`): a regular file's
+ * blob id, or null for a symlink or submodule (nothing to read as a file). A path the diff gives no
+ * full id or mode for (a pure rename, a deleted file) is absent: whoever needs it asks git.
+ */
+export type NewSideIds = Map<string, string | null>;
+
+const INDEX = /^index [0-9a-f]+\.\.([0-9a-f]{40}|[0-9a-f]{64})(?: ([0-7]{6}))?$/;
+const MODE = /^(?:new file mode|new mode) ([0-7]{6})$/;
 
 /**
  * Parses `git diff -M` output (any context width) line by line (no lookahead). Hunk line counts decide
  * what is content: an added line "++x" is "+++x" in the diff, not a header. Content lines are never
  * decoded here; header lines are, one at a time, as decoding the whole text would have them.
  */
-function createLineParser(): { line: (bytes: Uint8Array, start: number, end: number) => void; finish: () => ChangedFile[] } {
+function createLineParser(): {
+  line: (bytes: Uint8Array, start: number, end: number) => void;
+  finish: () => ChangedFile[];
+  ids: NewSideIds;
+} {
   const files: ChangedFile[] = [];
+  const ids: NewSideIds = new Map();
+  const twice = new Set<string>();
   // One pair of builders for the whole diff: files are read one after the other.
   const added = new LineBuilder();
   const removed = new LineBuilder();
@@ -33,7 +51,14 @@ function createLineParser(): { line: (bytes: Uint8Array, start: number, end: num
 
   const close = () => {
     if (current === null) return;
-    const { file } = current;
+    const { file, id, mode } = current;
+    // Two stanzas for one path (a deletion and a rename onto it) leave it to git to say which is there.
+    if (id !== undefined && mode !== undefined && file.status !== "deleted") {
+      if (ids.has(file.path) || twice.has(file.path)) {
+        ids.delete(file.path);
+        twice.add(file.path);
+      } else ids.set(file.path, mode === "100644" || mode === "100755" ? id : null);
+    }
     file.added = added.finish();
     file.removed = (current.keepRemoved ?? keepsRemovedLines(file.path, file.oldPath)) ? removed.finish() : null;
   };
@@ -83,13 +108,25 @@ function createLineParser(): { line: (bytes: Uint8Array, start: number, end: num
       newLeft = hunk[4] === undefined ? 1 : Number(hunk[4]);
       oldLine = Number(hunk[1]);
       nextLine = Number(hunk[3]);
-    } else if (text.startsWith("new file mode")) file.status = "added";
-    else if (text.startsWith("deleted file mode")) file.status = "deleted";
+    } else if (text.startsWith("new file mode")) {
+      file.status = "added";
+      current.mode = MODE.exec(text)?.[1];
+    } else if (text.startsWith("deleted file mode")) file.status = "deleted";
     else if (text.startsWith("rename from ")) {
       file.status = "renamed";
       file.oldPath = unquote(text.slice("rename from ".length));
     } else if (text.startsWith("rename to ")) file.path = unquote(text.slice("rename to ".length));
     else if (text.startsWith("Binary files ")) file.binary = true;
+    else if (text.startsWith("index ")) {
+      const index = INDEX.exec(text);
+      if (index) {
+        current.id = index[1];
+        if (index[2] !== undefined) current.mode = index[2];
+      }
+    } else {
+      const mode = MODE.exec(text);
+      if (mode) current.mode = mode[1];
+    }
   };
   return {
     line,
@@ -98,6 +135,7 @@ function createLineParser(): { line: (bytes: Uint8Array, start: number, end: num
       current = null;
       return files;
     },
+    ids,
   };
 }
 
@@ -105,7 +143,7 @@ function createLineParser(): { line: (bytes: Uint8Array, start: number, end: num
  * A parser fed the diff's bytes as they arrive (`push` each chunk, then `finish`): lines are cut at
  * newlines, a line split across chunks is joined first, and nothing of a chunk is kept after `push`.
  */
-export function createDiffParser(): { push: (chunk: Uint8Array) => void; finish: () => ChangedFile[] } {
+export function createDiffParser(): { push: (chunk: Uint8Array) => void; finish: () => ChangedFile[]; ids: NewSideIds } {
   const parser = createLineParser();
   let carry: Uint8Array[] = [];
   return {
@@ -131,6 +169,7 @@ export function createDiffParser(): { push: (chunk: Uint8Array) => void; finish:
       }
       return parser.finish();
     },
+    ids: parser.ids,
   };
 }
 

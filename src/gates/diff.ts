@@ -9,8 +9,8 @@ import { filtersOff, git, headSha, repoRoot } from "../core/git.ts";
 import { sha256 } from "../core/hash.ts";
 import { applyBinaryRule, type DiffRead } from "./binary.ts";
 import { binaryByBaseAttributes } from "./blobs.ts";
-import { MAX_FILE_BYTES, readCommitFiles, readEachCommitFile } from "./commit-files.ts";
-import { createDiffParser } from "./diff-parse.ts";
+import { knowBlobIds, MAX_FILE_BYTES, readCommitFiles, readEachCommitFile } from "./commit-files.ts";
+import { createDiffParser, type NewSideIds } from "./diff-parse.ts";
 import { fileRead, linesOf, NO_LINES } from "./diff-lines.ts";
 import type { ChangedFile, DiffSubject, Subject } from "./gate.ts";
 
@@ -90,14 +90,17 @@ export async function readSubject(root: string, base: string, options: ReadOptio
   const sum = (count: (file: ChangedFile) => number) => files.reduce((total, file) => total + count(file), 0);
   const stat = { files: files.length, insertions: sum((f) => f.added.length), deletions: sum((f) => f.removedCount) };
   const subject: Subject = { root: top, base: baseSha, head, includesWorktree: options.includeWorktree, files, stat };
-  return diff === null ? subject : { ...subject, text: diff, sha256: sha256(diff) };
+  const read = diff === null ? subject : { ...subject, text: diff, sha256: sha256(diff) };
+  // The gates read the changed files at head: their blob ids are in the diff, so no tree is listed for them.
+  if (!options.includeWorktree) knowBlobIds(read, tracked.ids);
+  return read;
 }
 
 /**
  * The pinned diff parsed as git writes it (diff-parse.ts), never held whole unless `keepText`; whether
  * it holds a NUL byte anywhere (binary.ts reads those files' bytes).
  */
-async function streamDiff(argv: string[], cwd: string, baseSha: string, keepText: boolean): Promise<DiffRead> {
+async function streamDiff(argv: string[], cwd: string, baseSha: string, keepText: boolean): Promise<DiffRead & { ids: NewSideIds }> {
   const parser = createDiffParser();
   const chunks: Uint8Array[] = [];
   let mayHoldNul = false;
@@ -118,7 +121,7 @@ async function streamDiff(argv: string[], cwd: string, baseSha: string, keepText
   // A parse that threw is a broken invariant, not a short diff: never grade what was read before it.
   if (failure !== null) throw failure;
   const files = parser.finish();
-  return { files, text: keepText ? Buffer.concat(chunks).toString("utf8") : null, mayHoldNul };
+  return { files, text: keepText ? Buffer.concat(chunks).toString("utf8") : null, mayHoldNul, ids: parser.ids };
 }
 
 /**
