@@ -11,6 +11,7 @@ import { type ExecOptions, type ExecResult, run } from "./exec.ts";
 import { pinBinary, pinnedPath } from "./pinned.ts";
 import { nameable, readOnly } from "./git-argv.ts";
 import { sha256 } from "./hash.ts";
+import { byConfig, mergeInProgress } from "./git-local.ts";
 import type { GitSnapshot } from "./run-schema.ts";
 
 /**
@@ -127,7 +128,12 @@ export async function remoteUrl(dir: string, remote = "origin"): Promise<string 
  * Reading the config runs nothing; an empty command is no filter. Call it after the agent's call has
  * ended (nothing it started outlives the call), right before the git call it guards.
  */
-export async function filtersOff(dir: string): Promise<string[]> {
+export function filtersOff(dir: string): Promise<string[]> {
+  return filtersOfConfig(dir);
+}
+
+/** filtersOff's answer, read again only when the repository's config bytes change (core/git-local.ts). */
+const filtersOfConfig = byConfig(async (dir) => {
   const listed = await git(["config", "--get-regexp", "^filter\\."], { cwd: dir, timeoutMs: 10_000 });
   const names = new Set<string>();
   for (const line of listed.stdout.split("\n")) {
@@ -139,7 +145,7 @@ export async function filtersOff(dir: string): Promise<string[]> {
   return [...names].flatMap((name) =>
     ["clean=", "smudge=", "process=", "required=false"].flatMap((setting) => ["-c", `filter.${name}.${setting}`]),
   );
-}
+});
 
 /**
  * sha of a tree holding every tracked and untracked (not ignored) file as it is on disk now.
@@ -240,16 +246,18 @@ export async function commitCheckpoint(
   // A skipped path that is also ignored makes git say so and exit 1, having staged everything else.
   const onlyIgnored = skip.length > 0 && add.exitCode === 1 && /are ignored by one of your \.gitignore files/.test(add.stderr);
   if (!add.ok && !onlyIgnored) throw gitError(`git add failed: ${add.digest}`);
-  // What was staged is asked before committing: a commit with nothing staged can still succeed (a merge
-  // the agent left pending makes a two-parent commit of an unchanged tree), and is no checkpoint.
-  const staged = await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
-  if (staged.exitCode === 0) return { ...(await headAndTree(dir)), changed: false };
+  const nothingStaged = async () => (await git([...off, "diff", "--cached", "--quiet"], { cwd: dir, timeoutMs: 120_000 })).exitCode === 0;
+  // With a merge pending (or no plain way to tell), what was staged is asked before committing: a
+  // commit with nothing staged then still succeeds (a two-parent commit of an unchanged tree), and is
+  // no checkpoint. Without one, commit itself refuses to commit nothing (exit 1), asked only then.
+  if (mergeInProgress(dir) !== false && (await nothingStaged())) return { ...(await headAndTree(dir)), changed: false };
   const env = await commitIdentity(dir);
   const commit = await git([...off, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], {
     cwd: dir,
     env,
     timeoutMs: 120_000,
   });
+  if (!commit.ok && commit.exitCode === 1 && (await nothingStaged())) return { ...(await headAndTree(dir)), changed: false };
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
   return { ...(await headAndTree(dir)), changed: true };
 }

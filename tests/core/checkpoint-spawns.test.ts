@@ -1,6 +1,7 @@
-// A checkpoint's git calls (core/git.ts): a filter driver reached through an include or through a
-// .git/commondir the agent wrote never runs, a pending merge of an unchanged tree is no checkpoint, a
-// commit that fails still fails, and the git processes a checkpoint takes.
+// A checkpoint's git calls (core/git.ts): a filter driver reached through an include, through a
+// .git/commondir the agent wrote, or written into .git/config after an earlier checkpoint never runs, a
+// pending merge of an unchanged tree is no checkpoint, a commit that fails still fails, and the git
+// processes a checkpoint takes.
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -53,6 +54,28 @@ describe("a checkpoint", () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  test("a filter driver the agent adds to .git/config after a checkpoint never runs in the next one", async () => {
+    await using repo = await tmpdir({ commit: true });
+    await using outside = await tmpdir();
+    repo.write("a.txt", "zero\n");
+    await commitCheckpoint(repo.path, "loki: iteration 1");
+    const { marker, script } = filterDriver(outside.path);
+    git(repo.path, ["config", "filter.late.clean", script]);
+    repo.write(".gitattributes", "*.txt filter=late\n");
+    repo.write("a.txt", "as written\n");
+    expect((await commitCheckpoint(repo.path, "loki: iteration 2")).changed).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    expect(git(repo.path, ["show", "HEAD:a.txt"])).toBe("as written\n");
+  });
+
+  test("nothing changed and no merge pending: no commit, HEAD as it was", async () => {
+    await using repo = await tmpdir({ commit: true });
+    const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    const checkpoint = await commitCheckpoint(repo.path, "loki: iteration 1");
+    expect(checkpoint).toMatchObject({ sha: start, changed: false });
+    expect(git(repo.path, ["rev-list", "--count", "HEAD"]).trim()).toBe("1");
+  });
+
   test("a merge the agent left pending over an unchanged tree makes no checkpoint commit", async () => {
     await using repo = await tmpdir({ commit: true });
     const start = git(repo.path, ["rev-parse", "HEAD"]).trim();
@@ -75,7 +98,7 @@ describe("a checkpoint", () => {
     await expect(commitCheckpoint(repo.path, "loki: iteration 1")).rejects.toThrow("checkpoint commit failed");
   });
 
-  test("a changed tree takes five git processes (filters, add, what was staged, commit, HEAD and its tree); an unchanged one four", async () => {
+  test("a changed tree takes three git processes (add, commit, HEAD and its tree) once the filters are known; an unchanged one four", async () => {
     await using repo = await tmpdir({ commit: true });
     // The commit identity is read once per repository and process: by the first checkpoint, untraced.
     repo.write("a.txt", "zero\n");
@@ -93,10 +116,12 @@ describe("a checkpoint", () => {
         .filter((event) => event.event === "start")
         .map((event) => (event.argv ?? []).filter((arg, i, all) => arg !== "-c" && all[i - 1] !== "-c")[1]);
     expect(changed.changed).toBe(true);
-    expect(commands()).toEqual(["config", "add", "diff", "commit", "rev-parse"]);
+    // The filters were read by the first checkpoint, and .git/config has not changed since.
+    expect(commands()).toEqual(["add", "commit", "rev-parse"]);
     writeFileSync(trace, "");
     const unchanged = await commitCheckpoint(repo.path, "loki: iteration 3");
     expect(unchanged).toEqual({ ...changed, changed: false });
-    expect(commands()).toEqual(["config", "add", "diff", "rev-parse"]);
+    // commit refuses to commit nothing (no merge pending): what was staged is asked only then.
+    expect(commands()).toEqual(["add", "commit", "diff", "rev-parse"]);
   });
 });
