@@ -111,7 +111,8 @@ export function asksForNewBehaviour(items: readonly string[]): boolean {
   });
 }
 
-/** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran. */
+/** The run's evidence, through the same writer as `loki verify`: the gates, and the ship-gate stages once they ran.
+ *  evidence.json only: the run renders its report.md, SARIF and JUnit from it once, at its end (run/finish.ts). */
 export function writeRunEvidence(
   record: LoopEnv["record"],
   change: DiffSubject,
@@ -141,7 +142,7 @@ export function writeRunEvidence(
         : {}),
       now: new Date(),
     }),
-    { durability: "boundary" },
+    { durability: "boundary", evidenceOnly: true },
   );
 }
 

@@ -20,6 +20,7 @@ import { lastBlockers } from "../loop/stall.ts";
 import { trust } from "../loop/trust-sink.ts";
 import { holdAt } from "../loop/hold.ts";
 import { writeProof } from "../proof/assemble.ts";
+import { writeRunReports } from "../verify/evidence.ts";
 import { runMemory } from "../memory/stats.ts";
 import { deadLetterSummary, nextStep, notifyDesktop, writeCompletion } from "./completion.ts";
 import type { RunApp } from "./preview.ts";
@@ -65,6 +66,12 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
   );
   const spend = ledgerSpend(record.ws, record.state.run_id);
   const app = await finalApp(input, result);
+  // The loop wrote only evidence.json: its reports follow it here, before the summary says the run ended.
+  try {
+    writeRunReports(record.ws, record.state.run_id, "boundary");
+  } catch (error) {
+    input.reporter.warn(`the run's reports could not be written: ${messageOf(error)}`);
+  }
   const completion = writeCompletion(record.ws, {
     run_id: record.state.run_id,
     outcome: result.outcome,

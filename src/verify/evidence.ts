@@ -1,10 +1,11 @@
 // The evidence record: buildEvidence is pure (results + subject + verdict → Evidence); writeEvidence
 // is the one writer of .loki/verify/ (evidence.json, report.md, SARIF, JUnit, rendered through
-// report/formats.ts), shared by `loki verify` and a run. Never runs a gate, never decides a verdict.
+// report/formats.ts), shared by `loki verify` and a run (its reports once, at its end: writeRunReports).
+// Never runs a gate, never decides a verdict.
 import pkg from "../../package.json" with { type: "json" };
 import { Evidence, type VerdictName } from "../core/evidence-schema.ts";
 import { JITLESS, SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
-import { type Durability, ensureWorkspace, writeFileAtomic, type Workspace } from "../core/workspace.ts";
+import { type Durability, ensureWorkspace, readJson, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import type { Subject } from "../gates/gate.ts";
 import { reportsOf, type Reports } from "./report/formats.ts";
 import { VERIFY_EXIT } from "../core/exit-codes.ts";
@@ -70,13 +71,14 @@ export function buildEvidence(input: EvidenceInput): Evidence {
 /**
  * Atomic writes of everything under .loki/verify/ (each file whole or not at all). `reports` is
  * the caller's when it writes the same formats elsewhere too (--sarif, --junit, --json): each
- * format is then rendered once for all of them. `durability`: a run's loop rewrites them every
- * iteration, synced at its boundary (core/durable.ts).
+ * format is then rendered once for all of them. `durability`: a run's loop rewrites the evidence every
+ * iteration, synced at its boundary (core/durable.ts). `evidenceOnly`: evidence.json alone — a run's
+ * loop, whose report.md, SARIF and JUnit no one reads before it ends (writeRunReports renders them then).
  */
 export function writeEvidence(
   ws: Workspace,
   evidence: Evidence,
-  options: { reports?: Reports; durability?: Durability } = {},
+  options: { reports?: Reports; durability?: Durability; evidenceOnly?: boolean } = {},
 ): { evidence: string; report: string; sarif: string; junit: string } {
   const reports = options.reports ?? reportsOf(evidence);
   const durability = options.durability ?? "power";
@@ -84,8 +86,24 @@ export function writeEvidence(
   const paths = { evidence: ws.evidence, report: ws.report, sarif: ws.sarif, junit: ws.junit };
   // JSON first: it validates the record, so an invalid one leaves every old file in place.
   writeFileAtomic(paths.evidence, reports("json"), 0o600, durability);
+  if (!options.evidenceOnly) writeReports(paths, reports, durability);
+  return paths;
+}
+
+function writeReports(paths: { report: string; sarif: string; junit: string }, reports: Reports, durability: Durability): void {
   writeFileAtomic(paths.report, reports("markdown"), 0o600, durability);
   writeFileAtomic(paths.sarif, reports("sarif"), 0o600, durability);
   writeFileAtomic(paths.junit, reports("junit"), 0o600, durability);
-  return paths;
+}
+
+/**
+ * A run's report.md, SARIF and JUnit, rendered once when it ends from the evidence.json it ends with —
+ * the record its proof takes its gates from (proof/facts.ts gatesOf), under the same condition: this
+ * run's, from a run. False (nothing written) when evidence.json is another's, or none.
+ */
+export function writeRunReports(ws: Workspace, runId: string, durability: Durability = "power"): boolean {
+  const evidence = readJson(ws.evidence, Evidence);
+  if (!evidence || evidence.run_id !== runId || evidence.source !== "run") return false;
+  writeReports({ report: ws.report, sarif: ws.sarif, junit: ws.junit }, reportsOf(evidence), durability);
+  return true;
 }

@@ -1,13 +1,15 @@
 // kill -9 where the loop holds a change for its next save (loop/run-state.ts stage): before the build
 // call starts, after the call is billed, and at an iteration's end (its compound phase held too). Each time the state on disk is the
 // save before, whole; no file under .loki/ is torn; and `loki resume` redoes the iteration and verifies,
-// with every call billed once and the iteration's checkpoint in history once.
+// with every call billed once, the iteration's checkpoint in history once, and the run's reports rendered
+// at its end from the evidence it ends with (the loop writes evidence.json alone).
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { HoldPoint } from "../../src/loop/hold.ts";
 import { NO_COUNCIL, type Scenario, scenarioRepo, spawnLoki, until } from "../helpers/scenario.ts";
 import { git } from "../helpers/tmp.ts";
+import { RENDERERS } from "../../src/verify/report/formats.ts";
 
 /** Start a run held at `point` and kill -9 it there. */
 async function killedAt(s: Scenario, point: HoldPoint): Promise<void> {
@@ -49,6 +51,9 @@ const LEFT: Record<"loop:act" | "loop:billed" | "loop:iteration-end", (s: Scenar
     // The events were written as they happened: the compound phase's end is there.
     expect(s.events().some((e) => e.kind === "phase_finished" && e.phase === "compound" && e.iteration === 1)).toBe(true);
     expect(git(s.path, ["log", "--format=%s"]).split("\n")).toContain("loki: iteration 1");
+    // The iteration's evidence is written; its reports are the run's end's.
+    expect(s.evidence().run_id).toBe(s.orchestrator().run_id);
+    expect(existsSync(join(s.path, ".loki", "verify", "report.md"))).toBe(false);
   },
 };
 
@@ -74,6 +79,14 @@ describe("a run killed while a change waits for the next save", () => {
       const subjects = git(s.path, ["log", "--format=%s"]).split("\n");
       expect(subjects.filter((line) => line === "loki: iteration 1")).toHaveLength(1);
       expect(s.events().filter((e) => e.kind === "iteration_started" && e.iteration === 1)).toHaveLength(2);
+      const verify = (name: string) => readFileSync(join(s.path, ".loki", "verify", name), "utf8");
+      const evidence = s.evidence();
+      expect(evidence.run_id).toBe(runId);
+      expect([verify("report.md"), verify("results.sarif"), verify("junit.xml")]).toEqual([
+        RENDERERS.markdown(evidence),
+        RENDERERS.sarif(evidence),
+        RENDERERS.junit(evidence),
+      ]);
     }, 120_000);
   }
 });
