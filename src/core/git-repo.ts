@@ -1,10 +1,11 @@
 // Which repository and work tree a command grades, read in one spawn (repoHead: top level, git dir,
-// HEAD, info/attributes, taken only in their exact shape) and checked (ownWorkTree: the work tree is the
-// git dir's own, not one a `core.worktree` setting points elsewhere). `loki verify` starts with them.
+// HEAD, info/attributes, taken only in their exact shape; gradingRevisions: what a run's iteration grades
+// against its base) and checked (ownWorkTree: the work tree is the git dir's own, not one a `core.worktree`
+// setting points elsewhere). `loki verify` starts with them.
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gitError } from "./errors.ts";
-import { git, headSha, repoRoot } from "./git.ts";
+import { type GitDirs, git, headSha, repoRoot } from "./git.ts";
 
 /**
  * The repository's top level, its git directory (absolute), its HEAD commit (null before the first
@@ -28,6 +29,42 @@ export async function repoHead(
   throw gitError(`git's answer for ${dir} (top level, git directory, HEAD) is not one line each`, {
     hint: "is there a line break in the name of the repository's directory or of its git directory? verify from a checkout without one",
   });
+}
+
+/**
+ * What grading HEAD against `base` reads of the repository, in one spawn: the top level, HEAD and
+ * $GIT_DIR/info/attributes (readSubject's revisions), the base commit's id, and the git directories with
+ * the base's tree (the git_integrity gate's GitDirs). Null when git's answer is not exactly that shape —
+ * a bad base, a path with a line break: the callers then ask as they would alone, and say what is wrong.
+ */
+export async function gradingRevisions(
+  dir: string,
+  base: string,
+): Promise<{ top: string; head: string; infoAttributes: string; baseSha: string; dirs: GitDirs } | null> {
+  if (base.trim() === "" || base.startsWith("-")) return null;
+  const result = await git(
+    [
+      "rev-parse",
+      "--show-toplevel",
+      "--git-path",
+      "info/attributes",
+      "--git-dir",
+      "--git-common-dir",
+      "HEAD",
+      `${base}^{commit}`,
+      `${base}^{tree}`,
+      "--",
+    ],
+    { cwd: dir, timeoutMs: 10_000 },
+  );
+  const lines = result.stdout.split("\n");
+  const [top, info, gitDir, commonDir, head, baseSha, baseTree, dashes, end] = lines;
+  const id = /^[0-9a-f]{40,64}$/;
+  const shaped = result.ok && lines.length === 9 && dashes === "--" && end === "";
+  if (!shaped || !top || !info || !gitDir || !commonDir || !head || !baseSha || !baseTree) return null;
+  if (![head, baseSha, baseTree].every((sha) => id.test(sha))) return null;
+  const dirs = { gitDir: resolve(dir, gitDir), commonDir: resolve(dir, commonDir), startSha: base, startTree: baseTree };
+  return { top, head, infoAttributes: resolve(dir, info), baseSha, dirs };
 }
 
 /**

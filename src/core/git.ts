@@ -330,22 +330,25 @@ export async function treeOf(dir: string, commit: string): Promise<string | null
   return result.ok ? result.stdout.trim() : null;
 }
 
+/** The git directory, the common one (a linked worktree's files are there), both absolute, and the tree
+ *  `startSha` resolves to (null: none), as one git answer gave them. */
+export type GitDirs = { gitDir: string; commonDir: string; startSha: string; startTree: string | null };
+
 /**
- * The git directory, the common one (a linked worktree's files are there) and the tree `startSha`
- * resolves to (null: none), in one spawn; the start commit that no longer resolves asks again apart.
+ * GitDirs in one spawn; the start commit that no longer resolves asks again apart.
  */
-async function gitDirsAndTree(dir: string, startSha: string): Promise<{ gitDir: string; commonDir: string; startTree: string | null }> {
+async function gitDirsAndTree(dir: string, startSha: string): Promise<GitDirs> {
   const both = await git(["rev-parse", "--git-dir", "--git-common-dir", `${startSha}^{tree}`, "--"], { cwd: dir, timeoutMs: 10_000 });
   const [gitDir, commonDir, tree] = both.stdout.split("\n").map((line) => line.trim());
   if (both.ok && gitDir && commonDir && tree && /^[0-9a-f]{40,64}$/.test(tree) && !startSha.startsWith("-"))
-    return { gitDir: resolve(dir, gitDir), commonDir: resolve(dir, commonDir), startTree: tree };
+    return { gitDir: resolve(dir, gitDir), commonDir: resolve(dir, commonDir), startSha, startTree: tree };
   const [dirs, startTree] = await Promise.all([
     git(["rev-parse", "--git-dir", "--git-common-dir"], { cwd: dir, timeoutMs: 10_000 }),
     treeOf(dir, startSha),
   ]);
   const [apart, common] = dirs.stdout.split("\n").map((line) => resolve(dir, line.trim()));
   if (!dirs.ok || apart === undefined || common === undefined) throw gitError(`${dir}: cannot locate the git directory: ${dirs.digest}`);
-  return { gitDir: apart, commonDir: common, startTree };
+  return { gitDir: apart, commonDir: common, startSha, startTree };
 }
 
 /**
@@ -359,10 +362,11 @@ export async function readGitSnapshot(dir: string, startSha: string): Promise<Gi
   return snapshot;
 }
 
-/** readGitSnapshot's record, with `start_tree` "" when `startSha` no longer resolves to a tree. */
-export async function gitSnapshotOf(dir: string, startSha: string): Promise<GitSnapshot> {
+/** readGitSnapshot's record, with `start_tree` "" when `startSha` no longer resolves to a tree. `dirs`: GitDirs
+ *  the caller just read for this start commit (core/git-repo.ts gradingRevisions), so they are not asked again. */
+export async function gitSnapshotOf(dir: string, startSha: string, dirs?: GitDirs): Promise<GitSnapshot> {
   const [located, refs] = await Promise.all([
-    gitDirsAndTree(dir, startSha),
+    dirs?.startSha === startSha ? dirs : gitDirsAndTree(dir, startSha),
     git(["for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/"], { cwd: dir, timeoutMs: 10_000 }),
   ]);
   const { gitDir, commonDir, startTree } = located;

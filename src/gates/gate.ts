@@ -6,6 +6,7 @@ import { messageOf } from "../core/errors.ts";
 import { sha256 } from "../core/hash.ts";
 import type { GraderConfig } from "../core/grader-schema.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
+import type { GitDirs } from "../core/git.ts";
 import { GateResult, JITLESS, type Severity, type SpecDrift } from "../core/schema.ts";
 import type { Project } from "./detect.ts";
 
@@ -66,6 +67,9 @@ export type GateContext = {
   /** git_integrity: the run's git internals at its start; undefined outside a run (verify), null in
    *  a run that recorded none. Only then are .git internals compared with the repository now. */
   gitSnapshot?: GitSnapshot | null;
+  /** git_integrity: where the git directories are and the run-start commit's tree, when the caller has
+   *  just read them for that commit (core/git-repo.ts gradingRevisions); else the gate asks git itself. */
+  gitDirs?: GitDirs;
   /** The grading configuration frozen at the base (gates/grader.ts): suppressions and commands come
    *  from it, never from the diff being graded. undefined: callers that froze nothing (unit tests). */
   frozen?: GraderConfig;

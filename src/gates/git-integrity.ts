@@ -60,9 +60,9 @@ export const gitIntegrityGate: Gate = {
   id: "git_integrity",
   title: "Git internals unchanged",
   when: () => true,
-  run: async ({ subject, gitSnapshot }) => {
+  run: async ({ subject, gitSnapshot, gitDirs }) => {
     const [internals, unseen] = await Promise.all([
-      gitSnapshot ? gitSnapshotOf(subject.root, gitSnapshot.start_sha).then((now) => compareGitSnapshots(gitSnapshot, now)) : [],
+      gitSnapshot ? gitSnapshotOf(subject.root, gitSnapshot.start_sha, gitDirs).then((now) => compareGitSnapshots(gitSnapshot, now)) : [],
       readUnseen(subject.root),
     ]);
     const findings = [...internals, ...unseenFindings(unseen, gitSnapshot ?? undefined)];

@@ -20,6 +20,7 @@ import type { LoopEnv } from "./env.ts";
 import { trustAll } from "./trust-sink.ts";
 import { specPaths } from "../sandbox/spec-paths.ts";
 import { existsSync } from "node:fs";
+import { gradingRevisions } from "../core/git-repo.ts";
 
 export type Verified = { change: DiffSubject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
@@ -27,7 +28,12 @@ export type Verified = { change: DiffSubject; gates: GateResult[]; verdict: { ve
 export async function verifyIteration(env: LoopEnv, dir: string, carried: Partial<OrchestratorState> = {}): Promise<Verified> {
   const { record } = env;
   record.save({ ...carried, phase: "verify" });
-  const change = await readSubject(record.ws.root, record.state.start_sha, { includeWorktree: false });
+  // One rev-parse for the diff and for git_integrity: HEAD, the base, the git directories and the base's tree.
+  const read = await gradingRevisions(record.ws.root, record.state.start_sha);
+  const change = await readSubject(record.ws.root, read?.baseSha ?? record.state.start_sha, {
+    includeWorktree: false,
+    ...(read ? { revisions: { top: read.top, head: read.head, infoAttributes: read.infoAttributes } } : {}),
+  });
   // The held-out gate stays out of iterations: the ship gate's held-out stage decides it afresh.
   const drift = await checkDrift(record.ws.root, env.config, env.env, { refetchIssue: false });
   // Detected afresh each iteration (a greenfield repository gets its first test command from the
@@ -48,6 +54,7 @@ export async function verifyIteration(env: LoopEnv, dir: string, carried: Partia
     drift,
     heldout: null,
     gitSnapshot: record.state.git_snapshot ?? null,
+    ...(read ? { gitDirs: read.dirs } : {}),
     // With the run's bwrap, the project's code the gates run sees no ~/.loki and no .loki/.
     ...gateConfinement(
       env.sandbox?.kind === "bwrap" ? env.sandbox.path : null,

@@ -3,12 +3,15 @@
 // .gitattributes is grader_config's: tests/gates/grader.test.ts),
 // while the honest twin (normal commits, nothing under .git touched) passes; `loki verify` too; and
 // one run whose agent plants a hook (its honest twin "full" verifies in tests/run/sandbox-run.test.ts).
-// What no diff shows (hidden index entries, ignored runner configuration) is in unseen.test.ts.
+// What no diff shows (hidden index entries, ignored runner configuration) is in unseen.test.ts. Each row
+// grades the same with the git directories the gate asks for itself and with those a run's iteration
+// reads beforehand in its one rev-parse (gradingRevisions).
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
 import { readGitSnapshot } from "../../src/core/git.ts";
+import { gradingRevisions } from "../../src/core/git-repo.ts";
 import { readStartSnapshot } from "../../src/gates/unseen.ts";
 import type { GitSnapshot } from "../../src/core/run-schema.ts";
 import { GateResult } from "../../src/core/schema.ts";
@@ -95,19 +98,23 @@ const ROWS: Row[] = [
   },
 ];
 
-/** A repository at "run start" (one hook installed, as a user might have), its snapshot, then the row's act. */
-async function grade(act: Row["act"], snapshot: "take" | "none" = "take") {
+/** A repository at "run start" (one hook installed, as a user might have), its snapshot, then the row's act;
+ *  `dirs`: the git directories read beforehand, as a run's iteration does, instead of by the gate. */
+async function grade(act: Row["act"], snapshot: "take" | "none" = "take", dirs = false) {
   await using dir = await tmpdir({ commit: true, files: { "a.js": "export const a = 1;\n", "lib/b.js": "1;\n" } });
   writeIn(dir.path, ".git/hooks/pre-commit", "#!/bin/sh\nnpm run lint\n");
   const base = git(dir.path, ["rev-parse", "HEAD"]).trim();
   const before = snapshot === "take" ? await readStartSnapshot(dir.path, base) : undefined;
   act(dir.path, join(dir.path, ".git"));
   const subject = await readSubject(dir.path, base, { includeWorktree: false });
+  const read = dirs ? await gradingRevisions(dir.path, base) : null;
+  if (dirs) expect(read?.baseSha).toBe(base);
   const [result] = await runGates([gitIntegrityGate], {
     subject,
     project: { kinds: [], test: null, build: null, lint: null },
     config: Config.parse({}),
     gitSnapshot: before,
+    ...(read ? { gitDirs: read.dirs } : {}),
   });
   if (result === undefined) throw new Error("no result");
   return result;
@@ -116,6 +123,9 @@ async function grade(act: Row["act"], snapshot: "take" | "none" = "take") {
 describe("git_integrity on real repositories", () => {
   test.each(ROWS.map((row) => [row.name, row] as const))("%s", async (_name, row) => {
     const result = await grade(row.act);
+    const { duration_ms: _a, ...graded } = result;
+    const { duration_ms: _b, ...withDirs } = await grade(row.act, "take", true);
+    expect(withDirs).toEqual(graded);
     expect(result.status).toBe(row.status);
     if (row.status === "pass") return expect(result.reason).toBe(row.says as string);
     expect(result.findings[0]?.severity).toBe("high");
@@ -139,6 +149,12 @@ describe("git_integrity on real repositories", () => {
       writeIn(dir.path, ".git/hooks/post-checkout", "#!/bin/sh\n");
       const findings = compareGitSnapshots(before, await readGitSnapshot(linked, before.start_sha));
       expect(findings.map((f) => f.message)).toEqual(["the agent added .git/hooks/post-checkout during the run"]);
+      // The one rev-parse of an iteration finds the same directories: the linked one's own, and the common one.
+      const read = await gradingRevisions(linked, before.start_sha);
+      expect(read?.dirs).toMatchObject({
+        gitDir: join(dir.path, ".git", "worktrees", linked.split("/").at(-1) ?? ""),
+        commonDir: join(dir.path, ".git"),
+      });
     } finally {
       rmSync(linked, { recursive: true, force: true });
     }
