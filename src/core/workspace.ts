@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { z } from "zod";
-import { appendLine, replaceFile, syncOwed, type Durability } from "./durable.ts";
+import { appendLine, replaceFile, syncOwed, syncOwedTogether, type Durability } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { clearDeadLock, withLock } from "./lock.ts";
 import { parseJsonlLine, unreadableMessage, unreadableReport } from "./jsonl.ts";
@@ -12,8 +12,8 @@ import { SCHEMA_VERSION } from "./schema.ts";
 import { compiledSchema, validatedBy } from "./validated.ts";
 
 // The append lock lives in core/lock.ts; read-modify-write callers (proof/trust.ts) take it from here.
-// syncOwed makes the "boundary" writes so far durable: the loop calls it at each iteration boundary.
-export { clearDeadLock, syncOwed, withLock };
+// syncOwed makes the "boundary" writes so far durable: the loop calls it (syncOwedTogether) at each iteration boundary.
+export { clearDeadLock, syncOwed, syncOwedTogether, withLock };
 export type { Durability };
 
 import type { Workspace } from "./paths.ts";

@@ -20,7 +20,7 @@ import { deadLetters, replan } from "./tasks.ts";
 import { withDeadLetterStage } from "./ship-items.ts";
 import { heldOutSeal } from "./heldout-seal.ts";
 import { headSha } from "../core/git.ts";
-import { syncOwed } from "../core/workspace.ts";
+import { syncOwed, syncOwedTogether } from "../core/workspace.ts";
 import { holdAt } from "./hold.ts";
 
 const PAUSE_POLL_MS = 500;
@@ -52,7 +52,7 @@ async function loopSteps(env: LoopEnv, elapsed: () => number, remainingMs: () =>
     // The iteration boundary: everything written so far, this save too, is on disk before the iteration
     // touches the repository. A power loss from here on takes the run's record back no further than
     // this point, and a resume redoes the iteration (run-state.ts says which saves may wait for it).
-    syncOwed();
+    await syncOwedTogether();
     record.emit({ kind: "iteration_started" });
 
     const step = await runIteration(env, remainingMs);

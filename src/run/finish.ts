@@ -11,7 +11,7 @@ import { RUN_EXIT } from "../core/exit-codes.ts";
 import { headSha } from "../core/git.ts";
 import { Completion, LokiEvent, type OrchestratorState, type Outcome } from "../core/run-schema.ts";
 import type { RunStatus } from "../core/session-schema.ts";
-import { readJson, readJsonl, syncOwed, writeFileAtomic, type Workspace } from "../core/workspace.ts";
+import { readJson, readJsonl, syncOwedTogether, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import { readSubject } from "../gates/diff.ts";
 import type { LoopResult } from "../loop/env.ts";
 import { ledgerSpend, type RunRecord } from "../loop/run-state.ts";
@@ -51,7 +51,7 @@ export type FinishInput = {
 export async function finishRun(input: FinishInput, result: LoopResult): Promise<Completion> {
   const { record, env } = input;
   // What the loop left owed is on disk before the run's end is written: the end's own order below holds.
-  syncOwed();
+  await syncOwedTogether();
   if (result.outcome === "stopped") clearSignal(record.ws.stop);
   const exitCode = RUN_EXIT[result.outcome];
   await holdAt("finish:completion", record.ws, env);
@@ -119,7 +119,7 @@ export async function finishRun(input: FinishInput, result: LoopResult): Promise
     await notifyDesktop(`loki: ${result.outcome}`, `${record.state.spec.title}: ${result.reason}`);
   input.reporter.close();
   // Last: the next run may start only once this one's end is all on disk.
-  syncOwed();
+  await syncOwedTogether();
   await releaseRunLock(record.ws.runLock);
   return completion;
 }

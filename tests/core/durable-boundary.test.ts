@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { appendLine, replaceFile, syncOwed } from "../../src/core/durable.ts";
+import { appendLine, replaceFile, syncOwed, syncOwedTogether } from "../../src/core/durable.ts";
 import { appendJsonl, readJsonl } from "../../src/core/workspace.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
@@ -43,6 +43,23 @@ describe("boundary writes", () => {
     // state/, the directory itself (session.json), events.jsonl
     expect(syncOwed()).toBe(3);
     expect(syncOwed()).toBe(0);
+  });
+
+  test("syncOwedTogether pays the same syncs at once: the same count, then nothing owed", async () => {
+    await using dir = await tmpdir();
+    syncOwed();
+    for (let i = 0; i < 3; i++) {
+      replaceFile(join(dir.path, "state", "orchestrator.json"), `{"i":${i}}\n`, 0o600, "boundary");
+      replaceFile(join(dir.path, "iterations", "1", "gates.json"), `{"i":${i}}\n`, 0o600, "boundary");
+      appendJsonl(join(dir.path, "events.jsonl"), Line, { n: i }, "boundary");
+      appendJsonl(join(dir.path, "trust-events.jsonl"), Line, { n: i }, "boundary");
+    }
+    // state/, iterations/1/, events.jsonl, trust-events.jsonl
+    expect(await syncOwedTogether()).toBe(4);
+    expect(await syncOwedTogether()).toBe(0);
+    appendJsonl(join(dir.path, "gone", "events.jsonl"), Line, { n: 1 }, "boundary");
+    rmSync(join(dir.path, "gone"), { recursive: true });
+    expect(await syncOwedTogether()).toBe(0);
   });
 
   test("power and process writes owe nothing", async () => {
