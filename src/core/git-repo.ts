@@ -5,7 +5,7 @@
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gitError } from "./errors.ts";
-import { type GitDirs, git, headSha, repoRoot } from "./git.ts";
+import { type GitDirs, git, type HeadAndTree, headAndTree, headSha, repoRoot } from "./git.ts";
 
 /**
  * The repository's top level, its git directory (absolute), its HEAD commit (null before the first
@@ -31,40 +31,40 @@ export async function repoHead(
   });
 }
 
+/** gradingRevisions' answer: readSubject's revisions, HEAD's tree, the base commit's id and GitDirs. */
+export type GradingRevisions = { top: string; head: string; headTree: string; infoAttributes: string; baseSha: string; dirs: GitDirs };
+
 /**
- * What grading HEAD against `base` reads of the repository, in one spawn: the top level, HEAD and
- * $GIT_DIR/info/attributes (readSubject's revisions), the base commit's id, and the git directories with
- * the base's tree (the git_integrity gate's GitDirs). Null when git's answer is not exactly that shape —
- * a bad base, a path with a line break: the callers then ask as they would alone, and say what is wrong.
+ * What grading HEAD against `base` reads of the repository, in one spawn: the top level, HEAD, its tree
+ * and $GIT_DIR/info/attributes (readSubject's revisions), the base commit's id, and the git directories
+ * with the base's tree (the git_integrity gate's GitDirs). Null when git's answer is not exactly that
+ * shape — a bad base, a path with a line break: the callers then ask as they would alone, and say what is wrong.
  */
-export async function gradingRevisions(
-  dir: string,
-  base: string,
-): Promise<{ top: string; head: string; infoAttributes: string; baseSha: string; dirs: GitDirs } | null> {
+export async function gradingRevisions(dir: string, base: string): Promise<GradingRevisions | null> {
   if (base.trim() === "" || base.startsWith("-")) return null;
-  const result = await git(
-    [
-      "rev-parse",
-      "--show-toplevel",
-      "--git-path",
-      "info/attributes",
-      "--git-dir",
-      "--git-common-dir",
-      "HEAD",
-      `${base}^{commit}`,
-      `${base}^{tree}`,
-      "--",
-    ],
-    { cwd: dir, timeoutMs: 10_000 },
-  );
+  const asked = ["--show-toplevel", "--git-path", "info/attributes", "--git-dir", "--git-common-dir"];
+  const result = await git(["rev-parse", ...asked, "HEAD", "HEAD^{tree}", `${base}^{commit}`, `${base}^{tree}`, "--"], {
+    cwd: dir,
+    timeoutMs: 10_000,
+  });
   const lines = result.stdout.split("\n");
-  const [top, info, gitDir, commonDir, head, baseSha, baseTree, dashes, end] = lines;
+  const [top, info, gitDir, commonDir, head, headTree, baseSha, baseTree, dashes, end] = lines;
   const id = /^[0-9a-f]{40,64}$/;
-  const shaped = result.ok && lines.length === 9 && dashes === "--" && end === "";
-  if (!shaped || !top || !info || !gitDir || !commonDir || !head || !baseSha || !baseTree) return null;
-  if (![head, baseSha, baseTree].every((sha) => id.test(sha))) return null;
+  const shaped = result.ok && lines.length === 10 && dashes === "--" && end === "";
+  if (!shaped || !top || !info || !gitDir || !commonDir || !head || !headTree || !baseSha || !baseTree) return null;
+  if (![head, headTree, baseSha, baseTree].every((sha) => id.test(sha))) return null;
   const dirs = { gitDir: resolve(dir, gitDir), commonDir: resolve(dir, commonDir), startSha: base, startTree: baseTree };
-  return { top, head, infoAttributes: resolve(dir, info), baseSha, dirs };
+  return { top, head, headTree, infoAttributes: resolve(dir, info), baseSha, dirs };
+}
+
+/**
+ * A checkpoint's readHead (core/git.ts commitCheckpoint) that reads gradingRevisions in the same spawn:
+ * HEAD and its tree for the checkpoint, and, in `grading`, what the iteration's grading reads next.
+ */
+export async function headForGrading(dir: string, base: string): Promise<HeadAndTree & { grading: GradingRevisions | null }> {
+  const grading = await gradingRevisions(dir, base);
+  if (grading) return { sha: grading.head, tree: grading.headTree, grading };
+  return { ...(await headAndTree(dir)), grading: null };
 }
 
 /**

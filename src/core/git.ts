@@ -231,13 +231,18 @@ async function commitIdentityEnv(dir: string): Promise<Record<string, string>> {
   return { GIT_AUTHOR_NAME: n, GIT_AUTHOR_EMAIL: e, GIT_COMMITTER_NAME: n, GIT_COMMITTER_EMAIL: e };
 }
 
+/** HEAD and its tree after a checkpoint (nulls before the first commit), with whatever else its reader asks in the same call. */
+export type HeadAndTree = { sha: string | null; tree: string | null };
+
 /** Commit everything (tracked and untracked, not ignored) when anything changed. No hook and no filter
- *  driver runs (the agent's would otherwise run on the host): a checkpoint records the work as it is. */
-export async function commitCheckpoint(
+ *  driver runs (the agent's would otherwise run on the host): a checkpoint records the work as it is.
+ *  `readHead` reads HEAD and its tree once the checkpoint is made (default: one rev-parse of just those). */
+export async function commitCheckpoint<R extends HeadAndTree = HeadAndTree>(
   dir: string,
   message: string,
   never: readonly string[] = [],
-): Promise<{ sha: string | null; tree: string | null; changed: boolean }> {
+  readHead: (dir: string) => Promise<R> = headAndTree as (dir: string) => Promise<R>,
+): Promise<R & { changed: boolean }> {
   // add, and commit's index refresh too, would hash a racily clean file through its filter.
   const off = await filtersOff(dir);
   // `never`: repository paths no checkpoint stages, whatever a .gitignore the agent wrote says (the spec).
@@ -250,16 +255,16 @@ export async function commitCheckpoint(
   // With a merge pending (or no plain way to tell), what was staged is asked before committing: a
   // commit with nothing staged then still succeeds (a two-parent commit of an unchanged tree), and is
   // no checkpoint. Without one, commit itself refuses to commit nothing (exit 1), asked only then.
-  if (mergeInProgress(dir) !== false && (await nothingStaged())) return { ...(await headAndTree(dir)), changed: false };
+  if (mergeInProgress(dir) !== false && (await nothingStaged())) return { ...(await readHead(dir)), changed: false };
   const env = await commitIdentity(dir);
   const commit = await git([...off, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], {
     cwd: dir,
     env,
     timeoutMs: 120_000,
   });
-  if (!commit.ok && commit.exitCode === 1 && (await nothingStaged())) return { ...(await headAndTree(dir)), changed: false };
+  if (!commit.ok && commit.exitCode === 1 && (await nothingStaged())) return { ...(await readHead(dir)), changed: false };
   if (!commit.ok) throw gitError(`checkpoint commit failed: ${commit.digest}`);
-  return { ...(await headAndTree(dir)), changed: true };
+  return { ...(await readHead(dir)), changed: true };
 }
 
 /**
@@ -317,7 +322,7 @@ export async function commitPaths(dir: string, paths: readonly string[], message
 }
 
 /** HEAD and its tree in one git call (`--`: a file named HEAD is never taken for them); nulls before the first commit. */
-async function headAndTree(dir: string): Promise<{ sha: string | null; tree: string | null }> {
+export async function headAndTree(dir: string): Promise<HeadAndTree> {
   const result = await git(["rev-parse", "HEAD", "HEAD^{tree}", "--"], { cwd: dir, timeoutMs: 10_000 });
   const [sha, tree] = result.stdout.split("\n");
   const id = /^[0-9a-f]{40,64}$/;

@@ -39,7 +39,9 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
 
   // The app never runs while loki grades: it could hold a port a test needs, or write the tree.
   await env.app?.beforeGrading();
-  const verified = await verifyIteration(env, dir, { stagnation: reflected.stagnation });
+  // What the checkpoint read with HEAD is still so when nothing ran since: no app (the agent's code) that could move it.
+  const grading = env.app ? null : reflected.grading;
+  const verified = await verifyIteration(env, dir, { stagnation: reflected.stagnation }, grading);
   // Written with the iteration's end at the next iteration's start (loop.ts): compound only records.
   record.stage({ phase: "compound", feedback: verified.feedback });
 

@@ -2,6 +2,7 @@
 // or not), stagnation is counted from the tree, and a failed call or a spent budget stops here.
 // On resume, an iteration about to be redone first takes back its own checkpoints (foldCheckpoints).
 import { commitCheckpoint, git } from "../core/git.ts";
+import { type GradingRevisions, headForGrading } from "../core/git-repo.ts";
 import type { OrchestratorState } from "../core/run-schema.ts";
 import { episodeGoal, iterationCost, newEpisodeId, recordEpisode, seenHashes } from "../memory/episodes.ts";
 import { readEpisodes } from "../memory/store.ts";
@@ -16,10 +17,12 @@ import { specPaths } from "../sandbox/spec-paths.ts";
 export const checkpointMessage = (n: number) => `loki: iteration ${n}`;
 
 /** `sha`: the iteration's checkpoint commit (memory diffs a later fix from it). `stagnation`: saved
- *  here when the iteration stops or skips its checks, else with the verify phase's save (one write less). */
+ *  here when the iteration stops or skips its checks, else with the verify phase's save (one write less).
+ *  `grading`: what the verify phase reads first, read with HEAD in the checkpoint's own rev-parse. */
 export type Reflected = {
   changed: boolean;
   sha: string | null;
+  grading: GradingRevisions | null;
   stop?: LoopResult;
   skipVerify: boolean;
   stagnation: OrchestratorState["stagnation"];
@@ -34,7 +37,10 @@ export async function reflect(
   const n = record.state.iteration;
   record.save({ phase: "reflect" });
   // The spec is never staged, whatever a .gitignore the agent wrote says: its held-out items stay out of history.
-  const checkpoint = await commitCheckpoint(record.ws.root, checkpointMessage(n), specInCheckout(env));
+  const checkpoint = await commitCheckpoint(record.ws.root, checkpointMessage(n), specInCheckout(env), (root) =>
+    headForGrading(root, record.state.start_sha),
+  );
+  const { grading } = checkpoint;
   record.emit({ kind: "checkpoint", sha: checkpoint.sha, changed: checkpoint.changed });
   const tree = checkpoint.tree;
   const stagnant = tree !== null && tree === record.state.stagnation.last_tree;
@@ -52,7 +58,7 @@ export async function reflect(
         "its work is checkpointed; the gates, held-out check and council not run",
       ),
     };
-    return { changed: checkpoint.changed, sha: checkpoint.sha, stop, skipVerify: true, stagnation };
+    return { changed: checkpoint.changed, sha: checkpoint.sha, grading, stop, skipVerify: true, stagnation };
   }
   if (failure) {
     recordEpisode(
@@ -75,9 +81,9 @@ export async function reflect(
       },
       "boundary",
     );
-    return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: true, stagnation };
+    return { changed: checkpoint.changed, sha: checkpoint.sha, grading, skipVerify: true, stagnation };
   }
-  return { changed: checkpoint.changed, sha: checkpoint.sha, skipVerify: false, stagnation };
+  return { changed: checkpoint.changed, sha: checkpoint.sha, grading, skipVerify: false, stagnation };
 }
 
 /** How many commits back foldCheckpoints looks: an iteration commits once, a few kills a few times. */

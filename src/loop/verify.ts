@@ -20,16 +20,22 @@ import type { LoopEnv } from "./env.ts";
 import { trustAll } from "./trust-sink.ts";
 import { specPaths } from "../sandbox/spec-paths.ts";
 import { existsSync } from "node:fs";
-import { gradingRevisions } from "../core/git-repo.ts";
+import { type GradingRevisions, gradingRevisions } from "../core/git-repo.ts";
 
 export type Verified = { change: DiffSubject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
-/** `carried`: what the previous phase leaves for this phase's first save (reflect's stagnation count). */
-export async function verifyIteration(env: LoopEnv, dir: string, carried: Partial<OrchestratorState> = {}): Promise<Verified> {
+/** `carried`: what the previous phase leaves for this phase's first save (reflect's stagnation count).
+ *  `grading`: HEAD, the base and the git directories as the checkpoint just read them, when nothing ran since. */
+export async function verifyIteration(
+  env: LoopEnv,
+  dir: string,
+  carried: Partial<OrchestratorState> = {},
+  grading: GradingRevisions | null = null,
+): Promise<Verified> {
   const { record } = env;
   record.save({ ...carried, phase: "verify" });
   // One rev-parse for the diff and for git_integrity: HEAD, the base, the git directories and the base's tree.
-  const read = await gradingRevisions(record.ws.root, record.state.start_sha);
+  const read = grading ?? (await gradingRevisions(record.ws.root, record.state.start_sha));
   const change = await readSubject(record.ws.root, read?.baseSha ?? record.state.start_sha, {
     includeWorktree: false,
     ...(read ? { revisions: { top: read.top, head: read.head, infoAttributes: read.infoAttributes } } : {}),

@@ -1,11 +1,12 @@
 // A checkpoint's git calls (core/git.ts): a filter driver reached through an include, through a
 // .git/commondir the agent wrote, or written into .git/config after an earlier checkpoint never runs, a
-// pending merge of an unchanged tree is no checkpoint, a commit that fails still fails, and the git
-// processes a checkpoint takes.
+// pending merge of an unchanged tree is no checkpoint, a commit that fails still fails, the git
+// processes a checkpoint takes, and a loop's checkpoint reading what its grading reads next in the same rev-parse.
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commitCheckpoint } from "../../src/core/git.ts";
+import { gradingRevisions, headForGrading } from "../../src/core/git-repo.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const saved = { ...process.env };
@@ -123,5 +124,19 @@ describe("a checkpoint", () => {
     expect(unchanged).toEqual({ ...changed, changed: false });
     // commit refuses to commit nothing (no merge pending): what was staged is asked only then.
     expect(commands()).toEqual(["add", "commit", "diff", "rev-parse"]);
+  });
+
+  test("a loop's checkpoint reads HEAD with what grading reads next, in its one rev-parse; a bad base falls back to HEAD alone", async () => {
+    await using repo = await tmpdir({ commit: true });
+    const base = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    repo.write("a.txt", "one\n");
+    const checkpoint = await commitCheckpoint(repo.path, "loki: iteration 1", [], (dir) => headForGrading(dir, base));
+    const head = git(repo.path, ["rev-parse", "HEAD"]).trim();
+    expect(checkpoint).toMatchObject({ changed: true, sha: head, tree: git(repo.path, ["rev-parse", "HEAD^{tree}"]).trim() });
+    expect(checkpoint.grading).toEqual(await gradingRevisions(repo.path, base));
+    expect(checkpoint.grading).toMatchObject({ head, baseSha: base, dirs: { startSha: base, commonDir: join(repo.path, ".git") } });
+    repo.write("a.txt", "two\n");
+    const fallback = await commitCheckpoint(repo.path, "loki: iteration 2", [], (dir) => headForGrading(dir, "f".repeat(40)));
+    expect(fallback).toMatchObject({ changed: true, sha: git(repo.path, ["rev-parse", "HEAD"]).trim(), grading: null });
   });
 });
