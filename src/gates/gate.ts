@@ -70,6 +70,9 @@ export type GateContext = {
   /** git_integrity: where the git directories are and the run-start commit's tree, when the caller has
    *  just read them for that commit (core/git-repo.ts gradingRevisions); else the gate asks git itself. */
   gitDirs?: GitDirs;
+  /** git_integrity: what no diff shows (gates/unseen.ts readUnseen), when the caller began reading it
+   *  earlier — after the last thing that could write the tree ended; else the gate reads it itself. */
+  unseen?: Promise<{ hidden: Record<string, string>; ignored: Record<string, string> }>;
   /** The grading configuration frozen at the base (gates/grader.ts): suppressions and commands come
    *  from it, never from the diff being graded. undefined: callers that froze nothing (unit tests). */
   frozen?: GraderConfig;

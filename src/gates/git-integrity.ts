@@ -60,10 +60,10 @@ export const gitIntegrityGate: Gate = {
   id: "git_integrity",
   title: "Git internals unchanged",
   when: () => true,
-  run: async ({ subject, gitSnapshot, gitDirs }) => {
+  run: async ({ subject, gitSnapshot, gitDirs, unseen: read }) => {
     const [internals, unseen] = await Promise.all([
       gitSnapshot ? gitSnapshotOf(subject.root, gitSnapshot.start_sha, gitDirs).then((now) => compareGitSnapshots(gitSnapshot, now)) : [],
-      readUnseen(subject.root),
+      read ?? readUnseen(subject.root),
     ]);
     const findings = [...internals, ...unseenFindings(unseen, gitSnapshot ?? undefined)];
     const details = {

@@ -11,6 +11,7 @@ import type { LoopEnv, LoopResult } from "./env.ts";
 import { reason } from "./reason.ts";
 import { reflect } from "./reflect.ts";
 import { verifyIteration } from "./verify.ts";
+import { readUnseen } from "../gates/unseen.ts";
 
 /** What one iteration hands the loop: a stop, or its gates — and, when it asks for the ship gate, why and the change. */
 export type IterationStep = { stop?: LoopResult; ship?: { trigger: string; change: DiffSubject }; gates: GateResult[] };
@@ -33,6 +34,11 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   }
   if (call.ok && record.state.retries.consecutive > 0) record.save({ retries: { ...record.state.retries, consecutive: 0 } });
 
+  // What no diff shows (ignored runner files, hidden index entries) is read while the checkpoint commits:
+  // the agent has ended, and with no app (the agent's code) running nothing writes the tree until the
+  // gates. Neither git add nor commit changes it: add skips ignored and index-hidden files alike.
+  const unseen = env.app ? undefined : readUnseen(record.ws.root);
+  unseen?.catch(() => undefined); // the gate awaits it and reports its failure; a skipped verify never does
   const reflected = await reflect(env, call, failure);
   if (reflected.stop) return { stop: reflected.stop, gates: [] };
   if (reflected.skipVerify) return { gates: [] };
@@ -41,7 +47,7 @@ export async function runIteration(env: LoopEnv, remainingMs: () => number | nul
   await env.app?.beforeGrading();
   // What the checkpoint read with HEAD is still so when nothing ran since: no app (the agent's code) that could move it.
   const grading = env.app ? null : reflected.grading;
-  const verified = await verifyIteration(env, dir, { stagnation: reflected.stagnation }, grading);
+  const verified = await verifyIteration(env, dir, { stagnation: reflected.stagnation }, { grading, unseen });
   // Written with the iteration's end at the next iteration's start (loop.ts): compound only records.
   record.stage({ phase: "compound", feedback: verified.feedback });
 

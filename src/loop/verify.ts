@@ -12,7 +12,7 @@ import { describeProject } from "../gates/command-run.ts";
 import { detectProject, type Project } from "../gates/detect.ts";
 import { readSubject } from "../gates/diff.ts";
 import { gradingProject } from "../gates/grader.ts";
-import { runGates, verdictOf, type DiffSubject, type Verdict } from "../gates/gate.ts";
+import { type GateContext, runGates, verdictOf, type DiffSubject, type Verdict } from "../gates/gate.ts";
 import { gateConfinement } from "../sandbox/confine.ts";
 import { checkDrift } from "../spec/drift.ts";
 import { buildEvidence, writeEvidence } from "../verify/evidence.ts";
@@ -24,14 +24,18 @@ import { type GradingRevisions, gradingRevisions } from "../core/git-repo.ts";
 
 export type Verified = { change: DiffSubject; gates: GateResult[]; verdict: { verdict: Verdict; reasons: string[] }; feedback: string[] };
 
-/** `carried`: what the previous phase leaves for this phase's first save (reflect's stagnation count).
- *  `grading`: HEAD, the base and the git directories as the checkpoint just read them, when nothing ran since. */
+/** What the iteration read before this phase, when nothing that could change it ran since: HEAD, the
+ *  base and the git directories as the checkpoint read them (`grading`), and what no diff shows (`unseen`). */
+export type ReadBefore = { grading: GradingRevisions | null; unseen?: GateContext["unseen"] };
+
+/** `carried`: what the previous phase leaves for this phase's first save (reflect's stagnation count). */
 export async function verifyIteration(
   env: LoopEnv,
   dir: string,
   carried: Partial<OrchestratorState> = {},
-  grading: GradingRevisions | null = null,
+  before: ReadBefore = { grading: null },
 ): Promise<Verified> {
+  const { grading } = before;
   const { record } = env;
   record.save({ ...carried, phase: "verify" });
   // One rev-parse for the diff and for git_integrity: HEAD, the base, the git directories and the base's tree.
@@ -61,6 +65,7 @@ export async function verifyIteration(
     heldout: null,
     gitSnapshot: record.state.git_snapshot ?? null,
     ...(read ? { gitDirs: read.dirs } : {}),
+    ...(before.unseen ? { unseen: before.unseen } : {}),
     // With the run's bwrap, the project's code the gates run sees no ~/.loki and no .loki/.
     ...gateConfinement(
       env.sandbox?.kind === "bwrap" ? env.sandbox.path : null,

@@ -4,15 +4,15 @@
 // while the honest twin (normal commits, nothing under .git touched) passes; `loki verify` too; and
 // one run whose agent plants a hook (its honest twin "full" verifies in tests/run/sandbox-run.test.ts).
 // What no diff shows (hidden index entries, ignored runner configuration) is in unseen.test.ts. Each row
-// grades the same with the git directories the gate asks for itself and with those a run's iteration
-// reads beforehand in its one rev-parse (gradingRevisions).
+// grades the same with the git directories and unseen files the gate reads itself and with those a run's
+// iteration reads beforehand (gradingRevisions' one rev-parse; readUnseen while the checkpoint commits).
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Config } from "../../src/core/config.ts";
 import { readGitSnapshot } from "../../src/core/git.ts";
 import { gradingRevisions } from "../../src/core/git-repo.ts";
-import { readStartSnapshot } from "../../src/gates/unseen.ts";
+import { readStartSnapshot, readUnseen } from "../../src/gates/unseen.ts";
 import type { GitSnapshot } from "../../src/core/run-schema.ts";
 import { GateResult } from "../../src/core/schema.ts";
 import { readSubject } from "../../src/gates/diff.ts";
@@ -99,7 +99,7 @@ const ROWS: Row[] = [
 ];
 
 /** A repository at "run start" (one hook installed, as a user might have), its snapshot, then the row's act;
- *  `dirs`: the git directories read beforehand, as a run's iteration does, instead of by the gate. */
+ *  `dirs`: the git directories and unseen files read beforehand, as a run's iteration does, not by the gate. */
 async function grade(act: Row["act"], snapshot: "take" | "none" = "take", dirs = false) {
   await using dir = await tmpdir({ commit: true, files: { "a.js": "export const a = 1;\n", "lib/b.js": "1;\n" } });
   writeIn(dir.path, ".git/hooks/pre-commit", "#!/bin/sh\nnpm run lint\n");
@@ -114,7 +114,7 @@ async function grade(act: Row["act"], snapshot: "take" | "none" = "take", dirs =
     project: { kinds: [], test: null, build: null, lint: null },
     config: Config.parse({}),
     gitSnapshot: before,
-    ...(read ? { gitDirs: read.dirs } : {}),
+    ...(read ? { gitDirs: read.dirs, unseen: readUnseen(dir.path) } : {}),
   });
   if (result === undefined) throw new Error("no result");
   return result;
