@@ -174,9 +174,13 @@ export function loadConfig(
   layers.push({ origin: "flags", raw: flags });
 
   let merged: Raw = {};
+  let config: Config | undefined;
   for (const layer of layers) {
+    // A layer that sets nothing leaves the merged settings, and so the answer, as they were.
+    if (config !== undefined && Object.keys(layer.raw).length === 0) continue;
     merged = deepMerge(merged, layer.raw);
     const check = Config.safeParse(merged, JITLESS);
+    config = check.data;
     if (!check.success) {
       const issue = check.error.issues[0];
       const key = issue?.path.join(".") || "(root)";
@@ -188,7 +192,7 @@ export function loadConfig(
   }
   const origins = new Map<string, string>();
   for (const layer of layers) for (const [key, value] of Object.entries(layer.raw)) if (value !== undefined) origins.set(key, layer.origin);
-  return { config: Config.parse(merged, JITLESS), warnings, files, origins };
+  return { config: config ?? Config.parse(merged, JITLESS), warnings, files, origins };
 }
 
 /** The user file as read, or a config error naming it and every grading key it tries to set. */

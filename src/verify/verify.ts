@@ -151,6 +151,9 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     throw gitError(`git's work tree here is ${root}, which is not ${gitDir}'s own: core.worktree in its config points elsewhere`, {
       hint: `verify from a checkout of its own, or remove the setting: git config --unset core.worktree`,
     });
+  // The configuration is read while git resolves the base and diffs (CPU work that would otherwise wait
+  // for them); an error it raises is thrown where it always was, once the diff is read.
+  const loading = settled(() => loadConfig(root));
   // Read before any gate runs: a bad baseline must fail fast, not after a ten-minute test suite.
   const known = options.baseline === undefined ? null : readBaseline(resolve(options.cwd, options.baseline), options.baseline);
   const branch = await branchRead;
@@ -166,7 +169,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     ...(options.masked ? { masked: options.masked } : {}),
     revisions: { top: root, head, infoAttributes },
   });
-  const loaded = loadConfig(root);
+  const loaded = loading();
   const accepted = options.acceptConfigChange === true;
   const tree = await baseTree;
   const baseConfig = frozenConfig(root, tree.read("loki.yaml"), loaded.config);
@@ -274,6 +277,18 @@ function confinementProbe(root: string, spec: readonly string[]): () => Promise<
           spec.filter((path) => existsSync(path)),
         ).confine,
     ));
+}
+
+/** `compute()` run now; the function returned gives its value, or throws what it threw. */
+function settled<T>(compute: () => T): () => T {
+  try {
+    const value = compute();
+    return () => value;
+  } catch (error) {
+    return () => {
+      throw error;
+    };
+  }
 }
 
 /** The configuration as the base's loki.yaml declares it; a base whose loki.yaml is unreadable freezes today's. */
