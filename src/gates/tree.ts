@@ -49,28 +49,23 @@ export function fsTree(root: string): Tree {
 export async function commitTree(root: string, rev: string): Promise<Tree> {
   const listed = new Map<string, string[]>();
   const blobs = new Map<string, string>();
-  const listings = await Promise.all(
-    LISTED_DIRS.map((dir) => git(["ls-tree", "-z", `${rev}:${dir}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS })),
+  const list = (dir: string) => git(["ls-tree", "-z", `${rev}:${dir}`], { cwd: root, timeoutMs: GIT_TIMEOUT_MS });
+  const rootListing = await list("");
+  if (rootListing.exitCode !== 0) throw new Error(`git ls-tree ${rev}: ${rootListing.stderr.trim()}`);
+  const rootEntries = rootListing.stdout.split("\0").filter((line) => line !== "");
+  const kinds = new Map(rootEntries.map((line) => [line.slice(line.indexOf("\t") + 1), line.split(" ")[1]]));
+  listed.set(
+    "",
+    rootEntries.map((line) => line.slice(line.indexOf("\t") + 1)),
   );
-  LISTED_DIRS.forEach((dir, i) => {
-    const result = listings[i] as (typeof listings)[number];
-    if (result.exitCode !== 0) {
-      if (dir === "") throw new Error(`git ls-tree ${rev}: ${result.stderr.trim()}`);
-      return;
-    }
-    const entries = result.stdout.split("\0").filter((line) => line !== "");
-    listed.set(
-      dir,
-      entries.map((line) => line.slice(line.indexOf("\t") + 1)),
-    );
-    if (dir === "")
-      for (const line of entries) {
-        const [meta = "", name = ""] = line.split("\t");
-        if (meta.split(" ")[1] === "blob") blobs.set(name, "");
-      }
-  });
+  for (const line of rootEntries) {
+    const [meta = "", name = ""] = line.split("\t");
+    if (meta.split(" ")[1] === "blob") blobs.set(name, "");
+  }
+  // The other listed directories only where the root has them as trees: no git process for what is absent.
+  const subdirs = LISTED_DIRS.filter((dir) => dir !== "" && kinds.get(dir) === "tree");
+  const listing = Promise.all(subdirs.map(list));
   const contents = new Map<string, string>();
-  // Each file is its own `git cat-file`, READ_AT_ONCE of them side by side.
   const readAll = async (paths: readonly string[]) => {
     for (let from = 0; from < paths.length; from += READ_AT_ONCE) {
       const batch = paths.slice(from, from + READ_AT_ONCE);
@@ -82,7 +77,19 @@ export async function commitTree(root: string, rev: string): Promise<Tree> {
       });
     }
   };
-  await readAll(READ_AHEAD.filter((n) => blobs.has(n)));
+  // Each file is its own `git cat-file`, READ_AT_ONCE of them side by side, while the subdirectories are listed.
+  const [listings] = await Promise.all([listing, readAll(READ_AHEAD.filter((n) => blobs.has(n)))]);
+  subdirs.forEach((dir, i) => {
+    const result = listings[i] as (typeof listings)[number];
+    if (result.exitCode !== 0) return;
+    listed.set(
+      dir,
+      result.stdout
+        .split("\0")
+        .filter((line) => line !== "")
+        .map((line) => line.slice(line.indexOf("\t") + 1)),
+    );
+  });
   return {
     origin: `commit ${rev.slice(0, 12)}`,
     has: (rel) => {
