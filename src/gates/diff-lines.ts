@@ -33,9 +33,11 @@ export function fileRead(weight = 1): void {
   Bun.gc(nudges === 0);
 }
 
-/** A file's lines past this many bytes are kept deflated: a 10,000-file diff's added lines are then
- *  several times smaller in memory, for about 10 ms per 4 MB to pack and as much to unpack when read. */
+/** A file's lines past this many bytes are kept deflated once the diff has passed RAW_BUDGET: a
+ *  10,000-file diff's added lines are then several times smaller in memory, for about 10 ms per 4 MB to
+ *  pack and as much to unpack when read. A diff under the budget (most) is kept as it is: no packing. */
 const DEFLATE_FROM = 1024;
+const RAW_BUDGET = 4 * 1024 * 1024;
 
 /**
  * Collects one file's lines at a time as their raw bytes (each followed by a newline, which no line
@@ -49,6 +51,8 @@ export class LineBuilder {
   /** [first line number, count] pairs, flat. */
   private runs: number[] = [];
   private count = 0;
+  /** Bytes of the files finished so far, kept raw or packed. */
+  private finished = 0;
 
   /** Appends `source[start, end)` as the line numbered `line`. */
   push(source: Uint8Array, start: number, end: number, line: number): void {
@@ -73,8 +77,9 @@ export class LineBuilder {
   finish(): Lines {
     if (this.count === 0) return NO_LINES;
     const raw = this.bytes.subarray(0, this.size);
-    const packed = this.size >= DEFLATE_FROM ? Bun.deflateSync(raw, { level: 1 }) : raw.slice();
-    const deflated = this.size >= DEFLATE_FROM;
+    const deflated = this.size >= DEFLATE_FROM && this.finished >= RAW_BUDGET;
+    const packed = deflated ? Bun.deflateSync(raw, { level: 1 }) : raw.slice();
+    this.finished += this.size;
     const runs = Int32Array.from(this.runs);
     const count = this.count;
     this.size = 0;

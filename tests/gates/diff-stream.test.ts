@@ -185,6 +185,30 @@ describe("the streamed compact parse", () => {
     expect(lean.stat).toEqual(subject.stat);
   });
 
+  test("past the first 4 MB of a diff, files are kept deflated: the same lines, whole or in chunks", async () => {
+    const { dir, base, head } = await fixture();
+    await using _ = dir;
+    const fixtureText = Buffer.from(diffBytes(dir.path, base, head)).toString("utf8");
+    const padLines = 90_000;
+    const pad = [
+      "diff --git a/pad.txt b/pad.txt",
+      "new file mode 100644",
+      "index 0000000..1111111",
+      "--- /dev/null",
+      "+++ b/pad.txt",
+      `@@ -0,0 +1,${padLines} @@`,
+      ...Array.from({ length: padLines }, (_, i) => `+padding line ${i} ${"x".repeat(40)}`),
+    ].join("\n");
+    const text = `${pad}\n${fixtureText}`;
+    expect(text.length).toBeGreaterThan(4 * 1024 * 1024 + fixtureText.length);
+    const expected = oldParse(text).map((f) => ({ ...f, removed: keepsRemovedLines(f.path, f.oldPath) ? f.removed : null }));
+    expect(parseUnifiedDiff(text).map(plainFile)).toEqual(expected);
+    const bytes = Buffer.from(text, "utf8");
+    const parser = createDiffParser();
+    for (let at = 0; at < bytes.length; at += 65536) parser.push(bytes.subarray(at, at + 65536));
+    expect(parser.finish().map(plainFile)).toEqual(expected);
+  });
+
   test("a file's removed lines are counted, not kept, unless a gate reads them: reading them anyway throws", () => {
     const text = ["diff --git a/src/x.ts b/src/x.ts", "--- a/src/x.ts", "+++ b/src/x.ts", "@@ -1 +1 @@", "-old", "+new"].join("\n");
     const [file] = parseUnifiedDiff(text);
