@@ -84,3 +84,23 @@ export function ownWorkTree(root: string, gitDir: string): boolean {
     return false;
   }
 }
+
+/**
+ * The branch HEAD is on, read from `gitDir`'s HEAD file (no git process): its name under refs/heads/, as
+ * `git symbolic-ref --short HEAD` gives it; null when HEAD is detached (a commit id). Undefined when the
+ * file is anything else — unreadable, a symbolic link, a ref outside refs/heads/, the reftable backend's
+ * placeholder: the caller asks git.
+ */
+export function headBranchOf(gitDir: string): string | null | undefined {
+  let text: string;
+  try {
+    const path = join(gitDir, "HEAD");
+    if (!lstatSync(path).isFile()) return undefined;
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  if (/^[0-9a-f]{40}(?:[0-9a-f]{24})?\n$/.test(text)) return null;
+  const name = /^ref: refs\/heads\/([^\n]+)\n$/.exec(text)?.[1];
+  return name === undefined || name === ".invalid" ? undefined : name;
+}
