@@ -134,13 +134,24 @@ export function filtersOff(dir: string): Promise<string[]> {
 
 /** filtersOff's answer, read again only when the repository's config bytes change (core/git-local.ts). */
 const filtersOfConfig = byConfig(async (dir) => {
-  const listed = await git(["config", "--get-regexp", "^filter\\."], { cwd: dir, timeoutMs: 10_000 });
+  // Names only, NUL-separated: a value (any bytes, line breaks) never reads as a key.
+  const listed = await git(["config", "--name-only", "-z", "--get-regexp", "^filter\\."], { cwd: dir, timeoutMs: 10_000 });
+  // Exit 1 with nothing printed is "no filter"; a config that cannot be read whole is never read as none.
+  if (listed.truncated || !(listed.exitCode === 0 || (listed.exitCode === 1 && listed.stdout === "")))
+    throw gitError(`cannot read the filter drivers in ${dir}'s git config: ${listed.digest || listed.spawnError || "too large"}`, {
+      hint: "check the repository's .git/config (git config --list --show-origin)",
+    });
   const names = new Set<string>();
-  for (const line of listed.stdout.split("\n")) {
-    // `<key> <value>`: the key is what comes before the first space; the name is all between its first and last dot.
-    const key = line.split(/\s/, 1)[0] ?? "";
-    const name = /^filter\.(.+)\.[^.]+$/.exec(key)?.[1];
-    if (name) names.add(name);
+  for (const key of listed.stdout.split("\0")) {
+    const name = /^filter\.(.*)\.[^.]+$/s.exec(key)?.[1];
+    if (name === undefined) continue;
+    // `-c filter.<name>.clean=` splits at the first "=" and names no driver when the name is empty:
+    // such a driver could not be switched off, so nothing runs git in its repository.
+    if (name === "" || name.includes("="))
+      throw gitError(`the repository's git config defines a filter driver loki cannot switch off: ${JSON.stringify(name)}`, {
+        hint: `remove it: git config --remove-section ${JSON.stringify(`filter.${name}`)}`,
+      });
+    names.add(name);
   }
   return [...names].flatMap((name) =>
     ["clean=", "smudge=", "process=", "required=false"].flatMap((setting) => ["-c", `filter.${name}.${setting}`]),

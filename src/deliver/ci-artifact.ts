@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import { CI_BUNDLE_REF, CI_FILES, CiManifest } from "../core/ci-schema.ts";
 import { messageOf, usageError, workspaceError } from "../core/errors.ts";
-import { git } from "../core/git.ts";
+import { filtersOff, git } from "../core/git.ts";
 import { writeFileAtomic } from "../core/workspace.ts";
 import type { IssueRef } from "../forge/types.ts";
 import { parseIssueArg } from "../spec/detect.ts";
@@ -31,7 +31,11 @@ export function copyProof(artifact: string, runId: string, dir: string): void {
  */
 export async function atCommit<T>(root: string, commit: string, work: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "loki-ci-deliver-"));
-  const added = await git(["worktree", "add", "--quiet", "--detach", dir, commit], { cwd: root, timeoutMs: 300_000 });
+  // A checkout runs smudge filters: none of the repository's own (core/git.ts filtersOff).
+  const added = await git([...(await filtersOff(root)), "worktree", "add", "--quiet", "--detach", dir, commit], {
+    cwd: root,
+    timeoutMs: 300_000,
+  });
   if (!added.ok) throw workspaceError(`cannot check out ${commit.slice(0, 12)} to compare it with the proof: ${added.digest}`);
   try {
     return await work(dir);

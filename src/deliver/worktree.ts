@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { workspaceAt } from "../core/workspace.ts";
 import { gitError } from "../core/errors.ts";
-import { git as hardenedGit } from "../core/git.ts";
+import { filtersOff, git as hardenedGit } from "../core/git.ts";
 import type { IssueRef } from "../forge/types.ts";
 
 export type Worktree = { dir: string; branch: string; state: "created" | "reused-branch" | "reused-worktree"; startPoint: string };
@@ -53,7 +53,8 @@ export async function prepareWorktree(root: string, branch: string, from: string
     if (!existsSync(at)) {
       await git(root, ["worktree", "prune"]);
     } else {
-      const dirty = (await git(at, ["status", "--porcelain"])).stdout.trim();
+      // status reads files through clean filters, a checkout runs smudge ones: none of the repository's own.
+      const dirty = (await git(at, [...(await filtersOff(at)), "status", "--porcelain"])).stdout.trim();
       if (dirty) {
         throw gitError(`the worktree of a previous attempt at ${at} (branch ${branch}) has uncommitted changes`, {
           hint: `look at them (cd ${at} && git status), then commit them or remove it: git worktree remove --force ${at}`,
@@ -63,7 +64,7 @@ export async function prepareWorktree(root: string, branch: string, from: string
     }
   }
   const args = branchExists ? ["worktree", "add", "--quiet", dir, branch] : ["worktree", "add", "--quiet", "-b", branch, dir, from];
-  const added = await git(root, args);
+  const added = await git(root, [...(await filtersOff(root)), ...args]);
   if (!added.ok)
     throw gitError(`could not create a worktree for ${branch}: ${added.digest}`, {
       hint: `see git worktree list; remove a stale one with git worktree remove --force ${dir}`,

@@ -2,7 +2,7 @@
 // replace objects and diff settings an agent plants change nothing loki reads or runs. Each attack
 // is shown to be real with plain git first (the honest twin), then shown to fail against loki.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   commitCheckpoint,
@@ -15,6 +15,7 @@ import {
   workingTreeHash,
 } from "../../src/core/git.ts";
 import { readSubject } from "../../src/gates/diff.ts";
+import { prepareWorktree } from "../../src/deliver/worktree.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 import { absolutePath } from "../../src/core/pinned.ts";
 
@@ -196,5 +197,59 @@ describe("hardened git", () => {
     git(repo.path, ["checkout", "-q", "-"]);
     git(repo.path, ["checkout", "-q", "other"]);
     expect(existsSync(marker)).toBe(true);
+  });
+
+  test("filter drivers the -c switch-off cannot name (empty, with '='), or hidden past a huge value: never run by a checkpoint", async () => {
+    // The driver's command: a script (a ";" would start a comment in the config file).
+    const cases: Record<string, (command: string) => { config: string; attributes: string }> = {
+      equals: (command) => ({ config: `[filter "a=b"]\n\tclean = ${command}\n`, attributes: "* filter=a=b\n" }),
+      empty: (command) => ({ config: `[filter ""]\n\tclean = ${command}\n`, attributes: "* filter=\n" }),
+      buried: (command) => ({
+        config: `[filter "pad"]\n\tjunk = ${"x".repeat(9 << 20)}\n[filter "evil"]\n\tclean = ${command}\n`,
+        attributes: "* filter=evil\n",
+      }),
+    };
+    for (const name of Object.keys(cases)) {
+      await using repo = await tmpdir({ commit: true });
+      const marker = join(repo.path, "..", `filter-${name}-${Date.now()}`);
+      const command = plant(join(repo.path, "..", `filter-${name}-${Date.now()}.sh`), marker);
+      const { config, attributes } = cases[name]?.(command) ?? { config: "", attributes: "" };
+      appendFileSync(join(repo.path, ".git", "config"), config);
+      writeFileSync(join(repo.path, ".git", "info", "attributes"), attributes);
+      repo.write("new.txt", "x\n");
+      // Plain git runs it: the attack is real.
+      Bun.spawnSync(["git", "add", "-A"], { cwd: repo.path });
+      expect({ name, ran: existsSync(marker) }).toEqual({ name, ran: true });
+      git(repo.path, ["reset", "-q"]);
+      rmSync(marker, { force: true });
+      const outcome = await commitCheckpoint(repo.path, "loki: iteration 1").then(
+        () => "committed",
+        (error: Error) => error.message,
+      );
+      expect({ name, ran: existsSync(marker) }).toEqual({ name, ran: false });
+      // A driver it cannot name stops the checkpoint, with the reason; one it can is switched off and the change is committed.
+      if (name === "buried") expect(outcome).toBe("committed");
+      else expect(outcome).toContain("filter driver loki cannot switch off");
+    }
+  }, 60_000);
+
+  test("a delegated run's worktree is checked out, and found again, without the repository's filters (plain git runs them)", async () => {
+    await using repo = await tmpdir({ commit: true, files: { "a.txt": "one\n" } });
+    const marker = join(repo.path, "..", `worktree-filter-${Date.now()}`);
+    const command = plant(join(repo.path, "..", `worktree-filter-${Date.now()}.sh`), marker);
+    git(repo.path, ["config", "filter.evil.smudge", command]);
+    git(repo.path, ["config", "filter.evil.clean", command]);
+    writeFileSync(join(repo.path, ".git", "info", "attributes"), "* filter=evil\n");
+    const first = await prepareWorktree(repo.path, "loki/issue-7", "HEAD");
+    expect(first.state).toBe("created");
+    expect(existsSync(marker)).toBe(false);
+    // Found again: its status reads the files on disk (a touched one goes through the clean filter).
+    writeFileSync(join(first.dir, "a.txt"), "one\n");
+    const again = await prepareWorktree(repo.path, "loki/issue-7", "HEAD");
+    expect(again.state).toBe("reused-worktree");
+    expect(existsSync(marker)).toBe(false);
+    Bun.spawnSync(["git", "status", "--porcelain"], { cwd: first.dir });
+    expect(existsSync(marker)).toBe(true);
+    git(repo.path, ["worktree", "remove", "--force", first.dir]);
   });
 });
