@@ -71,10 +71,8 @@ let safeDirectories: Promise<string[]> | undefined;
 /**
  * The user's own `safe.directory` entries (system and global config), read once per process: the
  * one setting of theirs hardened git keeps, so a CI container whose checkout belongs to another
- * user still works as it did. Every hardened call carries them: a call made without them in such a
- * checkout would see no repository at all (`git config` reads no filter drivers, and answers).
- * The program starts reading them while the command's modules load (prefetchSafeDirectories), so the
- * first git call of a command does not wait for one more process.
+ * user still works as it did. Every call carries them (without, some git commands see no repository
+ * there and answer as if empty); read while the command's modules load (prefetchSafeDirectories).
  */
 function userSafeDirectories(): Promise<string[]> {
   safeDirectories ??= run([pinnedPath(GIT), "config", "--get-all", "safe.directory"], { cwd: "/", timeoutMs: 10_000 }).then((r) =>
