@@ -2,6 +2,7 @@
 // is the one writer of .loki/verify/ (evidence.json, report.md, SARIF, JUnit, rendered through
 // report/formats.ts), shared by `loki verify` and a run (its reports once, at its end: writeRunReports).
 // Never runs a gate, never decides a verdict.
+import { rmSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
 import { Evidence, type VerdictName } from "../core/evidence-schema.ts";
 import { JITLESS, SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
@@ -87,6 +88,9 @@ export function writeEvidence(
   // JSON first: it validates the record, so an invalid one leaves every old file in place.
   writeFileAtomic(paths.evidence, reports("json"), 0o600, durability);
   if (!options.evidenceOnly) writeReports(paths, reports, durability);
+  // Reports of an earlier evidence (a `loki verify`, an earlier run) would stand beside this one until
+  // the run ends, a VERIFIED among them maybe: none rather than a stale one.
+  else for (const path of [paths.report, paths.sarif, paths.junit]) rmSync(path, { force: true });
   return paths;
 }
 
