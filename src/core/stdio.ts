@@ -6,7 +6,6 @@ import { writeSync } from "node:fs";
 import type { Colors } from "picocolors/types";
 
 type Fd = 1 | 2;
-const NAMES = { 1: "stdout", 2: "stderr" } as const;
 /** Descriptors whose writes go through the stream from now on: it still holds bytes to write. */
 const streamed = new Set<Fd>();
 const guarded = new Set<Fd>();
