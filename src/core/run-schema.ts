@@ -119,12 +119,13 @@ export type RunIntegrityFile = z.infer<typeof RunIntegrityFile>;
 
 const TokenMap = lazySchema(() => z.record(z.string(), TokenCounts));
 
+/** The fields every line of a run's streams starts with (events, the cost ledger, episodes), built with the schema that spreads them. */
+const lineStart = () => ({ ts: IsoTime, run_id: z.string(), iteration: z.number().int() });
+
 /** metrics/cost.jsonl: one line per agent call; `basis` says whether the dollars are exact. */
 export const CostEntry = lazySchema(() =>
   z.object({
-    ts: IsoTime,
-    run_id: z.string(),
-    iteration: z.number().int(),
+    ...lineStart(),
     call_id: z.string(),
     role: z.enum(["build", "review", "judge", "plan"]),
     provider: z.string(),
@@ -139,12 +140,11 @@ export const CostEntry = lazySchema(() =>
 );
 export type CostEntry = z.infer<typeof CostEntry>;
 
-const EventBase = { ts: IsoTime, run_id: z.string(), iteration: z.number().int() };
 /** events.jsonl: the one typed event stream of a run. */
 export const LokiEvent = lazySchema(() =>
   z.discriminatedUnion("kind", [
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("run_started"),
       provider: z.string(),
       model: z.string(),
@@ -153,18 +153,18 @@ export const LokiEvent = lazySchema(() =>
       resumed: z.boolean(),
       budget_usd: z.number().nullable(),
     }),
-    z.object({ ...EventBase, kind: z.literal("iteration_started") }),
+    z.object({ ...lineStart(), kind: z.literal("iteration_started") }),
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("prompt_built"),
       bytes: z.number().int(),
       items: z.number().int(),
       /** Ids of the memories (earlier runs' episodes and learnings) the prompt carried. */
       memories: z.array(z.string()).optional(),
     }),
-    z.object({ ...EventBase, kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("agent_started"), provider: z.string(), model: z.string(), call_id: z.string() }),
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("agent_finished"),
       provider: z.string(),
       model: z.string(),
@@ -177,28 +177,28 @@ export const LokiEvent = lazySchema(() =>
       duration_ms: z.number(),
       claimed_done: z.boolean(),
     }),
-    z.object({ ...EventBase, kind: z.literal("checkpoint"), sha: z.string().nullable(), changed: z.boolean() }),
-    z.object({ ...EventBase, kind: z.literal("gate_result"), gate: z.string(), status: GateStatus, reason: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("checkpoint"), sha: z.string().nullable(), changed: z.boolean() }),
+    z.object({ ...lineStart(), kind: z.literal("gate_result"), gate: z.string(), status: GateStatus, reason: z.string() }),
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("ship_gate"),
       verdict: z.enum(["VERIFIED", "CONCERNS", "BLOCKED"]),
       reasons: z.array(z.string()),
       trigger: z.string(),
     }),
-    z.object({ ...EventBase, kind: z.literal("budget_warning"), spent_usd: z.number(), limit_usd: z.number() }),
-    z.object({ ...EventBase, kind: z.literal("budget_exceeded"), spent_usd: z.number(), limit_usd: z.number() }),
+    z.object({ ...lineStart(), kind: z.literal("budget_warning"), spent_usd: z.number(), limit_usd: z.number() }),
+    z.object({ ...lineStart(), kind: z.literal("budget_exceeded"), spent_usd: z.number(), limit_usd: z.number() }),
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("retry"),
       provider: z.string(),
       error_class: z.string(),
       wait_ms: z.number(),
       attempt: z.number().int(),
     }),
-    z.object({ ...EventBase, kind: z.literal("provider_failover"), from: z.string(), to: z.string(), reason: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("provider_failover"), from: z.string(), to: z.string(), reason: z.string() }),
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("model_fallback"),
       provider: z.string(),
       from: z.string(),
@@ -206,15 +206,15 @@ export const LokiEvent = lazySchema(() =>
       reason: z.string(),
     }),
     /** `by`: who asked (the PAUSE file's first line: "paused by dashboard", "paused by loki pause"). */
-    z.object({ ...EventBase, kind: z.literal("paused"), by: z.string().optional() }),
-    z.object({ ...EventBase, kind: z.literal("resumed") }),
-    z.object({ ...EventBase, kind: z.literal("stalled"), count: z.number().int() }),
-    z.object({ ...EventBase, kind: z.literal("warning"), message: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("paused"), by: z.string().optional() }),
+    z.object({ ...lineStart(), kind: z.literal("resumed") }),
+    z.object({ ...lineStart(), kind: z.literal("stalled"), count: z.number().int() }),
+    z.object({ ...lineStart(), kind: z.literal("warning"), message: z.string() }),
     /** A failure and the fix that passed its checks became a learning (memory/learnings.ts); global: also kept in ~/.loki/memory. */
-    z.object({ ...EventBase, kind: z.literal("memory_learned"), id: z.string(), symptom: z.string(), global: z.boolean() }),
+    z.object({ ...lineStart(), kind: z.literal("memory_learned"), id: z.string(), symptom: z.string(), global: z.boolean() }),
     /** The run's task queue was made: by the planning pass (planner), its fallback, or the checklist as one task. */
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("plan_made"),
       source: z.enum(["planner", "fallback", "checklist"]),
       tasks: z.number().int(),
@@ -224,7 +224,7 @@ export const LokiEvent = lazySchema(() =>
     }),
     /** An iteration took up a task, and how its attempt ended (done, one more failure, dead-lettered). */
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("task_started"),
       task: z.string(),
       title: z.string(),
@@ -232,23 +232,23 @@ export const LokiEvent = lazySchema(() =>
       attempt: z.number().int(),
     }),
     z.object({
-      ...EventBase,
+      ...lineStart(),
       kind: z.literal("task_finished"),
       task: z.string(),
       outcome: z.enum(["done", "retry", "dead_letter"]),
       attempts: z.number().int(),
     }),
     /** A failed ship gate's findings became tasks (at most once per planner.replan_every iterations). */
-    z.object({ ...EventBase, kind: z.literal("replanned"), tasks: z.array(z.string()), reasons: z.number().int() }),
+    z.object({ ...lineStart(), kind: z.literal("replanned"), tasks: z.array(z.string()), reasons: z.number().int() }),
     /** What grading runs changed on this iteration's tree (a greenfield run's first package.json). */
-    z.object({ ...EventBase, kind: z.literal("project_detected"), detection: Detection }),
+    z.object({ ...lineStart(), kind: z.literal("project_detected"), detection: Detection }),
     /** A phase of the iteration ended: when it began and how long it took (the dashboard's timeline). */
-    z.object({ ...EventBase, kind: z.literal("phase_finished"), phase: Phase, started_at: IsoTime, ms: z.number().nonnegative() }),
+    z.object({ ...lineStart(), kind: z.literal("phase_finished"), phase: Phase, started_at: IsoTime, ms: z.number().nonnegative() }),
     /** A requested model (.loki/control/model.json) took effect from this iteration on. */
-    z.object({ ...EventBase, kind: z.literal("model_switched"), from: z.string(), to: z.string(), by: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("model_switched"), from: z.string(), to: z.string(), by: z.string() }),
     /** A requested budget cap (.loki/control/budget.json) took effect. */
-    z.object({ ...EventBase, kind: z.literal("budget_raised"), from: z.number().nullable(), to: z.number(), by: z.string() }),
-    z.object({ ...EventBase, kind: z.literal("run_finished"), outcome: Outcome, exit_code: z.number().int(), reason: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("budget_raised"), from: z.number().nullable(), to: z.number(), by: z.string() }),
+    z.object({ ...lineStart(), kind: z.literal("run_finished"), outcome: Outcome, exit_code: z.number().int(), reason: z.string() }),
   ]),
 );
 export type LokiEvent = z.infer<typeof LokiEvent>;
@@ -310,9 +310,7 @@ const GitSha = lazySchema(() => z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/
 /** memory/episodes.jsonl: what one iteration tried and what failed, for later prompts. */
 export const Episode = lazySchema(() =>
   z.object({
-    ts: IsoTime,
-    run_id: z.string(),
-    iteration: z.number().int(),
+    ...lineStart(),
     provider: z.string(),
     result: z.enum(["progress", "no_change", "gates_failed", "agent_error", "ship_rejected", "shipped"]),
     files_changed: z.number().int(),
