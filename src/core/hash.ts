@@ -1,8 +1,13 @@
 // Hashing and canonical JSON: sha256 hex digests, RFC 8785 (JCS) canonical JSON so the same value
 // hashes the same on every machine and in any outside RFC 8785 implementation, and the sorted-keys
-// form loki used before (kept to check what was hashed with it). Pure.
+// form loki used before (kept to check what was hashed with it), and random hex for names and salts.
 import canonicalize from "canonicalize";
 import { internalError } from "./errors.ts";
+
+/** `bytes` random bytes as hex, from Web Crypto (loading node:crypto costs every command's start-up ~3 ms). */
+export function randomHex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
+}
 
 /** Strings are hashed as UTF-8. Bun's one-shot hasher: a spec's ids are hashed by the ten thousand. */
 export function sha256(data: string | Uint8Array): string {

@@ -9,9 +9,7 @@ import { writeFailure } from "./durable.ts";
 import { workspaceError } from "./errors.ts";
 import { ownStartSync, pidStateSync } from "./process-identity.ts";
 import { lazySchema } from "./lazy-schema.ts";
-
-/** `n` random bytes as hex (Web Crypto: node:crypto is not loaded for this). */
-const randomHex = (n: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString("hex");
+import { randomHex } from "./hash.ts";
 
 export const LockOwner = lazySchema(() =>
   z.object({

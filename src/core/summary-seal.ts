@@ -4,6 +4,7 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { replaceFile } from "./durable.ts";
+import { randomHex } from "./hash.ts";
 import { lokiHomeAt } from "./paths.ts";
 
 /** node:crypto, loaded when a summary is first sealed or read: loading it costs ~3 ms of every command's start. */
@@ -42,7 +43,7 @@ function loadOrCreate(path: string): SummaryKey | null {
   if (existing !== undefined) return existing;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.${nodeCrypto().randomBytes(6).toString("hex")}.tmp`;
+    const tmp = `${path}.${process.pid}.${randomHex(6)}.tmp`;
     writeFileSync(tmp, nodeCrypto().randomBytes(KEY_BYTES), { mode: 0o600, flag: "wx" });
     try {
       // A link, not a rename: it appears whole, and fails when another loki made the key first —

@@ -1,7 +1,7 @@
 // Held-out acceptance items (DESIGN §5), commit-reveal: the items are chosen deterministically,
 // stored outside the working tree (~/.loki/heldout/), and only salted hashes go into .loki/.
 import { chmodSync } from "node:fs";
-import { canonicalJson, sha256 } from "../core/hash.ts";
+import { canonicalJson, randomHex, sha256 } from "../core/hash.ts";
 import { heldOutStorePath, itemCommitment, projectKey } from "./heldout-store.ts";
 import { HeldOutCommitment, HeldOutStore, SCHEMA_VERSION, Spec, type SpecItem } from "../core/schema.ts";
 import { memoOfValidated } from "../core/validated.ts";
@@ -41,7 +41,7 @@ export type CommittedHeldOut = { commitment: HeldOutCommitment; store: HeldOutSt
 /** Select, store outside the tree, and write the commitment into .loki/checklist/held-out.json. */
 export function commitHeldOut(ws: Workspace, runId: string, items: readonly SpecItem[], now: Date = new Date()): CommittedHeldOut {
   const chosen = selectHeldOut(items);
-  const salt = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
+  const salt = randomHex(16);
   const store: HeldOutStore = {
     schema_version: SCHEMA_VERSION,
     run_id: runId,
