@@ -37,7 +37,7 @@ function writeFailure(fd: Fd, error: NodeJS.ErrnoException): void {
  * process.stdout or process.stderr, for code that needs a stream (a protocol on stdio, a pipe): a
  * reader that went away is no error there either, and no stack is printed for it.
  */
-export function stdStream(fd: Fd): NodeJS.WriteStream {
+function stdStream(fd: Fd): NodeJS.WriteStream {
   const stream = fd === 1 ? process.stdout : process.stderr;
   if (!guarded.has(fd)) {
     guarded.add(fd);

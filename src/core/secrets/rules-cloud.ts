@@ -1,4 +1,4 @@
-// Secret rules, part 1 of 6: cloud platforms and infrastructure services (over 250 lines: one record
+// Secret rules, part 1 of 6: cloud platforms and infrastructure services (over 400 lines: one record
 // of a few lines per rule, and splitting the table further would only scatter it). Each format is the
 // provider's documented token shape; each rule carries its own true/false samples.
 import { ASSIGN, fake, fakeUuid, rx, type SecretRule, lazySamples } from "./rule.ts";
