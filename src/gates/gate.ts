@@ -7,7 +7,8 @@ import { sha256 } from "../core/hash.ts";
 import type { GraderConfig } from "../core/grader-schema.ts";
 import type { GitSnapshot } from "../core/run-schema.ts";
 import type { GitDirs } from "../core/git.ts";
-import { GateResult, JITLESS, type Severity, type SpecDrift } from "../core/schema.ts";
+import type { GateResult, Severity, SpecDrift } from "../core/schema.ts";
+import { checkGateResult } from "../core/record-check.ts";
 import type { Project } from "./detect.ts";
 
 /** One line of a file with its line number (in the new version when added, the old one when removed). */
@@ -126,11 +127,11 @@ async function runOne(gate: Gate, ctx: GateContext): Promise<GateResult> {
       duration_ms: Math.round(performance.now() - started),
     };
     // A gate that returns a malformed record is a bug in that gate, not evidence: say so.
-    const checked = GateResult.safeParse(result, JITLESS);
-    if (checked.success) return checked.data;
-    const issue = checked.error.issues[0];
+    const checked = checkGateResult(result);
+    if (checked.ok) return checked.result;
+    const { issue } = checked;
     return {
-      ...inconclusive(`gate returned an invalid result: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`),
+      ...inconclusive(`gate returned an invalid result: ${issue.path.join(".") || "(root)"}: ${issue.message}`),
       id: gate.id,
       title: gate.title,
       duration_ms: result.duration_ms,

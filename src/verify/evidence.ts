@@ -5,7 +5,8 @@
 import { rmSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
 import { Evidence, type VerdictName } from "../core/evidence-schema.ts";
-import { JITLESS, SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
+import { SCHEMA_VERSION, type GateResult, type Severity } from "../core/schema.ts";
+import { checkEvidence } from "../core/record-check.ts";
 import { type Durability, ensureWorkspace, readJson, writeFileAtomic, type Workspace } from "../core/workspace.ts";
 import type { Subject } from "../gates/gate.ts";
 import { reportsOf, type Reports } from "./report/formats.ts";
@@ -38,35 +39,33 @@ export type EvidenceInput = {
 
 export function buildEvidence(input: EvidenceInput): Evidence {
   const { subject } = input;
-  return Evidence.parse(
-    {
-      schema_version: SCHEMA_VERSION,
-      generated_at: input.now.toISOString(),
-      tool: { name: "loki", version: pkg.version },
-      source: input.source,
-      run_id: input.runId,
-      ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
-      ...(input.grading === undefined ? {} : { grading: input.grading }),
-      ...(input.detection === undefined ? {} : { detection: input.detection }),
-      repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
-      subject: {
-        files: subject.files.length,
-        insertions: subject.files.reduce((sum, f) => sum + f.added.length, 0),
-        deletions: subject.files.reduce((sum, f) => sum + f.removedCount, 0),
-        includes_worktree: subject.includesWorktree,
-        scope: input.scope,
-      },
-      verdict: input.verdict.verdict,
-      exit_code: input.exitCode ?? Number(VERIFY_EXIT[input.verdict.verdict]),
-      reasons: input.verdict.reasons,
-      block_on: input.blockOn,
-      baseline: input.baseline,
-      gates: input.gates,
-      stages: input.stages ?? [],
-      ...(input.memory === undefined ? {} : { memory: input.memory }),
+  // Checked by Evidence's rules in place of its parse (core/record-check.ts).
+  return checkEvidence({
+    schema_version: SCHEMA_VERSION,
+    generated_at: input.now.toISOString(),
+    tool: { name: "loki", version: pkg.version },
+    source: input.source,
+    run_id: input.runId,
+    ...(input.sandboxed === undefined ? {} : { sandboxed: input.sandboxed }),
+    ...(input.grading === undefined ? {} : { grading: input.grading }),
+    ...(input.detection === undefined ? {} : { detection: input.detection }),
+    repo: { root: subject.root, head: subject.head, base: subject.base, base_ref: input.baseRef, branch: input.branch },
+    subject: {
+      files: subject.files.length,
+      insertions: subject.files.reduce((sum, f) => sum + f.added.length, 0),
+      deletions: subject.files.reduce((sum, f) => sum + f.removedCount, 0),
+      includes_worktree: subject.includesWorktree,
+      scope: input.scope,
     },
-    JITLESS,
-  );
+    verdict: input.verdict.verdict,
+    exit_code: input.exitCode ?? Number(VERIFY_EXIT[input.verdict.verdict]),
+    reasons: input.verdict.reasons,
+    block_on: input.blockOn,
+    baseline: input.baseline,
+    gates: input.gates,
+    stages: input.stages ?? [],
+    ...(input.memory === undefined ? {} : { memory: input.memory }),
+  });
 }
 
 /**

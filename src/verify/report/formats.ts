@@ -1,8 +1,8 @@
 // The one table of report formats: format → renderer (evidence → text). Every file loki writes
 // from an evidence record — .loki/verify/*, --sarif, --junit, --json, the GitHub job summary — is
 // rendered through it, and reportsOf renders each format at most once however often it is written.
-import { Evidence } from "../../core/evidence-schema.ts";
-import { JITLESS } from "../../core/schema.ts";
+import type { Evidence } from "../../core/evidence-schema.ts";
+import { checkEvidence } from "../../core/record-check.ts";
 import { stepSummary } from "./github.ts";
 import { toJunit } from "./junit.ts";
 import { renderReport } from "./markdown.ts";
@@ -13,8 +13,8 @@ export type Renderer = (evidence: Evidence) => string;
 export type Renderers = Readonly<Record<ReportFormat, Renderer>>;
 
 export const RENDERERS: Renderers = {
-  // Validated on the way out, as every JSON file under .loki/ is: the schema is the contract.
-  json: (evidence) => `${JSON.stringify(Evidence.parse(evidence, JITLESS), null, 2)}\n`,
+  // Validated on the way out, as every JSON file under .loki/ is: by the schema's rules (core/record-check.ts).
+  json: (evidence) => `${JSON.stringify(checkEvidence(evidence), null, 2)}\n`,
   markdown: renderReport,
   sarif: (evidence) => `${JSON.stringify(toSarif(evidence), null, 2)}\n`,
   junit: toJunit,
