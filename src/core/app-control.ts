@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { lazySchema } from "./lazy-schema.ts";
 import { AppDetection, AppState, HealthRecord } from "./app-schema.ts";
 import { pidStateSync, processStartSync } from "./process-identity.ts";
 import { readJson, writeJson, type Workspace } from "./workspace.ts";
@@ -12,9 +13,9 @@ import { readJson, writeJson, type Workspace } from "./workspace.ts";
 // Its own schema_version and time types (not schema.ts's): `loki status` reads the app view, and must
 // not build every schema loki has to start.
 const SCHEMA_VERSION = 1 as const;
-export const AppRestartRequest = z
-  .object({ schema_version: z.literal(SCHEMA_VERSION), requested_at: z.string().min(1), by: z.string().min(1).max(200) })
-  .strict();
+export const AppRestartRequest = lazySchema(() =>
+  z.object({ schema_version: z.literal(SCHEMA_VERSION), requested_at: z.string().min(1), by: z.string().min(1).max(200) }).strict(),
+);
 export type AppRestartRequest = z.infer<typeof AppRestartRequest>;
 
 /** What a state that still claims a running app says when its supervisor is gone. */

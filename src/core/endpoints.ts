@@ -30,25 +30,27 @@ export type Endpoint = {
   config: Readonly<Record<string, unknown>>;
 };
 
-export const ProviderSettings = z
-  .object({
-    /** The API the CLI calls instead of its vendor's (a gateway, Ollama, vLLM, LM Studio). */
-    base_url: z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }).optional(),
-    /** The wire protocol at base_url (cline, opencode, aider): Anthropic Messages or OpenAI-compatible. */
-    api: z.enum(["anthropic", "openai"]).optional(),
-    /** The variable that holds the key for base_url: loki.yaml names it, the key itself stays in the environment. */
-    api_key_env: EnvName.optional(),
-    /** The model this provider runs for every phase, unless `models` names one for the phase's tier. */
-    model: z.string().min(1).optional(),
-    models: z.object(Object.fromEntries(MODEL_TIERS.map((tier) => [tier, z.string().min(1).optional()]))).optional(),
-    /** USD per million tokens; 0 is allowed: a free local model. Every call on this provider is then billed "declared". */
-    price: z.object({ input: Usd, output: Usd }).strict().optional(),
-    /** Escape hatches: argv appended to every call, and config merged into what loki generates for the CLI. */
-    extra_args: z.array(z.string()).optional(),
-    config: z.record(z.string(), z.unknown()).optional(),
-  })
-  // A misspelt key (baseurl) would send the calls to the vendor's API with the vendor's key: an error, not a warning.
-  .strict();
+export const ProviderSettings = lazySchema(() =>
+  z
+    .object({
+      /** The API the CLI calls instead of its vendor's (a gateway, Ollama, vLLM, LM Studio). */
+      base_url: z.url({ protocol: /^https?$/, message: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }).optional(),
+      /** The wire protocol at base_url (cline, opencode, aider): Anthropic Messages or OpenAI-compatible. */
+      api: z.enum(["anthropic", "openai"]).optional(),
+      /** The variable that holds the key for base_url: loki.yaml names it, the key itself stays in the environment. */
+      api_key_env: EnvName.optional(),
+      /** The model this provider runs for every phase, unless `models` names one for the phase's tier. */
+      model: z.string().min(1).optional(),
+      models: z.object(Object.fromEntries(MODEL_TIERS.map((tier) => [tier, z.string().min(1).optional()]))).optional(),
+      /** USD per million tokens; 0 is allowed: a free local model. Every call on this provider is then billed "declared". */
+      price: z.object({ input: Usd, output: Usd }).strict().optional(),
+      /** Escape hatches: argv appended to every call, and config merged into what loki generates for the CLI. */
+      extra_args: z.array(z.string()).optional(),
+      config: z.record(z.string(), z.unknown()).optional(),
+    })
+    // A misspelt key (baseurl) would send the calls to the vendor's API with the vendor's key: an error, not a warning.
+    .strict(),
+);
 export type ProviderSettings = z.infer<typeof ProviderSettings>;
 
 /** Each protocol's vendor URL, written out for an endpoint with a key and no URL (so ANTHROPIC_BASE_URL & co. cannot redirect the key). */
@@ -69,23 +71,31 @@ export function sdkBaseUrl(endpoint: Pick<Endpoint, "baseUrl" | "api">): string 
 /** What each CLI can speak at a custom base URL: claude only Anthropic's API, codex only OpenAI's (Responses). */
 const ONLY_API: Readonly<Partial<Record<ProviderIdName, Endpoint["api"]>>> = { claude: "anthropic", codex: "openai" };
 
-export const ProvidersConfig = z
-  .object(
-    Object.fromEntries(PROVIDER_IDS.map((id) => [id, ProviderSettings.optional()])) as Record<
-      ProviderIdName,
-      z.ZodOptional<typeof ProviderSettings>
-    >,
-  )
-  .strict()
-  .superRefine((providers, ctx) => {
-    for (const id of PROVIDER_IDS) {
-      const api = providers[id]?.api;
-      const only = ONLY_API[id];
-      if (api && only && api !== only)
-        ctx.addIssue({ code: "custom", path: [id, "api"], message: `${id} speaks only the ${only} API; remove api or set it to ${only}` });
-    }
-  })
-  .default(() => ({}));
+/** `providers:` without its default: a field takes `ProvidersObject.default(…)` (ProvidersConfig), so that
+ *  the JSON Schema generator meets a default whose inner schema is this stand-in, never a stand-in default. */
+export const ProvidersObject = lazySchema(() =>
+  z
+    .object(
+      Object.fromEntries(PROVIDER_IDS.map((id) => [id, ProviderSettings.optional()])) as Record<
+        ProviderIdName,
+        z.ZodOptional<typeof ProviderSettings>
+      >,
+    )
+    .strict()
+    .superRefine((providers, ctx) => {
+      for (const id of PROVIDER_IDS) {
+        const api = providers[id]?.api;
+        const only = ONLY_API[id];
+        if (api && only && api !== only)
+          ctx.addIssue({
+            code: "custom",
+            path: [id, "api"],
+            message: `${id} speaks only the ${only} API; remove api or set it to ${only}`,
+          });
+      }
+    }),
+);
+export const ProvidersConfig = lazySchema(() => ProvidersObject.default(() => ({})));
 export type ProvidersConfig = z.infer<typeof ProvidersConfig>;
 
 /** The variable each CLI itself reads for its base URL, taken as `providers.<id>.base_url` when that is unset. */

@@ -19,10 +19,12 @@ export const TrustedKey = lazySchema(() =>
 );
 export type TrustedKey = z.infer<typeof TrustedKey>;
 
-export const TrustedKeys = z
-  .object({ schema_version: Version, keys: z.array(TrustedKey) })
-  .refine((list) => new Set(list.keys.map((k) => k.fingerprint)).size === list.keys.length, {
-    message: "a fingerprint is listed twice",
-    path: ["keys"],
-  });
+export const TrustedKeys = lazySchema(() =>
+  z
+    .object({ schema_version: Version, keys: z.array(TrustedKey) })
+    .refine((list) => new Set(list.keys.map((k) => k.fingerprint)).size === list.keys.length, {
+      message: "a fingerprint is listed twice",
+      path: ["keys"],
+    }),
+);
 export type TrustedKeys = z.infer<typeof TrustedKeys>;

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig, REPO_ONLY_KEYS, userConfigPath } from "../../src/core/config.ts";
+import { Config, defaultConfig, loadConfig, REPO_ONLY_KEYS, userConfigPath } from "../../src/core/config.ts";
 import { loki } from "../helpers/cli.ts";
 import { tmpdir } from "../helpers/tmp.ts";
 
@@ -116,5 +116,25 @@ describe("the user config through the CLI", () => {
     const verify = await loki(["verify"], { cwd: dir.path, env: grading.env });
     expect(verify.code).toBe(3);
     expect(verify.stderr).toContain(`${file}: "verify" cannot be set in the user config`);
+  });
+});
+
+describe("the defaults, when nothing sets anything", () => {
+  test("defaultConfig is Config.parse({}), key for key, and a fresh value each time", () => {
+    expect(defaultConfig()).toStrictEqual(Config.parse({}));
+    const first = defaultConfig();
+    first.planner.mode = "off";
+    expect(defaultConfig().planner.mode).toBe("auto");
+  });
+
+  test("loadConfig with no file, no LOKI_ variable and no flag gives them; any layer is parsed by the schema", async () => {
+    await using dir = await tmpdir({ files: {} });
+    const env = { HOME: join(dir.path, "home") };
+    const empty = loadConfig(dir.path, env);
+    expect(empty).toEqual({ config: Config.parse({}), warnings: [], files: [], origins: new Map() });
+    expect(loadConfig(dir.path, { ...env, LOKI_MAX_ITERATIONS: "7" }).config.max_iterations).toBe(7);
+    expect(loadConfig(dir.path, env, { max_iterations: 9 }).config.max_iterations).toBe(9);
+    expect(() => loadConfig(dir.path, env, { max_iterations: -1 })).toThrow(/max_iterations/);
+    expect(loadConfig(dir.path, env, {}, { lokiYaml: "council: false\n" }).config.council).toBe(false);
   });
 });
