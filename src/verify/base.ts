@@ -42,7 +42,13 @@ async function defaultBase(root: string, current: Branch): Promise<{ ref: string
   return null;
 }
 
-export async function resolveBase(root: string, base: string | undefined, branch: Branch): Promise<ResolvedBase> {
+/** `known`: the commit the named base is, when the caller has read it already (null: not read, or not one). */
+export async function resolveBase(
+  root: string,
+  base: string | undefined,
+  branch: Branch,
+  known: Promise<string | null> = Promise.resolve(null),
+): Promise<ResolvedBase> {
   const chosen = base !== undefined ? { ref: base, how: "explicit" as const } : await defaultBase(root, branch);
   if (chosen === null) {
     const hint = (await isShallow(root)) ? SHALLOW_HINT : "name one: loki verify origin/main (or fetch it first: git fetch origin main)";
@@ -52,7 +58,7 @@ export async function resolveBase(root: string, base: string | undefined, branch
   // git process's wait instead of two (nothing moves the ref between them; its answer counts only
   // when the name is a commit).
   const [sha, merge] = await Promise.all([
-    commitOf(root, chosen.ref),
+    base !== undefined ? known.then((commit) => commit ?? commitOf(root, chosen.ref)) : commitOf(root, chosen.ref),
     nameable(chosen.ref) ? git(root, ["merge-base", "--end-of-options", `${chosen.ref}^{commit}`, "HEAD"]) : null,
   ]);
   if (sha === null || merge === null) throw await unknownBase(root, chosen.ref);

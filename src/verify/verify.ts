@@ -8,7 +8,7 @@ import { configError, gitError, messageOf, usageError } from "../core/errors.ts"
 import { whichBinary } from "../core/exec.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch } from "../core/git.ts";
-import { headBranchOf, ownWorkTree, repoHead } from "../core/git-repo.ts";
+import { headBranchOf, ownWorkTree, repoHead, repoHeadAndCommit } from "../core/git-repo.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
 import { absent, readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
@@ -134,13 +134,20 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   const gates = options.gates ?? ALL_GATES;
   // Independent git reads run side by side (a named base resolves while HEAD and the branch are read);
   // their errors are thrown in the order the checks read: repository, first commit, baseline, base.
-  const repo = repoHead(options.cwd);
+  // A named base is read with the repository and HEAD, in one git process (each on its own if that fails).
+  const both = options.base === undefined ? Promise.resolve(null) : repoHeadAndCommit(options.cwd, options.base);
+  const repo = both.then((read) => read?.repo ?? repoHead(options.cwd));
   // The branch from the HEAD file of the git directory rev-parse names; git is asked only when it is not plain.
   const branchRead = repo.then((r) => {
     const branch = r.head === null ? undefined : headBranchOf(r.gitDir);
     return branch === undefined ? currentBranch(options.cwd) : branch;
   });
-  const baseRead = resolveBase(options.cwd, options.base, branchRead);
+  const baseRead = resolveBase(
+    options.cwd,
+    options.base,
+    branchRead,
+    both.then((read) => read?.commit ?? null),
+  );
   baseRead.catch(() => undefined);
   branchRead.catch(() => undefined);
   const repository = await repo;
