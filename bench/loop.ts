@@ -53,7 +53,23 @@ export function benchRepo(work: string, options: { stepFile: string; config: str
   return { repo, bin };
 }
 
-/** `loki start prd.md` from source in a bench repo, with `bin` (the fake agent) first on PATH, no model traffic. */
+let bundled: string[] | undefined;
+
+/**
+ * loki as the package runs it (bin/loki.js once installed): the bytecode bundle `npm pack` builds,
+ * dist/cli/cli.js, on the Bun the package installs, with the launcher's runtime flags. Built afresh once
+ * per bench process, so that it is this checkout's code. (From the sources, every agent call's integrity
+ * check also walks src/, about 330 files: a cost only a checkout pays.)
+ */
+function packageCli(): string[] {
+  if (bundled) return bundled;
+  const build = Bun.spawnSync([process.execPath, "run", "build:cli"], { cwd: ROOT, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`bun run build:cli failed: ${build.stderr.toString()}`);
+  bundled = [process.execPath, "--no-env-file", `--config=${join(ROOT, "bin", "loki.bunfig.toml")}`, join(ROOT, "dist", "cli", "cli.js")];
+  return bundled;
+}
+
+/** `loki start prd.md` as the package runs it (packageCli) in a bench repo, with `bin` (the fake agent) first on PATH, no model traffic. */
 export function benchStart(repo: string, bin: string) {
   const env = {
     ...process.env,
@@ -63,7 +79,7 @@ export function benchStart(repo: string, bin: string) {
     CI: "true",
     NO_COLOR: "1",
   };
-  return Bun.spawnSync([process.execPath, join(ROOT, "src", "cli.ts"), "start", "prd.md"], {
+  return Bun.spawnSync([...packageCli(), "start", "prd.md"], {
     cwd: repo,
     env,
     stdin: "ignore",
