@@ -16,12 +16,16 @@ type Def = {
   entries?: Record<string, string>;
   keyType?: z.ZodType;
   valueType?: z.ZodType;
+  catchall?: z.ZodType;
 };
 
 /** The rule a zod schema states, read from its definition; a node of a kind these schemas do not use throws. */
 function ruleOf(schema: z.ZodType): Rule {
   const def = (schema as unknown as { _zod: { def: Def } })._zod.def;
   const checks = (def.checks ?? []).map((c) => c._zod.def);
+  // Only string, number and array nodes carry checks the rules state; a refine or a strict/loose object anywhere is a rule they lack.
+  if (!["string", "number", "array"].includes(def.type)) expect([def.type, checks]).toEqual([def.type, []]);
+  if (def.type === "object") expect([def.type, def.catchall]).toEqual([def.type, undefined]);
   switch (def.type) {
     case "string": {
       const min = checks.find((c) => c.check === "min_length");
