@@ -1,7 +1,7 @@
 // `bun bench/dashboard.ts`: the dashboard's targets in Debian's Chromium — p95 append→DOM, a 5,000-event
 // run's first render, page weight, the server's idle CPU — each beside a floor measured in the same run
 // (a bare SSE push, a bare page parsing the same snapshot, gzip of the same bytes, a bare SSE server).
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -15,19 +15,25 @@ const WORK = join(tmpdir(), "loki-bench-dashboard");
 const EVENTS = 5_000;
 const APPENDS = 60;
 const CPU_WINDOW_MS = 10_000;
+/** Appended to both servers: a line on stdin gets the process's CPU time so far, in ms, on stdout
+ *  (getrusage: every thread, those that have ended too, to the microsecond). */
+const CPU_ON_ASK = `process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write((u.user + u.system) / 1000 + "\\n"); });`;
+
 /** The dashboard server alone in a process (its CPU is read from /proc): prints its URL, then idles. The
  *  programmatic `url` (`?t=`), not the one-use `launchUrl`: the render runs open many fresh tabs. */
 const SERVER = `import { startDashboard } from ${JSON.stringify(join(ROOT, "src/dashboard/server.ts"))};
 import { dashboardDeps } from ${JSON.stringify(join(ROOT, "src/commands/dashboard.ts"))};
 const root = process.argv[2];
 const d = await startDashboard({ root, port: 0, deps: dashboardDeps(root) });
-console.log(d.url);`;
+console.log(d.url);
+${CPU_ON_ASK}`;
 
 /** The idle-CPU floor: a bare Bun.serve holding one SSE stream with the same 5 s heartbeat, no files watched. */
 const IDLE_FLOOR = `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 0, fetch(req) {
   if (new URL(req.url).pathname !== "/events") return new Response("<!doctype html><title>floor</title>", { headers: { "Content-Type": "text/html" } });
   let t; return new Response(new ReadableStream({ start(c) { t = setInterval(() => c.enqueue(new TextEncoder().encode("event: hb\\ndata: {}\\n\\n")), 5000); }, cancel() { clearInterval(t); } }), { headers: { "Content-Type": "text/event-stream" } });
-} }); console.log("http://127.0.0.1:" + s.port + "/");`;
+} }); console.log("http://127.0.0.1:" + s.port + "/");
+${CPU_ON_ASK}`;
 
 /** A finished 3-iteration run of a zero-latency fake agent, then padded to 5,000 events. */
 function fixture(): { repo: string; runId: string } {
@@ -134,33 +140,38 @@ function floorServer(snapshot: string) {
   return { origin: `http://127.0.0.1:${server.port}`, push, stop: () => server.stop(true) };
 }
 
-/** utime + stime of a process, in ms. */
-/** CPU time of a process's live threads, from schedstat (nanoseconds: /proc/<pid>/stat's 10 ms ticks
- *  would read a quiet floor as 0 and make the ratio infinite). */
-function cpuMs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      // a thread that ended between the listing and the read
-    }
-  }
-  return ns / 1e6;
-}
+type Server = { url: string; kill: () => void; cpuMs: () => Promise<number> };
 
-async function spawnServer(source: string, repo: string): Promise<{ url: string; pid: number; kill: () => void }> {
+async function spawnServer(source: string, repo: string): Promise<Server> {
   const script = join(WORK, `server-${Bun.hash(source)}.ts`);
   writeFileSync(script, source);
-  const child = Bun.spawn([process.execPath, script, repo], { stdout: "pipe", stderr: "inherit", env: { ...process.env, NO_COLOR: "1" } });
+  const child = Bun.spawn([process.execPath, script, repo], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
   let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the dashboard server exited before printing its URL");
-    out += new TextDecoder().decode(value);
-  }
-  return { url: out.trim(), pid: child.pid, kill: () => child.kill() };
+  const line = async (): Promise<string> => {
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the dashboard bench's server exited");
+      out += decoder.decode(value);
+    }
+    const end = out.indexOf("\n");
+    const first = out.slice(0, end);
+    out = out.slice(end + 1);
+    return first;
+  };
+  const url = (await line()).trim();
+  const cpuMs = async () => {
+    child.stdin.write("\n");
+    child.stdin.flush();
+    return Number(await line());
+  };
+  return { url, kill: () => child.kill(), cpuMs };
 }
 
 export type DashboardBench = { latency: Measured; render: Measured; weight: Measured; idleCpu: Measured };
@@ -193,9 +204,9 @@ export async function benchDashboard(): Promise<DashboardBench> {
     await idleTab.goto(idle.url);
     await idleTab.evaluate(`new EventSource("/events")`);
     await Bun.sleep(3000);
-    const [s0, f0] = [cpuMs(server.pid), cpuMs(idle.pid)];
+    const [s0, f0] = [await server.cpuMs(), await idle.cpuMs()];
     await Bun.sleep(CPU_WINDOW_MS);
-    const idleCpu = { median: cpuMs(server.pid) - s0, floor: cpuMs(idle.pid) - f0, runs: 1 };
+    const idleCpu = { median: (await server.cpuMs()) - s0, floor: (await idle.cpuMs()) - f0, runs: 1 };
     await idleTab.close();
 
     const events = join(repo, ".loki", "events.jsonl");
