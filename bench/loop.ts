@@ -1,6 +1,6 @@
 // `bun bench/loop.ts`: loki's own overhead per iteration (prompt, checkpoint, gates, state, events)
-// with a zero-latency fake agent on a 1,000-file repo, against its floor (a plain git commit of the
-// same one-file change, timed before and after the run); and the size .loki/ reaches in 50 iterations.
+// with a zero-latency fake agent on a 1,000-file repo over three runs, against its floor (a plain git
+// commit of the same one-file change, timed before and after each run); and the size .loki/ reaches in 50 iterations.
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dir, "..");
 // Outside this checkout: loki looks for a provider CLI in node_modules/.bin above the repository
 // first, and would find the real claude of loki's own devDependencies instead of the fake on PATH.
 const WORK = join(tmpdir(), "loki-bench-loop");
-const ITERATIONS = 50;
+export const ITERATIONS = 50;
 /** Checkpoint commits timed for the floor, half before the run and half after it, each half after one warm-up. */
 const FLOOR_RUNS = 20;
 const GIT = ["git", "-c", "user.name=loki-bench", "-c", "user.email=bench@loki.invalid", "-c", "commit.gpgsign=false"];
@@ -143,9 +143,15 @@ function outsideAgent(repo: string, events: LokiEvent[]): number[] {
   });
 }
 
-/** Median per-iteration overhead over the run's iterations against the checkpoint floor; `.loki/`
- *  bytes (without agent transcripts) against the bytes of events.jsonl, the events as written. */
-export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured; promptBytes: Measured; sandboxMs: number }> {
+/** One run's per-iteration overheads and the floor samples around it (`runLoop`), and what the run left. */
+async function oneRound(): Promise<{
+  overheads: number[];
+  floors: number[];
+  sandbox: number[];
+  lokiBytes: number;
+  eventBytes: number;
+  prompts: [number, number];
+}> {
   const repo = setup();
   const before = await checkpointFloor(repo, FLOOR_RUNS / 2, "before");
   const result = benchStart(repo, join(WORK, "bin"));
@@ -155,36 +161,55 @@ export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Meas
   const starts = events.filter((e) => e.kind === "iteration_started");
   const finished = events.find((e) => e.kind === "run_finished");
   // Per iteration: from its start to the next one's (or the run's end), minus the agent's own time.
-  const perIteration = starts.map((start, i) => {
+  const overheads = starts.map((start, i) => {
     const end = Date.parse((starts[i + 1] ?? finished)?.ts ?? "");
     const agent = events.find((e) => e.kind === "agent_finished" && e.iteration === start.iteration);
     return end - Date.parse(start.ts) - (agent?.kind === "agent_finished" ? agent.duration_ms : 0);
   });
-  const sorted = perIteration.sort((a, b) => a - b);
-  const overheadMs = sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-  const lokiBytes = sizeOf(join(repo, ".loki"), (path) => path.endsWith("agent.jsonl"));
-  const eventBytes = statSync(eventsPath).size;
   // The prompt of the last iteration against iteration 2's, the first to carry the same feedback (the run
   // fails the same way every time): what the learnings, past failures and checks add as iterations pile up.
   const prompt = (n: number) => statSync(join(repo, ".loki", "iterations", String(n), "prompt.md")).size;
-  const floorMs = median([...before, ...(await checkpointFloor(repo, FLOOR_RUNS / 2, "after"))]);
   return {
-    sandboxMs: median(outsideAgent(repo, events)),
-    overhead: { median: overheadMs, floor: floorMs, runs: starts.length },
-    lokiBytes: { median: lokiBytes, floor: eventBytes, runs: 1 },
-    promptBytes: { median: prompt(starts.length), floor: prompt(2), runs: 1 },
+    overheads,
+    floors: [...before, ...(await checkpointFloor(repo, FLOOR_RUNS / 2, "after"))],
+    sandbox: outsideAgent(repo, events),
+    lokiBytes: sizeOf(join(repo, ".loki"), (path) => path.endsWith("agent.jsonl")),
+    eventBytes: statSync(eventsPath).size,
+    prompts: [prompt(starts.length), prompt(2)],
+  };
+}
+
+/** Runs whose iterations and floor samples are pooled: the floor (a few hundred ms of commits each side of
+ *  a run) and the run see this machine's load swings alike only when both are sampled over several runs. */
+const ROUNDS = 3;
+
+/**
+ * Median per-iteration overhead over ROUNDS runs' iterations against the median of the checkpoint floor
+ * samples taken around each run; `.loki/` bytes (without agent transcripts) against the bytes of
+ * events.jsonl, the events as written, and the prompts, from the last run.
+ */
+export async function benchLoop(): Promise<{ overhead: Measured; lokiBytes: Measured; promptBytes: Measured; sandboxMs: number }> {
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await oneRound());
+  const last = rounds[rounds.length - 1] as Awaited<ReturnType<typeof oneRound>>;
+  const overheads = rounds.flatMap((r) => r.overheads);
+  return {
+    sandboxMs: median(rounds.flatMap((r) => r.sandbox)),
+    overhead: { median: median(overheads), floor: median(rounds.flatMap((r) => r.floors)), runs: overheads.length },
+    lokiBytes: { median: last.lokiBytes, floor: last.eventBytes, runs: 1 },
+    promptBytes: { median: last.prompts[0], floor: last.prompts[1], runs: 1 },
   };
 }
 
 if (import.meta.main) {
   const { overhead, lokiBytes, promptBytes, sandboxMs } = await benchLoop();
   console.log(
-    `loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations, floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`,
+    `loop overhead: median ${overhead.median.toFixed(1)} ms per iteration over ${overhead.runs} iterations (${ROUNDS} runs), floor (git add + commit) ${overhead.floor.toFixed(1)} ms, ${(overhead.median / overhead.floor).toFixed(1)}×`,
   );
   console.log(
     `agent call outside the agent itself (sandbox start and end, spawn; counted as the agent's, not above): median ${sandboxMs.toFixed(1)} ms`,
   );
-  console.log(`prompt: iteration ${overhead.runs} ${promptBytes.median} bytes, iteration 2 ${promptBytes.floor} bytes`);
+  console.log(`prompt: iteration ${ITERATIONS} ${promptBytes.median} bytes, iteration 2 ${promptBytes.floor} bytes`);
   console.log(
     `.loki/: ${(lokiBytes.median / 1024).toFixed(0)} KB without transcripts, events.jsonl ${(lokiBytes.floor / 1024).toFixed(0)} KB, ${(lokiBytes.median / lokiBytes.floor).toFixed(1)}×`,
   );
