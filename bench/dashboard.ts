@@ -19,7 +19,7 @@ const CPU_WINDOW_MS = 10_000;
  *  (getrusage: every thread, those that have ended too, to the microsecond). */
 const CPU_ON_ASK = `process.stdin.on("data", () => { const u = process.cpuUsage(); process.stdout.write((u.user + u.system) / 1000 + "\\n"); });`;
 
-/** The dashboard server alone in a process (its CPU is read from /proc): prints its URL, then idles. The
+/** The dashboard server alone in a process (it reports its own CPU, CPU_ON_ASK): prints its URL, then idles. The
  *  programmatic `url` (`?t=`), not the one-use `launchUrl`: the render runs open many fresh tabs. */
 const SERVER = `import { startDashboard } from ${JSON.stringify(join(ROOT, "src/dashboard/server.ts"))};
 import { dashboardDeps } from ${JSON.stringify(join(ROOT, "src/commands/dashboard.ts"))};
