@@ -1,82 +1,57 @@
 // The intake's big arrays — a spec's items and sections, its checklist's items: 20,000 of them in a big
-// PRD — checked in place by plain code to the rules of their zod schemas (core/schema.ts), where zod's
-// parse would build a copy of every one. Pure, changes nothing; a value that breaks a rule is a bug, thrown as internal.
+// PRD — checked in place by their zod schemas' rules (core/record-check.ts problemIn), where zod's parse
+// would build a copy of every one. Pure, changes nothing; a value that breaks a rule is a bug, thrown as internal.
 import { internalError } from "../core/errors.ts";
-import { ItemStatus, SpecItemKind, type ChecklistItem, type SpecItem, type SpecSection } from "../core/schema.ts";
+import { array, int, nonEmpty, object, oneOf, optional, positiveInt, problemIn, type Rule, string } from "../core/record-check.ts";
+import type { ChecklistItem, SpecItem, SpecSection } from "../core/schema.ts";
 
-/** The keys each schema declares, in its order: an item with any other key is refused (zod would drop it),
- *  and tests/spec/spec-check.test.ts fails when the schema gains or loses one. */
-export const SPEC_ITEM_KEYS = ["id", "text", "kind", "section", "group", "source", "verify", "operation"] as const;
-export const SPEC_SECTION_KEYS = ["title", "level", "line"] as const;
-export const CHECKLIST_ITEM_KEYS = ["id", "text", "kind", "section", "source_line", "status"] as const;
+const ITEM_KINDS = ["acceptance", "requirement", "task", "operation", "scenario", "brief"];
 
-type Rule = (value: unknown) => boolean;
-
-const string: Rule = (v) => typeof v === "string";
-const nonEmpty: Rule = (v) => typeof v === "string" && v.length > 0;
-const int: Rule = (v) => Number.isSafeInteger(v);
-const positiveInt: Rule = (v) => Number.isSafeInteger(v) && (v as number) > 0;
-const optional =
-  (rule: Rule): Rule =>
-  (v) =>
-    v === undefined || rule(v);
-const oneOf = (values: readonly string[]): Rule => {
-  const set = new Set<unknown>(values);
-  return (v) => set.has(v);
-};
-const stringArray: Rule = (v) => Array.isArray(v) && v.every(string);
-
-/** An object with only `rules`' keys, each value passing its rule (a missing key is undefined to its rule). */
-function shape(rules: Record<string, Rule>): (value: unknown) => string | null {
-  const keys = Object.keys(rules);
-  return (value) => {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return "expected an object";
-    for (const key in value) if (!Object.hasOwn(rules, key)) return `unrecognized key ${JSON.stringify(key)}`;
-    for (const key of keys) {
-      if (!(rules[key] as Rule)((value as Record<string, unknown>)[key])) return `invalid ${key}`;
-    }
-    return null;
-  };
-}
-
-const sourceProblem = shape({ file: optional(string), line: optional(positiveInt) });
-const operationProblem = shape({ method: string, path: string, responses: stringArray });
-
-const itemProblem = shape({
+/** SpecItem's rules (tests/core/record-check.test.ts holds them, and the two below, to the schemas node by node). */
+export const SPEC_ITEM_RULE: Rule = object({
   id: nonEmpty,
   text: nonEmpty,
-  kind: oneOf(SpecItemKind.options),
+  kind: oneOf(ITEM_KINDS),
   section: optional(string),
   group: optional(string),
-  source: (v) => sourceProblem(v) === null,
+  source: object({ file: optional(string), line: optional(positiveInt) }),
   verify: optional(string),
-  operation: (v) => v === undefined || operationProblem(v) === null,
-} satisfies Record<(typeof SPEC_ITEM_KEYS)[number], Rule>);
+  operation: optional(object({ method: string, path: string, responses: array(string) })),
+});
 
-const sectionProblem = shape({ title: string, level: int, line: int } satisfies Record<(typeof SPEC_SECTION_KEYS)[number], Rule>);
+export const SPEC_SECTION_RULE: Rule = object({ title: string, level: int, line: int });
 
-const checklistItemProblem = shape({
+export const CHECKLIST_ITEM_RULE: Rule = object({
   id: string,
   text: string,
-  kind: oneOf(SpecItemKind.options),
+  kind: oneOf(ITEM_KINDS),
   section: optional(string),
   source_line: optional(int),
-  status: oneOf(ItemStatus.options),
-} satisfies Record<(typeof CHECKLIST_ITEM_KEYS)[number], Rule>);
+  status: oneOf(["pending", "met", "failing", "unknown"]),
+});
 
-/** Throws at the first of `values` that breaks a rule. */
-function checkAll(values: readonly unknown[], where: string, problem: (value: unknown) => string | null): void {
+/** The keys each rule declares, in its schema's order: an item with any other key is refused (zod would drop it). */
+const keysOf = (rule: Rule): string[] => (rule.kind === "object" ? Object.keys(rule.shape) : []);
+export const SPEC_ITEM_KEYS = keysOf(SPEC_ITEM_RULE);
+export const SPEC_SECTION_KEYS = keysOf(SPEC_SECTION_RULE);
+export const CHECKLIST_ITEM_KEYS = keysOf(CHECKLIST_ITEM_RULE);
+
+/** Throws at the first of `values` that breaks `rule`, naming the element and the key it broke. */
+function checkAll(values: readonly unknown[], where: string, rule: Rule): void {
+  const problem = problemIn(rule);
   for (let at = 0; at < values.length; at++) {
-    const found = problem(values[at]);
-    if (found !== null) throw internalError(`${where}[${at}]: ${found}`, { data: { value: values[at] } });
+    const issue = problem(values[at]);
+    if (issue === null) continue;
+    const found = issue.path.length === 0 ? issue.message : `invalid ${issue.path[0]}`;
+    throw internalError(`${where}[${at}]: ${found}`, { data: { value: values[at] } });
   }
 }
 
 /** Each of `items` held to SpecItem's rules. */
-export const checkSpecItems = (items: readonly SpecItem[]): void => checkAll(items, "spec.items", itemProblem);
+export const checkSpecItems = (items: readonly SpecItem[]): void => checkAll(items, "spec.items", SPEC_ITEM_RULE);
 
 /** Each of `sections` held to SpecSection's rules. */
-export const checkSpecSections = (sections: readonly SpecSection[]): void => checkAll(sections, "spec.sections", sectionProblem);
+export const checkSpecSections = (sections: readonly SpecSection[]): void => checkAll(sections, "spec.sections", SPEC_SECTION_RULE);
 
 /** Each of a checklist's `items` held to ChecklistItem's rules. */
-export const checkChecklistItems = (items: readonly ChecklistItem[]): void => checkAll(items, "checklist.items", checklistItemProblem);
+export const checkChecklistItems = (items: readonly ChecklistItem[]): void => checkAll(items, "checklist.items", CHECKLIST_ITEM_RULE);

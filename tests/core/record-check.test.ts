@@ -1,10 +1,12 @@
-// The plain checks of gate results and evidence (core/record-check.ts) are their zod schemas' rules:
-// the same rule at every node, and the same answer as zod's parse on valid and broken records.
+// The plain checks (core/record-check.ts: gate results, evidence, and the spec's items, sections and checklist
+// items in spec/spec-check.ts) are their zod schemas' rules: the same rule at every node, and the same answer
+// as zod's parse on valid and broken records.
 import { describe, expect, test } from "bun:test";
 import { z } from "zod";
 import { Evidence } from "../../src/core/evidence-schema.ts";
 import { checkEvidence, checkGateResult, checkRecord, EVIDENCE_RULE, GATE_RESULT_RULE, type Rule } from "../../src/core/record-check.ts";
-import { GateResult, JITLESS } from "../../src/core/schema.ts";
+import { ChecklistItem, GateResult, JITLESS, SpecItem, SpecSection } from "../../src/core/schema.ts";
+import { CHECKLIST_ITEM_RULE, SPEC_ITEM_RULE, SPEC_SECTION_RULE } from "../../src/spec/spec-check.ts";
 
 type Def = {
   type: string;
@@ -162,6 +164,11 @@ describe("record-check: each rule is its zod schema's", () => {
   });
   test("Evidence, node by node", () => {
     expect(EVIDENCE_RULE).toEqual(ruleOf(Evidence));
+  });
+  test("the spec's and checklist's items and sections (spec/spec-check.ts), node by node", () => {
+    expect(SPEC_ITEM_RULE).toEqual(ruleOf(SpecItem));
+    expect(SPEC_SECTION_RULE).toEqual(ruleOf(SpecSection));
+    expect(CHECKLIST_ITEM_RULE).toEqual(ruleOf(ChecklistItem));
   });
 });
 
