@@ -5,6 +5,7 @@ import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gitError } from "./errors.ts";
 import { filtersOff, git } from "./git.ts";
+import { gitBlobId } from "./hash.ts";
 
 /** What stands for a flagged file's content when it is not there, or cannot be hashed. */
 export const HIDDEN_DELETED = "deleted";
@@ -71,9 +72,7 @@ export async function hiddenChanges(root: string): Promise<Record<string, string
 /** The blob id git gives a symbolic link (its target's text), in the repository's hash (by id length). */
 function linkBlob(file: string, idLength: number): string {
   try {
-    const target = readlinkSync(file, "buffer");
-    const hash = new Bun.CryptoHasher(idLength === 64 ? "sha256" : "sha1");
-    return hash.update(`blob ${target.length}\0`).update(target).digest("hex");
+    return gitBlobId(readlinkSync(file, "buffer"), idLength);
   } catch {
     return HIDDEN_UNREADABLE;
   }

@@ -9,6 +9,12 @@ export function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("hex");
 }
 
+/** The id git gives `bytes` as a blob ("blob <size>\0" then the bytes): sha1, or sha256 where the repository's ids are 64 hex digits. */
+export function gitBlobId(bytes: Uint8Array, idLength: number): string {
+  const hash = new Bun.CryptoHasher(idLength === 64 ? "sha256" : "sha1");
+  return hash.update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
 /** Strings are hashed as UTF-8. Bun's one-shot hasher: a spec's ids are hashed by the ten thousand. */
 export function sha256(data: string | Uint8Array): string {
   return Bun.CryptoHasher.hash("sha256", data, "hex");

@@ -4,6 +4,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { git, nameable } from "../core/git.ts";
+import { gitBlobId } from "../core/hash.ts";
 import { fileRead } from "./diff-lines.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
@@ -149,9 +150,7 @@ function sameOnDisk(path: string, id: string): string | null {
     const stat = fstatSync(fd);
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return null;
     const bytes = readFileSync(fd);
-    const hash = new Bun.CryptoHasher(id.length === 64 ? "sha256" : "sha1");
-    hash.update(`blob ${bytes.length}\0`).update(bytes);
-    return hash.digest("hex") === id ? bytes.toString("utf8") : null;
+    return gitBlobId(bytes, id.length) === id ? bytes.toString("utf8") : null;
   } catch {
     return null;
   } finally {
