@@ -31,36 +31,15 @@ export async function repoHead(
   });
 }
 
-/**
- * repoHead's answer and the commit `ref` names, in one spawn (`loki verify <base>` asks both at once);
- * null when that one answer is not exactly their shape — no commit yet, a base that is no commit, a path
- * with a line break: the caller then asks each on its own, which says what is wrong.
- */
-export async function repoHeadAndCommit(
-  dir: string,
-  ref: string,
-): Promise<{ repo: { root: string; head: string; gitDir: string; infoAttributes: string }; commit: string } | null> {
-  if (ref.trim() === "" || ref.startsWith("-")) return null;
-  const result = await git(
-    ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-path", "info/attributes", "HEAD", `${ref}^{commit}`, "--"],
-    { cwd: dir, timeoutMs: 10_000 },
-  );
-  const lines = result.stdout.split("\n");
-  const [root, gitDir, info, head, commit, dashes, end] = lines;
-  const id = /^[0-9a-f]{40,64}$/;
-  if (!result.ok || lines.length !== 7 || dashes !== "--" || end !== "" || !root || !gitDir || !info || !head || !commit) return null;
-  if (!id.test(head) || !id.test(commit)) return null;
-  return { repo: { root, gitDir, head, infoAttributes: resolve(dir, info) }, commit };
-}
-
 /** gradingRevisions' answer: readSubject's revisions, HEAD's tree, the base commit's id and GitDirs. */
 export type GradingRevisions = { top: string; head: string; headTree: string; infoAttributes: string; baseSha: string; dirs: GitDirs };
 
 /**
  * What grading HEAD against `base` reads of the repository, in one spawn: the top level, HEAD, its tree
  * and $GIT_DIR/info/attributes (readSubject's revisions), the base commit's id, and the git directories
- * with the base's tree (the git_integrity gate's GitDirs). Null when git's answer is not exactly that
- * shape — a bad base, a path with a line break: the callers then ask as they would alone, and say what is wrong.
+ * with the base's tree (the git_integrity gate's GitDirs); `loki verify <base>` takes its repository, HEAD
+ * and base commit from it too. Null when git's answer is not exactly that shape — a bad base, a path with a
+ * line break: the callers then ask as they would alone, and say what is wrong.
  */
 export async function gradingRevisions(dir: string, base: string): Promise<GradingRevisions | null> {
   if (base.trim() === "" || base.startsWith("-")) return null;

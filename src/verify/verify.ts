@@ -8,7 +8,7 @@ import { configError, gitError, messageOf, usageError } from "../core/errors.ts"
 import { whichBinary } from "../core/exec.ts";
 import { HeldoutResult, type Evidence } from "../core/evidence-schema.ts";
 import { currentBranch } from "../core/git.ts";
-import { headBranchOf, ownWorkTree, repoHead, repoHeadAndCommit } from "../core/git-repo.ts";
+import { gradingRevisions, headBranchOf, ownWorkTree, repoHead } from "../core/git-repo.ts";
 import { Severity, type GateResult } from "../core/schema.ts";
 import { absent, readJson, workspaceAt, writeFileAtomic } from "../core/workspace.ts";
 import { ALL_GATES } from "../gates/all.ts";
@@ -135,8 +135,10 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
   // Independent git reads run side by side (a named base resolves while HEAD and the branch are read);
   // their errors are thrown in the order the checks read: repository, first commit, baseline, base.
   // A named base is read with the repository and HEAD, in one git process (each on its own if that fails).
-  const both = options.base === undefined ? Promise.resolve(null) : repoHeadAndCommit(options.cwd, options.base);
-  const repo = both.then((read) => read?.repo ?? repoHead(options.cwd));
+  const both = options.base === undefined ? Promise.resolve(null) : gradingRevisions(options.cwd, options.base);
+  const repo = both.then((read) =>
+    read ? { root: read.top, head: read.head, gitDir: read.dirs.gitDir, infoAttributes: read.infoAttributes } : repoHead(options.cwd),
+  );
   // The branch from the HEAD file of the git directory rev-parse names; git is asked only when it is not plain.
   const branchRead = repo.then((r) => {
     const branch = r.head === null ? undefined : headBranchOf(r.gitDir);
@@ -146,7 +148,7 @@ export async function verifyRepo(options: VerifyOptions): Promise<VerifyOutcome>
     options.cwd,
     options.base,
     branchRead,
-    both.then((read) => read?.commit ?? null),
+    both.then((read) => read?.baseSha ?? null),
   );
   baseRead.catch(() => undefined);
   branchRead.catch(() => undefined);

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { headBranchOf, repoHead, repoHeadAndCommit } from "../../src/core/git-repo.ts";
+import { gradingRevisions, headBranchOf, repoHead } from "../../src/core/git-repo.ts";
 import { git, tmpdir } from "../helpers/tmp.ts";
 
 const gitDirOf = (dir: string) => git(dir, ["rev-parse", "--absolute-git-dir"]).trim();
@@ -46,8 +46,8 @@ describe("headBranchOf", () => {
   });
 });
 
-describe("repoHeadAndCommit", () => {
-  test("repoHead's answer and the base's commit in one spawn, exactly as each alone gives them", async () => {
+describe("gradingRevisions, as `loki verify <base>` reads the repository and its base in one spawn", () => {
+  test("repoHead's answer and the base's commit, exactly as each alone gives them", async () => {
     await using repo = await tmpdir({ commit: true });
     const base = git(repo.path, ["rev-parse", "HEAD"]).trim();
     git(repo.path, ["tag", "v1"]);
@@ -55,18 +55,21 @@ describe("repoHeadAndCommit", () => {
     git(repo.path, ["add", "b.txt"]);
     git(repo.path, ["commit", "-qm", "b"]);
     for (const ref of [base, "v1", "HEAD~1", "HEAD^"]) {
-      const both = await repoHeadAndCommit(repo.path, ref);
-      expect(both?.repo).toEqual((await repoHead(repo.path)) as never);
-      expect(both?.commit).toBe(base);
+      const read = await gradingRevisions(repo.path, ref);
+      const alone = await repoHead(repo.path);
+      expect(read && { root: read.top, head: read.head, gitDir: read.dirs.gitDir, infoAttributes: read.infoAttributes }).toEqual(
+        alone as never,
+      );
+      expect(read?.baseSha).toBe(base);
     }
   });
 
   test("null, for the caller to ask each on its own, whenever the one answer is not exactly that shape", async () => {
     await using repo = await tmpdir({ commit: true });
     for (const ref of ["nosuch", "HEAD~1..HEAD", "-x", "", " ", "HEAD:README.md", "a\nb"])
-      expect(await repoHeadAndCommit(repo.path, ref)).toBeNull();
+      expect(await gradingRevisions(repo.path, ref)).toBeNull();
     await using empty = await tmpdir({});
     git(empty.path, ["init", "-q"]);
-    expect(await repoHeadAndCommit(empty.path, "main")).toBeNull();
+    expect(await gradingRevisions(empty.path, "main")).toBeNull();
   });
 });
